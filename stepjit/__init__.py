@@ -1,0 +1,58 @@
+"""stepjit: PyTorch-style training steps, run eagerly or compiled into fused kernels.
+
+`import stepjit as torch` gives a PyTorch-shaped API; this module only re-exports.
+"""
+from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
+from . import autograd  # noqa: F401
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .errors import DTypeError, ShapeError, StepjitError  # noqa: F401
+from .ir.types import DType as dtype  # noqa: F401
+from .ir.types import bool_ as bool  # noqa: F401
+from .ir.types import float32, float64, int32, int64  # noqa: F401
+from .ops.convert import cast as _cast  # noqa: F401
+from .ops.creation import (  # noqa: F401
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+    zeros_like)
+from .ops.elementwise import (  # noqa: F401
+    abs, add, addcdiv, addcmul, ceil, clamp, clip, cos, div, divide, eq, exp, floor, floor_divide,
+    ge, gt, le, lerp, log, log1p, logical_and, logical_not, logical_or, lt, masked_fill, maximum,
+    minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square,
+    sub, tanh, true_divide, where)
+from .ops.index import gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
+from .ops.reduce import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm, softmax,
+    std, sum, var)
+from .ops.shape import (  # noqa: F401
+    bmm, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
+    reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
+from .random import initial_seed, manual_seed, seed  # noqa: F401
+from .tensor import Size, Tensor, device  # noqa: F401
+
+float = float32
+double = float64
+long = int64
+int = int32
+half = None
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def clone(input):
+    return input.clone()
+
+
+def detach(input):
+    return input.detach()
+
+
+def get_default_dtype():
+    return float32

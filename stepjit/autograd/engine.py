@@ -1,0 +1,144 @@
+"""The backward engine: walks the tape from the roots and hands gradients to the leaves.
+
+It uses tensor operations only (no NumPy), so the same walk runs on eager
+tensors and, during a trace, on trace-time tensors that emit IR; that is how a
+compiled step sums gradients in exactly the order eager does.
+
+Nodes run in dependency order (a node runs once every node that feeds it a
+gradient has run); gradients arriving at one node output are summed in
+arrival order.
+"""
+from __future__ import annotations
+
+from .grad_mode import no_grad
+from .node import AccumulateGrad
+
+
+def _graph(roots, targets):
+    """Dependency counts of the nodes reachable from roots; with targets, only useful ones."""
+    deps = {}
+    seen = set()
+    order = []
+    stack = [(n, False) for n in roots if n is not None]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for child, _ in node.next_functions:
+            if child is not None:
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    stack.append((child, False))
+    useful = None
+    if targets is not None:
+        useful = set()
+        for node in order:  # children come before parents in this post-order
+            if node in targets or any(c in useful for c, _ in node.next_functions if c is not None):
+                useful.add(node)
+    return deps, useful
+
+
+def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumulate=True):
+    """Propagate root_grads back from roots (tensors). Returns the gradients reaching `inputs`."""
+    edges = [t._grad_edge() for t in roots]
+    targets = None
+    captured = {}
+    target_edges = ()
+    if inputs is not None:
+        target_edges = {t._grad_edge() for t in inputs}
+        targets = {n for n, _ in target_edges}
+    deps, useful = _graph([n for n, _ in edges], targets)
+    buffers = {}
+    for (node, nr), g in zip(edges, root_grads):
+        _add_to_buffer(buffers, node, nr, g)
+    ready = [n for n, _ in edges if deps.get(n, 0) == 0]
+    ready = list(dict.fromkeys(ready))
+    owned = set()
+    with no_grad():
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is not None:
+                grads = _pre_hooks(node, grads)
+                for nr, g in enumerate(grads):
+                    if g is not None and (node, nr) in target_edges:
+                        captured[(node, nr)] = g
+            if grads is not None and any(g is not None for g in grads):
+                if isinstance(node, AccumulateGrad):
+                    if accumulate:
+                        _accumulate(node.variable, grads[0], owned)
+                    out_grads = ()
+                else:
+                    out_grads = node.apply(grads)
+            else:
+                out_grads = [None] * len(node.next_functions)
+            for (child, nr), g in zip(node.next_functions, out_grads):
+                if child is None:
+                    continue
+                if g is not None and (useful is None or child in useful):
+                    _add_to_buffer(buffers, child, nr, g)
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+            if not retain_graph:
+                node.release()
+    if inputs is None:
+        return None
+    return [captured.get(t._grad_edge()) for t in inputs]
+
+
+def _add_to_buffer(buffers, node, nr, g):
+    slots = buffers.get(node)
+    if slots is None:
+        n = max(1, _num_outputs(node))
+        slots = buffers[node] = [None] * n
+    slots[nr] = g if slots[nr] is None else slots[nr] + g
+
+
+def _num_outputs(node):
+    return getattr(node, "n_outputs", 1)
+
+
+def _pre_hooks(node, grads):
+    """Tensor hooks may replace a gradient; retain_grad stores it, after the hooks."""
+    hooks = node.pre_hooks
+    if isinstance(node, AccumulateGrad):
+        hooks = {0: node.variable._hooks} if node.variable._hooks else None
+    if hooks:
+        grads = list(grads)
+        for nr, fns in hooks.items():
+            for fn in fns:
+                if grads[nr] is None:
+                    continue
+                new = fn(grads[nr])
+                if new is not None:
+                    grads[nr] = new
+    if node.retained:
+        for nr, ref in node.retained.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                if t._grad is None:
+                    t._grad = grads[nr].clone()
+                else:
+                    t._grad = t._grad + grads[nr]
+    return grads
+
+
+def _accumulate(var, g, owned):
+    """PyTorch's AccumulateGrad: take the gradient if nobody else holds it, else copy; then add in place."""
+    if g.shape != var.shape:
+        g = g.expand(var.shape) if g.ndim <= var.ndim else g
+    if g.dtype != var.dtype:
+        g = g.to(var.dtype)
+    if var._grad is None:
+        if id(g) in owned or not g._owns_storage():
+            g = g.clone()
+        owned.add(id(g))
+        var._grad = g.detach()
+    else:
+        var._grad.add_(g)

@@ -1,0 +1,137 @@
+"""Custom autograd Functions: user-written forward and backward, as in PyTorch.
+
+Forward runs with grad mode off; its outputs get a FunctionBackward node that
+calls the user's backward with one gradient per output and expects one
+gradient (or None) per forward argument.
+"""
+from __future__ import annotations
+
+from .grad_mode import STATE as GRAD, no_grad
+from .node import Node, SavedTensor, node_class
+
+
+class FunctionCtx:
+    def __init__(self):
+        self._saved = ()
+        self.needs_input_grad = ()
+        self._non_differentiable = set()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors):
+        from ..tensor import Tensor
+        self._saved = tuple(SavedTensor(t, keep_object=True) if isinstance(t, Tensor) else t
+                            for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        node_name = getattr(self, "_node_name", "a custom Function")
+        if self._saved is None:
+            from .node import _FREED_MSG
+            raise RuntimeError(_FREED_MSG)
+        return tuple(s.unpack(node_name) if isinstance(s, SavedTensor) else s for s in self._saved)
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool):
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors):
+        pass
+
+
+class FunctionBackward(Node):
+    __slots__ = ("fn_cls", "ctx", "n_outputs", "out_meta", "in_meta")
+    has_saved = True
+
+    def apply(self, grads):
+        from ..ops.creation import zeros
+        self.check_not_freed()
+        if self.ctx.materialize_grads:
+            grads = [zeros(shape, dtype=dt) if g is None else g
+                     for g, (shape, dt) in zip(grads, self.out_meta)]
+        with no_grad():
+            result = self.fn_cls.backward(self.ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != len(self.in_meta):
+            if len(result) > len(self.in_meta) and all(r is None for r in result[len(self.in_meta):]):
+                result = result[:len(self.in_meta)]
+            else:
+                raise RuntimeError(f"function {self._name} returned an incorrect number of "
+                                   f"gradients (expected {len(self.in_meta)}, got {len(result)})")
+        return [self._check(i, g) for i, g in enumerate(result)]
+
+    def _check(self, i, g):
+        from ..tensor import Tensor
+        meta = self.in_meta[i]
+        if g is None or meta is None:
+            return None
+        if not isinstance(g, Tensor):
+            raise RuntimeError(f"function {self._name} returned a gradient of type "
+                               f"{type(g).__name__} at index {i}; expected a Tensor or None")
+        shape = meta[0]
+        if tuple(g.shape) != shape:
+            from ..ir.primitives.shapes import broadcast_shapes
+            try:
+                if broadcast_shapes(shape, tuple(g.shape)) != shape:
+                    raise ValueError
+            except Exception:
+                raise RuntimeError(f"Function {self._name} returned an invalid gradient at index {i} "
+                                   f"- got {list(g.shape)} but expected shape compatible with "
+                                   f"{list(shape)}") from None
+        return g
+
+    def release(self):
+        self._freed = True
+        self.ctx._saved = None
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        cls._backward_cls = node_class(FunctionBackward, name + "Backward")
+
+
+class Function(metaclass=_FunctionMeta):
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `.apply`."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a custom Function must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("a custom Function must implement backward")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from ..tensor import Tensor
+        ctx = FunctionCtx()
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        with no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        if not (GRAD.enabled and any(needs)):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        node = cls._backward_cls.__new__(cls._backward_cls)
+        Node.__init__(node, tuple(a._grad_edge() if n else (None, 0) for a, n in zip(args, needs)))
+        node.fn_cls = cls
+        node.ctx = ctx
+        ctx._node_name = node._name
+        node.n_outputs = len(outs)
+        node.out_meta = tuple((tuple(o.shape), o.dtype) if isinstance(o, Tensor) else ((), None)
+                              for o in outs)
+        node.in_meta = tuple((tuple(a.shape), a.dtype) if isinstance(a, Tensor) else None for a in args)
+        result = []
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor) and o.is_floating_point() and id(o) not in ctx._non_differentiable:
+                if any(o is a for a in args) or o._grad_fn is not None or o._requires_grad:
+                    o = o.detach()  # an input returned as is: the output is a new tensor object
+                o._grad_fn = node
+                o._output_nr = i
+                o._requires_grad = True
+            result.append(o)
+        return result[0] if single else tuple(result)

@@ -1,0 +1,126 @@
+"""backward(), autograd.grad() and gradcheck()."""
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import run_backward
+
+
+def _roots_and_grads(tensors, grad_tensors):
+    from ..ops.creation import ones_like
+    from ..tensor import Tensor
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    grads = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = ones_like(t)
+        else:
+            if not isinstance(g, Tensor):
+                from ..ops.creation import tensor
+                g = tensor(g, dtype=t.dtype)
+            if tuple(g.shape) != tuple(t.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{g.shape} and output[{i}] has a shape of {t.shape}.")
+            g = g.detach()
+        grads.append(g)
+    return tensors, grads
+
+
+def _no_create_graph(create_graph):
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (higher-order gradients) is not supported by stepjit yet")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    _no_create_graph(create_graph)
+    roots, grads = _roots_and_grads(tensors, grad_tensors)
+    if inputs is not None:
+        raise NotImplementedError("backward(inputs=...) is not supported by stepjit yet; "
+                                  "use stepjit.autograd.grad")
+    run_backward(roots, grads, retain_graph=bool(retain_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    from ..tensor import Tensor
+    _no_create_graph(create_graph)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not require grad")
+    roots, grads = _roots_and_grads(outputs, grad_outputs)
+    result = run_backward(roots, grads, retain_graph=bool(retain_graph), inputs=inputs,
+                          accumulate=False)
+    for i, r in enumerate(result):
+        if r is None and not allow_unused:
+            raise RuntimeError(f"One of the differentiated Tensors (index {i}) appears to not have "
+                               "been used in the graph. Set allow_unused=True if this is the desired "
+                               "behavior.")
+    return tuple(result)
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Compare autograd's gradients with central finite differences (use float64 inputs)."""
+    from ..tensor import Tensor
+    from .grad_mode import no_grad
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    out = func(*inputs)
+    outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    for oi, o in enumerate(outs):
+        if not o.requires_grad:
+            continue
+        flat_out = o.numel()
+        for k in range(flat_out):
+            seed = np.zeros(flat_out, dtype=o.dtype.np)
+            seed[k] = 1
+            from ..ops.creation import tensor
+            seed_t = tensor(seed.reshape(tuple(o.shape)), dtype=o.dtype)
+            analytic = grad([o], [inputs[i] for i in diff], [seed_t], retain_graph=True,
+                            allow_unused=True)
+            for j, i in enumerate(diff):
+                x = inputs[i]
+                numeric = _numeric_column(func, inputs, i, oi, k, eps, no_grad)
+                a = np.zeros(x.numel()) if analytic[j] is None else analytic[j].numpy().reshape(-1)
+                if not np.allclose(a, numeric, atol=atol, rtol=rtol):
+                    if raise_exception:
+                        raise GradcheckError(
+                            f"Jacobian mismatch for output {oi} (element {k}) with respect to "
+                            f"input {i}:\nnumerical:{numeric}\nanalytical:{a}")
+                    return False
+    return True
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _numeric_column(func, inputs, i, oi, k, eps, no_grad):
+    x = inputs[i]
+    flat = x._data.reshape(-1)
+    col = np.zeros(flat.size)
+    with no_grad():
+        for m in range(flat.size):
+            orig = flat[m]
+            flat[m] = orig + eps
+            plus = _pick(func(*inputs), oi).numpy(force=True).reshape(-1)[k]
+            flat[m] = orig - eps
+            minus = _pick(func(*inputs), oi).numpy(force=True).reshape(-1)[k]
+            flat[m] = orig
+            col[m] = (plus - minus) / (2 * eps)
+    return col
+
+
+def _pick(out, oi):
+    from ..tensor import Tensor
+    return out if isinstance(out, Tensor) else out[oi]

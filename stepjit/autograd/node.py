@@ -1,0 +1,141 @@
+"""Backward nodes of the tape (`grad_fn`), and the saved values they read.
+
+A node's `next_functions` are (node, output_nr) edges to the nodes that produced
+its inputs, in input order; a leaf that requires grad is reached through its
+AccumulateGrad node, an input without gradient through (None, 0).
+Saved values carry the version they were saved at: an in-place change to a
+saved tensor makes backward raise, as in PyTorch.
+"""
+from __future__ import annotations
+
+import weakref
+
+_FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
+              "tensors after they have already been freed). Saved intermediate values of the graph "
+              "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+              "you need to backward through the graph a second time or if you need to access saved "
+              "tensors after calling backward.")
+
+
+class SavedTensor:
+    __slots__ = ("data", "version", "saved_version", "tensor")
+
+    def __init__(self, t, keep_object=False):
+        self.data = t._data
+        self.version = t._version
+        self.saved_version = t._version.value
+        # Custom Functions hand back the very tensors they saved, as PyTorch does.
+        self.tensor = t if keep_object else None
+
+    def unpack(self, node_name: str):
+        from ..tensor import Tensor
+        if self.version.value != self.saved_version:
+            shape = "[" + ", ".join(str(d) for d in self.data.shape) + "]"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{self.data.dtype} {shape}], which is used by {node_name}, "
+                f"is at version {self.version.value}; expected version {self.saved_version} instead.")
+        if self.tensor is not None:
+            return self.tensor
+        return Tensor._make(self.data)
+
+
+class Node:
+    """Base of every grad_fn. Subclasses implement `apply(grads) -> tuple per edge`."""
+    __slots__ = ("next_functions", "pre_hooks", "retained", "_freed", "__weakref__")
+    _name = "Node"
+    has_saved = False
+
+    def __init__(self, next_functions):
+        self.next_functions = next_functions
+        self.pre_hooks = None   # {output_nr: [hook, ...]} from register_hook on outputs
+        self.retained = None    # {output_nr: weakref to tensor} from retain_grad
+        self._freed = False
+
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<{self._name} object at {hex(id(self))}>"
+
+    def add_pre_hook(self, output_nr, hook):
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        self.pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def retain(self, output_nr, tensor):
+        if self.retained is None:
+            self.retained = {}
+        self.retained[output_nr] = weakref.ref(tensor)
+
+    def check_not_freed(self):
+        if self._freed and self.has_saved:
+            raise RuntimeError(_FREED_MSG)
+
+    def release(self):
+        self._freed = True
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def node_class(base: type, name: str) -> type:
+    """A subclass named as PyTorch names the node (AddBackward0), so type(grad_fn) reads right."""
+    key = (base, name)
+    cls = _CLASSES.get(key)
+    if cls is None:
+        cls = type(name, (base,), {"__slots__": (), "_name": name})
+        _CLASSES[key] = cls
+    return cls
+
+
+class PrimBackward(Node):
+    """Backward of one primitive application: calls the registry's VJP rule per needed input."""
+    __slots__ = ("prim", "attrs", "saved", "in_shapes", "in_dtypes", "needs_grad", "n_inputs")
+
+    @property
+    def has_saved(self):
+        return bool(self.saved)
+
+    def apply(self, grads):
+        self.check_not_freed()
+        g = grads[0]
+        prim = self.prim
+        out = []
+        for i in range(self.n_inputs):
+            if not self.needs_grad[i]:
+                out.append(None)
+                continue
+            rule = prim.vjp_for(i)
+            kwargs = {name: self._value(name, i) for name in rule.needs}
+            out.append(rule.fn(g, **kwargs))
+        return out
+
+    def _value(self, name, i):
+        if name == "in_shapes":
+            return self.in_shapes
+        if name == "index":
+            return i
+        if name in self.attrs:
+            return self.attrs[name]
+        v = self.saved[name]
+        if name == "xs":
+            return [x.unpack(self._name) if isinstance(x, SavedTensor) else x for x in v]
+        return v.unpack(self._name) if isinstance(v, SavedTensor) else v
+
+    def release(self):
+        self._freed = True
+        self.saved = {}
+
+
+class AccumulateGrad(Node):
+    """The edge into a leaf: the engine adds the incoming gradient to `variable.grad`."""
+    __slots__ = ("variable",)
+    _name = "AccumulateGrad"
+
+    def __init__(self, variable):
+        super().__init__(())
+        self.variable = variable
+
+    def apply(self, grads):
+        return ()

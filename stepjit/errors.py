@@ -1,0 +1,53 @@
+"""Exceptions a user sees, and the search for the user's source line they name.
+
+They subclass RuntimeError because PyTorch raises RuntimeError for the same
+mistakes, so `except RuntimeError` in user code keeps working.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class StepjitError(RuntimeError):
+    """Base class; `op` and `where` are filled in by the dispatcher."""
+
+
+class ShapeError(StepjitError):
+    pass
+
+
+class DTypeError(StepjitError):
+    pass
+
+
+def user_frame(depth: int = 1):
+    """The innermost frame whose code lives outside the stepjit package."""
+    f = sys._getframe(depth)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR):
+        f = f.f_back
+    return f
+
+
+def user_location(depth: int = 1) -> str:
+    f = user_frame(depth + 1)
+    if f is None:
+        return "<unknown>"
+    return f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}"
+
+
+def user_source_line(depth: int = 1) -> tuple[str, int, str]:
+    """(file, line number, text of the line) of the user's call, for IR comments."""
+    import linecache
+    f = user_frame(depth + 1)
+    if f is None:
+        return ("<unknown>", 0, "")
+    path = f.f_code.co_filename
+    return (path, f.f_lineno, linecache.getline(path, f.f_lineno).strip())
+
+
+def op_error(exc: StepjitError, op: str) -> StepjitError:
+    """Re-raise-ready copy of `exc` that names the op and the user's line."""
+    return type(exc)(f"{op}: {exc} (at {user_location(2)})")

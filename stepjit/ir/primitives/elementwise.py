@@ -1,0 +1,134 @@
+"""Elementwise primitives: impl, dtype rule, gradient and scalar expression side by side.
+
+VJP rules use tensor methods only, so they run on eager tensors and on
+trace-time tensors alike. Gradients are returned at the broadcast shape; the
+autograd engine sums them back to each input's shape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import Primitive, register
+from . import shapes as S
+
+
+def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None):
+    inputs = ("x",) if nin == 1 else ("x", "y")
+    if casts is None:
+        casts = tuple(range(nin))
+    return register(Primitive(name, "elementwise", impl, rule, inputs=inputs, attrs=attrs,
+                              vjp=vjp, expr=expr, grad_name=grad_name, casts=casts))
+
+
+def _zero_grad(g):
+    return g * 0
+
+
+# -- arithmetic --------------------------------------------------------------
+add = _ew("add", np.add, S.same_rule, (lambda g: g, lambda g: g), "({0} + {1})", 2)
+sub = _ew("sub", np.subtract, S.arith_rule, (lambda g: g, lambda g: -g), "({0} - {1})", 2)
+mul = _ew("mul", np.multiply, S.same_rule,
+          (lambda g, y: g * y, lambda g, x: g * x), "({0} * {1})", 2)
+div = _ew("div", np.true_divide, S.float_rule,
+          (lambda g, y: g / y, lambda g, y, out: -g * out / y), "({0} / {1})", 2)
+
+
+def _pow_base_grad(g, x, y):
+    if isinstance(y, (int, float)) and y == 0:
+        return g * 0
+    return g * y * x ** (y - 1)
+
+
+def _pow_exp_grad(g, x, out):
+    # d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
+    return (g * out * x.log()).where(x != 0, 0.0)
+
+
+pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), "({0} ** {1})", 2,
+          grad_name="PowBackward0")
+
+
+def _max_grad(g, x, y):
+    return (g * 0.5).where(x == y, g.where(x > y, 0.0))
+
+
+def _min_grad(g, x, y):
+    return (g * 0.5).where(x == y, g.where(x < y, 0.0))
+
+
+maximum = _ew("maximum", np.maximum, S.arith_rule,
+              (_max_grad, lambda g, x, y: _max_grad(g, y, x)), "max({0}, {1})", 2)
+minimum = _ew("minimum", np.minimum, S.arith_rule,
+              (_min_grad, lambda g, x, y: _min_grad(g, y, x)), "min({0}, {1})", 2)
+
+# -- unary math --------------------------------------------------------------
+neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1)
+exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1)
+log = _ew("log", np.log, S.float_rule, (lambda g, x: g / x,), "math.log({0})", 1)
+log1p = _ew("log1p", np.log1p, S.float_rule, (lambda g, x: g / (x + 1),), "math.log1p({0})", 1)
+sqrt = _ew("sqrt", np.sqrt, S.float_rule, (lambda g, out: g / (out * 2),), "math.sqrt({0})", 1)
+sin = _ew("sin", np.sin, S.float_rule, (lambda g, x: g * x.cos(),), "math.sin({0})", 1)
+cos = _ew("cos", np.cos, S.float_rule, (lambda g, x: -g * x.sin(),), "math.cos({0})", 1)
+tanh = _ew("tanh", np.tanh, S.float_rule, (lambda g, out: g * (1 - out * out),),
+           "math.tanh({0})", 1)
+
+
+def _sigmoid_impl(x):
+    # Written so that neither branch overflows: exp of a non-positive number only.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+sigmoid = _ew("sigmoid", _sigmoid_impl, S.float_rule,
+              (lambda g, out: g * out * (1 - out),), "sigmoid({0})", 1)
+relu = _ew("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), S.arith_rule,
+           (lambda g, out: g.where(out > 0, 0.0),), "max({0}, 0)", 1)
+abs = _ew("abs", np.abs, S.arith_rule, (lambda g, x: g * x.sign(),), "abs({0})", 1)
+sign = _ew("sign", np.sign, S.arith_rule, (_zero_grad,), "sign({0})", 1)
+floor = _ew("floor", np.floor, S.arith_rule, (_zero_grad,), "math.floor({0})", 1)
+ceil = _ew("ceil", np.ceil, S.arith_rule, (_zero_grad,), "math.ceil({0})", 1)
+round = _ew("round", np.round, S.arith_rule, (_zero_grad,), "round({0})", 1)
+
+
+def _clamp_impl(x, lo, hi):
+    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
+def _clamp_grad(g, x, lo, hi):
+    keep = None
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        keep = (x <= hi) if keep is None else keep & (x <= hi)
+    return g.where(keep, 0.0)
+
+
+clamp = _ew("clamp", _clamp_impl, S.arith_rule, (_clamp_grad,), "clamp({0}, {lo}, {hi})", 1,
+            attrs=("lo", "hi"),
+            grad_name=lambda a: "ClampMinBackward0" if a["hi"] is None else (
+                "ClampMaxBackward0" if a["lo"] is None else "ClampBackward1"))
+
+# -- comparisons and logic (no gradient) ---------------------------------------
+eq = _ew("eq", np.equal, S.compare_rule, None, "({0} == {1})", 2, casts=())
+ne = _ew("ne", np.not_equal, S.compare_rule, None, "({0} != {1})", 2, casts=())
+lt = _ew("lt", np.less, S.compare_rule, None, "({0} < {1})", 2, casts=())
+le = _ew("le", np.less_equal, S.compare_rule, None, "({0} <= {1})", 2, casts=())
+gt = _ew("gt", np.greater, S.compare_rule, None, "({0} > {1})", 2, casts=())
+ge = _ew("ge", np.greater_equal, S.compare_rule, None, "({0} >= {1})", 2, casts=())
+logical_not = _ew("logical_not", np.logical_not, S.logical_rule, None, "(not {0})", 1, casts=())
+logical_and = _ew("logical_and", np.logical_and, S.logical_rule, None, "({0} and {1})", 2, casts=())
+logical_or = _ew("logical_or", np.logical_or, S.logical_rule, None, "({0} or {1})", 2, casts=())
+
+# -- selection and conversion ----------------------------------------------------
+where = register(Primitive(
+    "where", "elementwise", np.where, S.where_rule, inputs=("cond", "x", "y"),
+    vjp=(None, lambda g, cond: g.where(cond, 0.0), lambda g, cond: g.where(cond.logical_not(), 0.0)),
+    expr="({1} if {0} else {2})", casts=(1, 2)))
+
+cast = register(Primitive(
+    "cast", "elementwise", lambda x, dtype: x.astype(dtype.np), S.cast_rule, inputs=("x",),
+    attrs=("dtype",), vjp=(lambda g: g,), expr="{0}", grad_name="ToCopyBackward0"))
+
+copy = register(Primitive(
+    "copy", "elementwise", np.copy, S.same_rule, inputs=("x",), vjp=(lambda g: g,),
+    expr="{0}", grad_name="CloneBackward0"))

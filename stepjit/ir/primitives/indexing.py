@@ -1,0 +1,189 @@
+"""Indexing primitives: reads and functional writes through an index key.
+
+A key is a tuple, one entry per indexed position, each an int, None (a new
+axis), a (start, stop, step) triple for a slice, or "T" for the next index
+tensor among the op's inputs. Keys are plain data so the IR can print, parse
+and hash them. In-place writes (`x[k] = v`) are these functional writes plus a
+store, done by the front end.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from ...errors import ShapeError
+from ..registry import Primitive, register
+from ..types import AVal, BOOL
+from . import shapes as S
+
+
+def np_key(key, tensors=()):
+    it = iter(tensors)
+    out = []
+    for k in key:
+        if k == "T":
+            t = next(it)
+            out.extend(np.nonzero(t)) if t.dtype == np.bool_ else out.append(t)
+        elif isinstance(k, tuple):
+            out.append(slice(*k))
+        else:
+            out.append(k)
+    return tuple(out)
+
+
+def _probe(shape, dtype):
+    """A zero-byte array of `shape`, to let NumPy work out an index's result shape."""
+    return np.lib.stride_tricks.as_strided(np.zeros(1, dtype.np), shape=shape,
+                                           strides=(0,) * len(shape))
+
+
+def _indexed_shape(x, key, idx_avals):
+    if any(a.dtype.category == BOOL for a in idx_avals):
+        return None  # depends on the mask's values
+    probes = [np.zeros(a.shape, np.int64) for a in idx_avals]
+    try:
+        return _probe(x.shape, x.dtype)[np_key(key, probes)].shape
+    except IndexError as e:
+        raise ShapeError(f"index {format_key(key)} is invalid for shape {S.fmt(x.shape)}: {e}") from None
+
+
+def format_key(key) -> str:
+    parts = []
+    for k in key:
+        if k == "T":
+            parts.append("<tensor>")
+        elif k is None:
+            parts.append("None")
+        elif isinstance(k, tuple):
+            parts.append(":".join("" if v is None else str(v) for v in k))
+        else:
+            parts.append(str(k))
+    return "[" + ", ".join(parts) + "]"
+
+
+def _check_values(dst_shape, src):
+    if dst_shape is not None and not isinstance(src, (int, float, bool)):
+        try:
+            S.broadcast_shapes(src.shape, dst_shape)
+        except ShapeError:
+            raise ShapeError(f"cannot assign a tensor of shape {S.fmt(src.shape)} "
+                             f"to an indexed region of shape {S.fmt(dst_shape)}") from None
+
+
+# -- basic indexing (ints, slices, None) ----------------------------------------
+def _slice_rule(x, key):
+    shape = _indexed_shape(x, key, ())
+    return AVal(shape, x.dtype)
+
+
+def _slice_grad(g, in_shapes, key):
+    from ...dispatch import apply
+    zeros = apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype)
+    return apply(slice_scatter, zeros, g, key=key)
+
+
+def _scatter_rule(base, src, key):
+    _check_values(_indexed_shape(base, key, ()), src)
+    return AVal(base.shape, base.dtype)
+
+
+def _slice_scatter_impl(base, src, key):
+    out = base.copy()
+    out[np_key(key)] = src
+    return out
+
+
+slice = register(Primitive(
+    "slice", "indexing", lambda x, key: x[np_key(key)], _slice_rule, inputs=("x",),
+    attrs=("key",), vjp=(_slice_grad,), grad_name="SliceBackward0", view=True))
+
+slice_scatter = register(Primitive(
+    "slice_scatter", "indexing", _slice_scatter_impl, _scatter_rule, inputs=("base", "src"),
+    attrs=("key",), casts=(1,),
+    vjp=(lambda g, key: _apply(slice_scatter, g, 0.0, key=key),
+         lambda g, key: g[_py_key(key)]),
+    grad_name="SliceScatterBackward0"))
+
+
+def _apply(prim, *args, **attrs):
+    from ...dispatch import apply
+    return apply(prim, *args, **attrs)
+
+
+def _py_key(key):
+    """The key back as Python index objects, for `tensor[...]` inside a VJP rule."""
+    return tuple(builtins.slice(*k) if isinstance(k, tuple) else k for k in key)
+
+
+# -- advanced indexing (index tensors and bool masks) ----------------------------
+def _gather_rule(x, *idx, key):
+    for a in idx:
+        if a.dtype.category not in (BOOL, 1):
+            raise ShapeError(f"tensors used as indices must be long or bool, got {a.dtype.name}")
+    return AVal(_indexed_shape(x, key, idx), x.dtype)
+
+
+def _gather_grad(g, index, xs, in_shapes, key):
+    if index != 0:
+        return None
+    zeros = _apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype)
+    return _apply(index_put, zeros, g, *xs[1:], key=key, accumulate=True)
+
+
+def _put_rule(base, values, *idx, key, accumulate):
+    _gather_rule(base, *idx, key=key)
+    return AVal(base.shape, base.dtype)
+
+
+def _put_impl(base, values, *idx, key, accumulate):
+    out = base.copy()
+    k = np_key(key, idx)
+    try:
+        if accumulate:
+            np.add.at(out, k, values)
+        else:
+            out[k] = values
+    except ValueError as e:
+        raise ShapeError(f"cannot assign values of shape {S.fmt(np.shape(values))}: {e}") from None
+    return out
+
+
+def _put_grad(g, index, xs, key, accumulate):
+    if index == 0:
+        return g if accumulate else _apply(index_put, g, 0.0, *xs[2:], key=key, accumulate=False)
+    if index == 1:
+        return _apply(gather, g, *xs[2:], key=key)
+    return None
+
+
+gather = register(Primitive(
+    "gather", "indexing", lambda x, *idx, key: x[np_key(key, idx)], _gather_rule,
+    inputs=("xs",), attrs=("key",), vjp=_gather_grad, grad_name="IndexBackward0", variadic=True))
+
+index_put = register(Primitive(
+    "index_put", "indexing", _put_impl, _put_rule, inputs=("xs",), attrs=("key", "accumulate"),
+    vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,)))
+
+
+# -- creation ------------------------------------------------------------------
+def _full_rule(shape, value, dtype):
+    if any(d < 0 for d in shape):
+        raise ShapeError(f"negative dimension in shape {S.fmt(shape)}")
+    return AVal(tuple(shape), dtype)
+
+
+def _arange_rule(start, stop, step, dtype):
+    if step == 0:
+        raise ShapeError("arange step must be nonzero")
+    n = max(0, int(np.ceil((stop - start) / step)))
+    return AVal((n,), dtype)
+
+
+full = register(Primitive(
+    "full", "creation", lambda shape, value, dtype: np.full(shape, value, dtype.np), _full_rule,
+    inputs=(), attrs=("shape", "value", "dtype")))
+
+arange = register(Primitive(
+    "arange", "creation", lambda start, stop, step, dtype: np.arange(start, stop, step, dtype.np),
+    _arange_rule, inputs=(), attrs=("start", "stop", "step", "dtype")))

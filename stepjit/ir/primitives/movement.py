@@ -1,0 +1,91 @@
+"""Shape and movement primitives: they move data, they do not compute it.
+
+Eagerly these are NumPy views where NumPy can make one (`view=True`): the
+output shares storage, and so the version counter, with its input.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import ShapeError
+from ..registry import Primitive, register
+from ..types import AVal
+from . import shapes as S
+
+
+def _reshape_rule(x, shape):
+    n = 1
+    for d in x.shape:
+        n *= d
+    m = 1
+    for d in shape:
+        m *= d
+    if n != m or any(d < 0 for d in shape):
+        raise ShapeError(f"shape {S.fmt(shape)} is invalid for input of size {n} (shape {S.fmt(x.shape)})")
+    return AVal(tuple(shape), x.dtype)
+
+
+def _transpose_rule(x, perm):
+    if sorted(perm) != list(range(x.ndim)):
+        raise ShapeError(f"permutation {list(perm)} does not match a tensor of {x.ndim} dimensions")
+    return AVal(tuple(x.shape[p] for p in perm), x.dtype)
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+def _expand_rule(x, shape):
+    if len(shape) < x.ndim:
+        raise ShapeError(f"cannot expand shape {S.fmt(x.shape)} to fewer dimensions {S.fmt(shape)}")
+    for have, want in zip(x.shape[::-1], shape[::-1]):
+        if have != want and have != 1:
+            raise ShapeError(f"cannot expand shape {S.fmt(x.shape)} to {S.fmt(shape)}")
+    return AVal(tuple(shape), x.dtype)
+
+
+def _concat_rule(*xs, axis):
+    first = xs[0]
+    if first.ndim == 0:
+        raise ShapeError("zero-dimensional tensors cannot be concatenated")
+    total = 0
+    for x in xs:
+        if x.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != axis):
+            raise ShapeError("shapes " + ", ".join(S.fmt(x.shape) for x in xs)
+                             + f" do not match outside dim {axis}")
+        if x.dtype is not first.dtype:
+            raise ShapeError("cannot concatenate tensors of dtypes "
+                             + ", ".join(x.dtype.name for x in xs))
+        total += x.shape[axis]
+    return AVal(first.shape[:axis] + (total,) + first.shape[axis + 1:], first.dtype)
+
+
+def _concat_grad(g, index, in_shapes, axis):
+    start = 0
+    for s in in_shapes[:index]:
+        start += s[axis]
+    key = (slice(None),) * axis + (slice(start, start + in_shapes[index][axis]),)
+    return g[key]
+
+
+reshape = register(Primitive(
+    "reshape", "movement", lambda x, shape: np.reshape(x, shape), _reshape_rule,
+    inputs=("x",), attrs=("shape",), vjp=(lambda g, in_shapes: g.reshape(in_shapes[0]),),
+    grad_name="ViewBackward0", view=True))
+
+transpose = register(Primitive(
+    "transpose", "movement", lambda x, perm: np.transpose(x, perm), _transpose_rule,
+    inputs=("x",), attrs=("perm",), vjp=(lambda g, perm: g.permute(_inverse(perm)),),
+    grad_name="PermuteBackward0", view=True))
+
+# The engine sums every gradient back to its input's shape, so expand's rule is identity.
+expand = register(Primitive(
+    "expand", "movement", lambda x, shape: np.broadcast_to(x, shape), _expand_rule,
+    inputs=("x",), attrs=("shape",), vjp=(lambda g: g,), grad_name="ExpandBackward0", view=True))
+
+concat = register(Primitive(
+    "concat", "movement", lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_rule,
+    inputs=("xs",), attrs=("axis",), vjp=_concat_grad, grad_name="CatBackward0", variadic=True))

@@ -1,0 +1,63 @@
+"""Reductions over a sorted tuple of axes (None = all), with PyTorch's keepdim."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import Primitive, register
+from . import shapes as S
+
+
+def unreduce(g, shape, axis, keepdims):
+    """Broadcast a reduced gradient back to the reduced input's shape."""
+    if not keepdims:
+        g = g.reshape(S.reduced_shape(shape, axis, True))
+    return g.expand(shape)
+
+
+def _sum_grad(g, in_shapes, axis, keepdims):
+    return unreduce(g, in_shapes[0], axis, keepdims)
+
+
+def _extremum_grad(g, x, out, in_shapes, axis, keepdims):
+    # Ties share the gradient evenly, as PyTorch's amax/amin do.
+    shape = in_shapes[0]
+    hit = x == unreduce(out, shape, axis, keepdims)
+    count = hit.sum(axis, keepdim=True)
+    return unreduce(g, shape, axis, keepdims) * hit / unreduce(count, shape, axis, True)
+
+
+def _sum_impl(x, axis, keepdims):
+    out = np.sum(x, axis=axis, keepdims=keepdims)
+    return np.asarray(out, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+
+
+def _amax_impl(x, axis, keepdims):
+    return np.asarray(np.amax(x, axis=axis, keepdims=keepdims))
+
+
+def _amin_impl(x, axis, keepdims):
+    return np.asarray(np.amin(x, axis=axis, keepdims=keepdims))
+
+
+def _arg_impl(fn):
+    def impl(x, axis, keepdims):
+        ax = None if axis is None else axis[0]
+        out = fn(x, axis=ax, keepdims=keepdims if ax is not None else False)
+        return np.asarray(out, dtype=np.int64)
+    return impl
+
+
+def _sum_name(attrs):
+    return "SumBackward0" if attrs["axis"] is None else "SumBackward1"
+
+
+def _reduction(name, impl, rule, vjp, grad_name=None):
+    return register(Primitive(name, "reduction", impl, rule, inputs=("x",),
+                              attrs=("axis", "keepdims"), vjp=vjp, grad_name=grad_name))
+
+
+sum = _reduction("sum", _sum_impl, S.sum_rule, (_sum_grad,), _sum_name)
+amax = _reduction("amax", _amax_impl, S.reduce_rule, (_extremum_grad,), "AmaxBackward0")
+amin = _reduction("amin", _amin_impl, S.reduce_rule, (_extremum_grad,), "AminBackward0")
+argmax = _reduction("argmax", _arg_impl(np.argmax), S.arg_reduce_rule, None)
+argmin = _reduction("argmin", _arg_impl(np.argmin), S.arg_reduce_rule, None)

@@ -1,0 +1,140 @@
+"""Dtypes and abstract values (shape + dtype), shared by eager mode, the tracer and the IR.
+
+Type promotion follows PyTorch, not NumPy: operands are ranked by category
+(bool < integer < floating) and by kind of participant (tensors with dimensions,
+then zero-dim tensors, then Python scalars). A lower-priority participant only
+changes the result when it brings a higher category; a Python float then
+yields the default float dtype (float32), never float64.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+BOOL, INT, FLOAT = 0, 1, 2
+
+
+class DType:
+    __slots__ = ("name", "short", "np", "category", "itemsize")
+
+    def __init__(self, name: str, short: str, np_dtype, category: int):
+        self.name = name
+        self.short = short
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.category == FLOAT
+
+    def __repr__(self) -> str:
+        return f"stepjit.{self.name}"
+
+    def __reduce__(self):
+        return (dtype_from_name, (self.name,))
+
+
+float32 = DType("float32", "f32", np.float32, FLOAT)
+float64 = DType("float64", "f64", np.float64, FLOAT)
+int32 = DType("int32", "i32", np.int32, INT)
+int64 = DType("int64", "i64", np.int64, INT)
+bool_ = DType("bool", "bool", np.bool_, BOOL)
+
+ALL_DTYPES = (float32, float64, int32, int64, bool_)
+_BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update({d.short: d for d in ALL_DTYPES})
+_BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32})
+
+DEFAULT_FLOAT = float32
+DEFAULT_INT = int64
+
+
+def dtype_from_name(name: str) -> DType:
+    return _BY_NAME[name]
+
+
+def as_dtype(d) -> DType:
+    """Accept a DType, a NumPy dtype, a Python type or a name; reject the rest clearly."""
+    if isinstance(d, DType):
+        return d
+    if d is float:
+        return DEFAULT_FLOAT
+    if d is int:
+        return DEFAULT_INT
+    if d is bool:
+        return bool_
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d]
+    try:
+        found = _BY_NP.get(np.dtype(d))
+    except TypeError:
+        found = None
+    if found is None:
+        raise TypeError(f"stepjit does not support dtype {d!r}; use one of "
+                        + ", ".join(x.name for x in ALL_DTYPES))
+    return found
+
+
+def _promote_pair(a: DType, b: DType) -> DType:
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    return a if a.itemsize >= b.itemsize else b
+
+
+def scalar_dtype(x) -> DType:
+    if isinstance(x, (bool, np.bool_)):
+        return bool_
+    if isinstance(x, (int, np.integer)):
+        return DEFAULT_INT
+    return DEFAULT_FLOAT
+
+
+class AVal:
+    """Abstract value: what the shape rules see. `weak` marks a Python scalar."""
+    __slots__ = ("shape", "dtype", "weak")
+
+    def __init__(self, shape: tuple, dtype: DType, weak: bool = False):
+        self.shape = shape
+        self.dtype = dtype
+        self.weak = weak
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __eq__(self, other):
+        return (isinstance(other, AVal) and self.shape == other.shape
+                and self.dtype is other.dtype and self.weak == other.weak)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype.name, self.weak))
+
+    def __repr__(self) -> str:
+        return type_str(self.shape, self.dtype)
+
+
+def type_str(shape, dtype: DType) -> str:
+    return f"{dtype.short}[{','.join(str(s) for s in shape)}]"
+
+
+def result_type(*avals: AVal) -> DType:
+    """PyTorch's promotion over tensors, zero-dim tensors and Python scalars."""
+    groups = ([], [], [])
+    for a in avals:
+        groups[2 if a.weak else (1 if not a.shape else 0)].append(a.dtype)
+    result = None
+    for rank, group in enumerate(groups):
+        if not group:
+            continue
+        d = group[0]
+        for other in group[1:]:
+            d = _promote_pair(d, other)
+        if result is None:
+            result = d
+        elif d.category > result.category:
+            # A scalar's own width never counts: 2.5 promotes an int tensor to the default float.
+            result = d if rank < 2 else (DEFAULT_FLOAT if d.category == FLOAT else d)
+    return result

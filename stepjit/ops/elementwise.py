@@ -1,0 +1,110 @@
+"""Elementwise tensor functions, PyTorch signatures over the elementwise primitives."""
+from __future__ import annotations
+
+from ..dispatch import apply
+from ..ir import primitives as P
+
+
+def _binary(prim):
+    def fn(input, other):
+        return apply(prim, input, other)
+    fn.__name__ = prim.name
+    return fn
+
+
+def _unary(prim):
+    def fn(input):
+        return apply(prim, input)
+    fn.__name__ = prim.name
+    return fn
+
+
+def add(input, other, *, alpha=1):
+    return apply(P.add, input, other if alpha == 1 else apply(P.mul, other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    return apply(P.sub, input, other if alpha == 1 else apply(P.mul, other, alpha))
+
+
+mul = _binary(P.mul)
+pow = _binary(P.pow)
+maximum = _binary(P.maximum)
+minimum = _binary(P.minimum)
+eq, ne, lt, le, gt, ge = (_binary(p) for p in (P.eq, P.ne, P.lt, P.le, P.gt, P.ge))
+logical_and = _binary(P.logical_and)
+logical_or = _binary(P.logical_or)
+logical_not = _unary(P.logical_not)
+
+neg, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, floor, ceil, round = (
+    _unary(p) for p in (P.neg, P.exp, P.log, P.log1p, P.sqrt, P.sin, P.cos, P.tanh, P.sigmoid,
+                        P.relu, P.abs, P.sign, P.floor, P.ceil, P.round))
+negative = neg
+
+
+def div(input, other, *, rounding_mode=None):
+    out = apply(P.div, input, other)
+    if rounding_mode == "floor":
+        return floor(out)
+    if rounding_mode == "trunc":
+        return where(apply(P.lt, out, 0), ceil(out), floor(out))
+    return out
+
+
+true_divide = divide = div
+
+
+def floor_divide(input, other):
+    return div(input, other, rounding_mode="floor")
+
+
+def rsqrt(input):
+    return apply(P.div, 1, sqrt(input))
+
+
+def reciprocal(input):
+    return apply(P.div, 1, input)
+
+
+def square(input):
+    return apply(P.mul, input, input)
+
+
+def exp2(input):
+    return apply(P.pow, 2.0, input)
+
+
+def clamp(input, min=None, max=None):
+    from ..tensor import Tensor
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input if min is None else maximum(input, min)
+        return out if max is None else minimum(out, max)
+    return apply(P.clamp, input, lo=min, hi=max)
+
+
+clip = clamp
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        from .index import nonzero
+        return nonzero(condition, as_tuple=True)
+    return apply(P.where, condition, input, other)
+
+
+def masked_fill(input, mask, value):
+    return apply(P.where, mask, value, input)
+
+
+def lerp(input, end, weight):
+    return add(input, mul(weight, sub(end, input)))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return add(input, mul(div(tensor1, tensor2), value))

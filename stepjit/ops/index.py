@@ -1,0 +1,133 @@
+"""Indexing: Python keys turned into the indexing primitives' plain-data keys.
+
+Ints, slices, None and Ellipsis give a `slice` (a view eagerly); any index
+tensor, list or bool mask gives a `gather`. Writes (`x[k] = v`) are the
+matching functional write followed by an in-place store.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..dispatch import apply
+from ..errors import ShapeError, op_error
+from ..ir import primitives as P
+
+
+def _as_index_tensor(k):
+    from ..tensor import Tensor
+    from .creation import tensor
+    if isinstance(k, Tensor):
+        return k
+    return tensor(np.asarray(k))
+
+
+def normalize_key(ndim, key):
+    """(prim key, index tensors) for a Python index expression on a tensor of `ndim` dims."""
+    from ..tensor import Tensor
+    if not isinstance(key, tuple):
+        key = (key,)
+    consumed = 0
+    for k in key:
+        if k is None or k is Ellipsis:
+            continue
+        if isinstance(k, (Tensor, np.ndarray)) and np.dtype(_np_dtype(k)) == np.bool_:
+            consumed += max(1, len(k.shape))
+        elif isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype == np.bool_:
+            consumed += max(1, np.asarray(k).ndim)
+        else:
+            consumed += 1
+    if consumed > ndim:
+        raise ShapeError(f"too many indices for tensor of dimension {ndim}")
+    out, tensors = [], []
+    for k in key:
+        if k is Ellipsis:
+            out.extend([(None, None, None)] * (ndim - consumed))
+            consumed = ndim
+        elif k is None:
+            out.append(None)
+        elif isinstance(k, slice):
+            out.append((_int_or_none(k.start), _int_or_none(k.stop), _int_or_none(k.step)))
+        elif isinstance(k, bool):
+            out.append("T")
+            tensors.append(_as_index_tensor(np.asarray(k)))
+        elif isinstance(k, (int, np.integer)):
+            out.append(int(k))
+        elif isinstance(k, Tensor) and k.ndim == 0 and k.dtype.category == 1:
+            out.append("T")
+            tensors.append(k)
+        else:
+            out.append("T")
+            tensors.append(_as_index_tensor(k))
+    return tuple(out), tensors
+
+
+def _np_dtype(k):
+    return k.dtype.np if hasattr(k.dtype, "np") else k.dtype
+
+
+def _int_or_none(v):
+    if v is None:
+        return None
+    return int(v)
+
+
+def getitem(input, key):
+    try:
+        pkey, tensors = normalize_key(input.ndim, key)
+    except ShapeError as e:
+        raise op_error(e, "getitem") from None
+    if tensors:
+        return apply(P.gather, input, *tensors, key=pkey)
+    if all(k == (None, None, None) for k in pkey) and len(pkey) <= input.ndim:
+        from .shape import _alias
+        return _alias(input)
+    return apply(P.slice, input, key=pkey)
+
+
+def setitem(input, key, value):
+    try:
+        pkey, tensors = normalize_key(input.ndim, key)
+    except ShapeError as e:
+        raise op_error(e, "setitem") from None
+    if tensors:
+        input._inplace(P.index_put, value, *tensors, op="setitem", key=pkey, accumulate=False)
+    else:
+        input._inplace(P.slice_scatter, value, op="setitem", key=pkey)
+
+
+def take_along_dim(input, indices, dim):
+    """out[..., i, ...] = input[..., indices[..., i, ...], ...] along `dim` (shapes broadcast)."""
+    from .creation import arange
+    nd = input.ndim
+    grids = []
+    for d in range(nd):
+        if d == dim:
+            grids.append(indices)
+        else:
+            shape = [1] * nd
+            shape[d] = input.shape[d]
+            grids.append(arange(input.shape[d]).reshape(shape))
+    return apply(P.gather, input, *grids, key=("T",) * nd)
+
+
+def gather(input, dim, index):
+    from .shape import _dim
+    return take_along_dim(input, index, _dim(dim, input.ndim, "gather"))
+
+
+def index_select(input, dim, index):
+    from .shape import _dim
+    d = _dim(dim, input.ndim, "index_select")
+    return apply(P.gather, input, index, key=((None, None, None),) * d + ("T",))
+
+
+def nonzero(input, *, as_tuple=False):
+    from .creation import tensor
+    idx = np.nonzero(input.numpy(force=True))
+    if as_tuple:
+        return tuple(tensor(i) for i in idx)
+    return tensor(np.stack(idx, axis=1) if idx else np.zeros((0, 0), np.int64))
+
+
+def masked_select(input, mask):
+    return getitem(input.expand_as(mask) if mask.ndim > input.ndim else input, mask)

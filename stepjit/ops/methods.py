@@ -1,0 +1,191 @@
+"""Tensor methods and operators, bound onto Tensor from the functions in stepjit.ops.
+
+Kept as one table so that what a Tensor can do is readable in one place.
+"""
+from __future__ import annotations
+
+from ..ir import primitives as P
+from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
+from ..tensor import Tensor
+from . import convert, creation, elementwise as E, index as I, reduce as R, shape as S
+
+
+def _r(fn):
+    """Reflected operator: `2 - x` is sub(2, x)."""
+    return lambda self, other: fn(other, self)
+
+
+def _inplace(prim, name):
+    def method(self, other, *, alpha=1):
+        if alpha != 1:
+            other = E.mul(other, alpha)
+        return self._inplace(prim, other, op=name)
+    method.__name__ = name
+    return method
+
+
+def _inplace_unary(prim, name, **attrs):
+    def method(self):
+        return self._inplace(prim, op=name, **attrs)
+    method.__name__ = name
+    return method
+
+
+def _clamp_(self, min=None, max=None):
+    self._check_inplace("clamp_")
+    return self._assign(E.clamp(self._snapshot() if self.requires_grad else self, min, max), "clamp_")
+
+
+def _fill_(self, value):
+    self._check_inplace("fill_")
+    return self._assign(creation.full_like(self, value.item() if isinstance(value, Tensor) else value),
+                        "fill_")
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+def _copy_(self, src, non_blocking=False):
+    self._check_inplace("copy_")
+    if not isinstance(src, Tensor):
+        src = creation.tensor(src)
+    src = S.expand(src, tuple(self.shape)) if tuple(src.shape) != tuple(self.shape) else src
+    if src.dtype is not self.dtype:
+        src = convert.cast(src, self.dtype)
+    elif src._data is self._data:
+        return self
+    return self._assign(E.mul(src, 1) if src.requires_grad else src, "copy_")
+
+
+def _uniform_(self, a=0.0, b=1.0, generator=None):
+    r = creation.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
+    return self._assign(r * (b - a) + a, "uniform_")
+
+
+def _normal_(self, mean=0.0, std=1.0, generator=None):
+    r = creation.randn(tuple(self.shape), dtype=self.dtype, generator=generator)
+    return self._assign(r * std + mean, "normal_")
+
+
+def _masked_fill_(self, mask, value):
+    self._check_inplace("masked_fill_")
+    return self._assign(E.masked_fill(self._snapshot() if self.requires_grad else self, mask, value),
+                        "masked_fill_")
+
+
+def _setitem(self, key, value):
+    I.setitem(self, key, value)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, requires_grad=False):
+    return creation.full(tuple(size), fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_zeros(self, *size, dtype=None, requires_grad=False):
+    return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+
+def _new_ones(self, *size, dtype=None, requires_grad=False):
+    return _new_full(self, creation._shape(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, requires_grad=False):
+    return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _type(self, dtype=None):
+    if dtype is None:
+        names = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
+                 int32: "IntTensor", bool_: "BoolTensor"}
+        return "stepjit." + names[self.dtype]
+    return self.to(as_dtype(dtype))
+
+
+def _invert(self):
+    if self.dtype is bool_:
+        return E.logical_not(self)
+    raise TypeError("~ is only supported for bool tensors in stepjit")
+
+
+def _and(self, other):
+    return E.logical_and(self, other)
+
+
+def _or(self, other):
+    return E.logical_or(self, other)
+
+
+def _where(self, condition, y):
+    return E.where(condition, self, y)
+
+
+METHODS = {
+    # arithmetic and comparison operators
+    "__add__": E.add, "__radd__": _r(E.add), "__sub__": E.sub, "__rsub__": _r(E.sub),
+    "__mul__": E.mul, "__rmul__": _r(E.mul), "__truediv__": E.div, "__rtruediv__": _r(E.div),
+    "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
+    "__pow__": E.pow, "__rpow__": _r(E.pow), "__matmul__": S.matmul, "__rmatmul__": _r(S.matmul),
+    "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
+    "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
+    "__invert__": _invert, "__and__": _and, "__or__": _or, "__rand__": _and, "__ror__": _or,
+    "__getitem__": I.getitem, "__setitem__": _setitem,
+    "__iadd__": _inplace(P.add, "add_"), "__isub__": _inplace(P.sub, "sub_"),
+    "__imul__": _inplace(P.mul, "mul_"), "__itruediv__": _inplace(P.div, "div_"),
+    # named elementwise
+    "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul,
+    "div": E.div, "divide": E.div, "true_divide": E.div, "pow": E.pow, "neg": E.neg,
+    "negative": E.neg, "exp": E.exp, "log": E.log, "log1p": E.log1p, "sqrt": E.sqrt,
+    "rsqrt": E.rsqrt, "sin": E.sin, "cos": E.cos, "tanh": E.tanh, "sigmoid": E.sigmoid,
+    "relu": E.relu, "abs": E.abs, "sign": E.sign, "floor": E.floor, "ceil": E.ceil,
+    "round": E.round, "clamp": E.clamp, "clip": E.clamp, "maximum": E.maximum,
+    "minimum": E.minimum, "reciprocal": E.reciprocal, "square": E.square,
+    "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
+    "logical_not": E.logical_not, "logical_and": E.logical_and, "logical_or": E.logical_or,
+    "where": _where, "masked_fill": E.masked_fill, "lerp": E.lerp,
+    "addcmul": E.addcmul, "addcdiv": E.addcdiv, "floor_divide": E.floor_divide,
+    # in place
+    "add_": _inplace(P.add, "add_"), "sub_": _inplace(P.sub, "sub_"),
+    "mul_": _inplace(P.mul, "mul_"), "div_": _inplace(P.div, "div_"),
+    "pow_": _inplace(P.pow, "pow_"), "relu_": _inplace_unary(P.relu, "relu_"),
+    "exp_": _inplace_unary(P.exp, "exp_"), "neg_": _inplace_unary(P.neg, "neg_"),
+    "sqrt_": _inplace_unary(P.sqrt, "sqrt_"), "sigmoid_": _inplace_unary(P.sigmoid, "sigmoid_"),
+    "tanh_": _inplace_unary(P.tanh, "tanh_"), "abs_": _inplace_unary(P.abs, "abs_"),
+    "clamp_": _clamp_, "clip_": _clamp_, "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
+    "uniform_": _uniform_, "normal_": _normal_,
+    "masked_fill_": _masked_fill_,
+    # reductions
+    "sum": R.sum, "mean": R.mean, "var": R.var, "std": R.std, "amax": R.amax, "amin": R.amin,
+    "max": R.max, "min": R.min, "argmax": R.argmax, "argmin": R.argmin,
+    "logsumexp": R.logsumexp, "softmax": R.softmax, "log_softmax": R.log_softmax,
+    "all": R.all, "any": R.any, "norm": R.norm,
+    # shape
+    "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "unflatten": S.unflatten,
+    "permute": S.permute, "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t,
+    "unsqueeze": S.unsqueeze, "squeeze": S.squeeze, "expand": S.expand,
+    "expand_as": S.expand_as, "broadcast_to": S.expand, "split": S.split, "chunk": S.chunk,
+    "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm,
+    "dot": S.dot, "outer": S.outer, "flip": S.flip,
+    "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
+    "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
+    # indexing
+    "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
+    "masked_select": I.masked_select,
+    # copies, dtypes, factories
+    "clone": lambda self, *, memory_format=None: E.apply(P.copy, self),
+    "float": lambda self: self.to(float32), "double": lambda self: self.to(float64),
+    "long": lambda self: self.to(int64), "int": lambda self: self.to(int32),
+    "bool": lambda self: self.to(bool_), "type": _type,
+    "type_as": lambda self, other: self.to(other.dtype),
+    "new_zeros": _new_zeros, "new_ones": _new_ones, "new_full": _new_full,
+    "new_tensor": _new_tensor,
+}
+
+PROPERTIES = {"T": S.T, "mT": S.mT}
+
+
+def bind():
+    for name, fn in METHODS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in PROPERTIES.items():
+        setattr(Tensor, name, property(fn))

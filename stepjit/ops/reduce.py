@@ -1,0 +1,163 @@
+"""Reductions and the composites built from them (mean, var, softmax, logsumexp, ...)."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..dispatch import apply
+from ..errors import ShapeError, op_error
+from ..ir import primitives as P
+from ..ir.primitives.shapes import norm_axis
+from ..ir.types import FLOAT, as_dtype
+
+values_indices = namedtuple("return_types", ["values", "indices"])
+
+
+def _axis(input, dim, op):
+    try:
+        return norm_axis(dim, input.ndim)
+    except ShapeError as e:
+        raise op_error(e, op) from None
+
+
+def _rename(t, name):
+    """Give a composite's last node PyTorch's name for the composite (MeanBackward0)."""
+    node = t._grad_fn
+    if node is not None:
+        from ..autograd.node import node_class
+        node.__class__ = node_class(node.__class__.__mro__[1], name)
+    return t
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim == ():
+        dim = None
+    return apply(P.sum, input, axis=_axis(input, dim, "sum"), keepdims=bool(keepdim))
+
+
+def _count(input, axis):
+    n = 1
+    for i, d in enumerate(input.shape):
+        if axis is None or i in axis:
+            n *= d
+    return n
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.dtype.category != FLOAT:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype.name}")
+    axis = _axis(input, None if dim == () else dim, "mean")
+    out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)), _count(input, axis))
+    return _rename(out, "MeanBackward0" if axis is None else "MeanBackward1")
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axis = _axis(input, dim, "var")
+    centered = apply(P.sub, input, mean(input, axis, keepdim=True))
+    ss = apply(P.sum, apply(P.mul, centered, centered), axis=axis, keepdims=bool(keepdim))
+    return apply(P.div, ss, max(0, _count(input, axis) - correction))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return apply(P.sqrt, var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def amax(input, dim=(), keepdim=False):
+    return apply(P.amax, input, axis=_axis(input, None if dim == () else dim, "amax"),
+                 keepdims=bool(keepdim))
+
+
+def amin(input, dim=(), keepdim=False):
+    return apply(P.amin, input, axis=_axis(input, None if dim == () else dim, "amin"),
+                 keepdims=bool(keepdim))
+
+
+def argmax(input, dim=None, keepdim=False):
+    if dim is None:
+        return apply(P.argmax, input.reshape(-1), axis=(0,), keepdims=False)
+    return apply(P.argmax, input, axis=_axis(input, dim, "argmax"), keepdims=bool(keepdim))
+
+
+def argmin(input, dim=None, keepdim=False):
+    if dim is None:
+        return apply(P.argmin, input.reshape(-1), axis=(0,), keepdims=False)
+    return apply(P.argmin, input, axis=_axis(input, dim, "argmin"), keepdims=bool(keepdim))
+
+
+def _extremum(input, dim, keepdim, other, arg_prim, red_prim, name):
+    from .elementwise import maximum, minimum
+    from .index import take_along_dim
+    if other is not None:  # torch.max(a, b) is elementwise
+        return (maximum if red_prim is P.amax else minimum)(input, other)
+    if dim is None:
+        return _rename(apply(red_prim, input, axis=None, keepdims=False), name + "Backward1")
+    axis = _axis(input, dim, name.lower())
+    idx = apply(arg_prim, input, axis=axis, keepdims=True)
+    values = take_along_dim(input, idx, axis[0])
+    if not keepdim:
+        values = values.squeeze(axis[0])
+        idx = idx.squeeze(axis[0])
+    return values_indices(_rename(values, name + "Backward0"), idx)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    from ..tensor import Tensor
+    if isinstance(dim, Tensor):
+        dim, other = None, dim
+    return _extremum(input, dim, keepdim, other, P.argmax, P.amax, "Max")
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    from ..tensor import Tensor
+    if isinstance(dim, Tensor):
+        dim, other = None, dim
+    return _extremum(input, dim, keepdim, other, P.argmin, P.amin, "Min")
+
+
+def logsumexp(input, dim, keepdim=False):
+    axis = _axis(input, dim, "logsumexp")
+    m = apply(P.amax, input, axis=axis, keepdims=True).detach()
+    s = apply(P.sum, apply(P.exp, apply(P.sub, input, m)), axis=axis, keepdims=True)
+    out = apply(P.add, apply(P.log, s), m)
+    return out if keepdim else out.squeeze(axis)
+
+
+def softmax(input, dim=None, dtype=None):
+    if dtype is not None:
+        input = input.to(as_dtype(dtype))
+    axis = _axis(input, -1 if dim is None else dim, "softmax")
+    e = apply(P.exp, apply(P.sub, input, apply(P.amax, input, axis=axis, keepdims=True).detach()))
+    return _rename(apply(P.div, e, apply(P.sum, e, axis=axis, keepdims=True)), "SoftmaxBackward0")
+
+
+def log_softmax(input, dim=None, dtype=None):
+    if dtype is not None:
+        input = input.to(as_dtype(dtype))
+    axis = _axis(input, -1 if dim is None else dim, "log_softmax")
+    shifted = apply(P.sub, input, apply(P.amax, input, axis=axis, keepdims=True).detach())
+    lse = apply(P.log, apply(P.sum, apply(P.exp, shifted), axis=axis, keepdims=True))
+    return _rename(apply(P.sub, shifted, lse), "LogSoftmaxBackward0")
+
+
+def all(input, dim=None, keepdim=False):
+    n = _count(input, _axis(input, dim, "all"))
+    return apply(P.eq, sum(input.bool(), dim, keepdim), n)
+
+
+def any(input, dim=None, keepdim=False):
+    return apply(P.gt, sum(input.bool(), dim, keepdim), 0)
+
+
+def norm(input, p=2, dim=None, keepdim=False):
+    from .elementwise import abs
+    if p == 2 or p == "fro":
+        return apply(P.sqrt, sum(apply(P.mul, input, input), dim, keepdim))
+    if p == 1:
+        return sum(abs(input), dim, keepdim)
+    return apply(P.pow, sum(apply(P.pow, abs(input), p), dim, keepdim), 1.0 / p)

@@ -1,0 +1,259 @@
+"""Shape and movement functions: reshape, transpose, squeeze, expand, cat, stack, matmul."""
+from __future__ import annotations
+
+from ..dispatch import apply
+from ..errors import ShapeError, op_error
+from ..ir import primitives as P
+from ..ir.primitives.shapes import fmt, norm_axis
+from .reduce import _rename
+
+
+def _sizes(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(d) for d in shape)
+
+
+def _dim(d, ndim, op):
+    try:
+        return norm_axis(d, ndim)[0]
+    except ShapeError as e:
+        raise op_error(e, op) from None
+
+
+def _infer(shape, numel, op, have):
+    if shape.count(-1) > 1:
+        raise op_error(ShapeError("only one dimension can be inferred"), op)
+    if -1 in shape:
+        known = 1
+        for d in shape:
+            if d != -1:
+                known *= d
+        if known == 0 or numel % known:
+            raise op_error(ShapeError(f"shape {fmt(shape)} is invalid for input of size {numel} "
+                                      f"(shape {fmt(have)})"), op)
+        shape = tuple(numel // known if d == -1 else d for d in shape)
+    return shape
+
+
+def reshape(input, *shape):
+    shape = _infer(_sizes(shape), input.numel(), "reshape", input.shape)
+    if shape == tuple(input.shape):
+        return _alias(input)
+    return apply(P.reshape, input, shape=shape)
+
+
+def _alias(input):
+    """A view with the same shape (PyTorch returns a new tensor object here too)."""
+    return apply(P.reshape, input, shape=tuple(input.shape))
+
+
+def view(input, *shape):
+    from ..ir.types import as_dtype
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        if as_dtype(shape[0]) is input.dtype:
+            return _alias(input)
+        raise RuntimeError("view(dtype) reinterpreting bytes is not supported; use .to(dtype)")
+    return reshape(input, *shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    s = _dim(start_dim, input.ndim, "flatten")
+    e = _dim(end_dim, input.ndim, "flatten")
+    shape = tuple(input.shape)
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    d = _dim(dim, input.ndim, "unflatten")
+    shape = tuple(input.shape)
+    sizes = _infer(tuple(sizes), shape[d], "unflatten", shape)
+    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+def permute(input, *dims):
+    dims = _sizes(dims)
+    perm = tuple(_dim(d, input.ndim, "permute") for d in dims)
+    if len(perm) != input.ndim or sorted(perm) != list(range(input.ndim)):
+        raise op_error(ShapeError(f"dims {list(dims)} are not a permutation of a tensor of "
+                                  f"{input.ndim} dimensions"), "permute")
+    return apply(P.transpose, input, perm=perm)
+
+
+def transpose(input, dim0, dim1):
+    n = input.ndim
+    if n == 0:
+        return _alias(input)
+    a, b = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
+    perm = list(range(n))
+    perm[a], perm[b] = perm[b], perm[a]
+    return _rename(apply(P.transpose, input, perm=tuple(perm)), "TransposeBackward0")
+
+
+swapaxes = transpose
+
+
+def t(input):
+    if input.ndim > 2:
+        raise op_error(ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                                  f"{input.ndim}D"), "t")
+    if input.ndim < 2:
+        return _alias(input)
+    return _rename(apply(P.transpose, input, perm=(1, 0)), "TBackward0")
+
+
+def mT(input):
+    if input.ndim < 2:
+        raise op_error(ShapeError("tensor.mT is only supported on matrices or batches of matrices"), "mT")
+    perm = tuple(range(input.ndim - 2)) + (input.ndim - 1, input.ndim - 2)
+    return apply(P.transpose, input, perm=perm)
+
+
+def T(input):
+    return apply(P.transpose, input, perm=tuple(reversed(range(input.ndim))))
+
+
+def unsqueeze(input, dim):
+    d = _dim(dim, input.ndim + 1, "unsqueeze")
+    shape = tuple(input.shape)
+    return _rename(reshape(input, shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
+
+
+def squeeze(input, dim=None):
+    shape = tuple(input.shape)
+    if dim is None:
+        axes = [i for i, s in enumerate(shape) if s == 1]
+    else:
+        axes = [a for a in norm_axis(dim, input.ndim) if shape and shape[a] == 1]
+    new = tuple(s for i, s in enumerate(shape) if i not in axes)
+    return _rename(reshape(input, new), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+
+
+def expand(input, *sizes):
+    sizes = _sizes(sizes)
+    lead = len(sizes) - input.ndim
+    if lead < 0:
+        raise op_error(ShapeError(f"the number of sizes provided ({len(sizes)}) must be greater or "
+                                  f"equal to the number of dimensions in the tensor ({input.ndim})"),
+                       "expand")
+    shape = tuple(input.shape[i - lead] if d == -1 and i >= lead else d for i, d in enumerate(sizes))
+    if shape == tuple(input.shape):
+        return _alias(input)
+    return apply(P.expand, input, shape=shape)
+
+
+def expand_as(input, other):
+    return expand(input, tuple(other.shape))
+
+
+broadcast_to = expand
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise op_error(ShapeError("expected a non-empty list of Tensors"), "cat")
+    return apply(P.concat, *tensors, axis=_dim(dim, tensors[0].ndim, "cat"))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise op_error(ShapeError("stack expects a non-empty TensorList"), "stack")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise op_error(ShapeError("stack expects each tensor to be equal size, but got "
+                                  + ", ".join(fmt(t.shape) for t in tensors)), "stack")
+    d = _dim(dim, tensors[0].ndim + 1, "stack")
+    return _rename(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
+
+
+def split(input, split_size_or_sections, dim=0):
+    d = _dim(dim, input.ndim, "split")
+    n = input.shape[d]
+    if isinstance(split_size_or_sections, int):
+        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(input, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    n = input.shape[_dim(dim, input.ndim, "chunk")]
+    return split(input, -(-n // chunks), dim)
+
+
+def narrow(input, dim, start, length):
+    d = _dim(dim, input.ndim, "narrow")
+    key = ((None, None, None),) * d + ((start, start + length, None),)
+    return apply(P.slice, input, key=key)
+
+
+def unbind(input, dim=0):
+    d = _dim(dim, input.ndim, "unbind")
+    return tuple(apply(P.slice, input, key=((None, None, None),) * d + (i,))
+                 for i in range(input.shape[d]))
+
+
+def matmul(input, other):
+    """torch.matmul: 1-D operands gain and then lose a unit dimension around the 2-D primitive."""
+    a, b = input, other
+    if a.ndim == 0 or b.ndim == 0:
+        raise op_error(ShapeError(f"both arguments to matmul need to be at least 1D, but they are "
+                                  f"{a.ndim}D and {b.ndim}D"), "matmul")
+    if a.ndim == 1 and b.ndim == 1:
+        if a.shape[0] != b.shape[0]:
+            raise op_error(ShapeError(f"inconsistent tensor size, expected tensor {fmt(a.shape)} and "
+                                      f"src {fmt(b.shape)} to have the same number of elements"), "dot")
+        out = apply(P.matmul, reshape(a, 1, -1), reshape(b, -1, 1))
+        return _rename(reshape(out, ()), "DotBackward0")
+    if a.ndim == 1:
+        return _rename(squeeze(apply(P.matmul, unsqueeze(a, 0), b), -2), "SqueezeBackward1")
+    if b.ndim == 1:
+        return _rename(squeeze(apply(P.matmul, a, unsqueeze(b, 1)), -1), "MvBackward0")
+    out = apply(P.matmul, a, b)
+    return out if a.ndim == 2 and b.ndim == 2 else _rename(out, "BmmBackward0")
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise op_error(ShapeError(f"mm expects 2-D tensors, got {fmt(input.shape)} and "
+                                  f"{fmt(mat2.shape)}"), "mm")
+    return apply(P.matmul, input, mat2)
+
+
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise op_error(ShapeError(f"bmm expects 3-D tensors, got {fmt(input.shape)} and "
+                                  f"{fmt(mat2.shape)}"), "bmm")
+    return _rename(apply(P.matmul, input, mat2), "BmmBackward0")
+
+
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise op_error(ShapeError("1D tensors expected, but got "
+                                  f"{input.ndim}D and {other.ndim}D tensors"), "dot")
+    return matmul(input, other)
+
+
+def outer(input, vec2):
+    return apply(P.mul, unsqueeze(input, 1), unsqueeze(vec2, 0))
+
+
+def flip(input, dims):
+    key = [(None, None, None)] * input.ndim
+    for d in norm_axis(dims, input.ndim):
+        key[d] = (None, None, -1)
+    return apply(P.slice, input, key=tuple(key))

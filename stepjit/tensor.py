@@ -1,0 +1,416 @@
+"""The Tensor: storage, autograd state, and the methods users reach for.
+
+Every computing method ends in `dispatch.apply`; in-place methods compute the
+functional result the same way and then `dispatch.store` it, so eager runs and
+traces share one code path. The methods' bodies live in `stepjit.ops`; this
+module binds them and keeps what is specific to a tensor object: the leaf /
+grad_fn bookkeeping, the version counter, `.grad`, `.data`, hooks and printing.
+"""
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import dispatch
+from .autograd.grad_mode import STATE as GRAD
+from .autograd.node import AccumulateGrad
+from .ir.types import FLOAT, AVal, DType, as_dtype
+
+
+class Version:
+    """Shared by a tensor and its views and detached aliases; bumped by every in-place write."""
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Size(tuple):
+    def __repr__(self) -> str:
+        return f"stepjit.Size([{', '.join(str(d) for d in self)}])"
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+
+class device:
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if ":" in type:
+            type, idx = type.split(":")
+            index = int(idx)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self):
+        return hash((self.type, self.index or 0))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+
+CPU = device("cpu")
+
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+_NONLEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access "
+    "the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.")
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, fn):
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self):
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Tensor:
+    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_version",
+                 "_retains_grad", "_hooks", "_accumulator", "_base", "__weakref__", "__dict__")
+    __hash__ = object.__hash__
+
+    def __init__(self, data=None, *, dtype=None, requires_grad=False):
+        from .ops.creation import _array_from
+        arr = _array_from([] if data is None else data, dtype)
+        Tensor._init(self, arr)
+        if requires_grad:
+            self.requires_grad = True
+
+    # -- construction ---------------------------------------------------------
+    @staticmethod
+    def _init(t, data):
+        t._data = data
+        t._requires_grad = False
+        t._grad = None
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version = Version()
+        t._retains_grad = False
+        t._hooks = None
+        t._accumulator = None
+        t._base = None
+
+    @classmethod
+    def _make(cls, data):
+        t = object.__new__(cls)
+        Tensor._init(t, data)
+        return t
+
+    def _aval(self) -> AVal:
+        d = self._data
+        return AVal(d.shape, dispatch.dtype_of_array(d) if isinstance(d, np.ndarray) else d.dtype)
+
+    def _owns_storage(self) -> bool:
+        d = self._data
+        return not isinstance(d, np.ndarray) or (d.base is None and d.flags.writeable)
+
+    # -- metadata -------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
+
+    @property
+    def dtype(self) -> DType:
+        d = self._data
+        return dispatch.dtype_of_array(d) if isinstance(d, np.ndarray) else d.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._data.shape)
+
+    def dim(self) -> int:
+        return len(self._data.shape)
+
+    def numel(self) -> int:
+        return Size(self._data.shape).numel()
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.category == FLOAT
+
+    def is_contiguous(self) -> bool:
+        return True
+
+    def contiguous(self):
+        return self
+
+    def __len__(self):
+        if not self._data.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # -- autograd state -------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if flag and self.dtype.category != FLOAT:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NONLEAF_GRAD, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(f"assigned grad has data of a different size: {list(value.shape)} "
+                                   f"vs {list(self.shape)}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    def _grad_edge(self):
+        """The (node, output_nr) a gradient for this tensor flows into."""
+        if self._grad_fn is not None:
+            return (self._grad_fn, self._output_nr)
+        if not self._requires_grad:
+            return (None, 0)
+        acc = self._accumulator() if self._accumulator is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)
+        return (acc, 0)
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is not None and not self._retains_grad:
+            self._grad_fn.retain(self._output_nr, self)
+            self._retains_grad = True
+
+    def register_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return _RemovableHandle(self._hooks, hook)
+        self._grad_fn.add_pre_hook(self._output_nr, hook)
+        return _RemovableHandle(self._grad_fn.pre_hooks[self._output_nr], hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd.functional import backward
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph, inputs=inputs)
+
+    def detach(self):
+        t = Tensor._make(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        dispatch.replace_data(self, value)
+
+    # -- in-place machinery ---------------------------------------------------
+    def _check_inplace(self, op: str):
+        if GRAD.enabled and self._requires_grad and self._grad_fn is None:
+            raise RuntimeError(f"{op}: {_LEAF_INPLACE}")
+        base = self._base
+        if GRAD.enabled and base is not None and base._requires_grad:
+            raise RuntimeError(
+                f"{op}: in-place modification of a view of a tensor that requires grad is not "
+                "supported by stepjit; write to a clone() instead")
+
+    def _assign(self, result, op: str):
+        """Store `result` into self as an in-place op would, taking over its autograd history."""
+        if tuple(result.shape) != tuple(self.shape):
+            raise RuntimeError(f"{op}: output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(result.shape)}")
+        if result.dtype.category > self.dtype.category:
+            raise RuntimeError(f"{op}: result type {result.dtype.name} can't be cast to the "
+                               f"desired output type {self.dtype.name}")
+        dispatch.store(self, result)
+        if result._grad_fn is not None and GRAD.enabled:
+            self._grad_fn = result._grad_fn
+            self._output_nr = result._output_nr
+            self._requires_grad = True
+        return self
+
+    def _snapshot(self):
+        """A copy holding self's current value and autograd edge, for an in-place op's backward."""
+        t = Tensor._make(self._data.copy() if isinstance(self._data, np.ndarray) else self._data)
+        t._grad_fn = self._grad_fn
+        t._output_nr = self._output_nr
+        t._requires_grad = self._requires_grad
+        t._accumulator = self._accumulator
+        return t
+
+    def _inplace(self, prim, *others, op, **attrs):
+        self._check_inplace(op)
+        recording = GRAD.enabled and (self._requires_grad or any(
+            isinstance(o, Tensor) and o._requires_grad for o in others))
+        if not recording and dispatch.inplace_fast(prim, self, others, attrs):
+            return self
+        src = self._snapshot() if recording else self
+        return self._assign(dispatch.apply(prim, src, *others, **attrs), op)
+
+    # -- conversion to Python and NumPy ---------------------------------------
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return dispatch.concrete(self).item()
+
+    def tolist(self):
+        return dispatch.concrete(self).tolist()
+
+    def numpy(self, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return dispatch.concrete(self)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(dispatch.concrete(self))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.category == FLOAT:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __iter__(self):
+        if not self._data.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter([self[i] for i in range(self._data.shape[0])])
+
+    def __repr__(self):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __str__(self):
+        return self.__repr__()
+
+    def __format__(self, spec):
+        if self.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return self.__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.array(self._data), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment")
+        t = type(self).__new__(type(self))
+        Tensor._init(t, np.array(self._data))
+        t._requires_grad = self._requires_grad
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        t.__dict__.update({k: v for k, v in getattr(self, "__dict__", {}).items()})
+        memo[id(self)] = t
+        return t
+
+    # -- devices and dtypes ---------------------------------------------------
+    def to(self, *args, **kwargs):
+        from .ops.convert import to
+        return to(self, *args, **kwargs)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        from .ops.convert import no_cuda
+        no_cuda()
+
+
+def _rebuild(data, requires_grad):
+    t = Tensor._make(data)
+    t._requires_grad = requires_grad
+    return t
+
+
+dispatch.Tensor = Tensor
