@@ -55,7 +55,21 @@ def _eager(prim, args, attrs):
     except StepjitError as e:
         raise op_error(e, prim.name) from None
     arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    result = run_impl(prim, arrays, attrs, out_aval)
+    out = Tensor._make(result)
+    if prim.view and args and isinstance(args[0], Tensor) and np.may_share_memory(result, arrays[0]):
+        out._version = args[0]._version
+        if args[0]._requires_grad or args[0]._base is not None:
+            out._base = args[0]._base or args[0]
+    if GRAD.enabled and prim.vjp is not None and out_aval.dtype.category == FLOAT:
+        record(prim, args, attrs, out)
+    return out
+
+
+def run_impl(prim, arrays, attrs, out_aval):
+    """Evaluate a primitive on NumPy values: the meaning of the op, shared with the IR interpreter."""
     if prim.casts and out_aval.dtype.category != 0:
+        arrays = list(arrays)
         target = out_aval.dtype.np
         for i in prim.casts:
             a = arrays[i]
@@ -74,12 +88,7 @@ def _eager(prim, args, attrs):
                        prim.name) from None
     if type(result) is not np.ndarray or result.dtype != out_aval.dtype.np:
         result = np.asarray(result, dtype=out_aval.dtype.np)
-    out = Tensor._make(result)
-    if prim.view and args and isinstance(args[0], Tensor) and np.may_share_memory(result, arrays[0]):
-        out._version = args[0]._version
-    if GRAD.enabled and prim.vjp is not None and out_aval.dtype.category == FLOAT:
-        record(prim, args, attrs, out)
-    return out
+    return result
 
 
 def record(prim, args, attrs, out):
