@@ -26,7 +26,7 @@ def np_key(key, tensors=()):
             t = next(it)
             out.extend(np.nonzero(t)) if t.dtype == np.bool_ else out.append(t)
         elif isinstance(k, tuple):
-            out.append(slice(*k))
+            out.append(builtins.slice(*k))
         else:
             out.append(k)
     return tuple(out)
