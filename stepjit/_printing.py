@@ -1,49 +1,148 @@
-"""Tensor printing in PyTorch's format: `tensor([2.], grad_fn=<AddBackward0>)`."""
+"""Tensor printing in PyTorch's format: `tensor([2.], grad_fn=<AddBackward0>)`.
+
+This follows torch/_tensor_str.py with its default print options (precision 4,
+threshold 1000, edgeitems 3, linewidth 80): one formatter is chosen for the
+whole tensor (from the summarized data when the tensor is large), every element
+is padded to the formatter's width so columns align, and suffixes (dtype,
+grad_fn / requires_grad) wrap onto a new line when the last line would pass the
+line width. Only the prefix differs: `dtype=stepjit.float64`.
+"""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
-from .ir.types import DEFAULT_FLOAT, DEFAULT_INT, FLOAT, bool_
+from .ir.types import DEFAULT_FLOAT, DEFAULT_INT, bool_
+
+PRECISION = 4
+THRESHOLD = 1000
+EDGEITEMS = 3
+LINEWIDTH = 80
 
 
-def _format_array(a: np.ndarray) -> str:
-    if a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        big = finite.size and (np.abs(finite).max() >= 1e8 or
-                              (np.abs(finite[finite != 0]).min() < 1e-4 if (finite != 0).any() else False))
-        ints = finite.size == 0 or np.all(finite == np.round(finite))
-        if big:
-            fmt = lambda v: f"{v:.4e}"  # noqa: E731
-        elif ints:
-            fmt = lambda v: f"{v:.0f}."  # noqa: E731
+class _Formatter:
+    """Chooses int / fixed / scientific notation and the column width for one tensor."""
+
+    def __init__(self, a: np.ndarray):
+        self.floating = a.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        flat = a.reshape(-1)
+        if not self.floating:
+            for v in flat.tolist():
+                self.max_width = max(self.max_width, len(f"{v}"))
+            return
+        vals = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
+        if vals.size == 0:
+            return
+        mags = np.abs(vals)
+        lo, hi = mags.min(), mags.max()
+        self.int_mode = bool(np.all(vals == np.ceil(vals)))
+        if self.int_mode:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8
+            extra = 0 if self.sci_mode else 1  # the trailing "." of "1."
         else:
-            fmt = lambda v: f"{v:.4f}"  # noqa: E731
-        formatter = {"float_kind": lambda v: fmt(v) if np.isfinite(v) else str(v)}
-    elif a.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+            extra = 0
+        fmt = (f"{{:.{PRECISION}e}}" if self.sci_mode else
+               "{:.0f}" if self.int_mode else f"{{:.{PRECISION}f}}")
+        for v in vals.tolist():
+            self.max_width = max(self.max_width, len(fmt.format(v)) + extra)
+
+    def format(self, value) -> str:
+        if self.floating:
+            if self.sci_mode:
+                s = f"{value:{self.max_width}.{PRECISION}e}"
+            elif self.int_mode:
+                s = f"{value:.0f}"
+                if not (math.isinf(value) or math.isnan(value)):
+                    s += "."
+            else:
+                s = f"{value:.{PRECISION}f}"
+        else:
+            s = f"{value}"
+        return " " * (self.max_width - len(s)) + s
+
+
+def _summarized(a: np.ndarray) -> np.ndarray:
+    """The edge items of every dimension: what a summarized print shows."""
+    if a.ndim == 0:
+        return a
+    if a.shape[0] > 2 * EDGEITEMS:
+        a = np.concatenate([a[:EDGEITEMS], a[-EDGEITEMS:]])
+    if a.ndim == 1:
+        return a
+    return np.stack([_summarized(x) for x in a])
+
+
+def _vector_str(a, indent, summarize, fmt) -> str:
+    per_line = max(1, int(math.floor((LINEWIDTH - indent) / (fmt.max_width + 2))))
+    if summarize and a.shape[0] > 2 * EDGEITEMS:
+        data = ([fmt.format(v) for v in a[:EDGEITEMS].tolist()] + [" ..."]
+                + [fmt.format(v) for v in a[-EDGEITEMS:].tolist()])
     else:
-        formatter = None
-    return np.array2string(a, separator=", ", formatter=formatter, prefix="tensor(",
-                           threshold=1000, edgeitems=3, max_line_width=80)
+        data = [fmt.format(v) for v in a.tolist()]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _tensor_str(a, indent, summarize, fmt) -> str:
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    if a.ndim == 1:
+        return _vector_str(a, indent, summarize, fmt)
+    n = a.shape[0]
+    if summarize and n > 2 * EDGEITEMS:
+        rows = ([_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(EDGEITEMS)] + ["..."]
+                + [_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(n - EDGEITEMS, n)])
+    else:
+        rows = [_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(n)]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def _add_suffixes(body, suffixes, indent) -> str:
+    parts = [body]
+    last_line_len = len(body) - body.rfind("\n") + 1
+    for s in suffixes:
+        if last_line_len + len(s) + 2 > LINEWIDTH:
+            parts.append(",\n" + " " * indent + s)
+            last_line_len = indent + len(s)
+        else:
+            parts.append(", " + s)
+            last_line_len += len(s) + 2
+    parts.append(")")
+    return "".join(parts)
+
+
+def format_array(a: np.ndarray, indent: int = 7) -> str:
+    """The bracketed body PyTorch prints for array `a` (no prefix, no suffixes)."""
+    if a.size == 0:
+        return "[]"
+    summarize = a.size > THRESHOLD
+    fmt = _Formatter(_summarized(a) if summarize else a)
+    return _tensor_str(a, indent, summarize, fmt)
 
 
 def tensor_repr(t) -> str:
     data = t._data
     if not isinstance(data, np.ndarray):
         return f"<trace-time tensor {data}>"
-    body = _format_array(data)
-    extras = []
-    if t.numel() == 0 and data.ndim != 1:
-        extras.append(f"size={tuple(data.shape)}")
+    prefix = "tensor("
+    indent = len(prefix)
+    suffixes = []
     dt = t.dtype
-    if dt is not DEFAULT_FLOAT and dt is not DEFAULT_INT and dt is not bool_ or (
-            t.numel() == 0 and dt is not DEFAULT_FLOAT):
-        extras.append(f"dtype=stepjit.{dt.name}")
+    if data.size == 0:
+        if data.ndim != 1:
+            suffixes.append(f"size={tuple(data.shape)}")
+        if dt is not DEFAULT_FLOAT:
+            suffixes.append(f"dtype=stepjit.{dt.name}")
+    elif dt is not DEFAULT_FLOAT and dt is not DEFAULT_INT and dt is not bool_:
+        suffixes.append(f"dtype=stepjit.{dt.name}")
+    body = format_array(data, indent)
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
-        extras.append("requires_grad=True")
-    return "tensor(" + ", ".join([body] + extras) + ")"
-
-
-__all__ = ["tensor_repr", "FLOAT"]
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, indent)
