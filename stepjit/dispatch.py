@@ -178,3 +178,34 @@ def inplace_fast(prim, dst, others, attrs) -> bool:
     prim.impl(*arrays, out=out)
     dst._version.value += 1
     return True
+
+
+def alias(t):
+    """A new tensor object sharing t's storage (`.data`, `.detach()`)."""
+    tracer = MODE.tracer
+    if tracer is not None:
+        return tracer.alias(t)
+    return Tensor._make(t._data)
+
+
+def constant(array, random=False):
+    """A tensor made from concrete data (`tensor(...)`, `randn(...)`). While tracing it becomes a
+    constant of the trace; a random one makes the trace valid for one call only."""
+    tracer = MODE.tracer
+    if tracer is not None:
+        return tracer.constant(array, random)
+    return Tensor._make(array)
+
+
+def read_grad(t):
+    tracer = MODE.tracer
+    if tracer is not None:
+        tracer.observe_grad(t)
+    return t._grad
+
+
+def write_grad(t, value):
+    tracer = MODE.tracer
+    if tracer is not None:
+        tracer.observe_grad(t, write=True)
+    t._grad = value

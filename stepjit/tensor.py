@@ -214,7 +214,7 @@ class Tensor:
     def grad(self):
         if self._grad_fn is not None and not self._retains_grad:
             warnings.warn(_NONLEAF_GRAD, UserWarning, stacklevel=2)
-        return self._grad
+        return dispatch.read_grad(self)
 
     @grad.setter
     def grad(self, value):
@@ -226,7 +226,7 @@ class Tensor:
                                    f"vs {list(self.shape)}")
             if value.dtype is not self.dtype:
                 raise RuntimeError("assigned grad has data of a different type")
-        self._grad = value
+        dispatch.write_grad(self, value)
 
     def _grad_edge(self):
         """The (node, output_nr) a gradient for this tensor flows into."""
@@ -264,7 +264,7 @@ class Tensor:
                  create_graph=create_graph, inputs=inputs)
 
     def detach(self):
-        t = Tensor._make(self._data)
+        t = dispatch.alias(self)
         t._version = self._version
         return t
 
@@ -275,7 +275,7 @@ class Tensor:
 
     @property
     def data(self):
-        return Tensor._make(self._data)
+        return dispatch.alias(self)
 
     @data.setter
     def data(self, value):

@@ -131,14 +131,16 @@ def _pre_hooks(node, grads):
 
 def _accumulate(var, g, owned):
     """PyTorch's AccumulateGrad: take the gradient if nobody else holds it, else copy; then add in place."""
+    from .. import dispatch
     if g.shape != var.shape:
         g = g.expand(var.shape) if g.ndim <= var.ndim else g
     if g.dtype != var.dtype:
         g = g.to(var.dtype)
-    if var._grad is None:
+    current = dispatch.read_grad(var)
+    if current is None:
         if id(g) in owned or not g._owns_storage():
             g = g.clone()
         owned.add(id(g))
-        var._grad = g.detach()
+        dispatch.write_grad(var, g.detach())
     else:
-        var._grad.add_(g)
+        current.add_(g)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import dispatch
 from .. import random as _random
 from ..dispatch import apply
 from ..ir import primitives as P
@@ -65,7 +66,7 @@ def _to_py(data):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     from ..tensor import Tensor
     _check_device(device)
-    return _finish(Tensor._make(_array_from(data, dtype)), requires_grad)
+    return _finish(dispatch.constant(_array_from(data, dtype)), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -80,7 +81,7 @@ def as_tensor(data, dtype=None, device=None):
 def from_numpy(ndarray):
     from ..tensor import Tensor
     as_dtype(ndarray.dtype)
-    return Tensor._make(ndarray)
+    return dispatch.constant(ndarray)
 
 
 def _shape(size):
@@ -146,14 +147,14 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     from ..tensor import Tensor
     _check_device(device)
     arr = np.linspace(start, end, steps).astype(as_dtype(dtype or DEFAULT_FLOAT).np)
-    return _finish(Tensor._make(arr), requires_grad)
+    return _finish(dispatch.constant(arr), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     from ..tensor import Tensor
     _check_device(device)
     arr = np.eye(n, m, dtype=as_dtype(dtype or DEFAULT_FLOAT).np)
-    return _finish(Tensor._make(arr), requires_grad)
+    return _finish(dispatch.constant(arr), requires_grad)
 
 
 # -- random ---------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def _random_tensor(draw, size, dtype, requires_grad, generator=None):
     gen = (generator or _random.default_generator).np
     dt = as_dtype(dtype or DEFAULT_FLOAT)
     arr = np.asarray(draw(gen, _shape(size), dt.np))
-    return _finish(Tensor._make(arr.astype(dt.np, copy=False)), requires_grad)
+    return _finish(dispatch.constant(arr.astype(dt.np, copy=False), random=True), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
@@ -187,7 +188,7 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
 def randperm(n, *, dtype=None, device=None, generator=None):
     from ..tensor import Tensor
     gen = (generator or _random.default_generator).np
-    return Tensor._make(gen.permutation(n).astype(as_dtype(dtype or DEFAULT_INT).np))
+    return dispatch.constant(gen.permutation(n).astype(as_dtype(dtype or DEFAULT_INT).np), random=True)
 
 
 def rand_like(input, *, dtype=None):
