@@ -1,0 +1,180 @@
+"""The `stepjit` command: `demo`, `bench`, `dump`, `explain`.
+
+Each subcommand is one row of COMMANDS: its help line, a function that adds its
+arguments, and the handler as a "module:function" string. The handler is
+imported only when its subcommand runs, so a subcommand whose module is not
+built yet costs nothing until asked for; then it says "not available yet" and
+exits with status 2. To plug in a subcommand, write `handler(args) -> int` in
+its module; the row here already points at it.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+NOT_AVAILABLE = 2
+
+
+# ---------------------------------------------------------------- demo
+
+def demo(args) -> int:
+    """Train the PyTorch tutorial's two-layer network (custom ReLU, manual SGD).
+
+    The same program as examples/two_layer_net.py, kept here so that an installed
+    stepjit can run it without the source tree.
+    """
+    import stepjit as torch
+
+    class MyReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
+
+    torch.manual_seed(args.seed)
+    N, D_in, H, D_out = 64, 1000, 100, 10
+    x = torch.randn(N, D_in, dtype=torch.float)
+    y = torch.randn(N, D_out, dtype=torch.float)
+    w1 = torch.randn(D_in, H, dtype=torch.float, requires_grad=True)
+    w2 = torch.randn(H, D_out, dtype=torch.float, requires_grad=True)
+    learning_rate = 1e-6
+
+    print(f"stepjit {torch.__version__}: two-layer network N={N} D_in={D_in} H={H} "
+          f"D_out={D_out}, custom ReLU, SGD lr={learning_rate}, {args.steps} steps (eager)")
+    start = time.perf_counter()
+    for t in range(args.steps):
+        y_pred = MyReLU.apply(x.mm(w1)).mm(w2)
+        loss = (y_pred - y).pow(2).sum()
+        if t % 100 == 99:
+            print(t, loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w1 -= learning_rate * w1.grad
+            w2 -= learning_rate * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+    elapsed = time.perf_counter() - start
+    print(f"total time: {elapsed:.3f} s ({1e3 * elapsed / max(args.steps, 1):.3f} ms/step)")
+    return 0
+
+
+def _demo_arguments(p):
+    p.add_argument("--steps", type=int, default=500, help="training steps (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="stepjit.manual_seed (default 0)")
+
+
+# ---------------------------------------------------------------- bench
+
+def bench(args) -> int:
+    """Run benchmarks/ (the same harness as `python -m benchmarks`)."""
+    try:
+        main_ = _import_benchmarks()
+    except ImportError as e:
+        return _not_available("bench", f"the benchmarks package is not importable ({e}); "
+                              "run `stepjit bench` from a source checkout of stepjit")
+    return main_(args.bench_args)
+
+
+def _import_benchmarks():
+    """benchmarks/ ships with the source tree, not with the installed package.
+
+    Look for it on sys.path, then in the current directory and next to the
+    stepjit package (an editable install or a checkout on PYTHONPATH)."""
+    try:
+        return importlib.import_module("benchmarks.__main__").main
+    except ImportError:
+        pass
+    for root in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        if (root / "benchmarks" / "__main__.py").is_file():
+            sys.path.insert(0, str(root))
+            sys.modules.pop("benchmarks", None)
+            return importlib.import_module("benchmarks.__main__").main
+    raise ImportError("no benchmarks/ directory found in the current directory or "
+                      "next to the stepjit package")
+
+
+def _bench_arguments(p):
+    p.add_argument("bench_args", nargs=argparse.REMAINDER,
+                   help="arguments for the harness (see `stepjit bench --help`)")
+
+
+# ---------------------------------------------------------------- dump / explain
+
+def _script_arguments(p):
+    p.add_argument("script", help="a Python file whose steps use stepjit.compile")
+    p.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
+
+
+# name -> (help, add_arguments, "module:function")
+COMMANDS = {
+    "demo": ("train the tutorial two-layer network and print its loss",
+             _demo_arguments, "stepjit.cli:demo"),
+    "bench": ("time the benchmark cases (same as `python -m benchmarks`)",
+              _bench_arguments, "stepjit.cli:bench"),
+    "dump": ("print the IR and generated kernel source of a script's compiled steps",
+             _script_arguments, "stepjit.runtime.inspect:dump"),
+    "explain": ("say why a script's compiled steps were traced, retraced or fell back",
+                _script_arguments, "stepjit.runtime.inspect:explain"),
+}
+
+
+def _not_available(name, reason) -> int:
+    print(f"stepjit {name}: not available yet: {reason}", file=sys.stderr)
+    return NOT_AVAILABLE
+
+
+def _resolve(name, target):
+    """The handler for `target`, or a string saying why there is none."""
+    module_name, func_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
+            return f"{module_name} is not built yet (the compiler is in progress)"
+        raise
+    handler = getattr(module, func_name, None)
+    if handler is None:
+        return f"{module_name} has no {func_name}() yet (the compiler is in progress)"
+    return handler
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="stepjit", description="PyTorch-style training steps, run eagerly or compiled.")
+    parser.add_argument("--version", action="version", version=f"stepjit {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_, add_arguments, _) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        add_arguments(p)
+    return parser
+
+
+def _version():
+    from stepjit import __version__
+    return __version__
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return NOT_AVAILABLE
+    handler = _resolve(args.command, COMMANDS[args.command][2])
+    if isinstance(handler, str):
+        return _not_available(args.command, handler)
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
