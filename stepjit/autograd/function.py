@@ -7,7 +7,7 @@ gradient (or None) per forward argument.
 from __future__ import annotations
 
 from .grad_mode import STATE as GRAD, no_grad
-from .node import Node, SavedTensor, node_class
+from .node import Node, SavedTensor, fit_grad, node_class
 
 
 class FunctionCtx:
@@ -70,16 +70,19 @@ class FunctionBackward(Node):
         if not isinstance(g, Tensor):
             raise RuntimeError(f"function {self._name} returned a gradient of type "
                                f"{type(g).__name__} at index {i}; expected a Tensor or None")
-        shape = meta[0]
+        shape, dtype = meta
         if tuple(g.shape) != shape:
+            # PyTorch accepts a gradient the input broadcasts to, and sums it back.
             from ..ir.primitives.shapes import broadcast_shapes
             try:
-                if broadcast_shapes(shape, tuple(g.shape)) != shape:
-                    raise ValueError
+                ok = broadcast_shapes(shape, tuple(g.shape)) == tuple(g.shape)
             except Exception:
+                ok = False
+            if not ok:
                 raise RuntimeError(f"Function {self._name} returned an invalid gradient at index {i} "
                                    f"- got {list(g.shape)} but expected shape compatible with "
-                                   f"{list(shape)}") from None
+                                   f"{list(shape)}")
+        g = fit_grad(g, shape, dtype)
         return g
 
     def release(self):

@@ -89,6 +89,28 @@ def node_class(base: type, name: str) -> type:
     return cls
 
 
+def sum_to(g, shape):
+    """Sum a gradient of a broadcast shape back to `shape` (tensor ops only, so it traces)."""
+    gshape = tuple(g.shape)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1)
+    if axes:
+        g = g.sum(axes, keepdim=True)
+    return g.reshape(shape)
+
+
+def fit_grad(g, shape, dtype):
+    """A rule's gradient as its input's gradient: summed back to its shape, cast to its dtype."""
+    if tuple(g.shape) != shape:
+        g = sum_to(g, shape)
+    if g.dtype is not dtype:
+        g = g.to(dtype)
+    return g
+
+
 class PrimBackward(Node):
     """Backward of one primitive application: calls the registry's VJP rule per needed input."""
     __slots__ = ("prim", "attrs", "saved", "in_shapes", "in_dtypes", "needs_grad", "n_inputs")
@@ -108,7 +130,10 @@ class PrimBackward(Node):
                 continue
             rule = prim.vjp_for(i)
             kwargs = {name: self._value(name, i) for name in rule.needs}
-            out.append(rule.fn(g, **kwargs))
+            gi = rule.fn(g, **kwargs)
+            if gi is not None:
+                gi = fit_grad(gi, self.in_shapes[i], self.in_dtypes[i])
+            out.append(gi)
         return out
 
     def _value(self, name, i):

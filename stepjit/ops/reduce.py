@@ -1,6 +1,8 @@
 """Reductions and the composites built from them (mean, var, softmax, logsumexp, ...)."""
 from __future__ import annotations
 
+import builtins
+
 from collections import namedtuple
 
 from ..dispatch import apply
@@ -61,7 +63,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     axis = _axis(input, dim, "var")
     centered = apply(P.sub, input, mean(input, axis, keepdim=True))
     ss = apply(P.sum, apply(P.mul, centered, centered), axis=axis, keepdims=bool(keepdim))
-    return apply(P.div, ss, max(0, _count(input, axis) - correction))
+    return apply(P.div, ss, builtins.max(0, _count(input, axis) - correction))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -6,6 +6,8 @@ autograd engine sums them back to each input's shape.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..registry import Primitive, register
@@ -41,6 +43,8 @@ def _pow_base_grad(g, x, y):
 
 def _pow_exp_grad(g, x, out):
     # d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
+    if isinstance(x, (int, float)):  # a Python scalar base: 2.0 ** t
+        return g * out * (math.log(x) if x > 0 else (0.0 if x == 0 else math.nan))
     return (g * out * x.log()).where(x != 0, 0.0)
 
 

@@ -1,0 +1,670 @@
+"""The primitive registry, checked from one table of sample inputs (Thunder-style).
+
+`SAMPLES` holds, per primitive, sample arguments, attributes, an independent
+NumPy reference and, where the op has a PyTorch spelling, the same call written
+against a torch-shaped module (`api(T, *tensors)`), so that the oracle tests in
+tests/oracle can replay the table against PyTorch.
+
+For every primitive in `stepjit.ir.primitives.PRIMITIVES` the tests demand an
+impl, a shape rule, at least one sample, and either a passing float64 gradient
+check of every differentiable input against central finite differences, or an
+explicit place in `NON_DIFFERENTIABLE`. `COMPOSITES` does the same for the
+front-end functions built from primitives, and `PROMOTION` pins PyTorch's
+dtype promotion rules.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import stepjit
+from stepjit import autograd
+from stepjit.dispatch import apply, aval_of
+from stepjit.ir.primitives import PRIMITIVES
+from stepjit.ir.types import as_dtype
+
+RNG = np.random.default_rng(0)
+
+
+def r(*shape):
+    """Float64 values away from 0 (so kinks and ties are not hit by accident)."""
+    a = RNG.uniform(0.5, 2.0, shape) * RNG.choice([-1.0, 1.0], shape)
+    return np.asarray(a, dtype=np.float64)
+
+
+def pos(*shape):
+    return np.asarray(RNG.uniform(0.5, 2.0, shape), dtype=np.float64)
+
+
+def ints(*shape, lo=-5, hi=5):
+    return RNG.integers(lo, hi, shape).astype(np.int64)
+
+
+class Sample:
+    """One call of a primitive: `apply(prim, *args, **attrs)`.
+
+    args     NumPy arrays (become tensors) or Python scalars (passed as literals)
+    ref      independent NumPy reference: ref(*args, **attrs) -> array
+    grad     indices of args to differentiate (default: every float64 array)
+    dtype    expected result dtype name, when the sample pins a promotion rule
+    api      the same call in PyTorch's API, api(T, *tensors), for the oracle tests
+    """
+
+    def __init__(self, args, ref, attrs=None, grad=None, dtype=None, api=None, note=""):
+        self.args = tuple(args)
+        self.attrs = attrs or {}
+        self.ref = ref
+        self.dtype = dtype
+        self.api = api
+        self.note = note
+        if grad is None:
+            grad = [i for i, a in enumerate(self.args)
+                    if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+        self.grad = tuple(grad)
+
+    def tensors(self, requires_grad=()):
+        out = []
+        for i, a in enumerate(self.args):
+            if isinstance(a, np.ndarray):
+                t = stepjit.tensor(a.copy(), dtype=as_dtype(a.dtype))
+                if i in requires_grad:
+                    t.requires_grad_()
+                out.append(t)
+            else:
+                out.append(a)
+        return out
+
+
+def S(*args, ref, **kw):
+    return Sample(args, ref, **kw)
+
+
+def _ew1(name, fn, domain=r, api=None):
+    return [S(domain(3, 4), ref=fn, api=api),
+            S(domain(), ref=fn, api=api, note="0-dim"),
+            S(domain(5).astype(np.float32), ref=fn, api=api, note="float32")]
+
+
+def _ew2(np_fn, api, second=r):
+    return [
+        S(r(2, 3), second(2, 3), ref=np_fn, api=api),
+        S(r(2, 3), second(3), ref=np_fn, api=api, note="broadcast rhs"),
+        S(r(4, 1), second(1, 3), ref=np_fn, api=api, note="broadcast both"),
+        S(r(2, 3), second(), ref=np_fn, api=api, note="0-dim rhs"),
+        S(r(2, 3), 1.5, ref=np_fn, api=api, note="python float"),
+        S(2.5, second(3), ref=np_fn, api=api, note="python float lhs"),
+        S(r(3).astype(np.float32), second(3), ref=np_fn, api=api, dtype="float64",
+          note="f32 + f64"),
+    ]
+
+
+def _cmp(np_fn, api):
+    return [S(r(2, 3), r(3), ref=np_fn, api=api),
+            S(ints(4), 0, ref=np_fn, api=api, note="int vs python int"),
+            S(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]), ref=np_fn, api=api)]
+
+
+def _bools(*shape):
+    return RNG.random(shape) < 0.5
+
+
+def _np_index_put(base, values, *idx, key, accumulate):
+    from stepjit.ir.primitives.indexing import np_key
+    out = base.copy()
+    if accumulate:
+        np.add.at(out, np_key(key, idx), values)
+    else:
+        out[np_key(key, idx)] = values
+    return out
+
+
+def _np_slice_scatter(base, src, key):
+    out = base.copy()
+    out[tuple(slice(*k) if isinstance(k, tuple) else k for k in key)] = src
+    return out
+
+
+def _np_slice(x, key):
+    return x[tuple(slice(*k) if isinstance(k, tuple) else k for k in key)]
+
+
+F64 = stepjit.float64
+ALL = (None, None, None)
+
+SAMPLES: dict[str, list[Sample]] = {
+    # -- arithmetic ------------------------------------------------------------
+    "add": _ew2(np.add, lambda T, x, y: T.add(x, y)) + [
+        S(_bools(3), _bools(3), ref=np.logical_or, dtype="bool", note="bool + bool")],
+    "sub": _ew2(np.subtract, lambda T, x, y: T.sub(x, y)),
+    "mul": _ew2(np.multiply, lambda T, x, y: T.mul(x, y)) + [
+        S(_bools(3), _bools(3), ref=np.logical_and, dtype="bool", note="bool * bool")],
+    "div": _ew2(np.true_divide, lambda T, x, y: T.div(x, y)) + [
+        S(ints(4), np.array([1, 2, 3, 4]), ref=np.true_divide, dtype="float32",
+          api=lambda T, x, y: T.div(x, y), note="int / int")],
+    "pow": [
+        S(pos(2, 3), r(2, 3), ref=np.power, api=lambda T, x, y: T.pow(x, y)),
+        S(r(2, 3), 2, ref=np.power, api=lambda T, x, y: T.pow(x, y), note="int exponent"),
+        S(r(2, 3), 0, ref=np.power, api=lambda T, x, y: T.pow(x, y), note="zero exponent"),
+        S(pos(3), 0.5, ref=np.power, api=lambda T, x, y: T.pow(x, y), note="sqrt"),
+        S(2.0, r(3), ref=np.power, api=lambda T, x, y: T.pow(x, y), note="scalar base"),
+        S(pos(2, 1), r(3), ref=np.power, api=lambda T, x, y: T.pow(x, y), note="broadcast"),
+        S(ints(3, lo=1), 2, ref=np.power, dtype="int64", api=lambda T, x, y: T.pow(x, y)),
+    ],
+    "maximum": _ew2(np.maximum, lambda T, x, y: T.maximum(x, y))[:4] + [
+        S(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 4.0]), ref=np.maximum, note="tie",
+          api=lambda T, x, y: T.maximum(x, y))],
+    "minimum": _ew2(np.minimum, lambda T, x, y: T.minimum(x, y))[:4] + [
+        S(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 4.0]), ref=np.minimum, note="tie",
+          api=lambda T, x, y: T.minimum(x, y))],
+    # -- unary -----------------------------------------------------------------
+    "neg": _ew1("neg", np.negative, api=lambda T, x: T.neg(x)) + [
+        S(ints(3), ref=np.negative, dtype="int64")],
+    "exp": _ew1("exp", np.exp, api=lambda T, x: T.exp(x)) + [
+        S(ints(3), ref=np.exp, dtype="float32", note="int -> float32")],
+    "log": _ew1("log", np.log, pos, api=lambda T, x: T.log(x)),
+    "log1p": _ew1("log1p", np.log1p, pos, api=lambda T, x: T.log1p(x)),
+    "sqrt": _ew1("sqrt", np.sqrt, pos, api=lambda T, x: T.sqrt(x)),
+    "sin": _ew1("sin", np.sin, api=lambda T, x: T.sin(x)),
+    "cos": _ew1("cos", np.cos, api=lambda T, x: T.cos(x)),
+    "tanh": _ew1("tanh", np.tanh, api=lambda T, x: T.tanh(x)),
+    "sigmoid": _ew1("sigmoid", lambda x: 1 / (1 + np.exp(-x)), api=lambda T, x: T.sigmoid(x)) + [
+        S(np.array([-800.0, 800.0, 0.0]), ref=lambda x: np.array([0.0, 1.0, 0.5]), grad=(),
+          note="no overflow")],
+    "relu": _ew1("relu", lambda x: np.maximum(x, 0), api=lambda T, x: T.relu(x)) + [
+        S(ints(4), ref=lambda x: np.maximum(x, 0), dtype="int64")],
+    "abs": _ew1("abs", np.abs, api=lambda T, x: T.abs(x)),
+    "sign": _ew1("sign", np.sign, api=lambda T, x: T.sign(x)),
+    "floor": _ew1("floor", np.floor, lambda *s: r(*s) * 3.1, api=lambda T, x: T.floor(x)),
+    "ceil": _ew1("ceil", np.ceil, lambda *s: r(*s) * 3.1, api=lambda T, x: T.ceil(x)),
+    "round": _ew1("round", np.round, lambda *s: r(*s) * 3.1, api=lambda T, x: T.round(x)),
+    "clamp": [
+        S(r(3, 4), attrs=dict(lo=-0.9, hi=1.1), ref=lambda x, lo, hi: np.clip(x, lo, hi),
+          api=lambda T, x: T.clamp(x, -0.9, 1.1)),
+        S(r(3, 4), attrs=dict(lo=0.6, hi=None), ref=lambda x, lo, hi: np.maximum(x, lo),
+          api=lambda T, x: T.clamp(x, min=0.6)),
+        S(r(3, 4), attrs=dict(lo=None, hi=-0.7), ref=lambda x, lo, hi: np.minimum(x, hi),
+          api=lambda T, x: T.clamp(x, max=-0.7)),
+        S(ints(5), attrs=dict(lo=-1, hi=2), ref=lambda x, lo, hi: np.clip(x, lo, hi),
+          dtype="int64"),
+    ],
+    # -- comparisons and logic ---------------------------------------------------
+    "eq": _cmp(np.equal, lambda T, x, y: T.eq(x, y)),
+    "ne": _cmp(np.not_equal, lambda T, x, y: T.ne(x, y)),
+    "lt": _cmp(np.less, lambda T, x, y: T.lt(x, y)),
+    "le": _cmp(np.less_equal, lambda T, x, y: T.le(x, y)),
+    "gt": _cmp(np.greater, lambda T, x, y: T.gt(x, y)),
+    "ge": _cmp(np.greater_equal, lambda T, x, y: T.ge(x, y)),
+    "logical_not": [S(_bools(2, 3), ref=np.logical_not, api=lambda T, x: T.logical_not(x))],
+    "logical_and": [S(_bools(2, 3), _bools(3), ref=np.logical_and,
+                      api=lambda T, x, y: T.logical_and(x, y))],
+    "logical_or": [S(_bools(2, 3), _bools(3), ref=np.logical_or,
+                     api=lambda T, x, y: T.logical_or(x, y))],
+    # -- selection and conversion --------------------------------------------------
+    "where": [
+        S(_bools(2, 3), r(2, 3), r(2, 3), ref=np.where, api=lambda T, c, x, y: T.where(c, x, y)),
+        S(_bools(2, 1), r(3), r(2, 3), ref=np.where, api=lambda T, c, x, y: T.where(c, x, y),
+          note="broadcast"),
+        S(_bools(2, 3), r(2, 3), 0.0, ref=np.where, api=lambda T, c, x, y: T.where(c, x, y),
+          note="python scalar"),
+        S(_bools(3), ints(3), 0.5, ref=np.where, dtype="float32", note="int tensor, float scalar"),
+    ],
+    "cast": [
+        S(r(2, 3), attrs=dict(dtype=stepjit.float32), ref=lambda x, dtype: x.astype(np.float32),
+          api=lambda T, x: x.float()),
+        S(r(2, 3).astype(np.float32), attrs=dict(dtype=F64),
+          ref=lambda x, dtype: x.astype(np.float64), api=lambda T, x: x.double()),
+        S(r(2, 3) * 3, attrs=dict(dtype=stepjit.int64), ref=lambda x, dtype: x.astype(np.int64),
+          api=lambda T, x: x.long(), grad=(), note="float -> int truncates"),
+        S(ints(4), attrs=dict(dtype=stepjit.bool), ref=lambda x, dtype: x.astype(bool),
+          api=lambda T, x: x.bool()),
+    ],
+    "copy": [S(r(2, 3), ref=np.copy, api=lambda T, x: x.clone())],
+    # -- reductions ---------------------------------------------------------------
+    "sum": [
+        S(r(3, 4), attrs=dict(axis=None, keepdims=False), ref=lambda x, axis, keepdims: np.sum(x),
+          api=lambda T, x: x.sum()),
+        S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
+          ref=lambda x, axis, keepdims: x.sum(1), api=lambda T, x: x.sum(1)),
+        S(r(2, 3, 4), attrs=dict(axis=(0, 2), keepdims=True),
+          ref=lambda x, axis, keepdims: x.sum((0, 2), keepdims=True),
+          api=lambda T, x: x.sum((0, 2), keepdim=True)),
+        S(r(), attrs=dict(axis=None, keepdims=False), ref=lambda x, axis, keepdims: x,
+          api=lambda T, x: x.sum()),
+        S(_bools(5), attrs=dict(axis=None, keepdims=False), dtype="int64",
+          ref=lambda x, axis, keepdims: np.sum(x), api=lambda T, x: x.sum()),
+        S(ints(5).astype(np.int32), attrs=dict(axis=None, keepdims=False), dtype="int64",
+          ref=lambda x, axis, keepdims: np.sum(x), api=lambda T, x: x.sum()),
+    ],
+    "amax": [
+        S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
+          ref=lambda x, axis, keepdims: x.max(1), api=lambda T, x: x.amax(1)),
+        S(r(3, 4), attrs=dict(axis=None, keepdims=False),
+          ref=lambda x, axis, keepdims: x.max(), api=lambda T, x: x.amax()),
+        S(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]]), attrs=dict(axis=(1,), keepdims=True),
+          ref=lambda x, axis, keepdims: x.max(1, keepdims=True), note="tie",
+          api=lambda T, x: x.amax(1, keepdim=True)),
+    ],
+    "amin": [
+        S(r(3, 4), attrs=dict(axis=(0,), keepdims=True),
+          ref=lambda x, axis, keepdims: x.min(0, keepdims=True),
+          api=lambda T, x: x.amin(0, keepdim=True)),
+        S(np.array([1.0, -3.0, -3.0]), attrs=dict(axis=None, keepdims=False),
+          ref=lambda x, axis, keepdims: x.min(), note="tie", api=lambda T, x: x.amin()),
+    ],
+    "argmax": [S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
+                 ref=lambda x, axis, keepdims: x.argmax(1), api=lambda T, x: x.argmax(1)),
+               S(r(3, 4), attrs=dict(axis=(0,), keepdims=True),
+                 ref=lambda x, axis, keepdims: x.argmax(0)[None],
+                 api=lambda T, x: x.argmax(0, keepdim=True))],
+    "argmin": [S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
+                 ref=lambda x, axis, keepdims: x.argmin(1), api=lambda T, x: x.argmin(1))],
+    # -- linear algebra ------------------------------------------------------------
+    "matmul": [
+        S(r(2, 3), r(3, 4), ref=np.matmul, api=lambda T, x, y: x @ y),
+        S(r(2, 2, 3), r(3, 4), ref=np.matmul, api=lambda T, x, y: x @ y, note="batched lhs"),
+        S(r(2, 2, 3), r(2, 3, 4), ref=np.matmul, api=lambda T, x, y: T.bmm(x, y)),
+        S(r(1, 2, 3), r(4, 3, 2), ref=np.matmul, api=lambda T, x, y: x @ y,
+          note="broadcast batch"),
+    ],
+    # -- movement -----------------------------------------------------------------
+    "reshape": [
+        S(r(2, 6), attrs=dict(shape=(3, 4)), ref=lambda x, shape: x.reshape(shape),
+          api=lambda T, x: x.reshape(3, 4)),
+        S(r(2, 3), attrs=dict(shape=(6,)), ref=lambda x, shape: x.reshape(shape),
+          api=lambda T, x: x.view(-1)),
+        S(r(1), attrs=dict(shape=()), ref=lambda x, shape: x.reshape(shape),
+          api=lambda T, x: x.reshape(())),
+    ],
+    "transpose": [
+        S(r(2, 3), attrs=dict(perm=(1, 0)), ref=lambda x, perm: x.T, api=lambda T, x: x.t()),
+        S(r(2, 3, 4), attrs=dict(perm=(2, 0, 1)), ref=lambda x, perm: x.transpose(perm),
+          api=lambda T, x: x.permute(2, 0, 1)),
+    ],
+    "expand": [
+        S(r(3, 1), attrs=dict(shape=(3, 4)), ref=lambda x, shape: np.broadcast_to(x, shape),
+          api=lambda T, x: x.expand(3, 4)),
+        S(r(3), attrs=dict(shape=(2, 3)), ref=lambda x, shape: np.broadcast_to(x, shape),
+          api=lambda T, x: x.expand(2, 3)),
+        S(r(), attrs=dict(shape=(2, 2)), ref=lambda x, shape: np.broadcast_to(x, shape),
+          api=lambda T, x: x.expand(2, 2)),
+    ],
+    "concat": [
+        S(r(2, 3), r(1, 3), attrs=dict(axis=0), api=lambda T, x, y: T.cat([x, y]),
+          ref=lambda *xs, axis: np.concatenate(xs, axis)),
+        S(r(2, 3), r(2, 1), r(2, 2), attrs=dict(axis=1), api=lambda T, *xs: T.cat(xs, 1),
+          ref=lambda *xs, axis: np.concatenate(xs, axis)),
+    ],
+    # -- indexing ---------------------------------------------------------------
+    "slice": [
+        S(r(4, 5), attrs=dict(key=((1, 3, None),)), ref=_np_slice, api=lambda T, x: x[1:3]),
+        S(r(4, 5), attrs=dict(key=(ALL, (None, None, 2))), ref=_np_slice,
+          api=lambda T, x: x[:, ::2]),
+        S(r(4, 5), attrs=dict(key=(2,)), ref=_np_slice, api=lambda T, x: x[2]),
+        S(r(4, 5), attrs=dict(key=(-1, 3)), ref=_np_slice, api=lambda T, x: x[-1, 3]),
+        S(r(4, 5), attrs=dict(key=(None, 1, (None, -1, None))), ref=_np_slice,
+          api=lambda T, x: x[None, 1, :-1]),
+    ],
+    "slice_scatter": [
+        S(r(4, 5), r(2, 5), attrs=dict(key=((1, 3, None),)), ref=_np_slice_scatter),
+        S(r(4, 5), r(5), attrs=dict(key=((1, 3, None),)), ref=_np_slice_scatter,
+          note="broadcast src"),
+        S(r(4, 5), 0.5, attrs=dict(key=(ALL, 2)), ref=_np_slice_scatter, note="scalar src"),
+        S(r(4, 5).astype(np.float32), r(4), attrs=dict(key=(ALL, 0)),
+          ref=lambda b, s, key: _np_slice_scatter(b, s.astype(np.float32), key), dtype="float32",
+          note="src cast to base dtype"),
+    ],
+    "gather": [
+        S(r(4, 3), np.array([2, 0, 2]), attrs=dict(key=("T",)), ref=lambda x, i, key: x[i],
+          api=lambda T, x, i: x[i], note="index tensor, repeated"),
+        S(r(4, 3), np.array([[True, False, True]] * 2 + [[False] * 3] * 2),
+          attrs=dict(key=("T",)), ref=lambda x, m, key: x[m], api=lambda T, x, m: x[m],
+          note="bool mask"),
+        S(r(4, 3), np.array([True, False, True, True]), attrs=dict(key=("T", (0, 2, None))),
+          ref=lambda x, m, key: x[m, 0:2], api=lambda T, x, m: x[m, 0:2], note="row mask"),
+        S(r(4, 3), np.array([0, 3]), np.array([2, 1]), attrs=dict(key=("T", "T")),
+          ref=lambda x, i, j, key: x[i, j], api=lambda T, x, i, j: x[i, j]),
+        S(r(4, 3), np.array([1, 1]), attrs=dict(key=(ALL, "T")), ref=lambda x, i, key: x[:, i],
+          api=lambda T, x, i: x[:, i]),
+    ],
+    "index_put": [
+        S(r(4, 3), r(2, 3), np.array([3, 1]), attrs=dict(key=("T",), accumulate=False),
+          ref=_np_index_put),
+        S(r(4, 3), r(3), np.array([0, 0, 2]), attrs=dict(key=("T",), accumulate=True),
+          ref=_np_index_put, note="accumulate with repeats"),
+        S(r(4, 3), 0.0, r(4, 3) > 0, attrs=dict(key=("T",), accumulate=False),
+          ref=_np_index_put, note="mask fill"),
+        S(r(4, 3), r(2), np.array([0, 3]), np.array([2, 1]),
+          attrs=dict(key=("T", "T"), accumulate=False), ref=_np_index_put),
+    ],
+    # -- creation -------------------------------------------------------------------
+    "full": [S(attrs=dict(shape=(2, 3), value=1.5, dtype=F64),
+               ref=lambda shape, value, dtype: np.full(shape, value)),
+             S(attrs=dict(shape=(), value=3, dtype=stepjit.int64),
+               ref=lambda shape, value, dtype: np.full(shape, value), dtype="int64")],
+    "arange": [S(attrs=dict(start=0, stop=5, step=1, dtype=stepjit.int64),
+                 ref=lambda start, stop, step, dtype: np.arange(start, stop, step)),
+               S(attrs=dict(start=1.0, stop=2.0, step=0.25, dtype=stepjit.float32),
+                 ref=lambda start, stop, step, dtype: np.arange(start, stop, step))],
+}
+
+# Primitives with no gradient at all. Listed by name so that a new primitive
+# cannot skip the gradient check by forgetting its VJP.
+NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
+                      "logical_or", "argmax", "argmin", "full", "arange"}
+
+PRIM_CASES = [(name, i) for name in sorted(SAMPLES) for i in range(len(SAMPLES[name]))]
+
+
+def _case_id(case):
+    name, i = case
+    note = SAMPLES[name][i].note
+    return f"{name}-{i}" + (f"-{note.replace(' ', '_')}" if note else "")
+
+
+def run_prim(name, sample, requires_grad=()):
+    ts = sample.tensors(requires_grad)
+    return apply(PRIMITIVES[name], *ts, **sample.attrs), ts
+
+
+# -- the registry is complete -------------------------------------------------------
+def test_every_primitive_has_rules_samples_and_gradients():
+    problems = []
+    for name, prim in sorted(PRIMITIVES.items()):
+        if prim.impl is None:
+            problems.append(f"{name}: no impl")
+        if prim.shape_rule is None:
+            problems.append(f"{name}: no shape rule")
+        if prim.kind == "elementwise" and not prim.expr:
+            problems.append(f"{name}: elementwise without a scalar expression")
+        if not SAMPLES.get(name):
+            problems.append(f"{name}: no sample in tests/ir/test_registry.py SAMPLES")
+        if prim.differentiable == (name in NON_DIFFERENTIABLE):
+            problems.append(f"{name}: differentiable={prim.differentiable} but "
+                            f"{'' if name in NON_DIFFERENTIABLE else 'not '}in NON_DIFFERENTIABLE")
+        if prim.differentiable and not any(s.grad for s in SAMPLES.get(name, ())):
+            problems.append(f"{name}: differentiable but no sample is gradient-checked")
+        if not isinstance(prim.grad_name({k: None for k in prim.attrs}), str):
+            problems.append(f"{name}: grad_name is not a string")
+    for name in set(SAMPLES) - set(PRIMITIVES):
+        problems.append(f"{name}: sample for an unknown primitive")
+    for name in NON_DIFFERENTIABLE - set(PRIMITIVES):
+        problems.append(f"{name}: NON_DIFFERENTIABLE names an unknown primitive")
+    assert not problems, "\n".join(problems)
+
+
+# -- eager values vs NumPy, and vs the shape rule ---------------------------------------
+@pytest.mark.parametrize("case", PRIM_CASES, ids=_case_id)
+def test_eager_matches_numpy_and_shape_rule(case):
+    name, i = case
+    sample = SAMPLES[name][i]
+    out, ts = run_prim(name, sample)
+    aval = PRIMITIVES[name].shape_rule(*[aval_of(t) for t in ts], **sample.attrs)
+    if aval.shape is None:  # a bool mask: the result's length depends on the mask's values
+        assert any(isinstance(a, np.ndarray) and a.dtype == np.bool_ for a in sample.args[1:])
+    else:
+        assert tuple(out.shape) == tuple(aval.shape)
+    assert out.dtype is aval.dtype
+    if sample.dtype is not None:
+        assert out.dtype.name == sample.dtype
+    expected = np.asarray(sample.ref(*sample.args, **sample.attrs))
+    assert out.shape == expected.shape
+    got = out.numpy()
+    if got.dtype.kind == "f":
+        tol = 1e-6 if got.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    else:
+        np.testing.assert_array_equal(got, expected.astype(got.dtype))
+    # the inputs are left unchanged
+    for a, t in zip(sample.args, ts):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(t.numpy(), a)
+
+
+# -- gradients vs central finite differences ------------------------------------------
+def numeric_vjp(f, args, i, cotangent, eps):
+    """d<cotangent, f(args)>/d args[i] by central differences, in float64."""
+    base = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    x = base[i]
+    flat = x.reshape(-1)
+    out = np.zeros(flat.size)
+    for m in range(flat.size):
+        orig = flat[m]
+        flat[m] = orig + eps
+        plus = np.sum(f(base).astype(np.float64) * cotangent)
+        flat[m] = orig - eps
+        minus = np.sum(f(base).astype(np.float64) * cotangent)
+        flat[m] = orig
+        out[m] = (plus - minus) / (2 * eps)
+    return out.reshape(x.shape)
+
+
+def check_grads(fn, args, grad_idx):
+    """Autograd's VJP of fn(*tensors) vs finite differences, for each index in grad_idx.
+
+    Also checks that every gradient has its input's shape and dtype (the engine
+    sums broadcast gradients back and casts them)."""
+    def forward(arrays, requires=()):
+        ts = []
+        for j, a in enumerate(arrays):
+            if isinstance(a, np.ndarray):
+                t = stepjit.tensor(a, dtype=as_dtype(a.dtype))
+                if j in requires:
+                    t.requires_grad_()
+                ts.append(t)
+            else:
+                ts.append(a)
+        return fn(*ts), ts
+
+    out, ts = forward(args, grad_idx)
+    assert out.requires_grad
+    cot = RNG.standard_normal(tuple(out.shape))
+    grads = autograd.grad(out, [ts[j] for j in grad_idx],
+                          stepjit.tensor(cot, dtype=out.dtype), allow_unused=True)
+    low = any(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in args) or \
+        out.dtype is stepjit.float32
+    eps, tol = (1e-3, 1e-2) if low else (1e-6, 1e-6)
+    cot_cast = cot.astype(out.dtype.np).astype(np.float64)
+
+    def value(arrays):
+        with stepjit.no_grad():
+            return forward(arrays)[0].numpy()
+
+    for j, g in zip(grad_idx, grads):
+        x = args[j]
+        numeric = numeric_vjp(value, args, j, cot_cast, eps)
+        if g is None:
+            np.testing.assert_allclose(numeric, 0, atol=tol)
+            continue
+        assert tuple(g.shape) == x.shape, f"grad of input {j} has shape {g.shape}"
+        assert g.dtype.np == x.dtype, f"grad of input {j} has dtype {g.dtype}"
+        np.testing.assert_allclose(g.numpy(), numeric, rtol=tol, atol=tol,
+                                   err_msg=f"gradient of input {j}")
+
+
+GRAD_CASES = [c for c in PRIM_CASES if SAMPLES[c[0]][c[1]].grad
+              and PRIMITIVES[c[0]].differentiable]
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=_case_id)
+def test_vjp_matches_finite_differences(case):
+    name, i = case
+    sample = SAMPLES[name][i]
+    prim = PRIMITIVES[name]
+    check_grads(lambda *ts: apply(prim, *ts, **sample.attrs), sample.args, sample.grad)
+
+
+def test_stepjit_gradcheck_agrees_on_a_primitive():
+    x = stepjit.tensor(r(3), dtype=F64, requires_grad=True)
+    y = stepjit.tensor(r(3), dtype=F64, requires_grad=True)
+    assert autograd.gradcheck(lambda a, b: a * b.sin(), (x, y))
+
+
+# -- composites: front-end functions built from primitives ----------------------------------
+def C(fn, *args, ref, grad=None, note=""):
+    """A composite sample: fn(T, *tensors) runs on stepjit (and on torch in the oracle)."""
+    return Sample(args, ref, grad=grad, api=fn, note=note)
+
+
+def _np_softmax(x, axis):
+    e = np.exp(x - x.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
+
+
+def _np_logsumexp(x, axis, keepdims=False):
+    m = x.max(axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis)
+
+
+def _np_setitem(x, key, v):
+    out = x.copy()
+    out[key] = v
+    return out
+
+
+_MASK = np.array([[True, False, True], [False, False, True]])
+
+COMPOSITES: dict[str, list[Sample]] = {
+    "mean": [C(lambda T, x: x.mean(), r(3, 4), ref=np.mean),
+             C(lambda T, x: x.mean(1), r(3, 4), ref=lambda x: x.mean(1)),
+             C(lambda T, x: x.mean((0, 2), keepdim=True), r(2, 3, 4),
+               ref=lambda x: x.mean((0, 2), keepdims=True))],
+    "var": [C(lambda T, x: x.var(), r(3, 4), ref=lambda x: x.var(ddof=1)),
+            C(lambda T, x: x.var(1, unbiased=False), r(3, 4), ref=lambda x: x.var(1)),
+            C(lambda T, x: x.var(0, keepdim=True), r(3, 4),
+              ref=lambda x: x.var(0, ddof=1, keepdims=True))],
+    "std": [C(lambda T, x: x.std(), r(3, 4), ref=lambda x: x.std(ddof=1)),
+            C(lambda T, x: x.std(1), r(3, 4), ref=lambda x: x.std(1, ddof=1))],
+    "softmax": [C(lambda T, x: T.softmax(x, dim=1), r(3, 4), ref=lambda x: _np_softmax(x, 1)),
+                C(lambda T, x: x.softmax(0), r(3, 4), ref=lambda x: _np_softmax(x, 0)),
+                C(lambda T, x: T.softmax(x, -1), np.array([[1000.0, 0.0, -1000.0]]),
+                  ref=lambda x: _np_softmax(x, -1), note="large logits")],
+    "log_softmax": [C(lambda T, x: T.log_softmax(x, dim=1), r(3, 4),
+                      ref=lambda x: np.log(_np_softmax(x, 1))),
+                    C(lambda T, x: x.log_softmax(-1), np.array([[1000.0, 0.0, 1.0]]),
+                      ref=lambda x: x - _np_logsumexp(x, -1, True), note="large logits")],
+    "logsumexp": [C(lambda T, x: T.logsumexp(x, 1), r(3, 4), ref=lambda x: _np_logsumexp(x, 1)),
+                  C(lambda T, x: x.logsumexp(0, keepdim=True), r(3, 4),
+                    ref=lambda x: _np_logsumexp(x, 0, True))],
+    "max_dim": [C(lambda T, x: x.max(1)[0], r(3, 4), ref=lambda x: x.max(1)),
+                C(lambda T, x: x.max(0, keepdim=True).values, r(3, 4),
+                  ref=lambda x: x.max(0, keepdims=True)),
+                C(lambda T, x: x.min(1).values, r(3, 4), ref=lambda x: x.min(1)),
+                C(lambda T, x: x.max(), r(3, 4), ref=lambda x: x.max()),
+                C(lambda T, x: x.max(1)[1], r(3, 4), ref=lambda x: x.argmax(1), grad=())],
+    "stack": [C(lambda T, x, y: T.stack([x, y]), r(2, 3), r(2, 3),
+                ref=lambda x, y: np.stack([x, y])),
+              C(lambda T, x, y: T.stack([x, y], dim=-1), r(2, 3), r(2, 3),
+                ref=lambda x, y: np.stack([x, y], -1))],
+    "cat": [C(lambda T, x, y: T.cat([x, y], 1), r(2, 3), r(2, 2),
+              ref=lambda x, y: np.concatenate([x, y], 1))],
+    "matmul_1d": [C(lambda T, x, y: x @ y, r(3), r(3), ref=np.matmul, note="dot"),
+                  C(lambda T, x, y: x @ y, r(3), r(3, 4), ref=np.matmul, note="vec-mat"),
+                  C(lambda T, x, y: x @ y, r(2, 3), r(3), ref=np.matmul, note="mat-vec"),
+                  C(lambda T, x, y: x @ y, r(2, 2, 3), r(3), ref=np.matmul, note="batch-vec"),
+                  C(lambda T, x, y: T.mm(x, y), r(2, 3), r(3, 2), ref=np.matmul)],
+    "getitem": [C(lambda T, x: x[1:, ::2], r(3, 4), ref=lambda x: x[1:, ::2]),
+                C(lambda T, x: x[-1], r(3, 4), ref=lambda x: x[-1]),
+                C(lambda T, x: x[..., 1], r(2, 3, 4), ref=lambda x: x[..., 1]),
+                C(lambda T, x: x[None, :, 0], r(3, 4), ref=lambda x: x[None, :, 0]),
+                C(lambda T, x, i: x[i], r(3, 4), np.array([2, 0, 2]),
+                  ref=lambda x, i: x[i], note="index tensor"),
+                C(lambda T, x, m: x[m], r(2, 3), _MASK, ref=lambda x, m: x[m], note="bool mask"),
+                C(lambda T, x, m: x[m[0]], r(3, 4), np.array([[True, False, True]]),
+                  ref=lambda x, m: x[m[0]], note="row mask"),
+                C(lambda T, x, i: x[1, i], r(3, 4), np.array([3, 0]),
+                  ref=lambda x, i: x[1, i], note="int and index tensor"),
+                C(lambda T, x: x[[0, 2]], r(3, 4), ref=lambda x: x[[0, 2]], note="list")],
+    "setitem": [
+        C(lambda T, x, v: _set(x * 1, (slice(0, 2),), v), r(3, 4), r(4),
+          ref=lambda x, v: _np_setitem(x, slice(0, 2), v), note="slice, broadcast"),
+        C(lambda T, x, v: _set(x * 1, (1, 2), v), r(3, 4), r(),
+          ref=lambda x, v: _np_setitem(x, (1, 2), v), note="element"),
+        C(lambda T, x, m: _set(x * 1, m > 0, 0.0), r(2, 3), r(2, 3),
+          ref=lambda x, m: _np_setitem(x, m > 0, 0.0), grad=(0,), note="mask fill"),
+        C(lambda T, x, v, i: _set(x * 1, i, v), r(4, 3), r(2, 3), np.array([3, 0]),
+          ref=lambda x, v, i: _np_setitem(x, i, v), note="index tensor"),
+    ],
+    "clamp_tensor": [C(lambda T, x, lo: T.clamp(x, min=lo), r(2, 3), r(3),
+                       ref=lambda x, lo: np.maximum(x, lo))],
+    "losses": [C(lambda T, x, y: ((x - y) ** 2).mean(), r(3, 2), r(3, 2),
+                 ref=lambda x, y: ((x - y) ** 2).mean(), note="mse")],
+}
+
+
+def _set(t, key, value):
+    t[key] = value
+    return t
+
+
+COMP_CASES = [(name, i) for name in sorted(COMPOSITES) for i in range(len(COMPOSITES[name]))]
+
+
+def _comp_id(case):
+    name, i = case
+    note = COMPOSITES[name][i].note
+    return f"{name}-{i}" + (f"-{note.replace(' ', '_')}" if note else "")
+
+
+@pytest.mark.parametrize("case", COMP_CASES, ids=_comp_id)
+def test_composite_matches_numpy(case):
+    name, i = case
+    sample = COMPOSITES[name][i]
+    ts = sample.tensors()
+    out = sample.api(stepjit, *ts)
+    expected = np.asarray(sample.ref(*sample.args))
+    assert tuple(out.shape) == expected.shape
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("case", [c for c in COMP_CASES if COMPOSITES[c[0]][c[1]].grad],
+                         ids=_comp_id)
+def test_composite_gradients(case):
+    name, i = case
+    sample = COMPOSITES[name][i]
+    check_grads(lambda *ts: sample.api(stepjit, *ts), sample.args, sample.grad)
+
+
+# -- dtype promotion (PyTorch's rules, not NumPy's) ------------------------------------------
+def _t(a, dtype=None):
+    return stepjit.tensor(a, dtype=dtype)
+
+
+PROMOTION = [
+    ("int tensor + python float", lambda: _t([1, 2]) + 2.5, "float32"),
+    ("int tensor + python int", lambda: _t([1, 2]) + 2, "int64"),
+    ("int32 tensor + python int", lambda: _t([1, 2], stepjit.int32) + 2, "int32"),
+    ("f32 tensor + f64 0-dim", lambda: _t([1.0, 2.0]) + _t(2.0, F64), "float32"),
+    ("f32 tensor + python float", lambda: _t([1.0]) * 1e-3, "float32"),
+    ("int tensor + f64 0-dim", lambda: _t([1, 2]) + _t(2.0, F64), "float64"),
+    ("f32 0-dim + f64 0-dim", lambda: _t(1.0) + _t(2.0, F64), "float64"),
+    ("f32 tensor + f64 tensor", lambda: _t([1.0]) + _t([2.0], F64), "float64"),
+    ("int / int", lambda: _t([3, 4]) / _t([2, 2]), "float32"),
+    ("int / python int", lambda: _t([3, 4]) / 2, "float32"),
+    ("bool + bool", lambda: _t([True, False]) + _t([True, True]), "bool"),
+    ("bool + python int", lambda: _t([True, False]) + 1, "int64"),
+    ("bool * python float", lambda: _t([True, False]) * 1.5, "float32"),
+    ("int32 + int64 tensor", lambda: _t([1], stepjit.int32) + _t([1]), "int64"),
+    ("int64 tensor + int32 0-dim", lambda: _t([1]) + _t(1, stepjit.int32), "int64"),
+    ("int32 tensor + int64 0-dim", lambda: _t([1], stepjit.int32) + _t(1), "int32"),
+    ("python float - int tensor", lambda: 1.5 - _t([1, 2]), "float32"),
+    ("exp of int", lambda: _t([1, 2]).exp(), "float32"),
+    ("sum of bool", lambda: _t([True, True]).sum(), "int64"),
+    ("sum of int32", lambda: _t([1], stepjit.int32).sum(), "int64"),
+    ("int tensor ** python float", lambda: _t([1, 4]) ** 0.5, "float32"),
+    ("where(int, float scalar)", lambda: stepjit.where(_t([True, False]), _t([1, 2]), 0.5),
+     "float32"),
+    ("comparison", lambda: _t([1, 2]) < 1.5, "bool"),
+]
+
+
+@pytest.mark.parametrize("name,fn,dtype", PROMOTION, ids=[p[0] for p in PROMOTION])
+def test_dtype_promotion(name, fn, dtype):
+    assert fn().dtype.name == dtype
+
+
+def test_promotion_values():
+    np.testing.assert_allclose((_t([1, 2]) + 2.5).numpy(), [3.5, 4.5])
+    assert (_t([1, 2]) / _t([2, 2])).tolist() == [0.5, 1.0]
+    assert (_t([True, False]) + _t([True, True])).tolist() == [True, True]
+    assert (_t([True, False]) + 1).tolist() == [2, 1]
