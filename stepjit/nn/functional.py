@@ -1,0 +1,282 @@
+"""`nn.functional`: activations, linear, dropout and losses as composites of tensor ops.
+
+Nothing here touches NumPy: every function is written with stepjit tensor ops,
+so autograd differentiates it through the primitives' VJP rules and a tracer
+sees only primitives (DESIGN §2). Where PyTorch has a fused kernel with its own
+backward (BCE, cross entropy), the composite is chosen so that its values and
+its gradients match PyTorch's, including at ties (see the notes per function).
+The last node of a loss is renamed to PyTorch's backward name (MseLossBackward0).
+"""
+from __future__ import annotations
+
+import warnings
+
+from ..ir.types import FLOAT, int64
+from ..ops.creation import arange
+from ..ops.elementwise import abs, exp, log, log1p, maximum, where
+from ..ops.index import take_along_dim
+from ..ops.reduce import _rename
+from ..ops.reduce import log_softmax as _log_softmax
+from ..ops.reduce import softmax as _softmax
+
+# -- activations ---------------------------------------------------------------------
+
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else input.relu()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _softmax_dim(name, ndim):
+    """PyTorch's legacy choice of dim when none is given (with its warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
+    return _log_softmax(input, dim, dtype=dtype)
+
+
+def linear(input, weight, bias=None):
+    out = input.matmul(weight.t())
+    if bias is None:
+        return out
+    out = out + bias
+    return _rename(out, "AddmmBackward0") if input.ndim == 2 else out
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p (mask from stepjit's RNG), scale the rest by 1/(1-p)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        noise = input.new_zeros(*input.shape)
+    else:
+        from ..ops.creation import rand
+        keep = rand(tuple(input.shape), dtype=input.dtype) < (1.0 - p)
+        noise = keep.to(input.dtype) / (1.0 - p)  # ATen: bernoulli_(1-p).div_(1-p), then mul
+    return input.mul_(noise) if inplace else input * noise
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor.dtype is not int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+    return (tensor.unsqueeze(-1) == arange(num_classes)).long()
+
+
+# -- losses --------------------------------------------------------------------------
+
+
+def _legacy_reduction(size_average, reduce):
+    """Map the deprecated size_average/reduce flags onto a reduction string, as PyTorch does."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return "mean"
+    return "sum" if reduce else "none"
+
+
+def _reduce(loss, reduction, name):
+    if reduction == "mean":
+        out = loss.mean()
+    elif reduction == "sum":
+        out = loss.sum()
+    elif reduction == "none":
+        out = loss
+    else:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _rename(out, name)
+
+
+def _resolve(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return _legacy_reduction(size_average, reduce)
+    return reduction
+
+
+def _warn_size(input, target, name):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", UserWarning,
+                      stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target, "mse_loss")
+    diff = input - target
+    loss = diff * diff
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _resolve(size_average, reduce, reduction), "MseLossBackward0")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target, "l1_loss")
+    loss = abs(input - target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _resolve(size_average, reduce, reduction), "L1LossBackward0")
+
+
+def _clamped_log(x):
+    """log(x) clamped below at -100 (PyTorch's BCE); at x == 0 the gradient is 0, not NaN."""
+    positive = x > 0
+    safe = where(positive, x, 1.0)  # log never sees 0, so its VJP never divides by 0
+    return where(positive, log(safe).clamp(min=-100.0), -100.0)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _resolve(size_average, reduce, reduction), "BinaryCrossEntropyBackward0")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """max(x,0) - x*y + log1p(exp(-|x|)): never exponentiates a large positive number.
+
+    `maximum(x, 0)` (not relu) because its VJP splits the gradient at the tie x == 0,
+    which gives PyTorch's gradient sigmoid(0) - y = 0.5 - y at zero logits.
+    """
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    softplus_neg = log1p(exp(-abs(input)))  # log(1 + exp(-|x|))
+    if pos_weight is None:
+        loss = maximum(input, 0.0) - input * target + softplus_neg
+    else:
+        # -log(sigmoid(x)) = max(-x, 0) + log1p(exp(-|x|)), weighted on the positive term.
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * (maximum(-input, 0.0) + softplus_neg)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, _resolve(size_average, reduce, reduction),
+                   "BinaryCrossEntropyWithLogitsBackward0")
+
+
+def _check_batch(input, target):
+    if target.dtype is not int64:
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}")
+    if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    if input.ndim != target.ndim + 1:
+        raise RuntimeError(f"expected target of {input.ndim - 1} dimensions for input of shape "
+                           f"{list(input.shape)}, got target of shape {list(target.shape)}")
+
+
+def _class_weights(target, weight, ignore_index, dtype):
+    """(safe target, per-element weight): ignored positions get class 0 and weight 0."""
+    keep = target != ignore_index
+    safe = where(keep, target, 0)
+    w = keep.to(dtype)
+    if weight is not None:
+        w = w * weight[safe]
+    return safe, w
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """-input[n, target[n], ...] * weight[target[n]]; 'mean' divides by the summed weights."""
+    reduction = _resolve(size_average, reduce, reduction)
+    if input.ndim == 1:  # unbatched: (C,) with a 0-d target
+        out = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, None, ignore_index, None,
+                       reduction)
+        return out.squeeze(0) if reduction == "none" else out
+    _check_batch(input, target)
+    safe, w = _class_weights(target, weight, ignore_index, input.dtype)
+    picked = take_along_dim(input, safe.unsqueeze(1), 1).squeeze(1)
+    loss = -picked * w
+    if reduction == "mean":
+        return _rename(loss.sum() / w.sum(), "NllLossBackward0")
+    return _reduce(loss, reduction, "NllLossBackward0")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax over dim 1 then NLL (class indices) or -sum(p * logp) (class probabilities)."""
+    reduction = _resolve(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = _log_softmax(input, class_dim)
+    if target.dtype.category == FLOAT:
+        return _rename(_soft_cross_entropy(logp, target, weight, reduction, label_smoothing,
+                                           class_dim), "CrossEntropyLossBackward0")
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    smooth = _smoothing_term(logp, target, weight, ignore_index, reduction, class_dim)
+    return nll * (1 - label_smoothing) + smooth * label_smoothing
+
+
+def _class_shape(logp, class_dim):
+    """Shape that lines a (C,) weight up with the class dim of logp."""
+    shape = [1] * logp.ndim
+    shape[class_dim] = logp.shape[class_dim]
+    return shape
+
+
+def _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_dim):
+    if tuple(target.shape) != tuple(logp.shape):
+        raise RuntimeError(f"Expected target size {list(logp.shape)}, got {list(target.shape)}")
+    n_classes = logp.shape[class_dim]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = logp * target
+    if weight is not None:
+        terms = terms * weight.reshape(_class_shape(logp, class_dim))
+    loss = -terms.sum(class_dim)
+    if reduction == "mean":  # PyTorch divides by the batch elements, not by the weights
+        return loss.sum() / max(1, logp.numel() // n_classes)
+    return _reduce(loss, reduction, "CrossEntropyLossBackward0")
+
+
+def _smoothing_term(logp, target, weight, ignore_index, reduction, class_dim):
+    """The uniform-target part of label smoothing: -sum_c w_c logp_c / C per element."""
+    unbatched = logp.ndim == 1
+    if unbatched:
+        logp, target, class_dim = logp.unsqueeze(0), target.unsqueeze(0), 1
+    n_classes = logp.shape[class_dim]
+    safe, w = _class_weights(target, weight, ignore_index, logp.dtype)
+    terms = logp if weight is None else logp * weight.reshape(_class_shape(logp, class_dim))
+    keep = (target != ignore_index).to(logp.dtype)
+    loss = -terms.sum(class_dim) * keep / n_classes
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "nll_loss",
+]

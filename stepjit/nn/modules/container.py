@@ -1,0 +1,87 @@
+"""Sequential and ModuleList: modules held under the names "0", "1", ... in `_modules`."""
+from __future__ import annotations
+
+import operator
+from collections import OrderedDict
+
+from .module import Module
+
+
+def _index(length, idx):
+    idx = operator.index(idx)
+    if not -length <= idx < length:
+        raise IndexError(f"index {idx} is out of range")
+    return idx % length
+
+
+class _IndexedModules(Module):
+    """Shared list-like behaviour; items are `_modules` values in insertion order."""
+
+    def _key(self, idx):
+        return list(self._modules.keys())[_index(len(self._modules), idx)]
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx, module):
+        setattr(self, self._key(idx), module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules.keys())
+        for key in keys[idx] if isinstance(idx, slice) else [self._key(idx)]:
+            del self._modules[key]
+        # Renumber so names stay "0".."n-1", as PyTorch does after a deletion.
+        values = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(values):
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_IndexedModules):
+    """Calls its modules in order; built from modules or from one OrderedDict of named modules."""
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(args):
+                self.add_module(str(i), module)
+
+    def _slice(self, idx):
+        return type(self)(OrderedDict(list(self._modules.items())[idx]))  # keeps the names
+
+    def forward(self, input):
+        for module in self:
+            input = module(input)
+        return input
+
+
+class ModuleList(_IndexedModules):
+    """A list whose modules are registered (so their parameters are found); no forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _slice(self, idx):
+        return type(self)(list(self._modules.values())[idx])
