@@ -56,3 +56,6 @@ def detach(input):
 
 def get_default_dtype():
     return float32
+
+from .runtime import compile  # noqa: E402,F401
+from .tracer import make_ir  # noqa: E402,F401

@@ -1,0 +1,189 @@
+"""Running a function under the tracer and packaging what it recorded as a Trace.
+
+A Trace is plain data for the runtime: the Graph, how to find each graph input
+on a later call (slots), the guards that say when the trace applies, the
+decisions the Python code took on tensor values, the writes to apply after a
+call, and how to rebuild the function's result.
+"""
+from __future__ import annotations
+
+import functools
+import gc
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import dispatch
+from ..autograd.grad_mode import STATE as GRAD
+from ..ir.graph import Value
+from ..tensor import Tensor
+from .names import name_hints
+from .pytree import flatten
+from .tracer import Tracer
+
+
+@dataclass
+class SlotSpec:
+    """A real tensor the trace reads or writes, and what the trace assumed about it."""
+    label: str
+    slot: tuple                 # ("arg", i) | ("obj", tensor) | ("grad", k)
+    shape: tuple
+    dtype: object
+    requires_grad: bool
+    grad_is_none: bool | None   # guarded when the step read .grad before writing it
+    value: Value | None         # graph input bound to its data, if read
+    data_write: Value | None    # its new data, if the step changed it
+    replaced: bool              # `.data = ...`: new storage rather than an in-place write
+    grad_write: tuple | None    # ("none",) | ("object", k) | ("new", Value)
+
+
+@dataclass
+class Trace:
+    graph: object
+    arg_treedef: object
+    arg_signature: tuple        # (shape, dtype, requires_grad) per flat tensor argument
+    grad_enabled: bool
+    slots: list
+    constants: list             # (Value, array)
+    decisions: list             # (Value, array)
+    out_treedef: object
+    out_specs: list             # ("value", Value) | ("object", k)
+    escapes: list = field(default_factory=list)   # (tensor, Value): state made by the step
+    reusable: bool = True
+    why_not_reusable: str | None = None
+
+
+def flat_args(args, kwargs):
+    return flatten((args, kwargs), lambda x: isinstance(x, Tensor))
+
+
+def signature_of(flat):
+    return tuple((t._data.shape, t._data.dtype, t._requires_grad) for t in flat)
+
+
+def _arg_names(fn, args, kwargs, n):
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return [f"arg{i}" for i in range(n)]
+    names = []
+    for name, value in bound.arguments.items():
+        leaves, _ = flatten(value, lambda x: isinstance(x, Tensor))
+        names.extend([name] if len(leaves) == 1 else [f"{name}_{i}" for i in range(len(leaves))])
+    return names if len(names) == n else [f"arg{i}" for i in range(n)]
+
+
+def trace(fn, args, kwargs, name=None):
+    """Run fn(*args, **kwargs) once under a tracer; return the Trace. No real tensor changes."""
+    flat, treedef = flat_args(args, kwargs)
+    signature = signature_of(flat)
+    tracer = Tracer(name or getattr(fn, "__name__", "step"), name_hints(fn, args))
+    for i, (t, n) in enumerate(zip(flat, _arg_names(fn, args, kwargs, len(flat)))):
+        if id(t) in tracer.touched:
+            continue  # the same tensor passed twice: one input
+        tracer.arg_slots[id(t)] = i
+        tracer.bind_argument(t, i, n)
+    prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
+    try:
+        out = _finish(tracer, _Result(fn(*args, **kwargs)), signature, treedef)
+    finally:
+        dispatch.MODE.tracer = prev
+        for rec in tracer.records:
+            rec.restore()
+    return out
+
+
+class _Result:
+    """Holds the step's result so that _finish can drop the last reference to it."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _outputs(tracer, holder):
+    out_flat, out_treedef = flatten(holder.value, lambda x: isinstance(x, Tensor))
+    holder.value = None
+    out_specs = []
+    for t in out_flat:
+        rec = tracer.touched.get(id(t))
+        if rec is not None:
+            out_specs.append(("object", rec.index))
+        else:
+            v = tracer.value_of(t)
+            tracer.graph.outputs.append(v)
+            out_specs.append(("value", v))
+        t._grad_fn = None if rec is None else t._grad_fn
+    return out_treedef, out_specs
+
+
+def _finish(tracer, holder, signature, treedef):
+    g = tracer.graph
+    out_treedef, out_specs = _outputs(tracer, holder)
+    slots = [_slot_spec(tracer, rec) for rec in tracer.records]
+    trace = Trace(g, treedef, signature, GRAD.enabled, slots, tracer.constants,
+                  tracer.decisions, out_treedef, out_specs, reusable=tracer.reusable,
+                  why_not_reusable=tracer.why_not_reusable)
+    trace.escapes = _escapes(tracer, trace)
+    return trace
+
+
+def _slot_spec(tracer, rec):
+    t = rec.obj
+    g = tracer.graph
+    data_write = None
+    if isinstance(t._data, Value) and t._data is not rec.value:
+        data_write = t._data
+        g.writes.append(("@" + rec.label, data_write))
+    grad_write = None
+    if t._grad is not rec.orig_grad:
+        new = t._grad
+        if new is None:
+            grad_write = ("none",)
+        elif id(new) in tracer.touched:
+            grad_write = ("object", tracer.touched[id(new)].index)
+        else:
+            v = tracer.value_of(new)
+            g.writes.append(("@" + rec.label + ".grad", v))
+            grad_write = ("new", v)
+    data = rec.orig_data
+    return SlotSpec(rec.label, rec.slot, data.shape, dispatch.dtype_of_array(data),
+                    rec.orig_requires_grad,
+                    (rec.orig_grad is None) if rec.grad_access == "read" else None,
+                    rec.value, data_write, rec.replaced, grad_write)
+
+
+def _escapes(tracer, trace):
+    """Trace-time tensors still referenced after the step returned (optimizer state made on a
+    first step, a buffer stored on a module): they get concrete values after the call, and
+    the trace describes this call only."""
+    tracer.groups = None
+    for rec in tracer.records:
+        rec.restore()
+    gc.collect()
+    outputs = {id(v) for v in trace.graph.outputs}
+    escapes = []
+    for ref in tracer.created:
+        t = ref()
+        if t is None or not isinstance(t._data, Value):
+            continue
+        t._grad_fn = None
+        escapes.append((t, t._data))
+        if id(t._data) not in outputs:
+            trace.graph.outputs.append(t._data)
+            outputs.add(id(t._data))
+    if escapes:
+        trace.reusable = False
+        trace.why_not_reusable = trace.why_not_reusable or (
+            "the step created tensors that outlive it (e.g. optimizer state on its first step); "
+            "the next call traces again")
+    return escapes
+
+
+def make_ir(fn):
+    """`stepjit.make_ir(fn)(*args)`: the traced Graph of one call; no tensor is changed."""
+    @functools.wraps(fn)
+    def traced(*args, **kwargs):
+        return trace(fn, args, kwargs).graph
+    return traced

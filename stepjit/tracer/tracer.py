@@ -1,0 +1,205 @@
+"""The tracer: runs a step function once with trace-time tensors and records an SSA Graph.
+
+Trace-time tensors are ordinary Tensors whose `_data` is an IR Value. Real
+tensors the step meets (arguments, closure weights, module parameters,
+optimizer state, .grad buffers) are *touched*: their data is swapped for a
+graph input Value for the duration of the trace, and everything the step does
+to them (in-place writes, `.data =`, new `.grad`) is recorded as a write to
+apply after each call. Their original state is restored when the trace ends.
+
+Autograd needs nothing special: dispatch records tape nodes on trace-time
+tensors exactly as it does eagerly, and `loss.backward()` walks that tape
+with the same engine, whose VJP rules then emit IR. Gradients are therefore
+summed in the same order as eagerly.
+"""
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+
+from .. import dispatch
+from ..autograd.grad_mode import STATE as GRAD
+from ..errors import StepjitError, op_error, user_source_line
+from ..ir.graph import Graph, Loc, Node, Value
+from ..ir.interpreter import evaluate
+from ..ir.types import FLOAT, AVal
+from ..tensor import Tensor
+from .state import AliasGroups, Touched
+
+
+class TraceError(StepjitError):
+    pass
+
+
+def _literal(a):
+    if isinstance(a, (bool, np.bool_)):
+        return bool(a)
+    if isinstance(a, (int, np.integer)):
+        return int(a)
+    if isinstance(a, (float, np.floating)):
+        return float(a)
+    raise TraceError(f"expected a tensor or a Python number, got {type(a).__name__}")
+
+
+class Tracer:
+    def __init__(self, name: str, names=None):
+        self.graph = Graph(name=name)
+        self.names = names          # id(tensor) -> readable name, for lifted inputs
+        self.touched = {}           # id(real tensor) -> Touched
+        self.records = []           # Touched, in order of first touch
+        self.arg_slots = {}         # id(arg tensor) -> flat position
+        self.grad_owner = {}        # id(real grad tensor) -> Touched of its owner
+        self.groups = AliasGroups()
+        self.created = []           # weakrefs to trace-time tensors made here
+        self.env = {}               # Value -> concrete array, for data-dependent reads
+        self.decisions = []         # (Value, array the Python code saw)
+        self.constants = []         # (Value, array)
+        self.reusable = True        # False: the trace describes this call only
+        self.why_not_reusable = None
+        self._n = 0
+        self._used_names = set()
+
+    # -- values ---------------------------------------------------------------------
+    def _name(self, hint=None):
+        if hint is None:
+            self._n += 1
+            return str(self._n - 1)
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in hint) or "t"
+        if base[0].isdigit():
+            base = "t" + base
+        name, k = base, 1
+        while name in self._used_names:
+            name, k = f"{base}_{k}", k + 1
+        self._used_names.add(name)
+        return name
+
+    def _new_tensor(self, value):
+        t = Tensor._make(value)
+        self.created.append(weakref.ref(t))
+        return t
+
+    def value_of(self, t):
+        d = t._data
+        if isinstance(d, Value):
+            return d
+        return self.lift(t)
+
+    def bind_argument(self, t, position, name):
+        rec = self.touch(t, slot=("arg", position), label=name)
+        v = Value(self._name(name), t._data.shape, dispatch.dtype_of_array(t._data))
+        self.graph.inputs.append(v)
+        self._bind(rec, v)
+
+    def lift(self, t):
+        rec = self.touch(t)
+        if rec.value is None:
+            v = Value(self._name(rec.label), t._data.shape, dispatch.dtype_of_array(t._data))
+            self.graph.lifted.append((v, "@" + rec.label))
+            self._bind(rec, v)
+        return t._data
+
+    def _bind(self, rec, v):
+        rec.value = v
+        self.env[v] = rec.obj._data
+        rec.obj._data = v
+
+    def touch(self, t, slot=None, label=None):
+        rec = self.touched.get(id(t))
+        if rec is not None:
+            return rec
+        if t._grad_fn is not None and GRAD.enabled and t._requires_grad:
+            raise TraceError(
+                "a compiled step uses a tensor with autograd history from outside the step "
+                f"(shape {list(t.shape)}, grad_fn={t._grad_fn.name()}); compute it inside the step "
+                "or pass it in detached")
+        if slot is None:
+            owner = self.grad_owner.get(id(t))
+            slot = ("grad", owner.index) if owner is not None else ("obj", t)
+            if label is None:
+                label = owner.label + ".grad" if owner is not None else self._label_for(t)
+        rec = Touched(len(self.records), t, slot, label)
+        self.touched[id(t)] = rec
+        self.records.append(rec)
+        return rec
+
+    def _label_for(self, t):
+        if self.names is not None:
+            name = self.names.get(id(t))
+            if name:
+                return name
+        return f"t{len(self.records)}"
+
+    # -- the dispatch hooks ------------------------------------------------------------
+    def apply(self, prim, args, attrs):
+        vals = [self.value_of(a) if isinstance(a, Tensor) else _literal(a) for a in args]
+        avals = [AVal(v.shape, v.dtype) if isinstance(v, Value) else dispatch.aval_of(v) for v in vals]
+        try:
+            out_aval = prim.shape_rule(*avals, **attrs)
+        except StepjitError as e:
+            raise op_error(e, prim.name) from None
+        if out_aval.shape is None:
+            raise op_error(TraceError(
+                "the result's shape depends on the tensor's values (boolean-mask indexing); inside "
+                "a compiled step use where() or masked_fill() instead"), prim.name)
+        out = self.emit(prim, vals, attrs, out_aval)
+        if GRAD.enabled and prim.vjp is not None and out_aval.dtype.category == FLOAT:
+            dispatch.record(prim, args, attrs, out)
+        return out
+
+    def emit(self, prim, vals, attrs, out_aval):
+        v = Value(self._name(), out_aval.shape, out_aval.dtype)
+        path, line, text = user_source_line(2)
+        self.graph.nodes.append(Node(prim, vals, attrs, v, Loc(path, line, text)))
+        return self._new_tensor(v)
+
+    def store(self, dst, result):
+        self.value_of(dst)
+        new = self.value_of(result)
+        for t in self.groups.members(dst):
+            t._data = new
+        dst._version.value += 1
+
+    def replace_data(self, t, value):
+        new = self.value_of(value)
+        if not isinstance(t._data, Value) or id(t) in self.touched:
+            self.touch(t).replaced = True
+        t._data = new
+        self.groups.join(value, t)
+
+    def alias(self, t):
+        a = self._new_tensor(self.value_of(t))
+        self.groups.join(t, a)
+        return a
+
+    def constant(self, array, random):
+        v = Value(self._name("const"), array.shape, dispatch.dtype_of_array(array))
+        self.graph.lifted.append((v, "@const." + v.name))
+        self.constants.append((v, array))
+        self.env[v] = array
+        if random:
+            self.not_reusable("random numbers drawn inside the step are fixed when it is traced; "
+                              "the step is traced again on every call")
+        return self._new_tensor(v)
+
+    def concrete(self, t):
+        v = self.value_of(t)
+        evaluate(self.graph, self.env)
+        arr = np.array(self.env[v])
+        self.decisions.append((v, arr.copy()))
+        return arr
+
+    def observe_grad(self, t, write=False):
+        if isinstance(t._data, Value) and id(t) not in self.touched:
+            return  # a tensor made by the step: nothing outside to keep in sync
+        rec = self.touch(t)
+        if rec.grad_access is None:
+            rec.grad_access = "write" if write else "read"
+        g = t._grad
+        if not write and g is not None and id(g) not in self.touched:
+            self.grad_owner[id(g)] = rec
+
+    def not_reusable(self, why):
+        self.reusable = False
+        self.why_not_reusable = self.why_not_reusable or why
