@@ -59,3 +59,5 @@ def get_default_dtype():
 
 from .runtime import compile  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
+from . import nn, optim  # noqa: E402,F401
+from . import cuda  # noqa: E402,F401

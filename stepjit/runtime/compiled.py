@@ -29,6 +29,7 @@ class CompiledFunction:
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
         self.traces = []
         self.events = []
+        self._one_shot = None
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "trace_seconds": 0.0}
         functools.update_wrapper(self, fn, updated=())
 
@@ -66,11 +67,14 @@ class CompiledFunction:
         seconds = time.perf_counter() - start
         self._stats["traces"] += 1
         self._stats["trace_seconds"] += seconds
-        reason = reasons[-1] if reasons else "first call"
+        reason = reasons[-1] if reasons else (self._one_shot or "first call")
         if self.traces or reasons:
             self._stats["retraces"] += 1
         if tr.reusable:
             self.traces.append(tr)
+            self._one_shot = None
+        else:
+            self._one_shot = f"the previous trace described one call only ({tr.why_not_reusable})"
         log_event(self, "trace", reason=reason, trace=tr, seconds=seconds)
         return tr
 
