@@ -54,10 +54,36 @@ _TOKEN = re.compile(rf"""
     | (?P<TYPE>[A-Za-z_]\w*\[[0-9,\s]*\])
     | (?P<NUMBER>-?(?:(?:inf|nan)\b|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))
     | (?P<NAME>[A-Za-z_][\w.]*)
-    | (?P<PUNCT>[=,:()\[\]{{}}])
+    | (?P<PUNCT>[=,:()\[\]{{])
     )""", re.VERBOSE)
+_STRING = re.compile(_STR)
 _LOC = re.compile(r"(?P<file>.+?):(?P<line>\d+)(?:  (?P<text>.*))?\Z", re.DOTALL)
 _WS = re.compile(r"\s*\Z")
+
+
+_CLOSE = {"(": ")", "[": "]", "{": "}"}
+
+
+def _block_end(text: str, pos: int, toks) -> int:
+    """Index of the '}' closing a '{' that ends just before `pos`; skips strings."""
+    stack = ["}"]
+    while pos < len(text):
+        c = text[pos]
+        if c in "'\"":
+            m = _STRING.match(text, pos)
+            if m is None:
+                toks.error("unterminated string in attrs")
+            pos = m.end()
+            continue
+        if c in _CLOSE:
+            stack.append(_CLOSE[c])
+        elif c in ")]}":
+            if c != stack.pop():
+                toks.error(f"unbalanced {c!r} in attrs")
+            if not stack:
+                return pos
+        pos += 1
+    toks.error("'{' of the attrs is never closed")
 
 
 class _Tokens:
@@ -74,6 +100,12 @@ class _Tokens:
                 bad = text[pos:].lstrip()[:1]
                 self.error(f"unexpected character {bad!r}")
             kind = m.lastgroup
+            if kind == "PUNCT" and m.group(kind) == "{":
+                # An attr block is one token: its inner text goes to ast as a whole.
+                end = _block_end(text, m.end(), self)
+                self.toks.append(("ATTRS", text[m.end():end], m.start(kind), end + 1))
+                pos = end + 1
+                continue
             self.toks.append((kind, m.group(kind), m.start(kind), m.end()))
             pos = m.end()
         self.i = 0
@@ -183,16 +215,8 @@ def _attr_value(node, toks: _Tokens):
 
 
 def _attrs(toks: _Tokens) -> dict:
-    """`{a=..., b=...}` starting at the current '{'; returns the dict in text order."""
-    start = toks.take("PUNCT", "{")
-    depth = 1
-    while depth:
-        tok = toks.take(what="'}'")
-        if tok[0] == "PUNCT" and tok[1] in "([{":
-            depth += 1
-        elif tok[0] == "PUNCT" and tok[1] in ")]}":
-            depth -= 1
-    inner = toks.text[start[3]:toks.toks[toks.i - 1][2]]
+    """`{a=..., b=...}` (one ATTRS token); returns the dict in text order."""
+    inner = toks.take("ATTRS")[1]
     if not inner.strip():
         return {}
     try:
@@ -322,12 +346,12 @@ class _Parser:
         if prim is None:
             toks.error(f"unknown primitive {op!r}")
         inputs = []
-        if not (toks.peek("PUNCT", "{") or toks.peek("PUNCT", ":")):
+        if not (toks.peek("ATTRS") or toks.peek("PUNCT", ":")):
             while True:
                 inputs.append(self._operand(toks))
                 if not toks.accept("PUNCT", ","):
                     break
-        attrs = _attrs(toks) if toks.peek("PUNCT", "{") else {}
+        attrs = _attrs(toks) if toks.peek("ATTRS") else {}
         toks.take("PUNCT", ":", what="': type'")
         shape, dtype = _type(toks)
         loc = None
