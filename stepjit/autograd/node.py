@@ -115,12 +115,9 @@ class PrimBackward(Node):
     """Backward of one primitive application: calls the registry's VJP rule per needed input."""
     __slots__ = ("prim", "attrs", "saved", "in_shapes", "in_dtypes", "needs_grad", "n_inputs")
 
-    @property
-    def has_saved(self):
-        return bool(self.saved)
-
     def apply(self, grads):
-        self.check_not_freed()
+        if self.saved is None:  # released by a backward without retain_graph
+            raise RuntimeError(_FREED_MSG)
         g = grads[0]
         prim = self.prim
         out = []
@@ -149,8 +146,10 @@ class PrimBackward(Node):
         return v.unpack(self._name) if isinstance(v, SavedTensor) else v
 
     def release(self):
+        # A node that saved nothing can be run again, as in PyTorch.
         self._freed = True
-        self.saved = {}
+        if self.saved:
+            self.saved = None
 
 
 class AccumulateGrad(Node):

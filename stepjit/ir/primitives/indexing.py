@@ -72,6 +72,16 @@ def _check_values(dst_shape, src):
 
 
 # -- basic indexing (ints, slices, None) ----------------------------------------
+def _slice_name(key):
+    """PyTorch names the node after the last select (int) or slice that does something."""
+    for k in reversed(key):
+        if isinstance(k, int):
+            return "SelectBackward0"
+        if isinstance(k, tuple) and k != (None, None, None):
+            return "SliceBackward0"
+    return "SliceBackward0"
+
+
 def _slice_rule(x, key):
     shape = _indexed_shape(x, key, ())
     return AVal(shape, x.dtype)
@@ -96,7 +106,7 @@ def _slice_scatter_impl(base, src, key):
 
 slice = register(Primitive(
     "slice", "indexing", lambda x, key: x[np_key(key)], _slice_rule, inputs=("x",),
-    attrs=("key",), vjp=(_slice_grad,), grad_name="SliceBackward0", view=True))
+    attrs=("key",), vjp=(_slice_grad,), grad_name=lambda a: _slice_name(a["key"]), view=True))
 
 slice_scatter = register(Primitive(
     "slice_scatter", "indexing", _slice_scatter_impl, _scatter_rule, inputs=("base", "src"),
