@@ -1,0 +1,188 @@
+"""Custom autograd.Function, as PyTorch tutorials write them."""
+import numpy as np
+import pytest
+
+import stepjit as torch
+from stepjit import autograd
+
+
+class MyReLU(autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return input.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (input,) = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        grad_input[input < 0] = 0
+        return grad_input
+
+
+class ScaleAdd(autograd.Function):
+    """out = a * scale + b, with a Python attribute on ctx and needs_input_grad."""
+
+    @staticmethod
+    def forward(ctx, a, b, scale):
+        ctx.scale = scale
+        ctx.seen_needs = ctx.needs_input_grad
+        return a * scale + b
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = g * ctx.scale if ctx.needs_input_grad[0] else None
+        gb = g if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def test_tutorial_relu():
+    x = torch.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    y = MyReLU.apply(x)
+    assert type(y.grad_fn).__name__ == "MyReLUBackward"
+    assert y.tolist() == [0.0, 2.0, 0.0, 4.0]
+    (y * torch.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0, 2, 0, 4])
+
+
+def test_relu_matches_builtin_in_a_chain():
+    x = torch.randn(5, 3, requires_grad=True)
+    w = torch.randn(3, 2, requires_grad=True)
+    MyReLU.apply(x @ w).pow(2).sum().backward()
+    g1 = w.grad.clone()
+    w.grad = None
+    (x @ w).relu().pow(2).sum().backward()
+    np.testing.assert_allclose(g1.numpy(), w.grad.numpy(), rtol=1e-6)
+
+
+def test_ctx_attributes_and_needs_input_grad():
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = torch.tensor([3.0, 4.0])
+    out = ScaleAdd.apply(a, b, 3.0)
+    out.sum().backward()
+    assert a.grad.tolist() == [3.0, 3.0]
+    assert out.grad_fn.__class__.__name__ == "ScaleAddBackward"
+
+
+def test_needs_input_grad_seen_in_forward():
+    class Probe(autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, k):
+            Probe.needs = ctx.needs_input_grad
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g, None
+
+    Probe.apply(torch.ones(2, requires_grad=True), torch.ones(2), 1)
+    assert Probe.needs == (True, False, False)
+
+
+def test_no_graph_when_nothing_requires_grad():
+    out = MyReLU.apply(torch.tensor([1.0, -1.0]))
+    assert out.grad_fn is None and not out.requires_grad
+    with torch.no_grad():
+        out = MyReLU.apply(torch.tensor([1.0], requires_grad=True))
+    assert out.grad_fn is None
+
+
+def test_wrong_number_of_grads():
+    class Bad(autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    out = Bad.apply(torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True))
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        out.sum().backward()
+
+
+def test_wrong_grad_shape():
+    class Bad(autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return torch.ones(3)
+
+    out = Bad.apply(torch.ones(2, requires_grad=True))
+    with pytest.raises(RuntimeError, match="returned an invalid gradient at index 0"):
+        out.sum().backward()
+
+
+def test_broadcast_grad_is_summed_to_input_shape():
+    class Bcast(autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.expand(4, 3)
+
+    a = torch.ones(3, requires_grad=True)
+    Bcast.apply(a).sum().backward()
+    assert a.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def test_multiple_outputs_and_unused_output_grad_materialized():
+    class Split(autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + g2 * 3
+
+    a = torch.tensor([1.0, 1.0], requires_grad=True)
+    p, q = Split.apply(a)
+    assert p.grad_fn is q.grad_fn
+    p.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0]
+
+
+def test_saved_tensor_modified_inplace_raises():
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    h = a * 1
+    out = MyReLU.apply(h)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_saved_tensors_freed_after_backward():
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    out = MyReLU.apply(a)
+    out.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.sum().backward()
+
+
+def test_function_gradcheck():
+    x = torch.tensor([-1.5, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    assert autograd.gradcheck(MyReLU.apply, (x,))
+
+
+def test_mark_non_differentiable():
+    class ArgMaxToo(autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            idx = a.argmax()
+            mx = a.amax()
+            ctx.mark_non_differentiable(idx)
+            return mx, idx
+
+        @staticmethod
+        def backward(ctx, g, gi):
+            return g * torch.ones(3)
+
+    mx, idx = ArgMaxToo.apply(torch.tensor([1.0, 3.0, 2.0], requires_grad=True))
+    assert mx.requires_grad and not idx.requires_grad
