@@ -16,6 +16,7 @@ import numpy as np
 from . import dispatch
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import AccumulateGrad
+from .errors import DTypeError, ShapeError, op_error
 from .ir.types import FLOAT, AVal, DType, as_dtype
 
 
@@ -296,11 +297,11 @@ class Tensor:
     def _assign(self, result, op: str):
         """Store `result` into self as an in-place op would, taking over its autograd history."""
         if tuple(result.shape) != tuple(self.shape):
-            raise RuntimeError(f"{op}: output with shape {list(self.shape)} doesn't match the "
-                               f"broadcast shape {list(result.shape)}")
+            raise op_error(ShapeError(f"output with shape {list(self.shape)} doesn't match the "
+                                      f"broadcast shape {list(result.shape)}"), op)
         if result.dtype.category > self.dtype.category:
-            raise RuntimeError(f"{op}: result type {result.dtype.name} can't be cast to the "
-                               f"desired output type {self.dtype.name}")
+            raise op_error(DTypeError(f"result type {result.dtype.name} can't be cast to the "
+                                      f"desired output type {self.dtype.name}"), op)
         dispatch.store(self, result)
         if result._grad_fn is not None and GRAD.enabled:
             self._grad_fn = result._grad_fn
@@ -339,7 +340,7 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
-        return dispatch.concrete(self)
+        return dispatch.concrete(self, "numpy")
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
