@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -76,36 +78,30 @@ def _demo_arguments(p):
 # ---------------------------------------------------------------- bench
 
 def bench(args) -> int:
-    """Run benchmarks/ (the same harness as `python -m benchmarks`)."""
-    try:
-        main_ = _import_benchmarks()
-    except ImportError as e:
-        return _not_available("bench", f"the benchmarks package is not importable ({e}); "
-                              "run `stepjit bench` from a source checkout of stepjit")
-    return main_(args.bench_args)
+    """Run benchmarks/, the same harness as `python -m benchmarks`.
+
+    It runs in a fresh interpreter: the harness pins BLAS threads, which only
+    works before NumPy is first imported (and `stepjit` imports NumPy)."""
+    root = _find_benchmarks()
+    if root is None:
+        return _not_available("bench", "no benchmarks/ directory in the current directory or "
+                              "next to the stepjit package; run it from a source checkout")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
+    return subprocess.call([sys.executable, "-m", "benchmarks", *args.bench_args], env=env)
 
 
-def _import_benchmarks():
-    """benchmarks/ ships with the source tree, not with the installed package.
-
-    Look for it on sys.path, then in the current directory and next to the
-    stepjit package (an editable install or a checkout on PYTHONPATH)."""
-    try:
-        return importlib.import_module("benchmarks.__main__").main
-    except ImportError:
-        pass
+def _find_benchmarks():
+    """benchmarks/ ships with the source tree, not with the installed package."""
     for root in (Path.cwd(), Path(__file__).resolve().parent.parent):
         if (root / "benchmarks" / "__main__.py").is_file():
-            sys.path.insert(0, str(root))
-            sys.modules.pop("benchmarks", None)
-            return importlib.import_module("benchmarks.__main__").main
-    raise ImportError("no benchmarks/ directory found in the current directory or "
-                      "next to the stepjit package")
+            return root
+    return None
 
 
 def _bench_arguments(p):
-    p.add_argument("bench_args", nargs=argparse.REMAINDER,
-                   help="arguments for the harness (see `stepjit bench --help`)")
+    p.add_argument("bench_args", nargs="*", metavar="ARG",
+                   help="passed to the harness as is; `stepjit bench --help` shows its options")
 
 
 # ---------------------------------------------------------------- dump / explain
@@ -114,6 +110,9 @@ def _script_arguments(p):
     p.add_argument("script", help="a Python file whose steps use stepjit.compile")
     p.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
 
+
+# Commands whose arguments all go, unparsed, to their handler as args.<name>_args.
+PASSTHROUGH = {"bench"}
 
 # name -> (help, add_arguments, "module:function")
 COMMANDS = {
@@ -165,10 +164,14 @@ def _version():
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PASSTHROUGH:
+        args = argparse.Namespace(command=argv[0], **{f"{argv[0]}_args": argv[1:]})
+    else:
+        parser = build_parser()
+        args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        build_parser().print_help()
         return NOT_AVAILABLE
     handler = _resolve(args.command, COMMANDS[args.command][2])
     if isinstance(handler, str):
