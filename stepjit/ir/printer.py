@@ -135,41 +135,41 @@ def _param(v, label=None) -> str:
 
 
 def _group(head: str, items: list, indent: str, wrap: bool) -> str:
-    if not wrap:
+    if not wrap or not items:
+        if head.endswith("return ") and len(items) == 1:
+            return head + "(" + items[0] + ",)"   # a one-tuple, as Python writes it
         return head + "(" + ", ".join(items) + ")"
-    if not items:
-        return head + "()"
     inner = "".join(f"{indent}    {it},\n" for it in items)
     return head + "(\n" + inner + indent + ")"
 
 
+def _statement(groups: list, indent: str, end: str = "") -> str:
+    """`head(items) head(items)...end` on one line when it fits in WRAP columns;
+    otherwise each group that does not fit on its line is wrapped, one item per line."""
+    flat = "".join(_group(head, items, indent, False) for head, items in groups) + end
+    if len(flat) <= WRAP:
+        return flat
+    out = ""
+    for k, (head, items) in enumerate(groups):
+        tail = end if k == len(groups) - 1 else ""
+        one = _group(head, items, indent, False)
+        current = out.rsplit("\n", 1)[-1]
+        out += one if len(current + one + tail) <= WRAP else _group(head, items, indent, True)
+    return out + end
+
+
 def _header(graph) -> str:
-    params = [_param(v) for v in graph.inputs]
-    lifted = [_param(v, label) for v, label in graph.lifted]
-    name = fmt_graph_name(graph.name)
-    for wrap in (False, True):
-        s = _group(f"def {name}", params, "", wrap)
-        if lifted:
-            s += _group(" lifted", lifted, "", wrap)
-        s += ":"
-        if len(s) <= WRAP:
-            break
-    return s
+    groups = [(f"def {fmt_graph_name(graph.name)}", [_param(v) for v in graph.inputs])]
+    if graph.lifted:
+        groups.append((" lifted", [_param(v, label) for v, label in graph.lifted]))
+    return _statement(groups, "", ":")
 
 
 def _return(graph) -> str:
-    outs = [fmt_value(v) for v in graph.outputs]
-    writes = [f"{fmt_label(label)} <- {fmt_value(v)}" for label, v in graph.writes]
-    for wrap in (False, True):
-        if not wrap and len(outs) == 1:
-            s = "  return (" + outs[0] + ",)"
-        else:
-            s = _group("  return ", outs, "  ", wrap)
-        if writes:
-            s += _group(" writes", writes, "  ", wrap)
-        if len(s) <= WRAP:
-            break
-    return s
+    groups = [("  return ", [fmt_value(v) for v in graph.outputs])]
+    if graph.writes:
+        groups.append((" writes", [f"{fmt_label(label)} <- {fmt_value(v)}" for label, v in graph.writes]))
+    return _statement(groups, "  ")
 
 
 # -- the graph ---------------------------------------------------------------------

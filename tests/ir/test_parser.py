@@ -371,3 +371,11 @@ def test_bad_header():
         parse_graph("def step() lifted(%w: f32[2]):\n  return ()\n")
     with pytest.raises(IRParseError, match="line 1: %x is defined twice"):
         parse_graph("def step(%x: f32[2]) lifted(%x: f32[2] @x):\n  return ()\n")
+
+
+def test_wrapped_return_with_one_output_roundtrips():
+    ws = [(Value(f"w{i}", (3,), float32), f"@model.block{i}.linear.weight.grad") for i in range(6)]
+    g = Graph(lifted=ws, outputs=[ws[0][0]], writes=[(lab, v) for v, lab in ws])
+    parsed, text = roundtrip(g)
+    assert "  return (%w0,) writes(\n      @model.block0.linear.weight.grad <- %w0,\n" in text
+    assert_same_graph(g, parsed)
