@@ -51,7 +51,8 @@ class Sample:
     """
 
     def __init__(self, args, ref, attrs=None, grad=None, dtype=None, api=None, note=""):
-        self.args = tuple(args)
+        # a NumPy scalar would silently become a Python-scalar literal: make it a 0-dim array
+        self.args = tuple(np.asarray(a) if isinstance(a, np.generic) else a for a in args)
         self.attrs = attrs or {}
         self.ref = ref
         self.dtype = dtype
@@ -174,9 +175,9 @@ SAMPLES: dict[str, list[Sample]] = {
         S(ints(4), ref=lambda x: np.maximum(x, 0), dtype="int64")],
     "abs": _ew1("abs", np.abs, api=lambda T, x: T.abs(x)),
     "sign": _ew1("sign", np.sign, api=lambda T, x: T.sign(x)),
-    "floor": _ew1("floor", np.floor, lambda *s: r(*s) * 3.1, api=lambda T, x: T.floor(x)),
-    "ceil": _ew1("ceil", np.ceil, lambda *s: r(*s) * 3.1, api=lambda T, x: T.ceil(x)),
-    "round": _ew1("round", np.round, lambda *s: r(*s) * 3.1, api=lambda T, x: T.round(x)),
+    "floor": _ew1("floor", np.floor, lambda *s: np.asarray(r(*s) * 3.1), api=lambda T, x: T.floor(x)),
+    "ceil": _ew1("ceil", np.ceil, lambda *s: np.asarray(r(*s) * 3.1), api=lambda T, x: T.ceil(x)),
+    "round": _ew1("round", np.round, lambda *s: np.asarray(r(*s) * 3.1), api=lambda T, x: T.round(x)),
     "clamp": [
         S(r(3, 4), attrs=dict(lo=-0.9, hi=1.1), ref=lambda x, lo, hi: np.clip(x, lo, hi),
           api=lambda T, x: T.clamp(x, -0.9, 1.1)),
