@@ -138,11 +138,12 @@ def store(dst, result):
     dst._version.value += 1
 
 
-def concrete(t):
-    """The NumPy value of `t`. While tracing this is a data-dependent decision the tracer guards."""
+def concrete(t, purpose="value"):
+    """The NumPy value of `t`. While tracing this is a data-dependent decision the tracer guards;
+    `purpose="numpy"` (handing the array itself to NumPy) cannot be traced and raises."""
     tracer = MODE.tracer
     if tracer is not None:
-        return tracer.concrete(t)
+        return tracer.concrete(t, purpose)
     return t._data
 
 

@@ -21,10 +21,11 @@ def _add(hints, name, obj, depth=0):
         for i, x in enumerate(obj):
             _add(hints, f"{name}{i}", x, 1)
     elif depth == 0 and hasattr(obj, "param_groups") and hasattr(obj, "state"):
-        for p, st in list(getattr(obj, "state", {}).items()):
+        for i, (p, st) in enumerate(list(getattr(obj, "state", {}).items())):
+            owner = hints.get(id(p), str(i))
             for k, v in st.items():
                 if isinstance(v, Tensor):
-                    hints.setdefault(id(v), f"{name}.{k}")
+                    hints.setdefault(id(v), f"{name}.state[{owner}].{k}")
 
 
 def name_hints(fn, args):

@@ -122,6 +122,7 @@ def _finish(tracer, holder, signature, treedef):
     g = tracer.graph
     out_treedef, out_specs = _outputs(tracer, holder)
     slots = [_slot_spec(tracer, rec) for rec in tracer.records]
+    _check_aliasing(slots, tracer.records)
     trace = Trace(g, treedef, signature, GRAD.enabled, slots, tracer.constants,
                   tracer.decisions, out_treedef, out_specs, reusable=tracer.reusable,
                   why_not_reusable=tracer.why_not_reusable)
@@ -158,7 +159,7 @@ def _escapes(tracer, trace):
     """Trace-time tensors still referenced after the step returned (optimizer state made on a
     first step, a buffer stored on a module): they get concrete values after the call, and
     the trace describes this call only."""
-    tracer.groups = None
+    tracer.groups = tracer.view_of = tracer.grad_owner = None  # they hold trace-time tensors
     for rec in tracer.records:
         rec.restore()
     gc.collect()
@@ -187,3 +188,19 @@ def make_ir(fn):
     def traced(*args, **kwargs):
         return trace(fn, args, kwargs).graph
     return traced
+
+
+def _check_aliasing(slots, records):
+    """Two outside tensors sharing memory, one written by the step: the trace would treat them
+    as independent and silently lose the write through the other. Refuse clearly instead."""
+    from .tracer import TraceError
+    written = [(s, r) for s, r in zip(slots, records) if s.data_write is not None and not s.replaced]
+    for s, r in written:
+        for other in records:
+            if other is r or other.orig_data is r.orig_data:
+                continue
+            if np.may_share_memory(other.orig_data, r.orig_data):
+                raise TraceError(
+                    f"the step writes {s.label}, which shares memory with {other.label} (a view made "
+                    "outside the step); stepjit cannot compile writes through such aliases. Make the "
+                    "view inside the step, or clone() it")

@@ -50,12 +50,14 @@ class Tracer:
         self.touched = {}           # id(real tensor) -> Touched
         self.records = []           # Touched, in order of first touch
         self.arg_slots = {}         # id(arg tensor) -> flat position
-        self.grad_owner = {}        # id(real grad tensor) -> Touched of its owner
+        self.grad_owner = {}        # id(real grad tensor) -> (grad tensor, Touched of its owner)
         self.groups = AliasGroups()
         self.created = []           # weakrefs to trace-time tensors made here
         self.env = {}               # Value -> concrete array, for data-dependent reads
         self.decisions = []         # (Value, array the Python code saw)
         self.constants = []         # (Value, array)
+        self.view_of = {}           # id(view) -> (view, base, prim, attrs); the view is held
+                                    # so that its id cannot be reused by another tensor
         self.reusable = True        # False: the trace describes this call only
         self.why_not_reusable = None
         self._n = 0
@@ -115,14 +117,22 @@ class Tracer:
                 f"(shape {list(t.shape)}, grad_fn={t._grad_fn.name()}); compute it inside the step "
                 "or pass it in detached")
         if slot is None:
-            owner = self.grad_owner.get(id(t))
+            entry = self.grad_owner.get(id(t))
+            owner = entry[1] if entry is not None and entry[0] is t else None
             slot = ("grad", owner.index) if owner is not None else ("obj", t)
             if label is None:
                 label = owner.label + ".grad" if owner is not None else self._label_for(t)
-        rec = Touched(len(self.records), t, slot, label)
+        rec = Touched(len(self.records), t, slot, self._unique_label(label))
         self.touched[id(t)] = rec
         self.records.append(rec)
         return rec
+
+    def _unique_label(self, label):
+        used = {r.label for r in self.records}
+        base, k = label, 1
+        while label in used:
+            label, k = f"{base}#{k}", k + 1
+        return label
 
     def _label_for(self, t):
         if self.names is not None:
@@ -144,6 +154,8 @@ class Tracer:
                 "the result's shape depends on the tensor's values (boolean-mask indexing); inside "
                 "a compiled step use where() or masked_fill() instead"), prim.name)
         out = self.emit(prim, vals, attrs, out_aval)
+        if prim.view and isinstance(args[0], Tensor):
+            self.view_of[id(out)] = (out, args[0], prim, attrs)
         if GRAD.enabled and prim.vjp is not None and out_aval.dtype.category == FLOAT:
             dispatch.record(prim, args, attrs, out)
         return out
@@ -160,6 +172,26 @@ class Tracer:
         for t in self.groups.members(dst):
             t._data = new
         dst._version.value += 1
+        view = self.view_of.get(id(dst))
+        if view is not None and view[0] is dst:
+            self._store_through_view(*view)
+
+    def _store_through_view(self, view, base, prim, attrs):
+        """An in-place write to a view changes its base, as it does eagerly through shared memory."""
+        from ..autograd.grad_mode import no_grad
+        from ..ir import primitives as P
+        with no_grad():
+            if prim is P.slice:
+                new_base = dispatch.apply(P.slice_scatter, base, view, key=attrs["key"])
+            elif prim is P.reshape:
+                new_base = dispatch.apply(P.reshape, view, shape=tuple(base.shape))
+            elif prim is P.transpose:
+                inverse = tuple(sorted(range(len(attrs["perm"])), key=lambda i: attrs["perm"][i]))
+                new_base = dispatch.apply(P.transpose, view, perm=inverse)
+            else:
+                raise TraceError(f"an in-place write to the result of {prim.name} (a broadcast view) "
+                                 "cannot be compiled; write to a clone() instead")
+        self.store(base, new_base)
 
     def replace_data(self, t, value):
         new = self.value_of(value)
@@ -183,7 +215,12 @@ class Tracer:
                               "the step is traced again on every call")
         return self._new_tensor(v)
 
-    def concrete(self, t):
+    def concrete(self, t, purpose="value"):
+        if purpose == "numpy":
+            raise TraceError(
+                "a trace-time tensor was handed to NumPy inside a compiled step (at "
+                f"{user_source_line(2)[0].rsplit('/', 1)[-1]}:{user_source_line(2)[1]}); NumPy cannot "
+                "see inside a trace. Use stepjit tensor ops, or move the NumPy code out of the step")
         v = self.value_of(t)
         evaluate(self.graph, self.env)
         arr = np.array(self.env[v])
@@ -198,7 +235,7 @@ class Tracer:
             rec.grad_access = "write" if write else "read"
         g = t._grad
         if not write and g is not None and id(g) not in self.touched:
-            self.grad_owner[id(g)] = rec
+            self.grad_owner[id(g)] = (g, rec)
 
     def not_reusable(self, why):
         self.reusable = False
