@@ -94,9 +94,11 @@ class _Tokens:
         self.lineno = lineno
         self.toks = []   # (kind, text, start, end)
         pos = 0
-        while not _WS.match(text, pos):
+        while True:
             m = _TOKEN.match(text, pos)
             if m is None:
+                if _WS.match(text, pos):
+                    break
                 bad = text[pos:].lstrip()[:1]
                 self.error(f"unexpected character {bad!r}")
             kind = m.lastgroup
@@ -214,9 +216,16 @@ def _attr_value(node, toks: _Tokens):
     toks.error(f"unsupported expression {ast.unparse(node)!r} in attrs")
 
 
+# Traced graphs repeat the same few attr blocks ({axis=None, keepdims=False}) many times.
+_ATTR_CACHE: dict = {}
+
+
 def _attrs(toks: _Tokens) -> dict:
     """`{a=..., b=...}` (one ATTRS token); returns the dict in text order."""
     inner = toks.take("ATTRS")[1]
+    cached = _ATTR_CACHE.get(inner)
+    if cached is not None:
+        return dict(cached)
     if not inner.strip():
         return {}
     try:
@@ -230,7 +239,11 @@ def _attrs(toks: _Tokens) -> dict:
         if kw.arg in out:
             toks.error(f"attr {kw.arg!r} is given twice")
         out[kw.arg] = _attr_value(kw.value, toks)
-    return out
+    if "[" not in inner:   # no lists: only immutable data is shared between nodes
+        if len(_ATTR_CACHE) >= 4096:
+            _ATTR_CACHE.clear()
+        _ATTR_CACHE[inner] = out
+    return dict(out)
 
 
 # -- statements ------------------------------------------------------------------
@@ -446,3 +459,18 @@ def parse_graph(text: str, *, check: bool = True) -> Graph:
     primitive's shape rule computes. Loc.file becomes the file's basename, as printed.
     """
     return _Parser(text, check).parse()
+
+
+def check_roundtrip(graph, *, show_locs: bool = True) -> Graph:
+    """Print `graph`, parse the text and print again; raise IRParseError unless the two
+    texts are identical. Returns the parsed graph. (A test hook for every traced program.)"""
+    from .printer import print_graph
+    text = print_graph(graph, show_locs=show_locs)
+    parsed = parse_graph(text)
+    again = print_graph(parsed, show_locs=show_locs)
+    if again != text:
+        import difflib
+        diff = "\n".join(difflib.unified_diff(text.splitlines(), again.splitlines(),
+                                               "printed", "reprinted", lineterm="", n=1))
+        raise IRParseError(f"print -> parse -> print changed the text:\n{diff}")
+    return parsed

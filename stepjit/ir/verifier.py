@@ -3,7 +3,8 @@
 `verify(graph)` returns None or raises IRVerifyError naming the broken rule and
 the node's printed line. The invariants:
   - every node's primitive is the registered entry of that name
-  - a node's attrs are exactly its primitive's declared attrs; its operand count
+  - a node's attrs are exactly its primitive's declared attrs, and are plain data
+    (None, bool, int, float, str, DType, tuples and lists of them); its operand count
     matches the primitive's inputs (at least one for variadic primitives)
   - operands are Values or Python scalar literals (bool, int, float)
   - SSA: each value name is defined once (as an input, a lifted input or a node
@@ -60,6 +61,15 @@ def type_mismatch(node, inferred: AVal) -> str | None:
     want = (f"{inferred.dtype.short}[?]" if want_shape is None
             else type_str(want_shape, inferred.dtype))
     return f"declared type {out.type} differs from {want}, computed by the shape rule of {node.prim.name}"
+
+
+def _is_data(v) -> bool:
+    """Attr values the printer, parser and structural hashing understand."""
+    if v is None or isinstance(v, (str, DType) + _SCALARS):
+        return True
+    if isinstance(v, (tuple, list)):
+        return all(_is_data(x) for x in v)
+    return False
 
 
 def _node_text(node) -> str:
@@ -134,6 +144,10 @@ def _check_node(i, node, scope):
         _fail(i, node, f"attrs of {name} must be {{{', '.join(prim.attrs)}}}"
                        + (f"; missing {missing}" if missing else "")
                        + (f"; unexpected {extra}" if extra else ""))
+    for key, value in node.attrs.items():
+        if not _is_data(value):
+            _fail(i, node, f"attr {key}={value!r} is not IR data (None, bool, int, float, str, "
+                           "DType, or tuples/lists of them)")
     n_in = len(node.inputs)
     if prim.variadic and n_in < 1:
         _fail(i, node, f"{name} takes at least one operand")

@@ -379,3 +379,43 @@ def test_wrapped_return_with_one_output_roundtrips():
     parsed, text = roundtrip(g)
     assert "  return (%w0,) writes(\n      @model.block0.linear.weight.grad <- %w0,\n" in text
     assert_same_graph(g, parsed)
+
+
+def test_check_roundtrip_helper():
+    from stepjit.ir.parser import check_roundtrip
+    g = build([("clamp", SAMPLES["clamp"][0]), ("gather", SAMPLES["gather"][0])])
+    parsed = check_roundtrip(g)
+    assert_same_graph(g, parsed)
+    # Something the text cannot carry is reported, not silently dropped.
+    g.nodes[0].attrs["lo"] = object()
+    with pytest.raises(IRParseError):
+        check_roundtrip(g)
+
+
+def test_traced_two_layer_step_roundtrips_and_verifies():
+    tracer = pytest.importorskip("stepjit.tracer")
+    if not hasattr(tracer, "make_ir"):
+        pytest.skip("tracer has no make_ir yet")
+    import stepjit as torch
+    from stepjit.ir.parser import check_roundtrip
+
+    torch.manual_seed(0)
+    w1 = torch.randn(10, 5, requires_grad=True)
+    w2 = torch.randn(5, 3, requires_grad=True)
+
+    def step(x, y):
+        h_relu = x.mm(w1).clamp(min=0)
+        loss = (h_relu.mm(w2) - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1.sub_(1e-3 * w1.grad)
+            w2.sub_(1e-3 * w2.grad)
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss, x[:, None, 1:3].softmax(-1), x.argmax(1)
+
+    g = tracer.make_ir(step)(torch.randn(4, 10), torch.randn(4, 3))
+    verify(g)
+    parsed = check_roundtrip(g)
+    verify(parsed)
+    assert len(parsed.nodes) == len(g.nodes) and {lab for lab, _ in parsed.writes} >= {"@w1", "@w2"}

@@ -203,3 +203,9 @@ def test_message_names_the_printed_node_line():
     msg = fails(g)
     assert msg.splitlines()[1].strip() == \
         "%r = clamp %h {lo=0.0, hi=None} : f64[4,2]  # model.py:13  r = h.clamp(min=0)"
+
+
+def test_attr_value_not_data():
+    g = small()
+    g.nodes[2].attrs["axis"] = object()
+    fails(g, "node 2:", "attr axis=<object object", "is not IR data")
