@@ -57,7 +57,7 @@ _TOKEN = re.compile(rf"""
     | (?P<PUNCT>[=,:()\[\]{{])
     )""", re.VERBOSE)
 _STRING = re.compile(_STR)
-_LOC = re.compile(r"(?P<file>.+?):(?P<line>\d+)(?:  (?P<text>.*))?\Z", re.DOTALL)
+_LOC = re.compile(r"(?P<file>.*?):(?P<line>\d+)(?:  (?P<text>.*))?\Z", re.DOTALL)
 _WS = re.compile(r"\s*\Z")
 
 

@@ -179,7 +179,8 @@ def print_graph(graph, *, show_locs: bool = True) -> str:
     types = [n.out.type for n in graph.nodes]
     w1 = min(max((len(s) for s in lhs), default=0), LHS_CAP)
     w2 = min(max((len(s) for s in types), default=0), TYPE_CAP)
-    lines = [f"# stage: {graph.stage}", _header(graph)]
+    stage = " ".join(str(graph.stage).split())   # one line, however a pass spelled it
+    lines = [f"# stage: {stage}", _header(graph)]
     for node, left, ty in zip(graph.nodes, lhs, types):
         line = f"  {left.ljust(w1)} : {ty}"
         if show_locs and node.loc is not None:

@@ -419,3 +419,38 @@ def test_traced_two_layer_step_roundtrips_and_verifies():
     parsed = check_roundtrip(g)
     verify(parsed)
     assert len(parsed.nodes) == len(g.nodes) and {lab for lab, _ in parsed.writes} >= {"@w1", "@w2"}
+
+
+def test_unusual_locs_roundtrip():
+    x = Value("x", (2,), float32)
+    nodes = [Node(PRIMITIVES["copy"], [x], {}, Value(f"v{i}", (2,), float32), loc)
+             for i, loc in enumerate([Loc("<unknown>", 0, ""), Loc("", 3, "x"), Loc("<stdin>", 1, "  indented"),
+                                      Loc("/tmp/<ipython-input-3-ab>", 12, "a = b:1  c")])]
+    g = Graph(inputs=[x], nodes=nodes, outputs=[n.out for n in nodes])
+    parsed, _ = roundtrip(g)
+    assert [(n.loc.file, n.loc.line, n.loc.text) for n in parsed.nodes] == [
+        ("<unknown>", 0, ""), ("", 3, "x"), ("<stdin>", 1, "  indented"), ("<ipython-input-3-ab>", 12, "a = b:1  c")]
+
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+_atoms = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
+                   st.floats(allow_nan=False), st.text(max_size=8),
+                   st.sampled_from([float32, float64, int32, int64, bool_]))
+_data = st.recursive(_atoms, lambda inner: st.one_of(st.tuples(inner, inner), st.lists(inner, max_size=3),
+                                                     st.tuples(inner)), max_leaves=12)
+
+
+@hypothesis.given(_data, st.one_of(st.booleans(), st.integers(-10**6, 10**6), st.floats()))
+@hypothesis.settings(max_examples=200, deadline=None)
+def test_any_attr_data_and_literal_roundtrip(value, literal):
+    x = Value("x", (2,), float32)
+    g = Graph(inputs=[x], nodes=[
+        Node(PRIMITIVES["slice"], [x], {"key": value}, Value("s", (2,), float32)),
+        Node(PRIMITIVES["add"], [x, literal], {}, Value("a", (2,), float32))])
+    text = print_graph(g)
+    parsed = parse_graph(text, check=False)
+    assert print_graph(parsed) == text
+    assert same_data(parsed.nodes[0].attrs["key"], value)
+    assert same_data(parsed.nodes[1].inputs[1], literal)
