@@ -15,7 +15,7 @@ from __future__ import annotations
 
 class Touched:
     __slots__ = ("index", "obj", "slot", "label", "orig_data", "orig_grad", "orig_requires_grad",
-                 "orig_grad_fn", "orig_output_nr", "value", "grad_access", "replaced",
+                 "orig_grad_fn", "orig_output_nr", "orig_version", "value", "grad_access", "replaced",
                  "data_write", "grad_write")
 
     def __init__(self, index, obj, slot, label):
@@ -28,6 +28,7 @@ class Touched:
         self.orig_requires_grad = obj._requires_grad
         self.orig_grad_fn = obj._grad_fn
         self.orig_output_nr = obj._output_nr
+        self.orig_version = obj._version.value
         self.value = None          # the graph input Value bound to its data, once read
         self.grad_access = None    # "read" or "write": how the trace first met its .grad
         self.replaced = False      # `.data = ...` gave it new storage
@@ -41,6 +42,7 @@ class Touched:
         t._requires_grad = self.orig_requires_grad
         t._grad_fn = self.orig_grad_fn
         t._output_nr = self.orig_output_nr
+        t._version.value = self.orig_version
 
 
 class AliasGroups:

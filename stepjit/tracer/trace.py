@@ -121,7 +121,13 @@ def _outputs(tracer, holder):
 def _finish(tracer, holder, signature, treedef):
     g = tracer.graph
     out_treedef, out_specs = _outputs(tracer, holder)
+    for rec in list(tracer.records):  # a real tensor assigned as a .grad is outside state too
+        new = rec.obj._grad
+        if new is not None and not isinstance(new._data, Value):
+            tracer.touch(new)
     slots = [_slot_spec(tracer, rec) for rec in tracer.records]
+    for spec, rec in zip(slots, tracer.records):
+        spec.grad_write = _grad_write(tracer, rec)
     _check_aliasing(slots, tracer.records)
     trace = Trace(g, treedef, signature, GRAD.enabled, slots, tracer.constants,
                   tracer.decisions, out_treedef, out_specs, reusable=tracer.reusable,
@@ -132,27 +138,33 @@ def _finish(tracer, holder, signature, treedef):
 
 def _slot_spec(tracer, rec):
     t = rec.obj
-    g = tracer.graph
     data_write = None
     if isinstance(t._data, Value) and t._data is not rec.value:
         data_write = t._data
-        g.writes.append(("@" + rec.label, data_write))
-    grad_write = None
-    if t._grad is not rec.orig_grad:
-        new = t._grad
-        if new is None:
-            grad_write = ("none",)
-        elif id(new) in tracer.touched:
-            grad_write = ("object", tracer.touched[id(new)].index)
-        else:
-            v = tracer.value_of(new)
-            g.writes.append(("@" + rec.label + ".grad", v))
-            grad_write = ("new", v)
+        tracer.graph.writes.append(("@" + rec.label, data_write))
     data = rec.orig_data
     return SlotSpec(rec.label, rec.slot, data.shape, dispatch.dtype_of_array(data),
                     rec.orig_requires_grad,
                     (rec.orig_grad is None) if rec.grad_access == "read" else None,
-                    rec.value, data_write, rec.replaced, grad_write)
+                    rec.value, data_write, rec.replaced, None)
+
+
+def _grad_write(tracer, rec):
+    """How the step changed rec's `.grad` field (not the grad's values: those are its own slot)."""
+    new = rec.obj._grad
+    if new is rec.orig_grad:
+        return None
+    if new is None:
+        return ("none",)
+    if id(new) in tracer.touched:
+        return ("object", tracer.touched[id(new)].index)
+    g = tracer.graph
+    v = tracer.value_of(new)
+    label = "@" + rec.label + ".grad"
+    if any(existing == label for existing, _ in g.writes):
+        label += ":new"  # the old .grad object was written in place, then replaced
+    g.writes.append((label, v))
+    return ("new", v)
 
 
 def _escapes(tracer, trace):
