@@ -4,14 +4,17 @@ The text form is the one a person reads and `parser.parse_graph` reads back;
 print -> parse -> print is the identity:
 
     # stage: traced
-    def step(%x: f32[64,1000]) lifted(%w1: f32[1000,100] @w1):
-      %0 = matmul %x, %w1                  : f32[64,100]  # two_layer.py:41  h = x.mm(w1)
-      %1 = clamp %0 {lo=0.0, hi=None}      : f32[64,100]  # two_layer.py:42  h_relu = h.clamp(min=0)
-      %2 = sum %1 {axis=None, keepdims=False} : f32[]     # two_layer.py:43  loss = h_relu.sum()
-      return (%2,) writes(@w1 <- %1)
+    def step(%x: f32[64,1000], %y: f32[64,10]) lifted(%w1: f32[1000,100] @w1, %w2: f32[100,10] @w2):
+      %0 = matmul %x, %w1                     : f32[64,100]  # two_layer.py:41  h = x.mm(w1)
+      %1 = clamp %0 {lo=0.0, hi=None}         : f32[64,100]  # two_layer.py:42  h_relu = h.clamp(min=0)
+      %2 = matmul %1, %w2                     : f32[64,10]   # two_layer.py:43  y_pred = h_relu.mm(w2)
+      %3 = sub %2, %y                         : f32[64,10]   # two_layer.py:44  loss = (y_pred - y).pow(2).sum()
+      %4 = sum %3 {axis=None, keepdims=False} : f32[]
+      return (%4,) writes(@w1 <- %0, @w1.grad <- %1)
 
 Conventions (the parser relies on each):
-  - one node per line: `%out = op operand, ... {attr=value, ...} : type  # file:line  text`;
+  - one node per line: `%out = op operand, ... {attr=value, ...} : type  # file:line  text`
+    (the comment is the node's Loc: file basename, line number, the line's text);
     the three columns are padded to line up (up to a cap, so one long line does
     not push every other line to the right)
   - operands are `%name` or a Python scalar literal, printed with repr: floats
