@@ -14,6 +14,17 @@ from .grad_mode import no_grad
 from .node import AccumulateGrad
 
 
+class _Running:
+    """The node whose VJP is being evaluated: the tracer names its forward line on backward IR."""
+    __slots__ = ("node",)
+
+    def __init__(self):
+        self.node = None
+
+
+RUNNING = _Running()
+
+
 def _graph(roots, targets):
     """Dependency counts of the nodes reachable from roots; with targets, only useful ones."""
     deps = {}
@@ -74,7 +85,11 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
                         _accumulate(node.variable, grads[0], owned)
                     out_grads = ()
                 else:
-                    out_grads = node.apply(grads)
+                    RUNNING.node = node
+                    try:
+                        out_grads = node.apply(grads)
+                    finally:
+                        RUNNING.node = None
             else:
                 out_grads = [None] * len(node.next_functions)
             for (child, nr), g in zip(node.next_functions, out_grads):

@@ -42,7 +42,7 @@ class SavedTensor:
 
 class Node:
     """Base of every grad_fn. Subclasses implement `apply(grads) -> tuple per edge`."""
-    __slots__ = ("next_functions", "pre_hooks", "retained", "_freed", "__weakref__")
+    __slots__ = ("next_functions", "pre_hooks", "retained", "_freed", "loc", "__weakref__")
     _name = "Node"
     has_saved = False
 
@@ -51,6 +51,7 @@ class Node:
         self.pre_hooks = None   # {output_nr: [hook, ...]} from register_hook on outputs
         self.retained = None    # {output_nr: weakref to tensor} from retain_grad
         self._freed = False
+        self.loc = None         # while tracing: where the forward op was written
 
     def name(self) -> str:
         return self._name

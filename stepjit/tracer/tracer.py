@@ -20,7 +20,9 @@ import weakref
 import numpy as np
 
 from .. import dispatch
+from ..autograd.engine import RUNNING
 from ..autograd.grad_mode import STATE as GRAD
+from ..autograd.node import PrimBackward
 from ..errors import StepjitError, op_error, user_source_line
 from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
@@ -158,13 +160,24 @@ class Tracer:
             self.view_of[id(out)] = (out, args[0], prim, attrs)
         if GRAD.enabled and prim.vjp is not None and out_aval.dtype.category == FLOAT:
             dispatch.record(prim, args, attrs, out)
+            if out._grad_fn is not None:
+                out._grad_fn.loc = self.graph.nodes[-1].loc
         return out
 
     def emit(self, prim, vals, attrs, out_aval):
         v = Value(self._name(), out_aval.shape, out_aval.dtype)
-        path, line, text = user_source_line(2)
-        self.graph.nodes.append(Node(prim, vals, attrs, v, Loc(path, line, text)))
+        self.graph.nodes.append(Node(prim, vals, attrs, v, self._loc()))
         return self._new_tensor(v)
+
+    def _loc(self):
+        """The user's line; for a primitive's gradient, the line of the forward op it differentiates
+        (a custom Function's backward is user code, so its own lines are used)."""
+        node = RUNNING.node
+        if isinstance(node, PrimBackward) and node.loc is not None:
+            fwd = node.loc
+            return Loc(fwd.file, fwd.line, f"(backward) {fwd.text}")
+        path, line, text = user_source_line(3)
+        return Loc(path, line, text)
 
     def store(self, dst, result):
         self.value_of(dst)
