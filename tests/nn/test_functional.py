@@ -36,3 +36,10 @@ def test_log_softmax_gradcheck():
     x = stepjit.randn(3, 4, dtype=stepjit.float64, requires_grad=True)
     assert gradcheck(lambda a: F.log_softmax(a, dim=1), x)
     assert gradcheck(lambda a: F.softmax(a, dim=0), x)
+
+
+def test_functional_dropout_inplace_writes_input():
+    stepjit.manual_seed(3)
+    x = stepjit.ones(50)
+    y = F.dropout(x, 0.5, training=True, inplace=True)
+    assert y is x and set(np.unique(x.numpy())) <= {0.0, 2.0}

@@ -80,6 +80,9 @@ def test_sequential_indexing_len_iteration_and_forward():
     np.testing.assert_allclose(_np(s(x)), _np(layers[2](layers[1](layers[0](x)))))
     with pytest.raises(IndexError):
         s[3]
+    s[1] = nn.Sigmoid()  # replacing keeps the position
+    assert isinstance(s[1], nn.Sigmoid) and [n for n, _ in s.named_children()] == ["0", "1", "2"]
+    s[1] = layers[1]
     s.append(nn.Tanh())
     assert len(s) == 4 and isinstance(s[3], nn.Tanh)
     del s[0]

@@ -35,6 +35,13 @@ def test_setattr_registers_parameters_modules_and_plain_attributes():
     assert m.scale is None and list(m.parameters())[-1] is m.fc2.bias
 
 
+def test_reassigning_a_parameter_keeps_its_position():
+    m = nn.Linear(2, 2)
+    m.weight = nn.Parameter(stepjit.zeros(2, 2))
+    assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
+    assert m.weight.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
 def test_named_parameters_recurse_and_dedup():
     m = Net()
     names = [n for n, _ in m.named_parameters()]
@@ -188,3 +195,11 @@ def test_repr_matches_pytorch_layout():
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
     assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
     assert repr(nn.MSELoss()) == "MSELoss()"
+
+
+def test_cuda_is_refused_and_loss_weights_are_buffers():
+    with pytest.raises(RuntimeError, match="CUDA"):
+        nn.Linear(2, 2).cuda()
+    loss = nn.CrossEntropyLoss(weight=stepjit.ones(3))
+    assert list(loss.state_dict()) == ["weight"]
+    assert list(nn.BCEWithLogitsLoss().state_dict()) == []  # None buffers are not saved

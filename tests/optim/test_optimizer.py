@@ -124,3 +124,11 @@ def test_load_state_dict_restores_hyperparameters_and_checks_groups():
 def test_repr():
     opt = optim.SGD([_param([1.0])], lr=0.1)
     assert repr(opt).startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in repr(opt)
+
+
+def test_base_optimizer_has_no_update_rule():
+    p = _param([1.0])
+    opt = optim.Optimizer([p], {"lr": 0.1})
+    p.grad = stepjit.ones(1)
+    with pytest.raises(NotImplementedError):
+        opt.step()

@@ -90,10 +90,15 @@ class Module:
 
     register_module = add_module
 
-    def _forget(self, name):
-        """Drop `name` from every registry, so one name lives in exactly one place."""
+    def _forget(self, name, keep=None):
+        """Drop `name` from every registry but `keep`, so one name lives in exactly one place.
+
+        Keeping the registry being assigned to keeps the name's position in it, so
+        replacing a layer or a weight does not reorder parameters() or state_dict().
+        """
         for d in (self.__dict__, self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
+            if d is not keep:
+                d.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __setattr__(self, name, value):
@@ -101,7 +106,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=params)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -111,7 +116,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
