@@ -114,6 +114,15 @@ def _script_arguments(p):
 # Commands whose arguments all go, unparsed, to their handler as args.<name>_args.
 PASSTHROUGH = {"bench"}
 
+def _dump_arguments(p):
+    p.add_argument("--fn", help="only the compiled function with this name")
+    p.add_argument("--stage", default="traced",
+                   choices=("traced", "autodiff", "optimized", "fused", "kernels", "all"),
+                   help="which stage of the pipeline to print (default: traced)")
+    p.add_argument("--format", default="text", choices=("text", "json", "dot"))
+    _script_arguments(p)
+
+
 # name -> (help, add_arguments, "module:function")
 COMMANDS = {
     "demo": ("train the tutorial two-layer network and print its loss",
@@ -121,7 +130,7 @@ COMMANDS = {
     "bench": ("time the benchmark cases (same as `python -m benchmarks`)",
               _bench_arguments, "stepjit.cli:bench"),
     "dump": ("print the IR and generated kernel source of a script's compiled steps",
-             _script_arguments, "stepjit.runtime.inspect:dump"),
+             _dump_arguments, "stepjit.runtime.inspect:dump"),
     "explain": ("say why a script's compiled steps were traced, retraced or fell back",
                 _script_arguments, "stepjit.runtime.inspect:explain"),
 }

@@ -121,10 +121,7 @@ def _outputs(tracer, holder):
 def _finish(tracer, holder, signature, treedef):
     g = tracer.graph
     out_treedef, out_specs = _outputs(tracer, holder)
-    for rec in list(tracer.records):  # a real tensor assigned as a .grad is outside state too
-        new = rec.obj._grad
-        if new is not None and not isinstance(new._data, Value):
-            tracer.touch(new)
+    _touch_assigned_grads(tracer)
     slots = [_slot_spec(tracer, rec) for rec in tracer.records]
     for spec, rec in zip(slots, tracer.records):
         spec.grad_write = _grad_write(tracer, rec)
@@ -134,6 +131,17 @@ def _finish(tracer, holder, signature, treedef):
                   why_not_reusable=tracer.why_not_reusable)
     trace.escapes = _escapes(tracer, trace)
     return trace
+
+
+def _touch_assigned_grads(tracer):
+    """A real tensor assigned as some .grad is outside state too.
+
+    (A helper, not a loop in _finish: a loop variable left bound in a live frame would keep a
+    trace-time tensor alive and make it look like an escape.)"""
+    for rec in list(tracer.records):
+        new = rec.obj._grad
+        if new is not None and not isinstance(new._data, Value):
+            tracer.touch(new)
 
 
 def _slot_spec(tracer, rec):

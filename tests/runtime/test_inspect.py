@@ -1,0 +1,72 @@
+"""`stepjit dump` and `stepjit explain` on a script that compiles a training step."""
+import json
+import textwrap
+
+import pytest
+
+from stepjit.cli import main
+
+SCRIPT = textwrap.dedent("""
+    import stepjit as torch
+    w = torch.ones(3, requires_grad=True)
+
+    @torch.compile(backend="interpret")
+    def train_step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+        return loss
+
+    for _ in range(3):
+        train_step(torch.ones(3))
+""")
+
+
+@pytest.fixture
+def script(tmp_path):
+    p = tmp_path / "train.py"
+    p.write_text(SCRIPT)
+    return str(p)
+
+
+def test_dump_shows_forward_backward_and_update_with_lines(script, capsys):
+    assert main(["dump", script]) == 0
+    out = capsys.readouterr().out
+    assert "def train_step(%x: f32[3]) lifted(%w: f32[3] @w)" in out
+    assert "# train.py:7  loss = (x * w).sum()" in out                 # forward
+    assert "# train.py:7  (backward) loss = (x * w).sum()" in out      # its gradient
+    assert "# train.py:10  w.sub_(0.1 * w.grad)" in out                # the update
+    assert "writes(@w <- " in out
+
+
+def test_dump_options_after_the_script(script, capsys):
+    assert main(["dump", script, "--stage", "all", "--fn", "train_step"]) == 0
+    out = capsys.readouterr().out
+    for stage in ("traced", "autodiff", "optimized", "fused", "kernels"):
+        assert f"# stage: {stage}" in out
+    assert "not available yet" in out
+
+
+def test_dump_json_and_dot(script, capsys):
+    assert main(["dump", script, "--format=json"]) == 0
+    first = capsys.readouterr().out.split("\n## ")[0].split("\n", 1)[1]
+    assert json.loads(first.split("\n\n")[0])["name"] == "train_step"
+    assert main(["dump", script, "--format", "dot"]) == 0
+    assert "digraph" in capsys.readouterr().out
+
+
+def test_explain_names_each_retrace(script, capsys):
+    assert main(["explain", script]) == 0
+    out = capsys.readouterr().out
+    assert "3 calls, 2 traces" in out
+    assert "trace 2: w.grad is no longer None" in out
+
+
+def test_logs_env(script, monkeypatch, capsys):
+    monkeypatch.setenv("STEPJIT_LOGS", "recompiles,guards,ir")
+    import runpy
+    runpy.run_path(script, run_name="__main__")
+    err = capsys.readouterr().err
+    assert "[stepjit] trace" in err and "first call" in err
+    assert "guards of train_step" in err and "def train_step" in err
