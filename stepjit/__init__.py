@@ -61,3 +61,4 @@ from .runtime import compile  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
+from .transforms import grad, value_and_grad  # noqa: E402,F401
