@@ -49,11 +49,41 @@ def apply(prim, *args, **attrs):
     return _eager(prim, args, attrs)
 
 
-def _eager(prim, args, attrs):
+_RULES: dict = {}
+
+
+def _out_aval(prim, args, attrs):
+    """prim's shape rule, memoized on the input shapes, dtypes, scalar kinds and attrs: the
+    eager hot path pays one dict lookup instead of re-deriving broadcasting and promotion."""
+    key = [prim]
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            key.append(d.shape)
+            key.append(d.dtype)
+        else:
+            key.append(type(a))
+    if attrs:
+        key.append(tuple(attrs.items()))
     try:
-        out_aval = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
-    except StepjitError as e:
-        raise op_error(e, prim.name) from None
+        key = tuple(key)
+        hit = _RULES.get(key)
+    except TypeError:  # an unhashable attribute: no memo
+        key, hit = None, None
+    if hit is None:
+        try:
+            hit = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
+        except StepjitError as e:
+            raise op_error(e, prim.name) from None
+        if key is not None:
+            if len(_RULES) > 8192:
+                _RULES.clear()
+            _RULES[key] = hit
+    return hit
+
+
+def _eager(prim, args, attrs):
+    out_aval = _out_aval(prim, args, attrs)
     arrays = [a._data if isinstance(a, Tensor) else a for a in args]
     result = run_impl(prim, arrays, attrs, out_aval)
     out = Tensor._make(result)
@@ -153,6 +183,15 @@ def replace_data(t, value):
     if tracer is not None:
         return tracer.replace_data(t, value)
     t._data = value._data
+
+
+def fill_fast(dst, value) -> bool:
+    """Eager `fill_` / `zero_` with no autograd to record: write the value into the buffer."""
+    if MODE.tracer is not None or not isinstance(value, (int, float, bool)):
+        return False
+    dst._data.fill(value)
+    dst._version.value += 1
+    return True
 
 
 def inplace_fast(prim, dst, others, attrs) -> bool:

@@ -4,6 +4,8 @@ Kept as one table so that what a Tensor can do is readable in one place.
 """
 from __future__ import annotations
 
+from .. import dispatch
+from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
 from ..tensor import Tensor
@@ -38,8 +40,12 @@ def _clamp_(self, min=None, max=None):
 
 def _fill_(self, value):
     self._check_inplace("fill_")
-    return self._assign(creation.full_like(self, value.item() if isinstance(value, Tensor) else value),
-                        "fill_")
+    if isinstance(value, Tensor):
+        value = value.item()
+    recording = GRAD.enabled and self.requires_grad
+    if not recording and dispatch.fill_fast(self, value):
+        return self
+    return self._assign(creation.full_like(self, value), "fill_")
 
 
 def _zero_(self):

@@ -18,13 +18,18 @@ from ..types import AVal, BOOL
 from . import shapes as S
 
 
-def np_key(key, tensors=()):
+def np_key(key, tensors=(), masks_as_indices=False):
+    """The NumPy index for a key. ufunc.at needs bool masks spelled as integer indices;
+    plain reads and writes keep the mask, which NumPy applies faster."""
     it = iter(tensors)
     out = []
     for k in key:
         if k == "T":
             t = next(it)
-            out.extend(np.nonzero(t)) if t.dtype == np.bool_ else out.append(t)
+            if masks_as_indices and t.dtype == np.bool_:
+                out.extend(np.nonzero(t))
+            else:
+                out.append(t)
         elif isinstance(k, tuple):
             out.append(builtins.slice(*k))
         else:
@@ -148,7 +153,7 @@ def _put_rule(base, values, *idx, key, accumulate):
 
 def _put_impl(base, values, *idx, key, accumulate):
     out = base.copy()
-    k = np_key(key, idx)
+    k = np_key(key, idx, masks_as_indices=accumulate)
     try:
         if accumulate:
             np.add.at(out, k, values)
