@@ -111,3 +111,47 @@ def dict_of_metrics():
 PROGRAMS = {f.__name__: f for f in (two_layer_custom_relu, mlp_sgd_momentum,
                                      logistic_regression_data, accumulate_without_zeroing,
                                      dict_of_metrics)}
+
+
+def hooks_and_retain_grad():
+    torch.manual_seed(5)
+    x = torch.randn(6, 4)
+    w = torch.randn(4, 3, requires_grad=True)
+    w.register_hook(lambda g: g.clamp(-0.5, 0.5))          # a leaf hook replaces the gradient
+
+    def step(x):
+        h = x @ w
+        h.retain_grad()
+        h.register_hook(lambda g: g * 2)                    # a non-leaf hook scales it
+        loss = h.tanh().pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+        w.grad = None
+        return loss, h.grad
+    return step, (x,), [w]
+
+
+def two_backward_calls():
+    torch.manual_seed(6)
+    x = torch.randn(5, 3)
+    w = torch.randn(3, 2, requires_grad=True)
+    b = torch.zeros(2, requires_grad=True)
+
+    def step(x):
+        nonlocal w, b
+        z = x @ w + b
+        loss1 = z.pow(2).mean()
+        loss1.backward(retain_graph=True)     # two losses through one graph
+        loss2 = (z.sigmoid() * 3).sum()
+        loss2.backward()
+        with torch.no_grad():
+            w -= 0.05 * w.grad
+            b -= 0.05 * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+        return loss1 + loss2
+    return step, (x,), [w, b]
+
+
+PROGRAMS.update({f.__name__: f for f in (hooks_and_retain_grad, two_backward_calls)})
