@@ -12,7 +12,7 @@ import time
 import weakref
 
 from ..tracer.trace import flat_args, signature_of, trace as trace_fn
-from . import execute, guards
+from . import backends, execute, guards
 from .log import log_event
 
 BACKENDS = ("interpret", "cpu", "cuda")
@@ -28,6 +28,7 @@ class CompiledFunction:
         self.backend = backend
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
         self.traces = []
+        self.programs = {}      # id(trace) -> (trace, program built by the backend)
         self.events = []
         self._one_shot = None
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "trace_seconds": 0.0}
@@ -44,18 +45,26 @@ class CompiledFunction:
             if why is not None:
                 reasons.append(why)
                 continue
-            env = execute.run_interpreted(tr, objs)
+            env = execute.run(tr, self._program(tr), objs)
             if env is execute.MISMATCH:
                 reasons.append("a data-dependent decision (bool/item/tolist of a tensor) changed")
                 continue
             return self._finish(tr, objs, env)
         tr = self._trace(args, kwargs, reasons)
         objs = guards.resolve(tr, flat)
-        env = execute.run_interpreted(tr, objs)
+        env = execute.run(tr, self._program(tr), objs)
+        if not tr.reusable:
+            self.programs.pop(id(tr), None)
         if env is execute.MISMATCH:
             raise RuntimeError(f"stepjit: internal error: a fresh trace of {self.name} disagrees "
                                "with itself on a data-dependent decision")
         return self._finish(tr, objs, env)
+
+    def _program(self, tr):
+        program = self.programs.get(id(tr))
+        if program is None or program[0] is not tr:
+            program = self.programs[id(tr)] = (tr, backends.build(tr.graph, self.backend))
+        return program[1]
 
     def _finish(self, tr, objs, env):
         execute.write_back(tr, objs, env)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import Value
-from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
 
@@ -25,10 +24,9 @@ def gather_env(trace, objs):
     return env
 
 
-def run_interpreted(trace, objs):
-    """Evaluate the trace's graph; MISMATCH when a data-dependent decision went the other way."""
-    env = gather_env(trace, objs)
-    evaluate(trace.graph, env)
+def run(trace, program, objs):
+    """Run the trace's program; MISMATCH when a data-dependent decision went the other way."""
+    env = program.run(gather_env(trace, objs))
     for v, expected in trace.decisions:
         got = env[v]
         if got.shape != expected.shape or not np.array_equal(got, expected):
