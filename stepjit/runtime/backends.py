@@ -2,8 +2,8 @@
 then `program.run(env)` fills env (Value -> array) with every value the graph computes
 that a caller may read (outputs, writes, decisions).
 
-"interpret" evaluates nodes with the IR interpreter (the oracle). "cpu" will generate
-fused Numba kernels (issue 5); until then it runs the interpreter too.
+"interpret" evaluates nodes with the IR interpreter (the oracle). "cpu" optimizes and
+fuses the graph and runs Numba kernels and BLAS calls (stepjit/runtime/cpu.py).
 """
 from __future__ import annotations
 
@@ -20,9 +20,14 @@ class InterpretedProgram:
         return evaluate(self.graph, env)
 
 
+def _cpu(graph):
+    from .cpu import CpuProgram  # imports Numba: only when the cpu backend is used
+    return CpuProgram(graph)
+
+
 _BUILDERS = {
     "interpret": InterpretedProgram,
-    "cpu": InterpretedProgram,
+    "cpu": _cpu,
 }
 
 

@@ -1,0 +1,184 @@
+"""Source for one fused loop group: a Numba kernel over the group's iteration shape.
+
+The kernel is shape-generic: sizes arrive as arguments (n0, n1, ...), and only
+ranks and which input dims broadcast (size 1) are baked in. Variables have
+canonical names (t0, t1, ...) so that two groups with the same structure give
+the same source, and so the same cached kernel; every line carries the IR
+node it computes as a comment, so the source reads against `stepjit dump`.
+
+    def kernel(a0, a1, o0, o1, n0, n1):
+        acc2 = 0.0
+        for i0 in prange(n0):
+            for i1 in range(n1):
+                t0 = a0[i0, i1]
+                t1 = a1[0, i1]
+                t2 = np.float32(t0 - t1)         # %3 = sub %2, %y
+                o0[i0, i1] = t2
+                ...
+"""
+from __future__ import annotations
+
+from ..ir.graph import Value
+from ..ir.printer import format_node
+from ..ir.types import BOOL, FLOAT, INT
+
+_CTOR = {"float32": "np.float32", "float64": "np.float64", "int64": "np.int64",
+         "int32": "np.int32", "bool": "bool"}
+# Expressions that name a Python builtin whose Numba typing differs from the registry's impl.
+_EXPR_OVERRIDES = {"round": "round_half_even({0})"}
+
+
+def literal(x, dtype=None) -> str:
+    """A typed constant: float32 literals stay float32 (no silent float64 promotion)."""
+    if isinstance(x, bool) or x is None:
+        return repr(x)
+    text = repr(float(x)) if dtype is not None and dtype.category == FLOAT else repr(x)
+    if text in ("inf", "-inf", "nan"):
+        text = {"inf": "np.inf", "-inf": "-np.inf", "nan": "np.nan"}[text]
+    return f"{_CTOR[dtype.name]}({text})" if dtype is not None else text
+
+
+class LoopSource:
+    """Generates the kernel source of a loop group and records its argument order."""
+
+    def __init__(self, group, constants, parallel):
+        self.group = group
+        self.constants = constants
+        self.parallel = parallel
+        self.k = len(group.shape)
+        self.names = {}          # Value -> variable name inside the loop
+        self.arrays = [v for v in group.inputs]
+        self.outputs = list(group.outputs)
+        self.accs = {}           # reduction output Value -> accumulator name
+
+    def _var(self, v):
+        name = self.names.get(v)
+        if name is None:
+            name = self.names[v] = f"t{len(self.names)}"
+        return name
+
+    def _index(self, shape):
+        if not shape:
+            return "()"
+        r = len(shape)
+        idx = ["0" if shape[j] == 1 and self.group.shape[j + self.k - r] != 1 else f"i{j + self.k - r}"
+               for j in range(r)]
+        return ", ".join(idx)
+
+    def _operand(self, x, want=None):
+        if isinstance(x, Value):
+            if x in self.constants:
+                return literal(self.constants[x], x.dtype)
+            return self._var(x)
+        return literal(x, want)
+
+    def _expr(self, node):
+        prim = node.prim
+        out_dtype = node.out.dtype
+        ops = []
+        for i, x in enumerate(node.inputs):
+            want = out_dtype if (i in prim.casts and out_dtype.category != BOOL) else None
+            text = self._operand(x, want)
+            if want is not None and isinstance(x, Value) and x.dtype is not out_dtype:
+                text = f"{_CTOR[out_dtype.name]}({text})"
+            ops.append(text)
+        attrs = {k: literal(v) if not hasattr(v, "short") else v for k, v in node.attrs.items()}
+        template = _EXPR_OVERRIDES.get(prim.name, prim.expr)
+        if prim.name == "pow" and not isinstance(node.inputs[1], Value) and node.inputs[1] == 2:
+            template = "({0} * {0})"  # NumPy squares by multiplication too: same bits
+        expr = template.format(*ops, **attrs)
+        return f"{_CTOR[out_dtype.name]}({expr})"
+
+    # -- reductions -------------------------------------------------------------------
+    def _acc_init(self, node):
+        x = node.inputs[0]
+        if node.prim.name == "sum":
+            return "0.0" if x.dtype.category == FLOAT else "0"
+        big = "np.inf" if x.dtype.category == FLOAT else str(2 ** 63 - 1)
+        return ("-" + big) if node.prim.name == "amax" else big
+
+    def _acc_update(self, node, acc, val):
+        if node.prim.name == "sum":
+            return f"{acc} += {val}"
+        fn = "max" if node.prim.name == "amax" else "min"
+        return f"{acc} = {fn}({acc}, {val})"
+
+    def _kept_index(self, node):
+        axis = node.attrs["axis"]
+        return ", ".join(f"i{d}" for d in range(self.k) if d not in axis)
+
+    def source(self, fname) -> str:
+        g = self.group
+        reds = [n for n in g.nodes if n.prim.name in ("sum", "amax", "amin")]
+        params = ([f"a{i}" for i in range(len(self.arrays))] + [f"o{i}" for i in range(len(self.outputs))]
+                  + [f"n{d}" for d in range(self.k)])
+        body = [f"def {fname}({', '.join(params)}):"]
+        for r in reds:
+            body += self._reduction_prologue(r)
+        loops = self._loop_nest(body, reds)
+        ind = "    " * (max(self.k, 1) + 1)
+        for i, v in enumerate(self.arrays):
+            body.append(f"{ind}{self._var(v)} = a{i}[{self._index(v.shape)}]")
+        out_pos = {v: i for i, v in enumerate(self.outputs)}
+        for node in g.nodes:
+            comment = "  # " + format_node(node, show_loc=False)
+            if node in reds:
+                acc = self._acc(node)
+                target = acc if node.attrs["axis"] is None else f"{acc}[{self._kept_index(node)}]"
+                body.append(f"{ind}{self._acc_update(node, target, self._operand(node.inputs[0]))}{comment}")
+                continue
+            body.append(f"{ind}{self._var(node.out)} = {self._expr(node)}{comment}")
+            if node.out in out_pos:
+                body.append(f"{ind}o{out_pos[node.out]}[{self._index(node.out.shape)}] = {self._var(node.out)}")
+        del loops
+        for r in reds:
+            body += self._reduction_epilogue(r, out_pos[r.out])
+        return "\n".join(body) + "\n"
+
+    def _loop_nest(self, body, reds):
+        # Parallel only over a dimension no reduction folds (or for whole-array reductions).
+        par_ok = self.parallel and all(r.attrs["axis"] is None or 0 not in r.attrs["axis"] for r in reds)
+        for d in range(self.k):
+            rng = "prange" if (d == 0 and par_ok) else "range"
+            body.append(f"{'    ' * (d + 1)}for i{d} in {rng}(n{d}):")
+        if self.k == 0:
+            body.append("    if True:")
+        return None
+
+    def _acc(self, node):
+        if node.out not in self.accs:
+            self.accs[node.out] = f"acc{len(self.accs)}"
+        return self.accs[node.out]
+
+    def _reduction_prologue(self, node):
+        acc = self._acc(node)
+        if node.attrs["axis"] is None:
+            return [f"    {acc} = {self._acc_init(node)}"]
+        kept = [f"n{d}" for d in range(self.k) if d not in node.attrs["axis"]]
+        acc_dtype = "np.float64" if node.inputs[0].dtype.category == FLOAT else "np.int64"
+        return [f"    {acc} = np.full(({', '.join(kept)},), {self._acc_init(node)}, {acc_dtype})"]
+
+    def _reduction_epilogue(self, node, pos):
+        acc = self._acc(node)
+        ctor = _CTOR[node.out.dtype.name]
+        if node.attrs["axis"] is None:
+            return [f"    o{pos}[{'()' if not node.out.shape else ', '.join('0' * len(node.out.shape))}]"
+                    f" = {ctor}({acc})"]
+        kept = [d for d in range(self.k) if d not in node.attrs["axis"]]
+        lines = []
+        for j, d in enumerate(kept):
+            lines.append(f"{'    ' * (j + 1)}for i{d} in range(n{d}):")
+        out_idx = [f"i{d}" if d in kept else "0" for d in range(self.k)] if node.attrs["keepdims"] \
+            else [f"i{d}" for d in kept]
+        ind = "    " * (len(kept) + 1)
+        lines.append(f"{ind}o{pos}[{', '.join(out_idx) or '()'}] = {ctor}({acc}[{', '.join(f'i{d}' for d in kept)}])")
+        return lines
+
+
+def loop_source(group, constants, fname, parallel=False):
+    """(source, input Values, output Values): the kernel text and its argument order."""
+    src = LoopSource(group, constants, parallel)
+    return src.source(fname), src.arrays, src.outputs
+
+
+__all__ = ["loop_source", "literal", "INT"]

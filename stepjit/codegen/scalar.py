@@ -1,0 +1,63 @@
+"""Scalar helpers that generated kernels call, for primitives whose `expr` names a function.
+
+They are written once here (jitted) rather than spelled out in every kernel.
+Each mirrors its primitive's NumPy impl in the registry.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def sigmoid(x):
+    # The registry's impl: exp of a non-positive number only, so neither branch overflows.
+    e = math.exp(-abs(x))
+    if x >= 0:
+        return 1.0 / (1.0 + e)
+    return e / (1.0 + e)
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def sign(x):
+    if x > 0:
+        return 1
+    if x < 0:
+        return -1
+    return 0 if x == 0 else x  # nan stays nan
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def round_half_even(x):
+    r = math.floor(x)
+    d = x - r
+    if d > 0.5 or (d == 0.5 and r % 2 == 1):
+        r += 1
+    return r
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def clamp_lo(x, lo):
+    return lo if x < lo else x
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def clamp_hi(x, hi):
+    return hi if x > hi else x
+
+
+__all__ = ["sigmoid", "sign", "round_half_even", "clamp_lo", "clamp_hi", "np", "math"]
+
+
+@njit(inline="always", error_model="numpy", cache=True)
+def clamp(x, lo, hi):
+    if lo is not None and x < lo:
+        x = lo
+    if hi is not None and x > hi:
+        x = hi
+    return x
+
+
+__all__.append("clamp")

@@ -1,0 +1,157 @@
+"""The CPU backend: a trace's graph, optimized and fused, run as Numba kernels and BLAS calls.
+
+A CpuProgram is built once per trace (shapes are fixed within a trace) and
+keeps its workspace between calls: buffers of values that never leave the
+program are allocated once. Values that do leave it (outputs, written-back
+state) get fresh arrays each call, or, when it is safe, are computed straight
+into the buffer of the tensor they update (an in-place optimizer step writes
+the parameter, not a temporary).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..codegen.kernels import get_kernel
+from ..codegen.loops import loop_source
+from ..dispatch import run_impl
+from ..ir.graph import Value
+from ..ir.interpreter import evaluate
+from ..ir.types import AVal
+from ..passes.fusion import VIEWS, fuse
+from ..passes.lower import lower
+
+PARALLEL_MIN = 1 << 17     # elements: below this, threads cost more than they save
+
+
+def optimize(graph):
+    try:
+        from ..passes.pipeline import optimize as pipeline
+    except ImportError:
+        pipeline = None
+    graph = lower(graph)
+    return pipeline(graph) if pipeline is not None else graph
+
+
+class _Env(dict):
+    """Values the program did not materialize (a decision read by the runtime) are computed
+    on demand by the interpreter, from the traced graph."""
+    __slots__ = ("program",)
+
+    def __missing__(self, v):
+        evaluate(self.program.source_graph, self)
+        return dict.__getitem__(self, v)
+
+
+class LoopStep:
+    __slots__ = ("kernel", "ins", "outs", "sizes", "alloc", "source")
+
+    def __init__(self, group, constants, program):
+        n = 1
+        for d in group.shape:
+            n *= d
+        parallel = n >= PARALLEL_MIN
+        self.kernel, self.source = get_kernel(
+            lambda fname: loop_source(group, constants, fname, parallel)[0], parallel)
+        _, self.ins, self.outs = loop_source(group, constants, "kernel", parallel)
+        self.sizes = tuple(group.shape)
+        self.alloc = [program.allocator(v) for v in self.outs]
+
+    def __call__(self, env):
+        outs = [a(env) for a in self.alloc]
+        self.kernel(*[env[v] for v in self.ins], *outs, *self.sizes)
+        for v, o in zip(self.outs, outs):
+            env[v] = o
+
+
+class OpStep:
+    """One node run with NumPy: matmul through BLAS, views for free, the rest by its impl."""
+    __slots__ = ("node", "alloc", "fill", "aval", "args")
+
+    def __init__(self, node, program):
+        self.node = node
+        self.aval = AVal(node.out.shape, node.out.dtype)
+        self.alloc = program.allocator(node.out) if node.prim.name == "matmul" else None
+        # A `full` that overwrites a tensor (`w.grad.zero_()`) fills that buffer in place.
+        self.fill = program.allocator(node.out) if node.prim.name == "full" else None
+        self.args = node.inputs
+
+    def __call__(self, env):
+        node = self.node
+        arrays = [env[v] if isinstance(v, Value) else v for v in self.args]
+        if self.alloc is not None:
+            env[node.out] = np.matmul(arrays[0], arrays[1], out=self.alloc(env))
+        elif self.fill is not None:
+            buf = self.fill(env)
+            buf.fill(node.attrs["value"])
+            env[node.out] = buf
+        elif node.prim.name in VIEWS:
+            env[node.out] = node.prim.impl(*arrays, **node.attrs)
+        else:
+            env[node.out] = run_impl(node.prim, arrays, node.attrs, self.aval)
+
+
+class CpuProgram:
+    backend = "cpu"
+
+    def __init__(self, graph, keep=None):
+        self.source_graph = graph
+        self.graph = optimize(graph)
+        self.fused = fuse(self.graph)
+        self.leaving = set(v for v in self.graph.outputs if isinstance(v, Value))
+        self.leaving.update(v for _, v in self.graph.writes)
+        self.workspace = {}
+        self.inplace = self._inplace_targets(keep)
+        self.steps = [LoopStep(g, self.fused.constants, self) if g.kind == "loop"
+                      else OpStep(g.nodes[0], self) for g in self.fused.groups]
+
+    def run(self, env):
+        env = _Env(env)
+        env.program = self
+        for step in self.steps:
+            step(env)
+        return env
+
+    # -- memory planning ----------------------------------------------------------------
+    def allocator(self, v):
+        shape, dtype = v.shape, v.dtype.np
+        target = self.inplace.get(v)
+        if target is not None:
+            return lambda env: env[target]
+        if v in self.leaving:
+            return lambda env: np.empty(shape, dtype)
+        buf = self.workspace.get(v)
+        if buf is None:
+            buf = self.workspace[v] = np.empty(shape, dtype)
+        return lambda env: buf
+
+    def _inplace_targets(self, keep):
+        """Written value -> the lifted input it overwrites, where computing it into that buffer
+        is safe: an elementwise loop reads the old value only at the index it writes, nothing
+        later reads the old value, and the runtime reads no data-dependent decision afterwards
+        (keep=() says there is none; None means unknown)."""
+        if keep is None or keep:
+            return {}
+        by_label = {label: v for v, label in self.graph.lifted}
+        by_label.update({"@" + v.name: v for v in self.graph.inputs})  # arguments: label = name
+        returned = set(v for v in self.graph.outputs if isinstance(v, Value))
+        out = {}
+        order = self.fused.groups
+        for label, new in self.graph.writes:
+            old = by_label.get(label)
+            if old is None or new in returned or old.shape != new.shape or old.dtype is not new.dtype:
+                continue
+            g = next((g for g in order if new in g.outputs), None)
+            if g is None or (g.kind == "loop" and g.shape != new.shape):
+                continue
+            if g.kind == "op" and g.nodes[0].prim.name != "full":
+                continue
+            later = order[order.index(g) + 1:]
+            if any(old in h.inputs for h in later) or old in returned:
+                continue
+            if old in g.inputs and old.shape != g.shape:
+                continue
+            out[new] = old
+        return out
+
+    def kernel_sources(self):
+        return [s.source for s in self.steps if isinstance(s, LoopStep)]
