@@ -13,16 +13,16 @@ from ..ir.interpreter import evaluate
 class InterpretedProgram:
     backend = "interpret"
 
-    def __init__(self, graph):
+    def __init__(self, graph, keep=None):
         self.graph = graph
 
     def run(self, env):
         return evaluate(self.graph, env)
 
 
-def _cpu(graph):
+def _cpu(graph, keep=None):
     from .cpu import CpuProgram  # imports Numba: only when the cpu backend is used
-    return CpuProgram(graph)
+    return CpuProgram(graph, keep)
 
 
 _BUILDERS = {
@@ -32,13 +32,14 @@ _BUILDERS = {
 
 
 def register_backend(name, builder):
-    """builder(graph) -> object with .run(env) -> env."""
+    """builder(graph, keep) -> object with .run(env) -> env. `keep`: Values the runtime reads
+    after the run besides outputs and writes (data-dependent decisions); None if unknown."""
     _BUILDERS[name] = builder
 
 
-def build(graph, backend):
+def build(graph, backend, keep=None):
     try:
         builder = _BUILDERS[backend]
     except KeyError:
         raise NotImplementedError(f"backend {backend!r} is not available") from None
-    return builder(graph)
+    return builder(graph, keep)

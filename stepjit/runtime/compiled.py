@@ -63,7 +63,9 @@ class CompiledFunction:
     def _program(self, tr):
         program = self.programs.get(id(tr))
         if program is None or program[0] is not tr:
-            program = self.programs[id(tr)] = (tr, backends.build(tr.graph, self.backend))
+            decisions = [v for v, _ in tr.decisions]
+            program = self.programs[id(tr)] = (tr, backends.build(tr.graph, self.backend,
+                                                                  keep=decisions))
         return program[1]
 
     def _finish(self, tr, objs, env):

@@ -38,8 +38,11 @@ class _Env(dict):
     __slots__ = ("program",)
 
     def __missing__(self, v):
-        evaluate(self.program.source_graph, self)
-        return dict.__getitem__(self, v)
+        full = evaluate(self.program.source_graph, dict(self))
+        if v not in full:
+            raise KeyError(f"stepjit: the cpu program has no value %{v.name}")
+        self[v] = full[v]
+        return full[v]
 
 
 class LoopStep:
@@ -99,6 +102,7 @@ class CpuProgram:
         self.fused = fuse(self.graph)
         self.leaving = set(v for v in self.graph.outputs if isinstance(v, Value))
         self.leaving.update(v for _, v in self.graph.writes)
+        self.leaving.update(keep or ())
         self.workspace = {}
         self.inplace = self._inplace_targets(keep)
         self.steps = [LoopStep(g, self.fused.constants, self) if g.kind == "loop"
