@@ -11,7 +11,7 @@ import numpy as np
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import PrimBackward, SavedTensor, node_class
 from .errors import StepjitError, op_error
-from .ir.types import FLOAT, AVal, as_dtype, scalar_dtype
+from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 
 
 class _Mode:
@@ -49,12 +49,34 @@ def apply(prim, *args, **attrs):
     return _eager(prim, args, attrs)
 
 
-_RULES: dict = {}
+class _Signature:
+    """What one input signature of a primitive always gives: the output's AVal, and the
+    inputs to convert to its dtype before impl runs (derived once, reused every call)."""
+    __slots__ = ("aval", "np_dtype", "casts", "records")
+
+    def __init__(self, prim, args, aval):
+        self.aval = aval
+        self.np_dtype = aval.dtype.np
+        self.casts = _casts(prim, args, aval)
+        self.records = prim.vjp is not None and aval.dtype.category == FLOAT
 
 
-def _out_aval(prim, args, attrs):
-    """prim's shape rule, memoized on the input shapes, dtypes, scalar kinds and attrs: the
-    eager hot path pays one dict lookup instead of re-deriving broadcasting and promotion."""
+def _casts(prim, args, aval):
+    """Indices of the inputs run_impl would convert to the output dtype, for these input types."""
+    if not prim.casts or aval.dtype.category == BOOL:
+        return ()
+    target = aval.dtype.np
+    return tuple(i for i in prim.casts
+                 if not isinstance(args[i], Tensor) or args[i]._data.dtype != target)
+
+
+_SIGNATURES: dict = {}
+
+
+def _signature(prim, args, attrs):
+    """prim's shape rule and cast plan, memoized on the input shapes, dtypes, scalar kinds and
+    attrs: the eager hot path pays one dict lookup instead of re-deriving broadcasting and
+    promotion."""
     key = [prim]
     for a in args:
         if isinstance(a, Tensor):
@@ -67,47 +89,70 @@ def _out_aval(prim, args, attrs):
         key.append(tuple(attrs.items()))
     try:
         key = tuple(key)
-        hit = _RULES.get(key)
+        hit = _SIGNATURES.get(key)
     except TypeError:  # an unhashable attribute: no memo
         key, hit = None, None
     if hit is None:
         try:
-            hit = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
+            aval = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
         except StepjitError as e:
             raise op_error(e, prim.name) from None
+        hit = _Signature(prim, args, aval)
         if key is not None:
-            if len(_RULES) > 8192:
-                _RULES.clear()
-            _RULES[key] = hit
+            if len(_SIGNATURES) > 8192:
+                _SIGNATURES.clear()
+            _SIGNATURES[key] = hit
     return hit
 
 
 def _eager(prim, args, attrs):
-    out_aval = _out_aval(prim, args, attrs)
+    sig = _signature(prim, args, attrs)
     arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-    result = run_impl(prim, arrays, attrs, out_aval)
+    if sig.casts:
+        _convert(arrays, sig.casts, sig.np_dtype)
+    result = _call_impl(prim, arrays, attrs, sig.np_dtype)
     out = Tensor._make(result)
-    if prim.view and args and isinstance(args[0], Tensor) and np.may_share_memory(result, arrays[0]):
-        out._version = args[0]._version
-        if args[0]._requires_grad or args[0]._base is not None:
-            out._base = args[0]._base or args[0]
-    if GRAD.enabled and prim.vjp is not None and out_aval.dtype.category == FLOAT:
+    if prim.view and args and isinstance(args[0], Tensor) and _shares(result, arrays[0]):
+        src = args[0]
+        out._version = src._version
+        if src._requires_grad or src._base is not None:
+            out._base = src._base or src
+    if sig.records and GRAD.enabled:
         record(prim, args, attrs, out)
     return out
 
 
+def _shares(result, a):
+    """Whether a view primitive's result shares a's memory; `base` answers the common cases
+    without np.may_share_memory."""
+    base = result.base
+    if base is None:
+        return False
+    if base is a or (base is a.base and base is not None):
+        return True
+    return np.may_share_memory(result, a)
+
+
 def run_impl(prim, arrays, attrs, out_aval):
     """Evaluate a primitive on NumPy values: the meaning of the op, shared with the IR interpreter."""
-    if prim.casts and out_aval.dtype.category != 0:
-        arrays = list(arrays)
-        target = out_aval.dtype.np
-        for i in prim.casts:
-            a = arrays[i]
-            if isinstance(a, np.ndarray):
-                if a.dtype != target:
-                    arrays[i] = a.astype(target)
-            else:
-                arrays[i] = target.type(a)
+    target = out_aval.dtype.np
+    if prim.casts and out_aval.dtype.category != BOOL:
+        casts = tuple(i for i in prim.casts
+                      if not isinstance(arrays[i], np.ndarray) or arrays[i].dtype != target)
+        if casts:
+            arrays = list(arrays)
+            _convert(arrays, casts, target)
+    return _call_impl(prim, arrays, attrs, target)
+
+
+def _convert(arrays, casts, target):
+    """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
+    for i in casts:
+        a = arrays[i]
+        arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else target.type(a)
+
+
+def _call_impl(prim, arrays, attrs, target):
     try:
         result = prim.impl(*arrays, **attrs)
     except StepjitError as e:
@@ -116,44 +161,79 @@ def run_impl(prim, arrays, attrs, out_aval):
         raise op_error(StepjitError(f"{e} (input shapes "
                                     + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
                        prim.name) from None
-    if type(result) is not np.ndarray or result.dtype != out_aval.dtype.np:
-        result = np.asarray(result, dtype=out_aval.dtype.np)
+    if type(result) is not np.ndarray or (result.dtype is not target and result.dtype != target):
+        result = np.asarray(result, dtype=target)
     return result
 
 
 def record(prim, args, attrs, out):
     """Attach a backward node to `out` when any input requires grad."""
-    needs = [isinstance(a, Tensor) and a._requires_grad and prim.vjp_for(i) is not None
-             for i, a in enumerate(args)]
-    if not any(needs):
+    rules = _vjp_rules(prim, len(args))
+    needs = tuple(r is not None and isinstance(a, Tensor) and a._requires_grad
+                  for a, r in zip(args, rules))
+    if True not in needs:
         return
-    cls = node_class(PrimBackward, prim.grad_name(attrs))
+    cls = _node_class(prim, attrs)
     node = cls.__new__(cls)
-    node.__init__(tuple(a._grad_edge() if n else (None, 0) for a, n in zip(args, needs)))
+    node.__init__(tuple(a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)))
     node.prim = prim
     node.attrs = attrs
     node.n_inputs = len(args)
     node.needs_grad = needs
-    node.in_shapes = tuple(a.shape if isinstance(a, Tensor) else () for a in args)
-    node.in_dtypes = tuple(a.dtype if isinstance(a, Tensor) else None for a in args)
+    node.in_shapes = tuple(a._data.shape if isinstance(a, Tensor) else () for a in args)
+    node.in_dtypes = tuple(dtype_of_array(a._data) if isinstance(a, Tensor) else None for a in args)
     node.saved = _save(prim, args, out, needs)
     out._grad_fn = node
     out._requires_grad = True
 
 
+_NO_EDGE = (None, 0)
+_VJP_RULES: dict = {}
+_NODE_CLASSES: dict = {}
+_SAVE_PLANS: dict = {}
+
+
+def _vjp_rules(prim, n):
+    """The VJP rule of each of n inputs (None where an input gets no gradient)."""
+    rules = _VJP_RULES.get((prim, n))
+    if rules is None:
+        rules = _VJP_RULES[(prim, n)] = tuple(prim.vjp_for(i) for i in range(n))
+    return rules
+
+
+def _node_class(prim, attrs):
+    cls = _NODE_CLASSES.get(prim)
+    if cls is None:
+        cls = node_class(PrimBackward, prim.grad_name(attrs))
+        if isinstance(prim._grad_name, str):  # else the name depends on attrs: no memo
+            _NODE_CLASSES[prim] = cls
+    return cls
+
+
+def _save_plan(prim, needs):
+    """The values the needed VJP rules read, as (name, where): where is "out", "xs" or the
+    input's index. Derived once per primitive and pattern of needed inputs."""
+    plan = _SAVE_PLANS.get((prim, needs))
+    if plan is None:
+        names = []
+        for i, n in enumerate(needs):
+            if n:
+                names.extend(x for x in prim.vjp_for(i).needs if x not in names)
+        plan = tuple((name, name if name in ("out", "xs") else prim.inputs.index(name))
+                     for name in names if name in ("out", "xs") or name in prim.inputs)
+        _SAVE_PLANS[(prim, needs)] = plan
+    return plan
+
+
 def _save(prim, args, out, needs):
-    names = set()
-    for i, n in enumerate(needs):
-        if n:
-            names.update(prim.vjp_for(i).needs)
     saved = {}
-    for name in names:
-        if name == "out":
+    for name, where in _save_plan(prim, needs):
+        if where == "out":
             saved[name] = SavedTensor(out)
-        elif name == "xs":
+        elif where == "xs":
             saved[name] = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
-        elif name in prim.inputs:
-            a = args[prim.inputs.index(name)]
+        else:
+            a = args[where]
             saved[name] = SavedTensor(a) if isinstance(a, Tensor) else a
     return saved
 

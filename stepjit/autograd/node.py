@@ -28,7 +28,6 @@ class SavedTensor:
         self.tensor = t if keep_object else None
 
     def unpack(self, node_name: str):
-        from ..tensor import Tensor
         if self.version.value != self.saved_version:
             shape = "[" + ", ".join(str(d) for d in self.data.shape) + "]"
             raise RuntimeError(
@@ -37,7 +36,19 @@ class SavedTensor:
                 f"is at version {self.version.value}; expected version {self.saved_version} instead.")
         if self.tensor is not None:
             return self.tensor
-        return Tensor._make(self.data)
+        return _tensor_class()._make(self.data)
+
+
+def _tensor_class():
+    """stepjit.tensor.Tensor, imported on first use (it imports this module)."""
+    global _TENSOR
+    if _TENSOR is None:
+        from ..tensor import Tensor
+        _TENSOR = Tensor
+    return _TENSOR
+
+
+_TENSOR = None
 
 
 class Node:
@@ -105,8 +116,8 @@ def sum_to(g, shape):
 
 def fit_grad(g, shape, dtype):
     """A rule's gradient as its input's gradient: summed back to its shape, cast to its dtype."""
-    if tuple(g.shape) != shape:
-        g = sum_to(g, shape)
+    if g._data.shape != shape:  # _data: an array eagerly, an IR Value while tracing
+        g = sum_to(g, tuple(shape))
     if g.dtype is not dtype:
         g = g.to(dtype)
     return g
@@ -122,29 +133,29 @@ class PrimBackward(Node):
         g = grads[0]
         prim = self.prim
         out = []
-        for i in range(self.n_inputs):
-            if not self.needs_grad[i]:
+        for i, needed in enumerate(self.needs_grad):
+            if not needed:
                 out.append(None)
                 continue
             rule = prim.vjp_for(i)
-            kwargs = {name: self._value(name, i) for name in rule.needs}
-            gi = rule.fn(g, **kwargs)
+            gi = rule.fn(g, **{name: self._value(name, i) for name in rule.needs})
             if gi is not None:
                 gi = fit_grad(gi, self.in_shapes[i], self.in_dtypes[i])
             out.append(gi)
         return out
 
     def _value(self, name, i):
-        if name == "in_shapes":
-            return self.in_shapes
-        if name == "index":
-            return i
+        saved = self.saved
+        if name in saved:
+            v = saved[name]
+            if name == "xs":
+                return [x.unpack(self._name) if isinstance(x, SavedTensor) else x for x in v]
+            return v.unpack(self._name) if isinstance(v, SavedTensor) else v
         if name in self.attrs:
             return self.attrs[name]
-        v = self.saved[name]
-        if name == "xs":
-            return [x.unpack(self._name) if isinstance(x, SavedTensor) else x for x in v]
-        return v.unpack(self._name) if isinstance(v, SavedTensor) else v
+        if name == "in_shapes":
+            return self.in_shapes
+        return i  # "index"
 
     def release(self):
         # A node that saved nothing can be run again, as in PyTorch.
