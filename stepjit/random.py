@@ -1,27 +1,99 @@
-"""The global random generator behind manual_seed, rand, randn and dropout.
+"""Generators behind manual_seed, rand, randn, randint, randperm, bernoulli and dropout.
 
-NumPy's Philox, a counter-based generator: the same seed gives the same stream
-on every platform.
+A Generator's whole state is one int64[2] tensor `(seed, offset)`. A draw of n
+values is a random primitive applied to that tensor (a pure function of it; see
+stepjit/ir/primitives/random.py) followed by `rng_advance`, whose result is
+stored back into the state tensor, moving the offset by n. Both go through the
+one dispatch point, so:
+
+- eagerly, `manual_seed(s)` then the same draws give the same values every run;
+- inside a compiled step the state tensor is outside state like a weight: the
+  tracer lifts it as an input and writes the advanced state back after each
+  call, so the trace stays reusable and every call draws fresh numbers, the
+  same numbers the eager run draws for the same seed.
+
+The state tensor is never replaced (manual_seed writes into it), because the
+runtime finds lifted tensors by identity. See docs/random.md.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .ir.primitives.random import MASK64
 
-class _Generator:
-    def __init__(self, seed=0):
-        self.manual_seed(seed)
+_SIGN = 1 << 63
+
+
+def _as_int64(x: int) -> int:
+    """A Python int taken mod 2**64, as the int64 with the same bits."""
+    return ((int(x) & MASK64) ^ _SIGN) - _SIGN
+
+
+def _fresh_seed() -> int:
+    return int(np.random.SeedSequence().entropy) % (2 ** 63)
+
+
+class Generator:
+    """A counter-based generator: `torch.Generator`'s seeding API over a (seed, offset) state."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self._seed = 67280421310721  # PyTorch's default seed
+        self._state = None
+
+    @property
+    def state(self):
+        """The int64[2] state tensor (created on first use, then always the same object)."""
+        if self._state is None:
+            from .tensor import Tensor
+            self._state = Tensor._make(np.array([_as_int64(self._seed), 0], dtype=np.int64))
+        return self._state
+
+    def _set(self, seed, offset):
+        from . import dispatch
+        from .ops.creation import tensor
+        value = tensor([_as_int64(seed), _as_int64(offset)], dtype="int64")
+        dispatch.store(self.state, value)
 
     def manual_seed(self, seed):
-        self.seed = int(seed)
-        self.np = np.random.Generator(np.random.Philox(self.seed))
+        self._seed = int(seed) & MASK64
+        self._set(self._seed, 0)
         return self
 
+    def seed(self):
+        s = _fresh_seed()
+        self.manual_seed(s)
+        return s
+
     def initial_seed(self):
-        return self.seed
+        return self._seed
+
+    def get_state(self):
+        """A copy of the state: int64 tensor [seed, offset]."""
+        return self.state.clone()
+
+    def set_state(self, new_state):
+        seed, offset = (int(v) for v in new_state.tolist())
+        self._seed = seed & MASK64
+        self._set(seed, offset)
+        return self
+
+    def draw(self, prim, count, **attrs):
+        """Apply random primitive `prim` to the state, then advance the state by `count`."""
+        from . import dispatch
+        from .autograd.grad_mode import no_grad
+        from .ir import primitives as P
+        with no_grad():
+            out = dispatch.apply(prim, self.state, **attrs)
+            dispatch.store(self.state, dispatch.apply(P.rng_advance, self.state, count=count))
+        return out
+
+    def __repr__(self):
+        return f"<stepjit.Generator seed={self._seed}>"
 
 
-default_generator = _Generator(np.random.SeedSequence().entropy % (2 ** 63))
+default_generator = Generator()
+default_generator._seed = _fresh_seed()  # the state tensor is made on first use
 
 
 def manual_seed(seed):
@@ -29,10 +101,16 @@ def manual_seed(seed):
 
 
 def seed():
-    s = np.random.SeedSequence().entropy % (2 ** 63)
-    default_generator.manual_seed(s)
-    return s
+    return default_generator.seed()
 
 
 def initial_seed():
     return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    default_generator.set_state(new_state)

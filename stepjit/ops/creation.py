@@ -158,52 +158,74 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 # -- random ---------------------------------------------------------------------------
-def _random_tensor(draw, size, dtype, requires_grad, generator=None):
-    from ..tensor import Tensor
-    gen = (generator or _random.default_generator).np
-    dt = as_dtype(dtype or DEFAULT_FLOAT)
-    arr = np.asarray(draw(gen, _shape(size), dt.np))
-    return _finish(dispatch.constant(arr.astype(dt.np, copy=False), random=True), requires_grad)
+# Every draw is a random primitive applied to a generator's (seed, offset) state tensor,
+# which then advances by the number of values drawn (stepjit/random.py, docs/random.md).
+def _generator(generator):
+    return generator if generator is not None else _random.default_generator
+
+
+def _random_tensor(prim, numel, requires_grad, generator, **attrs):
+    """Draw `numel` values with `prim` from the generator (advancing it by numel)."""
+    out = _generator(generator).draw(prim, numel, **attrs)
+    return _finish(out, requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     _check_device(device)
-    return _random_tensor(lambda g, s, d: g.random(s, dtype=d if d.kind == "f" else np.float64),
-                          size, dtype, requires_grad, generator)
+    shape = _shape(size)
+    return _random_tensor(P.uniform, math.prod(shape), requires_grad, generator, shape=shape,
+                          dtype=as_dtype(dtype or DEFAULT_FLOAT))
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     _check_device(device)
-    return _random_tensor(lambda g, s, d: g.standard_normal(s, dtype=d if d.kind == "f" else np.float64),
-                          size, dtype, requires_grad, generator)
+    shape = _shape(size)
+    return _random_tensor(P.normal, math.prod(shape), requires_grad, generator, shape=shape,
+                          dtype=as_dtype(dtype or DEFAULT_FLOAT))
 
 
-def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None):
-    if high is None:
+def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False,
+            generator=None):
+    """randint(high, size) or randint(low, high, size): integers in [low, high)."""
+    _check_device(device)
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
-    return _random_tensor(lambda g, s, d: g.integers(low, high, s), size, dtype or DEFAULT_INT,
-                          requires_grad, generator)
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    shape = _shape((size,)) if isinstance(size, int) else _shape(tuple(size))
+    return _random_tensor(P.randint, math.prod(shape), requires_grad, generator, shape=shape,
+                          low=int(low), high=int(high), dtype=as_dtype(dtype or DEFAULT_INT))
 
 
-def randperm(n, *, dtype=None, device=None, generator=None):
+def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
+    _check_device(device)
+    return _random_tensor(P.randperm, int(n), requires_grad, generator, n=int(n),
+                          dtype=as_dtype(dtype or DEFAULT_INT))
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
+    """normal(mean, std, size) with float mean/std, or elementwise over tensor mean and/or std."""
     from ..tensor import Tensor
-    gen = (generator or _random.default_generator).np
-    return dispatch.constant(gen.permutation(n).astype(as_dtype(dtype or DEFAULT_INT).np), random=True)
-
-
-def rand_like(input, *, dtype=None):
-    return rand(tuple(input.shape), dtype=dtype or input.dtype)
-
-
-def randn_like(input, *, dtype=None):
-    return randn(tuple(input.shape), dtype=dtype or input.dtype)
-
-
-def normal(mean=0.0, std=1.0, size=None, *, generator=None):
-    return randn(size, generator=generator) * std + mean
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if size is None:
+        size = np.broadcast_shapes(*(tuple(t.shape) for t in tensors)) if tensors else ()
+    if dtype is None and tensors:
+        dtype = tensors[0].dtype
+    return randn(size, dtype=dtype, generator=generator) * std + mean
 
 
 def bernoulli(input, p=None, *, generator=None):
+    """1 with probability `input` (or p), else 0, in input's dtype: uniform < p."""
     prob = input if p is None else p
     return (rand(tuple(input.shape), dtype=input.dtype, generator=generator) < prob).to(input.dtype)
 

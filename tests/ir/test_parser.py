@@ -103,6 +103,16 @@ SAMPLES = {
     "argmin": [([T(F, 2, 3)], {"axis": None, "keepdims": False})],
 }
 
+# random primitives: the operand is a generator state i64[2] (seed, offset)
+SAMPLES.update({
+    "uniform": [([T(int64, 2)], {"shape": (2, 3), "dtype": float32}),
+                ([T(int64, 2)], {"shape": (), "dtype": float64})],
+    "normal": [([T(int64, 2)], {"shape": (4,), "dtype": float32})],
+    "randint": [([T(int64, 2)], {"shape": (3,), "low": -2, "high": 5, "dtype": int64})],
+    "randperm": [([T(int64, 2)], {"n": 6, "dtype": int64})],
+    "rng_advance": [([T(int64, 2)], {"count": 12})],
+})
+
 
 def build(entries, name="step"):
     """A graph applying each (prim name, sample) in order, every node typed by its shape rule."""

@@ -353,6 +353,43 @@ SAMPLES: dict[str, list[Sample]] = {
 NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
                       "logical_or", "argmax", "argmin", "full", "arange"}
 
+
+# -- random: references from the per-element scalar definitions (codegen's contract) ------------
+def _rng_ref(scalar):
+    from stepjit.ir.primitives import random as R
+
+    def ref(state, shape, **attrs):
+        seed, offset = int(state[0]), int(state[1])
+        n = int(np.prod(shape))
+        return np.array([scalar(R, seed, offset + i, **attrs) for i in range(n)]).reshape(shape)
+    return ref
+
+
+_STATE = np.array([20240607, 1000], dtype=np.int64)
+_BIG_STATE = np.array([-3, (1 << 63) - 2], dtype=np.int64)  # negative seed; offset wraps
+SAMPLES.update({
+    "uniform": [S(_STATE, attrs=dict(shape=(3, 4), dtype=F64),
+                  ref=_rng_ref(lambda R, s, c, dtype: R.uniform_scalar(s, c, dtype))),
+                S(_BIG_STATE, attrs=dict(shape=(5,), dtype=stepjit.float32), dtype="float32",
+                  ref=_rng_ref(lambda R, s, c, dtype: R.uniform_scalar(s, c, dtype)))],
+    "normal": [S(_STATE, attrs=dict(shape=(2, 5), dtype=F64),
+                 ref=_rng_ref(lambda R, s, c, dtype: R.normal_scalar(s, c, dtype))),
+               S(_BIG_STATE, attrs=dict(shape=(4,), dtype=stepjit.float32), dtype="float32",
+                 ref=_rng_ref(lambda R, s, c, dtype: R.normal_scalar(s, c, dtype)))],
+    "randint": [S(_STATE, attrs=dict(shape=(6,), low=-3, high=4, dtype=stepjit.int64),
+                  dtype="int64",
+                  ref=_rng_ref(lambda R, s, c, low, high, dtype: R.randint_scalar(s, c, low, high)))],
+    "randperm": [S(_STATE, attrs=dict(n=7, dtype=stepjit.int64), dtype="int64",
+                   ref=lambda state, n, dtype: np.argsort(
+                       _rng_ref(lambda R, s, c: R.bits_scalar(s, c))(state, (n,)).astype(np.uint64),
+                       kind="stable"))],
+    "rng_advance": [S(_STATE, attrs=dict(count=12), dtype="int64",
+                      ref=lambda state, count: np.array([state[0], state[1] + count])),
+                    S(_BIG_STATE, attrs=dict(count=5), dtype="int64", note="offset wraps",
+                      ref=lambda state, count: np.array([-3, -(1 << 63) + 3]))],
+})
+NON_DIFFERENTIABLE |= {"uniform", "normal", "randint", "randperm", "rng_advance"}
+
 PRIM_CASES = [(name, i) for name in sorted(SAMPLES) for i in range(len(SAMPLES[name]))]
 
 
