@@ -121,7 +121,9 @@ class LoopSource:
             body.append(f"{ind}{self._var(v)} = a{i}[{self._index(v.shape)}]")
         out_pos = {v: i for i, v in enumerate(self.outputs)}
         for node in g.nodes:
-            comment = "  # " + format_node(node, show_loc=False)
+            # The IR line without its type: sizes stay out of the source, so a new batch
+            # size gives the same text, the same hash and the same compiled kernel.
+            comment = "  # " + format_node(node, show_loc=False).rsplit(" : ", 1)[0]
             if node in reds:
                 acc = self._acc(node)
                 target = acc if node.attrs["axis"] is None else f"{acc}[{self._kept_index(node)}]"
