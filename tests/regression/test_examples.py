@@ -235,14 +235,16 @@ def test_mlp_sgd_matches_pytorch():
 
 # ------------------------------------------------------------ the stepjit command
 
-def test_demo_prints_loss_every_100_steps(capsys):
+def test_demo_prints_eager_and_compiled_losses_every_100_steps(capsys):
     from stepjit import cli
     assert cli.main(["demo", "--steps", "200"]) == 0
     out = capsys.readouterr().out
-    lines = [ln.split() for ln in out.splitlines() if ln[:1].isdigit()]
+    lines = [ln.split() for ln in out.splitlines() if ln.strip()[:1].isdigit()]
     assert [ln[0] for ln in lines] == ["99", "199"]
+    for _, eager, compiled in lines:
+        assert abs(float(eager) - float(compiled)) <= 1e-4 * abs(float(eager))
     assert float(lines[1][1]) < float(lines[0][1])
-    assert "total time" in out
+    assert "speedup" in out and "fused kernels:" in out and "loop [" in out
 
 
 def test_missing_subcommand_says_not_available(capsys):
