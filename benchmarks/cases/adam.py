@@ -155,5 +155,5 @@ CASE = TargetCase(
     targets={"stepjit compile": 1.25},
     relative=[("stepjit compile", "stepjit eager", 5.0)],
     rtol=1e-3,
-    reps=15, inner=2, warmup=3,
+    reps=20, inner=2, warmup=3,
 )

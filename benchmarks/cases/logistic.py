@@ -152,5 +152,5 @@ CASE = TargetCase(
     ],
     targets={"stepjit compile": 3.0},
     relative=[("stepjit compile", "jax.jit", 5.0)],
-    reps=300, inner=200, warmup=50,
+    reps=100, inner=100, warmup=50,
 )
