@@ -17,6 +17,7 @@ from collections import defaultdict
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+from ..tracer.hyper import read_group
 
 
 class _Required:
@@ -28,6 +29,8 @@ required = _Required()
 
 
 class Optimizer:
+    runtime_hyperparams = ("lr",)   # group values a compiled step reads on every call
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = defaultdict(dict)
@@ -84,10 +87,13 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for group in self.param_groups:
+            for i, group in enumerate(self.param_groups):
+                # While a compiled step is traced, read_group lifts the hyperparameters in
+                # `runtime_hyperparams` (lr) as per-call inputs and guards the rest.
+                hp = read_group(self, i, group)
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad, group, self.state[p])
+                        self._update(p, p.grad, hp, self.state[p])
         return loss
 
     def _update(self, p, grad, group, state):

@@ -33,4 +33,4 @@ class SGD(Optimizer):
             else:
                 buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
             grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
-        p.add_(grad, alpha=-group["lr"])
+        p.add_(grad * -group["lr"])  # (not alpha=: lr may be a 0-dim tensor in a compiled step)

@@ -1,25 +1,53 @@
-"""`stepjit.compile`: the compiled-function object and its trace cache.
+"""`stepjit.compile`: the compiled-function object, its trace tree and its modes.
 
-A call flattens its arguments, finds the first cached trace whose guards hold,
-runs it and writes back what the step mutated. With no matching trace, or when
-a data-dependent decision went another way, the Python function is traced
-again (its side effects happen then, and only then).
+A call flattens its arguments and walks the trace tree (tree.py): check a
+root's guards, run its segment, read the decision, follow the child, ... down
+to a leaf, which writes back and returns. Leaving the tree (no root applies, a
+decision went a new way, a child's guards fail) traces the Python function
+again (its side effects happen then, and only then) and grafts the new trace.
+
+Re-verification. A cached trace replays what Python did when it was traced; if
+the step reads Python state the guards cannot see (a counter, a schedule kept
+in a Python variable), replaying it is wrong. So a leaf's first reuse, and then
+its 8th, 64th, 512th..., traces again instead and grafts that trace: identical
+means verified; agreeing on every guard and decision but recording other work
+means stale. A stale function warns once (naming the node and line that
+changed) and is retraced on every call from then on, its programs still shared
+by structural hash.
+
+Hyperparameters that optimizers read from `param_groups` (lr) are per-call
+inputs of the graph (tracer/hyper.py), so a schedule needs no retrace.
+
+Recompile limit. A function traced `recompile_limit` times (default
+`config.recompile_limit`, 8; re-verifications do not count) stops tracing: it
+warns once, naming itself and the last reason, and runs eagerly whenever its
+cached traces do not apply.
 """
 from __future__ import annotations
 
 import functools
 import time
+import warnings
 import weakref
 
+from ..autograd.grad_mode import STATE as GRAD
 from ..tracer.trace import flat_args, signature_of, trace as trace_fn
-from . import backends, execute, guards
+from . import execute
 from .log import log_event
+from .tree import Stale, _resolve, graft
 
 BACKENDS = ("interpret", "cpu", "cuda")
+VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
+TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+
+
+class config:
+    """Defaults for every compiled function (PyTorch's torch._dynamo.config, in small)."""
+    recompile_limit = 8
 
 
 class CompiledFunction:
-    def __init__(self, fn, backend="cpu", name=None):
+    def __init__(self, fn, backend="cpu", name=None, recompile_limit=None):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if backend == "cuda":
@@ -27,70 +55,173 @@ class CompiledFunction:
         self.fn = fn
         self.backend = backend
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
-        self.traces = []
-        self.programs = {}      # id(trace) -> (trace, program built by the backend)
+        self.recompile_limit = recompile_limit
+        self.roots = []          # the trace tree's root segments
+        self.traces = []         # traces grafted onto the tree, in order
         self.events = []
+        self.mode = TREE
+        self.why_mode = None
         self._one_shot = None
-        self._stats = {"calls": 0, "traces": 0, "retraces": 0, "trace_seconds": 0.0}
+        self._limit_warned = False
+        self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
+                       "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
+                       "decision_misses": 0, "trace_seconds": 0.0, "compile_seconds": 0.0}
         functools.update_wrapper(self, fn, updated=())
 
+    # -- the call ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        self._stats["calls"] += 1
+        st = self._stats
+        st["calls"] += 1
+        if self.mode is not TREE:
+            return self._off_tree_call(args, kwargs)
         flat, treedef = flat_args(args, kwargs)
-        signature = signature_of(flat)
-        reasons = []
-        for tr in self.traces:
-            objs = guards.resolve(tr, flat)
-            why = guards.failed_guard(tr, treedef, signature, objs)
-            if why is not None:
-                reasons.append(why)
-                continue
-            env = execute.run(tr, self._program(tr), objs)
-            if env is execute.MISMATCH:
-                reasons.append("a data-dependent decision (bool/item/tolist of a tensor) changed")
-                continue
-            return self._finish(tr, objs, env)
-        tr = self._trace(args, kwargs, reasons)
-        objs = guards.resolve(tr, flat)
-        env = execute.run(tr, self._program(tr), objs)
-        if not tr.reusable:
-            self.programs.pop(id(tr), None)
-        if env is execute.MISMATCH:
-            raise RuntimeError(f"stepjit: internal error: a fresh trace of {self.name} disagrees "
-                               "with itself on a data-dependent decision")
-        return self._finish(tr, objs, env)
+        key = (GRAD.enabled, treedef, signature_of(flat))
+        objs, env, level = [], {}, self.roots
+        why = self._one_shot or "first call"
+        while True:
+            for seg in level:
+                failure = seg.enter(key, flat, objs, env)
+                if failure is None:
+                    break
+                why = failure
+            else:
+                return self._miss(args, kwargs, flat, why)
+            if seg.leaf is not None:
+                seg.uses += 1
+                if seg.uses == seg.verify_at:
+                    seg.verify_at *= VERIFY_FACTOR
+                    return self._retrace(args, kwargs, flat,
+                                         f"re-verifying a cached trace at its reuse #{seg.uses}",
+                                         verifying=True)
+                env = seg.run(env, self.backend, st)
+                execute.write_back(seg.leaf, objs, env)
+                return execute.results(seg.leaf, objs, env)
+            env = seg.run(env, self.backend, st)
+            d = seg.decision
+            k = d.key(env)
+            level = seg.children.get(k)
+            if not level:
+                st["decision_misses"] += 1
+                return self._miss(args, kwargs, flat,
+                                  f"the decision at {d.where()} went another way: {d.describe(k)}")
 
-    def _program(self, tr):
-        program = self.programs.get(id(tr))
-        if program is None or program[0] is not tr:
-            decisions = [v for v, _ in tr.decisions]
-            program = self.programs[id(tr)] = (tr, backends.build(tr.graph, self.backend,
-                                                                  keep=decisions))
-        return program[1]
+    def _miss(self, args, kwargs, flat, reason):
+        if self._over_limit(reason):
+            return self._eager(args, kwargs)
+        return self._retrace(args, kwargs, flat, reason)
 
-    def _finish(self, tr, objs, env):
-        execute.write_back(tr, objs, env)
-        return execute.results(tr, objs, env)
+    def _off_tree_call(self, args, kwargs):
+        if self.mode is EAGER or self._over_limit(self.why_mode):
+            return self._eager(args, kwargs)
+        flat, _ = flat_args(args, kwargs)
+        return self._retrace(args, kwargs, flat, f"{PER_CALL}: {self.why_mode}")
 
-    def _trace(self, args, kwargs, reasons):
+    def _eager(self, args, kwargs):
+        self._stats["fallbacks"] += 1
+        return self.fn(*args, **kwargs)
+
+    @property
+    def limit(self):
+        return config.recompile_limit if self.recompile_limit is None else self.recompile_limit
+
+    def _over_limit(self, reason):
+        if self._stats["traces"] < self.limit:
+            return False
+        if not self._limit_warned:
+            self._limit_warned = True
+            log_event(self, "fallback", reason=reason)
+            warnings.warn(
+                f"stepjit: {self.name} reached its recompile limit ({self.limit}); last reason: "
+                f"{reason}. It now runs eagerly whenever its cached traces do not apply "
+                "(stepjit.compile(..., recompile_limit=N) raises the limit)", UserWarning,
+                stacklevel=4)
+        if self.mode is PER_CALL:
+            self.mode = EAGER
+        return True
+
+    # -- tracing and grafting --------------------------------------------------------------
+    def _retrace(self, args, kwargs, flat, reason, verifying=False):
+        st = self._stats
         start = time.perf_counter()
         tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         seconds = time.perf_counter() - start
-        self._stats["traces"] += 1
-        self._stats["trace_seconds"] += seconds
-        reason = reasons[-1] if reasons else (self._one_shot or "first call")
-        if self.traces or reasons:
-            self._stats["retraces"] += 1
-        if tr.reusable:
-            self.traces.append(tr)
-            self._one_shot = None
+        st["trace_seconds"] += seconds
+        arg_key = (tr.grad_enabled, tr.arg_treedef, tr.arg_signature)
+        built = st["programs_built"]
+        compile_seconds = st["compile_seconds"]
+        if verifying:
+            st["verifications"] += 1
+        if self.mode is not TREE:
+            outcome, roots = "per-call", []
+        elif not tr.reusable:
+            outcome, roots = "one-shot", []
         else:
-            self._one_shot = f"the previous trace described one call only ({tr.why_not_reusable})"
-        log_event(self, "trace", reason=reason, trace=tr, seconds=seconds)
-        return tr
+            outcome, roots = None, self.roots
+        path, status = graft(roots, tr, arg_key)
+        if isinstance(status, Stale):
+            self._went_stale(status, tr)
+            outcome = "stale"
+            path, _ = graft([], tr, arg_key)
+        elif outcome is None:
+            outcome = "verified" if status == "same" else "new"
+        if outcome == "new":
+            self.traces.append(tr)
+        if outcome != "verified":
+            st["retraces"] += st["traces"] > 0
+            st["traces"] += 1
+        self._one_shot = (f"the previous trace described one call only ({tr.why_not_reusable})"
+                          if outcome == "one-shot" else None)
+        result = self._run_fresh(path, tr, flat, arg_key)
+        n_built = st["programs_built"] - built
+        if n_built:
+            st["compiles"] += 1
+        log_event(self, "trace", reason=reason, trace=tr, seconds=seconds, outcome=outcome,
+                  programs_built=n_built, compile_seconds=st["compile_seconds"] - compile_seconds,
+                  stale=str(status) if isinstance(status, Stale) else None)
+        return result
 
+    def _run_fresh(self, path, tr, flat, arg_key):
+        """Run a trace just made along its path; its decisions must come out as traced."""
+        st = self._stats
+        objs, env = [], {}
+        for i, seg in enumerate(path):
+            if seg.enter(arg_key, flat, objs, env) is not None:
+                break
+            env = seg.run(env, self.backend, st)
+            if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
+                break   # the backend's rounding took the decision the other way
+        else:
+            leaf = path[-1].leaf
+            execute.write_back(leaf, objs, env)
+            return execute.results(leaf, objs, env)
+        objs = []
+        for spec in tr.slots:
+            objs.append(_resolve(spec.slot, flat, objs))
+        env = execute.interpret(tr, objs)
+        execute.write_back(tr, objs, env)
+        return execute.results(tr, objs, env)
+
+    def _went_stale(self, stale, tr):
+        self._stats["stale"] += 1
+        first = self.mode is TREE
+        self.mode = PER_CALL
+        self.why_mode = f"a cached trace went stale ({stale.cause})"
+        if first:
+            warnings.warn(
+                f"stepjit: {self.name}: a cached trace went stale: {stale.cause}. The step reads "
+                "Python state that changes between calls (a counter, a value kept in a Python "
+                "variable), which a trace would replay; it is traced again on every call from now "
+                "on (programs are still shared by structural hash)", UserWarning, stacklevel=5)
+
+    # -- reporting ----------------------------------------------------------------------------
     def stats(self) -> dict:
-        return dict(self._stats, cached_traces=len(self.traces))
+        """Counts for tests and `stepjit explain`: calls, traces (made to grow the cache or for
+        one call), retraces, verifications (re-traces that checked a cached trace), stale,
+        compiles (traces that built programs), programs_built / programs_reused (by structural
+        hash), fallbacks (eager calls), decision_misses, cached_traces, segments, mode, and
+        seconds spent tracing and compiling."""
+        segments, leaves = _count(self.roots)
+        return dict(self._stats, cached_traces=leaves, segments=segments, mode=self.mode)
 
     def __get__(self, obj, objtype=None):
         """Decorating a method compiles it per instance."""
@@ -100,18 +231,31 @@ class CompiledFunction:
         bound = cache.get(obj)
         if bound is None:
             bound = cache[obj] = CompiledFunction(self.fn.__get__(obj, objtype), self.backend,
-                                                  self.name)
+                                                  self.name, self.recompile_limit)
         return bound
+
+
+def _count(level):
+    segments = leaves = 0
+    stack = list(level)
+    while stack:
+        seg = stack.pop()
+        segments += 1
+        leaves += seg.leaf is not None
+        for children in seg.children.values():
+            stack.extend(children)
+    return segments, leaves
 
 
 def _short(name):
     return name.split(".")[-1].replace("<", "").replace(">", "") or "step"
 
 
-def compile(fn=None, *, backend="cpu", **options):
+def compile(fn=None, *, backend="cpu", recompile_limit=None, **options):
     """Compile a training step (function, method or nn.Module); usable bare or called."""
     if fn is None:
-        return lambda f: compile(f, backend=backend, **options)
+        return lambda f: compile(f, backend=backend, recompile_limit=recompile_limit, **options)
     if hasattr(fn, "forward") and hasattr(fn, "named_parameters") and not isinstance(fn, type):
-        return CompiledFunction(fn.__call__, backend, name=type(fn).__name__)
-    return CompiledFunction(fn, backend)
+        return CompiledFunction(fn.__call__, backend, name=type(fn).__name__,
+                                recompile_limit=recompile_limit)
+    return CompiledFunction(fn, backend, recompile_limit=recompile_limit)

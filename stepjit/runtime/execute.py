@@ -1,37 +1,36 @@
-"""Running a Trace: gather arrays, evaluate the graph, check decisions, write back, build results.
+"""After a trace's segments ran: write back what the step mutated, build the results.
 
-Nothing is written to a user's tensor until the whole program has run and its
-decisions matched, so a mismatch leaves every tensor as it was.
+Nothing is written to a user's tensor until every segment of the path has run
+and every decision matched, so a call that leaves the trace tree halfway leaves
+every tensor as it was.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..ir.graph import Value
+from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
 
-MISMATCH = object()
-
 
 def gather_env(trace, objs):
+    """Every input of the whole trace for this call (the interpreter fallback's env)."""
     env = {}
     for spec, obj in zip(trace.slots, objs):
         if spec.value is not None:
             env[spec.value] = obj._data
     for v, arr in trace.constants:
         env[v] = arr
+    for p in trace.py_inputs:
+        env[p.value] = np.array(p.container[p.key], dtype=np.float64)
     return env
 
 
-def run(trace, program, objs):
-    """Run the trace's program; MISMATCH when a data-dependent decision went the other way."""
-    env = program.run(gather_env(trace, objs))
-    for v, expected in trace.decisions:
-        got = env[v]
-        if got.shape != expected.shape or not np.array_equal(got, expected):
-            return MISMATCH
-    return env
+def interpret(trace, objs):
+    """Run a whole trace with the interpreter (the oracle): used when a compiled program's
+    rounding took a decision the other way than the trace, which was built on the oracle."""
+    return evaluate(trace.graph, gather_env(trace, objs))
 
 
 def write_back(trace, objs, env):
@@ -40,9 +39,11 @@ def write_back(trace, objs, env):
             new = env[spec.data_write]
             if spec.replaced:
                 obj._data = new
-            else:
+            elif new is not obj._data:
                 np.copyto(obj._data, new)
                 obj._version.value += 1
+            else:
+                obj._version.value += 1   # the program computed it in the tensor's own buffer
     for spec, obj in zip(trace.slots, objs):
         gw = spec.grad_write
         if gw is None:
@@ -66,6 +67,8 @@ def results(trace, objs, env):
     for kind, what in trace.out_specs:
         if kind == "object":
             leaves.append(objs[what])
+        elif kind == "item":
+            leaves.append(env[what].item())
         else:
             leaves.append(Tensor._make(_owned(env[what]) if isinstance(what, Value) else what))
     return unflatten(trace.out_treedef, leaves)

@@ -1,4 +1,4 @@
-"""Human-readable guards of a trace."""
+"""Human-readable guards of a trace, and the report `stepjit explain` prints per function."""
 from __future__ import annotations
 
 
@@ -12,6 +12,41 @@ def describe_guards(trace) -> str:
         g = "" if s.grad_is_none is None else (" .grad is None" if s.grad_is_none else " .grad exists")
         lines.append(f"  @{s.label}: {s.dtype.short}{list(s.shape)}"
                      f"{' requires_grad' if s.requires_grad else ''}{g}")
-    for v, arr in trace.decisions:
-        lines.append(f"  decision: %{v.name} == {arr.tolist()!r}")
+    for p in trace.py_inputs:
+        lines.append(f"  {p.label}: read every call (a {p.type.__name__}, not baked in)")
+    for g in trace.py_guards:
+        lines.append(f"  {g.label} == {g.value!r}  (read at {g.loc})")
+    for d in trace.decisions:
+        lines.append(f"  decision: {d.describe()}  at {d.where()}")
+    return "\n".join(lines)
+
+
+def describe_function(compiled, events) -> str:
+    """Everything `stepjit explain` says about one compiled function."""
+    st = compiled.stats()
+    lines = [f"{compiled.name}: {st['calls']} calls, {st['traces']} traces "
+             f"({st['cached_traces']} cached, {st['retraces']} retraces, {st['verifications']} "
+             f"re-verifications), {st['programs_built']} programs built "
+             f"({st['programs_reused']} reused by structural hash), {st['fallbacks']} eager calls; "
+             f"{st['trace_seconds'] * 1000:.1f} ms tracing, {st['compile_seconds'] * 1000:.1f} ms "
+             f"compiling; mode: {st['mode']}"]
+    k = 0
+    for ev in events:
+        if ev["kind"] == "fallback":
+            lines.append(f"  recompile limit reached: runs eagerly on a miss (last reason: {ev['reason']})")
+            continue
+        if ev["kind"] != "trace":
+            continue
+        tr = ev["trace"]
+        outcome = ev.get("outcome", "new")
+        if outcome == "verified":
+            lines.append(f"  re-verified: {ev['reason']}; the new trace matched")
+            continue
+        k += 1
+        extra = {"one-shot": f"; used once: {tr.why_not_reusable}",
+                 "stale": f"; STALE: {ev.get('stale')}",
+                 "per-call": "; per-call retrace"}.get(outcome, "")
+        lines.append(f"  trace {k}: {ev['reason']}; {len(tr.graph.nodes)} nodes, "
+                     f"{ev.get('programs_built', 0)} programs built, {ev['seconds'] * 1000:.1f} ms{extra}")
+        lines.append("    " + describe_guards(tr).replace("\n", "\n    "))
     return "\n".join(lines)

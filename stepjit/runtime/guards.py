@@ -1,50 +1,34 @@
-"""Does a cached trace apply to this call? Checked before every compiled call, so kept cheap:
-a tuple comparison for the arguments and a few attribute reads per touched tensor."""
+"""What a call is checked against before a cached trace runs, and how a failure is told.
+
+The check is split along the trace tree (tree.py): a root checks grad mode, the
+argument structure with its Python values and each tensor argument's
+(shape, dtype, requires_grad) in one tuple comparison; each segment then checks
+the real tensors it first touches (a few attribute reads each), the Python
+values it baked in and the type of the hyperparameters it reads per call.
+This module turns a failed comparison into a sentence naming old and new.
+"""
 from __future__ import annotations
 
-from ..autograd.grad_mode import STATE as GRAD
+from ..tracer.pytree import leaf_constants
 
 
-def resolve(trace, flat):
-    """The real tensor behind each slot of the trace for this call, or None if one is missing."""
-    objs = []
-    for spec in trace.slots:
-        kind, where = spec.slot
-        if kind == "arg":
-            obj = flat[where]
-        elif kind == "obj":
-            obj = where
-        else:
-            obj = objs[where]._grad
-            if obj is None:
-                return None
-        objs.append(obj)
-    return objs
-
-
-def failed_guard(trace, treedef, signature, objs):
-    """None when the trace applies; otherwise a sentence naming the first guard that failed."""
-    if trace.grad_enabled != GRAD.enabled:
-        return f"grad mode changed (traced with grad {'on' if trace.grad_enabled else 'off'})"
-    if treedef != trace.arg_treedef:
+def arg_guard_failure(traced, now) -> str:
+    """traced and now are (grad mode, treedef, signature) tuples that differ."""
+    g0, tree0, sig0 = traced
+    g1, tree1, sig1 = now
+    if g0 != g1:
+        return f"grad mode changed (traced with grad {'on' if g0 else 'off'})"
+    if tree0 != tree1:
+        old, new = leaf_constants(tree0), leaf_constants(tree1)
+        if len(old) == len(new):
+            for i, (a, b) in enumerate(zip(old, new)):
+                if type(a) is not type(b) or a != b:
+                    return f"a Python (non-tensor) argument changed from {a!r} to {b!r}"
         return "the argument structure or a Python (non-tensor) argument changed"
-    if signature != trace.arg_signature:
-        for i, (a, b) in enumerate(zip(signature, trace.arg_signature)):
-            if a != b:
-                return f"tensor argument {i} changed from {_sig(b)} to {_sig(a)}"
-        return "the number of tensor arguments changed"
-    if objs is None:
-        return "a .grad the step reads is now None"
-    for spec, obj in zip(trace.slots, objs):
-        d = obj._data
-        if d.shape != spec.shape or d.dtype != spec.dtype.np:
-            return (f"{spec.label} changed from {spec.dtype.short}{list(spec.shape)} to "
-                    f"{d.dtype}{list(d.shape)}")
-        if obj._requires_grad != spec.requires_grad:
-            return f"{spec.label}.requires_grad changed to {obj._requires_grad}"
-        if spec.grad_is_none is not None and (obj._grad is None) != spec.grad_is_none:
-            return f"{spec.label}.grad is {'now None' if obj._grad is None else 'no longer None'}"
-    return None
+    for i, (a, b) in enumerate(zip(sig1, sig0)):
+        if a != b:
+            return f"tensor argument {i} changed from {_sig(b)} to {_sig(a)}"
+    return "the number of tensor arguments changed"
 
 
 def _sig(s):

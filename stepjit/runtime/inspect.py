@@ -90,7 +90,8 @@ def dump(args) -> int:
         return 1
     stages = STAGES if args.stage == "all" else (args.stage,)
     for compiled, events in found:
-        for k, ev in enumerate(e for e in events if e["kind"] == "trace"):
+        traces = [e for e in events if e["kind"] == "trace" and e.get("outcome") != "verified"]
+        for k, ev in enumerate(traces):
             print(f"## {compiled.name}: trace {k + 1} ({ev['reason']})")
             for stage in stages:
                 print(_stage_text(ev["trace"].graph, stage, args.format))
@@ -98,18 +99,11 @@ def dump(args) -> int:
 
 
 def explain(args) -> int:
-    from .explain import describe_guards
+    from .explain import describe_function
     found = _run_script(args.script, args.script_args)
     if not found:
         print(f"stepjit explain: {args.script} called no compiled function", file=sys.stderr)
         return 1
     for compiled, events in found:
-        st = compiled.stats()
-        print(f"{compiled.name}: {st['calls']} calls, {st['traces']} traces "
-              f"({st['cached_traces']} cached), {st['trace_seconds'] * 1000:.1f} ms tracing")
-        for k, ev in enumerate(e for e in events if e["kind"] == "trace"):
-            tr = ev["trace"]
-            print(f"  trace {k + 1}: {ev['reason']}; {len(tr.graph.nodes)} nodes"
-                  + ("" if tr.reusable else f"; used once: {tr.why_not_reusable}"))
-            print("    " + describe_guards(tr).replace("\n", "\n    "))
+        print(describe_function(compiled, events))
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 class Touched:
     __slots__ = ("index", "obj", "slot", "label", "orig_data", "orig_grad", "orig_requires_grad",
                  "orig_grad_fn", "orig_output_nr", "orig_version", "value", "grad_access", "replaced",
-                 "data_write", "grad_write")
+                 "data_write", "grad_write", "segment")
 
     def __init__(self, index, obj, slot, label):
         self.index = index
@@ -34,6 +34,7 @@ class Touched:
         self.replaced = False      # `.data = ...` gave it new storage
         self.data_write = None     # final Value of its data, when the trace changed it
         self.grad_write = None     # ("none",) | ("object", k) | ("new", Value)
+        self.segment = 0           # decisions taken before it was touched: the segment that reads it
 
     def restore(self):
         t = self.obj

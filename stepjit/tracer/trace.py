@@ -19,6 +19,7 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..tensor import Tensor
 from .names import name_hints
+from .decisions import TracedScalar
 from .pytree import flatten
 from .tracer import Tracer
 
@@ -36,6 +37,7 @@ class SlotSpec:
     data_write: Value | None    # its new data, if the step changed it
     replaced: bool              # `.data = ...`: new storage rather than an in-place write
     grad_write: tuple | None    # ("none",) | ("object", k) | ("new", Value)
+    segment: int = 0            # the segment (count of decisions before it) that first needs it
 
 
 @dataclass
@@ -46,10 +48,13 @@ class Trace:
     grad_enabled: bool
     slots: list
     constants: list             # (Value, array)
-    decisions: list             # (Value, array)
+    decisions: list             # Decision (tracer/decisions.py), in order
     out_treedef: object
-    out_specs: list             # ("value", Value) | ("object", k)
+    out_specs: list             # ("value", Value) | ("object", k) | ("item", Value)
     escapes: list = field(default_factory=list)   # (tensor, Value): state made by the step
+    py_inputs: list = field(default_factory=list)  # PyInput: numbers read each call (lr)
+    py_guards: list = field(default_factory=list)  # PyGuard: Python values baked in
+    constant_segment: dict = field(default_factory=dict)  # constant Value -> segment
     reusable: bool = True
     why_not_reusable: str | None = None
 
@@ -89,6 +94,7 @@ def trace(fn, args, kwargs, name=None):
         out = _finish(tracer, _Result(fn(*args, **kwargs)), signature, treedef)
     finally:
         dispatch.MODE.tracer = prev
+        tracer.active = False
         for rec in tracer.records:
             rec.restore()
     return out
@@ -103,10 +109,14 @@ class _Result:
 
 
 def _outputs(tracer, holder):
-    out_flat, out_treedef = flatten(holder.value, lambda x: isinstance(x, Tensor))
+    out_flat, out_treedef = flatten(holder.value, lambda x: isinstance(x, (Tensor, TracedScalar)))
     holder.value = None
     out_specs = []
     for t in out_flat:
+        if isinstance(t, TracedScalar):   # `return loss.item()`: the fresh number every call
+            tracer.graph.outputs.append(t._value)
+            out_specs.append(("item", t._value))
+            continue
         rec = tracer.touched.get(id(t))
         if rec is not None:
             out_specs.append(("object", rec.index))
@@ -128,7 +138,10 @@ def _finish(tracer, holder, signature, treedef):
     _check_aliasing(slots, tracer.records)
     trace = Trace(g, treedef, signature, GRAD.enabled, slots, tracer.constants,
                   tracer.decisions, out_treedef, out_specs, reusable=tracer.reusable,
-                  why_not_reusable=tracer.why_not_reusable)
+                  why_not_reusable=tracer.why_not_reusable, py_inputs=tracer.py_inputs,
+                  py_guards=tracer.py_guards, constant_segment=tracer.constant_segment)
+    for p in trace.py_inputs:
+        p.tensor = None   # a trace-time tensor: the trace must not keep it alive
     trace.escapes = _escapes(tracer, trace)
     return trace
 
@@ -154,7 +167,7 @@ def _slot_spec(tracer, rec):
     return SlotSpec(rec.label, rec.slot, data.shape, dispatch.dtype_of_array(data),
                     rec.orig_requires_grad,
                     (rec.orig_grad is None) if rec.grad_access == "read" else None,
-                    rec.value, data_write, rec.replaced, None)
+                    rec.value, data_write, rec.replaced, None, rec.segment)
 
 
 def _grad_write(tracer, rec):

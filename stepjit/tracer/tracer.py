@@ -28,6 +28,7 @@ from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import FLOAT, AVal
 from ..tensor import Tensor
+from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .state import AliasGroups, Touched
 
 
@@ -36,6 +37,8 @@ class TraceError(StepjitError):
 
 
 def _literal(a):
+    if isinstance(a, TracedScalar):
+        a = a.value()   # a number from .item() used in a tensor op: its exact value is baked in
     if isinstance(a, (bool, np.bool_)):
         return bool(a)
     if isinstance(a, (int, np.integer)):
@@ -56,8 +59,12 @@ class Tracer:
         self.groups = AliasGroups()
         self.created = []           # weakrefs to trace-time tensors made here
         self.env = {}               # Value -> concrete array, for data-dependent reads
-        self.decisions = []         # (Value, array the Python code saw)
+        self.decisions = []         # Decision, in the order Python took them
         self.constants = []         # (Value, array)
+        self.constant_segment = {}  # Value -> number of decisions taken before it was made
+        self.py_inputs = []         # PyInput: Python numbers read each call (hyperparameters)
+        self.py_guards = []         # PyGuard: Python values the trace assumed
+        self.active = True          # False once the trace is finished: late uses record nothing
         self.view_of = {}           # id(view) -> (view, base, prim, attrs); the view is held
                                     # so that its id cannot be reused by another tensor
         self.reusable = True        # False: the trace describes this call only
@@ -125,6 +132,7 @@ class Tracer:
             if label is None:
                 label = owner.label + ".grad" if owner is not None else self._label_for(t)
         rec = Touched(len(self.records), t, slot, self._unique_label(label))
+        rec.segment = len(self.decisions)
         self.touched[id(t)] = rec
         self.records.append(rec)
         return rec
@@ -222,6 +230,7 @@ class Tracer:
         v = Value(self._name("const"), array.shape, dispatch.dtype_of_array(array))
         self.graph.lifted.append((v, "@const." + v.name))
         self.constants.append((v, array))
+        self.constant_segment[v] = len(self.decisions)
         self.env[v] = array
         if random:
             self.not_reusable("random numbers drawn inside the step are fixed when it is traced; "
@@ -236,9 +245,48 @@ class Tracer:
                 "see inside a trace. Use stepjit tensor ops, or move the NumPy code out of the step")
         v = self.value_of(t)
         evaluate(self.graph, self.env)
-        arr = np.array(self.env[v])
-        self.decisions.append((v, arr.copy()))
-        return arr
+        return ConcreteRead(self, v, np.array(self.env[v]))
+
+    # -- data-dependent decisions (see decisions.py) -------------------------------------
+    def _decide(self, kind, value, seen, shown=None, op=None, other=None):
+        path, line, text = user_source_line(3)
+        self.decisions.append(Decision(kind, value, seen, len(self.graph.nodes),
+                                       Loc(path, line, text), op, other, shown))
+
+    def decide_exact(self, value, py):
+        arr = np.asarray(self.env[value])
+        self._decide("exact", value, exact_key(arr), shown=arr.tolist() if arr.size < 8 else py)
+
+    def decide_truth(self, value, outcome):
+        self._decide("truth", value, outcome)
+
+    def decide_compare(self, value, op, other, outcome):
+        self._decide("compare", value, outcome, op=op, other=other)
+
+    # -- Python numbers from mutable containers (optimizer hyperparameters) --------------
+    def read_input(self, container, key, label):
+        """container[key] (a Python number) as a 0-dim float64 graph input read on every call."""
+        from .hyper import PyInput
+        for p in self.py_inputs:
+            if p.container is container and p.key == key:
+                return p.tensor
+        x = container[key]
+        v = Value(self._name(label), (), dispatch.dtype_of_array(np.float64(x)))
+        self.graph.lifted.append((v, "@" + label))
+        self.env[v] = np.array(x, dtype=np.float64)
+        t = self._new_tensor(v)
+        self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))
+        return t
+
+    def guard_value(self, container, key, value, label):
+        """The trace assumed container[key] == value (a Python value it baked in)."""
+        from .hyper import PyGuard
+        for g in self.py_guards:
+            if g.container is container and g.key == key:
+                return
+        path, line, text = user_source_line(3)
+        self.py_guards.append(PyGuard(container, key, value, label, len(self.decisions),
+                                      Loc(path, line, text)))
 
     def observe_grad(self, t, write=False):
         if isinstance(t._data, Value) and id(t) not in self.touched:

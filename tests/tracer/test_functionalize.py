@@ -34,7 +34,8 @@ def _compare(step, steps=3, args=()):
         if a is not None:
             np.testing.assert_array_equal(a, b)
     for ev in comp.events:
-        check_graph(ev["trace"].graph)
+        if "trace" in ev:
+            check_graph(ev["trace"].graph)
     return comp
 
 
@@ -179,7 +180,7 @@ def test_retrace_on_shape_grad_mode_and_requires_grad():
     c(torch.ones(2, 3))
     with torch.no_grad():
         c(torch.ones(3))
-    reasons = [e["reason"] for e in c.events]
+    reasons = [e["reason"] for e in c.events if e.get("outcome") != "verified"]
     assert reasons[0] == "first call"
     assert "tensor argument 0 changed" in reasons[1]
     assert "grad mode changed" in reasons[2]

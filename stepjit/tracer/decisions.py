@@ -1,0 +1,242 @@
+"""Data-dependent decisions: where Python code looked at a tensor's value while being traced.
+
+A Decision is recorded at the moment Python *uses* a value, and remembers what
+it saw as a key. At run time the compiled program stops there (the trace is cut
+into segments at its decisions), the runtime computes the same key from the
+values the segment produced, and follows the branch of the trace tree with that
+key, or traces again to grow a new one.
+
+Three kinds, from cheapest to most specific:
+  truth    `if s:` on a traced scalar           key: bool(value)
+  compare  `s > 0.5`, `s == t` on traced scalars  key: the comparison's outcome
+  exact    `bool(t)`, `t.tolist()`, `float(t)`, arithmetic on a traced scalar,
+           formatting it...                      key: the value's bytes
+
+`t.item()` returns a TracedScalar rather than a float: returning it from the step
+costs no guard at all (the runtime returns the fresh value each call), and
+comparing it guards only the comparison's outcome, so `if loss.item() > limit`
+gives two traces however the loss moves. Any other use leaves the tracer's sight
+(the float goes into arbitrary Python) and records the exact value.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..ir.graph import Value
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+        "==": operator.eq, "!=": operator.ne}
+
+
+def _py(env, x):
+    return env[x].item() if isinstance(x, Value) else x
+
+
+class Decision:
+    __slots__ = ("kind", "value", "op", "other", "seen", "position", "loc", "shown")
+
+    def __init__(self, kind, value, seen, position, loc, op=None, other=None, shown=None):
+        self.kind = kind            # "exact" | "truth" | "compare"
+        self.value = value          # the Value looked at
+        self.op = op                # compare: one of _OPS
+        self.other = other          # compare: a Value or a Python number
+        self.seen = seen            # the key the trace followed
+        self.position = position    # number of graph nodes before it: where the trace is cut
+        self.loc = loc              # the user's line (a Loc)
+        self.shown = shown          # what Python saw, for messages
+
+    def key(self, env):
+        if self.kind == "compare":
+            return bool(_OPS[self.op](env[self.value].item(), _py(env, self.other)))
+        a = env[self.value]
+        if self.kind == "truth":
+            return bool(a)
+        return exact_key(a)
+
+    def describe(self, key=None) -> str:
+        """`loss.item() > 0.5 was True` style text; with key, what it is now."""
+        what = self.expression()
+        seen = self.shown if self.kind == "exact" else self.seen
+        text = f"{what} was {seen!r}"
+        return text if key is None else f"{text}, now {self.show(key)!r}"
+
+    def expression(self) -> str:
+        v = f"%{self.value.name}"
+        if self.kind == "compare":
+            o = f"%{self.other.name}" if isinstance(self.other, Value) else repr(self.other)
+            return f"{v}.item() {self.op} {o}"
+        if self.kind == "truth":
+            return f"bool({v}.item())"
+        return f"the value of {v}"
+
+    def show(self, key):
+        if self.kind != "exact":
+            return key
+        a = np.frombuffer(key, dtype=self.value.dtype.np).reshape(self.value.shape)
+        return a.tolist()
+
+    def where(self) -> str:
+        return f"{self.loc}  {self.loc.text}" if self.loc is not None else "?"
+
+    def same_spec(self, other, rename) -> bool:
+        """Same question asked (the outcome may differ); `rename` maps other's values to ours."""
+        if self.kind != other.kind or self.op != other.op:
+            return False
+        if rename(other.value) is not self.value:
+            return False
+        if isinstance(self.other, Value) or isinstance(other.other, Value):
+            return isinstance(other.other, Value) and rename(other.other) is self.other
+        return type(self.other) is type(other.other) and self.other == other.other
+
+    def renamed(self, rename):
+        other = rename(self.other) if isinstance(self.other, Value) else self.other
+        return Decision(self.kind, rename(self.value), self.seen, self.position, self.loc,
+                        self.op, other, self.shown)
+
+
+def exact_key(a) -> bytes:
+    return np.ascontiguousarray(a).tobytes()
+
+
+class TracedScalar:
+    """What `t.item()` returns while tracing: a Python number whose uses the tracer watches.
+
+    It is deliberately not a float subclass: C code (math.*, float.__add__) would read a
+    float subclass's value without asking, and the trace would silently bake it in."""
+    __slots__ = ("_tracer", "_value", "_py")
+
+    def __init__(self, tracer, value, py):
+        self._tracer = tracer
+        self._value = value
+        self._py = py
+
+    # -- uses the tracer understands --------------------------------------------------
+    def _compare(self, op, other):
+        if isinstance(other, TracedScalar):
+            other_v, other_py = other._value, other._py
+        elif isinstance(other, (bool, int, float)):
+            other_v, other_py = other, other
+        else:
+            return NotImplemented
+        outcome = bool(_OPS[op](self._py, other_py))
+        if self._tracer.active:
+            self._tracer.decide_compare(self._value, op, other_v, outcome)
+        return outcome
+
+    def __lt__(self, o):
+        return self._compare("<", o)
+
+    def __le__(self, o):
+        return self._compare("<=", o)
+
+    def __gt__(self, o):
+        return self._compare(">", o)
+
+    def __ge__(self, o):
+        return self._compare(">=", o)
+
+    def __eq__(self, o):
+        return self._compare("==", o)
+
+    def __ne__(self, o):
+        return self._compare("!=", o)
+
+    def __bool__(self):
+        if self._tracer.active:
+            self._tracer.decide_truth(self._value, bool(self._py))
+        return bool(self._py)
+
+    # -- every other use: the exact value leaves the tracer's sight ---------------------
+    def value(self):
+        """The Python number, recorded as an exact decision."""
+        if self._tracer.active:
+            self._tracer.decide_exact(self._value, self._py)
+        return self._py
+
+    def __float__(self):
+        return float(self.value())
+
+    def __int__(self):
+        return int(self.value())
+
+    def __index__(self):
+        return operator.index(self.value())
+
+    def __hash__(self):
+        return hash(self.value())
+
+    def __format__(self, spec):
+        return format(self.value(), spec)
+
+    def __str__(self):
+        return str(self.value())
+
+    def __repr__(self):
+        return repr(self.value())
+
+    def __round__(self, n=None):
+        return round(self.value(), n)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.value(), dtype=dtype)
+
+    def __neg__(self):
+        return -self.value()
+
+    def __pos__(self):
+        return +self.value()
+
+    def __abs__(self):
+        return abs(self.value())
+
+
+def _binary(name):
+    op = getattr(operator, name)
+
+    def forward(self, other):
+        if isinstance(other, TracedScalar):
+            other = other.value()
+        return op(self.value(), other)
+
+    def reverse(self, other):
+        return op(other, self.value())
+    return forward, reverse
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
+    _f, _r = _binary(_name)
+    setattr(TracedScalar, f"__{_name}__", _f)
+    setattr(TracedScalar, f"__r{_name}__", _r)
+
+
+class ConcreteRead:
+    """What the tracer hands `Tensor.item / tolist / __bool__` (through dispatch.concrete): each
+    of those says how it uses the value, so each records the right kind of decision."""
+    __slots__ = ("_tracer", "_value", "_array")
+
+    def __init__(self, tracer, value, array):
+        self._tracer = tracer
+        self._value = value
+        self._array = array
+
+    def item(self):
+        return TracedScalar(self._tracer, self._value, self._array.item())
+
+    def tolist(self):
+        return self._exact().tolist()
+
+    def __bool__(self):
+        return bool(self._exact())
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._exact()
+        return a if dtype is None else a.astype(dtype)
+
+    def __getattr__(self, name):
+        return getattr(self._exact(), name)
+
+    def _exact(self):
+        self._tracer.decide_exact(self._value, self._array)
+        return self._array

@@ -1,0 +1,100 @@
+"""Python numbers a step reads from mutable containers: optimizer hyperparameters.
+
+A Python float used in a tensor op becomes a literal in the IR, so a trace would
+replay the lr it saw. Values that are meant to change between calls are read
+through `read_group` instead, which the optimizer's `step()` calls on each
+parameter group:
+
+  - keys listed in the optimizer's `runtime_hyperparams` (default: "lr") whose
+    value is a Python number become 0-dim float64 graph inputs (PyInput). The
+    runtime reads `group[key]` again on every call, so a schedule that changes
+    `param_groups[i]['lr']` takes effect without a recompile. (float64, like the
+    Python double it stands for; a 0-dim tensor does not promote the parameters.)
+  - every other key the update reads is baked into the trace and guarded
+    (PyGuard): changing `weight_decay` or `momentum` retraces, naming the key.
+
+Eagerly `read_group` returns the group itself, so eager `step()` costs nothing.
+"""
+from __future__ import annotations
+
+from .. import dispatch
+
+_MISSING = object()
+
+
+class PyInput:
+    """container[key], read on every call as a 0-dim float64 graph input."""
+    __slots__ = ("value", "container", "key", "label", "type", "segment", "tensor")
+
+    def __init__(self, value, container, key, label, typ, segment, tensor=None):
+        self.value = value
+        self.container = container
+        self.key = key
+        self.label = label
+        self.type = typ
+        self.segment = segment
+        self.tensor = tensor
+
+    def failed(self):
+        x = self.container.get(self.key, _MISSING)
+        if type(x) is not self.type:
+            return f"{self.label} is now {x!r} (traced as a {self.type.__name__})"
+        return None
+
+
+class PyGuard:
+    """The trace baked container[key] == value in."""
+    __slots__ = ("container", "key", "value", "label", "segment", "loc")
+
+    def __init__(self, container, key, value, label, segment, loc):
+        self.container = container
+        self.key = key
+        self.value = value
+        self.label = label
+        self.segment = segment
+        self.loc = loc
+
+    def failed(self):
+        x = self.container.get(self.key, _MISSING)
+        try:
+            same = type(x) is type(self.value) and bool(x == self.value)
+        except Exception:
+            same = x is self.value
+        if same:
+            return None
+        return (f"{self.label} changed from {self.value!r} to {x!r} "
+                f"(read at {self.loc}  {self.loc.text})")
+
+
+class GroupView(dict):
+    """A parameter group as the traced update sees it: lifted numbers, guarded constants."""
+
+    def __init__(self, group, tracer, label, lifted_keys):
+        super().__init__(group)
+        self._group = group
+        self._tracer = tracer
+        self._label = label
+        self._lifted = lifted_keys
+
+    def __getitem__(self, key):
+        x = self._group[key]
+        if key == "params":
+            return x
+        label = f"{self._label}['{key}']"
+        if key in self._lifted and type(x) in (float, int):
+            return self._tracer.read_input(self._group, key, label)
+        self._tracer.guard_value(self._group, key, x, label)
+        return x
+
+    def get(self, key, default=None):
+        return self[key] if key in self._group else default
+
+
+def read_group(optimizer, index, group):
+    """The group `optimizer.step()` should read: itself eagerly, a GroupView while tracing."""
+    tracer = dispatch.MODE.tracer
+    if tracer is None:
+        return group
+    keys = getattr(optimizer, "runtime_hyperparams", ("lr",))
+    label = f"{type(optimizer).__name__.lower()}.param_groups[{index}]"
+    return GroupView(group, tracer, label, keys)
