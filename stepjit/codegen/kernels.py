@@ -64,6 +64,17 @@ def get_kernel(make_source, parallel: bool):
         return fn, text
 
 
+def get_module_function(body: str, entry: str):
+    """(function, text) for a generated module body (with its own decorators), cached like kernels."""
+    text = _HEADER + body
+    key = hashlib.sha256(text.encode()).hexdigest()[:20]
+    with _LOCK:
+        hit = _KERNELS.get(key)
+        if hit is None:
+            hit = _KERNELS[key] = (_load(key, f"p_{key}", text, entry), text)
+        return hit
+
+
 def _write_atomic(path: str, text: str):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
@@ -72,7 +83,7 @@ def _write_atomic(path: str, text: str):
     os.replace(tmp, path)
 
 
-def _load(key, fname, text):
+def _load(key, fname, text, entry=None):
     path = os.path.join(cache_dir(), f"{fname}.py")
     try:
         with open(path) as f:
@@ -85,7 +96,7 @@ def _load(key, fname, text):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     sys.modules[spec.name] = module
-    return CheckedKernel(getattr(module, fname), path)
+    return CheckedKernel(getattr(module, entry or fname), path)
 
 
 class CheckedKernel:

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True)
 def sigmoid(x):
     # The registry's impl: exp of a non-positive number only, so neither branch overflows.
     e = math.exp(-abs(x))
@@ -20,7 +20,7 @@ def sigmoid(x):
     return e / (1.0 + e)
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True)
 def sign(x):
     if x > 0:
         return 1
@@ -29,7 +29,7 @@ def sign(x):
     return 0 if x == 0 else x  # nan stays nan
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True)
 def round_half_even(x):
     r = math.floor(x)
     d = x - r
@@ -38,12 +38,12 @@ def round_half_even(x):
     return r
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True)
 def clamp_lo(x, lo):
     return lo if x < lo else x
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True)
 def clamp_hi(x, hi):
     return hi if x > hi else x
 
@@ -51,7 +51,7 @@ def clamp_hi(x, hi):
 __all__ = ["sigmoid", "sign", "round_half_even", "clamp_lo", "clamp_hi", "np", "math"]
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True)
 def clamp(x, lo, hi):
     if lo is not None and x < lo:
         x = lo

@@ -9,9 +9,11 @@ the parameter, not a temporary).
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from ..codegen.kernels import get_kernel
+from ..codegen.kernels import get_kernel, get_module_function
 from ..codegen.loops import loop_source
 from ..dispatch import run_impl
 from ..ir.graph import Value
@@ -21,6 +23,21 @@ from ..passes.fusion import VIEWS, fuse
 from ..passes.lower import lower
 
 PARALLEL_MIN = 1 << 17     # elements: below this, threads cost more than they save
+NATIVE_MAX_ELEMENTS = 1 << 14   # programs whose every value is this small may run as one function
+
+
+def native_enabled() -> bool:
+    """STEPJIT_NATIVE=1: run small programs as one Numba function. Off by default: it cuts the
+    per-call cost of a tiny step several-fold, but Numba takes several times longer to compile
+    one whole-program function than the same kernels separately (docs/compiler.md)."""
+    return os.environ.get("STEPJIT_NATIVE", "") == "1"
+
+
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def optimize(graph):
@@ -105,15 +122,47 @@ class CpuProgram:
         self.leaving.update(keep or ())
         self.workspace = {}
         self.inplace = self._inplace_targets(keep)
-        self.steps = [LoopStep(g, self.fused.constants, self) if g.kind == "loop"
-                      else OpStep(g.nodes[0], self) for g in self.fused.groups]
+        self.native = self._native()
+        self.steps = [] if self.native else [
+            LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
+            for g in self.fused.groups]
 
     def run(self, env):
         env = _Env(env)
         env.program = self
+        if self.native is not None:
+            fn, ins, outs, dims = self.native
+            for v, a in zip(outs, fn(*[env[v] for v in ins], dims)):
+                env[v] = a
+            for v, target in self.inplace.items():
+                env[v] = env[target]
+            return env
         for step in self.steps:
             step(env)
         return env
+
+    def _native(self):
+        """One Numba function for the whole program, when it is small and every op can run in
+        nopython mode: no Python between kernels, which is all the cost of a tiny step."""
+        from ..codegen import program as native
+        if not native_enabled() or not native.supports(self.fused) or any(
+                _numel(n.out.shape) > NATIVE_MAX_ELEMENTS for n in self.graph.nodes):
+            return None
+        produced = {n.out for g in self.fused.groups for n in g.nodes}
+        ins = []
+        for g in self.fused.groups:
+            for v in g.inputs:
+                if v not in produced and v not in ins:
+                    ins.append(v)
+        outs = [v for v in dict.fromkeys(list(self.leaving)) if (v in produced or v in ins)
+                and v not in self.inplace]
+        for v in self.inplace.values():
+            if v not in ins:
+                ins.append(v)
+        src = native.ProgramSource(self.fused, ins, outs, self.inplace)
+        body = src.source()
+        fn, self.native_text = get_module_function(body, "program")
+        return fn, ins, outs, np.array(src.dims, dtype=np.int64)
 
     # -- memory planning ----------------------------------------------------------------
     def allocator(self, v):

@@ -1,0 +1,131 @@
+"""A whole small program as one Numba function: no Python between kernels.
+
+For graphs whose every group can run in nopython mode and whose matmuls are
+small, the fused loop kernels, matmuls (as loops), views and constants are
+emitted into one module whose `program(...)` takes the input arrays and
+returns the values the runtime needs. Sizes are not baked in: every distinct
+size is read from a `dims` argument, so another batch size reuses the
+compiled program when its structure is the same.
+"""
+from __future__ import annotations
+
+from ..ir.graph import Value
+from ..passes.fusion import VIEWS
+from .loops import literal, loop_source
+
+MAX_MATMUL_MACS = 1 << 16     # above this, BLAS from Python beats a generated loop
+_NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
+
+_MATMUL = '''
+@njit(cache=True, error_model="numpy")
+def _matmul(a, b, out):
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            acc = 0.0
+            for k in range(a.shape[1]):
+                acc += a[i, k] * b[k, j]
+            out[i, j] = acc
+'''
+
+
+def supports(fused) -> bool:
+    for g in fused.groups:
+        if g.kind == "loop":
+            continue
+        n = g.nodes[0]
+        if n.prim.name not in _NATIVE_OPS:
+            return False
+        if n.prim.name == "matmul":
+            a, b = n.inputs
+            if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] > MAX_MATMUL_MACS:
+                return False
+        if n.prim.name == "slice" and any(k == "T" for k in n.attrs["key"]):
+            return False
+    return True
+
+
+class ProgramSource:
+    def __init__(self, fused, ins, outs, inplace):
+        self.fused = fused
+        self.ins = list(ins)
+        self.outs = list(outs)
+        self.inplace = inplace          # Value -> input Value whose buffer it is written into
+        self.names = {v: f"i{k}" for k, v in enumerate(self.ins)}
+        self.dims = []                  # distinct sizes, in order of first use
+        self.kernels = []
+
+    def _dim(self, n):
+        if n not in self.dims:
+            self.dims.append(n)
+        return f"dims[{self.dims.index(n)}]"
+
+    def _shape(self, shape):
+        return "(" + "".join(self._dim(d) + ", " for d in shape) + ")"
+
+    def _name(self, v):
+        if v not in self.names:
+            self.names[v] = f"v{len(self.names) - len(self.ins)}"
+        return self.names[v]
+
+    def _alloc(self, v):
+        if v in self.inplace:
+            return self._name(self.inplace[v])
+        return f"np.empty({self._shape(v.shape)}, np.{v.dtype.np.name})"
+
+    def source(self):
+        body = []
+        for g in self.fused.groups:
+            body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
+        # Values computed into an input's buffer are not returned: boxing an array costs
+        # more than the rest of a tiny step; the runtime already holds that buffer.
+        returned = [v for v in self.outs if v not in self.inplace]
+        outs = ", ".join(self._name(v) for v in returned)
+        params = ", ".join(f"i{k}" for k in range(len(self.ins)))
+        head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}{', ' if params else ''}dims):"
+        return "\n".join(self.kernels + [_MATMUL, head] + ["    " + b for b in body]
+                         + [f"    return ({outs}{',' if len(returned) == 1 else ''})"]) + "\n"
+
+    def _loop(self, g):
+        fname = f"loop{len(self.kernels)}"
+        src, ins, outs = loop_source(g, self.fused.constants, fname)
+        self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
+        lines = [f"{self._name(v)} = {self._alloc(v)}" for v in outs]
+        args = [self._name(v) for v in ins] + [self._name(v) for v in outs]
+        args += [self._dim(d) for d in g.shape]
+        return lines + [f"{fname}({', '.join(args)})"]
+
+    def _op(self, node):
+        name, out = node.prim.name, self._name(node.out)
+        a = [self._name(v) if isinstance(v, Value) else repr(v) for v in node.inputs]
+        if name == "matmul":
+            return [f"{out} = {self._alloc(node.out)}", f"_matmul({a[0]}, {a[1]}, {out})"]
+        if name == "transpose":
+            return [f"{out} = {a[0]}.transpose({tuple(node.attrs['perm'])!r})"]
+        if name == "reshape":
+            return [f"{out} = np.ascontiguousarray({a[0]}).reshape({self._shape(node.attrs['shape'])})"]
+        if name == "expand":
+            return [f"{out} = np.broadcast_to({a[0]}, {self._shape(node.attrs['shape'])})"]
+        if name == "slice":
+            return [f"{out} = {a[0]}[{_key_text(node.attrs['key'])}]"]
+        if name == "concat":
+            return [f"{out} = np.concatenate(({', '.join(a)},), {node.attrs['axis']})"]
+        if name == "full":
+            dt = node.attrs["dtype"]
+            if node.out in self.inplace:
+                buf = self._name(self.inplace[node.out])
+                return [f"{out} = {buf}", f"{out}[...] = {literal(node.attrs['value'], dt)}"]
+            return [f"{out} = np.full({self._shape(node.out.shape)}, "
+                    f"{literal(node.attrs['value'], dt)}, np.{dt.np.name})"]
+        raise AssertionError(f"{name} is not supported in a native program")
+
+
+def _key_text(key):
+    parts = []
+    for k in key:
+        if k is None:
+            parts.append("None")
+        elif isinstance(k, tuple):
+            parts.append(":".join("" if x is None else str(x) for x in k))
+        else:
+            parts.append(str(k))
+    return ", ".join(parts) or "..."
