@@ -1,0 +1,30 @@
+"""Every whole program: eager vs compiled, on every backend, step by step (see harness.py).
+
+The interpret backend runs every program (bitwise). The cpu backend compiles Numba kernels,
+which costs seconds per kernel in a cold process, so by default it runs a representative
+subset that stays within the suite's time budget; `STEPJIT_REGRESSION=full` runs every
+program on every backend (a warm STEPJIT_CACHE_DIR makes that fast).
+"""
+import os
+
+import pytest
+
+from .harness import BACKENDS, run_eager_and_compiled
+from .programs import PROGRAMS
+
+FULL = os.environ.get("STEPJIT_REGRESSION") == "full"
+CPU_DEFAULT = {"two_layer_custom_relu", "logistic_regression_data", "dropout_functional_and_noise",
+               "shuffled_minibatches", "data_dependent_branch", "two_losses_retain_graph"}
+CASES = [(name, backend) for backend in BACKENDS for name in sorted(PROGRAMS)
+         if FULL or backend == "interpret" or name in CPU_DEFAULT]
+
+
+@pytest.mark.parametrize("name,backend", CASES, ids=[f"{n}-{b}" for n, b in CASES])
+def test_program_matches_eager(name, backend):
+    compiled, prog = run_eager_and_compiled(PROGRAMS[name], backend)
+    assert sum(fn.stats()["calls"] for fn in compiled) == prog.steps
+
+
+def test_there_are_enough_programs():
+    assert len(PROGRAMS) >= 15
+    assert CPU_DEFAULT <= set(PROGRAMS)
