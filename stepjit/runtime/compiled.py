@@ -214,6 +214,20 @@ class CompiledFunction:
                 "on (programs are still shared by structural hash)", UserWarning, stacklevel=5)
 
     # -- reporting ----------------------------------------------------------------------------
+    @property
+    def programs(self) -> dict:
+        """id(segment) -> (trace that made it, backend program) for every built segment program
+        of the tree (a program shared from another graph is given unwrapped)."""
+        out = {}
+        stack = list(self.roots)
+        while stack:
+            seg = stack.pop()
+            if seg.program is not None:
+                out[id(seg)] = (seg.trace, getattr(seg.program, "program", seg.program))
+            for children in seg.children.values():
+                stack.extend(children)
+        return out
+
     def stats(self) -> dict:
         """Counts for tests and `stepjit explain`: calls, traces (made to grow the cache or for
         one call), retraces, verifications (re-traces that checked a cached trace), stale,

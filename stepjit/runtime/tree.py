@@ -73,7 +73,9 @@ def get_program(graph, backend, stats):
             hit = _PROGRAMS[key] = generic
     if hit is None:
         start = time.perf_counter()
-        program = backends.build(graph, backend)
+        # keep=(): a segment graph lists every value the runtime reads after it (decisions,
+        # values later segments use) among its outputs, and only the leaf has writes.
+        program = backends.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         if len(_PROGRAMS) > _CACHE_LIMIT:
