@@ -65,6 +65,9 @@ class LoopSource:
                for j in range(r)]
         return ", ".join(idx)
 
+    def _invariant(self, v):
+        return "i" not in self._index(v.shape)
+
     def _operand(self, x, want=None):
         if isinstance(x, Value):
             if x in self.constants:
@@ -115,10 +118,17 @@ class LoopSource:
         body = [f"def {fname}({', '.join(params)}):"]
         for r in reds:
             body += self._reduction_prologue(r)
+        # Inputs read at the same place in every iteration (0-dim, or broadcast along every
+        # dim) are loaded once before the loops; Numba's parallel loops cannot index a 0-dim
+        # array inside the loop body anyway.
+        for i, v in enumerate(self.arrays):
+            if self._invariant(v):
+                body.append(f"    {self._var(v)} = a{i}[{self._index(v.shape)}]")
         loops = self._loop_nest(body, reds)
         ind = "    " * (max(self.k, 1) + 1)
         for i, v in enumerate(self.arrays):
-            body.append(f"{ind}{self._var(v)} = a{i}[{self._index(v.shape)}]")
+            if not self._invariant(v):
+                body.append(f"{ind}{self._var(v)} = a{i}[{self._index(v.shape)}]")
         out_pos = {v: i for i, v in enumerate(self.outputs)}
         for node in g.nodes:
             # The IR line without its type: sizes stay out of the source, so a new batch
