@@ -78,6 +78,8 @@ class LoopSource:
     def _expr(self, node):
         prim = node.prim
         out_dtype = node.out.dtype
+        if prim.name == "full":
+            return literal(node.attrs["value"], out_dtype)
         ops = []
         for i, x in enumerate(node.inputs):
             want = out_dtype if (i in prim.casts and out_dtype.category != BOOL) else None

@@ -85,8 +85,12 @@ def fuse(graph: Graph) -> FusedGraph:
     readers = {}        # Value -> loop groups reading it (for sibling fusion)
     groups = []
     absorbed = []
+    consumed = {v for n in graph.nodes for v in n.inputs if isinstance(v, Value)}
+    keep = _needed_outside(graph)
     for node in graph.nodes:
         target = _merge_target(node, group_of, readers, consts)
+        if target is None and node.prim.name == "full" and node.out in keep and node.out not in consumed:
+            target = _constant_write_target(node, groups)
         if target is None:
             kind = "loop" if (is_fusible_elementwise(node) or is_fusible_reduction(node)) else "op"
             shape = node.inputs[0].shape if kind == "loop" and is_fusible_reduction(node) else node.out.shape
@@ -131,6 +135,15 @@ def _merge_target(node, group_of, readers, consts):
         if any(h is not g and _reaches(g, h, group_of) for h in input_groups):
             continue  # the node needs a value computed after g: merging would create a cycle
         return g
+    return None
+
+
+def _constant_write_target(node, groups):
+    """A `full` that only overwrites a tensor (`w.grad.zero_()` after the update) is written by
+    the latest loop over the same shape instead of as a pass of its own."""
+    for g in reversed(groups):
+        if g.kind == "loop" and g.shape == node.out.shape:
+            return g
     return None
 
 
