@@ -13,11 +13,7 @@ import sys
 from . import log
 
 STAGES = ("traced", "autodiff", "optimized", "fused", "kernels")
-_NOT_BUILT = {
-    "optimized": "the optimization passes (DCE, CSE, folding, simplification) are not built yet",
-    "fused": "elementwise fusion is not built yet",
-    "kernels": "code generation (Numba CPU/CUDA kernels) is not built yet",
-}
+_LATER = ("optimized", "fused", "kernels")   # stages of the cpu pipeline, shown as text
 
 
 def _run_script(script, script_args):
@@ -42,8 +38,15 @@ def _run_script(script, script_args):
 
 def _stage_text(graph, stage, fmt):
     from ..ir.printer import graph_to_dot, graph_to_json, print_graph
-    if stage in _NOT_BUILT:
-        return f"# stage: {stage}\n# not available yet: {_NOT_BUILT[stage]}\n"
+    if stage in _LATER:
+        if fmt == "json" and stage == "optimized":
+            from .cpu import optimize
+            return json.dumps(graph_to_json(optimize(graph)), indent=1)
+        if fmt == "dot" and stage == "optimized":
+            from .cpu import optimize
+            return graph_to_dot(optimize(graph))
+        from .stages import STAGE_TEXT
+        return STAGE_TEXT[stage](graph)
     if stage == "autodiff":
         # Trace-time backward() emits the backward nodes into the traced graph itself, so the
         # autodiff stage is the traced graph: forward, backward and update in one listing.
