@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -40,8 +41,14 @@ def cache_dir() -> str:
     return os.path.join(d, "kernels")
 
 
+_COMMENT = re.compile(r"\s+#.*$", re.M)
+
+
 def kernel_hash(source: str, parallel: bool) -> str:
-    return hashlib.sha256(f"{parallel}\n{source}".encode()).hexdigest()[:20]
+    """Hash of the code alone: comments name the IR values of whichever graph asked first, and
+    two graphs with the same structure but other value names must share the kernel."""
+    code = _COMMENT.sub("", source)
+    return hashlib.sha256(f"{parallel}\n{code}".encode()).hexdigest()[:20]
 
 
 def module_text(fname: str, source: str, parallel: bool) -> str:
