@@ -23,6 +23,24 @@ class DTypeError(StepjitError):
     pass
 
 
+class CheckError(StepjitError):
+    """Check mode (`stepjit.compile(check=True)`, STEPJIT_CHECK=1) found a compiled value that
+    disagrees with the IR interpreter, or a custom Function whose backward disagrees with
+    finite differences. Raised before anything is written back to the step's tensors.
+
+    For a value: `value` ("%name"), `op` (its IR line), `loc` (the user's source line),
+    `max_abs`, `max_rel`, `index` (the worst element). For a Function: `function` (the class
+    name) and `input` (the index of the input whose gradient is wrong)."""
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.value = self.op = self.loc = self.index = None
+        self.max_abs = self.max_rel = None
+        self.function = self.input = None
+        for k, v in details.items():
+            setattr(self, k, v)
+
+
 def user_frame(depth: int = 1):
     """The innermost frame whose code lives outside the stepjit package."""
     f = sys._getframe(depth)

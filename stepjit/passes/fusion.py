@@ -79,7 +79,9 @@ def _needed_outside(graph) -> set:
     return keep
 
 
-def fuse(graph: Graph) -> FusedGraph:
+def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
+    """materialize_all: every node of a loop group is also an output of its kernel (check mode
+    reads every value the program computes, stepjit/runtime/check.py)."""
     consts = constant_values(graph)
     group_of = {}       # Value -> Group that computes it
     readers = {}        # Value -> loop groups reading it (for sibling fusion)
@@ -111,7 +113,7 @@ def fuse(graph: Graph) -> FusedGraph:
     order = {id(n): i for i, n in enumerate(graph.nodes)}
     for g in groups:
         g.nodes.sort(key=lambda n: order[id(n)])
-    _wire(graph, groups, group_of, consts)
+    _wire(graph, groups, group_of, consts, materialize_all)
     groups = _live(graph, groups, group_of, consts)
     return FusedGraph(graph, _toposort(groups, group_of), consts)
 
@@ -213,7 +215,7 @@ def _reaches(src, dst, group_of):
     return False
 
 
-def _wire(graph, groups, group_of, consts):
+def _wire(graph, groups, group_of, consts, materialize_all=False):
     keep = _needed_outside(graph)
     users = {}
     for g in groups:
@@ -233,7 +235,7 @@ def _wire(graph, groups, group_of, consts):
                     g.inputs.append(v)
         g.outputs = [n.out for n in g.nodes
                      if n.out in keep or users.get(n.out, set()) - {id(g)}
-                     or (g.kind == "op")]
+                     or (g.kind == "op") or materialize_all]
 
 
 def _live(graph, groups, group_of, consts):

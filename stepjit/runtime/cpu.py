@@ -113,16 +113,18 @@ class OpStep:
 class CpuProgram:
     backend = "cpu"
 
-    def __init__(self, graph, keep=None):
+    def __init__(self, graph, keep=None, materialize_all=False):
+        # materialize_all (check mode): every value the program computes is left in env, no
+        # value is computed into an input's buffer, and no native whole-program function.
         self.source_graph = graph
         self.graph = optimize(graph)
-        self.fused = fuse(self.graph)
+        self.fused = fuse(self.graph, materialize_all=materialize_all)
         self.leaving = set(v for v in self.graph.outputs if isinstance(v, Value))
         self.leaving.update(v for _, v in self.graph.writes)
         self.leaving.update(keep or ())
         self.workspace = {}
-        self.inplace = self._inplace_targets(keep)
-        self.native = self._native()
+        self.inplace = {} if materialize_all else self._inplace_targets(keep)
+        self.native = None if materialize_all else self._native()
         self.steps = [] if self.native else [
             LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
             for g in self.fused.groups]
