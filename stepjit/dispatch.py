@@ -290,14 +290,22 @@ def inplace_fast(prim, dst, others, attrs) -> bool:
         else:
             return False
     out = dst._data
-    try:
-        if np.broadcast_shapes(*(np.shape(a) for a in arrays)) != out.shape:
-            return False
-    except ValueError:
+    if not _broadcasts_into(arrays, out.shape):
         return False
     prim.impl(*arrays, out=out)
     dst._version.value += 1
     return True
+
+
+def _broadcasts_into(arrays, shape) -> bool:
+    """Whether the operands broadcast to exactly `shape` (equal shapes answer without NumPy)."""
+    shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]  # scalars broadcast anywhere
+    if all(s == shape for s in shapes):
+        return True
+    try:
+        return np.broadcast_shapes(*shapes) == shape
+    except ValueError:
+        return False
 
 
 def alias(t):

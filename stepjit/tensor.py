@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 
 from . import dispatch
+from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import AccumulateGrad
 from .errors import DTypeError, ShapeError, op_error
@@ -260,8 +261,7 @@ class Tensor:
         return _RemovableHandle(self._grad_fn.pre_hooks[self._output_nr], hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.functional import backward
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+        _backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                  create_graph=create_graph, inputs=inputs)
 
     def detach(self):
@@ -296,7 +296,7 @@ class Tensor:
 
     def _assign(self, result, op: str):
         """Store `result` into self as an in-place op would, taking over its autograd history."""
-        if tuple(result.shape) != tuple(self.shape):
+        if result._data.shape != self._data.shape:  # _data: an array, or an IR Value while tracing
             raise op_error(ShapeError(f"output with shape {list(self.shape)} doesn't match the "
                                       f"broadcast shape {list(result.shape)}"), op)
         if result.dtype.category > self.dtype.category:

@@ -10,6 +10,7 @@ arrival order.
 """
 from __future__ import annotations
 
+from .. import dispatch
 from .grad_mode import no_grad
 from .node import AccumulateGrad
 
@@ -59,7 +60,7 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
     edges = [t._grad_edge() for t in roots]
     targets = None
     captured = {}
-    target_edges = ()
+    target_edges = None
     if inputs is not None:
         target_edges = {t._grad_edge() for t in inputs}
         targets = {n for n, _ in target_edges}
@@ -67,44 +68,53 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
     buffers = {}
     for (node, nr), g in zip(edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
-    ready = [n for n, _ in edges if deps.get(n, 0) == 0]
-    ready = list(dict.fromkeys(ready))
+    ready = list(dict.fromkeys(n for n, _ in edges if deps.get(n, 0) == 0))
     owned = set()
     with no_grad():
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
             if grads is not None:
-                grads = _pre_hooks(node, grads)
-                for nr, g in enumerate(grads):
-                    if g is not None and (node, nr) in target_edges:
-                        captured[(node, nr)] = g
-            if grads is not None and any(g is not None for g in grads):
-                if isinstance(node, AccumulateGrad):
-                    if accumulate:
-                        _accumulate(node.variable, grads[0], owned)
-                    out_grads = ()
-                else:
-                    RUNNING.node = node
-                    try:
-                        out_grads = node.apply(grads)
-                    finally:
-                        RUNNING.node = None
-            else:
-                out_grads = [None] * len(node.next_functions)
+                if node.pre_hooks or node.retained or type(node) is AccumulateGrad:
+                    grads = _pre_hooks(node, grads)
+                if target_edges:
+                    _capture(node, grads, target_edges, captured)
+            out_grads = _run_node(node, grads, accumulate, owned)
             for (child, nr), g in zip(node.next_functions, out_grads):
                 if child is None:
                     continue
                 if g is not None and (useful is None or child in useful):
                     _add_to_buffer(buffers, child, nr, g)
-                deps[child] -= 1
-                if deps[child] == 0:
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
                     ready.append(child)
             if not retain_graph:
                 node.release()
     if inputs is None:
         return None
     return [captured.get(t._grad_edge()) for t in inputs]
+
+
+def _capture(node, grads, target_edges, captured):
+    for nr, g in enumerate(grads):
+        if g is not None and (node, nr) in target_edges:
+            captured[(node, nr)] = g
+
+
+def _run_node(node, grads, accumulate, owned):
+    """The gradients node sends along its next_functions (Nones when nothing reached it)."""
+    if grads is None or all(g is None for g in grads):
+        return [None] * len(node.next_functions)
+    if type(node) is AccumulateGrad:
+        if accumulate:
+            _accumulate(node.variable, grads[0], owned)
+        return ()
+    RUNNING.node = node
+    try:
+        return node.apply(grads)
+    finally:
+        RUNNING.node = None
 
 
 def _add_to_buffer(buffers, node, nr, g):
@@ -146,10 +156,9 @@ def _pre_hooks(node, grads):
 
 def _accumulate(var, g, owned):
     """PyTorch's AccumulateGrad: take the gradient if nobody else holds it, else copy; then add in place."""
-    from .. import dispatch
-    if g.shape != var.shape:
+    if g._data.shape != var._data.shape:  # _data: an array eagerly, an IR Value while tracing
         g = g.expand(var.shape) if g.ndim <= var.ndim else g
-    if g.dtype != var.dtype:
+    if g.dtype is not var.dtype:
         g = g.to(var.dtype)
     current = dispatch.read_grad(var)
     if current is None:

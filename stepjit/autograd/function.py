@@ -6,8 +6,9 @@ gradient (or None) per forward argument.
 """
 from __future__ import annotations
 
+from ..ir.types import FLOAT
 from .grad_mode import STATE as GRAD, no_grad
-from .node import Node, SavedTensor, fit_grad, node_class
+from .node import Node, SavedTensor, _tensor_class, fit_grad, node_class
 
 
 class FunctionCtx:
@@ -18,7 +19,7 @@ class FunctionCtx:
         self.materialize_grads = True
 
     def save_for_backward(self, *tensors):
-        from ..tensor import Tensor
+        Tensor = _tensor_class()
         self._saved = tuple(SavedTensor(t, keep_object=True) if isinstance(t, Tensor) else t
                             for t in tensors)
 
@@ -45,9 +46,9 @@ class FunctionBackward(Node):
     has_saved = True
 
     def apply(self, grads):
-        from ..ops.creation import zeros
         self.check_not_freed()
-        if self.ctx.materialize_grads:
+        if self.ctx.materialize_grads and any(g is None for g in grads):
+            from ..ops.creation import zeros
             grads = [zeros(shape, dtype=dt) if g is None else g
                      for g, (shape, dt) in zip(grads, self.out_meta)]
         with no_grad():
@@ -63,15 +64,14 @@ class FunctionBackward(Node):
         return [self._check(i, g) for i, g in enumerate(result)]
 
     def _check(self, i, g):
-        from ..tensor import Tensor
         meta = self.in_meta[i]
         if g is None or meta is None:
             return None
-        if not isinstance(g, Tensor):
+        if not isinstance(g, _tensor_class()):
             raise RuntimeError(f"function {self._name} returned a gradient of type "
                                f"{type(g).__name__} at index {i}; expected a Tensor or None")
         shape, dtype = meta
-        if tuple(g.shape) != shape:
+        if g._data.shape != shape:  # _data: an array, or an IR Value while tracing
             # PyTorch accepts a gradient the input broadcasts to, and sums it back.
             from ..ir.primitives.shapes import broadcast_shapes
             try:
@@ -109,13 +109,13 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
+        Tensor = _tensor_class()
         ctx = FunctionCtx()
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx.needs_input_grad = needs
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
-        if not (GRAD.enabled and any(needs)):
+        if not (GRAD.enabled and True in needs):
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
@@ -125,16 +125,21 @@ class Function(metaclass=_FunctionMeta):
         node.ctx = ctx
         ctx._node_name = node._name
         node.n_outputs = len(outs)
-        node.out_meta = tuple((tuple(o.shape), o.dtype) if isinstance(o, Tensor) else ((), None)
-                              for o in outs)
-        node.in_meta = tuple((tuple(a.shape), a.dtype) if isinstance(a, Tensor) else None for a in args)
+        node.out_meta = tuple(_meta(o) if isinstance(o, Tensor) else ((), None) for o in outs)
+        node.in_meta = tuple(_meta(a) if isinstance(a, Tensor) else None for a in args)
         result = []
         for i, o in enumerate(outs):
-            if isinstance(o, Tensor) and o.is_floating_point() and id(o) not in ctx._non_differentiable:
-                if any(o is a for a in args) or o._grad_fn is not None or o._requires_grad:
+            if (isinstance(o, Tensor) and o.dtype.category == FLOAT
+                    and id(o) not in ctx._non_differentiable):
+                if o._grad_fn is not None or o._requires_grad or any(o is a for a in args):
                     o = o.detach()  # an input returned as is: the output is a new tensor object
                 o._grad_fn = node
                 o._output_nr = i
                 o._requires_grad = True
             result.append(o)
         return result[0] if single else tuple(result)
+
+
+def _meta(t):
+    """(shape, dtype) of a tensor, for checking the gradients backward returns."""
+    return (t._data.shape, t.dtype)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import run_backward
+from .node import _tensor_class
 
 
 def _roots_and_grads(tensors, grad_tensors):
-    from ..ops.creation import ones_like
-    from ..tensor import Tensor
+    Tensor = _tensor_class()
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
@@ -21,7 +21,7 @@ def _roots_and_grads(tensors, grad_tensors):
         if g is None:
             if t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(t)
+            g = _creation().ones_like(t)
         else:
             if not isinstance(g, Tensor):
                 from ..ops.creation import tensor
@@ -32,6 +32,19 @@ def _roots_and_grads(tensors, grad_tensors):
             g = g.detach()
         grads.append(g)
     return tensors, grads
+
+
+def _creation():
+    """stepjit.ops.creation, imported on first use (it imports the tensor module, which imports
+    this one)."""
+    global _CREATION
+    if _CREATION is None:
+        from ..ops import creation
+        _CREATION = creation
+    return _CREATION
+
+
+_CREATION = None
 
 
 def _no_create_graph(create_graph):

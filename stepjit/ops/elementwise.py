@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..dispatch import apply
 from ..ir import primitives as P
+from ..tensor import Tensor
 
 
 def _binary(prim):
@@ -75,7 +76,6 @@ def exp2(input):
 
 
 def clamp(input, min=None, max=None):
-    from ..tensor import Tensor
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):

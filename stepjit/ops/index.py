@@ -11,27 +11,27 @@ import numpy as np
 from ..dispatch import apply
 from ..errors import ShapeError, op_error
 from ..ir import primitives as P
+from ..ir.types import bool_
+from ..tensor import Tensor
 
 
 def _as_index_tensor(k):
-    from ..tensor import Tensor
-    from .creation import tensor
     if isinstance(k, Tensor):
         return k
+    from .creation import tensor
     return tensor(np.asarray(k))
 
 
 def normalize_key(ndim, key):
     """(prim key, index tensors) for a Python index expression on a tensor of `ndim` dims."""
-    from ..tensor import Tensor
     if not isinstance(key, tuple):
         key = (key,)
     consumed = 0
     for k in key:
         if k is None or k is Ellipsis:
             continue
-        if isinstance(k, (Tensor, np.ndarray)) and np.dtype(_np_dtype(k)) == np.bool_:
-            consumed += max(1, len(k.shape))
+        if isinstance(k, Tensor):
+            consumed += max(1, k.ndim) if k.dtype is bool_ else 1
         elif isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype == np.bool_:
             consumed += max(1, np.asarray(k).ndim)
         else:
@@ -59,10 +59,6 @@ def normalize_key(ndim, key):
             out.append("T")
             tensors.append(_as_index_tensor(k))
     return tuple(out), tensors
-
-
-def _np_dtype(k):
-    return k.dtype.np if hasattr(k.dtype, "np") else k.dtype
 
 
 def _int_or_none(v):
