@@ -201,11 +201,22 @@ class CpuProgram:
             if g.kind == "op" and g.nodes[0].prim.name != "full":
                 continue
             later = order[order.index(g) + 1:]
-            if any(old in h.inputs for h in later) or old in returned:
+            aliases = self._views_of(old)   # a view of the old buffer sees the new values too
+            if any(a in h.inputs for h in later for a in aliases) or aliases & returned:
                 continue
             if old in g.inputs and old.shape != g.shape:
                 continue
+            if any(a in g.inputs for a in aliases - {old}):
+                continue  # the loop reads the old buffer through a view at other indices
             out[new] = old
+        return out
+
+    def _views_of(self, v):
+        """v and every value that is a NumPy view of it (reshape, transpose, expand, slice)."""
+        out = {v}
+        for n in self.graph.nodes:
+            if n.prim.name in VIEWS and n.inputs[0] in out:
+                out.add(n.out)
         return out
 
     def kernel_sources(self):
