@@ -9,8 +9,9 @@ Reproducible: examples are derandomized (the same every run) unless STEPJIT_FUZZ
 set, in which case that seed drives hypothesis and is printed. STEPJIT_FUZZ_EXAMPLES
 overrides the example counts (default 300 on interpret). The cpu fuzzer is opt-in
 (STEPJIT_FUZZ_CPU=1, 6 examples, no shrinking): its kernels take seconds each to compile in
-a cold process, and shrinking through Numba compiles takes minutes. It currently finds a
-wrong W after the second call of this program on cpu (interpret is right):
+a cold process, and shrinking through Numba compiles takes minutes. It found a wrong W
+after the second call of this program on cpu, an in-place update racing a view of the old
+value, now fixed and kept as tests/codegen/test_inplace_aliasing.py:
 Spec(2, 1, (("rows", 0, (1, 1)), ("matmul", 2), ("binary", "where_gt", 3, 2)), (4, 6, 7), "sgd").
 """
 import gc
