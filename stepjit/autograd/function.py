@@ -11,6 +11,11 @@ from .grad_mode import STATE as GRAD, no_grad
 from .node import Node, SavedTensor, _tensor_class, fit_grad, node_class
 
 
+# Set while a check-mode trace runs (stepjit/runtime/check.py function_checks): called as
+# CHECK_HOOK(cls, args, kwargs) after forward when a gradient will be needed.
+CHECK_HOOK = None
+
+
 class FunctionCtx:
     def __init__(self):
         self._saved = ()
@@ -117,6 +122,8 @@ class Function(metaclass=_FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         if not (GRAD.enabled and True in needs):
             return outputs
+        if CHECK_HOOK is not None:   # check mode: backward against finite differences
+            CHECK_HOOK(cls, args, kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         node = cls._backward_cls.__new__(cls._backward_cls)

@@ -26,6 +26,7 @@ cached traces do not apply.
 from __future__ import annotations
 
 import functools
+import os
 import time
 import warnings
 import weakref
@@ -47,7 +48,7 @@ class config:
 
 
 class CompiledFunction:
-    def __init__(self, fn, backend="cpu", name=None, recompile_limit=None):
+    def __init__(self, fn, backend="cpu", name=None, recompile_limit=None, check=None):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if backend == "cuda":
@@ -56,6 +57,9 @@ class CompiledFunction:
         self.backend = backend
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
         self.recompile_limit = recompile_limit
+        # -- check mode (stepjit/runtime/check.py): segment programs are built as "check:<backend>"
+        self.check = check_enabled(check)
+        self.program_backend = program_backend(backend, self.check)
         self.roots = []          # the trace tree's root segments
         self.traces = []         # traces grafted onto the tree, in order
         self.events = []
@@ -93,10 +97,10 @@ class CompiledFunction:
                     return self._retrace(args, kwargs, flat,
                                          f"re-verifying a cached trace at its reuse #{seg.uses}",
                                          verifying=True)
-                env = seg.run(env, self.backend, st)
+                env = seg.run(env, self.program_backend, st)
                 execute.write_back(seg.leaf, objs, env)
                 return execute.results(seg.leaf, objs, env)
-            env = seg.run(env, self.backend, st)
+            env = seg.run(env, self.program_backend, st)
             d = seg.decision
             k = d.key(env)
             level = seg.children.get(k)
@@ -143,7 +147,12 @@ class CompiledFunction:
     def _retrace(self, args, kwargs, flat, reason, verifying=False):
         st = self._stats
         start = time.perf_counter()
-        tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
+        if self.check:   # check mode: custom Functions' backward against finite differences
+            from .check import function_checks
+            with function_checks():
+                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
+        else:
+            tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
         arg_key = (tr.grad_enabled, tr.arg_treedef, tr.arg_signature)
@@ -187,7 +196,7 @@ class CompiledFunction:
         for i, seg in enumerate(path):
             if seg.enter(arg_key, flat, objs, env) is not None:
                 break
-            env = seg.run(env, self.backend, st)
+            env = seg.run(env, self.program_backend, st)
             if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
                 break   # the backend's rounding took the decision the other way
         else:
@@ -245,7 +254,7 @@ class CompiledFunction:
         bound = cache.get(obj)
         if bound is None:
             bound = cache[obj] = CompiledFunction(self.fn.__get__(obj, objtype), self.backend,
-                                                  self.name, self.recompile_limit)
+                                                  self.name, self.recompile_limit, self.check)
         return bound
 
 
@@ -265,11 +274,30 @@ def _short(name):
     return name.split(".")[-1].replace("<", "").replace(">", "") or "step"
 
 
-def compile(fn=None, *, backend="cpu", recompile_limit=None, **options):
-    """Compile a training step (function, method or nn.Module); usable bare or called."""
+def compile(fn=None, *, backend="cpu", recompile_limit=None, check=None, **options):
+    """Compile a training step (function, method or nn.Module); usable bare or called.
+
+    check=True (or STEPJIT_CHECK=1 in the environment when compiling) runs the IR interpreter
+    beside the compiled program and raises stepjit.CheckError at the first value that differs
+    (docs/checking.md)."""
     if fn is None:
-        return lambda f: compile(f, backend=backend, recompile_limit=recompile_limit, **options)
+        return lambda f: compile(f, backend=backend, recompile_limit=recompile_limit, check=check,
+                                 **options)
     if hasattr(fn, "forward") and hasattr(fn, "named_parameters") and not isinstance(fn, type):
         return CompiledFunction(fn.__call__, backend, name=type(fn).__name__,
-                                recompile_limit=recompile_limit)
-    return CompiledFunction(fn, backend, recompile_limit=recompile_limit)
+                                recompile_limit=recompile_limit, check=check)
+    return CompiledFunction(fn, backend, recompile_limit=recompile_limit, check=check)
+
+
+def check_enabled(check):
+    if check is None and not os.environ.get("STEPJIT_CHECK"):
+        return False
+    from .check import enabled
+    return enabled(check)
+
+
+def program_backend(backend, check):
+    if not check:
+        return backend
+    from .check import program_backend as checked   # registers the "check:" backends
+    return checked(backend, check)

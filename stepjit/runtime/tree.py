@@ -65,6 +65,14 @@ class _Adapted:
 
 def get_program(graph, backend, stats):
     """A program for graph: from the shared cache by structural hash, else built (and counted)."""
+    if backend.startswith("check:"):
+        # Check mode (check.py): one program per graph, never shared, so that a CheckError
+        # names this graph's values and lines. Its kernels are still shared by source hash.
+        start = time.perf_counter()
+        program = backends.build(graph, backend, keep=())
+        stats["compile_seconds"] += time.perf_counter() - start
+        stats["programs_built"] += 1
+        return program
     key = (backend, structural_hash(graph))
     hit = _PROGRAMS.get(key)
     if hit is None:
