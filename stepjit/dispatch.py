@@ -73,20 +73,10 @@ def _casts(prim, args, aval):
 _SIGNATURES: dict = {}
 
 
-def _signature(prim, args, attrs):
-    """prim's shape rule and cast plan, memoized on the input shapes, dtypes, scalar kinds and
-    attrs: the eager hot path pays one dict lookup instead of re-deriving broadcasting and
-    promotion."""
-    key = [prim]
-    for a in args:
-        if isinstance(a, Tensor):
-            d = a._data
-            key.append(d.shape)
-            key.append(d.dtype)
-        else:
-            key.append(type(a))
-    if attrs:
-        key.append(tuple(attrs.items()))
+def _signature(prim, args, attrs, key):
+    """prim's shape rule and cast plan, memoized on `key` (prim, the input shapes, dtypes and
+    scalar kinds; _eager adds the attrs): the eager hot path pays one dict lookup instead of
+    re-deriving broadcasting and promotion."""
     try:
         key = tuple(key)
         hit = _SIGNATURES.get(key)
@@ -106,8 +96,21 @@ def _signature(prim, args, attrs):
 
 
 def _eager(prim, args, attrs):
-    sig = _signature(prim, args, attrs)
-    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    # One pass over the arguments collects both the arrays and the signature key.
+    arrays = []
+    key = [prim]
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            arrays.append(d)
+            key.append(d.shape)
+            key.append(d.dtype)
+        else:
+            arrays.append(a)
+            key.append(type(a))
+    if attrs:
+        key.append(tuple(attrs.items()))
+    sig = _signature(prim, args, attrs, key)
     if sig.casts:
         _convert(arrays, sig.casts, sig.np_dtype)
     result = _call_impl(prim, arrays, attrs, sig.np_dtype)
@@ -173,15 +176,25 @@ def record(prim, args, attrs, out):
                   for a, r in zip(args, rules))
     if True not in needs:
         return
+    edges, shapes, dtypes = [], [], []
+    for a, n in zip(args, needs):
+        if isinstance(a, Tensor):
+            edges.append(a._grad_edge() if n else _NO_EDGE)
+            shapes.append(a._data.shape)
+            dtypes.append(dtype_of_array(a._data))
+        else:
+            edges.append(_NO_EDGE)
+            shapes.append(())
+            dtypes.append(None)
     cls = _node_class(prim, attrs)
     node = cls.__new__(cls)
-    node.__init__(tuple(a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)))
+    node.__init__(tuple(edges))
     node.prim = prim
+    node.rules = rules
     node.attrs = attrs
-    node.n_inputs = len(args)
     node.needs_grad = needs
-    node.in_shapes = tuple(a._data.shape if isinstance(a, Tensor) else () for a in args)
-    node.in_dtypes = tuple(dtype_of_array(a._data) if isinstance(a, Tensor) else None for a in args)
+    node.in_shapes = tuple(shapes)
+    node.in_dtypes = tuple(dtypes)
     node.saved = _save(prim, args, out, needs)
     out._grad_fn = node
     out._requires_grad = True

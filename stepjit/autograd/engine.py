@@ -120,13 +120,9 @@ def _run_node(node, grads, accumulate, owned):
 def _add_to_buffer(buffers, node, nr, g):
     slots = buffers.get(node)
     if slots is None:
-        n = max(1, _num_outputs(node))
+        n = max(1, node.n_outputs)
         slots = buffers[node] = [None] * n
     slots[nr] = g if slots[nr] is None else slots[nr] + g
-
-
-def _num_outputs(node):
-    return getattr(node, "n_outputs", 1)
 
 
 def _pre_hooks(node, grads):

@@ -56,6 +56,7 @@ class Node:
     __slots__ = ("next_functions", "pre_hooks", "retained", "_freed", "loc", "__weakref__")
     _name = "Node"
     has_saved = False
+    n_outputs = 1  # a class default; FunctionBackward has a slot for its own count
 
     def __init__(self, next_functions):
         self.next_functions = next_functions
@@ -125,19 +126,18 @@ def fit_grad(g, shape, dtype):
 
 class PrimBackward(Node):
     """Backward of one primitive application: calls the registry's VJP rule per needed input."""
-    __slots__ = ("prim", "attrs", "saved", "in_shapes", "in_dtypes", "needs_grad", "n_inputs")
+    __slots__ = ("prim", "rules", "attrs", "saved", "in_shapes", "in_dtypes", "needs_grad")
 
     def apply(self, grads):
         if self.saved is None:  # released by a backward without retain_graph
             raise RuntimeError(_FREED_MSG)
         g = grads[0]
-        prim = self.prim
         out = []
         for i, needed in enumerate(self.needs_grad):
             if not needed:
                 out.append(None)
                 continue
-            rule = prim.vjp_for(i)
+            rule = self.rules[i]
             gi = rule.fn(g, **{name: self._value(name, i) for name in rule.needs})
             if gi is not None:
                 gi = fit_grad(gi, self.in_shapes[i], self.in_dtypes[i])

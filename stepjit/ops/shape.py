@@ -108,9 +108,10 @@ def t(input):
 
 
 def mT(input):
-    if input.ndim < 2:
+    n = input.ndim
+    if n < 2:
         raise op_error(ShapeError("tensor.mT is only supported on matrices or batches of matrices"), "mT")
-    perm = tuple(range(input.ndim - 2)) + (input.ndim - 1, input.ndim - 2)
+    perm = tuple(range(n - 2)) + (n - 1, n - 2)
     return apply(P.transpose, input, perm=perm)
 
 
@@ -210,21 +211,23 @@ def unbind(input, dim=0):
 def matmul(input, other):
     """torch.matmul: 1-D operands gain and then lose a unit dimension around the 2-D primitive."""
     a, b = input, other
-    if a.ndim == 0 or b.ndim == 0:
+    an, bn = a.ndim, b.ndim
+    if an == 2 and bn == 2:
+        return apply(P.matmul, a, b)
+    if an == 0 or bn == 0:
         raise op_error(ShapeError(f"both arguments to matmul need to be at least 1D, but they are "
-                                  f"{a.ndim}D and {b.ndim}D"), "matmul")
-    if a.ndim == 1 and b.ndim == 1:
+                                  f"{an}D and {bn}D"), "matmul")
+    if an == 1 and bn == 1:
         if a.shape[0] != b.shape[0]:
             raise op_error(ShapeError(f"inconsistent tensor size, expected tensor {fmt(a.shape)} and "
                                       f"src {fmt(b.shape)} to have the same number of elements"), "dot")
         out = apply(P.matmul, reshape(a, 1, -1), reshape(b, -1, 1))
         return _rename(reshape(out, ()), "DotBackward0")
-    if a.ndim == 1:
+    if an == 1:
         return _rename(squeeze(apply(P.matmul, unsqueeze(a, 0), b), -2), "SqueezeBackward1")
-    if b.ndim == 1:
+    if bn == 1:
         return _rename(squeeze(apply(P.matmul, a, unsqueeze(b, 1)), -1), "MvBackward0")
-    out = apply(P.matmul, a, b)
-    return out if a.ndim == 2 and b.ndim == 2 else _rename(out, "BmmBackward0")
+    return _rename(apply(P.matmul, a, b), "BmmBackward0")
 
 
 def mm(input, mat2):
