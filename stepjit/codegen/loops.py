@@ -138,7 +138,7 @@ class LoopSource:
             comment = "  # " + format_node(node, show_loc=False).rsplit(" : ", 1)[0]
             if node in reds:
                 acc = self._acc(node)
-                target = acc if node.attrs["axis"] is None else f"{acc}[{self._kept_index(node)}]"
+                target = acc if self._whole(node) else f"{acc}[{self._kept_index(node)}]"
                 body.append(f"{ind}{self._acc_update(node, target, self._operand(node.inputs[0]))}{comment}")
                 continue
             body.append(f"{ind}{self._var(node.out)} = {self._expr(node)}{comment}")
@@ -151,13 +151,18 @@ class LoopSource:
 
     def _loop_nest(self, body, reds):
         # Parallel only over a dimension no reduction folds (or for whole-array reductions).
-        par_ok = self.parallel and all(r.attrs["axis"] is None or 0 not in r.attrs["axis"] for r in reds)
+        par_ok = self.parallel and all(self._whole(r) or 0 not in r.attrs["axis"] for r in reds)
         for d in range(self.k):
             rng = "prange" if (d == 0 and par_ok) else "range"
             body.append(f"{'    ' * (d + 1)}for i{d} in {rng}(n{d}):")
         if self.k == 0:
             body.append("    if True:")
         return None
+
+    def _whole(self, node):
+        """Reduces every dim (axis None, or all of them listed): a scalar accumulator."""
+        axis = node.attrs["axis"]
+        return axis is None or len(axis) == self.k
 
     def _acc(self, node):
         if node.out not in self.accs:
@@ -166,7 +171,7 @@ class LoopSource:
 
     def _reduction_prologue(self, node):
         acc = self._acc(node)
-        if node.attrs["axis"] is None:
+        if self._whole(node):
             return [f"    {acc} = {self._acc_init(node)}"]
         kept = [f"n{d}" for d in range(self.k) if d not in node.attrs["axis"]]
         acc_dtype = "np.float64" if node.inputs[0].dtype.category == FLOAT else "np.int64"
@@ -175,7 +180,7 @@ class LoopSource:
     def _reduction_epilogue(self, node, pos):
         acc = self._acc(node)
         ctor = _CTOR[node.out.dtype.name]
-        if node.attrs["axis"] is None:
+        if self._whole(node):
             return [f"    o{pos}[{'()' if not node.out.shape else ', '.join('0' * len(node.out.shape))}]"
                     f" = {ctor}({acc})"]
         kept = [d for d in range(self.k) if d not in node.attrs["axis"]]

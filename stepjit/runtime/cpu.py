@@ -20,7 +20,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal
 from ..passes.fusion import VIEWS, fuse
-from ..passes.lower import lower
+from ..passes.lower import lower, lower_add_chains
 
 PARALLEL_MIN = 1 << 17     # elements: below this, threads cost more than they save
 NATIVE_MAX_ELEMENTS = 1 << 14   # programs whose every value is this small may run as one function
@@ -45,7 +45,7 @@ def optimize(graph):
         from ..passes.pipeline import optimize as pipeline
     except ImportError:
         pipeline = None
-    graph = lower(graph)
+    graph = lower_add_chains(lower(graph))
     return pipeline(graph) if pipeline is not None else graph
 
 
