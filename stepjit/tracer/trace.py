@@ -216,11 +216,31 @@ def _escapes(tracer, trace):
 
 
 def make_ir(fn):
-    """`stepjit.make_ir(fn)(*args)`: the traced Graph of one call; no tensor is changed."""
+    """`stepjit.make_ir(fn)(*args)`: the traced Graph of one call; no tensor is changed.
+
+    Tensors the step creates and keeps (optimizer state on a first step) cannot be un-created;
+    they are given the values the step would give them (by the interpreter), so no trace-time
+    tensor is left behind in the caller's objects."""
     @functools.wraps(fn)
     def traced(*args, **kwargs):
-        return trace(fn, args, kwargs).graph
+        tr = trace(fn, args, kwargs)
+        if tr.escapes:
+            _make_escapes_concrete(tr, args, kwargs)
+        return tr.graph
     return traced
+
+
+def _make_escapes_concrete(tr, args, kwargs):
+    from ..ir.interpreter import evaluate
+    from ..runtime.execute import gather_env
+    flat, _ = flat_args(args, kwargs)
+    objs = []
+    for spec in tr.slots:
+        kind, where = spec.slot
+        objs.append(flat[where] if kind == "arg" else where if kind == "obj" else objs[where]._grad)
+    env = evaluate(tr.graph, gather_env(tr, objs))
+    for t, v in tr.escapes:
+        t._data = np.array(env[v])
 
 
 def _check_aliasing(slots, records):
