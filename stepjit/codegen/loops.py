@@ -128,26 +128,37 @@ class LoopSource:
                 body.append(f"    {self._var(v)} = a{i}[{self._index(v.shape)}]")
         loops = self._loop_nest(body, reds)
         ind = "    " * (max(self.k, 1) + 1)
-        for i, v in enumerate(self.arrays):
-            if not self._invariant(v):
-                body.append(f"{ind}{self._var(v)} = a{i}[{self._index(v.shape)}]")
         out_pos = {v: i for i, v in enumerate(self.outputs)}
-        for node in g.nodes:
-            # The IR line without its type: sizes stay out of the source, so a new batch
-            # size gives the same text, the same hash and the same compiled kernel.
-            comment = "  # " + format_node(node, show_loc=False).rsplit(" : ", 1)[0]
-            if node in reds:
-                acc = self._acc(node)
-                target = acc if self._whole(node) else f"{acc}[{self._kept_index(node)}]"
-                body.append(f"{ind}{self._acc_update(node, target, self._operand(node.inputs[0]))}{comment}")
-                continue
-            body.append(f"{ind}{self._var(node.out)} = {self._expr(node)}{comment}")
-            if node.out in out_pos:
-                body.append(f"{ind}o{out_pos[node.out]}[{self._index(node.out.shape)}] = {self._var(node.out)}")
+        body += self.element_body(ind, reds, out_pos)
         del loops
         for r in reds:
             body += self._reduction_epilogue(r, out_pos[r.out])
         return "\n".join(body) + "\n"
+
+    def element_body(self, ind, reds, out_pos):
+        """The lines computing one element at index (i0, i1, ...): loads of the inputs that vary,
+        one line per node, stores of the outputs. Shared by the CPU loop nest and the CUDA
+        kernels (codegen/cuda.py), which differ only in the loops and index math around it."""
+        lines = []
+        for i, v in enumerate(self.arrays):
+            if not self._invariant(v):
+                lines.append(f"{ind}{self._var(v)} = a{i}[{self._index(v.shape)}]")
+        for node in self.group.nodes:
+            # The IR line without its type: sizes stay out of the source, so a new batch
+            # size gives the same text, the same hash and the same compiled kernel.
+            comment = "  # " + format_node(node, show_loc=False).rsplit(" : ", 1)[0]
+            if node in reds:
+                lines.append(f"{ind}{self._reduce_line(node)}{comment}")
+                continue
+            lines.append(f"{ind}{self._var(node.out)} = {self._expr(node)}{comment}")
+            if node.out in out_pos:
+                lines.append(f"{ind}o{out_pos[node.out]}[{self._index(node.out.shape)}] = {self._var(node.out)}")
+        return lines
+
+    def _reduce_line(self, node):
+        acc = self._acc(node)
+        target = acc if self._whole(node) else f"{acc}[{self._kept_index(node)}]"
+        return self._acc_update(node, target, self._operand(node.inputs[0]))
 
     def _loop_nest(self, body, reds):
         # Parallel only over a dimension no reduction folds (or for whole-array reductions).
