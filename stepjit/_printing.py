@@ -127,11 +127,14 @@ def format_array(a: np.ndarray, indent: int = 7) -> str:
 
 def tensor_repr(t) -> str:
     data = t._data
+    suffixes = []
+    if not isinstance(data, np.ndarray) and hasattr(data, "copy_to_host"):  # on the CUDA device
+        data = data.copy_to_host()
+        suffixes.append(f"device='{t.device}'")
     if not isinstance(data, np.ndarray):
         return f"<trace-time tensor {data}>"
     prefix = "tensor("
     indent = len(prefix)
-    suffixes = []
     dt = t.dtype
     if data.size == 0:
         if data.ndim != 1:

@@ -1,17 +1,78 @@
-"""`stepjit.cuda`: device queries. The CUDA backend is not built yet, so no device is available."""
+"""`stepjit.cuda`: device queries, and the few helpers every CUDA path shares.
+
+A tensor on the CUDA device keeps its storage in a `numba.cuda` device array
+(a `DeviceNDArray` on a GPU; under Numba's simulator, `NUMBA_ENABLE_CUDASIM=1`,
+whatever the simulator gives: a `FakeCUDAArray` around a host array). Numba is
+imported only when CUDA is first asked about, so CPU-only programs never pay for it.
+
+Everything here that touches a device array goes through these helpers
+(`is_device_array`, `to_device`, `to_host`, `empty`), so the rest of stepjit
+names no Numba class.
+"""
 from __future__ import annotations
+
+import os
+
+import numpy as np
+
+_STATE = {"cuda": None, "available": None}
+
+
+def _numba_cuda():
+    """The numba.cuda module, or None where it cannot be imported."""
+    if _STATE["cuda"] is None:
+        try:
+            from numba import cuda
+        except Exception:  # noqa: BLE001 - no numba, or a broken CUDA toolkit
+            cuda = False
+        _STATE["cuda"] = cuda
+    return _STATE["cuda"] or None
 
 
 def is_available() -> bool:
-    return False
+    """True when numba.cuda can run kernels: a real GPU, or Numba's CUDA simulator."""
+    if _STATE["available"] is None:
+        cuda = _numba_cuda()
+        try:
+            _STATE["available"] = bool(cuda is not None and cuda.is_available())
+        except Exception:  # noqa: BLE001 - a driver error means "not available"
+            _STATE["available"] = False
+    return _STATE["available"]
+
+
+def is_simulator() -> bool:
+    """Whether kernels run in Numba's CUDA simulator (Python threads, for tests) rather than a GPU."""
+    cuda = _numba_cuda()
+    return bool(cuda is not None and getattr(cuda, "simulator_enabled", False)
+                or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1")
 
 
 def device_count() -> int:
+    if not is_available():
+        return 0
+    try:
+        return len(_numba_cuda().gpus)
+    except Exception:  # noqa: BLE001
+        return 1
+
+
+def get_device_name(device=None) -> str:
+    if not is_available():
+        raise RuntimeError(unavailable_message())
+    if is_simulator():
+        return "Numba CUDA simulator"
+    name = _numba_cuda().get_current_device().name
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def current_device() -> int:
     return 0
 
 
 def synchronize(device=None) -> None:
-    pass
+    """Wait for every kernel launched so far (kernels run asynchronously on a GPU)."""
+    if is_available():
+        _numba_cuda().synchronize()
 
 
 def manual_seed(seed) -> None:
@@ -20,3 +81,49 @@ def manual_seed(seed) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+def unavailable_message() -> str:
+    why = "numba.cuda found no GPU" if _numba_cuda() is not None else "numba.cuda cannot be imported"
+    return (f"stepjit has no CUDA device: {why} (set NUMBA_ENABLE_CUDASIM=1 for Numba's simulator). "
+            "Use the idiom device = 'cuda' if stepjit.cuda.is_available() else 'cpu'.")
+
+
+def require() -> None:
+    if not is_available():
+        raise RuntimeError(unavailable_message())
+
+
+# -- device arrays -------------------------------------------------------------------------
+def is_device_array(a) -> bool:
+    """Whether `a` is device storage (anything with copy_to_host that is not a NumPy array)."""
+    return type(a) is not np.ndarray and hasattr(a, "copy_to_host")
+
+
+def to_device(a: np.ndarray):
+    require()
+    return _numba_cuda().to_device(np.ascontiguousarray(a))
+
+
+def to_host(a) -> np.ndarray:
+    return a.copy_to_host() if is_device_array(a) else a
+
+
+def empty(shape, dtype):
+    require()
+    return _numba_cuda().device_array(tuple(shape), dtype=np.dtype(dtype))
+
+
+def copy_into(dst, src) -> None:
+    """dst[...] = src for a device dst (src on the device or the host), same shape and dtype."""
+    if is_device_array(src):
+        dst.copy_to_device(src)
+    else:
+        dst.copy_to_device(np.ascontiguousarray(src, dtype=dst.dtype))
+
+
+def clone_array(a):
+    """A device-to-device copy of device array `a` (contiguous)."""
+    out = empty(a.shape, a.dtype)
+    out.copy_to_device(a)
+    return out

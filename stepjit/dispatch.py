@@ -99,18 +99,23 @@ def _eager(prim, args, attrs):
     # One pass over the arguments collects both the arrays and the signature key.
     arrays = []
     key = [prim]
+    on_device = False
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
             arrays.append(d)
             key.append(d.shape)
             key.append(d.dtype)
+            if type(d) is not _NDARRAY:   # the one check CPU tensors pay: storage on a device
+                on_device = True
         else:
             arrays.append(a)
             key.append(type(a))
     if attrs:
         key.append(tuple(attrs.items()))
     sig = _signature(prim, args, attrs, key)
+    if on_device:
+        return _device_eager(prim, args, attrs, arrays, sig)
     if sig.casts:
         _convert(arrays, sig.casts, sig.np_dtype)
     result = _call_impl(prim, arrays, attrs, sig.np_dtype)
@@ -123,6 +128,35 @@ def _eager(prim, args, attrs):
     if sig.records and GRAD.enabled:
         record(prim, args, attrs, out)
     return out
+
+
+# -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
+_NDARRAY = np.ndarray
+
+
+def _device_eager(prim, args, attrs, arrays, sig):
+    """An eager op with an input on the CUDA device: checked for mixed devices, run as a cached
+    single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""
+    from .runtime.cuda import run_eager_op
+    result = run_eager_op(prim, args, arrays, attrs, sig.aval)
+    out = Tensor._make(result)
+    if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
+        src = args[0]
+        out._version = src._version
+        if src._requires_grad or src._base is not None:
+            out._base = src._base or src
+    if sig.records and GRAD.enabled:
+        record(prim, args, attrs, out)
+    return out
+
+
+def trace_device(t):
+    """The device a trace-time tensor stands for: CUDA when the trace read CUDA tensors."""
+    from .cuda import is_device_array
+    from .tensor import CPU, CUDA0
+    tracer = MODE.tracer
+    env = getattr(tracer, "env", None) or {}
+    return CUDA0 if any(is_device_array(a) for a in env.values()) else CPU
 
 
 def _shares(result, a):
@@ -257,7 +291,11 @@ def store(dst, result):
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.store(dst, result)
-    np.copyto(dst._data, result._data, casting="unsafe")
+    if type(dst._data) is not _NDARRAY:
+        from .runtime.cuda import store_device
+        store_device(dst, result)
+    else:
+        np.copyto(dst._data, result._data, casting="unsafe")
     dst._version.value += 1
 
 
@@ -267,7 +305,8 @@ def concrete(t, purpose="value"):
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.concrete(t, purpose)
-    return t._data
+    d = t._data
+    return d if type(d) is _NDARRAY else d.copy_to_host()   # a CUDA tensor's value: a host copy
 
 
 def replace_data(t, value):
@@ -280,7 +319,8 @@ def replace_data(t, value):
 
 def fill_fast(dst, value) -> bool:
     """Eager `fill_` / `zero_` with no autograd to record: write the value into the buffer."""
-    if MODE.tracer is not None or not isinstance(value, (int, float, bool)):
+    if MODE.tracer is not None or not isinstance(value, (int, float, bool)) \
+            or type(dst._data) is not _NDARRAY:
         return False
     dst._data.fill(value)
     dst._version.value += 1
@@ -289,13 +329,13 @@ def fill_fast(dst, value) -> bool:
 
 def inplace_fast(prim, dst, others, attrs) -> bool:
     """Eager in-place ufunc with no autograd: write straight into dst's buffer. False if it can't."""
-    if MODE.tracer is not None or not prim.ufunc or attrs:
+    if MODE.tracer is not None or not prim.ufunc or attrs or type(dst._data) is not _NDARRAY:
         return False
     arrays = [dst._data]
     for o in others:
         if isinstance(o, Tensor):
             a = o._data
-            if a.dtype != dst._data.dtype:
+            if a.dtype != dst._data.dtype or type(a) is not _NDARRAY:
                 return False
             arrays.append(a)
         elif isinstance(o, (int, float)) and not isinstance(o, bool) and dst._data.dtype.kind == "f":

@@ -13,6 +13,7 @@ import weakref
 
 import numpy as np
 
+from . import cuda as _cuda
 from . import dispatch
 from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
@@ -72,6 +73,12 @@ class device:
 
 CPU = device("cpu")
 
+
+def _dtype_of(d):
+    """The DType of non-NumPy storage: an IR Value while tracing, or a CUDA device array."""
+    return d.dtype if isinstance(d.dtype, DType) else dispatch.dtype_of_array(d)
+CUDA0 = device("cuda", 0)
+
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 _NONLEAF_GRAD = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -124,7 +131,9 @@ class Tensor:
 
     def _aval(self) -> AVal:
         d = self._data
-        return AVal(d.shape, dispatch.dtype_of_array(d) if isinstance(d, np.ndarray) else d.dtype)
+        if isinstance(d, np.ndarray):
+            return AVal(d.shape, dispatch.dtype_of_array(d))
+        return AVal(tuple(d.shape), _dtype_of(d))
 
     def _owns_storage(self) -> bool:
         d = self._data
@@ -141,7 +150,7 @@ class Tensor:
     @property
     def dtype(self) -> DType:
         d = self._data
-        return dispatch.dtype_of_array(d) if isinstance(d, np.ndarray) else d.dtype
+        return dispatch.dtype_of_array(d) if isinstance(d, np.ndarray) else _dtype_of(d)
 
     @property
     def ndim(self) -> int:
@@ -160,11 +169,14 @@ class Tensor:
 
     @property
     def device(self):
-        return CPU
+        d = self._data
+        if type(d) is np.ndarray:
+            return CPU
+        return CUDA0 if _cuda.is_device_array(d) else dispatch.trace_device(self)
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
         return self.dtype.category == FLOAT
@@ -311,7 +323,9 @@ class Tensor:
 
     def _snapshot(self):
         """A copy holding self's current value and autograd edge, for an in-place op's backward."""
-        t = Tensor._make(self._data.copy() if isinstance(self._data, np.ndarray) else self._data)
+        d = self._data
+        t = Tensor._make(d.copy() if isinstance(d, np.ndarray) else
+                         _cuda.clone_array(d) if _cuda.is_device_array(d) else d)
         t._grad_fn = self._grad_fn
         t._output_nr = self._output_nr
         t._requires_grad = self._requires_grad
@@ -340,6 +354,9 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if _cuda.is_device_array(self._data):
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
         return dispatch.concrete(self, "numpy")
 
     def __array__(self, dtype=None, copy=None):
@@ -380,14 +397,15 @@ class Tensor:
         return self.__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (np.array(self._data), self._requires_grad))
+        return (_rebuild, (np.array(_cuda.to_host(self._data)), self._requires_grad))
 
     def __deepcopy__(self, memo):
         if self._grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol at the moment")
         t = type(self).__new__(type(self))
-        Tensor._init(t, np.array(self._data))
+        d = self._data
+        Tensor._init(t, _cuda.clone_array(d) if _cuda.is_device_array(d) else np.array(d))
         t._requires_grad = self._requires_grad
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
@@ -401,11 +419,10 @@ class Tensor:
         return to(self, *args, **kwargs)
 
     def cpu(self):
-        return self
+        return self.to("cpu")
 
-    def cuda(self, device=None):
-        from .ops.convert import no_cuda
-        no_cuda()
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else device)
 
 
 def _rebuild(data, requires_grad):

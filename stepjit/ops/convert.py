@@ -1,21 +1,33 @@
-"""`.to(...)`: dtype conversion and device placement (CPU only until the CUDA backend lands)."""
+"""`.to(...)`: dtype conversion and device placement.
+
+A device move copies the storage (host <-> numba.cuda device array) into a new
+tensor; autograd does not flow through it, so make tensors that require grad on
+their device (`randn(..., device=device, requires_grad=True)`, `model.to(device)`).
+Inside a compiled step a move is the identity: every value of a program lives on
+the program's device.
+"""
 from __future__ import annotations
 
-from ..dispatch import apply
+from .. import cuda as _cuda
+from ..dispatch import MODE, apply
 from ..ir import primitives as P
 from ..ir.types import DType, as_dtype
 
 
 def no_cuda():
-    raise RuntimeError("stepjit was not given a CUDA device: stepjit.cuda.is_available() is False. "
-                       "Use the idiom device = 'cuda' if stepjit.cuda.is_available() else 'cpu'.")
+    raise RuntimeError(_cuda.unavailable_message())
 
 
 def resolve_device(d):
+    """A `device` for d (a string, an int, a device); CUDA only where it is available."""
     from ..tensor import device
+    if isinstance(d, int) and not isinstance(d, bool):
+        d = device("cuda", d)
     dev = device(d) if not isinstance(d, device) else d
     if dev.type == "cuda":
-        no_cuda()
+        _cuda.require()
+        if (dev.index or 0) >= max(_cuda.device_count(), 1):
+            raise RuntimeError(f"CUDA error: invalid device ordinal {dev.index}")
     return dev
 
 
@@ -31,15 +43,26 @@ def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
+            device = a.device
         elif _is_device(a):
             device = a
         else:
             dtype = a
+    out = input
     if device is not None:
-        resolve_device(device)
-    if dtype is None or as_dtype(dtype) is input.dtype:
-        return input.clone() if copy else input
-    return cast(input, as_dtype(dtype))
+        out = move(input, resolve_device(device))
+    if dtype is None or as_dtype(dtype) is out.dtype:
+        return out.clone() if copy and out is input else out
+    return cast(out, as_dtype(dtype))
+
+
+def move(t, dev):
+    """t on device dev: t itself when it is there already (or while tracing), else a copy."""
+    from ..tensor import Tensor
+    if MODE.tracer is not None or t.device.type == dev.type:
+        return t
+    data = _cuda.to_device(t._data) if dev.type == "cuda" else _cuda.to_host(t._data)
+    return Tensor._make(data)
 
 
 def cast(input, dtype: DType):

@@ -19,7 +19,12 @@ def _check_device(device):
         resolve_device(device)
 
 
-def _finish(t, requires_grad):
+def _finish(t, requires_grad, device=None):
+    """Place t on `device` (made on the host, then copied: factories have no device kernels),
+    then mark it as requiring grad: a leaf on its device."""
+    if device is not None:
+        from .convert import move, resolve_device
+        t = move(t, resolve_device(device))
     if requires_grad:
         t.requires_grad = True
     return t
@@ -66,13 +71,13 @@ def _to_py(data):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     from ..tensor import Tensor
     _check_device(device)
-    return _finish(dispatch.constant(_array_from(data, dtype)), requires_grad)
+    return _finish(dispatch.constant(_array_from(data, dtype)), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None):
     from ..tensor import Tensor
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype):
-        return data
+        return data if device is None else data.to(device)
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).np == data.dtype):
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
@@ -96,7 +101,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
         dtype = bool_ if isinstance(fill_value, bool) else (
             DEFAULT_INT if isinstance(fill_value, int) else DEFAULT_FLOAT)
     return _finish(apply(P.full, shape=tuple(size), value=fill_value, dtype=as_dtype(dtype)),
-                   requires_grad)
+                   requires_grad, device)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
@@ -117,11 +122,13 @@ def _like(fn, input, dtype, requires_grad, *args):
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
-    return full(tuple(input.shape), 0, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return full(tuple(input.shape), 0, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=device or input.device)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False):
-    return full(tuple(input.shape), 1, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return full(tuple(input.shape), 1, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=device or input.device)
 
 
 empty_like = zeros_like
@@ -129,7 +136,7 @@ empty_like = zeros_like
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype,
-                requires_grad=requires_grad)
+                requires_grad=requires_grad, device=device or input.device)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -140,21 +147,21 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         is_int = all(isinstance(v, int) for v in (start, end, step))
         dtype = DEFAULT_INT if is_int else DEFAULT_FLOAT
     return _finish(apply(P.arange, start=start, stop=end, step=step, dtype=as_dtype(dtype)),
-                   requires_grad)
+                   requires_grad, device)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     from ..tensor import Tensor
     _check_device(device)
     arr = np.linspace(start, end, steps).astype(as_dtype(dtype or DEFAULT_FLOAT).np)
-    return _finish(dispatch.constant(arr), requires_grad)
+    return _finish(dispatch.constant(arr), requires_grad, device)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     from ..tensor import Tensor
     _check_device(device)
     arr = np.eye(n, m, dtype=as_dtype(dtype or DEFAULT_FLOAT).np)
-    return _finish(dispatch.constant(arr), requires_grad)
+    return _finish(dispatch.constant(arr), requires_grad, device)
 
 
 # -- random ---------------------------------------------------------------------------
@@ -164,23 +171,24 @@ def _generator(generator):
     return generator if generator is not None else _random.default_generator
 
 
-def _random_tensor(prim, numel, requires_grad, generator, **attrs):
-    """Draw `numel` values with `prim` from the generator (advancing it by numel)."""
+def _random_tensor(prim, numel, requires_grad, generator, device=None, **attrs):
+    """Draw `numel` values with `prim` from the generator (advancing it by numel); on CUDA the
+    same values as on the CPU, drawn on the host and copied."""
     out = _generator(generator).draw(prim, numel, **attrs)
-    return _finish(out, requires_grad)
+    return _finish(out, requires_grad, device)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     _check_device(device)
     shape = _shape(size)
-    return _random_tensor(P.uniform, math.prod(shape), requires_grad, generator, shape=shape,
+    return _random_tensor(P.uniform, math.prod(shape), requires_grad, generator, device, shape=shape,
                           dtype=as_dtype(dtype or DEFAULT_FLOAT))
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     _check_device(device)
     shape = _shape(size)
-    return _random_tensor(P.normal, math.prod(shape), requires_grad, generator, shape=shape,
+    return _random_tensor(P.normal, math.prod(shape), requires_grad, generator, device, shape=shape,
                           dtype=as_dtype(dtype or DEFAULT_FLOAT))
 
 
@@ -195,22 +203,24 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     shape = _shape((size,)) if isinstance(size, int) else _shape(tuple(size))
-    return _random_tensor(P.randint, math.prod(shape), requires_grad, generator, shape=shape,
+    return _random_tensor(P.randint, math.prod(shape), requires_grad, generator, device, shape=shape,
                           low=int(low), high=int(high), dtype=as_dtype(dtype or DEFAULT_INT))
 
 
 def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
     _check_device(device)
-    return _random_tensor(P.randperm, int(n), requires_grad, generator, n=int(n),
+    return _random_tensor(P.randperm, int(n), requires_grad, generator, device, n=int(n),
                           dtype=as_dtype(dtype or DEFAULT_INT))
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=device or input.device)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad,
+                 device=device or input.device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
@@ -221,13 +231,15 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
         size = np.broadcast_shapes(*(tuple(t.shape) for t in tensors)) if tensors else ()
     if dtype is None and tensors:
         dtype = tensors[0].dtype
-    return randn(size, dtype=dtype, generator=generator) * std + mean
+    device = tensors[0].device if tensors else None
+    return randn(size, dtype=dtype, generator=generator, device=device) * std + mean
 
 
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability `input` (or p), else 0, in input's dtype: uniform < p."""
     prob = input if p is None else p
-    return (rand(tuple(input.shape), dtype=input.dtype, generator=generator) < prob).to(input.dtype)
+    return (rand(tuple(input.shape), dtype=input.dtype, generator=generator, device=input.device)
+            < prob).to(input.dtype)
 
 
 def kaiming_bound(fan_in):

@@ -3,7 +3,9 @@ then `program.run(env)` fills env (Value -> array) with every value the graph co
 that a caller may read (outputs, writes, decisions).
 
 "interpret" evaluates nodes with the IR interpreter (the oracle). "cpu" optimizes and
-fuses the graph and runs Numba kernels and BLAS calls (stepjit/runtime/cpu.py).
+fuses the graph and runs Numba kernels and BLAS calls (stepjit/runtime/cpu.py); "cuda" runs
+the same fused groups as numba.cuda kernels (stepjit/runtime/cuda.py). In a process that has
+used CUDA, "cpu" follows the tensors: a step on CUDA tensors runs on the device.
 """
 from __future__ import annotations
 
@@ -21,13 +23,43 @@ class InterpretedProgram:
 
 
 def _cpu(graph, keep=None):
+    from .. import cuda
+    if cuda._STATE["available"]:   # CUDA was used in this process: follow the tensors' device
+        return _ByDevice(graph, keep)
     from .cpu import CpuProgram  # imports Numba: only when the cpu backend is used
     return CpuProgram(graph, keep)
+
+
+def _cuda(graph, keep=None):
+    from .cuda import CudaProgram  # imports numba.cuda: only when the cuda backend is used
+    return CudaProgram(graph, keep)
+
+
+class _ByDevice:
+    """backend="cpu" in a process that uses CUDA: a step whose tensors are on the device runs as
+    a CudaProgram, one on the host as a CpuProgram (each built on first use)."""
+
+    def __init__(self, graph, keep):
+        self.graph, self.keep, self.built = graph, keep, {}
+
+    def run(self, env):
+        from ..cuda import is_device_array
+        kind = "cuda" if any(is_device_array(a) for a in env.values()) else "cpu"
+        program = self.built.get(kind)
+        if program is None:
+            from .cpu import CpuProgram
+            program = self.built[kind] = (_cuda if kind == "cuda" else CpuProgram)(self.graph, self.keep)
+        return program.run(env)
+
+    @property
+    def backend(self):
+        return "cpu|cuda"
 
 
 _BUILDERS = {
     "interpret": InterpretedProgram,
     "cpu": _cpu,
+    "cuda": _cuda,
 }
 
 

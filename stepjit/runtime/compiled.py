@@ -51,8 +51,6 @@ class CompiledFunction:
     def __init__(self, fn, backend="cpu", name=None, recompile_limit=None, check=None):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        if backend == "cuda":
-            raise NotImplementedError("backend='cuda' is not built yet")
         self.fn = fn
         self.backend = backend
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__

@@ -40,7 +40,7 @@ def write_back(trace, objs, env):
             if spec.replaced:
                 obj._data = new
             elif new is not obj._data:
-                np.copyto(obj._data, new)
+                _copy(obj._data, new)
                 obj._version.value += 1
             else:
                 obj._version.value += 1   # the program computed it in the tensor's own buffer
@@ -59,7 +59,25 @@ def write_back(trace, objs, env):
 
 
 def _owned(a):
+    if type(a) is not np.ndarray:
+        return a      # a device array: the cuda program hands back arrays it owns
     return a if a.base is None and a.flags.writeable else np.array(a)
+
+
+def _copy(dst, src):
+    if type(dst) is np.ndarray and type(src) is np.ndarray:
+        np.copyto(dst, src)
+    else:     # CUDA storage on either side (stepjit/runtime/cuda.py)
+        from .. import cuda
+        if cuda.is_device_array(dst):
+            from .cuda import copy_into
+            copy_into(dst, src)
+        else:
+            np.copyto(dst, cuda.to_host(src))
+
+
+def _host(a):
+    return a if type(a) is np.ndarray else a.copy_to_host()   # a value on the CUDA device
 
 
 def results(trace, objs, env):
@@ -68,7 +86,7 @@ def results(trace, objs, env):
         if kind == "object":
             leaves.append(objs[what])
         elif kind == "item":
-            leaves.append(env[what].item())
+            leaves.append(_host(env[what]).item())
         else:
             leaves.append(Tensor._make(_owned(env[what]) if isinstance(what, Value) else what))
     return unflatten(trace.out_treedef, leaves)

@@ -31,7 +31,13 @@ _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge
 
 
 def _py(env, x):
-    return env[x].item() if isinstance(x, Value) else x
+    return _host(env[x]).item() if isinstance(x, Value) else x
+
+
+def _host(a):
+    """A decision's value on the host: values on the CUDA device are copied (the one place a
+    compiled CUDA step reads device memory from the host)."""
+    return a if isinstance(a, np.ndarray) or not hasattr(a, "copy_to_host") else a.copy_to_host()
 
 
 class Decision:
@@ -49,8 +55,8 @@ class Decision:
 
     def key(self, env):
         if self.kind == "compare":
-            return bool(_OPS[self.op](env[self.value].item(), _py(env, self.other)))
-        a = env[self.value]
+            return bool(_OPS[self.op](_host(env[self.value]).item(), _py(env, self.other)))
+        a = _host(env[self.value])
         if self.kind == "truth":
             return bool(a)
         return exact_key(a)

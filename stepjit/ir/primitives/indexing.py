@@ -94,7 +94,7 @@ def _slice_rule(x, key):
 
 def _slice_grad(g, in_shapes, key):
     from ...dispatch import apply
-    zeros = apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype)
+    zeros = apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype).to(g.device)
     return apply(slice_scatter, zeros, g, key=key)
 
 
@@ -142,7 +142,7 @@ def _gather_rule(x, *idx, key):
 def _gather_grad(g, index, xs, in_shapes, key):
     if index != 0:
         return None
-    zeros = _apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype)
+    zeros = _apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype).to(g.device)
     return _apply(index_put, zeros, g, *xs[1:], key=key, accumulate=True)
 
 

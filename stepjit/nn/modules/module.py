@@ -268,7 +268,8 @@ class Module:
             else:
                 dtype = a
         if device is not None:
-            resolve_device(device)  # raises for CUDA until the CUDA backend lands
+            dev = resolve_device(device)  # raises for CUDA where no device is available
+            self._apply(lambda t: t.to(dev))
         if dtype is None:
             return self
         dtype = as_dtype(dtype)
@@ -284,10 +285,10 @@ class Module:
         return self.to(float64)
 
     def cpu(self):
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None):
-        resolve_device("cuda")
+        return self.to("cuda" if device is None else device)
 
     def type(self, dst_type):
         return self._apply(lambda t: t.to(dst_type))
