@@ -98,7 +98,13 @@ round = _ew("round", np.round, S.arith_rule, (_zero_grad,), "round({0})", 1)
 
 
 def _clamp_impl(x, lo, hi):
-    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+    # np.clip's Python wrapper costs more than the work on small arrays; this is the same
+    # min(max(x, lo), hi) with NaN propagated, straight through the ufuncs.
+    if lo is not None:
+        x = np.maximum(x, lo)
+    if hi is not None:
+        x = np.minimum(x, hi)
+    return x
 
 
 def _clamp_grad(g, x, lo, hi):

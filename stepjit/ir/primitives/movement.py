@@ -72,12 +72,12 @@ def _concat_grad(g, index, in_shapes, axis):
 
 
 reshape = register(Primitive(
-    "reshape", "movement", lambda x, shape: np.reshape(x, shape), _reshape_rule,
+    "reshape", "movement", lambda x, shape: x.reshape(shape), _reshape_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g, in_shapes: g.reshape(in_shapes[0]),),
     grad_name="ViewBackward0", view=True))
 
 transpose = register(Primitive(
-    "transpose", "movement", lambda x, perm: np.transpose(x, perm), _transpose_rule,
+    "transpose", "movement", lambda x, perm: x.transpose(perm), _transpose_rule,
     inputs=("x",), attrs=("perm",), vjp=(lambda g, perm: g.permute(_inverse(perm)),),
     grad_name="PermuteBackward0", view=True))
 

@@ -27,16 +27,16 @@ def _extremum_grad(g, x, out, in_shapes, axis, keepdims):
 
 
 def _sum_impl(x, axis, keepdims):
-    out = np.sum(x, axis=axis, keepdims=keepdims)
+    out = x.sum(axis=axis, keepdims=keepdims)
     return np.asarray(out, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
 
 
 def _amax_impl(x, axis, keepdims):
-    return np.asarray(np.amax(x, axis=axis, keepdims=keepdims))
+    return np.asarray(x.max(axis=axis, keepdims=keepdims))
 
 
 def _amin_impl(x, axis, keepdims):
-    return np.asarray(np.amin(x, axis=axis, keepdims=keepdims))
+    return np.asarray(x.min(axis=axis, keepdims=keepdims))
 
 
 def _arg_impl(fn):
