@@ -61,13 +61,18 @@ class CheckedProgram:
     def __init__(self, graph, backend, keep=None):
         self.graph = graph
         self.backend = backend
-        if backend == "cpu":
-            from .cpu import CpuProgram
-            self.program = CpuProgram(graph, keep, materialize_all=True)
+        if backend in ("cpu", "cuda"):
+            if backend == "cpu":
+                from .cpu import CpuProgram as Program
+            else:
+                from .cuda import CudaProgram as Program
+            self.program = Program(graph, keep, materialize_all=True)
             self.opt_graph = self.program.graph
         else:
-            self.program = backends.build(graph, backend, keep)
-            self.opt_graph = graph
+            # keep=None: "unknown reads after the run", so no value is computed into an input's
+            # buffer: the inputs stay as they were for the check, and nothing is written early
+            self.program = backends.build(graph, backend, None)
+            self.opt_graph = getattr(self.program, "graph", graph)
 
     def run(self, env):
         env = self.program.run(env)
@@ -108,8 +113,14 @@ for _name in ("cpu", "interpret"):
 
 
 def program_backend(backend: str, check: bool) -> str:
-    """The backend name segment programs are built with: "check:cpu" in check mode."""
-    return PREFIX + backend if check else backend
+    """The backend name segment programs are built with: "check:cpu" in check mode. A backend
+    without a materializing build is checked on the values its program leaves in env
+    (outputs, writes, decisions), copied to the host."""
+    if not check:
+        return backend
+    if PREFIX + backend not in backends._BUILDERS:
+        backends.register_backend(PREFIX + backend, _builder(backend))
+    return PREFIX + backend
 
 
 # -- value checking: the walk -----------------------------------------------------------------
@@ -136,7 +147,12 @@ def check_values(program, got):
 def _arg(got, ref, x):
     if not isinstance(x, Value):
         return x
-    return got[x] if x in got else ref[x]
+    return _host(got[x]) if x in got else ref[x]
+
+
+def _host(a):
+    """A NumPy array for a backend's value (a device array is copied to the host)."""
+    return a.copy_to_host() if hasattr(a, "copy_to_host") else a
 
 
 def _eval(node, args):
@@ -146,7 +162,7 @@ def _eval(node, args):
 
 def _check_node(program, node, args, value):
     expected = _eval(node, args)
-    value = np.asarray(value)
+    value = np.asarray(_host(value))
     out = node.out
     if value.shape != tuple(out.shape) or value.dtype != expected.dtype:
         _raise(program, node, f"the compiled value has type {value.dtype}{list(value.shape)}, "
