@@ -102,6 +102,7 @@ def is_device_array(a) -> bool:
 
 def to_device(a: np.ndarray):
     require()
+    _STATE["used"] = True
     return _numba_cuda().to_device(np.ascontiguousarray(a))
 
 

@@ -24,7 +24,7 @@ class InterpretedProgram:
 
 def _cpu(graph, keep=None):
     from .. import cuda
-    if cuda._STATE["available"]:   # CUDA was used in this process: follow the tensors' device
+    if cuda._STATE.get("used"):   # tensors were put on CUDA in this process: follow their device
         return _ByDevice(graph, keep)
     from .cpu import CpuProgram  # imports Numba: only when the cpu backend is used
     return CpuProgram(graph, keep)
@@ -54,6 +54,12 @@ class _ByDevice:
     @property
     def backend(self):
         return "cpu|cuda"
+
+    def __getattr__(self, name):   # inspection (kernel_sources, fused, ...): the program built
+        built = self.__dict__.get("built") or {}
+        for program in built.values():
+            return getattr(program, name)
+        raise AttributeError(name)
 
 
 _BUILDERS = {

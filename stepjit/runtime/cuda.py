@@ -312,6 +312,10 @@ def run_eager_op(prim, args, arrays, attrs, aval):
     _check_devices(prim, args)
     if prim.view:
         return device_view(prim, arrays[0], attrs)
+    if aval.shape is None:       # a data-dependent shape (x[mask]): a host round trip
+        HOST_OPS[prim.name] = HOST_OPS.get(prim.name, 0) + 1
+        host = [dev.to_host(a) for a in arrays]
+        return dev.to_device(run_impl(prim, host, attrs, aval))
     key = [prim, tuple(sorted(attrs.items()))]
     for a in arrays:
         key.append((a.shape, a.dtype) if hasattr(a, "shape") and not isinstance(a, np.generic)

@@ -1,0 +1,49 @@
+"""Devices: placement, moves, printing, errors (docs/cuda.md)."""
+import numpy as np
+import pytest
+
+import stepjit as torch
+import stepjit.nn as nn
+
+
+def test_idiom_and_queries():
+    assert torch.cuda.is_available()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    assert device.type == "cuda" and torch.cuda.device_count() >= 1
+    torch.cuda.synchronize()
+
+
+def test_factories_moves_and_printing():
+    x = torch.randn(2, 3, device="cuda")
+    assert x.device == "cuda:0" and x.is_cuda and str(x.device) == "cuda:0"
+    assert "device='cuda:0'" in repr(x)
+    assert torch.zeros(2, device="cuda").device.type == "cuda"
+    assert torch.zeros_like(x).device.type == "cuda"
+    assert torch.arange(4, device=torch.device("cuda")).tolist() == [0, 1, 2, 3]
+    h = np.arange(6, dtype=np.float32).reshape(2, 3)
+    c = torch.tensor(h).cuda()
+    assert c.cuda() is c and c.to("cuda") is c
+    back = c.cpu()
+    assert back.device == "cpu" and np.array_equal(back.numpy(), h)
+    assert c.to("cpu", torch.float64).dtype is torch.float64
+    assert repr(torch.tensor([2.0], device="cuda", requires_grad=True)) == \
+        "tensor([2.], device='cuda:0', requires_grad=True)"
+    assert c.sum().item() == 15.0
+
+
+def test_numpy_and_mixed_devices_raise():
+    x = torch.ones(2, 2, device="cuda")
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+        x.numpy()
+    with pytest.raises(RuntimeError, match=r"add: .*cuda:0 and cpu.*test_devices.py"):
+        x + torch.ones(2, 2)
+    assert (x * torch.tensor(3.0)).device.type == "cuda"   # a 0-dim cpu tensor is a scalar
+
+
+def test_module_to_device_keeps_parameters():
+    m = nn.Linear(3, 2)
+    w = m.weight
+    m.to(torch.device("cuda"))
+    assert m.weight is w and w.device.type == "cuda" and w.requires_grad
+    m.cpu()
+    assert w.device.type == "cpu"
