@@ -7,9 +7,9 @@ code). A failure prints the shrunk program as Python and its traced IR.
 
 Reproducible: examples are derandomized (the same every run) unless STEPJIT_FUZZ_SEED is
 set, in which case that seed drives hypothesis and is printed. STEPJIT_FUZZ_EXAMPLES
-overrides the example counts (default 300 on interpret). The cpu fuzzer is opt-in
-(STEPJIT_FUZZ_CPU=1, 6 examples, no shrinking): its kernels take seconds each to compile in
-a cold process, and shrinking through Numba compiles takes minutes. It found a wrong W
+overrides the example counts (default 300 on interpret). The cpu fuzzer runs 6 examples
+without shrinking (its kernels take seconds each to compile in a cold process, and shrinking
+through Numba compiles takes minutes); STEPJIT_FUZZ_CPU=0 skips it. It found a wrong W
 after the second call of this program on cpu, an in-place update racing a view of the old
 value, now fixed and kept as tests/codegen/test_inplace_aliasing.py:
 Spec(2, 1, (("rows", 0, (1, 1)), ("matmul", 2), ("binary", "where_gt", 3, 2)), (4, 6, 7), "sgd").
@@ -75,8 +75,8 @@ def test_fuzz_interpret_matches_eager_bitwise(spec):
     check(spec, "interpret")
 
 
-@pytest.mark.skipif(os.environ.get("STEPJIT_FUZZ_CPU") != "1",
-                    reason="opt-in: STEPJIT_FUZZ_CPU=1 (Numba compiles are slow in a cold process)")
+@pytest.mark.skipif(os.environ.get("STEPJIT_FUZZ_CPU") == "0",
+                    reason="STEPJIT_FUZZ_CPU=0 (Numba compiles are slow in a cold process)")
 @_seeded
 @_settings(6, phases=(Phase.explicit, Phase.generate))
 @given(programs(max_ops=5))
