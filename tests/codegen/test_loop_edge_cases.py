@@ -28,3 +28,20 @@ def test_loop_matches_eager(name):
     got = torch.compile(fn, backend="cpu")(x).numpy()
     assert got.shape == expected.shape and got.dtype == expected.dtype
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_fuzz_found_stacked_sum_of_scalars():
+    """A chain of scalar adds lowered to a stack and a sum over every dim (found by the fuzzer)."""
+    from tests.regression.fuzz_programs import Spec, build
+    spec = Spec(2, 3, (("masked_fill", 2, -1.0), ("masked_fill", 1, -1.0), ("matmul", 2)),
+                (4, 5, 7), "manual")
+
+    def run(compiled):
+        step, args, params = build(spec)
+        fn = torch.compile(step, backend="cpu") if compiled else step
+        return [fn(*args).item() for _ in range(3)], [p.detach().numpy().copy() for p in params]
+
+    (el, ep), (cl, cp) = run(False), run(True)
+    np.testing.assert_allclose(cl, el, rtol=1e-5)
+    for a, b in zip(cp, ep):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
