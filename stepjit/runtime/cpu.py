@@ -167,16 +167,18 @@ class CpuProgram:
         return fn, ins, outs, np.array(src.dims, dtype=np.int64)
 
     # -- memory planning ----------------------------------------------------------------
+    empty = staticmethod(np.empty)   # where buffers live: the CUDA program allocates on device
+
     def allocator(self, v):
-        shape, dtype = v.shape, v.dtype.np
+        shape, dtype, empty = v.shape, v.dtype.np, self.empty
         target = self.inplace.get(v)
         if target is not None:
             return lambda env: env[target]
         if v in self.leaving:
-            return lambda env: np.empty(shape, dtype)
+            return lambda env: empty(shape, dtype)
         buf = self.workspace.get(v)
         if buf is None:
-            buf = self.workspace[v] = np.empty(shape, dtype)
+            buf = self.workspace[v] = empty(shape, dtype)
         return lambda env: buf
 
     def _inplace_targets(self, keep):

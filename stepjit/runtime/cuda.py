@@ -269,17 +269,9 @@ class CudaProgram(CpuProgram):
         self.uploaded[v] = (a, d)
         return d
 
-    def allocator(self, v):
-        shape, dtype = v.shape, v.dtype.np
-        target = self.inplace.get(v)
-        if target is not None:
-            return lambda env: env[target]
-        if v in self.leaving:
-            return lambda env: dev.empty(shape, dtype)
-        buf = self.workspace.get(v)
-        if buf is None:
-            buf = self.workspace[v] = dev.empty(shape, dtype)
-        return lambda env: buf
+    @staticmethod
+    def empty(shape, dtype):
+        return dev.empty(shape, dtype)
 
     def kernel_sources(self):
         return [s for step in self.steps if isinstance(step, CudaLoopStep) for s in step.sources]
