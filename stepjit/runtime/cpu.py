@@ -22,7 +22,7 @@ from ..ir.types import AVal
 from ..passes.fusion import VIEWS, fuse
 from ..passes.lower import lower, lower_add_chains
 
-PARALLEL_MIN = 1 << 17     # elements: below this, threads cost more than they save
+PARALLEL_MIN = 1 << 16     # elements: below this, threads cost more than they save
 NATIVE_MAX_ELEMENTS = 1 << 14   # programs whose every value is this small may run as one function
 
 
