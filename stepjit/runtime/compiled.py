@@ -178,7 +178,10 @@ class CompiledFunction:
             st["traces"] += 1
         self._one_shot = (f"the previous trace described one call only ({tr.why_not_reusable})"
                           if outcome == "one-shot" else None)
-        result = self._run_fresh(path, tr, flat, arg_key)
+        # A trace that describes one call only (state created on a first step) never runs
+        # again: interpret it rather than compile kernels nothing will reuse.
+        backend = "interpret" if outcome == "one-shot" else self.program_backend
+        result = self._run_fresh(path, tr, flat, arg_key, backend)
         n_built = st["programs_built"] - built
         if n_built:
             st["compiles"] += 1
@@ -187,14 +190,14 @@ class CompiledFunction:
                   stale=str(status) if isinstance(status, Stale) else None)
         return result
 
-    def _run_fresh(self, path, tr, flat, arg_key):
+    def _run_fresh(self, path, tr, flat, arg_key, backend):
         """Run a trace just made along its path; its decisions must come out as traced."""
         st = self._stats
         objs, env = [], {}
         for i, seg in enumerate(path):
             if seg.enter(arg_key, flat, objs, env) is not None:
                 break
-            env = seg.run(env, self.program_backend, st)
+            env = seg.run(env, backend, st)
             if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
                 break   # the backend's rounding took the decision the other way
         else:
