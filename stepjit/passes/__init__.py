@@ -1,2 +1,3 @@
-"""Graph -> Graph passes. The pipeline of optimization passes comes with the CPU backend."""
+"""Graph -> Graph passes: autodiff (autodiff.py), lowering to fusible forms (lower.py), the
+optimization pipeline (pipeline.py: dce, cse, fold, simplify) and fusion (fusion.py)."""
 from .autodiff import autodiff  # noqa: F401
