@@ -47,14 +47,16 @@ def step(x, y, w1, w2, learning_rate):
     return loss
 
 
-def main(steps=500, tensors=None, learning_rate=1e-6, log_every=100):
+def main(steps=500, tensors=None, learning_rate=1e-6, log_every=100, compiled=False):
     """Train for `steps` steps; returns the loss of every step (before its update).
 
-    `tensors` is (x, y, w1, w2); by default `init()` makes them."""
+    `tensors` is (x, y, w1, w2); by default `init()` makes them. `compiled` runs the step
+    through `torch.compile` (stepjit's, or PyTorch's: the program stays a PyTorch program)."""
     x, y, w1, w2 = tensors if tensors is not None else init()
+    train_step = torch.compile(step) if compiled else step
     losses = []
     for t in range(steps):
-        loss = step(x, y, w1, w2, learning_rate)
+        loss = train_step(x, y, w1, w2, learning_rate)
         losses.append(loss.item())
         if log_every and t % log_every == log_every - 1:
             print(t, loss.item())
@@ -62,4 +64,9 @@ def main(steps=500, tensors=None, learning_rate=1e-6, log_every=100):
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--eager", action="store_true", help="run the step eagerly, not compiled")
+    opts = parser.parse_args()
+    main(steps=opts.steps, compiled=not opts.eager)

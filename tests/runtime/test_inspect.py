@@ -71,3 +71,15 @@ def test_logs_env(script, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "[stepjit] trace" in err and "first call" in err
     assert "guards of train_step" in err and "def train_step" in err
+
+
+def test_dump_of_the_tutorial_example_shows_forward_backward_and_update(capsys):
+    import os
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "two_layer_net.py")
+    assert main(["dump", example, "--steps", "2", "--stage", "autodiff"]) == 0
+    out = capsys.readouterr().out
+    assert "# stage: autodiff" in out
+    assert "%0 = matmul %x, %w1" in out and "y_pred = relu(x.mm(w1)).mm(w2)" in out   # forward
+    assert "(backward) y_pred = relu(x.mm(w1)).mm(w2)" in out                          # backward
+    assert "grad_input[input < 0] = 0" in out                                          # custom backward
+    assert "w1 -= learning_rate * w1.grad" in out and "writes(@w1 <- " in out          # update
