@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..ir.graph import Value
 from ..ir.printer import format_node
-from ..ir.types import BOOL, FLOAT, INT
+from ..ir.types import BOOL, FLOAT
 
 _CTOR = {"float32": "np.float32", "float64": "np.float64", "int64": "np.int64",
          "int32": "np.int32", "bool": "bool"}
@@ -126,11 +126,10 @@ class LoopSource:
         for i, v in enumerate(self.arrays):
             if self._invariant(v):
                 body.append(f"    {self._var(v)} = a{i}[{self._index(v.shape)}]")
-        loops = self._loop_nest(body, reds)
+        self._loop_nest(body, reds)
         ind = "    " * (max(self.k, 1) + 1)
         out_pos = {v: i for i, v in enumerate(self.outputs)}
         body += self.element_body(ind, reds, out_pos)
-        del loops
         for r in reds:
             body += self._reduction_epilogue(r, out_pos[r.out])
         return "\n".join(body) + "\n"
@@ -167,8 +166,7 @@ class LoopSource:
             rng = "prange" if (d == 0 and par_ok) else "range"
             body.append(f"{'    ' * (d + 1)}for i{d} in {rng}(n{d}):")
         if self.k == 0:
-            body.append("    if True:")
-        return None
+            body.append("    if True:")  # keeps the body's indentation uniform for a 0-dim loop
 
     def _whole(self, node):
         """Reduces every dim (axis None, or all of them listed): a scalar accumulator."""
@@ -209,6 +207,3 @@ def loop_source(group, constants, fname, parallel=False):
     """(source, input Values, output Values): the kernel text and its argument order."""
     src = LoopSource(group, constants, parallel)
     return src.source(fname), src.arrays, src.outputs
-
-
-__all__ = ["loop_source", "literal", "INT"]
