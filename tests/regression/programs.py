@@ -10,21 +10,9 @@ import stepjit as torch
 import stepjit.nn as nn
 import stepjit.nn.functional as F
 
+from tests.runtime.programs import MyReLU  # the tutorial's custom ReLU, written once
+
 from .harness import Program
-
-
-class MyReLU(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input):
-        ctx.save_for_backward(input)
-        return input.clamp(min=0)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, = ctx.saved_tensors
-        grad_input = grad_output.clone()
-        grad_input[input < 0] = 0
-        return grad_input
 
 
 def two_layer_custom_relu():
