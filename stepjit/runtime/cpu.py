@@ -63,16 +63,21 @@ class _Env(dict):
 
 
 class LoopStep:
-    __slots__ = ("kernel", "ins", "outs", "sizes", "alloc", "source")
+    __slots__ = ("kernel", "ins", "outs", "sizes", "alloc", "source", "inplace")
 
     def __init__(self, group, constants, program):
         n = 1
         for d in group.shape:
             n *= d
         parallel = n >= PARALLEL_MIN
+        # Outputs computed into an input's own buffer are stored by the kernel through that
+        # input (codegen/loops.py says why), so they are not kernel arguments.
+        inplace = {v: program.inplace[v] for v in group.outputs
+                   if program.inplace.get(v) in group.inputs}
         self.kernel, self.source = get_kernel(
-            lambda fname: loop_source(group, constants, fname, parallel)[0], parallel)
-        _, self.ins, self.outs = loop_source(group, constants, "kernel", parallel)
+            lambda fname: loop_source(group, constants, fname, parallel, inplace)[0], parallel)
+        _, self.ins, self.outs = loop_source(group, constants, "kernel", parallel, inplace)
+        self.inplace = [(v, old) for v, old in inplace.items() if v not in self.outs]
         self.sizes = tuple(group.shape)
         self.alloc = [program.allocator(v) for v in self.outs]
 
@@ -81,6 +86,8 @@ class LoopStep:
         self.kernel(*[env[v] for v in self.ins], *outs, *self.sizes)
         for v, o in zip(self.outs, outs):
             env[v] = o
+        for v, old in self.inplace:
+            env[v] = env[old]
 
 
 class OpStep:
