@@ -41,7 +41,15 @@ def supports(fused) -> bool:
                 return False
         if n.prim.name == "slice" and any(k == "T" for k in n.attrs["key"]):
             return False
+        if n.prim.name == "transpose" and not _reverses(n.attrs["perm"]):
+            return False
     return True
+
+
+def _reverses(perm) -> bool:
+    """Numba types `a.transpose(perm)` through a generic overload that takes seconds to compile;
+    `a.T` (every axis reversed, the matmul-backward case) is free."""
+    return tuple(perm) == tuple(range(len(perm)))[::-1]
 
 
 class ProgramSource:
@@ -79,7 +87,8 @@ class ProgramSource:
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer.
         returned = [v for v in self.outs if v not in self.inplace]
-        outs = ", ".join(self._name(v) for v in returned)
+        # A 0-dim value (a loss) is returned as a scalar, for the same reason.
+        outs = ", ".join(self._name(v) + ("[()]" if v.ndim == 0 else "") for v in returned)
         params = ", ".join(f"i{k}" for k in range(len(self.ins)))
         head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}{', ' if params else ''}dims):"
         return "\n".join(self.kernels + [_MATMUL, head] + ["    " + b for b in body]
@@ -100,7 +109,7 @@ class ProgramSource:
         if name == "matmul":
             return [f"{out} = {self._alloc(node.out)}", f"_matmul({a[0]}, {a[1]}, {out})"]
         if name == "transpose":
-            return [f"{out} = {a[0]}.transpose({tuple(node.attrs['perm'])!r})"]
+            return [f"{out} = {a[0]}.T"]
         if name == "reshape":
             return [f"{out} = np.ascontiguousarray({a[0]}).reshape({self._shape(node.attrs['shape'])})"]
         if name == "expand":

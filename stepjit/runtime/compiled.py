@@ -33,7 +33,8 @@ import weakref
 
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer.trace import flat_args, signature_of, trace as trace_fn
-from . import execute
+from . import execute, fastcall
+from .fastcall import MISS, UNSURE
 from .log import log_event
 from .tree import Stale, _resolve, graft
 
@@ -65,6 +66,9 @@ class CompiledFunction:
         self.why_mode = None
         self._one_shot = None
         self._limit_warned = False
+        self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
+        self._fast_sources = []
+        self._fast_stale = False  # the tree grew: rebuild them after the next tree walk
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
                        "decision_misses": 0, "trace_seconds": 0.0, "compile_seconds": 0.0}
@@ -72,10 +76,20 @@ class CompiledFunction:
 
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        st = self._stats
-        st["calls"] += 1
+        self._stats["calls"] += 1
         if self.mode is not TREE:
             return self._off_tree_call(args, kwargs)
+        for fast in self._fast:
+            out = fast(args, kwargs)
+            if out is MISS:
+                continue
+            if out is UNSURE:
+                break
+            return out
+        return self._tree_call(args, kwargs)
+
+    def _tree_call(self, args, kwargs):
+        st = self._stats
         flat, treedef = flat_args(args, kwargs)
         key = (GRAD.enabled, treedef, signature_of(flat))
         objs, env, level = [], {}, self.roots
@@ -97,6 +111,8 @@ class CompiledFunction:
                                          verifying=True)
                 env = seg.run(env, self.program_backend, st)
                 execute.write_back(seg.leaf, objs, env)
+                if self._fast_stale:
+                    self._build_fast()
                 return execute.results(seg.leaf, objs, env)
             env = seg.run(env, self.program_backend, st)
             d = seg.decision
@@ -173,6 +189,9 @@ class CompiledFunction:
             outcome = "verified" if status == "same" else "new"
         if outcome == "new":
             self.traces.append(tr)
+            self._fast_stale = True
+        elif outcome == "stale":
+            self._fast, self._fast_sources = (), []
         if outcome != "verified":
             st["retraces"] += st["traces"] > 0
             st["traces"] += 1
@@ -210,6 +229,24 @@ class CompiledFunction:
         env = execute.interpret(tr, objs)
         execute.write_back(tr, objs, env)
         return execute.results(tr, objs, env)
+
+    def _build_fast(self):
+        """A fast call for each root, in order, up to the first that takes a decision (a
+        call those roots reject is left to the tree walk, which tries the roots in order)."""
+        fast, sources = [], []
+        for k, root in enumerate(self.roots):
+            if root.leaf is None:
+                break
+            fn, src = fastcall.build(root, f"{_short(self.name)}_root{k}", self.program_backend,
+                                     self._stats)
+            fast.append(fn)
+            sources.append(src)
+        self._fast, self._fast_sources = tuple(fast), sources
+        self._fast_stale = False
+
+    def fast_sources(self) -> list:
+        """The generated source of each root's fast call (fastcall.py)."""
+        return list(self._fast_sources)
 
     def _went_stale(self, stale, tr):
         self._stats["stale"] += 1

@@ -62,6 +62,28 @@ class _Env(dict):
         return full[v]
 
 
+class NativeCall:
+    """The program as one Numba function: `outs = fn(*ins, dims)`. A 0-dim output comes back
+    as a scalar (boxing an array costs more than the rest of a tiny step); a value computed
+    into an input's buffer (inplace: value -> that input) is not returned at all. `fresh`:
+    outputs the function allocated (not views of inputs), which a caller may keep uncopied."""
+    __slots__ = ("fn", "ins", "outs", "dims", "inplace", "fresh")
+
+    def __init__(self, fn, ins, outs, dims, inplace, fresh):
+        self.fn, self.ins, self.outs, self.dims = fn, ins, outs, dims
+        self.inplace, self.fresh = inplace, fresh
+
+    def run(self, env):
+        for v, a in zip(self.outs, self.fn(*[env[v] for v in self.ins], self.dims)):
+            env[v] = np.array(a, v.dtype.np) if v.ndim == 0 else a
+        for v, target in self.inplace.items():
+            env[v] = env[target]
+
+
+def _same(v):
+    return v
+
+
 class LoopStep:
     __slots__ = ("kernel", "ins", "outs", "sizes", "alloc", "source", "inplace")
 
@@ -140,11 +162,7 @@ class CpuProgram:
         env = _Env(env)
         env.program = self
         if self.native is not None:
-            fn, ins, outs, dims = self.native
-            for v, a in zip(outs, fn(*[env[v] for v in ins], dims)):
-                env[v] = a
-            for v, target in self.inplace.items():
-                env[v] = env[target]
+            self.native.run(env)
             return env
         for step in self.steps:
             step(env)
@@ -163,7 +181,10 @@ class CpuProgram:
             for v in g.inputs:
                 if v not in produced and v not in ins:
                     ins.append(v)
-        outs = [v for v in dict.fromkeys(list(self.leaving)) if (v in produced or v in ins)
+        # In graph order, not set order: the source text (and so its cache key) must not
+        # depend on hashing of Values, or every process would compile its own copy.
+        order = [n.out for n in self.graph.nodes] + ins
+        outs = [v for v in dict.fromkeys(order) if v in self.leaving and (v in produced or v in ins)
                 and v not in self.inplace]
         for v in self.inplace.values():
             if v not in ins:
@@ -171,7 +192,15 @@ class CpuProgram:
         src = native.ProgramSource(self.fused, ins, outs, self.inplace)
         body = src.source()
         fn, self.native_text = get_module_function(body, "program")
-        return fn, ins, outs, np.array(src.dims, dtype=np.int64)
+        views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes
+                 if n.prim.name in VIEWS}
+        fresh = {v for v in outs if v in produced and v not in views}
+        return NativeCall(fn, ins, outs, np.array(src.dims, dtype=np.int64), self.inplace, fresh)
+
+    def direct_plan(self):
+        """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);
+        rename maps this program's values to the caller's. None when there is no native one."""
+        return None if self.native is None else (self.native, _same)
 
     # -- memory planning ----------------------------------------------------------------
     empty = staticmethod(np.empty)   # where buffers live: the CUDA program allocates on device

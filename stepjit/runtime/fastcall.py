@@ -1,0 +1,350 @@
+"""Fast calls: a generated Python function per cached trace that takes no decision.
+
+The general call (compiled.py) flattens the arguments into a pytree, builds a key
+and walks the trace tree, each segment looping over its guard specs
+(tree.Segment.enter); the leaf then writes back and builds the result through
+loops over specs (execute.py). For a tiny step that Python is the whole cost. So
+every root of the tree that is also a leaf gets a function, generated as source
+for exactly its guards and writes, which a call tries before the tree walk:
+
+  - the guards the general path checks, inline: grad mode, the argument structure
+    and its Python values, each tensor's shape, dtype and requires_grad, whether a
+    `.grad` the step read is None, the lifted tensors, the Python values baked in
+    and the type of the hyperparameters read each call;
+  - the segment's program, called on local arrays (a native program directly, with
+    no env dict);
+  - this trace's write-back and result, unrolled.
+
+It returns MISS when a guard the general path checks fails (the root does not
+apply; the next root's function is tried), and UNSURE when it cannot decide as
+the general path would (a Python value or container of another type) or when the
+leaf is due for re-verification: the tree walk then takes the call, so the tree's
+semantics (re-verification at reuse 1, 8, 64, ..., the recompile limit, retracing)
+live in one place. `CompiledFunction.fast_sources()` returns the generated text.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..autograd.grad_mode import STATE as GRAD
+from ..ir.graph import Value
+from ..tensor import Tensor
+from .execute import _copy, _host, _owned
+
+
+class _Signal:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+MISS = _Signal("MISS")       # a guard failed: this root does not apply
+UNSURE = _Signal("UNSURE")   # let the general path decide
+_MISSING = object()
+_PLAIN = (int, float, bool, complex, str, bytes)   # types whose == the general path relies on
+
+
+def leaf_mismatch(x, traced):
+    """x is a Python argument that is not `traced` by identity or same-type equality: the general
+    path compares ("leaf", x) == ("leaf", traced), which also equates 1, 1.0 and True."""
+    return MISS if type(x) is type(traced) else UNSURE
+
+
+def build(seg, name, backend, stats):
+    """(function, source) for a root segment that is a leaf."""
+    w = _Writer(seg, backend, stats)
+    w.guards()
+    w.run()
+    w.write_back()
+    w.result()
+    src = f"def {name}(args, kwargs):\n" + "\n".join("    " + line for line in w.lines) + "\n"
+    namespace = dict(w.glob)
+    exec(compile(src, f"<stepjit fast call {name}>", "exec"), namespace)
+    return namespace[name], src
+
+
+def _ident(text):
+    s = re.sub(r"\W", "_", text).strip("_") or "t"
+    return s if not s[0].isdigit() else "v" + s
+
+
+class _Writer:
+    def __init__(self, seg, backend, stats):
+        self.seg, self.backend, self.stats = seg, backend, stats
+        self.leaf = seg.leaf
+        self.lines = []
+        self.glob = {"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
+                     "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
+                     "_owned": _owned, "_MISSING": _MISSING, "SEG": seg}
+        self.used = set(self.glob) | {"args", "kwargs", "env"}
+        self.flat = []           # flat argument index -> local name
+        self.consts = {}         # id(object) -> global name (the objects live in self.glob)
+        self.objs = {}           # slot position -> local name of the tensor
+        self.data = {}           # slot position -> local name of its array
+        self.vals = {}           # Value -> local name holding its array
+        self.inplace = {}        # written Value -> input Value whose buffer the program wrote
+        self.fresh = set()       # locals holding arrays made by this call: kept without a copy
+
+    # -- names ----------------------------------------------------------------------------
+    def local(self, hint):
+        base = _ident(hint)
+        name, k = base, 1
+        while name in self.used:
+            k += 1
+            name = f"{base}_{k}"
+        self.used.add(name)
+        return name
+
+    def const(self, obj, hint):
+        name = self.consts.get(id(obj))
+        if name is None:
+            name = self.consts[id(obj)] = self.local(hint.upper())
+            self.glob[name] = obj
+        return name
+
+    def emit(self, line):
+        self.lines.append(line)
+
+    def fail(self, cond, signal="MISS", why=None):
+        self.emit(f"if {cond}:" + (f"  # {why}" if why else ""))
+        self.emit(f"    return {signal}")
+
+    # -- guards ---------------------------------------------------------------------------
+    def guards(self):
+        grad, treedef, signature = self.seg.arg_guard
+        self.fail(f"GRAD.enabled is not {grad}", why=f"traced with grad {'on' if grad else 'off'}")
+        (_, [args_def, kwargs_def]) = treedef
+        labels = {s.slot[1]: s.label for _, s in self.seg.slots if s.slot[0] == "arg"}
+        self.labels = labels
+        self.structure("args", args_def, known_type=True)
+        self.structure("kwargs", kwargs_def, known_type=True)
+        # `.grad` presence first: it is what tells a first call's trace (no .grad yet) from the
+        # later calls' one, so the root that does not apply fails after a few reads.
+        for _, spec in self.seg.slots:
+            if spec.slot[0] == "arg":
+                self.grad_presence(self.flat[spec.slot[1]], spec)
+        self.flat_data = [self.tensor(var, sig, f"argument {labels.get(i, i)}")
+                          for i, (var, sig) in enumerate(zip(self.flat, signature))]
+        for pos, spec in self.seg.slots:
+            self.slot(pos, spec, signature)
+        for g in self.seg.py_guards:
+            self.fail(f"{self.const(g, 'guard')}.failed() is not None", why=g.label)
+        for v, p in self.seg.py_inputs:
+            x = self.local(p.key if isinstance(p.key, str) else "hyper")
+            self.emit(f"{x} = {self.const(p.container, 'group')}.get({self.const(p.key, 'key')}, _MISSING)")
+            self.fail(f"type({x}) is not {self.const(p.type, 'type')}", why=p.label)
+            self.vals[v] = self.local(f"{x}_array")
+            self.emit(f"{self.vals[v]} = np.array({x}, dtype=np.float64)")
+        for v, a in self.seg.constants:
+            self.vals[v] = self.const(a, f"constant_{v.name}")
+        self.emit("if SEG.uses + 1 == SEG.verify_at:  # due for re-verification: the tree walk's job")
+        self.emit("    return UNSURE")
+        self.emit("SEG.uses += 1")
+
+    def structure(self, expr, d, known_type=False):
+        """Check that expr has the shape of treedef d; bind the tensors it holds, in flat order."""
+        kind = d[0]
+        if kind == "tensor":
+            var = self.local(self.labels.get(len(self.flat), f"arg{len(self.flat)}"))
+            self.emit(f"{var} = {expr}")
+            self.fail(f"not isinstance({var}, Tensor)")
+            self.flat.append(var)
+        elif kind == "leaf":
+            self.leaf_value(expr, d[1])
+        elif kind in ("tuple", "list"):
+            if not known_type:
+                self.fail(f"type({expr}) is not {kind}", "UNSURE")
+            self.fail(f"len({expr}) != {len(d[1])}")
+            for i, c in enumerate(d[1]):
+                self.structure(f"{expr}[{i}]", c)
+        elif kind == "dict":
+            if not known_type:
+                self.fail(f"type({expr}) is not dict", "UNSURE")
+            keys = d[1]
+            if not keys:
+                self.fail(f"{expr}")
+            else:
+                self.fail(f"len({expr}) != {len(keys)} or list({expr}) != {self.const(keys, 'keys')}")
+            for k, c in zip(keys, d[2]):
+                self.structure(f"{expr}[{self.const(k, 'key')}]", c)
+        else:   # namedtuple
+            self.fail(f"type({expr}) is not {self.const(d[1], d[1].__name__)}")
+            for i, c in enumerate(d[2]):
+                self.structure(f"{expr}[{i}]", c)
+
+    def leaf_value(self, expr, value):
+        x = self.local("py")
+        self.emit(f"{x} = {expr}")
+        if value is None:
+            self.fail(f"{x} is not None", "UNSURE")
+            return
+        c = self.const(value, "traced")
+        if type(value) not in _PLAIN:
+            self.fail(f"{x} is not {c}", "UNSURE", why="another object")
+            return
+        self.fail(f"{x} is not {c} and not (type({x}) is {type(value).__name__} and {x} == {c})",
+                  f"leaf_mismatch({x}, {c})", why=f"traced with {value!r}")
+
+    def tensor(self, var, sig, what, grad_is_none=None):
+        shape, dtype, rg = sig
+        data = self.local(f"{var}_data")
+        self.emit(f"{data} = {var}._data")
+        dt = self.const(np.dtype(dtype), str(dtype))
+        self.fail(f"{data}.shape != {tuple(shape)!r} or ({data}.dtype is not {dt} and "
+                  f"{data}.dtype != {dt}) or {var}._requires_grad is not {bool(rg)}",
+                  why=f"{what}: {dtype}{list(shape)}{' requires_grad' if rg else ''}")
+        return data
+
+    def slot(self, pos, spec, signature):
+        kind, where = spec.slot
+        sig = (spec.shape, spec.dtype.np, spec.requires_grad)
+        if kind == "arg":   # its shape, dtype and requires_grad are the signature's
+            var, data = self.flat[where], self.flat_data[where]
+            if tuple(signature[where]) != sig:
+                data = self.tensor(var, sig, spec.label)
+        else:
+            if kind == "obj":
+                var = self.const(where, spec.label)
+            else:
+                var = self.local(spec.label)
+                self.emit(f"{var} = {self.objs[where]}._grad")
+                self.fail(f"{var} is None", why=f"{spec.label} is None")
+            data = self.tensor(var, sig, spec.label)
+            self.grad_presence(var, spec)
+        self.objs[pos] = var
+        self.data[pos] = data
+        if spec.value is not None:
+            self.vals[spec.value] = data
+
+    def grad_presence(self, var, spec):
+        if spec.grad_is_none is not None:
+            self.fail(f"{var}._grad is {'not ' if spec.grad_is_none else ''}None",
+                      why=f"{spec.label}.grad was {'' if spec.grad_is_none else 'not '}None")
+
+    # -- running the program ----------------------------------------------------------------
+    def needed(self):
+        leaf = self.leaf
+        out = [s.data_write for s in leaf.slots if s.data_write is not None]
+        out += [s.grad_write[1] for s in leaf.slots if s.grad_write and s.grad_write[0] == "new"]
+        out += [w for k, w in leaf.out_specs if k in ("value", "item") and isinstance(w, Value)]
+        out += [v for _, v in leaf.escapes]
+        return list(dict.fromkeys(out))
+
+    def run(self):
+        seg, needed = self.seg, self.needed()
+        if not seg.nodes:
+            return
+        program = seg.program
+        if program is not None and self.direct(program, needed):
+            return
+        env = ", ".join(f"{self.const(v, 'V_' + v.name)}: {a}" for v, a in self.vals.items())
+        self.emit(f"env = {{{env}}}")
+        if program is None:   # not built yet: the segment builds it on first use
+            self.emit(f"env = SEG.run(env, {self.const(self.backend, 'backend')}, "
+                      f"{self.const(self.stats, 'stats')})")
+        else:
+            self.emit(f"env = {self.const(program, 'program')}.run(env)")
+        for v in needed:
+            name = self.local(f"v{v.name}")
+            self.emit(f"{name} = env[{self.const(v, 'V_' + v.name)}]")
+            self.vals[v] = name
+
+    def direct(self, program, needed):
+        """Call a native program on local arrays; False when the program is not one (or does not
+        return something the write-back needs: the general env path then serves)."""
+        plan = getattr(program, "direct_plan", lambda: None)()
+        if plan is None:
+            return False
+        call, rename = plan
+        if any(rename(v) not in self.vals for v in call.ins):
+            return False
+        inplace = {rename(v): rename(t) for v, t in call.inplace.items()}
+        available = set(self.vals) | {rename(v) for v in call.outs} | set(inplace)
+        if any(v not in available for v in needed):
+            return False
+        produced = dict(self.vals)
+        outs = {v: self.local(f"v{rename(v).name}") for v in call.outs}
+        produced.update((rename(v), o) for v, o in outs.items())
+        for v, target in inplace.items():
+            produced[v] = produced[target]
+        args = [self.vals[rename(v)] for v in call.ins] + [self.const(call.dims, "dims")]
+        fn = self.const(getattr(call.fn, "fastest", lambda: call.fn)(), "native_program")
+        self.emit(f"{''.join(o + ', ' for o in outs.values())}= {fn}({', '.join(args)})")
+        for v, o in outs.items():
+            if v.ndim == 0:   # returned as a scalar: boxing an array costs more
+                self.emit(f"{o} = np.array({o}, {self.const(v.dtype.np, v.dtype.np.name)})")
+            if v.ndim == 0 or v in call.fresh:
+                self.fresh.add(o)
+        self.vals, self.inplace = produced, inplace
+        return True
+
+    # -- write-back and result (execute.write_back and execute.results, unrolled) -------------
+    def write_back(self):
+        leaf = self.leaf
+        inplace = self.inplace
+        for pos, spec in enumerate(leaf.slots):
+            v = spec.data_write
+            if v is None:
+                continue
+            obj, new = self.objs[pos], self.vals[v]
+            if spec.replaced:
+                self.emit(f"{obj}._data = {new}")
+                continue
+            if inplace.get(v) is not spec.value:
+                self.emit(f"if {new} is not {obj}._data:")
+                self.emit(f"    _copy({obj}._data, {new})")
+            self.emit(f"{obj}._version.value += 1  # @{spec.label} <- %{v.name}")
+        for pos, spec in enumerate(leaf.slots):
+            gw = spec.grad_write
+            if gw is None:
+                continue
+            obj = self.objs[pos]
+            if gw[0] == "none":
+                self.emit(f"{obj}._grad = None")
+            elif gw[0] == "object":
+                self.emit(f"{obj}._grad = {self.objs[gw[1]]}")
+            else:
+                self.emit(f"{obj}._grad = Tensor._make({self.owned(self.vals[gw[1]])})  "
+                          f"# @{spec.label}.grad <- %{gw[1].name}")
+        for t, v in leaf.escapes:
+            self.emit(f"{self.const(t, 'escape')}._data = {self.owned(self.vals[v])}")
+
+    def owned(self, name):
+        """An array the caller may keep: a copy unless this call made it (execute._owned)."""
+        return name if name in self.fresh else f"_owned({name})"
+
+    def result(self):
+        leaves = []
+        for kind, what in self.leaf.out_specs:
+            if kind == "object":
+                leaves.append(self.objs[what])
+            elif kind == "item":
+                leaves.append(f"_host({self.vals[what]}).item()")
+            elif isinstance(what, Value):
+                leaves.append(f"Tensor._make({self.owned(self.vals[what])})")
+            else:
+                leaves.append(f"Tensor._make({self.const(what, 'result')})")
+        it = iter(leaves)
+        self.emit(f"return {self.build(self.leaf.out_treedef, it)}")
+
+    def build(self, d, it):
+        kind = d[0]
+        if kind == "tensor":
+            return next(it)
+        if kind == "leaf":
+            return self.const(d[1], "returned")
+        if kind == "namedtuple":
+            return f"{self.const(d[1], d[1].__name__)}({', '.join(self.build(c, it) for c in d[2])})"
+        if kind == "dict":
+            items = [f"{self.const(k, 'key')}: {self.build(c, it)}" for k, c in zip(d[1], d[2])]
+            return "{" + ", ".join(items) + "}"
+        items = [self.build(c, it) for c in d[1]]
+        if kind == "list":
+            return "[" + ", ".join(items) + "]"
+        return "(" + "".join(i + ", " for i in items) + ")"
