@@ -40,6 +40,7 @@ from .tree import Stale, _resolve, graft
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
+HOT_REUSE = VERIFY_FACTOR  # re-verified at this reuse or later: its programs may go native
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
 
 
@@ -111,7 +112,7 @@ class CompiledFunction:
                                          verifying=True)
                 env = seg.run(env, self.program_backend, st)
                 execute.write_back(seg.leaf, objs, env)
-                if self._fast_stale:
+                if self._fast_stale and self.mode is TREE:
                     self._build_fast()
                 return execute.results(seg.leaf, objs, env)
             env = seg.run(env, self.program_backend, st)
@@ -189,9 +190,9 @@ class CompiledFunction:
             outcome = "verified" if status == "same" else "new"
         if outcome == "new":
             self.traces.append(tr)
-            self._fast_stale = True
-        elif outcome == "stale":
-            self._fast, self._fast_sources = (), []
+        if outcome in ("new", "stale") or (outcome == "verified" and path[-1].uses >= HOT_REUSE
+                                           and self._promote(path)):
+            self._drop_fast()
         if outcome != "verified":
             st["retraces"] += st["traces"] > 0
             st["traces"] += 1
@@ -229,6 +230,21 @@ class CompiledFunction:
         env = execute.interpret(tr, objs)
         execute.write_back(tr, objs, env)
         return execute.results(tr, objs, env)
+
+    def _promote(self, path) -> bool:
+        """A trace re-verified this late is hot: its small programs become one native function
+        each (cpu.py says why not at once). True when one did."""
+        start = time.perf_counter()
+        promoted = any([seg.program is not None and getattr(seg.program, "promote", lambda: False)()
+                        for seg in path])
+        self._stats["compile_seconds"] += time.perf_counter() - start
+        return promoted
+
+    def _drop_fast(self):
+        """The tree or its programs changed: calls take the tree walk, which rebuilds the fast
+        calls when it next reaches a leaf."""
+        self._fast, self._fast_sources = (), []
+        self._fast_stale = True
 
     def _build_fast(self):
         """A fast call for each root, in order, up to the first that takes a decision (a

@@ -26,11 +26,14 @@ PARALLEL_MIN = 1 << 16     # elements: below this, threads cost more than they s
 NATIVE_MAX_ELEMENTS = 1 << 14   # programs whose every value is this small may run as one function
 
 
-def native_enabled() -> bool:
-    """STEPJIT_NATIVE=1: run small programs as one Numba function. Off by default: it cuts the
-    per-call cost of a tiny step several-fold, but Numba takes several times longer to compile
-    one whole-program function than the same kernels separately (docs/compiler.md)."""
-    return os.environ.get("STEPJIT_NATIVE", "") == "1"
+def native_mode() -> str:
+    """When a small program becomes one native Numba function (STEPJIT_NATIVE):
+    "hot" (default) once the runtime finds its trace hot (compiled.py: reused and re-verified),
+    "1" as soon as it is built, "0" never. Not at once by default: Numba compiles the
+    whole-program function in about a second or two (LLVM re-optimizes the inlined kernels),
+    which a trace used a few times, or a first call's, should not pay; the on-disk cache makes
+    it a one-time cost for a hot one."""
+    return {"0": "never", "1": "always"}.get(os.environ.get("STEPJIT_NATIVE", ""), "hot")
 
 
 def _numel(shape):
@@ -141,6 +144,7 @@ class OpStep:
 
 class CpuProgram:
     backend = "cpu"
+    native_ok = False      # may become one native function (set per program; never on CUDA)
 
     def __init__(self, graph, keep=None, materialize_all=False):
         # materialize_all (check mode): every value the program computes is left in env, no
@@ -153,7 +157,10 @@ class CpuProgram:
         self.leaving.update(keep or ())
         self.workspace = {}
         self.inplace = {} if materialize_all else self._inplace_targets(keep)
-        self.native = None if materialize_all else self._native()
+        self.native = None
+        self.native_ok = not materialize_all and self._native_ok()
+        if self.native_ok and native_mode() == "always":
+            self.native = self._native()
         self.steps = [] if self.native else [
             LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
             for g in self.fused.groups]
@@ -168,13 +175,23 @@ class CpuProgram:
             step(env)
         return env
 
-    def _native(self):
-        """One Numba function for the whole program, when it is small and every op can run in
-        nopython mode: no Python between kernels, which is all the cost of a tiny step."""
+    def promote(self) -> bool:
+        """The runtime found this program hot: run it as one native function from now on, if it
+        is small enough (STEPJIT_NATIVE). True when it changed."""
+        if self.native is not None or not self.native_ok or native_mode() != "hot":
+            return False
+        self.native = self._native()
+        return True
+
+    def _native_ok(self):
+        """Small, and every op can run in nopython mode: then one Numba function for the whole
+        program removes the Python between kernels, which is all the cost of a tiny step."""
         from ..codegen import program as native
-        if not native_enabled() or not native.supports(self.fused) or any(
-                _numel(n.out.shape) > NATIVE_MAX_ELEMENTS for n in self.graph.nodes):
-            return None
+        return native_mode() != "never" and native.supports(self.fused) and all(
+            _numel(n.out.shape) <= NATIVE_MAX_ELEMENTS for n in self.graph.nodes)
+
+    def _native(self):
+        from ..codegen import program as native
         produced = {n.out for g in self.fused.groups for n in g.nodes}
         ins = []
         for g in self.fused.groups:

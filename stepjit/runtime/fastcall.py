@@ -262,14 +262,15 @@ class _Writer:
         if plan is None:
             return False
         call, rename = plan
-        if any(rename(v) not in self.vals for v in call.ins):
-            return False
         inplace = {rename(v): rename(t) for v, t in call.inplace.items()}
+        if any(rename(v) not in self.vals for v in call.ins) or any(
+                t not in self.vals for t in inplace.values()):
+            return False
         available = set(self.vals) | {rename(v) for v in call.outs} | set(inplace)
         if any(v not in available for v in needed):
             return False
         produced = dict(self.vals)
-        outs = {v: self.local(f"v{rename(v).name}") for v in call.outs}
+        outs = {v: self.local(f"v{(rename(v) or v).name}") for v in call.outs}
         produced.update((rename(v), o) for v, o in outs.items())
         for v, target in inplace.items():
             produced[v] = produced[target]

@@ -55,6 +55,19 @@ class _Adapted:
         outs += [(a, b) for (_, a), (_, b) in zip(src.writes, graph.writes)]
         self.outs = [(a, b) for a, b in outs if isinstance(b, Value)]
 
+    def promote(self):
+        return getattr(self.program, "promote", lambda: False)()
+
+    def direct_plan(self):
+        """The shared program's native call, its values renamed to this graph's."""
+        plan = getattr(self.program, "direct_plan", lambda: None)()
+        if plan is None:
+            return None
+        call, rename = plan
+        ours = dict(self.ins)
+        ours.update(self.outs)
+        return call, lambda v: ours.get(rename(v))
+
     def run(self, env):
         sub = {a: env[b] for a, b in self.ins}
         sub = self.program.run(sub)

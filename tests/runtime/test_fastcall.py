@@ -1,0 +1,240 @@
+"""The fast call (stepjit/runtime/fastcall.py) checks every guard the tree walk checks.
+
+Each scenario runs a step eagerly and compiled (cpu backend, the native program forced on and
+off), changing one thing the trace assumed between calls once the fast call is in use: a
+tensor's shape, dtype or requires_grad, whether a .grad exists, grad mode, a Python argument,
+the argument structure, a lifted global tensor, an optimizer hyperparameter read every call
+or one baked in. Results, parameters and .grad must match eager after every call.
+"""
+import numpy as np
+import pytest
+
+import stepjit as torch
+import stepjit.nn.functional as F
+from stepjit.runtime.fastcall import MISS, UNSURE
+from stepjit.runtime.tree import clear_programs
+
+from .helpers import assert_same, snapshot
+
+CHANGE_AT = 12      # past the 8th-reuse re-verification: the fast call is in use
+STEPS = 20
+
+
+@pytest.fixture(autouse=True, params=["0", "1"], ids=["kernels", "native"])
+def _native(request, monkeypatch):
+    monkeypatch.setenv("STEPJIT_NATIVE", request.param)
+    clear_programs()    # programs are shared by structural hash: build them in this mode
+    yield
+
+
+def _data(*shape, dtype=np.float32, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def logistic_state():
+    X = torch.from_numpy(_data(4, 2))
+    y = torch.from_numpy((_data(4, 1, seed=1) > 0).astype(np.float32))
+    w = torch.from_numpy(_data(2, 1, seed=2)).requires_grad_()
+    b = torch.from_numpy(_data(1, seed=3)).requires_grad_()
+    return {"X": X, "y": y, "w": w, "b": b, "lr": 0.1}
+
+
+def logistic_step(X, y, w, b, lr):
+    p = torch.sigmoid(X @ w + b)
+    loss = F.binary_cross_entropy(p, y)
+    loss.backward()
+    with torch.no_grad():
+        w -= lr * w.grad
+        if b.grad is not None:
+            b -= lr * b.grad
+            b.grad.zero_()
+        w.grad.zero_()
+    return loss
+
+
+def positional(step, s):
+    return step(s["X"], s["y"], s["w"], s["b"], s["lr"])
+
+
+def run(make_state, step, call, change, compiled):
+    """Snapshots of STEPS calls; change(state) runs before call CHANGE_AT."""
+    s = make_state()
+    fn = torch.compile(step, backend="cpu") if compiled else step
+    out = []
+    for k in range(STEPS):
+        if k == CHANGE_AT:
+            change(s)
+        result = call(fn, s)
+        state = [t for t in s.values() if isinstance(t, torch.Tensor)]
+        out.append(snapshot(result, state))
+    return out, fn
+
+
+def check(make_state, step, change, call=positional):
+    eager, _ = run(make_state, step, call, change, compiled=False)
+    got, fn = run(make_state, step, call, change, compiled=True)
+    for k, (e, c) in enumerate(zip(eager, got)):
+        assert e[3] == c[3], f"call {k}: result structure differs"
+        for part in range(3):
+            assert len(e[part]) == len(c[part])
+            for x, y in zip(e[part], c[part]):
+                assert_same(x, y, exact=False)
+    return fn
+
+
+def _resize(s):
+    s["X"] = torch.from_numpy(_data(6, 2, seed=4))
+    s["y"] = torch.from_numpy((_data(6, 1, seed=5) > 0).astype(np.float32))
+
+
+def _float64(s):
+    for k in ("X", "y", "w", "b"):
+        t = torch.from_numpy(s[k].detach().numpy().astype(np.float64))
+        s[k] = t.requires_grad_() if k in ("w", "b") else t
+
+
+def _freeze_b(s):
+    s["b"].requires_grad_(False)
+
+
+def _drop_grad(s):
+    s["w"].grad = None
+
+
+def _lr(s):
+    s["lr"] = 0.05
+
+
+def _lr_int(s):
+    s["lr"] = 1
+
+
+@pytest.mark.parametrize("change", [_resize, _float64, _freeze_b, _drop_grad, _lr, _lr_int])
+def test_changed_argument_matches_eager(change):
+    fn = check(logistic_state, logistic_step, change)
+    assert fn.stats()["traces"] >= 3     # the change was seen: a new trace
+
+
+def test_argument_structure_changes_to_keywords():
+    def call(step, s):
+        if "kw" in s:
+            return step(s["X"], s["y"], s["w"], s["b"], lr=s["lr"])
+        return positional(step, s)
+    check(logistic_state, logistic_step, lambda s: s.update(kw=True), call=call)
+
+
+def test_grad_mode_is_checked():
+    def state():
+        return {"x": torch.from_numpy(_data(3, 2)), "w": torch.from_numpy(_data(2, 2, seed=1))}
+
+    def step(x, w):
+        return (x @ w).sum(), torch.is_grad_enabled()
+
+    def call(fn, s):
+        if s.get("no_grad"):
+            with torch.no_grad():
+                return fn(s["x"], s["w"])
+        return fn(s["x"], s["w"])
+    check(state, step, lambda s: s.update(no_grad=True), call=call)
+
+
+W = None
+
+
+def global_step(x):
+    loss = (x @ W).pow(2).mean()
+    loss.backward()
+    with torch.no_grad():
+        W.sub_(0.1 * W.grad)
+        W.grad.zero_()
+    return loss
+
+
+def global_state():
+    global W
+    W = torch.from_numpy(_data(2, 3, seed=1)).requires_grad_()
+    return {"x": torch.from_numpy(_data(4, 2)), "W": W}
+
+
+def _global_shape(s):
+    with torch.no_grad():
+        W.data = torch.from_numpy(_data(2, 5, seed=2))
+    W.grad = None     # the old one has the old shape
+
+
+def _global_dtype(s):
+    s["x"] = torch.from_numpy(s["x"].numpy().astype(np.float64))
+    with torch.no_grad():
+        W.data = torch.from_numpy(W.detach().numpy().astype(np.float64))
+    W.grad = None
+
+
+def _global_grad_dropped(s):
+    W.grad = None
+
+
+@pytest.mark.parametrize("change", [_global_shape, _global_dtype, _global_grad_dropped])
+def test_changed_lifted_global_matches_eager(change):
+    check(global_state, global_step, change, call=lambda fn, s: fn(s["x"]))
+
+
+def optimizer_state():
+    torch.manual_seed(0)     # the eager and the compiled run start from the same model
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, weight_decay=0.0)
+    return {"x": torch.from_numpy(_data(5, 3)), "y": torch.from_numpy(_data(5, 1, seed=1)),
+            "model": model, "opt": opt, **dict(model.named_parameters())}
+
+
+def optimizer_step(model, opt, x, y):
+    opt.zero_grad()
+    loss = F.mse_loss(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def _call_optimizer(fn, s):
+    return fn(s["model"], s["opt"], s["x"], s["y"])
+
+
+def _schedule_lr(s):
+    s["opt"].param_groups[0]["lr"] = 0.02
+
+
+def _weight_decay(s):
+    s["opt"].param_groups[0]["weight_decay"] = 0.01
+
+
+@pytest.mark.parametrize("change", [_schedule_lr, _weight_decay])
+def test_changed_hyperparameter_matches_eager(change):
+    fn = check(optimizer_state, optimizer_step, change, call=_call_optimizer)
+    if change is _schedule_lr:
+        assert fn.stats()["traces"] == 2   # read every call: no retrace (first call's + steady)
+
+
+def test_steady_calls_take_the_fast_call():
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    for _ in range(CHANGE_AT):
+        positional(fn, s)
+    walks = []
+    tree_call = fn._tree_call
+    fn._tree_call = lambda *a: walks.append(1) or tree_call(*a)
+    for _ in range(40):      # reuses 11..50: no re-verification due
+        positional(fn, s)
+    assert walks == []
+    sources = fn.fast_sources()
+    assert len(sources) == 2 and all("def logistic_step_root" in src for src in sources)
+
+
+def test_fast_call_leaves_reverification_to_the_tree_walk():
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    for _ in range(80):
+        positional(fn, s)
+    assert fn.stats()["verifications"] == 3     # reuses 1, 8 and 64 of the steady trace
+    root = fn.roots[-1]
+    root.verify_at = root.uses + 1
+    assert fn._fast[-1]((s["X"], s["y"], s["w"], s["b"], s["lr"]), {}) is UNSURE
+    assert fn._fast[0]((s["X"], s["y"], s["w"], s["b"], s["lr"]), {}) is MISS   # .grad exists
