@@ -120,15 +120,11 @@ class _Writer:
         grad, treedef, signature = self.seg.arg_guard
         self.fail(f"GRAD.enabled is not {grad}", why=f"traced with grad {'on' if grad else 'off'}")
         (_, [args_def, kwargs_def]) = treedef
-        labels = {s.slot[1]: s.label for _, s in self.seg.slots if s.slot[0] == "arg"}
+        self.arg_specs = {s.slot[1]: s for _, s in self.seg.slots if s.slot[0] == "arg"}
+        labels = {i: s.label for i, s in self.arg_specs.items()}
         self.labels = labels
         self.structure("args", args_def, known_type=True)
         self.structure("kwargs", kwargs_def, known_type=True)
-        # `.grad` presence first: it is what tells a first call's trace (no .grad yet) from the
-        # later calls' one, so the root that does not apply fails after a few reads.
-        for _, spec in self.seg.slots:
-            if spec.slot[0] == "arg":
-                self.grad_presence(self.flat[spec.slot[1]], spec)
         self.flat_data = [self.tensor(var, sig, f"argument {labels.get(i, i)}")
                           for i, (var, sig) in enumerate(zip(self.flat, signature))]
         for pos, spec in self.seg.slots:
@@ -154,6 +150,11 @@ class _Writer:
             var = self.local(self.labels.get(len(self.flat), f"arg{len(self.flat)}"))
             self.emit(f"{var} = {expr}")
             self.fail(f"not isinstance({var}, Tensor)")
+            spec = self.arg_specs.get(len(self.flat))
+            if spec is not None:
+                # `.grad` presence right away: it is what tells a first call's trace (no .grad
+                # yet) from the later calls' one, so the root that does not apply fails early.
+                self.grad_presence(var, spec)
             self.flat.append(var)
         elif kind == "leaf":
             self.leaf_value(expr, d[1])
@@ -216,7 +217,7 @@ class _Writer:
                 self.emit(f"{var} = {self.objs[where]}._grad")
                 self.fail(f"{var} is None", why=f"{spec.label} is None")
             data = self.tensor(var, sig, spec.label)
-            self.grad_presence(var, spec)
+            self.grad_presence(var, spec)   # (an argument's was checked with the structure)
         self.objs[pos] = var
         self.data[pos] = data
         if spec.value is not None:
