@@ -247,17 +247,21 @@ class CompiledFunction:
         self._fast_stale = True
 
     def _build_fast(self):
-        """A fast call for each root, in order, up to the first that takes a decision (a
-        call those roots reject is left to the tree walk, which tries the roots in order)."""
-        fast, sources = [], []
-        for k, root in enumerate(self.roots):
+        """Fast calls for the roots, in order, up to the first that takes a decision (a call
+        those reject is left to the tree walk, which tries the roots in order): one function
+        per run of roots with the same argument guard, checking the arguments once."""
+        groups = []
+        for root in self.roots:
             if root.leaf is None:
                 break
-            fn, src = fastcall.build(root, f"{_short(self.name)}_root{k}", self.program_backend,
-                                     self._stats)
-            fast.append(fn)
-            sources.append(src)
-        self._fast, self._fast_sources = tuple(fast), sources
+            if groups and groups[-1][0].arg_guard == root.arg_guard:
+                groups[-1].append(root)
+            else:
+                groups.append([root])
+        built = [fastcall.build(g, f"{_short(self.name)}_fast{k}", self.program_backend, self._stats)
+                 for k, g in enumerate(groups)]
+        self._fast = tuple(fn for fn, _ in built)
+        self._fast_sources = [src for _, src in built]
         self._fast_stale = False
 
     def fast_sources(self) -> list:

@@ -56,13 +56,16 @@ def leaf_mismatch(x, traced):
     return MISS if type(x) is type(traced) else UNSURE
 
 
-def build(seg, name, backend, stats):
-    """(function, source) for a root segment that is a leaf."""
-    w = _Writer(seg, backend, stats)
-    w.guards()
-    w.run()
-    w.write_back()
-    w.result()
+def build(segs, name, backend, stats):
+    """(function, source) for consecutive roots that are leaves and share their argument guard:
+    the argument checks once, then one block per root, tried in the tree's order (a block whose
+    guards fail breaks out to the next)."""
+    w = _Writer(segs[0].arg_guard, backend, stats)
+    w.labels = {s.slot[1]: s.label for _, s in segs[0].slots if s.slot[0] == "arg"}
+    w.arguments()
+    for seg in segs:
+        w.block(seg)
+    w.emit("return MISS")
     src = f"def {name}(args, kwargs):\n" + "\n".join("    " + line for line in w.lines) + "\n"
     namespace = dict(w.glob)
     exec(compile(src, f"<stepjit fast call {name}>", "exec"), namespace)
@@ -75,21 +78,18 @@ def _ident(text):
 
 
 class _Writer:
-    def __init__(self, seg, backend, stats):
-        self.seg, self.backend, self.stats = seg, backend, stats
-        self.leaf = seg.leaf
+    def __init__(self, arg_guard, backend, stats):
+        self.arg_guard, self.backend, self.stats = arg_guard, backend, stats
         self.lines = []
+        self.indent = ""
+        self.on_miss = "return MISS"   # in a root's block: "break" (try the next root)
         self.glob = {"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
                      "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
-                     "_owned": _owned, "_MISSING": _MISSING, "SEG": seg}
+                     "_owned": _owned, "_MISSING": _MISSING, "ONCE": (None,)}
         self.used = set(self.glob) | {"args", "kwargs", "env"}
-        self.flat = []           # flat argument index -> local name
         self.consts = {}         # id(object) -> global name (the objects live in self.glob)
-        self.objs = {}           # slot position -> local name of the tensor
-        self.data = {}           # slot position -> local name of its array
-        self.vals = {}           # Value -> local name holding its array
-        self.inplace = {}        # written Value -> input Value whose buffer the program wrote
-        self.fresh = set()       # locals holding arrays made by this call: kept without a copy
+        self.flat = []           # flat argument index -> local name
+        self.labels = {}         # flat argument index -> the label the trace gave it
 
     # -- names ----------------------------------------------------------------------------
     def local(self, hint):
@@ -109,39 +109,62 @@ class _Writer:
         return name
 
     def emit(self, line):
-        self.lines.append(line)
+        self.lines.append(self.indent + line)
 
     def fail(self, cond, signal="MISS", why=None):
         self.emit(f"if {cond}:" + (f"  # {why}" if why else ""))
-        self.emit(f"    return {signal}")
+        self.emit("    " + (self.on_miss if signal == "MISS" else f"return {signal}"))
 
     # -- guards ---------------------------------------------------------------------------
-    def guards(self):
-        grad, treedef, signature = self.seg.arg_guard
+    def arguments(self):
+        """Grad mode, the argument structure and each tensor argument's signature."""
+        grad, treedef, signature = self.arg_guard
         self.fail(f"GRAD.enabled is not {grad}", why=f"traced with grad {'on' if grad else 'off'}")
         (_, [args_def, kwargs_def]) = treedef
-        self.arg_specs = {s.slot[1]: s for _, s in self.seg.slots if s.slot[0] == "arg"}
-        labels = {i: s.label for i, s in self.arg_specs.items()}
-        self.labels = labels
         self.structure("args", args_def, known_type=True)
         self.structure("kwargs", kwargs_def, known_type=True)
-        self.flat_data = [self.tensor(var, sig, f"argument {labels.get(i, i)}")
+        self.flat_data = [self.tensor(var, sig, f"argument {self.labels.get(i, i)}")
                           for i, (var, sig) in enumerate(zip(self.flat, signature))]
-        for pos, spec in self.seg.slots:
+
+    def block(self, seg):
+        """One root's own guards, run, write-back and result, in a block a failed guard leaves."""
+        self.seg, self.leaf = seg, seg.leaf
+        self.objs = {}           # slot position -> local name of the tensor
+        self.vals = {}           # Value -> local name holding its array
+        self.inplace = {}        # written Value -> input Value whose buffer the program wrote
+        self.fresh = set()       # locals holding arrays made by this call: kept without a copy
+        self.emit(f"for _ in ONCE:  # {seg.trace.graph.name}: a trace of {len(seg.nodes)} nodes")
+        self.indent, self.on_miss = "    ", "break"
+        self.guards()
+        self.run()
+        self.write_back()
+        self.result()
+        self.indent, self.on_miss = "", "return MISS"
+
+    def guards(self):
+        _, _, signature = self.arg_guard
+        seg = self.seg
+        # `.grad` presence first: it is what tells a first call's trace (no .grad yet) from the
+        # later calls' one, so the block that does not apply is left after a read or two.
+        for _, spec in seg.slots:
+            if spec.slot[0] == "arg":
+                self.grad_presence(self.flat[spec.slot[1]], spec)
+        for pos, spec in seg.slots:
             self.slot(pos, spec, signature)
-        for g in self.seg.py_guards:
+        for g in seg.py_guards:
             self.fail(f"{self.const(g, 'guard')}.failed() is not None", why=g.label)
-        for v, p in self.seg.py_inputs:
+        for v, p in seg.py_inputs:
             x = self.local(p.key if isinstance(p.key, str) else "hyper")
             self.emit(f"{x} = {self.const(p.container, 'group')}.get({self.const(p.key, 'key')}, _MISSING)")
             self.fail(f"type({x}) is not {self.const(p.type, 'type')}", why=p.label)
             self.vals[v] = self.local(f"{x}_array")
             self.emit(f"{self.vals[v]} = np.array({x}, dtype=np.float64)")
-        for v, a in self.seg.constants:
+        for v, a in seg.constants:
             self.vals[v] = self.const(a, f"constant_{v.name}")
-        self.emit("if SEG.uses + 1 == SEG.verify_at:  # due for re-verification: the tree walk's job")
+        s = self.const(seg, "seg")
+        self.emit(f"if {s}.uses + 1 == {s}.verify_at:  # due for re-verification: the tree walk's job")
         self.emit("    return UNSURE")
-        self.emit("SEG.uses += 1")
+        self.emit(f"{s}.uses += 1")
 
     def structure(self, expr, d, known_type=False):
         """Check that expr has the shape of treedef d; bind the tensors it holds, in flat order."""
@@ -150,11 +173,6 @@ class _Writer:
             var = self.local(self.labels.get(len(self.flat), f"arg{len(self.flat)}"))
             self.emit(f"{var} = {expr}")
             self.fail(f"not isinstance({var}, Tensor)")
-            spec = self.arg_specs.get(len(self.flat))
-            if spec is not None:
-                # `.grad` presence right away: it is what tells a first call's trace (no .grad
-                # yet) from the later calls' one, so the root that does not apply fails early.
-                self.grad_presence(var, spec)
             self.flat.append(var)
         elif kind == "leaf":
             self.leaf_value(expr, d[1])
@@ -217,9 +235,8 @@ class _Writer:
                 self.emit(f"{var} = {self.objs[where]}._grad")
                 self.fail(f"{var} is None", why=f"{spec.label} is None")
             data = self.tensor(var, sig, spec.label)
-            self.grad_presence(var, spec)   # (an argument's was checked with the structure)
+            self.grad_presence(var, spec)   # (an argument's is checked first, in guards)
         self.objs[pos] = var
-        self.data[pos] = data
         if spec.value is not None:
             self.vals[spec.value] = data
 
@@ -247,7 +264,7 @@ class _Writer:
         env = ", ".join(f"{self.const(v, 'V_' + v.name)}: {a}" for v, a in self.vals.items())
         self.emit(f"env = {{{env}}}")
         if program is None:   # not built yet: the segment builds it on first use
-            self.emit(f"env = SEG.run(env, {self.const(self.backend, 'backend')}, "
+            self.emit(f"env = {self.const(seg, 'seg')}.run(env, {self.const(self.backend, 'backend')}, "
                       f"{self.const(self.stats, 'stats')})")
         else:
             self.emit(f"env = {self.const(program, 'program')}.run(env)")
