@@ -19,7 +19,23 @@ class InterpretedProgram:
         self.graph = graph
 
     def run(self, env):
+        from .. import cuda
+        if cuda._STATE.get("used") and any(cuda.is_device_array(a) for a in env.values()):
+            return _interpret_on_host(self.graph, env)
         return evaluate(self.graph, env)
+
+
+def _interpret_on_host(graph, env):
+    """The interpreter on CUDA inputs (backend="interpret", or a one-shot trace of a cuda step):
+    NumPy on host copies, and what leaves the program (outputs, writes) copied back to the
+    device, so that results, .grad and new optimizer state stay where the step's tensors are."""
+    from ..cuda import to_device, to_host
+    out = evaluate(graph, {v: to_host(a) for v, a in env.items()})
+    out.update(env)
+    for v in dict.fromkeys([*graph.outputs, *(v for _, v in graph.writes)]):
+        if v in out and v not in env:
+            out[v] = to_device(out[v])
+    return out
 
 
 def _cpu(graph, keep=None):
@@ -54,6 +70,12 @@ class _ByDevice:
     @property
     def backend(self):
         return "cpu|cuda"
+
+    def direct_plan(self):
+        return None   # the device is chosen per call (tensors' devices are not guarded)
+
+    def promote(self):
+        return any([getattr(p, "promote", lambda: False)() for p in self.built.values()])
 
     def __getattr__(self, name):   # inspection (kernel_sources, fused, ...): the program built
         built = self.__dict__.get("built") or {}
