@@ -71,7 +71,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         noise = input.new_zeros(*input.shape)
     else:
         from ..ops.creation import rand
-        keep = rand(tuple(input.shape), dtype=input.dtype) < (1.0 - p)
+        keep = rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)
         noise = keep.to(input.dtype) / (1.0 - p)  # ATen: bernoulli_(1-p).div_(1-p), then mul
     return input.mul_(noise) if inplace else input * noise
 
