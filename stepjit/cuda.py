@@ -100,10 +100,16 @@ def is_device_array(a) -> bool:
     return type(a) is not np.ndarray and hasattr(a, "copy_to_host")
 
 
+def _c_order(a, dtype=None) -> np.ndarray:
+    """a as a C-contiguous array of its own shape (np.ascontiguousarray makes 0-dim arrays 1-D)."""
+    a = np.asarray(a, dtype=dtype)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 def to_device(a: np.ndarray):
     require()
     _STATE["used"] = True
-    return _numba_cuda().to_device(np.ascontiguousarray(a))
+    return _numba_cuda().to_device(_c_order(a))
 
 
 def to_host(a) -> np.ndarray:
@@ -120,7 +126,7 @@ def copy_into(dst, src) -> None:
     if is_device_array(src):
         dst.copy_to_device(src)
     else:
-        dst.copy_to_device(np.ascontiguousarray(src, dtype=dst.dtype))
+        dst.copy_to_device(_c_order(src, dst.dtype))
 
 
 def clone_array(a):

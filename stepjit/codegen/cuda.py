@@ -24,8 +24,9 @@ skeleton around it differs:
   shared memory. Threads with no element keep the identity, so any size is
   correct, multiple of the block or not. Accumulators are float64 (int64 for
   integers), as in the CPU kernels;
-- matmul: a tiled kernel, TILE x TILE threads per block, tiles of both
-  operands staged in shared memory, edges padded with zeros.
+- matmul: a tiled kernel, TILE x TILE threads per block, grid-stride over the
+  output tiles, tiles of both operands staged in shared memory, edges padded
+  with zeros.
 
 Kernels are shape-generic (sizes are arguments) and cached by a hash of their
 code, in memory and as modules under STEPJIT_CACHE_DIR (codegen/kernels.py).
@@ -222,26 +223,33 @@ def loop_kernel(group, constants):
 
 # -- matmul --------------------------------------------------------------------------------
 def matmul_source(fname, tile, dtype_name):
+    """c = a @ b: each block computes TILE x TILE output tiles in turn (grid-stride over the
+    tiles, as the loop kernels stride over elements), staging tiles of a and b in shared memory.
+    Under the simulator the grid is 2 blocks, so a block computes several tiles: every block
+    is Python threads polled by the simulator, far dearer than a loop iteration."""
     ctor = _CTOR[dtype_name]
     return f'''def {fname}(a, b, c, m, n, k):
     sa = cuda.shared.array(({tile}, {tile}), {ctor})
     sb = cuda.shared.array(({tile}, {tile}), {ctor})
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
-    row = cuda.blockIdx.y * {tile} + ty
-    col = cuda.blockIdx.x * {tile} + tx
-    acc = {ctor}(0)
-    for t in range((k + {tile - 1}) // {tile}):
-        kk = t * {tile} + tx
-        sa[ty, tx] = a[row, kk] if row < m and kk < k else {ctor}(0)
-        kk = t * {tile} + ty
-        sb[ty, tx] = b[kk, col] if kk < k and col < n else {ctor}(0)
-        cuda.syncthreads()
-        for q in range({tile}):
-            acc += sa[ty, q] * sb[q, tx]
-        cuda.syncthreads()
-    if row < m and col < n:
-        c[row, col] = acc
+    tiles_n = (n + {tile - 1}) // {tile}
+    tiles = ((m + {tile - 1}) // {tile}) * tiles_n
+    for ot in range(cuda.blockIdx.x, tiles, cuda.gridDim.x):
+        row = (ot // tiles_n) * {tile} + ty
+        col = (ot % tiles_n) * {tile} + tx
+        acc = {ctor}(0)
+        for t in range((k + {tile - 1}) // {tile}):
+            kk = t * {tile} + tx
+            sa[ty, tx] = a[row, kk] if row < m and kk < k else {ctor}(0)
+            kk = t * {tile} + ty
+            sb[ty, tx] = b[kk, col] if kk < k and col < n else {ctor}(0)
+            cuda.syncthreads()
+            for q in range({tile}):
+                acc += sa[ty, q] * sb[q, tx]
+            cuda.syncthreads()
+        if row < m and col < n:
+            c[row, col] = acc
 '''
 
 
@@ -249,6 +257,12 @@ def matmul_kernel(dtype_name):
     tile = launch_sizes()[2]
     kernel, _ = get_cuda_kernel(lambda fname: matmul_source(fname, tile, dtype_name))
     return kernel, tile
+
+
+def matmul_launch(m, n, tile):
+    """(blocks, threads) for an m x n product: one block per output tile, at most the cap."""
+    _, cap, _ = launch_sizes()
+    return min(cap, -(-m // tile) * -(-n // tile)), (tile, tile)
 
 
 def source_hash(text: str) -> str:

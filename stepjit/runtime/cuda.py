@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import cuda as dev
-from ..codegen.cuda import launch_sizes, loop_kernel, matmul_kernel, scalar_args, split_group
+from ..codegen.cuda import (launch_sizes, loop_kernel, matmul_kernel, matmul_launch, scalar_args,
+                            split_group)
 from ..dispatch import run_impl
 from ..errors import user_location
 from ..ir import primitives as P
@@ -171,8 +172,7 @@ def device_matmul(a, b, out):
         copy_into(out, 0)
         return
     kernel, tile = matmul_kernel(as_dtype(out.dtype).name)
-    grid = (-(-n // tile), -(-m // tile))
-    kernel[grid, (tile, tile)](a, b, out, m, n, k)
+    kernel[matmul_launch(m, n, tile)](a, b, out, m, n, k)
 
 
 class CudaOpStep:
@@ -214,8 +214,9 @@ class CudaOpStep:
 
 # -- the program -----------------------------------------------------------------------------
 class _Env(dict):
-    """A value the program did not materialize (a decision the runtime reads) is computed by the
-    interpreter on host copies: a host round trip, only for data-dependent decisions."""
+    """A value the program did not materialize is computed by the interpreter on host copies
+    and copied to the device, like every value of the program: a host round trip, for a value
+    the optimizer removed that neither an output nor a write of its graph stands for."""
     __slots__ = ("program",)
 
     def __missing__(self, v):
@@ -223,8 +224,19 @@ class _Env(dict):
         full = evaluate(self.program.source_graph, host)
         if v not in full:
             raise KeyError(f"stepjit: the cuda program has no value %{v.name}")
-        self[v] = full[v]
-        return full[v]
+        self[v] = dev.to_device(full[v])
+        return self[v]
+
+
+def _aliases(source, optimized):
+    """(source value, optimized value) for each output and write of `source` that the optimizer
+    replaced by another value (an identity reshape removed, a value merged with an equal one):
+    the runtime reads the source graph's values."""
+    pairs = list(zip(source.outputs, optimized.outputs))
+    written = dict(optimized.writes)
+    pairs += [(v, written.get(label)) for label, v in source.writes]
+    return [(a, b) for a, b in pairs
+            if isinstance(a, Value) and isinstance(b, Value) and a is not b]
 
 
 class CudaProgram(CpuProgram):
@@ -243,7 +255,8 @@ class CudaProgram(CpuProgram):
         self.inplace = {} if materialize_all else self._inplace_targets(keep)
         self.native = None
         self.inputs = self.graph.all_inputs()
-        self.uploaded = {}       # input Value -> (host array, its device copy)
+        self.aliases = _aliases(graph, self.graph)
+        self.uploaded = {}       # input Value -> (host array, its value then, its device copy)
         self.steps = [CudaLoopStep(g, self.fused.constants, self) if g.kind == "loop"
                       else CudaOpStep(g.nodes[0], self) for g in self.fused.groups]
 
@@ -256,17 +269,22 @@ class CudaProgram(CpuProgram):
                 env[v] = self._upload(v, a)
         for step in self.steps:
             step(env)
+        for a, b in self.aliases:
+            env[a] = env[b]
         for v in self.graph.outputs:   # an output that is an input passes through unchanged
             if isinstance(v, Value) and v not in env:
                 env[v]
         return env
 
     def _upload(self, v, a):
+        """A device copy of host input `a`, reused while `a` holds what was copied: host inputs
+        are hyperparameters and constants, but also state written back in place between calls
+        (the generator's (seed, offset), Adam's step count), so the same array is not enough."""
         hit = self.uploaded.get(v)
-        if hit is not None and hit[0] is a:
-            return hit[1]
+        if hit is not None and hit[0] is a and np.array_equal(hit[1], a):
+            return hit[2]
         d = dev.to_device(a)
-        self.uploaded[v] = (a, d)
+        self.uploaded[v] = (a, np.array(a), d)
         return d
 
     @staticmethod
