@@ -187,13 +187,14 @@ def _apply(op, pool, W):
     raise ValueError(op)
 
 
-def build(spec: Spec):
-    """(step, args, state) for spec: fresh parameters from a fixed seed on every call."""
+def build(spec: Spec, device="cpu"):
+    """(step, args, state) for spec, on `device`: fresh parameters from a fixed seed on every
+    call. Index tensors stay on the CPU (they may index a CUDA tensor, as in PyTorch)."""
     torch.manual_seed(1234)
-    x = torch.randn(spec.B, spec.D)
-    W = (torch.randn(spec.D, spec.D) * 0.5).requires_grad_()
-    b = torch.zeros(spec.D, requires_grad=True)
-    g = torch.ones(spec.B, 1, requires_grad=True)
+    x = torch.randn(spec.B, spec.D, device=device)
+    W = (torch.randn(spec.D, spec.D, device=device) * 0.5).requires_grad_()
+    b = torch.zeros(spec.D, device=device, requires_grad=True)
+    g = torch.ones(spec.B, 1, device=device, requires_grad=True)
     params = [W, b, g]
     opt = {"sgd": lambda: torch.optim.SGD(params, lr=0.05),
            "momentum": lambda: torch.optim.SGD(params, lr=0.05, momentum=0.9),

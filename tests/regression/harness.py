@@ -10,10 +10,20 @@ returns), every state tensor's values and `.grad` (None or not, then values), an
 generator's (seed, offset). On the interpret backend the comparison is bitwise; on a
 generated-code backend it is to a tolerance (fused kernels may round differently), but bool
 and integer results (masks, argmax, indices) must still match exactly.
+
+Backend "cuda" runs `make("cuda")`: the program's tensors on the device, run eagerly (CUDA
+eager ops) and compiled, each compared with the eager run on the CPU, to the cpu backend's
+tolerance (all three runs at the program's small sizes); parameters, their `.grad` and the
+step's results must stay on the device. It runs
+only in the child process of tests/cuda/test_cuda.py (STEPJIT_CUDA_CHILD=1), where Numba's
+CUDA simulator stands in for a GPU: the simulator is chosen when numba.cuda is first imported
+and must not leak into the rest of the suite. There every thread is a Python thread, so
+programs run at most `cuda_steps` steps.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,8 +33,9 @@ from stepjit.tracer.pytree import flatten
 
 from tests.runtime.helpers import check_graph
 
-BACKENDS = ("interpret", "cpu")
-RTOL = {"interpret": 0.0, "cpu": 1e-4}
+CUDA_CHILD = os.environ.get("STEPJIT_CUDA_CHILD") == "1"
+BACKENDS = ("cuda",) if CUDA_CHILD else ("interpret", "cpu")
+RTOL = {"interpret": 0.0, "cpu": 1e-4, "cuda": 1e-4}
 
 
 @dataclass
@@ -35,22 +46,25 @@ class Program:
     steps: int = 6
     max_traces: int = 2           # first call, plus one for state the first call created
     extra: dict = field(default_factory=dict)
+    cuda_steps: int = 3           # steps on backend "cuda" (the simulator is slow)
 
     def args_for(self, k):
         return self.args(k) if callable(self.args) else self.args
 
 
-def _leaves(result):
-    leaves, tree = flatten(result, lambda x: isinstance(x, torch.Tensor))
-    return [np.array(t.detach().numpy()) for t in leaves], tree
+def _host(t):
+    return np.array(t.detach().cpu().numpy())
 
 
 def snapshot(result, state):
-    out, tree = _leaves(result)
-    weights = [np.array(p.detach().numpy()) for p in state]
-    grads = [None if p.grad is None else np.array(p.grad.numpy()) for p in state]
+    leaves, tree = flatten(result, lambda x: isinstance(x, torch.Tensor))
+    weights = [_host(p) for p in state]
+    grads = [None if p.grad is None else _host(p.grad) for p in state]
     rng = torch.random.get_rng_state().tolist()
-    return {"result": out, "tree": tree, "weights": weights, "grads": grads, "rng": rng}
+    devices = [t.device.type for t in leaves] + [t.device.type for t in state] + \
+        [p.grad.device.type for p in state if p.grad is not None]
+    return {"result": [_host(t) for t in leaves], "tree": tree, "weights": weights,
+            "grads": grads, "rng": rng, "devices": devices}
 
 
 def assert_close(a, b, rtol, what):
@@ -66,10 +80,14 @@ def assert_close(a, b, rtol, what):
         np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol, err_msg=what)
 
 
-def compare(eager, compiled, rtol, context=""):
+def compare(eager, compiled, rtol, context="", devices=True):
+    """Every step's snapshots; `devices=False` when the runs were on different devices."""
+    assert len(eager) == len(compiled)
     for k, (e, c) in enumerate(zip(eager, compiled)):
         at = f"{context}step {k}"
         assert e["tree"] == c["tree"], f"{at}: result structure differs"
+        assert not devices or e["devices"] == c["devices"], \
+            f"{at}: tensors on devices {c['devices']}, eagerly {e['devices']}"
         assert e["rng"] == c["rng"], f"{at}: generator state {e['rng']} vs {c['rng']}"
         for part in ("result", "weights", "grads"):
             assert len(e[part]) == len(c[part])
@@ -99,16 +117,35 @@ def graphs_text(compiled_fns):
     return "\n\n".join(parts)
 
 
+def make_for(make, backend):
+    """make()'s program for `backend`; for "cuda": on the device, small, and fewer steps."""
+    if backend != "cuda":
+        return make()
+    prog = make("cuda", small=True)
+    return replace(prog, steps=min(prog.steps, prog.cuda_steps))
+
+
 def run_eager_and_compiled(make, backend="interpret"):
-    """Run make() eagerly and compiled on `backend`; compare every step. Returns the compiled
-    step functions (for the callers' own checks)."""
-    prog = make()
-    eager = run(prog)
-    prog = make()
+    """Run make() eagerly and compiled on `backend`; compare every step. On "cuda" the program
+    also runs eagerly on the device, and both device runs are compared with the eager run on
+    the CPU. Returns the compiled step functions (for the callers' own checks)."""
+    small = backend == "cuda"
+    steps = make_for(make, backend).steps
+    eager = run(replace(make(small=small), steps=steps))
+    prog = make_for(make, backend)
+    on_device = None
+    if backend == "cuda":
+        on_device = run(prog)
+        compare(eager, on_device, RTOL[backend], "eager on cuda vs cpu: ", devices=False)
+        assert all(d == "cuda" for s in on_device for d in s["devices"][len(s["result"]):]), \
+            "a parameter or its .grad left the device"
+        prog = make_for(make, backend)
     compiled = [torch.compile(f, backend=backend) for f in _steps(prog)]
     got = run(prog, compiled)
     try:
-        compare(eager, got, RTOL[backend])
+        compare(eager, got, RTOL[backend], devices=on_device is None)
+        if on_device is not None:
+            compare(on_device, got, RTOL[backend], "compiled vs eager on cuda: ")
     except AssertionError as e:
         raise AssertionError(f"{e}\n--- traced IR ---\n{graphs_text(compiled)}") from None
     for fn in compiled:

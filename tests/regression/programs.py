@@ -1,8 +1,12 @@
 """Whole training programs, written the way PyTorch tutorials write them.
 
-Each `make()` seeds the global generator, builds model, optimizer and data, and returns a
-Program (see harness.py). The regression tests run each eagerly and compiled on every
-backend and compare every step. Several draw random numbers inside the step (dropout,
+Each `make(device="cpu")` seeds the global generator, builds model, optimizer and data on
+`device` (as a tutorial does with `device = "cuda" if torch.cuda.is_available() else "cpu"`),
+and returns a Program (see harness.py). `small=True` shrinks the batch and hidden sizes of the
+programs whose matmuls are large for Numba's CUDA simulator (it runs every GPU thread as a
+Python thread); the code run is the same. The regression tests run each eagerly and compiled
+on every backend and compare every step; on backend "cuda" the program's tensors live on
+the device, eagerly and compiled, and are compared with the eager run on the CPU. Several draw random numbers inside the step (dropout,
 noise, shuffled minibatches): those check that the counter-based generator gives the
 compiled step the same numbers as the eager one, on every call, without retracing.
 """
@@ -15,12 +19,13 @@ from tests.runtime.programs import MyReLU  # the tutorial's custom ReLU, written
 from .harness import Program
 
 
-def two_layer_custom_relu():
+def two_layer_custom_relu(device="cpu", small=False):
     """The PyTorch tutorial's two-layer net: custom ReLU Function, manual SGD under no_grad."""
     torch.manual_seed(0)
-    x, y = torch.randn(32, 50), torch.randn(32, 5)
-    w1 = torch.randn(50, 20, requires_grad=True)
-    w2 = torch.randn(20, 5, requires_grad=True)
+    n, d_in, h, d_out = (8, 10, 6, 5) if small else (32, 50, 20, 5)
+    x, y = torch.randn(n, d_in, device=device), torch.randn(n, d_out, device=device)
+    w1 = torch.randn(d_in, h, device=device, requires_grad=True)
+    w2 = torch.randn(h, d_out, device=device, requires_grad=True)
 
     def step(x, y, lr):
         y_pred = MyReLU.apply(x.mm(w1)).mm(w2)
@@ -35,13 +40,13 @@ def two_layer_custom_relu():
     return Program(step, (x, y, 1e-5), [w1, w2])
 
 
-def logistic_regression_data():
+def logistic_regression_data(device="cpu", small=False):
     """Updates through `.data`, outside autograd."""
     torch.manual_seed(2)
-    x = torch.randn(64, 3)
+    x = torch.randn(16 if small else 64, 3, device=device)
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).float().reshape(-1, 1)
-    w = torch.zeros(3, 1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
+    w = torch.zeros(3, 1, device=device, requires_grad=True)
+    b = torch.zeros(1, device=device, requires_grad=True)
 
     def step(x, y):
         p = torch.sigmoid(x @ w + b)
@@ -55,12 +60,12 @@ def logistic_regression_data():
     return Program(step, (x, y), [w, b], steps=8)
 
 
-def linear_regression():
+def linear_regression(device="cpu", small=False):
     """nn.Linear, MSELoss, plain SGD; the true weights are recovered."""
     torch.manual_seed(3)
-    x = torch.randn(100, 2)
-    y = x @ torch.tensor([[2.0], [-3.0]]) + 0.5
-    model = nn.Linear(2, 1)
+    x = torch.randn(16 if small else 100, 2, device=device)
+    y = x @ torch.tensor([[2.0], [-3.0]], device=device) + 0.5
+    model = nn.Linear(2, 1).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.MSELoss()
 
@@ -73,13 +78,14 @@ def linear_regression():
     return Program(step, (x, y), list(model.parameters()), steps=8)
 
 
-def _mlp(opt_cls, seed, **opt_kw):
+def _mlp(device, small, opt_cls, seed, **opt_kw):
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(),
-                          nn.Linear(16, 3))
+    n, h = (8, 8) if small else (32, 16)
+    model = nn.Sequential(nn.Linear(6, h), nn.ReLU(), nn.Linear(h, h), nn.Tanh(),
+                          nn.Linear(h, 3)).to(device)
     opt = opt_cls(model.parameters(), **opt_kw)
     loss_fn = nn.MSELoss()
-    x, y = torch.randn(32, 6), torch.randn(32, 3)
+    x, y = torch.randn(n, 6, device=device), torch.randn(n, 3, device=device)
 
     def step(x, y):
         opt.zero_grad()
@@ -90,29 +96,32 @@ def _mlp(opt_cls, seed, **opt_kw):
     return Program(step, (x, y), list(model.parameters()))
 
 
-def mlp_sgd_momentum():
-    return _mlp(torch.optim.SGD, 10, lr=0.05, momentum=0.9)
+def mlp_sgd_momentum(device="cpu", small=False):
+    return _mlp(device, small, torch.optim.SGD, 10, lr=0.05, momentum=0.9)
 
 
-def mlp_sgd_nesterov_weight_decay():
-    return _mlp(torch.optim.SGD, 11, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
+def mlp_sgd_nesterov_weight_decay(device="cpu", small=False):
+    return _mlp(device, small, torch.optim.SGD, 11, lr=0.05, momentum=0.9, nesterov=True,
+                weight_decay=1e-3)
 
 
-def mlp_adam():
-    return _mlp(torch.optim.Adam, 12, lr=1e-2)
+def mlp_adam(device="cpu", small=False):
+    return _mlp(device, small, torch.optim.Adam, 12, lr=1e-2)
 
 
-def mlp_adamw():
-    return _mlp(torch.optim.AdamW, 13, lr=1e-2, weight_decay=0.1)
+def mlp_adamw(device="cpu", small=False):
+    return _mlp(device, small, torch.optim.AdamW, 13, lr=1e-2, weight_decay=0.1)
 
 
-def softmax_classifier():
+def softmax_classifier(device="cpu", small=False):
     """A linear softmax classifier with CrossEntropyLoss on well-separated synthetic blobs."""
     torch.manual_seed(4)
+    n = 24 if small else 96
     centers = torch.randn(4, 8) * 3
-    labels = torch.randint(0, 4, (96,))
-    x = centers[labels] + torch.randn(96, 8)
-    model = nn.Linear(8, 4)
+    labels = torch.randint(0, 4, (n,))
+    x = (centers[labels] + torch.randn(n, 8)).to(device)
+    labels = labels.to(device)
+    model = nn.Linear(8, 4).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -126,12 +135,14 @@ def softmax_classifier():
     return Program(step, (x, labels), list(model.parameters()), steps=8)
 
 
-def dropout_train_and_eval():
+def dropout_train_and_eval(device="cpu", small=False):
     """Dropout in train mode (fresh masks every call) alternating with an eval() step."""
     torch.manual_seed(5)
-    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 1))
+    n, h = (8, 8) if small else (16, 32)
+    model = nn.Sequential(nn.Linear(10, h), nn.ReLU(), nn.Dropout(0.3),
+                          nn.Linear(h, 1)).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
-    x, y = torch.randn(16, 10), torch.randn(16, 1)
+    x, y = torch.randn(n, 10, device=device), torch.randn(n, 1, device=device)
 
     def train_step(x, y):
         model.train()
@@ -148,16 +159,16 @@ def dropout_train_and_eval():
     return Program([train_step, train_step, eval_step], (x, y), list(model.parameters()), steps=9)
 
 
-def dropout_functional_and_noise():
+def dropout_functional_and_noise(device="cpu", small=False):
     """F.dropout, randn noise and bernoulli inside one step."""
     torch.manual_seed(6)
-    w = torch.randn(12, 4, requires_grad=True)
-    x = torch.randn(8, 12)
+    w = torch.randn(12, 4, device=device, requires_grad=True)
+    x = torch.randn(8, 12, device=device)
 
     def step(x):
         nonlocal w  # `w -= ...` rebinds the name (to the same tensor)
-        noisy = x + 0.1 * torch.randn(8, 12)
-        keep = torch.bernoulli(torch.full((8, 1), 0.75))
+        noisy = x + 0.1 * torch.randn(8, 12, device=device)
+        keep = torch.bernoulli(torch.full((8, 1), 0.75, device=device))
         h = F.dropout(noisy @ w, p=0.5, training=True) * keep
         loss = h.pow(2).mean()
         loss.backward()
@@ -168,12 +179,13 @@ def dropout_functional_and_noise():
     return Program(step, (x,), [w], steps=6)
 
 
-def gradient_accumulation():
+def gradient_accumulation(device="cpu", small=False):
     """Four micro-batches per step, each backward accumulating into .grad, one update."""
     torch.manual_seed(7)
-    model = nn.Sequential(nn.Linear(5, 8), nn.Sigmoid(), nn.Linear(8, 1))
+    n = 8 if small else 32
+    model = nn.Sequential(nn.Linear(5, 8), nn.Sigmoid(), nn.Linear(8, 1)).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    x, y = torch.randn(32, 5), torch.randn(32, 1)
+    x, y = torch.randn(n, 5, device=device), torch.randn(n, 1, device=device)
 
     def step(x, y):
         opt.zero_grad()
@@ -187,11 +199,11 @@ def gradient_accumulation():
     return Program(step, (x, y), list(model.parameters()))
 
 
-def two_losses_retain_graph():
+def two_losses_retain_graph(device="cpu", small=False):
     torch.manual_seed(8)
-    x = torch.randn(10, 3)
-    w = torch.randn(3, 2, requires_grad=True)
-    b = torch.zeros(2, requires_grad=True)
+    x = torch.randn(10, 3, device=device)
+    w = torch.randn(3, 2, device=device, requires_grad=True)
+    b = torch.zeros(2, device=device, requires_grad=True)
 
     def step(x):
         z = x @ w + b
@@ -208,10 +220,10 @@ def two_losses_retain_graph():
     return Program(step, (x,), [w, b])
 
 
-def hooks_and_retain_grad():
+def hooks_and_retain_grad(device="cpu", small=False):
     torch.manual_seed(9)
-    x = torch.randn(6, 4)
-    w = torch.randn(4, 3, requires_grad=True)
+    x = torch.randn(6, 4, device=device)
+    w = torch.randn(4, 3, device=device, requires_grad=True)
     w.register_hook(lambda g: g.clamp(-0.5, 0.5))
 
     def step(x):
@@ -227,13 +239,14 @@ def hooks_and_retain_grad():
     return Program(step, (x,), [w])
 
 
-def no_grad_evaluation():
+def no_grad_evaluation(device="cpu", small=False):
     """A training step and a separately compiled evaluation step under no_grad."""
     torch.manual_seed(10)
-    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    x, y = torch.randn(20, 4), torch.randn(20, 2)
-    xv, yv = torch.randn(10, 4), torch.randn(10, 2)
+    n = 8 if small else 20
+    x, y = torch.randn(n, 4, device=device), torch.randn(n, 2, device=device)
+    xv, yv = torch.randn(10, 4, device=device), torch.randn(10, 2, device=device)
 
     def train(x, y, xv, yv):
         opt.zero_grad()
@@ -257,17 +270,18 @@ class TanhRNN(nn.Module):
         self.out = nn.Linear(n_hidden, n_out)
 
     def forward(self, xs):                 # xs: [time, batch, n_in], fixed length
-        h = torch.zeros(xs.shape[1], self.hh.weight.shape[0])
+        h = torch.zeros(xs.shape[1], self.hh.weight.shape[0], device=xs.device)
         for t in range(xs.shape[0]):
             h = torch.tanh(self.ih(xs[t]) + self.hh(h))
         return self.out(h)
 
 
-def rnn_tanh():
+def rnn_tanh(device="cpu", small=False):
     torch.manual_seed(11)
-    model = TanhRNN(3, 12, 2)
+    length, h = (4, 6) if small else (7, 12)
+    model = TanhRNN(3, h, 2).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
-    xs, y = torch.randn(7, 5, 3), torch.randn(5, 2)
+    xs, y = torch.randn(length, 5, 3, device=device), torch.randn(5, 2, device=device)
 
     def step(xs, y):
         opt.zero_grad()
@@ -278,11 +292,11 @@ def rnn_tanh():
     return Program(step, (xs, y), list(model.parameters()))
 
 
-def data_dependent_branch():
+def data_dependent_branch(device="cpu", small=False):
     """The step takes a different path depending on the loss's value."""
     torch.manual_seed(12)
-    w = torch.randn(4, 1, requires_grad=True)
-    x, y = torch.randn(16, 4), torch.randn(16, 1)
+    w = torch.randn(4, 1, device=device, requires_grad=True)
+    x, y = torch.randn(16, 4, device=device), torch.randn(16, 1, device=device)
 
     def step(x, y):
         loss = ((x @ w - y) ** 2).mean()
@@ -294,20 +308,21 @@ def data_dependent_branch():
                 w.sub_(0.05 * w.grad.clamp(-1, 1))
         w.grad.zero_()
         return loss
-    return Program(step, (x, y), [w], steps=10, max_traces=4)
+    # On cuda: calls 1-2 take the first branch, 3 the other, 4 replays it.
+    return Program(step, (x, y), [w], steps=10, max_traces=4, cuda_steps=4)
 
 
-def shuffled_minibatches():
+def shuffled_minibatches(device="cpu", small=False):
     """randperm inside the step picks a minibatch; bce-with-logits loss."""
     torch.manual_seed(13)
-    x = torch.randn(40, 6)
+    x = torch.randn(40, 6, device=device)
     y = (x.sum(1, keepdim=True) > 0).float()
-    model = nn.Linear(6, 1)
+    model = nn.Linear(6, 1).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.2)
     loss_fn = nn.BCEWithLogitsLoss()
 
     def step(x, y):
-        idx = torch.randperm(40)[:10]
+        idx = torch.randperm(40, device=x.device)[:10]
         opt.zero_grad()
         loss = loss_fn(model(x[idx]), y[idx])
         loss.backward()
@@ -316,11 +331,12 @@ def shuffled_minibatches():
     return Program(step, (x, y), list(model.parameters()), steps=8)
 
 
-def changing_batches():
+def changing_batches(device="cpu", small=False):
     """A new batch (same shape) every call: the trace is reused with new data."""
     torch.manual_seed(14)
-    data = [(torch.randn(8, 3), torch.randn(8, 1)) for _ in range(3)]
-    model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 1))
+    data = [(torch.randn(8, 3, device=device), torch.randn(8, 1, device=device))
+            for _ in range(3)]
+    model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 1)).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
 
     def step(x, y):
@@ -332,12 +348,12 @@ def changing_batches():
     return Program(step, lambda k: data[k % 3], list(model.parameters()), steps=9)
 
 
-def inplace_and_indexing():
+def inplace_and_indexing(device="cpu", small=False):
     """Masked writes, slicing and index tensors on the way to the loss."""
     torch.manual_seed(15)
-    w = torch.randn(5, 5, requires_grad=True)
-    x = torch.randn(7, 5)
-    rows = torch.tensor([0, 2, 4])
+    w = torch.randn(5, 5, device=device, requires_grad=True)
+    x = torch.randn(7, 5, device=device)
+    rows = torch.tensor([0, 2, 4])       # CPU indices may index a CUDA tensor, as in PyTorch
 
     def step(x):
         h = x @ w

@@ -4,6 +4,7 @@ import pytest
 
 import stepjit as torch
 import stepjit.nn as nn
+import stepjit.nn.functional as F
 from stepjit.ir.primitives import random as R
 
 from .harness import BACKENDS
@@ -88,25 +89,38 @@ def test_rand_rejects_integer_dtypes_and_randint_needs_a_range():
         torch.randint(3, 3, (2,))
 
 
+def _draw_four_times(fn, x):
+    torch.manual_seed(42)
+    return [[t.cpu().numpy() for t in fn(x)] for _ in range(4)]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_compiled_step_draws_the_eager_numbers_and_keeps_its_trace(backend):
+    """rand, randn, randint, randperm and dropout give the eager CPU numbers bitwise: eagerly on
+    the step's device and compiled on every backend (on cuda the step's tensors are on the
+    device: draws are made on the host and copied, so the numbers cannot depend on it)."""
     def step(x):
-        mask = torch.rand(4, 5) < 0.5
-        noise = torch.randn(4, 5, dtype=torch.float64)
-        return x * mask, noise, torch.randint(0, 10, (3,)), torch.randperm(6)
+        mask = torch.rand(4, 5, device=x.device) < 0.5
+        noise = torch.randn(4, 5, dtype=torch.float64, device=x.device)
+        return (x * mask, noise, torch.randint(0, 10, (3,), device=x.device),
+                torch.randperm(6, device=x.device), F.dropout(x, 0.5))
 
     x = torch.ones(4, 5)
-    torch.manual_seed(42)
-    eager = [[t.numpy() for t in step(x)] for _ in range(4)]
-    torch.manual_seed(42)
+    eager = _draw_four_times(step, x)
+    x = x.to("cuda" if backend == "cuda" else "cpu")
+    runs = {"compiled": _draw_four_times(torch.compile(step, backend=backend), x)}
+    if backend == "cuda":
+        runs["eager on cuda"] = _draw_four_times(step, x)
+    for what, got in runs.items():
+        for e, c in zip(eager, got):
+            for a, b in zip(e, c):
+                assert a.dtype == b.dtype and np.array_equal(a, b), what   # bitwise
     compiled = torch.compile(step, backend=backend)
-    got = [[t.numpy() for t in compiled(x)] for _ in range(4)]
-    for e, c in zip(eager, got):
-        for a, b in zip(e, c):
-            assert a.dtype == b.dtype and np.array_equal(a, b)   # bitwise, every backend
-    assert not np.array_equal(got[0][0], got[1][0])             # fresh numbers every call
+    torch.manual_seed(42)
+    first, second = compiled(x)[0].cpu().numpy(), compiled(x)[0].cpu().numpy()
+    assert not np.array_equal(first, second)                    # fresh numbers every call
     assert compiled.stats()["traces"] == 1                       # the trace is reused
-    assert torch.random.get_rng_state().tolist() == [42, 4 * (20 + 20 + 3 + 6)]
+    assert torch.random.get_rng_state().tolist() == [42, 2 * (20 + 20 + 3 + 6 + 20)]
 
 
 def test_the_generator_state_is_a_lifted_input_written_back():

@@ -1,5 +1,6 @@
-"""Compiled steps on backend="cuda" against CPU eager, and the regression programs (a subset:
-the simulator runs every GPU thread as a Python thread) eagerly on CUDA and compiled."""
+"""Compiled steps on backend="cuda" against CPU eager: tests/runtime's programs (a subset) eagerly
+on CUDA and compiled, write-back, decisions, and the backend's fixes. Every whole program of
+tests/regression runs on cuda too, in the same child process (test_cuda.py)."""
 import numpy as np
 import pytest
 
@@ -8,7 +9,7 @@ import stepjit.nn as nn
 from stepjit.runtime.cuda import CudaProgram
 from tests.runtime.programs import PROGRAMS
 
-# two_layer_custom_relu and mlp_sgd_momentum pass too but take ~50 s under the simulator.
+# The rest of tests/runtime/programs.py has counterparts among the regression programs.
 SUBSET = ["accumulate_without_zeroing", "two_backward_calls", "hooks_and_retain_grad",
           "logistic_regression_data", "dict_of_metrics"]
 
@@ -89,3 +90,35 @@ def test_decision_reads_device_value():
     f = torch.compile(step, backend="cuda")
     assert f(torch.ones(3, device="cuda")).item() == 6.0
     assert f(-torch.ones(3, device="cuda")).item() == -3.0
+
+
+def test_host_input_written_in_place_between_calls_is_uploaded_again():
+    s = torch.tensor(1.0)             # a 0-dim CPU tensor is a scalar (Adam's step count)
+    w = torch.ones(3, device="cuda")
+    f = torch.compile(lambda: w * s, backend="cuda")
+    assert f().tolist() == [1.0, 1.0, 1.0]
+    s.fill_(2.0)                      # the same host array, new contents
+    assert f().tolist() == [2.0, 2.0, 2.0]
+
+
+def test_grad_the_optimizer_reduced_to_another_value_stays_on_the_device():
+    w = torch.ones(2, 1, device="cuda", requires_grad=True)
+    x = torch.arange(6.0).reshape(2, 3).cuda()
+
+    def step(x):
+        loss = (x * w).sum()          # w's gradient: a sum over dim 1, then an identity reshape
+        loss.backward()
+        return loss
+
+    f = torch.compile(step, backend="cuda")
+    for _ in range(2):
+        w.grad = None
+        f(x)
+        assert w.grad.device.type == "cuda" and w.grad.cpu().numpy().ravel().tolist() == [3.0, 12.0]
+
+
+def test_interpreter_on_cuda_tensors_keeps_results_on_the_device():
+    w = torch.ones(3, device="cuda", requires_grad=True)
+    f = torch.compile(lambda x: (x * w).sum().backward(), backend="interpret")
+    f(torch.arange(3.0).cuda())
+    assert w.grad.device.type == "cuda" and w.grad.tolist() == [0.0, 1.0, 2.0]

@@ -29,6 +29,8 @@ def test_factories_moves_and_printing():
     assert repr(torch.tensor([2.0], device="cuda", requires_grad=True)) == \
         "tensor([2.], device='cuda:0', requires_grad=True)"
     assert c.sum().item() == 15.0
+    for t in (torch.tensor(3.0, device="cuda"), torch.tensor(2.0).cuda()):   # 0-dim stays 0-dim
+        assert t.shape == () and t.cpu().numpy().shape == ()
 
 
 def test_numpy_and_mixed_devices_raise():
