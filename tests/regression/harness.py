@@ -117,11 +117,12 @@ def graphs_text(compiled_fns):
     return "\n\n".join(parts)
 
 
-def make_for(make, backend):
-    """make()'s program for `backend`; for "cuda": on the device, small, and fewer steps."""
+def make_for(make, backend, device="cuda"):
+    """make()'s program for `backend`; for "cuda": small, at most `cuda_steps` steps, on
+    `device` (the eager reference is the same program on the CPU)."""
     if backend != "cuda":
         return make()
-    prog = make("cuda", small=True)
+    prog = make(device, small=True)
     return replace(prog, steps=min(prog.steps, prog.cuda_steps))
 
 
@@ -129,9 +130,7 @@ def run_eager_and_compiled(make, backend="interpret"):
     """Run make() eagerly and compiled on `backend`; compare every step. On "cuda" the program
     also runs eagerly on the device, and both device runs are compared with the eager run on
     the CPU. Returns the compiled step functions (for the callers' own checks)."""
-    small = backend == "cuda"
-    steps = make_for(make, backend).steps
-    eager = run(replace(make(small=small), steps=steps))
+    eager = run(make_for(make, backend, "cpu"))
     prog = make_for(make, backend)
     on_device = None
     if backend == "cuda":
