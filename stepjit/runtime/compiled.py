@@ -32,7 +32,7 @@ import warnings
 import weakref
 
 from ..autograd.grad_mode import STATE as GRAD
-from ..tracer.trace import flat_args, signature_of, trace as trace_fn
+from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from . import execute, fastcall
 from .fastcall import MISS, UNSURE
 from .log import log_event
@@ -92,7 +92,7 @@ class CompiledFunction:
     def _tree_call(self, args, kwargs):
         st = self._stats
         flat, treedef = flat_args(args, kwargs)
-        key = (GRAD.enabled, treedef, signature_of(flat))
+        key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
         objs, env, level = [], {}, self.roots
         why = self._one_shot or "first call"
         while True:
@@ -170,7 +170,7 @@ class CompiledFunction:
             tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
-        arg_key = (tr.grad_enabled, tr.arg_treedef, tr.arg_signature)
+        arg_key = (tr.grad_enabled, tr.arg_treedef, tr.arg_signature, tr.arg_aliases)
         built = st["programs_built"]
         compile_seconds = st["compile_seconds"]
         if verifying:

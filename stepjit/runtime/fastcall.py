@@ -62,7 +62,7 @@ def build(segs, name, backend, stats):
     guards fail breaks out to the next)."""
     w = _Writer(segs[0].arg_guard, backend, stats)
     w.labels = {s.slot[1]: s.label for _, s in segs[0].slots if s.slot[0] == "arg"}
-    w.arguments()
+    w.arguments(set().union(*[_written_arguments(seg.leaf.slots) for seg in segs]))
     for seg in segs:
         w.block(seg)
     w.emit("return MISS")
@@ -70,6 +70,18 @@ def build(segs, name, backend, stats):
     namespace = dict(w.glob)
     exec(compile(src, f"<stepjit fast call {name}>", "exec"), namespace)
     return namespace[name], src
+
+
+def _written_arguments(slots):
+    """Flat positions of the arguments whose data, .grad or .grad's data the step writes."""
+    out = set()
+    for spec in slots:
+        owner = spec
+        while owner.slot[0] == "grad":    # ("grad", k): the .grad of slot k
+            owner = slots[owner.slot[1]]
+        if owner.slot[0] == "arg" and (spec.data_write is not None or spec.grad_write is not None):
+            out.add(owner.slot[1])
+    return out
 
 
 def _ident(text):
@@ -116,15 +128,31 @@ class _Writer:
         self.emit("    " + (self.on_miss if signal == "MISS" else f"return {signal}"))
 
     # -- guards ---------------------------------------------------------------------------
-    def arguments(self):
-        """Grad mode, the argument structure and each tensor argument's signature."""
-        grad, treedef, signature = self.arg_guard
+    def arguments(self, written):
+        """Grad mode, the argument structure, which arguments are the same tensor and each
+        tensor argument's signature. `written`: flat positions of arguments a step writes."""
+        grad, treedef, signature, aliases = self.arg_guard
         self.fail(f"GRAD.enabled is not {grad}", why=f"traced with grad {'on' if grad else 'off'}")
         (_, [args_def, kwargs_def]) = treedef
         self.structure("args", args_def, known_type=True)
         self.structure("kwargs", kwargs_def, known_type=True)
+        self.aliasing(aliases or range(len(self.flat)), written)
         self.flat_data = [self.tensor(var, sig, f"argument {self.labels.get(i, i)}")
                           for i, (var, sig) in enumerate(zip(self.flat, signature))]
+
+    def aliasing(self, first, written):
+        """A tensor passed twice was bound once: it must still be one tensor. Tensors passed
+        apart must still differ where that changes the result: the tree walk compares the whole
+        pattern, but aliasing among arguments the step only reads gives the same values."""
+        flat = self.flat
+        for j, i in enumerate(first):
+            if i != j:
+                self.fail(f"{flat[j]} is not {flat[i]}", why="the same tensor, passed twice")
+        apart = [j for j, i in enumerate(first) if i == j]
+        pairs = [(i, j) for i in apart for j in apart if i < j and (i in written or j in written)]
+        if pairs:
+            self.fail(" or ".join(f"{flat[i]} is {flat[j]}" for i, j in pairs),
+                      why="a tensor the step writes is passed twice")
 
     def block(self, seg):
         """One root's own guards, run, write-back and result, in a block a failed guard leaves."""
@@ -142,7 +170,7 @@ class _Writer:
         self.indent, self.on_miss = "", "return MISS"
 
     def guards(self):
-        _, _, signature = self.arg_guard
+        signature = self.arg_guard[2]
         seg = self.seg
         # `.grad` presence first: it is what tells a first call's trace (no .grad yet) from the
         # later calls' one, so the block that does not apply is left after a read or two.

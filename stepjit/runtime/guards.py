@@ -1,8 +1,9 @@
 """What a call is checked against before a cached trace runs, and how a failure is told.
 
 The check is split along the trace tree (tree.py): a root checks grad mode, the
-argument structure with its Python values and each tensor argument's
-(shape, dtype, requires_grad) in one tuple comparison; each segment then checks
+argument structure with its Python values, each tensor argument's
+(shape, dtype, requires_grad) and which arguments are the same tensor in one
+tuple comparison; each segment then checks
 the real tensors it first touches (a few attribute reads each), the Python
 values it baked in and the type of the hyperparameters it reads per call.
 This module turns a failed comparison into a sentence naming old and new.
@@ -13,9 +14,9 @@ from ..tracer.pytree import leaf_constants
 
 
 def arg_guard_failure(traced, now) -> str:
-    """traced and now are (grad mode, treedef, signature) tuples that differ."""
-    g0, tree0, sig0 = traced
-    g1, tree1, sig1 = now
+    """traced and now are (grad mode, treedef, signature, aliases) tuples that differ."""
+    g0, tree0, sig0, alias0 = traced
+    g1, tree1, sig1, alias1 = now
     if g0 != g1:
         return f"grad mode changed (traced with grad {'on' if g0 else 'off'})"
     if tree0 != tree1:
@@ -28,7 +29,16 @@ def arg_guard_failure(traced, now) -> str:
     for i, (a, b) in enumerate(zip(sig1, sig0)):
         if a != b:
             return f"tensor argument {i} changed from {_sig(b)} to {_sig(a)}"
-    return "the number of tensor arguments changed"
+    if len(sig0) != len(sig1):
+        return "the number of tensor arguments changed"
+    return (f"which tensor arguments are the same tensor changed (traced: "
+            f"{_aliases(alias0)}, now: {_aliases(alias1)})")
+
+
+def _aliases(aliases):
+    if aliases is None:
+        return "all different"
+    return ", ".join(f"{j} is {i}" for j, i in enumerate(aliases) if i != j)
 
 
 def _sig(s):

@@ -144,7 +144,7 @@ class Segment:
 
     def __init__(self, piece, rename, arg_guard, lifted_labels, trace):
         self.index = piece.index
-        self.arg_guard = arg_guard          # (grad mode, treedef, signature) for a root
+        self.arg_guard = arg_guard          # (grad mode, treedef, signature, aliases) for a root
         self.slots = [(i, _renamed_slot(s, rename)) for i, s in piece.slots]
         self.py_inputs = [(rename(p.value), p) for p in piece.py_inputs]
         self.py_guards = piece.py_guards

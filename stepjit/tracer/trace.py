@@ -57,6 +57,7 @@ class Trace:
     constant_segment: dict = field(default_factory=dict)  # constant Value -> segment
     reusable: bool = True
     why_not_reusable: str | None = None
+    arg_aliases: tuple | None = None   # aliases_of the flat tensor arguments
 
 
 def flat_args(args, kwargs):
@@ -65,6 +66,16 @@ def flat_args(args, kwargs):
 
 def signature_of(flat):
     return tuple((t._data.shape, t._data.dtype, t._requires_grad) for t in flat)
+
+
+def aliases_of(flat):
+    """None when every flat tensor argument is another tensor (the usual case); else, for each
+    position, the first position holding the same tensor. A trace binds a tensor passed twice
+    once, so a call must alias the same positions to use it."""
+    if len(set(map(id, flat))) == len(flat):
+        return None
+    first = {}
+    return tuple(first.setdefault(id(t), i) for i, t in enumerate(flat))
 
 
 def _arg_names(fn, args, kwargs, n):
@@ -92,6 +103,7 @@ def trace(fn, args, kwargs, name=None):
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     try:
         out = _finish(tracer, _Result(fn(*args, **kwargs)), signature, treedef)
+        out.arg_aliases = aliases_of(flat)
     finally:
         dispatch.MODE.tracer = prev
         tracer.active = False

@@ -241,3 +241,31 @@ def test_fast_call_leaves_reverification_to_the_tree_walk():
     root.verify_at *= 8
     with torch.no_grad():
         assert fn._fast[0](args, {}) is MISS    # traced with grad on
+
+
+def test_a_tensor_passed_twice_must_stay_one_tensor():
+    def state():
+        a = torch.from_numpy(_data(3))
+        return {"a": a, "b": a}
+
+    def step(x, y):
+        x.add_(1.0)
+        return x + y
+
+    def apart(s):
+        s["b"] = torch.from_numpy(_data(3, seed=1))
+    check(state, step, apart, call=lambda fn, s: fn(s["a"], s["b"]))
+
+
+def test_written_tensors_passed_apart_must_stay_apart():
+    def state():
+        return {"a": torch.from_numpy(_data(3)), "b": torch.from_numpy(_data(3, seed=1))}
+
+    def step(x, y):
+        x.mul_(2.0)
+        y.add_(1.0)
+        return x + y
+
+    def alias(s):
+        s["b"] = s["a"]
+    check(state, step, alias, call=lambda fn, s: fn(s["a"], s["b"]))
