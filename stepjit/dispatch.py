@@ -50,15 +50,18 @@ def apply(prim, *args, **attrs):
 
 
 class _Signature:
-    """What one input signature of a primitive always gives: the output's AVal, and the
-    inputs to convert to its dtype before impl runs (derived once, reused every call)."""
-    __slots__ = ("aval", "np_dtype", "casts", "records")
+    """What one input signature of a primitive always gives: the output's AVal, the inputs to
+    convert to its dtype before impl runs, and (built on first use) how to record its backward
+    node. Derived once, reused every call: the signature key fixes every input's shape, dtype
+    and kind, and the attributes."""
+    __slots__ = ("aval", "np_dtype", "casts", "records", "tape")
 
     def __init__(self, prim, args, aval):
         self.aval = aval
         self.np_dtype = aval.dtype.np
         self.casts = _casts(prim, args, aval)
         self.records = prim.vjp is not None and aval.dtype.category == FLOAT
+        self.tape = None
 
 
 def _casts(prim, args, aval):
@@ -74,29 +77,54 @@ _SIGNATURES: dict = {}
 
 
 def _signature(prim, args, attrs, key):
-    """prim's shape rule and cast plan, memoized on `key` (prim, the input shapes, dtypes and
-    scalar kinds; _eager adds the attrs): the eager hot path pays one dict lookup instead of
-    re-deriving broadcasting and promotion."""
+    """prim's shape rule and cast plan for `key` (prim, the input shapes, dtypes and scalar
+    kinds, the attrs), memoized: the eager hot path pays one dict lookup instead of
+    re-deriving broadcasting and promotion. Called on a miss (or an unhashable attribute)."""
     try:
         key = tuple(key)
-        hit = _SIGNATURES.get(key)
+        hash(key)
     except TypeError:  # an unhashable attribute: no memo
-        key, hit = None, None
-    if hit is None:
-        try:
-            aval = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
-        except StepjitError as e:
-            raise op_error(e, prim.name) from None
-        hit = _Signature(prim, args, aval)
-        if key is not None:
-            if len(_SIGNATURES) > 8192:
-                _SIGNATURES.clear()
-            _SIGNATURES[key] = hit
-    return hit
+        key = None
+    try:
+        aval = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
+    except StepjitError as e:
+        raise op_error(e, prim.name) from None
+    sig = _Signature(prim, args, aval)
+    if key is not None:
+        if len(_SIGNATURES) > 8192:
+            _SIGNATURES.clear()
+        _SIGNATURES[key] = sig
+    return sig
 
 
 def _eager(prim, args, attrs):
-    # One pass over the arguments collects both the arrays and the signature key.
+    arrays, key, on_device = _arrays_and_key(prim, args, attrs)
+    try:
+        sig = _SIGNATURES[tuple(key)]
+    except (KeyError, TypeError):
+        sig = _signature(prim, args, attrs, key)
+    if on_device:
+        return _device_eager(prim, args, attrs, arrays, sig)
+    if sig.casts:
+        _convert(arrays, sig.casts, sig.np_dtype)
+    try:
+        result = prim.impl(*arrays, **attrs)
+    except Exception as e:
+        raise _impl_error(prim, arrays, e) from None
+    if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
+                                        and result.dtype != sig.np_dtype):
+        result = np.asarray(result, dtype=sig.np_dtype)
+    out = Tensor._make(result)
+    if prim.view and args and isinstance(args[0], Tensor) and _shares(result, arrays[0]):
+        _view_of(out, args[0])
+    if sig.records and GRAD.enabled:
+        _record_eager(sig, prim, args, attrs, out)
+    return out
+
+
+def _arrays_and_key(prim, args, attrs):
+    """One pass over the arguments: their arrays, the signature key (a list) and whether any
+    storage is on a device."""
     arrays = []
     key = [prim]
     on_device = False
@@ -113,21 +141,14 @@ def _eager(prim, args, attrs):
             key.append(type(a))
     if attrs:
         key.append(tuple(attrs.items()))
-    sig = _signature(prim, args, attrs, key)
-    if on_device:
-        return _device_eager(prim, args, attrs, arrays, sig)
-    if sig.casts:
-        _convert(arrays, sig.casts, sig.np_dtype)
-    result = _call_impl(prim, arrays, attrs, sig.np_dtype)
-    out = Tensor._make(result)
-    if prim.view and args and isinstance(args[0], Tensor) and _shares(result, arrays[0]):
-        src = args[0]
-        out._version = src._version
-        if src._requires_grad or src._base is not None:
-            out._base = src._base or src
-    if sig.records and GRAD.enabled:
-        record(prim, args, attrs, out)
-    return out
+    return arrays, key, on_device
+
+
+def _view_of(out, src):
+    """out views src's storage: it shares src's version counter (and base, for autograd checks)."""
+    out._version = src._version
+    if src._requires_grad or src._base is not None:
+        out._base = src._base or src
 
 
 # -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
@@ -141,12 +162,9 @@ def _device_eager(prim, args, attrs, arrays, sig):
     result = run_eager_op(prim, args, arrays, attrs, sig.aval)
     out = Tensor._make(result)
     if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
-        src = args[0]
-        out._version = src._version
-        if src._requires_grad or src._base is not None:
-            out._base = src._base or src
+        _view_of(out, args[0])
     if sig.records and GRAD.enabled:
-        record(prim, args, attrs, out)
+        _record_eager(sig, prim, args, attrs, out)
     return out
 
 
@@ -192,44 +210,89 @@ def _convert(arrays, casts, target):
 def _call_impl(prim, arrays, attrs, target):
     try:
         result = prim.impl(*arrays, **attrs)
-    except StepjitError as e:
-        raise op_error(e, prim.name) from None
-    except (ValueError, IndexError, TypeError) as e:
-        raise op_error(StepjitError(f"{e} (input shapes "
-                                    + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
-                       prim.name) from None
+    except Exception as e:
+        raise _impl_error(prim, arrays, e) from None
     if type(result) is not np.ndarray or (result.dtype is not target and result.dtype != target):
         result = np.asarray(result, dtype=target)
     return result
 
 
+def _impl_error(prim, arrays, e):
+    """The error a failing impl raises: a clean one naming the op for what NumPy rejects."""
+    if isinstance(e, StepjitError):
+        return op_error(e, prim.name)
+    if isinstance(e, (ValueError, IndexError, TypeError)):
+        return op_error(StepjitError(f"{e} (input shapes "
+                                     + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
+                        prim.name)
+    return e
+
+
+# -- the tape ------------------------------------------------------------------------------
+class _Tape:
+    """How to record one signature's backward node: fixed by the signature, so derived once.
+    `plans` maps which differentiable inputs require grad to (needs_grad, save plan)."""
+    __slots__ = ("rules", "grad_inputs", "node_cls", "in_shapes", "in_dtypes", "plans")
+
+    def __init__(self, prim, args, attrs):
+        self.rules = _vjp_rules(prim, len(args))
+        self.grad_inputs = tuple(i for i, (a, r) in enumerate(zip(args, self.rules))
+                                 if r is not None and isinstance(a, Tensor))
+        self.node_cls = _node_class(prim, attrs)
+        self.in_shapes = tuple(a._data.shape if isinstance(a, Tensor) else () for a in args)
+        self.in_dtypes = tuple(dtype_of_array(a._data) if isinstance(a, Tensor) else None
+                               for a in args)
+        self.plans = {}
+
+    def plan(self, prim, requiring):
+        """(needs_grad, save plan) for the differentiable inputs that require grad."""
+        hit = self.plans.get(requiring)
+        if hit is None:
+            needs = [False] * len(self.rules)
+            for i, r in zip(self.grad_inputs, requiring):
+                needs[i] = r
+            needs = tuple(needs)
+            hit = self.plans[requiring] = (needs, _save_plan(prim, needs))
+        return hit
+
+
+def _record_eager(sig, prim, args, attrs, out):
+    """record() for an eager op, with everything its signature fixes taken from `sig`."""
+    tape = sig.tape
+    if tape is None:
+        tape = sig.tape = _Tape(prim, args, attrs)
+    requiring = tuple([args[i]._requires_grad for i in tape.grad_inputs])
+    if True not in requiring:
+        return
+    needs, plan = tape.plan(prim, requiring)
+    _attach(tape.node_cls, prim, args, attrs, out, tape.rules, needs, tape.in_shapes,
+            tape.in_dtypes, plan)
+
+
 def record(prim, args, attrs, out):
-    """Attach a backward node to `out` when any input requires grad."""
+    """Attach a backward node to `out` when any input requires grad (any mode: the tracer
+    calls this with trace-time tensors)."""
     rules = _vjp_rules(prim, len(args))
     needs = tuple(r is not None and isinstance(a, Tensor) and a._requires_grad
                   for a, r in zip(args, rules))
     if True not in needs:
         return
-    edges, shapes, dtypes = [], [], []
-    for a, n in zip(args, needs):
-        if isinstance(a, Tensor):
-            edges.append(a._grad_edge() if n else _NO_EDGE)
-            shapes.append(a._data.shape)
-            dtypes.append(dtype_of_array(a._data))
-        else:
-            edges.append(_NO_EDGE)
-            shapes.append(())
-            dtypes.append(None)
-    cls = _node_class(prim, attrs)
+    shapes = tuple(a._data.shape if isinstance(a, Tensor) else () for a in args)
+    dtypes = tuple(dtype_of_array(a._data) if isinstance(a, Tensor) else None for a in args)
+    _attach(_node_class(prim, attrs), prim, args, attrs, out, rules, needs, shapes, dtypes,
+            _save_plan(prim, needs))
+
+
+def _attach(cls, prim, args, attrs, out, rules, needs, shapes, dtypes, plan):
     node = cls.__new__(cls)
-    node.__init__(tuple(edges))
+    node.__init__(tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)]))
     node.prim = prim
     node.rules = rules
     node.attrs = attrs
     node.needs_grad = needs
-    node.in_shapes = tuple(shapes)
-    node.in_dtypes = tuple(dtypes)
-    node.saved = _save(prim, args, out, needs)
+    node.in_shapes = shapes
+    node.in_dtypes = dtypes
+    node.saved = _save(args, out, plan)
     out._grad_fn = node
     out._requires_grad = True
 
@@ -272,9 +335,9 @@ def _save_plan(prim, needs):
     return plan
 
 
-def _save(prim, args, out, needs):
+def _save(args, out, plan):
     saved = {}
-    for name, where in _save_plan(prim, needs):
+    for name, where in plan:
         if where == "out":
             saved[name] = SavedTensor(out)
         elif where == "xs":
@@ -328,25 +391,60 @@ def fill_fast(dst, value) -> bool:
 
 
 def inplace_fast(prim, dst, others, attrs) -> bool:
-    """Eager in-place ufunc with no autograd: write straight into dst's buffer. False if it can't."""
-    if MODE.tracer is not None or not prim.ufunc or attrs or type(dst._data) is not _NDARRAY:
+    """Eager in-place op with no autograd to record: write straight into dst's buffer, through
+    a ufunc's `out=` or the primitive's `into` form. False if it can't (the caller then
+    computes the functional result and stores it)."""
+    if MODE.tracer is not None or type(dst._data) is not _NDARRAY:
         return False
-    arrays = [dst._data]
+    if prim.ufunc and not attrs:
+        done = _ufunc_into(prim, dst, others)
+    elif prim.into is not None:
+        done = _into(prim, dst, others, attrs)
+    else:
+        return False
+    if done:
+        dst._version.value += 1
+    return done
+
+
+def _ufunc_into(prim, dst, others):
+    """ufunc(dst, *others, out=dst) where that means what the functional op would: operands of
+    dst's dtype (or Python numbers into a float tensor) broadcasting to dst's shape."""
+    out = dst._data
+    arrays = [out]
     for o in others:
         if isinstance(o, Tensor):
             a = o._data
-            if a.dtype != dst._data.dtype or type(a) is not _NDARRAY:
+            if a.dtype != out.dtype or type(a) is not _NDARRAY:
                 return False
             arrays.append(a)
-        elif isinstance(o, (int, float)) and not isinstance(o, bool) and dst._data.dtype.kind == "f":
+        elif isinstance(o, (int, float)) and not isinstance(o, bool) and out.dtype.kind == "f":
             arrays.append(o)
         else:
             return False
-    out = dst._data
     if not _broadcasts_into(arrays, out.shape):
         return False
     prim.impl(*arrays, out=out)
-    dst._version.value += 1
+    return True
+
+
+def _into(prim, dst, others, attrs):
+    """prim.into on dst's buffer, after the shape rule and casts the functional op applies (so
+    a bad index raises the same error)."""
+    args = (dst,) + tuple(others)
+    arrays, key, on_device = _arrays_and_key(prim, args, attrs)
+    if on_device:
+        return False
+    try:
+        sig = _SIGNATURES[tuple(key)]
+    except (KeyError, TypeError):
+        sig = _signature(prim, args, attrs, key)
+    if sig.casts:
+        _convert(arrays, sig.casts, sig.np_dtype)
+    try:
+        prim.into(*arrays, **attrs)
+    except Exception as e:
+        raise _impl_error(prim, arrays, e) from None
     return True
 
 

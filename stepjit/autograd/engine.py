@@ -75,7 +75,8 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
             node = ready.pop()
             grads = buffers.pop(node, None)
             if grads is not None:
-                if node.pre_hooks or node.retained or type(node) is AccumulateGrad:
+                if node.pre_hooks or node.retained or (type(node) is AccumulateGrad
+                                                       and node.variable._hooks):
                     grads = _pre_hooks(node, grads)
                 if target_edges:
                     _capture(node, grads, target_edges, captured)

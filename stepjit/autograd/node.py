@@ -138,7 +138,10 @@ class PrimBackward(Node):
                 out.append(None)
                 continue
             rule = self.rules[i]
-            gi = rule.fn(g, **{name: self._value(name, i) for name in rule.needs})
+            kwargs = {}
+            for name in rule.needs:
+                kwargs[name] = self._value(name, i)
+            gi = rule.fn(g, **kwargs)
             if gi is not None:
                 gi = fit_grad(gi, self.in_shapes[i], self.in_dtypes[i])
             out.append(gi)

@@ -10,6 +10,9 @@ A Primitive holds
   expr        for elementwise ops, the scalar expression codegen emits,
               with {0}, {1}, ... for the operands and {attr} for attributes
   grad_name   PyTorch's name for the backward node (string or fn(attrs) -> str)
+  into        optional: into(*arrays, **attrs) writes impl's result into arrays[0]'s
+              buffer (the eager in-place form, run when no autograd records);
+              ufunc impls have it without saying (impl(*arrays, out=arrays[0]))
 
 A vjp function's first parameter is the output gradient `g`; the names of the
 others say what it needs, and so what autograd must save: input names, `out`,
@@ -44,10 +47,10 @@ class VJPRule:
 
 class Primitive:
     __slots__ = ("name", "kind", "impl", "shape_rule", "vjp", "expr", "_grad_name",
-                 "inputs", "attrs", "variadic", "ufunc", "view", "casts")
+                 "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
-                 expr=None, grad_name=None, variadic=False, view=False, casts=()):
+                 expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None):
         assert kind in KINDS, kind
         self.name = name
         self.kind = kind
@@ -63,6 +66,7 @@ class Primitive:
         # before the scalar expression is evaluated in generated code).
         self.casts = tuple(casts)
         self.ufunc = hasattr(impl, "nin") and hasattr(impl, "reduce")
+        self.into = into
         if vjp is None:
             self.vjp = None
         elif variadic:

@@ -11,10 +11,11 @@ from .. import random as _random
 from ..dispatch import apply
 from ..ir import primitives as P
 from ..ir.types import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_
+from ..tensor import CPU
 
 
 def _check_device(device):
-    if device is not None:
+    if device is not None and device is not CPU:
         from .convert import resolve_device
         resolve_device(device)
 
@@ -22,7 +23,7 @@ def _check_device(device):
 def _finish(t, requires_grad, device=None):
     """Place t on `device` (made on the host, then copied: factories have no device kernels),
     then mark it as requiring grad: a leaf on its device."""
-    if device is not None:
+    if device is not None and device is not CPU:   # the host device object: already there
         from .convert import move, resolve_device
         t = move(t, resolve_device(device))
     if requires_grad:

@@ -108,11 +108,13 @@ def t(input):
 
 
 def mT(input):
-    n = input.ndim
+    n = len(input._data.shape)
     if n < 2:
         raise op_error(ShapeError("tensor.mT is only supported on matrices or batches of matrices"), "mT")
-    perm = tuple(range(n - 2)) + (n - 1, n - 2)
-    return apply(P.transpose, input, perm=perm)
+    return apply(P.transpose, input, perm=_SWAP_LAST.get(n) or tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+_SWAP_LAST = {2: (1, 0), 3: (0, 2, 1)}
 
 
 def T(input):
@@ -137,13 +139,14 @@ def squeeze(input, dim=None):
 
 def expand(input, *sizes):
     sizes = _sizes(sizes)
-    lead = len(sizes) - input.ndim
+    have = input._data.shape   # an array's shape, or an IR Value's while tracing
+    lead = len(sizes) - len(have)
     if lead < 0:
         raise op_error(ShapeError(f"the number of sizes provided ({len(sizes)}) must be greater or "
-                                  f"equal to the number of dimensions in the tensor ({input.ndim})"),
+                                  f"equal to the number of dimensions in the tensor ({len(have)})"),
                        "expand")
-    shape = tuple(input.shape[i - lead] if d == -1 and i >= lead else d for i, d in enumerate(sizes))
-    if shape == tuple(input.shape):
+    shape = tuple(have[i - lead] if d == -1 and i >= lead else d for i, d in enumerate(sizes))
+    if shape == tuple(have):
         return _alias(input)
     return apply(P.expand, input, shape=shape)
 

@@ -153,7 +153,16 @@ def _put_rule(base, values, *idx, key, accumulate):
 
 def _put_impl(base, values, *idx, key, accumulate):
     out = base.copy()
+    _put_into(out, values, *idx, key=key, accumulate=accumulate)
+    return out
+
+
+def _put_into(out, values, *idx, key, accumulate):
+    """index_put written into `out` itself: the eager `x[mask] = v` when no autograd records."""
     k = np_key(key, idx, masks_as_indices=accumulate)
+    if not accumulate and _whole_mask(out, k) and np.ndim(values) == 0:
+        np.putmask(out, k[0], values)   # x[mask] = scalar: the same writes, faster than setitem
+        return
     try:
         if accumulate:
             np.add.at(out, k, values)
@@ -161,7 +170,11 @@ def _put_impl(base, values, *idx, key, accumulate):
             out[k] = values
     except ValueError as e:
         raise ShapeError(f"cannot assign values of shape {S.fmt(np.shape(values))}: {e}") from None
-    return out
+
+
+def _whole_mask(out, k):
+    """Whether NumPy key k is one bool mask of out's own shape."""
+    return len(k) == 1 and getattr(k[0], "dtype", None) == np.bool_ and k[0].shape == out.shape
 
 
 def _put_grad(g, index, xs, key, accumulate):
@@ -178,7 +191,7 @@ gather = register(Primitive(
 
 index_put = register(Primitive(
     "index_put", "indexing", _put_impl, _put_rule, inputs=("xs",), attrs=("key", "accumulate"),
-    vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,)))
+    vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,), into=_put_into))
 
 
 # -- creation ------------------------------------------------------------------

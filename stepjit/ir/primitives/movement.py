@@ -81,9 +81,23 @@ transpose = register(Primitive(
     inputs=("x",), attrs=("perm",), vjp=(lambda g, perm: g.permute(_inverse(perm)),),
     grad_name="PermuteBackward0", view=True))
 
+def _expand_impl(x, shape):
+    """np.broadcast_to's view, made directly: its Python wrapper (an nditer) costs more than
+    the step's whole sum backward. A read-only view with stride 0 on the expanded dimensions."""
+    lead = len(shape) - x.ndim
+    strides = (0,) * lead + tuple(st if have == want else 0
+                                  for have, want, st in zip(x.shape, shape[lead:], x.strides))
+    try:
+        view = np.ndarray(shape, x.dtype, x, 0, strides)   # x's buffer: contiguous x only
+    except (TypeError, ValueError, BufferError):
+        return np.broadcast_to(x, shape)
+    view.flags.writeable = False
+    return view
+
+
 # The engine sums every gradient back to its input's shape, so expand's rule is identity.
 expand = register(Primitive(
-    "expand", "movement", lambda x, shape: np.broadcast_to(x, shape), _expand_rule,
+    "expand", "movement", _expand_impl, _expand_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g: g,), grad_name="ExpandBackward0", view=True))
 
 concat = register(Primitive(

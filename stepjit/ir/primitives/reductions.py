@@ -9,7 +9,7 @@ from . import shapes as S
 
 def unreduce(g, shape, axis, keepdims):
     """Broadcast a reduced gradient back to the reduced input's shape."""
-    if not keepdims:
+    if not keepdims and axis is not None:  # all axes reduced: expand adds them back itself
         g = g.reshape(S.reduced_shape(shape, axis, True))
     return g.expand(shape)
 
@@ -27,8 +27,10 @@ def _extremum_grad(g, x, out, in_shapes, axis, keepdims):
 
 
 def _sum_impl(x, axis, keepdims):
-    out = x.sum(axis=axis, keepdims=keepdims)
-    return np.asarray(out, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+    # np.add.reduce is what ndarray.sum runs, without its Python wrapper.
+    out = np.add.reduce(x, axis=axis, keepdims=keepdims,
+                        dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+    return np.asarray(out)
 
 
 def _amax_impl(x, axis, keepdims):
