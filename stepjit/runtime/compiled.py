@@ -40,7 +40,10 @@ from .tree import Stale, _resolve, graft
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
-HOT_REUSE = VERIFY_FACTOR  # re-verified at this reuse or later: its programs may go native
+# A trace re-verified at this reuse or later is hot: its small programs go native (cpu.py).
+# Not sooner: a native compile costs a second or more, which a short run (a test, a script of
+# a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
+HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
 
 

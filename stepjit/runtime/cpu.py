@@ -27,10 +27,10 @@ NATIVE_MAX_ELEMENTS = 1 << 14   # programs whose every value is this small may r
 
 
 def native_mode() -> str:
-    """When a small program becomes one native Numba function (STEPJIT_NATIVE):
-    "hot" (default) once the runtime finds its trace hot (compiled.py: reused and re-verified),
-    "1" as soon as it is built, "0" never. Not at once by default: Numba compiles the
-    whole-program function in about a second or two (LLVM re-optimizes the inlined kernels),
+    """When a small program becomes one native Numba function: "hot" (default) once the runtime
+    finds its trace hot (compiled.py: re-verified at its 64th reuse), "always" as soon as it is
+    built (STEPJIT_NATIVE=1), "never" (STEPJIT_NATIVE=0). Not at once by default: Numba compiles
+    the whole-program function in a second or more (LLVM re-optimizes the inlined kernels),
     which a trace used a few times, or a first call's, should not pay; the on-disk cache makes
     it a one-time cost for a hot one."""
     return {"0": "never", "1": "always"}.get(os.environ.get("STEPJIT_NATIVE", ""), "hot")
