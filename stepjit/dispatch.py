@@ -412,17 +412,19 @@ def _ufunc_into(prim, dst, others):
     dst's dtype (or Python numbers into a float tensor) broadcasting to dst's shape."""
     out = dst._data
     arrays = [out]
+    reshaped = False   # an operand of another shape: check it broadcasts to out's
     for o in others:
         if isinstance(o, Tensor):
             a = o._data
             if a.dtype != out.dtype or type(a) is not _NDARRAY:
                 return False
+            reshaped = reshaped or a.shape != out.shape
             arrays.append(a)
         elif isinstance(o, (int, float)) and not isinstance(o, bool) and out.dtype.kind == "f":
             arrays.append(o)
         else:
             return False
-    if not _broadcasts_into(arrays, out.shape):
+    if reshaped and not _broadcasts_into(arrays, out.shape):
         return False
     prim.impl(*arrays, out=out)
     return True
@@ -431,7 +433,7 @@ def _ufunc_into(prim, dst, others):
 def _into(prim, dst, others, attrs):
     """prim.into on dst's buffer, after the shape rule and casts the functional op applies (so
     a bad index raises the same error)."""
-    args = (dst,) + tuple(others)
+    args = (dst, *others)
     arrays, key, on_device = _arrays_and_key(prim, args, attrs)
     if on_device:
         return False
@@ -449,12 +451,9 @@ def _into(prim, dst, others, attrs):
 
 
 def _broadcasts_into(arrays, shape) -> bool:
-    """Whether the operands broadcast to exactly `shape` (equal shapes answer without NumPy)."""
-    shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]  # scalars broadcast anywhere
-    if all(s == shape for s in shapes):
-        return True
+    """Whether the operands broadcast to exactly `shape`."""
     try:
-        return np.broadcast_shapes(*shapes) == shape
+        return np.broadcast_shapes(*[a.shape for a in arrays if isinstance(a, np.ndarray)]) == shape
     except ValueError:
         return False
 

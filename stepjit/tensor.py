@@ -23,11 +23,10 @@ from .ir.types import FLOAT, AVal, DType, as_dtype
 
 
 class Version:
-    """Shared by a tensor and its views and detached aliases; bumped by every in-place write."""
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    """Shared by a tensor and its views and detached aliases; bumped by every in-place write.
+    `value` starts as the class default, so making one (every op's result) runs no __init__;
+    the first bump gives the instance its own."""
+    value = 0
 
 
 class Size(tuple):
@@ -87,6 +86,9 @@ _NONLEAF_GRAD = (
     "the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.")
 
 
+_new = object.__new__
+
+
 class _RemovableHandle:
     def __init__(self, hooks, fn):
         self._hooks = hooks
@@ -125,7 +127,7 @@ class Tensor:
 
     @classmethod
     def _make(cls, data):
-        t = object.__new__(cls)
+        t = _new(cls)
         Tensor._init(t, data)
         return t
 

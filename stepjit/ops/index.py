@@ -24,6 +24,8 @@ def _as_index_tensor(k):
 
 def normalize_key(ndim, key):
     """(prim key, index tensors) for a Python index expression on a tensor of `ndim` dims."""
+    if isinstance(key, Tensor) and (max(1, key.ndim) if key.dtype is bool_ else 1) <= ndim:
+        return ("T",), [key]   # one index tensor or mask (`x[x < 0]`): what the loop makes of it
     if not isinstance(key, tuple):
         key = (key,)
     consumed = 0

@@ -21,6 +21,8 @@ from . import shapes as S
 def np_key(key, tensors=(), masks_as_indices=False):
     """The NumPy index for a key. ufunc.at needs bool masks spelled as integer indices;
     plain reads and writes keep the mask, which NumPy applies faster."""
+    if key == ("T",) and not masks_as_indices:
+        return (tensors[0],)   # the common `x[t]`
     it = iter(tensors)
     out = []
     for k in key:
@@ -160,7 +162,7 @@ def _put_impl(base, values, *idx, key, accumulate):
 def _put_into(out, values, *idx, key, accumulate):
     """index_put written into `out` itself: the eager `x[mask] = v` when no autograd records."""
     k = np_key(key, idx, masks_as_indices=accumulate)
-    if not accumulate and _whole_mask(out, k) and np.ndim(values) == 0:
+    if not accumulate and _whole_mask(out, k) and getattr(values, "ndim", 0) == 0:
         np.putmask(out, k[0], values)   # x[mask] = scalar: the same writes, faster than setitem
         return
     try:
