@@ -1,8 +1,11 @@
 """Every whole program: eager vs compiled, on every backend, step by step (see harness.py).
 
 The interpret backend runs every program (bitwise), and so does the cpu backend (to a
-tolerance): about 90 s with a cold kernel cache on 2 cores, seconds with a warm one.
-`STEPJIT_REGRESSION=quick` runs only a representative subset on cpu.
+tolerance): about 90 s with a cold kernel cache on 2 cores, seconds with a warm one. The
+cuda backend runs every program too, eagerly on the device and compiled, at small sizes, in
+the child process of tests/cuda/test_cuda.py (under Numba's simulator where there is no GPU;
+see harness.py): about 2 minutes. `STEPJIT_REGRESSION=quick` runs only a representative
+subset on cpu and cuda.
 """
 import os
 
