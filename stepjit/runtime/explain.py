@@ -15,7 +15,8 @@ def describe_guards(trace) -> str:
     for p in trace.py_inputs:
         lines.append(f"  {p.label}: read every call (a {p.type.__name__}, not baked in)")
     for g in trace.py_guards:
-        lines.append(f"  {g.label} == {g.value!r}  (read at {g.loc})")
+        describe = getattr(g, "describe", None)
+        lines.append(f"  {describe()}" if describe else f"  {g.label} == {g.value!r}  (read at {g.loc})")
     for d in trace.decisions:
         lines.append(f"  decision: {d.describe()}  at {d.where()}")
     return "\n".join(lines)

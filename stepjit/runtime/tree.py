@@ -422,7 +422,10 @@ def _same_guards(seg, piece):
         if a.container is not b.container or a.key != b.key or a.type is not b.type:
             return False
     for a, b in zip(seg.py_guards, piece.py_guards):
-        if a.container is not b.container or a.key != b.key or not _equal(a.value, b.value):
+        if hasattr(a, "same_as"):   # a BindingGuard: the same object, not an equal value
+            if not a.same_as(b):
+                return False
+        elif a.container is not b.container or a.key != b.key or not _equal(a.value, b.value):
             return False
     for (a, x), (b, y) in zip(seg.constants, piece.constants):
         if a.shape != b.shape or a.dtype != b.dtype:

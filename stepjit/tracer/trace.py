@@ -18,6 +18,7 @@ from .. import dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..tensor import Tensor
+from .bindings import binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .pytree import flatten
@@ -104,6 +105,7 @@ def trace(fn, args, kwargs, name=None):
     try:
         out = _finish(tracer, _Result(fn(*args, **kwargs)), signature, treedef)
         out.arg_aliases = aliases_of(flat)
+        out.py_guards.extend(binding_guards(fn, out.slots))
     finally:
         dispatch.MODE.tracer = prev
         tracer.active = False
