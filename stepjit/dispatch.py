@@ -109,7 +109,7 @@ def _eager(prim, args, attrs):
         _convert(arrays, sig.casts, sig.np_dtype)
     try:
         result = prim.impl(*arrays, **attrs)
-    except Exception as e:
+    except (StepjitError, ValueError, IndexError, TypeError) as e:
         raise _impl_error(prim, arrays, e) from None
     if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
                                         and result.dtype != sig.np_dtype):
@@ -210,7 +210,7 @@ def _convert(arrays, casts, target):
 def _call_impl(prim, arrays, attrs, target):
     try:
         result = prim.impl(*arrays, **attrs)
-    except Exception as e:
+    except (StepjitError, ValueError, IndexError, TypeError) as e:
         raise _impl_error(prim, arrays, e) from None
     if type(result) is not np.ndarray or (result.dtype is not target and result.dtype != target):
         result = np.asarray(result, dtype=target)
@@ -218,14 +218,12 @@ def _call_impl(prim, arrays, attrs, target):
 
 
 def _impl_error(prim, arrays, e):
-    """The error a failing impl raises: a clean one naming the op for what NumPy rejects."""
+    """The clean error, naming the op, for what an impl (or NumPy under it) rejected."""
     if isinstance(e, StepjitError):
         return op_error(e, prim.name)
-    if isinstance(e, (ValueError, IndexError, TypeError)):
-        return op_error(StepjitError(f"{e} (input shapes "
-                                     + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
-                        prim.name)
-    return e
+    return op_error(StepjitError(f"{e} (input shapes "
+                                 + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
+                    prim.name)
 
 
 # -- the tape ------------------------------------------------------------------------------
@@ -445,7 +443,7 @@ def _into(prim, dst, others, attrs):
         _convert(arrays, sig.casts, sig.np_dtype)
     try:
         prim.into(*arrays, **attrs)
-    except Exception as e:
+    except (StepjitError, ValueError, IndexError, TypeError) as e:
         raise _impl_error(prim, arrays, e) from None
     return True
 

@@ -9,7 +9,7 @@ from . import shapes as S
 
 def unreduce(g, shape, axis, keepdims):
     """Broadcast a reduced gradient back to the reduced input's shape."""
-    if not keepdims and axis is not None:  # all axes reduced: expand adds them back itself
+    if not keepdims:
         g = g.reshape(S.reduced_shape(shape, axis, True))
     return g.expand(shape)
 
