@@ -22,7 +22,13 @@ from ..ir.types import AVal
 from ..passes.fusion import VIEWS, fuse
 from ..passes.lower import lower, lower_add_chains
 
-PARALLEL_MIN = 1 << 16     # elements: below this, threads cost more than they save
+# Elements from which a loop runs on threads (prange). Vectorized, a loop over 2^17 elements
+# (the two-layer w1 update) takes ~25 us on one core and gains a few us from a second, while on
+# a loaded machine every parallel region may wait a scheduler quantum for its worker (~8 ms
+# measured, and OpenMP's spinning workers slowed the BLAS calls beside it 2x): the B1 step
+# went from 1.3x to 8.4x its matmuls under load. Threads pay only where the work is far larger
+# than such a stall.
+PARALLEL_MIN = 1 << 20
 NATIVE_MAX_ELEMENTS = 1 << 14   # programs whose every value is this small may run as one function
 
 
