@@ -123,7 +123,7 @@ class LoopStep:
 
 class OpStep:
     """One node run with NumPy: matmul through BLAS, views for free, the rest by its impl."""
-    __slots__ = ("node", "alloc", "fill", "aval", "args")
+    __slots__ = ("node", "alloc", "fill", "aval", "args", "transposed")
 
     def __init__(self, node, program):
         self.node = node
@@ -132,13 +132,25 @@ class OpStep:
         # A `full` that overwrites a tensor (`w.grad.zero_()`) fills that buffer in place.
         self.fill = program.allocator(node.out) if node.prim.name == "full" else None
         self.args = node.inputs
+        self.transposed = None
+        if self.alloc is not None:     # (source, is it read transposed) per matmul operand
+            self.transposed = [_transpose_source(program.producers, v) for v in node.inputs]
+
+    def reads(self):
+        """The values this step reads from env."""
+        if self.transposed is not None:
+            return [v for v, _ in self.transposed]
+        return [v for v in self.args if isinstance(v, Value)]
 
     def __call__(self, env):
         node = self.node
-        arrays = [env[v] if isinstance(v, Value) else v for v in self.args]
         if self.alloc is not None:
-            env[node.out] = np.matmul(arrays[0], arrays[1], out=self.alloc(env))
-        elif self.fill is not None:
+            (a, ta), (b, tb) = self.transposed
+            a, b = env[a], env[b]
+            env[node.out] = np.matmul(a.T if ta else a, b.T if tb else b, out=self.alloc(env))
+            return
+        arrays = [env[v] if isinstance(v, Value) else v for v in self.args]
+        if self.fill is not None:
             buf = self.fill(env)
             buf.fill(node.attrs["value"])
             env[node.out] = buf
@@ -146,6 +158,14 @@ class OpStep:
             env[node.out] = node.prim.impl(*arrays, **node.attrs)
         else:
             env[node.out] = run_impl(node.prim, arrays, node.attrs, self.aval)
+
+
+def _transpose_source(producers, v):
+    """(x, True) when v is x transposed in 2-D (the matmul can read x.T), else (v, False)."""
+    n = producers.get(v)
+    if n is not None and n.prim.name == "transpose" and tuple(n.attrs["perm"]) == (1, 0):
+        return n.inputs[0], True
+    return v, False
 
 
 class CpuProgram:
@@ -158,6 +178,7 @@ class CpuProgram:
         self.source_graph = graph
         self.graph = optimize(graph)
         self.fused = fuse(self.graph, materialize_all=materialize_all)
+        self.producers = {n.out: n for n in self.graph.nodes}
         self.leaving = set(v for v in self.graph.outputs if isinstance(v, Value))
         self.leaving.update(v for _, v in self.graph.writes)
         self.leaving.update(keep or ())
@@ -167,9 +188,18 @@ class CpuProgram:
         self.native_ok = not materialize_all and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
-        self.steps = [] if self.native else [
-            LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
-            for g in self.fused.groups]
+        self.steps = [] if self.native else self._steps()
+
+    def _steps(self):
+        steps = [LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
+                 for g in self.fused.groups]
+        # A matmul reads a 2-D transpose's source as `src.T` (OpStep.transposed): the
+        # transpose's own step then runs only if something else reads its result.
+        read = set(self.leaving) | set(self.inplace.values())
+        for st in steps:
+            read.update(st.ins if isinstance(st, LoopStep) else st.reads())
+        return [st for st in steps if not (isinstance(st, OpStep) and st.node.prim.name == "transpose"
+                                           and st.node.out not in read)]
 
     def run(self, env):
         env = _Env(env)
