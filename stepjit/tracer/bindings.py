@@ -14,21 +14,13 @@ container (`model.w = ...`, `params[0] = ...`) rebound between calls.
 from __future__ import annotations
 
 from ..ir.graph import Loc
+from .hyper import _MISSING, PyGuard
 
-_MISSING = object()
 
-
-class BindingGuard:
-    """container[key] (a module's globals) or a closure cell still holds `value` itself."""
-    __slots__ = ("container", "key", "value", "label", "segment", "loc")
-
-    def __init__(self, container, key, value, label, segment, loc):
-        self.container = container
-        self.key = key
-        self.value = value
-        self.label = label
-        self.segment = segment
-        self.loc = loc
+class BindingGuard(PyGuard):
+    """container[key] (a module's globals) or a closure cell (key None) still holds `value`
+    itself: identity, where a PyGuard compares values."""
+    __slots__ = ()
 
     def current(self):
         if self.key is None:                  # a closure cell
