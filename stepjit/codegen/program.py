@@ -10,6 +10,7 @@ compiled program when its structure is the same.
 from __future__ import annotations
 
 from ..ir.graph import Value
+from ..ir.primitives.indexing import format_key
 from ..passes.fusion import VIEWS
 from .loops import literal, loop_source
 
@@ -115,7 +116,8 @@ class ProgramSource:
         if name == "expand":
             return [f"{out} = np.broadcast_to({a[0]}, {self._shape(node.attrs['shape'])})"]
         if name == "slice":
-            return [f"{out} = {a[0]}[{_key_text(node.attrs['key'])}]"]
+            key = node.attrs["key"]     # basic indexing only (supports() refuses tensor keys)
+            return [f"{out} = {a[0]}{format_key(key) if key else '[...]'}"]
         if name == "concat":
             return [f"{out} = np.concatenate(({', '.join(a)},), {node.attrs['axis']})"]
         if name == "full":
@@ -126,15 +128,3 @@ class ProgramSource:
             return [f"{out} = np.full({self._shape(node.out.shape)}, "
                     f"{literal(node.attrs['value'], dt)}, np.{dt.np.name})"]
         raise AssertionError(f"{name} is not supported in a native program")
-
-
-def _key_text(key):
-    parts = []
-    for k in key:
-        if k is None:
-            parts.append("None")
-        elif isinstance(k, tuple):
-            parts.append(":".join("" if x is None else str(x) for x in k))
-        else:
-            parts.append(str(k))
-    return ", ".join(parts) or "..."

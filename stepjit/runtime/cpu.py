@@ -175,6 +175,15 @@ class CpuProgram:
     def __init__(self, graph, keep=None, materialize_all=False):
         # materialize_all (check mode): every value the program computes is left in env, no
         # value is computed into an input's buffer, and no native whole-program function.
+        self._plan(graph, keep, materialize_all)
+        self.native_ok = not materialize_all and self._native_ok()
+        if self.native_ok and native_mode() == "always":
+            self.native = self._native()
+        self.steps = [] if self.native else self._steps()
+
+    def _plan(self, graph, keep, materialize_all):
+        """What every backend shares: the optimized graph, its fusion groups, the values that
+        leave the program, and which written values may be computed in their input's buffer."""
         self.source_graph = graph
         self.graph = optimize(graph)
         self.fused = fuse(self.graph, materialize_all=materialize_all)
@@ -185,10 +194,6 @@ class CpuProgram:
         self.workspace = {}
         self.inplace = {} if materialize_all else self._inplace_targets(keep)
         self.native = None
-        self.native_ok = not materialize_all and self._native_ok()
-        if self.native_ok and native_mode() == "always":
-            self.native = self._native()
-        self.steps = [] if self.native else self._steps()
 
     def _steps(self):
         steps = [LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)

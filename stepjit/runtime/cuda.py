@@ -40,8 +40,8 @@ from ..ir import primitives as P
 from ..ir.graph import Graph, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal, as_dtype
-from ..passes.fusion import VIEWS, Group, fuse, is_fusible_reduction
-from .cpu import CpuProgram, optimize
+from ..passes.fusion import VIEWS, Group, is_fusible_reduction
+from .cpu import CpuProgram
 
 HOST_OPS: dict = {}      # primitive name -> times it ran through a host round trip
 
@@ -245,15 +245,7 @@ class CudaProgram(CpuProgram):
 
     def __init__(self, graph, keep=None, materialize_all=False):
         dev.require()
-        self.source_graph = graph
-        self.graph = optimize(graph)
-        self.fused = fuse(self.graph, materialize_all=materialize_all)
-        self.leaving = set(v for v in self.graph.outputs if isinstance(v, Value))
-        self.leaving.update(v for _, v in self.graph.writes)
-        self.leaving.update(keep or ())
-        self.workspace = {}
-        self.inplace = {} if materialize_all else self._inplace_targets(keep)
-        self.native = None
+        self._plan(graph, keep, materialize_all)
         self.inputs = self.graph.all_inputs()
         self.aliases = _aliases(graph, self.graph)
         self.uploaded = {}       # input Value -> (host array, its value then, its device copy)
