@@ -359,7 +359,9 @@ class Tensor:
         if _cuda.is_device_array(self._data):
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
-        return dispatch.concrete(self, "numpy")
+        # A view, as PyTorch's numpy() is a new array on the same memory: reshaping it in place
+        # (a.shape = ...) must not reshape the tensor, and compiled calls rely on that.
+        return dispatch.concrete(self, "numpy").view()
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()

@@ -87,7 +87,9 @@ def as_tensor(data, dtype=None, device=None):
 def from_numpy(ndarray):
     from ..tensor import Tensor
     as_dtype(ndarray.dtype)
-    return dispatch.constant(ndarray)
+    # Same memory, its own array object: the caller reshaping theirs in place (a.shape = ...)
+    # must not reshape the tensor, as in PyTorch; compiled calls rely on that (fastcall.py).
+    return dispatch.constant(ndarray.view())
 
 
 def _shape(size):

@@ -238,14 +238,24 @@ class _Writer:
         self.fail(f"{x} is not {c} and not (type({x}) is {type(value).__name__} and {x} == {c})",
                   f"leaf_mismatch({x}, {c})", why=f"traced with {value!r}")
 
-    def tensor(self, var, sig, what, grad_is_none=None):
+    def tensor(self, var, sig, what):
+        """Check a tensor's shape, dtype and requires_grad; its array's shape and dtype only when
+        it is not the array that passed here last: an array's shape and dtype never change in
+        place (stepjit never hands its own arrays out: numpy() and from_numpy() give views), and
+        reading and comparing them is most of a tiny step's guard time."""
         shape, dtype, rg = sig
         data = self.local(f"{var}_data")
         self.emit(f"{data} = {var}._data")
         dt = self.const(np.dtype(dtype), str(dtype))
+        last = self.local(f"{var}_last").upper()
+        self.glob[last] = [None]      # a strong reference: an id could be reused by a new array
+        self.emit(f"if {data} is not {last}[0]:  # {what}: {dtype}{list(shape)}")
+        self.indent += "    "
         self.fail(f"{data}.shape != {tuple(shape)!r} or ({data}.dtype is not {dt} and "
-                  f"{data}.dtype != {dt}) or {var}._requires_grad is not {bool(rg)}",
-                  why=f"{what}: {dtype}{list(shape)}{' requires_grad' if rg else ''}")
+                  f"{data}.dtype != {dt})")
+        self.emit(f"{last}[0] = {data}")
+        self.indent = self.indent[:-4]
+        self.fail(f"{var}._requires_grad is not {bool(rg)}")
         return data
 
     def slot(self, pos, spec, signature):
