@@ -6,7 +6,8 @@
     time from just before the first compiled call to its result (target < 3 s),
     and the whole process's wall time, `import stepjit` and Numba included;
 (b) warm: a second fresh process on the cache (a) left: time to first result
-    (target < 0.3 s);
+    (target < 0.3 s), and whether those calls imported Numba (they need not: the
+    kernels' machine-code entries, codegen/machine.py, run without it);
 (c) in each process, after the first calls, a new batch size (N=32): how many
     kernels are compiled and loaded for it (target: 0 compiled), read from
     stepjit.codegen.kernels.STATS before and after.
@@ -32,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r'''
-import json, time
+import json, sys, time
 t_start = time.perf_counter()
 import benchmarks                      # pins BLAS threads like the other benchmarks
 import numpy as np
@@ -52,6 +53,7 @@ for _ in range(3):
     loss = float(step(x, y, w1, w2, LR).item())
     calls.append(time.perf_counter() - t0)
 stats_before = dict(kernels.STATS)
+numba_imported = "numba" in sys.modules
 xs, ys = (stepjit.from_numpy(np.ascontiguousarray(a[:32])) for a in initial_values()[:2])
 t0 = time.perf_counter()
 for _ in range(2):
@@ -60,7 +62,7 @@ new_batch_s = time.perf_counter() - t0
 stats_after = dict(kernels.STATS)
 print("RESULT " + json.dumps({
     "import_s": t_import - t_start, "calls_s": calls, "first_loss": loss,
-    "stats_after_first_calls": stats_before,
+    "stats_after_first_calls": stats_before, "numba_imported": numba_imported,
     "new_batch_compiled": stats_after["compiled"] - stats_before["compiled"],
     "new_batch_loaded": stats_after["loaded"] - stats_before["loaded"],
     "new_batch_s": new_batch_s}))
@@ -117,18 +119,22 @@ def main(argv=None) -> int:
           f"   target < 3 s: {'met' if cold_first < 3 else 'NOT met'}")
     print(f"    second call (retrace: .grad exists) {_fmt(col(cold, 'calls_s', 1))}")
     print(f"    third call                          {_fmt(col(cold, 'calls_s', 2))}")
-    print(f"    import benchmarks+stepjit+numba     {_fmt(col(cold, 'import_s'))}")
+    print(f"    import benchmarks+stepjit           {_fmt(col(cold, 'import_s'))}")
     print(f"    whole process wall time             {_fmt(col(cold, 'process_wall_s'))}")
-    print(f"    kernels compiled by the first calls {col(cold, 'stats_after_first_calls')[0]['compiled']}")
+    print(f"    kernels compiled by the first calls {col(cold, 'stats_after_first_calls')[0]['compiled']}"
+          f"   (machine-code entries built: "
+          f"{col(cold, 'stats_after_first_calls')[0]['entries_built']})")
     print("(b) warm cache (left by (a)), second fresh process")
     print(f"    first compiled call to its result  {_fmt(col(warm, 'calls_s', 0))}"
           f"   target < 0.3 s: {'met' if warm_first < 0.3 else 'NOT met'}")
     print(f"    second call                         {_fmt(col(warm, 'calls_s', 1))}")
-    print(f"    import benchmarks+stepjit+numba     {_fmt(col(warm, 'import_s'))}")
+    print(f"    import benchmarks+stepjit           {_fmt(col(warm, 'import_s'))}")
     print(f"    whole process wall time             {_fmt(col(warm, 'process_wall_s'))}")
     print(f"    kernels loaded / compiled           "
           f"{col(warm, 'stats_after_first_calls')[0]['loaded']} / "
-          f"{col(warm, 'stats_after_first_calls')[0]['compiled']}")
+          f"{col(warm, 'stats_after_first_calls')[0]['compiled']}"
+          f"   (machine-code entries: {col(warm, 'stats_after_first_calls')[0]['entries_loaded']})")
+    print(f"    Numba imported by the first calls   {col(warm, 'numba_imported')}")
     print("(c) new batch size N=32 in the same process, after the first calls")
     print(f"    kernels compiled: cold process {col(cold, 'new_batch_compiled')}, "
           f"warm process {col(warm, 'new_batch_compiled')}; loaded: "

@@ -166,6 +166,10 @@ class Kernel:
         except Exception as e:  # noqa: BLE001 - Numba internals differ across versions
             _log(f"no machine-code entry for {self.fname}: {type(e).__name__}: {e}")
             return None
+        bad = [name for name in machine.undefined_symbols(obj) if not machine.linkable(name)]
+        if bad:
+            _log(f"no machine-code entry for {self.fname}: it needs {', '.join(bad)}")
+            return None
         machine.store(path, sig, symbol, obj)
         STATS["entries_built"] += 1
         return machine.load(path, sig, self._numba)

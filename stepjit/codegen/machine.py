@@ -231,12 +231,25 @@ def _link(obj, symbol):
     except (ValueError, struct.error, IndexError):
         return 0
     engine = _engine()
-    for name in names:
-        if name not in _UNREACHABLE and not ll.address_of_symbol(name):
-            return 0
+    if not all(linkable(name) for name in names):
+        return 0
     engine.add_object_file(ll.ObjectFileRef.from_data(obj))
     engine.finalize_object()
     return engine.get_function_address(symbol)
+
+
+def linkable(name) -> bool:
+    """May an entry's object reference this symbol? The two unreachable NRT functions (linked
+    to the stubs); no other of Numba's runtime or helpers, even in a process where Numba has
+    registered them (an object that allocates through NRT would free through the stubs); any
+    other symbol this process defines (the C API, libm, libc)."""
+    import llvmlite.binding as ll
+    if name in _UNREACHABLE:
+        return True
+    if name.startswith(("NRT_", "numba_", "_numba")):
+        return False
+    _engine()           # creating an engine makes the process's own symbols visible
+    return bool(ll.address_of_symbol(name))
 
 
 def _engine():

@@ -1,0 +1,202 @@
+"""The machine-code cache (codegen/machine.py, entry.py): a warm process runs its kernels
+without importing Numba, with the results Numba gives; a corrupt, truncated or stale entry is
+never used; arguments an entry was not built for (strides, dtype, read-only) run correctly."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import stepjit as torch
+from stepjit.codegen import kernels, machine
+
+# Where entries are built (machine.available): CPython on x86-64 or AArch64 Linux.
+pytestmark = pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and sys.implementation.name == "cpython"
+         and os.uname().machine in ("x86_64", "aarch64")),
+    reason="machine-code entries are built on CPython, x86-64 or AArch64 Linux only")
+
+
+def test_available_here():
+    assert machine.available(), "machine-code entries are off (layout check failed?)"
+
+SCRIPT = textwrap.dedent("""
+    import json, sys, numpy as np, stepjit as torch
+    from stepjit.codegen import kernels
+    w = torch.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3), requires_grad=True)
+
+    @torch.compile(backend="cpu")
+    def step(x):
+        loss = (x @ w).tanh().pow(2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+            w.grad.zero_()
+        return loss
+
+    x = torch.tensor(np.linspace(0, 1, 20, dtype=np.float32).reshape(5, 4))
+    losses = [step(x).item() for _ in range(3)]
+    print(json.dumps({"losses": losses, "w": w.detach().numpy().tolist(),
+                      "numba": "numba" in sys.modules, **kernels.STATS}))
+""")
+
+
+def _run(cache):
+    env = dict(os.environ, STEPJIT_CACHE_DIR=str(cache))
+    env.pop("STEPJIT_MACHINE_CACHE", None)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _eager():
+    ns = {}
+    exec(SCRIPT.replace('@torch.compile(backend="cpu")', "").replace("print(json.dumps(", "_ = (("),
+         ns)
+    return ns["losses"], ns["w"].detach().numpy()
+
+
+def _entries(cache):
+    d = cache / "kernels"
+    return sorted(d / f for f in os.listdir(d) if f.endswith(".entry"))
+
+
+def test_warm_process_runs_without_numba_and_bad_entries_are_rebuilt(tmp_path):
+    losses, w = _eager()
+    cold = _run(tmp_path)
+    assert cold["numba"] and cold["entries_built"] > 0
+    warm = _run(tmp_path)
+    assert not warm["numba"], "a warm process imported Numba"
+    assert warm["entries_loaded"] == cold["entries_built"] and warm["compiled"] == 0
+    for r in (cold, warm):
+        np.testing.assert_allclose(r["losses"], losses, rtol=1e-5)
+        np.testing.assert_allclose(r["w"], w, rtol=1e-5, atol=1e-7)
+    # Truncate one entry and flip a byte of the object code in the others: none is used,
+    # each is rebuilt, and the results stay those of Numba.
+    files = _entries(tmp_path)
+    with open(files[0], "r+b") as f:
+        f.truncate(os.path.getsize(files[0]) // 2)
+    for p in files[1:]:
+        data = bytearray(p.read_bytes())
+        data[-100] ^= 0xFF
+        p.write_bytes(bytes(data))
+    rebuilt = _run(tmp_path)
+    assert rebuilt["entries_loaded"] == 0 and rebuilt["entries_built"] == cold["entries_built"]
+    np.testing.assert_allclose(rebuilt["losses"], losses, rtol=1e-5)
+    assert not _run(tmp_path)["numba"]
+
+
+def _kernel(tag):
+    """A fresh kernel (its own source, so no other test shares it): o0 = a0 * a1 + tag."""
+    def source(fname):
+        return (f"def {fname}(a0, a1, o0, n0, n1):\n"
+                "    for i0 in range(n0):\n"
+                "        for i1 in range(n1):\n"
+                f"            o0[i0, i1] = a0[i0, i1] * a1[0, i1] + {float(tag)!r}\n")
+    return kernels.get_kernel(source, False)[0]
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("STEPJIT_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def _check(k, a0, a1, tag):
+    out = np.zeros(a0.shape, a0.dtype)
+    k(a0, a1, out, *a0.shape)
+    np.testing.assert_array_equal(out, a0 * a1[:1] + np.asarray(tag, a0.dtype))
+
+
+def test_strided_and_transposed_arguments(cache):
+    base = np.arange(24, dtype=np.float32).reshape(4, 6)
+    k = _kernel(1.5)
+    built = kernels.STATS["entries_built"]
+    _check(k, base.T, np.arange(4, dtype=np.float32)[None, :], 1.5)   # F layout
+    assert kernels.STATS["entries_built"] == built + 1
+    assert type(k.call).__name__ == "builtin_function_or_method"       # the entry, from now on
+    _check(k, base[:, ::2].T.copy(order="F"), np.ones((1, 4), np.float32), 1.5)
+    # Arguments the entry was not built for go to Numba, with Numba's results.
+    _check(k, base[::2, ::2], np.full((1, 3), 2, np.float32), 1.5)     # A layout
+    assert type(k.call).__name__ != "builtin_function_or_method"
+    k2 = _kernel(2.5)
+    _check(k2, base[:, ::2], np.arange(3, dtype=np.float32)[None, :], 2.5)   # A layout entry
+    _check(k2, base[1:, 1::2], np.arange(3, dtype=np.float32)[None, :], 2.5)
+    _check(k2, base[::-1, ::-2], np.ones((1, 3), np.float32), 2.5)            # negative strides
+    assert type(k2.call).__name__ == "builtin_function_or_method"
+    ro = base[:, ::2].copy()          # read-only where the entry saw a writable array: Numba
+    ro.flags.writeable = False
+    _check(k2, ro, np.ones((1, 3), np.float32), 2.5)
+    assert type(k2.call).__name__ != "builtin_function_or_method"
+
+
+def test_dtype_readonly_and_int_mismatches_fall_back(cache):
+    k = _kernel(3.5)
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    _check(k, a, np.ones((1, 3), np.float32), 3.5)
+    entry = k.call
+    out = np.zeros((2, 3), np.float32)
+    entry(a, np.ones((1, 3), np.float32), out, 2, 3)         # the entry itself, as built
+    np.testing.assert_array_equal(out, a + np.float32(3.5))
+    with pytest.raises(OverflowError):
+        entry(a, np.ones((1, 3), np.float32), out, 2, 2 ** 70)
+    _check(k, a.astype(np.float64), np.ones((1, 3)), 3.5)   # another dtype: Numba's overload
+    k = _kernel(4.5)
+    _check(k, a, np.ones((1, 3), np.float32), 4.5)
+    ro_out = np.zeros((2, 3), np.float32)
+    ro_out.flags.writeable = False
+    with pytest.raises(Exception):                       # Numba refuses to write it, as before
+        k.call(a, np.ones((1, 3), np.float32), ro_out, 2, 3)
+    assert not ro_out.any()
+
+
+def test_stale_or_foreign_entries_are_not_used(cache, monkeypatch):
+    k = _kernel(5.5)
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    args = (a, np.ones((1, 3), np.float32), np.zeros((2, 3), np.float32), 2, 3)
+    k(*args)
+    sig = machine.signature(args)
+    path = machine.entry_path(k.path, sig)
+    assert machine.read(path, sig) is not None
+    # Another CPU (or Numba, llvmlite, ...) names another file, so this one is not found...
+    with monkeypatch.context() as m:
+        m.setitem(machine._STATE, "env", dict(machine.environment(), cpu="some-other-cpu"))
+        assert machine.entry_path(k.path, sig) != path
+        # ...and a file that claims it is for another environment is refused and deleted.
+        assert machine.read(path, sig) is None and not os.path.exists(path)
+    assert machine.load(path, sig, None) is None
+    # The wrong signature for a file is refused too.
+    k2 = _kernel(6.5)
+    k2(*args)
+    path2 = machine.entry_path(k2.path, sig)
+    other = (("float64",) + sig[0][1:],) + sig[1:]
+    assert machine.read(path2, other) is None
+
+
+def test_undefined_symbols_are_read_from_the_object():
+    assert machine.linkable("PyLong_AsLongLong") and machine.linkable("NRT_Free")
+    assert not machine.linkable("NRT_MemInfo_alloc_aligned")
+    assert not machine.linkable("stepjit_no_such_symbol")
+    with pytest.raises(ValueError):
+        machine.undefined_symbols(b"not an object file")
+
+
+def test_compiled_step_uses_entries(cache):
+    w = torch.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2), requires_grad=True)
+
+    @torch.compile(backend="cpu")
+    def step(x):
+        loss = ((x @ w).relu() * 7.25).sum()
+        loss.backward()
+        return loss
+
+    x = torch.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+    before = kernels.STATS["entries_built"]
+    got = [step(x).item() for _ in range(2)]
+    assert kernels.STATS["entries_built"] > before
+    want = float(((x.numpy() @ w.detach().numpy()).clip(0) * np.float32(7.25)).sum())
+    np.testing.assert_allclose(got, [want, want], rtol=1e-6)
