@@ -34,7 +34,7 @@ import weakref
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from . import execute, fastcall
-from .fastcall import MISS, UNSURE
+from .fastcall import MISS, UNSURE, Signal
 from .log import log_event
 from .tree import Stale, _resolve, graft
 
@@ -45,6 +45,10 @@ VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ..
 # a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
 HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+
+
+def _no_fast_call(args, kwargs):
+    return MISS
 
 
 class config:
@@ -71,6 +75,8 @@ class CompiledFunction:
         self._one_shot = None
         self._limit_warned = False
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
+        self._first = _no_fast_call   # self._fast[0], or a stand-in saying MISS
+        self._fast_segs = {}      # every segment a fast call served (dict: insertion order)
         self._fast_sources = []
         self._fast_stale = False  # the tree grew: rebuild them after the next tree walk
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
@@ -80,16 +86,27 @@ class CompiledFunction:
 
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        self._stats["calls"] += 1
+        # The steady call of a tiny step costs a few microseconds: this frame does the least it
+        # can (the first fast call; a mode other than TREE has none) and leaves the rest below.
+        # Not even counting: the calls a fast call serves are counted by its segment (stats()).
+        out = self._first(args, kwargs)
+        if out.__class__ is Signal:
+            return self._after_first(out, args, kwargs)
+        return out
+
+    def _after_first(self, out, args, kwargs):
         if self.mode is not TREE:
+            self._stats["calls"] += 1
             return self._off_tree_call(args, kwargs)
-        for fast in self._fast:
-            out = fast(args, kwargs)
-            if out is MISS:
-                continue
-            if out is UNSURE:
-                break
-            return out
+        if out is MISS:
+            for fast in self._fast[1:]:
+                out = fast(args, kwargs)
+                if out is MISS:
+                    continue
+                if out is UNSURE:
+                    break
+                return out
+        self._stats["calls"] += 1
         return self._tree_call(args, kwargs)
 
     def _tree_call(self, args, kwargs):
@@ -108,6 +125,7 @@ class CompiledFunction:
                 return self._miss(args, kwargs, flat, why)
             if seg.leaf is not None:
                 seg.uses += 1
+                seg.tree_uses += 1
                 if seg.uses == seg.verify_at:
                     seg.verify_at *= VERIFY_FACTOR
                     return self._retrace(args, kwargs, flat,
@@ -247,6 +265,7 @@ class CompiledFunction:
         """The tree or its programs changed: calls take the tree walk, which rebuilds the fast
         calls when it next reaches a leaf."""
         self._fast, self._fast_sources = (), []
+        self._first = _no_fast_call
         self._fast_stale = True
 
     def _build_fast(self):
@@ -264,6 +283,8 @@ class CompiledFunction:
         built = [fastcall.build(g, f"{_short(self.name)}_fast{k}", self.program_backend, self._stats)
                  for k, g in enumerate(groups)]
         self._fast = tuple(fn for fn, _ in built)
+        self._fast_segs.update(dict.fromkeys(seg for g in groups for seg in g))
+        self._first = self._fast[0] if self._fast else _no_fast_call
         self._fast_sources = [src for _, src in built]
         self._fast_stale = False
 
@@ -275,6 +296,7 @@ class CompiledFunction:
         self._stats["stale"] += 1
         first = self.mode is TREE
         self.mode = PER_CALL
+        self._drop_fast()
         self.why_mode = f"a cached trace went stale ({stale.cause})"
         if first:
             warnings.warn(
@@ -305,7 +327,9 @@ class CompiledFunction:
         hash), fallbacks (eager calls), decision_misses, cached_traces, segments, mode, and
         seconds spent tracing and compiling."""
         segments, leaves = _count(self.roots)
-        return dict(self._stats, cached_traces=leaves, segments=segments, mode=self.mode)
+        fast = sum(seg.uses - seg.tree_uses for seg in self._fast_segs)
+        return dict(self._stats, calls=self._stats["calls"] + fast, cached_traces=leaves,
+                    segments=segments, mode=self.mode)
 
     def __get__(self, obj, objtype=None):
         """Decorating a method compiles it per instance."""

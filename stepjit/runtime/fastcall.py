@@ -34,7 +34,7 @@ from ..tensor import Tensor
 from .execute import _copy, _host, _owned
 
 
-class _Signal:
+class Signal:
     __slots__ = ("name",)
 
     def __init__(self, name):
@@ -44,8 +44,8 @@ class _Signal:
         return self.name
 
 
-MISS = _Signal("MISS")       # a guard failed: this root does not apply
-UNSURE = _Signal("UNSURE")   # let the general path decide
+MISS = Signal("MISS")       # a guard failed: this root does not apply
+UNSURE = Signal("UNSURE")   # let the general path decide
 _MISSING = object()
 _PLAIN = (int, float, bool, complex, str, bytes)   # types whose == the general path relies on
 

@@ -161,6 +161,7 @@ class Segment:
         self.program = None
         self.returned = set()               # leaf: values the caller gets back
         self.uses = 0
+        self.tree_uses = 0       # the uses a fast call did not serve (CompiledFunction.stats)
         self.verify_at = 1
 
     # -- the call path --------------------------------------------------------------------

@@ -244,6 +244,7 @@ def test_steady_calls_take_the_fast_call():
     for _ in range(40):      # reuses 11..50: no re-verification due
         positional(fn, s)
     assert walks == []
+    assert fn.stats()["calls"] == CHANGE_AT + 40    # counted by the segments the fast call used
     sources = fn.fast_sources()
     assert len(sources) == 1 and all("def logistic_step_fast" in src for src in sources)
 
