@@ -7,7 +7,9 @@ STEPJIT_CACHE_DIR (default: the user's cache directory), written atomically;
 Numba's own cache (`cache=True`) keeps its machine code beside it, so a second
 process loads instead of compiling. A module or Numba cache entry that fails
 to load (truncated, corrupt, from another Numba) is deleted and rebuilt,
-never trusted.
+never trusted. Beside them, each loop kernel's C entry per argument signature
+is cached as object code (codegen/machine.py, entry.py; docs/cache.md), which
+a later process runs without importing Numba at all.
 """
 from __future__ import annotations
 
@@ -127,16 +129,16 @@ class Kernel:
         return self.call(*args)
 
     def _first(self, *args):
-        sig = None if self.parallel else machine.signature(args)
-        entry = machine.load(machine.entry_path(self.path, sig), sig, self._numba) \
-            if sig is not None else None
-        if entry is None:
-            out = self._numba(*args)
-            entry = self._build_entry(args, sig)
-        else:
+        sig = None if self.parallel or not machine.available() else machine.signature(args)
+        entry = None if sig is None else \
+            machine.load(machine.entry_path(self.path, sig), sig, self._numba)
+        if entry is not None:
             STATS["loaded"] += 1
             STATS["entries_loaded"] += 1
-            out = entry(*args)
+            self.call = entry            # before the call: a fallback inside it replaces it
+            return entry(*args)
+        out = self._numba(*args)
+        entry = self._build_entry(args, sig)
         if entry is not None:
             self.call = entry
         return out
@@ -154,9 +156,10 @@ class Kernel:
     def _build_entry(self, args, sig):
         """Build, cache and load the machine-code entry for sig (after a Numba call compiled
         or loaded the kernel); None when the kernel cannot have one."""
-        if sig is None or not machine.available():
-            _log(f"no machine-code entry for {self.fname}: "
-                 + ("parallel" if self.parallel else "argument types" if sig is None else "unavailable"))
+        if sig is None:
+            why = "parallel" if self.parallel else "argument types" if machine.available() \
+                else "entries unavailable here"
+            _log(f"no machine-code entry for {self.fname}: {why}")
             return None
         from . import entry
         path = machine.entry_path(self.path, sig)

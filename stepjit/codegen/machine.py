@@ -46,7 +46,8 @@ _UNREACHABLE = ("NRT_Free", "NRT_MemInfo_call_dtor")
 _DTYPES = ("float32", "float64", "int64", "int32", "bool")
 
 _LOCK = threading.Lock()
-_STATE = {}        # "engine": the MCJIT engine, "env": environment(), "ok": available()
+_STATE = {}   # "engine": the MCJIT engine, "env": environment(), "ok": available(),
+              # "linked": entry symbol -> its address in the engine
 _DEFS = []         # PyMethodDefs of the builtins made: CPython keeps pointers to them
 
 
@@ -226,6 +227,9 @@ def _link(obj, symbol):
     """Add the object to this process's engine and return the entry's address; 0 when it
     references a symbol that is not allowed or cannot be resolved."""
     import llvmlite.binding as ll
+    linked = _STATE.setdefault("linked", {})
+    if symbol in linked:    # the same kernel and signature again (adding it twice would abort)
+        return linked[symbol]
     try:
         names = undefined_symbols(obj)
     except (ValueError, struct.error, IndexError):
@@ -235,7 +239,8 @@ def _link(obj, symbol):
         return 0
     engine.add_object_file(ll.ObjectFileRef.from_data(obj))
     engine.finalize_object()
-    return engine.get_function_address(symbol)
+    linked[symbol] = engine.get_function_address(symbol)
+    return linked[symbol]
 
 
 def linkable(name) -> bool:

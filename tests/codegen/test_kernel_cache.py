@@ -12,7 +12,7 @@ import stepjit as torch
 from stepjit.codegen import kernels
 
 SCRIPT = textwrap.dedent("""
-    import json, numpy as np, stepjit as torch
+    import json, sys, numpy as np, stepjit as torch
     from stepjit.codegen import kernels
     w = torch.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3), requires_grad=True)
 
@@ -27,8 +27,8 @@ SCRIPT = textwrap.dedent("""
 
     x = torch.tensor(np.linspace(0, 1, 20, dtype=np.float32).reshape(5, 4))
     losses = [step(x).item() for _ in range(3)]
-    print(json.dumps({"losses": losses, "compiled": kernels.STATS["compiled"],
-                      "loaded": kernels.STATS["loaded"]}))
+    print(json.dumps({"losses": losses, "w": w.detach().numpy().tolist(),
+                      "numba": "numba" in sys.modules, **kernels.STATS}))
 """)
 
 
@@ -40,11 +40,12 @@ def _run(cache, extra_env=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _eager_losses():
+def _eager():
+    """SCRIPT run eagerly: (losses, w after the steps)."""
     ns = {}
     exec(SCRIPT.replace('@torch.compile(backend="cpu")', "").replace("print(json.dumps(", "_ = (("),
          ns)
-    return ns["losses"]
+    return ns["losses"], ns["w"].detach().numpy()
 
 
 def test_second_process_loads_and_corrupt_entries_are_rebuilt(tmp_path):
@@ -53,7 +54,7 @@ def test_second_process_loads_and_corrupt_entries_are_rebuilt(tmp_path):
     warm = _run(tmp_path)
     assert warm["compiled"] == 0 and warm["loaded"] == cold["compiled"]
     np.testing.assert_allclose(warm["losses"], cold["losses"], rtol=1e-6)
-    np.testing.assert_allclose(cold["losses"], _eager_losses(), rtol=1e-5)
+    np.testing.assert_allclose(cold["losses"], _eager()[0], rtol=1e-5)
     # Truncate every cached file: modules and Numba's index and machine code.
     kdir = tmp_path / "kernels"
     for root, _, files in os.walk(kdir):

@@ -1,17 +1,17 @@
 """The machine-code cache (codegen/machine.py, entry.py): a warm process runs its kernels
 without importing Numba, with the results Numba gives; a corrupt, truncated or stale entry is
 never used; arguments an entry was not built for (strides, dtype, read-only) run correctly."""
-import json
 import os
-import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import stepjit as torch
 from stepjit.codegen import kernels, machine
+
+from .test_kernel_cache import _eager
+from .test_kernel_cache import _run as run_script
 
 # Where entries are built (machine.available): CPython on x86-64 or AArch64 Linux.
 pytestmark = pytest.mark.skipif(
@@ -23,41 +23,8 @@ pytestmark = pytest.mark.skipif(
 def test_available_here():
     assert machine.available(), "machine-code entries are off (layout check failed?)"
 
-SCRIPT = textwrap.dedent("""
-    import json, sys, numpy as np, stepjit as torch
-    from stepjit.codegen import kernels
-    w = torch.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3), requires_grad=True)
-
-    @torch.compile(backend="cpu")
-    def step(x):
-        loss = (x @ w).tanh().pow(2).mean()
-        loss.backward()
-        with torch.no_grad():
-            w.sub_(0.1 * w.grad)
-            w.grad.zero_()
-        return loss
-
-    x = torch.tensor(np.linspace(0, 1, 20, dtype=np.float32).reshape(5, 4))
-    losses = [step(x).item() for _ in range(3)]
-    print(json.dumps({"losses": losses, "w": w.detach().numpy().tolist(),
-                      "numba": "numba" in sys.modules, **kernels.STATS}))
-""")
-
-
 def _run(cache):
-    env = dict(os.environ, STEPJIT_CACHE_DIR=str(cache))
-    env.pop("STEPJIT_MACHINE_CACHE", None)
-    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _eager():
-    ns = {}
-    exec(SCRIPT.replace('@torch.compile(backend="cpu")', "").replace("print(json.dumps(", "_ = (("),
-         ns)
-    return ns["losses"], ns["w"].detach().numpy()
+    return run_script(cache, {"STEPJIT_MACHINE_CACHE": "1"})
 
 
 def _entries(cache):
