@@ -41,10 +41,11 @@ def literal(x, dtype=None) -> str:
 class LoopSource:
     """Generates the kernel source of a loop group and records its argument order."""
 
-    def __init__(self, group, constants, parallel, inplace=None):
+    def __init__(self, group, constants, parallel, inplace=None, split=True):
         self.group = group
         self.constants = constants
         self.parallel = parallel
+        self.may_split = split   # False: never split (see _split); for sizes known to be tiny
         self.k = len(group.shape)
         self.names = {}          # Value -> variable name inside the loop
         self.arrays = [v for v in group.inputs]
@@ -189,7 +190,7 @@ class LoopSource:
         carried = [r for r in reds if self._whole(r) or (self.k - 1) in r.attrs["axis"]]
         roots = [n for n in self.group.nodes if n not in carried
                  and (n in reds or n.out in out_pos or n.out in self.inplace)]
-        if self.k == 0 or not carried or not roots:
+        if self.k == 0 or not carried or not roots or not self.may_split:
             return None
         return self._cone(roots), self._cone(carried)
 
@@ -286,8 +287,9 @@ class LoopSource:
         return lines
 
 
-def loop_source(group, constants, fname, parallel=False, inplace=None):
+def loop_source(group, constants, fname, parallel=False, inplace=None, split=True):
     """(source, input Values, output Values): the kernel text and its argument order. Outputs
-    in `inplace` (output -> input) are stored into that input and are not arguments."""
-    src = LoopSource(group, constants, parallel, inplace)
+    in `inplace` (output -> input) are stored into that input and are not arguments; split=False
+    keeps a reduction and elementwise stores in one loop (LoopSource._split)."""
+    src = LoopSource(group, constants, parallel, inplace, split)
     return src.source(fname), src.arrays, src.outputs

@@ -15,6 +15,9 @@ from ..passes.fusion import VIEWS
 from .loops import literal, loop_source
 
 MAX_MATMUL_MACS = 1 << 16     # above this, BLAS from Python beats a generated loop
+# Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
+# not split in two (codegen/loops.py): one pass computes each element once, not twice.
+SPLIT_MIN_ROW = 16
 _NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
 
 _MATMUL = '''
@@ -97,7 +100,8 @@ class ProgramSource:
 
     def _loop(self, g):
         fname = f"loop{len(self.kernels)}"
-        src, ins, outs = loop_source(g, self.fused.constants, fname)
+        split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
+        src, ins, outs = loop_source(g, self.fused.constants, fname, split=split)
         self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
         lines = [f"{self._name(v)} = {self._alloc(v)}" for v in outs]
         args = [self._name(v) for v in ins] + [self._name(v) for v in outs]

@@ -84,6 +84,16 @@ def _written_arguments(slots):
     return out
 
 
+def _tensors_in(d) -> int:
+    """How many tensors treedef d holds (its share of the flat arguments)."""
+    kind = d[0]
+    if kind == "tensor":
+        return 1
+    if kind == "leaf":
+        return 0
+    return sum(_tensors_in(c) for c in (d[1] if kind in ("tuple", "list") else d[2]))
+
+
 def _ident(text):
     s = re.sub(r"\W", "_", text).strip("_") or "t"
     return s if not s[0].isdigit() else "v" + s
@@ -174,8 +184,10 @@ class _Writer:
         seg = self.seg
         # `.grad` presence first: it is what tells a first call's trace (no .grad yet) from the
         # later calls' one, so the block that does not apply is left after a read or two.
-        for _, spec in seg.slots:
-            if spec.slot[0] == "arg":
+        # A .grad the step reads as a slot is checked to be there when it is bound (slot()).
+        read = {spec.slot[1] for _, spec in seg.slots if spec.slot[0] == "grad"}
+        for pos, spec in seg.slots:
+            if spec.slot[0] == "arg" and not (spec.grad_is_none is False and pos in read):
                 self.grad_presence(self.flat[spec.slot[1]], spec)
         for pos, spec in seg.slots:
             self.slot(pos, spec, signature)
@@ -194,22 +206,31 @@ class _Writer:
         self.emit("    return UNSURE")
         self.emit(f"{s}.uses += 1")
 
-    def structure(self, expr, d, known_type=False):
-        """Check that expr has the shape of treedef d; bind the tensors it holds, in flat order."""
+    def structure(self, expr, d, known_type=False, bound=False):
+        """Check that expr has the shape of treedef d; bind the tensors it holds, in flat order.
+        bound: expr is a local name the caller has already bound."""
         kind = d[0]
         if kind == "tensor":
-            var = self.local(self.labels.get(len(self.flat), f"arg{len(self.flat)}"))
-            self.emit(f"{var} = {expr}")
+            var = expr if bound else self.local(self.labels.get(len(self.flat), f"arg{len(self.flat)}"))
+            if not bound:
+                self.emit(f"{var} = {expr}")
             self.fail(f"not isinstance({var}, Tensor)")
             self.flat.append(var)
         elif kind == "leaf":
-            self.leaf_value(expr, d[1])
+            self.leaf_value(expr, d[1], bound)
         elif kind in ("tuple", "list"):
             if not known_type:
                 self.fail(f"type({expr}) is not {kind}", "UNSURE")
             self.fail(f"len({expr}) != {len(d[1])}")
-            for i, c in enumerate(d[1]):
-                self.structure(f"{expr}[{i}]", c)
+            parts, k = [], len(self.flat)
+            for c in d[1]:     # names for one unpacking, not a subscript per element
+                parts.append(self.local(self.labels.get(k, f"arg{k}") if c[0] == "tensor" else
+                                        "py" if c[0] == "leaf" else "part"))
+                k += _tensors_in(c)
+            if parts:
+                self.emit(f"{''.join(p + ', ' for p in parts)}= {expr}")
+            for p, c in zip(parts, d[1]):
+                self.structure(p, c, bound=True)
         elif kind == "dict":
             if not known_type:
                 self.fail(f"type({expr}) is not dict", "UNSURE")
@@ -225,9 +246,10 @@ class _Writer:
             for i, c in enumerate(d[2]):
                 self.structure(f"{expr}[{i}]", c)
 
-    def leaf_value(self, expr, value):
-        x = self.local("py")
-        self.emit(f"{x} = {expr}")
+    def leaf_value(self, expr, value, bound=False):
+        x = expr if bound else self.local("py")
+        if not bound:
+            self.emit(f"{x} = {expr}")
         if value is None:
             self.fail(f"{x} is not None", "UNSURE")
             return

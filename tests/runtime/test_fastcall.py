@@ -135,6 +135,38 @@ def test_reshaping_handed_out_arrays_changes_no_tensor():
     assert fn.stats()["traces"] == 2     # nothing the trace assumed changed
 
 
+def nested_step(params, batch, hyper):
+    w, b = params
+    p = torch.sigmoid(batch["X"] @ w + b)
+    loss = F.binary_cross_entropy(p, batch["y"])
+    loss.backward()
+    with torch.no_grad():
+        w -= hyper[0] * w.grad
+        b -= hyper[0] * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    return loss, [p]
+
+
+def nested_call(step, s):
+    return step((s["w"], s["b"]), {"X": s["X"], "y": s["y"]}, [s["lr"]])
+
+
+@pytest.mark.parametrize("change", [_resize, _lr])
+def test_nested_arguments_are_unpacked_and_checked(change):
+    fn = check(logistic_state, nested_step, change, call=nested_call)
+    assert fn.stats()["traces"] >= 3
+    assert "= args" in fn.fast_sources()[0]      # the unpacking path was generated...
+    s = logistic_state()
+    change(s)
+    walks = []
+    tree_call = fn._tree_call
+    fn._tree_call = lambda *a: walks.append(1) or tree_call(*a)
+    for _ in range(20):
+        nested_call(fn, s)
+    assert len(walks) <= 5       # ...and serves the calls (re-verifications walk the tree)
+
+
 def test_argument_structure_changes_to_keywords():
     def call(step, s):
         if "kw" in s:
