@@ -120,7 +120,10 @@ def wrapper_ir(symbol, native, sig) -> str:
         call_args += _int_value(w, i) if spec == "i" else _array_fields(w, i, spec)
     _int_errors(w, [i for i, spec in enumerate(sig) if spec == "i"])
     w.line(f'%st = call i32 @"{native}"({", ".join(call_args)})')
-    w.line("%good = icmp eq i32 %st, 0")
+    # Numba's status codes: 0 returned, -2 returned None; anything else raised.
+    w.line("%st0 = icmp eq i32 %st, 0")
+    w.line("%st2 = icmp eq i32 %st, -2")
+    w.line("%good = or i1 %st0, %st2")
     w.line("br i1 %good, label %done, label %raised")
     return _module_text(symbol, native, sig, w)
 
