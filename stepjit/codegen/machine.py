@@ -45,7 +45,7 @@ MAGIC = b"STEPJIT-ENTRY\n"
 _UNREACHABLE = ("NRT_Free", "NRT_MemInfo_call_dtor")
 _DTYPES = ("float32", "float64", "int64", "int32", "bool")
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()   # the engine: MCJIT is not thread-safe
 _STATE = {}   # "engine": the MCJIT engine, "env": environment(), "ok": available(),
               # "linked": entry symbol -> its address in the engine
 _DEFS = []         # PyMethodDefs of the builtins made: CPython keeps pointers to them
@@ -57,7 +57,8 @@ def enabled() -> bool:
 
 def signature(args):
     """What an entry is built for and checks: per argument "i" for an int, else (dtype, ndim,
-    layout "C", "F" or "A", writable), the parts of Numba's type for it. None when some argument is of a kind entries do not take."""
+    layout "C", "F" or "A", writable), the parts of Numba's type for it. None when some
+    argument is of a kind entries do not take."""
     sig = []
     for a in args:
         t = type(a)
@@ -118,13 +119,15 @@ def _numba_version():
 def available() -> bool:
     """Entries can be built and loaded here: enabled, ELF x86-64 or AArch64 little-endian
     Linux, CPython with the struct layouts entry.py reads."""
+    if not enabled():
+        return False
     ok = _STATE.get("ok")
     if ok is None:
-        ok = _STATE["ok"] = (enabled() and sys.platform.startswith("linux")
+        ok = _STATE["ok"] = (sys.platform.startswith("linux")
                              and sys.implementation.name == "cpython" and sys.byteorder == "little"
                              and os.uname().machine in ("x86_64", "aarch64")
                              and environment()["numba"] is not None and layout_ok())
-    return ok and enabled()
+    return ok
 
 
 def layout_ok() -> bool:
@@ -259,18 +262,22 @@ def linkable(name) -> bool:
 
 def _engine():
     """One MCJIT engine per process, holding the stubs; every entry's object is added to it."""
-    engine = _STATE.get("engine")
-    if engine is None:
-        import llvmlite.binding as ll
-        ll.initialize_native_target()
-        ll.initialize_native_asmprinter()
-        env = environment()
-        tm = ll.Target.from_default_triple().create_target_machine(
-            cpu=env["cpu"], features=env["features"], codemodel="jitdefault", jit=True)
-        stubs = ll.parse_assembly(_stub_ir())
-        stubs.verify()
-        engine = _STATE["engine"] = ll.create_mcjit_compiler(stubs, tm)
-        engine.finalize_object()
+    with _LOCK:
+        engine = _STATE.get("engine")
+        return engine if engine is not None else _new_engine()
+
+
+def _new_engine():
+    import llvmlite.binding as ll
+    ll.initialize_native_target()
+    ll.initialize_native_asmprinter()
+    env = environment()
+    tm = ll.Target.from_default_triple().create_target_machine(
+        cpu=env["cpu"], features=env["features"], codemodel="jitdefault", jit=True)
+    stubs = ll.parse_assembly(_stub_ir())
+    stubs.verify()
+    engine = _STATE["engine"] = ll.create_mcjit_compiler(stubs, tm)
+    engine.finalize_object()
     return engine
 
 
