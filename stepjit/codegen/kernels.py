@@ -81,9 +81,9 @@ def get_module_function(body: str, entry: str):
     text = _HEADER + body
     key = hashlib.sha256(text.encode()).hexdigest()[:20]
     with _LOCK:
-        hit = _KERNELS.get(key)
+        hit = _KERNELS.get((key, entry))     # a module may have several entries
         if hit is None:
-            hit = _KERNELS[key] = (_load(key, f"p_{key}", text, entry), text)
+            hit = _KERNELS[key, entry] = (_load(key, f"p_{key}", text, entry), text)
         return hit
 
 

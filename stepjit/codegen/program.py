@@ -19,6 +19,7 @@ MAX_MATMUL_MACS = 1 << 16     # above this, BLAS from Python beats a generated l
 # not split in two (codegen/loops.py): one pass computes each element once, not twice.
 SPLIT_MIN_ROW = 16
 _NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
+_IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import voidptr_at\n"
 
 _MATMUL = '''
 @njit(cache=True, error_model="numpy")
@@ -95,8 +96,18 @@ class ProgramSource:
         outs = ", ".join(self._name(v) + ("[()]" if v.ndim == 0 else "") for v in returned)
         params = ", ".join(f"i{k}" for k in range(len(self.ins)))
         head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}{', ' if params else ''}dims):"
-        return "\n".join(self.kernels + [_MATMUL, head] + ["    " + b for b in body]
-                         + [f"    return ({outs}{',' if len(returned) == 1 else ''})"]) + "\n"
+        return "\n".join([_IMPORTS] + self.kernels + [_MATMUL, head] + ["    " + b for b in body]
+                         + [f"    return ({outs}{',' if len(returned) == 1 else ''})", self._packed()]) + "\n"
+
+    def _packed(self):
+        """`program_packed(p, dims)`: the program on inputs given by their addresses p[k]
+        (codegen/pointers.py says why)."""
+        lines = ["", '@njit(cache=True, error_model="numpy")', "def program_packed(p, dims):"]
+        for k, v in enumerate(self.ins):
+            lines.append(f"    i{k} = carray(voidptr_at(p[{k}]), {self._shape(v.shape)}, "
+                         f"np.{v.dtype.np.name})")
+        args = "".join(f"i{k}, " for k in range(len(self.ins)))
+        return "\n".join(lines + [f"    return program({args}dims)"])
 
     def _loop(self, g):
         fname = f"loop{len(self.kernels)}"

@@ -75,12 +75,15 @@ class NativeCall:
     """The program as one Numba function: `outs = fn(*ins, dims)`. A 0-dim output comes back
     as a scalar (boxing an array costs more than the rest of a tiny step); a value computed
     into an input's buffer (inplace: value -> that input) is not returned at all. `fresh`:
-    outputs the function allocated (not views of inputs), which a caller may keep uncopied."""
-    __slots__ = ("fn", "ins", "outs", "dims", "inplace", "fresh")
+    outputs the function allocated (not views of inputs), which a caller may keep uncopied.
+    `packed(addresses, dims)`: the same program on its inputs' data addresses
+    (codegen/pointers.py), for a caller that knows the inputs' arrays are the same as when it
+    packed them (fastcall.py)."""
+    __slots__ = ("fn", "ins", "outs", "dims", "inplace", "fresh", "packed")
 
-    def __init__(self, fn, ins, outs, dims, inplace, fresh):
+    def __init__(self, fn, ins, outs, dims, inplace, fresh, packed):
         self.fn, self.ins, self.outs, self.dims = fn, ins, outs, dims
-        self.inplace, self.fresh = inplace, fresh
+        self.inplace, self.fresh, self.packed = inplace, fresh, packed
 
     def run(self, env):
         for v, a in zip(self.outs, self.fn(*[env[v] for v in self.ins], self.dims)):
@@ -250,10 +253,12 @@ class CpuProgram:
         src = native.ProgramSource(self.fused, ins, outs, self.inplace)
         body = src.source()
         fn, self.native_text = get_module_function(body, "program")
+        packed, _ = get_module_function(body, "program_packed")
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes
                  if n.prim.name in VIEWS}
         fresh = {v for v in outs if v in produced and v not in views}
-        return NativeCall(fn, ins, outs, np.array(src.dims, dtype=np.int64), self.inplace, fresh)
+        return NativeCall(fn, ins, outs, np.array(src.dims, dtype=np.int64), self.inplace, fresh,
+                          packed)
 
     def direct_plan(self):
         """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);

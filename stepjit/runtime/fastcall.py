@@ -56,6 +56,34 @@ def leaf_mismatch(x, traced):
     return MISS if type(x) is type(traced) else UNSURE
 
 
+def pack_addresses(arrays, written=()):
+    """The data addresses of `arrays` as an int64 array, or None when one of them is not an
+    array carray can stand for: another layout, misaligned, not a NumPy array, or read-only
+    while its position is in `written` (the program stores into it)."""
+    for k, a in enumerate(arrays):
+        if type(a) is not np.ndarray:
+            return None
+        f = a.flags
+        if not (f.c_contiguous and f.aligned) or (k in written and not f.writeable):
+            return None
+    return np.array([a.ctypes.data for a in arrays], dtype=np.int64)
+
+
+def packed_call(pk, generation, call, arrays, written):
+    """A native call whose packed addresses are stale: pack them again and call the packed
+    entry, or call the program on the arrays when they cannot be packed."""
+    addresses = pack_addresses(arrays, written)
+    if addresses is None:   # until the arrays change, call the program on these ones
+        fn = call.fn
+        pk[1], pk[2] = None, lambda _, dims: fn(*arrays, dims)
+    else:
+        pk[1], pk[2] = addresses, call.packed
+    out = pk[2](pk[1], call.dims)
+    pk[2] = getattr(pk[2], "fastest", lambda: pk[2])()   # Numba's dispatcher once it has run
+    pk[0] = generation[0]
+    return out
+
+
 def build(segs, name, backend, stats):
     """(function, source) for consecutive roots that are leaves and share their argument guard:
     the argument checks once, then one block per root, tried in the tree's order (a block whose
@@ -108,7 +136,9 @@ class _Writer:
         self.glob = {"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
                      "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
                      "_owned": _owned, "_MISSING": _MISSING, "ONCE": (None,)}
+        self.glob.update(GENERATION=[object()], packed_call=packed_call)
         self.used = set(self.glob) | {"args", "kwargs", "env"}
+        self.tracked = set()     # locals holding an array that is the one its guard last saw
         self.consts = {}         # id(object) -> global name (the objects live in self.glob)
         self.flat = []           # flat argument index -> local name
         self.labels = {}         # flat argument index -> the label the trace gave it
@@ -201,6 +231,7 @@ class _Writer:
             self.emit(f"{self.vals[v]} = np.array({x}, dtype=np.float64)")
         for v, a in seg.constants:
             self.vals[v] = self.const(a, f"constant_{v.name}")
+            self.tracked.add(self.vals[v])
         s = self.const(seg, "seg")
         self.emit(f"if {s}.uses + 1 == {s}.verify_at:  # due for re-verification: the tree walk's job")
         self.emit("    return UNSURE")
@@ -276,6 +307,8 @@ class _Writer:
         self.fail(f"{data}.shape != {tuple(shape)!r} or ({data}.dtype is not {dt} and "
                   f"{data}.dtype != {dt})")
         self.emit(f"{last}[0] = {data}")
+        self.emit("GENERATION[0] = object()   # packed addresses are stale")
+        self.tracked.add(data)
         self.indent = self.indent[:-4]
         self.fail(f"{var}._requires_grad is not {bool(rg)}")
         return data
@@ -352,9 +385,22 @@ class _Writer:
         produced.update((rename(v), o) for v, o in outs.items())
         for v, target in inplace.items():
             produced[v] = produced[target]
-        args = [self.vals[rename(v)] for v in call.ins] + [self.const(call.dims, "dims")]
+        arrays = [self.vals[rename(v)] for v in call.ins]
+        dims = self.const(call.dims, "dims")
         fn = self.const(getattr(call.fn, "fastest", lambda: call.fn)(), "native_program")
-        self.emit(f"{''.join(o + ', ' for o in outs.values())}= {fn}({', '.join(args)})")
+        results = "".join(o + ", " for o in outs.values()) + "="
+        if call.packed is not None and all(a in self.tracked for a in arrays):
+            # The inputs' addresses, packed while their arrays stay the ones the guards last
+            # saw (codegen/pointers.py): one argument for Numba to unbox, not one per array.
+            pk = self.const([None, None, None], "pack")   # [generation, addresses, entry]
+            written = tuple(i for i, v in enumerate(call.ins) if v in call.inplace.values())
+            self.emit(f"if {pk}[0] is GENERATION[0]:")
+            self.emit(f"    {results} {pk}[2]({pk}[1], {dims})")
+            self.emit("else:")
+            self.emit(f"    {results} packed_call({pk}, GENERATION, {self.const(call, 'native')}, "
+                      f"({''.join(a + ', ' for a in arrays)}), {written!r})")
+        else:
+            self.emit(f"{results} {fn}({', '.join(arrays + [dims])})")
         for v, o in outs.items():
             if v.ndim == 0:   # returned as a scalar: boxing an array costs more
                 self.emit(f"{o} = np.array({o}, {self.const(v.dtype.np, v.dtype.np.name)})")
