@@ -148,7 +148,7 @@ def _view_of(out, src):
     """out views src's storage: it shares src's version counter (and base, for autograd checks)."""
     out._version = src._version
     if src._requires_grad or src._base is not None:
-        out._base = src._base or src
+        out._base = src if src._base is None else src._base   # (not `or`: a Tensor's truth is its value)
 
 
 # -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
