@@ -128,6 +128,11 @@ class Kernel:
     def __call__(self, *args):
         return self.call(*args)
 
+    def fastest(self):
+        """What a caller that holds on to this kernel should call: once it has run, what runs
+        it (its entry or Numba's dispatcher), without this object's frame."""
+        return self if self.call == self._first else self.call
+
     def _first(self, *args):
         sig = None if self.parallel or not machine.available() else machine.signature(args)
         entry = None if sig is None else \

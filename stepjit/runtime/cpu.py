@@ -21,6 +21,7 @@ from ..ir.interpreter import evaluate
 from ..ir.types import AVal
 from ..passes.fusion import VIEWS, fuse
 from ..passes.lower import lower, lower_add_chains
+from .straight import StraightWriter
 
 # Elements from which a loop runs on threads (prange). Vectorized, a loop over 2^17 elements
 # (the two-layer w1 update) takes ~25 us on one core and gains a few us from a second, while on
@@ -123,6 +124,15 @@ class LoopStep:
         for v, old in self.inplace:
             env[v] = env[old]
 
+    def emit(self, w):
+        """This step's lines in a program's straight-line function (straight.py)."""
+        args = [w.value(v) for v in self.ins]
+        args += [w.produce(v, w.buffer(v)) for v in self.outs]
+        fn = getattr(self.kernel, "fastest", lambda: self.kernel)()
+        w.emit(f"{w.const(fn, 'kernel')}({', '.join(args + [str(n) for n in self.sizes])})")
+        for v, old in self.inplace:
+            w.alias(v, old)
+
 
 class OpStep:
     """One node run with NumPy: matmul through BLAS, views for free, the rest by its impl."""
@@ -162,6 +172,27 @@ class OpStep:
         else:
             env[node.out] = run_impl(node.prim, arrays, node.attrs, self.aval)
 
+    def emit(self, w):
+        """This step's lines in a program's straight-line function (straight.py)."""
+        node = self.node
+        if self.alloc is not None:
+            (a, ta), (b, tb) = self.transposed
+            a, b = w.value(a) + (".T" if ta else ""), w.value(b) + (".T" if tb else "")
+            out = w.produce(node.out, w.buffer(node.out))
+            w.emit(f"np.matmul({a}, {b}, out={out})")
+            return
+        if self.fill is not None:
+            buf = w.produce(node.out, w.buffer(node.out))
+            w.emit(f"{buf}.fill({w.const(node.attrs['value'], 'value')})")
+            return
+        args = ", ".join(w.value(v) for v in self.args)
+        attrs = w.const(node.attrs, "attrs")
+        if node.prim.name in VIEWS:
+            w.produce(node.out, f"{w.const(node.prim.impl, node.prim.name)}({args}, **{attrs})")
+        else:
+            w.produce(node.out, f"{w.const(run_impl, 'run_impl')}({w.const(node.prim, 'prim')}, "
+                                f"[{args}], {attrs}, {w.const(self.aval, 'aval')})")
+
 
 def _transpose_source(producers, v):
     """(x, True) when v is x transposed in 2-D (the matmul can read x.T), else (v, False)."""
@@ -197,6 +228,7 @@ class CpuProgram:
         self.workspace = {}
         self.inplace = {} if materialize_all else self._inplace_targets(keep)
         self.native = None
+        self.straight = self.straight_text = None    # the steps as one function (straight.py)
 
     def _steps(self):
         steps = [LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
@@ -215,8 +247,13 @@ class CpuProgram:
         if self.native is not None:
             self.native.run(env)
             return env
+        if self.straight is not None:
+            return self.straight(env)
         for step in self.steps:
             step(env)
+        # After a first run: the kernels have run once, so the function can call what runs
+        # them (kernels.Kernel.fastest) rather than their first-call wrappers.
+        self.straight, self.straight_text = StraightWriter(self).build(self.steps)
         return env
 
     def promote(self) -> bool:
@@ -268,17 +305,29 @@ class CpuProgram:
     # -- memory planning ----------------------------------------------------------------
     empty = staticmethod(np.empty)   # where buffers live: the CUDA program allocates on device
 
-    def allocator(self, v):
-        shape, dtype, empty = v.shape, v.dtype.np, self.empty
+    def allocation(self, v):
+        """Where v's array comes from: ("input", the value whose buffer it is computed into),
+        ("fresh", None) for a new array each call (it leaves the program), or ("buffer", the
+        workspace array kept between calls)."""
         target = self.inplace.get(v)
         if target is not None:
-            return lambda env: env[target]
+            return "input", target
         if v in self.leaving:
-            return lambda env: empty(shape, dtype)
+            return "fresh", None
         buf = self.workspace.get(v)
         if buf is None:
-            buf = self.workspace[v] = empty(shape, dtype)
-        return lambda env: buf
+            buf = self.workspace[v] = self.empty(v.shape, v.dtype.np)
+        return "buffer", buf
+
+    def allocator(self, v):
+        """allocation(v) as a function of env."""
+        kind, what = self.allocation(v)
+        if kind == "input":
+            return lambda env: env[what]
+        if kind == "buffer":
+            return lambda env: what
+        shape, dtype, empty = v.shape, v.dtype.np, self.empty
+        return lambda env: empty(shape, dtype)
 
     def _inplace_targets(self, keep):
         """Written value -> the lifted input it overwrites, where computing it into that buffer

@@ -1,0 +1,70 @@
+"""After its first run a CPU program runs as one generated straight-line function
+(runtime/straight.py): it must compute what its steps compute, bitwise, and name the IR values."""
+import numpy as np
+
+import stepjit as torch
+from stepjit.runtime.cpu import CpuProgram, _Env
+
+RNG = np.random.default_rng(11)
+X0 = RNG.standard_normal((8, 6)).astype(np.float32)
+W0 = RNG.standard_normal((6, 4)).astype(np.float32)
+Y0 = RNG.standard_normal((8, 4)).astype(np.float32)
+
+
+def _step(x, y, w):
+    h = (x @ w).clamp(min=0)               # matmul, a loop
+    loss = (h - y).pow(2).sum()
+    loss.backward()                        # x.T @ g: a transposed matmul operand
+    with torch.no_grad():
+        w -= 0.01 * w.grad                 # computed into w's buffer
+        w.grad.zero_()                     # a fill into .grad's buffer
+    return loss, h.reshape(-1)[:5]         # views
+
+
+def _state():
+    return torch.tensor(X0), torch.tensor(Y0), torch.tensor(W0.copy(), requires_grad=True)
+
+
+def _snapshot(env):
+    return {v: np.array(a, copy=True) for v, a in env.items()}
+
+
+def test_straight_function_computes_what_the_steps_compute(monkeypatch):
+    monkeypatch.setenv("STEPJIT_NATIVE", "0")
+    fn = torch.compile(_step, backend="cpu")
+    x, y, w = _state()
+    for _ in range(3):
+        fn(x, y, w)
+    prog = fn.roots[-1].program            # the steady trace's (.grad exists)
+    assert isinstance(prog, CpuProgram) and prog.straight is not None, \
+        "the program did not build its straight-line function after its first run"
+    assert "np.matmul(" in prog.straight_text and ".T, " in prog.straight_text
+
+    captured = {}
+    run = CpuProgram.run
+    monkeypatch.setattr(CpuProgram, "run",
+                        lambda self, env: (self is prog and captured.update(env)) or run(self, env))
+    fn(x, y, w)
+    monkeypatch.setattr(CpuProgram, "run", run)
+    assert captured, "the steady call did not run this program"
+    straight = _snapshot(prog.run({v: np.array(a, copy=True) for v, a in captured.items()}))
+    env = _Env({v: np.array(a, copy=True) for v, a in captured.items()})
+    env.program = prog
+    for st in prog.steps:
+        st(env)
+    stepped = _snapshot(env)
+    assert set(straight) == set(stepped)
+    for v in stepped:
+        np.testing.assert_array_equal(straight[v], stepped[v], err_msg=f"%{v.name}")
+
+
+def test_compiled_with_straight_functions_matches_eager():
+    fn = torch.compile(_step, backend="cpu")
+    xc, yc, wc = _state()
+    xe, ye, we = _state()
+    for k in range(6):
+        lc, hc = fn(xc, yc, wc)
+        le, he = _step(xe, ye, we)
+        np.testing.assert_allclose(lc.item(), le.item(), rtol=1e-6, err_msg=f"call {k}")
+        np.testing.assert_allclose(hc.numpy(), he.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(wc.detach().numpy(), we.detach().numpy(), rtol=1e-6)
