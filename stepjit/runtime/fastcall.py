@@ -24,13 +24,12 @@ live in one place. `CompiledFunction.fast_sources()` returns the generated text.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..tensor import Tensor
+from .codewriter import CodeWriter
 from .execute import _copy, _host, _owned
 
 
@@ -94,10 +93,7 @@ def build(segs, name, backend, stats):
     for seg in segs:
         w.block(seg)
     w.emit("return MISS")
-    src = f"def {name}(args, kwargs):\n" + "\n".join("    " + line for line in w.lines) + "\n"
-    namespace = dict(w.glob)
-    exec(compile(src, f"<stepjit fast call {name}>", "exec"), namespace)
-    return namespace[name], src
+    return w.function(f"def {name}(args, kwargs):", "", "fast call")
 
 
 def _written_arguments(slots):
@@ -122,46 +118,18 @@ def _tensors_in(d) -> int:
     return sum(_tensors_in(c) for c in (d[1] if kind in ("tuple", "list") else d[2]))
 
 
-def _ident(text):
-    s = re.sub(r"\W", "_", text).strip("_") or "t"
-    return s if not s[0].isdigit() else "v" + s
-
-
-class _Writer:
+class _Writer(CodeWriter):
     def __init__(self, arg_guard, backend, stats):
+        super().__init__({"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
+                          "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
+                          "_owned": _owned, "_MISSING": _MISSING, "ONCE": (None,),
+                          "GENERATION": [object()], "packed_call": packed_call},
+                         reserved=("args", "kwargs", "env"))
         self.arg_guard, self.backend, self.stats = arg_guard, backend, stats
-        self.lines = []
-        self.indent = ""
         self.on_miss = "return MISS"   # in a root's block: "break" (try the next root)
-        self.glob = {"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
-                     "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
-                     "_owned": _owned, "_MISSING": _MISSING, "ONCE": (None,)}
-        self.glob.update(GENERATION=[object()], packed_call=packed_call)
-        self.used = set(self.glob) | {"args", "kwargs", "env"}
         self.tracked = set()     # locals holding an array that is the one its guard last saw
-        self.consts = {}         # id(object) -> global name (the objects live in self.glob)
         self.flat = []           # flat argument index -> local name
         self.labels = {}         # flat argument index -> the label the trace gave it
-
-    # -- names ----------------------------------------------------------------------------
-    def local(self, hint):
-        base = _ident(hint)
-        name, k = base, 1
-        while name in self.used:
-            k += 1
-            name = f"{base}_{k}"
-        self.used.add(name)
-        return name
-
-    def const(self, obj, hint):
-        name = self.consts.get(id(obj))
-        if name is None:
-            name = self.consts[id(obj)] = self.local(hint.upper())
-            self.glob[name] = obj
-        return name
-
-    def emit(self, line):
-        self.lines.append(self.indent + line)
 
     def fail(self, cond, signal="MISS", why=None):
         self.emit(f"if {cond}:" + (f"  # {why}" if why else ""))
