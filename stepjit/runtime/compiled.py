@@ -280,6 +280,7 @@ class CompiledFunction:
                 groups[-1].append(root)
             else:
                 groups.append([root])
+        groups = [fastcall.hottest_first(g) for g in groups]
         built = [fastcall.build(g, f"{_short(self.name)}_fast{k}", self.program_backend, self._stats)
                  for k, g in enumerate(groups)]
         self._fast = tuple(fn for fn, _ in built)

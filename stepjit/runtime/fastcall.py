@@ -83,6 +83,20 @@ def packed_call(pk, generation, call, arrays, written):
     return out
 
 
+def hottest_first(segs):
+    """segs (roots sharing an argument guard) by uses, most first, when no call can pass two
+    of them (each pair differs in whether some argument's .grad is None): then the order the
+    tree walk tries them in cannot matter, and a training step's fast call does not first try,
+    on every call, the trace of its first call (no .grad yet)."""
+    presence = [{spec.slot[1]: spec.grad_is_none for _, spec in seg.slots
+                 if spec.slot[0] == "arg" and spec.grad_is_none is not None} for seg in segs]
+    for i, a in enumerate(presence):
+        for b in presence[i + 1:]:
+            if not any(k in b and b[k] != g for k, g in a.items()):
+                return segs
+    return sorted(segs, key=lambda seg: -seg.uses)
+
+
 def build(segs, name, backend, stats):
     """(function, source) for consecutive roots that are leaves and share their argument guard:
     the argument checks once, then one block per root, tried in the tree's order (a block whose

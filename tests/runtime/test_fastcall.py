@@ -182,6 +182,43 @@ def test_nested_arguments_are_unpacked_and_checked(change):
     assert len(walks) <= 5       # ...and serves the calls (re-verifications walk the tree)
 
 
+def test_hot_trace_is_tried_first_and_calls_still_match_eager():
+    """The steady trace's block comes before the first call's (no .grad yet), and a call
+    that again has no .grad still takes the first call's trace."""
+    def call(step, s):
+        k = s["k"] = s.get("k", 0) + 1
+        if k > 70 and k % 3 == 0:
+            s["w"].grad = s["b"].grad = None        # zero_grad(set_to_none=True), now and then
+        return positional(step, s)
+    steps = STEPS
+    try:
+        globals()["STEPS"] = 90
+        fn = check(logistic_state, logistic_step, lambda s: None, call=call)
+    finally:
+        globals()["STEPS"] = steps
+    src = fn.fast_sources()[0]
+    assert src.index("W_GRAD_LAST") < src.index("w.grad was None")     # steady block first
+
+
+class _Seg:
+    def __init__(self, uses, presence):
+        self.uses = uses
+        self.slots = [(k, _Spec(k, g)) for k, g in enumerate(presence)]
+
+
+class _Spec:
+    def __init__(self, k, grad_is_none):
+        self.slot, self.grad_is_none = ("arg", k), grad_is_none
+
+
+def test_roots_a_call_could_pass_both_keep_the_tree_order():
+    from stepjit.runtime.fastcall import hottest_first
+    cold, hot = _Seg(1, [True, None]), _Seg(50, [False, None])
+    assert hottest_first([cold, hot]) == [hot, cold]           # exclusive: .grad None or not
+    either = _Seg(50, [None, None])                            # does not look at .grad
+    assert hottest_first([cold, either]) == [cold, either]
+
+
 def test_argument_structure_changes_to_keywords():
     def call(step, s):
         if "kw" in s:
