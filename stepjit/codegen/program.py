@@ -66,6 +66,13 @@ class ProgramSource:
         self.names = {v: f"i{k}" for k, v in enumerate(self.ins)}
         self.dims = []                  # distinct sizes, in order of first use
         self.kernels = []
+        # Values computed into an input's buffer are not returned: boxing an array costs
+        # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
+        # 0-dim values (a loss): the program stores each into a buffer the runtime passes
+        # (`h0, ...` after the inputs) and copies; a returned float cost more (boxed, then
+        # made an array).
+        self.held = [v for v in self.outs if v.ndim == 0 and v not in inplace]
+        self.returned = [v for v in self.outs if v not in inplace and v not in self.held]
 
     def _dim(self, n):
         if n not in self.dims:
@@ -89,24 +96,24 @@ class ProgramSource:
         body = []
         for g in self.fused.groups:
             body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
-        # Values computed into an input's buffer are not returned: boxing an array costs
-        # more than the rest of a tiny step; the runtime already holds that buffer.
-        returned = [v for v in self.outs if v not in self.inplace]
-        # A 0-dim value (a loss) is returned as a scalar, for the same reason.
-        outs = ", ".join(self._name(v) + ("[()]" if v.ndim == 0 else "") for v in returned)
-        params = ", ".join(f"i{k}" for k in range(len(self.ins)))
-        head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}{', ' if params else ''}dims):"
+        body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)]
+        outs = "".join(self._name(v) + ", " for v in self.returned)
+        params = "".join(p + ", " for p in self._params())
+        head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
         return "\n".join([_IMPORTS] + self.kernels + [_MATMUL, head] + ["    " + b for b in body]
-                         + [f"    return ({outs}{',' if len(returned) == 1 else ''})", self._packed()]) + "\n"
+                         + [f"    return ({outs})", self._packed()]) + "\n"
+
+    def _params(self):
+        return [f"i{k}" for k in range(len(self.ins))] + [f"h{k}" for k in range(len(self.held))]
 
     def _packed(self):
         """`program_packed(p, dims)`: the program on inputs given by their addresses p[k]
         (codegen/pointers.py says why)."""
         lines = ["", '@njit(cache=True, error_model="numpy")', "def program_packed(p, dims):"]
-        for k, v in enumerate(self.ins):
-            lines.append(f"    i{k} = carray(voidptr_at(p[{k}]), {self._shape(v.shape)}, "
+        for k, (name, v) in enumerate(zip(self._params(), self.ins + self.held)):
+            lines.append(f"    {name} = carray(voidptr_at(p[{k}]), {self._shape(v.shape)}, "
                          f"np.{v.dtype.np.name})")
-        args = "".join(f"i{k}, " for k in range(len(self.ins)))
+        args = "".join(p + ", " for p in self._params())
         return "\n".join(lines + [f"    return program({args}dims)"])
 
     def _loop(self, g):

@@ -73,22 +73,26 @@ class _Env(dict):
 
 
 class NativeCall:
-    """The program as one Numba function: `outs = fn(*ins, dims)`. A 0-dim output comes back
-    as a scalar (boxing an array costs more than the rest of a tiny step); a value computed
-    into an input's buffer (inplace: value -> that input) is not returned at all. `fresh`:
-    outputs the function allocated (not views of inputs), which a caller may keep uncopied.
-    `packed(addresses, dims)`: the same program on its inputs' data addresses
-    (codegen/pointers.py), for a caller that knows the inputs' arrays are the same as when it
-    packed them (fastcall.py)."""
-    __slots__ = ("fn", "ins", "outs", "dims", "inplace", "fresh", "packed")
+    """The program as one Numba function: `outs = fn(*ins, *held buffers, dims)`. A 0-dim
+    output is stored into its held buffer (v, buffer), which the caller copies (boxing an
+    array, or a float, costs more than the rest of a tiny step); a value computed into an
+    input's buffer (inplace: value -> that input) is not returned at all. `fresh`: outputs
+    the function allocated (not views of inputs), which a caller may keep uncopied.
+    `packed(addresses, dims)`: the same program on its inputs' and held buffers' data
+    addresses (codegen/pointers.py), for a caller that knows the inputs' arrays are the same
+    as when it packed them (fastcall.py)."""
+    __slots__ = ("fn", "ins", "outs", "held", "dims", "inplace", "fresh", "packed")
 
-    def __init__(self, fn, ins, outs, dims, inplace, fresh, packed):
-        self.fn, self.ins, self.outs, self.dims = fn, ins, outs, dims
+    def __init__(self, fn, ins, outs, held, dims, inplace, fresh, packed):
+        self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
         self.inplace, self.fresh, self.packed = inplace, fresh, packed
 
     def run(self, env):
-        for v, a in zip(self.outs, self.fn(*[env[v] for v in self.ins], self.dims)):
-            env[v] = np.array(a, v.dtype.np) if v.ndim == 0 else a
+        buffers = [b for _, b in self.held]
+        for v, a in zip(self.outs, self.fn(*[env[v] for v in self.ins], *buffers, self.dims)):
+            env[v] = a
+        for v, b in self.held:
+            env[v] = b.copy()
         for v, target in self.inplace.items():
             env[v] = env[target]
 
@@ -294,8 +298,9 @@ class CpuProgram:
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes
                  if n.prim.name in VIEWS}
         fresh = {v for v in outs if v in produced and v not in views}
-        return NativeCall(fn, ins, outs, np.array(src.dims, dtype=np.int64), self.inplace, fresh,
-                          packed)
+        held = [(v, np.empty((), v.dtype.np)) for v in src.held]
+        return NativeCall(fn, ins, src.returned, held, np.array(src.dims, dtype=np.int64),
+                          self.inplace, fresh, packed)
 
     def direct_plan(self):
         """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);

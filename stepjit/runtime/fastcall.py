@@ -359,7 +359,10 @@ class _Writer(CodeWriter):
         if any(rename(v) not in self.vals for v in call.ins) or any(
                 t not in self.vals for t in inplace.values()):
             return False
+        held = [(v, self.const(b, f"held_{v.name}")) for v, b in call.held]
+        self.tracked.update(b for _, b in held)
         available = set(self.vals) | {rename(v) for v in call.outs} | set(inplace)
+        available |= {rename(v) for v, _ in held}
         if any(v not in available for v in needed):
             return False
         produced = dict(self.vals)
@@ -367,27 +370,30 @@ class _Writer(CodeWriter):
         produced.update((rename(v), o) for v, o in outs.items())
         for v, target in inplace.items():
             produced[v] = produced[target]
-        arrays = [self.vals[rename(v)] for v in call.ins]
+        arrays = [self.vals[rename(v)] for v in call.ins] + [b for _, b in held]
         dims = self.const(call.dims, "dims")
         fn = self.const(getattr(call.fn, "fastest", lambda: call.fn)(), "native_program")
-        results = "".join(o + ", " for o in outs.values()) + "="
+        results = "".join(o + ", " for o in outs.values()) + "= " if outs else ""
         if call.packed is not None and all(a in self.tracked for a in arrays):
             # The inputs' addresses, packed while their arrays stay the ones the guards last
             # saw (codegen/pointers.py): one argument for Numba to unbox, not one per array.
             pk = self.const([None, None, None], "pack")   # [generation, addresses, entry]
             written = tuple(i for i, v in enumerate(call.ins) if v in call.inplace.values())
+            written += tuple(range(len(call.ins), len(arrays)))     # the held buffers
             self.emit(f"if {pk}[0] is GENERATION[0]:")
-            self.emit(f"    {results} {pk}[2]({pk}[1], {dims})")
+            self.emit(f"    {results}{pk}[2]({pk}[1], {dims})")
             self.emit("else:")
-            self.emit(f"    {results} packed_call({pk}, GENERATION, {self.const(call, 'native')}, "
+            self.emit(f"    {results}packed_call({pk}, GENERATION, {self.const(call, 'native')}, "
                       f"({''.join(a + ', ' for a in arrays)}), {written!r})")
         else:
-            self.emit(f"{results} {fn}({', '.join(arrays + [dims])})")
+            self.emit(f"{results}{fn}({', '.join(arrays + [dims])})")
         for v, o in outs.items():
-            if v.ndim == 0:   # returned as a scalar: boxing an array costs more
-                self.emit(f"{o} = np.array({o}, {self.const(v.dtype.np, v.dtype.np.name)})")
-            if v.ndim == 0 or v in call.fresh:
+            if v in call.fresh:
                 self.fresh.add(o)
+        for v, b in held:      # a 0-dim result the program stored into a buffer it was given
+            o = produced[rename(v)] = self.local(f"v{(rename(v) or v).name}")
+            self.emit(f"{o} = {b}.copy()")
+            self.fresh.add(o)
         self.vals, self.inplace = produced, inplace
         return True
 

@@ -219,6 +219,17 @@ def test_roots_a_call_could_pass_both_keep_the_tree_order():
     assert hottest_first([cold, either]) == [cold, either]
 
 
+def test_results_of_earlier_calls_keep_their_values():
+    """A native program stores its loss into one buffer per call site; each call's result must
+    be its own array, not that buffer."""
+    def losses(compiled):
+        s = logistic_state()
+        fn = torch.compile(logistic_step, backend="cpu") if compiled else logistic_step
+        return [positional(fn, s) for _ in range(STEPS)]
+    eager, got = losses(False), losses(True)
+    np.testing.assert_allclose([t.item() for t in got], [t.item() for t in eager], rtol=1e-5)
+
+
 def test_argument_structure_changes_to_keywords():
     def call(step, s):
         if "kw" in s:
