@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
-from .autograd.node import PrimBackward, SavedTensor, node_class
+from .autograd.node import BackwardPlan, PrimBackward, SavedTensor, node_class
 from .errors import StepjitError, op_error
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 
@@ -54,13 +54,16 @@ class _Signature:
     convert to its dtype before impl runs, and (built on first use) how to record its backward
     node. Derived once, reused every call: the signature key fixes every input's shape, dtype
     and kind, and the attributes."""
-    __slots__ = ("aval", "np_dtype", "casts", "records", "tape")
+    __slots__ = ("aval", "np_dtype", "casts", "records", "grad_inputs", "tape")
 
     def __init__(self, prim, args, aval):
         self.aval = aval
         self.np_dtype = aval.dtype.np
         self.casts = _casts(prim, args, aval)
         self.records = prim.vjp is not None and aval.dtype.category == FLOAT
+        # the tensor inputs a gradient can flow to
+        self.grad_inputs = tuple(i for i, r in enumerate(_vjp_rules(prim, len(args)))
+                                 if r is not None and isinstance(args[i], Tensor))
         self.tape = None
 
 
@@ -98,12 +101,8 @@ def _signature(prim, args, attrs, key):
 
 
 def _eager(prim, args, attrs):
-    arrays, key, on_device = _arrays_and_key(prim, args, attrs)
-    try:
-        sig = _SIGNATURES[tuple(key)]
-    except (KeyError, TypeError):
-        sig = _signature(prim, args, attrs, key)
-    if on_device:
+    arrays, sig, host = _arrays_and_sig(prim, args, attrs)
+    if not host:
         return _device_eager(prim, args, attrs, arrays, sig)
     if sig.casts:
         _convert(arrays, sig.casts, sig.np_dtype)
@@ -118,30 +117,43 @@ def _eager(prim, args, attrs):
     if prim.view and args and isinstance(args[0], Tensor) and _shares(result, arrays[0]):
         _view_of(out, args[0])
     if sig.records and GRAD.enabled:
-        _record_eager(sig, prim, args, attrs, out)
+        for i in sig.grad_inputs:   # record only when some differentiable input requires grad
+            if args[i]._requires_grad:
+                _record_eager(sig, prim, args, attrs, out)
+                break
     return out
 
 
-def _arrays_and_key(prim, args, attrs):
-    """One pass over the arguments: their arrays, the signature key (a list) and whether any
-    storage is on a device."""
+def _arrays_and_sig(prim, args, attrs):
+    """One pass over the arguments: their arrays, the signature (looked up by prim, the input
+    shapes, dtypes and scalar types, and the attrs) and whether all storage is on the host."""
+    if len(args) == 2 and not attrs and type(args[0]) is Tensor and type(args[1]) is Tensor:
+        x, y = args   # the common binary op on two plain tensors: no loop, no list for the key
+        dx = x._data
+        dy = y._data
+        key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
+        sig = _SIGNATURES.get(key) or _signature(prim, args, attrs, key)
+        return [dx, dy], sig, type(dx) is _NDARRAY and type(dy) is _NDARRAY
     arrays = []
     key = [prim]
-    on_device = False
+    host = True
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
             arrays.append(d)
-            key.append(d.shape)
-            key.append(d.dtype)
+            key += (d.shape, d.dtype)
             if type(d) is not _NDARRAY:   # the one check CPU tensors pay: storage on a device
-                on_device = True
+                host = False
         else:
             arrays.append(a)
             key.append(type(a))
     if attrs:
         key.append(tuple(attrs.items()))
-    return arrays, key, on_device
+    try:
+        sig = _SIGNATURES[tuple(key)]
+    except (KeyError, TypeError):
+        sig = _signature(prim, args, attrs, key)
+    return arrays, sig, host
 
 
 def _view_of(out, src):
@@ -229,42 +241,46 @@ def _impl_error(prim, arrays, e):
 # -- the tape ------------------------------------------------------------------------------
 class _Tape:
     """How to record one signature's backward node: fixed by the signature, so derived once.
-    `plans` maps which differentiable inputs require grad to (needs_grad, save plan)."""
-    __slots__ = ("rules", "grad_inputs", "node_cls", "in_shapes", "in_dtypes", "plans")
+    `plans` maps which differentiable inputs require grad to the nodes' BackwardPlan."""
+    __slots__ = ("prim", "attrs", "rules", "grad_inputs", "node_cls", "in_shapes", "in_dtypes",
+                 "plans")
 
-    def __init__(self, prim, args, attrs):
+    def __init__(self, sig, prim, args, attrs):
+        self.prim = prim
         self.rules = _vjp_rules(prim, len(args))
-        self.grad_inputs = tuple(i for i, (a, r) in enumerate(zip(args, self.rules))
-                                 if r is not None and isinstance(a, Tensor))
+        self.grad_inputs = sig.grad_inputs
         self.node_cls = _node_class(prim, attrs)
-        self.in_shapes = tuple(a._data.shape if isinstance(a, Tensor) else () for a in args)
-        self.in_dtypes = tuple(dtype_of_array(a._data) if isinstance(a, Tensor) else None
-                               for a in args)
+        self.in_shapes, self.in_dtypes = _in_meta(args)
         self.plans = {}
 
-    def plan(self, prim, requiring):
-        """(needs_grad, save plan) for the differentiable inputs that require grad."""
-        hit = self.plans.get(requiring)
-        if hit is None:
+    def plan(self, requiring):
+        """The BackwardPlan for the differentiable inputs that require grad."""
+        plan = self.plans.get(requiring)
+        if plan is None:
             needs = [False] * len(self.rules)
             for i, r in zip(self.grad_inputs, requiring):
                 needs[i] = r
-            needs = tuple(needs)
-            hit = self.plans[requiring] = (needs, _save_plan(prim, needs))
-        return hit
+            plan = self.plans[requiring] = BackwardPlan(self.node_cls, self.prim, tuple(needs),
+                                                        self.in_shapes, self.in_dtypes)
+        return plan
+
+
+def _in_meta(args):
+    """Each input's shape and dtype (() and None for a Python number)."""
+    shapes = tuple(a._data.shape if isinstance(a, Tensor) else () for a in args)
+    dtypes = tuple(dtype_of_array(a._data) if isinstance(a, Tensor) else None for a in args)
+    return shapes, dtypes
 
 
 def _record_eager(sig, prim, args, attrs, out):
     """record() for an eager op, with everything its signature fixes taken from `sig`."""
     tape = sig.tape
     if tape is None:
-        tape = sig.tape = _Tape(prim, args, attrs)
+        tape = sig.tape = _Tape(sig, prim, args, attrs)
     requiring = tuple([args[i]._requires_grad for i in tape.grad_inputs])
     if True not in requiring:
         return
-    needs, plan = tape.plan(prim, requiring)
-    _attach(tape.node_cls, prim, args, attrs, out, tape.rules, needs, tape.in_shapes,
-            tape.in_dtypes, plan)
+    _attach(tape.plans.get(requiring) or tape.plan(requiring), args, attrs, out)
 
 
 def record(prim, args, attrs, out):
@@ -275,30 +291,25 @@ def record(prim, args, attrs, out):
                   for a, r in zip(args, rules))
     if True not in needs:
         return
-    shapes = tuple(a._data.shape if isinstance(a, Tensor) else () for a in args)
-    dtypes = tuple(dtype_of_array(a._data) if isinstance(a, Tensor) else None for a in args)
-    _attach(_node_class(prim, attrs), prim, args, attrs, out, rules, needs, shapes, dtypes,
-            _save_plan(prim, needs))
+    shapes, dtypes = _in_meta(args)
+    _attach(BackwardPlan(_node_class(prim, attrs), prim, needs, shapes, dtypes), args, attrs, out)
 
 
-def _attach(cls, prim, args, attrs, out, rules, needs, shapes, dtypes, plan):
+def _attach(plan, args, attrs, out):
+    cls = plan.cls
     node = cls.__new__(cls)
-    node.__init__(tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)]))
-    node.prim = prim
-    node.rules = rules
+    node.__init__(tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, plan.needs)]))
+    node.plan = plan
     node.attrs = attrs
-    node.needs_grad = needs
-    node.in_shapes = shapes
-    node.in_dtypes = dtypes
-    node.saved = _save(args, out, plan)
+    node.saved = _save(args, out, plan.save) if plan.save else _NOTHING_SAVED
     out._grad_fn = node
     out._requires_grad = True
 
 
 _NO_EDGE = (None, 0)
+_NOTHING_SAVED = {}   # shared, never written: a node that saves nothing
 _VJP_RULES: dict = {}
 _NODE_CLASSES: dict = {}
-_SAVE_PLANS: dict = {}
 
 
 def _vjp_rules(prim, n):
@@ -316,21 +327,6 @@ def _node_class(prim, attrs):
         if isinstance(prim._grad_name, str):  # else the name depends on attrs: no memo
             _NODE_CLASSES[prim] = cls
     return cls
-
-
-def _save_plan(prim, needs):
-    """The values the needed VJP rules read, as (name, where): where is "out", "xs" or the
-    input's index. Derived once per primitive and pattern of needed inputs."""
-    plan = _SAVE_PLANS.get((prim, needs))
-    if plan is None:
-        names = []
-        for i, n in enumerate(needs):
-            if n:
-                names.extend(x for x in prim.vjp_for(i).needs if x not in names)
-        plan = tuple((name, name if name in ("out", "xs") else prim.inputs.index(name))
-                     for name in names if name in ("out", "xs") or name in prim.inputs)
-        _SAVE_PLANS[(prim, needs)] = plan
-    return plan
 
 
 def _save(args, out, plan):
@@ -431,14 +427,9 @@ def _ufunc_into(prim, dst, others):
 def _into(prim, dst, others, attrs):
     """prim.into on dst's buffer, after the shape rule and casts the functional op applies (so
     a bad index raises the same error)."""
-    args = (dst, *others)
-    arrays, key, on_device = _arrays_and_key(prim, args, attrs)
-    if on_device:
+    arrays, sig, host = _arrays_and_sig(prim, (dst, *others), attrs)
+    if not host:
         return False
-    try:
-        sig = _SIGNATURES[tuple(key)]
-    except (KeyError, TypeError):
-        sig = _signature(prim, args, attrs, key)
     if sig.casts:
         _convert(arrays, sig.casts, sig.np_dtype)
     try:

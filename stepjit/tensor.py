@@ -99,9 +99,12 @@ class _RemovableHandle:
             self._hooks.remove(self._fn)
 
 
+_STATE = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_version",
+          "_retains_grad", "_hooks", "_accumulator", "_base")
+
+
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_version",
-                 "_retains_grad", "_hooks", "_accumulator", "_base", "__weakref__", "__dict__")
+    __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
 
     def __init__(self, data=None, *, dtype=None, requires_grad=False):
@@ -114,6 +117,16 @@ class Tensor:
     # -- construction ---------------------------------------------------------
     @staticmethod
     def _init(t, data):
+        """Give `t` (made without _make) a fresh tensor's state: _make's, field by field."""
+        fresh = Tensor._make(data)
+        for name in _STATE:
+            setattr(t, name, getattr(fresh, name))
+
+    @classmethod
+    def _make(cls, data):
+        """A new tensor holding `data`. Every op's result is made here, so the stores are
+        written out (the one list of a tensor's fields and their start values)."""
+        t = _new(cls)
         t._data = data
         t._requires_grad = False
         t._grad = None
@@ -124,11 +137,6 @@ class Tensor:
         t._hooks = None
         t._accumulator = None
         t._base = None
-
-    @classmethod
-    def _make(cls, data):
-        t = _new(cls)
-        Tensor._init(t, data)
         return t
 
     def _aval(self) -> AVal:

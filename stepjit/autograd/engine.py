@@ -11,7 +11,7 @@ arrival order.
 from __future__ import annotations
 
 from .. import dispatch
-from .grad_mode import no_grad
+from .grad_mode import STATE as GRAD
 from .node import AccumulateGrad
 
 
@@ -58,19 +58,21 @@ def _graph(roots, targets):
 def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumulate=True):
     """Propagate root_grads back from roots (tensors). Returns the gradients reaching `inputs`."""
     edges = [t._grad_edge() for t in roots]
-    targets = None
     captured = {}
     target_edges = None
-    if inputs is not None:
+    if inputs is None:
+        deps, useful = _dependencies([n for n, _ in edges]), None
+    else:
         target_edges = {t._grad_edge() for t in inputs}
-        targets = {n for n, _ in target_edges}
-    deps, useful = _graph([n for n, _ in edges], targets)
+        deps, useful = _graph([n for n, _ in edges], {n for n, _ in target_edges})
     buffers = {}
     for (node, nr), g in zip(edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
     ready = list(dict.fromkeys(n for n, _ in edges if deps.get(n, 0) == 0))
     owned = set()
-    with no_grad():
+    enabled = GRAD.enabled
+    GRAD.enabled = False   # no_grad, without a context object per backward
+    try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
@@ -80,21 +82,53 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
                     grads = _pre_hooks(node, grads)
                 if target_edges:
                     _capture(node, grads, target_edges, captured)
-            out_grads = _run_node(node, grads, accumulate, owned)
-            for (child, nr), g in zip(node.next_functions, out_grads):
-                if child is None:
-                    continue
-                if g is not None and (useful is None or child in useful):
-                    _add_to_buffer(buffers, child, nr, g)
-                left = deps[child] - 1
-                deps[child] = left
-                if left == 0:
-                    ready.append(child)
+            if type(node) is AccumulateGrad:
+                if accumulate and grads is not None and grads[0] is not None:
+                    _accumulate(node.variable, grads[0], owned)
+            else:
+                _send(node, _run_node(node, grads), buffers, deps, useful, ready)
             if not retain_graph:
                 node.release()
+    finally:
+        GRAD.enabled = enabled
     if inputs is None:
         return None
     return [captured.get(t._grad_edge()) for t in inputs]
+
+
+def _dependencies(roots):
+    """How many edges from nodes reachable from roots lead into each node."""
+    deps = {}
+    stack = [n for n in roots if n is not None]
+    seen = set(stack)
+    while stack:
+        for child, _ in stack.pop().next_functions:
+            if child is not None:
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    if child not in seen:
+                        seen.add(child)
+                        stack.append(child)
+    return deps
+
+
+def _send(node, out_grads, buffers, deps, useful, ready):
+    """Hand node's output gradients to its children; a child whose last input arrived is ready."""
+    for (child, nr), g in zip(node.next_functions, out_grads):
+        if child is None:
+            continue
+        if g is not None and (useful is None or child in useful):
+            slots = buffers.get(child)
+            if slots is None and nr == 0 and child.n_outputs == 1:
+                buffers[child] = [g]
+            else:
+                _add_to_buffer(buffers, child, nr, g)
+        left = deps[child] - 1
+        deps[child] = left
+        if left == 0:
+            ready.append(child)
 
 
 def _capture(node, grads, target_edges, captured):
@@ -103,19 +137,22 @@ def _capture(node, grads, target_edges, captured):
             captured[(node, nr)] = g
 
 
-def _run_node(node, grads, accumulate, owned):
+def _run_node(node, grads):
     """The gradients node sends along its next_functions (Nones when nothing reached it)."""
-    if grads is None or all(g is None for g in grads):
+    if grads is None or _all_none(grads):
         return [None] * len(node.next_functions)
-    if type(node) is AccumulateGrad:
-        if accumulate:
-            _accumulate(node.variable, grads[0], owned)
-        return ()
     RUNNING.node = node
     try:
         return node.apply(grads)
     finally:
         RUNNING.node = None
+
+
+def _all_none(grads):
+    for g in grads:
+        if g is not None:
+            return False
+    return True
 
 
 def _add_to_buffer(buffers, node, nr, g):

@@ -17,16 +17,16 @@ CHECK_HOOK = None
 
 
 class FunctionCtx:
-    def __init__(self):
-        self._saved = ()
-        self.needs_input_grad = ()
-        self._non_differentiable = set()
-        self.materialize_grads = True
+    # Class-level defaults: a ctx is made per call, and most calls change none but _saved.
+    _saved = ()
+    needs_input_grad = ()
+    _non_differentiable = frozenset()
+    materialize_grads = True
 
     def save_for_backward(self, *tensors):
         Tensor = _tensor_class()
-        self._saved = tuple(SavedTensor(t, keep_object=True) if isinstance(t, Tensor) else t
-                            for t in tensors)
+        self._saved = tuple([SavedTensor(t, keep_object=True) if isinstance(t, Tensor) else t
+                             for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -37,7 +37,7 @@ class FunctionCtx:
         return tuple(s.unpack(node_name) if isinstance(s, SavedTensor) else s for s in self._saved)
 
     def mark_non_differentiable(self, *tensors):
-        self._non_differentiable.update(id(t) for t in tensors)
+        self._non_differentiable = self._non_differentiable | {id(t) for t in tensors}
 
     def set_materialize_grads(self, value: bool):
         self.materialize_grads = bool(value)
@@ -52,11 +52,11 @@ class FunctionBackward(Node):
 
     def apply(self, grads):
         self.check_not_freed()
-        if self.ctx.materialize_grads and any(g is None for g in grads):
+        if self.ctx.materialize_grads and _has_none(grads):
             from ..ops.creation import zeros
             grads = [zeros(shape, dtype=dt) if g is None else g
                      for g, (shape, dt) in zip(grads, self.out_meta)]
-        with no_grad():
+        with no_grad():   # the engine runs nodes with grad mode off; a hook may have turned it on
             result = self.fn_cls.backward(self.ctx, *grads)
         if not isinstance(result, tuple):
             result = (result,)
@@ -116,35 +116,64 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         Tensor = _tensor_class()
         ctx = FunctionCtx()
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         ctx.needs_input_grad = needs
-        with no_grad():
+        enabled = GRAD.enabled
+        GRAD.enabled = False   # forward runs under no_grad
+        try:
             outputs = cls.forward(ctx, *args, **kwargs)
-        if not (GRAD.enabled and True in needs):
+        finally:
+            GRAD.enabled = enabled
+        if not (enabled and True in needs):
             return outputs
         if CHECK_HOOK is not None:   # check mode: backward against finite differences
             CHECK_HOOK(cls, args, kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        node = cls._backward_cls.__new__(cls._backward_cls)
-        Node.__init__(node, tuple(a._grad_edge() if n else (None, 0) for a, n in zip(args, needs)))
-        node.fn_cls = cls
-        node.ctx = ctx
-        ctx._node_name = node._name
-        node.n_outputs = len(outs)
-        node.out_meta = tuple(_meta(o) if isinstance(o, Tensor) else ((), None) for o in outs)
-        node.in_meta = tuple(_meta(a) if isinstance(a, Tensor) else None for a in args)
-        result = []
-        for i, o in enumerate(outs):
-            if (isinstance(o, Tensor) and o.dtype.category == FLOAT
-                    and id(o) not in ctx._non_differentiable):
-                if o._grad_fn is not None or o._requires_grad or any(o is a for a in args):
-                    o = o.detach()  # an input returned as is: the output is a new tensor object
-                o._grad_fn = node
-                o._output_nr = i
-                o._requires_grad = True
-            result.append(o)
+        node = _new_node(cls, ctx, args, needs, outs, Tensor)
+        result = [_attach_output(node, i, o, args, ctx, Tensor) for i, o in enumerate(outs)]
         return result[0] if single else tuple(result)
+
+
+def _new_node(cls, ctx, args, needs, outs, Tensor):
+    """The FunctionBackward node: edges to the inputs that need grad, and the outputs' and
+    inputs' (shape, dtype) its backward checks gradients against."""
+    node = cls._backward_cls.__new__(cls._backward_cls)
+    Node.__init__(node, tuple([a._grad_edge() if n else (None, 0) for a, n in zip(args, needs)]))
+    node.fn_cls = cls
+    node.ctx = ctx
+    ctx._node_name = node._name
+    node.n_outputs = len(outs)
+    node.out_meta = tuple([_meta(o) if isinstance(o, Tensor) else ((), None) for o in outs])
+    node.in_meta = tuple([_meta(a) if isinstance(a, Tensor) else None for a in args])
+    return node
+
+
+def _attach_output(node, i, o, args, ctx, Tensor):
+    """Output i of a custom Function, as the user gets it: with node as its grad_fn when it is
+    a differentiable float tensor."""
+    if (isinstance(o, Tensor) and o.dtype.category == FLOAT
+            and id(o) not in ctx._non_differentiable):
+        if o._grad_fn is not None or o._requires_grad or _is_any(o, args):
+            o = o.detach()  # an input returned as is: the output is a new tensor object
+        o._grad_fn = node
+        o._output_nr = i
+        o._requires_grad = True
+    return o
+
+
+def _is_any(o, args):
+    for a in args:
+        if o is a:
+            return True
+    return False
+
+
+def _has_none(values):
+    for v in values:
+        if v is None:
+            return True
+    return False
 
 
 def _meta(t):

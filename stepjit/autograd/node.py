@@ -36,7 +36,7 @@ class SavedTensor:
                 f"is at version {self.version.value}; expected version {self.saved_version} instead.")
         if self.tensor is not None:
             return self.tensor
-        return _tensor_class()._make(self.data)
+        return (_TENSOR or _tensor_class())._make(self.data)
 
 
 def _tensor_class():
@@ -119,52 +119,81 @@ def fit_grad(g, shape, dtype):
     """A rule's gradient as its input's gradient: summed back to its shape, cast to its dtype."""
     if g._data.shape != shape:  # _data: an array eagerly, an IR Value while tracing
         g = sum_to(g, tuple(shape))
-    if g.dtype is not dtype:
+    if g._data.dtype is not dtype.np and g.dtype is not dtype:   # the first test: eager arrays
         g = g.to(dtype)
     return g
 
 
+class BackwardPlan:
+    """What every PrimBackward node of one primitive signature reads at backward, derived once
+    and shared: per needed input, its VJP rule with the constants it asks for already bound
+    (`in_shapes`, `index`), the attributes and saved values it reads, and the input's shape and
+    dtype its gradient is fitted to; and what the forward must save."""
+    __slots__ = ("cls", "needs", "n_inputs", "calls", "save")
+
+    def __init__(self, cls, prim, needs, in_shapes, in_dtypes):
+        self.cls = cls
+        self.needs = needs
+        self.n_inputs = len(needs)
+        saved_names = []
+        calls = []
+        for i, needed in enumerate(needs):
+            if needed:
+                rule = prim.vjp_for(i)
+                reads = tuple(n for n in rule.needs if _is_saved(prim, n))
+                saved_names.extend(n for n in reads if n not in saved_names)
+                consts = {n: in_shapes if n == "in_shapes" else i
+                          for n in rule.needs if n in ("in_shapes", "index")}
+                attrs = tuple(n for n in rule.needs
+                              if n not in reads and n not in ("in_shapes", "index"))
+                calls.append((i, rule.fn, consts, attrs, reads, in_shapes[i], in_dtypes[i]))
+        self.calls = tuple(calls)
+        # (name, where): where is "out", "xs" or the index of the input to save.
+        self.save = tuple((n, n if n in ("out", "xs") else prim.inputs.index(n))
+                          for n in saved_names)
+
+
+def _is_saved(prim, name):
+    return name in ("out", "xs") or name in prim.inputs
+
+
 class PrimBackward(Node):
     """Backward of one primitive application: calls the registry's VJP rule per needed input."""
-    __slots__ = ("prim", "rules", "attrs", "saved", "in_shapes", "in_dtypes", "needs_grad")
+    __slots__ = ("plan", "attrs", "saved")
 
     def apply(self, grads):
-        if self.saved is None:  # released by a backward without retain_graph
+        saved = self.saved
+        if saved is None:  # released by a backward without retain_graph
             raise RuntimeError(_FREED_MSG)
         g = grads[0]
-        out = []
-        for i, needed in enumerate(self.needs_grad):
-            if not needed:
-                out.append(None)
-                continue
-            rule = self.rules[i]
-            kwargs = {}
-            for name in rule.needs:
-                kwargs[name] = self._value(name, i)
-            gi = rule.fn(g, **kwargs)
+        attrs = self.attrs
+        out = [None] * self.plan.n_inputs
+        for i, fn, consts, attr_names, reads, shape, dtype in self.plan.calls:
+            kwargs = dict(consts)
+            for name in attr_names:
+                kwargs[name] = attrs[name]
+            for name in reads:
+                kwargs[name] = _unpack(saved[name], self._name)
+            gi = fn(g, **kwargs)
             if gi is not None:
-                gi = fit_grad(gi, self.in_shapes[i], self.in_dtypes[i])
-            out.append(gi)
+                gi = fit_grad(gi, shape, dtype)
+            out[i] = gi
         return out
-
-    def _value(self, name, i):
-        saved = self.saved
-        if name in saved:
-            v = saved[name]
-            if name == "xs":
-                return [x.unpack(self._name) if isinstance(x, SavedTensor) else x for x in v]
-            return v.unpack(self._name) if isinstance(v, SavedTensor) else v
-        if name in self.attrs:
-            return self.attrs[name]
-        if name == "in_shapes":
-            return self.in_shapes
-        return i  # "index"
 
     def release(self):
         # A node that saved nothing can be run again, as in PyTorch.
         self._freed = True
         if self.saved:
             self.saved = None
+
+
+def _unpack(v, node_name):
+    """A saved value as the VJP rule reads it: a tensor, a Python value, or a list of them."""
+    if type(v) is SavedTensor:
+        return v.unpack(node_name)
+    if type(v) is list:   # "xs"
+        return [x.unpack(node_name) if type(x) is SavedTensor else x for x in v]
+    return v
 
 
 class AccumulateGrad(Node):

@@ -214,7 +214,7 @@ def unbind(input, dim=0):
 def matmul(input, other):
     """torch.matmul: 1-D operands gain and then lose a unit dimension around the 2-D primitive."""
     a, b = input, other
-    an, bn = a.ndim, b.ndim
+    an, bn = len(a._data.shape), len(b._data.shape)   # _data: an array, or an IR Value
     if an == 2 and bn == 2:
         return apply(P.matmul, a, b)
     if an == 0 or bn == 0:
@@ -234,7 +234,7 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
-    if input.ndim != 2 or mat2.ndim != 2:
+    if len(input._data.shape) != 2 or len(mat2._data.shape) != 2:
         raise op_error(ShapeError(f"mm expects 2-D tensors, got {fmt(input.shape)} and "
                                   f"{fmt(mat2.shape)}"), "mm")
     return apply(P.matmul, input, mat2)

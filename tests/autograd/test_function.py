@@ -153,6 +153,27 @@ def test_saved_tensors_freed_after_backward():
         out.sum().backward()
 
 
+def test_non_differentiable_marks_belong_to_one_call():
+    class MaybeMark(autograd.Function):
+        @staticmethod
+        def forward(ctx, a, mark):
+            out = a * 2
+            if mark:
+                ctx.mark_non_differentiable(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None
+
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    assert not MaybeMark.apply(a, True).requires_grad
+    out = MaybeMark.apply(a, False)   # a fresh ctx: no marks carried over
+    assert out.requires_grad
+    out.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [2.0, 2.0])
+
+
 def test_function_gradcheck():
     x = torch.tensor([-1.5, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
     assert autograd.gradcheck(MyReLU.apply, (x,))
