@@ -12,6 +12,8 @@ names no Numba class.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 
 import numpy as np
 
@@ -25,8 +27,46 @@ def _numba_cuda():
             from numba import cuda
         except Exception:  # noqa: BLE001 - no numba, or a broken CUDA toolkit
             cuda = False
+        if cuda and _simulating():
+            lock_simulator_shared_arrays()
         _STATE["cuda"] = cuda
     return _STATE["cuda"] or None
+
+
+def _simulating() -> bool:
+    from numba import config
+    return bool(getattr(config, "ENABLE_CUDASIM", False))
+
+
+def lock_simulator_shared_arrays():
+    """Numba's CUDA simulator (0.68) hands a block's threads their shared array by looking it up
+    in a dict keyed by the calling line and creating it when missing, with no lock: two threads
+    that both miss get two arrays, and a reduction through shared memory silently drops their
+    partial sums (a loss 4% off, now and then, under a short switch interval). The same lookup,
+    under a lock. Only under the simulator; a GPU's shared memory is the hardware's."""
+    from numba.core import types
+    from numba.cuda.simulator import kernelapi
+    from numba.np import numpy_support
+    cls = kernelapi.FakeCUDAShared
+    if getattr(cls, "_stepjit_locked", False):
+        return
+    unlocked, lock = cls.array, threading.Lock()
+
+    def array(self, shape, dtype):
+        if shape == 0:      # dynamic shared memory: one buffer, no lookup
+            return unlocked(self, shape, dtype)
+        caller = sys._getframe(1)
+        key = (caller.f_code.co_filename, caller.f_lineno)   # the simulator's own key
+        with lock:
+            res = self._allocations.get(key)
+            if res is None:
+                if isinstance(dtype, types.Type):
+                    dtype = numpy_support.as_dtype(dtype)
+                res = self._allocations[key] = np.empty(shape, dtype)
+        return res
+
+    cls.array = array
+    cls._stepjit_locked = True
 
 
 def is_available() -> bool:

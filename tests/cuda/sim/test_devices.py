@@ -49,3 +49,35 @@ def test_module_to_device_keeps_parameters():
     assert m.weight is w and w.device.type == "cuda" and w.requires_grad
     m.cpu()
     assert w.device.type == "cpu"
+
+
+def _allocate_together(shared, n=16):
+    """n threads reach the same cuda.shared.array line at once (as a block's threads do)."""
+    import sys
+    import threading
+    barrier, got = threading.Barrier(n), []
+
+    def thread():
+        barrier.wait()
+        got.append(shared.array(8, np.float64))
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=thread) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    return got
+
+
+@pytest.mark.skipif(not torch.cuda.is_simulator(), reason="Numba's CUDA simulator only")
+def test_simulator_block_threads_get_one_shared_array():
+    """stepjit.cuda locks the simulator's shared-array lookup: unlocked, threads racing to the
+    same line could each get their own array, and reductions through it lost partial sums."""
+    from numba.cuda.simulator import kernelapi
+    for _ in range(50):        # unlocked, about 3 rounds in 20 went wrong
+        got = _allocate_together(kernelapi.FakeCUDAShared(0))
+        assert len({id(a) for a in got}) == 1
