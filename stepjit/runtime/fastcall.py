@@ -372,7 +372,6 @@ class _Writer(CodeWriter):
             produced[v] = produced[target]
         arrays = [self.vals[rename(v)] for v in call.ins] + [b for _, b in held]
         dims = self.const(call.dims, "dims")
-        fn = self.const(getattr(call.fn, "fastest", lambda: call.fn)(), "native_program")
         results = "".join(o + ", " for o in outs.values()) + "= " if outs else ""
         if call.packed is not None and all(a in self.tracked for a in arrays):
             # The inputs' addresses, packed while their arrays stay the ones the guards last
@@ -386,6 +385,7 @@ class _Writer(CodeWriter):
             self.emit(f"    {results}packed_call({pk}, GENERATION, {self.const(call, 'native')}, "
                       f"({''.join(a + ', ' for a in arrays)}), {written!r})")
         else:
+            fn = self.const(getattr(call.fn, "fastest", lambda: call.fn)(), "native_program")
             self.emit(f"{results}{fn}({', '.join(arrays + [dims])})")
         for v, o in outs.items():
             if v in call.fresh:

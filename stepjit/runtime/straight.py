@@ -21,7 +21,6 @@ class StraightWriter(CodeWriter):
     def __init__(self, program):
         super().__init__({"np": np}, reserved=("env",))
         self.program = program
-        self.indent = ""
         self.names = {}        # Value -> local name holding its array
 
     def value(self, v):
