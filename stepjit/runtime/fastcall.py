@@ -28,6 +28,7 @@ import numpy as np
 
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
+from ..tracer.bindings import BindingGuard
 from ..tensor import Tensor
 from .codewriter import CodeWriter
 from .execute import _copy, _host, _owned
@@ -150,6 +151,18 @@ class _Writer(CodeWriter):
         self.emit("    " + (self.on_miss if signal == "MISS" else f"return {signal}"))
 
     # -- guards ---------------------------------------------------------------------------
+    def guard_fails(self, g):
+        """A condition true when the PyGuard g fails. A binding in a dict is tested inline: a
+        step through a model has one per link of each path to a parameter (bindings.py)."""
+        if type(g) is BindingGuard and isinstance(g.container, dict):
+            key = repr(g.key) if type(g.key) is str else self.const(g.key, "key")
+            return (f"{self.const(g.container, 'holder')}.get({key}, _MISSING) is not "
+                    f"{self.const(g.value, 'bound')}")
+        if type(g) is BindingGuard and type(g.container) is list:
+            c = self.const(g.container, "holder")
+            return f"(len({c}) <= {g.key} or {c}[{g.key}] is not {self.const(g.value, 'bound')})"
+        return f"{self.const(g, 'guard')}.failed() is not None"
+
     def arguments(self, written):
         """Grad mode, the argument structure, which arguments are the same tensor and each
         tensor argument's signature. `written`: flat positions of arguments a step writes."""
@@ -204,7 +217,7 @@ class _Writer(CodeWriter):
         for pos, spec in seg.slots:
             self.slot(pos, spec, signature)
         for g in seg.py_guards:
-            self.fail(f"{self.const(g, 'guard')}.failed() is not None", why=g.label)
+            self.fail(self.guard_fails(g), why=g.label)
         for v, p in seg.py_inputs:
             x = self.local(p.key if isinstance(p.key, str) else "hyper")
             self.emit(f"{x} = {self.const(p.container, 'group')}.get({self.const(p.key, 'key')}, _MISSING)")
