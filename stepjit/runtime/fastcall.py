@@ -147,7 +147,7 @@ class _Writer(CodeWriter):
         self.labels = {}         # flat argument index -> the label the trace gave it
 
     def fail(self, cond, signal="MISS", why=None):
-        self.emit(f"if {cond}:" + (f"  # {why}" if why else ""))
+        self.emit(f"if {cond}:" + (f"  # {' '.join(why.split())}" if why else ""))
         self.emit("    " + (self.on_miss if signal == "MISS" else f"return {signal}"))
 
     # -- guards ---------------------------------------------------------------------------

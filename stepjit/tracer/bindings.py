@@ -48,14 +48,16 @@ class BindingGuard(PyGuard):
     def failed(self):
         if self.current() is self.value:
             return None
-        return f"{self.label} was rebound to another object (the trace read the old tensor)"
+        return f"{self.label} was rebound to another object (the trace read the old one)"
 
     def same_as(self, other) -> bool:
         return (type(other) is BindingGuard and other.container is self.container
-                and other.key == self.key and other.value is self.value)
+                and _key(other.key) == _key(self.key) and other.value is self.value)
 
     def describe(self) -> str:
-        return f"{self.label} is the tensor the trace lifted  (step defined at {self.loc})"
+        what = "the tensor the trace lifted" if hasattr(self.value, "_data") else \
+            "the object the trace reached lifted tensors through"
+        return f"{self.label} is {what}  (step defined at {self.loc})"
 
 
 def binding_guards(fn, slots) -> list:
@@ -129,11 +131,21 @@ def _add_path(path, segment, links):
         label += text
         if type(c) is tuple:       # an immutable link: rebinding it means rebinding its holder
             continue
-        entry = links.get((id(c), k))
+        entry = links.get((id(c), _key(k)))
         if entry is None:
-            links[(id(c), k)] = [c, k, v, label, segment]
+            links[(id(c), _key(k))] = [c, k, v, label, segment]
         else:
             entry[4] = min(entry[4], segment)
+
+
+def _show(k):
+    return repr(k) if type(k) in (str, int, float, bool) else f"<{type(k).__name__}>"
+
+
+def _key(k):
+    """A container key to compare: by value for str and int (dict keys, list indices), else by
+    identity (a tensor keys an optimizer's state, and == on tensors is elementwise)."""
+    return k if type(k) in (str, int) else ("object", id(k))
 
 
 _OPAQUE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
@@ -154,7 +166,7 @@ def _items(obj):
     if isinstance(obj, _OPAQUE) or hasattr(obj, "__array_interface__"):
         return
     if isinstance(obj, dict):
-        yield from ((obj, k, v, f"[{k!r}]") for k, v in list(obj.items()))
+        yield from ((obj, k, v, f"[{_show(k)}]") for k, v in list(obj.items()))
         return
     if isinstance(obj, (list, tuple)):
         yield from ((obj, i, v, f"[{i}]") for i, v in enumerate(obj))
