@@ -21,8 +21,8 @@ path when
     or a saved value is not a tensor or a plain Python number,
   - tracing the rules met something a straight-line function cannot replay
     (reading a value, an in-place write, a constant, an outside tensor),
-  - the plan's key is seen for the first time (a one-off plan is not worth a
-    trace), or the plan already holds MAX_KEYS functions,
+  - the plan's key was seen fewer than WARM_AFTER times (a one-off plan is not
+    worth a trace), or the plan already tracks MAX_KEYS keys,
   - running the function raised (the generic path raises the error it names).
 Nodes sharing a plan have attributes equal under ==; the forward's signature
 memo already treats such attributes as the same.
@@ -42,12 +42,12 @@ from .grad_mode import STATE as GRAD
 from .node import SavedTensor, run_rules
 
 ENABLED = True
-MAX_KEYS = 16      # functions one plan keeps (keys differ by gradient dtype/shape and saved numbers)
+WARM_AFTER = 1     # backwards with a key that take the generic path before its function is derived
+MAX_KEYS = 16      # keys one plan tracks (they differ by gradient dtype/shape and saved numbers)
 
 _NDARRAY = np.ndarray
 _NUMBERS = (int, float, bool)
-_COLD = "cold"       # plan.arrays[key] after the key's first sighting
-_GENERIC = "generic"  # plan.arrays[key] when no function can be derived
+_GENERIC = -1   # plan.arrays[key] when no function can be derived; a count of sightings before
 
 
 def run(node, g, saved):
@@ -61,9 +61,9 @@ def run(node, g, saved):
     key = _key_and_args(node.plan, saved, gd, args)
     if key is None:
         return None
-    fn = node.plan.arrays.get(key)
-    if type(fn) is str or fn is None:
-        fn = _warm(node, key, saved, gd)
+    fn = node.plan.arrays.get(key, 0)
+    if type(fn) is int:
+        fn = _warm(node, key, fn, saved, gd)
         if fn is None:
             return None
     try:
@@ -103,16 +103,15 @@ def _add_saved(v, key, args):
     return False
 
 
-def _warm(node, key, saved, gd):
-    """The function for key once the key is seen a second time; None until then, and for good
-    when it cannot be derived."""
+def _warm(node, key, seen, saved, gd):
+    """The function for key once the key was seen WARM_AFTER times (each of those backwards
+    takes the generic path); None until then, and for good when it cannot be derived."""
     arrays = node.plan.arrays
-    state = arrays.get(key)
-    if state is None:
-        if len(arrays) < MAX_KEYS:
-            arrays[key] = _COLD
+    if seen == _GENERIC:
         return None
-    if state is _GENERIC:
+    if seen < WARM_AFTER:
+        if key in arrays or len(arrays) < MAX_KEYS:
+            arrays[key] = seen + 1
         return None
     fn = derive(node.plan, node._name, node.attrs, gd, saved)
     arrays[key] = _GENERIC if fn is None else fn
