@@ -107,11 +107,10 @@ def _warm(node, key, seen, saved, gd):
     """The function for key once the key was seen WARM_AFTER times (each of those backwards
     takes the generic path); None until then, and for good when it cannot be derived."""
     arrays = node.plan.arrays
-    if seen == _GENERIC:
+    if seen == _GENERIC or (key not in arrays and len(arrays) >= MAX_KEYS):
         return None
     if seen < WARM_AFTER:
-        if key in arrays or len(arrays) < MAX_KEYS:
-            arrays[key] = seen + 1
+        arrays[key] = seen + 1
         return None
     fn = derive(node.plan, node._name, node.attrs, gd, saved)
     arrays[key] = _GENERIC if fn is None else fn
