@@ -11,6 +11,7 @@ import numpy as np
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import BackwardPlan, PrimBackward, SavedTensor, node_class
 from .errors import StepjitError, op_error
+from .ir.primitives import full as _FULL
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 
 
@@ -445,6 +446,15 @@ def _broadcasts_into(arrays, shape) -> bool:
         return np.broadcast_shapes(*[a.shape for a in arrays if isinstance(a, np.ndarray)]) == shape
     except ValueError:
         return False
+
+
+def ones_fast(t):
+    """Eager `ones_like(t)` for t on the host (backward's seed): full's impl and a new tensor, with
+    none of the factory's argument handling. None while tracing or on a device."""
+    d = t._data
+    if MODE.tracer is not None or type(d) is not _NDARRAY:
+        return None
+    return Tensor._make(_FULL.impl(shape=d.shape, value=1, dtype=dtype_of_array(d)))
 
 
 def alias(t):

@@ -11,6 +11,7 @@ arrival order.
 from __future__ import annotations
 
 from .. import dispatch
+from ..ir.primitives import add as _ADD
 from .grad_mode import STATE as GRAD
 from .node import AccumulateGrad
 
@@ -85,12 +86,18 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
             if type(node) is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], owned)
+            elif grads is None or _all_none(grads):
+                _send(node, [None] * len(node.next_functions), buffers, deps, useful, ready)
             else:
-                _send(node, _run_node(node, grads), buffers, deps, useful, ready)
+                RUNNING.node = node
+                out = node.apply(grads)
+                RUNNING.node = None
+                _send(node, out, buffers, deps, useful, ready)
             if not retain_graph:
                 node.release()
     finally:
         GRAD.enabled = enabled
+        RUNNING.node = None
     if inputs is None:
         return None
     return [captured.get(t._grad_edge()) for t in inputs]
@@ -137,17 +144,6 @@ def _capture(node, grads, target_edges, captured):
             captured[(node, nr)] = g
 
 
-def _run_node(node, grads):
-    """The gradients node sends along its next_functions (Nones when nothing reached it)."""
-    if grads is None or _all_none(grads):
-        return [None] * len(node.next_functions)
-    RUNNING.node = node
-    try:
-        return node.apply(grads)
-    finally:
-        RUNNING.node = None
-
-
 def _all_none(grads):
     for g in grads:
         if g is not None:
@@ -192,7 +188,7 @@ def _accumulate(var, g, owned):
     """PyTorch's AccumulateGrad: take the gradient if nobody else holds it, else copy; then add in place."""
     if g._data.shape != var._data.shape:  # _data: an array eagerly, an IR Value while tracing
         g = g.expand(var.shape) if g.ndim <= var.ndim else g
-    if g.dtype is not var.dtype:
+    if g._data.dtype is not var._data.dtype and g.dtype is not var.dtype:  # first test: arrays
         g = g.to(var.dtype)
     current = dispatch.read_grad(var)
     if current is None:
@@ -200,5 +196,5 @@ def _accumulate(var, g, owned):
             g = g.clone()
         owned.add(id(g))
         dispatch.write_grad(var, g.detach())
-    else:
-        current.add_(g)
+    elif GRAD.enabled or not dispatch.inplace_fast(_ADD, current, (g,), {}):
+        current.add_(g)   # (with grad mode off, add_ is inplace_fast when that can do it)

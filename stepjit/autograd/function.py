@@ -7,7 +7,7 @@ gradient (or None) per forward argument.
 from __future__ import annotations
 
 from ..ir.types import FLOAT
-from .grad_mode import STATE as GRAD, no_grad
+from .grad_mode import STATE as GRAD
 from .node import Node, SavedTensor, _tensor_class, fit_grad, node_class
 
 
@@ -56,8 +56,12 @@ class FunctionBackward(Node):
             from ..ops.creation import zeros
             grads = [zeros(shape, dtype=dt) if g is None else g
                      for g, (shape, dt) in zip(grads, self.out_meta)]
-        with no_grad():   # the engine runs nodes with grad mode off; a hook may have turned it on
+        enabled = GRAD.enabled   # the engine runs nodes with grad mode off; a hook may have
+        GRAD.enabled = False     # turned it on (no_grad, without a context object per node)
+        try:
             result = self.fn_cls.backward(self.ctx, *grads)
+        finally:
+            GRAD.enabled = enabled
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != len(self.in_meta):

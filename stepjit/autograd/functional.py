@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dispatch
 from .engine import run_backward
 from .node import _tensor_class
 
@@ -19,9 +20,11 @@ def _roots_and_grads(tensors, grad_tensors):
         if not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if t.numel() != 1:
+            if t._data.shape and t.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _creation().ones_like(t)
+            g = dispatch.ones_fast(t)
+            if g is None:
+                g = _creation().ones_like(t)
         else:
             if not isinstance(g, Tensor):
                 from ..ops.creation import tensor

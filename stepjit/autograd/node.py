@@ -129,7 +129,7 @@ class BackwardPlan:
     and shared: per needed input, its VJP rule with the constants it asks for already bound
     (`in_shapes`, `index`), the attributes and saved values it reads, and the input's shape and
     dtype its gradient is fitted to; and what the forward must save."""
-    __slots__ = ("cls", "needs", "n_inputs", "calls", "save")
+    __slots__ = ("cls", "needs", "n_inputs", "calls", "save", "arrays")
 
     def __init__(self, cls, prim, needs, in_shapes, in_dtypes):
         self.cls = cls
@@ -151,6 +151,7 @@ class BackwardPlan:
         # (name, where): where is "out", "xs" or the index of the input to save.
         self.save = tuple((n, n if n in ("out", "xs") else prim.inputs.index(n))
                           for n in saved_names)
+        self.arrays = {}   # eager: the rules as straight-line NumPy code, by key (array_vjp.py)
 
 
 def _is_saved(prim, name):
@@ -165,19 +166,10 @@ class PrimBackward(Node):
         saved = self.saved
         if saved is None:  # released by a backward without retain_graph
             raise RuntimeError(_FREED_MSG)
-        g = grads[0]
-        attrs = self.attrs
-        out = [None] * self.plan.n_inputs
-        for i, fn, consts, attr_names, reads, shape, dtype in self.plan.calls:
-            kwargs = dict(consts)
-            for name in attr_names:
-                kwargs[name] = attrs[name]
-            for name in reads:
-                kwargs[name] = _unpack(saved[name], self._name)
-            gi = fn(g, **kwargs)
-            if gi is not None:
-                gi = fit_grad(gi, shape, dtype)
-            out[i] = gi
+        out = (_ARRAY_VJP or _array_vjp()).run(self, grads[0], saved)
+        if out is None:
+            name = self._name
+            out = run_rules(self.plan, grads[0], self.attrs, lambda n: _unpack(saved[n], name))
         return out
 
     def release(self):
@@ -185,6 +177,36 @@ class PrimBackward(Node):
         self._freed = True
         if self.saved:
             self.saved = None
+
+
+def run_rules(plan, g, attrs, read):
+    """The gradient per input (None where not needed) by the plan's VJP rules, each fitted to
+    its input; `read(name)` gives a saved value as the rule reads it."""
+    out = [None] * plan.n_inputs
+    for i, fn, consts, attr_names, reads, shape, dtype in plan.calls:
+        kwargs = dict(consts)
+        for name in attr_names:
+            kwargs[name] = attrs[name]
+        for name in reads:
+            kwargs[name] = read(name)
+        gi = fn(g, **kwargs)
+        if gi is not None:
+            gi = fit_grad(gi, shape, dtype)
+        out[i] = gi
+    return out
+
+
+def _array_vjp():
+    """stepjit.autograd.array_vjp, imported on first use (it imports the tracer, which imports
+    this module)."""
+    global _ARRAY_VJP
+    if _ARRAY_VJP is None:
+        from . import array_vjp
+        _ARRAY_VJP = array_vjp
+    return _ARRAY_VJP
+
+
+_ARRAY_VJP = None
 
 
 def _unpack(v, node_name):

@@ -6,6 +6,9 @@ import stepjit as torch
 from stepjit import autograd
 from tests.runtime.programs import MyReLU   # the tutorial's custom ReLU, written once
 
+# every test runs on both eager backward paths (see conftest.py)
+pytestmark = pytest.mark.usefixtures("backward_path")
+
 
 class ScaleAdd(autograd.Function):
     """out = a * scale + b, with a Python attribute on ctx and needs_input_grad."""

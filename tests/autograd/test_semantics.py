@@ -7,6 +7,9 @@ import pytest
 import stepjit as torch
 from stepjit import autograd
 
+# every test runs on both eager backward paths (see conftest.py)
+pytestmark = pytest.mark.usefixtures("backward_path")
+
 
 def leaf(*vals, dtype=None):
     return torch.tensor(list(vals) if len(vals) != 1 else vals[0], dtype=dtype, requires_grad=True)

@@ -1,0 +1,66 @@
+"""The engine's eager shortcuts against what they stand for: the backward seed made without the
+factory (dispatch.ones_fast vs ones_like) and the accumulation into an existing .grad."""
+import numpy as np
+import pytest
+
+import stepjit as torch
+from stepjit import dispatch
+
+pytestmark = pytest.mark.usefixtures("backward_path")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_seed_is_ones_like(shape, dtype):
+    t = torch.zeros(shape, dtype=dtype)
+    fast, slow = dispatch.ones_fast(t), torch.ones_like(t)
+    assert fast.dtype is slow.dtype and fast.shape == slow.shape and not fast.requires_grad
+    assert fast.numpy().tobytes() == slow.numpy().tobytes()
+    assert fast._owns_storage() == slow._owns_storage()
+
+
+def test_seed_defers_to_the_factory_while_tracing(monkeypatch):
+    t = torch.zeros(())
+    monkeypatch.setattr(dispatch.MODE, "tracer", object())
+    assert dispatch.ones_fast(t) is None
+
+
+def test_non_scalar_root_needs_a_gradient():
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        (x * 2).backward()
+    (x * 2).sum().backward()
+    (x[:1] * 2).backward()   # one element, one dimension: allowed
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 2.0])
+
+
+def test_accumulation_adds_in_place_across_backwards():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    grad = x.grad
+    version = grad._version.value
+    (x * x).sum().backward()
+    assert x.grad is grad and grad._version.value == version + 1
+    np.testing.assert_array_equal(grad.numpy(), [5.0, 7.0])
+
+
+def test_accumulation_with_grad_mode_turned_on_by_a_hook():
+    """A hook that turns grad mode on: the add into .grad goes through add_ as before."""
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = torch.tensor([1.0, 1.0])
+
+    def hook(g):
+        torch.set_grad_enabled(True)
+        return g
+    x.register_hook(hook)
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_accumulation_into_a_float64_grad_of_a_broadcast_gradient():
+    x = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    for _ in range(2):
+        (x + b).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
