@@ -73,23 +73,28 @@ class _Env(dict):
 
 
 class NativeCall:
-    """The program as one Numba function: `outs = fn(*ins, *held buffers, dims)`. A 0-dim
-    output is stored into its held buffer (v, buffer), which the caller copies (boxing an
-    array, or a float, costs more than the rest of a tiny step); a value computed into an
-    input's buffer (inplace: value -> that input) is not returned at all. `fresh`: outputs
+    """The program as one Numba function: `outs = fn(*ins, *held buffers, *workspace, dims)`. A
+    0-dim output is stored into its held buffer (v, buffer), which the caller copies (boxing
+    an array, or a float, costs more than the rest of a tiny step); a value computed into an
+    input's buffer (inplace: value -> that input) is not returned at all. `workspace`: the
+    buffers of the program's intermediates (codegen/program.py), allocated once here, like
+    CpuProgram's workspace: a program must not run in two threads at once. `fresh`: outputs
     the function allocated (not views of inputs), which a caller may keep uncopied.
-    `packed(addresses, dims)`: the same program on its inputs' and held buffers' data
-    addresses (codegen/pointers.py), for a caller that knows the inputs' arrays are the same
-    as when it packed them (fastcall.py)."""
-    __slots__ = ("fn", "ins", "outs", "held", "dims", "inplace", "fresh", "packed")
+    `packed(addresses, dims)`: the same program on the data addresses of its inputs, held
+    buffers and workspace (codegen/pointers.py), for a caller that knows the inputs' arrays
+    are the same as when it packed them (fastcall.py). Both are kernels.Kernel objects: once
+    run, each is a machine-code entry where the program allocates nothing (docs/cache.md).
+    A program that returns nothing may return None or () (an entry returns None)."""
+    __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed")
 
-    def __init__(self, fn, ins, outs, held, dims, inplace, fresh, packed):
+    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed):
         self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
-        self.inplace, self.fresh, self.packed = inplace, fresh, packed
+        self.workspace, self.inplace, self.fresh, self.packed = workspace, inplace, fresh, packed
 
     def run(self, env):
-        buffers = [b for _, b in self.held]
-        for v, a in zip(self.outs, self.fn(*[env[v] for v in self.ins], *buffers, self.dims)):
+        buffers = [b for _, b in self.held] + self.workspace
+        got = self.fn(*[env[v] for v in self.ins], *buffers, self.dims)
+        for v, a in zip(self.outs, got or ()):
             env[v] = a
         for v, b in self.held:
             env[v] = b.copy()
@@ -299,7 +304,8 @@ class CpuProgram:
                  if n.prim.name in VIEWS}
         fresh = {v for v in outs if v in produced and v not in views}
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
-        return NativeCall(fn, ins, src.returned, held, np.array(src.dims, dtype=np.int64),
+        workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
+        return NativeCall(fn, ins, src.returned, held, workspace, np.array(src.dims, dtype=np.int64),
                           self.inplace, fresh, packed)
 
     def direct_plan(self):
