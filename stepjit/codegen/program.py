@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
-from ..ir.types import FLOAT
 from ..passes.fusion import VIEWS
-from .loops import LoopSource, literal
+from .accumulators import GivenAccumulators
+from .loops import literal
 
 MAX_MATMUL_MACS = 1 << 16     # above this, BLAS from Python beats a generated loop
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
@@ -151,7 +151,7 @@ class ProgramSource:
     def _loop(self, g):
         fname = f"loop{len(self.kernels)}"
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
-        loop = _GivenAccumulators(g, self.fused.constants, False, None, split)
+        loop = GivenAccumulators(g, self.fused.constants, False, None, split)
         src = loop.source(fname)
         self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
         lines = [f"{self._name(v)} = {self._alloc(v)}" for v in loop.outputs]
@@ -192,29 +192,3 @@ def _viewed(fused, values):
             out.add(v)
             v = source.get(v, v)
     return out
-
-
-class _GivenAccumulators(LoopSource):
-    """A loop kernel whose partial-reduction accumulators (one per kept index) are buffers it
-    is given, parameters after its sizes, reset on entry, rather than arrays it allocates:
-    the same float64/int64 sums, so the same results. `given`: (shape, dtype) of each."""
-
-    def source(self, fname):
-        self.given = []
-        src = super().source(fname)
-        head, rest = src.split("\n", 1)
-        start = f"def {fname}("
-        assert head.startswith(start) and head.endswith("):"), head
-        params = [p for p in head[len(start):-2].split(", ") if p]
-        params += [f"s{k}" for k in range(len(self.given))]
-        return f"{start}{', '.join(params)}):\n{rest}"
-
-    def _reduction_prologue(self, node):
-        if self._whole(node):
-            return super()._reduction_prologue(node)
-        axis = node.attrs["axis"]
-        kept = tuple(self.group.shape[d] for d in range(self.k) if d not in axis)
-        dtype = "float64" if node.inputs[0].dtype.category == FLOAT else "int64"
-        self.given.append((kept, dtype))
-        acc = self._acc(node)
-        return [f"    {acc} = s{len(self.given) - 1}", f"    {acc}[:] = {self._acc_init(node)}"]

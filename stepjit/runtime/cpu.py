@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from ..codegen.kernels import get_kernel, get_module_function
-from ..codegen.loops import loop_source
+from ..codegen.accumulators import loop_source
 from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
@@ -107,7 +107,10 @@ def _same(v):
 
 
 class LoopStep:
-    __slots__ = ("kernel", "ins", "outs", "sizes", "alloc", "source", "inplace")
+    """One loop kernel. Its partial-reduction accumulators are buffers of this step, kept
+    between calls like the program's workspace (codegen/accumulators.py: a kernel that
+    allocates nothing can run as a machine-code entry, without Numba)."""
+    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "alloc", "source", "inplace")
 
     def __init__(self, group, constants, program):
         n = 1
@@ -120,14 +123,15 @@ class LoopStep:
                    if program.inplace.get(v) in group.inputs}
         self.kernel, self.source = get_kernel(
             lambda fname: loop_source(group, constants, fname, parallel, inplace)[0], parallel)
-        _, self.ins, self.outs = loop_source(group, constants, "kernel", parallel, inplace)
+        _, self.ins, self.outs, given = loop_source(group, constants, "kernel", parallel, inplace)
         self.inplace = [(v, old) for v, old in inplace.items() if v not in self.outs]
         self.sizes = tuple(group.shape)
+        self.scratch = [program.empty(shape, dtype) for shape, dtype in given]
         self.alloc = [program.allocator(v) for v in self.outs]
 
     def __call__(self, env):
         outs = [a(env) for a in self.alloc]
-        self.kernel(*[env[v] for v in self.ins], *outs, *self.sizes)
+        self.kernel(*[env[v] for v in self.ins], *outs, *self.sizes, *self.scratch)
         for v, o in zip(self.outs, outs):
             env[v] = o
         for v, old in self.inplace:
@@ -138,7 +142,8 @@ class LoopStep:
         args = [w.value(v) for v in self.ins]
         args += [w.produce(v, w.buffer(v)) for v in self.outs]
         fn = getattr(self.kernel, "fastest", lambda: self.kernel)()
-        w.emit(f"{w.const(fn, 'kernel')}({', '.join(args + [str(n) for n in self.sizes])})")
+        args += [str(n) for n in self.sizes] + [w.const(b, "scratch") for b in self.scratch]
+        w.emit(f"{w.const(fn, 'kernel')}({', '.join(args)})")
         for v, old in self.inplace:
             w.alias(v, old)
 
