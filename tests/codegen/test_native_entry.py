@@ -90,8 +90,11 @@ def test_native_program_gets_an_entry_and_matches_eager(fresh, monkeypatch):
     native = _native(fn)
     assert native is not None and native.workspace, "the program's intermediates are workspace"
     assert "np.empty" not in fn.roots[-1].program.native_text
-    # The fast call swapped the packed program's entry in: a builtin, not Numba's dispatcher.
+    # The packed program runs as its entry, a builtin, not Numba's dispatcher, and the fast
+    # call calls that builtin itself (PACK[2]).
     assert type(native.packed.fastest()).__name__ == "builtin_function_or_method"
+    packs = [v for k, v in fn._fast[0].__globals__.items() if k.startswith("PACK")]
+    assert any(p[2] is native.packed.fastest() for p in packs), packs
     assert kernels.STATS["entries_built"] > built
     names = os.listdir(fresh / "kernels")
     assert any(".program_packed." in n and n.endswith(".entry") for n in names), names
