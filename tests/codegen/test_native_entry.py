@@ -14,79 +14,41 @@ import pytest
 import stepjit as torch
 from stepjit.codegen import kernels, machine
 from stepjit.codegen.program import ProgramSource
-from stepjit.runtime import tree
+
+from ..runtime.test_fastcall import logistic_state, logistic_step, positional
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and sys.implementation.name == "cpython"
          and os.uname().machine in ("x86_64", "aarch64")),
     reason="machine-code entries are built on CPython, x86-64 or AArch64 Linux only")
 
-# B2's step (benchmarks/cases/logistic.py): its bias gradient is a partial reduction.
-STEP = textwrap.dedent("""
-    import numpy as np
-    import stepjit as torch
-    F = torch.nn.functional
-
-    def make():
-        X = torch.from_numpy(np.array([[0.5, 1.0], [-1.5, 0.3], [2.0, -0.7], [-0.2, -1.1]],
-                                      np.float32))
-        y = torch.from_numpy(np.array([[1.0], [0.0], [1.0], [0.0]], np.float32))
-        w = torch.from_numpy(np.array([[0.1], [-0.2]], np.float32)).requires_grad_()
-        b = torch.from_numpy(np.array([0.05], np.float32)).requires_grad_()
-
-        def step(X, y, w, b, lr):
-            p = torch.sigmoid(X @ w + b)
-            loss = F.binary_cross_entropy(p, y)
-            loss.backward()
-            with torch.no_grad():
-                w -= lr * w.grad
-                b -= lr * b.grad
-                w.grad.zero_()
-                b.grad.zero_()
-            return loss
-        return step, (X, y, w, b, 0.1), (w, b)
-""")
-
-
-def _make():
-    ns = {}
-    exec(STEP, ns)
-    return ns["make"]()
-
 
 def _eager(steps):
-    step, args, (w, b) = _make()
-    losses = [step(*args).item() for _ in range(steps)]
-    return losses, w.detach().numpy().copy(), b.detach().numpy().copy()
+    """B2's step (tests/runtime/test_fastcall.py: logistic_step) run eagerly: losses, w, b."""
+    s = logistic_state()
+    losses = [positional(logistic_step, s).item() for _ in range(steps)]
+    return losses, s["w"].detach().numpy().copy(), s["b"].detach().numpy().copy()
 
 
 @pytest.fixture
-def fresh(tmp_path, monkeypatch):
-    """An empty kernel cache, and no kernel or program another test built in this process."""
-    monkeypatch.setenv("STEPJIT_CACHE_DIR", str(tmp_path))
-    saved = dict(kernels._KERNELS)
-    kernels._KERNELS.clear()
-    tree.clear_programs()
-    yield tmp_path
-    kernels._KERNELS.clear()
-    kernels._KERNELS.update(saved)
-    tree.clear_programs()
+def fresh(fresh_kernels, monkeypatch):
+    monkeypatch.setenv("STEPJIT_NATIVE", "1")     # native programs at once
+    return fresh_kernels
 
 
 def _native(fn):
     return fn.roots[-1].program.native
 
 
-def test_native_program_gets_an_entry_and_matches_eager(fresh, monkeypatch):
-    monkeypatch.setenv("STEPJIT_NATIVE", "1")
+def test_native_program_gets_an_entry_and_matches_eager(fresh):
     want_losses, want_w, want_b = _eager(20)
-    step, args, (w, b) = _make()
-    fn = torch.compile(step, backend="cpu")
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
     built = kernels.STATS["entries_built"]
-    losses = [fn(*args).item() for _ in range(20)]
+    losses = [positional(fn, s).item() for _ in range(20)]
     np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
-    np.testing.assert_allclose(w.detach().numpy(), want_w, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(b.detach().numpy(), want_b, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(s["w"].detach().numpy(), want_w, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(s["b"].detach().numpy(), want_b, rtol=1e-5, atol=1e-7)
     native = _native(fn)
     assert native is not None and native.workspace, "the program's intermediates are workspace"
     assert "np.empty" not in fn.roots[-1].program.native_text
@@ -110,9 +72,8 @@ def test_entry_paths_and_symbols_name_the_function():
     assert machine.entry_path("/c/k_1.py", sig, "k_1") == machine.entry_path("/c/k_1.py", sig)
 
 
-def test_a_function_that_returns_arrays_gets_no_entry(fresh, monkeypatch):
+def test_a_function_that_returns_arrays_gets_no_entry(fresh):
     """An entry returns None: a program that returns a value keeps Numba's dispatcher."""
-    monkeypatch.setenv("STEPJIT_NATIVE", "1")
     w = torch.tensor(np.arange(6, dtype=np.float32).reshape(3, 2) / 7, requires_grad=True)
 
     @torch.compile(backend="cpu")
@@ -130,9 +91,8 @@ def test_a_function_that_returns_arrays_gets_no_entry(fresh, monkeypatch):
     assert native.outs and type(native.packed.fastest()).__name__ != "builtin_function_or_method"
 
 
-def test_program_source_keeps_returned_values_and_their_views_per_call(fresh, monkeypatch):
+def test_program_source_keeps_returned_values_and_their_views_per_call(fresh):
     """Workspace for what stays inside; np.empty for what is returned and what it views."""
-    monkeypatch.setenv("STEPJIT_NATIVE", "1")
     w = torch.tensor(np.arange(6, dtype=np.float32).reshape(3, 2) / 7, requires_grad=True)
 
     def step(x):
@@ -152,15 +112,17 @@ def test_program_source_keeps_returned_values_and_their_views_per_call(fresh, mo
     assert text.count("np.empty(") == 1      # the sigmoid, which the returned reshape views
 
 
-WARM = STEP + textwrap.dedent("""
+WARM = textwrap.dedent("""
     import json, sys
     from stepjit.codegen import kernels
-    step, args, (w, b) = make()
-    fn = torch.compile(step, backend="cpu")
-    losses = [fn(*args).item() for _ in range(int(sys.argv[1]))]
+    import stepjit as torch
+    from tests.runtime.test_fastcall import logistic_state, logistic_step, positional
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    losses = [positional(fn, s).item() for _ in range(int(sys.argv[1]))]
     native = fn.roots[-1].program.native
-    print(json.dumps({"losses": losses, "w": w.detach().numpy().tolist(),
-                      "b": b.detach().numpy().tolist(), "numba": "numba" in sys.modules,
+    print(json.dumps({"losses": losses, "w": s["w"].detach().numpy().tolist(),
+                      "b": s["b"].detach().numpy().tolist(), "numba": "numba" in sys.modules,
                       "native": native is not None,
                       "packed_entry": native is not None and
                           type(native.packed.fastest()).__name__ == "builtin_function_or_method",

@@ -5,26 +5,16 @@ import numpy as np
 import pytest
 
 import stepjit as torch
-from stepjit.codegen import kernels
-from stepjit.runtime import tree
 
 from .helpers import assert_same, snapshot
+from .test_fastcall import logistic_state, logistic_step, positional
 
 BUILTIN = "builtin_function_or_method"
 
 
 @pytest.fixture
-def native(tmp_path, monkeypatch):
-    """Native programs at once, in an empty kernel cache, with no program built before."""
-    monkeypatch.setenv("STEPJIT_NATIVE", "1")
-    monkeypatch.setenv("STEPJIT_CACHE_DIR", str(tmp_path))
-    saved = dict(kernels._KERNELS)
-    kernels._KERNELS.clear()
-    tree.clear_programs()
-    yield
-    kernels._KERNELS.clear()
-    kernels._KERNELS.update(saved)
-    tree.clear_programs()
+def native(fresh_kernels, monkeypatch):
+    monkeypatch.setenv("STEPJIT_NATIVE", "1")     # native programs at once
 
 
 def _returning():
@@ -65,48 +55,35 @@ def test_returned_values_are_new_arrays_every_call(native):
             assert_same(a, b)
 
 
-def _logistic():
-    w = torch.from_numpy(np.array([[0.1], [-0.2]], np.float32)).requires_grad_()
-    b = torch.from_numpy(np.array([0.05], np.float32)).requires_grad_()
-    y = torch.from_numpy(np.array([[1.0], [0.0], [1.0], [0.0]], np.float32))
-    F = torch.nn.functional
-
-    def step(X):
-        nonlocal w, b      # `w -= ...` rebinds the name (to the same tensor)
-        p = torch.sigmoid(X @ w + b)
-        loss = F.binary_cross_entropy(p, y)
-        loss.backward()
-        with torch.no_grad():
-            w -= 0.1 * w.grad
-            b -= 0.1 * b.grad
-            w.grad.zero_()
-            b.grad.zero_()
-        return loss
-    return step, [w, b]
-
-
-def _inputs():
-    """The same 4x2 values as a C array, a strided view and a misaligned array."""
-    values = np.array([[0.5, 1.0], [-1.5, 0.3], [2.0, -0.7], [-0.2, -1.1]], np.float32)
-    strided = np.zeros((4, 4), np.float32)
+def _inputs(values):
+    """The same values as a C array, a strided view and a misaligned array."""
+    strided = np.zeros((values.shape[0], 2 * values.shape[1]), values.dtype)
     strided[:, ::2] = values
     raw = np.zeros(values.nbytes + 1, np.uint8)
-    misaligned = np.frombuffer(raw.data, np.float32, values.size, offset=1).reshape(4, 2)
+    misaligned = np.frombuffer(raw.data, values.dtype, values.size, offset=1).reshape(values.shape)
     misaligned[...] = values
     assert not misaligned.flags.aligned and not strided[:, ::2].flags.c_contiguous
     return {"c": values, "strided": strided[:, ::2], "misaligned": misaligned}
 
 
+def _logistic_run(step, order):
+    """Snapshots of logistic_step over 5 calls per kind of X array in `order`."""
+    s = logistic_state()
+    inputs = {k: torch.from_numpy(a) for k, a in _inputs(s["X"].numpy().copy()).items()}
+    state = [s["w"], s["b"]]
+    out = []
+    for kind in order:
+        s["X"] = inputs[kind]
+        out += [snapshot(positional(step, s), state) for _ in range(5)]
+    return out
+
+
 @pytest.mark.parametrize("order", [("strided", "c", "misaligned", "c"),
                                    ("c", "misaligned", "strided", "c")])
 def test_arguments_the_entries_were_not_built_for(native, order):
-    inputs = {k: torch.from_numpy(a) for k, a in _inputs().items()}
-    calls = [kind for kind in order for _ in range(5)]
-    step, state = _logistic()
-    eager = [snapshot(step(inputs[kind]), state) for kind in calls]
-    step, state = _logistic()
-    fn = torch.compile(step, backend="cpu")
-    got = [snapshot(fn(inputs[kind]), state) for kind in calls]
+    eager = _logistic_run(logistic_step, order)
+    fn = torch.compile(logistic_step, backend="cpu")
+    got = _logistic_run(fn, order)
     for e, c in zip(eager, got):
         for part in range(3):
             for a, b in zip(e[part], c[part]):
@@ -122,19 +99,18 @@ def test_plain_program_entry_falls_back_for_other_layouts(native):
     """The plain program called directly (CpuProgram.run, as the tree walk calls it): its entry
     is built for the first call's C arrays; a strided argument is handed to Numba, with the
     same results."""
-    x = _inputs()
-    step, state = _logistic()
-    fn = torch.compile(step, backend="cpu")
+    s = logistic_state()
+    x = _inputs(s["X"].numpy().copy())
+    fn = torch.compile(logistic_step, backend="cpu")
     for _ in range(3):
-        fn(torch.from_numpy(x["c"]))
+        positional(fn, s)
     program = fn.roots[-1].program
     call = program.native
     values = {"@" + v.name: v for v in program.source_graph.inputs}
     values.update({label: v for v, label in program.source_graph.lifted})
-    w, b = state
-    arrays = {"@X": None, "@w": w.detach().numpy(), "@b": b.detach().numpy(),
-              "@w.grad": w.grad.numpy(), "@b.grad": b.grad.numpy(),
-              "@y": np.array([[1.0], [0.0], [1.0], [0.0]], np.float32)}
+    arrays = {label: t.detach().numpy() for label, t in
+              [("@w", s["w"]), ("@b", s["b"]), ("@y", s["y"]), ("@w.grad", s["w"].grad),
+               ("@b.grad", s["b"].grad)]}
     outs = []
     for kind in ("c", "strided", "c"):
         env = {v: (x[kind] if label == "@X" else arrays[label].copy())
