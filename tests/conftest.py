@@ -10,3 +10,19 @@ def _fresh_state():
     stepjit.set_grad_enabled(True)
     yield
     stepjit.set_grad_enabled(True)
+
+
+@pytest.fixture
+def fresh_kernels(tmp_path, monkeypatch):
+    """An empty kernel cache (tmp_path), and no kernel or program that another test built in
+    this process: what a test gets is built, and counted in kernels.STATS, here."""
+    from stepjit.codegen import kernels
+    from stepjit.runtime import tree
+    monkeypatch.setenv("STEPJIT_CACHE_DIR", str(tmp_path))
+    saved = dict(kernels._KERNELS)
+    kernels._KERNELS.clear()
+    tree.clear_programs()
+    yield tmp_path
+    kernels._KERNELS.clear()
+    kernels._KERNELS.update(saved)
+    tree.clear_programs()

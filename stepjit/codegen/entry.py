@@ -1,5 +1,8 @@
 """Building a kernel's C entry: the machine code a later process calls without Numba.
 
+A kernel here is any compiled function that returns nothing (None or an empty tuple):
+a loop kernel, or a native program's `program`/`program_packed` (codegen/program.py).
+
 Used only where Numba has just run the kernel (the process that compiled or loaded
 it); codegen/machine.py loads what this module builds, and describes the cache.
 
@@ -32,6 +35,7 @@ from . import machine
 C_CONTIGUOUS, F_CONTIGUOUS, ALIGNED, WRITEABLE = 0x1, 0x2, 0x100, 0x400
 _LAYOUT_FLAGS = {"C": C_CONTIGUOUS, "F": F_CONTIGUOUS, "A": 0}
 _RAISED = b"stepjit: a kernel raised inside its machine-code entry\x00"
+_NOTHING = ("none", "Tuple()")   # the Numba return types an entry stands for (it returns None)
 
 
 def build(dispatcher, args, sig, symbol) -> bytes:
@@ -43,6 +47,8 @@ def build(dispatcher, args, sig, symbol) -> bytes:
     if cres is None:
         raise LookupError(f"no compiled overload for {argtypes}")
     _check_types(argtypes, sig)
+    if str(cres.signature.return_type) not in _NOTHING:
+        raise TypeError(f"it returns {cres.signature.return_type} (an entry returns None)")
     lib = cres.library
     native = cres.fndesc.mangled_name
     module = ll.parse_bitcode(lib._get_module_for_linking().as_bitcode())

@@ -77,14 +77,16 @@ def get_kernel(make_source, parallel: bool):
         return hit
 
 
-def get_module_function(body: str, entry: str):
-    """(function, text) for a generated module body (with its own decorators), cached like kernels."""
+def get_module_function(body: str, function: str):
+    """(kernel, text) for one function of a generated module body (with its own decorators),
+    cached like loop kernels and run like them (Kernel): its module is imported, and Numba
+    with it, only when no machine-code entry serves the call."""
     text = _HEADER + body
     key = hashlib.sha256(text.encode()).hexdigest()[:20]
     with _LOCK:
-        hit = _KERNELS.get((key, entry))     # a module may have several entries
+        hit = _KERNELS.get((key, function))     # a module may have several functions
         if hit is None:
-            hit = _KERNELS[key, entry] = (_load(key, f"p_{key}", text, entry), text)
+            hit = _KERNELS[key, function] = (Kernel(f"p_{key}", text, False, function), text)
         return hit
 
 
@@ -96,35 +98,51 @@ def _write_atomic(path: str, text: str):
     os.replace(tmp, path)
 
 
-def _load(key, fname, text, entry=None):
+_MODULES = {}     # module name -> the imported module (one import per module and process)
+
+
+def _load(key, fname, text, function=None):
+    """CheckedKernel for `function` (default: fname) of the module fname with this text, written
+    to the cache if it is not there, and imported (with Numba) once per process. Callers hold
+    _LOCK."""
     path = os.path.join(cache_dir(), f"{fname}.py")
-    try:
-        with open(path) as f:
-            fresh = f.read() == text
-    except OSError:
-        fresh = False
-    if not fresh:
-        _write_atomic(path, text)
-    spec = importlib.util.spec_from_file_location(f"stepjit_kernels.{fname}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[spec.name] = module
-    return CheckedKernel(getattr(module, entry or fname), path)
+    module = _MODULES.get(path)
+    if module is None:
+        try:
+            with open(path) as f:
+                fresh = f.read() == text
+        except OSError:
+            fresh = False
+        if not fresh:
+            _write_atomic(path, text)
+        spec = importlib.util.spec_from_file_location(f"stepjit_kernels.{fname}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[spec.name] = module
+        _MODULES[path] = module
+    return CheckedKernel(getattr(module, function or fname), path)
 
 
 class Kernel:
-    """A CPU loop kernel. Its first call picks what runs it: the machine-code entry cached for
-    its arguments' signature (codegen/machine.py), which needs no Numba in the process; else
-    the Numba dispatcher (the module is loaded, or compiled, then), after which the entry is
-    built and cached for the next process and used from then on. An entry that meets
-    arguments it was not built for hands the call to Numba, which then keeps the kernel."""
-    __slots__ = ("fname", "text", "parallel", "path", "checked", "call", "__weakref__")
+    """A CPU kernel: a loop kernel (the function `fname` of module `fname`), or one function of
+    a generated module with several (a native program's `program`, `program_packed`). Its
+    first call picks what runs it: the machine-code entry cached for the function and its
+    arguments' signature (codegen/machine.py), which needs no Numba in the process; else the
+    Numba dispatcher (the module is loaded, or compiled, then), after which the entry is built
+    and cached for the next process and used from then on. An entry that meets arguments it
+    was not built for hands the call to Numba, which then keeps the kernel."""
+    __slots__ = ("fname", "function", "text", "parallel", "path", "checked", "call", "__weakref__")
 
-    def __init__(self, fname, text, parallel):
+    def __init__(self, fname, text, parallel, function=None):
         self.fname, self.text, self.parallel = fname, text, parallel
+        self.function = function or fname
         self.path = os.path.join(cache_dir(), f"{fname}.py")
         self.checked = None          # the CheckedKernel, once Numba is needed
         self.call = self._first
+
+    @property
+    def name(self):
+        return self.fname if self.function == self.fname else f"{self.fname}.{self.function}"
 
     def __call__(self, *args):
         return self.call(*args)
@@ -137,7 +155,7 @@ class Kernel:
     def _first(self, *args):
         sig = None if self.parallel or not machine.available() else machine.signature(args)
         entry = None if sig is None else \
-            machine.load(machine.entry_path(self.path, sig), sig, self._numba)
+            machine.load(machine.entry_path(self.path, sig, self.function), sig, self._numba)
         if entry is not None:
             STATS["loaded"] += 1
             STATS["entries_loaded"] += 1
@@ -154,7 +172,7 @@ class Kernel:
         entry's fallback. From then on the kernel stays with Numba."""
         if self.checked is None:
             with _LOCK:
-                self.checked = _load(None, self.fname, self.text)
+                self.checked = _load(None, self.fname, self.text, self.function)
         out = self.checked(*args)
         self.call = self.checked.fastest()
         return out
@@ -165,19 +183,19 @@ class Kernel:
         if sig is None:
             why = "parallel" if self.parallel else "argument types" if machine.available() \
                 else "entries unavailable here"
-            _log(f"no machine-code entry for {self.fname}: {why}")
+            _log(f"no machine-code entry for {self.name}: {why}")
             return None
         from . import entry
-        path = machine.entry_path(self.path, sig)
-        symbol = machine.entry_symbol(self.path, sig)
+        path = machine.entry_path(self.path, sig, self.function)
+        symbol = machine.entry_symbol(self.path, sig, self.function)
         try:
             obj = entry.build(self.checked.fn, args, sig, symbol)
         except Exception as e:  # noqa: BLE001 - Numba internals differ across versions
-            _log(f"no machine-code entry for {self.fname}: {type(e).__name__}: {e}")
+            _log(f"no machine-code entry for {self.name}: {type(e).__name__}: {e}")
             return None
         bad = [name for name in machine.undefined_symbols(obj) if not machine.linkable(name)]
         if bad:
-            _log(f"no machine-code entry for {self.fname}: it needs {', '.join(bad)}")
+            _log(f"no machine-code entry for {self.name}: it needs {', '.join(bad)}")
             return None
         machine.store(path, sig, symbol, obj)
         STATS["entries_built"] += 1

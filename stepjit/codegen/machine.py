@@ -75,16 +75,22 @@ def signature(args):
     return tuple(sig)
 
 
-def entry_path(kernel_path, sig) -> str:
-    """Where the entry for a kernel module (its .py path) and a signature is cached."""
+def entry_path(kernel_path, sig, function=None) -> str:
+    """Where the entry for a function of a kernel module (its .py path) and a signature is
+    cached: `<module>.<digest>.entry` for the module's own-named function (a loop kernel),
+    `<module>.<function>.<digest>.entry` for another (a native program's)."""
     blob = json.dumps([sig, environment()], sort_keys=True)
     digest = hashlib.sha256(blob.encode()).hexdigest()[:16]
-    return f"{os.path.splitext(kernel_path)[0]}.{digest}.entry"
+    stem = os.path.splitext(kernel_path)[0]
+    if function is not None and function != os.path.basename(stem):
+        stem = f"{stem}.{function}"
+    return f"{stem}.{digest}.entry"
 
 
-def entry_symbol(kernel_path, sig) -> str:
-    """The entry's one external symbol: unique per kernel and signature in this process."""
-    return "stepjit_" + os.path.basename(entry_path(kernel_path, sig)).replace(".", "_")
+def entry_symbol(kernel_path, sig, function=None) -> str:
+    """The entry's one external symbol: unique per kernel, function and signature in this
+    process."""
+    return "stepjit_" + os.path.basename(entry_path(kernel_path, sig, function)).replace(".", "_")
 
 
 def environment() -> dict:

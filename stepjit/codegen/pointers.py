@@ -1,4 +1,4 @@
-"""Arrays at raw addresses, for native programs called with one array of addresses.
+"""Arrays at raw addresses, and views, for native programs that allocate nothing.
 
 Numba's dispatcher spends ~70 ns per array argument (type fingerprint, unboxing, a
 MemInfo); a tiny step's native program takes half a dozen. Its `program_packed` entry
@@ -7,11 +7,21 @@ rebuilds each input with `numba.carray(voidptr_at(address), shape, dtype)`. The 
 (runtime/fastcall.py: pack_addresses) packs the addresses once, and again only when an
 input's array changes, and only for arrays carray describes exactly. Only generated
 modules import this one: a process that runs cached machine code never imports Numba.
+
+`reshaped(a, shape)` is the program's reshape: Numba's `a.reshape` calls a helper of
+Numba's (numba_attempt_nocopy_reshape) even for a C-contiguous array, which a process
+without Numba cannot link (codegen/machine.py), so a C-contiguous array is reshaped here
+as a view with C strides, as Numba's would be; another layout is copied as before
+(`np.ascontiguousarray(a).reshape(shape)`, through Numba).
 """
 from __future__ import annotations
 
+import numpy as np
 from numba import types
-from numba.extending import intrinsic
+from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic, overload
+from numba.np.arrayobj import make_array, populate_array
 
 
 @intrinsic
@@ -20,3 +30,41 @@ def voidptr_at(typingctx, addr):
     def codegen(context, builder, signature, args):
         return builder.inttoptr(args[0], context.get_value_type(types.voidptr))
     return types.voidptr(types.int64), codegen
+
+
+def reshaped(a, shape):
+    """`a` as an array of `shape` (as many elements), C-ordered: a view where a is
+    C-contiguous."""
+    return np.ascontiguousarray(a).reshape(shape)
+
+
+@overload(reshaped)
+def _reshaped(a, shape):
+    if isinstance(a, types.Array) and a.layout == "C":
+        return lambda a, shape: _c_view(a, shape)
+    return lambda a, shape: np.ascontiguousarray(a).reshape(shape)
+
+
+@intrinsic
+def _c_view(typingctx, a, shape):
+    """The C-contiguous array `a` seen with `shape` (a tuple of ints whose product is a.size,
+    which the caller guarantees): its data, meminfo and parent, C strides."""
+    if not (isinstance(a, types.Array) and a.layout == "C" and isinstance(shape, types.UniTuple)
+            and isinstance(shape.dtype, types.Integer)):
+        return None
+    out = a.copy(ndim=len(shape), layout="C")
+
+    def codegen(context, builder, signature, args):
+        ary = make_array(signature.args[0])(context, builder, args[0])
+        dims = cgutils.unpack_tuple(builder, args[1])
+        intp = context.get_value_type(types.intp)
+        dims = [builder.sext(d, intp) if d.type.width < intp.width else d for d in dims]
+        strides, step = [], ary.itemsize
+        for d in reversed(dims):
+            strides.insert(0, step)
+            step = builder.mul(step, d)
+        view = make_array(signature.return_type)(context, builder)
+        populate_array(view, data=ary.data, shape=dims, strides=strides, itemsize=ary.itemsize,
+                       meminfo=ary.meminfo, parent=ary.parent)
+        return impl_ret_borrowed(context, builder, signature.return_type, view._getvalue())
+    return out(a, shape), codegen

@@ -6,20 +6,33 @@ emitted into one module whose `program(...)` takes the input arrays and
 returns the values the runtime needs. Sizes are not baked in: every distinct
 size is read from a `dims` argument, so another batch size reuses the
 compiled program when its structure is the same.
+
+The program allocates nothing it keeps to itself: every intermediate array (a loop's or
+a matmul's output, a filled constant, a loop's partial-reduction accumulator) is a
+*workspace* buffer `w0, w1, ...` the runtime allocates once and passes after the held
+0-dim buffers, and a 0-dim value the runtime copies out is computed straight into its
+held buffer `h<k>`. Only values returned to the caller, and the arrays they are views
+of, are allocated per call (a caller keeps them). Allocating nothing is what lets
+`program_packed` run as a machine-code entry with no Numba runtime in the process
+(codegen/kernels.py, machine.py); a program that still allocates (returns arrays,
+concatenates, copies a non-contiguous view to reshape it) keeps Numba's dispatcher.
+Like CpuProgram's own workspace, this makes one program object non-reentrant: two
+threads must not run the same program at once.
 """
 from __future__ import annotations
 
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..passes.fusion import VIEWS
-from .loops import literal, loop_source
+from .accumulators import GivenAccumulators
+from .loops import literal
 
 MAX_MATMUL_MACS = 1 << 16     # above this, BLAS from Python beats a generated loop
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
 # not split in two (codegen/loops.py): one pass computes each element once, not twice.
 SPLIT_MIN_ROW = 16
 _NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
-_IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import voidptr_at\n"
+_IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 
 _MATMUL = '''
 @njit(cache=True, error_model="numpy")
@@ -73,6 +86,11 @@ class ProgramSource:
         # made an array).
         self.held = [v for v in self.outs if v.ndim == 0 and v not in inplace]
         self.returned = [v for v in self.outs if v not in inplace and v not in self.held]
+        # Values returned, and every value they are a view of: a caller keeps them, so they
+        # are allocated per call, never workspace (nor a held buffer) overwritten next call.
+        self.per_call = _viewed(fused, self.returned)
+        self.workspace = []             # (shape, dtype name) of w0, w1, ... in order
+        self.computed_held = set()      # held values computed straight into their buffer
 
     def _dim(self, n):
         if n not in self.dims:
@@ -88,15 +106,28 @@ class ProgramSource:
         return self.names[v]
 
     def _alloc(self, v):
+        """Where v is computed: its input's buffer, a new array (it leaves the program), its held
+        buffer or a workspace buffer."""
         if v in self.inplace:
             return self._name(self.inplace[v])
-        return f"np.empty({self._shape(v.shape)}, np.{v.dtype.np.name})"
+        if v in self.per_call:
+            return f"np.empty({self._shape(v.shape)}, np.{v.dtype.np.name})"
+        if v in self.held:
+            self.computed_held.add(v)
+            return f"h{self.held.index(v)}"
+        return self._work(v.shape, v.dtype.np.name)
+
+    def _work(self, shape, dtype):
+        """A new workspace parameter of this shape (sizes as in the graph) and dtype."""
+        self.workspace.append((tuple(shape), dtype))
+        return f"w{len(self.workspace) - 1}"
 
     def source(self):
         body = []
         for g in self.fused.groups:
             body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
-        body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)]
+        body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
+                 if v not in self.computed_held]
         outs = "".join(self._name(v) + ", " for v in self.returned)
         params = "".join(p + ", " for p in self._params())
         head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
@@ -104,26 +135,29 @@ class ProgramSource:
                          + [f"    return ({outs})", self._packed()]) + "\n"
 
     def _params(self):
-        return [f"i{k}" for k in range(len(self.ins))] + [f"h{k}" for k in range(len(self.held))]
+        return ([f"i{k}" for k in range(len(self.ins))] + [f"h{k}" for k in range(len(self.held))]
+                + [f"w{k}" for k in range(len(self.workspace))])
 
     def _packed(self):
-        """`program_packed(p, dims)`: the program on inputs given by their addresses p[k]
-        (codegen/pointers.py says why)."""
+        """`program_packed(p, dims)`: the program on inputs, held and workspace buffers given by
+        their addresses p[k] (codegen/pointers.py says why)."""
         lines = ["", '@njit(cache=True, error_model="numpy")', "def program_packed(p, dims):"]
-        for k, (name, v) in enumerate(zip(self._params(), self.ins + self.held)):
-            lines.append(f"    {name} = carray(voidptr_at(p[{k}]), {self._shape(v.shape)}, "
-                         f"np.{v.dtype.np.name})")
+        arrays = [(v.shape, v.dtype.np.name) for v in self.ins + self.held] + self.workspace
+        for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays)):
+            lines.append(f"    {name} = carray(voidptr_at(p[{k}]), {self._shape(shape)}, np.{dtype})")
         args = "".join(p + ", " for p in self._params())
         return "\n".join(lines + [f"    return program({args}dims)"])
 
     def _loop(self, g):
         fname = f"loop{len(self.kernels)}"
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
-        src, ins, outs = loop_source(g, self.fused.constants, fname, split=split)
+        loop = GivenAccumulators(g, self.fused.constants, False, None, split)
+        src = loop.source(fname)
         self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
-        lines = [f"{self._name(v)} = {self._alloc(v)}" for v in outs]
-        args = [self._name(v) for v in ins] + [self._name(v) for v in outs]
+        lines = [f"{self._name(v)} = {self._alloc(v)}" for v in loop.outputs]
+        args = [self._name(v) for v in loop.arrays] + [self._name(v) for v in loop.outputs]
         args += [self._dim(d) for d in g.shape]
+        args += [self._work(shape, dtype) for shape, dtype in loop.given]
         return lines + [f"{fname}({', '.join(args)})"]
 
     def _op(self, node):
@@ -134,7 +168,7 @@ class ProgramSource:
         if name == "transpose":
             return [f"{out} = {a[0]}.T"]
         if name == "reshape":
-            return [f"{out} = np.ascontiguousarray({a[0]}).reshape({self._shape(node.attrs['shape'])})"]
+            return [f"{out} = reshaped({a[0]}, {self._shape(node.attrs['shape'])})"]
         if name == "expand":
             return [f"{out} = np.broadcast_to({a[0]}, {self._shape(node.attrs['shape'])})"]
         if name == "slice":
@@ -144,9 +178,17 @@ class ProgramSource:
             return [f"{out} = np.concatenate(({', '.join(a)},), {node.attrs['axis']})"]
         if name == "full":
             dt = node.attrs["dtype"]
-            if node.out in self.inplace:
-                buf = self._name(self.inplace[node.out])
-                return [f"{out} = {buf}", f"{out}[...] = {literal(node.attrs['value'], dt)}"]
-            return [f"{out} = np.full({self._shape(node.out.shape)}, "
-                    f"{literal(node.attrs['value'], dt)}, np.{dt.np.name})"]
+            return [f"{out} = {self._alloc(node.out)}", f"{out}[...] = {literal(node.attrs['value'], dt)}"]
         raise AssertionError(f"{name} is not supported in a native program")
+
+
+def _viewed(fused, values):
+    """values and every value they are a view of (through the program's view ops)."""
+    source = {g.nodes[0].out: g.nodes[0].inputs[0] for g in fused.groups
+              if g.kind == "op" and g.nodes[0].prim.name in VIEWS}
+    out = set()
+    for v in values:
+        while v not in out:
+            out.add(v)
+            v = source.get(v, v)
+    return out

@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from ..codegen.kernels import get_kernel, get_module_function
-from ..codegen.loops import loop_source
+from ..codegen.accumulators import loop_source
 from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
@@ -73,23 +73,28 @@ class _Env(dict):
 
 
 class NativeCall:
-    """The program as one Numba function: `outs = fn(*ins, *held buffers, dims)`. A 0-dim
-    output is stored into its held buffer (v, buffer), which the caller copies (boxing an
-    array, or a float, costs more than the rest of a tiny step); a value computed into an
-    input's buffer (inplace: value -> that input) is not returned at all. `fresh`: outputs
+    """The program as one Numba function: `outs = fn(*ins, *held buffers, *workspace, dims)`. A
+    0-dim output is stored into its held buffer (v, buffer), which the caller copies (boxing
+    an array, or a float, costs more than the rest of a tiny step); a value computed into an
+    input's buffer (inplace: value -> that input) is not returned at all. `workspace`: the
+    buffers of the program's intermediates (codegen/program.py), allocated once here, like
+    CpuProgram's workspace: a program must not run in two threads at once. `fresh`: outputs
     the function allocated (not views of inputs), which a caller may keep uncopied.
-    `packed(addresses, dims)`: the same program on its inputs' and held buffers' data
-    addresses (codegen/pointers.py), for a caller that knows the inputs' arrays are the same
-    as when it packed them (fastcall.py)."""
-    __slots__ = ("fn", "ins", "outs", "held", "dims", "inplace", "fresh", "packed")
+    `packed(addresses, dims)`: the same program on the data addresses of its inputs, held
+    buffers and workspace (codegen/pointers.py), for a caller that knows the inputs' arrays
+    are the same as when it packed them (fastcall.py). Both are kernels.Kernel objects: once
+    run, each is a machine-code entry where the program allocates nothing (docs/cache.md).
+    A program that returns nothing may return None or () (an entry returns None)."""
+    __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed")
 
-    def __init__(self, fn, ins, outs, held, dims, inplace, fresh, packed):
+    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed):
         self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
-        self.inplace, self.fresh, self.packed = inplace, fresh, packed
+        self.workspace, self.inplace, self.fresh, self.packed = workspace, inplace, fresh, packed
 
     def run(self, env):
-        buffers = [b for _, b in self.held]
-        for v, a in zip(self.outs, self.fn(*[env[v] for v in self.ins], *buffers, self.dims)):
+        buffers = [b for _, b in self.held] + self.workspace
+        got = self.fn(*[env[v] for v in self.ins], *buffers, self.dims)
+        for v, a in zip(self.outs, got or ()):
             env[v] = a
         for v, b in self.held:
             env[v] = b.copy()
@@ -102,7 +107,10 @@ def _same(v):
 
 
 class LoopStep:
-    __slots__ = ("kernel", "ins", "outs", "sizes", "alloc", "source", "inplace")
+    """One loop kernel. Its partial-reduction accumulators are buffers of this step, kept
+    between calls like the program's workspace (codegen/accumulators.py: a kernel that
+    allocates nothing can run as a machine-code entry, without Numba)."""
+    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "alloc", "source", "inplace")
 
     def __init__(self, group, constants, program):
         n = 1
@@ -115,14 +123,15 @@ class LoopStep:
                    if program.inplace.get(v) in group.inputs}
         self.kernel, self.source = get_kernel(
             lambda fname: loop_source(group, constants, fname, parallel, inplace)[0], parallel)
-        _, self.ins, self.outs = loop_source(group, constants, "kernel", parallel, inplace)
+        _, self.ins, self.outs, given = loop_source(group, constants, "kernel", parallel, inplace)
         self.inplace = [(v, old) for v, old in inplace.items() if v not in self.outs]
         self.sizes = tuple(group.shape)
+        self.scratch = [program.empty(shape, dtype) for shape, dtype in given]
         self.alloc = [program.allocator(v) for v in self.outs]
 
     def __call__(self, env):
         outs = [a(env) for a in self.alloc]
-        self.kernel(*[env[v] for v in self.ins], *outs, *self.sizes)
+        self.kernel(*[env[v] for v in self.ins], *outs, *self.sizes, *self.scratch)
         for v, o in zip(self.outs, outs):
             env[v] = o
         for v, old in self.inplace:
@@ -133,7 +142,8 @@ class LoopStep:
         args = [w.value(v) for v in self.ins]
         args += [w.produce(v, w.buffer(v)) for v in self.outs]
         fn = getattr(self.kernel, "fastest", lambda: self.kernel)()
-        w.emit(f"{w.const(fn, 'kernel')}({', '.join(args + [str(n) for n in self.sizes])})")
+        args += [str(n) for n in self.sizes] + [w.const(b, "scratch") for b in self.scratch]
+        w.emit(f"{w.const(fn, 'kernel')}({', '.join(args)})")
         for v, old in self.inplace:
             w.alias(v, old)
 
@@ -299,7 +309,8 @@ class CpuProgram:
                  if n.prim.name in VIEWS}
         fresh = {v for v in outs if v in produced and v not in views}
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
-        return NativeCall(fn, ins, src.returned, held, np.array(src.dims, dtype=np.int64),
+        workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
+        return NativeCall(fn, ins, src.returned, held, workspace, np.array(src.dims, dtype=np.int64),
                           self.inplace, fresh, packed)
 
     def direct_plan(self):

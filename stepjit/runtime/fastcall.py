@@ -373,7 +373,8 @@ class _Writer(CodeWriter):
                 t not in self.vals for t in inplace.values()):
             return False
         held = [(v, self.const(b, f"held_{v.name}")) for v, b in call.held]
-        self.tracked.update(b for _, b in held)
+        work = [self.const(b, "work") for b in call.workspace]    # the program's intermediates
+        self.tracked.update([b for _, b in held] + work)
         available = set(self.vals) | {rename(v) for v in call.outs} | set(inplace)
         available |= {rename(v) for v, _ in held}
         if any(v not in available for v in needed):
@@ -383,7 +384,7 @@ class _Writer(CodeWriter):
         produced.update((rename(v), o) for v, o in outs.items())
         for v, target in inplace.items():
             produced[v] = produced[target]
-        arrays = [self.vals[rename(v)] for v in call.ins] + [b for _, b in held]
+        arrays = [self.vals[rename(v)] for v in call.ins] + [b for _, b in held] + work
         dims = self.const(call.dims, "dims")
         results = "".join(o + ", " for o in outs.values()) + "= " if outs else ""
         if call.packed is not None and all(a in self.tracked for a in arrays):
@@ -391,7 +392,7 @@ class _Writer(CodeWriter):
             # saw (codegen/pointers.py): one argument for Numba to unbox, not one per array.
             pk = self.const([None, None, None], "pack")   # [generation, addresses, entry]
             written = tuple(i for i, v in enumerate(call.ins) if v in call.inplace.values())
-            written += tuple(range(len(call.ins), len(arrays)))     # the held buffers
+            written += tuple(range(len(call.ins), len(arrays)))     # held, workspace
             self.emit(f"if {pk}[0] is GENERATION[0]:")
             self.emit(f"    {results}{pk}[2]({pk}[1], {dims})")
             self.emit("else:")

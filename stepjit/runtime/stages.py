@@ -6,7 +6,7 @@ backend generates them, with the function names they get in the kernel cache.
 from __future__ import annotations
 
 from ..codegen.kernels import kernel_hash, module_text
-from ..codegen.loops import loop_source
+from ..codegen.accumulators import loop_source
 from ..ir.printer import print_graph
 from ..passes.fusion import fuse
 from .cpu import PARALLEL_MIN, _numel, optimize
@@ -40,7 +40,7 @@ def kernels_text(graph) -> str:
         parallel = _numel(g.shape) >= PARALLEL_MIN
         probe = loop_source(g, fused.constants, "kernel", parallel)[0]
         fname = f"k_{kernel_hash(probe, parallel)}"
-        src, ins, outs = loop_source(g, fused.constants, fname, parallel)
+        src, ins, outs, _ = loop_source(g, fused.constants, fname, parallel)
         args = ", ".join([f"%{v.name}" for v in ins] + [f"out %{v.name}" for v in outs])
         parts.append(f"# group {i}: {fname}({args})")
         parts.append(module_text(fname, src, parallel).split("\n\n", 1)[1])

@@ -1,0 +1,155 @@
+"""A native program allocates nothing it keeps (codegen/program.py), so its `program_packed`
+gets a machine-code entry like a loop kernel (kernels.Kernel, entry.py, machine.py): the fast
+call runs it as a builtin, and a warm process runs a hot tiny step without importing Numba.
+Results are compared with eager runs."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import stepjit as torch
+from stepjit.codegen import kernels, machine
+from stepjit.codegen.program import ProgramSource
+
+from ..runtime.test_fastcall import logistic_state, logistic_step, positional
+
+pytestmark = pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and sys.implementation.name == "cpython"
+         and os.uname().machine in ("x86_64", "aarch64")),
+    reason="machine-code entries are built on CPython, x86-64 or AArch64 Linux only")
+
+
+def _eager(steps):
+    """B2's step (tests/runtime/test_fastcall.py: logistic_step) run eagerly: losses, w, b."""
+    s = logistic_state()
+    losses = [positional(logistic_step, s).item() for _ in range(steps)]
+    return losses, s["w"].detach().numpy().copy(), s["b"].detach().numpy().copy()
+
+
+@pytest.fixture
+def fresh(fresh_kernels, monkeypatch):
+    monkeypatch.setenv("STEPJIT_NATIVE", "1")     # native programs at once
+    return fresh_kernels
+
+
+def _native(fn):
+    return fn.roots[-1].program.native
+
+
+def test_native_program_gets_an_entry_and_matches_eager(fresh):
+    want_losses, want_w, want_b = _eager(20)
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    built = kernels.STATS["entries_built"]
+    losses = [positional(fn, s).item() for _ in range(20)]
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    np.testing.assert_allclose(s["w"].detach().numpy(), want_w, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(s["b"].detach().numpy(), want_b, rtol=1e-5, atol=1e-7)
+    native = _native(fn)
+    assert native is not None and native.workspace, "the program's intermediates are workspace"
+    assert "np.empty" not in fn.roots[-1].program.native_text
+    # The packed program runs as its entry, a builtin, not Numba's dispatcher, and the fast
+    # call calls that builtin itself (PACK[2]).
+    assert type(native.packed.fastest()).__name__ == "builtin_function_or_method"
+    packs = [v for k, v in fn._fast[0].__globals__.items() if k.startswith("PACK")]
+    assert any(p[2] is native.packed.fastest() for p in packs), packs
+    assert kernels.STATS["entries_built"] > built
+    names = os.listdir(fresh / "kernels")
+    assert any(".program_packed." in n and n.endswith(".entry") for n in names), names
+
+
+def test_entry_paths_and_symbols_name_the_function():
+    sig = (("int64", 1, "C", True), ("int64", 1, "C", True))
+    paths = {machine.entry_path("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
+    symbols = {machine.entry_symbol("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
+    assert len(paths) == 2 and len(symbols) == 2
+    assert all(".program" in p for p in paths)
+    # A loop kernel (the module's own-named function) keeps its path.
+    assert machine.entry_path("/c/k_1.py", sig, "k_1") == machine.entry_path("/c/k_1.py", sig)
+
+
+def test_a_function_that_returns_arrays_gets_no_entry(fresh):
+    """An entry returns None: a program that returns a value keeps Numba's dispatcher."""
+    w = torch.tensor(np.arange(6, dtype=np.float32).reshape(3, 2) / 7, requires_grad=True)
+
+    @torch.compile(backend="cpu")
+    def step(x):
+        h = (x @ w).tanh()
+        h.sum().backward()
+        return h * 3.0
+
+    x = torch.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+    for _ in range(3):
+        got = step(x)
+    np.testing.assert_allclose(got.numpy(), np.tanh(x.numpy() @ w.detach().numpy()) * 3,
+                               rtol=1e-6)
+    native = _native(step)
+    assert native.outs and type(native.packed.fastest()).__name__ != "builtin_function_or_method"
+
+
+def test_program_source_keeps_returned_values_and_their_views_per_call(fresh):
+    """Workspace for what stays inside; np.empty for what is returned and what it views."""
+    w = torch.tensor(np.arange(6, dtype=np.float32).reshape(3, 2) / 7, requires_grad=True)
+
+    def step(x):
+        h = (x @ w).sigmoid()
+        h.sum().backward()
+        return h.reshape(-1)
+
+    x = torch.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+    fn = torch.compile(step, backend="cpu")
+    fn(x)
+    fn(x)
+    program = fn.roots[-1].program
+    outs = program.native.outs + [v for v, _ in program.native.held]
+    src = ProgramSource(program.fused, program.native.ins, outs, program.inplace)
+    text = src.source()
+    assert src.returned and src.workspace
+    assert text.count("np.empty(") == 1      # the sigmoid, which the returned reshape views
+
+
+WARM = textwrap.dedent("""
+    import json, sys
+    from stepjit.codegen import kernels
+    import stepjit as torch
+    from tests.runtime.test_fastcall import logistic_state, logistic_step, positional
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    losses = [positional(fn, s).item() for _ in range(int(sys.argv[1]))]
+    native = fn.roots[-1].program.native
+    print(json.dumps({"losses": losses, "w": s["w"].detach().numpy().tolist(),
+                      "b": s["b"].detach().numpy().tolist(), "numba": "numba" in sys.modules,
+                      "native": native is not None,
+                      "packed_entry": native is not None and
+                          type(native.packed.fastest()).__name__ == "builtin_function_or_method",
+                      **kernels.STATS}))
+""")
+
+
+def _run_warm(cache, calls):
+    env = dict(os.environ, STEPJIT_CACHE_DIR=str(cache), STEPJIT_MACHINE_CACHE="1")
+    env.pop("STEPJIT_NATIVE", None)      # the default: native once the trace is hot
+    out = subprocess.run([sys.executable, "-c", WARM, str(calls)], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_warm_process_runs_a_hot_tiny_step_without_numba(tmp_path):
+    calls = 100                  # past the 64th reuse, where the program goes native
+    want_losses, want_w, want_b = _eager(calls)
+    cold = _run_warm(tmp_path, calls)
+    assert cold["numba"] and cold["native"] and cold["packed_entry"]
+    warm = _run_warm(tmp_path, calls)
+    assert warm["native"] and warm["packed_entry"]
+    assert not warm["numba"], "a warm process imported Numba"
+    assert warm["entries_built"] == 0 and warm["entries_loaded"] == cold["entries_built"]
+    for r in (cold, warm):
+        np.testing.assert_allclose(r["losses"], want_losses, rtol=1e-5)
+        np.testing.assert_allclose(r["w"], want_w, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(r["b"], want_b, rtol=1e-5, atol=1e-7)
+    assert warm["losses"] == cold["losses"]
