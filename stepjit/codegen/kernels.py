@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import njit, prange
 from stepjit.codegen.scalar import clamp, clamp_hi, clamp_lo, round_half_even, sigmoid, sign
-from stepjit.codegen.flatview import flat
+from stepjit.codegen.pointers import c_view
 
 '''
 

@@ -206,7 +206,7 @@ class LoopSource:
         contiguous = " and ".join(f"{n}.flags.c_contiguous" for n in names)
         body.append(f"    if {contiguous}:")
         body.append(f"        n = {' * '.join(f'n{d}' for d in range(self.k))}")
-        body += [f"        {n}f = flat({n})" for n in names]
+        body += [f"        {n}f = c_view({n}, (n,))" for n in names]
         body.append(f"        for i in {'prange' if self.parallel else 'range'}(n):")
         self._flat = set(names)
         body += self.element_body("            ", reds, out_pos)

@@ -12,7 +12,9 @@ modules import this one: a process that runs cached machine code never imports N
 Numba's (numba_attempt_nocopy_reshape) even for a C-contiguous array, which a process
 without Numba cannot link (codegen/machine.py), so a C-contiguous array is reshaped here
 as a view with C strides, as Numba's would be; another layout is copied as before
-(`np.ascontiguousarray(a).reshape(shape)`, through Numba).
+(`np.ascontiguousarray(a).reshape(shape)`, through Numba). Loop kernels use the same view,
+`c_view(a, (n,))`, for their flat loops over arrays found C-contiguous at run time
+(codegen/loops.py).
 """
 from __future__ import annotations
 
@@ -41,15 +43,18 @@ def reshaped(a, shape):
 @overload(reshaped)
 def _reshaped(a, shape):
     if isinstance(a, types.Array) and a.layout == "C":
-        return lambda a, shape: _c_view(a, shape)
+        return lambda a, shape: c_view(a, shape)
     return lambda a, shape: np.ascontiguousarray(a).reshape(shape)
 
 
 @intrinsic
-def _c_view(typingctx, a, shape):
-    """The C-contiguous array `a` seen with `shape` (a tuple of ints whose product is a.size,
-    which the caller guarantees): its data, meminfo and parent, C strides."""
-    if not (isinstance(a, types.Array) and a.layout == "C" and isinstance(shape, types.UniTuple)
+def c_view(typingctx, a, shape):
+    """The array `a` seen with `shape` (a tuple of ints whose product is a.size): its data,
+    meminfo and parent, C strides. The caller guarantees that `a` is C-contiguous: its type
+    says so (`reshaped`), or a run-time check of `a.flags.c_contiguous` did (the flat loops of
+    codegen/loops.py). Numba's own `a.reshape` would do for the first, but it calls a helper
+    of Numba's C library (numba_attempt_nocopy_reshape) that no machine-code entry can link."""
+    if not (isinstance(a, types.Array) and isinstance(shape, types.UniTuple)
             and isinstance(shape.dtype, types.Integer)):
         return None
     out = a.copy(ndim=len(shape), layout="C")
