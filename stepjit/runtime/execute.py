@@ -61,7 +61,10 @@ def write_back(trace, objs, env):
 def _owned(a):
     if type(a) is not np.ndarray:
         return a      # a device array: the cuda program hands back arrays it owns
-    return a if a.base is None and a.flags.writeable else np.array(a)
+    # An array with no base that does not own its data is a view of memory nothing keeps
+    # alive: what Numba returns for a view of an input it got as a raw address (the packed
+    # native call, codegen/pointers.py). It is copied like any other view.
+    return a if a.base is None and a.flags.owndata and a.flags.writeable else np.array(a)
 
 
 def _copy(dst, src):
