@@ -59,6 +59,7 @@ class LoopSource:
         self.accs = {}           # reduction output Value -> accumulator name
         self._sliced = set()     # arrays read through a block's slice (`a0b`), in a split loop
         self._flat = set()       # arrays read through a flat view (`a0f`), in a flat loop
+        self.given = []          # (shape, dtype) of each accumulator buffer (`s0, ...`) it takes
 
     def _var(self, v):
         name = self.names.get(v)
@@ -126,11 +127,10 @@ class LoopSource:
     def source(self, fname) -> str:
         g = self.group
         reds = [n for n in g.nodes if n.prim.name in ("sum", "amax", "amin")]
+        prologue = [line for r in reds for line in self._reduction_prologue(r)]
         params = ([f"a{i}" for i in range(len(self.arrays))] + [f"o{i}" for i in range(len(self.outputs))]
-                  + [f"n{d}" for d in range(self.k)])
-        body = [f"def {fname}({', '.join(params)}):"]
-        for r in reds:
-            body += self._reduction_prologue(r)
+                  + [f"n{d}" for d in range(self.k)] + [f"s{k}" for k in range(len(self.given))])
+        body = [f"def {fname}({', '.join(params)}):"] + prologue
         # Inputs read at the same place in every iteration (0-dim, or broadcast along every
         # dim) are loaded once before the loops; Numba's parallel loops cannot index a 0-dim
         # array inside the loop body anyway.
@@ -297,12 +297,22 @@ class LoopSource:
         return self.accs[node.out]
 
     def _reduction_prologue(self, node):
+        """A whole reduction accumulates into a scalar. A partial one (a bias gradient: a sum
+        over the batch) into one float64 (int64) element per kept index: a buffer the caller
+        allocates once and passes after the sizes (`s0, s1, ...`; `self.given` says their
+        shapes and dtypes), reset here on entry. Allocated in the kernel (`np.full`), it would
+        go through Numba's runtime (NRT), which a process running machine-code entries without
+        Numba does not have (codegen/machine.py refuses such objects): that kernel would keep
+        Numba's dispatcher and import Numba in a warm process. The caller owns the buffers as
+        it owns its workspace: one kernel call at a time per buffer."""
         acc = self._acc(node)
         if self._whole(node):
             return [f"    {acc} = {self._acc_init(node)}"]
-        kept = [f"n{d}" for d in range(self.k) if d not in node.attrs["axis"]]
-        acc_dtype = "np.float64" if node.inputs[0].dtype.category == FLOAT else "np.int64"
-        return [f"    {acc} = np.full(({', '.join(kept)},), {self._acc_init(node)}, {acc_dtype})"]
+        axis = node.attrs["axis"]
+        kept = tuple(self.group.shape[d] for d in range(self.k) if d not in axis)
+        dtype = "float64" if node.inputs[0].dtype.category == FLOAT else "int64"
+        self.given.append((kept, dtype))
+        return [f"    {acc} = s{len(self.given) - 1}", f"    {acc}[:] = {self._acc_init(node)}"]
 
     def _reduction_epilogue(self, node, pos):
         acc = self._acc(node)
@@ -322,8 +332,10 @@ class LoopSource:
 
 
 def loop_source(group, constants, fname, parallel=False, inplace=None, split=True):
-    """(source, input Values, output Values): the kernel text and its argument order. Outputs
-    in `inplace` (output -> input) are stored into that input and are not arguments; split=False
-    keeps a reduction and elementwise stores in one loop (LoopSource._split)."""
+    """(source, input Values, output Values, accumulators): the kernel text, its argument order
+    and the (shape, dtype name) of each accumulator buffer it takes after the sizes
+    (LoopSource._reduction_prologue). Outputs in `inplace` (output -> input) are stored into
+    that input and are not arguments; split=False keeps a reduction and elementwise stores in
+    one loop (LoopSource._split)."""
     src = LoopSource(group, constants, parallel, inplace, split)
-    return src.source(fname), src.arrays, src.outputs
+    return src.source(fname), src.arrays, src.outputs, src.given

@@ -24,8 +24,7 @@ from __future__ import annotations
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..passes.fusion import VIEWS
-from .accumulators import GivenAccumulators
-from .loops import literal
+from .loops import LoopSource, literal
 
 MAX_MATMUL_MACS = 1 << 16     # above this, BLAS from Python beats a generated loop
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
@@ -151,7 +150,7 @@ class ProgramSource:
     def _loop(self, g):
         fname = f"loop{len(self.kernels)}"
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
-        loop = GivenAccumulators(g, self.fused.constants, False, None, split)
+        loop = LoopSource(g, self.fused.constants, False, None, split)
         src = loop.source(fname)
         self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
         lines = [f"{self._name(v)} = {self._alloc(v)}" for v in loop.outputs]

@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from ..codegen.kernels import get_kernel, get_module_function
-from ..codegen.accumulators import loop_source
+from ..codegen.loops import loop_source
 from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
@@ -108,8 +108,8 @@ def _same(v):
 
 class LoopStep:
     """One loop kernel. Its partial-reduction accumulators are buffers of this step, kept
-    between calls like the program's workspace (codegen/accumulators.py: a kernel that
-    allocates nothing can run as a machine-code entry, without Numba)."""
+    between calls like the program's workspace (codegen/loops.py, _reduction_prologue: a
+    kernel that allocates nothing can run as a machine-code entry, without Numba)."""
     __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "alloc", "source", "inplace")
 
     def __init__(self, group, constants, program):

@@ -6,7 +6,7 @@ backend generates them, with the function names they get in the kernel cache.
 from __future__ import annotations
 
 from ..codegen.kernels import kernel_hash, module_text
-from ..codegen.accumulators import loop_source
+from ..codegen.loops import loop_source
 from ..ir.printer import print_graph
 from ..passes.fusion import fuse
 from .cpu import PARALLEL_MIN, _numel, optimize
