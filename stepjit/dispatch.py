@@ -50,15 +50,20 @@ def apply(prim, *args, **attrs):
     return _eager(prim, args, attrs)
 
 
+FAST = True   # False: every eager op builds its signature key by the generic loop (tests compare)
+
+
 class _Signature:
     """What one input signature of a primitive always gives: the output's AVal, the inputs to
     convert to its dtype before impl runs, and (built on first use) how to record its backward
     node. Derived once, reused every call: the signature key fixes every input's shape, dtype
     and kind, and the attributes."""
-    __slots__ = ("aval", "np_dtype", "casts", "records", "grad_inputs", "tape")
+    __slots__ = ("aval", "np_dtype", "casts", "view", "records", "grad_inputs", "tape")
 
     def __init__(self, prim, args, aval):
         self.aval = aval
+        # a view primitive on a tensor: its result may share that tensor's storage
+        self.view = bool(prim.view and args and isinstance(args[0], Tensor))
         self.np_dtype = aval.dtype.np
         self.casts = _casts(prim, args, aval)
         self.records = prim.vjp is not None and aval.dtype.category == FLOAT
@@ -115,7 +120,7 @@ def _eager(prim, args, attrs):
                                         and result.dtype != sig.np_dtype):
         result = np.asarray(result, dtype=sig.np_dtype)
     out = Tensor._make(result)
-    if prim.view and args and isinstance(args[0], Tensor) and _shares(result, arrays[0]):
+    if sig.view and _shares(result, arrays[0]):
         _view_of(out, args[0])
     if sig.records and GRAD.enabled:
         for i in sig.grad_inputs:   # record only when some differentiable input requires grad
@@ -127,14 +132,56 @@ def _eager(prim, args, attrs):
 
 def _arrays_and_sig(prim, args, attrs):
     """One pass over the arguments: their arrays, the signature (looked up by prim, the input
-    shapes, dtypes and scalar types, and the attrs) and whether all storage is on the host."""
-    if len(args) == 2 and not attrs and type(args[0]) is Tensor and type(args[1]) is Tensor:
-        x, y = args   # the common binary op on two plain tensors: no loop, no list for the key
-        dx = x._data
-        dy = y._data
-        key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
-        sig = _SIGNATURES.get(key) or _signature(prim, args, attrs, key)
-        return [dx, dy], sig, type(dx) is _NDARRAY and type(dy) is _NDARRAY
+    shapes, dtypes and scalar types, and the attrs) and whether all storage is on the host.
+
+    The key is (prim, then per input its shape and dtype, or a number's type, then the attrs'
+    items when there are any). One or two inputs (nearly every call) build it as one tuple;
+    more, or FAST off, by the generic loop, which builds the same key."""
+    n = len(args)
+    if n == 2 and FAST:
+        x, y = args
+        if isinstance(x, Tensor):
+            dx = x._data
+            if isinstance(y, Tensor):
+                dy = y._data
+                key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
+                host = type(dx) is _NDARRAY and type(dy) is _NDARRAY
+            else:
+                dy = y
+                key = (prim, dx.shape, dx.dtype, type(y))
+                host = type(dx) is _NDARRAY
+        elif isinstance(y, Tensor):
+            dx = x
+            dy = y._data
+            key = (prim, type(x), dy.shape, dy.dtype)
+            host = type(dy) is _NDARRAY
+        else:
+            return _generic_arrays_and_sig(prim, args, attrs)
+        if attrs:
+            key += (tuple(attrs.items()),)
+        try:
+            sig = _SIGNATURES[key]
+        except (KeyError, TypeError):
+            sig = _signature(prim, args, attrs, key)
+        return [dx, dy], sig, host
+    if n == 1 and FAST:
+        x = args[0]
+        if isinstance(x, Tensor):
+            dx = x._data
+            if attrs:
+                key = (prim, dx.shape, dx.dtype, tuple(attrs.items()))
+            else:
+                key = (prim, dx.shape, dx.dtype)
+            try:
+                sig = _SIGNATURES[key]
+            except (KeyError, TypeError):
+                sig = _signature(prim, args, attrs, key)
+            return [dx], sig, type(dx) is _NDARRAY
+    return _generic_arrays_and_sig(prim, args, attrs)
+
+
+def _generic_arrays_and_sig(prim, args, attrs):
+    """_arrays_and_sig for any number of inputs, by a loop over them."""
     arrays = []
     key = [prim]
     host = True
