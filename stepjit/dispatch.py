@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
-from .autograd.node import BackwardPlan, PrimBackward, SavedTensor, node_class
+from .autograd.node import BackwardPlan, Node, PrimBackward, SavedTensor, node_class
 from .errors import StepjitError, op_error
 from .ir.primitives import full as _FULL
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
@@ -325,10 +325,22 @@ def _record_eager(sig, prim, args, attrs, out):
     tape = sig.tape
     if tape is None:
         tape = sig.tape = _Tape(sig, prim, args, attrs)
-    requiring = tuple([args[i]._requires_grad for i in tape.grad_inputs])
-    if True not in requiring:
-        return
+    gi = tape.grad_inputs
+    if len(gi) == 1:
+        if not args[gi[0]]._requires_grad:
+            return
+        requiring = _ONE_REQUIRING
+    else:
+        if len(gi) == 2:
+            requiring = (args[gi[0]]._requires_grad, args[gi[1]]._requires_grad)
+        else:
+            requiring = tuple([args[i]._requires_grad for i in gi])
+        if True not in requiring:
+            return
     _attach(tape.plans.get(requiring) or tape.plan(requiring), args, attrs, out)
+
+
+_ONE_REQUIRING = (True,)
 
 
 def record(prim, args, attrs, out):
@@ -344,9 +356,16 @@ def record(prim, args, attrs, out):
 
 
 def _attach(plan, args, attrs, out):
-    cls = plan.cls
-    node = cls.__new__(cls)
-    node.__init__(tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, plan.needs)]))
+    node = _new(plan.cls)
+    needs = plan.needs
+    if len(needs) == 2:   # (no list, no comprehension frame for the common arities)
+        x, y = args
+        edges = (x._grad_edge() if needs[0] else _NO_EDGE, y._grad_edge() if needs[1] else _NO_EDGE)
+    elif len(needs) == 1:
+        edges = (args[0]._grad_edge() if needs[0] else _NO_EDGE,)
+    else:
+        edges = tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)])
+    _node_init(node, edges)
     node.plan = plan
     node.attrs = attrs
     node.saved = _save(args, out, plan.save) if plan.save else _NOTHING_SAVED
@@ -354,6 +373,8 @@ def _attach(plan, args, attrs, out):
     out._requires_grad = True
 
 
+_new = object.__new__
+_node_init = Node.__init__
 _NO_EDGE = (None, 0)
 _NOTHING_SAVED = {}   # shared, never written: a node that saves nothing
 _VJP_RULES: dict = {}
@@ -380,13 +401,13 @@ def _node_class(prim, attrs):
 def _save(args, out, plan):
     saved = {}
     for name, where in plan:
-        if where == "out":
-            saved[name] = SavedTensor(out)
-        elif where == "xs":
-            saved[name] = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
-        else:
+        if type(where) is int:
             a = args[where]
             saved[name] = SavedTensor(a) if isinstance(a, Tensor) else a
+        elif where == "out":
+            saved[name] = SavedTensor(out)
+        else:   # "xs"
+            saved[name] = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
     return saved
 
 
