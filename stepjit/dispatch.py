@@ -11,7 +11,7 @@ import numpy as np
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import BackwardPlan, Node, PrimBackward, SavedTensor, node_class
 from .errors import StepjitError, op_error
-from .ir.primitives import full as _FULL
+from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 
 
@@ -453,6 +453,30 @@ def fill_fast(dst, value) -> bool:
     return True
 
 
+def setitem_fast(dst, mask, value) -> bool:
+    """Eager `x[mask] = number` with no autograd to record, for a host float tensor x, a host
+    bool mask of x's own shape and a Python int or float: index_put's `into` form on x's buffer
+    with the number cast to x's dtype, as the general path (setitem -> Tensor._inplace ->
+    inplace_fast -> _into) runs it, less the key normalization and signature lookup. False
+    where the general path must run (it then also raises what it raises)."""
+    if MODE.tracer is not None or not FAST or (type(value) is not float and type(value) is not int):
+        return False
+    d = dst._data
+    m = mask._data
+    if (type(d) is not _NDARRAY or type(m) is not _NDARRAY or m.dtype is not _BOOL
+            or m.shape != d.shape or not d.shape or d.dtype.kind != "f"):
+        return False
+    if GRAD.enabled and (dst._requires_grad or dst._base is not None):
+        return False   # may record, or raise (_check_inplace): the general path decides
+    _INDEX_PUT.into(d, d.dtype.type(value), m, key=_MASK_KEY, accumulate=False)
+    dst._version.value += 1
+    return True
+
+
+_BOOL = np.dtype(np.bool_)
+_MASK_KEY = ("T",)
+
+
 def inplace_fast(prim, dst, others, attrs) -> bool:
     """Eager in-place op with no autograd to record: write straight into dst's buffer, through
     a ufunc's `out=` or the primitive's `into` form. False if it can't (the caller then
@@ -474,6 +498,21 @@ def _ufunc_into(prim, dst, others):
     """ufunc(dst, *others, out=dst) where that means what the functional op would: operands of
     dst's dtype (or Python numbers into a float tensor) broadcasting to dst's shape."""
     out = dst._data
+    if len(others) == 1:   # the common `w -= lr * g`: one operand, no list, no loop
+        o = others[0]
+        if isinstance(o, Tensor):
+            a = o._data
+            if type(a) is not _NDARRAY or a.dtype != out.dtype:
+                return False
+            if a.shape != out.shape and not _broadcasts_into((out, a), out.shape):
+                return False
+            prim.impl(out, a, out=out)
+            return True
+        if type(o) is float or type(o) is int:
+            if out.dtype.kind != "f":
+                return False
+            prim.impl(out, o, out=out)
+            return True
     arrays = [out]
     reshaped = False   # an operand of another shape: check it broadcasts to out's
     for o in others:
