@@ -50,7 +50,9 @@ def apply(prim, *args, **attrs):
     return _eager(prim, args, attrs)
 
 
-FAST = True   # False: every eager op builds its signature key by the generic loop (tests compare)
+# False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
+# one-operand in-place write); every call takes the generic path. Tests compare the two.
+FAST = True
 
 
 class _Signature:
@@ -498,7 +500,7 @@ def _ufunc_into(prim, dst, others):
     """ufunc(dst, *others, out=dst) where that means what the functional op would: operands of
     dst's dtype (or Python numbers into a float tensor) broadcasting to dst's shape."""
     out = dst._data
-    if len(others) == 1:   # the common `w -= lr * g`: one operand, no list, no loop
+    if len(others) == 1 and FAST:   # the common `w -= lr * g`: one operand, no list, no loop
         o = others[0]
         if isinstance(o, Tensor):
             a = o._data
