@@ -39,7 +39,11 @@ class FunctionCtx:
         if self._saved is None:
             from .node import _FREED_MSG
             raise RuntimeError(_FREED_MSG)
-        return tuple(s.unpack(node_name) if isinstance(s, SavedTensor) else s for s in self._saved)
+        saved = self._saved
+        if len(saved) == 1:   # (no generator frame for the common single tensor)
+            s = saved[0]
+            return (s.unpack(node_name) if isinstance(s, SavedTensor) else s,)
+        return tuple(s.unpack(node_name) if isinstance(s, SavedTensor) else s for s in saved)
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = self._non_differentiable | {id(t) for t in tensors}
@@ -68,6 +72,8 @@ class FunctionBackward(Node):
         finally:
             GRAD.enabled = enabled
         if not isinstance(result, tuple):
+            if len(self.in_meta) == 1:   # the common single input: no list comprehension
+                return [self._check(0, result)]
             result = (result,)
         if len(result) != len(self.in_meta):
             if len(result) > len(self.in_meta) and all(r is None for r in result[len(self.in_meta):]):
