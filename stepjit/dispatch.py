@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
-from .autograd.node import BackwardPlan, PrimBackward, SavedTensor, node_class
+from .autograd.node import BackwardPlan, Node, PrimBackward, SavedTensor, node_class
 from .errors import StepjitError, op_error
-from .ir.primitives import full as _FULL
+from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 
 
@@ -50,15 +50,22 @@ def apply(prim, *args, **attrs):
     return _eager(prim, args, attrs)
 
 
+# False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
+# one-operand in-place write); every call takes the generic path. Tests compare the two.
+FAST = True
+
+
 class _Signature:
     """What one input signature of a primitive always gives: the output's AVal, the inputs to
     convert to its dtype before impl runs, and (built on first use) how to record its backward
     node. Derived once, reused every call: the signature key fixes every input's shape, dtype
     and kind, and the attributes."""
-    __slots__ = ("aval", "np_dtype", "casts", "records", "grad_inputs", "tape")
+    __slots__ = ("aval", "np_dtype", "casts", "view", "records", "grad_inputs", "tape")
 
     def __init__(self, prim, args, aval):
         self.aval = aval
+        # a view primitive on a tensor: its result may share that tensor's storage
+        self.view = bool(prim.view and args and isinstance(args[0], Tensor))
         self.np_dtype = aval.dtype.np
         self.casts = _casts(prim, args, aval)
         self.records = prim.vjp is not None and aval.dtype.category == FLOAT
@@ -115,7 +122,7 @@ def _eager(prim, args, attrs):
                                         and result.dtype != sig.np_dtype):
         result = np.asarray(result, dtype=sig.np_dtype)
     out = Tensor._make(result)
-    if prim.view and args and isinstance(args[0], Tensor) and _shares(result, arrays[0]):
+    if sig.view and _shares(result, arrays[0]):
         _view_of(out, args[0])
     if sig.records and GRAD.enabled:
         for i in sig.grad_inputs:   # record only when some differentiable input requires grad
@@ -127,14 +134,56 @@ def _eager(prim, args, attrs):
 
 def _arrays_and_sig(prim, args, attrs):
     """One pass over the arguments: their arrays, the signature (looked up by prim, the input
-    shapes, dtypes and scalar types, and the attrs) and whether all storage is on the host."""
-    if len(args) == 2 and not attrs and type(args[0]) is Tensor and type(args[1]) is Tensor:
-        x, y = args   # the common binary op on two plain tensors: no loop, no list for the key
-        dx = x._data
-        dy = y._data
-        key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
-        sig = _SIGNATURES.get(key) or _signature(prim, args, attrs, key)
-        return [dx, dy], sig, type(dx) is _NDARRAY and type(dy) is _NDARRAY
+    shapes, dtypes and scalar types, and the attrs) and whether all storage is on the host.
+
+    The key is (prim, then per input its shape and dtype, or a number's type, then the attrs'
+    items when there are any). One or two inputs (nearly every call) build it as one tuple;
+    more, or FAST off, by the generic loop, which builds the same key."""
+    n = len(args)
+    if n == 2 and FAST:
+        x, y = args
+        if isinstance(x, Tensor):
+            dx = x._data
+            if isinstance(y, Tensor):
+                dy = y._data
+                key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
+                host = type(dx) is _NDARRAY and type(dy) is _NDARRAY
+            else:
+                dy = y
+                key = (prim, dx.shape, dx.dtype, type(y))
+                host = type(dx) is _NDARRAY
+        elif isinstance(y, Tensor):
+            dx = x
+            dy = y._data
+            key = (prim, type(x), dy.shape, dy.dtype)
+            host = type(dy) is _NDARRAY
+        else:
+            return _generic_arrays_and_sig(prim, args, attrs)
+        if attrs:
+            key += (tuple(attrs.items()),)
+        try:
+            sig = _SIGNATURES[key]
+        except (KeyError, TypeError):
+            sig = _signature(prim, args, attrs, key)
+        return [dx, dy], sig, host
+    if n == 1 and FAST:
+        x = args[0]
+        if isinstance(x, Tensor):
+            dx = x._data
+            if attrs:
+                key = (prim, dx.shape, dx.dtype, tuple(attrs.items()))
+            else:
+                key = (prim, dx.shape, dx.dtype)
+            try:
+                sig = _SIGNATURES[key]
+            except (KeyError, TypeError):
+                sig = _signature(prim, args, attrs, key)
+            return [dx], sig, type(dx) is _NDARRAY
+    return _generic_arrays_and_sig(prim, args, attrs)
+
+
+def _generic_arrays_and_sig(prim, args, attrs):
+    """_arrays_and_sig for any number of inputs, by a loop over them."""
     arrays = []
     key = [prim]
     host = True
@@ -278,10 +327,22 @@ def _record_eager(sig, prim, args, attrs, out):
     tape = sig.tape
     if tape is None:
         tape = sig.tape = _Tape(sig, prim, args, attrs)
-    requiring = tuple([args[i]._requires_grad for i in tape.grad_inputs])
-    if True not in requiring:
-        return
+    gi = tape.grad_inputs
+    if len(gi) == 1:
+        if not args[gi[0]]._requires_grad:
+            return
+        requiring = _ONE_REQUIRING
+    else:
+        if len(gi) == 2:
+            requiring = (args[gi[0]]._requires_grad, args[gi[1]]._requires_grad)
+        else:
+            requiring = tuple([args[i]._requires_grad for i in gi])
+        if True not in requiring:
+            return
     _attach(tape.plans.get(requiring) or tape.plan(requiring), args, attrs, out)
+
+
+_ONE_REQUIRING = (True,)
 
 
 def record(prim, args, attrs, out):
@@ -297,9 +358,16 @@ def record(prim, args, attrs, out):
 
 
 def _attach(plan, args, attrs, out):
-    cls = plan.cls
-    node = cls.__new__(cls)
-    node.__init__(tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, plan.needs)]))
+    node = _new(plan.cls)
+    needs = plan.needs
+    if len(needs) == 2:   # (no list, no comprehension frame for the common arities)
+        x, y = args
+        edges = (x._grad_edge() if needs[0] else _NO_EDGE, y._grad_edge() if needs[1] else _NO_EDGE)
+    elif len(needs) == 1:
+        edges = (args[0]._grad_edge() if needs[0] else _NO_EDGE,)
+    else:
+        edges = tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)])
+    _node_init(node, edges)
     node.plan = plan
     node.attrs = attrs
     node.saved = _save(args, out, plan.save) if plan.save else _NOTHING_SAVED
@@ -307,6 +375,8 @@ def _attach(plan, args, attrs, out):
     out._requires_grad = True
 
 
+_new = object.__new__
+_node_init = Node.__init__
 _NO_EDGE = (None, 0)
 _NOTHING_SAVED = {}   # shared, never written: a node that saves nothing
 _VJP_RULES: dict = {}
@@ -333,13 +403,13 @@ def _node_class(prim, attrs):
 def _save(args, out, plan):
     saved = {}
     for name, where in plan:
-        if where == "out":
-            saved[name] = SavedTensor(out)
-        elif where == "xs":
-            saved[name] = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
-        else:
+        if type(where) is int:
             a = args[where]
             saved[name] = SavedTensor(a) if isinstance(a, Tensor) else a
+        elif where == "out":
+            saved[name] = SavedTensor(out)
+        else:   # "xs"
+            saved[name] = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
     return saved
 
 
@@ -385,6 +455,30 @@ def fill_fast(dst, value) -> bool:
     return True
 
 
+def setitem_fast(dst, mask, value) -> bool:
+    """Eager `x[mask] = number` with no autograd to record, for a host float tensor x, a host
+    bool mask of x's own shape and a Python int or float: index_put's `into` form on x's buffer
+    with the number cast to x's dtype, as the general path (setitem -> Tensor._inplace ->
+    inplace_fast -> _into) runs it, less the key normalization and signature lookup. False
+    where the general path must run (it then also raises what it raises)."""
+    if MODE.tracer is not None or not FAST or (type(value) is not float and type(value) is not int):
+        return False
+    d = dst._data
+    m = mask._data
+    if (type(d) is not _NDARRAY or type(m) is not _NDARRAY or m.dtype is not _BOOL
+            or m.shape != d.shape or not d.shape or d.dtype.kind != "f"):
+        return False
+    if GRAD.enabled and (dst._requires_grad or dst._base is not None):
+        return False   # may record, or raise (_check_inplace): the general path decides
+    _INDEX_PUT.into(d, d.dtype.type(value), m, key=_MASK_KEY, accumulate=False)
+    dst._version.value += 1
+    return True
+
+
+_BOOL = np.dtype(np.bool_)
+_MASK_KEY = ("T",)
+
+
 def inplace_fast(prim, dst, others, attrs) -> bool:
     """Eager in-place op with no autograd to record: write straight into dst's buffer, through
     a ufunc's `out=` or the primitive's `into` form. False if it can't (the caller then
@@ -406,6 +500,21 @@ def _ufunc_into(prim, dst, others):
     """ufunc(dst, *others, out=dst) where that means what the functional op would: operands of
     dst's dtype (or Python numbers into a float tensor) broadcasting to dst's shape."""
     out = dst._data
+    if len(others) == 1 and FAST:   # the common `w -= lr * g`: one operand, no list, no loop
+        o = others[0]
+        if isinstance(o, Tensor):
+            a = o._data
+            if type(a) is not _NDARRAY or a.dtype != out.dtype:
+                return False
+            if a.shape != out.shape and not _broadcasts_into((out, a), out.shape):
+                return False
+            prim.impl(out, a, out=out)
+            return True
+        if type(o) is float or type(o) is int:
+            if out.dtype.kind != "f":
+                return False
+            prim.impl(out, o, out=out)
+            return True
     arrays = [out]
     reshaped = False   # an operand of another shape: check it broadcasts to out's
     for o in others:

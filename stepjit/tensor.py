@@ -343,9 +343,10 @@ class Tensor:
         return t
 
     def _inplace(self, prim, *others, op, **attrs):
-        self._check_inplace(op)
-        recording = GRAD.enabled and (self._requires_grad or any(
-            isinstance(o, Tensor) and o._requires_grad for o in others))
+        recording = False
+        if GRAD.enabled:   # (_check_inplace raises only then)
+            self._check_inplace(op)
+            recording = self._requires_grad or _any_requires_grad(others)
         if not recording and dispatch.inplace_fast(prim, self, others, attrs):
             return self
         src = self._snapshot() if recording else self
@@ -435,6 +436,13 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False):
         return self.to("cuda" if device is None else device)
+
+
+def _any_requires_grad(values):
+    for v in values:
+        if isinstance(v, Tensor) and v._requires_grad:
+            return True
+    return False
 
 
 def _rebuild(data, requires_grad):

@@ -26,3 +26,14 @@ def fresh_kernels(tmp_path, monkeypatch):
     kernels._KERNELS.clear()
     kernels._KERNELS.update(saved)
     tree.clear_programs()
+
+
+@pytest.fixture(params=["fast", "generic"])
+def forward_path(request, monkeypatch):
+    """Run a test once on eager dispatch's fast paths (one- and two-input signature keys,
+    `x[mask] = number`, one-operand in-place writes) and once with them off (`dispatch.FAST`).
+    Modules opt in with `pytestmark`."""
+    from stepjit import dispatch
+    if request.param == "generic":
+        monkeypatch.setattr(dispatch, "FAST", False)
+    return request.param

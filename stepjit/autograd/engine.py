@@ -86,7 +86,7 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
             if type(node) is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], owned)
-            elif grads is None or _all_none(grads):
+            elif grads is None or (grads[0] is None and _all_none(grads)):
                 _send(node, [None] * len(node.next_functions), buffers, deps, useful, ready)
             else:
                 RUNNING.node = node

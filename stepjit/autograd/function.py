@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..ir.types import FLOAT
 from .grad_mode import STATE as GRAD
+from . import node as _node
 from .node import Node, SavedTensor, _tensor_class, fit_grad, node_class
 
 
@@ -24,9 +25,13 @@ class FunctionCtx:
     materialize_grads = True
 
     def save_for_backward(self, *tensors):
-        Tensor = _tensor_class()
-        self._saved = tuple([SavedTensor(t, keep_object=True) if isinstance(t, Tensor) else t
-                             for t in tensors])
+        Tensor = _node._TENSOR or _tensor_class()
+        if len(tensors) == 1:   # (no comprehension frame for the common single tensor)
+            t = tensors[0]
+            self._saved = (SavedTensor(t, True) if isinstance(t, Tensor) else t,)
+        else:
+            self._saved = tuple([SavedTensor(t, True) if isinstance(t, Tensor) else t
+                                 for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -34,7 +39,11 @@ class FunctionCtx:
         if self._saved is None:
             from .node import _FREED_MSG
             raise RuntimeError(_FREED_MSG)
-        return tuple(s.unpack(node_name) if isinstance(s, SavedTensor) else s for s in self._saved)
+        saved = self._saved
+        if len(saved) == 1:   # (no generator frame for the common single tensor)
+            s = saved[0]
+            return (s.unpack(node_name) if isinstance(s, SavedTensor) else s,)
+        return tuple(s.unpack(node_name) if isinstance(s, SavedTensor) else s for s in saved)
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = self._non_differentiable | {id(t) for t in tensors}
@@ -63,6 +72,8 @@ class FunctionBackward(Node):
         finally:
             GRAD.enabled = enabled
         if not isinstance(result, tuple):
+            if len(self.in_meta) == 1:   # the common single input: no list comprehension
+                return [self._check(0, result)]
             result = (result,)
         if len(result) != len(self.in_meta):
             if len(result) > len(self.in_meta) and all(r is None for r in result[len(self.in_meta):]):
@@ -118,9 +129,13 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        Tensor = _tensor_class()
+        Tensor = _node._TENSOR or _tensor_class()
         ctx = FunctionCtx()
-        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        if len(args) == 1:   # (no comprehension frame for the common single input)
+            a = args[0]
+            needs = (isinstance(a, Tensor) and a._requires_grad,)
+        else:
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         ctx.needs_input_grad = needs
         enabled = GRAD.enabled
         GRAD.enabled = False   # forward runs under no_grad
@@ -128,36 +143,52 @@ class Function(metaclass=_FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             GRAD.enabled = enabled
-        if not (enabled and True in needs):
+        if not enabled or True not in needs:
             return outputs
         if CHECK_HOOK is not None:   # check mode: backward against finite differences
             CHECK_HOOK(cls, args, kwargs)
-        single = not isinstance(outputs, tuple)
-        outs = (outputs,) if single else outputs
-        node = _new_node(cls, ctx, args, needs, outs, Tensor)
-        result = [_attach_output(node, i, o, args, ctx, Tensor) for i, o in enumerate(outs)]
-        return result[0] if single else tuple(result)
+        if not isinstance(outputs, tuple):
+            node = _new_node(cls, ctx, args, needs, (outputs,), Tensor)
+            return _attach_output(node, 0, outputs, args, ctx, Tensor)
+        node = _new_node(cls, ctx, args, needs, outputs, Tensor)
+        return tuple([_attach_output(node, i, o, args, ctx, Tensor) for i, o in enumerate(outputs)])
 
 
 def _new_node(cls, ctx, args, needs, outs, Tensor):
     """The FunctionBackward node: edges to the inputs that need grad, and the outputs' and
     inputs' (shape, dtype) its backward checks gradients against."""
-    node = cls._backward_cls.__new__(cls._backward_cls)
-    Node.__init__(node, tuple([a._grad_edge() if n else (None, 0) for a, n in zip(args, needs)]))
+    node_cls = cls._backward_cls
+    node = _new(node_cls)
+    if len(args) == 1:
+        a = args[0]
+        edges = (a._grad_edge() if needs[0] else _NO_EDGE,)
+        in_meta = (_meta(a) if isinstance(a, Tensor) else None,)
+    else:
+        edges = tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)])
+        in_meta = tuple([_meta(a) if isinstance(a, Tensor) else None for a in args])
+    Node.__init__(node, edges)
     node.fn_cls = cls
     node.ctx = ctx
-    ctx._node_name = node._name
+    ctx._node_name = node_cls._name
     node.n_outputs = len(outs)
-    node.out_meta = tuple([_meta(o) if isinstance(o, Tensor) else ((), None) for o in outs])
-    node.in_meta = tuple([_meta(a) if isinstance(a, Tensor) else None for a in args])
+    if len(outs) == 1:
+        o = outs[0]
+        node.out_meta = (_meta(o) if isinstance(o, Tensor) else ((), None),)
+    else:
+        node.out_meta = tuple([_meta(o) if isinstance(o, Tensor) else ((), None) for o in outs])
+    node.in_meta = in_meta
     return node
+
+
+_new = object.__new__
+_NO_EDGE = (None, 0)
 
 
 def _attach_output(node, i, o, args, ctx, Tensor):
     """Output i of a custom Function, as the user gets it: with node as its grad_fn when it is
     a differentiable float tensor."""
     if (isinstance(o, Tensor) and o.dtype.category == FLOAT
-            and id(o) not in ctx._non_differentiable):
+            and (not ctx._non_differentiable or id(o) not in ctx._non_differentiable)):
         if o._grad_fn is not None or o._requires_grad or _is_any(o, args):
             o = o.detach()  # an input returned as is: the output is a new tensor object
         o._grad_fn = node

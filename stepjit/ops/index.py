@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dispatch import apply
+from ..dispatch import apply, setitem_fast
 from ..errors import ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.types import bool_
@@ -83,6 +83,8 @@ def getitem(input, key):
 
 
 def setitem(input, key, value):
+    if isinstance(key, Tensor) and setitem_fast(input, key, value):
+        return   # x[mask] = number, nothing to record
     try:
         pkey, tensors = normalize_key(input.ndim, key)
     except ShapeError as e:

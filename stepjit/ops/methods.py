@@ -17,6 +17,12 @@ def _r(fn):
     return lambda self, other: fn(other, self)
 
 
+def _r_prim(prim):
+    """Reflected operator that is one primitive: `2 * x` is apply(mul, 2, x), the call the
+    forward function (E.mul, E.add with alpha=1, ...) would make, one frame less."""
+    return lambda self, other: dispatch.apply(prim, other, self)
+
+
 def _inplace(prim, name):
     def method(self, other, *, alpha=1):
         if alpha != 1:
@@ -80,10 +86,6 @@ def _masked_fill_(self, mask, value):
                         "masked_fill_")
 
 
-def _setitem(self, key, value):
-    I.setitem(self, key, value)
-
-
 def _new_full(self, size, fill_value, *, dtype=None, requires_grad=False):
     return creation.full(tuple(size), fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
@@ -128,14 +130,15 @@ def _where(self, condition, y):
 
 METHODS = {
     # arithmetic and comparison operators
-    "__add__": E.add, "__radd__": _r(E.add), "__sub__": E.sub, "__rsub__": _r(E.sub),
-    "__mul__": E.mul, "__rmul__": _r(E.mul), "__truediv__": E.div, "__rtruediv__": _r(E.div),
+    "__add__": E.add, "__radd__": _r_prim(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
+    "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
+    "__rtruediv__": _r_prim(P.div),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
-    "__pow__": E.pow, "__rpow__": _r(E.pow), "__matmul__": S.matmul, "__rmatmul__": _r(S.matmul),
+    "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": S.matmul, "__rmatmul__": _r(S.matmul),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
     "__invert__": _invert, "__and__": _and, "__or__": _or, "__rand__": _and, "__ror__": _or,
-    "__getitem__": I.getitem, "__setitem__": _setitem,
+    "__getitem__": I.getitem, "__setitem__": I.setitem,
     "__iadd__": _inplace(P.add, "add_"), "__isub__": _inplace(P.sub, "sub_"),
     "__imul__": _inplace(P.mul, "mul_"), "__itruediv__": _inplace(P.div, "div_"),
     # named elementwise

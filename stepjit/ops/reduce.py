@@ -33,8 +33,8 @@ def _rename(t, name):
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    if dim == ():
-        dim = None
+    if dim is None or dim == ():   # (a full reduction: no axis normalization to do)
+        return apply(P.sum, input, axis=None, keepdims=bool(keepdim))
     return apply(P.sum, input, axis=_axis(input, dim, "sum"), keepdims=bool(keepdim))
 
 

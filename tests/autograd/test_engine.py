@@ -6,7 +6,7 @@ import pytest
 import stepjit as torch
 from stepjit import dispatch
 
-pytestmark = pytest.mark.usefixtures("backward_path")
+pytestmark = pytest.mark.usefixtures("backward_path", "forward_path")
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

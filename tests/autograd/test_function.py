@@ -7,7 +7,7 @@ from stepjit import autograd
 from tests.runtime.programs import MyReLU   # the tutorial's custom ReLU, written once
 
 # every test runs on both eager backward paths (see conftest.py)
-pytestmark = pytest.mark.usefixtures("backward_path")
+pytestmark = pytest.mark.usefixtures("backward_path", "forward_path")
 
 
 class ScaleAdd(autograd.Function):

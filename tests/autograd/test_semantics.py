@@ -8,7 +8,7 @@ import stepjit as torch
 from stepjit import autograd
 
 # every test runs on both eager backward paths (see conftest.py)
-pytestmark = pytest.mark.usefixtures("backward_path")
+pytestmark = pytest.mark.usefixtures("backward_path", "forward_path")
 
 
 def leaf(*vals, dtype=None):
