@@ -110,7 +110,7 @@ class LoopStep:
     """One loop kernel. Its partial-reduction accumulators are buffers of this step, kept
     between calls like the program's workspace (codegen/loops.py, _reduction_prologue: a
     kernel that allocates nothing can run as a machine-code entry, without Numba)."""
-    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "alloc", "source", "inplace")
+    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace")
 
     def __init__(self, group, constants, program):
         n = 1
@@ -127,15 +127,6 @@ class LoopStep:
         self.inplace = [(v, old) for v, old in inplace.items() if v not in self.outs]
         self.sizes = tuple(group.shape)
         self.scratch = [program.empty(shape, dtype) for shape, dtype in given]
-        self.alloc = [program.allocator(v) for v in self.outs]
-
-    def __call__(self, env):
-        outs = [a(env) for a in self.alloc]
-        self.kernel(*[env[v] for v in self.ins], *outs, *self.sizes, *self.scratch)
-        for v, o in zip(self.outs, outs):
-            env[v] = o
-        for v, old in self.inplace:
-            env[v] = env[old]
 
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight.py)."""
@@ -149,53 +140,35 @@ class LoopStep:
 
 
 class OpStep:
-    """One node run with NumPy: matmul through BLAS, views for free, the rest by its impl."""
-    __slots__ = ("node", "alloc", "fill", "aval", "args", "transposed")
+    """One node run with NumPy: matmul through BLAS (into its buffer), a `full` that
+    overwrites a tensor (`w.grad.zero_()`) as a fill of that buffer, views for free, the
+    rest by its impl."""
+    __slots__ = ("node", "aval", "args", "transposed")
 
     def __init__(self, node, program):
         self.node = node
         self.aval = AVal(node.out.shape, node.out.dtype)
-        self.alloc = program.allocator(node.out) if node.prim.name == "matmul" else None
-        # A `full` that overwrites a tensor (`w.grad.zero_()`) fills that buffer in place.
-        self.fill = program.allocator(node.out) if node.prim.name == "full" else None
         self.args = node.inputs
         self.transposed = None
-        if self.alloc is not None:     # (source, is it read transposed) per matmul operand
+        if node.prim.name == "matmul":     # (source, is it read transposed) per operand
             self.transposed = [_transpose_source(program.producers, v) for v in node.inputs]
 
     def reads(self):
-        """The values this step reads from env."""
+        """The values this step reads."""
         if self.transposed is not None:
             return [v for v, _ in self.transposed]
         return [v for v in self.args if isinstance(v, Value)]
 
-    def __call__(self, env):
-        node = self.node
-        if self.alloc is not None:
-            (a, ta), (b, tb) = self.transposed
-            a, b = env[a], env[b]
-            env[node.out] = np.matmul(a.T if ta else a, b.T if tb else b, out=self.alloc(env))
-            return
-        arrays = [env[v] if isinstance(v, Value) else v for v in self.args]
-        if self.fill is not None:
-            buf = self.fill(env)
-            buf.fill(node.attrs["value"])
-            env[node.out] = buf
-        elif node.prim.name in VIEWS:
-            env[node.out] = node.prim.impl(*arrays, **node.attrs)
-        else:
-            env[node.out] = run_impl(node.prim, arrays, node.attrs, self.aval)
-
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight.py)."""
         node = self.node
-        if self.alloc is not None:
+        if self.transposed is not None:
             (a, ta), (b, tb) = self.transposed
             a, b = w.value(a) + (".T" if ta else ""), w.value(b) + (".T" if tb else "")
             out = w.produce(node.out, w.buffer(node.out))
             w.emit(f"np.matmul({a}, {b}, out={out})")
             return
-        if self.fill is not None:
+        if node.prim.name == "full":
             buf = w.produce(node.out, w.buffer(node.out))
             w.emit(f"{buf}.fill({w.const(node.attrs['value'], 'value')})")
             return
@@ -263,10 +236,11 @@ class CpuProgram:
             return env
         if self.straight is not None:
             return self.straight(env)
-        for step in self.steps:
-            step(env)
-        # After a first run: the kernels have run once, so the function can call what runs
-        # them (kernels.Kernel.fastest) rather than their first-call wrappers.
+        # The steps run as one generated function (straight.py). The first run's calls each
+        # kernel through its first-call wrapper, which loads or compiles it; then the function
+        # is written again over what runs each kernel (kernels.Kernel.fastest).
+        first, _ = StraightWriter(self).build(self.steps)
+        env = first(env)
         self.straight, self.straight_text = StraightWriter(self).build(self.steps)
         return env
 

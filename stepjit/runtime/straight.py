@@ -1,13 +1,14 @@
 """A CPU program's steps as one generated Python function: straight-line code, no step objects.
 
-Running a program step by step costs each step a method call, list comprehensions
-over its allocators and inputs, env reads and writes and a `*args` call: about
-2 us a step, 20 us of the two-layer step's ~400 (B1). The generated function does
-the same work with the values in locals: each kernel, matmul and NumPy op called
-with its arguments spelled out, the buffers named (a workspace buffer is a global
-of the function), every value stored into env once for the caller. The steps stay
-the one description of what runs (each writes its own lines, `emit`);
-`CpuProgram.straight_text` is the text.
+This is how a CPU program runs (CpuProgram.run), from its first call on. Run step by step,
+each step cost a method call, list comprehensions over its allocators and inputs, env reads
+and writes and a `*args` call: about 2 us a step, 20 us of the two-layer step's ~400 (B1).
+The generated function does the same work with the values in locals: each kernel, matmul
+and NumPy op called with its arguments spelled out, the buffers named (a workspace buffer is
+a global of the function), every value stored into env once for the caller. Each step writes
+its own lines (`emit`): the one description of what it runs. The first run's function calls
+each kernel through its first-call wrapper (which loads or compiles it); it is then written
+again over what runs the kernel. `CpuProgram.straight_text` is the text.
 """
 from __future__ import annotations
 

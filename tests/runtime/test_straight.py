@@ -1,9 +1,11 @@
-"""After its first run a CPU program runs as one generated straight-line function
-(runtime/straight.py): it must compute what its steps compute, bitwise, and name the IR values."""
+"""A CPU program runs as one generated straight-line function (runtime/straight.py): written
+first over the kernels' first-call wrappers, then again over what runs them. Both must compute
+the same bits, what the IR interpreter computes, and name the IR values."""
 import numpy as np
 
 import stepjit as torch
-from stepjit.runtime.cpu import CpuProgram, _Env
+from stepjit.ir.interpreter import evaluate
+from stepjit.runtime.cpu import CpuProgram
 
 RNG = np.random.default_rng(11)
 X0 = RNG.standard_normal((8, 6)).astype(np.float32)
@@ -29,7 +31,7 @@ def _snapshot(env):
     return {v: np.array(a, copy=True) for v, a in env.items()}
 
 
-def test_straight_function_computes_what_the_steps_compute(monkeypatch):
+def test_straight_function_computes_what_the_interpreter_computes(monkeypatch):
     monkeypatch.setenv("STEPJIT_NATIVE", "0")
     fn = torch.compile(_step, backend="cpu")
     x, y, w = _state()
@@ -37,7 +39,7 @@ def test_straight_function_computes_what_the_steps_compute(monkeypatch):
         fn(x, y, w)
     prog = fn.roots[-1].program            # the steady trace's (.grad exists)
     assert isinstance(prog, CpuProgram) and prog.straight is not None, \
-        "the program did not build its straight-line function after its first run"
+        "the program did not build its straight-line function on its first run"
     assert "np.matmul(" in prog.straight_text and ".T, " in prog.straight_text
 
     captured = {}
@@ -47,15 +49,23 @@ def test_straight_function_computes_what_the_steps_compute(monkeypatch):
     fn(x, y, w)
     monkeypatch.setattr(CpuProgram, "run", run)
     assert captured, "the steady call did not run this program"
-    straight = _snapshot(prog.run({v: np.array(a, copy=True) for v, a in captured.items()}))
-    env = _Env({v: np.array(a, copy=True) for v, a in captured.items()})
-    env.program = prog
-    for st in prog.steps:
-        st(env)
-    stepped = _snapshot(env)
-    assert set(straight) == set(stepped)
-    for v in stepped:
-        np.testing.assert_array_equal(straight[v], stepped[v], err_msg=f"%{v.name}")
+
+    def fresh():
+        return {v: np.array(a, copy=True) for v, a in captured.items()}
+
+    steady = _snapshot(prog.run(fresh()))
+    kept = prog.straight, prog.straight_text
+    prog.straight = None                   # the first run's way: first-call wrappers
+    first = _snapshot(prog.run(fresh()))
+    assert prog.straight_text == kept[1]
+    assert set(first) == set(steady)
+    for v in steady:
+        np.testing.assert_array_equal(first[v], steady[v], err_msg=f"%{v.name}")
+    oracle = evaluate(prog.graph, fresh())
+    computed = [v for v in steady if v not in captured]   # inputs may be updated in place
+    assert computed and set(computed) <= set(oracle)
+    for v in computed:
+        np.testing.assert_allclose(steady[v], oracle[v], rtol=1e-6, atol=1e-7, err_msg=f"%{v.name}")
 
 
 def test_compiled_with_straight_functions_matches_eager():
