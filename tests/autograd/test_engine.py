@@ -19,6 +19,24 @@ def test_seed_is_ones_like(shape, dtype):
     assert fast._owns_storage() == slow._owns_storage()
 
 
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_seed_is_a_fresh_array_every_call(shape):
+    """ones_fast copies a template made once per shape and dtype: every seed is its own
+    writable storage, so writing one (a hook's in-place change, a leaf root's .grad) leaves
+    the next seed at ones."""
+    t = torch.zeros(shape)
+    first = dispatch.ones_fast(t)
+    first.numpy()[...] = 5.0
+    second = dispatch.ones_fast(t)
+    assert second._data is not first._data and second._owns_storage()
+    assert second.numpy().tobytes() == torch.ones_like(t).numpy().tobytes()
+    assert second._data.flags.c_contiguous
+    leaf = torch.ones(shape, requires_grad=True)
+    leaf.backward() if leaf.numel() == 1 else leaf.sum().backward()
+    leaf.grad.add_(1)
+    assert dispatch.ones_fast(t).numpy().tobytes() == torch.ones_like(t).numpy().tobytes()
+
+
 def test_seed_defers_to_the_factory_while_tracing(monkeypatch):
     t = torch.zeros(())
     monkeypatch.setattr(dispatch.MODE, "tracer", object())
