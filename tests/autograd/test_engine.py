@@ -82,3 +82,25 @@ def test_accumulation_into_a_float64_grad_of_a_broadcast_gradient():
         (x + b).sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), [4.0, 4.0, 4.0])
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_one_root_shortcut_matches_the_generic_roots():
+    """loss.backward() (one 0-d root, seed from ones_fast, no comprehension frames in the engine)
+    against the same backward given its seed explicitly, and two roots where one feeds the other
+    (a root node that is not ready at the start)."""
+    def grads(run):
+        x = torch.tensor([1.5, -2.0, 3.0], requires_grad=True)
+        y = x * x
+        z = (y * 3).sum()
+        run(y, z)
+        return x.grad.numpy().tobytes()
+    short = grads(lambda y, z: z.backward())
+    assert short == grads(lambda y, z: torch.autograd.backward([z], [torch.tensor(1.0)]))
+    x = torch.tensor([1.5, -2.0], requires_grad=True)
+    y = x * 2
+    z = (y * 3).sum()
+    torch.autograd.backward([z, y], [torch.tensor(1.0), torch.ones(2)])
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 8.0])
+    leaf = torch.tensor(2.0, requires_grad=True)
+    leaf.backward()
+    assert leaf.grad.item() == 1.0
