@@ -189,24 +189,3 @@ def test_repr_suffix_wraps_like_pytorch():
     s = repr(t * 1)
     assert s.endswith(",\n       dtype=stepjit.float64, grad_fn=<MulBackward0>)") or \
         s.endswith(", dtype=stepjit.float64,\n       grad_fn=<MulBackward0>)"), s
-
-
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_])
-@pytest.mark.parametrize("shape, axis, keepdims", [
-    ((4, 4), None, False), ((4, 4), None, True), ((64, 10), None, False), ((1000, 100), None, False),
-    ((1000, 100), (0,), False), ((3, 5, 7), (1,), False),
-    ((3, 5, 7), (0, 2), True), ((0, 3), None, False), ((0, 3), (0,), False), ((), None, False)])
-def test_sum_impl_matches_add_reduce_with_explicit_dtype(dtype, shape, axis, keepdims):
-    """sum's impl leaves out dtype= for a float input (add.reduce's default for it): the same
-    bits and dtype as the explicit form it replaced, always an ndarray."""
-    from stepjit.ir.primitives import sum as sum_prim
-    rng = np.random.default_rng(0)
-    x = np.asarray(rng.standard_normal(shape) * 100).astype(dtype)
-    got = sum_prim.impl(x, axis=axis, keepdims=keepdims)
-    want = np.asarray(np.add.reduce(x, axis=axis, keepdims=keepdims,
-                                    dtype=x.dtype if x.dtype.kind == "f" else np.int64))
-    assert type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
-    assert got.tobytes() == want.tobytes()
-    if dtype is not np.float16:   # (not a stepjit dtype: the impl alone above)
-        t = torch.from_numpy(x).sum(axis if axis else None, keepdim=keepdims)
-        assert t.numpy().dtype == want.dtype and t.numpy().tobytes() == want.tobytes()

@@ -27,15 +27,10 @@ def _extremum_grad(g, x, out, in_shapes, axis, keepdims):
 
 
 def _sum_impl(x, axis, keepdims):
-    # np.add.reduce is what ndarray.sum runs, without its Python wrapper. A float input sums in
-    # its own dtype, add.reduce's default for it: passing that dtype selects the same loop (the
-    # same bits) but costs a dtype resolution, about a third of a small sum. Anything else sums
-    # in int64. A full reduction gives a NumPy scalar; the result is always an array.
-    if x.dtype.kind == "f":
-        out = np.add.reduce(x, axis=axis, keepdims=keepdims)
-    else:
-        out = np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=np.int64)
-    return out if type(out) is np.ndarray else np.asarray(out)
+    # np.add.reduce is what ndarray.sum runs, without its Python wrapper.
+    out = np.add.reduce(x, axis=axis, keepdims=keepdims,
+                        dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+    return np.asarray(out)
 
 
 def _amax_impl(x, axis, keepdims):
