@@ -51,7 +51,8 @@ def apply(prim, *args, **attrs):
 
 
 # False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
-# one-operand in-place write); every call takes the generic path. Tests compare the two.
+# one-operand in-place write, the backward seed copied from a template); every call takes the
+# generic path. Tests compare the two.
 FAST = True
 
 
@@ -558,12 +559,27 @@ def _broadcasts_into(arrays, shape) -> bool:
 
 
 def ones_fast(t):
-    """Eager `ones_like(t)` for t on the host (backward's seed): full's impl and a new tensor, with
-    none of the factory's argument handling. None while tracing or on a device."""
+    """Eager `ones_like(t)` for t on the host (backward's seed): a new tensor holding a copy of
+    full's impl's result for t's shape and dtype, made once per shape and dtype (np.full is
+    Python-level and costs more than the copy), with none of the factory's argument handling.
+    None while tracing or on a device."""
     d = t._data
     if MODE.tracer is not None or type(d) is not _NDARRAY:
         return None
-    return Tensor._make(_FULL.impl(shape=d.shape, value=1, dtype=dtype_of_array(d)))
+    key = (d.shape, d.dtype)
+    ones = _ONES.get(key) if FAST else None
+    if ones is None:
+        ones = _FULL.impl(shape=d.shape, value=1, dtype=dtype_of_array(d))
+        if not FAST:
+            return Tensor._make(ones)
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones.flags.writeable = False   # the template is only ever copied
+        _ONES[key] = ones
+    return Tensor._make(ones.copy())
+
+
+_ONES: dict = {}   # (shape, NumPy dtype) -> read-only array of ones, for ones_fast
 
 
 def alias(t):

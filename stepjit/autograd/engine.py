@@ -58,18 +58,26 @@ def _graph(roots, targets):
 
 def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumulate=True):
     """Propagate root_grads back from roots (tensors). Returns the gradients reaching `inputs`."""
-    edges = [t._grad_edge() for t in roots]
+    if len(roots) == 1:   # (loss.backward(): no comprehension frames for one root)
+        edges = (roots[0]._grad_edge(),)
+        root_nodes = (edges[0][0],)
+    else:
+        edges = [t._grad_edge() for t in roots]
+        root_nodes = [n for n, _ in edges]
     captured = {}
     target_edges = None
     if inputs is None:
-        deps, useful = _dependencies([n for n, _ in edges]), None
+        deps, useful = _dependencies(root_nodes), None
     else:
         target_edges = {t._grad_edge() for t in inputs}
-        deps, useful = _graph([n for n, _ in edges], {n for n, _ in target_edges})
+        deps, useful = _graph(root_nodes, {n for n, _ in target_edges})
     buffers = {}
     for (node, nr), g in zip(edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
-    ready = list(dict.fromkeys(n for n, _ in edges if deps.get(n, 0) == 0))
+    if len(root_nodes) == 1:
+        ready = [root_nodes[0]] if deps.get(root_nodes[0], 0) == 0 else []
+    else:
+        ready = list(dict.fromkeys(n for n in root_nodes if deps.get(n, 0) == 0))
     owned = set()
     enabled = GRAD.enabled
     GRAD.enabled = False   # no_grad, without a context object per backward

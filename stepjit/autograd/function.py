@@ -23,6 +23,7 @@ class FunctionCtx:
     needs_input_grad = ()
     _non_differentiable = frozenset()
     materialize_grads = True
+    _node_name = "a custom Function"   # the node's name once apply made it (for saved-tensor errors)
 
     def save_for_backward(self, *tensors):
         Tensor = _node._TENSOR or _tensor_class()
@@ -35,7 +36,7 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
-        node_name = getattr(self, "_node_name", "a custom Function")
+        node_name = self._node_name
         if self._saved is None:
             from .node import _FREED_MSG
             raise RuntimeError(_FREED_MSG)
@@ -60,7 +61,8 @@ class FunctionBackward(Node):
     has_saved = True
 
     def apply(self, grads):
-        self.check_not_freed()
+        if self._freed:   # (check_not_freed: a FunctionBackward always has saved state)
+            raise RuntimeError(_node._FREED_MSG)
         if self.ctx.materialize_grads and _has_none(grads):
             from ..ops.creation import zeros
             grads = [zeros(shape, dtype=dt) if g is None else g
@@ -87,11 +89,15 @@ class FunctionBackward(Node):
         meta = self.in_meta[i]
         if g is None or meta is None:
             return None
-        if not isinstance(g, _tensor_class()):
+        if not isinstance(g, _node._TENSOR or _tensor_class()):
             raise RuntimeError(f"function {self._name} returned a gradient of type "
                                f"{type(g).__name__} at index {i}; expected a Tensor or None")
         shape, dtype = meta
-        if g._data.shape != shape:  # _data: an array, or an IR Value while tracing
+        d = g._data   # an array, or an IR Value while tracing
+        if d.shape == shape:
+            if d.dtype is dtype.np:   # already the input's shape and dtype: fit_grad keeps it
+                return g
+        else:
             # PyTorch accepts a gradient the input broadcasts to, and sums it back.
             from ..ir.primitives.shapes import broadcast_shapes
             try:

@@ -10,6 +10,12 @@ from .node import _tensor_class
 
 def _roots_and_grads(tensors, grad_tensors):
     Tensor = _tensor_class()
+    if grad_tensors is None and type(tensors) is list and len(tensors) == 1:
+        t = tensors[0]   # loss.backward(): one 0-d root that requires grad, seeded with ones
+        if isinstance(t, Tensor) and t._requires_grad and not t._data.shape:
+            g = dispatch.ones_fast(t)
+            if g is not None:
+                return tensors, [g]
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)

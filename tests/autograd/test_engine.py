@@ -19,6 +19,24 @@ def test_seed_is_ones_like(shape, dtype):
     assert fast._owns_storage() == slow._owns_storage()
 
 
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_seed_is_a_fresh_array_every_call(shape):
+    """ones_fast copies a template made once per shape and dtype: every seed is its own
+    writable storage, so writing one (a hook's in-place change, a leaf root's .grad) leaves
+    the next seed at ones."""
+    t = torch.zeros(shape)
+    first = dispatch.ones_fast(t)
+    first.numpy()[...] = 5.0
+    second = dispatch.ones_fast(t)
+    assert second._data is not first._data and second._owns_storage()
+    assert second.numpy().tobytes() == torch.ones_like(t).numpy().tobytes()
+    assert second._data.flags.c_contiguous
+    leaf = torch.ones(shape, requires_grad=True)
+    leaf.backward() if leaf.numel() == 1 else leaf.sum().backward()
+    leaf.grad.add_(1)
+    assert dispatch.ones_fast(t).numpy().tobytes() == torch.ones_like(t).numpy().tobytes()
+
+
 def test_seed_defers_to_the_factory_while_tracing(monkeypatch):
     t = torch.zeros(())
     monkeypatch.setattr(dispatch.MODE, "tracer", object())
@@ -64,3 +82,25 @@ def test_accumulation_into_a_float64_grad_of_a_broadcast_gradient():
         (x + b).sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), [4.0, 4.0, 4.0])
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_one_root_shortcut_matches_the_generic_roots():
+    """loss.backward() (one 0-d root, seed from ones_fast, no comprehension frames in the engine)
+    against the same backward given its seed explicitly, and two roots where one feeds the other
+    (a root node that is not ready at the start)."""
+    def grads(run):
+        x = torch.tensor([1.5, -2.0, 3.0], requires_grad=True)
+        y = x * x
+        z = (y * 3).sum()
+        run(y, z)
+        return x.grad.numpy().tobytes()
+    short = grads(lambda y, z: z.backward())
+    assert short == grads(lambda y, z: torch.autograd.backward([z], [torch.tensor(1.0)]))
+    x = torch.tensor([1.5, -2.0], requires_grad=True)
+    y = x * 2
+    z = (y * 3).sum()
+    torch.autograd.backward([z, y], [torch.tensor(1.0), torch.ones(2)])
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 8.0])
+    leaf = torch.tensor(2.0, requires_grad=True)
+    leaf.backward()
+    assert leaf.grad.item() == 1.0

@@ -122,6 +122,54 @@ def test_broadcast_grad_is_summed_to_input_shape():
     assert a.grad.tolist() == [4.0, 4.0, 4.0]
 
 
+def test_grad_of_another_dtype_is_cast_and_a_fitting_one_passed_as_is():
+    """FunctionBackward._check: a float64 gradient for a float32 input reaches .grad as float32
+    (fit_grad); one already of the input's shape and dtype is handed on as the same object."""
+    seen = []
+
+    class Wide(autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * 1 + b * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            fit = g * 3
+            seen.append(fit)
+            return g.to(torch.float64) * 2, fit
+
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    ha = a * 1
+    ha.retain_grad()   # (a leaf's .grad is cast by the accumulation anyway)
+    b = torch.tensor([1.0, 2.0], requires_grad=True)
+    h = b * 1
+    h.retain_grad()
+    h.register_hook(lambda g: seen.append(g))
+    Wide.apply(ha, h).sum().backward()
+    assert ha.grad.dtype is torch.float32 and ha.grad.tolist() == [2.0, 2.0]
+    assert seen[1] is seen[0] and h.grad.tolist() == [3.0, 3.0]
+
+
+def test_saved_tensors_in_forward_and_error_naming_the_node():
+    class Peek(autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            assert ctx.saved_tensors[0] is a
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return g * a
+
+    h = torch.tensor([1.0, 2.0], requires_grad=True) * 1
+    out = Peek.apply(h)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="which is used by PeekBackward, is at version 1"):
+        out.sum().backward()
+
+
 def test_multiple_outputs_and_unused_output_grad_materialized():
     class Split(autograd.Function):
         @staticmethod
@@ -151,6 +199,14 @@ def test_saved_tensor_modified_inplace_raises():
 def test_saved_tensors_freed_after_backward():
     a = torch.tensor([1.0, 2.0], requires_grad=True)
     out = MyReLU.apply(a)
+    out.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.sum().backward()
+
+
+def test_second_backward_raises_without_saved_tensors_too():
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    out = ScaleAdd.apply(a, a, 2.0)   # saves nothing
     out.sum().backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         out.sum().backward()
