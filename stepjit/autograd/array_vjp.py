@@ -189,7 +189,7 @@ def _returns(grads, g, values):
 
 
 def _write(graph, node_name, returns):
-    from ..runtime.codewriter import CodeWriter
+    from ..runtime.codewriter import CodeWriter, ident
     w = CodeWriter({"ndarray": _NDARRAY, "asarray": np.asarray, "make": Tensor._make},
                    reserved=("g",))
     names = {graph.inputs[0]: w.local("gd")}
@@ -199,7 +199,7 @@ def _write(graph, node_name, returns):
         _write_node(w, node, names)
     results = ["None" if r is None else "g" if r == "g" else f"make({names[r]})" for r in returns]
     params = ", ".join(["g"] + [names[v] for v in graph.inputs])
-    header = (f"def {_ident(node_name)}_vjp({params}):\n"
+    header = (f"def {ident(node_name)}_vjp({params}):\n"
               f'    """{node_name}: input gradients from g, by the registry\'s VJP rules."""')
     fn, src = w.function(header, f"    return [{', '.join(results)}]\n", "eager vjp")
     fn.source = src
@@ -244,7 +244,3 @@ def _is_literal(v):
     if type(v) is tuple:
         return all(_is_literal(x) for x in v)
     return False
-
-
-def _ident(name):
-    return "".join(c if c.isalnum() else "_" for c in name)

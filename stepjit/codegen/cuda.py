@@ -79,7 +79,7 @@ def get_cuda_kernel(make_source):
             fname = f"c_{key}"
             deco = "@cuda.jit\n" if is_simulator() else "@cuda.jit(cache=True)\n"
             text = _HEADER + deco + make_source(fname)
-            hit = _KERNELS[key] = (_load(key, fname, text).fn, text)
+            hit = _KERNELS[key] = (_load(fname, text).fn, text)
         return hit
 
 

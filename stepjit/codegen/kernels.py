@@ -101,7 +101,7 @@ def _write_atomic(path: str, text: str):
 _MODULES = {}     # module name -> the imported module (one import per module and process)
 
 
-def _load(key, fname, text, function=None):
+def _load(fname, text, function=None):
     """CheckedKernel for `function` (default: fname) of the module fname with this text, written
     to the cache if it is not there, and imported (with Numba) once per process. Callers hold
     _LOCK."""
@@ -172,7 +172,7 @@ class Kernel:
         entry's fallback. From then on the kernel stays with Numba."""
         if self.checked is None:
             with _LOCK:
-                self.checked = _load(None, self.fname, self.text, self.function)
+                self.checked = _load(self.fname, self.text, self.function)
         out = self.checked(*args)
         self.call = self.checked.fastest()
         return out
