@@ -48,13 +48,29 @@ def cache_dir() -> str:
 
 
 _COMMENT = re.compile(r"\s+#.*$", re.M)
+# Modules whose Numba functions generated code calls: their code is compiled into each cached
+# kernel, and Numba's cache checks only the kernel's own file, so they are part of its key.
+_HELPERS = ("scalar.py", "pointers.py", "gemm.py")
+_DIGEST = []
+
+
+def helpers_digest() -> str:
+    """A digest of the helper modules' sources: a stepjit whose helpers changed finds none of
+    the kernels an older one cached (they would run the old helpers' code)."""
+    if not _DIGEST:
+        h = hashlib.sha256()
+        for name in _HELPERS:
+            with open(os.path.join(os.path.dirname(__file__), name), "rb") as f:
+                h.update(f.read())
+        _DIGEST.append(h.hexdigest()[:16])
+    return _DIGEST[0]
 
 
 def kernel_hash(source: str, parallel: bool) -> str:
     """Hash of the code alone: comments name the IR values of whichever graph asked first, and
     two graphs with the same structure but other value names must share the kernel."""
     code = _COMMENT.sub("", source)
-    return hashlib.sha256(f"{parallel}\n{code}".encode()).hexdigest()[:20]
+    return hashlib.sha256(f"{helpers_digest()}\n{parallel}\n{code}".encode()).hexdigest()[:20]
 
 
 def module_text(fname: str, source: str, parallel: bool) -> str:
@@ -82,7 +98,7 @@ def get_module_function(body: str, function: str):
     cached like loop kernels and run like them (Kernel): its module is imported, and Numba
     with it, only when no machine-code entry serves the call."""
     text = _HEADER + body
-    key = hashlib.sha256(text.encode()).hexdigest()[:20]
+    key = hashlib.sha256(f"{helpers_digest()}\n{text}".encode()).hexdigest()[:20]
     with _LOCK:
         hit = _KERNELS.get((key, function))     # a module may have several functions
         if hit is None:

@@ -1,9 +1,12 @@
 """A whole small program as one Numba function: no Python between kernels.
 
-For graphs whose every group can run in nopython mode and whose matmuls are
-small, the fused loop kernels, matmuls (as loops), views and constants are
-emitted into one module whose `program(...)` takes the input arrays and
-returns the values the runtime needs. Sizes are not baked in: every distinct
+For graphs whose every group can run in nopython mode, the fused loop kernels,
+matmuls, views and constants are emitted into one module whose `program(...)`
+takes the input arrays and returns the values the runtime needs. A float matmul
+calls BLAS's gemm, through the address codegen/blas.py finds (passed in `dims`,
+called by codegen/gemm.py), unless it is tiny (a call costs ~0.15 us, a loop of
+a few MACs less) or BLAS can't read an operand in place; other matmuls are
+generated loops, and without BLAS a program with a large matmul is not native. Sizes are not baked in: every distinct
 size is read from a `dims` argument, so another batch size reuses the
 compiled program when its structure is the same.
 
@@ -26,12 +29,14 @@ from ..ir.primitives.indexing import format_key
 from ..passes.fusion import VIEWS
 from .loops import LoopSource, literal
 
-MAX_MATMUL_MACS = 1 << 16     # above this, BLAS from Python beats a generated loop
+MAX_MATMUL_MACS = 1 << 16     # above this, a generated loop is too slow: BLAS, or no program
+BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x faster at 512)
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
 # not split in two (codegen/loops.py): one pass computes each element once, not twice.
 SPLIT_MIN_ROW = 16
 _NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
+_GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm{bits} as gemm\n"
 
 _MATMUL = '''
 @njit(cache=True, error_model="numpy")
@@ -45,7 +50,10 @@ def _matmul(a, b, out):
 '''
 
 
-def supports(fused) -> bool:
+
+def supports(fused, gemm=None) -> bool:
+    """Can every group run in one Numba function? `gemm` (codegen/blas.py), when there is
+    one, lets a float matmul of any size in (through BLAS); without it only small ones."""
     for g in fused.groups:
         if g.kind == "loop":
             continue
@@ -54,13 +62,24 @@ def supports(fused) -> bool:
             return False
         if n.prim.name == "matmul":
             a, b = n.inputs
-            if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] > MAX_MATMUL_MACS:
+            if a.ndim != 2 or b.ndim != 2:
+                return False
+            if _macs(n) > MAX_MATMUL_MACS and not (gemm and _blas_dtype(n)):
                 return False
         if n.prim.name == "slice" and any(k == "T" for k in n.attrs["key"]):
             return False
         if n.prim.name == "transpose" and not _reverses(n.attrs["perm"]):
             return False
     return True
+
+
+def _macs(node):
+    a, b = node.inputs
+    return a.shape[0] * a.shape[1] * b.shape[1]
+
+
+def _blas_dtype(node):
+    return node.out.dtype.np.name in ("float32", "float64")
 
 
 def _reverses(perm) -> bool:
@@ -70,13 +89,16 @@ def _reverses(perm) -> bool:
 
 
 class ProgramSource:
-    def __init__(self, fused, ins, outs, inplace):
+    def __init__(self, fused, ins, outs, inplace, gemm=None):
         self.fused = fused
+        self.gemm = gemm                # codegen/blas.py's Gemm: matmuls through BLAS
         self.ins = list(ins)
         self.outs = list(outs)
         self.inplace = inplace          # Value -> input Value whose buffer it is written into
         self.names = {v: f"i{k}" for k, v in enumerate(self.ins)}
-        self.dims = []                  # distinct sizes, in order of first use
+        # Distinct sizes, in order of first use; "sgemm"/"dgemm" stand for a gemm's address,
+        # passed like a size (dim_values) so that the compiled code holds no address.
+        self.dims = []
         self.kernels = []
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
@@ -90,11 +112,16 @@ class ProgramSource:
         self.per_call = _viewed(fused, self.returned)
         self.workspace = []             # (shape, dtype name) of w0, w1, ... in order
         self.computed_held = set()      # held values computed straight into their buffer
+        self._blas = False              # some matmul calls BLAS (the module imports gemm.py)
 
     def _dim(self, n):
         if n not in self.dims:
             self.dims.append(n)
         return f"dims[{self.dims.index(n)}]"
+
+    def dim_values(self):
+        """The `dims` argument: the sizes, and the gemm addresses where a matmul uses BLAS."""
+        return [getattr(self.gemm, d) if isinstance(d, str) else d for d in self.dims]
 
     def _shape(self, shape):
         return "(" + "".join(self._dim(d) + ", " for d in shape) + ")"
@@ -130,7 +157,10 @@ class ProgramSource:
         outs = "".join(self._name(v) + ", " for v in self.returned)
         params = "".join(p + ", " for p in self._params())
         head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
-        return "\n".join([_IMPORTS] + self.kernels + [_MATMUL, head] + ["    " + b for b in body]
+        matmul = [_MATMUL]
+        if self._blas:
+            matmul = [_GEMM_IMPORT.format(bits=self.gemm.int_bits), _MATMUL]
+        return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + ["    " + b for b in body]
                          + [f"    return ({outs})", self._packed()]) + "\n"
 
     def _params(self):
@@ -150,7 +180,13 @@ class ProgramSource:
     def _loop(self, g):
         fname = f"loop{len(self.kernels)}"
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
-        loop = LoopSource(g, self.fused.constants, False, None, split)
+        # An output computed into one of the loop's inputs is stored through that input, as in
+        # CpuProgram's loops: the same buffer passed twice makes LLVM's overlap check fail at run
+        # time, and the loop run scalar.
+        inplace = {v: self.inplace[v] for v in g.outputs if self.inplace.get(v) in g.inputs}
+        loop = LoopSource(g, self.fused.constants, False, inplace, split)
+        for v in loop.inplace:
+            self.names[v] = self._name(self.inplace[v])
         src = loop.source(fname)
         self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
         lines = [f"{self._name(v)} = {self._alloc(v)}" for v in loop.outputs]
@@ -163,6 +199,11 @@ class ProgramSource:
         name, out = node.prim.name, self._name(node.out)
         a = [self._name(v) if isinstance(v, Value) else repr(v) for v in node.inputs]
         if name == "matmul":
+            if self.gemm and _blas_dtype(node) and _macs(node) >= BLAS_MIN_MACS:
+                self._blas = True
+                fn = self._dim("sgemm" if node.out.dtype.np.name == "float32" else "dgemm")
+                return [f"{out} = {self._alloc(node.out)}",
+                        f"gemm(as_any({a[0]}), as_any({a[1]}), as_any({out}), {fn})"]
             return [f"{out} = {self._alloc(node.out)}", f"_matmul({a[0]}, {a[1]}, {out})"]
         if name == "transpose":
             return [f"{out} = {a[0]}.T"]

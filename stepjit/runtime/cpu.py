@@ -30,7 +30,6 @@ from .straight import StraightWriter
 # went from 1.3x to 8.4x its matmuls under load. Threads pay only where the work is far larger
 # than such a stall.
 PARALLEL_MIN = 1 << 20
-NATIVE_MAX_ELEMENTS = 1 << 14   # programs whose every value is this small may run as one function
 
 
 def native_mode() -> str:
@@ -253,14 +252,16 @@ class CpuProgram:
         return True
 
     def _native_ok(self):
-        """Small, and every op can run in nopython mode: then one Numba function for the whole
-        program removes the Python between kernels, which is all the cost of a tiny step."""
-        from ..codegen import program as native
-        return native_mode() != "never" and native.supports(self.fused) and all(
-            _numel(n.out.shape) <= NATIVE_MAX_ELEMENTS for n in self.graph.nodes)
+        """Every op can run in nopython mode (matmuls of any size where BLAS was found,
+        codegen/blas.py) and no loop is large enough to run on threads (a native program's
+        loops are serial): then one Numba function for the whole program removes the Python
+        between kernels, which is all the cost of a tiny step and ~10 us of the B1 step's."""
+        from ..codegen import blas, program as native
+        return native_mode() != "never" and native.supports(self.fused, blas.gemm()) and all(
+            _numel(n.out.shape) < PARALLEL_MIN for n in self.graph.nodes)
 
     def _native(self):
-        from ..codegen import program as native
+        from ..codegen import blas, program as native
         produced = {n.out for g in self.fused.groups for n in g.nodes}
         ins = []
         for g in self.fused.groups:
@@ -275,7 +276,7 @@ class CpuProgram:
         for v in self.inplace.values():
             if v not in ins:
                 ins.append(v)
-        src = native.ProgramSource(self.fused, ins, outs, self.inplace)
+        src = native.ProgramSource(self.fused, ins, outs, self.inplace, blas.gemm())
         body = src.source()
         fn, self.native_text = get_module_function(body, "program")
         packed, _ = get_module_function(body, "program_packed")
@@ -284,7 +285,7 @@ class CpuProgram:
         fresh = {v for v in outs if v in produced and v not in views}
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
         workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
-        return NativeCall(fn, ins, src.returned, held, workspace, np.array(src.dims, dtype=np.int64),
+        return NativeCall(fn, ins, src.returned, held, workspace, np.array(src.dim_values(), dtype=np.int64),
                           self.inplace, fresh, packed)
 
     def direct_plan(self):

@@ -96,3 +96,17 @@ def test_new_batch_size_compiles_no_kernel():
     assert kernels.STATS["compiled"] + kernels.STATS["loaded"] == before   # ...but no new kernel
     assert out.item() == 7 * 2 * 3
     np.testing.assert_array_equal(w.grad.numpy(), np.full((3, 2), 4 + 4 + 7, np.float32))
+
+
+def test_kernel_keys_change_with_the_helper_modules(monkeypatch):
+    """Cached kernels hold the code of the helpers they call (scalar.py, pointers.py, gemm.py),
+    which Numba's cache does not check: a stepjit whose helpers changed must miss them."""
+    source = "def kernel(a0, o0, n0):\n    for i0 in range(n0):\n        o0[i0] = a0[i0]\n"
+    body = "@njit\ndef program(a):\n    return a\n"
+    before = kernels.kernel_hash(source, False)
+    first, _ = kernels.get_module_function(body, "program")
+    assert len(kernels.helpers_digest()) == 16
+    monkeypatch.setattr(kernels, "_DIGEST", ["0" * 16])
+    assert kernels.kernel_hash(source, False) != before
+    again, _ = kernels.get_module_function(body, "program")
+    assert again.fname != first.fname
