@@ -30,6 +30,12 @@ from .straight import StraightWriter
 # went from 1.3x to 8.4x its matmuls under load. Threads pay only where the work is far larger
 # than such a stall.
 PARALLEL_MIN = 1 << 20
+# A program whose every value is this small is a tiny step, all overhead: it goes native
+# whatever its length. A larger one goes native only if it is short: Numba compiles a native
+# program in ~0.3 s per loop kernel, paid at the 64th call of a cold cache, for a gain of a
+# few us per kernel that matters less the more the step computes.
+NATIVE_SMALL_ELEMENTS = 1 << 14
+NATIVE_MAX_GROUPS = 24
 
 
 def native_mode() -> str:
@@ -253,12 +259,16 @@ class CpuProgram:
 
     def _native_ok(self):
         """Every op can run in nopython mode (matmuls of any size where BLAS was found,
-        codegen/blas.py) and no loop is large enough to run on threads (a native program's
-        loops are serial): then one Numba function for the whole program removes the Python
-        between kernels, which is all the cost of a tiny step and ~10 us of the B1 step's."""
+        codegen/blas.py), and the program is tiny, or short with no loop large enough to run
+        on threads (a native program's loops are serial): then one Numba function for the
+        whole program removes the Python between kernels, which is all the cost of a tiny
+        step and ~10 us of the B1 step's."""
         from ..codegen import blas, program as native
-        return native_mode() != "never" and native.supports(self.fused, blas.gemm()) and all(
-            _numel(n.out.shape) < PARALLEL_MIN for n in self.graph.nodes)
+        if native_mode() == "never" or not native.supports(self.fused, blas.gemm()):
+            return False
+        largest = max((_numel(n.out.shape) for n in self.graph.nodes), default=0)
+        return largest <= NATIVE_SMALL_ELEMENTS or (
+            largest < PARALLEL_MIN and len(self.fused.groups) <= NATIVE_MAX_GROUPS)
 
     def _native(self):
         from ..codegen import blas, program as native

@@ -141,3 +141,23 @@ def test_blas_layout_reads_arrays_in_place_or_refuses():
     assert layout(base[:, :1]) == (NO_TRANS, 8)         # one column: any column stride
     assert layout(base[2:3]) == (NO_TRANS, 8)           # one row
     assert layout(np.zeros((1, 1), np.float64)) == (NO_TRANS, 1)
+
+
+def test_a_long_program_with_large_values_is_not_made_native(native_now, monkeypatch):
+    """Large values and more groups than NATIVE_MAX_GROUPS: compiling it native would cost
+    more than it saves; a tiny program goes native whatever its length."""
+    from stepjit.runtime import cpu
+    monkeypatch.setattr(cpu, "NATIVE_SMALL_ELEMENTS", 64)     # these values count as large
+    fn = torch.compile(two_layer_step, backend="cpu")
+    _train(fn, np.float32, steps=2)
+    assert _program(fn).native is not None, "short: native"
+    monkeypatch.setattr(cpu, "NATIVE_MAX_GROUPS", 2)
+    tree.clear_programs()
+    fn = torch.compile(two_layer_step, backend="cpu")
+    _train(fn, np.float32, steps=2)
+    assert _program(fn).native is None, "long and large: not native"
+    monkeypatch.setattr(cpu, "NATIVE_SMALL_ELEMENTS", D_IN * H)
+    tree.clear_programs()
+    fn = torch.compile(two_layer_step, backend="cpu")
+    _train(fn, np.float32, steps=2)
+    assert _program(fn).native is not None
