@@ -94,7 +94,8 @@ def as_any(typingctx, a):
 
 
 @register_jitable
-def _loops(a, b, out):
+def matmul_loops(a, b, out):
+    """out = a @ b by loops: a native program's tiny matmuls, and gemm's fallback."""
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             acc = 0.0
@@ -114,13 +115,15 @@ def _plan(a, b, out):
     return ta, lda, tb, ldb, ldc
 
 
+# gemm64 and gemm32 differ only in the call: Numba caches no function made by a factory (a
+# closure's cache entry is keyed by its name, and a second process misses it).
 @njit(cache=True, error_model="numpy")
 def gemm64(a, b, out, fn):
     ta, lda, tb, ldb, ldc = _plan(a, b, out)
     if ta:
         cblas_gemm64(fn, ta, tb, a.shape[0], b.shape[1], a.shape[1], a, lda, b, ldb, out, ldc)
     else:
-        _loops(a, b, out)
+        matmul_loops(a, b, out)
 
 
 @njit(cache=True, error_model="numpy")
@@ -129,4 +132,4 @@ def gemm32(a, b, out, fn):
     if ta:
         cblas_gemm32(fn, ta, tb, a.shape[0], b.shape[1], a.shape[1], a, lda, b, ldb, out, ldc)
     else:
-        _loops(a, b, out)
+        matmul_loops(a, b, out)

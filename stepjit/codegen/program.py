@@ -36,18 +36,9 @@ BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x fas
 SPLIT_MIN_ROW = 16
 _NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
+_MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm{bits} as gemm\n"
 
-_MATMUL = '''
-@njit(cache=True, error_model="numpy")
-def _matmul(a, b, out):
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            acc = 0.0
-            for k in range(a.shape[1]):
-                acc += a[i, k] * b[k, j]
-            out[i, j] = acc
-'''
 
 
 
@@ -157,9 +148,9 @@ class ProgramSource:
         outs = "".join(self._name(v) + ", " for v in self.returned)
         params = "".join(p + ", " for p in self._params())
         head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
-        matmul = [_MATMUL]
+        matmul = [_MATMUL_IMPORT]
         if self._blas:
-            matmul = [_GEMM_IMPORT.format(bits=self.gemm.int_bits), _MATMUL]
+            matmul.append(_GEMM_IMPORT.format(bits=self.gemm.int_bits))
         return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + ["    " + b for b in body]
                          + [f"    return ({outs})", self._packed()]) + "\n"
 
@@ -204,7 +195,7 @@ class ProgramSource:
                 fn = self._dim("sgemm" if node.out.dtype.np.name == "float32" else "dgemm")
                 return [f"{out} = {self._alloc(node.out)}",
                         f"gemm(as_any({a[0]}), as_any({a[1]}), as_any({out}), {fn})"]
-            return [f"{out} = {self._alloc(node.out)}", f"_matmul({a[0]}, {a[1]}, {out})"]
+            return [f"{out} = {self._alloc(node.out)}", f"matmul_loops({a[0]}, {a[1]}, {out})"]
         if name == "transpose":
             return [f"{out} = {a[0]}.T"]
         if name == "reshape":

@@ -10,6 +10,8 @@ from stepjit.codegen import blas
 from stepjit.codegen.program import BLAS_MIN_MACS, MAX_MATMUL_MACS
 from stepjit.runtime import tree
 
+from ..regression.test_examples import load_example
+
 needs_blas = pytest.mark.skipif(blas.gemm() is None, reason="no BLAS gemm found beside NumPy")
 
 # Two-layer shapes whose first matmul is too large for a native program without BLAS.
@@ -34,15 +36,8 @@ def two_layer_state(dtype):
     return x, y, w1.requires_grad_(), w2.requires_grad_()
 
 
-def two_layer_step(x, y, w1, w2, lr):
-    loss = ((x.mm(w1).clamp(min=0)).mm(w2) - y).pow(2).sum()
-    loss.backward()
-    with torch.no_grad():
-        w1 -= lr * w1.grad
-        w2 -= lr * w2.grad
-        w1.grad.zero_()
-        w2.grad.zero_()
-    return loss
+# The tutorial's step (examples/two_layer_net.py: custom ReLU Function, SGD under no_grad).
+two_layer_step = load_example("two_layer_net").step
 
 
 def _train(step, dtype, steps=20):
