@@ -148,6 +148,8 @@ class ProgramSource:
         outs = "".join(self._name(v) + ", " for v in self.returned)
         params = "".join(p + ", " for p in self._params())
         head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
+        head += "".join(f"\n    # dims[{k}]: the address of BLAS's cblas_{d} (codegen/blas.py)"
+                        for k, d in enumerate(self.dims) if isinstance(d, str))
         matmul = [_MATMUL_IMPORT]
         if self._blas:
             matmul.append(_GEMM_IMPORT.format(bits=self.gemm.int_bits))

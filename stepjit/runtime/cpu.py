@@ -270,7 +270,9 @@ class CpuProgram:
         return largest <= NATIVE_SMALL_ELEMENTS or (
             largest < PARALLEL_MIN and len(self.fused.groups) <= NATIVE_MAX_GROUPS)
 
-    def _native(self):
+    def native_source(self):
+        """(ProgramSource, ins, outs): the whole program as one native function's source, as
+        `_native` builds it (also for `stepjit dump --stage kernels`); nothing is compiled."""
         from ..codegen import blas, program as native
         produced = {n.out for g in self.fused.groups for n in g.nodes}
         ins = []
@@ -286,8 +288,12 @@ class CpuProgram:
         for v in self.inplace.values():
             if v not in ins:
                 ins.append(v)
-        src = native.ProgramSource(self.fused, ins, outs, self.inplace, blas.gemm())
+        return native.ProgramSource(self.fused, ins, outs, self.inplace, blas.gemm()), ins, outs
+
+    def _native(self):
+        src, ins, outs = self.native_source()
         body = src.source()
+        produced = {n.out for g in self.fused.groups for n in g.nodes}
         fn, self.native_text = get_module_function(body, "program")
         packed, _ = get_module_function(body, "program_packed")
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes
@@ -295,8 +301,8 @@ class CpuProgram:
         fresh = {v for v in outs if v in produced and v not in views}
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
         workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
-        return NativeCall(fn, ins, src.returned, held, workspace, np.array(src.dim_values(), dtype=np.int64),
-                          self.inplace, fresh, packed)
+        dims = np.array(src.dim_values(), dtype=np.int64)
+        return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed)
 
     def direct_plan(self):
         """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);

@@ -44,7 +44,20 @@ def kernels_text(graph) -> str:
         args = ", ".join([f"%{v.name}" for v in ins] + [f"out %{v.name}" for v in outs])
         parts.append(f"# group {i}: {fname}({args})")
         parts.append(module_text(fname, src, parallel).split("\n\n", 1)[1])
-    return "\n".join(parts)
+    return "\n".join(parts + _native_text(graph))
+
+
+def _native_text(graph):
+    """The native program the step runs as once hot (docs/compiler.md), when it can be one."""
+    from .cpu import CpuProgram, native_mode
+    if native_mode() == "never":
+        return []
+    program = CpuProgram(graph, keep=())     # keep=(): as the runtime builds a step's program
+    if not program.native_ok:
+        return []
+    src = program.native_source()[0].source()
+    return ["# once hot (its 64th call), the whole program runs as one native function:",
+            src.split("\n\n", 1)[1]]
 
 
 STAGE_TEXT = {"optimized": optimized_text, "fused": fused_text, "kernels": kernels_text}

@@ -83,3 +83,16 @@ def test_dump_of_the_tutorial_example_shows_forward_backward_and_update(capsys):
     assert "(backward) y_pred = relu(x.mm(w1)).mm(w2)" in out                          # backward
     assert "grad_input[input < 0] = 0" in out                                          # custom backward
     assert "w1 -= learning_rate * w1.grad" in out and "writes(@w1 <- " in out          # update
+
+
+def test_dump_kernels_shows_the_native_program_the_tutorial_runs_once_hot(capsys):
+    import os
+
+    from stepjit.codegen import blas
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "two_layer_net.py")
+    assert main(["dump", example, "--steps", "2", "--stage", "kernels"]) == 0
+    out = capsys.readouterr().out
+    assert "# once hot (its 64th call), the whole program runs as one native function:" in out
+    assert "def program(" in out and "def program_packed(p, dims):" in out
+    if blas.gemm() is not None:     # its five matmuls call BLAS, whose address dims carries
+        assert out.count("    gemm(as_any(") >= 5 and "the address of BLAS's cblas_sgemm" in out
