@@ -27,6 +27,7 @@ from __future__ import annotations
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..passes.fusion import VIEWS
+from ..passes.memory import computed_into_buffers, share_buffers
 from .loops import LoopSource, literal
 
 MAX_MATMUL_MACS = 1 << 16     # above this, a generated loop is too slow: BLAS, or no program
@@ -102,6 +103,10 @@ class ProgramSource:
         # are allocated per call, never workspace (nor a held buffer) overwritten next call.
         self.per_call = _viewed(fused, self.returned)
         self.workspace = []             # (shape, dtype name) of w0, w1, ... in order
+        # Intermediates whose lifetimes do not overlap share a workspace buffer (passes/memory.py)
+        owned = computed_into_buffers(fused.groups) - set(inplace) - self.per_call - set(self.held)
+        self.shared = share_buffers(fused.groups, owned, self.outs)
+        self.buffers = {}               # owner value (shared's values) -> its workspace name
         self.computed_held = set()      # held values computed straight into their buffer
         self._blas = False              # some matmul calls BLAS (the module imports gemm.py)
 
@@ -132,7 +137,10 @@ class ProgramSource:
         if v in self.held:
             self.computed_held.add(v)
             return f"h{self.held.index(v)}"
-        return self._work(v.shape, v.dtype.np.name)
+        owner = self.shared.get(v, v)
+        if owner not in self.buffers:
+            self.buffers[owner] = self._work(v.shape, v.dtype.np.name)
+        return self.buffers[owner]
 
     def _work(self, shape, dtype):
         """A new workspace parameter of this shape (sizes as in the graph) and dtype."""

@@ -21,6 +21,7 @@ from ..ir.interpreter import evaluate
 from ..ir.types import AVal
 from ..passes.fusion import VIEWS, fuse
 from ..passes.lower import lower, lower_add_chains
+from ..passes.memory import computed_into_buffers, share_buffers
 from .straight import StraightWriter
 
 # Elements from which a loop runs on threads (prange). Vectorized, a loop over 2^17 elements
@@ -197,11 +198,14 @@ def _transpose_source(producers, v):
 class CpuProgram:
     backend = "cpu"
     native_ok = False      # may become one native function (set per program; never on CUDA)
+    shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
 
     def __init__(self, graph, keep=None, materialize_all=False):
         # materialize_all (check mode): every value the program computes is left in env, no
         # value is computed into an input's buffer, and no native whole-program function.
         self._plan(graph, keep, materialize_all)
+        if not materialize_all:     # check mode reads every value after the run
+            self.shared = share_buffers(self.fused.groups, self._owned(), self.leaving)
         self.native_ok = not materialize_all and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
@@ -323,8 +327,17 @@ class CpuProgram:
             return "fresh", None
         buf = self.workspace.get(v)
         if buf is None:
-            buf = self.workspace[v] = self.empty(v.shape, v.dtype.np)
+            owner = self.shared.get(v, v)     # passes/memory.py: a buffer a dead value held
+            buf = self.workspace.get(owner)
+            if buf is None:
+                buf = self.workspace[owner] = self.empty(v.shape, v.dtype.np)
+            self.workspace[v] = buf
         return "buffer", buf
+
+    def _owned(self):
+        """The values computed into a workspace buffer of the program's own: those computed
+        into a buffer that neither leave the program nor are computed into an input."""
+        return computed_into_buffers(self.fused.groups) - set(self.leaving) - set(self.inplace)
 
     def allocator(self, v):
         """allocation(v) as a function of env."""
