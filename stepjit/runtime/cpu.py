@@ -71,7 +71,9 @@ class _Env(dict):
     __slots__ = ("program",)
 
     def __missing__(self, v):
-        full = evaluate(self.program.source_graph, dict(self))
+        # Not from values whose workspace buffer a later value reused (passes/memory.py).
+        shared = self.program.shared
+        full = evaluate(self.program.source_graph, {k: a for k, a in self.items() if k not in shared})
         if v not in full:
             raise KeyError(f"stepjit: the cpu program has no value %{v.name}")
         self[v] = full[v]

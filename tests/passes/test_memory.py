@@ -64,3 +64,24 @@ def test_shared_buffers_give_numpys_results(monkeypatch, native, fn, ref):
         got = compiled(torch.from_numpy(X), torch.from_numpy(W)).item()
         np.testing.assert_allclose(got, want, rtol=1e-5)
     tree.clear_programs()
+
+
+def reused(x, w):
+    a = (x * 2) @ w
+    b = ((a + 1) * 3) @ w
+    return b.sum()
+
+
+def test_a_value_computed_after_the_run_ignores_reused_buffers(monkeypatch):
+    """The runtime may read a value the program never materialized (a decision): the
+    interpreter computes it then, and must not start from an intermediate whose buffer a
+    later value took."""
+    monkeypatch.setenv("STEPJIT_NATIVE", "0")
+    graph, program = _program(reused)
+    a = next(n.out for n in program.graph.nodes if n.prim.name == "matmul")
+    assert program.shared.get(a) is not None
+    env = dict(zip(graph.inputs, (X, W)))
+    out = program.run(env)
+    inner = next(n.out for n in graph.nodes if n.prim.name == "add")   # a + 1, fused away
+    assert inner not in dict(out)
+    np.testing.assert_allclose(out[inner], (X * 2) @ W + 1, rtol=1e-5)
