@@ -288,6 +288,8 @@ SAMPLES: dict[str, list[Sample]] = {
           api=lambda T, x: x.expand(2, 3)),
         S(r(), attrs=dict(shape=(2, 2)), ref=lambda x, shape: np.broadcast_to(x, shape),
           api=lambda T, x: x.expand(2, 2)),
+        S(r(1, 1), attrs=dict(shape=(2, 1, 3)), ref=lambda x, shape: np.broadcast_to(x, shape),
+          api=lambda T, x: x.expand(2, 1, 3)),
     ],
     "concat": [
         S(r(2, 3), r(1, 3), attrs=dict(axis=0), api=lambda T, x, y: T.cat([x, y]),
@@ -707,3 +709,16 @@ def test_promotion_values():
     assert (_t([1, 2]) / _t([2, 2])).tolist() == [0.5, 1.0]
     assert (_t([True, False]) + _t([True, True])).tolist() == [True, True]
     assert (_t([True, False]) + 1).tolist() == [2, 1]
+
+
+@pytest.mark.parametrize("shape,to", [((), (2, 2)), ((1, 1), (2, 1, 3)), ((3, 1), (2, 3, 4)),
+                                      ((3,), (2, 3))])
+def test_expand_impl_is_a_read_only_view_like_broadcast_to(shape, to):
+    # expand's impl builds the view itself (one-element inputs without per-axis work); it must
+    # read as np.broadcast_to's view does: same values, x's memory, not writable.
+    x = np.arange(1, 1 + int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    out = PRIMITIVES["expand"].impl(x, shape=to)
+    want = np.broadcast_to(x, to)
+    assert out.shape == want.shape and out.dtype == want.dtype
+    np.testing.assert_array_equal(out, want)
+    assert np.shares_memory(out, x) and not out.flags.writeable
