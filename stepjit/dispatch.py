@@ -267,7 +267,15 @@ def _convert(arrays, casts, target):
     """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
     for i in casts:
         a = arrays[i]
-        arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else target.type(a)
+        arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else number_array(a, target)
+
+
+def number_array(value, target):
+    """A Python number as a 0-d array of NumPy dtype `target`. Not a NumPy scalar: a ufunc (or
+    putmask) takes an array operand by a shorter path than a scalar, which goes through NumPy's
+    scalar discovery, and runs the same loop on the same value (the conversion rounds, warns and
+    raises as the scalar type's constructor does)."""
+    return np.array(value, target)
 
 
 def _call_impl(prim, arrays, attrs, target):
@@ -471,7 +479,7 @@ def setitem_fast(dst, mask, value) -> bool:
         return False
     if GRAD.enabled and (dst._requires_grad or dst._base is not None):
         return False   # may record, or raise (_check_inplace): the general path decides
-    _INDEX_PUT.into(d, d.dtype.type(value), m, key=_MASK_KEY, accumulate=False)
+    _INDEX_PUT.into(d, number_array(value, d.dtype), m, key=_MASK_KEY, accumulate=False)
     dst._version.value += 1
     return True
 
