@@ -722,3 +722,27 @@ def test_expand_impl_is_a_read_only_view_like_broadcast_to(shape, to):
     assert out.shape == want.shape and out.dtype == want.dtype
     np.testing.assert_array_equal(out, want)
     assert np.shares_memory(out, x) and not out.flags.writeable
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_matmul_impl_of_two_matrices_is_np_matmul_bit_for_bit(dtype):
+    # matmul's impl takes ndarray.dot for two matrices: the same BLAS call as np.matmul for
+    # operands in C or Fortran order (transposed views: the backward's x.T @ g), so the same bits.
+    # (Operands of two dtypes never reach the impl: the shape rule refuses them, as PyTorch does.)
+    dtypes = (dtype, dtype)
+    rng = np.random.default_rng(3)
+    impl = PRIMITIVES["matmul"].impl
+    for m, k, p in [(4, 4, 4), (1, 5, 3), (3, 5, 1), (1, 1, 1), (64, 100, 10), (7, 1, 9), (0, 3, 2)]:
+        for ta in (False, True):
+            for tb in (False, True):
+                a = (rng.standard_normal((k, m) if ta else (m, k)) * 3).astype(dtypes[0])
+                b = (rng.standard_normal((p, k) if tb else (k, p)) * 3).astype(dtypes[1])
+                a, b = (a.T if ta else a), (b.T if tb else b)
+                got, want = impl(a, b), np.matmul(a, b)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                assert got.tobytes() == want.tobytes(), (m, k, p, ta, tb)
+    a = rng.standard_normal((3, 5, 8)).astype(np.float32)[:, :, ::2]   # a strided matrix (its
+    b = rng.standard_normal((4, 2)).astype(np.float32)                  # layout: copied for BLAS)
+    np.testing.assert_allclose(impl(a[0], b), np.matmul(a[0], b), rtol=1e-6)
+    batched = impl(a, b)   # batches: np.matmul itself
+    assert batched.tobytes() == np.matmul(a, b).tobytes()
