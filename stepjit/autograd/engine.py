@@ -132,10 +132,12 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
 
 
 def _dependencies(roots):
-    """How many edges from nodes reachable from roots lead into each node."""
-    deps = {}
-    stack = [n for n in roots if n is not None]
-    seen = set(stack)
+    """How many edges from nodes reachable from roots lead into each node. Roots start at 0, so
+    each is walked once however often it is given (one node's two outputs, a tensor passed
+    twice), and a root that another root reaches counts that edge; every other node is walked
+    when first met."""
+    deps = dict.fromkeys([n for n in roots if n is not None], 0)
+    stack = list(deps)
     while stack:
         for child, _ in stack.pop().next_functions:
             if child is not None:
@@ -143,9 +145,7 @@ def _dependencies(roots):
                     deps[child] += 1
                 else:
                     deps[child] = 1
-                    if child not in seen:
-                        seen.add(child)
-                        stack.append(child)
+                    stack.append(child)
     return deps
 
 
