@@ -24,6 +24,9 @@ class _Mode:
 
 MODE = _Mode()
 Tensor = None  # bound by stepjit.tensor, which imports this module
+# Tensor._make, bound once by stepjit.tensor: a classmethod looked up on the class makes a new
+# method object on every call, and every op's result is made here.
+make_tensor = None
 
 _NP_DTYPES: dict = {}
 
@@ -122,7 +125,7 @@ def _eager(prim, args, attrs):
     if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
                                         and result.dtype != sig.np_dtype):
         result = np.asarray(result, dtype=sig.np_dtype)
-    out = Tensor._make(result)
+    out = make_tensor(result)
     if sig.view and _shares(result, arrays[0]):
         _view_of(out, args[0])
     if sig.records and GRAD.enabled:
@@ -223,7 +226,7 @@ def _device_eager(prim, args, attrs, arrays, sig):
     single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""
     from .runtime.cuda import run_eager_op
     result = run_eager_op(prim, args, arrays, attrs, sig.aval)
-    out = Tensor._make(result)
+    out = make_tensor(result)
     if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
         _view_of(out, args[0])
     if sig.records and GRAD.enabled:
@@ -267,7 +270,15 @@ def _convert(arrays, casts, target):
     """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
     for i in casts:
         a = arrays[i]
-        arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else target.type(a)
+        arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else number_array(a, target)
+
+
+def number_array(value, target):
+    """A Python number as a 0-d array of NumPy dtype `target`. Not a NumPy scalar: a ufunc (or
+    putmask) takes an array operand by a shorter path than a scalar, which goes through NumPy's
+    scalar discovery, and runs the same loop on the same value (the conversion rounds, warns and
+    raises as the scalar type's constructor does)."""
+    return np.array(value, target)
 
 
 def _call_impl(prim, arrays, attrs, target):
@@ -471,7 +482,7 @@ def setitem_fast(dst, mask, value) -> bool:
         return False
     if GRAD.enabled and (dst._requires_grad or dst._base is not None):
         return False   # may record, or raise (_check_inplace): the general path decides
-    _INDEX_PUT.into(d, d.dtype.type(value), m, key=_MASK_KEY, accumulate=False)
+    _INDEX_PUT.into(d, number_array(value, d.dtype), m, key=_MASK_KEY, accumulate=False)
     dst._version.value += 1
     return True
 
@@ -571,12 +582,12 @@ def ones_fast(t):
     if ones is None:
         ones = _FULL.impl(shape=d.shape, value=1, dtype=dtype_of_array(d))
         if not FAST:
-            return Tensor._make(ones)
+            return make_tensor(ones)
         if len(_ONES) > 64:
             _ONES.clear()
         ones.flags.writeable = False   # the template is only ever copied
         _ONES[key] = ones
-    return Tensor._make(ones.copy())
+    return make_tensor(ones.copy())
 
 
 _ONES: dict = {}   # (shape, NumPy dtype) -> read-only array of ones, for ones_fast
@@ -587,7 +598,7 @@ def alias(t):
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.alias(t)
-    return Tensor._make(t._data)
+    return make_tensor(t._data)
 
 
 def constant(array, random=False):
@@ -596,7 +607,7 @@ def constant(array, random=False):
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.constant(array, random)
-    return Tensor._make(array)
+    return make_tensor(array)
 
 
 def read_grad(t):

@@ -452,3 +452,4 @@ def _rebuild(data, requires_grad):
 
 
 dispatch.Tensor = Tensor
+dispatch.make_tensor = Tensor._make

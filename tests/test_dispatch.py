@@ -209,3 +209,33 @@ def test_inplace_update_matches_generic_path(monkeypatch, case):
         return _describe(w)
     fast, generic = _both(monkeypatch, program)
     assert fast == generic
+
+
+# -- a Python number operand (dispatch.number_array) -----------------------------------------
+@pytest.mark.parametrize("value", [2, -0.0, 1e-6, 1e-40, 3, 2.5])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64])
+@pytest.mark.parametrize("op", ["mul", "pow", "sub", "rsub"])
+def test_number_operand_matches_numpy_scalar_of_output_dtype(op, dtype, value):
+    # dispatch converts a number to the output dtype as a 0-d array, not a NumPy scalar; the
+    # result must be what NumPy computes with the scalar: same dtype, same bits.
+    if dtype is torch.int64 and type(value) is float:
+        return   # the output is float: promotion, not this conversion
+    src = np.random.default_rng(2).uniform(0.5, 2.0, (3, 4)) * 3
+    t = torch.tensor(src, dtype=dtype)
+    a, s = t.numpy(), dtype.np.type(value)
+    got, want = {"mul": (lambda: t * value, lambda: a * s),
+                 "pow": (lambda: t.pow(value), lambda: np.power(a, s)),
+                 "sub": (lambda: t - value, lambda: a - s),
+                 "rsub": (lambda: value - t, lambda: s - a)}[op]
+    got, want = got(), want()
+    assert got.dtype.np == want.dtype and got.numpy().tobytes() == want.tobytes()
+
+
+def test_number_array_is_the_scalar_types_conversion():
+    # rounding, overflow and out-of-range ints as np.float32(...) / np.int32(...) do them
+    assert dispatch.number_array(0.1, np.dtype(np.float32)).tobytes() == np.float32(0.1).tobytes()
+    assert np.signbit(dispatch.number_array(-0.0, np.dtype(np.float32)))
+    with pytest.warns(RuntimeWarning):
+        assert np.isinf(dispatch.number_array(1e40, np.dtype(np.float32)))
+    with pytest.raises(OverflowError):
+        dispatch.number_array(2 ** 40, np.dtype(np.int32))

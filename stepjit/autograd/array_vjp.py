@@ -225,7 +225,9 @@ def _operand(w, x, target, cast, names):
             return f"{names[x]}.astype({w.const(target, target.name)})"
         return names[x]
     if cast:   # dispatch converts a Python number to the output dtype: done once, here
-        return w.const(target.type(x), f"{target.name}_{x}")
+        value = dispatch.number_array(x, target)
+        value.setflags(write=False)   # shared by every call
+        return w.const(value, f"{target.name}_{x}")
     return _constant(w, x, "c")
 
 

@@ -10,10 +10,14 @@ arrival order.
 """
 from __future__ import annotations
 
+import itertools
+
 from .. import dispatch
 from ..ir.primitives import add as _ADD
 from .grad_mode import STATE as GRAD
 from .node import AccumulateGrad
+
+_NONES = itertools.repeat(None)   # every output gradient None: zip stops at the edges
 
 
 class _Running:
@@ -94,13 +98,29 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
             if type(node) is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
                     _accumulate(node.variable, grads[0], owned)
-            elif grads is None or (grads[0] is None and _all_none(grads)):
-                _send(node, [None] * len(node.next_functions), buffers, deps, useful, ready)
+                if not retain_graph:
+                    node.release()
+                continue
+            if grads is None or (grads[0] is None and _all_none(grads)):
+                out = _NONES
             else:
                 RUNNING.node = node
                 out = node.apply(grads)
                 RUNNING.node = None
-                _send(node, out, buffers, deps, useful, ready)
+            # Hand the output gradients to the children (inline: this runs once per node); a
+            # child whose last input arrived is ready.
+            for (child, nr), g in zip(node.next_functions, out):
+                if child is None:
+                    continue
+                if g is not None and (useful is None or child in useful):
+                    if nr == 0 and child.n_outputs == 1 and child not in buffers:
+                        buffers[child] = [g]
+                    else:
+                        _add_to_buffer(buffers, child, nr, g)
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
+                    ready.append(child)
             if not retain_graph:
                 node.release()
     finally:
@@ -112,10 +132,12 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
 
 
 def _dependencies(roots):
-    """How many edges from nodes reachable from roots lead into each node."""
-    deps = {}
-    stack = [n for n in roots if n is not None]
-    seen = set(stack)
+    """How many edges from nodes reachable from roots lead into each node. Roots start at 0, so
+    each is walked once however often it is given (one node's two outputs, a tensor passed
+    twice), and a root that another root reaches counts that edge; every other node is walked
+    when first met."""
+    deps = dict.fromkeys([n for n in roots if n is not None], 0)
+    stack = list(deps)
     while stack:
         for child, _ in stack.pop().next_functions:
             if child is not None:
@@ -123,27 +145,8 @@ def _dependencies(roots):
                     deps[child] += 1
                 else:
                     deps[child] = 1
-                    if child not in seen:
-                        seen.add(child)
-                        stack.append(child)
+                    stack.append(child)
     return deps
-
-
-def _send(node, out_grads, buffers, deps, useful, ready):
-    """Hand node's output gradients to its children; a child whose last input arrived is ready."""
-    for (child, nr), g in zip(node.next_functions, out_grads):
-        if child is None:
-            continue
-        if g is not None and (useful is None or child in useful):
-            slots = buffers.get(child)
-            if slots is None and nr == 0 and child.n_outputs == 1:
-                buffers[child] = [g]
-            else:
-                _add_to_buffer(buffers, child, nr, g)
-        left = deps[child] - 1
-        deps[child] = left
-        if left == 0:
-            ready.append(child)
 
 
 def _capture(node, grads, target_edges, captured):

@@ -458,3 +458,30 @@ def test_create_graph_not_supported_clearly():
     a = leaf([1.0])
     with pytest.raises(NotImplementedError, match="create_graph"):
         autograd.grad((a * a).sum(), [a], create_graph=True)
+
+
+def test_one_root_node_given_twice_is_walked_once():
+    # The same tensor twice, and two outputs of one node: the root node runs once with both
+    # gradients summed (PyTorch: 12 and 5). A root walked twice counted its children's edges
+    # twice, so they never became ready and the leaves got no gradient.
+    x = leaf([1.0, 2.0])
+    y = (x * 3) * 2
+    autograd.backward([y, y], [torch.ones(2), torch.ones(2)])
+    np.testing.assert_allclose(x.grad.numpy(), [12, 12])
+
+    class Two(autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + g2 * 3
+
+    x = leaf([1.0, 2.0])
+    p, q = Two.apply(x * 1)
+    autograd.backward([p, q], [torch.ones(2), torch.ones(2)])
+    np.testing.assert_allclose(x.grad.numpy(), [5, 5])
+    x = leaf([1.0, 2.0])
+    p, q = Two.apply(x * 1)
+    assert autograd.grad([p, q], x, [torch.ones(2), torch.ones(2)])[0].tolist() == [5, 5]

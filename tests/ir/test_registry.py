@@ -288,6 +288,8 @@ SAMPLES: dict[str, list[Sample]] = {
           api=lambda T, x: x.expand(2, 3)),
         S(r(), attrs=dict(shape=(2, 2)), ref=lambda x, shape: np.broadcast_to(x, shape),
           api=lambda T, x: x.expand(2, 2)),
+        S(r(1, 1), attrs=dict(shape=(2, 1, 3)), ref=lambda x, shape: np.broadcast_to(x, shape),
+          api=lambda T, x: x.expand(2, 1, 3)),
     ],
     "concat": [
         S(r(2, 3), r(1, 3), attrs=dict(axis=0), api=lambda T, x, y: T.cat([x, y]),
@@ -707,3 +709,40 @@ def test_promotion_values():
     assert (_t([1, 2]) / _t([2, 2])).tolist() == [0.5, 1.0]
     assert (_t([True, False]) + _t([True, True])).tolist() == [True, True]
     assert (_t([True, False]) + 1).tolist() == [2, 1]
+
+
+@pytest.mark.parametrize("shape,to", [((), (2, 2)), ((1, 1), (2, 1, 3)), ((3, 1), (2, 3, 4)),
+                                      ((3,), (2, 3))])
+def test_expand_impl_is_a_read_only_view_like_broadcast_to(shape, to):
+    # expand's impl builds the view itself (one-element inputs without per-axis work); it must
+    # read as np.broadcast_to's view does: same values, x's memory, not writable.
+    x = np.arange(1, 1 + int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    out = PRIMITIVES["expand"].impl(x, shape=to)
+    want = np.broadcast_to(x, to)
+    assert out.shape == want.shape and out.dtype == want.dtype
+    np.testing.assert_array_equal(out, want)
+    assert np.shares_memory(out, x) and not out.flags.writeable
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_matmul_impl_of_two_matrices_is_np_matmul_bit_for_bit(dtype):
+    # matmul's impl takes ndarray.dot for two matrices: the same BLAS call as np.matmul for
+    # operands in C or Fortran order (transposed views: the backward's x.T @ g), so the same bits.
+    # (Operands of two dtypes never reach the impl: the shape rule refuses them, as PyTorch does.)
+    dtypes = (dtype, dtype)
+    rng = np.random.default_rng(3)
+    impl = PRIMITIVES["matmul"].impl
+    for m, k, p in [(4, 4, 4), (1, 5, 3), (3, 5, 1), (1, 1, 1), (64, 100, 10), (7, 1, 9), (0, 3, 2)]:
+        for ta in (False, True):
+            for tb in (False, True):
+                a = (rng.standard_normal((k, m) if ta else (m, k)) * 3).astype(dtypes[0])
+                b = (rng.standard_normal((p, k) if tb else (k, p)) * 3).astype(dtypes[1])
+                a, b = (a.T if ta else a), (b.T if tb else b)
+                got, want = impl(a, b), np.matmul(a, b)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                assert got.tobytes() == want.tobytes(), (m, k, p, ta, tb)
+    a = rng.standard_normal((3, 5, 8)).astype(np.float32)[:, :, ::2]   # a strided matrix (its
+    b = rng.standard_normal((4, 2)).astype(np.float32)                  # layout: copied for BLAS)
+    np.testing.assert_allclose(impl(a[0], b), np.matmul(a[0], b), rtol=1e-6)
+    batched = impl(a, b)   # batches: np.matmul itself
+    assert batched.tobytes() == np.matmul(a, b).tobytes()

@@ -84,14 +84,17 @@ transpose = register(Primitive(
 def _expand_impl(x, shape):
     """np.broadcast_to's view, made directly: its Python wrapper (an nditer) costs more than
     the step's whole sum backward. A read-only view with stride 0 on the expanded dimensions."""
-    lead = len(shape) - x.ndim
-    strides = (0,) * lead + tuple(st if have == want else 0
-                                  for have, want, st in zip(x.shape, shape[lead:], x.strides))
+    if x.size == 1:   # every dimension broadcast (a full reduction's gradient): no per-axis work
+        strides = (0,) * len(shape)
+    else:
+        lead = len(shape) - x.ndim
+        strides = (0,) * lead + tuple(st if have == want else 0
+                                      for have, want, st in zip(x.shape, shape[lead:], x.strides))
     try:
         view = np.ndarray(shape, x.dtype, x, 0, strides)   # x's buffer: contiguous x only
     except (TypeError, ValueError, BufferError):
         return np.broadcast_to(x, shape)
-    view.flags.writeable = False
+    view.setflags(write=False)   # (the method: half the cost of `view.flags.writeable = False`)
     return view
 
 
