@@ -14,8 +14,8 @@ def _matmul_impl(x, y):
     # operands BLAS can read in place, C or Fortran order: tests/ir/test_registry.py) by a
     # shorter path than the gufunc machinery, about a third less at small sizes. Other layouts
     # it copies to BLAS where np.matmul runs its own loop; batches go to np.matmul.
-    if x.ndim == 2 == y.ndim:
-        return _dot(x, y)
+    if x.ndim == 2 == y.ndim and type(x) is np.ndarray and type(y) is np.ndarray:
+        return _dot(x, y)   # (not device arrays: the CUDA simulator's take np.matmul only)
     return np.matmul(x, y)
 
 
