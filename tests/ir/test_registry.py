@@ -732,7 +732,9 @@ def test_matmul_impl_of_two_matrices_is_np_matmul_bit_for_bit(dtype):
     dtypes = (dtype, dtype)
     rng = np.random.default_rng(3)
     impl = PRIMITIVES["matmul"].impl
-    for m, k, p in [(4, 4, 4), (1, 5, 3), (3, 5, 1), (1, 1, 1), (64, 100, 10), (7, 1, 9), (0, 3, 2)]:
+    # (the last two: products over linalg._DOT_MAX elements, which take np.matmul itself)
+    for m, k, p in [(4, 4, 4), (1, 5, 3), (3, 5, 1), (1, 1, 1), (64, 100, 10), (7, 1, 9), (0, 3, 2),
+                    (64, 5, 100), (100, 3, 64)]:
         for ta in (False, True):
             for tb in (False, True):
                 a = (rng.standard_normal((k, m) if ta else (m, k)) * 3).astype(dtypes[0])
