@@ -1,16 +1,18 @@
 """BLAS's gemm called from a native program, through the address codegen/blas.py found.
 
-A program's matmul is `gemm64(as_any(a), as_any(b), as_any(out), dims[k])` (`gemm32` for
-a BLAS with 32-bit integers): `out = a @ b` by the cblas_?gemm at the address `dims[k]`
-where BLAS can read every operand in place (`blas_layout`), else by loops (a broadcast or
-strided operand, an empty dimension). `as_any` retypes an array as Numba's layout "A"
-(no code), so gemm64 is compiled once per dtype and process, and cached like any njit
-function, instead of once per program and combination of operand layouts (~1 s each).
+A program's matmul is `gemm(as_any(a), as_any(b), as_any(out), dims[k], np.int64)`:
+`out = a @ b` by the cblas_?gemm at the address `dims[k]`, whose integers are int64
+(`np.int32` for a 32-bit BLAS), where BLAS can read every operand in place (`blas_layout`),
+else by loops (a broadcast or strided operand, an empty dimension). `as_any` retypes an
+array as Numba's layout "A" (no code), so gemm is compiled once per dtype, integer type and
+process, and cached like any njit function, instead of once per program and combination of
+operand layouts (~1 s each).
 
-`cblas_gemm64(fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)` is the call itself:
-`c = op(a) @ op(b)` (row-major, alpha 1, beta 0). It is an LLVM `inttoptr` and an
-indirect call, so the object code references no symbol: a machine-code entry can hold it
-(codegen/machine.py), and the same cached code works wherever the library is loaded.
+`cblas_gemm(fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, blas_int)` is the call
+itself: `c = op(a) @ op(b)` (row-major, alpha 1, beta 0), the integers passed as the NumPy
+integer class `blas_int`. It is an LLVM `inttoptr` and an indirect call, so the object code
+references no symbol: a machine-code entry can hold it (codegen/machine.py), and the same
+cached code works wherever the library is loaded.
 
 Only generated program modules import this one (it imports Numba).
 """
@@ -42,44 +44,40 @@ def blas_layout(x):
     return 0, 0
 
 
-def _cblas_gemm(bits):
-    blas_int = types.int64 if bits == 64 else types.int32
+@intrinsic
+def cblas_gemm(typingctx, fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, blas_int):
+    arrays = (a, b, c)
+    if not all(isinstance(x, types.Array) and x.ndim == 2 for x in arrays):
+        return None
+    if c.dtype not in (types.float32, types.float64) or a.dtype != c.dtype or b.dtype != c.dtype:
+        return None
+    if not (isinstance(blas_int, types.NumberClass)
+            and blas_int.instance_type in (types.int64, types.int32)):
+        return None
+    width = blas_int.instance_type
+    sig = types.void(fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, blas_int)
 
-    @intrinsic
-    def cblas_gemm(typingctx, fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
-        arrays = (a, b, c)
-        if not all(isinstance(x, types.Array) and x.ndim == 2 for x in arrays):
-            return None
-        if c.dtype not in (types.float32, types.float64) or a.dtype != c.dtype or b.dtype != c.dtype:
-            return None
-        sig = types.void(fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)
+    def codegen(context, builder, signature, args):
+        tys = signature.args
+        flt = context.get_value_type(c.dtype)
+        i32, iw = ir.IntType(32), context.get_value_type(width)
 
-        def codegen(context, builder, signature, args):
-            tys = signature.args
-            flt = context.get_value_type(c.dtype)
-            i32, iw = ir.IntType(32), context.get_value_type(blas_int)
+        def integer(pos, to):
+            return context.cast(builder, args[pos], tys[pos], to)
 
-            def integer(pos, to):
-                return context.cast(builder, args[pos], tys[pos], to)
+        def data(pos):
+            return make_array(tys[pos])(context, builder, args[pos]).data
 
-            def data(pos):
-                return make_array(tys[pos])(context, builder, args[pos]).data
-
-            fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, iw, iw, iw, flt, flt.as_pointer(),
-                                                   iw, flt.as_pointer(), iw, flt, flt.as_pointer(), iw])
-            target = builder.inttoptr(integer(0, types.int64), fnty.as_pointer())
-            builder.call(target, [ir.Constant(i32, ROW_MAJOR), integer(1, types.int32),
-                                  integer(2, types.int32), integer(3, blas_int), integer(4, blas_int),
-                                  integer(5, blas_int), ir.Constant(flt, 1.0), data(6),
-                                  integer(7, blas_int), data(8), integer(9, blas_int),
-                                  ir.Constant(flt, 0.0), data(10), integer(11, blas_int)])
-            return context.get_dummy_value()
-        return sig, codegen
-    return cblas_gemm
-
-
-cblas_gemm64 = _cblas_gemm(64)
-cblas_gemm32 = _cblas_gemm(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, iw, iw, iw, flt, flt.as_pointer(),
+                                               iw, flt.as_pointer(), iw, flt, flt.as_pointer(), iw])
+        target = builder.inttoptr(integer(0, types.int64), fnty.as_pointer())
+        builder.call(target, [ir.Constant(i32, ROW_MAJOR), integer(1, types.int32),
+                              integer(2, types.int32), integer(3, width), integer(4, width),
+                              integer(5, width), ir.Constant(flt, 1.0), data(6),
+                              integer(7, width), data(8), integer(9, width),
+                              ir.Constant(flt, 0.0), data(10), integer(11, width)])
+        return context.get_dummy_value()
+    return sig, codegen
 
 
 @intrinsic
@@ -115,21 +113,11 @@ def _plan(a, b, out):
     return ta, lda, tb, ldb, ldc
 
 
-# gemm64 and gemm32 differ only in the call: Numba caches no function made by a factory (a
-# closure's cache entry is keyed by its name, and a second process misses it).
 @njit(cache=True, error_model="numpy")
-def gemm64(a, b, out, fn):
+def gemm(a, b, out, fn, blas_int):
     ta, lda, tb, ldb, ldc = _plan(a, b, out)
     if ta:
-        cblas_gemm64(fn, ta, tb, a.shape[0], b.shape[1], a.shape[1], a, lda, b, ldb, out, ldc)
-    else:
-        matmul_loops(a, b, out)
-
-
-@njit(cache=True, error_model="numpy")
-def gemm32(a, b, out, fn):
-    ta, lda, tb, ldb, ldc = _plan(a, b, out)
-    if ta:
-        cblas_gemm32(fn, ta, tb, a.shape[0], b.shape[1], a.shape[1], a, lda, b, ldb, out, ldc)
+        cblas_gemm(fn, ta, tb, a.shape[0], b.shape[1], a.shape[1], a, lda, b, ldb, out, ldc,
+                   blas_int)
     else:
         matmul_loops(a, b, out)

@@ -38,7 +38,7 @@ SPLIT_MIN_ROW = 16
 _NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
-_GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm{bits} as gemm\n"
+_GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 
 
 
@@ -160,7 +160,7 @@ class ProgramSource:
                         for k, d in enumerate(self.dims) if isinstance(d, str))
         matmul = [_MATMUL_IMPORT]
         if self._blas:
-            matmul.append(_GEMM_IMPORT.format(bits=self.gemm.int_bits))
+            matmul.append(_GEMM_IMPORT)
         return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + ["    " + b for b in body]
                          + [f"    return ({outs})", self._packed()]) + "\n"
 
@@ -204,7 +204,8 @@ class ProgramSource:
                 self._blas = True
                 fn = self._dim("sgemm" if node.out.dtype.np.name == "float32" else "dgemm")
                 return [f"{out} = {self._alloc(node.out)}",
-                        f"gemm(as_any({a[0]}), as_any({a[1]}), as_any({out}), {fn})"]
+                        f"gemm(as_any({a[0]}), as_any({a[1]}), as_any({out}), {fn}, "
+                        f"np.int{self.gemm.int_bits})"]
             return [f"{out} = {self._alloc(node.out)}", f"matmul_loops({a[0]}, {a[1]}, {out})"]
         if name == "transpose":
             return [f"{out} = {a[0]}.T"]

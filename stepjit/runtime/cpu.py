@@ -299,12 +299,11 @@ class CpuProgram:
     def _native(self):
         src, ins, outs = self.native_source()
         body = src.source()
-        produced = {n.out for g in self.fused.groups for n in g.nodes}
         fn, self.native_text = get_module_function(body, "program")
         packed, _ = get_module_function(body, "program_packed")
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes
                  if n.prim.name in VIEWS}
-        fresh = {v for v in outs if v in produced and v not in views}
+        fresh = {v for v in outs if v not in ins and v not in views}   # computed, not passed
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
         workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
         dims = np.array(src.dim_values(), dtype=np.int64)
