@@ -6,9 +6,10 @@ takes the input arrays and returns the values the runtime needs. A float matmul
 calls BLAS's gemm, through the address codegen/blas.py finds (passed in `dims`,
 called by codegen/gemm.py), unless it is tiny (a call costs ~0.15 us, a loop of
 a few MACs less) or BLAS can't read an operand in place; other matmuls are
-generated loops, and without BLAS a program with a large matmul is not native. Sizes are not baked in: every distinct
-size is read from a `dims` argument, so another batch size reuses the
-compiled program when its structure is the same.
+generated loops, and without BLAS a program with a large matmul is not native.
+Sizes are not baked in: every distinct size is read from a `dims` argument, so
+another batch size reuses the compiled program when its structure is the same
+(unless a matmul crosses BLAS_MIN_MACS, which changes the source).
 
 The program allocates nothing it keeps to itself: every intermediate array (a loop's or
 a matmul's output, a filled constant, a loop's partial-reduction accumulator) is a
@@ -39,8 +40,6 @@ _NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
-
-
 
 
 def supports(fused, gemm=None) -> bool:
