@@ -117,6 +117,25 @@ def _warm(node, key, seen, saved, gd):
     return fn
 
 
+def function_for(node, shape, dtype):
+    """node's straight-line function for gradients of `shape` and `dtype`, derived now if it
+    was not yet (tape.py asks once per recurring tape); None where `run` would answer None."""
+    if not ENABLED or node.saved is None:
+        return None
+    gd = np.empty(shape, dtype)   # stands in for the gradient: the key reads its shape and dtype
+    key = _key_and_args(node.plan, node.saved, gd, [])
+    if key is None:
+        return None
+    arrays = node.plan.arrays
+    fn = arrays.get(key, 0)
+    if type(fn) is int:
+        if fn == _GENERIC or (key not in arrays and len(arrays) >= MAX_KEYS):
+            return None
+        fn = derive(node.plan, node._name, node.attrs, gd, node.saved)
+        arrays[key] = _GENERIC if fn is None else fn
+    return fn
+
+
 # -- deriving a function: trace the rules, write the IR out as Python ---------------------------
 class _NotStraightLine(Exception):
     """The rules did something a straight-line function of the inputs cannot replay."""

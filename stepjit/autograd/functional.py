@@ -56,6 +56,19 @@ def _creation():
 _CREATION = None
 
 
+def _tape():
+    """stepjit.autograd.tape, imported on first use (it imports the tracer, which imports the
+    tensor module, which imports this one)."""
+    global _TAPE
+    if _TAPE is None:
+        from . import tape
+        _TAPE = tape
+    return _TAPE
+
+
+_TAPE = None
+
+
 def _no_create_graph(create_graph):
     if create_graph:
         raise NotImplementedError(
@@ -68,7 +81,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         raise NotImplementedError("backward(inputs=...) is not supported by stepjit yet; "
                                   "use stepjit.autograd.grad")
-    run_backward(roots, grads, retain_graph=bool(retain_graph))
+    if not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
+        run_backward(roots, grads, retain_graph=bool(retain_graph))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

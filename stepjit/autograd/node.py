@@ -129,7 +129,7 @@ class BackwardPlan:
     and shared: per needed input, its VJP rule with the constants it asks for already bound
     (`in_shapes`, `index`), the attributes and saved values it reads, and the input's shape and
     dtype its gradient is fitted to; and what the forward must save."""
-    __slots__ = ("cls", "needs", "n_inputs", "calls", "save", "arrays")
+    __slots__ = ("cls", "needs", "n_inputs", "calls", "save", "arrays", "numbers")
 
     def __init__(self, cls, prim, needs, in_shapes, in_dtypes):
         self.cls = cls
@@ -152,6 +152,7 @@ class BackwardPlan:
         self.save = tuple((n, n if n in ("out", "xs") else prim.inputs.index(n))
                           for n in saved_names)
         self.arrays = {}   # eager: the rules as straight-line NumPy code, by key (array_vjp.py)
+        self.numbers = None   # the saved values that are Python numbers, once tape.py looked
 
 
 def _is_saved(prim, name):

@@ -1,0 +1,300 @@
+"""The engine's walk, unrolled for a tape whose structure recurs: one generated function.
+
+A training step builds the same tape every call: the same nodes with the same
+plans, wired the same way. The engine (engine.py) rediscovers that on every
+backward: dependency counts, a ready stack, gradient buffers in dicts, a key per
+node to find its straight-line VJP function (array_vjp.py). Here a backward
+walks the tape once to build its structural key (each node's plan or type, the
+saved Python numbers its function depends on, its edges as indices); the third
+time a key is seen (`WARM_AFTER`), the engine's schedule for that structure is
+written out as one Python function, in which every node's gradient is a local
+and every node's step the engine's step for it:
+
+  - a node no gradient reached is skipped (and released), as the engine skips it;
+  - a PrimBackward node calls its plan's straight-line function directly when the
+    checks array_vjp.run makes hold (host gradient of the planned shape and dtype,
+    not requiring grad, not a view; saved tensors unmodified, on the host; no
+    hooks on the node); otherwise, and for every other node type, the node runs
+    exactly as the engine runs it (`_slow`: pre-hooks, retain_grad, apply);
+  - gradients reaching one node output are summed in the engine's order;
+  - AccumulateGrad nodes call the engine's `_accumulate`.
+
+The order nodes run in is the engine's, computed from the structure, so the
+gradients are the same bits the engine gives. Only for `backward()` from one
+root, eagerly (no tracer); autograd.grad and several roots take the engine.
+`ENABLED = False` forces the engine (tests compare the two).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dispatch
+from ..runtime.codewriter import CodeWriter, ident
+from . import array_vjp
+from .engine import RUNNING, _accumulate, _all_none, _pre_hooks
+from .grad_mode import STATE as GRAD
+from .node import AccumulateGrad, PrimBackward, SavedTensor
+
+ENABLED = True
+WARM_AFTER = 2     # backwards of one structure the engine runs before its function is written
+MAX_TAPES = 256    # structures tracked at once (the table is cleared when full)
+
+_TAPES: dict = {}  # structural key -> sightings so far (int), or the tape's function
+_PRIM, _ACC, _OTHER = 0, 1, 2
+_KINDS: dict = {}  # node class -> _PRIM / _ACC / _OTHER
+_NDARRAY = np.ndarray
+
+
+def run(roots, root_grads, retain_graph):
+    """Run `backward()` from roots by the tape's function; False when the engine must run it
+    (several roots, tracing, a structure seen too rarely, or one that cannot be keyed)."""
+    if not ENABLED or len(roots) != 1 or dispatch.MODE.tracer is not None:
+        return False
+    root, nr = roots[0]._grad_edge()
+    if root is None:
+        return False
+    walked = _walk(root, nr)
+    if walked is None:
+        return False
+    key, nodes = walked
+    fn = _TAPES.get(key, 0)
+    if type(fn) is int:
+        if fn < WARM_AFTER:
+            if len(_TAPES) >= MAX_TAPES:
+                _TAPES.clear()
+            _TAPES[key] = fn + 1
+            return False
+        fn = _TAPES[key] = write(nodes, nr, root_grads[0])
+    enabled = GRAD.enabled
+    GRAD.enabled = False
+    try:
+        fn(nodes, root_grads[0], retain_graph, set())
+    finally:
+        GRAD.enabled = enabled
+        RUNNING.node = None
+    return True
+
+
+def _kind(cls):
+    kind = _KINDS[cls] = (_PRIM if issubclass(cls, PrimBackward)
+                          else _ACC if cls is AccumulateGrad else _OTHER)
+    return kind
+
+
+def _walk(root, nr):
+    """(structural key, nodes in key order), breadth first from root; None when a node cannot
+    be keyed (a freed one whose numbers are gone: the engine raises the error). (A NaN number
+    never equals itself: its tape never recurs and stays with the engine.)"""
+    nodes = [root]
+    index = {root: 0}
+    key = [nr]
+    for n in nodes:   # (grows while walked)
+        cls = type(n)
+        kind = _KINDS.get(cls)
+        if kind is None:
+            kind = _kind(cls)
+        if kind == _PRIM:
+            plan = n.plan
+            key.append(plan)
+            names = plan.numbers
+            if names is None or names:
+                saved = n.saved
+                if saved is None:
+                    return None
+                if names is None:
+                    names = plan.numbers = _number_names(plan, saved)
+                for name in names:
+                    key.append(saved[name])
+        elif kind == _ACC:
+            key.append(cls)
+        else:
+            key.append(cls)
+            key.append(n.n_outputs)
+        for child, child_nr in n.next_functions:
+            if child is None:
+                key.append(-1)
+            else:
+                j = index.get(child)
+                if j is None:
+                    j = index[child] = len(nodes)
+                    nodes.append(child)
+                key.append(j)
+                key.append(child_nr)
+    return tuple(key), nodes
+
+
+def _number_names(plan, saved):
+    """The saved values of plan's nodes that are Python numbers (fixed by the forward signature,
+    which keys numbers by type): a straight-line function has them built in."""
+    return tuple(name for name, _ in plan.save if type(saved[name]) in (int, float, bool))
+
+
+def _schedule(nodes):
+    """The order the engine runs nodes in: dependency counts, a last-in-first-out ready stack,
+    children handed gradients in edge order."""
+    index = {n: j for j, n in enumerate(nodes)}
+    deps = [0] * len(nodes)
+    for n in nodes:
+        for child, _ in n.next_functions:
+            if child is not None:
+                deps[index[child]] += 1
+    ready, order = [0], []
+    while ready:
+        j = ready.pop()
+        order.append(j)
+        for child, _ in nodes[j].next_functions:
+            if child is not None:
+                k = index[child]
+                deps[k] -= 1
+                if deps[k] == 0:
+                    ready.append(k)
+    return order, index
+
+
+def _slow(node, grads, n_edges):
+    """One node as the engine runs it: pre-hooks and retain_grad, then apply (or no gradients
+    at all); the result padded to one entry per edge, as zip in the engine would read it."""
+    if node.pre_hooks or node.retained:
+        grads = _pre_hooks(node, grads)
+    if grads[0] is None and _all_none(grads):
+        return (None,) * n_edges
+    RUNNING.node = node
+    out = list(node.apply(grads))
+    RUNNING.node = None
+    if len(out) < n_edges:
+        out += [None] * (n_edges - len(out))
+    return out
+
+
+def _accumulate_leaf(node, g, owned):
+    """AccumulateGrad as the engine runs it (hooks on the leaf first)."""
+    if node.pre_hooks or node.retained or node.variable._hooks:
+        g = _pre_hooks(node, [g])[0]
+        if g is None:
+            return
+    _accumulate(node.variable, g, owned)
+
+
+# -- writing the function --------------------------------------------------------------------
+def write(nodes, root_nr, seed):
+    """The tape's backward as a Python function (nodes, seed, retain_graph, owned)."""
+    order, index = _schedule(nodes)
+    metas = _grad_metas(nodes, index, root_nr, seed)
+    w = CodeWriter({"ndarray": _NDARRAY, "_slow": _slow, "_accumulate_leaf": _accumulate_leaf},
+                   reserved=("nodes", "seed", "retain", "owned", "g", "gd", "s", "c", "r"))
+    names = [w.local(f"n{j}_{ident(nodes[j].name())}") for j in range(len(nodes))]
+    w.emit(", ".join(names) + ("," if len(names) == 1 else "") + " = nodes")
+    slots = {(j, k): w.local(f"g{j}_{k}")
+             for j, n in enumerate(nodes) for k in range(max(1, n.n_outputs))}
+    assigned = {(0, root_nr)}
+    w.emit(f"{slots[(0, root_nr)]} = seed")
+    for slot in slots:   # outputs no edge leads to (a Function's other outputs)
+        if slot not in assigned and not any((index.get(c), k) == slot
+                                            for n in nodes for c, k in n.next_functions):
+            w.emit(f"{slots[slot]} = None")
+    for j in order:
+        node = nodes[j]
+        _write_step(w, node, names[j], [slots[(j, k)] for k in range(max(1, node.n_outputs))],
+                    metas.get(j))
+        for e, (child, child_nr) in enumerate(node.next_functions):
+            if child is None:
+                continue
+            at = (index[child], child_nr)
+            if at in assigned:   # a later arrival: summed in the engine's order
+                w.emit(f"c = r[{e}]")
+                w.emit(f"if c is not None: {slots[at]} = c if {slots[at]} is None else {slots[at]} + c")
+            else:
+                w.emit(f"{slots[at]} = r[{e}]   # to {nodes[at[0]].name()}")
+                assigned.add(at)
+    header = (f"def tape_{len(nodes)}_nodes(nodes, seed, retain, owned):\n"
+              f'    """A recurring tape\'s backward, the engine\'s walk unrolled."""')
+    fn, src = w.function(header, "", "tape backward")
+    fn.source = src
+    return fn
+
+
+def _grad_metas(nodes, index, root_nr, seed):
+    """(shape, NumPy dtype) of the gradient each single-output node receives, where the structure
+    fixes it: the root's from the seed, others from the plan or Function that feeds them."""
+    metas = {0: (seed._data.shape, seed._data.dtype)} if root_nr == 0 else {}
+    for n in nodes:
+        if type(n) is AccumulateGrad:
+            continue
+        per_input = _input_metas(n)
+        for e, (child, child_nr) in enumerate(n.next_functions):
+            if child is not None and child_nr == 0 and e in per_input:
+                metas.setdefault(index[child], per_input[e])
+    return metas
+
+
+def _input_metas(n):
+    if isinstance(n, PrimBackward):
+        return {i: (shape, dtype.np) for i, *_, shape, dtype in n.plan.calls}
+    in_meta = getattr(n, "in_meta", None)   # a custom Function's inputs
+    if in_meta is None:
+        return {}
+    return {i: (m[0], m[1].np) for i, m in enumerate(in_meta) if m is not None}
+
+
+def _write_step(w, node, name, grads, meta):
+    """The engine's step for one node; `r` ends holding its output gradients per edge."""
+    n_edges = len(node.next_functions)
+    w.emit(f"# {node.name()}")
+    if type(node) is AccumulateGrad:
+        # (its release only marks it: an AccumulateGrad holds nothing to free)
+        w.emit(f"if {grads[0]} is not None: _accumulate_leaf({name}, {grads[0]}, owned)")
+        return
+    none = w.const((None,) * n_edges, f"no_grads_{n_edges}")
+    fast = _fast_call(w, node, meta) if isinstance(node, PrimBackward) else None
+    if fast is None:
+        w.emit(f"if {' is None and '.join(grads)} is None: r = {none}")
+        w.emit(f"else: r = _slow({name}, [{', '.join(grads)}], {n_edges})")
+        w.emit(f"if not retain: {name}.release()")
+        return
+    fn, shape, dtype, tensors = fast
+    g = grads[0]
+    w.emit(f"if {g} is None: r = {none}")
+    w.emit("else:")
+    w.emit(f"    gd = {g}._data; s = {name}.saved")
+    w.emit(f"    if (s is None or type(gd) is not ndarray or gd.dtype is not {dtype} "
+           f"or gd.shape != {shape!r}")
+    w.emit(f"            or {g}._requires_grad or {g}._base is not None "
+           f"or {name}.pre_hooks or {name}.retained):")
+    w.emit(f"        r = _slow({name}, [{g}], {n_edges})")
+    w.emit("    else:")
+    saved = [w.local(f"saved_{t}") for t in tensors]
+    indent = "        "
+    if saved:   # a saved tensor modified in place: the engine's path raises the error
+        for local, t in zip(saved, tensors):
+            w.emit(f"        {local} = s[{t!r}]")
+        checks = [f"{s}.version.value != {s}.saved_version or type({s}.data) is not ndarray"
+                  for s in saved]
+        w.emit(f"        if {' or '.join(checks)}:")
+        w.emit(f"            r = _slow({name}, [{g}], {n_edges})")
+        w.emit("        else:")
+        indent += "    "
+    w.emit(f"{indent}try: r = {fn}({g}, gd{''.join(f', {s}.data' for s in saved)})")
+    w.emit(f"{indent}except Exception: r = _slow({name}, [{g}], {n_edges})")
+    w.emit(f"if not retain:")
+    w.emit(f"    {name}._freed = True")
+    w.emit(f"    if {name}.saved: {name}.saved = None")
+
+
+def _fast_call(w, node, meta):
+    """(function name, gradient shape, dtype name, saved tensor names) of node's straight-line
+    VJP function, or None when the node must run as the engine runs it."""
+    if meta is None or node.saved is None:
+        return None
+    tensors = []
+    for name, _ in node.plan.save:
+        v = node.saved[name]
+        if type(v) is SavedTensor:
+            tensors.append(name)
+        elif type(v) not in (int, float, bool):   # a list ("xs"): the engine's path
+            return None
+    shape, dtype = meta
+    fn = array_vjp.function_for(node, shape, dtype)
+    if fn is None:
+        return None
+    return (w.const(fn, f"{node.name()}_vjp"), shape, w.const(np.dtype(dtype), np.dtype(dtype).name),
+            tensors)

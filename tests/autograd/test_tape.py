@@ -1,0 +1,211 @@
+"""Backward by a tape's generated function (stepjit/autograd/tape.py) against the engine it
+unrolls: the same gradient bits and parameters over random training programs, the engine's
+summation order, the engine wherever the function cannot stand in for it, and the function
+actually taking over the steps of a recurring tape."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import stepjit as torch
+from stepjit.autograd import array_vjp, engine, tape
+from tests.regression.fuzz_programs import build, describe, programs
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """An empty table of tapes; returns a counter of backwards the generated functions ran."""
+    monkeypatch.setattr(tape, "_TAPES", {})
+    ran = {"tape": 0}
+    real = tape.run
+
+    def counting(*args):
+        took = real(*args)
+        ran["tape"] += took
+        return took
+    monkeypatch.setattr(tape, "run", counting)
+    return ran
+
+
+def bits(ts):
+    return [np.asarray(t.detach().numpy()).tobytes() for t in ts]
+
+
+def run_program(spec, steps=3):
+    step, args, params = build(spec)
+    losses = [step(*args) for _ in range(steps)]
+    return bits(losses) + bits(params)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(programs())
+def test_random_programs_match_the_engine_bitwise(spec):
+    saved = (tape.ENABLED, tape.WARM_AFTER, tape._TAPES)
+    try:
+        tape.ENABLED = False
+        expected = run_program(spec)
+        tape.ENABLED, tape.WARM_AFTER, tape._TAPES = True, 0, {}
+        got = run_program(spec)
+        assert any(callable(f) for f in tape._TAPES.values())
+    finally:
+        tape.ENABLED, tape.WARM_AFTER, tape._TAPES = saved
+    assert got == expected, describe(spec)
+
+
+def fan_out_grads():
+    """x reaches the loss through many paths, so its gradient is a sum whose float32 bits
+    depend on the order the parts arrive in."""
+    x = torch.tensor(np.random.default_rng(0).standard_normal(64), dtype=torch.float32,
+                     requires_grad=True)
+    a, b, c, d = x * 3.7, x.exp(), x * x, x.sin()
+    loss = (a * b + c * d - (a * c) + (b * d).tanh() + x.sigmoid() * a).sum()
+    loss.backward()
+    return x.grad.numpy().tobytes()
+
+
+def test_gradients_sum_in_the_engines_order(fresh, monkeypatch):
+    monkeypatch.setattr(tape, "ENABLED", False)
+    expected = fan_out_grads()
+    monkeypatch.setattr(tape, "ENABLED", True)
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    assert fan_out_grads() == expected
+    assert fresh["tape"] == 1
+    # The order matters here: first-in-first-out gives other bits (so the test can fail).
+    real_schedule = tape._schedule
+
+    def fifo(nodes):
+        order, index = real_schedule(nodes)
+        return order[:1] + order[1:][::-1], index
+    monkeypatch.setattr(tape, "_schedule", fifo)
+    monkeypatch.setattr(tape, "_TAPES", {})
+    with pytest.raises(Exception):
+        assert fan_out_grads() == expected
+
+
+def test_a_recurring_step_takes_the_function_after_two_engine_backwards(fresh):
+    from examples import two_layer_net as ex
+    x, y, w1, w2 = ex.init(N=8, D_in=6, H=5, D_out=3)
+    losses = [ex.step(x, y, w1, w2, 1e-3).item() for _ in range(6)]
+    assert fresh["tape"] == 6 - tape.WARM_AFTER
+    expected_w1 = w1.detach().numpy().copy()
+    x2, y2, w1b, w2b = ex.init(N=8, D_in=6, H=5, D_out=3)
+    tape.ENABLED = False
+    try:
+        losses_engine = [ex.step(x2, y2, w1b, w2b, 1e-3).item() for _ in range(6)]
+    finally:
+        tape.ENABLED = True
+    assert losses == losses_engine
+    assert w1b.detach().numpy().tobytes() == expected_w1.tobytes()
+
+
+def test_shared_and_duplicated_subgraphs_get_their_own_functions(fresh, monkeypatch):
+    """y + y (one node reached twice) and f(x) + f(x) (two equal nodes) have the same node
+    kinds in the same order; the key's edges tell them apart."""
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+
+    def shared(x):
+        y = x * x
+        return (y + y * 2.0).sum()
+
+    def duplicated(x):
+        return (x * x + (x * x) * 2.0).sum()
+    for fn in (shared, duplicated, shared, duplicated):
+        x = torch.tensor([1.5, -2.0], requires_grad=True)
+        fn(x).backward()
+        assert x.grad.tolist() == [9.0, -12.0]
+    assert sum(callable(f) for f in tape._TAPES.values()) == 2
+
+
+def test_saved_numbers_are_part_of_the_key(fresh, monkeypatch):
+    """x * 3.0 and x * 5.0 share a plan; the straight-line function has the number built in."""
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    for k in (3.0, 5.0, 3.0, 5.0):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        (x * k).pow(2).sum().backward()
+        assert x.grad.tolist() == [2 * k * k, 4 * k * k]
+    assert sum(callable(f) for f in tape._TAPES.values()) == 2
+
+
+class Split(torch.autograd.Function):
+    """Two outputs: the input, and three times it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone(), x * 3.0
+
+    @staticmethod
+    def backward(ctx, ga, gb):
+        return ga + gb * 3.0
+
+
+def test_which_output_an_edge_leaves_from_is_part_of_the_key(fresh, monkeypatch):
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    for first in (True, False, True, False):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        a, b = Split.apply(x)
+        ((a if first else b) * 2.0 + (b if first else a) * 7.0).sum().backward()
+        assert x.grad.tolist() == ([2.0 + 21.0] * 2 if first else [6.0 + 7.0] * 2)
+    assert sum(callable(f) for f in tape._TAPES.values()) == 2
+
+
+def test_a_freed_tape_raises_and_retain_graph_keeps_it(fresh, monkeypatch):
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    assert fresh["tape"] == 2   # the third walked the tape, then ran as the engine runs it
+
+
+def test_a_saved_tensor_changed_in_place_raises_as_in_the_engine(fresh, monkeypatch):
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    for _ in range(2):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1.0
+        loss = (y * y).sum()
+        with torch.no_grad():
+            y.add_(1.0) if _ else None
+        if _:
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                loss.backward()
+            assert x.grad is None
+        else:
+            loss.backward()
+            assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_hooks_added_after_the_function_was_written_still_run(fresh, monkeypatch):
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    for hooked in (False, True):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3.0
+        if hooked:
+            y.register_hook(lambda g: g * 10)
+            y.retain_grad()
+        (y * y).sum().backward()
+        assert x.grad.tolist() == ([180.0, 360.0] if hooked else [18.0, 36.0])
+    assert y.grad.tolist() == [60.0, 120.0]   # retain_grad stores it after the hooks ran
+    assert fresh["tape"] == 2
+
+
+def test_multiple_roots_and_autograd_grad_take_the_engine(fresh, monkeypatch):
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    torch.autograd.backward([(x * x).sum(), (x * 2).sum()])
+    (g,) = torch.autograd.grad((x * x).sum(), [x])
+    assert x.grad.tolist() == [4.0, 6.0] and g.tolist() == [2.0, 4.0]
+    assert fresh["tape"] == 0
+
+
+def test_the_table_of_tapes_is_bounded(fresh, monkeypatch):
+    monkeypatch.setattr(tape, "MAX_TAPES", 4)
+    for n in range(1, 12):   # eleven structures: chains of n multiplications
+        x = torch.tensor([1.0], requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0
+        y.sum().backward()
+    assert len(tape._TAPES) <= 4
