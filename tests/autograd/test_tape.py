@@ -82,11 +82,20 @@ def test_gradients_sum_in_the_engines_order(fresh, monkeypatch):
         assert fan_out_grads() == expected
 
 
-def test_a_recurring_step_takes_the_function_after_two_engine_backwards(fresh):
+def test_a_recurring_step_takes_the_function_after_two_engine_backwards(fresh, monkeypatch):
     from examples import two_layer_net as ex
+    slow = []
+    real_slow = tape._slow
+
+    def spy(node, grads, n_edges):
+        slow.append(node.name())
+        return real_slow(node, grads, n_edges)
+    monkeypatch.setattr(tape, "_slow", spy)
     x, y, w1, w2 = ex.init(N=8, D_in=6, H=5, D_out=3)
     losses = [ex.step(x, y, w1, w2, 1e-3).item() for _ in range(6)]
     assert fresh["tape"] == 6 - tape.WARM_AFTER
+    # every primitive's node ran its straight-line function; only the user's Function did not
+    assert slow == ["MyReLUBackward"] * fresh["tape"]
     expected_w1 = w1.detach().numpy().copy()
     x2, y2, w1b, w2b = ex.init(N=8, D_in=6, H=5, D_out=3)
     tape.ENABLED = False
