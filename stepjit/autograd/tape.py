@@ -20,7 +20,13 @@ and every node's step the engine's step for it:
   - AccumulateGrad nodes call the engine's `_accumulate`.
 
 The order nodes run in is the engine's, computed from the structure, so the
-gradients are the same bits the engine gives. Only for `backward()` from one
+gradients are the same bits the engine gives.
+
+Once written, a function is tried on later tapes from roots of its root's type
+before any walk: it binds its nodes from the root edge by edge and checks what
+the key would hold (plans, types, saved numbers, edges, distinct nodes), so a
+recurring tape costs no walk and no key; a tape it was not written for makes
+it return False before doing anything, and the tape is walked. Only for `backward()` from one
 root, eagerly (no tracer); autograd.grad and several roots take the engine.
 `ENABLED = False` forces the engine (tests compare the two).
 """
@@ -38,8 +44,10 @@ from .node import AccumulateGrad, PrimBackward, SavedTensor
 ENABLED = True
 WARM_AFTER = 2     # backwards of one structure the engine runs before its function is written
 MAX_TAPES = 256    # structures tracked at once (the table is cleared when full)
+MAX_PER_ROOT = 8   # written functions tried, most recent first, before a tape is walked
 
 _TAPES: dict = {}  # structural key -> sightings so far (int), or the tape's function
+_BY_ROOT: dict = {}  # root node class -> written functions to try (each checks its structure)
 _PRIM, _ACC, _OTHER = 0, 1, 2
 _KINDS: dict = {}  # node class -> _PRIM / _ACC / _OTHER
 _NDARRAY = np.ndarray
@@ -53,6 +61,18 @@ def run(roots, root_grads, retain_graph):
     root, nr = roots[0]._grad_edge()
     if root is None:
         return False
+    seed = root_grads[0]
+    enabled = GRAD.enabled
+    fns = _BY_ROOT.get(type(root))
+    if fns:   # a written function checks the structure itself: no walk, no key
+        GRAD.enabled = False
+        try:
+            for fn in fns:
+                if fn(root, nr, seed, retain_graph, set()) is not False:
+                    return True
+        finally:
+            GRAD.enabled = enabled
+            RUNNING.node = None
     walked = _walk(root, nr)
     if walked is None:
         return False
@@ -62,17 +82,26 @@ def run(roots, root_grads, retain_graph):
         if fn < WARM_AFTER:
             if len(_TAPES) >= MAX_TAPES:
                 _TAPES.clear()
+                _BY_ROOT.clear()
             _TAPES[key] = fn + 1
             return False
-        fn = _TAPES[key] = write(nodes, nr, root_grads[0])
-    enabled = GRAD.enabled
+        fn = _TAPES[key] = write(nodes, nr, seed)
+    _first(fn, type(root))
     GRAD.enabled = False
     try:
-        fn(nodes, root_grads[0], retain_graph, set())
+        return fn(root, nr, seed, retain_graph, set()) is not False
     finally:
         GRAD.enabled = enabled
         RUNNING.node = None
-    return True
+
+
+def _first(fn, root_cls):
+    """fn first among the functions tried for roots of root_cls (at most MAX_PER_ROOT)."""
+    fns = _BY_ROOT.setdefault(root_cls, [])
+    if fn in fns:
+        fns.remove(fn)
+    fns.insert(0, fn)
+    del fns[MAX_PER_ROOT:]
 
 
 def _kind(cls):
@@ -181,9 +210,9 @@ def write(nodes, root_nr, seed):
     order, index = _schedule(nodes)
     metas = _grad_metas(nodes, index, root_nr, seed)
     w = CodeWriter({"ndarray": _NDARRAY, "_slow": _slow, "_accumulate_leaf": _accumulate_leaf},
-                   reserved=("nodes", "seed", "retain", "owned", "g", "gd", "s", "c", "r"))
+                   reserved=("nr", "seed", "retain", "owned", "g", "gd", "s", "c", "r"))
     names = [w.local(f"n{j}_{ident(nodes[j].name())}") for j in range(len(nodes))]
-    w.emit(", ".join(names) + ("," if len(names) == 1 else "") + " = nodes")
+    _write_match(w, nodes, names, index, root_nr)
     slots = {(j, k): w.local(f"g{j}_{k}")
              for j, n in enumerate(nodes) for k in range(max(1, n.n_outputs))}
     assigned = {(0, root_nr)}
@@ -206,11 +235,75 @@ def write(nodes, root_nr, seed):
             else:
                 w.emit(f"{slots[at]} = r[{e}]   # to {nodes[at[0]].name()}")
                 assigned.add(at)
-    header = (f"def tape_{len(nodes)}_nodes(nodes, seed, retain, owned):\n"
-              f'    """A recurring tape\'s backward, the engine\'s walk unrolled."""')
+    header = (f"def tape_{len(nodes)}_nodes({names[0]}, nr, seed, retain, owned):\n"
+              f'    """A recurring tape\'s backward, the engine\'s walk unrolled; False (having done\n'
+              f'    nothing) when the tape from {names[0]} is not the one it was written for."""')
     fn, src = w.function(header, "", "tape backward")
     fn.source = src
     return fn
+
+
+def _write_match(w, nodes, names, index, root_nr):
+    """Lines that bind every node's local from the root, returning False where the tape differs
+    from `nodes`: what equal keys of `_walk` say (plans or types, saved numbers, edges), and
+    the node types. Nodes that could be one object (same type and plan) are checked distinct,
+    so that the walk would index the same nodes."""
+    w.emit("# the structure this function was written for")
+    w.emit("try:")
+    checks = [f"nr != {root_nr}"]   # (each line's checks run once its locals are bound)
+    bound = {0}
+    for j, n in enumerate(nodes):
+        name = names[j]
+        checks += _node_checks(w, n, name)
+        w.emit(f"    if {' or '.join(checks)}: return False")
+        checks, targets = [], []
+        for e, (child, child_nr) in enumerate(n.next_functions):
+            k = index.get(child)
+            if child is None:
+                targets.append(f"(c{e}, _)")
+                checks.append(f"c{e} is not None")
+                continue
+            if k in bound:
+                targets.append(f"(c{e}, k{e})")
+                checks.append(f"c{e} is not {names[k]}")
+            else:
+                targets.append(f"({names[k]}, k{e})")
+                bound.add(k)
+            checks.append(f"k{e} != {child_nr}")
+        if targets:
+            w.emit(f"    {', '.join(targets)}{',' if len(targets) == 1 else ''} = {name}.next_functions")
+        else:
+            checks.append(f"{name}.next_functions")
+    groups = {}
+    for j, n in enumerate(nodes):
+        groups.setdefault((type(n), getattr(n, "plan", None)), []).append(names[j])
+    checks += [f"len({{{', '.join(g)}}}) != {len(g)}" if len(g) > 2 else f"{g[0]} is {g[1]}"
+               for g in groups.values() if len(g) > 1]
+    if checks:
+        w.emit(f"    if {' or '.join(checks)}: return False")
+    w.emit("except ValueError:   # a node with another number of edges")
+    w.emit("    return False")
+
+
+def _node_checks(w, n, name):
+    """What the key holds of node n: its plan and saved numbers, or its type (and outputs)."""
+    checks = [f"type({name}) is not {w.const(type(n), n.name() + '_type')}"]
+    kind = _KINDS[type(n)]
+    if kind == _PRIM:
+        checks.append(f"{name}.plan is not {w.const(n.plan, n.name() + '_plan')}")
+        if n.plan.numbers:
+            checks.append(f"{name}.saved is None")
+            checks += [f"{name}.saved[{k!r}] != {_literal(w, n.saved[k])}" for k in n.plan.numbers]
+    elif kind == _OTHER:
+        checks.append(f"{name}.n_outputs != {n.n_outputs}")
+    return checks
+
+
+def _literal(w, v):
+    """A saved number as the source writes it: a literal where one reads back as v."""
+    if type(v) in (int, bool) or (type(v) is float and v == v and abs(v) != float("inf")):
+        return repr(v)
+    return w.const(v, "number")
 
 
 def _grad_metas(nodes, index, root_nr, seed):

@@ -16,6 +16,7 @@ def backward_path(request, monkeypatch):
         monkeypatch.setattr(array_vjp, "WARM_AFTER", 0)
         monkeypatch.setattr(tape, "WARM_AFTER", 0)
         monkeypatch.setattr(tape, "_TAPES", {})
+        monkeypatch.setattr(tape, "_BY_ROOT", {})
         return request.param
     monkeypatch.setattr(tape, "ENABLED", False)
     if request.param == "generic":

@@ -15,6 +15,7 @@ from tests.regression.fuzz_programs import build, describe, programs
 def fresh(monkeypatch):
     """An empty table of tapes; returns a counter of backwards the generated functions ran."""
     monkeypatch.setattr(tape, "_TAPES", {})
+    monkeypatch.setattr(tape, "_BY_ROOT", {})
     ran = {"tape": 0}
     real = tape.run
 
@@ -40,15 +41,15 @@ def run_program(spec, steps=3):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(programs())
 def test_random_programs_match_the_engine_bitwise(spec):
-    saved = (tape.ENABLED, tape.WARM_AFTER, tape._TAPES)
+    saved = (tape.ENABLED, tape.WARM_AFTER, tape._TAPES, tape._BY_ROOT)
     try:
         tape.ENABLED = False
         expected = run_program(spec)
-        tape.ENABLED, tape.WARM_AFTER, tape._TAPES = True, 0, {}
+        tape.ENABLED, tape.WARM_AFTER, tape._TAPES, tape._BY_ROOT = True, 0, {}, {}
         got = run_program(spec)
         assert any(callable(f) for f in tape._TAPES.values())
     finally:
-        tape.ENABLED, tape.WARM_AFTER, tape._TAPES = saved
+        tape.ENABLED, tape.WARM_AFTER, tape._TAPES, tape._BY_ROOT = saved
     assert got == expected, describe(spec)
 
 
@@ -78,6 +79,7 @@ def test_gradients_sum_in_the_engines_order(fresh, monkeypatch):
         return order[:1] + order[1:][::-1], index
     monkeypatch.setattr(tape, "_schedule", fifo)
     monkeypatch.setattr(tape, "_TAPES", {})
+    monkeypatch.setattr(tape, "_BY_ROOT", {})
     with pytest.raises(Exception):
         assert fan_out_grads() == expected
 
@@ -218,3 +220,38 @@ def test_the_table_of_tapes_is_bounded(fresh, monkeypatch):
             y = y * 1.0
         y.sum().backward()
     assert len(tape._TAPES) <= 4
+
+
+class Scale(torch.autograd.Function):
+    """x * w, w's gradient only when it requires one; or (x * w, x) when asked for two outputs.
+    backward scales x's gradient by the number of output gradients it was given."""
+
+    @staticmethod
+    def forward(ctx, x, w, two):
+        ctx.save_for_backward(x, w)
+        return (x * w, x.clone()) if two else x * w
+
+    @staticmethod
+    def backward(ctx, *gs):
+        x, w = ctx.saved_tensors
+        return gs[0] * w * len(gs), (gs[0] * x if ctx.needs_input_grad[1] else None), None
+
+
+@pytest.mark.parametrize("vary", ["edge", "outputs"])
+def test_a_function_runs_only_on_the_structure_it_was_written_for(fresh, monkeypatch, vary):
+    """Tapes that differ only in a Function node's missing edge or its number of outputs: the
+    most recently written function is tried first, finds the tape is not its own, and the
+    right one runs (the engine's gradients)."""
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+
+    def step(flag):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        w = torch.tensor([3.0, 4.0], requires_grad=flag or vary == "outputs")
+        out = Scale.apply(x, w, flag and vary == "outputs")
+        (out[0] if type(out) is tuple else out).sum().backward()
+        return x.grad.tolist(), None if w.grad is None else w.grad.tolist()
+    expected = {True: ([6.0, 8.0] if vary == "outputs" else [3.0, 4.0], [1.0, 2.0]),
+                False: ([3.0, 4.0], None if vary == "edge" else [1.0, 2.0])}
+    for flag in (True, False, True, False):
+        assert step(flag) == expected[flag]
+    assert fresh["tape"] == 4 and sum(callable(f) for f in tape._TAPES.values()) == 2
