@@ -6,6 +6,8 @@ gradient (or None) per forward argument.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..ir.types import FLOAT
 from .grad_mode import STATE as GRAD
 from . import node as _node
@@ -154,10 +156,36 @@ class Function(metaclass=_FunctionMeta):
         if CHECK_HOOK is not None:   # check mode: backward against finite differences
             CHECK_HOOK(cls, args, kwargs)
         if not isinstance(outputs, tuple):
+            if len(args) == 1 and type(outputs) is Tensor:
+                return _one_to_one(cls, ctx, args[0], outputs)
             node = _new_node(cls, ctx, args, needs, (outputs,), Tensor)
             return _attach_output(node, 0, outputs, args, ctx, Tensor)
         node = _new_node(cls, ctx, args, needs, outputs, Tensor)
         return tuple([_attach_output(node, i, o, args, ctx, Tensor) for i, o in enumerate(outputs)])
+
+
+def _one_to_one(cls, ctx, a, o):
+    """_new_node and _attach_output for the common Function: one input (that needs a gradient,
+    so a Tensor), one Tensor output; the same node, with fewer calls."""
+    node_cls = cls._backward_cls
+    node = _new(node_cls)
+    grad_fn = a._grad_fn
+    Node.__init__(node, ((grad_fn, a._output_nr) if grad_fn is not None else a._grad_edge(),))
+    node.fn_cls = cls
+    node.ctx = ctx
+    ctx._node_name = node_cls._name
+    node.n_outputs = 1
+    node.in_meta = (_meta(a),)
+    out_meta = _meta(o)
+    node.out_meta = (out_meta,)
+    if out_meta[1].category == FLOAT and (not ctx._non_differentiable
+                                          or id(o) not in ctx._non_differentiable):
+        if o._grad_fn is not None or o._requires_grad or o is a:
+            o = o.detach()  # an input returned as is: the output is a new tensor object
+        o._grad_fn = node
+        o._output_nr = 0
+        o._requires_grad = True
+    return o
 
 
 def _new_node(cls, ctx, args, needs, outs, Tensor):
@@ -219,4 +247,14 @@ def _has_none(values):
 
 def _meta(t):
     """(shape, dtype) of a tensor, for checking the gradients backward returns."""
-    return (t._data.shape, t.dtype)
+    d = t._data
+    if type(d) is _NDARRAY:   # (no property and dispatch calls for a host array's dtype)
+        dtype = _DTYPES.get(d.dtype)
+        if dtype is None:
+            dtype = _DTYPES[d.dtype] = t.dtype
+        return (d.shape, dtype)
+    return (d.shape, t.dtype)
+
+
+_NDARRAY = np.ndarray
+_DTYPES = {}   # NumPy dtype -> DType of host arrays
