@@ -38,6 +38,7 @@ from .. import dispatch
 from ..runtime.codewriter import CodeWriter, ident
 from . import array_vjp
 from .engine import RUNNING, _accumulate, _all_none, _pre_hooks
+from .function import FunctionBackward
 from .grad_mode import STATE as GRAD
 from .node import AccumulateGrad, PrimBackward, SavedTensor
 
@@ -209,7 +210,8 @@ def write(nodes, root_nr, seed):
     """The tape's backward as a Python function (nodes, seed, retain_graph, owned)."""
     order, index = _schedule(nodes)
     metas = _grad_metas(nodes, index, root_nr, seed)
-    w = CodeWriter({"ndarray": _NDARRAY, "_slow": _slow, "_accumulate_leaf": _accumulate_leaf},
+    w = CodeWriter({"ndarray": _NDARRAY, "_slow": _slow, "_accumulate_leaf": _accumulate_leaf,
+                    "_accumulate": _accumulate, "RUNNING": RUNNING},
                    reserved=("nr", "seed", "retain", "owned", "g", "gd", "s", "c", "r"))
     names = [w.local(f"n{j}_{ident(nodes[j].name())}") for j in range(len(nodes))]
     _write_match(w, nodes, names, index, root_nr)
@@ -335,9 +337,24 @@ def _write_step(w, node, name, grads, meta):
     w.emit(f"# {node.name()}")
     if type(node) is AccumulateGrad:
         # (its release only marks it: an AccumulateGrad holds nothing to free)
-        w.emit(f"if {grads[0]} is not None: _accumulate_leaf({name}, {grads[0]}, owned)")
+        g = grads[0]
+        w.emit(f"if {g} is not None:")
+        w.emit(f"    if {name}.pre_hooks or {name}.retained or {name}.variable._hooks: "
+               f"_accumulate_leaf({name}, {g}, owned)")
+        w.emit(f"    else: _accumulate({name}.variable, {g}, owned)")
         return
     none = w.const((None,) * n_edges, f"no_grads_{n_edges}")
+    if isinstance(node, FunctionBackward):
+        # _slow's steps where no hook runs (apply returns one gradient per edge)
+        w.emit(f"if {' is None and '.join(grads)} is None: r = {none}")
+        w.emit(f"elif {name}.pre_hooks or {name}.retained: "
+               f"r = _slow({name}, [{', '.join(grads)}], {n_edges})")
+        w.emit("else:")
+        w.emit(f"    RUNNING.node = {name}")
+        w.emit(f"    r = {name}.apply([{', '.join(grads)}])")
+        w.emit("    RUNNING.node = None")
+        w.emit(f"if not retain: {name}.release()")
+        return
     fast = _fast_call(w, node, meta) if isinstance(node, PrimBackward) else None
     if fast is None:
         w.emit(f"if {' is None and '.join(grads)} is None: r = {none}")

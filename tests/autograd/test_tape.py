@@ -96,8 +96,8 @@ def test_a_recurring_step_takes_the_function_after_two_engine_backwards(fresh, m
     x, y, w1, w2 = ex.init(N=8, D_in=6, H=5, D_out=3)
     losses = [ex.step(x, y, w1, w2, 1e-3).item() for _ in range(6)]
     assert fresh["tape"] == 6 - tape.WARM_AFTER
-    # every primitive's node ran its straight-line function; only the user's Function did not
-    assert slow == ["MyReLUBackward"] * fresh["tape"]
+    # every node ran inline: primitives their straight-line functions, the Function its apply
+    assert slow == []
     expected_w1 = w1.detach().numpy().copy()
     x2, y2, w1b, w2b = ex.init(N=8, D_in=6, H=5, D_out=3)
     tape.ENABLED = False
@@ -255,3 +255,27 @@ def test_a_function_runs_only_on_the_structure_it_was_written_for(fresh, monkeyp
     for flag in (True, False, True, False):
         assert step(flag) == expected[flag]
     assert fresh["tape"] == 4 and sum(callable(f) for f in tape._TAPES.values()) == 2
+
+
+def test_hooks_on_a_functions_output_take_the_engines_step(fresh, monkeypatch):
+    """A Function node runs its apply inline; a hook or retain_grad on its output added after
+    the function was written sends it through `_slow`, the engine's step with pre-hooks."""
+    from examples.two_layer_net import MyReLU
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    slow = []
+    real_slow = tape._slow
+
+    def spy(node, grads, n_edges):
+        slow.append(node.name())
+        return real_slow(node, grads, n_edges)
+    monkeypatch.setattr(tape, "_slow", spy)
+    for hooked in (False, True):
+        x = torch.tensor([1.0, -2.0], requires_grad=True)
+        h = MyReLU.apply(x * 3.0)
+        if hooked:
+            h.register_hook(lambda g: g * 10)
+            h.retain_grad()
+        (h * h).sum().backward()
+        assert x.grad.tolist() == ([180.0, 0.0] if hooked else [18.0, 0.0])
+    assert h.grad.tolist() == [60.0, 0.0]
+    assert fresh["tape"] == 2 and slow == ["MyReLUBackward"]
