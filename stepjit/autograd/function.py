@@ -38,14 +38,16 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
-        node_name = self._node_name
-        if self._saved is None:
+        saved = self._saved
+        if saved is None:
             from .node import _FREED_MSG
             raise RuntimeError(_FREED_MSG)
-        saved = self._saved
         if len(saved) == 1:   # (no generator frame for the common single tensor)
             s = saved[0]
-            return (s.unpack(node_name) if isinstance(s, SavedTensor) else s,)
+            if type(s) is SavedTensor and s.version.value == s.saved_version:
+                return (s.tensor,)   # unpack's answer: save_for_backward kept the object
+            return (s.unpack(self._node_name) if isinstance(s, SavedTensor) else s,)
+        node_name = self._node_name
         return tuple(s.unpack(node_name) if isinstance(s, SavedTensor) else s for s in saved)
 
     def mark_non_differentiable(self, *tensors):
@@ -65,18 +67,25 @@ class FunctionBackward(Node):
     def apply(self, grads):
         if self._freed:   # (check_not_freed: a FunctionBackward always has saved state)
             raise RuntimeError(_node._FREED_MSG)
-        if self.ctx.materialize_grads and _has_none(grads):
+        ctx = self.ctx
+        if ctx.materialize_grads and (grads[0] is None if len(grads) == 1 else _has_none(grads)):
             from ..ops.creation import zeros
             grads = [zeros(shape, dtype=dt) if g is None else g
                      for g, (shape, dt) in zip(grads, self.out_meta)]
         enabled = GRAD.enabled   # the engine runs nodes with grad mode off; a hook may have
         GRAD.enabled = False     # turned it on (no_grad, without a context object per node)
         try:
-            result = self.fn_cls.backward(self.ctx, *grads)
+            result = self.fn_cls.backward(ctx, *grads)
         finally:
             GRAD.enabled = enabled
         if not isinstance(result, tuple):
-            if len(self.in_meta) == 1:   # the common single input: no list comprehension
+            in_meta = self.in_meta
+            if len(in_meta) == 1:   # the common single input: no list comprehension
+                meta = in_meta[0]
+                if type(result) is _node._TENSOR and meta is not None:
+                    d = result._data   # already the input's shape and dtype: _check keeps it
+                    if d.shape == meta[0] and d.dtype is meta[1].np:
+                        return [result]
                 return [self._check(0, result)]
             result = (result,)
         if len(result) != len(self.in_meta):
