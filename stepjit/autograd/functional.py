@@ -5,11 +5,12 @@ import numpy as np
 
 from .. import dispatch
 from .engine import run_backward
+from . import node as _node
 from .node import _tensor_class
 
 
 def _roots_and_grads(tensors, grad_tensors):
-    Tensor = _tensor_class()
+    Tensor = _node._TENSOR or _tensor_class()
     if grad_tensors is None and type(tensors) is list and len(tensors) == 1:
         t = tensors[0]   # loss.backward(): one 0-d root that requires grad, seeded with ones
         if isinstance(t, Tensor) and t._requires_grad and not t._data.shape:
@@ -76,7 +77,8 @@ def _no_create_graph(create_graph):
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    _no_create_graph(create_graph)
+    if create_graph:
+        _no_create_graph(create_graph)
     roots, grads = _roots_and_grads(tensors, grad_tensors)
     if inputs is not None:
         raise NotImplementedError("backward(inputs=...) is not supported by stepjit yet; "

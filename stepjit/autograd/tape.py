@@ -59,9 +59,12 @@ def run(roots, root_grads, retain_graph):
     (several roots, tracing, a structure seen too rarely, or one that cannot be keyed)."""
     if not ENABLED or len(roots) != 1 or dispatch.MODE.tracer is not None:
         return False
-    root, nr = roots[0]._grad_edge()
+    t = roots[0]
+    root, nr = t._grad_fn, t._output_nr   # (_grad_edge's answer for a tensor with history)
     if root is None:
-        return False
+        root, nr = t._grad_edge()
+        if root is None:
+            return False
     seed = root_grads[0]
     enabled = GRAD.enabled
     fns = _BY_ROOT.get(type(root))
