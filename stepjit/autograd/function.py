@@ -184,8 +184,11 @@ def _one_to_one(cls, ctx, a, o):
     node.ctx = ctx
     ctx._node_name = node_cls._name
     node.n_outputs = 1
-    node.in_meta = (_meta(a),)
-    out_meta = _meta(o)
+    in_meta = _meta(a)
+    d = o._data   # (an output like its input, as ReLU's, shares the input's meta)
+    out_meta = (in_meta if type(d) is _NDARRAY and d.shape == in_meta[0] and d.dtype is in_meta[1].np
+                else _meta(o))
+    node.in_meta = (in_meta,)
     node.out_meta = (out_meta,)
     if out_meta[1].category == FLOAT and (not ctx._non_differentiable
                                           or id(o) not in ctx._non_differentiable):
