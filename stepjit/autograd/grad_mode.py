@@ -19,13 +19,14 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeContext:
+    __slots__ = ("_prev",)   # (no instance dict: a training step enters no_grad every call)
     _target = True
 
     def __enter__(self):
         self._prev = STATE.enabled
         STATE.enabled = self._target
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         STATE.enabled = self._prev
         return False
 
@@ -41,15 +42,18 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
+    __slots__ = ()
     _target = False
 
 
 class enable_grad(_GradModeContext):
+    __slots__ = ()
     _target = True
 
 
 class set_grad_enabled(_GradModeContext):
     """Like PyTorch's: takes effect at construction, so it also works as a plain call."""
+    __slots__ = ("_target",)
 
     def __init__(self, mode: bool):
         self._target = bool(mode)
