@@ -388,9 +388,12 @@ def _write_step(w, node, name, grads, meta):
         indent += "    "
     w.emit(f"{indent}try: r = {fn}({g}, gd{''.join(f', {s}.data' for s in saved)})")
     w.emit(f"{indent}except Exception: r = _slow({name}, [{g}], {n_edges})")
-    w.emit(f"if not retain:")
+    # PrimBackward.release: a node that saved nothing keeps its (empty) saved values, and
+    # any other is known here to hold its own (the check above sent saved=None to _slow)
+    w.emit("if not retain:")
     w.emit(f"    {name}._freed = True")
-    w.emit(f"    if {name}.saved: {name}.saved = None")
+    if node.plan.save:
+        w.emit(f"    {name}.saved = None")
 
 
 def _fast_call(w, node, meta):
