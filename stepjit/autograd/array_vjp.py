@@ -177,7 +177,17 @@ def derive(plan, node_name, attrs, gd, saved):
     returns = _returns(grads, g, values)
     if returns is None:
         return None
-    return _write(tracer.graph, node_name, returns)
+    fn = _write(tracer.graph, node_name, returns)
+    fn.written_from, fn.bare = (tracer.graph, node_name, returns), None
+    return fn
+
+
+def arrays_variant(fn):
+    """fn written again to return each gradient it makes as the bare array (what `make` would
+    wrap): tape.py hands such a fresh gradient straight to the next straight-line function."""
+    if fn.bare is None:
+        fn.bare = _write(*fn.written_from, arrays=True)
+    return fn.bare
 
 
 def _traced(tracer, name, v):
@@ -207,7 +217,7 @@ def _returns(grads, g, values):
     return returns
 
 
-def _write(graph, node_name, returns):
+def _write(graph, node_name, returns, arrays=False):
     from ..runtime.codewriter import CodeWriter, ident
     w = CodeWriter({"ndarray": _NDARRAY, "asarray": np.asarray, "make": Tensor._make},
                    reserved=("g",))
@@ -216,9 +226,10 @@ def _write(graph, node_name, returns):
         names[v] = w.local(v.name)
     for node in graph.nodes:
         _write_node(w, node, names)
-    results = ["None" if r is None else "g" if r == "g" else f"make({names[r]})" for r in returns]
+    results = ["None" if r is None else "g" if r == "g" else names[r] if arrays else f"make({names[r]})"
+               for r in returns]
     params = ", ".join(["g"] + [names[v] for v in graph.inputs])
-    header = (f"def {ident(node_name)}_vjp({params}):\n"
+    header = (f"def {ident(node_name)}_vjp{'_arrays' if arrays else ''}({params}):\n"
               f'    """{node_name}: input gradients from g, by the registry\'s VJP rules."""')
     fn, src = w.function(header, f"    return [{', '.join(results)}]\n", "eager vjp")
     fn.source = src

@@ -16,6 +16,13 @@ and every node's step the engine's step for it:
     not requiring grad, not a view; saved tensors unmodified, on the host; no
     hooks on the node); otherwise, and for every other node type, the node runs
     exactly as the engine runs it (`_slow`: pre-hooks, retain_grad, apply);
+  - a gradient a straight-line function made, bound for another straight-line
+    node, goes there as its bare array (the function's arrays variant): nothing
+    but that node's function would read the tensor the engine makes for it, so
+    the tensor is made only where one leaves the straight line (a Function, a
+    leaf, a hook, a sum), as the same fresh tensor; a node that would hand one
+    gradient object to two children gets it as a tensor first, so that they
+    share one object as in the engine;
   - gradients reaching one node output are summed in the engine's order;
   - AccumulateGrad nodes call the engine's `_accumulate`.
 
@@ -26,9 +33,11 @@ Once written, a function is tried on later tapes from roots of its root's type
 before any walk: it binds its nodes from the root edge by edge and checks what
 the key would hold (plans, types, saved numbers, edges, distinct nodes), so a
 recurring tape costs no walk and no key; a tape it was not written for makes
-it return False before doing anything, and the tape is walked. Only for `backward()` from one
-root, eagerly (no tracer); autograd.grad and several roots take the engine.
-`ENABLED = False` forces the engine (tests compare the two).
+it return False before doing anything, and the tape is walked.
+
+Only for `backward()` from one root, eagerly (no tracer); autograd.grad and
+several roots take the engine. `ENABLED = False` forces the engine (tests
+compare the two).
 """
 from __future__ import annotations
 
@@ -36,6 +45,7 @@ import numpy as np
 
 from .. import dispatch
 from ..runtime.codewriter import CodeWriter, ident
+from ..tensor import Tensor
 from . import array_vjp
 from .engine import RUNNING, _accumulate, _all_none, _pre_hooks
 from .function import FunctionBackward
@@ -199,6 +209,12 @@ def _slow(node, grads, n_edges):
     return out
 
 
+def _tensor(g):
+    """A gradient as the engine hands it on: a bare array (a straight-line function's fresh
+    gradient, which nothing has seen) in the new tensor the function would have made."""
+    return Tensor._make(g) if type(g) is _NDARRAY else g
+
+
 def _accumulate_leaf(node, g, owned):
     """AccumulateGrad as the engine runs it (hooks on the leaf first)."""
     if node.pre_hooks or node.retained or node.variable._hooks:
@@ -214,12 +230,18 @@ def write(nodes, root_nr, seed):
     order, index = _schedule(nodes)
     metas = _grad_metas(nodes, index, root_nr, seed)
     w = CodeWriter({"ndarray": _NDARRAY, "_slow": _slow, "_accumulate_leaf": _accumulate_leaf,
-                    "_accumulate": _accumulate, "RUNNING": RUNNING},
-                   reserved=("nr", "seed", "retain", "owned", "g", "gd", "s", "c", "r"))
+                    "_accumulate": _accumulate, "RUNNING": RUNNING, "make": Tensor._make,
+                    "_tensor": _tensor},
+                   reserved=("nr", "seed", "retain", "owned", "g", "gd", "s", "c", "r", "slow"))
     names = [w.local(f"n{j}_{ident(nodes[j].name())}") for j in range(len(nodes))]
     _write_match(w, nodes, names, index, root_nr)
     slots = {(j, k): w.local(f"g{j}_{k}")
              for j, n in enumerate(nodes) for k in range(max(1, n.n_outputs))}
+    fasts = {j: _fast_call(w, n, metas.get(j)) for j, n in enumerate(nodes)
+             if isinstance(n, PrimBackward)}
+    takes = {j for j, f in fasts.items() if _takes_bare(w, f)}
+    arrays_out = _arrays_out(nodes, index, takes)
+    arrays = set()   # slots that may hold a bare array: a fresh gradient not yet in a tensor
     assigned = {(0, root_nr)}
     w.emit(f"{slots[(0, root_nr)]} = seed")
     for slot in slots:   # outputs no edge leads to (a Function's other outputs)
@@ -228,17 +250,23 @@ def write(nodes, root_nr, seed):
             w.emit(f"{slots[slot]} = None")
     for j in order:
         node = nodes[j]
-        _write_step(w, node, names[j], [slots[(j, k)] for k in range(max(1, node.n_outputs))],
-                    metas.get(j))
+        grads = [slots[(j, k)] for k in range(max(1, node.n_outputs))]
+        bare = [g for k, g in enumerate(grads) if (j, k) in arrays]
+        w.emit(f"# {node.name()}")
+        if bare and j not in takes:   # the tensor the straight-line function would have made
+            for g in bare:
+                w.emit(f"if type({g}) is ndarray: {g} = make({g})")
+            bare = []
+        _write_step(w, node, names[j], grads, fasts.get(j), bool(bare), j in arrays_out)
         for e, (child, child_nr) in enumerate(node.next_functions):
-            if child is None:
-                continue
-            at = (index[child], child_nr)
-            if at in assigned:   # a later arrival: summed in the engine's order
-                w.emit(f"c = r[{e}]")
-                w.emit(f"if c is not None: {slots[at]} = c if {slots[at]} is None else {slots[at]} + c")
-            else:
-                w.emit(f"{slots[at]} = r[{e}]   # to {nodes[at[0]].name()}")
+            if child is not None:
+                at = (index[child], child_nr)
+                if j in arrays_out or (bare and _passes_g(w, fasts[j], e)):
+                    arrays.add(at)
+                later = at in assigned
+                _write_hand_on(w, e, slots[at], later, at in arrays, nodes[at[0]].name())
+                if later:
+                    arrays.discard(at)   # (a sum is a tensor)
                 assigned.add(at)
     header = (f"def tape_{len(nodes)}_nodes({names[0]}, nr, seed, retain, owned):\n"
               f'    """A recurring tape\'s backward, the engine\'s walk unrolled; False (having done\n'
@@ -246,6 +274,44 @@ def write(nodes, root_nr, seed):
     fn, src = w.function(header, "", "tape backward")
     fn.source = src
     return fn
+
+
+def _write_hand_on(w, e, slot, later, bare, child_name):
+    """Edge e's gradient (r[e]) to its child's slot: the first arrival as is, a later one summed
+    in the engine's order (as tensors)."""
+    if not later:
+        w.emit(f"{slot} = r[{e}]   # to {child_name}")
+        return
+    w.emit(f"c = r[{e}]")
+    if bare:
+        w.emit("if type(c) is ndarray: c = make(c)")
+        w.emit(f"if type({slot}) is ndarray: {slot} = make({slot})")
+    w.emit(f"if c is not None: {slot} = c if {slot} is None else {slot} + c")
+
+
+def _takes_bare(w, fast):
+    """Whether a node's straight-line call may be handed a bare array: it returns the incoming
+    gradient at most once (the engine would hand one tensor object to several children)."""
+    return fast is not None and w.glob[fast[0]].written_from[2].count("g") <= 1
+
+
+def _passes_g(w, fast, e):
+    """Whether a straight-line call returns its incoming gradient object at edge e."""
+    return w.glob[fast[0]].written_from[2][e] == "g"
+
+
+def _arrays_out(nodes, index, fast):
+    """The straight-line nodes that hand on bare arrays (their functions' arrays variant): those
+    whose every gradient goes to a straight-line node that takes one, and to no sum."""
+    arrivals = {}
+    for n in nodes:
+        for child, child_nr in n.next_functions:
+            if child is not None:
+                at = (index[child], child_nr)
+                arrivals[at] = arrivals.get(at, 0) + 1
+    return {j for j in fast
+            if all(child is None or (index[child] in fast and arrivals[(index[child], 0)] == 1)
+                   for child, _ in nodes[j].next_functions)}
 
 
 def _write_match(w, nodes, names, index, root_nr):
@@ -334,10 +400,11 @@ def _input_metas(n):
     return {i: (m[0], m[1].np) for i, m in enumerate(in_meta) if m is not None}
 
 
-def _write_step(w, node, name, grads, meta):
-    """The engine's step for one node; `r` ends holding its output gradients per edge."""
+def _write_step(w, node, name, grads, fast, bare, arrays_out):
+    """The engine's step for one node; `r` ends holding its output gradients per edge. `fast`:
+    node's straight-line call (_fast_call); `bare`: its gradient may come as a bare array;
+    `arrays_out`: it hands on bare arrays."""
     n_edges = len(node.next_functions)
-    w.emit(f"# {node.name()}")
     if type(node) is AccumulateGrad:
         # (its release only marks it: an AccumulateGrad holds nothing to free)
         g = grads[0]
@@ -358,22 +425,40 @@ def _write_step(w, node, name, grads, meta):
         w.emit("    RUNNING.node = None")
         w.emit(f"if not retain: {name}.release()")
         return
-    fast = _fast_call(w, node, meta) if isinstance(node, PrimBackward) else None
     if fast is None:
         w.emit(f"if {' is None and '.join(grads)} is None: r = {none}")
         w.emit(f"else: r = _slow({name}, [{', '.join(grads)}], {n_edges})")
         w.emit(f"if not retain: {name}.release()")
         return
+    _write_straight(w, node, name, grads[0], fast, bare, arrays_out, none)
+
+
+def _write_straight(w, node, name, g, fast, bare, arrays_out, none):
+    """A primitive node's step by its straight-line function, where the checks array_vjp.run
+    makes hold (else `_slow`); then PrimBackward.release's effect."""
+    n_edges = len(node.next_functions)
     fn, shape, dtype, tensors = fast
-    g = grads[0]
+    if arrays_out:
+        fn = w.const(array_vjp.arrays_variant(w.glob[fn]), fn + "_arrays")
+    tg = f"_tensor({g})" if bare else g   # (what _slow is handed)
     w.emit(f"if {g} is None: r = {none}")
     w.emit("else:")
-    w.emit(f"    gd = {g}._data; s = {name}.saved")
-    w.emit(f"    if (s is None or type(gd) is not ndarray or gd.dtype is not {dtype} "
-           f"or gd.shape != {shape!r}")
-    w.emit(f"            or {g}._requires_grad or {g}._base is not None "
-           f"or {name}.pre_hooks or {name}.retained):")
-    w.emit(f"        r = _slow({name}, [{g}], {n_edges})")
+    w.emit(f"    s = {name}.saved")
+    hooks = f"{name}.pre_hooks or {name}.retained"
+    tensor = (f"type(gd) is not ndarray or gd.dtype is not {dtype} or gd.shape != {shape!r} "
+              f"or {g}._requires_grad or {g}._base is not None")
+    if bare:
+        w.emit(f"    if type({g}) is ndarray:   # a fresh gradient, bare: no tensor to check")
+        w.emit(f"        gd = {g}")
+        w.emit(f"        slow = s is None or gd.dtype is not {dtype} or gd.shape != {shape!r} or {hooks}")
+        w.emit("    else:")
+        w.emit(f"        gd = {g}._data")
+        w.emit(f"        slow = s is None or {tensor} or {hooks}")
+        w.emit("    if slow:")
+    else:
+        w.emit(f"    gd = {g}._data")
+        w.emit(f"    if s is None or {tensor} or {hooks}:")
+    w.emit(f"        r = _slow({name}, [{tg}], {n_edges})")
     w.emit("    else:")
     saved = [w.local(f"saved_{t}") for t in tensors]
     indent = "        "
@@ -383,11 +468,11 @@ def _write_step(w, node, name, grads, meta):
         checks = [f"{s}.version.value != {s}.saved_version or type({s}.data) is not ndarray"
                   for s in saved]
         w.emit(f"        if {' or '.join(checks)}:")
-        w.emit(f"            r = _slow({name}, [{g}], {n_edges})")
+        w.emit(f"            r = _slow({name}, [{tg}], {n_edges})")
         w.emit("        else:")
         indent += "    "
     w.emit(f"{indent}try: r = {fn}({g}, gd{''.join(f', {s}.data' for s in saved)})")
-    w.emit(f"{indent}except Exception: r = _slow({name}, [{g}], {n_edges})")
+    w.emit(f"{indent}except Exception: r = _slow({name}, [{tg}], {n_edges})")
     # PrimBackward.release: a node that saved nothing keeps its (empty) saved values, and
     # any other is known here to hold its own (the check above sent saved=None to _slow)
     w.emit("if not retain:")

@@ -279,3 +279,41 @@ def test_hooks_on_a_functions_output_take_the_engines_step(fresh, monkeypatch):
         assert x.grad.tolist() == ([180.0, 0.0] if hooked else [18.0, 0.0])
     assert h.grad.tolist() == [60.0, 0.0]
     assert fresh["tape"] == 2 and slow == ["MyReLUBackward"]
+
+
+def test_fresh_gradients_pass_bare_between_straight_line_functions(fresh, monkeypatch):
+    """A gradient a straight-line function made goes to the next one as its bare array, and
+    into the tensor the engine would have made wherever a tensor leaves: a Function's output
+    (through a passed-on gradient), a hook; one tensor object where the engine hands one to two
+    children (the second leaf copies it, as in the engine)."""
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    seen = []
+    y = torch.tensor([3.0, 1.0])
+
+    def through_a_function(hooked):   # Sum, Pow, Mul, Sub: bare from one to the next
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        a, b = Split.apply(x)
+        p = ((b - y) * 1.5).pow(2)
+        if hooked:
+            p.register_hook(lambda g: seen.append(g) or g * 2.0)
+        p.sum().backward()
+        return x.grad.tolist()
+
+    def into_two_leaves(_):   # Sub hands the bare gradient on to Add, which gives it to both
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        w = torch.tensor([0.5, -1.0], requires_grad=True)
+        (((x + w) - y) * 1.5).pow(2).sum().backward()
+        xg, wg = x.grad.tolist(), w.grad.tolist()
+        x.grad.add_(100.0)   # x's and w's gradients are not one array
+        return xg, wg, w.grad.tolist()
+    for step, arg in ((through_a_function, False), (through_a_function, True),
+                      (into_two_leaves, None)):
+        monkeypatch.setattr(tape, "ENABLED", False)
+        expected = step(arg)
+        monkeypatch.setattr(tape, "ENABLED", True)
+        assert step(arg) == expected
+    assert expected[1] == expected[2]
+    assert fresh["tape"] == 3
+    assert len(seen) == 2 and all(type(g) is torch.Tensor for g in seen)
+    src = [f.source for f in tape._TAPES.values() if callable(f)]
+    assert len(src) == 2 and all("MULBACKWARD0_VJP_ARRAYS(" in f for f in src)
