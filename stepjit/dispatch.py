@@ -47,10 +47,70 @@ def aval_of(x) -> AVal:
 
 
 def apply(prim, *args, **attrs):
+    """Run `prim` on `args`: traced while a tracer is active, else eagerly.
+
+    The eager path is written out in this one frame (each Python call it saves is a few hundred
+    machine instructions, on every op): one pass over the inputs builds the signature key
+    (prim, then per input its shape and dtype, or a number's type, then the attrs' items), one
+    dict lookup gives the signature, the impl runs, the result is wrapped and, when an input
+    requires grad, recorded. One or two inputs (nearly every call) build the key as one tuple;
+    more, or FAST off, by _generic_key's loop, which builds the same key."""
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.apply(prim, args, attrs)
-    return _eager(prim, args, attrs)
+    n = len(args)
+    x = args[0] if n else None
+    if n == 2 and FAST and (isinstance(x, Tensor) or isinstance(args[1], Tensor)):
+        y = args[1]
+        if isinstance(x, Tensor):
+            dx = x._data
+            if isinstance(y, Tensor):
+                dy = y._data
+                key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
+                host = type(dx) is _NDARRAY and type(dy) is _NDARRAY
+            else:
+                dy = y
+                key = (prim, dx.shape, dx.dtype, type(y))
+                host = type(dx) is _NDARRAY
+        else:
+            dx = x
+            dy = y._data
+            key = (prim, type(x), dy.shape, dy.dtype)
+            host = type(dy) is _NDARRAY
+        arrays = [dx, dy]
+    elif n == 1 and FAST and isinstance(x, Tensor):
+        dx = x._data
+        key = (prim, dx.shape, dx.dtype)
+        host = type(dx) is _NDARRAY
+        arrays = [dx]
+    else:
+        arrays, key, host = _generic_key(prim, args)
+    if attrs:
+        key += (tuple(attrs.items()),)
+    try:
+        sig = _SIGNATURES[key]
+    except (KeyError, TypeError):   # a new signature, or an unhashable attribute
+        sig = _signature(prim, args, attrs, key)
+    if not host:
+        return _device_eager(prim, args, attrs, arrays, sig)
+    if sig.casts:
+        _convert(arrays, sig.casts, sig.np_dtype)
+    try:
+        result = prim.impl(*arrays, **attrs)
+    except (StepjitError, ValueError, IndexError, TypeError) as e:
+        raise _impl_error(prim, arrays, e) from None
+    if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
+                                        and result.dtype != sig.np_dtype):
+        result = np.asarray(result, dtype=sig.np_dtype)
+    out = make_tensor(result)
+    if sig.view and _shares(result, arrays[0]):
+        _view_of(out, x)
+    if sig.records and GRAD.enabled:
+        for i in sig.grad_inputs:   # record only when some differentiable input requires grad
+            if args[i]._requires_grad:
+                _record_eager(sig, prim, args, attrs, out)
+                break
+    return out
 
 
 # False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
@@ -112,82 +172,9 @@ def _signature(prim, args, attrs, key):
     return sig
 
 
-def _eager(prim, args, attrs):
-    arrays, sig, host = _arrays_and_sig(prim, args, attrs)
-    if not host:
-        return _device_eager(prim, args, attrs, arrays, sig)
-    if sig.casts:
-        _convert(arrays, sig.casts, sig.np_dtype)
-    try:
-        result = prim.impl(*arrays, **attrs)
-    except (StepjitError, ValueError, IndexError, TypeError) as e:
-        raise _impl_error(prim, arrays, e) from None
-    if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
-                                        and result.dtype != sig.np_dtype):
-        result = np.asarray(result, dtype=sig.np_dtype)
-    out = make_tensor(result)
-    if sig.view and _shares(result, arrays[0]):
-        _view_of(out, args[0])
-    if sig.records and GRAD.enabled:
-        for i in sig.grad_inputs:   # record only when some differentiable input requires grad
-            if args[i]._requires_grad:
-                _record_eager(sig, prim, args, attrs, out)
-                break
-    return out
-
-
-def _arrays_and_sig(prim, args, attrs):
-    """One pass over the arguments: their arrays, the signature (looked up by prim, the input
-    shapes, dtypes and scalar types, and the attrs) and whether all storage is on the host.
-
-    The key is (prim, then per input its shape and dtype, or a number's type, then the attrs'
-    items when there are any). One or two inputs (nearly every call) build it as one tuple;
-    more, or FAST off, by the generic loop, which builds the same key."""
-    n = len(args)
-    if n == 2 and FAST:
-        x, y = args
-        if isinstance(x, Tensor):
-            dx = x._data
-            if isinstance(y, Tensor):
-                dy = y._data
-                key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
-                host = type(dx) is _NDARRAY and type(dy) is _NDARRAY
-            else:
-                dy = y
-                key = (prim, dx.shape, dx.dtype, type(y))
-                host = type(dx) is _NDARRAY
-        elif isinstance(y, Tensor):
-            dx = x
-            dy = y._data
-            key = (prim, type(x), dy.shape, dy.dtype)
-            host = type(dy) is _NDARRAY
-        else:
-            return _generic_arrays_and_sig(prim, args, attrs)
-        if attrs:
-            key += (tuple(attrs.items()),)
-        try:
-            sig = _SIGNATURES[key]
-        except (KeyError, TypeError):
-            sig = _signature(prim, args, attrs, key)
-        return [dx, dy], sig, host
-    if n == 1 and FAST:
-        x = args[0]
-        if isinstance(x, Tensor):
-            dx = x._data
-            if attrs:
-                key = (prim, dx.shape, dx.dtype, tuple(attrs.items()))
-            else:
-                key = (prim, dx.shape, dx.dtype)
-            try:
-                sig = _SIGNATURES[key]
-            except (KeyError, TypeError):
-                sig = _signature(prim, args, attrs, key)
-            return [dx], sig, type(dx) is _NDARRAY
-    return _generic_arrays_and_sig(prim, args, attrs)
-
-
-def _generic_arrays_and_sig(prim, args, attrs):
-    """_arrays_and_sig for any number of inputs, by a loop over them."""
+def _generic_key(prim, args):
+    """apply's key for any inputs, by a loop over them (less the attrs), with the inputs'
+    arrays (numbers as they are) and whether all storage is on the host."""
     arrays = []
     key = [prim]
     host = True
@@ -201,10 +188,17 @@ def _generic_arrays_and_sig(prim, args, attrs):
         else:
             arrays.append(a)
             key.append(type(a))
+    return arrays, tuple(key), host
+
+
+def _arrays_and_sig(prim, args, attrs):
+    """The inputs' arrays, the signature apply would find for them, and whether all storage is
+    on the host (for in-place forms that run the same checks as apply)."""
+    arrays, key, host = _generic_key(prim, args)
     if attrs:
-        key.append(tuple(attrs.items()))
+        key += (tuple(attrs.items()),)
     try:
-        sig = _SIGNATURES[tuple(key)]
+        sig = _SIGNATURES[key]
     except (KeyError, TypeError):
         sig = _signature(prim, args, attrs, key)
     return arrays, sig, host
