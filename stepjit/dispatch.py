@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
-from .autograd.node import BackwardPlan, Node, PrimBackward, SavedTensor, node_class
+from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
 from .errors import StepjitError, op_error
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
@@ -106,10 +106,7 @@ def apply(prim, *args, **attrs):
     if sig.view and _shares(result, arrays[0]):
         _view_of(out, x)
     if sig.records and GRAD.enabled:
-        for i in sig.grad_inputs:   # record only when some differentiable input requires grad
-            if args[i]._requires_grad:
-                _record_eager(sig, prim, args, attrs, out)
-                break
+        _record_eager(sig, prim, args, attrs, out)
     return out
 
 
@@ -329,11 +326,9 @@ def _in_meta(args):
 
 
 def _record_eager(sig, prim, args, attrs, out):
-    """record() for an eager op, with everything its signature fixes taken from `sig`."""
-    tape = sig.tape
-    if tape is None:
-        tape = sig.tape = _Tape(sig, prim, args, attrs)
-    gi = tape.grad_inputs
+    """record() for an eager op, with everything its signature fixes taken from `sig`: a
+    node when some differentiable input requires grad."""
+    gi = sig.grad_inputs
     if len(gi) == 1:
         if not args[gi[0]]._requires_grad:
             return
@@ -345,6 +340,9 @@ def _record_eager(sig, prim, args, attrs, out):
             requiring = tuple([args[i]._requires_grad for i in gi])
         if True not in requiring:
             return
+    tape = sig.tape
+    if tape is None:
+        tape = sig.tape = _Tape(sig, prim, args, attrs)
     _attach(tape.plans.get(requiring) or tape.plan(requiring), args, attrs, out)
 
 
@@ -411,11 +409,11 @@ def _save(args, out, plan):
     for name, where in plan:
         if type(where) is int:
             a = args[where]
-            saved[name] = SavedTensor(a) if isinstance(a, Tensor) else a
+            saved[name] = save_tensor(a) if isinstance(a, Tensor) else a
         elif where == "out":
-            saved[name] = SavedTensor(out)
+            saved[name] = save_tensor(out)
         else:   # "xs"
-            saved[name] = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
+            saved[name] = [save_tensor(a) if isinstance(a, Tensor) else a for a in args]
     return saved
 
 
