@@ -93,8 +93,11 @@ def apply(prim, *args, **attrs):
         sig = _signature(prim, args, attrs, key)
     if not host:
         return _device_eager(prim, args, attrs, arrays, sig)
-    if sig.casts:
-        _convert(arrays, sig.casts, sig.np_dtype)
+    if sig.casts:   # _convert, written out here: two calls less on an op with a number operand
+        target = sig.np_dtype
+        for i in sig.casts:
+            a = arrays[i]
+            arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else _np_array(a, target)
     try:
         result = prim.impl(*arrays, **attrs)
     except (StepjitError, ValueError, IndexError, TypeError) as e:
@@ -210,6 +213,7 @@ def _view_of(out, src):
 
 # -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
+_np_array = np.array   # number_array's conversion, for apply's inline _convert
 
 
 def _device_eager(prim, args, attrs, arrays, sig):
@@ -258,7 +262,8 @@ def run_impl(prim, arrays, attrs, out_aval):
 
 
 def _convert(arrays, casts, target):
-    """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
+    """Convert arrays[i] for i in casts to the output dtype, in place in the list (apply runs
+    the same loop inline)."""
     for i in casts:
         a = arrays[i]
         arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else number_array(a, target)
