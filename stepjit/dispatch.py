@@ -99,7 +99,7 @@ def apply(prim, *args, **attrs):
             a = arrays[i]
             arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else _np_array(a, target)
     try:
-        result = prim.impl(*arrays, **attrs)
+        result = prim.impl(*arrays, **attrs) if attrs else prim.impl(*arrays)
     except (StepjitError, ValueError, IndexError, TypeError) as e:
         raise _impl_error(prim, arrays, e) from None
     if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
