@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
-from .autograd.node import BackwardPlan, Node, PrimBackward, SavedTensor, node_class
+from .autograd.node import BackwardPlan, PrimBackward, node_class, save_tensor
 from .errors import StepjitError, op_error
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
@@ -24,6 +24,7 @@ class _Mode:
 
 MODE = _Mode()
 Tensor = None  # bound by stepjit.tensor, which imports this module
+Version = None  # stepjit.tensor.Version, bound likewise: apply makes each result's
 # Tensor._make, bound once by stepjit.tensor: a classmethod looked up on the class makes a new
 # method object on every call, and every op's result is made here.
 make_tensor = None
@@ -47,10 +48,80 @@ def aval_of(x) -> AVal:
 
 
 def apply(prim, *args, **attrs):
+    """Run `prim` on `args`: traced while a tracer is active, else eagerly.
+
+    The eager path is written out in this one frame (each Python call it saves is a few hundred
+    machine instructions, on every op): one pass over the inputs builds the signature key
+    (prim, then per input its shape and dtype, or a number's type, then the attrs' items), one
+    dict lookup gives the signature, the impl runs, the result is wrapped and, when an input
+    requires grad, recorded. One or two inputs (nearly every call) build the key as one tuple;
+    more, or FAST off, by _generic_key's loop, which builds the same key."""
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.apply(prim, args, attrs)
-    return _eager(prim, args, attrs)
+    n = len(args)
+    x = args[0] if n else None
+    if n == 2 and FAST and (isinstance(x, Tensor) or isinstance(args[1], Tensor)):
+        y = args[1]
+        if isinstance(x, Tensor):
+            dx = x._data
+            if isinstance(y, Tensor):
+                dy = y._data
+                key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
+                host = type(dx) is _NDARRAY and type(dy) is _NDARRAY
+            else:
+                dy = y
+                key = (prim, dx.shape, dx.dtype, type(y))
+                host = type(dx) is _NDARRAY
+        else:
+            dx = x
+            dy = y._data
+            key = (prim, type(x), dy.shape, dy.dtype)
+            host = type(dy) is _NDARRAY
+        arrays = [dx, dy]
+    elif n == 1 and FAST and isinstance(x, Tensor):
+        dx = x._data
+        key = (prim, dx.shape, dx.dtype)
+        host = type(dx) is _NDARRAY
+        arrays = [dx]
+    else:
+        arrays, key, host = _generic_key(prim, args)
+    if attrs:
+        key += (tuple(attrs.items()),)
+    try:
+        sig = _SIGNATURES[key]
+    except (KeyError, TypeError):   # a new signature, or an unhashable attribute
+        sig = _signature(prim, args, attrs, key)
+    if not host:
+        return _device_eager(prim, args, attrs, arrays, sig)
+    if sig.casts:   # _convert, written out here: two calls less on an op with a number operand
+        target = sig.np_dtype
+        for i in sig.casts:
+            a = arrays[i]
+            arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else _np_array(a, target)
+    try:
+        result = prim.impl(*arrays, **attrs) if attrs else prim.impl(*arrays)
+    except (StepjitError, ValueError, IndexError, TypeError) as e:
+        raise _impl_error(prim, arrays, e) from None
+    if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
+                                        and result.dtype != sig.np_dtype):
+        result = np.asarray(result, dtype=sig.np_dtype)
+    out = _new(Tensor)   # Tensor._make's stores, written out: a call less per op (tested)
+    out._data = result
+    out._requires_grad = False
+    out._grad = None
+    out._grad_fn = None
+    out._output_nr = 0
+    out._version = Version()
+    out._retains_grad = False
+    out._hooks = None
+    out._accumulator = None
+    out._base = None
+    if sig.view and _shares(result, arrays[0]):
+        _view_of(out, x)
+    if sig.records and GRAD.enabled:
+        _record_eager(sig, prim, args, attrs, out)
+    return out
 
 
 # False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
@@ -112,82 +183,9 @@ def _signature(prim, args, attrs, key):
     return sig
 
 
-def _eager(prim, args, attrs):
-    arrays, sig, host = _arrays_and_sig(prim, args, attrs)
-    if not host:
-        return _device_eager(prim, args, attrs, arrays, sig)
-    if sig.casts:
-        _convert(arrays, sig.casts, sig.np_dtype)
-    try:
-        result = prim.impl(*arrays, **attrs)
-    except (StepjitError, ValueError, IndexError, TypeError) as e:
-        raise _impl_error(prim, arrays, e) from None
-    if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
-                                        and result.dtype != sig.np_dtype):
-        result = np.asarray(result, dtype=sig.np_dtype)
-    out = make_tensor(result)
-    if sig.view and _shares(result, arrays[0]):
-        _view_of(out, args[0])
-    if sig.records and GRAD.enabled:
-        for i in sig.grad_inputs:   # record only when some differentiable input requires grad
-            if args[i]._requires_grad:
-                _record_eager(sig, prim, args, attrs, out)
-                break
-    return out
-
-
-def _arrays_and_sig(prim, args, attrs):
-    """One pass over the arguments: their arrays, the signature (looked up by prim, the input
-    shapes, dtypes and scalar types, and the attrs) and whether all storage is on the host.
-
-    The key is (prim, then per input its shape and dtype, or a number's type, then the attrs'
-    items when there are any). One or two inputs (nearly every call) build it as one tuple;
-    more, or FAST off, by the generic loop, which builds the same key."""
-    n = len(args)
-    if n == 2 and FAST:
-        x, y = args
-        if isinstance(x, Tensor):
-            dx = x._data
-            if isinstance(y, Tensor):
-                dy = y._data
-                key = (prim, dx.shape, dx.dtype, dy.shape, dy.dtype)
-                host = type(dx) is _NDARRAY and type(dy) is _NDARRAY
-            else:
-                dy = y
-                key = (prim, dx.shape, dx.dtype, type(y))
-                host = type(dx) is _NDARRAY
-        elif isinstance(y, Tensor):
-            dx = x
-            dy = y._data
-            key = (prim, type(x), dy.shape, dy.dtype)
-            host = type(dy) is _NDARRAY
-        else:
-            return _generic_arrays_and_sig(prim, args, attrs)
-        if attrs:
-            key += (tuple(attrs.items()),)
-        try:
-            sig = _SIGNATURES[key]
-        except (KeyError, TypeError):
-            sig = _signature(prim, args, attrs, key)
-        return [dx, dy], sig, host
-    if n == 1 and FAST:
-        x = args[0]
-        if isinstance(x, Tensor):
-            dx = x._data
-            if attrs:
-                key = (prim, dx.shape, dx.dtype, tuple(attrs.items()))
-            else:
-                key = (prim, dx.shape, dx.dtype)
-            try:
-                sig = _SIGNATURES[key]
-            except (KeyError, TypeError):
-                sig = _signature(prim, args, attrs, key)
-            return [dx], sig, type(dx) is _NDARRAY
-    return _generic_arrays_and_sig(prim, args, attrs)
-
-
-def _generic_arrays_and_sig(prim, args, attrs):
-    """_arrays_and_sig for any number of inputs, by a loop over them."""
+def _generic_key(prim, args):
+    """apply's key for any inputs, by a loop over them (less the attrs), with the inputs'
+    arrays (numbers as they are) and whether all storage is on the host."""
     arrays = []
     key = [prim]
     host = True
@@ -201,10 +199,17 @@ def _generic_arrays_and_sig(prim, args, attrs):
         else:
             arrays.append(a)
             key.append(type(a))
+    return arrays, tuple(key), host
+
+
+def _arrays_and_sig(prim, args, attrs):
+    """The inputs' arrays, the signature apply would find for them, and whether all storage is
+    on the host (for in-place forms that run the same checks as apply)."""
+    arrays, key, host = _generic_key(prim, args)
     if attrs:
-        key.append(tuple(attrs.items()))
+        key += (tuple(attrs.items()),)
     try:
-        sig = _SIGNATURES[tuple(key)]
+        sig = _SIGNATURES[key]
     except (KeyError, TypeError):
         sig = _signature(prim, args, attrs, key)
     return arrays, sig, host
@@ -219,6 +224,7 @@ def _view_of(out, src):
 
 # -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
+_np_array = np.array   # number_array's conversion, for apply's inline _convert
 
 
 def _device_eager(prim, args, attrs, arrays, sig):
@@ -267,7 +273,8 @@ def run_impl(prim, arrays, attrs, out_aval):
 
 
 def _convert(arrays, casts, target):
-    """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
+    """Convert arrays[i] for i in casts to the output dtype, in place in the list (apply runs
+    the same loop inline)."""
     for i in casts:
         a = arrays[i]
         arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else number_array(a, target)
@@ -335,11 +342,9 @@ def _in_meta(args):
 
 
 def _record_eager(sig, prim, args, attrs, out):
-    """record() for an eager op, with everything its signature fixes taken from `sig`."""
-    tape = sig.tape
-    if tape is None:
-        tape = sig.tape = _Tape(sig, prim, args, attrs)
-    gi = tape.grad_inputs
+    """record() for an eager op, with everything its signature fixes taken from `sig`: a
+    node when some differentiable input requires grad."""
+    gi = sig.grad_inputs
     if len(gi) == 1:
         if not args[gi[0]]._requires_grad:
             return
@@ -351,6 +356,9 @@ def _record_eager(sig, prim, args, attrs, out):
             requiring = tuple([args[i]._requires_grad for i in gi])
         if True not in requiring:
             return
+    tape = sig.tape
+    if tape is None:
+        tape = sig.tape = _Tape(sig, prim, args, attrs)
     _attach(tape.plans.get(requiring) or tape.plan(requiring), args, attrs, out)
 
 
@@ -370,6 +378,9 @@ def record(prim, args, attrs, out):
 
 
 def _attach(plan, args, attrs, out):
+    """Make out's backward node by `plan`. Node.__init__'s fields are stored here, not by a
+    call to it: a Python call less on every recorded op (tests/test_dispatch.py checks the
+    two agree)."""
     node = _new(plan.cls)
     needs = plan.needs
     if len(needs) == 2:   # (no list, no comprehension frame for the common arities)
@@ -379,7 +390,11 @@ def _attach(plan, args, attrs, out):
         edges = (args[0]._grad_edge() if needs[0] else _NO_EDGE,)
     else:
         edges = tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)])
-    _node_init(node, edges)
+    node.next_functions = edges
+    node.pre_hooks = None
+    node.retained = None
+    node._freed = False
+    node.loc = None
     node.plan = plan
     node.attrs = attrs
     node.saved = _save(args, out, plan.save) if plan.save else _NOTHING_SAVED
@@ -388,7 +403,6 @@ def _attach(plan, args, attrs, out):
 
 
 _new = object.__new__
-_node_init = Node.__init__
 _NO_EDGE = (None, 0)
 _NOTHING_SAVED = {}   # shared, never written: a node that saves nothing
 _VJP_RULES: dict = {}
@@ -417,11 +431,11 @@ def _save(args, out, plan):
     for name, where in plan:
         if type(where) is int:
             a = args[where]
-            saved[name] = SavedTensor(a) if isinstance(a, Tensor) else a
+            saved[name] = save_tensor(a) if isinstance(a, Tensor) else a
         elif where == "out":
-            saved[name] = SavedTensor(out)
+            saved[name] = save_tensor(out)
         else:   # "xs"
-            saved[name] = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
+            saved[name] = [save_tensor(a) if isinstance(a, Tensor) else a for a in args]
     return saved
 
 

@@ -39,6 +39,21 @@ class SavedTensor:
         return (_TENSOR or _tensor_class())._make(self.data)
 
 
+def save_tensor(t):
+    """SavedTensor(t) (not keeping the object), as the eager recorder makes it on every op: the
+    fields stored by a plain function, which costs less than a class call whose __init__ is
+    Python code."""
+    s = _new(SavedTensor)
+    s.data = t._data
+    s.version = v = t._version
+    s.saved_version = v.value
+    s.tensor = None
+    return s
+
+
+_new = object.__new__
+
+
 def _tensor_class():
     """stepjit.tensor.Tensor, imported on first use (it imports this module)."""
     global _TENSOR
