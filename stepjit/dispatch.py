@@ -24,7 +24,6 @@ class _Mode:
 
 MODE = _Mode()
 Tensor = None  # bound by stepjit.tensor, which imports this module
-Version = None  # stepjit.tensor.Version, bound likewise: apply makes each result's
 # Tensor._make, bound once by stepjit.tensor: a classmethod looked up on the class makes a new
 # method object on every call, and every op's result is made here.
 make_tensor = None
@@ -106,17 +105,7 @@ def apply(prim, *args, **attrs):
     if type(result) is not _NDARRAY or (result.dtype is not sig.np_dtype
                                         and result.dtype != sig.np_dtype):
         result = np.asarray(result, dtype=sig.np_dtype)
-    out = _new(Tensor)   # Tensor._make's stores, written out: a call less per op (tested)
-    out._data = result
-    out._requires_grad = False
-    out._grad = None
-    out._grad_fn = None
-    out._output_nr = 0
-    out._version = Version()
-    out._retains_grad = False
-    out._hooks = None
-    out._accumulator = None
-    out._base = None
+    out = make_tensor(result)
     if sig.view and _shares(result, arrays[0]):
         _view_of(out, x)
     if sig.records and GRAD.enabled:

@@ -124,9 +124,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data):
-        """A new tensor holding `data`: the list of a tensor's fields and their start values,
-        stored one by one (no loop). dispatch.apply writes the same stores inline for every op's
-        result; tests/test_dispatch.py checks the two agree."""
+        """A new tensor holding `data`. Every op's result is made here, so the stores are
+        written out (the one list of a tensor's fields and their start values)."""
         t = _new(cls)
         t._data = data
         t._requires_grad = False
@@ -454,4 +453,3 @@ def _rebuild(data, requires_grad):
 
 dispatch.Tensor = Tensor
 dispatch.make_tensor = Tensor._make
-dispatch.Version = Version

@@ -252,18 +252,3 @@ def test_recorded_node_has_node_init_fields():
         for name in Node.__slots__:
             if name != "__weakref__":
                 assert getattr(node, name) == getattr(fresh, name), name
-
-
-# -- the op's result (dispatch.apply stores Tensor._make's fields itself) ----------------------
-def test_op_result_has_make_fields():
-    from stepjit.tensor import _STATE, Tensor
-    a = torch.ones(2, 3)
-    for out in (a + 1, a.sum(), a.reshape(3, 2)):
-        fresh = Tensor._make(out._data)
-        for name in _STATE:
-            if name not in ("_data", "_version", "_base"):   # a view shares its source's counter
-                assert getattr(out, name) == getattr(fresh, name), name
-        assert type(out._version) is type(fresh._version)
-    out = a + 1
-    assert out._version.value == 0 and out._base is None and type(out) is Tensor
-    assert out._version is not (a + 1)._version
