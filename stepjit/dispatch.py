@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
-from .autograd.node import BackwardPlan, PrimBackward, node_class, save_tensor
+from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
 from .errors import StepjitError, op_error
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
@@ -367,9 +367,6 @@ def record(prim, args, attrs, out):
 
 
 def _attach(plan, args, attrs, out):
-    """Make out's backward node by `plan`. Node.__init__'s fields are stored here, not by a
-    call to it: a Python call less on every recorded op (tests/test_dispatch.py checks the
-    two agree)."""
     node = _new(plan.cls)
     needs = plan.needs
     if len(needs) == 2:   # (no list, no comprehension frame for the common arities)
@@ -379,11 +376,7 @@ def _attach(plan, args, attrs, out):
         edges = (args[0]._grad_edge() if needs[0] else _NO_EDGE,)
     else:
         edges = tuple([a._grad_edge() if n else _NO_EDGE for a, n in zip(args, needs)])
-    node.next_functions = edges
-    node.pre_hooks = None
-    node.retained = None
-    node._freed = False
-    node.loc = None
+    _node_init(node, edges)
     node.plan = plan
     node.attrs = attrs
     node.saved = _save(args, out, plan.save) if plan.save else _NOTHING_SAVED
@@ -392,6 +385,7 @@ def _attach(plan, args, attrs, out):
 
 
 _new = object.__new__
+_node_init = Node.__init__
 _NO_EDGE = (None, 0)
 _NOTHING_SAVED = {}   # shared, never written: a node that saves nothing
 _VJP_RULES: dict = {}
