@@ -93,11 +93,8 @@ def apply(prim, *args, **attrs):
         sig = _signature(prim, args, attrs, key)
     if not host:
         return _device_eager(prim, args, attrs, arrays, sig)
-    if sig.casts:   # _convert, written out here: two calls less on an op with a number operand
-        target = sig.np_dtype
-        for i in sig.casts:
-            a = arrays[i]
-            arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else _np_array(a, target)
+    if sig.casts:
+        _convert(arrays, sig.casts, sig.np_dtype)
     try:
         result = prim.impl(*arrays, **attrs) if attrs else prim.impl(*arrays)
     except (StepjitError, ValueError, IndexError, TypeError) as e:
@@ -213,9 +210,6 @@ def _view_of(out, src):
 
 # -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
-_np_array = np.array   # number_array's conversion, for apply's inline _convert
-
-
 def _device_eager(prim, args, attrs, arrays, sig):
     """An eager op with an input on the CUDA device: checked for mixed devices, run as a cached
     single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""
@@ -262,8 +256,7 @@ def run_impl(prim, arrays, attrs, out_aval):
 
 
 def _convert(arrays, casts, target):
-    """Convert arrays[i] for i in casts to the output dtype, in place in the list (apply runs
-    the same loop inline)."""
+    """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
     for i in casts:
         a = arrays[i]
         arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else number_array(a, target)
