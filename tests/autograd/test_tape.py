@@ -27,6 +27,19 @@ def fresh(monkeypatch):
     return ran
 
 
+@pytest.fixture
+def slow(monkeypatch):
+    """The names of the nodes the tape's function ran by `_slow` (the engine's step)."""
+    names = []
+    real_slow = tape._slow
+
+    def spy(node, grads, n_edges):
+        names.append(node.name())
+        return real_slow(node, grads, n_edges)
+    monkeypatch.setattr(tape, "_slow", spy)
+    return names
+
+
 def bits(ts):
     return [np.asarray(t.detach().numpy()).tobytes() for t in ts]
 
@@ -84,15 +97,8 @@ def test_gradients_sum_in_the_engines_order(fresh, monkeypatch):
         assert fan_out_grads() == expected
 
 
-def test_a_recurring_step_takes_the_function_after_two_engine_backwards(fresh, monkeypatch):
+def test_a_recurring_step_takes_the_function_after_two_engine_backwards(fresh, slow):
     from examples import two_layer_net as ex
-    slow = []
-    real_slow = tape._slow
-
-    def spy(node, grads, n_edges):
-        slow.append(node.name())
-        return real_slow(node, grads, n_edges)
-    monkeypatch.setattr(tape, "_slow", spy)
     x, y, w1, w2 = ex.init(N=8, D_in=6, H=5, D_out=3)
     losses = [ex.step(x, y, w1, w2, 1e-3).item() for _ in range(6)]
     assert fresh["tape"] == 6 - tape.WARM_AFTER
@@ -257,18 +263,11 @@ def test_a_function_runs_only_on_the_structure_it_was_written_for(fresh, monkeyp
     assert fresh["tape"] == 4 and sum(callable(f) for f in tape._TAPES.values()) == 2
 
 
-def test_hooks_on_a_functions_output_take_the_engines_step(fresh, monkeypatch):
+def test_hooks_on_a_functions_output_take_the_engines_step(fresh, slow, monkeypatch):
     """A Function node runs its apply inline; a hook or retain_grad on its output added after
     the function was written sends it through `_slow`, the engine's step with pre-hooks."""
     from examples.two_layer_net import MyReLU
     monkeypatch.setattr(tape, "WARM_AFTER", 0)
-    slow = []
-    real_slow = tape._slow
-
-    def spy(node, grads, n_edges):
-        slow.append(node.name())
-        return real_slow(node, grads, n_edges)
-    monkeypatch.setattr(tape, "_slow", spy)
     for hooked in (False, True):
         x = torch.tensor([1.0, -2.0], requires_grad=True)
         h = MyReLU.apply(x * 3.0)
