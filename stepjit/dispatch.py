@@ -210,6 +210,8 @@ def _view_of(out, src):
 
 # -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
+
+
 def _device_eager(prim, args, attrs, arrays, sig):
     """An eager op with an input on the CUDA device: checked for mixed devices, run as a cached
     single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""

@@ -241,7 +241,7 @@ def _write_node(w, node, names):
     prim, target = node.prim, node.out.dtype.np
     casts = prim.casts if prim.casts and node.out.dtype.category != BOOL else ()
     operands = [_operand(w, x, target, i in casts, names) for i, x in enumerate(node.inputs)]
-    operands += [f"{k}={_constant(w, v, k)}" for k, v in node.attrs.items()]
+    operands += [f"{k}={literal_or_const(w, v, k)}" for k, v in node.attrs.items()]
     out = names[node.out] = w.local(prim.name)
     dt = w.const(target, target.name)
     w.emit(f"{out} = {w.const(prim.impl, prim.name)}({', '.join(operands)})  # {node.out.type}")
@@ -258,10 +258,10 @@ def _operand(w, x, target, cast, names):
         value = dispatch.number_array(x, target)
         value.setflags(write=False)   # shared by every call
         return w.const(value, f"{target.name}_{x}")
-    return _constant(w, x, "c")
+    return literal_or_const(w, x, "c")
 
 
-def _constant(w, v, hint):
+def literal_or_const(w, v, hint):
     """v as a literal when its repr reads back as the same value and type, else a bound global."""
     if _is_literal(v):
         return repr(v)

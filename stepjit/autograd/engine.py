@@ -201,8 +201,7 @@ def _accumulate(var, g, owned):
         g = g.expand(var.shape) if g.ndim <= var.ndim else g
     if g._data.dtype is not var._data.dtype and g.dtype is not var.dtype:  # first test: arrays
         g = g.to(var.dtype)
-    mode = dispatch.MODE   # (read_grad's answer, without the call, when no tracer observes it)
-    current = var._grad if mode.tracer is None else dispatch.read_grad(var)
+    current = dispatch.read_grad(var)
     if current is None:
         if id(g) in owned or not g._owns_storage():
             g = g.clone()

@@ -79,13 +79,7 @@ class FunctionBackward(Node):
         finally:
             GRAD.enabled = enabled
         if not isinstance(result, tuple):
-            in_meta = self.in_meta
-            if len(in_meta) == 1:   # the common single input: no list comprehension
-                meta = in_meta[0]
-                if type(result) is _node._TENSOR and meta is not None:
-                    d = result._data   # already the input's shape and dtype: _check keeps it
-                    if d.shape == meta[0] and d.dtype is meta[1].np:
-                        return [result]
+            if len(self.in_meta) == 1:   # the common single input: no list comprehension
                 return [self._check(0, result)]
             result = (result,)
         if len(result) != len(self.in_meta):
@@ -165,39 +159,10 @@ class Function(metaclass=_FunctionMeta):
         if CHECK_HOOK is not None:   # check mode: backward against finite differences
             CHECK_HOOK(cls, args, kwargs)
         if not isinstance(outputs, tuple):
-            if len(args) == 1 and type(outputs) is Tensor:
-                return _one_to_one(cls, ctx, args[0], outputs)
             node = _new_node(cls, ctx, args, needs, (outputs,), Tensor)
             return _attach_output(node, 0, outputs, args, ctx, Tensor)
         node = _new_node(cls, ctx, args, needs, outputs, Tensor)
         return tuple([_attach_output(node, i, o, args, ctx, Tensor) for i, o in enumerate(outputs)])
-
-
-def _one_to_one(cls, ctx, a, o):
-    """_new_node and _attach_output for the common Function: one input (that needs a gradient,
-    so a Tensor), one Tensor output; the same node, with fewer calls."""
-    node_cls = cls._backward_cls
-    node = _new(node_cls)
-    grad_fn = a._grad_fn
-    Node.__init__(node, ((grad_fn, a._output_nr) if grad_fn is not None else a._grad_edge(),))
-    node.fn_cls = cls
-    node.ctx = ctx
-    ctx._node_name = node_cls._name
-    node.n_outputs = 1
-    in_meta = _meta(a)
-    d = o._data   # (an output like its input, as ReLU's, shares the input's meta)
-    out_meta = (in_meta if type(d) is _NDARRAY and d.shape == in_meta[0] and d.dtype is in_meta[1].np
-                else _meta(o))
-    node.in_meta = (in_meta,)
-    node.out_meta = (out_meta,)
-    if out_meta[1].category == FLOAT and (not ctx._non_differentiable
-                                          or id(o) not in ctx._non_differentiable):
-        if o._grad_fn is not None or o._requires_grad or o is a:
-            o = o.detach()  # an input returned as is: the output is a new tensor object
-        o._grad_fn = node
-        o._output_nr = 0
-        o._requires_grad = True
-    return o
 
 
 def _new_node(cls, ctx, args, needs, outs, Tensor):
@@ -219,7 +184,8 @@ def _new_node(cls, ctx, args, needs, outs, Tensor):
     node.n_outputs = len(outs)
     if len(outs) == 1:
         o = outs[0]
-        node.out_meta = (_meta(o) if isinstance(o, Tensor) else ((), None),)
+        node.out_meta = (_meta(o, in_meta[0] if len(in_meta) == 1 else None)
+                         if isinstance(o, Tensor) else ((), None),)
     else:
         node.out_meta = tuple([_meta(o) if isinstance(o, Tensor) else ((), None) for o in outs])
     node.in_meta = in_meta
@@ -233,7 +199,7 @@ _NO_EDGE = (None, 0)
 def _attach_output(node, i, o, args, ctx, Tensor):
     """Output i of a custom Function, as the user gets it: with node as its grad_fn when it is
     a differentiable float tensor."""
-    if (isinstance(o, Tensor) and o.dtype.category == FLOAT
+    if (isinstance(o, Tensor) and node.out_meta[i][1].category == FLOAT   # (the meta: o's dtype)
             and (not ctx._non_differentiable or id(o) not in ctx._non_differentiable)):
         if o._grad_fn is not None or o._requires_grad or _is_any(o, args):
             o = o.detach()  # an input returned as is: the output is a new tensor object
@@ -257,10 +223,13 @@ def _has_none(values):
     return False
 
 
-def _meta(t):
-    """(shape, dtype) of a tensor, for checking the gradients backward returns."""
+def _meta(t, like=None):
+    """(shape, dtype) of a tensor, for checking the gradients backward returns; `like` itself
+    when it is already that (an output like its input, as ReLU's, shares the input's meta)."""
     d = t._data
     if type(d) is _NDARRAY:   # (no property and dispatch calls for a host array's dtype)
+        if like is not None and d.shape == like[0] and d.dtype is like[1].np:
+            return like
         dtype = _DTYPES.get(d.dtype)
         if dtype is None:
             dtype = _DTYPES[d.dtype] = t.dtype

@@ -20,12 +20,8 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
 class SavedTensor:
     __slots__ = ("data", "version", "saved_version", "tensor")
 
-    def __init__(self, t, keep_object=False):
-        self.data = t._data
-        self.version = t._version
-        self.saved_version = t._version.value
-        # Custom Functions hand back the very tensors they saved, as PyTorch does.
-        self.tensor = t if keep_object else None
+    def __new__(cls, t, keep_object=False):
+        return save_tensor(t, keep_object)   # (one place sets the fields: save_tensor)
 
     def unpack(self, node_name: str):
         if self.version.value != self.saved_version:
@@ -39,15 +35,16 @@ class SavedTensor:
         return (_TENSOR or _tensor_class())._make(self.data)
 
 
-def save_tensor(t):
-    """SavedTensor(t) (not keeping the object), as the eager recorder makes it on every op: the
-    fields stored by a plain function, which costs less than a class call whose __init__ is
-    Python code."""
+def save_tensor(t, keep_object=False):
+    """A SavedTensor of t: its array, its version counter and the version now. A plain function
+    (SavedTensor(...) calls it too): the eager recorder makes one on every op, and a class call
+    running Python code costs more."""
     s = _new(SavedTensor)
     s.data = t._data
     s.version = v = t._version
     s.saved_version = v.value
-    s.tensor = None
+    # Custom Functions hand back the very tensors they saved, as PyTorch does.
+    s.tensor = t if keep_object else None
     return s
 
 

@@ -364,17 +364,11 @@ def _node_checks(w, n, name):
         checks.append(f"{name}.plan is not {w.const(n.plan, n.name() + '_plan')}")
         if n.plan.numbers:
             checks.append(f"{name}.saved is None")
-            checks += [f"{name}.saved[{k!r}] != {_literal(w, n.saved[k])}" for k in n.plan.numbers]
+            checks += [f"{name}.saved[{k!r}] != {array_vjp.literal_or_const(w, n.saved[k], 'number')}"
+                       for k in n.plan.numbers]
     elif kind == _OTHER:
         checks.append(f"{name}.n_outputs != {n.n_outputs}")
     return checks
-
-
-def _literal(w, v):
-    """A saved number as the source writes it: a literal where one reads back as v."""
-    if type(v) in (int, bool) or (type(v) is float and v == v and abs(v) != float("inf")):
-        return repr(v)
-    return w.const(v, "number")
 
 
 def _grad_metas(nodes, index, root_nr, seed):
