@@ -47,6 +47,9 @@ DEFAULT_DEVICE = "torch.set_default_device is missing"
 GLOBAL_EPOCH = ("the loop variable (a global) the step reads in `if (epoch+1) % 5 == 0` is not "
                 "guarded: stale at re-verification, per-call retracing, recompile limit, eager "
                 "fallback (issue 17)")
+ITEM_EVERY_STEP = ("print(t, loss.item()) every step: each new value is a new branch of the trace "
+                   "tree, recompile limit after 8 calls, then eager fallback (issue 17: per-call "
+                   "retracing at the cost of an eager step)")
 DATA = "torch.utils.data (TensorDataset, DataLoader)"
 TUTORIALS = "pytorch/tutorials"
 YUNJEY = "yunjey/pytorch-tutorial"
@@ -79,6 +82,16 @@ CORPUS += [
           argv=("--batch-size", "32", "--test-batch-size", "100", "--epochs", "2"),
           eager="torch.accelerator; torch.utils.data; nn.Conv2d, F.max_pool2d, optim.Adadelta, "
                 "optim.lr_scheduler.StepLR"),
+]
+
+CORPUS += [
+    Entry("two_layer_net_autograd", TUTORIALS, traces=2),
+    Entry("two_layer_net_custom_function", TUTORIALS, compiled=ITEM_EVERY_STEP),
+    Entry("two_layer_net_nn", TUTORIALS, traces=2),
+    Entry("two_layer_net_module", TUTORIALS, compiled=(
+        "every trace is one-shot: the runtime says 'the step created tensors that outlive it' "
+        "though the step keeps none (polynomial_module's identical loop is reusable); 8 traces, "
+        "then eager fallback (bug)")),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}
