@@ -55,16 +55,16 @@ def _cumprod_grad(g, x, axis):
     Built on a (.., n_k, n_i) table: row k is x with x_k replaced by 1, scanned; entries
     with i < k are masked out. O(n^2) along the axis, which is what keeps it exact with
     zeros (the quotient out_i / x_k is not defined there)."""
-    from ...ops.creation import arange, eye
+    from ...ops.creation import arange
     if x.ndim == 0:
         return g
     n = x.shape[axis]
     xm = x.movedim(axis, -1)                       # (..., n)
     gm = g.movedim(axis, -1)
-    one = eye(n, dtype=x.dtype, device=x.device).bool()
-    table = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).where(one.logical_not(), 1.0)
+    k, i = arange(n, device=x.device).unsqueeze(1), arange(n, device=x.device)
+    table = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).where(k != i, 1.0)
     scanned = apply_prim(cumprod, table, axis=table.ndim - 1)    # [.., k, i]
-    upper = arange(n, device=x.device).unsqueeze(1) <= arange(n, device=x.device)
+    upper = k <= i
     grad = (scanned * gm.unsqueeze(-2)).where(upper, 0.0).sum(-1)
     return grad.movedim(-1, axis)
 
