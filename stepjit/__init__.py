@@ -36,6 +36,7 @@ from .ops.shape import (  # noqa: F401
     bmm, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
     moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import initial_seed, manual_seed, seed  # noqa: F401
+from .serialization import load, save  # noqa: F401
 from .tensor import Size, Tensor, device  # noqa: F401
 
 float = float32
