@@ -1,6 +1,6 @@
 # Source: https://github.com/pytorch/tutorials/blob/8bcd0ac63dff35599649fc78711b6c155717823f/beginner_source/examples_autograd/two_layer_net_custom_function.py
 # License: BSD-3-Clause (pytorch/tutorials, Copyright (c) 2017-2022, Pytorch contributors)
-# Changes: `import torch` -> `import stepjit as torch`; 500 training steps -> 100.
+# Changes: `import torch` -> `import stepjit as torch`; 500 training steps -> 50; D_in 1000 -> 100.
 # -*- coding: utf-8 -*-
 """
 PyTorch: Defining New autograd Functions
@@ -55,7 +55,7 @@ device = torch.device("cpu")
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.
-N, D_in, H, D_out = 64, 1000, 100, 10
+N, D_in, H, D_out = 64, 100, 100, 10
 
 # Create random Tensors to hold input and outputs.
 x = torch.randn(N, D_in, device=device, dtype=dtype)
@@ -66,7 +66,7 @@ w1 = torch.randn(D_in, H, device=device, dtype=dtype, requires_grad=True)
 w2 = torch.randn(H, D_out, device=device, dtype=dtype, requires_grad=True)
 
 learning_rate = 1e-6
-for t in range(100):
+for t in range(50):
     # To apply our Function, we use Function.apply method. We alias this as 'relu'.
     relu = MyReLU.apply
 

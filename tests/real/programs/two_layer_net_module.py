@@ -1,6 +1,6 @@
 # Source: https://github.com/pytorch/tutorials/blob/8b59e4ba1635d41aa3674f2c45e5d52487d5468e/beginner_source/examples_nn/two_layer_net_module.py
 # License: BSD-3-Clause (pytorch/tutorials, Copyright (c) 2017-2022, Pytorch contributors)
-# Changes: `import torch` -> `import stepjit as torch`; 500 training steps -> 100.
+# Changes: `import torch` -> `import stepjit as torch`; 500 training steps -> 50; D_in 1000 -> 100.
 # -*- coding: utf-8 -*-
 """
 PyTorch: Custom nn Modules
@@ -39,7 +39,7 @@ class TwoLayerNet(torch.nn.Module):
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.
-N, D_in, H, D_out = 64, 1000, 100, 10
+N, D_in, H, D_out = 64, 100, 100, 10
 
 # Create random Tensors to hold inputs and outputs
 x = torch.randn(N, D_in)
@@ -53,7 +53,7 @@ model = TwoLayerNet(D_in, H, D_out)
 # nn.Linear modules which are members of the model.
 criterion = torch.nn.MSELoss(reduction='sum')
 optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
-for t in range(100):
+for t in range(50):
     # Forward pass: Compute predicted y by passing x to the model
     y_pred = model(x)
 

@@ -1,6 +1,6 @@
 # Source: https://github.com/pytorch/tutorials/blob/12645e91811595c58a0de1308639aef9870a2be5/beginner_source/examples_nn/two_layer_net_nn.py
 # License: BSD-3-Clause (pytorch/tutorials, Copyright (c) 2017-2022, Pytorch contributors)
-# Changes: `import torch` -> `import stepjit as torch`; 500 training steps -> 100.
+# Changes: `import torch` -> `import stepjit as torch`; 500 training steps -> 50; D_in 1000 -> 100.
 # -*- coding: utf-8 -*-
 """
 PyTorch: nn
@@ -20,7 +20,7 @@ import stepjit as torch
 
 # N is batch size; D_in is input dimension;
 # H is hidden dimension; D_out is output dimension.
-N, D_in, H, D_out = 64, 1000, 100, 10
+N, D_in, H, D_out = 64, 100, 100, 10
 
 # Create random Tensors to hold inputs and outputs
 x = torch.randn(N, D_in)
@@ -41,7 +41,7 @@ model = torch.nn.Sequential(
 loss_fn = torch.nn.MSELoss(reduction='sum')
 
 learning_rate = 1e-4
-for t in range(100):
+for t in range(50):
     # Forward pass: compute predicted y by passing x to the model. Module objects
     # override the __call__ operator so you can call them like functions. When
     # doing so you pass a Tensor of input data to the Module and it produces
