@@ -51,6 +51,7 @@ import contextlib
 import io
 import os
 import random
+import shutil
 import sys
 import tempfile
 import types
@@ -60,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+DATA = Path(__file__).resolve().parent / "data"
 STEP = "__real_step_{}"
 RESULT = "__real_r__"
 CONTROLS = ("break", "continue", "return")
@@ -314,7 +316,7 @@ class Run:
 
 
 def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", lines=None,
-        argv=(), seed=0, echo=False) -> Run:
+        argv=(), data=(), seed=0, echo=False) -> Run:
     """Run programs/<name>.py rewritten (see the module docstring) under `framework`
     ("stepjit" or "torch"); compiled=True wraps each training step in stepjit.compile."""
     if compiled and framework != "stepjit":
@@ -351,7 +353,7 @@ def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", 
     module = {"__name__": "__main__", "__file__": str(path), "__builtins__": builtins,
               "__real_wrap__": wrap, "__real_after__": after, "print": captured_print}
     _seed_everything(framework, seed)
-    with _argv([str(path), *argv]), _scratch_dir(), _no_plots():
+    with _argv([str(path), *argv]), _scratch_dir(data), _inert_output(framework):
         exec(code, module)
     result.printed = out.getvalue()
     result.module = module
@@ -370,10 +372,13 @@ def _seed_everything(framework, seed):
 
 
 @contextlib.contextmanager
-def _scratch_dir():
-    """Programs save checkpoints and write files where they run: a fresh directory."""
+def _scratch_dir(data=()):
+    """Programs save checkpoints and write files where they run: a fresh directory, holding
+    copies of the data files (tests/real/data/) the program reads."""
     saved = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="stepjit-real-") as tmp:
+        for name in data:
+            shutil.copy(DATA / name, Path(tmp) / name)
         os.chdir(tmp)
         try:
             yield tmp
@@ -404,10 +409,11 @@ def _plot_attr(name):
 
 
 @contextlib.contextmanager
-def _no_plots():
-    """matplotlib (absent in CI, and a window on a desk) is an inert stand-in during the run:
-    plotting is output, not training."""
-    names = ("matplotlib", "matplotlib.pyplot")
+def _inert_output(framework):
+    """Plotting and logging libraries are inert stand-ins during the run: matplotlib and
+    TensorBoard's SummaryWriter (absent in CI, a window or an event file on a desk) are
+    output, not training."""
+    names = ("matplotlib", "matplotlib.pyplot", f"{framework}.utils.tensorboard")
     saved = {n: sys.modules.get(n) for n in names}
     for n in names:
         stub = types.ModuleType(n)
