@@ -18,7 +18,7 @@ class Entry:
     probe: str = "loss"          # the name bound to the step's loss (harness.py)
     lines: tuple = ()            # the training loops' lines, where none calls .backward()
     argv: tuple = ()             # command-line arguments (argparse programs)
-    script: str = ""             # the file in programs/ when not <name>.py (one script, several runs)
+    script: str = ""             # its file in programs/, when not <name>.py (one script, many runs)
     data: tuple = ()             # files of tests/real/data/ the program reads from its directory
     dtype: str = "float32"
     rtol: float = 1e-4           # at step k: rtol * sqrt(k + 1) (float32 drift grows)

@@ -145,7 +145,8 @@ def find_training_loops(tree, lines=None) -> list:
 
     visit(tree, tree)
     if lines and sorted(loop.lineno for loop, _ in found) != sorted(lines):
-        raise HarnessError(f"no loop at line(s) {sorted(set(lines) - {l.lineno for l, _ in found})}")
+        missing = sorted(set(lines) - {loop.lineno for loop, _ in found})
+        raise HarnessError(f"no loop at line(s) {missing}")
     return found
 
 
