@@ -110,4 +110,14 @@ CORPUS += [
     for kind in ("bigram", "mlp", "rnn", "gru", "bow", "transformer")
 ]
 
+CORPUS += [
+    Entry("yunjey_vae", YUNJEY, eager=DATA),
+    Entry("yunjey_gan", YUNJEY, probe="g_loss", eager=f"{DATA}; nn.LeakyReLU"),
+    Entry("yunjey_resnet", YUNJEY, eager=f"{DATA}; nn.Conv2d, nn.BatchNorm2d, nn.AvgPool2d"),
+    Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), eager=f"torch.accelerator; {DATA}"),
+    Entry("examples_mnist_rnn", EXAMPLES,
+          argv=("--epochs", "1", "--batch-size", "64", "--test-batch-size", "64"),
+          eager=f"{DATA}; nn.LSTM, optim.Adadelta, optim.lr_scheduler.StepLR"),
+]
+
 BY_NAME = {e.name: e for e in CORPUS}

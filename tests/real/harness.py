@@ -411,16 +411,20 @@ def _plot_attr(name):
 
 @contextlib.contextmanager
 def _inert_output(framework):
-    """Plotting and logging libraries are inert stand-ins during the run: matplotlib and
-    TensorBoard's SummaryWriter (absent in CI, a window or an event file on a desk) are
-    output, not training."""
-    names = ("matplotlib", "matplotlib.pyplot", f"{framework}.utils.tensorboard")
+    """Plotting and logging libraries are inert stand-ins during the run: matplotlib,
+    TensorBoard's SummaryWriter and torchvision (its save_image; transforms a program builds
+    for the datasets its header says were replaced by synthetic tensors) are output, not
+    training, and absent in CI."""
+    names = ("matplotlib", "matplotlib.pyplot", f"{framework}.utils.tensorboard",
+             "torchvision", "torchvision.utils", "torchvision.transforms", "torchvision.datasets")
     saved = {n: sys.modules.get(n) for n in names}
     for n in names:
         stub = types.ModuleType(n)
         stub.__getattr__ = _plot_attr
         sys.modules[n] = stub
-    sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]
+        parent, _, leaf = n.rpartition(".")
+        if parent in sys.modules and parent in names:
+            setattr(sys.modules[parent], leaf, stub)
     try:
         yield
     finally:
