@@ -198,14 +198,73 @@ def _first_use_is_plain_store(name, body) -> bool:
     return False
 
 
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+           ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _own_and_nested(node):
+    """(names mentioned in node's own scope, the scopes nested directly in it)."""
+    names, nested = set(), []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, _NESTED):
+            nested.append(child)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(child.name)
+                for d in child.decorator_list:
+                    sub_names, sub_nested = _own_and_nested(d)
+                    names |= sub_names | ({n.id for n in [d] if isinstance(n, ast.Name)})
+                    nested += sub_nested
+            continue
+        if isinstance(child, ast.Name):
+            names.add(child.id)
+        sub_names, sub_nested = _own_and_nested(child)
+        names |= sub_names
+        nested += sub_nested
+    return names, nested
+
+
+def _free_names(scope) -> set:
+    """Names a nested scope refers to that it does not bind itself: its enclosing scopes'."""
+    names, nested = _own_and_nested(scope)
+    for inner in nested:
+        names |= _free_names(inner)
+    bound = set()
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        bound |= set(_stored_names(scope.body))
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = scope.args
+        bound |= {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
+        bound |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+    if isinstance(scope, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        bound |= {n.id for g in scope.generators for n in ast.walk(g.target)
+                  if isinstance(n, ast.Name)}
+    declared = {name for node in _scope_nodes(scope)
+                if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
+    return names - (bound - declared)
+
+
 def _outer_names(scope, loop) -> set:
-    """Names mentioned anywhere in scope (nested scopes included) outside the loop's body."""
-    body = set()
-    for stmt in loop.body:
-        body |= {id(n) for n in ast.walk(stmt)}
-    return {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and id(n) not in body} | \
-        {n.name for n in ast.walk(scope) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
-         and id(n) not in body}
+    """The scope's own names mentioned outside the loop's body: in the scope itself (the
+    loop's header included), or as free names of the functions, classes and comprehensions
+    nested in it (a method's own local `y_pred` is another variable than the loop's)."""
+    body = {id(stmt) for stmt in loop.body}
+    names = set()
+
+    def walk(node):
+        for child in ast.iter_child_nodes(node):
+            if id(child) in body:
+                continue
+            if isinstance(child, _NESTED):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    names.add(child.name)
+                names.update(_free_names(child))
+                continue
+            if isinstance(child, ast.Name):
+                names.add(child.id)
+            walk(child)
+
+    walk(scope)
+    return names
 
 
 class _Control(ast.NodeTransformer):

@@ -38,7 +38,8 @@ def run_both(body, probe="loss", lines=None):
                  "__real_after__": lambda line, r: recorded.append(r[1]) or r}
     exec(compile(tree, "<rewritten>", "exec"), rewritten)
     for name, value in plain.items():   # a name the step keeps local does not outlive it
-        if not name.startswith("__") and not callable(value) and name in rewritten:
+        plain_value = isinstance(value, (int, float, str, list)) or type(value).__name__ == "L"
+        if not name.startswith("__") and plain_value and name in rewritten:
             assert rewritten[name] == value, name
     assert rewritten["L"].calls == plain["L"].calls
     return plain, [None if r is None else float(r) for r in recorded]
@@ -112,6 +113,26 @@ def test_outer_epoch_loop_is_not_a_training_loop():
             losses.append(float(loss))
     """)
     assert plain["losses"] == [2.0, 12.0] and rec == [0, 1, 2, 10, 11, 12]
+
+
+def test_a_method_local_of_the_same_name_is_another_variable():
+    src = PRELUDE + textwrap.dedent("""
+        class Model:
+            def forward(self, x):
+                y_pred = x * 2          # forward's own local
+                return y_pred
+        model = Model()
+        for t in range(3):
+            y_pred = model.forward(t)
+            loss = L(y_pred)
+            loss.backward()
+    """)
+    tree = ast.parse(src)
+    harness.rewrite(tree)
+    step = next(n for n in tree.body if isinstance(n, ast.FunctionDef)
+                and n.name.startswith("__real_step"))
+    assert not any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in step.body)
+    run_both(src[len(PRELUDE):])
 
 
 def test_loop_named_by_line_and_missing_probe():
