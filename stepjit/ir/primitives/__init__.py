@@ -11,5 +11,5 @@ from .elementwise import (  # noqa: F401
 from .indexing import arange, full, gather, index_put, slice, slice_scatter  # noqa: F401
 from .linalg import matmul  # noqa: F401
 from .movement import concat, expand, reshape, transpose  # noqa: F401
-from .random import normal, randint, randperm, rng_advance, uniform  # noqa: F401
+from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401
 from .reductions import amax, amin, argmax, argmin, sum  # noqa: F401
