@@ -49,8 +49,11 @@ import ast
 import builtins
 import contextlib
 import io
+import os
 import random
 import sys
+import tempfile
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +104,8 @@ def _scope_nodes(node):
 
 def _calls_backward(loop) -> bool:
     for stmt in loop.body:
+        if isinstance(stmt, (ast.For, ast.While)):
+            continue
         for node in [stmt, *_loop_free_nodes(stmt)]:
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "backward"):
@@ -346,7 +351,7 @@ def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", 
     module = {"__name__": "__main__", "__file__": str(path), "__builtins__": builtins,
               "__real_wrap__": wrap, "__real_after__": after, "print": captured_print}
     _seed_everything(framework, seed)
-    with _argv([str(path), *argv]):
+    with _argv([str(path), *argv]), _scratch_dir(), _no_plots():
         exec(code, module)
     result.printed = out.getvalue()
     result.module = module
@@ -362,6 +367,61 @@ def _seed_everything(framework, seed):
     if framework == "torch":
         import torch
         torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def _scratch_dir():
+    """Programs save checkpoints and write files where they run: a fresh directory."""
+    saved = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="stepjit-real-") as tmp:
+        os.chdir(tmp)
+        try:
+            yield tmp
+        finally:
+            os.chdir(saved)
+
+
+class _Anything:
+    """Whatever a plotting call returns: callable, indexable, attribute-rich, inert."""
+
+    def __getattr__(self, name):
+        return _plot_attr(name)
+
+    def __call__(self, *args, **kwargs):
+        return _Anything()
+
+    def __getitem__(self, key):
+        return _Anything()
+
+    def __iter__(self):
+        return iter((_Anything(), _Anything()))
+
+
+def _plot_attr(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _Anything()
+
+
+@contextlib.contextmanager
+def _no_plots():
+    """matplotlib (absent in CI, and a window on a desk) is an inert stand-in during the run:
+    plotting is output, not training."""
+    names = ("matplotlib", "matplotlib.pyplot")
+    saved = {n: sys.modules.get(n) for n in names}
+    for n in names:
+        stub = types.ModuleType(n)
+        stub.__getattr__ = _plot_attr
+        sys.modules[n] = stub
+    sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]
+    try:
+        yield
+    finally:
+        for n, mod in saved.items():
+            if mod is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = mod
 
 
 @contextlib.contextmanager
