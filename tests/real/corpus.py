@@ -18,6 +18,8 @@ class Entry:
     probe: str = "loss"          # the name bound to the step's loss (harness.py)
     lines: tuple = ()            # the training loops' lines, where none calls .backward()
     argv: tuple = ()             # command-line arguments (argparse programs)
+    script: str = ""             # its file in programs/, when not <name>.py (one script, many runs)
+    data: tuple = ()             # files of tests/real/data/ the program reads from its directory
     dtype: str = "float32"
     rtol: float = 1e-4           # at step k: rtol * sqrt(k + 1) (float32 drift grows)
     atol: float = 1e-6
@@ -27,6 +29,10 @@ class Entry:
     traces: int | None = None    # traces the compiled run makes (cpu and interpret alike)
     fallbacks: int = 0           # steps the compiled run may run eagerly ...
     fallback_why: str = ""       # ... and why
+
+    @property
+    def program(self):
+        return self.script or self.name
 
     def compiled_reason(self, backend):
         if isinstance(self.compiled, dict):
@@ -92,6 +98,26 @@ CORPUS += [
         "every trace is one-shot: the runtime says 'the step created tensors that outlive it' "
         "though the step keeps none (polynomial_module's identical loop is reusable); 8 traces, "
         "then eager fallback (bug)")),
+]
+
+MAKEMORE_ARGS = ("--input-file", "names.txt", "--work-dir", "out", "--num-workers", "0",
+                 "--max-steps", "12", "--batch-size", "32", "--n-layer", "2", "--n-head", "2",
+                 "--n-embd", "16", "--n-embd2", "16")
+
+CORPUS += [
+    Entry(f"makemore_{kind}", "karpathy/makemore", script="makemore", data=("names.txt",),
+          argv=(*MAKEMORE_ARGS, "--type", kind), eager=DATA)
+    for kind in ("bigram", "mlp", "rnn", "gru", "bow", "transformer")
+]
+
+CORPUS += [
+    Entry("yunjey_vae", YUNJEY, eager=DATA),
+    Entry("yunjey_gan", YUNJEY, probe="g_loss", eager=f"{DATA}; nn.LeakyReLU"),
+    Entry("yunjey_resnet", YUNJEY, eager=f"{DATA}; nn.Conv2d, nn.BatchNorm2d, nn.AvgPool2d"),
+    Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), eager=f"torch.accelerator; {DATA}"),
+    Entry("examples_mnist_rnn", EXAMPLES,
+          argv=("--epochs", "1", "--batch-size", "64", "--test-batch-size", "64"),
+          eager=f"{DATA}; nn.LSTM, optim.Adadelta, optim.lr_scheduler.StepLR"),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}
