@@ -60,7 +60,6 @@ LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph
                "(tracer/hyper.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
                "(two 0-dim tensors) where eager multiplies by a Python float in float32 "
                "(b after step 1: -0.07029113 eager, -0.070291124 compiled)")
-DATA = "torch.utils.data (TensorDataset, DataLoader)"
 TUTORIALS = "pytorch/tutorials"
 YUNJEY = "yunjey/pytorch-tutorial"
 EXAMPLES = "pytorch/examples"
@@ -79,18 +78,17 @@ CORPUS = [
 
 CORPUS += [
     Entry("yunjey_linear_regression", YUNJEY, compiled=GLOBAL_EPOCH),
-    Entry("yunjey_logistic_regression", YUNJEY, eager=DATA),
-    Entry("yunjey_feedforward", YUNJEY, eager=DATA),
-    Entry("yunjey_cnn", YUNJEY, eager=f"{DATA}; nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d"),
-    Entry("yunjey_rnn", YUNJEY, eager=f"{DATA}; nn.LSTM"),
-    Entry("yunjey_birnn", YUNJEY, eager=f"{DATA}; nn.LSTM(bidirectional=True)"),
+    Entry("yunjey_logistic_regression", YUNJEY, traces=3),
+    Entry("yunjey_feedforward", YUNJEY, traces=3),
+    Entry("yunjey_cnn", YUNJEY, eager="nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d"),
+    Entry("yunjey_rnn", YUNJEY, eager="nn.LSTM"),
+    Entry("yunjey_birnn", YUNJEY, eager="nn.LSTM(bidirectional=True)"),
     Entry("examples_regression", EXAMPLES, probe="output", eager="F.smooth_l1_loss"),
     Entry("examples_time_sequence_prediction", EXAMPLES, lines=(73,), dtype="float64",
-          rtol=1e-6, argv=("--steps", "2"), eager="nn.LSTMCell, optim.LBFGS"),
+          rtol=1e-6, argv=("--steps", "2"), eager="nn.LSTMCell"),
     Entry("examples_mnist", EXAMPLES,
           argv=("--batch-size", "32", "--test-batch-size", "100", "--epochs", "2"),
-          eager="torch.accelerator; torch.utils.data; nn.Conv2d, F.max_pool2d, optim.Adadelta, "
-                "optim.lr_scheduler.StepLR"),
+          eager="torch.accelerator; nn.Conv2d, F.max_pool2d"),
 ]
 
 CORPUS += [
@@ -106,18 +104,18 @@ MAKEMORE_ARGS = ("--input-file", "names.txt", "--work-dir", "out", "--num-worker
 
 CORPUS += [
     Entry(f"makemore_{kind}", "karpathy/makemore", script="makemore", data=("names.txt",),
-          argv=(*MAKEMORE_ARGS, "--type", kind), eager=DATA)
+          argv=(*MAKEMORE_ARGS, "--type", kind), eager="torch.inference_mode")
     for kind in ("bigram", "mlp", "rnn", "gru", "bow", "transformer")
 ]
 
 CORPUS += [
-    Entry("yunjey_vae", YUNJEY, eager=DATA),
-    Entry("yunjey_gan", YUNJEY, probe="g_loss", eager=f"{DATA}; nn.LeakyReLU"),
-    Entry("yunjey_resnet", YUNJEY, eager=f"{DATA}; nn.Conv2d, nn.BatchNorm2d, nn.AvgPool2d"),
-    Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), eager=f"torch.accelerator; {DATA}"),
+    Entry("yunjey_vae", YUNJEY, traces=2),
+    Entry("yunjey_gan", YUNJEY, probe="g_loss", eager="nn.LeakyReLU"),
+    Entry("yunjey_resnet", YUNJEY, eager="nn.Conv2d, nn.BatchNorm2d, nn.AvgPool2d"),
+    Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), eager="torch.accelerator"),
     Entry("examples_mnist_rnn", EXAMPLES,
           argv=("--epochs", "1", "--batch-size", "64", "--test-batch-size", "64"),
-          eager=f"{DATA}; nn.LSTM, optim.Adadelta, optim.lr_scheduler.StepLR"),
+          eager="nn.LSTM"),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}

@@ -185,6 +185,21 @@ def test_dataloader_batches_shuffle_drop_last_and_len():
     assert len(it) == 4 and next(it)[1].tolist() == [0, 1, 2]
 
 
+def test_each_iterator_draws_a_base_seed_as_pytorchs_does():
+    """PyTorch's _BaseDataLoaderIter draws one number from the loader's generator (or the
+    default one) per iterator: the numbers drawn after it line up with PyTorch's."""
+    ds = TensorDataset(torch.arange(6.0))
+    for loader, gen in [(DataLoader(ds, batch_size=2), None),
+                        (DataLoader(ds, batch_size=2, generator=torch.Generator()), "own")]:
+        g = loader.generator if gen else torch.random.default_generator
+        before = g.get_state()
+        list(loader)
+        drawn = [int(x) for x in g.get_state()] if gen else [int(x) for x in
+                                                            torch.get_rng_state()]
+        start = [int(x) for x in before]
+        assert drawn[1] == start[1] + 1, (start, drawn)
+
+
 def test_dataloader_gathers_like_collating_each_sample():
     """The TensorDataset path (one gather per tensor) gives what collating samples gives."""
     x, y = _xy(9)
