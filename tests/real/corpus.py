@@ -45,8 +45,6 @@ class Entry:
         return self.rtol * (k + 1) ** 0.5, self.atol
 
 
-ZERO_DIM = ("0-dim parameters crash the native program at the 65th call "
-            "(codegen/pointers.py reshaped(v, ()); issue 17)")
 STALE_RANDOM = ("Python's random.randint in forward is replayed: stale trace, then recompile "
                 "limit and eager fallback (issue 17)")
 DEFAULT_DEVICE = "torch.set_default_device is missing"
@@ -62,13 +60,12 @@ YUNJEY = "yunjey/pytorch-tutorial"
 EXAMPLES = "pytorch/examples"
 
 CORPUS = [
-    Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=1, compiled={"cpu": ZERO_DIM}),
+    Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=1),
     Entry("polynomial_autograd", TUTORIALS, eager=DEFAULT_DEVICE, compiled=DEFAULT_DEVICE),
-    Entry("polynomial_custom_function", TUTORIALS, compiled={"cpu": ZERO_DIM}, traces=1),
+    Entry("polynomial_custom_function", TUTORIALS, traces=1),
     Entry("polynomial_nn", TUTORIALS, traces=2),
     Entry("polynomial_optim", TUTORIALS, traces=2),
     Entry("polynomial_module", TUTORIALS, traces=2, compiled={
-        "cpu": ZERO_DIM,
         "interpret": "the replayed trace's loss differs from eager's in the last bits at steps "
                      "5-7 and 11 (130582.0390625 vs 130582.015625 at step 5): not bitwise"}),
     Entry("dynamic_net", TUTORIALS, compiled=STALE_RANDOM),
