@@ -58,6 +58,9 @@ LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph
                "(tracer/hyper.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
                "(two 0-dim tensors) where eager multiplies by a Python float in float32 "
                "(b after step 1: -0.07029113 eager, -0.070291124 compiled)")
+NUMPY_IN_STEP = ("`pred.detach().numpy()` (for plotting) inside the step raises TraceError "
+                 "at the first trace: a compiled step that cannot be traced should run eagerly "
+                 "with a warning saying why and where, not crash (issue 17)")
 TUTORIALS = "pytorch/tutorials"
 YUNJEY = "yunjey/pytorch-tutorial"
 EXAMPLES = "pytorch/examples"
@@ -77,16 +80,16 @@ CORPUS += [
     Entry("yunjey_linear_regression", YUNJEY, compiled=GLOBAL_EPOCH),
     Entry("yunjey_logistic_regression", YUNJEY, traces=3),
     Entry("yunjey_feedforward", YUNJEY, traces=3),
-    Entry("yunjey_cnn", YUNJEY, eager="nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d"),
-    Entry("yunjey_rnn", YUNJEY, eager="nn.LSTM"),
-    Entry("yunjey_birnn", YUNJEY, eager="nn.LSTM(bidirectional=True)"),
+    Entry("yunjey_cnn", YUNJEY, traces=2),
+    Entry("yunjey_rnn", YUNJEY, traces=2),
+    Entry("yunjey_birnn", YUNJEY, traces=2),
     Entry("examples_regression", EXAMPLES, probe="output", eager=(
         "float32 drift over its 749 steps: PyTorch's losses are matched to step 251, then the "
         "difference grows past the tolerance (0.27% at step 252, rtol 0.16%)")),
     Entry("examples_time_sequence_prediction", EXAMPLES, lines=(73,), dtype="float64",
-          rtol=1e-6, argv=("--steps", "2"), eager="nn.LSTMCell"),
+          rtol=1e-6, argv=("--steps", "1"), compiled=NUMPY_IN_STEP),
     Entry("examples_mnist", EXAMPLES,
-          argv=("--batch-size", "32", "--test-batch-size", "100", "--epochs", "2"),
+          argv=("--batch-size", "8", "--test-batch-size", "16", "--epochs", "2"),
           eager="torch.accelerator; nn.Conv2d, F.max_pool2d"),
 ]
 
@@ -109,12 +112,13 @@ CORPUS += [
 
 CORPUS += [
     Entry("yunjey_vae", YUNJEY, traces=2),
-    Entry("yunjey_gan", YUNJEY, probe="g_loss", eager="nn.LeakyReLU"),
-    Entry("yunjey_resnet", YUNJEY, eager="nn.Conv2d, nn.BatchNorm2d, nn.AvgPool2d"),
+    Entry("yunjey_gan", YUNJEY, probe="g_loss", traces=2),
+    # BatchNorm over batches of 2 amplifies float32 rounding: 2.5e-4 relative by step 3.
+    Entry("yunjey_resnet", YUNJEY, traces=2, rtol=1e-3),
     Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), eager="torch.accelerator"),
     Entry("examples_mnist_rnn", EXAMPLES,
-          argv=("--epochs", "1", "--batch-size", "64", "--test-batch-size", "64"),
-          eager="nn.LSTM"),
+          argv=("--epochs", "1", "--batch-size", "8", "--test-batch-size", "16"),
+          traces=2),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}

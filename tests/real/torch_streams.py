@@ -5,7 +5,8 @@ the same seed they draw different numbers, so a program's initial weights, synth
 shuffles and dropout masks would differ and no loss could be compared. While recording, every
 random draw PyTorch makes on the program's behalf (torch.rand/randn/randint/randperm/normal/
 bernoulli/multinomial and their *_like forms, Tensor.uniform_/normal_/random_/bernoulli_/
-exponential_ (and so nn.init and every layer's reset_parameters), F.dropout, torch.Generator)
+exponential_ (and so nn.init and every layer's reset_parameters), F.dropout and its 1d/2d/3d
+forms, torch.Generator)
 is made by the stepjit function of the same name on a stepjit tensor of the same shape and
 dtype, and the values are copied into PyTorch's tensor. The arithmetic of the program is
 PyTorch's own; only where its random numbers come from changes. What stepjit lacks is left as
@@ -106,12 +107,14 @@ def _method(name, torch):
     return drawn_by_stepjit
 
 
-def _dropout(torch):
+def _dropout(torch, name):
+    """F.dropout / dropout1d / dropout2d / dropout3d: stepjit's mask (stepjit's F.<name> of
+    ones shaped like the input: the same elements or channels zeroed), PyTorch's multiply."""
     def dropout(input, p=0.5, training=True, inplace=False):
         if not training or p == 0.0:
             return input
         ones = stepjit.ones(tuple(input.shape), dtype=to_stepjit(input.dtype, torch))
-        mask = to_torch(stepjit.nn.functional.dropout(ones, p, True), torch)
+        mask = to_torch(getattr(stepjit.nn.functional, name)(ones, p, True), torch)
         return input.mul_(mask) if inplace else input * mask
 
     return dropout
@@ -142,7 +145,9 @@ def stepjit_streams(torch):
     for name in METHODS:
         if hasattr(stepjit.Tensor, name):
             patch(torch.Tensor, name, _method(name, torch))
-    patch(torch.nn.functional, "dropout", _dropout(torch))
+    for name in ("dropout", "dropout1d", "dropout2d", "dropout3d"):
+        if hasattr(stepjit.nn.functional, name):
+            patch(torch.nn.functional, name, _dropout(torch, name))
     try:
         yield
     finally:

@@ -2,8 +2,8 @@
 # License: BSD-3-Clause (pytorch/examples, Copyright (c) 2017, Pytorch contributors)
 # Changes:
 #   - `import torch` -> `import stepjit as torch` (and torch.* imports likewise)
-#   - MNIST (torchvision download, normalized) -> TensorDataset of torch.randn images (1x28x28) and torch.randint labels, 64 train and 100 test; the torchvision import and transform removed
-#   - run with --batch-size 32 --test-batch-size 100 --epochs 2 (command line, harness)
+#   - MNIST (torchvision download, normalized) -> TensorDataset of torch.randn images (1x28x28) and torch.randint labels, 16 train and 16 test; the torchvision import and transform removed
+#   - run with --batch-size 8 --test-batch-size 16 --epochs 2 (command line, harness)
 import argparse
 import stepjit as torch
 import stepjit.nn as nn
@@ -118,10 +118,10 @@ def main():
         train_kwargs.update(accel_kwargs)
         test_kwargs.update(accel_kwargs)
 
-    dataset1 = torch.utils.data.TensorDataset(torch.randn(64, 1, 28, 28),
-                                              torch.randint(0, 10, (64,)))
-    dataset2 = torch.utils.data.TensorDataset(torch.randn(100, 1, 28, 28),
-                                              torch.randint(0, 10, (100,)))
+    dataset1 = torch.utils.data.TensorDataset(torch.randn(16, 1, 28, 28),
+                                              torch.randint(0, 10, (16,)))
+    dataset2 = torch.utils.data.TensorDataset(torch.randn(16, 1, 28, 28),
+                                              torch.randint(0, 10, (16,)))
     train_loader = torch.utils.data.DataLoader(dataset1,**train_kwargs)
     test_loader = torch.utils.data.DataLoader(dataset2, **test_kwargs)
 

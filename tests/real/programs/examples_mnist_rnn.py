@@ -2,8 +2,8 @@
 # License: BSD-3-Clause (pytorch/examples, Copyright (c) 2017, Pytorch contributors)
 # Changes:
 #   - `import torch` -> `import stepjit as torch` (and torch.* imports likewise)
-#   - MNIST (torchvision download, normalized) -> TensorDataset of torch.randn images (1x28x28) and torch.randint labels, 128 train and 64 test; torchvision imports kept: the harness makes torchvision an inert stand-in (save_image is output)
-#   - run with --epochs 1 --batch-size 64 --test-batch-size 64 (command line, harness)
+#   - MNIST (torchvision download, normalized) -> TensorDataset of torch.randn images (1x28x28) and torch.randint labels, 16 train and 16 test; torchvision imports kept: the harness makes torchvision an inert stand-in (save_image is output)
+#   - run with --epochs 1 --batch-size 8 --test-batch-size 16 (command line, harness)
 from __future__ import print_function
 
 import argparse
@@ -118,10 +118,10 @@ def main():
 
     kwargs = {'num_workers': 1, 'pin_memory': True} if args.accel else {}
     train_loader = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,))),
+        torch.utils.data.TensorDataset(torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,))),
         batch_size=args.batch_size, shuffle=True, **kwargs)
     test_loader = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))),
+        torch.utils.data.TensorDataset(torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,))),
         batch_size=args.test_batch_size, shuffle=True, **kwargs)
 
     model = Net().to(device)

@@ -2,8 +2,8 @@
 # License: BSD-3-Clause (pytorch/examples, Copyright (c) 2017, Pytorch contributors)
 # Changes:
 #   - `import torch` -> `import stepjit as torch` (and torch.* imports likewise)
-#   - data: `torch.load('traindata.pt')` (written by the example's generate_sine_wave.py) -> that script's NumPy code inline, N 100 -> 10 series, L 1000 -> 60 points
-#   - future = 1000 -> 20 predicted points
+#   - data: `torch.load('traindata.pt')` (written by the example's generate_sine_wave.py) -> that script's NumPy code inline, N 100 -> 10 series, L 1000 -> 12 points
+#   - future = 1000 -> 10 predicted points
 from __future__ import print_function
 import argparse
 import stepjit as torch
@@ -53,7 +53,7 @@ if __name__ == '__main__':
     np.random.seed(2)
 
     T = 20
-    L = 60
+    L = 12
     N = 10
 
     x = np.empty((N, L), 'int64')
@@ -82,7 +82,7 @@ if __name__ == '__main__':
         optimizer.step(closure)
         # begin to predict, no need to track gradient here
         with torch.no_grad():
-            future = 20
+            future = 10
             pred = seq(test_input, future=future)
             loss = criterion(pred[:, :-future], test_target)
             print('test loss:', loss.item())

@@ -2,7 +2,8 @@
 # License: MIT (yunjey/pytorch-tutorial, Copyright (c) 2017 Yunjey Choi)
 # Changes:
 #   - `import torch` -> `import stepjit as torch` (and torch.* imports likewise)
-#   - MNIST (torchvision download) -> TensorDataset of torch.rand images (1x28x28, MNIST's shape) and torch.randint labels: 300 train, 100 test; torchvision imports removed
+#   - MNIST (torchvision download) -> TensorDataset of torch.rand images (1x28x28, MNIST's shape) and torch.randint labels: 20 train, 10 test; torchvision imports removed
+#   - batch_size 100 -> 10
 #   - num_epochs 5 -> 2
 import stepjit as torch 
 import stepjit.nn as nn
@@ -14,15 +15,15 @@ device = torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')
 # Hyper parameters
 num_epochs = 2
 num_classes = 10
-batch_size = 100
+batch_size = 10
 learning_rate = 0.001
 
 # MNIST dataset
-train_dataset = torch.utils.data.TensorDataset(torch.rand(300, 1, 28, 28),
-                                               torch.randint(0, 10, (300,)))
+train_dataset = torch.utils.data.TensorDataset(torch.rand(20, 1, 28, 28),
+                                               torch.randint(0, 10, (20,)))
 
-test_dataset = torch.utils.data.TensorDataset(torch.rand(100, 1, 28, 28),
-                                              torch.randint(0, 10, (100,)))
+test_dataset = torch.utils.data.TensorDataset(torch.rand(10, 1, 28, 28),
+                                              torch.randint(0, 10, (10,)))
 
 # Data loader
 train_loader = torch.utils.data.DataLoader(dataset=train_dataset,

@@ -2,8 +2,8 @@
 # License: MIT (yunjey/pytorch-tutorial, Copyright (c) 2017 Yunjey Choi)
 # Changes:
 #   - `import torch` -> `import stepjit as torch` (and torch.* imports likewise)
-#   - CIFAR-10 (torchvision download, augmented) -> TensorDataset of torch.rand images (3x32x32) and torch.randint labels, 40 train and 20 test; torchvision imports kept: the harness makes torchvision an inert stand-in (save_image is output)
-#   - num_epochs 80 -> 2, batch_size 100 -> 20
+#   - CIFAR-10 (torchvision download, augmented) -> TensorDataset of torch.rand images (3x32x32) and torch.randint labels, 4 train and 2 test; torchvision imports kept: the harness makes torchvision an inert stand-in (save_image is output)
+#   - num_epochs 80 -> 2, batch_size 100 -> 2
 # ---------------------------------------------------------------------------- #
 # An implementation of https://arxiv.org/pdf/1512.03385.pdf                    #
 # See section 4.2 for the model architecture on CIFAR-10                       #
@@ -22,7 +22,7 @@ device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 # Hyper-parameters
 num_epochs = 2
-batch_size = 20
+batch_size = 2
 learning_rate = 0.001
 
 # Image preprocessing modules
@@ -33,11 +33,11 @@ transform = transforms.Compose([
     transforms.ToTensor()])
 
 # CIFAR-10 dataset
-train_dataset = torch.utils.data.TensorDataset(torch.rand(40, 3, 32, 32),
-                                               torch.randint(0, 10, (40,)))
+train_dataset = torch.utils.data.TensorDataset(torch.rand(4, 3, 32, 32),
+                                               torch.randint(0, 10, (4,)))
 
-test_dataset = torch.utils.data.TensorDataset(torch.rand(20, 3, 32, 32),
-                                              torch.randint(0, 10, (20,)))
+test_dataset = torch.utils.data.TensorDataset(torch.rand(2, 3, 32, 32),
+                                              torch.randint(0, 10, (2,)))
 
 # Data loader
 train_loader = torch.utils.data.DataLoader(dataset=train_dataset,
