@@ -41,6 +41,8 @@ def literal(x, dtype=None) -> str:
 class LoopSource:
     """Generates the kernel source of a loop group and records its argument order."""
 
+    simd_math = True    # transcendentals through codegen/vmath.py; CUDA keeps math.*
+
     def __init__(self, group, constants, parallel, inplace=None, split=True):
         self.group = group
         self.constants = constants
@@ -101,6 +103,8 @@ class LoopSource:
             ops.append(text)
         attrs = {k: literal(v) if not hasattr(v, "short") else v for k, v in node.attrs.items()}
         template = _EXPR_OVERRIDES.get(prim.name, prim.expr)
+        if self.simd_math and prim.simd_expr and out_dtype.category == FLOAT:
+            template = prim.simd_expr   # vectorizable arithmetic (codegen/vmath.py)
         if prim.name == "pow" and not isinstance(node.inputs[1], Value) and node.inputs[1] == 2:
             template = "({0} * {0})"  # NumPy squares by multiplication too: same bits
         expr = template.format(*ops, **attrs)

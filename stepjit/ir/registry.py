@@ -9,6 +9,9 @@ A Primitive holds
   kind        elementwise | reduction | matmul | movement | indexing | creation | random
   expr        for elementwise ops, the scalar expression codegen emits,
               with {0}, {1}, ... for the operands and {attr} for attributes
+  simd_expr   optional: the expression CPU loops emit instead, for a float result: a
+              function of codegen/vmath.py, arithmetic the loop vectorizer turns into
+              SIMD, within the error bound documented there (CUDA keeps expr)
   grad_name   PyTorch's name for the backward node (string or fn(attrs) -> str)
   into        optional: into(*arrays, **attrs) writes impl's result into arrays[0]'s
               buffer (the eager in-place form, run when no autograd records);
@@ -47,10 +50,11 @@ class VJPRule:
 
 class Primitive:
     __slots__ = ("name", "kind", "impl", "shape_rule", "vjp", "expr", "_grad_name",
-                 "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into")
+                 "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into", "simd_expr")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
-                 expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None):
+                 expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None,
+                 simd_expr=None):
         assert kind in KINDS, kind
         self.name = name
         self.kind = kind
@@ -59,6 +63,7 @@ class Primitive:
         self.inputs = tuple(inputs)
         self.attrs = tuple(attrs)
         self.expr = expr
+        self.simd_expr = simd_expr
         self._grad_name = grad_name or (name.capitalize() + "Backward0")
         self.variadic = variadic
         self.view = view

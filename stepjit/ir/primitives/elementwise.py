@@ -14,12 +14,13 @@ from ..registry import Primitive, register
 from . import shapes as S
 
 
-def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None):
+def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, simd_expr=None):
     inputs = ("x",) if nin == 1 else ("x", "y")
     if casts is None:
         casts = tuple(range(nin))
     return register(Primitive(name, "elementwise", impl, rule, inputs=inputs, attrs=attrs,
-                              vjp=vjp, expr=expr, grad_name=grad_name, casts=casts))
+                              vjp=vjp, expr=expr, grad_name=grad_name, casts=casts,
+                              simd_expr=simd_expr))
 
 
 def _zero_grad(g):
@@ -52,7 +53,7 @@ def _pow_exp_grad(g, x, out):
 
 
 pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), "({0} ** {1})", 2,
-          grad_name="PowBackward0")
+          grad_name="PowBackward0", simd_expr="vpow({0}, {1})")
 
 
 def _max_grad(g, x, y):
@@ -70,14 +71,17 @@ minimum = _ew("minimum", np.minimum, S.arith_rule,
 
 # -- unary math --------------------------------------------------------------
 neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1)
-exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1)
-log = _ew("log", np.log, S.float_rule, (lambda g, x: g / x,), "math.log({0})", 1)
-log1p = _ew("log1p", np.log1p, S.float_rule, (lambda g, x: g / (x + 1),), "math.log1p({0})", 1)
+exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1,
+          simd_expr="vexp({0})")
+log = _ew("log", np.log, S.float_rule, (lambda g, x: g / x,), "math.log({0})", 1,
+          simd_expr="vlog({0})")
+log1p = _ew("log1p", np.log1p, S.float_rule, (lambda g, x: g / (x + 1),), "math.log1p({0})", 1,
+            simd_expr="vlog1p({0})")
 sqrt = _ew("sqrt", np.sqrt, S.float_rule, (lambda g, out: g / (out * 2),), "math.sqrt({0})", 1)
 sin = _ew("sin", np.sin, S.float_rule, (lambda g, x: g * x.cos(),), "math.sin({0})", 1)
 cos = _ew("cos", np.cos, S.float_rule, (lambda g, x: -g * x.sin(),), "math.cos({0})", 1)
 tanh = _ew("tanh", np.tanh, S.float_rule, (lambda g, out: g * (1 - out * out),),
-           "math.tanh({0})", 1)
+           "math.tanh({0})", 1, simd_expr="vtanh({0})")
 
 
 def _sigmoid_impl(x):
@@ -87,7 +91,7 @@ def _sigmoid_impl(x):
 
 
 sigmoid = _ew("sigmoid", _sigmoid_impl, S.float_rule,
-              (lambda g, out: g * out * (1 - out),), "sigmoid({0})", 1)
+              (lambda g, out: g * out * (1 - out),), "sigmoid({0})", 1, simd_expr="vsigmoid({0})")
 relu = _ew("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), S.arith_rule,
            (lambda g, out: g.where(out > 0, 0.0),), "max({0}, 0)", 1)
 abs = _ew("abs", np.abs, S.arith_rule, (lambda g, x: g * x.sign(),), "abs({0})", 1)
