@@ -16,8 +16,8 @@ tests/codegen/test_vmath.py, which checks them:
     function   float32   float64   algorithm
     exp        1         2         Cephes: x = n ln2 + r, polynomial (f32) / Pade (f64) in r
     log        1         1         Cephes: frexp, polynomial (f32) / rational (f64) in m - 1
-    tanh       2         2         Cephes: f32 odd polynomial, f64 rational for |x| < 0.625,
-                                   1 - 2/(exp(2|x|) + 1) above
+    tanh       2         2         f32: em / (em + 2), em = expm1(2|x|) by exp's reduction;
+                                   f64: Cephes rational below 0.625, 1 - 2/(exp(2|x|) + 1) above
     sigmoid    2         2         (1 or e) / (1 + e) with e = exp(-|x|): nothing overflows
     log1p      1         2         f32: the f64 function, rounded; f64: log(u) * x / (u - 1),
                                    u = 1 + x (Goldberg/Kahan)
@@ -200,38 +200,34 @@ def log_f32(x):
     return _select(x < _INF_F, r, x)  # +inf and nan are their own log
 
 
-_TANH_P_F = [_F32(c) for c in (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
-                               1.33314422036e-1, -3.33332819422e-1)]
-T0f, T1f, T2f, T3f, T4f = _TANH_P_F
 _TANH_CLAMP_F = _F32(10.0)    # tanh rounds to +-1 in float32 past 9.01
-_TANH_SPLIT_F = _F32(0.625)
 _TANH_TINY_F = _F32(0.0004)
 
 
 @njit(**_JIT)
-def _exp_0_20_f32(x):
-    """exp_f32 for x in [0, 20] (tanh's range): no clamps, one scaling, no NaN."""
+def _expm1_0_20_f32(x):
+    """expm1 for x in [0, 20] (tanh's range): 2**n (p(r) - 1) + (2**n - 1), both products exact,
+    one rounding in the sum; for n = 0 it is p(r) - 1 itself, accurate near 0."""
     v = _fma(x, _LOG2E_F, _ROUND_F)
     fn = v - _ROUND_F
     n = _float_bits(v) - _float_bits(_ROUND_F)
     r = _fma(fn, -_LN2_LO_F, _fma(fn, -_LN2_HI_F, x))
     z = r * r
-    p = _fma(_fma(_fma(_fma(_fma(_fma(P0f, r, P1f), r, P2f), r, P3f), r, P4f), r, P5f), z, r) + _ONE_F
-    return p * _bits_float(np.int32((n + 127) << 23))
+    q = _fma(_fma(_fma(_fma(_fma(_fma(P0f, r, P1f), r, P2f), r, P3f), r, P4f), r, P5f), z, r)
+    scale = _bits_float(np.int32((n + 127) << 23))
+    return _fma(scale, q, scale - _ONE_F)
 
 
 @njit(**_JIT)
 def tanh_f32(x):
-    # Cephes: an odd polynomial below 0.625, 1 - 2 / (exp(2|x|) + 1) above, whose error
-    # shrinks as the result nears 1. (Eigen's 13/6 rational over the whole range was off by
-    # up to 5 ulps near |x| = 5.)
-    z = x * x
-    small = _fma(_fma(_fma(_fma(_fma(T0f, z, T1f), z, T2f), z, T3f), z, T4f) * z, x, x)
+    # tanh |x| = em / (em + 2), em = expm1(2|x|): one polynomial, one division, accurate from
+    # the smallest inputs (em ~ 2|x|) to where it rounds to 1. (Eigen's 13/6 rational over the
+    # whole range was off by up to 5 ulps near |x| = 5.)
     a = abs(x)
     a = _select(a < _TANH_CLAMP_F, a, _TANH_CLAMP_F)
-    big = _ONE_F - _TWO_F / (_exp_0_20_f32(a + a) + _ONE_F)
-    big = _select(x >= _ZERO_F, big, -big)
-    y = _select(a < _TANH_SPLIT_F, small, big)
+    em = _expm1_0_20_f32(a + a)
+    t = em / (em + _TWO_F)
+    y = _select(x >= _ZERO_F, t, -t)
     y = _select(a < _TANH_TINY_F, x, y)          # tanh x = x in float32 there; keeps -0.0
     return _select(x == x, y, x)
 
