@@ -20,7 +20,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal
 from ..passes.fusion import VIEWS, fuse
-from ..passes.lower import lower, lower_add_chains
+from ..passes.lower import lower, lower_add_chains, lower_transposed_matmuls
 from ..passes.memory import computed_into_buffers, share_buffers
 from .straight import StraightWriter
 
@@ -61,7 +61,7 @@ def optimize(graph):
         from ..passes.pipeline import optimize as pipeline
     except ImportError:
         pipeline = None
-    graph = lower_add_chains(lower(graph))
+    graph = lower_transposed_matmuls(lower_add_chains(lower(graph)))
     return pipeline(graph) if pipeline is not None else graph
 
 
