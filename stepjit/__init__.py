@@ -26,7 +26,7 @@ from .ops.elementwise import (  # noqa: F401
     sub, tanh, true_divide, where)
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
-    isneginf, isposinf, log2, log10, logical_xor, nan_to_num)
+    isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
 from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
 from .ops.sorting import (  # noqa: F401

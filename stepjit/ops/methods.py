@@ -167,6 +167,8 @@ METHODS = {
     "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
     "__rtruediv__": _r_prim(P.div),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
+    "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
+    "fmod": E.fmod,
     "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": S.matmul, "__rmatmul__": _r(S.matmul),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
