@@ -33,7 +33,7 @@ import weakref
 
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
-from . import execute, fastcall
+from . import aot, execute, fastcall
 from .fastcall import MISS, UNSURE, Signal
 from .log import log_event
 from .tree import Stale, _resolve, graft
@@ -191,6 +191,8 @@ class CompiledFunction:
             tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
+        if tr.aot is not None:
+            aot.prepare(tr.aot, self.program_backend, st)
         arg_key = (tr.grad_enabled, tr.arg_treedef, tr.arg_signature, tr.arg_aliases)
         built = st["programs_built"]
         compile_seconds = st["compile_seconds"]

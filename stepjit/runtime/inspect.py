@@ -96,8 +96,17 @@ def dump(args) -> int:
         traces = [e for e in events if e["kind"] == "trace" and e.get("outcome") != "verified"]
         for k, ev in enumerate(traces):
             print(f"## {compiled.name}: trace {k + 1} ({ev['reason']})")
+            backward = ev["trace"].aot
+            if backward is not None and backward.error is None:
+                print("# forward (its outputs after the results are the residuals the backward "
+                      "reads)")
             for stage in stages:
                 print(_stage_text(ev["trace"].graph, stage, args.format))
+            if backward is not None and backward.error is None:
+                print(f"## {compiled.name}: trace {k + 1}: backward (CompiledFunctionBackward: "
+                      "saved residuals and the results' gradients in, the inputs' gradients out)")
+                for stage in stages:
+                    print(_stage_text(backward.graph, stage, args.format))
     return 0
 
 
