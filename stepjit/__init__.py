@@ -58,6 +58,7 @@ def get_default_dtype():
     return float32
 
 from .runtime import compile  # noqa: E402,F401
+from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401

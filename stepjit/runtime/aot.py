@@ -21,6 +21,8 @@ the forward program).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..autograd.node import _FREED_MSG, Node, SavedTensor, save_tensor
@@ -28,6 +30,9 @@ from ..tensor import Tensor
 from .tree import get_program
 
 _new = object.__new__
+# A backward program run this often becomes one native function (cpu.py), as a forward trace
+# does at its 64th reuse (compiled.HOT_REUSE), for the same reason: not for a short run.
+HOT_BACKWARDS = 64
 
 
 class CompiledFunctionBackward(Node):
@@ -54,10 +59,12 @@ class CompiledFunctionBackward(Node):
             env[v] = np.zeros(shape, dtype.np) if g is None else _seed(g._data, shape, dtype)
         if graph.nodes:
             env = _program(spec).run(env)
+        fresh = spec.holder.get("fresh", ())
         out = []
         for _, v in spec.used:
             a = env[v]
-            out.append(Tensor._make(np.array(a) if v in spec.given else _owned(a)))
+            out.append(Tensor._make(np.array(a) if v in spec.given else a if v in fresh
+                                    else _owned(a)))
         return out
 
     def release(self):
@@ -83,6 +90,17 @@ def _program(spec):
     if program is None:
         program = holder["program"] = get_program(spec.graph, holder.get("backend", "cpu"),
                                                   holder.setdefault("stats", _stats()))
+        holder["runs"] = 0
+    holder["runs"] += 1
+    if holder["runs"] == HOT_BACKWARDS:   # hot, as a forward trace is at its 64th reuse
+        stats = holder["stats"]
+        start = time.perf_counter()
+        getattr(program, "promote", lambda: False)()
+        stats["compile_seconds"] += time.perf_counter() - start
+        plan = getattr(program, "direct_plan", lambda: None)()
+        if plan is not None:   # the native function's own allocations need no copy
+            call, rename = plan
+            holder["fresh"] = {rename(v) for v in call.fresh}
     return program
 
 
@@ -97,9 +115,10 @@ def prepare(spec, backend, stats):
     spec.holder.setdefault("stats", stats)
 
 
-def attach(spec, objs, env, leaves):
+def attach(spec, objs, kept, leaves):
     """Give the differentiable results (leaves, the flat results of this call) one backward node
-    holding this call's residuals."""
+    holding this call's residuals: the input tensors among them (objs: the call's slot tensors)
+    and `kept`, arrays the call owns for the others (spec.kept, in order)."""
     node = _new(CompiledFunctionBackward)
     Node.__init__(node, tuple([objs[k]._grad_edge() for k, _ in spec.used]))
     node.spec = spec
@@ -109,13 +128,14 @@ def attach(spec, objs, env, leaves):
         if nr is not None:
             returned.setdefault(id(t._data), t)
     saved = []
-    for v, k in zip(spec.residuals, spec.residual_slots):
+    kept = iter(kept)
+    for k in spec.residual_slots:
         if k is not None:
             saved.append(save_tensor(objs[k]))
             continue
-        a = env[v]
-        t = returned.get(id(a))
-        saved.append(save_tensor(t) if t is not None else _owned(a))
+        a = next(kept)
+        t = returned.get(id(a))    # a returned result: its version counter guards it
+        saved.append(save_tensor(t) if t is not None else a)
     node.saved = saved
     for nr, t in zip(spec.outputs, leaves):
         if nr is not None:

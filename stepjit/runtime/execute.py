@@ -94,5 +94,5 @@ def results(trace, objs, env):
         else:
             leaves.append(Tensor._make(_owned(env[what]) if isinstance(what, Value) else what))
     if trace.aot is not None:
-        aot.attach(trace.aot, objs, env, leaves)
+        aot.attach(trace.aot, objs, [_owned(env[v]) for v in trace.aot.kept], leaves)
     return unflatten(trace.out_treedef, leaves)

@@ -343,7 +343,7 @@ class _Writer(CodeWriter):
         out += [w for k, w in leaf.out_specs if k in ("value", "item") and isinstance(w, Value)]
         out += [v for _, v in leaf.escapes]
         if leaf.aot is not None:   # the residuals the backward node keeps (runtime/aot.py)
-            out += [v for v, k in zip(leaf.aot.residuals, leaf.aot.residual_slots) if k is None]
+            out += leaf.aot.kept
         return list(dict.fromkeys(out))
 
     def run(self):
@@ -465,9 +465,8 @@ class _Writer(CodeWriter):
         if spec is not None:   # execute.results' attach, on this call's locals
             self.emit(f"results = [{', '.join(leaves)}]")
             objs = ", ".join(self.objs.get(pos, "None") for pos in range(len(self.leaf.slots)))
-            kept = [v for v, k in zip(spec.residuals, spec.residual_slots) if k is None]
-            env = ", ".join(f"{self.const(v, 'V_' + v.name)}: {self.vals[v]}" for v in kept)
-            self.emit(f"attach({self.const(spec, 'aot')}, [{objs}], {{{env}}}, results)")
+            kept = "".join(self.owned(self.vals[v]) + ", " for v in spec.kept)
+            self.emit(f"attach({self.const(spec, 'aot')}, [{objs}], ({kept}), results)")
             leaves = [f"results[{i}]" for i in range(len(leaves))]
         it = iter(leaves)
         self.emit(f"return {self.build(self.leaf.out_treedef, it)}")

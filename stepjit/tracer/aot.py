@@ -44,6 +44,8 @@ class AotSpec:
     def __post_init__(self):
         self.used = [(k, v) for k, v in self.grads if v is not None]   # the node's edges
         self.given = set(self.graph.inputs)   # gradients that are backward inputs: copied out
+        # the residuals the forward computes (the others are input tensors, saved as such)
+        self.kept = [v for v, k in zip(self.residuals, self.residual_slots) if k is None]
 
     def renamed(self, rename):
         return AotSpec(self.outputs, self.out_meta, [rename(v) for v in self.residuals],

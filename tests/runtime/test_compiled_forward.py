@@ -368,3 +368,84 @@ def test_a_whole_step_calling_backward_keeps_detached_results():
     loss = step(x, y)
     assert loss.grad_fn is None and not loss.requires_grad
     assert step.traces[0].aot is None
+
+
+# -- inspection, torch.compile's arguments, reset ------------------------------------------
+DUMP_SCRIPT = """
+import stepjit as torch
+from stepjit import nn
+torch.manual_seed(0)
+m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+model = torch.compile(m, backend="interpret")
+def forward(x):
+    return model(x)
+loss = forward(torch.randn(5, 4)).sum()
+loss.backward()
+"""
+
+
+def test_dump_shows_the_forward_and_the_backward(tmp_path, capsys):
+    from stepjit.cli import main
+    script = tmp_path / "model.py"
+    script.write_text(DUMP_SCRIPT)
+    assert main(["dump", str(script)]) == 0
+    out = capsys.readouterr().out
+    assert "## Sequential: trace 1 (first call)" in out
+    assert "# forward (its outputs after the results are the residuals" in out
+    assert "## Sequential: trace 1: backward (CompiledFunctionBackward" in out
+    assert "def Sequential_backward(" in out and "%grad_0: f32[5,1]" in out
+    assert "# model.py:8  (backward) return model(x)" in out
+    assert main(["dump", str(script), "--stage", "fused"]) == 0
+    assert capsys.readouterr().out.count("# stage: fused") == 2
+
+
+def test_torch_compile_arguments():
+    m = mlp()
+    cm = torch.compile(m, mode="max-autotune", fullgraph=True, dynamic=True, backend="aot_eager")
+    assert cm.backend == "interpret" and cm._orig_mod is m
+    assert torch.compile(m, backend="inductor").backend == "cpu"
+    assert torch.compile(m, options={"triton.cudagraphs": False}).backend == "cpu"
+    assert torch.compile(m, disable=True) is m
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fastest"):
+        torch.compile(m, mode="fastest")
+    with pytest.raises(RuntimeError, match="Either mode or options"):
+        torch.compile(m, mode="default", options={})
+    with pytest.raises(ValueError, match="custom backend functions"):
+        torch.compile(m, backend=lambda gm, example_inputs: gm)
+    # the compiled module is the module for everything but the call
+    assert len(list(cm.parameters())) == 4 and cm.training
+    cm.eval()
+    assert not m.training
+    assert set(cm.state_dict()) == set(m.state_dict())
+
+
+def test_fullgraph_raises_where_the_function_would_run_eagerly():
+    state = {"k": 0}
+
+    def f(x):
+        state["k"] += 1
+        return x * state["k"]     # a Python value changing every call: a new trace each time
+
+    x = torch.ones(2)
+    loose = torch.compile(f, backend="interpret", recompile_limit=2)
+    strict = torch.compile(f, backend="interpret", recompile_limit=2, fullgraph=True)
+    with pytest.warns(UserWarning):
+        for _ in range(6):
+            loose(x)
+    with pytest.raises(RuntimeError, match="fullgraph=True"), pytest.warns(UserWarning):
+        for _ in range(6):
+            strict(x)
+
+
+def test_reset_forgets_traces():
+    x, _ = data()
+    cm = torch.compile(mlp(), backend="interpret")
+    cm(x)
+    assert cm.stats()["traces"] == 1
+    torch.compiler.reset()
+    assert cm.stats()["traces"] == 0 and cm.stats()["cached_traces"] == 0
+    cm(x)
+    torch._dynamo.reset()
+    cm(x)
+    assert cm.stats()["traces"] == 1
+    assert not torch.compiler.is_compiling()
