@@ -449,3 +449,40 @@ def test_reset_forgets_traces():
     cm(x)
     assert cm.stats()["traces"] == 1
     assert not torch.compiler.is_compiling()
+
+
+def test_dropout_in_the_compiled_forward_trains_like_eager():
+    def model():
+        torch.manual_seed(7)
+        return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 1)).double()
+
+    x, y = data()
+    runs = []
+    for compiled in (False, True):
+        m = model()
+        f = torch.compile(m, backend="interpret") if compiled else m
+        torch.manual_seed(11)
+        runs.append(train(m, f, x, y, steps=3))
+    compare(runs[0], runs[1], exact=True)
+
+
+def test_a_data_dependent_branch_in_the_forward():
+    def f(x, w):
+        h = x @ w
+        if h.sum() > 0:          # a decision: the trace tree holds both ways
+            return (h * 2.0).tanh()
+        return h.sigmoid()
+
+    compiled = torch.compile(f, backend="interpret")
+    for sign in (1.0, -1.0, 1.0, -1.0):
+        grads = []
+        for fn in (f, compiled):
+            x, w = _leaves()()
+            with torch.no_grad():
+                w.abs_().mul_(sign)
+                x.abs_()
+            (fn(x, w) ** 2).sum().backward()
+            grads.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
+        for a, b in zip(*grads):
+            np.testing.assert_array_equal(a, b)
+    assert compiled.stats()["traces"] == 2
