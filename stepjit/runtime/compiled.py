@@ -440,7 +440,15 @@ class CompiledModule(CompiledFunction):
     def __getattr__(self, name):   # only for names the compiled function does not have
         if name == "_orig_mod":
             raise AttributeError(name)
-        return getattr(self._orig_mod, name)
+        value = getattr(self._orig_mod, name)
+        if not callable(value) or not hasattr(value, "__self__"):
+            return value
+        module = self._orig_mod
+
+        def method(*args, **kwargs):   # `model.to(dev)`, `.train()`: the compiled model back
+            out = value(*args, **kwargs)
+            return self if out is module else out
+        return method
 
     def __repr__(self):
         return f"OptimizedModule({self._orig_mod!r})"

@@ -414,8 +414,8 @@ def test_torch_compile_arguments():
         torch.compile(m, backend=lambda gm, example_inputs: gm)
     # the compiled module is the module for everything but the call
     assert len(list(cm.parameters())) == 4 and cm.training
-    cm.eval()
-    assert not m.training
+    assert cm.eval() is cm and not m.training and not cm.training
+    assert cm.double() is cm and cm.train(True) is cm and m.training
     assert set(cm.state_dict()) == set(m.state_dict())
 
 
