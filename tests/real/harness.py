@@ -51,6 +51,7 @@ import contextlib
 import io
 import os
 import random
+import shutil
 import sys
 import tempfile
 import types
@@ -60,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+DATA = Path(__file__).resolve().parent / "data"
 STEP = "__real_step_{}"
 RESULT = "__real_r__"
 CONTROLS = ("break", "continue", "return")
@@ -143,7 +145,8 @@ def find_training_loops(tree, lines=None) -> list:
 
     visit(tree, tree)
     if lines and sorted(loop.lineno for loop, _ in found) != sorted(lines):
-        raise HarnessError(f"no loop at line(s) {sorted(set(lines) - {l.lineno for l, _ in found})}")
+        missing = sorted(set(lines) - {loop.lineno for loop, _ in found})
+        raise HarnessError(f"no loop at line(s) {missing}")
     return found
 
 
@@ -314,7 +317,7 @@ class Run:
 
 
 def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", lines=None,
-        argv=(), seed=0, echo=False) -> Run:
+        argv=(), data=(), seed=0, echo=False) -> Run:
     """Run programs/<name>.py rewritten (see the module docstring) under `framework`
     ("stepjit" or "torch"); compiled=True wraps each training step in stepjit.compile."""
     if compiled and framework != "stepjit":
@@ -351,7 +354,7 @@ def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", 
     module = {"__name__": "__main__", "__file__": str(path), "__builtins__": builtins,
               "__real_wrap__": wrap, "__real_after__": after, "print": captured_print}
     _seed_everything(framework, seed)
-    with _argv([str(path), *argv]), _scratch_dir(), _no_plots():
+    with _argv([str(path), *argv]), _scratch_dir(data), _inert_output(framework):
         exec(code, module)
     result.printed = out.getvalue()
     result.module = module
@@ -370,10 +373,13 @@ def _seed_everything(framework, seed):
 
 
 @contextlib.contextmanager
-def _scratch_dir():
-    """Programs save checkpoints and write files where they run: a fresh directory."""
+def _scratch_dir(data=()):
+    """Programs save checkpoints and write files where they run: a fresh directory, holding
+    copies of the data files (tests/real/data/) the program reads."""
     saved = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="stepjit-real-") as tmp:
+        for name in data:
+            shutil.copy(DATA / name, Path(tmp) / name)
         os.chdir(tmp)
         try:
             yield tmp
@@ -404,16 +410,21 @@ def _plot_attr(name):
 
 
 @contextlib.contextmanager
-def _no_plots():
-    """matplotlib (absent in CI, and a window on a desk) is an inert stand-in during the run:
-    plotting is output, not training."""
-    names = ("matplotlib", "matplotlib.pyplot")
+def _inert_output(framework):
+    """Plotting and logging libraries are inert stand-ins during the run: matplotlib,
+    TensorBoard's SummaryWriter and torchvision (its save_image; transforms a program builds
+    for the datasets its header says were replaced by synthetic tensors) are output, not
+    training, and absent in CI."""
+    names = ("matplotlib", "matplotlib.pyplot", f"{framework}.utils.tensorboard",
+             "torchvision", "torchvision.utils", "torchvision.transforms", "torchvision.datasets")
     saved = {n: sys.modules.get(n) for n in names}
     for n in names:
         stub = types.ModuleType(n)
         stub.__getattr__ = _plot_attr
         sys.modules[n] = stub
-    sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]
+        parent, _, leaf = n.rpartition(".")
+        if parent in sys.modules and parent in names:
+            setattr(sys.modules[parent], leaf, stub)
     try:
         yield
     finally:
