@@ -71,6 +71,7 @@ def detach(input):
 
 
 from .runtime import compile  # noqa: E402,F401
+from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
