@@ -9,7 +9,8 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
 from ..tensor import Tensor
-from . import convert, creation, elementwise as E, index as I, reduce as R, shape as S
+from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
+from . import scatter as SC, shape as S, sorting as SO, tiling as TI
 
 
 def _r(fn):
@@ -80,6 +81,38 @@ def _normal_(self, mean=0.0, std=1.0, generator=None):
     return self._assign(r * std + mean, "normal_")
 
 
+def _bernoulli_(self, p=0.5, *, generator=None):
+    prob = p if isinstance(p, Tensor) else None
+    if prob is None and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    u = creation.rand(tuple(self.shape), generator=generator,
+                      dtype=self.dtype if self.is_floating_point() else float64)
+    return self._assign((u < (p if prob is None else prob)).to(self.dtype), "bernoulli_")
+
+
+# random_() with no bounds: [0, 2**mantissa] for floats, [0, max] for integers (PyTorch's)
+_RANDOM_HIGH = {"float32": 2 ** 24 + 1, "float64": 2 ** 53 + 1, "int32": 2 ** 31,
+                "int64": 2 ** 63, "bool": 2}
+
+
+def _random_(self, low=None, high=None, *, generator=None):
+    """random_() / random_(to) / random_(from, to): integers in [from, to), in self's dtype."""
+    if low is None:
+        low, high = 0, _RANDOM_HIGH[self.dtype.name]
+    elif high is None:
+        low, high = 0, low
+    dtype = int64 if self.dtype is bool_ else self.dtype
+    r = creation.randint(low, high, tuple(self.shape), dtype=dtype, generator=generator)
+    return self._assign(r.to(self.dtype), "random_")
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    u = creation.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
+    return self._assign(-E.log1p(-u) / lambd, "exponential_")
+
+
 def _masked_fill_(self, mask, value):
     self._check_inplace("masked_fill_")
     return self._assign(E.masked_fill(self._snapshot() if self.requires_grad else self, mask, value),
@@ -134,6 +167,8 @@ METHODS = {
     "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
     "__rtruediv__": _r_prim(P.div),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
+    "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
+    "fmod": E.fmod,
     "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": S.matmul, "__rmatmul__": _r(S.matmul),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
@@ -153,6 +188,11 @@ METHODS = {
     "logical_not": E.logical_not, "logical_and": E.logical_and, "logical_or": E.logical_or,
     "where": _where, "masked_fill": E.masked_fill, "lerp": E.lerp,
     "addcmul": E.addcmul, "addcdiv": E.addcdiv, "floor_divide": E.floor_divide,
+    "log2": E.log2, "log10": E.log10, "expm1": E.expm1, "erf": E.erf, "erfc": E.erfc,
+    "logical_xor": E.logical_xor, "clamp_min": E.clamp_min, "clamp_max": E.clamp_max,
+    "isnan": E.isnan, "isinf": E.isinf, "isfinite": E.isfinite, "isposinf": E.isposinf,
+    "isneginf": E.isneginf, "nan_to_num": E.nan_to_num, "isclose": E.isclose,
+    "allclose": E.allclose, "equal": E.equal,
     # in place
     "add_": _inplace(P.add, "add_"), "sub_": _inplace(P.sub, "sub_"),
     "mul_": _inplace(P.mul, "mul_"), "div_": _inplace(P.div, "div_"),
@@ -161,25 +201,43 @@ METHODS = {
     "sqrt_": _inplace_unary(P.sqrt, "sqrt_"), "sigmoid_": _inplace_unary(P.sigmoid, "sigmoid_"),
     "tanh_": _inplace_unary(P.tanh, "tanh_"), "abs_": _inplace_unary(P.abs, "abs_"),
     "clamp_": _clamp_, "clip_": _clamp_, "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
-    "uniform_": _uniform_, "normal_": _normal_,
+    "uniform_": _uniform_, "normal_": _normal_, "bernoulli_": _bernoulli_, "random_": _random_,
+    "exponential_": _exponential_,
+    "multinomial": creation.multinomial, "bernoulli": creation.bernoulli,
     "masked_fill_": _masked_fill_,
+    "log2_": _inplace_unary(P.log2, "log2_"), "log10_": _inplace_unary(P.log10, "log10_"),
+    "expm1_": _inplace_unary(P.expm1, "expm1_"), "erf_": _inplace_unary(P.erf, "erf_"),
+    "clamp_min_": lambda self, min: _clamp_(self, min=min),
+    "clamp_max_": lambda self, max: _clamp_(self, max=max),
+    "scatter_": SC.scatter_, "scatter_add_": SC.scatter_add_, "index_add_": SC.index_add_,
+    "index_copy_": SC.index_copy_, "index_fill_": SC.index_fill_,
+    "tril_": lambda self, diagonal=0: self.copy_(TI.tril(self, diagonal)),
+    "triu_": lambda self, diagonal=0: self.copy_(TI.triu(self, diagonal)),
     # reductions
     "sum": R.sum, "mean": R.mean, "var": R.var, "std": R.std, "amax": R.amax, "amin": R.amin,
     "max": R.max, "min": R.min, "argmax": R.argmax, "argmin": R.argmin,
     "logsumexp": R.logsumexp, "softmax": R.softmax, "log_softmax": R.log_softmax,
-    "all": R.all, "any": R.any, "norm": R.norm,
+    "all": R.all, "any": R.any, "norm": R.norm, "prod": R.prod, "count_nonzero": R.count_nonzero,
+    "cumsum": SO.cumsum, "cumprod": SO.cumprod, "sort": SO.sort, "argsort": SO.argsort,
+    "topk": SO.topk, "msort": SO.msort, "kthvalue": SO.kthvalue, "unique": SO.unique,
+    "unique_consecutive": SO.unique_consecutive, "bincount": SO.bincount,
     # shape
     "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "unflatten": S.unflatten,
     "permute": S.permute, "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t,
     "unsqueeze": S.unsqueeze, "squeeze": S.squeeze, "expand": S.expand,
     "expand_as": S.expand_as, "broadcast_to": S.expand, "split": S.split, "chunk": S.chunk,
     "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm,
-    "dot": S.dot, "outer": S.outer, "flip": S.flip,
+    "dot": S.dot, "outer": S.outer, "flip": S.flip, "movedim": S.movedim, "moveaxis": S.movedim,
+    "repeat": TI.repeat, "tile": TI.tile, "repeat_interleave": TI.repeat_interleave,
+    "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
+    "diag_embed": TI.diag_embed, "trace": TI.trace,
+    "addmm": C.addmm, "baddbmm": C.baddbmm, "addbmm": C.addbmm, "addmv": C.addmv, "addr": C.addr,
     "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     # indexing
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
-    "masked_select": I.masked_select,
+    "masked_select": I.masked_select, "scatter": SC.scatter, "scatter_add": SC.scatter_add,
+    "index_add": SC.index_add, "index_copy": SC.index_copy, "index_fill": SC.index_fill,
     # copies, dtypes, factories
     "clone": lambda self, *, memory_format=None: E.apply(P.copy, self),
     "float": lambda self: self.to(float32), "double": lambda self: self.to(float64),

@@ -32,15 +32,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import cuda as dev
-from ..codegen.cuda import (launch_sizes, loop_kernel, matmul_kernel, matmul_launch, scalar_args,
-                            split_group)
+from ..codegen.cuda import (launch_sizes, load_cuda_kernel, loop_kernel, matmul_kernel, matmul_launch,
+                            scalar_args)
 from ..dispatch import run_impl
 from ..errors import user_location
 from ..ir import primitives as P
 from ..ir.graph import Graph, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal, as_dtype
-from ..passes.fusion import VIEWS, Group, is_fusible_reduction
+from ..passes.fusion import Group, is_fusible_reduction
+from ..pipeline import compile_graph
 from .cpu import CpuProgram
 
 HOST_OPS: dict = {}      # primitive name -> times it ran through a host round trip
@@ -64,7 +65,7 @@ def device_view(prim, a, attrs):
     if dev.is_simulator():
         from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
         return FakeCUDAArray(prim.impl(a._ary, **attrs))
-    if prim.name == "reshape" and not a.is_c_contiguous():
+    if prim is P.reshape and not a.is_c_contiguous():
         a = contiguous(a)
     # The layout of the view: the impl applied to a host array with a's shape and strides over
     # a one-element buffer (never read), then the same shape, strides and offset on the device.
@@ -116,16 +117,18 @@ def _grid_1d(total):
 
 # -- steps -----------------------------------------------------------------------------------
 class CudaLoopStep:
-    """A loop group: its reduction kernels, then its elementwise kernel (codegen/cuda.py)."""
+    """A loop group: its reduction kernels, then its elementwise kernel (the record's
+    pipeline.CudaKernel parts, codegen/cuda.py)."""
     __slots__ = ("parts", "sizes", "sources")
 
-    def __init__(self, group, constants, program):
+    def __init__(self, group, parts, program):
         self.sizes = tuple(group.shape)
         self.parts, self.sources = [], []
-        for sub in split_group(group):
-            kernel, text, ins, outs = loop_kernel(sub, constants)
+        for part in parts:
+            kernel, text = load_cuda_kernel(part.fname, part.text)
+            ins, outs = part.ins, part.outs
             self.parts.append((kernel, ins, outs, [program.allocator(v) for v in outs],
-                               self._launch(sub), scalar_args(ins + outs)))
+                               self._launch(part.group), scalar_args(ins + outs)))
             self.sources.append(text)
 
     def _launch(self, sub):
@@ -175,6 +178,11 @@ def device_matmul(a, b, out):
     kernel[matmul_launch(m, n, tile)](a, b, out, m, n, k)
 
 
+# The cuda backend's lowering table: how an op group runs, by its primitive's registry
+# `lowering` (loop groups are CudaLoopSteps; "impl" is a host round trip).
+OP_LOWERING = {"matmul": "matmul", "fill": "full", "view": "view", "impl": "host", "loop": "host"}
+
+
 class CudaOpStep:
     """One node that is not a loop: matmul, a constant fill, a view, or a host round trip."""
     __slots__ = ("node", "alloc", "aval", "kind", "fill", "leaves")
@@ -182,9 +190,7 @@ class CudaOpStep:
     def __init__(self, node, program):
         self.node = node
         self.aval = AVal(node.out.shape, node.out.dtype)
-        name = node.prim.name
-        self.kind = "matmul" if name == "matmul" else "full" if name == "full" else \
-            "view" if name in VIEWS else "host"
+        self.kind = OP_LOWERING[node.prim.lowering]
         self.alloc = program.allocator(node.out) if self.kind in ("matmul", "full") else None
         self.leaves = node.out in program.leaving
         if self.kind == "full":
@@ -228,29 +234,17 @@ class _Env(dict):
         return self[v]
 
 
-def _aliases(source, optimized):
-    """(source value, optimized value) for each output and write of `source` that the optimizer
-    replaced by another value (an identity reshape removed, a value merged with an equal one):
-    the runtime reads the source graph's values."""
-    pairs = list(zip(source.outputs, optimized.outputs))
-    written = dict(optimized.writes)
-    pairs += [(v, written.get(label)) for label, v in source.writes]
-    return [(a, b) for a, b in pairs
-            if isinstance(a, Value) and isinstance(b, Value) and a is not b]
-
-
 class CudaProgram(CpuProgram):
     """CpuProgram's graph, fusion and in-place plan; CUDA steps and device memory."""
     backend = "cuda"
 
     def __init__(self, graph, keep=None, materialize_all=False):
         dev.require()
-        self._plan(graph, keep, materialize_all)
+        self._adopt(compile_graph(graph, "cuda", keep, materialize_all))
         self.inputs = self.graph.all_inputs()
-        self.aliases = _aliases(graph, self.graph)
         self.uploaded = {}       # input Value -> (host array, its value then, its device copy)
-        self.steps = [CudaLoopStep(g, self.fused.constants, self) if g.kind == "loop"
-                      else CudaOpStep(g.nodes[0], self) for g in self.fused.groups]
+        self.steps = [CudaLoopStep(g, k, self) if g.kind == "loop" else CudaOpStep(g.nodes[0], self)
+                      for g, k in zip(self.fused.groups, self.record.kernels)]
 
     def run(self, env):
         env = _Env(env)

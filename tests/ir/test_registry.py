@@ -14,6 +14,8 @@ dtype promotion rules.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -173,6 +175,10 @@ SAMPLES: dict[str, list[Sample]] = {
           note="no overflow")],
     "relu": _ew1("relu", lambda x: np.maximum(x, 0), api=lambda T, x: T.relu(x)) + [
         S(ints(4), ref=lambda x: np.maximum(x, 0), dtype="int64")],
+    "log2": _ew1("log2", np.log2, pos, api=lambda T, x: T.log2(x)),
+    "log10": _ew1("log10", np.log10, pos, api=lambda T, x: T.log10(x)),
+    "expm1": _ew1("expm1", np.expm1, api=lambda T, x: T.expm1(x)),
+    "erf": _ew1("erf", np.vectorize(__import__("math").erf), api=lambda T, x: T.erf(x)),
     "abs": _ew1("abs", np.abs, api=lambda T, x: T.abs(x)),
     "sign": _ew1("sign", np.sign, api=lambda T, x: T.sign(x)),
     "floor": _ew1("floor", np.floor, lambda *s: np.asarray(r(*s) * 3.1), api=lambda T, x: T.floor(x)),
@@ -259,6 +265,46 @@ SAMPLES: dict[str, list[Sample]] = {
                  api=lambda T, x: x.argmax(0, keepdim=True))],
     "argmin": [S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
                  ref=lambda x, axis, keepdims: x.argmin(1), api=lambda T, x: x.argmin(1))],
+    "prod": [
+        S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
+          ref=lambda x, axis, keepdims: x.prod(1), api=lambda T, x: x.prod(1)),
+        S(r(2, 3), attrs=dict(axis=None, keepdims=False),
+          ref=lambda x, axis, keepdims: x.prod(), api=lambda T, x: x.prod()),
+        S(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.5]]), attrs=dict(axis=(1,), keepdims=True),
+          ref=lambda x, axis, keepdims: x.prod(1, keepdims=True), note="zeros",
+          api=lambda T, x: x.prod(1, keepdim=True)),
+        S(ints(4), attrs=dict(axis=None, keepdims=False), dtype="int64",
+          ref=lambda x, axis, keepdims: np.prod(x), api=lambda T, x: x.prod()),
+    ],
+    # -- scans and sorts -----------------------------------------------------------
+    "cumsum": [
+        S(r(3, 4), attrs=dict(axis=1), ref=lambda x, axis: np.cumsum(x, axis),
+          api=lambda T, x: x.cumsum(1)),
+        S(r(2, 3, 2), attrs=dict(axis=0), ref=lambda x, axis: np.cumsum(x, axis),
+          api=lambda T, x: x.cumsum(0)),
+        S(_bools(5), attrs=dict(axis=0), ref=lambda x, axis: np.cumsum(x, axis), dtype="int64",
+          api=lambda T, x: x.cumsum(0)),
+    ],
+    "cumprod": [
+        S(r(3, 4), attrs=dict(axis=1), ref=lambda x, axis: np.cumprod(x, axis),
+          api=lambda T, x: x.cumprod(1)),
+        S(np.array([[1.5, 0.0, 2.0, -1.0], [0.0, 0.0, 3.0, 0.5]]), attrs=dict(axis=1),
+          ref=lambda x, axis: np.cumprod(x, axis), note="zeros", api=lambda T, x: x.cumprod(1)),
+        S(r(3, 2), attrs=dict(axis=0), ref=lambda x, axis: np.cumprod(x, axis),
+          api=lambda T, x: x.cumprod(0)),
+    ],
+    "argsort": [
+        S(r(3, 4), attrs=dict(axis=1, descending=False, stable=True),
+          ref=lambda x, axis, descending, stable: np.argsort(x, axis, kind="stable"),
+          api=lambda T, x: x.argsort(1)),
+        S(np.array([[2.0, 1.0, 2.0, 0.0], [1.0, 1.0, 1.0, 3.0]]),
+          attrs=dict(axis=1, descending=True, stable=True), note="stable descending ties",
+          ref=lambda x, axis, descending, stable: np.array([[0, 2, 1, 3], [3, 0, 1, 2]]),
+          api=lambda T, x: x.argsort(dim=1, descending=True, stable=True)),
+        S(np.array([1.0, np.nan, -1.0]), attrs=dict(axis=0, descending=False, stable=True),
+          ref=lambda x, axis, descending, stable: np.array([2, 0, 1]), note="nan last",
+          api=lambda T, x: x.argsort(dim=0, stable=True)),
+    ],
     # -- linear algebra ------------------------------------------------------------
     "matmul": [
         S(r(2, 3), r(3, 4), ref=np.matmul, api=lambda T, x, y: x @ y),
@@ -353,7 +399,7 @@ SAMPLES: dict[str, list[Sample]] = {
 # Primitives with no gradient at all. Listed by name so that a new primitive
 # cannot skip the gradient check by forgetting its VJP.
 NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
-                      "logical_or", "argmax", "argmin", "full", "arange"}
+                      "logical_or", "argmax", "argmin", "full", "arange", "argsort"}
 
 
 # -- random: references from the per-element scalar definitions (codegen's contract) ------------
@@ -391,6 +437,36 @@ SAMPLES.update({
                       ref=lambda state, count: np.array([-3, -(1 << 63) + 3]))],
 })
 NON_DIFFERENTIABLE |= {"uniform", "normal", "randint", "randperm", "rng_advance"}
+
+
+def _multinomial_ref(state, probs, num_samples, replacement):
+    """Per sample from the scalar uniform: a linear scan of the cumulative weights (with
+    replacement), or the order of the exponential race -log(1-u)/p (without)."""
+    from stepjit.ir.primitives import random as R
+    seed, offset = int(state[0]), int(state[1])
+    rows = np.atleast_2d(probs).astype(np.float64)
+    out = []
+    for b, row in enumerate(rows):
+        if replacement:
+            u = [R.uniform_scalar(seed, offset + b * num_samples + j, F64)
+                 for j in range(num_samples)]
+            cdf = np.cumsum(row)
+            out.append([min(int((cdf <= x * cdf[-1]).sum()), len(row) - 1) for x in u])
+        else:
+            keys = [-math.log1p(-R.uniform_scalar(seed, offset + b * len(row) + k, F64)) / p
+                    if p > 0 else math.inf for k, p in enumerate(row)]
+            out.append(sorted(range(len(row)), key=lambda k: (keys[k], k))[:num_samples])
+    return np.array(out).reshape(probs.shape[:-1] + (num_samples,))
+
+
+_WEIGHTS = np.array([[0.5, 0.0, 2.0, 1.0, 0.25], [1.0, 1.0, 1.0, 1.0, 1.0]])
+SAMPLES["multinomial"] = [
+    S(_STATE, _WEIGHTS, attrs=dict(num_samples=7, replacement=True), dtype="int64",
+      ref=_multinomial_ref, grad=()),
+    S(_STATE, _WEIGHTS[0].astype(np.float32), attrs=dict(num_samples=4, replacement=False),
+      dtype="int64", ref=_multinomial_ref, grad=(), note="no replacement"),
+]
+NON_DIFFERENTIABLE |= {"multinomial"}
 
 PRIM_CASES = [(name, i) for name in sorted(SAMPLES) for i in range(len(SAMPLES[name]))]
 
@@ -431,6 +507,56 @@ def test_every_primitive_has_rules_samples_and_gradients():
     for name in NON_DIFFERENTIABLE - set(PRIMITIVES):
         problems.append(f"{name}: NON_DIFFERENTIABLE names an unknown primitive")
     assert not problems, "\n".join(problems)
+
+
+DECLARE = ("declare it in the primitive's Primitive(...) entry (stepjit/ir/primitives/); "
+           "docs/architecture.md, 'Adding a primitive', lists every field")
+
+
+def _backend_lowerings():
+    """backend -> the lowerings its one lowering table runs (an op group by its primitive's
+    `lowering`; "loop" also as fused loop kernels)."""
+    from stepjit.runtime import cpu, cuda
+    return {"cpu": set(cpu.OP_LOWERING), "cuda": set(cuda.OP_LOWERING)}
+
+
+def _shares_memory(out, ts):
+    arrays = [t._data for t in ts if isinstance(t, stepjit.Tensor) and t._data.size]
+    return out._data.size > 0 and any(np.shares_memory(out._data, a) for a in arrays)
+
+
+def test_every_primitive_declares_what_the_passes_and_backends_read():
+    """The facts passes and backends read are fields of the entry, never a list of names
+    elsewhere: a new primitive that forgets one is named here, with what to declare."""
+    from stepjit.ir.registry import LOWERINGS, REDUCES
+    tables = _backend_lowerings()
+    problems = []
+    for name, prim in sorted(PRIMITIVES.items()):
+        where = f"primitive {name!r} (kind {prim.kind!r})"
+        if prim.lowering not in LOWERINGS:
+            problems.append(f"{where}: lowering={prim.lowering!r} is none of {LOWERINGS}")
+        for backend, table in tables.items():
+            if prim.lowering not in table:
+                problems.append(f"{where}: the {backend} backend has no lowering {prim.lowering!r}")
+        if prim.kind == "elementwise" and not prim.expr:
+            problems.append(f"{where}: an elementwise primitive needs expr='...', the scalar "
+                            "expression its fused loops compute ({0}, {1} for operands)")
+        if prim.reduce is not None and (prim.kind != "reduction" or prim.reduce not in REDUCES):
+            problems.append(f"{where}: reduce={prim.reduce!r} is for reductions, one of {REDUCES}")
+        if prim.exact and prim.kind != "elementwise":
+            problems.append(f"{where}: exact= is for elementwise primitives")
+        if prim.native is not None and prim.lowering in ("matmul", "fill", "loop"):
+            problems.append(f"{where}: native= is for op groups; lowering {prim.lowering!r} "
+                            "has its own native code")
+        for sample in SAMPLES.get(name, ())[:1]:
+            out, ts = run_prim(name, sample)
+            if prim.view and not _shares_memory(out, ts):
+                problems.append(f"{where}: view=True but its impl copies: a view must return "
+                                "a view of its first input")
+            if not prim.view and _shares_memory(out, ts):
+                problems.append(f"{where}: its impl returns a view of an input: declare "
+                                "view=True (eager aliasing, and a free view when compiled)")
+    assert not problems, "\n".join(problems) + "\n-> " + DECLARE
 
 
 # -- eager values vs NumPy, and vs the shape rule ---------------------------------------
