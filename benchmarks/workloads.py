@@ -69,8 +69,9 @@ def table(results, latency):
     for label, result in results:
         med = {t.variant: t.median for t in result.timings}
         ref = med.get("torch eager", med.get(result.case.baseline))
-        cells = [f"{med[c] / ref:.2f}" if c in med else "-" for c in COLUMNS]
-        best = min(med, key=med.get)
+        cells = [f"{med[c] / ref:.3g}" if c in med else "-" for c in COLUMNS]
+        systems = {k: v for k, v in med.items() if k in COLUMNS}   # not a floor like "5 matmuls"
+        best = min(systems, key=systems.get)
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {best} |")
     ref_name = "PyTorch eager (the case's baseline where PyTorch is absent)"
     lines.append(f"\ntime per step relative to {ref_name}; medians of interleaved runs")
