@@ -227,6 +227,20 @@ def test_hooks_on_leaves_run_once():
     assert len(calls) == 2   # once eagerly, once compiled
 
 
+def test_hooks_and_retain_grad_on_the_results():
+    def f(x, w):
+        return (x @ w).tanh(), x.sum(1)
+
+    def use(out):
+        a, b = out
+        a.register_hook(lambda g: g * 3.0)
+        b.retain_grad()
+        ((a * 2.0).sum() + (b * b).sum()).backward()
+        return b.grad.numpy().copy()
+
+    _both(f, _leaves(), use)
+
+
 def test_retain_graph_and_its_error():
     def f(x, w):
         return (x @ w).exp()
