@@ -9,6 +9,7 @@ import pytest
 
 import stepjit as torch
 from stepjit import nn
+from stepjit.nn import functional as F
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "aot"
 
@@ -500,3 +501,76 @@ def test_a_data_dependent_branch_in_the_forward():
         for a, b in zip(*grads):
             np.testing.assert_array_equal(a, b)
     assert compiled.stats()["traces"] == 2
+
+
+
+# -- nanoGPT's pattern: model = torch.compile(model), loss inside forward, accumulation outside --
+class _Block(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.ln = nn.LayerNorm(n)
+        self.fc = nn.Linear(n, 4 * n)
+        self.proj = nn.Linear(4 * n, n)
+        self.drop = nn.Dropout(0.0)
+
+    def forward(self, x):
+        return x + self.drop(self.proj(F.gelu(self.fc(self.ln(x)))))
+
+
+class _GPT(nn.Module):
+    def __init__(self, vocab=11, n=16, block=8):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, n)
+        self.wpe = nn.Embedding(block, n)
+        self.blocks = nn.ModuleList([_Block(n) for _ in range(2)])
+        self.head = nn.Linear(n, vocab, bias=False)
+
+    def forward(self, idx, targets=None):
+        _, t = idx.size()
+        x = self.wte(idx) + self.wpe(torch.arange(0, t, dtype=torch.long))
+        for blk in self.blocks:
+            x = blk(x)
+        logits = self.head(x)
+        if targets is None:
+            return logits[:, [-1], :], None
+        return logits, F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1),
+                                       ignore_index=-1)
+
+
+def _train_gpt(compiled):
+    torch.manual_seed(0)
+    model = _GPT().double()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    if compiled:
+        model = torch.compile(model, backend="interpret")
+    rng = np.random.default_rng(0)
+    losses = []
+    for it in range(6):
+        for _ in range(2):   # gradient accumulation: .grad is None, then not
+            X = torch.tensor(rng.integers(0, 11, (4, 8)))
+            Y = torch.tensor(rng.integers(0, 11, (4, 8)))
+            _, loss = model(X, Y)
+            (loss / 2).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        if it % 3 == 2:
+            model.eval()
+            with torch.no_grad():
+                losses.append(model(X, Y)[1].item())
+                losses.append(model(X[:, :5])[0].sum().item())
+            model.train()
+    return losses, model
+
+
+def test_a_small_gpt_trained_as_nanogpt_trains():
+    """Embedding, LayerNorm, GELU, the loss computed inside the compiled forward and returned
+    with the logits, gradient accumulation over micro-steps, clip_grad_norm_, AdamW, and an
+    evaluation under no_grad and eval() with a shorter sequence: equal to eager bit for bit."""
+    eager, _ = _train_gpt(False)
+    got, compiled = _train_gpt(True)
+    assert eager == got
+    stats = compiled.stats()
+    # grad mode with .grad None and not None (the second micro-step); no_grad at two lengths
+    assert stats["traces"] == 4 and stats["fallbacks"] == 0
