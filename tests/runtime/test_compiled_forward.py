@@ -287,6 +287,21 @@ def test_backward_through_eager_ops_and_into_outside_history():
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_step_calling_backward_on_outside_history_is_refused():
+    torch.manual_seed(3)
+    lin = nn.Linear(4, 4).double()
+    x, w = _leaves()()
+
+    @torch.compile(backend="interpret")
+    def step(h):
+        loss = (h @ w).sum()
+        loss.backward()      # eagerly this reaches lin's parameters through h's history
+        return loss
+
+    with pytest.raises(torch.StepjitError, match="autograd history from outside the step"):
+        step(lin(x))
+
+
 def test_two_calls_before_one_backward_keep_their_own_residuals():
     x1, y = data(1)
     x2, _ = data(2)
