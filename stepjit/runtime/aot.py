@@ -56,6 +56,7 @@ class CompiledFunctionBackward(Node):
             env[v] = s
         seeds = graph.inputs[len(saved):]
         for v, g, (shape, dtype) in zip(seeds, grads, spec.out_meta):
+            # an unused result's gradient is zeros (PyTorch's CompiledFunction materializes it)
             env[v] = np.zeros(shape, dtype.np) if g is None else _seed(g._data, shape, dtype)
         if graph.nodes:
             env = _program(spec).run(env)
@@ -63,13 +64,20 @@ class CompiledFunctionBackward(Node):
         out = []
         for _, v in spec.used:
             a = env[v]
-            out.append(Tensor._make(np.array(a) if v in spec.given else a if v in fresh
+            out.append(Tensor._make(_copy(a) if v in spec.given else a if v in fresh
                                     else _owned(a)))
         return out
 
     def release(self):
         self._freed = True
         self.saved = None
+
+
+def _copy(a):
+    if type(a) is np.ndarray:
+        return np.array(a)
+    from .. import cuda
+    return cuda.clone_array(a)
 
 
 def _seed(a, shape, dtype):
