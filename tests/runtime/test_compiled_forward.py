@@ -593,3 +593,19 @@ def test_a_small_gpt_trained_as_nanogpt_trains():
     stats = compiled.stats()
     # grad mode with .grad None and not None (the second micro-step); no_grad at two lengths
     assert stats["traces"] == 4 and stats["fallbacks"] == 0
+
+
+def test_two_inputs_with_one_gradient_value_accumulate_apart():
+    def f(a, b):
+        return ((a + b) * 2.0).sum()    # a and b get the same gradient value
+
+    def make():
+        torch.manual_seed(0)
+        return [torch.randn(3, dtype=torch.float64, requires_grad=True) for _ in range(2)]
+
+    for fn in (f, torch.compile(f, backend="interpret"), torch.compile(f, backend="cpu")):
+        a, b = make()
+        fn(a, b).backward()
+        fn(a, b).backward()     # accumulates into each .grad in place
+        np.testing.assert_array_equal(a.grad.numpy(), [4.0, 4.0, 4.0])
+        np.testing.assert_array_equal(b.grad.numpy(), [4.0, 4.0, 4.0])
