@@ -4,7 +4,7 @@ Layers are Modules whose forward calls `nn.functional`, and nn.functional is
 written with stepjit tensor ops only, so a model's forward and backward reach
 the dispatcher as primitives, in eager runs and in traces alike.
 """
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .modules import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Flatten, Identity, L1Loss, Linear,
     LogSoftmax, Module, ModuleList, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
