@@ -14,7 +14,7 @@ import pytest
 from stepjit.distributed import launch
 
 WORKERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers")
-ROOT = os.path.dirname(os.path.dirname(WORKERS))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(WORKERS)))
 
 
 def _mpiexec():
@@ -78,14 +78,22 @@ def test_a_failing_rank_ends_the_job_with_an_error_naming_it(how):
         assert "signal 9" in out or "Killed" in out, out[-3000:]
 
 
-def test_stepjit_run_launches_the_script_on_n_ranks(tmp_path):
+def test_stepjit_run_trains_the_ddp_example_on_two_ranks():
     _mpiexec()
-    script = tmp_path / "hello.py"
-    script.write_text("import stepjit.distributed as dist\n"
-                      "dist.init_process_group('mpi')\n"
-                      "print(f'hello from {dist.get_rank()} of {dist.get_world_size()}')\n")
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-m", "stepjit.cli", "run", "-n", "2", str(script)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "stepjit.cli", "run", "-n", "2",
+                           "examples/ddp_mlp.py"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "hello from 0 of 2" in proc.stdout and "hello from 1 of 2" in proc.stdout
+    losses = [float(line.split()[3]) for line in proc.stdout.splitlines()
+              if line.startswith("epoch")]
+    assert len(losses) == 3 and "(mean over 2 ranks)" in proc.stdout, proc.stdout
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_without_mpi4py_import_works_and_says_what_to_install(monkeypatch):
+    from stepjit.distributed import backend
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    assert not backend.available()
+    with pytest.raises(ImportError, match=r"pip install 'stepjit\[mpi\]'"):
+        backend.MPIGroup()

@@ -112,6 +112,7 @@ SAMPLES.update({
     "randperm": [([T(int64, 2)], {"n": 6, "dtype": int64})],
     "rng_advance": [([T(int64, 2)], {"count": 12})],
 })
+SAMPLES["all_reduce"] = [([T(F, 2, 3)], {"op": "sum"}), ([T(int64, 4)], {"op": "max"})]
 
 
 def build(entries, name="step"):
