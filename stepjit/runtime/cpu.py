@@ -56,6 +56,18 @@ class _Env(dict):
         return full[v]
 
 
+def output_aliases(source, optimized):
+    """(source value, optimized value) for each output and write of `source` that the optimizer
+    replaced by another value (an identity reshape removed, `x * 1.0` dropped, a value merged
+    with an equal one): the runtime reads the source graph's values (a segment's exports, the
+    leaf's results and writes), the program computes the optimized graph's."""
+    pairs = list(zip(source.outputs, optimized.outputs))
+    written = dict(optimized.writes)
+    pairs += [(v, written.get(label)) for label, v in source.writes]
+    return [(a, b) for a, b in pairs
+            if isinstance(a, Value) and isinstance(b, Value) and a is not b]
+
+
 class NativeCall:
     """The program as one Numba function: `outs = fn(*ins, *held buffers, *workspace, dims)`. A
     0-dim output is stored into its held buffer (v, buffer), which the caller copies (boxing
@@ -188,6 +200,7 @@ class CpuProgram:
         self.record = record
         self.source_graph = record.source
         self.graph = record.graph
+        self.aliases = output_aliases(self.source_graph, self.graph)
         self.fused = record.fused
         self.producers = {n.out: n for n in self.graph.nodes}
         self.leaving = record.leaving
@@ -213,15 +226,17 @@ class CpuProgram:
         env.program = self
         if self.native is not None:
             self.native.run(env)
-            return env
-        if self.straight is not None:
-            return self.straight(env)
-        # The steps run as one generated function (straight.py). The first run's calls each
-        # kernel through its first-call wrapper, which loads or compiles it; then the function
-        # is written again over what runs each kernel (kernels.Kernel.fastest).
-        first, _ = StraightWriter(self).build(self.steps)
-        env = first(env)
-        self.straight, self.straight_text = StraightWriter(self).build(self.steps)
+        elif self.straight is not None:
+            env = self.straight(env)
+        else:
+            # The steps run as one generated function (straight.py). The first run's calls each
+            # kernel through its first-call wrapper, which loads or compiles it; then the
+            # function is written again over what runs each kernel (kernels.Kernel.fastest).
+            first, _ = StraightWriter(self).build(self.steps)
+            env = first(env)
+            self.straight, self.straight_text = StraightWriter(self).build(self.steps)
+        for a, b in self.aliases:
+            env[a] = env[b]
         return env
 
     def promote(self) -> bool:
@@ -266,7 +281,12 @@ class CpuProgram:
     def direct_plan(self):
         """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);
         rename maps this program's values to the caller's. None when there is no native one."""
-        return None if self.native is None else (self.native, _same)
+        if self.native is None:
+            return None
+        if not self.aliases:
+            return self.native, _same
+        source = {b: a for a, b in self.aliases}
+        return self.native, lambda v: source.get(v, v)
 
     # -- memory planning ----------------------------------------------------------------
     empty = staticmethod(np.empty)   # where buffers live: the CUDA program allocates on device

@@ -230,17 +230,6 @@ class _Env(dict):
         return self[v]
 
 
-def _aliases(source, optimized):
-    """(source value, optimized value) for each output and write of `source` that the optimizer
-    replaced by another value (an identity reshape removed, a value merged with an equal one):
-    the runtime reads the source graph's values."""
-    pairs = list(zip(source.outputs, optimized.outputs))
-    written = dict(optimized.writes)
-    pairs += [(v, written.get(label)) for label, v in source.writes]
-    return [(a, b) for a, b in pairs
-            if isinstance(a, Value) and isinstance(b, Value) and a is not b]
-
-
 class CudaProgram(CpuProgram):
     """CpuProgram's graph, fusion and in-place plan; CUDA steps and device memory."""
     backend = "cuda"
@@ -249,7 +238,6 @@ class CudaProgram(CpuProgram):
         dev.require()
         self._adopt(compile_graph(graph, "cuda", keep, materialize_all))
         self.inputs = self.graph.all_inputs()
-        self.aliases = _aliases(graph, self.graph)
         self.uploaded = {}       # input Value -> (host array, its value then, its device copy)
         self.steps = [CudaLoopStep(g, k, self) if g.kind == "loop" else CudaOpStep(g.nodes[0], self)
                       for g, k in zip(self.fused.groups, self.record.kernels)]

@@ -14,6 +14,8 @@ dtype promotion rules.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -436,9 +438,39 @@ SAMPLES.update({
 })
 NON_DIFFERENTIABLE |= {"uniform", "normal", "randint", "randperm", "rng_advance"}
 
+
+def _multinomial_ref(state, probs, num_samples, replacement):
+    """Per sample from the scalar uniform: a linear scan of the cumulative weights (with
+    replacement), or the order of the exponential race -log(1-u)/p (without)."""
+    from stepjit.ir.primitives import random as R
+    seed, offset = int(state[0]), int(state[1])
+    rows = np.atleast_2d(probs).astype(np.float64)
+    out = []
+    for b, row in enumerate(rows):
+        if replacement:
+            u = [R.uniform_scalar(seed, offset + b * num_samples + j, F64)
+                 for j in range(num_samples)]
+            cdf = np.cumsum(row)
+            out.append([min(int((cdf <= x * cdf[-1]).sum()), len(row) - 1) for x in u])
+        else:
+            keys = [-math.log1p(-R.uniform_scalar(seed, offset + b * len(row) + k, F64)) / p
+                    if p > 0 else math.inf for k, p in enumerate(row)]
+            out.append(sorted(range(len(row)), key=lambda k: (keys[k], k))[:num_samples])
+    return np.array(out).reshape(probs.shape[:-1] + (num_samples,))
+
+
+_WEIGHTS = np.array([[0.5, 0.0, 2.0, 1.0, 0.25], [1.0, 1.0, 1.0, 1.0, 1.0]])
+SAMPLES["multinomial"] = [
+    S(_STATE, _WEIGHTS, attrs=dict(num_samples=7, replacement=True), dtype="int64",
+      ref=_multinomial_ref, grad=()),
+    S(_STATE, _WEIGHTS[0].astype(np.float32), attrs=dict(num_samples=4, replacement=False),
+      dtype="int64", ref=_multinomial_ref, grad=(), note="no replacement"),
+]
+NON_DIFFERENTIABLE |= {"multinomial"}
+
 # Collectives run on a group of one process here (no MPI: tests/conftest.py gives every test
-# whose name names all_reduce one): a reduction over one rank is the
-# identity; tests/distributed runs them on two.
+# outside tests/distributed one): a reduction over one rank is the identity; tests/distributed
+# runs them on two.
 SAMPLES.update({
     "all_reduce": [S(r(2, 3), attrs=dict(op="sum"), ref=lambda x, op: x),
                    S(r(4), attrs=dict(op="avg"), ref=lambda x, op: x),

@@ -49,14 +49,19 @@ import ast
 import builtins
 import contextlib
 import io
+import os
 import random
+import shutil
 import sys
+import tempfile
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+DATA = Path(__file__).resolve().parent / "data"
 STEP = "__real_step_{}"
 RESULT = "__real_r__"
 CONTROLS = ("break", "continue", "return")
@@ -101,6 +106,8 @@ def _scope_nodes(node):
 
 def _calls_backward(loop) -> bool:
     for stmt in loop.body:
+        if isinstance(stmt, (ast.For, ast.While)):
+            continue
         for node in [stmt, *_loop_free_nodes(stmt)]:
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "backward"):
@@ -138,7 +145,8 @@ def find_training_loops(tree, lines=None) -> list:
 
     visit(tree, tree)
     if lines and sorted(loop.lineno for loop, _ in found) != sorted(lines):
-        raise HarnessError(f"no loop at line(s) {sorted(set(lines) - {l.lineno for l, _ in found})}")
+        missing = sorted(set(lines) - {loop.lineno for loop, _ in found})
+        raise HarnessError(f"no loop at line(s) {missing}")
     return found
 
 
@@ -309,7 +317,7 @@ class Run:
 
 
 def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", lines=None,
-        argv=(), seed=0, echo=False) -> Run:
+        argv=(), data=(), seed=0, echo=False) -> Run:
     """Run programs/<name>.py rewritten (see the module docstring) under `framework`
     ("stepjit" or "torch"); compiled=True wraps each training step in stepjit.compile."""
     if compiled and framework != "stepjit":
@@ -346,7 +354,7 @@ def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", 
     module = {"__name__": "__main__", "__file__": str(path), "__builtins__": builtins,
               "__real_wrap__": wrap, "__real_after__": after, "print": captured_print}
     _seed_everything(framework, seed)
-    with _argv([str(path), *argv]):
+    with _argv([str(path), *argv]), _scratch_dir(data), _inert_output(framework):
         exec(code, module)
     result.printed = out.getvalue()
     result.module = module
@@ -362,6 +370,69 @@ def _seed_everything(framework, seed):
     if framework == "torch":
         import torch
         torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def _scratch_dir(data=()):
+    """Programs save checkpoints and write files where they run: a fresh directory, holding
+    copies of the data files (tests/real/data/) the program reads."""
+    saved = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="stepjit-real-") as tmp:
+        for name in data:
+            shutil.copy(DATA / name, Path(tmp) / name)
+        os.chdir(tmp)
+        try:
+            yield tmp
+        finally:
+            os.chdir(saved)
+
+
+class _Anything:
+    """Whatever a plotting call returns: callable, indexable, attribute-rich, inert."""
+
+    def __getattr__(self, name):
+        return _plot_attr(name)
+
+    def __call__(self, *args, **kwargs):
+        return _Anything()
+
+    def __getitem__(self, key):
+        return _Anything()
+
+    def __iter__(self):
+        return iter((_Anything(), _Anything()))
+
+
+def _plot_attr(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _Anything()
+
+
+@contextlib.contextmanager
+def _inert_output(framework):
+    """Plotting and logging libraries are inert stand-ins during the run: matplotlib,
+    TensorBoard's SummaryWriter and torchvision (its save_image; transforms a program builds
+    for the datasets its header says were replaced by synthetic tensors) are output, not
+    training, and absent in CI."""
+    names = ("matplotlib", "matplotlib.pyplot", f"{framework}.utils.tensorboard",
+             "torchvision", "torchvision.utils", "torchvision.transforms", "torchvision.datasets")
+    saved = {n: sys.modules.get(n) for n in names}
+    for n in names:
+        stub = types.ModuleType(n)
+        stub.__getattr__ = _plot_attr
+        sys.modules[n] = stub
+        parent, _, leaf = n.rpartition(".")
+        if parent in sys.modules and parent in names:
+            setattr(sys.modules[parent], leaf, stub)
+    try:
+        yield
+    finally:
+        for n, mod in saved.items():
+            if mod is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = mod
 
 
 @contextlib.contextmanager

@@ -34,7 +34,8 @@ def recorded(entry):
 def run(entry, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # the compiled run's own warnings are asserted below
-        return harness.run(entry.name, probe=entry.probe, lines=entry.lines, argv=entry.argv, **kw)
+        return harness.run(entry.program, probe=entry.probe, lines=entry.lines, argv=entry.argv,
+                           data=entry.data, **kw)
 
 
 def eager_run(entry):

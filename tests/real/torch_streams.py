@@ -80,6 +80,8 @@ def _function(name, torch):
         requires_grad = kwargs.pop("requires_grad", False)
         for key in IGNORED:
             kwargs.pop(key, None)
+        if name == "randint" and not args and "low" not in kwargs:
+            kwargs["low"] = 0         # randint(high=n, size=...), as RandomSampler calls it
         out = to_torch(sj_fn(*to_stepjit(args, torch), **to_stepjit(kwargs, torch)), torch)
         return out.requires_grad_() if requires_grad else out
 

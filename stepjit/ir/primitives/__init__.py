@@ -13,5 +13,5 @@ from .indexing import arange, full, gather, index_put, slice, slice_scatter  # n
 from .linalg import matmul  # noqa: F401
 from .movement import concat, expand, reshape, transpose  # noqa: F401
 from .scans import argsort, cumprod, cumsum  # noqa: F401
-from .random import normal, randint, randperm, rng_advance, uniform  # noqa: F401
+from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401
 from .reductions import amax, amin, argmax, argmin, prod, sum  # noqa: F401
