@@ -49,5 +49,17 @@ def describe_function(compiled, events) -> str:
                  "per-call": "; per-call retrace"}.get(outcome, "")
         lines.append(f"  trace {k}: {ev['reason']}; {len(tr.graph.nodes)} nodes, "
                      f"{ev.get('programs_built', 0)} programs built, {ev['seconds'] * 1000:.1f} ms{extra}")
+        if tr.aot is not None:
+            lines.append("    " + describe_backward(tr.aot))
         lines.append("    " + describe_guards(tr).replace("\n", "\n    "))
     return "\n".join(lines)
+
+
+def describe_backward(spec) -> str:
+    """What a compiled forward whose results require grad keeps for its backward node."""
+    if spec.error is not None:
+        return f"its results require grad; their backward raises, as eagerly: {spec.error[1]}"
+    kept = ", ".join(f"%{v.name}" for v in spec.residuals)
+    return (f"its results require grad: a backward graph of {len(spec.graph.nodes)} nodes "
+            f"(CompiledFunctionBackward) gives {len(spec.used)} inputs their gradients from "
+            f"{len(spec.out_meta)} result gradients and {len(spec.residuals)} residuals ({kept})")
