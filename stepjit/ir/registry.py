@@ -7,7 +7,8 @@ A Primitive holds
               same formula serves eager tape autograd and the IR autodiff pass;
               None for an input (or the whole op) that has no gradient
   kind        elementwise | reduction | scan (cumsum, sorts: along one axis) | matmul |
-              movement | indexing | creation | random
+              movement | indexing | creation | random | collective (communication between
+              the processes of a data-parallel job)
   expr        for elementwise ops, the scalar expression codegen emits,
               with {0}, {1}, ... for the operands and {attr} for attributes
   simd_expr   optional: the expression CPU loops emit instead, for a float result: a
@@ -54,7 +55,7 @@ from typing import Callable
 PRIMITIVES: dict[str, "Primitive"] = {}
 
 KINDS = ("elementwise", "reduction", "scan", "matmul", "movement", "indexing", "creation",
-         "random")
+         "random", "collective")
 LOWERINGS = ("loop", "view", "matmul", "fill", "impl")
 REDUCES = ("add", "max", "min")
 _SPECIAL = ("out", "in_shapes", "index")

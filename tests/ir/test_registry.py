@@ -468,6 +468,15 @@ SAMPLES["multinomial"] = [
 ]
 NON_DIFFERENTIABLE |= {"multinomial"}
 
+# Collectives run on a group of one process here (no MPI: tests/conftest.py gives every test
+# outside tests/distributed one): a reduction over one rank is the identity; tests/distributed
+# runs them on two.
+SAMPLES.update({
+    "all_reduce": [S(r(2, 3), attrs=dict(op="sum"), ref=lambda x, op: x),
+                   S(r(4), attrs=dict(op="avg"), ref=lambda x, op: x),
+                   S(np.arange(4), attrs=dict(op="max"), dtype="int64", ref=lambda x, op: x)],
+})
+
 PRIM_CASES = [(name, i) for name in sorted(SAMPLES) for i in range(len(SAMPLES[name]))]
 
 
@@ -516,7 +525,7 @@ DECLARE = ("declare it in the primitive's Primitive(...) entry (stepjit/ir/primi
 def _backend_lowerings():
     """backend -> the lowerings its one lowering table runs (an op group by its primitive's
     `lowering`; "loop" also as fused loop kernels)."""
-    from stepjit.runtime import cpu, cuda
+    from stepjit.programs import cpu, cuda
     return {"cpu": set(cpu.OP_LOWERING), "cuda": set(cuda.OP_LOWERING)}
 
 
