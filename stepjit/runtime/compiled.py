@@ -79,7 +79,7 @@ class CompiledFunction:
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
         self.recompile_limit = recompile_limit
         self.fullgraph = fullgraph   # torch.compile(fullgraph=True): raise rather than run eagerly
-        # -- check mode (stepjit/runtime/check.py): segment programs are built as "check:<backend>"
+        # -- check mode (stepjit/programs/check.py): segment programs are built as "check:<backend>"
         self.check = check_enabled(check)
         self.program_backend = program_backend(backend, self.check)
         self.events = []
@@ -215,7 +215,7 @@ class CompiledFunction:
         st = self._stats
         start = time.perf_counter()
         if self.check:   # check mode: custom Functions' backward against finite differences
-            from .check import function_checks
+            from ..programs.check import function_checks
             with function_checks():
                 tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         else:
@@ -290,7 +290,7 @@ class CompiledFunction:
         """A trace re-verified this late is hot: its small programs become one native function
         each (cpu.py says why not at once). True when one did."""
         start = time.perf_counter()
-        promoted = any([seg.program is not None and getattr(seg.program, "promote", lambda: False)()
+        promoted = any([seg.program is not None and seg.program.promote()
                         for seg in path])
         self._stats["compile_seconds"] += time.perf_counter() - start
         return promoted
@@ -369,7 +369,7 @@ class CompiledFunction:
         while stack:
             seg = stack.pop()
             if seg.program is not None:
-                out[id(seg)] = (seg.trace, getattr(seg.program, "program", seg.program))
+                out[id(seg)] = (seg.trace, seg.program.unwrapped())
             for children in seg.children.values():
                 stack.extend(children)
         return out
@@ -507,12 +507,12 @@ def reset():
 def check_enabled(check):
     if check is None and not os.environ.get("STEPJIT_CHECK"):
         return False
-    from .check import enabled
+    from ..programs.check import enabled
     return enabled(check)
 
 
 def program_backend(backend, check):
     if not check:
         return backend
-    from .check import program_backend as checked   # registers the "check:" backends
+    from ..programs.check import program_backend as checked   # registers the "check:" backends
     return checked(backend, check)

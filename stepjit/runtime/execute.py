@@ -78,10 +78,10 @@ def _owned(a):
 def _copy(dst, src):
     if type(dst) is np.ndarray and type(src) is np.ndarray:
         np.copyto(dst, src)
-    else:     # CUDA storage on either side (stepjit/runtime/cuda.py)
+    else:     # CUDA storage on either side (stepjit/programs/cuda.py)
         from .. import cuda
         if cuda.is_device_array(dst):
-            from .cuda import copy_into
+            from ..programs.cuda import copy_into
             copy_into(dst, src)
         else:
             np.copyto(dst, cuda.to_host(src))

@@ -36,15 +36,16 @@ import numpy as np
 
 from ..ir.graph import Graph, Node, Value
 from ..ir.hashing import canonical_values, structural_hash
+from .. import programs
 from ..profiler import STATE as PROFILE, span, timed
-from . import backends
+from ..programs.program import Program
 
 # -- programs, shared by structural hash ----------------------------------------------------
 _PROGRAMS: dict = {}     # (backend, hash) -> (graph, program)
 _CACHE_LIMIT = 2048
 
 
-class _Adapted:
+class _Adapted(Program):
     """A program built for another, structurally equal graph, run on this graph's values."""
     __slots__ = ("program", "ins", "outs")
 
@@ -57,11 +58,18 @@ class _Adapted:
         self.outs = [(a, b) for a, b in outs if isinstance(b, Value)]
 
     def promote(self):
-        return getattr(self.program, "promote", lambda: False)()
+        return self.program.promote()
+
+    def unwrapped(self):
+        return self.program.unwrapped()
+
+    @property
+    def record(self):
+        return self.program.record
 
     def direct_plan(self):
         """The shared program's native call, its values renamed to this graph's."""
-        plan = getattr(self.program, "direct_plan", lambda: None)()
+        plan = self.program.direct_plan()
         if plan is None:
             return None
         call, rename = plan
@@ -83,7 +91,7 @@ def get_program(graph, backend, stats):
         # Check mode (check.py): one program per graph, never shared, so that a CheckError
         # names this graph's values and lines. Its kernels are still shared by source hash.
         start = time.perf_counter()
-        program = backends.build(graph, backend, keep=())
+        program = programs.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         return program
@@ -97,13 +105,13 @@ def get_program(graph, backend, stats):
         start = time.perf_counter()
         # keep=(): a segment graph lists every value the runtime reads after it (decisions,
         # values later segments use) among its outputs, and only the leaf has writes.
-        program = backends.build(graph, backend, keep=())
+        program = programs.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         if len(_PROGRAMS) > _CACHE_LIMIT:
             _PROGRAMS.clear()
         hit = _PROGRAMS[key] = (graph, program)
-        if getattr(program, "shape_generic", False):
+        if program.shape_generic:
             _PROGRAMS[(backend, "any-shape", structural_hash(graph, shapes=False))] = hit
         return program
     stats["programs_reused"] += 1
