@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 import stepjit as torch
-from stepjit.codegen import kernels, loops
+from stepjit.codegen import kernels
+from stepjit.ir import primitives as P
 from stepjit.runtime import tree
-from stepjit.runtime.check import CheckedProgram
+from stepjit.programs.check import CheckedProgram
 
 from tests.regression.harness import assert_close
 
-from .programs import PROGRAMS, MyReLU
+from tests.runtime.programs import PROGRAMS, MyReLU
 
 
 def _snap(out, state):
@@ -63,7 +64,7 @@ def planted_sub(tmp_path, monkeypatch):
     saved = dict(kernels._KERNELS)
     kernels._KERNELS.clear()
     tree.clear_programs()
-    monkeypatch.setitem(loops._EXPR_OVERRIDES, "sub", "({0} + {1})")
+    monkeypatch.setattr(P.sub, "expr", "({0} + {1})")   # the codegen's expression only
     yield
     kernels._KERNELS.clear()
     kernels._KERNELS.update(saved)
