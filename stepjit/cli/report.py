@@ -33,7 +33,7 @@ PALETTE = ["#cde7f0", "#f9d7c4", "#d8ecc5", "#efd6ef", "#fbefb5", "#d6dcf5", "#f
 def report(args) -> int:
     _own_options(args)
     start = time.perf_counter()
-    with profiler.profile() as prof:
+    with profiler.profile(record_shapes=True, with_stack=True) as prof:
         found = _dump._run_script(args.script, args.script_args)
     page = render(args.script, found, prof, time.perf_counter() - start)
     with open(args.out, "w") as f:
@@ -69,7 +69,7 @@ def write_at_exit(directory) -> None:
     seen = {}
     log.add_listener(lambda compiled, event: seen.setdefault(id(compiled), (compiled, []))[1]
                      .append(event))
-    prof = profiler.profile().start()
+    prof = profiler.profile(record_shapes=True, with_stack=True).start()
     start = time.perf_counter()
 
     def write():
