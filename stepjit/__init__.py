@@ -5,6 +5,11 @@
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: F401
+from .defaults import (  # noqa: F401
+    are_deterministic_algorithms_enabled, get_default_device, get_default_dtype,
+    get_float32_matmul_precision, set_default_device, set_default_dtype,
+    set_float32_matmul_precision, use_deterministic_algorithms)
 from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
 from .ir.types import DType as dtype  # noqa: F401
 from .ir.types import bool_ as bool  # noqa: F401
@@ -65,11 +70,14 @@ def detach(input):
     return input.detach()
 
 
-def get_default_dtype():
-    return float32
-
 from .runtime import compile  # noqa: E402,F401
+from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
-from . import cuda  # noqa: E402,F401
+from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401
+
+if __import__("os").environ.get("STEPJIT_REPORT"):   # an HTML report of the whole run, at exit
+    from .cli.report import write_at_exit
+    write_at_exit(__import__("os").environ["STEPJIT_REPORT"])

@@ -185,21 +185,6 @@ def test_dataloader_batches_shuffle_drop_last_and_len():
     assert len(it) == 4 and next(it)[1].tolist() == [0, 1, 2]
 
 
-def test_each_iterator_draws_a_base_seed_as_pytorchs_does():
-    """PyTorch's _BaseDataLoaderIter draws one number from the loader's generator (or the
-    default one) per iterator: the numbers drawn after it line up with PyTorch's."""
-    ds = TensorDataset(torch.arange(6.0))
-    for loader, gen in [(DataLoader(ds, batch_size=2), None),
-                        (DataLoader(ds, batch_size=2, generator=torch.Generator()), "own")]:
-        g = loader.generator if gen else torch.random.default_generator
-        before = g.get_state()
-        list(loader)
-        drawn = [int(x) for x in g.get_state()] if gen else [int(x) for x in
-                                                            torch.get_rng_state()]
-        start = [int(x) for x in before]
-        assert drawn[1] == start[1] + 1, (start, drawn)
-
-
 def test_dataloader_gathers_like_collating_each_sample():
     """The TensorDataset path (one gather per tensor) gives what collating samples gives."""
     x, y = _xy(9)
@@ -354,3 +339,34 @@ def test_collate_and_split_lengths_match_torch():
             ours = [len(p) for p in data.random_split(range(n), fracs)]
             theirs = [len(p) for p in tdata.random_split(range(n), fracs)]
         assert ours == theirs
+
+
+def test_a_pass_draws_its_seeds_in_pytorchs_order():
+    """As in PyTorch: iter(loader) draws a base seed (from loader.generator, else the default
+    generator), then the RandomSampler seeds a fresh Generator with the next default draw and
+    permutes with it. A program recorded with PyTorch drawing from stepjit's generator
+    (tests/real/torch_streams.py) therefore sees the same order."""
+    ds = TensorDataset(torch.arange(7))
+    torch.manual_seed(4)
+    got = [i for (b,) in DataLoader(ds, batch_size=3, shuffle=True) for i in b.tolist()]
+    torch.manual_seed(4)
+    torch.empty((), dtype=torch.int64).random_()               # the base seed
+    seed = int(torch.empty((), dtype=torch.int64).random_().item())
+    assert got == torch.randperm(7, generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def test_random_without_bounds_spans_the_dtype():
+    big = torch.empty(2000, dtype=torch.int64).random_()
+    assert big.min().item() >= 0 and big.max().item() > 2 ** 61
+    f = torch.empty(2000).random_()
+    assert f.min().item() >= 0 and f.max().item() <= 2 ** 24 and f.max().item() > 2 ** 22
+    assert set(torch.empty(50, dtype=torch.bool).random_().tolist()) == {False, True}
+
+
+def test_distributed_sampler_is_where_pytorch_has_it():
+    from stepjit.distributed import DistributedSampler
+    from stepjit.utils.data import distributed
+    assert distributed.DistributedSampler is DistributedSampler
+    assert torch.utils.data.DistributedSampler is DistributedSampler
+    share = list(DistributedSampler(range(10), num_replicas=2, rank=1, shuffle=False))
+    assert share == [1, 3, 5, 7, 9]
