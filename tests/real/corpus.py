@@ -61,13 +61,16 @@ LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph
 NUMPY_IN_STEP = ("`pred.detach().numpy()` (for plotting) inside the step raises TraceError "
                  "at the first trace: a compiled step that cannot be traced should run eagerly "
                  "with a warning saying why and where, not crash (issue 17)")
+MAKEMORE_FALLBACK = ("losses match, but 4 of 12 steps run eagerly: the step reads time.time() "
+                     "and rebinds the global `step` counter (stale trace, per-call retracing, "
+                     "recompile limit; issue 17)")
 TUTORIALS = "pytorch/tutorials"
 YUNJEY = "yunjey/pytorch-tutorial"
 EXAMPLES = "pytorch/examples"
 
 CORPUS = [
     Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=1),
-    Entry("polynomial_autograd", TUTORIALS, eager=DEFAULT_DEVICE, compiled=DEFAULT_DEVICE),
+    Entry("polynomial_autograd", TUTORIALS, traces=1),
     Entry("polynomial_custom_function", TUTORIALS, traces=1),
     Entry("polynomial_nn", TUTORIALS, traces=2),
     Entry("polynomial_optim", TUTORIALS, traces=2),
@@ -90,7 +93,8 @@ CORPUS += [
           rtol=1e-6, argv=("--steps", "1"), compiled=NUMPY_IN_STEP),
     Entry("examples_mnist", EXAMPLES,
           argv=("--batch-size", "8", "--test-batch-size", "16", "--epochs", "2"),
-          eager="torch.accelerator; nn.Conv2d, F.max_pool2d"),
+          traces=2, compiled={"cpu": "cpu backend's loss wrong at step 2: 1.8124 vs PyTorch's "
+                                     "2.6644 (the interpret backend matches): bug"}),
 ]
 
 CORPUS += [
@@ -106,7 +110,7 @@ MAKEMORE_ARGS = ("--input-file", "names.txt", "--work-dir", "out", "--num-worker
 
 CORPUS += [
     Entry(f"makemore_{kind}", "karpathy/makemore", script="makemore", data=("names.txt",),
-          argv=(*MAKEMORE_ARGS, "--type", kind), eager="torch.inference_mode")
+          argv=(*MAKEMORE_ARGS, "--type", kind), compiled=MAKEMORE_FALLBACK)
     for kind in ("bigram", "mlp", "rnn", "gru", "bow", "transformer")
 ]
 
@@ -115,7 +119,7 @@ CORPUS += [
     Entry("yunjey_gan", YUNJEY, probe="g_loss", traces=2),
     # BatchNorm over batches of 2 amplifies float32 rounding: 2.5e-4 relative by step 3.
     Entry("yunjey_resnet", YUNJEY, traces=2, rtol=1e-3),
-    Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), eager="torch.accelerator"),
+    Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), traces=2),
     Entry("examples_mnist_rnn", EXAMPLES,
           argv=("--epochs", "1", "--batch-size", "8", "--test-batch-size", "16"),
           traces=2),

@@ -91,11 +91,6 @@ def _function(name, torch):
 
 def _method(name, torch):
     def drawn_by_stepjit(self, *args, **kwargs):
-        if name == "random_" and not args and "to" not in kwargs:
-            # an unbounded draw (a seed for a sampler's or DataLoader's generator): stepjit
-            # draws its samplers' seeds as randint(0, 2**62) (utils/data/sampler.py)
-            args = (0, 2 ** 62)
-        kwargs.pop("from", None)
         sj = to_stepjit(self, torch)
         out = getattr(sj, name)(*to_stepjit(args, torch), **to_stepjit(kwargs, torch))
         if name.endswith("_"):
