@@ -74,6 +74,7 @@ class CompiledFunction:
         self.why_mode = None
         self._one_shot = None
         self._limit_warned = False
+        self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
         self._first = _no_fast_call   # self._fast[0], or a stand-in saying MISS
         self._fast_segs = {}      # every segment a fast call served (dict: insertion order)
@@ -165,7 +166,9 @@ class CompiledFunction:
         return config.recompile_limit if self.recompile_limit is None else self.recompile_limit
 
     def _over_limit(self, reason):
-        if self._stats["traces"] < self.limit:
+        if self._stats["traces"] < self.limit or self._nondeterministic:
+            # A step that draws Python random numbers or reads a clock must run its Python on
+            # every call; its traces reuse programs, so no limit guards against recompiling.
             return False
         if not self._limit_warned:
             self._limit_warned = True
@@ -196,6 +199,8 @@ class CompiledFunction:
         compile_seconds = st["compile_seconds"]
         if verifying:
             st["verifications"] += 1
+        if tr.nondeterministic is not None and self.mode is TREE:
+            self._went_nondeterministic(tr.nondeterministic)
         if self.mode is not TREE:
             outcome, roots = "per-call", []
         elif not tr.reusable:
@@ -305,6 +310,17 @@ class CompiledFunction:
                 "Python state that changes between calls (a counter, a value kept in a Python "
                 "variable), which a trace would replay; it is traced again on every call from now "
                 "on (programs are still shared by structural hash)", UserWarning, stacklevel=5)
+
+    def _went_nondeterministic(self, what):
+        self._nondeterministic = what
+        self.mode = PER_CALL
+        self._drop_fast()
+        self.why_mode = f"the step calls {what.what} (at {what.loc})"
+        warnings.warn(
+            f"stepjit: {self.name}: the step calls {what.what} at {what.loc}: `{what.loc.text}`, "
+            "whose result changes from call to call; a compiled trace would replay the value it "
+            "got once, so the step is traced again on every call (its compiled programs are "
+            "reused by structural hash)", UserWarning, stacklevel=5)
 
     # -- reporting ----------------------------------------------------------------------------
     @property

@@ -23,6 +23,7 @@ from .names import name_hints
 from .decisions import TracedScalar
 from .pytree import flatten
 from .tracer import Tracer
+from .values import Watch, snapshot, value_guards
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Trace:
     reusable: bool = True
     why_not_reusable: str | None = None
     arg_aliases: tuple | None = None   # aliases_of the flat tensor arguments
+    nondeterministic: object = None    # values.Nondeterministic: a call like random.random()
 
 
 def flat_args(args, kwargs):
@@ -101,17 +103,32 @@ def trace(fn, args, kwargs, name=None):
             continue  # the same tensor passed twice: one input
         tracer.arg_slots[id(t)] = i
         tracer.bind_argument(t, i, n)
+    before = snapshot(fn)      # Python values the step may read, as they are before it runs
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     try:
-        out = _finish(tracer, _Result(fn(*args, **kwargs)), signature, treedef)
+        with Watch(_step_loc(fn)) as watch:
+            result = _Result(fn(*args, **kwargs))
+        out = _finish(tracer, result, signature, treedef)
         out.arg_aliases = aliases_of(flat)
         out.py_guards.extend(binding_guards(fn, out.slots))
+        lifted = {(id(p.container), p.key) for p in out.py_inputs}
+        out.py_guards.extend(g for g in value_guards(fn, before, watch)
+                             if (id(g.container), g.key) not in lifted)
+        out.nondeterministic = watch.nondeterministic
     finally:
         dispatch.MODE.tracer = prev
         tracer.active = False
         for rec in tracer.records:
             rec.restore()
     return out
+
+
+def _step_loc(fn):
+    from ..ir.graph import Loc
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        return Loc("<step>", 0, "")
+    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
 
 
 class _Result:
