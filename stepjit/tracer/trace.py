@@ -112,7 +112,7 @@ def trace(fn, args, kwargs, name=None):
         out.arg_aliases = aliases_of(flat)
         out.py_guards.extend(binding_guards(fn, out.slots))
         lifted = {(id(p.container), p.key) for p in out.py_inputs}
-        out.py_guards.extend(g for g in value_guards(fn, before, watch)
+        out.py_guards.extend(g for g in value_guards(fn, before, watch, len(out.decisions))
                              if (id(g.container), g.key) not in lifted)
         out.nondeterministic = watch.nondeterministic
     finally:

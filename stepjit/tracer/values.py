@@ -25,6 +25,11 @@ module):
      Every list and Module registry on such a path is guarded on its length:
      `opt.add_param_group(...)`, `m.extra = nn.Parameter(...)` between calls retrace.
 
+A value or a list the step itself changed while traced (a call counter, a list it
+appends to) is not guarded: the trace wrote it rather than read it, and a step that
+reads what it wrote on an earlier call is found by re-verification (runtime/compiled.py),
+which then traces it on every call.
+
 A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
 by item. Not guarded: objects the search does not enter (bindings._OPAQUE, NumPy
 arrays), values past its bounds, the globals of helper functions in other modules
@@ -343,8 +348,11 @@ def _used_names(codes, fn) -> set:
     return names
 
 
-def value_guards(fn, snap, watch) -> list:
-    """ValueGuards and LengthGuards for what the trace may have read (module docstring)."""
+def value_guards(fn, snap, watch, segment) -> list:
+    """ValueGuards and LengthGuards for what the trace may have read (module docstring), all
+    checked in `segment`, the trace's last: which values are guarded depends on the path the
+    step took (a list appended to on one branch only), so they belong to the path's end, where
+    traces that share a prefix keep them apart; nothing is written back before it passes."""
     if not snap.scalars and not snap.lengths:
         return []
     names = _used_names(watch.codes, fn)
@@ -352,9 +360,13 @@ def value_guards(fn, snap, watch) -> list:
     code = getattr(fn_, "__code__", None)
     loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}") if code else None
     guards = []
+    grown = {id(c) for c, n, _ in snap.lengths.values() if len(c) != n}   # the step appended
     for c, k, v, label, name in snap.scalars.values():
-        if name is None or name in names:
-            guards.append(ValueGuard(c, k, v, label, 0, loc))
+        if (name is None or name in names) and id(c) not in grown:
+            g = ValueGuard(c, k, v, label, segment, loc)
+            if g.failed() is None:
+                guards.append(g)
     for c, n, label in snap.lengths.values():
-        guards.append(LengthGuard(c, None, n, label, 0, loc))
+        if len(c) == n:
+            guards.append(LengthGuard(c, None, n, label, segment, loc))
     return guards
