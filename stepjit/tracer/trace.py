@@ -93,8 +93,9 @@ def _arg_names(fn, args, kwargs, n):
     return names if len(names) == n else [f"arg{i}" for i in range(n)]
 
 
-def trace(fn, args, kwargs, name=None):
-    """Run fn(*args, **kwargs) once under a tracer; return the Trace. No real tensor changes."""
+def trace(fn, args, kwargs, name=None, symbolic=()):
+    """Run fn(*args, **kwargs) once under a tracer; return the Trace. No real tensor changes.
+    symbolic: symbolic.Place objects, ints that are traced as SymbolicInts (symbolic.py)."""
     flat, treedef = flat_args(args, kwargs)
     signature = signature_of(flat)
     tracer = Tracer(name or getattr(fn, "__name__", "step"), name_hints(fn, args))
@@ -105,17 +106,27 @@ def trace(fn, args, kwargs, name=None):
         tracer.bind_argument(t, i, n)
     before = snapshot(fn)      # Python values the step may read, as they are before it runs
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
+    places = [p for p in symbolic if p.install()]
     try:
         with Watch(_step_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))
+        for p in places:
+            p.restore()      # before the searches below look at the values (no exact use)
         out = _finish(tracer, result, signature, treedef)
         out.arg_aliases = aliases_of(flat)
         out.py_guards.extend(binding_guards(fn, out.slots))
-        lifted = {(id(p.container), p.key) for p in out.py_inputs}
-        out.py_guards.extend(g for g in value_guards(fn, before, watch, len(out.decisions))
-                             if (id(g.container), g.key) not in lifted)
+        skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
+        last = len(out.decisions)
+        out.py_guards.extend(g for g in value_guards(fn, before, last)
+                             if (id(g.container), g.key) not in skip)
+        for p in places:
+            for g in p.guards:
+                g.segment = last
+                out.py_guards.append(g)
         out.nondeterministic = watch.nondeterministic
     finally:
+        for p in places:
+            p.restore()
         dispatch.MODE.tracer = prev
         tracer.active = False
         for rec in tracer.records:

@@ -17,11 +17,13 @@ module):
      items), with the value it holds *then* (a step that changes such a value while
      traced, `self.calls += 1`, must be guarded on the value it read, not the one it
      left);
-  2. while the step is traced, `Watch` (sys.setprofile) collects the code objects
-     that run: the user's functions and stepjit's nn and optim code;
-  3. after the trace, a scalar is guarded when the last link of its path is a name
-     one of those code objects uses (an attribute or global in co_names, a dict key
-     in co_consts) or an item of a list or tuple (indexed by a computed position).
+  2. the names the step may read them through are found without running it: the
+     words (co_names, string constants) of the step's code, of the functions its
+     globals name, and of the methods of every class whose objects the search met
+     (a Module's forward, an optimizer's step);
+  3. after the trace, a scalar is guarded when the last link of its path is one of
+     those names (an attribute or global, a dict key) or an item of a list or tuple
+     (indexed by a computed position).
      Every list and Module registry on such a path is guarded on its length:
      `opt.add_param_group(...)`, `m.extra = nn.Parameter(...)` between calls retrace.
 
@@ -36,17 +38,18 @@ arrays), values past its bounds, the globals of helper functions in other module
 that the step does not reach through its own names, and values a helper computes
 from C state the search cannot see.
 
-Nondeterministic Python. The same profile hook watches for calls whose result
-differs from call to call with the same inputs: Python's `random`, NumPy's global
-and Generator random functions, the clocks of `time`, and `open`. A trace that ran
-one describes that call only; the runtime then retraces the step on every call
-(compiled.py), reusing programs by structural hash, with one warning naming the
-call and the user's line that made it.
+Nondeterministic Python. While the step is traced, the functions of Python's
+`random` and `time`, NumPy's global random functions, `open` and `os.urandom`
+are wrapped (module attributes, restored after): the first one the user's code
+calls is named with its line. Draws that go around the wrappers (`from random
+import randint` bound earlier) show as a move of Python's or NumPy's global
+random state, named with the step's `def` line. A trace that met one describes
+that call only; the runtime then retraces the step on every call (compiled.py),
+reusing programs by structural hash, with one warning naming the call and line.
 """
 from __future__ import annotations
 
 import builtins
-import io
 import os
 import random as _random
 import sys
@@ -62,10 +65,18 @@ from .hyper import _MISSING, PyGuard
 
 _SCALARS = (bool, int, float, str, type(None))
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
-_LIBRARY = (os.path.join(_PKG_DIR, "nn"), os.path.join(_PKG_DIR, "optim"))
 
 
 # -- the guards --------------------------------------------------------------------------------
+# The ValueGuard that failed last (the runtime reads it when a call leaves the tree, to tell a
+# value that changes on every call, such as a loop counter, from one changed once).
+LAST_FAILED = [None]
+
+
+def where(guard):
+    """What identifies the place a ValueGuard reads, across traces."""
+    return (id(guard.container), guard.key)
+
 class ValueGuard(PyGuard):
     """container[key] (a dict: globals, an object's __dict__, a dict entry; a list; or a
     closure cell, key None) still holds a value of the traced one's type, equal to it."""
@@ -78,6 +89,7 @@ class ValueGuard(PyGuard):
         x = self.current()
         if type(x) is type(self.value) and (x == self.value or x != x and self.value != self.value):
             return None
+        LAST_FAILED[0] = self
         now = "gone" if x is _MISSING else repr(x)
         return f"{self.label} changed from {self.value!r} to {now} (the trace read {self.value!r})"
 
@@ -129,6 +141,7 @@ class Snapshot:
     def __init__(self):
         self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
         self.lengths = {}     # id(container) -> (container, length, label)
+        self.classes = set()  # classes of the objects entered (their methods' names are read)
 
 
 def roots(fn):
@@ -194,6 +207,7 @@ def _children(snap, obj, text):
     d = getattr(obj, "__dict__", None)
     if type(d) is not dict:
         return []
+    snap.classes.add(type(obj))
     out = []
     for reg in _REGISTRIES:                 # nn.Module: parameters, buffers, submodules
         r = d.get(reg)
@@ -222,26 +236,6 @@ class Nondeterministic:
         return f"{self.what} at {self.loc}  {self.loc.text}"
 
 
-_CLOCKS = {getattr(_time, n) for n in ("time", "time_ns", "perf_counter", "perf_counter_ns",
-                                       "monotonic", "monotonic_ns", "process_time",
-                                       "process_time_ns") if hasattr(_time, n)}
-_FILES = {builtins.open, io.open, os.urandom}
-_RANDOM_FILE = os.path.abspath(_random.__file__)
-
-
-def _rng_types():
-    try:
-        import numpy as np
-        return (_random.Random, np.random.RandomState, np.random.Generator)
-    except ImportError:     # pragma: no cover - numpy is a dependency
-        return (_random.Random,)
-
-
-_RNG_TYPES = _rng_types()
-
-
-def _in_stepjit(path):
-    return os.path.abspath(path).startswith(_PKG_DIR)
 
 
 _STDLIB = tuple({os.path.abspath(sysconfig.get_paths()[k]) + os.sep
@@ -259,41 +253,51 @@ def _is_user_code(path):
 
 
 class Watch:
-    """sys.setprofile while the step is traced: the code objects that ran (user code and
-    stepjit's nn and optim), and the first nondeterministic call the user's code made."""
+    """While the step is traced: Python's `random` and `time` functions and `open` are wrapped
+    (module attributes, restored after) to tell the first one the user's code calls, with its
+    line; the global random states of Python and NumPy are compared before and after, for
+    draws that went around the wrappers (`from random import randint` bound before, NumPy's
+    functions). A profile hook would see every call, but costs about as much as the trace."""
 
     def __init__(self, step_loc=None):
         self.step_loc = step_loc
-        self.codes = set()
         self.nondeterministic = None
-        self._prev = None
+        self._saved = []
 
     def __enter__(self):
-        self._numpy = _numpy_state()
-        self._prev = sys.getprofile()
-        sys.setprofile(self._hook)
+        self._states = (_random.getstate(), _numpy_state())
+        for module, name in _WATCHED:
+            fn = getattr(module, name, None)
+            if fn is not None and not getattr(fn, "_stepjit_watch", False):
+                self._saved.append((module, name, fn))
+                setattr(module, name, self._wrap(fn, _describe(module, name)))
         return self
 
     def __exit__(self, *exc):
-        sys.setprofile(self._prev)
-        if self.nondeterministic is None and _numpy_state() != self._numpy:
-            # NumPy's random functions are Cython functions, which the profiler does not see:
-            # the global generator's state moved, so the step drew from it; the line is unknown
-            self.nondeterministic = Nondeterministic(
-                "numpy.random (its global state moved while the step ran)", self.step_loc)
+        for module, name, fn in reversed(self._saved):
+            setattr(module, name, fn)
+        self._saved = []
+        if self.nondeterministic is None:
+            py, np_ = self._states
+            if _random.getstate() != py:
+                self._note("Python's random (its global state moved while the step ran)")
+            elif _numpy_state() != np_:
+                self._note("numpy.random (its global state moved while the step ran)")
         return False
 
-    def _hook(self, frame, event, arg):
-        if event == "call":
-            code = frame.f_code
-            if code not in self.codes:
-                self.codes.add(code)
-            if self.nondeterministic is None and code.co_filename == _RANDOM_FILE:
-                self._found(f"random.{code.co_name}()", frame.f_back)
-        elif event == "c_call" and self.nondeterministic is None:
-            what = _nondeterministic_builtin(arg)
-            if what is not None:
-                self._found(what, frame)
+    def _note(self, what):
+        self.nondeterministic = Nondeterministic(what, self.step_loc)
+
+    def _wrap(self, fn, what):
+        watch = self
+
+        def watched(*args, **kwargs):
+            if watch.nondeterministic is None:
+                watch._found(what, sys._getframe(1))
+            return fn(*args, **kwargs)
+        watched._stepjit_watch = True
+        watched.__wrapped__ = fn
+        return watched
 
     def _found(self, what, frame):
         """A call made by the user's code (not by stepjit, or by the standard library for its
@@ -306,24 +310,36 @@ class Watch:
             what, Loc(path, line, linecache.getline(path, line).strip()))
 
 
+def _describe(module, name):
+    if module is builtins:
+        return f"{name}()"
+    return f"{module.__name__}.{name}()"
+
+
+def _watched():
+    import numpy as np
+    out = [(_random, n) for n in ("random", "randint", "randrange", "choice", "choices",
+                                  "shuffle", "sample", "uniform", "gauss", "normalvariate",
+                                  "lognormvariate", "expovariate", "betavariate", "gammavariate",
+                                  "triangular", "vonmisesvariate", "paretovariate",
+                                  "weibullvariate", "getrandbits", "randbytes", "binomialvariate")]
+    out += [(_time, n) for n in ("time", "time_ns", "perf_counter", "perf_counter_ns",
+                                 "monotonic", "monotonic_ns", "process_time", "process_time_ns")]
+    out += [(np.random, n) for n in ("rand", "randn", "randint", "random", "random_sample",
+                                     "choice", "shuffle", "permutation", "normal", "uniform")]
+    out += [(builtins, "open"), (os, "urandom")]
+    return out
+
+
+_WATCHED = _watched()
+
+
 def _numpy_state():
     import numpy as np
     state = np.random.mtrand._rand.get_state(legacy=False)
     inner = state["state"]
     return (state["bit_generator"], inner["key"].tobytes() if hasattr(inner.get("key"), "tobytes")
             else repr(inner), inner.get("pos"), state.get("has_gauss"))
-
-
-def _nondeterministic_builtin(fn):
-    if fn in _CLOCKS:
-        return f"time.{fn.__name__}()"
-    if fn in _FILES:
-        return f"{fn.__name__}()" if fn is not builtins.open else "open()"
-    owner = getattr(fn, "__self__", None)
-    if owner is not None and isinstance(owner, _RNG_TYPES):
-        kind = "numpy.random" if type(owner).__module__.startswith("numpy") else "random"
-        return f"{kind}.{fn.__name__}()"
-    return None
 
 
 # -- step 3: the guards -------------------------------------------------------------------------
@@ -335,27 +351,66 @@ def _code_names(code) -> set:
     return out
 
 
-def _used_names(codes, fn) -> set:
-    """Attribute, global and dict-key names the code that ran may have read."""
+def _code_words(code, out):
+    """The attribute and global names code (and the functions nested in it) uses, and its
+    short string constants (dict keys)."""
+    out.update(code.co_names)
+    for c in code.co_consts:
+        if type(c) is str and len(c) < 64:
+            out.add(c)
+        elif isinstance(c, types.CodeType):
+            _code_words(c, out)
+    return out
+
+
+_CLASS_WORDS: dict = {}
+
+
+def _class_words(klass):
+    """The words of every function defined in klass and its bases (not object's)."""
+    words = _CLASS_WORDS.get(klass)
+    if words is None:
+        words = set()
+        for k in klass.__mro__[:-1]:
+            for v in list(vars(k).values()):
+                v = getattr(v, "__func__", v)
+                if isinstance(v, property):
+                    v = v.fget
+                code = getattr(v, "__code__", None)
+                if isinstance(code, types.CodeType):
+                    _code_words(code, words)
+        words = _CLASS_WORDS[klass] = frozenset(words)
+    return words
+
+
+def _used_names(fn, snap) -> set:
+    """The names the step may read values through, found without running it: the words of its
+    own code, of the functions its globals name, and of the methods of every class whose
+    objects the search met (a Module's forward reads self.training, an optimizer's step
+    group['momentum'])."""
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
     names = set()
-    step = getattr(getattr(fn, "__func__", fn), "__code__", None)
-    for code in codes | ({step} if step is not None else set()):
-        path = code.co_filename
-        if _in_stepjit(path) and not path.startswith(_LIBRARY):
-            continue        # stepjit's own machinery reads tensors' fields, not the user's values
-        names.update(code.co_names)
-        names.update(c for c in code.co_consts if type(c) is str and len(c) < 64)
+    if code is not None:
+        _code_words(code, names)
+        g = getattr(fn, "__globals__", {})
+        for name in list(names):
+            helper = getattr(g.get(name), "__code__", None)
+            if isinstance(helper, types.CodeType):
+                _code_words(helper, names)
+    for klass in snap.classes:
+        names |= _class_words(klass)
     return names
 
 
-def value_guards(fn, snap, watch, segment) -> list:
+def value_guards(fn, snap, segment) -> list:
     """ValueGuards and LengthGuards for what the trace may have read (module docstring), all
     checked in `segment`, the trace's last: which values are guarded depends on the path the
     step took (a list appended to on one branch only), so they belong to the path's end, where
     traces that share a prefix keep them apart; nothing is written back before it passes."""
     if not snap.scalars and not snap.lengths:
         return []
-    names = _used_names(watch.codes, fn)
+    names = _used_names(fn, snap)
     fn_ = getattr(fn, "__func__", fn)
     code = getattr(fn_, "__code__", None)
     loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}") if code else None

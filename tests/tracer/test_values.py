@@ -313,3 +313,46 @@ def test_numpy_random_and_clocks_are_nondeterministic(source):
         compiled()
     if source == "numpy":
         run_side_by_side(make, 4)
+
+
+T = 0
+
+
+def _counter_program():  # noqa: D103
+    w = torch.randn(3, requires_grad=True)
+    x = torch.randn(3)
+
+    def step():
+        loss = ((w * x).sum()) ** 2
+        if T % 4 == 3:
+            print(T, "loss", float(loss))    # the tutorials' `if t % 100 == 99: print(t, loss)`
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.01 * w.grad)
+            w.grad = None
+        return loss
+    return step, (), [w]
+
+
+def test_a_loop_counter_is_traced_symbolically(capsys):
+    """An int global that changes on every call (the loop variable of a script whose body is
+    the step) is followed on every call: after it changed on two calls in a row it is traced
+    as a SymbolicInt (tracer/symbolic.py), so `T % 4 == 3` is guarded rather than T itself, and
+    each printing call gets a trace of its own."""
+    global T
+
+    def change(i, _):
+        global T
+        T = i
+    try:
+        c = run_side_by_side(_counter_program, 20, change)
+    finally:
+        T = 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == ["3", "3", "7", "7", "11", "11", "15", "15",
+                                                  "19", "19"]   # eager's and compiled's prints
+    st = c.stats()
+    assert st["mode"] == "tree" and st["fallbacks"] == 0, st
+    # T = 0, T = 1 (its value guards), then one symbolic trace per outcome of T % 4 == 3 and
+    # one per printing call (print needs the exact value): 2 + 1 + 5
+    assert st["traces"] == 8, st
