@@ -5,6 +5,11 @@
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: F401
+from .defaults import (  # noqa: F401
+    are_deterministic_algorithms_enabled, get_default_device, get_default_dtype,
+    get_float32_matmul_precision, set_default_device, set_default_dtype,
+    set_float32_matmul_precision, use_deterministic_algorithms)
 from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
 from .ir.types import DType as dtype  # noqa: F401
 from .ir.types import bool_ as bool  # noqa: F401
@@ -21,7 +26,7 @@ from .ops.elementwise import (  # noqa: F401
     sub, tanh, true_divide, where)
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
-    isneginf, isposinf, log2, log10, logical_xor, nan_to_num)
+    isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
 from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
 from .ops.sorting import (  # noqa: F401
@@ -65,11 +70,9 @@ def detach(input):
     return input.detach()
 
 
-def get_default_dtype():
-    return float32
-
 from .runtime import compile  # noqa: E402,F401
+from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
-from . import cuda  # noqa: E402,F401
+from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""The `stepjit` command: `demo`, `bench`, `dump`, `explain`.
+"""The `stepjit` command: `demo`, `bench`, `dump`, `explain`, `run`.
 
 Each subcommand is one row of COMMANDS: its help line, a function that adds its
 arguments, and the handler as a "module:function" string. The handler is
@@ -171,6 +171,13 @@ def _dump_arguments(p):
     _script_arguments(p)
 
 
+def _run_arguments(p):
+    p.add_argument("-n", "--nproc", type=int, required=True, help="how many processes (ranks)")
+    p.add_argument("--mpiexec", help="the MPI launcher (default: the one beside this Python)")
+    p.add_argument("--mpi-args", default="", help="more launcher options, e.g. '-f hostfile'")
+    _script_arguments(p)
+
+
 # name -> (help, add_arguments, "module:function")
 COMMANDS = {
     "demo": ("train the tutorial two-layer network and print its loss",
@@ -181,6 +188,8 @@ COMMANDS = {
              _dump_arguments, "stepjit.runtime.inspect:dump"),
     "explain": ("say why a script's compiled steps were traced, retraced or fell back",
                 _script_arguments, "stepjit.runtime.inspect:explain"),
+    "run": ("run a script on N processes through MPI (stepjit.distributed)",
+            _run_arguments, "stepjit.distributed.launch:run"),
 }
 
 

@@ -9,15 +9,18 @@ import numpy as np
 from .. import dispatch
 from .. import random as _random
 from ..autograd.function import Function
+from ..defaults import default_device
 from ..dispatch import apply
 from ..errors import DTypeError, StepjitError
 from ..ir import primitives as P
 from ..ir.primitives.random import multinomial_count
-from ..ir.types import DEFAULT_FLOAT, DEFAULT_INT, FLOAT, as_dtype, bool_
+from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float
 from ..tensor import CPU
 
 
 def _check_device(device):
+    if device is None:
+        device = default_device()
     if device is not None and device is not CPU:
         from .convert import resolve_device
         resolve_device(device)
@@ -26,6 +29,8 @@ def _check_device(device):
 def _finish(t, requires_grad, device=None):
     """Place t on `device` (made on the host, then copied: factories have no device kernels),
     then mark it as requiring grad: a leaf on its device."""
+    if device is None:
+        device = default_device()   # set_default_device; None for the CPU
     if device is not None and device is not CPU:   # the host device object: already there
         from .convert import move, resolve_device
         t = move(t, resolve_device(device))
@@ -47,7 +52,7 @@ def _array_from(data, dtype):
     if dtype is not None:
         return arr.astype(as_dtype(dtype).np)
     if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, Tensor)):
-        return arr.astype(DEFAULT_FLOAT.np)
+        return arr.astype(default_float().np)
     if arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, Tensor)):
         return arr.astype(DEFAULT_INT.np)
     if arr.dtype.kind == "O" or arr.dtype.kind == "U":
@@ -105,18 +110,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     _check_device(device)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else (
-            DEFAULT_INT if isinstance(fill_value, int) else DEFAULT_FLOAT)
+            DEFAULT_INT if isinstance(fill_value, int) else default_float())
     return _finish(apply(P.full, shape=tuple(size), value=fill_value, dtype=as_dtype(dtype)),
                    requires_grad, device)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape(size), 0, dtype=dtype or DEFAULT_FLOAT, device=device,
+    return full(_shape(size), 0, dtype=dtype or default_float(), device=device,
                 requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape(size), 1, dtype=dtype or DEFAULT_FLOAT, device=device,
+    return full(_shape(size), 1, dtype=dtype or default_float(), device=device,
                 requires_grad=requires_grad)
 
 
@@ -151,7 +156,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, end, step))
-        dtype = DEFAULT_INT if is_int else DEFAULT_FLOAT
+        dtype = DEFAULT_INT if is_int else default_float()
     return _finish(apply(P.arange, start=start, stop=end, step=step, dtype=as_dtype(dtype)),
                    requires_grad, device)
 
@@ -159,14 +164,14 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     from ..tensor import Tensor
     _check_device(device)
-    arr = np.linspace(start, end, steps).astype(as_dtype(dtype or DEFAULT_FLOAT).np)
+    arr = np.linspace(start, end, steps).astype(as_dtype(dtype or default_float()).np)
     return _finish(dispatch.constant(arr), requires_grad, device)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     from ..tensor import Tensor
     _check_device(device)
-    arr = np.eye(n, m, dtype=as_dtype(dtype or DEFAULT_FLOAT).np)
+    arr = np.eye(n, m, dtype=as_dtype(dtype or default_float()).np)
     return _finish(dispatch.constant(arr), requires_grad, device)
 
 
@@ -204,7 +209,7 @@ def _draw_shape(fn, size, kw):
 
 
 def _float_dtype(fn, dtype):
-    dtype = as_dtype(dtype or DEFAULT_FLOAT)
+    dtype = as_dtype(dtype or default_float())
     if dtype.category != FLOAT:
         raise DTypeError(f'"{fn}" not implemented for \'{dtype.name}\'')
     return dtype
@@ -347,7 +352,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
         prob, dtype = p, input.dtype
-    u = rand(tuple(input.shape), dtype=dtype if dtype.category == FLOAT else DEFAULT_FLOAT,
+    u = rand(tuple(input.shape), dtype=dtype if dtype.category == FLOAT else default_float(),
              generator=generator, device=input.device)
     return (u < prob).to(dtype)
 

@@ -72,7 +72,41 @@ true_divide = divide = div
 
 
 def floor_divide(input, other):
-    return div(input, other, rounding_mode="floor")
+    dtype = _integral_dtype(input, other)
+    if dtype is None:
+        return div(input, other, rounding_mode="floor")
+    # integers divide in float64 (exact up to 2**53) and come back as integers, as PyTorch's do
+    return apply(P.cast, div(_f64(input), other, rounding_mode="floor"), dtype=dtype)
+
+
+def _f64(x):
+    from ..ir.types import float64
+    return apply(P.cast, x, dtype=float64) if isinstance(x, Tensor) else x
+
+
+def _integral_dtype(input, other):
+    """The integer result dtype when every operand is an integer tensor or Python int."""
+    from ..dispatch import aval_of
+    from ..ir.types import FLOAT, result_type
+    if isinstance(input, float) or isinstance(other, float):
+        return None
+    tensors = [x for x in (input, other) if isinstance(x, Tensor)]
+    dtype = result_type(*[aval_of(x) for x in tensors])
+    return None if dtype.category == FLOAT or dtype.category == 0 else dtype
+
+
+def remainder(input, other):
+    """input - floor(input / other) * other: the sign of the divisor, as Python's %."""
+    return sub(input, mul(floor_divide(input, other), other))
+
+
+def fmod(input, other):
+    """The C remainder: the sign of the dividend."""
+    dtype = _integral_dtype(input, other)
+    q = div(_f64(input) if dtype is not None else input, other, rounding_mode="trunc")
+    if dtype is not None:
+        q = apply(P.cast, q, dtype=dtype)
+    return sub(input, mul(q, other))
 
 
 def rsqrt(input):

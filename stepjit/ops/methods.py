@@ -90,15 +90,20 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     return self._assign((u < (p if prob is None else prob)).to(self.dtype), "bernoulli_")
 
 
-def _random_(self, low=0, high=None, *, generator=None):
-    """random_(to) / random_(from, to): integers in [from, to), in self's dtype."""
-    if high is None:
-        if low == 0:
-            raise NotImplementedError("random_() without bounds: give random_(to) or "
-                                      "random_(from, to)")
+# random_() with no bounds: [0, 2**mantissa] for floats, [0, max] for integers (PyTorch's)
+_RANDOM_HIGH = {"float32": 2 ** 24 + 1, "float64": 2 ** 53 + 1, "int32": 2 ** 31,
+                "int64": 2 ** 63, "bool": 2}
+
+
+def _random_(self, low=None, high=None, *, generator=None):
+    """random_() / random_(to) / random_(from, to): integers in [from, to), in self's dtype."""
+    if low is None:
+        low, high = 0, _RANDOM_HIGH[self.dtype.name]
+    elif high is None:
         low, high = 0, low
-    r = creation.randint(low, high, tuple(self.shape), dtype=self.dtype, generator=generator)
-    return self._assign(r, "random_")
+    dtype = int64 if self.dtype is bool_ else self.dtype
+    r = creation.randint(low, high, tuple(self.shape), dtype=dtype, generator=generator)
+    return self._assign(r.to(self.dtype), "random_")
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
@@ -162,6 +167,8 @@ METHODS = {
     "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
     "__rtruediv__": _r_prim(P.div),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
+    "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
+    "fmod": E.fmod,
     "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": S.matmul, "__rmatmul__": _r(S.matmul),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,

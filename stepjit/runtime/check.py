@@ -23,7 +23,7 @@ forward (central, or either one-sided difference at a kink) on a sample of input
 Tolerances: float32 |compiled - expected| <= 1e-4 * scale + 1e-5 * max(scale), float64
 1e-10 and 1e-10, where scale is |expected| for elementwise ops and the same reduction or
 matmul over absolute values (sum |x|, |A| @ |B|) for sums and matmuls, whose summation
-order legitimately differs. Integers and bools must be equal; NaN must match NaN.
+order legitimately differs (the registry's `accumulates`). Integers and bools must be equal; NaN must match NaN.
 """
 from __future__ import annotations
 
@@ -43,7 +43,6 @@ from . import backends
 PREFIX = "check:"
 RTOL = {"float32": 1e-4, "float64": 1e-10}
 ATOL = {"float32": 1e-5, "float64": 1e-10}
-SUM_LIKE = ("sum", "matmul")
 
 
 def enabled(check=None) -> bool:
@@ -197,13 +196,13 @@ def _check_node(program, node, args, value):
         worst = int(np.argmax(np.where(bad, err, -1.0).reshape(-1)))  # the largest error out of bounds
         _raise(program, node, None, _index(worst, value.shape), float(err.max()),
                float(np.nanmax(rel)), value, expected,
-               f"rtol {RTOL[name]:g} x {'|x| summed like the op' if node.prim.name in SUM_LIKE else '|expected|'}"
+               f"rtol {RTOL[name]:g} x {'|x| summed like the op' if node.prim.accumulates else '|expected|'}"
                f" + atol {ATOL[name]:g} x {big:.3g} (the tensor's largest magnitude)")
 
 
 def _scale(node, args, expected):
     """Per-element magnitude the tolerance is relative to."""
-    if node.prim.name in SUM_LIKE:
+    if node.prim.accumulates:
         absargs = [np.abs(a) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
                    for a in args]
         with np.errstate(all="ignore"):

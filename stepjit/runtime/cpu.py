@@ -19,7 +19,7 @@ from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal
-from ..passes.fusion import VIEWS
+from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
 from .straight import StraightWriter
 
@@ -141,7 +141,7 @@ class OpStep:
         self.aval = AVal(node.out.shape, node.out.dtype)
         self.args = node.inputs
         self.transposed = None
-        if node.prim.name == "matmul":     # (source, is it read transposed) per operand
+        if node.prim.lowering == "matmul":     # (source, is it read transposed) per operand
             self.transposed = [_transpose_source(program.producers, v) for v in node.inputs]
 
     def reads(self):
@@ -151,31 +151,45 @@ class OpStep:
         return [v for v in self.args if isinstance(v, Value)]
 
     def emit(self, w):
-        """This step's lines in a program's straight-line function (straight.py)."""
+        """This step's lines in a program's straight-line function (straight.py), as its
+        primitive's lowering says (OP_LOWERING)."""
+        OP_LOWERING[self.node.prim.lowering](self, w)
+
+    def _matmul(self, w):
+        (a, ta), (b, tb) = self.transposed
+        a, b = w.value(a) + (".T" if ta else ""), w.value(b) + (".T" if tb else "")
+        out = w.produce(self.node.out, w.buffer(self.node.out))
+        w.emit(f"np.matmul({a}, {b}, out={out})")
+
+    def _fill(self, w):
+        buf = w.produce(self.node.out, w.buffer(self.node.out))
+        w.emit(f"{buf}.fill({w.const(self.node.attrs['value'], 'value')})")
+
+    def _view(self, w):
         node = self.node
-        if self.transposed is not None:
-            (a, ta), (b, tb) = self.transposed
-            a, b = w.value(a) + (".T" if ta else ""), w.value(b) + (".T" if tb else "")
-            out = w.produce(node.out, w.buffer(node.out))
-            w.emit(f"np.matmul({a}, {b}, out={out})")
-            return
-        if node.prim.name == "full":
-            buf = w.produce(node.out, w.buffer(node.out))
-            w.emit(f"{buf}.fill({w.const(node.attrs['value'], 'value')})")
-            return
         args = ", ".join(w.value(v) for v in self.args)
         attrs = w.const(node.attrs, "attrs")
-        if node.prim.name in VIEWS:
-            w.produce(node.out, f"{w.const(node.prim.impl, node.prim.name)}({args}, **{attrs})")
-        else:
-            w.produce(node.out, f"{w.const(run_impl, 'run_impl')}({w.const(node.prim, 'prim')}, "
-                                f"[{args}], {attrs}, {w.const(self.aval, 'aval')})")
+        w.produce(node.out, f"{w.const(node.prim.impl, node.prim.name)}({args}, **{attrs})")
+
+    def _impl(self, w):
+        node = self.node
+        args = ", ".join(w.value(v) for v in self.args)
+        attrs = w.const(node.attrs, "attrs")
+        w.produce(node.out, f"{w.const(run_impl, 'run_impl')}({w.const(node.prim, 'prim')}, "
+                            f"[{args}], {attrs}, {w.const(self.aval, 'aval')})")
+
+
+# The cpu backend's lowering table: how an op group runs, by its primitive's registry
+# `lowering` (loop groups are LoopSteps; a "loop" primitive fusion left alone, such as a
+# reduction of bools, runs by its impl).
+OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "view": OpStep._view,
+               "impl": OpStep._impl, "loop": OpStep._impl}
 
 
 def _transpose_source(producers, v):
     """(x, True) when v is x transposed in 2-D (the matmul can read x.T), else (v, False)."""
     n = producers.get(v)
-    if n is not None and n.prim.name == "transpose" and tuple(n.attrs["perm"]) == (1, 0):
+    if n is not None and n.prim is P.transpose and tuple(n.attrs["perm"]) == (1, 0):
         return n.inputs[0], True
     return v, False
 
@@ -218,7 +232,7 @@ class CpuProgram:
         read = set(self.leaving) | set(self.inplace.values())
         for st in steps:
             read.update(st.ins if isinstance(st, LoopStep) else st.reads())
-        return [st for st in steps if not (isinstance(st, OpStep) and st.node.prim.name == "transpose"
+        return [st for st in steps if not (isinstance(st, OpStep) and st.node.prim is P.transpose
                                            and st.node.out not in read)]
 
     def run(self, env):
@@ -270,8 +284,7 @@ class CpuProgram:
         body = src.source()
         fn, self.native_text = get_module_function(body, "program")
         packed, _ = get_module_function(body, "program_packed")
-        views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes
-                 if n.prim.name in VIEWS}
+        views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}
         fresh = {v for v in outs if v not in ins and v not in views}   # computed, not passed
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
         workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]

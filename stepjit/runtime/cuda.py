@@ -32,14 +32,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import cuda as dev
-from ..codegen.cuda import launch_sizes, load_cuda_kernel, loop_kernel, matmul_kernel, matmul_launch, scalar_args
+from ..codegen.cuda import (launch_sizes, load_cuda_kernel, loop_kernel, matmul_kernel, matmul_launch,
+                            scalar_args)
 from ..dispatch import run_impl
 from ..errors import user_location
 from ..ir import primitives as P
 from ..ir.graph import Graph, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal, as_dtype
-from ..passes.fusion import VIEWS, Group, is_fusible_reduction
+from ..passes.fusion import Group, is_fusible_reduction
 from ..pipeline import compile_graph
 from .cpu import CpuProgram
 
@@ -64,7 +65,7 @@ def device_view(prim, a, attrs):
     if dev.is_simulator():
         from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
         return FakeCUDAArray(prim.impl(a._ary, **attrs))
-    if prim.name == "reshape" and not a.is_c_contiguous():
+    if prim is P.reshape and not a.is_c_contiguous():
         a = contiguous(a)
     # The layout of the view: the impl applied to a host array with a's shape and strides over
     # a one-element buffer (never read), then the same shape, strides and offset on the device.
@@ -177,6 +178,11 @@ def device_matmul(a, b, out):
     kernel[matmul_launch(m, n, tile)](a, b, out, m, n, k)
 
 
+# The cuda backend's lowering table: how an op group runs, by its primitive's registry
+# `lowering` (loop groups are CudaLoopSteps; "impl" is a host round trip).
+OP_LOWERING = {"matmul": "matmul", "fill": "full", "view": "view", "impl": "host", "loop": "host"}
+
+
 class CudaOpStep:
     """One node that is not a loop: matmul, a constant fill, a view, or a host round trip."""
     __slots__ = ("node", "alloc", "aval", "kind", "fill", "leaves")
@@ -184,9 +190,7 @@ class CudaOpStep:
     def __init__(self, node, program):
         self.node = node
         self.aval = AVal(node.out.shape, node.out.dtype)
-        name = node.prim.name
-        self.kind = "matmul" if name == "matmul" else "full" if name == "full" else \
-            "view" if name in VIEWS else "host"
+        self.kind = OP_LOWERING[node.prim.lowering]
         self.alloc = program.allocator(node.out) if self.kind in ("matmul", "full") else None
         self.leaves = node.out in program.leaving
         if self.kind == "full":

@@ -12,6 +12,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
+from . import aot
 
 
 def gather_env(trace, objs):
@@ -92,4 +93,6 @@ def results(trace, objs, env):
             leaves.append(_host(env[what]).item())
         else:
             leaves.append(Tensor._make(_owned(env[what]) if isinstance(what, Value) else what))
+    if trace.aot is not None:
+        aot.attach(trace.aot, objs, [_owned(env[v]) for v in trace.aot.kept], leaves)
     return unflatten(trace.out_treedef, leaves)

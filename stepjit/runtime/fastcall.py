@@ -32,6 +32,7 @@ from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
 from .codewriter import CodeWriter
+from .aot import attach
 from .execute import _copy, _host, _owned
 
 
@@ -139,8 +140,9 @@ class _Writer(CodeWriter):
         super().__init__({"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
                           "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
                           "_owned": _owned, "_MISSING": _MISSING, "ONCE": (None,),
-                          "GENERATION": [object()], "packed_call": packed_call},
-                         reserved=("args", "kwargs", "env"))
+                          "GENERATION": [object()], "packed_call": packed_call,
+                          "attach": attach},
+                         reserved=("args", "kwargs", "env", "results"))
         self.arg_guard, self.backend, self.stats = arg_guard, backend, stats
         self.on_miss = "return MISS"   # in a root's block: "break" (try the next root)
         self.tracked = set()     # locals holding an array that is the one its guard last saw
@@ -348,6 +350,8 @@ class _Writer(CodeWriter):
         out += [s.grad_write[1] for s in leaf.slots if s.grad_write and s.grad_write[0] == "new"]
         out += [w for k, w in leaf.out_specs if k in ("value", "item") and isinstance(w, Value)]
         out += [v for _, v in leaf.escapes]
+        if leaf.aot is not None:   # the residuals the backward node keeps (runtime/aot.py)
+            out += leaf.aot.kept
         return list(dict.fromkeys(out))
 
     def run(self):
@@ -465,6 +469,13 @@ class _Writer(CodeWriter):
                 leaves.append(f"Tensor._make({self.owned(self.vals[what])})")
             else:
                 leaves.append(f"Tensor._make({self.const(what, 'result')})")
+        spec = self.leaf.aot
+        if spec is not None:   # execute.results' attach, on this call's locals
+            self.emit(f"results = [{', '.join(leaves)}]")
+            objs = ", ".join(self.objs.get(pos, "None") for pos in range(len(self.leaf.slots)))
+            kept = "".join(self.owned(self.vals[v]) + ", " for v in spec.kept)
+            self.emit(f"attach({self.const(spec, 'aot')}, [{objs}], ({kept}), results)")
+            leaves = [f"results[{i}]" for i in range(len(leaves))]
         it = iter(leaves)
         self.emit(f"return {self.build(self.leaf.out_treedef, it)}")
 

@@ -51,11 +51,26 @@ def _programs_of(compiled, trace):
 
 
 def _stage_text(compiled, trace, stage, fmt):
+    return _graph_text(trace.graph, lambda: _programs_of(compiled, trace), stage, fmt)
+
+
+def _backward_text(spec, stage, fmt):
+    """A compiled forward's backward graph (tracer/aot.py), from the program its node ran, or
+    as the cpu backend would build it when no backward ran yet."""
+    def programs():
+        program = getattr(spec.holder.get("program"), "program", spec.holder.get("program"))
+        if getattr(program, "record", None) is None:
+            from .cpu import CpuProgram
+            program = CpuProgram(spec.graph, keep=())
+        return [program]
+    return _graph_text(spec.graph, programs, stage, fmt)
+
+
+def _graph_text(graph, programs, stage, fmt):
     from ..ir.printer import graph_to_dot, graph_to_json, print_graph
-    graph = trace.graph
     if stage in _LATER:
         out = []
-        for program in _programs_of(compiled, trace):
+        for program in programs():
             record = program.record
             if fmt == "json" and stage == "optimized":
                 out.append(json.dumps(graph_to_json(record.graph), indent=1))
@@ -64,7 +79,7 @@ def _stage_text(compiled, trace, stage, fmt):
             else:
                 out.append(_LATER_TEXT[stage](program))
         return "\n".join(out)
-    if stage == "autodiff":
+    if stage == "autodiff" and graph.stage == "traced":
         # Trace-time backward() emits the backward nodes into the traced graph itself, so the
         # autodiff stage is the traced graph: forward, backward and update in one listing.
         import copy
@@ -161,8 +176,17 @@ def dump(args) -> int:
         traces = [e for e in events if e["kind"] == "trace" and e.get("outcome") != "verified"]
         for k, ev in enumerate(traces):
             print(f"## {compiled.name}: trace {k + 1} ({ev['reason']})")
+            backward = ev["trace"].aot
+            if backward is not None and backward.error is None:
+                print("# forward (its outputs after the results are the residuals the backward "
+                      "reads)")
             for stage in stages:
                 print(_stage_text(compiled, ev["trace"], stage, args.format))
+            if backward is not None and backward.error is None:
+                print(f"## {compiled.name}: trace {k + 1}: backward (CompiledFunctionBackward: "
+                      "saved residuals and the results' gradients in, the inputs' gradients out)")
+                for stage in stages:
+                    print(_backward_text(backward, stage, args.format))
     return 0
 
 

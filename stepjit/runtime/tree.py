@@ -281,7 +281,8 @@ def renamed_trace(trace, rename):
     out_specs = [(k, rename(w) if isinstance(w, Value) else w) for k, w in trace.out_specs]
     return dataclasses.replace(
         trace, graph=graph, slots=[_renamed_slot(s, rename) for s in trace.slots],
-        out_specs=out_specs, escapes=[(t, rename(v)) for t, v in trace.escapes])
+        out_specs=out_specs, escapes=[(t, rename(v)) for t, v in trace.escapes],
+        aot=None if trace.aot is None else trace.aot.renamed(rename))
 
 
 # -- grafting -----------------------------------------------------------------------------------
@@ -351,6 +352,8 @@ def _set_exports(path, leaf):
     needed = {v for v in leaf.graph.outputs if isinstance(v, Value)}
     needed |= {v for _, v in leaf.graph.writes}
     returned = {w for k, w in leaf.out_specs if k in ("value", "item")} | {v for _, v in leaf.escapes}
+    if leaf.aot is not None:   # residuals outlive the call, held by its backward node
+        returned |= set(leaf.aot.residuals)
     path[-1].returned = returned
     for seg in reversed(path):
         d = seg.decision

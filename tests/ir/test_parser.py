@@ -122,6 +122,7 @@ SAMPLES.update({
     "multinomial": [([T(int64, 2), T(float32, 2, 5)], {"num_samples": 3, "replacement": False})],
     "rng_advance": [([T(int64, 2)], {"count": 12})],
 })
+SAMPLES["all_reduce"] = [([T(F, 2, 3)], {"op": "sum"}), ([T(int64, 4)], {"op": "max"})]
 
 
 def build(entries, name="step"):

@@ -84,7 +84,9 @@ CORPUS += [
     Entry("yunjey_cnn", YUNJEY, eager=f"{DATA}; nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d"),
     Entry("yunjey_rnn", YUNJEY, eager=f"{DATA}; nn.LSTM"),
     Entry("yunjey_birnn", YUNJEY, eager=f"{DATA}; nn.LSTM(bidirectional=True)"),
-    Entry("examples_regression", EXAMPLES, probe="output", eager="F.smooth_l1_loss"),
+    Entry("examples_regression", EXAMPLES, probe="output", eager=(
+        "float32 drift over its 749 steps: PyTorch's losses are matched to step 251, then the "
+        "difference grows past the tolerance (0.27% at step 252, rtol 0.16%)")),
     Entry("examples_time_sequence_prediction", EXAMPLES, lines=(73,), dtype="float64",
           rtol=1e-6, argv=("--steps", "2"), eager="nn.LSTMCell, optim.LBFGS"),
     Entry("examples_mnist", EXAMPLES,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import stepjit as torch
-from stepjit.codegen import kernels, loops
+from stepjit.codegen import kernels
+from stepjit.ir import primitives as P
 from stepjit.runtime import tree
 from stepjit.runtime.check import CheckedProgram
 
@@ -63,7 +64,7 @@ def planted_sub(tmp_path, monkeypatch):
     saved = dict(kernels._KERNELS)
     kernels._KERNELS.clear()
     tree.clear_programs()
-    monkeypatch.setitem(loops._EXPR_OVERRIDES, "sub", "({0} + {1})")
+    monkeypatch.setattr(P.sub, "expr", "({0} + {1})")   # the codegen's expression only
     yield
     kernels._KERNELS.clear()
     kernels._KERNELS.update(saved)

@@ -4,6 +4,7 @@ Use as `from stepjit.ir import primitives as P` and then `P.add`, `P.matmul`, ..
 `PRIMITIVES` maps names to entries (the IR parser and the registry test use it).
 """
 from ..registry import PRIMITIVES, Primitive  # noqa: F401
+from .collective import all_reduce  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs, add, cast, ceil, clamp, copy, cos, div, eq, erf, exp, expm1, floor, ge, gt, le, log,
     log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu,

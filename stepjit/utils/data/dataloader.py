@@ -18,7 +18,7 @@ from ...ops.creation import tensor
 from ...ir.types import int64
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset, Subset, TensorDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, draw_seed
 
 
 def get_worker_info():
@@ -90,7 +90,11 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self):
-        return _LoaderIter(self, self._iterable_batches() if self._iterable else self._map_batches())
+        batches = self._iterable_batches() if self._iterable else self._map_batches()
+        # PyTorch draws each pass's worker base seed here, before the sampler's first draw;
+        # drawing it too keeps the generators' streams where PyTorch's would be.
+        self._base_seed = draw_seed(self.generator)
+        return _LoaderIter(self, batches)
 
     def _map_batches(self):
         if not self._auto_collation:

@@ -7,7 +7,8 @@ generator (docs/random.md): reproducible, but not PyTorch's sequence.
 """
 from __future__ import annotations
 
-from ...ops.creation import randint, randperm, tensor
+from ...ir.types import int64
+from ...ops.creation import empty, randint, randperm, tensor
 from ...random import Generator
 from ...tensor import Tensor
 
@@ -22,10 +23,15 @@ def _check_bool(name, value):
         raise ValueError(f"{name} should be a boolean value, but got {name}={value}")
 
 
+def draw_seed(generator=None):
+    """A seed drawn as PyTorch draws one: empty((), dtype=int64).random_(generator=...)."""
+    return int(empty((), dtype=int64).random_(generator=generator).item())
+
+
 def _fresh_generator():
     """A Generator seeded from the default one (PyTorch's rule for samplers without one)."""
     g = Generator()
-    g.manual_seed(int(randint(0, 2 ** 62, ()).item()))
+    g.manual_seed(draw_seed())
     return g
 
 

@@ -339,3 +339,25 @@ def test_collate_and_split_lengths_match_torch():
             ours = [len(p) for p in data.random_split(range(n), fracs)]
             theirs = [len(p) for p in tdata.random_split(range(n), fracs)]
         assert ours == theirs
+
+
+def test_a_pass_draws_its_seeds_in_pytorchs_order():
+    """As in PyTorch: iter(loader) draws a base seed (from loader.generator, else the default
+    generator), then the RandomSampler seeds a fresh Generator with the next default draw and
+    permutes with it. A program recorded with PyTorch drawing from stepjit's generator
+    (tests/real/torch_streams.py) therefore sees the same order."""
+    ds = TensorDataset(torch.arange(7))
+    torch.manual_seed(4)
+    got = [i for (b,) in DataLoader(ds, batch_size=3, shuffle=True) for i in b.tolist()]
+    torch.manual_seed(4)
+    torch.empty((), dtype=torch.int64).random_()               # the base seed
+    seed = int(torch.empty((), dtype=torch.int64).random_().item())
+    assert got == torch.randperm(7, generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+def test_random_without_bounds_spans_the_dtype():
+    big = torch.empty(2000, dtype=torch.int64).random_()
+    assert big.min().item() >= 0 and big.max().item() > 2 ** 61
+    f = torch.empty(2000).random_()
+    assert f.min().item() >= 0 and f.max().item() <= 2 ** 24 and f.max().item() > 2 ** 22
+    assert set(torch.empty(50, dtype=torch.bool).random_().tolist()) == {False, True}
