@@ -41,6 +41,7 @@ from .passes.fusion import fuse
 from .passes.lower import lower, lower_add_chains
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
+from .profiler import span
 
 OPTIMIZE = [
     ("dce", dce),
@@ -65,7 +66,8 @@ def run_passes(graph: Graph, passes, *, verify: bool = False, stages=None) -> Gr
     if check:
         verify_graph(graph)
     for name, fn in passes:
-        graph = fn(graph)
+        with span(f"pass {name}", "compile", nodes=len(graph.nodes)):
+            graph = fn(graph)
         graph.stage = name
         if stages is not None:
             stages.append((name, graph))
@@ -164,7 +166,8 @@ def compile_graph(graph: Graph, target: str = "cpu", keep=None, materialize_all:
     g = run_passes(graph, LOWER + OPTIMIZE, verify=verify, stages=rec.stages)
     g.stage = "optimized (" + ", ".join(rec.graph_stage_names()[1:]) + ")"
     rec.graph = g
-    rec.fused = fuse(g, materialize_all=materialize_all)
+    with span("fuse", "compile", nodes=len(g.nodes)):
+        rec.fused = fuse(g, materialize_all=materialize_all)
     rec.stages.append(("fused", rec.fused))
     rec.leaving = set(v for v in g.outputs if isinstance(v, Value))
     rec.leaving.update(v for _, v in g.writes)
@@ -175,7 +178,8 @@ def compile_graph(graph: Graph, target: str = "cpu", keep=None, materialize_all:
         owned = computed_into_buffers(rec.fused.groups) - rec.leaving - set(rec.inplace)
         rec.shared = share_buffers(rec.fused.groups, owned, rec.leaving)
     rec.stages.append(("buffers", rec.shared))
-    rec.kernels = (_cpu_kernels if target == "cpu" else _cuda_kernels)(rec)
+    with span("codegen", "compile", target=target):
+        rec.kernels = (_cpu_kernels if target == "cpu" else _cuda_kernels)(rec)
     rec.stages.append(("kernels", rec.kernels))
     return rec
 

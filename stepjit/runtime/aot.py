@@ -27,6 +27,7 @@ import numpy as np
 
 from ..autograd.node import _FREED_MSG, Node, SavedTensor, save_tensor
 from ..tensor import Tensor
+from . import execute   # (a module reference: execute imports this module)
 from .tree import get_program
 
 _new = object.__new__
@@ -56,15 +57,20 @@ class CompiledFunctionBackward(Node):
             env[v] = s
         seeds = graph.inputs[len(saved):]
         for v, g, (shape, dtype) in zip(seeds, grads, spec.out_meta):
+            # an unused result's gradient is zeros (PyTorch's CompiledFunction materializes it)
             env[v] = np.zeros(shape, dtype.np) if g is None else _seed(g._data, shape, dtype)
         if graph.nodes:
             env = _program(spec).run(env)
         fresh = spec.holder.get("fresh", ())
-        out = []
+        out, handed = [], set()
         for _, v in spec.used:
             a = env[v]
-            out.append(Tensor._make(np.array(a) if v in spec.given else a if v in fresh
-                                    else _owned(a)))
+            if v in spec.given or v in handed:   # not an array the engine may keep as .grad
+                a = _copy(a)                    # twice, or one the caller holds
+            elif v not in fresh:
+                a = execute._owned(a)
+            handed.add(v)
+            out.append(Tensor._make(a))
         return out
 
     def release(self):
@@ -72,16 +78,17 @@ class CompiledFunctionBackward(Node):
         self.saved = None
 
 
+def _copy(a):
+    if type(a) is np.ndarray:
+        return np.array(a)
+    from .. import cuda
+    return cuda.clone_array(a)
+
+
 def _seed(a, shape, dtype):
     if type(a) is np.ndarray and (a.dtype is not dtype.np or a.shape != shape):
         a = np.broadcast_to(a.astype(dtype.np, copy=False), shape)
     return a
-
-
-def _owned(a):
-    if type(a) is not np.ndarray:
-        return a
-    return a if a.base is None and a.flags.owndata and a.flags.writeable else np.array(a)
 
 
 def _program(spec):
@@ -95,9 +102,9 @@ def _program(spec):
     if holder["runs"] == HOT_BACKWARDS:   # hot, as a forward trace is at its 64th reuse
         stats = holder["stats"]
         start = time.perf_counter()
-        getattr(program, "promote", lambda: False)()
+        program.promote()
         stats["compile_seconds"] += time.perf_counter() - start
-        plan = getattr(program, "direct_plan", lambda: None)()
+        plan = program.direct_plan()
         if plan is not None:   # the native function's own allocations need no copy
             call, rename = plan
             holder["fresh"] = {rename(v) for v in call.fresh}

@@ -23,10 +23,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import dispatch
 from ..autograd.functional import grad as autograd_grad
-from ..ir.graph import Graph, Value
+from ..autograd.grad_mode import STATE as GRAD
+from ..autograd.grad_mode import no_grad
+from ..ir import primitives as P
+from ..ir.graph import Graph, Node, Value
 from ..ir.types import FLOAT
 from ..tensor import Tensor
+from .tracer import TraceError
 
 
 @dataclass
@@ -55,7 +60,6 @@ class AotSpec:
 def wanted(tracer, out_flat) -> bool:
     """Derive a backward for these results: grad mode is on, the step ran no backward of its
     own, and some result is a float tensor made by the step that requires grad."""
-    from ..autograd.grad_mode import STATE as GRAD
     if not GRAD.enabled or tracer.backward_runs:
         return False
     return any(_differentiable(tracer, t) for t in out_flat)
@@ -69,47 +73,59 @@ def _differentiable(tracer, t):
 def derive(tracer, out_flat) -> AotSpec:
     """Append the backward of out_flat to the trace, cut it off as its own Graph, and return
     the spec; the forward graph gains the residuals as outputs."""
-    g = tracer.graph
-    outs, outputs = [], []
-    for t in out_flat:
-        if not _differentiable(tracer, t):
-            outputs.append(None)
-            continue
-        v = t._data
-        nr = next((k for k, o in enumerate(outs) if o._data is v), None)
-        if nr is None:
-            nr = len(outs)
-            outs.append(t)
-        outputs.append(nr)
+    outputs, outs = _numbered(tracer, out_flat)
     leaves = [r for r in tracer.records
               if r.slot[0] != "grad" and r.value is not None and r.obj._requires_grad
               and r.obj.dtype.category == FLOAT]
     seeds = [Value(f"grad_{k}", tuple(o.shape), o.dtype) for k, o in enumerate(outs)]
+    g = tracer.graph
     n_forward, n_decisions = len(g.nodes), len(tracer.decisions)
-    hooks = [r.obj._hooks for r in leaves]
-    for r in leaves:   # a leaf's hooks run once, eagerly, when the node hands it its gradient
-        r.obj._hooks = None
     try:
-        grads = autograd_grad(outs, [r.obj for r in leaves],
-                              [tracer._new_tensor(s) for s in seeds], retain_graph=True,
-                              allow_unused=True)
+        grads = _gradients(tracer, outs, leaves, seeds)
     except RuntimeError as e:
         # What eager raises at backward (a saved tensor changed in place, a rule not written
         # yet), the node raises at backward too; the forward runs as it would eagerly.
         del g.nodes[n_forward:]
         del tracer.decisions[n_decisions:]
         return _failed(outputs, outs, e)
-    finally:
-        for r, h in zip(leaves, hooks):
-            r.obj._hooks = h
     if len(tracer.decisions) != n_decisions:
-        from .tracer import TraceError
         raise TraceError("the backward of this compiled function reads tensor values into Python "
                          "(a data-dependent decision); compile the whole training step instead")
     backward = g.nodes[n_forward:]
     del g.nodes[n_forward:]
     grad_values = [(r.index, None if gr is None else gr._data) for r, gr in zip(leaves, grads)]
     return _cut(tracer, backward, seeds, grad_values, outputs, outs)
+
+
+def _numbered(tracer, out_flat):
+    """(output_nr or None per flat result, the distinct differentiable results): a result
+    returned twice is one output of the node."""
+    outs, outputs = [], []
+    for t in out_flat:
+        if not _differentiable(tracer, t):
+            outputs.append(None)
+            continue
+        nr = next((k for k, o in enumerate(outs) if o._data is t._data), None)
+        if nr is None:
+            nr = len(outs)
+            outs.append(t)
+        outputs.append(nr)
+    return outputs, outs
+
+
+def _gradients(tracer, outs, leaves, seeds):
+    """The engine's walk of the trace's tape from outs, seeded by the seed Values; it emits the
+    backward nodes into the trace's graph. A leaf's hooks run once, eagerly, when the node hands
+    it its gradient, so not here."""
+    hooks = [r.obj._hooks for r in leaves]
+    for r in leaves:
+        r.obj._hooks = None
+    try:
+        return autograd_grad(outs, [r.obj for r in leaves], [tracer._new_tensor(s) for s in seeds],
+                             retain_graph=True, allow_unused=True)
+    finally:
+        for r, h in zip(leaves, hooks):
+            r.obj._hooks = h
 
 
 def _failed(outputs, outs, error):
@@ -134,8 +150,10 @@ def _cut(tracer, backward, seeds, grad_values, outputs, outs):
         if kept not in forward.outputs and kept not in by_value:
             forward.outputs.append(kept)
     holders = {v: Value(f"saved_{v.name}", v.shape, v.dtype) for v, _ in residuals}
-    sub = lambda x: holders.get(x, x) if isinstance(x, Value) else x   # noqa: E731
-    from ..ir.graph import Node
+
+    def sub(x):   # a forward value, as the backward graph's input holding it
+        return holders.get(x, x) if isinstance(x, Value) else x
+
     bwd = Graph(name=forward.name + "_backward", inputs=list(holders.values()) + seeds,
                 nodes=[Node(n.prim, [sub(x) for x in n.inputs], n.attrs, n.out, n.loc)
                        for n in backward],
@@ -171,9 +189,6 @@ def _kept(tracer, v, rec):
     write-back changes the tensor's array after the forward, and the backward needs the old."""
     if rec is None or (rec.obj._data is rec.value and not rec.replaced):
         return v, v
-    from .. import dispatch
-    from ..autograd.grad_mode import no_grad
-    from ..ir import primitives as P
     with no_grad():
         t = Tensor._make(v)
         copy = dispatch.apply(P.copy, t)

@@ -1,25 +1,7 @@
-"""Human-readable guards of a trace, and the report `stepjit explain` prints per function."""
+"""The report `stepjit explain` prints per compiled function."""
 from __future__ import annotations
 
-
-def describe_guards(trace) -> str:
-    lines = [f"guards of {trace.graph.name}: grad mode {'on' if trace.grad_enabled else 'off'}"]
-    for i, (shape, dtype, rg) in enumerate(trace.arg_signature):
-        lines.append(f"  arg {i}: {dtype}{list(shape)}{' requires_grad' if rg else ''}")
-    for s in trace.slots:
-        if s.slot[0] == "arg":
-            continue
-        g = "" if s.grad_is_none is None else (" .grad is None" if s.grad_is_none else " .grad exists")
-        lines.append(f"  @{s.label}: {s.dtype.short}{list(s.shape)}"
-                     f"{' requires_grad' if s.requires_grad else ''}{g}")
-    for p in trace.py_inputs:
-        lines.append(f"  {p.label}: read every call (a {p.type.__name__}, not baked in)")
-    for g in trace.py_guards:
-        describe = getattr(g, "describe", None)
-        lines.append(f"  {describe()}" if describe else f"  {g.label} == {g.value!r}  (read at {g.loc})")
-    for d in trace.decisions:
-        lines.append(f"  decision: {d.describe()}  at {d.where()}")
-    return "\n".join(lines)
+from ..runtime.guards import describe_guards
 
 
 def describe_function(compiled, events) -> str:
@@ -49,5 +31,17 @@ def describe_function(compiled, events) -> str:
                  "per-call": "; per-call retrace"}.get(outcome, "")
         lines.append(f"  trace {k}: {ev['reason']}; {len(tr.graph.nodes)} nodes, "
                      f"{ev.get('programs_built', 0)} programs built, {ev['seconds'] * 1000:.1f} ms{extra}")
+        if tr.aot is not None:
+            lines.append("    " + describe_backward(tr.aot))
         lines.append("    " + describe_guards(tr).replace("\n", "\n    "))
     return "\n".join(lines)
+
+
+def describe_backward(spec) -> str:
+    """What a compiled forward whose results require grad keeps for its backward node."""
+    if spec.error is not None:
+        return f"its results require grad; their backward raises, as eagerly: {spec.error[1]}"
+    kept = ", ".join(f"%{v.name}" for v in spec.residuals)
+    return (f"its results require grad: a backward graph of {len(spec.graph.nodes)} nodes "
+            f"(CompiledFunctionBackward) gives {len(spec.used)} inputs their gradients from "
+            f"{len(spec.out_meta)} result gradients and {len(spec.residuals)} residuals ({kept})")

@@ -38,9 +38,9 @@ from ..errors import CheckError
 from ..ir.graph import Value
 from ..ir.printer import fmt_loc, format_node
 from ..ir.types import FLOAT, AVal
-from . import backends
+from . import CHECK as PREFIX
+from .program import Program
 
-PREFIX = "check:"
 RTOL = {"float32": 1e-4, "float64": 1e-10}
 ATOL = {"float32": 1e-5, "float64": 1e-10}
 
@@ -53,31 +53,43 @@ def enabled(check=None) -> bool:
 
 
 # -- value checking: programs ----------------------------------------------------------------
-class CheckedProgram:
+class CheckedProgram(Program):
     """A backend program run with every value materialized, then checked against the
     interpreter (see the module docstring). `program` is the backend's own program."""
+    materialize_all = True
 
     def __init__(self, graph, backend, keep=None):
         self.graph = graph
         self.backend = backend
-        if backend in ("cpu", "cuda"):
-            if backend == "cpu":
-                from .cpu import CpuProgram as Program
-            else:
-                from .cuda import CudaProgram as Program
-            self.program = Program(graph, keep, materialize_all=True)
-            self.opt_graph = self.program.graph
+        if backend == "cpu":
+            from .cpu import CpuProgram
+            self.program = CpuProgram(graph, keep, materialize_all=True)
+        elif backend == "cuda":
+            from .cuda import CudaProgram
+            self.program = CudaProgram(graph, keep, materialize_all=True)
         else:
             # keep=None: "unknown reads after the run", so no value is computed into an input's
             # buffer: the inputs stay as they were for the check, and nothing is written early
-            self.program = backends.build(graph, backend, None)
-            self.opt_graph = getattr(self.program, "graph", graph)
+            from . import build
+            self.program = build(graph, backend, None)
+        record = self.program.record
+        self.opt_graph = graph if record is None else record.graph
 
     def run(self, env):
         env = self.program.run(env)
         if self.backend != "interpret":   # the interpreter is the oracle: nothing to compare
             check_values(self, env)
         return env
+
+    @property
+    def record(self):
+        return self.program.record
+
+    def kernel_sources(self):
+        return self.program.kernel_sources()
+
+    def unwrapped(self):
+        return self.program.unwrapped()
 
     def where(self, v):
         """Which part of the compiled program computed v: a fused kernel or a single op."""
@@ -95,31 +107,18 @@ class CheckedProgram:
 
 
 def _group_of(program, v):
-    for g in getattr(getattr(program, "fused", None), "groups", ()):
+    record = program.record
+    for g in (record.fused.groups if record is not None else ()):
         if v in g.outputs:
             return g
     return None
-
-
-def _builder(backend):
-    def build(graph, keep=None):
-        return CheckedProgram(graph, backend, keep)
-    return build
-
-
-for _name in ("cpu", "interpret"):
-    backends.register_backend(PREFIX + _name, _builder(_name))
 
 
 def program_backend(backend: str, check: bool) -> str:
     """The backend name segment programs are built with: "check:cpu" in check mode. A backend
     without a materializing build is checked on the values its program leaves in env
     (outputs, writes, decisions), copied to the host."""
-    if not check:
-        return backend
-    if PREFIX + backend not in backends._BUILDERS:
-        backends.register_backend(PREFIX + backend, _builder(backend))
-    return PREFIX + backend
+    return PREFIX + backend if check else backend
 
 
 # -- value checking: the walk -----------------------------------------------------------------

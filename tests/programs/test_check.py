@@ -9,11 +9,11 @@ import stepjit as torch
 from stepjit.codegen import kernels
 from stepjit.ir import primitives as P
 from stepjit.runtime import tree
-from stepjit.runtime.check import CheckedProgram
+from stepjit.programs.check import CheckedProgram
 
 from tests.regression.harness import assert_close
 
-from .programs import PROGRAMS, MyReLU
+from tests.runtime.programs import PROGRAMS, MyReLU
 
 
 def _snap(out, state):

@@ -1,9 +1,9 @@
-"""A matmul reads a 2-D transpose's source as `x.T` (runtime/cpu.py), so the transposes of a
+"""A matmul reads a 2-D transpose's source as `x.T` (programs/cpu.py), so the transposes of a
 backward pass cost no step of their own; a transpose something else reads is still made."""
 import numpy as np
 
 import stepjit as torch
-from stepjit.runtime.cpu import OpStep
+from stepjit.programs.cpu import OpStep
 
 RNG = np.random.default_rng(3)
 X0, W0 = RNG.standard_normal((4, 5)).astype(np.float32), RNG.standard_normal((5, 3)).astype(np.float32)
