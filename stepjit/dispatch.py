@@ -182,9 +182,14 @@ def _profiled(prim, args, attrs):
         return apply(prim, *args, **attrs)
     finally:
         PROFILE.active = prof
-        prof.add(prim.name, "op", start, _clock() - start, line=user_line(),
-                 shapes=[list(a.shape) if isinstance(a, Tensor) else a for a in args],
-                 dtypes=[a.dtype.name for a in args if isinstance(a, Tensor)])
+        dur = _clock() - start
+        info = {}
+        if prof.record_shapes:
+            info["shapes"] = [list(a.shape) if isinstance(a, Tensor) else a for a in args]
+            info["dtypes"] = [a.dtype.name for a in args if isinstance(a, Tensor)]
+        if prof.with_stack:
+            info["line"] = user_line()
+        prof.add(prim.name, "op", start, dur, **info)
 
 
 def _generic_key(prim, args):

@@ -67,13 +67,16 @@ class Event:
 
 
 class profile:
-    """A profiling session (context manager). Arguments PyTorch takes are accepted; shapes are
-    always recorded."""
+    """A profiling session (context manager). As in PyTorch, eager ops record their input
+    shapes and dtypes with record_shapes=True and the user's line with with_stack=True (both
+    cost time per op); the other arguments PyTorch takes are accepted."""
 
     def __init__(self, activities=None, schedule=None, on_trace_ready=None,
                  record_shapes=False, profile_memory=False, with_stack=False, with_flops=False,
                  with_modules=False, experimental_config=None, use_cuda=None):
         self.events = []
+        self.record_shapes = record_shapes
+        self.with_stack = with_stack
         self.on_trace_ready = on_trace_ready
         self._t0 = None
         self._previous = None

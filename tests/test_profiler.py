@@ -17,7 +17,7 @@ def _names(prof, cat=None):
 def test_eager_ops_autograd_nodes_and_ranges():
     x = torch.randn(8, 4)
     w = torch.randn(4, 3, requires_grad=True)
-    with profiler.profile() as prof:
+    with profiler.profile(record_shapes=True, with_stack=True) as prof:
         with profiler.record_function("my step"):
             loss = (x @ w).relu().sum()
             loss.backward()
@@ -34,6 +34,12 @@ def test_eager_ops_autograd_nodes_and_ranges():
     # self times partition the range's duration: nothing counted twice or lost
     assert sum(e.self_time for e in prof.events) == step.dur
     np.testing.assert_allclose(w.grad.numpy(), x.numpy().T @ (x.numpy() @ w.detach().numpy() > 0))
+
+
+def test_shapes_and_lines_only_when_asked():
+    with profiler.profile() as prof:
+        torch.ones(2, 3) * 2
+    assert all("shapes" not in e.args and "line" not in e.args for e in prof.events)
 
 
 def test_table_rows_and_sorting():
