@@ -525,7 +525,7 @@ DECLARE = ("declare it in the primitive's Primitive(...) entry (stepjit/ir/primi
 def _backend_lowerings():
     """backend -> the lowerings its one lowering table runs (an op group by its primitive's
     `lowering`; "loop" also as fused loop kernels)."""
-    from stepjit.runtime import cpu, cuda
+    from stepjit.programs import cpu, cuda
     return {"cpu": set(cpu.OP_LOWERING), "cuda": set(cuda.OP_LOWERING)}
 
 

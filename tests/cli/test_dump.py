@@ -121,8 +121,8 @@ def test_dump_kernels_are_byte_for_byte_the_kernels_the_tutorial_step_ran(capsys
     import re
 
     from stepjit.codegen import kernels
-    from stepjit.runtime.cpu import LoopStep
-    from stepjit.runtime.inspect import kernel_body
+    from stepjit.programs.cpu import LoopStep
+    from stepjit.cli.dump import kernel_body
     out, compiled = _tutorial_dump("kernels", capsys)
     sections = out.split("## step: trace ")[1:]
     traces = compiled.traces
