@@ -79,7 +79,7 @@ def _needed_outside(graph) -> set:
 
 def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
     """materialize_all: every node of a loop group is also an output of its kernel (check mode
-    reads every value the program computes, stepjit/runtime/check.py)."""
+    reads every value the program computes, stepjit/programs/check.py)."""
     consts = constant_values(graph)
     group_of = {}       # Value -> Group that computes it
     readers = {}        # Value -> loop groups reading it (for sibling fusion)

@@ -102,9 +102,9 @@ def _program(spec):
     if holder["runs"] == HOT_BACKWARDS:   # hot, as a forward trace is at its 64th reuse
         stats = holder["stats"]
         start = time.perf_counter()
-        getattr(program, "promote", lambda: False)()
+        program.promote()
         stats["compile_seconds"] += time.perf_counter() - start
-        plan = getattr(program, "direct_plan", lambda: None)()
+        plan = program.direct_plan()
         if plan is not None:   # the native function's own allocations need no copy
             call, rename = plan
             holder["fresh"] = {rename(v) for v in call.fresh}

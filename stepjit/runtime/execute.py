@@ -10,6 +10,7 @@ import numpy as np
 
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
+from ..profiler import STATE as PROFILE, timed
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
 from . import aot
@@ -35,6 +36,12 @@ def interpret(trace, objs):
 
 
 def write_back(trace, objs, env):
+    if PROFILE.active is not None:
+        return timed("write-back", "compiled", _write_back, trace, objs, env)
+    return _write_back(trace, objs, env)
+
+
+def _write_back(trace, objs, env):
     for spec, obj in zip(trace.slots, objs):
         if spec.data_write is not None:
             new = env[spec.data_write]
@@ -71,10 +78,10 @@ def _owned(a):
 def _copy(dst, src):
     if type(dst) is np.ndarray and type(src) is np.ndarray:
         np.copyto(dst, src)
-    else:     # CUDA storage on either side (stepjit/runtime/cuda.py)
+    else:     # CUDA storage on either side (stepjit/programs/cuda.py)
         from .. import cuda
         if cuda.is_device_array(dst):
-            from .cuda import copy_into
+            from ..programs.cuda import copy_into
             copy_into(dst, src)
         else:
             np.copyto(dst, cuda.to_host(src))

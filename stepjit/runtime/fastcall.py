@@ -30,7 +30,7 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..tracer.bindings import BindingGuard
 from ..tensor import Tensor
-from .codewriter import CodeWriter
+from ..codegen.codewriter import CodeWriter
 from .aot import attach
 from .execute import _copy, _host, _owned
 
@@ -80,7 +80,8 @@ def packed_call(pk, generation, call, arrays, written):
     else:
         pk[1], pk[2] = addresses, call.packed
     out = pk[2](pk[1], call.dims)
-    pk[2] = getattr(pk[2], "fastest", lambda: pk[2])()   # Numba's dispatcher once it has run
+    if pk[2] is call.packed:
+        pk[2] = call.packed.fastest()   # what runs the kernel once it has run
     pk[0] = generation[0]
     return out
 
@@ -368,7 +369,7 @@ class _Writer(CodeWriter):
     def direct(self, program, needed):
         """Call a native program on local arrays; False when the program is not one (or does not
         return something the write-back needs: the general env path then serves)."""
-        plan = getattr(program, "direct_plan", lambda: None)()
+        plan = program.direct_plan()
         if plan is None:
             return False
         call, rename = plan
@@ -403,7 +404,7 @@ class _Writer(CodeWriter):
             self.emit(f"    {results}packed_call({pk}, GENERATION, {self.const(call, 'native')}, "
                       f"({''.join(a + ', ' for a in arrays)}), {written!r})")
         else:
-            fn = self.const(getattr(call.fn, "fastest", lambda: call.fn)(), "native_program")
+            fn = self.const(call.fn.fastest(), "native_program")
             self.emit(f"{results}{fn}({', '.join(arrays + [dims])})")
         for v, o in outs.items():
             if v in call.fresh:

@@ -36,14 +36,16 @@ import numpy as np
 
 from ..ir.graph import Graph, Node, Value
 from ..ir.hashing import canonical_values, structural_hash
-from . import backends
+from .. import programs
+from ..profiler import STATE as PROFILE, span, timed
+from ..programs.program import Program
 
 # -- programs, shared by structural hash ----------------------------------------------------
 _PROGRAMS: dict = {}     # (backend, hash) -> (graph, program)
 _CACHE_LIMIT = 2048
 
 
-class _Adapted:
+class _Adapted(Program):
     """A program built for another, structurally equal graph, run on this graph's values."""
     __slots__ = ("program", "ins", "outs")
 
@@ -56,11 +58,18 @@ class _Adapted:
         self.outs = [(a, b) for a, b in outs if isinstance(b, Value)]
 
     def promote(self):
-        return getattr(self.program, "promote", lambda: False)()
+        return self.program.promote()
+
+    def unwrapped(self):
+        return self.program.unwrapped()
+
+    @property
+    def record(self):
+        return self.program.record
 
     def direct_plan(self):
         """The shared program's native call, its values renamed to this graph's."""
-        plan = getattr(self.program, "direct_plan", lambda: None)()
+        plan = self.program.direct_plan()
         if plan is None:
             return None
         call, rename = plan
@@ -82,7 +91,7 @@ def get_program(graph, backend, stats):
         # Check mode (check.py): one program per graph, never shared, so that a CheckError
         # names this graph's values and lines. Its kernels are still shared by source hash.
         start = time.perf_counter()
-        program = backends.build(graph, backend, keep=())
+        program = programs.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         return program
@@ -96,13 +105,13 @@ def get_program(graph, backend, stats):
         start = time.perf_counter()
         # keep=(): a segment graph lists every value the runtime reads after it (decisions,
         # values later segments use) among its outputs, and only the leaf has writes.
-        program = backends.build(graph, backend, keep=())
+        program = programs.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         if len(_PROGRAMS) > _CACHE_LIMIT:
             _PROGRAMS.clear()
         hit = _PROGRAMS[key] = (graph, program)
-        if getattr(program, "shape_generic", False):
+        if program.shape_generic:
             _PROGRAMS[(backend, "any-shape", structural_hash(graph, shapes=False))] = hit
         return program
     stats["programs_reused"] += 1
@@ -201,8 +210,13 @@ class Segment:
             return env
         program = self.program
         if program is None:
-            program = self.program = get_program(self.build_graph(), backend, stats)
-        return program.run(env)
+            with span("build program", "compile"):
+                program = self.program = get_program(self.build_graph(), backend, stats)
+        if PROFILE.active is None:
+            return program.run(env)
+        return timed(f"run {type(program).__name__} {self.build_graph().name}", "compiled",
+                     program.run, env, kernels=_kernel_names(program),
+                     nodes=len(self.nodes))
 
     def build_graph(self):
         if self.graph is not None:
@@ -492,3 +506,18 @@ def constants_equal(a, b):
 def clear_programs():
     """Forget every cached program (tests that count program builds start from here)."""
     _PROGRAMS.clear()
+
+
+def _kernel_names(program) -> list:
+    """What a program runs, for the profiler: per group, a loop kernel's cache name and the IR
+    values it computes, or an op's primitive and value."""
+    record = getattr(program, "record", None)
+    if record is None or record.fused is None:
+        return [type(program).__name__]
+    names = []
+    for g, k in zip(record.fused.groups, record.kernels or [None] * len(record.fused.groups)):
+        values = ", ".join(f"%{n.out.name} {n.prim.name}" for n in g.nodes)
+        names.append(f"{k.fname} ({values})" if k is not None else f"op {values}")
+    if getattr(program, "native", None) is not None:
+        names.insert(0, "native program of:")
+    return names

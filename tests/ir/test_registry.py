@@ -170,6 +170,7 @@ SAMPLES: dict[str, list[Sample]] = {
     "sin": _ew1("sin", np.sin, api=lambda T, x: T.sin(x)),
     "cos": _ew1("cos", np.cos, api=lambda T, x: T.cos(x)),
     "tanh": _ew1("tanh", np.tanh, api=lambda T, x: T.tanh(x)),
+    "sinh": _ew1("sinh", np.sinh),
     "sigmoid": _ew1("sigmoid", lambda x: 1 / (1 + np.exp(-x)), api=lambda T, x: T.sigmoid(x)) + [
         S(np.array([-800.0, 800.0, 0.0]), ref=lambda x: np.array([0.0, 1.0, 0.5]), grad=(),
           note="no overflow")],
@@ -525,7 +526,7 @@ DECLARE = ("declare it in the primitive's Primitive(...) entry (stepjit/ir/primi
 def _backend_lowerings():
     """backend -> the lowerings its one lowering table runs (an op group by its primitive's
     `lowering`; "loop" also as fused loop kernels)."""
-    from stepjit.runtime import cpu, cuda
+    from stepjit.programs import cpu, cuda
     return {"cpu": set(cpu.OP_LOWERING), "cuda": set(cuda.OP_LOWERING)}
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import stepjit as torch
-from stepjit.runtime import cpu
+from stepjit.programs import cpu
 from stepjit.runtime.tree import clear_programs
 
 from .helpers import assert_same, snapshot

@@ -9,6 +9,7 @@ from .dataloader import DataLoader, get_worker_info  # noqa: F401
 from .dataset import (  # noqa: F401
     ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
     random_split)
+from .distributed import DistributedSampler  # noqa: F401
 from .sampler import (  # noqa: F401
     BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
     WeightedRandomSampler)

@@ -6,7 +6,7 @@ import pytest
 
 import stepjit as torch
 import stepjit.nn as nn
-from stepjit.runtime.cuda import CudaProgram
+from stepjit.programs.cuda import CudaProgram
 from tests.runtime.programs import PROGRAMS
 
 # The rest of tests/runtime/programs.py has counterparts among the regression programs.

@@ -2,7 +2,7 @@
 simulator where there is no GPU) against CPU eager (tests/runtime/registry_samples.py)."""
 import pytest
 
-from tests.runtime.registry_samples import CASES, IDS, check_compiled
+from tests.programs.registry_samples import CASES, IDS, check_compiled
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

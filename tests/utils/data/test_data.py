@@ -361,3 +361,12 @@ def test_random_without_bounds_spans_the_dtype():
     f = torch.empty(2000).random_()
     assert f.min().item() >= 0 and f.max().item() <= 2 ** 24 and f.max().item() > 2 ** 22
     assert set(torch.empty(50, dtype=torch.bool).random_().tolist()) == {False, True}
+
+
+def test_distributed_sampler_is_where_pytorch_has_it():
+    from stepjit.distributed import DistributedSampler
+    from stepjit.utils.data import distributed
+    assert distributed.DistributedSampler is DistributedSampler
+    assert torch.utils.data.DistributedSampler is DistributedSampler
+    share = list(DistributedSampler(range(10), num_replicas=2, rank=1, shuffle=False))
+    assert share == [1, 3, 5, 7, 9]

@@ -1,7 +1,7 @@
 """Every registry sample compiled with backend="cpu" against eager (registry_samples.py)."""
 import pytest
 
-from tests.runtime.registry_samples import CASES, IDS, check_compiled
+from tests.programs.registry_samples import CASES, IDS, check_compiled
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

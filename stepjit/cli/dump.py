@@ -13,7 +13,7 @@ import runpy
 import sys
 
 from ..ir.printer import print_graph
-from . import log
+from ..runtime import log
 
 STAGES = ("traced", "autodiff", "optimized", "fused", "kernels")
 _LATER = ("optimized", "fused", "kernels")   # stages of the cpu pipeline, shown as text
@@ -42,10 +42,9 @@ def _run_script(script, script_args):
 def _programs_of(compiled, trace):
     """The programs the trace's segments ran, in the order of their segments; for a trace
     that built none, the program the cpu backend builds for its graph (nothing compiled)."""
-    programs = [p for tr, p in getattr(compiled, "programs", {}).values()
-                if tr is trace and getattr(p, "record", None) is not None]
+    programs = [p for tr, p in compiled.programs.values() if tr is trace and p.record is not None]
     if not programs:
-        from .cpu import CpuProgram
+        from ..programs.cpu import CpuProgram
         programs = [CpuProgram(trace.graph, keep=())]   # keep=(): as the runtime builds a step's
     return programs
 
@@ -58,9 +57,10 @@ def _backward_text(spec, stage, fmt):
     """A compiled forward's backward graph (tracer/aot.py), from the program its node ran, or
     as the cpu backend would build it when no backward ran yet."""
     def programs():
-        program = getattr(spec.holder.get("program"), "program", spec.holder.get("program"))
-        if getattr(program, "record", None) is None:
-            from .cpu import CpuProgram
+        program = spec.holder.get("program")
+        program = None if program is None else program.unwrapped()
+        if program is None or program.record is None:
+            from ..programs.cpu import CpuProgram
             program = CpuProgram(spec.graph, keep=())
         return [program]
     return _graph_text(spec.graph, programs, stage, fmt)

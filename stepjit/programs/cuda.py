@@ -1,6 +1,6 @@
 """The CUDA backend: the CPU backend's optimized, fused groups run as numba.cuda kernels.
 
-A CudaProgram is built like a CpuProgram (stepjit/runtime/cpu.py): the same
+A CudaProgram is built like a CpuProgram (stepjit/programs/cpu.py): the same
 lowering, optimization pipeline and fusion groups, the same in-place plan for
 written-back values. Only the steps differ:
 
@@ -241,6 +241,7 @@ class CudaProgram(CpuProgram):
     def __init__(self, graph, keep=None, materialize_all=False):
         dev.require()
         self._adopt(compile_graph(graph, "cuda", keep, materialize_all))
+        self.materialize_all = materialize_all
         self.inputs = self.graph.all_inputs()
         self.uploaded = {}       # input Value -> (host array, its value then, its device copy)
         self.steps = [CudaLoopStep(g, k, self) if g.kind == "loop" else CudaOpStep(g.nodes[0], self)

@@ -98,16 +98,16 @@ def _train(label, fn, args, steps):
 def _kernel_summary(compiled) -> str:
     """What the compiled step runs: its fused loop kernels and other ops."""
     programs = [p for _, p in getattr(compiled, "programs", {}).values()]
-    if not any(hasattr(p, "fused") for p in programs):
+    if not any(p.record is not None for p in programs):
         return f"backend {compiled.backend}: no fused kernels (interpreted)"
     lines = []
-    built = [p for p in programs if hasattr(p, "fused")]
+    built = [p for p in programs if p.record is not None]
     # The steady trace's program: the hot one that went native, else the first one listed.
-    for program in ([p for p in built if getattr(p, "native", None)] or built)[:1]:
-        fg = program.fused
+    for program in ([p for p in built if p.is_native] or built)[:1]:
+        fg = program.record.fused
         loops = [g for g in fg.groups if g.kind == "loop"]
         others = [g.nodes[0].prim.name for g in fg.groups if g.kind == "op"]
-        runs = "; runs as one native program" if getattr(program, "native", None) else ""
+        runs = "; runs as one native program" if program.is_native else ""
         lines.append(f"fused kernels: {len(loops)} loops over {len(fg.graph.nodes)} IR nodes, "
                      f"plus {', '.join(f'{others.count(n)} {n}' for n in sorted(set(others)))}{runs}")
         for g in loops:
@@ -185,9 +185,11 @@ COMMANDS = {
     "bench": ("time the benchmark cases (same as `python -m benchmarks`)",
               _bench_arguments, "stepjit.cli:bench"),
     "dump": ("print the IR and generated kernel source of a script's compiled steps",
-             _dump_arguments, "stepjit.runtime.inspect:dump"),
+             _dump_arguments, "stepjit.cli.dump:dump"),
     "explain": ("say why a script's compiled steps were traced, retraced or fell back",
-                _script_arguments, "stepjit.runtime.inspect:explain"),
+                _script_arguments, "stepjit.cli.dump:explain"),
+    "report": ("run a script and write one HTML page on its compiled steps (--out FILE)",
+               _script_arguments, "stepjit.cli.report:report"),
     "run": ("run a script on N processes through MPI (stepjit.distributed)",
             _run_arguments, "stepjit.distributed.launch:run"),
 }

@@ -15,13 +15,14 @@ import numpy as np
 
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
+from ..codegen.straight import StraightWriter
 from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
-from .straight import StraightWriter
+from .program import Program
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
 # whatever its length. A larger one goes native only if it is short: Numba compiles a native
@@ -33,7 +34,7 @@ NATIVE_MAX_GROUPS = 24
 
 def native_mode() -> str:
     """When a small program becomes one native Numba function: "hot" (default) once the runtime
-    finds its trace hot (compiled.py: re-verified at its 64th reuse), "always" as soon as it is
+    finds its trace hot (runtime/compiled.py: re-verified at its 64th reuse), "always" as soon as it is
     built (STEPJIT_NATIVE=1), "never" (STEPJIT_NATIVE=0). Not at once by default: Numba compiles
     the whole-program function in a second or more (LLVM re-optimizes the inlined kernels),
     which a trace used a few times, or a first call's, should not pay; the on-disk cache makes
@@ -123,7 +124,7 @@ class LoopStep:
         """This step's lines in a program's straight-line function (straight.py)."""
         args = [w.value(v) for v in self.ins]
         args += [w.produce(v, w.buffer(v)) for v in self.outs]
-        fn = getattr(self.kernel, "fastest", lambda: self.kernel)()
+        fn = self.kernel.fastest()
         args += [str(n) for n in self.sizes] + [w.const(b, "scratch") for b in self.scratch]
         w.emit(f"{w.const(fn, 'kernel')}({', '.join(args)})")
         for v, old in self.inplace:
@@ -194,7 +195,15 @@ def _transpose_source(producers, v):
     return v, False
 
 
-class CpuProgram:
+def build(graph, keep=None):
+    from .. import cuda
+    if cuda._STATE.get("used"):   # tensors were put on CUDA in this process: follow their device
+        from .device import ByDevice
+        return ByDevice(graph, keep)
+    return CpuProgram(graph, keep)
+
+
+class CpuProgram(Program):
     backend = "cpu"
     native_ok = False      # may become one native function (set per program; never on CUDA)
     shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
@@ -203,6 +212,7 @@ class CpuProgram:
         # materialize_all (check mode): every value the program computes is left in env, no
         # value is computed into an input's buffer, and no native whole-program function.
         self._adopt(compile_graph(graph, "cpu", keep, materialize_all))
+        self.materialize_all = materialize_all
         self.native_ok = not materialize_all and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
@@ -331,6 +341,10 @@ class CpuProgram:
             return lambda env: what
         shape, dtype, empty = v.shape, v.dtype.np, self.empty
         return lambda env: empty(shape, dtype)
+
+    @property
+    def is_native(self) -> bool:
+        return self.native is not None
 
     def kernel_sources(self):
         return [s.source for s in self.steps if isinstance(s, LoopStep)]

@@ -1,11 +1,11 @@
-"""A CPU program runs as one generated straight-line function (runtime/straight.py): written
+"""A CPU program runs as one generated straight-line function (codegen/straight.py): written
 first over the kernels' first-call wrappers, then again over what runs them. Both must compute
 the same bits, what the IR interpreter computes, and name the IR values."""
 import numpy as np
 
 import stepjit as torch
 from stepjit.ir.interpreter import evaluate
-from stepjit.runtime.cpu import CpuProgram
+from stepjit.programs.cpu import CpuProgram
 
 RNG = np.random.default_rng(11)
 X0 = RNG.standard_normal((8, 6)).astype(np.float32)
