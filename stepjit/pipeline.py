@@ -3,6 +3,8 @@
     lower       rewrites into fusible forms (passes/lower.py: a full-mask scalar put -> where)
     add-chains  a long chain of float adds -> one stack and sum (passes/lower.py; cpu and cuda
                 only: the interpreter, the oracle, keeps the adds)
+    transposed-matmuls  transpose(a @ b) read by nothing else -> b.T @ a.T, written in C order
+                (passes/lower.py; cpu only: a Linear weight's gradient for the optimizer loop)
     dce         drop what outputs and writes do not need (less for the others to look at)
     cse         one node per distinct computation
     fold        uniform constants (the root gradient and its broadcasts) become `full`
@@ -38,7 +40,7 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
 from .passes.fusion import fuse
-from .passes.lower import lower, lower_add_chains
+from .passes.lower import lower, lower_add_chains, lower_transposed_matmuls
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
 from .profiler import span
@@ -52,6 +54,7 @@ OPTIMIZE = [
     ("dce", dce),
 ]
 LOWER = [("lower", lower), ("add-chains", lower_add_chains)]
+CPU_LOWER = [("transposed-matmuls", lower_transposed_matmuls)]
 TARGETS = ("cpu", "cuda")
 
 
@@ -163,7 +166,8 @@ def compile_graph(graph: Graph, target: str = "cpu", keep=None, materialize_all:
         raise ValueError(f"stepjit: no pipeline for target {target!r}; choose from {TARGETS}")
     rec = Record(target, graph)
     rec.stages.append(("traced", graph))
-    g = run_passes(graph, LOWER + OPTIMIZE, verify=verify, stages=rec.stages)
+    lowering = LOWER + (CPU_LOWER if target == "cpu" else [])
+    g = run_passes(graph, lowering + OPTIMIZE, verify=verify, stages=rec.stages)
     g.stage = "optimized (" + ", ".join(rec.graph_stage_names()[1:]) + ")"
     rec.graph = g
     with span("fuse", "compile", nodes=len(g.nodes)):

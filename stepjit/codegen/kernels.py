@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit, prange
 from stepjit.codegen.scalar import clamp, clamp_hi, clamp_lo, round_half_even, sigmoid, sign
 from stepjit.codegen.pointers import c_view
+from stepjit.codegen.vmath import vexp, vexpm1, vlog, vlog1p, vpow, vsigmoid, vtanh
 
 '''
 
@@ -52,7 +53,7 @@ def cache_dir() -> str:
 _COMMENT = re.compile(r"\s+#.*$", re.M)
 # Modules whose Numba functions generated code calls: their code is compiled into each cached
 # kernel, and Numba's cache checks only the kernel's own file, so they are part of its key.
-_HELPERS = ("scalar.py", "pointers.py", "gemm.py")
+_HELPERS = ("scalar.py", "pointers.py", "gemm.py", "vmath.py")
 _DIGEST = []
 
 

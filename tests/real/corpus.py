@@ -45,7 +45,6 @@ class Entry:
         return self.rtol * (k + 1) ** 0.5, self.atol
 
 
-DEFAULT_DEVICE = "torch.set_default_device is missing"
 GLOBAL_EPOCH = ("the loop variable `epoch` is guarded and then traced symbolically (issue 17), "
                 "but `if (epoch+1) % 5 == 0: print(..., loss.item())` makes every printing "
                 "epoch a trace of its own (the exact loss is a decision): 8 traces, then the "
@@ -64,7 +63,7 @@ EXAMPLES = "pytorch/examples"
 # are: t = 0, t = 1, the non-printing steps, and one per printing step (t = 99, 199, 299).
 CORPUS = [
     Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=6),
-    Entry("polynomial_autograd", TUTORIALS, eager=DEFAULT_DEVICE, compiled=DEFAULT_DEVICE),
+    Entry("polynomial_autograd", TUTORIALS),
     Entry("polynomial_custom_function", TUTORIALS, traces=6),
     Entry("polynomial_nn", TUTORIALS, traces=7),
     Entry("polynomial_optim", TUTORIALS, traces=7),
