@@ -191,11 +191,18 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.category == FLOAT
 
-    def is_contiguous(self) -> bool:
-        return True
+    def is_contiguous(self, memory_format=None) -> bool:
+        d = self._data
+        return d.flags.c_contiguous if type(d) is np.ndarray else True
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """self when its storage is row-major (as PyTorch), else a row-major copy (a clone, as
+        PyTorch's CloneBackward0). A traced value has no strides: it is its own layout."""
+        if self.is_contiguous():
+            return self
+        out = self.clone()
+        out._data = np.ascontiguousarray(out._data)   # (clone keeps the layout, as PyTorch's)
+        return out
 
     def __len__(self):
         if not self._data.shape:

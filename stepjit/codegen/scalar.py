@@ -26,7 +26,7 @@ def sign(x):
         return 1
     if x < 0:
         return -1
-    return 0 if x == 0 else x  # nan stays nan
+    return 0  # 0, -0.0 and nan (PyTorch's sign(nan) is 0)
 
 
 @njit(error_model="numpy", cache=True)

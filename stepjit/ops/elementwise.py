@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..dispatch import apply
 from ..ir import primitives as P
+from ..ir.types import FLOAT
 from ..tensor import Tensor
 
 
@@ -44,19 +45,35 @@ negative = neg
 
 
 def div(input, other, *, rounding_mode=None):
-    out = apply(P.div, input, other)
     if rounding_mode == "floor":
-        return floor(out)
+        return apply(P.floor_divide, input, other)
     if rounding_mode == "trunc":
+        return _trunc_divide(input, other)
+    if rounding_mode is not None:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+    return apply(P.div, input, other)
+
+
+def _trunc_divide(input, other):
+    """Division rounded toward zero. Integers: floor division, one up where it rounded a
+    negative inexact quotient down (no float round trip); floats: trunc(a / b), as PyTorch."""
+    from ..ir.primitives.shapes import arith_rule
+    from ..dispatch import aval_of
+    if arith_rule(aval_of(input), aval_of(other)).dtype.category == FLOAT:
+        out = apply(P.div, input, other)
         return where(apply(P.lt, out, 0), ceil(out), floor(out))
-    return out
+    q = apply(P.floor_divide, input, other)
+    inexact = apply(P.ne, apply(P.sub, input, apply(P.mul, q, other)), 0)
+    opposite = apply(P.ne, apply(P.lt, input, 0), apply(P.lt, other, 0))
+    return where(apply(P.logical_and, inexact, opposite), apply(P.add, q, 1), q)
 
 
 true_divide = divide = div
 
 
 def floor_divide(input, other):
-    return div(input, other, rounding_mode="floor")
+    return apply(P.floor_divide, input, other)
 
 
 def rsqrt(input):

@@ -16,9 +16,12 @@ values_indices = namedtuple("return_types", ["values", "indices"])
 
 def _axis(input, dim, op):
     try:
-        return norm_axis(dim, input.ndim)
+        axis = norm_axis(dim, input.ndim)
     except ShapeError as e:
         raise op_error(e, op) from None
+    # A 0-d tensor has one element and PyTorch lets dim 0 (or -1) name it: reducing over it
+    # is reducing over everything.
+    return None if input.ndim == 0 else axis
 
 
 def _rename(t, name):
@@ -125,6 +128,9 @@ def min(input, dim=None, keepdim=False, *, other=None):
 def logsumexp(input, dim, keepdim=False):
     axis = _axis(input, dim, "logsumexp")
     m = apply(P.amax, input, axis=axis, keepdims=True).detach()
+    # PyTorch shifts by 0 where the maximum is infinite: a row holding +inf gives inf, an
+    # all -inf row -inf (a shift by the infinity itself would make inf - inf = nan).
+    m = apply(P.where, apply(P.eq, apply(P.abs, m), float("inf")), 0.0, m)
     s = apply(P.sum, apply(P.exp, apply(P.sub, input, m)), axis=axis, keepdims=True)
     out = apply(P.add, apply(P.log, s), m)
     return out if keepdim else out.squeeze(axis)
@@ -159,7 +165,11 @@ def any(input, dim=None, keepdim=False):
 def norm(input, p=2, dim=None, keepdim=False):
     from .elementwise import abs
     if p == 2 or p == "fro":
-        return apply(P.sqrt, sum(apply(P.mul, input, input), dim, keepdim))
+        # At a zero vector PyTorch's gradient is 0, where sqrt's would be inf * 0: the sqrt
+        # reads a 1 there instead, and its branch of the where gets no gradient.
+        ss = sum(apply(P.mul, input, input), dim, keepdim)
+        zero = apply(P.eq, ss, 0)
+        return apply(P.where, zero, 0.0, apply(P.sqrt, apply(P.where, zero, 1.0, ss)))
     if p == 1:
         return sum(abs(input), dim, keepdim)
     return apply(P.pow, sum(apply(P.pow, abs(input), p), dim, keepdim), 1.0 / p)

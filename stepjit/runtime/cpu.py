@@ -186,7 +186,8 @@ class OpStep:
             w.produce(node.out, f"{w.const(node.prim.impl, node.prim.name)}({args}, **{attrs})")
         else:
             w.produce(node.out, f"{w.const(run_impl, 'run_impl')}({w.const(node.prim, 'prim')}, "
-                                f"[{args}], {attrs}, {w.const(self.aval, 'aval')})")
+                                f"[{args}], {attrs}, {w.const(self.aval, 'aval')}, "
+                                f"{w.const(node.loc, 'loc')})")
 
 
 def _transpose_source(producers, v):

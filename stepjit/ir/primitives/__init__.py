@@ -5,7 +5,7 @@ Use as `from stepjit.ir import primitives as P` and then `P.add`, `P.matmul`, ..
 """
 from ..registry import PRIMITIVES, Primitive  # noqa: F401
 from .elementwise import (  # noqa: F401
-    abs, add, cast, ceil, clamp, copy, cos, div, eq, exp, floor, ge, gt, le, log, log1p,
+    abs, add, cast, ceil, clamp, copy, cos, div, eq, exp, floor, floor_divide, ge, gt, le, log, log1p,
     logical_and, logical_not, logical_or, lt, maximum, minimum, mul, ne, neg, pow, relu,
     round, sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .indexing import arange, full, gather, index_put, slice, slice_scatter  # noqa: F401

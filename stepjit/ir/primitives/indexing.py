@@ -1,8 +1,11 @@
 """Indexing primitives: reads and functional writes through an index key.
 
 A key is a tuple, one entry per indexed position, each an int, None (a new
-axis), a (start, stop, step) triple for a slice, or "T" for the next index
-tensor among the op's inputs. Keys are plain data so the IR can print, parse
+axis), a (start, stop, step) triple for a slice, "T" for the next index
+tensor among the op's inputs, or "G" for one read as torch.gather reads it:
+like "T", except that a negative index is out of bounds (it does not count
+from the end), so `gather`/`take_along_dim` (and the losses built on them)
+reject a negative class index as PyTorch does instead of wrapping around. Keys are plain data so the IR can print, parse
 and hash them. In-place writes (`x[k] = v`) are these functional writes plus a
 store, done by the front end.
 """
@@ -26,7 +29,7 @@ def np_key(key, tensors=(), masks_as_indices=False):
     it = iter(tensors)
     out = []
     for k in key:
-        if k == "T":
+        if k == "T" or k == "G":
             t = next(it)
             if masks_as_indices and t.dtype == np.bool_:
                 out.extend(np.nonzero(t))
@@ -187,8 +190,29 @@ def _put_grad(g, index, xs, key, accumulate):
     return None
 
 
+def _gather_impl(x, *idx, key):
+    if "G" in key:
+        _check_nonnegative(x.shape, key, idx)
+    return x[np_key(key, idx)]
+
+
+def _check_nonnegative(shape, key, idx):
+    """Raise for a negative index at a "G" position (NumPy raises for the too-large ones)."""
+    dim = 0
+    it = iter(idx)
+    for k in key:
+        if k is None:
+            continue
+        if k == "T" or k == "G":
+            t = next(it)
+            if k == "G" and t.size and t.min() < 0:
+                raise IndexError(f"index {int(t.min())} is out of bounds for dimension {dim} "
+                                 f"with size {shape[dim]}")
+        dim += 1
+
+
 gather = register(Primitive(
-    "gather", "indexing", lambda x, *idx, key: x[np_key(key, idx)], _gather_rule,
+    "gather", "indexing", _gather_impl, _gather_rule,
     inputs=("xs",), attrs=("key",), vjp=_gather_grad, grad_name="IndexBackward0", variadic=True))
 
 index_put = register(Primitive(

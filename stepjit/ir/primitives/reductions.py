@@ -19,9 +19,11 @@ def _sum_grad(g, in_shapes, axis, keepdims):
 
 
 def _extremum_grad(g, x, out, in_shapes, axis, keepdims):
-    # Ties share the gradient evenly, as PyTorch's amax/amin do.
+    # Ties share the gradient evenly, as PyTorch's amax/amin do; a NaN result was chosen by
+    # the NaNs of its slice (PyTorch's evenly_distribute_backward), which share it likewise.
     shape = in_shapes[0]
-    hit = x == unreduce(out, shape, axis, keepdims)
+    o = unreduce(out, shape, axis, keepdims)
+    hit = (x == o).logical_or((x != x).logical_and(o != o))
     count = hit.sum(axis, keepdim=True)
     return unreduce(g, shape, axis, keepdims) * hit / unreduce(count, shape, axis, True)
 
