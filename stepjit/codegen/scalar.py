@@ -10,6 +10,10 @@ import math
 import numpy as np
 from numba import njit
 
+from .diskcache import numba_locator
+
+numba_locator(__file__)   # before the first cache=True function (read-only install, no HOME)
+
 
 @njit(error_model="numpy", cache=True)
 def sigmoid(x):
