@@ -82,6 +82,15 @@ def _private_kernels(path, err) -> str:
     return private
 
 
+def scratch_dir() -> str:
+    """A private directory for this process (no warning): where a kernel goes when its file in
+    the cache keeps disappearing under the import (another process clearing the cache)."""
+    d = _PRIVATE.get("scratch")
+    if d is None:
+        d = _PRIVATE["scratch"] = _temporary("stepjit-scratch-")
+    return d
+
+
 def _temporary(prefix) -> str:
     d = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, d, ignore_errors=True)

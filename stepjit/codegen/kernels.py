@@ -113,20 +113,36 @@ def _load(fname, text, function=None):
     path = os.path.join(cache_dir(), f"{fname}.py")
     module = _MODULES.get(path)
     if module is None:
-        try:
-            with open(path, encoding="utf-8") as f:
-                fresh = f.read() == text
-        except (OSError, ValueError):   # missing, unreadable, not UTF-8
-            fresh = False
-        if not fresh:
-            path = diskcache.write_atomic(path, text)
-        diskcache.numba_locator(path)
-        spec = importlib.util.spec_from_file_location(f"stepjit_kernels.{fname}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[spec.name] = module
+        for attempt in range(3):
+            try:
+                module = _import(fname, text, path, rewrite=attempt > 0)
+                break
+            # The file went away between the check and the import (or under Numba's cache
+            # locator, which then finds "no locator"): again, the last time from this
+            # process's own directory. (The module only defines functions: nothing else raises.)
+            except (OSError, RuntimeError):
+                if attempt == 1:
+                    path = os.path.join(diskcache.scratch_dir(), os.path.basename(path))
+                elif attempt == 2:
+                    raise
         _MODULES[path] = module
-    return CheckedKernel(getattr(module, function or fname), path)
+    return CheckedKernel(getattr(module, function or fname), module.__file__)
+
+
+def _import(fname, text, path, rewrite):
+    try:
+        with open(path, encoding="utf-8") as f:
+            fresh = not rewrite and f.read() == text
+    except (OSError, ValueError):   # missing, unreadable, not UTF-8
+        fresh = False
+    if not fresh:
+        path = diskcache.write_atomic(path, text)
+    diskcache.numba_locator(path)
+    spec = importlib.util.spec_from_file_location(f"stepjit_kernels.{fname}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module
+    return module
 
 
 class Kernel:
@@ -249,11 +265,18 @@ class CheckedKernel:
         before = len(self.fn.stats.cache_hits) if hasattr(self.fn, "stats") else 0
         try:
             out = self.fn(*args)
+        except OSError:   # its cache files went away while Numba read them: no disk cache
+            self.fn = _recompile(self.fn, cache=False)
+            out = self.fn(*args)
         except Exception:  # noqa: BLE001 - a corrupt cache entry can fail in many ways
             if not _clear_numba_cache(self.path):
                 raise
-            self.fn = _recompile(self.fn)
-            out = self.fn(*args)
+            try:
+                self.fn = _recompile(self.fn)
+                out = self.fn(*args)
+            except OSError:   # the cache keeps failing under it (files deleted): no disk cache
+                self.fn = _recompile(self.fn, cache=False)
+                out = self.fn(*args)
         self._count(start, before)
         self.ready = True
         return out
@@ -282,7 +305,7 @@ def _clear_numba_cache(path) -> bool:
     return removed
 
 
-def _recompile(dispatcher):
+def _recompile(dispatcher, cache=True):
     from numba import njit
     opts = {k: v for k, v in dispatcher.targetoptions.items() if k not in ("cache", "nopython")}
-    return njit(cache=True, **opts)(dispatcher.py_func)
+    return njit(cache=cache, **opts)(dispatcher.py_func)
