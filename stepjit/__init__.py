@@ -19,14 +19,24 @@ from .ops.elementwise import (  # noqa: F401
     ge, gt, le, lerp, log, log1p, logical_and, logical_not, logical_or, lt, masked_fill, maximum,
     minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square,
     sub, tanh, true_divide, where)
+from .ops.elementwise import (  # noqa: F401
+    allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
+    isneginf, isposinf, log2, log10, logical_xor, nan_to_num)
+from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
+from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
+from .ops.sorting import (  # noqa: F401
+    argsort, bincount, cumprod, cumsum, kthvalue, msort, sort, topk, unique, unique_consecutive)
+from .ops.tiling import (  # noqa: F401
+    diag, diag_embed, diagonal, meshgrid, repeat_interleave, roll, tile, trace, tril, triu)
 from .ops.index import gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
 from .ops.reduce import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm, softmax,
-    std, sum, var)
+    all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
+    norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
-    reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
+    moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import initial_seed, manual_seed, seed  # noqa: F401
+from .serialization import load, save  # noqa: F401
 from .tensor import Size, Tensor, device  # noqa: F401
 
 float = float32

@@ -59,7 +59,7 @@ clamp_hi = cuda.jit(device=True)(_scalar.clamp_hi.py_func)
 '''
 
 _LOCK = threading.Lock()
-_KERNELS = {}          # code hash -> (kernel, module text)
+_KERNELS = {}          # c_<code hash> -> (kernel, module text)
 
 
 def launch_sizes():
@@ -69,18 +69,28 @@ def launch_sizes():
     return (8, 2, 4) if is_simulator() else (256, 65535, 16)
 
 
+def cuda_kernel_text(make_source):
+    """(fname, module text) for make_source(fname), named by the hash of its code."""
+    from ..cuda import is_simulator
+    fname = f"c_{kernel_hash(make_source('kernel'), 'cuda')}"
+    deco = "@cuda.jit\n" if is_simulator() else "@cuda.jit(cache=True)\n"
+    return fname, _HEADER + deco + make_source(fname)
+
+
+def load_cuda_kernel(fname, text):
+    """(kernel, module text) for a module cuda_kernel_text made, compiled once per distinct code
+    (the text of the first graph that asked: the same code, its comments naming that graph's
+    values)."""
+    with _LOCK:
+        hit = _KERNELS.get(fname)
+        if hit is None:
+            hit = _KERNELS[fname] = (_load(fname, text).fn, text)
+        return hit
+
+
 def get_cuda_kernel(make_source):
     """(kernel, module text) for make_source(fname), compiled once per distinct code."""
-    from ..cuda import is_simulator
-    key = kernel_hash(make_source("kernel"), "cuda")
-    with _LOCK:
-        hit = _KERNELS.get(key)
-        if hit is None:
-            fname = f"c_{key}"
-            deco = "@cuda.jit\n" if is_simulator() else "@cuda.jit(cache=True)\n"
-            text = _HEADER + deco + make_source(fname)
-            hit = _KERNELS[key] = (_load(fname, text).fn, text)
-        return hit
+    return load_cuda_kernel(*cuda_kernel_text(make_source))
 
 
 # -- loop groups ---------------------------------------------------------------------------
@@ -212,13 +222,21 @@ def scalar_args(values):
     return tuple(i for i, v in enumerate(values) if not v.shape)
 
 
+def loop_kernel_source(group, constants):
+    """(fname, module text, input Values, output Values) for a loop group with at most one
+    reduction (split_group makes such groups); nothing is compiled."""
+    block = launch_sizes()[0]
+    src = CudaLoopSource(group, constants, block)
+    fname, text = cuda_kernel_text(lambda fname: CudaLoopSource(group, constants, block).source(fname))
+    return fname, text, src.arrays, src.outputs
+
+
 def loop_kernel(group, constants):
     """(kernel, module text, input Values, output Values) for a loop group with at most one
     reduction (split_group makes such groups)."""
-    block = launch_sizes()[0]
-    src = CudaLoopSource(group, constants, block)
-    kernel, text = get_cuda_kernel(lambda fname: CudaLoopSource(group, constants, block).source(fname))
-    return kernel, text, src.arrays, src.outputs
+    fname, text, ins, outs = loop_kernel_source(group, constants)
+    kernel, text = load_cuda_kernel(fname, text)
+    return kernel, text, ins, outs
 
 
 # -- matmul --------------------------------------------------------------------------------

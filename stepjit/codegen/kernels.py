@@ -90,6 +90,19 @@ def get_kernel(make_source, parallel: bool):
         return hit
 
 
+def load_kernel(fname: str, text: str, parallel: bool):
+    """(kernel, text) for a loop kernel the pipeline generated: `fname` is k_<kernel_hash> and
+    `text` its module (module_text). Structurally equal kernels are one kernel: when another
+    graph asked first, the text returned is that graph's (the same code, its comments naming
+    that graph's values)."""
+    key = fname[2:]
+    with _LOCK:
+        hit = _KERNELS.get(key)
+        if hit is None:
+            hit = _KERNELS[key] = (Kernel(fname, text, parallel), text)
+        return hit
+
+
 def get_module_function(body: str, function: str):
     """(kernel, text) for one function of a generated module body (with its own decorators),
     cached like loop kernels and run like them (Kernel): its module is imported, and Numba

@@ -24,6 +24,13 @@ from ..ir.types import BOOL, FLOAT
 
 _CTOR = {"float32": "np.float32", "float64": "np.float64", "int64": "np.int64",
          "int32": "np.int32", "bool": "bool"}
+# Elements from which a loop runs on threads (prange). Vectorized, a loop over 2^17 elements
+# (the two-layer w1 update) takes ~25 us on one core and gains a few us from a second, while on
+# a loaded machine every parallel region may wait a scheduler quantum for its worker (~8 ms
+# measured, and OpenMP's spinning workers slowed the BLAS calls beside it 2x): the B1 step
+# went from 1.3x to 8.4x its matmuls under load. Threads pay only where the work is far larger
+# than such a stall.
+PARALLEL_MIN = 1 << 20
 # Expressions that name a Python builtin whose Numba typing differs from the registry's impl.
 _EXPR_OVERRIDES = {"round": "round_half_even({0})"}
 

@@ -6,7 +6,8 @@ A Primitive holds
   vjp         one function per input, written with stepjit tensor methods so the
               same formula serves eager tape autograd and the IR autodiff pass;
               None for an input (or the whole op) that has no gradient
-  kind        elementwise | reduction | matmul | movement | indexing | creation | random
+  kind        elementwise | reduction | scan (cumsum, sorts: along one axis) | matmul |
+              movement | indexing | creation | random
   expr        for elementwise ops, the scalar expression codegen emits,
               with {0}, {1}, ... for the operands and {attr} for attributes
   grad_name   PyTorch's name for the backward node (string or fn(attrs) -> str)
@@ -27,7 +28,8 @@ from typing import Callable
 
 PRIMITIVES: dict[str, "Primitive"] = {}
 
-KINDS = ("elementwise", "reduction", "matmul", "movement", "indexing", "creation", "random")
+KINDS = ("elementwise", "reduction", "scan", "matmul", "movement", "indexing", "creation",
+         "random")
 _SPECIAL = ("out", "in_shapes", "index")
 
 

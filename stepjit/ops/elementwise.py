@@ -42,6 +42,22 @@ neg, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, floor, cei
     _unary(p) for p in (P.neg, P.exp, P.log, P.log1p, P.sqrt, P.sin, P.cos, P.tanh, P.sigmoid,
                         P.relu, P.abs, P.sign, P.floor, P.ceil, P.round))
 negative = neg
+log2, log10, expm1, erf = (_unary(p) for p in (P.log2, P.log10, P.expm1, P.erf))
+
+
+def erfc(input):
+    return apply(P.sub, 1, erf(input))
+
+
+def logical_xor(input, other):
+    return apply(P.ne, _as_bool(input), _as_bool(other))
+
+
+def _as_bool(x):
+    from ..ir.types import bool_
+    if not isinstance(x, Tensor):
+        return bool(x)
+    return x if x.dtype is bool_ else apply(P.cast, x, dtype=bool_)
 
 
 def div(input, other, *, rounding_mode=None):
@@ -125,3 +141,67 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
     return add(input, mul(div(tensor1, tensor2), value))
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+# -- NaN and infinity ----------------------------------------------------------------------
+def isnan(input):
+    return apply(P.ne, input, input)
+
+
+def isinf(input):
+    return apply(P.eq, abs(input), float("inf"))
+
+
+def isposinf(input):
+    return apply(P.eq, input, float("inf"))
+
+
+def isneginf(input):
+    return apply(P.eq, input, float("-inf"))
+
+
+def isfinite(input):
+    return apply(P.logical_and, apply(P.eq, input, input), apply(P.ne, abs(input), float("inf")))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN -> nan, +-inf -> posinf/neginf (default: the dtype's largest finite values); the
+    gradient flows where the input was kept, as PyTorch's does."""
+    import numpy as np
+    if input.dtype.category != 2:
+        return apply(P.copy, input)
+    big = float(np.finfo(input.dtype.np).max)
+    posinf = big if posinf is None else posinf
+    neginf = -big if neginf is None else neginf
+    out = apply(P.where, isnan(input), nan, input)
+    out = apply(P.where, isposinf(input), posinf, out)
+    return apply(P.where, isneginf(input), neginf, out)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|a - b| <= atol + rtol |b|, or a == b (equal infinities); NaNs equal when asked."""
+    if isinstance(other, Tensor) and input.dtype is not other.dtype:
+        raise TypeError(f"isclose: {input.dtype.name} did not match {other.dtype.name}")
+    close = apply(P.le, abs(sub(input, other)), add(mul(abs(other), rtol), atol))
+    close = apply(P.logical_or, close, apply(P.eq, input, other))
+    if equal_nan:
+        close = apply(P.logical_or, close, apply(P.logical_and, isnan(input), isnan(other)))
+    return close
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other):
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(apply(P.eq, input, other).all())

@@ -9,7 +9,8 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
 from ..tensor import Tensor
-from . import convert, creation, elementwise as E, index as I, reduce as R, shape as S
+from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
+from . import scatter as SC, shape as S, sorting as SO, tiling as TI
 
 
 def _r(fn):
@@ -165,6 +166,11 @@ METHODS = {
     "logical_not": E.logical_not, "logical_and": E.logical_and, "logical_or": E.logical_or,
     "where": _where, "masked_fill": E.masked_fill, "lerp": E.lerp,
     "addcmul": E.addcmul, "addcdiv": E.addcdiv, "floor_divide": E.floor_divide,
+    "log2": E.log2, "log10": E.log10, "expm1": E.expm1, "erf": E.erf, "erfc": E.erfc,
+    "logical_xor": E.logical_xor, "clamp_min": E.clamp_min, "clamp_max": E.clamp_max,
+    "isnan": E.isnan, "isinf": E.isinf, "isfinite": E.isfinite, "isposinf": E.isposinf,
+    "isneginf": E.isneginf, "nan_to_num": E.nan_to_num, "isclose": E.isclose,
+    "allclose": E.allclose, "equal": E.equal,
     # in place
     "add_": _inplace(P.add, "add_"), "sub_": _inplace(P.sub, "sub_"),
     "mul_": _inplace(P.mul, "mul_"), "div_": _inplace(P.div, "div_"),
@@ -175,23 +181,39 @@ METHODS = {
     "clamp_": _clamp_, "clip_": _clamp_, "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
     "uniform_": _uniform_, "normal_": _normal_,
     "masked_fill_": _masked_fill_,
+    "log2_": _inplace_unary(P.log2, "log2_"), "log10_": _inplace_unary(P.log10, "log10_"),
+    "expm1_": _inplace_unary(P.expm1, "expm1_"), "erf_": _inplace_unary(P.erf, "erf_"),
+    "clamp_min_": lambda self, min: _clamp_(self, min=min),
+    "clamp_max_": lambda self, max: _clamp_(self, max=max),
+    "scatter_": SC.scatter_, "scatter_add_": SC.scatter_add_, "index_add_": SC.index_add_,
+    "index_copy_": SC.index_copy_, "index_fill_": SC.index_fill_,
+    "tril_": lambda self, diagonal=0: self.copy_(TI.tril(self, diagonal)),
+    "triu_": lambda self, diagonal=0: self.copy_(TI.triu(self, diagonal)),
     # reductions
     "sum": R.sum, "mean": R.mean, "var": R.var, "std": R.std, "amax": R.amax, "amin": R.amin,
     "max": R.max, "min": R.min, "argmax": R.argmax, "argmin": R.argmin,
     "logsumexp": R.logsumexp, "softmax": R.softmax, "log_softmax": R.log_softmax,
-    "all": R.all, "any": R.any, "norm": R.norm,
+    "all": R.all, "any": R.any, "norm": R.norm, "prod": R.prod, "count_nonzero": R.count_nonzero,
+    "cumsum": SO.cumsum, "cumprod": SO.cumprod, "sort": SO.sort, "argsort": SO.argsort,
+    "topk": SO.topk, "msort": SO.msort, "kthvalue": SO.kthvalue, "unique": SO.unique,
+    "unique_consecutive": SO.unique_consecutive, "bincount": SO.bincount,
     # shape
     "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "unflatten": S.unflatten,
     "permute": S.permute, "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t,
     "unsqueeze": S.unsqueeze, "squeeze": S.squeeze, "expand": S.expand,
     "expand_as": S.expand_as, "broadcast_to": S.expand, "split": S.split, "chunk": S.chunk,
     "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm,
-    "dot": S.dot, "outer": S.outer, "flip": S.flip,
+    "dot": S.dot, "outer": S.outer, "flip": S.flip, "movedim": S.movedim, "moveaxis": S.movedim,
+    "repeat": TI.repeat, "tile": TI.tile, "repeat_interleave": TI.repeat_interleave,
+    "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
+    "diag_embed": TI.diag_embed, "trace": TI.trace,
+    "addmm": C.addmm, "baddbmm": C.baddbmm, "addbmm": C.addbmm, "addmv": C.addmv, "addr": C.addr,
     "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     # indexing
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
-    "masked_select": I.masked_select,
+    "masked_select": I.masked_select, "scatter": SC.scatter, "scatter_add": SC.scatter_add,
+    "index_add": SC.index_add, "index_copy": SC.index_copy, "index_fill": SC.index_fill,
     # copies, dtypes, factories
     "clone": lambda self, *, memory_format=None: E.apply(P.copy, self),
     "float": lambda self: self.to(float32), "double": lambda self: self.to(float64),

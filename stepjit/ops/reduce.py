@@ -33,12 +33,19 @@ def _rename(t, name):
     return t
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     if dim is None or dim == ():   # (a full reduction: no axis normalization to do)
         return apply(P.sum, input, axis=None, keepdims=bool(keepdim))
     return apply(P.sum, input, axis=_axis(input, dim, "sum"), keepdims=bool(keepdim))
+
+
+def _aliases(dim, keepdim, axis, keepdims):
+    """NumPy's spellings, which PyTorch accepts too: axis= for dim=, keepdims= for keepdim=."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
 
 
 def _count(input, axis):
@@ -49,7 +56,9 @@ def _count(input, axis):
     return n
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     if input.dtype.category != FLOAT:
@@ -60,7 +69,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return _rename(out, "MeanBackward0" if axis is None else "MeanBackward1")
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axis = _axis(input, dim, "var")
@@ -69,27 +81,38 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return apply(P.div, ss, builtins.max(0, _count(input, axis) - correction))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     return apply(P.sqrt, var(input, dim, unbiased, keepdim, correction=correction))
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     return apply(P.amax, input, axis=_axis(input, None if dim == () else dim, "amax"),
                  keepdims=bool(keepdim))
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     return apply(P.amin, input, axis=_axis(input, None if dim == () else dim, "amin"),
                  keepdims=bool(keepdim))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     if dim is None:
         return apply(P.argmax, input.reshape(-1), axis=(0,), keepdims=False)
     return apply(P.argmax, input, axis=_axis(input, dim, "argmax"), keepdims=bool(keepdim))
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     if dim is None:
         return apply(P.argmin, input.reshape(-1), axis=(0,), keepdims=False)
     return apply(P.argmin, input, axis=_axis(input, dim, "argmin"), keepdims=bool(keepdim))
@@ -111,21 +134,27 @@ def _extremum(input, dim, keepdim, other, arg_prim, red_prim, name):
     return values_indices(_rename(values, name + "Backward0"), idx)
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     from ..tensor import Tensor
     if isinstance(dim, Tensor):
         dim, other = None, dim
     return _extremum(input, dim, keepdim, other, P.argmax, P.amax, "Max")
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     from ..tensor import Tensor
     if isinstance(dim, Tensor):
         dim, other = None, dim
     return _extremum(input, dim, keepdim, other, P.argmin, P.amin, "Min")
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     axis = _axis(input, dim, "logsumexp")
     m = apply(P.amax, input, axis=axis, keepdims=True).detach()
     # PyTorch shifts by 0 where the maximum is infinite: a row holding +inf gives inf, an
@@ -153,16 +182,22 @@ def log_softmax(input, dim=None, dtype=None):
     return _rename(apply(P.sub, shifted, lse), "LogSoftmaxBackward0")
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     n = _count(input, _axis(input, dim, "all"))
     return apply(P.eq, sum(input.bool(), dim, keepdim), n)
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     return apply(P.gt, sum(input.bool(), dim, keepdim), 0)
 
 
-def norm(input, p=2, dim=None, keepdim=False):
+def norm(input, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     from .elementwise import abs
     if p == 2 or p == "fro":
         # At a zero vector PyTorch's gradient is 0, where sqrt's would be inf * 0: the sqrt
@@ -173,3 +208,22 @@ def norm(input, p=2, dim=None, keepdim=False):
     if p == 1:
         return sum(abs(input), dim, keepdim)
     return apply(P.pow, sum(apply(P.pow, abs(input), p), dim, keepdim), 1.0 / p)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        return _rename(apply(P.prod, input, axis=None, keepdims=False), "ProdBackward0")
+    if not isinstance(dim, int):
+        raise TypeError(f"prod(): dim must be an int, got {dim!r}")
+    return _rename(apply(P.prod, input, axis=_axis(input, dim, "prod"), keepdims=bool(keepdim)),
+                   "ProdBackward1")
+
+
+def count_nonzero(input, dim=None, *, axis=None):
+    if axis is not None:
+        dim = axis
+    return sum(apply(P.ne, input, 0), dim)

@@ -297,3 +297,26 @@ def flip(input, dims):
     for d in norm_axis(dims, input.ndim):
         key[d] = (None, None, -1)
     return apply(P.slice, input, key=tuple(key))
+
+
+def movedim(input, source, destination):
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    n = input.ndim
+    if len(src) != len(dst):
+        raise op_error(ShapeError(f"movedim: Invalid source or destination dims: source ({list(src)}"
+                                  f" dims) should contain the same number of dims as destination "
+                                  f"({list(dst)} dims)"), "movedim")
+    src = tuple(_dim(d, n, "movedim") for d in src)
+    dst = tuple(_dim(d, n, "movedim") for d in dst)
+    perm = [None] * n
+    for s, d in zip(src, dst):
+        perm[d] = s
+    rest = iter(i for i in range(n) if i not in src)
+    perm = tuple(next(rest) if p is None else p for p in perm)
+    if perm == tuple(range(n)):
+        return _alias(input)
+    return apply(P.transpose, input, perm=perm)
+
+
+moveaxis = movedim

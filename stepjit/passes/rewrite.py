@@ -24,7 +24,8 @@ from ..ir.verifier import infer_aval
 # Kinds whose nodes are functions of their operands and attrs alone: safe to
 # merge, fold, drop when unused. A kind added later (e.g. "random") is impure
 # until it is listed here on purpose.
-PURE_KINDS = frozenset({"elementwise", "reduction", "matmul", "movement", "indexing", "creation"})
+PURE_KINDS = frozenset({"elementwise", "reduction", "scan", "matmul", "movement", "indexing",
+                        "creation"})
 
 
 def is_pure(prim) -> bool:

@@ -13,24 +13,16 @@ import os
 
 import numpy as np
 
-from ..codegen.kernels import get_kernel, get_module_function
-from ..codegen.loops import loop_source
+from ..codegen.kernels import get_module_function, load_kernel
+from ..codegen.loops import PARALLEL_MIN
 from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal
-from ..passes.fusion import VIEWS, fuse
-from ..passes.lower import lower, lower_add_chains
-from ..passes.memory import computed_into_buffers, share_buffers
+from ..passes.fusion import VIEWS
+from ..pipeline import compile_graph, numel as _numel
 from .straight import StraightWriter
 
-# Elements from which a loop runs on threads (prange). Vectorized, a loop over 2^17 elements
-# (the two-layer w1 update) takes ~25 us on one core and gains a few us from a second, while on
-# a loaded machine every parallel region may wait a scheduler quantum for its worker (~8 ms
-# measured, and OpenMP's spinning workers slowed the BLAS calls beside it 2x): the B1 step
-# went from 1.3x to 8.4x its matmuls under load. Threads pay only where the work is far larger
-# than such a stall.
-PARALLEL_MIN = 1 << 20
 # A program whose every value is this small is a tiny step, all overhead: it goes native
 # whatever its length. A larger one goes native only if it is short: Numba compiles a native
 # program in ~0.3 s per loop kernel, paid at the 64th call of a cold cache, for a gain of a
@@ -47,22 +39,6 @@ def native_mode() -> str:
     which a trace used a few times, or a first call's, should not pay; the on-disk cache makes
     it a one-time cost for a hot one."""
     return {"0": "never", "1": "always"}.get(os.environ.get("STEPJIT_NATIVE", ""), "hot")
-
-
-def _numel(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
-def optimize(graph):
-    try:
-        from ..passes.pipeline import optimize as pipeline
-    except ImportError:
-        pipeline = None
-    graph = lower_add_chains(lower(graph))
-    return pipeline(graph) if pipeline is not None else graph
 
 
 class _Env(dict):
@@ -115,26 +91,21 @@ def _same(v):
 
 
 class LoopStep:
-    """One loop kernel. Its partial-reduction accumulators are buffers of this step, kept
-    between calls like the program's workspace (codegen/loops.py, _reduction_prologue: a
-    kernel that allocates nothing can run as a machine-code entry, without Numba)."""
+    """One loop kernel of the record (pipeline.LoopKernel). Its partial-reduction accumulators
+    are buffers of this step, kept between calls like the program's workspace
+    (codegen/loops.py, _reduction_prologue: a kernel that allocates nothing can run as a
+    machine-code entry, without Numba)."""
     __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace")
 
-    def __init__(self, group, constants, program):
-        n = 1
-        for d in group.shape:
-            n *= d
-        parallel = n >= PARALLEL_MIN
-        # Outputs computed into an input's own buffer are stored by the kernel through that
-        # input (codegen/loops.py says why), so they are not kernel arguments.
-        inplace = {v: program.inplace[v] for v in group.outputs
-                   if program.inplace.get(v) in group.inputs}
-        self.kernel, self.source = get_kernel(
-            lambda fname: loop_source(group, constants, fname, parallel, inplace)[0], parallel)
-        _, self.ins, self.outs, given = loop_source(group, constants, "kernel", parallel, inplace)
-        self.inplace = [(v, old) for v, old in inplace.items() if v not in self.outs]
-        self.sizes = tuple(group.shape)
-        self.scratch = [program.empty(shape, dtype) for shape, dtype in given]
+    def __init__(self, loop, program):
+        # source: this graph's kernel text. The kernel that runs is shared by every graph whose
+        # kernel has the same code (its text's comments may name another graph's values).
+        self.kernel, _ = load_kernel(loop.fname, loop.text, loop.parallel)
+        self.source = loop.text
+        self.ins, self.outs = loop.ins, loop.outs
+        self.inplace = [(v, old) for v, old in loop.inplace.items() if v not in self.outs]
+        self.sizes = tuple(loop.group.shape)
+        self.scratch = [program.empty(shape, dtype) for shape, dtype in loop.given]
 
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight.py)."""
@@ -206,32 +177,30 @@ class CpuProgram:
     def __init__(self, graph, keep=None, materialize_all=False):
         # materialize_all (check mode): every value the program computes is left in env, no
         # value is computed into an input's buffer, and no native whole-program function.
-        self._plan(graph, keep, materialize_all)
-        if not materialize_all:     # check mode reads every value after the run
-            self.shared = share_buffers(self.fused.groups, self._owned(), self.leaving)
+        self._adopt(compile_graph(graph, "cpu", keep, materialize_all))
         self.native_ok = not materialize_all and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
         self.steps = [] if self.native else self._steps()
 
-    def _plan(self, graph, keep, materialize_all):
-        """What every backend shares: the optimized graph, its fusion groups, the values that
-        leave the program, and which written values may be computed in their input's buffer."""
-        self.source_graph = graph
-        self.graph = optimize(graph)
-        self.fused = fuse(self.graph, materialize_all=materialize_all)
+    def _adopt(self, record):
+        """Run what the pipeline's record says (stepjit/pipeline.py): its optimized graph,
+        fusion groups, values that leave the program, in-place plan, shared buffers, kernels."""
+        self.record = record
+        self.source_graph = record.source
+        self.graph = record.graph
+        self.fused = record.fused
         self.producers = {n.out: n for n in self.graph.nodes}
-        self.leaving = set(v for v in self.graph.outputs if isinstance(v, Value))
-        self.leaving.update(v for _, v in self.graph.writes)
-        self.leaving.update(keep or ())
+        self.leaving = record.leaving
+        self.inplace = record.inplace
+        self.shared = record.shared
         self.workspace = {}
-        self.inplace = {} if materialize_all else self._inplace_targets(keep)
         self.native = None
         self.straight = self.straight_text = None    # the steps as one function (straight.py)
 
     def _steps(self):
-        steps = [LoopStep(g, self.fused.constants, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
-                 for g in self.fused.groups]
+        steps = [LoopStep(k, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
+                 for g, k in zip(self.fused.groups, self.record.kernels)]
         # A matmul reads a 2-D transpose's source as `src.T` (OpStep.transposed): the
         # transpose's own step then runs only if something else reads its result.
         read = set(self.leaving) | set(self.inplace.values())
@@ -280,22 +249,7 @@ class CpuProgram:
     def native_source(self):
         """(ProgramSource, ins, outs): the whole program as one native function's source, as
         `_native` builds it (also for `stepjit dump --stage kernels`); nothing is compiled."""
-        from ..codegen import blas, program as native
-        produced = {n.out for g in self.fused.groups for n in g.nodes}
-        ins = []
-        for g in self.fused.groups:
-            for v in g.inputs:
-                if v not in produced and v not in ins:
-                    ins.append(v)
-        # In graph order, not set order: the source text (and so its cache key) must not
-        # depend on hashing of Values, or every process would compile its own copy.
-        order = [n.out for n in self.graph.nodes] + ins
-        outs = [v for v in dict.fromkeys(order) if v in self.leaving and (v in produced or v in ins)
-                and v not in self.inplace]
-        for v in self.inplace.values():
-            if v not in ins:
-                ins.append(v)
-        return native.ProgramSource(self.fused, ins, outs, self.inplace, blas.gemm()), ins, outs
+        return self.record.native_source()
 
     def _native(self):
         src, ins, outs = self.native_source()
@@ -336,11 +290,6 @@ class CpuProgram:
             self.workspace[v] = buf
         return "buffer", buf
 
-    def _owned(self):
-        """The values computed into a workspace buffer of the program's own: those computed
-        into a buffer that neither leave the program nor are computed into an input."""
-        return computed_into_buffers(self.fused.groups) - set(self.leaving) - set(self.inplace)
-
     def allocator(self, v):
         """allocation(v) as a function of env."""
         kind, what = self.allocation(v)
@@ -350,46 +299,6 @@ class CpuProgram:
             return lambda env: what
         shape, dtype, empty = v.shape, v.dtype.np, self.empty
         return lambda env: empty(shape, dtype)
-
-    def _inplace_targets(self, keep):
-        """Written value -> the lifted input it overwrites, where computing it into that buffer
-        is safe: an elementwise loop reads the old value only at the index it writes, nothing
-        later reads the old value, and the runtime reads no data-dependent decision afterwards
-        (keep=() says there is none; None means unknown)."""
-        if keep is None or keep:
-            return {}
-        by_label = {label: v for v, label in self.graph.lifted}
-        by_label.update({"@" + v.name: v for v in self.graph.inputs})  # arguments: label = name
-        returned = set(v for v in self.graph.outputs if isinstance(v, Value))
-        out = {}
-        order = self.fused.groups
-        for label, new in self.graph.writes:
-            old = by_label.get(label)
-            if old is None or new in returned or old.shape != new.shape or old.dtype is not new.dtype:
-                continue
-            g = next((g for g in order if new in g.outputs), None)
-            if g is None or (g.kind == "loop" and g.shape != new.shape):
-                continue
-            if g.kind == "op" and g.nodes[0].prim.name != "full":
-                continue
-            later = order[order.index(g) + 1:]
-            aliases = self._views_of(old)   # a view of the old buffer sees the new values too
-            if any(a in h.inputs for h in later for a in aliases) or aliases & returned:
-                continue
-            if old in g.inputs and old.shape != g.shape:
-                continue
-            if any(a in g.inputs for a in aliases - {old}):
-                continue  # the loop reads the old buffer through a view at other indices
-            out[new] = old
-        return out
-
-    def _views_of(self, v):
-        """v and every value that is a NumPy view of it (reshape, transpose, expand, slice)."""
-        out = {v}
-        for n in self.graph.nodes:
-            if n.prim.name in VIEWS and n.inputs[0] in out:
-                out.add(n.out)
-        return out
 
     def kernel_sources(self):
         return [s.source for s in self.steps if isinstance(s, LoopStep)]

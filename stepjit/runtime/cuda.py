@@ -32,8 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import cuda as dev
-from ..codegen.cuda import (launch_sizes, loop_kernel, matmul_kernel, matmul_launch, scalar_args,
-                            split_group)
+from ..codegen.cuda import launch_sizes, load_cuda_kernel, loop_kernel, matmul_kernel, matmul_launch, scalar_args
 from ..dispatch import run_impl
 from ..errors import user_location
 from ..ir import primitives as P
@@ -41,6 +40,7 @@ from ..ir.graph import Graph, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal, as_dtype
 from ..passes.fusion import VIEWS, Group, is_fusible_reduction
+from ..pipeline import compile_graph
 from .cpu import CpuProgram
 
 HOST_OPS: dict = {}      # primitive name -> times it ran through a host round trip
@@ -116,16 +116,18 @@ def _grid_1d(total):
 
 # -- steps -----------------------------------------------------------------------------------
 class CudaLoopStep:
-    """A loop group: its reduction kernels, then its elementwise kernel (codegen/cuda.py)."""
+    """A loop group: its reduction kernels, then its elementwise kernel (the record's
+    pipeline.CudaKernel parts, codegen/cuda.py)."""
     __slots__ = ("parts", "sizes", "sources")
 
-    def __init__(self, group, constants, program):
+    def __init__(self, group, parts, program):
         self.sizes = tuple(group.shape)
         self.parts, self.sources = [], []
-        for sub in split_group(group):
-            kernel, text, ins, outs = loop_kernel(sub, constants)
+        for part in parts:
+            kernel, text = load_cuda_kernel(part.fname, part.text)
+            ins, outs = part.ins, part.outs
             self.parts.append((kernel, ins, outs, [program.allocator(v) for v in outs],
-                               self._launch(sub), scalar_args(ins + outs)))
+                               self._launch(part.group), scalar_args(ins + outs)))
             self.sources.append(text)
 
     def _launch(self, sub):
@@ -245,12 +247,12 @@ class CudaProgram(CpuProgram):
 
     def __init__(self, graph, keep=None, materialize_all=False):
         dev.require()
-        self._plan(graph, keep, materialize_all)
+        self._adopt(compile_graph(graph, "cuda", keep, materialize_all))
         self.inputs = self.graph.all_inputs()
         self.aliases = _aliases(graph, self.graph)
         self.uploaded = {}       # input Value -> (host array, its value then, its device copy)
-        self.steps = [CudaLoopStep(g, self.fused.constants, self) if g.kind == "loop"
-                      else CudaOpStep(g.nodes[0], self) for g in self.fused.groups]
+        self.steps = [CudaLoopStep(g, k, self) if g.kind == "loop" else CudaOpStep(g.nodes[0], self)
+                      for g, k in zip(self.fused.groups, self.record.kernels)]
 
     def run(self, env):
         env = _Env(env)

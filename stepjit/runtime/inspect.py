@@ -1,8 +1,10 @@
 """`stepjit dump` and `stepjit explain`: run a user's script and report on its compiled steps.
 
 The script runs as `__main__` with its own arguments; a listener collects every
-trace any compiled function makes. Stages that the pipeline does not have yet
-say so instead of printing something misleading.
+trace any compiled function makes. The later stages (optimized, fused, kernels) are
+printed from the pipeline's record (stepjit/pipeline.py) of the program each trace
+ran, so what is shown is what ran; a trace that ran no pipeline (interpreted, or
+one-shot) is shown as the cpu backend would build it.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 import runpy
 import sys
 
+from ..ir.printer import print_graph
 from . import log
 
 STAGES = ("traced", "autodiff", "optimized", "fused", "kernels")
@@ -36,17 +39,31 @@ def _run_script(script, script_args):
     return list(seen.values())
 
 
-def _stage_text(graph, stage, fmt):
+def _programs_of(compiled, trace):
+    """The programs the trace's segments ran, in the order of their segments; for a trace
+    that built none, the program the cpu backend builds for its graph (nothing compiled)."""
+    programs = [p for tr, p in getattr(compiled, "programs", {}).values()
+                if tr is trace and getattr(p, "record", None) is not None]
+    if not programs:
+        from .cpu import CpuProgram
+        programs = [CpuProgram(trace.graph, keep=())]   # keep=(): as the runtime builds a step's
+    return programs
+
+
+def _stage_text(compiled, trace, stage, fmt):
     from ..ir.printer import graph_to_dot, graph_to_json, print_graph
+    graph = trace.graph
     if stage in _LATER:
-        if fmt == "json" and stage == "optimized":
-            from .cpu import optimize
-            return json.dumps(graph_to_json(optimize(graph)), indent=1)
-        if fmt == "dot" and stage == "optimized":
-            from .cpu import optimize
-            return graph_to_dot(optimize(graph))
-        from .stages import STAGE_TEXT
-        return STAGE_TEXT[stage](graph)
+        out = []
+        for program in _programs_of(compiled, trace):
+            record = program.record
+            if fmt == "json" and stage == "optimized":
+                out.append(json.dumps(graph_to_json(record.graph), indent=1))
+            elif fmt == "dot" and stage == "optimized":
+                out.append(graph_to_dot(record.graph))
+            else:
+                out.append(_LATER_TEXT[stage](program))
+        return "\n".join(out)
     if stage == "autodiff":
         # Trace-time backward() emits the backward nodes into the traced graph itself, so the
         # autodiff stage is the traced graph: forward, backward and update in one listing.
@@ -58,6 +75,54 @@ def _stage_text(graph, stage, fmt):
     if fmt == "dot":
         return graph_to_dot(graph)
     return print_graph(graph)
+
+
+def _optimized_text(program):
+    return print_graph(program.record.graph)
+
+
+def _fused_text(program):
+    return str(program.record.fused)
+
+
+def _kernels_text(program):
+    """The loop kernels of the record, each as written to the kernel cache (less the imports
+    every kernel module shares), and the native program it becomes once hot."""
+    record = program.record
+    if record.target == "cuda":
+        return _cuda_kernels_text(record)
+    parts = [f"# stage: kernels ({sum(k is not None for k in record.kernels)} Numba loop kernels; "
+             "matmuls run through BLAS, views through NumPy)"]
+    for i, k in enumerate(record.kernels):
+        if k is None:
+            continue
+        args = [f"%{v.name}" for v in k.ins] + [f"out %{v.name}" for v in k.outs]
+        args += [f"out %{v.name} into %{old.name}" for v, old in k.inplace.items() if v not in k.outs]
+        parts.append(f"# group {i}: {k.fname}({', '.join(args)})")
+        parts.append(kernel_body(k.text))
+    if program.native_ok:
+        parts += ["# once hot (its 64th call), the whole program runs as one native function:",
+                  kernel_body(program.native_source()[0].source())]
+    return "\n".join(parts)
+
+
+def _cuda_kernels_text(record):
+    parts = [f"# stage: kernels ({sum(len(k) for k in record.kernels if k)} CUDA loop kernels; "
+             "matmuls run as a tiled kernel, views as device views)"]
+    for i, ks in enumerate(record.kernels):
+        for k in ks or ():
+            args = [f"%{v.name}" for v in k.ins] + [f"out %{v.name}" for v in k.outs]
+            parts.append(f"# group {i}: {k.fname}({', '.join(args)})")
+            parts.append(kernel_body(k.text))
+    return "\n".join(parts)
+
+
+def kernel_body(text):
+    """A kernel module's text after the imports every kernel module shares."""
+    return text.split("\n\n", 1)[1]
+
+
+_LATER_TEXT = {"optimized": _optimized_text, "fused": _fused_text, "kernels": _kernels_text}
 
 
 def _own_options(args, names=("--fn", "--stage", "--format")):
@@ -97,7 +162,7 @@ def dump(args) -> int:
         for k, ev in enumerate(traces):
             print(f"## {compiled.name}: trace {k + 1} ({ev['reason']})")
             for stage in stages:
-                print(_stage_text(ev["trace"].graph, stage, args.format))
+                print(_stage_text(compiled, ev["trace"], stage, args.format))
     return 0
 
 

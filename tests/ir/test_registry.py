@@ -182,6 +182,10 @@ SAMPLES: dict[str, list[Sample]] = {
           note="no overflow")],
     "relu": _ew1("relu", lambda x: np.maximum(x, 0), api=lambda T, x: T.relu(x)) + [
         S(ints(4), ref=lambda x: np.maximum(x, 0), dtype="int64")],
+    "log2": _ew1("log2", np.log2, pos, api=lambda T, x: T.log2(x)),
+    "log10": _ew1("log10", np.log10, pos, api=lambda T, x: T.log10(x)),
+    "expm1": _ew1("expm1", np.expm1, api=lambda T, x: T.expm1(x)),
+    "erf": _ew1("erf", np.vectorize(__import__("math").erf), api=lambda T, x: T.erf(x)),
     "abs": _ew1("abs", np.abs, api=lambda T, x: T.abs(x)),
     "sign": _ew1("sign", np.sign, api=lambda T, x: T.sign(x)) + [
         S(np.array([np.nan, -0.0, 0.0, -2.0]), ref=lambda x: np.array([0.0, 0.0, 0.0, -1.0]),
@@ -270,6 +274,46 @@ SAMPLES: dict[str, list[Sample]] = {
                  api=lambda T, x: x.argmax(0, keepdim=True))],
     "argmin": [S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
                  ref=lambda x, axis, keepdims: x.argmin(1), api=lambda T, x: x.argmin(1))],
+    "prod": [
+        S(r(3, 4), attrs=dict(axis=(1,), keepdims=False),
+          ref=lambda x, axis, keepdims: x.prod(1), api=lambda T, x: x.prod(1)),
+        S(r(2, 3), attrs=dict(axis=None, keepdims=False),
+          ref=lambda x, axis, keepdims: x.prod(), api=lambda T, x: x.prod()),
+        S(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.5]]), attrs=dict(axis=(1,), keepdims=True),
+          ref=lambda x, axis, keepdims: x.prod(1, keepdims=True), note="zeros",
+          api=lambda T, x: x.prod(1, keepdim=True)),
+        S(ints(4), attrs=dict(axis=None, keepdims=False), dtype="int64",
+          ref=lambda x, axis, keepdims: np.prod(x), api=lambda T, x: x.prod()),
+    ],
+    # -- scans and sorts -----------------------------------------------------------
+    "cumsum": [
+        S(r(3, 4), attrs=dict(axis=1), ref=lambda x, axis: np.cumsum(x, axis),
+          api=lambda T, x: x.cumsum(1)),
+        S(r(2, 3, 2), attrs=dict(axis=0), ref=lambda x, axis: np.cumsum(x, axis),
+          api=lambda T, x: x.cumsum(0)),
+        S(_bools(5), attrs=dict(axis=0), ref=lambda x, axis: np.cumsum(x, axis), dtype="int64",
+          api=lambda T, x: x.cumsum(0)),
+    ],
+    "cumprod": [
+        S(r(3, 4), attrs=dict(axis=1), ref=lambda x, axis: np.cumprod(x, axis),
+          api=lambda T, x: x.cumprod(1)),
+        S(np.array([[1.5, 0.0, 2.0, -1.0], [0.0, 0.0, 3.0, 0.5]]), attrs=dict(axis=1),
+          ref=lambda x, axis: np.cumprod(x, axis), note="zeros", api=lambda T, x: x.cumprod(1)),
+        S(r(3, 2), attrs=dict(axis=0), ref=lambda x, axis: np.cumprod(x, axis),
+          api=lambda T, x: x.cumprod(0)),
+    ],
+    "argsort": [
+        S(r(3, 4), attrs=dict(axis=1, descending=False, stable=True),
+          ref=lambda x, axis, descending, stable: np.argsort(x, axis, kind="stable"),
+          api=lambda T, x: x.argsort(1)),
+        S(np.array([[2.0, 1.0, 2.0, 0.0], [1.0, 1.0, 1.0, 3.0]]),
+          attrs=dict(axis=1, descending=True, stable=True), note="stable descending ties",
+          ref=lambda x, axis, descending, stable: np.array([[0, 2, 1, 3], [3, 0, 1, 2]]),
+          api=lambda T, x: x.argsort(dim=1, descending=True, stable=True)),
+        S(np.array([1.0, np.nan, -1.0]), attrs=dict(axis=0, descending=False, stable=True),
+          ref=lambda x, axis, descending, stable: np.array([2, 0, 1]), note="nan last",
+          api=lambda T, x: x.argsort(dim=0, stable=True)),
+    ],
     # -- linear algebra ------------------------------------------------------------
     "matmul": [
         S(r(2, 3), r(3, 4), ref=np.matmul, api=lambda T, x, y: x @ y),
@@ -364,7 +408,7 @@ SAMPLES: dict[str, list[Sample]] = {
 # Primitives with no gradient at all. Listed by name so that a new primitive
 # cannot skip the gradient check by forgetting its VJP.
 NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
-                      "logical_or", "argmax", "argmin", "full", "arange"}
+                      "logical_or", "argmax", "argmin", "full", "arange", "argsort"}
 
 
 # -- random: references from the per-element scalar definitions (codegen's contract) ------------

@@ -204,3 +204,49 @@ def test_cuda_is_refused_and_loss_weights_are_buffers():
     loss = nn.CrossEntropyLoss(weight=stepjit.ones(3))
     assert list(loss.state_dict()) == ["weight"]
     assert list(nn.BCEWithLogitsLoss().state_dict()) == []  # None buffers are not saved
+
+
+class _Shared(nn.Module):
+    """One Linear under two names, a persistent, a non-persistent and a None buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(2, 2)
+        self.b = self.a
+        self.register_buffer("r", stepjit.zeros(2))
+        self.register_buffer("np_", stepjit.ones(2), persistent=False)
+        self.register_buffer("none", None)
+
+
+def test_load_state_dict_walks_shared_modules_and_reports_keys_as_pytorch():
+    # Expected values are PyTorch 2.13's for the same module (tests/nn/test_nn_torch_oracle.py).
+    m = _Shared()
+    sd = m.state_dict()
+    assert list(sd) == ["r", "a.weight", "a.bias", "b.weight", "b.bias"]
+    assert [n for n, _ in m.named_buffers()] == ["r", "np_"]
+    assert repr(m.load_state_dict(sd)) == "<All keys matched successfully>"
+    bad = dict(sd, np_=stepjit.ones(2), **{"a.extra": stepjit.ones(1), "zz.q": stepjit.ones(1)})
+    del bad["r"]
+    with pytest.raises(RuntimeError) as err:
+        m.load_state_dict(bad)
+    assert str(err.value) == ('Error(s) in loading state_dict for _Shared:\n\t'
+                              'Missing key(s) in state_dict: "r". \n\t'
+                              'Unexpected key(s) in state_dict: "np_", "zz.q", "a.extra". ')
+    keys = m.load_state_dict(bad, strict=False)
+    assert keys == (["r"], ["np_", "zz.q", "a.extra"])
+    with pytest.raises(TypeError, match="Expected state_dict to be dict-like"):
+        m.load_state_dict([1])
+
+
+def test_load_state_dict_casts_on_copy_and_keeps_dtype_on_assign():
+    m = _Shared()
+    w = m.a.weight
+    sd = dict(m.state_dict(), r=stepjit.ones(2, dtype=stepjit.float64))
+    m.load_state_dict(sd)
+    assert m.r.dtype == stepjit.float32 and m.r.tolist() == [1.0, 1.0]
+    m.load_state_dict(sd, assign=True)
+    assert m.r.dtype == stepjit.float64 and m.r is sd["r"]
+    assert isinstance(m.a.weight, nn.Parameter) and m.a.weight.requires_grad and m.a.weight is not w
+    with pytest.raises(RuntimeError, match='expected stepjit.Tensor or Tensor-like object from '
+                       "checkpoint but received <class 'float'>"):
+        m.load_state_dict(dict(sd, **{"a.weight": 3.0}))

@@ -101,3 +101,38 @@ def test_state_dict_keys_match_torch():
     assert list(Net(nn).net.state_dict()) == list(Net(torch.nn).net.state_dict())
     assert [n for n, _ in Net(nn).net.named_modules()] == \
         [n for n, _ in Net(torch.nn).net.named_modules()]
+
+
+def _load_report(T, mutate, strict):
+    """What load_state_dict says (return value or error text) for a module with shared
+    children and every kind of buffer, after `mutate` edits its state_dict."""
+    class M(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = T.nn.Linear(2, 2)
+            self.b = self.a
+            self.register_buffer("r", T.zeros(2))
+            self.register_buffer("np_", T.ones(2), persistent=False)
+            self.register_buffer("none", None)
+    m = M()
+    sd = dict(m.state_dict())
+    mutate(T, sd)
+    try:
+        return repr(m.load_state_dict(sd, strict=strict))
+    except (RuntimeError, TypeError) as e:
+        return f"{type(e).__name__}: {e}".replace("torch.", "stepjit.")
+
+
+def _extra_and_missing(T, sd):
+    sd.update({"np_": T.ones(2), "a.extra": T.ones(1), "zz.q": T.ones(1)})
+    del sd["r"]
+
+
+def _wrong_values(T, sd):
+    sd.update({"r": T.ones(3), "a.weight": 3.0})
+
+
+@pytest.mark.parametrize("mutate", [lambda T, sd: None, _extra_and_missing, _wrong_values])
+@pytest.mark.parametrize("strict", [True, False])
+def test_load_state_dict_reports_match_torch(mutate, strict):
+    assert _load_report(stepjit, mutate, strict) == _load_report(torch, mutate, strict)

@@ -96,3 +96,54 @@ def test_dump_kernels_shows_the_native_program_the_tutorial_runs_once_hot(capsys
     assert "def program(" in out and "def program_packed(p, dims):" in out
     if blas.gemm() is not None:     # its five matmuls call BLAS, whose address dims carries
         assert out.count("    gemm(as_any(") >= 5 and "the address of BLAS's cblas_sgemm" in out
+
+
+def _tutorial_dump(stage, capsys):
+    """`stepjit dump --stage STAGE` of the tutorial example, and the compiled step it ran."""
+    import os
+
+    from stepjit.runtime import log
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "two_layer_net.py")
+    seen = []
+
+    def listener(compiled, event):
+        seen.append(compiled)
+
+    log.add_listener(listener)
+    try:
+        assert main(["dump", example, "--steps", "3", "--stage", stage]) == 0
+    finally:
+        log.remove_listener(listener)
+    return capsys.readouterr().out, seen[0]
+
+
+def test_dump_kernels_are_byte_for_byte_the_kernels_the_tutorial_step_ran(capsys):
+    import re
+
+    from stepjit.codegen import kernels
+    from stepjit.runtime.cpu import LoopStep
+    from stepjit.runtime.inspect import kernel_body
+    out, compiled = _tutorial_dump("kernels", capsys)
+    sections = out.split("## step: trace ")[1:]
+    traces = compiled.traces
+    assert len(sections) == len(traces) == 2       # .grad None on the first call, then not
+    for section, trace in zip(sections, traces):
+        pieces = re.split(r"^# (?:group \d+: (\w+)\(.*\)|once hot.*)\n", section, flags=re.M)
+        shown = [(name, body.rstrip("\n")) for name, body in zip(pieces[1::2], pieces[2::2]) if name]
+        ran = [(st.kernel, st.source) for tr, program in compiled.programs.values() if tr is trace
+               for st in program.steps if isinstance(st, LoopStep)]
+        assert len(ran) == 5
+        assert shown == [(kernel.fname, kernel_body(source).rstrip("\n")) for kernel, source in ran]
+        for kernel, source in ran:
+            assert kernel.fastest() is not kernel               # it ran
+            # Structurally equal kernels (w1's and w2's update; the two traces') are one
+            # kernel, compiled from the text of the graph that asked first: the same code,
+            # its comments naming that graph's values.
+            assert kernels._COMMENT.sub("", kernel.text) == kernels._COMMENT.sub("", source)
+        # The SGD updates run in place: w1's kernel stores the new w1 through w1's own buffer.
+        assert re.search(r"^# group \d+: k_\w+\(.*out %\w+ into %w1\b", section, flags=re.M)
+
+
+def test_dump_optimized_names_every_rewrite_that_ran(capsys):
+    out, _ = _tutorial_dump("optimized", capsys)
+    assert "# stage: optimized (lower, add-chains, dce, cse, fold, simplify, cse, dce)" in out

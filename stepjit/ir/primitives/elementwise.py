@@ -83,6 +83,27 @@ log1p = _ew("log1p", np.log1p, S.float_rule, (lambda g, x: g / (x + 1),), "math.
 sqrt = _ew("sqrt", np.sqrt, S.float_rule, (lambda g, out: g / (out * 2),), "math.sqrt({0})", 1)
 sin = _ew("sin", np.sin, S.float_rule, (lambda g, x: g * x.cos(),), "math.sin({0})", 1)
 cos = _ew("cos", np.cos, S.float_rule, (lambda g, x: -g * x.sin(),), "math.cos({0})", 1)
+log2 = _ew("log2", np.log2, S.float_rule, (lambda g, x: g / (x * math.log(2.0)),),
+           "math.log2({0})", 1)
+log10 = _ew("log10", np.log10, S.float_rule, (lambda g, x: g / (x * math.log(10.0)),),
+            "math.log10({0})", 1)
+expm1 = _ew("expm1", np.expm1, S.float_rule, (lambda g, out: g * (out + 1),),
+            "math.expm1({0})", 1)
+_ERF = []
+
+
+def _erf_impl(x):
+    """math.erf over an array: NumPy has no erf, so a Numba ufunc made on first use
+    (the same libm erf the generated kernels call)."""
+    if not _ERF:
+        import numba
+        _ERF.append(numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(
+            lambda v: math.erf(v)))
+    return _ERF[0](x)
+
+
+erf = _ew("erf", _erf_impl, S.float_rule,
+          (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1)
 tanh = _ew("tanh", np.tanh, S.float_rule, (lambda g, out: g * (1 - out * out),),
            "math.tanh({0})", 1)
 

@@ -65,3 +65,46 @@ amax = _reduction("amax", _amax_impl, S.reduce_rule, (_extremum_grad,), "AmaxBac
 amin = _reduction("amin", _amin_impl, S.reduce_rule, (_extremum_grad,), "AminBackward0")
 argmax = _reduction("argmax", _arg_impl(np.argmax), S.arg_reduce_rule, None)
 argmin = _reduction("argmin", _arg_impl(np.argmin), S.arg_reduce_rule, None)
+
+
+def _prod_impl(x, axis, keepdims):
+    return np.asarray(np.multiply.reduce(x, axis=axis, keepdims=keepdims,
+                                         dtype=x.dtype if x.dtype.kind == "f" else np.int64))
+
+
+def _prod_grad(g, x, in_shapes, axis, keepdims):
+    """g times the product of the other elements: exclusive prefix times exclusive suffix
+    products (two cumprods), so zeros in x get their exact gradient, with no division."""
+    from .scans import cumprod
+    from ...dispatch import apply
+    shape = tuple(in_shapes[0])
+    if not shape:
+        return g
+    axes = tuple(range(len(shape))) if axis is None else axis
+    kept = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = kept + axes
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    flat = x.permute(perm).reshape(tuple(shape[i] for i in kept) + (n,))
+    ones = flat[..., :1] * 0 + 1
+    before = apply(cumprod, flat, axis=flat.ndim - 1)[..., :-1]
+    after = apply(cumprod, flat.flip(-1), axis=flat.ndim - 1)[..., :-1].flip(-1)
+    others = _cat(ones, before) * _cat(after, ones)
+    others = others.reshape(tuple(shape[i] for i in perm)).permute(_inverse(perm))
+    return unreduce(g, shape, axis, keepdims) * others
+
+
+def _cat(a, b):
+    from ...ops.shape import cat
+    return cat([a, b], -1)
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+prod = _reduction("prod", _prod_impl, S.sum_rule, (_prod_grad,), "ProdBackward0")

@@ -17,7 +17,15 @@ from ...ops.convert import resolve_device
 from ...tensor import Tensor, device as _device
 from ..parameter import Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 def _addindent(s, n):
@@ -317,18 +325,16 @@ class Module:
         return state
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        missing, errors = [], []
-        expected = set()
-        for prefix, module in self.named_modules():
-            prefix = prefix + "." if prefix else ""
-            for name, target in module._local_state().items():
-                key = prefix + name
-                expected.add(key)
-                if key not in state_dict:
-                    missing.append(key)
-                    continue
-                _load_one(module, name, target, state_dict[key], key, assign, errors)
-        unexpected = [k for k in state_dict if k not in expected]
+        """Copy (or with assign=True, bind) every entry of `state_dict` into this module tree.
+
+        Walks `_modules` without de-duplication, as PyTorch does, so a module reachable
+        under two names expects its entries under both (as state_dict() writes them).
+        Missing and unexpected keys are collected per module in that walk's order.
+        """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing, unexpected, errors = [], [], []
+        self._load_tree(state_dict, "", assign, missing, unexpected, errors)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: "
@@ -340,6 +346,25 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
                                + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _load_tree(self, state_dict, prefix, assign, missing, unexpected, errors):
+        local = self._local_state()
+        for name, target in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing.append(key)
+            else:
+                _load_one(self, name, target, state_dict[key], key, assign, errors)
+        for key in state_dict.keys():
+            if not key.startswith(prefix):
+                continue
+            head, *rest = key[len(prefix):].split(".", 1)
+            if (rest and head not in self._modules) or (not rest and head not in local):
+                unexpected.append(key)
+        for name, child in self._modules.items():
+            if child is not None:
+                child._load_tree(state_dict, prefix + name + ".", assign, missing, unexpected,
+                                 errors)
 
     # -- printing ------------------------------------------------------------------
     def _get_name(self):
@@ -365,8 +390,8 @@ class Module:
 
 def _load_one(module, name, target, value, key, assign, errors):
     if not isinstance(value, Tensor):
-        errors.append(f'While copying the parameter named "{key}", expected stepjit.Tensor '
-                      f"in state_dict but got {type(value).__name__}.")
+        errors.append(f'While copying the parameter named "{key}", expected stepjit.Tensor or '
+                      f"Tensor-like object from checkpoint but received {type(value)}")
         return
     if tuple(value.shape) != tuple(target.shape):
         errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "

@@ -8,12 +8,12 @@ import stepjit as torch
 from stepjit.dispatch import apply
 from stepjit.ir.primitives import PRIMITIVES
 from stepjit.ir.verifier import IRVerifyError, verify
-from stepjit.passes import pipeline
-from stepjit.passes.pipeline import OPTIMIZE, optimize, run_passes
+from stepjit import pipeline
+from stepjit.pipeline import OPTIMIZE, optimize, run_passes
 from tests.ir.test_registry import PRIM_CASES, SAMPLES, _case_id
 from tests.runtime.programs import PROGRAMS
 
-from .helpers import check, prims
+from tests.passes.helpers import check, prims
 
 
 def _verified_optimize(graph):

@@ -1,0 +1,145 @@
+"""PyTorch drawing its random numbers from stepjit's generator, for recording reference losses.
+
+stepjit's generator is counter-based (docs/random.md), PyTorch's is a Mersenne twister: for
+the same seed they draw different numbers, so a program's initial weights, synthetic data,
+shuffles and dropout masks would differ and no loss could be compared. While recording, every
+random draw PyTorch makes on the program's behalf (torch.rand/randn/randint/randperm/normal/
+bernoulli/multinomial and their *_like forms, Tensor.uniform_/normal_/random_/bernoulli_/
+exponential_ (and so nn.init and every layer's reset_parameters), F.dropout, torch.Generator)
+is made by the stepjit function of the same name on a stepjit tensor of the same shape and
+dtype, and the values are copied into PyTorch's tensor. The arithmetic of the program is
+PyTorch's own; only where its random numbers come from changes. What stepjit lacks is left as
+PyTorch's (such a program cannot match until stepjit has it; its test says so).
+
+Used only by tests/fixtures/record_real.py, where PyTorch is installed.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+import stepjit
+
+FUNCTIONS = ("rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
+             "normal", "bernoulli", "multinomial")
+METHODS = ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "multinomial")
+IGNORED = ("device", "layout", "pin_memory", "memory_format", "out")
+
+
+class Generator:
+    """torch.Generator's API over a stepjit generator."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self._sj = stepjit.random.Generator()
+
+    def manual_seed(self, seed):
+        self._sj.manual_seed(seed)
+        return self
+
+    def seed(self):
+        return self._sj.seed()
+
+    def initial_seed(self):
+        return self._sj.initial_seed()
+
+    def get_state(self):
+        return self._sj.get_state()
+
+    def set_state(self, state):
+        self._sj.set_state(state)
+        return self
+
+
+def to_stepjit(value, torch):
+    if isinstance(value, torch.Tensor):
+        return stepjit.from_numpy(value.detach().cpu().numpy().copy())
+    if isinstance(value, torch.dtype):
+        return getattr(stepjit, str(value).split(".")[-1])
+    if isinstance(value, Generator):
+        return value._sj
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_stepjit(v, torch) for v in value) if type(value) in (list, tuple) \
+            else tuple(value)
+    if isinstance(value, dict):
+        return {k: to_stepjit(v, torch) for k, v in value.items()}
+    return value
+
+
+def to_torch(value, torch):
+    if isinstance(value, stepjit.Tensor):
+        return torch.from_numpy(np.array(value.detach().numpy()))
+    return value
+
+
+def _function(name, torch):
+    sj_fn = getattr(stepjit, name)
+
+    def drawn_by_stepjit(*args, **kwargs):
+        requires_grad = kwargs.pop("requires_grad", False)
+        for key in IGNORED:
+            kwargs.pop(key, None)
+        if name == "randint" and not args and "low" not in kwargs:
+            kwargs["low"] = 0         # randint(high=n, size=...), as RandomSampler calls it
+        out = to_torch(sj_fn(*to_stepjit(args, torch), **to_stepjit(kwargs, torch)), torch)
+        return out.requires_grad_() if requires_grad else out
+
+    return drawn_by_stepjit
+
+
+def _method(name, torch):
+    def drawn_by_stepjit(self, *args, **kwargs):
+        sj = to_stepjit(self, torch)
+        out = getattr(sj, name)(*to_stepjit(args, torch), **to_stepjit(kwargs, torch))
+        if name.endswith("_"):
+            with torch.no_grad():
+                self.copy_(to_torch(sj, torch))
+            return self
+        return to_torch(out, torch)
+
+    return drawn_by_stepjit
+
+
+def _dropout(torch):
+    def dropout(input, p=0.5, training=True, inplace=False):
+        if not training or p == 0.0:
+            return input
+        ones = stepjit.ones(tuple(input.shape), dtype=to_stepjit(input.dtype, torch))
+        mask = to_torch(stepjit.nn.functional.dropout(ones, p, True), torch)
+        return input.mul_(mask) if inplace else input * mask
+
+    return dropout
+
+
+def _manual_seed(original):
+    def manual_seed(seed):
+        stepjit.manual_seed(seed)
+        return original(seed)
+
+    return manual_seed
+
+
+@contextlib.contextmanager
+def stepjit_streams(torch):
+    """Within the block, PyTorch's random draws come from stepjit's generators."""
+    saved = []
+
+    def patch(owner, name, value):
+        saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
+
+    patch(torch, "manual_seed", _manual_seed(torch.manual_seed))
+    patch(torch, "Generator", Generator)
+    for name in FUNCTIONS:
+        if hasattr(stepjit, name):
+            patch(torch, name, _function(name, torch))
+    for name in METHODS:
+        if hasattr(stepjit.Tensor, name):
+            patch(torch.Tensor, name, _method(name, torch))
+    patch(torch.nn.functional, "dropout", _dropout(torch))
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(saved):
+            setattr(owner, name, value)
