@@ -149,7 +149,8 @@ SAMPLES: dict[str, list[Sample]] = {
           api=lambda T, x, y: T.floor_divide(x, y), note="python's rule: 1 // 0.1 == 9"),
         S(np.array([16777217, 33554435, -7, 7]), np.array([1, 2, 2, -2]), ref=np.floor_divide,
           dtype="int64", api=lambda T, x, y: x // y, note="int64 stays exact"),
-        S(r(2, 3) * 5, 2, ref=np.floor_divide, api=lambda T, x, y: x // y, note="python int"),
+        S(np.array([[4.3, -1.7, 0.6], [9.1, -5.5, 3.2]]), 2, ref=np.floor_divide,
+          api=lambda T, x, y: x // y, note="python int"),
     ],
     "pow": [
         S(pos(2, 3), r(2, 3), ref=np.power, api=lambda T, x, y: T.pow(x, y)),
