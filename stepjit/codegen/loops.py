@@ -124,7 +124,8 @@ class LoopSource:
     def _acc_update(self, node, acc, val):
         if node.prim.name == "sum":
             return f"{acc} += {val}"
-        fn = "max" if node.prim.name == "amax" else "min"
+        # (scalar.maximum/minimum: NaN propagates, as in the registry's NumPy impl)
+        fn = "maximum" if node.prim.name == "amax" else "minimum"
         return f"{acc} = {fn}({acc}, {val})"
 
     def _kept_index(self, node):

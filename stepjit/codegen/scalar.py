@@ -34,6 +34,26 @@ def sign(x):
 
 
 @njit(error_model="numpy", cache=True)
+def maximum(x, y):
+    # np.maximum: a NaN operand is the result (Python's max(x, nan) is x), and of two equal
+    # values the first (max(-0.0, 0.0) is -0.0, as NumPy's and PyTorch's)
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x >= y else y
+
+
+@njit(error_model="numpy", cache=True)
+def minimum(x, y):
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x <= y else y
+
+
+@njit(error_model="numpy", cache=True)
 def round_half_even(x):
     r = math.floor(x)
     d = x - r
@@ -52,7 +72,8 @@ def clamp_hi(x, hi):
     return hi if x > hi else x
 
 
-__all__ = ["sigmoid", "sign", "round_half_even", "clamp_lo", "clamp_hi", "np", "math"]
+__all__ = ["sigmoid", "sign", "maximum", "minimum", "round_half_even", "clamp_lo", "clamp_hi",
+           "np", "math"]
 
 
 @njit(error_model="numpy", cache=True)

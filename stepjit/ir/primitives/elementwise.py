@@ -46,14 +46,19 @@ def _pow_base_grad(g, x, y):
             return g * 0
         if y == 2:
             return g * 2 * x  # the common square: no pow(x, 1) pass
-    return g * y * x ** (y - 1)
+        return g * y * x ** (y - 1)
+    # PyTorch's pow_backward: 0 where the exponent is 0 (not 0 * x**-1 = nan at x == 0)
+    return (g * (y * x ** (y - 1))).where(y != 0, 0.0)
 
 
-def _pow_exp_grad(g, x, out):
-    # d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
+def _pow_exp_grad(g, x, y, out):
+    # d/dy x**y = x**y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention).
     if isinstance(x, (int, float)):  # a Python scalar base: 2.0 ** t
-        return g * out * (math.log(x) if x > 0 else (0.0 if x == 0 else math.nan))
-    return (g * out * x.log()).where(x != 0, 0.0)
+        if x == 0:
+            return (g * out * -math.inf).where(y < 0, 0.0)
+        return g * out * (math.log(x) if x > 0 else math.nan)
+    zero_base = (x == 0).logical_and(y >= 0)
+    return (g * (out * x.log())).where(zero_base.logical_not(), 0.0)
 
 
 pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), "({0} ** {1})", 2,
@@ -71,9 +76,9 @@ def _min_grad(g, x, y):
 
 
 maximum = _ew("maximum", np.maximum, S.arith_rule,
-              (_max_grad, lambda g, x, y: _max_grad(g, y, x)), "max({0}, {1})", 2)
+              (_max_grad, lambda g, x, y: _max_grad(g, y, x)), "maximum({0}, {1})", 2)
 minimum = _ew("minimum", np.minimum, S.arith_rule,
-              (_min_grad, lambda g, x, y: _min_grad(g, y, x)), "min({0}, {1})", 2)
+              (_min_grad, lambda g, x, y: _min_grad(g, y, x)), "minimum({0}, {1})", 2)
 
 # -- unary math --------------------------------------------------------------
 neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1)
