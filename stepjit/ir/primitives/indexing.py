@@ -109,7 +109,7 @@ def _scatter_rule(base, src, key):
 
 
 def _slice_scatter_impl(base, src, key):
-    out = base.copy()
+    out = base.copy(order="K")   # base's layout, as the eager in-place write keeps it
     out[np_key(key)] = src
     return out
 
@@ -157,7 +157,10 @@ def _put_rule(base, values, *idx, key, accumulate):
 
 
 def _put_impl(base, values, *idx, key, accumulate):
-    out = base.copy()
+    # The copy keeps base's layout (a gather's result is often column-major): eagerly
+    # `c[mask] = v` writes into c's own buffer, and a later reduction of the value sums in
+    # memory order, so a row-major copy here made the traced step differ by an ulp.
+    out = base.copy(order="K")
     _put_into(out, values, *idx, key=key, accumulate=accumulate)
     return out
 
