@@ -144,13 +144,13 @@ SAMPLES: dict[str, list[Sample]] = {
           api=lambda T, x, y: T.div(x, y), note="int / int")],
     "floor_divide": [
         S(np.array([7.3, -7.3, 2.5]), np.array([2.0, 2.0, -3.0]), ref=np.floor_divide,
-          api=lambda T, x, y: T.floor_divide(x, y)),
+          api=lambda T, x, y: T.div(x, y, rounding_mode="floor")),
         S(np.array([1.0, -1.0]), np.array([0.1, 0.1]), ref=np.floor_divide, grad=(),
-          api=lambda T, x, y: T.floor_divide(x, y), note="python's rule: 1 // 0.1 == 9"),
+          api=lambda T, x, y: x // y, note="python's rule: 1 // 0.1 == 9"),
         S(np.array([16777217, 33554435, -7, 7]), np.array([1, 2, 2, -2]), ref=np.floor_divide,
           dtype="int64", api=lambda T, x, y: x // y, note="int64 stays exact"),
         S(np.array([[4.3, -1.7, 0.6], [9.1, -5.5, 3.2]]), 2, ref=np.floor_divide,
-          api=lambda T, x, y: x // y, note="python int"),
+          api=lambda T, x, y: T.div(x, y, rounding_mode="floor"), note="python int"),
     ],
     "pow": [
         S(pos(2, 3), r(2, 3), ref=np.power, api=lambda T, x, y: T.pow(x, y)),
