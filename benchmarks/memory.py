@@ -7,9 +7,10 @@ at checkpoints:
 
   calls   the same batch shape called N times (default 10,000): after the first calls
           (compile, caches) nothing should grow;
-  sizes   N different batch sizes (default 1,000), 1, 2, ..., N: each is a new trace and
-          program (shapes are guarded), but kernels are shape-generic, so no kernel is
-          compiled after the first sizes; what remains per size is the trace cache entry.
+  sizes   N different batch sizes (default 1,000), 1, 2, ..., N, with the recompile limit
+          raised so that every size is compiled: each is a new trace and program (shapes
+          are guarded), but kernels are shape-generic, so no kernel is compiled after the
+          first sizes; what remains per size is its trace cache entry.
 
 Figures are RSS in MiB; growth is measured from a checkpoint after warm-up.
 """
@@ -34,7 +35,7 @@ rng = np.random.default_rng(0)
 w1 = torch.tensor(rng.standard_normal((8, 16)).astype(np.float32) * 0.1, requires_grad=True)
 w2 = torch.tensor(rng.standard_normal((16, 4)).astype(np.float32) * 0.1, requires_grad=True)
 
-@torch.compile
+@torch.compile(recompile_limit=n + 10)   # sizes: every size compiled, none falls back
 def step(x, y):
     loss = ((x @ w1).relu() @ w2 - y).pow(2).mean()
     loss.backward()
@@ -60,7 +61,9 @@ else:
         step(x, y)
         if i in checkpoints:
             points.append((i, rss_mib(), kernels.STATS["compiled"]))
-print(json.dumps(points))
+stats = step.stats()
+print(json.dumps({"points": points, "compiles": stats["compiles"],
+                  "fallbacks": stats["fallbacks"]}))
 '''
 
 
@@ -72,7 +75,8 @@ def run(case, n):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def report(case, points, unit):
+def report(case, result, unit):
+    points = result["points"]
     print(f"{case}: {unit:>8} {'RSS MiB':>9} {'kernels compiled':>17}")
     for i, rss, compiled in points:
         print(f"{'':{len(case) + 1}} {i:>8} {rss:>9.1f} {compiled:>17}")
@@ -80,7 +84,8 @@ def report(case, points, unit):
     growth = points[-1][1] - base[1]
     per = growth / max(1, points[-1][0] - base[0]) * 1024
     print(f"  growth from {unit} {base[0]} to {points[-1][0]}: {growth:+.1f} MiB "
-          f"({per:+.2f} KiB per {unit.rstrip('s')})")
+          f"({per:+.2f} KiB per {unit.rstrip('s')}); traces compiled {result['compiles']}, "
+          f"eager fallbacks {result['fallbacks']}")
 
 
 def main(argv=None):

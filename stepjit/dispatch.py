@@ -10,7 +10,7 @@ import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
-from .errors import StepjitError, op_error
+from .errors import StepjitError, op_error, user_location
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 
@@ -161,6 +161,8 @@ def _signature(prim, args, attrs, key):
         aval = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
     except StepjitError as e:
         raise op_error(e, prim.name) from None
+    except TypeError as e:   # an argument that is neither a tensor nor a number
+        raise TypeError(f"{prim.name}: {e} (at {user_location()})") from None
     sig = _Signature(prim, args, aval)
     if key is not None:
         if len(_SIGNATURES) > 8192:

@@ -18,7 +18,7 @@ from . import dispatch
 from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import AccumulateGrad
-from .errors import DTypeError, ShapeError, op_error
+from .errors import DTypeError, ShapeError, op_error, user_location
 from .ir.types import FLOAT, AVal, DType, as_dtype
 
 
@@ -316,7 +316,7 @@ class Tensor:
     # -- in-place machinery ---------------------------------------------------
     def _check_inplace(self, op: str):
         if GRAD.enabled and self._requires_grad and self._grad_fn is None:
-            raise RuntimeError(f"{op}: {_LEAF_INPLACE}")
+            raise RuntimeError(f"{op}: {_LEAF_INPLACE} (at {user_location()})")
         base = self._base
         if GRAD.enabled and base is not None and base._requires_grad:
             raise RuntimeError(

@@ -205,14 +205,15 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def _check_batch(input, target):
+    where = f" (at {user_location(3)})"
     if target.dtype is not int64:
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}")
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}{where}")
     if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
+                         f"batch_size ({target.shape[0]}).{where}")
     if input.ndim != target.ndim + 1:
         raise RuntimeError(f"expected target of {input.ndim - 1} dimensions for input of shape "
-                           f"{list(input.shape)}, got target of shape {list(target.shape)}")
+                           f"{list(input.shape)}, got target of shape {list(target.shape)}{where}")
 
 
 def _class_weights(target, weight, ignore_index, dtype):

@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..dispatch import MODE, apply, constant
-from ..errors import ShapeError, op_error
+from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import norm_axis
 from ..ir.types import FLOAT, as_dtype
@@ -76,7 +76,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         input = input.to(dtype)
     if input.dtype.category != FLOAT:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {input.dtype.name}")
+                           f"floating point or complex dtype. Got: {input.dtype.name} (at {user_location()})")
     axis = _axis(input, None if dim == () else dim, "mean")
     out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)),
                 _size_value(_count(input, axis), input.dtype))
