@@ -228,9 +228,9 @@ def test_zero_dim_reductions_accept_dim_0(dim):
 # -- the interpret backend is eager, bit for bit --------------------------------------------------
 @pytest.mark.parametrize("seed", [0, 1, 4])
 def test_interpret_backend_is_bitwise_eager_after_a_masked_write(seed):
-    """A gather's result is column-major; eagerly `c[c > 0] = 0.5` writes into it, and the
-    functional index_put of a trace must keep that layout, or the mean sums in another order
-    (it was 1 ulp off on 12 of these 40 seeds)."""
+    """Eagerly `d[d > 0] = 0.25` writes into d's own (column-major) buffer; the functional
+    index_put of a trace must keep that layout, or the mean sums in another order (the
+    issue's program, whose gather result was column-major, was 1 ulp off on 12 of 40 seeds)."""
     rng = np.random.default_rng(seed)
     x = stepjit.tensor(rng.standard_normal((64, 32)).astype(np.float32))
     g = stepjit.tensor(rng.standard_normal((64, 16)).astype(np.float32))
@@ -242,9 +242,11 @@ def test_interpret_backend_is_bitwise_eager_after_a_masked_write(seed):
 
         def step(x, g):
             v4 = x @ w + b
-            c = v4[:, [0, 0]].clone()
+            c = v4[:, [0, 0]].clone()    # the program as it was found
             c[c > 0] = 0.5
-            loss = (v4 * g).pow(2).mean() * 0.01 + c.pow(2).mean()
+            d = v4[:, :2].t().clone()    # a column-major clone, written through a mask
+            d[d > 0] = 0.25
+            loss = (v4 * g).pow(2).mean() * 0.01 + c.pow(2).mean() + d.pow(2).mean()
             loss.backward()
             return loss
 

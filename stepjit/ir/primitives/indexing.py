@@ -196,7 +196,10 @@ def _put_grad(g, index, xs, key, accumulate):
 def _gather_impl(x, *idx, key):
     if "G" in key:
         _check_nonnegative(x.shape, key, idx)
-    return x[np_key(key, idx)]
+    out = x[np_key(key, idx)]
+    # Always a new array; row-major, as PyTorch's index result (NumPy's `x[:, idx]` is
+    # column-major), so that `view` accepts what PyTorch's would.
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
 
 def _check_nonnegative(shape, key, idx):
