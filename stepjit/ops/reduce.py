@@ -5,9 +5,7 @@ import builtins
 
 from collections import namedtuple
 
-import numpy as np
-
-from ..dispatch import MODE, apply, constant
+from ..dispatch import apply
 from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import norm_axis
@@ -58,17 +56,6 @@ def _count(input, axis):
     return n
 
 
-def _size_value(n, dtype):
-    """A count of elements as a divisor: a number eagerly; while tracing, a 0-d constant of
-    the input's dtype, which the compiled step takes as an input, so the kernels do not
-    bake the batch size in and a new batch size compiles none (a literal would be a constant
-    of the kernel's source). Either way the division sees the same float: run_impl converts
-    a number to a 0-d array of the output dtype."""
-    if MODE.tracer is None:
-        return n
-    return constant(np.array(n, dtype.np))
-
-
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
@@ -78,8 +65,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype.name} (at {user_location()})")
     axis = _axis(input, None if dim == () else dim, "mean")
-    out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)),
-                _size_value(_count(input, axis), input.dtype))
+    out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)), _count(input, axis))
     return _rename(out, "MeanBackward0" if axis is None else "MeanBackward1")
 
 
