@@ -25,6 +25,9 @@ def build_parser():
     p.add_argument("--inner", type=int, default=5, help="calls per timed repetition (default 5)")
     p.add_argument("--warmup", type=int, default=20, help="untimed calls per variant (default 20)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="time by the wall clock (default) or by this thread's CPU time, which a "
+                        "machine busy with other work disturbs less")
     p.add_argument("--list", action="store_true", help="list the cases and variants, then exit")
     return p
 
@@ -60,7 +63,7 @@ def main(argv=None) -> int:
     results = []
     for case in cases:
         result = run_case(case, reps=args.reps, inner=args.inner, warmup=args.warmup,
-                          only=args.variant)
+                          only=args.variant, clock=args.clock)
         results.append(result)
         print(format_result(result))
     if args.json:

@@ -5,6 +5,11 @@
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: F401
+from .defaults import (  # noqa: F401
+    are_deterministic_algorithms_enabled, get_default_device, get_default_dtype,
+    get_float32_matmul_precision, set_default_device, set_default_dtype,
+    set_float32_matmul_precision, use_deterministic_algorithms)
 from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
 from .ir.types import DType as dtype  # noqa: F401
 from .ir.types import bool_ as bool  # noqa: F401
@@ -12,8 +17,8 @@ from .ir.types import float32, float64, int32, int64  # noqa: F401
 from .ops.convert import cast as _cast  # noqa: F401
 from .ops.creation import (  # noqa: F401
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
-    zeros_like)
+    multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, tensor, zeros, zeros_like)
 from .ops.elementwise import (  # noqa: F401
     abs, add, addcdiv, addcmul, ceil, clamp, clip, cos, div, divide, eq, exp, floor, floor_divide,
     ge, gt, le, lerp, log, log1p, logical_and, logical_not, logical_or, lt, masked_fill, maximum,
@@ -21,7 +26,7 @@ from .ops.elementwise import (  # noqa: F401
     sub, tanh, true_divide, where)
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
-    isneginf, isposinf, log2, log10, logical_xor, nan_to_num)
+    isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
 from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
 from .ops.sorting import (  # noqa: F401
@@ -35,7 +40,8 @@ from .ops.reduce import (  # noqa: F401
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
     moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
-from .random import initial_seed, manual_seed, seed  # noqa: F401
+from .random import (  # noqa: F401
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .serialization import load, save  # noqa: F401
 from .tensor import Size, Tensor, device  # noqa: F401
 
@@ -64,11 +70,9 @@ def detach(input):
     return input.detach()
 
 
-def get_default_dtype():
-    return float32
-
 from .runtime import compile  # noqa: E402,F401
+from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
-from . import nn, optim  # noqa: E402,F401
-from . import cuda  # noqa: E402,F401
+from . import nn, optim, utils  # noqa: E402,F401
+from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401

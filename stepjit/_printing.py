@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .ir.types import DEFAULT_FLOAT, DEFAULT_INT, bool_
+from .ir.types import DEFAULT_INT, bool_, default_float
 
 PRECISION = 4
 THRESHOLD = 1000
@@ -139,9 +139,9 @@ def tensor_repr(t) -> str:
     if data.size == 0:
         if data.ndim != 1:
             suffixes.append(f"size={tuple(data.shape)}")
-        if dt is not DEFAULT_FLOAT:
+        if dt is not default_float():
             suffixes.append(f"dtype=stepjit.{dt.name}")
-    elif dt is not DEFAULT_FLOAT and dt is not DEFAULT_INT and dt is not bool_:
+    elif dt is not default_float() and dt is not DEFAULT_INT and dt is not bool_:
         suffixes.append(f"dtype=stepjit.{dt.name}")
     body = format_array(data, indent)
     if t.grad_fn is not None:

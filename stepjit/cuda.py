@@ -106,6 +106,7 @@ def get_device_name(device=None) -> str:
 
 
 def current_device() -> int:
+    require()
     return 0
 
 

@@ -210,14 +210,14 @@ def _view_of(out, src):
         out._base = src if src._base is None else src._base   # (not `or`: a Tensor's truth is its value)
 
 
-# -- CUDA tensors (stepjit/runtime/cuda.py runs their ops; see docs/cuda.md) ------------------
+# -- CUDA tensors (stepjit/programs/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
 
 
 def _device_eager(prim, args, attrs, arrays, sig):
     """An eager op with an input on the CUDA device: checked for mixed devices, run as a cached
     single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""
-    from .runtime.cuda import run_eager_op
+    from .programs.cuda import run_eager_op
     result = run_eager_op(prim, args, arrays, attrs, sig.aval)
     out = make_tensor(result)
     if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
@@ -428,7 +428,7 @@ def store(dst, result):
     if tracer is not None:
         return tracer.store(dst, result)
     if type(dst._data) is not _NDARRAY:
-        from .runtime.cuda import store_device
+        from .programs.cuda import store_device
         store_device(dst, result)
     else:
         np.copyto(dst._data, result._data, casting="unsafe")

@@ -37,7 +37,7 @@ from .ir.verifier import IRVerifyError, verify as verify_graph
 from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
-from .passes.fusion import VIEWS, fuse
+from .passes.fusion import fuse
 from .passes.lower import lower, lower_add_chains
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
@@ -201,7 +201,7 @@ def inplace_plan(fused, keep) -> dict:
         g = next((g for g in order if new in g.outputs), None)
         if g is None or (g.kind == "loop" and g.shape != new.shape):
             continue
-        if g.kind == "op" and g.nodes[0].prim.name != "full":
+        if g.kind == "op" and g.nodes[0].prim.lowering != "fill":
             continue
         later = order[order.index(g) + 1:]
         aliases = views_of(graph, old)   # a view of the old buffer sees the new values too
@@ -219,7 +219,7 @@ def views_of(graph, v):
     """v and every value that is a NumPy view of it (reshape, transpose, expand, slice)."""
     out = {v}
     for n in graph.nodes:
-        if n.prim.name in VIEWS and n.inputs[0] in out:
+        if n.prim.view and n.inputs[0] in out:
             out.add(n.out)
     return out
 

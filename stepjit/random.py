@@ -17,6 +17,8 @@ runtime finds lifted tensors by identity. See docs/random.md.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .ir.primitives.random import MASK64
@@ -37,7 +39,8 @@ class Generator:
     """A counter-based generator: `torch.Generator`'s seeding API over a (seed, offset) state."""
 
     def __init__(self, device="cpu"):
-        self.device = device
+        from .tensor import device as _device
+        self.device = _device(device) if not isinstance(device, _device) else device
         self._seed = 67280421310721  # PyTorch's default seed
         self._state = None
 
@@ -56,7 +59,13 @@ class Generator:
         dispatch.store(self.state, value)
 
     def manual_seed(self, seed):
-        self._seed = int(seed) & MASK64
+        try:
+            seed = operator.index(seed)    # ints, NumPy ints, integer tensors; not floats
+        except TypeError:
+            raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}") from None
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise ValueError("Overflow when unpacking long long")
+        self._seed = seed & MASK64
         self._set(self._seed, 0)
         return self
 
@@ -73,18 +82,24 @@ class Generator:
         return self.state.clone()
 
     def set_state(self, new_state):
+        from .tensor import Tensor
+        if not (isinstance(new_state, Tensor) and tuple(new_state.shape) == (2,)
+                and new_state.dtype.name == "int64"):
+            raise TypeError("RNG state must be an int64 tensor [seed, offset], as get_state() "
+                            "returns")
         seed, offset = (int(v) for v in new_state.tolist())
         self._seed = seed & MASK64
         self._set(seed, offset)
         return self
 
-    def draw(self, prim, count, **attrs):
-        """Apply random primitive `prim` to the state, then advance the state by `count`."""
+    def draw(self, prim, count, *inputs, **attrs):
+        """Apply random primitive `prim` to the state (and `inputs`), then advance the state by
+        `count`."""
         from . import dispatch
         from .autograd.grad_mode import no_grad
         from .ir import primitives as P
         with no_grad():
-            out = dispatch.apply(prim, self.state, **attrs)
+            out = dispatch.apply(prim, self.state, *inputs, **attrs)
             dispatch.store(self.state, dispatch.apply(P.rng_advance, self.state, count=count))
         return out
 

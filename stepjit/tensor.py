@@ -46,6 +46,10 @@ class device:
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
+        if isinstance(type, int) and not isinstance(type, bool):   # device(0): accelerator 0
+            if not _cuda.is_available():
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            type, index = "cuda", type
         if ":" in type:
             type, idx = type.split(":")
             index = int(idx)

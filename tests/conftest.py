@@ -37,3 +37,17 @@ def forward_path(request, monkeypatch):
     if request.param == "generic":
         monkeypatch.setattr(dispatch, "FAST", False)
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _collectives_alone(request):
+    """The collective primitives (all_reduce) run on a group of one process in every test, so
+    registry-driven tests (samples, gradients, backends, edge cases) run them without MPI.
+    tests/distributed, which tests the process group itself, starts with none (as a user does)
+    and runs collectives on two real processes."""
+    from stepjit.ir.primitives import collective
+    saved = collective.World.group
+    alone = "tests/distributed" not in request.node.nodeid.replace("\\", "/")
+    collective.set_world(collective.Alone() if alone else None)
+    yield
+    collective.set_world(saved)

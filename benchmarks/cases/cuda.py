@@ -143,7 +143,7 @@ def _adam(system, s):
 def _copy(s):
     import stepjit
     from stepjit import cuda as dev
-    from stepjit.runtime.cuda import copy_into
+    from stepjit.programs.cuda import copy_into
     n = s.adam * 28 // 8          # float32 elements: read + write = 28 bytes per parameter
     src, dst = dev.empty((n,), np.float32), dev.empty((n,), np.float32)
     copy_into(src, 0.5)

@@ -218,7 +218,7 @@ def _returns(grads, g, values):
 
 
 def _write(graph, node_name, returns, arrays=False):
-    from ..runtime.codewriter import CodeWriter, ident
+    from ..codegen.codewriter import CodeWriter, ident
     w = CodeWriter({"ndarray": _NDARRAY, "asarray": np.asarray, "make": Tensor._make},
                    reserved=("g",))
     names = {graph.inputs[0]: w.local("gd")}

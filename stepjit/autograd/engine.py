@@ -68,6 +68,9 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
     else:
         edges = [t._grad_edge() for t in roots]
         root_nodes = [n for n, _ in edges]
+    tracer = dispatch.MODE.tracer
+    if tracer is not None:   # the tracer learns that the step runs a backward of its own
+        tracer.backward_runs += 1
     captured = {}
     target_edges = None
     if inputs is None:

@@ -14,7 +14,7 @@ from . import node as _node
 from .node import Node, SavedTensor, _tensor_class, fit_grad, node_class
 
 
-# Set while a check-mode trace runs (stepjit/runtime/check.py function_checks): called as
+# Set while a check-mode trace runs (stepjit/programs/check.py function_checks): called as
 # CHECK_HOOK(cls, args, kwargs) after forward when a gradient will be needed.
 CHECK_HOOK = None
 

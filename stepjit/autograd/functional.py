@@ -76,6 +76,21 @@ def _no_create_graph(create_graph):
             "create_graph=True (higher-order gradients) is not supported by stepjit yet")
 
 
+_CALLBACKS = []
+
+
+def queue_callback(fn) -> None:
+    """Run fn() once the running backward pass has finished, when every leaf's .grad holds its
+    sum (PyTorch's Variable._execution_engine.queue_callback; DistributedDataParallel reduces
+    gradients from one)."""
+    _CALLBACKS.append(fn)
+
+
+def _run_callbacks() -> None:
+    while _CALLBACKS:
+        _CALLBACKS.pop(0)()
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     if create_graph:
         _no_create_graph(create_graph)
@@ -83,8 +98,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         raise NotImplementedError("backward(inputs=...) is not supported by stepjit yet; "
                                   "use stepjit.autograd.grad")
-    if not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
-        run_backward(roots, grads, retain_graph=bool(retain_graph))
+    try:
+        if not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
+            run_backward(roots, grads, retain_graph=bool(retain_graph))
+    except BaseException:
+        _CALLBACKS.clear()
+        raise
+    if _CALLBACKS:
+        _run_callbacks()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -69,3 +69,55 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, fn):
         STATE.enabled = self._prev
         return super().__call__(fn)
+
+
+class _InferenceState:
+    __slots__ = ("enabled",)
+
+    def __init__(self):
+        self.enabled = False
+
+
+INFERENCE = _InferenceState()
+
+
+def is_inference_mode_enabled() -> bool:
+    return INFERENCE.enabled
+
+
+class inference_mode:
+    """`with inference_mode():`, `@inference_mode()` or bare `@inference_mode`: no autograd
+    recording, as under no_grad. (PyTorch also marks the tensors made inside as inference
+    tensors that autograd later refuses; stepjit's are ordinary tensors.)
+    `inference_mode(False)` changes nothing."""
+    __slots__ = ("mode", "_prev")
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):   # bare @inference_mode
+            return cls(True)(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = (STATE.enabled, INFERENCE.enabled)
+        if self.mode:
+            STATE.enabled = False
+            INFERENCE.enabled = True
+
+    def __exit__(self, exc_type, exc, tb):
+        STATE.enabled, INFERENCE.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return inference_mode(self.mode)

@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dispatch
-from ..runtime.codewriter import CodeWriter, ident
+from ..codegen.codewriter import CodeWriter, ident
 from ..tensor import Tensor
 from . import array_vjp
 from .engine import RUNNING, _accumulate, _all_none, _pre_hooks

@@ -31,8 +31,12 @@ _CTOR = {"float32": "np.float32", "float64": "np.float64", "int64": "np.int64",
 # went from 1.3x to 8.4x its matmuls under load. Threads pay only where the work is far larger
 # than such a stall.
 PARALLEL_MIN = 1 << 20
-# Expressions that name a Python builtin whose Numba typing differs from the registry's impl.
-_EXPR_OVERRIDES = {"round": "round_half_even({0})"}
+# How a loop accumulates each kind of reduction (the registry's `reduce`): the accumulator's
+# first value (float, integer) and its update.
+# (scalar.maximum/minimum, not Python's max/min: NaN propagates, as in the NumPy impls)
+_REDUCE = {"add": (("0.0", "0"), "{acc} += {val}"),
+           "max": (("-np.inf", str(-(2 ** 63 - 1))), "{acc} = maximum({acc}, {val})"),
+           "min": (("np.inf", str(2 ** 63 - 1)), "{acc} = minimum({acc}, {val})")}
 
 
 def literal(x, dtype=None) -> str:
@@ -59,7 +63,7 @@ class LoopSource:
         # inplace: output -> the input whose buffer it overwrites, element for element. The
         # kernel stores it through that input's own array: given as a separate argument, the
         # same buffer makes LLVM's overlap check fail at run time and the loop run scalar.
-        reduced = {n.out for n in group.nodes if n.prim.name in ("sum", "amax", "amin")}
+        reduced = {n.out for n in group.nodes if n.prim.reduce is not None}
         self.inplace = {v: self.arrays.index(old) for v, old in (inplace or {}).items()
                         if old in self.arrays and v not in reduced}
         self.outputs = [v for v in group.outputs if v not in self.inplace]
@@ -97,7 +101,7 @@ class LoopSource:
     def _expr(self, node):
         prim = node.prim
         out_dtype = node.out.dtype
-        if prim.name == "full":
+        if prim.lowering == "fill":
             return literal(node.attrs["value"], out_dtype)
         ops = []
         for i, x in enumerate(node.inputs):
@@ -107,26 +111,16 @@ class LoopSource:
                 text = f"{_CTOR[out_dtype.name]}({text})"
             ops.append(text)
         attrs = {k: literal(v) if not hasattr(v, "short") else v for k, v in node.attrs.items()}
-        template = _EXPR_OVERRIDES.get(prim.name, prim.expr)
-        if prim.name == "pow" and not isinstance(node.inputs[1], Value) and node.inputs[1] == 2:
-            template = "({0} * {0})"  # NumPy squares by multiplication too: same bits
-        expr = template.format(*ops, **attrs)
+        expr = prim.expr_for(node).format(*ops, **attrs)
         return f"{_CTOR[out_dtype.name]}({expr})"
 
     # -- reductions -------------------------------------------------------------------
     def _acc_init(self, node):
-        x = node.inputs[0]
-        if node.prim.name == "sum":
-            return "0.0" if x.dtype.category == FLOAT else "0"
-        big = "np.inf" if x.dtype.category == FLOAT else str(2 ** 63 - 1)
-        return ("-" + big) if node.prim.name == "amax" else big
+        floating, integer = _REDUCE[node.prim.reduce][0]
+        return floating if node.inputs[0].dtype.category == FLOAT else integer
 
     def _acc_update(self, node, acc, val):
-        if node.prim.name == "sum":
-            return f"{acc} += {val}"
-        # (scalar.maximum/minimum: NaN propagates, as in the registry's NumPy impl)
-        fn = "maximum" if node.prim.name == "amax" else "minimum"
-        return f"{acc} = {fn}({acc}, {val})"
+        return _REDUCE[node.prim.reduce][1].format(acc=acc, val=val)
 
     def _kept_index(self, node):
         axis = node.attrs["axis"]
@@ -134,7 +128,7 @@ class LoopSource:
 
     def source(self, fname) -> str:
         g = self.group
-        reds = [n for n in g.nodes if n.prim.name in ("sum", "amax", "amin")]
+        reds = [n for n in g.nodes if n.prim.reduce is not None]
         prologue = [line for r in reds for line in self._reduction_prologue(r)]
         params = ([f"a{i}" for i in range(len(self.arrays))] + [f"o{i}" for i in range(len(self.outputs))]
                   + [f"n{d}" for d in range(self.k)] + [f"s{k}" for k in range(len(self.given))])

@@ -54,8 +54,9 @@ def c_view(typingctx, a, shape):
     says so (`reshaped`), or a run-time check of `a.flags.c_contiguous` did (the flat loops of
     codegen/loops.py). Numba's own `a.reshape` would do for the first, but it calls a helper
     of Numba's C library (numba_attempt_nocopy_reshape) that no machine-code entry can link."""
-    if not (isinstance(a, types.Array) and isinstance(shape, types.UniTuple)
-            and isinstance(shape.dtype, types.Integer)):
+    # `()` (a 0-dim parameter's reshape) is typed Tuple(()), not a UniTuple
+    if not (isinstance(a, types.Array) and isinstance(shape, types.BaseTuple)
+            and all(isinstance(d, types.Integer) for d in shape)):
         return None
     out = a.copy(ndim=len(shape), layout="C")
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
-from ..passes.fusion import VIEWS
 from ..passes.memory import computed_into_buffers, share_buffers
 from .loops import LoopSource, literal
 
@@ -36,7 +35,6 @@ BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x fas
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
 # not split in two (codegen/loops.py): one pass computes each element once, not twice.
 SPLIT_MIN_ROW = 16
-_NATIVE_OPS = set(VIEWS) | {"matmul", "full", "concat"}
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
@@ -49,18 +47,16 @@ def supports(fused, gemm=None) -> bool:
         if g.kind == "loop":
             continue
         n = g.nodes[0]
-        if n.prim.name not in _NATIVE_OPS:
-            return False
-        if n.prim.name == "matmul":
+        prim = n.prim
+        if prim.lowering == "matmul":
             a, b = n.inputs
             if a.ndim != 2 or b.ndim != 2:
                 return False
             if _macs(n) > MAX_MATMUL_MACS and not (gemm and _blas_dtype(n)):
                 return False
-        if n.prim.name == "slice" and any(k == "T" for k in n.attrs["key"]):
-            return False
-        if n.prim.name == "transpose" and not _reverses(n.attrs["perm"]):
-            return False
+        elif prim.lowering != "fill" and (prim.native is None or (
+                prim.native_when is not None and not prim.native_when(n.attrs))):
+            return False        # no native form in the registry entry, or not for these attrs
     return True
 
 
@@ -71,12 +67,6 @@ def _macs(node):
 
 def _blas_dtype(node):
     return node.out.dtype.np.name in ("float32", "float64")
-
-
-def _reverses(perm) -> bool:
-    """Numba types `a.transpose(perm)` through a generic overload that takes seconds to compile;
-    `a.T` (every axis reversed, the matmul-backward case) is free."""
-    return tuple(perm) == tuple(range(len(perm)))[::-1]
 
 
 class ProgramSource:
@@ -196,9 +186,11 @@ class ProgramSource:
         return lines + [f"{fname}({', '.join(args)})"]
 
     def _op(self, node):
-        name, out = node.prim.name, self._name(node.out)
+        """An op group's lines: a matmul or a fill here, anything else from the registry
+        entry's `native` template."""
+        out = self._name(node.out)
         a = [self._name(v) if isinstance(v, Value) else repr(v) for v in node.inputs]
-        if name == "matmul":
+        if node.prim.lowering == "matmul":
             if self.gemm and _blas_dtype(node) and _macs(node) >= BLAS_MIN_MACS:
                 self._blas = True
                 fn = self._dim("sgemm" if node.out.dtype.np.name == "float32" else "dgemm")
@@ -206,27 +198,26 @@ class ProgramSource:
                         f"gemm(as_any({a[0]}), as_any({a[1]}), as_any({out}), {fn}, "
                         f"np.int{self.gemm.int_bits})"]
             return [f"{out} = {self._alloc(node.out)}", f"matmul_loops({a[0]}, {a[1]}, {out})"]
-        if name == "transpose":
-            return [f"{out} = {a[0]}.T"]
-        if name == "reshape":
-            return [f"{out} = reshaped({a[0]}, {self._shape(node.attrs['shape'])})"]
-        if name == "expand":
-            return [f"{out} = np.broadcast_to({a[0]}, {self._shape(node.attrs['shape'])})"]
-        if name == "slice":
-            key = node.attrs["key"]     # basic indexing only (supports() refuses tensor keys)
-            return [f"{out} = {a[0]}{format_key(key) if key else '[...]'}"]
-        if name == "concat":
-            return [f"{out} = np.concatenate(({', '.join(a)},), {node.attrs['axis']})"]
-        if name == "full":
+        if node.prim.lowering == "fill":
             dt = node.attrs["dtype"]
             return [f"{out} = {self._alloc(node.out)}", f"{out}[...] = {literal(node.attrs['value'], dt)}"]
-        raise AssertionError(f"{name} is not supported in a native program")
+        attrs = {k: self._attr_text(k, v) for k, v in node.attrs.items()}
+        return [f"{out} = " + node.prim.native.format(*a, xs=", ".join(a), **attrs)]
+
+    def _attr_text(self, name, value):
+        """An attribute as a native template reads it: sizes through `dims`, index keys as
+        Python indexing (basic only: `native_when` refuses tensor keys)."""
+        if name == "shape":
+            return self._shape(value)
+        if name == "key":
+            return format_key(value) if value else "[...]"
+        return repr(value)
 
 
 def _viewed(fused, values):
     """values and every value they are a view of (through the program's view ops)."""
     source = {g.nodes[0].out: g.nodes[0].inputs[0] for g in fused.groups
-              if g.kind == "op" and g.nodes[0].prim.name in VIEWS}
+              if g.kind == "op" and g.nodes[0].prim.view}
     out = set()
     for v in values:
         while v not in out:

@@ -7,13 +7,36 @@ A Primitive holds
               same formula serves eager tape autograd and the IR autodiff pass;
               None for an input (or the whole op) that has no gradient
   kind        elementwise | reduction | scan (cumsum, sorts: along one axis) | matmul |
-              movement | indexing | creation | random
+              movement | indexing | creation | random | collective (communication between
+              the processes of a data-parallel job)
   expr        for elementwise ops, the scalar expression codegen emits,
               with {0}, {1}, ... for the operands and {attr} for attributes
   grad_name   PyTorch's name for the backward node (string or fn(attrs) -> str)
   into        optional: into(*arrays, **attrs) writes impl's result into arrays[0]'s
               buffer (the eager in-place form, run when no autograd records);
               ufunc impls have it without saying (impl(*arrays, out=arrays[0]))
+
+Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
+  view        impl returns a view of its first input (NumPy basic indexing, reshape...):
+              eagerly the result aliases it; compiled, a free view, never a copy
+  reduce      for a reduction the generated loops can compute: how it combines
+              elements, "add" | "max" | "min" (identity 0, -inf, +inf); None: run by impl
+  exact       elementwise and exactly rounded (or exact) per element, whatever the
+              operands' size and layout: constant folding may evaluate it on one element.
+              A function of the node when that depends on it (cast)
+  keeps_uniform  a uniform operand (every element the same) gives a uniform result of
+              that same value (reshape, expand, amax...): constant folding follows it
+  pure        evaluating it twice on the same operands gives the same value and has no
+              other effect (default: every kind but "random")
+  accumulates its result is a sum of many products (sum, matmul): check mode scales its
+              tolerance by the same op over absolute values
+  lowering    how backends run it, one of LOWERINGS: "loop" (fused into generated loops:
+              elementwise with an expr, or a reduction with `reduce`), "view", "matmul",
+              "fill" (a constant), "impl" (its NumPy impl; a host round trip on CUDA).
+              Derived from the fields above unless given
+  native      how a native whole-program function (codegen/program.py) writes it: a
+              template over {0}, {1}.., {xs} (all inputs) and attribute names; None: a
+              program holding it does not go native. native_when(attrs) may refuse cases
 
 A vjp function's first parameter is the output gradient `g`; the names of the
 others say what it needs, and so what autograd must save: input names, `out`,
@@ -29,7 +52,9 @@ from typing import Callable
 PRIMITIVES: dict[str, "Primitive"] = {}
 
 KINDS = ("elementwise", "reduction", "scan", "matmul", "movement", "indexing", "creation",
-         "random")
+         "random", "collective")
+LOWERINGS = ("loop", "view", "matmul", "fill", "impl")
+REDUCES = ("add", "max", "min")
 _SPECIAL = ("out", "in_shapes", "index")
 
 
@@ -49,11 +74,16 @@ class VJPRule:
 
 class Primitive:
     __slots__ = ("name", "kind", "impl", "shape_rule", "vjp", "expr", "_grad_name",
-                 "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into")
+                 "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into",
+                 "reduce", "exact", "keeps_uniform", "pure", "accumulates", "lowering",
+                 "native", "native_when")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
-                 expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None):
+                 expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None,
+                 reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
+                 lowering=None, native=None, native_when=None):
         assert kind in KINDS, kind
+        assert reduce in REDUCES + (None,), reduce
         self.name = name
         self.kind = kind
         self.impl = impl
@@ -69,6 +99,14 @@ class Primitive:
         self.casts = tuple(casts)
         self.ufunc = hasattr(impl, "nin") and hasattr(impl, "reduce")
         self.into = into
+        self.reduce = reduce
+        self.exact = exact
+        self.keeps_uniform = keeps_uniform
+        self.pure = kind != "random" if pure is None else pure
+        self.accumulates = accumulates
+        self.lowering = lowering or self._default_lowering()
+        self.native = native
+        self.native_when = native_when
         if vjp is None:
             self.vjp = None
         elif variadic:
@@ -76,6 +114,19 @@ class Primitive:
         else:
             assert len(vjp) == len(self.inputs), f"{name}: one vjp entry per input"
             self.vjp = tuple(None if f is None else VJPRule(f, self) for f in vjp)
+
+    def _default_lowering(self):
+        if (self.kind == "elementwise" and self.expr is not None) or self.reduce is not None:
+            return "loop"
+        return "view" if self.view else "impl"
+
+    def is_exact(self, node) -> bool:
+        """`exact` for this node (see the module docstring)."""
+        return self.exact(node) if callable(self.exact) else self.exact
+
+    def expr_for(self, node) -> str:
+        """The scalar expression template for this node (`expr` may depend on it)."""
+        return self.expr(node) if callable(self.expr) else self.expr
 
     @property
     def differentiable(self) -> bool:

@@ -46,8 +46,21 @@ _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({d.short: d for d in ALL_DTYPES})
 _BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32})
 
-DEFAULT_FLOAT = float32
+DEFAULT_FLOAT = float32   # the default floating dtype at start; default_float() is the current one
 DEFAULT_INT = int64
+
+
+class _Defaults:
+    """What `set_default_dtype` changes: the dtype of Python floats, of float factories and of
+    int-to-float promotion. (A compiled step bakes it in where it traced.)"""
+    float = DEFAULT_FLOAT
+
+
+DEFAULTS = _Defaults()
+
+
+def default_float() -> "DType":
+    return DEFAULTS.float
 
 
 def dtype_from_name(name: str) -> DType:
@@ -59,7 +72,7 @@ def as_dtype(d) -> DType:
     if isinstance(d, DType):
         return d
     if d is float:
-        return DEFAULT_FLOAT
+        return default_float()
     if d is int:
         return DEFAULT_INT
     if d is bool:
@@ -89,7 +102,7 @@ def scalar_dtype(x) -> DType:
         return bool_
     if isinstance(x, (int, np.integer)):
         return DEFAULT_INT
-    return DEFAULT_FLOAT
+    return default_float()
 
 
 class AVal:
@@ -136,5 +149,5 @@ def result_type(*avals: AVal) -> DType:
             result = d
         elif d.category > result.category:
             # A scalar's own width never counts: 2.5 promotes an int tensor to the default float.
-            result = d if rank < 2 else (DEFAULT_FLOAT if d.category == FLOAT else d)
+            result = d if rank < 2 else (default_float() if d.category == FLOAT else d)
     return result

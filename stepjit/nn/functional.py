@@ -300,8 +300,92 @@ def _smoothing_term(logp, target, weight, ignore_index, reduction, class_dim):
     return loss.squeeze(0) if unbatched else loss
 
 
+def bilinear(input1, input2, weight, bias=None):
+    from ..ops.contract import einsum
+    out = einsum("bi,oij,bj->bo", input1.reshape(-1, input1.shape[-1]), weight,
+                 input2.reshape(-1, input2.shape[-1]))
+    out = out.reshape(tuple(input1.shape[:-1]) + (weight.shape[0],))
+    return out if bias is None else out + bias
+
+
+def _feature_dropout(input, p, training, inplace, batched_ndim, name):
+    """Whole channels zeroed: the mask has the input's (N, C) and ones elsewhere."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    from ..ops.creation import rand
+    batched = input.ndim == batched_ndim
+    shape = tuple(input.shape[:2] if batched else input.shape[:1])
+    shape = shape + (1,) * (input.ndim - len(shape))
+    if p == 1.0:
+        noise = input.new_zeros(*shape)
+    else:
+        noise = (rand(shape, dtype=input.dtype, device=input.device) < (1.0 - p)).to(
+            input.dtype) / (1.0 - p)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 4, "dropout2d")
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """SELU-preserving dropout: dropped units take the negative saturation value, then an
+    affine map restores mean and variance (PyTorch's constants)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from ..ops.creation import rand
+    alpha = 1.7580993408473766
+    keep = (rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)).to(
+        input.dtype)
+    a = 1.0 / ((alpha * alpha * p + 1) * (1 - p)) ** 0.5
+    b = (1 - keep) * (-alpha * a)
+    out = input * keep * a + b + alpha * a * p
+    return input.copy_(out) if inplace else out
+
+
+from .functions.activations import (  # noqa: E402,F401
+    celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid,
+    mish, prelu, relu6, selu, silu, softmin, softplus, softshrink, softsign, tanhshrink, threshold)
+from .functions.attention import scaled_dot_product_attention  # noqa: E402,F401
+from .functions.conv import (  # noqa: E402,F401
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
+    conv1d, conv2d, conv_transpose2d, interpolate, max_pool1d, max_pool2d, pad, pixel_shuffle,
+    unfold)
+from .functions.losses import (  # noqa: E402,F401
+    cosine_embedding_loss, cosine_similarity, gaussian_nll_loss, hinge_embedding_loss,
+    huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_soft_margin_loss,
+    pairwise_distance, poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
+from .functions.norm import (  # noqa: E402,F401
+    batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
+from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
+
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "nll_loss",
+    "cross_entropy", "nll_loss", "bilinear", "dropout1d", "dropout2d", "dropout3d",
+    "alpha_dropout",
+    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "leaky_relu", "logsigmoid", "mish", "prelu", "relu6", "selu", "silu", "softmin", "softplus",
+    "softshrink", "softsign", "tanhshrink", "threshold", "scaled_dot_product_attention",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d",
+    "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "interpolate", "max_pool1d",
+    "max_pool2d", "pad", "pixel_shuffle", "unfold", "cosine_embedding_loss", "cosine_similarity",
+    "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "kl_div", "margin_ranking_loss",
+    "multi_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss",
+    "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss", "batch_norm", "embedding",
+    "group_norm", "layer_norm", "normalize", "rms_norm",
 ]

@@ -108,3 +108,138 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
+
+
+def _calculate_correct_fan(tensor, mode):
+    return _fan(tensor, mode)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal(mean, std) truncated to [a, b], by PyTorch's method: a uniform draw mapped
+    through the inverse normal CDF (erfinv), so every value lands inside the bounds."""
+    import numpy as np
+
+    from ..ops.creation import tensor as make
+    from ..ops.creation import rand
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    with no_grad():
+        u = rand(tuple(tensor.shape), dtype=tensor.dtype, generator=generator).numpy()
+        u = 2 * (lo + (hi - lo) * u.astype(np.float64)) - 1
+        vals = np.clip(_erfinv(u) * std * math.sqrt(2.0) + mean, a, b)
+        return tensor.copy_(make(vals.astype(tensor.dtype.np)))
+
+
+def _erfinv(y):
+    """Inverse error function on (-1, 1): Giles' approximation refined by two Newton steps
+    on math.erf, accurate to float64 rounding."""
+    import numpy as np
+    y = np.asarray(y, dtype=np.float64)
+    w = -np.log((1.0 - y) * (1.0 + y))
+    x = np.where(w < 5.0, _giles_small(w - 2.5), _giles_large(np.sqrt(np.maximum(w, 5.0)) - 3.0))
+    x = x * y
+    erf = np.vectorize(math.erf)
+    for _ in range(2):
+        x = x - (erf(x) - y) / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
+    return x
+
+
+def _giles_small(w):
+    p = 2.81022636e-08
+    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+              -0.00417768164, 0.246640727, 1.50140941):
+        p = c + p * w
+    return p
+
+
+def _giles_large(w):
+    p = -0.000200214257
+    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+              0.00943887047, 1.00167406, 2.83297682):
+        p = c + p * w
+    return p
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal draw, signs fixed by
+    R's diagonal (PyTorch's recipe)."""
+    import numpy as np
+
+    from ..ops.creation import randn
+    from ..ops.creation import tensor as make
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with no_grad():
+        flat = randn(rows, cols, dtype=tensor.dtype, generator=generator).numpy().astype(np.float64)
+        if rows < cols:
+            flat = flat.T
+        q, r = np.linalg.qr(flat)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return tensor.copy_(make((q * gain).reshape(tuple(tensor.shape)).astype(tensor.dtype.np)))
+
+
+def eye_(tensor):
+    from ..ops.creation import eye
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
+
+
+def dirac_(tensor, groups=1):
+    import numpy as np
+
+    from ..ops.creation import tensor as make
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_per = tensor.shape[0] // groups
+    min_dim = min(out_per, tensor.shape[1])
+    w = np.zeros(tuple(tensor.shape), dtype=tensor.dtype.np)
+    centre = tuple(s // 2 for s in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min_dim):
+            w[(g * out_per + d, d) + centre] = 1
+    with no_grad():
+        return tensor.copy_(make(w))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    import numpy as np
+
+    from ..ops.creation import randperm
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = int(math.ceil(sparsity * rows))
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        w = tensor.numpy().copy()
+        for c in range(cols):
+            w[randperm(rows, generator=generator).numpy()[:zeros], c] = 0
+        return tensor.copy_(_as_tensor(w))
+
+
+def _as_tensor(a):
+    from ..ops.creation import tensor as make
+    return make(a)
+
+
+uniform = uniform_
+normal = normal_
+constant = constant_
+xavier_uniform = xavier_uniform_
+xavier_normal = xavier_normal_
+kaiming_uniform = kaiming_uniform_
+kaiming_normal = kaiming_normal_
+orthogonal = orthogonal_

@@ -8,13 +8,19 @@ import numpy as np
 
 from .. import dispatch
 from .. import random as _random
+from ..autograd.function import Function
+from ..defaults import default_device
 from ..dispatch import apply
+from ..errors import DTypeError, StepjitError
 from ..ir import primitives as P
-from ..ir.types import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, bool_
+from ..ir.primitives.random import multinomial_count
+from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float
 from ..tensor import CPU
 
 
 def _check_device(device):
+    if device is None:
+        device = default_device()
     if device is not None and device is not CPU:
         from .convert import resolve_device
         resolve_device(device)
@@ -23,6 +29,8 @@ def _check_device(device):
 def _finish(t, requires_grad, device=None):
     """Place t on `device` (made on the host, then copied: factories have no device kernels),
     then mark it as requiring grad: a leaf on its device."""
+    if device is None:
+        device = default_device()   # set_default_device; None for the CPU
     if device is not None and device is not CPU:   # the host device object: already there
         from .convert import move, resolve_device
         t = move(t, resolve_device(device))
@@ -44,7 +52,7 @@ def _array_from(data, dtype):
     if dtype is not None:
         return arr.astype(as_dtype(dtype).np)
     if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, Tensor)):
-        return arr.astype(DEFAULT_FLOAT.np)
+        return arr.astype(default_float().np)
     if arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, Tensor)):
         return arr.astype(DEFAULT_INT.np)
     if arr.dtype.kind == "O" or arr.dtype.kind == "U":
@@ -102,18 +110,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     _check_device(device)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else (
-            DEFAULT_INT if isinstance(fill_value, int) else DEFAULT_FLOAT)
+            DEFAULT_INT if isinstance(fill_value, int) else default_float())
     return _finish(apply(P.full, shape=tuple(size), value=fill_value, dtype=as_dtype(dtype)),
                    requires_grad, device)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape(size), 0, dtype=dtype or DEFAULT_FLOAT, device=device,
+    return full(_shape(size), 0, dtype=dtype or default_float(), device=device,
                 requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape(size), 1, dtype=dtype or DEFAULT_FLOAT, device=device,
+    return full(_shape(size), 1, dtype=dtype or default_float(), device=device,
                 requires_grad=requires_grad)
 
 
@@ -148,7 +156,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, end, step))
-        dtype = DEFAULT_INT if is_int else DEFAULT_FLOAT
+        dtype = DEFAULT_INT if is_int else default_float()
     return _finish(apply(P.arange, start=start, stop=end, step=step, dtype=as_dtype(dtype)),
                    requires_grad, device)
 
@@ -156,14 +164,14 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     from ..tensor import Tensor
     _check_device(device)
-    arr = np.linspace(start, end, steps).astype(as_dtype(dtype or DEFAULT_FLOAT).np)
+    arr = np.linspace(start, end, steps).astype(as_dtype(dtype or default_float()).np)
     return _finish(dispatch.constant(arr), requires_grad, device)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     from ..tensor import Tensor
     _check_device(device)
-    arr = np.eye(n, m, dtype=as_dtype(dtype or DEFAULT_FLOAT).np)
+    arr = np.eye(n, m, dtype=as_dtype(dtype or default_float()).np)
     return _finish(dispatch.constant(arr), requires_grad, device)
 
 
@@ -181,22 +189,52 @@ def _random_tensor(prim, numel, requires_grad, generator, device=None, **attrs):
     return _finish(out, requires_grad, device)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def _draw_shape(fn, size, kw):
+    """The shape of rand(2, 3) / rand((2, 3)) / rand(size=(2, 3)), with PyTorch's refusals.
+    (`size=` arrives in **kw: a keyword may not share the name of *size.)"""
+    size_kw = kw.pop("size", None)
+    if kw:
+        raise TypeError(f"{fn}() got an unexpected keyword argument '{next(iter(kw))}'")
+    if size and size_kw is not None:
+        raise TypeError(f"{fn}() got both positional sizes {size} and size={size_kw}")
+    if size_kw is not None:
+        size = (size_kw,)
+    if not size:
+        raise TypeError(f"{fn}() missing required argument 'size'")
+    shape = _shape((size[0],) if len(size) == 1 and isinstance(size[0], int) else size)
+    if any(d < 0 for d in shape):
+        bad = next(d for d in shape if d < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {list(shape)}")
+    return shape
+
+
+def _float_dtype(fn, dtype):
+    dtype = as_dtype(dtype or default_float())
+    if dtype.category != FLOAT:
+        raise DTypeError(f'"{fn}" not implemented for \'{dtype.name}\'')
+    return dtype
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False, **kw):
+    """Uniform [0, 1): rand(2, 3), rand((2, 3)), rand(size=(2, 3)); generator=, dtype=, ..."""
     _check_device(device)
-    shape = _shape(size)
-    return _random_tensor(P.uniform, math.prod(shape), requires_grad, generator, device, shape=shape,
-                          dtype=as_dtype(dtype or DEFAULT_FLOAT))
+    shape = _draw_shape("rand", size, kw)
+    return _random_tensor(P.uniform, math.prod(shape), requires_grad, generator, device,
+                          shape=shape, dtype=_float_dtype("check_uniform_bounds", dtype))
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False, **kw):
+    """Standard normal: the same forms as rand."""
     _check_device(device)
-    shape = _shape(size)
-    return _random_tensor(P.normal, math.prod(shape), requires_grad, generator, device, shape=shape,
-                          dtype=as_dtype(dtype or DEFAULT_FLOAT))
+    shape = _draw_shape("randn", size, kw)
+    return _random_tensor(P.normal, math.prod(shape), requires_grad, generator, device,
+                          shape=shape, dtype=_float_dtype("normal_kernel_cpu", dtype))
 
 
-def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False,
-            generator=None):
+def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False, pin_memory=False):
     """randint(high, size) or randint(low, high, size): integers in [low, high)."""
     _check_device(device)
     if size is None and isinstance(high, (tuple, list)):
@@ -205,44 +243,145 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
-    shape = _shape((size,)) if isinstance(size, int) else _shape(tuple(size))
-    return _random_tensor(P.randint, math.prod(shape), requires_grad, generator, device, shape=shape,
-                          low=int(low), high=int(high), dtype=as_dtype(dtype or DEFAULT_INT))
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    if not int(low) < int(high):
+        raise StepjitError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={int(low)} >= to={int(high)}")
+    shape = _draw_shape("randint", (size,), {})
+    return _random_tensor(P.randint, math.prod(shape), requires_grad, generator, device,
+                          shape=shape, low=int(low), high=int(high),
+                          dtype=as_dtype(dtype or DEFAULT_INT))
 
 
-def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False):
     _check_device(device)
+    if int(n) < 0:
+        raise RuntimeError(f"n must be non-negative, got{int(n)}")
     return _random_tensor(P.randperm, int(n), requires_grad, generator, device, n=int(n),
                           dtype=as_dtype(dtype or DEFAULT_INT))
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None, generator=None):
     return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad,
-                device=device or input.device)
+                device=device or input.device, generator=generator)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None, generator=None):
     return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad,
-                 device=device or input.device)
+                 device=device or input.device, generator=generator)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
-    """normal(mean, std, size) with float mean/std, or elementwise over tensor mean and/or std."""
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None, generator=None):
+    """randint_like(input, high) or randint_like(input, low, high), in input's dtype."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad,
+                   generator=generator)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+           device=None, requires_grad=False, pin_memory=False):
+    """PyTorch's four forms: normal(Tensor mean, Tensor std), normal(Tensor mean, float std),
+    normal(float mean, Tensor std) (broadcast; in the tensors' result dtype), and
+    normal(float mean, float std, size, dtype=, requires_grad=). As in PyTorch, no gradient
+    flows into mean or std (the result requires grad when they do; its gradient is zero)."""
     from ..tensor import Tensor
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
-    if size is None:
-        size = np.broadcast_shapes(*(tuple(t.shape) for t in tensors)) if tensors else ()
-    if dtype is None and tensors:
-        dtype = tensors[0].dtype
-    device = tensors[0].device if tensors else None
-    return randn(size, dtype=dtype, generator=generator, device=device) * std + mean
+    if not tensors:
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments - got "
+                            "(float, float): with float mean and std, give size")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        out = randn(size, dtype=dtype, generator=generator, device=device) * std + mean
+        return out.requires_grad_(True) if requires_grad else out
+    if size is not None:
+        raise TypeError("normal() received an invalid combination of arguments - got "
+                        "(Tensor, ..., size=...): size goes with float mean and std only")
+    from ..autograd.grad_mode import no_grad
+    from ..ir.types import result_type
+    dtype = result_type(*(t._aval() for t in tensors))
+    if dtype.category != FLOAT:
+        raise DTypeError(f'"normal_kernel_cpu" not implemented for \'{dtype.name}\'')
+    if isinstance(std, Tensor):
+        _check_std(std)
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    shape = tuple(np.broadcast_shapes(*(tuple(t.shape) for t in tensors)))
+    with no_grad():
+        out = randn(shape, dtype=dtype, generator=generator, device=tensors[0].device) * std + mean
+    if any(t.requires_grad for t in tensors):
+        out = _Normal.apply(out, *tensors)
+    return out
 
 
-def bernoulli(input, p=None, *, generator=None):
+class _Normal(Function):
+    """PyTorch's gradient of a normal draw: zero for mean and std (no reparameterization)."""
+
+    @staticmethod
+    def forward(ctx, value, *inputs):
+        ctx.avals = [(tuple(t.shape), t.dtype) for t in inputs]
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) + tuple(zeros(s, dtype=d) for s, d in ctx.avals)
+
+
+def _check_std(std):
+    if isinstance(std._data, np.ndarray) and (std._data < 0).any():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability `input` (or p), else 0, in input's dtype: uniform < p."""
-    prob = input if p is None else p
-    return (rand(tuple(input.shape), dtype=input.dtype, generator=generator, device=input.device)
-            < prob).to(input.dtype)
+    if p is None:
+        if input.dtype.category != FLOAT:
+            raise DTypeError(f'"bernoulli_tensor_cpu_p_" not implemented for '
+                             f"'{input.dtype.name}'")
+        if isinstance(input._data, np.ndarray) and ((input._data < 0) | (input._data > 1)).any():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        prob, dtype = input.detach(), input.dtype
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        prob, dtype = p, input.dtype
+    u = rand(tuple(input.shape), dtype=dtype if dtype.category == FLOAT else default_float(),
+             generator=generator, device=input.device)
+    return (u < prob).to(dtype)
+
+
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool"}   # PyTorch's ScalarType names
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Indices drawn from the categories of each row of `input` (non-negative weights)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if input.dtype.category != FLOAT:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_TORCH_NAMES.get(input.dtype.name, input.dtype.name)}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > input.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    data = input._data
+    if isinstance(data, np.ndarray):   # eager: the checks on values PyTorch makes
+        if not np.isfinite(data).all() or (data < 0).any():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (data.sum(axis=-1) <= 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    count = multinomial_count(tuple(input.shape), int(num_samples), bool(replacement))
+    out = _generator(generator).draw(P.multinomial, count, input.detach().cpu(),
+                                     num_samples=int(num_samples), replacement=bool(replacement))
+    return _finish(out, False, input.device)
 
 
 def kaiming_bound(fan_in):

@@ -92,6 +92,16 @@ def floor_divide(input, other):
     return apply(P.floor_divide, input, other)
 
 
+def remainder(input, other):
+    """input - floor(input / other) * other: the sign of the divisor, as Python's %."""
+    return sub(input, mul(floor_divide(input, other), other))
+
+
+def fmod(input, other):
+    """The C remainder: the sign of the dividend (integers exactly: no float round trip)."""
+    return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
+
+
 def rsqrt(input):
     return apply(P.div, 1, sqrt(input))
 

@@ -92,6 +92,38 @@ def _normal_(self, mean=0.0, std=1.0, generator=None):
     return self._assign(r * std + mean, "normal_")
 
 
+def _bernoulli_(self, p=0.5, *, generator=None):
+    prob = p if isinstance(p, Tensor) else None
+    if prob is None and not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    u = creation.rand(tuple(self.shape), generator=generator,
+                      dtype=self.dtype if self.is_floating_point() else float64)
+    return self._assign((u < (p if prob is None else prob)).to(self.dtype), "bernoulli_")
+
+
+# random_() with no bounds: [0, 2**mantissa] for floats, [0, max] for integers (PyTorch's)
+_RANDOM_HIGH = {"float32": 2 ** 24 + 1, "float64": 2 ** 53 + 1, "int32": 2 ** 31,
+                "int64": 2 ** 63, "bool": 2}
+
+
+def _random_(self, low=None, high=None, *, generator=None):
+    """random_() / random_(to) / random_(from, to): integers in [from, to), in self's dtype."""
+    if low is None:
+        low, high = 0, _RANDOM_HIGH[self.dtype.name]
+    elif high is None:
+        low, high = 0, low
+    dtype = int64 if self.dtype is bool_ else self.dtype
+    r = creation.randint(low, high, tuple(self.shape), dtype=dtype, generator=generator)
+    return self._assign(r.to(self.dtype), "random_")
+
+
+def _exponential_(self, lambd=1.0, *, generator=None):
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    u = creation.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
+    return self._assign(-E.log1p(-u) / lambd, "exponential_")
+
+
 def _masked_fill_(self, mask, value):
     self._check_inplace("masked_fill_")
     return self._assign(E.masked_fill(self._snapshot() if self.requires_grad else self, mask, value),
@@ -146,6 +178,8 @@ METHODS = {
     "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
     "__rtruediv__": _r_prim(P.div),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
+    "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
+    "fmod": E.fmod,
     "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": _tensor_operator(S.matmul),
     "__rmatmul__": _tensor_operator(S.matmul, reflected=True),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
@@ -179,7 +213,9 @@ METHODS = {
     "sqrt_": _inplace_unary(P.sqrt, "sqrt_"), "sigmoid_": _inplace_unary(P.sigmoid, "sigmoid_"),
     "tanh_": _inplace_unary(P.tanh, "tanh_"), "abs_": _inplace_unary(P.abs, "abs_"),
     "clamp_": _clamp_, "clip_": _clamp_, "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
-    "uniform_": _uniform_, "normal_": _normal_,
+    "uniform_": _uniform_, "normal_": _normal_, "bernoulli_": _bernoulli_, "random_": _random_,
+    "exponential_": _exponential_,
+    "multinomial": creation.multinomial, "bernoulli": creation.bernoulli,
     "masked_fill_": _masked_fill_,
     "log2_": _inplace_unary(P.log2, "log2_"), "log10_": _inplace_unary(P.log10, "log10_"),
     "expm1_": _inplace_unary(P.expm1, "expm1_"), "erf_": _inplace_unary(P.erf, "erf_"),

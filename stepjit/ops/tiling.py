@@ -97,12 +97,16 @@ def _tri_mask(input, diagonal, lower, op):
     return (j - i <= diagonal) if lower else (j - i >= diagonal)
 
 
+def _zero(input):
+    return False if input.dtype.category == 0 else 0   # (a bool tensor stays bool)
+
+
 def tril(input, diagonal=0):
-    return apply(P.where, _tri_mask(input, diagonal, True, "tril"), input, 0)
+    return apply(P.where, _tri_mask(input, diagonal, True, "tril"), input, _zero(input))
 
 
 def triu(input, diagonal=0):
-    return apply(P.where, _tri_mask(input, diagonal, False, "triu"), input, 0)
+    return apply(P.where, _tri_mask(input, diagonal, False, "triu"), input, _zero(input))
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):

@@ -1,4 +1,8 @@
 """stepjit.optim: optimizers whose updates are stepjit in-place tensor ops (see optimizer.py)."""
 from .adam import Adam, AdamW  # noqa: F401
+from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401
+from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: F401
+from .lbfgs import LBFGS  # noqa: F401
 from .optimizer import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
+from . import lr_scheduler  # noqa: F401

@@ -25,14 +25,16 @@ def _check(lr, betas, eps, weight_decay):
 
 
 class Adam(Optimizer):
-    _decoupled = False  # AdamW: weight decay scales p, instead of adding wd * p to the gradient
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
-                 differentiable=False, fused=None):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         _check(lr, betas, eps, weight_decay)
+        # decoupled_weight_decay (AdamW): weight decay scales p instead of adding wd * p to
+        # the gradient.
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused, decoupled_weight_decay=decoupled_weight_decay))
 
     def _init_state(self, p, group, state):
         state["step"] = zeros((), dtype=float32)
@@ -50,7 +52,7 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         step = state["step"].add_(1)
         if wd != 0:
-            if self._decoupled:
+            if group["decoupled_weight_decay"]:
                 p.mul_(1 - lr * wd)
             else:
                 grad = grad.add(p, alpha=wd)
@@ -69,9 +71,9 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    _decoupled = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,
                  differentiable=False, fused=None):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

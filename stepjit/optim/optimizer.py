@@ -93,8 +93,20 @@ class Optimizer:
                 hp = read_group(self, i, group)
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad, hp, self.state[p])
+                        self._update_one(p, hp)
         return loss
+
+    def _update_one(self, p, group):
+        # A parameter gets a state entry only once its update stores something (plain SGD
+        # keeps none), so state_dict() lists what PyTorch's lists.
+        state = self.state.get(p)
+        if state is None:
+            state = {}
+            self._update(p, p.grad, group, state)
+            if state:
+                self.state[p] = state
+        else:
+            self._update(p, p.grad, group, state)
 
     def _update(self, p, grad, group, state):
         raise NotImplementedError(f"{type(self).__name__} does not implement its update rule")

@@ -12,15 +12,16 @@ value must have exactly the bits the interpreter computes:
     with `dispatch.run_impl`, on the same operands in the same memory layout,
     i.e. the very computation the interpreter does;
   - a large one is only followed through ops whose result per element cannot
-    depend on size, layout or vector width (`EXACT` elementwise ops, correctly
-    rounded or exact in IEEE arithmetic; movement ops; amax/amin), evaluated
+    depend on size, layout or vector width (elementwise ops whose registry entry
+    says `exact`: correctly rounded or exact in IEEE arithmetic; ops that say
+    `keeps_uniform`: movement ops, amax/amin), evaluated
     on one element. Anything else (exp, pow, sum of 10^4 ones...) stops it.
 
 Layout. A `full` is a fresh C-contiguous array, where the original value may
 have been a broadcast view (`expand` of the root gradient). Numbers from
 matmul and sum can depend on their operands' layout (BLAS or not, summation
 order), so a value is replaced by a `full` only when every node still reading
-it is an EXACT elementwise op, whose per-element result cannot.
+it is an `exact` elementwise op, whose per-element result cannot.
 """
 from __future__ import annotations
 
@@ -32,28 +33,15 @@ import numpy as np
 from ..dispatch import run_impl
 from ..ir import primitives as P
 from ..ir.graph import Graph, Node, Value
-from ..ir.types import BOOL, FLOAT, AVal
+from ..ir.types import AVal
 from .rewrite import clone, escaping, is_pure, rebuild
 
 LIMIT = 64          # constants up to this many elements are evaluated exactly, node by node
 
-EXACT = frozenset({"add", "sub", "mul", "div", "neg", "abs", "sqrt", "floor", "ceil", "round",
-                   "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
-                   "where", "copy", "cast"})
-_MOVES = frozenset({"reshape", "expand", "transpose"})
-_EXTREMA = frozenset({"amax", "amin"})
-
-
 def exact_elementwise(node: Node) -> bool:
     """Is node's value, element by element, independent of its operands' size and layout?
-    (float -> int casts are not: out-of-range conversions differ between code paths.)"""
-    if node.prim.name not in EXACT:
-        return False
-    if node.prim.name == "cast":
-        src = node.inputs[0]
-        src_float = isinstance(src, Value) and src.dtype.category == FLOAT
-        return not (src_float and node.out.dtype.category not in (FLOAT, BOOL))
-    return True
+    (the registry entry's `exact`)."""
+    return node.prim.kind == "elementwise" and node.prim.is_exact(node)
 
 
 @dataclass
@@ -95,7 +83,8 @@ def _evaluate(node: Node, consts: dict):
         return None
     if prim is P.full:
         return Const(np.full((1,), node.attrs["value"], out.dtype.np)[0])
-    if prim.name in _MOVES or (prim.name in _EXTREMA and _size(node.inputs[0].shape) > 0):
+    # (a reduction of no elements has no element to keep)
+    if prim.keeps_uniform and (prim.kind != "reduction" or _size(node.inputs[0].shape) > 0):
         return Const(scalars[0])
     if exact_elementwise(node):
         ones = [np.full((1,), s) if isinstance(c, Const) else s for s, c in zip(scalars, operands)]

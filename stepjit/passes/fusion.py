@@ -24,9 +24,6 @@ from dataclasses import dataclass, field
 
 from ..ir.graph import Graph, Value
 
-REDUCTIONS = ("sum", "amax", "amin")
-VIEWS = ("reshape", "transpose", "expand", "slice")
-
 
 @dataclass(eq=False)
 class Group:
@@ -59,16 +56,17 @@ def is_fusible_elementwise(node) -> bool:
 
 
 def is_fusible_reduction(node) -> bool:
-    return node.prim.name in REDUCTIONS and node.inputs[0].dtype.category != 0
+    """A reduction the generated loops compute (its registry entry says how it combines)."""
+    return node.prim.reduce is not None and node.inputs[0].dtype.category != 0
 
 
 def constant_values(graph) -> dict:
     """Value -> scalar for values that hold one number everywhere (full and its views)."""
     consts = {}
     for n in graph.nodes:
-        if n.prim.name == "full":
+        if n.prim.lowering == "fill":
             consts[n.out] = n.attrs["value"]
-        elif n.prim.name in VIEWS and isinstance(n.inputs[0], Value) and n.inputs[0] in consts:
+        elif n.prim.view and isinstance(n.inputs[0], Value) and n.inputs[0] in consts:
             consts[n.out] = consts[n.inputs[0]]
     return consts
 
@@ -81,7 +79,7 @@ def _needed_outside(graph) -> set:
 
 def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
     """materialize_all: every node of a loop group is also an output of its kernel (check mode
-    reads every value the program computes, stepjit/runtime/check.py)."""
+    reads every value the program computes, stepjit/programs/check.py)."""
     consts = constant_values(graph)
     group_of = {}       # Value -> Group that computes it
     readers = {}        # Value -> loop groups reading it (for sibling fusion)
@@ -91,7 +89,7 @@ def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
     keep = _needed_outside(graph)
     for node in graph.nodes:
         target = _merge_target(node, group_of, readers, consts)
-        if target is None and node.prim.name == "full" and node.out in keep and node.out not in consumed:
+        if target is None and node.prim.lowering == "fill" and node.out in keep and node.out not in consumed:
             target = _constant_write_target(node, groups)
         if target is None:
             kind = "loop" if (is_fusible_elementwise(node) or is_fusible_reduction(node)) else "op"

@@ -1,6 +1,6 @@
 """Buffer sharing: intermediates whose lifetimes do not overlap share one workspace buffer.
 
-A program keeps a workspace buffer per intermediate between calls (runtime/cpu.py,
+A program keeps a workspace buffer per intermediate between calls (programs/cpu.py,
 codegen/program.py). Without sharing, a step holds every intermediate at once: its
 workspace is the sum of all of them, and the caches see that many distinct arrays. Here a
 buffer is handed on once the last group reading its value, or any view of it, has run;
@@ -12,7 +12,6 @@ keep their own buffers.
 from __future__ import annotations
 
 from ..ir.graph import Value
-from .fusion import VIEWS
 
 
 def share_buffers(groups, owned, pinned=()) -> dict:
@@ -46,7 +45,7 @@ def computed_into_buffers(groups) -> set:
     for g in groups:
         if g.kind == "loop":
             out.update(g.outputs)
-        elif g.nodes[0].prim.name in ("matmul", "full"):
+        elif g.nodes[0].prim.lowering in ("matmul", "fill"):
             out.add(g.nodes[0].out)
     return out
 
@@ -60,7 +59,7 @@ def _view_bases(groups):
     base = {}
     for g in groups:
         n = g.nodes[0]
-        if g.kind == "op" and n.prim.name in VIEWS and isinstance(n.inputs[0], Value):
+        if g.kind == "op" and n.prim.view and isinstance(n.inputs[0], Value):
             base[n.out] = base.get(n.inputs[0], n.inputs[0])
     return base
 

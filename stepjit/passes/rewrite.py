@@ -21,17 +21,11 @@ from ..ir.graph import Graph, Node, Value
 from ..ir.types import DType
 from ..ir.verifier import infer_aval
 
-# Kinds whose nodes are functions of their operands and attrs alone: safe to
-# merge, fold, drop when unused. A kind added later (e.g. "random") is impure
-# until it is listed here on purpose.
-PURE_KINDS = frozenset({"elementwise", "reduction", "scan", "matmul", "movement", "indexing",
-                        "creation"})
-
-
 def is_pure(prim) -> bool:
     """True when evaluating `prim` twice on the same operands gives the same value
-    and has no other effect. The one place the passes ask this question."""
-    return prim.kind in PURE_KINDS
+    and has no other effect (safe to merge, fold, drop when unused): the registry entry's
+    `pure`. The one place the passes ask this question."""
+    return prim.pure
 
 
 # -- structural keys ----------------------------------------------------------------

@@ -8,7 +8,7 @@ NaN, infinities and signed zeros included, and in the memory layout that
 matmul and sum can be sensitive to.
 
 Applied:
-  literal      an EXACT elementwise op reading a `full` reads its value as a
+  literal      an `exact` elementwise op reading a `full` reads its value as a
                literal instead (the root gradient: mul(expand(reshape(full 1)), y)
                -> after folding, mul(full c, y) -> mul(c, y))
   x * 1, 1 * x, x / 1, x ** 1 -> x

@@ -33,7 +33,7 @@ import weakref
 
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
-from . import execute, fastcall
+from . import aot, execute, fastcall
 from .fastcall import MISS, UNSURE, Signal
 from .log import log_event
 from .tree import Stale, _resolve, graft
@@ -57,19 +57,27 @@ class config:
 
 
 class CompiledFunction:
-    def __init__(self, fn, backend="cpu", name=None, recompile_limit=None, check=None):
+    def __init__(self, fn, backend="cpu", name=None, recompile_limit=None, check=None,
+                 fullgraph=False):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.fn = fn
         self.backend = backend
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
         self.recompile_limit = recompile_limit
-        # -- check mode (stepjit/runtime/check.py): segment programs are built as "check:<backend>"
+        self.fullgraph = fullgraph   # torch.compile(fullgraph=True): raise rather than run eagerly
+        # -- check mode (stepjit/programs/check.py): segment programs are built as "check:<backend>"
         self.check = check_enabled(check)
         self.program_backend = program_backend(backend, self.check)
+        self.events = []
+        self.forget()
+        functools.update_wrapper(self, fn, updated=())
+        _ALL.add(self)
+
+    def forget(self):
+        """Drop every trace and program (reset()): the next call traces again."""
         self.roots = []          # the trace tree's root segments
         self.traces = []         # traces grafted onto the tree, in order
-        self.events = []
         self.mode = TREE
         self.why_mode = None
         self._one_shot = None
@@ -82,7 +90,6 @@ class CompiledFunction:
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
                        "decision_misses": 0, "trace_seconds": 0.0, "compile_seconds": 0.0}
-        functools.update_wrapper(self, fn, updated=())
 
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -167,6 +174,12 @@ class CompiledFunction:
     def _over_limit(self, reason):
         if self._stats["traces"] < self.limit:
             return False
+        if self.fullgraph:
+            raise RuntimeError(
+                f"stepjit: {self.name} reached its recompile limit ({self.limit}) and would now "
+                f"run eagerly; last reason: {reason}. It was compiled with fullgraph=True, which "
+                "refuses to run outside the compiler (stepjit.compile(..., recompile_limit=N) "
+                "raises the limit)")
         if not self._limit_warned:
             self._limit_warned = True
             log_event(self, "fallback", reason=reason)
@@ -184,13 +197,15 @@ class CompiledFunction:
         st = self._stats
         start = time.perf_counter()
         if self.check:   # check mode: custom Functions' backward against finite differences
-            from .check import function_checks
+            from ..programs.check import function_checks
             with function_checks():
                 tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         else:
             tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
+        if tr.aot is not None:
+            aot.prepare(tr.aot, self.program_backend, st)
         arg_key = (tr.grad_enabled, tr.arg_treedef, tr.arg_signature, tr.arg_aliases)
         built = st["programs_built"]
         compile_seconds = st["compile_seconds"]
@@ -256,7 +271,7 @@ class CompiledFunction:
         """A trace re-verified this late is hot: its small programs become one native function
         each (cpu.py says why not at once). True when one did."""
         start = time.perf_counter()
-        promoted = any([seg.program is not None and getattr(seg.program, "promote", lambda: False)()
+        promoted = any([seg.program is not None and seg.program.promote()
                         for seg in path])
         self._stats["compile_seconds"] += time.perf_counter() - start
         return promoted
@@ -316,7 +331,7 @@ class CompiledFunction:
         while stack:
             seg = stack.pop()
             if seg.program is not None:
-                out[id(seg)] = (seg.trace, getattr(seg.program, "program", seg.program))
+                out[id(seg)] = (seg.trace, seg.program.unwrapped())
             for children in seg.children.values():
                 stack.extend(children)
         return out
@@ -340,7 +355,8 @@ class CompiledFunction:
         bound = cache.get(obj)
         if bound is None:
             bound = cache[obj] = CompiledFunction(self.fn.__get__(obj, objtype), self.backend,
-                                                  self.name, self.recompile_limit, self.check)
+                                                  self.name, self.recompile_limit, self.check,
+                                                  self.fullgraph)
         return bound
 
 
@@ -360,30 +376,105 @@ def _short(name):
     return name.split(".")[-1].replace("<", "").replace(">", "") or "step"
 
 
-def compile(fn=None, *, backend="cpu", recompile_limit=None, check=None, **options):
+# PyTorch's backend names: "inductor" (its default) generates native code, as "cpu" does; its
+# debugging backends run the captured graph without generating code, as "interpret" does.
+TORCH_BACKENDS = {"inductor": "cpu", "eager": "interpret", "aot_eager": "interpret",
+                  "aot_eager_decomp_partition": "interpret"}
+TORCH_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def compile(fn=None, *, backend="cpu", recompile_limit=None, check=None, fullgraph=False,
+            dynamic=None, mode=None, options=None, disable=False):
     """Compile a training step (function, method or nn.Module); usable bare or called.
 
     check=True (or STEPJIT_CHECK=1 in the environment when compiling) runs the IR interpreter
     beside the compiled program and raises stepjit.CheckError at the first value that differs
-    (docs/checking.md)."""
+    (docs/checking.md).
+
+    torch.compile's arguments are accepted (docs/compiler.md, "torch.compile's arguments"):
+    backend "inductor" is "cpu" and "eager"/"aot_eager" are "interpret"; fullgraph=True makes
+    a function that would fall back to eager raise instead; disable=True returns fn itself;
+    dynamic, mode and options change nothing (kernels are shape-generic, and hot steps become
+    native programs whatever the mode)."""
+    _check_torch_arguments(mode, options)
+    backend = TORCH_BACKENDS.get(backend, backend) if isinstance(backend, str) else backend
+    if not isinstance(backend, str):
+        raise ValueError(f"stepjit.compile: backend must be one of {', '.join(BACKENDS)} (or "
+                         f"PyTorch's {', '.join(TORCH_BACKENDS)}); custom backend functions are "
+                         "not supported")
     if fn is None:
         return lambda f: compile(f, backend=backend, recompile_limit=recompile_limit, check=check,
-                                 **options)
+                                 fullgraph=fullgraph, dynamic=dynamic, mode=mode, options=options,
+                                 disable=disable)
+    if disable:
+        return fn
     if hasattr(fn, "forward") and hasattr(fn, "named_parameters") and not isinstance(fn, type):
-        return CompiledFunction(fn.__call__, backend, name=type(fn).__name__,
-                                recompile_limit=recompile_limit, check=check)
-    return CompiledFunction(fn, backend, recompile_limit=recompile_limit, check=check)
+        return CompiledModule(fn, backend, recompile_limit=recompile_limit, check=check,
+                              fullgraph=fullgraph)
+    return CompiledFunction(fn, backend, recompile_limit=recompile_limit, check=check,
+                            fullgraph=fullgraph)
+
+
+def _check_torch_arguments(mode, options):
+    if mode not in TORCH_MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
+                           + ", ".join(m for m in TORCH_MODES if m))
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified "
+                           "at the same time.")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+
+
+class CompiledModule(CompiledFunction):
+    """`torch.compile(model)`: calls run the compiled forward; every other attribute
+    (`parameters()`, `train()`, `eval()`, `state_dict()`, user methods) is the module's, which
+    `_orig_mod` names as in PyTorch (whose state_dict keys gain an `_orig_mod.` prefix; here they
+    are the module's own)."""
+
+    def __init__(self, module, backend="cpu", recompile_limit=None, check=None, fullgraph=False):
+        super().__init__(module.__call__, backend, name=type(module).__name__,
+                         recompile_limit=recompile_limit, check=check, fullgraph=fullgraph)
+        self._orig_mod = module
+
+    def __getattr__(self, name):   # only for names the compiled function does not have
+        if name == "_orig_mod":
+            raise AttributeError(name)
+        value = getattr(self._orig_mod, name)
+        if not callable(value) or not hasattr(value, "__self__"):
+            return value
+        module = self._orig_mod
+
+        def method(*args, **kwargs):   # `model.to(dev)`, `.train()`: the compiled model back
+            out = value(*args, **kwargs)
+            return self if out is module else out
+        return method
+
+    def __repr__(self):
+        return f"OptimizedModule({self._orig_mod!r})"
+
+
+_ALL = weakref.WeakSet()   # every compiled function, for reset()
+
+
+def reset():
+    """`torch.compiler.reset()` / `torch._dynamo.reset()`: forget every trace and program; the
+    next call of each compiled function traces again (kernels stay in the on-disk cache)."""
+    from .tree import clear_programs
+    for f in list(_ALL):
+        f.forget()
+    clear_programs()
 
 
 def check_enabled(check):
     if check is None and not os.environ.get("STEPJIT_CHECK"):
         return False
-    from .check import enabled
+    from ..programs.check import enabled
     return enabled(check)
 
 
 def program_backend(backend, check):
     if not check:
         return backend
-    from .check import program_backend as checked   # registers the "check:" backends
+    from ..programs.check import program_backend as checked   # registers the "check:" backends
     return checked(backend, check)

@@ -12,6 +12,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
+from . import aot
 
 
 def gather_env(trace, objs):
@@ -70,10 +71,10 @@ def _owned(a):
 def _copy(dst, src):
     if type(dst) is np.ndarray and type(src) is np.ndarray:
         np.copyto(dst, src)
-    else:     # CUDA storage on either side (stepjit/runtime/cuda.py)
+    else:     # CUDA storage on either side (stepjit/programs/cuda.py)
         from .. import cuda
         if cuda.is_device_array(dst):
-            from .cuda import copy_into
+            from ..programs.cuda import copy_into
             copy_into(dst, src)
         else:
             np.copyto(dst, cuda.to_host(src))
@@ -92,4 +93,6 @@ def results(trace, objs, env):
             leaves.append(_host(env[what]).item())
         else:
             leaves.append(Tensor._make(_owned(env[what]) if isinstance(what, Value) else what))
+    if trace.aot is not None:
+        aot.attach(trace.aot, objs, [_owned(env[v]) for v in trace.aot.kept], leaves)
     return unflatten(trace.out_treedef, leaves)

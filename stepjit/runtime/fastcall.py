@@ -30,7 +30,8 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..tracer.bindings import BindingGuard
 from ..tensor import Tensor
-from .codewriter import CodeWriter
+from ..codegen.codewriter import CodeWriter
+from .aot import attach
 from .execute import _copy, _host, _owned
 
 
@@ -79,7 +80,8 @@ def packed_call(pk, generation, call, arrays, written):
     else:
         pk[1], pk[2] = addresses, call.packed
     out = pk[2](pk[1], call.dims)
-    pk[2] = getattr(pk[2], "fastest", lambda: pk[2])()   # Numba's dispatcher once it has run
+    if pk[2] is call.packed:
+        pk[2] = call.packed.fastest()   # what runs the kernel once it has run
     pk[0] = generation[0]
     return out
 
@@ -138,8 +140,9 @@ class _Writer(CodeWriter):
         super().__init__({"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
                           "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
                           "_owned": _owned, "_MISSING": _MISSING, "ONCE": (None,),
-                          "GENERATION": [object()], "packed_call": packed_call},
-                         reserved=("args", "kwargs", "env"))
+                          "GENERATION": [object()], "packed_call": packed_call,
+                          "attach": attach},
+                         reserved=("args", "kwargs", "env", "results"))
         self.arg_guard, self.backend, self.stats = arg_guard, backend, stats
         self.on_miss = "return MISS"   # in a root's block: "break" (try the next root)
         self.tracked = set()     # locals holding an array that is the one its guard last saw
@@ -340,6 +343,8 @@ class _Writer(CodeWriter):
         out += [s.grad_write[1] for s in leaf.slots if s.grad_write and s.grad_write[0] == "new"]
         out += [w for k, w in leaf.out_specs if k in ("value", "item") and isinstance(w, Value)]
         out += [v for _, v in leaf.escapes]
+        if leaf.aot is not None:   # the residuals the backward node keeps (runtime/aot.py)
+            out += leaf.aot.kept
         return list(dict.fromkeys(out))
 
     def run(self):
@@ -364,7 +369,7 @@ class _Writer(CodeWriter):
     def direct(self, program, needed):
         """Call a native program on local arrays; False when the program is not one (or does not
         return something the write-back needs: the general env path then serves)."""
-        plan = getattr(program, "direct_plan", lambda: None)()
+        plan = program.direct_plan()
         if plan is None:
             return False
         call, rename = plan
@@ -399,7 +404,7 @@ class _Writer(CodeWriter):
             self.emit(f"    {results}packed_call({pk}, GENERATION, {self.const(call, 'native')}, "
                       f"({''.join(a + ', ' for a in arrays)}), {written!r})")
         else:
-            fn = self.const(getattr(call.fn, "fastest", lambda: call.fn)(), "native_program")
+            fn = self.const(call.fn.fastest(), "native_program")
             self.emit(f"{results}{fn}({', '.join(arrays + [dims])})")
         for v, o in outs.items():
             if v in call.fresh:
@@ -457,6 +462,13 @@ class _Writer(CodeWriter):
                 leaves.append(f"Tensor._make({self.owned(self.vals[what])})")
             else:
                 leaves.append(f"Tensor._make({self.const(what, 'result')})")
+        spec = self.leaf.aot
+        if spec is not None:   # execute.results' attach, on this call's locals
+            self.emit(f"results = [{', '.join(leaves)}]")
+            objs = ", ".join(self.objs.get(pos, "None") for pos in range(len(self.leaf.slots)))
+            kept = "".join(self.owned(self.vals[v]) + ", " for v in spec.kept)
+            self.emit(f"attach({self.const(spec, 'aot')}, [{objs}], ({kept}), results)")
+            leaves = [f"results[{i}]" for i in range(len(leaves))]
         it = iter(leaves)
         self.emit(f"return {self.build(self.leaf.out_treedef, it)}")
 

@@ -44,3 +44,24 @@ def _aliases(aliases):
 def _sig(s):
     shape, dtype, rg = s
     return f"{dtype}{list(shape)}{' requires_grad' if rg else ''}"
+
+
+def describe_guards(trace) -> str:
+    """A trace's guards, one per line (`stepjit explain`, STEPJIT_LOGS=guards)."""
+    lines = [f"guards of {trace.graph.name}: grad mode {'on' if trace.grad_enabled else 'off'}"]
+    for i, (shape, dtype, rg) in enumerate(trace.arg_signature):
+        lines.append(f"  arg {i}: {dtype}{list(shape)}{' requires_grad' if rg else ''}")
+    for s in trace.slots:
+        if s.slot[0] == "arg":
+            continue
+        g = "" if s.grad_is_none is None else (" .grad is None" if s.grad_is_none else " .grad exists")
+        lines.append(f"  @{s.label}: {s.dtype.short}{list(s.shape)}"
+                     f"{' requires_grad' if s.requires_grad else ''}{g}")
+    for p in trace.py_inputs:
+        lines.append(f"  {p.label}: read every call (a {p.type.__name__}, not baked in)")
+    for g in trace.py_guards:
+        describe = getattr(g, "describe", None)
+        lines.append(f"  {describe()}" if describe else f"  {g.label} == {g.value!r}  (read at {g.loc})")
+    for d in trace.decisions:
+        lines.append(f"  decision: {d.describe()}  at {d.where()}")
+    return "\n".join(lines)

@@ -45,7 +45,7 @@ def log_event(compiled, kind, **info):
                   + ("" if tr.reusable else f"; not reusable: {tr.why_not_reusable}")
                   + (f"; STALE: {info['stale']}" if info.get("stale") else ""), file=sys.stderr)
         if enabled("guards"):
-            from .explain import describe_guards
+            from .guards import describe_guards
             print(describe_guards(tr), file=sys.stderr)
         if enabled("ir"):
             print(str(tr.graph), file=sys.stderr)

@@ -36,14 +36,15 @@ import numpy as np
 
 from ..ir.graph import Graph, Node, Value
 from ..ir.hashing import canonical_values, structural_hash
-from . import backends
+from .. import programs
+from ..programs.program import Program
 
 # -- programs, shared by structural hash ----------------------------------------------------
 _PROGRAMS: dict = {}     # (backend, hash) -> (graph, program)
 _CACHE_LIMIT = 2048
 
 
-class _Adapted:
+class _Adapted(Program):
     """A program built for another, structurally equal graph, run on this graph's values."""
     __slots__ = ("program", "ins", "outs")
 
@@ -56,11 +57,18 @@ class _Adapted:
         self.outs = [(a, b) for a, b in outs if isinstance(b, Value)]
 
     def promote(self):
-        return getattr(self.program, "promote", lambda: False)()
+        return self.program.promote()
+
+    def unwrapped(self):
+        return self.program.unwrapped()
+
+    @property
+    def record(self):
+        return self.program.record
 
     def direct_plan(self):
         """The shared program's native call, its values renamed to this graph's."""
-        plan = getattr(self.program, "direct_plan", lambda: None)()
+        plan = self.program.direct_plan()
         if plan is None:
             return None
         call, rename = plan
@@ -82,7 +90,7 @@ def get_program(graph, backend, stats):
         # Check mode (check.py): one program per graph, never shared, so that a CheckError
         # names this graph's values and lines. Its kernels are still shared by source hash.
         start = time.perf_counter()
-        program = backends.build(graph, backend, keep=())
+        program = programs.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         return program
@@ -96,13 +104,13 @@ def get_program(graph, backend, stats):
         start = time.perf_counter()
         # keep=(): a segment graph lists every value the runtime reads after it (decisions,
         # values later segments use) among its outputs, and only the leaf has writes.
-        program = backends.build(graph, backend, keep=())
+        program = programs.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         if len(_PROGRAMS) > _CACHE_LIMIT:
             _PROGRAMS.clear()
         hit = _PROGRAMS[key] = (graph, program)
-        if getattr(program, "shape_generic", False):
+        if program.shape_generic:
             _PROGRAMS[(backend, "any-shape", structural_hash(graph, shapes=False))] = hit
         return program
     stats["programs_reused"] += 1
@@ -281,7 +289,8 @@ def renamed_trace(trace, rename):
     out_specs = [(k, rename(w) if isinstance(w, Value) else w) for k, w in trace.out_specs]
     return dataclasses.replace(
         trace, graph=graph, slots=[_renamed_slot(s, rename) for s in trace.slots],
-        out_specs=out_specs, escapes=[(t, rename(v)) for t, v in trace.escapes])
+        out_specs=out_specs, escapes=[(t, rename(v)) for t, v in trace.escapes],
+        aot=None if trace.aot is None else trace.aot.renamed(rename))
 
 
 # -- grafting -----------------------------------------------------------------------------------
@@ -351,6 +360,8 @@ def _set_exports(path, leaf):
     needed = {v for v in leaf.graph.outputs if isinstance(v, Value)}
     needed |= {v for _, v in leaf.graph.writes}
     returned = {w for k, w in leaf.out_specs if k in ("value", "item")} | {v for _, v in leaf.escapes}
+    if leaf.aot is not None:   # residuals outlive the call, held by its backward node
+        returned |= set(leaf.aot.residuals)
     path[-1].returned = returned
     for seg in reversed(path):
         d = seg.decision

@@ -16,7 +16,7 @@ from __future__ import annotations
 class Touched:
     __slots__ = ("index", "obj", "slot", "label", "orig_data", "orig_grad", "orig_requires_grad",
                  "orig_grad_fn", "orig_output_nr", "orig_version", "value", "grad_access", "replaced",
-                 "data_write", "grad_write", "segment")
+                 "data_write", "grad_write", "segment", "history")
 
     def __init__(self, index, obj, slot, label):
         self.index = index
@@ -35,6 +35,7 @@ class Touched:
         self.data_write = None     # final Value of its data, when the trace changed it
         self.grad_write = None     # ("none",) | ("object", k) | ("new", Value)
         self.segment = 0           # decisions taken before it was touched: the segment that reads it
+        self.history = False       # it had a grad_fn (outside autograd history), cut for the trace
 
     def restore(self):
         t = self.obj

@@ -18,6 +18,7 @@ from .. import dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..tensor import Tensor
+from . import aot
 from .bindings import binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
@@ -59,6 +60,7 @@ class Trace:
     reusable: bool = True
     why_not_reusable: str | None = None
     arg_aliases: tuple | None = None   # aliases_of the flat tensor arguments
+    aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
 
 
 def flat_args(args, kwargs):
@@ -125,6 +127,8 @@ class _Result:
 def _outputs(tracer, holder):
     out_flat, out_treedef = flatten(holder.value, lambda x: isinstance(x, (Tensor, TracedScalar)))
     holder.value = None
+    tracer.check_history()
+    spec = aot.derive(tracer, out_flat) if aot.wanted(tracer, out_flat) else None
     out_specs = []
     for t in out_flat:
         if isinstance(t, TracedScalar):   # `return loss.item()`: the fresh number every call
@@ -139,12 +143,12 @@ def _outputs(tracer, holder):
             tracer.graph.outputs.append(v)
             out_specs.append(("value", v))
         t._grad_fn = None if rec is None else t._grad_fn
-    return out_treedef, out_specs
+    return out_treedef, out_specs, spec
 
 
 def _finish(tracer, holder, signature, treedef):
     g = tracer.graph
-    out_treedef, out_specs = _outputs(tracer, holder)
+    out_treedef, out_specs, aot_spec = _outputs(tracer, holder)
     _touch_assigned_grads(tracer)
     slots = [_slot_spec(tracer, rec) for rec in tracer.records]
     for spec, rec in zip(slots, tracer.records):
@@ -153,7 +157,8 @@ def _finish(tracer, holder, signature, treedef):
     trace = Trace(g, treedef, signature, GRAD.enabled, slots, tracer.constants,
                   tracer.decisions, out_treedef, out_specs, reusable=tracer.reusable,
                   why_not_reusable=tracer.why_not_reusable, py_inputs=tracer.py_inputs,
-                  py_guards=tracer.py_guards, constant_segment=tracer.constant_segment)
+                  py_guards=tracer.py_guards, constant_segment=tracer.constant_segment,
+                  aot=aot_spec)
     for p in trace.py_inputs:
         p.tensor = None   # a trace-time tensor: the trace must not keep it alive
     trace.escapes = _escapes(tracer, trace)

@@ -68,6 +68,7 @@ class Tracer:
         self.view_of = {}           # id(view) -> (view, base, prim, attrs); the view is held
                                     # so that its id cannot be reused by another tensor
         self.reusable = True        # False: the trace describes this call only
+        self.backward_runs = 0      # backward()/autograd.grad() calls the step made
         self.why_not_reusable = None
         self._n = 0
         self._used_names = set()
@@ -120,11 +121,7 @@ class Tracer:
         rec = self.touched.get(id(t))
         if rec is not None:
             return rec
-        if t._grad_fn is not None and GRAD.enabled and t._requires_grad:
-            raise TraceError(
-                "a compiled step uses a tensor with autograd history from outside the step "
-                f"(shape {list(t.shape)}, grad_fn={t._grad_fn.name()}); compute it inside the step "
-                "or pass it in detached")
+        history = t._grad_fn is not None and GRAD.enabled and t._requires_grad
         if slot is None:
             entry = self.grad_owner.get(id(t))
             owner = entry[1] if entry is not None and entry[0] is t else None
@@ -133,6 +130,13 @@ class Tracer:
                 label = owner.label + ".grad" if owner is not None else self._label_for(t)
         rec = Touched(len(self.records), t, slot, self._unique_label(label))
         rec.segment = len(self.decisions)
+        if history:
+            # A tensor with autograd history from outside (an eager layer's output passed to a
+            # compiled model) is a leaf of the trace's tape; the backward node made for the
+            # results (aot.py) hands its gradient on into that history. A step that calls
+            # backward itself cannot do that: check_history refuses it when the trace ends.
+            rec.history = True
+            t._grad_fn = None
         self.touched[id(t)] = rec
         self.records.append(rec)
         return rec
@@ -297,6 +301,19 @@ class Tracer:
         g = t._grad
         if not write and g is not None and id(g) not in self.touched:
             self.grad_owner[id(g)] = (g, rec)
+
+    def check_history(self):
+        """A step that runs backward itself would accumulate into the tensors with outside
+        history as if they were leaves; eagerly the gradient flows on into their history."""
+        if not self.backward_runs:
+            return
+        for rec in self.records:
+            if rec.history:
+                t = rec.obj
+                raise TraceError(
+                    "a compiled step that calls backward() uses a tensor with autograd history "
+                    f"from outside the step ({rec.label}: shape {list(t.shape)}, grad_fn="
+                    f"{rec.orig_grad_fn.name()}); compute it inside the step or pass it in detached")
 
     def not_reusable(self, why):
         self.reusable = False

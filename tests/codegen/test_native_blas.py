@@ -141,7 +141,7 @@ def test_blas_layout_reads_arrays_in_place_or_refuses():
 def test_a_long_program_with_large_values_is_not_made_native(native_now, monkeypatch):
     """Large values and more groups than NATIVE_MAX_GROUPS: compiling it native would cost
     more than it saves; a tiny program goes native whatever its length."""
-    from stepjit.runtime import cpu
+    from stepjit.programs import cpu
     monkeypatch.setattr(cpu, "NATIVE_SMALL_ELEMENTS", 64)     # these values count as large
     fn = torch.compile(two_layer_step, backend="cpu")
     _train(fn, np.float32, steps=2)

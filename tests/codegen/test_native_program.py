@@ -2,7 +2,7 @@
 import numpy as np
 
 import stepjit as torch
-from stepjit.runtime.cpu import CpuProgram
+from stepjit.programs.cpu import CpuProgram
 
 
 def test_native_program_matches_eager(monkeypatch):

@@ -4,7 +4,7 @@ unless they are loaded before the loop."""
 import numpy as np
 
 import stepjit as torch
-from stepjit.runtime.cpu import PARALLEL_MIN
+from stepjit.programs.cpu import PARALLEL_MIN
 
 
 def _run(compiled):

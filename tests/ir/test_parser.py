@@ -121,8 +121,10 @@ SAMPLES.update({
     "normal": [([T(int64, 2)], {"shape": (4,), "dtype": float32})],
     "randint": [([T(int64, 2)], {"shape": (3,), "low": -2, "high": 5, "dtype": int64})],
     "randperm": [([T(int64, 2)], {"n": 6, "dtype": int64})],
+    "multinomial": [([T(int64, 2), T(float32, 2, 5)], {"num_samples": 3, "replacement": False})],
     "rng_advance": [([T(int64, 2)], {"count": 12})],
 })
+SAMPLES["all_reduce"] = [([T(F, 2, 3)], {"op": "sum"}), ([T(int64, 4)], {"op": "max"})]
 
 
 def build(entries, name="step"):

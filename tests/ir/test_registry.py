@@ -14,6 +14,8 @@ dtype promotion rules.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -448,6 +450,45 @@ SAMPLES.update({
 })
 NON_DIFFERENTIABLE |= {"uniform", "normal", "randint", "randperm", "rng_advance"}
 
+
+def _multinomial_ref(state, probs, num_samples, replacement):
+    """Per sample from the scalar uniform: a linear scan of the cumulative weights (with
+    replacement), or the order of the exponential race -log(1-u)/p (without)."""
+    from stepjit.ir.primitives import random as R
+    seed, offset = int(state[0]), int(state[1])
+    rows = np.atleast_2d(probs).astype(np.float64)
+    out = []
+    for b, row in enumerate(rows):
+        if replacement:
+            u = [R.uniform_scalar(seed, offset + b * num_samples + j, F64)
+                 for j in range(num_samples)]
+            cdf = np.cumsum(row)
+            out.append([min(int((cdf <= x * cdf[-1]).sum()), len(row) - 1) for x in u])
+        else:
+            keys = [-math.log1p(-R.uniform_scalar(seed, offset + b * len(row) + k, F64)) / p
+                    if p > 0 else math.inf for k, p in enumerate(row)]
+            out.append(sorted(range(len(row)), key=lambda k: (keys[k], k))[:num_samples])
+    return np.array(out).reshape(probs.shape[:-1] + (num_samples,))
+
+
+_WEIGHTS = np.array([[0.5, 0.0, 2.0, 1.0, 0.25], [1.0, 1.0, 1.0, 1.0, 1.0]])
+SAMPLES["multinomial"] = [
+    S(_STATE, _WEIGHTS, attrs=dict(num_samples=7, replacement=True), dtype="int64",
+      ref=_multinomial_ref, grad=()),
+    S(_STATE, _WEIGHTS[0].astype(np.float32), attrs=dict(num_samples=4, replacement=False),
+      dtype="int64", ref=_multinomial_ref, grad=(), note="no replacement"),
+]
+NON_DIFFERENTIABLE |= {"multinomial"}
+
+# Collectives run on a group of one process here (no MPI: tests/conftest.py gives every test
+# outside tests/distributed one): a reduction over one rank is the identity; tests/distributed
+# runs them on two.
+SAMPLES.update({
+    "all_reduce": [S(r(2, 3), attrs=dict(op="sum"), ref=lambda x, op: x),
+                   S(r(4), attrs=dict(op="avg"), ref=lambda x, op: x),
+                   S(np.arange(4), attrs=dict(op="max"), dtype="int64", ref=lambda x, op: x)],
+})
+
 PRIM_CASES = [(name, i) for name in sorted(SAMPLES) for i in range(len(SAMPLES[name]))]
 
 
@@ -487,6 +528,56 @@ def test_every_primitive_has_rules_samples_and_gradients():
     for name in NON_DIFFERENTIABLE - set(PRIMITIVES):
         problems.append(f"{name}: NON_DIFFERENTIABLE names an unknown primitive")
     assert not problems, "\n".join(problems)
+
+
+DECLARE = ("declare it in the primitive's Primitive(...) entry (stepjit/ir/primitives/); "
+           "docs/architecture.md, 'Adding a primitive', lists every field")
+
+
+def _backend_lowerings():
+    """backend -> the lowerings its one lowering table runs (an op group by its primitive's
+    `lowering`; "loop" also as fused loop kernels)."""
+    from stepjit.programs import cpu, cuda
+    return {"cpu": set(cpu.OP_LOWERING), "cuda": set(cuda.OP_LOWERING)}
+
+
+def _shares_memory(out, ts):
+    arrays = [t._data for t in ts if isinstance(t, stepjit.Tensor) and t._data.size]
+    return out._data.size > 0 and any(np.shares_memory(out._data, a) for a in arrays)
+
+
+def test_every_primitive_declares_what_the_passes_and_backends_read():
+    """The facts passes and backends read are fields of the entry, never a list of names
+    elsewhere: a new primitive that forgets one is named here, with what to declare."""
+    from stepjit.ir.registry import LOWERINGS, REDUCES
+    tables = _backend_lowerings()
+    problems = []
+    for name, prim in sorted(PRIMITIVES.items()):
+        where = f"primitive {name!r} (kind {prim.kind!r})"
+        if prim.lowering not in LOWERINGS:
+            problems.append(f"{where}: lowering={prim.lowering!r} is none of {LOWERINGS}")
+        for backend, table in tables.items():
+            if prim.lowering not in table:
+                problems.append(f"{where}: the {backend} backend has no lowering {prim.lowering!r}")
+        if prim.kind == "elementwise" and not prim.expr:
+            problems.append(f"{where}: an elementwise primitive needs expr='...', the scalar "
+                            "expression its fused loops compute ({0}, {1} for operands)")
+        if prim.reduce is not None and (prim.kind != "reduction" or prim.reduce not in REDUCES):
+            problems.append(f"{where}: reduce={prim.reduce!r} is for reductions, one of {REDUCES}")
+        if prim.exact and prim.kind != "elementwise":
+            problems.append(f"{where}: exact= is for elementwise primitives")
+        if prim.native is not None and prim.lowering in ("matmul", "fill", "loop"):
+            problems.append(f"{where}: native= is for op groups; lowering {prim.lowering!r} "
+                            "has its own native code")
+        for sample in SAMPLES.get(name, ())[:1]:
+            out, ts = run_prim(name, sample)
+            if prim.view and not _shares_memory(out, ts):
+                problems.append(f"{where}: view=True but its impl copies: a view must return "
+                                "a view of its first input")
+            if not prim.view and _shares_memory(out, ts):
+                problems.append(f"{where}: its impl returns a view of an input: declare "
+                                "view=True (eager aliasing, and a free view when compiled)")
+    assert not problems, "\n".join(problems) + "\n-> " + DECLARE
 
 
 # -- eager values vs NumPy, and vs the shape rule ---------------------------------------

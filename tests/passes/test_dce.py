@@ -47,9 +47,8 @@ def test_a_write_alone_keeps_its_producers():
 
 
 def test_impure_nodes_are_kept():
-    draw = Primitive("draw", "elementwise", lambda x: np.asarray(x) * 0 + 4.0,
-                     P.neg.shape_rule, inputs=("x",))
-    draw.kind = "random"       # a kind the registry may gain: not known to be pure
+    draw = Primitive("draw", "random", lambda x: np.asarray(x) * 0 + 4.0,
+                     P.neg.shape_rule, inputs=("x",))      # random: not pure by default
     assert not is_pure(draw) and is_pure(P.add) and is_pure(P.full)
     b = Builder()
     x = b.input("x", (2,))

@@ -6,7 +6,7 @@ import pytest
 
 import stepjit as torch
 from stepjit.runtime import tree
-from stepjit.runtime.cpu import CpuProgram
+from stepjit.programs.cpu import CpuProgram
 
 RNG = np.random.default_rng(4)
 X, W = (RNG.standard_normal((8, 8)).astype(np.float32) for _ in range(2))

@@ -45,8 +45,6 @@ class Entry:
         return self.rtol * (k + 1) ** 0.5, self.atol
 
 
-ZERO_DIM = ("0-dim parameters crash the native program at the 65th call "
-            "(codegen/pointers.py reshaped(v, ()); issue 17)")
 STALE_RANDOM = ("Python's random.randint in forward is replayed: stale trace, then recompile "
                 "limit and eager fallback (issue 17)")
 DEFAULT_DEVICE = "torch.set_default_device is missing"
@@ -62,13 +60,12 @@ YUNJEY = "yunjey/pytorch-tutorial"
 EXAMPLES = "pytorch/examples"
 
 CORPUS = [
-    Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=1, compiled={"cpu": ZERO_DIM}),
+    Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=1),
     Entry("polynomial_autograd", TUTORIALS, eager=DEFAULT_DEVICE, compiled=DEFAULT_DEVICE),
-    Entry("polynomial_custom_function", TUTORIALS, compiled={"cpu": ZERO_DIM}, traces=1),
+    Entry("polynomial_custom_function", TUTORIALS, traces=1),
     Entry("polynomial_nn", TUTORIALS, traces=2),
     Entry("polynomial_optim", TUTORIALS, traces=2),
     Entry("polynomial_module", TUTORIALS, traces=2, compiled={
-        "cpu": ZERO_DIM,
         "interpret": "the replayed trace's loss differs from eager's in the last bits at steps "
                      "5-7 and 11 (130582.0390625 vs 130582.015625 at step 5): not bitwise"}),
     Entry("dynamic_net", TUTORIALS, compiled=STALE_RANDOM),
@@ -81,7 +78,9 @@ CORPUS += [
     Entry("yunjey_cnn", YUNJEY, eager=f"{DATA}; nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d"),
     Entry("yunjey_rnn", YUNJEY, eager=f"{DATA}; nn.LSTM"),
     Entry("yunjey_birnn", YUNJEY, eager=f"{DATA}; nn.LSTM(bidirectional=True)"),
-    Entry("examples_regression", EXAMPLES, probe="output", eager="F.smooth_l1_loss"),
+    Entry("examples_regression", EXAMPLES, probe="output", eager=(
+        "float32 drift over its 749 steps: PyTorch's losses are matched to step 251, then the "
+        "difference grows past the tolerance (0.27% at step 252, rtol 0.16%)")),
     Entry("examples_time_sequence_prediction", EXAMPLES, lines=(73,), dtype="float64",
           rtol=1e-6, argv=("--steps", "2"), eager="nn.LSTMCell, optim.LBFGS"),
     Entry("examples_mnist", EXAMPLES,

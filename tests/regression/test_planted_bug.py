@@ -25,7 +25,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 
 import stepjit as torch  # noqa: E402
-from stepjit.codegen import kernels, loops  # noqa: E402
+from stepjit.codegen import kernels  # noqa: E402
+from stepjit.ir.primitives import PRIMITIVES  # noqa: E402
 from stepjit.runtime import tree  # noqa: E402
 
 from .fuzz_programs import build, programs  # noqa: E402
@@ -52,7 +53,7 @@ def isolated_kernels(tmp_path, monkeypatch):
 
 def _planted(monkeypatch):
     name, expr = PLANT
-    monkeypatch.setitem(loops._EXPR_OVERRIDES, name, expr)
+    monkeypatch.setattr(PRIMITIVES[name], "expr", expr)   # the codegen's expression only
     kernels._KERNELS.clear()
     tree.clear_programs()
 
@@ -61,7 +62,7 @@ def _unplanted(mp):
     mp.undo()
     kernels._KERNELS.clear()
     tree.clear_programs()
-    assert PLANT[0] not in loops._EXPR_OVERRIDES
+    assert PRIMITIVES[PLANT[0]].expr != PLANT[1]
 
 
 def _fuzz(tried):

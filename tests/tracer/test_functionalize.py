@@ -28,7 +28,7 @@ def _compare(step, steps=3, args=()):
     c_state = (w.detach().numpy().copy(), buf.numpy().copy(),
                None if w.grad is None else w.grad.numpy().copy())
     for a, b in zip(eager, got):
-        np.testing.assert_array_equal(np.asarray(a.detach().numpy()), np.asarray(b.numpy()))
+        np.testing.assert_array_equal(np.asarray(a.detach().numpy()), np.asarray(b.detach().numpy()))
     for a, b in zip(e_state, c_state):
         assert (a is None) == (b is None)
         if a is not None:

@@ -4,6 +4,7 @@ Use as `from stepjit.ir import primitives as P` and then `P.add`, `P.matmul`, ..
 `PRIMITIVES` maps names to entries (the IR parser and the registry test use it).
 """
 from ..registry import PRIMITIVES, Primitive  # noqa: F401
+from .collective import all_reduce  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs, add, cast, ceil, clamp, copy, cos, div, eq, erf, exp, expm1, floor, floor_divide, ge, gt,
     le, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum, minimum, mul,
@@ -13,5 +14,5 @@ from .indexing import arange, full, gather, index_put, slice, slice_scatter  # n
 from .linalg import matmul  # noqa: F401
 from .movement import concat, expand, reshape, transpose  # noqa: F401
 from .scans import argsort, cumprod, cumsum  # noqa: F401
-from .random import normal, randint, randperm, rng_advance, uniform  # noqa: F401
+from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401
 from .reductions import amax, amin, argmax, argmin, prod, sum  # noqa: F401

@@ -11,15 +11,16 @@ import math
 import numpy as np
 
 from ..registry import Primitive, register
+from ..types import BOOL, FLOAT
 from . import shapes as S
 
 
-def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None):
+def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, exact=False):
     inputs = ("x",) if nin == 1 else ("x", "y")
     if casts is None:
         casts = tuple(range(nin))
     return register(Primitive(name, "elementwise", impl, rule, inputs=inputs, attrs=attrs,
-                              vjp=vjp, expr=expr, grad_name=grad_name, casts=casts))
+                              vjp=vjp, expr=expr, grad_name=grad_name, casts=casts, exact=exact))
 
 
 def _zero_grad(g):
@@ -27,12 +28,12 @@ def _zero_grad(g):
 
 
 # -- arithmetic --------------------------------------------------------------
-add = _ew("add", np.add, S.same_rule, (lambda g: g, lambda g: g), "({0} + {1})", 2)
-sub = _ew("sub", np.subtract, S.arith_rule, (lambda g: g, lambda g: -g), "({0} - {1})", 2)
+add = _ew("add", np.add, S.same_rule, (lambda g: g, lambda g: g), "({0} + {1})", 2, exact=True)
+sub = _ew("sub", np.subtract, S.arith_rule, (lambda g: g, lambda g: -g), "({0} - {1})", 2, exact=True)
 mul = _ew("mul", np.multiply, S.same_rule,
-          (lambda g, y: g * y, lambda g, x: g * x), "({0} * {1})", 2)
+          (lambda g, y: g * y, lambda g, x: g * x), "({0} * {1})", 2, exact=True)
 div = _ew("div", np.true_divide, S.float_rule,
-          (lambda g, y: g / y, lambda g, y, out: -g * out / y), "({0} / {1})", 2)
+          (lambda g, y: g / y, lambda g, y, out: -g * out / y), "({0} / {1})", 2, exact=True)
 # Python's (and PyTorch's) floor division, in the operands' own dtype: integers never round
 # trip through a float (int64 // 1 of 2**24 + 1 stays exact), floats take NumPy's divmod, which
 # is the algorithm PyTorch's div_floor_floating runs (1.0 // 0.1 == 9.0, not floor(1 / 0.1)).
@@ -61,7 +62,13 @@ def _pow_exp_grad(g, x, y, out):
     return (g * (out * x.log())).where(zero_base.logical_not(), 0.0)
 
 
-pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), "({0} ** {1})", 2,
+def _pow_expr(node):
+    # NumPy squares by multiplication: the same bits as x * x, not as pow
+    y = node.inputs[1]
+    return "({0} * {0})" if not hasattr(y, "shape") and y == 2 else "({0} ** {1})"
+
+
+pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), _pow_expr, 2,
           grad_name="PowBackward0")
 
 
@@ -81,11 +88,11 @@ minimum = _ew("minimum", np.minimum, S.arith_rule,
               (_min_grad, lambda g, x, y: _min_grad(g, y, x)), "minimum({0}, {1})", 2)
 
 # -- unary math --------------------------------------------------------------
-neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1)
+neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1, exact=True)
 exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1)
 log = _ew("log", np.log, S.float_rule, (lambda g, x: g / x,), "math.log({0})", 1)
 log1p = _ew("log1p", np.log1p, S.float_rule, (lambda g, x: g / (x + 1),), "math.log1p({0})", 1)
-sqrt = _ew("sqrt", np.sqrt, S.float_rule, (lambda g, out: g / (out * 2),), "math.sqrt({0})", 1)
+sqrt = _ew("sqrt", np.sqrt, S.float_rule, (lambda g, out: g / (out * 2),), "math.sqrt({0})", 1, exact=True)
 sin = _ew("sin", np.sin, S.float_rule, (lambda g, x: g * x.cos(),), "math.sin({0})", 1)
 cos = _ew("cos", np.cos, S.float_rule, (lambda g, x: -g * x.sin(),), "math.cos({0})", 1)
 log2 = _ew("log2", np.log2, S.float_rule, (lambda g, x: g / (x * math.log(2.0)),),
@@ -125,7 +132,7 @@ sigmoid = _ew("sigmoid", _sigmoid_impl, S.float_rule,
 # (out is NaN) the gradient passes, as it does in PyTorch.
 relu = _ew("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), S.arith_rule,
            (lambda g, out: g.where((out <= 0).logical_not(), 0.0),), "max({0}, 0)", 1)
-abs = _ew("abs", np.abs, S.arith_rule, (lambda g, x: g * x.sign(),), "abs({0})", 1)
+abs = _ew("abs", np.abs, S.arith_rule, (lambda g, x: g * x.sign(),), "abs({0})", 1, exact=True)
 
 
 def _sign_impl(x):
@@ -136,9 +143,10 @@ def _sign_impl(x):
 
 
 sign = _ew("sign", _sign_impl, S.arith_rule, (_zero_grad,), "sign({0})", 1)
-floor = _ew("floor", np.floor, S.arith_rule, (_zero_grad,), "math.floor({0})", 1)
-ceil = _ew("ceil", np.ceil, S.arith_rule, (_zero_grad,), "math.ceil({0})", 1)
-round = _ew("round", np.round, S.arith_rule, (_zero_grad,), "round({0})", 1)
+floor = _ew("floor", np.floor, S.arith_rule, (_zero_grad,), "math.floor({0})", 1, exact=True)
+ceil = _ew("ceil", np.ceil, S.arith_rule, (_zero_grad,), "math.ceil({0})", 1, exact=True)
+round = _ew("round", np.round, S.arith_rule, (_zero_grad,), "round_half_even({0})", 1,
+            exact=True)   # Numba's round() of a float returns an int: codegen/scalar.py
 
 
 def _clamp_impl(x, lo, hi):
@@ -166,26 +174,35 @@ clamp = _ew("clamp", _clamp_impl, S.arith_rule, (_clamp_grad,), "clamp({0}, {lo}
                 "ClampMaxBackward0" if a["lo"] is None else "ClampBackward1"))
 
 # -- comparisons and logic (no gradient) ---------------------------------------
-eq = _ew("eq", np.equal, S.compare_rule, None, "({0} == {1})", 2, casts=())
-ne = _ew("ne", np.not_equal, S.compare_rule, None, "({0} != {1})", 2, casts=())
-lt = _ew("lt", np.less, S.compare_rule, None, "({0} < {1})", 2, casts=())
-le = _ew("le", np.less_equal, S.compare_rule, None, "({0} <= {1})", 2, casts=())
-gt = _ew("gt", np.greater, S.compare_rule, None, "({0} > {1})", 2, casts=())
-ge = _ew("ge", np.greater_equal, S.compare_rule, None, "({0} >= {1})", 2, casts=())
-logical_not = _ew("logical_not", np.logical_not, S.logical_rule, None, "(not {0})", 1, casts=())
-logical_and = _ew("logical_and", np.logical_and, S.logical_rule, None, "({0} and {1})", 2, casts=())
-logical_or = _ew("logical_or", np.logical_or, S.logical_rule, None, "({0} or {1})", 2, casts=())
+eq = _ew("eq", np.equal, S.compare_rule, None, "({0} == {1})", 2, casts=(), exact=True)
+ne = _ew("ne", np.not_equal, S.compare_rule, None, "({0} != {1})", 2, casts=(), exact=True)
+lt = _ew("lt", np.less, S.compare_rule, None, "({0} < {1})", 2, casts=(), exact=True)
+le = _ew("le", np.less_equal, S.compare_rule, None, "({0} <= {1})", 2, casts=(), exact=True)
+gt = _ew("gt", np.greater, S.compare_rule, None, "({0} > {1})", 2, casts=(), exact=True)
+ge = _ew("ge", np.greater_equal, S.compare_rule, None, "({0} >= {1})", 2, casts=(), exact=True)
+logical_not = _ew("logical_not", np.logical_not, S.logical_rule, None, "(not {0})", 1, casts=(), exact=True)
+logical_and = _ew("logical_and", np.logical_and, S.logical_rule, None, "({0} and {1})", 2, casts=(),
+                  exact=True)
+logical_or = _ew("logical_or", np.logical_or, S.logical_rule, None, "({0} or {1})", 2, casts=(), exact=True)
 
 # -- selection and conversion ----------------------------------------------------
 where = register(Primitive(
     "where", "elementwise", np.where, S.where_rule, inputs=("cond", "x", "y"),
     vjp=(None, lambda g, cond: g.where(cond, 0.0), lambda g, cond: g.where(cond.logical_not(), 0.0)),
-    expr="({1} if {0} else {2})", casts=(1, 2)))
+    expr="({1} if {0} else {2})", casts=(1, 2), exact=True))
+
+def _cast_exact(node):
+    """float -> int casts are not exact: out-of-range conversions differ between code paths."""
+    src = node.inputs[0]
+    return not (hasattr(src, "dtype") and src.dtype.category == FLOAT
+                and node.out.dtype.category not in (FLOAT, BOOL))
+
 
 cast = register(Primitive(
     "cast", "elementwise", lambda x, dtype: x.astype(dtype.np), S.cast_rule, inputs=("x",),
-    attrs=("dtype",), vjp=(lambda g: g,), expr="{0}", grad_name="ToCopyBackward0"))
+    attrs=("dtype",), vjp=(lambda g: g,), expr="{0}", grad_name="ToCopyBackward0",
+    exact=_cast_exact))
 
 copy = register(Primitive(
     "copy", "elementwise", lambda x: x.copy(order="K"), S.same_rule, inputs=("x",), vjp=(lambda g: g,),
-    expr="{0}", grad_name="CloneBackward0"))
+    expr="{0}", grad_name="CloneBackward0", exact=True))

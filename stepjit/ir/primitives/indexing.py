@@ -114,9 +114,18 @@ def _slice_scatter_impl(base, src, key):
     return out
 
 
+def _slice_impl(x, key):
+    k = np_key(key)
+    # Ints alone index a NumPy scalar, a copy: a trailing `...` keeps it a 0-d view of x, as
+    # every other result of this view primitive is (compiled, the view step has no run_impl
+    # to turn a scalar back into an array).
+    return x[k] if Ellipsis in k else x[k + (Ellipsis,)]
+
+
 slice = register(Primitive(
-    "slice", "indexing", lambda x, key: x[np_key(key)], _slice_rule, inputs=("x",),
-    attrs=("key",), vjp=(_slice_grad,), grad_name=lambda a: _slice_name(a["key"]), view=True))
+    "slice", "indexing", _slice_impl, _slice_rule, inputs=("x",),
+    attrs=("key",), vjp=(_slice_grad,), grad_name=lambda a: _slice_name(a["key"]), view=True,
+    native="{0}{key}", native_when=lambda attrs: not any(k == "T" for k in attrs["key"])))
 
 slice_scatter = register(Primitive(
     "slice_scatter", "indexing", _slice_scatter_impl, _scatter_rule, inputs=("base", "src"),
@@ -242,7 +251,7 @@ def _arange_rule(start, stop, step, dtype):
 
 full = register(Primitive(
     "full", "creation", lambda shape, value, dtype: np.full(shape, value, dtype.np), _full_rule,
-    inputs=(), attrs=("shape", "value", "dtype")))
+    inputs=(), attrs=("shape", "value", "dtype"), lowering="fill"))
 
 arange = register(Primitive(
     "arange", "creation", lambda start, stop, step, dtype: np.arange(start, stop, step, dtype.np),

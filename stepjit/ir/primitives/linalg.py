@@ -28,4 +28,5 @@ def _matmul_impl(x, y):
 
 matmul = register(Primitive(
     "matmul", "matmul", _matmul_impl, S.matmul_rule, inputs=("x", "y"),
-    vjp=(lambda g, y: g @ y.mT, lambda g, x: x.mT @ g), grad_name="MmBackward0"))
+    vjp=(lambda g, y: g @ y.mT, lambda g, x: x.mT @ g), grad_name="MmBackward0",
+    lowering="matmul", accumulates=True))

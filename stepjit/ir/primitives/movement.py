@@ -71,15 +71,23 @@ def _concat_grad(g, index, in_shapes, axis):
     return g[key]
 
 
+def _reverses(perm):
+    """Numba types `a.transpose(perm)` through a generic overload that takes seconds to compile;
+    `a.T` (every axis reversed, the matmul-backward case) is free: only that goes native."""
+    return tuple(perm) == tuple(range(len(perm) - 1, -1, -1))
+
+
 reshape = register(Primitive(
     "reshape", "movement", lambda x, shape: x.reshape(shape), _reshape_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g, in_shapes: g.reshape(in_shapes[0]),),
-    grad_name="ViewBackward0", view=True))
+    grad_name="ViewBackward0", view=True, keeps_uniform=True,
+    native="reshaped({0}, {shape})"))
 
 transpose = register(Primitive(
     "transpose", "movement", lambda x, perm: x.transpose(perm), _transpose_rule,
     inputs=("x",), attrs=("perm",), vjp=(lambda g, perm: g.permute(_inverse(perm)),),
-    grad_name="PermuteBackward0", view=True))
+    grad_name="PermuteBackward0", view=True, keeps_uniform=True,
+    native="{0}.T", native_when=lambda attrs: _reverses(attrs["perm"])))
 
 def _expand_impl(x, shape):
     """np.broadcast_to's view, made directly: its Python wrapper (an nditer) costs more than
@@ -101,8 +109,10 @@ def _expand_impl(x, shape):
 # The engine sums every gradient back to its input's shape, so expand's rule is identity.
 expand = register(Primitive(
     "expand", "movement", _expand_impl, _expand_rule,
-    inputs=("x",), attrs=("shape",), vjp=(lambda g: g,), grad_name="ExpandBackward0", view=True))
+    inputs=("x",), attrs=("shape",), vjp=(lambda g: g,), grad_name="ExpandBackward0", view=True,
+    keeps_uniform=True, native="np.broadcast_to({0}, {shape})"))
 
 concat = register(Primitive(
     "concat", "movement", lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_rule,
-    inputs=("xs",), attrs=("axis",), vjp=_concat_grad, grad_name="CatBackward0", variadic=True))
+    inputs=("xs",), attrs=("axis",), vjp=_concat_grad, grad_name="CatBackward0", variadic=True,
+    native="np.concatenate(({xs},), {axis})"))

@@ -31,7 +31,7 @@ import numpy as np
 
 from ...errors import DTypeError, ShapeError
 from ..registry import Primitive, register
-from ..types import FLOAT, INT, AVal, int64
+from ..types import FLOAT, INT, AVal, float64, int64
 from . import shapes as S
 
 MASK64 = (1 << 64) - 1
@@ -138,6 +138,26 @@ def _randperm_impl(state, n, dtype):
     return np.argsort(bits(state, n), kind="stable").astype(dtype.np)
 
 
+def _multinomial_impl(state, probs, num_samples, replacement):
+    """Category indices drawn from each row of `probs` (weights, not necessarily summing to 1).
+    With replacement: sample j of row b is where uniform u[b, j] * total falls in the row's
+    cumulative weights. Without: the num_samples smallest of -log(1 - u[b, k]) / p[b, k] (an
+    exponential race, which draws a weighted sample without replacement in order)."""
+    rows = np.asarray(probs, dtype=np.float64).reshape(-1, probs.shape[-1])
+    n_rows, k = rows.shape
+    if replacement:
+        u = _uniform_impl(state, (n_rows, num_samples), float64)
+        cdf = np.cumsum(rows, axis=1)
+        out = np.stack([np.searchsorted(c, x * c[-1], side="right") for c, x in zip(cdf, u)])
+        np.minimum(out, k - 1, out=out)   # rounding at the top of the cumulative sum
+    else:
+        u = _uniform_impl(state, (n_rows, k), float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = -np.log1p(-u) / rows       # zero weight: inf (or nan), sorted last
+        out = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    return out.astype(np.int64).reshape(probs.shape[:-1] + (num_samples,))
+
+
 def _advance_impl(state, count):
     out = np.array(state, dtype=np.int64)
     out[1] = np.int64(((int(out[1]) + count + (1 << 63)) & MASK64) - (1 << 63))
@@ -183,6 +203,23 @@ def _randperm_rule(state, n, dtype):
     return AVal((n,), dtype)
 
 
+def _multinomial_rule(state, probs, num_samples, replacement):
+    _check_state(state)
+    if probs.ndim not in (1, 2):
+        raise ShapeError(f"multinomial draws from 1-D or 2-D weights, got {S.fmt(probs.shape)}")
+    if probs.dtype.category != FLOAT:
+        raise DTypeError(f"multinomial needs floating-point weights, got {probs.dtype.name}")
+    if num_samples <= 0 or (not replacement and num_samples > probs.shape[-1]):
+        raise ShapeError(f"multinomial cannot draw {num_samples} samples from "
+                         f"{probs.shape[-1]} categories (replacement={replacement})")
+    return AVal(tuple(probs.shape[:-1]) + (num_samples,), int64)
+
+
+def multinomial_count(shape, num_samples, replacement):
+    """How many counters a multinomial draw uses: one per sample, or one per category."""
+    return math.prod(shape[:-1]) * (num_samples if replacement else shape[-1])
+
+
 def _advance_rule(state, count):
     _check_state(state)
     if count < 0:
@@ -205,6 +242,10 @@ randint = register(Primitive(
 randperm = register(Primitive(
     "randperm", "random", _randperm_impl, _randperm_rule,
     inputs=("state",), attrs=("n", "dtype")))
+
+multinomial = register(Primitive(
+    "multinomial", "random", _multinomial_impl, _multinomial_rule,
+    inputs=("state", "probs"), attrs=("num_samples", "replacement")))
 
 rng_advance = register(Primitive(
     "rng_advance", "random", _advance_impl, _advance_rule,

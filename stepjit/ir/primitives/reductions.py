@@ -62,14 +62,17 @@ def _sum_name(attrs):
     return "SumBackward0" if attrs["axis"] is None else "SumBackward1"
 
 
-def _reduction(name, impl, rule, vjp, grad_name=None):
+def _reduction(name, impl, rule, vjp, grad_name=None, **facts):
     return register(Primitive(name, "reduction", impl, rule, inputs=("x",),
-                              attrs=("axis", "keepdims"), vjp=vjp, grad_name=grad_name))
+                              attrs=("axis", "keepdims"), vjp=vjp, grad_name=grad_name, **facts))
 
 
-sum = _reduction("sum", _sum_impl, S.sum_rule, (_sum_grad,), _sum_name)
-amax = _reduction("amax", _amax_impl, S.reduce_rule, (_extremum_grad,), "AmaxBackward0")
-amin = _reduction("amin", _amin_impl, S.reduce_rule, (_extremum_grad,), "AminBackward0")
+sum = _reduction("sum", _sum_impl, S.sum_rule, (_sum_grad,), _sum_name, reduce="add",
+                 accumulates=True)
+amax = _reduction("amax", _amax_impl, S.reduce_rule, (_extremum_grad,), "AmaxBackward0",
+                  reduce="max", keeps_uniform=True)
+amin = _reduction("amin", _amin_impl, S.reduce_rule, (_extremum_grad,), "AminBackward0",
+                  reduce="min", keeps_uniform=True)
 argmax = _reduction("argmax", _arg_impl(np.argmax), S.arg_reduce_rule, None)
 argmin = _reduction("argmin", _arg_impl(np.argmin), S.arg_reduce_rule, None)
 

@@ -3,7 +3,7 @@
 These are not elementwise and not reductions: each output element depends on a
 prefix (scans) or on the whole axis (sorts). Compiled programs run them as
 single-op groups through their NumPy impl on the CPU backend and as a
-documented host round trip on the CUDA backend (runtime/cuda.py, docs/cuda.md).
+documented host round trip on the CUDA backend (programs/cuda.py, docs/cuda.md).
 
 `sort` and `topk` are not primitives: they are `argsort` followed by a gather
 along the axis (ops/sorting.py), so their gradient is the gather's scatter-add

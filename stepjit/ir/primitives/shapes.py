@@ -6,7 +6,7 @@ dispatcher adds the op name and the user's source line.
 from __future__ import annotations
 
 from ...errors import DTypeError, ShapeError
-from ..types import BOOL, DEFAULT_FLOAT, FLOAT, INT, AVal, bool_, int64, result_type
+from ..types import BOOL, FLOAT, INT, AVal, bool_, default_float, int64, result_type
 
 
 def fmt(shape) -> str:
@@ -64,7 +64,7 @@ def _elementwise(dtype_of):
 
 def _float_result(avals):
     d = result_type(*avals)
-    return d if d.category == FLOAT else DEFAULT_FLOAT
+    return d if d.category == FLOAT else default_float()
 
 
 def _no_bool(avals):

@@ -42,3 +42,76 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     def forward(self, input):
         return F.log_softmax(input, self.dim)
+
+
+def _simple(name, fn_name, doc, **defaults):
+    """An activation module whose options are keyword arguments passed to F.<fn_name>."""
+    keys = tuple(defaults)
+
+    def __init__(self, *args, **kwargs):
+        Module.__init__(self)
+        values = dict(defaults)
+        values.update(zip(keys, args))
+        values.update(kwargs)
+        for k, v in values.items():
+            setattr(self, k, v)
+
+    def forward(self, input):
+        return getattr(F, fn_name)(input, **{k: getattr(self, k) for k in keys})
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={getattr(self, k)}" for k in keys)
+
+    return type(name, (Module,), {"__init__": __init__, "forward": forward,
+                                   "extra_repr": extra_repr, "__doc__": doc})
+
+
+GELU = _simple("GELU", "gelu", "GELU, exact (erf) or approximate='tanh'.", approximate="none")
+SiLU = _simple("SiLU", "silu", "x * sigmoid(x).", inplace=False)
+Mish = _simple("Mish", "mish", "x * tanh(softplus(x)).", inplace=False)
+LeakyReLU = _simple("LeakyReLU", "leaky_relu", "max(0, x) + slope * min(0, x).",
+                    negative_slope=0.01, inplace=False)
+ELU = _simple("ELU", "elu", "x, or alpha * (exp(x) - 1) below 0.", alpha=1.0, inplace=False)
+CELU = _simple("CELU", "celu", "Continuously differentiable ELU.", alpha=1.0, inplace=False)
+SELU = _simple("SELU", "selu", "Scaled ELU.", inplace=False)
+Softplus = _simple("Softplus", "softplus", "log(1 + exp(beta x)) / beta.", beta=1.0,
+                   threshold=20.0)
+Hardtanh = _simple("Hardtanh", "hardtanh", "clamp(x, min_val, max_val).", min_val=-1.0,
+                   max_val=1.0, inplace=False)
+ReLU6 = _simple("ReLU6", "relu6", "clamp(x, 0, 6).", inplace=False)
+Hardsigmoid = _simple("Hardsigmoid", "hardsigmoid", "relu6(x + 3) / 6.", inplace=False)
+Hardswish = _simple("Hardswish", "hardswish", "x * relu6(x + 3) / 6.", inplace=False)
+Softsign = _simple("Softsign", "softsign", "x / (1 + |x|).")
+Tanhshrink = _simple("Tanhshrink", "tanhshrink", "x - tanh(x).")
+Softshrink = _simple("Softshrink", "softshrink", "Soft thresholding.", lambd=0.5)
+Hardshrink = _simple("Hardshrink", "hardshrink", "Hard thresholding.", lambd=0.5)
+LogSigmoid = _simple("LogSigmoid", "logsigmoid", "log(sigmoid(x)), computed stably.")
+GLU = _simple("GLU", "glu", "a * sigmoid(b) for the two halves of dim.", dim=-1)
+Softmin = _simple("Softmin", "softmin", "softmax(-x).", dim=None)
+
+
+class Threshold(Module):
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class PReLU(Module):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        from ...ops.creation import full
+        from ..parameter import Parameter
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.weight = Parameter(full((num_parameters,), init, dtype=dtype, device=device))
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

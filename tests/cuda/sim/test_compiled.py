@@ -6,7 +6,7 @@ import pytest
 
 import stepjit as torch
 import stepjit.nn as nn
-from stepjit.runtime.cuda import CudaProgram
+from stepjit.programs.cuda import CudaProgram
 from tests.runtime.programs import PROGRAMS
 
 # The rest of tests/runtime/programs.py has counterparts among the regression programs.
@@ -122,3 +122,41 @@ def test_interpreter_on_cuda_tensors_keeps_results_on_the_device():
     f = torch.compile(lambda x: (x * w).sum().backward(), backend="interpret")
     f(torch.arange(3.0).cuda())
     assert w.grad.device.type == "cuda" and w.grad.tolist() == [0.0, 1.0, 2.0]
+
+
+class _TwoOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(4, 8), nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = self.fc1(x).tanh()
+        return self.fc2(h), h
+
+
+def test_compiled_model_with_backward_outside_on_cuda():
+    """torch.compile(model) on CUDA tensors: compiled forward and backward (one node), loss,
+    backward entry and SGD eager; parameters and grads against CPU eager. The second result is
+    not used: its gradient is zeros made on the device."""
+    def make():
+        torch.manual_seed(0)
+        return _TwoOutputs()
+
+    torch.manual_seed(1)
+    x, y = torch.randn(6, 4), torch.randn(6, 2)
+    ref, m = make(), make()
+    for p in m.parameters():
+        p.data = p.data.cuda()
+    cm = torch.compile(m, backend="cuda")
+    opts = [torch.optim.SGD(ref.parameters(), lr=0.1), torch.optim.SGD(m.parameters(), lr=0.1)]
+    for _ in range(2):
+        for model, opt, (xx, yy) in ((ref, opts[0], (x, y)), (cm, opts[1], (x.cuda(), y.cuda()))):
+            opt.zero_grad()
+            out, _ = model(xx)
+            (out - yy).pow(2).mean().backward()
+            opt.step()
+        assert type(cm(x.cuda())[0].grad_fn).__name__ == "CompiledFunctionBackward"
+        for a, b in zip(ref.parameters(), m.parameters()):
+            assert b.device.type == "cuda" and b.grad.device.type == "cuda"
+            _close(a, b)
+            _close(a.grad, b.grad)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import stepjit as torch
-from stepjit.runtime import cuda as rt
+from stepjit.programs import cuda as rt
 
 SHAPE_A, SHAPE_B = (5, 7), (1, 7)   # 35 elements: not a multiple of the simulator's block (8)
 

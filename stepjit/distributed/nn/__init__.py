@@ -1,0 +1,2 @@
+"""Collectives with autograd (torch.distributed.nn)."""
+from . import functional  # noqa: F401

@@ -1,0 +1,2 @@
+"""stepjit.nn.parallel: DistributedDataParallel over stepjit.distributed (MPI)."""
+from .distributed import DistributedDataParallel  # noqa: F401

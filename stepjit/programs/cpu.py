@@ -1,0 +1,351 @@
+"""The CPU backend: a trace's graph, optimized and fused, run as Numba kernels and BLAS calls.
+
+A CpuProgram is built once per trace (shapes are fixed within a trace) and
+keeps its workspace between calls: buffers of values that never leave the
+program are allocated once. Values that do leave it (outputs, written-back
+state) get fresh arrays each call, or, when it is safe, are computed straight
+into the buffer of the tensor they update (an in-place optimizer step writes
+the parameter, not a temporary).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..codegen.kernels import get_module_function, load_kernel
+from ..codegen.loops import PARALLEL_MIN
+from ..codegen.straight import StraightWriter
+from ..dispatch import run_impl
+from ..ir.graph import Value
+from ..ir.interpreter import evaluate
+from ..ir.types import AVal
+from ..ir import primitives as P
+from ..pipeline import compile_graph, numel as _numel
+from .program import Program
+
+# A program whose every value is this small is a tiny step, all overhead: it goes native
+# whatever its length. A larger one goes native only if it is short: Numba compiles a native
+# program in ~0.3 s per loop kernel, paid at the 64th call of a cold cache, for a gain of a
+# few us per kernel that matters less the more the step computes.
+NATIVE_SMALL_ELEMENTS = 1 << 14
+NATIVE_MAX_GROUPS = 24
+
+
+def native_mode() -> str:
+    """When a small program becomes one native Numba function: "hot" (default) once the runtime
+    finds its trace hot (runtime/compiled.py: re-verified at its 64th reuse), "always" as soon as it is
+    built (STEPJIT_NATIVE=1), "never" (STEPJIT_NATIVE=0). Not at once by default: Numba compiles
+    the whole-program function in a second or more (LLVM re-optimizes the inlined kernels),
+    which a trace used a few times, or a first call's, should not pay; the on-disk cache makes
+    it a one-time cost for a hot one."""
+    return {"0": "never", "1": "always"}.get(os.environ.get("STEPJIT_NATIVE", ""), "hot")
+
+
+class _Env(dict):
+    """Values the program did not materialize (a decision read by the runtime) are computed
+    on demand by the interpreter, from the traced graph."""
+    __slots__ = ("program",)
+
+    def __missing__(self, v):
+        # Not from values whose workspace buffer a later value reused (passes/memory.py).
+        shared = self.program.shared
+        full = evaluate(self.program.source_graph, {k: a for k, a in self.items() if k not in shared})
+        if v not in full:
+            raise KeyError(f"stepjit: the cpu program has no value %{v.name}")
+        self[v] = full[v]
+        return full[v]
+
+
+def output_aliases(source, optimized):
+    """(source value, optimized value) for each output and write of `source` that the optimizer
+    replaced by another value (an identity reshape removed, `x * 1.0` dropped, a value merged
+    with an equal one): the runtime reads the source graph's values (a segment's exports, the
+    leaf's results and writes), the program computes the optimized graph's."""
+    pairs = list(zip(source.outputs, optimized.outputs))
+    written = dict(optimized.writes)
+    pairs += [(v, written.get(label)) for label, v in source.writes]
+    return [(a, b) for a, b in pairs
+            if isinstance(a, Value) and isinstance(b, Value) and a is not b]
+
+
+class NativeCall:
+    """The program as one Numba function: `outs = fn(*ins, *held buffers, *workspace, dims)`. A
+    0-dim output is stored into its held buffer (v, buffer), which the caller copies (boxing
+    an array, or a float, costs more than the rest of a tiny step); a value computed into an
+    input's buffer (inplace: value -> that input) is not returned at all. `workspace`: the
+    buffers of the program's intermediates (codegen/program.py), allocated once here, like
+    CpuProgram's workspace: a program must not run in two threads at once. `fresh`: outputs
+    the function allocated (not views of inputs), which a caller may keep uncopied.
+    `packed(addresses, dims)`: the same program on the data addresses of its inputs, held
+    buffers and workspace (codegen/pointers.py), for a caller that knows the inputs' arrays
+    are the same as when it packed them (fastcall.py). Both are kernels.Kernel objects: once
+    run, each is a machine-code entry where the program allocates nothing (docs/cache.md).
+    A program that returns nothing may return None or () (an entry returns None)."""
+    __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed")
+
+    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed):
+        self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
+        self.workspace, self.inplace, self.fresh, self.packed = workspace, inplace, fresh, packed
+
+    def run(self, env):
+        buffers = [b for _, b in self.held] + self.workspace
+        got = self.fn(*[env[v] for v in self.ins], *buffers, self.dims)
+        for v, a in zip(self.outs, got or ()):
+            env[v] = a
+        for v, b in self.held:
+            env[v] = b.copy()
+        for v, target in self.inplace.items():
+            env[v] = env[target]
+
+
+def _same(v):
+    return v
+
+
+class LoopStep:
+    """One loop kernel of the record (pipeline.LoopKernel). Its partial-reduction accumulators
+    are buffers of this step, kept between calls like the program's workspace
+    (codegen/loops.py, _reduction_prologue: a kernel that allocates nothing can run as a
+    machine-code entry, without Numba)."""
+    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace")
+
+    def __init__(self, loop, program):
+        # source: this graph's kernel text. The kernel that runs is shared by every graph whose
+        # kernel has the same code (its text's comments may name another graph's values).
+        self.kernel, _ = load_kernel(loop.fname, loop.text, loop.parallel)
+        self.source = loop.text
+        self.ins, self.outs = loop.ins, loop.outs
+        self.inplace = [(v, old) for v, old in loop.inplace.items() if v not in self.outs]
+        self.sizes = tuple(loop.group.shape)
+        self.scratch = [program.empty(shape, dtype) for shape, dtype in loop.given]
+
+    def emit(self, w):
+        """This step's lines in a program's straight-line function (straight.py)."""
+        args = [w.value(v) for v in self.ins]
+        args += [w.produce(v, w.buffer(v)) for v in self.outs]
+        fn = self.kernel.fastest()
+        args += [str(n) for n in self.sizes] + [w.const(b, "scratch") for b in self.scratch]
+        w.emit(f"{w.const(fn, 'kernel')}({', '.join(args)})")
+        for v, old in self.inplace:
+            w.alias(v, old)
+
+
+class OpStep:
+    """One node run with NumPy: matmul through BLAS (into its buffer), a `full` that
+    overwrites a tensor (`w.grad.zero_()`) as a fill of that buffer, views for free, the
+    rest by its impl."""
+    __slots__ = ("node", "aval", "args", "transposed")
+
+    def __init__(self, node, program):
+        self.node = node
+        self.aval = AVal(node.out.shape, node.out.dtype)
+        self.args = node.inputs
+        self.transposed = None
+        if node.prim.lowering == "matmul":     # (source, is it read transposed) per operand
+            self.transposed = [_transpose_source(program.producers, v) for v in node.inputs]
+
+    def reads(self):
+        """The values this step reads."""
+        if self.transposed is not None:
+            return [v for v, _ in self.transposed]
+        return [v for v in self.args if isinstance(v, Value)]
+
+    def emit(self, w):
+        """This step's lines in a program's straight-line function (straight.py), as its
+        primitive's lowering says (OP_LOWERING)."""
+        OP_LOWERING[self.node.prim.lowering](self, w)
+
+    def _matmul(self, w):
+        (a, ta), (b, tb) = self.transposed
+        a, b = w.value(a) + (".T" if ta else ""), w.value(b) + (".T" if tb else "")
+        out = w.produce(self.node.out, w.buffer(self.node.out))
+        w.emit(f"np.matmul({a}, {b}, out={out})")
+
+    def _fill(self, w):
+        buf = w.produce(self.node.out, w.buffer(self.node.out))
+        w.emit(f"{buf}.fill({w.const(self.node.attrs['value'], 'value')})")
+
+    def _view(self, w):
+        node = self.node
+        args = ", ".join(w.value(v) for v in self.args)
+        attrs = w.const(node.attrs, "attrs")
+        w.produce(node.out, f"{w.const(node.prim.impl, node.prim.name)}({args}, **{attrs})")
+
+    def _impl(self, w):
+        node = self.node
+        args = ", ".join(w.value(v) for v in self.args)
+        attrs = w.const(node.attrs, "attrs")
+        w.produce(node.out, f"{w.const(run_impl, 'run_impl')}({w.const(node.prim, 'prim')}, "
+                            f"[{args}], {attrs}, {w.const(self.aval, 'aval')}, "
+                            f"{w.const(node.loc, 'loc')})")
+
+
+# The cpu backend's lowering table: how an op group runs, by its primitive's registry
+# `lowering` (loop groups are LoopSteps; a "loop" primitive fusion left alone, such as a
+# reduction of bools, runs by its impl).
+OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "view": OpStep._view,
+               "impl": OpStep._impl, "loop": OpStep._impl}
+
+
+def _transpose_source(producers, v):
+    """(x, True) when v is x transposed in 2-D (the matmul can read x.T), else (v, False)."""
+    n = producers.get(v)
+    if n is not None and n.prim is P.transpose and tuple(n.attrs["perm"]) == (1, 0):
+        return n.inputs[0], True
+    return v, False
+
+
+def build(graph, keep=None):
+    from .. import cuda
+    if cuda._STATE.get("used"):   # tensors were put on CUDA in this process: follow their device
+        from .device import ByDevice
+        return ByDevice(graph, keep)
+    return CpuProgram(graph, keep)
+
+
+class CpuProgram(Program):
+    backend = "cpu"
+    native_ok = False      # may become one native function (set per program; never on CUDA)
+    shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
+
+    def __init__(self, graph, keep=None, materialize_all=False):
+        # materialize_all (check mode): every value the program computes is left in env, no
+        # value is computed into an input's buffer, and no native whole-program function.
+        self._adopt(compile_graph(graph, "cpu", keep, materialize_all))
+        self.materialize_all = materialize_all
+        self.native_ok = not materialize_all and self._native_ok()
+        if self.native_ok and native_mode() == "always":
+            self.native = self._native()
+        self.steps = [] if self.native else self._steps()
+
+    def _adopt(self, record):
+        """Run what the pipeline's record says (stepjit/pipeline.py): its optimized graph,
+        fusion groups, values that leave the program, in-place plan, shared buffers, kernels."""
+        self.record = record
+        self.source_graph = record.source
+        self.graph = record.graph
+        self.aliases = output_aliases(self.source_graph, self.graph)
+        self.fused = record.fused
+        self.producers = {n.out: n for n in self.graph.nodes}
+        self.leaving = record.leaving
+        self.inplace = record.inplace
+        self.shared = record.shared
+        self.workspace = {}
+        self.native = None
+        self.straight = self.straight_text = None    # the steps as one function (straight.py)
+
+    def _steps(self):
+        steps = [LoopStep(k, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
+                 for g, k in zip(self.fused.groups, self.record.kernels)]
+        # A matmul reads a 2-D transpose's source as `src.T` (OpStep.transposed): the
+        # transpose's own step then runs only if something else reads its result.
+        read = set(self.leaving) | set(self.inplace.values())
+        for st in steps:
+            read.update(st.ins if isinstance(st, LoopStep) else st.reads())
+        return [st for st in steps if not (isinstance(st, OpStep) and st.node.prim is P.transpose
+                                           and st.node.out not in read)]
+
+    def run(self, env):
+        env = _Env(env)
+        env.program = self
+        if self.native is not None:
+            self.native.run(env)
+        elif self.straight is not None:
+            env = self.straight(env)
+        else:
+            # The steps run as one generated function (straight.py). The first run's calls each
+            # kernel through its first-call wrapper, which loads or compiles it; then the
+            # function is written again over what runs each kernel (kernels.Kernel.fastest).
+            first, _ = StraightWriter(self).build(self.steps)
+            env = first(env)
+            self.straight, self.straight_text = StraightWriter(self).build(self.steps)
+        for a, b in self.aliases:
+            env[a] = env[b]
+        return env
+
+    def promote(self) -> bool:
+        """The runtime found this program hot: run it as one native function from now on, if it
+        is small enough (STEPJIT_NATIVE). True when it changed."""
+        if self.native is not None or not self.native_ok or native_mode() != "hot":
+            return False
+        self.native = self._native()
+        return True
+
+    def _native_ok(self):
+        """Every op can run in nopython mode (matmuls of any size where BLAS was found,
+        codegen/blas.py), and the program is tiny, or short with no loop large enough to run
+        on threads (a native program's loops are serial): then one Numba function for the
+        whole program removes the Python between kernels, which is all the cost of a tiny
+        step and ~10 us of the B1 step's."""
+        from ..codegen import blas, program as native
+        if native_mode() == "never" or not native.supports(self.fused, blas.gemm()):
+            return False
+        largest = max((_numel(n.out.shape) for n in self.graph.nodes), default=0)
+        return largest <= NATIVE_SMALL_ELEMENTS or (
+            largest < PARALLEL_MIN and len(self.fused.groups) <= NATIVE_MAX_GROUPS)
+
+    def native_source(self):
+        """(ProgramSource, ins, outs): the whole program as one native function's source, as
+        `_native` builds it (also for `stepjit dump --stage kernels`); nothing is compiled."""
+        return self.record.native_source()
+
+    def _native(self):
+        src, ins, outs = self.native_source()
+        body = src.source()
+        fn, self.native_text = get_module_function(body, "program")
+        packed, _ = get_module_function(body, "program_packed")
+        views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}
+        fresh = {v for v in outs if v not in ins and v not in views}   # computed, not passed
+        held = [(v, np.empty((), v.dtype.np)) for v in src.held]
+        workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
+        dims = np.array(src.dim_values(), dtype=np.int64)
+        return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed)
+
+    def direct_plan(self):
+        """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);
+        rename maps this program's values to the caller's. None when there is no native one."""
+        if self.native is None:
+            return None
+        if not self.aliases:
+            return self.native, _same
+        source = {b: a for a, b in self.aliases}
+        return self.native, lambda v: source.get(v, v)
+
+    # -- memory planning ----------------------------------------------------------------
+    empty = staticmethod(np.empty)   # where buffers live: the CUDA program allocates on device
+
+    def allocation(self, v):
+        """Where v's array comes from: ("input", the value whose buffer it is computed into),
+        ("fresh", None) for a new array each call (it leaves the program), or ("buffer", the
+        workspace array kept between calls)."""
+        target = self.inplace.get(v)
+        if target is not None:
+            return "input", target
+        if v in self.leaving:
+            return "fresh", None
+        buf = self.workspace.get(v)
+        if buf is None:
+            owner = self.shared.get(v, v)     # passes/memory.py: a buffer a dead value held
+            buf = self.workspace.get(owner)
+            if buf is None:
+                buf = self.workspace[owner] = self.empty(v.shape, v.dtype.np)
+            self.workspace[v] = buf
+        return "buffer", buf
+
+    def allocator(self, v):
+        """allocation(v) as a function of env."""
+        kind, what = self.allocation(v)
+        if kind == "input":
+            return lambda env: env[what]
+        if kind == "buffer":
+            return lambda env: what
+        shape, dtype, empty = v.shape, v.dtype.np, self.empty
+        return lambda env: empty(shape, dtype)
+
+    @property
+    def is_native(self) -> bool:
+        return self.native is not None
+
+    def kernel_sources(self):
+        return [s.source for s in self.steps if isinstance(s, LoopStep)]

@@ -1,0 +1,46 @@
+"""The interface every backend's program implements, written down once.
+
+    program = stepjit.programs.build(graph, backend, keep)
+    program.run(env) -> env     fill env (Value -> array) with every value of the graph a caller
+                                may read: outputs, writes, and the values in `keep`
+    program.promote() -> bool   the runtime found the program hot: run it as one native
+                                function from now on if it can; True when it changed
+    program.direct_plan()       (NativeCall, rename) for a caller that calls the native
+                                function itself (runtime/fastcall.py), or None
+    program.kernel_sources()    the source of every kernel it runs
+    program.materialize_all     True when every value it computes is left in env (check mode)
+    program.record              the pipeline's record it runs (stepjit/pipeline.py), or None
+    program.is_native           it runs as one native function now
+    program.unwrapped()         the program that runs (a wrapper's inner program)
+
+`keep`: values the caller reads after the run besides outputs and writes (data-dependent
+decisions); None when unknown, () when there are none.
+"""
+from __future__ import annotations
+
+
+class Program:
+    """Defaults for what a backend's program does not do (no native form, no kernels)."""
+    backend = "?"
+    record = None
+    materialize_all = False
+    shape_generic = False
+
+    def run(self, env):
+        raise NotImplementedError
+
+    def promote(self) -> bool:
+        return False
+
+    def direct_plan(self):
+        return None
+
+    def kernel_sources(self) -> list:
+        return []
+
+    @property
+    def is_native(self) -> bool:
+        return False
+
+    def unwrapped(self):
+        return self

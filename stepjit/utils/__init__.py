@@ -1,0 +1,2 @@
+"""`stepjit.utils`: PyTorch's `torch.utils` namespace (data loading)."""
+from . import data  # noqa: F401

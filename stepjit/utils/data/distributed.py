@@ -1,0 +1,2 @@
+"""`torch.utils.data.distributed`: DistributedSampler lives with stepjit.distributed."""
+from ...distributed.sampler import DistributedSampler  # noqa: F401

@@ -1,0 +1,241 @@
+"""Layers, nn.functional and losses checked against PyTorch: one table, recorded by
+tests/fixtures/record_nn.py. Layer cases call a float64 module whose weights are set from
+a seeded RNG on both sides (tests/fixtures/oracle.layer), so parameter gradients and
+buffers (BatchNorm's running statistics) are compared too."""
+import numpy as np
+
+from tests.fixtures.oracle import Case, layer
+
+RNG = np.random.default_rng(19)
+
+
+def r(*shape):
+    return RNG.standard_normal(shape)
+
+
+def pos(*shape):
+    return RNG.uniform(0.2, 1.5, shape)
+
+
+def idx(hi, *shape):
+    return RNG.integers(0, hi, shape).astype(np.int64)
+
+
+def sign(*shape):
+    return RNG.choice([-1.0, 1.0], shape)
+
+
+IMG = r(2, 3, 6, 6)
+SEQ = r(2, 5, 3)          # (N, L, C) or (L, N, H)
+X = r(4, 5)
+PROBS = RNG.dirichlet(np.ones(5), 4)
+KINK = np.array([[-2.0, -0.5, 0.3, 1.7, 4.0], [0.7, -1.2, 2.2, -3.1, 0.05]])
+
+
+def F(T):
+    return T.nn.functional
+
+
+ACTIVATIONS = [
+    ("gelu", lambda T, x: F(T).gelu(x)),
+    ("gelu_tanh", lambda T, x: T.nn.GELU(approximate="tanh")(x)),
+    ("silu", lambda T, x: T.nn.SiLU()(x)),
+    ("mish", lambda T, x: F(T).mish(x)),
+    ("leaky_relu", lambda T, x: T.nn.LeakyReLU(0.2)(x)),
+    ("elu", lambda T, x: T.nn.ELU(alpha=0.7)(x)),
+    ("celu", lambda T, x: F(T).celu(x, 1.3)),
+    ("selu", lambda T, x: T.nn.SELU()(x)),
+    ("softplus", lambda T, x: T.nn.Softplus(beta=2.0, threshold=3.0)(x)),
+    ("hardtanh", lambda T, x: T.nn.Hardtanh(-0.6, 1.0)(x)),
+    ("relu6", lambda T, x: F(T).relu6(x * 3)),
+    ("hardsigmoid", lambda T, x: T.nn.Hardsigmoid()(x * 3)),
+    ("hardswish", lambda T, x: T.nn.Hardswish()(x * 3)),
+    ("softsign", lambda T, x: T.nn.Softsign()(x)),
+    ("tanhshrink", lambda T, x: T.nn.Tanhshrink()(x)),
+    ("softshrink", lambda T, x: T.nn.Softshrink(0.4)(x)),
+    ("hardshrink", lambda T, x: T.nn.Hardshrink(0.4)(x)),
+    ("logsigmoid", lambda T, x: T.nn.LogSigmoid()(x * 10)),
+    ("threshold", lambda T, x: T.nn.Threshold(0.1, -2.0)(x)),
+    ("glu", lambda T, x: T.nn.GLU(-1)(x[:, :4])),
+    ("softmin", lambda T, x: T.nn.Softmin(1)(x)),
+    ("softmax_module", lambda T, x: T.nn.Softmax(dim=0)(x)),
+    ("log_softmax_module", lambda T, x: T.nn.LogSoftmax(dim=1)(x)),
+]
+
+# PyTorch's float64 backward of these multiplies by float32 constants (1.0f / 6, 1 / alpha):
+# its gradients carry float32 rounding, 3e-8 relative.
+FLOAT32_CONSTANTS = {"celu", "hardsigmoid"}
+CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
+         for name, fn in ACTIVATIONS] + [
+    Case("prelu", lambda T, x: layer(T, T.nn.PReLU(3), x), IMG),
+    # -- normalization ----------------------------------------------------------------------
+    Case("layer_norm", lambda T, x: layer(T, T.nn.LayerNorm(3), x), SEQ),
+    Case("layer_norm_2d_shape", lambda T, x: layer(T, T.nn.LayerNorm([6, 6]), x), IMG),
+    Case("layer_norm_functional", lambda T, x: F(T).layer_norm(x, (5,), eps=1e-3), X),
+    Case("group_norm", lambda T, x: layer(T, T.nn.GroupNorm(3, 3), x), IMG),
+    Case("batch_norm2d_train", lambda T, x: layer(T, T.nn.BatchNorm2d(3), x), IMG),
+    Case("batch_norm2d_eval", lambda T, x: layer(T, T.nn.BatchNorm2d(3), x, train=False), IMG),
+    Case("batch_norm1d_train", lambda T, x: layer(T, T.nn.BatchNorm1d(5, momentum=0.3), x), X),
+    Case("batch_norm1d_3d_input", lambda T, x: layer(T, T.nn.BatchNorm1d(5), x), r(3, 5, 4)),
+    Case("batch_norm_cumulative", lambda T, x: layer(T, T.nn.BatchNorm1d(5, momentum=None), x),
+         X),
+    Case("batch_norm_no_stats", lambda T, x: layer(T, T.nn.BatchNorm1d(5, affine=False,
+                                                                       track_running_stats=False),
+                                                   x, train=False), X),
+    Case("normalize", lambda T, x: F(T).normalize(x, dim=1), X),
+    Case("normalize_p1", lambda T, x: F(T).normalize(x, p=1.0, dim=0), X),
+    # -- embedding ---------------------------------------------------------------------------
+    Case("embedding", lambda T, i: layer(T, T.nn.Embedding(6, 3), i), idx(6, 2, 4)),
+    Case("embedding_padding", lambda T, i: layer(T, T.nn.Embedding(6, 3, padding_idx=2), i),
+         np.array([[2, 1, 2], [0, 5, 1]])),
+    Case("embedding_max_norm", lambda T, i: layer(T, T.nn.Embedding(6, 3, max_norm=0.5), i),
+         np.array([1, 4, 1])),
+    Case("embedding_functional", lambda T, i, w: F(T).embedding(i, w), idx(4, 3), r(4, 2)),
+    # -- convolution and pooling ------------------------------------------------------------
+    Case("conv2d", lambda T, x: layer(T, T.nn.Conv2d(3, 4, 3), x), IMG),
+    Case("conv2d_stride_pad", lambda T, x: layer(T, T.nn.Conv2d(3, 2, 3, stride=2, padding=1),
+                                                 x), IMG),
+    Case("conv2d_same_dilation", lambda T, x: layer(T, T.nn.Conv2d(3, 2, 3, padding="same",
+                                                                   dilation=2), x), IMG),
+    Case("conv2d_groups_nobias", lambda T, x: layer(T, T.nn.Conv2d(3, 6, (2, 3), groups=3,
+                                                                   bias=False), x), IMG),
+    Case("conv2d_rect_stride", lambda T, x: layer(T, T.nn.Conv2d(3, 2, (3, 2), stride=(1, 2),
+                                                                 padding=(0, 1)), x), IMG),
+    Case("conv2d_reflect", lambda T, x: layer(T, T.nn.Conv2d(3, 2, 3, padding=1,
+                                                             padding_mode="reflect"), x), IMG),
+    Case("conv2d_unbatched", lambda T, x: layer(T, T.nn.Conv2d(3, 2, 2), x), IMG[0]),
+    Case("conv1d", lambda T, x: layer(T, T.nn.Conv1d(5, 4, 3, padding=1), x), r(2, 5, 7)),
+    Case("conv1d_stride_dilation", lambda T, x: layer(T, T.nn.Conv1d(5, 2, 2, stride=2,
+                                                                     dilation=2), x), r(2, 5, 9)),
+    Case("conv_transpose2d", lambda T, x: layer(T, T.nn.ConvTranspose2d(3, 2, 3, stride=2,
+                                                                        padding=1,
+                                                                        output_padding=1), x),
+         IMG),
+    Case("conv_transpose2d_groups", lambda T, x: layer(T, T.nn.ConvTranspose2d(3, 3, 2,
+                                                                               groups=3), x),
+         IMG),
+    Case("max_pool2d", lambda T, x: T.nn.MaxPool2d(2)(x), IMG),
+    Case("max_pool2d_stride_pad", lambda T, x: F(T).max_pool2d(x, 3, 2, 1), IMG),
+    Case("max_pool2d_ceil_dilation", lambda T, x: F(T).max_pool2d(x, 2, 2, 0, 2, True), r(1, 2, 7, 7)),
+    Case("max_pool2d_indices", lambda T, x: F(T).max_pool2d(x, 2, return_indices=True), IMG),
+    Case("max_pool1d", lambda T, x: T.nn.MaxPool1d(3, 2)(x), r(2, 3, 9)),
+    Case("avg_pool2d", lambda T, x: T.nn.AvgPool2d(2)(x), IMG),
+    Case("avg_pool2d_pad", lambda T, x: F(T).avg_pool2d(x, 3, 2, 1), IMG),
+    Case("avg_pool2d_pad_exclude", lambda T, x: F(T).avg_pool2d(x, 3, 2, 1,
+                                                                count_include_pad=False), IMG),
+    Case("avg_pool2d_ceil", lambda T, x: F(T).avg_pool2d(x, 2, 2, 1, True), r(1, 2, 5, 5)),
+    Case("avg_pool1d", lambda T, x: T.nn.AvgPool1d(2)(x), r(2, 3, 8)),
+    Case("adaptive_avg_pool2d", lambda T, x: T.nn.AdaptiveAvgPool2d((4, 3))(x), IMG),
+    Case("adaptive_avg_pool2d_one", lambda T, x: T.nn.AdaptiveAvgPool2d(1)(x), IMG),
+    Case("adaptive_avg_pool1d", lambda T, x: T.nn.AdaptiveAvgPool1d(3)(x), r(2, 3, 7)),
+    Case("adaptive_max_pool2d", lambda T, x: T.nn.AdaptiveMaxPool2d((4, 3))(x), IMG),
+    Case("pad_constant", lambda T, x: F(T).pad(x, (1, 2, 0, 1), value=0.5), IMG),
+    Case("pad_crop", lambda T, x: F(T).pad(x, (-1, 2)), X),
+    Case("pad_reflect", lambda T, x: F(T).pad(x, (2, 1, 1, 2), mode="reflect"), IMG),
+    Case("pad_replicate", lambda T, x: F(T).pad(x, (2, 1), mode="replicate"), r(2, 3, 4)),
+    Case("pad_circular", lambda T, x: F(T).pad(x, (1, 2, 2, 0), mode="circular"), IMG),
+    Case("interpolate_nearest", lambda T, x: F(T).interpolate(x, scale_factor=2), IMG),
+    Case("interpolate_size", lambda T, x: T.nn.Upsample(size=(4, 9))(x), IMG),
+    Case("unfold", lambda T, x: F(T).unfold(x, 2, padding=1, stride=2), IMG),
+    Case("flatten_unflatten", lambda T, x: T.nn.Unflatten(1, (8, 9))(T.nn.Flatten()(x[:, :2])),
+         IMG),
+    # -- recurrent ----------------------------------------------------------------------------
+    Case("rnn_cell", lambda T, x, h: layer(T, T.nn.RNNCell(3, 4), x, h), r(2, 3), r(2, 4)),
+    Case("rnn_cell_relu_nohx", lambda T, x: layer(T, T.nn.RNNCell(3, 4, nonlinearity="relu"), x),
+         r(2, 3)),
+    Case("lstm_cell", lambda T, x, h, c: layer(T, T.nn.LSTMCell(3, 4), x, (h, c)), r(2, 3),
+         r(2, 4), r(2, 4)),
+    Case("gru_cell", lambda T, x, h: layer(T, T.nn.GRUCell(3, 4), x, h), r(2, 3), r(2, 4)),
+    Case("gru_cell_unbatched", lambda T, x: layer(T, T.nn.GRUCell(3, 4), x), r(3)),
+    Case("rnn", lambda T, x: layer(T, T.nn.RNN(3, 4), x), SEQ),
+    Case("rnn_two_layers_h0", lambda T, x, h: layer(T, T.nn.RNN(3, 4, 2), x, h), SEQ,
+         r(2, 5, 4)),
+    Case("lstm", lambda T, x: layer(T, T.nn.LSTM(3, 4), x), SEQ),
+    Case("lstm_batch_first_2layers", lambda T, x: layer(T, T.nn.LSTM(3, 4, num_layers=2,
+                                                                     batch_first=True), x), SEQ),
+    Case("lstm_bidirectional", lambda T, x: layer(T, T.nn.LSTM(3, 2, bidirectional=True), x),
+         SEQ),
+    Case("lstm_initial_state", lambda T, x, h, c: layer(T, T.nn.LSTM(3, 4), x, (h, c)), SEQ,
+         r(1, 5, 4), r(1, 5, 4)),
+    Case("lstm_unbatched", lambda T, x: layer(T, T.nn.LSTM(3, 4), x), r(4, 3)),
+    Case("gru", lambda T, x: layer(T, T.nn.GRU(3, 4, batch_first=True), x), SEQ),
+    Case("gru_bidirectional_2layers", lambda T, x: layer(T, T.nn.GRU(3, 2, 2, bidirectional=True),
+                                                         x), SEQ),
+    # -- attention ----------------------------------------------------------------------------
+    Case("sdpa", lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v), r(2, 2, 3, 4),
+         r(2, 2, 5, 4), r(2, 2, 5, 3)),
+    Case("sdpa_causal", lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v,
+                                                                             is_causal=True),
+         r(1, 2, 4, 4), r(1, 2, 4, 4), r(1, 2, 4, 4)),
+    Case("sdpa_bool_mask", lambda T, q, k, v, m: F(T).scaled_dot_product_attention(
+        q, k, v, attn_mask=m > 0), r(2, 3, 4), r(2, 5, 4), r(2, 5, 4),
+        np.where(np.arange(15).reshape(3, 5) % 4 == 0, -1.0, 1.0), grad=(0, 1, 2)),
+    Case("sdpa_float_mask_scale", lambda T, q, k, v, m: F(T).scaled_dot_product_attention(
+        q, k, v, attn_mask=m, scale=0.3), r(2, 3, 4), r(2, 5, 4), r(2, 5, 4), r(3, 5)),
+    Case("mha", lambda T, q: layer(T, T.nn.MultiheadAttention(4, 2), q, q, q), r(3, 2, 4)),
+    Case("mha_batch_first_kv", lambda T, q, k: layer(T, T.nn.MultiheadAttention(
+        4, 2, batch_first=True, kdim=3, vdim=5), q, k, k[..., :1].repeat(1, 1, 5)),
+        r(2, 3, 4), r(2, 6, 3)),
+    Case("mha_masks", lambda T, q, k: layer(T, T.nn.MultiheadAttention(4, 1), q, k, k,
+                                            attn_mask=T.ones(3, 5).tril().bool().logical_not(),
+                                            key_padding_mask=T.tensor([[False] * 4 + [True],
+                                                                       [False] * 5])),
+         r(3, 2, 4), r(5, 2, 4)),
+    Case("mha_no_avg", lambda T, q: layer(T, T.nn.MultiheadAttention(4, 2, bias=False), q, q, q,
+                                          average_attn_weights=False), r(3, 4)),
+    # -- losses -------------------------------------------------------------------------------
+    Case("smooth_l1", lambda T, x, y: F(T).smooth_l1_loss(x, y), X, r(4, 5)),
+    Case("smooth_l1_beta_sum", lambda T, x, y: T.nn.SmoothL1Loss(reduction="sum", beta=0.5)(x, y),
+         X, r(4, 5)),
+    Case("huber", lambda T, x, y: T.nn.HuberLoss(delta=0.7)(x, y), X, r(4, 5)),
+    Case("huber_none", lambda T, x, y: F(T).huber_loss(x, y, reduction="none"), X, r(4, 5)),
+    Case("kl_div_batchmean", lambda T, x, y: T.nn.KLDivLoss(reduction="batchmean")(x, y),
+         np.log(PROBS), np.concatenate([PROBS[:, :4], np.zeros((4, 1))], 1),
+         grad=(0,)),   # (d/dtarget is -inf at a zero target; PyTorch answers NaN)
+    Case("kl_div_log_target", lambda T, x, y: F(T).kl_div(x, y, reduction="sum",
+                                                          log_target=True), np.log(PROBS),
+         np.log(PROBS[::-1].copy())),
+    Case("nll_weight_ignore", lambda T, x, y, w: F(T).nll_loss(x, y, weight=w, ignore_index=1),
+         r(4, 3), np.array([0, 1, 2, 2]), pos(3), grad=(0,)),
+    Case("nll_spatial", lambda T, x, y: T.nn.NLLLoss()(x, y), r(2, 3, 2, 2), idx(3, 2, 2, 2)),
+    Case("cross_entropy_spatial_weight", lambda T, x, y, w: T.nn.CrossEntropyLoss(
+        weight=w, ignore_index=0, label_smoothing=0.1)(x, y), r(2, 3, 4), idx(3, 2, 4), pos(3), grad=(0,)),
+    Case("cross_entropy_probs_spatial", lambda T, x, y: F(T).cross_entropy(x, y),
+         r(2, 3, 2), RNG.dirichlet(np.ones(3), (2, 2)).transpose(0, 2, 1).copy()),
+    Case("cross_entropy_sum_smoothing", lambda T, x, y: F(T).cross_entropy(
+        x, y, reduction="sum", label_smoothing=0.3), r(4, 5), idx(5, 4)),
+    Case("bce_weight", lambda T, p, y, w: F(T).binary_cross_entropy(p, y, weight=w),
+         RNG.uniform(0.05, 0.95, (4, 3)), RNG.uniform(0, 1, (4, 3)).round(), pos(3), grad=(0,)),
+    Case("bce_logits_pos_weight", lambda T, x, y, w: T.nn.BCEWithLogitsLoss(pos_weight=w)(x, y),
+         r(4, 3), RNG.uniform(0, 1, (4, 3)).round(), pos(3), grad=(0,)),
+    Case("poisson_nll", lambda T, x, y: T.nn.PoissonNLLLoss()(x, y), r(4, 3),
+         RNG.poisson(2.0, (4, 3)).astype(float), grad=(0,)),
+    Case("poisson_nll_full_rate", lambda T, x, y: F(T).poisson_nll_loss(x, y, log_input=False,
+                                                                        full=True),
+         pos(4, 3), RNG.poisson(2.0, (4, 3)).astype(float), grad=(0,)),
+    Case("gaussian_nll", lambda T, x, y, v: T.nn.GaussianNLLLoss()(x, y, v), X, r(4, 5),
+         pos(4, 5)),
+    Case("gaussian_nll_full_var_vector", lambda T, x, y, v: F(T).gaussian_nll_loss(
+        x, y, v, full=True, reduction="sum"), X, r(4, 5), pos(4)),
+    Case("cosine_similarity", lambda T, a, b: T.nn.CosineSimilarity(dim=1)(a, b), X, r(4, 5)),
+    Case("pairwise_distance", lambda T, a, b: T.nn.PairwiseDistance()(a, b), X, r(4, 5)),
+    Case("cosine_embedding", lambda T, a, b, y: T.nn.CosineEmbeddingLoss(margin=0.2)(a, b, y),
+         X, r(4, 5), np.array([1.0, -1.0, -1.0, 1.0]), grad=(0, 1)),
+    Case("margin_ranking", lambda T, a, b, y: T.nn.MarginRankingLoss(0.3)(a, b, y), r(6), r(6),
+         sign(6), grad=(0, 1)),
+    Case("hinge_embedding", lambda T, x, y: T.nn.HingeEmbeddingLoss(margin=1.2)(x, y), X,
+         sign(4, 5), grad=(0,)),
+    Case("triplet_margin", lambda T, a, p, n: T.nn.TripletMarginLoss(margin=1.5)(a, p, n), X,
+         r(4, 5), r(4, 5)),
+    Case("triplet_margin_swap_p1", lambda T, a, p, n: F(T).triplet_margin_loss(
+        a, p, n, p=1, swap=True), X, r(4, 5), r(4, 5)),
+    Case("soft_margin", lambda T, x, y: T.nn.SoftMarginLoss()(x, y), X, sign(4, 5), grad=(0,)),
+    Case("multilabel_soft_margin", lambda T, x, y, w: T.nn.MultiLabelSoftMarginLoss(weight=w)(
+        x, y), X, RNG.uniform(0, 1, (4, 5)).round(), pos(5), grad=(0,)),
+    Case("multi_margin", lambda T, x, y: T.nn.MultiMarginLoss()(x, y), X, idx(5, 4)),
+    Case("multi_margin_p2_weight", lambda T, x, y, w: F(T).multi_margin_loss(
+        x, y, p=2, margin=0.5, weight=w), X, idx(5, 4), pos(5), grad=(0,)),
+    Case("one_hot", lambda T, i: F(T).one_hot(i, 5), idx(5, 2, 3)),
+    Case("bilinear_functional", lambda T, a, b, w: F(T).bilinear(a, b, w), r(3, 2), r(3, 4),
+         r(5, 2, 4)),
+]
