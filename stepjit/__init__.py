@@ -76,3 +76,8 @@ from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401
+
+if __import__("os").environ.get("STEPJIT_REPORT"):   # an HTML report of the whole run, at exit
+    from .cli.report import write_at_exit
+    write_at_exit(__import__("os").environ["STEPJIT_REPORT"])

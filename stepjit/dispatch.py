@@ -6,6 +6,8 @@ the active tracer, which emits an IR node. Nothing else branches on the mode.
 """
 from __future__ import annotations
 
+from time import perf_counter_ns as _clock
+
 import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
@@ -13,6 +15,7 @@ from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_te
 from .errors import StepjitError, op_error, user_location
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
+from .profiler import STATE as PROFILE, user_line
 
 
 class _Mode:
@@ -58,6 +61,8 @@ def apply(prim, *args, **attrs):
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.apply(prim, args, attrs)
+    if PROFILE.active is not None:
+        return _profiled(prim, args, attrs)
     n = len(args)
     x = args[0] if n else None
     if n == 2 and FAST and (isinstance(x, Tensor) or isinstance(args[1], Tensor)):
@@ -169,6 +174,24 @@ def _signature(prim, args, attrs, key):
             _SIGNATURES.clear()
         _SIGNATURES[key] = sig
     return sig
+
+
+def _profiled(prim, args, attrs):
+    """apply, recorded as one event of the running profile (stepjit/profiler.py)."""
+    prof, PROFILE.active = PROFILE.active, None
+    start = _clock()
+    try:
+        return apply(prim, *args, **attrs)
+    finally:
+        PROFILE.active = prof
+        dur = _clock() - start
+        info = {}
+        if prof.record_shapes:
+            info["shapes"] = [list(a.shape) if isinstance(a, Tensor) else a for a in args]
+            info["dtypes"] = [a.dtype.name for a in args if isinstance(a, Tensor)]
+        if prof.with_stack:
+            info["line"] = user_line()
+        prof.add(prim.name, "op", start, dur, **info)
 
 
 def _generic_key(prim, args):

@@ -3,6 +3,8 @@
     lower       rewrites into fusible forms (passes/lower.py: a full-mask scalar put -> where)
     add-chains  a long chain of float adds -> one stack and sum (passes/lower.py; cpu and cuda
                 only: the interpreter, the oracle, keeps the adds)
+    transposed-matmuls  transpose(a @ b) read by nothing else -> b.T @ a.T, written in C order
+                (passes/lower.py; cpu only: a Linear weight's gradient for the optimizer loop)
     dce         drop what outputs and writes do not need (less for the others to look at)
     cse         one node per distinct computation
     fold        uniform constants (the root gradient and its broadcasts) become `full`
@@ -38,9 +40,10 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
 from .passes.fusion import fuse
-from .passes.lower import lower, lower_add_chains
+from .passes.lower import lower, lower_add_chains, lower_transposed_matmuls
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
+from .profiler import span
 
 OPTIMIZE = [
     ("dce", dce),
@@ -51,6 +54,7 @@ OPTIMIZE = [
     ("dce", dce),
 ]
 LOWER = [("lower", lower), ("add-chains", lower_add_chains)]
+CPU_LOWER = [("transposed-matmuls", lower_transposed_matmuls)]
 TARGETS = ("cpu", "cuda")
 
 
@@ -65,7 +69,8 @@ def run_passes(graph: Graph, passes, *, verify: bool = False, stages=None) -> Gr
     if check:
         verify_graph(graph)
     for name, fn in passes:
-        graph = fn(graph)
+        with span(f"pass {name}", "compile", nodes=len(graph.nodes)):
+            graph = fn(graph)
         graph.stage = name
         if stages is not None:
             stages.append((name, graph))
@@ -161,10 +166,12 @@ def compile_graph(graph: Graph, target: str = "cpu", keep=None, materialize_all:
         raise ValueError(f"stepjit: no pipeline for target {target!r}; choose from {TARGETS}")
     rec = Record(target, graph)
     rec.stages.append(("traced", graph))
-    g = run_passes(graph, LOWER + OPTIMIZE, verify=verify, stages=rec.stages)
+    lowering = LOWER + (CPU_LOWER if target == "cpu" else [])
+    g = run_passes(graph, lowering + OPTIMIZE, verify=verify, stages=rec.stages)
     g.stage = "optimized (" + ", ".join(rec.graph_stage_names()[1:]) + ")"
     rec.graph = g
-    rec.fused = fuse(g, materialize_all=materialize_all)
+    with span("fuse", "compile", nodes=len(g.nodes)):
+        rec.fused = fuse(g, materialize_all=materialize_all)
     rec.stages.append(("fused", rec.fused))
     rec.leaving = set(v for v in g.outputs if isinstance(v, Value))
     rec.leaving.update(v for _, v in g.writes)
@@ -175,7 +182,8 @@ def compile_graph(graph: Graph, target: str = "cpu", keep=None, materialize_all:
         owned = computed_into_buffers(rec.fused.groups) - rec.leaving - set(rec.inplace)
         rec.shared = share_buffers(rec.fused.groups, owned, rec.leaving)
     rec.stages.append(("buffers", rec.shared))
-    rec.kernels = (_cpu_kernels if target == "cpu" else _cuda_kernels)(rec)
+    with span("codegen", "compile", target=target):
+        rec.kernels = (_cpu_kernels if target == "cpu" else _cuda_kernels)(rec)
     rec.stages.append(("kernels", rec.kernels))
     return rec
 

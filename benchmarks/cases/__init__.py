@@ -6,5 +6,9 @@ CASES = [two_layer.CASE]
 CASES += [compiled_two_layer.CASE, logistic.CASE, adam.CASE]
 from . import compiled_module  # noqa: E402 - a compiled model, backward and optimizer outside
 CASES += [compiled_module.CASE]
+from . import math_loops  # noqa: E402 - transcendental loops against NumPy's ufuncs
+CASES += math_loops.CASES
+from . import workloads  # noqa: E402 - W2, W3, W6: real training steps
+CASES += workloads.CASES
 from . import cuda  # noqa: E402 - issue 7: GPU cases, skipped (saying why) without a GPU
 CASES += cuda.CASES

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 
 from .. import dispatch
+from ..profiler import STATE as PROFILE, timed
 from ..ir.primitives import add as _ADD
 from .grad_mode import STATE as GRAD
 from .node import AccumulateGrad
@@ -86,6 +87,7 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
     else:
         ready = list(dict.fromkeys(n for n in root_nodes if deps.get(n, 0) == 0))
     owned = set()
+    prof = PROFILE.active
     enabled = GRAD.enabled
     GRAD.enabled = False   # no_grad, without a context object per backward
     try:
@@ -100,7 +102,11 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
                     _capture(node, grads, target_edges, captured)
             if type(node) is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], owned)
+                    if prof is None:
+                        _accumulate(node.variable, grads[0], owned)
+                    else:
+                        timed("AccumulateGrad", "autograd", _accumulate, node.variable,
+                              grads[0], owned)
                 if not retain_graph:
                     node.release()
                 continue
@@ -108,7 +114,8 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
                 out = _NONES
             else:
                 RUNNING.node = node
-                out = node.apply(grads)
+                out = node.apply(grads) if prof is None else \
+                    timed(type(node).__name__, "autograd", node.apply, grads)
                 RUNNING.node = None
             # Hand the output gradients to the children (inline: this runs once per node); a
             # child whose last input arrived is ready.

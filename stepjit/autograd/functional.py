@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dispatch
+from ..profiler import STATE as PROFILE
 from .engine import run_backward
 from . import node as _node
 from .node import _tensor_class
@@ -99,7 +100,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise NotImplementedError("backward(inputs=...) is not supported by stepjit yet; "
                                   "use stepjit.autograd.grad")
     try:
-        if not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
+        if PROFILE.active is not None:   # node by node: each node is an event of its own
+            run_backward(roots, grads, retain_graph=bool(retain_graph))
+        elif not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
             run_backward(roots, grads, retain_graph=bool(retain_graph))
     except BaseException:
         _CALLBACKS.clear()

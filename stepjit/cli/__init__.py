@@ -188,6 +188,8 @@ COMMANDS = {
              _dump_arguments, "stepjit.cli.dump:dump"),
     "explain": ("say why a script's compiled steps were traced, retraced or fell back",
                 _script_arguments, "stepjit.cli.dump:explain"),
+    "report": ("run a script and write one HTML page on its compiled steps (--out FILE)",
+               _script_arguments, "stepjit.cli.report:report"),
     "run": ("run a script on N processes through MPI (stepjit.distributed)",
             _run_arguments, "stepjit.distributed.launch:run"),
 }

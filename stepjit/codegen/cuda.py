@@ -129,6 +129,8 @@ def split_group(group):
 class CudaLoopSource(LoopSource):
     """LoopSource with a CUDA skeleton around the shared element body."""
 
+    simd_math = False   # the device's own transcendentals are fast
+
     def __init__(self, group, constants, block):
         super().__init__(group, constants, parallel=False)
         self.block = block

@@ -52,6 +52,8 @@ def literal(x, dtype=None) -> str:
 class LoopSource:
     """Generates the kernel source of a loop group and records its argument order."""
 
+    simd_math = True    # transcendentals through codegen/vmath.py; CUDA keeps math.*
+
     def __init__(self, group, constants, parallel, inplace=None, split=True):
         self.group = group
         self.constants = constants
@@ -111,7 +113,10 @@ class LoopSource:
                 text = f"{_CTOR[out_dtype.name]}({text})"
             ops.append(text)
         attrs = {k: literal(v) if not hasattr(v, "short") else v for k, v in node.attrs.items()}
-        expr = prim.expr_for(node).format(*ops, **attrs)
+        template = prim.expr_for(node)
+        if self.simd_math and out_dtype.category == FLOAT:
+            template = prim.simd_expr_for(node) or template   # vectorizable (codegen/vmath.py)
+        expr = template.format(*ops, **attrs)
         return f"{_CTOR[out_dtype.name]}({expr})"
 
     # -- reductions -------------------------------------------------------------------

@@ -11,6 +11,9 @@ A Primitive holds
               the processes of a data-parallel job)
   expr        for elementwise ops, the scalar expression codegen emits,
               with {0}, {1}, ... for the operands and {attr} for attributes
+  simd_expr   optional: the expression CPU loops emit instead, for a float result: a
+              function of codegen/vmath.py, arithmetic the loop vectorizer turns into
+              SIMD, within the error bound documented there (CUDA keeps expr)
   grad_name   PyTorch's name for the backward node (string or fn(attrs) -> str)
   into        optional: into(*arrays, **attrs) writes impl's result into arrays[0]'s
               buffer (the eager in-place form, run when no autograd records);
@@ -76,12 +79,12 @@ class Primitive:
     __slots__ = ("name", "kind", "impl", "shape_rule", "vjp", "expr", "_grad_name",
                  "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into",
                  "reduce", "exact", "keeps_uniform", "pure", "accumulates", "lowering",
-                 "native", "native_when")
+                 "native", "native_when", "simd_expr")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
                  expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None,
                  reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
-                 lowering=None, native=None, native_when=None):
+                 lowering=None, native=None, native_when=None, simd_expr=None):
         assert kind in KINDS, kind
         assert reduce in REDUCES + (None,), reduce
         self.name = name
@@ -91,6 +94,7 @@ class Primitive:
         self.inputs = tuple(inputs)
         self.attrs = tuple(attrs)
         self.expr = expr
+        self.simd_expr = simd_expr
         self._grad_name = grad_name or (name.capitalize() + "Backward0")
         self.variadic = variadic
         self.view = view
@@ -127,6 +131,10 @@ class Primitive:
     def expr_for(self, node) -> str:
         """The scalar expression template for this node (`expr` may depend on it)."""
         return self.expr(node) if callable(self.expr) else self.expr
+
+    def simd_expr_for(self, node):
+        """The vectorizable template CPU loops emit for this node's float result, or None."""
+        return self.simd_expr(node) if callable(self.simd_expr) else self.simd_expr
 
     @property
     def differentiable(self) -> bool:

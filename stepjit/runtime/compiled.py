@@ -35,6 +35,8 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from . import aot, execute, fastcall
 from .fastcall import MISS, UNSURE, Signal
+from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
+from ..progress import compiling
 from .log import log_event
 from .tree import Stale, _resolve, graft
 
@@ -49,6 +51,17 @@ TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
 
 def _no_fast_call(args, kwargs):
     return MISS
+
+
+_LIVE = weakref.WeakSet()   # every compiled function, for the profiler's switch below
+
+
+@on_start
+def _profiling(on: bool) -> None:
+    """A profile started (or the last one stopped): calls take the instrumented tree walk
+    (or their fast calls again)."""
+    for fn in list(_LIVE):
+        fn._first = fn._unprofiled_first()
 
 
 class config:
@@ -83,10 +96,11 @@ class CompiledFunction:
         self._one_shot = None
         self._limit_warned = False
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
-        self._first = _no_fast_call   # self._fast[0], or a stand-in saying MISS
+        self._first = self._unprofiled_first()   # self._fast[0], or a stand-in saying MISS
         self._fast_segs = {}      # every segment a fast call served (dict: insertion order)
         self._fast_sources = []
         self._fast_stale = False  # the tree grew: rebuild them after the next tree walk
+        _LIVE.add(self)
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
                        "decision_misses": 0, "trace_seconds": 0.0, "compile_seconds": 0.0}
@@ -194,6 +208,10 @@ class CompiledFunction:
 
     # -- tracing and grafting --------------------------------------------------------------
     def _retrace(self, args, kwargs, flat, reason, verifying=False):
+        with compiling(_short(self.name)):    # a progress line if this takes long
+            return self._trace_and_run(args, kwargs, flat, reason, verifying)
+
+    def _trace_and_run(self, args, kwargs, flat, reason, verifying):
         st = self._stats
         start = time.perf_counter()
         if self.check:   # check mode: custom Functions' backward against finite differences
@@ -201,7 +219,8 @@ class CompiledFunction:
             with function_checks():
                 tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         else:
-            tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
+            with span(f"trace {self.name}", "compile", reason=reason):
+                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
         if tr.aot is not None:
@@ -280,7 +299,7 @@ class CompiledFunction:
         """The tree or its programs changed: calls take the tree walk, which rebuilds the fast
         calls when it next reaches a leaf."""
         self._fast, self._fast_sources = (), []
-        self._first = _no_fast_call
+        self._first = self._unprofiled_first()
         self._fast_stale = True
 
     def _build_fast(self):
@@ -300,9 +319,28 @@ class CompiledFunction:
                  for k, g in enumerate(groups)]
         self._fast = tuple(fn for fn, _ in built)
         self._fast_segs.update(dict.fromkeys(seg for g in groups for seg in g))
-        self._first = self._fast[0] if self._fast else _no_fast_call
+        self._first = self._unprofiled_first()
         self._fast_sources = [src for _, src in built]
         self._fast_stale = False
+
+    def _unprofiled_first(self):
+        """What a call tries first: the first fast call, or, while a profile runs, the same
+        inside a recorded event (_profiled_call)."""
+        if PROFILE.active is not None:
+            return self._profiled_call
+        return self._fast[0] if self._fast else _no_fast_call
+
+    def _profiled_call(self, args, kwargs):
+        """One event per call. A fast call runs as it would unprofiled (guards, program,
+        write-back in one generated function: one event); the tree walk, taken on a miss, records
+        its phases (trace, pipeline stages, kernel compiles, each program run, write-back)."""
+        with span(f"compiled call {self.name}", "compiled", line=user_line()):
+            fast = self._fast[0] if self._fast else _no_fast_call
+            out = timed("fast call (guards, program, write-back)", "compiled", fast, args, kwargs) \
+                if self._fast else MISS
+            if out.__class__ is Signal:
+                return self._after_first(out, args, kwargs)
+            return out
 
     def fast_sources(self) -> list:
         """The generated source of each root's fast call (fastcall.py)."""

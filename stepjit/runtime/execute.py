@@ -10,6 +10,7 @@ import numpy as np
 
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
+from ..profiler import STATE as PROFILE, timed
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
 from . import aot
@@ -35,6 +36,12 @@ def interpret(trace, objs):
 
 
 def write_back(trace, objs, env):
+    if PROFILE.active is not None:
+        return timed("write-back", "compiled", _write_back, trace, objs, env)
+    return _write_back(trace, objs, env)
+
+
+def _write_back(trace, objs, env):
     for spec, obj in zip(trace.slots, objs):
         if spec.data_write is not None:
             new = env[spec.data_write]

@@ -37,6 +37,7 @@ import numpy as np
 from ..ir.graph import Graph, Node, Value
 from ..ir.hashing import canonical_values, structural_hash
 from .. import programs
+from ..profiler import STATE as PROFILE, span, timed
 from ..programs.program import Program
 
 # -- programs, shared by structural hash ----------------------------------------------------
@@ -209,8 +210,13 @@ class Segment:
             return env
         program = self.program
         if program is None:
-            program = self.program = get_program(self.build_graph(), backend, stats)
-        return program.run(env)
+            with span("build program", "compile"):
+                program = self.program = get_program(self.build_graph(), backend, stats)
+        if PROFILE.active is None:
+            return program.run(env)
+        return timed(f"run {type(program).__name__} {self.build_graph().name}", "compiled",
+                     program.run, env, kernels=_kernel_names(program),
+                     nodes=len(self.nodes))
 
     def build_graph(self):
         if self.graph is not None:
@@ -500,3 +506,18 @@ def constants_equal(a, b):
 def clear_programs():
     """Forget every cached program (tests that count program builds start from here)."""
     _PROGRAMS.clear()
+
+
+def _kernel_names(program) -> list:
+    """What a program runs, for the profiler: per group, a loop kernel's cache name and the IR
+    values it computes, or an op's primitive and value."""
+    record = getattr(program, "record", None)
+    if record is None or record.fused is None:
+        return [type(program).__name__]
+    names = []
+    for g, k in zip(record.fused.groups, record.kernels or [None] * len(record.fused.groups)):
+        values = ", ".join(f"%{n.out.name} {n.prim.name}" for n in g.nodes)
+        names.append(f"{k.fname} ({values})" if k is not None else f"op {values}")
+    if getattr(program, "native", None) is not None:
+        names.insert(0, "native program of:")
+    return names

@@ -183,3 +183,43 @@ def test_correct_custom_backward_passes_at_a_kink():
         compiled(x)
     assert w.grad is not None
 
+
+
+# -- vectorized transcendentals are held to their documented ulp bound ---------------------------
+def _tanh_step():
+    torch.manual_seed(3)
+    x = torch.randn(16, 8)
+    w = torch.randn(8, 4, requires_grad=True)
+
+    def step(x):
+        loss = ((x @ w).tanh().exp() + (x @ w).sigmoid()).sum()
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.01 * w.grad)
+            w.grad = None
+        return loss
+    return step, x
+
+
+def test_vmath_ops_pass_check_and_an_error_below_1e4_but_over_their_bound_is_named(
+        tmp_path, monkeypatch):
+    from stepjit.ir import primitives as P
+    monkeypatch.setenv("STEPJIT_CACHE_DIR", str(tmp_path))
+    saved = dict(kernels._KERNELS)
+    kernels._KERNELS.clear()
+    tree.clear_programs()
+    try:
+        step, x = _tanh_step()
+        torch.compile(step, backend="cpu", check=True)(x)          # within the bounds
+        # 8 ulps off (relative 1e-6): far inside the general float32 tolerance of 1e-4
+        monkeypatch.setattr(P.tanh, "simd_expr", "(vtanh({0}) * np.float32(1.000001))")
+        kernels._KERNELS.clear()
+        tree.clear_programs()
+        step, x = _tanh_step()
+        with pytest.raises(torch.CheckError) as caught:
+            torch.compile(step, backend="cpu", check=True)(x)
+        assert " = tanh " in caught.value.op and "rtol 7.15" in str(caught.value)
+    finally:
+        kernels._KERNELS.clear()
+        kernels._KERNELS.update(saved)
+        tree.clear_programs()

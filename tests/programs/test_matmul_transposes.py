@@ -51,3 +51,38 @@ def test_a_transpose_that_leaves_the_program_is_still_made():
         np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-5)
         np.testing.assert_array_equal(b.numpy(), d.numpy())
     assert "transpose" in _step_names(fn)
+
+
+def _linear_sgd(x, w):
+    """A Linear layer's weight: the weight gradient is transpose(x.T @ g), then read by the
+    update loop together with the C-ordered weight."""
+    loss = (x @ w.t()).pow(2).sum()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.01 * w.grad
+        w.grad = None
+    return loss
+
+
+def test_transpose_of_a_matmul_becomes_the_swapped_matmul_in_c_order():
+    from stepjit.ir import primitives as P
+    from stepjit.passes.lower import lower_transposed_matmuls
+    x = torch.tensor(X0.copy())
+    wl = torch.tensor(W0.T.copy(), requires_grad=True)     # a Linear weight: (out, in)
+    fn = torch.compile(_linear_sgd)
+    got = [fn(x, wl).item() for _ in range(3)]
+    xe, we = torch.tensor(X0.copy()), torch.tensor(W0.T.copy(), requires_grad=True)
+    want = [_linear_sgd(xe, we).item() for _ in range(3)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    np.testing.assert_allclose(wl.detach().numpy(), we.detach().numpy(), rtol=1e-5, atol=1e-6)
+    graph = next(iter(fn.programs.values()))[1].source_graph
+
+    def transposed_matmuls(g):
+        producer = {n.out: n for n in g.nodes}
+        return [n for n in g.nodes if n.prim is P.transpose
+                and getattr(producer.get(n.inputs[0]), "prim", None) is P.matmul]
+    assert transposed_matmuls(graph)            # the weight gradient, as traced
+    lowered = lower_transposed_matmuls(graph)
+    assert not transposed_matmuls(lowered)      # computed by BLAS in C order instead
+    assert len([n for n in lowered.nodes if n.prim is P.matmul]) == len(
+        [n for n in graph.nodes if n.prim is P.matmul])

@@ -8,9 +8,9 @@ step; `describe(spec)` renders it as the Python it runs, for failure messages.
 Every value's shape is one of B x D, 1 x D, B x 1, D, 1 x 1 and scalar, a set closed under
 broadcasting, so any two values can meet in a binary op. The pool starts with the input
 `x` (B x D, no grad), the parameters `W` (D x D), `b` (D) and `g` (B x 1), and `h = x @ W + b`.
-Ops cover elementwise math with broadcasting, reductions (sum, mean, amax, softmax,
-log_softmax), matmuls, index tensors and slices, and in-place updates of clones (masked
-fill, slice write, `mul_`/`add_`); domains are kept safe (log of |v| + 1, division by
+Ops cover elementwise math with broadcasting (erf, expm1, log2 among them), cumsum,
+reductions (sum, mean, amax, softmax, log_softmax), matmuls, index tensors and slices, and
+in-place updates of clones (masked fill, slice write, `mul_`/`add_`); domains are kept safe (log of |v| + 1, division by
 |v| + 1) so values stay finite.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import stepjit as torch
 
 UNARY = ("tanh", "sigmoid", "relu", "neg", "abs", "sin", "square", "exp_tanh", "log_abs1",
-         "sqrt_sq1", "scale")
+         "sqrt_sq1", "scale", "erf", "expm1_tanh", "log2_abs1", "cumsum")
 BINARY = ("add", "sub", "mul", "div_abs1", "maximum", "minimum", "where_gt")
 OPTIMIZERS = ("sgd", "momentum", "adam", "manual")
 
@@ -136,7 +136,9 @@ def _unary(name, v):
         "neg": lambda: -v, "abs": lambda: v.abs(), "sin": lambda: v.sin(),
         "square": lambda: v.pow(2), "exp_tanh": lambda: v.tanh().exp(),
         "log_abs1": lambda: (v.abs() + 1).log(), "sqrt_sq1": lambda: (v * v + 1).sqrt(),
-        "scale": lambda: v * 0.5 - 0.25,
+        "scale": lambda: v * 0.5 - 0.25, "erf": lambda: v.erf(),
+        "expm1_tanh": lambda: v.tanh().expm1(), "log2_abs1": lambda: (v.abs() + 1).log2(),
+        "cumsum": lambda: v.cumsum(-1) if v.ndim else v * 1,
     }[name]()
 
 

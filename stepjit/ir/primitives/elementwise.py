@@ -15,12 +15,14 @@ from ..types import BOOL, FLOAT
 from . import shapes as S
 
 
-def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, exact=False):
+def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, exact=False,
+        simd_expr=None):
     inputs = ("x",) if nin == 1 else ("x", "y")
     if casts is None:
         casts = tuple(range(nin))
     return register(Primitive(name, "elementwise", impl, rule, inputs=inputs, attrs=attrs,
-                              vjp=vjp, expr=expr, grad_name=grad_name, casts=casts, exact=exact))
+                              vjp=vjp, expr=expr, grad_name=grad_name, casts=casts, exact=exact,
+                              simd_expr=simd_expr))
 
 
 def _zero_grad(g):
@@ -68,8 +70,13 @@ def _pow_expr(node):
     return "({0} * {0})" if not hasattr(y, "shape") and y == 2 else "({0} ** {1})"
 
 
+def _pow_simd_expr(node):
+    y = node.inputs[1]
+    return "({0} * {0})" if not hasattr(y, "shape") and y == 2 else "vpow({0}, {1})"
+
+
 pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), _pow_expr, 2,
-          grad_name="PowBackward0")
+          grad_name="PowBackward0", simd_expr=_pow_simd_expr)
 
 
 def _max_grad(g, x, y):
@@ -89,9 +96,12 @@ minimum = _ew("minimum", np.minimum, S.arith_rule,
 
 # -- unary math --------------------------------------------------------------
 neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1, exact=True)
-exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1)
-log = _ew("log", np.log, S.float_rule, (lambda g, x: g / x,), "math.log({0})", 1)
-log1p = _ew("log1p", np.log1p, S.float_rule, (lambda g, x: g / (x + 1),), "math.log1p({0})", 1)
+exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1,
+          simd_expr="vexp({0})")
+log = _ew("log", np.log, S.float_rule, (lambda g, x: g / x,), "math.log({0})", 1,
+          simd_expr="vlog({0})")
+log1p = _ew("log1p", np.log1p, S.float_rule, (lambda g, x: g / (x + 1),), "math.log1p({0})", 1,
+            simd_expr="vlog1p({0})")
 sqrt = _ew("sqrt", np.sqrt, S.float_rule, (lambda g, out: g / (out * 2),), "math.sqrt({0})", 1, exact=True)
 sin = _ew("sin", np.sin, S.float_rule, (lambda g, x: g * x.cos(),), "math.sin({0})", 1)
 cos = _ew("cos", np.cos, S.float_rule, (lambda g, x: -g * x.sin(),), "math.cos({0})", 1)
@@ -100,7 +110,7 @@ log2 = _ew("log2", np.log2, S.float_rule, (lambda g, x: g / (x * math.log(2.0)),
 log10 = _ew("log10", np.log10, S.float_rule, (lambda g, x: g / (x * math.log(10.0)),),
             "math.log10({0})", 1)
 expm1 = _ew("expm1", np.expm1, S.float_rule, (lambda g, out: g * (out + 1),),
-            "math.expm1({0})", 1)
+            "math.expm1({0})", 1, simd_expr="vexpm1({0})")
 _ERF = []
 
 
@@ -117,7 +127,7 @@ def _erf_impl(x):
 erf = _ew("erf", _erf_impl, S.float_rule,
           (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1)
 tanh = _ew("tanh", np.tanh, S.float_rule, (lambda g, out: g * (1 - out * out),),
-           "math.tanh({0})", 1)
+           "math.tanh({0})", 1, simd_expr="vtanh({0})")
 
 
 def _sigmoid_impl(x):
@@ -127,7 +137,7 @@ def _sigmoid_impl(x):
 
 
 sigmoid = _ew("sigmoid", _sigmoid_impl, S.float_rule,
-              (lambda g, out: g * out * (1 - out),), "sigmoid({0})", 1)
+              (lambda g, out: g * out * (1 - out),), "sigmoid({0})", 1, simd_expr="vsigmoid({0})")
 # relu's gradient is PyTorch's threshold_backward: zero where out <= 0, so at a NaN input
 # (out is NaN) the gradient passes, as it does in PyTorch.
 relu = _ew("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), S.arith_rule,

@@ -1,0 +1,112 @@
+"""`python -m benchmarks.workloads`: the six real-workload steps W1-W6 side by side.
+
+Runs each workload's case (every variant interleaved in one run, one thread each) and prints
+one table: time per training step relative to PyTorch eager (to the case's own baseline when
+PyTorch is absent), and which system is fastest. `--latency` also measures stepjit's first
+compiled call in fresh processes: cold (an empty kernel cache) and warm (the cache the cold
+process left).
+
+    W1  two_layer_compiled   tutorial two-layer net 64x1000x100x10, SGD
+    W2  w2_makemore_mlp      makemore MLP, embedding, tanh 200, cross_entropy, SGD, batch 32
+    W3  w3_mnist_mlp_adam    MLP 784-256-128-10, batch 128, CrossEntropyLoss, Adam
+    W4  logistic_4x2         logistic regression 4x2, SGD
+    W5  adam_10m             Adam step over 10M parameters
+    W6  w6_rnn_unrolled      tanh RNN cell unrolled 16 steps, hidden 64, batch 16
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from .cases import CASES
+from .harness import format_result, run_case
+
+WORKLOADS = [("W1", "two_layer_compiled"), ("W2", "w2_makemore_mlp"),
+             ("W3", "w3_mnist_mlp_adam"), ("W4", "logistic_4x2"), ("W5", "adam_10m"),
+             ("W6", "w6_rnn_unrolled")]
+COLUMNS = ["stepjit compile", "stepjit eager", "torch eager", "torch.compile", "jax.jit",
+           "numpy", "numba whole-step", "numba fused loop"]
+# reps x inner per workload: a few seconds each on a 2-core machine
+SIZES = {"two_layer_compiled": (60, 5), "w2_makemore_mlp": (60, 10), "w3_mnist_mlp_adam": (30, 3),
+         "logistic_4x2": (40, 100), "adam_10m": (8, 1), "w6_rnn_unrolled": (60, 10)}
+
+_FIRST_CALL = r"""
+import sys, time, json
+from benchmarks.cases import CASES
+case = next(c for c in CASES if c.name == sys.argv[1])
+variant = next(v for v in case.variants if v.name == "stepjit compile")
+start = time.perf_counter()
+step = variant.setup()
+step().item()
+first = time.perf_counter() - start
+for _ in range(int(sys.argv[2])):
+    step()
+steady = time.perf_counter() - start
+print(json.dumps({"first": first, "steady": steady}))
+"""
+
+
+def first_calls(case_name, calls=100):
+    """(cold, warm) seconds to stepjit's first compiled result in fresh processes, and the
+    cold process's time until `calls` more steps (past any native promotion) are done."""
+    out = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, STEPJIT_CACHE_DIR=cache)
+        for _ in range(2):
+            r = subprocess.run([sys.executable, "-c", _FIRST_CALL, case_name, str(calls)],
+                               env=env, capture_output=True, text=True, check=True)
+            out.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    return out[0]["first"], out[0]["steady"], out[1]["first"]
+
+
+def table(results, latency):
+    lines = ["| workload | " + " | ".join(COLUMNS) + " | fastest |",
+             "|---" * (len(COLUMNS) + 2) + "|"]
+    for label, result in results:
+        med = {t.variant: t.median for t in result.timings}
+        ref = med.get("torch eager", med.get(result.case.baseline))
+        cells = [f"{med[c] / ref:.3g}" if c in med else "-" for c in COLUMNS]
+        systems = {k: v for k, v in med.items() if k in COLUMNS}   # not a floor like "5 matmuls"
+        best = min(systems, key=systems.get)
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {best} |")
+    ref_name = "PyTorch eager (the case's baseline where PyTorch is absent)"
+    lines.append(f"\ntime per step relative to {ref_name}; medians of interleaved runs")
+    if latency:
+        lines.append("\n| workload | first compiled call, empty cache | steady state reached "
+                     "(first call + 100 steps) | first call, warm cache |\n|---|---|---|---|")
+        for label, (cold, steady, warm) in latency:
+            lines.append(f"| {label} | {cold:.2f} s | {steady:.2f} s | {warm:.2f} s |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.workloads", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", action="append", help="W1..W6 (repeatable; default: all)")
+    p.add_argument("--scale", type=float, default=1.0, help="multiply the repetitions")
+    p.add_argument("--latency", action="store_true", help="also time first calls, cold and warm")
+    args = p.parse_args(argv)
+    cases = {c.name: c for c in CASES}
+    results, latency = [], []
+    for label, name in WORKLOADS:
+        if args.only and label not in args.only:
+            continue
+        reps, inner = SIZES[name]
+        case = cases[name]
+        result = run_case(case, reps=max(3, int(reps * args.scale)), inner=inner,
+                          warmup=getattr(case, "warmup", 20))
+        print(format_result(result), flush=True)
+        results.append((label, result))
+        if args.latency:
+            latency.append((label, first_calls(name)))
+    print()
+    print(table(results, latency))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
