@@ -47,7 +47,6 @@ class Entry:
 
 STALE_RANDOM = ("Python's random.randint in forward is replayed: stale trace, then recompile "
                 "limit and eager fallback (issue 17)")
-DEFAULT_DEVICE = "torch.set_default_device is missing"
 GLOBAL_EPOCH = ("the loop variable (a global) the step reads in `if (epoch+1) % 5 == 0` is not "
                 "guarded: stale at re-verification, per-call retracing, recompile limit, eager "
                 "fallback (issue 17)")
@@ -61,7 +60,7 @@ EXAMPLES = "pytorch/examples"
 
 CORPUS = [
     Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=1),
-    Entry("polynomial_autograd", TUTORIALS, eager=DEFAULT_DEVICE, compiled=DEFAULT_DEVICE),
+    Entry("polynomial_autograd", TUTORIALS),
     Entry("polynomial_custom_function", TUTORIALS, traces=1),
     Entry("polynomial_nn", TUTORIALS, traces=2),
     Entry("polynomial_optim", TUTORIALS, traces=2),
