@@ -236,6 +236,14 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
     Case("multi_margin_p2_weight", lambda T, x, y, w: F(T).multi_margin_loss(
         x, y, p=2, margin=0.5, weight=w), X, idx(5, 4), pos(5), grad=(0,)),
     Case("one_hot", lambda T, i: F(T).one_hot(i, 5), idx(5, 2, 3)),
+    Case("transformer_encoder_layer", lambda T, x: layer(T, T.nn.TransformerEncoderLayer(
+        4, 2, dim_feedforward=6, dropout=0.0), x), r(3, 2, 4)),
+    Case("transformer_encoder_prenorm_gelu_masked", lambda T, x: layer(T, T.nn.TransformerEncoder(
+        T.nn.TransformerEncoderLayer(4, 2, 6, 0.0, "gelu", batch_first=True, norm_first=True),
+        2, norm=T.nn.LayerNorm(4)), x, mask=T.ones(3, 3).triu(1).bool()), r(2, 3, 4)),
+    Case("pad_sequence", lambda T, a, b: T.nn.utils.rnn.pad_sequence([a, b], batch_first=True,
+                                                                      padding_value=-1.0),
+         r(3, 2), r(1, 2)),
     Case("bilinear_functional", lambda T, a, b, w: F(T).bilinear(a, b, w), r(3, 2), r(3, 4),
          r(5, 2, 4)),
 ]
