@@ -60,9 +60,6 @@ LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph
 NUMPY_IN_STEP = ("`pred.detach().numpy()` (for plotting) inside the step raises TraceError "
                  "at the first trace: a compiled step that cannot be traced should run eagerly "
                  "with a warning saying why and where, not crash (issue 17)")
-MAKEMORE_FALLBACK = ("losses match, but 4 of 12 steps run eagerly: the step reads time.time() "
-                     "and rebinds the global `step` counter (stale trace, per-call retracing, "
-                     "recompile limit; issue 17)")
 TUTORIALS = "pytorch/tutorials"
 YUNJEY = "yunjey/pytorch-tutorial"
 EXAMPLES = "pytorch/examples"
@@ -115,7 +112,7 @@ MAKEMORE_ARGS = ("--input-file", "names.txt", "--work-dir", "out", "--num-worker
 
 CORPUS += [
     Entry(f"makemore_{kind}", "karpathy/makemore", script="makemore", data=("names.txt",),
-          argv=(*MAKEMORE_ARGS, "--type", kind), compiled=MAKEMORE_FALLBACK)
+          argv=(*MAKEMORE_ARGS, "--type", kind))
     for kind in ("bigram", "mlp", "rnn", "gru", "bow", "transformer")
 ]
 
