@@ -132,7 +132,8 @@ def unavailable_message() -> str:
 
 def require() -> None:
     if not is_available():
-        raise RuntimeError(unavailable_message())
+        from .errors import user_location
+        raise RuntimeError(f"{unavailable_message()} (at {user_location()})")
 
 
 # -- device arrays -------------------------------------------------------------------------

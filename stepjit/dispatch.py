@@ -12,7 +12,7 @@ import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
-from .errors import StepjitError, op_error
+from .errors import StepjitError, op_error, user_location
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 from .profiler import STATE as PROFILE, user_line
@@ -166,6 +166,8 @@ def _signature(prim, args, attrs, key):
         aval = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
     except StepjitError as e:
         raise op_error(e, prim.name) from None
+    except TypeError as e:   # an argument that is neither a tensor nor a number
+        raise TypeError(f"{prim.name}: {e} (at {user_location()})") from None
     sig = _Signature(prim, args, aval)
     if key is not None:
         if len(_SIGNATURES) > 8192:
@@ -268,8 +270,10 @@ def _shares(result, a):
     return np.may_share_memory(result, a)
 
 
-def run_impl(prim, arrays, attrs, out_aval):
-    """Evaluate a primitive on NumPy values: the meaning of the op, shared with the IR interpreter."""
+def run_impl(prim, arrays, attrs, out_aval, loc=None):
+    """Evaluate a primitive on NumPy values: the meaning of the op, shared with the IR interpreter.
+    `loc`: the IR node's user line, named by an error the impl raises (data-dependent: an index
+    out of range inside a compiled step)."""
     target = out_aval.dtype.np
     if prim.casts and out_aval.dtype.category != BOOL:
         casts = tuple(i for i in prim.casts
@@ -277,7 +281,7 @@ def run_impl(prim, arrays, attrs, out_aval):
         if casts:
             arrays = list(arrays)
             _convert(arrays, casts, target)
-    return _call_impl(prim, arrays, attrs, target)
+    return _call_impl(prim, arrays, attrs, target, loc)
 
 
 def _convert(arrays, casts, target):
@@ -295,23 +299,23 @@ def number_array(value, target):
     return np.array(value, target)
 
 
-def _call_impl(prim, arrays, attrs, target):
+def _call_impl(prim, arrays, attrs, target, loc=None):
     try:
         result = prim.impl(*arrays, **attrs)
     except (StepjitError, ValueError, IndexError, TypeError) as e:
-        raise _impl_error(prim, arrays, e) from None
+        raise _impl_error(prim, arrays, e, loc) from None
     if type(result) is not np.ndarray or (result.dtype is not target and result.dtype != target):
         result = np.asarray(result, dtype=target)
     return result
 
 
-def _impl_error(prim, arrays, e):
+def _impl_error(prim, arrays, e, loc=None):
     """The clean error, naming the op, for what an impl (or NumPy under it) rejected."""
     if isinstance(e, StepjitError):
-        return op_error(e, prim.name)
+        return op_error(e, prim.name, loc)
     return op_error(StepjitError(f"{e} (input shapes "
                                  + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
-                    prim.name)
+                    prim.name, loc)
 
 
 # -- the tape ------------------------------------------------------------------------------

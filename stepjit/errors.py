@@ -44,7 +44,9 @@ class CheckError(StepjitError):
 def user_frame(depth: int = 1):
     """The innermost frame whose code lives outside the stepjit package."""
     f = sys._getframe(depth)
-    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR):
+    # (generated code, "<stepjit cpu program ...>", is stepjit's too)
+    while f is not None and (f.f_code.co_filename.startswith("<stepjit")
+                             or os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR)):
         f = f.f_back
     return f
 
@@ -66,6 +68,8 @@ def user_source_line(depth: int = 1) -> tuple[str, int, str]:
     return (path, f.f_lineno, linecache.getline(path, f.f_lineno).strip())
 
 
-def op_error(exc: StepjitError, op: str) -> StepjitError:
-    """Re-raise-ready copy of `exc` that names the op and the user's line."""
-    return type(exc)(f"{op}: {exc} (at {user_location(2)})")
+def op_error(exc: StepjitError, op: str, where=None) -> StepjitError:
+    """Re-raise-ready copy of `exc` that names the op and the user's line: `where` (an IR
+    node's Loc, for an op run by a compiled program) or else the caller's innermost frame
+    outside stepjit."""
+    return type(exc)(f"{op}: {exc} (at {where if where is not None else user_location(2)})")

@@ -18,7 +18,7 @@ from . import dispatch
 from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import AccumulateGrad
-from .errors import DTypeError, ShapeError, op_error
+from .errors import DTypeError, ShapeError, op_error, user_location
 from .ir.types import FLOAT, AVal, DType, as_dtype
 
 
@@ -195,11 +195,18 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.category == FLOAT
 
-    def is_contiguous(self) -> bool:
-        return True
+    def is_contiguous(self, memory_format=None) -> bool:
+        d = self._data
+        return d.flags.c_contiguous if type(d) is np.ndarray else True
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """self when its storage is row-major (as PyTorch), else a row-major copy (a clone, as
+        PyTorch's CloneBackward0). A traced value has no strides: it is its own layout."""
+        if self.is_contiguous():
+            return self
+        out = self.clone()
+        out._data = np.ascontiguousarray(out._data)   # (clone keeps the layout, as PyTorch's)
+        return out
 
     def __len__(self):
         if not self._data.shape:
@@ -313,7 +320,7 @@ class Tensor:
     # -- in-place machinery ---------------------------------------------------
     def _check_inplace(self, op: str):
         if GRAD.enabled and self._requires_grad and self._grad_fn is None:
-            raise RuntimeError(f"{op}: {_LEAF_INPLACE}")
+            raise RuntimeError(f"{op}: {_LEAF_INPLACE} (at {user_location()})")
         base = self._base
         if GRAD.enabled and base is not None and base._requires_grad:
             raise RuntimeError(

@@ -51,6 +51,8 @@ from stepjit.codegen import scalar as _scalar
 
 sigmoid = cuda.jit(device=True)(_scalar.sigmoid.py_func)
 sign = cuda.jit(device=True)(_scalar.sign.py_func)
+maximum = cuda.jit(device=True)(_scalar.maximum.py_func)
+minimum = cuda.jit(device=True)(_scalar.minimum.py_func)
 round_half_even = cuda.jit(device=True)(_scalar.round_half_even.py_func)
 clamp = cuda.jit(device=True)(_scalar.clamp.py_func)
 clamp_lo = cuda.jit(device=True)(_scalar.clamp_lo.py_func)

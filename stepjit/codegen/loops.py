@@ -33,9 +33,10 @@ _CTOR = {"float32": "np.float32", "float64": "np.float64", "int64": "np.int64",
 PARALLEL_MIN = 1 << 20
 # How a loop accumulates each kind of reduction (the registry's `reduce`): the accumulator's
 # first value (float, integer) and its update.
+# (scalar.maximum/minimum, not Python's max/min: NaN propagates, as in the NumPy impls)
 _REDUCE = {"add": (("0.0", "0"), "{acc} += {val}"),
-           "max": (("-np.inf", str(-(2 ** 63 - 1))), "{acc} = max({acc}, {val})"),
-           "min": (("np.inf", str(2 ** 63 - 1)), "{acc} = min({acc}, {val})")}
+           "max": (("-np.inf", str(-(2 ** 63 - 1))), "{acc} = maximum({acc}, {val})"),
+           "min": (("np.inf", str(2 ** 63 - 1)), "{acc} = minimum({acc}, {val})")}
 
 
 def literal(x, dtype=None) -> str:

@@ -40,7 +40,7 @@ import threading
 
 import numpy as np
 
-ENTRY_ABI = 1      # bump when entry.py or the layout below changes what an entry expects
+ENTRY_ABI = 2      # bump when entry.py or the layout below changes what an entry expects
 MAGIC = b"STEPJIT-ENTRY\n"
 _UNREACHABLE = ("NRT_Free", "NRT_MemInfo_call_dtor")
 _DTYPES = ("float32", "float64", "int64", "int32", "bool")
@@ -100,7 +100,8 @@ def environment() -> dict:
         import llvmlite
         import llvmlite.binding as ll
         env = _STATE["env"] = {
-            "abi": ENTRY_ABI, "numba": _numba_version(), "llvmlite": llvmlite.__version__,
+            "abi": ENTRY_ABI, "stepjit": sys.modules["stepjit"].__version__,
+            "numba": _numba_version(), "llvmlite": llvmlite.__version__,
             "numpy": np.__version__, "python": sys.implementation.cache_tag + sys.abiflags,
             "machine": os.uname().machine, "byteorder": sys.byteorder,
             "cpu": ll.get_host_cpu_name(), "features": ll.get_host_cpu_features().flatten()}
@@ -165,34 +166,32 @@ def _array_layout_ok(a, word):
 
 
 # -- storing -------------------------------------------------------------------------------
-def store(path, sig, symbol, obj: bytes):
+def store(path, sig, ident, obj: bytes) -> str:
     """Write an entry's object code with its header, atomically (os.replace), so that a
-    reader sees the whole file or none."""
-    import tempfile
-    header = {"sig": sig, "env": environment(), "symbol": symbol,
+    reader sees the whole file or none; the path written (diskcache: a private directory
+    where the cache cannot be written). `ident`: {"symbol", "source"} (Kernel._identity)."""
+    from .diskcache import write_atomic
+    header = {"sig": sig, "env": environment(), **ident,
               "sha256": hashlib.sha256(obj).hexdigest(), "size": len(obj)}
-    data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + obj
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    return write_atomic(path, MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + obj)
 
 
-def read(path, sig):
-    """(symbol, object code) from a cached entry that is whole and is for this signature and
-    environment; None when there is none. A file that fails the check is deleted."""
+def read(path, sig, ident):
+    """(symbol, object code) from a cached entry that is whole and is this kernel's, for this
+    signature and environment; None when there is none. A file that fails the check (truncated,
+    corrupt, another kernel's entry renamed onto this one, another version's) is deleted."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
         return None
-    got = _parse(data, sig)
+    got = _parse(data, sig, ident)
     if got is None:
         _remove(path)
     return got
 
 
-def _parse(data, sig):
+def _parse(data, sig, ident):
     if not data.startswith(MAGIC):
         return None
     line, sep, obj = data[len(MAGIC):].partition(b"\n")
@@ -200,8 +199,12 @@ def _parse(data, sig):
         header = json.loads(line)
     except ValueError:
         return None
+    if not isinstance(header, dict):
+        return None
     want = json.loads(json.dumps({"sig": sig, "env": environment()}))  # tuples as JSON lists
     if not sep or header.get("sig") != want["sig"] or header.get("env") != want["env"]:
+        return None
+    if any(header.get(k) != v for k, v in ident.items()):
         return None
     if header.get("size") != len(obj) or header.get("sha256") != hashlib.sha256(obj).hexdigest():
         return None
@@ -216,12 +219,13 @@ def _remove(path):
 
 
 # -- loading ------------------------------------------------------------------------------
-def load(path, sig, fallback):
-    """The cached entry at `path` for `sig` as a Python builtin (called like the kernel), or
-    None (no usable entry: the caller runs the kernel with Numba)."""
+def load(path, sig, fallback, ident):
+    """The cached entry at `path` for `sig`, verified to be `ident` (its symbol and source
+    digest), as a Python builtin (called like the kernel), or None (no usable entry: the
+    caller runs the kernel with Numba)."""
     if sig is None or not available():
         return None
-    got = read(path, sig)
+    got = read(path, sig, ident)
     if got is None:
         return None
     symbol, obj = got

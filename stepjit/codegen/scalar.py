@@ -10,6 +10,10 @@ import math
 import numpy as np
 from numba import njit
 
+from .diskcache import numba_locator
+
+numba_locator(__file__)   # before the first cache=True function (read-only install, no HOME)
+
 
 @njit(error_model="numpy", cache=True)
 def sigmoid(x):
@@ -26,7 +30,27 @@ def sign(x):
         return 1
     if x < 0:
         return -1
-    return 0 if x == 0 else x  # nan stays nan
+    return 0  # 0, -0.0 and nan (PyTorch's sign(nan) is 0)
+
+
+@njit(error_model="numpy", cache=True)
+def maximum(x, y):
+    # np.maximum: a NaN operand is the result (Python's max(x, nan) is x), and of two equal
+    # values the first (max(-0.0, 0.0) is -0.0, as NumPy's and PyTorch's)
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x >= y else y
+
+
+@njit(error_model="numpy", cache=True)
+def minimum(x, y):
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x <= y else y
 
 
 @njit(error_model="numpy", cache=True)
@@ -48,7 +72,8 @@ def clamp_hi(x, hi):
     return hi if x > hi else x
 
 
-__all__ = ["sigmoid", "sign", "round_half_even", "clamp_lo", "clamp_hi", "np", "math"]
+__all__ = ["sigmoid", "sign", "maximum", "minimum", "round_half_even", "clamp_lo", "clamp_hi",
+           "np", "math"]
 
 
 @njit(error_model="numpy", cache=True)

@@ -24,7 +24,7 @@ def evaluate(graph: Graph, env: dict, stop: int | None = None) -> dict:
             continue
         out = node.out
         env[out] = run_impl(node.prim, [_arg(env, v) for v in node.inputs], node.attrs,
-                            AVal(out.shape, out.dtype))
+                            AVal(out.shape, out.dtype), node.loc)
     return env
 
 

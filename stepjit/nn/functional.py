@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import warnings
 
+from ..errors import user_location
 from ..ir.types import FLOAT, int64
 from ..ops.creation import arange
 from ..ops.elementwise import abs, exp, log, log1p, maximum, where
 from ..ops.index import take_along_dim
 from ..ops.reduce import _rename
+from ..ops.shape import tensor_arg
 from ..ops.reduce import log_softmax as _log_softmax
 from ..ops.reduce import softmax as _softmax
 
@@ -54,6 +56,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def linear(input, weight, bias=None):
+    tensor_arg(input, "linear", "input", 1)
+    tensor_arg(weight, "linear", "weight", 2)
     out = input.matmul(weight.t())
     if bias is None:
         return out
@@ -146,12 +150,32 @@ def _clamped_log(x):
     return where(positive, log(safe).clamp(min=-100.0), -100.0)
 
 
+def _check_probabilities(input):
+    """PyTorch's BCE rejects inputs outside [0, 1]. Checked on eager values; a compiled step's
+    values are not known while it is traced."""
+    from ..dispatch import MODE
+    import numpy as np
+    data = input._data
+    if MODE.tracer is None and type(data) is np.ndarray and data.size:
+        if not ((data >= 0) & (data <= 1)).all():
+            raise RuntimeError("binary_cross_entropy: all elements of input should be between "
+                               f"0 and 1 (at {user_location(2)})")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
-    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    _check_probabilities(input)
+    x = input.detach()
+    loss = -(target * _clamped_log(x) + (1 - target) * _clamped_log(1 - x))
+    if input.requires_grad:
+        # PyTorch's input gradient, (x - y) / max(x (1 - x), 1e-12), not the clamped logs'
+        # own (which is 0 where a log is clamped and overflows near 0 and 1): added as a
+        # term that is exactly 0 in value and has that gradient.
+        slope = ((x - target) / (x * (1 - x)).clamp(min=1e-12)).detach()
+        loss = loss + (input - x) * slope
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _resolve(size_average, reduce, reduction), "BinaryCrossEntropyBackward0")
@@ -181,14 +205,15 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def _check_batch(input, target):
+    where = f" (at {user_location(3)})"
     if target.dtype is not int64:
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}")
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}{where}")
     if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
+                         f"batch_size ({target.shape[0]}).{where}")
     if input.ndim != target.ndim + 1:
         raise RuntimeError(f"expected target of {input.ndim - 1} dimensions for input of shape "
-                           f"{list(input.shape)}, got target of shape {list(target.shape)}")
+                           f"{list(input.shape)}, got target of shape {list(target.shape)}{where}")
 
 
 def _class_weights(target, weight, ignore_index, dtype):

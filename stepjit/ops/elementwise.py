@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..dispatch import apply
 from ..ir import primitives as P
+from ..ir.types import FLOAT
 from ..tensor import Tensor
 
 
@@ -60,39 +61,35 @@ def _as_bool(x):
 
 
 def div(input, other, *, rounding_mode=None):
-    out = apply(P.div, input, other)
     if rounding_mode == "floor":
-        return floor(out)
+        return apply(P.floor_divide, input, other)
     if rounding_mode == "trunc":
+        return _trunc_divide(input, other)
+    if rounding_mode is not None:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+    return apply(P.div, input, other)
+
+
+def _trunc_divide(input, other):
+    """Division rounded toward zero. Integers: floor division, one up where it rounded a
+    negative inexact quotient down (no float round trip); floats: trunc(a / b), as PyTorch."""
+    from ..ir.primitives.shapes import arith_rule
+    from ..dispatch import aval_of
+    if arith_rule(aval_of(input), aval_of(other)).dtype.category == FLOAT:
+        out = apply(P.div, input, other)
         return where(apply(P.lt, out, 0), ceil(out), floor(out))
-    return out
+    q = apply(P.floor_divide, input, other)
+    inexact = apply(P.ne, apply(P.sub, input, apply(P.mul, q, other)), 0)
+    opposite = apply(P.ne, apply(P.lt, input, 0), apply(P.lt, other, 0))
+    return where(apply(P.logical_and, inexact, opposite), apply(P.add, q, 1), q)
 
 
 true_divide = divide = div
 
 
 def floor_divide(input, other):
-    dtype = _integral_dtype(input, other)
-    if dtype is None:
-        return div(input, other, rounding_mode="floor")
-    # integers divide in float64 (exact up to 2**53) and come back as integers, as PyTorch's do
-    return apply(P.cast, div(_f64(input), other, rounding_mode="floor"), dtype=dtype)
-
-
-def _f64(x):
-    from ..ir.types import float64
-    return apply(P.cast, x, dtype=float64) if isinstance(x, Tensor) else x
-
-
-def _integral_dtype(input, other):
-    """The integer result dtype when every operand is an integer tensor or Python int."""
-    from ..dispatch import aval_of
-    from ..ir.types import FLOAT, result_type
-    if isinstance(input, float) or isinstance(other, float):
-        return None
-    tensors = [x for x in (input, other) if isinstance(x, Tensor)]
-    dtype = result_type(*[aval_of(x) for x in tensors])
-    return None if dtype.category == FLOAT or dtype.category == 0 else dtype
+    return apply(P.floor_divide, input, other)
 
 
 def remainder(input, other):
@@ -101,12 +98,8 @@ def remainder(input, other):
 
 
 def fmod(input, other):
-    """The C remainder: the sign of the dividend."""
-    dtype = _integral_dtype(input, other)
-    q = div(_f64(input) if dtype is not None else input, other, rounding_mode="trunc")
-    if dtype is not None:
-        q = apply(P.cast, q, dtype=dtype)
-    return sub(input, mul(q, other))
+    """The C remainder: the sign of the dividend (integers exactly: no float round trip)."""
+    return sub(input, mul(div(input, other, rounding_mode="trunc"), other))
 
 
 def rsqrt(input):

@@ -107,7 +107,9 @@ def take_along_dim(input, indices, dim):
             shape = [1] * nd
             shape[d] = input.shape[d]
             grids.append(arange(input.shape[d]).reshape(shape))
-    return apply(P.gather, input, *grids, key=("T",) * nd)
+    # "G": indices[...] read as torch.gather reads them (a negative one is out of bounds);
+    # the arange grids are never negative.
+    return apply(P.gather, input, *grids, key=("G",) * nd)
 
 
 def gather(input, dim, index):

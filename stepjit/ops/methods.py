@@ -18,6 +18,17 @@ def _r(fn):
     return lambda self, other: fn(other, self)
 
 
+def _tensor_operator(fn, reflected=False):
+    """A binary operator defined only between tensors (`@`): any other operand gets
+    NotImplemented, so Python raises its own TypeError ("unsupported operand type(s) for @:
+    'list' and 'Tensor'"), as PyTorch's does."""
+    def op(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+    return op
+
+
 def _r_prim(prim):
     """Reflected operator that is one primitive: `2 * x` is apply(mul, 2, x), the call the
     forward function (E.mul, E.add with alpha=1, ...) would make, one frame less."""
@@ -169,7 +180,8 @@ METHODS = {
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
     "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
     "fmod": E.fmod,
-    "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": S.matmul, "__rmatmul__": _r(S.matmul),
+    "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": _tensor_operator(S.matmul),
+    "__rmatmul__": _tensor_operator(S.matmul, reflected=True),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
     "__invert__": _invert, "__and__": _and, "__or__": _or, "__rand__": _and, "__ror__": _or,

@@ -6,7 +6,7 @@ import builtins
 from collections import namedtuple
 
 from ..dispatch import apply
-from ..errors import ShapeError, op_error
+from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import norm_axis
 from ..ir.types import FLOAT, as_dtype
@@ -16,9 +16,12 @@ values_indices = namedtuple("return_types", ["values", "indices"])
 
 def _axis(input, dim, op):
     try:
-        return norm_axis(dim, input.ndim)
+        axis = norm_axis(dim, input.ndim)
     except ShapeError as e:
         raise op_error(e, op) from None
+    # A 0-d tensor has one element and PyTorch lets dim 0 (or -1) name it: reducing over it
+    # is reducing over everything.
+    return None if input.ndim == 0 else axis
 
 
 def _rename(t, name):
@@ -60,7 +63,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         input = input.to(dtype)
     if input.dtype.category != FLOAT:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {input.dtype.name}")
+                           f"floating point or complex dtype. Got: {input.dtype.name} (at {user_location()})")
     axis = _axis(input, None if dim == () else dim, "mean")
     out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)), _count(input, axis))
     return _rename(out, "MeanBackward0" if axis is None else "MeanBackward1")
@@ -154,6 +157,9 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     axis = _axis(input, dim, "logsumexp")
     m = apply(P.amax, input, axis=axis, keepdims=True).detach()
+    # PyTorch shifts by 0 where the maximum is infinite: a row holding +inf gives inf, an
+    # all -inf row -inf (a shift by the infinity itself would make inf - inf = nan).
+    m = apply(P.where, apply(P.eq, apply(P.abs, m), float("inf")), 0.0, m)
     s = apply(P.sum, apply(P.exp, apply(P.sub, input, m)), axis=axis, keepdims=True)
     out = apply(P.add, apply(P.log, s), m)
     return out if keepdim else out.squeeze(axis)
@@ -194,7 +200,11 @@ def norm(input, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
     from .elementwise import abs
     if p == 2 or p == "fro":
-        return apply(P.sqrt, sum(apply(P.mul, input, input), dim, keepdim))
+        # At a zero vector PyTorch's gradient is 0, where sqrt's would be inf * 0: the sqrt
+        # reads a 1 there instead, and its branch of the where gets no gradient.
+        ss = sum(apply(P.mul, input, input), dim, keepdim)
+        zero = apply(P.eq, ss, 0)
+        return apply(P.where, zero, 0.0, apply(P.sqrt, apply(P.where, zero, 1.0, ss)))
     if p == 1:
         return sum(abs(input), dim, keepdim)
     return apply(P.pow, sum(apply(P.pow, abs(input), p), dim, keepdim), 1.0 / p)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..dispatch import apply
-from ..errors import ShapeError, op_error
+from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from .reduce import _rename
@@ -54,7 +54,26 @@ def view(input, *shape):
         if as_dtype(shape[0]) is input.dtype:
             return _alias(input)
         raise RuntimeError("view(dtype) reinterpreting bytes is not supported; use .to(dtype)")
-    return reshape(input, *shape)
+    shape = _infer(_sizes(shape), input.numel(), "view", input.shape)
+    _check_viewable(input, shape)
+    return reshape(input, shape)
+
+
+def _check_viewable(input, shape):
+    """PyTorch's view never copies: a shape the strides cannot express raises (a copy would
+    silently drop a write made through the 'view'). Checked on the eager storage; inside a
+    compiled step values have no strides to check."""
+    import numpy as np
+    data = input._data
+    if type(data) is not np.ndarray or data.size == 0 or data.shape == shape:
+        return
+    try:
+        np.reshape(data, shape, copy=False)   # raises where NumPy (as PyTorch) needs a copy
+    except ValueError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                           "(at least one dimension spans across two contiguous subspaces). "
+                           f"Use .reshape(...) instead. (view of shape {fmt(input.shape)} "
+                           f"to {fmt(shape)}, at {user_location(2)})") from None
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -211,9 +230,18 @@ def unbind(input, dim=0):
                  for i in range(input.shape[d]))
 
 
+def tensor_arg(x, op, name, position):
+    """x, when it is a Tensor; else PyTorch's TypeError for an op that takes only tensors."""
+    from ..tensor import Tensor
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(x).__name__}")
+    return x
+
+
 def matmul(input, other):
     """torch.matmul: 1-D operands gain and then lose a unit dimension around the 2-D primitive."""
-    a, b = input, other
+    a, b = tensor_arg(input, "matmul", "input", 1), tensor_arg(other, "matmul", "other", 2)
     an, bn = len(a._data.shape), len(b._data.shape)   # _data: an array, or an IR Value
     if an == 2 and bn == 2:
         return apply(P.matmul, a, b)
@@ -234,6 +262,8 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
+    tensor_arg(input, "mm", "input", 1)
+    tensor_arg(mat2, "mm", "mat2", 2)
     if len(input._data.shape) != 2 or len(mat2._data.shape) != 2:
         raise op_error(ShapeError(f"mm expects 2-D tensors, got {fmt(input.shape)} and "
                                   f"{fmt(mat2.shape)}"), "mm")
@@ -241,6 +271,8 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
+    tensor_arg(input, "bmm", "input", 1)
+    tensor_arg(mat2, "bmm", "mat2", 2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise op_error(ShapeError(f"bmm expects 3-D tensors, got {fmt(input.shape)} and "
                                   f"{fmt(mat2.shape)}"), "bmm")
@@ -248,6 +280,8 @@ def bmm(input, mat2):
 
 
 def dot(input, other):
+    tensor_arg(input, "dot", "input", 1)
+    tensor_arg(other, "dot", "tensor", 2)
     if input.ndim != 1 or other.ndim != 1:
         raise op_error(ShapeError("1D tensors expected, but got "
                                   f"{input.ndim}D and {other.ndim}D tensors"), "dot")

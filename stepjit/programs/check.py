@@ -155,7 +155,7 @@ def _host(a):
 
 def _eval(node, args):
     out = node.out
-    return run_impl(node.prim, args, node.attrs, AVal(out.shape, out.dtype))
+    return run_impl(node.prim, args, node.attrs, AVal(out.shape, out.dtype), node.loc)
 
 
 def _check_node(program, node, args, value):

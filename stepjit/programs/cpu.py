@@ -177,7 +177,8 @@ class OpStep:
         args = ", ".join(w.value(v) for v in self.args)
         attrs = w.const(node.attrs, "attrs")
         w.produce(node.out, f"{w.const(run_impl, 'run_impl')}({w.const(node.prim, 'prim')}, "
-                            f"[{args}], {attrs}, {w.const(self.aval, 'aval')})")
+                            f"[{args}], {attrs}, {w.const(self.aval, 'aval')}, "
+                            f"{w.const(node.loc, 'loc')})")
 
 
 # The cpu backend's lowering table: how an op group runs, by its primitive's registry

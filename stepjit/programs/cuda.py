@@ -215,7 +215,7 @@ class CudaOpStep:
         else:
             HOST_OPS[node.prim.name] = HOST_OPS.get(node.prim.name, 0) + 1
             host = [dev.to_host(a) for a in args]
-            env[out] = dev.to_device(run_impl(node.prim, host, node.attrs, self.aval))
+            env[out] = dev.to_device(run_impl(node.prim, host, node.attrs, self.aval, node.loc))
 
 
 # -- the program -----------------------------------------------------------------------------

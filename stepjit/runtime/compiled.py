@@ -32,6 +32,7 @@ import warnings
 import weakref
 
 from ..autograd.grad_mode import STATE as GRAD
+from ..tracer import values
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from . import aot, execute, fastcall
 from .fastcall import MISS, UNSURE, Signal
@@ -95,6 +96,11 @@ class CompiledFunction:
         self.why_mode = None
         self._one_shot = None
         self._limit_warned = False
+        self._nondeterministic = None   # values.Nondeterministic met while tracing
+        self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
+        self._volatile = None           # the ValueGuard that failed twice: traced every call
+        self._symbolic = {}             # where -> (container, key, label, loc): ints traced
+                                        # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
         self._first = self._unprofiled_first()   # self._fast[0], or a stand-in saying MISS
         self._fast_segs = {}      # every segment a fast call served (dict: insertion order)
@@ -167,6 +173,16 @@ class CompiledFunction:
                                   f"the decision at {d.where()} went another way: {d.describe(k)}")
 
     def _miss(self, args, kwargs, flat, reason):
+        guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
+        if guard is not None and reason.startswith(guard.label):
+            # changed on two calls in a row (a loop counter): trace every call from now on,
+            # rather than grow the tree by a leaf per value
+            calls = self._stats["calls"]
+            if self._changed.get(values.where(guard)) == calls - 1:
+                self._went_volatile(guard)
+                if self.mode is not TREE:
+                    return self._off_tree_call(args, kwargs)
+            self._changed[values.where(guard)] = calls
         if self._over_limit(reason):
             return self._eager(args, kwargs)
         return self._retrace(args, kwargs, flat, reason)
@@ -186,7 +202,12 @@ class CompiledFunction:
         return config.recompile_limit if self.recompile_limit is None else self.recompile_limit
 
     def _over_limit(self, reason):
-        if self._stats["traces"] < self.limit:
+        # A step traced on every call because a value it reads changes on every call (a loop
+        # counter) is limited by the traces that built programs: the others reused them.
+        n = self._stats["compiles"] if self._volatile else self._stats["traces"]
+        if n < self.limit or self._nondeterministic:
+            # A step that draws Python random numbers or reads a clock must run its Python on
+            # every call; its traces reuse programs, so no limit guards against recompiling.
             return False
         if self.fullgraph:
             raise RuntimeError(
@@ -217,10 +238,12 @@ class CompiledFunction:
         if self.check:   # check mode: custom Functions' backward against finite differences
             from ..programs.check import function_checks
             with function_checks():
-                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
+                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
+                              symbolic=self._places())
         else:
             with span(f"trace {self.name}", "compile", reason=reason):
-                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name))
+                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
+                              symbolic=self._places())
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
         if tr.aot is not None:
@@ -230,6 +253,8 @@ class CompiledFunction:
         compile_seconds = st["compile_seconds"]
         if verifying:
             st["verifications"] += 1
+        if tr.nondeterministic is not None and self.mode is TREE:
+            self._went_nondeterministic(tr.nondeterministic)
         if self.mode is not TREE:
             outcome, roots = "per-call", []
         elif not tr.reusable:
@@ -358,6 +383,34 @@ class CompiledFunction:
                 "Python state that changes between calls (a counter, a value kept in a Python "
                 "variable), which a trace would replay; it is traced again on every call from now "
                 "on (programs are still shared by structural hash)", UserWarning, stacklevel=5)
+
+    def _went_volatile(self, guard):
+        if type(guard.value) is int and (type(guard.container) is dict or guard.key is None):
+            # an int (a loop counter): traced symbolically from now on (tracer/symbolic.py)
+            self._symbolic[values.where(guard)] = (guard.container, guard.key, guard.label,
+                                                   guard.loc)
+            log_event(self, "symbolic", reason=f"{guard.label} changes between calls")
+            return
+        self._volatile = guard
+        self.mode = PER_CALL
+        self._drop_fast()
+        self.why_mode = f"{guard.label} changes between calls (read by the step at {guard.loc})"
+        log_event(self, "per-call", reason=self.why_mode)
+
+    def _places(self):
+        from ..tracer.symbolic import Place
+        return [Place(*spec) for spec in self._symbolic.values()]
+
+    def _went_nondeterministic(self, what):
+        self._nondeterministic = what
+        self.mode = PER_CALL
+        self._drop_fast()
+        self.why_mode = f"the step calls {what.what} (at {what.loc})"
+        warnings.warn(
+            f"stepjit: {self.name}: the step calls {what.what} at {what.loc}: `{what.loc.text}`, "
+            "whose result changes from call to call; a compiled trace would replay the value it "
+            "got once, so the step is traced again on every call (its compiled programs are "
+            "reused by structural hash)", UserWarning, stacklevel=5)
 
     # -- reporting ----------------------------------------------------------------------------
     @property

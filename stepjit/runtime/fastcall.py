@@ -29,6 +29,7 @@ import numpy as np
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..tracer.bindings import BindingGuard
+from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
 from ..codegen.codewriter import CodeWriter
 from .aot import attach
@@ -164,6 +165,13 @@ class _Writer(CodeWriter):
         if type(g) is BindingGuard and type(g.container) is list:
             c = self.const(g.container, "holder")
             return f"(len({c}) <= {g.key} or {c}[{g.key}] is not {self.const(g.value, 'bound')})"
+        if type(g) is ValueGuard and type(g.container) is dict and g.value == g.value:
+            x = self.local("py")
+            key = repr(g.key) if type(g.key) is str else self.const(g.key, "key")
+            return (f"(type({x} := {self.const(g.container, 'holder')}.get({key}, _MISSING)) is not "
+                    f"{self.const(type(g.value), 'type')} or {x} != {self.const(g.value, 'value')})")
+        if type(g) is LengthGuard:
+            return f"len({self.const(g.container, 'holder')}) != {g.value}"
         return f"{self.const(g, 'guard')}.failed() is not None"
 
     def arguments(self, written):

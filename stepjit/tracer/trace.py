@@ -24,6 +24,7 @@ from .names import name_hints
 from .decisions import TracedScalar
 from .pytree import flatten
 from .tracer import Tracer
+from .values import Watch, snapshot, value_guards
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Trace:
     reusable: bool = True
     why_not_reusable: str | None = None
     arg_aliases: tuple | None = None   # aliases_of the flat tensor arguments
+    nondeterministic: object = None    # values.Nondeterministic: a call like random.random()
     aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
 
 
@@ -93,8 +95,9 @@ def _arg_names(fn, args, kwargs, n):
     return names if len(names) == n else [f"arg{i}" for i in range(n)]
 
 
-def trace(fn, args, kwargs, name=None):
-    """Run fn(*args, **kwargs) once under a tracer; return the Trace. No real tensor changes."""
+def trace(fn, args, kwargs, name=None, symbolic=()):
+    """Run fn(*args, **kwargs) once under a tracer; return the Trace. No real tensor changes.
+    symbolic: symbolic.Place objects, ints that are traced as SymbolicInts (symbolic.py)."""
     flat, treedef = flat_args(args, kwargs)
     signature = signature_of(flat)
     tracer = Tracer(name or getattr(fn, "__name__", "step"), name_hints(fn, args))
@@ -103,17 +106,42 @@ def trace(fn, args, kwargs, name=None):
             continue  # the same tensor passed twice: one input
         tracer.arg_slots[id(t)] = i
         tracer.bind_argument(t, i, n)
+    before = snapshot(fn)      # Python values the step may read, as they are before it runs
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
+    places = [p for p in symbolic if p.install()]
     try:
-        out = _finish(tracer, _Result(fn(*args, **kwargs)), signature, treedef)
+        with Watch(_step_loc(fn)) as watch:
+            result = _Result(fn(*args, **kwargs))
+        for p in places:
+            p.restore()      # before the searches below look at the values (no exact use)
+        out = _finish(tracer, result, signature, treedef)
         out.arg_aliases = aliases_of(flat)
         out.py_guards.extend(binding_guards(fn, out.slots))
+        skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
+        last = len(out.decisions)
+        out.py_guards.extend(g for g in value_guards(fn, before, last)
+                             if (id(g.container), g.key) not in skip)
+        for p in places:
+            for g in p.guards:
+                g.segment = last
+                out.py_guards.append(g)
+        out.nondeterministic = watch.nondeterministic
     finally:
+        for p in places:
+            p.restore()
         dispatch.MODE.tracer = prev
         tracer.active = False
         for rec in tracer.records:
             rec.restore()
     return out
+
+
+def _step_loc(fn):
+    from ..ir.graph import Loc
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        return Loc("<step>", 0, "")
+    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
 
 
 class _Result:

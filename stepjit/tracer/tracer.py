@@ -30,6 +30,7 @@ from ..ir.types import FLOAT, AVal
 from ..tensor import Tensor
 from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .state import AliasGroups, Touched
+from .symbolic import SymbolicInt
 
 
 class TraceError(StepjitError):
@@ -37,6 +38,8 @@ class TraceError(StepjitError):
 
 
 def _literal(a):
+    if isinstance(a, SymbolicInt):
+        return a.exact()   # an int that changes per call, used in a tensor op: this value only
     if isinstance(a, TracedScalar):
         a = a.value()   # a number from .item() used in a tensor op: its exact value is baked in
     if isinstance(a, (bool, np.bool_)):

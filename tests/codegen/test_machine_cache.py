@@ -128,20 +128,20 @@ def test_stale_or_foreign_entries_are_not_used(cache, monkeypatch):
     k(*args)
     sig = machine.signature(args)
     path = machine.entry_path(k.path, sig)
-    assert machine.read(path, sig) is not None
+    assert machine.read(path, sig, k._identity(sig)) is not None
     # Another CPU (or Numba, llvmlite, ...) names another file, so this one is not found...
     with monkeypatch.context() as m:
         m.setitem(machine._STATE, "env", dict(machine.environment(), cpu="some-other-cpu"))
         assert machine.entry_path(k.path, sig) != path
         # ...and a file that claims it is for another environment is refused and deleted.
-        assert machine.read(path, sig) is None and not os.path.exists(path)
-    assert machine.load(path, sig, None) is None
+        assert machine.read(path, sig, k._identity(sig)) is None and not os.path.exists(path)
+    assert machine.load(path, sig, None, k._identity(sig)) is None
     # The wrong signature for a file is refused too.
     k2 = _kernel(6.5)
     k2(*args)
     path2 = machine.entry_path(k2.path, sig)
     other = (("float64",) + sig[0][1:],) + sig[1:]
-    assert machine.read(path2, other) is None
+    assert machine.read(path2, other, k2._identity(other)) is None
 
 
 def test_undefined_symbols_are_read_from_the_object():

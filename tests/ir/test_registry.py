@@ -144,6 +144,16 @@ SAMPLES: dict[str, list[Sample]] = {
     "div": _ew2(np.true_divide, lambda T, x, y: T.div(x, y)) + [
         S(ints(4), np.array([1, 2, 3, 4]), ref=np.true_divide, dtype="float32",
           api=lambda T, x, y: T.div(x, y), note="int / int")],
+    "floor_divide": [
+        S(np.array([7.3, -7.3, 2.5]), np.array([2.0, 2.0, -3.0]), ref=np.floor_divide,
+          api=lambda T, x, y: T.div(x, y, rounding_mode="floor")),
+        S(np.array([1.0, -1.0]), np.array([0.1, 0.1]), ref=np.floor_divide, grad=(),
+          api=lambda T, x, y: x // y, note="python's rule: 1 // 0.1 == 9"),
+        S(np.array([16777217, 33554435, -7, 7]), np.array([1, 2, 2, -2]), ref=np.floor_divide,
+          dtype="int64", api=lambda T, x, y: x // y, note="int64 stays exact"),
+        S(np.array([[4.3, -1.7, 0.6], [9.1, -5.5, 3.2]]), 2, ref=np.floor_divide,
+          api=lambda T, x, y: T.div(x, y, rounding_mode="floor"), note="python int"),
+    ],
     "pow": [
         S(pos(2, 3), r(2, 3), ref=np.power, api=lambda T, x, y: T.pow(x, y)),
         S(r(2, 3), 2, ref=np.power, api=lambda T, x, y: T.pow(x, y), note="int exponent"),
@@ -181,7 +191,9 @@ SAMPLES: dict[str, list[Sample]] = {
     "expm1": _ew1("expm1", np.expm1, api=lambda T, x: T.expm1(x)),
     "erf": _ew1("erf", np.vectorize(__import__("math").erf), api=lambda T, x: T.erf(x)),
     "abs": _ew1("abs", np.abs, api=lambda T, x: T.abs(x)),
-    "sign": _ew1("sign", np.sign, api=lambda T, x: T.sign(x)),
+    "sign": _ew1("sign", np.sign, api=lambda T, x: T.sign(x)) + [
+        S(np.array([np.nan, -0.0, 0.0, -2.0]), ref=lambda x: np.array([0.0, 0.0, 0.0, -1.0]),
+          grad=(), note="sign(nan) is 0, as PyTorch")],
     "floor": _ew1("floor", np.floor, lambda *s: np.asarray(r(*s) * 3.1), api=lambda T, x: T.floor(x)),
     "ceil": _ew1("ceil", np.ceil, lambda *s: np.asarray(r(*s) * 3.1), api=lambda T, x: T.ceil(x)),
     "round": _ew1("round", np.round, lambda *s: np.asarray(r(*s) * 3.1), api=lambda T, x: T.round(x)),

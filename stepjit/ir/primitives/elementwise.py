@@ -36,6 +36,11 @@ mul = _ew("mul", np.multiply, S.same_rule,
           (lambda g, y: g * y, lambda g, x: g * x), "({0} * {1})", 2, exact=True)
 div = _ew("div", np.true_divide, S.float_rule,
           (lambda g, y: g / y, lambda g, y, out: -g * out / y), "({0} / {1})", 2, exact=True)
+# Python's (and PyTorch's) floor division, in the operands' own dtype: integers never round
+# trip through a float (int64 // 1 of 2**24 + 1 stays exact), floats take NumPy's divmod, which
+# is the algorithm PyTorch's div_floor_floating runs (1.0 // 0.1 == 9.0, not floor(1 / 0.1)).
+floor_divide = _ew("floor_divide", np.floor_divide, S.arith_rule, (_zero_grad, _zero_grad),
+                   "({0} // {1})", 2, grad_name="DivBackward2")
 
 
 def _pow_base_grad(g, x, y):
@@ -44,14 +49,19 @@ def _pow_base_grad(g, x, y):
             return g * 0
         if y == 2:
             return g * 2 * x  # the common square: no pow(x, 1) pass
-    return g * y * x ** (y - 1)
+        return g * y * x ** (y - 1)
+    # PyTorch's pow_backward: 0 where the exponent is 0 (not 0 * x**-1 = nan at x == 0)
+    return (g * (y * x ** (y - 1))).where(y != 0, 0.0)
 
 
-def _pow_exp_grad(g, x, out):
-    # d/dy x**y = x**y log x, taken as 0 where x == 0 (PyTorch's convention).
+def _pow_exp_grad(g, x, y, out):
+    # d/dy x**y = x**y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention).
     if isinstance(x, (int, float)):  # a Python scalar base: 2.0 ** t
-        return g * out * (math.log(x) if x > 0 else (0.0 if x == 0 else math.nan))
-    return (g * out * x.log()).where(x != 0, 0.0)
+        if x == 0:
+            return (g * out * -math.inf).where(y < 0, 0.0)
+        return g * out * (math.log(x) if x > 0 else math.nan)
+    zero_base = (x == 0).logical_and(y >= 0)
+    return (g * (out * x.log())).where(zero_base.logical_not(), 0.0)
 
 
 def _pow_expr(node):
@@ -70,17 +80,19 @@ pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), _pow_e
 
 
 def _max_grad(g, x, y):
-    return (g * 0.5).where(x == y, g.where(x > y, 0.0))
+    # PyTorch's rule: half at a tie, nothing where the other operand is larger, all of it
+    # otherwise, so a NaN operand (no comparison holds) passes the gradient on.
+    return (g * 0.5).where(x == y, g.where((x < y).logical_not(), 0.0))
 
 
 def _min_grad(g, x, y):
-    return (g * 0.5).where(x == y, g.where(x < y, 0.0))
+    return (g * 0.5).where(x == y, g.where((x > y).logical_not(), 0.0))
 
 
 maximum = _ew("maximum", np.maximum, S.arith_rule,
-              (_max_grad, lambda g, x, y: _max_grad(g, y, x)), "max({0}, {1})", 2)
+              (_max_grad, lambda g, x, y: _max_grad(g, y, x)), "maximum({0}, {1})", 2)
 minimum = _ew("minimum", np.minimum, S.arith_rule,
-              (_min_grad, lambda g, x, y: _min_grad(g, y, x)), "min({0}, {1})", 2)
+              (_min_grad, lambda g, x, y: _min_grad(g, y, x)), "minimum({0}, {1})", 2)
 
 # -- unary math --------------------------------------------------------------
 neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1, exact=True)
@@ -128,10 +140,21 @@ def _sigmoid_impl(x):
 
 sigmoid = _ew("sigmoid", _sigmoid_impl, S.float_rule,
               (lambda g, out: g * out * (1 - out),), "sigmoid({0})", 1, simd_expr="vsigmoid({0})")
+# relu's gradient is PyTorch's threshold_backward: zero where out <= 0, so at a NaN input
+# (out is NaN) the gradient passes, as it does in PyTorch.
 relu = _ew("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), S.arith_rule,
-           (lambda g, out: g.where(out > 0, 0.0),), "max({0}, 0)", 1)
+           (lambda g, out: g.where((out <= 0).logical_not(), 0.0),), "max({0}, 0)", 1)
 abs = _ew("abs", np.abs, S.arith_rule, (lambda g, x: g * x.sign(),), "abs({0})", 1, exact=True)
-sign = _ew("sign", np.sign, S.arith_rule, (_zero_grad,), "sign({0})", 1)
+
+
+def _sign_impl(x):
+    # PyTorch's sign(nan) is 0 (NumPy's is nan): NaN compares false both ways.
+    if x.dtype.kind != "f":
+        return np.sign(x)
+    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+
+
+sign = _ew("sign", _sign_impl, S.arith_rule, (_zero_grad,), "sign({0})", 1)
 floor = _ew("floor", np.floor, S.arith_rule, (_zero_grad,), "math.floor({0})", 1, exact=True)
 ceil = _ew("ceil", np.ceil, S.arith_rule, (_zero_grad,), "math.ceil({0})", 1, exact=True)
 round = _ew("round", np.round, S.arith_rule, (_zero_grad,), "round_half_even({0})", 1,

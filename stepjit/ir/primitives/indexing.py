@@ -1,8 +1,11 @@
 """Indexing primitives: reads and functional writes through an index key.
 
 A key is a tuple, one entry per indexed position, each an int, None (a new
-axis), a (start, stop, step) triple for a slice, or "T" for the next index
-tensor among the op's inputs. Keys are plain data so the IR can print, parse
+axis), a (start, stop, step) triple for a slice, "T" for the next index
+tensor among the op's inputs, or "G" for one read as torch.gather reads it:
+like "T", except that a negative index is out of bounds (it does not count
+from the end), so `gather`/`take_along_dim` (and the losses built on them)
+reject a negative class index as PyTorch does instead of wrapping around. Keys are plain data so the IR can print, parse
 and hash them. In-place writes (`x[k] = v`) are these functional writes plus a
 store, done by the front end.
 """
@@ -26,7 +29,7 @@ def np_key(key, tensors=(), masks_as_indices=False):
     it = iter(tensors)
     out = []
     for k in key:
-        if k == "T":
+        if k == "T" or k == "G":
             t = next(it)
             if masks_as_indices and t.dtype == np.bool_:
                 out.extend(np.nonzero(t))
@@ -106,7 +109,7 @@ def _scatter_rule(base, src, key):
 
 
 def _slice_scatter_impl(base, src, key):
-    out = base.copy()
+    out = base.copy(order="K")   # base's layout, as the eager in-place write keeps it
     out[np_key(key)] = src
     return out
 
@@ -163,7 +166,10 @@ def _put_rule(base, values, *idx, key, accumulate):
 
 
 def _put_impl(base, values, *idx, key, accumulate):
-    out = base.copy()
+    # The copy keeps base's layout (a gather's result is often column-major): eagerly
+    # `c[mask] = v` writes into c's own buffer, and a later reduction of the value sums in
+    # memory order, so a row-major copy here made the traced step differ by an ulp.
+    out = base.copy(order="K")
     _put_into(out, values, *idx, key=key, accumulate=accumulate)
     return out
 
@@ -196,8 +202,32 @@ def _put_grad(g, index, xs, key, accumulate):
     return None
 
 
+def _gather_impl(x, *idx, key):
+    if "G" in key:
+        _check_nonnegative(x.shape, key, idx)
+    out = x[np_key(key, idx)]
+    # Always a new array; row-major, as PyTorch's index result (NumPy's `x[:, idx]` is
+    # column-major), so that `view` accepts what PyTorch's would.
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
+def _check_nonnegative(shape, key, idx):
+    """Raise for a negative index at a "G" position (NumPy raises for the too-large ones)."""
+    dim = 0
+    it = iter(idx)
+    for k in key:
+        if k is None:
+            continue
+        if k == "T" or k == "G":
+            t = next(it)
+            if k == "G" and t.size and t.min() < 0:
+                raise IndexError(f"index {int(t.min())} is out of bounds for dimension {dim} "
+                                 f"with size {shape[dim]}")
+        dim += 1
+
+
 gather = register(Primitive(
-    "gather", "indexing", lambda x, *idx, key: x[np_key(key, idx)], _gather_rule,
+    "gather", "indexing", _gather_impl, _gather_rule,
     inputs=("xs",), attrs=("key",), vjp=_gather_grad, grad_name="IndexBackward0", variadic=True))
 
 index_put = register(Primitive(

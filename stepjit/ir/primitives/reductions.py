@@ -19,26 +19,35 @@ def _sum_grad(g, in_shapes, axis, keepdims):
 
 
 def _extremum_grad(g, x, out, in_shapes, axis, keepdims):
-    # Ties share the gradient evenly, as PyTorch's amax/amin do.
+    # Ties share the gradient evenly, as PyTorch's amax/amin do; a NaN result was chosen by
+    # the NaNs of its slice (PyTorch's evenly_distribute_backward), which share it likewise.
     shape = in_shapes[0]
-    hit = x == unreduce(out, shape, axis, keepdims)
+    o = unreduce(out, shape, axis, keepdims)
+    hit = (x == o).logical_or((x != x).logical_and(o != o))
     count = hit.sum(axis, keepdim=True)
     return unreduce(g, shape, axis, keepdims) * hit / unreduce(count, shape, axis, True)
 
 
+def _row_major(out):
+    """A reduction's result in PyTorch's layout, row-major (NumPy keeps the input's axis
+    order: a sum over a permuted array is column-major), so that `view` accepts what
+    PyTorch's would."""
+    out = np.asarray(out)
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
 def _sum_impl(x, axis, keepdims):
     # np.add.reduce is what ndarray.sum runs, without its Python wrapper.
-    out = np.add.reduce(x, axis=axis, keepdims=keepdims,
-                        dtype=x.dtype if x.dtype.kind == "f" else np.int64)
-    return np.asarray(out)
+    return _row_major(np.add.reduce(x, axis=axis, keepdims=keepdims,
+                                    dtype=x.dtype if x.dtype.kind == "f" else np.int64))
 
 
 def _amax_impl(x, axis, keepdims):
-    return np.asarray(x.max(axis=axis, keepdims=keepdims))
+    return _row_major(x.max(axis=axis, keepdims=keepdims))
 
 
 def _amin_impl(x, axis, keepdims):
-    return np.asarray(x.min(axis=axis, keepdims=keepdims))
+    return _row_major(x.min(axis=axis, keepdims=keepdims))
 
 
 def _arg_impl(fn):

@@ -1,0 +1,244 @@
+"""Python ints that change on every call, traced by what the step asks of them.
+
+A script's loop variable read by its step (`for t in range(300): step()` with
+`if t % 100 == 99: print(t, loss)` inside) changes on every call. Guarding its
+value (values.py) would trace the step on every call. Once the runtime has seen
+such a value change on two calls in a row, the next traces see a `SymbolicInt` in
+its place (the global, closure cell or attribute is swapped for the trace and
+restored after it), as TorchDynamo makes an int dynamic after it changed:
+
+  - arithmetic with Python ints (`t % 100`, `t + 1`) gives another SymbolicInt
+    that remembers how it was computed from the place's value;
+  - a comparison or truth test (`== 99`, `if t % 2:`) returns a bool and records
+    a `ConditionGuard`: the same expression, computed from the value a later call
+    finds there, must give the same outcome. `if t % 100 == 99:` costs one guard
+    that holds on 99 calls in 100;
+  - any other use (printing it, `int(t)`, indexing, a tensor op's operand) hands
+    out the exact int and records that the trace holds for that value only (an
+    exact ConditionGuard), so printing on step 99 makes a trace for step 99.
+
+Only ints are made symbolic (bools and floats keep their value guards): an int in
+Python control flow is the common case, and its exact uses are easy to tell.
+"""
+from __future__ import annotations
+
+import operator
+
+from .hyper import _MISSING, PyGuard
+
+_ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+          "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow}
+_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+            "gt": operator.gt, "ge": operator.ge}
+_SHOW = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//", "mod": "%", "pow": "**",
+         "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _apply(expr, x):
+    for op, other, reverse in expr:
+        x = _ARITH[op](other, x) if reverse else _ARITH[op](x, other)
+    return x
+
+
+def _text(label, expr):
+    out = label
+    for op, other, reverse in expr:
+        out = f"({other!r} {_SHOW[op]} {out})" if reverse else f"({out} {_SHOW[op]} {other!r})"
+    return out
+
+
+class ConditionGuard(PyGuard):
+    """op(expr(container[key]), other) still gives `value` (the outcome the trace saw). op None:
+    expr(container[key]) itself must still equal `value` (an exact use)."""
+    __slots__ = ("expr", "op", "other")
+
+    def __init__(self, container, key, label, expr, op, other, value, segment, loc):
+        super().__init__(container, key, value, label, segment, loc)
+        self.expr, self.op, self.other = expr, op, other
+
+    def _now(self):
+        try:
+            x = self.container.cell_contents if self.key is None else self.container.get(
+                self.key, _MISSING)
+            if type(x) is not int:
+                return _MISSING
+            y = _apply(self.expr, x)
+            return y if self.op is None else bool(_COMPARE[self.op](y, self.other))
+        except Exception:  # noqa: BLE001 - what the expression raises now: the guard fails
+            return _MISSING
+
+    def failed(self):
+        if self._now() == self.value:
+            return None
+        return f"{self.describe()} no longer holds"
+
+    def describe(self):
+        what = _text(self.label, self.expr)
+        if self.op is None:
+            return f"{what} == {self.value!r}"
+        return f"({what} {_SHOW[self.op]} {self.other!r}) is {self.value}"
+
+    def same_as(self, other) -> bool:
+        return (type(other) is ConditionGuard and other.container is self.container
+                and other.key == self.key and other.expr == self.expr and other.op == self.op
+                and other.other == self.other and other.value == self.value)
+
+
+class SymbolicInt:
+    """Stands for container[key] during a trace; see the module docstring."""
+    __slots__ = ("_place", "_value", "_expr")
+
+    def __init__(self, place, value, expr=()):
+        self._place = place      # Place
+        self._value = value      # the concrete int this trace sees
+        self._expr = expr        # ((op, other, reverse), ...) applied to the place's value
+
+    def _guard(self, op, other, outcome):
+        p = self._place
+        p.guards.append(ConditionGuard(p.container, p.key, p.label, self._expr, op, other,
+                                       outcome, 0, p.loc))
+
+    def exact(self):
+        """The concrete int; the trace now holds for this value only."""
+        self._guard(None, None, self._value)
+        return self._value
+
+    def _arith(self, op, other, reverse=False):
+        if isinstance(other, SymbolicInt):
+            other = other.exact()
+        if type(other) is not int:
+            x = self.exact()
+            return _ARITH[op](other, x) if reverse else _ARITH[op](x, other)
+        value = _ARITH[op](other, self._value) if reverse else _ARITH[op](self._value, other)
+        if type(value) is not int:
+            self._guard(None, None, self._value)
+            return value
+        return SymbolicInt(self._place, value, self._expr + ((op, other, reverse),))
+
+    def _compare(self, op, other):
+        if isinstance(other, SymbolicInt):
+            other = other.exact()
+        if type(other) not in (int, float):
+            return _COMPARE[op](self.exact(), other)
+        outcome = bool(_COMPARE[op](self._value, other))
+        self._guard(op, other, outcome)
+        return outcome
+
+    def __bool__(self):
+        outcome = self._value != 0
+        self._guard("ne", 0, outcome)
+        return outcome
+
+    def __eq__(self, o):
+        return self._compare("eq", o)
+
+    def __ne__(self, o):
+        return self._compare("ne", o)
+
+    def __lt__(self, o):
+        return self._compare("lt", o)
+
+    def __le__(self, o):
+        return self._compare("le", o)
+
+    def __gt__(self, o):
+        return self._compare("gt", o)
+
+    def __ge__(self, o):
+        return self._compare("ge", o)
+
+    def __hash__(self):
+        return hash(self.exact())
+
+    def __index__(self):
+        return self.exact()
+
+    def __int__(self):
+        return self.exact()
+
+    def __float__(self):
+        return float(self.exact())
+
+    def __str__(self):
+        return str(self.exact())
+
+    def __repr__(self):
+        return repr(self.exact())
+
+    def __format__(self, spec):
+        return format(self.exact(), spec)
+
+    def __neg__(self):
+        return -self.exact()
+
+    def __abs__(self):
+        return abs(self.exact())
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+        return np.asarray(self.exact(), dtype=dtype)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):     # the runtime's own probing (hasattr(x, "__array__")...)
+            raise AttributeError(name)
+        return getattr(self.exact(), name)
+
+
+def _arith_methods(op):
+    def forward(self, other):
+        return self._arith(op, other)
+
+    def reverse(self, other):
+        return self._arith(op, other, reverse=True)
+    return forward, reverse
+
+
+for _op in _ARITH:
+    _f, _r = _arith_methods(_op)
+    setattr(SymbolicInt, f"__{_op}__", _f)
+    setattr(SymbolicInt, f"__r{_op}__", _r)
+SymbolicInt.__truediv__ = lambda self, o: self.exact() / (o.exact() if isinstance(o, SymbolicInt)
+                                                          else o)
+SymbolicInt.__rtruediv__ = lambda self, o: o / self.exact()
+
+
+class Place:
+    """A global, closure cell (key None) or attribute dict entry made symbolic for one trace."""
+    __slots__ = ("container", "key", "label", "loc", "guards", "original", "proxy")
+
+    def __init__(self, container, key, label, loc):
+        self.container, self.key, self.label, self.loc = container, key, label, loc
+        self.guards = []
+        self.original = self.proxy = None
+
+    def _get(self):
+        if self.key is None:
+            try:
+                return self.container.cell_contents
+            except ValueError:
+                return _MISSING
+        return self.container.get(self.key, _MISSING)
+
+    def _set(self, x):
+        if self.key is None:
+            self.container.cell_contents = x
+        else:
+            self.container[self.key] = x
+
+    def install(self) -> bool:
+        x = self._get()
+        if type(x) is not int:
+            return False
+        self.guards = []
+        self.original = x
+        self.proxy = SymbolicInt(self, x)
+        self._set(self.proxy)
+        return True
+
+    def restore(self):
+        if self.proxy is not None and self._get() is self.proxy:   # the step did not rebind it
+            self._set(self.original)
+        self.proxy = None
+
+    def where(self):
+        return (id(self.container), self.key)

@@ -1,0 +1,427 @@
+"""Guards on the Python values a trace read, and the nondeterministic Python it ran.
+
+A trace bakes in every Python value the step read from outside its arguments: a
+global `p = 0.5` in `x * p`, `self.training` in `if self.training:`, `cfg.scale`,
+`group['momentum']` in a hand-written optimizer, `lrs[k]`. Replaying it after the
+value changed would be silently wrong, so the trace guards those values where they
+live (TorchDynamo's rule): the next call after a change retraces.
+
+How the reads are found. Python offers no cheap hook on a read, so the guards are
+a superset found in three steps (the same roots as bindings.py's search for lifted
+tensors: the step's globals and closure cells, and `self` of a compiled method or
+module):
+
+  1. before the trace, `snapshot` records every Python scalar (bool, int, float,
+     str, None) reachable from those roots through attributes, Module registries,
+     dict entries and list/tuple items, bounded like bindings.py (depth, objects,
+     items), with the value it holds *then* (a step that changes such a value while
+     traced, `self.calls += 1`, must be guarded on the value it read, not the one it
+     left);
+  2. the names the step may read them through are found without running it: the
+     words (co_names, string constants) of the step's code, of the functions its
+     globals name, and of the methods of every class whose objects the search met
+     (a Module's forward, an optimizer's step);
+  3. after the trace, a scalar is guarded when the last link of its path is one of
+     those names (an attribute or global, a dict key) or an item of a list or tuple
+     (indexed by a computed position).
+     Every list and Module registry on such a path is guarded on its length:
+     `opt.add_param_group(...)`, `m.extra = nn.Parameter(...)` between calls retrace.
+
+A value or a list the step itself changed while traced (a call counter, a list it
+appends to) is not guarded: the trace wrote it rather than read it, and a step that
+reads what it wrote on an earlier call is found by re-verification (runtime/compiled.py),
+which then traces it on every call.
+
+A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
+by item. Not guarded: objects the search does not enter (bindings._OPAQUE, NumPy
+arrays), values past its bounds, the globals of helper functions in other modules
+that the step does not reach through its own names, and values a helper computes
+from C state the search cannot see.
+
+Nondeterministic Python. While the step is traced, the functions of Python's
+`random` and `time`, NumPy's global random functions, `open` and `os.urandom`
+are wrapped (module attributes, restored after): the first one the user's code
+calls is named with its line. Draws that go around the wrappers (`from random
+import randint` bound earlier) show as a move of Python's or NumPy's global
+random state, named with the step's `def` line. A trace that met one describes
+that call only; the runtime then retraces the step on every call (compiled.py),
+reusing programs by structural hash, with one warning naming the call and line.
+"""
+from __future__ import annotations
+
+import builtins
+import os
+import random as _random
+import sys
+import sysconfig
+import time as _time
+import types
+from collections import deque
+
+from ..errors import _PKG_DIR
+from ..ir.graph import Loc
+from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES
+from .hyper import _MISSING, PyGuard
+
+_SCALARS = (bool, int, float, str, type(None))
+_MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
+
+
+# -- the guards --------------------------------------------------------------------------------
+# The ValueGuard that failed last (the runtime reads it when a call leaves the tree, to tell a
+# value that changes on every call, such as a loop counter, from one changed once).
+LAST_FAILED = [None]
+
+
+def where(guard):
+    """What identifies the place a ValueGuard reads, across traces."""
+    return (id(guard.container), guard.key)
+
+class ValueGuard(PyGuard):
+    """container[key] (a dict: globals, an object's __dict__, a dict entry; a list; or a
+    closure cell, key None) still holds a value of the traced one's type, equal to it."""
+    __slots__ = ()
+
+    def current(self):
+        return _current(self.container, self.key)
+
+    def failed(self):
+        x = self.current()
+        if type(x) is type(self.value) and (x == self.value or x != x and self.value != self.value):
+            return None
+        LAST_FAILED[0] = self
+        now = "gone" if x is _MISSING else repr(x)
+        return f"{self.label} changed from {self.value!r} to {now} (the trace read {self.value!r})"
+
+    def same_as(self, other) -> bool:
+        return (type(other) is ValueGuard and other.container is self.container
+                and other.key == self.key and type(other.value) is type(self.value)
+                and other.value == self.value)
+
+    def describe(self) -> str:
+        return f"{self.label} == {self.value!r}"
+
+
+class LengthGuard(PyGuard):
+    """A list, or a Module's registry of parameters, buffers or submodules, still has as many
+    entries (a parameter group or a parameter added between calls)."""
+    __slots__ = ()
+
+    def failed(self):
+        n = len(self.container)
+        if n == self.value:
+            return None
+        return f"{self.label} now has {n} entries (the trace saw {self.value})"
+
+    def same_as(self, other) -> bool:
+        return (type(other) is LengthGuard and other.container is self.container
+                and other.value == self.value)
+
+    def describe(self) -> str:
+        return f"len({self.label}) == {self.value}"
+
+
+def _current(container, key):
+    if key is None:                             # a closure cell
+        try:
+            return container.cell_contents
+        except ValueError:
+            return _MISSING
+    if type(container) is list:
+        return container[key] if key < len(container) else _MISSING
+    return container.get(key, _MISSING)
+
+
+# -- step 1: what was reachable before the trace --------------------------------------------
+class Snapshot:
+    """Scalars reachable from the step's roots before it ran: (container, key) -> value, the
+    label of the path, and whether the last link was an item of a list or tuple; and the lists
+    and registries met, with their lengths."""
+
+    def __init__(self):
+        self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
+        self.lengths = {}     # id(container) -> (container, length, label)
+        self.classes = set()  # classes of the objects entered (their methods' names are read)
+
+
+def roots(fn):
+    """(container, key, object, label) for the step's global names, closure cells and self."""
+    owner = getattr(fn, "__self__", None)
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return []
+    out = []
+    names = _code_names(code)
+    g = getattr(fn, "__globals__", {})
+    for name in sorted(names & g.keys()):
+        out.append((g, name, g[name], f"global {name}"))
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        try:
+            out.append((cell, None, cell.cell_contents, f"closure variable {name}"))
+        except ValueError:
+            continue
+    if owner is not None:
+        out.append((None, None, owner, "self"))
+    return out
+
+
+def snapshot(fn) -> Snapshot:
+    snap = Snapshot()
+    for container, key, obj, label in roots(fn):
+        _search(snap, container, key, obj, label)
+    return snap
+
+
+def _search(snap, container, key, root, label):
+    from ..tensor import Tensor
+    queue = deque([(container, key, root, label, key, 0)])
+    seen = set()
+    while queue and len(seen) < _MAX_OBJECTS:
+        c, k, obj, text, name, depth = queue.popleft()
+        if isinstance(obj, _SCALARS):
+            if c is not None and type(c) is not tuple:
+                snap.scalars.setdefault((id(c), _hashable(k)), (c, k, obj, text, name))
+            continue
+        if isinstance(obj, Tensor) or id(obj) in seen or depth >= _MAX_DEPTH:
+            continue
+        seen.add(id(obj))
+        for child_c, child_k, child, link, child_name in _children(snap, obj, text):
+            queue.append((child_c, child_k, child, text + link, child_name, depth + 1))
+
+
+def _children(snap, obj, text):
+    """(container, key, child, link text, name the code must use) for each way into obj."""
+    if isinstance(obj, _OPAQUE) or hasattr(obj, "__array_interface__"):
+        return []
+    if isinstance(obj, dict):
+        items = list(obj.items())[:_MAX_ITEMS]
+        return [(obj, k, v, f"[{k!r}]", k if type(k) is str else None)
+                for k, v in items if type(k) in (str, int)]
+    if isinstance(obj, (list, tuple)):
+        if len(obj) > _MAX_SEQUENCE:
+            return []       # data, not configuration: a dataset held in a list
+        if type(obj) is list:
+            snap.lengths.setdefault(id(obj), (obj, len(obj), text))
+        return [(obj, i, v, f"[{i}]", None) for i, v in enumerate(obj)]
+    d = getattr(obj, "__dict__", None)
+    if type(d) is not dict:
+        return []
+    snap.classes.add(type(obj))
+    out = []
+    for reg in _REGISTRIES:                 # nn.Module: parameters, buffers, submodules
+        r = d.get(reg)
+        if isinstance(r, dict):
+            snap.lengths.setdefault(id(r), (r, len(r), f"{text}.{reg}"))
+            out += [(r, k, v, f".{k}", None) for k, v in list(r.items())[:_MAX_ITEMS]]
+    out += [(d, k, v, f".{k}", k) for k, v in list(d.items())[:_MAX_ITEMS]
+            if k not in _REGISTRIES and not k.startswith("__")]
+    return out
+
+
+def _hashable(k):
+    return k if type(k) in (str, int) or k is None else ("object", id(k))
+
+
+# -- step 2: what ran during the trace --------------------------------------------------------
+class Nondeterministic:
+    """A call whose result differs between calls with the same inputs, met during a trace."""
+    __slots__ = ("what", "loc")
+
+    def __init__(self, what, loc):
+        self.what = what
+        self.loc = loc
+
+    def __str__(self):
+        return f"{self.what} at {self.loc}  {self.loc.text}"
+
+
+
+
+_STDLIB = tuple({os.path.abspath(sysconfig.get_paths()[k]) + os.sep
+                 for k in ("stdlib", "platstdlib")})
+_USER_CODE: dict = {}
+
+
+def _is_user_code(path):
+    known = _USER_CODE.get(path)
+    if known is None:
+        full = os.path.abspath(path)
+        known = _USER_CODE[path] = not (full.startswith(_PKG_DIR) or full.startswith(_STDLIB)
+                                        or path.startswith("<frozen"))
+    return known
+
+
+class Watch:
+    """While the step is traced: Python's `random` and `time` functions and `open` are wrapped
+    (module attributes, restored after) to tell the first one the user's code calls, with its
+    line; the global random states of Python and NumPy are compared before and after, for
+    draws that went around the wrappers (`from random import randint` bound before, NumPy's
+    functions). A profile hook would see every call, but costs about as much as the trace."""
+
+    def __init__(self, step_loc=None):
+        self.step_loc = step_loc
+        self.nondeterministic = None
+        self._saved = []
+
+    def __enter__(self):
+        self._states = (_random.getstate(), _numpy_state())
+        for module, name in _WATCHED:
+            fn = getattr(module, name, None)
+            if fn is not None and not getattr(fn, "_stepjit_watch", False):
+                self._saved.append((module, name, fn))
+                setattr(module, name, self._wrap(fn, _describe(module, name)))
+        return self
+
+    def __exit__(self, *exc):
+        for module, name, fn in reversed(self._saved):
+            setattr(module, name, fn)
+        self._saved = []
+        if self.nondeterministic is None:
+            py, np_ = self._states
+            if _random.getstate() != py:
+                self._note("Python's random (its global state moved while the step ran)")
+            elif _numpy_state() != np_:
+                self._note("numpy.random (its global state moved while the step ran)")
+        return False
+
+    def _note(self, what):
+        self.nondeterministic = Nondeterministic(what, self.step_loc)
+
+    def _wrap(self, fn, what):
+        watch = self
+
+        def watched(*args, **kwargs):
+            if watch.nondeterministic is None:
+                watch._found(what, sys._getframe(1))
+            return fn(*args, **kwargs)
+        watched._stepjit_watch = True
+        watched.__wrapped__ = fn
+        return watched
+
+    def _found(self, what, frame):
+        """A call made by the user's code (not by stepjit, or by the standard library for its
+        own purposes: linecache opening a source file, random's methods calling each other)."""
+        if frame is None or not _is_user_code(frame.f_code.co_filename):
+            return
+        import linecache
+        path, line = frame.f_code.co_filename, frame.f_lineno
+        self.nondeterministic = Nondeterministic(
+            what, Loc(path, line, linecache.getline(path, line).strip()))
+
+
+def _describe(module, name):
+    if module is builtins:
+        return f"{name}()"
+    return f"{module.__name__}.{name}()"
+
+
+def _watched():
+    import numpy as np
+    out = [(_random, n) for n in ("random", "randint", "randrange", "choice", "choices",
+                                  "shuffle", "sample", "uniform", "gauss", "normalvariate",
+                                  "lognormvariate", "expovariate", "betavariate", "gammavariate",
+                                  "triangular", "vonmisesvariate", "paretovariate",
+                                  "weibullvariate", "getrandbits", "randbytes", "binomialvariate")]
+    out += [(_time, n) for n in ("time", "time_ns", "perf_counter", "perf_counter_ns",
+                                 "monotonic", "monotonic_ns", "process_time", "process_time_ns")]
+    out += [(np.random, n) for n in ("rand", "randn", "randint", "random", "random_sample",
+                                     "choice", "shuffle", "permutation", "normal", "uniform")]
+    out += [(builtins, "open"), (os, "urandom")]
+    return out
+
+
+_WATCHED = _watched()
+
+
+def _numpy_state():
+    import numpy as np
+    state = np.random.mtrand._rand.get_state(legacy=False)
+    inner = state["state"]
+    return (state["bit_generator"], inner["key"].tobytes() if hasattr(inner.get("key"), "tobytes")
+            else repr(inner), inner.get("pos"), state.get("has_gauss"))
+
+
+# -- step 3: the guards -------------------------------------------------------------------------
+def _code_names(code) -> set:
+    out = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            out |= _code_names(c)
+    return out
+
+
+def _code_words(code, out):
+    """The attribute and global names code (and the functions nested in it) uses, and its
+    short string constants (dict keys)."""
+    out.update(code.co_names)
+    for c in code.co_consts:
+        if type(c) is str and len(c) < 64:
+            out.add(c)
+        elif isinstance(c, types.CodeType):
+            _code_words(c, out)
+    return out
+
+
+_CLASS_WORDS: dict = {}
+
+
+def _class_words(klass):
+    """The words of every function defined in klass and its bases (not object's)."""
+    words = _CLASS_WORDS.get(klass)
+    if words is None:
+        words = set()
+        for k in klass.__mro__[:-1]:
+            for v in list(vars(k).values()):
+                v = getattr(v, "__func__", v)
+                if isinstance(v, property):
+                    v = v.fget
+                code = getattr(v, "__code__", None)
+                if isinstance(code, types.CodeType):
+                    _code_words(code, words)
+        words = _CLASS_WORDS[klass] = frozenset(words)
+    return words
+
+
+def _used_names(fn, snap) -> set:
+    """The names the step may read values through, found without running it: the words of its
+    own code, of the functions its globals name, and of the methods of every class whose
+    objects the search met (a Module's forward reads self.training, an optimizer's step
+    group['momentum'])."""
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    names = set()
+    if code is not None:
+        _code_words(code, names)
+        g = getattr(fn, "__globals__", {})
+        for name in list(names):
+            helper = getattr(g.get(name), "__code__", None)
+            if isinstance(helper, types.CodeType):
+                _code_words(helper, names)
+    for klass in snap.classes:
+        names |= _class_words(klass)
+    return names
+
+
+def value_guards(fn, snap, segment) -> list:
+    """ValueGuards and LengthGuards for what the trace may have read (module docstring), all
+    checked in `segment`, the trace's last: which values are guarded depends on the path the
+    step took (a list appended to on one branch only), so they belong to the path's end, where
+    traces that share a prefix keep them apart; nothing is written back before it passes."""
+    if not snap.scalars and not snap.lengths:
+        return []
+    names = _used_names(fn, snap)
+    fn_ = getattr(fn, "__func__", fn)
+    code = getattr(fn_, "__code__", None)
+    loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}") if code else None
+    guards = []
+    grown = {id(c) for c, n, _ in snap.lengths.values() if len(c) != n}   # the step appended
+    for c, k, v, label, name in snap.scalars.values():
+        if (name is None or name in names) and id(c) not in grown:
+            g = ValueGuard(c, k, v, label, segment, loc)
+            if g.failed() is None:
+                guards.append(g)
+    for c, n, label in snap.lengths.values():
+        if len(c) == n:
+            guards.append(LengthGuard(c, None, n, label, segment, loc))
+    return guards
