@@ -428,7 +428,7 @@ def test_dump_shows_the_forward_and_the_backward(tmp_path, capsys):
     assert main(["dump", str(script), "--stage", "fused"]) == 0
     assert capsys.readouterr().out.count("# stage: fused") == 2
     assert main(["explain", str(script)]) == 0
-    assert ("its results require grad: a backward graph of 15 nodes (CompiledFunctionBackward) "
+    assert ("its results require grad: a backward graph of 16 nodes (CompiledFunctionBackward) "
             "gives 4 inputs their gradients from 1 result gradients and 3 residuals "
             "(%t2_weight, %3, %args)") in capsys.readouterr().out
 
