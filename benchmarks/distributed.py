@@ -110,22 +110,28 @@ def report(results):
 def predict(results):
     """The scaling model of docs/distributed.md, fitted here and extrapolated.
 
-    T(p) = t1 * B/p (compute per sample, from the 1-rank step) + A(p), where a ring
-    all-reduce of S bytes costs A(p) = 2 (p-1) alpha + 2 (p-1)/p * S / beta. alpha is the
-    all-reduce of one float at 2 ranks over its 2 (p-1) = 2 messages; beta follows from the
-    bucket's all-reduce once alpha's share is taken out."""
+    T(p) = fixed + per_sample * B/p + A(p). `fixed` (the optimizer update, per-op Python) and
+    `per_sample` come from the 1-rank step at the global batch and at half of it; a ring
+    all-reduce of S bytes costs A(p) = 2 (p-1) alpha + 2 (p-1)/p * S / beta, alpha being the
+    all-reduce of one float at 2 ranks over its 2 (p-1) = 2 messages and beta following from
+    the bucket's all-reduce once alpha's share is taken out."""
     one, two = results[0], next(r for r in results if r["ranks"] == 2)
+    half = results[-1]["half"]
     nbytes = 4 * sum(two["buckets"])
     alpha = two["latency"] / 2
     beta = nbytes / max(two["allreduce"] - 2 * alpha, 1e-9)      # 2 (p-1)/p = 1 at p = 2
     print(f"model: alpha {alpha * 1e6:.1f} us, beta {beta / 1e9:.2f} GB/s (this machine's "
           "shared memory; a cluster's interconnect has its own)")
+    batch = one["local_batch"]
     for mode in ("eager", "compiled"):
-        compute = one[mode]
+        per_sample = max(one[mode] - half[mode], 0.0) / (batch / 2)
+        fixed = one[mode] - per_sample * batch
         row = []
         for p in (2, 8, 64):
             ar = 2 * (p - 1) * alpha + 2 * (p - 1) / p * nbytes / beta
-            row.append(f"{p} ranks {(compute / p + ar) * 1e6:.0f}us")
+            row.append(f"{p} ranks {(fixed + per_sample * batch / p + ar) * 1e6:.0f}us")
+        print(f"  {mode:>8}: {fixed * 1e6:.0f}us a step whatever the batch + "
+              f"{per_sample * 1e6:.1f}us a sample")
         measured = two[mode] * 1e6
         print(f"  {mode:>8}: predicted {', '.join(row)}; measured at 2 ranks {measured:.0f}us")
 
@@ -140,7 +146,10 @@ def main(argv=None) -> int:
     if args.worker:
         worker(args.batch, args.steps)
         return 0
-    report([launch(n, args.batch, args.steps) for n in args.ranks])
+    results = [launch(n, args.batch, args.steps) for n in args.ranks]
+    if len(results) > 1:     # the 1-rank step at half the batch, for the model's fixed part
+        results[-1]["half"] = launch(1, args.batch // 2, args.steps)
+    report(results)
     return 0
 
 
