@@ -140,9 +140,9 @@ def kernel_body(text):
 _LATER_TEXT = {"optimized": _optimized_text, "fused": _fused_text, "kernels": _kernels_text}
 
 
-def _own_options(args, names=("--fn", "--stage", "--format")):
-    """`stepjit dump SCRIPT [ARGS] [--stage S]`: pull dump's own options out of the script's
-    arguments; after a `--`, everything goes to the script."""
+def pull_options(args, names):
+    """Pull a command's own `--name VALUE` / `--name=VALUE` options out of the script's
+    arguments (set on args as `name`); after a `--`, everything goes to the script."""
     rest, out = list(args.script_args or []), []
     while rest:
         a = rest.pop(0)
@@ -156,6 +156,11 @@ def _own_options(args, names=("--fn", "--stage", "--format")):
         else:
             out.append(a)
     args.script_args = out
+
+
+def _own_options(args):
+    """`stepjit dump SCRIPT [ARGS] [--fn F] [--stage S] [--format F]`."""
+    pull_options(args, ("--fn", "--stage", "--format"))
     if args.stage not in STAGES + ("all",):
         raise SystemExit(f"stepjit dump: unknown stage {args.stage!r}; choose from "
                          + ", ".join(STAGES + ("all",)))

@@ -45,19 +45,7 @@ def report(args) -> int:
 def _own_options(args):
     """`stepjit report SCRIPT [ARGS] [--out FILE]`: --out is ours, the rest the script's."""
     args.out = "stepjit_report.html"
-    rest, mine = list(args.script_args or []), []
-    while rest:
-        a = rest.pop(0)
-        if a == "--":
-            mine.extend(rest)
-            break
-        if a == "--out" and rest:
-            args.out = rest.pop(0)
-        elif a.startswith("--out="):
-            args.out = a.split("=", 1)[1]
-        else:
-            mine.append(a)
-    args.script_args = mine
+    _dump.pull_options(args, ("--out",))
 
 
 def write_at_exit(directory) -> None:
