@@ -95,8 +95,7 @@ CORPUS += [
           rtol=1e-6, argv=("--steps", "1"), compiled=NUMPY_IN_STEP),
     Entry("examples_mnist", EXAMPLES,
           argv=("--batch-size", "8", "--test-batch-size", "16", "--epochs", "2"),
-          traces=2, compiled={"cpu": "cpu backend's loss wrong at step 2: 1.8124 vs PyTorch's "
-                                     "2.6644 (the interpret backend matches): bug"}),
+          traces=2),
 ]
 
 CORPUS += [
