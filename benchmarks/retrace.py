@@ -8,6 +8,10 @@
     cached trace), compiled on the cpu backend, against the eager step; calls are
     interleaved in one process (rounds of eager, per-call, cached) and the figure is
     the median time per call. Goal: per-call at most 1.5x eager.
+(a2) the same for a step that prints its loss (`print(t, loss.item())`, the official
+    two-layer-net tutorial with a custom autograd.Function ReLU, N=64, 100-100-10): the
+    printed value changes every call, so the step is traced on every call; and for one
+    that keeps it (`losses.append(loss.item())`).
 (b) compile time against graph size: a tanh RNN cell unrolled over T steps, with its
     loss, backward and SGD update, compiled (first call: trace, optimize, fuse,
     codegen) on the cpu backend with a fresh kernel cache; the graph's node count and
@@ -82,6 +86,71 @@ def per_call(reps):
           f"programs built {retraced.stats()['programs_built']}")
 
 
+def _two_layer_net(torch, keep):
+    import io
+
+    class MyReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
+
+    x, y = torch.randn(64, 100), torch.randn(64, 10)
+    w1 = torch.randn(100, 100, requires_grad=True)
+    w2 = torch.randn(100, 10, requires_grad=True)
+    sink, losses, counter = io.StringIO(), [], [0]
+
+    def step():
+        y_pred = MyReLU.apply(x.mm(w1)).mm(w2)
+        loss = (y_pred - y).pow(2).sum()
+        if keep:
+            losses.append(loss.item())
+        else:
+            print(counter[0], loss.item(), file=sink)
+        counter[0] += 1
+        loss.backward()
+        with torch.no_grad():
+            w1.sub_(1e-6 * w1.grad)
+            w2.sub_(1e-6 * w2.grad)
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss
+    return step
+
+
+def item_every_step(reps):
+    import stepjit as torch
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for keep, what in ((False, "print(t, loss.item())"), (True, "losses.append(loss.item())")):
+            torch.manual_seed(0)
+            eager = _two_layer_net(torch, keep)
+            torch.manual_seed(0)
+            compiled = torch.compile(_two_layer_net(torch, keep), backend="cpu")
+            for _ in range(5):
+                eager(), compiled()
+            times = {"eager": [], "compiled": []}
+            for _ in range(reps):
+                for name, fn in (("eager", eager), ("compiled", compiled)):
+                    t = time.perf_counter()
+                    fn()
+                    times[name].append(time.perf_counter() - t)
+            base = statistics.median(times["eager"])
+            m = statistics.median(times["compiled"])
+            st = compiled.stats()
+            print(f"(a2) two-layer net, {what}, median of {reps} interleaved calls (cpu backend)")
+            print(f"    eager {base * 1e3:8.2f} ms   compiled {m * 1e3:8.2f} ms   {m / base:5.2f}x "
+                  f"eager  (mode {st['mode']}, traces {st['traces']}, programs built "
+                  f"{st['programs_built']}, fallbacks {st['fallbacks']})")
+
+
 def compile_time(unrolls):
     os.environ["STEPJIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="stepjit-retrace-bench-")
     import stepjit as torch
@@ -119,6 +188,7 @@ def main(argv=None):
     ap.add_argument("--unroll", default="5,10,20,40")
     args = ap.parse_args(argv)
     per_call(args.reps)
+    item_every_step(args.reps)
     compile_time([int(t) for t in args.unroll.split(",")])
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
+from .autograd.view_writes import view_of as _record_view
 from .errors import StepjitError, op_error, user_location
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
@@ -109,7 +110,7 @@ def apply(prim, *args, **attrs):
         result = np.asarray(result, dtype=sig.np_dtype)
     out = make_tensor(result)
     if sig.view and _shares(result, arrays[0]):
-        _view_of(out, x)
+        _view_of(out, x, prim, attrs)
     if sig.records and GRAD.enabled:
         _record_eager(sig, prim, args, attrs, out)
     return out
@@ -226,11 +227,16 @@ def _arrays_and_sig(prim, args, attrs):
     return arrays, sig, host
 
 
-def _view_of(out, src):
-    """out views src's storage: it shares src's version counter (and base, for autograd checks)."""
+def view_of(out, src, prim, attrs):
+    """out views src's storage: it shares src's version counter (and base, for autograd checks)
+    and records how it was made (autograd/view_writes.py: writes through it, replays)."""
     out._version = src._version
     if src._requires_grad or src._base is not None:
         out._base = src if src._base is None else src._base   # (not `or`: a Tensor's truth is its value)
+    _record_view(out, src, prim, attrs)
+
+
+_view_of = view_of
 
 
 # -- CUDA tensors (stepjit/programs/cuda.py runs their ops; see docs/cuda.md) ------------------
@@ -244,7 +250,7 @@ def _device_eager(prim, args, attrs, arrays, sig):
     result = run_eager_op(prim, args, arrays, attrs, sig.aval)
     out = make_tensor(result)
     if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
-        _view_of(out, args[0])
+        _view_of(out, args[0], prim, attrs)
     if sig.records and GRAD.enabled:
         _record_eager(sig, prim, args, attrs, out)
     return out
@@ -466,6 +472,14 @@ def concrete(t, purpose="value"):
         return tracer.concrete(t, purpose)
     d = t._data
     return d if type(d) is _NDARRAY else d.copy_to_host()   # a CUDA tensor's value: a host copy
+
+
+def check_view_write(root, steps, op):
+    """Before a write through the view `steps` make of `root`: eagerly every recorded view
+    shares its root's memory; a trace must check that its views are views eagerly too."""
+    tracer = MODE.tracer
+    if tracer is not None:
+        tracer.check_view_write(root, steps, op)
 
 
 def replace_data(t, value):

@@ -44,11 +44,20 @@ class CheckError(StepjitError):
 def user_frame(depth: int = 1):
     """The innermost frame whose code lives outside the stepjit package."""
     f = sys._getframe(depth)
-    # (generated code, "<stepjit cpu program ...>", is stepjit's too)
-    while f is not None and (f.f_code.co_filename.startswith("<stepjit")
-                             or os.path.abspath(f.f_code.co_filename).startswith(_PKG_DIR)):
+    while f is not None:
+        path = f.f_code.co_filename
+        ours = _OURS.get(path)
+        if ours is None:
+            # (generated code, "<stepjit cpu program ...>", is stepjit's too)
+            ours = _OURS[path] = (path.startswith("<stepjit")
+                                  or os.path.abspath(path).startswith(_PKG_DIR))
+        if not ours:
+            return f
         f = f.f_back
     return f
+
+
+_OURS: dict = {}   # code file name -> whether it is stepjit's (asked on every traced op)
 
 
 def user_location(depth: int = 1) -> str:

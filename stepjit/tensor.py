@@ -17,6 +17,7 @@ from . import cuda as _cuda
 from . import dispatch
 from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
+from .autograd import view_writes
 from .autograd.node import AccumulateGrad
 from .errors import DTypeError, ShapeError, op_error, user_location
 from .ir.types import FLOAT, AVal, DType, as_dtype
@@ -104,7 +105,7 @@ class _RemovableHandle:
 
 
 _STATE = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_version",
-          "_retains_grad", "_hooks", "_accumulator", "_base")
+          "_retains_grad", "_hooks", "_accumulator", "_base", "_view")
 
 
 class Tensor:
@@ -141,6 +142,7 @@ class Tensor:
         t._hooks = None
         t._accumulator = None
         t._base = None
+        t._view = None   # how a view was made from its root (autograd/view_writes.py)
         return t
 
     def _aval(self) -> AVal:
@@ -235,6 +237,8 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._view is not None:
+            view_writes.fresh(self)
         return self._grad_fn
 
     @property
@@ -265,6 +269,8 @@ class Tensor:
 
     def _grad_edge(self):
         """The (node, output_nr) a gradient for this tensor flows into."""
+        if self._view is not None:
+            view_writes.fresh(self)
         if self._grad_fn is not None:
             return (self._grad_fn, self._output_nr)
         if not self._requires_grad:
@@ -319,13 +325,14 @@ class Tensor:
 
     # -- in-place machinery ---------------------------------------------------
     def _check_inplace(self, op: str):
-        if GRAD.enabled and self._requires_grad and self._grad_fn is None:
-            raise RuntimeError(f"{op}: {_LEAF_INPLACE} (at {user_location()})")
-        base = self._base
-        if GRAD.enabled and base is not None and base._requires_grad:
-            raise RuntimeError(
-                f"{op}: in-place modification of a view of a tensor that requires grad is not "
-                "supported by stepjit; write to a clone() instead")
+        if self._view is not None:
+            view_writes.fresh(self)
+        if GRAD.enabled and self._requires_grad:
+            base = self._base
+            if self._grad_fn is None:
+                raise RuntimeError(f"{op}: {_LEAF_INPLACE} (at {user_location()})")
+            if base is not None and base._grad_fn is None and base._requires_grad:
+                raise RuntimeError(f"{op}: a view of {_LEAF_INPLACE} (at {user_location()})")
 
     def _assign(self, result, op: str):
         """Store `result` into self as an in-place op would, taking over its autograd history."""
@@ -335,6 +342,8 @@ class Tensor:
         if result.dtype.category > self.dtype.category:
             raise op_error(DTypeError(f"result type {result.dtype.name} can't be cast to the "
                                       f"desired output type {self.dtype.name}"), op)
+        if self._view is not None and view_writes.differentiable(self, result):
+            return view_writes.write(self, result, op)
         dispatch.store(self, result)
         if result._grad_fn is not None and GRAD.enabled:
             self._grad_fn = result._grad_fn
@@ -344,6 +353,8 @@ class Tensor:
 
     def _snapshot(self):
         """A copy holding self's current value and autograd edge, for an in-place op's backward."""
+        if self._view is not None:
+            view_writes.fresh(self)
         d = self._data
         t = Tensor._make(d.copy() if isinstance(d, np.ndarray) else
                          _cuda.clone_array(d) if _cuda.is_device_array(d) else d)

@@ -22,6 +22,11 @@ A Primitive holds
 Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
   view        impl returns a view of its first input (NumPy basic indexing, reshape...):
               eagerly the result aliases it; compiled, a free view, never a copy
+  unview      for a view: unview(x, v, **attrs) -> the value x takes when its view is
+              overwritten by v, written with tensor methods like a vjp (slice: slice_scatter;
+              reshape, transpose: the inverse view of v). An in-place write through a view
+              rebases the base's history on it (autograd/view_writes.py). None: the view
+              cannot be written (expand: several elements share one)
   reduce      for a reduction the generated loops can compute: how it combines
               elements, "add" | "max" | "min" (identity 0, -inf, +inf); None: run by impl
   exact       elementwise and exactly rounded (or exact) per element, whatever the
@@ -77,12 +82,12 @@ class VJPRule:
 
 class Primitive:
     __slots__ = ("name", "kind", "impl", "shape_rule", "vjp", "expr", "_grad_name",
-                 "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into",
+                 "inputs", "attrs", "variadic", "ufunc", "view", "unview", "casts", "into",
                  "reduce", "exact", "keeps_uniform", "pure", "accumulates", "lowering",
                  "native", "native_when", "simd_expr")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
-                 expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None,
+                 expr=None, grad_name=None, variadic=False, view=False, unview=None, casts=(), into=None,
                  reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
                  lowering=None, native=None, native_when=None, simd_expr=None):
         assert kind in KINDS, kind
@@ -98,6 +103,7 @@ class Primitive:
         self._grad_name = grad_name or (name.capitalize() + "Backward0")
         self.variadic = variadic
         self.view = view
+        self.unview = unview
         # Indices of inputs converted to the output dtype before impl runs (and
         # before the scalar expression is evaluated in generated code).
         self.casts = tuple(casts)

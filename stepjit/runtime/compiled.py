@@ -34,6 +34,7 @@ import weakref
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer import values
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
+from ..tracer.tracer import Untraceable
 from . import aot, execute, fastcall
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
@@ -99,6 +100,7 @@ class CompiledFunction:
         self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
         self._volatile = None           # the ValueGuard that failed twice: traced every call
+        self._per_call = None           # why the step's Python runs every call (_go_per_call)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -169,8 +171,10 @@ class CompiledFunction:
             level = seg.children.get(k)
             if not level:
                 st["decision_misses"] += 1
-                return self._miss(args, kwargs, flat,
-                                  f"the decision at {d.where()} went another way: {d.describe(k)}")
+                why = f"the decision at {d.where()} went another way: {d.describe(k)}"
+                if d.kind == "exact" and self._changes_every_call(("decision", str(d.loc)), why):
+                    return self._off_tree_call(args, kwargs)
+                return self._miss(args, kwargs, flat, why)
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
@@ -186,6 +190,25 @@ class CompiledFunction:
         if self._over_limit(reason):
             return self._eager(args, kwargs)
         return self._retrace(args, kwargs, flat, reason)
+
+    def _changes_every_call(self, where, why) -> bool:
+        """A value read exactly (`print(loss.item())`: a new loss every call) that changed on
+        two calls in a row: rather than grow the tree by a branch per value up to the recompile
+        limit, the step is traced on every call from now on, its programs reused by structural
+        hash (per-call retracing costs about one eager step). True when it switched."""
+        calls = self._stats["calls"]
+        if self._changed.get(where) != calls - 1:
+            self._changed[where] = calls
+            return False
+        self._go_per_call(why)
+        return True
+
+    def _go_per_call(self, why):
+        self._per_call = why
+        self.mode = PER_CALL
+        self._drop_fast()
+        self.why_mode = why
+        log_event(self, "per-call", reason=why)
 
     def _off_tree_call(self, args, kwargs):
         if self.mode is EAGER or self._over_limit(self.why_mode):
@@ -204,7 +227,7 @@ class CompiledFunction:
     def _over_limit(self, reason):
         # A step traced on every call because a value it reads changes on every call (a loop
         # counter) is limited by the traces that built programs: the others reused them.
-        n = self._stats["compiles"] if self._volatile else self._stats["traces"]
+        n = self._stats["compiles"] if self._volatile or self._per_call else self._stats["traces"]
         if n < self.limit or self._nondeterministic:
             # A step that draws Python random numbers or reads a clock must run its Python on
             # every call; its traces reuse programs, so no limit guards against recompiling.
@@ -241,9 +264,12 @@ class CompiledFunction:
                 tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
                               symbolic=self._places())
         else:
-            with span(f"trace {self.name}", "compile", reason=reason):
-                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
-                              symbolic=self._places())
+            try:
+                with span(f"trace {self.name}", "compile", reason=reason):
+                    tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
+                                  symbolic=self._places(), once=self.mode is not TREE)
+            except Untraceable as e:
+                return self._untraceable(e, args, kwargs)
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
         if tr.aot is not None:
@@ -255,6 +281,8 @@ class CompiledFunction:
             st["verifications"] += 1
         if tr.nondeterministic is not None and self.mode is TREE:
             self._went_nondeterministic(tr.nondeterministic)
+        elif tr.per_call is not None and self.mode is TREE:
+            self._go_per_call(tr.per_call)
         if self.mode is not TREE:
             outcome, roots = "per-call", []
         elif not tr.reusable:
@@ -383,6 +411,19 @@ class CompiledFunction:
                 "Python state that changes between calls (a counter, a value kept in a Python "
                 "variable), which a trace would replay; it is traced again on every call from now "
                 "on (programs are still shared by structural hash)", UserWarning, stacklevel=5)
+
+    def _untraceable(self, e, args, kwargs):
+        """The trace met something only eager can run (tracer.Untraceable): this call and every
+        later one run eagerly. The trace changed no tensor; Python it ran before the point it
+        stopped runs again eagerly."""
+        if self.fullgraph:
+            raise RuntimeError(f"stepjit: {self.name} cannot be compiled: {e.why}") from None
+        self.mode = EAGER
+        self._drop_fast()
+        self.why_mode = e.why
+        log_event(self, "fallback", reason=e.why)
+        warnings.warn(f"stepjit: {self.name} runs eagerly: {e.why}", UserWarning, stacklevel=6)
+        return self._eager(args, kwargs)
 
     def _went_volatile(self, guard):
         if type(guard.value) is int and (type(guard.container) is dict or guard.key is None):

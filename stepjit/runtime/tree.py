@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from ..ir.graph import Graph, Node, Value
-from ..ir.hashing import canonical_values, structural_hash
+from ..ir.hashing import canonical_values, structural_key
 from .. import programs
 from ..profiler import STATE as PROFILE, span, timed
 from ..programs.program import Program
@@ -95,10 +95,12 @@ def get_program(graph, backend, stats):
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
         return program
-    key = (backend, structural_hash(graph))
+    # The structural key itself, not a digest of its repr: exact, and what a per-call retrace
+    # pays to find its program is one tuple built and hashed.
+    key = (backend, structural_key(graph))
     hit = _PROGRAMS.get(key)
     if hit is None:
-        generic = _PROGRAMS.get((backend, "any-shape", structural_hash(graph, shapes=False)))
+        generic = _PROGRAMS.get((backend, "any-shape", structural_key(graph, shapes=False)))
         if generic is not None:
             hit = _PROGRAMS[key] = generic
     if hit is None:
@@ -112,7 +114,7 @@ def get_program(graph, backend, stats):
             _PROGRAMS.clear()
         hit = _PROGRAMS[key] = (graph, program)
         if program.shape_generic:
-            _PROGRAMS[(backend, "any-shape", structural_hash(graph, shapes=False))] = hit
+            _PROGRAMS[(backend, "any-shape", structural_key(graph, shapes=False))] = hit
         return program
     stats["programs_reused"] += 1
     src, program = hit

@@ -111,12 +111,13 @@ class TracedScalar:
 
     It is deliberately not a float subclass: C code (math.*, float.__add__) would read a
     float subclass's value without asking, and the trace would silently bake it in."""
-    __slots__ = ("_tracer", "_value", "_py")
+    __slots__ = ("_tracer", "_value", "_py", "_loc", "__weakref__")
 
-    def __init__(self, tracer, value, py):
+    def __init__(self, tracer, value, py, loc=None):
         self._tracer = tracer
         self._value = value
         self._py = py
+        self._loc = loc   # the user's line that called .item()
 
     # -- uses the tracer understands --------------------------------------------------
     def _compare(self, op, other):
@@ -228,7 +229,7 @@ class ConcreteRead:
         self._array = array
 
     def item(self):
-        return TracedScalar(self._tracer, self._value, self._array.item())
+        return self._tracer.scalar(self._value, self._array.item())
 
     def tolist(self):
         return self._exact().tolist()

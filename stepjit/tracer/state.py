@@ -15,7 +15,7 @@ from __future__ import annotations
 
 class Touched:
     __slots__ = ("index", "obj", "slot", "label", "orig_data", "orig_grad", "orig_requires_grad",
-                 "orig_grad_fn", "orig_output_nr", "orig_version", "value", "grad_access", "replaced",
+                 "orig_grad_fn", "orig_output_nr", "orig_version", "orig_view", "value", "grad_access", "replaced",
                  "data_write", "grad_write", "segment", "history")
 
     def __init__(self, index, obj, slot, label):
@@ -29,6 +29,10 @@ class Touched:
         self.orig_grad_fn = obj._grad_fn
         self.orig_output_nr = obj._output_nr
         self.orig_version = obj._version.value
+        # A view made outside the step is an input of its own for the trace (writes through
+        # such aliases are refused by trace._check_aliasing), not a view to replay.
+        self.orig_view = obj._view
+        obj._view = None
         self.value = None          # the graph input Value bound to its data, once read
         self.grad_access = None    # "read" or "write": how the trace first met its .grad
         self.replaced = False      # `.data = ...` gave it new storage
@@ -45,6 +49,7 @@ class Touched:
         t._grad_fn = self.orig_grad_fn
         t._output_nr = self.orig_output_nr
         t._version.value = self.orig_version
+        t._view = self.orig_view
 
 
 class AliasGroups:

@@ -63,6 +63,7 @@ class Trace:
     arg_aliases: tuple | None = None   # aliases_of the flat tensor arguments
     nondeterministic: object = None    # values.Nondeterministic: a call like random.random()
     aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
+    per_call: str | None = None        # why the step's Python must run on every call
 
 
 def flat_args(args, kwargs):
@@ -95,21 +96,36 @@ def _arg_names(fn, args, kwargs, n):
     return names if len(names) == n else [f"arg{i}" for i in range(n)]
 
 
-def trace(fn, args, kwargs, name=None, symbolic=()):
+def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     """Run fn(*args, **kwargs) once under a tracer; return the Trace. No real tensor changes.
-    symbolic: symbolic.Place objects, ints that are traced as SymbolicInts (symbolic.py)."""
+    symbolic: symbolic.Place objects, ints that are traced as SymbolicInts (symbolic.py).
+    once: the trace runs this call only (per-call retracing): what serves only a trace that is
+    reused (Python value and binding guards, watching for nondeterministic calls, readable
+    names of lifted inputs) is skipped, so a retrace costs little more than the Python step."""
     flat, treedef = flat_args(args, kwargs)
     signature = signature_of(flat)
-    tracer = Tracer(name or getattr(fn, "__name__", "step"), name_hints(fn, args))
+    tracer = Tracer(name or getattr(fn, "__name__", "step"), None if once else name_hints(fn, args),
+                    once)
     for i, (t, n) in enumerate(zip(flat, _arg_names(fn, args, kwargs, len(flat)))):
         if id(t) in tracer.touched:
             continue  # the same tensor passed twice: one input
         tracer.arg_slots[id(t)] = i
         tracer.bind_argument(t, i, n)
-    before = snapshot(fn)      # Python values the step may read, as they are before it runs
+    before = None if once else snapshot(fn)   # Python values the step may read, before it runs
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
-    places = [p for p in symbolic if p.install()]
+    places = [] if once else [p for p in symbolic if p.install()]
+    # A trace allocates thousands of small cyclic objects (tensors and their tape nodes):
+    # automatic collections during it would scan the whole heap (Numba's is large) several
+    # times per trace, the biggest cost of a per-call retrace. _escapes collects the young
+    # generations once, at the end.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
+        if once:
+            result = _Result(fn(*args, **kwargs))
+            out = _finish(tracer, result, signature, treedef)
+            out.arg_aliases = aliases_of(flat)
+            return out
         with Watch(_step_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))
         for p in places:
@@ -127,6 +143,8 @@ def trace(fn, args, kwargs, name=None, symbolic=()):
                 out.py_guards.append(g)
         out.nondeterministic = watch.nondeterministic
     finally:
+        if collecting:
+            gc.enable()
         for p in places:
             p.restore()
         dispatch.MODE.tracer = prev
@@ -235,6 +253,10 @@ def _grad_write(tracer, rec):
     return ("new", v)
 
 
+def _deref(ref):
+    return ref()
+
+
 def _alive(ref):
     t = ref()
     return t is not None and isinstance(t._data, Value)
@@ -244,7 +266,7 @@ def _escapes(tracer, trace):
     """Trace-time tensors still referenced after the step returned (optimizer state made on a
     first step, a buffer stored on a module): they get concrete values after the call, and
     the trace describes this call only."""
-    tracer.groups = tracer.view_of = tracer.grad_owner = None  # they hold trace-time tensors
+    tracer.groups = tracer.grad_owner = None  # they hold trace-time tensors
     for rec in tracer.records:
         rec.restore()
     # Trace-time tensors are young: collecting the young generations frees the cycles among
@@ -254,6 +276,11 @@ def _escapes(tracer, trace):
     gc.collect(1)
     if any(_alive(ref) for ref in tracer.created):
         gc.collect()
+    kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
+    if kept:
+        trace.per_call = (f"a number read from a tensor (.item() at {kept[0]}  {kept[0].text}) "
+                          "is kept after the step returns (in a list, a global...): Python that "
+                          "does so must run on every call")
     outputs = {id(v) for v in trace.graph.outputs}
     escapes = []
     for ref in tracer.created:
@@ -261,6 +288,7 @@ def _escapes(tracer, trace):
         if t is None or not isinstance(t._data, Value):
             continue
         t._grad_fn = None
+        t._view = None   # its own storage from now on, not a view of a trace-time root
         escapes.append((t, t._data))
         if id(t._data) not in outputs:
             trace.graph.outputs.append(t._data)

@@ -22,8 +22,10 @@ import numpy as np
 from .. import dispatch
 from ..autograd.engine import RUNNING
 from ..autograd.grad_mode import STATE as GRAD
+from ..autograd import view_writes
 from ..autograd.node import PrimBackward
 from ..errors import StepjitError, op_error, user_source_line
+from ..ir import primitives as P
 from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import FLOAT, AVal
@@ -35,6 +37,15 @@ from .symbolic import SymbolicInt
 
 class TraceError(StepjitError):
     pass
+
+
+class Untraceable(TraceError):
+    """The step does something a trace cannot follow but eager runs correctly: the compiled
+    function runs the call (and later ones) eagerly, warning once with `why` (the user's line)."""
+
+    def __init__(self, why):
+        super().__init__(why)
+        self.why = why
 
 
 def _literal(a):
@@ -52,8 +63,9 @@ def _literal(a):
 
 
 class Tracer:
-    def __init__(self, name: str, names=None):
+    def __init__(self, name: str, names=None, once=False):
         self.graph = Graph(name=name)
+        self.once = once            # the trace serves this call only (per-call retracing)
         self.names = names          # id(tensor) -> readable name, for lifted inputs
         self.touched = {}           # id(real tensor) -> Touched
         self.records = []           # Touched, in order of first touch
@@ -67,9 +79,9 @@ class Tracer:
         self.constant_segment = {}  # Value -> number of decisions taken before it was made
         self.py_inputs = []         # PyInput: Python numbers read each call (hyperparameters)
         self.py_guards = []         # PyGuard: Python values the trace assumed
+        self.weak = set()           # Values that stand for Python numbers (_as_numbers)
+        self.scalars = []           # weakrefs to the TracedScalars .item() returned
         self.active = True          # False once the trace is finished: late uses record nothing
-        self.view_of = {}           # id(view) -> (view, base, prim, attrs); the view is held
-                                    # so that its id cannot be reused by another tensor
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
         self.why_not_reusable = None
@@ -96,6 +108,8 @@ class Tracer:
         return t
 
     def value_of(self, t):
+        if t._view is not None:
+            view_writes.fresh(t)   # a view of a root written since: replayed from the root
         d = t._data
         if isinstance(d, Value):
             return d
@@ -166,18 +180,39 @@ class Tracer:
             out_aval = prim.shape_rule(*avals, **attrs)
         except StepjitError as e:
             raise op_error(e, prim.name) from None
+        weak = self.weak and [isinstance(v, Value) and v in self.weak for v in vals]
+        if weak and True in weak:
+            vals, out_aval = self._as_numbers(prim, vals, avals, weak, attrs, out_aval)
         if out_aval.shape is None:
             raise op_error(TraceError(
                 "the result's shape depends on the tensor's values (boolean-mask indexing); inside "
                 "a compiled step use where() or masked_fill() instead"), prim.name)
         out = self.emit(prim, vals, attrs, out_aval)
+        if weak and all(w or not isinstance(v, Value) for v, w in zip(vals, weak)):
+            self.weak.add(out._data)
         if prim.view and isinstance(args[0], Tensor):
-            self.view_of[id(out)] = (out, args[0], prim, attrs)
+            dispatch.view_of(out, args[0], prim, attrs)
         if GRAD.enabled and prim.vjp is not None and out_aval.dtype.category == FLOAT:
             dispatch.record(prim, args, attrs, out)
             if out._grad_fn is not None:
                 out._grad_fn.loc = self.graph.nodes[-1].loc
         return out
+
+    def _as_numbers(self, prim, vals, avals, weak, attrs, out_aval):
+        """Values standing for Python numbers (hyperparameters lifted by read_input, and what is
+        computed from them alone) promote as those numbers do eagerly: `grad * -lr` with a
+        0-dim float32 grad stays float32, where two 0-dim tensors would give float64. The
+        number is rounded to the result's dtype first, as eager converts it."""
+        want = prim.shape_rule(*[AVal(a.shape, a.dtype, weak=True) if w else a
+                                 for a, w in zip(avals, weak)], **attrs)
+        if all(w or not isinstance(v, Value) for v, w in zip(vals, weak)):
+            return vals, out_aval   # numbers only: its result stands for a number too
+        if want.dtype is out_aval.dtype or want.dtype.category != FLOAT:
+            return vals, out_aval
+        vals = [self.emit(P.cast, [v], {"dtype": want.dtype}, AVal(v.shape, want.dtype))._data
+                if w and v.dtype is not want.dtype else v for v, w in zip(vals, weak)]
+        return vals, prim.shape_rule(*[AVal(v.shape, v.dtype) if isinstance(v, Value)
+                                       else dispatch.aval_of(v) for v in vals], **attrs)
 
     def emit(self, prim, vals, attrs, out_aval):
         v = Value(self._name(), out_aval.shape, out_aval.dtype)
@@ -195,31 +230,34 @@ class Tracer:
         return Loc(path, line, text)
 
     def store(self, dst, result):
+        if dst._view is not None:   # a view: its root takes the new value, as in shared memory
+            view_writes.write(dst, result, "store")
+            return
         self.value_of(dst)
         new = self.value_of(result)
         for t in self.groups.members(dst):
             t._data = new
         dst._version.value += 1
-        view = self.view_of.get(id(dst))
-        if view is not None and view[0] is dst:
-            self._store_through_view(*view)
 
-    def _store_through_view(self, view, base, prim, attrs):
-        """An in-place write to a view changes its base, as it does eagerly through shared memory."""
-        from ..autograd.grad_mode import no_grad
-        from ..ir import primitives as P
-        with no_grad():
-            if prim is P.slice:
-                new_base = dispatch.apply(P.slice_scatter, base, view, key=attrs["key"])
-            elif prim is P.reshape:
-                new_base = dispatch.apply(P.reshape, view, shape=tuple(base.shape))
-            elif prim is P.transpose:
-                inverse = tuple(sorted(range(len(attrs["perm"])), key=lambda i: attrs["perm"][i]))
-                new_base = dispatch.apply(P.transpose, view, perm=inverse)
-            else:
-                raise TraceError(f"an in-place write to the result of {prim.name} (a broadcast view) "
-                                 "cannot be compiled; write to a clone() instead")
-        self.store(base, new_base)
+    def check_view_write(self, root, steps, op):
+        """A reshape is a view eagerly only where NumPy can make one (not of a transposed
+        tensor): the interpreter's arrays have eager's layouts, so the chain is replayed on
+        them, and a write through a reshape that copies is refused (eagerly it would not reach
+        the root; the trace has no layouts to follow that)."""
+        if not any(prim.name == "reshape" for prim, _ in steps):
+            return
+        v = self.value_of(root)
+        evaluate(self.graph, self.env)
+        a = self.env[v]
+        for prim, attrs in steps:
+            b = prim.impl(a, **attrs)
+            if not np.shares_memory(a, b) and a.size > 1:
+                path, line, text = user_source_line(3)
+                raise Untraceable(
+                    f"{op} at {path.rsplit('/', 1)[-1]}:{line}: `{text}` writes through the result "
+                    f"of reshape{list(b.shape)} of a non-contiguous tensor of shape "
+                    f"{list(a.shape)}, a copy eagerly, which a trace cannot tell from a view")
+            a = b
 
     def replace_data(self, t, value):
         new = self.value_of(value)
@@ -260,6 +298,16 @@ class Tracer:
         self.decisions.append(Decision(kind, value, seen, len(self.graph.nodes),
                                        Loc(path, line, text), op, other, shown))
 
+    def scalar(self, value, py):
+        """`t.item()`: a TracedScalar, watched so that one kept after the step returns (a list
+        of losses) makes the step's Python run on every call (trace._escapes)."""
+        if self.once:
+            return py   # a trace for this call only: nothing is replayed, nothing to watch
+        path, line, text = user_source_line(3)
+        s = TracedScalar(self, value, py, Loc(path, line, text))
+        self.scalars.append(weakref.ref(s))
+        return s
+
     def decide_exact(self, value, py):
         arr = np.asarray(self.env[value])
         self._decide("exact", value, exact_key(arr), shown=arr.tolist() if arr.size < 8 else py)
@@ -282,6 +330,7 @@ class Tracer:
         self.graph.lifted.append((v, "@" + label))
         self.env[v] = np.array(x, dtype=np.float64)
         t = self._new_tensor(v)
+        self.weak.add(v)
         self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))
         return t
 

@@ -45,13 +45,6 @@ class Entry:
         return self.rtol * (k + 1) ** 0.5, self.atol
 
 
-ITEM_EVERY_STEP = ("print(t, loss.item()) every step: each new value is a new branch of the trace "
-                   "tree, recompile limit after 8 calls, then eager fallback (issue 17: per-call "
-                   "retracing at the cost of an eager step)")
-LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph input "
-               "(tracer/hyper.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
-               "(two 0-dim tensors) where eager multiplies by a Python float in float32 "
-               "(b after step 1: -0.07029113 eager, -0.070291124 compiled)")
 TUTORIALS = "pytorch/tutorials"
 
 # The tutorials' steps read the loop variable (`if t % 100 == 99: print(t, loss)`): after it
@@ -63,17 +56,14 @@ CORPUS = [
     Entry("polynomial_custom_function", TUTORIALS, traces=6),
     Entry("polynomial_nn", TUTORIALS, traces=7),
     Entry("polynomial_optim", TUTORIALS, traces=7),
-    Entry("polynomial_module", TUTORIALS, traces=7, compiled={
-        "interpret": LR_PROMOTES}),
-    Entry("dynamic_net", TUTORIALS, compiled={
-        "interpret": "random.randint is detected and the step traced every call (cpu matches), "
-                     "but the interpreted loss differs from eager's in the last bits from step 7 "
-                     "(79621.4921875 vs 79621.46875), like polynomial_module's: not bitwise"}),
+    Entry("polynomial_module", TUTORIALS, traces=7),
+    Entry("dynamic_net", TUTORIALS),
 ]
 
 CORPUS += [
     Entry("two_layer_net_autograd", TUTORIALS, traces=4),
-    Entry("two_layer_net_custom_function", TUTORIALS, compiled=ITEM_EVERY_STEP),
+    # print(t, loss.item()) every step: traced on every call from the third (programs reused)
+    Entry("two_layer_net_custom_function", TUTORIALS, traces=50),
     Entry("two_layer_net_nn", TUTORIALS, traces=4),
     Entry("two_layer_net_module", TUTORIALS, traces=4),
 ]

@@ -81,13 +81,13 @@ reshape = register(Primitive(
     "reshape", "movement", lambda x, shape: x.reshape(shape), _reshape_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g, in_shapes: g.reshape(in_shapes[0]),),
     grad_name="ViewBackward0", view=True, keeps_uniform=True,
-    native="reshaped({0}, {shape})"))
+    unview=lambda x, v, shape: v.reshape(x.shape), native="reshaped({0}, {shape})"))
 
 transpose = register(Primitive(
     "transpose", "movement", lambda x, perm: x.transpose(perm), _transpose_rule,
     inputs=("x",), attrs=("perm",), vjp=(lambda g, perm: g.permute(_inverse(perm)),),
     grad_name="PermuteBackward0", view=True, keeps_uniform=True,
-    native="{0}.T", native_when=lambda attrs: _reverses(attrs["perm"])))
+    unview=lambda x, v, perm: v.permute(_inverse(perm)), native="{0}.T", native_when=lambda attrs: _reverses(attrs["perm"])))
 
 def _expand_impl(x, shape):
     """np.broadcast_to's view, made directly: its Python wrapper (an nditer) costs more than

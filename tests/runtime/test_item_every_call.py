@@ -1,0 +1,67 @@
+"""A step that reads its loss into Python every call (`print(t, loss.item())`,
+`losses.append(loss.item())`): its Python must run on every call. Compiled, it is traced on
+every call (programs reused by structural hash), never replayed without its print or append,
+never stopped by the recompile limit and run eagerly."""
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+import stepjit
+
+
+def _make(keep):
+    stepjit.manual_seed(0)
+    x, y = stepjit.randn(16, 8), stepjit.randn(16, 2)
+    w1 = stepjit.randn(8, 8, requires_grad=True)
+    w2 = stepjit.randn(8, 2, requires_grad=True)
+    losses, t = [], [0]
+
+    def step():
+        loss = ((x.mm(w1).clamp(min=0).mm(w2) - y) ** 2).sum()
+        if keep:
+            losses.append(loss.item())
+        else:
+            print(t[0], loss.item())
+        t[0] += 1
+        loss.backward()
+        with stepjit.no_grad():
+            for w in (w1, w2):
+                w -= 1e-3 * w.grad
+                w.grad.zero_()
+        return loss
+    return step, losses, (w1, w2)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+@pytest.mark.parametrize("keep", [False, True], ids=["print", "append"])
+def test_reading_the_loss_every_call_runs_the_python_every_call(keep, backend):
+    calls = 12   # past the recompile limit (8)
+    eager, eager_losses, eager_w = _make(keep)
+    step, losses, ws = _make(keep)
+    fn = stepjit.compile(step, backend=backend)
+    outs = []
+    for run in (eager, fn):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            for _ in range(calls):
+                run()
+        outs.append(buf.getvalue())
+    st = fn.stats()
+    assert st["fallbacks"] == 0 and st["mode"] == "per-call retracing", st
+    assert st["programs_built"] <= 4, st   # the first traces cut at the decision; then one, reused
+    if keep:   # (the first call's is the traced number, which works as a float)
+        assert len(losses) == calls and all(type(v) is float for v in losses[1:])
+        losses = [float(v) for v in losses]
+    if backend == "interpret":
+        assert outs[1] == outs[0]
+        assert losses == eager_losses
+        for a, b in zip(ws, eager_w):
+            np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    else:
+        assert len(outs[1].splitlines()) == (0 if keep else calls)
+        np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+        for a, b in zip(ws, eager_w):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5,
+                                       atol=1e-6)
