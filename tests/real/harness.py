@@ -60,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+HERE = Path(__file__).resolve().parent
 DATA = Path(__file__).resolve().parent / "data"
 STEP = "__real_step_{}"
 RESULT = "__real_r__"
@@ -73,9 +73,9 @@ class HarnessError(Exception):
 
 # ------------------------------------------------------------------ source
 
-def source_of(name: str, framework: str = "stepjit") -> str:
+def source_of(name: str, framework: str = "stepjit", folder: str = "programs") -> str:
     """The program's text; framework="torch" puts PyTorch's imports back (import lines only)."""
-    text = (PROGRAMS / f"{name}.py").read_text()
+    text = (HERE / folder / f"{name}.py").read_text()
     if framework == "torch":
         text = "\n".join(_torch_import(line) for line in text.splitlines()) + "\n"
     return text
@@ -376,13 +376,13 @@ class Run:
 
 
 def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", lines=None,
-        argv=(), data=(), seed=0, echo=False) -> Run:
-    """Run programs/<name>.py rewritten (see the module docstring) under `framework`
-    ("stepjit" or "torch"); compiled=True wraps each training step in stepjit.compile."""
+        argv=(), data=(), seed=0, echo=False, folder="programs") -> Run:
+    """Run <folder>/<name>.py (programs/ or written/) rewritten (see the module docstring)
+    under `framework` ("stepjit" or "torch"); compiled=True wraps each training step in stepjit.compile."""
     if compiled and framework != "stepjit":
         raise ValueError("only stepjit runs compiled here")
-    path = PROGRAMS / f"{name}.py"
-    tree = ast.parse(source_of(name, framework), str(path))
+    path = HERE / folder / f"{name}.py"
+    tree = ast.parse(source_of(name, framework, folder), str(path))
     rewrite(tree, probe, lines)
     code = compile(tree, str(path), "exec")
     result = Run()
