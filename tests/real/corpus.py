@@ -105,6 +105,12 @@ CORPUS += [
           lines=(53,), dtype="float64", rtol=1e-6, compiled=NUMPY_IN_STEP),
     Entry("char_mlp_batchnorm", WRITTEN.format("hand-written character MLP lectures"),
           folder="written", compiled=REBOUND_GLOBAL),
+    # --dropout 0: PyTorch's nn.LSTM draws its between-layer dropout masks in C++, where the
+    # recorder cannot hand it stepjit's numbers (tests/real/torch_streams.py).
+    Entry("rnn_language_model", WRITTEN.format("word-level language model examples"),
+          folder="written", argv=("--dropout", "0")),
+    Entry("rnn_language_model_tied", WRITTEN.format("word-level language model examples"),
+          folder="written", script="rnn_language_model", argv=("--tied", "--dropout", "0")),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}
