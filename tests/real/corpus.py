@@ -111,6 +111,10 @@ CORPUS += [
           folder="written", argv=("--dropout", "0")),
     Entry("rnn_language_model_tied", WRITTEN.format("word-level language model examples"),
           folder="written", script="rnn_language_model", argv=("--tied", "--dropout", "0")),
+    Entry("dcgan", WRITTEN.format("DCGAN examples"), folder="written", probe="errG", eager=(
+        "LeakyReLU(inplace=True) on a Conv2d output, which stepjit's conv returns as a view of "
+        "an intermediate: in-place writes through such views are refused (RuntimeError "
+        "copy_) until they rebase the base's history as PyTorch's CopySlices does (issue 17)")),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}
