@@ -1,5 +1,5 @@
 """A Linear weight of over 2^20 elements updated by Adam and by Adadelta in a compiled step
-equals the eager run on every call. The transposed-matmul rewrite (passes/lower.py) made the
+equals the eager run on every call. The transposed-matmul rewrite (passes/kernel_forms.py) made the
 third call and later ones wrong here (the second run of the second trace's program: loss off
 by 0.007 with Adam, 0.07 with Adadelta, both ~1e-3 relative) while smaller weights stayed
 right; pytorch/examples' mnist showed it as a loss of 1.81 against 2.66."""
