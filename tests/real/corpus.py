@@ -45,11 +45,6 @@ class Entry:
         return self.rtol * (k + 1) ** 0.5, self.atol
 
 
-GLOBAL_EPOCH = ("the loop variable `epoch` is guarded and then traced symbolically (issue 17), "
-                "but `if (epoch+1) % 5 == 0: print(..., loss.item())` makes every printing "
-                "epoch a trace of its own (the exact loss is a decision): 8 traces, then the "
-                "recompile limit and eager fallback (per-call retracing at an eager step's cost "
-                "is still open)")
 ITEM_EVERY_STEP = ("print(t, loss.item()) every step: each new value is a new branch of the trace "
                    "tree, recompile limit after 8 calls, then eager fallback (issue 17: per-call "
                    "retracing at the cost of an eager step)")
@@ -57,12 +52,7 @@ LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph
                "(tracer/hyperparams.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
                "(two 0-dim tensors) where eager multiplies by a Python float in float32 "
                "(b after step 1: -0.07029113 eager, -0.070291124 compiled)")
-NUMPY_IN_STEP = ("`pred.detach().numpy()` (for plotting) inside the step raises TraceError "
-                 "at the first trace: a compiled step that cannot be traced should run eagerly "
-                 "with a warning saying why and where, not crash (issue 17)")
 TUTORIALS = "pytorch/tutorials"
-YUNJEY = "yunjey/pytorch-tutorial"
-EXAMPLES = "pytorch/examples"
 
 # The tutorials' steps read the loop variable (`if t % 100 == 99: print(t, loss)`): after it
 # changed on two calls in a row it is traced symbolically (tracer/symbolic.py), so the traces
@@ -82,48 +72,10 @@ CORPUS = [
 ]
 
 CORPUS += [
-    Entry("yunjey_linear_regression", YUNJEY, compiled=GLOBAL_EPOCH),
-    Entry("yunjey_logistic_regression", YUNJEY, traces=3),
-    Entry("yunjey_feedforward", YUNJEY, traces=3),
-    Entry("yunjey_cnn", YUNJEY, traces=2),
-    Entry("yunjey_rnn", YUNJEY, traces=2),
-    Entry("yunjey_birnn", YUNJEY, traces=2),
-    Entry("examples_regression", EXAMPLES, probe="output", eager=(
-        "float32 drift over its 749 steps: PyTorch's losses are matched to step 251, then the "
-        "difference grows past the tolerance (0.27% at step 252, rtol 0.16%)")),
-    Entry("examples_time_sequence_prediction", EXAMPLES, lines=(73,), dtype="float64",
-          rtol=1e-6, argv=("--steps", "1"), compiled=NUMPY_IN_STEP),
-    Entry("examples_mnist", EXAMPLES,
-          argv=("--batch-size", "8", "--test-batch-size", "16", "--epochs", "2"),
-          traces=2),
-]
-
-CORPUS += [
     Entry("two_layer_net_autograd", TUTORIALS, traces=4),
     Entry("two_layer_net_custom_function", TUTORIALS, compiled=ITEM_EVERY_STEP),
     Entry("two_layer_net_nn", TUTORIALS, traces=4),
     Entry("two_layer_net_module", TUTORIALS, traces=4),
-]
-
-MAKEMORE_ARGS = ("--input-file", "names.txt", "--work-dir", "out", "--num-workers", "0",
-                 "--max-steps", "12", "--batch-size", "32", "--n-layer", "2", "--n-head", "2",
-                 "--n-embd", "16", "--n-embd2", "16")
-
-CORPUS += [
-    Entry(f"makemore_{kind}", "karpathy/makemore", script="makemore", data=("names.txt",),
-          argv=(*MAKEMORE_ARGS, "--type", kind))
-    for kind in ("bigram", "mlp", "rnn", "gru", "bow", "transformer")
-]
-
-CORPUS += [
-    Entry("yunjey_vae", YUNJEY, traces=2),
-    Entry("yunjey_gan", YUNJEY, probe="g_loss", traces=2),
-    # BatchNorm over batches of 2 amplifies float32 rounding: 2.5e-4 relative by step 3.
-    Entry("yunjey_resnet", YUNJEY, traces=2, rtol=1e-3),
-    Entry("examples_vae", EXAMPLES, argv=("--epochs", "1"), traces=2),
-    Entry("examples_mnist_rnn", EXAMPLES,
-          argv=("--epochs", "1", "--batch-size", "8", "--test-batch-size", "16"),
-          traces=2),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}
