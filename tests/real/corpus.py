@@ -50,7 +50,7 @@ ITEM_EVERY_STEP = ("print(t, loss.item()) every step: each new value is a new br
                    "tree, recompile limit after 8 calls, then eager fallback (issue 17: per-call "
                    "retracing at the cost of an eager step)")
 LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph input "
-               "(tracer/hyper.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
+               "(tracer/hyperparams.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
                "(two 0-dim tensors) where eager multiplies by a Python float in float32 "
                "(b after step 1: -0.07029113 eager, -0.070291124 compiled)")
 NUMPY_IN_STEP = ("`pred.detach().numpy()` inside the step raises TraceError at the first trace: a "
