@@ -49,9 +49,6 @@ class Entry:
 NUMPY_IN_STEP = ("`pred.detach().numpy()` inside the step raises TraceError at the first trace: a "
                  "step that cannot be traced should run eagerly with a warning naming the line "
                  "(issue 17)")
-REBOUND_GLOBAL = ("the step rebinds globals (`bnmean_running = 0.999 * bnmean_running + ...` under "
-                  "no_grad): each call's new tensor is a new guard, 8 traces, then eager fallback "
-                  "for the rest of training; the rebinding should be a write-back (issue 17)")
 TUTORIALS = "pytorch/tutorials"
 
 # The tutorials' steps read the loop variable (`if t % 100 == 99: print(t, loss)`): after it
@@ -94,7 +91,7 @@ CORPUS += [
     Entry("sine_lstm_lbfgs", WRITTEN.format("the sine-wave LSTMCell example"), folder="written",
           lines=(53,), dtype="float64", rtol=1e-6, compiled=NUMPY_IN_STEP),
     Entry("char_mlp_batchnorm", WRITTEN.format("hand-written character MLP lectures"),
-          folder="written", compiled=REBOUND_GLOBAL),
+          folder="written"),   # lossi.append(loss.log10().item()): traced every call
     # --dropout 0: PyTorch's nn.LSTM draws its between-layer dropout masks in C++, where the
     # recorder cannot hand it stepjit's numbers (tests/real/torch_streams.py).
     Entry("rnn_language_model", WRITTEN.format("word-level language model examples"),
@@ -108,10 +105,7 @@ CORPUS += [
               "`output, hidden = rnn(...)` inside the letter loop rebinds module globals with "
               "tensors the step creates: every trace describes one call only, 8 traces, then "
               "eager fallback; the rebinding should be a write-back (issue 17)")),
-    Entry("dcgan", WRITTEN.format("DCGAN examples"), folder="written", probe="errG", eager=(
-        "LeakyReLU(inplace=True) on a Conv2d output, which stepjit's conv returns as a view of "
-        "an intermediate: in-place writes through such views are refused (RuntimeError "
-        "copy_) until they rebase the base's history as PyTorch's CopySlices does (issue 17)")),
+    Entry("dcgan", WRITTEN.format("DCGAN examples"), folder="written", probe="errG"),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}
