@@ -381,7 +381,7 @@ class Tensor:
         return dispatch.concrete(self).item()
 
     def tolist(self):
-        return dispatch.concrete(self).tolist()
+        return dispatch.concrete(self, "list").tolist()
 
     def numpy(self, force=False):
         if self._requires_grad and not force:

@@ -172,7 +172,8 @@ class CompiledFunction:
             if not level:
                 st["decision_misses"] += 1
                 why = f"the decision at {d.where()} went another way: {d.describe(k)}"
-                if d.kind == "exact" and self._changes_every_call(("decision", str(d.loc)), why):
+                if d.floats_read_exactly() and self._changes_every_call(("decision", str(d.loc)),
+                                                                         why):
                     return self._off_tree_call(args, kwargs)
                 return self._miss(args, kwargs, flat, why)
 
@@ -192,8 +193,8 @@ class CompiledFunction:
         return self._retrace(args, kwargs, flat, reason)
 
     def _changes_every_call(self, where, why) -> bool:
-        """A value read exactly (`print(loss.item())`: a new loss every call) that changed on
-        two calls in a row: rather than grow the tree by a branch per value up to the recompile
+        """A float read exactly (`print(loss.item())`: a new loss every call) that changed on
+        two calls in a row (a bool or an int takes few values: those grow the tree): rather than grow the tree by a branch per value up to the recompile
         limit, the step is traced on every call from now on, its programs reused by structural
         hash (per-call retracing costs about one eager step). True when it switched."""
         calls = self._stats["calls"]
@@ -283,6 +284,9 @@ class CompiledFunction:
             self._went_nondeterministic(tr.nondeterministic)
         elif tr.per_call is not None and self.mode is TREE:
             self._go_per_call(tr.per_call)
+            if tr.per_call_warns:
+                warnings.warn(f"stepjit: {self.name}: {tr.per_call} (its compiled programs are "
+                              "reused by structural hash)", UserWarning, stacklevel=7)
         if self.mode is not TREE:
             outcome, roots = "per-call", []
         elif not tr.reusable:

@@ -25,6 +25,7 @@ import operator
 import numpy as np
 
 from ..ir.graph import Value
+from ..ir.types import FLOAT
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
         "==": operator.eq, "!=": operator.ne}
@@ -60,6 +61,11 @@ class Decision:
         if self.kind == "truth":
             return bool(a)
         return exact_key(a)
+
+    def floats_read_exactly(self) -> bool:
+        """Python saw the exact value of a float (printed it, computed with it): such values
+        rarely repeat, so a branch per value would never be reused."""
+        return self.kind == "exact" and self.value.dtype.category == FLOAT
 
     def describe(self, key=None) -> str:
         """`loss.item() > 0.5 was True` style text; with key, what it is now."""

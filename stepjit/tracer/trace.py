@@ -23,6 +23,7 @@ from .bindings import binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .pytree import flatten
+from .rebinding import write_back_rebinds
 from .tracer import Tracer
 from .values import Watch, snapshot, value_guards
 
@@ -64,6 +65,7 @@ class Trace:
     nondeterministic: object = None    # values.Nondeterministic: a call like random.random()
     aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
     per_call: str | None = None        # why the step's Python must run on every call
+    per_call_warns: bool = False       # ... and whether the user is told (a warning)
 
 
 def flat_args(args, kwargs):
@@ -130,6 +132,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             result = _Result(fn(*args, **kwargs))
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
+        write_back_rebinds(tracer, before)
         out = _finish(tracer, result, signature, treedef)
         out.arg_aliases = aliases_of(flat)
         out.py_guards.extend(binding_guards(fn, out.slots))
@@ -277,7 +280,9 @@ def _escapes(tracer, trace):
     if any(_alive(ref) for ref in tracer.created):
         gc.collect()
     kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
-    if kept:
+    if tracer.per_call is not None:
+        trace.per_call, trace.per_call_warns = tracer.per_call, tracer.per_call_warns
+    elif kept:
         trace.per_call = (f"a number read from a tensor (.item() at {kept[0]}  {kept[0].text}) "
                           "is kept after the step returns (in a list, a global...): Python that "
                           "does so must run on every call")

@@ -81,6 +81,8 @@ class Tracer:
         self.py_guards = []         # PyGuard: Python values the trace assumed
         self.weak = set()           # Values that stand for Python numbers (_as_numbers)
         self.scalars = []           # weakrefs to the TracedScalars .item() returned
+        self.per_call = None        # why the step's Python must run every call (_handed_out)
+        self.per_call_warns = False
         self.active = True          # False once the trace is finished: late uses record nothing
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
@@ -283,14 +285,27 @@ class Tracer:
         return self._new_tensor(v)
 
     def concrete(self, t, purpose="value"):
-        if purpose == "numpy":
-            raise TraceError(
-                "a trace-time tensor was handed to NumPy inside a compiled step (at "
-                f"{user_source_line(2)[0].rsplit('/', 1)[-1]}:{user_source_line(2)[1]}); NumPy cannot "
-                "see inside a trace. Use stepjit tensor ops, or move the NumPy code out of the step")
         v = self.value_of(t)
         evaluate(self.graph, self.env)
+        if purpose in ("numpy", "list"):
+            return self._handed_out(v, purpose)
         return ConcreteRead(self, v, np.array(self.env[v]))
+
+    def _handed_out(self, v, purpose):
+        """`t.numpy()` / `t.tolist()`: the values leave for Python code the tracer cannot
+        watch (NumPy, a list kept or printed), so a replay could not redo what it does with
+        them: the step's Python must run on every call. This call goes on with the values eager
+        would have (read-only: PyTorch's array would share the tensor's memory, which a trace
+        cannot), and the runtime traces the step on every call, warning once (per_call)."""
+        if self.per_call is None and not self.once:
+            path, line, text = user_source_line(4)
+            self.per_call = (f"the step hands a tensor's values to Python ({'.numpy()' if purpose == 'numpy' else '.tolist()'} "
+                             f"at {path.rsplit('/', 1)[-1]}:{line}: `{text}`), which a replayed "
+                             "trace could not redo: it is traced on every call")
+            self.per_call_warns = True
+        a = np.array(self.env[v])
+        a.flags.writeable = False
+        return a
 
     # -- data-dependent decisions (see decisions.py) -------------------------------------
     def _decide(self, kind, value, seen, shown=None, op=None, other=None):

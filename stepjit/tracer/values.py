@@ -142,6 +142,8 @@ class Snapshot:
         self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
         self.lengths = {}     # id(container) -> (container, length, label)
         self.classes = set()  # classes of the objects entered (their methods' names are read)
+        self.tensors = {}     # (id(container), key) -> (container, key, tensor, label): where
+                              # tensors were bound (rebinding.py: state the step rebinds)
 
 
 def roots(fn):
@@ -183,7 +185,11 @@ def _search(snap, container, key, root, label):
             if c is not None and type(c) is not tuple:
                 snap.scalars.setdefault((id(c), _hashable(k)), (c, k, obj, text, name))
             continue
-        if isinstance(obj, Tensor) or id(obj) in seen or depth >= _MAX_DEPTH:
+        if isinstance(obj, Tensor):
+            if c is not None and type(c) is not tuple:
+                snap.tensors.setdefault((id(c), _hashable(k)), (c, k, obj, text))
+            continue
+        if id(obj) in seen or depth >= _MAX_DEPTH:
             continue
         seen.add(id(obj))
         for child_c, child_k, child, link, child_name in _children(snap, obj, text):
