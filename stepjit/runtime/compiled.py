@@ -34,6 +34,7 @@ import weakref
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer import values
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
+from ..ir.hashing import structural_key
 from ..tracer.tracer import Untraceable
 from . import aot, fastcall, writeback
 from .fastcall import MISS, UNSURE, Signal
@@ -101,6 +102,7 @@ class CompiledFunction:
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
         self._volatile = None           # the ValueGuard that failed twice: traced every call
         self._per_call = None           # why the step's Python runs every call (_go_per_call)
+        self._per_call_seen = set()     # structural keys of per-call traces (_recurs)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -313,6 +315,8 @@ class CompiledFunction:
         # A trace that describes one call only (state created on a first step) never runs
         # again: interpret it rather than compile kernels nothing will reuse.
         backend = "interpret" if outcome == "one-shot" else self.program_backend
+        if outcome == "per-call" and not self._recurs(tr):
+            backend = "interpret"
         result = self._run_fresh(path, tr, flat, arg_key, backend)
         n_built = st["programs_built"] - built
         if n_built:
@@ -321,6 +325,21 @@ class CompiledFunction:
                   programs_built=n_built, compile_seconds=st["compile_seconds"] - compile_seconds,
                   stale=str(status) if isinstance(status, Stale) else None)
         return result
+
+    def _recurs(self, tr) -> bool:
+        """Whether a per-call trace's structure was met before. Only one that recurs is
+        compiled (then reused by structural hash); a step whose graph never repeats (a long
+        one-off step, a new loop count) is interpreted, as eager runs it, rather than paying a
+        compile nothing reuses."""
+        if self.program_backend == "interpret":
+            return True
+        key = structural_key(tr.graph)
+        if key in self._per_call_seen:
+            return True
+        if len(self._per_call_seen) > 256:
+            self._per_call_seen.clear()
+        self._per_call_seen.add(key)
+        return False
 
     def _run_fresh(self, path, tr, flat, arg_key, backend):
         """Run a trace just made along its path; its decisions must come out as traced."""

@@ -46,9 +46,6 @@ class Entry:
         return self.rtol * (k + 1) ** 0.5, self.atol
 
 
-NUMPY_IN_STEP = ("`pred.detach().numpy()` inside the step raises TraceError at the first trace: a "
-                 "step that cannot be traced should run eagerly with a warning naming the line "
-                 "(issue 17)")
 TUTORIALS = "pytorch/tutorials"
 
 # The tutorials' steps read the loop variable (`if t % 100 == 99: print(t, loss)`): after it
@@ -89,7 +86,7 @@ CORPUS += [
     Entry("resnet", WRITTEN.format("small ResNet tutorials"), folder="written", rtol=1e-3,
           traces=2),
     Entry("sine_lstm_lbfgs", WRITTEN.format("the sine-wave LSTMCell example"), folder="written",
-          lines=(53,), dtype="float64", rtol=1e-6, compiled=NUMPY_IN_STEP),
+          lines=(53,), dtype="float64", rtol=1e-6),   # .numpy() in the step: traced every call
     Entry("char_mlp_batchnorm", WRITTEN.format("hand-written character MLP lectures"),
           folder="written"),   # lossi.append(loss.log10().item()): traced every call
     # --dropout 0: PyTorch's nn.LSTM draws its between-layer dropout masks in C++, where the
