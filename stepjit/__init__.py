@@ -97,7 +97,8 @@ from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
-from . import distributions, jit  # noqa: E402,F401
+from . import distributions, jit, linalg  # noqa: E402,F401
+from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
 
 
 def typename(obj):

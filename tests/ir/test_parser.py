@@ -95,6 +95,8 @@ SAMPLES = {
              ([], {"shape": (4,), "value": True, "dtype": bool_})],
     "arange": [([], {"start": 0, "stop": 10, "step": 3, "dtype": int64}),
                ([], {"start": 0.5, "stop": -1.0, "step": -0.25, "dtype": float64})],
+    "inv": [([T(F, 3, 3)], {})],
+    "det": [([T(float64, 2, 3, 3)], {})],
     "matmul": [([T(F, 2, 3), T(F, 3, 4)], {}), ([T(float64, 5, 2, 3), T(float64, 3, 4)], {})],
     "reshape": [([T(F, 2, 3)], {"shape": (6,)}), ([T(F, 6)], {"shape": (3, 1, 2)}),
                 ([T(F, 1)], {"shape": ()})],

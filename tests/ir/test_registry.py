@@ -330,6 +330,18 @@ SAMPLES: dict[str, list[Sample]] = {
         S(r(1, 2, 3), r(4, 3, 2), ref=np.matmul, api=lambda T, x, y: x @ y,
           note="broadcast batch"),
     ],
+    "inv": [
+        S(r(3, 3) + 4 * np.eye(3), ref=np.linalg.inv, api=lambda T, x: T.linalg.inv(x)),
+        S(r(2, 2, 2) + 3 * np.eye(2), ref=np.linalg.inv, api=lambda T, x: T.inverse(x),
+          note="batched"),
+        S((r(3, 3) + 4 * np.eye(3)).astype(np.float32), ref=np.linalg.inv, note="float32",
+          api=lambda T, x: x.inverse()),
+    ],
+    "det": [
+        S(r(3, 3), ref=np.linalg.det, api=lambda T, x: T.det(x)),
+        S(r(2, 2, 2), ref=np.linalg.det, api=lambda T, x: T.linalg.det(x), note="batched"),
+        S(r(1, 1), ref=np.linalg.det, api=lambda T, x: x.det(), note="1 x 1"),
+    ],
     # -- movement -----------------------------------------------------------------
     "reshape": [
         S(r(2, 6), attrs=dict(shape=(3, 4)), ref=lambda x, shape: x.reshape(shape),

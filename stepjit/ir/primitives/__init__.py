@@ -11,7 +11,7 @@ from .elementwise import (  # noqa: F401
     ne, neg, pow, relu, sinh,
     round, sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .indexing import arange, full, gather, index_put, slice, slice_scatter  # noqa: F401
-from .linalg import matmul  # noqa: F401
+from .linalg import det, inv, matmul  # noqa: F401
 from .movement import concat, expand, reshape, transpose  # noqa: F401
 from .scans import argsort, cumprod, cumsum  # noqa: F401
 from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401
