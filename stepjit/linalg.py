@@ -75,7 +75,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if ord == -math.inf:
         return R.amin(abs(x), dim, keepdim)
     if ord == 0:
-        return R.sum(apply(P.cast, apply(P.ne, x, 0), dtype=x.dtype), dim, keepdim)
+        return R.sum(apply(P.sign, abs(x)), dim, keepdim)   # (sign's gradient: 0, as PyTorch's)
     return R.norm(x, ord, dim, keepdim)
 
 

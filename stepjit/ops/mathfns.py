@@ -5,7 +5,8 @@ frac, logit, xlogy, as decompositions into the registry's primitives.
 right pair (asin x = atan2(x, sqrt(1 - x^2))), so their gradients are atan2's rule through
 the chain rule (1 / sqrt(1 - x^2) for asin) and no second formula exists. logaddexp takes
 the larger operand out before the exponential (no overflow), and reads a zero difference
-where the operands are equal, so equal infinities give that infinity and gradient 1/2 each.
+where the operands are equal, so equal infinities give that infinity and gradient 1/2 each
+(PyTorch's gradient is NaN there).
 """
 from __future__ import annotations
 
@@ -107,12 +108,15 @@ def logit(input, eps=None):
 
 
 def xlogy(input, other):
-    """x * log(y), 0 where x == 0 (unless y is NaN), as PyTorch's special.xlogy."""
-    prod = apply(P.mul, input, log(other))
-    zero = apply(P.eq, input, 0)
-    if isinstance(other, Tensor):
-        zero = apply(P.logical_and, zero, apply(P.eq, other, other))
-    return where(zero, 0.0, prod)
+    """x * log(y), with log(y) read as 0 where x == 0 and y is 0 or inf, so 0 * log(0) is 0;
+    PyTorch's gradients follow (d/dx is log y except there, d/dy = x / y; at x == 0,
+    y == inf, d/dx is 0 where PyTorch's is inf)."""
+    if not isinstance(other, Tensor):
+        from .creation import tensor
+        other = tensor(float(other), dtype=input.dtype)
+    special = apply(P.logical_or, apply(P.eq, other, 0), apply(P.eq, other, math.inf))
+    mask = apply(P.logical_and, apply(P.eq, input, 0), special)
+    return apply(P.mul, input, where(mask, 0.0, log(other)))
 
 
 def sgn(input):
