@@ -178,7 +178,8 @@ def _declared(scope, kind) -> set:
 
 def _first_use_is_plain_store(name, body) -> bool:
     """The first top-level statement of body (looking inside `with` blocks) that mentions
-    name assigns it unconditionally without reading it."""
+    name assigns it unconditionally without reading it (a nested `for` binding it as its
+    target counts: `for p in model.parameters(): p.data.add_(...)`)."""
     for stmt in body:
         if name not in _names_in(stmt):
             continue
@@ -186,6 +187,9 @@ def _first_use_is_plain_store(name, body) -> bool:
             if any(name in _names_in(item) for item in stmt.items):
                 return False
             return _first_use_is_plain_store(name, stmt.body)
+        if isinstance(stmt, ast.For):
+            targets = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+            return name in targets and name not in _names_in(stmt.iter)
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
