@@ -34,7 +34,7 @@ import warnings
 import numpy as np
 
 from .. import config
-from ..dispatch import run_impl
+from ..ir.impl import run_impl
 from ..errors import CheckError
 from ..ir.graph import Value
 from ..ir.printer import fmt_loc, format_node

@@ -16,7 +16,7 @@ from .. import config
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
 from ..codegen.straight_line import StraightWriter
-from ..dispatch import run_impl
+from ..ir.impl import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..ir.types import AVal
