@@ -2,7 +2,7 @@
 
 Numba's dispatcher spends ~70 ns per array argument (type fingerprint, unboxing, a
 MemInfo); a tiny step's native program takes half a dozen. Its `program_packed` entry
-(codegen/program.py) takes instead one int64 array of the inputs' data addresses and
+(codegen/native_program.py) takes instead one int64 array of the inputs' data addresses and
 rebuilds each input with `numba.carray(voidptr_at(address), shape, dtype)`. The runtime
 (runtime/fastcall.py: pack_addresses) packs the addresses once, and again only when an
 input's array changes, and only for arrays carray describes exactly. Only generated
@@ -10,7 +10,7 @@ modules import this one: a process that runs cached machine code never imports N
 
 `reshaped(a, shape)` is the program's reshape: Numba's `a.reshape` calls a helper of
 Numba's (numba_attempt_nocopy_reshape) even for a C-contiguous array, which a process
-without Numba cannot link (codegen/machine.py), so a C-contiguous array is reshaped here
+without Numba cannot link (codegen/machine_cache.py), so a C-contiguous array is reshaped here
 as a view with C strides, as Numba's would be; another layout is copied as before
 (`np.ascontiguousarray(a).reshape(shape)`, through Numba). Loop kernels use the same view,
 `c_view(a, (n,))`, for their flat loops over arrays found C-contiguous at run time

@@ -29,6 +29,7 @@ class Entry:
     traces: int | None = None    # traces the compiled run makes (cpu and interpret alike)
     fallbacks: int = 0           # steps the compiled run may run eagerly ...
     fallback_why: str = ""       # ... and why
+    folder: str = "programs"     # programs/: other people's text; written/: ours, in their style
 
     @property
     def program(self):
@@ -49,9 +50,15 @@ ITEM_EVERY_STEP = ("print(t, loss.item()) every step: each new value is a new br
                    "tree, recompile limit after 8 calls, then eager fallback (issue 17: per-call "
                    "retracing at the cost of an eager step)")
 LR_PROMOTES = ("not bitwise equal to eager: SGD's lr is lifted as an f64[] graph input "
-               "(tracer/hyper.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
+               "(tracer/hyperparams.py), so with 0-dim parameters `grad * -lr` promotes to float64 "
                "(two 0-dim tensors) where eager multiplies by a Python float in float32 "
                "(b after step 1: -0.07029113 eager, -0.070291124 compiled)")
+NUMPY_IN_STEP = ("`pred.detach().numpy()` inside the step raises TraceError at the first trace: a "
+                 "step that cannot be traced should run eagerly with a warning naming the line "
+                 "(issue 17)")
+REBOUND_GLOBAL = ("the step rebinds globals (`bnmean_running = 0.999 * bnmean_running + ...` under "
+                  "no_grad): each call's new tensor is a new guard, 8 traces, then eager fallback "
+                  "for the rest of training; the rebinding should be a write-back (issue 17)")
 TUTORIALS = "pytorch/tutorials"
 
 # The tutorials' steps read the loop variable (`if t % 100 == 99: print(t, loss)`): after it
@@ -76,6 +83,45 @@ CORPUS += [
     Entry("two_layer_net_custom_function", TUTORIALS, compiled=ITEM_EVERY_STEP),
     Entry("two_layer_net_nn", TUTORIALS, traces=4),
     Entry("two_layer_net_module", TUTORIALS, traces=4),
+]
+
+# Programs written for this corpus in the style of public training scripts whose text cannot be
+# copied here (the MNIST/CNN, RNN, VAE, GAN and ResNet tutorials, the sine-wave LSTMCell
+# example, the hand-written character MLP lectures): the same APIs, used the same way.
+WRITTEN = "written (style of {})"
+
+CORPUS += [
+    Entry("cnn_classifier", WRITTEN.format("MNIST CNN tutorials"), folder="written", traces=4),
+    Entry("lstm_classifier", WRITTEN.format("row-by-row RNN tutorials"), folder="written",
+          traces=4),
+    Entry("bilstm_classifier", WRITTEN.format("row-by-row RNN tutorials"), folder="written",
+          script="lstm_classifier", argv=("--bidirectional",), traces=4),
+    Entry("vae", WRITTEN.format("VAE tutorials"), folder="written", traces=4),
+    Entry("gan", WRITTEN.format("fully connected GAN tutorials"), folder="written",
+          probe="g_loss", traces=4),
+    Entry("resnet", WRITTEN.format("small ResNet tutorials"), folder="written", rtol=1e-3,
+          traces=2),
+    Entry("sine_lstm_lbfgs", WRITTEN.format("the sine-wave LSTMCell example"), folder="written",
+          lines=(53,), dtype="float64", rtol=1e-6, compiled=NUMPY_IN_STEP),
+    Entry("char_mlp_batchnorm", WRITTEN.format("hand-written character MLP lectures"),
+          folder="written", compiled=REBOUND_GLOBAL),
+    # --dropout 0: PyTorch's nn.LSTM draws its between-layer dropout masks in C++, where the
+    # recorder cannot hand it stepjit's numbers (tests/real/torch_streams.py).
+    Entry("rnn_language_model", WRITTEN.format("word-level language model examples"),
+          folder="written", argv=("--dropout", "0")),
+    Entry("rnn_language_model_tied", WRITTEN.format("word-level language model examples"),
+          folder="written", script="rnn_language_model", argv=("--tied", "--dropout", "0")),
+    Entry("seq2seq_attention", WRITTEN.format("seq2seq translation tutorials"),
+          folder="written"),
+    Entry("char_rnn_classify", WRITTEN.format("name-classification RNN tutorials"),
+          folder="written", compiled=(
+              "`output, hidden = rnn(...)` inside the letter loop rebinds module globals with "
+              "tensors the step creates: every trace describes one call only, 8 traces, then "
+              "eager fallback; the rebinding should be a write-back (issue 17)")),
+    Entry("dcgan", WRITTEN.format("DCGAN examples"), folder="written", probe="errG", eager=(
+        "LeakyReLU(inplace=True) on a Conv2d output, which stepjit's conv returns as a view of "
+        "an intermediate: in-place writes through such views are refused (RuntimeError "
+        "copy_) until they rebase the base's history as PyTorch's CopySlices does (issue 17)")),
 ]
 
 BY_NAME = {e.name: e for e in CORPUS}

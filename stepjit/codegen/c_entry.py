@@ -1,10 +1,10 @@
 """Building a kernel's C entry: the machine code a later process calls without Numba.
 
 A kernel here is any compiled function that returns nothing (None or an empty tuple):
-a loop kernel, or a native program's `program`/`program_packed` (codegen/program.py).
+a loop kernel, or a native program's `program`/`program_packed` (codegen/native_program.py).
 
 Used only where Numba has just run the kernel (the process that compiled or loaded
-it); codegen/machine.py loads what this module builds, and describes the cache.
+it); codegen/machine_cache.py loads what this module builds, and describes the cache.
 
 A Numba dispatcher call types every argument (~1-2 us for a kernel of a few arrays)
 and needs Numba imported (~0.3 s, plus ~0.3 s to load a cached overload). The entry
@@ -14,9 +14,9 @@ is instead one C function with CPython's METH_VARARGS signature,
 
 written here as LLVM IR and linked with the kernel's own compiled module (the
 overload Numba built for these argument types), then made a Python builtin by
-machine.py, so it is called exactly as the dispatcher is: `kernel(*arrays, *sizes)`.
+machine_cache.py, so it is called exactly as the dispatcher is: `kernel(*arrays, *sizes)`.
 It reads the arguments straight from CPython's tuple and NumPy's array structs
-(machine.layout_ok checks those offsets once per process), checks each argument
+(machine_cache.layout_ok checks those offsets once per process), checks each argument
 against what the overload was compiled for (an int; an ndarray of that rank, dtype,
 native byte order, alignment, contiguity and, if the kernel may write it,
 writability), and passes the array's fields as Numba's calling convention does
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import machine
+from . import machine_cache
 
 # NumPy array flags (ndarraytypes.h).
 C_CONTIGUOUS, F_CONTIGUOUS, ALIGNED, WRITEABLE = 0x1, 0x2, 0x100, 0x400

@@ -18,7 +18,7 @@ a matmul's output, a filled constant, a loop's partial-reduction accumulator) is
 held buffer `h<k>`. Only values returned to the caller, and the arrays they are views
 of, are allocated per call (a caller keeps them). Allocating nothing is what lets
 `program_packed` run as a machine-code entry with no Numba runtime in the process
-(codegen/kernels.py, machine.py); a program that still allocates (returns arrays,
+(codegen/kernels.py, machine_cache.py); a program that still allocates (returns arrays,
 concatenates, copies a non-contiguous view to reshape it) keeps Numba's dispatcher.
 Like CpuProgram's own workspace, this makes one program object non-reentrant: two
 threads must not run the same program at once.

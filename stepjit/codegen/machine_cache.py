@@ -4,7 +4,7 @@ Numba's own cache (`cache=True`, codegen/kernels.py) makes a second process load
 instead of compile, but it still imports Numba (~0.3 s) and rebuilds its typing
 and target registries to load an overload (~0.3 s), which is most of a warm first
 call. So the process that compiles a kernel also builds, per argument signature, a
-C entry around it (codegen/entry.py says how it is called) and stores its object
+C entry around it (codegen/c_entry.py says how it is called) and stores its object
 code here, under STEPJIT_CACHE_DIR/kernels:
 
     k_<kernel hash>.<digest>.entry      digest: of the signature and the environment
@@ -40,7 +40,7 @@ import threading
 
 import numpy as np
 
-ENTRY_ABI = 2      # bump when entry.py or the layout below changes what an entry expects
+ENTRY_ABI = 2      # bump when c_entry.py or the layout below changes what an entry expects
 MAGIC = b"STEPJIT-ENTRY\n"
 _UNREACHABLE = ("NRT_Free", "NRT_MemInfo_call_dtor")
 _DTYPES = ("float32", "float64", "int64", "int32", "bool")
@@ -125,7 +125,7 @@ def _numba_version():
 
 def available() -> bool:
     """Entries can be built and loaded here: enabled, ELF x86-64 or AArch64 little-endian
-    Linux, CPython with the struct layouts entry.py reads."""
+    Linux, CPython with the struct layouts c_entry.py reads."""
     if not enabled():
         return False
     ok = _STATE.get("ok")
@@ -138,7 +138,7 @@ def available() -> bool:
 
 
 def layout_ok() -> bool:
-    """The offsets entry.py reads (CPython's tuple and int headers, NumPy's PyArrayObject and
+    """The offsets c_entry.py reads (CPython's tuple and int headers, NumPy's PyArrayObject and
     descr), checked against this process's own objects."""
     def word(addr, ctype=ctypes.c_int64):
         return ctype.from_address(addr).value
@@ -335,7 +335,7 @@ _METH_VARARGS = 1
 
 def _builtin(addr, symbol, fallback):
     """A builtin function calling the C entry at addr with self = (fallback, ndarray, None,
-    int): what entry.py's code compares against and returns."""
+    int): what c_entry.py's code compares against and returns."""
     new = ctypes.pythonapi.PyCFunction_NewEx
     new.restype = ctypes.py_object
     new.argtypes = [ctypes.POINTER(_MethodDef), ctypes.py_object, ctypes.py_object]
