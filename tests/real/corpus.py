@@ -111,6 +111,16 @@ CORPUS += [
           folder="written", argv=("--dropout", "0")),
     Entry("rnn_language_model_tied", WRITTEN.format("word-level language model examples"),
           folder="written", script="rnn_language_model", argv=("--tied", "--dropout", "0")),
+    Entry("seq2seq_attention", WRITTEN.format("seq2seq translation tutorials"),
+          folder="written"),
+    Entry("char_rnn_classify", WRITTEN.format("name-classification RNN tutorials"),
+          folder="written", compiled=(
+              "`output, hidden = rnn(...)` inside the letter loop rebinds module globals with "
+              "tensors the step creates: every trace describes one call only, 8 traces, then "
+              "eager fallback; the rebinding should be a write-back (issue 17)")),
+    Entry("quickstart", WRITTEN.format("the official quickstart tutorials"), folder="written"),
+    Entry("finetune", WRITTEN.format("the official transfer-learning tutorial"),
+          folder="written", lines=(61,)),
     Entry("dcgan", WRITTEN.format("DCGAN examples"), folder="written", probe="errG", eager=(
         "LeakyReLU(inplace=True) on a Conv2d output, which stepjit's conv returns as a view of "
         "an intermediate: in-place writes through such views are refused (RuntimeError "
