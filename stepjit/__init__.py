@@ -2,6 +2,7 @@
 
 `import stepjit as torch` gives a PyTorch-shaped API; this module only re-exports.
 """
+from . import config
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -109,6 +110,7 @@ def typename(obj):
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
-if __import__("os").environ.get("STEPJIT_REPORT"):   # an HTML report of the whole run, at exit
+
+if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit
-    write_at_exit(__import__("os").environ["STEPJIT_REPORT"])
+    write_at_exit(config.report_dir())
