@@ -9,8 +9,9 @@ own pool: set OMP_NUM_THREADS before starting Python to limit that one.
 """
 from __future__ import annotations
 
-import os
 import sys
+
+from . import config
 
 _REQUESTED = None
 
@@ -33,7 +34,7 @@ def get_num_threads() -> int:
         return _REQUESTED
     if "numba" in sys.modules:
         return sys.modules["numba"].get_num_threads()
-    return int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1)
+    return config.numba_threads()
 
 
 def set_num_interop_threads(num: int) -> None:
