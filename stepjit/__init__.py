@@ -2,6 +2,7 @@
 
 `import stepjit as torch` gives a PyTorch-shaped API; this module only re-exports.
 """
+from . import config
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -78,6 +79,6 @@ from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 
-if __import__("os").environ.get("STEPJIT_REPORT"):   # an HTML report of the whole run, at exit
+if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit
-    write_at_exit(__import__("os").environ["STEPJIT_REPORT"])
+    write_at_exit(config.report_dir())

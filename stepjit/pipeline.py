@@ -31,9 +31,9 @@ and an error names the stage that broke it.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from . import config
 from .ir.graph import Graph, Value
 from .ir.verifier import IRVerifyError, verify as verify_graph
 from .passes.cse import cse
@@ -59,7 +59,7 @@ TARGETS = ("cpu", "cuda")
 
 
 def verify_enabled(verify: bool = False) -> bool:
-    return verify or os.environ.get("STEPJIT_VERIFY", "") not in ("", "0")
+    return verify or config.verify()
 
 
 def run_passes(graph: Graph, passes, *, verify: bool = False, stages=None) -> Graph:
