@@ -2,6 +2,8 @@
 
 `import stepjit as torch` gives a PyTorch-shaped API; this module only re-exports.
 """
+import sys as _sys
+
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -13,7 +15,7 @@ from .defaults import (  # noqa: F401
 from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
 from .ir.types import DType as dtype  # noqa: F401
 from .ir.types import bool_ as bool  # noqa: F401
-from .ir.types import float32, float64, int32, int64  # noqa: F401
+from .ir.types import bfloat16, float16, float32, float64, int32, int64  # noqa: F401
 from .ops.convert import cast as _cast  # noqa: F401
 from .ops.creation import (  # noqa: F401
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -27,6 +29,7 @@ from .ops.elementwise import (  # noqa: F401
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
     isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
+from .ops.legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: F401
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
 from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
 from .ops.sorting import (  # noqa: F401
@@ -49,7 +52,7 @@ float = float32
 double = float64
 long = int64
 int = int32
-half = None
+half = float16
 
 __version__ = "0.1.0"
 
@@ -77,6 +80,13 @@ from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
+from . import amp, onnx  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
+from . import cpu  # noqa: E402,F401
+
+# `torch.cuda.amp` and `torch.cpu.amp`: attributes and importable names, as in PyTorch.
+cuda.amp, cpu.amp = amp.cuda_amp, amp.cpu_amp
+_sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp, amp.cpu_amp
 
 if __import__("os").environ.get("STEPJIT_REPORT"):   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit

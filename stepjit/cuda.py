@@ -176,3 +176,16 @@ def clone_array(a):
     out = empty(a.shape, a.dtype)
     out.copy_to_device(a)
     return out
+
+
+def is_bf16_supported(including_emulation=True) -> bool:
+    """False: stepjit has no bfloat16 kernels (see stepjit/amp.py)."""
+    return False
+
+
+def set_device(device) -> None:
+    """Select the device kernels run on: stepjit drives one, device 0."""
+    require()
+    index = getattr(device, "index", device)
+    if index not in (None, 0) and not (isinstance(index, str) and index in ("cuda", "cuda:0")):
+        raise RuntimeError(f"stepjit.cuda.set_device({device!r}): stepjit runs on CUDA device 0 only")

@@ -10,7 +10,7 @@ from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
 from ..tensor import Tensor
 from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
-from . import scatter as SC, shape as S, sorting as SO, tiling as TI
+from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
 
 
 def _r(fn):
@@ -151,7 +151,9 @@ def _type(self, dtype=None):
         names = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
                  int32: "IntTensor", bool_: "BoolTensor"}
         return "stepjit." + names[self.dtype]
-    return self.to(as_dtype(dtype))
+    if isinstance(dtype, str) and dtype.rpartition(".")[2] in legacy.BY_NAME:
+        dtype = legacy.BY_NAME[dtype.rpartition(".")[2]]      # "torch.LongTensor"
+    return self.to(getattr(dtype, "dtype", None) or as_dtype(dtype))
 
 
 def _invert(self):
