@@ -203,6 +203,7 @@ METHODS = {
     "where": _where, "masked_fill": E.masked_fill, "lerp": E.lerp,
     "addcmul": E.addcmul, "addcdiv": E.addcdiv, "floor_divide": E.floor_divide,
     "log2": E.log2, "log10": E.log10, "expm1": E.expm1, "erf": E.erf, "erfc": E.erfc,
+    "sinh": E.sinh, "cosh": E.cosh,
     "logical_xor": E.logical_xor, "clamp_min": E.clamp_min, "clamp_max": E.clamp_max,
     "isnan": E.isnan, "isinf": E.isinf, "isfinite": E.isfinite, "isposinf": E.isposinf,
     "isneginf": E.isneginf, "nan_to_num": E.nan_to_num, "isclose": E.isclose,

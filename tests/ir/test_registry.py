@@ -180,7 +180,8 @@ SAMPLES: dict[str, list[Sample]] = {
     "sin": _ew1("sin", np.sin, api=lambda T, x: T.sin(x)),
     "cos": _ew1("cos", np.cos, api=lambda T, x: T.cos(x)),
     "tanh": _ew1("tanh", np.tanh, api=lambda T, x: T.tanh(x)),
-    "sinh": _ew1("sinh", np.sinh),
+    "sinh": _ew1("sinh", np.sinh, api=lambda T, x: T.sinh(x)),
+    "cosh": _ew1("cosh", np.cosh, api=lambda T, x: T.cosh(x)),
     "sigmoid": _ew1("sigmoid", lambda x: 1 / (1 + np.exp(-x)), api=lambda T, x: T.sigmoid(x)) + [
         S(np.array([-800.0, 800.0, 0.0]), ref=lambda x: np.array([0.0, 1.0, 0.5]), grad=(),
           note="no overflow")],

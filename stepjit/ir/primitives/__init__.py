@@ -9,7 +9,7 @@ from .elementwise import (  # noqa: F401
     abs, add, cast, ceil, clamp, copy, cos, div, eq, erf, exp, expm1, floor, floor_divide, ge, gt,
     le, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum, minimum, mul,
     ne, neg, pow, relu,
-    round, sigmoid, sign, sin, sqrt, sub, tanh, where)
+    round, sigmoid, sign, sin, sinh, cosh, sqrt, sub, tanh, where)
 from .indexing import arange, full, gather, index_put, slice, slice_scatter  # noqa: F401
 from .linalg import matmul  # noqa: F401
 from .movement import concat, expand, reshape, transpose  # noqa: F401

@@ -128,6 +128,7 @@ erf = _ew("erf", _erf_impl, S.float_rule,
           (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1)
 sinh = _ew("sinh", np.sinh, S.float_rule, (lambda g, x: g * ((x.exp() + (-x).exp()) * 0.5),),
            "math.sinh({0})", 1)
+cosh = _ew("cosh", np.cosh, S.float_rule, (lambda g, x: g * x.sinh(),), "math.cosh({0})", 1)
 tanh = _ew("tanh", np.tanh, S.float_rule, (lambda g, out: g * (1 - out * out),),
            "math.tanh({0})", 1, simd_expr="vtanh({0})")
 
