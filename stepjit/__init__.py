@@ -15,7 +15,7 @@ from .defaults import (  # noqa: F401
 from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
 from .ir.types import DType as dtype  # noqa: F401
 from .ir.types import bool_ as bool  # noqa: F401
-from .ir.types import bfloat16, float16, float32, float64, int32, int64  # noqa: F401
+from .ir.types import bfloat16, finfo, float16, float32, float64, iinfo, int32, int64  # noqa: F401
 from .ops.convert import cast as _cast  # noqa: F401
 from .ops.creation import (  # noqa: F401
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -42,7 +42,7 @@ from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
     norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
-    bmm, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
+    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
     moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
@@ -81,7 +81,7 @@ from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
-from . import amp, onnx  # noqa: E402,F401
+from . import amp, distributions, onnx  # noqa: E402,F401
 from .amp import autocast  # noqa: E402,F401
 from . import cpu  # noqa: E402,F401
 

@@ -162,3 +162,43 @@ def result_type(*avals: AVal) -> DType:
             # A scalar's own width never counts: 2.5 promotes an int tensor to the default float.
             result = d if rank < 2 else (default_float() if d.category == FLOAT else d)
     return result
+
+
+class finfo:
+    """`torch.finfo(dtype)`: the limits of a floating dtype (NumPy's, and bfloat16's own)."""
+
+    def __init__(self, dtype=None):
+        dtype = default_float() if dtype is None else dtype
+        dtype = dtype if isinstance(dtype, DType) else as_dtype(dtype)
+        if dtype.category != FLOAT:
+            raise TypeError(f"torch.finfo() requires a floating point input type, got {dtype.name}")
+        self.dtype = dtype.name
+        if dtype is bfloat16:   # 8 exponent bits, 7 mantissa bits
+            self.bits, self.eps, self.max = 16, 2.0 ** -7, 3.3895313892515355e38
+            self.tiny = self.smallest_normal = 2.0 ** -126
+            self.resolution = 0.01
+        else:
+            info = np.finfo(dtype.np)
+            self.bits, self.eps, self.max = info.bits, float(info.eps), float(info.max)
+            self.tiny = self.smallest_normal = float(info.tiny)
+            self.resolution = float(info.resolution)
+        self.min = -self.max
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.tiny}, tiny={self.tiny}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """`torch.iinfo(dtype)`: the limits of an integer dtype."""
+
+    def __init__(self, dtype):
+        dtype = dtype if isinstance(dtype, DType) else as_dtype(dtype)
+        if dtype.category == FLOAT:
+            raise TypeError(f"torch.iinfo() requires an integer input type, got {dtype.name}")
+        info = np.iinfo(np.int8 if dtype is bool_ else dtype.np)
+        self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), dtype.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
