@@ -37,10 +37,10 @@ from .ops.sorting import (  # noqa: F401
     argsort, bincount, cumprod, cumsum, kthvalue, msort, sort, topk, unique, unique_consecutive)
 from .ops.tiling import (  # noqa: F401
     diag, diag_embed, diagonal, meshgrid, repeat_interleave, roll, tile, trace, tril, triu)
-from .ops.index import gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
+from .ops.index import argwhere, gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
 from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
-    norm, prod, softmax, std, sum, var)
+    norm, prod, softmax, std, std_mean, sum, var, var_mean)
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
     moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
@@ -48,6 +48,7 @@ from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .serialization import load, save  # noqa: F401
 from .tensor import Size, Tensor, device  # noqa: F401
+from ._printing import get_printoptions, set_printoptions  # noqa: F401
 
 float = float32
 double = float64
@@ -60,6 +61,21 @@ __version__ = "0.1.0"
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def get_num_threads():
+    """Threads the compiled CPU kernels' parallel loops use (Numba's setting)."""
+    import numba
+    return numba.get_num_threads()
+
+
+def set_num_threads(n):
+    import numba
+    numba.set_num_threads(int(n))
 
 
 def numel(input):

@@ -174,7 +174,28 @@ def _where(self, condition, y):
     return E.where(condition, self, y)
 
 
+def _pin_memory(self, device=None):
+    """Pinned (page-locked) memory speeds host-to-GPU copies; a CPU array needs no pinning here
+    (stepjit copies to the GPU through numba), so the tensor itself is returned, as PyTorch
+    returns an already-pinned one."""
+    if self.device.type != "cpu":
+        raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+    return self
+
+
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    """Uninitialized memory in PyTorch; zeros here (a defined value costs nothing extra)."""
+    return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+
+def _data_ptr(self):
+    return int(self.detach().numpy().__array_interface__["data"][0]) if \
+        self.device.type == "cpu" else 0
+
+
 METHODS = {
+    "pin_memory": _pin_memory, "is_pinned": lambda self, device=None: False,
+    "new_empty": _new_empty, "data_ptr": _data_ptr,
     # arithmetic and comparison operators
     "__add__": E.add, "__radd__": _r_prim(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
     "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
