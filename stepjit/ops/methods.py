@@ -4,7 +4,7 @@ Kept as one table so that what a Tensor can do is readable in one place.
 """
 from __future__ import annotations
 
-from .. import dispatch
+from .. import cuda as _cuda, dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
@@ -175,9 +175,11 @@ def _where(self, condition, y):
 
 
 def _pin_memory(self, device=None):
-    """Pinned (page-locked) memory speeds host-to-GPU copies; a CPU array needs no pinning here
-    (stepjit copies to the GPU through numba), so the tensor itself is returned, as PyTorch
-    returns an already-pinned one."""
+    """Pinned (page-locked) memory speeds host-to-GPU copies; stepjit copies to the GPU through
+    numba, so where CUDA runs the tensor itself is returned (as PyTorch returns an already
+    pinned one). Without an accelerator PyTorch refuses, and so does stepjit."""
+    if not _cuda.is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
     if self.device.type != "cpu":
         raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
     return self
