@@ -110,9 +110,9 @@ def test_map_location_forms():
 
 
 def test_saving_what_the_format_cannot_hold_names_it():
-    with pytest.raises(TypeError, match=r"cannot store Linear at obj\['model'\].*state_dict\(\)"):
-        stepjit.save({"model": nn.Linear(2, 2)}, io.BytesIO())
-    with pytest.raises(TypeError, match=r"cannot store function at obj\[0\]"):
+    with pytest.raises(TypeError, match=r"cannot store generator at obj\['model'\]"):
+        stepjit.save({"model": (i for i in range(2))}, io.BytesIO())
+    with pytest.raises(TypeError, match=r"cannot store <function .*<lambda>.* at obj\[0\]"):
         stepjit.save([lambda: 0], io.BytesIO())
     with pytest.raises(TypeError, match="dict key"):
         stepjit.save({stepjit.float32: 1}, io.BytesIO())
