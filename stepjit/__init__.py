@@ -4,6 +4,7 @@
 """
 import sys as _sys
 
+from . import config
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -105,6 +106,6 @@ from . import cpu  # noqa: E402,F401
 cuda.amp, cpu.amp = amp.cuda_amp, amp.cpu_amp
 _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp, amp.cpu_amp
 
-if __import__("os").environ.get("STEPJIT_REPORT"):   # an HTML report of the whole run, at exit
+if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit
-    write_at_exit(__import__("os").environ["STEPJIT_REPORT"])
+    write_at_exit(config.report_dir())

@@ -16,15 +16,20 @@ object with one "$"-key naming its kind: $tensor, $tuple, $dict (items as
 $float (nan/inf, which JSON lacks), $ndarray, $dtype, $device, $size.
 A tensor met twice (same object) is stored once and comes back as one object.
 
-Whole objects (`stepjit.save(model, f)`, as pytorch/examples' word_language_model saves its
-model) are `$object` nodes: the class by module and qualified name, and the instance's
-`__dict__` as a node; functions and classes held as values (a layer's `activation = F.relu`)
-are `$global` nodes. Loading one is PyTorch's `weights_only` rule, made stricter: the name
-is looked up among modules already imported (never imported from the file), it must be one
-of stepjit's own or one the user allowed (`add_safe_globals`, `with safe_globals([...])`,
-or `weights_only=False` for any imported class), and the object is made by
-`object.__new__` and given its saved `__dict__`: no `__init__`, `__new__`, `__setstate__`
-or any other code of the class runs.
+Whole objects (`stepjit.save(model, f)`, as PyTorch's tutorials and pytorch/examples'
+word_language_model save their models): an instance whose state is its `__dict__` (every
+Module) is an `$object` node, the class by module and qualified name and the `__dict__` as a
+node; functions and classes held as values (`activation = F.relu`) are `$global` nodes.
+Loading them is PyTorch's `weights_only` rule (the default since 2.6), made stricter: the
+name is looked up among modules already imported (never imported from the file), it must be
+allowed (`add_safe_globals`, `with safe_globals([...])`, or `weights_only=False`), and the
+object is made by `object.__new__` and given its saved `__dict__`: no `__init__`, `__new__`,
+`__setstate__` or other code of the class runs, whatever the flags say.
+
+Anything else picklable (an object with its own `__reduce__` or `__getstate__`, a lambda
+held somewhere) is a $pickle node: a pickle whose tensors are stored as data entries like any
+other. Loading one runs code the file names, so `load` refuses it unless the caller passes
+`weights_only=False`; no other node ever runs anything.
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ import io
 import json
 import math
 import os
+import pickle
 import sys
 import types
 import zipfile
@@ -48,6 +54,7 @@ FORMAT = "stepjit-checkpoint"
 VERSION = 1
 _HEADER = "stepjit/header.json"
 _DATA = "stepjit/data/"
+_PICKLE = "stepjit/pickle/"
 _ARRAY_DTYPES = {np.dtype(d.np).name for d in ALL_DTYPES}
 
 
@@ -87,20 +94,41 @@ class _Writer:
                            for k, v in obj.items()]}
         if type(obj) in (set, frozenset):
             return {"$set": [self.node(v, path) for v in sorted(obj, key=repr)]}
-        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
-            return {"$global": _global_name(obj, path)}
-        if _plain_object(obj):
-            return self.object(obj, path)
-        raise TypeError(_unsupported(obj, path))
+        try:
+            if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+                return {"$global": _global_name(obj)}
+            if _plain_object(obj):
+                return self.object(obj, path)
+        except _NotByName:
+            pass
+        return {"$pickle": self.pickled(obj, path)}
+
+    def pickled(self, obj, path):
+        """obj pickled, its tensors kept out of the pickle as data entries."""
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.persistent_id = lambda o: self.tensor(o) if isinstance(o, Tensor) else None
+        try:
+            pickler.dump(obj)
+        except Exception as exc:
+            raise TypeError(_unsupported(obj, path, exc)) from None
+        name = f"{_PICKLE}{len(self.zf.namelist())}"
+        self.zf.writestr(name, buf.getvalue())
+        return {"data": name, "type": f"{type(obj).__module__}.{type(obj).__qualname__}"}
 
     def object(self, obj, path):
         ref = self.objects.get(id(obj))
         if ref is not None:
             return {"$objref": ref}
+        name = _global_name(type(obj))
         ref = self.objects[id(obj)] = len(self.objects)     # before its state: cycles end here
         self.keep.append(obj)
-        return {"$object": {"class": _global_name(type(obj), path), "ref": ref,
-                            "state": self.node(vars(obj), f"{path}.__dict__")}}
+        try:
+            state = self.node(vars(obj), f"{path}.__dict__")
+        except TypeError:           # something in it is neither data nor picklable: say so
+            del self.objects[id(obj)]   # about the object itself, as its pickling fails
+            return {"$pickle": self.pickled(obj, path)}
+        return {"$object": {"class": name, "ref": ref, "state": state}}
 
     def key(self, k, path):
         if k is None or isinstance(k, (bool, int, float, str)) or type(k) is tuple:
@@ -139,12 +167,14 @@ def _plain_object(obj) -> bool:
             and "__slots__" not in vars(cls))
 
 
-def _global_name(obj, path) -> str:
+class _NotByName(Exception):
+    """A function, class or object that cannot be stored by name (it goes to the pickle)."""
+
+
+def _global_name(obj) -> str:
     module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")
     if not module or "<" in qualname or _resolve(module, qualname) is not obj:
-        raise TypeError(f"stepjit.save cannot store {obj!r} at {path}: it cannot be found "
-                        "again by its module and name (a lambda or a local class or "
-                        "function); save the model's state_dict() instead")
+        raise _NotByName(obj)        # a lambda, a local class or function
     return f"{module}:{qualname}"
 
 
@@ -156,14 +186,14 @@ def _resolve(module, qualname):
     return obj
 
 
-def _unsupported(obj, path):
+def _unsupported(obj, path, exc):
     what = type(obj).__name__
     hint = ""
     if hasattr(obj, "state_dict"):
         hint = f" Save its state_dict() instead: stepjit.save({path}.state_dict(), f)."
-    return (f"stepjit.save cannot store {what} at {path}: a checkpoint holds tensors, numbers, "
-            "strings, None, lists, tuples, dicts and sets of them, and objects whose state is "
-            "their __dict__ (no pickled objects, so loading one never runs code).{hint}")
+    return (f"stepjit.save cannot store {what} at {path}: it is not data (tensors, numbers, "
+            f"strings, None, lists, tuples, dicts, objects whose state is their __dict__) and "
+            f"pickling it failed ({exc}).{hint}")
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
@@ -219,8 +249,6 @@ def _entry(g):
 def _allowed(obj, weights_only) -> bool:
     if weights_only is False:
         return True
-    if getattr(obj, "__module__", "").split(".")[0] == "stepjit":
-        return True
     return any(obj is g for g in _SAFE_GLOBALS) or any(obj is g for s in _SCOPED for g in s)
 
 
@@ -240,9 +268,9 @@ class _Reader:
                                f"{qualname}, which is not defined in this program (stepjit "
                                "never imports what a file names: import or define it first)")
         if not _allowed(obj, self.weights_only):
-            raise RuntimeError(
-                f"stepjit.load: Weights only load failed: {module}.{qualname} is not an "
-                "allowed global. If you trust this checkpoint, allow it with "
+            raise pickle.UnpicklingError(
+                f"stepjit.load: Weights only load failed: the checkpoint holds a whole "
+                f"{module}.{qualname}, not an allowed global. If you trust it, allow it with "
                 f"stepjit.serialization.add_safe_globals([{qualname}]) or "
                 f"`with stepjit.serialization.safe_globals([{qualname}]):`, or pass "
                 "weights_only=False (the object is rebuilt from its saved __dict__; no code "
@@ -301,7 +329,20 @@ class _Reader:
             if body not in self.objects:
                 raise _corrupt(f"reference to object {body} before it is defined")
             return self.objects[body]
+        if kind == "$pickle":
+            return self.unpickled(body)
         raise _corrupt(f"unknown node kind {kind!r}")
+
+    def unpickled(self, body):
+        if self.weights_only is not False:
+            raise pickle.UnpicklingError(
+                f"stepjit.load: this checkpoint holds a pickled {body.get('type', 'object')} "
+                "(saved with stepjit.save of a whole object, not a state_dict); loading it runs "
+                "code the file names, so it is refused with weights_only=True (the default, as "
+                "in PyTorch). If you trust the file, pass weights_only=False")
+        unpickler = pickle.Unpickler(io.BytesIO(self.zf.read(body["data"])))
+        unpickler.persistent_load = self.node
+        return unpickler.load()
 
     def array(self, body):
         dt = body["dtype"]
@@ -358,7 +399,8 @@ def _corrupt(why):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
-    """Read what `save` wrote. Only data is read, whatever `weights_only` says: no code runs."""
+    """Read what `save` wrote. Only data is read, and no code runs, unless the file holds a
+    pickled object and the caller passed weights_only=False."""
     if pickle_module is not None:
         raise ValueError("stepjit.load reads no pickle; pickle_module is not supported")
     if isinstance(f, (str, os.PathLike)):

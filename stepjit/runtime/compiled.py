@@ -19,18 +19,18 @@ Hyperparameters that optimizers read from `param_groups` (lr) are per-call
 inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace.
 
 Recompile limit. A function traced `recompile_limit` times (default
-`config.recompile_limit`, 8; re-verifications do not count) stops tracing: it
+`config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
 warns once, naming itself and the last reason, and runs eagerly whenever its
 cached traces do not apply.
 """
 from __future__ import annotations
 
 import functools
-import os
 import time
 import warnings
 import weakref
 
+from .. import config
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer import values
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
@@ -63,11 +63,6 @@ def _profiling(on: bool) -> None:
     (or their fast calls again)."""
     for fn in list(_LIVE):
         fn._first = fn._unprofiled_first()
-
-
-class config:
-    """Defaults for every compiled function (PyTorch's torch._dynamo.config, in small)."""
-    recompile_limit = 8
 
 
 class CompiledFunction:
@@ -199,7 +194,8 @@ class CompiledFunction:
 
     @property
     def limit(self):
-        return config.recompile_limit if self.recompile_limit is None else self.recompile_limit
+        limit = config.dynamo.recompile_limit
+        return limit if self.recompile_limit is None else self.recompile_limit
 
     def _over_limit(self, reason):
         # A step traced on every call because a value it reads changes on every call (a loop
@@ -558,7 +554,7 @@ def reset():
 
 
 def check_enabled(check):
-    if check is None and not os.environ.get("STEPJIT_CHECK"):
+    if check is None and not config.check():
         return False
     from ..programs.check import enabled
     return enabled(check)

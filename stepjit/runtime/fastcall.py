@@ -31,7 +31,7 @@ from ..ir.graph import Value
 from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
-from ..codegen.codewriter import CodeWriter
+from ..codewriter import CodeWriter
 from .aot import attach
 from .writeback import _copy, _host, _owned
 
