@@ -16,7 +16,7 @@ from .defaults import (  # noqa: F401
 from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
 from .ir.types import DType as dtype  # noqa: F401
 from .ir.types import bool_ as bool  # noqa: F401
-from .ir.types import bfloat16, finfo, float16, float32, float64, iinfo, int32, int64  # noqa: F401
+from .ir.types import bfloat16, float16, float32, float64, int32, int64  # noqa: F401
 from .ops.convert import cast as _cast  # noqa: F401
 from .ops.creation import (  # noqa: F401
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -26,7 +26,6 @@ from .ops.elementwise import (  # noqa: F401
     abs, add, addcdiv, addcmul, ceil, clamp, clip, cos, div, divide, eq, exp, floor, floor_divide,
     ge, gt, le, lerp, log, log1p, logical_and, logical_not, logical_or, lt, masked_fill, maximum,
     minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square,
-    sinh, cosh,
     sub, tanh, true_divide, where)
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
@@ -38,10 +37,10 @@ from .ops.sorting import (  # noqa: F401
     argsort, bincount, cumprod, cumsum, kthvalue, msort, sort, topk, unique, unique_consecutive)
 from .ops.tiling import (  # noqa: F401
     diag, diag_embed, diagonal, meshgrid, repeat_interleave, roll, tile, trace, tril, triu)
-from .ops.index import argwhere, gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
+from .ops.index import gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
 from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
-    norm, prod, softmax, std, std_mean, sum, var, var_mean)
+    norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
     moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
@@ -49,7 +48,6 @@ from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .serialization import load, save  # noqa: F401
 from .tensor import Size, Tensor, device  # noqa: F401
-from ._printing import get_printoptions, set_printoptions  # noqa: F401
 
 float = float32
 double = float64
@@ -66,17 +64,6 @@ def is_tensor(obj):
 
 def is_floating_point(input):
     return input.is_floating_point()
-
-
-def get_num_threads():
-    """Threads the compiled CPU kernels' parallel loops use (Numba's setting)."""
-    import numba
-    return numba.get_num_threads()
-
-
-def set_num_threads(n):
-    import numba
-    numba.set_num_threads(int(n))
 
 
 def numel(input):
@@ -105,6 +92,38 @@ from . import cpu  # noqa: E402,F401
 # `torch.cuda.amp` and `torch.cpu.amp`: attributes and importable names, as in PyTorch.
 cuda.amp, cpu.amp = amp.cuda_amp, amp.cpu_amp
 _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp, amp.cpu_amp
+
+# Math, statistics, linear algebra and utilities beyond the core (docs/api.md lists them).
+from .ops.mathfns import (  # noqa: E402,F401
+    acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
+    deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
+    sinh, tan, trunc, xlogy)
+from .ops.stats import (  # noqa: E402,F401
+    cdist, cummax, cummin, dist, histc, logcumsumexp, median, mode, nanmedian, std_mean,
+    var_mean)
+from .ops.stacking import (  # noqa: E402,F401
+    atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
+    row_stack, tensor_split, vstack)
+from .ops.products import cross, kron, tensordot  # noqa: E402,F401
+from .ops.search import (  # noqa: E402,F401
+    argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
+from .ops.shape import concatenate  # noqa: E402,F401
+from .dtype_info import finfo, iinfo  # noqa: E402,F401
+from .threads import (  # noqa: E402,F401
+    get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
+from ._printing import set_printoptions  # noqa: E402,F401
+from . import distributions, jit, linalg  # noqa: E402,F401
+from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
+
+
+def typename(obj):
+    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else the object's qualified type."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
+
 
 if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit

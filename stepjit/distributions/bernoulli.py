@@ -1,49 +1,73 @@
-"""Bernoulli(probs or logits): 1 with probability probs."""
+"""Bernoulli: 0/1 draws from probs or logits; log_prob and entropy are binary cross
+entropies with logits, as PyTorch writes them (stable for logits of any size)."""
 from __future__ import annotations
 
-from ..autograd.grad_mode import no_grad
-from ..ir.types import finfo
-from ..nn import functional as F
 from ..ops.creation import bernoulli
-from ..tensor import Size
-from .distribution import Distribution, as_float_tensor
+from ..tensor import Size, Tensor
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
 class Bernoulli(Distribution):
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        given = probs if probs is not None else logits
+        (param,) = broadcast_all(given)
         if probs is not None:
-            self.probs = as_float_tensor(probs)
-            eps = finfo(self.probs.dtype).eps
-            p = self.probs.clamp(min=eps, max=1 - eps)
-            self.logits = p.log() - (-p).log1p()
+            self.probs = param
         else:
-            self.logits = as_float_tensor(logits)
-            self.probs = self.logits.sigmoid()
-        super().__init__(self.probs.shape, Size(), validate_args)
+            self.logits = param
+        self._param = param
+        batch = Size() if not isinstance(given, Tensor) else Size(param.shape)
+        super().__init__(batch, validate_args=validate_args)
 
-    def _params(self):
-        return {"probs": self.probs}
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):
         return self.probs
 
     @property
+    def mode(self):
+        mode = (self.probs >= 0.5).to(self.probs.dtype)
+        return mode.masked_fill(self.probs == 0.5, float("nan"))
+
+    @property
     def variance(self):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=Size()):
+        from ..autograd.grad_mode import no_grad
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return bernoulli(self.probs.expand(shape))
+            return bernoulli(self.probs.expand(*shape))
 
     def log_prob(self, value):
-        logits, value = self.logits, value
-        return -F.binary_cross_entropy_with_logits(logits.expand(value.shape) if
-                                                   logits.shape != value.shape else logits,
-                                                   value, reduction="none")
+        from ..nn.functional import binary_cross_entropy_with_logits
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
-        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+        from ..nn.functional import binary_cross_entropy_with_logits
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand=True):
+        from ..ops.creation import arange
+        values = arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
+        if expand:
+            values = values.expand(2, *self._batch_shape)
+        return values

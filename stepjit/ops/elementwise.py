@@ -43,7 +43,6 @@ neg, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, floor, cei
                         P.relu, P.abs, P.sign, P.floor, P.ceil, P.round))
 negative = neg
 log2, log10, expm1, erf = (_unary(p) for p in (P.log2, P.log10, P.expm1, P.erf))
-sinh, cosh = _unary(P.sinh), _unary(P.cosh)
 
 
 def erfc(input):

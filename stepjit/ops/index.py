@@ -123,11 +123,6 @@ def index_select(input, dim, index):
     return apply(P.gather, input, index, key=((None, None, None),) * d + ("T",))
 
 
-def argwhere(input):
-    """The indices of the non-zero elements, one row each (nonzero(input))."""
-    return nonzero(input)
-
-
 def nonzero(input, *, as_tuple=False):
     from .creation import tensor
     idx = np.nonzero(input.numpy(force=True))

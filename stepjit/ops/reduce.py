@@ -223,18 +223,6 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
                    "ProdBackward1")
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(var, mean) of input over dim, as torch.var_mean."""
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim, keepdim=keepdim) if dim is not None else mean(input))
-
-
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """(std, mean) of input over dim, as torch.std_mean."""
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim, keepdim=keepdim) if dim is not None else mean(input))
-
-
 def count_nonzero(input, dim=None, *, axis=None):
     if axis is not None:
         dim = axis

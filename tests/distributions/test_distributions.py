@@ -1,81 +1,98 @@
-"""stepjit.distributions against NumPy formulas and, where installed, PyTorch (values and
-gradients of log_prob / entropy, sample shapes and frequencies)."""
-import math
+"""Distributions (tests/distributions/cases.py) against PyTorch's recorded values and
+gradients, finite differences, a live PyTorch where installed, and compiled steps against
+eager; bad parameters and values raise PyTorch's ValueError."""
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import stepjit
-from stepjit.distributions import Bernoulli, Categorical, Normal, Uniform, kl_divergence
+from stepjit.distributions import Bernoulli, Categorical, Normal, Uniform
+from tests.distributions.cases import CASES
+from tests.fixtures import checks, oracle
 
-P = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
-
-
-def test_categorical_log_prob_entropy_and_gradient_against_numpy():
-    probs = stepjit.tensor(P * 2, requires_grad=True)        # unnormalized: divided by the sum
-    m = Categorical(probs)
-    a = stepjit.tensor([1, 0])
-    lp = m.log_prob(a)
-    np.testing.assert_allclose(lp.detach().numpy(), np.log([0.5, 0.6]))
-    np.testing.assert_allclose(m.entropy().detach().numpy(), -(P * np.log(P)).sum(1))
-    lp.sum().backward()
-    # d log(p_a / sum p) / d p = onehot(a) / p_a - 1 / sum p
-    want = -np.ones_like(P) / 2.0
-    want[0, 1] += 1 / 1.0
-    want[1, 0] += 1 / 1.2
-    np.testing.assert_allclose(probs.grad.numpy(), want)
+TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "distributions"
+                    / "torch_distributions.npz")
+IDS = [c.name for c in CASES]
 
 
-def test_categorical_logits_and_sampling():
-    m = Categorical(logits=stepjit.tensor(np.log(P)))
-    np.testing.assert_allclose(m.probs.numpy(), P)
-    stepjit.manual_seed(0)
-    s = m.sample((4000,))
-    assert tuple(s.shape) == (4000, 2) and s.dtype is stepjit.int64
-    freq = np.stack([np.bincount(s.numpy()[:, i], minlength=3) / 4000 for i in range(2)])
-    np.testing.assert_allclose(freq, P, atol=0.03)
-    assert tuple(m.sample().shape) == (2,) and m.batch_shape == (2,)
-    with pytest.raises(ValueError, match="not both"):
-        Categorical(probs=stepjit.tensor(P), logits=stepjit.tensor(P))
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_matches_recorded_pytorch(case):
+    checks.against_recording(case, TABLE)
 
 
-def test_normal_bernoulli_uniform_formulas():
-    loc = stepjit.tensor([0.5, -1.0], requires_grad=True)
-    scale = stepjit.tensor([2.0, 0.5], requires_grad=True)
-    n = Normal(loc, scale)
-    v = np.array([1.0, 0.0])
-    want = -((v - [0.5, -1.0]) ** 2) / (2 * np.array([4.0, 0.25])) - np.log([2.0, 0.5]) \
-        - 0.5 * math.log(2 * math.pi)
-    np.testing.assert_allclose(n.log_prob(stepjit.tensor(v)).detach().numpy(), want)
-    np.testing.assert_allclose(n.entropy().detach().numpy(),
-                               0.5 + 0.5 * math.log(2 * math.pi) + np.log([2.0, 0.5]))
-    stepjit.manual_seed(1)
-    r = n.rsample((3,))
-    assert tuple(r.shape) == (3, 2) and r.requires_grad
-    r.sum().backward()
-    np.testing.assert_allclose(loc.grad.numpy(), [3.0, 3.0])
-    assert not n.sample().requires_grad
-    b = Bernoulli(probs=stepjit.tensor([0.25, 0.9]))
-    np.testing.assert_allclose(b.log_prob(stepjit.tensor([1.0, 0.0])).numpy(),
-                               np.log([0.25, 0.1]), rtol=1e-6)
-    u = Uniform(0.0, 4.0)
-    np.testing.assert_allclose(float(u.log_prob(stepjit.tensor(1.0))), -math.log(4.0))
-    kl = kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0))
-    np.testing.assert_allclose(float(kl), math.log(2) + (1 + 1) / 8 - 0.5, rtol=1e-6)
+FD = [c for c in CASES if c.grad]
 
 
-def test_against_pytorch():
+@pytest.mark.parametrize("case", FD, ids=[c.name for c in FD])
+def test_gradients_match_finite_differences(case):
+    checks.against_finite_differences(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_matches_live_pytorch(case):
     torch = pytest.importorskip("torch")
-    x = {}
-    for T in (stepjit, torch):
-        probs = T.tensor(P, requires_grad=True)
-        c = T.distributions.Categorical(probs)
-        out = c.log_prob(T.tensor([2, 1])).sum() + c.entropy().sum()
-        nrm = T.distributions.Normal(probs[:, 0], probs[:, 1])
-        out = out + nrm.log_prob(T.tensor([0.3, -0.2], dtype=T.float64)).sum() + nrm.entropy().sum()
-        brn = T.distributions.Bernoulli(logits=probs[:, 2])
-        out = out + brn.log_prob(T.tensor([1.0, 0.0], dtype=T.float64)).sum() + brn.entropy().sum()
-        out.backward()
-        x[T.__name__] = (out.item(), probs.grad.numpy())
-    np.testing.assert_allclose(x["stepjit"][0], x["torch"][0], rtol=1e-12)
-    np.testing.assert_allclose(x["stepjit"][1], x["torch"][1], rtol=1e-12)
+    checks.against_torch(case, torch)
+
+
+COMPILED = [c for c in CASES if c.compiled]
+
+
+@pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
+def test_compiled_matches_eager(case):
+    checks.compiled_matches_eager(case)
+
+
+def test_every_recorded_case_is_in_the_table():
+    assert set(TABLE) == {c.name for c in CASES}
+
+
+def test_shapes_follow_pytorch():
+    d = Categorical(logits=stepjit.zeros(2, 3, 5))
+    assert tuple(d.batch_shape) == (2, 3) and tuple(d.event_shape) == ()
+    assert tuple(d.sample((4,)).shape) == (4, 2, 3)
+    n = Normal(stepjit.zeros(3), 1.0)
+    assert tuple(n.batch_shape) == (3,) and tuple(n.rsample((2, 5)).shape) == (2, 5, 3)
+    assert tuple(Normal(0.0, 1.0).sample().shape) == ()
+    assert tuple(Bernoulli(probs=stepjit.full((2,), 0.5)).sample((3,)).shape) == (3, 2)
+
+
+BAD = [
+    ("categorical negative probs", lambda: Categorical(probs=stepjit.tensor([-0.5, 1.5])),
+     ["probs", "Simplex", "(2,)"]),
+    ("categorical both", lambda: Categorical(stepjit.ones(2) / 2, stepjit.zeros(2)),
+     ["Either `probs` or `logits`"]),
+    ("categorical 0-d", lambda: Categorical(logits=stepjit.tensor(1.0)), ["one-dimensional"]),
+    ("categorical value", lambda: Categorical(logits=stepjit.zeros(3)).log_prob(
+        stepjit.tensor(3)), ["support", "IntegerInterval", "upper_bound=2"]),
+    ("categorical value shape", lambda: Categorical(logits=stepjit.zeros(2, 3)).log_prob(
+        stepjit.tensor([0, 1, 2])), ["not broadcastable", "(3,)", "(2,)"]),
+    ("normal scale", lambda: Normal(stepjit.zeros(2), stepjit.tensor([1.0, -1.0])),
+     ["scale", "GreaterThan"]),
+    ("bernoulli probs", lambda: Bernoulli(probs=stepjit.tensor([0.5, 1.5])),
+     ["probs", "Interval"]),
+    ("bernoulli value", lambda: Bernoulli(probs=stepjit.tensor([0.5])).log_prob(
+        stepjit.tensor([0.5])), ["support", "Boolean"]),
+    ("uniform bounds", lambda: Uniform(stepjit.tensor([1.0]), stepjit.tensor([0.0])),
+     ["low >= high"]),
+]
+
+
+@pytest.mark.parametrize("name,fn,words", BAD, ids=[b[0] for b in BAD])
+def test_bad_arguments_raise_pytorchs_value_error(name, fn, words):
+    with pytest.raises(ValueError) as info:
+        fn()
+    for w in words:
+        assert w in str(info.value), f"{name}: {w!r} not in {info.value}"
+
+
+def test_validate_args_false_skips_the_checks():
+    d = Bernoulli(probs=stepjit.tensor([0.5]), validate_args=False)
+    assert d.log_prob(stepjit.tensor([0.5])).item() == pytest.approx(-np.log(2.0))
+    stepjit.distributions.Distribution.set_default_validate_args(False)
+    try:
+        Normal(0.0, -1.0)
+    finally:
+        stepjit.distributions.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError):
+        Normal(0.0, -1.0)
