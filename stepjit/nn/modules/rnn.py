@@ -122,6 +122,24 @@ class RNNBase(Module):
                         empty(gates * hidden_size, dtype=dtype, device=device)))
         self.reset_parameters()
 
+    def flatten_parameters(self):
+        """cuDNN packs the weights into one buffer; stepjit's cells read them where they are."""
+
+    @property
+    def _flat_weights_names(self):
+        """The weights' names in PyTorch's order (layer by layer, direction by direction)."""
+        return [n for n in self._parameters if n.startswith(("weight_", "bias_"))]
+
+    @property
+    def _flat_weights(self):
+        return [self._parameters[n] for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        per_layer = 4 if self.bias else 2
+        params = self._flat_weights
+        return [params[i:i + per_layer] for i in range(0, len(params), per_layer)]
+
     def reset_parameters(self):
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for w in self.parameters():
