@@ -124,7 +124,7 @@ def _slice_impl(x, key):
 slice = register(Primitive(
     "slice", "indexing", _slice_impl, _slice_rule, inputs=("x",),
     attrs=("key",), vjp=(_slice_grad,), grad_name=lambda a: _slice_name(a["key"]), view=True,
-    unview=lambda x, v, key: _apply(slice_scatter, x, v, key=key),
+    unview=lambda x, v, key: bind(slice_scatter, x, v, key=key),
     native="{0}{key}", native_when=lambda attrs: not any(k == "T" for k in attrs["key"])))
 
 slice_scatter = register(Primitive(
