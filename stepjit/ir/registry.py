@@ -87,7 +87,8 @@ class Primitive:
                  "native", "native_when", "simd_expr")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
-                 expr=None, grad_name=None, variadic=False, view=False, unview=None, casts=(), into=None,
+                 expr=None, grad_name=None, variadic=False, view=False, unview=None, casts=(),
+                 into=None,
                  reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
                  lowering=None, native=None, native_when=None, simd_expr=None):
         assert kind in KINDS, kind

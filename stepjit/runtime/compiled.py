@@ -202,9 +202,10 @@ class CompiledFunction:
 
     def _changes_every_call(self, where, why) -> bool:
         """A float read exactly (`print(loss.item())`: a new loss every call) that changed on
-        two calls in a row (a bool or an int takes few values: those grow the tree): rather than grow the tree by a branch per value up to the recompile
-        limit, the step is traced on every call from now on, its programs reused by structural
-        hash (per-call retracing costs about one eager step). True when it switched."""
+        two calls in a row (a bool or an int takes few values: those grow the tree): rather
+        than a branch per value up to the recompile limit and then eager, the step is traced
+        on every call from now on, its programs reused by structural hash. True when it
+        switched."""
         calls = self._stats["calls"]
         if self._changed.get(where) != calls - 1:
             self._changed[where] = calls

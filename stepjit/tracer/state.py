@@ -15,7 +15,8 @@ from __future__ import annotations
 
 class Touched:
     __slots__ = ("index", "obj", "slot", "label", "orig_data", "orig_grad", "orig_requires_grad",
-                 "orig_grad_fn", "orig_output_nr", "orig_version", "orig_view", "value", "grad_access", "replaced",
+                 "orig_grad_fn", "orig_output_nr", "orig_version", "orig_view", "value", "grad_access",
+                 "replaced",
                  "data_write", "grad_write", "segment", "history")
 
     def __init__(self, index, obj, slot, label):

@@ -300,8 +300,9 @@ class Tracer:
         cannot), and the runtime traces the step on every call, warning once (per_call)."""
         if self.per_call is None and not self.once:
             path, line, text = user_source_line(4)
-            self.per_call = (f"the step hands a tensor's values to Python ({'.numpy()' if purpose == 'numpy' else '.tolist()'} "
-                             f"at {path.rsplit('/', 1)[-1]}:{line}: `{text}`), which a replayed "
+            call = ".numpy()" if purpose == "numpy" else ".tolist()"
+            self.per_call = (f"the step hands a tensor's values to Python ({call} at "
+                             f"{path.rsplit('/', 1)[-1]}:{line}: `{text}`), which a replayed "
                              "trace could not redo: it is traced on every call")
             self.per_call_warns = True
         a = np.array(self.env[v])

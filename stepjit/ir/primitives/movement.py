@@ -87,7 +87,8 @@ transpose = register(Primitive(
     "transpose", "movement", lambda x, perm: x.transpose(perm), _transpose_rule,
     inputs=("x",), attrs=("perm",), vjp=(lambda g, perm: g.permute(_inverse(perm)),),
     grad_name="PermuteBackward0", view=True, keeps_uniform=True,
-    unview=lambda x, v, perm: v.permute(_inverse(perm)), native="{0}.T", native_when=lambda attrs: _reverses(attrs["perm"])))
+    unview=lambda x, v, perm: v.permute(_inverse(perm)), native="{0}.T",
+    native_when=lambda attrs: _reverses(attrs["perm"])))
 
 def _expand_impl(x, shape):
     """np.broadcast_to's view, made directly: its Python wrapper (an nditer) costs more than
