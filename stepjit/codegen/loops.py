@@ -18,7 +18,7 @@ node it computes as a comment, so the source reads against `stepjit dump`.
 """
 from __future__ import annotations
 
-from ..ir.graph import Value
+from ..ir.graph import Node, Value
 from ..ir.printer import format_node
 from ..ir.types import BOOL, FLOAT
 
@@ -96,7 +96,10 @@ class LoopSource:
     def _operand(self, x, want=None):
         if isinstance(x, Value):
             if x in self.constants:
-                return literal(self.constants[x], x.dtype)
+                c = self.constants[x]
+                if isinstance(c, Node):      # computed from sizes (passes/fusion.py): inline
+                    return self._expr(c)
+                return self._var(c) if isinstance(c, Value) else literal(c, x.dtype)
             return self._var(x)
         return literal(x, want)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
+from ..ir.primitives.reductions import count
 from ..passes.memory import computed_into_buffers, share_buffers
 from .loops import LoopSource, literal
 
@@ -54,7 +55,7 @@ def supports(fused, gemm=None) -> bool:
                 return False
             if _macs(n) > MAX_MATMUL_MACS and not (gemm and _blas_dtype(n)):
                 return False
-        elif prim.lowering != "fill" and (prim.native is None or (
+        elif prim.lowering not in ("fill", "size") and (prim.native is None or (
                 prim.native_when is not None and not prim.native_when(n.attrs))):
             return False        # no native form in the registry entry, or not for these attrs
     return True
@@ -201,6 +202,11 @@ class ProgramSource:
         if node.prim.lowering == "fill":
             dt = node.attrs["dtype"]
             return [f"{out} = {self._alloc(node.out)}", f"{out}[...] = {literal(node.attrs['value'], dt)}"]
+        if node.prim.lowering == "size":   # read from `dims`, so the source holds no size
+            n = count(node.attrs["shape"], node.attrs["axis"], node.attrs["correction"])
+            ctor = f"np.{node.out.dtype.np.name}"
+            text = self._dim(n) if n == int(n) else repr(n)   # (a fractional correction)
+            return [f"{out} = {self._alloc(node.out)}", f"{out}[()] = {ctor}({text})"]
         attrs = {k: self._attr_text(k, v) for k, v in node.attrs.items()}
         return [f"{out} = " + node.prim.native.format(*a, xs=", ".join(a), **attrs)]
 

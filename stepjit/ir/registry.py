@@ -35,7 +35,9 @@ Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
               tolerance by the same op over absolute values
   lowering    how backends run it, one of LOWERINGS: "loop" (fused into generated loops:
               elementwise with an expr, or a reduction with `reduce`), "view", "matmul",
-              "fill" (a constant), "impl" (its NumPy impl; a host round trip on CUDA).
+              "fill" (a constant), "size" (a number of its input's shape, such as a mean's
+              divisor: filled from the shape the program runs on, never a literal of a
+              kernel), "impl" (its NumPy impl; a host round trip on CUDA).
               Derived from the fields above unless given
   native      how a native whole-program function (codegen/program.py) writes it: a
               template over {0}, {1}.., {xs} (all inputs) and attribute names; None: a
@@ -56,7 +58,7 @@ PRIMITIVES: dict[str, "Primitive"] = {}
 
 KINDS = ("elementwise", "reduction", "scan", "matmul", "movement", "indexing", "creation",
          "random", "collective")
-LOWERINGS = ("loop", "view", "matmul", "fill", "impl")
+LOWERINGS = ("loop", "view", "matmul", "fill", "size", "impl")
 REDUCES = ("add", "max", "min")
 _SPECIAL = ("out", "in_shapes", "index")
 

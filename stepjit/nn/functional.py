@@ -16,7 +16,7 @@ from ..ir.types import FLOAT, int64
 from ..ops.creation import arange
 from ..ops.elementwise import abs, exp, log, log1p, maximum, where
 from ..ops.index import take_along_dim
-from ..ops.reduce import _rename
+from ..ops.reduce import _rename, count
 from ..ops.shape import tensor_arg
 from ..ops.reduce import log_softmax as _log_softmax
 from ..ops.reduce import softmax as _softmax
@@ -279,7 +279,8 @@ def _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_
         terms = terms * weight.reshape(_class_shape(logp, class_dim))
     loss = -terms.sum(class_dim)
     if reduction == "mean":  # PyTorch divides by the batch elements, not by the weights
-        return loss.sum() / max(1, logp.numel() // n_classes)
+        batch = tuple(d for d in range(logp.ndim) if d != class_dim)
+        return loss.sum() / (count(logp, batch) if logp.numel() // n_classes else 1)
     return _reduce(loss, reduction, "CrossEntropyLossBackward0")
 
 

@@ -19,6 +19,7 @@ from ..codegen.straight import StraightWriter
 from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
+from ..ir.primitives.reductions import count
 from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
@@ -166,6 +167,14 @@ class OpStep:
         buf = w.produce(self.node.out, w.buffer(self.node.out))
         w.emit(f"{buf}.fill({w.const(self.node.attrs['value'], 'value')})")
 
+    def _size(self, w):
+        """A number of a shape (a mean's divisor), filled in each run: the buffer may be
+        handed on to another value between runs (passes/memory.py)."""
+        node = self.node
+        value = node.out.dtype.np.type(count(**_count_attrs(node)))
+        buf = w.produce(node.out, w.buffer(node.out))
+        w.emit(f"{buf}.fill({w.const(value, 'count')})")
+
     def _view(self, w):
         node = self.node
         args = ", ".join(w.value(v) for v in self.args)
@@ -184,8 +193,12 @@ class OpStep:
 # The cpu backend's lowering table: how an op group runs, by its primitive's registry
 # `lowering` (loop groups are LoopSteps; a "loop" primitive fusion left alone, such as a
 # reduction of bools, runs by its impl).
-OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "view": OpStep._view,
-               "impl": OpStep._impl, "loop": OpStep._impl}
+OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "size": OpStep._size,
+               "view": OpStep._view, "impl": OpStep._impl, "loop": OpStep._impl}
+
+
+def _count_attrs(node):
+    return {k: node.attrs[k] for k in ("shape", "axis", "correction")}
 
 
 def _transpose_source(producers, v):

@@ -92,6 +92,8 @@ SAMPLES = {
     "full": [([], {"shape": (2, 3), "value": -INF, "dtype": float32}),
              ([], {"shape": (), "value": 0, "dtype": int64}),
              ([], {"shape": (4,), "value": True, "dtype": bool_})],
+    "numel": [([], {"shape": (5, 2), "axis": None, "correction": 0, "dtype": float32}),
+              ([], {"shape": (5, 3, 2), "axis": (0, 2), "correction": 1, "dtype": int64})],
     "arange": [([], {"start": 0, "stop": 10, "step": 3, "dtype": int64}),
                ([], {"start": 0.5, "stop": -1.0, "step": -0.25, "dtype": float64})],
     "matmul": [([T(F, 2, 3), T(F, 3, 4)], {}), ([T(float64, 5, 2, 3), T(float64, 3, 4)], {})],

@@ -118,3 +118,32 @@ def _inverse(perm):
 
 
 prod = _reduction("prod", _prod_impl, S.sum_rule, (_prod_grad,), "ProdBackward0")
+
+
+# -- the count of a mean's divisor ----------------------------------------------------------
+def count(shape, axis, correction=0) -> int:
+    """Elements of `shape` over `axis` (None: all), less `correction`, never below 0: the
+    divisor of a mean (correction 0) or of a variance (Bessel's correction 1)."""
+    n = 1
+    for i, d in enumerate(shape):
+        if axis is None or i in axis:
+            n *= d
+    return max(0, n - correction)
+
+
+def _numel_impl(shape, axis, correction, dtype):
+    return np.array(count(shape, axis, correction), dtype.np)
+
+
+def _numel_rule(shape, axis, correction, dtype):
+    return S.AVal((), dtype)
+
+
+# A number of a shape, as a 0-d value: the divisor of a mean. A node rather than a literal so
+# that it stays a value of the program the backends fill in from the shape they run on
+# (lowering "size"; constant folding leaves it alone): the kernels that divide by it read it
+# like any 0-d input, so their source holds no batch size and a new batch size compiles no
+# kernel. It has no operands: it reads no data, so it orders nothing and fuses with anything.
+numel = register(Primitive(
+    "numel", "creation", _numel_impl, _numel_rule, inputs=(),
+    attrs=("shape", "axis", "correction", "dtype"), lowering="size"))
