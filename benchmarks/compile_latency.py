@@ -7,7 +7,7 @@
     and the whole process's wall time, `import stepjit` and Numba included;
 (b) warm: a second fresh process on the cache (a) left: time to first result
     (target < 0.3 s), and whether those calls imported Numba (they need not: the
-    kernels' machine-code entries, codegen/machine.py, run without it);
+    kernels' machine-code entries, codegen/machine_cache.py, run without it);
 (c) in each process, after the first calls, a new batch size (N=32): how many
     kernels are compiled and loaded for it (target: 0 compiled), read from
     stepjit.codegen.kernels.STATS before and after.

@@ -1,9 +1,9 @@
 """The pipeline: every stage a traced graph goes through before it runs, in order.
 
-    lower       rewrites into fusible forms (passes/lower.py: a full-mask scalar put -> where)
-    add-chains  a long chain of float adds -> one stack and sum (passes/lower.py; cpu and cuda
+    lower       rewrites into fusible forms (passes/kernel_forms.py: a full-mask scalar put -> where)
+    add-chains  a long chain of float adds -> one stack and sum (passes/kernel_forms.py; cpu and cuda
                 only: the interpreter, the oracle, keeps the adds)
-    (transposed-matmuls: transpose(a @ b) -> b.T @ a.T, passes/lower.py, is written but not
+    (transposed-matmuls: transpose(a @ b) -> b.T @ a.T, passes/kernel_forms.py, is written but not
                 run: see CPU_LOWER below)
     dce         drop what outputs and writes do not need (less for the others to look at)
     cse         one node per distinct computation
@@ -17,12 +17,12 @@
     buffers     workspace buffers handed on between values that are never alive together
                 (passes/memory.py)
     kernels     the source of every loop kernel, with the name it has in the kernel cache
-                (codegen/loops.py for cpu, codegen/cuda.py for cuda)
+                (codegen/loops.py for cpu, codegen/cuda_kernels.py for cuda)
 
 `compile_graph` runs them and returns a Record: the result of each stage, by name, in
 order. The backends build what they run from a Record and nothing else, and `stepjit
 dump` prints the Record of the program that ran, so what is shown is what runs. A native
-whole-program function (codegen/program.py) is generated from the same Record, when a
+whole-program function (codegen/native_program.py) is generated from the same Record, when a
 backend asks for it (`Record.native_source`).
 
 Each graph stage's result is stamped with its name (`graph.stage`). With `verify=True`,
@@ -40,7 +40,7 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
 from .passes.fusion import fuse
-from .passes.lower import lower, lower_add_chains
+from .passes.kernel_forms import lower, lower_add_chains
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
 from .profiler import span
@@ -109,7 +109,7 @@ class LoopKernel:
 
 @dataclass(eq=False)
 class CudaKernel:
-    """One CUDA kernel of a loop group (codegen/cuda.py splits a group into one kernel per
+    """One CUDA kernel of a loop group (codegen/cuda_kernels.py splits a group into one kernel per
     reduction and one for the rest): `group` is that part."""
     group: object
     fname: str
@@ -153,7 +153,7 @@ class Record:
 
     def native_source(self):
         """(ProgramSource, ins, outs): the whole program as one native function
-        (codegen/program.py), generated once, on first use; nothing is compiled."""
+        (codegen/native_program.py), generated once, on first use; nothing is compiled."""
         if self._native is None:
             self._native = _native_source(self)
         return self._native
@@ -267,7 +267,7 @@ def _cpu_kernels(rec):
 
 def _cuda_kernels(rec):
     """The CUDA kernels of each loop group, one per part (None for an op group)."""
-    from .codegen.cuda import loop_kernel_source, split_group
+    from .codegen.cuda_kernels import loop_kernel_source, split_group
     out = []
     for g in rec.fused.groups:
         if g.kind != "loop":
@@ -282,7 +282,7 @@ def _cuda_kernels(rec):
 
 
 def _native_source(rec):
-    from .codegen import blas, program as native
+    from .codegen import blas, native_program as native
     fused = rec.fused
     produced = {n.out for g in fused.groups for n in g.nodes}
     ins = []

@@ -1,6 +1,6 @@
 """Where this process's BLAS keeps its gemm, for native programs that call it directly.
 
-A native program (codegen/program.py) is one machine-code function with no Python
+A native program (codegen/native_program.py) is one machine-code function with no Python
 between its kernels; until it could call BLAS it had to run its matmuls as generated
 loops, so a step with a large matmul (the tutorial's two-layer step) stayed a Python
 function calling `np.matmul` five times (~1.3 us each, and the Python between them).

@@ -1,5 +1,5 @@
 """What the runtime's generated Python functions share: unique local names, objects bound as
-globals of the function, indented lines, and compiling the text (fastcall.py, straight.py)."""
+globals of the function, indented lines, and compiling the text (fastcall.py, straight_line.py)."""
 from __future__ import annotations
 
 import re

@@ -11,7 +11,7 @@ operand layouts (~1 s each).
 `cblas_gemm(fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, blas_int)` is the call
 itself: `c = op(a) @ op(b)` (row-major, alpha 1, beta 0), the integers passed as the NumPy
 integer class `blas_int`. It is an LLVM `inttoptr` and an indirect call, so the object code
-references no symbol: a machine-code entry can hold it (codegen/machine.py), and the same
+references no symbol: a machine-code entry can hold it (codegen/machine_cache.py), and the same
 cached code works wherever the library is loaded.
 
 Only generated program modules import this one (it imports Numba).

@@ -8,7 +8,7 @@ Numba's own cache (`cache=True`) keeps its machine code beside it, so a second
 process loads instead of compiling. A module or Numba cache entry that fails
 to load (truncated, corrupt, from another Numba) is deleted and rebuilt,
 never trusted. Beside them, each loop kernel's C entry per argument signature
-is cached as object code (codegen/machine.py, entry.py; docs/cache.md), which
+is cached as object code (codegen/machine_cache.py, c_entry.py; docs/cache.md), which
 a later process runs without importing Numba at all.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from . import diskcache, machine
+from . import diskcache, machine_cache
 from ..profiler import span
 from ..progress import kernel_started
 
@@ -39,7 +39,7 @@ from stepjit.codegen.vmath import vexp, vexpm1, vlog, vlog1p, vpow, vsigmoid, vt
 _LOCK = threading.Lock()
 _KERNELS = {}                     # source hash -> compiled dispatcher
 STATS = {"compiled": 0, "loaded": 0, "compile_seconds": 0.0,
-         "entries_built": 0, "entries_loaded": 0}   # machine-code entries (machine.py)
+         "entries_built": 0, "entries_loaded": 0}   # machine-code entries (machine_cache.py)
 
 
 def cache_dir() -> str:
@@ -166,7 +166,7 @@ class Kernel:
     """A CPU kernel: a loop kernel (the function `fname` of module `fname`), or one function of
     a generated module with several (a native program's `program`, `program_packed`). Its
     first call picks what runs it: the machine-code entry cached for the function and its
-    arguments' signature (codegen/machine.py), which needs no Numba in the process; else the
+    arguments' signature (codegen/machine_cache.py), which needs no Numba in the process; else the
     Numba dispatcher (the module is loaded, or compiled, then), after which the entry is built
     and cached for the next process and used from then on. An entry that meets arguments it
     was not built for hands the call to Numba, which then keeps the kernel."""
@@ -192,10 +192,11 @@ class Kernel:
         return self if self.call == self._first else self.call
 
     def _first(self, *args):
-        sig = None if self.parallel or not machine.available() else machine.signature(args)
+        sig = None if self.parallel or not machine_cache.available() \
+            else machine_cache.signature(args)
         entry = None if sig is None else \
-            machine.load(machine.entry_path(self.path, sig, self.function), sig, self._numba,
-                         self._identity(sig))
+            machine_cache.load(machine_cache.entry_path(self.path, sig, self.function), sig,
+                               self._numba, self._identity(sig))
         if entry is not None:
             STATS["loaded"] += 1
             STATS["entries_loaded"] += 1
@@ -221,36 +222,37 @@ class Kernel:
         """Build, cache and load the machine-code entry for sig (after a Numba call compiled
         or loaded the kernel); None when the kernel cannot have one."""
         if sig is None:
-            why = "parallel" if self.parallel else "argument types" if machine.available() \
+            why = "parallel" if self.parallel else "argument types" if machine_cache.available() \
                 else "entries unavailable here"
             _log(f"no machine-code entry for {self.name}: {why}")
             return None
-        from . import entry
-        path = machine.entry_path(self.path, sig, self.function)
-        symbol = machine.entry_symbol(self.path, sig, self.function)
+        from . import c_entry
+        path = machine_cache.entry_path(self.path, sig, self.function)
+        symbol = machine_cache.entry_symbol(self.path, sig, self.function)
         try:
-            obj = entry.build(self.checked.fn, args, sig, symbol)
+            obj = c_entry.build(self.checked.fn, args, sig, symbol)
         except Exception as e:  # noqa: BLE001 - Numba internals differ across versions
             _log(f"no machine-code entry for {self.name}: {type(e).__name__}: {e}")
             return None
-        bad = [name for name in machine.undefined_symbols(obj) if not machine.linkable(name)]
+        bad = [name for name in machine_cache.undefined_symbols(obj)
+               if not machine_cache.linkable(name)]
         if bad:
             _log(f"no machine-code entry for {self.name}: it needs {', '.join(bad)}")
             return None
         ident = self._identity(sig)
         try:
-            path = machine.store(path, sig, ident, obj)
+            path = machine_cache.store(path, sig, ident, obj)
         except OSError as e:
             _log(f"no machine-code entry for {self.name}: {e}")
             return None
         STATS["entries_built"] += 1
-        return machine.load(path, sig, self._numba, ident)
+        return machine_cache.load(path, sig, self._numba, ident)
 
     def _identity(self, sig):
         """What an entry file must say it is before it runs: its symbol (which names the kernel,
         the function and the signature) and the digest of the kernel module's code (less its
         comments, which name the IR values of whichever graph asked first, as kernel_hash)."""
-        return {"symbol": machine.entry_symbol(self.path, sig, self.function),
+        return {"symbol": machine_cache.entry_symbol(self.path, sig, self.function),
                 "source": hashlib.sha256(_COMMENT.sub("", self.text).encode()).hexdigest()}
 
 

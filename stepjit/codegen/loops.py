@@ -163,7 +163,7 @@ class LoopSource:
     def element_body(self, ind, reds, out_pos, nodes=None, stores=True):
         """The lines computing one element at index (i0, i1, ...): loads of the inputs that vary,
         one line per node, stores of the outputs. Shared by the CPU loop nest and the CUDA
-        kernels (codegen/cuda.py), which differ only in the loops and index math around it.
+        kernels (codegen/cuda_kernels.py), which differ only in the loops and index math around it.
         `nodes` (default: the whole group) restricts it to some of the group's nodes, and
         stores=False leaves out the stores (a split loop's reduction half recomputes values)."""
         nodes = self.group.nodes if nodes is None else [n for n in self.group.nodes if n in nodes]
@@ -312,7 +312,7 @@ class LoopSource:
         allocates once and passes after the sizes (`s0, s1, ...`; `self.given` says their
         shapes and dtypes), reset here on entry. Allocated in the kernel (`np.full`), it would
         go through Numba's runtime (NRT), which a process running machine-code entries without
-        Numba does not have (codegen/machine.py refuses such objects): that kernel would keep
+        Numba does not have (codegen/machine_cache.py refuses such objects): that kernel would keep
         Numba's dispatcher and import Numba in a warm process. The caller owns the buffers as
         it owns its workspace: one kernel call at a time per buffer."""
         acc = self._acc(node)

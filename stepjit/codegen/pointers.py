@@ -2,7 +2,7 @@
 
 Numba's dispatcher spends ~70 ns per array argument (type fingerprint, unboxing, a
 MemInfo); a tiny step's native program takes half a dozen. Its `program_packed` entry
-(codegen/program.py) takes instead one int64 array of the inputs' data addresses and
+(codegen/native_program.py) takes instead one int64 array of the inputs' data addresses and
 rebuilds each input with `numba.carray(voidptr_at(address), shape, dtype)`. The runtime
 (runtime/fastcall.py: pack_addresses) packs the addresses once, and again only when an
 input's array changes, and only for arrays carray describes exactly. Only generated
@@ -10,17 +10,23 @@ modules import this one: a process that runs cached machine code never imports N
 
 `reshaped(a, shape)` is the program's reshape: Numba's `a.reshape` calls a helper of
 Numba's (numba_attempt_nocopy_reshape) even for a C-contiguous array, which a process
-without Numba cannot link (codegen/machine.py), so a C-contiguous array is reshaped here
+without Numba cannot link (codegen/machine_cache.py), so a C-contiguous array is reshaped here
 as a view with C strides, as Numba's would be; another layout is copied as before
 (`np.ascontiguousarray(a).reshape(shape)`, through Numba). Loop kernels use the same view,
 `c_view(a, (n,))`, for their flat loops over arrays found C-contiguous at run time
 (codegen/loops.py).
+
+Both are views of their argument, and Numba must be told so (`alias_func_extensions`): its
+parfor pass drops a prange loop's stores into an array it believes is fresh and unread after
+the loop. Without that, every parallel flat loop (2-D and larger, at least PARALLEL_MIN
+elements, all C-contiguous) silently stored nothing: an Adam update of a Linear weight over
+2^20 elements left the parameter and state unchanged and its outputs uninitialized.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import types
-from numba.core import cgutils
+from numba.core import cgutils, ir_utils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import make_array, populate_array
@@ -74,3 +80,18 @@ def c_view(typingctx, a, shape):
                        meminfo=ary.meminfo, parent=ary.parent)
         return impl_ret_borrowed(context, builder, signature.return_type, view._getvalue())
     return out(a, shape), codegen
+
+
+def _view_of_first_argument(lhs, args, alias_map, arg_aliases):
+    """Numba's alias analysis hook: `lhs = f(a, ...)` is a view of `a` (as its own `_add_alias`
+    records `B = A.reshape(...)`)."""
+    base = args[0].name
+    if base in arg_aliases:
+        arg_aliases.add(lhs)
+        return
+    alias_map.setdefault(base, set()).add(lhs)
+    alias_map.setdefault(lhs, set()).add(base)
+
+
+for _fn in ("c_view", "reshaped"):
+    ir_utils.alias_func_extensions[(_fn, __name__)] = _view_of_first_argument

@@ -39,7 +39,7 @@ Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
               divisor: filled from the shape the program runs on, never a literal of a
               kernel), "impl" (its NumPy impl; a host round trip on CUDA).
               Derived from the fields above unless given
-  native      how a native whole-program function (codegen/program.py) writes it: a
+  native      how a native whole-program function (codegen/native_program.py) writes it: a
               template over {0}, {1}.., {xs} (all inputs) and attribute names; None: a
               program holding it does not go native. native_when(attrs) may refuse cases
 

@@ -2,7 +2,7 @@
 
 A scheduler writes `group['lr']` (and, for OneCycleLR, momentum or beta1) into the
 optimizer's param_groups; a compiled step reads `lr` as a per-call input
-(tracer/hyper.py), so a new lr takes effect on the next call without a retrace.
+(tracer/hyperparams.py), so a new lr takes effect on the next call without a retrace.
 
 The formulas are PyTorch 2.13's chainable forms (each step scales the current lr),
 with the closed forms used when `step(epoch)` is given, so sequences match

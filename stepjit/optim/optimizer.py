@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
-from ..tracer.hyper import read_group
+from ..tracer.hyperparams import read_group
 
 
 class _Required:

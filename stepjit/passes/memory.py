@@ -1,7 +1,7 @@
 """Buffer sharing: intermediates whose lifetimes do not overlap share one workspace buffer.
 
 A program keeps a workspace buffer per intermediate between calls (programs/cpu.py,
-codegen/program.py). Without sharing, a step holds every intermediate at once: its
+codegen/native_program.py). Without sharing, a step holds every intermediate at once: its
 workspace is the sum of all of them, and the caches see that many distinct arrays. Here a
 buffer is handed on once the last group reading its value, or any view of it, has run;
 outputs of one group never share with each other or with that group's inputs (a loop may

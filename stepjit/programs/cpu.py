@@ -15,7 +15,7 @@ import numpy as np
 
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
-from ..codegen.straight import StraightWriter
+from ..codegen.straight_line import StraightWriter
 from ..dispatch import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
@@ -75,7 +75,7 @@ class NativeCall:
     0-dim output is stored into its held buffer (v, buffer), which the caller copies (boxing
     an array, or a float, costs more than the rest of a tiny step); a value computed into an
     input's buffer (inplace: value -> that input) is not returned at all. `workspace`: the
-    buffers of the program's intermediates (codegen/program.py), allocated once here, like
+    buffers of the program's intermediates (codegen/native_program.py), allocated once here, like
     CpuProgram's workspace: a program must not run in two threads at once. `fresh`: outputs
     the function allocated (not views of inputs), which a caller may keep uncopied.
     `packed(addresses, dims)`: the same program on the data addresses of its inputs, held
@@ -122,7 +122,7 @@ class LoopStep:
         self.scratch = [program.empty(shape, dtype) for shape, dtype in loop.given]
 
     def emit(self, w):
-        """This step's lines in a program's straight-line function (straight.py)."""
+        """This step's lines in a program's straight-line function (straight_line.py)."""
         args = [w.value(v) for v in self.ins]
         args += [w.produce(v, w.buffer(v)) for v in self.outs]
         fn = self.kernel.fastest()
@@ -153,7 +153,7 @@ class OpStep:
         return [v for v in self.args if isinstance(v, Value)]
 
     def emit(self, w):
-        """This step's lines in a program's straight-line function (straight.py), as its
+        """This step's lines in a program's straight-line function (straight_line.py), as its
         primitive's lowering says (OP_LOWERING)."""
         OP_LOWERING[self.node.prim.lowering](self, w)
 
@@ -246,7 +246,7 @@ class CpuProgram(Program):
         self.shared = record.shared
         self.workspace = {}
         self.native = None
-        self.straight = self.straight_text = None    # the steps as one function (straight.py)
+        self.straight = self.straight_text = None    # the steps as one function (straight_line.py)
 
     def _steps(self):
         steps = [LoopStep(k, self) if g.kind == "loop" else OpStep(g.nodes[0], self)
@@ -267,7 +267,7 @@ class CpuProgram(Program):
         elif self.straight is not None:
             env = self.straight(env)
         else:
-            # The steps run as one generated function (straight.py). The first run's calls each
+            # The steps run as one generated function (straight_line.py). The first run's calls each
             # kernel through its first-call wrapper, which loads or compiles it; then the
             # function is written again over what runs each kernel (kernels.Kernel.fastest).
             first, _ = StraightWriter(self).build(self.steps)
@@ -291,7 +291,7 @@ class CpuProgram(Program):
         on threads (a native program's loops are serial): then one Numba function for the
         whole program removes the Python between kernels, which is all the cost of a tiny
         step and ~10 us of the B1 step's."""
-        from ..codegen import blas, program as native
+        from ..codegen import blas, native_program as native
         if native_mode() == "never" or not native.supports(self.fused, blas.gemm()):
             return False
         largest = max((_numel(n.out.shape) for n in self.graph.nodes), default=0)

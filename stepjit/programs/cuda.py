@@ -6,7 +6,7 @@ written-back values. Only the steps differ:
 
   loop group   one CUDA kernel per reduction of the group (producers computed
                inline) and one elementwise kernel for its other outputs
-               (codegen/cuda.py; the per-element code is the CPU kernel's)
+               (codegen/cuda_kernels.py; the per-element code is the CPU kernel's)
   matmul       a tiled shared-memory kernel
   full         an elementwise kernel writing the constant (into the written
                tensor's own buffer for `w.grad.zero_()`)
@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import cuda as dev
-from ..codegen.cuda import (launch_sizes, load_cuda_kernel, loop_kernel, matmul_kernel, matmul_launch,
+from ..codegen.cuda_kernels import (launch_sizes, load_cuda_kernel, loop_kernel, matmul_kernel, matmul_launch,
                             scalar_args)
 from ..dispatch import run_impl
 from ..errors import user_location
@@ -118,7 +118,7 @@ def _grid_1d(total):
 # -- steps -----------------------------------------------------------------------------------
 class CudaLoopStep:
     """A loop group: its reduction kernels, then its elementwise kernel (the record's
-    pipeline.CudaKernel parts, codegen/cuda.py)."""
+    pipeline.CudaKernel parts, codegen/cuda_kernels.py)."""
     __slots__ = ("parts", "sizes", "sources")
 
     def __init__(self, group, parts, program):

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..autograd.node import _FREED_MSG, Node, SavedTensor, save_tensor
 from ..tensor import Tensor
-from . import execute   # (a module reference: execute imports this module)
+from . import writeback   # (a module reference: writeback imports this module)
 from .tree import get_program
 
 _new = object.__new__
@@ -68,7 +68,7 @@ class CompiledFunctionBackward(Node):
             if v in spec.given or v in handed:   # not an array the engine may keep as .grad
                 a = _copy(a)                    # twice, or one the caller holds
             elif v not in fresh:
-                a = execute._owned(a)
+                a = writeback._owned(a)
             handed.add(v)
             out.append(Tensor._make(a))
         return out

@@ -16,7 +16,7 @@ changed) and is retraced on every call from then on, its programs still shared
 by structural hash.
 
 Hyperparameters that optimizers read from `param_groups` (lr) are per-call
-inputs of the graph (tracer/hyper.py), so a schedule needs no retrace.
+inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace.
 
 Recompile limit. A function traced `recompile_limit` times (default
 `config.recompile_limit`, 8; re-verifications do not count) stops tracing: it
@@ -34,7 +34,7 @@ import weakref
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer import values
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
-from . import aot, execute, fastcall
+from . import aot, fastcall, writeback
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
@@ -159,10 +159,10 @@ class CompiledFunction:
                                          f"re-verifying a cached trace at its reuse #{seg.uses}",
                                          verifying=True)
                 env = seg.run(env, self.program_backend, st)
-                execute.write_back(seg.leaf, objs, env)
+                writeback.write_back(seg.leaf, objs, env)
                 if self._fast_stale and self.mode is TREE:
                     self._build_fast()
-                return execute.results(seg.leaf, objs, env)
+                return writeback.results(seg.leaf, objs, env)
             env = seg.run(env, self.program_backend, st)
             d = seg.decision
             k = d.key(env)
@@ -302,14 +302,14 @@ class CompiledFunction:
                 break   # the backend's rounding took the decision the other way
         else:
             leaf = path[-1].leaf
-            execute.write_back(leaf, objs, env)
-            return execute.results(leaf, objs, env)
+            writeback.write_back(leaf, objs, env)
+            return writeback.results(leaf, objs, env)
         objs = []
         for spec in tr.slots:
             objs.append(_resolve(spec.slot, flat, objs))
-        env = execute.interpret(tr, objs)
-        execute.write_back(tr, objs, env)
-        return execute.results(tr, objs, env)
+        env = writeback.interpret(tr, objs)
+        writeback.write_back(tr, objs, env)
+        return writeback.results(tr, objs, env)
 
     def _promote(self, path) -> bool:
         """A trace re-verified this late is hot: its small programs become one native function

@@ -3,7 +3,7 @@
 The general call (compiled.py) flattens the arguments into a pytree, builds a key
 and walks the trace tree, each segment looping over its guard specs
 (tree.Segment.enter); the leaf then writes back and builds the result through
-loops over specs (execute.py). For a tiny step that Python is the whole cost. So
+loops over specs (writeback.py). For a tiny step that Python is the whole cost. So
 every root of the tree that is also a leaf gets a function, generated as source
 for exactly its guards and writes, which a call tries before the tree walk:
 
@@ -33,7 +33,7 @@ from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
 from ..codegen.codewriter import CodeWriter
 from .aot import attach
-from .execute import _copy, _host, _owned
+from .writeback import _copy, _host, _owned
 
 
 class Signal:
@@ -424,7 +424,7 @@ class _Writer(CodeWriter):
         self.vals, self.inplace = produced, inplace
         return True
 
-    # -- write-back and result (execute.write_back and execute.results, unrolled) -------------
+    # -- write-back and result (writeback.write_back and writeback.results, unrolled) -------------
     def write_back(self):
         leaf = self.leaf
         inplace = self.inplace
@@ -456,7 +456,7 @@ class _Writer(CodeWriter):
             self.emit(f"{self.const(t, 'escape')}._data = {self.owned(self.vals[v])}")
 
     def owned(self, name):
-        """An array the caller may keep: a copy unless this call made it (execute._owned)."""
+        """An array the caller may keep: a copy unless this call made it (writeback._owned)."""
         return name if name in self.fresh else f"_owned({name})"
 
     def result(self):
@@ -471,7 +471,7 @@ class _Writer(CodeWriter):
             else:
                 leaves.append(f"Tensor._make({self.const(what, 'result')})")
         spec = self.leaf.aot
-        if spec is not None:   # execute.results' attach, on this call's locals
+        if spec is not None:   # writeback.results' attach, on this call's locals
             self.emit(f"results = [{', '.join(leaves)}]")
             objs = ", ".join(self.objs.get(pos, "None") for pos in range(len(self.leaf.slots)))
             kept = "".join(self.owned(self.vals[v]) + ", " for v in spec.kept)

@@ -26,7 +26,7 @@ from collections import deque
 from itertools import islice
 
 from ..ir.graph import Loc
-from .hyper import _MISSING, PyGuard
+from .hyperparams import _MISSING, PyGuard
 
 
 class BindingGuard(PyGuard):

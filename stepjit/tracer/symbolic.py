@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import operator
 
-from .hyper import _MISSING, PyGuard
+from .hyperparams import _MISSING, PyGuard
 
 _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
           "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow}

@@ -290,7 +290,7 @@ def make_ir(fn):
 
 def _make_escapes_concrete(tr, args, kwargs):
     from ..ir.interpreter import evaluate
-    from ..runtime.execute import gather_env
+    from ..runtime.writeback import gather_env
     flat, _ = flat_args(args, kwargs)
     objs = []
     for spec in tr.slots:

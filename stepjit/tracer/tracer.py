@@ -273,7 +273,7 @@ class Tracer:
     # -- Python numbers from mutable containers (optimizer hyperparameters) --------------
     def read_input(self, container, key, label):
         """container[key] (a Python number) as a 0-dim float64 graph input read on every call."""
-        from .hyper import PyInput
+        from .hyperparams import PyInput
         for p in self.py_inputs:
             if p.container is container and p.key == key:
                 return p.tensor
@@ -287,7 +287,7 @@ class Tracer:
 
     def guard_value(self, container, key, value, label):
         """The trace assumed container[key] == value (a Python value it baked in)."""
-        from .hyper import PyGuard
+        from .hyperparams import PyGuard
         for g in self.py_guards:
             if g.container is container and g.key == key:
                 return

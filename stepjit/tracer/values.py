@@ -61,7 +61,7 @@ from collections import deque
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES
-from .hyper import _MISSING, PyGuard
+from .hyperparams import _MISSING, PyGuard
 
 _SCALARS = (bool, int, float, str, type(None))
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered

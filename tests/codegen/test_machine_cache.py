@@ -1,4 +1,4 @@
-"""The machine-code cache (codegen/machine.py, entry.py): a warm process runs its kernels
+"""The machine-code cache (codegen/machine_cache.py, c_entry.py): a warm process runs its kernels
 without importing Numba, with the results Numba gives; a corrupt, truncated or stale entry is
 never used; arguments an entry was not built for (strides, dtype, read-only) run correctly."""
 import os
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import stepjit as torch
-from stepjit.codegen import kernels, machine
+from stepjit.codegen import kernels, machine_cache
 
 from .test_kernel_cache import _eager
 from .test_kernel_cache import _run as run_script
 
-# Where entries are built (machine.available): CPython on x86-64 or AArch64 Linux.
+# Where entries are built (machine_cache.available): CPython on x86-64 or AArch64 Linux.
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and sys.implementation.name == "cpython"
          and os.uname().machine in ("x86_64", "aarch64")),
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_available_here():
-    assert machine.available(), "machine-code entries are off (layout check failed?)"
+    assert machine_cache.available(), "machine-code entries are off (layout check failed?)"
 
 def _run(cache):
     return run_script(cache, {"STEPJIT_MACHINE_CACHE": "1"})
@@ -126,30 +126,30 @@ def test_stale_or_foreign_entries_are_not_used(cache, monkeypatch):
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     args = (a, np.ones((1, 3), np.float32), np.zeros((2, 3), np.float32), 2, 3)
     k(*args)
-    sig = machine.signature(args)
-    path = machine.entry_path(k.path, sig)
-    assert machine.read(path, sig, k._identity(sig)) is not None
+    sig = machine_cache.signature(args)
+    path = machine_cache.entry_path(k.path, sig)
+    assert machine_cache.read(path, sig, k._identity(sig)) is not None
     # Another CPU (or Numba, llvmlite, ...) names another file, so this one is not found...
     with monkeypatch.context() as m:
-        m.setitem(machine._STATE, "env", dict(machine.environment(), cpu="some-other-cpu"))
-        assert machine.entry_path(k.path, sig) != path
+        m.setitem(machine_cache._STATE, "env", dict(machine_cache.environment(), cpu="some-other-cpu"))
+        assert machine_cache.entry_path(k.path, sig) != path
         # ...and a file that claims it is for another environment is refused and deleted.
-        assert machine.read(path, sig, k._identity(sig)) is None and not os.path.exists(path)
-    assert machine.load(path, sig, None, k._identity(sig)) is None
+        assert machine_cache.read(path, sig, k._identity(sig)) is None and not os.path.exists(path)
+    assert machine_cache.load(path, sig, None, k._identity(sig)) is None
     # The wrong signature for a file is refused too.
     k2 = _kernel(6.5)
     k2(*args)
-    path2 = machine.entry_path(k2.path, sig)
+    path2 = machine_cache.entry_path(k2.path, sig)
     other = (("float64",) + sig[0][1:],) + sig[1:]
-    assert machine.read(path2, other, k2._identity(other)) is None
+    assert machine_cache.read(path2, other, k2._identity(other)) is None
 
 
 def test_undefined_symbols_are_read_from_the_object():
-    assert machine.linkable("PyLong_AsLongLong") and machine.linkable("NRT_Free")
-    assert not machine.linkable("NRT_MemInfo_alloc_aligned")
-    assert not machine.linkable("stepjit_no_such_symbol")
+    assert machine_cache.linkable("PyLong_AsLongLong") and machine_cache.linkable("NRT_Free")
+    assert not machine_cache.linkable("NRT_MemInfo_alloc_aligned")
+    assert not machine_cache.linkable("stepjit_no_such_symbol")
     with pytest.raises(ValueError):
-        machine.undefined_symbols(b"not an object file")
+        machine_cache.undefined_symbols(b"not an object file")
 
 
 def test_compiled_step_uses_entries(cache):

@@ -7,7 +7,7 @@ import pytest
 
 import stepjit as torch
 from stepjit.codegen import blas
-from stepjit.codegen.program import BLAS_MIN_MACS, MAX_MATMUL_MACS
+from stepjit.codegen.native_program import BLAS_MIN_MACS, MAX_MATMUL_MACS
 from stepjit.runtime import tree
 
 from ..regression.test_examples import load_example

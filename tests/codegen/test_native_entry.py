@@ -1,5 +1,5 @@
-"""A native program allocates nothing it keeps (codegen/program.py), so its `program_packed`
-gets a machine-code entry like a loop kernel (kernels.Kernel, entry.py, machine.py): the fast
+"""A native program allocates nothing it keeps (codegen/native_program.py), so its `program_packed`
+gets a machine-code entry like a loop kernel (kernels.Kernel, c_entry.py, machine_cache.py): the fast
 call runs it as a builtin, and a warm process runs a hot tiny step without importing Numba.
 Results are compared with eager runs."""
 import json
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import stepjit as torch
-from stepjit.codegen import kernels, machine
-from stepjit.codegen.program import ProgramSource
+from stepjit.codegen import kernels, machine_cache
+from stepjit.codegen.native_program import ProgramSource
 
 from ..runtime.test_fastcall import logistic_state, logistic_step, positional
 
@@ -64,12 +64,12 @@ def test_native_program_gets_an_entry_and_matches_eager(fresh):
 
 def test_entry_paths_and_symbols_name_the_function():
     sig = (("int64", 1, "C", True), ("int64", 1, "C", True))
-    paths = {machine.entry_path("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
-    symbols = {machine.entry_symbol("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
+    paths = {machine_cache.entry_path("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
+    symbols = {machine_cache.entry_symbol("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
     assert len(paths) == 2 and len(symbols) == 2
     assert all(".program" in p for p in paths)
     # A loop kernel (the module's own-named function) keeps its path.
-    assert machine.entry_path("/c/k_1.py", sig, "k_1") == machine.entry_path("/c/k_1.py", sig)
+    assert machine_cache.entry_path("/c/k_1.py", sig, "k_1") == machine_cache.entry_path("/c/k_1.py", sig)
 
 
 def test_a_function_that_returns_arrays_gets_no_entry(fresh):

@@ -66,7 +66,7 @@ def _linear_sgd(x, w):
 
 def test_transpose_of_a_matmul_becomes_the_swapped_matmul_in_c_order():
     from stepjit.ir import primitives as P
-    from stepjit.passes.lower import lower_transposed_matmuls
+    from stepjit.passes.kernel_forms import lower_transposed_matmuls
     x = torch.tensor(X0.copy())
     wl = torch.tensor(W0.T.copy(), requires_grad=True)     # a Linear weight: (out, in)
     fn = torch.compile(_linear_sgd)

@@ -1,4 +1,4 @@
-"""A CPU program runs as one generated straight-line function (codegen/straight.py): written
+"""A CPU program runs as one generated straight-line function (codegen/straight_line.py): written
 first over the kernels' first-call wrappers, then again over what runs them. Both must compute
 the same bits, what the IR interpreter computes, and name the IR values."""
 import numpy as np

@@ -60,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+HERE = Path(__file__).resolve().parent
 DATA = Path(__file__).resolve().parent / "data"
 STEP = "__real_step_{}"
 RESULT = "__real_r__"
@@ -73,9 +73,9 @@ class HarnessError(Exception):
 
 # ------------------------------------------------------------------ source
 
-def source_of(name: str, framework: str = "stepjit") -> str:
+def source_of(name: str, framework: str = "stepjit", folder: str = "programs") -> str:
     """The program's text; framework="torch" puts PyTorch's imports back (import lines only)."""
-    text = (PROGRAMS / f"{name}.py").read_text()
+    text = (HERE / folder / f"{name}.py").read_text()
     if framework == "torch":
         text = "\n".join(_torch_import(line) for line in text.splitlines()) + "\n"
     return text
@@ -178,7 +178,8 @@ def _declared(scope, kind) -> set:
 
 def _first_use_is_plain_store(name, body) -> bool:
     """The first top-level statement of body (looking inside `with` blocks) that mentions
-    name assigns it unconditionally without reading it."""
+    name assigns it unconditionally without reading it (a nested `for` binding it as its
+    target counts: `for p in model.parameters(): p.data.add_(...)`)."""
     for stmt in body:
         if name not in _names_in(stmt):
             continue
@@ -186,6 +187,9 @@ def _first_use_is_plain_store(name, body) -> bool:
             if any(name in _names_in(item) for item in stmt.items):
                 return False
             return _first_use_is_plain_store(name, stmt.body)
+        if isinstance(stmt, ast.For):
+            targets = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+            return name in targets and name not in _names_in(stmt.iter)
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = stmt.value
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -376,13 +380,13 @@ class Run:
 
 
 def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", lines=None,
-        argv=(), data=(), seed=0, echo=False) -> Run:
-    """Run programs/<name>.py rewritten (see the module docstring) under `framework`
-    ("stepjit" or "torch"); compiled=True wraps each training step in stepjit.compile."""
+        argv=(), data=(), seed=0, echo=False, folder="programs") -> Run:
+    """Run <folder>/<name>.py (programs/ or written/) rewritten (see the module docstring)
+    under `framework` ("stepjit" or "torch"); compiled=True wraps each training step in stepjit.compile."""
     if compiled and framework != "stepjit":
         raise ValueError("only stepjit runs compiled here")
-    path = PROGRAMS / f"{name}.py"
-    tree = ast.parse(source_of(name, framework), str(path))
+    path = HERE / folder / f"{name}.py"
+    tree = ast.parse(source_of(name, framework, folder), str(path))
     rewrite(tree, probe, lines)
     code = compile(tree, str(path), "exec")
     result = Run()

@@ -151,3 +151,20 @@ def test_torch_imports_put_back():
     assert harness._torch_import("from stepjit.utils.data import DataLoader") == \
         "from torch.utils.data import DataLoader"
     assert harness._torch_import("x = stepjit") == "x = stepjit"
+
+
+def test_inner_for_target_stays_local_inside_a_function():
+    """`for p in params: ...` in a function's training loop binds p afresh each step: it is
+    the step's local, not a nonlocal of the function (which has no p to bind to)."""
+    plain, rec = run_both("""
+        def train(steps):
+            total = 0.0
+            for i in range(steps):
+                loss = L(i)
+                loss.backward()
+                for p in (1.0, 2.0):
+                    total += p * float(loss)
+            return total
+        result = train(3)
+    """)
+    assert plain["result"] == 9.0 and rec == [0, 1, 2]

@@ -35,7 +35,7 @@ def run(entry, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # the compiled run's own warnings are asserted below
         return harness.run(entry.program, probe=entry.probe, lines=entry.lines, argv=entry.argv,
-                           data=entry.data, **kw)
+                           data=entry.data, folder=entry.folder, **kw)
 
 
 def eager_run(entry):

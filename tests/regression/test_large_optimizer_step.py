@@ -1,8 +1,9 @@
 """A Linear weight of over 2^20 elements updated by Adam and by Adadelta in a compiled step
-equals the eager run on every call. The transposed-matmul rewrite (passes/lower.py) made the
-third call and later ones wrong here (the second run of the second trace's program: loss off
-by 0.007 with Adam, 0.07 with Adadelta, both ~1e-3 relative) while smaller weights stayed
-right; pytorch/examples' mnist showed it as a loss of 1.81 against 2.66."""
+equals the eager run on every call. Its update is a parallel flat loop (all operands
+C-contiguous once the weight gradient is no longer read through a transposed view), whose
+stores Numba dropped until pointers.c_view was registered as a view
+(tests/codegen/test_parallel_flat_loops.py has the small-shape case): the losses were off
+from the third call, and pytorch/examples' mnist showed a loss of 1.81 against 2.66."""
 import numpy as np
 import pytest
 

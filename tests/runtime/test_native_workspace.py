@@ -1,5 +1,5 @@
 """A native program's intermediates are workspace buffers the runtime keeps (cpu.NativeCall,
-codegen/program.py); what a call returns is still a new array every call, and arguments the
+codegen/native_program.py); what a call returns is still a new array every call, and arguments the
 program's entries were not built for (not contiguous, misaligned) still give eager's results."""
 import numpy as np
 import pytest

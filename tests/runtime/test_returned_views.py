@@ -1,5 +1,5 @@
 """A compiled step that returns a view of its input hands back an array that owns its data
-(compiled results are copies of views, execute._owned), on every path: the native program
+(compiled results are copies of views, writeback._owned), on every path: the native program
 called with raw addresses (codegen/pointers.py) returned a view of the input's memory that
 kept nothing alive, so the result read freed memory once the input was gone."""
 import gc

@@ -1,0 +1,232 @@
+"""A whole small program as one Numba function: no Python between kernels.
+
+For graphs whose every group can run in nopython mode, the fused loop kernels,
+matmuls, views and constants are emitted into one module whose `program(...)`
+takes the input arrays and returns the values the runtime needs. A float matmul
+calls BLAS's gemm, through the address codegen/blas.py finds (passed in `dims`,
+called by codegen/gemm.py), unless it is tiny (a call costs ~0.15 us, a loop of
+a few MACs less) or BLAS can't read an operand in place; other matmuls are
+generated loops, and without BLAS a program with a large matmul is not native.
+Sizes are not baked in: every distinct size is read from a `dims` argument, so
+another batch size reuses the compiled program when its structure is the same
+(unless a matmul crosses BLAS_MIN_MACS, which changes the source).
+
+The program allocates nothing it keeps to itself: every intermediate array (a loop's or
+a matmul's output, a filled constant, a loop's partial-reduction accumulator) is a
+*workspace* buffer `w0, w1, ...` the runtime allocates once and passes after the held
+0-dim buffers, and a 0-dim value the runtime copies out is computed straight into its
+held buffer `h<k>`. Only values returned to the caller, and the arrays they are views
+of, are allocated per call (a caller keeps them). Allocating nothing is what lets
+`program_packed` run as a machine-code entry with no Numba runtime in the process
+(codegen/kernels.py, machine_cache.py); a program that still allocates (returns arrays,
+concatenates, copies a non-contiguous view to reshape it) keeps Numba's dispatcher.
+Like CpuProgram's own workspace, this makes one program object non-reentrant: two
+threads must not run the same program at once.
+"""
+from __future__ import annotations
+
+from ..ir.graph import Value
+from ..ir.primitives.indexing import format_key
+from ..ir.primitives.reductions import count
+from ..passes.memory import computed_into_buffers, share_buffers
+from .loops import LoopSource, literal
+
+MAX_MATMUL_MACS = 1 << 16     # above this, a generated loop is too slow: BLAS, or no program
+BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x faster at 512)
+# Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
+# not split in two (codegen/loops.py): one pass computes each element once, not twice.
+SPLIT_MIN_ROW = 16
+_IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
+_MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
+_GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
+
+
+def supports(fused, gemm=None) -> bool:
+    """Can every group run in one Numba function? `gemm` (codegen/blas.py), when there is
+    one, lets a float matmul of any size in (through BLAS); without it only small ones."""
+    for g in fused.groups:
+        if g.kind == "loop":
+            continue
+        n = g.nodes[0]
+        prim = n.prim
+        if prim.lowering == "matmul":
+            a, b = n.inputs
+            if a.ndim != 2 or b.ndim != 2:
+                return False
+            if _macs(n) > MAX_MATMUL_MACS and not (gemm and _blas_dtype(n)):
+                return False
+        elif prim.lowering not in ("fill", "size") and (prim.native is None or (
+                prim.native_when is not None and not prim.native_when(n.attrs))):
+            return False        # no native form in the registry entry, or not for these attrs
+    return True
+
+
+def _macs(node):
+    a, b = node.inputs
+    return a.shape[0] * a.shape[1] * b.shape[1]
+
+
+def _blas_dtype(node):
+    return node.out.dtype.np.name in ("float32", "float64")
+
+
+class ProgramSource:
+    def __init__(self, fused, ins, outs, inplace, gemm=None):
+        self.fused = fused
+        self.gemm = gemm                # codegen/blas.py's Gemm: matmuls through BLAS
+        self.ins = list(ins)
+        self.outs = list(outs)
+        self.inplace = inplace          # Value -> input Value whose buffer it is written into
+        self.names = {v: f"i{k}" for k, v in enumerate(self.ins)}
+        # Distinct sizes, in order of first use; "sgemm"/"dgemm" stand for a gemm's address,
+        # passed like a size (dim_values) so that the compiled code holds no address.
+        self.dims = []
+        self.kernels = []
+        # Values computed into an input's buffer are not returned: boxing an array costs
+        # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
+        # 0-dim values (a loss): the program stores each into a buffer the runtime passes
+        # (`h0, ...` after the inputs) and copies; a returned float cost more (boxed, then
+        # made an array).
+        self.held = [v for v in self.outs if v.ndim == 0 and v not in inplace]
+        self.returned = [v for v in self.outs if v not in inplace and v not in self.held]
+        # Values returned, and every value they are a view of: a caller keeps them, so they
+        # are allocated per call, never workspace (nor a held buffer) overwritten next call.
+        self.per_call = _viewed(fused, self.returned)
+        self.workspace = []             # (shape, dtype name) of w0, w1, ... in order
+        # Intermediates whose lifetimes do not overlap share a workspace buffer (passes/memory.py)
+        owned = computed_into_buffers(fused.groups) - set(inplace) - self.per_call - set(self.held)
+        self.shared = share_buffers(fused.groups, owned, self.outs)
+        self.buffers = {}               # owner value (shared's values) -> its workspace name
+        self.computed_held = set()      # held values computed straight into their buffer
+        self._blas = False              # some matmul calls BLAS (the module imports gemm.py)
+
+    def _dim(self, n):
+        if n not in self.dims:
+            self.dims.append(n)
+        return f"dims[{self.dims.index(n)}]"
+
+    def dim_values(self):
+        """The `dims` argument: the sizes, and the gemm addresses where a matmul uses BLAS."""
+        return [getattr(self.gemm, d) if isinstance(d, str) else d for d in self.dims]
+
+    def _shape(self, shape):
+        return "(" + "".join(self._dim(d) + ", " for d in shape) + ")"
+
+    def _name(self, v):
+        if v not in self.names:
+            self.names[v] = f"v{len(self.names) - len(self.ins)}"
+        return self.names[v]
+
+    def _alloc(self, v):
+        """Where v is computed: its input's buffer, a new array (it leaves the program), its held
+        buffer or a workspace buffer."""
+        if v in self.inplace:
+            return self._name(self.inplace[v])
+        if v in self.per_call:
+            return f"np.empty({self._shape(v.shape)}, np.{v.dtype.np.name})"
+        if v in self.held:
+            self.computed_held.add(v)
+            return f"h{self.held.index(v)}"
+        owner = self.shared.get(v, v)
+        if owner not in self.buffers:
+            self.buffers[owner] = self._work(v.shape, v.dtype.np.name)
+        return self.buffers[owner]
+
+    def _work(self, shape, dtype):
+        """A new workspace parameter of this shape (sizes as in the graph) and dtype."""
+        self.workspace.append((tuple(shape), dtype))
+        return f"w{len(self.workspace) - 1}"
+
+    def source(self):
+        body = []
+        for g in self.fused.groups:
+            body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
+        body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
+                 if v not in self.computed_held]
+        outs = "".join(self._name(v) + ", " for v in self.returned)
+        params = "".join(p + ", " for p in self._params())
+        head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
+        head += "".join(f"\n    # dims[{k}]: the address of BLAS's cblas_{d} (codegen/blas.py)"
+                        for k, d in enumerate(self.dims) if isinstance(d, str))
+        matmul = [_MATMUL_IMPORT]
+        if self._blas:
+            matmul.append(_GEMM_IMPORT)
+        return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + ["    " + b for b in body]
+                         + [f"    return ({outs})", self._packed()]) + "\n"
+
+    def _params(self):
+        return ([f"i{k}" for k in range(len(self.ins))] + [f"h{k}" for k in range(len(self.held))]
+                + [f"w{k}" for k in range(len(self.workspace))])
+
+    def _packed(self):
+        """`program_packed(p, dims)`: the program on inputs, held and workspace buffers given by
+        their addresses p[k] (codegen/pointers.py says why)."""
+        lines = ["", '@njit(cache=True, error_model="numpy")', "def program_packed(p, dims):"]
+        arrays = [(v.shape, v.dtype.np.name) for v in self.ins + self.held] + self.workspace
+        for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays)):
+            lines.append(f"    {name} = carray(voidptr_at(p[{k}]), {self._shape(shape)}, np.{dtype})")
+        args = "".join(p + ", " for p in self._params())
+        return "\n".join(lines + [f"    return program({args}dims)"])
+
+    def _loop(self, g):
+        fname = f"loop{len(self.kernels)}"
+        split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
+        # An output computed into one of the loop's inputs is stored through that input, as in
+        # CpuProgram's loops: the same buffer passed twice makes LLVM's overlap check fail at run
+        # time, and the loop run scalar.
+        inplace = {v: self.inplace[v] for v in g.outputs if self.inplace.get(v) in g.inputs}
+        loop = LoopSource(g, self.fused.constants, False, inplace, split)
+        for v in loop.inplace:
+            self.names[v] = self._name(self.inplace[v])
+        src = loop.source(fname)
+        self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
+        lines = [f"{self._name(v)} = {self._alloc(v)}" for v in loop.outputs]
+        args = [self._name(v) for v in loop.arrays] + [self._name(v) for v in loop.outputs]
+        args += [self._dim(d) for d in g.shape]
+        args += [self._work(shape, dtype) for shape, dtype in loop.given]
+        return lines + [f"{fname}({', '.join(args)})"]
+
+    def _op(self, node):
+        """An op group's lines: a matmul or a fill here, anything else from the registry
+        entry's `native` template."""
+        out = self._name(node.out)
+        a = [self._name(v) if isinstance(v, Value) else repr(v) for v in node.inputs]
+        if node.prim.lowering == "matmul":
+            if self.gemm and _blas_dtype(node) and _macs(node) >= BLAS_MIN_MACS:
+                self._blas = True
+                fn = self._dim("sgemm" if node.out.dtype.np.name == "float32" else "dgemm")
+                return [f"{out} = {self._alloc(node.out)}",
+                        f"gemm(as_any({a[0]}), as_any({a[1]}), as_any({out}), {fn}, "
+                        f"np.int{self.gemm.int_bits})"]
+            return [f"{out} = {self._alloc(node.out)}", f"matmul_loops({a[0]}, {a[1]}, {out})"]
+        if node.prim.lowering == "fill":
+            dt = node.attrs["dtype"]
+            return [f"{out} = {self._alloc(node.out)}", f"{out}[...] = {literal(node.attrs['value'], dt)}"]
+        if node.prim.lowering == "size":   # read from `dims`, so the source holds no size
+            n = count(node.attrs["shape"], node.attrs["axis"], node.attrs["correction"])
+            ctor = f"np.{node.out.dtype.np.name}"
+            text = self._dim(n) if n == int(n) else repr(n)   # (a fractional correction)
+            return [f"{out} = {self._alloc(node.out)}", f"{out}[()] = {ctor}({text})"]
+        attrs = {k: self._attr_text(k, v) for k, v in node.attrs.items()}
+        return [f"{out} = " + node.prim.native.format(*a, xs=", ".join(a), **attrs)]
+
+    def _attr_text(self, name, value):
+        """An attribute as a native template reads it: sizes through `dims`, index keys as
+        Python indexing (basic only: `native_when` refuses tensor keys)."""
+        if name == "shape":
+            return self._shape(value)
+        if name == "key":
+            return format_key(value) if value else "[...]"
+        return repr(value)
+
+
+def _viewed(fused, values):
+    """values and every value they are a view of (through the program's view ops)."""
+    source = {g.nodes[0].out: g.nodes[0].inputs[0] for g in fused.groups
+              if g.kind == "op" and g.nodes[0].prim.view}
+    out = set()
+    for v in values:
+        while v not in out:
+            out.add(v)
+            v = source.get(v, v)
+    return out
