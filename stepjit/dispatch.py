@@ -311,8 +311,8 @@ def _call_impl(prim, arrays, attrs, target, loc=None):
 
 def _impl_error(prim, arrays, e, loc=None):
     """The clean error, naming the op, for what an impl (or NumPy under it) rejected."""
-    if isinstance(e, StepjitError):
-        return op_error(e, prim.name, loc)
+    if isinstance(e, StepjitError):   # (an impl may name the public op it checks for)
+        return op_error(e, getattr(e, "op", None) or prim.name, loc)
     return op_error(StepjitError(f"{e} (input shapes "
                                  + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
                     prim.name, loc)

@@ -212,7 +212,7 @@ class CudaLoopSource(LoopSource):
         return "\n".join(body) + "\n"
 
     def _reduce_line(self, node):
-        return self._acc_update(node, self._acc(node), self._operand(node.inputs[0]))
+        return self._acc_update(node, self._acc(node), self._element(node))
 
     def _index(self, shape):
         # A 0-dim input arrives as a 1-element vector (scalar_args): `a[()]` does not give a

@@ -285,7 +285,16 @@ class LoopSource:
     def _reduce_line(self, node):
         acc = self._acc(node)
         target = acc if self._whole(node) else f"{acc}[{self._kept_index(node)}]"
-        return self._acc_update(node, target, self._operand(node.inputs[0]))
+        return self._acc_update(node, target, self._element(node))
+
+    def _element(self, node):
+        """What a reduction combines of its input's element: the element, or its registry
+        entry's `expr` of it (check_range: 1.0 where out of range)."""
+        val = self._operand(node.inputs[0])
+        if node.prim.expr is None:
+            return val
+        attrs = {k: literal(v) if not hasattr(v, "short") else v for k, v in node.attrs.items()}
+        return node.prim.expr_for(node).format(val, **attrs)
 
     def _loop_nest(self, body, reds, inner=True):
         # Parallel only over a dimension no reduction folds (or for whole-array reductions).

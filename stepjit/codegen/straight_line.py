@@ -56,7 +56,11 @@ class StraightWriter(CodeWriter):
         return f"np.empty({tuple(v.shape)!r}, {self.const(v.dtype.np, v.dtype.np.name)})"
 
     def build(self, steps):
+        from ..programs.program import raise_check
         for st in steps:
             st.emit(self)
+            for node in st.checks:     # raised here: before any later step writes a tensor
+                self.emit(f"if {self.names[node.out]}[()] > 0:")
+                self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')})")
         self.emit("return env")
         return self.function("def program_run(env):", "", "cpu program")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import warnings
 
+from ..dispatch import apply, trace_device
 from ..errors import user_location
+from ..ir import primitives as P
 from ..ir.types import FLOAT, int64
 from ..ops.creation import arange
 from ..ops.elementwise import abs, exp, log, log1p, maximum, where
@@ -151,15 +153,11 @@ def _clamped_log(x):
 
 
 def _check_probabilities(input):
-    """PyTorch's BCE rejects inputs outside [0, 1]. Checked on eager values; a compiled step's
-    values are not known while it is traced."""
-    from ..dispatch import MODE
-    import numpy as np
-    data = input._data
-    if MODE.tracer is None and type(data) is np.ndarray and data.size:
-        if not ((data >= 0) & (data <= 1)).all():
-            raise RuntimeError("binary_cross_entropy: all elements of input should be between "
-                               f"0 and 1 (at {user_location(2)})")
+    """PyTorch's BCE rejects inputs outside [0, 1] (and NaN). A primitive, so that a compiled
+    step checks its values too: its loops compute the flag, its program raises this error."""
+    if input.device.type == "cpu" and trace_device(input).type == "cpu":  # (not on CUDA yet)
+        apply(P.check_range, input.detach(), axis=None, keepdims=False, lo=0.0, hi=1.0,
+              op="binary_cross_entropy")
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,

@@ -101,8 +101,10 @@ def size_leaves(v, consts) -> list:
 
 
 def _needed_outside(graph) -> set:
+    """Outputs, writes, and checks' flags (the program tests them: registry `check`)."""
     keep = set(v for v in graph.outputs if isinstance(v, Value))
     keep.update(v for _, v in graph.writes)
+    keep.update(n.out for n in graph.nodes if n.prim.check)
     return keep
 
 

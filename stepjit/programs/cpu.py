@@ -23,7 +23,7 @@ from ..ir.primitives.reductions import count
 from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
-from .program import Program
+from .program import Program, raise_failed_checks
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
 # whatever its length. A larger one goes native only if it is short: Numba compiles a native
@@ -83,15 +83,19 @@ class NativeCall:
     are the same as when it packed them (fastcall.py). Both are kernels.Kernel objects: once
     run, each is a machine-code entry where the program allocates nothing (docs/cache.md).
     A program that returns nothing may return None or () (an entry returns None)."""
-    __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed")
+    __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed",
+                 "checks")
 
-    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed):
+    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed, checks=()):
         self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
         self.workspace, self.inplace, self.fresh, self.packed = workspace, inplace, fresh, packed
+        self.checks = checks    # (check node, its flag's buffer), tested after each run
 
     def run(self, env):
         buffers = [b for _, b in self.held] + self.workspace
         got = self.fn(*[env[v] for v in self.ins], *buffers, self.dims)
+        if self.checks:
+            raise_failed_checks(self.checks)
         for v, a in zip(self.outs, got or ()):
             env[v] = a
         for v, b in self.held:
@@ -109,7 +113,7 @@ class LoopStep:
     are buffers of this step, kept between calls like the program's workspace
     (codegen/loops.py, _reduction_prologue: a kernel that allocates nothing can run as a
     machine-code entry, without Numba)."""
-    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace")
+    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace", "checks")
 
     def __init__(self, loop, program):
         # source: this graph's kernel text. The kernel that runs is shared by every graph whose
@@ -120,6 +124,8 @@ class LoopStep:
         self.inplace = [(v, old) for v, old in loop.inplace.items() if v not in self.outs]
         self.sizes = tuple(loop.group.shape)
         self.scratch = [program.empty(shape, dtype) for shape, dtype in loop.given]
+        # the checks whose flags it computes (registry `check`): tested right after it
+        self.checks = [n for n in loop.group.nodes if n.prim.check]
 
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight_line.py)."""
@@ -137,6 +143,7 @@ class OpStep:
     overwrites a tensor (`w.grad.zero_()`) as a fill of that buffer, views for free, the
     rest by its impl."""
     __slots__ = ("node", "aval", "args", "transposed")
+    checks = ()     # (a check run by its impl raises itself)
 
     def __init__(self, node, program):
         self.node = node
@@ -294,6 +301,8 @@ class CpuProgram(Program):
         from ..codegen import blas, native_program as native
         if native_mode() == "never" or not native.supports(self.fused, blas.gemm()):
             return False
+        if any(n.prim.check for n in self.graph.nodes) and self.native_source()[0].returned:
+            return False   # (it stops early when a check fails: `return ()`, so returns nothing)
         largest = max((_numel(n.out.shape) for n in self.graph.nodes), default=0)
         return largest <= NATIVE_SMALL_ELEMENTS or (
             largest < PARALLEL_MIN and len(self.fused.groups) <= NATIVE_MAX_GROUPS)
@@ -313,7 +322,11 @@ class CpuProgram(Program):
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
         workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
         dims = np.array(src.dim_values(), dtype=np.int64)
-        return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed)
+        buffer = {f"w{k}": b for k, b in enumerate(workspace)}
+        buffer.update((f"h{k}", b) for k, (_, b) in enumerate(held))
+        checks = [(node, buffer[name]) for node, name in src.checks]
+        return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed,
+                          checks)
 
     def direct_plan(self):
         """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);

@@ -44,3 +44,22 @@ class Program:
 
     def unwrapped(self):
         return self
+
+
+def raise_check(node):
+    """A check's flag (registry `check`) came out set: raise the error its impl raises, naming
+    the user's line, by running the impl on a value it rejects (NaN)."""
+    import numpy as np
+    from ..dispatch import run_impl
+    from ..ir.types import AVal
+    run_impl(node.prim, [np.full((1,), np.nan, node.out.dtype.np)], node.attrs,
+             AVal((), node.out.dtype), node.loc)
+    raise AssertionError(f"stepjit: the check {node.prim.name} did not raise")   # (unreachable)
+
+
+def raise_failed_checks(checks):
+    """After a native program (which returns early when a flag is set): raise the error of the
+    check whose flag is set, from `checks` [(node, its flag's buffer)]."""
+    for node, flag in checks:
+        if flag[()] > 0:
+            raise_check(node)

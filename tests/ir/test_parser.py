@@ -92,6 +92,8 @@ SAMPLES = {
     "full": [([], {"shape": (2, 3), "value": -INF, "dtype": float32}),
              ([], {"shape": (), "value": 0, "dtype": int64}),
              ([], {"shape": (4,), "value": True, "dtype": bool_})],
+    "check_range": [([T(F, 2, 3)], {"axis": None, "keepdims": False, "lo": 0.0, "hi": 1.0,
+                                    "op": "binary_cross_entropy"})],
     "numel": [([], {"shape": (5, 2), "axis": None, "correction": 0, "dtype": float32}),
               ([], {"shape": (5, 3, 2), "axis": (0, 2), "correction": 1, "dtype": int64})],
     "arange": [([], {"start": 0, "stop": 10, "step": 3, "dtype": int64}),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import StepjitError
 from ..registry import Primitive, register
 from . import shapes as S
 
@@ -147,3 +148,26 @@ def _numel_rule(shape, axis, correction, dtype):
 numel = register(Primitive(
     "numel", "creation", _numel_impl, _numel_rule, inputs=(),
     attrs=("shape", "axis", "correction", "dtype"), lowering="size"))
+
+
+# -- a check on data --------------------------------------------------------------------------
+def _check_range_impl(x, axis, keepdims, lo, hi, op):
+    if x.size and not ((x >= lo) & (x <= hi)).all():   # (NaN fails both comparisons)
+        err = StepjitError(f"all elements of input should be between {lo:g} and {hi:g}")
+        err.op = op
+        raise err
+    return np.zeros((), x.dtype)
+
+
+def _check_range_rule(x, axis, keepdims, lo, hi, op):
+    return S.AVal((), x.dtype)
+
+
+# Every element of x in [lo, hi], or `op` raises (axis None, keepdims False: a reduction of all) (binary_cross_entropy's input). Eagerly the
+# impl raises; compiled, the loop that computes x also folds this flag (1 where an element is
+# out of range or NaN: a max over the batch, nearly free), and the program raises the same
+# error as soon as the flag is computed (`check`), before anything is written back.
+check_range = register(Primitive(
+    "check_range", "reduction", _check_range_impl, _check_range_rule, inputs=("x",),
+    attrs=("axis", "keepdims", "lo", "hi", "op"), reduce="max", expr="(0.0 if {lo} <= {0} <= {hi} else 1.0)",
+    pure=False, check=True))
