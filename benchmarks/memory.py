@@ -7,12 +7,14 @@ at checkpoints:
 
   calls   the same batch shape called N times (default 10,000): after the first calls
           (compile, caches) nothing should grow;
-  sizes   N different batch sizes (default 1,000), 1, 2, ..., N, with the recompile limit
+  sizes   N different batch sizes (default 1,000), 1, 2, ..., N in a shuffled (seeded)
+          order, so that the sizes cached at any time are alike, with the recompile limit
           raised so that every size is compiled: each is a new trace and program (shapes
           are guarded), but kernels are shape-generic, so no kernel is compiled after the
           first sizes. The trace cache keeps `config.trace_cache_limit` roots (64) and the
-          shared program cache 256 programs, least recently used first: once they are full,
-          RSS should stop growing (evictions are counted).
+          shared program cache 64 programs, least recently used first: once they are full,
+          RSS should stop growing (evictions are counted). (In increasing order, RSS would
+          grow anyway: the cached programs' workspace grows with the batch size.)
 
 Figures are RSS in MiB; growth is measured from a checkpoint after warm-up, and for sizes
 also from the first checkpoint after the caches filled (size 300).
@@ -58,9 +60,10 @@ if case == "calls":
         if i in checkpoints:
             points.append((i, rss_mib(), kernels.STATS["compiled"]))
 else:
-    for i in range(1, n + 1):
-        x = torch.tensor(rng.standard_normal((i, 8)).astype(np.float32))
-        y = torch.tensor(rng.standard_normal((i, 4)).astype(np.float32))
+    order = np.random.default_rng(1).permutation(np.arange(1, n + 1))
+    for i, size in enumerate(order, 1):
+        x = torch.tensor(rng.standard_normal((size, 8)).astype(np.float32))
+        y = torch.tensor(rng.standard_normal((size, 4)).astype(np.float32))
         step(x, y)
         if i in checkpoints:
             points.append((i, rss_mib(), kernels.STATS["compiled"]))

@@ -324,7 +324,8 @@ class CpuProgram(Program):
         dims = np.array(src.dim_values(), dtype=np.int64)
         buffer = {f"w{k}": b for k, b in enumerate(workspace)}
         buffer.update((f"h{k}", b) for k, (_, b) in enumerate(held))
-        checks = [(node, buffer[name]) for node, name in src.checks]
+        # each flag read as memoryview[0]: a third of the time of a 0-d array's [()] (~0.35 us)
+        checks = [(node, memoryview(buffer[name].reshape(1))) for node, name in src.checks]
         return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed,
                           checks)
 

@@ -59,7 +59,7 @@ def raise_check(node):
 
 def raise_failed_checks(checks):
     """After a native program (which returns early when a flag is set): raise the error of the
-    check whose flag is set, from `checks` [(node, its flag's buffer)]."""
+    check whose flag is set, from `checks` [(node, its flag's buffer as a 1-element view)]."""
     for node, flag in checks:
-        if flag[()] > 0:
+        if flag[0] > 0:
             raise_check(node)

@@ -403,7 +403,7 @@ class _Writer(CodeWriter):
         results = "".join(o + ", " for o in outs.values()) + "= " if outs else ""
         self._emit_native_call(call, arrays, results, dims)
         for node, flag in call.checks:   # the program stopped early: raise the check's error
-            self.emit(f"if {self.const(flag, 'flag')}[()] > 0:")
+            self.emit(f"if {self.const(flag, 'flag')}[0] > 0:")
             self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')})")
         for v, o in outs.items():
             if v in call.fresh:

@@ -43,12 +43,12 @@ from ..programs.program import Program
 
 # -- programs, shared by structural hash ----------------------------------------------------
 # (backend, hash) -> (graph, program), least recently used first. Bounded: each program of a
-# new shape holds its record, kernels' text and workspace (~100-200 KiB for a small step), and
-# a function run over many batch sizes made one per size. A program dropped here lives on in
+# new shape holds its record, kernels' text and workspace (~100-200 KiB for a small step, its
+# intermediates for a large one), and a function run over many batch sizes made one per size. A program dropped here lives on in
 # the segments that hold it; a graph that needs it again builds it again (its kernels are
 # compiled already). PROGRAM_STATS counts what left.
 _PROGRAMS: OrderedDict = OrderedDict()
-_CACHE_LIMIT = 256
+_CACHE_LIMIT = 64
 PROGRAM_STATS = {"evicted": 0}
 
 
