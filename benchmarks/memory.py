@@ -11,7 +11,7 @@ at checkpoints:
           order, so that the sizes cached at any time are alike, with the recompile limit
           raised so that every size is compiled: each is a new trace and program (shapes
           are guarded), but kernels are shape-generic, so no kernel is compiled after the
-          first sizes. The trace cache keeps `config.trace_cache_limit` roots (64) and the
+          first sizes. The trace cache keeps `config.dynamo.trace_cache_limit` roots (64) and the
           shared program cache 64 programs, least recently used first: once they are full,
           RSS should stop growing (evictions are counted). (In increasing order, RSS would
           grow anyway: the cached programs' workspace grows with the batch size.)

@@ -2,6 +2,7 @@
 
 `import stepjit as torch` gives a PyTorch-shaped API; this module only re-exports.
 """
+from . import config
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -78,6 +79,38 @@ from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 
-if __import__("os").environ.get("STEPJIT_REPORT"):   # an HTML report of the whole run, at exit
+# Math, statistics, linear algebra and utilities beyond the core (docs/api.md lists them).
+from .ops.mathfns import (  # noqa: E402,F401
+    acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
+    deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
+    sinh, tan, trunc, xlogy)
+from .ops.stats import (  # noqa: E402,F401
+    cdist, cummax, cummin, dist, histc, logcumsumexp, median, mode, nanmedian, std_mean,
+    var_mean)
+from .ops.stacking import (  # noqa: E402,F401
+    atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
+    row_stack, tensor_split, vstack)
+from .ops.products import cross, kron, tensordot  # noqa: E402,F401
+from .ops.search import (  # noqa: E402,F401
+    argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
+from .ops.shape import concatenate  # noqa: E402,F401
+from .dtype_info import finfo, iinfo  # noqa: E402,F401
+from .threads import (  # noqa: E402,F401
+    get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
+from ._printing import set_printoptions  # noqa: E402,F401
+from . import distributions, jit, linalg  # noqa: E402,F401
+from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
+
+
+def typename(obj):
+    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else the object's qualified type."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
+
+
+if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit
-    write_at_exit(__import__("os").environ["STEPJIT_REPORT"])
+    write_at_exit(config.report_dir())

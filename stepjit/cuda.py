@@ -11,11 +11,12 @@ names no Numba class.
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 
 import numpy as np
+
+from . import config
 
 _STATE = {"cuda": None, "available": None}
 
@@ -84,7 +85,7 @@ def is_simulator() -> bool:
     """Whether kernels run in Numba's CUDA simulator (Python threads, for tests) rather than a GPU."""
     cuda = _numba_cuda()
     return bool(cuda is not None and getattr(cuda, "simulator_enabled", False)
-                or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1")
+                or config.cuda_simulator())
 
 
 def device_count() -> int:

@@ -14,6 +14,8 @@ from .autograd.grad_mode import STATE as GRAD
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
 from .errors import StepjitError, op_error, user_location
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
+from .ir.impl import _convert, _impl_error, number_array
+from .ir.registry import DISPATCH
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 from .profiler import STATE as PROFILE, user_line
 
@@ -114,6 +116,8 @@ def apply(prim, *args, **attrs):
         _record_eager(sig, prim, args, attrs, out)
     return out
 
+
+DISPATCH["apply"] = apply   # what the registry's VJP rules call (registry.bind)
 
 # False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
 # one-operand in-place write, the backward seed copied from a template); every call takes the
@@ -270,54 +274,6 @@ def _shares(result, a):
     return np.may_share_memory(result, a)
 
 
-def run_impl(prim, arrays, attrs, out_aval, loc=None):
-    """Evaluate a primitive on NumPy values: the meaning of the op, shared with the IR interpreter.
-    `loc`: the IR node's user line, named by an error the impl raises (data-dependent: an index
-    out of range inside a compiled step)."""
-    target = out_aval.dtype.np
-    if prim.casts and out_aval.dtype.category != BOOL:
-        casts = tuple(i for i in prim.casts
-                      if not isinstance(arrays[i], np.ndarray) or arrays[i].dtype != target)
-        if casts:
-            arrays = list(arrays)
-            _convert(arrays, casts, target)
-    return _call_impl(prim, arrays, attrs, target, loc)
-
-
-def _convert(arrays, casts, target):
-    """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
-    for i in casts:
-        a = arrays[i]
-        arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else number_array(a, target)
-
-
-def number_array(value, target):
-    """A Python number as a 0-d array of NumPy dtype `target`. Not a NumPy scalar: a ufunc (or
-    putmask) takes an array operand by a shorter path than a scalar, which goes through NumPy's
-    scalar discovery, and runs the same loop on the same value (the conversion rounds, warns and
-    raises as the scalar type's constructor does)."""
-    return np.array(value, target)
-
-
-def _call_impl(prim, arrays, attrs, target, loc=None):
-    try:
-        result = prim.impl(*arrays, **attrs)
-    except (StepjitError, ValueError, IndexError, TypeError) as e:
-        raise _impl_error(prim, arrays, e, loc) from None
-    if type(result) is not np.ndarray or (result.dtype is not target and result.dtype != target):
-        result = np.asarray(result, dtype=target)
-    return result
-
-
-def _impl_error(prim, arrays, e, loc=None):
-    """The clean error, naming the op, for what an impl (or NumPy under it) rejected."""
-    if isinstance(e, StepjitError):   # (an impl may name the public op it checks for)
-        return op_error(e, getattr(e, "op", None) or prim.name, loc)
-    return op_error(StepjitError(f"{e} (input shapes "
-                                 + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
-                    prim.name, loc)
-
-
 # -- the tape ------------------------------------------------------------------------------
 class _Tape:
     """How to record one signature's backward node: fixed by the signature, so derived once.
@@ -445,6 +401,13 @@ def _save(args, out, plan):
 
 
 # -- in-place writes and concrete reads: the other two places where the modes differ --
+def read_group(optimizer, index, group):
+    """The parameter group `optimizer.step()` reads: itself eagerly; while tracing, the
+    tracer's view of it, which lifts `lr` as a per-call input (tracer/hyperparams.py)."""
+    tracer = MODE.tracer
+    return group if tracer is None else tracer.read_group(optimizer, index, group)
+
+
 def store(dst, result):
     """Make `dst` hold `result` (the functional result of an in-place op)."""
     tracer = MODE.tracer

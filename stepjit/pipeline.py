@@ -3,8 +3,8 @@
     lower       rewrites into fusible forms (passes/kernel_forms.py: a full-mask scalar put -> where)
     add-chains  a long chain of float adds -> one stack and sum (passes/kernel_forms.py; cpu and cuda
                 only: the interpreter, the oracle, keeps the adds)
-    (transposed-matmuls: transpose(a @ b) -> b.T @ a.T, passes/kernel_forms.py, is written but not
-                run: see CPU_LOWER below)
+    transposed-matmuls  transpose(a @ b) -> b.T @ a.T (passes/kernel_forms.py; cpu only): a
+                Linear weight's gradient comes out C-ordered, so the optimizer loop runs flat
     dce         drop what outputs and writes do not need (less for the others to look at)
     cse         one node per distinct computation
     fold        uniform constants (the root gradient and its broadcasts) become `full`
@@ -31,16 +31,16 @@ and an error names the stage that broke it.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from . import config
 from .ir.graph import Graph, Value
 from .ir.verifier import IRVerifyError, verify as verify_graph
 from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
 from .passes.fusion import fuse
-from .passes.kernel_forms import lower, lower_add_chains
+from .passes.kernel_forms import lower, lower_add_chains, lower_transposed_matmuls
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
 from .profiler import span
@@ -54,16 +54,12 @@ OPTIMIZE = [
     ("dce", dce),
 ]
 LOWER = [("lower", lower), ("add-chains", lower_add_chains)]
-# lower_transposed_matmuls is not run: with it, a large Linear weight's Adam/Adadelta update
-# came out wrong from a program's second run on (tests/regression/test_large_optimizer_step.py;
-# the cpu program's buffer plan and the swapped matmul's transposed operands disagree). Put it
-# back here once that test passes with it.
-CPU_LOWER = []
+CPU_LOWER = [("transposed-matmuls", lower_transposed_matmuls)]
 TARGETS = ("cpu", "cuda")
 
 
 def verify_enabled(verify: bool = False) -> bool:
-    return verify or os.environ.get("STEPJIT_VERIFY", "") not in ("", "0")
+    return verify or config.verify()
 
 
 def run_passes(graph: Graph, passes, *, verify: bool = False, stages=None) -> Graph:

@@ -13,18 +13,16 @@ only.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
+
+from . import config
 
 THRESHOLD = 1.0
 
 
 def enabled() -> bool:
-    flag = os.environ.get("STEPJIT_PROGRESS", "")
-    if flag in ("0", "1"):
-        return flag == "1"
-    return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    return config.progress()
 
 
 class _Compile:

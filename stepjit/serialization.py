@@ -15,6 +15,11 @@ object with one "$"-key naming its kind: $tensor, $tuple, $dict (items as
 [key node, value node] pairs, since state_dict keys may be ints), $odict,
 $float (nan/inf, which JSON lacks), $ndarray, $dtype, $device, $size.
 A tensor met twice (same object) is stored once and comes back as one object.
+
+Anything else (a whole Module, as `torch.save(model, f)` in PyTorch's tutorials) is a
+$pickle node: a pickle of the object whose tensors are stored as data entries like any
+other. Loading one runs code the file names, so, as with PyTorch since 2.6, `load` refuses
+it unless the caller passes `weights_only=False`; no other node ever runs anything.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import io
 import json
 import math
 import os
+import pickle
 import zipfile
 from collections import OrderedDict
 
@@ -35,6 +41,7 @@ FORMAT = "stepjit-checkpoint"
 VERSION = 1
 _HEADER = "stepjit/header.json"
 _DATA = "stepjit/data/"
+_PICKLE = "stepjit/pickle/"
 _ARRAY_DTYPES = {np.dtype(d.np).name for d in ALL_DTYPES}
 
 
@@ -71,7 +78,20 @@ class _Writer:
             kind = "$odict" if isinstance(obj, OrderedDict) else "$dict"
             return {kind: [[self.key(k, path), self.node(v, f"{path}[{k!r}]")]
                            for k, v in obj.items()]}
-        raise TypeError(_unsupported(obj, path))
+        return {"$pickle": self.pickled(obj, path)}
+
+    def pickled(self, obj, path):
+        """obj pickled, its tensors kept out of the pickle as data entries."""
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.persistent_id = lambda o: self.tensor(o) if isinstance(o, Tensor) else None
+        try:
+            pickler.dump(obj)
+        except Exception as exc:
+            raise TypeError(_unsupported(obj, path, exc)) from None
+        name = f"{_PICKLE}{len(self.zf.namelist())}"
+        self.zf.writestr(name, buf.getvalue())
+        return {"data": name, "type": f"{type(obj).__module__}.{type(obj).__qualname__}"}
 
     def key(self, k, path):
         if k is None or isinstance(k, (bool, int, float, str)) or type(k) is tuple:
@@ -102,14 +122,13 @@ class _Writer:
         return {"$tensor": node}
 
 
-def _unsupported(obj, path):
+def _unsupported(obj, path, exc):
     what = type(obj).__name__
     hint = ""
     if hasattr(obj, "state_dict"):
         hint = f" Save its state_dict() instead: stepjit.save({path}.state_dict(), f)."
-    return (f"stepjit.save cannot store {what} at {path}: a checkpoint holds tensors, numbers, "
-            "strings, None, and lists, tuples and dicts of them (no pickled objects, so "
-            f"loading one never runs code).{hint}")
+    return (f"stepjit.save cannot store {what} at {path}: it is not data (tensors, numbers, "
+            f"strings, None, lists, tuples, dicts) and pickling it failed ({exc}).{hint}")
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
@@ -132,9 +151,10 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 
 
 class _Reader:
-    def __init__(self, zf, map_location):
+    def __init__(self, zf, map_location, weights_only):
         self.zf = zf
         self.map_location = map_location
+        self.weights_only = weights_only
         self.tensors = {}
 
     def node(self, n):
@@ -168,7 +188,20 @@ class _Reader:
             return device(body)
         if kind == "$size":
             return Size(body)
+        if kind == "$pickle":
+            return self.unpickled(body)
         raise _corrupt(f"unknown node kind {kind!r}")
+
+    def unpickled(self, body):
+        if self.weights_only:
+            raise pickle.UnpicklingError(
+                f"stepjit.load: this checkpoint holds a pickled {body.get('type', 'object')} "
+                "(saved with stepjit.save of a whole object, not a state_dict); loading it runs "
+                "code the file names, so it is refused with weights_only=True (the default, as "
+                "in PyTorch). If you trust the file, pass weights_only=False")
+        unpickler = pickle.Unpickler(io.BytesIO(self.zf.read(body["data"])))
+        unpickler.persistent_load = self.node
+        return unpickler.load()
 
     def array(self, body):
         dt = body["dtype"]
@@ -225,7 +258,8 @@ def _corrupt(why):
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
-    """Read what `save` wrote. Only data is read, whatever `weights_only` says: no code runs."""
+    """Read what `save` wrote. Only data is read, and no code runs, unless the file holds a
+    pickled object and the caller passed weights_only=False."""
     if pickle_module is not None:
         raise ValueError("stepjit.load reads no pickle; pickle_module is not supported")
     if isinstance(f, (str, os.PathLike)):
@@ -251,4 +285,4 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError(f"stepjit.load: this checkpoint has format version "
                            f"{header['version']}, newer than this stepjit reads ({VERSION})")
     with zf:
-        return _Reader(zf, map_location).node(header["object"])
+        return _Reader(zf, map_location, weights_only is not False).node(header["object"])

@@ -109,9 +109,16 @@ def test_map_location_forms():
             _roundtrip(t, map_location="cuda")
 
 
+class _Hooked(nn.Linear):
+    def __init__(self):
+        super().__init__(2, 2)
+        self.hook = lambda: 0        # not picklable
+
+
 def test_saving_what_the_format_cannot_hold_names_it():
-    with pytest.raises(TypeError, match=r"cannot store Linear at obj\['model'\].*state_dict\(\)"):
-        stepjit.save({"model": nn.Linear(2, 2)}, io.BytesIO())
+    with pytest.raises(TypeError, match=r"cannot store _Hooked at obj\['model'\].*pickling it "
+                                        r"failed.*state_dict\(\)"):
+        stepjit.save({"model": _Hooked()}, io.BytesIO())
     with pytest.raises(TypeError, match=r"cannot store function at obj\[0\]"):
         stepjit.save([lambda: 0], io.BytesIO())
     with pytest.raises(TypeError, match="dict key"):
@@ -142,6 +149,36 @@ def test_loading_a_pickle_runs_nothing_and_says_what_it_is(tmp_path):
         stepjit.load(tmp_path / "evil.zip", weights_only=False)
     pickle.loads(pickle.dumps(_Boom()))   # what unpickling it would have done
     assert _RAN == ["code from the file ran"]
+
+
+def test_a_whole_model_loads_only_with_weights_only_false(tmp_path):
+    """The official tutorials' `torch.save(model, path)` / `torch.load(path, weights_only=False)`;
+    by default (weights_only=True, as in PyTorch 2.6+) a pickled object is refused unread."""
+    stepjit.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    stepjit.save(model, tmp_path / "model.pth")
+    with pytest.raises(pickle.UnpicklingError, match=r"pickled .*Sequential.*weights_only=False"):
+        stepjit.load(tmp_path / "model.pth")
+    back = stepjit.load(tmp_path / "model.pth", weights_only=False)
+    assert isinstance(back, nn.Sequential) and back is not model
+    x = stepjit.randn(5, 3)
+    np.testing.assert_array_equal(back(x).detach().numpy(), model(x).detach().numpy())
+    for (k, p), (k2, q) in zip(model.named_parameters(), back.named_parameters()):
+        assert k == k2 and isinstance(q, nn.Parameter) and q.requires_grad
+        np.testing.assert_array_equal(q.detach().numpy(), p.detach().numpy())
+    loss = back(x).sum()           # the loaded model trains
+    loss.backward()
+    assert back[0].weight.grad is not None
+
+
+def test_a_pickled_object_runs_nothing_unless_asked(tmp_path):
+    stepjit.save({"w": stepjit.ones(2), "boom": _Boom()}, tmp_path / "boom.pt")
+    before = list(_RAN)
+    with pytest.raises(pickle.UnpicklingError, match="_Boom"):
+        stepjit.load(tmp_path / "boom.pt")
+    assert _RAN == before
+    stepjit.load(tmp_path / "boom.pt", weights_only=False)
+    assert _RAN == before + ["code from the file ran"]
 
 
 def test_damaged_headers_are_refused():

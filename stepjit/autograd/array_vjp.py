@@ -7,7 +7,7 @@ Python per op, more than the NumPy work at small shapes. So for a plan (and an
 output-gradient shape and dtype, and the Python numbers the forward saved) the
 rules are traced once, with the tracer, into IR, and the IR is written out as a
 Python function that calls each primitive's impl directly, with the casts and
-the result check dispatch applies (dispatch.run_impl's steps, decided ahead of
+the result check dispatch applies (ir.impl.run_impl's steps, decided ahead of
 time from the known dtypes). The registry's rules stay the only gradient
 formulas; the function makes the same NumPy calls in the same order as the op
 by op run, so the gradients are the same bits.
@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dispatch
+from ..codewriter import CodeWriter, ident
 from ..ir.graph import Value
 from ..ir.types import BOOL
 from ..tensor import Tensor
@@ -218,7 +219,6 @@ def _returns(grads, g, values):
 
 
 def _write(graph, node_name, returns, arrays=False):
-    from ..codegen.codewriter import CodeWriter, ident
     w = CodeWriter({"ndarray": _NDARRAY, "asarray": np.asarray, "make": Tensor._make},
                    reserved=("g",))
     names = {graph.inputs[0]: w.local("gd")}

@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dispatch
-from ..codegen.codewriter import CodeWriter, ident
+from ..codewriter import CodeWriter, ident
 from ..tensor import Tensor
 from . import array_vjp
 from .engine import RUNNING, _accumulate, _all_none, _pre_hooks

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from .. import config
 
 NOT_AVAILABLE = 2
 
@@ -134,8 +135,7 @@ def bench(args) -> int:
     if root is None:
         return _not_available("bench", "no benchmarks/ directory in the current directory or "
                               "next to the stepjit package; run it from a source checkout")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
+    env = config.child_environment(str(root))
     return subprocess.call([sys.executable, "-m", "benchmarks", *args.bench_args], env=env)
 
 

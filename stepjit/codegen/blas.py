@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import config
+
 
 class Gemm(NamedTuple):
     sgemm: int          # address of cblas_sgemm (float32)
@@ -43,7 +45,7 @@ _FOUND = []         # [Gemm or None] once looked up
 
 
 def enabled() -> bool:
-    return os.environ.get("STEPJIT_BLAS", "1") != "0"
+    return config.blas()
 
 
 def gemm() -> Gemm | None:

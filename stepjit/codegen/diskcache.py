@@ -21,16 +21,14 @@ import shutil
 import tempfile
 import warnings
 
+from .. import config
+
 _PRIVATE = {}     # "kernels": the process's own kernel directory, "numba": Numba's cache dir
 
 
 def configured_dir() -> str:
     """The kernel directory the environment asks for."""
-    d = os.environ.get("STEPJIT_CACHE_DIR")
-    if not d:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "stepjit")
-    return os.path.join(d, "kernels")
+    return os.path.join(config.cache_root(), "kernels")
 
 
 def kernel_dir() -> str:

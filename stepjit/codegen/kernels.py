@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 
+from .. import config
 from . import diskcache, machine_cache
 from ..profiler import span
 from ..progress import kernel_started
@@ -258,7 +259,7 @@ class Kernel:
 
 def _log(msg):
     """STEPJIT_LOGS=cache prints why a kernel has no machine-code entry."""
-    if "cache" in os.environ.get("STEPJIT_LOGS", "").replace(" ", "").split(","):
+    if config.logs("cache"):
         print(f"[stepjit] {msg}", file=sys.stderr)
 
 

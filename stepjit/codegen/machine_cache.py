@@ -40,6 +40,8 @@ import threading
 
 import numpy as np
 
+from .. import config
+
 ENTRY_ABI = 2      # bump when c_entry.py or the layout below changes what an entry expects
 MAGIC = b"STEPJIT-ENTRY\n"
 _UNREACHABLE = ("NRT_Free", "NRT_MemInfo_call_dtor")
@@ -52,7 +54,7 @@ _DEFS = []         # PyMethodDefs of the builtins made: CPython keeps pointers t
 
 
 def enabled() -> bool:
-    return os.environ.get("STEPJIT_MACHINE_CACHE", "1") != "0"
+    return config.machine_cache()
 
 
 def signature(args):

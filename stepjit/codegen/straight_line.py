@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import Value
-from .codewriter import CodeWriter
+from ..codewriter import CodeWriter
 
 
 class StraightWriter(CodeWriter):

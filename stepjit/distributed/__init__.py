@@ -12,8 +12,8 @@ See docs/distributed.md.
 """
 from __future__ import annotations
 
-import os
 
+from .. import config
 from ..autograd.grad_mode import no_grad
 from ..ir.primitives import collective as C
 from .backend import INSTALL_HINT, MPIGroup, available, install_abort_hook
@@ -64,8 +64,9 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
         raise ValueError(f"backend {backend!r} is not available in stepjit; it runs over MPI: "
                          "use backend='mpi' ('gloo' is accepted as a synonym)")
     group = MPIGroup()
-    _agree("rank", rank, os.environ.get("RANK"), group.rank)
-    _agree("world_size", world_size, os.environ.get("WORLD_SIZE"), group.size)
+    env_rank, env_size = config.launcher_rank()
+    _agree("rank", rank, env_rank, group.rank)
+    _agree("world_size", world_size, env_size, group.size)
     C.set_world(group)
     install_abort_hook(group)
 

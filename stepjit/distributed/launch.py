@@ -14,10 +14,12 @@ import shutil
 import subprocess
 import sys
 
+from .. import config
+
 
 def mpiexec_path(explicit=None) -> str:
     """The MPI launcher to use, or a FileNotFoundError saying how to get one."""
-    candidates = [explicit, os.environ.get("STEPJIT_MPIEXEC"),
+    candidates = [explicit, config.mpiexec(),
                   os.path.join(os.path.dirname(sys.executable), "mpiexec"), shutil.which("mpiexec")]
     for c in candidates:
         if c and os.path.isfile(c) and os.access(c, os.X_OK):

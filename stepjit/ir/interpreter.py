@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dispatch import run_impl
+from .impl import run_impl
 from .graph import Graph, Value
 from .types import AVal
 

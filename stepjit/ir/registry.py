@@ -161,6 +161,19 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
+def bind(prim: Primitive, *args, **attrs):
+    """Apply `prim` to tensors through the front end's one dispatch point: what a VJP rule
+    calls for a primitive no Tensor method reaches (`bind(P.cumprod, x, axis=0)`).
+
+    The registry sits below the front end, so it names the dispatch point instead of
+    importing it: stepjit.dispatch puts its `apply` in DISPATCH when it is imported, which
+    happens before any tensor exists, so before any rule runs."""
+    return DISPATCH["apply"](prim, *args, **attrs)
+
+
+DISPATCH = {"apply": None}
+
+
 def register(prim: Primitive) -> Primitive:
     if prim.name in PRIMITIVES:
         raise ValueError(f"primitive {prim.name} is declared twice")

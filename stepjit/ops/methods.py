@@ -260,6 +260,26 @@ METHODS = {
     "new_tensor": _new_tensor,
 }
 
+# Math, statistics, products and linear algebra beyond the core (stepjit/ops/mathfns.py, ...)
+from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
+METHODS.update({
+    "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
+    "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
+    "cosh": MF.cosh, "asinh": MF.asinh, "acosh": MF.acosh, "atanh": MF.atanh,
+    "hypot": MF.hypot, "logaddexp": MF.logaddexp, "logaddexp2": MF.logaddexp2,
+    "trunc": MF.trunc, "fix": MF.trunc, "frac": MF.frac, "logit": MF.logit, "xlogy": MF.xlogy,
+    "sgn": MF.sgn, "signbit": MF.signbit, "heaviside": MF.heaviside, "deg2rad": MF.deg2rad,
+    "rad2deg": MF.rad2deg,
+    "median": STA.median, "nanmedian": STA.nanmedian, "mode": STA.mode, "cummax": STA.cummax,
+    "cummin": STA.cummin, "logcumsumexp": STA.logcumsumexp, "histc": STA.histc,
+    "dist": STA.dist,
+    "kron": PR.kron, "cross": PR.cross, "tensor_split": ST.tensor_split, "rot90": ST.rot90,
+    "fliplr": ST.fliplr, "flipud": ST.flipud, "isin": SE.isin, "take": SE.take,
+    "argwhere": SE.argwhere,
+    "inverse": lambda self: E.apply(P.inv, self), "det": lambda self: E.apply(P.det, self),
+    "logdet": lambda self: E.apply(P.det, self).log(),
+})
+
 PROPERTIES = {"T": S.T, "mT": S.mT}
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 
+from .. import dispatch
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
-from ..tracer.hyperparams import read_group
 
 
 class _Required:
@@ -90,7 +90,7 @@ class Optimizer:
             for i, group in enumerate(self.param_groups):
                 # While a compiled step is traced, read_group lifts the hyperparameters in
                 # `runtime_hyperparams` (lr) as per-call inputs and guards the rest.
-                hp = read_group(self, i, group)
+                hp = dispatch.read_group(self, i, group)
                 for p in group["params"]:
                     if p.grad is not None:
                         self._update_one(p, hp)

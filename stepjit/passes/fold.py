@@ -9,7 +9,7 @@ keeps its nodes.
 Exactness. The compiled step is compared bit for bit with eager, so a folded
 value must have exactly the bits the interpreter computes:
   - a small constant (<= LIMIT elements) is evaluated by replaying its nodes
-    with `dispatch.run_impl`, on the same operands in the same memory layout,
+    with `ir.impl.run_impl`, on the same operands in the same memory layout,
     i.e. the very computation the interpreter does;
   - a large one is only followed through ops whose result per element cannot
     depend on size, layout or vector width (elementwise ops whose registry entry
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dispatch import run_impl
+from ..ir.impl import run_impl
 from ..ir import primitives as P
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import AVal

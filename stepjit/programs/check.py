@@ -33,7 +33,8 @@ import warnings
 
 import numpy as np
 
-from ..dispatch import run_impl
+from .. import config
+from ..ir.impl import run_impl
 from ..errors import CheckError
 from ..ir.graph import Value
 from ..ir.printer import fmt_loc, format_node
@@ -49,7 +50,7 @@ def enabled(check=None) -> bool:
     """check=True/False wins; None reads STEPJIT_CHECK (anything but '', '0' turns it on)."""
     if check is not None:
         return bool(check)
-    return os.environ.get("STEPJIT_CHECK", "") not in ("", "0")
+    return config.check()
 
 
 # -- value checking: programs ----------------------------------------------------------------

@@ -9,14 +9,14 @@ the parameter, not a temporary).
 """
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
+from .. import config
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
 from ..codegen.straight_line import StraightWriter
-from ..dispatch import run_impl
+from ..ir.impl import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..ir.primitives.reductions import count
@@ -40,7 +40,7 @@ def native_mode() -> str:
     the whole-program function in a second or more (LLVM re-optimizes the inlined kernels),
     which a trace used a few times, or a first call's, should not pay; the on-disk cache makes
     it a one-time cost for a hot one."""
-    return {"0": "never", "1": "always"}.get(os.environ.get("STEPJIT_NATIVE", ""), "hot")
+    return config.native_mode()
 
 
 class _Env(dict):

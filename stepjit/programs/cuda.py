@@ -34,7 +34,7 @@ import numpy as np
 from .. import cuda as dev
 from ..codegen.cuda_kernels import (launch_sizes, load_cuda_kernel, loop_kernel, matmul_kernel, matmul_launch,
                             scalar_args)
-from ..dispatch import run_impl
+from ..ir.impl import run_impl
 from ..errors import user_location
 from ..ir import primitives as P
 from ..ir.graph import Graph, Node, Value

@@ -2,14 +2,15 @@
 every event is also kept on the compiled function for `stepjit dump` / `explain`."""
 from __future__ import annotations
 
-import os
 import sys
+
+from .. import config
 
 _LISTENERS = []
 
 
 def enabled(topic: str) -> bool:
-    return topic in os.environ.get("STEPJIT_LOGS", "").replace(" ", "").split(",")
+    return config.logs(topic)
 
 
 def add_listener(fn):

@@ -13,20 +13,8 @@ from ..ir.interpreter import evaluate
 from ..profiler import STATE as PROFILE, timed
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
+from ..tracer.trace import gather_env
 from . import aot
-
-
-def gather_env(trace, objs):
-    """Every input of the whole trace for this call (the interpreter fallback's env)."""
-    env = {}
-    for spec, obj in zip(trace.slots, objs):
-        if spec.value is not None:
-            env[spec.value] = obj._data
-    for v, arr in trace.constants:
-        env[v] = arr
-    for p in trace.py_inputs:
-        env[p.value] = np.array(p.container[p.key], dtype=np.float64)
-    return env
 
 
 def interpret(trace, objs):

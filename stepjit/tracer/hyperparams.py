@@ -2,8 +2,8 @@
 
 A Python float used in a tensor op becomes a literal in the IR, so a trace would
 replay the lr it saw. Values that are meant to change between calls are read
-through `read_group` instead, which the optimizer's `step()` calls on each
-parameter group:
+through `dispatch.read_group` instead, which the optimizer's `step()` calls on each
+parameter group (while tracing it asks `Tracer.read_group`, which makes a GroupView):
 
   - keys listed in the optimizer's `runtime_hyperparams` (default: "lr") whose
     value is a Python number become 0-dim float64 graph inputs (PyInput). The
@@ -17,7 +17,6 @@ Eagerly `read_group` returns the group itself, so eager `step()` costs nothing.
 """
 from __future__ import annotations
 
-from .. import dispatch
 
 _MISSING = object()
 
@@ -88,13 +87,3 @@ class GroupView(dict):
 
     def get(self, key, default=None):
         return self[key] if key in self._group else default
-
-
-def read_group(optimizer, index, group):
-    """The group `optimizer.step()` should read: itself eagerly, a GroupView while tracing."""
-    tracer = dispatch.MODE.tracer
-    if tracer is None:
-        return group
-    keys = getattr(optimizer, "runtime_hyperparams", ("lr",))
-    label = f"{type(optimizer).__name__.lower()}.param_groups[{index}]"
-    return GroupView(group, tracer, label, keys)

@@ -17,6 +17,7 @@ import numpy as np
 from .. import dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
+from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from . import aot
 from .bindings import binding_guards
@@ -288,9 +289,20 @@ def make_ir(fn):
     return traced
 
 
+def gather_env(trace, objs):
+    """Every input of the whole trace for this call (the interpreter fallback's env)."""
+    env = {}
+    for spec, obj in zip(trace.slots, objs):
+        if spec.value is not None:
+            env[spec.value] = obj._data
+    for v, arr in trace.constants:
+        env[v] = arr
+    for p in trace.py_inputs:
+        env[p.value] = np.array(p.container[p.key], dtype=np.float64)
+    return env
+
+
 def _make_escapes_concrete(tr, args, kwargs):
-    from ..ir.interpreter import evaluate
-    from ..runtime.writeback import gather_env
     flat, _ = flat_args(args, kwargs)
     objs = []
     for spec in tr.slots:

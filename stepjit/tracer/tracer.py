@@ -29,6 +29,7 @@ from ..ir.interpreter import evaluate
 from ..ir.types import FLOAT, AVal
 from ..tensor import Tensor
 from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
+from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
 from .symbolic import SymbolicInt
 
@@ -271,9 +272,15 @@ class Tracer:
         self._decide("compare", value, outcome, op=op, other=other)
 
     # -- Python numbers from mutable containers (optimizer hyperparameters) --------------
+    def read_group(self, optimizer, index, group):
+        """What `optimizer.step()` reads for param_groups[index] (dispatch.read_group): a
+        view that lifts the runtime hyperparameters and guards every other key it reads."""
+        keys = getattr(optimizer, "runtime_hyperparams", ("lr",))
+        label = f"{type(optimizer).__name__.lower()}.param_groups[{index}]"
+        return GroupView(group, self, label, keys)
+
     def read_input(self, container, key, label):
         """container[key] (a Python number) as a 0-dim float64 graph input read on every call."""
-        from .hyperparams import PyInput
         for p in self.py_inputs:
             if p.container is container and p.key == key:
                 return p.tensor
@@ -287,7 +294,6 @@ class Tracer:
 
     def guard_value(self, container, key, value, label):
         """The trace assumed container[key] == value (a Python value it baked in)."""
-        from .hyperparams import PyGuard
         for g in self.py_guards:
             if g.container is container and g.key == key:
                 return

@@ -118,6 +118,9 @@ CORPUS += [
               "`output, hidden = rnn(...)` inside the letter loop rebinds module globals with "
               "tensors the step creates: every trace describes one call only, 8 traces, then "
               "eager fallback; the rebinding should be a write-back (issue 17)")),
+    Entry("quickstart", WRITTEN.format("the official quickstart tutorials"), folder="written"),
+    Entry("finetune", WRITTEN.format("the official transfer-learning tutorial"),
+          folder="written", lines=(61,)),
     Entry("dcgan", WRITTEN.format("DCGAN examples"), folder="written", probe="errG", eager=(
         "LeakyReLU(inplace=True) on a Conv2d output, which stepjit's conv returns as a view of "
         "an intermediate: in-place writes through such views are refused (RuntimeError "

@@ -331,7 +331,10 @@ def _rewrite_loop(loop, scope, probe):
     shared = [n for n in stored if n in outer or not _first_use_is_plain_store(n, loop.body)]
     declare = []
     as_global = [n for n in shared if module or n in globals_]
-    as_nonlocal = [n for n in shared if n not in as_global]
+    # In a function, a name nothing outside the body mentions has no binding left for a
+    # `nonlocal` once the body moves into the step: it is the step's local (a value carried
+    # from one iteration to the next would fail loudly, UnboundLocalError, never silently).
+    as_nonlocal = [n for n in shared if n not in as_global and n in outer]
     if as_global:
         declare.append(ast.Global(as_global))
     if as_nonlocal:
@@ -414,10 +417,13 @@ def run(name, framework="stepjit", compiled=False, backend="cpu", probe="loss", 
         else:
             builtins.print(*args, file=file, **kw)
 
-    module = {"__name__": "__main__", "__file__": str(path), "__builtins__": builtins,
-              "__real_wrap__": wrap, "__real_after__": after, "print": captured_print}
+    main = types.ModuleType("__main__")    # sys.modules' __main__, so pickle finds its classes
+    module = main.__dict__
+    module.update({"__file__": str(path), "__builtins__": builtins,
+                   "__real_wrap__": wrap, "__real_after__": after, "print": captured_print})
     _seed_everything(framework, seed)
-    with _argv([str(path), *argv]), _scratch_dir(data), _inert_output(framework):
+    with _argv([str(path), *argv]), _scratch_dir(data), _inert_output(framework), \
+            _as_main(main):
         exec(code, module)
     result.printed = out.getvalue()
     result.module = module
@@ -496,6 +502,16 @@ def _inert_output(framework):
                 sys.modules.pop(n, None)
             else:
                 sys.modules[n] = mod
+
+
+@contextlib.contextmanager
+def _as_main(module):
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = module
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
 
 
 @contextlib.contextmanager

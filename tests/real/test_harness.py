@@ -168,3 +168,21 @@ def test_inner_for_target_stays_local_inside_a_function():
         result = train(3)
     """)
     assert plain["result"] == 9.0 and rec == [0, 1, 2]
+
+
+def test_conditionally_bound_name_inside_a_function_is_the_steps_local():
+    """`if ...: loss, current = loss.item(), ...` in a function's training loop: `current`
+    has no binding in the function outside the loop, so it cannot be the step's nonlocal."""
+    plain, rec = run_both("""
+        def train(steps):
+            seen = []
+            for batch in range(steps):
+                loss = L(batch)
+                loss.backward()
+                if batch % 2 == 0:
+                    loss, current = float(loss), batch * 10
+                    seen.append(current)
+            return seen
+        result = train(4)
+    """)
+    assert plain["result"] == [0, 20] and rec == [0, 1, 2, 3]

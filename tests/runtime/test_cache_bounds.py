@@ -1,5 +1,5 @@
 """A compiled function run over many batch sizes keeps bounded caches: the trace tree holds at
-most `config.trace_cache_limit` roots and the shared program cache at most its limit, least
+most `config.dynamo.trace_cache_limit` roots and the shared program cache at most its limit, least
 recently used first, and what they drop is freed. Counts, not timings: each size left its
 trace and program behind before (RSS grew ~229 KiB per size over 1,000 sizes)."""
 import gc
@@ -10,7 +10,8 @@ import pytest
 
 import stepjit
 from stepjit.codegen import kernels
-from stepjit.runtime import compiled as compiled_mod, tree
+from stepjit import config
+from stepjit.runtime import tree
 
 SIZES = list(range(3, 15))     # 12 batch sizes, one trace each
 
@@ -44,7 +45,7 @@ def _batch(n, seed):
 
 @pytest.fixture
 def small_caches(monkeypatch, fresh_kernels):
-    monkeypatch.setattr(compiled_mod.config, "trace_cache_limit", 4)
+    monkeypatch.setattr(config.dynamo, "trace_cache_limit", 4)
     monkeypatch.setattr(tree, "_CACHE_LIMIT", 5)
 
 

@@ -304,7 +304,7 @@ def test_recompile_limit(backend):
 
 
 def test_recompile_limit_option_and_config():
-    from stepjit.runtime.compiled import config
+    from stepjit._dynamo import config
     prog = twenty_scalars()
     c = torch.compile(prog["step"], backend="interpret", recompile_limit=2)
     with warnings.catch_warnings(record=True) as caught:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ShapeError
-from ..registry import Primitive, register
+from ..registry import Primitive, bind, register
 from ..types import AVal
 
 OPS = ("sum", "avg", "max", "min", "product")
@@ -92,8 +92,7 @@ def _all_reduce_rule(x, op):
 def _all_reduce_grad(g, op):
     if op not in ("sum", "avg"):
         raise RuntimeError(f"all_reduce with op {op.upper()} has no gradient; only SUM and AVG do")
-    from ...dispatch import apply
-    return apply(all_reduce, g, op=op)
+    return bind(all_reduce, g, op=op)
 
 
 all_reduce = register(Primitive(

@@ -16,7 +16,7 @@ import builtins
 import numpy as np
 
 from ...errors import ShapeError
-from ..registry import Primitive, register
+from ..registry import Primitive, bind, register
 from ..types import AVal, BOOL
 from . import shapes as S
 
@@ -98,9 +98,8 @@ def _slice_rule(x, key):
 
 
 def _slice_grad(g, in_shapes, key):
-    from ...dispatch import apply
-    zeros = apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype).to(g.device)
-    return apply(slice_scatter, zeros, g, key=key)
+    zeros = bind(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype).to(g.device)
+    return bind(slice_scatter, zeros, g, key=key)
 
 
 def _scatter_rule(base, src, key):
@@ -130,14 +129,9 @@ slice = register(Primitive(
 slice_scatter = register(Primitive(
     "slice_scatter", "indexing", _slice_scatter_impl, _scatter_rule, inputs=("base", "src"),
     attrs=("key",), casts=(1,),
-    vjp=(lambda g, key: _apply(slice_scatter, g, 0.0, key=key),
+    vjp=(lambda g, key: bind(slice_scatter, g, 0.0, key=key),
          lambda g, key: g[_py_key(key)]),
     grad_name="SliceScatterBackward0"))
-
-
-def _apply(prim, *args, **attrs):
-    from ...dispatch import apply
-    return apply(prim, *args, **attrs)
 
 
 def _py_key(key):
@@ -156,8 +150,8 @@ def _gather_rule(x, *idx, key):
 def _gather_grad(g, index, xs, in_shapes, key):
     if index != 0:
         return None
-    zeros = _apply(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype).to(g.device)
-    return _apply(index_put, zeros, g, *xs[1:], key=key, accumulate=True)
+    zeros = bind(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype).to(g.device)
+    return bind(index_put, zeros, g, *xs[1:], key=key, accumulate=True)
 
 
 def _put_rule(base, values, *idx, key, accumulate):
@@ -196,9 +190,9 @@ def _whole_mask(out, k):
 
 def _put_grad(g, index, xs, key, accumulate):
     if index == 0:
-        return g if accumulate else _apply(index_put, g, 0.0, *xs[2:], key=key, accumulate=False)
+        return g if accumulate else bind(index_put, g, 0.0, *xs[2:], key=key, accumulate=False)
     if index == 1:
-        return _apply(gather, g, *xs[2:], key=key)
+        return bind(gather, g, *xs[2:], key=key)
     return None
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import StepjitError
-from ..registry import Primitive, register
+from ..registry import Primitive, bind, register
 from . import shapes as S
+from .movement import concat
+from .scans import cumprod
 
 
 def unreduce(g, shape, axis, keepdims):
@@ -86,8 +88,6 @@ def _prod_impl(x, axis, keepdims):
 def _prod_grad(g, x, in_shapes, axis, keepdims):
     """g times the product of the other elements: exclusive prefix times exclusive suffix
     products (two cumprods), so zeros in x get their exact gradient, with no division."""
-    from .scans import cumprod
-    from ...dispatch import apply
     shape = tuple(in_shapes[0])
     if not shape:
         return g
@@ -99,16 +99,15 @@ def _prod_grad(g, x, in_shapes, axis, keepdims):
         n *= shape[a]
     flat = x.permute(perm).reshape(tuple(shape[i] for i in kept) + (n,))
     ones = flat[..., :1] * 0 + 1
-    before = apply(cumprod, flat, axis=flat.ndim - 1)[..., :-1]
-    after = apply(cumprod, flat.flip(-1), axis=flat.ndim - 1)[..., :-1].flip(-1)
+    before = bind(cumprod, flat, axis=flat.ndim - 1)[..., :-1]
+    after = bind(cumprod, flat.flip(-1), axis=flat.ndim - 1)[..., :-1].flip(-1)
     others = _cat(ones, before) * _cat(after, ones)
     others = others.reshape(tuple(shape[i] for i in perm)).permute(_inverse(perm))
     return unreduce(g, shape, axis, keepdims) * others
 
 
 def _cat(a, b):
-    from ...ops.shape import cat
-    return cat([a, b], -1)
+    return bind(concat, a, b, axis=a.ndim - 1)
 
 
 def _inverse(perm):

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ShapeError
-from ..registry import Primitive, register
+from ..registry import Primitive, bind, register
 from ..types import FLOAT, AVal, int64
 from . import shapes as S
+from .indexing import arange as _arange
 
 
 def _axis_rule(x, axis, **_):
@@ -46,7 +47,7 @@ def _cumprod_impl(x, axis):
 
 def _cumsum_grad(g, axis):
     # d out_i / d x_k = [i >= k]: the reversed cumulative sum, without a flip.
-    return g.sum(axis, keepdim=True) - apply_prim(cumsum, g, axis=axis) + g
+    return g.sum(axis, keepdim=True) - bind(cumsum, g, axis=axis) + g
 
 
 def _cumprod_grad(g, x, axis):
@@ -55,23 +56,18 @@ def _cumprod_grad(g, x, axis):
     Built on a (.., n_k, n_i) table: row k is x with x_k replaced by 1, scanned; entries
     with i < k are masked out. O(n^2) along the axis, which is what keeps it exact with
     zeros (the quotient out_i / x_k is not defined there)."""
-    from ...ops.creation import arange
     if x.ndim == 0:
         return g
     n = x.shape[axis]
     xm = x.movedim(axis, -1)                       # (..., n)
     gm = g.movedim(axis, -1)
-    k, i = arange(n, device=x.device).unsqueeze(1), arange(n, device=x.device)
+    i = bind(_arange, start=0, stop=n, step=1, dtype=int64).to(x.device)
+    k = i.unsqueeze(1)
     table = xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n).where(k != i, 1.0)
-    scanned = apply_prim(cumprod, table, axis=table.ndim - 1)    # [.., k, i]
+    scanned = bind(cumprod, table, axis=table.ndim - 1)    # [.., k, i]
     upper = k <= i
     grad = (scanned * gm.unsqueeze(-2)).where(upper, 0.0).sum(-1)
     return grad.movedim(-1, axis)
-
-
-def apply_prim(prim, *args, **attrs):
-    from ...dispatch import apply
-    return apply(prim, *args, **attrs)
 
 
 def _argsort_rule(x, axis, descending, stable):

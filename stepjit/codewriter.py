@@ -1,5 +1,9 @@
-"""What the runtime's generated Python functions share: unique local names, objects bound as
-globals of the function, indented lines, and compiling the text (fastcall.py, straight_line.py)."""
+"""What stepjit's generated Python functions share: unique local names, objects bound as
+globals of the function, indented lines, and compiling the text (runtime/fastcall.py,
+codegen/straight_line.py, autograd/tape.py and array_vjp.py).
+
+It imports nothing of stepjit, so it sits at the bottom of the package stack with ir/, and the
+front end's generators can use it as the compiler's do."""
 from __future__ import annotations
 
 import re
@@ -40,11 +44,13 @@ class CodeWriter:
     def emit(self, line):
         self.lines.append(self.indent + line)
 
-    def function(self, header, footer, what):
-        """Compile `header`, the lines (indented one level) and `footer`; the function named in
-        the header, and its text. `what` names it in tracebacks."""
+    def function(self, header, footer, what, lines=None):
+        """Compile `header`, the lines (indented one level; `lines` instead of the writer's when
+        given) and `footer`; the function named in the header, and its text. `what` names it in
+        tracebacks."""
         name = header.split("(")[0].split()[-1]
-        src = header + "\n" + "\n".join("    " + line for line in self.lines) + "\n" + footer
+        body = self.lines if lines is None else lines
+        src = header + "\n" + "\n".join("    " + line for line in body) + "\n" + footer
         namespace = dict(self.glob)
         exec(compile(src, f"<stepjit {what} {name}>", "exec"), namespace)
         return namespace[name], src

@@ -1,0 +1,62 @@
+"""Running a primitive's NumPy impl: the meaning of an op.
+
+Eager dispatch (dispatch.apply), the IR interpreter and the backends' host steps all call
+`run_impl`, so an interpreted graph reproduces eager values bit for bit: the inputs a
+primitive casts (`casts`) are converted to the output dtype first (a Python number becomes a
+0-d array, `number_array`), and an error the impl raises becomes the clean error naming the
+op, the input shapes and, inside a compiled step, the user's line.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import StepjitError, op_error
+from .types import BOOL
+
+
+def run_impl(prim, arrays, attrs, out_aval, loc=None):
+    """Evaluate a primitive on NumPy values: the meaning of the op, shared with the IR interpreter.
+    `loc`: the IR node's user line, named by an error the impl raises (data-dependent: an index
+    out of range inside a compiled step)."""
+    target = out_aval.dtype.np
+    if prim.casts and out_aval.dtype.category != BOOL:
+        casts = tuple(i for i in prim.casts
+                      if not isinstance(arrays[i], np.ndarray) or arrays[i].dtype != target)
+        if casts:
+            arrays = list(arrays)
+            _convert(arrays, casts, target)
+    return _call_impl(prim, arrays, attrs, target, loc)
+
+
+def _convert(arrays, casts, target):
+    """Convert arrays[i] for i in casts to the output dtype, in place in the list."""
+    for i in casts:
+        a = arrays[i]
+        arrays[i] = a.astype(target) if isinstance(a, np.ndarray) else number_array(a, target)
+
+
+def number_array(value, target):
+    """A Python number as a 0-d array of NumPy dtype `target`. Not a NumPy scalar: a ufunc (or
+    putmask) takes an array operand by a shorter path than a scalar, which goes through NumPy's
+    scalar discovery, and runs the same loop on the same value (the conversion rounds, warns and
+    raises as the scalar type's constructor does)."""
+    return np.array(value, target)
+
+
+def _call_impl(prim, arrays, attrs, target, loc=None):
+    try:
+        result = prim.impl(*arrays, **attrs)
+    except (StepjitError, ValueError, IndexError, TypeError) as e:
+        raise _impl_error(prim, arrays, e, loc) from None
+    if type(result) is not np.ndarray or (result.dtype is not target and result.dtype != target):
+        result = np.asarray(result, dtype=target)
+    return result
+
+
+def _impl_error(prim, arrays, e, loc=None):
+    """The clean error, naming the op, for what an impl (or NumPy under it) rejected."""
+    if isinstance(e, StepjitError):   # (an impl may name the public op it checks for)
+        return op_error(e, getattr(e, "op", None) or prim.name, loc)
+    return op_error(StepjitError(f"{e} (input shapes "
+                                 + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
+                    prim.name, loc)

@@ -1,0 +1,187 @@
+"""stepjit's packages form a one-way stack (docs/architecture.md, "Layers"): a module imports
+modules of its own layer or of layers below it, never above.
+
+Two checks: every import statement in the package (top-level or inside a function) against
+the layer order, read from the source; and, in fresh interpreters, importing each layer's
+modules loads no module of a higher layer. The few imports that still go up are listed in
+UPWARD with the reason; the test prints them, and fails when one is no longer needed (so the
+list only shrinks) or a new one appears.
+"""
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "stepjit"
+
+# Bottom to top. A module belongs to the layer of the longest prefix that names it.
+LAYERS = [
+    ("ir", ["stepjit.ir", "stepjit.config", "stepjit.errors", "stepjit.profiler",
+            "stepjit.progress", "stepjit.codewriter"]),
+    ("front end", ["stepjit.tensor", "stepjit.dispatch", "stepjit.ops", "stepjit.autograd",
+                   "stepjit.nn", "stepjit.optim", "stepjit.random", "stepjit.defaults",
+                   "stepjit._printing", "stepjit.serialization", "stepjit.cuda",
+                   "stepjit.accelerator", "stepjit.backends", "stepjit.distributed",
+                   "stepjit.utils", "stepjit.distributions", "stepjit.linalg",
+                   "stepjit.dtype_info", "stepjit.threads", "stepjit.jit"]),
+    ("tracer", ["stepjit.tracer"]),
+    ("passes", ["stepjit.passes"]),
+    ("codegen", ["stepjit.codegen"]),
+    ("pipeline", ["stepjit.pipeline"]),
+    ("programs", ["stepjit.programs"]),
+    ("runtime", ["stepjit.runtime", "stepjit.transforms"]),
+    ("api", ["stepjit", "stepjit.cli", "stepjit.compiler", "stepjit._dynamo",
+             "stepjit.__main__"]),
+]
+
+# (importing module, imported module): why it still goes up.
+UPWARD = {
+    ("stepjit.dispatch", "stepjit.programs.cuda"):
+        "an eager op on a CUDA tensor runs as a one-op CUDA program built by the compiler's "
+        "codegen; imported on the first such op, so CPU-only programs never load CUDA",
+    ("stepjit.autograd.node", "stepjit.autograd.array_vjp"):
+        "a backward node runs its rules through array_vjp (above the tracer), imported on "
+        "first use",
+    ("stepjit.autograd.tape", "stepjit.autograd.array_vjp"):
+        "the tape inlines array_vjp's straight-line functions",
+}
+# array_vjp is a code generator above the tracer that still sits in autograd/.
+PLACED = {"stepjit.autograd.array_vjp": "tracer"}
+
+
+def layer_of(module):
+    if module in PLACED:
+        return [name for name, _ in LAYERS].index(PLACED[module])
+    best = None
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for p in prefixes:
+            if (module == p or module.startswith(p + ".")) and (best is None or len(p) > best[1]):
+                best = (i, len(p))
+    assert best is not None, f"{module} is in no layer: add it to tests/test_layers.py LAYERS"
+    return best[0]
+
+
+def module_name(path):
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _target(module, is_package, node, alias):
+    if node.level == 0:
+        base = node.module
+    else:
+        parts = module.split(".")[:None if is_package else -1]
+        parts = parts[:len(parts) - (node.level - 1)]
+        base = ".".join(parts + ([node.module] if node.module else []))
+    full = f"{base}.{alias}"
+    as_file = ROOT / (full.replace(".", "/") + ".py")
+    return full if as_file.exists() or (ROOT / full.replace(".", "/")).is_dir() else base
+
+
+def imports(path):
+    """(imported stepjit module, line, inside a function?) for every import in `path`."""
+    module, is_package = module_name(path), path.name == "__init__.py"
+    found = []
+
+    def walk(node, local):
+        for child in ast.iter_child_nodes(node):
+            inner = local or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.Import):
+                found.extend((a.name, child.lineno, local) for a in child.names
+                             if a.name.split(".")[0] == "stepjit")
+            elif isinstance(child, ast.ImportFrom):
+                for a in child.names:
+                    t = _target(module, is_package, child, a.name)
+                    if t and t.split(".")[0] == "stepjit":
+                        found.append((t, child.lineno, local))
+            walk(child, inner)
+
+    walk(ast.parse(path.read_text()), False)
+    return found
+
+
+def all_imports():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for target, line, local in imports(path):
+            yield module_name(path), target, line, local
+
+
+def upward_imports():
+    return sorted({(src, dst) for src, dst, _, _ in all_imports()
+                   if layer_of(dst) > layer_of(src)})
+
+
+def test_imports_go_down_the_stack():
+    up = upward_imports()
+    print("\nupward imports still allowed (tests/test_layers.py UPWARD):")
+    for pair in sorted(UPWARD):
+        print(f"  {pair[0]} -> {pair[1]}: {UPWARD[pair]}")
+    new = [p for p in up if p not in UPWARD]
+    assert new == [], ("these imports go up the layer stack (docs/architecture.md, Layers): "
+                       f"{new}")
+    stale = [p for p in UPWARD if p not in up]
+    assert stale == [], f"no longer imported: remove from UPWARD: {stale}"
+
+
+def test_the_static_check_sees_function_local_imports(tmp_path):
+    probe = PACKAGE / "ir" / "_layers_probe.py"
+    probe.write_text("def f():\n    from ..runtime import compiled\n")
+    try:
+        assert imports(probe) == [("stepjit.runtime.compiled", 2, True)]
+    finally:
+        probe.unlink()
+
+
+LOADER = r"""
+import importlib, json, pkgutil, sys, types
+root, prefixes, skip = sys.argv[1], json.loads(sys.argv[2]), set(json.loads(sys.argv[3]))
+# A bare parent package: stepjit/__init__.py is the public API and imports every layer, so
+# it is kept out to see what the layer's own modules pull in.
+pkg = types.ModuleType("stepjit")
+pkg.__path__ = [root + "/stepjit"]
+sys.modules["stepjit"] = pkg
+names = []
+for p in prefixes:
+    try:
+        spec = importlib.util.find_spec(p)
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None:
+        continue
+    names.append(p)
+    if spec.submodule_search_locations:
+        names += [m.name for m in pkgutil.walk_packages(spec.submodule_search_locations, p + ".")
+                  if not m.name.endswith("__main__")]
+for n in names:
+    if n not in skip:
+        importlib.import_module(n)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("stepjit."))))
+"""
+
+# Layers whose modules still load a higher layer when imported, and why.
+LOADS_ABOVE = {
+    "front end": "autograd.tape imports array_vjp, which imports the tracer (UPWARD)",
+}
+
+
+def _loaded_by(prefixes):
+    out = subprocess.run([sys.executable, "-c", LOADER, str(ROOT), json.dumps(prefixes),
+                          json.dumps(sorted(PLACED))],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_importing_each_layer_loads_nothing_above_it():
+    print()
+    for top in range(len(LAYERS) - 1):
+        name = LAYERS[top][0]
+        prefixes = [p for _, ps in LAYERS[:top + 1] for p in ps if p != "stepjit"]
+        above = sorted(m for m in _loaded_by(prefixes) if layer_of(m) > top)
+        if name in LOADS_ABOVE:
+            print(f"{name}: loads {len(above)} modules above it: {LOADS_ABOVE[name]}")
+            assert above, f"{name} no longer loads anything above it: remove it from LOADS_ABOVE"
+        else:
+            assert above == [], f"importing the layers up to {name} loaded {above}"
