@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import Value
+from ..ir.impl import raise_check
 from ..codewriter import CodeWriter
 
 
@@ -56,7 +57,6 @@ class StraightWriter(CodeWriter):
         return f"np.empty({tuple(v.shape)!r}, {self.const(v.dtype.np, v.dtype.np.name)})"
 
     def build(self, steps):
-        from ..programs.program import raise_check
         for st in steps:
             st.emit(self)
             for node in st.checks:     # raised here: before any later step writes a tensor

@@ -18,6 +18,8 @@ decisions); None when unknown, () when there are none.
 """
 from __future__ import annotations
 
+from ..ir.impl import raise_check
+
 
 class Program:
     """Defaults for what a backend's program does not do (no native form, no kernels)."""
@@ -44,17 +46,6 @@ class Program:
 
     def unwrapped(self):
         return self
-
-
-def raise_check(node):
-    """A check's flag (registry `check`) came out set: raise the error its impl raises, naming
-    the user's line, by running the impl on a value it rejects (NaN)."""
-    import numpy as np
-    from ..dispatch import run_impl
-    from ..ir.types import AVal
-    run_impl(node.prim, [np.full((1,), np.nan, node.out.dtype.np)], node.attrs,
-             AVal((), node.out.dtype), node.loc)
-    raise AssertionError(f"stepjit: the check {node.prim.name} did not raise")   # (unreachable)
 
 
 def raise_failed_checks(checks):

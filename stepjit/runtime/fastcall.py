@@ -37,7 +37,7 @@ from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
 from ..codewriter import CodeWriter
-from ..programs.program import raise_check
+from ..ir.impl import raise_check
 from .aot import attach
 from .writeback import _copy, _host, _owned
 
