@@ -107,8 +107,11 @@ def subgroup(group, outputs):
             need.add(n.out)
     nodes = [n for n in group.nodes if n.out in need]
     used = {v for n in nodes for v in n.inputs}
+    # (an input no node of the group reads is a size an inlined value is computed from:
+    # passes/fusion.py, constant_values; every part keeps it)
+    sizes = set(group.inputs) - {v for n in group.nodes for v in n.inputs}
     return Group("loop", nodes=nodes, shape=group.shape,
-                 inputs=[v for v in group.inputs if v in used],
+                 inputs=[v for v in group.inputs if v in used or v in sizes],
                  outputs=[v for v in group.outputs if v in want])
 
 
