@@ -93,7 +93,7 @@ from . import cpu  # noqa: E402,F401
 cuda.amp, cpu.amp = amp.cuda_amp, amp.cpu_amp
 _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp, amp.cpu_amp
 
-# Math, statistics, linear algebra and utilities beyond the core (docs/api.md lists them).
+# Math, statistics, linear algebra and utilities beyond the core (docs/math.md).
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
     deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
