@@ -6,6 +6,8 @@ from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from .reduce import _rename
+from ..ir.types import as_dtype
+from ..tensor import Tensor
 
 
 def _sizes(shape):
@@ -49,7 +51,6 @@ def _alias(input):
 
 
 def view(input, *shape):
-    from ..ir.types import as_dtype
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         if as_dtype(shape[0]) is input.dtype:
             return _alias(input)
@@ -232,7 +233,6 @@ def unbind(input, dim=0):
 
 def tensor_arg(x, op, name, position):
     """x, when it is a Tensor; else PyTorch's TypeError for an op that takes only tensors."""
-    from ..tensor import Tensor
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, "
                         f"not {type(x).__name__}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...ops.creation import full
-from ...ops.shape import stack
+from ...ops.shape import cat, stack
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
@@ -18,7 +18,6 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
             pad = full((extra,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype,
                        device=s.device)
             parts = [s, pad] if padding_side == "right" else [pad, s]
-            from ...ops.shape import cat
             s = cat(parts, 0)
         padded.append(s)
     return stack(padded, 0 if batch_first else 1)
