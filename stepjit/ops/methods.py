@@ -4,13 +4,13 @@ Kept as one table so that what a Tensor can do is readable in one place.
 """
 from __future__ import annotations
 
-from .. import dispatch
+from .. import cuda as _cuda, dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
 from ..tensor import Tensor
 from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
-from . import scatter as SC, shape as S, sorting as SO, tiling as TI
+from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
 
 
 def _r(fn):
@@ -151,7 +151,9 @@ def _type(self, dtype=None):
         names = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
                  int32: "IntTensor", bool_: "BoolTensor"}
         return "stepjit." + names[self.dtype]
-    return self.to(as_dtype(dtype))
+    if isinstance(dtype, str) and dtype.rpartition(".")[2] in legacy.BY_NAME:
+        dtype = legacy.BY_NAME[dtype.rpartition(".")[2]]      # "torch.LongTensor"
+    return self.to(getattr(dtype, "dtype", None) or as_dtype(dtype))
 
 
 def _invert(self):
@@ -172,7 +174,30 @@ def _where(self, condition, y):
     return E.where(condition, self, y)
 
 
+def _pin_memory(self, device=None):
+    """Pinned (page-locked) memory speeds host-to-GPU copies; stepjit copies to the GPU through
+    numba, so where CUDA runs the tensor itself is returned (as PyTorch returns an already
+    pinned one). Without an accelerator PyTorch refuses, and so does stepjit."""
+    if not _cuda.is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if self.device.type != "cpu":
+        raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+    return self
+
+
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    """Uninitialized memory in PyTorch; zeros here (a defined value costs nothing extra)."""
+    return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+
+def _data_ptr(self):
+    return int(self.detach().numpy().__array_interface__["data"][0]) if \
+        self.device.type == "cpu" else 0
+
+
 METHODS = {
+    "pin_memory": _pin_memory, "is_pinned": lambda self, device=None: False,
+    "new_empty": _new_empty, "data_ptr": _data_ptr,
     # arithmetic and comparison operators
     "__add__": E.add, "__radd__": _r_prim(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
     "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,

@@ -43,9 +43,8 @@ class _InstanceNorm(Module):
         if input.shape[1] != self.num_features and self.affine:
             raise ValueError(f"expected input's size at dim=1 to match num_features "
                              f"({self.num_features}), but got: {input.shape[1]}.")
-        use_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
+        use_stats = self.training or not self.track_running_stats   # (PyTorch leaves
+        # num_batches_tracked at 0: instance norm keeps it only for state_dict compatibility)
         out = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
                               self.bias, use_stats, self.momentum, self.eps)
         return out.squeeze(0) if unbatched else out
