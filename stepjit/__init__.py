@@ -108,6 +108,7 @@ from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
 from .ops.products import cross, kron, tensordot  # noqa: E402,F401
+from .ops.sampling import poisson  # noqa: E402,F401
 from .ops.search import (  # noqa: E402,F401
     argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
 from .ops.shape import concatenate  # noqa: E402,F401
