@@ -55,7 +55,7 @@ long = int64
 int = int32
 half = float16
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
 
 
 def is_tensor(obj):
@@ -85,7 +85,10 @@ from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
-from . import amp, distributions, onnx  # noqa: E402,F401
+from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
+from .layouts import (  # noqa: E402,F401
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
+    strided)
 from .amp import autocast  # noqa: E402,F401
 from . import cpu  # noqa: E402,F401
 
