@@ -374,6 +374,7 @@ from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
 from .functions.vision import (  # noqa: E402,F401
     channel_shuffle, instance_norm, local_response_norm, pixel_shuffle, pixel_unshuffle)
 from .functions.volumetric import conv3d, conv_transpose1d  # noqa: E402,F401
+from .functions.sampling_grid import affine_grid, grid_sample  # noqa: E402,F401
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
@@ -391,5 +392,5 @@ __all__ = [
     "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss", "batch_norm", "embedding",
     "group_norm", "layer_norm", "normalize", "rms_norm",
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
-    "conv_transpose1d",
+    "conv_transpose1d", "affine_grid", "grid_sample",
 ]
