@@ -19,6 +19,26 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE = None   # None: chosen per tensor; True/False: forced (set_printoptions(sci_mode=))
+
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """PyTorch's print options: a profile sets all four numbers, then each given one wins."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}; expected one of "
+                             f"{sorted(_PROFILES)}")
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    PRECISION = PRECISION if precision is None else int(precision)
+    THRESHOLD = THRESHOLD if threshold is None else threshold
+    EDGEITEMS = EDGEITEMS if edgeitems is None else int(edgeitems)
+    LINEWIDTH = LINEWIDTH if linewidth is None else int(linewidth)
+    SCI_MODE = sci_mode
 
 
 class _Formatter:
@@ -42,10 +62,11 @@ class _Formatter:
         self.int_mode = bool(np.all(vals == np.ceil(vals)))
         if self.int_mode:
             self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8
-            extra = 0 if self.sci_mode else 1  # the trailing "." of "1."
         else:
             self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
-            extra = 0
+        if SCI_MODE is not None:
+            self.sci_mode = bool(SCI_MODE)
+        extra = 1 if self.int_mode and not self.sci_mode else 0  # the trailing "." of "1."
         fmt = (f"{{:.{PRECISION}e}}" if self.sci_mode else
                "{:.0f}" if self.int_mode else f"{{:.{PRECISION}f}}")
         for v in vals.tolist():

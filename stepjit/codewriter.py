@@ -44,11 +44,13 @@ class CodeWriter:
     def emit(self, line):
         self.lines.append(self.indent + line)
 
-    def function(self, header, footer, what):
-        """Compile `header`, the lines (indented one level) and `footer`; the function named in
-        the header, and its text. `what` names it in tracebacks."""
+    def function(self, header, footer, what, lines=None):
+        """Compile `header`, the lines (indented one level; `lines` instead of the writer's when
+        given) and `footer`; the function named in the header, and its text. `what` names it in
+        tracebacks."""
         name = header.split("(")[0].split()[-1]
-        src = header + "\n" + "\n".join("    " + line for line in self.lines) + "\n" + footer
+        body = self.lines if lines is None else lines
+        src = header + "\n" + "\n".join("    " + line for line in body) + "\n" + footer
         namespace = dict(self.glob)
         exec(compile(src, f"<stepjit {what} {name}>", "exec"), namespace)
         return namespace[name], src

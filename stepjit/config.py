@@ -71,6 +71,9 @@ VARIABLES = {v.name: v for v in (
     Variable("NUMBA_ENABLE_CUDASIM", "",
              "Numba's: `1` runs CUDA kernels in Numba's simulator (tests); stepjit then reports "
              "a simulated device"),
+    Variable("NUMBA_NUM_THREADS", "",
+             "Numba's: the size of the thread pool parallel CPU kernels run on (default: the "
+             "core count); `get_num_threads()` reports it until `set_num_threads` is called"),
 )}
 
 
@@ -147,6 +150,11 @@ def launcher_rank():
 
 def cuda_simulator() -> bool:
     return raw("NUMBA_ENABLE_CUDASIM") == "1"
+
+
+def numba_threads() -> int:
+    """The thread pool Numba will start with (without importing Numba)."""
+    return int(raw("NUMBA_NUM_THREADS") or os.cpu_count() or 1)
 
 
 def child_environment(pythonpath_first: str) -> dict:

@@ -177,3 +177,31 @@ def clone_array(a):
     out = empty(a.shape, a.dtype)
     out.copy_to_device(a)
     return out
+
+
+def is_bf16_supported(including_emulation=True) -> bool:
+    """False: stepjit has no bfloat16 kernels (see stepjit/amp.py)."""
+    return False
+
+
+def set_device(device) -> None:
+    """Select the device kernels run on: stepjit drives one, device 0."""
+    require()
+    index = getattr(device, "index", device)
+    if index not in (None, 0) and not (isinstance(index, str) and index in ("cuda", "cuda:0")):
+        raise RuntimeError(f"stepjit.cuda.set_device({device!r}): stepjit runs on CUDA device 0 only")
+
+
+def empty_cache() -> None:
+    """Return cached device memory to the driver: numba frees as arrays die, so nothing is held."""
+    if is_available():
+        _numba_cuda().current_context().deallocations.clear()
+
+
+def memory_allocated(device=None) -> int:
+    """Device memory in use, from the driver (total minus free)."""
+    require()
+    free, total = _numba_cuda().current_context().get_memory_info()
+    return int(total - free)
+
+

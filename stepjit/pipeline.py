@@ -3,6 +3,8 @@
     lower       rewrites into fusible forms (passes/kernel_forms.py: a full-mask scalar put -> where)
     add-chains  a long chain of float adds -> one stack and sum (passes/kernel_forms.py; cpu and cuda
                 only: the interpreter, the oracle, keeps the adds)
+    squeezed-reductions  reshape(sum(x, keepdims=True)) dropping the kept axes -> sum(x)
+                (passes/kernel_forms.py): a bias gradient is the reduction's own fresh array
     transposed-matmuls  transpose(a @ b) -> b.T @ a.T (passes/kernel_forms.py; cpu only): a
                 Linear weight's gradient comes out C-ordered, so the optimizer loop runs flat
     dce         drop what outputs and writes do not need (less for the others to look at)
@@ -40,7 +42,8 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
 from .passes.fusion import fuse
-from .passes.kernel_forms import lower, lower_add_chains, lower_transposed_matmuls
+from .passes.kernel_forms import (lower, lower_add_chains, lower_squeezed_reductions,
+                                  lower_transposed_matmuls)
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
 from .profiler import span
@@ -53,7 +56,8 @@ OPTIMIZE = [
     ("cse", cse),
     ("dce", dce),
 ]
-LOWER = [("lower", lower), ("add-chains", lower_add_chains)]
+LOWER = [("lower", lower), ("add-chains", lower_add_chains),
+         ("squeezed-reductions", lower_squeezed_reductions)]
 CPU_LOWER = [("transposed-matmuls", lower_transposed_matmuls)]
 TARGETS = ("cpu", "cuda")
 

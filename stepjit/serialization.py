@@ -16,18 +16,31 @@ object with one "$"-key naming its kind: $tensor, $tuple, $dict (items as
 $float (nan/inf, which JSON lacks), $ndarray, $dtype, $device, $size.
 A tensor met twice (same object) is stored once and comes back as one object.
 
-Anything else (a whole Module, as `torch.save(model, f)` in PyTorch's tutorials) is a
-$pickle node: a pickle of the object whose tensors are stored as data entries like any
-other. Loading one runs code the file names, so, as with PyTorch since 2.6, `load` refuses
-it unless the caller passes `weights_only=False`; no other node ever runs anything.
+Whole objects (`stepjit.save(model, f)`, as PyTorch's tutorials and pytorch/examples'
+word_language_model save their models): an instance whose state is its `__dict__` (every
+Module) is an `$object` node, the class by module and qualified name and the `__dict__` as a
+node; functions and classes held as values (`activation = F.relu`) are `$global` nodes.
+Loading them is PyTorch's `weights_only` rule (the default since 2.6), made stricter: the
+name is looked up among modules already imported (never imported from the file), it must be
+allowed (`add_safe_globals`, `with safe_globals([...])`, or `weights_only=False`), and the
+object is made by `object.__new__` and given its saved `__dict__`: no `__init__`, `__new__`,
+`__setstate__` or other code of the class runs, whatever the flags say.
+
+Anything else picklable (an object with its own `__reduce__` or `__getstate__`, a lambda
+held somewhere) is a $pickle node: a pickle whose tensors are stored as data entries like any
+other. Loading one runs code the file names, so `load` refuses it unless the caller passes
+`weights_only=False`; no other node ever runs anything.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
 import pickle
+import sys
+import types
 import zipfile
 from collections import OrderedDict
 
@@ -50,6 +63,7 @@ class _Writer:
     def __init__(self, zf):
         self.zf = zf
         self.memo = {}     # id(tensor) -> data key, so a shared tensor is stored once
+        self.objects = {}  # id(object) -> ref, so a shared submodule is stored once
         self.keep = []     # the tensors in memo stay alive, so their ids stay unique
 
     def node(self, obj, path):
@@ -79,6 +93,15 @@ class _Writer:
             kind = "$odict" if isinstance(obj, OrderedDict) else "$dict"
             return {kind: [[self.key(k, path), self.node(v, f"{path}[{k!r}]")]
                            for k, v in obj.items()]}
+        if type(obj) in (set, frozenset):
+            return {"$set": [self.node(v, path) for v in sorted(obj, key=repr)]}
+        try:
+            if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+                return {"$global": _global_name(obj)}
+            if _plain_object(obj):
+                return self.object(obj, path)
+        except _NotByName:
+            pass
         return {"$pickle": self.pickled(obj, path)}
 
     def pickled(self, obj, path):
@@ -93,6 +116,20 @@ class _Writer:
         name = f"{_PICKLE}{len(self.zf.namelist())}"
         self.zf.writestr(name, buf.getvalue())
         return {"data": name, "type": f"{type(obj).__module__}.{type(obj).__qualname__}"}
+
+    def object(self, obj, path):
+        ref = self.objects.get(id(obj))
+        if ref is not None:
+            return {"$objref": ref}
+        name = _global_name(type(obj))
+        ref = self.objects[id(obj)] = len(self.objects)     # before its state: cycles end here
+        self.keep.append(obj)
+        try:
+            state = self.node(vars(obj), f"{path}.__dict__")
+        except TypeError:           # something in it is neither data nor picklable: say so
+            del self.objects[id(obj)]   # about the object itself, as its pickling fails
+            return {"$pickle": self.pickled(obj, path)}
+        return {"$object": {"class": name, "ref": ref, "state": state}}
 
     def key(self, k, path):
         if k is None or isinstance(k, (bool, int, float, str)) or type(k) is tuple:
@@ -122,13 +159,41 @@ class _Writer:
         return {"$tensor": node}
 
 
+def _plain_object(obj) -> bool:
+    """An instance whose state is its __dict__ (what PyTorch's pickling of a Module saves)."""
+    cls = type(obj)
+    return (hasattr(obj, "__dict__") and cls.__reduce_ex__ is object.__reduce_ex__
+            and cls.__reduce__ is object.__reduce__ and "__getstate__" not in vars(cls)
+            and "__slots__" not in vars(cls))
+
+
+class _NotByName(Exception):
+    """A function, class or object that cannot be stored by name (it goes to the pickle)."""
+
+
+def _global_name(obj) -> str:
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")
+    if not module or "<" in qualname or _resolve(module, qualname) is not obj:
+        raise _NotByName(obj)        # a lambda, a local class or function
+    return f"{module}:{qualname}"
+
+
+def _resolve(module, qualname):
+    """The object module.qualname names, among modules already imported (nothing is imported)."""
+    obj = sys.modules.get(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
 def _unsupported(obj, path, exc):
     what = type(obj).__name__
     hint = ""
     if hasattr(obj, "state_dict"):
         hint = f" Save its state_dict() instead: stepjit.save({path}.state_dict(), f)."
     return (f"stepjit.save cannot store {what} at {path}: it is not data (tensors, numbers, "
-            f"strings, None, lists, tuples, dicts) and pickling it failed ({exc}).{hint}")
+            f"strings, None, lists, tuples, dicts, objects whose state is their __dict__) and "
+            f"pickling it failed ({exc}).{hint}")
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
@@ -150,12 +215,78 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         f.write(data)
 
 
+_SAFE_GLOBALS = []     # what add_safe_globals allowed, process-wide
+_SCOPED = []           # what `with safe_globals(...)` blocks allow, innermost last
+
+
+def add_safe_globals(safe_globals):
+    """Allow `load` to rebuild these classes (and refer to these functions)."""
+    _SAFE_GLOBALS.extend(_entry(g) for g in safe_globals)
+
+
+def get_safe_globals():
+    return [g for g in _SAFE_GLOBALS]
+
+
+def clear_safe_globals():
+    _SAFE_GLOBALS.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """`with safe_globals([...]):` allows those for the loads inside the block."""
+    _SCOPED.append([_entry(g) for g in safe_globals])
+    try:
+        yield
+    finally:
+        _SCOPED.pop()
+
+
+def _entry(g):
+    return g[0] if isinstance(g, tuple) else g      # PyTorch also takes (obj, "name") pairs
+
+
+def _allowed(obj, weights_only) -> bool:
+    if weights_only is False:
+        return True
+    return any(obj is g for g in _SAFE_GLOBALS) or any(obj is g for s in _SCOPED for g in s)
+
+
 class _Reader:
-    def __init__(self, zf, map_location, weights_only):
+    def __init__(self, zf, map_location, weights_only=None):
         self.zf = zf
         self.map_location = map_location
         self.weights_only = weights_only
         self.tensors = {}
+        self.objects = {}
+
+    def global_(self, name):
+        module, _, qualname = name.partition(":")
+        obj = _resolve(module, qualname)
+        if obj is None:
+            raise RuntimeError(f"stepjit.load: the checkpoint holds an object of {module}."
+                               f"{qualname}, which is not defined in this program (stepjit "
+                               "never imports what a file names: import or define it first)")
+        if not _allowed(obj, self.weights_only):
+            raise pickle.UnpicklingError(
+                f"stepjit.load: Weights only load failed: the checkpoint holds a whole "
+                f"{module}.{qualname}, not an allowed global. If you trust it, allow it with "
+                f"stepjit.serialization.add_safe_globals([{qualname}]) or "
+                f"`with stepjit.serialization.safe_globals([{qualname}]):`, or pass "
+                "weights_only=False (the object is rebuilt from its saved __dict__; no code "
+                "of the class runs either way)")
+        return obj
+
+    def object(self, body):
+        cls = self.global_(body["class"])
+        if not isinstance(cls, type):
+            raise _corrupt(f"{body['class']} is not a class")
+        obj = self.objects[body["ref"]] = object.__new__(cls)
+        state = self.node(body["state"])
+        if not isinstance(state, dict):
+            raise _corrupt(f"the state of a {body['class']} is not a dict")
+        obj.__dict__.update(state)
+        return obj
 
     def node(self, n):
         if n is None or isinstance(n, (bool, int, float, str)):
@@ -188,12 +319,22 @@ class _Reader:
             return device(body)
         if kind == "$size":
             return Size(body)
+        if kind == "$set":
+            return set(_hashable(self.node(v)) for v in body)
+        if kind == "$global":
+            return self.global_(body)
+        if kind == "$object":
+            return self.object(body)
+        if kind == "$objref":
+            if body not in self.objects:
+                raise _corrupt(f"reference to object {body} before it is defined")
+            return self.objects[body]
         if kind == "$pickle":
             return self.unpickled(body)
         raise _corrupt(f"unknown node kind {kind!r}")
 
     def unpickled(self, body):
-        if self.weights_only:
+        if self.weights_only is not False:
             raise pickle.UnpicklingError(
                 f"stepjit.load: this checkpoint holds a pickled {body.get('type', 'object')} "
                 "(saved with stepjit.save of a whole object, not a state_dict); loading it runs "
@@ -284,4 +425,4 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError(f"stepjit.load: this checkpoint has format version "
                            f"{header['version']}, newer than this stepjit reads ({VERSION})")
     with zf:
-        return _Reader(zf, map_location, weights_only is not False).node(header["object"])
+        return _Reader(zf, map_location, weights_only).node(header["object"])

@@ -192,6 +192,14 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    # Devices and layouts stepjit has none of, asked by device-dispatching programs
+    # (`if input.is_cuda or input.is_xpu:`).
+    is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = False
+
     def is_floating_point(self) -> bool:
         return self.dtype.category == FLOAT
 

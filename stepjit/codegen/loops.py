@@ -81,17 +81,23 @@ class LoopSource:
         return name
 
     def _index(self, shape):
+        nest = self._nest_index(shape)
+        if self._flat and "i" in nest:
+            return "i"       # a flat loop reads only arrays of the loop's own shape
+        return nest
+
+    def _nest_index(self, shape):
         if not shape:
             return "()"
-        if self._flat:
-            return "i"       # a flat loop reads only arrays of the loop's own shape
         r = len(shape)
         idx = ["0" if shape[j] == 1 and self.group.shape[j + self.k - r] != 1 else f"i{j + self.k - r}"
                for j in range(r)]
         return ", ".join(idx)
 
     def _invariant(self, v):
-        return "i" not in self._index(v.shape)
+        # (by the nest's index: inside a flat loop an input broadcast along every dim, such as
+        # a (1, 1) factor, is still the value loaded once before the loops)
+        return "i" not in self._nest_index(v.shape)
 
     def _operand(self, x, want=None):
         if isinstance(x, Value):

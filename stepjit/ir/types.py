@@ -41,10 +41,18 @@ int64 = DType("int64", "i64", np.int64, INT)
 bool_ = DType("bool", "bool", np.bool_, BOOL)
 
 ALL_DTYPES = (float32, float64, int32, int64, bool_)
+
+# Named so programs that pick a precision by name (`{'float16': torch.float16, ...}[dtype]`,
+# `autocast(dtype=torch.bfloat16)`) import and run; no kernel computes in them, so making a
+# tensor of one is refused by `as_dtype` with a sentence saying so.
+float16 = DType("float16", "f16", np.float16, FLOAT)
+bfloat16 = DType("bfloat16", "bf16", np.dtype("V2"), FLOAT)
+REDUCED_FLOATS = (float16, bfloat16)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({d.short: d for d in ALL_DTYPES})
 _BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32})
+_BY_NAME.update({"float16": float16, "half": float16, "bfloat16": bfloat16})
 
 DEFAULT_FLOAT = float32   # the default floating dtype at start; default_float() is the current one
 DEFAULT_INT = int64
@@ -69,7 +77,12 @@ def dtype_from_name(name: str) -> DType:
 
 def as_dtype(d) -> DType:
     """Accept a DType, a NumPy dtype, a Python type or a name; reject the rest clearly."""
-    if isinstance(d, DType):
+    if isinstance(d, DType) or (isinstance(d, str) and d in _BY_NAME):
+        d = _BY_NAME[d] if isinstance(d, str) else d
+        if d in REDUCED_FLOATS:
+            raise TypeError(f"stepjit does not compute in {d.name}: its kernels are float32 and "
+                            "float64 (autocast regions run in the tensors' own dtypes); use "
+                            "float32")
         return d
     if d is float:
         return default_float()
@@ -77,8 +90,6 @@ def as_dtype(d) -> DType:
         return DEFAULT_INT
     if d is bool:
         return bool_
-    if isinstance(d, str) and d in _BY_NAME:
-        return _BY_NAME[d]
     try:
         found = _BY_NP.get(np.dtype(d))
     except TypeError:
@@ -151,3 +162,4 @@ def result_type(*avals: AVal) -> DType:
             # A scalar's own width never counts: 2.5 promotes an int tensor to the default float.
             result = d if rank < 2 else (default_float() if d.category == FLOAT else d)
     return result
+

@@ -93,7 +93,11 @@ def from_numpy(ndarray):
     as_dtype(ndarray.dtype)
     # Same memory, its own array object: the caller reshaping theirs in place (a.shape = ...)
     # must not reshape the tensor, as in PyTorch; compiled calls rely on that (fastcall.py).
-    return dispatch.constant(ndarray.view())
+    # A subclass (np.memmap, as nanoGPT's loader slices and casts) becomes a plain ndarray
+    # over the same memory: the dispatcher reads any other array type as device storage.
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    return dispatch.constant(ndarray.view(np.ndarray))
 
 
 def _shape(size):

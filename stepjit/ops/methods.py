@@ -4,13 +4,13 @@ Kept as one table so that what a Tensor can do is readable in one place.
 """
 from __future__ import annotations
 
-from .. import dispatch
+from .. import cuda as _cuda, dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
 from ..tensor import Tensor
 from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
-from . import scatter as SC, shape as S, sorting as SO, tiling as TI
+from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
 
 
 def _r(fn):
@@ -151,7 +151,9 @@ def _type(self, dtype=None):
         names = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
                  int32: "IntTensor", bool_: "BoolTensor"}
         return "stepjit." + names[self.dtype]
-    return self.to(as_dtype(dtype))
+    if isinstance(dtype, str) and dtype.rpartition(".")[2] in legacy.BY_NAME:
+        dtype = legacy.BY_NAME[dtype.rpartition(".")[2]]      # "torch.LongTensor"
+    return self.to(getattr(dtype, "dtype", None) or as_dtype(dtype))
 
 
 def _invert(self):
@@ -172,7 +174,30 @@ def _where(self, condition, y):
     return E.where(condition, self, y)
 
 
+def _pin_memory(self, device=None):
+    """Pinned (page-locked) memory speeds host-to-GPU copies; stepjit copies to the GPU through
+    numba, so where CUDA runs the tensor itself is returned (as PyTorch returns an already
+    pinned one). Without an accelerator PyTorch refuses, and so does stepjit."""
+    if not _cuda.is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if self.device.type != "cpu":
+        raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+    return self
+
+
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    """Uninitialized memory in PyTorch; zeros here (a defined value costs nothing extra)."""
+    return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+
+def _data_ptr(self):
+    return int(self.detach().numpy().__array_interface__["data"][0]) if \
+        self.device.type == "cpu" else 0
+
+
 METHODS = {
+    "pin_memory": _pin_memory, "is_pinned": lambda self, device=None: False,
+    "new_empty": _new_empty, "data_ptr": _data_ptr,
     # arithmetic and comparison operators
     "__add__": E.add, "__radd__": _r_prim(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
     "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
@@ -259,6 +284,50 @@ METHODS = {
     "new_zeros": _new_zeros, "new_ones": _new_ones, "new_full": _new_full,
     "new_tensor": _new_tensor,
 }
+
+# Math, statistics, products and linear algebra beyond the core (stepjit/ops/mathfns.py, ...)
+from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
+from . import series as SR  # noqa: E402
+METHODS.update({
+    "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
+    "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
+    "cosh": MF.cosh, "asinh": MF.asinh, "acosh": MF.acosh, "atanh": MF.atanh,
+    "hypot": MF.hypot, "logaddexp": MF.logaddexp, "logaddexp2": MF.logaddexp2,
+    "trunc": MF.trunc, "fix": MF.trunc, "frac": MF.frac, "logit": MF.logit, "xlogy": MF.xlogy,
+    "sgn": MF.sgn, "signbit": MF.signbit, "heaviside": MF.heaviside, "deg2rad": MF.deg2rad,
+    "rad2deg": MF.rad2deg,
+    "median": STA.median, "nanmedian": STA.nanmedian, "mode": STA.mode, "cummax": STA.cummax,
+    "cummin": STA.cummin, "logcumsumexp": STA.logcumsumexp, "histc": STA.histc,
+    "dist": STA.dist,
+    "kron": PR.kron, "cross": PR.cross, "tensor_split": ST.tensor_split, "rot90": ST.rot90,
+    "fliplr": ST.fliplr, "flipud": ST.flipud, "isin": SE.isin, "take": SE.take,
+    "argwhere": SE.argwhere,
+    "inverse": lambda self: E.apply(P.inv, self), "det": lambda self: E.apply(P.det, self),
+    "logdet": lambda self: E.apply(P.det, self).log(),
+    "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
+    "matrix_power": SR.matrix_power, "ger": S.outer,
+})
+
+
+def _inplace_of(fn, name):
+    """x.op_() for a composite op: computed out of place, then stored (autograd sees copy_)."""
+    def method(self, *args, **kwargs):
+        self._check_inplace(name)
+        return self._assign(fn(self._snapshot() if self.requires_grad else self, *args, **kwargs),
+                            name)
+    method.__name__ = name
+    return method
+
+
+METHODS.update({name + "_": _inplace_unary(getattr(P, name), name + "_")
+                for name in ("log", "sin", "cos", "floor", "ceil", "round", "sign", "log1p")})
+METHODS.update({
+    "trunc_": _inplace_of(MF.trunc, "trunc_"), "frac_": _inplace_of(MF.frac, "frac_"),
+    "reciprocal_": _inplace_of(E.reciprocal, "reciprocal_"),
+    "rsqrt_": _inplace_of(E.rsqrt, "rsqrt_"), "square_": _inplace_of(E.square, "square_"),
+    "lerp_": _inplace_of(E.lerp, "lerp_"), "atan2_": _inplace_of(MF.atan2, "atan2_"),
+    "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
+})
 
 PROPERTIES = {"T": S.T, "mT": S.mT}
 

@@ -1,10 +1,13 @@
 """Shape and movement functions: reshape, transpose, squeeze, expand, cat, stack, matmul."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..dispatch import apply
 from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
+from ..tensor import Size
 from .reduce import _rename
 from ..ir.types import as_dtype
 from ..tensor import Tensor
@@ -176,6 +179,25 @@ def expand_as(input, other):
 
 
 broadcast_to = expand
+
+
+def broadcast_shapes(*shapes):
+    """The shape NumPy/PyTorch broadcasting gives these shapes (ints count as 1-D shapes)."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    try:
+        return Size(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise op_error(ShapeError(f"Shape mismatch: objects cannot be broadcast to a single "
+                                  f"shape: {', '.join(str(list(s)) for s in shapes)}"),
+                       "broadcast_shapes") from None
+
+
+def broadcast_tensors(*tensors):
+    """Each tensor expanded (a view) to the tensors' common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(expand(t, tuple(shape)) for t in tensors)
 
 
 def cat(tensors, dim=0):

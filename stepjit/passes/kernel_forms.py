@@ -4,6 +4,8 @@ elementwise one computing exactly the same values.
 - `x[mask] = c` (index_put of a scalar through a bool mask of x's full shape) is
   `where(mask, c, x)`: the custom-ReLU backward's `grad[input < 0] = 0` then fuses
   with its neighbours instead of running as a separate indexing op.
+- `reshape(sum(x, axis, keepdims=True))` that drops the kept axes is `sum(x, axis)`
+  (lower_squeezed_reductions): a bias's gradient comes out as the reduction's own array.
 
 The cpu pipeline alone also runs rewrites that are exact in real arithmetic but may round
 differently (lower_add_chains, lower_transposed_matmuls).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from ..ir import primitives as P
 from ..ir.graph import Graph, Node, Value
+from .rewrite import same_type
 
 
 def _is_full_mask_scalar_put(node) -> bool:
@@ -104,6 +107,47 @@ def _stack_sum(root, leaves):
     out.append(Node(P.concat, rows, {"axis": 0}, stacked, root.loc))
     out.append(Node(P.sum, [stacked], {"axis": (0,), "keepdims": False}, root.out, root.loc))
     return out
+
+
+def lower_squeezed_reductions(graph: Graph) -> Graph:
+    """`reshape(r(x, axis, keepdims=True))` to r's shape without the kept axes, where nothing
+    else reads the reduction r, becomes `r(x, axis, keepdims=False)`: the same reduction in
+    the same order, so the same bits.
+
+    A bias's gradient is such a reshape (autograd's sum_to keeps the summed axes, then drops
+    them). As a view of the reduction's workspace buffer it was copied into `.grad` every
+    step; as the reduction's own result it is a fresh array, handed over as it is.
+    """
+    uses = _uses(graph)
+    producer = {n.out: n for n in graph.nodes}
+    squeezed, dropped = {}, set()
+    for n in graph.nodes:
+        r = producer.get(n.inputs[0]) if n.prim is P.reshape else None
+        if (r is None or r.prim.kind != "reduction" or not r.attrs.get("keepdims")
+                or uses.get(r.out) != 1):
+            continue
+        attrs = dict(r.attrs, keepdims=False)
+        if same_type(r.prim, r.inputs, attrs, n.out):
+            squeezed[id(n)] = Node(r.prim, list(r.inputs), attrs, n.out, n.loc)
+            dropped.add(id(r))
+    if not squeezed:
+        return graph
+    nodes = [squeezed.get(id(n), n) for n in graph.nodes if id(n) not in dropped]
+    return Graph(graph.name, list(graph.inputs), list(graph.lifted), nodes, list(graph.outputs),
+                 list(graph.writes), stage="lowered")
+
+
+def _uses(graph):
+    """How many times each value is read; a value leaving the graph counts twice."""
+    uses = {}
+    for n in graph.nodes:
+        for v in n.inputs:
+            if isinstance(v, Value):
+                uses[v] = uses.get(v, 0) + 1
+    for v in list(graph.outputs) + [v for _, v in graph.writes]:
+        if isinstance(v, Value):
+            uses[v] = uses.get(v, 0) + 2
+    return uses
 
 
 def lower_transposed_matmuls(graph: Graph) -> Graph:

@@ -58,12 +58,21 @@ def _no_fast_call(args, kwargs):
 _LIVE = weakref.WeakSet()   # every compiled function, for the profiler's switch below
 
 
+def _own_class(cls):
+    """A subclass of cls for one compiled function, so that its __call__ (which Python looks up
+    on the type, never on the instance) can be that function's generated fast call."""
+    if cls.__dict__.get("_own_class"):
+        return cls
+    return type(cls.__name__, (cls,), {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                                       "__doc__": cls.__doc__, "_own_class": True})
+
+
 @on_start
 def _profiling(on: bool) -> None:
     """A profile started (or the last one stopped): calls take the instrumented tree walk
     (or their fast calls again)."""
     for fn in list(_LIVE):
-        fn._first = fn._unprofiled_first()
+        fn._install()
 
 
 class CompiledFunction:
@@ -71,6 +80,7 @@ class CompiledFunction:
                  fullgraph=False):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self.__class__ = _own_class(type(self))
         self.fn = fn
         self.backend = backend
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
@@ -98,7 +108,8 @@ class CompiledFunction:
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
-        self._first = self._unprofiled_first()   # self._fast[0], or a stand-in saying MISS
+        self._entry = None        # self._fast[0] compiled as this function's __call__
+        self._install()
         self._fast_segs = {}      # every segment a fast call served (dict: insertion order)
         self._fast_sources = []
         self._fast_stale = False  # the tree grew: rebuild them after the next tree walk
@@ -320,8 +331,8 @@ class CompiledFunction:
     def _drop_fast(self):
         """The tree or its programs changed: calls take the tree walk, which rebuilds the fast
         calls when it next reaches a leaf."""
-        self._fast, self._fast_sources = (), []
-        self._first = self._unprofiled_first()
+        self._fast, self._fast_sources, self._entry = (), [], None
+        self._install()
         self._fast_stale = True
 
     def _build_fast(self):
@@ -339,11 +350,20 @@ class CompiledFunction:
         groups = [fastcall.hottest_first(g) for g in groups]
         built = [fastcall.build(g, f"{_short(self.name)}_fast{k}", self.program_backend, self._stats)
                  for k, g in enumerate(groups)]
-        self._fast = tuple(fn for fn, _ in built)
+        self._fast = tuple(fn for fn, _, _ in built)
+        self._entry = built[0][1] if built else None
         self._fast_segs.update(dict.fromkeys(seg for g in groups for seg in g))
-        self._first = self._unprofiled_first()
-        self._fast_sources = [src for _, src in built]
+        self._install()
+        self._fast_sources = [src for _, _, src in built]
         self._fast_stale = False
+
+    def _install(self):
+        """Set what a call runs: the first fast call as this function's own __call__ (one frame
+        for the whole call, fastcall.py), or the class's __call__ trying `_first`."""
+        self._first = self._unprofiled_first()
+        cls = type(self)
+        fast = self._entry is not None and PROFILE.active is None
+        cls.__call__ = self._entry if fast else cls.__bases__[0].__call__
 
     def _unprofiled_first(self):
         """What a call tries first: the first fast call, or, while a profile runs, the same

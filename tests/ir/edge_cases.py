@@ -48,7 +48,7 @@ BINARY = {
     "add": lambda T, x, y: x + y, "sub": lambda T, x, y: x - y, "mul": lambda T, x, y: x * y,
     "div": lambda T, x, y: x / y, "floor_divide": lambda T, x, y: T.div(x, y, rounding_mode="floor"),
     "pow": lambda T, x, y: T.pow(x, y), "maximum": lambda T, x, y: T.maximum(x, y),
-    "minimum": lambda T, x, y: T.minimum(x, y),
+    "minimum": lambda T, x, y: T.minimum(x, y), "atan2": lambda T, x, y: T.atan2(x, y),
     "eq": lambda T, x, y: x == y, "ne": lambda T, x, y: x != y, "lt": lambda T, x, y: x < y,
     "le": lambda T, x, y: x <= y, "gt": lambda T, x, y: x > y, "ge": lambda T, x, y: x >= y,
     "where": lambda T, x, y: T.where(x > y, x, y),
@@ -92,6 +92,9 @@ EXEMPT = {
     "sinh": "no public function reaches it yet (stepjit.sinh / Tensor.sinh): add its spelling "
             "to UNARY when one exists",
     "multinomial": "random: stepjit's generator is not PyTorch's (docs/random.md)",
+    "inv": "LAPACK on non-finite or singular matrices: what comes out depends on the LAPACK "
+           "build (OpenBLAS here, MKL in PyTorch); tests/test_linalg.py checks finite inputs",
+    "det": "as inv",
     "all_reduce": "a collective across processes (stepjit.distributed); one process has no "
                   "PyTorch value to compare",
 }

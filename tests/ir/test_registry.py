@@ -163,6 +163,11 @@ SAMPLES: dict[str, list[Sample]] = {
         S(pos(2, 1), r(3), ref=np.power, api=lambda T, x, y: T.pow(x, y), note="broadcast"),
         S(ints(3, lo=1), 2, ref=np.power, dtype="int64", api=lambda T, x, y: T.pow(x, y)),
     ],
+    "atan2": [s for s in _ew2(np.arctan2, lambda T, x, y: T.atan2(x, y))
+              if "python" not in s.note] + [   # (torch.atan2 takes tensors only)
+        S(np.array([0.0, 1.0, -1.0, 0.0]), np.array([-1.0, 0.0, 0.0, 1.0]), ref=np.arctan2,
+          grad=(), api=lambda T, x, y: T.atan2(x, y), note="axes and quadrants"),
+        S(ints(3), ints(3, lo=1), ref=np.arctan2, dtype="float32", note="int -> float32")],
     "maximum": _ew2(np.maximum, lambda T, x, y: T.maximum(x, y))[:4] + [
         S(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 4.0]), ref=np.maximum, note="tie",
           api=lambda T, x, y: T.maximum(x, y))],
@@ -325,6 +330,18 @@ SAMPLES: dict[str, list[Sample]] = {
         S(r(2, 2, 3), r(2, 3, 4), ref=np.matmul, api=lambda T, x, y: T.bmm(x, y)),
         S(r(1, 2, 3), r(4, 3, 2), ref=np.matmul, api=lambda T, x, y: x @ y,
           note="broadcast batch"),
+    ],
+    "inv": [
+        S(r(3, 3) + 4 * np.eye(3), ref=np.linalg.inv, api=lambda T, x: T.linalg.inv(x)),
+        S(r(2, 2, 2) + 3 * np.eye(2), ref=np.linalg.inv, api=lambda T, x: T.inverse(x),
+          note="batched"),
+        S((r(3, 3) + 4 * np.eye(3)).astype(np.float32), ref=np.linalg.inv, note="float32",
+          api=lambda T, x: x.inverse()),
+    ],
+    "det": [
+        S(r(3, 3), ref=np.linalg.det, api=lambda T, x: T.det(x)),
+        S(r(2, 2, 2), ref=np.linalg.det, api=lambda T, x: T.linalg.det(x), note="batched"),
+        S(r(1, 1), ref=np.linalg.det, api=lambda T, x: x.det(), note="1 x 1"),
     ],
     # -- movement -----------------------------------------------------------------
     "reshape": [

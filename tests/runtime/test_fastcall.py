@@ -344,6 +344,30 @@ def test_steady_calls_take_the_fast_call():
     assert len(sources) == 1 and all("def logistic_step_fast" in src for src in sources)
 
 
+def test_the_first_fast_call_is_the_compiled_functions_own_call():
+    """One frame per steady call: the generated function is the type's __call__, per compiled
+    function; a signal it gives goes on to the tree walk as from the class's __call__."""
+    from stepjit.runtime.compiled import CompiledFunction
+    s, e = logistic_state(), logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    other = torch.compile(logistic_step, backend="cpu")
+    assert type(fn).__call__ is CompiledFunction.__call__       # nothing traced yet
+    for _ in range(CHANGE_AT):
+        positional(fn, s)
+        positional(logistic_step, e)
+    assert type(fn).__call__.__name__ == "logistic_step_fast0_call"
+    assert type(other).__call__ is CompiledFunction.__call__     # not shared between functions
+    assert isinstance(fn, CompiledFunction) and type(fn).__name__ == "CompiledFunction"
+    s["lr"] = e["lr"] = 0.05    # a MISS (traced with 0.1): the tree walk takes the call
+    got = [positional(fn, s), positional(fn, s)]
+    want = [positional(logistic_step, e), positional(logistic_step, e)]
+    for k in ("w", "b"):
+        want.append(e[k])
+        got.append(s[k])
+    for a, b in zip(got, want):
+        assert_same(a.detach().numpy(), b.detach().numpy(), exact=False)
+
+
 def test_fast_call_leaves_reverification_to_the_tree_walk():
     s = logistic_state()
     fn = torch.compile(logistic_step, backend="cpu")

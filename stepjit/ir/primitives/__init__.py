@@ -6,12 +6,12 @@ Use as `from stepjit.ir import primitives as P` and then `P.add`, `P.matmul`, ..
 from ..registry import PRIMITIVES, Primitive  # noqa: F401
 from .collective import all_reduce  # noqa: F401
 from .elementwise import (  # noqa: F401
-    abs, add, cast, ceil, clamp, copy, cos, div, eq, erf, exp, expm1, floor, floor_divide, ge, gt,
+    abs, add, atan2, cast, ceil, clamp, copy, cos, div, eq, erf, exp, expm1, floor, floor_divide, ge, gt,
     le, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum, minimum, mul,
-    ne, neg, pow, relu,
+    ne, neg, pow, relu, sinh,
     round, sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .indexing import arange, full, gather, index_put, slice, slice_scatter  # noqa: F401
-from .linalg import matmul  # noqa: F401
+from .linalg import det, inv, matmul  # noqa: F401
 from .movement import concat, expand, reshape, transpose  # noqa: F401
 from .scans import argsort, cumprod, cumsum  # noqa: F401
 from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401

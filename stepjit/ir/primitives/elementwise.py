@@ -94,6 +94,26 @@ maximum = _ew("maximum", np.maximum, S.arith_rule,
 minimum = _ew("minimum", np.minimum, S.arith_rule,
               (_min_grad, lambda g, x, y: _min_grad(g, y, x)), "minimum({0}, {1})", 2)
 
+def _atan2_recip(x, y):
+    # 1 / (x^2 + y^2), 0 where that sum is 0 (both operands zero, or squares underflowing):
+    # PyTorch's atan2 gradient is 0 there, not 0 / 0
+    d = x * x + y * y
+    return (1.0 / d).where(d != 0, 0.0)
+
+
+def _atan2_grad(g, x, y):
+    # d/dx atan2(x, y) = y / (x^2 + y^2): x is the ordinate (PyTorch's `input`)
+    return g * y * _atan2_recip(x, y)
+
+
+def _atan2_other_grad(g, x, y):
+    return g * -x * _atan2_recip(x, y)
+
+
+# atan2 is the one inverse trigonometric primitive: atan, asin and acos are composites of it.
+atan2 = _ew("atan2", np.arctan2, S.float_rule, (_atan2_grad, _atan2_other_grad),
+            "math.atan2({0}, {1})", 2)
+
 # -- unary math --------------------------------------------------------------
 neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1, exact=True)
 exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1,

@@ -30,3 +30,42 @@ matmul = register(Primitive(
     "matmul", "matmul", _matmul_impl, S.matmul_rule, inputs=("x", "y"),
     vjp=(lambda g, y: g @ y.mT, lambda g, x: x.mT @ g), grad_name="MmBackward0",
     lowering="matmul", accumulates=True))
+
+
+# -- inverse and determinant ------------------------------------------------------------
+def _square_rule(op):
+    def rule(x):
+        if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+            raise S.ShapeError(f"linalg.{op}: A must be batches of square matrices, but they "
+                               f"are {x.shape[-2] if x.ndim >= 2 else '?'} by "
+                               f"{x.shape[-1] if x.ndim else '?'} matrices (shape {S.fmt(x.shape)})")
+        if x.dtype.category != S.FLOAT:
+            raise S.DTypeError(f"linalg.{op}: Expected a floating point tensor as input. Got "
+                               f"{x.dtype.name}")
+        return S.AVal(x.shape if op == "inv" else x.shape[:-2], x.dtype)
+    return rule
+
+
+def _inv_impl(x):
+    try:
+        return np.linalg.inv(x)
+    except np.linalg.LinAlgError:
+        raise RuntimeError(f"linalg.inv: the input matrix of shape {list(x.shape)} is singular, "
+                           f"the inversion could not be completed") from None
+
+
+def _det_impl(x):
+    return np.asarray(np.linalg.det(x), dtype=x.dtype)
+
+
+# d inv(A) = -inv(A) dA inv(A), so the gradient is -inv(A)^T g inv(A)^T.
+inv = register(Primitive(
+    "inv", "matmul", _inv_impl, _square_rule("inv"), inputs=("x",),
+    vjp=(lambda g, out: -(out.mT @ g @ out.mT),), grad_name="LinalgInvExBackward0",
+    lowering="impl", accumulates=True))
+
+# d det(A) = det(A) tr(inv(A) dA), so the gradient is g det(A) inv(A)^T (invertible A).
+det = register(Primitive(
+    "det", "matmul", _det_impl, _square_rule("det"), inputs=("x",),
+    vjp=(lambda g, x, out: (g * out).unsqueeze(-1).unsqueeze(-1) * x.inverse().mT,),
+    grad_name="LinalgDetBackward0", lowering="impl", accumulates=True))

@@ -413,10 +413,3 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         src = np.minimum(np.floor(src).astype(np.int64), n - 1)
         out = apply(P.gather, out, tensor(src), key=(ALL,) * (2 + k) + ("T",))
     return out
-
-
-def pixel_shuffle(input, upscale_factor):
-    r = upscale_factor
-    n, c, h, w = input.shape[-4:] if input.ndim >= 4 else (None,) * 4
-    out = input.reshape(n, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3)
-    return out.reshape(n, c // (r * r), h * r, w * r)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import functional as F
+from .attention import MultiheadAttention  # noqa: F401  (PyTorch keeps it in nn.modules.activation)
 from .module import Module
 from ...ops.creation import full
 from ..parameter import Parameter

@@ -9,12 +9,8 @@ from .. import functional as F
 from .. import init
 from ..functions.attention import merge_masks
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    pass
 
 
 class MultiheadAttention(Module):

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d and ConvTranspose2d with PyTorch's parameters and initialization."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d with PyTorch's parameters and initialization."""
 from __future__ import annotations
 
 import math
@@ -110,4 +110,32 @@ class ConvTranspose2d(_ConvNd):
         if output_size is not None:
             raise NotImplementedError("ConvTranspose2d(output_size=...) is not supported")
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+
+class Conv3d(_ConvNd):
+    _n = 3
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            raise NotImplementedError(f"Conv3d(padding_mode={self.padding_mode!r}) is not "
+                                      "supported; use 'zeros'")
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class ConvTranspose1d(_ConvNd):
+    _n = 1
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, output_padding)
+
+    def forward(self, input, output_size=None):
+        if output_size is not None:
+            raise NotImplementedError("ConvTranspose1d(output_size=...) is not supported")
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)

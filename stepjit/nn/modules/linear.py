@@ -46,3 +46,8 @@ class Linear(Module):
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, " \
                f"bias={self.bias is not None}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """MultiheadAttention's out_proj class, named as PyTorch names it (checkpoints and
+    `safe_globals` lists refer to it)."""

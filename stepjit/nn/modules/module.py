@@ -16,6 +16,7 @@ from ...ir.types import FLOAT, as_dtype, float32, float64
 from ...ops.convert import resolve_device
 from ...tensor import Tensor, device as _device
 from ..parameter import Parameter
+from .hooks import HookMethods, call_with_hooks
 
 
 
@@ -35,7 +36,7 @@ def _addindent(s, n):
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-class Module:
+class Module(HookMethods):
     training: bool
 
     def __init__(self):
@@ -50,6 +51,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if "_hooks_on" in self.__dict__:   # (registered hooks: nn/modules/hooks.py)
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # -- registration -----------------------------------------------------------

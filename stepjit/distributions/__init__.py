@@ -1,0 +1,19 @@
+"""`stepjit.distributions`: PyTorch's probability distributions over stepjit tensors.
+
+Every density, entropy and reparameterized sample is written with tensor functions, so
+gradients flow through `log_prob` (REINFORCE), `rsample` (the reparameterization trick) and
+`entropy` eagerly and inside compiled steps alike. Sampling draws from stepjit's generator
+in the same calls PyTorch makes (`multinomial(probs_2d, n, True).T` for Categorical,
+`bernoulli`, `normal`), so a seeded program draws the same actions eagerly and compiled.
+Argument checks on values (a simplex, a positive scale, a value in the support) run on
+eager tensors; in a compiled step they are skipped rather than turned into a guard per call
+(docs/distributions.md).
+"""
+from .bernoulli import Bernoulli  # noqa: F401
+from .categorical import Categorical, OneHotCategorical  # noqa: F401
+from .distribution import Distribution  # noqa: F401
+from .independent import Independent  # noqa: F401
+from .kl import kl_divergence, register_kl  # noqa: F401
+from .normal import LogNormal, Normal  # noqa: F401
+from .uniform import Uniform  # noqa: F401
+from . import constraints  # noqa: F401

@@ -1,0 +1,184 @@
+"""Lazy layers (LazyLinear, LazyConv1d/2d, LazyBatchNorm1d/2d): the input size comes from the
+first input, as d2l's models are written (`nn.LazyLinear(10)`).
+
+PyTorch's design, kept: the weights start as `UninitializedParameter`s (no data: shape (0,)),
+so an optimizer can be built over `model.parameters()` before the first forward. The first
+call materializes each one *in place* (same object, now a plain Parameter of the right shape,
+so the optimizer and any tied reference see it), initializes it with the layer's own
+`reset_parameters` (the same draws as PyTorch's), and turns the module into the layer it
+stands for (`type(m)` becomes Linear). Until then `m.weight.data` is an empty tensor: what
+d2l's `net.weight.data.normal_(0, 0.01)` writes to before the first forward, as in PyTorch.
+
+The first call must be eager (a dummy forward, as d2l's `apply_init` does): materializing
+a weight inside a compiled step's trace is refused with that advice.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import dispatch
+from ...autograd.grad_mode import no_grad
+from ...ir.types import as_dtype, default_float, int64
+from ...ops.creation import empty, tensor
+from ...tensor import Tensor
+from ..parameter import Parameter
+from .conv import Conv1d, Conv2d
+from .linear import Linear
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d
+
+
+class UninitializedTensorMixin:
+    """A tensor with no data yet; `materialize(shape)` gives it storage in place."""
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        if dispatch.MODE.tracer is not None:
+            raise RuntimeError(
+                "a lazy layer (LazyLinear, LazyConv2d, ...) got its first input inside a "
+                "compiled step: its weights do not exist yet. Run the model once eagerly "
+                "first (model(example_input)), then compile the step")
+        # The dtype it holds now: module.double() before the first call converts it.
+        dtype = as_dtype(dtype) if dtype is not None else self.dtype
+        self._data = np.empty(tuple(shape), dtype=dtype.np)
+        self._version.value += 1
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        return Parameter.__new__(cls, empty(0, dtype=dtype or default_float()), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    cls_to_become = Tensor
+
+
+def _uninitialized_buffer(dtype):
+    b = empty(0, dtype=dtype)
+    b.__class__ = UninitializedBuffer
+    return b
+
+
+def is_lazy(t) -> bool:
+    return isinstance(t, UninitializedTensorMixin)
+
+
+class LazyModuleMixin:
+    """First call: `initialize_parameters(*input)`, then become `cls_to_become` and run it."""
+    cls_to_become = None
+
+    def has_uninitialized_params(self) -> bool:
+        tensors = list(self._parameters.values()) + list(self._buffers.values())
+        return any(is_lazy(t) for t in tensors)
+
+    def __call__(self, *args, **kwargs):
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.initialize_parameters(*args, **kwargs)
+        if not self.has_uninitialized_params() and self.cls_to_become is not None:
+            self.__class__ = self.cls_to_become
+        return Module.__call__(self, *args, **kwargs)   # (super() no longer applies: the class changed)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self._in_size() != 0:
+            super().reset_parameters()
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    cls_to_become = Linear
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        super().__init__(0, 0, False, device=device, dtype=dtype)
+        self.weight = UninitializedParameter(dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+
+    def _in_size(self):
+        return self.in_features
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        self.in_features = input.shape[-1]
+        self.weight.materialize((self.out_features, self.in_features))
+        if self.bias is not None:
+            self.bias.materialize((self.out_features,))
+        self.reset_parameters()
+
+
+class _LazyConvMixin(LazyModuleMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
+                         padding_mode, device=device, dtype=dtype)
+        self.weight = UninitializedParameter(dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+
+    def _in_size(self):
+        return self.in_channels
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        unbatched = input.dim() == self._n + 1
+        self.in_channels = input.shape[0 if unbatched else 1]
+        if self.in_channels % self.groups:
+            raise ValueError("in_channels must be divisible by groups")
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight.materialize(shape)
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,))
+        self.reset_parameters()
+
+
+class LazyConv1d(_LazyConvMixin, Conv1d):
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConvMixin, Conv2d):
+    cls_to_become = Conv2d
+
+
+class _LazyNormMixin(LazyModuleMixin):
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__(0, eps, momentum, False, False, device=device, dtype=dtype)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dtype = as_dtype(dtype) if dtype is not None else default_float()
+        if affine:
+            self.weight = UninitializedParameter(dtype=dtype)
+            self.bias = UninitializedParameter(dtype=dtype)
+        if track_running_stats:
+            self.running_mean = _uninitialized_buffer(dtype)
+            self.running_var = _uninitialized_buffer(dtype)
+            self.num_batches_tracked = tensor(0, dtype=int64)
+
+    def _in_size(self):
+        return self.num_features
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        self.num_features = input.shape[1]
+        for t in (self.weight, self.bias):
+            if t is not None and is_lazy(t):
+                t.materialize((self.num_features,))
+        for name in ("running_mean", "running_var"):
+            t = getattr(self, name)
+            if t is not None and t.numel() == 0:    # (module.to() may have replaced it: by size)
+                setattr(self, name, empty(self.num_features, dtype=t.dtype))
+        self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
+    cls_to_become = BatchNorm2d

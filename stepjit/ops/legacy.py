@@ -1,0 +1,44 @@
+"""PyTorch's legacy typed-tensor names: `torch.LongTensor(n)`, `torch.FloatTensor([1, 2])`,
+`isinstance(t, torch.FloatTensor)`, `t.type(torch.LongTensor)`.
+
+Each name is a class whose construction follows the legacy constructor: integers are a size
+(an uninitialized tensor, here zeros), a list or array is data, a tensor is shared; an
+isinstance check asks the tensor's dtype, which is what such a name stands for.
+"""
+from __future__ import annotations
+
+import numbers
+
+from ..ir.types import bool_, float32, float64, int32, int64
+from ..tensor import Tensor
+from . import creation
+
+
+class _LegacyType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args, device=None):
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0].to(cls.dtype)
+        if all(isinstance(a, numbers.Integral) for a in args):
+            return creation.zeros(*args, dtype=cls.dtype, device=device)
+        if len(args) == 1:
+            return creation.tensor(args[0], dtype=cls.dtype, device=device)
+        raise TypeError(f"{cls.__name__}(): expected a size (ints), a sequence or a tensor, "
+                        f"got {', '.join(type(a).__name__ for a in args)}")
+
+    def __repr__(cls):
+        return f"<class 'stepjit.{cls.__name__}'>"
+
+
+def _legacy(name, dtype):
+    return _LegacyType(name, (), {"dtype": dtype, "__module__": "stepjit"})
+
+
+FloatTensor = _legacy("FloatTensor", float32)
+DoubleTensor = _legacy("DoubleTensor", float64)
+LongTensor = _legacy("LongTensor", int64)
+IntTensor = _legacy("IntTensor", int32)
+BoolTensor = _legacy("BoolTensor", bool_)
+BY_NAME = {c.__name__: c for c in (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor)}

@@ -1,0 +1,81 @@
+"""Lazy layers: shapes from the first input, parameters materialized in place (the optimizer
+built before the first call updates them), PyTorch's initialization, refusal inside a trace."""
+import numpy as np
+import pytest
+
+import stepjit
+from stepjit import nn
+
+
+def test_lazy_linear_materializes_in_place_with_linears_draws():
+    stepjit.manual_seed(3)
+    lazy = nn.LazyLinear(5)
+    w = lazy.weight
+    lazy.weight.data.normal_(0, 0.01)     # d2l writes to the empty data first: a no-op
+    assert tuple(w.shape) == (0,)
+    opt = stepjit.optim.SGD(lazy.parameters(), lr=0.1)
+    x = stepjit.randn(2, 7)
+    state = stepjit.get_rng_state()
+    y = lazy(x)
+    assert type(lazy) is nn.Linear and lazy.in_features == 7
+    assert lazy.weight is w and type(w) is nn.Parameter and tuple(w.shape) == (5, 7)
+    # the same draws as a Linear(7, 5) made from the same generator state
+    stepjit.set_rng_state(state)
+    ref = nn.Linear(7, 5)
+    np.testing.assert_array_equal(w.detach().numpy(), ref.weight.detach().numpy())
+    np.testing.assert_array_equal(lazy.bias.detach().numpy(), ref.bias.detach().numpy())
+    y.sum().backward()
+    before = w.detach().numpy().copy()
+    opt.step()
+    np.testing.assert_allclose(w.detach().numpy(), before - 0.1 * np.ones((5, 1)) * x.sum(0).numpy(),
+                               rtol=1e-6)
+
+
+def test_lazy_conv_and_batchnorm_take_channels_from_the_input():
+    net = nn.Sequential(nn.LazyConv2d(3, kernel_size=3, padding=1), nn.LazyBatchNorm2d(),
+                        nn.ReLU(), nn.Flatten(), nn.LazyLinear(2))
+    out = net(stepjit.randn(4, 2, 5, 5))
+    assert tuple(out.shape) == (4, 2)
+    assert [type(m).__name__ for m in net] == ["Conv2d", "BatchNorm2d", "ReLU", "Flatten", "Linear"]
+    assert tuple(net[0].weight.shape) == (3, 2, 3, 3) and net[0].in_channels == 2
+    bn = net[1]
+    assert bn.num_features == 3 and tuple(bn.running_mean.shape) == (3,)
+    np.testing.assert_array_equal(bn.weight.detach().numpy(), np.ones(3))
+    assert int(bn.num_batches_tracked) == 1 and float(bn.running_var.sum()) != 3.0   # updated
+    assert tuple(net[4].weight.shape) == (2, 75)
+
+
+def test_lazy_layer_first_called_inside_a_compiled_step_says_what_to_do():
+    lazy = nn.LazyLinear(2)
+
+    @stepjit.compile(backend="interpret")
+    def step(x):
+        return lazy(x).sum()
+    with pytest.raises(Exception, match="Run the model once eagerly"):
+        step(stepjit.randn(3, 4))
+
+
+CASES = [(lambda m: m.LazyLinear(3), (2, 5)), (lambda m: m.LazyConv1d(4, 3), (2, 3, 9)),
+         (lambda m: m.LazyConv2d(4, 3, stride=2), (2, 3, 9, 9)),
+         (lambda m: m.LazyBatchNorm1d(), (4, 3))]
+
+
+@pytest.mark.parametrize("make,shape", CASES)
+def test_lazy_matches_pytorch_class_names_and_shapes(make, shape):
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(nn), make(torch.nn)
+    x = np.random.RandomState(0).standard_normal(shape).astype(np.float32)
+    assert tuple(ours(stepjit.from_numpy(x)).shape) == tuple(theirs(torch.from_numpy(x)).shape)
+    assert type(ours).__name__ == type(theirs).__name__
+    ours_p = [(n, tuple(p.shape)) for n, p in ours.named_parameters()]
+    assert ours_p == [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+
+
+def test_dtype_conversion_before_the_first_call_is_kept():
+    lin = nn.LazyLinear(3).double()
+    assert lin(stepjit.ones(2, 4, dtype=stepjit.float64)).dtype is stepjit.float64
+    assert lin.weight.dtype is stepjit.float64 and type(lin.weight) is nn.Parameter
+    bn = nn.LazyBatchNorm1d().double()
+    out = bn(stepjit.randn(4, 3, dtype=stepjit.float64))
+    assert out.dtype is stepjit.float64 and bn.running_mean.dtype is stepjit.float64
+    assert tuple(bn.running_var.shape) == (3,) and int(bn.num_batches_tracked) == 1

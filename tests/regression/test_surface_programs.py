@@ -1,0 +1,51 @@
+"""nanoGPT- and d2l-style whole programs (surface_programs.py): eager against PyTorch's
+recorded per-step losses (float64, to 1e-9), and compiled against eager: bitwise on the
+interpret backend, to 1e-9 on cpu (the d2l ones: the GPT costs ~55 s of cold Numba
+compiles on cpu, and tests/runtime/test_compiled_forward.py compiles one already). Recorded by `python -m tests.fixtures surface`."""
+import json
+from pathlib import Path
+
+import pytest
+
+import stepjit
+
+from .surface_programs import PROGRAMS
+
+RECORDED = json.loads((Path(__file__).parents[1] / "fixtures" / "surface" /
+                       "torch_losses.json").read_text())
+CPU = ["d2l_softmax_scratch", "d2l_softmax_concise", "d2l_rnn_scratch"]
+
+
+@pytest.fixture(scope="module")
+def eager():
+    stepjit.manual_seed(0)
+    return {name: program(stepjit) for name, program in PROGRAMS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_eager_matches_pytorch(name, eager):
+    assert len(eager[name]) == len(RECORDED[name])
+    assert eager[name] == pytest.approx(RECORDED[name], rel=1e-9)
+
+
+def _compiled(name, backend):
+    made = []
+
+    def wrap(fn):
+        made.append(stepjit.compile(fn, backend=backend))
+        return made[-1]
+    losses = PROGRAMS[name](stepjit, wrap)
+    return losses, made[0]
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_compiled_interpret_equals_eager(name, eager):
+    losses, fn = _compiled(name, "interpret")
+    assert losses == eager[name]
+    assert fn.stats()["calls"] == len(losses)
+
+
+@pytest.mark.parametrize("name", CPU)
+def test_compiled_cpu_matches_eager(name, eager):
+    losses, _ = _compiled(name, "cpu")
+    assert losses == pytest.approx(eager[name], rel=1e-9)

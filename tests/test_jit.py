@@ -1,0 +1,45 @@
+"""torch.jit as a pass-through: script/trace give back the object itself, and a scripted
+model trains (eagerly and compiled) exactly as the unscripted one; save/load say why not."""
+import pytest
+
+import stepjit
+
+
+def test_script_and_trace_return_their_argument():
+    model = stepjit.nn.Linear(2, 1)
+    fn = lambda x: x * 2   # noqa: E731
+    assert stepjit.jit.script(model) is model
+    assert stepjit.jit.trace(fn, (stepjit.ones(2),)) is fn
+    assert stepjit.jit.trace_module(model, {"forward": stepjit.ones(2)}) is model
+    assert not stepjit.jit.is_scripting() and not stepjit.jit.is_tracing()
+
+
+def test_decorators_leave_functions_unchanged():
+    def f(x):
+        return x + 1
+    assert stepjit.jit.ignore(f) is f and stepjit.jit.unused(f) is f
+    assert stepjit.jit.export(f) is f and stepjit.jit.ignore(drop=True)(f) is f
+    assert stepjit.jit.script(f) is f
+
+
+def test_scripted_model_compiles_in_a_step():
+    stepjit.manual_seed(0)
+    model = stepjit.jit.script(stepjit.nn.Linear(3, 1))
+    opt = stepjit.optim.SGD(model.parameters(), lr=0.1)
+
+    @stepjit.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x, y = stepjit.ones(4, 3), stepjit.zeros(4, 1)
+    first = step(x, y).item()
+    assert step(x, y).item() < first
+
+
+def test_save_and_load_explain_there_is_no_torchscript():
+    with pytest.raises(NotImplementedError, match="state_dict"):
+        stepjit.jit.save(stepjit.nn.Linear(1, 1), "m.pt")
