@@ -15,7 +15,7 @@ from ..dispatch import apply, trace_device
 from ..errors import user_location
 from ..ir import primitives as P
 from ..ir.types import FLOAT, int64
-from ..ops.creation import arange
+from ..ops.creation import arange, rand
 from ..ops.elementwise import abs, exp, log, log1p, maximum, where
 from ..ops.index import take_along_dim
 from ..ops.reduce import _rename, count
@@ -76,7 +76,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         noise = input.new_zeros(*input.shape)
     else:
-        from ..ops.creation import rand
         keep = rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)
         noise = keep.to(input.dtype) / (1.0 - p)  # ATen: bernoulli_(1-p).div_(1-p), then mul
     return input.mul_(noise) if inplace else input * noise
@@ -313,7 +312,6 @@ def _feature_dropout(input, p, training, inplace, batched_ndim, name):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    from ..ops.creation import rand
     batched = input.ndim == batched_ndim
     shape = tuple(input.shape[:2] if batched else input.shape[:1])
     shape = shape + (1,) * (input.ndim - len(shape))
@@ -346,7 +344,6 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         return input
     if p == 1.0:
         return input * 0.0
-    from ..ops.creation import rand
     alpha = 1.7580993408473766
     keep = (rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)).to(
         input.dtype)
@@ -373,6 +370,7 @@ from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
 from .functions.vision import (  # noqa: E402,F401
     channel_shuffle, instance_norm, local_response_norm, pixel_shuffle, pixel_unshuffle)
 from .functions.volumetric import conv3d, conv_transpose1d  # noqa: E402,F401
+from .functions.sampling_grid import affine_grid, grid_sample  # noqa: E402,F401
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
@@ -390,5 +388,5 @@ __all__ = [
     "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss", "batch_norm", "embedding",
     "group_norm", "layer_norm", "normalize", "rms_norm",
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
-    "conv_transpose1d",
+    "conv_transpose1d", "affine_grid", "grid_sample",
 ]

@@ -10,8 +10,8 @@ from ...autograd.grad_mode import no_grad
 from ...errors import ShapeError, op_error
 from ...ir.primitives.shapes import fmt
 from ...ops.elementwise import where
-from ...ir.types import float64
 from ...ops.reduce import _rename, count
+from ...ir.types import INT, float64
 
 
 def _moments(x, dims):
@@ -120,7 +120,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """weight[input]: its gradient is the gather's scatter-add into weight's rows. Positions
     that look up padding_idx pass no gradient (PyTorch's rule)."""
-    from ...ir.types import INT
     if input.dtype.category != INT:
         raise op_error(ShapeError(f"Expected tensor for argument #1 'indices' to have one of the "
                                   f"following scalar types: Long, Int; but got {input.dtype.name}"
