@@ -55,7 +55,7 @@ long = int64
 int = int32
 half = float16
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
 
 
 def is_tensor(obj):
@@ -85,7 +85,10 @@ from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
-from . import amp, distributions, onnx  # noqa: E402,F401
+from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
+from .layouts import (  # noqa: E402,F401
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
+    strided)
 from .amp import autocast  # noqa: E402,F401
 from . import cpu  # noqa: E402,F401
 
@@ -105,6 +108,12 @@ from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
 from .ops.products import cross, kron, tensordot  # noqa: E402,F401
+from .ops.sampling import poisson  # noqa: E402,F401
+from .ops.series import (  # noqa: E402,F401
+    block_diag, cartesian_prod, chain_matmul, combinations, cumulative_trapezoid, diff, inner,
+    matrix_power, nanmean, nansum, pdist, trapezoid, trapz, vander)
+from .ops.shape import outer as ger  # noqa: E402,F401
+from .ops.typing_rules import can_cast, is_nonzero, promote_types, result_type  # noqa: E402,F401
 from .ops.search import (  # noqa: E402,F401
     argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
 from .ops.shape import concatenate  # noqa: E402,F401
@@ -112,7 +121,8 @@ from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
-from . import distributions, jit, linalg  # noqa: E402,F401
+from . import distributions, jit, linalg, special  # noqa: E402,F401
+from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
 
 

@@ -19,6 +19,7 @@ from .ir.primitives.shapes import fmt
 from .ops import reduce as R
 from .ops.elementwise import abs, where
 from .ops.products import cross as _cross
+from .ops.series import matrix_power  # noqa: F401
 from .ops.shape import matmul  # noqa: F401  (torch.linalg.matmul)
 from .tensor import Tensor
 

@@ -8,6 +8,7 @@ from ..profiler import STATE as PROFILE
 from .engine import run_backward
 from . import node as _node
 from .node import _tensor_class
+from .grad_mode import no_grad
 
 
 def _roots_and_grads(tensors, grad_tensors):
@@ -134,7 +135,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Compare autograd's gradients with central finite differences (use float64 inputs)."""
     from ..tensor import Tensor
-    from .grad_mode import no_grad
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     out = func(*inputs)
@@ -186,3 +186,78 @@ def _numeric_column(func, inputs, i, oi, k, eps, no_grad):
 def _pick(out, oi):
     from ..tensor import Tensor
     return out if isinstance(out, Tensor) else out[oi]
+
+
+# -- torch.autograd.functional: whole Jacobians and vector-Jacobian products -------------
+def _as_inputs(inputs):
+    from ..tensor import Tensor
+    single = isinstance(inputs, Tensor)
+    ts = (inputs,) if single else tuple(inputs)
+    return single, tuple(t.detach().requires_grad_(True) for t in ts)
+
+
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(*inputs), v^T J) with reverse mode, as torch.autograd.functional.vjp."""
+    from ..autograd.grad_mode import enable_grad
+    from ..tensor import Tensor
+    _no_create_graph(create_graph)
+    single, xs = _as_inputs(inputs)
+    with enable_grad():
+        out = func(*xs)
+    outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    if v is None:
+        if any(o.numel() != 1 for o in outs):
+            raise RuntimeError("vjp: v can only be None if the output of func has a single "
+                               "element")
+        from ..ops.creation import ones_like
+        v = tuple(ones_like(o) for o in outs)
+    vs = (v,) if isinstance(v, Tensor) else tuple(v)
+    grads = grad(outs, xs, vs, allow_unused=True)
+    grads = tuple(_zeros_if_none(g, x, strict) for g, x in zip(grads, xs))
+    detached = out.detach() if isinstance(out, Tensor) else tuple(o.detach() for o in out)
+    return detached, grads[0] if single else grads
+
+
+def _zeros_if_none(g, x, strict):
+    if g is not None:
+        return g
+    if strict:
+        raise RuntimeError("The output of the user-provided function is independent of an "
+                           "input; not allowed in strict mode")
+    from ..ops.creation import zeros_like
+    return zeros_like(x)
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
+    """d func(*inputs) / d inputs by reverse mode, one backward per output element:
+    J[i][j] has shape outputs[i].shape + inputs[j].shape (a Tensor for one input and one
+    output, as PyTorch nests it)."""
+    from ..autograd.grad_mode import enable_grad
+    from ..ops.creation import zeros
+    from ..ops.shape import stack
+    from ..tensor import Tensor
+    _no_create_graph(create_graph)
+    if strategy != "reverse-mode":
+        raise NotImplementedError("jacobian: only strategy='reverse-mode' is supported")
+    single_in, xs = _as_inputs(inputs)
+    with enable_grad():
+        out = func(*xs)
+    single_out = isinstance(out, Tensor)
+    outs = (out,) if single_out else tuple(out)
+    rows = []
+    for o in outs:
+        flat = o.reshape(-1)
+        per_input = [[] for _ in xs]
+        for k in range(flat.shape[0]):
+            gs = grad(flat[k], xs, retain_graph=True, allow_unused=True) if o.requires_grad \
+                else (None,) * len(xs)
+            for j, (g, x) in enumerate(zip(gs, xs)):
+                per_input[j].append(_zeros_if_none(g, x, strict))
+        rows.append(tuple(
+            (stack(gs).reshape(tuple(o.shape) + tuple(x.shape)) if gs
+             else zeros(tuple(o.shape) + tuple(x.shape), dtype=x.dtype))
+            for gs, x in zip(per_input, xs)))
+    if single_in:
+        rows = [r[0] for r in rows]
+    return rows[0] if single_out else tuple(rows)

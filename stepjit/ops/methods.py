@@ -287,6 +287,7 @@ METHODS = {
 
 # Math, statistics, products and linear algebra beyond the core (stepjit/ops/mathfns.py, ...)
 from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
+from . import series as SR  # noqa: E402
 METHODS.update({
     "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
     "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
@@ -303,6 +304,29 @@ METHODS.update({
     "argwhere": SE.argwhere,
     "inverse": lambda self: E.apply(P.inv, self), "det": lambda self: E.apply(P.det, self),
     "logdet": lambda self: E.apply(P.det, self).log(),
+    "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
+    "matrix_power": SR.matrix_power, "ger": S.outer,
+})
+
+
+def _inplace_of(fn, name):
+    """x.op_() for a composite op: computed out of place, then stored (autograd sees copy_)."""
+    def method(self, *args, **kwargs):
+        self._check_inplace(name)
+        return self._assign(fn(self._snapshot() if self.requires_grad else self, *args, **kwargs),
+                            name)
+    method.__name__ = name
+    return method
+
+
+METHODS.update({name + "_": _inplace_unary(getattr(P, name), name + "_")
+                for name in ("log", "sin", "cos", "floor", "ceil", "round", "sign", "log1p")})
+METHODS.update({
+    "trunc_": _inplace_of(MF.trunc, "trunc_"), "frac_": _inplace_of(MF.frac, "frac_"),
+    "reciprocal_": _inplace_of(E.reciprocal, "reciprocal_"),
+    "rsqrt_": _inplace_of(E.rsqrt, "rsqrt_"), "square_": _inplace_of(E.square, "square_"),
+    "lerp_": _inplace_of(E.lerp, "lerp_"), "atan2_": _inplace_of(MF.atan2, "atan2_"),
+    "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
 })
 
 PROPERTIES = {"T": S.T, "mT": S.mT}

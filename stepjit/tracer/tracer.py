@@ -34,6 +34,7 @@ from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
 from .symbolic import SymbolicInt
+from ..ir import primitives as P
 
 
 class TraceError(StepjitError):

@@ -50,6 +50,9 @@ CASES = [
     Case("normal_numbers", lambda T, x: D(T).Normal(T.tensor(0.5, dtype=T.float64), 2.0)
          .log_prob(x), r(4)),
     Case("normal_broadcast", lambda T, loc, x: D(T).Normal(loc, 1.5).log_prob(x), r(2, 1), r(3)),
+    Case("independent_normal", lambda T, loc, scale, x: (lambda d: (
+        d.log_prob(x), d.entropy(), d.mean))(D(T).Independent(D(T).Normal(loc, scale), 1)),
+         r(3, 2), pos(3, 2), r(4, 3, 2), compiled=True),
     Case("lognormal", lambda T, loc, scale, x: (lambda d: (d.log_prob(x), d.entropy(), d.mean,
                                                            d.variance))(
         D(T).LogNormal(loc, scale)), r(3) * 0.3, pos(3) * 0.5, pos(3)),

@@ -152,3 +152,12 @@ def test_live_pytorch_sees_the_same_hook_values():
         (m(x).tanh() * T.tensor(COT)).sum().backward()
     for a, b in zip(got[0], want[0]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_always_call_hook_runs_when_forward_raises():
+    m, seen = linear(), []
+    m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+    m.register_forward_hook(lambda mod, args, out: seen.append("plain"))
+    with pytest.raises(Exception):
+        m(stepjit.ones(4, 5, dtype=stepjit.float64))   # wrong width: forward raises
+    assert seen == [None]

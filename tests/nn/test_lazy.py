@@ -69,3 +69,13 @@ def test_lazy_matches_pytorch_class_names_and_shapes(make, shape):
     assert type(ours).__name__ == type(theirs).__name__
     ours_p = [(n, tuple(p.shape)) for n, p in ours.named_parameters()]
     assert ours_p == [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+
+
+def test_dtype_conversion_before_the_first_call_is_kept():
+    lin = nn.LazyLinear(3).double()
+    assert lin(stepjit.ones(2, 4, dtype=stepjit.float64)).dtype is stepjit.float64
+    assert lin.weight.dtype is stepjit.float64 and type(lin.weight) is nn.Parameter
+    bn = nn.LazyBatchNorm1d().double()
+    out = bn(stepjit.randn(4, 3, dtype=stepjit.float64))
+    assert out.dtype is stepjit.float64 and bn.running_mean.dtype is stepjit.float64
+    assert tuple(bn.running_var.shape) == (3,) and int(bn.num_batches_tracked) == 1

@@ -55,6 +55,12 @@ BAD = [
      ["pixel_unshuffle", "[1, 1, 3, 4]"]),
     ("instance_norm rank", lambda: F.instance_norm(stepjit.ones(2, 3)),
      ["instance_norm", "[2, 3]"]),
+    ("affine_grid theta", lambda: F.affine_grid(stepjit.ones(2, 3, 3), (2, 1, 4, 4),
+                                                align_corners=False),
+     ["affine_grid", "[2, 3, 3]"]),
+    ("grid_sample grid", lambda: F.grid_sample(stepjit.ones(1, 1, 4, 4), stepjit.ones(1, 4, 4),
+                                               align_corners=False),
+     ["grid_sample", "[1, 1, 4, 4]", "[1, 4, 4]"]),
     ("local_response_norm rank", lambda: F.local_response_norm(stepjit.ones(2, 3), 2),
      ["local_response_norm", "2 dimensions"]),
 ]

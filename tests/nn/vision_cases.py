@@ -15,6 +15,7 @@ def r(*shape):
 VOL = r(2, 4, 5, 6, 5)
 IMG = r(2, 4, 5, 6)
 SEQ = r(2, 3, 7)
+THETA = np.array([[[0.9, 0.2, 0.1], [-0.1, 1.1, 0.05]], [[1.2, 0.0, -0.3], [0.1, 0.8, 0.2]]])
 
 CASES = [
     Case("conv3d", lambda T, x: layer(T, T.nn.Conv3d(4, 6, 3), x), VOL, compiled=True),
@@ -53,5 +54,16 @@ CASES = [
          compiled=True),
     Case("local_response_norm_3d_even", lambda T, x: T.nn.functional.local_response_norm(
         x, 4, alpha=0.1, beta=0.6, k=2.0), SEQ),
+    Case("spatial_transformer", lambda T, x, th: T.nn.functional.grid_sample(
+        x, T.nn.functional.affine_grid(th, (2, 4, 4, 7), align_corners=False),
+        align_corners=False), IMG, THETA, compiled=True),
+    Case("grid_sample_border_aligned", lambda T, x, th: T.nn.functional.grid_sample(
+        x, T.nn.functional.affine_grid(th, (2, 4, 3, 5), align_corners=True),
+        padding_mode="border", align_corners=True), IMG, THETA),
+    Case("grid_sample_nearest", lambda T, x, g: T.nn.functional.grid_sample(
+        x, g, mode="nearest", align_corners=False), IMG, RNG.uniform(-1.2, 1.2, (2, 3, 3, 2))),
+    Case("grid_sample_edges", lambda T, x, g: T.nn.functional.grid_sample(
+        x, g, padding_mode="border", align_corners=False), r(1, 1, 3, 4),
+         np.array([[[[0.2, 0.1], [1.5, 0.3], [-1.4, -0.2], [0.95, 1.2], [0.25, 0.8]]]])),
     Case("local_response_norm_5d", lambda T, x: layer(T, T.nn.LocalResponseNorm(2), x), VOL),
 ]

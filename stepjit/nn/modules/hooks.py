@@ -114,7 +114,11 @@ def call_with_hooks(module, args, kwargs):
     if (d["_backward_hooks"] or d["_backward_pre_hooks"]) and GRAD.enabled:
         state = _BackwardState(module)
         args = state.wrap_inputs(args)
-    output = module.forward(*args, **kwargs)
+    try:
+        output = module.forward(*args, **kwargs)
+    except Exception:
+        _always_call(module, args, kwargs)   # always_call hooks run even when forward raised
+        raise
     for hid, hook in list(d["_forward_hooks"].items()):
         result = hook(module, args, kwargs, output) if hid in with_kwargs \
             else hook(module, args, output)
@@ -123,6 +127,19 @@ def call_with_hooks(module, args, kwargs):
     if state is not None:
         output = state.wrap_outputs(output)
     return output
+
+
+def _always_call(module, args, kwargs):
+    d = module.__dict__
+    for hid, hook in list(d["_forward_hooks"].items()):
+        if hid in d["_hooks_always_call"]:
+            try:
+                if hid in d["_hooks_with_kwargs"]:
+                    hook(module, args, kwargs, None)
+                else:
+                    hook(module, args, None)
+            except Exception:
+                pass   # the forward's own exception is the one to report
 
 
 class _BackwardState:

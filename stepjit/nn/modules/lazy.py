@@ -38,7 +38,8 @@ class UninitializedTensorMixin:
                 "a lazy layer (LazyLinear, LazyConv2d, ...) got its first input inside a "
                 "compiled step: its weights do not exist yet. Run the model once eagerly "
                 "first (model(example_input)), then compile the step")
-        dtype = as_dtype(dtype) if dtype is not None else self._lazy_dtype
+        # The dtype it holds now: module.double() before the first call converts it.
+        dtype = as_dtype(dtype) if dtype is not None else self.dtype
         self._data = np.empty(tuple(shape), dtype=dtype.np)
         self._version.value += 1
         self.__class__ = self.cls_to_become
@@ -51,9 +52,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        p = Parameter.__new__(cls, empty(0, dtype=dtype or default_float()), requires_grad)
-        p._lazy_dtype = as_dtype(dtype) if dtype is not None else default_float()
-        return p
+        return Parameter.__new__(cls, empty(0, dtype=dtype or default_float()), requires_grad)
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         pass
@@ -66,7 +65,6 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
 def _uninitialized_buffer(dtype):
     b = empty(0, dtype=dtype)
     b.__class__ = UninitializedBuffer
-    b._lazy_dtype = as_dtype(dtype)
     return b
 
 
@@ -168,9 +166,13 @@ class _LazyNormMixin(LazyModuleMixin):
 
     def initialize_parameters(self, input, *args, **kwargs):
         self.num_features = input.shape[1]
-        for t in (self.weight, self.bias, self.running_mean, self.running_var):
+        for t in (self.weight, self.bias):
             if t is not None and is_lazy(t):
                 t.materialize((self.num_features,))
+        for name in ("running_mean", "running_var"):
+            t = getattr(self, name)
+            if t is not None and t.numel() == 0:    # (module.to() may have replaced it: by size)
+                setattr(self, name, empty(self.num_features, dtype=t.dtype))
         self.reset_parameters()
 
 

@@ -3,17 +3,21 @@
 A layer runs its cell over time in a Python loop (the tracer unrolls it into one
 program); several layers feed each other, a bidirectional layer runs a second cell
 backwards in time and concatenates, and dropout applies between layers in training.
-Inputs are (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in).
+Inputs are (L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in), or a
+PackedSequence (nn.utils.rnn): then the padded batch runs with each sequence's state held
+after its last step, and the output is packed again in the input's layout.
 """
 from __future__ import annotations
 
 import math
 
-from ...ops.creation import empty, zeros
+from ...ops.creation import empty, tensor, zeros
+from ...ops.elementwise import where
 from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pad_packed_sequence
 from .module import Module
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -158,6 +162,8 @@ class RNNBase(Module):
         return F.rnn_cell(x, state, *weights, "tanh" if self.mode == "RNN_TANH" else "relu")
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         lstm = self.mode == "LSTM"
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
@@ -165,6 +171,39 @@ class RNNBase(Module):
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
                                                   else input)
+        if unbatched and hx is not None:
+            hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
+        steps, h_n, c_n = self._run(x, hx)
+        output = stack(steps, 0)
+        if unbatched:
+            output = output.squeeze(1)
+            h_n = h_n.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        if lstm:
+            return output, (h_n, c_n.squeeze(1) if unbatched else c_n)
+        return output, h_n
+
+    def _forward_packed(self, packed, hx):
+        """The padded batch, each sequence's state held after its last step (so the reverse
+        direction starts at its own last step), output repacked in the input's layout."""
+        x, lengths = pad_packed_sequence(packed)            # (T, B, *), the batch's order
+        lengths = lengths.tolist()
+        masks = [tensor([[n > t] for n in lengths]) for t in range(x.shape[0])]
+        steps, h_n, c_n = self._run(x, hx, masks)
+        out = stack(steps, 0)
+        if packed.sorted_indices is not None:
+            out = out.index_select(1, packed.sorted_indices)
+        sizes = packed.batch_sizes.tolist()
+        data = cat([out[t, :b] for t, b in enumerate(sizes)], 0)
+        output = PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                                packed.unsorted_indices)
+        return output, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+    def _run(self, x, hx, masks=None):
+        """Every layer and direction over x (T, N, input_size): the last layer's outputs per
+        step, and the final h (and c) stacked (layers * directions, N, hidden)."""
+        lstm = self.mode == "LSTM"
         if x.shape[2] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[2]}")
@@ -173,8 +212,6 @@ class RNNBase(Module):
         if hx is None:
             z = zeros(self.num_layers * dirs, n, self.hidden_size, dtype=x.dtype, device=x.device)
             hx = (z, z) if lstm else z
-        elif unbatched:
-            hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
         h0, c0 = hx if lstm else (hx, None)
         expect = (self.num_layers * dirs, n, self.hidden_size)
         if tuple(h0.shape) != expect:
@@ -190,8 +227,13 @@ class RNNBase(Module):
                 seq = [None] * len(steps)
                 weights = self._weights(layer, d)
                 for t in order:
-                    state = self._cell(steps[t], state, weights)
-                    seq[t] = state[0] if lstm else state
+                    new = self._cell(steps[t], state, weights)
+                    if masks is not None:       # past a sequence's end its state is held
+                        new = tuple(where(masks[t], a, b) for a, b in zip(new, state)) \
+                            if lstm else where(masks[t], new, state)
+                    state = new
+                    h = state[0] if lstm else state
+                    seq[t] = h if masks is None else h.masked_fill(~masks[t], 0.0)
                 outs.append(seq)
                 h_n.append(state[0] if lstm else state)
                 if lstm:
@@ -200,17 +242,7 @@ class RNNBase(Module):
                      for t in range(len(steps))]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 steps = [F.dropout(s, self.dropout, True) for s in steps]
-        output = stack(steps, 0)
-        h_n = stack(h_n, 0)
-        if unbatched:
-            output = output.squeeze(1)
-            h_n = h_n.squeeze(1)
-        elif self.batch_first:
-            output = output.transpose(0, 1)
-        if lstm:
-            c_n = stack(c_n, 0)
-            return output, (h_n, c_n.squeeze(1) if unbatched else c_n)
-        return output, h_n
+        return steps, stack(h_n, 0), (stack(c_n, 0) if lstm else None)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
