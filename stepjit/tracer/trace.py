@@ -126,7 +126,7 @@ def trace(fn, args, kwargs, name=None, symbolic=()):
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
-        out.nondeterministic = watch.nondeterministic
+        out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
     finally:
         for p in places:
             p.restore()
