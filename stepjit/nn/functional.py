@@ -13,7 +13,7 @@ import warnings
 
 from ..errors import user_location
 from ..ir.types import FLOAT, int64
-from ..ops.creation import arange
+from ..ops.creation import arange, rand
 from ..ops.elementwise import abs, exp, log, log1p, maximum, where
 from ..ops.index import take_along_dim
 from ..ops.reduce import _rename
@@ -74,7 +74,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         noise = input.new_zeros(*input.shape)
     else:
-        from ..ops.creation import rand
         keep = rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)
         noise = keep.to(input.dtype) / (1.0 - p)  # ATen: bernoulli_(1-p).div_(1-p), then mul
     return input.mul_(noise) if inplace else input * noise
@@ -314,7 +313,6 @@ def _feature_dropout(input, p, training, inplace, batched_ndim, name):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    from ..ops.creation import rand
     batched = input.ndim == batched_ndim
     shape = tuple(input.shape[:2] if batched else input.shape[:1])
     shape = shape + (1,) * (input.ndim - len(shape))
@@ -347,7 +345,6 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         return input
     if p == 1.0:
         return input * 0.0
-    from ..ops.creation import rand
     alpha = 1.7580993408473766
     keep = (rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)).to(
         input.dtype)

@@ -10,6 +10,8 @@ from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import norm_axis
 from ..ir.types import FLOAT, as_dtype
+from ..autograd.node import node_class
+from ..tensor import Tensor
 
 values_indices = namedtuple("return_types", ["values", "indices"])
 
@@ -28,7 +30,6 @@ def _rename(t, name):
     """Give a composite's last node PyTorch's name for the composite (MeanBackward0)."""
     node = t._grad_fn
     if node is not None:
-        from ..autograd.node import node_class
         node.__class__ = node_class(node.__class__.__mro__[1], name)
     return t
 
@@ -137,7 +138,6 @@ def _extremum(input, dim, keepdim, other, arg_prim, red_prim, name):
 def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
-    from ..tensor import Tensor
     if isinstance(dim, Tensor):
         dim, other = None, dim
     return _extremum(input, dim, keepdim, other, P.argmax, P.amax, "Max")
@@ -146,7 +146,6 @@ def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
 def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
-    from ..tensor import Tensor
     if isinstance(dim, Tensor):
         dim, other = None, dim
     return _extremum(input, dim, keepdim, other, P.argmin, P.amin, "Min")

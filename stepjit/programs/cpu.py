@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import config
+from .. import config, cuda
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
 from ..codegen.straight_line import StraightWriter
@@ -197,7 +197,6 @@ def _transpose_source(producers, v):
 
 
 def build(graph, keep=None):
-    from .. import cuda
     if cuda._STATE.get("used"):   # tensors were put on CUDA in this process: follow their device
         from .device import ByDevice
         return ByDevice(graph, keep)

@@ -43,6 +43,7 @@ from ..ir.types import AVal, as_dtype
 from ..passes.fusion import Group, is_fusible_reduction
 from ..pipeline import compile_graph
 from .cpu import CpuProgram
+from ..tensor import Tensor
 
 HOST_OPS: dict = {}      # primitive name -> times it ran through a host round trip
 
@@ -293,7 +294,6 @@ _EAGER: dict = {}
 def _check_devices(prim, args):
     """All tensor operands on the device; a 0-dim CPU tensor is a scalar, and CPU index tensors
     may index a CUDA tensor, as in PyTorch."""
-    from ..tensor import Tensor
     for i, a in enumerate(args):
         if i and prim.kind == "indexing":
             continue

@@ -39,7 +39,8 @@ from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
-from .tree import Stale, _resolve, graft
+from .tree import Stale, _resolve, clear_programs, graft
+from ..tracer.symbolic import Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -414,7 +415,6 @@ class CompiledFunction:
         log_event(self, "per-call", reason=self.why_mode)
 
     def _places(self):
-        from ..tracer.symbolic import Place
         return [Place(*spec) for spec in self._symbolic.values()]
 
     def _went_nondeterministic(self, what):
@@ -563,7 +563,6 @@ _ALL = weakref.WeakSet()   # every compiled function, for reset()
 def reset():
     """`torch.compiler.reset()` / `torch._dynamo.reset()`: forget every trace and program; the
     next call of each compiled function traces again (kernels stay in the on-disk cache)."""
-    from .tree import clear_programs
     for f in list(_ALL):
         f.forget()
     clear_programs()

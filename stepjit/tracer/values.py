@@ -63,6 +63,7 @@ from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES
 from .hyperparams import _MISSING, PyGuard
+from ..tensor import Tensor
 
 _SCALARS = (bool, int, float, str, type(None))
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
@@ -176,7 +177,6 @@ def snapshot(fn) -> Snapshot:
 
 
 def _search(snap, container, key, root, label):
-    from ..tensor import Tensor
     queue = deque([(container, key, root, label, key, 0)])
     seen = set()
     while queue and len(seen) < _MAX_OBJECTS:

@@ -11,6 +11,7 @@ from ...errors import ShapeError, op_error
 from ...ir.primitives.shapes import fmt
 from ...ops.elementwise import where
 from ...ops.reduce import _rename
+from ...ir.types import INT
 
 
 def _moments(x, dims):
@@ -112,7 +113,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """weight[input]: its gradient is the gather's scatter-add into weight's rows. Positions
     that look up padding_idx pass no gradient (PyTorch's rule)."""
-    from ...ir.types import INT
     if input.dtype.category != INT:
         raise op_error(ShapeError(f"Expected tensor for argument #1 'indices' to have one of the "
                                   f"following scalar types: Long, Int; but got {input.dtype.name}"
