@@ -106,8 +106,11 @@ def subgroup(group, outputs):
             need.add(n.out)
     nodes = [n for n in group.nodes if n.out in need]
     used = {v for n in nodes for v in n.inputs}
+    # (an input no node of the group reads is a size an inlined value is computed from:
+    # passes/fusion.py, constant_values; every part keeps it)
+    sizes = set(group.inputs) - {v for n in group.nodes for v in n.inputs}
     return Group("loop", nodes=nodes, shape=group.shape,
-                 inputs=[v for v in group.inputs if v in used],
+                 inputs=[v for v in group.inputs if v in used or v in sizes],
                  outputs=[v for v in group.outputs if v in want])
 
 
@@ -211,7 +214,7 @@ class CudaLoopSource(LoopSource):
         return "\n".join(body) + "\n"
 
     def _reduce_line(self, node):
-        return self._acc_update(node, self._acc(node), self._operand(node.inputs[0]))
+        return self._acc_update(node, self._acc(node), self._element(node))
 
     def _index(self, shape):
         # A 0-dim input arrives as a 1-element vector (scalar_args): `a[()]` does not give a

@@ -181,7 +181,8 @@ def device_matmul(a, b, out):
 
 # The cuda backend's lowering table: how an op group runs, by its primitive's registry
 # `lowering` (loop groups are CudaLoopSteps; "impl" is a host round trip).
-OP_LOWERING = {"matmul": "matmul", "fill": "full", "view": "view", "impl": "host", "loop": "host"}
+OP_LOWERING = {"matmul": "matmul", "fill": "full", "view": "view", "impl": "host", "loop": "host",
+               "size": "host"}
 
 
 class CudaOpStep:

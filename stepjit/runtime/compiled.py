@@ -116,7 +116,9 @@ class CompiledFunction:
         _LIVE.add(self)
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
-                       "decision_misses": 0, "trace_seconds": 0.0, "compile_seconds": 0.0}
+                       "decision_misses": 0, "evictions": 0, "trace_seconds": 0.0,
+                       "compile_seconds": 0.0}
+        self._evict_marks = {}    # root -> its uses at the previous eviction (_evict)
 
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -278,6 +280,8 @@ class CompiledFunction:
             outcome = "verified" if status == "same" else "new"
         if outcome == "new":
             self.traces.append(tr)
+            if len(self.roots) > config.dynamo.trace_cache_limit:
+                self._evict(keep=path[0])
         if outcome in ("new", "stale") or (outcome == "verified" and path[-1].uses >= HOT_REUSE
                                            and self._promote(path)):
             self._drop_fast()
@@ -318,6 +322,25 @@ class CompiledFunction:
         env = writeback.interpret(tr, objs)
         writeback.write_back(tr, objs, env)
         return writeback.results(tr, objs, env)
+
+    def _evict(self, keep):
+        """Drop the root used least since the previous eviction (the oldest among equals; not
+        `keep`, the root just grown), its subtree and its traces. The fast calls are rebuilt;
+        the calls they served are kept in the stats."""
+        def recent(root):
+            return _uses(root) - self._evict_marks.get(root, 0)
+        victim = min((r for r in self.roots if r is not keep), key=recent)
+        self.roots.remove(victim)
+        dropped = _subtree(victim)
+        gone = {id(seg.trace) for seg in dropped}
+        self.traces = [tr for tr in self.traces if id(tr) not in gone]
+        for seg in dropped:
+            if seg in self._fast_segs:
+                del self._fast_segs[seg]
+                self._stats["calls"] += seg.uses - seg.tree_uses
+        self._evict_marks = {r: _uses(r) for r in self.roots}
+        self._stats["evictions"] += 1
+        self._drop_fast()
 
     def _promote(self, path) -> bool:
         """A trace re-verified this late is hot: its small programs become one native function
@@ -461,6 +484,21 @@ class CompiledFunction:
                                                   self.name, self.recompile_limit, self.check,
                                                   self.fullgraph)
         return bound
+
+
+def _subtree(root):
+    out, stack = [], [root]
+    while stack:
+        seg = stack.pop()
+        out.append(seg)
+        for children in seg.children.values():
+            stack.extend(children)
+    return out
+
+
+def _uses(root):
+    """The calls that reached a leaf under root (a fast call counts on its segment)."""
+    return sum(seg.uses for seg in _subtree(root) if seg.leaf is not None)
 
 
 def _count(level):

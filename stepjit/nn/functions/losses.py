@@ -9,7 +9,7 @@ import warnings
 from ...dispatch import apply
 from ...ir import primitives as P
 from ...ops.elementwise import where
-from ...ops.reduce import _rename
+from ...ops.reduce import _rename, count
 from ..functional import _reduce as reduce_, _resolve, _warn_size
 from ...errors import ShapeError, op_error
 from .activations import logsigmoid
@@ -48,7 +48,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         safe = where(positive, target, 1.0)
         loss = where(positive, target * apply(P.log, safe), 0.0) - target * input
     if reduction == "batchmean":
-        out = loss.sum() / (input.shape[0] if input.ndim else 1)
+        out = loss.sum() / (count(input, (0,)) if input.ndim else 1)
         return _rename(out, "DivBackward0")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
