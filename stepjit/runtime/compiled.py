@@ -509,12 +509,8 @@ class CompiledFunction:
         self._nondeterministic = what
         self.mode = PER_CALL
         self._drop_fast()
-        self.why_mode = f"the step calls {what.what} (at {what.loc})"
-        warnings.warn(
-            f"stepjit: {self.name}: the step calls {what.what} at {what.loc}: `{what.loc.text}`, "
-            "whose result changes from call to call; a compiled trace would replay the value it "
-            "got once, so the step is traced again on every call (its compiled programs are "
-            "reused by structural hash)", UserWarning, stacklevel=5)
+        self.why_mode = what.reason()
+        warnings.warn(what.sentence(self.name), UserWarning, stacklevel=5)
 
     # -- reporting ----------------------------------------------------------------------------
     @property

@@ -145,7 +145,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
-        out.nondeterministic = watch.nondeterministic
+        out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
     finally:
         if collecting:
             gc.enable()
