@@ -98,10 +98,7 @@ CORPUS += [
     Entry("seq2seq_attention", WRITTEN.format("seq2seq translation tutorials"),
           folder="written"),
     Entry("char_rnn_classify", WRITTEN.format("name-classification RNN tutorials"),
-          folder="written", compiled=(
-              "`output, hidden = rnn(...)` inside the letter loop rebinds module globals with "
-              "tensors the step creates: every trace describes one call only, 8 traces, then "
-              "eager fallback; the rebinding should be a write-back (issue 17)")),
+          folder="written"),
     Entry("quickstart", WRITTEN.format("the official quickstart tutorials"), folder="written"),
     *[Entry(f"char_models_{kind}", WRITTEN.format("multi-model character LM scripts"),
             folder="written", script="char_models", argv=("--type", kind))
