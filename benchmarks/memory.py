@@ -7,12 +7,17 @@ at checkpoints:
 
   calls   the same batch shape called N times (default 10,000): after the first calls
           (compile, caches) nothing should grow;
-  sizes   N different batch sizes (default 1,000), 1, 2, ..., N, with the recompile limit
+  sizes   N different batch sizes (default 1,000), 1, 2, ..., N in a shuffled (seeded)
+          order, so that the sizes cached at any time are alike, with the recompile limit
           raised so that every size is compiled: each is a new trace and program (shapes
           are guarded), but kernels are shape-generic, so no kernel is compiled after the
-          first sizes; what remains per size is its trace cache entry.
+          first sizes. The trace cache keeps `config.dynamo.trace_cache_limit` roots (64) and the
+          shared program cache 64 programs, least recently used first: once they are full,
+          RSS should stop growing (evictions are counted). (In increasing order, RSS would
+          grow anyway: the cached programs' workspace grows with the batch size.)
 
-Figures are RSS in MiB; growth is measured from a checkpoint after warm-up.
+Figures are RSS in MiB; growth is measured from a checkpoint after warm-up, and for sizes
+also from the first checkpoint after the caches filled (size 300).
 """
 from __future__ import annotations
 
@@ -46,7 +51,7 @@ def step(x, y):
     return loss
 
 points = []
-checkpoints = {1, 10, 100, n // 10, n // 4, n // 2, 3 * n // 4, n}
+checkpoints = {1, 10, 100, 300, n // 10, n // 4, n // 2, 3 * n // 4, n}
 if case == "calls":
     x = torch.tensor(rng.standard_normal((32, 8)).astype(np.float32))
     y = torch.tensor(rng.standard_normal((32, 4)).astype(np.float32))
@@ -55,15 +60,19 @@ if case == "calls":
         if i in checkpoints:
             points.append((i, rss_mib(), kernels.STATS["compiled"]))
 else:
-    for i in range(1, n + 1):
-        x = torch.tensor(rng.standard_normal((i, 8)).astype(np.float32))
-        y = torch.tensor(rng.standard_normal((i, 4)).astype(np.float32))
+    order = np.random.default_rng(1).permutation(np.arange(1, n + 1))
+    for i, size in enumerate(order, 1):
+        x = torch.tensor(rng.standard_normal((size, 8)).astype(np.float32))
+        y = torch.tensor(rng.standard_normal((size, 4)).astype(np.float32))
         step(x, y)
         if i in checkpoints:
             points.append((i, rss_mib(), kernels.STATS["compiled"]))
 stats = step.stats()
+from stepjit.runtime import tree
 print(json.dumps({"points": points, "compiles": stats["compiles"],
-                  "fallbacks": stats["fallbacks"]}))
+                  "fallbacks": stats["fallbacks"], "evictions": stats.get("evictions", 0),
+                  "cached_traces": stats["cached_traces"], "programs": len(tree._PROGRAMS),
+                  "programs_evicted": getattr(tree, "PROGRAM_STATS", {}).get("evicted", 0)}))
 '''
 
 
@@ -86,6 +95,15 @@ def report(case, result, unit):
     print(f"  growth from {unit} {base[0]} to {points[-1][0]}: {growth:+.1f} MiB "
           f"({per:+.2f} KiB per {unit.rstrip('s')}); traces compiled {result['compiles']}, "
           f"eager fallbacks {result['fallbacks']}")
+    full = next((p for p in points if p[0] >= 300), None)
+    if case == "sizes" and full is not None and full is not points[-1]:
+        growth = points[-1][1] - full[1]
+        per = growth / (points[-1][0] - full[0]) * 1024
+        print(f"  growth from {unit} {full[0]} (caches full) to {points[-1][0]}: {growth:+.1f} "
+              f"MiB ({per:+.2f} KiB per size)")
+    print(f"  at the end: {result['cached_traces']} cached traces ({result['evictions']} "
+          f"evicted), {result['programs']} shared programs ({result['programs_evicted']} "
+          "evicted)")
 
 
 def main(argv=None):

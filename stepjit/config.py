@@ -81,6 +81,12 @@ class dynamo:
     """Defaults for every compiled function, set from Python (`torch._dynamo.config`, in small:
     `stepjit._dynamo.config` is this class)."""
     recompile_limit = 8       # traces of one function before a miss runs eagerly
+    # Root traces (one per argument shape and guard outcome) a compiled function keeps. Past
+    # it, adding one drops the root used least since the previous drop (the oldest among
+    # equals) with its subtree, programs and fast calls (`stats()["evictions"]`); a call that
+    # needs it again traces again and finds its kernels compiled. Without it, a function whose
+    # recompile limit was raised for many batch sizes kept every size's trace and program.
+    trace_cache_limit = 64
 
 
 def raw(name: str) -> str:

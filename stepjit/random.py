@@ -22,6 +22,10 @@ import operator
 import numpy as np
 
 from .ir.primitives.random import MASK64
+from .tensor import Tensor, device as _device
+from . import dispatch
+from .autograd.grad_mode import no_grad
+from .ir import primitives as P
 
 _SIGN = 1 << 63
 
@@ -39,7 +43,6 @@ class Generator:
     """A counter-based generator: `torch.Generator`'s seeding API over a (seed, offset) state."""
 
     def __init__(self, device="cpu"):
-        from .tensor import device as _device
         self.device = _device(device) if not isinstance(device, _device) else device
         self._seed = 67280421310721  # PyTorch's default seed
         self._state = None
@@ -48,12 +51,10 @@ class Generator:
     def state(self):
         """The int64[2] state tensor (created on first use, then always the same object)."""
         if self._state is None:
-            from .tensor import Tensor
             self._state = Tensor._make(np.array([_as_int64(self._seed), 0], dtype=np.int64))
         return self._state
 
     def _set(self, seed, offset):
-        from . import dispatch
         from .ops.creation import tensor
         value = tensor([_as_int64(seed), _as_int64(offset)], dtype="int64")
         dispatch.store(self.state, value)
@@ -82,7 +83,6 @@ class Generator:
         return self.state.clone()
 
     def set_state(self, new_state):
-        from .tensor import Tensor
         if not (isinstance(new_state, Tensor) and tuple(new_state.shape) == (2,)
                 and new_state.dtype.name == "int64"):
             raise TypeError("RNG state must be an int64 tensor [seed, offset], as get_state() "
@@ -95,9 +95,6 @@ class Generator:
     def draw(self, prim, count, *inputs, **attrs):
         """Apply random primitive `prim` to the state (and `inputs`), then advance the state by
         `count`."""
-        from . import dispatch
-        from .autograd.grad_mode import no_grad
-        from .ir import primitives as P
         with no_grad():
             out = dispatch.apply(prim, self.state, *inputs, **attrs)
             dispatch.store(self.state, dispatch.apply(P.rng_advance, self.state, count=count))

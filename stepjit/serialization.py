@@ -49,6 +49,7 @@ import numpy as np
 from . import cuda as _cuda
 from .ir.types import ALL_DTYPES, DType, dtype_from_name
 from .tensor import Size, Tensor, device
+from .nn.parameter import Parameter
 
 FORMAT = "stepjit-checkpoint"
 VERSION = 1
@@ -147,7 +148,6 @@ class _Writer:
         return {"data": name, "dtype": a.dtype.name, "shape": list(a.shape)}
 
     def tensor(self, t):
-        from .nn.parameter import Parameter
         ref = self.memo.get(id(t))
         if ref is not None:
             return {"$ref": ref}
@@ -357,7 +357,6 @@ class _Reader:
         return np.frombuffer(raw, dtype=dtype).astype(np.dtype(dt)).reshape(shape)
 
     def tensor(self, body):
-        from .nn.parameter import Parameter
         t = Tensor._make(self.array(body))
         t = _place(t, body["device"], self.map_location)
         if body.get("parameter"):

@@ -48,7 +48,8 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
     close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not close.all():
         bad = int((~close).sum())
-        diff = np.abs(a.astype(np.float64) - e.astype(np.float64))
+        diff = np.abs(a.astype(np.float64) - e.astype(np.float64))[~close]
+        worst = float(diff[~np.isnan(diff)].max()) if (~np.isnan(diff)).any() else float("nan")
         raise AssertionError(msg or f"Tensor-likes are not close!\n\nMismatched elements: {bad} / "
                                     f"{close.size}\nGreatest absolute difference: "
-                                    f"{np.nanmax(diff)} (up to {atol} allowed)")
+                                    f"{worst} (up to {atol} allowed)")

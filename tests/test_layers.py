@@ -16,7 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "stepjit"
 
-# Bottom to top. A module belongs to the layer of the longest prefix that names it.
+# Bottom to top. A module belongs to the layer of the longest prefix that names it; a
+# top-level module not named here (torch-surface shims: amp.py, jit.py, ...) is in the api
+# layer, so it may import anything and nothing below may import it.
 LAYERS = [
     ("ir", ["stepjit.ir", "stepjit.config", "stepjit.errors", "stepjit.profiler",
             "stepjit.progress", "stepjit.codewriter"]),

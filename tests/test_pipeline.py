@@ -9,6 +9,7 @@ from stepjit.dispatch import apply
 from stepjit.ir.primitives import PRIMITIVES
 from stepjit.ir.verifier import IRVerifyError, verify
 from stepjit import pipeline
+from stepjit.passes.fusion import fuse
 from stepjit.pipeline import OPTIMIZE, optimize, run_passes
 from tests.ir.test_registry import PRIM_CASES, SAMPLES, _case_id
 from tests.runtime.programs import PROGRAMS
@@ -83,7 +84,12 @@ def test_mlp_module_step_shrinks():
     graph = torch.make_ir(step)(*args)
     out = check(_verified_optimize, graph, trials=3)
     assert len(out.nodes) <= len(graph.nodes) - 6
-    assert "expand" not in prims(out) and "full" not in prims(out)
+    assert "full" not in prims(out)
+    # The mean's backward seed (1 / n, broadcast) is computed from the batch size, which the
+    # graph keeps as a value (numel): no kernel reads it as an array, loops inline it.
+    inlined = fuse(out).constants
+    assert all(n.out in inlined for n in out.nodes if n.prim.name == "expand")
+    assert not any(v in inlined for g in fuse(out).groups if g.kind == "loop" for v in g.inputs)
 
 
 def test_passes_are_named_in_order_and_stamp_their_stage():

@@ -11,7 +11,8 @@ import numpy as np
 from ..ir.types import FLOAT
 from .grad_mode import STATE as GRAD
 from . import node as _node
-from .node import Node, SavedTensor, _tensor_class, fit_grad, node_class
+from .node import Node, SavedTensor, _FREED_MSG, _tensor_class, fit_grad, node_class
+from ..ir.primitives.shapes import broadcast_shapes
 
 
 # Set while a check-mode trace runs (stepjit/programs/check.py function_checks): called as
@@ -40,7 +41,6 @@ class FunctionCtx:
     def saved_tensors(self):
         saved = self._saved
         if saved is None:
-            from .node import _FREED_MSG
             raise RuntimeError(_FREED_MSG)
         if len(saved) == 1:   # (no generator frame for the common single tensor)
             s = saved[0]
@@ -104,7 +104,6 @@ class FunctionBackward(Node):
                 return g
         else:
             # PyTorch accepts a gradient the input broadcasts to, and sums it back.
-            from ..ir.primitives.shapes import broadcast_shapes
             try:
                 ok = broadcast_shapes(shape, tuple(g.shape)) == tuple(g.shape)
             except Exception:

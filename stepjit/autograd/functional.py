@@ -8,6 +8,7 @@ from ..profiler import STATE as PROFILE
 from .engine import run_backward
 from . import node as _node
 from .node import _tensor_class
+from .grad_mode import no_grad
 
 
 def _roots_and_grads(tensors, grad_tensors):
@@ -134,7 +135,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Compare autograd's gradients with central finite differences (use float64 inputs)."""
     from ..tensor import Tensor
-    from .grad_mode import no_grad
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     out = func(*inputs)

@@ -18,7 +18,7 @@ node it computes as a comment, so the source reads against `stepjit dump`.
 """
 from __future__ import annotations
 
-from ..ir.graph import Value
+from ..ir.graph import Node, Value
 from ..ir.printer import format_node
 from ..ir.types import BOOL, FLOAT
 
@@ -102,7 +102,10 @@ class LoopSource:
     def _operand(self, x, want=None):
         if isinstance(x, Value):
             if x in self.constants:
-                return literal(self.constants[x], x.dtype)
+                c = self.constants[x]
+                if isinstance(c, Node):      # computed from sizes (passes/fusion.py): inline
+                    return self._expr(c)
+                return self._var(c) if isinstance(c, Value) else literal(c, x.dtype)
             return self._var(x)
         return literal(x, want)
 
@@ -288,7 +291,16 @@ class LoopSource:
     def _reduce_line(self, node):
         acc = self._acc(node)
         target = acc if self._whole(node) else f"{acc}[{self._kept_index(node)}]"
-        return self._acc_update(node, target, self._operand(node.inputs[0]))
+        return self._acc_update(node, target, self._element(node))
+
+    def _element(self, node):
+        """What a reduction combines of its input's element: the element, or its registry
+        entry's `expr` of it (check_range: 1.0 where out of range)."""
+        val = self._operand(node.inputs[0])
+        if node.prim.expr is None:
+            return val
+        attrs = {k: literal(v) if not hasattr(v, "short") else v for k, v in node.attrs.items()}
+        return node.prim.expr_for(node).format(val, **attrs)
 
     def _loop_nest(self, body, reds, inner=True):
         # Parallel only over a dimension no reduction folds (or for whole-array reductions).

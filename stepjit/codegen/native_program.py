@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
+from ..ir.primitives.reductions import count
 from ..passes.memory import computed_into_buffers, share_buffers
 from .loops import LoopSource, literal
 
@@ -54,7 +55,7 @@ def supports(fused, gemm=None) -> bool:
                 return False
             if _macs(n) > MAX_MATMUL_MACS and not (gemm and _blas_dtype(n)):
                 return False
-        elif prim.lowering != "fill" and (prim.native is None or (
+        elif prim.lowering not in ("fill", "size") and (prim.native is None or (
                 prim.native_when is not None and not prim.native_when(n.attrs))):
             return False        # no native form in the registry entry, or not for these attrs
     return True
@@ -93,11 +94,15 @@ class ProgramSource:
         self.per_call = _viewed(fused, self.returned)
         self.workspace = []             # (shape, dtype name) of w0, w1, ... in order
         # Intermediates whose lifetimes do not overlap share a workspace buffer (passes/memory.py)
-        owned = computed_into_buffers(fused.groups) - set(inplace) - self.per_call - set(self.held)
+        # (a check's flag keeps its buffer: the caller reads it after the program)
+        checks = {n.out for n in fused.graph.nodes if n.prim.check}
+        owned = computed_into_buffers(fused.groups) - set(inplace) - self.per_call - set(self.held) \
+            - checks
         self.shared = share_buffers(fused.groups, owned, self.outs)
         self.buffers = {}               # owner value (shared's values) -> its workspace name
         self.computed_held = set()      # held values computed straight into their buffer
         self._blas = False              # some matmul calls BLAS (the module imports gemm.py)
+        self.checks = []                # (check node, its flag's buffer name): see _loop
 
     def _dim(self, n):
         if n not in self.dims:
@@ -179,11 +184,18 @@ class ProgramSource:
             self.names[v] = self._name(self.inplace[v])
         src = loop.source(fname)
         self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
-        lines = [f"{self._name(v)} = {self._alloc(v)}" for v in loop.outputs]
+        where = {v: self._alloc(v) for v in loop.outputs}
+        lines = [f"{self._name(v)} = {where[v]}" for v in loop.outputs]
         args = [self._name(v) for v in loop.arrays] + [self._name(v) for v in loop.outputs]
         args += [self._dim(d) for d in g.shape]
         args += [self._work(shape, dtype) for shape, dtype in loop.given]
-        return lines + [f"{fname}({', '.join(args)})"]
+        lines.append(f"{fname}({', '.join(args)})")
+        for n in g.nodes:
+            if n.prim.check:   # stop before any later group writes; the caller raises
+                self.checks.append((n, where[n.out]))
+                lines.append(f"if {self._name(n.out)}[()] > 0:")
+                lines.append("    return ()")
+        return lines
 
     def _op(self, node):
         """An op group's lines: a matmul or a fill here, anything else from the registry
@@ -201,6 +213,11 @@ class ProgramSource:
         if node.prim.lowering == "fill":
             dt = node.attrs["dtype"]
             return [f"{out} = {self._alloc(node.out)}", f"{out}[...] = {literal(node.attrs['value'], dt)}"]
+        if node.prim.lowering == "size":   # read from `dims`, so the source holds no size
+            n = count(node.attrs["shape"], node.attrs["axis"], node.attrs["correction"])
+            ctor = f"np.{node.out.dtype.np.name}"
+            text = self._dim(n) if n == int(n) else repr(n)   # (a fractional correction)
+            return [f"{out} = {self._alloc(node.out)}", f"{out}[()] = {ctor}({text})"]
         attrs = {k: self._attr_text(k, v) for k, v in node.attrs.items()}
         return [f"{out} = " + node.prim.native.format(*a, xs=", ".join(a), **attrs)]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.graph import Value
+from ..ir.impl import raise_check
 from ..codewriter import CodeWriter
 
 
@@ -58,5 +59,8 @@ class StraightWriter(CodeWriter):
     def build(self, steps):
         for st in steps:
             st.emit(self)
+            for node in st.checks:     # raised here: before any later step writes a tensor
+                self.emit(f"if {self.names[node.out]}[()] > 0:")
+                self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')})")
         self.emit("return env")
         return self.function("def program_run(env):", "", "cpu program")

@@ -13,11 +13,13 @@ See docs/distributed.md.
 from __future__ import annotations
 
 
-from .. import config
+from .. import config, dispatch
 from ..autograd.grad_mode import no_grad
 from ..ir.primitives import collective as C
 from .backend import INSTALL_HINT, MPIGroup, available, install_abort_hook
 from .sampler import DistributedSampler  # noqa: F401
+from ..tensor import Tensor
+from ..ops.creation import from_numpy
 
 __all__ = ["init_process_group", "is_initialized", "is_available", "get_rank", "get_world_size",
            "get_backend", "barrier", "destroy_process_group", "ReduceOp", "all_reduce",
@@ -113,7 +115,6 @@ def barrier(group=None, async_op=False, device_ids=None):
 # -- collectives ------------------------------------------------------------------------
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `tensor` across ranks, in place (a node of the graph inside a compiled step)."""
-    from .. import dispatch
     _check(tensor, "all_reduce")
     with no_grad():
         tensor.copy_(dispatch.apply(C.all_reduce, tensor, op=_op(op)))
@@ -200,7 +201,6 @@ def _op(op) -> str:
 
 
 def _check(tensor, name):
-    from ..tensor import Tensor
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}(): argument 'tensor' must be a Tensor, not "
                         f"{type(tensor).__name__}")
@@ -210,7 +210,6 @@ def _check(tensor, name):
 
 
 def _eager(tensor, name):
-    from .. import dispatch
     _check(tensor, name)
     if dispatch.MODE.tracer is not None:
         raise NotImplementedError(
@@ -232,7 +231,6 @@ def _host(tensor, group, name, *attrs):
 
 def _write(tensor, array):
     """Store a collective's result into `tensor` in place (version bumped, device kept)."""
-    from ..ops.creation import from_numpy
     import numpy as np
     with no_grad():
         tensor.copy_(from_numpy(np.array(array, order="C")).to(tensor.device))

@@ -10,6 +10,8 @@ PyTorch's while the split follows the same rules.
 from __future__ import annotations
 
 import math
+from ..random import Generator
+from ..ops.creation import randperm
 
 
 class DistributedSampler:
@@ -40,8 +42,6 @@ class DistributedSampler:
         n = len(self.dataset)
         if not self.shuffle:
             return list(range(n))
-        from ..random import Generator
-        from ..ops.creation import randperm
         g = Generator()
         g.manual_seed(self.seed + self.epoch)
         return randperm(n, generator=g).tolist()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import StepjitError, op_error
-from .types import BOOL
+from .types import BOOL, AVal
 
 
 def run_impl(prim, arrays, attrs, out_aval, loc=None):
@@ -55,8 +55,16 @@ def _call_impl(prim, arrays, attrs, target, loc=None):
 
 def _impl_error(prim, arrays, e, loc=None):
     """The clean error, naming the op, for what an impl (or NumPy under it) rejected."""
-    if isinstance(e, StepjitError):
-        return op_error(e, prim.name, loc)
+    if isinstance(e, StepjitError):   # (an impl may name the public op it checks for)
+        return op_error(e, getattr(e, "op", None) or prim.name, loc)
     return op_error(StepjitError(f"{e} (input shapes "
                                  + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
                     prim.name, loc)
+
+
+def raise_check(node):
+    """A check's flag (registry `check`) came out set in a compiled program: raise the error its
+    impl raises, naming the user's line, by running the impl on a value it rejects (NaN)."""
+    run_impl(node.prim, [np.full((1,), np.nan, node.out.dtype.np)], node.attrs,
+             AVal((), node.out.dtype), node.loc)
+    raise AssertionError(f"stepjit: the check {node.prim.name} did not raise")   # (unreachable)

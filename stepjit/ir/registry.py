@@ -10,7 +10,8 @@ A Primitive holds
               movement | indexing | creation | random | collective (communication between
               the processes of a data-parallel job)
   expr        for elementwise ops, the scalar expression codegen emits,
-              with {0}, {1}, ... for the operands and {attr} for attributes
+              with {0}, {1}, ... for the operands and {attr} for attributes; for a
+              reduction, what it combines of each element (default: the element)
   simd_expr   optional: the expression CPU loops emit instead, for a float result: a
               function of codegen/vmath.py, arithmetic the loop vectorizer turns into
               SIMD, within the error bound documented there (CUDA keeps expr)
@@ -35,8 +36,13 @@ Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
               tolerance by the same op over absolute values
   lowering    how backends run it, one of LOWERINGS: "loop" (fused into generated loops:
               elementwise with an expr, or a reduction with `reduce`), "view", "matmul",
-              "fill" (a constant), "impl" (its NumPy impl; a host round trip on CUDA).
+              "fill" (a constant), "size" (a number of its input's shape, such as a mean's
+              divisor: filled from the shape the program runs on, never a literal of a
+              kernel), "impl" (its NumPy impl; a host round trip on CUDA).
               Derived from the fields above unless given
+  check       its value is a flag computed from data, > 0 where the impl raises (an input out
+              of range): backends test it as soon as it is computed and raise the impl's error
+              there, before anything is written back (its impl raises eagerly)
   native      how a native whole-program function (codegen/native_program.py) writes it: a
               template over {0}, {1}.., {xs} (all inputs) and attribute names; None: a
               program holding it does not go native. native_when(attrs) may refuse cases
@@ -56,7 +62,7 @@ PRIMITIVES: dict[str, "Primitive"] = {}
 
 KINDS = ("elementwise", "reduction", "scan", "matmul", "movement", "indexing", "creation",
          "random", "collective")
-LOWERINGS = ("loop", "view", "matmul", "fill", "impl")
+LOWERINGS = ("loop", "view", "matmul", "fill", "size", "impl")
 REDUCES = ("add", "max", "min")
 _SPECIAL = ("out", "in_shapes", "index")
 
@@ -79,12 +85,12 @@ class Primitive:
     __slots__ = ("name", "kind", "impl", "shape_rule", "vjp", "expr", "_grad_name",
                  "inputs", "attrs", "variadic", "ufunc", "view", "casts", "into",
                  "reduce", "exact", "keeps_uniform", "pure", "accumulates", "lowering",
-                 "native", "native_when", "simd_expr")
+                 "native", "native_when", "simd_expr", "check")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
                  expr=None, grad_name=None, variadic=False, view=False, casts=(), into=None,
                  reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
-                 lowering=None, native=None, native_when=None, simd_expr=None):
+                 lowering=None, native=None, native_when=None, simd_expr=None, check=False):
         assert kind in KINDS, kind
         assert reduce in REDUCES + (None,), reduce
         self.name = name
@@ -111,6 +117,7 @@ class Primitive:
         self.lowering = lowering or self._default_lowering()
         self.native = native
         self.native_when = native_when
+        self.check = check
         if vjp is None:
             self.vjp = None
         elif variadic:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import warnings
 
+from ..dispatch import apply, trace_device
 from ..errors import user_location
+from ..ir import primitives as P
 from ..ir.types import FLOAT, int64
-from ..ops.creation import arange
+from ..ops.creation import arange, rand
 from ..ops.elementwise import abs, exp, log, log1p, maximum, where
 from ..ops.index import take_along_dim
-from ..ops.reduce import _rename
+from ..ops.reduce import _rename, count
 from ..ops.shape import tensor_arg
 from ..ops.reduce import log_softmax as _log_softmax
 from ..ops.reduce import softmax as _softmax
@@ -74,7 +76,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         noise = input.new_zeros(*input.shape)
     else:
-        from ..ops.creation import rand
         keep = rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)
         noise = keep.to(input.dtype) / (1.0 - p)  # ATen: bernoulli_(1-p).div_(1-p), then mul
     return input.mul_(noise) if inplace else input * noise
@@ -151,15 +152,11 @@ def _clamped_log(x):
 
 
 def _check_probabilities(input):
-    """PyTorch's BCE rejects inputs outside [0, 1]. Checked on eager values; a compiled step's
-    values are not known while it is traced."""
-    from ..dispatch import MODE
-    import numpy as np
-    data = input._data
-    if MODE.tracer is None and type(data) is np.ndarray and data.size:
-        if not ((data >= 0) & (data <= 1)).all():
-            raise RuntimeError("binary_cross_entropy: all elements of input should be between "
-                               f"0 and 1 (at {user_location(2)})")
+    """PyTorch's BCE rejects inputs outside [0, 1] (and NaN). A primitive, so that a compiled
+    step checks its values too: its loops compute the flag, its program raises this error."""
+    if input.device.type == "cpu" and trace_device(input).type == "cpu":  # (not on CUDA yet)
+        apply(P.check_range, input.detach(), axis=None, keepdims=False, lo=0.0, hi=1.0,
+              op="binary_cross_entropy")
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -279,7 +276,8 @@ def _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_
         terms = terms * weight.reshape(_class_shape(logp, class_dim))
     loss = -terms.sum(class_dim)
     if reduction == "mean":  # PyTorch divides by the batch elements, not by the weights
-        return loss.sum() / max(1, logp.numel() // n_classes)
+        batch = tuple(d for d in range(logp.ndim) if d != class_dim)
+        return loss.sum() / (count(logp, batch) if logp.numel() // n_classes else 1)
     return _reduce(loss, reduction, "CrossEntropyLossBackward0")
 
 
@@ -314,7 +312,6 @@ def _feature_dropout(input, p, training, inplace, batched_ndim, name):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    from ..ops.creation import rand
     batched = input.ndim == batched_ndim
     shape = tuple(input.shape[:2] if batched else input.shape[:1])
     shape = shape + (1,) * (input.ndim - len(shape))
@@ -347,7 +344,6 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         return input
     if p == 1.0:
         return input * 0.0
-    from ..ops.creation import rand
     alpha = 1.7580993408473766
     keep = (rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)).to(
         input.dtype)

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
+from ..ops.creation import eye, rand, randn, randperm, tensor as make
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -119,8 +120,6 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     through the inverse normal CDF (erfinv), so every value lands inside the bounds."""
     import numpy as np
 
-    from ..ops.creation import tensor as make
-    from ..ops.creation import rand
 
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -170,8 +169,6 @@ def orthogonal_(tensor, gain=1, generator=None):
     R's diagonal (PyTorch's recipe)."""
     import numpy as np
 
-    from ..ops.creation import randn
-    from ..ops.creation import tensor as make
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -190,7 +187,6 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 
 def eye_(tensor):
-    from ..ops.creation import eye
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
@@ -200,7 +196,6 @@ def eye_(tensor):
 def dirac_(tensor, groups=1):
     import numpy as np
 
-    from ..ops.creation import tensor as make
     if tensor.ndim not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     out_per = tensor.shape[0] // groups
@@ -217,7 +212,6 @@ def dirac_(tensor, groups=1):
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     import numpy as np
 
-    from ..ops.creation import randperm
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
@@ -231,7 +225,6 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 
 
 def _as_tensor(a):
-    from ..ops.creation import tensor as make
     return make(a)
 
 

@@ -10,8 +10,9 @@ as in PyTorch.
 from __future__ import annotations
 
 from ..errors import ShapeError, op_error
-from ..ir.primitives.shapes import fmt
+from ..ir.primitives.shapes import broadcast_shapes, fmt
 from .shape import matmul, permute, reshape
+from .tiling import diagonal
 
 
 def _error(msg):
@@ -54,7 +55,6 @@ def _parse(equation, operands):
 
 def _diagonals(x, term):
     """Repeated letters in one operand: keep their diagonal (as the last dimension)."""
-    from .tiling import diagonal
     while True:
         dup = next((c for c in term if term.count(c) > 1), None)
         if dup is None:
@@ -166,7 +166,6 @@ def _add_scaled(input, product, beta, alpha):
     if alpha != 1:
         product = product * alpha
     if beta == 0:
-        from ..ir.primitives.shapes import broadcast_shapes
         return product.expand(broadcast_shapes(tuple(input.shape), tuple(product.shape))) * 1
     return (input if beta == 1 else input * beta) + product
 

@@ -12,6 +12,7 @@ from .. import cuda as _cuda
 from ..dispatch import MODE, apply
 from ..ir import primitives as P
 from ..ir.types import DType, as_dtype
+from ..tensor import Tensor, device
 
 
 def no_cuda():
@@ -20,7 +21,6 @@ def no_cuda():
 
 def resolve_device(d):
     """A `device` for d (a string, an int, a device); CUDA only where it is available."""
-    from ..tensor import device
     if isinstance(d, int) and not isinstance(d, bool):
         d = device("cuda", d)
     dev = device(d) if not isinstance(d, device) else d
@@ -32,14 +32,12 @@ def resolve_device(d):
 
 
 def _is_device(x):
-    from ..tensor import Tensor, device
     if isinstance(x, device):
         return True
     return isinstance(x, str) and not isinstance(x, Tensor) and x.split(":")[0] in ("cpu", "cuda")
 
 
 def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
-    from ..tensor import Tensor
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
@@ -58,7 +56,6 @@ def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
 
 def move(t, dev):
     """t on device dev: t itself when it is there already (or while tracing), else a copy."""
-    from ..tensor import Tensor
     if MODE.tracer is not None or t.device.type == dev.type:
         return t
     data = _cuda.to_device(t._data) if dev.type == "cuda" else _cuda.to_host(t._data)

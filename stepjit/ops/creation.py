@@ -14,15 +14,16 @@ from ..dispatch import apply
 from ..errors import DTypeError, StepjitError
 from ..ir import primitives as P
 from ..ir.primitives.random import multinomial_count
-from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float
-from ..tensor import CPU
+from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float, result_type
+from ..tensor import CPU, Tensor
+from .convert import resolve_device
+from ..autograd.grad_mode import no_grad
 
 
 def _check_device(device):
     if device is None:
         device = default_device()
     if device is not None and device is not CPU:
-        from .convert import resolve_device
         resolve_device(device)
 
 
@@ -40,7 +41,6 @@ def _finish(t, requires_grad, device=None):
 
 
 def _array_from(data, dtype):
-    from ..tensor import Tensor
     if isinstance(data, Tensor):
         arr = np.array(data._data)
     elif isinstance(data, np.ndarray):
@@ -71,20 +71,17 @@ def _flat(data):
 
 
 def _to_py(data):
-    from ..tensor import Tensor
     if isinstance(data, (list, tuple)):
         return [_to_py(x) for x in data]
     return data.item() if isinstance(data, Tensor) else data
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    from ..tensor import Tensor
     _check_device(device)
     return _finish(dispatch.constant(_array_from(data, dtype)), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None):
-    from ..tensor import Tensor
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype):
         return data if device is None else data.to(device)
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).np == data.dtype):
@@ -93,7 +90,6 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(ndarray):
-    from ..tensor import Tensor
     as_dtype(ndarray.dtype)
     # Same memory, its own array object: the caller reshaping theirs in place (a.shape = ...)
     # must not reshape the tensor, as in PyTorch; compiled calls rely on that (fastcall.py).
@@ -166,14 +162,12 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    from ..tensor import Tensor
     _check_device(device)
     arr = np.linspace(start, end, steps).astype(as_dtype(dtype or default_float()).np)
     return _finish(dispatch.constant(arr), requires_grad, device)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
-    from ..tensor import Tensor
     _check_device(device)
     arr = np.eye(n, m, dtype=as_dtype(dtype or default_float()).np)
     return _finish(dispatch.constant(arr), requires_grad, device)
@@ -295,7 +289,6 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     normal(float mean, Tensor std) (broadcast; in the tensors' result dtype), and
     normal(float mean, float std, size, dtype=, requires_grad=). As in PyTorch, no gradient
     flows into mean or std (the result requires grad when they do; its gradient is zero)."""
-    from ..tensor import Tensor
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if not tensors:
         if size is None:
@@ -308,8 +301,6 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if size is not None:
         raise TypeError("normal() received an invalid combination of arguments - got "
                         "(Tensor, ..., size=...): size goes with float mean and std only")
-    from ..autograd.grad_mode import no_grad
-    from ..ir.types import result_type
     dtype = result_type(*(t._aval() for t in tensors))
     if dtype.category != FLOAT:
         raise DTypeError(f'"normal_kernel_cpu" not implemented for \'{dtype.name}\'')

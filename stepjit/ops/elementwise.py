@@ -1,10 +1,12 @@
 """Elementwise tensor functions, PyTorch signatures over the elementwise primitives."""
 from __future__ import annotations
 
-from ..dispatch import apply
+from ..dispatch import apply, aval_of
 from ..ir import primitives as P
-from ..ir.types import FLOAT
+from ..ir.types import FLOAT, bool_
 from ..tensor import Tensor
+from ..ir.primitives.shapes import arith_rule
+from .index import nonzero
 
 
 def _binary(prim):
@@ -54,7 +56,6 @@ def logical_xor(input, other):
 
 
 def _as_bool(x):
-    from ..ir.types import bool_
     if not isinstance(x, Tensor):
         return bool(x)
     return x if x.dtype is bool_ else apply(P.cast, x, dtype=bool_)
@@ -74,8 +75,6 @@ def div(input, other, *, rounding_mode=None):
 def _trunc_divide(input, other):
     """Division rounded toward zero. Integers: floor division, one up where it rounded a
     negative inexact quotient down (no float round trip); floats: trunc(a / b), as PyTorch."""
-    from ..ir.primitives.shapes import arith_rule
-    from ..dispatch import aval_of
     if arith_rule(aval_of(input), aval_of(other)).dtype.category == FLOAT:
         out = apply(P.div, input, other)
         return where(apply(P.lt, out, 0), ceil(out), floor(out))
@@ -132,7 +131,6 @@ clip = clamp
 
 def where(condition, input=None, other=None):
     if input is None and other is None:
-        from .index import nonzero
         return nonzero(condition, as_tuple=True)
     return apply(P.where, condition, input, other)
 

@@ -13,12 +13,13 @@ from ..errors import ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.types import bool_
 from ..tensor import Tensor
+from .creation import arange, tensor
+from .shape import _alias, _dim
 
 
 def _as_index_tensor(k):
     if isinstance(k, Tensor):
         return k
-    from .creation import tensor
     return tensor(np.asarray(k))
 
 
@@ -77,7 +78,6 @@ def getitem(input, key):
     if tensors:
         return apply(P.gather, input, *tensors, key=pkey)
     if all(k == (None, None, None) for k in pkey) and len(pkey) <= input.ndim:
-        from .shape import _alias
         return _alias(input)
     return apply(P.slice, input, key=pkey)
 
@@ -97,7 +97,6 @@ def setitem(input, key, value):
 
 def take_along_dim(input, indices, dim):
     """out[..., i, ...] = input[..., indices[..., i, ...], ...] along `dim` (shapes broadcast)."""
-    from .creation import arange
     nd = input.ndim
     grids = []
     for d in range(nd):
@@ -113,18 +112,15 @@ def take_along_dim(input, indices, dim):
 
 
 def gather(input, dim, index):
-    from .shape import _dim
     return take_along_dim(input, index, _dim(dim, input.ndim, "gather"))
 
 
 def index_select(input, dim, index):
-    from .shape import _dim
     d = _dim(dim, input.ndim, "index_select")
     return apply(P.gather, input, index, key=((None, None, None),) * d + ("T",))
 
 
 def nonzero(input, *, as_tuple=False):
-    from .creation import tensor
     idx = np.nonzero(input.numpy(force=True))
     if as_tuple:
         return tuple(tensor(i) for i in idx)

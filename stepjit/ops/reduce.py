@@ -9,7 +9,9 @@ from ..dispatch import apply
 from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import norm_axis
-from ..ir.types import FLOAT, as_dtype
+from ..ir.types import FLOAT, as_dtype, int64 as INT64
+from ..autograd.node import node_class
+from ..tensor import Tensor
 
 values_indices = namedtuple("return_types", ["values", "indices"])
 
@@ -28,7 +30,6 @@ def _rename(t, name):
     """Give a composite's last node PyTorch's name for the composite (MeanBackward0)."""
     node = t._grad_fn
     if node is not None:
-        from ..autograd.node import node_class
         node.__class__ = node_class(node.__class__.__mro__[1], name)
     return t
 
@@ -48,12 +49,13 @@ def _aliases(dim, keepdim, axis, keepdims):
     return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
 
 
-def _count(input, axis):
-    n = 1
-    for i, d in enumerate(input.shape):
-        if axis is None or i in axis:
-            n *= d
-    return n
+def count(input, axis, correction=0, dtype=None):
+    """The number of elements of `input` over `axis` (less `correction`, at least 0) as a 0-d
+    tensor of its dtype (or `dtype`): a mean's divisor. A node of the graph, not a literal, so that a
+    compiled step computes it from the shape it runs on and a new batch size compiles no
+    kernel (the `numel` primitive)."""
+    return apply(P.numel, shape=tuple(input.shape), axis=axis, correction=correction,
+                 dtype=input.dtype if dtype is None else dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -65,7 +67,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype.name} (at {user_location()})")
     axis = _axis(input, None if dim == () else dim, "mean")
-    out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)), _count(input, axis))
+    out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)), count(input, axis))
     return _rename(out, "MeanBackward0" if axis is None else "MeanBackward1")
 
 
@@ -78,7 +80,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     axis = _axis(input, dim, "var")
     centered = apply(P.sub, input, mean(input, axis, keepdim=True))
     ss = apply(P.sum, apply(P.mul, centered, centered), axis=axis, keepdims=bool(keepdim))
-    return apply(P.div, ss, builtins.max(0, _count(input, axis) - correction))
+    return apply(P.div, ss, count(input, axis, correction))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
@@ -137,7 +139,6 @@ def _extremum(input, dim, keepdim, other, arg_prim, red_prim, name):
 def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
-    from ..tensor import Tensor
     if isinstance(dim, Tensor):
         dim, other = None, dim
     return _extremum(input, dim, keepdim, other, P.argmax, P.amax, "Max")
@@ -146,7 +147,6 @@ def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
 def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
-    from ..tensor import Tensor
     if isinstance(dim, Tensor):
         dim, other = None, dim
     return _extremum(input, dim, keepdim, other, P.argmin, P.amin, "Min")
@@ -185,7 +185,7 @@ def log_softmax(input, dim=None, dtype=None):
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
-    n = _count(input, _axis(input, dim, "all"))
+    n = count(input, _axis(input, dim, "all"), dtype=INT64)
     return apply(P.eq, sum(input.bool(), dim, keepdim), n)
 
 

@@ -9,6 +9,8 @@ from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from ..tensor import Size
 from .reduce import _rename
+from ..ir.types import as_dtype
+from ..tensor import Tensor
 
 
 def _sizes(shape):
@@ -52,7 +54,6 @@ def _alias(input):
 
 
 def view(input, *shape):
-    from ..ir.types import as_dtype
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         if as_dtype(shape[0]) is input.dtype:
             return _alias(input)
@@ -254,7 +255,6 @@ def unbind(input, dim=0):
 
 def tensor_arg(x, op, name, position):
     """x, when it is a Tensor; else PyTorch's TypeError for an op that takes only tensors."""
-    from ..tensor import Tensor
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, "
                         f"not {type(x).__name__}")

@@ -18,6 +18,7 @@ from ..ir.types import FLOAT, INT, as_dtype
 from .index import take_along_dim
 from .reduce import _rename
 from .shape import _dim
+from .creation import tensor, zeros
 
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
@@ -79,7 +80,6 @@ def cumprod(input, dim, *, dtype=None):
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique values (PyTorch sorts on CPU whatever `sorted` says)."""
-    from .creation import tensor
     if dim is not None:
         raise NotImplementedError("unique(dim=...) is not supported; flatten first")
     a = np.asarray(concrete(input, "value"))
@@ -93,7 +93,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    from .creation import tensor
     if dim is not None:
         raise NotImplementedError("unique_consecutive(dim=...) is not supported")
     a = np.asarray(concrete(input, "value")).reshape(-1)
@@ -111,7 +110,6 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def bincount(input, weights=None, minlength=0):
     """Counts (or summed weights) per non-negative integer value: a scatter-add, so weights
     get their gradient; the length reads the input's maximum."""
-    from .creation import zeros
     if input.ndim != 1 or input.dtype.category != INT:
         raise op_error(DTypeError(f"bincount only supports 1-d non-negative integral inputs, got "
                                   f"{input.dtype.name} of shape {list(input.shape)}"), "bincount")

@@ -14,7 +14,7 @@ from ..errors import ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt
 from ..tensor import Tensor
-from .creation import arange, zeros
+from .creation import arange, tensor, zeros
 from .reduce import _rename
 from .shape import _dim, _sizes, cat, movedim, narrow, reshape
 
@@ -63,7 +63,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                                   f"{list(counts.shape)} vs {n}"), "repeat_interleave")
     if (counts < 0).any():
         raise op_error(ShapeError("repeats can not be negative"), "repeat_interleave")
-    from .creation import tensor
     index = tensor(np.repeat(np.arange(n), counts), device=input.device)
     return apply(P.gather, input, index, key=(ALL,) * d + ("T",))
 

@@ -18,6 +18,7 @@ from collections import defaultdict
 from .. import dispatch
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+from ..nn.modules.module import zero_grad_of
 
 
 class _Required:
@@ -75,7 +76,6 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
-        from ..nn.modules.module import zero_grad_of
         for group in self.param_groups:
             for p in group["params"]:
                 zero_grad_of(p, set_to_none)

@@ -20,6 +20,7 @@ from ..ir.graph import Graph, Value
 from ..ir.interpreter import evaluate  # noqa: F401  (re-exported for callers checking results)
 from ..tensor import Tensor
 from ..tracer.tracer import Tracer
+from ..ir import primitives as P
 
 
 def autodiff(graph: Graph, output: Value, wrt, seed=None) -> Graph:
@@ -65,7 +66,6 @@ def autodiff(graph: Graph, output: Value, wrt, seed=None) -> Graph:
 
 
 def _zeros(tracer, v):
-    from ..ir import primitives as P
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     try:
         return dispatch.apply(P.full, shape=v.shape, value=0, dtype=v.dtype)._data

@@ -66,7 +66,7 @@ def _size(shape) -> int:
 def _evaluate(node: Node, consts: dict):
     """Const for node's value, or None when it is not (cheaply and exactly) known."""
     prim, out = node.prim, node.out
-    if not is_pure(prim):
+    if not is_pure(prim) or prim.lowering == "size":   # (a size stays a value of the program)
         return None
     if any(isinstance(x, Value) and x not in consts for x in node.inputs):
         return None

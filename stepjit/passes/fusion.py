@@ -9,7 +9,12 @@ results). Every other node is an *op* group of its own: matmul (BLAS), views
 
 Values produced by `full` (and views of them) are *constants*: loops inline
 them as literals instead of reading a buffer, so a backward pass's seed
-`ones -> reshape -> expand` costs nothing.
+`ones -> reshape -> expand` costs nothing. Likewise values computed from
+constants and sizes (`numel`, a mean's divisor) by elementwise ops, and their
+views: a mean's backward seed `1 / n -> reshape -> expand`. Loops inline their
+expression, reading only the 0-d sizes, so the seed joins the loop that uses it
+(and the kernel's source holds no size: a new batch size compiles nothing).
+Such values are not placed in any loop group, so they order nothing.
 
 Rules. A node joins the group of one of its producers when (1) it is
 elementwise, or a fusible reduction of a value of the group's iteration
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ir.graph import Graph, Value
+from ..ir.graph import Graph, Node, Value
 
 
 @dataclass(eq=False)
@@ -44,7 +49,7 @@ class Group:
 class FusedGraph:
     graph: Graph
     groups: list
-    constants: dict               # Value -> Python scalar it holds everywhere
+    constants: dict               # Value -> what loops inline (constant_values)
 
     def __str__(self) -> str:
         from .fusion_print import print_fused
@@ -61,19 +66,45 @@ def is_fusible_reduction(node) -> bool:
 
 
 def constant_values(graph) -> dict:
-    """Value -> scalar for values that hold one number everywhere (full and its views)."""
-    consts = {}
+    """Value -> what a loop reads in its place: a Python scalar for a value that holds one
+    number everywhere (full and its views); the Node computing it for a value computed from
+    such numbers and sizes by fusible elementwise ops (and its views); the size Value itself
+    for a view of a size. Sizes (`numel`) are not in it: loops read them as 0-d inputs."""
+    consts, sizes = {}, set()
     for n in graph.nodes:
         if n.prim.lowering == "fill":
             consts[n.out] = n.attrs["value"]
-        elif n.prim.view and isinstance(n.inputs[0], Value) and n.inputs[0] in consts:
-            consts[n.out] = consts[n.inputs[0]]
+        elif n.prim.lowering == "size":
+            sizes.add(n.out)
+        elif n.prim.view and isinstance(n.inputs[0], Value) and (n.inputs[0] in consts
+                                                                 or n.inputs[0] in sizes):
+            consts[n.out] = consts.get(n.inputs[0], n.inputs[0])
+        elif is_fusible_elementwise(n) and any(isinstance(x, Value) for x in n.inputs) and all(
+                x in consts or x in sizes for x in n.inputs if isinstance(x, Value)):
+            consts[n.out] = n
     return consts
 
 
+def is_expression(v, consts) -> bool:
+    """Is v a value loops compute inline from sizes (constant_values), not a literal?"""
+    return isinstance(consts.get(v), (Node, Value))
+
+
+def size_leaves(v, consts) -> list:
+    """The sizes an inlined value is computed from: what a loop reading it takes as inputs."""
+    c = consts.get(v)
+    if isinstance(c, Value):
+        return [c]
+    if isinstance(c, Node):
+        return [s for x in c.inputs if isinstance(x, Value) for s in size_leaves(x, consts)]
+    return [] if v in consts else [v]
+
+
 def _needed_outside(graph) -> set:
+    """Outputs, writes, and checks' flags (the program tests them: registry `check`)."""
     keep = set(v for v in graph.outputs if isinstance(v, Value))
     keep.update(v for _, v in graph.writes)
+    keep.update(n.out for n in graph.nodes if n.prim.check)
     return keep
 
 
@@ -88,11 +119,14 @@ def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
     consumed = {v for n in graph.nodes for v in n.inputs if isinstance(v, Value)}
     keep = _needed_outside(graph)
     for node in graph.nodes:
-        target = _merge_target(node, group_of, readers, consts)
+        # (an inlined expression gets an op group of its own, dropped unless a non-loop reads it)
+        expression = is_expression(node.out, consts)
+        target = None if expression else _merge_target(node, group_of, readers, consts)
         if target is None and node.prim.lowering == "fill" and node.out in keep and node.out not in consumed:
             target = _constant_write_target(node, groups)
         if target is None:
-            kind = "loop" if (is_fusible_elementwise(node) or is_fusible_reduction(node)) else "op"
+            kind = "loop" if (not expression and (is_fusible_elementwise(node)
+                                                  or is_fusible_reduction(node))) else "op"
             shape = node.inputs[0].shape if kind == "loop" and is_fusible_reduction(node) else node.out.shape
             target = Group(kind, shape=shape, order=len(groups) + len(absorbed))
             groups.append(target)
@@ -228,6 +262,10 @@ def _wire(graph, groups, group_of, consts, materialize_all=False):
             for v in n.inputs:
                 if isinstance(v, Value) and v not in inside and v not in seen:
                     if g.kind == "loop" and v in consts:
+                        for leaf in size_leaves(v, consts):   # the sizes it is computed from
+                            if leaf not in seen:
+                                seen.add(leaf)
+                                g.inputs.append(leaf)
                         continue
                     seen.add(v)
                     g.inputs.append(v)

@@ -39,13 +39,13 @@ def share_buffers(groups, owned, pinned=()) -> dict:
 
 
 def computed_into_buffers(groups) -> set:
-    """The values a program computes into a buffer it provides: loop results, matmul products
-    and fills (views and other ops make their own arrays)."""
+    """The values a program computes into a buffer it provides: loop results, matmul products,
+    fills and sizes (views and other ops make their own arrays)."""
     out = set()
     for g in groups:
         if g.kind == "loop":
             out.update(g.outputs)
-        elif g.nodes[0].prim.lowering in ("matmul", "fill"):
+        elif g.nodes[0].prim.lowering in ("matmul", "fill", "size"):
             out.add(g.nodes[0].out)
     return out
 

@@ -33,14 +33,19 @@ import warnings
 
 import numpy as np
 
-from .. import config
+from .. import config, dispatch
 from ..ir.impl import run_impl
-from ..errors import CheckError
+from ..errors import CheckError, user_location
 from ..ir.graph import Value
 from ..ir.printer import fmt_loc, format_node
 from ..ir.types import FLOAT, AVal
-from . import CHECK as PREFIX
+from . import CHECK as PREFIX, build
 from .program import Program
+from ..autograd import function
+from ..ir.interpreter import evaluate
+from ..tensor import Tensor
+from ..autograd.function import FunctionCtx
+from ..autograd.grad_mode import no_grad
 
 RTOL = {"float32": 1e-4, "float64": 1e-10}
 ATOL = {"float32": 1e-5, "float64": 1e-10}
@@ -71,7 +76,6 @@ class CheckedProgram(Program):
         else:
             # keep=None: "unknown reads after the run", so no value is computed into an input's
             # buffer: the inputs stay as they were for the check, and nothing is written early
-            from . import build
             self.program = build(graph, backend, None)
         record = self.program.record
         self.opt_graph = graph if record is None else record.graph
@@ -273,7 +277,6 @@ FD_MAX_ELEMENTS = 32       # elements per input probed by finite differences (sa
 def function_checks():
     """While a check-mode trace runs: custom Functions applied with grad get their backward
     checked against finite differences (once per Function class and process)."""
-    from ..autograd import function
     prev = getattr(function, "CHECK_HOOK", None)
     function.CHECK_HOOK = check_function
     try:
@@ -284,14 +287,12 @@ def function_checks():
 
 def check_function(cls, args, kwargs):
     """Called by Function.apply during a check-mode trace, after forward, when grad is needed."""
-    from .. import dispatch
     if cls in _CHECKED_FUNCTIONS:
         return
     tracer = dispatch.MODE.tracer
     if tracer is None:
         return
     _CHECKED_FUNCTIONS.add(cls)
-    from ..errors import user_location
     where = user_location(2)
     dispatch.MODE.tracer = None
     try:
@@ -308,8 +309,6 @@ def check_function(cls, args, kwargs):
 
 
 def _concrete(tracer, a):
-    from ..ir.interpreter import evaluate
-    from ..tensor import Tensor
     if not isinstance(a, Tensor):
         return None
     d = a._data
@@ -321,9 +320,6 @@ def _concrete(tracer, a):
 
 
 def _fd_check(cls, args, arrays, kwargs, where):
-    from ..autograd.function import FunctionCtx
-    from ..autograd.grad_mode import no_grad
-    from ..tensor import Tensor
     rng = np.random.default_rng(0)
     needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
     xs = []

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import config
+from .. import config, cuda
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
 from ..codegen.straight_line import StraightWriter
 from ..ir.impl import run_impl
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
+from ..ir.primitives.reductions import count
 from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
-from .program import Program
+from .program import Program, raise_failed_checks
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
 # whatever its length. A larger one goes native only if it is short: Numba compiles a native
@@ -82,15 +83,19 @@ class NativeCall:
     are the same as when it packed them (fastcall.py). Both are kernels.Kernel objects: once
     run, each is a machine-code entry where the program allocates nothing (docs/cache.md).
     A program that returns nothing may return None or () (an entry returns None)."""
-    __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed")
+    __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed",
+                 "checks")
 
-    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed):
+    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed, checks=()):
         self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
         self.workspace, self.inplace, self.fresh, self.packed = workspace, inplace, fresh, packed
+        self.checks = checks    # (check node, its flag's buffer), tested after each run
 
     def run(self, env):
         buffers = [b for _, b in self.held] + self.workspace
         got = self.fn(*[env[v] for v in self.ins], *buffers, self.dims)
+        if self.checks:
+            raise_failed_checks(self.checks)
         for v, a in zip(self.outs, got or ()):
             env[v] = a
         for v, b in self.held:
@@ -108,7 +113,7 @@ class LoopStep:
     are buffers of this step, kept between calls like the program's workspace
     (codegen/loops.py, _reduction_prologue: a kernel that allocates nothing can run as a
     machine-code entry, without Numba)."""
-    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace")
+    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace", "checks")
 
     def __init__(self, loop, program):
         # source: this graph's kernel text. The kernel that runs is shared by every graph whose
@@ -119,6 +124,8 @@ class LoopStep:
         self.inplace = [(v, old) for v, old in loop.inplace.items() if v not in self.outs]
         self.sizes = tuple(loop.group.shape)
         self.scratch = [program.empty(shape, dtype) for shape, dtype in loop.given]
+        # the checks whose flags it computes (registry `check`): tested right after it
+        self.checks = [n for n in loop.group.nodes if n.prim.check]
 
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight_line.py)."""
@@ -136,6 +143,7 @@ class OpStep:
     overwrites a tensor (`w.grad.zero_()`) as a fill of that buffer, views for free, the
     rest by its impl."""
     __slots__ = ("node", "aval", "args", "transposed")
+    checks = ()     # (a check run by its impl raises itself)
 
     def __init__(self, node, program):
         self.node = node
@@ -166,6 +174,14 @@ class OpStep:
         buf = w.produce(self.node.out, w.buffer(self.node.out))
         w.emit(f"{buf}.fill({w.const(self.node.attrs['value'], 'value')})")
 
+    def _size(self, w):
+        """A number of a shape (a mean's divisor), filled in each run: the buffer may be
+        handed on to another value between runs (passes/memory.py)."""
+        node = self.node
+        value = node.out.dtype.np.type(count(**_count_attrs(node)))
+        buf = w.produce(node.out, w.buffer(node.out))
+        w.emit(f"{buf}.fill({w.const(value, 'count')})")
+
     def _view(self, w):
         node = self.node
         args = ", ".join(w.value(v) for v in self.args)
@@ -184,8 +200,12 @@ class OpStep:
 # The cpu backend's lowering table: how an op group runs, by its primitive's registry
 # `lowering` (loop groups are LoopSteps; a "loop" primitive fusion left alone, such as a
 # reduction of bools, runs by its impl).
-OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "view": OpStep._view,
-               "impl": OpStep._impl, "loop": OpStep._impl}
+OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "size": OpStep._size,
+               "view": OpStep._view, "impl": OpStep._impl, "loop": OpStep._impl}
+
+
+def _count_attrs(node):
+    return {k: node.attrs[k] for k in ("shape", "axis", "correction")}
 
 
 def _transpose_source(producers, v):
@@ -197,7 +217,6 @@ def _transpose_source(producers, v):
 
 
 def build(graph, keep=None):
-    from .. import cuda
     if cuda._STATE.get("used"):   # tensors were put on CUDA in this process: follow their device
         from .device import ByDevice
         return ByDevice(graph, keep)
@@ -281,6 +300,8 @@ class CpuProgram(Program):
         from ..codegen import blas, native_program as native
         if native_mode() == "never" or not native.supports(self.fused, blas.gemm()):
             return False
+        if any(n.prim.check for n in self.graph.nodes) and self.native_source()[0].returned:
+            return False   # (it stops early when a check fails: `return ()`, so returns nothing)
         largest = max((_numel(n.out.shape) for n in self.graph.nodes), default=0)
         return largest <= NATIVE_SMALL_ELEMENTS or (
             largest < PARALLEL_MIN and len(self.fused.groups) <= NATIVE_MAX_GROUPS)
@@ -300,7 +321,12 @@ class CpuProgram(Program):
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
         workspace = [np.empty(shape, dtype) for shape, dtype in src.workspace]
         dims = np.array(src.dim_values(), dtype=np.int64)
-        return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed)
+        buffer = {f"w{k}": b for k, b in enumerate(workspace)}
+        buffer.update((f"h{k}", b) for k, (_, b) in enumerate(held))
+        # each flag read as memoryview[0]: a third of the time of a 0-d array's [()] (~0.35 us)
+        checks = [(node, memoryview(buffer[name].reshape(1))) for node, name in src.checks]
+        return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed,
+                          checks)
 
     def direct_plan(self):
         """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);

@@ -43,6 +43,7 @@ from ..ir.types import AVal, as_dtype
 from ..passes.fusion import Group, is_fusible_reduction
 from ..pipeline import compile_graph
 from .cpu import CpuProgram
+from ..tensor import Tensor
 
 HOST_OPS: dict = {}      # primitive name -> times it ran through a host round trip
 
@@ -180,7 +181,8 @@ def device_matmul(a, b, out):
 
 # The cuda backend's lowering table: how an op group runs, by its primitive's registry
 # `lowering` (loop groups are CudaLoopSteps; "impl" is a host round trip).
-OP_LOWERING = {"matmul": "matmul", "fill": "full", "view": "view", "impl": "host", "loop": "host"}
+OP_LOWERING = {"matmul": "matmul", "fill": "full", "view": "view", "impl": "host", "loop": "host",
+               "size": "host"}
 
 
 class CudaOpStep:
@@ -293,7 +295,6 @@ _EAGER: dict = {}
 def _check_devices(prim, args):
     """All tensor operands on the device; a 0-dim CPU tensor is a scalar, and CPU index tensors
     may index a CUDA tensor, as in PyTorch."""
-    from ..tensor import Tensor
     for i, a in enumerate(args):
         if i and prim.kind == "indexing":
             continue

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .program import Program
+from ..cuda import is_device_array
 
 
 class ByDevice(Program):
@@ -13,7 +14,6 @@ class ByDevice(Program):
         self.graph, self.keep, self.built = graph, keep, {}
 
     def run(self, env):
-        from ..cuda import is_device_array
         kind = "cuda" if any(is_device_array(a) for a in env.values()) else "cpu"
         program = self.built.get(kind)
         if program is None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ..ir.interpreter import evaluate
 from .program import Program
+from ..cuda import to_device, to_host
+from .. import cuda
 
 
 class InterpretedProgram(Program):
@@ -12,7 +14,6 @@ class InterpretedProgram(Program):
         self.graph = graph
 
     def run(self, env):
-        from .. import cuda
         if cuda._STATE.get("used") and any(cuda.is_device_array(a) for a in env.values()):
             return _interpret_on_host(self.graph, env)
         return evaluate(self.graph, env)
@@ -22,7 +23,6 @@ def _interpret_on_host(graph, env):
     """The interpreter on CUDA inputs (backend="interpret", or a one-shot trace of a cuda step):
     NumPy on host copies, and what leaves the program (outputs, writes) copied back to the
     device, so that results, .grad and new optimizer state stay where the step's tensors are."""
-    from ..cuda import to_device, to_host
     out = evaluate(graph, {v: to_host(a) for v, a in env.items()})
     out.update(env)
     for v in dict.fromkeys([*graph.outputs, *(v for _, v in graph.writes)]):

@@ -18,6 +18,8 @@ decisions); None when unknown, () when there are none.
 """
 from __future__ import annotations
 
+from ..ir.impl import raise_check
+
 
 class Program:
     """Defaults for what a backend's program does not do (no native form, no kernels)."""
@@ -44,3 +46,11 @@ class Program:
 
     def unwrapped(self):
         return self
+
+
+def raise_failed_checks(checks):
+    """After a native program (which returns early when a flag is set): raise the error of the
+    check whose flag is set, from `checks` [(node, its flag's buffer as a 1-element view)]."""
+    for node, flag in checks:
+        if flag[0] > 0:
+            raise_check(node)

@@ -29,6 +29,7 @@ from ..autograd.node import _FREED_MSG, Node, SavedTensor, save_tensor
 from ..tensor import Tensor
 from . import writeback   # (a module reference: writeback imports this module)
 from .tree import get_program
+from .. import cuda
 
 _new = object.__new__
 # A backward program run this often becomes one native function (cpu.py), as a forward trace
@@ -81,7 +82,6 @@ class CompiledFunctionBackward(Node):
 def _copy(a):
     if type(a) is np.ndarray:
         return np.array(a)
-    from .. import cuda
     return cuda.clone_array(a)
 
 

@@ -39,7 +39,8 @@ from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
-from .tree import Stale, _resolve, graft
+from .tree import Stale, _resolve, clear_programs, graft
+from ..tracer.symbolic import Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -115,7 +116,9 @@ class CompiledFunction:
         _LIVE.add(self)
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
-                       "decision_misses": 0, "trace_seconds": 0.0, "compile_seconds": 0.0}
+                       "decision_misses": 0, "evictions": 0, "trace_seconds": 0.0,
+                       "compile_seconds": 0.0}
+        self._evict_marks = {}    # root -> its uses at the previous eviction (_evict)
 
     # -- the call ---------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -277,6 +280,8 @@ class CompiledFunction:
             outcome = "verified" if status == "same" else "new"
         if outcome == "new":
             self.traces.append(tr)
+            if len(self.roots) > config.dynamo.trace_cache_limit:
+                self._evict(keep=path[0])
         if outcome in ("new", "stale") or (outcome == "verified" and path[-1].uses >= HOT_REUSE
                                            and self._promote(path)):
             self._drop_fast()
@@ -317,6 +322,25 @@ class CompiledFunction:
         env = writeback.interpret(tr, objs)
         writeback.write_back(tr, objs, env)
         return writeback.results(tr, objs, env)
+
+    def _evict(self, keep):
+        """Drop the root used least since the previous eviction (the oldest among equals; not
+        `keep`, the root just grown), its subtree and its traces. The fast calls are rebuilt;
+        the calls they served are kept in the stats."""
+        def recent(root):
+            return _uses(root) - self._evict_marks.get(root, 0)
+        victim = min((r for r in self.roots if r is not keep), key=recent)
+        self.roots.remove(victim)
+        dropped = _subtree(victim)
+        gone = {id(seg.trace) for seg in dropped}
+        self.traces = [tr for tr in self.traces if id(tr) not in gone]
+        for seg in dropped:
+            if seg in self._fast_segs:
+                del self._fast_segs[seg]
+                self._stats["calls"] += seg.uses - seg.tree_uses
+        self._evict_marks = {r: _uses(r) for r in self.roots}
+        self._stats["evictions"] += 1
+        self._drop_fast()
 
     def _promote(self, path) -> bool:
         """A trace re-verified this late is hot: its small programs become one native function
@@ -414,19 +438,14 @@ class CompiledFunction:
         log_event(self, "per-call", reason=self.why_mode)
 
     def _places(self):
-        from ..tracer.symbolic import Place
         return [Place(*spec) for spec in self._symbolic.values()]
 
     def _went_nondeterministic(self, what):
         self._nondeterministic = what
         self.mode = PER_CALL
         self._drop_fast()
-        self.why_mode = f"the step calls {what.what} (at {what.loc})"
-        warnings.warn(
-            f"stepjit: {self.name}: the step calls {what.what} at {what.loc}: `{what.loc.text}`, "
-            "whose result changes from call to call; a compiled trace would replay the value it "
-            "got once, so the step is traced again on every call (its compiled programs are "
-            "reused by structural hash)", UserWarning, stacklevel=5)
+        self.why_mode = what.reason()
+        warnings.warn(what.sentence(self.name), UserWarning, stacklevel=5)
 
     # -- reporting ----------------------------------------------------------------------------
     @property
@@ -465,6 +484,21 @@ class CompiledFunction:
                                                   self.name, self.recompile_limit, self.check,
                                                   self.fullgraph)
         return bound
+
+
+def _subtree(root):
+    out, stack = [], [root]
+    while stack:
+        seg = stack.pop()
+        out.append(seg)
+        for children in seg.children.values():
+            stack.extend(children)
+    return out
+
+
+def _uses(root):
+    """The calls that reached a leaf under root (a fast call counts on its segment)."""
+    return sum(seg.uses for seg in _subtree(root) if seg.leaf is not None)
 
 
 def _count(level):
@@ -567,7 +601,6 @@ _ALL = weakref.WeakSet()   # every compiled function, for reset()
 def reset():
     """`torch.compiler.reset()` / `torch._dynamo.reset()`: forget every trace and program; the
     next call of each compiled function traces again (kernels stay in the on-disk cache)."""
-    from .tree import clear_programs
     for f in list(_ALL):
         f.forget()
     clear_programs()

@@ -37,6 +37,7 @@ from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
 from ..codewriter import CodeWriter
+from ..ir.impl import raise_check
 from .aot import attach
 from .writeback import _copy, _host, _owned
 
@@ -432,6 +433,21 @@ class _Writer(CodeWriter):
         arrays = [self.vals[rename(v)] for v in call.ins] + [b for _, b in held] + work
         dims = self.const(call.dims, "dims")
         results = "".join(o + ", " for o in outs.values()) + "= " if outs else ""
+        self._emit_native_call(call, arrays, results, dims)
+        for node, flag in call.checks:   # the program stopped early: raise the check's error
+            self.emit(f"if {self.const(flag, 'flag')}[0] > 0:")
+            self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')})")
+        for v, o in outs.items():
+            if v in call.fresh:
+                self.fresh.add(o)
+        for v, b in held:      # a 0-dim result the program stored into a buffer it was given
+            o = produced[rename(v)] = self.local(f"v{(rename(v) or v).name}")
+            self.emit(f"{o} = {b}.copy()")
+            self.fresh.add(o)
+        self.vals, self.inplace = produced, inplace
+        return True
+
+    def _emit_native_call(self, call, arrays, results, dims):
         if call.packed is not None and all(a in self.tracked for a in arrays):
             # The inputs' addresses, packed while their arrays stay the ones the guards last
             # saw (codegen/pointers.py): one argument for Numba to unbox, not one per array.
@@ -446,15 +462,6 @@ class _Writer(CodeWriter):
         else:
             fn = self.const(call.fn.fastest(), "native_program")
             self.emit(f"{results}{fn}({', '.join(arrays + [dims])})")
-        for v, o in outs.items():
-            if v in call.fresh:
-                self.fresh.add(o)
-        for v, b in held:      # a 0-dim result the program stored into a buffer it was given
-            o = produced[rename(v)] = self.local(f"v{(rename(v) or v).name}")
-            self.emit(f"{o} = {b}.copy()")
-            self.fresh.add(o)
-        self.vals, self.inplace = produced, inplace
-        return True
 
     # -- write-back and result (writeback.write_back and writeback.results, unrolled) -------------
     def write_back(self):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import OrderedDict
 
 import numpy as np
 
@@ -41,8 +42,14 @@ from ..profiler import STATE as PROFILE, span, timed
 from ..programs.program import Program
 
 # -- programs, shared by structural hash ----------------------------------------------------
-_PROGRAMS: dict = {}     # (backend, hash) -> (graph, program)
-_CACHE_LIMIT = 2048
+# (backend, hash) -> (graph, program), least recently used first. Bounded: each program of a
+# new shape holds its record, kernels' text and workspace (~100-200 KiB for a small step, its
+# intermediates for a large one), and a function run over many batch sizes made one per size. A program dropped here lives on in
+# the segments that hold it; a graph that needs it again builds it again (its kernels are
+# compiled already). PROGRAM_STATS counts what left.
+_PROGRAMS: OrderedDict = OrderedDict()
+_CACHE_LIMIT = 64
+PROGRAM_STATS = {"evicted": 0}
 
 
 class _Adapted(Program):
@@ -101,6 +108,8 @@ def get_program(graph, backend, stats):
         generic = _PROGRAMS.get((backend, "any-shape", structural_hash(graph, shapes=False)))
         if generic is not None:
             hit = _PROGRAMS[key] = generic
+    else:
+        _PROGRAMS.move_to_end(key)
     if hit is None:
         start = time.perf_counter()
         # keep=(): a segment graph lists every value the runtime reads after it (decisions,
@@ -108,11 +117,12 @@ def get_program(graph, backend, stats):
         program = programs.build(graph, backend, keep=())
         stats["compile_seconds"] += time.perf_counter() - start
         stats["programs_built"] += 1
-        if len(_PROGRAMS) > _CACHE_LIMIT:
-            _PROGRAMS.clear()
         hit = _PROGRAMS[key] = (graph, program)
         if program.shape_generic:
             _PROGRAMS[(backend, "any-shape", structural_hash(graph, shapes=False))] = hit
+        while len(_PROGRAMS) > _CACHE_LIMIT:
+            _PROGRAMS.popitem(last=False)
+            PROGRAM_STATS["evicted"] += 1
         return program
     stats["programs_reused"] += 1
     src, program = hit

@@ -15,6 +15,7 @@ from ..tensor import Tensor
 from ..tracer.pytree import unflatten
 from ..tracer.trace import gather_env
 from . import aot
+from .. import cuda
 
 
 def interpret(trace, objs):
@@ -67,7 +68,6 @@ def _copy(dst, src):
     if type(dst) is np.ndarray and type(src) is np.ndarray:
         np.copyto(dst, src)
     else:     # CUDA storage on either side (stepjit/programs/cuda.py)
-        from .. import cuda
         if cuda.is_device_array(dst):
             from ..programs.cuda import copy_into
             copy_into(dst, src)

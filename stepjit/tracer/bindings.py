@@ -27,6 +27,7 @@ from itertools import islice
 
 from ..ir.graph import Loc
 from .hyperparams import _MISSING, PyGuard
+from ..tensor import Tensor
 
 
 class BindingGuard(PyGuard):
@@ -107,7 +108,6 @@ def _global_names(code) -> set:
 def _search(container, key, root, label, lifted, links):
     """Breadth-first from root (held at container[key]) through attributes and items; for each
     lifted tensor met, add every link of the path that reached it to `links`."""
-    from ..tensor import Tensor
     queue = deque([(root, ((container, key, root, label),))])
     seen = set()
     while queue and len(seen) < _MAX_OBJECTS:

@@ -1,5 +1,6 @@
 """Readable names for lifted tensors: the global, closure variable or module path they hold."""
 from __future__ import annotations
+from ..tensor import Tensor
 
 
 def _add_module(hints, prefix, module):
@@ -12,7 +13,6 @@ def _add_module(hints, prefix, module):
 
 
 def _add(hints, name, obj, depth=0):
-    from ..tensor import Tensor
     if isinstance(obj, Tensor):
         hints.setdefault(id(obj), name)
     elif hasattr(obj, "named_parameters") and callable(obj.named_parameters):

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import dispatch
 from ..autograd.grad_mode import STATE as GRAD
-from ..ir.graph import Value
+from ..ir.graph import Loc, Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from . import aot
@@ -24,7 +24,7 @@ from .bindings import binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .pytree import flatten
-from .tracer import Tracer
+from .tracer import TraceError, Tracer
 from .values import Watch, snapshot, value_guards
 
 
@@ -126,7 +126,7 @@ def trace(fn, args, kwargs, name=None, symbolic=()):
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
-        out.nondeterministic = watch.nondeterministic
+        out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
     finally:
         for p in places:
             p.restore()
@@ -138,7 +138,6 @@ def trace(fn, args, kwargs, name=None, symbolic=()):
 
 
 def _step_loc(fn):
-    from ..ir.graph import Loc
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     if code is None:
         return Loc("<step>", 0, "")
@@ -316,7 +315,6 @@ def _make_escapes_concrete(tr, args, kwargs):
 def _check_aliasing(slots, records):
     """Two outside tensors sharing memory, one written by the step: the trace would treat them
     as independent and silently lose the write through the other. Refuse clearly instead."""
-    from .tracer import TraceError
     written = [(s, r) for s, r in zip(slots, records) if s.data_write is not None and not s.replaced]
     for s, r in written:
         for other in records:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import dispatch
 from ..autograd.engine import RUNNING
-from ..autograd.grad_mode import STATE as GRAD
+from ..autograd.grad_mode import STATE as GRAD, no_grad
 from ..autograd.node import PrimBackward
 from ..errors import StepjitError, op_error, user_source_line
 from ..ir.graph import Graph, Loc, Node, Value
@@ -32,6 +32,7 @@ from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
 from .symbolic import SymbolicInt
+from ..ir import primitives as P
 
 
 class TraceError(StepjitError):
@@ -207,8 +208,6 @@ class Tracer:
 
     def _store_through_view(self, view, base, prim, attrs):
         """An in-place write to a view changes its base, as it does eagerly through shared memory."""
-        from ..autograd.grad_mode import no_grad
-        from ..ir import primitives as P
         with no_grad():
             if prim is P.slice:
                 new_base = dispatch.apply(P.slice_scatter, base, view, key=attrs["key"])

@@ -27,10 +27,11 @@ module):
      Every list and Module registry on such a path is guarded on its length:
      `opt.add_param_group(...)`, `m.extra = nn.Parameter(...)` between calls retrace.
 
-A value or a list the step itself changed while traced (a call counter, a list it
-appends to) is not guarded: the trace wrote it rather than read it, and a step that
-reads what it wrote on an earlier call is found by re-verification (runtime/compiled.py),
-which then traces it on every call.
+A list the step itself appended to while traced is not guarded on its length: the trace
+wrote it rather than read it. A scalar the step changed while traced (`step += 1` on a
+global counter, `self.calls += 1`) is a write a replay would not make, so the trace
+describes that call only (`changed_values`): the runtime traces the step on every call,
+as for a nondeterministic call below, and says which value made it.
 
 A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
 by item. Not guarded: objects the search does not enter (bindings._OPAQUE, NumPy
@@ -62,6 +63,7 @@ from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES
 from .hyperparams import _MISSING, PyGuard
+from ..tensor import Tensor
 
 _SCALARS = (bool, int, float, str, type(None))
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
@@ -142,6 +144,7 @@ class Snapshot:
         self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
         self.lengths = {}     # id(container) -> (container, length, label)
         self.classes = set()  # classes of the objects entered (their methods' names are read)
+        self.changed = []     # ChangedValue: scalars the step changed (value_guards finds them)
 
 
 def roots(fn):
@@ -174,7 +177,6 @@ def snapshot(fn) -> Snapshot:
 
 
 def _search(snap, container, key, root, label):
-    from ..tensor import Tensor
     queue = deque([(container, key, root, label, key, 0)])
     seen = set()
     while queue and len(seen) < _MAX_OBJECTS:
@@ -234,6 +236,28 @@ class Nondeterministic:
 
     def __str__(self):
         return f"{self.what} at {self.loc}  {self.loc.text}"
+
+    def reason(self):
+        return f"the step calls {self.what} (at {self.loc})"
+
+    def sentence(self, name):
+        return (f"stepjit: {name}: the step calls {self.what} at {self.loc}: `{self.loc.text}`, "
+                "whose result changes from call to call; a compiled trace would replay the value "
+                "it got once, so the step is traced again on every call (its compiled programs "
+                "are reused by structural hash)")
+
+
+class ChangedValue(Nondeterministic):
+    """A Python scalar the step changed while traced: a replay would not change it."""
+    __slots__ = ()
+
+    def reason(self):
+        return f"the step changes {self.what} (at {self.loc})"
+
+    def sentence(self, name):
+        return (f"stepjit: {name}: the step (at {self.loc}) changes {self.what}; a compiled trace "
+                "would not make that change again, so the step is traced again on every call "
+                "(its compiled programs are reused by structural hash)")
 
 
 
@@ -421,6 +445,8 @@ def value_guards(fn, snap, segment) -> list:
             g = ValueGuard(c, k, v, label, segment, loc)
             if g.failed() is None:
                 guards.append(g)
+            elif _current(c, k) is not _MISSING:
+                snap.changed.append(ChangedValue(f"{label} ({v!r} -> {_current(c, k)!r})", loc))
     for c, n, label in snap.lengths.values():
         if len(c) == n:
             guards.append(LengthGuard(c, None, n, label, segment, loc))

@@ -420,6 +420,16 @@ SAMPLES: dict[str, list[Sample]] = {
                ref=lambda shape, value, dtype: np.full(shape, value)),
              S(attrs=dict(shape=(), value=3, dtype=stepjit.int64),
                ref=lambda shape, value, dtype: np.full(shape, value), dtype="int64")],
+    "check_range": [S(np.array([[0.0, 0.5], [1.0, 0.25]]),
+                      attrs=dict(axis=None, keepdims=False, lo=0.0, hi=1.0, op="bce"),
+                      ref=lambda x, axis, keepdims, lo, hi, op: np.array(0.0),
+                      note="in range: a zero flag")],
+    "numel": [S(attrs=dict(shape=(5, 2), axis=None, correction=0, dtype=F64),
+                ref=lambda shape, axis, correction, dtype: np.array(10.0)),
+              S(attrs=dict(shape=(5, 3, 2), axis=(0, 2), correction=1, dtype=stepjit.int64),
+                ref=lambda shape, axis, correction, dtype: np.array(9), dtype="int64"),
+              S(attrs=dict(shape=(0, 3), axis=(0,), correction=1, dtype=F64),
+                ref=lambda shape, axis, correction, dtype: np.array(0.0), note="never below 0")],
     "arange": [S(attrs=dict(start=0, stop=5, step=1, dtype=stepjit.int64),
                  ref=lambda start, stop, step, dtype: np.arange(start, stop, step)),
                S(attrs=dict(start=1.0, stop=2.0, step=0.25, dtype=stepjit.float32),
@@ -429,7 +439,8 @@ SAMPLES: dict[str, list[Sample]] = {
 # Primitives with no gradient at all. Listed by name so that a new primitive
 # cannot skip the gradient check by forgetting its VJP.
 NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
-                      "logical_or", "argmax", "argmin", "full", "arange", "argsort"}
+                      "logical_or", "argmax", "argmin", "full", "arange", "argsort", "numel",
+                      "check_range"}
 
 
 # -- random: references from the per-element scalar definitions (codegen's contract) ------------

@@ -119,6 +119,9 @@ CORPUS += [
               "tensors the step creates: every trace describes one call only, 8 traces, then "
               "eager fallback; the rebinding should be a write-back (issue 17)")),
     Entry("quickstart", WRITTEN.format("the official quickstart tutorials"), folder="written"),
+    *[Entry(f"char_models_{kind}", WRITTEN.format("multi-model character LM scripts"),
+            folder="written", script="char_models", argv=("--type", kind))
+      for kind in ("bow", "rnn", "gru")],
     Entry("finetune", WRITTEN.format("the official transfer-learning tutorial"),
           folder="written", lines=(61,)),
     Entry("dcgan", WRITTEN.format("DCGAN examples"), folder="written", probe="errG", eager=(

@@ -156,7 +156,11 @@ def dropout_train_and_eval(device="cpu", small=False):
         model.eval()
         with torch.no_grad():
             return F.mse_loss(model(x), y)
-    return Program([train_step, train_step, eval_step], (x, y), list(model.parameters()), steps=9)
+    # train_step's model.train() changes model.training (False -> True) after an eval step:
+    # a replay would not make that change, so train_step is traced on every call from then on
+    # (9 steps: 6 train_step calls, one trace each at most).
+    return Program([train_step, train_step, eval_step], (x, y), list(model.parameters()), steps=9,
+                   max_traces=6)
 
 
 def dropout_functional_and_noise(device="cpu", small=False):

@@ -454,21 +454,21 @@ def test_torch_compile_arguments():
 
 
 def test_fullgraph_raises_where_the_function_would_run_eagerly():
-    state = {"k": 0}
-
-    def f(x):
-        state["k"] += 1
-        return x * state["k"]     # a Python value changing every call: a new trace each time
+    def f(x, n):
+        for _ in range(n):        # a new structure for every n: a new program each call
+            x = x * 2
+        return x
 
     x = torch.ones(2)
     loose = torch.compile(f, backend="interpret", recompile_limit=2)
     strict = torch.compile(f, backend="interpret", recompile_limit=2, fullgraph=True)
     with pytest.warns(UserWarning):
-        for _ in range(6):
-            loose(x)
-    with pytest.raises(RuntimeError, match="fullgraph=True"), pytest.warns(UserWarning):
-        for _ in range(6):
-            strict(x)
+        for n in range(6):
+            loose(x, n)
+    assert loose.stats()["fallbacks"] > 0
+    with pytest.raises(RuntimeError, match="fullgraph=True"):
+        for n in range(6):
+            strict(x, n)
 
 
 def test_reset_forgets_traces():

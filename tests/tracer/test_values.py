@@ -356,3 +356,36 @@ def test_a_loop_counter_is_traced_symbolically(capsys):
     # T = 0, T = 1 (its value guards), then one symbolic trace per outcome of T % 4 == 3 and
     # one per printing call (print needs the exact value): 2 + 1 + 5
     assert st["traces"] == 8, st
+
+
+STEPS = 0
+
+
+def test_a_counter_the_step_increments_is_never_replayed_stale():
+    """`global step; step += 1; if step >= max_steps: break` (a while-True training loop's
+    body, the step): a replay would not increment the counter, so the loop would run past
+    max_steps with the counter stuck. A trace that changed a Python value describes that call
+    only: the step runs its Python every call (with one warning naming the value)."""
+    global STEPS
+    w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        global STEPS
+        loss = (w * x).sum()
+        loss.backward()
+        STEPS += 1
+        return loss, STEPS >= 8
+
+    STEPS = 0
+    eager = [step(torch.ones(3) * i) for i in range(10)]
+    STEPS = 0
+    f = torch.compile(step)
+    with pytest.warns(UserWarning, match=r"changes global STEPS \(0 -> 1\)"):
+        compiled = [f(torch.ones(3) * i) for i in range(10)]
+    try:
+        assert STEPS == 10
+        assert [b for _, b in compiled] == [b for _, b in eager] == [False] * 7 + [True] * 3
+        assert [float(l) for l, _ in compiled] == [float(l) for l, _ in eager]
+        assert f.stats()["mode"] == "per-call retracing" and f.stats()["fallbacks"] == 0
+    finally:
+        STEPS = 0

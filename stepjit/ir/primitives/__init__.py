@@ -15,4 +15,4 @@ from .linalg import det, inv, matmul  # noqa: F401
 from .movement import concat, expand, reshape, transpose  # noqa: F401
 from .scans import argsort, cumprod, cumsum  # noqa: F401
 from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401
-from .reductions import amax, amin, argmax, argmin, prod, sum  # noqa: F401
+from .reductions import amax, amin, argmax, argmin, check_range, numel, prod, sum  # noqa: F401

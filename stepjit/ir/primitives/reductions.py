@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import StepjitError
 from ..registry import Primitive, bind, register
 from . import shapes as S
 from .movement import concat
@@ -117,3 +118,55 @@ def _inverse(perm):
 
 
 prod = _reduction("prod", _prod_impl, S.sum_rule, (_prod_grad,), "ProdBackward0")
+
+
+# -- the count of a mean's divisor ----------------------------------------------------------
+def count(shape, axis, correction=0) -> int:
+    """Elements of `shape` over `axis` (None: all), less `correction`, never below 0: the
+    divisor of a mean (correction 0) or of a variance (Bessel's correction 1)."""
+    n = 1
+    for i, d in enumerate(shape):
+        if axis is None or i in axis:
+            n *= d
+    return max(0, n - correction)
+
+
+def _numel_impl(shape, axis, correction, dtype):
+    return np.array(count(shape, axis, correction), dtype.np)
+
+
+def _numel_rule(shape, axis, correction, dtype):
+    return S.AVal((), dtype)
+
+
+# A number of a shape, as a 0-d value: the divisor of a mean. A node rather than a literal so
+# that it stays a value of the program the backends fill in from the shape they run on
+# (lowering "size"; constant folding leaves it alone): the kernels that divide by it read it
+# like any 0-d input, so their source holds no batch size and a new batch size compiles no
+# kernel. It has no operands: it reads no data, so it orders nothing and fuses with anything.
+numel = register(Primitive(
+    "numel", "creation", _numel_impl, _numel_rule, inputs=(),
+    attrs=("shape", "axis", "correction", "dtype"), lowering="size"))
+
+
+# -- a check on data --------------------------------------------------------------------------
+def _check_range_impl(x, axis, keepdims, lo, hi, op):
+    if x.size and not ((x >= lo) & (x <= hi)).all():   # (NaN fails both comparisons)
+        err = StepjitError(f"all elements of input should be between {lo:g} and {hi:g}")
+        err.op = op
+        raise err
+    return np.zeros((), x.dtype)
+
+
+def _check_range_rule(x, axis, keepdims, lo, hi, op):
+    return S.AVal((), x.dtype)
+
+
+# Every element of x in [lo, hi], or `op` raises (axis None, keepdims False: a reduction of all) (binary_cross_entropy's input). Eagerly the
+# impl raises; compiled, the loop that computes x also folds this flag (1 where an element is
+# out of range or NaN: a max over the batch, nearly free), and the program raises the same
+# error as soon as the flag is computed (`check`), before anything is written back.
+check_range = register(Primitive(
+    "check_range", "reduction", _check_range_impl, _check_range_rule, inputs=("x",),
+    attrs=("axis", "keepdims", "lo", "hi", "op"), reduce="max", expr="(0.0 if {lo} <= {0} <= {hi} else 1.0)",
+    pure=False, check=True))

@@ -11,6 +11,7 @@ from ...dispatch import apply
 from ...ir import primitives as P
 from ...ops.elementwise import where
 from ...ops.reduce import _rename
+from ..functional import softmax
 
 
 def gelu(input, approximate="none"):
@@ -126,5 +127,4 @@ def glu(input, dim=-1):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    from ..functional import softmax
     return softmax(-input, dim, dtype=dtype)

@@ -10,6 +10,9 @@ import math
 from ...errors import ShapeError, op_error
 from ...ir.primitives.shapes import fmt
 from ...ops.elementwise import where
+from ...ops.creation import arange, zeros
+from ...ir.types import bool_
+from ..functional import dropout
 
 
 def _attention_weights(query, key, attn_mask, is_causal, scale):
@@ -23,7 +26,6 @@ def _attention_weights(query, key, attn_mask, is_causal, scale):
         if attn_mask is not None:
             raise ValueError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                              "when is_causal=True")
-        from ...ops.creation import arange
         attn_mask = arange(s, device=query.device) <= arange(l, device=query.device).unsqueeze(1)
     if attn_mask is not None:
         if attn_mask.dtype is _bool():
@@ -34,13 +36,11 @@ def _attention_weights(query, key, attn_mask, is_causal, scale):
 
 
 def _bool():
-    from ...ir.types import bool_
     return bool_
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
-    from ..functional import dropout
     if enable_gqa and query.shape[-3] != key.shape[-3]:
         rep = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(rep, dim=-3)
@@ -65,7 +65,6 @@ def merge_masks(attn_mask, key_padding_mask, n, heads, l, s, dtype):
 
 
 def _as_float_mask(mask, dtype, padding=False):
-    from ...ops.creation import zeros
     if mask.dtype is _bool():   # in MultiheadAttention, True means "do not attend"
         return where(mask, float("-inf"), zeros(tuple(mask.shape), dtype=dtype,
                                                 device=mask.device))

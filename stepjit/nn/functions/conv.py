@@ -19,8 +19,9 @@ from ...dispatch import apply
 from ...errors import ShapeError, op_error
 from ...ir import primitives as P
 from ...ir.primitives.shapes import fmt
-from ...ops.creation import full, tensor
+from ...ops.creation import arange, full, tensor
 from ...ops.reduce import _rename
+from ...ops.shape import stack
 
 ALL = (None, None, None)
 
@@ -275,7 +276,6 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def _flat_indices(arg, k, s, p, d, out, width):
     """PyTorch's max-pool indices: row * W + column in the unpadded input."""
-    from ...ops.creation import arange
     kh, kw = arg // k[1], arg % k[1]
     rows = arange(out[0]).reshape(out[0], 1) * s[0] - p[0] + kh * d[0]
     cols = arange(out[1]) * s[1] - p[1] + kw * d[1]
@@ -383,7 +383,6 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def _stack(ts, dim):
-    from ...ops.shape import stack
     return stack(ts, dim)
 
 

@@ -9,16 +9,19 @@ import warnings
 from ...dispatch import apply
 from ...ir import primitives as P
 from ...ops.elementwise import where
-from ...ops.reduce import _rename
+from ...ops.reduce import _rename, count
+from ..functional import _reduce as reduce_, _resolve, _warn_size
+from ...errors import ShapeError, op_error
+from .activations import logsigmoid
+from ...ops.creation import arange
+from ...ops.index import take_along_dim
 
 
 def _reduce(loss, reduction, name=None):
-    from ..functional import _reduce as reduce_
     return reduce_(loss, reduction, name or "SumBackward0")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    from ..functional import _resolve, _warn_size
     _warn_size(input, target, "smooth_l1_loss")
     d = (input - target).abs()
     loss = d if beta == 0 else where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
@@ -26,7 +29,6 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    from ..functional import _warn_size
     _warn_size(input, target, "huber_loss")
     d = (input - target).abs()
     loss = where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
@@ -38,7 +40,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """target * (log target - input), 0 where target == 0 (xlogy); 'batchmean' divides the
     sum by the batch size."""
-    from ..functional import _resolve
     reduction = _resolve(size_average, reduce, reduction)
     if log_target:
         loss = apply(P.exp, target) * (target - input)
@@ -47,7 +48,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         safe = where(positive, target, 1.0)
         loss = where(positive, target * apply(P.log, safe), 0.0) - target * input
     if reduction == "batchmean":
-        out = loss.sum() / (input.shape[0] if input.ndim else 1)
+        out = loss.sum() / (count(input, (0,)) if input.ndim else 1)
         return _rename(out, "DivBackward0")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
@@ -59,7 +60,6 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
-    from ..functional import _resolve
     if log_input:
         loss = apply(P.exp, input) - target * input
     else:
@@ -74,7 +74,6 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """0.5 (log var + (input - target)^2 / var); var is clamped at eps outside autograd, as
     PyTorch does (the gradient flows as if unclamped)."""
-    from ...errors import ShapeError, op_error
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
@@ -107,7 +106,6 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                           reduction="mean"):
-    from ..functional import _resolve
     eps = 1e-12
     prod = (input1 * input2).sum(-1)
     mag = (((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)).sqrt()
@@ -120,14 +118,12 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                         reduction="mean"):
-    from ..functional import _resolve
     loss = (-target * (input1 - input2) + margin).clamp(min=0.0)
     return _reduce(loss, _resolve(size_average, reduce, reduction))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
-    from ..functional import _resolve
     zeros = input * 0.0
     margin_part = where(target != 1, (margin - input).clamp(min=0.0), zeros)
     self_part = where(target != -1, input, zeros)
@@ -136,7 +132,6 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
-    from ..functional import _resolve
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -146,15 +141,12 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    from ..functional import _resolve
     loss = apply(P.log1p, apply(P.exp, -target * input))
     return _reduce(loss, _resolve(size_average, reduce, reduction))
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction="mean"):
-    from ..functional import _resolve
-    from .activations import logsigmoid
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
@@ -164,9 +156,6 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
-    from ..functional import _resolve
-    from ...ops.creation import arange
-    from ...ops.index import take_along_dim
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     x = input if input.ndim == 2 else input.unsqueeze(0)

@@ -10,7 +10,8 @@ from ...autograd.grad_mode import no_grad
 from ...errors import ShapeError, op_error
 from ...ir.primitives.shapes import fmt
 from ...ops.elementwise import where
-from ...ops.reduce import _rename
+from ...ops.reduce import _rename, count
+from ...ir.types import INT, float64
 
 
 def _moments(x, dims):
@@ -67,6 +68,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
+def _bessel(input, dims, dtype):
+    """n / (n - 1) over `dims`, as the float64 quotient rounded to `dtype` (a Python float
+    would be that number too, but a literal of the compiled step: one kernel per batch size)."""
+    ratio = count(input, dims, dtype=float64) / count(input, dims, 1, dtype=float64)
+    return ratio.to(dtype)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     if input.ndim < 2:
@@ -80,8 +88,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                       f"(input of shape {fmt(input.shape)})"), "batch_norm")
     dims = (0,) + tuple(range(2, input.ndim))
     if training:
-        count = input.numel() // c
-        if count <= 1:
+        per_channel = input.numel() // c
+        if per_channel <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
         centered, var = _moments(input, dims)
@@ -89,7 +97,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             with no_grad():
                 mean = input.mean(dims)
                 running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
-                unbiased = var.detach().reshape(c) * (count / (count - 1))
+                unbiased = var.detach().reshape(c) * _bessel(input, dims, var.dtype)
                 running_var.mul_(1 - momentum).add_(unbiased * momentum)
         out = centered * (var + eps).rsqrt()
     else:
@@ -112,7 +120,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """weight[input]: its gradient is the gather's scatter-add into weight's rows. Positions
     that look up padding_idx pass no gradient (PyTorch's rule)."""
-    from ...ir.types import INT
     if input.dtype.category != INT:
         raise op_error(ShapeError(f"Expected tensor for argument #1 'indices' to have one of the "
                                   f"following scalar types: Long, Int; but got {input.dtype.name}"

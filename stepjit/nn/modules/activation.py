@@ -4,6 +4,8 @@ from __future__ import annotations
 from .. import functional as F
 from .attention import MultiheadAttention  # noqa: F401  (PyTorch keeps it in nn.modules.activation)
 from .module import Module
+from ...ops.creation import full
+from ..parameter import Parameter
 
 
 class ReLU(Module):
@@ -105,8 +107,6 @@ class Threshold(Module):
 
 class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
-        from ...ops.creation import full
-        from ..parameter import Parameter
         super().__init__()
         self.num_parameters = num_parameters
         self.weight = Parameter(full((num_parameters,), init, dtype=dtype, device=device))

@@ -5,6 +5,8 @@ import operator
 from collections import OrderedDict
 
 from .module import Module
+from ..parameter import Parameter
+from ...tensor import Tensor
 
 
 def _index(length, idx):
@@ -145,8 +147,6 @@ class ParameterList(Module):
             self.extend(values)
 
     def _wrap(self, value):
-        from ..parameter import Parameter
-        from ...tensor import Tensor
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         return value

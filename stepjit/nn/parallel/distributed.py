@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import contextlib
 
-from ... import distributed as dist
+from ... import dispatch, distributed as dist
 from ...autograd.functional import queue_callback
 from ...autograd.grad_mode import no_grad
 from ...ir.primitives import collective as C
 from ..modules.module import Module
+from ...ops.creation import tensor, zeros
+from ...ops.shape import cat
 
 FIRST_BUCKET_BYTES = 1 << 20
 
@@ -89,7 +91,6 @@ class DistributedDataParallel(Module):
     def _broadcast_buffers(self):
         """Rank 0's buffers to every rank, as an all_reduce of them against zeros (a graph
         node inside compiled steps, where a plain broadcast cannot run)."""
-        from ... import dispatch
         with no_grad():
             for b in self.module.buffers():
                 if b.is_floating_point() or b.dtype.name in ("int64", "int32"):
@@ -131,15 +132,10 @@ class DistributedDataParallel(Module):
                 self._reduce_bucket([params[i] for i in bucket], bucket, globally_used)
 
     def _globally_used(self, used):
-        from ... import dispatch
-        from ...ops.creation import tensor
         mask = tensor([1 if i in used else 0 for i in range(len(self._ddp_params))])
         return dispatch.apply(C.all_reduce, mask, op="max").tolist()
 
     def _reduce_bucket(self, params, indices, globally_used):
-        from ... import dispatch
-        from ...ops.creation import zeros
-        from ...ops.shape import cat
         flat = cat([(p.grad if p.grad is not None else zeros(p.shape, dtype=p.dtype,
                                                              device=p.device)).reshape(-1)
                     for p in params])

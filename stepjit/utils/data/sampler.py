@@ -8,7 +8,7 @@ generator (docs/random.md): reproducible, but not PyTorch's sequence.
 from __future__ import annotations
 
 from ...ir.types import int64
-from ...ops.creation import empty, randint, randperm, tensor
+from ...ops.creation import empty, multinomial, randint, randperm, tensor
 from ...random import Generator
 from ...tensor import Tensor
 
@@ -117,7 +117,6 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ...ops.creation import multinomial
         yield from multinomial(self.weights, self.num_samples, self.replacement,
                                generator=self.generator).tolist()
 
