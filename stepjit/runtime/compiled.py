@@ -33,6 +33,7 @@ import weakref
 from .. import config
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer import values
+from ..tracer.sources import with_traced_names
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from ..tracer.tracer import Untraceable
@@ -78,6 +79,8 @@ def _profiling(on: bool) -> None:
 
 
 class CompiledFunction:
+    _trace_search = ()    # a trace's searches for tensors and values enter none of its state
+
     def __init__(self, fn, backend="cpu", name=None, recompile_limit=None, check=None,
                  fullgraph=False):
         if backend not in BACKENDS:
@@ -356,6 +359,12 @@ class CompiledFunction:
 
     def _run_fresh(self, path, tr, flat, arg_key, backend):
         """Run a trace just made along its path; its decisions must come out as traced."""
+        if tr.named_first:
+            with with_traced_names(tr):
+                return self._run_traced(path, tr, flat, arg_key, backend)
+        return self._run_traced(path, tr, flat, arg_key, backend)
+
+    def _run_traced(self, path, tr, flat, arg_key, backend):
         st = self._stats
         objs, env = [], {}
         for i, seg in enumerate(path):
@@ -637,6 +646,7 @@ class CompiledModule(CompiledFunction):
     (`parameters()`, `train()`, `eval()`, `state_dict()`, user methods) is the module's, which
     `_orig_mod` names as in PyTorch (whose state_dict keys gain an `_orig_mod.` prefix; here they
     are the module's own)."""
+    _trace_search = ("_orig_mod",)
 
     def __init__(self, module, backend="cpu", recompile_limit=None, check=None, fullgraph=False):
         super().__init__(module.__call__, backend, name=type(module).__name__,

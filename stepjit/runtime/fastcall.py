@@ -362,6 +362,10 @@ class _Writer(CodeWriter):
         else:
             if kind == "obj":
                 var = self.const(where, spec.label)
+            elif kind == "name":    # read through the name every call (tracer/sources.py)
+                var = self.local(spec.label)
+                self.emit(f"{var} = {self.const(where, 'name')}.read()  # {where.label}")
+                self.fail(f"{var} is None", why=f"{where.label} holds no tensor")
             else:
                 var = self.local(spec.label)
                 self.emit(f"{var} = {self.objs[where]}._grad")
@@ -492,7 +496,11 @@ class _Writer(CodeWriter):
                 self.emit(f"{obj}._grad = MAKE_TENSOR({self.owned(self.vals[gw[1]])})  "
                           f"# @{spec.label}.grad <- %{gw[1].name}")
         for t, v in leaf.escapes:
-            self.emit(f"{self.const(t, 'escape')}._data = {self.owned(self.vals[v])}")
+            if isinstance(t, Tensor):
+                self.emit(f"{self.const(t, 'escape')}._data = {self.owned(self.vals[v])}")
+            else:    # a name rebound to a fresh tensor (tracer/sources.py)
+                self.emit(f"{self.const(t, 'name')}.bind(MAKE_TENSOR({self.owned(self.vals[v])}))"
+                          f"  # {t.label} <- %{v.name}")
 
     def owned(self, name):
         """An array the caller may keep: a copy unless this call made it (writeback._owned)."""

@@ -40,6 +40,7 @@ from ..ir.hashing import canonical_values, structural_key
 from .. import programs
 from ..profiler import STATE as PROFILE, span, timed
 from ..programs.program import Program
+from ..tensor import Tensor
 
 # -- programs, shared by structural hash ----------------------------------------------------
 # (backend, hash) -> (graph, program), least recently used first. Bounded: each program of a
@@ -272,6 +273,8 @@ def _resolve(slot, flat, objs):
         return flat[where]
     if kind == "obj":
         return where
+    if kind == "name":      # a global or closure variable, read on every call (sources.py)
+        return where.read()
     return objs[where]._grad
 
 
@@ -464,7 +467,7 @@ def _same_guards(seg, piece):
 
 
 def _same_where(a, b):
-    return a[1] is b[1] if a[0] == "obj" else a[1] == b[1]
+    return a[1] is b[1] if a[0] == "obj" else a[1] == b[1]   # a NamePlace compares its place
 
 
 def _equal(a, b):
@@ -498,6 +501,10 @@ def _leaf_difference(leaf, trace, rename):
             k1 == k2 and (rename(w2) is w1 if isinstance(w2, Value) else _equal(w1, w2))
             for (k1, w1), (k2, w2) in zip(leaf.out_specs, trace.out_specs)):
         return "the step returns other values"
+    if len(leaf.escapes) != len(trace.escapes) or not all(
+            _same_escape(e, f) and rename(w) is v
+            for (e, v), (f, w) in zip(leaf.escapes, trace.escapes)):
+        return "the step now keeps other tensors after it returns"
     for a, b in zip(leaf.slots, trace.slots):
         if (a.data_write is None) != (b.data_write is None) or a.replaced != b.replaced:
             return f"the step now writes {b.label} differently"
@@ -509,6 +516,11 @@ def _leaf_difference(leaf, trace, rename):
                 or (ga[0] == "object" and ga[1] != gb[1]))):
             return f"the step now sets {b.label}.grad differently"
     return None
+
+
+def _same_escape(a, b):
+    """The same tensor object, or the same rebound name (a NamePlace)."""
+    return a is b if isinstance(a, Tensor) or isinstance(b, Tensor) else a == b
 
 
 def constants_equal(a, b):

@@ -52,7 +52,10 @@ def _write_back(trace, objs, env):
         else:
             obj._grad = Tensor._make(_owned(env[gw[1]]))
     for t, v in trace.escapes:
-        t._data = _owned(env[v])
+        if isinstance(t, Tensor):
+            t._data = _owned(env[v])
+        else:       # a name the step binds to a tensor it made: a fresh tensor every call
+            t.bind(Tensor._make(_owned(env[v])))
 
 
 def _owned(a):

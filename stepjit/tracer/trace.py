@@ -25,6 +25,7 @@ from .names import name_hints
 from .decisions import TracedScalar
 from .pytree import flatten
 from .rebinding import write_back_rebinds
+from .sources import NamePlace, read_by_name, rebound_names
 from .tracer import TraceError, Tracer
 from .values import Watch, snapshot, value_guards
 
@@ -33,7 +34,7 @@ from .values import Watch, snapshot, value_guards
 class SlotSpec:
     """A real tensor the trace reads or writes, and what the trace assumed about it."""
     label: str
-    slot: tuple                 # ("arg", i) | ("obj", tensor) | ("grad", k)
+    slot: tuple                 # ("arg", i) | ("obj", tensor) | ("grad", k) | ("name", NamePlace)
     shape: tuple
     dtype: object
     requires_grad: bool
@@ -56,7 +57,8 @@ class Trace:
     decisions: list             # Decision (tracer/decisions.py), in order
     out_treedef: object
     out_specs: list             # ("value", Value) | ("object", k) | ("item", Value)
-    escapes: list = field(default_factory=list)   # (tensor, Value): state made by the step
+    escapes: list = field(default_factory=list)   # (tensor, Value): state made by the step;
+                                # (NamePlace, Value): a name rebound to a fresh tensor per call
     py_inputs: list = field(default_factory=list)  # PyInput: numbers read each call (lr)
     py_guards: list = field(default_factory=list)  # PyGuard: Python values baked in
     constant_segment: dict = field(default_factory=dict)  # constant Value -> segment
@@ -67,6 +69,8 @@ class Trace:
     aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
     per_call: str | None = None        # why the step's Python must run on every call
     per_call_warns: bool = False       # ... and whether the user is told (a warning)
+    named_first: list = field(default_factory=list)  # (NamePlace, tensor): what "name" slots
+                                # held when the trace began, until its own call has run
 
 
 def flat_args(args, kwargs):
@@ -133,10 +137,12 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             result = _Result(fn(*args, **kwargs))
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
-        write_back_rebinds(tracer, before)
-        out = _finish(tracer, result, signature, treedef)
+        write_back_rebinds(tracer, before, fn)
+        out = _finish(tracer, result, signature, treedef, fn)
         out.arg_aliases = aliases_of(flat)
-        out.py_guards.extend(binding_guards(fn, out.slots))
+        guards, out.named_first = read_by_name(fn, out.slots, before,
+                                               binding_guards(fn, out.slots))
+        out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         last = len(out.decisions)
         out.py_guards.extend(g for g in value_guards(fn, before, last)
@@ -195,7 +201,7 @@ def _outputs(tracer, holder):
     return out_treedef, out_specs, spec
 
 
-def _finish(tracer, holder, signature, treedef):
+def _finish(tracer, holder, signature, treedef, fn=None):
     g = tracer.graph
     out_treedef, out_specs, aot_spec = _outputs(tracer, holder)
     _touch_assigned_grads(tracer)
@@ -210,7 +216,7 @@ def _finish(tracer, holder, signature, treedef):
                   aot=aot_spec)
     for p in trace.py_inputs:
         p.tensor = None   # a trace-time tensor: the trace must not keep it alive
-    trace.escapes = _escapes(tracer, trace)
+    trace.escapes = _escapes(tracer, trace, fn)
     return trace
 
 
@@ -265,10 +271,11 @@ def _alive(ref):
     return t is not None and isinstance(t._data, Value)
 
 
-def _escapes(tracer, trace):
+def _escapes(tracer, trace, fn):
     """Trace-time tensors still referenced after the step returned (optimizer state made on a
     first step, a buffer stored on a module): they get concrete values after the call, and
-    the trace describes this call only."""
+    the trace describes this call only. Those only names of fn hold (a global `loss`) are
+    (NamePlace, Value) instead: the names are rebound after every call (sources.py)."""
     tracer.groups = tracer.grad_owner = None  # they hold trace-time tensors
     for rec in tracer.records:
         rec.restore()
@@ -287,18 +294,24 @@ def _escapes(tracer, trace):
                           "is kept after the step returns (in a list, a global...): Python that "
                           "does so must run on every call")
     outputs = {id(v) for v in trace.graph.outputs}
-    escapes = []
+    returned = {id(w) for k, w in trace.out_specs if k == "value"}   # (_outputs cut their history)
+    escapes, state = [], set()
     for ref in tracer.created:
         t = ref()
         if t is None or not isinstance(t._data, Value):
             continue
+        if t._requires_grad and t._grad_fn is None and id(t._data) not in returned:
+            state.add(id(t))    # a leaf the step made that requires grad: never rebound
         t._grad_fn = None
         t._view = None   # its own storage from now on, not a view of a trace-time root
         escapes.append((t, t._data))
         if id(t._data) not in outputs:
             trace.graph.outputs.append(t._data)
             outputs.add(id(t._data))
-    if escapes:
+    t = None
+    if fn is not None and escapes:
+        escapes = rebound_names(fn, escapes, state)
+    if any(not isinstance(t, NamePlace) for t, _ in escapes):
         trace.reusable = False
         trace.why_not_reusable = trace.why_not_reusable or (
             "the step created tensors that outlive it (e.g. optimizer state on its first step); "
@@ -339,10 +352,14 @@ def _make_escapes_concrete(tr, args, kwargs):
     objs = []
     for spec in tr.slots:
         kind, where = spec.slot
-        objs.append(flat[where] if kind == "arg" else where if kind == "obj" else objs[where]._grad)
+        objs.append(flat[where] if kind == "arg" else where if kind == "obj"
+                    else where.read() if kind == "name" else objs[where]._grad)
     env = evaluate(tr.graph, gather_env(tr, objs))
     for t, v in tr.escapes:
-        t._data = np.array(env[v])
+        if isinstance(t, NamePlace):
+            t.bind(Tensor._make(np.array(env[v])))
+        else:
+            t._data = np.array(env[v])
 
 
 def _check_aliasing(slots, records):

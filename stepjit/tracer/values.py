@@ -61,7 +61,7 @@ from collections import deque
 
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
-from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES
+from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -212,10 +212,11 @@ def _children(snap, obj, text):
         if type(obj) is list:
             snap.lengths.setdefault(id(obj), (obj, len(obj), text))
         return [(obj, i, v, f"[{i}]", None) for i, v in enumerate(obj)]
-    d = getattr(obj, "__dict__", None)
-    if type(d) is not dict:
+    d = searched_dict(obj)
+    if d is None:
         return []
-    snap.classes.add(type(obj))
+    if getattr(type(obj), "_trace_search", None) is None:
+        snap.classes.add(type(obj))     # (not a compiled function's: its words are not the step's)
     out = []
     for reg in _REGISTRIES:                 # nn.Module: parameters, buffers, submodules
         r = d.get(reg)
@@ -449,7 +450,10 @@ def value_guards(fn, snap, segment) -> list:
     for c, k, v, label, name in snap.scalars.values():
         if (name is None or name in names) and id(c) not in grown:
             g = ValueGuard(c, k, v, label, segment, loc)
-            if g.failed() is None:
+            if g.failed() is None or isinstance(_current(c, k), Tensor):
+                # (a name the step bound to a tensor where it held a number or None, `out =
+                # None` before the loop: the guard fails once, and the next trace reads the
+                # tensor through the name (sources.py), rather than every call tracing)
                 guards.append(g)
             elif _current(c, k) is not _MISSING:
                 snap.changed.append(ChangedValue(f"{label} ({v!r} -> {_current(c, k)!r})", loc))
