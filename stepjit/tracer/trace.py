@@ -284,7 +284,10 @@ def _escapes(tracer, trace, fn):
     # every trace and re-verification). Only when something still looks alive is the full
     # collection run, so a survivor promoted to the old generation is not taken for state.
     gc.collect(1)
-    if any(_alive(ref) for ref in tracer.created):
+    if not tracer.once and any(_alive(ref) for ref in tracer.created):
+        # (Not for a trace of one call: a dead tensor taken for state costs that call an extra
+        # output, while the full collection of a process that keeps state (a rebound running
+        # mean, `lossi.append(loss.item())`) costs ~0.1 s a call, 25x makemore's eager step.)
         gc.collect()
     kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
     if tracer.per_call is not None:
@@ -349,11 +352,12 @@ def gather_env(trace, objs):
 
 def _make_escapes_concrete(tr, args, kwargs):
     flat, _ = flat_args(args, kwargs)
+    first = {id(place): t for place, t in tr.named_first}   # (what the names held before)
     objs = []
     for spec in tr.slots:
         kind, where = spec.slot
         objs.append(flat[where] if kind == "arg" else where if kind == "obj"
-                    else where.read() if kind == "name" else objs[where]._grad)
+                    else first[id(where)] if kind == "name" else objs[where]._grad)
     env = evaluate(tr.graph, gather_env(tr, objs))
     for t, v in tr.escapes:
         if isinstance(t, NamePlace):

@@ -200,3 +200,14 @@ def test_the_compiled_step_bound_to_its_own_name_is_not_guarded():
         space["step"](x)
     st = space["step"].stats()
     assert st["fallbacks"] == 0 and st["traces"] <= 2, st
+
+
+def test_make_ir_of_a_step_that_rebinds_the_name_it_reads():
+    space = {"torch": torch, "running": torch.zeros(3)}
+    exec(compile(
+        "def f():\n"
+        "    global running\n"
+        "    running = 0.5 * running + 1.0\n", "<mod>", "exec"), space)
+    graph = torch.make_ir(space["f"])()
+    assert graph.nodes
+    np.testing.assert_array_equal(space["running"].numpy(), [1.0, 1.0, 1.0])
