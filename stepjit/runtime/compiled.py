@@ -31,6 +31,7 @@ import warnings
 import weakref
 
 from .. import config
+from ..errors import EagerFirst
 from ..autograd.grad_mode import STATE as GRAD
 from ..tracer import values
 from ..tracer.sources import with_traced_names
@@ -275,18 +276,21 @@ class CompiledFunction:
     def _trace_and_run(self, args, kwargs, flat, reason, verifying):
         st = self._stats
         start = time.perf_counter()
-        if self.check:   # check mode: custom Functions' backward against finite differences
-            from ..programs.check import function_checks
-            with function_checks():
-                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
-                              symbolic=self._places())
-        else:
-            try:
+        try:
+            if self.check:   # check mode: custom Functions' backward against finite differences
+                from ..programs.check import function_checks
+                with function_checks():
+                    tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
+                                  symbolic=self._places())
+            else:
                 with span(f"trace {self.name}", "compile", reason=reason):
                     tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
                                   symbolic=self._places(), once=self.mode is not TREE)
-            except Untraceable as e:
-                return self._untraceable(e, args, kwargs)
+        except Untraceable as e:
+            return self._untraceable(e, args, kwargs)
+        except EagerFirst as e:    # (a lazy layer's first input): this call only, eagerly
+            log_event(self, "fallback", reason=str(e))
+            return self._eager(args, kwargs)
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
         if tr.aot is not None:
