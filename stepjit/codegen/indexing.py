@@ -195,6 +195,3 @@ def arange_into(out, start, step):
     """out[i] = start + i * step: integer arange (exact; its length is out's)."""
     for i in range(out.shape[0]):
         out[i] = start + i * step
-
-
-NAMES = ("arange_into", "put1", "put2", "put3", "take1", "take2", "take3")

@@ -29,7 +29,6 @@ from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..ir.primitives.reductions import count
 from ..passes.memory import computed_into_buffers, share_buffers
-from . import indexing
 from .loops import LoopSource, literal
 
 MAX_MATMUL_MACS = 1 << 16     # above this, a generated loop is too slow: BLAS, or no program
@@ -40,7 +39,9 @@ SPLIT_MIN_ROW = 16
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
-_INDEX_IMPORT = "from stepjit.codegen.indexing import " + ", ".join(indexing.NAMES) + "\n"
+# (named, not imported here: a warm process runs cached machine code without importing Numba)
+_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, put1, put2, put3, take1, take2, "
+                 "take3\n")
 
 
 def supports(fused, gemm=None) -> bool:
