@@ -25,6 +25,8 @@ threads must not run the same program at once.
 """
 from __future__ import annotations
 
+import re
+
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..ir.primitives.reductions import count
@@ -36,6 +38,7 @@ BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x fas
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
 # not split in two (codegen/loops.py): one pass computes each element once, not twice.
 SPLIT_MIN_ROW = 16
+_COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR values it computes
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
@@ -84,6 +87,7 @@ class ProgramSource:
         # passed like a size (dim_values) so that the compiled code holds no address.
         self.dims = []
         self.kernels = []
+        self.kernel_names = {}          # a loop kernel's code (no comments) -> its function
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
         # 0-dim values (a loss): the program stores each into a buffer the runtime passes
@@ -197,7 +201,6 @@ class ProgramSource:
         return "\n".join(lines + [f"    return program({args}dims)"])
 
     def _loop(self, g):
-        fname = f"loop{len(self.kernels)}"
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
         # An output computed into one of the loop's inputs is stored through that input, as in
         # CpuProgram's loops: the same buffer passed twice makes LLVM's overlap check fail at run
@@ -206,8 +209,7 @@ class ProgramSource:
         loop = LoopSource(g, self.fused.constants, False, inplace, split)
         for v in loop.inplace:
             self.names[v] = self._name(self.inplace[v])
-        src = loop.source(fname)
-        self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
+        fname = self._kernel(loop.source("loop"))
         where = {v: self._alloc(v) for v in loop.outputs}
         lines = [f"{self._name(v)} = {where[v]}" for v in loop.outputs]
         args = [self._name(v) for v in loop.arrays] + [self._name(v) for v in loop.outputs]
@@ -220,6 +222,17 @@ class ProgramSource:
                 lines.append(f"if {self._name(n.out)}[()] > 0:")
                 lines.append(f"    {self._early_return()}")
         return lines
+
+    def _kernel(self, src):
+        """The name of the loop kernel with this code (`def loop(...)`): structurally equal
+        groups (the 16 steps of an unrolled RNN) share one function, so Numba compiles it once."""
+        code = _COMMENT.sub("", src)
+        fname = self.kernel_names.get(code)
+        if fname is None:
+            fname = self.kernel_names[code] = f"loop{len(self.kernels)}"
+            self.kernels.append('@njit(cache=True, error_model="numpy")\n'
+                                + src.replace("def loop(", f"def {fname}(", 1))
+        return fname
 
     def _op(self, node):
         """An op group's lines: a matmul or a fill here, anything else from the registry
