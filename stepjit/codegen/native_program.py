@@ -87,6 +87,7 @@ class ProgramSource:
         # passed like a size (dim_values) so that the compiled code holds no address.
         self.dims = []
         self.kernels = []
+        self._text = None
         self.kernel_names = {}          # a loop kernel's code (no comments) -> its function
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
@@ -167,7 +168,19 @@ class ProgramSource:
         return [f"{self._name(v)} = np.empty({(0,) * v.ndim}, np.{v.dtype.np.name})"
                 for v in self.returned if v not in self.ins]
 
+    def kernel_functions(self):
+        """The distinct loop kernel functions of the program's module (generates its source)."""
+        self.source()
+        return list(self.kernels)
+
     def source(self):
+        """The program's module text, generated on first use (generating it fills the
+        workspace, dims and checks the runtime reads)."""
+        if self._text is None:
+            self._text = self._generate()
+        return self._text
+
+    def _generate(self):
         body = self._placeholders()
         for g in self.fused.groups:
             body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
