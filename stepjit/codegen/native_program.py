@@ -104,9 +104,7 @@ class ProgramSource:
         # (a check's flag keeps its buffer: the caller reads it after the program)
         checks = {n.out for n in fused.graph.nodes if n.prim.check}
         # ops whose native form writes {out}: computed into a buffer, like a loop's results
-        self.writers = {g.nodes[0]: t for g in fused.groups if g.kind == "op"
-                        and g.nodes[0].prim.lowering not in ("matmul", "fill", "size")
-                        and "{out}" in (t := g.nodes[0].prim.native_for(g.nodes[0]) or "")}
+        self.writers = _writers(fused)
         into = computed_into_buffers(fused.groups) | {n.out for n in self.writers}
         owned = into - set(inplace) - self.per_call - set(self.held) - checks
         self.shared = share_buffers(fused.groups, owned, self.outs)
@@ -288,6 +286,19 @@ class ProgramSource:
         if name == "key":
             return format_key(value) if value else "[...]"
         return repr(value)
+
+
+def _writers(fused):
+    """{node: its native template} for the op groups whose template writes into {out}."""
+    out = {}
+    for g in fused.groups:
+        node = g.nodes[0]
+        if g.kind != "op" or node.prim.lowering in ("matmul", "fill", "size"):
+            continue
+        template = node.prim.native_for(node)
+        if template is not None and "{out}" in template:
+            out[node] = template
+    return out
 
 
 def _viewed(fused, values):
