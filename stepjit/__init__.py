@@ -135,6 +135,29 @@ def typename(obj):
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
 
+# The front end reaches what sits above it only through hooks set here, never by importing it
+# (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's
+# eager ops.
+from . import dispatch as _dispatch  # noqa: E402
+from .autograd import array_vjp as _array_vjp, tape as _tape  # noqa: E402
+from .codegen.eager_vjp import derive as _derive_vjp  # noqa: E402
+from .codegen.tape_function import write as _write_tape  # noqa: E402
+
+_array_vjp.DERIVE, _tape.WRITE = _derive_vjp, _write_tape
+
+
+class _CudaOnFirstOp:
+    """dispatch.DEVICE until the first op on a CUDA tensor, which loads the CUDA backend
+    (programs/cuda.py, numba.cuda) and puts the module there in its place."""
+
+    def __getattr__(self, name):
+        from .programs import cuda as backend
+        _dispatch.DEVICE = backend
+        return getattr(backend, name)
+
+
+_dispatch.DEVICE = _CudaOnFirstOp()
+
 if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit
     write_at_exit(config.report_dir())

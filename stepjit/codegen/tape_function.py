@@ -1,14 +1,8 @@
-"""The engine's walk, unrolled for a tape whose structure recurs: one generated function.
+"""Writing a recurring tape's backward as one Python function (autograd/tape.py keys tapes
+and runs these; stepjit/api.py hands it `write` as `tape.WRITE`).
 
-A training step builds the same tape every call: the same nodes with the same
-plans, wired the same way. The engine (engine.py) rediscovers that on every
-backward: dependency counts, a ready stack, gradient buffers in dicts, a key per
-node to find its straight-line VJP function (array_vjp.py). Here a backward
-walks the tape once to build its structural key (each node's plan or type, the
-saved Python numbers its function depends on, its edges as indices); the third
-time a key is seen (`WARM_AFTER`), the engine's schedule for that structure is
-written out as one Python function, in which every node's gradient is a local
-and every node's step the engine's step for it:
+The function is the engine's schedule for one tape structure, unrolled: every node's
+gradient is a local and every node's step the engine's step for it:
 
   - a node no gradient reached is skipped (and released), as the engine skips it;
   - a PrimBackward node calls its plan's straight-line function directly when the
@@ -27,149 +21,24 @@ and every node's step the engine's step for it:
   - AccumulateGrad nodes call the engine's `_accumulate`.
 
 The order nodes run in is the engine's, computed from the structure, so the
-gradients are the same bits the engine gives.
-
-Once written, a function is tried on later tapes from roots of its root's type
-before any walk: it binds its nodes from the root edge by edge and checks what
-the key would hold (plans, types, saved numbers, edges, distinct nodes), so a
-recurring tape costs no walk and no key; a tape it was not written for makes
-it return False before doing anything, and the tape is walked.
-
-Only for `backward()` from one root, eagerly (no tracer); autograd.grad and
-several roots take the engine. `ENABLED = False` forces the engine (tests
-compare the two).
+gradients are the same bits the engine gives. The function starts by binding its nodes
+from the root and checking the structure, returning False (having done nothing) on a
+tape it was not written for.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import dispatch
+from ..autograd import array_vjp
+from ..autograd.engine import RUNNING, _accumulate
+from ..autograd.function import FunctionBackward
+from ..autograd.node import AccumulateGrad, PrimBackward, SavedTensor
+from ..autograd.tape import _KINDS, _OTHER, _PRIM, _accumulate_leaf, _slow, _tensor
 from ..codewriter import CodeWriter, ident
 from ..tensor import Tensor
-from . import array_vjp
-from .engine import RUNNING, _accumulate, _all_none, _pre_hooks
-from .function import FunctionBackward
-from .grad_mode import STATE as GRAD
-from .node import AccumulateGrad, PrimBackward, SavedTensor
+from .eager_vjp import arrays_variant, literal_or_const
 
-ENABLED = True
-WARM_AFTER = 2     # backwards of one structure the engine runs before its function is written
-MAX_TAPES = 256    # structures tracked at once (the table is cleared when full)
-MAX_PER_ROOT = 8   # written functions tried, most recent first, before a tape is walked
-
-_TAPES: dict = {}  # structural key -> sightings so far (int), or the tape's function
-_BY_ROOT: dict = {}  # root node class -> written functions to try (each checks its structure)
-_PRIM, _ACC, _OTHER = 0, 1, 2
-_KINDS: dict = {}  # node class -> _PRIM / _ACC / _OTHER
 _NDARRAY = np.ndarray
-
-
-def run(roots, root_grads, retain_graph):
-    """Run `backward()` from roots by the tape's function; False when the engine must run it
-    (several roots, tracing, a structure seen too rarely, or one that cannot be keyed)."""
-    if not ENABLED or len(roots) != 1 or dispatch.MODE.tracer is not None:
-        return False
-    t = roots[0]
-    root, nr = t._grad_fn, t._output_nr   # (_grad_edge's answer for a tensor with history)
-    if root is None:
-        root, nr = t._grad_edge()
-        if root is None:
-            return False
-    seed = root_grads[0]
-    enabled = GRAD.enabled
-    fns = _BY_ROOT.get(type(root))
-    if fns:   # a written function checks the structure itself: no walk, no key
-        GRAD.enabled = False
-        try:
-            for fn in fns:
-                if fn(root, nr, seed, retain_graph, set()) is not False:
-                    return True
-        finally:
-            GRAD.enabled = enabled
-            RUNNING.node = None
-    walked = _walk(root, nr)
-    if walked is None:
-        return False
-    key, nodes = walked
-    fn = _TAPES.get(key, 0)
-    if type(fn) is int:
-        if fn < WARM_AFTER:
-            if len(_TAPES) >= MAX_TAPES:
-                _TAPES.clear()
-                _BY_ROOT.clear()
-            _TAPES[key] = fn + 1
-            return False
-        fn = _TAPES[key] = write(nodes, nr, seed)
-    _first(fn, type(root))
-    GRAD.enabled = False
-    try:
-        return fn(root, nr, seed, retain_graph, set()) is not False
-    finally:
-        GRAD.enabled = enabled
-        RUNNING.node = None
-
-
-def _first(fn, root_cls):
-    """fn first among the functions tried for roots of root_cls (at most MAX_PER_ROOT)."""
-    fns = _BY_ROOT.setdefault(root_cls, [])
-    if fn in fns:
-        fns.remove(fn)
-    fns.insert(0, fn)
-    del fns[MAX_PER_ROOT:]
-
-
-def _kind(cls):
-    kind = _KINDS[cls] = (_PRIM if issubclass(cls, PrimBackward)
-                          else _ACC if cls is AccumulateGrad else _OTHER)
-    return kind
-
-
-def _walk(root, nr):
-    """(structural key, nodes in key order), breadth first from root; None when a node cannot
-    be keyed (a freed one whose numbers are gone: the engine raises the error). (A NaN number
-    never equals itself: its tape never recurs and stays with the engine.)"""
-    nodes = [root]
-    index = {root: 0}
-    key = [nr]
-    for n in nodes:   # (grows while walked)
-        cls = type(n)
-        kind = _KINDS.get(cls)
-        if kind is None:
-            kind = _kind(cls)
-        if kind == _PRIM:
-            plan = n.plan
-            key.append(plan)
-            names = plan.numbers
-            if names is None or names:
-                saved = n.saved
-                if saved is None:
-                    return None
-                if names is None:
-                    names = plan.numbers = _number_names(plan, saved)
-                for name in names:
-                    key.append(saved[name])
-        elif kind == _ACC:
-            key.append(cls)
-        else:
-            key.append(cls)
-            key.append(n.n_outputs)
-        for child, child_nr in n.next_functions:
-            if child is None:
-                key.append(-1)
-            else:
-                j = index.get(child)
-                if j is None:
-                    j = index[child] = len(nodes)
-                    nodes.append(child)
-                key.append(j)
-                key.append(child_nr)
-    return tuple(key), nodes
-
-
-def _number_names(plan, saved):
-    """The saved values of plan's nodes that are Python numbers (fixed by the forward signature,
-    which keys numbers by type): a straight-line function has them built in."""
-    return tuple(name for name, _ in plan.save if type(saved[name]) in (int, float, bool))
 
 
 def _schedule(nodes):
@@ -194,37 +63,6 @@ def _schedule(nodes):
     return order, index
 
 
-def _slow(node, grads, n_edges):
-    """One node as the engine runs it: pre-hooks and retain_grad, then apply (or no gradients
-    at all); the result padded to one entry per edge, as zip in the engine would read it."""
-    if node.pre_hooks or node.retained:
-        grads = _pre_hooks(node, grads)
-    if grads[0] is None and _all_none(grads):
-        return (None,) * n_edges
-    RUNNING.node = node
-    out = list(node.apply(grads))
-    RUNNING.node = None
-    if len(out) < n_edges:
-        out += [None] * (n_edges - len(out))
-    return out
-
-
-def _tensor(g):
-    """A gradient as the engine hands it on: a bare array (a straight-line function's fresh
-    gradient, which nothing has seen) in the new tensor the function would have made."""
-    return Tensor._make(g) if type(g) is _NDARRAY else g
-
-
-def _accumulate_leaf(node, g, owned):
-    """AccumulateGrad as the engine runs it (hooks on the leaf first)."""
-    if node.pre_hooks or node.retained or node.variable._hooks:
-        g = _pre_hooks(node, [g])[0]
-        if g is None:
-            return
-    _accumulate(node.variable, g, owned)
-
-
-# -- writing the function --------------------------------------------------------------------
 def write(nodes, root_nr, seed):
     """The tape's backward as a Python function (nodes, seed, retain_graph, owned)."""
     order, index = _schedule(nodes)
@@ -364,7 +202,7 @@ def _node_checks(w, n, name):
         checks.append(f"{name}.plan is not {w.const(n.plan, n.name() + '_plan')}")
         if n.plan.numbers:
             checks.append(f"{name}.saved is None")
-            checks += [f"{name}.saved[{k!r}] != {array_vjp.literal_or_const(w, n.saved[k], 'number')}"
+            checks += [f"{name}.saved[{k!r}] != {literal_or_const(w, n.saved[k], 'number')}"
                        for k in n.plan.numbers]
     elif kind == _OTHER:
         checks.append(f"{name}.n_outputs != {n.n_outputs}")
@@ -433,7 +271,7 @@ def _write_straight(w, node, name, g, fast, bare, arrays_out, none):
     n_edges = len(node.next_functions)
     fn, shape, dtype, tensors = fast
     if arrays_out:
-        fn = w.const(array_vjp.arrays_variant(w.glob[fn]), fn + "_arrays")
+        fn = w.const(arrays_variant(w.glob[fn]), fn + "_arrays")
     tg = f"_tensor({g})" if bare else g   # (what _slow is handed)
     w.emit(f"if {g} is None: r = {none}")
     w.emit("else:")

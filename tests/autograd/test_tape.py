@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 import stepjit as torch
 from stepjit.autograd import array_vjp, engine, tape
+from stepjit.codegen import tape_function
 from tests.regression.fuzz_programs import build, describe, programs
 
 
@@ -85,12 +86,12 @@ def test_gradients_sum_in_the_engines_order(fresh, monkeypatch):
     assert fan_out_grads() == expected
     assert fresh["tape"] == 1
     # The order matters here: first-in-first-out gives other bits (so the test can fail).
-    real_schedule = tape._schedule
+    real_schedule = tape_function._schedule
 
     def fifo(nodes):
         order, index = real_schedule(nodes)
         return order[:1] + order[1:][::-1], index
-    monkeypatch.setattr(tape, "_schedule", fifo)
+    monkeypatch.setattr(tape_function, "_schedule", fifo)
     monkeypatch.setattr(tape, "_TAPES", {})
     monkeypatch.setattr(tape, "_BY_ROOT", {})
     with pytest.raises(Exception):
