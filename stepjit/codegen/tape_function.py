@@ -33,7 +33,7 @@ from ..autograd import array_vjp
 from ..autograd.engine import RUNNING, _accumulate
 from ..autograd.function import FunctionBackward
 from ..autograd.node import AccumulateGrad, PrimBackward, SavedTensor
-from ..autograd.tape import _KINDS, _OTHER, _PRIM, _accumulate_leaf, _slow, _tensor
+from ..autograd import tape
 from ..codewriter import CodeWriter, ident
 from ..tensor import Tensor
 from .eager_vjp import arrays_variant, literal_or_const
@@ -67,9 +67,9 @@ def write(nodes, root_nr, seed):
     """The tape's backward as a Python function (nodes, seed, retain_graph, owned)."""
     order, index = _schedule(nodes)
     metas = _grad_metas(nodes, index, root_nr, seed)
-    w = CodeWriter({"ndarray": _NDARRAY, "_slow": _slow, "_accumulate_leaf": _accumulate_leaf,
-                    "_accumulate": _accumulate, "RUNNING": RUNNING, "make": Tensor._make,
-                    "_tensor": _tensor},
+    w = CodeWriter({"ndarray": _NDARRAY, "_slow": tape._slow, "_tensor": tape._tensor,
+                    "_accumulate_leaf": tape._accumulate_leaf, "_accumulate": _accumulate,
+                    "RUNNING": RUNNING, "make": Tensor._make},
                    reserved=("nr", "seed", "retain", "owned", "g", "gd", "s", "c", "r", "slow"))
     names = [w.local(f"n{j}_{ident(nodes[j].name())}") for j in range(len(nodes))]
     _write_match(w, nodes, names, index, root_nr)
@@ -197,14 +197,14 @@ def _write_match(w, nodes, names, index, root_nr):
 def _node_checks(w, n, name):
     """What the key holds of node n: its plan and saved numbers, or its type (and outputs)."""
     checks = [f"type({name}) is not {w.const(type(n), n.name() + '_type')}"]
-    kind = _KINDS[type(n)]
-    if kind == _PRIM:
+    kind = tape._KINDS[type(n)]
+    if kind == tape._PRIM:
         checks.append(f"{name}.plan is not {w.const(n.plan, n.name() + '_plan')}")
         if n.plan.numbers:
             checks.append(f"{name}.saved is None")
             checks += [f"{name}.saved[{k!r}] != {literal_or_const(w, n.saved[k], 'number')}"
                        for k in n.plan.numbers]
-    elif kind == _OTHER:
+    elif kind == tape._OTHER:
         checks.append(f"{name}.n_outputs != {n.n_outputs}")
     return checks
 
