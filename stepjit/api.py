@@ -1,6 +1,8 @@
-"""stepjit: PyTorch-style training steps, run eagerly or compiled into fused kernels.
+"""stepjit's public API: what `import stepjit as torch` gives (stepjit/__init__.py loads this
+module on the package's first attribute read and copies its names onto the package).
 
-`import stepjit as torch` gives a PyTorch-shaped API; this module only re-exports.
+It re-exports, and wires the layers: the hooks through which the front end reaches what
+sits above it are set at the end.
 """
 import sys as _sys
 
