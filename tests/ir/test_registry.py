@@ -609,6 +609,23 @@ def test_every_primitive_declares_what_the_passes_and_backends_read():
     assert not problems, "\n".join(problems) + "\n-> " + DECLARE
 
 
+IDENTITY_OPERANDS = np.array([0.0, -0.0, 1.5, -2.25, np.inf, -np.inf, np.nan, 3e38, 1e-45])
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in PRIMITIVES.items() if p.identity))
+def test_a_declared_identity_gives_the_other_operand_bit_for_bit(name):
+    """`identity` lets simplification drop the op (x * 1 -> x): the impl must agree, on every
+    float dtype and on the edge values (signed zeros, infinities, NaN, subnormals)."""
+    prim = PRIMITIVES[name]
+    assert len(prim.inputs) == 2 and prim.kind == "elementwise", name
+    for i, value in prim.identity:
+        for dtype in (np.float32, np.float64):
+            x = IDENTITY_OPERANDS.astype(dtype)
+            e = np.full_like(x, value)
+            out = prim.impl(*((x, e) if i == 1 else (e, x)))
+            assert out.dtype == dtype and out.tobytes() == x.tobytes(), (name, i, value, dtype)
+
+
 # -- eager values vs NumPy, and vs the shape rule ---------------------------------------
 @pytest.mark.parametrize("case", PRIM_CASES, ids=_case_id)
 def test_eager_matches_numpy_and_shape_rule(case):
