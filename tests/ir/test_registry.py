@@ -609,6 +609,27 @@ def test_every_primitive_declares_what_the_passes_and_backends_read():
     assert not problems, "\n".join(problems) + "\n-> " + DECLARE
 
 
+def test_a_view_that_can_copy_says_so():
+    """The tracer checks writes through a `may_copy` view on real layouts; a view primitive
+    whose impl copies a column-major input without declaring it would escape that check.
+    Every sample's first operand is also given in Fortran order."""
+    problems, copied = [], set()
+    for name, prim in sorted(PRIMITIVES.items()):
+        for sample in SAMPLES.get(name, ()) if prim.view else ():
+            x = sample.args[0]
+            if not isinstance(x, np.ndarray) or x.ndim < 2:
+                continue
+            xf = np.asfortranarray(x)
+            out = prim.impl(xf, *sample.args[1:], **sample.attrs)
+            if out.size and not np.shares_memory(out, xf):
+                copied.add(name)
+    for name in sorted(copied - {n for n, p in PRIMITIVES.items() if p.may_copy}):
+        problems.append(f"{name}: its impl copies a Fortran-ordered input: declare may_copy=True")
+    for name in sorted({n for n, p in PRIMITIVES.items() if p.may_copy} - copied):
+        problems.append(f"{name}: may_copy=True, but no sample copies: add one that does")
+    assert not problems, "\n".join(problems)
+
+
 IDENTITY_OPERANDS = np.array([0.0, -0.0, 1.5, -2.25, np.inf, -np.inf, np.nan, 3e38, 1e-45])
 
 
