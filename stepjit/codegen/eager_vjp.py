@@ -16,7 +16,7 @@ import numpy as np
 from .. import dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd.node import SavedTensor, run_rules
-from ..codewriter import CodeWriter, ident
+from .codewriter import CodeWriter, ident
 from ..ir.graph import Value
 from ..ir.types import BOOL
 from ..tensor import Tensor

@@ -34,7 +34,7 @@ from ..autograd.engine import RUNNING, _accumulate
 from ..autograd.function import FunctionBackward
 from ..autograd.node import AccumulateGrad, PrimBackward, SavedTensor
 from ..autograd import tape
-from ..codewriter import CodeWriter, ident
+from .codewriter import CodeWriter, ident
 from ..tensor import Tensor
 from .eager_vjp import arrays_variant, literal_or_const
 
