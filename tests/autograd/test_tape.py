@@ -317,3 +317,21 @@ def test_fresh_gradients_pass_bare_between_straight_line_functions(fresh, monkey
     assert len(seen) == 2 and all(type(g) is torch.Tensor for g in seen)
     src = [f.source for f in tape._TAPES.values() if callable(f)]
     assert len(src) == 2 and all("MULBACKWARD0_VJP_ARRAYS(" in f for f in src)
+
+
+def test_without_the_code_generators_the_engine_runs_with_the_same_bits(fresh, monkeypatch):
+    """The front end reaches eager backward's code generators (codegen/) only through the
+    hooks stepjit/api.py sets; with them unset (the front end imported alone) every backward
+    takes the engine's generic path, with the same bits, and nothing is written."""
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    monkeypatch.setattr(array_vjp, "WARM_AFTER", 0)
+    expected = [fan_out_grads() for _ in range(3)]
+    assert fresh["tape"] >= 1
+    monkeypatch.setattr(tape, "_TAPES", {})
+    monkeypatch.setattr(tape, "_BY_ROOT", {})
+    monkeypatch.setattr(tape, "WRITE", None)
+    monkeypatch.setattr(array_vjp, "DERIVE", None)
+    fresh["tape"] = 0
+    got = [fan_out_grads() for _ in range(3)]
+    assert got == expected and fresh["tape"] == 0
+    assert not any(callable(f) for f in tape._TAPES.values())
