@@ -36,7 +36,7 @@ from ..ir.graph import Value
 from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
-from ..codewriter import CodeWriter
+from ..codegen.codewriter import CodeWriter
 from ..ir.impl import raise_check
 from .aot import attach
 from .writeback import _copy, _host, _owned
