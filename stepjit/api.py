@@ -104,8 +104,8 @@ from .ops.mathfns import (  # noqa: E402,F401
     deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
     sinh, tan, trunc, xlogy)
 from .ops.stats import (  # noqa: E402,F401
-    cdist, cummax, cummin, dist, histc, histogram, logcumsumexp, median, mode, nanmedian, std_mean,
-    var_mean)
+    cdist, cummax, cummin, dist, histc, histogram, logcumsumexp, median, mode, nanmedian,
+    std_mean, var_mean)
 from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
