@@ -87,6 +87,13 @@ class dynamo:
     # needs it again traces again and finds its kernels compiled. Without it, a function whose
     # recompile limit was raised for many batch sizes kept every size's trace and program.
     trace_cache_limit = 64
+    # torch._dynamo.config.automatic_dynamic_shapes, as stepjit has it: a call that misses only
+    # because a tensor argument's sizes changed (a shorter last batch, sequences of varying
+    # length) is traced for its shape without counting against the recompile limit, so a step
+    # never falls back to eager for a new shape. Each shape gets its own trace and program
+    # (bounded by trace_cache_limit); the kernels are shape-generic, so a new shape compiles
+    # none. False: a new shape is an ordinary recompile.
+    automatic_dynamic_shapes = True
 
 
 def raw(name: str) -> str:

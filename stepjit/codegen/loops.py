@@ -23,7 +23,8 @@ from ..ir.printer import format_node
 from ..ir.types import BOOL, FLOAT
 
 _CTOR = {"float32": "np.float32", "float64": "np.float64", "int64": "np.int64",
-         "int32": "np.int32", "bool": "bool"}
+         "int32": "np.int32", "bool": "bool", "uint8": "np.uint8", "int8": "np.int8",
+         "int16": "np.int16"}
 # Elements from which a loop runs on threads (prange). Vectorized, a loop over 2^17 elements
 # (the two-layer w1 update) takes ~25 us on one core and gains a few us from a second, while on
 # a loaded machine every parallel region may wait a scheduler quantum for its worker (~8 ms
