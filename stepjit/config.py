@@ -62,6 +62,11 @@ VARIABLES = {v.name: v for v in (
     Variable("STEPJIT_BLAS", "1",
              "`0`: native programs do not call NumPy's BLAS; they keep generated matmul loops "
              "and refuse large matmuls"),
+    Variable("STEPJIT_FP_WARNINGS", "",
+             "`1`: keep NumPy's floating-point RuntimeWarnings (`divide by zero encountered in "
+             "log`); unset, importing stepjit sets NumPy's error state (`np.seterr`, the "
+             "importing thread's) to ignore division by zero, invalid values and overflow, so "
+             "eager ops give inf and nan silently, as PyTorch's do"),
     Variable("STEPJIT_MPIEXEC", "",
              "the MPI launcher `stepjit run` uses, before the one beside Python and on PATH"),
     Variable("RANK", "",
@@ -150,6 +155,10 @@ def machine_cache() -> bool:
 
 def blas() -> bool:
     return raw("STEPJIT_BLAS") != "0"
+
+
+def fp_warnings() -> bool:
+    return _flag("STEPJIT_FP_WARNINGS")
 
 
 def mpiexec() -> str:
