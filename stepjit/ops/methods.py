@@ -307,6 +307,10 @@ METHODS.update({
     "argwhere": SE.argwhere,
     "inverse": lambda self: E.apply(P.inv, self), "det": lambda self: E.apply(P.det, self),
     "logdet": lambda self: E.apply(P.det, self).log(),
+    "cholesky": lambda self, upper=False: (lambda L: L.mT if upper else L)(
+        E.apply(P.cholesky, self)),
+    "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
+                                        for p in (P.qr_q, P.qr_r)),
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
     "matrix_power": SR.matrix_power, "ger": S.outer,
 })
