@@ -36,7 +36,7 @@ from ..ir.graph import Value
 from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
-from ..codewriter import CodeWriter
+from ..codegen.codewriter import CodeWriter
 from ..ir.impl import raise_check
 from .aot import attach
 from .writeback import _copy, _host, _owned
@@ -436,7 +436,8 @@ class _Writer(CodeWriter):
         self._emit_native_call(call, arrays, results, dims)
         for node, flag in call.checks:   # the program stopped early: raise the check's error
             self.emit(f"if {self.const(flag, 'flag')}[0] > 0:")
-            self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')})")
+            self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')}, "
+                      f"{self.const(flag, 'flag')})")
         for v, o in outs.items():
             if v in call.fresh:
                 self.fresh.add(o)

@@ -1,9 +1,6 @@
 """What stepjit's generated Python functions share: unique local names, objects bound as
-globals of the function, indented lines, and compiling the text (runtime/fastcall.py,
-codegen/straight_line.py, autograd/tape.py and array_vjp.py).
-
-It imports nothing of stepjit, so it sits at the bottom of the package stack with ir/, and the
-front end's generators can use it as the compiler's do."""
+globals of the function, indented lines, and compiling the text (codegen/straight_line.py,
+eager_vjp.py and tape_function.py; runtime/fastcall.py)."""
 from __future__ import annotations
 
 import re
@@ -22,14 +19,17 @@ class CodeWriter:
         self.indent = ""
         self.used = set(self.glob) | set(reserved)
         self.consts = {}           # id(object) -> global name (the objects live in self.glob)
+        self._tried = {}           # hint -> the last suffix tried for it (a long function's
+                                   # thousands of `v` names cost one probe each, not k)
 
     def local(self, hint):
         """A new name, unused so far, that reads like hint."""
         base = ident(hint)
-        name, k = base, 1
+        name, k = base, self._tried.get(base, 1)   # names tried before stay used: start after them
         while name in self.used:
             k += 1
             name = f"{base}_{k}"
+        self._tried[base] = k
         self.used.add(name)
         return name
 
