@@ -42,7 +42,7 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from .tree import Stale, _resolve, clear_programs, graft
-from ..tracer.symbolic import Place
+from ..tracer.symbolic import ConditionGuard, Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -190,11 +190,13 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
-        if guard is not None and reason.startswith(guard.label):
+        if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
+            # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
-            # rather than grow the tree by a leaf per value
+            # rather than grow the tree by a leaf per value. A float in a dict or a cell is
+            # read per call from its first change (symbolic.py): that costs no retrace.
             calls = self._stats["calls"]
-            if self._changed.get(values.where(guard)) == calls - 1:
+            if self._changed.get(values.where(guard)) == calls - 1 or _liftable_float(guard):
                 self._went_volatile(guard)
                 if self.mode is not TREE:
                     return self._off_tree_call(args, kwargs)
@@ -490,10 +492,13 @@ class CompiledFunction:
         return self._eager(args, kwargs)
 
     def _went_volatile(self, guard):
-        if type(guard.value) is int and (type(guard.container) is dict or guard.key is None):
-            # an int (a loop counter): traced symbolically from now on (tracer/symbolic.py)
+        kind = type(guard.value)
+        if kind in (int, float) and (type(guard.container) is dict or guard.key is None) \
+                and values.where(guard) not in self._symbolic:
+            # an int (a loop counter) or a float (a learning rate): traced symbolically from
+            # now on (tracer/symbolic.py); a float becomes a per-call graph input
             self._symbolic[values.where(guard)] = (guard.container, guard.key, guard.label,
-                                                   guard.loc)
+                                                   guard.loc, kind)
             log_event(self, "symbolic", reason=f"{guard.label} changes between calls")
             return
         self._volatile = guard
@@ -549,6 +554,19 @@ class CompiledFunction:
                                                   self.name, self.recompile_limit, self.check,
                                                   self.fullgraph)
         return bound
+
+
+def _reported(guard, reason) -> bool:
+    """Whether reason (why the call left the tree) is guard's failure: the guard that failed
+    last may belong to a root tried before the one whose failure is reported."""
+    return reason.startswith(guard.label) or (
+        type(guard) is ConditionGuard and reason.startswith(guard.describe()))
+
+
+def _liftable_float(guard) -> bool:
+    """A float value guard whose place a SymbolicFloat can stand in (a dict or a cell)."""
+    return (type(guard) is values.ValueGuard and type(guard.value) is float
+            and (type(guard.container) is dict or guard.key is None))
 
 
 def _subtree(root):

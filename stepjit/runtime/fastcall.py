@@ -262,7 +262,10 @@ class _Writer(CodeWriter):
             self.fail(self.guard_fails(g), why=g.label)
         for v, p in seg.py_inputs:
             x = self.local(p.key if isinstance(p.key, str) else "hyper")
-            self.emit(f"{x} = {self.const(p.container, 'group')}.get({self.const(p.key, 'key')}, _MISSING)")
+            if p.key is None:    # a closure cell
+                self.emit(f"{x} = {self.const(p, 'hyper')}.read()")
+            else:
+                self.emit(f"{x} = {self.const(p.container, 'group')}.get({self.const(p.key, 'key')}, _MISSING)")
             self.fail(f"type({x}) is not {self.const(p.type, 'type')}", why=p.label)
             self.vals[v] = self.local(f"{x}_array")
             self.emit(f"{self.vals[v]} = np.array({x}, dtype=np.float64)")
@@ -493,6 +496,12 @@ class _Writer(CodeWriter):
                           f"# @{spec.label}.grad <- %{gw[1].name}")
         for t, v in leaf.escapes:
             self.emit(f"{self.const(t, 'escape')}._data = {self.owned(self.vals[v])}")
+        for w in leaf.py_writes:
+            if type(w.container) is dict:
+                self.emit(f"{self.const(w.container, 'holder')}[{self.const(w.key, 'key')}] = "
+                          f"{w.value!r}  # {w.label}")
+            else:
+                self.emit(f"{self.const(w, 'py_write')}.apply()  # {w.label}")
 
     def owned(self, name):
         """An array the caller may keep: a copy unless this call made it (writeback._owned)."""

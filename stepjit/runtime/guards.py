@@ -64,4 +64,6 @@ def describe_guards(trace) -> str:
         lines.append(f"  {describe()}" if describe else f"  {g.label} == {g.value!r}  (read at {g.loc})")
     for d in trace.decisions:
         lines.append(f"  decision: {d.describe()}  at {d.where()}")
+    for w in trace.py_writes:
+        lines.append(f"  after each call: {w.label} = {w.value!r}  (the step sets it)")
     return "\n".join(lines)

@@ -212,7 +212,7 @@ class Segment:
             if why is not None:
                 del objs[base:]
                 return why
-            env[v] = np.array(p.container[p.key], dtype=np.float64)
+            env[v] = np.array(p.read(), dtype=np.float64)
         for v, a in self.constants:
             env[v] = a
         return None
@@ -498,6 +498,9 @@ def _leaf_difference(leaf, trace, rename):
             k1 == k2 and (rename(w2) is w1 if isinstance(w2, Value) else _equal(w1, w2))
             for (k1, w1), (k2, w2) in zip(leaf.out_specs, trace.out_specs)):
         return "the step returns other values"
+    if len(leaf.py_writes) != len(trace.py_writes) or not all(
+            a.same_as(b) for a, b in zip(leaf.py_writes, trace.py_writes)):
+        return "the step now sets other Python values"
     for a, b in zip(leaf.slots, trace.slots):
         if (a.data_write is None) != (b.data_write is None) or a.replaced != b.replaced:
             return f"the step now writes {b.label} differently"

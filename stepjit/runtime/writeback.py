@@ -53,6 +53,8 @@ def _write_back(trace, objs, env):
             obj._grad = Tensor._make(_owned(env[gw[1]]))
     for t, v in trace.escapes:
         t._data = _owned(env[v])
+    for w in trace.py_writes:
+        w.apply()
 
 
 def _owned(a):
