@@ -36,7 +36,7 @@ from ..tracer import values
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from ..tracer.tracer import Untraceable
-from . import aot, fastcall, writeback
+from . import aot, fastcall, guardcode, writeback
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
@@ -172,7 +172,7 @@ class CompiledFunction:
                                          f"re-verifying a cached trace at its reuse #{seg.uses}",
                                          verifying=True)
                 env = seg.run(env, self.program_backend, st)
-                writeback.write_back(seg.leaf, objs, env)
+                guardcode.write_back(seg.leaf, objs, env)
                 if self._fast_stale and self.mode is TREE:
                     self._build_fast()
                 return writeback.results(seg.leaf, objs, env)
@@ -361,20 +361,19 @@ class CompiledFunction:
         st = self._stats
         objs, env = [], {}
         for i, seg in enumerate(path):
-            if seg.enter(arg_key, flat, objs, env) is not None:
-                break
+            guardcode.bind(seg, flat, objs, env)
             env = seg.run(env, backend, st)
             if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
                 break   # the backend's rounding took the decision the other way
         else:
             leaf = path[-1].leaf
-            writeback.write_back(leaf, objs, env)
+            guardcode.write_back(leaf, objs, env)
             return writeback.results(leaf, objs, env)
         objs = []
         for spec in tr.slots:
             objs.append(_resolve(spec.slot, flat, objs))
         env = writeback.interpret(tr, objs)
-        writeback.write_back(tr, objs, env)
+        guardcode.write_back(tr, objs, env)
         return writeback.results(tr, objs, env)
 
     def _evict(self, keep):
