@@ -230,7 +230,9 @@ class GuardWriter(CodeWriter):
             _CODE.move_to_end(src)
         namespace = dict(self.glob)
         exec(code, namespace)
-        return namespace[name]
+        fn = namespace[name]
+        fn.source = src     # what `stepjit dump`-style inspection and tests read
+        return fn
 
 
 class _CheckWriter(GuardWriter):
