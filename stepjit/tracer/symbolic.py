@@ -195,6 +195,7 @@ class _Symbolic:
 class SymbolicInt(_Symbolic):
     """Stands for an int at container[key] during a trace; see the module docstring."""
     __slots__ = ()
+    stands_for = int     # the type of number it is (dispatch.aval_of)
 
     def _arith(self, op, other, reverse=False):
         if isinstance(other, _Symbolic):
@@ -236,6 +237,7 @@ SymbolicInt.__rtruediv__ = lambda self, o: o / self.exact()
 class SymbolicFloat(_Symbolic):
     """Stands for a float at container[key] during a trace; see the module docstring."""
     __slots__ = ()
+    stands_for = float
 
     def _arith(self, op, other, reverse=False):
         if type(other) not in (int, float) or op not in _FLOAT_ARITH:
