@@ -22,14 +22,17 @@ class CodeWriter:
         self.indent = ""
         self.used = set(self.glob) | set(reserved)
         self.consts = {}           # id(object) -> global name (the objects live in self.glob)
+        self._tried = {}           # hint -> the last suffix tried for it (a long function's
+                                   # thousands of `v` names cost one probe each, not k)
 
     def local(self, hint):
         """A new name, unused so far, that reads like hint."""
         base = ident(hint)
-        name, k = base, 1
+        name, k = base, self._tried.get(base, 1)   # names tried before stay used: start after them
         while name in self.used:
             k += 1
             name = f"{base}_{k}"
+        self._tried[base] = k
         self.used.add(name)
         return name
 

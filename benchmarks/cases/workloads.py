@@ -155,12 +155,39 @@ def _setup(workload, fw_name, mode):
             step = make(fw)
             ps, data = _tensor_args(fw, params, *data)
             args = [ps, *data]
-        if mode == "compile":
+        if mode in ("compile", "kernels"):
             step = fw.compile(step)
         elif mode == "torch.compile":
             step = fw.compile(step)
+        if mode == "kernels":
+            return _kernels_only(step, args)
         return lambda: step(*args)
     return setup
+
+
+def _kernels_only(step, args):
+    """The compiled step kept as kernels called from generated Python, never one native
+    program: the same compiler before a program holding these ops could go native, measured in
+    the same run. Its first call builds programs of its own (not shared with the other
+    compiled variant, which goes native) and marks them so."""
+    from stepjit.runtime import tree
+    first = [True]
+
+    def call():
+        if not first[0]:
+            return step(*args)
+        first[0] = False
+        shared = dict(tree._PROGRAMS)
+        tree._PROGRAMS.clear()
+        try:
+            out = step(*args)
+            for _, program in step.programs.values():
+                program.native_ok = False
+        finally:
+            tree._PROGRAMS.clear()
+            tree._PROGRAMS.update(shared)
+        return out
+    return call
 
 
 # -- JAX ------------------------------------------------------------------------------------
@@ -345,12 +372,13 @@ def _torch_compile_missing():
     return None
 
 
-def _case(name, workload, description, numpy_step, inner):
+def _case(name, workload, description, numpy_step, inner, kernels_only=False):
+    glue = [Variant("stepjit kernels", _setup(workload, "stepjit", "kernels"))] if kernels_only else []
     return TargetCase(
         name=name, description=description, baseline="numpy",
         variants=[
             Variant("numpy", numpy_step),
-            Variant("stepjit compile", _setup(workload, "stepjit", "compile")),
+            Variant("stepjit compile", _setup(workload, "stepjit", "compile")), *glue,
             Variant("stepjit eager", _setup(workload, "stepjit", "eager")),
             Variant("torch eager", _setup(workload, "torch", "eager"), unavailable=torch_missing),
             Variant("torch.compile", _setup(workload, "torch", "torch.compile"),
@@ -362,9 +390,9 @@ def _case(name, workload, description, numpy_step, inner):
 
 CASES = [
     _case("w2_makemore_mlp", "w2", "W2 makemore MLP: C[X] embedding, tanh 200, cross_entropy, "
-          "SGD via p.data, batch 32, float32", _numpy_w2, 10),
+          "SGD via p.data, batch 32, float32", _numpy_w2, 10, kernels_only=True),
     _case("w3_mnist_mlp_adam", "w3", "W3 MLP 784-256-128-10, batch 128, CrossEntropyLoss, "
           "Adam, float32", _numpy_w3, 5),
     _case("w6_rnn_unrolled", "w6", "W6 tanh RNN cell unrolled 16 steps, hidden 64, batch 16, "
-          "cross_entropy, SGD, float32", _numpy_w6, 10),
+          "cross_entropy, SGD, float32", _numpy_w6, 10, kernels_only=True),
 ]

@@ -244,9 +244,9 @@ def write(nodes, root_nr, seed):
     arrays = set()   # slots that may hold a bare array: a fresh gradient not yet in a tensor
     assigned = {(0, root_nr)}
     w.emit(f"{slots[(0, root_nr)]} = seed")
+    reached = {(index.get(c), k) for n in nodes for c, k in n.next_functions}
     for slot in slots:   # outputs no edge leads to (a Function's other outputs)
-        if slot not in assigned and not any((index.get(c), k) == slot
-                                            for n in nodes for c, k in n.next_functions):
+        if slot not in assigned and slot not in reached:
             w.emit(f"{slots[slot]} = None")
     for j in order:
         node = nodes[j]

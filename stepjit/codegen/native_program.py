@@ -25,6 +25,8 @@ threads must not run the same program at once.
 """
 from __future__ import annotations
 
+import re
+
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..ir.primitives.reductions import count
@@ -36,9 +38,13 @@ BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x fas
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
 # not split in two (codegen/loops.py): one pass computes each element once, not twice.
 SPLIT_MIN_ROW = 16
+_COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR values it computes
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
+# (named, not imported here: a warm process runs cached machine code without importing Numba)
+_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, put1, put2, put3, take1, take2, "
+                 "take3\n")
 
 
 def supports(fused, gemm=None) -> bool:
@@ -55,9 +61,8 @@ def supports(fused, gemm=None) -> bool:
                 return False
             if _macs(n) > MAX_MATMUL_MACS and not (gemm and _blas_dtype(n)):
                 return False
-        elif prim.lowering not in ("fill", "size") and (prim.native is None or (
-                prim.native_when is not None and not prim.native_when(n.attrs))):
-            return False        # no native form in the registry entry, or not for these attrs
+        elif prim.lowering not in ("fill", "size") and prim.native_for(n) is None:
+            return False        # no native form in the registry entry, or not for this node
     return True
 
 
@@ -82,6 +87,7 @@ class ProgramSource:
         # passed like a size (dim_values) so that the compiled code holds no address.
         self.dims = []
         self.kernels = []
+        self.kernel_names = {}          # a loop kernel's code (no comments) -> its function
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
         # 0-dim values (a loss): the program stores each into a buffer the runtime passes
@@ -96,13 +102,20 @@ class ProgramSource:
         # Intermediates whose lifetimes do not overlap share a workspace buffer (passes/memory.py)
         # (a check's flag keeps its buffer: the caller reads it after the program)
         checks = {n.out for n in fused.graph.nodes if n.prim.check}
-        owned = computed_into_buffers(fused.groups) - set(inplace) - self.per_call - set(self.held) \
-            - checks
+        # ops whose native form writes {out}: computed into a buffer, like a loop's results
+        self.writers = {g.nodes[0]: t for g in fused.groups if g.kind == "op"
+                        and g.nodes[0].prim.lowering not in ("matmul", "fill", "size")
+                        and "{out}" in (t := g.nodes[0].prim.native_for(g.nodes[0]) or "")}
+        into = computed_into_buffers(fused.groups) | {n.out for n in self.writers}
+        owned = into - set(inplace) - self.per_call - set(self.held) - checks
         self.shared = share_buffers(fused.groups, owned, self.outs)
         self.buffers = {}               # owner value (shared's values) -> its workspace name
         self.computed_held = set()      # held values computed straight into their buffer
         self._blas = False              # some matmul calls BLAS (the module imports gemm.py)
-        self.checks = []                # (check node, its flag's buffer name): see _loop
+        self.checks = []                # (check node, its flag's buffer name): see _loop, _op
+        # The program may stop early (`return ()`) where a check fails: then it returns nothing
+        self.stops_early = any(n.prim.check for n in fused.graph.nodes) or any(
+            "{status}" in t for t in self.writers.values())
 
     def _dim(self, n):
         if n not in self.dims:
@@ -141,8 +154,21 @@ class ProgramSource:
         self.workspace.append((tuple(shape), dtype))
         return f"w{len(self.workspace) - 1}"
 
+    def _early_return(self):
+        """What the program returns when a check stops it: its results as they stand (the
+        caller raises before reading them)."""
+        return "return (" + "".join(self._name(v) + ", " for v in self.returned) + ")"
+
+    def _placeholders(self):
+        """Empty arrays standing for the results an early return returns before they are
+        computed (Numba types the variable as both; the caller raises instead of reading it)."""
+        if not (self.stops_early and self.returned):
+            return []
+        return [f"{self._name(v)} = np.empty({(0,) * v.ndim}, np.{v.dtype.np.name})"
+                for v in self.returned if v not in self.ins]
+
     def source(self):
-        body = []
+        body = self._placeholders()
         for g in self.fused.groups:
             body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
         body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
@@ -155,6 +181,8 @@ class ProgramSource:
         matmul = [_MATMUL_IMPORT]
         if self._blas:
             matmul.append(_GEMM_IMPORT)
+        if self.writers:
+            matmul.append(_INDEX_IMPORT)
         return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + ["    " + b for b in body]
                          + [f"    return ({outs})", self._packed()]) + "\n"
 
@@ -173,7 +201,6 @@ class ProgramSource:
         return "\n".join(lines + [f"    return program({args}dims)"])
 
     def _loop(self, g):
-        fname = f"loop{len(self.kernels)}"
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
         # An output computed into one of the loop's inputs is stored through that input, as in
         # CpuProgram's loops: the same buffer passed twice makes LLVM's overlap check fail at run
@@ -182,8 +209,7 @@ class ProgramSource:
         loop = LoopSource(g, self.fused.constants, False, inplace, split)
         for v in loop.inplace:
             self.names[v] = self._name(self.inplace[v])
-        src = loop.source(fname)
-        self.kernels.append('@njit(cache=True, error_model="numpy")\n' + src)
+        fname = self._kernel(loop.source("loop"))
         where = {v: self._alloc(v) for v in loop.outputs}
         lines = [f"{self._name(v)} = {where[v]}" for v in loop.outputs]
         args = [self._name(v) for v in loop.arrays] + [self._name(v) for v in loop.outputs]
@@ -194,8 +220,19 @@ class ProgramSource:
             if n.prim.check:   # stop before any later group writes; the caller raises
                 self.checks.append((n, where[n.out]))
                 lines.append(f"if {self._name(n.out)}[()] > 0:")
-                lines.append("    return ()")
+                lines.append(f"    {self._early_return()}")
         return lines
+
+    def _kernel(self, src):
+        """The name of the loop kernel with this code (`def loop(...)`): structurally equal
+        groups (the 16 steps of an unrolled RNN) share one function, so Numba compiles it once."""
+        code = _COMMENT.sub("", src)
+        fname = self.kernel_names.get(code)
+        if fname is None:
+            fname = self.kernel_names[code] = f"loop{len(self.kernels)}"
+            self.kernels.append('@njit(cache=True, error_model="numpy")\n'
+                                + src.replace("def loop(", f"def {fname}(", 1))
+        return fname
 
     def _op(self, node):
         """An op group's lines: a matmul or a fill here, anything else from the registry
@@ -219,7 +256,16 @@ class ProgramSource:
             text = self._dim(n) if n == int(n) else repr(n)   # (a fractional correction)
             return [f"{out} = {self._alloc(node.out)}", f"{out}[()] = {ctor}({text})"]
         attrs = {k: self._attr_text(k, v) for k, v in node.attrs.items()}
-        return [f"{out} = " + node.prim.native.format(*a, xs=", ".join(a), **attrs)]
+        template = node.prim.native_for(node)
+        if node not in self.writers:
+            return [f"{out} = " + template.format(*a, xs=", ".join(a), **attrs)]
+        lines = [f"{out} = {self._alloc(node.out)}"]
+        status = self._work((3,), "int64") if "{status}" in template else None
+        lines.append(template.format(*a, xs=", ".join(a), out=out, status=status, **attrs))
+        if status is not None:   # an index out of range: stop, the caller raises (ir/impl.py)
+            self.checks.append((node, status))
+            lines += [f"if {status}[0] != 0:", f"    {self._early_return()}"]
+        return lines
 
     def _attr_text(self, name, value):
         """An attribute as a native template reads it: sizes through `dims`, index keys as

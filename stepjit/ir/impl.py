@@ -62,9 +62,34 @@ def _impl_error(prim, arrays, e, loc=None):
                     prim.name, loc)
 
 
-def raise_check(node):
-    """A check's flag (registry `check`) came out set in a compiled program: raise the error its
-    impl raises, naming the user's line, by running the impl on a value it rejects (NaN)."""
-    run_impl(node.prim, [np.full((1,), np.nan, node.out.dtype.np)], node.attrs,
-             AVal((), node.out.dtype), node.loc)
+def raise_check(node, flag=None):
+    """A check came out set in a compiled program: raise the error the node's impl raises
+    eagerly, naming the user's line. A `check` primitive's flag: run its impl on a value it
+    rejects (NaN). An index check (a native form that fills {status}, registry `native`):
+    flag = (1, the index input at fault, its value); run the impl on inputs of the node's
+    shapes whose only nonzero index is that value, so NumPy words the error as it did eagerly."""
+    if node.prim.check:
+        run_impl(node.prim, [np.full((1,), np.nan, node.out.dtype.np)], node.attrs,
+                 AVal((), node.out.dtype), node.loc)
+    else:
+        run_impl(node.prim, _with_bad_index(node, int(flag[1]), int(flag[2])), node.attrs,
+                 AVal(node.out.shape, node.out.dtype), node.loc)
     raise AssertionError(f"stepjit: the check {node.prim.name} did not raise")   # (unreachable)
+
+
+def _with_bad_index(node, which, value):
+    """Arrays for node's inputs, all zeros (data inputs as zero-stride views), where index
+    tensor `which` (the key's index tensors are the last inputs) holds `value` first."""
+    n = sum(1 for k in node.attrs["key"] if k in ("T", "G"))
+    first = len(node.inputs) - n
+    arrays = []
+    for i, v in enumerate(node.inputs):
+        if i >= first:
+            a = np.zeros(v.shape, v.dtype.np)
+            if i - first == which and a.size:
+                a.flat[0] = value
+        else:
+            a = np.lib.stride_tricks.as_strided(np.zeros(1, v.dtype.np), shape=v.shape,
+                                                strides=(0,) * len(v.shape))
+        arrays.append(a)
+    return arrays

@@ -49,8 +49,13 @@ Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
               of range): backends test it as soon as it is computed and raise the impl's error
               there, before anything is written back (its impl raises eagerly)
   native      how a native whole-program function (codegen/native_program.py) writes it: a
-              template over {0}, {1}.., {xs} (all inputs) and attribute names; None: a
-              program holding it does not go native. native_when(attrs) may refuse cases
+              template over {0}, {1}.., {xs} (all inputs) and attribute names, an expression
+              whose value is the result; or a statement that writes the result into {out}, a
+              buffer the program provides, and may fill {status} (an int64[3] buffer: flag, the
+              input at fault, its bad value; the program stops when the flag is set and the
+              caller raises the impl's error, ir/impl.py raise_check). A function of the node
+              when that depends on it, returning None to refuse; None: a program holding it
+              does not go native. native_when(attrs) may refuse cases
 
 A vjp function's first parameter is the output gradient `g`; the names of the
 others say what it needs, and so what autograd must save: input names, `out`,
@@ -145,6 +150,14 @@ class Primitive:
     def expr_for(self, node) -> str:
         """The scalar expression template for this node (`expr` may depend on it)."""
         return self.expr(node) if callable(self.expr) else self.expr
+
+    def native_for(self, node):
+        """The native template for this node, or None where it has none (`native`)."""
+        if callable(self.native):
+            return self.native(node)
+        if self.native is None or (self.native_when is not None and not self.native_when(node.attrs)):
+            return None
+        return self.native
 
     def simd_expr_for(self, node):
         """The vectorizable template CPU loops emit for this node's float result, or None."""

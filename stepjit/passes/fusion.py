@@ -19,15 +19,31 @@ Such values are not placed in any loop group, so they order nothing.
 Rules. A node joins the group of one of its producers when (1) it is
 elementwise, or a fusible reduction of a value of the group's iteration
 shape, (2) its output (for elementwise) has the group's iteration shape, (3)
-the group has no reduction the node depends on, and (4) the merge keeps the
+the group has no reduction the node depends on, (4) the merge keeps the
 group graph acyclic (no input of the node is computed by a group that itself
-depends on the target group). Groups are then ordered topologically.
+depends on the target group), and (5) a group the node only shares an input with (a
+sibling, not a producer) has fewer than SIBLING_LIMIT nodes. Groups are then ordered
+topologically.
+
+Every step is near-linear in the graph: the group graph and each group's ancestors are kept
+as groups grow (passes/group_dag.py), so the cycle check of rule (4) is a bitset test, not a
+search, and an absorbed group's readers are found through the values it read, not by
+scanning every group.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ..ir.graph import Graph, Node, Value
+from .group_dag import GroupDag
+
+
+# A node joins a group it only shares an input with (a sibling, not a producer) while the group
+# has fewer nodes than this. Without a bound, the input projections `x[t] @ W + b` of every
+# step of an unrolled RNN share `b` and became one loop with T inputs and T outputs: a new
+# kernel for every T, which Numba compiled in time superlinear in T (13 s at T = 80). Bounded,
+# they are loops of 32, alike, so one kernel serves them all.
+SIBLING_LIMIT = 32
 
 
 @dataclass(eq=False)
@@ -108,10 +124,12 @@ def _needed_outside(graph) -> set:
     return keep
 
 
-def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
+def fuse(graph: Graph, materialize_all: bool = False, dag: GroupDag | None = None) -> FusedGraph:
     """materialize_all: every node of a loop group is also an output of its kernel (check mode
-    reads every value the program computes, stepjit/programs/check.py)."""
+    reads every value the program computes, stepjit/programs/check.py). `dag`: the group graph
+    to build into (a test reads how many groups its searches visited)."""
     consts = constant_values(graph)
+    dag = GroupDag() if dag is None else dag
     group_of = {}       # Value -> Group that computes it
     readers = {}        # Value -> loop groups reading it (for sibling fusion)
     groups = []
@@ -121,7 +139,7 @@ def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
     for node in graph.nodes:
         # (an inlined expression gets an op group of its own, dropped unless a non-loop reads it)
         expression = is_expression(node.out, consts)
-        target = None if expression else _merge_target(node, group_of, readers, consts)
+        target = None if expression else _merge_target(node, group_of, readers, consts, dag)
         if target is None and node.prim.lowering == "fill" and node.out in keep and node.out not in consumed:
             target = _constant_write_target(node, groups)
         if target is None:
@@ -130,14 +148,18 @@ def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
             shape = node.inputs[0].shape if kind == "loop" and is_fusible_reduction(node) else node.out.shape
             target = Group(kind, shape=shape, order=len(groups) + len(absorbed))
             groups.append(target)
+            dag.add_group(target)
         else:
-            for other in _absorbable(node, target, group_of, consts):
-                _absorb(target, other, group_of, readers, groups)
+            for other in _absorbable(node, target, group_of, consts, dag):
+                _absorb(target, other, group_of, readers, groups, dag)
                 absorbed.append(other)
         target.nodes.append(node)
         if is_fusible_reduction(node):
             target.has_reduction = True
         group_of[node.out] = target
+        for v in node.inputs:
+            if isinstance(v, Value) and v in group_of:
+                dag.add_edge(group_of[v], target)
         if target.kind == "loop":
             for v in node.inputs:
                 if isinstance(v, Value):
@@ -150,7 +172,7 @@ def fuse(graph: Graph, materialize_all: bool = False) -> FusedGraph:
     return FusedGraph(graph, _toposort(groups, group_of), consts)
 
 
-def _merge_target(node, group_of, readers, consts):
+def _merge_target(node, group_of, readers, consts, dag):
     """A loop group the node can join: one of its producers', or a sibling reading the same input."""
     fusible_red = is_fusible_reduction(node)
     if not (is_fusible_elementwise(node) or fusible_red):
@@ -161,15 +183,14 @@ def _merge_target(node, group_of, readers, consts):
     for v in node.inputs:
         if isinstance(v, Value):
             candidates.extend(readers.get(v, ()))
-    for g in sorted(candidates, key=lambda g: g.order):
-        if g.kind != "loop" or g.shape != shape:
-            continue
-        if g.has_reduction and _depends_on_reduction(node, g, group_of):
-            continue
-        if any(h is not g and _reaches(g, h, group_of) for h in input_groups):
-            continue  # the node needs a value computed after g: merging would create a cycle
-        return g
-    return None
+    candidates = [g for g in sorted(candidates, key=lambda g: g.order)
+                  if g.kind == "loop" and g.shape == shape
+                  and (g in input_groups or len(g.nodes) < SIBLING_LIMIT)
+                  and not (g.has_reduction and _depends_on_reduction(node, g, group_of))]
+    # g must not reach one of the node's inputs' groups (the node needs a value computed after
+    # g): merging would make a cycle
+    before = dag.read_by_any(input_groups) if candidates else 0
+    return next((g for g in candidates if not before & dag.bits[g]), None)
 
 
 def _constant_write_target(node, groups):
@@ -186,65 +207,34 @@ def _input_groups(node, group_of, consts):
                  if isinstance(v, Value) and v in group_of and v not in consts}.values())
 
 
-def _absorbable(node, target, group_of, consts):
+def _absorbable(node, target, group_of, consts, dag):
     """Other loop producers of the node that can become part of target (one loop, not two)."""
     out = []
     for h in _input_groups(node, group_of, consts):
         if h is target or h.kind != "loop" or h.shape != target.shape or h.has_reduction:
             continue
-        if _reaches_via_other(h, target, group_of) or _reaches_via_other(target, h, group_of):
+        if dag.reaches_via_other(h, target) or dag.reaches_via_other(target, h):
             continue
         out.append(h)
     return out
 
 
-def _absorb(target, other, group_of, readers, groups):
+def _absorb(target, other, group_of, readers, groups, dag):
     target.nodes.extend(other.nodes)
     for n in other.nodes:
         group_of[n.out] = target
-    for lst in readers.values():
+    for v in {v for n in other.nodes for v in n.inputs if isinstance(v, Value)}:
+        lst = readers.get(v, ())
         for i, g in enumerate(lst):
             if g is other:
                 lst[i] = target
     groups.remove(other)
-
-
-def _consumers(src, group_of):
-    seen = {}
-    for v, g in group_of.items():
-        if g is src:
-            continue
-        for n in g.nodes:
-            if any(isinstance(x, Value) and group_of.get(x) is src for x in n.inputs):
-                seen[id(g)] = g
-    return seen.values()
-
-
-def _reaches_via_other(a, b, group_of):
-    """Is there a path a -> X -> ... -> b through some group X other than a and b?"""
-    return any(x is not b and _reaches(x, b, group_of) for x in _consumers(a, group_of))
+    dag.merge(other, target)
 
 
 def _depends_on_reduction(node, g, group_of):
     reduced = {n.out for n in g.nodes if is_fusible_reduction(n)}
     return any(isinstance(v, Value) and v in reduced for v in node.inputs)
-
-
-def _reaches(src, dst, group_of):
-    """Does group dst (transitively) consume a value of group src?"""
-    seen, stack = set(), [dst]
-    while stack:
-        g = stack.pop()
-        if g is src:
-            return True
-        if id(g) in seen:
-            continue
-        seen.add(id(g))
-        for n in g.nodes:
-            for v in n.inputs:
-                if isinstance(v, Value) and v in group_of and group_of[v] is not g:
-                    stack.append(group_of[v])
-    return False
 
 
 def _wire(graph, groups, group_of, consts, materialize_all=False):
@@ -279,35 +269,40 @@ def _live(graph, groups, group_of, consts):
     keep = _needed_outside(graph)
     needed = {id(g) for g in groups if g.kind == "loop" or g.nodes[0].out not in consts
               or g.nodes[0].out in keep}
-    changed = True
-    while changed:
-        changed = False
-        for g in groups:
-            if id(g) not in needed:
-                continue
-            for v in g.inputs:
-                p = group_of.get(v)
-                if p is not None and id(p) not in needed:
-                    needed.add(id(p))
-                    changed = True
+    stack = [g for g in groups if id(g) in needed]
+    while stack:
+        for v in stack.pop().inputs:
+            p = group_of.get(v)
+            if p is not None and id(p) not in needed:
+                needed.add(id(p))
+                stack.append(p)
     return [g for g in groups if id(g) in needed]
 
 
 def _toposort(groups, group_of):
+    """Groups in dependency order: a depth-first post-order from each group in turn (with an
+    explicit stack: an unrolled loop's chain of groups is deeper than Python's recursion)."""
     order, state = [], {}
 
-    def visit(g):
-        if state.get(id(g)) == 2:
-            return
-        if state.get(id(g)) == 1:
-            raise AssertionError("fusion produced a cyclic group graph")
-        state[id(g)] = 1
-        for v in g.inputs:
-            if v in group_of and group_of[v] is not g:
-                visit(group_of[v])
-        state[id(g)] = 2
-        order.append(g)
+    def producers(g):
+        return (group_of[v] for v in g.inputs if v in group_of and group_of[v] is not g)
 
-    for g in groups:
-        visit(g)
+    for root in groups:
+        if id(root) in state:
+            continue
+        state[id(root)] = 1
+        stack = [(root, producers(root))]
+        while stack:
+            g, pending = stack[-1]
+            for p in pending:
+                if state.get(id(p)) == 1:
+                    raise AssertionError("fusion produced a cyclic group graph")
+                if id(p) not in state:
+                    state[id(p)] = 1
+                    stack.append((p, producers(p)))
+                    break
+            else:
+                stack.pop()
+                state[id(g)] = 2
+                order.append(g)
     return order

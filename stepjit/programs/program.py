@@ -53,4 +53,4 @@ def raise_failed_checks(checks):
     check whose flag is set, from `checks` [(node, its flag's buffer as a 1-element view)]."""
     for node, flag in checks:
         if flag[0] > 0:
-            raise_check(node)
+            raise_check(node, flag)

@@ -345,7 +345,8 @@ class _Writer(GuardWriter):
         self._emit_native_call(call, arrays, results, dims)
         for node, flag in call.checks:   # the program stopped early: raise the check's error
             self.emit(f"if {self.const(flag, 'flag')}[0] > 0:")
-            self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')})")
+            self.emit(f"    {self.const(raise_check, 'raise_check')}({self.const(node, 'check')}, "
+                      f"{self.const(flag, 'flag')})")
         for v, o in outs.items():
             if v in call.fresh:
                 self.fresh.add(o)

@@ -32,3 +32,32 @@ def test_native_program_matches_eager(monkeypatch):
     np.testing.assert_allclose(out[graph.outputs[0]], expected.detach().numpy(), rtol=1e-6)
     written = dict((label, out[v]) for label, v in graph.writes)
     np.testing.assert_allclose(written["@w"], w.detach().numpy(), rtol=1e-5)
+
+
+def test_structurally_equal_loops_share_one_kernel_function(monkeypatch):
+    """An unrolled RNN's steps are the same loop over other values: the native program's module
+    holds that loop once (Numba compiles each function of it), and still matches eager."""
+    monkeypatch.setenv("STEPJIT_NATIVE", "1")
+    r = np.random.default_rng(0)
+    wx = torch.tensor(r.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    wh = torch.tensor(r.standard_normal((4, 4)).astype(np.float32) * 0.5, requires_grad=True)
+    xs = torch.tensor(r.standard_normal((5, 2, 3)).astype(np.float32))
+
+    def step(xs):
+        h = torch.zeros(2, 4)
+        for t in range(xs.shape[0]):
+            h = torch.tanh(xs[t] @ wx + h @ wh)
+        loss = (h * h).sum()
+        loss.backward()
+        return loss
+
+    fn = torch.compile(step)
+    got = [fn(xs).item() for _ in range(2)]
+    assert got[0] == got[1]
+    wx.grad = wh.grad = None
+    want = step(xs)
+    np.testing.assert_allclose(got[0], want.item(), rtol=1e-5)
+    for _, program in fn.programs.values():   # (.grad None, then accumulating into it)
+        loops = sum(g.kind == "loop" for g in program.fused.groups)
+        assert program.is_native and loops >= 10
+        assert program.native_text.count("\ndef loop") <= loops // 2

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...errors import ShapeError
 from ..registry import Primitive, bind, register
-from ..types import AVal, BOOL
+from ..types import AVal, BOOL, INT
 from . import shapes as S
 
 
@@ -221,13 +221,50 @@ def _check_nonnegative(shape, key, idx):
         dim += 1
 
 
+# -- native forms (codegen/indexing.py): index tensors over the leading dimensions ----------
+MAX_NATIVE_INDICES = 3
+
+
+def _native_indices(x, idx, key):
+    """Whether codegen/indexing.py's take<k>/put<k> can run x[key] with index tensors idx: 1-3
+    integer index tensors of one shape (no masks, slices or broadcasting between them)."""
+    if not 1 <= len(key) <= min(MAX_NATIVE_INDICES, x.ndim) or len(idx) != len(key):
+        return False
+    if any(k not in ("T", "G") for k in key) or not all(hasattr(a, "shape") for a in idx):
+        return False
+    return all(a.dtype.category == INT and a.shape == idx[0].shape for a in idx)
+
+
+def _native_take(node):
+    x, *idx = node.inputs
+    key = node.attrs["key"]
+    if not _native_indices(x, idx, key):
+        return None
+    refuse_negative = ", ".join(str(k == "G") for k in key)
+    args = "".join(f"{{{i + 1}}}, " for i in range(len(idx)))
+    return f"take{len(key)}({{out}}, {{0}}, {args}{{status}}, {refuse_negative})"
+
+
+def _native_put(node):
+    base, values, *idx = node.inputs
+    key = node.attrs["key"]
+    if not _native_indices(base, idx, key) or not hasattr(values, "shape") \
+            or values.dtype is not base.dtype \
+            or tuple(values.shape) != tuple(idx[0].shape) + tuple(base.shape[len(key):]):
+        return None
+    args = "".join(f"{{{i + 2}}}, " for i in range(len(idx)))
+    return f"put{len(key)}({{out}}, {{0}}, {{1}}, {args}{{status}}, {node.attrs['accumulate']})"
+
+
 gather = register(Primitive(
     "gather", "indexing", _gather_impl, _gather_rule,
-    inputs=("xs",), attrs=("key",), vjp=_gather_grad, grad_name="IndexBackward0", variadic=True))
+    inputs=("xs",), attrs=("key",), vjp=_gather_grad, grad_name="IndexBackward0", variadic=True,
+    native=_native_take))
 
 index_put = register(Primitive(
     "index_put", "indexing", _put_impl, _put_rule, inputs=("xs",), attrs=("key", "accumulate"),
-    vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,), into=_put_into))
+    vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,), into=_put_into,
+    native=_native_put))
 
 
 # -- creation ------------------------------------------------------------------
@@ -248,6 +285,15 @@ full = register(Primitive(
     "full", "creation", lambda shape, value, dtype: np.full(shape, value, dtype.np), _full_rule,
     inputs=(), attrs=("shape", "value", "dtype"), lowering="fill"))
 
+def _native_arange(node):
+    """Integer aranges only: NumPy's float arange is not start + i * step to the last bit.
+    The length is the output's, so the program's text holds no size."""
+    a = node.attrs
+    if a["dtype"].category != INT or not all(isinstance(a[k], int) for k in ("start", "step")):
+        return None
+    return f"arange_into({{out}}, {a['start']}, {a['step']})"
+
+
 arange = register(Primitive(
     "arange", "creation", lambda start, stop, step, dtype: np.arange(start, stop, step, dtype.np),
-    _arange_rule, inputs=(), attrs=("start", "stop", "step", "dtype")))
+    _arange_rule, inputs=(), attrs=("start", "stop", "step", "dtype"), native=_native_arange))

@@ -1,5 +1,5 @@
 """Every primitive's first registry sample compiled with backend="cuda" (under Numba's CUDA
-simulator where there is no GPU) against CPU eager (tests/runtime/registry_samples.py)."""
+simulator where there is no GPU) against CPU eager (tests/programs/registry_samples.py)."""
 import pytest
 
 from tests.programs.registry_samples import CASES, IDS, check_compiled
