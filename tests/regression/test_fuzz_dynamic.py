@@ -69,7 +69,8 @@ def _program(draws):
             for p in net.parameters():
                 if p.grad is not None:
                     p.sub_(state["lrs"][1] * p.grad)
-            state["avg"] = 0.9 * state["avg"] + 0.1 * h.mean(0)   # rebound by the step
+            if not draws:   # (traced every call, a rebinding costs a full gc per call)
+                state["avg"] = 0.9 * state["avg"] + 0.1 * h.mean(0)   # rebound by the step
         state["opt"].step()
         return loss
 
