@@ -10,7 +10,8 @@ Hypothesis draws the sequence of changes (each followed by one or two calls, so 
 traces are replayed, not only retraced). Every call of the compiled step is checked against
 eager on a twin copy of the program, with the same seeds: the loss, the parameters, the state
 the step rebinds and the modules' modes. Most examples run on the interpret backend (bit for
-bit); about one in eight on cpu, whose kernels the examples share (one model, batch sizes 2-4).
+bit); about one in sixteen on cpu, whose kernels the examples share (one model, batch sizes
+2-4; a cold kernel cache compiles them once, ~10 s).
 No call may be stale: every one equals eager, no re-verification finds a stale trace
 (stats()["stale"] == 0: the guards caught every change), and nothing falls back to eager."""
 import gc
@@ -151,7 +152,7 @@ EXAMPLES = int(os.environ.get("STEPJIT_FUZZ_EXAMPLES", 200))
           suppress_health_check=list(HealthCheck))
 @given(changes=st.lists(st.tuples(st.sampled_from(CHANGES), st.integers(1, 2)), min_size=2,
                         max_size=6),
-       draws=st.integers(0, 3), rows=st.integers(2, 3), backend=st.integers(0, 7))
+       draws=st.integers(0, 3), rows=st.integers(2, 3), backend=st.integers(0, 15))
 def test_changes_between_calls_are_never_stale(changes, draws, rows, backend):
     global SCALE, COUNT
     backend = "cpu" if backend == 0 else "interpret"
