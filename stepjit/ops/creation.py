@@ -18,6 +18,7 @@ from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float, resul
 from ..tensor import CPU, Tensor
 from .convert import resolve_device
 from ..autograd.grad_mode import no_grad
+from .convert import move, resolve_device
 
 
 def _check_device(device):
@@ -33,7 +34,6 @@ def _finish(t, requires_grad, device=None):
     if device is None:
         device = default_device()   # set_default_device; None for the CPU
     if device is not None and device is not CPU:   # the host device object: already there
-        from .convert import move, resolve_device
         t = move(t, resolve_device(device))
     if requires_grad:
         t.requires_grad = True

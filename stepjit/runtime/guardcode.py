@@ -34,7 +34,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..codewriter import CodeWriter
+from ..codegen.codewriter import CodeWriter
 from ..tensor import Tensor
 from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard

@@ -252,11 +252,11 @@ class Tracer:
         dst._version.value += 1
 
     def check_view_write(self, root, steps, op):
-        """A reshape is a view eagerly only where NumPy can make one (not of a transposed
-        tensor): the interpreter's arrays have eager's layouts, so the chain is replayed on
-        them, and a write through a reshape that copies is refused (eagerly it would not reach
-        the root; the trace has no layouts to follow that)."""
-        if not any(prim.name == "reshape" for prim, _ in steps):
+        """A view that `may_copy` (reshape) is one eagerly only where NumPy can make one (not
+        of a transposed tensor): the interpreter's arrays have eager's layouts, so the chain is
+        replayed on them, and a write through such a view that copies is refused (eagerly it
+        would not reach the root; the trace has no layouts to follow that)."""
+        if not any(prim.may_copy for prim, _ in steps):
             return
         v = self.value_of(root)
         evaluate(self.graph, self.env)
