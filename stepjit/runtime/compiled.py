@@ -16,7 +16,9 @@ changed) and is retraced on every call from then on, its programs still shared
 by structural hash.
 
 Hyperparameters that optimizers read from `param_groups` (lr) are per-call
-inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace.
+inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace; so is
+a float the step reads from a global, an attribute, a dict or list entry or a
+closure cell, from its first change (tracer/symbolic.py).
 
 Recompile limit. A function traced `recompile_limit` times (default
 `config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
@@ -193,8 +195,8 @@ class CompiledFunction:
         if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
             # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
-            # rather than grow the tree by a leaf per value. A float in a dict or a cell is
-            # read per call from its first change (symbolic.py): that costs no retrace.
+            # rather than grow the tree by a leaf per value. A float in a dict, a list or a
+            # cell is read per call from its first change (symbolic.py): no retrace then.
             calls = self._stats["calls"]
             if self._changed.get(values.where(guard)) == calls - 1 or _liftable_float(guard):
                 self._went_volatile(guard)
@@ -492,8 +494,8 @@ class CompiledFunction:
 
     def _went_volatile(self, guard):
         kind = type(guard.value)
-        if kind in (int, float) and (type(guard.container) is dict or guard.key is None) \
-                and values.where(guard) not in self._symbolic:
+        if (kind is int and (type(guard.container) is dict or guard.key is None)
+                or _liftable_float(guard)) and values.where(guard) not in self._symbolic:
             # an int (a loop counter) or a float (a learning rate): traced symbolically from
             # now on (tracer/symbolic.py); a float becomes a per-call graph input
             self._symbolic[values.where(guard)] = (guard.container, guard.key, guard.label,
@@ -563,9 +565,10 @@ def _reported(guard, reason) -> bool:
 
 
 def _liftable_float(guard) -> bool:
-    """A float value guard whose place a SymbolicFloat can stand in (a dict or a cell)."""
+    """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
+    cell)."""
     return (type(guard) is values.ValueGuard and type(guard.value) is float
-            and (type(guard.container) is dict or guard.key is None))
+            and (type(guard.container) in (dict, list) or guard.key is None))
 
 
 def _subtree(root):

@@ -22,8 +22,8 @@ _MISSING = object()
 
 
 class PyInput:
-    """container[key] (a dict; or a closure cell, key None), read on every call as a 0-dim
-    float64 graph input."""
+    """container[key] (a dict or a list; or a closure cell, key None), read on every call as a
+    0-dim float64 graph input."""
     __slots__ = ("value", "container", "key", "label", "type", "segment", "tensor")
 
     def __init__(self, value, container, key, label, typ, segment, tensor=None):
@@ -41,6 +41,8 @@ class PyInput:
                 return self.container.cell_contents
             except ValueError:
                 return _MISSING
+        if type(self.container) is list:    # a float in a list (lrs[k]), symbolic.py
+            return self.container[self.key] if self.key < len(self.container) else _MISSING
         return self.container.get(self.key, _MISSING)
 
     def failed(self):

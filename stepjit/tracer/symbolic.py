@@ -44,7 +44,7 @@ import numpy as np
 from ..ir import primitives as P
 from ..tensor import Tensor
 from .hyperparams import _MISSING, PyGuard
-from .values import LAST_FAILED
+from .values import LAST_FAILED, _current
 
 _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
           "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow}
@@ -80,8 +80,7 @@ class ConditionGuard(PyGuard):
 
     def _now(self):
         try:
-            x = self.container.cell_contents if self.key is None else self.container.get(
-                self.key, _MISSING)
+            x = _current(self.container, self.key)
             if type(x) is not self.kind:
                 return _MISSING
             y = _apply(self.expr, x)
@@ -279,7 +278,8 @@ for _op in _OPS:
 
 
 class Place:
-    """A global, closure cell (key None) or attribute dict entry made symbolic for one trace."""
+    """A global, closure cell (key None), attribute or dict entry, or (a float) a list item,
+    made symbolic for one trace."""
     __slots__ = ("container", "key", "label", "loc", "kind", "guards", "original", "proxy")
 
     def __init__(self, container, key, label, loc, kind=int):
@@ -289,12 +289,7 @@ class Place:
         self.original = self.proxy = None
 
     def _get(self):
-        if self.key is None:
-            try:
-                return self.container.cell_contents
-            except ValueError:
-                return _MISSING
-        return self.container.get(self.key, _MISSING)
+        return _current(self.container, self.key)
 
     def _set(self, x):
         if self.key is None:

@@ -186,7 +186,7 @@ def test_changes_between_calls_are_never_stale(changes, draws, rows, backend):
     assert st_["calls"] == calls
 
 
-@pytest.mark.parametrize("kind", ["global", "cell", "attribute", "dict", "opt_lr"])
+@pytest.mark.parametrize("kind", ["global", "cell", "attribute", "dict", "list", "opt_lr"])
 def test_a_float_changed_on_every_call_is_read_per_call(kind):
     """The fuzzer's floats changed before every call: read per call after their first change
     (tracer/symbolic.py), so three traces serve twelve calls."""

@@ -1,4 +1,4 @@
-"""A float the step reads from a global, an attribute, a dict entry or a closure cell that
+"""A float the step reads from a global, an attribute, a dict or list entry or a closure cell that
 changes between calls becomes a per-call graph input (tracer/symbolic.py, SymbolicFloat), as
 `param_groups`' lr is: after its first change one trace serves every later value, and every
 call equals eager (interpret backend: bit for bit; cpu: within float32 drift)."""
@@ -56,12 +56,13 @@ class Scaled:
         self.x = torch.randn(3)
         self.lr = 0.1
         self.cfg = {"scale": 2.0}
+        self.lrs = [0.5, 1.0]
 
     def step(self):
         loss = (self.w * self.x * self.cfg["scale"]).sum() ** 2
         loss.backward()
         with torch.no_grad():
-            self.w.sub_(self.lr * self.w.grad / self.cfg["scale"])
+            self.w.sub_(self.lr * self.w.grad / self.cfg["scale"] * self.lrs[1])
             self.w.grad = None
         return loss
 
@@ -87,14 +88,15 @@ def test_attributes_dict_entries_and_closure_cells():
         s.lr = 0.1 * (i + 1)
         s.cfg["scale"] = 1.0 + i / 4
         set_decay(1.0 - i / 100)
+        s.lrs[1] = 1.0 + i / 8
     c = run_side_by_side(make, 10, change)
     st = c.stats()
     # one trace per float at its first change (they all change on call 1: one miss lifts the
     # first guard that fails; the next calls lift the others), then none
-    assert st["traces"] <= 5 and st["mode"] == "tree" and st["fallbacks"] == 0, st
+    assert st["traces"] <= 6 and st["mode"] == "tree" and st["fallbacks"] == 0, st
     labels = {p.label for p in c.traces[-1].py_inputs}
     assert labels == {"closure variable s.lr", "closure variable s.cfg['scale']",
-                      "closure variable decay"}, labels
+                      "closure variable decay", "closure variable s.lrs[1]"}, labels
 
 
 P = 0.5
