@@ -31,7 +31,8 @@ stands in its place, and
   - any other use (`float(lr)`, `math.exp(lr)`, printing, an op attribute such as
     `clamp(min=lr)`) hands out the exact value and guards it. Not a float subclass on
     purpose: C code reads a float subclass's value without asking it, which would bake the
-    value in unguarded; this class makes every such read go through `__float__`.
+    value in unguarded; this class makes every such read go through `__float__`. Its
+    `__class__` is float, so `isinstance(lr, float)` in Python code holds, as eagerly.
 
 Bools keep their value guards (they take two values).
 """
@@ -237,6 +238,13 @@ class SymbolicFloat(_Symbolic):
     """Stands for a float at container[key] during a trace; see the module docstring."""
     __slots__ = ()
     stands_for = float
+
+    @property
+    def __class__(self):
+        # isinstance(x, float) asks __class__ when the type says no: Python code that tests
+        # for a float takes the path it takes for the value. (C code asks the type, and then
+        # converts it with __float__, which guards the value.)
+        return float
 
     def _arith(self, op, other, reverse=False):
         if type(other) not in (int, float) or op not in _FLOAT_ARITH:

@@ -143,3 +143,23 @@ def test_a_float_that_becomes_an_int_retraces():
             assert got.dtype == want.dtype and got.item() == want.item()
     finally:
         P = 0.5
+
+
+def test_python_that_tests_for_a_float_sees_one():
+    """`isinstance(lr, float)` in the step is True for the SymbolicFloat standing in (its
+    __class__ says float), so the step takes the path it takes eagerly, not a silent other one."""
+    global P
+    w = torch.ones(3)
+
+    def step(x):
+        scale = P if isinstance(P, float) else 1.0
+        return (x * w * scale).sum()
+
+    c = torch.compile(step, backend="interpret")
+    try:
+        for P in (0.5, 0.25, 0.75, 0.125):
+            x = torch.arange(3.0)
+            assert c(x).item() == step(x).item()
+    finally:
+        P = 0.5
+    assert c.stats()["traces"] == 2 and c.stats()["mode"] == "tree"
