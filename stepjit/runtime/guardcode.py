@@ -191,7 +191,8 @@ class GuardWriter(CodeWriter):
                 if op == "replace":
                     self.emit(f"{obj}._data = {new}")
                     continue
-                if self.inplace.get(refs[b]) is not spec.value:
+                if spec.value is None or self.inplace.get(refs[b]) is not spec.value:
+                    # (not known to be computed in the tensor's own buffer: compare)
                     self.emit(f"if {new} is not {obj}._data:")
                     self.emit(f"    _copy({obj}._data, {new})")
                 self.emit(f"{obj}._version.value += 1" + self.comment(
