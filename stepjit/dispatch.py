@@ -57,6 +57,9 @@ def aval_of(x) -> AVal:
         return x._aval()
     if isinstance(x, (bool, int, float, np.number, np.bool_)):
         return AVal((), scalar_dtype(x), weak=True)
+    kind = getattr(type(x), "stands_for", None)   # a number a trace reads per call (symbolic.py)
+    if kind is not None:
+        return AVal((), scalar_dtype(kind()), weak=True)
     raise TypeError(f"expected a tensor or a Python number, got {type(x).__name__}")
 
 

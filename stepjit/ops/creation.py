@@ -16,9 +16,8 @@ from ..ir import primitives as P
 from ..ir.primitives.random import multinomial_count
 from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float, result_type
 from ..tensor import CPU, Tensor
-from .convert import resolve_device
-from ..autograd.grad_mode import no_grad
 from .convert import move, resolve_device
+from ..autograd.grad_mode import no_grad
 
 
 def _check_device(device):
