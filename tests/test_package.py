@@ -56,3 +56,16 @@ assert 'stepjit.api' in sys.modules
 from stepjit import *
 assert callable(tensor) and randn(2).shape == (2,) and float32 is float
 """)
+
+
+def test_every_api_name_that_is_also_a_submodule_is_listed_as_shadowed():
+    """A name the API binds to a non-module that is also a submodule's name must be in
+    stepjit/__init__.py's _SHADOWED, or `import stepjit.<it>` would hide the API's meaning."""
+    import pkgutil
+    import types
+
+    import stepjit
+    submodules = {m.name for m in pkgutil.iter_modules(stepjit.__path__)}
+    clashes = {n for n in submodules if n in vars(stepjit)
+               and not isinstance(vars(stepjit)[n], types.ModuleType)}
+    assert clashes == set(stepjit._SHADOWED)

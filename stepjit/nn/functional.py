@@ -370,7 +370,7 @@ from .functions.vision import (  # noqa: E402,F401
     channel_shuffle, instance_norm, local_response_norm, pixel_shuffle, pixel_unshuffle)
 from .functions.volumetric import conv3d, conv_transpose1d  # noqa: E402,F401
 from .functions.sampling_grid import affine_grid, grid_sample  # noqa: E402,F401
-from ..ops.contract import einsum
+from ..ops.contract import einsum  # noqa: E402  (bilinear)
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
