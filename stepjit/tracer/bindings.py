@@ -129,7 +129,7 @@ def _add_path(path, segment, links):
     label = ""
     for c, k, v, text in path:
         label += text
-        if type(c) is tuple:       # an immutable link: rebinding it means rebinding its holder
+        if isinstance(c, tuple):   # immutable (a namedtuple too): rebinding it rebinds its holder
             continue
         entry = links.get((id(c), _key(k)))
         if entry is None:

@@ -390,3 +390,31 @@ def test_a_counter_the_step_increments_is_never_replayed_stale():
         assert f.stats()["mode"] == "per-call retracing" and f.stats()["fallbacks"] == 0
     finally:
         STEPS = 0
+
+
+def test_a_namedtuple_of_numbers_the_step_can_reach_is_entered_as_a_tuple():
+    """d2l's ProgressBoard keeps Point(x, y) namedtuples in lists on the model: the value
+    search recorded their numbers with the namedtuple as a dict-like container, and the guard
+    check called Point.get (AttributeError) on the next call."""
+    import collections
+    Point = collections.namedtuple("Point", ["x", "y"])
+
+    class Board:
+        def __init__(self):
+            self.points = [Point(0.0, 1.0)]
+
+    board = Board()
+    w = torch.ones(3, requires_grad=True)
+
+    def step(x):
+        loss = (w * x).sum()
+        loss.backward()
+        board.points.append(Point(1.0, float(len(board.points))))
+        return loss
+
+    f = torch.compile(step, backend="interpret")
+    for _ in range(4):
+        f(torch.ones(3))
+    assert [p.y for p in board.points] == [1.0, 1.0, 2.0, 3.0, 4.0]
+    assert f.stats()["fallbacks"] == 0
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 4.0, 4.0])
