@@ -27,9 +27,8 @@ module):
      Every list and Module registry on such a path is guarded on its length:
      `opt.add_param_group(...)`, `m.extra = nn.Parameter(...)` between calls retrace.
 
-A list the step itself appended to (or popped from) while traced is not guarded on its length:
-the trace wrote it rather than read it, and a replay would not write it again, so such a trace
-describes that call only, as a changed scalar does (`board.points.append(Point(x, y))`). A bool the step set while traced (`model.train()` inside a
+A list the step itself appended to while traced is not guarded on its length: the trace
+wrote it rather than read it. A bool the step set while traced (`model.train()` inside a
 step that runs after an eval step, a flag) is guarded on the value it read and the value it
 left is replayed after every call (a PyWrite, applied with the tensor write-backs): the
 same Python, given the same guarded values, sets the same bool. Any other scalar the step
@@ -471,9 +470,6 @@ def value_guards(fn, snap, segment) -> list:
     loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}") if code else None
     guards = []
     grown = {id(c) for c, n, _ in snap.lengths.values() if len(c) != n}   # the step appended
-    for c, n, label in snap.lengths.values():
-        if type(c) is list and len(c) != n:     # a replay would not append (or pop) again
-            snap.changed.append(ChangedValue(f"the list {label} ({n} -> {len(c)} items)", loc))
     for c, k, v, label, name in snap.scalars.values():
         if (name is None or name in names) and id(c) not in grown:
             g = ValueGuard(c, k, v, label, segment, loc)

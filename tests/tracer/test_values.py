@@ -393,9 +393,10 @@ def test_a_counter_the_step_increments_is_never_replayed_stale():
 
 
 def test_a_namedtuple_of_numbers_the_step_can_reach_is_entered_as_a_tuple():
-    """d2l's ProgressBoard keeps Point(x, y) namedtuples in lists on the model: the value
-    search recorded their numbers with the namedtuple as a dict-like container, and the guard
-    check called Point.get (AttributeError) on the next call."""
+    """d2l's ProgressBoard keeps Point(x, y) namedtuples of the loss in lists on the model:
+    the value search recorded their numbers with the namedtuple as a dict-like container, and
+    the guard check called Point.get (AttributeError) on the next call. (The point holds the
+    loss read into Python, so the step runs on every call, as d2l's board does.)"""
     import collections
     Point = collections.namedtuple("Point", ["x", "y"])
 
@@ -409,12 +410,12 @@ def test_a_namedtuple_of_numbers_the_step_can_reach_is_entered_as_a_tuple():
     def step(x):
         loss = (w * x).sum()
         loss.backward()
-        board.points.append(Point(1.0, float(len(board.points))))
+        board.points.append(Point(float(len(board.points)), loss.item()))
         return loss
 
     f = torch.compile(step, backend="interpret")
     for _ in range(4):
         f(torch.ones(3))
-    assert [p.y for p in board.points] == [1.0, 1.0, 2.0, 3.0, 4.0]
+    assert [tuple(p) for p in board.points] == [(0.0, 1.0)] + [(k, 3.0) for k in (1, 2, 3, 4)]
     assert f.stats()["fallbacks"] == 0
     np.testing.assert_array_equal(w.grad.numpy(), [4.0, 4.0, 4.0])
