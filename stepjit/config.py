@@ -87,6 +87,10 @@ class dynamo:
     # needs it again traces again and finds its kernels compiled. Without it, a function whose
     # recompile limit was raised for many batch sizes kept every size's trace and program.
     trace_cache_limit = 64
+    # A step traced on every call (its Python must run every call) runs eagerly instead when
+    # its elementwise ops average fewer elements than this: tracing costs more than fusion
+    # saves (runtime/per_call.py). 0: always trace.
+    per_call_eager_below = 1 << 15
 
 
 def raw(name: str) -> str:

@@ -67,6 +67,9 @@ class Trace:
     aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
     per_call: str | None = None        # why the step's Python must run on every call
     per_call_warns: bool = False       # ... and whether the user is told (a warning)
+    # A trace for one call (once): the interpreter's values of what it evaluated for the step's
+    # Python (everything before its last decision), which that call need not compute again
+    values: dict | None = None
 
 
 def flat_args(args, kwargs):
@@ -128,6 +131,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             result = _Result(fn(*args, **kwargs))
             out = _finish(tracer, result, signature, treedef)
             out.arg_aliases = aliases_of(flat)
+            out.values = tracer.env
             return out
         with Watch(_step_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))

@@ -63,8 +63,9 @@ CORPUS = [
 
 CORPUS += [
     Entry("two_layer_net_autograd", TUTORIALS, traces=4),
-    # print(t, loss.item()) every step: traced on every call from the third (programs reused)
-    Entry("two_layer_net_custom_function", TUTORIALS, traces=50),
+    # print(t, loss.item()) every step: its Python runs on every call; after four traces (the
+    # fourth finds it per-call) its small ops run eagerly (stepjit/runtime/per_call.py)
+    Entry("two_layer_net_custom_function", TUTORIALS, traces=4),
     Entry("two_layer_net_nn", TUTORIALS, traces=4),
     Entry("two_layer_net_module", TUTORIALS, traces=4),
 ]
