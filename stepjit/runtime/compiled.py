@@ -366,8 +366,8 @@ class CompiledFunction:
         if self.mode is PER_CALL and not self._per_call_eager and per_call.may_run_eagerly(
                 tr, self.backend, self.fullgraph) and per_call.runs_eagerly(tr.graph):
             self._per_call_eager = True
-            log_event(self, "per-call", reason=f"{self.why_mode}; small ops: run eagerly, where "
-                      "tracing every call would cost more than its programs save")
+            log_event(self, "per-call", trace=tr, reason=f"{self.why_mode}; small ops: run "
+                      "eagerly, where tracing every call would cost more than its programs save")
 
     def _recurs(self, tr) -> bool:
         """Whether a per-call trace's structure was met before. Only one that recurs is
