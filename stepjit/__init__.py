@@ -1,140 +1,74 @@
 """stepjit: PyTorch-style training steps, run eagerly or compiled into fused kernels.
 
-`import stepjit as torch` gives a PyTorch-shaped API; this module only re-exports.
+`import stepjit as torch` gives a PyTorch-shaped API. The API is stepjit/api.py; it loads on
+the first attribute read from this package and is then copied here, so that
+`import stepjit.ir` (or any layer) loads that layer alone (tests/test_layers.py). Once
+loaded, this package is a plain module holding the API's names: `torch.randn` reads one
+dictionary entry, as before.
+
+Until then the package's class is `_Package` (a module subclass; PEP 562's module
+`__getattr__` alone would not do): importing a submodule sets its name on the package, and
+`tensor` is both a submodule (stepjit/tensor.py) and the API's `torch.tensor`, so such a
+module is not set here before the API loads, and reading the name loads it.
 """
+import _thread
+import importlib as _importlib
 import sys as _sys
+import types as _types
 
-from . import config
-from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
-from . import autograd  # noqa: F401
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: F401
-from .defaults import (  # noqa: F401
-    are_deterministic_algorithms_enabled, get_default_device, get_default_dtype,
-    get_float32_matmul_precision, set_default_device, set_default_dtype,
-    set_float32_matmul_precision, use_deterministic_algorithms)
-from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
-from .ir.types import DType as dtype  # noqa: F401
-from .ir.types import bool_ as bool  # noqa: F401
-from .ir.types import bfloat16, float16, float32, float64, int32, int64  # noqa: F401
-from .ops.convert import cast as _cast  # noqa: F401
-from .ops.creation import (  # noqa: F401
-    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
-    randperm, tensor, zeros, zeros_like)
-from .ops.elementwise import (  # noqa: F401
-    abs, add, addcdiv, addcmul, ceil, clamp, clip, cos, div, divide, eq, exp, floor, floor_divide,
-    ge, gt, le, lerp, log, log1p, logical_and, logical_not, logical_or, lt, masked_fill, maximum,
-    minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square,
-    sub, tanh, true_divide, where)
-from .ops.elementwise import (  # noqa: F401
-    allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
-    isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
-from .ops.legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: F401
-from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
-from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
-from .ops.sorting import (  # noqa: F401
-    argsort, bincount, cumprod, cumsum, kthvalue, msort, sort, topk, unique, unique_consecutive)
-from .ops.tiling import (  # noqa: F401
-    diag, diag_embed, diagonal, meshgrid, repeat_interleave, roll, tile, trace, tril, triu)
-from .ops.index import gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
-from .ops.reduce import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
-    norm, prod, softmax, std, sum, var)
-from .ops.shape import (  # noqa: F401
-    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
-    moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
-from .random import (  # noqa: F401
-    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
-from .serialization import load, save  # noqa: F401
-from .tensor import Size, Tensor, device  # noqa: F401
-
-float = float32
-double = float64
-long = int64
-int = int32
-half = float16
-
-from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
+_SHADOWED = frozenset({"tensor"})   # API names that are also names of submodules
+_LAZY_DUNDERS = frozenset({"__version__", "__all__"})   # (other dunders are never the API's)
+_loader = None   # the thread loading the API, while it does
 
 
-def is_tensor(obj):
-    return isinstance(obj, Tensor)
+def _load_api():
+    """Import stepjit/api.py, copy its names here, and make this package a plain module."""
+    global _loader
+    _loader = _thread.get_ident()
+    try:
+        api = _importlib.import_module(__name__ + ".api")
+    finally:
+        _loader = None
+    package = _sys.modules[__name__]
+    package.__dict__.update((k, v) for k, v in api.__dict__.items()
+                            if not k.startswith("__") or k in _LAZY_DUNDERS)
+    package.__class__ = _types.ModuleType
 
 
-def is_floating_point(input):
-    return input.is_floating_point()
+def _imported_from_inside():
+    """Whether stepjit's own `from . import name` asks (importlib's _handle_fromlist calls
+    hasattr on the package before it imports the submodule): a user's `from stepjit import nn`
+    loads the API, as reading `stepjit.nn` does; stepjit's own modules never need it."""
+    frame = _sys._getframe(2)
+    return (frame.f_code.co_name == "_handle_fromlist"
+            and frame.f_back.f_globals.get("__name__", "").startswith(__name__ + "."))
 
 
-def numel(input):
-    return input.numel()
+class _Package(_types.ModuleType):
+    """This package until its API is loaded."""
+
+    def __getattr__(self, name):   # (only for a name not in the package's dict)
+        if name.startswith("__") and name not in _LAZY_DUNDERS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        if name not in _SHADOWED:
+            module = _sys.modules.get(f"{__name__}.{name}")
+            if module is not None:   # a submodule still being imported (a cycle in the package)
+                return module
+        if _loader == _thread.get_ident() or _imported_from_inside():
+            # as a plain package: a name the API has not bound yet is missing while it loads,
+            # and `from . import name` inside stepjit makes the import machinery import it
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        _load_api()
+        return getattr(self, name)
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+    def __dir__(self):
+        _load_api()
+        return dir(self)
 
 
-def clone(input):
-    return input.clone()
-
-
-def detach(input):
-    return input.detach()
-
-
-from .runtime import compile  # noqa: E402,F401
-from . import compiler, _dynamo  # noqa: E402,F401
-from .tracer import make_ir  # noqa: E402,F401
-from . import nn, optim, utils  # noqa: E402,F401
-from . import accelerator, backends, cuda  # noqa: E402,F401
-from .transforms import grad, value_and_grad  # noqa: E402,F401
-from . import profiler  # noqa: E402,F401
-from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
-from .layouts import (  # noqa: E402,F401
-    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
-    strided)
-from .amp import autocast  # noqa: E402,F401
-from . import cpu  # noqa: E402,F401
-
-# `torch.cuda.amp` and `torch.cpu.amp`: attributes and importable names, as in PyTorch.
-cuda.amp, cpu.amp = amp.cuda_amp, amp.cpu_amp
-_sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp, amp.cpu_amp
-
-# Math, statistics, linear algebra and utilities beyond the core (docs/math.md).
-from .ops.mathfns import (  # noqa: E402,F401
-    acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
-    deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
-    sinh, tan, trunc, xlogy)
-from .ops.stats import (  # noqa: E402,F401
-    cdist, cummax, cummin, dist, histc, logcumsumexp, median, mode, nanmedian, std_mean,
-    var_mean)
-from .ops.stacking import (  # noqa: E402,F401
-    atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
-    row_stack, tensor_split, vstack)
-from .ops.products import cross, kron, tensordot  # noqa: E402,F401
-from .ops.sampling import poisson  # noqa: E402,F401
-from .ops.series import (  # noqa: E402,F401
-    block_diag, cartesian_prod, chain_matmul, combinations, cumulative_trapezoid, diff, inner,
-    matrix_power, nanmean, nansum, pdist, trapezoid, trapz, vander)
-from .ops.shape import outer as ger  # noqa: E402,F401
-from .ops.typing_rules import can_cast, is_nonzero, promote_types, result_type  # noqa: E402,F401
-from .ops.search import (  # noqa: E402,F401
-    argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
-from .ops.shape import concatenate  # noqa: E402,F401
-from .dtype_info import finfo, iinfo  # noqa: E402,F401
-from .threads import (  # noqa: E402,F401
-    get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
-from ._printing import set_printoptions  # noqa: E402,F401
-from . import distributions, jit, linalg, special  # noqa: E402,F401
-from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
-from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
-
-
-def typename(obj):
-    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else the object's qualified type."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    cls = obj if isinstance(obj, type) else type(obj)
-    module = cls.__module__
-    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
-
-
-if config.report_dir():   # an HTML report of the whole run, at exit
-    from .cli.report import write_at_exit
-    write_at_exit(config.report_dir())
+_sys.modules[__name__].__class__ = _Package

@@ -49,6 +49,9 @@ def aval_of(x) -> AVal:
         return x._aval()
     if isinstance(x, (bool, int, float, np.number, np.bool_)):
         return AVal((), scalar_dtype(x), weak=True)
+    kind = getattr(type(x), "stands_for", None)   # a number a trace reads per call (symbolic.py)
+    if kind is not None:
+        return AVal((), scalar_dtype(kind()), weak=True)
     raise TypeError(f"expected a tensor or a Python number, got {type(x).__name__}")
 
 
@@ -245,13 +248,17 @@ _view_of = view_of
 
 # -- CUDA tensors (stepjit/programs/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
+# The device's eager ops, `run_eager_op(prim, args, arrays, attrs, aval)` and
+# `store_device(dst, result)`: the CUDA backend (programs/cuda.py), which the public API
+# (stepjit/api.py) puts here, loaded on the first op on a CUDA tensor so that CPU-only programs
+# never load it; dispatch imports nothing above the front end.
+DEVICE = None
 
 
 def _device_eager(prim, args, attrs, arrays, sig):
     """An eager op with an input on the CUDA device: checked for mixed devices, run as a cached
     single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""
-    from .programs.cuda import run_eager_op
-    result = run_eager_op(prim, args, arrays, attrs, sig.aval)
+    result = DEVICE.run_eager_op(prim, args, arrays, attrs, sig.aval)
     out = make_tensor(result)
     if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
         _view_of(out, args[0], prim, attrs)
@@ -420,8 +427,7 @@ def store(dst, result):
     if tracer is not None:
         return tracer.store(dst, result)
     if type(dst._data) is not _NDARRAY:
-        from .programs.cuda import store_device
-        store_device(dst, result)
+        DEVICE.store_device(dst, result)
     else:
         np.copyto(dst._data, result._data, casting="unsafe")
     dst._version.value += 1

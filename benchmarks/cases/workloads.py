@@ -392,7 +392,7 @@ CASES = [
     _case("w2_makemore_mlp", "w2", "W2 makemore MLP: C[X] embedding, tanh 200, cross_entropy, "
           "SGD via p.data, batch 32, float32", _numpy_w2, 10, kernels_only=True),
     _case("w3_mnist_mlp_adam", "w3", "W3 MLP 784-256-128-10, batch 128, CrossEntropyLoss, "
-          "Adam, float32", _numpy_w3, 5),
+          "Adam, float32", _numpy_w3, 5, kernels_only=True),
     _case("w6_rnn_unrolled", "w6", "W6 tanh RNN cell unrolled 16 steps, hidden 64, batch 16, "
           "cross_entropy, SGD, float32", _numpy_w6, 10, kernels_only=True),
 ]

@@ -8,7 +8,7 @@ from ..profiler import STATE as PROFILE
 from .engine import run_backward
 from . import node as _node
 from .node import _tensor_class
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 def _roots_and_grads(tensors, grad_tensors):
@@ -198,7 +198,6 @@ def _as_inputs(inputs):
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(*inputs), v^T J) with reverse mode, as torch.autograd.functional.vjp."""
-    from ..autograd.grad_mode import enable_grad
     from ..tensor import Tensor
     _no_create_graph(create_graph)
     single, xs = _as_inputs(inputs)
@@ -233,7 +232,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     """d func(*inputs) / d inputs by reverse mode, one backward per output element:
     J[i][j] has shape outputs[i].shape + inputs[j].shape (a Tensor for one input and one
     output, as PyTorch nests it)."""
-    from ..autograd.grad_mode import enable_grad
     from ..ops.creation import zeros
     from ..ops.shape import stack
     from ..tensor import Tensor

@@ -210,7 +210,7 @@ def run_rules(plan, g, attrs, read):
 
 
 def _array_vjp():
-    """stepjit.autograd.array_vjp, imported on first use (it imports the tracer, which imports
+    """stepjit.autograd.array_vjp, imported on first use (it imports dispatch, which imports
     this module)."""
     global _ARRAY_VJP
     if _ARRAY_VJP is None:

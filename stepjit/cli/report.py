@@ -25,6 +25,8 @@ from .. import profiler
 from ..ir.printer import graph_to_dot
 from . import dump as _dump
 from .explain import describe_function
+from ..runtime import log
+from ..runtime.guards import describe_guards
 
 PALETTE = ["#cde7f0", "#f9d7c4", "#d8ecc5", "#efd6ef", "#fbefb5", "#d6dcf5", "#f5d0d7",
            "#cfeee4", "#e9e1cf", "#e2e2e2"]
@@ -53,7 +55,6 @@ def write_at_exit(directory) -> None:
     when it exits (a script run without the `stepjit report` command)."""
     import atexit
     import os
-    from ..runtime import log
     seen = {}
     log.add_listener(lambda compiled, event: seen.setdefault(id(compiled), (compiled, []))[1]
                      .append(event))
@@ -109,7 +110,6 @@ def _timeline(events) -> str:
 
 
 def _trace_section(compiled, ev, k) -> str:
-    from ..runtime.guards import describe_guards
     trace = ev["trace"]
     parts = [f"<div class='trace'><h3>Trace {k}: {_e(ev['reason'])}</h3>",
              f"<details open><summary>Guards</summary><pre>{_e(describe_guards(trace))}</pre>"

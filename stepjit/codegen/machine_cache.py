@@ -41,6 +41,7 @@ import threading
 import numpy as np
 
 from .. import config
+from .diskcache import write_atomic
 
 ENTRY_ABI = 2      # bump when c_entry.py or the layout below changes what an entry expects
 MAGIC = b"STEPJIT-ENTRY\n"
@@ -172,7 +173,6 @@ def store(path, sig, ident, obj: bytes) -> str:
     """Write an entry's object code with its header, atomically (os.replace), so that a
     reader sees the whole file or none; the path written (diskcache: a private directory
     where the cache cannot be written). `ident`: {"symbol", "source"} (Kernel._identity)."""
-    from .diskcache import write_atomic
     header = {"sig": sig, "env": environment(), **ident,
               "sha256": hashlib.sha256(obj).hexdigest(), "size": len(obj)}
     return write_atomic(path, MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + obj)

@@ -87,6 +87,7 @@ class ProgramSource:
         # passed like a size (dim_values) so that the compiled code holds no address.
         self.dims = []
         self.kernels = []
+        self._text = None
         self.kernel_names = {}          # a loop kernel's code (no comments) -> its function
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
@@ -103,9 +104,7 @@ class ProgramSource:
         # (a check's flag keeps its buffer: the caller reads it after the program)
         checks = {n.out for n in fused.graph.nodes if n.prim.check}
         # ops whose native form writes {out}: computed into a buffer, like a loop's results
-        self.writers = {g.nodes[0]: t for g in fused.groups if g.kind == "op"
-                        and g.nodes[0].prim.lowering not in ("matmul", "fill", "size")
-                        and "{out}" in (t := g.nodes[0].prim.native_for(g.nodes[0]) or "")}
+        self.writers = _writers(fused)
         into = computed_into_buffers(fused.groups) | {n.out for n in self.writers}
         owned = into - set(inplace) - self.per_call - set(self.held) - checks
         self.shared = share_buffers(fused.groups, owned, self.outs)
@@ -167,7 +166,19 @@ class ProgramSource:
         return [f"{self._name(v)} = np.empty({(0,) * v.ndim}, np.{v.dtype.np.name})"
                 for v in self.returned if v not in self.ins]
 
+    def kernel_functions(self):
+        """The distinct loop kernel functions of the program's module (generates its source)."""
+        self.source()
+        return list(self.kernels)
+
     def source(self):
+        """The program's module text, generated on first use (generating it fills the
+        workspace, dims and checks the runtime reads)."""
+        if self._text is None:
+            self._text = self._generate()
+        return self._text
+
+    def _generate(self):
         body = self._placeholders()
         for g in self.fused.groups:
             body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
@@ -275,6 +286,19 @@ class ProgramSource:
         if name == "key":
             return format_key(value) if value else "[...]"
         return repr(value)
+
+
+def _writers(fused):
+    """{node: its native template} for the op groups whose template writes into {out}."""
+    out = {}
+    for g in fused.groups:
+        node = g.nodes[0]
+        if g.kind != "op" or node.prim.lowering in ("matmul", "fill", "size"):
+            continue
+        template = node.prim.native_for(node)
+        if template is not None and "{out}" in template:
+            out[node] = template
+    return out
 
 
 def _viewed(fused, values):

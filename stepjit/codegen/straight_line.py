@@ -16,7 +16,7 @@ import numpy as np
 
 from ..ir.graph import Value
 from ..ir.impl import raise_check
-from ..codewriter import CodeWriter
+from .codewriter import CodeWriter
 
 
 class StraightWriter(CodeWriter):

@@ -7,6 +7,9 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from ..autograd.grad_mode import no_grad
+from ..nn.functional import binary_cross_entropy_with_logits
+from ..ops.creation import arange
 
 
 class Bernoulli(Distribution):
@@ -49,24 +52,20 @@ class Bernoulli(Distribution):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=Size()):
-        from ..autograd.grad_mode import no_grad
         shape = self._extended_shape(sample_shape)
         with no_grad():
             return bernoulli(self.probs.expand(*shape))
 
     def log_prob(self, value):
-        from ..nn.functional import binary_cross_entropy_with_logits
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
-        from ..nn.functional import binary_cross_entropy_with_logits
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand=True):
-        from ..ops.creation import arange
         values = arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand(2, *self._batch_shape)

@@ -10,6 +10,8 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import lazy_property, logits_to_probs, probs_to_logits
+from ..nn.functional import one_hot
+from ..ops.creation import eye
 
 
 class Categorical(Distribution):
@@ -121,7 +123,6 @@ class OneHotCategorical(Distribution):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=Size()):
-        from ..nn.functional import one_hot
         n = self._categorical._num_events
         return one_hot(self._categorical.sample(sample_shape), n).to(self.probs.dtype)
 
@@ -134,7 +135,6 @@ class OneHotCategorical(Distribution):
         return self._categorical.entropy()
 
     def enumerate_support(self, expand=True):
-        from ..ops.creation import eye
         n = self._categorical._num_events
         values = eye(n, dtype=self.probs.dtype).reshape((n,) + (1,) * len(self.batch_shape) + (n,))
         if expand:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Size, Tensor
+from ..autograd.grad_mode import no_grad
 
 
 def _is_concrete(t):
@@ -79,7 +80,6 @@ class Distribution:
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
     def sample(self, sample_shape=Size()):
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             return self.rsample(sample_shape)
 

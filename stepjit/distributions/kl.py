@@ -5,6 +5,7 @@ from __future__ import annotations
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .normal import Normal
+from ..nn.functional import softplus
 
 _KL = {}
 
@@ -41,7 +42,6 @@ def _kl_categorical_categorical(p, q):
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    from ..nn.functional import softplus
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = t1.masked_fill(q.probs == 0, float("inf")).masked_fill(p.probs == 0, 0.0)
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))

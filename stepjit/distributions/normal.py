@@ -9,6 +9,7 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all
+from ..autograd.grad_mode import no_grad
 
 
 class Normal(Distribution):
@@ -39,7 +40,6 @@ class Normal(Distribution):
         return self.stddev.pow(2)
 
     def sample(self, sample_shape=Size()):
-        from ..autograd.grad_mode import no_grad
         shape = self._extended_shape(sample_shape)
         with no_grad():
             return normal(self.loc.expand(*shape), self.scale.expand(*shape))

@@ -23,6 +23,9 @@ A Primitive holds
 Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
   view        impl returns a view of its first input (NumPy basic indexing, reshape...):
               eagerly the result aliases it; compiled, a free view, never a copy
+  may_copy    for a view: its impl copies where NumPy cannot make a view (reshape of a
+              transposed array), so a write through it may not reach its input; the tracer
+              checks such writes on the arrays' real layouts
   unview      for a view: unview(x, v, **attrs) -> the value x takes when its view is
               overwritten by v, written with tensor methods like a vjp (slice: slice_scatter;
               reshape, transpose: the inverse view of v). An in-place write through a view
@@ -39,6 +42,9 @@ Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
               other effect (default: every kind but "random")
   accumulates its result is a sum of many products (sum, matmul): check mode scales its
               tolerance by the same op over absolute values
+  identity    ((operand index, value), ...): with that operand a literal equal to value (a
+              zero of that sign, in a float result), the result is the other operand of a
+              two-operand op, bit for bit (x * 1, x + -0.0, x - 0.0): simplification drops it
   lowering    how backends run it, one of LOWERINGS: "loop" (fused into generated loops:
               elementwise with an expr, or a reduction with `reduce`), "view", "matmul",
               "fill" (a constant), "size" (a number of its input's shape, such as a mean's
@@ -95,13 +101,15 @@ class Primitive:
     __slots__ = ("name", "kind", "impl", "shape_rule", "vjp", "expr", "_grad_name",
                  "inputs", "attrs", "variadic", "ufunc", "view", "unview", "casts", "into",
                  "reduce", "exact", "keeps_uniform", "pure", "accumulates", "lowering",
-                 "native", "native_when", "simd_expr", "check")
+                 "native", "native_when", "simd_expr", "check", "identity",
+                 "may_copy")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
                  expr=None, grad_name=None, variadic=False, view=False, unview=None, casts=(),
                  into=None,
                  reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
-                 lowering=None, native=None, native_when=None, simd_expr=None, check=False):
+                 lowering=None, native=None, native_when=None, simd_expr=None, check=False,
+                 identity=(), may_copy=False):
         assert kind in KINDS, kind
         assert reduce in REDUCES + (None,), reduce
         self.name = name
@@ -130,6 +138,8 @@ class Primitive:
         self.native = native
         self.native_when = native_when
         self.check = check
+        self.identity = tuple(identity)
+        self.may_copy = may_copy
         if vjp is None:
             self.vjp = None
         elif variadic:

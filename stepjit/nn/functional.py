@@ -299,7 +299,6 @@ def _smoothing_term(logp, target, weight, ignore_index, reduction, class_dim):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    from ..ops.contract import einsum
     out = einsum("bi,oij,bj->bo", input1.reshape(-1, input1.shape[-1]), weight,
                  input2.reshape(-1, input2.shape[-1]))
     out = out.reshape(tuple(input1.shape[:-1]) + (weight.shape[0],))
@@ -371,6 +370,7 @@ from .functions.vision import (  # noqa: E402,F401
     channel_shuffle, instance_norm, local_response_norm, pixel_shuffle, pixel_unshuffle)
 from .functions.volumetric import conv3d, conv_transpose1d  # noqa: E402,F401
 from .functions.sampling_grid import affine_grid, grid_sample  # noqa: E402,F401
+from ..ops.contract import einsum  # noqa: E402  (bilinear)
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",

@@ -16,7 +16,7 @@ from ..ir import primitives as P
 from ..ir.primitives.random import multinomial_count
 from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float, result_type
 from ..tensor import CPU, Tensor
-from .convert import resolve_device
+from .convert import move, resolve_device
 from ..autograd.grad_mode import no_grad
 
 
@@ -33,7 +33,6 @@ def _finish(t, requires_grad, device=None):
     if device is None:
         device = default_device()   # set_default_device; None for the CPU
     if device is not None and device is not CPU:   # the host device object: already there
-        from .convert import move, resolve_device
         t = move(t, resolve_device(device))
     if requires_grad:
         t.requires_grad = True

@@ -17,6 +17,7 @@ from ..ir import primitives as P
 from ..ir.types import FLOAT
 from ..tensor import Tensor
 from .elementwise import abs, ceil, exp, floor, log, log1p, sqrt, where
+from .creation import tensor
 
 
 def atan2(input, other):
@@ -112,7 +113,6 @@ def xlogy(input, other):
     PyTorch's gradients follow (d/dx is log y except there, d/dy = x / y; at x == 0,
     y == inf, d/dx is 0 where PyTorch's is inf)."""
     if not isinstance(other, Tensor):
-        from .creation import tensor
         other = tensor(float(other), dtype=input.dtype)
     special = apply(P.logical_or, apply(P.eq, other, 0), apply(P.eq, other, math.inf))
     mask = apply(P.logical_and, apply(P.eq, input, 0), special)

@@ -19,6 +19,7 @@ from ..errors import ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.types import FLOAT, float64
 from .creation import arange, rand
+from .creation import tensor
 
 MAX_RATE = 1e4
 
@@ -39,7 +40,6 @@ def poisson(input, generator=None):
     lam = apply(P.cast, rates, dtype=float64).unsqueeze(-1)
     k = arange(terms, dtype=float64)
     log_k_factorial = np.cumsum(np.log(np.maximum(np.arange(terms, dtype=np.float64), 1.0)))
-    from .creation import tensor
     safe = apply(P.where, apply(P.eq, lam, 0), 1.0, lam)
     log_p = apply(P.sub, apply(P.sub, apply(P.mul, k, safe.log()), lam), tensor(log_k_factorial))
     p = apply(P.where, apply(P.eq, lam, 0), apply(P.cast, apply(P.eq, k, 0), dtype=float64),

@@ -14,6 +14,8 @@ from ..tensor import Tensor
 from .creation import tensor
 from .index import nonzero
 from .reduce import any as any_, sum
+from .. import dispatch
+from .index import take_along_dim
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
@@ -34,7 +36,6 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     scalar = not isinstance(input, Tensor)
     values = tensor(input, dtype=sorted_sequence.dtype) if scalar else input
     if sorter is not None:
-        from .index import take_along_dim
         sorted_sequence = take_along_dim(sorted_sequence, sorter, sorted_sequence.ndim - 1)
     if sorted_sequence.ndim > 1 and tuple(sorted_sequence.shape[:-1]) != tuple(values.shape[:-1]):
         raise op_error(ShapeError(f"searchsorted: boundaries {fmt(sorted_sequence.shape)} and "
@@ -77,7 +78,6 @@ def triu_indices(row, col, offset=0, *, dtype=int64, device=None, layout=None):
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     """base ** linspace(start, end, steps), computed in float64 and rounded once."""
-    from .. import dispatch
     arr = np.logspace(start, end, steps, base=base).astype(as_dtype(dtype or default_float()).np)
     out = dispatch.constant(arr)
     return out.requires_grad_() if requires_grad else out

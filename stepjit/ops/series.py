@@ -17,6 +17,10 @@ from .creation import eye, tensor, zeros
 from .elementwise import where
 from .reduce import sum
 from .shape import _dim, cat, matmul, narrow, stack
+from ..ir.types import result_type
+from .products import tensordot
+from .stats import cdist
+from .tiling import meshgrid
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -80,7 +84,6 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 def cartesian_prod(*tensors):
     if len(tensors) == 1:
         return tensors[0]
-    from .tiling import meshgrid
     grids = meshgrid(*tensors, indexing="ij")
     return stack([g.reshape(-1) for g in grids], 1)
 
@@ -101,7 +104,6 @@ def block_diag(*tensors):
         raise op_error(ShapeError("block_diag: input tensors must have 2 or fewer dimensions, "
                                   "got " + ", ".join(fmt(t.shape) for t in tensors)), "block_diag")
     cols = [m.shape[1] for m in mats]
-    from ..ir.types import result_type
     dtype = result_type(*(m._aval() for m in mats))
     rows = []
     for i, m in enumerate(mats):
@@ -124,7 +126,6 @@ def pdist(input, p=2):
     if input.ndim != 2:
         raise op_error(ShapeError(f"pdist only supports 2D tensors, got: {fmt(input.shape)}"),
                        "pdist")
-    from .stats import cdist
     i, j = np.triu_indices(input.shape[0], 1)
     return cdist(input[tensor(i.astype(np.int64))].unsqueeze(-2),
                  input[tensor(j.astype(np.int64))].unsqueeze(-2), p).reshape(-1)
@@ -134,7 +135,6 @@ def inner(input, other):
     """Sum over the last dims: shape input.shape[:-1] + other.shape[:-1]."""
     if input.ndim == 0 or other.ndim == 0:
         return apply(P.mul, input, other)
-    from .products import tensordot
     return tensordot(input, other, ([input.ndim - 1], [other.ndim - 1]))
 
 

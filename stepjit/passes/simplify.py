@@ -108,26 +108,16 @@ def literal_operands(node, producers):
 
 
 def arithmetic_identity(node, producers):
-    name, out, ins = node.prim.name, node.out, node.inputs
-    if out.dtype.category == BOOL or len(ins) != 2:
+    """x * 1, 1 * x, x / 1, x ** 1, x + -0.0, -0.0 + x, x - 0.0 -> x: the primitive's
+    `identity` (registry.py) names the operand and the value."""
+    out, ins = node.out, node.inputs
+    if not node.prim.identity or out.dtype.category == BOOL or len(ins) != 2:
         return None
-    x, y = ins
-    if name == "mul":
-        if _is(node, 1, 1) and _same(x, out):
-            return x
-        if _is(node, 0, 1) and _same(y, out):
-            return y
-    elif name in ("div", "pow"):
-        if _is(node, 1, 1) and _same(x, out):
-            return x
-    elif name == "add":
-        if _is(node, 1, 0, negative_zero=True) and _same(x, out):
-            return x
-        if _is(node, 0, 0, negative_zero=True) and _same(y, out):
-            return y
-    elif name == "sub":
-        if _is(node, 1, 0, negative_zero=False) and _same(x, out):
-            return x
+    for i, value in node.prim.identity:
+        other = ins[1 - i]
+        sign = bool(np.signbit(value)) if value == 0 else None
+        if _is(node, i, value, negative_zero=sign) and _same(other, out):
+            return other
     return None
 
 

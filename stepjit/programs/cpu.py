@@ -26,11 +26,17 @@ from ..pipeline import compile_graph, numel as _numel
 from .program import Program, raise_failed_checks
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
-# whatever its length. A larger one goes native only if it is short: Numba compiles a native
-# program in ~0.3 s per loop kernel, paid at the 64th call of a cold cache, for a gain of a
-# few us per kernel that matters less the more the step computes.
+# whatever its length. A larger one goes native only if it has few distinct loop kernels:
+# Numba compiles a native program in ~0.3 s per distinct loop kernel (structurally equal
+# loops, an unrolled RNN's steps, share one function: codegen/native_program.py), paid at the
+# 64th call of a cold cache, for a gain of a few us per kernel call.
 NATIVE_SMALL_ELEMENTS = 1 << 14
-NATIVE_MAX_GROUPS = 24
+NATIVE_MAX_KERNELS = 24
+# Past this many groups a native program has no packed entry: compiling `program_packed`
+# re-optimizes the whole linked program (LLVM runs over every function Numba links into it),
+# which for an unrolled 16-step RNN cost as much as the program itself, to save ~70 ns per
+# argument of a call that computes for hundreds of us.
+PACKED_MAX_GROUPS = 64
 
 
 def native_mode() -> str:
@@ -302,7 +308,11 @@ class CpuProgram(Program):
             return False
         largest = max((_numel(n.out.shape) for n in self.graph.nodes), default=0)
         return largest <= NATIVE_SMALL_ELEMENTS or (
-            largest < PARALLEL_MIN and len(self.fused.groups) <= NATIVE_MAX_GROUPS)
+            largest < PARALLEL_MIN and self.native_kernels() <= NATIVE_MAX_KERNELS)
+
+    def native_kernels(self) -> int:
+        """How many distinct loop kernels the native program would compile."""
+        return len(self.native_source()[0].kernel_functions())
 
     def native_source(self):
         """(ProgramSource, ins, outs): the whole program as one native function's source, as
@@ -313,7 +323,9 @@ class CpuProgram(Program):
         src, ins, outs = self.native_source()
         body = src.source()
         fn, self.native_text = get_module_function(body, "program")
-        packed, _ = get_module_function(body, "program_packed")
+        packed = None
+        if len(self.fused.groups) <= PACKED_MAX_GROUPS:
+            packed, _ = get_module_function(body, "program_packed")
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}
         fresh = {v for v in outs if v not in ins and v not in views}   # computed, not passed
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]

@@ -16,7 +16,9 @@ changed) and is retraced on every call from then on, its programs still shared
 by structural hash.
 
 Hyperparameters that optimizers read from `param_groups` (lr) are per-call
-inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace.
+inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace; so is
+a float the step reads from a global, an attribute, a dict or list entry or a
+closure cell, from its first change (tracer/symbolic.py).
 
 Recompile limit. A function traced `recompile_limit` times (default
 `config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
@@ -40,13 +42,13 @@ from ..tracer.pytree import flatten, unflatten
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from ..tracer.tracer import Untraceable
-from . import aot, fastcall, per_call, writeback
+from . import aot, fastcall, guardcode, per_call, writeback
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from .tree import Stale, _resolve, clear_programs, graft
-from ..tracer.symbolic import Place
+from ..tracer.symbolic import ConditionGuard, Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -178,7 +180,7 @@ class CompiledFunction:
                                          f"re-verifying a cached trace at its reuse #{seg.uses}",
                                          verifying=True)
                 env = seg.run(env, self.program_backend, st)
-                writeback.write_back(seg.leaf, objs, env)
+                guardcode.write_back(seg.leaf, objs, env)
                 if self._fast_stale and self.mode is TREE:
                     self._build_fast()
                 return writeback.results(seg.leaf, objs, env)
@@ -196,11 +198,13 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
-        if guard is not None and reason.startswith(guard.label):
+        if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
+            # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
-            # rather than grow the tree by a leaf per value
+            # rather than grow the tree by a leaf per value. A float in a dict, a list or a
+            # cell is read per call from its first change (symbolic.py): no retrace then.
             calls = self._stats["calls"]
-            if self._changed.get(values.where(guard)) == calls - 1:
+            if self._changed.get(values.where(guard)) == calls - 1 or _liftable_float(guard):
                 self._went_volatile(guard)
                 if self.mode is not TREE:
                     return self._off_tree_call(args, kwargs)
@@ -391,8 +395,7 @@ class CompiledFunction:
         st = self._stats
         objs, env = [], {}
         for i, seg in enumerate(path):
-            if seg.enter(arg_key, flat, objs, env) is not None:
-                break
+            guardcode.bind(seg, flat, objs, env)
             if known is not None:
                 _take_known(seg, known, env)
             env = seg.run(env, backend, st)
@@ -400,13 +403,13 @@ class CompiledFunction:
                 break   # the backend's rounding took the decision the other way
         else:
             leaf = path[-1].leaf
-            writeback.write_back(leaf, objs, env)
+            guardcode.write_back(leaf, objs, env)
             return writeback.results(leaf, objs, env)
         objs = []
         for spec in tr.slots:
             objs.append(_resolve(spec.slot, flat, objs))
         env = writeback.interpret(tr, objs)
-        writeback.write_back(tr, objs, env)
+        guardcode.write_back(tr, objs, env)
         return writeback.results(tr, objs, env)
 
     def _evict(self, keep):
@@ -524,10 +527,13 @@ class CompiledFunction:
         return self._eager(args, kwargs)
 
     def _went_volatile(self, guard):
-        if type(guard.value) is int and (type(guard.container) is dict or guard.key is None):
-            # an int (a loop counter): traced symbolically from now on (tracer/symbolic.py)
+        kind = type(guard.value)
+        if (kind is int and (type(guard.container) is dict or guard.key is None)
+                or _liftable_float(guard)) and values.where(guard) not in self._symbolic:
+            # an int (a loop counter) or a float (a learning rate): traced symbolically from
+            # now on (tracer/symbolic.py); a float becomes a per-call graph input
             self._symbolic[values.where(guard)] = (guard.container, guard.key, guard.label,
-                                                   guard.loc)
+                                                   guard.loc, kind)
             log_event(self, "symbolic", reason=f"{guard.label} changes between calls")
             return
         self._volatile = guard
@@ -602,6 +608,20 @@ def _take_known(seg, known, env):
         else:
             rest.append(n)
     seg.nodes = rest
+
+
+def _reported(guard, reason) -> bool:
+    """Whether reason (why the call left the tree) is guard's failure: the guard that failed
+    last may belong to a root tried before the one whose failure is reported."""
+    return reason.startswith(guard.label) or (
+        type(guard) is ConditionGuard and reason.startswith(guard.describe()))
+
+
+def _liftable_float(guard) -> bool:
+    """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
+    cell)."""
+    return (type(guard) is values.ValueGuard and type(guard.value) is float
+            and (type(guard.container) in (dict, list) or guard.key is None))
 
 
 def _subtree(root):

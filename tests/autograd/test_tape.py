@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 import stepjit as torch
 from stepjit.autograd import array_vjp, engine, tape
+from stepjit.codegen import tape_function
 from tests.regression.fuzz_programs import build, describe, programs
 
 
@@ -85,12 +86,12 @@ def test_gradients_sum_in_the_engines_order(fresh, monkeypatch):
     assert fan_out_grads() == expected
     assert fresh["tape"] == 1
     # The order matters here: first-in-first-out gives other bits (so the test can fail).
-    real_schedule = tape._schedule
+    real_schedule = tape_function._schedule
 
     def fifo(nodes):
         order, index = real_schedule(nodes)
         return order[:1] + order[1:][::-1], index
-    monkeypatch.setattr(tape, "_schedule", fifo)
+    monkeypatch.setattr(tape_function, "_schedule", fifo)
     monkeypatch.setattr(tape, "_TAPES", {})
     monkeypatch.setattr(tape, "_BY_ROOT", {})
     with pytest.raises(Exception):
@@ -316,3 +317,21 @@ def test_fresh_gradients_pass_bare_between_straight_line_functions(fresh, monkey
     assert len(seen) == 2 and all(type(g) is torch.Tensor for g in seen)
     src = [f.source for f in tape._TAPES.values() if callable(f)]
     assert len(src) == 2 and all("MULBACKWARD0_VJP_ARRAYS(" in f for f in src)
+
+
+def test_without_the_code_generators_the_engine_runs_with_the_same_bits(fresh, monkeypatch):
+    """The front end reaches eager backward's code generators (codegen/) only through the
+    hooks stepjit/api.py sets; with them unset (the front end imported alone) every backward
+    takes the engine's generic path, with the same bits, and nothing is written."""
+    monkeypatch.setattr(tape, "WARM_AFTER", 0)
+    monkeypatch.setattr(array_vjp, "WARM_AFTER", 0)
+    expected = [fan_out_grads() for _ in range(3)]
+    assert fresh["tape"] >= 1
+    monkeypatch.setattr(tape, "_TAPES", {})
+    monkeypatch.setattr(tape, "_BY_ROOT", {})
+    monkeypatch.setattr(tape, "WRITE", None)
+    monkeypatch.setattr(array_vjp, "DERIVE", None)
+    fresh["tape"] = 0
+    got = [fan_out_grads() for _ in range(3)]
+    assert got == expected and fresh["tape"] == 0
+    assert not any(callable(f) for f in tape._TAPES.values())

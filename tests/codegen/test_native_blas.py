@@ -139,14 +139,14 @@ def test_blas_layout_reads_arrays_in_place_or_refuses():
 
 
 def test_a_long_program_with_large_values_is_not_made_native(native_now, monkeypatch):
-    """Large values and more groups than NATIVE_MAX_GROUPS: compiling it native would cost
-    more than it saves; a tiny program goes native whatever its length."""
+    """Large values and more distinct loop kernels than NATIVE_MAX_KERNELS: compiling it
+    native would cost more than it saves; a tiny program goes native whatever its length."""
     from stepjit.programs import cpu
     monkeypatch.setattr(cpu, "NATIVE_SMALL_ELEMENTS", 64)     # these values count as large
     fn = torch.compile(two_layer_step, backend="cpu")
     _train(fn, np.float32, steps=2)
     assert _program(fn).native is not None, "short: native"
-    monkeypatch.setattr(cpu, "NATIVE_MAX_GROUPS", 2)
+    monkeypatch.setattr(cpu, "NATIVE_MAX_KERNELS", 1)
     tree.clear_programs()
     fn = torch.compile(two_layer_step, backend="cpu")
     _train(fn, np.float32, steps=2)

@@ -609,6 +609,44 @@ def test_every_primitive_declares_what_the_passes_and_backends_read():
     assert not problems, "\n".join(problems) + "\n-> " + DECLARE
 
 
+def test_a_view_that_can_copy_says_so():
+    """The tracer checks writes through a `may_copy` view on real layouts; a view primitive
+    whose impl copies a column-major input without declaring it would escape that check.
+    Every sample's first operand is also given in Fortran order."""
+    problems, copied = [], set()
+    for name, prim in sorted(PRIMITIVES.items()):
+        for sample in SAMPLES.get(name, ()) if prim.view else ():
+            x = sample.args[0]
+            if not isinstance(x, np.ndarray) or x.ndim < 2:
+                continue
+            xf = np.asfortranarray(x)
+            out = prim.impl(xf, *sample.args[1:], **sample.attrs)
+            if out.size and not np.shares_memory(out, xf):
+                copied.add(name)
+    for name in sorted(copied - {n for n, p in PRIMITIVES.items() if p.may_copy}):
+        problems.append(f"{name}: its impl copies a Fortran-ordered input: declare may_copy=True")
+    for name in sorted({n for n, p in PRIMITIVES.items() if p.may_copy} - copied):
+        problems.append(f"{name}: may_copy=True, but no sample copies: add one that does")
+    assert not problems, "\n".join(problems)
+
+
+IDENTITY_OPERANDS = np.array([0.0, -0.0, 1.5, -2.25, np.inf, -np.inf, np.nan, 3e38, 1e-45])
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in PRIMITIVES.items() if p.identity))
+def test_a_declared_identity_gives_the_other_operand_bit_for_bit(name):
+    """`identity` lets simplification drop the op (x * 1 -> x): the impl must agree, on every
+    float dtype and on the edge values (signed zeros, infinities, NaN, subnormals)."""
+    prim = PRIMITIVES[name]
+    assert len(prim.inputs) == 2 and prim.kind == "elementwise", name
+    for i, value in prim.identity:
+        for dtype in (np.float32, np.float64):
+            x = IDENTITY_OPERANDS.astype(dtype)
+            e = np.full_like(x, value)
+            out = prim.impl(*((x, e) if i == 1 else (e, x)))
+            assert out.dtype == dtype and out.tobytes() == x.tobytes(), (name, i, value, dtype)
+
+
 # -- eager values vs NumPy, and vs the shape rule ---------------------------------------
 @pytest.mark.parametrize("case", PRIM_CASES, ids=_case_id)
 def test_eager_matches_numpy_and_shape_rule(case):

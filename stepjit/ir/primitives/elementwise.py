@@ -16,13 +16,13 @@ from . import shapes as S
 
 
 def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, exact=False,
-        simd_expr=None):
+        simd_expr=None, identity=()):
     inputs = ("x",) if nin == 1 else ("x", "y")
     if casts is None:
         casts = tuple(range(nin))
     return register(Primitive(name, "elementwise", impl, rule, inputs=inputs, attrs=attrs,
                               vjp=vjp, expr=expr, grad_name=grad_name, casts=casts, exact=exact,
-                              simd_expr=simd_expr))
+                              simd_expr=simd_expr, identity=identity))
 
 
 def _zero_grad(g):
@@ -30,12 +30,17 @@ def _zero_grad(g):
 
 
 # -- arithmetic --------------------------------------------------------------
-add = _ew("add", np.add, S.same_rule, (lambda g: g, lambda g: g), "({0} + {1})", 2, exact=True)
-sub = _ew("sub", np.subtract, S.arith_rule, (lambda g: g, lambda g: -g), "({0} - {1})", 2, exact=True)
+# (x + -0.0 is x for every x, -0.0 included; x + 0.0 is not: -0.0 + 0.0 == 0.0)
+add = _ew("add", np.add, S.same_rule, (lambda g: g, lambda g: g), "({0} + {1})", 2, exact=True,
+          identity=((1, -0.0), (0, -0.0)))
+sub = _ew("sub", np.subtract, S.arith_rule, (lambda g: g, lambda g: -g), "({0} - {1})", 2, exact=True,
+          identity=((1, 0.0),))
 mul = _ew("mul", np.multiply, S.same_rule,
-          (lambda g, y: g * y, lambda g, x: g * x), "({0} * {1})", 2, exact=True)
+          (lambda g, y: g * y, lambda g, x: g * x), "({0} * {1})", 2, exact=True,
+          identity=((1, 1), (0, 1)))
 div = _ew("div", np.true_divide, S.float_rule,
-          (lambda g, y: g / y, lambda g, y, out: -g * out / y), "({0} / {1})", 2, exact=True)
+          (lambda g, y: g / y, lambda g, y, out: -g * out / y), "({0} / {1})", 2, exact=True,
+          identity=((1, 1),))
 # Python's (and PyTorch's) floor division, in the operands' own dtype: integers never round
 # trip through a float (int64 // 1 of 2**24 + 1 stays exact), floats take NumPy's divmod, which
 # is the algorithm PyTorch's div_floor_floating runs (1.0 // 0.1 == 9.0, not floor(1 / 0.1)).
@@ -76,7 +81,7 @@ def _pow_simd_expr(node):
 
 
 pow = _ew("pow", np.power, S.arith_rule, (_pow_base_grad, _pow_exp_grad), _pow_expr, 2,
-          grad_name="PowBackward0", simd_expr=_pow_simd_expr)
+          grad_name="PowBackward0", simd_expr=_pow_simd_expr, identity=((1, 1),))
 
 
 def _max_grad(g, x, y):

@@ -80,7 +80,7 @@ def _reverses(perm):
 reshape = register(Primitive(
     "reshape", "movement", lambda x, shape: x.reshape(shape), _reshape_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g, in_shapes: g.reshape(in_shapes[0]),),
-    grad_name="ViewBackward0", view=True, keeps_uniform=True,
+    grad_name="ViewBackward0", view=True, may_copy=True, keeps_uniform=True,
     unview=lambda x, v, shape: v.reshape(x.shape), native="reshaped({0}, {shape})"))
 
 transpose = register(Primitive(

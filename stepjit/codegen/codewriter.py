@@ -1,9 +1,6 @@
 """What stepjit's generated Python functions share: unique local names, objects bound as
-globals of the function, indented lines, and compiling the text (runtime/fastcall.py,
-codegen/straight_line.py, autograd/tape.py and array_vjp.py).
-
-It imports nothing of stepjit, so it sits at the bottom of the package stack with ir/, and the
-front end's generators can use it as the compiler's do."""
+globals of the function, indented lines, and compiling the text (codegen/straight_line.py,
+eager_vjp.py and tape_function.py; runtime/fastcall.py)."""
 from __future__ import annotations
 
 import re

@@ -1,0 +1,165 @@
+"""stepjit's public API: what `import stepjit as torch` gives (stepjit/__init__.py loads this
+module on the package's first attribute read and copies its names onto the package).
+
+It re-exports, and wires the layers: the hooks through which the front end reaches what
+sits above it are set at the end.
+"""
+import sys as _sys
+
+from . import config
+from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
+from . import autograd  # noqa: F401
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: F401
+from .defaults import (  # noqa: F401
+    are_deterministic_algorithms_enabled, get_default_device, get_default_dtype,
+    get_float32_matmul_precision, set_default_device, set_default_dtype,
+    set_float32_matmul_precision, use_deterministic_algorithms)
+from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
+from .ir.types import DType as dtype  # noqa: F401
+from .ir.types import bool_ as bool  # noqa: F401
+from .ir.types import bfloat16, float16, float32, float64, int32, int64  # noqa: F401
+from .ops.convert import cast as _cast  # noqa: F401
+from .ops.creation import (  # noqa: F401
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, tensor, zeros, zeros_like)
+from .ops.elementwise import (  # noqa: F401
+    abs, add, addcdiv, addcmul, ceil, clamp, clip, cos, div, divide, eq, exp, floor, floor_divide,
+    ge, gt, le, lerp, log, log1p, logical_and, logical_not, logical_or, lt, masked_fill, maximum,
+    minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square,
+    sub, tanh, true_divide, where)
+from .ops.elementwise import (  # noqa: F401
+    allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
+    isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
+from .ops.legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: F401
+from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
+from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
+from .ops.sorting import (  # noqa: F401
+    argsort, bincount, cumprod, cumsum, kthvalue, msort, sort, topk, unique, unique_consecutive)
+from .ops.tiling import (  # noqa: F401
+    diag, diag_embed, diagonal, meshgrid, repeat_interleave, roll, tile, trace, tril, triu)
+from .ops.index import gather, index_select, masked_select, nonzero, take_along_dim  # noqa: F401
+from .ops.reduce import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
+    norm, prod, softmax, std, sum, var)
+from .ops.shape import (  # noqa: F401
+    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
+    moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
+from .random import (  # noqa: F401
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
+from .serialization import load, save  # noqa: F401
+from .tensor import Size, Tensor, device  # noqa: F401
+
+float = float32
+double = float64
+long = int64
+int = int32
+half = float16
+
+from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def numel(input):
+    return input.numel()
+
+
+def clone(input):
+    return input.clone()
+
+
+def detach(input):
+    return input.detach()
+
+
+from .runtime import compile  # noqa: E402,F401
+from . import compiler, _dynamo  # noqa: E402,F401
+from .tracer import make_ir  # noqa: E402,F401
+from . import nn, optim, utils  # noqa: E402,F401
+from . import accelerator, backends, cuda  # noqa: E402,F401
+from .transforms import grad, value_and_grad  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401
+from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
+from .layouts import (  # noqa: E402,F401
+    channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
+    strided)
+from .amp import autocast  # noqa: E402,F401
+from . import cpu  # noqa: E402,F401
+
+# `torch.cuda.amp` and `torch.cpu.amp`: attributes and importable names, as in PyTorch.
+cuda.amp, cpu.amp = amp.cuda_amp, amp.cpu_amp
+_sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp, amp.cpu_amp
+
+# Math, statistics, linear algebra and utilities beyond the core (docs/math.md).
+from .ops.mathfns import (  # noqa: E402,F401
+    acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
+    deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
+    sinh, tan, trunc, xlogy)
+from .ops.stats import (  # noqa: E402,F401
+    cdist, cummax, cummin, dist, histc, logcumsumexp, median, mode, nanmedian, std_mean,
+    var_mean)
+from .ops.stacking import (  # noqa: E402,F401
+    atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
+    row_stack, tensor_split, vstack)
+from .ops.products import cross, kron, tensordot  # noqa: E402,F401
+from .ops.sampling import poisson  # noqa: E402,F401
+from .ops.series import (  # noqa: E402,F401
+    block_diag, cartesian_prod, chain_matmul, combinations, cumulative_trapezoid, diff, inner,
+    matrix_power, nanmean, nansum, pdist, trapezoid, trapz, vander)
+from .ops.shape import outer as ger  # noqa: E402,F401
+from .ops.typing_rules import can_cast, is_nonzero, promote_types, result_type  # noqa: E402,F401
+from .ops.search import (  # noqa: E402,F401
+    argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
+from .ops.shape import concatenate  # noqa: E402,F401
+from .dtype_info import finfo, iinfo  # noqa: E402,F401
+from .threads import (  # noqa: E402,F401
+    get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
+from ._printing import set_printoptions  # noqa: E402,F401
+from . import distributions, jit, linalg, special  # noqa: E402,F401
+from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
+from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
+
+
+def typename(obj):
+    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else the object's qualified type."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
+
+
+# The front end reaches what sits above it only through hooks set here, never by importing it
+# (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's
+# eager ops.
+from . import dispatch as _dispatch  # noqa: E402
+from .autograd import array_vjp as _array_vjp, tape as _tape  # noqa: E402
+from .codegen.eager_vjp import derive as _derive_vjp  # noqa: E402
+from .codegen.tape_function import write as _write_tape  # noqa: E402
+
+_array_vjp.DERIVE, _tape.WRITE = _derive_vjp, _write_tape
+
+
+class _CudaOnFirstOp:
+    """dispatch.DEVICE until the first op on a CUDA tensor, which loads the CUDA backend
+    (programs/cuda.py, numba.cuda) and puts the module there in its place."""
+
+    def __getattr__(self, name):
+        from .programs import cuda as backend
+        _dispatch.DEVICE = backend
+        return getattr(backend, name)
+
+
+_dispatch.DEVICE = _CudaOnFirstOp()
+
+if config.report_dir():   # an HTML report of the whole run, at exit
+    from .cli.report import write_at_exit
+    write_at_exit(config.report_dir())
