@@ -23,7 +23,8 @@ closure cell, from its first change (tracer/symbolic.py).
 Recompile limit. A function traced `recompile_limit` times (default
 `config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
 warns once, naming itself and the last reason, and runs eagerly whenever its
-cached traces do not apply.
+cached traces do not apply. A miss only on tensor sizes (a new sequence length) is traced
+without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes").
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
+from .guards import shapes_only
 from .tree import Stale, _resolve, clear_programs, graft
 from ..tracer.symbolic import ConditionGuard, Place
 
@@ -57,6 +59,7 @@ VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ..
 # a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
 HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+DYNAMIC = "not counted against the recompile limit: config.dynamo.automatic_dynamic_shapes"
 
 
 def _no_fast_call(args, kwargs):
@@ -127,7 +130,7 @@ class CompiledFunction:
         _LIVE.add(self)
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
-                       "decision_misses": 0, "evictions": 0, "eager_calls": 0,
+                       "decision_misses": 0, "evictions": 0, "shape_traces": 0, "eager_calls": 0,
                        "trace_seconds": 0.0,
                        "compile_seconds": 0.0}
         self._evict_marks = {}    # root -> its uses at the previous eviction (_evict)
@@ -209,9 +212,22 @@ class CompiledFunction:
                 if self.mode is not TREE:
                     return self._off_tree_call(args, kwargs)
             self._changed[values.where(guard)] = calls
+        if self._new_shape(args, kwargs):
+            self._stats["shape_traces"] += 1
+            return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
         if self._over_limit(reason):
             return self._eager(args, kwargs)
         return self._retrace(args, kwargs, flat, reason)
+
+    def _new_shape(self, args, kwargs) -> bool:
+        """Whether this call missed only because its tensor arguments have new sizes: a root
+        was traced with the same arguments in every other respect, and none with these sizes."""
+        if not config.dynamo.automatic_dynamic_shapes:
+            return False
+        flat, treedef = flat_args(args, kwargs)
+        key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
+        guards = [root.arg_guard for root in self.roots if root.arg_guard is not None]
+        return key not in guards and any(shapes_only(g, key) for g in guards)
 
     def _changes_every_call(self, where, why) -> bool:
         """A float read exactly (`print(loss.item())`: a new loss every call) that changed on
@@ -263,7 +279,8 @@ class CompiledFunction:
     def _over_limit(self, reason):
         # A step traced on every call because a value it reads changes on every call (a loop
         # counter) is limited by the traces that built programs: the others reused them.
-        n = self._stats["compiles"] if self._volatile or self._per_call else self._stats["traces"]
+        st = self._stats
+        n = st["compiles"] if self._volatile or self._per_call else st["traces"] - st["shape_traces"]
         if n < self.limit or self._nondeterministic:
             # A step that draws Python random numbers or reads a clock must run its Python on
             # every call; its traces reuse programs, so no limit guards against recompiling.

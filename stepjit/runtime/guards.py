@@ -35,6 +35,18 @@ def arg_guard_failure(traced, now) -> str:
             f"{_aliases(alias0)}, now: {_aliases(alias1)})")
 
 
+def shapes_only(traced, now) -> bool:
+    """Whether two argument keys differ only in the sizes of tensor arguments (same grad mode,
+    structure, aliasing, and for every tensor the same rank, dtype and requires_grad): a new
+    sequence length or batch size, which automatic dynamic shapes traces without counting it
+    against the recompile limit."""
+    g0, tree0, sig0, alias0 = traced
+    g1, tree1, sig1, alias1 = now
+    if g0 != g1 or tree0 != tree1 or alias0 != alias1 or len(sig0) != len(sig1):
+        return False
+    return all(len(a[0]) == len(b[0]) and a[1:] == b[1:] for a, b in zip(sig0, sig1))
+
+
 def slot_failure(spec, obj):
     """Why the tensor obj does not pass the slot spec's guards (None when it does)."""
     if obj is None:
