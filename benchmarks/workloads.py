@@ -112,7 +112,7 @@ def main(argv=None) -> int:
             continue
         if args.latency_only:
             latency.append((label, first_calls(name)))
-            print(label, latency_table(latency[-1:]).splitlines()[-1], flush=True)
+            print(latency_table(latency[-1:]).splitlines()[-1], flush=True)
             continue
         reps, inner = SIZES[name]
         case = cases[name]

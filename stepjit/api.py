@@ -18,7 +18,7 @@ from .defaults import (  # noqa: F401
 from .errors import CheckError, DTypeError, ShapeError, StepjitError  # noqa: F401
 from .ir.types import DType as dtype  # noqa: F401
 from .ir.types import bool_ as bool  # noqa: F401
-from .ir.types import bfloat16, float16, float32, float64, int32, int64  # noqa: F401
+from .ir.types import bfloat16, float16, float32, float64, int8, int16, int32, int64, uint8  # noqa: F401
 from .ops.convert import cast as _cast  # noqa: F401
 from .ops.creation import (  # noqa: F401
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -32,7 +32,8 @@ from .ops.elementwise import (  # noqa: F401
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
     isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
-from .ops.legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: F401
+from .ops.legacy import (  # noqa: F401
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
 from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
 from .ops.sorting import (  # noqa: F401
@@ -55,6 +56,7 @@ float = float32
 double = float64
 long = int64
 int = int32
+short = int16
 half = float16
 
 from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
@@ -126,6 +128,8 @@ from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
+from .linalg import (  # noqa: E402,F401
+    cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
 
 
 def typename(obj):

@@ -62,6 +62,11 @@ VARIABLES = {v.name: v for v in (
     Variable("STEPJIT_BLAS", "1",
              "`0`: native programs do not call NumPy's BLAS; they keep generated matmul loops "
              "and refuse large matmuls"),
+    Variable("STEPJIT_FP_WARNINGS", "",
+             "`1`: keep NumPy's floating-point RuntimeWarnings (`divide by zero encountered in "
+             "log`); unset, importing stepjit sets NumPy's error state (`np.seterr`, the "
+             "importing thread's) to ignore division by zero, invalid values and overflow, so "
+             "eager ops give inf and nan silently, as PyTorch's do"),
     Variable("STEPJIT_MPIEXEC", "",
              "the MPI launcher `stepjit run` uses, before the one beside Python and on PATH"),
     Variable("RANK", "",
@@ -87,6 +92,13 @@ class dynamo:
     # needs it again traces again and finds its kernels compiled. Without it, a function whose
     # recompile limit was raised for many batch sizes kept every size's trace and program.
     trace_cache_limit = 64
+    # torch._dynamo.config.automatic_dynamic_shapes, as stepjit has it: a call that misses only
+    # because a tensor argument's sizes changed (a shorter last batch, sequences of varying
+    # length) is traced for its shape without counting against the recompile limit, so a step
+    # never falls back to eager for a new shape. Each shape gets its own trace and program
+    # (bounded by trace_cache_limit); the kernels are shape-generic, so a new shape compiles
+    # none. False: a new shape is an ordinary recompile.
+    automatic_dynamic_shapes = True
 
 
 def raw(name: str) -> str:
@@ -143,6 +155,10 @@ def machine_cache() -> bool:
 
 def blas() -> bool:
     return raw("STEPJIT_BLAS") != "0"
+
+
+def fp_warnings() -> bool:
+    return _flag("STEPJIT_FP_WARNINGS")
 
 
 def mpiexec() -> str:

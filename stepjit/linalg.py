@@ -4,18 +4,23 @@
 -inv(A)^T g inv(A)^T and g det(A) inv(A)^T live on the entries). Everything else is a
 composite: the norms are reductions of |x|, `solve` is inv(A) @ B (accurate for the
 well-conditioned systems of training code; an ill-conditioned one loses what the inverse
-loses), `slogdet` and `logdet` go through det. Decompositions (svd, qr, eigh, cholesky) and
-the spectral norms that need them are not provided yet and say so.
+loses), `slogdet` and `logdet` go through det. The decompositions (cholesky, qr, svd,
+eigh) are primitives too, one per result (ir/primitives/decompositions.py); pinv,
+matrix_rank and the spectral norms are composites of the SVD. eig, eigvals and lstsq are
+not provided and say so.
 """
 from __future__ import annotations
 
 import math
 from collections import namedtuple
 
+import numpy as np
+
 from .dispatch import apply
 from .errors import ShapeError, op_error
 from .ir import primitives as P
 from .ir.primitives.shapes import fmt
+from .ir.types import int32
 from .ops import reduce as R
 from .ops.elementwise import abs, where
 from .ops.products import cross as _cross
@@ -94,8 +99,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         sums = R.sum(abs(A), summed, keepdim=True)
         out = (R.amax if ord > 0 else R.amin)(sums, reduced, keepdim=True)
         return out if keepdim else out.squeeze((r, c) if r < c else (c, r))
-    raise NotImplementedError(f"linalg.matrix_norm(ord={ord!r}) needs a singular value "
-                              f"decomposition, which stepjit does not provide yet")
+    if ord in (2, -2, "nuc"):
+        s = svdvals(A.movedim((r, c), (-2, -1)))
+        out = R.sum(s, -1) if ord == "nuc" else (R.amax if ord == 2 else R.amin)(s, -1)
+        return out.unsqueeze(min(r, c)).unsqueeze(max(r, c)) if keepdim else out
+    raise ValueError(f"linalg.matrix_norm: Order {ord!r} not supported.")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -126,11 +134,101 @@ def vecdot(x, y, *, dim=-1):
 def _no_decomposition(name):
     def fn(*args, **kwargs):
         raise NotImplementedError(f"linalg.{name} is not provided by stepjit yet "
-                                  "(no matrix decompositions)")
+                                  "(general, non-symmetric eigenproblems and least squares)")
     fn.__name__ = name
     return fn
 
 
-svd, svdvals, qr, eig, eigh, eigvals, eigvalsh, cholesky, lstsq, pinv, matrix_rank = (
-    _no_decomposition(n) for n in ("svd", "svdvals", "qr", "eig", "eigh", "eigvals",
-                                   "eigvalsh", "cholesky", "lstsq", "pinv", "matrix_rank"))
+eig, eigvals, lstsq = (_no_decomposition(n) for n in ("eig", "eigvals", "lstsq"))
+
+
+# -- decompositions (registry primitives, one per result: ir/primitives/decompositions.py) --
+qr_result = namedtuple("qr", ["Q", "R"])
+svd_result = namedtuple("svd", ["U", "S", "Vh"])
+eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+cholesky_ex_result = namedtuple("cholesky_ex", ["L", "info"])
+
+
+def cholesky(A, *, upper=False):
+    """L with A = L L^T (or U with A = U^T U); A is read as symmetric (its symmetric part)."""
+    L = apply(P.cholesky, A)
+    return L.mT if upper else L
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    return cholesky_ex_result(cholesky(A, upper=upper),
+                              apply(P.full, shape=tuple(A.shape[:-2]), value=0, dtype=int32))
+
+
+def qr(A, mode="reduced"):
+    if mode == "r":
+        empty = apply(P.full, shape=(0,), value=0.0, dtype=A.dtype)
+        return qr_result(empty, apply(P.qr_r, A, mode="reduced"))
+    return qr_result(apply(P.qr_q, A, mode=mode), apply(P.qr_r, A, mode=mode))
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    return svd_result(apply(P.svd_u, A, full_matrices=bool(full_matrices)),
+                      apply(P.svd_s, A, full_matrices=False),
+                      apply(P.svd_vh, A, full_matrices=bool(full_matrices)))
+
+
+def svdvals(A, *, driver=None):
+    return apply(P.svd_s, A, full_matrices=False)
+
+
+def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric A (read as its symmetric part)."""
+    _uplo(UPLO, "eigh")
+    return eigh_result(apply(P.eigh_values, A), apply(P.eigh_vectors, A))
+
+
+def eigvalsh(A, UPLO="L"):
+    _uplo(UPLO, "eigvalsh")
+    return apply(P.eigh_values, A)
+
+
+def _uplo(UPLO, op):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"linalg.{op}: Expected UPLO argument to be 'L' or 'U', but got "
+                           f"{UPLO}")
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """V diag(1/s) U^T over the singular values above max(atol, rtol * s_max) (PyTorch's
+    default rtol: the dtype's eps times max(m, n))."""
+    U, s, Vh = svd(A, full_matrices=False)
+    keep = s > _cutoff(A, s, atol, rtol)
+    s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
+    return (Vh.mT * s_inv.unsqueeze(-2)) @ U.mT
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    s = svdvals(A)
+    return R.sum(s > _cutoff(A, s, atol, rtol), -1)
+
+
+def _cutoff(A, s, atol, rtol):
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else (
+            float(np.finfo(A.dtype.np).eps) * max(A.shape[-2:]))
+    top = R.amax(s, -1, keepdim=True) * rtol
+    return top if atol is None else apply(P.maximum, top, float(atol))
+
+
+# -- the older torch.* spellings (torch.cholesky, torch.qr, torch.svd) and their methods -------
+def cholesky_legacy(input, upper=False):
+    return cholesky(input, upper=upper)
+
+
+def qr_legacy(input, some=True):
+    return qr(input, mode="reduced" if some else "complete")
+
+
+svd_legacy_result = namedtuple("svd", ["U", "S", "V"])
+
+
+def svd_legacy(input, some=True, compute_uv=True):
+    """torch.svd: V rather than Vh, and the reduced factors unless some=False."""
+    U, S, Vh = svd(input, full_matrices=not some)
+    return svd_legacy_result(U, S, Vh.mT)

@@ -23,7 +23,8 @@ from ..ir.printer import format_node
 from ..ir.types import BOOL, FLOAT
 
 _CTOR = {"float32": "np.float32", "float64": "np.float64", "int64": "np.int64",
-         "int32": "np.int32", "bool": "bool"}
+         "int32": "np.int32", "bool": "bool", "uint8": "np.uint8", "int8": "np.int8",
+         "int16": "np.int16"}
 # Elements from which a loop runs on threads (prange). Vectorized, a loop over 2^17 elements
 # (the two-layer w1 update) takes ~25 us on one core and gains a few us from a second, while on
 # a loaded machine every parallel region may wait a scheduler quantum for its worker (~8 ms
@@ -263,13 +264,43 @@ class LoopSource:
             self._loop_nest(body, reds, inner=False)
             head, size = "    " * self.k, f"n{self.k - 1}"
         i = f"i{self.k - 1}"
-        # Reductions first: they store nothing, so the elementwise loop after them may
-        # overwrite an input in place (an optimizer step) without the reductions seeing it.
-        body.append(f"{head}for {i} in range({size}):  # reductions along {i}")
-        body += self.element_body(head + "    ", reds, out_pos, second, stores=False)
-        body.append(f"{head}for {i} in range({size}):  # elementwise results")
-        body += self.element_body(head + "    ", reds, out_pos, first)
+        stored = self._stored_operands(second, out_pos)
+        if stored is None:
+            # Reductions first: they store nothing, so the elementwise loop after them may
+            # overwrite an input in place (an optimizer step) without the reductions seeing it.
+            body.append(f"{head}for {i} in range({size}):  # reductions along {i}")
+            body += self.element_body(head + "    ", reds, out_pos, second, stores=False)
+            body.append(f"{head}for {i} in range({size}):  # elementwise results")
+            body += self.element_body(head + "    ", reds, out_pos, first)
+        else:
+            # Every value reduced along the row is also stored (softmax's exp and its sum):
+            # the elementwise loop computes it once, and the reductions read it back.
+            body.append(f"{head}for {i} in range({size}):  # elementwise results")
+            body += self.element_body(head + "    ", reds, out_pos, first)
+            body.append(f"{head}for {i} in range({size}):  # reductions along {i}, of stored values")
+            for node, array in stored:
+                index = self._index(node.inputs[0].shape)
+                body.append(f"{head}    {self._var(node.inputs[0])} = {array}[{index}]")
+                comment = "  # " + format_node(node, show_loc=False).rsplit(" : ", 1)[0]
+                body.append(f"{head}    {self._reduce_line(node)}{comment}")
         self._sliced = set()
+
+    def _stored_operands(self, second, out_pos):
+        """[(reduction, the array its operand is stored in)] when every reduction of the split's
+        reduction half reduces a value the elementwise half stores at the loop's full shape;
+        else None (the reductions recompute what they need)."""
+        out = []
+        for n in [n for n in self.group.nodes if n in second and n.prim.reduce is not None]:
+            x = n.inputs[0]
+            if not isinstance(x, Value) or x.shape != tuple(self.group.shape):
+                return None
+            if x in out_pos:
+                out.append((n, self._arr("o", out_pos[x])))
+            elif x in self.inplace:
+                out.append((n, self._arr("a", self.inplace[x])))
+            else:
+                return None
+        return out
 
     _BLOCK = 2048   # elements per block of a 1-D split loop: both loops' operands stay in cache
 

@@ -46,7 +46,7 @@ from .diskcache import write_atomic
 ENTRY_ABI = 2      # bump when c_entry.py or the layout below changes what an entry expects
 MAGIC = b"STEPJIT-ENTRY\n"
 _UNREACHABLE = ("NRT_Free", "NRT_MemInfo_call_dtor")
-_DTYPES = ("float32", "float64", "int64", "int32", "bool")
+_DTYPES = ("float32", "float64", "int64", "int32", "bool", "uint8", "int8", "int16")
 
 _LOCK = threading.RLock()   # the engine: MCJIT is not thread-safe
 _STATE = {}   # "engine": the MCJIT engine, "env": environment(), "ok": available(),

@@ -40,7 +40,14 @@ def number_array(value, target):
     putmask) takes an array operand by a shorter path than a scalar, which goes through NumPy's
     scalar discovery, and runs the same loop on the same value (the conversion rounds, warns and
     raises as the scalar type's constructor does)."""
-    return np.array(value, target)
+    try:
+        return np.array(value, target)
+    except OverflowError:
+        # PyTorch converts a Python int out of a narrow integer dtype's range by wrapping it
+        # (uint8 tensor + 300 adds 44); past int64 it refuses, as NumPy does.
+        if target.kind not in "iu" or not -2 ** 63 <= value < 2 ** 63:
+            raise
+        return np.array(value, np.int64).astype(target)
 
 
 def _call_impl(prim, arrays, attrs, target, loc=None):

@@ -39,8 +39,12 @@ float64 = DType("float64", "f64", np.float64, FLOAT)
 int32 = DType("int32", "i32", np.int32, INT)
 int64 = DType("int64", "i64", np.int64, INT)
 bool_ = DType("bool", "bool", np.bool_, BOOL)
+# The narrow integers images and quantized data come in (ToTensor's uint8 pixels).
+uint8 = DType("uint8", "u8", np.uint8, INT)
+int8 = DType("int8", "i8", np.int8, INT)
+int16 = DType("int16", "i16", np.int16, INT)
 
-ALL_DTYPES = (float32, float64, int32, int64, bool_)
+ALL_DTYPES = (float32, float64, int32, int64, bool_, uint8, int8, int16)
 
 # Named so programs that pick a precision by name (`{'float16': torch.float16, ...}[dtype]`,
 # `autocast(dtype=torch.bfloat16)`) import and run; no kernel computes in them, so making a
@@ -51,7 +55,8 @@ REDUCED_FLOATS = (float16, bfloat16)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({d.short: d for d in ALL_DTYPES})
-_BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32})
+_BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32,
+                 "short": int16, "char": int8, "byte": uint8})
 _BY_NAME.update({"float16": float16, "half": float16, "bfloat16": bfloat16})
 
 DEFAULT_FLOAT = float32   # the default floating dtype at start; default_float() is the current one
@@ -105,6 +110,11 @@ def _promote_pair(a: DType, b: DType) -> DType:
         return a
     if a.category != b.category:
         return a if a.category > b.category else b
+    if a is uint8 or b is uint8:
+        # PyTorch: uint8 with a signed integer is the narrowest signed type holding both
+        # (uint8 + int8 -> int16), and uint8 with a wider one is the wider one.
+        other = b if a is uint8 else a
+        return int16 if other.itemsize == 1 else other
     return a if a.itemsize >= b.itemsize else b
 
 

@@ -49,7 +49,10 @@ def _array_from(data, dtype):
     else:
         arr = np.array(data)
     if dtype is not None:
-        return arr.astype(as_dtype(dtype).np)
+        target = as_dtype(dtype).np
+        if not isinstance(data, (np.ndarray, Tensor)):
+            _check_fits(arr, target)
+        return arr.astype(target)
     if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, Tensor)):
         return arr.astype(default_float().np)
     if arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, Tensor)):
@@ -59,6 +62,16 @@ def _array_from(data, dtype):
                         "expected numbers or nested sequences of numbers")
     as_dtype(arr.dtype)  # rejects unsupported NumPy dtypes clearly
     return arr
+
+
+def _check_fits(arr, target):
+    """PyTorch refuses Python ints outside an integer dtype's range (`tensor([300],
+    dtype=uint8)`), though arithmetic on tensors of that dtype wraps."""
+    if target.kind in "iu" and arr.dtype.kind in "iu" and arr.size:
+        info = np.iinfo(target)
+        if arr.min() < info.min or arr.max() > info.max:
+            raise RuntimeError(f"value cannot be converted to type {target.name} without "
+                               "overflow")
 
 
 def _flat(data):
@@ -351,7 +364,8 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return (u < prob).to(dtype)
 
 
-_TORCH_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool"}   # PyTorch's ScalarType names
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte", "int8": "Char",
+                "int16": "Short"}   # PyTorch's ScalarType names
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numbers
 
-from ..ir.types import bool_, float32, float64, int32, int64
+from ..ir.types import bool_, float32, float64, int8, int16, int32, int64, uint8
 from ..tensor import Tensor
 from . import creation
 
@@ -41,4 +41,8 @@ DoubleTensor = _legacy("DoubleTensor", float64)
 LongTensor = _legacy("LongTensor", int64)
 IntTensor = _legacy("IntTensor", int32)
 BoolTensor = _legacy("BoolTensor", bool_)
-BY_NAME = {c.__name__: c for c in (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor)}
+ByteTensor = _legacy("ByteTensor", uint8)
+CharTensor = _legacy("CharTensor", int8)
+ShortTensor = _legacy("ShortTensor", int16)
+BY_NAME = {c.__name__: c for c in (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor,
+                                   ByteTensor, CharTensor, ShortTensor)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .. import cuda as _cuda, dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
-from ..ir.types import as_dtype, bool_, float32, float64, int32, int64
+from ..ir.types import as_dtype, bool_, float32, float64, int8, int16, int32, int64, uint8
 from ..tensor import Tensor
 from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
 from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
@@ -149,7 +149,8 @@ def _new_tensor(self, data, *, dtype=None, requires_grad=False):
 def _type(self, dtype=None):
     if dtype is None:
         names = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
-                 int32: "IntTensor", bool_: "BoolTensor"}
+                 int32: "IntTensor", bool_: "BoolTensor", uint8: "ByteTensor",
+                 int8: "CharTensor", int16: "ShortTensor"}
         return "stepjit." + names[self.dtype]
     if isinstance(dtype, str) and dtype.rpartition(".")[2] in legacy.BY_NAME:
         dtype = legacy.BY_NAME[dtype.rpartition(".")[2]]      # "torch.LongTensor"
@@ -279,6 +280,8 @@ METHODS = {
     "clone": lambda self, *, memory_format=None: E.apply(P.copy, self),
     "float": lambda self: self.to(float32), "double": lambda self: self.to(float64),
     "long": lambda self: self.to(int64), "int": lambda self: self.to(int32),
+    "short": lambda self: self.to(int16), "char": lambda self: self.to(int8),
+    "byte": lambda self: self.to(uint8),
     "bool": lambda self: self.to(bool_), "type": _type,
     "type_as": lambda self, other: self.to(other.dtype),
     "new_zeros": _new_zeros, "new_ones": _new_ones, "new_full": _new_full,
@@ -304,6 +307,10 @@ METHODS.update({
     "argwhere": SE.argwhere,
     "inverse": lambda self: E.apply(P.inv, self), "det": lambda self: E.apply(P.det, self),
     "logdet": lambda self: E.apply(P.det, self).log(),
+    "cholesky": lambda self, upper=False: (lambda L: L.mT if upper else L)(
+        E.apply(P.cholesky, self)),
+    "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
+                                        for p in (P.qr_q, P.qr_r)),
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
     "matrix_power": SR.matrix_power, "ger": S.outer,
 })

@@ -9,7 +9,7 @@ from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from ..tensor import Size
 from .reduce import _rename
-from ..ir.types import as_dtype
+from ..ir.types import AVal, as_dtype, result_type
 from ..tensor import Tensor
 
 
@@ -204,6 +204,10 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise op_error(ShapeError("expected a non-empty list of Tensors"), "cat")
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) > 1:     # PyTorch's cat promotes (uint8 with int8 is int16)
+        common = result_type(*(AVal(tuple(t.shape), t.dtype) for t in tensors))
+        tensors = [t if t.dtype is common else t.to(common) for t in tensors]
     return apply(P.concat, *tensors, axis=_dim(dim, tensors[0].ndim, "cat"))
 
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..ir import primitives as P
 from ..ir.graph import Graph, Value
+from ..ir.impl import number_array
 from ..ir.types import BOOL, FLOAT
 from .fold import exact_elementwise
 from .rewrite import clone, escaping, may_replace, rebuild, resolve, same_type
@@ -51,7 +52,7 @@ def _is_literal(x) -> bool:
 def _as(dtype, lit):
     """The literal as run_impl hands it to the impl for an op computing in `dtype`."""
     with np.errstate(all="ignore"):
-        return dtype.np.type(lit)
+        return number_array(lit, dtype.np)[()]
 
 
 def _casting(node, i) -> bool:

@@ -16,12 +16,15 @@ changed) and is retraced on every call from then on, its programs still shared
 by structural hash.
 
 Hyperparameters that optimizers read from `param_groups` (lr) are per-call
-inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace.
+inputs of the graph (tracer/hyperparams.py), so a schedule needs no retrace; so is
+a float the step reads from a global, an attribute, a dict or list entry or a
+closure cell, from its first change (tracer/symbolic.py).
 
 Recompile limit. A function traced `recompile_limit` times (default
 `config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
 warns once, naming itself and the last reason, and runs eagerly whenever its
-cached traces do not apply.
+cached traces do not apply. A miss only on tensor sizes (a new sequence length) is traced
+without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes").
 """
 from __future__ import annotations
 
@@ -36,13 +39,14 @@ from ..tracer import values
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from ..tracer.tracer import Untraceable
-from . import aot, fastcall, writeback
+from . import aot, fastcall, guardcode, writeback
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
+from .guards import shapes_only
 from .tree import Stale, _resolve, clear_programs, graft
-from ..tracer.symbolic import Place
+from ..tracer.symbolic import ConditionGuard, Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -51,6 +55,7 @@ VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ..
 # a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
 HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+DYNAMIC = "not counted against the recompile limit: config.dynamo.automatic_dynamic_shapes"
 
 
 def _no_fast_call(args, kwargs):
@@ -120,7 +125,7 @@ class CompiledFunction:
         _LIVE.add(self)
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
-                       "decision_misses": 0, "evictions": 0, "trace_seconds": 0.0,
+                       "decision_misses": 0, "evictions": 0, "shape_traces": 0, "trace_seconds": 0.0,
                        "compile_seconds": 0.0}
         self._evict_marks = {}    # root -> its uses at the previous eviction (_evict)
 
@@ -172,7 +177,7 @@ class CompiledFunction:
                                          f"re-verifying a cached trace at its reuse #{seg.uses}",
                                          verifying=True)
                 env = seg.run(env, self.program_backend, st)
-                writeback.write_back(seg.leaf, objs, env)
+                guardcode.write_back(seg.leaf, objs, env)
                 if self._fast_stale and self.mode is TREE:
                     self._build_fast()
                 return writeback.results(seg.leaf, objs, env)
@@ -190,18 +195,33 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
-        if guard is not None and reason.startswith(guard.label):
+        if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
+            # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
-            # rather than grow the tree by a leaf per value
+            # rather than grow the tree by a leaf per value. A float in a dict, a list or a
+            # cell is read per call from its first change (symbolic.py): no retrace then.
             calls = self._stats["calls"]
-            if self._changed.get(values.where(guard)) == calls - 1:
+            if self._changed.get(values.where(guard)) == calls - 1 or _liftable_float(guard):
                 self._went_volatile(guard)
                 if self.mode is not TREE:
                     return self._off_tree_call(args, kwargs)
             self._changed[values.where(guard)] = calls
+        if self._new_shape(args, kwargs):
+            self._stats["shape_traces"] += 1
+            return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
         if self._over_limit(reason):
             return self._eager(args, kwargs)
         return self._retrace(args, kwargs, flat, reason)
+
+    def _new_shape(self, args, kwargs) -> bool:
+        """Whether this call missed only because its tensor arguments have new sizes: a root
+        was traced with the same arguments in every other respect, and none with these sizes."""
+        if not config.dynamo.automatic_dynamic_shapes:
+            return False
+        flat, treedef = flat_args(args, kwargs)
+        key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
+        guards = [root.arg_guard for root in self.roots if root.arg_guard is not None]
+        return key not in guards and any(shapes_only(g, key) for g in guards)
 
     def _changes_every_call(self, where, why) -> bool:
         """A float read exactly (`print(loss.item())`: a new loss every call) that changed on
@@ -241,7 +261,8 @@ class CompiledFunction:
     def _over_limit(self, reason):
         # A step traced on every call because a value it reads changes on every call (a loop
         # counter) is limited by the traces that built programs: the others reused them.
-        n = self._stats["compiles"] if self._volatile or self._per_call else self._stats["traces"]
+        st = self._stats
+        n = st["compiles"] if self._volatile or self._per_call else st["traces"] - st["shape_traces"]
         if n < self.limit or self._nondeterministic:
             # A step that draws Python random numbers or reads a clock must run its Python on
             # every call; its traces reuse programs, so no limit guards against recompiling.
@@ -359,20 +380,19 @@ class CompiledFunction:
         st = self._stats
         objs, env = [], {}
         for i, seg in enumerate(path):
-            if seg.enter(arg_key, flat, objs, env) is not None:
-                break
+            guardcode.bind(seg, flat, objs, env)
             env = seg.run(env, backend, st)
             if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
                 break   # the backend's rounding took the decision the other way
         else:
             leaf = path[-1].leaf
-            writeback.write_back(leaf, objs, env)
+            guardcode.write_back(leaf, objs, env)
             return writeback.results(leaf, objs, env)
         objs = []
         for spec in tr.slots:
             objs.append(_resolve(spec.slot, flat, objs))
         env = writeback.interpret(tr, objs)
-        writeback.write_back(tr, objs, env)
+        guardcode.write_back(tr, objs, env)
         return writeback.results(tr, objs, env)
 
     def _evict(self, keep):
@@ -490,10 +510,13 @@ class CompiledFunction:
         return self._eager(args, kwargs)
 
     def _went_volatile(self, guard):
-        if type(guard.value) is int and (type(guard.container) is dict or guard.key is None):
-            # an int (a loop counter): traced symbolically from now on (tracer/symbolic.py)
+        kind = type(guard.value)
+        if (kind is int and (type(guard.container) is dict or guard.key is None)
+                or _liftable_float(guard)) and values.where(guard) not in self._symbolic:
+            # an int (a loop counter) or a float (a learning rate): traced symbolically from
+            # now on (tracer/symbolic.py); a float becomes a per-call graph input
             self._symbolic[values.where(guard)] = (guard.container, guard.key, guard.label,
-                                                   guard.loc)
+                                                   guard.loc, kind)
             log_event(self, "symbolic", reason=f"{guard.label} changes between calls")
             return
         self._volatile = guard
@@ -549,6 +572,20 @@ class CompiledFunction:
                                                   self.name, self.recompile_limit, self.check,
                                                   self.fullgraph)
         return bound
+
+
+def _reported(guard, reason) -> bool:
+    """Whether reason (why the call left the tree) is guard's failure: the guard that failed
+    last may belong to a root tried before the one whose failure is reported."""
+    return reason.startswith(guard.label) or (
+        type(guard) is ConditionGuard and reason.startswith(guard.describe()))
+
+
+def _liftable_float(guard) -> bool:
+    """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
+    cell)."""
+    return (type(guard) is values.ValueGuard and type(guard.value) is float
+            and (type(guard.container) in (dict, list) or guard.key is None))
 
 
 def _subtree(root):

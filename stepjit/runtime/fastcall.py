@@ -33,13 +33,11 @@ import numpy as np
 
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
-from ..tracer.bindings import BindingGuard
-from ..tracer.values import LengthGuard, ValueGuard
 from ..tensor import Tensor
-from ..codegen.codewriter import CodeWriter
 from ..ir.impl import raise_check
 from .aot import attach
-from .writeback import _copy, _host, _owned
+from .guardcode import GuardWriter
+from .writeback import _host
 
 
 class Signal:
@@ -54,7 +52,6 @@ class Signal:
 
 MISS = Signal("MISS")       # a guard failed: this root does not apply
 UNSURE = Signal("UNSURE")   # let the general path decide
-_MISSING = object()
 _PLAIN = (int, float, bool, complex, str, bytes)   # types whose == the general path relies on
 
 
@@ -145,19 +142,20 @@ def _tensors_in(d) -> int:
     return sum(_tensors_in(c) for c in (d[1] if kind in ("tuple", "list") else d[2]))
 
 
-class _Writer(CodeWriter):
+class _Writer(GuardWriter):
+    """The guards and write-back are GuardWriter's (guardcode.py), the lines a segment's check
+    and a leaf's write-back are made of, here on the fast call's locals."""
+    packing = True
+
     def __init__(self, arg_guard, backend, stats):
         # MAKE_TENSOR: Tensor._make bound once (looking it up binds a classmethod every call)
-        super().__init__({"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor, "np": np,
-                          "MAKE_TENSOR": Tensor._make,
-                          "leaf_mismatch": leaf_mismatch, "_copy": _copy, "_host": _host,
-                          "_owned": _owned, "_MISSING": _MISSING, "ONCE": (None,),
+        super().__init__({"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor,
+                          "leaf_mismatch": leaf_mismatch, "_host": _host, "ONCE": (None,),
                           "GENERATION": [object()], "packed_call": packed_call,
                           "attach": attach},
                          reserved=("self", "args", "kwargs", "env", "results"))
         self.arg_guard, self.backend, self.stats = arg_guard, backend, stats
         self.on_miss = "return"   # in a root's block: "break" (try the next root)
-        self.tracked = set()     # locals holding an array that is the one its guard last saw
         self.flat = []           # flat argument index -> local name
         self.labels = {}         # flat argument index -> the label the trace gave it
         self.signals = []        # indices of the lines `return <signal>` (entry_lines)
@@ -176,7 +174,7 @@ class _Writer(CodeWriter):
             lines[i] = f"{indent}return self._after_first({signal}, args, kwargs)"
         return lines
 
-    def fail(self, cond, signal="MISS", why=None):
+    def fail(self, cond, signal="MISS", why=None, guard=None):
         self.emit(f"if {cond}:" + (f"  # {' '.join(why.split())}" if why else ""))
         self.indent += "    "
         if signal == "MISS" and self.on_miss == "break":
@@ -186,25 +184,6 @@ class _Writer(CodeWriter):
         self.indent = self.indent[:-4]
 
     # -- guards ---------------------------------------------------------------------------
-    def guard_fails(self, g):
-        """A condition true when the PyGuard g fails. A binding in a dict is tested inline: a
-        step through a model has one per link of each path to a parameter (bindings.py)."""
-        if type(g) is BindingGuard and isinstance(g.container, dict):
-            key = repr(g.key) if type(g.key) is str else self.const(g.key, "key")
-            return (f"{self.const(g.container, 'holder')}.get({key}, _MISSING) is not "
-                    f"{self.const(g.value, 'bound')}")
-        if type(g) is BindingGuard and type(g.container) is list:
-            c = self.const(g.container, "holder")
-            return f"(len({c}) <= {g.key} or {c}[{g.key}] is not {self.const(g.value, 'bound')})"
-        if type(g) is ValueGuard and type(g.container) is dict and g.value == g.value:
-            x = self.local("py")
-            key = repr(g.key) if type(g.key) is str else self.const(g.key, "key")
-            return (f"(type({x} := {self.const(g.container, 'holder')}.get({key}, _MISSING)) is not "
-                    f"{self.const(type(g.value), 'type')} or {x} != {self.const(g.value, 'value')})")
-        if type(g) is LengthGuard:
-            return f"len({self.const(g.container, 'holder')}) != {g.value}"
-        return f"{self.const(g, 'guard')}.failed() is not None"
-
     def arguments(self, written):
         """Grad mode, the argument structure, which arguments are the same tensor and each
         tensor argument's signature. `written`: flat positions of arguments a step writes."""
@@ -234,41 +213,18 @@ class _Writer(CodeWriter):
     def block(self, seg):
         """One root's own guards, run, write-back and result, in a block a failed guard leaves."""
         self.seg, self.leaf = seg, seg.leaf
-        self.objs = {}           # slot position -> local name of the tensor
-        self.vals = {}           # Value -> local name holding its array
-        self.inplace = {}        # written Value -> input Value whose buffer the program wrote
-        self.fresh = set()       # locals holding arrays made by this call: kept without a copy
+        self.objs, self.vals, self.inplace, self.fresh = {}, {}, {}, set()
         self.emit(f"for _ in ONCE:  # {seg.trace.graph.name}: a trace of {len(seg.nodes)} nodes")
         self.indent, self.on_miss = "    ", "break"
         self.guards()
         self.run()
-        self.write_back()
+        self.write_back(self.leaf)
         self.result()
         self.indent, self.on_miss = "", "return"
 
     def guards(self):
-        signature = self.arg_guard[2]
         seg = self.seg
-        # `.grad` presence first: it is what tells a first call's trace (no .grad yet) from the
-        # later calls' one, so the block that does not apply is left after a read or two.
-        # A .grad the step reads as a slot is checked to be there when it is bound (slot()).
-        read = {spec.slot[1] for _, spec in seg.slots if spec.slot[0] == "grad"}
-        for pos, spec in seg.slots:
-            if spec.slot[0] == "arg" and not (spec.grad_is_none is False and pos in read):
-                self.grad_presence(self.flat[spec.slot[1]], spec)
-        for pos, spec in seg.slots:
-            self.slot(pos, spec, signature)
-        for g in seg.py_guards:
-            self.fail(self.guard_fails(g), why=g.label)
-        for v, p in seg.py_inputs:
-            x = self.local(p.key if isinstance(p.key, str) else "hyper")
-            self.emit(f"{x} = {self.const(p.container, 'group')}.get({self.const(p.key, 'key')}, _MISSING)")
-            self.fail(f"type({x}) is not {self.const(p.type, 'type')}", why=p.label)
-            self.vals[v] = self.local(f"{x}_array")
-            self.emit(f"{self.vals[v]} = np.array({x}, dtype=np.float64)")
-        for v, a in seg.constants:
-            self.vals[v] = self.const(a, f"constant_{v.name}")
-            self.tracked.add(self.vals[v])
+        self.segment_guards(seg, self.arg_guard[2])
         s = self.const(seg, "seg")
         self.emit(f"if {s}.uses + 1 == {s}.verify_at:  # due for re-verification: the tree walk's job")
         self.indent += "    "
@@ -329,53 +285,6 @@ class _Writer(CodeWriter):
             return
         self.fail(f"{x} is not {c} and not (type({x}) is {type(value).__name__} and {x} == {c})",
                   f"leaf_mismatch({x}, {c})", why=f"traced with {value!r}")
-
-    def tensor(self, var, sig, what):
-        """Check a tensor's shape, dtype and requires_grad; its array's shape and dtype only when
-        it is not the array that passed here last: an array's shape and dtype never change in
-        place (stepjit never hands its own arrays out: numpy() and from_numpy() give views), and
-        reading and comparing them is most of a tiny step's guard time."""
-        shape, dtype, rg = sig
-        data = self.local(f"{var}_data")
-        self.emit(f"{data} = {var}._data")
-        dt = self.const(np.dtype(dtype), str(dtype))
-        last = self.local(f"{var}_last").upper()
-        self.glob[last] = [None]      # a strong reference: an id could be reused by a new array
-        self.emit(f"if {data} is not {last}[0]:  # {what}: {dtype}{list(shape)}")
-        self.indent += "    "
-        self.fail(f"{data}.shape != {tuple(shape)!r} or ({data}.dtype is not {dt} and "
-                  f"{data}.dtype != {dt})")
-        self.emit(f"{last}[0] = {data}")
-        self.emit("GENERATION[0] = object()   # packed addresses are stale")
-        self.tracked.add(data)
-        self.indent = self.indent[:-4]
-        self.fail(f"{var}._requires_grad is not {bool(rg)}")
-        return data
-
-    def slot(self, pos, spec, signature):
-        kind, where = spec.slot
-        sig = (spec.shape, spec.dtype.np, spec.requires_grad)
-        if kind == "arg":   # its shape, dtype and requires_grad are the signature's
-            var, data = self.flat[where], self.flat_data[where]
-            if tuple(signature[where]) != sig:
-                data = self.tensor(var, sig, spec.label)
-        else:
-            if kind == "obj":
-                var = self.const(where, spec.label)
-            else:
-                var = self.local(spec.label)
-                self.emit(f"{var} = {self.objs[where]}._grad")
-                self.fail(f"{var} is None", why=f"{spec.label} is None")
-            data = self.tensor(var, sig, spec.label)
-            self.grad_presence(var, spec)   # (an argument's is checked first, in guards)
-        self.objs[pos] = var
-        if spec.value is not None:
-            self.vals[spec.value] = data
-
-    def grad_presence(self, var, spec):
-        if spec.grad_is_none is not None:
-            self.fail(f"{var}._grad is {'not ' if spec.grad_is_none else ''}None",
-                      why=f"{spec.label}.grad was {'' if spec.grad_is_none else 'not '}None")
 
     # -- running the program ----------------------------------------------------------------
     def needed(self):
@@ -465,40 +374,6 @@ class _Writer(CodeWriter):
             self.emit(f"{results}{fn}({', '.join(arrays + [dims])})")
 
     # -- write-back and result (writeback.write_back and writeback.results, unrolled) -------------
-    def write_back(self):
-        leaf = self.leaf
-        inplace = self.inplace
-        for pos, spec in enumerate(leaf.slots):
-            v = spec.data_write
-            if v is None:
-                continue
-            obj, new = self.objs[pos], self.vals[v]
-            if spec.replaced:
-                self.emit(f"{obj}._data = {new}")
-                continue
-            if inplace.get(v) is not spec.value:
-                self.emit(f"if {new} is not {obj}._data:")
-                self.emit(f"    _copy({obj}._data, {new})")
-            self.emit(f"{obj}._version.value += 1  # @{spec.label} <- %{v.name}")
-        for pos, spec in enumerate(leaf.slots):
-            gw = spec.grad_write
-            if gw is None:
-                continue
-            obj = self.objs[pos]
-            if gw[0] == "none":
-                self.emit(f"{obj}._grad = None")
-            elif gw[0] == "object":
-                self.emit(f"{obj}._grad = {self.objs[gw[1]]}")
-            else:
-                self.emit(f"{obj}._grad = MAKE_TENSOR({self.owned(self.vals[gw[1]])})  "
-                          f"# @{spec.label}.grad <- %{gw[1].name}")
-        for t, v in leaf.escapes:
-            self.emit(f"{self.const(t, 'escape')}._data = {self.owned(self.vals[v])}")
-
-    def owned(self, name):
-        """An array the caller may keep: a copy unless this call made it (writeback._owned)."""
-        return name if name in self.fresh else f"_owned({name})"
-
     def result(self):
         leaves = []
         for kind, what in self.leaf.out_specs:

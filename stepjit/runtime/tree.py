@@ -40,6 +40,8 @@ from ..ir.hashing import canonical_values, structural_key
 from .. import programs
 from ..profiler import STATE as PROFILE, span, timed
 from ..programs.program import Program
+from . import guardcode
+from .guards import arg_guard_failure
 
 # -- programs, shared by structural hash ----------------------------------------------------
 # (backend, hash) -> (graph, program), least recently used first. Bounded: each program of a
@@ -181,6 +183,7 @@ class Segment:
         self.graph = None
         self.program = None
         self.returned = set()               # leaf: values the caller gets back
+        self.check = None                   # guardcode.check_function, built at first use
         self.uses = 0
         self.tree_uses = 0       # the uses a fast call did not serve (CompiledFunction.stats)
         self.verify_at = 1
@@ -190,32 +193,14 @@ class Segment:
         """Check this segment's guards for the call; on success extend objs and env. Returns
         None, or the reason the segment does not apply."""
         if self.arg_guard is not None and key != self.arg_guard:
-            from .guards import arg_guard_failure
             return arg_guard_failure(self.arg_guard, key)
-        base = len(objs)
-        for pos, spec in self.slots:
-            obj = _resolve(spec.slot, flat, objs)
-            why = _slot_failure(spec, obj)
-            if why is not None:
-                del objs[base:]
-                return why
-            objs.append(obj)
-            if spec.value is not None:
-                env[spec.value] = obj._data
-        for g in self.py_guards:
-            why = g.failed()
-            if why is not None:
-                del objs[base:]
-                return why
-        for v, p in self.py_inputs:
-            why = p.failed()
-            if why is not None:
-                del objs[base:]
-                return why
-            env[v] = np.array(p.container[p.key], dtype=np.float64)
-        for v, a in self.constants:
-            env[v] = a
-        return None
+        check = self.check
+        if check is None:
+            check = self.check = guardcode.check_function(self)
+        failed = check(flat, objs, env)
+        if failed is None:
+            return None
+        return guardcode.failure(self, failed, flat, objs)
 
     def run(self, env, backend, stats):
         if not self.nodes:
@@ -273,20 +258,6 @@ def _resolve(slot, flat, objs):
     if kind == "obj":
         return where
     return objs[where]._grad
-
-
-def _slot_failure(spec, obj):
-    if obj is None:
-        return f"{spec.label} is now None"
-    d = obj._data
-    if d.shape != spec.shape or d.dtype != spec.dtype.np:
-        return (f"{spec.label} changed from {spec.dtype.short}{list(spec.shape)} to "
-                f"{d.dtype}{list(d.shape)}")
-    if obj._requires_grad != spec.requires_grad:
-        return f"{spec.label}.requires_grad changed to {obj._requires_grad}"
-    if spec.grad_is_none is not None and (obj._grad is None) != spec.grad_is_none:
-        return f"{spec.label}.grad is {'now None' if obj._grad is None else 'no longer None'}"
-    return None
 
 
 def _renamed_slot(spec, rename):
@@ -498,6 +469,9 @@ def _leaf_difference(leaf, trace, rename):
             k1 == k2 and (rename(w2) is w1 if isinstance(w2, Value) else _equal(w1, w2))
             for (k1, w1), (k2, w2) in zip(leaf.out_specs, trace.out_specs)):
         return "the step returns other values"
+    if len(leaf.py_writes) != len(trace.py_writes) or not all(
+            a.same_as(b) for a, b in zip(leaf.py_writes, trace.py_writes)):
+        return "the step now sets other Python values"
     for a, b in zip(leaf.slots, trace.slots):
         if (a.data_write is None) != (b.data_write is None) or a.replaced != b.replaced:
             return f"the step now writes {b.label} differently"

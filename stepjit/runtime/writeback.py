@@ -1,4 +1,6 @@
-"""After a trace's segments ran: write back what the step mutated, build the results.
+"""After a trace's segments ran: build the results (the write-back before them is generated
+per leaf, guardcode.py), and what both need: copies into a user's storage, arrays a caller
+may keep, the interpreter fallback.
 
 Nothing is written to a user's tensor until every segment of the path has run
 and every decision matched, so a call that leaves the trace tree halfway leaves
@@ -10,7 +12,6 @@ import numpy as np
 
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
-from ..profiler import STATE as PROFILE, timed
 from ..tensor import Tensor
 from ..tracer.pytree import unflatten
 from ..tracer.trace import gather_env
@@ -22,37 +23,6 @@ def interpret(trace, objs):
     """Run a whole trace with the interpreter (the oracle): used when a compiled program's
     rounding took a decision the other way than the trace, which was built on the oracle."""
     return evaluate(trace.graph, gather_env(trace, objs))
-
-
-def write_back(trace, objs, env):
-    if PROFILE.active is not None:
-        return timed("write-back", "compiled", _write_back, trace, objs, env)
-    return _write_back(trace, objs, env)
-
-
-def _write_back(trace, objs, env):
-    for spec, obj in zip(trace.slots, objs):
-        if spec.data_write is not None:
-            new = env[spec.data_write]
-            if spec.replaced:
-                obj._data = new
-            elif new is not obj._data:
-                _copy(obj._data, new)
-                obj._version.value += 1
-            else:
-                obj._version.value += 1   # the program computed it in the tensor's own buffer
-    for spec, obj in zip(trace.slots, objs):
-        gw = spec.grad_write
-        if gw is None:
-            continue
-        if gw[0] == "none":
-            obj._grad = None
-        elif gw[0] == "object":
-            obj._grad = objs[gw[1]]
-        else:
-            obj._grad = Tensor._make(_owned(env[gw[1]]))
-    for t, v in trace.escapes:
-        t._data = _owned(env[v])
 
 
 def _owned(a):

@@ -22,7 +22,8 @@ _MISSING = object()
 
 
 class PyInput:
-    """container[key], read on every call as a 0-dim float64 graph input."""
+    """container[key] (a dict or a list; or a closure cell, key None), read on every call as a
+    0-dim float64 graph input."""
     __slots__ = ("value", "container", "key", "label", "type", "segment", "tensor")
 
     def __init__(self, value, container, key, label, typ, segment, tensor=None):
@@ -34,8 +35,18 @@ class PyInput:
         self.segment = segment
         self.tensor = tensor
 
+    def read(self):
+        if self.key is None:
+            try:
+                return self.container.cell_contents
+            except ValueError:
+                return _MISSING
+        if type(self.container) is list:    # a float in a list (lrs[k]), symbolic.py
+            return self.container[self.key] if self.key < len(self.container) else _MISSING
+        return self.container.get(self.key, _MISSING)
+
     def failed(self):
-        x = self.container.get(self.key, _MISSING)
+        x = self.read()
         if type(x) is not self.type:
             return f"{self.label} is now {x!r} (traced as a {self.type.__name__})"
         return None

@@ -17,26 +17,49 @@ restored after it), as TorchDynamo makes an int dynamic after it changed:
     out the exact int and records that the trace holds for that value only (an
     exact ConditionGuard), so printing on step 99 makes a trace for step 99.
 
-Only ints are made symbolic (bools and floats keep their value guards): an int in
-Python control flow is the common case, and its exact uses are easy to tell.
+A float that changes between calls (a global `lr` decayed by the script, `cfg.scale`,
+`group['lr']` in a hand-written optimizer) is made symbolic at its first change, when it
+lives in a dict (a global, an attribute, a dict entry) or a closure cell: a `SymbolicFloat`
+stands in its place, and
+
+  - its use as a tensor op's operand (`lr * w.grad`, `w.sub_(lr * g)`) reads the place as a
+    0-dim float64 graph input on every call (a hyperparameters.PyInput, as `param_groups`'
+    lr), with the arithmetic done on it first (`lr * 0.5`, `1 - p`, `-lr`: add, sub, mul,
+    truediv with Python numbers) recorded as float64 nodes, which round as Python's doubles
+    do; so a new value needs no retrace;
+  - a comparison or truth test records a ConditionGuard, as for ints;
+  - any other use (`float(lr)`, `math.exp(lr)`, printing, an op attribute such as
+    `clamp(min=lr)`) hands out the exact value and guards it. Not a float subclass on
+    purpose: C code reads a float subclass's value without asking it, which would bake the
+    value in unguarded; this class makes every such read go through `__float__`. Its
+    `__class__` is float, so `isinstance(lr, float)` in Python code holds, as eagerly.
+
+Bools keep their value guards (they take two values).
 """
 from __future__ import annotations
 
 import operator
 
+import numpy as np
+
+from ..ir import primitives as P
+from ..tensor import Tensor
 from .hyperparams import _MISSING, PyGuard
+from .values import LAST_FAILED, _current
 
 _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
           "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow}
 _COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
             "gt": operator.gt, "ge": operator.ge}
-_SHOW = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//", "mod": "%", "pow": "**",
+_OPS = dict(_ARITH, truediv=operator.truediv)
+_FLOAT_ARITH = ("add", "sub", "mul", "truediv")   # a float's ops the graph computes as Python does
+_SHOW = {"truediv": "/", "add": "+", "sub": "-", "mul": "*", "floordiv": "//", "mod": "%", "pow": "**",
          "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
 def _apply(expr, x):
     for op, other, reverse in expr:
-        x = _ARITH[op](other, x) if reverse else _ARITH[op](x, other)
+        x = _OPS[op](other, x) if reverse else _OPS[op](x, other)
     return x
 
 
@@ -50,17 +73,16 @@ def _text(label, expr):
 class ConditionGuard(PyGuard):
     """op(expr(container[key]), other) still gives `value` (the outcome the trace saw). op None:
     expr(container[key]) itself must still equal `value` (an exact use)."""
-    __slots__ = ("expr", "op", "other")
+    __slots__ = ("expr", "op", "other", "kind")
 
-    def __init__(self, container, key, label, expr, op, other, value, segment, loc):
+    def __init__(self, container, key, label, expr, op, other, value, segment, loc, kind=int):
         super().__init__(container, key, value, label, segment, loc)
-        self.expr, self.op, self.other = expr, op, other
+        self.expr, self.op, self.other, self.kind = expr, op, other, kind
 
     def _now(self):
         try:
-            x = self.container.cell_contents if self.key is None else self.container.get(
-                self.key, _MISSING)
-            if type(x) is not int:
+            x = _current(self.container, self.key)
+            if type(x) is not self.kind:
                 return _MISSING
             y = _apply(self.expr, x)
             return y if self.op is None else bool(_COMPARE[self.op](y, self.other))
@@ -70,6 +92,10 @@ class ConditionGuard(PyGuard):
     def failed(self):
         if self._now() == self.value:
             return None
+        if self.kind is float and self.op is None:
+            # an exact use of a float that changes: the runtime traces such a step every call
+            # rather than grow a leaf per value (values.LAST_FAILED)
+            LAST_FAILED[0] = self
         return f"{self.describe()} no longer holds"
 
     def describe(self):
@@ -81,42 +107,31 @@ class ConditionGuard(PyGuard):
     def same_as(self, other) -> bool:
         return (type(other) is ConditionGuard and other.container is self.container
                 and other.key == self.key and other.expr == self.expr and other.op == self.op
-                and other.other == self.other and other.value == self.value)
+                and other.other == self.other and other.value == self.value
+                and other.kind is self.kind)
 
 
-class SymbolicInt:
-    """Stands for container[key] during a trace; see the module docstring."""
+class _Symbolic:
+    """What SymbolicInt and SymbolicFloat share: guards on what the step asks of the value."""
     __slots__ = ("_place", "_value", "_expr")
 
     def __init__(self, place, value, expr=()):
         self._place = place      # Place
-        self._value = value      # the concrete int this trace sees
+        self._value = value      # the concrete number this trace sees
         self._expr = expr        # ((op, other, reverse), ...) applied to the place's value
 
     def _guard(self, op, other, outcome):
         p = self._place
         p.guards.append(ConditionGuard(p.container, p.key, p.label, self._expr, op, other,
-                                       outcome, 0, p.loc))
+                                       outcome, 0, p.loc, p.kind))
 
     def exact(self):
-        """The concrete int; the trace now holds for this value only."""
+        """The concrete number; the trace now holds for this value only."""
         self._guard(None, None, self._value)
         return self._value
 
-    def _arith(self, op, other, reverse=False):
-        if isinstance(other, SymbolicInt):
-            other = other.exact()
-        if type(other) is not int:
-            x = self.exact()
-            return _ARITH[op](other, x) if reverse else _ARITH[op](x, other)
-        value = _ARITH[op](other, self._value) if reverse else _ARITH[op](self._value, other)
-        if type(value) is not int:
-            self._guard(None, None, self._value)
-            return value
-        return SymbolicInt(self._place, value, self._expr + ((op, other, reverse),))
-
     def _compare(self, op, other):
-        if isinstance(other, SymbolicInt):
+        if isinstance(other, _Symbolic):
             other = other.exact()
         if type(other) not in (int, float):
             return _COMPARE[op](self.exact(), other)
@@ -150,11 +165,8 @@ class SymbolicInt:
     def __hash__(self):
         return hash(self.exact())
 
-    def __index__(self):
-        return self.exact()
-
     def __int__(self):
-        return self.exact()
+        return int(self.exact())
 
     def __float__(self):
         return float(self.exact())
@@ -168,20 +180,40 @@ class SymbolicInt:
     def __format__(self, spec):
         return format(self.exact(), spec)
 
-    def __neg__(self):
-        return -self.exact()
-
     def __abs__(self):
         return abs(self.exact())
 
     def __array__(self, dtype=None, copy=None):
-        import numpy as np
         return np.asarray(self.exact(), dtype=dtype)
 
     def __getattr__(self, name):
         if name.startswith("_"):     # the runtime's own probing (hasattr(x, "__array__")...)
             raise AttributeError(name)
         return getattr(self.exact(), name)
+
+
+class SymbolicInt(_Symbolic):
+    """Stands for an int at container[key] during a trace; see the module docstring."""
+    __slots__ = ()
+    stands_for = int     # the type of number it is (dispatch.aval_of)
+
+    def _arith(self, op, other, reverse=False):
+        if isinstance(other, _Symbolic):
+            other = other.exact()
+        if type(other) is not int:
+            x = self.exact()
+            return _ARITH[op](other, x) if reverse else _ARITH[op](x, other)
+        value = _ARITH[op](other, self._value) if reverse else _ARITH[op](self._value, other)
+        if type(value) is not int:
+            self._guard(None, None, self._value)
+            return value
+        return SymbolicInt(self._place, value, self._expr + ((op, other, reverse),))
+
+    def __index__(self):
+        return self.exact()
+
+    def __neg__(self):
+        return -self.exact()
 
 
 def _arith_methods(op):
@@ -197,27 +229,75 @@ for _op in _ARITH:
     _f, _r = _arith_methods(_op)
     setattr(SymbolicInt, f"__{_op}__", _f)
     setattr(SymbolicInt, f"__r{_op}__", _r)
-SymbolicInt.__truediv__ = lambda self, o: self.exact() / (o.exact() if isinstance(o, SymbolicInt)
+SymbolicInt.__truediv__ = lambda self, o: self.exact() / (o.exact() if isinstance(o, _Symbolic)
                                                           else o)
 SymbolicInt.__rtruediv__ = lambda self, o: o / self.exact()
 
 
-class Place:
-    """A global, closure cell (key None) or attribute dict entry made symbolic for one trace."""
-    __slots__ = ("container", "key", "label", "loc", "guards", "original", "proxy")
+class SymbolicFloat(_Symbolic):
+    """Stands for a float at container[key] during a trace; see the module docstring."""
+    __slots__ = ()
+    stands_for = float
 
-    def __init__(self, container, key, label, loc):
+    @property
+    def __class__(self):
+        # isinstance(x, float) asks __class__ when the type says no: Python code that tests
+        # for a float takes the path it takes for the value. (C code asks the type, and then
+        # converts it with __float__, which guards the value.)
+        return float
+
+    def _arith(self, op, other, reverse=False):
+        if type(other) not in (int, float) or op not in _FLOAT_ARITH:
+            if isinstance(other, Tensor):
+                return NotImplemented   # a tensor: its reflected operator records the op
+            x = self.exact()
+            other = other.exact() if isinstance(other, _Symbolic) else other
+            return _OPS[op](other, x) if reverse else _OPS[op](x, other)
+        value = _OPS[op](other, self._value) if reverse else _OPS[op](self._value, other)
+        return SymbolicFloat(self._place, float(value), self._expr + ((op, other, reverse),))
+
+    def __neg__(self):
+        return self._arith("mul", -1.0)   # exactly -x in IEEE arithmetic
+
+    def __pos__(self):
+        return self
+
+    def __round__(self, ndigits=None):
+        return round(self.exact(), ndigits)
+
+    def __trunc__(self):
+        return int(self.exact())
+
+    def traced(self, tracer):
+        """This value as a graph value: the place read on every call (a 0-dim float64 input),
+        then the arithmetic that made this value from it, as float64 nodes."""
+        prims = {"add": P.add, "sub": P.sub, "mul": P.mul, "truediv": P.div}
+        p = self._place
+        t = tracer.read_input(p.container, p.key, p.label, p.original)
+        for op, other, reverse in self._expr:
+            t = tracer.apply(prims[op], (other, t) if reverse else (t, other), {})
+        return tracer.value_of(t)
+
+
+for _op in _OPS:
+    _f, _r = _arith_methods(_op)
+    setattr(SymbolicFloat, f"__{_op}__", _f)
+    setattr(SymbolicFloat, f"__r{_op}__", _r)
+
+
+class Place:
+    """A global, closure cell (key None), attribute or dict entry, or (a float) a list item,
+    made symbolic for one trace."""
+    __slots__ = ("container", "key", "label", "loc", "kind", "guards", "original", "proxy")
+
+    def __init__(self, container, key, label, loc, kind=int):
         self.container, self.key, self.label, self.loc = container, key, label, loc
+        self.kind = kind         # int or float: the type of value it stands for
         self.guards = []
         self.original = self.proxy = None
 
     def _get(self):
-        if self.key is None:
-            try:
-                return self.container.cell_contents
-            except ValueError:
-                return _MISSING
-        return self.container.get(self.key, _MISSING)
+        return _current(self.container, self.key)
 
     def _set(self, x):
         if self.key is None:
@@ -227,11 +307,11 @@ class Place:
 
     def install(self) -> bool:
         x = self._get()
-        if type(x) is not int:
+        if type(x) is not self.kind:
             return False
         self.guards = []
         self.original = x
-        self.proxy = SymbolicInt(self, x)
+        self.proxy = (SymbolicInt if self.kind is int else SymbolicFloat)(self, x)
         self._set(self.proxy)
         return True
 

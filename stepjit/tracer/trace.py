@@ -67,6 +67,7 @@ class Trace:
     aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
     per_call: str | None = None        # why the step's Python must run on every call
     per_call_warns: bool = False       # ... and whether the user is told (a warning)
+    py_writes: list = field(default_factory=list)  # values.PyWrite: bools set, replayed
 
 
 def flat_args(args, kwargs):
@@ -117,6 +118,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     before = None if once else snapshot(fn)   # Python values the step may read, before it runs
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
+    tracer.floats = any(p.kind is float for p in places)
     # A trace allocates thousands of small cyclic objects (tensors and their tape nodes):
     # automatic collections during it would scan the whole heap (Numba's is large) several
     # times per trace, the biggest cost of a per-call retrace. _escapes collects the young
@@ -145,6 +147,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
+        out.py_writes = before.writes
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
     finally:
         if collecting:
@@ -221,7 +224,9 @@ def _touch_assigned_grads(tracer):
     trace-time tensor alive and make it look like an escape.)"""
     for rec in list(tracer.records):
         new = rec.obj._grad
-        if new is not None and not isinstance(new._data, Value):
+        # (a .grad the step left alone is not state the trace depends on: held by identity,
+        # it would tell apart traces made before and after the optimizer replaced it)
+        if new is not None and new is not rec.orig_grad and not isinstance(new._data, Value):
             tracer.touch(new)
 
 
@@ -330,7 +335,7 @@ def gather_env(trace, objs):
     for v, arr in trace.constants:
         env[v] = arr
     for p in trace.py_inputs:
-        env[p.value] = np.array(p.container[p.key], dtype=np.float64)
+        env[p.value] = np.array(p.read(), dtype=np.float64)
     return env
 
 

@@ -33,7 +33,7 @@ from ..tensor import Tensor
 from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
-from .symbolic import SymbolicInt
+from .symbolic import SymbolicFloat, SymbolicInt
 from ..ir import primitives as P
 
 
@@ -85,6 +85,7 @@ class Tracer:
         self.scalars = []           # weakrefs to the TracedScalars .item() returned
         self.per_call = None        # why the step's Python must run every call (_handed_out)
         self.per_call_warns = False
+        self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
         self.active = True          # False once the trace is finished: late uses record nothing
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
@@ -178,7 +179,9 @@ class Tracer:
 
     # -- the dispatch hooks ------------------------------------------------------------
     def apply(self, prim, args, attrs):
-        vals = [self.value_of(a) if isinstance(a, Tensor) else _literal(a) for a in args]
+        vals = [self.value_of(a) if isinstance(a, Tensor) else self._operand(a) for a in args]
+        if self.floats and attrs:
+            attrs = {k: v.exact() if type(v) is SymbolicFloat else v for k, v in attrs.items()}
         avals = [AVal(v.shape, v.dtype) if isinstance(v, Value) else dispatch.aval_of(v) for v in vals]
         try:
             out_aval = prim.shape_rule(*avals, **attrs)
@@ -201,6 +204,11 @@ class Tracer:
             if out._grad_fn is not None:
                 out._grad_fn.loc = self.graph.nodes[-1].loc
         return out
+
+    def _operand(self, a):
+        if type(a) is SymbolicFloat:
+            return a.traced(self)   # a float read on every call (symbolic.py)
+        return _literal(a)
 
     def _as_numbers(self, prim, vals, avals, weak, attrs, out_aval):
         """Values standing for Python numbers (hyperparameters lifted by read_input, and what is
@@ -344,12 +352,14 @@ class Tracer:
         label = f"{type(optimizer).__name__.lower()}.param_groups[{index}]"
         return GroupView(group, self, label, keys)
 
-    def read_input(self, container, key, label):
-        """container[key] (a Python number) as a 0-dim float64 graph input read on every call."""
+    def read_input(self, container, key, label, x=None):
+        """container[key] (a Python number; x, when a SymbolicFloat stands there for the trace)
+        as a 0-dim float64 graph input read on every call."""
         for p in self.py_inputs:
             if p.container is container and p.key == key:
                 return p.tensor
-        x = container[key]
+        if x is None:
+            x = container[key]
         v = Value(self._name(label), (), dispatch.dtype_of_array(np.float64(x)))
         self.graph.lifted.append((v, "@" + label))
         self.env[v] = np.array(x, dtype=np.float64)

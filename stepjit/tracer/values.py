@@ -28,10 +28,14 @@ module):
      `opt.add_param_group(...)`, `m.extra = nn.Parameter(...)` between calls retrace.
 
 A list the step itself appended to while traced is not guarded on its length: the trace
-wrote it rather than read it. A scalar the step changed while traced (`step += 1` on a
-global counter, `self.calls += 1`) is a write a replay would not make, so the trace
-describes that call only (`changed_values`): the runtime traces the step on every call,
-as for a nondeterministic call below, and says which value made it.
+wrote it rather than read it. A bool the step set while traced (`model.train()` inside a
+step that runs after an eval step, a flag) is guarded on the value it read and the value it
+left is replayed after every call (a PyWrite, applied with the tensor write-backs): the
+same Python, given the same guarded values, sets the same bool. Any other scalar the step
+changed while traced (`step += 1` on a global counter, `self.calls += 1`) is a write that
+depends on what it read, so the trace describes that call only (`changed_values`): the
+runtime traces the step on every call, as for a nondeterministic call below, and says which
+value made it.
 
 A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
 by item. Not guarded: objects the search does not enter (bindings._OPAQUE, NumPy
@@ -123,6 +127,24 @@ class LengthGuard(PyGuard):
         return f"len({self.label}) == {self.value}"
 
 
+class PyWrite:
+    """container[key] = value after every call: a bool the step set (values.value_guards)."""
+    __slots__ = ("container", "key", "value", "label")
+
+    def __init__(self, container, key, value, label):
+        self.container, self.key, self.value, self.label = container, key, value, label
+
+    def apply(self):
+        if self.key is None:
+            self.container.cell_contents = self.value
+        else:
+            self.container[self.key] = self.value
+
+    def same_as(self, other) -> bool:
+        return (other.container is self.container and other.key == self.key
+                and other.value is self.value)
+
+
 def _current(container, key):
     if key is None:                             # a closure cell
         try:
@@ -147,6 +169,7 @@ class Snapshot:
         self.tensors = {}     # (id(container), key) -> (container, key, tensor, label): where
                               # tensors were bound (rebinding.py: state the step rebinds)
         self.changed = []     # ChangedValue: scalars the step changed (value_guards finds them)
+        self.writes = []      # PyWrite: bools the step set, replayed after every call
 
 
 def roots(fn):
@@ -449,10 +472,14 @@ def value_guards(fn, snap, segment) -> list:
     for c, k, v, label, name in snap.scalars.values():
         if (name is None or name in names) and id(c) not in grown:
             g = ValueGuard(c, k, v, label, segment, loc)
+            now = _current(c, k)
             if g.failed() is None:
                 guards.append(g)
-            elif _current(c, k) is not _MISSING:
-                snap.changed.append(ChangedValue(f"{label} ({v!r} -> {_current(c, k)!r})", loc))
+            elif type(v) is bool and type(now) is bool:   # model.train() after eval()
+                guards.append(g)
+                snap.writes.append(PyWrite(c, k, now, label))
+            elif now is not _MISSING:
+                snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r})", loc))
     for c, n, label in snap.lengths.values():
         if len(c) == n:
             guards.append(LengthGuard(c, None, n, label, segment, loc))

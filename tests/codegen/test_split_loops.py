@@ -86,3 +86,57 @@ def test_row_sums_beside_elementwise_results():
 
     for a, b in zip(run(True), run(False)):
         np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def _stored_split(fn):
+    return [s for s in _kernels(fn) if "of stored values" in s]
+
+
+def test_a_reduced_value_that_is_stored_is_computed_once():
+    """softmax's exp is both stored (for the backward) and summed along the row: the split loop
+    computes it once, in the elementwise half, and the sum reads it back; values as eager."""
+    import stepjit.nn.functional as F
+    rng = np.random.default_rng(1)
+    x0 = rng.standard_normal((6, 40)).astype(np.float32)
+    y = torch.tensor(rng.integers(0, 40, 6))
+
+    def run(compiled):
+        x = torch.tensor(x0.copy(), requires_grad=True)
+
+        def step():
+            loss = F.cross_entropy(x * 2.0, y)
+            loss.backward()
+            return loss
+        fn = torch.compile(step) if compiled else step
+        return fn, fn().item(), x.grad.numpy().copy()
+
+    fn, loss, grad = run(True)
+    _, e_loss, e_grad = run(False)
+    np.testing.assert_allclose(loss, e_loss, rtol=1e-6)     # (vexp: within its ulp bound)
+    np.testing.assert_allclose(grad, e_grad, rtol=1e-5, atol=1e-7)
+    split = [s for s in _stored_split(fn) if "vexp(" in s]
+    assert split and all(s.count("vexp(") == 1 for s in split)
+    assert all(s.index("# elementwise results") < s.index("of stored values") for s in split)
+
+
+@pytest.mark.parametrize("n", [40, 2 * BLOCK + 5])
+def test_a_reduced_value_computed_in_place_is_read_back_after_its_store(n):
+    """The reduced value is the parameter's new value, computed into its own buffer: the sum
+    reads the stored new values, as eager sums the updated tensor."""
+    g0 = np.linspace(-1, 1, n, dtype=np.float32)
+
+    def run(compiled):
+        w = torch.tensor(np.linspace(0.5, 2, n, dtype=np.float32))
+        g = torch.tensor(g0)
+
+        def step():
+            w.sub_(0.1 * g)
+            return w.sum()
+        fn = torch.compile(step) if compiled else step
+        return fn, [fn().item() for _ in range(3)], w.numpy().copy()
+
+    fn, sums, w = run(True)
+    _, e_sums, e_w = run(False)
+    np.testing.assert_array_equal(w, e_w)
+    np.testing.assert_allclose(sums, e_sums, rtol=1e-6)
+    assert any("a0b[i0]" in s or "a0[i0]" in s for s in _stored_split(fn))

@@ -99,6 +99,9 @@ EXEMPT = {
     "inv": "LAPACK on non-finite or singular matrices: what comes out depends on the LAPACK "
            "build (OpenBLAS here, MKL in PyTorch); tests/test_linalg.py checks finite inputs",
     "det": "as inv",
+    **{name: "as inv (a decomposition); tests/ops/test_decompositions.py checks finite inputs "
+             "against PyTorch" for name in ("cholesky", "eigh_values", "eigh_vectors", "qr_q",
+                                             "qr_r", "svd_u", "svd_s", "svd_vh")},
     "all_reduce": "a collective across processes (stepjit.distributed); one process has no "
                   "PyTorch value to compare",
 }

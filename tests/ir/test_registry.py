@@ -42,6 +42,12 @@ def ints(*shape, lo=-5, hi=5):
     return RNG.integers(lo, hi, shape).astype(np.int64)
 
 
+_M3 = np.random.default_rng(33).standard_normal((3, 3))   # (own stream: RNG unchanged)
+SYM3 = _M3 + _M3.T
+SPD3 = _M3 @ _M3.T
+SPD3 = SPD3 + SPD3.T + 3 * np.eye(3)
+
+
 class Sample:
     """One call of a primitive: `apply(prim, *args, **attrs)`.
 
@@ -342,6 +348,46 @@ SAMPLES: dict[str, list[Sample]] = {
         S(r(3, 3), ref=np.linalg.det, api=lambda T, x: T.det(x)),
         S(r(2, 2, 2), ref=np.linalg.det, api=lambda T, x: T.linalg.det(x), note="batched"),
         S(r(1, 1), ref=np.linalg.det, api=lambda T, x: x.det(), note="1 x 1"),
+    ],
+    # decompositions: symmetric inputs exactly symmetric (M + M^T), distinct eigenvalues
+    "cholesky": [
+        S(SPD3, ref=np.linalg.cholesky, api=lambda T, x: T.linalg.cholesky(x)),
+        S(np.stack([SPD3, SPD3 + np.eye(3)]), ref=np.linalg.cholesky, note="batched",
+          api=lambda T, x: T.linalg.cholesky(x)),
+    ],
+    "eigh_values": [
+        S(SYM3, ref=np.linalg.eigvalsh, api=lambda T, x: T.linalg.eigvalsh(x)),
+        S(SYM3.astype(np.float32), ref=np.linalg.eigvalsh, note="float32",
+          api=lambda T, x: T.linalg.eigh(x).eigenvalues),
+    ],
+    "eigh_vectors": [
+        S(SYM3, ref=lambda x: np.linalg.eigh(x)[1],
+          api=lambda T, x: T.linalg.eigh(x).eigenvectors.abs()),
+    ],
+    "qr_q": [
+        S(r(4, 3), attrs=dict(mode="reduced"), ref=lambda x, mode: np.linalg.qr(x, mode)[0],
+          api=lambda T, x: T.linalg.qr(x).Q),
+        S(r(2, 3, 3), attrs=dict(mode="complete"), ref=lambda x, mode: np.linalg.qr(x, mode)[0],
+          note="batched square", api=lambda T, x: T.linalg.qr(x, mode="complete").Q),
+    ],
+    "qr_r": [
+        S(r(4, 3), attrs=dict(mode="reduced"), ref=lambda x, mode: np.linalg.qr(x, mode)[1],
+          api=lambda T, x: T.linalg.qr(x).R),
+    ],
+    "svd_u": [
+        S(r(4, 3), attrs=dict(full_matrices=False), api=lambda T, x: T.linalg.svd(x, False).U.abs(),
+          ref=lambda x, full_matrices: np.linalg.svd(x, full_matrices)[0]),
+    ],
+    "svd_s": [
+        S(r(4, 3), attrs=dict(full_matrices=False), api=lambda T, x: T.linalg.svdvals(x),
+          ref=lambda x, full_matrices: np.linalg.svd(x, compute_uv=False)),
+        S(r(2, 2, 3), attrs=dict(full_matrices=False), note="batched, wide",
+          api=lambda T, x: T.linalg.svdvals(x),
+          ref=lambda x, full_matrices: np.linalg.svd(x, compute_uv=False)),
+    ],
+    "svd_vh": [
+        S(r(3, 4), attrs=dict(full_matrices=False), api=lambda T, x: T.linalg.svd(x, False).Vh.abs(),
+          ref=lambda x, full_matrices: np.linalg.svd(x, full_matrices)[2]),
     ],
     # -- movement -----------------------------------------------------------------
     "reshape": [

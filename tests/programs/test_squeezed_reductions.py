@@ -9,7 +9,7 @@ import stepjit as torch
 from stepjit.ir import primitives as P
 from stepjit.ir.interpreter import evaluate
 from stepjit.passes.kernel_forms import lower_squeezed_reductions
-from stepjit.runtime import fastcall, writeback
+from stepjit.runtime import guardcode, writeback
 
 RNG = np.random.default_rng(5)
 X0 = RNG.standard_normal((6, 4))
@@ -47,7 +47,8 @@ def test_bias_gradient_is_the_reductions_own_array(monkeypatch):
             copied.append(a.shape)
         return out
     monkeypatch.setattr(writeback, "_owned", owned)
-    monkeypatch.setattr(fastcall, "_owned", owned)
+    monkeypatch.setattr(guardcode, "_owned", owned)       # what generated write-backs call
+    monkeypatch.setattr(guardcode, "_WRITE_BACKS", {})    # (so none made before is reused)
     s, e = _state(), _state()
     fn = torch.compile(_step)
     for _ in range(4):

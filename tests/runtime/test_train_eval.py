@@ -77,3 +77,56 @@ def test_compiled_step_follows_train_and_eval(backend):
         for a, b in zip(mc.parameters(), me.parameters()):
             _same(a.detach().numpy(), b.detach().numpy(), backend)
     assert tc.stats()["fallbacks"] == 0 and ec.stats()["fallbacks"] == 0
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_train_inside_the_step_after_an_eval_step_is_replayed(backend):
+    """`model.train()` at the top of a train step that follows an eval step: the trace read
+    training=False and set it True. It guards the value read and sets True again after each
+    replayed call (values.PyWrite), so the step stays compiled: two traces (after eval, after
+    train), no per-call tracing, every call equal to eager with the same dropout masks."""
+    def make():
+        model = _model()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+        def train_step(x, y):
+            model.train()
+            loss = ((model(x) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        def eval_step(x, y):
+            model.eval()
+            with torch.no_grad():
+                return ((model(x) - y) ** 2).mean()
+        return model, train_step, eval_step
+
+    me, te, ee = make()
+    mc, tc, ec = make()
+    tc, ec = torch.compile(tc, backend=backend), torch.compile(ec, backend=backend)
+    torch.manual_seed(2)
+    data = [(torch.randn(16, 8), torch.randn(16, 2)) for _ in range(8)]
+    for k, (x, y) in enumerate(data):
+        if k == 4:
+            traces = (tc.stats()["traces"], ec.stats()["traces"])
+        steps = ((te, tc), (te, tc), (ee, ec)) if k % 2 else ((ee, ec), (te, tc))
+        for step_e, step_c in steps:
+            torch.manual_seed(100 + k)
+            le = step_e(x, y).item()
+            torch.manual_seed(100 + k)
+            lc = step_c(x, y).item()
+            _same(np.float32(lc), np.float32(le), backend)
+            assert mc.training == me.training and mc[2].training == me[2].training
+        for a, b in zip(mc.parameters(), me.parameters()):
+            _same(a.detach().numpy(), b.detach().numpy(), backend)
+    for f in (tc, ec):
+        st = f.stats()
+        assert st["mode"] == "tree" and st["fallbacks"] == 0 and st["stale"] == 0, st
+    # train_step: training read False (set True) with no .grad yet, then with .grad, and read
+    # True (set nothing); eval_step: read True (set False) and read False. None after that.
+    assert tc.stats()["cached_traces"] == 3 and ec.stats()["cached_traces"] == 2
+    assert (tc.stats()["traces"], ec.stats()["traces"]) == traces
+    assert any(w.label.endswith(".training") and w.value is True
+               for tr in tc.traces for w in tr.py_writes)

@@ -83,7 +83,8 @@ def test_a_global_scalar_is_followed_on_the_next_call():
         c = run_side_by_side(_global_program, 6, change)
     finally:
         SCALE = 0.5
-    assert c.stats()["traces"] == 3 and c.stats()["fallbacks"] == 0
+    # 0.5, then 0.25: a float that changed is read on every call from then on (symbolic.py)
+    assert c.stats()["traces"] == 2 and c.stats()["fallbacks"] == 0
 
 
 def test_closure_cells_attributes_dict_and_list_entries():

@@ -12,6 +12,8 @@ from .elementwise import (  # noqa: F401
     round, sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .indexing import arange, full, gather, index_put, slice, slice_scatter  # noqa: F401
 from .linalg import det, inv, matmul  # noqa: F401
+from .decompositions import (  # noqa: F401
+    cholesky, eigh_values, eigh_vectors, qr_q, qr_r, svd_s, svd_u, svd_vh)
 from .movement import concat, expand, reshape, transpose  # noqa: F401
 from .scans import argsort, cumprod, cumsum  # noqa: F401
 from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401

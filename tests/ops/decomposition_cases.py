@@ -1,0 +1,74 @@
+"""Matrix decompositions (torch.linalg cholesky, qr, svd, svdvals, eigh, eigvalsh, pinv,
+matrix_rank, spectral norms) and solve/slogdet, checked against PyTorch: one table,
+recorded by tests/fixtures/record_decompositions.py (float64 values and gradients).
+
+Eigenvectors and singular vectors are defined up to sign, so the cases use them through
+sign-free expressions (Q * Q, U diag(s) Vh, |u|); symmetric inputs are built inside the case
+(A = X X^T + n I), so finite differences see the same function PyTorch differentiates.
+"""
+import numpy as np
+
+from tests.fixtures.oracle import Case
+
+RNG = np.random.default_rng(2718)
+
+
+def r(*shape):
+    return RNG.standard_normal(shape)
+
+
+def spd(T, x):
+    """A symmetric positive-definite matrix (batch) from any square x."""
+    n = x.shape[-1]
+    return x @ x.mT + n * T.eye(n, dtype=x.dtype)
+
+
+def sym(T, x):
+    return x + x.mT
+
+
+CASES = [
+    Case("cholesky", lambda T, x: T.linalg.cholesky(spd(T, x)), r(4, 4), compiled=True),
+    Case("cholesky_batched_upper", lambda T, x: T.linalg.cholesky(spd(T, x), upper=True),
+         r(2, 3, 3)),
+    Case("cholesky_ex", lambda T, x: T.linalg.cholesky_ex(spd(T, x)).L, r(3, 3)),
+    Case("cholesky_legacy", lambda T, x: (T.cholesky(spd(T, x)), spd(T, x).cholesky()),
+         r(3, 3)),
+    Case("qr_reduced_tall", lambda T, x: T.linalg.qr(x), r(5, 3), compiled=True),
+    Case("qr_square", lambda T, x: T.linalg.qr(x), r(4, 4)),
+    Case("qr_batched", lambda T, x: tuple(T.linalg.qr(x)), r(2, 4, 3)),
+    Case("qr_complete_values", lambda T, x: T.linalg.qr(x, mode="complete"), r(4, 2), grad=()),
+    Case("qr_r_mode", lambda T, x: T.linalg.qr(x, mode="r")[1], r(4, 3), grad=()),
+    Case("qr_wide_values", lambda T, x: T.linalg.qr(x), r(2, 4), grad=()),
+    Case("svdvals", lambda T, x: T.linalg.svdvals(x), r(4, 3), compiled=True),
+    Case("svdvals_wide_batched", lambda T, x: T.linalg.svdvals(x), r(2, 2, 4)),
+    Case("svd_reconstruct", lambda T, x: (lambda u, s, vh: (u * s.unsqueeze(-2)) @ vh)(
+        *T.linalg.svd(x, full_matrices=False)), r(4, 3)),
+    Case("svd_vectors_sign_free", lambda T, x: (lambda u, s, vh: (u * u, vh * vh, s))(
+        *T.linalg.svd(x, full_matrices=False)), r(3, 5)),
+    Case("svd_outer_products", lambda T, x: (lambda u, s, vh: u[..., :, :1] * vh[..., :1, :])(
+        *T.linalg.svd(x, full_matrices=False)), r(2, 4, 4)),
+    Case("svd_full_values", lambda T, x: (lambda u, s, vh: (u.abs(), s, vh.abs()))(
+        *T.linalg.svd(x)), r(4, 2), grad=()),
+    Case("eigh_values", lambda T, x: T.linalg.eigh(sym(T, x)).eigenvalues, r(4, 4),
+         compiled=True),
+    Case("eigvalsh_batched", lambda T, x: T.linalg.eigvalsh(sym(T, x)), r(2, 3, 3)),
+    Case("eigh_vectors_sign_free", lambda T, x: (lambda w, q: (w, q * q))(
+        *T.linalg.eigh(sym(T, x))), r(4, 4)),
+    Case("eigh_upper", lambda T, x: (lambda w, q: (q * w.unsqueeze(-2)) @ q.mT)(
+        *T.linalg.eigh(sym(T, x), UPLO="U")), r(3, 3)),
+    Case("pinv_tall", lambda T, x: T.linalg.pinv(x), r(5, 3)),
+    Case("matrix_rank", lambda T, x: (T.linalg.matrix_rank(x), T.linalg.matrix_rank(x @ x.mT)),
+         r(4, 2), grad=()),
+    Case("spectral_and_nuclear_norms", lambda T, x: (T.linalg.matrix_norm(x, 2),
+                                                     T.linalg.matrix_norm(x, -2),
+                                                     T.linalg.matrix_norm(x, "nuc"),
+                                                     T.linalg.norm(x, 2)), r(3, 4)),
+    Case("solve", lambda T, a, b: T.linalg.solve(spd(T, a), b), r(3, 3), r(3, 2)),
+    Case("slogdet", lambda T, a: tuple(T.linalg.slogdet(a + 3 * T.eye(3, dtype=a.dtype))),
+         r(3, 3)),
+    Case("gaussian_log_density", lambda T, x, v: (lambda L: (
+        T.linalg.solve(L, v.unsqueeze(-1)).pow(2).sum()
+        + 2 * L.diagonal(0, -2, -1).log().sum()))(T.linalg.cholesky(spd(T, x))),
+        r(3, 3), r(3)),
+]
