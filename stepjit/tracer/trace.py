@@ -72,6 +72,9 @@ class Trace:
     named_first: list = field(default_factory=list)  # (NamePlace, tensor): what "name" slots
                                 # held when the trace began, until its own call has run
     py_writes: list = field(default_factory=list)  # values.PyWrite: bools set, replayed
+    # A trace for one call (once): the interpreter's values of what it evaluated for the step's
+    # Python (everything before its last decision), which that call need not compute again
+    values: dict | None = None
 
 
 def flat_args(args, kwargs):
@@ -134,6 +137,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             result = _Result(fn(*args, **kwargs))
             out = _finish(tracer, result, signature, treedef)
             out.arg_aliases = aliases_of(flat)
+            out.values = tracer.env
             return out
         with Watch(_step_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))

@@ -281,7 +281,12 @@ def _dynamic_net():
     return step, (), list(model.parameters())
 
 
-def test_python_random_in_forward_retraces_every_call():
+@pytest.mark.parametrize("per_call_eager_below", [0, None], ids=["traced", "chosen"])
+def test_python_random_in_forward_retraces_every_call(per_call_eager_below, monkeypatch):
+    """Traced every call (the threshold off: programs reused by structural hash), or, as the
+    runtime chooses for these small ops, run eagerly after the first trace (per_call.py)."""
+    if per_call_eager_below is not None:
+        monkeypatch.setattr(torch.config.dynamo, "per_call_eager_below", per_call_eager_below)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # not bit for bit: the interpret backend's programs round one 0-dim update differently
@@ -294,7 +299,11 @@ def test_python_random_in_forward_retraces_every_call():
     assert "test_values.py" in message
     st = c.stats()
     assert st["mode"] == "per-call retracing" and st["fallbacks"] == 0
-    assert st["programs_built"] <= 6 and st["programs_reused"] >= 6   # at most 3 loop counts
+    if per_call_eager_below == 0:
+        assert st["eager_calls"] == 0
+        assert st["programs_built"] <= 6 and st["programs_reused"] >= 6   # at most 3 loop counts
+    else:
+        assert st["traces"] == 1 and st["eager_calls"] == st["calls"] - 1, st
 
 
 @pytest.mark.parametrize("source", ["numpy", "time"])
