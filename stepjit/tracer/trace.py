@@ -27,7 +27,7 @@ from .pytree import flatten
 from .rebinding import write_back_rebinds
 from .sources import NamePlace, read_by_name, rebound_names
 from .tracer import TraceError, Tracer
-from .values import Watch, snapshot, value_guards
+from .values import Watch, mutated, snapshot, value_guards
 
 
 @dataclass
@@ -159,6 +159,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                 out.py_guards.append(g)
         out.py_writes = before.writes
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
+        _per_call_if_mutated(out, before, fn)
     finally:
         if collecting:
             gc.enable()
@@ -169,6 +170,21 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         for rec in tracer.records:
             rec.restore()
     return out
+
+
+def _per_call_if_mutated(out, before, fn):
+    """A reusable trace whose step changed a container it reaches (values.mutated): its Python
+    must run on every call, as a kept `.item()`'s does. (A trace that describes its call only,
+    one-shot or per-call already, runs the step's Python again next call anyway.)"""
+    if out.per_call is not None or out.nondeterministic is not None or not out.reusable:
+        return
+    change = mutated(before)
+    if change is not None:
+        label, n, now = change
+        out.per_call = (f"the step (at {_step_loc(fn)}) changes {label} ({n} -> {now} entries), "
+                        "which a replayed trace would not do: Python that does so must run on "
+                        "every call")
+        out.per_call_warns = True
 
 
 def _step_loc(fn):

@@ -71,6 +71,7 @@ from ..tensor import Tensor
 
 _SCALARS = (bool, int, float, str, type(None))
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
+_COLLECTIONS = (list, dict, set, deque)
 
 
 # -- the guards --------------------------------------------------------------------------------
@@ -170,6 +171,8 @@ class Snapshot:
                               # tensors were bound (rebinding.py: state the step rebinds)
         self.changed = []     # ChangedValue: scalars the step changed (value_guards finds them)
         self.writes = []      # PyWrite: bools the step set, replayed after every call
+        self.sizes = {}       # id(container) -> (container, size, label): the lists, dicts,
+                              # sets and deques met, to tell the step's appends (mutated())
 
 
 def roots(fn):
@@ -225,6 +228,8 @@ def _children(snap, obj, text):
     """(container, key, child, link text, name the code must use) for each way into obj."""
     if isinstance(obj, _OPAQUE) or hasattr(obj, "__array_interface__"):
         return []
+    if isinstance(obj, _COLLECTIONS):   # (before the bound below: a long log grows too)
+        snap.sizes.setdefault(id(obj), (obj, len(obj), text))
     if isinstance(obj, dict):
         items = list(obj.items())[:_MAX_ITEMS]
         return [(obj, k, v, f"[{k!r}]", k if type(k) is str else None)
@@ -249,6 +254,16 @@ def _children(snap, obj, text):
     out += [(d, k, v, f".{k}", k) for k, v in list(d.items())[:_MAX_ITEMS]
             if k not in _REGISTRIES and not k.startswith("__")]
     return out
+
+
+def mutated(snap):
+    """The label and sizes of the first list, dict, set or deque the step grew or shrank while
+    traced (`log.append("step")`, `counts[k] = n`, `seen.add(i)`), or None. A replay would not
+    make that change, so such a trace describes its call only (trace.py: per_call)."""
+    for c, n, label in snap.sizes.values():
+        if len(c) != n:
+            return label, n, len(c)
+    return None
 
 
 def _hashable(k):
