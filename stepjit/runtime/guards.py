@@ -92,5 +92,7 @@ def describe_guards(trace) -> str:
     for d in trace.decisions:
         lines.append(f"  decision: {d.describe()}  at {d.where()}")
     for w in trace.py_writes:
-        lines.append(f"  after each call: {w.label} = {w.value!r}  (the step sets it)")
+        describe = getattr(w, "describe", None)
+        lines.append(f"  {describe()}" if describe else
+                     f"  after each call: {w.label} = {w.value!r}  (the step sets it)")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ from .pytree import flatten
 from .rebinding import write_back_rebinds
 from .sources import NamePlace, read_by_name, rebound_names
 from .tracer import TraceError, Tracer
-from .values import Watch, mutated, snapshot, value_guards
+from .values import Watch, side_effects, snapshot, value_guards
 
 
 @dataclass
@@ -157,9 +157,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
-        out.py_writes = before.writes
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
-        _per_call_if_mutated(out, before, fn)
+        out.py_writes = before.writes + _replayed_side_effects(out, before, fn)
     finally:
         if collecting:
             gc.enable()
@@ -172,19 +171,20 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     return out
 
 
-def _per_call_if_mutated(out, before, fn):
-    """A reusable trace whose step changed a container it reaches (values.mutated): its Python
-    must run on every call, as a kept `.item()`'s does. (A trace that describes its call only,
-    one-shot or per-call already, runs the step's Python again next call anyway.)"""
-    if out.per_call is not None or out.nondeterministic is not None or not out.reusable:
-        return
-    change = mutated(before)
-    if change is not None:
-        label, n, now = change
-        out.per_call = (f"the step (at {_step_loc(fn)}) changes {label} ({n} -> {now} entries), "
-                        "which a replayed trace would not do: Python that does so must run on "
-                        "every call")
+def _replayed_side_effects(out, before, fn):
+    """The entries the step added to containers it reaches (values.side_effects), taken back
+    and made by the write-back of this call and of every replay; a change no write-back can
+    make (an object appended, an entry removed) makes the step's Python run on every call, as
+    a kept `.item()` does."""
+    appends, other = side_effects(before)
+    if (other is not None and out.reusable and out.per_call is None
+            and out.nondeterministic is None):
+        out.per_call = (f"the step (at {_step_loc(fn)}) changes {other} in a way a replayed "
+                        "trace would not: Python that does so must run on every call")
         out.per_call_warns = True
+    for a in appends:
+        a.undo()
+    return appends
 
 
 def _step_loc(fn):

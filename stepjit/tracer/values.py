@@ -171,8 +171,8 @@ class Snapshot:
                               # tensors were bound (rebinding.py: state the step rebinds)
         self.changed = []     # ChangedValue: scalars the step changed (value_guards finds them)
         self.writes = []      # PyWrite: bools the step set, replayed after every call
-        self.sizes = {}       # id(container) -> (container, size, label): the lists, dicts,
-                              # sets and deques met, to tell the step's appends (mutated())
+        self.sizes = {}       # id(container) -> (container, copy, label): the lists, dicts,
+                              # sets and deques met, to tell the step's appends (side_effects)
 
 
 def roots(fn):
@@ -229,7 +229,8 @@ def _children(snap, obj, text):
     if isinstance(obj, _OPAQUE) or hasattr(obj, "__array_interface__"):
         return []
     if isinstance(obj, _COLLECTIONS):   # (before the bound below: a long log grows too)
-        snap.sizes.setdefault(id(obj), (obj, len(obj), text))
+        if id(obj) not in snap.sizes:
+            snap.sizes[id(obj)] = (obj, _copy(obj), text)
     if isinstance(obj, dict):
         items = list(obj.items())[:_MAX_ITEMS]
         return [(obj, k, v, f"[{k!r}]", k if type(k) is str else None)
@@ -256,14 +257,95 @@ def _children(snap, obj, text):
     return out
 
 
-def mutated(snap):
-    """The label and sizes of the first list, dict, set or deque the step grew or shrank while
-    traced (`log.append("step")`, `counts[k] = n`, `seen.add(i)`), or None. A replay would not
-    make that change, so such a trace describes its call only (trace.py: per_call)."""
-    for c, n, label in snap.sizes.values():
-        if len(c) != n:
-            return label, n, len(c)
-    return None
+class PyAppend:
+    """Entries a step added to a list, dict or set it reaches (`log.append("step")`,
+    `seen.add(k)`), added again after every call (a PyWrite of the entries): the same Python,
+    given the same guarded values, adds the same scalars."""
+    __slots__ = ("container", "items", "label")
+
+    def __init__(self, container, items, label):
+        self.container, self.items, self.label = container, items, label
+
+    def apply(self):
+        c = self.container
+        if type(c) is list:
+            c.extend(self.items)
+        else:
+            c.update(self.items)
+
+    def undo(self):
+        """The trace's own additions taken back: the write-back makes them on this call too."""
+        c = self.container
+        if type(c) is list:
+            del c[len(c) - len(self.items):]
+        elif type(c) is set:
+            c.difference_update(self.items)
+        else:
+            for k, _ in self.items:
+                del c[k]
+
+    def same_as(self, other) -> bool:
+        return (type(other) is PyAppend and other.container is self.container
+                and _typed(other.items) == _typed(self.items))
+
+    def describe(self) -> str:
+        return f"after each call: {self.label} gains {list(self.items)!r}  (the step adds them)"
+
+
+def _typed(items):
+    return [(type(x), x) if not isinstance(x, tuple) else tuple((type(y), y) for y in x)
+            for x in items]
+
+
+# Containers some trace added entries to (id -> container, held so the id stays its own): the
+# step writes their length rather than reads it, so no trace guards it (a list appended to on
+# one branch only would fail the other branch's guard after every call that took the first).
+_APPENDED: dict = {}
+
+
+def side_effects(snap):
+    """(PyAppends, None) for the entries the step added to the lists, dicts and sets it
+    reaches while traced, each added only at the end, of scalars, the old entries left as
+    they were; or (_, label) of the first container changed otherwise (a deque, an object
+    appended, an entry removed), whose change only running the step's Python can make."""
+    out = []
+    for c, before, label in snap.sizes.values():
+        if len(c) == len(before) and (type(c) is not set or c == before):
+            continue
+        added = _added(c, before)
+        if added is None:
+            return out, label
+        out.append(PyAppend(c, added, label))
+        if len(_APPENDED) > 4096:
+            _APPENDED.clear()
+        _APPENDED[id(c)] = c
+    return out, None
+
+
+def _added(c, before):
+    if type(c) is list:
+        n = len(before)
+        if len(c) < n or any(a is not b for a, b in zip(c, before)):
+            return None
+        items = tuple(c[n:])
+    elif type(c) is set:
+        if not before <= c:
+            return None
+        items = frozenset(c - before)
+    elif isinstance(c, dict):
+        if any(k not in c or c[k] is not v for k, v in before.items()):
+            return None
+        items = tuple((k, v) for k, v in c.items() if k not in before)
+        if not all(isinstance(k, _SCALARS) for k, _ in items):
+            return None
+        return items if all(isinstance(v, _SCALARS) for _, v in items) else None
+    else:
+        return None
+    return items if all(isinstance(x, _SCALARS) for x in items) else None
+
+
+def _copy(c):
+    return dict(c) if isinstance(c, dict) else set(c) if isinstance(c, set) else list(c)
 
 
 def _hashable(k):
@@ -485,6 +567,7 @@ def value_guards(fn, snap, segment) -> list:
     loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}") if code else None
     guards = []
     grown = {id(c) for c, n, _ in snap.lengths.values() if len(c) != n}   # the step appended
+    grown.update(_APPENDED)     # (on another path: what it appended there is not config)
     for c, k, v, label, name in snap.scalars.values():
         if (name is None or name in names) and id(c) not in grown:
             g = ValueGuard(c, k, v, label, segment, loc)
@@ -500,6 +583,6 @@ def value_guards(fn, snap, segment) -> list:
             elif now is not _MISSING:
                 snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r})", loc))
     for c, n, label in snap.lengths.values():
-        if len(c) == n:
+        if id(c) not in grown:
             guards.append(LengthGuard(c, None, n, label, segment, loc))
     return guards

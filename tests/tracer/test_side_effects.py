@@ -1,8 +1,11 @@
 """Python side effects a compiled step makes on containers it can reach (a global list it
-appends to, a dict it fills, a set it adds to, a list on an object) happen on every call, as
-eagerly: a trace that changed such a container describes that call only (tracer/values.py),
-so the step's Python runs on every call. Each case runs the same step eagerly and compiled
-and compares the containers after every call."""
+appends to, a dict it fills, a set it adds to, a list on an object or in a closure) happen on
+every call, as eagerly (tracer/values.py: side_effects). Scalars added at the end are taken
+back after the trace and added by the write-back of every call, traced or replayed; any other
+change (an object appended, an entry removed) makes the step's Python run on every call, with
+a warning naming the container. Each case runs the same step eagerly and compiled and compares
+the containers and the parameters after every call."""
+import numpy as np
 import pytest
 
 import stepjit as torch
@@ -10,6 +13,7 @@ import stepjit as torch
 LOG = []
 COUNTS = {}
 SEEN = set()
+RECORDS = []
 
 
 class Recorder:
@@ -31,13 +35,20 @@ def _make(case):
         if case == "global list":
             LOG.append("step")
         elif case == "dict":
-            COUNTS[len(COUNTS)] = "step"
+            COUNTS["a"] = "step"
+            COUNTS["b"] = 1
         elif case == "set":
-            SEEN.add(len(SEEN))
+            SEEN.add("step")
         elif case == "attribute list":
             REC.history.append("step")
-        else:
-            history.append("closure")
+        elif case == "closure list":
+            history.append(None)
+        elif case == "numbered list":        # the value depends on the list's length
+            LOG.append(len(LOG))
+        elif case == "numbered dict":
+            COUNTS[len(COUNTS)] = "step"
+        elif case == "object appended":
+            RECORDS.append({"step": len(RECORDS)})
         with torch.no_grad():
             w.sub_(0.1 * w.grad)
             w.grad.zero_()
@@ -45,29 +56,92 @@ def _make(case):
     return step, w
 
 
-CASES = {
-    "global list": (lambda: list(LOG), LOG.clear),
-    "dict": (lambda: dict(COUNTS), COUNTS.clear),
-    "set": (lambda: set(SEEN), SEEN.clear),
-    "attribute list": (lambda: list(REC.history), REC.history.clear),
-    "closure list": (lambda: list(REC.history), REC.history.clear),
-}
+def _read():
+    return list(LOG), dict(COUNTS), set(SEEN), list(REC.history), list(RECORDS)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_container_side_effects_happen_every_call(case):
-    read, clear = CASES[case]
-    clear()
+def _clear():
+    for c in (LOG, COUNTS, SEEN, REC.history, RECORDS):
+        c.clear()
+
+
+REPLAYED = ["global list", "dict", "set", "attribute list", "closure list"]
+CALLS = 12     # past the re-verifications of a replayed trace (its 1st and 8th reuse)
+
+
+def _eager_and_compiled(case):
+    _clear()
     step, w = _make(case)
-    for _ in range(6):
+    expected = []
+    for _ in range(CALLS):
         step(torch.ones(3))
-    expected, w_expected = read(), w.detach().numpy().copy()
-    clear()
+        expected.append((_read(), w.detach().numpy().copy()))
+    _clear()
     step, w = _make(case)
     compiled = torch.compile(step, backend="interpret")
-    with pytest.warns(UserWarning, match=r"changes .* entries\), which a replayed trace"):
+    for i in range(CALLS):
         compiled(torch.ones(3))
-    for _ in range(5):
-        compiled(torch.ones(3))
-    assert read() == expected, f"{case}: eager made {expected}, compiled {read()}"
-    assert (w.detach().numpy() == w_expected).all()
+        assert _read() == expected[i][0], f"{case}, call {i}"
+        np.testing.assert_array_equal(w.detach().numpy(), expected[i][1])
+    return compiled
+
+
+@pytest.mark.parametrize("case", REPLAYED)
+def test_added_scalars_are_replayed_every_call(case, recwarn):
+    compiled = _eager_and_compiled(case)
+    st, plain = compiled.stats(), _eager_and_compiled("nothing").stats()
+    # replayed, not retraced: as many traces as the same step without the side effect
+    assert st["mode"] == "tree" and st["traces"] == plain["traces"] <= 2, (st, plain)
+    assert not [w for w in recwarn if "stepjit" in str(w.message)]
+
+
+@pytest.mark.parametrize("case", ["numbered list", "numbered dict"])
+def test_added_values_that_change_every_call(case):
+    # a replay would add the first call's value again: the re-verification of the trace
+    # sees other entries, and the step's Python runs on every call from then on
+    _eager_and_compiled(case)
+
+
+def test_an_object_appended_runs_the_python_every_call():
+    with pytest.warns(UserWarning, match=r"changes global RECORDS in a way a replayed trace"):
+        compiled = _eager_and_compiled("object appended")
+    assert compiled.stats()["mode"] == "per-call retracing"
+
+
+def _branching(append):
+    w = torch.ones(3, requires_grad=True)
+
+    def step(x):
+        loss = (w * x).sum()
+        if loss.item() > 2.0 and append:
+            LOG.append("big")
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.05 * w.grad)
+            w.grad.zero_()
+        return loss
+    return step
+
+
+def _branch_inputs():
+    return [torch.ones(3) * (2.0 if i % 3 == 0 else 0.1) for i in range(CALLS)]
+
+
+def test_a_list_appended_on_one_branch_does_not_guard_the_other():
+    # the branch that does not append must not read the list's length or items as config:
+    # as many traces as without the append, and every call's append made
+    _clear()
+    eager = _branching(True)
+    for x in _branch_inputs():
+        eager(x)
+    expected = list(LOG)
+    _clear()
+    compiled = torch.compile(_branching(True), backend="interpret")
+    for x in _branch_inputs():
+        compiled(x)
+    assert LOG == expected and len(LOG) == 4
+    plain = torch.compile(_branching(False), backend="interpret")
+    for x in _branch_inputs():
+        plain(x)
+    st, plain = compiled.stats(), plain.stats()
+    assert st["mode"] == "tree" and st["traces"] == plain["traces"], (st, plain)
