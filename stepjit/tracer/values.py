@@ -27,8 +27,16 @@ module):
      Every list and Module registry on such a path is guarded on its length:
      `opt.add_param_group(...)`, `m.extra = nn.Parameter(...)` between calls retrace.
 
-A list the step itself appended to while traced is not guarded on its length: the trace
-wrote it rather than read it. A bool the step set while traced (`model.train()` inside a
+Python side effects on containers. The lists, dicts, sets and deques met are copied before
+the trace and compared after it (side_effects): scalars the step added at the end
+(`log.append("step")`, `seen.add(k)`, `counts["a"] = 1`) are taken back and added again by
+the write-back of every call, traced or replayed (a PyAppend among the trace's writes), so a
+replay makes them as eager does; a value that changes per call (`log.append(len(log))`) shows
+as other writes at the trace's first re-verification (stale: per-call). Any other change (an
+object appended, an entry removed or replaced, a deque) only the step's Python can make: the
+trace describes that call only and the step runs its Python on every call (trace.per_call).
+A container some trace added to is not guarded on its length or items, on any path: the step
+writes it rather than reads it. A bool the step set while traced (`model.train()` inside a
 step that runs after an eval step, a flag) is guarded on the value it read and the value it
 left is replayed after every call (a PyWrite, applied with the tensor write-backs): the
 same Python, given the same guarded values, sets the same bool. Any other scalar the step
