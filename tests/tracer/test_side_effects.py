@@ -69,20 +69,20 @@ REPLAYED = ["global list", "dict", "set", "attribute list", "closure list"]
 CALLS = 12     # past the re-verifications of a replayed trace (its 1st and 8th reuse)
 
 
-def _eager_and_compiled(case):
+def _eager_and_compiled(case, backend="interpret", calls=CALLS):
     _clear()
     step, w = _make(case)
     expected = []
-    for _ in range(CALLS):
+    for _ in range(calls):
         step(torch.ones(3))
         expected.append((_read(), w.detach().numpy().copy()))
     _clear()
     step, w = _make(case)
-    compiled = torch.compile(step, backend="interpret")
-    for i in range(CALLS):
+    compiled = torch.compile(step, backend=backend)
+    for i in range(calls):
         compiled(torch.ones(3))
         assert _read() == expected[i][0], f"{case}, call {i}"
-        np.testing.assert_array_equal(w.detach().numpy(), expected[i][1])
+        np.testing.assert_allclose(w.detach().numpy(), expected[i][1], rtol=1e-6)
     return compiled
 
 
@@ -93,6 +93,12 @@ def test_added_scalars_are_replayed_every_call(case, recwarn):
     # replayed, not retraced: as many traces as the same step without the side effect
     assert st["mode"] == "tree" and st["traces"] == plain["traces"] <= 2, (st, plain)
     assert not [w for w in recwarn if "stepjit" in str(w.message)]
+
+
+def test_native_fast_call_replays_the_append():
+    # past the reuse count that promotes the leaf to the generated fast call (fastcall.py)
+    compiled = _eager_and_compiled("global list", backend="cpu", calls=40)
+    assert compiled.stats()["mode"] == "tree"
 
 
 @pytest.mark.parametrize("case", ["numbered list", "numbered dict"])
