@@ -305,9 +305,11 @@ def _typed(items):
             for x in items]
 
 
-# Containers some trace added entries to (id -> container, held so the id stays its own): the
-# step writes their length rather than reads it, so no trace guards it (a list appended to on
-# one branch only would fail the other branch's guard after every call that took the first).
+# Containers some trace added entries to (id -> (container, held so the id stays its own; the
+# keys added to a dict)): the
+# step writes a list's length and items rather than reads them, so no trace guards them (a list
+# appended to on one branch only would fail the other branch's guard after every call that
+# took the first).
 _APPENDED: dict = {}
 
 
@@ -326,8 +328,15 @@ def side_effects(snap):
         out.append(PyAppend(c, added, label))
         if len(_APPENDED) > 4096:
             _APPENDED.clear()
-        _APPENDED[id(c)] = c
+        keys = _APPENDED.setdefault(id(c), (c, set()))[1]
+        if isinstance(c, dict):
+            keys.update(k for k, _ in added)
     return out, None
+
+
+def _added_key(c, k) -> bool:
+    entry = _APPENDED.get(id(c))
+    return entry is not None and k in entry[1]
 
 
 def _added(c, before):
@@ -575,9 +584,11 @@ def value_guards(fn, snap, segment) -> list:
     loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}") if code else None
     guards = []
     grown = {id(c) for c, n, _ in snap.lengths.values() if len(c) != n}   # the step appended
-    grown.update(_APPENDED)     # (on another path: what it appended there is not config)
+    # (a list appended to on another path: its items are a log, not config; of a dict, only
+    # the entries some trace added: the others may be config)
+    grown.update(k for k, (c, _) in _APPENDED.items() if type(c) is list)
     for c, k, v, label, name in snap.scalars.values():
-        if (name is None or name in names) and id(c) not in grown:
+        if (name is None or name in names) and id(c) not in grown and not _added_key(c, k):
             g = ValueGuard(c, k, v, label, segment, loc)
             now = _current(c, k)
             if g.failed() is None or isinstance(now, Tensor):

@@ -151,3 +151,36 @@ def test_a_list_appended_on_one_branch_does_not_guard_the_other():
         plain(x)
     st, plain = compiled.stats(), plain.stats()
     assert st["mode"] == "tree" and st["traces"] == plain["traces"], (st, plain)
+
+
+CFG = {"scale": 1.0}
+
+
+def test_a_dict_the_step_adds_to_keeps_its_other_entries_guarded():
+    # the step adds a key to a dict that also holds a value it reads: a change of that value
+    # between calls is still followed
+    def make():
+        w = torch.ones(3, requires_grad=True)
+
+        def step(x):
+            loss = (w * x * CFG["scale"]).sum()
+            loss.backward()
+            CFG["ran"] = True
+            with torch.no_grad():
+                w.sub_(0.1 * w.grad)
+                w.grad.zero_()
+            return loss
+        return step
+    results = []
+    for compiled in (False, True):
+        CFG.clear()
+        CFG["scale"] = 1.0
+        step = make()
+        step = torch.compile(step, backend="interpret") if compiled else step
+        out = []
+        for i in range(8):
+            if i == 5:
+                CFG["scale"] = 3.0
+            out.append(float(step(torch.ones(3))))
+        results.append((out, dict(CFG)))
+    assert results[0] == results[1]
