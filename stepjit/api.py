@@ -107,8 +107,8 @@ from .ops.mathfns import (  # noqa: E402,F401
     deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
     sinh, tan, trunc, xlogy)
 from .ops.stats import (  # noqa: E402,F401
-    cdist, cummax, cummin, dist, histc, logcumsumexp, median, mode, nanmedian, std_mean,
-    var_mean)
+    cdist, cummax, cummin, dist, histc, histogram, logcumsumexp, median, mode, nanmedian,
+    std_mean, var_mean)
 from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
@@ -144,13 +144,26 @@ def typename(obj):
 
 # The front end reaches what sits above it only through hooks set here, never by importing it
 # (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's
-# eager ops.
+# eager ops. Each loads its module on first use, so `import stepjit` loads no codegen.
 from . import dispatch as _dispatch  # noqa: E402
-from .autograd import array_vjp as _array_vjp, tape as _tape  # noqa: E402
-from .codegen.eager_vjp import derive as _derive_vjp  # noqa: E402
-from .codegen.tape_function import write as _write_tape  # noqa: E402
+from .autograd import generators as _generators  # noqa: E402
 
-_array_vjp.DERIVE, _tape.WRITE = _derive_vjp, _write_tape
+
+def _derive_vjp(*args):
+    """codegen/eager_vjp.py's derive, imported when the first backward plan needs one."""
+    from .codegen.eager_vjp import derive
+    _generators.derive_vjp = derive
+    return derive(*args)
+
+
+def _write_tape(*args):
+    """codegen/tape_function.py's write, imported when the first recurring tape needs one."""
+    from .codegen.tape_function import write
+    _generators.write_tape = write
+    return write(*args)
+
+
+_generators.derive_vjp, _generators.write_tape = _derive_vjp, _write_tape
 
 
 class _CudaOnFirstOp:

@@ -99,6 +99,10 @@ class dynamo:
     # (bounded by trace_cache_limit); the kernels are shape-generic, so a new shape compiles
     # none. False: a new shape is an ordinary recompile.
     automatic_dynamic_shapes = True
+    # A step traced on every call (its Python must run every call) runs eagerly instead when
+    # its elementwise ops average fewer elements than this: tracing costs more than fusion
+    # saves (runtime/per_call.py). 0: always trace.
+    per_call_eager_below = 1 << 15
 
 
 def raw(name: str) -> str:

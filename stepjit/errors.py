@@ -23,6 +23,13 @@ class DTypeError(StepjitError):
     pass
 
 
+class EagerFirst(StepjitError):
+    """Raised while a step is traced when this call must run eagerly before any trace can
+    describe the step: a lazy layer's first input, which creates its weights (TorchDynamo
+    runs a lazy module's initialization eagerly too). The compiled function runs the call
+    eagerly and traces the next one; the trace changed no tensor."""
+
+
 class CheckError(StepjitError):
     """Check mode (`stepjit.compile(check=True)`, STEPJIT_CHECK=1) found a compiled value that
     disagrees with the IR interpreter, or a custom Function whose backward disagrees with

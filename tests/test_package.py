@@ -26,10 +26,19 @@ assert torch.tensor([1.0, 2.0]).tolist() == [1.0, 2.0]
 assert 'randn' in dir(torch) and torch.__version__ == sys.modules['stepjit.version'].__version__
 from stepjit import __version__
 # the hooks the API sets: eager backward's code generators, the CUDA backend's eager ops
-from stepjit.autograd import array_vjp, tape
+from stepjit.autograd import generators
 from stepjit import dispatch
-assert array_vjp.DERIVE is not None and tape.WRITE is not None and dispatch.DEVICE is not None
+assert generators.derive_vjp is not None and generators.write_tape is not None
+assert dispatch.DEVICE is not None
+# each loads its module on first use: one op loads no code generator and no CUDA backend
+assert not {'stepjit.codegen.eager_vjp', 'stepjit.codegen.tape_function'} & set(sys.modules)
 assert 'stepjit.programs.cuda' not in sys.modules
+(x * x).sum().backward()
+assert 'stepjit.codegen.eager_vjp' not in sys.modules   # (a plan derives on its second use)
+for _ in range(3):
+    (x * x).sum().backward()
+assert generators.derive_vjp.__module__ == 'stepjit.codegen.eager_vjp'
+assert generators.write_tape.__module__ == 'stepjit.codegen.tape_function' 
 """)
 
 

@@ -29,8 +29,8 @@ memo already treats such attributes as the same.
 
 This module decides when a function runs and keeps them; writing one is the code
 generator's job (codegen/eager_vjp.py, which traces the rules with the tracer), reached
-through `DERIVE`, which the public API (stepjit/api.py) sets: the front end imports
-nothing above it. Until it is set, every backward takes the generic path.
+through `generators.derive_vjp`, which the public API (stepjit/api.py) sets: the front end
+imports nothing above it. Until it is set, every backward takes the generic path.
 
 `ENABLED = False` forces the generic path (tests compare the two).
 """
@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dispatch
+from . import generators
 from .node import SavedTensor
 
 ENABLED = True
@@ -48,9 +49,6 @@ MAX_KEYS = 16      # keys one plan tracks (they differ by gradient dtype/shape a
 _NDARRAY = np.ndarray
 _NUMBERS = (int, float, bool)
 _GENERIC = -1   # plan.arrays[key] when no function can be derived; a count of sightings before
-# (plan, node name, attrs, gradient array, saved values) -> the plan's function or None:
-# codegen/eager_vjp.py's derive, set by stepjit/api.py.
-DERIVE = None
 
 
 def run(node, g, saved):
@@ -115,9 +113,9 @@ def _warm(node, key, seen, saved, gd):
     if seen < WARM_AFTER:
         arrays[key] = seen + 1
         return None
-    if DERIVE is None:
+    if generators.derive_vjp is None:
         return None
-    fn = DERIVE(node.plan, node._name, node.attrs, gd, saved)
+    fn = generators.derive_vjp(node.plan, node._name, node.attrs, gd, saved)
     arrays[key] = _GENERIC if fn is None else fn
     return fn
 
@@ -134,8 +132,9 @@ def function_for(node, shape, dtype):
     arrays = node.plan.arrays
     fn = arrays.get(key, 0)
     if type(fn) is int:
-        if fn == _GENERIC or DERIVE is None or (key not in arrays and len(arrays) >= MAX_KEYS):
+        derive = generators.derive_vjp
+        if fn == _GENERIC or derive is None or (key not in arrays and len(arrays) >= MAX_KEYS):
             return None
-        fn = DERIVE(node.plan, node._name, node.attrs, gd, node.saved)
+        fn = derive(node.plan, node._name, node.attrs, gd, node.saved)
         arrays[key] = _GENERIC if fn is None else fn
     return fn

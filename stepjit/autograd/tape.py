@@ -16,9 +16,9 @@ the key would hold (plans, types, saved numbers, edges, distinct nodes), so a
 recurring tape costs no walk and no key; a tape it was not written for makes
 it return False before doing anything, and the tape is walked.
 
-Writing the function is the code generator's job, reached through `WRITE`, which the
-public API (stepjit/api.py) sets: the front end imports nothing above it. Until it is
-set, the engine runs every backward.
+Writing the function is the code generator's job, reached through
+`generators.write_tape`, which the public API (stepjit/api.py) sets: the front end imports
+nothing above it. Until it is set, the engine runs every backward.
 
 Only for `backward()` from one root, eagerly (no tracer); autograd.grad and
 several roots take the engine. `ENABLED = False` forces the engine (tests
@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import dispatch
 from ..tensor import Tensor
+from . import generators
 from .engine import RUNNING, _accumulate, _all_none, _pre_hooks
 from .grad_mode import STATE as GRAD
 from .node import AccumulateGrad, PrimBackward
@@ -44,9 +45,6 @@ _BY_ROOT: dict = {}  # root node class -> written functions to try (each checks 
 _PRIM, _ACC, _OTHER = 0, 1, 2
 _KINDS: dict = {}  # node class -> _PRIM / _ACC / _OTHER
 _NDARRAY = np.ndarray
-# (nodes in key order, root output index, seed) -> the tape's function: codegen/tape_function.py's
-# write, set by stepjit/api.py.
-WRITE = None
 
 
 def run(roots, root_grads, retain_graph):
@@ -78,13 +76,13 @@ def run(roots, root_grads, retain_graph):
     key, nodes = walked
     fn = _TAPES.get(key, 0)
     if type(fn) is int:
-        if fn < WARM_AFTER or WRITE is None:
+        if fn < WARM_AFTER or generators.write_tape is None:
             if len(_TAPES) >= MAX_TAPES:
                 _TAPES.clear()
                 _BY_ROOT.clear()
             _TAPES[key] = fn + 1
             return False
-        fn = _TAPES[key] = WRITE(nodes, nr, seed)
+        fn = _TAPES[key] = generators.write_tape(nodes, nr, seed)
     _first(fn, type(root))
     GRAD.enabled = False
     try:

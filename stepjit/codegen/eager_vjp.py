@@ -7,7 +7,7 @@ tracer that refuses anything a straight-line function of its inputs could not re
 the IR is written with dispatch's casts and result check (ir.impl.run_impl's steps, decided
 ahead of time from the known dtypes), so the function makes the same NumPy calls, in the
 same order, as the op-by-op run. stepjit/api.py hands `derive` to the front end
-(`array_vjp.DERIVE`).
+(`autograd.generators.derive_vjp`).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Writing a recurring tape's backward as one Python function (autograd/tape.py keys tapes
-and runs these; stepjit/api.py hands it `write` as `tape.WRITE`).
+and runs these; stepjit/api.py hands it `write` as `autograd.generators.write_tape`).
 
 The function is the engine's schedule for one tape structure, unrolled: every node's
 gradient is a local and every node's step the engine's step for it:

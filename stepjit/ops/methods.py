@@ -304,7 +304,7 @@ METHODS.update({
     "sgn": MF.sgn, "signbit": MF.signbit, "heaviside": MF.heaviside, "deg2rad": MF.deg2rad,
     "rad2deg": MF.rad2deg,
     "median": STA.median, "nanmedian": STA.nanmedian, "mode": STA.mode, "cummax": STA.cummax,
-    "cummin": STA.cummin, "logcumsumexp": STA.logcumsumexp, "histc": STA.histc,
+    "cummin": STA.cummin, "logcumsumexp": STA.logcumsumexp, "histc": STA.histc, "histogram": STA.histogram,
     "dist": STA.dist,
     "kron": PR.kron, "cross": PR.cross, "tensor_split": ST.tensor_split, "rot90": ST.rot90,
     "fliplr": ST.fliplr, "flipud": ST.flipud, "isin": SE.isin, "take": SE.take,

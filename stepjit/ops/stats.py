@@ -1,5 +1,5 @@
 """Statistics and running reductions: std_mean, var_mean, median, mode, cummax, cummin,
-logcumsumexp, histc, dist, cdist — decompositions into the registry's primitives.
+logcumsumexp, histc, histogram, dist, cdist — decompositions into the registry's primitives.
 
 median picks the lower middle of a sort (the `argsort` primitive) and gathers it, so its
 gradient goes to that element, as PyTorch's does. The running reductions compare every
@@ -20,7 +20,7 @@ from ..errors import ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt
 from ..ir.types import FLOAT, int64
-from .creation import arange, full, tensor
+from .creation import arange, full, linspace, tensor
 from .elementwise import abs, where
 from .index import take_along_dim
 from .reduce import _rename, amax, logsumexp, mean, norm, std, sum, var
@@ -157,6 +157,59 @@ def histc(input, bins=100, min=0, max=0):
     b = apply(P.minimum, apply(P.cast, b, dtype=int64), bins - 1)
     onehot = apply(P.logical_and, apply(P.eq, b.unsqueeze(-1), arange(bins)), inside.unsqueeze(-1))
     return apply(P.cast, sum(onehot, 0), dtype=input.dtype)
+
+
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): counts (or the sums of `weight`) in the bins between consecutive
+    edges, each bin [left, right) but the last [left, right]; `bins` an int (equal bins over
+    `range`, the data's when None) or a 1-D tensor of increasing edges. density: hist / (its
+    sum * bin width), a probability density. Not differentiable."""
+    if input.dtype.category != FLOAT:
+        raise op_error(ShapeError(f"histogram: expected a floating point input, got "
+                                  f"{input.dtype.name}"), "histogram")
+    x = input.detach().reshape(-1)
+    edges = _edges(x, bins, range, input.dtype)
+    n = edges.shape[0] - 1
+    lo, hi = edges[:-1], edges[1:]
+    xs = x.unsqueeze(-1)
+    inside = apply(P.logical_and, apply(P.ge, xs, lo), apply(P.lt, xs, hi))
+    last = apply(P.logical_and, apply(P.eq, xs, edges[-1]), apply(P.eq, arange(n), n - 1))
+    member = apply(P.cast, apply(P.logical_or, inside, last), dtype=input.dtype)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise op_error(ShapeError(f"histogram: weight {fmt(weight.shape)} must have the "
+                                      f"shape of the input {fmt(input.shape)}"), "histogram")
+        member = apply(P.mul, member, weight.detach().reshape(-1).unsqueeze(-1))
+    hist = sum(member, 0)
+    if density:
+        hist = apply(P.div, hist, apply(P.mul, sum(hist), apply(P.sub, hi, lo)))
+    return histogram_result(hist, edges)
+
+
+def _edges(x, bins, range, dtype):
+    if not isinstance(bins, int):
+        edges = bins.detach().to(dtype) if hasattr(bins, "detach") else tensor(bins, dtype=dtype)
+        if edges.ndim != 1 or edges.shape[0] < 2:
+            raise op_error(ShapeError(f"histogram: bins must be a 1-D tensor of at least 2 "
+                                      f"edges, got {fmt(edges.shape)}"), "histogram")
+        return edges
+    if bins <= 0:
+        raise op_error(ShapeError(f"histogram: bins must be > 0, but got {bins}"), "histogram")
+    if range is not None:
+        lo, hi = float(range[0]), float(range[1])
+    elif x.shape[0]:
+        lo, hi = float(x.min()), float(x.max())
+    else:
+        lo = hi = 0.0
+    if lo > hi:
+        raise op_error(ShapeError(f"histogram: min should not exceed max, got min {lo} max "
+                                  f"{hi}"), "histogram")
+    if lo == hi:      # PyTorch's (and NumPy's) widening of an empty range
+        lo, hi = lo - 0.5, hi + 0.5
+    return linspace(lo, hi, bins + 1, dtype=dtype)
 
 
 def dist(input, other, p=2):

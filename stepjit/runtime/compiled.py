@@ -33,13 +33,19 @@ import time
 import warnings
 import weakref
 
+import numpy as np
+
 from .. import config
+from ..errors import EagerFirst
 from ..autograd.grad_mode import STATE as GRAD
+from ..tensor import Tensor
 from ..tracer import values
+from ..tracer.pytree import flatten, unflatten
+from ..tracer.sources import with_traced_names
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from ..tracer.tracer import Untraceable
-from . import aot, fastcall, guardcode, writeback
+from . import aot, fastcall, guardcode, per_call, writeback
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
@@ -83,6 +89,8 @@ def _profiling(on: bool) -> None:
 
 
 class CompiledFunction:
+    _trace_search = ()    # a trace's searches for tensors and values enter none of its state
+
     def __init__(self, fn, backend="cpu", name=None, recompile_limit=None, check=None,
                  fullgraph=False):
         if backend not in BACKENDS:
@@ -114,6 +122,7 @@ class CompiledFunction:
         self._volatile = None           # the ValueGuard that failed twice: traced every call
         self._per_call = None           # why the step's Python runs every call (_go_per_call)
         self._per_call_seen = set()     # structural keys of per-call traces (_recurs)
+        self._per_call_eager = False    # a per-call step cheaper run eagerly (per_call.py)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -125,7 +134,8 @@ class CompiledFunction:
         _LIVE.add(self)
         self._stats = {"calls": 0, "traces": 0, "retraces": 0, "verifications": 0, "stale": 0,
                        "compiles": 0, "programs_built": 0, "programs_reused": 0, "fallbacks": 0,
-                       "decision_misses": 0, "evictions": 0, "shape_traces": 0, "trace_seconds": 0.0,
+                       "decision_misses": 0, "evictions": 0, "shape_traces": 0, "eager_calls": 0,
+                       "trace_seconds": 0.0,
                        "compile_seconds": 0.0}
         self._evict_marks = {}    # root -> its uses at the previous eviction (_evict)
 
@@ -244,10 +254,22 @@ class CompiledFunction:
         log_event(self, "per-call", reason=why)
 
     def _off_tree_call(self, args, kwargs):
+        if self._per_call_eager and self.mode is PER_CALL:
+            return self._run_eagerly(args, kwargs)
         if self.mode is EAGER or self._over_limit(self.why_mode):
             return self._eager(args, kwargs)
         flat, _ = flat_args(args, kwargs)
         return self._retrace(args, kwargs, flat, f"{PER_CALL}: {self.why_mode}")
+
+    def _run_eagerly(self, args, kwargs):
+        """A per-call step cheaper run eagerly (per_call.py): the function itself, its results
+        detached as a compiled call's are (a tensor it returns unchanged stays itself)."""
+        self._stats["eager_calls"] += 1
+        out = self.fn(*args, **kwargs)
+        leaves, treedef = flatten(out, lambda x: isinstance(x, Tensor))
+        if not any(t._grad_fn is not None for t in leaves):
+            return out
+        return unflatten(treedef, [t if t._grad_fn is None else t.detach() for t in leaves])
 
     def _eager(self, args, kwargs):
         self._stats["fallbacks"] += 1
@@ -293,18 +315,21 @@ class CompiledFunction:
     def _trace_and_run(self, args, kwargs, flat, reason, verifying):
         st = self._stats
         start = time.perf_counter()
-        if self.check:   # check mode: custom Functions' backward against finite differences
-            from ..programs.check import function_checks
-            with function_checks():
-                tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
-                              symbolic=self._places())
-        else:
-            try:
+        try:
+            if self.check:   # check mode: custom Functions' backward against finite differences
+                from ..programs.check import function_checks
+                with function_checks():
+                    tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
+                                  symbolic=self._places())
+            else:
                 with span(f"trace {self.name}", "compile", reason=reason):
                     tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
                                   symbolic=self._places(), once=self.mode is not TREE)
-            except Untraceable as e:
-                return self._untraceable(e, args, kwargs)
+        except Untraceable as e:
+            return self._untraceable(e, args, kwargs)
+        except EagerFirst as e:    # (a lazy layer's first input): this call only, eagerly
+            log_event(self, "fallback", reason=str(e))
+            return self._eager(args, kwargs)
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
         if tr.aot is not None:
@@ -323,6 +348,7 @@ class CompiledFunction:
                               "reused by structural hash)", UserWarning, stacklevel=7)
         if self.mode is not TREE:
             outcome, roots = "per-call", []
+            self._choose_per_call(tr)
         elif not tr.reusable:
             outcome, roots = "one-shot", []
         else:
@@ -351,7 +377,9 @@ class CompiledFunction:
         backend = "interpret" if outcome == "one-shot" else self.program_backend
         if outcome == "per-call" and not self._recurs(tr):
             backend = "interpret"
-        result = self._run_fresh(path, tr, flat, arg_key, backend)
+        result = self._run_fresh(path, tr, flat, arg_key, backend,
+                                 known=tr.values if outcome == "per-call" else None)
+        tr.values = None
         n_built = st["programs_built"] - built
         if n_built:
             st["compiles"] += 1
@@ -359,6 +387,15 @@ class CompiledFunction:
                   programs_built=n_built, compile_seconds=st["compile_seconds"] - compile_seconds,
                   stale=str(status) if isinstance(status, Stale) else None)
         return result
+
+    def _choose_per_call(self, tr):
+        """The first per-call trace decides how the step's Python runs from the next call on:
+        traced, or eagerly when tracing costs more than its programs save (per_call.py)."""
+        if self.mode is PER_CALL and not self._per_call_eager and per_call.may_run_eagerly(
+                tr, self.backend, self.fullgraph) and per_call.runs_eagerly(tr.graph):
+            self._per_call_eager = True
+            log_event(self, "per-call", trace=tr, reason=f"{self.why_mode}; small ops: run "
+                      "eagerly, where tracing every call would cost more than its programs save")
 
     def _recurs(self, tr) -> bool:
         """Whether a per-call trace's structure was met before. Only one that recurs is
@@ -375,12 +412,22 @@ class CompiledFunction:
         self._per_call_seen.add(key)
         return False
 
-    def _run_fresh(self, path, tr, flat, arg_key, backend):
-        """Run a trace just made along its path; its decisions must come out as traced."""
+    def _run_fresh(self, path, tr, flat, arg_key, backend, known=None):
+        """Run a trace just made along its path; its decisions must come out as traced.
+        `known`: values a per-call trace computed already (it evaluated what the step's
+        Python read, `loss.item()`: the forward), which its programs do not compute again."""
+        if tr.named_first:
+            with with_traced_names(tr):
+                return self._run_traced(path, tr, flat, arg_key, backend, known)
+        return self._run_traced(path, tr, flat, arg_key, backend, known)
+
+    def _run_traced(self, path, tr, flat, arg_key, backend, known=None):
         st = self._stats
         objs, env = [], {}
         for i, seg in enumerate(path):
             guardcode.bind(seg, flat, objs, env)
+            if known is not None:
+                _take_known(seg, known, env)
             env = seg.run(env, backend, st)
             if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
                 break   # the backend's rounding took the decision the other way
@@ -554,8 +601,10 @@ class CompiledFunction:
         """Counts for tests and `stepjit explain`: calls, traces (made to grow the cache or for
         one call), retraces, verifications (re-traces that checked a cached trace), stale,
         compiles (traces that built programs), programs_built / programs_reused (by structural
-        hash), fallbacks (eager calls), decision_misses, cached_traces, segments, mode, and
-        seconds spent tracing and compiling."""
+        hash), fallbacks (eager calls past the recompile limit or of an untraceable step),
+        eager_calls (calls of a per-call step run eagerly because tracing it could not pay,
+        per_call.py), decision_misses, cached_traces, segments, mode, and seconds spent tracing
+        and compiling."""
         segments, leaves = _count(self.roots)
         fast = sum(seg.uses - seg.tree_uses for seg in self._fast_segs)
         return dict(self._stats, calls=self._stats["calls"] + fast, cached_traces=leaves,
@@ -572,6 +621,23 @@ class CompiledFunction:
                                                   self.name, self.recompile_limit, self.check,
                                                   self.fullgraph)
         return bound
+
+
+def _take_known(seg, known, env):
+    """A per-call path's segment (made for this call, never reused) keeps only the nodes whose
+    values `known` lacks; the others' values go into env, where its program reads them as
+    inputs. A step printing its loss computed its forward twice before: once for the print
+    (the tracer's interpreter), once in the program. Only arrays that own their memory are
+    taken: a view (a weight's transpose) could alias a buffer the program writes in place, so
+    a view node stays in the program, which sees what it views."""
+    rest = []
+    for n in seg.nodes:
+        a = known.get(n.out)
+        if type(a) is np.ndarray and a.base is None:
+            env[n.out] = a
+        else:
+            rest.append(n)
+    seg.nodes = rest
 
 
 def _reported(guard, reason) -> bool:
@@ -674,6 +740,7 @@ class CompiledModule(CompiledFunction):
     (`parameters()`, `train()`, `eval()`, `state_dict()`, user methods) is the module's, which
     `_orig_mod` names as in PyTorch (whose state_dict keys gain an `_orig_mod.` prefix; here they
     are the module's own)."""
+    _trace_search = ("_orig_mod",)
 
     def __init__(self, module, backend="cpu", recompile_limit=None, check=None, fullgraph=False):
         super().__init__(module.__call__, backend, name=type(module).__name__,

@@ -156,6 +156,11 @@ class GuardWriter(CodeWriter):
         else:
             if kind == "obj":
                 var = self.const(where, spec.label)
+            elif kind == "name":    # read through the name every call (tracer/sources.py)
+                var = self.local(spec.label)
+                self.emit(f"{var} = {self.const(where, 'name')}.read()" +
+                          self.comment(where.label))
+                self.fail(f"{var} is None", why=f"{where.label} holds no tensor", guard=spec)
             else:
                 var = self.local(spec.label)
                 self.emit(f"{var} = {self.obj_of(where)}._grad")
@@ -208,6 +213,10 @@ class GuardWriter(CodeWriter):
             elif op == "escape":
                 self.emit(f"{self.ref(refs[a], a, 'escape')}._data = "
                           f"{self.owned(self.val_of_ref(refs[b], b))}")
+            elif op == "rebind":    # a fresh tensor every call (tracer/sources.py)
+                self.emit(f"{self.ref(refs[a], a, 'name')}.bind(MAKE_TENSOR("
+                          f"{self.owned(self.val_of_ref(refs[b], b))}))" +
+                          self.comment(f"{refs[a].label} <- %{refs[b].name}"))
             else:
                 self.emit(f"{self.ref(refs[a], a, 'py_write')}.apply()")
 
@@ -321,8 +330,8 @@ def write_plan(leaf):
         else:
             ops.append(("grad_new", pos, len(refs)))
             refs.append(gw[1])
-    for t, v in leaf.escapes:
-        ops.append(("escape", len(refs), len(refs) + 1))
+    for t, v in leaf.escapes:   # a tensor the step made, or a name it bound to one
+        ops.append(("escape" if isinstance(t, Tensor) else "rebind", len(refs), len(refs) + 1))
         refs += [t, v]
     for w in leaf.py_writes:
         ops.append(("py_write", len(refs), None))
@@ -373,7 +382,8 @@ def bind(seg, flat, objs, env):
     reused)."""
     for _, spec in seg.slots:
         kind, where = spec.slot
-        obj = flat[where] if kind == "arg" else where if kind == "obj" else objs[where]._grad
+        obj = flat[where] if kind == "arg" else where if kind == "obj" else \
+            where.read() if kind == "name" else objs[where]._grad
         objs.append(obj)
         if spec.value is not None:
             env[spec.value] = obj._data
@@ -390,8 +400,9 @@ def failure(seg, guard, flat, objs) -> str:
     objs = list(objs)
     for _, spec in seg.slots:
         kind, where = spec.slot
-        obj = flat[where] if kind == "arg" else where if kind == "obj" else (
-            None if objs[where] is None else objs[where]._grad)
+        obj = flat[where] if kind == "arg" else where if kind == "obj" else \
+            where.read() if kind == "name" else (
+                None if objs[where] is None else objs[where]._grad)
         if spec is guard:
             return slot_failure(spec, obj) or f"{spec.label} changed"
         objs.append(obj)

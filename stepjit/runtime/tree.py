@@ -40,6 +40,7 @@ from ..ir.hashing import canonical_values, structural_key
 from .. import programs
 from ..profiler import STATE as PROFILE, span, timed
 from ..programs.program import Program
+from ..tensor import Tensor
 from . import guardcode
 from .guards import arg_guard_failure
 
@@ -257,6 +258,8 @@ def _resolve(slot, flat, objs):
         return flat[where]
     if kind == "obj":
         return where
+    if kind == "name":      # a global or closure variable, read on every call (sources.py)
+        return where.read()
     return objs[where]._grad
 
 
@@ -435,7 +438,7 @@ def _same_guards(seg, piece):
 
 
 def _same_where(a, b):
-    return a[1] is b[1] if a[0] == "obj" else a[1] == b[1]
+    return a[1] is b[1] if a[0] == "obj" else a[1] == b[1]   # a NamePlace compares its place
 
 
 def _equal(a, b):
@@ -469,6 +472,10 @@ def _leaf_difference(leaf, trace, rename):
             k1 == k2 and (rename(w2) is w1 if isinstance(w2, Value) else _equal(w1, w2))
             for (k1, w1), (k2, w2) in zip(leaf.out_specs, trace.out_specs)):
         return "the step returns other values"
+    if len(leaf.escapes) != len(trace.escapes) or not all(
+            _same_escape(e, f) and rename(w) is v
+            for (e, v), (f, w) in zip(leaf.escapes, trace.escapes)):
+        return "the step now keeps other tensors after it returns"
     if len(leaf.py_writes) != len(trace.py_writes) or not all(
             a.same_as(b) for a, b in zip(leaf.py_writes, trace.py_writes)):
         return "the step now sets other Python values"
@@ -483,6 +490,11 @@ def _leaf_difference(leaf, trace, rename):
                 or (ga[0] == "object" and ga[1] != gb[1]))):
             return f"the step now sets {b.label}.grad differently"
     return None
+
+
+def _same_escape(a, b):
+    """The same tensor object, or the same rebound name (a NamePlace)."""
+    return a is b if isinstance(a, Tensor) or isinstance(b, Tensor) else a == b
 
 
 def constants_equal(a, b):

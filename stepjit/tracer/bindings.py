@@ -129,7 +129,7 @@ def _add_path(path, segment, links):
     label = ""
     for c, k, v, text in path:
         label += text
-        if type(c) is tuple:       # an immutable link: rebinding it means rebinding its holder
+        if isinstance(c, tuple):   # immutable (a namedtuple too): rebinding it rebinds its holder
             continue
         entry = links.get((id(c), _key(k)))
         if entry is None:
@@ -171,8 +171,8 @@ def _items(obj):
     if isinstance(obj, (list, tuple)):
         yield from ((obj, i, v, f"[{i}]") for i, v in enumerate(obj))
         return
-    d = getattr(obj, "__dict__", None)
-    if type(d) is not dict:
+    d = searched_dict(obj)
+    if d is None:
         return
     for reg in _REGISTRIES:                  # nn.Module's parameters, buffers, submodules
         r = d.get(reg)
@@ -183,3 +183,16 @@ def _items(obj):
 
 
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
+
+
+def searched_dict(obj):
+    """The attributes of obj the searches enter: its __dict__, or only the names its class
+    lists in `_trace_search`. A compiled function (runtime/compiled.py) lists none: its
+    counters and caches change on every call, and guarding them (found through a global
+    `step` when the step calls `opt.step()`) would retrace every call; a compiled module lists
+    the module it wraps."""
+    d = getattr(obj, "__dict__", None)
+    if type(d) is not dict:
+        return None
+    only = getattr(type(obj), "_trace_search", None)
+    return d if only is None else {k: d[k] for k in only if k in d}

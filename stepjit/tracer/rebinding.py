@@ -6,8 +6,10 @@ into the old one: karpathy's batch norm keeps `bnmean_running = 0.999 * bnmean_r
 Traced, the new tensor is made by the step and outlives it, so the trace would describe one
 call only (tf.function's rule for variables) and every call would trace again.
 
-Instead, where the snapshot taken before the trace (values.snapshot) saw a tensor bound in a
-global, a closure cell, an attribute or a Module registry, and after the step that binding holds
+A global or closure variable of the step itself is rebound to a fresh tensor after every
+call (sources.py). Elsewhere, where the snapshot taken before the trace (values.snapshot) saw a
+tensor bound in a helper's global, an attribute or a Module registry, and after the step that
+binding holds
 a tensor the step made, of the same type, shape and dtype, neither requiring grad, the binding
 is put back to the old tensor object and the new value becomes that object's new storage
 (`old.data = new`, as `replace_data`): a write-back applied after every call like any other.
@@ -23,15 +25,20 @@ from __future__ import annotations
 
 from ..ir.graph import Value
 from ..tensor import Tensor
+from .sources import is_direct_name
 from .values import _MISSING, _current
 
 
-def write_back_rebinds(tracer, snap) -> list:
-    """Turn the rebindings the step made into write-backs; the labels of those it turned."""
+def write_back_rebinds(tracer, snap, fn) -> list:
+    """Turn the rebindings the step made into write-backs; the labels of those it turned.
+    Not fn's own globals and closure cells: the name itself is rebound to a fresh tensor after
+    every call there (sources.py), which is eager's behaviour exactly (a `history` list the
+    old tensor was appended to keeps its value)."""
     done = []
     for container, key, old, label in list(snap.tensors.values()):
         new = _current(container, key)
-        if new is _MISSING or new is old or not _rebinds(tracer, old, new):
+        if new is _MISSING or new is old or not _rebinds(tracer, old, new) \
+                or is_direct_name(container, key, fn):
             continue
         _bind(container, key, old)
         tracer.replace_data(old, new)

@@ -25,6 +25,7 @@ from .names import name_hints
 from .decisions import TracedScalar
 from .pytree import flatten
 from .rebinding import write_back_rebinds
+from .sources import NamePlace, read_by_name, rebound_names
 from .tracer import TraceError, Tracer
 from .values import Watch, snapshot, value_guards
 
@@ -33,7 +34,7 @@ from .values import Watch, snapshot, value_guards
 class SlotSpec:
     """A real tensor the trace reads or writes, and what the trace assumed about it."""
     label: str
-    slot: tuple                 # ("arg", i) | ("obj", tensor) | ("grad", k)
+    slot: tuple                 # ("arg", i) | ("obj", tensor) | ("grad", k) | ("name", NamePlace)
     shape: tuple
     dtype: object
     requires_grad: bool
@@ -56,7 +57,8 @@ class Trace:
     decisions: list             # Decision (tracer/decisions.py), in order
     out_treedef: object
     out_specs: list             # ("value", Value) | ("object", k) | ("item", Value)
-    escapes: list = field(default_factory=list)   # (tensor, Value): state made by the step
+    escapes: list = field(default_factory=list)   # (tensor, Value): state made by the step;
+                                # (NamePlace, Value): a name rebound to a fresh tensor per call
     py_inputs: list = field(default_factory=list)  # PyInput: numbers read each call (lr)
     py_guards: list = field(default_factory=list)  # PyGuard: Python values baked in
     constant_segment: dict = field(default_factory=dict)  # constant Value -> segment
@@ -67,7 +69,12 @@ class Trace:
     aot: object = None          # aot.AotSpec: the results' compiled backward, when they need one
     per_call: str | None = None        # why the step's Python must run on every call
     per_call_warns: bool = False       # ... and whether the user is told (a warning)
+    named_first: list = field(default_factory=list)  # (NamePlace, tensor): what "name" slots
+                                # held when the trace began, until its own call has run
     py_writes: list = field(default_factory=list)  # values.PyWrite: bools set, replayed
+    # A trace for one call (once): the interpreter's values of what it evaluated for the step's
+    # Python (everything before its last decision), which that call need not compute again
+    values: dict | None = None
 
 
 def flat_args(args, kwargs):
@@ -130,15 +137,18 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             result = _Result(fn(*args, **kwargs))
             out = _finish(tracer, result, signature, treedef)
             out.arg_aliases = aliases_of(flat)
+            out.values = tracer.env
             return out
         with Watch(_step_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
-        write_back_rebinds(tracer, before)
-        out = _finish(tracer, result, signature, treedef)
+        write_back_rebinds(tracer, before, fn)
+        out = _finish(tracer, result, signature, treedef, fn)
         out.arg_aliases = aliases_of(flat)
-        out.py_guards.extend(binding_guards(fn, out.slots))
+        guards, out.named_first = read_by_name(fn, out.slots, before,
+                                               binding_guards(fn, out.slots))
+        out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         last = len(out.decisions)
         out.py_guards.extend(g for g in value_guards(fn, before, last)
@@ -198,7 +208,7 @@ def _outputs(tracer, holder):
     return out_treedef, out_specs, spec
 
 
-def _finish(tracer, holder, signature, treedef):
+def _finish(tracer, holder, signature, treedef, fn=None):
     g = tracer.graph
     out_treedef, out_specs, aot_spec = _outputs(tracer, holder)
     _touch_assigned_grads(tracer)
@@ -213,7 +223,7 @@ def _finish(tracer, holder, signature, treedef):
                   aot=aot_spec)
     for p in trace.py_inputs:
         p.tensor = None   # a trace-time tensor: the trace must not keep it alive
-    trace.escapes = _escapes(tracer, trace)
+    trace.escapes = _escapes(tracer, trace, fn)
     return trace
 
 
@@ -270,10 +280,11 @@ def _alive(ref):
     return t is not None and isinstance(t._data, Value)
 
 
-def _escapes(tracer, trace):
+def _escapes(tracer, trace, fn):
     """Trace-time tensors still referenced after the step returned (optimizer state made on a
     first step, a buffer stored on a module): they get concrete values after the call, and
-    the trace describes this call only."""
+    the trace describes this call only. Those only names of fn hold (a global `loss`) are
+    (NamePlace, Value) instead: the names are rebound after every call (sources.py)."""
     tracer.groups = tracer.grad_owner = None  # they hold trace-time tensors
     for rec in tracer.records:
         rec.restore()
@@ -282,7 +293,10 @@ def _escapes(tracer, trace):
     # every trace and re-verification). Only when something still looks alive is the full
     # collection run, so a survivor promoted to the old generation is not taken for state.
     gc.collect(1)
-    if any(_alive(ref) for ref in tracer.created):
+    if not tracer.once and any(_alive(ref) for ref in tracer.created):
+        # (Not for a trace of one call: a dead tensor taken for state costs that call an extra
+        # output, while the full collection of a process that keeps state (a rebound running
+        # mean, `lossi.append(loss.item())`) costs ~0.1 s a call, 25x makemore's eager step.)
         gc.collect()
     kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
     if tracer.per_call is not None:
@@ -292,18 +306,24 @@ def _escapes(tracer, trace):
                           "is kept after the step returns (in a list, a global...): Python that "
                           "does so must run on every call")
     outputs = {id(v) for v in trace.graph.outputs}
-    escapes = []
+    returned = {id(w) for k, w in trace.out_specs if k == "value"}   # (_outputs cut their history)
+    escapes, state = [], set()
     for ref in tracer.created:
         t = ref()
         if t is None or not isinstance(t._data, Value):
             continue
+        if t._requires_grad and t._grad_fn is None and id(t._data) not in returned:
+            state.add(id(t))    # a leaf the step made that requires grad: never rebound
         t._grad_fn = None
         t._view = None   # its own storage from now on, not a view of a trace-time root
         escapes.append((t, t._data))
         if id(t._data) not in outputs:
             trace.graph.outputs.append(t._data)
             outputs.add(id(t._data))
-    if escapes:
+    t = None
+    if fn is not None and escapes:
+        escapes = rebound_names(fn, escapes, state)
+    if any(not isinstance(t, NamePlace) for t, _ in escapes):
         trace.reusable = False
         trace.why_not_reusable = trace.why_not_reusable or (
             "the step created tensors that outlive it (e.g. optimizer state on its first step); "
@@ -341,13 +361,18 @@ def gather_env(trace, objs):
 
 def _make_escapes_concrete(tr, args, kwargs):
     flat, _ = flat_args(args, kwargs)
+    first = {id(place): t for place, t in tr.named_first}   # (what the names held before)
     objs = []
     for spec in tr.slots:
         kind, where = spec.slot
-        objs.append(flat[where] if kind == "arg" else where if kind == "obj" else objs[where]._grad)
+        objs.append(flat[where] if kind == "arg" else where if kind == "obj"
+                    else first[id(where)] if kind == "name" else objs[where]._grad)
     env = evaluate(tr.graph, gather_env(tr, objs))
     for t, v in tr.escapes:
-        t._data = np.array(env[v])
+        if isinstance(t, NamePlace):
+            t.bind(Tensor._make(np.array(env[v])))
+        else:
+            t._data = np.array(env[v])
 
 
 def _check_aliasing(slots, records):

@@ -65,7 +65,7 @@ from collections import deque
 
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
-from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES
+from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -207,11 +207,11 @@ def _search(snap, container, key, root, label):
     while queue and len(seen) < _MAX_OBJECTS:
         c, k, obj, text, name, depth = queue.popleft()
         if isinstance(obj, _SCALARS):
-            if c is not None and type(c) is not tuple:
+            if c is not None and not isinstance(c, tuple):   # (namedtuples too)
                 snap.scalars.setdefault((id(c), _hashable(k)), (c, k, obj, text, name))
             continue
         if isinstance(obj, Tensor):
-            if c is not None and type(c) is not tuple:
+            if c is not None and not isinstance(c, tuple):   # (namedtuples too)
                 snap.tensors.setdefault((id(c), _hashable(k)), (c, k, obj, text))
             continue
         if id(obj) in seen or depth >= _MAX_DEPTH:
@@ -235,10 +235,11 @@ def _children(snap, obj, text):
         if type(obj) is list:
             snap.lengths.setdefault(id(obj), (obj, len(obj), text))
         return [(obj, i, v, f"[{i}]", None) for i, v in enumerate(obj)]
-    d = getattr(obj, "__dict__", None)
-    if type(d) is not dict:
+    d = searched_dict(obj)
+    if d is None:
         return []
-    snap.classes.add(type(obj))
+    if getattr(type(obj), "_trace_search", None) is None:
+        snap.classes.add(type(obj))     # (not a compiled function's: its words are not the step's)
     out = []
     for reg in _REGISTRIES:                 # nn.Module: parameters, buffers, submodules
         r = d.get(reg)
@@ -473,7 +474,10 @@ def value_guards(fn, snap, segment) -> list:
         if (name is None or name in names) and id(c) not in grown:
             g = ValueGuard(c, k, v, label, segment, loc)
             now = _current(c, k)
-            if g.failed() is None:
+            if g.failed() is None or isinstance(now, Tensor):
+                # (a name the step bound to a tensor where it held a number or None, `out =
+                # None` before the loop: the guard fails once, and the next trace reads the
+                # tensor through the name (sources.py), rather than every call tracing)
                 guards.append(g)
             elif type(v) is bool and type(now) is bool:   # model.train() after eval()
                 guards.append(g)

@@ -71,7 +71,10 @@ def test_the_page_holds_traces_reasons_graph_kernels_and_profile(page):
     assert "= matmul" in text and "= clamp" in text         # graph nodes
     assert "IR: kernels" in text and "def " in text         # the generated kernel source
     assert "Where the time went" in text and "compiled call step" in text
-    assert re.search(r"global w1 is the tensor the trace lifted", text)
+    # each trace's guards: w1, a global read through its name every call (tracer/sources.py),
+    # is checked on its shape, dtype, requires_grad and whether its .grad exists
+    assert re.search(r"@w1: f32\[10, 8\] requires_grad \.grad is None", text)
+    assert re.search(r"@w1: f32\[10, 8\] requires_grad \.grad exists", text)
 
 
 def test_it_renders_in_a_browser(page, tmp_path):

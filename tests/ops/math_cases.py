@@ -84,6 +84,11 @@ CASES = [
     Case("logcumsumexp", lambda T, x: T.logcumsumexp(x * 20, 1), X34, compiled=True),
     Case("logcumsumexp_dim0", lambda T, x: x.logcumsumexp(0), X234),
     Case("histc", lambda T, x: T.histc(x, bins=5, min=-2, max=2), r(30), grad=()),
+    Case("histogram", lambda T, x: T.histogram(x, bins=6), r(40), grad=()),
+    Case("histogram_density_range",
+         lambda T, x: T.histogram(x, 5, range=(-1.0, 1.0), density=True), r(40), grad=()),
+    Case("histogram_edges_weight", lambda T, x, w: x.histogram(
+        T.tensor([-1.0, 0.0, 0.5, 2.0], dtype=T.float64), weight=w), r(30), prob(30), grad=()),
     Case("histc_data_range", lambda T, x: x.histc(4), np.array([1.0, 2.0, 1.0, 4.0, 2.5]),
          grad=()),
     Case("dist", lambda T, a, b: (T.dist(a, b), T.dist(a, b, 1), a.dist(b, 3)), X34, r(3, 4)),

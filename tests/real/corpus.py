@@ -63,8 +63,9 @@ CORPUS = [
 
 CORPUS += [
     Entry("two_layer_net_autograd", TUTORIALS, traces=4),
-    # print(t, loss.item()) every step: traced on every call from the third (programs reused)
-    Entry("two_layer_net_custom_function", TUTORIALS, traces=50),
+    # print(t, loss.item()) every step: its Python runs on every call; after four traces (the
+    # fourth finds it per-call) its small ops run eagerly (stepjit/runtime/per_call.py)
+    Entry("two_layer_net_custom_function", TUTORIALS, traces=4),
     Entry("two_layer_net_nn", TUTORIALS, traces=4),
     Entry("two_layer_net_module", TUTORIALS, traces=4),
 ]
@@ -80,11 +81,13 @@ CORPUS += [
           traces=4),
     Entry("bilstm_classifier", WRITTEN.format("row-by-row RNN tutorials"), folder="written",
           script="lstm_classifier", argv=("--bidirectional",), traces=4),
-    Entry("vae", WRITTEN.format("VAE tutorials"), folder="written", traces=4),
+    # randn_like in the step: its Python runs every call; small ops, so after the first trace
+    # it runs eagerly (stepjit/runtime/per_call.py)
+    Entry("vae", WRITTEN.format("VAE tutorials"), folder="written", traces=1),
     Entry("gan", WRITTEN.format("fully connected GAN tutorials"), folder="written",
           probe="g_loss", traces=4),
     Entry("resnet", WRITTEN.format("small ResNet tutorials"), folder="written", rtol=1e-3,
-          traces=2),
+          traces=1),   # the last epoch's step: its batch is read through the loop's names
     Entry("sine_lstm_lbfgs", WRITTEN.format("the sine-wave LSTMCell example"), folder="written",
           lines=(53,), dtype="float64", rtol=1e-6),   # .numpy() in the step: traced every call
     Entry("char_mlp_batchnorm", WRITTEN.format("hand-written character MLP lectures"),

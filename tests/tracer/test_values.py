@@ -281,7 +281,12 @@ def _dynamic_net():
     return step, (), list(model.parameters())
 
 
-def test_python_random_in_forward_retraces_every_call():
+@pytest.mark.parametrize("per_call_eager_below", [0, None], ids=["traced", "chosen"])
+def test_python_random_in_forward_retraces_every_call(per_call_eager_below, monkeypatch):
+    """Traced every call (the threshold off: programs reused by structural hash), or, as the
+    runtime chooses for these small ops, run eagerly after the first trace (per_call.py)."""
+    if per_call_eager_below is not None:
+        monkeypatch.setattr(torch.config.dynamo, "per_call_eager_below", per_call_eager_below)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # not bit for bit: the interpret backend's programs round one 0-dim update differently
@@ -294,7 +299,11 @@ def test_python_random_in_forward_retraces_every_call():
     assert "test_values.py" in message
     st = c.stats()
     assert st["mode"] == "per-call retracing" and st["fallbacks"] == 0
-    assert st["programs_built"] <= 6 and st["programs_reused"] >= 6   # at most 3 loop counts
+    if per_call_eager_below == 0:
+        assert st["eager_calls"] == 0
+        assert st["programs_built"] <= 6 and st["programs_reused"] >= 6   # at most 3 loop counts
+    else:
+        assert st["traces"] == 1 and st["eager_calls"] == st["calls"] - 1, st
 
 
 @pytest.mark.parametrize("source", ["numpy", "time"])
@@ -390,3 +399,32 @@ def test_a_counter_the_step_increments_is_never_replayed_stale():
         assert f.stats()["mode"] == "per-call retracing" and f.stats()["fallbacks"] == 0
     finally:
         STEPS = 0
+
+
+def test_a_namedtuple_of_numbers_the_step_can_reach_is_entered_as_a_tuple():
+    """d2l's ProgressBoard keeps Point(x, y) namedtuples of the loss in lists on the model:
+    the value search recorded their numbers with the namedtuple as a dict-like container, and
+    the guard check called Point.get (AttributeError) on the next call. (The point holds the
+    loss read into Python, so the step runs on every call, as d2l's board does.)"""
+    import collections
+    Point = collections.namedtuple("Point", ["x", "y"])
+
+    class Board:
+        def __init__(self):
+            self.points = [Point(0.0, 1.0)]
+
+    board = Board()
+    w = torch.ones(3, requires_grad=True)
+
+    def step(x):
+        loss = (w * x).sum()
+        loss.backward()
+        board.points.append(Point(float(len(board.points)), loss.item()))
+        return loss
+
+    f = torch.compile(step, backend="interpret")
+    for _ in range(4):
+        f(torch.ones(3))
+    assert [tuple(p) for p in board.points] == [(0.0, 1.0)] + [(k, 3.0) for k in (1, 2, 3, 4)]
+    assert f.stats()["fallbacks"] == 0
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 4.0, 4.0])

@@ -9,14 +9,16 @@ so the optimizer and any tied reference see it), initializes it with the layer's
 stands for (`type(m)` becomes Linear). Until then `m.weight.data` is an empty tensor: what
 d2l's `net.weight.data.normal_(0, 0.01)` writes to before the first forward, as in PyTorch.
 
-The first call must be eager (a dummy forward, as d2l's `apply_init` does): materializing
-a weight inside a compiled step's trace is refused with that advice.
+Inside a compiled step the first call runs eagerly (errors.EagerFirst: the trace stops,
+changing nothing, and the compiled function runs the call as written), and the next call is
+traced with the weights in place, as TorchDynamo initializes a lazy module eagerly.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ... import dispatch
+from ...errors import EagerFirst
 from ...autograd.grad_mode import no_grad
 from ...ir.types import as_dtype, default_float, int64
 from ...ops.creation import empty, tensor
@@ -34,10 +36,11 @@ class UninitializedTensorMixin:
 
     def materialize(self, shape, device=None, dtype=None):
         if dispatch.MODE.tracer is not None:
-            raise RuntimeError(
+            # the compiled function runs this call eagerly (the weights are made then) and
+            # traces the next one
+            raise EagerFirst(
                 "a lazy layer (LazyLinear, LazyConv2d, ...) got its first input inside a "
-                "compiled step: its weights do not exist yet. Run the model once eagerly "
-                "first (model(example_input)), then compile the step")
+                "compiled step: its weights are made on this call, which runs eagerly")
         # The dtype it holds now: module.double() before the first call converts it.
         dtype = as_dtype(dtype) if dtype is not None else self.dtype
         self._data = np.empty(tuple(shape), dtype=dtype.np)

@@ -1,0 +1,184 @@
+"""Tensors a step reaches through a plain name: read through the name on every call, and
+names the step binds to a tensor it made, rebound after every call.
+
+A training loop turned into a step function (by hand, or by rewriting a script's loop body)
+reads its batch from a global or a closure variable that the loop rebinds before each call:
+
+    for images, labels in loader:          # the loop rebinds the globals ...
+        step()                              # ... that the step reads: model(images)
+
+Lifted by identity, such a tensor is a new object on every call: the binding guard
+(bindings.py) fails and every call traces again, until the recompile limit makes the step
+run eagerly. TorchDynamo treats a global tensor as a graph input found through its source
+and guarded on its shape, dtype and requires_grad, not its identity; so does stepjit here. A
+lifted tensor that was bound, when the trace began, directly to a global of the step's
+module or to a cell of its closure, and that the binding search finds through no other path
+(a module's parameter, an optimizer's state, a list: those stay lifted by identity, their
+links guarded), becomes a ("name", NamePlace) slot: each call reads whatever the name holds
+and checks it as it checks an argument (shape, dtype, requires_grad, `.grad` presence). A
+name that no longer holds a tensor fails that check, and the call traces again.
+
+The other half: a step that binds such a name to a tensor it made (`images =
+images.reshape(-1, 784)`, a global `loss` or `outputs` the script reads after the loop)
+leaves a tensor that outlives the call, which would make the trace describe one call only.
+When the only references to that tensor are direct bindings of the step's globals or closure
+cells, the trace instead rebinds those names after every call to a fresh tensor holding the
+value (never the same object written again: a reference the caller kept to the previous one
+keeps its value, as eagerly). The fresh tensor is what a compiled step returns: its value,
+without autograd history (a compiled step's results carry none; `loss.item()` after the loop
+is the usual use). A leaf that requires grad made by the step (a lazily created weight) is
+state, not a value: it is not rebound this way.
+"""
+from __future__ import annotations
+
+import gc
+import types
+
+from ..tensor import Tensor
+
+_UNBOUND = object()
+
+
+class NamePlace:
+    """A global of the step's module (container: its globals dict, key: the name) or a cell
+    of its closure (container: the cell, key None)."""
+    __slots__ = ("container", "key", "label")
+
+    def __init__(self, container, key, label):
+        self.container = container
+        self.key = key
+        self.label = label
+
+    def read(self):
+        """The tensor the name holds now, or None when it holds something else or nothing."""
+        obj = self.raw()
+        return obj if isinstance(obj, Tensor) else None
+
+    def raw(self):
+        if self.key is None:
+            try:
+                return self.container.cell_contents
+            except ValueError:
+                return _UNBOUND
+        return self.container.get(self.key, _UNBOUND)
+
+    def bind(self, obj):
+        if self.key is None:
+            if obj is _UNBOUND:
+                del self.container.cell_contents
+            else:
+                self.container.cell_contents = obj
+        elif obj is _UNBOUND:
+            self.container.pop(self.key, None)
+        else:
+            self.container[self.key] = obj
+
+    def __eq__(self, other):
+        return type(other) is NamePlace and other.container is self.container \
+            and other.key == self.key
+
+    def __hash__(self):
+        return hash((id(self.container), self.key))
+
+    def __repr__(self):
+        return self.label
+
+
+def is_direct_name(container, key, fn) -> bool:
+    """container[key] is one of fn's own globals or closure cells."""
+    fn = getattr(fn, "__func__", fn)
+    if key is None:
+        return type(container) is types.CellType and any(
+            c is container for c in getattr(fn, "__closure__", None) or ())
+    return container is getattr(fn, "__globals__", None) and type(key) is str
+
+
+def read_by_name(fn, slots, snap, guards):
+    """Turn the ("obj", t) slots of tensors bound directly to a name of fn before the trace,
+    and reached through no other path, into ("name", NamePlace) slots; drop the binding guards
+    of those names. slots: the trace's SlotSpecs; snap: values.snapshot taken before it;
+    guards: bindings.binding_guards' result. Returns the guards kept, and (NamePlace, tensor)
+    for each name turned: what it held when the trace began (the traced call's own run reads
+    that, not what the step left there: `with_traced_names`)."""
+    fn = getattr(fn, "__func__", fn)
+    by_tensor = {}
+    for container, key, obj, label in snap.tensors.values():
+        if is_direct_name(container, key, fn):
+            by_tensor.setdefault(id(obj), []).append(NamePlace(container, key, label))
+    linked = {}
+    for g in guards:
+        linked.setdefault(id(g.value), []).append(g)
+    named = {}
+    for spec in slots:
+        kind, t = spec.slot
+        places = by_tensor.get(id(t)) if kind == "obj" else None
+        if not places or len(places) != 1:
+            continue
+        place = places[0]
+        if any(NamePlace(g.container, g.key, "") != place for g in linked.get(id(t), ())):
+            continue     # also reached through an attribute or a container: identity
+        spec.slot = ("name", place)
+        named[id(t)] = (place, t)
+    return [g for g in guards if id(g.value) not in named], list(named.values())
+
+
+def rebound_names(fn, escapes, state):
+    """Split the trace's escapes (tensor, Value) into those only fn's names hold, returned
+    as (NamePlace, Value) rebinds, and the others, returned as they are. state: the ids of
+    escaping leaves that require grad (never rebound)."""
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return escapes
+    cells = {id(cell): name for name, cell in zip(code.co_freevars, fn.__closure__ or ())}
+    glob = getattr(fn, "__globals__", {})
+    ours = {id(e) for e in escapes} | {id(escapes)}
+    out = []
+    for t, v in escapes:
+        places = None if id(t) in state else _places_of(t, glob, cells, ours)
+        if places is None:
+            out.append((t, v))
+        else:
+            out.extend((p, v) for p in places)
+    return out
+
+
+def _places_of(t, glob, cells, ours):
+    """The names holding t, when nothing but those names (and the trace's own lists, ours)
+    refers to it; else None."""
+    # (No comprehension here mentions t: it would hold t in a cell, a referrer of its own.)
+    places = []
+    for ref in gc.get_referrers(t):
+        if id(ref) in ours or isinstance(ref, types.FrameType):
+            continue
+        if ref is glob:
+            for k, v in list(glob.items()):
+                if v is t:
+                    places.append(NamePlace(glob, k, f"global {k}"))
+        elif type(ref) is types.CellType and id(ref) in cells:   # (fn's cells stay alive)
+            places.append(NamePlace(ref, None, f"closure variable {cells[id(ref)]}"))
+        else:
+            return None
+    return places or None
+
+
+class with_traced_names:
+    """While the traced call itself runs (after the Python step ran), its names hold what they
+    held when the trace began; afterwards, what the step left in them, except the names the
+    run's write-back rebound (a (NamePlace, Value) escape)."""
+
+    def __init__(self, trace):
+        self.first = list(trace.named_first)
+        self.rebound = {t for t, _ in trace.escapes if isinstance(t, NamePlace)}
+        trace.named_first.clear()   # the traced tensors are not kept past this run (nor by the
+                                    # tree's copy of the trace, which shares the list)
+
+    def __enter__(self):
+        self.left = [(place, place.raw()) for place, _ in self.first]
+        for place, t in self.first:
+            place.bind(t)
+
+    def __exit__(self, *exc):
+        for place, obj in self.left:
+            if place not in self.rebound:
+                place.bind(obj)
