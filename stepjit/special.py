@@ -1,16 +1,20 @@
 """`torch.special`: the special functions training code calls, as the same composites and
 primitives stepjit.* uses (expit is sigmoid, logit and xlogy are stepjit.logit/xlogy, ndtr
-is the normal CDF through erf, entr is -x log x)."""
+is the normal CDF through erf, entr is -x log x; gammaln, digamma/psi and polygamma are the
+registry's lgamma, digamma and polygamma primitives, multigammaln a sum of lgammas)."""
 from __future__ import annotations
 
 import math
 
 from .ops.elementwise import erf, erfc, exp, expm1, log1p, sigmoid, where  # noqa: F401
 from .ops.elementwise import exp2  # noqa: F401
+from .ops.elementwise import digamma, mvlgamma as multigammaln, polygamma  # noqa: F401
+from .ops.elementwise import lgamma as gammaln  # noqa: F401
 from .ops.mathfns import logit, xlogy  # noqa: F401
 from .ops.reduce import log_softmax, logsumexp, softmax  # noqa: F401
 
 expit = sigmoid
+psi = digamma
 
 
 def xlog1py(input, other):

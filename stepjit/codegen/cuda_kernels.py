@@ -58,6 +58,8 @@ round_half_even = cuda.jit(device=True)(_scalar.round_half_even.py_func)
 clamp = cuda.jit(device=True)(_scalar.clamp.py_func)
 clamp_lo = cuda.jit(device=True)(_scalar.clamp_lo.py_func)
 clamp_hi = cuda.jit(device=True)(_scalar.clamp_hi.py_func)
+digamma = cuda.jit(device=True)(_scalar.digamma.py_func)
+polygamma = cuda.jit(device=True)(_scalar.polygamma.py_func)
 
 '''
 

@@ -10,6 +10,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ..ir.primitives import gamma_fns
 from .diskcache import numba_locator
 
 numba_locator(__file__)   # before the first cache=True function (read-only install, no HOME)
@@ -86,3 +87,9 @@ def clamp(x, lo, hi):
 
 
 __all__.append("clamp")
+
+
+# digamma and polygamma: the registry's eager impls vectorize these same functions
+digamma = njit(error_model="numpy", cache=True)(gamma_fns.digamma)
+polygamma = njit(error_model="numpy", cache=True)(gamma_fns.polygamma)
+__all__ += ["digamma", "polygamma"]

@@ -12,6 +12,8 @@ eager tensors; in a compiled step they are skipped rather than turned into a gua
 from .bernoulli import Bernoulli  # noqa: F401
 from .categorical import Categorical, OneHotCategorical  # noqa: F401
 from .distribution import Distribution  # noqa: F401
+from .gamma import Beta, Dirichlet, Gamma  # noqa: F401
+from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .independent import Independent  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 from .normal import LogNormal, Normal  # noqa: F401

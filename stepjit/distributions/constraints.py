@@ -25,6 +25,9 @@ real = Constraint("Real()", lambda x: x == x)
 real_vector = Constraint("IndependentConstraint(Real(), 1)", lambda x: (x == x).all(-1),
                          event_dim=1)
 positive = Constraint("GreaterThan(lower_bound=0.0)", lambda x: x > 0)
+nonnegative = Constraint("GreaterThanEq(lower_bound=0.0)", lambda x: x >= 0)
+independent_positive = Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
+                                  lambda x: (x > 0).all(-1), event_dim=1)
 unit_interval = Constraint("Interval(lower_bound=0.0, upper_bound=1.0)",
                            lambda x: (x >= 0) & (x <= 1))
 boolean = Constraint("Boolean()", lambda x: (x == 0) | (x == 1), is_discrete=True)

@@ -1,6 +1,10 @@
 """Elementwise tensor functions, PyTorch signatures over the elementwise primitives."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ..dispatch import apply, aval_of
 from ..ir import primitives as P
 from ..ir.types import FLOAT, bool_
@@ -49,6 +53,30 @@ log2, log10, expm1, erf = (_unary(p) for p in (P.log2, P.log10, P.expm1, P.erf))
 
 def erfc(input):
     return apply(P.sub, 1, erf(input))
+
+
+lgamma, digamma = _unary(P.lgamma), _unary(P.digamma)
+
+
+def polygamma(n, input):
+    """The n-th derivative of digamma (n = 0: digamma itself)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n (got n={n!r})")
+    return digamma(input) if n == 0 else apply(P.polygamma, input, n=n)
+
+
+def mvlgamma(input, p):
+    """log of the multivariate gamma function of dimension p:
+    p(p-1)/4 log(pi) + sum_{j<p} lgamma(x - j/2), for x > (p - 1)/2."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    data = input._data
+    if isinstance(data, np.ndarray) and data.size and not (data > (p - 1) / 2).all():
+        raise RuntimeError(f"All elements must be greater than (p-1)/2 (got p={p})")
+    total = lgamma(input)
+    for j in range(1, p):
+        total = total + lgamma(input - j / 2)
+    return total + p * (p - 1) / 4 * math.log(math.pi)
 
 
 def logical_xor(input, other):

@@ -82,3 +82,46 @@ CASES = [
          - 0.01 * D(T).Normal(mu, s).entropy().mean(),
          r(4, 2), pos(4, 2), r(4, 2), r(4), grad=(0, 1), compiled=True),
 ]
+
+
+def spd(T, x):
+    return x @ x.mT + x.shape[-1] * T.eye(x.shape[-1], dtype=x.dtype)
+
+
+def moments(d):
+    return (d.mean, d.variance, d.entropy())
+
+
+CASES += [
+    # -- the gamma family (lgamma and digamma) ---------------------------------------------
+    Case("gamma", lambda T, a, b, x: (lambda d: (d.log_prob(x), d.mode) + moments(d))(
+        D(T).Gamma(a, b)), pos(3) * 2, pos(3), pos(2, 3), compiled=True),
+    Case("gamma_small_concentration", lambda T, a, x: (lambda d: (d.log_prob(x),) + moments(d))(
+        D(T).Gamma(a, 2.0)), RNG.uniform(0.2, 0.9, 4), pos(4)),
+    Case("beta", lambda T, a, b, x: (lambda d: (d.log_prob(x),) + moments(d))(
+        D(T).Beta(a, b)), pos(3) * 2, pos(3) * 2, RNG.uniform(0.05, 0.95, (2, 3))),
+    Case("dirichlet", lambda T, a, x: (lambda d: (d.log_prob(x), d.mode) + moments(d))(
+        D(T).Dirichlet(a)), pos(2, 3) * 2, simplex(2, 3), grad=(0,)),   # (value: a simplex)
+    Case("kl_gamma_gamma", lambda T, a, b, c, d: D(T).kl_divergence(
+        D(T).Gamma(a, b), D(T).Gamma(c, d)), pos(3), pos(3), pos(3), pos(3)),
+    Case("kl_beta_beta", lambda T, a, b, c, d: D(T).kl_divergence(
+        D(T).Beta(a, b), D(T).Beta(c, d)), pos(3), pos(3), pos(3), pos(3)),
+    Case("kl_dirichlet_dirichlet", lambda T, a, b: D(T).kl_divergence(
+        D(T).Dirichlet(a), D(T).Dirichlet(b)), pos(2, 4), pos(2, 4)),
+    # -- MultivariateNormal (cholesky) -------------------------------------------------------
+    Case("mvn_covariance", lambda T, loc, m, x: (lambda d: (
+        d.log_prob(x), d.scale_tril, d.precision_matrix) + moments(d))(
+        D(T).MultivariateNormal(loc, covariance_matrix=spd(T, m))), r(3), r(3, 3), r(4, 3),
+         compiled=True),
+    Case("mvn_scale_tril_batched", lambda T, loc, m, x: (lambda d: (
+        d.log_prob(x), d.covariance_matrix) + moments(d))(
+        D(T).MultivariateNormal(loc, scale_tril=T.linalg.cholesky(spd(T, m)))),
+         r(2, 3), r(3, 3), r(5, 2, 3)),
+    Case("mvn_precision", lambda T, loc, m, x: (lambda d: (
+        d.log_prob(x), d.covariance_matrix) + moments(d))(
+        D(T).MultivariateNormal(loc, precision_matrix=spd(T, m))), r(2), r(2, 2), r(3, 2)),
+    Case("kl_mvn_mvn", lambda T, a, m, b, n: D(T).kl_divergence(
+        D(T).MultivariateNormal(a, covariance_matrix=spd(T, m)),
+        D(T).MultivariateNormal(b, scale_tril=T.linalg.cholesky(spd(T, n)))),
+         r(2, 3), r(3, 3), r(3), r(3, 3)),
+]

@@ -41,6 +41,8 @@ UNARY = {
     "round": lambda T, x: T.round(x), "copy": lambda T, x: x.clone(),
     "expm1": lambda T, x: T.expm1(x), "log2": lambda T, x: T.log2(x),
     "log10": lambda T, x: T.log10(x), "erf": lambda T, x: T.erf(x),
+    "lgamma": lambda T, x: T.lgamma(x), "digamma": lambda T, x: T.digamma(x),
+    "polygamma": lambda T, x: T.polygamma(1, x),
     "clamp": lambda T, x: T.clamp(x, -1.0, 1.0),
     "cast": lambda T, x: x.to(T.float64) if x.dtype == T.float32 else x.to(T.float32),
 }
@@ -122,6 +124,10 @@ KNOWN = {
     "prod/float64": "as prod/float32", "cumprod/float32": "as prod/float32",
     "cumprod/float64": "as prod/float32",
     "pow/int64": "int64 ** negative int64: NumPy raises, PyTorch computes (1 / x rounded)",
+    "digamma/float32": "its gradient (trigamma) at -3.4e38: stepjit computes float32 inputs in "
+                       "float64, where pi x is finite (a meaningless finite value); PyTorch's "
+                       "float32 pi x overflows to nan",
+    "lgamma/float32": "its gradient (digamma) at -3.4e38: as digamma/float32",
 }
 # Compiled only: what eager checks on values and a compiled step does not check yet.
 KNOWN_COMPILED = {}

@@ -6,7 +6,8 @@ Use as `from stepjit.ir import primitives as P` and then `P.add`, `P.matmul`, ..
 from ..registry import PRIMITIVES, Primitive  # noqa: F401
 from .collective import all_reduce  # noqa: F401
 from .elementwise import (  # noqa: F401
-    abs, add, atan2, cast, ceil, clamp, copy, cos, div, eq, erf, exp, expm1, floor, floor_divide, ge, gt,
+    abs, add, atan2, cast, ceil, clamp, copy, cos, digamma, div, eq, erf, exp, expm1, floor,
+    floor_divide, ge, gt, lgamma, polygamma,
     le, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum, minimum, mul,
     ne, neg, pow, relu, sinh,
     round, sigmoid, sign, sin, sqrt, sub, tanh, where)

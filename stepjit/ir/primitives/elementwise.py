@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from ..registry import Primitive, register
+from ..registry import Primitive, bind, register
 from ..types import BOOL, FLOAT
-from . import shapes as S
+from . import gamma_fns, shapes as S
 
 
 def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, exact=False,
@@ -151,6 +151,46 @@ def _erf_impl(x):
 
 erf = _ew("erf", _erf_impl, S.float_rule,
           (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1)
+# -- the gamma family: NumPy has none of them, so (as erf) a Numba ufunc made on first use,
+# over the same scalar functions the generated kernels call (gamma_fns.py)
+_GAMMA_UFUNCS = {}
+
+
+def _gamma_ufunc(name, fn, nargs):
+    if name not in _GAMMA_UFUNCS:
+        import numba
+        sigs = (["float32(float32)", "float64(float64)"] if nargs == 1 else
+                ["float32(float32, int64)", "float64(float64, int64)"])
+        _GAMMA_UFUNCS[name] = numba.vectorize(sigs, cache=True)(fn)
+    return _GAMMA_UFUNCS[name]
+
+
+def _lgamma_impl(x):
+    return _gamma_ufunc("lgamma", lambda v: math.lgamma(v), 1)(x)
+
+
+def _digamma_impl(x):
+    return _gamma_ufunc("digamma", gamma_fns.digamma, 1)(x)
+
+
+def _polygamma_impl(x, n):
+    return _gamma_ufunc("polygamma", gamma_fns.polygamma, 2)(x, n)
+
+
+def _polygamma_rule(x, n):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise S.ShapeError(f"polygamma(n, x) does not support negative n (got n={n!r}); "
+                           "n = 0 is digamma")
+    return S.float_rule(x)
+
+
+lgamma = _ew("lgamma", _lgamma_impl, S.float_rule,
+             (lambda g, x: g * bind(digamma, x),), "math.lgamma({0})", 1)
+digamma = _ew("digamma", _digamma_impl, S.float_rule,
+              (lambda g, x: g * bind(polygamma, x, n=1),), "digamma({0})", 1)
+polygamma = _ew("polygamma", _polygamma_impl, _polygamma_rule,
+                (lambda g, x, n: g * bind(polygamma, x, n=n + 1),), "polygamma({0}, {n})", 1,
+                attrs=("n",), casts=(0,))
 sinh = _ew("sinh", np.sinh, S.float_rule, (lambda g, x: g * ((x.exp() + (-x).exp()) * 0.5),),
            "math.sinh({0})", 1)
 tanh = _ew("tanh", np.tanh, S.float_rule, (lambda g, out: g * (1 - out * out),),
