@@ -78,14 +78,14 @@ WRITTEN = "written (style of {})"
 CORPUS += [
     Entry("cnn_classifier", WRITTEN.format("MNIST CNN tutorials"), folder="written", traces=4),
     Entry("lstm_classifier", WRITTEN.format("row-by-row RNN tutorials"), folder="written",
-          traces=4),
+          traces=1),
     Entry("bilstm_classifier", WRITTEN.format("row-by-row RNN tutorials"), folder="written",
-          script="lstm_classifier", argv=("--bidirectional",), traces=4),
+          script="lstm_classifier", argv=("--bidirectional",), traces=1),
     # randn_like in the step: its Python runs every call; small ops, so after the first trace
     # it runs eagerly (stepjit/runtime/per_call.py)
     Entry("vae", WRITTEN.format("VAE tutorials"), folder="written", traces=1),
     Entry("gan", WRITTEN.format("fully connected GAN tutorials"), folder="written",
-          probe="g_loss", traces=4),
+          probe="g_loss", traces=1),
     Entry("resnet", WRITTEN.format("small ResNet tutorials"), folder="written", rtol=1e-3,
           traces=1),   # the last epoch's step: its batch is read through the loop's names
     Entry("sine_lstm_lbfgs", WRITTEN.format("the sine-wave LSTMCell example"), folder="written",
