@@ -27,13 +27,17 @@ _ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606
            7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
            -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18)
 _MACHEP = 1.11022302462515654042e-16
+# Every float at or past 2^52 in magnitude (and inf) is an integer. Tested first: Numba's
+# math.floor returns an int64, which overflows past 2^63 (x == floor(x) then fails, and the
+# zeta sum's `a += 1` never moves a huge a: an endless loop).
+_ALL_INTEGERS = 4503599627370496.0
 
 
 def digamma(x):
     if x == 0.0:
         return math.copysign(math.inf, -x)     # PyTorch: -inf at +0, +inf at -0
     if x < 0.0:
-        if x == math.floor(x):
+        if x <= -_ALL_INTEGERS or x == math.floor(x):
             return math.nan
         # reflection: psi(x) = psi(1 - x) - pi / tan(pi x), pi x reduced to its fraction
         r = x - math.trunc(x)
@@ -80,7 +84,7 @@ def polygamma(x, n):
     factor = math.exp(math.lgamma(n + 1.0))
     if n % 2 == 0:
         factor = -factor
-    if x <= 0.0 and x == math.floor(x):
+    if x <= 0.0 and (x <= -_ALL_INTEGERS or x == math.floor(x)):
         return factor * math.inf         # (a negative non-integer x sums as any other)
     total = x ** -s_ord
     a = x
