@@ -133,14 +133,29 @@ def rebound_names(fn, escapes, state):
     cells = {id(cell): name for name, cell in zip(code.co_freevars, fn.__closure__ or ())}
     glob = getattr(fn, "__globals__", {})
     ours = {id(e) for e in escapes} | {id(escapes)}
+    named = _named_ids(glob, fn.__closure__ or ())
     out = []
     for t, v in escapes:
-        places = None if id(t) in state else _places_of(t, glob, cells, ours)
+        # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
+        # holds can be rebound, so the others are never scanned for)
+        places = None if id(t) in state or id(t) not in named else \
+            _places_of(t, glob, cells, ours)
         if places is None:
             out.append((t, v))
         else:
             out.extend((p, v) for p in places)
     return out
+
+
+def _named_ids(glob, closure) -> set:
+    """The ids of the objects fn's globals and closure cells hold."""
+    ids = {id(v) for v in glob.values()}
+    for cell in closure:
+        try:
+            ids.add(id(cell.cell_contents))
+        except ValueError:   # an empty cell
+            pass
+    return ids
 
 
 def _places_of(t, glob, cells, ours):
