@@ -9,7 +9,7 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int8, int16, int32, int64, uint8
 from ..tensor import Tensor
-from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
+from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
 from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
 
 
@@ -157,18 +157,36 @@ def _type(self, dtype=None):
     return self.to(getattr(dtype, "dtype", None) or as_dtype(dtype))
 
 
-def _invert(self):
-    if self.dtype is bool_:
-        return E.logical_not(self)
-    raise TypeError("~ is only supported for bool tensors in stepjit")
+def _bitwise_operator(fn, reflected=False):
+    """`x & 3`, `3 & x`: a tensor or a Python number (a float is refused by the op's dtype
+    rule; anything else gets NotImplemented, so Python raises its TypeError, as for PyTorch)."""
+    def op(self, other):
+        if not isinstance(other, (Tensor, int, float)):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+    return op
 
 
-def _and(self, other):
-    return E.logical_and(self, other)
+def _bitwise_inplace(fn, name):
+    def method(self, other):
+        return self._assign(fn(self, other), name)
+    method.__name__ = name
+    return method
 
 
-def _or(self, other):
-    return E.logical_or(self, other)
+_BITWISE = {"and": B.bitwise_and, "or": B.bitwise_or, "xor": B.bitwise_xor,
+            "lshift": B.bitwise_left_shift, "rshift": B.bitwise_right_shift}
+_BITWISE_NAMES = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+                  "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift"}
+BITWISE_METHODS = {"__invert__": B.bitwise_not, "bitwise_not": B.bitwise_not,
+                   "bitwise_not_": lambda self: self._assign(B.bitwise_not(self), "bitwise_not_"),
+                   "logical_not_": lambda self: self._assign(B.logical_not(self), "logical_not_")}
+for _k, _fn in _BITWISE.items():
+    BITWISE_METHODS[f"__{_k}__"] = _bitwise_operator(_fn)
+    BITWISE_METHODS[f"__r{_k}__"] = _bitwise_operator(_fn, reflected=True)
+    BITWISE_METHODS[f"__i{_k}__"] = _bitwise_inplace(_fn, _BITWISE_NAMES[_k] + "_")
+    BITWISE_METHODS[_BITWISE_NAMES[_k]] = _fn
+    BITWISE_METHODS[_BITWISE_NAMES[_k] + "_"] = _bitwise_inplace(_fn, _BITWISE_NAMES[_k] + "_")
 
 
 def _where(self, condition, y):
@@ -210,7 +228,7 @@ METHODS = {
     "__rmatmul__": _tensor_operator(S.matmul, reflected=True),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
-    "__invert__": _invert, "__and__": _and, "__or__": _or, "__rand__": _and, "__ror__": _or,
+    **BITWISE_METHODS,
     "__getitem__": I.getitem, "__setitem__": I.setitem,
     "__iadd__": _inplace(P.add, "add_"), "__isub__": _inplace(P.sub, "sub_"),
     "__imul__": _inplace(P.mul, "mul_"), "__itruediv__": _inplace(P.div, "div_"),
