@@ -209,6 +209,40 @@ def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
 
 
+def _flip(self, *dims):
+    """Tensor.flip(0, 1) and Tensor.flip((0, 1)) alike."""
+    return S.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+
+def _stride(self, dim=None):
+    """Strides in elements: the array's own where it is one (a transposed or expanded view
+    has PyTorch's strides), row-major for a traced value, which has no layout of its own."""
+    d = self._data
+    if hasattr(d, "strides") and hasattr(d, "itemsize"):
+        st = tuple(s // d.itemsize for s in d.strides)
+    else:
+        st, n = [], 1
+        for size in reversed(tuple(self.shape)):
+            st.insert(0, n)
+            n *= max(size, 1)
+        st = tuple(st)
+    if dim is None:
+        return st
+    return st[S._dim(dim, self.ndim, "stride")]
+
+
+def _reshape_(self, view):
+    """t_, unsqueeze_, squeeze_, transpose_: self becomes the view of itself, taking over its
+    autograd history (the view's backward leads back to self's old history)."""
+    if GRAD.enabled and self.requires_grad and self.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    dispatch.replace_data(self, view)
+    if view.requires_grad:
+        self._grad_fn, self._output_nr = view._grad_fn, view._output_nr
+    return self
+
+
 def _data_ptr(self):
     return int(self.detach().numpy().__array_interface__["data"][0]) if \
         self.device.type == "cpu" else 0
@@ -263,6 +297,8 @@ METHODS = {
     "exponential_": _exponential_,
     "multinomial": creation.multinomial, "bernoulli": creation.bernoulli,
     "masked_fill_": _masked_fill_,
+    "addcmul_": lambda self, t1, t2, *, value=1: self.copy_(E.addcmul(self, t1, t2, value=value)),
+    "addcdiv_": lambda self, t1, t2, *, value=1: self.copy_(E.addcdiv(self, t1, t2, value=value)),
     "log2_": _inplace_unary(P.log2, "log2_"), "log10_": _inplace_unary(P.log10, "log10_"),
     "expm1_": _inplace_unary(P.expm1, "expm1_"), "erf_": _inplace_unary(P.erf, "erf_"),
     "lgamma_": _inplace_unary(P.lgamma, "lgamma_"),
@@ -287,19 +323,26 @@ METHODS = {
     "unsqueeze": S.unsqueeze, "squeeze": S.squeeze, "expand": S.expand,
     "expand_as": S.expand_as, "broadcast_to": S.expand, "split": S.split, "chunk": S.chunk,
     "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm,
-    "dot": S.dot, "outer": S.outer, "flip": S.flip, "movedim": S.movedim, "moveaxis": S.movedim,
+    "dot": S.dot, "outer": S.outer, "flip": _flip, "movedim": S.movedim, "moveaxis": S.movedim,
     "repeat": TI.repeat, "tile": TI.tile, "repeat_interleave": TI.repeat_interleave,
     "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
     "diag_embed": TI.diag_embed, "trace": TI.trace,
     "addmm": C.addmm, "baddbmm": C.baddbmm, "addbmm": C.addbmm, "addmv": C.addmv, "addr": C.addr,
+    "unfold": S.unfold, "select": S.select,
+    "t_": lambda self: _reshape_(self, S.t(self)),
+    "unsqueeze_": lambda self, dim: _reshape_(self, S.unsqueeze(self, dim)),
+    "squeeze_": lambda self, *dim: _reshape_(self, S.squeeze(self, *dim)),
+    "transpose_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
     "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     # indexing
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
+    "take_along_dim": I.take_along_dim, "index_put_": I.index_put_, "index_put": I.index_put,
     "masked_select": I.masked_select, "scatter": SC.scatter, "scatter_add": SC.scatter_add,
     "index_add": SC.index_add, "index_copy": SC.index_copy, "index_fill": SC.index_fill,
     # copies, dtypes, factories
     "clone": lambda self, *, memory_format=None: E.apply(P.copy, self),
+    "stride": _stride,
     "float": lambda self: self.to(float32), "double": lambda self: self.to(float64),
     "long": lambda self: self.to(int64), "int": lambda self: self.to(int32),
     "short": lambda self: self.to(int16), "char": lambda self: self.to(int8),
