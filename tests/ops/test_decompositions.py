@@ -3,50 +3,24 @@ and gradients, finite differences, a live PyTorch where installed, compiled step
 eager; and the errors PyTorch gives on bad input."""
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pytest
 
 import stepjit
-from tests.fixtures import checks, oracle
+from tests.fixtures import checks
 from tests.ops.decomposition_cases import CASES
 
-TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "decompositions"
-                    / "torch_decompositions.npz")
-IDS = [c.name for c in CASES]
 
+class TestAgainstPyTorch(checks.CaseTable):
+    cases = CASES
+    recording = Path(__file__).parents[1] / "fixtures" / "decompositions" / "torch_decompositions.npz"
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_recorded_pytorch(case):
-    checks.against_recording(case, TABLE)
-
-
-FD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", FD, ids=[c.name for c in FD])
-def test_gradients_match_finite_differences(case):
-    checks.against_finite_differences(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_live_pytorch(case):
-    torch = pytest.importorskip("torch")
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # torch.cholesky's deprecation
-        checks.against_torch(case, torch)
-
-
-COMPILED = [c for c in CASES if c.compiled]
-
-
-@pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
-def test_compiled_matches_eager(case):
-    checks.compiled_matches_eager(case)
-
-
-def test_every_recorded_case_is_in_the_table():
-    assert set(TABLE) == {c.name for c in CASES}
+    def live_torch(self, case, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # torch.cholesky's deprecation
+            checks.against_torch(case, torch)
 
 
 # -- errors ----------------------------------------------------------------------------------
