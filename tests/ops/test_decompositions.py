@@ -55,9 +55,28 @@ def test_gradients_pytorch_does_not_define_say_so():
         stepjit.linalg.svd(y).U.sum().backward()
 
 
-def test_eig_and_lstsq_are_refused_clearly():
-    with pytest.raises(NotImplementedError, match="linalg.eig is not provided"):
-        stepjit.linalg.eig(stepjit.eye(2))
+def test_eig_and_eigvals_say_why_they_are_refused():
+    """Their results are complex tensors, which stepjit does not have."""
+    for fn in (stepjit.linalg.eig, stepjit.linalg.eigvals):
+        with pytest.raises(NotImplementedError, match="complex.*eigh"):
+            fn(stepjit.eye(2))
+
+
+LSTSQ_ERRORS = [
+    ("rows", lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(4, 1))),
+    ("driver", lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(3, 1), driver="gelsx")),
+    ("integer", lambda T: T.linalg.lstsq(T.ones(3, 2, dtype=T.int64), T.ones(3, 1))),
+    ("dtypes", lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(3, 1, dtype=T.float64))),
+]
+
+
+@pytest.mark.parametrize("make", [m for _, m in LSTSQ_ERRORS], ids=[n for n, _ in LSTSQ_ERRORS])
+def test_lstsq_refuses_what_pytorch_refuses(make):
+    with pytest.raises(RuntimeError, match="lstsq"):
+        make(stepjit)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        make(torch)
 
 
 def test_inputs_unchanged_by_a_failed_factorization():

@@ -88,11 +88,20 @@ def _integral(avals):
     return d
 
 
+def _shifted(avals):
+    d = _integral(avals)
+    if d.category == BOOL:
+        raise DTypeError("expects integer tensors, got bool")
+    return d
+
+
 same_rule = _elementwise(lambda avals: result_type(*avals))
 arith_rule = _elementwise(_no_bool)
 float_rule = _elementwise(_float_result)
 compare_rule = _elementwise(lambda avals: bool_)
 logical_rule = _elementwise(_logical)
+integral_rule = _elementwise(_integral)
+shift_rule = _elementwise(_shifted)
 
 
 def where_rule(cond, x, y):
