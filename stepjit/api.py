@@ -144,6 +144,10 @@ def typename(obj):
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
 
+from .ops import out as _out  # noqa: E402
+
+_out.wrap_namespace(globals())   # every tensor function takes PyTorch's out= (ops/out.py)
+
 # The front end reaches what sits above it only through hooks set here, never by importing it
 # (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's
 # eager ops. Each loads its module on first use, so `import stepjit` loads no codegen.
