@@ -154,4 +154,5 @@ CASES = [
     Case("addbmm", lambda T, c, a, b: T.addbmm(c, a, b), r(2, 4), r(3, 2, 3), r(3, 3, 4)),
     Case("addmv", lambda T, c, a, v: T.addmv(c, a, v), r(2), r(2, 3), r(3)),
     Case("addr", lambda T, c, a, b: T.addr(c, a, b), r(2, 3), r(2), r(3)),
+    Case("mv", lambda T, a, v: (T.mv(a, v), a.mv(v)), r(2, 3), r(3), compiled=True),
 ]
