@@ -339,6 +339,8 @@ class CompiledFunction:
         compile_seconds = st["compile_seconds"]
         if verifying:
             st["verifications"] += 1
+        if tr.per_call is None and tr.per_call_if_again and self._one_shot is not None:
+            tr.per_call, tr.per_call_warns = tr.per_call_if_again, True
         if tr.nondeterministic is not None and self.mode is TREE:
             self._went_nondeterministic(tr.nondeterministic)
         elif tr.per_call is not None and self.mode is TREE:

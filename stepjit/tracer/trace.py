@@ -72,6 +72,10 @@ class Trace:
     named_first: list = field(default_factory=list)  # (NamePlace, tensor): what "name" slots
                                 # held when the trace began, until its own call has run
     py_writes: list = field(default_factory=list)  # values.PyWrite: bools set, replayed
+    # A trace of one call (it made state) that also changed Python state no write-back makes
+    # (a tensor appended to a history list): if the next call's trace does so again, the step
+    # runs its Python on every call, rather than one trace per call up to the recompile limit
+    per_call_if_again: str | None = None
     # A trace for one call (once): the interpreter's values of what it evaluated for the step's
     # Python (everything before its last decision), which that call need not compute again
     values: dict | None = None
@@ -122,7 +126,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             continue  # the same tensor passed twice: one input
         tracer.arg_slots[id(t)] = i
         tracer.bind_argument(t, i, n)
-    before = None if once else snapshot(fn)   # Python values the step may read, before it runs
+    # Python values the step may read, before it runs
+    before = None if once else snapshot(fn, (*args, *kwargs.values()))
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
     tracer.floats = any(p.kind is float for p in places)
@@ -177,11 +182,13 @@ def _replayed_side_effects(out, before, fn):
     make (an object appended, an entry removed) makes the step's Python run on every call, as
     a kept `.item()` does."""
     appends, other = side_effects(before)
-    if (other is not None and out.reusable and out.per_call is None
-            and out.nondeterministic is None):
-        out.per_call = (f"the step (at {_step_loc(fn)}) changes {other} in a way a replayed "
-                        "trace would not: Python that does so must run on every call")
-        out.per_call_warns = True
+    if other is not None and out.per_call is None and out.nondeterministic is None:
+        why = (f"the step changes {other.what} in a way a replayed trace would not (at "
+               f"{other.loc}: `{other.loc.text}`): Python that does so must run on every call")
+        if out.reusable:
+            out.per_call, out.per_call_warns = why, True
+        else:   # (state made on a first step, or kept on every call: the runtime tells them)
+            out.per_call_if_again = why
     for a in appends:
         a.undo()
     return appends
