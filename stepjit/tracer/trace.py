@@ -72,10 +72,11 @@ class Trace:
     named_first: list = field(default_factory=list)  # (NamePlace, tensor): what "name" slots
                                 # held when the trace began, until its own call has run
     py_writes: list = field(default_factory=list)  # values.PyWrite: bools set, replayed
-    # A trace of one call (it made state) that also changed Python state no write-back makes
-    # (a tensor appended to a history list): if the next call's trace does so again, the step
-    # runs its Python on every call, rather than one trace per call up to the recompile limit
+    # A trace of one call that did what no replay does (printed, appended a tensor to a history
+    # list): if the next call's trace does so again, the step runs its Python on every call,
+    # rather than one trace per call up to the recompile limit (and the user is told, or not)
     per_call_if_again: str | None = None
+    per_call_if_again_warns: bool = True
     # A trace for one call (once): the interpreter's values of what it evaluated for the step's
     # Python (everything before its last decision), which that call need not compute again
     values: dict | None = None
@@ -146,6 +147,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             return out
         with Watch(_step_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))
+        if watch.printed is not None:
+            _printed(tracer, watch.printed)
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
         write_back_rebinds(tracer, before, fn)
@@ -163,7 +166,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                 g.segment = last
                 out.py_guards.append(g)
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
-        out.py_writes = before.writes + _replayed_side_effects(out, before, fn)
+        out.py_writes = before.writes + _replayed_side_effects(out, before, fn, watch.printed)
     finally:
         if collecting:
             gc.enable()
@@ -176,7 +179,16 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     return out
 
 
-def _replayed_side_effects(out, before, fn):
+def _printed(tracer, loc):
+    """The step printed: a replay would not, even of the same text. Its trace describes that
+    call only (as one that made state); a step that prints on every call then runs its Python
+    on every call (runtime/compiled.py), one that prints now and then replays in between."""
+    if tracer.reusable:
+        tracer.reusable = False
+        tracer.why_not_reusable = f"the step prints (at {loc}: `{loc.text}`), which a replay would not"
+
+
+def _replayed_side_effects(out, before, fn, printed):
     """The entries the step added to containers it reaches (values.side_effects), taken back
     and made by the write-back of this call and of every replay; a change no write-back can
     make (an object appended, an entry removed) makes the step's Python run on every call, as
@@ -189,6 +201,11 @@ def _replayed_side_effects(out, before, fn):
             out.per_call, out.per_call_warns = why, True
         else:   # (state made on a first step, or kept on every call: the runtime tells them)
             out.per_call_if_again = why
+    if printed is not None and out.per_call_if_again is None:
+        loc = printed
+        out.per_call_if_again = (f"the step prints on every call (at {loc}: `{loc.text}`), which a "
+                                 "replayed trace would not: its Python runs on every call")
+        out.per_call_if_again_warns = False     # (printing a loss every step is ordinary)
     for a in appends:
         a.undo()
     return appends

@@ -505,6 +505,7 @@ class Watch:
     def __init__(self, step_loc=None):
         self.step_loc = step_loc
         self.nondeterministic = None
+        self.printed = None         # Loc of the first print() the user's code made
         self._saved = []
 
     def __enter__(self):
@@ -514,6 +515,9 @@ class Watch:
             if fn is not None and not getattr(fn, "_stepjit_watch", False):
                 self._saved.append((module, name, fn))
                 setattr(module, name, self._wrap(fn, _describe(module, name)))
+        if not getattr(builtins.print, "_stepjit_watch", False):
+            self._saved.append((builtins, "print", builtins.print))
+            builtins.print = self._wrap_print(builtins.print)
         return self
 
     def __exit__(self, *exc):
@@ -537,6 +541,18 @@ class Watch:
         def watched(*args, **kwargs):
             if watch.nondeterministic is None:
                 watch._found(what, sys._getframe(1))
+            return fn(*args, **kwargs)
+        watched._stepjit_watch = True
+        watched.__wrapped__ = fn
+        return watched
+
+    def _wrap_print(self, fn):
+        watch = self
+
+        def watched(*args, **kwargs):
+            if watch.printed is None:
+                loc = _user_loc(sys._getframe(1))
+                watch.printed = loc
             return fn(*args, **kwargs)
         watched._stepjit_watch = True
         watched.__wrapped__ = fn
@@ -583,6 +599,15 @@ def _numpy_state():
     inner = state["state"]
     return (state["bit_generator"], inner["key"].tobytes() if hasattr(inner.get("key"), "tobytes")
             else repr(inner), inner.get("pos"), state.get("has_gauss"))
+
+
+def _user_loc(frame):
+    """Loc of frame when it runs the user's code, else None."""
+    if frame is None or not _is_user_code(frame.f_code.co_filename):
+        return None
+    import linecache
+    path, line = frame.f_code.co_filename, frame.f_lineno
+    return Loc(path, line, linecache.getline(path, line).strip())
 
 
 # -- step 3: the guards -------------------------------------------------------------------------
