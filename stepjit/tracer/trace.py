@@ -155,7 +155,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out = _finish(tracer, result, signature, treedef, fn)
         out.arg_aliases = aliases_of(flat)
         guards, out.named_first = read_by_name(fn, out.slots, before,
-                                               binding_guards(fn, out.slots))
+                                               binding_guards(fn, out.slots, before.helper_roots))
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         last = len(out.decisions)

@@ -46,10 +46,12 @@ runtime traces the step on every call, as for a nondeterministic call below, and
 value made it.
 
 A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
-by item. Not guarded: objects the search does not enter (bindings._OPAQUE, NumPy
-arrays), values past its bounds, the globals of helper functions in other modules
-that the step does not reach through its own names, and values a helper computes
-from C state the search cannot see.
+by item. The functions the step may call (helpers.py) are roots too: their globals and
+cells, searched the same way, their words among the names. Not guarded: objects the search
+does not enter (bindings._OPAQUE, NumPy arrays), values past its bounds, the namespaces of
+functions helpers.py does not find, and values a helper computes from C state the search
+cannot see. Objects' attribute dicts are compared as containers are: a scalar attribute
+added is replayed, one bound to another object makes the step run every call.
 
 Nondeterministic Python. While the step is traced, the functions of Python's
 `random` and `time`, NumPy's global random functions, `open` and `os.urandom`
@@ -187,6 +189,7 @@ class Snapshot:
         self.attrs = {}       # id(__dict__) -> (__dict__, copy, label): objects' attributes
         self.functions = []   # functions the search met (a list of hooks, `self.log_fn`)
         self.helpers = []     # the functions the step may call (helpers.py), itself first
+        self.helper_roots = []  # (container, key, object, label): their names, not the step's
 
 
 def roots(fn):
@@ -236,9 +239,11 @@ def snapshot(fn, args=()) -> Snapshot:
         if done == len(found.functions):
             break       # (the step itself first: its module's attributes it names)
         for f in found.functions[done:]:
-            for container, key, obj, label in roots_of(f, step.__globals__):
+            for root in roots_of(f, step.__globals__):
+                container, key, obj, label = root
                 if (id(container), key) not in rooted:
                     rooted.add((id(container), key))
+                    snap.helper_roots.append(root)
                     _search(snap, container, key, obj, label)
         done = len(found.functions)
     snap.helpers = found.functions

@@ -65,3 +65,10 @@ def reset():
 def state():
     return (list(LOG), [x.detach().numpy().tolist() for x in HISTORY], dict(COUNTS), CALLS,
             METER.count, list(METER.seen), getattr(METER, "last", None))
+
+
+WEIGHT = None
+
+
+def project(x):
+    return (x * WEIGHT).sum()

@@ -125,3 +125,16 @@ def test_helper_append_replayed_by_the_native_fast_call():
     # past the reuse (64) that promotes the leaf to the generated fast call (fastcall.py)
     compiled, _ = _eager_and_compiled("other module", calls=70, backend="cpu")
     assert compiled.stats()["mode"] == "tree"
+
+
+def test_a_tensor_a_helper_reads_from_its_module_is_guarded():
+    # rebinding the helper module's global between calls: the next call reads the new tensor
+    import stepjit as st
+    H.WEIGHT = st.ones(3)
+    compiled = st.compile(lambda x: H.project(x), backend="interpret")
+    got = []
+    for i in range(6):
+        if i == 3:
+            H.WEIGHT = st.full((3,), 2.0)
+        got.append(float(compiled(st.ones(3))))
+    assert got == [3.0, 3.0, 3.0, 6.0, 6.0, 6.0]
