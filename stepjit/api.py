@@ -49,7 +49,7 @@ from .ops.reduce import (  # noqa: F401
     norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
-    moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
+    moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .serialization import load, save  # noqa: F401
