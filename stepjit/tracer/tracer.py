@@ -306,8 +306,12 @@ class Tracer:
         watch (NumPy, a list kept or printed), so a replay could not redo what it does with
         them: the step's Python must run on every call. This call goes on with the values eager
         would have (read-only: PyTorch's array would share the tensor's memory, which a trace
-        cannot), and the runtime traces the step on every call, warning once (per_call)."""
-        if self.per_call is None and not self.once:
+        cannot), and the runtime traces the step on every call, warning once (per_call).
+        Not for a constant the step made from Python values (`batch_sizes = tensor(sizes)` in
+        pack_padded_sequence, read back by the LSTM): a replay holds the same values, so the
+        Python reading them does the same; the Python values it came from are guarded where
+        they were read (a random constant makes the trace one-shot anyway)."""
+        if self.per_call is None and not self.once and v not in self.constant_segment:
             path, line, text = user_source_line(4)
             call = ".numpy()" if purpose == "numpy" else ".tolist()"
             self.per_call = (f"the step hands a tensor's values to Python ({call} at "
