@@ -49,7 +49,7 @@ from .ops.reduce import (  # noqa: F401
     norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
-    moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
+    moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .serialization import load, save  # noqa: F401
@@ -149,6 +149,10 @@ def typename(obj):
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
+
+from .ops import out as _out  # noqa: E402
+
+_out.wrap_namespace(globals())   # every tensor function takes PyTorch's out= (ops/out.py)
 
 # The front end reaches what sits above it only through hooks set here, never by importing it
 # (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's

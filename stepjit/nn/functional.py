@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from ..dispatch import apply, trace_device
-from ..errors import user_location
+from ..errors import IndexingError, user_location
 from ..ir import primitives as P
 from ..ir.types import FLOAT, int64
 from ..ops.creation import arange, rand
@@ -224,9 +224,9 @@ def _check_classes(input, target, ignore_index):
     n = input.shape[1]
     bad = (t != ignore_index) & ((t < 0) | (t >= n))
     if bad.any():
-        raise IndexError(f"nll_loss: Target {t[bad].flat[0]} is out of bounds (input of shape "
-                         f"{list(input.shape)}: classes 0 to {n - 1}; target of shape "
-                         f"{list(target.shape)}) (at {user_location(3)})")
+        raise IndexingError(f"nll_loss: Target {t[bad].flat[0]} is out of bounds (input of "
+                            f"shape {list(input.shape)}: classes 0 to {n - 1}; target of shape "
+                            f"{list(target.shape)}) (at {user_location(3)})")
 
 
 def _class_weights(target, weight, ignore_index, dtype):

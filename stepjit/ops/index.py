@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply, setitem_fast
-from ..errors import ShapeError, op_error
+from ..errors import IndexingError, ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.types import bool_
 from ..tensor import Tensor
@@ -40,7 +40,7 @@ def normalize_key(ndim, key):
         else:
             consumed += 1
     if consumed > ndim:
-        raise ShapeError(f"too many indices for tensor of dimension {ndim}")
+        raise IndexingError(f"too many indices for tensor of dimension {ndim}")
     out, tensors = [], []
     for k in key:
         if k is Ellipsis:

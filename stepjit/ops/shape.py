@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply
-from ..errors import ShapeError, op_error, user_location
+from ..errors import IndexingError, ShapeError, StepjitError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from ..tensor import Size
@@ -260,7 +260,19 @@ def chunk(input, chunks, dim=0):
 
 
 def narrow(input, dim, start, length):
+    """input's elements start..start+length-1 along dim. Unlike a slice, a range past the end
+    is an error (PyTorch's), not a shorter result; a negative start counts from the end."""
     d = _dim(dim, input.ndim, "narrow")
+    size, start, length = input.shape[d], int(start), int(length)
+    if not -size <= start <= size:
+        raise op_error(IndexingError(f"start out of range (expected to be in range of "
+                                     f"[{-size}, {size}], but got {start})"), "narrow")
+    if length < 0:
+        raise op_error(StepjitError("length must be non-negative"), "narrow")
+    start %= max(size, 1)
+    if start + length > size:
+        raise op_error(ShapeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                                  f"({size}) of a tensor of shape {fmt(input.shape)}"), "narrow")
     key = ((None, None, None),) * d + ((start, start + length, None),)
     return apply(P.slice, input, key=key)
 
@@ -270,8 +282,8 @@ def select(input, dim, index):
     d = _dim(dim, input.ndim, "select")
     n = input.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(input.shape)} at dimension {dim} (at {user_location()})")
+        raise op_error(IndexingError(f"index {index} out of range for tensor of size "
+                                     f"{list(input.shape)} at dimension {d}"), "select")
     return apply(P.slice, input, key=((None, None, None),) * d + (index % n,))
 
 
