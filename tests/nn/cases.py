@@ -254,6 +254,10 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
     Case("mha_bias_kv_kdim_batch_first", lambda T, q, k, v: layer(T, T.nn.MultiheadAttention(
         4, 1, add_bias_kv=True, kdim=3, vdim=2, batch_first=True), q, k, v,
         attn_mask=r_mask(T), average_attn_weights=False), r(2, 3, 4), r(2, 5, 3), r(2, 5, 2)),
+    Case("lstm_proj_two_layers_batch_first", lambda T, x: layer(T, T.nn.LSTM(
+        3, 4, num_layers=2, proj_size=2, batch_first=True), x), r(2, 5, 3)),
+    Case("lstm_proj_bidirectional_initial_state", lambda T, x, h, c: layer(T, T.nn.LSTM(
+        3, 4, proj_size=3, bidirectional=True), x, (h, c)), r(4, 2, 3), r(2, 2, 3), r(2, 2, 4)),
 ]
 
 
