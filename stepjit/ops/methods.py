@@ -326,7 +326,7 @@ METHODS = {
     "permute": S.permute, "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t,
     "unsqueeze": S.unsqueeze, "squeeze": S.squeeze, "expand": S.expand,
     "expand_as": S.expand_as, "broadcast_to": S.expand, "split": S.split, "chunk": S.chunk,
-    "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm,
+    "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "mv": S.mv, "bmm": S.bmm,
     "dot": S.dot, "outer": S.outer, "flip": _flip, "movedim": S.movedim, "moveaxis": S.movedim,
     "repeat": TI.repeat, "tile": TI.tile, "repeat_interleave": TI.repeat_interleave,
     "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
