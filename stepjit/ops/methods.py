@@ -359,7 +359,7 @@ METHODS = {
 
 # Math, statistics, products and linear algebra beyond the core (stepjit/ops/mathfns.py, ...)
 from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
-from . import series as SR  # noqa: E402
+from . import sample_stats as SS, series as SR  # noqa: E402
 METHODS.update({
     "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
     "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
@@ -367,7 +367,10 @@ METHODS.update({
     "hypot": MF.hypot, "logaddexp": MF.logaddexp, "logaddexp2": MF.logaddexp2,
     "trunc": MF.trunc, "fix": MF.trunc, "frac": MF.frac, "logit": MF.logit, "xlogy": MF.xlogy,
     "sgn": MF.sgn, "signbit": MF.signbit, "heaviside": MF.heaviside, "deg2rad": MF.deg2rad,
-    "rad2deg": MF.rad2deg,
+    "rad2deg": MF.rad2deg, "copysign": MF.copysign, "fmax": MF.fmax, "fmin": MF.fmin,
+    "float_power": MF.float_power, "exp2": E.exp2, "ravel": S.ravel, "aminmax": R.aminmax,
+    "quantile": SS.quantile, "nanquantile": SS.nanquantile, "cov": SS.cov,
+    "corrcoef": SS.corrcoef,
     "median": STA.median, "nanmedian": STA.nanmedian, "mode": STA.mode, "cummax": STA.cummax,
     "cummin": STA.cummin, "logcumsumexp": STA.logcumsumexp, "histc": STA.histc, "histogram": STA.histogram,
     "dist": STA.dist,
