@@ -36,7 +36,9 @@ def _r_prim(prim):
 
 
 def _inplace(prim, name):
-    def method(self, other, *, alpha=1):
+    def method(self, other, *rest, alpha=1):
+        if rest:
+            other, alpha = E._scaled(name, other, rest, alpha)
         if alpha != 1:
             other = E.mul(other, alpha)
         return self._inplace(prim, other, op=name)
@@ -297,8 +299,10 @@ METHODS = {
     "exponential_": _exponential_,
     "multinomial": creation.multinomial, "bernoulli": creation.bernoulli,
     "masked_fill_": _masked_fill_,
-    "addcmul_": lambda self, t1, t2, *, value=1: self.copy_(E.addcmul(self, t1, t2, value=value)),
-    "addcdiv_": lambda self, t1, t2, *, value=1: self.copy_(E.addcdiv(self, t1, t2, value=value)),
+    "addcmul_": lambda self, t1, t2, *rest, value=1: self.copy_(
+        E.addcmul(self, t1, t2, *rest, value=value)),
+    "addcdiv_": lambda self, t1, t2, *rest, value=1: self.copy_(
+        E.addcdiv(self, t1, t2, *rest, value=value)),
     "log2_": _inplace_unary(P.log2, "log2_"), "log10_": _inplace_unary(P.log10, "log10_"),
     "expm1_": _inplace_unary(P.expm1, "expm1_"), "erf_": _inplace_unary(P.erf, "erf_"),
     "lgamma_": _inplace_unary(P.lgamma, "lgamma_"),
