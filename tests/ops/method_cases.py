@@ -102,6 +102,10 @@ CASES = [
             reduction="none")(x, x.flip(0), x.roll(1, 1))), X, LABELS),
     Case("rrelu_eval", lambda T, x: (T.nn.functional.rrelu(x), T.nn.RReLU(0.1, 0.3).eval()(x),
                                      T.nn.functional.rrelu(x, 0.2, 0.4, training=False)), X),
+    Case("unique_dim", lambda T, m: (*T.unique(m, dim=0, return_inverse=True,
+                                               return_counts=True),
+                                     *m.unique(dim=1, return_inverse=True), T.unique(m, dim=-1)),
+         np.array([[1, 2, 1, 2], [0, 1, 0, 1], [1, 2, 1, 2], [0, 0, 3, 0]])),
     Case("split_chunk", lambda T, x: (*x.split(2, dim=1), *x.split([1, 4], 1), *x.chunk(2, 1),
                                       *T.split(x, [2, 1], 0), *x.chunk(3, 0)), X),
 ]
