@@ -211,7 +211,7 @@ class CompiledFunction:
             # rather than grow the tree by a leaf per value. A float in a dict, a list or a
             # cell is read per call from its first change (symbolic.py): no retrace then.
             calls = self._stats["calls"]
-            if self._changed.get(values.where(guard)) == calls - 1 or _liftable_float(guard):
+            if self._changed.get(values.where(guard)) == calls - 1 or _liftable(guard):
                 self._went_volatile(guard)
                 if self.mode is not TREE:
                     return self._off_tree_call(args, kwargs)
@@ -652,6 +652,15 @@ def _liftable_float(guard) -> bool:
     cell)."""
     return (type(guard) is values.ValueGuard and type(guard.value) is float
             and (type(guard.container) in (dict, list) or guard.key is None))
+
+
+def _liftable(guard) -> bool:
+    """A value guard made symbolic at its first change: a float (a learning rate), or an int
+    in a dict or a cell (a loop variable: what a slice of the batch starts at, windows.py;
+    torch.compile makes such an int dynamic at its first recompile)."""
+    return _liftable_float(guard) or (
+        type(guard) is values.ValueGuard and type(guard.value) is int
+        and (type(guard.container) is dict or guard.key is None))
 
 
 def _subtree(root):
