@@ -216,6 +216,7 @@ class CompiledFunction:
                 if self.mode is not TREE:
                     return self._off_tree_call(args, kwargs)
             self._changed[values.where(guard)] = calls
+        self._symbolic_since_last_trace()
         if self._new_shape(args, kwargs):
             self._stats["shape_traces"] += 1
             return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
@@ -571,6 +572,17 @@ class CompiledFunction:
         self._drop_fast()
         self.why_mode = f"{guard.label} changes between calls (read by the step at {guard.loc})"
         log_event(self, "per-call", reason=self.why_mode)
+
+    def _symbolic_since_last_trace(self):
+        """Ints and floats the last trace read that this call finds changed, whatever made it
+        miss first (a `.grad` now present, on a training step's second call): symbolic from
+        now on, as at their first change (_liftable), so the retrace serves later values."""
+        if not self.traces or self.mode is not TREE:
+            return
+        for g in self.traces[-1].py_guards:
+            if _liftable(g) and values.where(g) not in self._symbolic and g.failed() is not None:
+                self._went_volatile(g)
+        values.LAST_FAILED[0] = None
 
     def _places(self):
         return [Place(*spec) for spec in self._symbolic.values()]

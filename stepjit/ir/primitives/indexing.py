@@ -313,7 +313,7 @@ def window_start(start, n, size, step):
     if start < 0:
         start += n
     span = (size - 1) * step + 1 if size else 0
-    return builtins.min(builtins.max(start, 0), n - span)
+    return min(max(start, 0), n - span)   # (Numba compiles this too: codegen/indexing.py)
 
 
 def _window(ndim, axis, start, size, step):
@@ -373,13 +373,21 @@ def _dynamic_update_grad(g, start, in_shapes, axis, step):
     return bind(dynamic_slice, g, start, axis=axis, size=in_shapes[1][axis], step=step)
 
 
+def _native_update(node):
+    base, update, _ = node.inputs
+    if not hasattr(update, "shape") or update.dtype is not base.dtype:
+        return None   # a cast first: the impl's
+    return "put_window({out}, {0}, {1}, {2}, {axis}, {step})"
+
+
 dynamic_slice = register(Primitive(
     "dynamic_slice", "indexing", _dynamic_slice_impl, _dynamic_slice_rule,
     inputs=("x", "start"), attrs=("axis", "size", "step"),
-    vjp=(_dynamic_slice_grad, None), grad_name="SliceBackward0"))
+    vjp=(_dynamic_slice_grad, None), grad_name="SliceBackward0",
+    native="take_window({out}, {0}, {1}, {axis}, {step})"))
 
 dynamic_update_slice = register(Primitive(
     "dynamic_update_slice", "indexing", _dynamic_update_impl, _dynamic_update_rule,
     inputs=("base", "update", "start"), attrs=("axis", "step"), casts=(1,),
     vjp=(_dynamic_update_base_grad, _dynamic_update_grad, None),
-    grad_name="SliceScatterBackward0"))
+    grad_name="SliceScatterBackward0", native=_native_update))
