@@ -12,3 +12,5 @@ from . import workloads  # noqa: E402 - W2, W3, W6: real training steps
 CASES += workloads.CASES
 from . import cuda  # noqa: E402 - issue 7: GPU cases, skipped (saying why) without a GPU
 CASES += cuda.CASES
+from . import sliced_batches  # noqa: E402 - batches sliced by the loop variable (windows.py)
+CASES += [sliced_batches.CASE]
