@@ -32,6 +32,8 @@ from .ops.elementwise import (  # noqa: F401
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
     isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
+from .ops.bitwise import (  # noqa: F401
+    bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor)
 from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401
 from .ops.legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
@@ -46,8 +48,8 @@ from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
     norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
-    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
-    moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
+    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, mv, narrow, outer, permute,
+    moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .serialization import load, save  # noqa: F401
@@ -141,6 +143,10 @@ def typename(obj):
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
+
+from .ops import out as _out  # noqa: E402
+
+_out.wrap_namespace(globals())   # every tensor function takes PyTorch's out= (ops/out.py)
 
 # The front end reaches what sits above it only through hooks set here, never by importing it
 # (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's

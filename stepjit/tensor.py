@@ -180,6 +180,9 @@ class Tensor:
 
     nelement = numel
 
+    def ndimension(self) -> int:
+        return len(self._data.shape)
+
     def element_size(self) -> int:
         return self.dtype.itemsize
 

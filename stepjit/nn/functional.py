@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ..dispatch import apply, trace_device
-from ..errors import user_location
+from ..errors import IndexingError, user_location
 from ..ir import primitives as P
 from ..ir.types import FLOAT, int64
 from ..ops.creation import arange, rand
@@ -213,6 +215,20 @@ def _check_batch(input, target):
                            f"{list(input.shape)}, got target of shape {list(target.shape)}{where}")
 
 
+def _check_classes(input, target, ignore_index):
+    """PyTorch's IndexError for a class index outside [0, C) that is not ignore_index. Eager
+    tensors only: a compiled step's gather checks its indices itself (and names its line)."""
+    t = target._data
+    if type(t) is not np.ndarray or not t.size:
+        return
+    n = input.shape[1]
+    bad = (t != ignore_index) & ((t < 0) | (t >= n))
+    if bad.any():
+        raise IndexingError(f"nll_loss: Target {t[bad].flat[0]} is out of bounds (input of "
+                            f"shape {list(input.shape)}: classes 0 to {n - 1}; target of shape "
+                            f"{list(target.shape)}) (at {user_location(3)})")
+
+
 def _class_weights(target, weight, ignore_index, dtype):
     """(safe target, per-element weight): ignored positions get class 0 and weight 0."""
     keep = target != ignore_index
@@ -232,6 +248,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                        reduction)
         return out.squeeze(0) if reduction == "none" else out
     _check_batch(input, target)
+    _check_classes(input, target, ignore_index)
     safe, w = _class_weights(target, weight, ignore_index, input.dtype)
     picked = take_along_dim(input, safe.unsqueeze(1), 1).squeeze(1)
     loss = -picked * w

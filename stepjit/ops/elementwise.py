@@ -7,9 +7,10 @@ import numpy as np
 
 from ..dispatch import apply, aval_of
 from ..ir import primitives as P
-from ..ir.types import FLOAT, bool_
+from ..ir.types import FLOAT
 from ..tensor import Tensor
 from ..ir.primitives.shapes import arith_rule
+from .bitwise import logical_and, logical_not, logical_or, logical_xor  # noqa: F401
 from .index import nonzero
 
 
@@ -40,9 +41,6 @@ pow = _binary(P.pow)
 maximum = _binary(P.maximum)
 minimum = _binary(P.minimum)
 eq, ne, lt, le, gt, ge = (_binary(p) for p in (P.eq, P.ne, P.lt, P.le, P.gt, P.ge))
-logical_and = _binary(P.logical_and)
-logical_or = _binary(P.logical_or)
-logical_not = _unary(P.logical_not)
 
 neg, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, floor, ceil, round = (
     _unary(p) for p in (P.neg, P.exp, P.log, P.log1p, P.sqrt, P.sin, P.cos, P.tanh, P.sigmoid,
@@ -77,16 +75,6 @@ def mvlgamma(input, p):
     for j in range(1, p):
         total = total + lgamma(input - j / 2)
     return total + p * (p - 1) / 4 * math.log(math.pi)
-
-
-def logical_xor(input, other):
-    return apply(P.ne, _as_bool(input), _as_bool(other))
-
-
-def _as_bool(x):
-    if not isinstance(x, Tensor):
-        return bool(x)
-    return x if x.dtype is bool_ else apply(P.cast, x, dtype=bool_)
 
 
 def div(input, other, *, rounding_mode=None):

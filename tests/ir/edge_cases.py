@@ -108,6 +108,11 @@ EXEMPT = {
              "(tracer/windows.py); its values are the slice's (slice, slice_scatter above), "
              "tests/tracer/test_windows.py checks them against PyTorch's slicing"
        for name in ("dynamic_slice", "dynamic_update_slice")},
+    **{name: "integer-only (floats are refused, as PyTorch refuses them): the integer edges "
+             "(shifts by negative amounts or past the width, wrap-around, uint8) are checked "
+             "against PyTorch in tests/ops/test_bitwise.py"
+       for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "left_shift",
+                    "right_shift")},
     "all_reduce": "a collective across processes (stepjit.distributed); one process has no "
                   "PyTorch value to compare",
 }
