@@ -111,7 +111,9 @@ def _take(tracer, x, start, dim, size, step, bounds):
 
 def _guard(sym, start, stop, step, n, value, text):
     place = sym._place
-    place.guards.append(WindowGuard(place, start, stop, step, n, value, text))
+    guard = WindowGuard(place, start, stop, step, n, value, text)
+    if not any(guard.same_as(g) for g in place.guards):   # xb and yb: one guard for both
+        place.guards.append(guard)
 
 
 def _bound(v):
