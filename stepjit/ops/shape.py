@@ -81,6 +81,10 @@ def _check_viewable(input, shape):
                            f"to {fmt(shape)}, at {user_location(2)})") from None
 
 
+def ravel(input):
+    return reshape(input, -1)
+
+
 def flatten(input, start_dim=0, end_dim=-1):
     if input.ndim == 0:
         return reshape(input, 1)
@@ -347,6 +351,20 @@ def mm(input, mat2):
         raise op_error(ShapeError(f"mm expects 2-D tensors, got {fmt(input.shape)} and "
                                   f"{fmt(mat2.shape)}"), "mm")
     return apply(P.matmul, input, mat2)
+
+
+def mv(input, vec):
+    """Matrix @ vector: matmul restricted to a 2-D and a 1-D operand, as torch.mv."""
+    tensor_arg(input, "mv", "input", 1)
+    tensor_arg(vec, "mv", "vec", 2)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise op_error(ShapeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, "
+                                  f"{vec.ndim}"), "mv")
+    if input.shape[1] != vec.shape[0]:
+        raise op_error(ShapeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                                  f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})"),
+                       "mv")
+    return matmul(input, vec)
 
 
 def bmm(input, mat2):
