@@ -106,8 +106,13 @@ _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp
 # Math, statistics, linear algebra and utilities beyond the core (docs/math.md).
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
-    deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
-    sinh, tan, trunc, xlogy)
+    copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
+    logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+from .ops.elementwise import exp2  # noqa: E402,F401
+from .ops.reduce import aminmax  # noqa: E402,F401
+from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401
+from .ops.search import unravel_index  # noqa: E402,F401
+from .ops.shape import ravel, select  # noqa: E402,F401
 from .ops.stats import (  # noqa: E402,F401
     cdist, cummax, cummin, dist, histc, histogram, logcumsumexp, median, mode, nanmedian,
     std_mean, var_mean)
@@ -129,6 +134,7 @@ from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
+from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401

@@ -81,6 +81,10 @@ def _check_viewable(input, shape):
                            f"to {fmt(shape)}, at {user_location(2)})") from None
 
 
+def ravel(input):
+    return reshape(input, -1)
+
+
 def flatten(input, start_dim=0, end_dim=-1):
     if input.ndim == 0:
         return reshape(input, 1)
