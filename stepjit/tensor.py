@@ -8,19 +8,21 @@ grad_fn bookkeeping, the version counter, `.grad`, `.data`, hooks and printing.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 import weakref
 
 import numpy as np
 
 from . import cuda as _cuda
+from . import layouts as _layouts
 from . import dispatch
 from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
 from .autograd.node import AccumulateGrad
 from .errors import DTypeError, ShapeError, op_error, user_location
-from .ir.types import FLOAT, AVal, DType, as_dtype
+from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
 
 
 class Version:
@@ -112,10 +114,24 @@ class Tensor:
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
 
-    def __init__(self, data=None, *, dtype=None, requires_grad=False):
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """PyTorch's legacy constructor: `Tensor(2, 3)` and `Tensor(Size([2, 3]))` are a size
+        (uninitialized there, zeros here), `Tensor([1, 2])` or an array is data, both in the
+        default float dtype; `Tensor(t)` shares t's storage and keeps its dtype."""
         from .ops.creation import _array_from
-        arr = _array_from([] if data is None else data, dtype)
-        Tensor._init(self, arr)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            Tensor._init(self, args[0]._data)
+            self._version = args[0]._version     # one storage: in-place writes seen by both
+        elif args and (isinstance(args[0], Size) and len(args) == 1
+                       or all(isinstance(a, numbers.Integral) for a in args)):
+            size = tuple(args[0]) if isinstance(args[0], Size) else args
+            Tensor._init(self, np.zeros(tuple(int(d) for d in size),
+                                        as_dtype(dtype or default_float()).np))
+        elif len(args) > 1 or args and isinstance(args[0], (numbers.Number, np.generic)):
+            raise TypeError(f"new(): data must be a sequence (got "
+                            f"{', '.join(type(a).__name__ for a in args)})")
+        else:
+            Tensor._init(self, _array_from(args[0] if args else [], dtype or default_float()))
         if requires_grad:
             self.requires_grad = True
 
@@ -201,6 +217,7 @@ class Tensor:
     # Devices and layouts stepjit has none of, asked by device-dispatching programs
     # (`if input.is_cuda or input.is_xpu:`).
     is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = False
+    layout = _layouts.strided     # (sparse COO tensors: stepjit/ops/sparse.py)
 
     def is_floating_point(self) -> bool:
         return self.dtype.category == FLOAT
