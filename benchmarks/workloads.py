@@ -1,4 +1,4 @@
-"""`python -m benchmarks.workloads`: the six real-workload steps W1-W6 side by side.
+"""`python -m benchmarks.workloads`: the real-workload steps W1-W8 side by side.
 
 Runs each workload's case (every variant interleaved in one run, one thread each) and prints
 one table: time per training step relative to PyTorch eager (to the case's own baseline when
@@ -13,6 +13,8 @@ the targets (2 s, 4 s, 0.3 s); `--latency-only` measures only those.
     W4  logistic_4x2         logistic regression 4x2, SGD
     W5  adam_10m             Adam step over 10M parameters
     W6  w6_rnn_unrolled      tanh RNN cell unrolled 16 steps, hidden 64, batch 16
+    W7  w7_cnn               CNN Conv2d(1,8,3) ReLU MaxPool2d Linear, batch 32 of 1x28x28, SGD
+    W8  w8_char_transformer  2-layer character transformer, n_embd 32, 2 heads, block 16, AdamW
 """
 from __future__ import annotations
 
@@ -28,12 +30,13 @@ from .harness import format_result, run_case
 
 WORKLOADS = [("W1", "two_layer_compiled"), ("W2", "w2_makemore_mlp"),
              ("W3", "w3_mnist_mlp_adam"), ("W4", "logistic_4x2"), ("W5", "adam_10m"),
-             ("W6", "w6_rnn_unrolled")]
+             ("W6", "w6_rnn_unrolled"), ("W7", "w7_cnn"), ("W8", "w8_char_transformer")]
 COLUMNS = ["stepjit compile", "stepjit eager", "torch eager", "torch.compile", "jax.jit",
            "numpy", "numba whole-step", "numba fused loop"]
 # reps x inner per workload: a few seconds each on a 2-core machine
 SIZES = {"two_layer_compiled": (60, 5), "w2_makemore_mlp": (60, 10), "w3_mnist_mlp_adam": (30, 3),
-         "logistic_4x2": (40, 100), "adam_10m": (8, 1), "w6_rnn_unrolled": (60, 10)}
+         "logistic_4x2": (40, 100), "adam_10m": (8, 1), "w6_rnn_unrolled": (60, 10),
+         "w7_cnn": (40, 3), "w8_char_transformer": (40, 3)}
 
 _FIRST_CALL = r"""
 import sys, time, json
@@ -99,7 +102,7 @@ def latency_table(latency):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.workloads", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", action="append", help="W1..W6 (repeatable; default: all)")
+    p.add_argument("--only", action="append", help="W1..W8 (repeatable; default: all)")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the repetitions")
     p.add_argument("--latency", action="store_true", help="also time first calls, cold and warm")
     p.add_argument("--latency-only", action="store_true",

@@ -32,6 +32,8 @@ from .ops.elementwise import (  # noqa: F401
 from .ops.elementwise import (  # noqa: F401
     allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
     isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
+from .ops.bitwise import (  # noqa: F401
+    bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor)
 from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401
 from .ops.legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
@@ -46,8 +48,8 @@ from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
     norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
-    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
-    moveaxis, movedim, reshape, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
+    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, mv, narrow, outer, permute,
+    moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 from .serialization import load, save  # noqa: F401
@@ -107,8 +109,13 @@ _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp
 # Math, statistics, linear algebra and utilities beyond the core (docs/math.md).
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
-    deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
-    sinh, tan, trunc, xlogy)
+    copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
+    logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+from .ops.elementwise import exp2  # noqa: E402,F401
+from .ops.reduce import aminmax  # noqa: E402,F401
+from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401
+from .ops.search import unravel_index  # noqa: E402,F401
+from .ops.shape import ravel, select  # noqa: E402,F401
 from .ops.stats import (  # noqa: E402,F401
     cdist, cummax, cummin, dist, histc, histogram, logcumsumexp, median, mode, nanmedian,
     std_mean, var_mean)
@@ -130,6 +137,7 @@ from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
+from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
@@ -144,6 +152,10 @@ def typename(obj):
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
+
+from .ops import out as _out  # noqa: E402
+
+_out.wrap_namespace(globals())   # every tensor function takes PyTorch's out= (ops/out.py)
 
 # The front end reaches what sits above it only through hooks set here, never by importing it
 # (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's

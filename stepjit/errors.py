@@ -6,6 +6,7 @@ mistakes, so `except RuntimeError` in user code keeps working.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -21,6 +22,18 @@ class ShapeError(StepjitError):
 
 class DTypeError(StepjitError):
     pass
+
+
+class IndexingError(ShapeError, IndexError):
+    """An index that does not fit the tensor (out of bounds, index tensors that do not
+    broadcast, too many indices, a float index). PyTorch raises IndexError for these, and
+    Python's protocols rely on it (`except IndexError`, iteration through __getitem__), so this
+    error is both an IndexError and one of ours."""
+
+
+def numpy_index_message(e: IndexError) -> str:
+    """NumPy's words for a bad index, in PyTorch's terms (a tensor has dimensions, not axes)."""
+    return re.sub(r"\barray", "tensor", re.sub(r"\baxis\b", "dimension", str(e)))
 
 
 class EagerFirst(StepjitError):

@@ -6,8 +6,9 @@ composite: the norms are reductions of |x|, `solve` is inv(A) @ B (accurate for 
 well-conditioned systems of training code; an ill-conditioned one loses what the inverse
 loses), `slogdet` and `logdet` go through det. The decompositions (cholesky, qr, svd,
 eigh) are primitives too, one per result (ir/primitives/decompositions.py); pinv,
-matrix_rank and the spectral norms are composites of the SVD. eig, eigvals and lstsq are
-not provided and say so.
+matrix_rank, the spectral norms and `lstsq` (pinv(A) @ B, the minimum-norm least-squares
+solution) are composites of the SVD. eig and eigvals return complex tensors, which stepjit
+does not have: they say so and point to eigh.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from collections import namedtuple
 import numpy as np
 
 from .dispatch import apply
-from .errors import ShapeError, op_error
+from .errors import ShapeError, op_error, user_location
 from .ir import primitives as P
 from .ir.primitives.shapes import fmt
-from .ir.types import int32
+from .ir.types import FLOAT, int32, int64
 from .ops import reduce as R
+from .ops.creation import zeros
 from .ops.elementwise import abs, where
 from .ops.products import cross as _cross
 from .ops.series import matrix_power  # noqa: F401
@@ -131,15 +133,62 @@ def vecdot(x, y, *, dim=-1):
     return R.sum(apply(P.mul, x, y), dim)
 
 
-def _no_decomposition(name):
+def _complex_result(name):
     def fn(*args, **kwargs):
-        raise NotImplementedError(f"linalg.{name} is not provided by stepjit yet "
-                                  "(general, non-symmetric eigenproblems and least squares)")
+        raise NotImplementedError(
+            f"linalg.{name}: the eigenvalues of a general matrix are complex, and stepjit has no "
+            "complex dtypes. For a symmetric matrix, linalg.eigh / eigvalsh give them (real, "
+            "with gradients); singular values: linalg.svdvals")
     fn.__name__ = name
     return fn
 
 
-eig, eigvals, lstsq = (_no_decomposition(n) for n in ("eig", "eigvals", "lstsq"))
+eig, eigvals = _complex_result("eig"), _complex_result("eigvals")
+lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+_DRIVERS = (None, "gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of A X = B, as pinv(A) @ B: the minimum-norm solution, the
+    one LAPACK's drivers give for full-rank A (and gelsy/gelsd/gelss for any A), with the
+    gradient of the SVD. Residuals, rank and singular values as PyTorch returns them for each
+    driver (empty where that driver does not compute them); B of shape (*, m) when it has one
+    dimension less than A."""
+    _lstsq_check(A, B, driver)
+    vector = B.ndim == A.ndim - 1
+    b = B.unsqueeze(-1) if vector else B
+    if A.shape[-2] != b.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2) "
+                           f"(shapes {fmt(A.shape)} and {fmt(B.shape)}) (at {user_location()})")
+    m, n = A.shape[-2:]
+    if rcond is None or rcond <= 0:
+        rcond = float(np.finfo(A.dtype.np).eps) * max(m, n)
+    X = matmul(pinv(A, rtol=rcond), b)
+    empty = zeros(0, dtype=A.dtype)
+    rank = (matrix_rank(A, rtol=rcond) if driver != "gels" else zeros(0, dtype=int64))
+    residuals = empty
+    if driver not in (None, "gelsy") and m > n and (
+            driver == "gels" or bool((rank == min(m, n)).all())):
+        residuals = R.sum((matmul(A, X) - b) ** 2, -2)   # (a vector B's keeps its k = 1)
+    # (PyTorch's singular values of lstsq carry no gradient)
+    values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
+    return lstsq_result(X.squeeze(-1) if vector else X, residuals, rank, values)
+
+
+def _lstsq_check(A, B, driver):
+    if driver not in _DRIVERS:
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
+                           f"(gels, gelsy, gelsd, gelss), got {driver!r}")
+    for name, t in (("input", A), ("other", B)):
+        if not isinstance(t, Tensor) or t.dtype.category != FLOAT:
+            raise RuntimeError(f"torch.linalg.lstsq: Expected {name} to be a floating point "
+                               f"tensor, got {getattr(t, 'dtype', type(t).__name__)}")
+    if A.ndim < 2 or B.ndim < 1:
+        raise RuntimeError(f"torch.linalg.lstsq: input must have at least 2 dimensions (shapes "
+                           f"{fmt(A.shape)} and {fmt(B.shape)})")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got {A.dtype.name} and {B.dtype.name}")
 
 
 # -- decompositions (registry primitives, one per result: ir/primitives/decompositions.py) --

@@ -110,28 +110,40 @@ _STATE = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_versio
           "_retains_grad", "_hooks", "_accumulator", "_base", "_view")
 
 
+def _is_int(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_size(x):
+    return isinstance(x, Size)
+
+
 class Tensor:
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
 
-    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
-        """PyTorch's legacy constructor: `Tensor(2, 3)` and `Tensor(Size([2, 3]))` are a size
-        (uninitialized there, zeros here), `Tensor([1, 2])` or an array is data, both in the
-        default float dtype; `Tensor(t)` shares t's storage and keeps its dtype."""
+    def __init__(self, *args, dtype=None, requires_grad=False, device=None):
+        """PyTorch's legacy constructor: `Tensor(2, 3)` or `Tensor(Size)` is a size (zeros
+        here, where PyTorch leaves memory uninitialized), `Tensor(other)` shares other's
+        storage, anything else is data, of the default float dtype unless dtype= says."""
         from .ops.creation import _array_from
         if len(args) == 1 and isinstance(args[0], Tensor):
             Tensor._init(self, args[0]._data)
             self._version = args[0]._version     # one storage: in-place writes seen by both
-        elif args and (isinstance(args[0], Size) and len(args) == 1
-                       or all(isinstance(a, numbers.Integral) for a in args)):
-            size = tuple(args[0]) if isinstance(args[0], Size) else args
-            Tensor._init(self, np.zeros(tuple(int(d) for d in size),
-                                        as_dtype(dtype or default_float()).np))
-        elif len(args) > 1 or args and isinstance(args[0], (numbers.Number, np.generic)):
-            raise TypeError(f"new(): data must be a sequence (got "
-                            f"{', '.join(type(a).__name__ for a in args)})")
-        else:
+        elif args and (all(_is_int(a) for a in args) or (len(args) == 1 and _is_size(args[0]))):
+            sizes = tuple(args[0]) if _is_size(args[0]) else args
+            if any(int(n) < 0 for n in sizes):
+                raise RuntimeError(f"Trying to create tensor with negative dimension "
+                                   f"{min(sizes)}: {list(sizes)}")
+            Tensor._init(self, np.zeros(tuple(int(n) for n in sizes),
+                                        (as_dtype(dtype) if dtype else default_float()).np))
+        elif len(args) == 1 and isinstance(args[0], (numbers.Number, np.generic)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        elif len(args) <= 1:
             Tensor._init(self, _array_from(args[0] if args else [], dtype or default_float()))
+        else:
+            raise TypeError(f"Tensor(): expected a size (ints), a Size, a sequence or a tensor, "
+                            f"got ({', '.join(type(a).__name__ for a in args)})")
         if requires_grad:
             self.requires_grad = True
 
@@ -195,6 +207,9 @@ class Tensor:
         return Size(self._data.shape).numel()
 
     nelement = numel
+
+    def ndimension(self) -> int:
+        return len(self._data.shape)
 
     def element_size(self) -> int:
         return self.dtype.itemsize

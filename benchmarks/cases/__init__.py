@@ -10,5 +10,7 @@ from . import math_loops  # noqa: E402 - transcendental loops against NumPy's uf
 CASES += math_loops.CASES
 from . import workloads  # noqa: E402 - W2, W3, W6: real training steps
 CASES += workloads.CASES
+from . import models  # noqa: E402 - W7, W8: a small CNN, a character transformer
+CASES += models.CASES
 from . import cuda  # noqa: E402 - issue 7: GPU cases, skipped (saying why) without a GPU
 CASES += cuda.CASES

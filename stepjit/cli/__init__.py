@@ -28,34 +28,10 @@ def demo(args) -> int:
     """Train the PyTorch tutorial's two-layer network (custom ReLU, manual SGD), eagerly and
     compiled from the same initial values; print both losses, the speedup and the kernels.
 
-    The same program as examples/two_layer_net.py, kept here so that an installed
-    stepjit can run it without the source tree.
+    The program is stepjit/cli/tutorial.py.
     """
     import stepjit as torch
-
-    class MyReLU(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, input):
-            ctx.save_for_backward(input)
-            return input.clamp(min=0)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            input, = ctx.saved_tensors
-            grad_input = grad_output.clone()
-            grad_input[input < 0] = 0
-            return grad_input
-
-    def step(x, y, w1, w2, learning_rate):
-        y_pred = MyReLU.apply(x.mm(w1)).mm(w2)
-        loss = (y_pred - y).pow(2).sum()
-        loss.backward()
-        with torch.no_grad():
-            w1 -= learning_rate * w1.grad
-            w2 -= learning_rate * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
-        return loss
+    from .tutorial import step
 
     N, D_in, H, D_out = 64, 1000, 100, 10
     print(f"stepjit {torch.__version__}: two-layer network N={N} D_in={D_in} H={H} "

@@ -60,6 +60,8 @@ clamp_lo = cuda.jit(device=True)(_scalar.clamp_lo.py_func)
 clamp_hi = cuda.jit(device=True)(_scalar.clamp_hi.py_func)
 digamma = cuda.jit(device=True)(_scalar.digamma.py_func)
 polygamma = cuda.jit(device=True)(_scalar.polygamma.py_func)
+left_shift = cuda.jit(device=True)(_scalar.left_shift.py_func)
+right_shift = cuda.jit(device=True)(_scalar.right_shift.py_func)
 
 '''
 

@@ -93,3 +93,24 @@ __all__.append("clamp")
 digamma = njit(error_model="numpy", cache=True)(gamma_fns.digamma)
 polygamma = njit(error_model="numpy", cache=True)(gamma_fns.polygamma)
 __all__ += ["digamma", "polygamma"]
+
+
+# Shifts as NumPy's (npy_lshift, npy_rshift) and PyTorch's: an amount outside [0, 64) shifts
+# everything out (a right shift keeps the sign). Operands reach a kernel as int64 or wider
+# (Numba promotes narrower integers), so 64 is the width to test; the caller's store wraps
+# the result to the tensor's dtype.
+@njit(error_model="numpy", cache=True)
+def left_shift(x, y):
+    if y < 0 or y >= 64:
+        return x * 0
+    return x << y
+
+
+@njit(error_model="numpy", cache=True)
+def right_shift(x, y):
+    if y < 0 or y >= 64:
+        return x >> 63
+    return x >> y
+
+
+__all__ += ["left_shift", "right_shift"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import StepjitError, op_error
+from ..errors import IndexingError, StepjitError, numpy_index_message, op_error
 from .types import BOOL, AVal
 
 
@@ -64,6 +64,10 @@ def _impl_error(prim, arrays, e, loc=None):
     """The clean error, naming the op, for what an impl (or NumPy under it) rejected."""
     if isinstance(e, StepjitError):   # (an impl may name the public op it checks for)
         return op_error(e, getattr(e, "op", None) or prim.name, loc)
+    if isinstance(e, IndexError):     # NumPy's bad index: PyTorch's IndexError, in its words
+        return op_error(IndexingError(f"{numpy_index_message(e)} (input shapes "
+                                      + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
+                        prim.name, loc)
     return op_error(StepjitError(f"{e} (input shapes "
                                  + ", ".join(str(list(np.shape(a))) for a in arrays) + ")"),
                     prim.name, loc)

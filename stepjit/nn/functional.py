@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ..dispatch import apply, trace_device
-from ..errors import user_location
+from ..errors import IndexingError, user_location
 from ..ir import primitives as P
 from ..ir.types import FLOAT, int64
 from ..ops.creation import arange, rand
@@ -213,6 +215,20 @@ def _check_batch(input, target):
                            f"{list(input.shape)}, got target of shape {list(target.shape)}{where}")
 
 
+def _check_classes(input, target, ignore_index):
+    """PyTorch's IndexError for a class index outside [0, C) that is not ignore_index. Eager
+    tensors only: a compiled step's gather checks its indices itself (and names its line)."""
+    t = target._data
+    if type(t) is not np.ndarray or not t.size:
+        return
+    n = input.shape[1]
+    bad = (t != ignore_index) & ((t < 0) | (t >= n))
+    if bad.any():
+        raise IndexingError(f"nll_loss: Target {t[bad].flat[0]} is out of bounds (input of "
+                            f"shape {list(input.shape)}: classes 0 to {n - 1}; target of shape "
+                            f"{list(target.shape)}) (at {user_location(3)})")
+
+
 def _class_weights(target, weight, ignore_index, dtype):
     """(safe target, per-element weight): ignored positions get class 0 and weight 0."""
     keep = target != ignore_index
@@ -232,6 +248,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                        reduction)
         return out.squeeze(0) if reduction == "none" else out
     _check_batch(input, target)
+    _check_classes(input, target, ignore_index)
     safe, w = _class_weights(target, weight, ignore_index, input.dtype)
     picked = take_along_dim(input, safe.unsqueeze(1), 1).squeeze(1)
     loss = -picked * w
@@ -354,15 +371,17 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 from .functions.activations import (  # noqa: E402,F401
     celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid,
-    mish, prelu, relu6, selu, silu, softmin, softplus, softshrink, softsign, tanhshrink, threshold)
+    gumbel_softmax, mish, prelu, relu6, rrelu, selu, silu, softmin, softplus, softshrink, softsign,
+    tanhshrink, threshold)
 from .functions.attention import scaled_dot_product_attention  # noqa: E402,F401
 from .functions.conv import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     conv1d, conv2d, conv_transpose2d, interpolate, max_pool1d, max_pool2d, pad, unfold)
 from .functions.losses import (  # noqa: E402,F401
     cosine_embedding_loss, cosine_similarity, gaussian_nll_loss, hinge_embedding_loss,
-    huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_soft_margin_loss,
-    pairwise_distance, poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
+    huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, smooth_l1_loss,
+    soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
 from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
@@ -388,5 +407,6 @@ __all__ = [
     "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss", "batch_norm", "embedding",
     "group_norm", "layer_norm", "normalize", "rms_norm",
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
-    "conv_transpose1d", "affine_grid", "grid_sample",
+    "conv_transpose1d", "affine_grid", "grid_sample", "gumbel_softmax", "rrelu",
+    "multilabel_margin_loss", "triplet_margin_with_distance_loss",
 ]

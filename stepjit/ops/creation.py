@@ -242,7 +242,7 @@ def _float_dtype(fn, dtype):
     return dtype
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def rand(*size, generator=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False, **kw):
     """Uniform [0, 1): rand(2, 3), rand((2, 3)), rand(size=(2, 3)); generator=, dtype=, ..."""
     _check_device(device)
@@ -251,7 +251,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
                           shape=shape, dtype=_float_dtype("check_uniform_bounds", dtype))
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def randn(*size, generator=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False, **kw):
     """Standard normal: the same forms as rand."""
     _check_device(device)
@@ -260,7 +260,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
                           shape=shape, dtype=_float_dtype("normal_kernel_cpu", dtype))
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False):
     """randint(high, size) or randint(low, high, size): integers in [low, high)."""
     _check_device(device)
@@ -281,7 +281,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
                           dtype=as_dtype(dtype or DEFAULT_INT))
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     _check_device(device)
     if int(n) < 0:
@@ -312,7 +312,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                    generator=generator)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False):
     """PyTorch's four forms: normal(Tensor mean, Tensor std), normal(Tensor mean, float std),
     normal(float mean, Tensor std) (broadcast; in the tensors' result dtype), and
@@ -363,7 +363,7 @@ def _check_std(std):
         raise RuntimeError("normal expects all elements of std >= 0.0")
 
 
-def bernoulli(input, p=None, *, generator=None, out=None):
+def bernoulli(input, p=None, *, generator=None):
     """1 with probability `input` (or p), else 0, in input's dtype: uniform < p."""
     if p is None:
         if input.dtype.category != FLOAT:
@@ -385,7 +385,7 @@ _TORCH_NAMES = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte"
                 "int16": "Short"}   # PyTorch's ScalarType names
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices drawn from the categories of each row of `input` (non-negative weights)."""
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")

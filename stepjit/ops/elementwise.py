@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import math
+import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
 from ..dispatch import apply, aval_of
 from ..ir import primitives as P
-from ..ir.types import FLOAT, bool_
+from ..ir.types import FLOAT
 from ..tensor import Tensor
 from ..ir.primitives.shapes import arith_rule
+from .bitwise import logical_and, logical_not, logical_or, logical_xor  # noqa: F401
 from .index import nonzero
 
 
@@ -27,7 +32,44 @@ def _unary(prim):
     return fn
 
 
-def add(input, other, *, alpha=1):
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def deprecated_scale(name, scale, operands):
+    """PyTorch still takes the scale first, as older programs and optimizers pass it
+    (`add(x, 2, y)`, `p.data.add_(-lr, grad)`, `addcdiv_(-step, m, d)`), with a warning:
+    (scale, *tensors) when the first is a number and tensors follow it, else None."""
+    if not operands or not isinstance(scale, numbers.Number) or isinstance(scale, bool) \
+            or not all(isinstance(t, Tensor) for t in operands):
+        return None
+    warnings.warn(f"This overload of {name} is deprecated: {name}(Number, Tensor...) puts the "
+                  f"scale first; pass it as a keyword ({name}(..., alpha= or value=))",
+                  UserWarning, stacklevel=_user_level())
+    return scale, operands
+
+
+def _user_level() -> int:
+    """warnings' stacklevel of the user's line that called into stepjit."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _scaled(name, other, rest, alpha):
+    """(other, alpha) of add/sub, from either signature."""
+    if not rest:
+        return other, alpha
+    old = deprecated_scale(name, other, rest) if len(rest) == 1 and alpha == 1 else None
+    if old is None:
+        raise TypeError(f"{name}() expects (other, *, alpha=1) or the deprecated (Number alpha, "
+                        f"Tensor other), got {1 + len(rest)} positional arguments: "
+                        f"({', '.join(type(a).__name__ for a in (other, *rest))})")
+    return old[1][0], old[0]
+
+
+def add(input, other, *rest, alpha=1):
+    other, alpha = _scaled("add", other, rest, alpha)
     try:
         return apply(P.add, input, other if alpha == 1 else apply(P.mul, other, alpha))
     except TypeError:
@@ -43,7 +85,8 @@ def _sparse_add(input, other, alpha):
     raise
 
 
-def sub(input, other, *, alpha=1):
+def sub(input, other, *rest, alpha=1):
+    other, alpha = _scaled("sub", other, rest, alpha)
     try:
         return apply(P.sub, input, other if alpha == 1 else apply(P.mul, other, alpha))
     except TypeError:
@@ -55,9 +98,6 @@ pow = _binary(P.pow)
 maximum = _binary(P.maximum)
 minimum = _binary(P.minimum)
 eq, ne, lt, le, gt, ge = (_binary(p) for p in (P.eq, P.ne, P.lt, P.le, P.gt, P.ge))
-logical_and = _binary(P.logical_and)
-logical_or = _binary(P.logical_or)
-logical_not = _unary(P.logical_not)
 
 neg, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, floor, ceil, round = (
     _unary(p) for p in (P.neg, P.exp, P.log, P.log1p, P.sqrt, P.sin, P.cos, P.tanh, P.sigmoid,
@@ -92,16 +132,6 @@ def mvlgamma(input, p):
     for j in range(1, p):
         total = total + lgamma(input - j / 2)
     return total + p * (p - 1) / 4 * math.log(math.pi)
-
-
-def logical_xor(input, other):
-    return apply(P.ne, _as_bool(input), _as_bool(other))
-
-
-def _as_bool(x):
-    if not isinstance(x, Tensor):
-        return bool(x)
-    return x if x.dtype is bool_ else apply(P.cast, x, dtype=bool_)
 
 
 def div(input, other, *, rounding_mode=None):
@@ -186,11 +216,23 @@ def lerp(input, end, weight):
     return add(input, mul(weight, sub(end, input)))
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
+def _addc_args(name, tensor1, tensor2, rest, value):
+    if not rest:
+        return tensor1, tensor2, value
+    old = deprecated_scale(name, tensor1, (tensor2, *rest)) if len(rest) == 1 else None
+    if old is None:
+        raise TypeError(f"{name}() expects (tensor1, tensor2, *, value=1) or the deprecated "
+                        f"(Number value, Tensor tensor1, Tensor tensor2)")
+    return old[1][0], old[1][1], old[0]
+
+
+def addcmul(input, tensor1, tensor2, *rest, value=1):
+    tensor1, tensor2, value = _addc_args("addcmul", tensor1, tensor2, rest, value)
     return add(input, mul(mul(tensor1, tensor2), value))
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
+def addcdiv(input, tensor1, tensor2, *rest, value=1):
+    tensor1, tensor2, value = _addc_args("addcdiv", tensor1, tensor2, rest, value)
     return add(input, mul(div(tensor1, tensor2), value))
 
 

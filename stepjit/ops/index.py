@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply, setitem_fast
-from ..errors import ShapeError, op_error
+from ..errors import IndexingError, ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.types import bool_
 from ..tensor import Tensor
@@ -40,7 +40,7 @@ def normalize_key(ndim, key):
         else:
             consumed += 1
     if consumed > ndim:
-        raise ShapeError(f"too many indices for tensor of dimension {ndim}")
+        raise IndexingError(f"too many indices for tensor of dimension {ndim}")
     out, tensors = [], []
     for k in key:
         if k is Ellipsis:
@@ -95,7 +95,15 @@ def setitem(input, key, value):
         input._inplace(P.slice_scatter, value, op="setitem", key=pkey)
 
 
-def take_along_dim(input, indices, dim):
+def take_along_dim(input, indices, dim=None):
+    """torch.take_along_dim: along `dim` (negative counts from the end), or over the flattened
+    input and indices when dim is None."""
+    if dim is None:
+        return _take_along(input.reshape(-1), indices.reshape(-1), 0)
+    return _take_along(input, indices, _dim(dim, input.ndim, "take_along_dim"))
+
+
+def _take_along(input, indices, dim):
     """out[..., i, ...] = input[..., indices[..., i, ...], ...] along `dim` (shapes broadcast)."""
     nd = input.ndim
     grids = []
@@ -111,8 +119,30 @@ def take_along_dim(input, indices, dim):
     return apply(P.gather, input, *grids, key=("G",) * nd)
 
 
-def gather(input, dim, index):
-    return take_along_dim(input, index, _dim(dim, input.ndim, "gather"))
+def gather(input, dim, index, *, sparse_grad=False):
+    """(sparse_grad: PyTorch's sparse gradient layout; stepjit's gradient is dense, the same
+    values.)"""
+    return _take_along(input, index, _dim(dim, input.ndim, "gather"))
+
+
+def index_put(input, indices, values, accumulate=False):
+    """input with input[indices] = values (or += with accumulate), as a new tensor."""
+    return index_put_(input.clone(), indices, values, accumulate)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """input[indices] = values in place, indices a tuple of index tensors (or None for a whole
+    dimension); accumulate=True adds, repeated indices adding up (PyTorch's index_put_)."""
+    key = tuple(slice(None) if i is None else i for i in indices)
+    if not accumulate:
+        setitem(input, key, values)
+        return input
+    try:
+        pkey, tensors = normalize_key(input.ndim, key)
+    except ShapeError as e:
+        raise op_error(e, "index_put_") from None
+    return input._inplace(P.index_put, values, *tensors, op="index_put_", key=pkey,
+                          accumulate=True)
 
 
 def index_select(input, dim, index):

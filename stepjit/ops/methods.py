@@ -9,7 +9,7 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, float32, float64, int8, int16, int32, int64, uint8
 from ..tensor import Tensor
-from . import contract as C, convert, creation, elementwise as E, index as I, reduce as R
+from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
 from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
 
 
@@ -36,7 +36,9 @@ def _r_prim(prim):
 
 
 def _inplace(prim, name):
-    def method(self, other, *, alpha=1):
+    def method(self, other, *rest, alpha=1):
+        if rest:
+            other, alpha = E._scaled(name, other, rest, alpha)
         if alpha != 1:
             other = E.mul(other, alpha)
         return self._inplace(prim, other, op=name)
@@ -157,18 +159,36 @@ def _type(self, dtype=None):
     return self.to(getattr(dtype, "dtype", None) or as_dtype(dtype))
 
 
-def _invert(self):
-    if self.dtype is bool_:
-        return E.logical_not(self)
-    raise TypeError("~ is only supported for bool tensors in stepjit")
+def _bitwise_operator(fn, reflected=False):
+    """`x & 3`, `3 & x`: a tensor or a Python number (a float is refused by the op's dtype
+    rule; anything else gets NotImplemented, so Python raises its TypeError, as for PyTorch)."""
+    def op(self, other):
+        if not isinstance(other, (Tensor, int, float)):
+            return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+    return op
 
 
-def _and(self, other):
-    return E.logical_and(self, other)
+def _bitwise_inplace(fn, name):
+    def method(self, other):
+        return self._assign(fn(self, other), name)
+    method.__name__ = name
+    return method
 
 
-def _or(self, other):
-    return E.logical_or(self, other)
+_BITWISE = {"and": B.bitwise_and, "or": B.bitwise_or, "xor": B.bitwise_xor,
+            "lshift": B.bitwise_left_shift, "rshift": B.bitwise_right_shift}
+_BITWISE_NAMES = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+                  "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift"}
+BITWISE_METHODS = {"__invert__": B.bitwise_not, "bitwise_not": B.bitwise_not,
+                   "bitwise_not_": lambda self: self._assign(B.bitwise_not(self), "bitwise_not_"),
+                   "logical_not_": lambda self: self._assign(B.logical_not(self), "logical_not_")}
+for _k, _fn in _BITWISE.items():
+    BITWISE_METHODS[f"__{_k}__"] = _bitwise_operator(_fn)
+    BITWISE_METHODS[f"__r{_k}__"] = _bitwise_operator(_fn, reflected=True)
+    BITWISE_METHODS[f"__i{_k}__"] = _bitwise_inplace(_fn, _BITWISE_NAMES[_k] + "_")
+    BITWISE_METHODS[_BITWISE_NAMES[_k]] = _fn
+    BITWISE_METHODS[_BITWISE_NAMES[_k] + "_"] = _bitwise_inplace(_fn, _BITWISE_NAMES[_k] + "_")
 
 
 def _where(self, condition, y):
@@ -191,6 +211,40 @@ def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
 
 
+def _flip(self, *dims):
+    """Tensor.flip(0, 1) and Tensor.flip((0, 1)) alike."""
+    return S.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+
+def _stride(self, dim=None):
+    """Strides in elements: the array's own where it is one (a transposed or expanded view
+    has PyTorch's strides), row-major for a traced value, which has no layout of its own."""
+    d = self._data
+    if hasattr(d, "strides") and hasattr(d, "itemsize"):
+        st = tuple(s // d.itemsize for s in d.strides)
+    else:
+        st, n = [], 1
+        for size in reversed(tuple(self.shape)):
+            st.insert(0, n)
+            n *= max(size, 1)
+        st = tuple(st)
+    if dim is None:
+        return st
+    return st[S._dim(dim, self.ndim, "stride")]
+
+
+def _reshape_(self, view):
+    """t_, unsqueeze_, squeeze_, transpose_: self becomes the view of itself, taking over its
+    autograd history (the view's backward leads back to self's old history)."""
+    if GRAD.enabled and self.requires_grad and self.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    dispatch.replace_data(self, view)
+    if view.requires_grad:
+        self._grad_fn, self._output_nr = view._grad_fn, view._output_nr
+    return self
+
+
 def _data_ptr(self):
     return int(self.detach().numpy().__array_interface__["data"][0]) if \
         self.device.type == "cpu" else 0
@@ -210,7 +264,7 @@ METHODS = {
     "__rmatmul__": _tensor_operator(S.matmul, reflected=True),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
-    "__invert__": _invert, "__and__": _and, "__or__": _or, "__rand__": _and, "__ror__": _or,
+    **BITWISE_METHODS,
     "__getitem__": I.getitem, "__setitem__": I.setitem,
     "__iadd__": _inplace(P.add, "add_"), "__isub__": _inplace(P.sub, "sub_"),
     "__imul__": _inplace(P.mul, "mul_"), "__itruediv__": _inplace(P.div, "div_"),
@@ -245,6 +299,10 @@ METHODS = {
     "exponential_": _exponential_,
     "multinomial": creation.multinomial, "bernoulli": creation.bernoulli,
     "masked_fill_": _masked_fill_,
+    "addcmul_": lambda self, t1, t2, *rest, value=1: self.copy_(
+        E.addcmul(self, t1, t2, *rest, value=value)),
+    "addcdiv_": lambda self, t1, t2, *rest, value=1: self.copy_(
+        E.addcdiv(self, t1, t2, *rest, value=value)),
     "log2_": _inplace_unary(P.log2, "log2_"), "log10_": _inplace_unary(P.log10, "log10_"),
     "expm1_": _inplace_unary(P.expm1, "expm1_"), "erf_": _inplace_unary(P.erf, "erf_"),
     "lgamma_": _inplace_unary(P.lgamma, "lgamma_"),
@@ -268,20 +326,27 @@ METHODS = {
     "permute": S.permute, "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t,
     "unsqueeze": S.unsqueeze, "squeeze": S.squeeze, "expand": S.expand,
     "expand_as": S.expand_as, "broadcast_to": S.expand, "split": S.split, "chunk": S.chunk,
-    "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm,
-    "dot": S.dot, "outer": S.outer, "flip": S.flip, "movedim": S.movedim, "moveaxis": S.movedim,
+    "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "mv": S.mv, "bmm": S.bmm,
+    "dot": S.dot, "outer": S.outer, "flip": _flip, "movedim": S.movedim, "moveaxis": S.movedim,
     "repeat": TI.repeat, "tile": TI.tile, "repeat_interleave": TI.repeat_interleave,
     "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
     "diag_embed": TI.diag_embed, "trace": TI.trace,
     "addmm": C.addmm, "baddbmm": C.baddbmm, "addbmm": C.addbmm, "addmv": C.addmv, "addr": C.addr,
+    "unfold": S.unfold, "select": S.select,
+    "t_": lambda self: _reshape_(self, S.t(self)),
+    "unsqueeze_": lambda self, dim: _reshape_(self, S.unsqueeze(self, dim)),
+    "squeeze_": lambda self, *dim: _reshape_(self, S.squeeze(self, *dim)),
+    "transpose_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
     "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     # indexing
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
+    "take_along_dim": I.take_along_dim, "index_put_": I.index_put_, "index_put": I.index_put,
     "masked_select": I.masked_select, "scatter": SC.scatter, "scatter_add": SC.scatter_add,
     "index_add": SC.index_add, "index_copy": SC.index_copy, "index_fill": SC.index_fill,
     # copies, dtypes, factories
     "clone": lambda self, *, memory_format=None: E.apply(P.copy, self),
+    "stride": _stride,
     "float": lambda self: self.to(float32), "double": lambda self: self.to(float64),
     "long": lambda self: self.to(int64), "int": lambda self: self.to(int32),
     "short": lambda self: self.to(int16), "char": lambda self: self.to(int8),
@@ -294,7 +359,7 @@ METHODS = {
 
 # Math, statistics, products and linear algebra beyond the core (stepjit/ops/mathfns.py, ...)
 from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
-from . import series as SR  # noqa: E402
+from . import sample_stats as SS, series as SR  # noqa: E402
 METHODS.update({
     "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
     "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
@@ -302,7 +367,10 @@ METHODS.update({
     "hypot": MF.hypot, "logaddexp": MF.logaddexp, "logaddexp2": MF.logaddexp2,
     "trunc": MF.trunc, "fix": MF.trunc, "frac": MF.frac, "logit": MF.logit, "xlogy": MF.xlogy,
     "sgn": MF.sgn, "signbit": MF.signbit, "heaviside": MF.heaviside, "deg2rad": MF.deg2rad,
-    "rad2deg": MF.rad2deg,
+    "rad2deg": MF.rad2deg, "copysign": MF.copysign, "fmax": MF.fmax, "fmin": MF.fmin,
+    "float_power": MF.float_power, "exp2": E.exp2, "ravel": S.ravel, "aminmax": R.aminmax,
+    "quantile": SS.quantile, "nanquantile": SS.nanquantile, "cov": SS.cov,
+    "corrcoef": SS.corrcoef,
     "median": STA.median, "nanmedian": STA.nanmedian, "mode": STA.mode, "cummax": STA.cummax,
     "cummin": STA.cummin, "logcumsumexp": STA.logcumsumexp, "histc": STA.histc, "histogram": STA.histogram,
     "dist": STA.dist,

@@ -23,6 +23,9 @@ def _scatter_args(input, dim, index, src, op):
     if index.dtype is not int64:
         raise op_error(DTypeError(f"Expected dtype int64 for index, got {index.dtype.name}"), op)
     d = _dim(dim, max(input.ndim, 1), op)
+    if index.ndim == 0 and input.ndim == 1:   # PyTorch counts a 0-dim index as one dimension
+        index = index.reshape(1)
+        src = src.reshape(1) if isinstance(src, Tensor) and src.ndim == 0 else src
     if index.ndim != input.ndim:
         raise op_error(ShapeError(f"Index tensor must have the same number of dimensions as self "
                                   f"tensor: index {fmt(index.shape)}, self {fmt(input.shape)}"), op)

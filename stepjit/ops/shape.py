@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import apply
-from ..errors import ShapeError, op_error, user_location
+from ..errors import IndexingError, ShapeError, StepjitError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from ..tensor import Size
+from .creation import tensor
 from .reduce import _rename
 from ..ir.types import AVal, as_dtype, result_type
 from ..tensor import Tensor
@@ -78,6 +79,10 @@ def _check_viewable(input, shape):
                            "(at least one dimension spans across two contiguous subspaces). "
                            f"Use .reshape(...) instead. (view of shape {fmt(input.shape)} "
                            f"to {fmt(shape)}, at {user_location(2)})") from None
+
+
+def ravel(input):
+    return reshape(input, -1)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -230,9 +235,18 @@ def split(input, split_size_or_sections, dim=0):
     d = _dim(dim, input.ndim, "split")
     n = input.shape[d]
     if isinstance(split_size_or_sections, int):
-        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+        if split_size_or_sections <= 0 and not (split_size_or_sections == 0 and n == 0):
+            raise op_error(ShapeError(f"split_size can only be 0 if dimension size is 0, but got "
+                                      f"dimension size of {n} (split_size "
+                                      f"{split_size_or_sections})"), "split")
+        step = max(split_size_or_sections, 1)
+        sizes = [min(step, n - s) for s in range(0, n, step)]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise op_error(ShapeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                                      f"{n} (input tensor's size at dimension {d}), but got "
+                                      f"split_sizes={sizes}"), "split")
     out, start = [], 0
     for s in sizes:
         out.append(narrow(input, d, start, s))
@@ -246,9 +260,52 @@ def chunk(input, chunks, dim=0):
 
 
 def narrow(input, dim, start, length):
+    """input's elements start..start+length-1 along dim. Unlike a slice, a range past the end
+    is an error (PyTorch's), not a shorter result; a negative start counts from the end."""
     d = _dim(dim, input.ndim, "narrow")
+    size, start, length = input.shape[d], int(start), int(length)
+    if not -size <= start <= size:
+        raise op_error(IndexingError(f"start out of range (expected to be in range of "
+                                     f"[{-size}, {size}], but got {start})"), "narrow")
+    if length < 0:
+        raise op_error(StepjitError("length must be non-negative"), "narrow")
+    start %= max(size, 1)
+    if start + length > size:
+        raise op_error(ShapeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                                  f"({size}) of a tensor of shape {fmt(input.shape)}"), "narrow")
     key = ((None, None, None),) * d + ((start, start + length, None),)
     return apply(P.slice, input, key=key)
+
+
+def select(input, dim, index):
+    """input[..., index, ...] along dim: a view without that dimension."""
+    d = _dim(dim, input.ndim, "select")
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise op_error(IndexingError(f"index {index} out of range for tensor of size "
+                                     f"{list(input.shape)} at dimension {d}"), "select")
+    return apply(P.slice, input, key=((None, None, None),) * d + (index % n,))
+
+
+def unfold(input, dimension, size, step):
+    """Tensor.unfold: every window of `size` elements along `dimension`, `step` apart; the
+    windows replace that dimension and their elements form a new last dimension. One gather of
+    the window indices (its gradient a scatter-add), so it compiles like any index."""
+    d = _dim(dimension, max(input.ndim, 1), "unfold")
+    n = input.shape[d] if input.ndim else 1
+    if size > n or size < 0:
+        raise op_error(ShapeError(f"maximum size for tensor at dimension {d} is {n} but size "
+                                  f"is {size}"), "unfold")
+    if step <= 0:
+        raise op_error(ShapeError(f"step is {step} but must be > 0"), "unfold")
+    if input.ndim == 0:
+        return reshape(input, (1,))
+    count = (n - size) // step + 1
+    windows = np.arange(count)[:, None] * step + np.arange(size)[None, :]
+    picked = apply(P.gather, input, tensor(windows.reshape(-1)),
+                   key=((None, None, None),) * d + ("T",))
+    shape = tuple(input.shape[:d]) + (count, size) + tuple(input.shape[d + 1:])
+    return movedim(reshape(picked, shape), d + 1, -1)
 
 
 def unbind(input, dim=0):
@@ -309,6 +366,20 @@ def mm(input, mat2):
     return apply(P.matmul, input, mat2)
 
 
+def mv(input, vec):
+    """Matrix @ vector: matmul restricted to a 2-D and a 1-D operand, as torch.mv."""
+    tensor_arg(input, "mv", "input", 1)
+    tensor_arg(vec, "mv", "vec", 2)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise op_error(ShapeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, "
+                                  f"{vec.ndim}"), "mv")
+    if input.shape[1] != vec.shape[0]:
+        raise op_error(ShapeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                                  f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})"),
+                       "mv")
+    return matmul(input, vec)
+
+
 def bmm(input, mat2):
     tensor_arg(input, "bmm", "input", 1)
     tensor_arg(mat2, "bmm", "mat2", 2)
@@ -332,6 +403,8 @@ def outer(input, vec2):
 
 
 def flip(input, dims):
+    if isinstance(dims, int):
+        raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not int")
     key = [(None, None, None)] * input.ndim
     for d in norm_axis(dims, input.ndim):
         key[d] = (None, None, -1)

@@ -116,6 +116,7 @@ class CompiledFunction:
         self.mode = TREE
         self.why_mode = None
         self._one_shot = None
+        self._one_shot_call = -1        # the call whose trace was per_call_if_again, one-shot
         self._limit_warned = False
         self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
@@ -339,6 +340,10 @@ class CompiledFunction:
         compile_seconds = st["compile_seconds"]
         if verifying:
             st["verifications"] += 1
+        calls = self.stats()["calls"]
+        if tr.per_call is None and tr.per_call_if_again and self._one_shot_call == calls - 1:
+            # (the previous call made the same kind of one-call trace: every call does)
+            tr.per_call, tr.per_call_warns = tr.per_call_if_again, tr.per_call_if_again_warns
         if tr.nondeterministic is not None and self.mode is TREE:
             self._went_nondeterministic(tr.nondeterministic)
         elif tr.per_call is not None and self.mode is TREE:
@@ -372,6 +377,8 @@ class CompiledFunction:
             st["traces"] += 1
         self._one_shot = (f"the previous trace described one call only ({tr.why_not_reusable})"
                           if outcome == "one-shot" else None)
+        if outcome == "one-shot" and tr.per_call_if_again:
+            self._one_shot_call = calls
         # A trace that describes one call only (state created on a first step) never runs
         # again: interpret it rather than compile kernels nothing will reuse.
         backend = "interpret" if outcome == "one-shot" else self.program_backend
@@ -557,6 +564,8 @@ class CompiledFunction:
         return self._eager(args, kwargs)
 
     def _went_volatile(self, guard):
+        if values.where(guard) in self._symbolic and self._one_shot is not None:
+            return   # (read symbolically already; its trace was for one call only: it printed)
         kind = type(guard.value)
         if (kind is int and (type(guard.container) is dict or guard.key is None)
                 or _liftable_float(guard)) and values.where(guard) not in self._symbolic:

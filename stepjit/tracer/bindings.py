@@ -61,10 +61,11 @@ class BindingGuard(PyGuard):
         return f"{self.label} is {what}  (step defined at {self.loc})"
 
 
-def binding_guards(fn, slots) -> list:
+def binding_guards(fn, slots, helper_roots=()) -> list:
     """BindingGuards for each lifted ("obj") slot's tensor: the global or closure name of fn
     that holds it, and every link of every path to it from such a name (or from `self` of a
-    bound method) that the search finds, each in the first segment that needs it."""
+    bound method, or from a name of a helper fn calls: helper_roots, values.snapshot's)
+    that the search finds, each in the first segment that needs it."""
     owner = getattr(fn, "__self__", None)     # a compiled method or module: its object
     fn = getattr(fn, "__func__", fn)          # a bound method: the function's own namespaces
     code = getattr(fn, "__code__", None)
@@ -87,6 +88,8 @@ def binding_guards(fn, slots) -> list:
         _search(cell, None, obj, f"closure variable {name}", lifted, links)
     if owner is not None:
         _search(None, None, owner, "self", lifted, links)
+    for container, key, obj, label in helper_roots:
+        _search(container, key, obj, label, lifted, links)
     return [BindingGuard(c, k, v, label, seg, loc) for c, k, v, label, seg in links.values()
             if c is not None]
 

@@ -72,6 +72,11 @@ class Trace:
     named_first: list = field(default_factory=list)  # (NamePlace, tensor): what "name" slots
                                 # held when the trace began, until its own call has run
     py_writes: list = field(default_factory=list)  # values.PyWrite: bools set, replayed
+    # A trace of one call that did what no replay does (printed, appended a tensor to a history
+    # list): if the next call's trace does so again, the step runs its Python on every call,
+    # rather than one trace per call up to the recompile limit (and the user is told, or not)
+    per_call_if_again: str | None = None
+    per_call_if_again_warns: bool = True
     # A trace for one call (once): the interpreter's values of what it evaluated for the step's
     # Python (everything before its last decision), which that call need not compute again
     values: dict | None = None
@@ -122,7 +127,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             continue  # the same tensor passed twice: one input
         tracer.arg_slots[id(t)] = i
         tracer.bind_argument(t, i, n)
-    before = None if once else snapshot(fn)   # Python values the step may read, before it runs
+    # Python values the step may read, before it runs
+    before = None if once else snapshot(fn, (*args, *kwargs.values()))
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
     tracer.floats = any(p.kind is float for p in places)
@@ -141,13 +147,15 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             return out
         with Watch(_step_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))
+        if watch.printed is not None:
+            _printed(tracer, watch.printed)
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
         write_back_rebinds(tracer, before, fn)
         out = _finish(tracer, result, signature, treedef, fn)
         out.arg_aliases = aliases_of(flat)
         guards, out.named_first = read_by_name(fn, out.slots, before,
-                                               binding_guards(fn, out.slots))
+                                               binding_guards(fn, out.slots, before.helper_roots))
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         last = len(out.decisions)
@@ -158,7 +166,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                 g.segment = last
                 out.py_guards.append(g)
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
-        out.py_writes = before.writes + _replayed_side_effects(out, before, fn)
+        out.py_writes = before.writes + _replayed_side_effects(out, before, fn, watch.printed)
     finally:
         if collecting:
             gc.enable()
@@ -171,17 +179,33 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     return out
 
 
-def _replayed_side_effects(out, before, fn):
+def _printed(tracer, loc):
+    """The step printed: a replay would not, even of the same text. Its trace describes that
+    call only (as one that made state); a step that prints on every call then runs its Python
+    on every call (runtime/compiled.py), one that prints now and then replays in between."""
+    if tracer.reusable:
+        tracer.reusable = False
+        tracer.why_not_reusable = f"the step prints (at {loc}: `{loc.text}`), which a replay would not"
+
+
+def _replayed_side_effects(out, before, fn, printed):
     """The entries the step added to containers it reaches (values.side_effects), taken back
     and made by the write-back of this call and of every replay; a change no write-back can
     make (an object appended, an entry removed) makes the step's Python run on every call, as
     a kept `.item()` does."""
     appends, other = side_effects(before)
-    if (other is not None and out.reusable and out.per_call is None
-            and out.nondeterministic is None):
-        out.per_call = (f"the step (at {_step_loc(fn)}) changes {other} in a way a replayed "
-                        "trace would not: Python that does so must run on every call")
-        out.per_call_warns = True
+    if other is not None and out.per_call is None and out.nondeterministic is None:
+        why = (f"the step changes {other.what} in a way a replayed trace would not (at "
+               f"{other.loc}: `{other.loc.text}`): Python that does so must run on every call")
+        if out.reusable:
+            out.per_call, out.per_call_warns = why, True
+        else:   # (state made on a first step, or kept on every call: the runtime tells them)
+            out.per_call_if_again = why
+    if printed is not None and out.per_call_if_again is None:
+        loc = printed
+        out.per_call_if_again = (f"the step prints on every call (at {loc}: `{loc.text}`), which a "
+                                 "replayed trace would not: its Python runs on every call")
+        out.per_call_if_again_warns = False     # (printing a loss every step is ordinary)
     for a in appends:
         a.undo()
     return appends

@@ -46,10 +46,12 @@ runtime traces the step on every call, as for a nondeterministic call below, and
 value made it.
 
 A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
-by item. Not guarded: objects the search does not enter (bindings._OPAQUE, NumPy
-arrays), values past its bounds, the globals of helper functions in other modules
-that the step does not reach through its own names, and values a helper computes
-from C state the search cannot see.
+by item. The functions the step may call (helpers.py) are roots too: their globals and
+cells, searched the same way, their words among the names. Not guarded: objects the search
+does not enter (bindings._OPAQUE, NumPy arrays), values past its bounds, the namespaces of
+functions helpers.py does not find, and values a helper computes from C state the search
+cannot see. Objects' attribute dicts are compared as containers are: a scalar attribute
+added is replayed, one bound to another object makes the step run every call.
 
 Nondeterministic Python. While the step is traced, the functions of Python's
 `random` and `time`, NumPy's global random functions, `open` and `os.urandom`
@@ -63,6 +65,7 @@ reusing programs by structural hash, with one warning naming the call and line.
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 import random as _random
 import sys
@@ -74,10 +77,12 @@ from collections import deque
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
+from .helpers import Helpers, line_of_change, roots_of
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
 _SCALARS = (bool, int, float, str, type(None))
+_CALLABLES = (types.FunctionType, types.MethodType, functools.partial)
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
 _COLLECTIONS = (list, dict, set, deque)
 
@@ -179,8 +184,12 @@ class Snapshot:
                               # tensors were bound (rebinding.py: state the step rebinds)
         self.changed = []     # ChangedValue: scalars the step changed (value_guards finds them)
         self.writes = []      # PyWrite: bools the step set, replayed after every call
-        self.sizes = {}       # id(container) -> (container, copy, label): the lists, dicts,
-                              # sets and deques met, to tell the step's appends (side_effects)
+        self.sizes = {}       # id(container) -> (container, copy, label, name): the lists,
+                              # dicts, sets and deques met, to tell the step's appends
+        self.attrs = {}       # id(__dict__) -> (__dict__, copy, label): objects' attributes
+        self.functions = []   # functions the search met (a list of hooks, `self.log_fn`)
+        self.helpers = []     # the functions the step may call (helpers.py), itself first
+        self.helper_roots = []  # (container, key, object, label): their names, not the step's
 
 
 def roots(fn):
@@ -205,10 +214,39 @@ def roots(fn):
     return out
 
 
-def snapshot(fn) -> Snapshot:
+def snapshot(fn, args=()) -> Snapshot:
     snap = Snapshot()
+    rooted = set()
     for container, key, obj, label in roots(fn):
+        rooted.add((id(container), key))
         _search(snap, container, key, obj, label)
+    step = getattr(fn, "__func__", fn)
+    if getattr(step, "__code__", None) is None:
+        return snap
+    # The functions the step may call have namespaces of their own (helpers.py): their
+    # globals and cells are roots too, and what those hold may name more functions.
+    found = Helpers(step)
+    for a in args:       # (a function handed to the step: `step(x, log_fn)`)
+        found.add(a)
+    done = 0
+    while True:
+        for klass in snap.classes:
+            found.add(klass)
+        for f in snap.functions:
+            found.add(f)
+        snap.functions.clear()
+        found.expand()
+        if done == len(found.functions):
+            break       # (the step itself first: its module's attributes it names)
+        for f in found.functions[done:]:
+            for root in roots_of(f, step.__globals__):
+                container, key, obj, label = root
+                if (id(container), key) not in rooted:
+                    rooted.add((id(container), key))
+                    snap.helper_roots.append(root)
+                    _search(snap, container, key, obj, label)
+        done = len(found.functions)
+    snap.helpers = found.functions
     return snap
 
 
@@ -225,20 +263,23 @@ def _search(snap, container, key, root, label):
             if c is not None and not isinstance(c, tuple):   # (namedtuples too)
                 snap.tensors.setdefault((id(c), _hashable(k)), (c, k, obj, text))
             continue
+        if type(obj) in _CALLABLES:
+            snap.functions.append(obj)
+            continue
         if id(obj) in seen or depth >= _MAX_DEPTH:
             continue
         seen.add(id(obj))
-        for child_c, child_k, child, link, child_name in _children(snap, obj, text):
+        for child_c, child_k, child, link, child_name in _children(snap, obj, text, name):
             queue.append((child_c, child_k, child, text + link, child_name, depth + 1))
 
 
-def _children(snap, obj, text):
+def _children(snap, obj, text, name):
     """(container, key, child, link text, name the code must use) for each way into obj."""
     if isinstance(obj, _OPAQUE) or hasattr(obj, "__array_interface__"):
         return []
     if isinstance(obj, _COLLECTIONS):   # (before the bound below: a long log grows too)
         if id(obj) not in snap.sizes:
-            snap.sizes[id(obj)] = (obj, _copy(obj), text)
+            snap.sizes[id(obj)] = (obj, _copy(obj), text, name)
     if isinstance(obj, dict):
         items = list(obj.items())[:_MAX_ITEMS]
         return [(obj, k, v, f"[{k!r}]", k if type(k) is str else None)
@@ -254,6 +295,8 @@ def _children(snap, obj, text):
         return []
     if getattr(type(obj), "_trace_search", None) is None:
         snap.classes.add(type(obj))     # (not a compiled function's: its words are not the step's)
+        if id(d) not in snap.attrs:
+            snap.attrs[id(d)] = (d, dict(d), text)
     out = []
     for reg in _REGISTRIES:                 # nn.Module: parameters, buffers, submodules
         r = d.get(reg)
@@ -316,22 +359,59 @@ _APPENDED: dict = {}
 def side_effects(snap):
     """(PyAppends, None) for the entries the step added to the lists, dicts and sets it
     reaches while traced, each added only at the end, of scalars, the old entries left as
-    they were; or (_, label) of the first container changed otherwise (a deque, an object
-    appended, an entry removed), whose change only running the step's Python can make."""
+    they were, and for the scalar attributes it added to objects; or (_, ChangedValue) for the
+    first container or object changed otherwise (a deque, an object appended, an entry
+    removed, an attribute bound to another object), whose change only running the step's
+    Python can make."""
     out = []
-    for c, before, label in snap.sizes.values():
+    for c, before, label, name in snap.sizes.values():
         if len(c) == len(before) and (type(c) is not set or c == before):
             continue
         added = _added(c, before)
         if added is None:
-            return out, label
-        out.append(PyAppend(c, added, label))
-        if len(_APPENDED) > 4096:
-            _APPENDED.clear()
-        keys = _APPENDED.setdefault(id(c), (c, set()))[1]
-        if isinstance(c, dict):
-            keys.update(k for k, _ in added)
+            return out, _changed(snap, label, name, container=True)
+        _appended(out, c, added, label)
+    for d, before, label in snap.attrs.values():
+        added = []
+        for k, v in list(d.items()):
+            old = before.get(k, _MISSING)
+            if old is v or isinstance(v, Tensor) or isinstance(old, Tensor):
+                continue     # (tensors: state the step made or rebinds, trace.py's escapes)
+            if old is _MISSING and isinstance(v, _SCALARS) and type(k) is str:
+                added.append((k, v))
+            elif old is _MISSING or not (isinstance(v, _SCALARS) and isinstance(old, _SCALARS)):
+                return out, _changed(snap, f"{label}.{k}", k)
+        gone = next((k for k in before if k not in d), None)
+        if gone is not None:
+            return out, _changed(snap, f"{label}.{gone}", gone)
+        if added:       # (a scalar replaced by another is value_guards': guarded or replayed)
+            _appended(out, d, tuple(added), label)
     return out, None
+
+
+def _appended(out, c, added, label):
+    out.append(PyAppend(c, added, label))
+    if len(_APPENDED) > 4096:
+        _APPENDED.clear()
+    keys = _APPENDED.setdefault(id(c), (c, set()))[1]
+    if isinstance(c, dict):
+        keys.update(k for k, _ in added)
+
+
+def _changed(snap, label, name, container=False):
+    """A ChangedValue for what label names, at the line of the step or its helpers that may
+    have changed it (else the step's def line)."""
+    loc = None
+    if type(name) is str:
+        loc = line_of_change(name, snap.helpers, container)
+    return ChangedValue(label, loc or _def_loc(snap.helpers[0] if snap.helpers else None))
+
+
+def _def_loc(fn):
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        return Loc("<step>", 0, "")
+    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
 
 
 def _added_key(c, k) -> bool:
@@ -399,8 +479,8 @@ class ChangedValue(Nondeterministic):
         return f"the step changes {self.what} (at {self.loc})"
 
     def sentence(self, name):
-        return (f"stepjit: {name}: the step (at {self.loc}) changes {self.what}; a compiled trace "
-                "would not make that change again, so the step is traced again on every call "
+        return (f"stepjit: {name}: the step changes {self.what} at {self.loc}: `{self.loc.text}`;"
+                " a compiled trace would not make that change again, so the step is traced again on every call "
                 "(its compiled programs are reused by structural hash)")
 
 
@@ -430,6 +510,7 @@ class Watch:
     def __init__(self, step_loc=None):
         self.step_loc = step_loc
         self.nondeterministic = None
+        self.printed = None         # Loc of the first print() the user's code made
         self._saved = []
 
     def __enter__(self):
@@ -439,6 +520,9 @@ class Watch:
             if fn is not None and not getattr(fn, "_stepjit_watch", False):
                 self._saved.append((module, name, fn))
                 setattr(module, name, self._wrap(fn, _describe(module, name)))
+        if not getattr(builtins.print, "_stepjit_watch", False):
+            self._saved.append((builtins, "print", builtins.print))
+            builtins.print = self._wrap_print(builtins.print)
         return self
 
     def __exit__(self, *exc):
@@ -462,6 +546,18 @@ class Watch:
         def watched(*args, **kwargs):
             if watch.nondeterministic is None:
                 watch._found(what, sys._getframe(1))
+            return fn(*args, **kwargs)
+        watched._stepjit_watch = True
+        watched.__wrapped__ = fn
+        return watched
+
+    def _wrap_print(self, fn):
+        watch = self
+
+        def watched(*args, **kwargs):
+            if watch.printed is None:
+                loc = _user_loc(sys._getframe(1))
+                watch.printed = loc
             return fn(*args, **kwargs)
         watched._stepjit_watch = True
         watched.__wrapped__ = fn
@@ -508,6 +604,15 @@ def _numpy_state():
     inner = state["state"]
     return (state["bit_generator"], inner["key"].tobytes() if hasattr(inner.get("key"), "tobytes")
             else repr(inner), inner.get("pos"), state.get("has_gauss"))
+
+
+def _user_loc(frame):
+    """Loc of frame when it runs the user's code, else None."""
+    if frame is None or not _is_user_code(frame.f_code.co_filename):
+        return None
+    import linecache
+    path, line = frame.f_code.co_filename, frame.f_lineno
+    return Loc(path, line, linecache.getline(path, line).strip())
 
 
 # -- step 3: the guards -------------------------------------------------------------------------
@@ -568,6 +673,8 @@ def _used_names(fn, snap) -> set:
                 _code_words(helper, names)
     for klass in snap.classes:
         names |= _class_words(klass)
+    for helper in snap.helpers[1:]:
+        _code_words(helper.__code__, names)
     return names
 
 
@@ -600,7 +707,8 @@ def value_guards(fn, snap, segment) -> list:
                 guards.append(g)
                 snap.writes.append(PyWrite(c, k, now, label))
             elif now is not _MISSING:
-                snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r})", loc))
+                at = line_of_change(name, snap.helpers) if type(name) is str else None
+                snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r})", at or loc))
     for c, n, label in snap.lengths.values():
         if id(c) not in grown:
             guards.append(LengthGuard(c, None, n, label, segment, loc))

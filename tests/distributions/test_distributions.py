@@ -9,42 +9,12 @@ import pytest
 import stepjit
 from stepjit.distributions import Bernoulli, Categorical, Normal, Uniform
 from tests.distributions.cases import CASES
-from tests.fixtures import checks, oracle
-
-TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "distributions"
-                    / "torch_distributions.npz")
-IDS = [c.name for c in CASES]
+from tests.fixtures import checks
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_recorded_pytorch(case):
-    checks.against_recording(case, TABLE)
-
-
-FD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", FD, ids=[c.name for c in FD])
-def test_gradients_match_finite_differences(case):
-    checks.against_finite_differences(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_live_pytorch(case):
-    torch = pytest.importorskip("torch")
-    checks.against_torch(case, torch)
-
-
-COMPILED = [c for c in CASES if c.compiled]
-
-
-@pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
-def test_compiled_matches_eager(case):
-    checks.compiled_matches_eager(case)
-
-
-def test_every_recorded_case_is_in_the_table():
-    assert set(TABLE) == {c.name for c in CASES}
+class TestAgainstPyTorch(checks.CaseTable):
+    cases = CASES
+    recording = Path(__file__).parents[1] / "fixtures" / "distributions" / "torch_distributions.npz"
 
 
 def test_shapes_follow_pytorch():

@@ -61,6 +61,12 @@ def _series_polygamma(x, n):
     return ((-1) ** (n + 1) * __import__("math").factorial(n) * total).reshape(np.shape(x))
 
 
+# bitwise operands: signs, a value past 2^40, shift amounts past the width and negative
+_BW_A = np.array([[1, -8, 5, 2 ** 62], [-(2 ** 40) - 3, 0, 7, -1]], np.int64)
+_BW_B = np.array([3, -2, 12, 2 ** 33 + 1], np.int64)
+_BW_SHIFT = np.array([[64, 65, -1, 2], [70, 3, 0, 63]], np.int64)
+_BW_U8 = np.array([200, 7, 255, 0, 1, 128], np.uint8)
+_BW_I32 = np.array([[6, -6, 1, 0], [9, 2, -3, 5]], np.int32)
 _M3 = np.random.default_rng(33).standard_normal((3, 3))   # (own stream: RNG unchanged)
 SYM3 = _M3 + _M3.T
 SPD3 = _M3 @ _M3.T
@@ -265,6 +271,22 @@ SAMPLES: dict[str, list[Sample]] = {
                       api=lambda T, x, y: T.logical_and(x, y))],
     "logical_or": [S(_bools(2, 3), _bools(3), ref=np.logical_or,
                      api=lambda T, x, y: T.logical_or(x, y))],
+    # -- bitwise (fixed values: the shared RNG's stream stays as it was) -----------------------
+    "bitwise_and": [S(_BW_A, _BW_B, ref=np.bitwise_and, api=lambda T, x, y: x & y),
+                    S(_BW_U8, 12, ref=np.bitwise_and, dtype="uint8", note="uint8 & int")],
+    "bitwise_or": [S(_BW_A, _BW_B, ref=np.bitwise_or, api=lambda T, x, y: x | y),
+                   S(_BW_I32, _BW_B, ref=np.bitwise_or, dtype="int64", note="int32 | int64")],
+    "bitwise_xor": [S(_BW_A, _BW_B, ref=np.bitwise_xor, api=lambda T, x, y: x ^ y),
+                    S(_BW_A > 0, _BW_B > 0, ref=np.bitwise_xor, dtype="bool", note="bool")],
+    "bitwise_not": [S(_BW_A, ref=np.invert, api=lambda T, x: ~x),
+                    S(_BW_U8, ref=np.invert, dtype="uint8", note="uint8"),
+                    S(_BW_A > 0, ref=np.invert, dtype="bool", note="bool")],
+    "left_shift": [S(_BW_A, _BW_SHIFT, ref=np.left_shift, api=lambda T, x, y: x << y,
+                     note="out of range amounts"),
+                   S(_BW_U8, 3, ref=np.left_shift, dtype="uint8", note="uint8 wraps")],
+    "right_shift": [S(_BW_A, _BW_SHIFT, ref=np.right_shift, api=lambda T, x, y: x >> y,
+                      note="out of range amounts"),
+                    S(_BW_U8, 9, ref=np.right_shift, dtype="uint8", note="uint8")],
     # -- selection and conversion --------------------------------------------------
     "where": [
         S(_bools(2, 3), r(2, 3), r(2, 3), ref=np.where, api=lambda T, c, x, y: T.where(c, x, y)),
@@ -520,7 +542,8 @@ SAMPLES: dict[str, list[Sample]] = {
 # Primitives with no gradient at all. Listed by name so that a new primitive
 # cannot skip the gradient check by forgetting its VJP.
 NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
-                      "logical_or", "argmax", "argmin", "full", "arange", "argsort", "numel",
+                      "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+                      "left_shift", "right_shift", "argmax", "argmin", "full", "arange", "argsort", "numel",
                       "check_range"}
 
 

@@ -10,32 +10,17 @@ from stepjit.errors import StepjitError
 from tests.fixtures import checks, oracle
 from tests.nn.vision_cases import CASES
 
-TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "nn" / "torch_vision.npz")
-IDS = [c.name for c in CASES]
 
+class TestAgainstPyTorch(checks.CaseTable):
+    cases = CASES
+    recording = Path(__file__).parents[1] / "fixtures" / "nn" / "torch_vision.npz"
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_recorded_pytorch(case):
-    checks.against_recording(case, TABLE)
+    def by_differences(self, case):
+        return False        # gradients checked against PyTorch's recorded ones only
 
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_live_pytorch(case):
-    torch = pytest.importorskip("torch")
-    checks.against_torch(case, torch)
-
-
-COMPILED = [c for c in CASES if c.compiled]
-
-
-@pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
-def test_compiled_matches_eager(case):
-    checks.compiled_matches_eager(oracle.Case(case.name, lambda T, *xs: oracle.outputs(
-        case.fn(T, *xs)), *case.inputs, grad=case.grad))
-
-
-def test_every_recorded_case_is_in_the_table():
-    assert set(TABLE) == {c.name for c in CASES}
+    def compiled_case(self, case):
+        return oracle.Case(case.name, lambda T, *xs: oracle.outputs(case.fn(T, *xs)),
+                           *case.inputs, grad=case.grad)
 
 
 F = stepjit.nn.functional

@@ -154,4 +154,9 @@ CASES = [
     Case("addbmm", lambda T, c, a, b: T.addbmm(c, a, b), r(2, 4), r(3, 2, 3), r(3, 3, 4)),
     Case("addmv", lambda T, c, a, v: T.addmv(c, a, v), r(2), r(2, 3), r(3)),
     Case("addr", lambda T, c, a, b: T.addr(c, a, b), r(2, 3), r(2), r(3)),
+    # a 0-dim index on a vector counts as one element (the tutorials' one-hot target transform)
+    Case("scatter_0dim_index_value", lambda T, x: (x * 1).scatter_(0, T.tensor(3), value=1.0),
+         r(6)),
+    Case("scatter_add_0dim_index", lambda T, x, s: x.scatter_add(0, T.tensor(2), s), r(6), r()),
+    Case("mv", lambda T, a, v: (T.mv(a, v), a.mv(v)), r(2, 3), r(3), compiled=True),
 ]

@@ -1,5 +1,5 @@
 """Matrix decompositions (torch.linalg cholesky, qr, svd, svdvals, eigh, eigvalsh, pinv,
-matrix_rank, spectral norms) and solve/slogdet, checked against PyTorch: one table,
+matrix_rank, spectral norms), solve/slogdet and lstsq, checked against PyTorch: one table,
 recorded by tests/fixtures/record_decompositions.py (float64 values and gradients).
 
 Eigenvectors and singular vectors are defined up to sign, so the cases use them through
@@ -71,4 +71,19 @@ CASES = [
         T.linalg.solve(L, v.unsqueeze(-1)).pow(2).sum()
         + 2 * L.diagonal(0, -2, -1).log().sum()))(T.linalg.cholesky(spd(T, x))),
         r(3, 3), r(3)),
+    # least squares: pinv(A) @ B, residuals/rank/singular values per driver
+    Case("lstsq_tall", lambda T, a, b: T.linalg.lstsq(a, b).solution, r(5, 3), r(5, 2),
+         compiled=True),
+    Case("lstsq_gelsd", lambda T, a, b: tuple(T.linalg.lstsq(a, b, driver="gelsd"))[:3],
+         r(5, 3), r(5, 2)),
+    Case("lstsq_gels_vector", lambda T, a, b: (lambda x: (x.solution, x.residuals))(
+        T.linalg.lstsq(a, b, driver="gels")), r(4, 2), r(4)),
+    Case("lstsq_wide_min_norm", lambda T, a, b: tuple(T.linalg.lstsq(a, b, driver="gelss"))[:3],
+         r(2, 4), r(2, 3)),
+    Case("lstsq_batched_broadcast", lambda T, a, b: tuple(T.linalg.lstsq(a, b)), r(2, 4, 3),
+         r(1, 4, 2)),
+    Case("lstsq_rank_deficient", lambda T, a, b: tuple(T.linalg.lstsq(
+        a[:, :1] * T.ones(1, 3, dtype=a.dtype), b, driver="gelsd")), r(4, 3), r(4, 2), grad=()),
+    Case("lstsq_singular_values", lambda T, a, b: tuple(T.linalg.lstsq(a, b, driver="gelss")),
+         r(2, 4), r(2, 3), grad=()),
 ]

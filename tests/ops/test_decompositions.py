@@ -3,50 +3,24 @@ and gradients, finite differences, a live PyTorch where installed, compiled step
 eager; and the errors PyTorch gives on bad input."""
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pytest
 
 import stepjit
-from tests.fixtures import checks, oracle
+from tests.fixtures import checks
 from tests.ops.decomposition_cases import CASES
 
-TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "decompositions"
-                    / "torch_decompositions.npz")
-IDS = [c.name for c in CASES]
 
+class TestAgainstPyTorch(checks.CaseTable):
+    cases = CASES
+    recording = Path(__file__).parents[1] / "fixtures" / "decompositions" / "torch_decompositions.npz"
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_recorded_pytorch(case):
-    checks.against_recording(case, TABLE)
-
-
-FD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", FD, ids=[c.name for c in FD])
-def test_gradients_match_finite_differences(case):
-    checks.against_finite_differences(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_live_pytorch(case):
-    torch = pytest.importorskip("torch")
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # torch.cholesky's deprecation
-        checks.against_torch(case, torch)
-
-
-COMPILED = [c for c in CASES if c.compiled]
-
-
-@pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
-def test_compiled_matches_eager(case):
-    checks.compiled_matches_eager(case)
-
-
-def test_every_recorded_case_is_in_the_table():
-    assert set(TABLE) == {c.name for c in CASES}
+    def live_torch(self, case, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # torch.cholesky's deprecation
+            checks.against_torch(case, torch)
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -81,9 +55,28 @@ def test_gradients_pytorch_does_not_define_say_so():
         stepjit.linalg.svd(y).U.sum().backward()
 
 
-def test_eig_and_lstsq_are_refused_clearly():
-    with pytest.raises(NotImplementedError, match="linalg.eig is not provided"):
-        stepjit.linalg.eig(stepjit.eye(2))
+def test_eig_and_eigvals_say_why_they_are_refused():
+    """Their results are complex tensors, which stepjit does not have."""
+    for fn in (stepjit.linalg.eig, stepjit.linalg.eigvals):
+        with pytest.raises(NotImplementedError, match="complex.*eigh"):
+            fn(stepjit.eye(2))
+
+
+LSTSQ_ERRORS = [
+    ("rows", lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(4, 1))),
+    ("driver", lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(3, 1), driver="gelsx")),
+    ("integer", lambda T: T.linalg.lstsq(T.ones(3, 2, dtype=T.int64), T.ones(3, 1))),
+    ("dtypes", lambda T: T.linalg.lstsq(T.ones(3, 2), T.ones(3, 1, dtype=T.float64))),
+]
+
+
+@pytest.mark.parametrize("make", [m for _, m in LSTSQ_ERRORS], ids=[n for n, _ in LSTSQ_ERRORS])
+def test_lstsq_refuses_what_pytorch_refuses(make):
+    with pytest.raises(RuntimeError, match="lstsq"):
+        make(stepjit)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        make(torch)
 
 
 def test_inputs_unchanged_by_a_failed_factorization():

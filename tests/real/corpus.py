@@ -63,9 +63,10 @@ CORPUS = [
 
 CORPUS += [
     Entry("two_layer_net_autograd", TUTORIALS, traces=4),
-    # print(t, loss.item()) every step: its Python runs on every call; after four traces (the
-    # fourth finds it per-call) its small ops run eagerly (stepjit/runtime/per_call.py)
-    Entry("two_layer_net_custom_function", TUTORIALS, traces=4),
+    # print(t, loss.item()) every step, which no replay would do: the first call's trace is for
+    # that call only, the second call prints again and the step runs its Python on every call
+    # from then on, its small ops eagerly (stepjit/runtime/per_call.py)
+    Entry("two_layer_net_custom_function", TUTORIALS, traces=2),
     Entry("two_layer_net_nn", TUTORIALS, traces=4),
     Entry("two_layer_net_module", TUTORIALS, traces=4),
 ]

@@ -42,28 +42,31 @@ def test_compiled_model_follows_train_and_eval(backend):
     assert not np.array_equal(compiled(x).detach().numpy(), compiled(x).detach().numpy())
 
 
+def _train_and_eval_steps():
+    """A model with a train step that calls model.train() and an eval step that calls
+    model.eval(): the pair a training script alternates."""
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def train_step(x, y):
+        model.train()
+        loss = ((model(x) - y) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def eval_step(x, y):
+        model.eval()
+        with torch.no_grad():
+            return ((model(x) - y) ** 2).mean()
+    return model, train_step, eval_step
+
+
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 def test_compiled_step_follows_train_and_eval(backend):
-    def make():
-        model = _model()
-        opt = torch.optim.SGD(model.parameters(), lr=0.1)
-
-        def train_step(x, y):
-            model.train()
-            loss = ((model(x) - y) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-
-        def eval_step(x, y):
-            model.eval()
-            with torch.no_grad():
-                return ((model(x) - y) ** 2).mean()
-        return model, train_step, eval_step
-
-    me, te, ee = make()
-    mc, tc, ec = make()
+    me, te, ee = _train_and_eval_steps()
+    mc, tc, ec = _train_and_eval_steps()
     tc, ec = torch.compile(tc, backend=backend), torch.compile(ec, backend=backend)
     torch.manual_seed(2)
     data = [(torch.randn(16, 8), torch.randn(16, 2)) for _ in range(6)]
@@ -85,26 +88,8 @@ def test_train_inside_the_step_after_an_eval_step_is_replayed(backend):
     training=False and set it True. It guards the value read and sets True again after each
     replayed call (values.PyWrite), so the step stays compiled: two traces (after eval, after
     train), no per-call tracing, every call equal to eager with the same dropout masks."""
-    def make():
-        model = _model()
-        opt = torch.optim.SGD(model.parameters(), lr=0.1)
-
-        def train_step(x, y):
-            model.train()
-            loss = ((model(x) - y) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-
-        def eval_step(x, y):
-            model.eval()
-            with torch.no_grad():
-                return ((model(x) - y) ** 2).mean()
-        return model, train_step, eval_step
-
-    me, te, ee = make()
-    mc, tc, ec = make()
+    me, te, ee = _train_and_eval_steps()
+    mc, tc, ec = _train_and_eval_steps()
     tc, ec = torch.compile(tc, backend=backend), torch.compile(ec, backend=backend)
     torch.manual_seed(2)
     data = [(torch.randn(16, 8), torch.randn(16, 2)) for _ in range(8)]

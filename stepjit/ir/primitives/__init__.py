@@ -6,10 +6,12 @@ Use as `from stepjit.ir import primitives as P` and then `P.add`, `P.matmul`, ..
 from ..registry import PRIMITIVES, Primitive  # noqa: F401
 from .collective import all_reduce  # noqa: F401
 from .elementwise import (  # noqa: F401
-    abs, add, atan2, cast, ceil, clamp, copy, cos, digamma, div, eq, erf, exp, expm1, floor,
+    abs, add, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clamp, copy,
+    cos, digamma, div, eq, erf, exp, expm1, floor,
     floor_divide, ge, gt, lgamma, polygamma,
-    le, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum, minimum, mul,
-    ne, neg, pow, relu, sinh,
+    le, left_shift, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum,
+    minimum, mul,
+    ne, neg, pow, relu, right_shift, sinh,
     round, sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .indexing import arange, full, gather, index_put, slice, slice_scatter  # noqa: F401
 from .linalg import det, inv, matmul  # noqa: F401

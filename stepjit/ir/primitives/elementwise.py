@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..registry import Primitive, bind, register
-from ..types import BOOL, FLOAT
+from ..types import BOOL, FLOAT, bool_ as BOOL_DTYPE
 from . import gamma_fns, shapes as S
 
 
@@ -150,7 +150,8 @@ def _erf_impl(x):
 
 
 erf = _ew("erf", _erf_impl, S.float_rule,
-          (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1)
+          (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1,
+          simd_expr="verf({0})")
 # -- the gamma family: NumPy has none of them, so (as erf) a Numba ufunc made on first use,
 # over the same scalar functions the generated kernels call (gamma_fns.py)
 _GAMMA_UFUNCS = {}
@@ -261,6 +262,28 @@ logical_not = _ew("logical_not", np.logical_not, S.logical_rule, None, "(not {0}
 logical_and = _ew("logical_and", np.logical_and, S.logical_rule, None, "({0} and {1})", 2, casts=(),
                   exact=True)
 logical_or = _ew("logical_or", np.logical_or, S.logical_rule, None, "({0} or {1})", 2, casts=(), exact=True)
+
+# -- bitwise (integer and bool tensors; no gradient) -------------------------------------------
+# Shifts by a negative amount or by the width of int64 or more are 0 (a right shift of a
+# negative number: -1), as NumPy's and PyTorch's are; the generated loops call scalar.py's
+# helpers, which test the amount first (the machine's shift is undefined there).
+def _bitwise_not_expr(node):
+    # ~ of a Python bool is -2 in a kernel: not, for a bool result
+    return "(not {0})" if node.out.dtype is BOOL_DTYPE else "(~{0})"
+
+
+bitwise_and = _ew("bitwise_and", np.bitwise_and, S.integral_rule, None, "({0} & {1})", 2,
+                  exact=True)
+bitwise_or = _ew("bitwise_or", np.bitwise_or, S.integral_rule, None, "({0} | {1})", 2,
+                 exact=True)
+bitwise_xor = _ew("bitwise_xor", np.bitwise_xor, S.integral_rule, None, "({0} ^ {1})", 2,
+                  exact=True)
+bitwise_not = _ew("bitwise_not", np.invert, S.integral_rule, None, _bitwise_not_expr, 1,
+                  exact=True)
+left_shift = _ew("left_shift", np.left_shift, S.shift_rule, None, "left_shift({0}, {1})", 2,
+                 exact=True)
+right_shift = _ew("right_shift", np.right_shift, S.shift_rule, None, "right_shift({0}, {1})", 2,
+                  exact=True)
 
 # -- selection and conversion ----------------------------------------------------
 where = register(Primitive(

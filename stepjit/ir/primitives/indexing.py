@@ -15,7 +15,7 @@ import builtins
 
 import numpy as np
 
-from ...errors import ShapeError
+from ...errors import IndexingError, ShapeError, numpy_index_message
 from ..registry import Primitive, bind, register
 from ..types import AVal, BOOL, INT
 from . import shapes as S
@@ -55,7 +55,8 @@ def _indexed_shape(x, key, idx_avals):
     try:
         return _probe(x.shape, x.dtype)[np_key(key, probes)].shape
     except IndexError as e:
-        raise ShapeError(f"index {format_key(key)} is invalid for shape {S.fmt(x.shape)}: {e}") from None
+        raise IndexingError(f"index {format_key(key)} is invalid for shape {S.fmt(x.shape)}: "
+                            f"{numpy_index_message(e)}") from None
 
 
 def format_key(key) -> str:
@@ -144,7 +145,7 @@ def _py_key(key):
 def _gather_rule(x, *idx, key):
     for a in idx:
         if a.dtype.category not in (BOOL, 1):
-            raise ShapeError(f"tensors used as indices must be long or bool, got {a.dtype.name}")
+            raise IndexingError(f"tensors used as indices must be long or bool, got {a.dtype.name}")
     return AVal(_indexed_shape(x, key, idx), x.dtype)
 
 
@@ -216,7 +217,7 @@ def _check_nonnegative(shape, key, idx):
         if k == "T" or k == "G":
             t = next(it)
             if k == "G" and t.size and t.min() < 0:
-                raise IndexError(f"index {int(t.min())} is out of bounds for dimension {dim} "
+                raise IndexingError(f"index {int(t.min())} is out of bounds for dimension {dim} "
                                  f"with size {shape[dim]}")
         dim += 1
 

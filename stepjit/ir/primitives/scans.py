@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import ShapeError
+from ...errors import IndexingError, ShapeError
 from ..registry import Primitive, bind, register
 from ..types import FLOAT, AVal, int64
 from . import shapes as S
@@ -22,7 +22,7 @@ from .indexing import arange as _arange
 
 def _axis_rule(x, axis, **_):
     if not 0 <= axis < max(x.ndim, 1):
-        raise ShapeError(f"dim {axis} is out of range for a tensor of shape {S.fmt(x.shape)}")
+        raise IndexingError(f"dim {axis} is out of range for a tensor of shape {S.fmt(x.shape)}")
 
 
 def _scan_rule(x, axis):

@@ -5,7 +5,7 @@ dispatcher adds the op name and the user's source line.
 """
 from __future__ import annotations
 
-from ...errors import DTypeError, ShapeError
+from ...errors import DTypeError, IndexingError, ShapeError
 from ..types import BOOL, FLOAT, INT, AVal, bool_, default_float, int64, result_type
 
 
@@ -38,7 +38,8 @@ def norm_axis(axis, ndim: int):
     out = []
     for a in axes:
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ShapeError(f"dim {a} is out of range for a tensor of {ndim} dimensions")
+            # (IndexError, as PyTorch's "Dimension out of range")
+            raise IndexingError(f"dim {a} is out of range for a tensor of {ndim} dimensions")
         out.append(a % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ShapeError(f"dim {axis} names a dimension twice")
@@ -88,11 +89,20 @@ def _integral(avals):
     return d
 
 
+def _shifted(avals):
+    d = _integral(avals)
+    if d.category == BOOL:
+        raise DTypeError("expects integer tensors, got bool")
+    return d
+
+
 same_rule = _elementwise(lambda avals: result_type(*avals))
 arith_rule = _elementwise(_no_bool)
 float_rule = _elementwise(_float_result)
 compare_rule = _elementwise(lambda avals: bool_)
 logical_rule = _elementwise(_logical)
+integral_rule = _elementwise(_integral)
+shift_rule = _elementwise(_shifted)
 
 
 def where_rule(cond, x, y):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from ...errors import ShapeError, op_error
+from ...errors import ShapeError, op_error, user_location
 from ...ir.primitives.shapes import fmt
 from ...ops.elementwise import where
 from ...ops.creation import arange, zeros
@@ -55,6 +55,11 @@ def merge_masks(attn_mask, key_padding_mask, n, heads, l, s, dtype):
     """One additive float mask (N*heads, L, S) from MultiheadAttention's two masks."""
     mask = None
     if attn_mask is not None:
+        want = (n * heads, l, s) if attn_mask.ndim == 3 else (l, s)
+        if tuple(attn_mask.shape) != want:
+            raise RuntimeError(f"MultiheadAttention: the shape of the {attn_mask.ndim}D attn_mask "
+                               f"is {list(attn_mask.shape)}, but should be {list(want)} (at "
+                               f"{user_location()})")
         mask = _as_float_mask(attn_mask, dtype)
         mask = mask.reshape(-1, l, s) if mask.ndim == 3 else mask.reshape(1, l, s)
     if key_padding_mask is not None:

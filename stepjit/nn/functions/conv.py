@@ -19,7 +19,10 @@ from ...dispatch import apply
 from ...errors import ShapeError, op_error
 from ...ir import primitives as P
 from ...ir.primitives.shapes import fmt
-from ...ops.creation import arange, full, tensor
+from ...ops.creation import arange, full, ones, tensor, zeros
+from ...ops.elementwise import isnan, where
+from ...ops.mathfns import signbit
+from ...ir.types import int64
 from ...ops.reduce import _rename
 from ...ops.shape import stack
 
@@ -264,14 +267,69 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                return_indices=False):
     x, unbatched = _as_batched(input, 3, "max_pool2d")
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, 2)
-    win, (ho, wo) = _pool_windows(x, k, s, p, d, ceil_mode, float("-inf"), "max_pool2d")
-    values, arg = win.max(2)
+    n, c = x.shape[:2]
+    tiles = _tiles(x, k, s, p, d, ceil_mode)
+    if tiles is not None:       # (N, C, Ho, KH, Wo, KW)
+        win, axes = tiles, (3, 5)
+        cells = [win.detach()[:, :, :, i, :, j] for i in range(k[0]) for j in range(k[1])]
+        ho, wo = win.shape[2], win.shape[4]
+        grid = arange(k[0] * k[1]).reshape(1, 1, 1, k[0], 1, k[1])
+        spread = (n, c, ho, 1, wo, 1)
+    else:                       # (N, C, KH*KW, Ho, Wo)
+        win, (ho, wo) = _pool_windows(x, k, s, p, d, ceil_mode, float("-inf"), "max_pool2d")
+        axes = (2,)
+        cells = [win.detach()[:, :, i] for i in range(k[0] * k[1])]
+        grid = arange(k[0] * k[1]).reshape(1, 1, -1, 1, 1)
+        spread = (n, c, 1, ho, wo)
+    best, arg = _first_max(cells)
+    values = _pick(win, grid == arg.reshape(spread), best, axes)
     values = _rename(values, "MaxPool2DWithIndicesBackward0")
+    if not return_indices:
+        return values.squeeze(0) if unbatched else values
     if unbatched:
         values, arg = values.squeeze(0), arg.squeeze(0)
-    if not return_indices:
-        return values
     return values, _flat_indices(arg, k, s, p, d, (ho, wo), input.shape[-1])
+
+
+def _tiles(x, k, s, p, d, ceil_mode):
+    """x as (N, C, Ho, KH, Wo, KW) when the pooling windows tile it (stride = kernel, no
+    padding or dilation: MaxPool2d(2)): a reshape, whose gradient is a reshape where the
+    window gather's is a scatter-add. None for other poolings."""
+    n, c, h, w = x.shape
+    if s != k or any(p) or d != (1, 1) or (ceil_mode and (h % k[0] or w % k[1])):
+        return None
+    ho, wo = h // k[0], w // k[1]
+    if not ho or not wo:
+        return None
+    if (ho * k[0], wo * k[1]) != (h, w):
+        x = apply(P.slice, x, key=(ALL, ALL, (0, ho * k[0], None), (0, wo * k[1], None)))
+    return x.reshape(n, c, ho, k[0], wo, k[1])
+
+
+def _first_max(cells):
+    """The maximum of the (detached) window cells and the index of the first cell holding it:
+    PyTorch's max-pool rule (NaN wins, then the first of equal maxima), as a running choice
+    of elementwise `where`s (no argmax)."""
+    best = cells[0]
+    arg = zeros(tuple(best.shape), dtype=int64, device=best.device)
+    for i, cell in enumerate(cells[1:], 1):
+        take = (cell > best).logical_or(isnan(cell).logical_and(isnan(best).logical_not()))
+        best = where(take, cell, best)
+        arg = where(take, i, arg)
+    return best, arg
+
+
+def _pick(win, chosen, best, axes):
+    """The chosen element of each window, with its gradient going to that element alone (an
+    elementwise `where`, no scatter of an index). A sum over the window of the chosen element
+    and zeros would lose the sign of a chosen -0.0 (reductions start from +0.0), so the sum
+    runs over the element times the sign of the maximum, and its result is multiplied back:
+    both products are by +-1, exact, and the gradient is multiplied by 1."""
+    sign = where(signbit(best), -1.0, 1.0).to(win.dtype) if win.dtype.is_floating_point \
+        else ones(tuple(best.shape), dtype=win.dtype)
+    wide = sign.reshape([1 if i in axes else m for i, m in enumerate(win.shape)])
+    picked = apply(P.sum, where(chosen, win * wide, 0), axis=axes, keepdims=False)
+    return picked * sign
 
 
 def _flat_indices(arg, k, s, p, d, out, width):

@@ -1,0 +1,118 @@
+"""Bitwise and logical functions (tests/ops/bitwise_cases.py) against PyTorch's recorded values
+and dtypes, a live PyTorch where installed, compiled steps against eager; and PyTorch's
+refusals (floats, bool shifts, an in-place result that cannot be cast back)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import stepjit
+from tests.fixtures import oracle
+from tests.ops.bitwise_cases import CASES
+
+TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "bitwise" / "torch_bitwise.npz")
+IDS = [c.name for c in CASES]
+
+
+def same(got, want, what):
+    assert set(got) == set(want), f"{what}: keys {sorted(got)} vs {sorted(want)}"
+    for k in sorted(want):
+        g, w = np.asarray(got[k]), np.asarray(want[k])
+        assert g.dtype == w.dtype, f"{what} {k}: dtype {g.dtype}, PyTorch's {w.dtype}"
+        np.testing.assert_array_equal(g, w, err_msg=f"{what} {k}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_matches_recorded_pytorch(case):
+    same(oracle.run(stepjit, case), TABLE[case.name], case.name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_matches_live_pytorch(case):
+    torch = pytest.importorskip("torch")
+    torch.set_default_dtype(torch.float64)
+    try:
+        want = oracle.run(torch, case)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    same(oracle.run(stepjit, case), want, case.name)
+
+
+def test_every_recorded_case_is_in_the_table():
+    assert set(TABLE) == {c.name for c in CASES}
+
+
+COMPILED = [c for c in CASES if c.compiled]
+
+
+@pytest.fixture(scope="module")
+def compiled_steps():
+    """One compiled function per case and backend, shared by the tests below."""
+    return {}
+
+
+@pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_compiled_matches_eager(case, backend):
+    def step(*ts):
+        return tuple(o.detach() for o in oracle.outputs(case.fn(stepjit, *ts)))
+
+    compiled = stepjit.compile(step, backend=backend)
+    want = step(*oracle.tensors(stepjit, case))
+    for _ in range(2):       # the first call traces, the second runs the cached program
+        got = compiled(*oracle.tensors(stepjit, case))
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert g.dtype is w.dtype, f"{case.name} out{i}: {g.dtype} vs eager {w.dtype}"
+            np.testing.assert_array_equal(g.numpy(), w.numpy(), err_msg=f"{case.name} out{i}")
+    assert compiled.stats()["fallbacks"] == 0
+
+
+def test_a_hot_step_runs_shifts_natively_with_the_same_bits():
+    """Past its 64th call a small step runs as one native function: the shift helpers must
+    reach it too (amounts past the width are where a machine shift would differ)."""
+    a = stepjit.tensor([1, -8, 5, 2 ** 62, -3])
+    s = stepjit.tensor([64, 65, -1, 2, 70])
+    step = stepjit.compile(lambda a, s: ((a << s) ^ (a >> s)) | (a & ~s))
+    x, n = a.numpy(), s.numpy()
+    want = (np.left_shift(x, n) ^ np.right_shift(x, n)) | (x & ~n)
+    for _ in range(70):
+        got = step(a, s)
+    np.testing.assert_array_equal(got.numpy(), want)
+    assert step.stats()["fallbacks"] == 0
+
+
+# -- what PyTorch refuses ----------------------------------------------------------------------
+REFUSED = [
+    ("float_and", lambda T: T.ones(2) & T.ones(2), "bitwise_and"),
+    ("float_scalar_or", lambda T: T.tensor([1, 2]) | 1.5, "bitwise_or"),
+    ("float_shift", lambda T: T.ones(2) >> 1, "right_shift"),
+    ("float_not", lambda T: T.bitwise_not(T.ones(2)), "bitwise_not"),
+    ("bool_shift", lambda T: T.tensor([True]) << T.tensor([True]), "left_shift"),
+]
+
+
+@pytest.mark.parametrize("make,op", [(m, o) for _, m, o in REFUSED], ids=[n for n, _, _ in REFUSED])
+def test_refused_with_the_op_dtype_and_line(make, op):
+    with pytest.raises(RuntimeError) as e:
+        make(stepjit)
+    msg = str(e.value)
+    assert op in msg and "test_bitwise.py" in msg, msg
+
+
+@pytest.mark.parametrize("make", [m for _, m, _ in REFUSED], ids=[n for n, _, _ in REFUSED])
+def test_pytorch_refuses_the_same(make):
+    torch = pytest.importorskip("torch")
+    with pytest.raises((RuntimeError, TypeError)):
+        make(torch)
+
+
+def test_inplace_result_that_cannot_be_cast_back_is_refused_unchanged():
+    m = stepjit.tensor([True, False])
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type bool"):
+        m &= stepjit.tensor([1, 1])
+    assert m.tolist() == [True, False]
+
+
+def test_other_operands_get_pythons_type_error():
+    with pytest.raises(TypeError, match="unsupported operand"):
+        stepjit.tensor([1]) & "a"

@@ -1,0 +1,140 @@
+"""Tensor methods (tests/ops/method_cases.py) against PyTorch's recorded values and gradients
+and a live PyTorch where installed; unfold and select compiled against eager; and PyTorch's
+errors for their bad arguments, naming the op, the shapes and the line."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import stepjit
+from tests.fixtures import oracle
+from tests.ops.method_cases import CASES, X
+
+TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "methods" / "torch_methods.npz")
+IDS = [c.name for c in CASES]
+
+
+def same(got, want, what):
+    assert set(got) == set(want), f"{what}: keys {sorted(got)} vs {sorted(want)}"
+    for k in sorted(want):
+        g, w = np.asarray(got[k]), np.asarray(want[k])
+        assert g.dtype == w.dtype, f"{what} {k}: dtype {g.dtype}, PyTorch's {w.dtype}"
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=f"{what} {k}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_matches_recorded_pytorch(case):
+    same(oracle.run(stepjit, case), TABLE[case.name], case.name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_matches_live_pytorch(case):
+    torch = pytest.importorskip("torch")
+    same(oracle.run(stepjit, case), oracle.run(torch, case), case.name)
+
+
+def test_every_recorded_case_is_in_the_table():
+    assert set(TABLE) == {c.name for c in CASES}
+
+
+def test_unfold_and_select_compile_with_their_gradients():
+    def step(x):
+        y = x.unfold(1, 2, 1).sum(-1) * x.select(1, 0).unsqueeze(1)
+        loss = (y * y).sum()
+        loss.backward()
+        return loss.detach()
+
+    x = stepjit.tensor(X, requires_grad=True)
+    want = step(x)
+    want_grad = x.grad.clone()
+    compiled = stepjit.compile(step)
+    for _ in range(2):
+        x.grad = None
+        got = compiled(x)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), want_grad.numpy(), rtol=1e-12)
+    assert compiled.stats()["fallbacks"] == 0
+
+
+def test_quantile_cov_and_fmax_compile_with_their_gradients():
+    def step(x):
+        y = x.quantile(0.3, dim=1).sum() + x.cov().sum() + stepjit.fmax(x, x.flip(0)).sum()
+        y.backward()
+        return y.detach()
+
+    x = stepjit.tensor(X, requires_grad=True)
+    want = step(x)
+    want_grad = x.grad.clone()
+    compiled = stepjit.compile(step)
+    for _ in range(2):
+        x.grad = None
+        np.testing.assert_allclose(compiled(x).numpy(), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), want_grad.numpy(), rtol=1e-12)
+    # (quantile's NaN constant is the same constant on every call: no stale trace)
+    assert compiled.stats()["fallbacks"] == 0 and compiled.stats()["stale"] == 0
+
+
+ERRORS = [
+    ("split_sizes_sum", lambda T: T.ones(4).split([1, 2]), RuntimeError, "split"),
+    ("split_size_zero", lambda T: T.ones(4).split(0), RuntimeError, "split"),
+    ("unfold_too_large", lambda T: T.ones(4).unfold(0, 5, 1), RuntimeError, "unfold"),
+    ("unfold_step_zero", lambda T: T.ones(4).unfold(0, 2, 0), RuntimeError, "unfold"),
+    ("select_out_of_range", lambda T: T.ones(2, 3).select(1, 3), IndexError, "select"),
+    ("target_out_of_bounds",
+     lambda T: T.nn.functional.cross_entropy(T.ones(2, 3), T.tensor([0, 3])), IndexError,
+     "nll_loss"),
+    ("negative_target",
+     lambda T: T.nn.functional.nll_loss(T.ones(2, 3), T.tensor([-1, 0])), IndexError, "nll_loss"),
+    ("attn_mask_shape",
+     lambda T: T.nn.MultiheadAttention(4, 2)(T.ones(2, 3, 4), T.ones(2, 3, 4), T.ones(2, 3, 4),
+                                             attn_mask=T.ones(4, 3, 3, dtype=T.bool)),
+     RuntimeError, "attn_mask"),
+    ("quantile_q_range", lambda T: T.quantile(T.ones(3), 1.5), RuntimeError, "quantile"),
+    ("quantile_integer", lambda T: T.quantile(T.arange(3), 0.5), RuntimeError, "quantile"),
+    ("quantile_interpolation", lambda T: T.quantile(T.ones(3), 0.5, interpolation="cubic"),
+     RuntimeError, "quantile"),
+    ("cov_3d", lambda T: T.cov(T.ones(2, 2, 2)), RuntimeError, "cov"),
+    ("multilabel_target_range",
+     lambda T: T.nn.functional.multilabel_margin_loss(T.ones(2, 3), T.tensor([[0, 3, -1]] * 2)),
+     RuntimeError, "multilabel_margin_loss"),
+]
+
+
+@pytest.mark.parametrize("make,exc,op", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_errors_name_the_op_and_line(make, exc, op):
+    with pytest.raises(exc) as e:
+        make(stepjit)
+    assert op in str(e.value) and "test_methods.py" in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("make,exc", [e[1:3] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_pytorch_raises_the_same_class(make, exc):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(exc):
+        make(torch)
+
+
+def test_gumbel_softmax_samples_and_straight_through_gradient():
+    """Its noise is stepjit's generator's (not PyTorch's numbers): the law and the gradient."""
+    stepjit.manual_seed(0)
+    logits = stepjit.tensor(np.log([[0.7, 0.2, 0.1]]), requires_grad=True)
+    soft = stepjit.nn.functional.gumbel_softmax(logits.expand(4000, 3), tau=0.5)
+    np.testing.assert_allclose(soft.sum(-1).detach().numpy(), 1.0, rtol=1e-12)
+    hard = stepjit.nn.functional.gumbel_softmax(logits.expand(4000, 3), hard=True)
+    counts = hard.detach().numpy().mean(0)
+    assert set(np.unique(hard.detach().numpy())) == {0.0, 1.0}
+    np.testing.assert_allclose(counts, [0.7, 0.2, 0.1], atol=0.03)    # argmax of Gumbel: the law
+    (hard * stepjit.tensor([1.0, 2.0, 3.0])).sum().backward()          # straight through the soft
+    assert logits.grad is not None and np.isfinite(logits.grad.numpy()).all()
+    assert abs(logits.grad.numpy().sum()) < 1e-9                       # softmax's gradient sums to 0
+
+
+def test_rrelu_in_training_draws_slopes_between_its_bounds():
+    x = -stepjit.ones(1000)
+    y = stepjit.nn.RReLU(0.1, 0.3)(x).numpy()
+    assert (-0.3 <= y).all() and (y <= -0.1).all() and y.std() > 0.03
+
+
+def test_ignored_targets_may_lie_outside_the_classes():
+    loss = stepjit.nn.functional.cross_entropy(stepjit.ones(2, 3), stepjit.tensor([-100, 1]))
+    assert np.isclose(loss.item(), np.log(3))
