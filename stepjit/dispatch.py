@@ -60,6 +60,9 @@ def aval_of(x) -> AVal:
     kind = getattr(type(x), "stands_for", None)   # a number a trace reads per call (symbolic.py)
     if kind is not None:
         return AVal((), scalar_dtype(kind()), weak=True)
+    if getattr(x, "is_sparse", False) is True:
+        raise TypeError("sparse COO tensors take part only in +, -, mm/matmul/spmm, sum and "
+                        "to_dense(); call .to_dense() first")
     raise TypeError(f"expected a tensor or a Python number, got {type(x).__name__}")
 
 
