@@ -408,6 +408,11 @@ METHODS.update({
     "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
 })
 
+# Sparse COO conversions (stepjit/ops/sparse.py); a dense tensor's to_dense() is itself
+from . import sparse as _sparse  # noqa: E402
+METHODS.update({"to_sparse": _sparse.to_sparse, "to_sparse_coo": _sparse.to_sparse,
+                "to_dense": lambda self, dtype=None: self if dtype is None else self.to(dtype)})
+
 PROPERTIES = {"T": S.T, "mT": S.mT}
 
 
