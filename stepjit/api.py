@@ -48,7 +48,7 @@ from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
     norm, prod, softmax, std, sum, var)
 from .ops.shape import (  # noqa: F401
-    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, narrow, outer, permute,
+    bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, mv, narrow, outer, permute,
     moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
@@ -95,7 +95,10 @@ from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
 from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
-    strided)
+    sparse_coo, strided)
+from . import sparse  # noqa: E402,F401  (torch.sparse: mm, sum)
+from .ops.sparse import sparse_coo_tensor  # noqa: E402,F401
+from .ops.shape import mm as spmm  # noqa: E402,F401  (PyTorch's name for mm with a sparse mat1)
 from .amp import autocast  # noqa: E402,F401
 from . import cpu  # noqa: E402,F401
 
@@ -106,8 +109,13 @@ _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp
 # Math, statistics, linear algebra and utilities beyond the core (docs/math.md).
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
-    deg2rad, fix, frac, heaviside, hypot, logaddexp, logaddexp2, logit, rad2deg, sgn, signbit,
-    sinh, tan, trunc, xlogy)
+    copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
+    logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+from .ops.elementwise import exp2  # noqa: E402,F401
+from .ops.reduce import aminmax  # noqa: E402,F401
+from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401
+from .ops.search import unravel_index  # noqa: E402,F401
+from .ops.shape import ravel, select  # noqa: E402,F401
 from .ops.stats import (  # noqa: E402,F401
     cdist, cummax, cummin, dist, histc, histogram, logcumsumexp, median, mode, nanmedian,
     std_mean, var_mean)
@@ -129,6 +137,7 @@ from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
+from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401

@@ -8,19 +8,21 @@ grad_fn bookkeeping, the version counter, `.grad`, `.data`, hooks and printing.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 import weakref
 
 import numpy as np
 
 from . import cuda as _cuda
+from . import layouts as _layouts
 from . import dispatch
 from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
 from .autograd.node import AccumulateGrad
 from .errors import DTypeError, ShapeError, op_error, user_location
-from .ir.types import FLOAT, AVal, DType, as_dtype
+from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
 
 
 class Version:
@@ -108,14 +110,40 @@ _STATE = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_versio
           "_retains_grad", "_hooks", "_accumulator", "_base", "_view")
 
 
+def _is_int(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_size(x):
+    return isinstance(x, Size)
+
+
 class Tensor:
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
 
-    def __init__(self, data=None, *, dtype=None, requires_grad=False):
+    def __init__(self, *args, dtype=None, requires_grad=False, device=None):
+        """PyTorch's legacy constructor: `Tensor(2, 3)` or `Tensor(Size)` is a size (zeros
+        here, where PyTorch leaves memory uninitialized), `Tensor(other)` shares other's
+        storage, anything else is data, of the default float dtype unless dtype= says."""
         from .ops.creation import _array_from
-        arr = _array_from([] if data is None else data, dtype)
-        Tensor._init(self, arr)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            Tensor._init(self, args[0]._data)
+            self._version = args[0]._version     # one storage: in-place writes seen by both
+        elif args and (all(_is_int(a) for a in args) or (len(args) == 1 and _is_size(args[0]))):
+            sizes = tuple(args[0]) if _is_size(args[0]) else args
+            if any(int(n) < 0 for n in sizes):
+                raise RuntimeError(f"Trying to create tensor with negative dimension "
+                                   f"{min(sizes)}: {list(sizes)}")
+            Tensor._init(self, np.zeros(tuple(int(n) for n in sizes),
+                                        (as_dtype(dtype) if dtype else default_float()).np))
+        elif len(args) == 1 and isinstance(args[0], (numbers.Number, np.generic)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        elif len(args) <= 1:
+            Tensor._init(self, _array_from(args[0] if args else [], dtype or default_float()))
+        else:
+            raise TypeError(f"Tensor(): expected a size (ints), a Size, a sequence or a tensor, "
+                            f"got ({', '.join(type(a).__name__ for a in args)})")
         if requires_grad:
             self.requires_grad = True
 
@@ -204,6 +232,7 @@ class Tensor:
     # Devices and layouts stepjit has none of, asked by device-dispatching programs
     # (`if input.is_cuda or input.is_xpu:`).
     is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = False
+    layout = _layouts.strided     # (sparse COO tensors: stepjit/ops/sparse.py)
 
     def is_floating_point(self) -> bool:
         return self.dtype.category == FLOAT

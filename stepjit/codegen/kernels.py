@@ -34,7 +34,7 @@ from stepjit.codegen.scalar import (clamp, clamp_hi, clamp_lo, digamma, left_shi
                                     minimum, polygamma, right_shift, round_half_even, sigmoid,
                                     sign)
 from stepjit.codegen.pointers import c_view
-from stepjit.codegen.vmath import vexp, vexpm1, vlog, vlog1p, vpow, vsigmoid, vtanh
+from stepjit.codegen.vmath import verf, vexp, vexpm1, vlog, vlog1p, vpow, vsigmoid, vtanh
 
 '''
 

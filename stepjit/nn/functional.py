@@ -371,15 +371,17 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 from .functions.activations import (  # noqa: E402,F401
     celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid,
-    mish, prelu, relu6, selu, silu, softmin, softplus, softshrink, softsign, tanhshrink, threshold)
+    gumbel_softmax, mish, prelu, relu6, rrelu, selu, silu, softmin, softplus, softshrink, softsign,
+    tanhshrink, threshold)
 from .functions.attention import scaled_dot_product_attention  # noqa: E402,F401
 from .functions.conv import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     conv1d, conv2d, conv_transpose2d, interpolate, max_pool1d, max_pool2d, pad, unfold)
 from .functions.losses import (  # noqa: E402,F401
     cosine_embedding_loss, cosine_similarity, gaussian_nll_loss, hinge_embedding_loss,
-    huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_soft_margin_loss,
-    pairwise_distance, poisson_nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
+    huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, smooth_l1_loss,
+    soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
 from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
@@ -405,5 +407,6 @@ __all__ = [
     "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss", "batch_norm", "embedding",
     "group_norm", "layer_norm", "normalize", "rms_norm",
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
-    "conv_transpose1d", "affine_grid", "grid_sample",
+    "conv_transpose1d", "affine_grid", "grid_sample", "gumbel_softmax", "rrelu",
+    "multilabel_margin_loss", "triplet_margin_with_distance_loss",
 ]

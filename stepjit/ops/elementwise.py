@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import math
+import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -28,12 +32,65 @@ def _unary(prim):
     return fn
 
 
-def add(input, other, *, alpha=1):
-    return apply(P.add, input, other if alpha == 1 else apply(P.mul, other, alpha))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def sub(input, other, *, alpha=1):
-    return apply(P.sub, input, other if alpha == 1 else apply(P.mul, other, alpha))
+def deprecated_scale(name, scale, operands):
+    """PyTorch still takes the scale first, as older programs and optimizers pass it
+    (`add(x, 2, y)`, `p.data.add_(-lr, grad)`, `addcdiv_(-step, m, d)`), with a warning:
+    (scale, *tensors) when the first is a number and tensors follow it, else None."""
+    if not operands or not isinstance(scale, numbers.Number) or isinstance(scale, bool) \
+            or not all(isinstance(t, Tensor) for t in operands):
+        return None
+    warnings.warn(f"This overload of {name} is deprecated: {name}(Number, Tensor...) puts the "
+                  f"scale first; pass it as a keyword ({name}(..., alpha= or value=))",
+                  UserWarning, stacklevel=_user_level())
+    return scale, operands
+
+
+def _user_level() -> int:
+    """warnings' stacklevel of the user's line that called into stepjit."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _scaled(name, other, rest, alpha):
+    """(other, alpha) of add/sub, from either signature."""
+    if not rest:
+        return other, alpha
+    old = deprecated_scale(name, other, rest) if len(rest) == 1 and alpha == 1 else None
+    if old is None:
+        raise TypeError(f"{name}() expects (other, *, alpha=1) or the deprecated (Number alpha, "
+                        f"Tensor other), got {1 + len(rest)} positional arguments: "
+                        f"({', '.join(type(a).__name__ for a in (other, *rest))})")
+    return old[1][0], old[0]
+
+
+def add(input, other, *rest, alpha=1):
+    other, alpha = _scaled("add", other, rest, alpha)
+    try:
+        return apply(P.add, input, other if alpha == 1 else apply(P.mul, other, alpha))
+    except TypeError:
+        return _sparse_add(input, other, alpha)     # (a try costs dense calls nothing)
+
+
+def _sparse_add(input, other, alpha):
+    """input + alpha * other where an operand is a sparse COO tensor (stepjit/ops/sparse.py);
+    re-raise the dispatch's TypeError otherwise."""
+    for x in (input, other):
+        if getattr(x, "is_sparse", False) is True:
+            return x.sparse_add(input, other, alpha=alpha)
+    raise
+
+
+def sub(input, other, *rest, alpha=1):
+    other, alpha = _scaled("sub", other, rest, alpha)
+    try:
+        return apply(P.sub, input, other if alpha == 1 else apply(P.mul, other, alpha))
+    except TypeError:
+        return _sparse_add(input, other, -alpha)
 
 
 mul = _binary(P.mul)
@@ -159,11 +216,23 @@ def lerp(input, end, weight):
     return add(input, mul(weight, sub(end, input)))
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
+def _addc_args(name, tensor1, tensor2, rest, value):
+    if not rest:
+        return tensor1, tensor2, value
+    old = deprecated_scale(name, tensor1, (tensor2, *rest)) if len(rest) == 1 else None
+    if old is None:
+        raise TypeError(f"{name}() expects (tensor1, tensor2, *, value=1) or the deprecated "
+                        f"(Number value, Tensor tensor1, Tensor tensor2)")
+    return old[1][0], old[1][1], old[0]
+
+
+def addcmul(input, tensor1, tensor2, *rest, value=1):
+    tensor1, tensor2, value = _addc_args("addcmul", tensor1, tensor2, rest, value)
     return add(input, mul(mul(tensor1, tensor2), value))
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
+def addcdiv(input, tensor1, tensor2, *rest, value=1):
+    tensor1, tensor2, value = _addc_args("addcdiv", tensor1, tensor2, rest, value)
     return add(input, mul(div(tensor1, tensor2), value))
 
 

@@ -14,7 +14,7 @@ import math
 
 from ..dispatch import apply
 from ..ir import primitives as P
-from ..ir.types import FLOAT
+from ..ir.types import FLOAT, default_float, float64
 from ..tensor import Tensor
 from .elementwise import abs, ceil, exp, floor, log, log1p, sqrt, where
 from .creation import tensor
@@ -134,6 +134,34 @@ def signbit(input):
 def heaviside(input, values):
     return where(apply(P.eq, input, 0), values,
                  apply(P.cast, apply(P.gt, input, 0), dtype=input.dtype))
+
+
+def copysign(input, other):
+    """|input| with other's sign bit (-0.0 and NaNs' signs included), always a float; the
+    gradient to input is sign(input) times that sign, 0 at 0 (PyTorch's)."""
+    x = input if input.dtype.category == FLOAT else apply(P.cast, input, dtype=default_float())
+    negative = signbit(other) if isinstance(other, Tensor) else math.copysign(1.0, other) < 0
+    return apply(P.mul, abs(x), where(negative, -1.0, 1.0) if isinstance(other, Tensor)
+                 else (-1.0 if negative else 1.0))
+
+
+def fmax(input, other):
+    """maximum that ignores a NaN operand (NaN only where both are); at a tie the gradient
+    goes to input, PyTorch's rule."""
+    return where(apply(P.logical_or, apply(P.ge, input, other), apply(P.ne, other, other)),
+                 input, other)
+
+
+def fmin(input, other):
+    return where(apply(P.logical_or, apply(P.le, input, other), apply(P.ne, other, other)),
+                 input, other)
+
+
+def float_power(input, exponent):
+    """pow in float64, whatever the operands' dtypes."""
+    def f64(v):
+        return apply(P.cast, v, dtype=float64) if isinstance(v, Tensor) else float(v)
+    return apply(P.pow, f64(input), f64(exponent))
 
 
 arctan, arcsin, arccos = atan, asin, acos

@@ -36,7 +36,9 @@ def _r_prim(prim):
 
 
 def _inplace(prim, name):
-    def method(self, other, *, alpha=1):
+    def method(self, other, *rest, alpha=1):
+        if rest:
+            other, alpha = E._scaled(name, other, rest, alpha)
         if alpha != 1:
             other = E.mul(other, alpha)
         return self._inplace(prim, other, op=name)
@@ -297,8 +299,10 @@ METHODS = {
     "exponential_": _exponential_,
     "multinomial": creation.multinomial, "bernoulli": creation.bernoulli,
     "masked_fill_": _masked_fill_,
-    "addcmul_": lambda self, t1, t2, *, value=1: self.copy_(E.addcmul(self, t1, t2, value=value)),
-    "addcdiv_": lambda self, t1, t2, *, value=1: self.copy_(E.addcdiv(self, t1, t2, value=value)),
+    "addcmul_": lambda self, t1, t2, *rest, value=1: self.copy_(
+        E.addcmul(self, t1, t2, *rest, value=value)),
+    "addcdiv_": lambda self, t1, t2, *rest, value=1: self.copy_(
+        E.addcdiv(self, t1, t2, *rest, value=value)),
     "log2_": _inplace_unary(P.log2, "log2_"), "log10_": _inplace_unary(P.log10, "log10_"),
     "expm1_": _inplace_unary(P.expm1, "expm1_"), "erf_": _inplace_unary(P.erf, "erf_"),
     "lgamma_": _inplace_unary(P.lgamma, "lgamma_"),
@@ -322,7 +326,7 @@ METHODS = {
     "permute": S.permute, "transpose": S.transpose, "swapaxes": S.transpose, "t": S.t,
     "unsqueeze": S.unsqueeze, "squeeze": S.squeeze, "expand": S.expand,
     "expand_as": S.expand_as, "broadcast_to": S.expand, "split": S.split, "chunk": S.chunk,
-    "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm,
+    "narrow": S.narrow, "unbind": S.unbind, "matmul": S.matmul, "mm": S.mm, "mv": S.mv, "bmm": S.bmm,
     "dot": S.dot, "outer": S.outer, "flip": _flip, "movedim": S.movedim, "moveaxis": S.movedim,
     "repeat": TI.repeat, "tile": TI.tile, "repeat_interleave": TI.repeat_interleave,
     "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
@@ -355,7 +359,7 @@ METHODS = {
 
 # Math, statistics, products and linear algebra beyond the core (stepjit/ops/mathfns.py, ...)
 from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
-from . import series as SR  # noqa: E402
+from . import sample_stats as SS, series as SR  # noqa: E402
 METHODS.update({
     "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
     "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
@@ -363,7 +367,10 @@ METHODS.update({
     "hypot": MF.hypot, "logaddexp": MF.logaddexp, "logaddexp2": MF.logaddexp2,
     "trunc": MF.trunc, "fix": MF.trunc, "frac": MF.frac, "logit": MF.logit, "xlogy": MF.xlogy,
     "sgn": MF.sgn, "signbit": MF.signbit, "heaviside": MF.heaviside, "deg2rad": MF.deg2rad,
-    "rad2deg": MF.rad2deg,
+    "rad2deg": MF.rad2deg, "copysign": MF.copysign, "fmax": MF.fmax, "fmin": MF.fmin,
+    "float_power": MF.float_power, "exp2": E.exp2, "ravel": S.ravel, "aminmax": R.aminmax,
+    "quantile": SS.quantile, "nanquantile": SS.nanquantile, "cov": SS.cov,
+    "corrcoef": SS.corrcoef,
     "median": STA.median, "nanmedian": STA.nanmedian, "mode": STA.mode, "cummax": STA.cummax,
     "cummin": STA.cummin, "logcumsumexp": STA.logcumsumexp, "histc": STA.histc, "histogram": STA.histogram,
     "dist": STA.dist,
@@ -400,6 +407,11 @@ METHODS.update({
     "lerp_": _inplace_of(E.lerp, "lerp_"), "atan2_": _inplace_of(MF.atan2, "atan2_"),
     "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
 })
+
+# Sparse COO conversions (stepjit/ops/sparse.py); a dense tensor's to_dense() is itself
+from . import sparse as _sparse  # noqa: E402
+METHODS.update({"to_sparse": _sparse.to_sparse, "to_sparse_coo": _sparse.to_sparse,
+                "to_dense": lambda self, dtype=None: self if dtype is None else self.to(dtype)})
 
 PROPERTIES = {"T": S.T, "mT": S.mT}
 

@@ -104,6 +104,14 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
                  keepdims=bool(keepdim))
 
 
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return aminmax_result(amin(input, () if dim is None else dim, keepdim),
+                          amax(input, () if dim is None else dim, keepdim))
+
+
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)

@@ -9,7 +9,7 @@ from ..dispatch import apply
 from ..errors import ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt
-from ..ir.types import as_dtype, default_float, int32, int64
+from ..ir.types import INT, as_dtype, default_float, int32, int64
 from ..tensor import Tensor
 from .creation import tensor
 from .index import nonzero
@@ -81,3 +81,21 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     arr = np.logspace(start, end, steps, base=base).astype(as_dtype(dtype or default_float()).np)
     out = dispatch.constant(arr)
     return out.requires_grad_() if requires_grad else out
+
+
+def unravel_index(indices, shape):
+    """The coordinates of flat indices into `shape` (row-major), one int64 tensor per
+    dimension; negative indices count from the end."""
+    shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
+    idx = indices if isinstance(indices, Tensor) else tensor(indices)
+    if idx.dtype.category != INT:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype.name}")
+    total = 1
+    for n in shape:
+        total *= n
+    flat = idx.to(int64) % max(total, 1)     # (an index past the end wraps, as in PyTorch)
+    out = []
+    for n in reversed(shape):
+        out.append(flat % n)
+        flat = flat // n
+    return tuple(reversed(out))

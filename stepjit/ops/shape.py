@@ -81,6 +81,10 @@ def _check_viewable(input, shape):
                            f"to {fmt(shape)}, at {user_location(2)})") from None
 
 
+def ravel(input):
+    return reshape(input, -1)
+
+
 def flatten(input, start_dim=0, end_dim=-1):
     if input.ndim == 0:
         return reshape(input, 1)
@@ -318,7 +322,16 @@ def tensor_arg(x, op, name, position):
     return x
 
 
+def _sparse_operand(*xs):
+    """The sparse COO operand of a product, if any (stepjit/ops/sparse.py computes it)."""
+    return next((x for x in xs if getattr(x, "is_sparse", False) is True), None)
+
+
 def matmul(input, other):
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        sparse = _sparse_operand(input, other)
+        if sparse is not None:
+            return sparse.sparse_mm(input, other)
     """torch.matmul: 1-D operands gain and then lose a unit dimension around the 2-D primitive."""
     a, b = tensor_arg(input, "matmul", "input", 1), tensor_arg(other, "matmul", "other", 2)
     an, bn = len(a._data.shape), len(b._data.shape)   # _data: an array, or an IR Value
@@ -341,12 +354,30 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
+    if not (isinstance(input, Tensor) and isinstance(mat2, Tensor)):
+        sparse = _sparse_operand(input, mat2)
+        if sparse is not None:
+            return sparse.sparse_mm(input, mat2)
     tensor_arg(input, "mm", "input", 1)
     tensor_arg(mat2, "mm", "mat2", 2)
     if len(input._data.shape) != 2 or len(mat2._data.shape) != 2:
         raise op_error(ShapeError(f"mm expects 2-D tensors, got {fmt(input.shape)} and "
                                   f"{fmt(mat2.shape)}"), "mm")
     return apply(P.matmul, input, mat2)
+
+
+def mv(input, vec):
+    """Matrix @ vector: matmul restricted to a 2-D and a 1-D operand, as torch.mv."""
+    tensor_arg(input, "mv", "input", 1)
+    tensor_arg(vec, "mv", "vec", 2)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise op_error(ShapeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, "
+                                  f"{vec.ndim}"), "mv")
+    if input.shape[1] != vec.shape[0]:
+        raise op_error(ShapeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                                  f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})"),
+                       "mv")
+    return matmul(input, vec)
 
 
 def bmm(input, mat2):

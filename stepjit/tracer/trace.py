@@ -132,6 +132,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
     tracer.floats = any(p.kind is float for p in places)
+    tracer.ints = any(p.kind is int for p in places)
     # A trace allocates thousands of small cyclic objects (tensors and their tape nodes):
     # automatic collections during it would scan the whole heap (Numba's is large) several
     # times per trace, the biggest cost of a per-call retrace. _escapes collects the young
@@ -407,7 +408,7 @@ def gather_env(trace, objs):
     for v, arr in trace.constants:
         env[v] = arr
     for p in trace.py_inputs:
-        env[p.value] = np.array(p.read(), dtype=np.float64)
+        env[p.value] = np.array(p.read(), dtype=p.value.dtype.np)
     return env
 
 

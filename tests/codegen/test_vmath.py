@@ -14,7 +14,8 @@ from numba import njit
 
 import stepjit as torch
 from stepjit.codegen import vmath
-from stepjit.codegen.vmath import BOUND_ULPS, vexp, vexpm1, vlog, vlog1p, vpow, vsigmoid, vtanh
+from stepjit.codegen.vmath import (BOUND_ULPS, verf, vexp, vexpm1, vlog, vlog1p, vpow,
+                                   vsigmoid, vtanh)
 from stepjit.ir.primitives.elementwise import _sigmoid_impl
 
 NAMES = ("exp", "log", "tanh", "sigmoid", "log1p", "expm1")
@@ -158,12 +159,50 @@ def _loop_llvm(fn):
     return loop.inspect_llvm(loop.signatures[0])
 
 
-@pytest.mark.parametrize("name", ["vtanh", "vexp", "vlog"])
+@pytest.mark.parametrize("name", ["vtanh", "vexp", "vlog", "verf"])
 def test_loops_vectorize_with_no_libm_call(name):
     llvm = _loop_llvm(getattr(vmath, name))
-    assert "x float>" in llvm                       # the loop body works on vectors
-    for libm in ("tanhf", "expf", "logf", "llvm.tanh", "llvm.exp", "llvm.log"):
+    assert "x float>" in llvm or "x double>" in llvm     # the loop body works on vectors
+    for libm in ("tanhf", "expf", "logf", "erff", "erf", "llvm.tanh", "llvm.exp", "llvm.log"):
         assert f"@{libm}" not in llvm
+
+
+@njit(error_model="numpy")
+def _erf_loop(x, out):
+    for i in range(x.size):
+        out[i] = verf(x[i])
+
+
+def _erf_reference(x):
+    """math.erf in float64 (NumPy has no erf), rounded to float32."""
+    return np.array([math.erf(v) for v in x.astype(np.float64).tolist()]).astype(np.float32)
+
+
+def test_erf_float32_within_bound_over_every_binade_and_edges():
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 2 ** 32 - 1, 30000, dtype=np.uint64).astype(np.uint32)
+    x = np.concatenate([bits.view(np.float32), np.linspace(-5, 5, 40001, dtype=np.float32),
+                        _edges(np.float32),
+                        np.array([0.9999999, 1.0, 1.0000001, 3.91, 3.92, 3.9999998, 4.0],
+                                 np.float32)])
+    x = np.concatenate([x, -x])
+    out = np.empty_like(x)
+    _erf_loop(x, out)
+    d = _ulps(out, _erf_reference(x))
+    bad = np.nonzero(d > BOUND_ULPS["erf"][0])[0]
+    assert bad.size == 0, [(x[i], out[i]) for i in bad[:5]]
+
+
+def test_erf_special_values_exactly():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 10.0, -10.0], np.float32)
+    out = np.empty_like(x)
+    _erf_loop(x, out)
+    assert out.tolist()[:4] == [0.0, 0.0, 1.0, -1.0] and np.signbit(out[1]) and np.isnan(out[4])
+    assert out.tolist()[7:] == [1.0, -1.0] and out[5] > 0 and out[6] < 0
+    x64 = np.array([0.5, -2.0, 0.0], np.float64)        # float64 keeps math.erf
+    out64 = np.empty_like(x64)
+    _erf_loop(x64, out64)
+    assert out64.tolist() == [math.erf(v) for v in x64.tolist()]
 
 
 def test_compiled_step_uses_vmath_within_bound_of_eager():
@@ -173,16 +212,16 @@ def test_compiled_step_uses_vmath_within_bound_of_eager():
 
     def f(x):
         return (x.tanh(), x.exp(), (x.abs() + 0.5).log(), x.sigmoid(), x.abs().log1p(),
-                (x.abs() + 0.25) ** 1.5)
+                (x.abs() + 0.25) ** 1.5, x.erf())
     fn = torch.compile(f)
     got = fn(torch.tensor(x0))
     with torch.no_grad():
         want = f(torch.tensor(x0))
-    for g, w, name in zip(got, want, ["tanh", "exp", "log", "sigmoid", "log1p", "pow"]):
+    for g, w, name in zip(got, want, ["tanh", "exp", "log", "sigmoid", "log1p", "pow", "erf"]):
         bound = BOUND_ULPS[name][0] + 1        # + NumPy's own float32 error
         assert _ulps(g.numpy(), w.numpy()).max() <= bound, name
     src = "".join(s for _, prog in fn.programs.values() for s in prog.kernel_sources())
-    for call in ("vtanh(", "vexp(", "vlog(", "vsigmoid(", "vlog1p(", "vpow("):
+    for call in ("vtanh(", "vexp(", "vlog(", "vsigmoid(", "vlog1p(", "vpow(", "verf("):
         assert call in src
 
 

@@ -104,6 +104,10 @@ EXEMPT = {
     **{name: "as inv (a decomposition); tests/ops/test_decompositions.py checks finite inputs "
              "against PyTorch" for name in ("cholesky", "eigh_values", "eigh_vectors", "qr_q",
                                              "qr_r", "svd_u", "svd_s", "svd_vh")},
+    **{name: "reached only inside a trace, by a slice whose bounds are read per call "
+             "(tracer/windows.py); its values are the slice's (slice, slice_scatter above), "
+             "tests/tracer/test_windows.py checks them against PyTorch's slicing"
+       for name in ("dynamic_slice", "dynamic_update_slice")},
     **{name: "integer-only (floats are refused, as PyTorch refuses them): the integer edges "
              "(shifts by negative amounts or past the width, wrap-around, uint8) are checked "
              "against PyTorch in tests/ops/test_bitwise.py"

@@ -91,6 +91,8 @@ SAMPLES = {
               ([T(F, 4, 5)], {"key": ()})],
     "slice_scatter": [([T(F, 4, 5), T(F, 2, 5)], {"key": ((0, 2, None),)}),
                       ([T(F, 4, 5), 0.0], {"key": (-1, (None, None, 2))})],
+    "dynamic_slice": [([T(F, 6, 5), T(int64)], {"axis": 1, "size": 2, "step": 2})],
+    "dynamic_update_slice": [([T(F, 6, 5), T(F, 2, 5), T(int64)], {"axis": 0, "step": 1})],
     "gather": [([T(F, 4, 5), T(int64, 3)], {"key": ("T", (None, None, None))}),
                ([T(F, 4, 5), T(int64, 3), T(int64, 3)], {"key": ("T", "T")}),
                ([T(F, 4, 5), T(int64, 4, 1), T(int64, 1, 5)], {"key": ("G", "G")}),

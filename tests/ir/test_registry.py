@@ -162,6 +162,25 @@ def _np_slice(x, key):
     return x[tuple(slice(*k) if isinstance(k, tuple) else k for k in key)]
 
 
+def _np_window_start(start, n, size, step):
+    """XLA's DynamicSlice start over Python's reading of a slice start (negative from the end)."""
+    s = start + n if start < 0 else start
+    return min(max(s, 0), n - (size - 1) * step - 1)
+
+
+def _np_dynamic_slice(x, start, axis, size, step):
+    s = _np_window_start(int(start), x.shape[axis], size, step)
+    return np.take(x, np.arange(s, s + size * step, step), axis=axis)
+
+
+def _np_dynamic_update_slice(base, update, start, axis, step):
+    size = update.shape[axis]
+    s = _np_window_start(int(start), base.shape[axis], size, step)
+    out = np.moveaxis(base.copy(), axis, 0)
+    out[s:s + size * step:step] = np.moveaxis(update, axis, 0)
+    return np.moveaxis(out, 0, axis)
+
+
 F64 = stepjit.float64
 ALL = (None, None, None)
 
@@ -494,6 +513,24 @@ SAMPLES: dict[str, list[Sample]] = {
         S(r(4, 5).astype(np.float32), r(4), attrs=dict(key=(ALL, 0)),
           ref=lambda b, s, key: _np_slice_scatter(b, s.astype(np.float32), key), dtype="float32",
           note="src cast to base dtype"),
+    ],
+    "dynamic_slice": [
+        S(r(6, 3), np.array(2), attrs=dict(axis=0, size=3, step=1), ref=_np_dynamic_slice,
+          api=lambda T, x, s: x[int(s):int(s) + 3]),
+        S(r(4, 7), np.array(-5), attrs=dict(axis=1, size=2, step=2), ref=_np_dynamic_slice,
+          api=lambda T, x, s: x[:, int(s):int(s) + 3:2], note="negative start and a step"),
+        S(r(6, 3), np.array(5), attrs=dict(axis=0, size=3, step=1), ref=_np_dynamic_slice,
+          note="start clamped so the window fits"),
+    ],
+    "dynamic_update_slice": [
+        S(r(6, 3), r(2, 3), np.array(1), attrs=dict(axis=0, step=1),
+          ref=_np_dynamic_update_slice),
+        S(r(4, 7), r(4, 2), np.array(-4), attrs=dict(axis=1, step=3),
+          ref=_np_dynamic_update_slice, note="negative start and a step"),
+        S(r(5, 2).astype(np.float32), r(2, 2), np.array(9), attrs=dict(axis=0, step=1),
+          ref=lambda b, u, s, axis, step: _np_dynamic_update_slice(b, u.astype(np.float32), s,
+                                                                   axis, step),
+          dtype="float32", note="update cast to base dtype, start clamped"),
     ],
     "gather": [
         S(r(4, 3), np.array([2, 0, 2]), attrs=dict(key=("T",)), ref=lambda x, i, key: x[i],

@@ -101,3 +101,35 @@ def test_dtype_conversion_before_the_first_call_is_kept():
     out = bn(stepjit.randn(4, 3, dtype=stepjit.float64))
     assert out.dtype is stepjit.float64 and bn.running_mean.dtype is stepjit.float64
     assert tuple(bn.running_var.shape) == (3,) and int(bn.num_batches_tracked) == 1
+
+
+def test_checkpoint_loads_into_a_lazy_model_before_its_first_call(tmp_path):
+    """Save a trained lazy model's state_dict, build a fresh one and load it before any
+    forward (a d2l chapter's file round trip): the checkpoint gives each weight its shape; the
+    first call then runs on the loaded weights, not fresh draws."""
+    def make():
+        return nn.Sequential(nn.LazyConv2d(3, kernel_size=3), nn.LazyBatchNorm2d(), nn.ReLU(),
+                             nn.Flatten(), nn.LazyLinear(4), nn.ReLU(), nn.LazyLinear(2))
+    stepjit.manual_seed(0)
+    net = make()
+    x = stepjit.randn(2, 2, 5, 5)
+    net(x)
+    stepjit.save(net.state_dict(), tmp_path / "net.params")
+    clone = make()
+    assert str(clone.load_state_dict(stepjit.load(tmp_path / "net.params"))) == \
+        "<All keys matched successfully>"
+    assert tuple(clone[4].weight.shape) == (4, 27)
+    net.eval()
+    clone.eval()
+    np.testing.assert_array_equal(clone(x).detach().numpy(), net(x).detach().numpy())
+    assert [type(m).__name__ for m in clone] == ["Conv2d", "BatchNorm2d", "ReLU", "Flatten",
+                                                 "Linear", "ReLU", "Linear"]
+    assert clone[4].in_features == 27 and clone[0].in_channels == 2
+
+
+def test_partial_checkpoint_leaves_the_rest_lazy_and_reports_it():
+    lazy = nn.Sequential(nn.LazyLinear(4))
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "0.bias"'):
+        lazy.load_state_dict({"0.weight": stepjit.ones(4, 3)})
+    assert tuple(lazy[0].weight.shape) == (4, 3)
+    assert type(lazy[0].bias).__name__ == "UninitializedParameter"

@@ -158,4 +158,5 @@ CASES = [
     Case("scatter_0dim_index_value", lambda T, x: (x * 1).scatter_(0, T.tensor(3), value=1.0),
          r(6)),
     Case("scatter_add_0dim_index", lambda T, x, s: x.scatter_add(0, T.tensor(2), s), r(6), r()),
+    Case("mv", lambda T, a, v: (T.mv(a, v), a.mv(v)), r(2, 3), r(3), compiled=True),
 ]

@@ -28,6 +28,8 @@ BAD = [
     ("einsum sizes", lambda: T.einsum("ij,jk->ik", X, T.ones(3, 2, dtype=T.float64)),
      ["einsum", "'j'", "[3, 4]", "[3, 2]"]),
     ("einsum operands", lambda: T.einsum("ij,jk->ik", X), ["einsum", "2 operands"]),
+    ("mv sizes", lambda: T.mv(X, T.ones(3, dtype=T.float64)), ["mv", "(3x4)", "vec (3)"]),
+    ("mv 2-d vec", lambda: X.mv(T.ones(4, 1, dtype=T.float64)), ["mv", "got 1, 2, 2"]),
     ("addmm", lambda: T.addmm(T.ones(2), T.ones(2, 3, 1), T.ones(3)), ["addmm", "[2, 3, 1]"]),
     ("bincount float", lambda: T.bincount(X.reshape(-1)), ["bincount", "float64"]),
     ("bincount negative", lambda: T.bincount(T.tensor([1, -1])), ["bincount", "non-negative"]),

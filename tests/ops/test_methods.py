@@ -56,6 +56,24 @@ def test_unfold_and_select_compile_with_their_gradients():
     assert compiled.stats()["fallbacks"] == 0
 
 
+def test_quantile_cov_and_fmax_compile_with_their_gradients():
+    def step(x):
+        y = x.quantile(0.3, dim=1).sum() + x.cov().sum() + stepjit.fmax(x, x.flip(0)).sum()
+        y.backward()
+        return y.detach()
+
+    x = stepjit.tensor(X, requires_grad=True)
+    want = step(x)
+    want_grad = x.grad.clone()
+    compiled = stepjit.compile(step)
+    for _ in range(2):
+        x.grad = None
+        np.testing.assert_allclose(compiled(x).numpy(), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), want_grad.numpy(), rtol=1e-12)
+    # (quantile's NaN constant is the same constant on every call: no stale trace)
+    assert compiled.stats()["fallbacks"] == 0 and compiled.stats()["stale"] == 0
+
+
 ERRORS = [
     ("split_sizes_sum", lambda T: T.ones(4).split([1, 2]), RuntimeError, "split"),
     ("split_size_zero", lambda T: T.ones(4).split(0), RuntimeError, "split"),
@@ -71,6 +89,14 @@ ERRORS = [
      lambda T: T.nn.MultiheadAttention(4, 2)(T.ones(2, 3, 4), T.ones(2, 3, 4), T.ones(2, 3, 4),
                                              attn_mask=T.ones(4, 3, 3, dtype=T.bool)),
      RuntimeError, "attn_mask"),
+    ("quantile_q_range", lambda T: T.quantile(T.ones(3), 1.5), RuntimeError, "quantile"),
+    ("quantile_integer", lambda T: T.quantile(T.arange(3), 0.5), RuntimeError, "quantile"),
+    ("quantile_interpolation", lambda T: T.quantile(T.ones(3), 0.5, interpolation="cubic"),
+     RuntimeError, "quantile"),
+    ("cov_3d", lambda T: T.cov(T.ones(2, 2, 2)), RuntimeError, "cov"),
+    ("multilabel_target_range",
+     lambda T: T.nn.functional.multilabel_margin_loss(T.ones(2, 3), T.tensor([[0, 3, -1]] * 2)),
+     RuntimeError, "multilabel_margin_loss"),
 ]
 
 
@@ -86,6 +112,27 @@ def test_pytorch_raises_the_same_class(make, exc):
     torch = pytest.importorskip("torch")
     with pytest.raises(exc):
         make(torch)
+
+
+def test_gumbel_softmax_samples_and_straight_through_gradient():
+    """Its noise is stepjit's generator's (not PyTorch's numbers): the law and the gradient."""
+    stepjit.manual_seed(0)
+    logits = stepjit.tensor(np.log([[0.7, 0.2, 0.1]]), requires_grad=True)
+    soft = stepjit.nn.functional.gumbel_softmax(logits.expand(4000, 3), tau=0.5)
+    np.testing.assert_allclose(soft.sum(-1).detach().numpy(), 1.0, rtol=1e-12)
+    hard = stepjit.nn.functional.gumbel_softmax(logits.expand(4000, 3), hard=True)
+    counts = hard.detach().numpy().mean(0)
+    assert set(np.unique(hard.detach().numpy())) == {0.0, 1.0}
+    np.testing.assert_allclose(counts, [0.7, 0.2, 0.1], atol=0.03)    # argmax of Gumbel: the law
+    (hard * stepjit.tensor([1.0, 2.0, 3.0])).sum().backward()          # straight through the soft
+    assert logits.grad is not None and np.isfinite(logits.grad.numpy()).all()
+    assert abs(logits.grad.numpy().sum()) < 1e-9                       # softmax's gradient sums to 0
+
+
+def test_rrelu_in_training_draws_slopes_between_its_bounds():
+    x = -stepjit.ones(1000)
+    y = stepjit.nn.RReLU(0.1, 0.3)(x).numpy()
+    assert (-0.3 <= y).all() and (y <= -0.1).all() and y.std() > 0.03
 
 
 def test_ignored_targets_may_lie_outside_the_classes():

@@ -128,6 +128,13 @@ SCHEDULES = {
         o, [S.LinearLR(o, 0.1, 1.0, 3), S.ExponentialLR(o, 0.8)], milestones=[3]), 8),
     "chained": ("sgd", lambda S, o: S.ChainedScheduler(
         [S.ConstantLR(o, 0.5, 2), S.ExponentialLR(o, 0.9)]), 6),
+    "cyclic_triangular2_sgd2": ("sgd2", lambda S, o: S.CyclicLR(
+        o, [0.01, 0.02], 0.1, step_size_up=2, step_size_down=3, mode="triangular2"), 14),
+    "cyclic_exp_range_adam": ("adam", lambda S, o: S.CyclicLR(
+        o, 0.001, 0.01, step_size_up=3, mode="exp_range", gamma=0.9), 10),
+    "cyclic_scale_fn_no_momentum": ("sgd", lambda S, o: S.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, scale_fn=Halve(), scale_mode="iterations",
+        cycle_momentum=False), 8),
     "plateau_min_rel_cooldown": ("sgd2", lambda S, o: S.ReduceLROnPlateau(
         o, patience=1, factor=0.5, cooldown=1, min_lr=[0.0, 0.06]), 10),
     "plateau_max_abs": ("sgd", lambda S, o: S.ReduceLROnPlateau(

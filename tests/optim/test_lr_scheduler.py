@@ -99,6 +99,11 @@ BAD_SCHEDULERS = [   # (make(S, optimizer), exception, PyTorch 2.13's text)
      "ChainedScheduler does not support `ReduceLROnPlateau` scheduler"),
     (lambda S, o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor should be < 1.0."),
     (lambda S, o: S.ReduceLROnPlateau(o, mode="up"), ValueError, "mode up is unknown!"),
+    (lambda S, o: S.CyclicLR(o, 0.01, 0.1, mode="sawtooth"), ValueError,
+     "mode is invalid and scale_fn is None"),
+    (lambda S, o: S.CyclicLR(o, [0.01, 0.02], 0.1), ValueError,
+     "base_lr must have the same length as optimizer.param_groups. base_lr has 2 values, "
+     "param_groups has 1."),
     (lambda S, o: S.ReduceLROnPlateau(o, min_lr=[0, 0]), ValueError,
      "expected 1 min_lrs, got 2"),
 ]

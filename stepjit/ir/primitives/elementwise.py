@@ -150,7 +150,8 @@ def _erf_impl(x):
 
 
 erf = _ew("erf", _erf_impl, S.float_rule,
-          (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1)
+          (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1,
+          simd_expr="verf({0})")
 # -- the gamma family: NumPy has none of them, so (as erf) a Numba ufunc made on first use,
 # over the same scalar functions the generated kernels call (gamma_fns.py)
 _GAMMA_UFUNCS = {}

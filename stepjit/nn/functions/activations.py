@@ -51,6 +51,30 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return input.copy_(out) if inplace else _rename(out, "LeakyReluBackward0")
 
 
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each negative element gets its own slope drawn from
+    U(lower, upper) (stepjit's generator); in evaluation the mean slope (lower + upper) / 2."""
+    if training:
+        slope = input.new_empty(tuple(input.shape)).uniform_(lower, upper)
+        out = where(input >= 0, input, input * slope)
+    else:
+        out = where(input >= 0, input, input * ((lower + upper) / 2))
+    return input.copy_(out) if inplace else _rename(out, "RreluWithNoiseBackward0")
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) with g Gumbel(0, 1) noise (-log of an exponential draw, as
+    PyTorch draws it); hard=True returns the one-hot of its argmax with the soft sample's
+    gradient (straight-through)."""
+    gumbels = -logits.new_empty(tuple(logits.shape)).exponential_().log()
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.argmax(dim, keepdim=True)
+    one_hot = logits.new_zeros(tuple(logits.shape)).scatter_(dim, index, 1.0)
+    return one_hot - soft.detach() + soft
+
+
 def elu(input, alpha=1.0, inplace=False):
     out = where(input > 0, input, apply(P.expm1, input.clamp(max=0.0)) * alpha)
     return input.copy_(out) if inplace else _rename(out, "EluBackward0")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ...dispatch import apply
 from ...ir import primitives as P
 from ...ops.elementwise import where
@@ -13,7 +15,8 @@ from ...ops.reduce import _rename, count
 from ..functional import _reduce as reduce_, _resolve, _warn_size
 from ...errors import ShapeError, op_error
 from .activations import logsigmoid
-from ...ops.creation import arange
+from ...ir.types import int64
+from ...ops.creation import arange, zeros_like
 from ...ops.index import take_along_dim
 
 
@@ -137,6 +140,41 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if swap:
         d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
     loss = (d_ap - d_an + margin).clamp(min=0.0)
+    return _reduce(loss, _resolve(size_average, reduce, reduction))
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """triplet_margin_loss with any distance (default: pairwise_distance)."""
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_ap, d_an = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_an = d_an.minimum(dist(positive, negative))
+    return _reduce((d_ap - d_an + margin).clamp(min=0.0), _resolve(None, None, reduction))
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over target classes j (target's entries up to its first -1) and other classes i of
+    max(0, 1 - (x[j] - x[i])), divided by the number of classes."""
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    if tuple(target.shape) != tuple(input.shape):
+        raise op_error(ShapeError(f"inconsistent target size: {list(target.shape)} for input "
+                                  f"of size: {list(input.shape)}"), "multilabel_margin_loss")
+    t = target.reshape(x.shape)
+    n = x.shape[1]
+    data = target._data      # (eager: a compiled step's gather checks its own indices)
+    if type(data) is np.ndarray and ((data < -1) | (data >= n)).any():
+        raise op_error(ShapeError(f"argument #2 'target' is out of range: classes -1 (end) "
+                                  f"to {n - 1}"), "multilabel_margin_loss")
+    valid = (t >= 0).to(int64).cumprod(1).to(x.dtype)           # entries before the first -1
+    safe = where(t >= 0, t, 0)
+    member = zeros_like(x).scatter_add(1, safe, valid) > 0           # classes that are targets
+    picked = take_along_dim(x, safe, 1)                               # x[j] per target entry
+    margins = (1 - (picked.unsqueeze(2) - x.unsqueeze(1))).clamp(min=0.0)   # [N, targets, C]
+    keep = valid.unsqueeze(2) * member.logical_not().to(x.dtype).unsqueeze(1)
+    loss = (margins * keep).sum((1, 2)) / n
+    if input.ndim < 2:
+        loss = loss.squeeze(0)
     return _reduce(loss, _resolve(size_average, reduce, reduction))
 
 

@@ -93,6 +93,20 @@ GLU = _simple("GLU", "glu", "a * sigmoid(b) for the two halves of dim.", dim=-1)
 Softmin = _simple("Softmin", "softmin", "softmax(-x).", dim=None)
 
 
+class RReLU(Module):
+    """Randomized leaky ReLU: random negative slopes in training, their mean in evaluation."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}"
+
+
 class Threshold(Module):
     def __init__(self, threshold, value, inplace=False):
         super().__init__()

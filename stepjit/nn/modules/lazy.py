@@ -84,12 +84,23 @@ class LazyModuleMixin:
         return any(is_lazy(t) for t in tensors)
 
     def __call__(self, *args, **kwargs):
-        if self.has_uninitialized_params():
+        if self.cls_to_become is not None:
+            # (also after load_state_dict gave the weights their shapes: the input still tells
+            # the layer its input size, as PyTorch's first forward does)
             with no_grad():
                 self.initialize_parameters(*args, **kwargs)
         if not self.has_uninitialized_params() and self.cls_to_become is not None:
             self.__class__ = self.cls_to_become
         return Module.__call__(self, *args, **kwargs)   # (super() no longer applies: the class changed)
+
+    def _load_tree(self, state_dict, prefix, assign, missing, unexpected, errors):
+        """A checkpoint gives each uninitialized weight it holds its shape (PyTorch's lazy load
+        hook): `clone = MLP(); clone.load_state_dict(torch.load(f))` before any forward."""
+        for name, t in list(self._parameters.items()) + list(self._buffers.items()):
+            value = state_dict.get(prefix + name) if is_lazy(t) else None
+            if isinstance(value, Tensor):
+                t.materialize(tuple(value.shape))
+        Module._load_tree(self, state_dict, prefix, assign, missing, unexpected, errors)
 
     def reset_parameters(self):
         if not self.has_uninitialized_params() and self._in_size() != 0:
@@ -111,6 +122,8 @@ class LazyLinear(LazyModuleMixin, Linear):
 
     def initialize_parameters(self, input, *args, **kwargs):
         self.in_features = input.shape[-1]
+        if not self.has_uninitialized_params():
+            return
         self.weight.materialize((self.out_features, self.in_features))
         if self.bias is not None:
             self.bias.materialize((self.out_features,))
@@ -135,6 +148,8 @@ class _LazyConvMixin(LazyModuleMixin):
         self.in_channels = input.shape[0 if unbatched else 1]
         if self.in_channels % self.groups:
             raise ValueError("in_channels must be divisible by groups")
+        if not self.has_uninitialized_params():
+            return
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight.materialize(shape)
         if self.bias is not None:
@@ -169,6 +184,8 @@ class _LazyNormMixin(LazyModuleMixin):
 
     def initialize_parameters(self, input, *args, **kwargs):
         self.num_features = input.shape[1]
+        if not self.has_uninitialized_params():
+            return
         for t in (self.weight, self.bias):
             if t is not None and is_lazy(t):
                 t.materialize((self.num_features,))
