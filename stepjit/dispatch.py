@@ -60,6 +60,9 @@ def aval_of(x) -> AVal:
     kind = getattr(type(x), "stands_for", None)   # a number a trace reads per call (symbolic.py)
     if kind is not None:
         return AVal((), scalar_dtype(kind()), weak=True)
+    if getattr(x, "is_sparse", False) is True:
+        raise TypeError("sparse COO tensors take part only in +, -, mm/matmul/spmm, sum and "
+                        "to_dense(); call .to_dense() first")
     raise TypeError(f"expected a tensor or a Python number, got {type(x).__name__}")
 
 
@@ -450,6 +453,15 @@ def concrete(t, purpose="value"):
         return tracer.concrete(t, purpose)
     d = t._data
     return d if type(d) is _NDARRAY else d.copy_to_host()   # a CUDA tensor's value: a host copy
+
+
+def windows(t, key):
+    """`t[key]` where key's slice bounds are ints read per call while tracing
+    (tracer/windows.py): (t with those windows taken, the rest of key). Otherwise (t, key)."""
+    tracer = MODE.tracer
+    if tracer is None or not tracer.ints:
+        return t, key
+    return tracer.windows(t, key)
 
 
 def check_view_write(root, steps, op):
