@@ -452,6 +452,15 @@ def concrete(t, purpose="value"):
     return d if type(d) is _NDARRAY else d.copy_to_host()   # a CUDA tensor's value: a host copy
 
 
+def windows(t, key):
+    """`t[key]` where key's slice bounds are ints read per call while tracing
+    (tracer/windows.py): (t with those windows taken, the rest of key). Otherwise (t, key)."""
+    tracer = MODE.tracer
+    if tracer is None or not tracer.ints:
+        return t, key
+    return tracer.windows(t, key)
+
+
 def check_view_write(root, steps, op):
     """Before a write through the view `steps` make of `root`: eagerly every recorded view
     shares its root's memory; a trace must check that its views are views eagerly too."""

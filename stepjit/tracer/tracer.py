@@ -34,7 +34,8 @@ from ..tensor import Tensor
 from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
-from .symbolic import SymbolicFloat, SymbolicInt
+from .symbolic import SymbolicFloat, SymbolicInt, exact_numbers
+from .windows import take_windows
 from ..ir import primitives as P
 
 
@@ -69,6 +70,7 @@ class Tracer:
     def __init__(self, name: str, names=None, once=False):
         self.graph = Graph(name=name)
         self.once = once            # the trace serves this call only (per-call retracing)
+        self.promotions = 0         # gc collections of generations 1-2 before it (trace._escapes)
         self.names = names          # id(tensor) -> readable name, for lifted inputs
         self.touched = {}           # id(real tensor) -> Touched
         self.records = []           # Touched, in order of first touch
@@ -89,6 +91,7 @@ class Tracer:
         self.per_call = None        # why the step's Python must run every call (_handed_out)
         self.per_call_warns = False
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
+        self.ints = False           # a SymbolicInt stands in a place
         self.active = True          # False once the trace is finished: late uses record nothing
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
@@ -207,6 +210,8 @@ class Tracer:
         vals = [self.value_of(a) if isinstance(a, Tensor) else self._operand(a) for a in args]
         if self.floats and attrs:
             attrs = {k: v.exact() if type(v) is SymbolicFloat else v for k, v in attrs.items()}
+        if self.ints and attrs:
+            attrs = {k: exact_numbers(v) for k, v in attrs.items()}   # a key a view replays
         avals = [AVal(v.shape, v.dtype) if isinstance(v, Value) else dispatch.aval_of(v) for v in vals]
         try:
             out_aval = prim.shape_rule(*avals, **attrs)
@@ -364,6 +369,10 @@ class Tracer:
         arr = np.asarray(self.env[value])
         self._decide("exact", value, exact_key(arr), shown=arr.tolist() if arr.size < 8 else py)
 
+    def windows(self, t, key):
+        """dispatch.windows while tracing: slices with per-call bounds (windows.py)."""
+        return take_windows(self, t, key)
+
     def decide_truth(self, value, outcome):
         self._decide("truth", value, outcome)
 
@@ -378,17 +387,18 @@ class Tracer:
         label = f"{type(optimizer).__name__.lower()}.param_groups[{index}]"
         return GroupView(group, self, label, keys)
 
-    def read_input(self, container, key, label, x=None):
-        """container[key] (a Python number; x, when a SymbolicFloat stands there for the trace)
-        as a 0-dim float64 graph input read on every call."""
+    def read_input(self, container, key, label, x=None, dtype=np.float64):
+        """container[key] (a Python number; x, when a SymbolicFloat or SymbolicInt stands there
+        for the trace) as a 0-dim graph input read on every call: float64 (a hyperparameter),
+        int64 (an int a slice starts at, symbolic.py)."""
         for p in self.py_inputs:
             if p.container is container and p.key == key:
                 return p.tensor
         if x is None:
             x = container[key]
-        v = Value(self._name(label), (), dispatch.dtype_of_array(np.float64(x)))
+        v = Value(self._name(label), (), dispatch.dtype_of_array(np.dtype(dtype).type(x)))
         self.graph.lifted.append((v, "@" + label))
-        self.env[v] = np.array(x, dtype=np.float64)
+        self.env[v] = np.array(x, dtype=dtype)
         t = self._new_tensor(v)
         self.weak.add(v)
         self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))
