@@ -193,3 +193,4 @@ _dispatch.DEVICE = _CudaOnFirstOp()
 if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit
     write_at_exit(config.report_dir())
+from . import functional  # noqa: E402,F401  (torch.functional; after every name it re-exports)
