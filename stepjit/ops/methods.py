@@ -35,6 +35,13 @@ def _r_prim(prim):
     return lambda self, other: dispatch.apply(prim, other, self)
 
 
+def _r_commutative(prim):
+    """`2 * x` of a commutative primitive is x * 2, as PyTorch computes it: the tensor stays
+    the first operand, so the graph a user walks (`(2 * x).grad_fn.next_functions[0][0]` is
+    x's node, the introyt autograd tutorial's walk) has PyTorch's shape. Same values."""
+    return lambda self, other: dispatch.apply(prim, self, other)
+
+
 def _inplace(prim, name):
     def method(self, other, *rest, alpha=1):
         if rest:
@@ -254,8 +261,8 @@ METHODS = {
     "pin_memory": _pin_memory, "is_pinned": lambda self, device=None: False,
     "new_empty": _new_empty, "data_ptr": _data_ptr,
     # arithmetic and comparison operators
-    "__add__": E.add, "__radd__": _r_prim(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
-    "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
+    "__add__": E.add, "__radd__": _r_commutative(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
+    "__mul__": E.mul, "__rmul__": _r_commutative(P.mul), "__truediv__": E.div,
     "__rtruediv__": _r_prim(P.div),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
     "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
