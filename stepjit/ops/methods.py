@@ -415,6 +415,39 @@ METHODS.update({
     "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
 })
 
+
+
+def _inplace_method_of(name):
+    """x.name_() from the out-of-place method x.name(): for the unary math PyTorch also
+    offers in place (x.asin_(), x.nan_to_num_(), ...)."""
+    return _inplace_of(lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs), name + "_")
+
+
+METHODS.update({name + "_": _inplace_method_of(name) for name in (
+    "asin", "acos", "atan", "arcsin", "arccos", "arctan", "tan", "sinh", "cosh", "asinh",
+    "acosh", "atanh", "exp2", "erfc", "nan_to_num", "negative", "deg2rad", "rad2deg",
+    "xlogy", "fix")})
+
+# PyTorch's function forms of in-place methods (torch.sin_(x) is x.sin_(); the introyt tensors
+# tutorial calls torch.sin_): api.py exports one per name.
+INPLACE_FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "arccos_", "arcsin_", "arctan_", "asin_", "asinh_", "atan_",
+    "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+    "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
+    "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_",
+    "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_", "round_",
+    "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
+    "xlogy_", "zero_")
+
+
+def inplace_function(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"stepjit.{name}(input, ...) is input.{name}(...), as in PyTorch."
+    return fn
+
+
 PROPERTIES = {"T": S.T, "mT": S.mT}
 
 
