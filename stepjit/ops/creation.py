@@ -175,7 +175,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     _check_device(device)
-    arr = np.linspace(start, end, steps).astype(as_dtype(dtype or default_float()).np)
+    from .spacing import linspace_values
+    arr = linspace_values(start, end, steps, np.dtype(as_dtype(dtype or default_float()).np))
     return _finish(dispatch.constant(arr), requires_grad, device)
 
 

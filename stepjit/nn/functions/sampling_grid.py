@@ -17,7 +17,7 @@ from ...errors import ShapeError, op_error
 from ...ir import primitives as P
 from ...ir.primitives.shapes import fmt
 from ...ir.types import int64
-from ...ops.creation import arange, ones
+from ...ops.creation import arange, linspace, ones
 from ...ops.shape import stack
 
 
@@ -31,13 +31,14 @@ def _align(align_corners, op):
 
 
 def _base(n, align_corners, dtype):
-    """Normalized coordinates of n pixel centres (or edges with align_corners)."""
+    """Normalized coordinates of n pixel centres (or edges with align_corners), computed as
+    PyTorch does, linspace(-1, 1, n) * (n - 1) / n, to the last bit: an identity theta (the
+    spatial transformer's start) then samples exactly at pixel centres, where grid_sample's
+    gradient depends on which side floor() falls."""
     if n == 1:
         return arange(1, dtype=dtype) * 0.0
-    steps = arange(n, dtype=dtype)
-    if align_corners:
-        return steps * (2.0 / (n - 1)) - 1.0
-    return (steps * 2.0 + 1.0) / n - 1.0
+    steps = linspace(-1.0, 1.0, n, dtype=dtype)
+    return steps if align_corners else steps * (n - 1) / n
 
 
 def affine_grid(theta, size, align_corners=None):
@@ -56,9 +57,11 @@ def affine_grid(theta, size, align_corners=None):
 
 
 def _pixel(coord, size, align):
+    """Pixel coordinate of a normalized one, in the order of PyTorch's CPU kernel's
+    arithmetic (the last bit decides floor() at pixel centres)."""
     if align:
         return (coord + 1.0) * ((size - 1) / 2.0)
-    return ((coord + 1.0) * size - 1.0) / 2.0
+    return (coord + 1.0) * (size / 2.0) - 0.5
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
