@@ -1,7 +1,8 @@
 """affine_grid and grid_sample (the spatial transformer's pair), as composites.
 
-affine_grid is the base grid of normalized pixel centres (x, y, 1) times theta^T: one
-batched matmul, so theta gets its gradient from the registry's matmul rule. grid_sample
+affine_grid is the base grid of normalized pixel centres (x, y, 1) times theta^T, written as
+the three products summed in PyTorch's order (elementwise, so theta's gradient comes from the
+elementwise rules). grid_sample
 turns the grid into pixel coordinates, reads the four neighbours (bilinear) or the nearest
 pixel with one `gather` each on the channels-last input, and weights them by the distances;
 out-of-range neighbours read a clamped index times a zero mask ('zeros') or the clamped
@@ -17,7 +18,7 @@ from ...errors import ShapeError, op_error
 from ...ir import primitives as P
 from ...ir.primitives.shapes import fmt
 from ...ir.types import int64
-from ...ops.creation import arange, linspace, ones
+from ...ops.creation import arange, linspace
 from ...ops.shape import stack
 
 
@@ -50,18 +51,21 @@ def affine_grid(theta, size, align_corners=None):
                                   f"(N, C, H, W) with the same N, got theta {fmt(theta.shape)} "
                                   f"and size {list(size)}"), "affine_grid")
     n, _, h, w = size
-    xs = _base(w, align, theta.dtype).reshape(1, w).expand(h, w)
-    ys = _base(h, align, theta.dtype).reshape(h, 1).expand(h, w)
-    base = stack([xs, ys, ones(h, w, dtype=theta.dtype)], -1).reshape(1, h * w, 3)
-    return (base @ theta.transpose(1, 2)).reshape(n, h, w, 2)
+    xs = _base(w, align, theta.dtype).reshape(1, 1, w)
+    ys = _base(h, align, theta.dtype).reshape(1, h, 1)
+    # x * t0 + y * t1 + t2 in that order, as PyTorch's batched matmul of the (x, y, 1) grid
+    # sums it: the same bits, so the same pixels where a coordinate lands on a whole number.
+    coords = [xs * theta[:, k, 0].reshape(n, 1, 1) + ys * theta[:, k, 1].reshape(n, 1, 1)
+              + theta[:, k, 2].reshape(n, 1, 1) for k in (0, 1)]
+    return stack(coords, -1)
 
 
 def _pixel(coord, size, align):
-    """Pixel coordinate of a normalized one, in the order of PyTorch's CPU kernel's
-    arithmetic (the last bit decides floor() at pixel centres)."""
+    """Pixel coordinate of a normalized one, PyTorch's formula in its order (the last bit
+    decides floor() at pixel centres)."""
     if align:
         return (coord + 1.0) * ((size - 1) / 2.0)
-    return (coord + 1.0) * (size / 2.0) - 0.5
+    return ((coord + 1.0) * size - 1.0) / 2.0
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
