@@ -38,7 +38,8 @@ from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401
 from .ops.legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
-from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
+from .ops.scatter import (  # noqa: F401
+    index_add, index_copy, index_fill, scatter, scatter_add, scatter_reduce)
 from .ops.sorting import (  # noqa: F401
     argsort, bincount, cumprod, cumsum, kthvalue, msort, sort, topk, unique, unique_consecutive)
 from .ops.tiling import (  # noqa: F401
@@ -95,7 +96,10 @@ from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
 from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
-    strided)
+    sparse_coo, strided)
+from . import sparse  # noqa: E402,F401  (torch.sparse: mm, sum)
+from .ops.sparse import sparse_coo_tensor  # noqa: E402,F401
+from .ops.shape import mm as spmm  # noqa: E402,F401  (PyTorch's name for mm with a sparse mat1)
 from .amp import autocast  # noqa: E402,F401
 from . import cpu  # noqa: E402,F401
 
@@ -136,7 +140,7 @@ from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
-from .linalg import det, inv as inverse, logdet, slogdet  # noqa: E402,F401
+from .linalg import det, inv as inverse, logdet, matrix_exp, slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
 

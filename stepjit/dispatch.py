@@ -60,6 +60,9 @@ def aval_of(x) -> AVal:
     kind = getattr(type(x), "stands_for", None)   # a number a trace reads per call (symbolic.py)
     if kind is not None:
         return AVal((), scalar_dtype(kind()), weak=True)
+    if getattr(x, "is_sparse", False) is True:
+        raise TypeError("sparse COO tensors take part only in +, -, mm/matmul/spmm, sum and "
+                        "to_dense(); call .to_dense() first")
     raise TypeError(f"expected a tensor or a Python number, got {type(x).__name__}")
 
 
@@ -277,11 +280,8 @@ def _device_eager(prim, args, attrs, arrays, sig):
 
 def trace_device(t):
     """The device a trace-time tensor stands for: CUDA when the trace read CUDA tensors."""
-    from .cuda import is_device_array
     from .tensor import CPU, CUDA0
-    tracer = MODE.tracer
-    env = getattr(tracer, "env", None) or {}
-    return CUDA0 if any(is_device_array(a) for a in env.values()) else CPU
+    return CUDA0 if getattr(MODE.tracer, "reads_device", False) else CPU
 
 
 def _shares(result, a):
@@ -450,6 +450,15 @@ def concrete(t, purpose="value"):
         return tracer.concrete(t, purpose)
     d = t._data
     return d if type(d) is _NDARRAY else d.copy_to_host()   # a CUDA tensor's value: a host copy
+
+
+def windows(t, key):
+    """`t[key]` where key's slice bounds are ints read per call while tracing
+    (tracer/windows.py): (t with those windows taken, the rest of key). Otherwise (t, key)."""
+    tracer = MODE.tracer
+    if tracer is None or not tracer.ints:
+        return t, key
+    return tracer.windows(t, key)
 
 
 def check_view_write(root, steps, op):

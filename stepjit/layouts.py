@@ -31,8 +31,9 @@ preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")
 _ALL = {v.name: v for v in (contiguous_format, preserve_format, channels_last, channels_last_3d,
-                            strided)}
+                            strided, sparse_coo)}
 
 
 def _by_name(name):

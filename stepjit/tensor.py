@@ -8,19 +8,21 @@ grad_fn bookkeeping, the version counter, `.grad`, `.data`, hooks and printing.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 import weakref
 
 import numpy as np
 
 from . import cuda as _cuda
+from . import layouts as _layouts
 from . import dispatch
 from .autograd.functional import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
 from .autograd.node import AccumulateGrad
 from .errors import DTypeError, ShapeError, op_error, user_location
-from .ir.types import FLOAT, AVal, DType, as_dtype
+from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
 
 
 class Version:
@@ -125,9 +127,9 @@ class Tensor:
         here, where PyTorch leaves memory uninitialized), `Tensor(other)` shares other's
         storage, anything else is data, of the default float dtype unless dtype= says."""
         from .ops.creation import _array_from
-        from .ir.types import default_float
         if len(args) == 1 and isinstance(args[0], Tensor):
             Tensor._init(self, args[0]._data)
+            self._version = args[0]._version     # one storage: in-place writes seen by both
         elif args and (all(_is_int(a) for a in args) or (len(args) == 1 and _is_size(args[0]))):
             sizes = tuple(args[0]) if _is_size(args[0]) else args
             if any(int(n) < 0 for n in sizes):
@@ -135,6 +137,8 @@ class Tensor:
                                    f"{min(sizes)}: {list(sizes)}")
             Tensor._init(self, np.zeros(tuple(int(n) for n in sizes),
                                         (as_dtype(dtype) if dtype else default_float()).np))
+        elif len(args) == 1 and isinstance(args[0], (numbers.Number, np.generic)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
         elif len(args) <= 1:
             Tensor._init(self, _array_from(args[0] if args else [], dtype or default_float()))
         else:
@@ -228,6 +232,7 @@ class Tensor:
     # Devices and layouts stepjit has none of, asked by device-dispatching programs
     # (`if input.is_cuda or input.is_xpu:`).
     is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = False
+    layout = _layouts.strided     # (sparse COO tensors: stepjit/ops/sparse.py)
 
     def is_floating_point(self) -> bool:
         return self.dtype.category == FLOAT

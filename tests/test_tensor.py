@@ -189,3 +189,50 @@ def test_repr_suffix_wraps_like_pytorch():
     s = repr(t * 1)
     assert s.endswith(",\n       dtype=stepjit.float64, grad_fn=<MulBackward0>)") or \
         s.endswith(", dtype=stepjit.float64,\n       grad_fn=<MulBackward0>)"), s
+
+
+# -- the legacy constructor ---------------------------------------------------------------
+@pytest.mark.parametrize("args, shape", [((5,), (5,)), ((2, 3), (2, 3)), ((0,), (0,)),
+                                         ((torch.Size([2, 3]),), (2, 3)), ((), (0,))])
+def test_tensor_of_ints_is_a_size_in_the_default_float_dtype(args, shape):
+    """`torch.Tensor(in_dim, out_dim)`, as graph layers write their weights: a float tensor of
+    that shape (uninitialized in PyTorch, zeros here), not a tensor holding the ints."""
+    t = torch.Tensor(*args)
+    assert tuple(t.shape) == shape and t.dtype == torch.float32
+    assert not t.numpy().any()
+
+
+def test_tensor_of_data_is_float_and_of_a_tensor_shares_it():
+    for data in ([1, 2], (2, 3), np.array([1, 2])):
+        t = torch.Tensor(data)
+        assert t.dtype == torch.float32 and t.tolist() == [float(v) for v in data]
+    src = torch.tensor([1, 2])
+    alias = torch.Tensor(src)
+    assert alias.dtype == torch.int64
+    alias.add_(1)
+    assert src.tolist() == [2, 3]
+    with pytest.raises(TypeError, match="must be a sequence"):
+        torch.Tensor(2.5)
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert torch.Tensor(2).dtype == torch.float64 and torch.Tensor([1]).dtype == torch.float64
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+def test_factories_take_size_as_a_keyword():
+    assert torch.empty(size=(2, 3)).shape == (2, 3)
+    assert torch.zeros(size=[4]).shape == (4,) and torch.ones(size=(1, 2)).shape == (1, 2)
+    assert torch.empty(2, 3).shape == (2, 3) and torch.zeros((4, 1)).shape == (4, 1)
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        torch.zeros(2, size=(3,))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
+        torch.ones(2, sise=3)
+
+
+def test_legacy_constructor_against_pytorch():
+    pt = pytest.importorskip("torch")
+    for args in ((5,), (2, 3), ([1, 2],), ((2, 3),), ()):
+        a, b = torch.Tensor(*args), pt.Tensor(*args)
+        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype)[-7:] == str(b.dtype)[-7:]
+    assert tuple(torch.Tensor(torch.Size([2, 3])).shape) == tuple(pt.Tensor(pt.Size([2, 3])).shape)

@@ -14,3 +14,5 @@ from . import models  # noqa: E402 - W7, W8: a small CNN, a character transforme
 CASES += models.CASES
 from . import cuda  # noqa: E402 - issue 7: GPU cases, skipped (saying why) without a GPU
 CASES += cuda.CASES
+from . import sliced_batches  # noqa: E402 - batches sliced by the loop variable (windows.py)
+CASES += [sliced_batches.CASE]

@@ -48,7 +48,14 @@ def relative_lines(result):
 
 
 def numba_threads():
-    """Give Numba's parallel loops the benchmark thread count (1 by default)."""
+    """Give Numba's parallel loops the benchmark thread count (1 by default). Before Numba is
+    imported this is its environment variable, read at import: a variant's setup must not
+    import Numba itself, or a warm first call (which runs cached machine code without
+    Numba) would be timed with Numba's import."""
+    import sys
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = str(max(1, min(THREADS, os.cpu_count() or 1)))
+        return
     import numba
     numba.set_num_threads(max(1, min(THREADS, numba.config.NUMBA_NUM_THREADS)))
 

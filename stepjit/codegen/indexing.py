@@ -24,7 +24,10 @@ from __future__ import annotations
 
 from numba import njit
 
+from ..ir.primitives.indexing import window_start
 from .pointers import reshaped
+
+_window_start = njit(cache=True)(window_start)   # the impl's own rule, compiled
 
 
 @njit(cache=True)
@@ -195,3 +198,49 @@ def arange_into(out, start, step):
     """out[i] = start + i * step: integer arange (exact; its length is out's)."""
     for i in range(out.shape[0]):
         out[i] = start + i * step
+
+
+# -- windows whose start is read per call (dynamic_slice, dynamic_update_slice) ----------------
+@njit(cache=True)
+def _around(shape, axis):
+    """(product of the dimensions before axis, product of those after)."""
+    outer = inner = 1
+    for d in range(len(shape)):
+        if d < axis:
+            outer *= shape[d]
+        elif d > axis:
+            inner *= shape[d]
+    return outer, inner
+
+
+@njit(cache=True)
+def take_window(out, x, start, axis, step):
+    """out = x's window of out.shape[axis] elements `step` apart along axis, at start[()] read
+    as the impl reads it (ir/primitives/indexing.py window_start: never out of bounds)."""
+    n, size = x.shape[axis], out.shape[axis]
+    outer, inner = _around(x.shape, axis)
+    s = _window_start(start[()], n, size, step)
+    xv = reshaped(x, (outer, n, inner))
+    ov = reshaped(out, (outer, size, inner))
+    for a in range(outer):
+        for j in range(size):
+            for k in range(inner):
+                ov[a, j, k] = xv[a, s + j * step, k]
+
+
+@njit(cache=True)
+def put_window(out, base, update, start, axis, step):
+    """out = base with update written over its window along axis at start[()] (take_window's)."""
+    n, size = base.shape[axis], update.shape[axis]
+    outer, inner = _around(base.shape, axis)
+    s = _window_start(start[()], n, size, step)
+    bv = reshaped(base, (outer, n, inner))
+    ov = reshaped(out, (outer, n, inner))
+    uv = reshaped(update, (outer, size, inner))
+    for a in range(outer):
+        for j in range(n):
+            for k in range(inner):
+                ov[a, j, k] = bv[a, j, k]
+        for j in range(size):
+            for k in range(inner):
+                ov[a, s + j * step, k] = uv[a, j, k]

@@ -43,8 +43,8 @@ _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import resha
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 # (named, not imported here: a warm process runs cached machine code without importing Numba)
-_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, put1, put2, put3, take1, take2, "
-                 "take3\n")
+_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, put1, put2, put3, put_window, "
+                 "take1, take2, take3, take_window\n")
 
 
 def supports(fused, gemm=None) -> bool:

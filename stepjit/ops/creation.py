@@ -127,17 +127,34 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
                    requires_grad, device)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape(size), 0, dtype=dtype or default_float(), device=device,
+def _sized(size, kw, op):
+    """The shape given positionally (`zeros(2, 3)`, `zeros((2, 3))`) or as `size=` (the one
+    keyword in kw: a Python signature cannot name both *size and size)."""
+    size_kw = kw.pop("size", None)
+    if kw:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kw))}'")
+    if size_kw is None:
+        return _shape(size)
+    if size:
+        raise TypeError(f"{op}() got multiple values for argument 'size'")
+    return _shape((size_kw,))
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kw):
+    return full(_sized(size, kw, "zeros"), 0, dtype=dtype or default_float(), device=device,
                 requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return full(_shape(size), 1, dtype=dtype or default_float(), device=device,
+def ones(*size, dtype=None, device=None, requires_grad=False, **kw):
+    return full(_sized(size, kw, "ones"), 1, dtype=dtype or default_float(), device=device,
                 requires_grad=requires_grad)
 
 
-empty = zeros
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, **kw):
+    """Uninitialized in PyTorch; zeros here (a program reading it before writing is wrong
+    either way)."""
+    return full(_sized(size, kw, "empty"), 0, dtype=dtype or default_float(), device=device,
+                requires_grad=requires_grad)
 
 
 def _like(fn, input, dtype, requires_grad, *args):

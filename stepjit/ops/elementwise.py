@@ -70,12 +70,27 @@ def _scaled(name, other, rest, alpha):
 
 def add(input, other, *rest, alpha=1):
     other, alpha = _scaled("add", other, rest, alpha)
-    return apply(P.add, input, other if alpha == 1 else apply(P.mul, other, alpha))
+    try:
+        return apply(P.add, input, other if alpha == 1 else apply(P.mul, other, alpha))
+    except TypeError:
+        return _sparse_add(input, other, alpha)     # (a try costs dense calls nothing)
+
+
+def _sparse_add(input, other, alpha):
+    """input + alpha * other where an operand is a sparse COO tensor (stepjit/ops/sparse.py);
+    re-raise the dispatch's TypeError otherwise."""
+    for x in (input, other):
+        if getattr(x, "is_sparse", False) is True:
+            return x.sparse_add(input, other, alpha=alpha)
+    raise
 
 
 def sub(input, other, *rest, alpha=1):
     other, alpha = _scaled("sub", other, rest, alpha)
-    return apply(P.sub, input, other if alpha == 1 else apply(P.mul, other, alpha))
+    try:
+        return apply(P.sub, input, other if alpha == 1 else apply(P.mul, other, alpha))
+    except TypeError:
+        return _sparse_add(input, other, -alpha)
 
 
 mul = _binary(P.mul)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dispatch import apply, setitem_fast
+from ..dispatch import apply, setitem_fast, windows
 from ..errors import IndexingError, ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.types import bool_
@@ -71,6 +71,7 @@ def _int_or_none(v):
 
 
 def getitem(input, key):
+    input, key = windows(input, key)   # slice bounds read per call, while tracing
     try:
         pkey, tensors = normalize_key(input.ndim, key)
     except ShapeError as e:

@@ -212,11 +212,12 @@ class CompiledFunction:
             # rather than grow the tree by a leaf per value. A float in a dict, a list or a
             # cell is read per call from its first change (symbolic.py): no retrace then.
             calls = self._stats["calls"]
-            if self._changed.get(values.where(guard)) == calls - 1 or _liftable_float(guard):
+            if self._changed.get(values.where(guard)) == calls - 1 or _liftable(guard):
                 self._went_volatile(guard)
                 if self.mode is not TREE:
                     return self._off_tree_call(args, kwargs)
             self._changed[values.where(guard)] = calls
+        self._symbolic_since_last_trace()
         if self._new_shape(args, kwargs):
             self._stats["shape_traces"] += 1
             return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
@@ -581,6 +582,17 @@ class CompiledFunction:
         self.why_mode = f"{guard.label} changes between calls (read by the step at {guard.loc})"
         log_event(self, "per-call", reason=self.why_mode)
 
+    def _symbolic_since_last_trace(self):
+        """Ints and floats the last trace read that this call finds changed, whatever made it
+        miss first (a `.grad` now present, on a training step's second call): symbolic from
+        now on, as at their first change (_liftable), so the retrace serves later values."""
+        if not self.traces or self.mode is not TREE:
+            return
+        for g in self.traces[-1].py_guards:
+            if _liftable(g) and values.where(g) not in self._symbolic and g.failed() is not None:
+                self._went_volatile(g)
+        values.LAST_FAILED[0] = None
+
     def _places(self):
         return [Place(*spec) for spec in self._symbolic.values()]
 
@@ -661,6 +673,15 @@ def _liftable_float(guard) -> bool:
     cell)."""
     return (type(guard) is values.ValueGuard and type(guard.value) is float
             and (type(guard.container) in (dict, list) or guard.key is None))
+
+
+def _liftable(guard) -> bool:
+    """A value guard made symbolic at its first change: a float (a learning rate), or an int
+    in a dict or a cell (a loop variable: what a slice of the batch starts at, windows.py;
+    torch.compile makes such an int dynamic at its first recompile)."""
+    return _liftable_float(guard) or (
+        type(guard) is values.ValueGuard and type(guard.value) is int
+        and (type(guard.container) is dict or guard.key is None))
 
 
 def _subtree(root):

@@ -99,7 +99,7 @@ class GuardWriter(CodeWriter):
                           f"{self.const(p.key, 'key')}, _MISSING)")
             self.fail(f"type({x}) is not {self.const(p.type, 'type')}", why=p.label, guard=p)
             self.vals[v] = self.local(f"{x}_array")
-            self.emit(f"{self.vals[v]} = np.array({x}, dtype=np.float64)")
+            self.emit(f"{self.vals[v]} = np.array({x}, dtype={self.const(v.dtype.np, 'dtype')})")
         for v, a in seg.constants:
             self.vals[v] = self.const(a, f"constant_{v.name}")
             self.tracked.add(self.vals[v])
@@ -388,7 +388,7 @@ def bind(seg, flat, objs, env):
         if spec.value is not None:
             env[spec.value] = obj._data
     for v, p in seg.py_inputs:
-        env[v] = np.array(p.read(), dtype=np.float64)
+        env[v] = np.array(p.read(), dtype=v.dtype.np)
     for v, a in seg.constants:
         env[v] = a
 

@@ -38,6 +38,7 @@ Bools keep their value guards (they take two values).
 """
 from __future__ import annotations
 
+import builtins
 import operator
 
 import numpy as np
@@ -109,6 +110,63 @@ class ConditionGuard(PyGuard):
                 and other.key == self.key and other.expr == self.expr and other.op == self.op
                 and other.other == self.other and other.value == self.value
                 and other.kind is self.kind)
+
+
+def exact_numbers(x):
+    """x with every SymbolicInt in it (in nested tuples: an indexing key) made exact (guarded)."""
+    if type(x) is SymbolicInt:
+        return x.exact()
+    if type(x) is tuple:
+        return tuple(exact_numbers(v) for v in x)
+    return x
+
+
+def _bound_now(spec):
+    """A bound of a WindowGuard as it is now: a constant, or (container, key, expr) -> the int
+    the expression gives from the place's value; _MISSING when that is no longer an int."""
+    if type(spec) is not tuple:
+        return spec
+    container, key, expr = spec
+    x = _current(container, key)
+    return _apply(expr, x) if type(x) is int else _MISSING
+
+
+class WindowGuard(PyGuard):
+    """A slice of a dimension of size n whose bounds are ints read per call (windows.py) still
+    takes `value` elements (an index, stop INDEX: still lies in the dimension), so the trace's
+    window, whose start is read per call, keeps its static length. Each bound is a constant or
+    (container, key, expr) of a SymbolicInt."""
+    __slots__ = ("start", "stop", "step", "n", "text")
+    INDEX = "index"
+
+    def __init__(self, place, start, stop, step, n, value, text):
+        super().__init__(place.container, place.key, value, place.label, 0, place.loc)
+        self.start, self.stop, self.step, self.n, self.text = start, stop, step, n, text
+
+    def _now(self):
+        try:
+            a = _bound_now(self.start)
+            if self.stop == self.INDEX:
+                return a is not _MISSING and -self.n <= a < self.n
+            b = _bound_now(self.stop)
+            if a is _MISSING or b is _MISSING:
+                return _MISSING
+            return len(range(*builtins.slice(a, b, self.step).indices(self.n)))
+        except Exception:  # noqa: BLE001 - what the bounds raise now: the guard fails
+            return _MISSING
+
+    def failed(self):
+        return None if self._now() == self.value else f"{self.describe()} no longer holds"
+
+    def describe(self):
+        if self.stop == self.INDEX:
+            return f"index {self.text} lies in a dimension of size {self.n}"
+        return f"slice [{self.text}] of a dimension of size {self.n} takes {self.value} elements"
+
+    def same_as(self, other) -> bool:
+        return (type(other) is WindowGuard and other.start == self.start
+                and other.stop == self.stop and other.step == self.step and other.n == self.n
+                and other.value == self.value)
 
 
 class _Symbolic:
@@ -214,6 +272,16 @@ class SymbolicInt(_Symbolic):
 
     def __neg__(self):
         return -self.exact()
+
+    def traced(self, tracer):
+        """This value as a 0-dim int64 tensor of the trace: the place read on every call, then
+        the arithmetic that made this value from it (int64 nodes: + - * // % ** as Python
+        computes them on ints of that range). What a slice's start is (windows.py)."""
+        p = self._place
+        t = tracer.read_input(p.container, p.key, p.label, p.original, np.int64)
+        for op, other, reverse in self._expr:
+            t = _ARITH[op](other, t) if reverse else _ARITH[op](t, other)
+        return t
 
 
 def _arith_methods(op):

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import dispatch
 from ..autograd.engine import RUNNING
+from ..cuda import is_device_array
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd import view_writes
 from ..autograd.node import PrimBackward
@@ -33,7 +34,8 @@ from ..tensor import Tensor
 from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
-from .symbolic import SymbolicFloat, SymbolicInt
+from .symbolic import SymbolicFloat, SymbolicInt, exact_numbers
+from .windows import take_windows
 from ..ir import primitives as P
 
 
@@ -68,6 +70,7 @@ class Tracer:
     def __init__(self, name: str, names=None, once=False):
         self.graph = Graph(name=name)
         self.once = once            # the trace serves this call only (per-call retracing)
+        self.promotions = 0         # gc collections of generations 1-2 before it (trace._escapes)
         self.names = names          # id(tensor) -> readable name, for lifted inputs
         self.touched = {}           # id(real tensor) -> Touched
         self.records = []           # Touched, in order of first touch
@@ -76,6 +79,8 @@ class Tracer:
         self.groups = AliasGroups()
         self.created = []           # weakrefs to trace-time tensors made here
         self.env = {}               # Value -> concrete array, for data-dependent reads
+        self.reads_device = False   # whether a CUDA array entered env (dispatch.trace_device)
+        self._evaluated, self._last_evaluated = 0, None   # graph.nodes evaluated into env
         self.decisions = []         # Decision, in the order Python took them
         self.constants = []         # (Value, array)
         self.constant_segment = {}  # Value -> number of decisions taken before it was made
@@ -86,6 +91,7 @@ class Tracer:
         self.per_call = None        # why the step's Python must run every call (_handed_out)
         self.per_call_warns = False
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
+        self.ints = False           # a SymbolicInt stands in a place
         self.active = True          # False once the trace is finished: late uses record nothing
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
@@ -137,7 +143,29 @@ class Tracer:
     def _bind(self, rec, v):
         rec.value = v
         self.env[v] = rec.obj._data
+        self._note_device(rec.obj._data)
         rec.obj._data = v
+
+    def evaluate(self):
+        """Give env the values of every node traced so far. Nodes are appended as the step
+        runs, so only those after the last evaluated one are visited: a full pass per
+        concrete read (each `.item()` of LBFGS's line search over an unrolled LSTM) made the
+        trace quadratic. When the node list changed before that point, every node is visited
+        (those already in env are skipped)."""
+        nodes, k = self.graph.nodes, self._evaluated
+        if k and (k > len(nodes) or nodes[k - 1] is not self._last_evaluated):
+            k = 0
+        evaluate(self.graph, self.env, start=k)
+        self._evaluated = len(nodes)
+        self._last_evaluated = nodes[-1] if nodes else None
+
+    def _note_device(self, array):
+        """env's arrays come from the tensors bound here and the constants made here (the
+        interpreter's results are on their inputs' device): noting those answers "is any of
+        env on the device" without a scan of env, which grows with the trace (each
+        trace-time `.device` read scanned it: quadratic in a long unrolled trace)."""
+        if not self.reads_device and type(array) is not np.ndarray:
+            self.reads_device = is_device_array(array)
 
     def touch(self, t, slot=None, label=None):
         rec = self.touched.get(id(t))
@@ -182,6 +210,8 @@ class Tracer:
         vals = [self.value_of(a) if isinstance(a, Tensor) else self._operand(a) for a in args]
         if self.floats and attrs:
             attrs = {k: v.exact() if type(v) is SymbolicFloat else v for k, v in attrs.items()}
+        if self.ints and attrs:
+            attrs = {k: exact_numbers(v) for k, v in attrs.items()}   # a key a view replays
         avals = [AVal(v.shape, v.dtype) if isinstance(v, Value) else dispatch.aval_of(v) for v in vals]
         try:
             out_aval = prim.shape_rule(*avals, **attrs)
@@ -259,7 +289,7 @@ class Tracer:
         if not any(prim.may_copy for prim, _ in steps):
             return
         v = self.value_of(root)
-        evaluate(self.graph, self.env)
+        self.evaluate()
         a = self.env[v]
         for prim, attrs in steps:
             b = prim.impl(a, **attrs)
@@ -289,6 +319,7 @@ class Tracer:
         self.constants.append((v, array))
         self.constant_segment[v] = len(self.decisions)
         self.env[v] = array
+        self._note_device(array)
         if random:
             self.not_reusable("random numbers drawn inside the step are fixed when it is traced; "
                               "the step is traced again on every call")
@@ -296,7 +327,7 @@ class Tracer:
 
     def concrete(self, t, purpose="value"):
         v = self.value_of(t)
-        evaluate(self.graph, self.env)
+        self.evaluate()
         if purpose in ("numpy", "list"):
             return self._handed_out(v, purpose)
         return ConcreteRead(self, v, np.array(self.env[v]))
@@ -306,8 +337,12 @@ class Tracer:
         watch (NumPy, a list kept or printed), so a replay could not redo what it does with
         them: the step's Python must run on every call. This call goes on with the values eager
         would have (read-only: PyTorch's array would share the tensor's memory, which a trace
-        cannot), and the runtime traces the step on every call, warning once (per_call)."""
-        if self.per_call is None and not self.once:
+        cannot), and the runtime traces the step on every call, warning once (per_call).
+        Not for a constant the step made from Python values (`batch_sizes = tensor(sizes)` in
+        pack_padded_sequence, read back by the LSTM): a replay holds the same values, so the
+        Python reading them does the same; the Python values it came from are guarded where
+        they were read (a random constant makes the trace one-shot anyway)."""
+        if self.per_call is None and not self.once and v not in self.constant_segment:
             path, line, text = user_source_line(4)
             call = ".numpy()" if purpose == "numpy" else ".tolist()"
             self.per_call = (f"the step hands a tensor's values to Python ({call} at "
@@ -338,6 +373,10 @@ class Tracer:
         arr = np.asarray(self.env[value])
         self._decide("exact", value, exact_key(arr), shown=arr.tolist() if arr.size < 8 else py)
 
+    def windows(self, t, key):
+        """dispatch.windows while tracing: slices with per-call bounds (windows.py)."""
+        return take_windows(self, t, key)
+
     def decide_truth(self, value, outcome):
         self._decide("truth", value, outcome)
 
@@ -352,17 +391,18 @@ class Tracer:
         label = f"{type(optimizer).__name__.lower()}.param_groups[{index}]"
         return GroupView(group, self, label, keys)
 
-    def read_input(self, container, key, label, x=None):
-        """container[key] (a Python number; x, when a SymbolicFloat stands there for the trace)
-        as a 0-dim float64 graph input read on every call."""
+    def read_input(self, container, key, label, x=None, dtype=np.float64):
+        """container[key] (a Python number; x, when a SymbolicFloat or SymbolicInt stands there
+        for the trace) as a 0-dim graph input read on every call: float64 (a hyperparameter),
+        int64 (an int a slice starts at, symbolic.py)."""
         for p in self.py_inputs:
             if p.container is container and p.key == key:
                 return p.tensor
         if x is None:
             x = container[key]
-        v = Value(self._name(label), (), dispatch.dtype_of_array(np.float64(x)))
+        v = Value(self._name(label), (), dispatch.dtype_of_array(np.dtype(dtype).type(x)))
         self.graph.lifted.append((v, "@" + label))
-        self.env[v] = np.array(x, dtype=np.float64)
+        self.env[v] = np.array(x, dtype=dtype)
         t = self._new_tensor(v)
         self.weak.add(v)
         self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))

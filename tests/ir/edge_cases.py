@@ -85,6 +85,9 @@ OTHER = {   # movement, indexing, linalg, creation: special values carried throu
     "index_put": lambda T, x: _set_mask(T, x),
     "full": lambda T, x: T.full((2,), float("-inf"), dtype=x.dtype) * x[0, :2],
     "arange": lambda T, x: T.arange(3, dtype=x.dtype) * x[0],
+    "index_reduce": lambda T, x: (
+        x.scatter_reduce(1, T.tensor([[0, 0, 1, 3]] * 3), x.flip(1), "amax"),
+        x.scatter_reduce(0, T.tensor([[2, 0, 0, 1]] * 2), x[:2], "amin", include_self=False)),
     # binary_cross_entropy's input check: raises for the specials outside [0, 1] and NaN
     "check_range": lambda T, x: T.nn.functional.binary_cross_entropy(x, x * 0 + 0.5),
 }
@@ -104,6 +107,10 @@ EXEMPT = {
     **{name: "as inv (a decomposition); tests/ops/test_decompositions.py checks finite inputs "
              "against PyTorch" for name in ("cholesky", "eigh_values", "eigh_vectors", "qr_q",
                                              "qr_r", "svd_u", "svd_s", "svd_vh")},
+    **{name: "reached only inside a trace, by a slice whose bounds are read per call "
+             "(tracer/windows.py); its values are the slice's (slice, slice_scatter above), "
+             "tests/tracer/test_windows.py checks them against PyTorch's slicing"
+       for name in ("dynamic_slice", "dynamic_update_slice")},
     **{name: "integer-only (floats are refused, as PyTorch refuses them): the integer edges "
              "(shifts by negative amounts or past the width, wrap-around, uint8) are checked "
              "against PyTorch in tests/ops/test_bitwise.py"
@@ -128,6 +135,11 @@ KNOWN = {
                     "special-cases zeros; stepjit's is out / x",
     "prod/float64": "as prod/float32", "cumprod/float32": "as prod/float32",
     "cumprod/float64": "as prod/float32",
+    "index_reduce/float32": "scatter_reduce(include_self=False) where input's own element "
+                            "equals the result: PyTorch counts that excluded element as a tie "
+                            "(the scattered value gets half the gradient, the element none); "
+                            "stepjit leaves it out (the true derivative: the value gets all)",
+    "index_reduce/float64": "as index_reduce/float32",
     "pow/int64": "int64 ** negative int64: NumPy raises, PyTorch computes (1 / x rounded)",
     "digamma/float32": "its gradient (trigamma) at -3.4e38: stepjit computes float32 inputs in "
                        "float64, where pi x is finite (a meaningless finite value); PyTorch's "

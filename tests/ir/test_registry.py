@@ -61,6 +61,19 @@ def _series_polygamma(x, n):
     return ((-1) ** (n + 1) * __import__("math").factorial(n) * total).reshape(np.shape(x))
 
 
+# index_reduce: rows of a base, several values into one row, one row untouched
+_IR_BASE = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5], [3.0, -2.0]])
+_IR_VALUES = np.array([[1.25, -0.5], [0.1, 0.9], [-3.0, 2.5]])
+_IR_INDEX = np.array([0, 2, 0])
+
+
+def _np_reduce_at(ufunc, base, values, index):
+    out = base.copy()
+    for v, i in zip(values, index):
+        out[i] = ufunc(out[i], v)
+    return out
+
+
 # bitwise operands: signs, a value past 2^40, shift amounts past the width and negative
 _BW_A = np.array([[1, -8, 5, 2 ** 62], [-(2 ** 40) - 3, 0, 7, -1]], np.int64)
 _BW_B = np.array([3, -2, 12, 2 ** 33 + 1], np.int64)
@@ -160,6 +173,25 @@ def _np_slice_scatter(base, src, key):
 
 def _np_slice(x, key):
     return x[tuple(slice(*k) if isinstance(k, tuple) else k for k in key)]
+
+
+def _np_window_start(start, n, size, step):
+    """XLA's DynamicSlice start over Python's reading of a slice start (negative from the end)."""
+    s = start + n if start < 0 else start
+    return min(max(s, 0), n - (size - 1) * step - 1)
+
+
+def _np_dynamic_slice(x, start, axis, size, step):
+    s = _np_window_start(int(start), x.shape[axis], size, step)
+    return np.take(x, np.arange(s, s + size * step, step), axis=axis)
+
+
+def _np_dynamic_update_slice(base, update, start, axis, step):
+    size = update.shape[axis]
+    s = _np_window_start(int(start), base.shape[axis], size, step)
+    out = np.moveaxis(base.copy(), axis, 0)
+    out[s:s + size * step:step] = np.moveaxis(update, axis, 0)
+    return np.moveaxis(out, 0, axis)
 
 
 F64 = stepjit.float64
@@ -271,6 +303,13 @@ SAMPLES: dict[str, list[Sample]] = {
                       api=lambda T, x, y: T.logical_and(x, y))],
     "logical_or": [S(_bools(2, 3), _bools(3), ref=np.logical_or,
                      api=lambda T, x, y: T.logical_or(x, y))],
+    # -- index_reduce (fixed values, distinct: a tie has no derivative) -------------------------
+    "index_reduce": [
+        S(_IR_BASE, _IR_VALUES, _IR_INDEX, attrs=dict(key=("T",), reduce="amax"),
+          ref=lambda b, v, i, key, reduce: _np_reduce_at(np.maximum, b, v, i), grad=(0, 1)),
+        S(_IR_BASE, _IR_VALUES, _IR_INDEX, attrs=dict(key=("T",), reduce="amin"),
+          ref=lambda b, v, i, key, reduce: _np_reduce_at(np.minimum, b, v, i), grad=(0, 1),
+          note="amin")],
     # -- bitwise (fixed values: the shared RNG's stream stays as it was) -----------------------
     "bitwise_and": [S(_BW_A, _BW_B, ref=np.bitwise_and, api=lambda T, x, y: x & y),
                     S(_BW_U8, 12, ref=np.bitwise_and, dtype="uint8", note="uint8 & int")],
@@ -494,6 +533,24 @@ SAMPLES: dict[str, list[Sample]] = {
         S(r(4, 5).astype(np.float32), r(4), attrs=dict(key=(ALL, 0)),
           ref=lambda b, s, key: _np_slice_scatter(b, s.astype(np.float32), key), dtype="float32",
           note="src cast to base dtype"),
+    ],
+    "dynamic_slice": [
+        S(r(6, 3), np.array(2), attrs=dict(axis=0, size=3, step=1), ref=_np_dynamic_slice,
+          api=lambda T, x, s: x[int(s):int(s) + 3]),
+        S(r(4, 7), np.array(-5), attrs=dict(axis=1, size=2, step=2), ref=_np_dynamic_slice,
+          api=lambda T, x, s: x[:, int(s):int(s) + 3:2], note="negative start and a step"),
+        S(r(6, 3), np.array(5), attrs=dict(axis=0, size=3, step=1), ref=_np_dynamic_slice,
+          note="start clamped so the window fits"),
+    ],
+    "dynamic_update_slice": [
+        S(r(6, 3), r(2, 3), np.array(1), attrs=dict(axis=0, step=1),
+          ref=_np_dynamic_update_slice),
+        S(r(4, 7), r(4, 2), np.array(-4), attrs=dict(axis=1, step=3),
+          ref=_np_dynamic_update_slice, note="negative start and a step"),
+        S(r(5, 2).astype(np.float32), r(2, 2), np.array(9), attrs=dict(axis=0, step=1),
+          ref=lambda b, u, s, axis, step: _np_dynamic_update_slice(b, u.astype(np.float32), s,
+                                                                   axis, step),
+          dtype="float32", note="update cast to base dtype, start clamped"),
     ],
     "gather": [
         S(r(4, 3), np.array([2, 0, 2]), attrs=dict(key=("T",)), ref=lambda x, i, key: x[i],

@@ -246,4 +246,22 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
          r(3, 2), r(1, 2)),
     Case("bilinear_functional", lambda T, a, b, w: F(T).bilinear(a, b, w), r(3, 2), r(3, 4),
          r(5, 2, 4)),
+    # (appended: the RNG stream of the cases above is unchanged)
+    Case("mha_bias_kv_zero_attn_masks", lambda T, q, k: layer(T, T.nn.MultiheadAttention(
+        4, 2, add_bias_kv=True, add_zero_attn=True), q, k, k,
+        attn_mask=T.ones(3, 5).tril().bool().logical_not(),
+        key_padding_mask=T.tensor([[False] * 4 + [True], [False] * 5])), r(3, 2, 4), r(5, 2, 4)),
+    Case("mha_bias_kv_kdim_batch_first", lambda T, q, k, v: layer(T, T.nn.MultiheadAttention(
+        4, 1, add_bias_kv=True, kdim=3, vdim=2, batch_first=True), q, k, v,
+        attn_mask=r_mask(T), average_attn_weights=False), r(2, 3, 4), r(2, 5, 3), r(2, 5, 2)),
+    Case("lstm_proj_two_layers_batch_first", lambda T, x: layer(T, T.nn.LSTM(
+        3, 4, num_layers=2, proj_size=2, batch_first=True), x), r(2, 5, 3)),
+    Case("lstm_proj_bidirectional_initial_state", lambda T, x, h, c: layer(T, T.nn.LSTM(
+        3, 4, proj_size=3, bidirectional=True), x, (h, c)), r(4, 2, 3), r(2, 2, 3), r(2, 2, 4)),
 ]
+
+
+def r_mask(T):
+    """A float attention mask (3 queries, 5 keys)."""
+    return T.tensor([[0.0, -1.0, 0.5, 0.0, -2.0], [0.3, 0.0, 0.0, -0.5, 0.0],
+                     [0.0, 0.0, -1.5, 0.0, 0.2]], dtype=T.float64)

@@ -107,3 +107,23 @@ def test_dropout_variants_zero_whole_channels_and_keep_eval_identity():
     assert d2(torch.ones(2, 3, 4, 4)).numpy().min() == 1
     a = nn.AlphaDropout(0.2)(torch.randn(20000, dtype=torch.float64)).numpy()
     assert abs(a.mean()) < 0.05 and abs(a.std() - 1) < 0.05   # keeps zero mean, unit variance
+
+
+PROJ_SIZE = [
+    lambda m: m.nn.LSTM(3, 4, proj_size=4),
+    lambda m: m.nn.LSTM(3, 4, proj_size=-1),
+    lambda m: m.nn.GRU(3, 4, proj_size=2),
+    lambda m: m.nn.LSTM(3, 4, proj_size=2)(m.ones(5, 2, 3), (m.zeros(1, 2, 4), m.zeros(1, 2, 4))),
+]
+
+
+@pytest.mark.parametrize("i", range(len(PROJ_SIZE)))
+def test_lstm_proj_size_refuses_what_pytorch_refuses(i):
+    """A projection not smaller than the hidden size, on another cell than LSTM, or an initial
+    h of the hidden size instead of the projection's."""
+    with pytest.raises((ValueError, RuntimeError)) as ours:
+        PROJ_SIZE[i](torch)
+    real = pytest.importorskip("torch")
+    with pytest.raises((ValueError, RuntimeError)) as theirs:
+        PROJ_SIZE[i](real)
+    assert isinstance(ours.value, ValueError) == isinstance(theirs.value, ValueError)

@@ -55,6 +55,21 @@ class Block(nn.Module):
         return self.mlp(x).mean(1)
 
 
+class ProjectedLSTMAttention(nn.Module):
+    """LSTM with a projection, then attention with a learned extra key/value and a zero one."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 5, num_layers=2, proj_size=2, batch_first=True)
+        self.attn = nn.MultiheadAttention(2, 1, add_bias_kv=True, add_zero_attn=True,
+                                          batch_first=True)
+
+    def forward(self, x):
+        h, _ = self.lstm(x)
+        a, _ = self.attn(h, h, h)
+        return a.mean(1)
+
+
 def _setup(name):
     torch.manual_seed(3)
     rng = np.random.default_rng(4)
@@ -68,6 +83,11 @@ def _setup(name):
         x = torch.tensor(rng.integers(0, 7, (2, 5)))
         y = torch.tensor(rng.integers(0, 7, (2, 5)))
         loss_fn = lambda out, y: F.cross_entropy(out.reshape(-1, 7), y.reshape(-1))  # noqa: E731
+    elif name == "projected":
+        model = ProjectedLSTMAttention().double()
+        x = torch.from_numpy(rng.standard_normal((2, 4, 3)))
+        y = torch.from_numpy(rng.standard_normal((2, 2)))
+        loss_fn = F.mse_loss
     else:
         model = Block().double()
         x = torch.from_numpy(rng.standard_normal((2, 3, 8)))
@@ -85,7 +105,8 @@ def _setup(name):
 
 
 @pytest.mark.parametrize("name,backend", [("cnn", "cpu"), ("lstm", "interpret"),
-                                          ("attention", "interpret")])
+                                          ("attention", "interpret"),
+                                          ("projected", "interpret")])
 def test_compiled_training_matches_eager(name, backend):
     model_e, step_e, x, y = _setup(name)
     eager = [step_e(x, y).item() for _ in range(3)]

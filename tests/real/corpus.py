@@ -48,27 +48,28 @@ class Entry:
 
 TUTORIALS = "pytorch/tutorials"
 
-# The tutorials' steps read the loop variable (`if t % 100 == 99: print(t, loss)`): after it
-# changed on two calls in a row it is traced symbolically (tracer/symbolic.py), so the traces
-# are: t = 0, t = 1, the non-printing steps, and one per printing step (t = 99, 199, 299).
+# The tutorials' steps read the loop variable (`if t % 100 == 99: print(t, loss)`): from its
+# first change (or the first call that misses for another reason, a .grad now present, and
+# finds it changed) it is traced symbolically (tracer/symbolic.py), so the traces are: t = 0,
+# the non-printing steps, and one per printing step (t = 99, 199, 299).
 CORPUS = [
-    Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=6),
+    Entry("polynomial_tensor", TUTORIALS, lines=(43,), traces=5),
     Entry("polynomial_autograd", TUTORIALS),
-    Entry("polynomial_custom_function", TUTORIALS, traces=6),
-    Entry("polynomial_nn", TUTORIALS, traces=7),
-    Entry("polynomial_optim", TUTORIALS, traces=7),
-    Entry("polynomial_module", TUTORIALS, traces=7),
+    Entry("polynomial_custom_function", TUTORIALS, traces=5),
+    Entry("polynomial_nn", TUTORIALS, traces=5),
+    Entry("polynomial_optim", TUTORIALS, traces=5),
+    Entry("polynomial_module", TUTORIALS, traces=5),
     Entry("dynamic_net", TUTORIALS),
 ]
 
 CORPUS += [
-    Entry("two_layer_net_autograd", TUTORIALS, traces=4),
+    Entry("two_layer_net_autograd", TUTORIALS, traces=2),   # t = 0, then t symbolic
     # print(t, loss.item()) every step, which no replay would do: the first call's trace is for
     # that call only, the second call prints again and the step runs its Python on every call
     # from then on, its small ops eagerly (stepjit/runtime/per_call.py)
     Entry("two_layer_net_custom_function", TUTORIALS, traces=2),
-    Entry("two_layer_net_nn", TUTORIALS, traces=4),
-    Entry("two_layer_net_module", TUTORIALS, traces=4),
+    Entry("two_layer_net_nn", TUTORIALS, traces=2),
+    Entry("two_layer_net_module", TUTORIALS, traces=2),
 ]
 
 # Programs written for this corpus in the style of public training scripts whose text cannot be

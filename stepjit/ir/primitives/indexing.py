@@ -268,6 +268,50 @@ index_put = register(Primitive(
     native=_native_put))
 
 
+# -- index_reduce: scatter_reduce's amax / amin ------------------------------------------------
+# out = base, then each value combined into the position its index names by maximum (or
+# minimum), repeated positions combining all of theirs (np.maximum.at). The gradient is
+# PyTorch's for scatter_reduce: to every operand equal to the result, shared evenly among the
+# ties (the base's element counting as one of them).
+_REDUCE_UFUNCS = {"amax": np.maximum, "amin": np.minimum}
+
+
+def _reduce_rule(base, values, *idx, key, reduce):
+    if reduce not in _REDUCE_UFUNCS:
+        raise ShapeError(f"reduce must be one of {sorted(_REDUCE_UFUNCS)}, got {reduce!r}")
+    return _put_rule(base, values, *idx, key=key, accumulate=False)
+
+
+def _reduce_impl(base, values, *idx, key, reduce):
+    out = base.copy(order="K")
+    k = np_key(key, idx, masks_as_indices=True)
+    try:
+        _REDUCE_UFUNCS[reduce].at(out, k, values)
+    except ValueError as e:
+        raise ShapeError(f"cannot combine values of shape {S.fmt(np.shape(values))}: {e}") from None
+    return out
+
+
+def _reduce_grad(g, index, xs, out, key, reduce):
+    base, values, idx = xs[0], xs[1], xs[2:]
+    picked = bind(gather, out, *idx, key=key)
+    base_hit = (base == out).to(g.dtype)
+    values_hit = (values == picked).to(g.dtype)
+    ties = bind(index_put, base_hit, values_hit, *idx, key=key, accumulate=True)
+    share = g / ties        # (a NaN result equals no operand: 0 ties, a NaN gradient, PyTorch's)
+    if index == 0:
+        return share * base_hit
+    if index == 1:
+        return bind(gather, share, *idx, key=key) * values_hit
+    return None
+
+
+index_reduce = register(Primitive(
+    "index_reduce", "indexing", _reduce_impl, _reduce_rule, inputs=("xs",),
+    attrs=("key", "reduce"), vjp=_reduce_grad, grad_name="ScatterReduceBackward0",
+    variadic=True, casts=(1,)))
+
+
 # -- creation ------------------------------------------------------------------
 def _full_rule(shape, value, dtype):
     if any(d < 0 for d in shape):
@@ -298,3 +342,97 @@ def _native_arange(node):
 arange = register(Primitive(
     "arange", "creation", lambda start, stop, step, dtype: np.arange(start, stop, step, dtype.np),
     _arange_rule, inputs=(), attrs=("start", "stop", "step", "dtype"), native=_native_arange))
+
+
+# -- windows whose start is a runtime value -------------------------------------------------
+# `x_train[i * bs:(i + 1) * bs]` with the loop variable `i` read per call (tracer/symbolic.py):
+# the start is a 0-dim int64 graph value, the window's length is static, as in XLA's
+# DynamicSlice / DynamicUpdateSlice. Eagerly these never run from user code (a slice there has
+# concrete bounds); the trace guards the length for each call's bounds (symbolic.WindowGuard).
+def window_start(start, n, size, step):
+    """Where a window of `size` elements `step` apart begins along a dimension of n when the
+    Python slice begins at `start`: Python's reading (negative counts from the end, then
+    clamped to [0, n]), then clamped so that the window fits, as XLA clamps. For the calls a
+    trace serves (its guard holds the length) the second clamp changes nothing: it only keeps
+    every read in bounds."""
+    if start < 0:
+        start += n
+    span = (size - 1) * step + 1 if size else 0
+    return min(max(start, 0), n - span)   # (Numba compiles this too: codegen/indexing.py)
+
+
+def _window(ndim, axis, start, size, step):
+    stop = start + (size - 1) * step + 1 if size else start
+    return (builtins.slice(None),) * axis + (builtins.slice(start, stop, step),)
+
+
+def _check_start(start):
+    if start.shape != () or start.dtype.category != INT:
+        raise ShapeError(f"a window's start must be a 0-dim integer tensor, got "
+                         f"{start.dtype.name}{S.fmt(start.shape)}")
+
+
+def _dynamic_slice_rule(x, start, axis, size, step):
+    _check_start(start)
+    if not 0 <= axis < len(x.shape) or not 0 <= size <= x.shape[axis] or step < 1:
+        raise ShapeError(f"a window of {size} elements (step {step}) along dimension {axis} "
+                         f"does not fit shape {S.fmt(x.shape)}")
+    return AVal(x.shape[:axis] + (size,) + x.shape[axis + 1:], x.dtype)
+
+
+def _dynamic_slice_impl(x, start, axis, size, step):
+    s = window_start(int(start), x.shape[axis], size, step)
+    return x[_window(x.ndim, axis, s, size, step)].copy()   # a copy: the IR has no dynamic views
+
+
+def _dynamic_slice_grad(g, start, in_shapes, axis, step):
+    zeros = bind(full, shape=tuple(in_shapes[0]), value=0.0, dtype=g.dtype).to(g.device)
+    return bind(dynamic_update_slice, zeros, g, start, axis=axis, step=step)
+
+
+def _dynamic_update_rule(base, update, start, axis, step):
+    _check_start(start)
+    fits = (len(update.shape) == len(base.shape) and 0 <= axis < len(base.shape) and step >= 1
+            and update.shape[axis] <= base.shape[axis]
+            and all(u == b for d, (u, b) in enumerate(zip(update.shape, base.shape)) if d != axis))
+    if not fits:
+        raise ShapeError(f"cannot write a window of shape {S.fmt(update.shape)} (step {step}) "
+                         f"along dimension {axis} of shape {S.fmt(base.shape)}")
+    return AVal(base.shape, base.dtype)
+
+
+def _dynamic_update_impl(base, update, start, axis, step):
+    out = base.copy(order="K")
+    size = update.shape[axis]
+    s = window_start(int(start), base.shape[axis], size, step)
+    out[_window(base.ndim, axis, s, size, step)] = update
+    return out
+
+
+def _dynamic_update_base_grad(g, start, in_shapes, axis, step):
+    zeros = bind(full, shape=tuple(in_shapes[1]), value=0.0, dtype=g.dtype).to(g.device)
+    return bind(dynamic_update_slice, g, zeros, start, axis=axis, step=step)
+
+
+def _dynamic_update_grad(g, start, in_shapes, axis, step):
+    return bind(dynamic_slice, g, start, axis=axis, size=in_shapes[1][axis], step=step)
+
+
+def _native_update(node):
+    base, update, _ = node.inputs
+    if not hasattr(update, "shape") or update.dtype is not base.dtype:
+        return None   # a cast first: the impl's
+    return "put_window({out}, {0}, {1}, {2}, {axis}, {step})"
+
+
+dynamic_slice = register(Primitive(
+    "dynamic_slice", "indexing", _dynamic_slice_impl, _dynamic_slice_rule,
+    inputs=("x", "start"), attrs=("axis", "size", "step"),
+    vjp=(_dynamic_slice_grad, None), grad_name="SliceBackward0",
+    native="take_window({out}, {0}, {1}, {axis}, {step})"))
+
+dynamic_update_slice = register(Primitive(
+    "dynamic_update_slice", "indexing", _dynamic_update_impl, _dynamic_update_rule,
+    inputs=("base", "update", "start"), attrs=("axis", "step"), casts=(1,),
+    vjp=(_dynamic_update_base_grad, _dynamic_update_grad, None),
+    grad_name="SliceScatterBackward0", native=_native_update))

@@ -4,9 +4,11 @@ A 2-D window gather takes the padded input (N, C, Hp, Wp) to (N, C, KH, KW, Ho, 
 one `gather` primitive (two broadcast index tensors: row kh*d + ho*s, column
 kw*d + wo*s); its gradient is the registry's scatter-add. Convolution is that gather
 reshaped to (N, groups, C/g*KH*KW, Ho*Wo) times the weight (groups, O/g, C/g*KH*KW):
-one batched matmul. Max pooling is max over the window axis (argmax + gather, so the
-gradient goes to the first maximum of each window, as PyTorch's does), average pooling
-a sum divided by PyTorch's divisor. 1-D forms run the 2-D code with a unit height.
+one batched matmul. Max pooling picks each window's first maximum (PyTorch's rule, where
+its gradient goes) by a running elementwise choice over the window's cells and an elementwise
+`where`, so its gradient is elementwise too; windows that tile the input (MaxPool2d(2)) are a
+reshape of it rather than a gather, so no scatter-add remains. Average pooling is a sum
+divided by PyTorch's divisor. 1-D forms run the 2-D code with a unit height.
 """
 from __future__ import annotations
 

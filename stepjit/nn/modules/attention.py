@@ -1,10 +1,16 @@
 """MultiheadAttention with PyTorch's parameters (in_proj_weight/bias, out_proj, or separate
-q/k/v projections when kdim/vdim differ), masks and averaged attention weights."""
+q/k/v projections when kdim/vdim differ), masks and averaged attention weights.
+
+add_bias_kv appends a learned key and value (bias_k, bias_v) to every sequence's keys and
+values after their projection; add_zero_attn then appends a zero key and value per head. Both
+lengthen the key axis by one, so the masks gain a column that masks nothing (PyTorch's order).
+"""
 from __future__ import annotations
 
 import math
 
-from ...ops.creation import empty
+from ...ops.creation import empty, zeros
+from ...ops.shape import cat
 from .. import functional as F
 from .. import init
 from ..functions.attention import merge_masks
@@ -20,8 +26,6 @@ class MultiheadAttention(Module):
         super().__init__()
         if embed_dim % num_heads:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("add_bias_kv / add_zero_attn are not supported")
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.batch_first, self.head_dim = batch_first, embed_dim // num_heads
         self.kdim = kdim if kdim is not None else embed_dim
@@ -43,6 +47,12 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **kw)
+        if add_bias_kv:
+            self.bias_k = Parameter(empty((1, 1, embed_dim), **kw))
+            self.bias_v = Parameter(empty((1, 1, embed_dim), **kw))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self):
@@ -55,6 +65,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _projections(self):
         e = self.embed_dim
@@ -79,8 +92,17 @@ class MultiheadAttention(Module):
         h, d = self.num_heads, self.head_dim
         (wq, bq), (wk, bk), (wv, bv) = self._projections()
         q = F.linear(query, wq, bq).reshape(l, n * h, d).transpose(0, 1)   # (N*h, L, d)
-        k = F.linear(key, wk, bk).reshape(s, n * h, d).transpose(0, 1)
-        v = F.linear(value, wv, bv).reshape(s, n * h, d).transpose(0, 1)
+        k, v = F.linear(key, wk, bk), F.linear(value, wv, bv)              # (S, N, E)
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(1, n, e)])
+            v = cat([v, self.bias_v.expand(1, n, e)])
+            s, attn_mask, key_padding_mask = s + 1, _extend(attn_mask), _extend(key_padding_mask)
+        k = k.reshape(s, n * h, d).transpose(0, 1)
+        v = v.reshape(s, n * h, d).transpose(0, 1)
+        if self.add_zero_attn:
+            k = cat([k, zeros((n * h, 1, d), dtype=k.dtype, device=k.device)], 1)
+            v = cat([v, zeros((n * h, 1, d), dtype=v.dtype, device=v.device)], 1)
+            s, attn_mask, key_padding_mask = s + 1, _extend(attn_mask), _extend(key_padding_mask)
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint")
         mask = merge_masks(attn_mask, key_padding_mask, n, h, l, s, q.dtype)
@@ -102,3 +124,11 @@ class MultiheadAttention(Module):
         if average_attn_weights:
             weights = weights.mean(1)
         return out, (weights.squeeze(0) if unbatched else weights)
+
+
+def _extend(mask):
+    """mask with one more key column that masks nothing (False, or 0.0 for a float mask)."""
+    if mask is None:
+        return None
+    pad = zeros(tuple(mask.shape[:-1]) + (1,), dtype=mask.dtype, device=mask.device)
+    return cat([mask, pad], -1)

@@ -102,28 +102,38 @@ class RNNBase(Module):
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, device=None,
                  dtype=None):
         super().__init__()
-        if proj_size:
-            raise NotImplementedError("proj_size is not supported")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1]")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
-        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.proj_size = proj_size
         gates = _GATES[mode]
         dirs = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size      # h's size: the projection's, when there is one
         for layer in range(num_layers):
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                in_size = input_size if layer == 0 else hidden_size * dirs
+                in_size = input_size if layer == 0 else out_size * dirs
                 setattr(self, "weight_ih" + sfx, Parameter(
                     empty((gates * hidden_size, in_size), dtype=dtype, device=device)))
                 setattr(self, "weight_hh" + sfx, Parameter(
-                    empty((gates * hidden_size, hidden_size), dtype=dtype, device=device)))
+                    empty((gates * hidden_size, out_size), dtype=dtype, device=device)))
                 if bias:
                     setattr(self, "bias_ih" + sfx, Parameter(
                         empty(gates * hidden_size, dtype=dtype, device=device)))
                     setattr(self, "bias_hh" + sfx, Parameter(
                         empty(gates * hidden_size, dtype=dtype, device=device)))
+                if proj_size:
+                    setattr(self, "weight_hr" + sfx, Parameter(
+                        empty((proj_size, hidden_size), dtype=dtype, device=device)))
         self.reset_parameters()
 
     def flatten_parameters(self):
@@ -140,7 +150,7 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
-        per_layer = 4 if self.bias else 2
+        per_layer = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         params = self._flat_weights
         return [params[i:i + per_layer] for i in range(0, len(params), per_layer)]
 
@@ -152,11 +162,14 @@ class RNNBase(Module):
     def _weights(self, layer, d):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         get = lambda n: getattr(self, n + sfx, None)   # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+        return (get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"),
+                get("weight_hr"))
 
     def _cell(self, x, state, weights):
+        weights, w_hr = weights[:4], weights[4]
         if self.mode == "LSTM":
-            return F.lstm_cell(x, state, *weights)
+            h, c = F.lstm_cell(x, state, *weights)
+            return (h, c) if w_hr is None else (h.matmul(w_hr.t()), c)   # the projection
         if self.mode == "GRU":
             return F.gru_cell(x, state, *weights)
         return F.rnn_cell(x, state, *weights, "tanh" if self.mode == "RNN_TANH" else "relu")
@@ -209,13 +222,19 @@ class RNNBase(Module):
                                f"{self.input_size}, got {x.shape[2]}")
         dirs = 2 if self.bidirectional else 1
         n = x.shape[1]
+        layers = self.num_layers * dirs
         if hx is None:
-            z = zeros(self.num_layers * dirs, n, self.hidden_size, dtype=x.dtype, device=x.device)
-            hx = (z, z) if lstm else z
+            z = zeros(layers, n, self.hidden_size, dtype=x.dtype, device=x.device)
+            hz = zeros(layers, n, self.proj_size, dtype=x.dtype, device=x.device) \
+                if self.proj_size else z
+            hx = (hz, z) if lstm else z
         h0, c0 = hx if lstm else (hx, None)
-        expect = (self.num_layers * dirs, n, self.hidden_size)
+        expect = (layers, n, self.proj_size or self.hidden_size)
         if tuple(h0.shape) != expect:
             raise RuntimeError(f"Expected hidden size {expect}, got {tuple(h0.shape)}")
+        if lstm and tuple(c0.shape) != (layers, n, self.hidden_size):
+            raise RuntimeError(f"Expected hidden[1] size {(layers, n, self.hidden_size)}, got "
+                               f"{tuple(c0.shape)}")
         h_n, c_n = [], []
         steps = [x[t] for t in range(x.shape[0])]
         for layer in range(self.num_layers):
@@ -256,19 +275,22 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
 class RNN(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None,
+                 proj_size=0):
         mode = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(nonlinearity)
         if mode is None:
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
                              "'relu'.")
         self.nonlinearity = nonlinearity
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype)
+                         bidirectional, proj_size, device=device, dtype=dtype)
 
 
 class LSTM(RNNBase):
@@ -280,6 +302,6 @@ class LSTM(RNNBase):
 
 class GRU(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, proj_size=0):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype)
+                         bidirectional, proj_size, device=device, dtype=dtype)
