@@ -353,6 +353,29 @@ for _op in _OPS:
     setattr(SymbolicFloat, f"__r{_op}__", _r)
 
 
+class ArgInt:
+    """An int argument the runtime reads per call (`step(i)` with i a loop variable), in the
+    arguments the tree walk flattens: equal to every other ArgInt, so the argument structure
+    no longer holds the value, which lives in container[key] for the call's guards and inputs
+    (a Place, as a global's); the trace sees container[key] (a SymbolicInt while traced)."""
+    __slots__ = ("container", "key")
+
+    def __init__(self, container, key):
+        self.container, self.key = container, key
+
+    def __eq__(self, other):
+        return type(other) is ArgInt
+
+    def __hash__(self):
+        return 0
+
+    def __repr__(self):
+        return "<int read per call>"
+
+    def value(self):
+        return self.container[self.key]
+
+
 class Place:
     """A global, closure cell (key None), attribute or dict entry, or (a float) a list item,
     made symbolic for one trace."""
