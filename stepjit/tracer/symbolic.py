@@ -116,8 +116,8 @@ def exact_numbers(x):
     """x with every SymbolicInt in it (in nested tuples: an indexing key) made exact (guarded)."""
     if type(x) is SymbolicInt:
         return x.exact()
-    if type(x) is tuple:
-        return tuple(exact_numbers(v) for v in x)
+    if type(x) is tuple or type(x) is list:
+        return type(x)(exact_numbers(v) for v in x)
     return x
 
 
@@ -254,6 +254,14 @@ class SymbolicInt(_Symbolic):
     """Stands for an int at container[key] during a trace; see the module docstring."""
     __slots__ = ()
     stands_for = int     # the type of number it is (dispatch.aval_of)
+
+    @property
+    def __class__(self):
+        # as SymbolicFloat's: `isinstance(dim, int)` in Python code (the user's, or a front-end
+        # function taking an int or a tuple of ints) takes the path it takes for the value;
+        # what it then does with it asks for the value (__index__, a comparison), or reaches
+        # an op's attributes, which the tracer makes exact.
+        return int
 
     def _arith(self, op, other, reverse=False):
         if isinstance(other, _Symbolic):

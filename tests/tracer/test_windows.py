@@ -252,3 +252,21 @@ def test_an_int_argument_is_read_per_call(backend):
     st = compiled.stats()
     assert (st["traces"], st["fallbacks"], st["mode"]) == (3, 0, "tree"), st
     assert "argument i: read every call" in describe_guards(compiled.traces[1])
+
+
+def _dims_program():
+    x = torch.arange(24.0, dtype=torch.float64).reshape(6, 4)
+
+    def step():
+        d = I % 2
+        parts = x.split(I + 1)                       # an int where a tuple of ints may go
+        y = x.roll(I, 0).sum(d) * (2.0 if isinstance(I, int) else 3.0)
+        return y.sum() + parts[0].sum() + x.unsqueeze(d).max(dim=d + 1)[0].sum()
+    return step, (), []
+
+
+def test_a_symbolic_int_used_as_a_dim_or_tested_with_isinstance_acts_as_its_value():
+    """Front-end functions that take an int or a tuple of ints test isinstance(dim, int), and
+    so may user code: a SymbolicInt says int (its value is then guarded where it is used)."""
+    c = run_side_by_side(_dims_program, 6, _set_i)
+    assert c.stats()["fallbacks"] == 0
