@@ -38,7 +38,8 @@ from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401
 from .ops.legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
-from .ops.scatter import index_add, index_copy, index_fill, scatter, scatter_add  # noqa: F401
+from .ops.scatter import (  # noqa: F401
+    index_add, index_copy, index_fill, scatter, scatter_add, scatter_reduce)
 from .ops.sorting import (  # noqa: F401
     argsort, bincount, cumprod, cumsum, kthvalue, msort, sort, topk, unique, unique_consecutive)
 from .ops.tiling import (  # noqa: F401

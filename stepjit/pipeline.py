@@ -259,7 +259,8 @@ def _cpu_kernels(rec):
         inplace = {v: rec.inplace[v] for v in g.outputs if rec.inplace.get(v) in g.inputs}
         probe, ins, outs, given = loop_source(g, rec.fused.constants, "kernel", parallel, inplace)
         fname = f"k_{kernel_hash(probe, parallel)}"
-        src = loop_source(g, rec.fused.constants, fname, parallel, inplace)[0]
+        # (the name appears in the def line only: renamed, not generated again)
+        src = probe.replace("def kernel(", f"def {fname}(", 1)
         out.append(LoopKernel(g, fname, module_text(fname, src, parallel), parallel, ins, outs,
                               given, inplace))
     return out

@@ -49,6 +49,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
+from ..ir.primitives.erf_float32 import P as ERF_P, Q as ERF_Q
+
 BOUND_ULPS = {
     "exp": (1, 2), "log": (1, 1), "tanh": (2, 2), "sigmoid": (2, 2),
     "log1p": (1, 2), "expm1": (1, 2), "pow": (1, 0), "erf": (1, 0),
@@ -373,21 +375,10 @@ def pow_f32(x, y):
     return _F32(r)
 
 
-# erf for float32, computed in float64 and rounded. |x| < 1: x P(x^2); 1 <= |x| < 4:
-# 1 - exp(-x^2) Q(1/|x|) (Q approximates exp(x^2) erfc(x), smooth there); past 4, +-1 (float32's
-# erf is 1 from 3.92). P (degree 7 in x^2) and Q (degree 11) are least-squares fits to
-# math.erf / math.erfc in float64 on 4000 Chebyshev nodes: relative error 4e-11 for P,
-# 2e-10 for Q, far below half a float32 ulp, so the result is math.erf's rounded or the
-# float32 next to it.
-_ES = (1.128379167082285, -0.37612638590433234, 0.11283784111868463, -0.02686551744602671,
-       0.005221261499984139, -0.0008487267794721377, 0.00011288175233836792,
-       -9.728409813433023e-06)
-ES0, ES1, ES2, ES3, ES4, ES5, ES6, ES7 = _ES
-_EB = (-1.1639007455853912e-05, 0.5645722733260354, -0.005565091225738575,
-       -0.23467706065430105, -0.26263040738798515, 1.4051612246583896, -2.446406271206937,
-       2.598262783854697, -1.834052835804216, 0.8467909088595107, -0.23288268521451325,
-       0.029022376026061038)
-EB0, EB1, EB2, EB3, EB4, EB5, EB6, EB7, EB8, EB9, EB10, EB11 = _EB
+# erf for float32 (ir/primitives/erf_float32.py: the algorithm, its coefficients and its error;
+# the eager impl evaluates the same polynomials with NumPy)
+ES0, ES1, ES2, ES3, ES4, ES5, ES6, ES7 = ERF_P
+EB0, EB1, EB2, EB3, EB4, EB5, EB6, EB7, EB8, EB9, EB10, EB11 = ERF_Q
 
 
 @njit(**_JIT)

@@ -343,6 +343,7 @@ METHODS = {
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
     "take_along_dim": I.take_along_dim, "index_put_": I.index_put_, "index_put": I.index_put,
     "masked_select": I.masked_select, "scatter": SC.scatter, "scatter_add": SC.scatter_add,
+    "scatter_reduce": SC.scatter_reduce, "scatter_reduce_": SC.scatter_reduce_,
     "index_add": SC.index_add, "index_copy": SC.index_copy, "index_fill": SC.index_fill,
     # copies, dtypes, factories
     "clone": lambda self, *, memory_format=None: E.apply(P.copy, self),

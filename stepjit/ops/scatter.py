@@ -1,4 +1,5 @@
-"""scatter, scatter_add, index_add, index_fill, index_copy: writes through an index tensor.
+"""scatter, scatter_add, scatter_reduce, index_add, index_fill, index_copy: writes through an
+index tensor.
 
 Each is the registry's `index_put` (accumulating for the *_add forms) over a full
 set of index grids, so its gradient is index_put's rule (a gather for the values,
@@ -7,13 +8,18 @@ The in-place forms store the same result (Tensor._inplace).
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ..dispatch import MODE, apply
-from ..errors import DTypeError, ShapeError, op_error
+from ..errors import DTypeError, ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt
-from ..ir.types import int64
+from ..ir.types import FLOAT, int64
 from ..tensor import Tensor
-from .creation import arange
+from .creation import arange, full
+from .elementwise import where
 from .shape import _dim
 
 ALL = (None, None, None)
@@ -83,6 +89,60 @@ def _scatter(input, dim, index, src, value, reduce, op, inplace):
     if inplace:
         return input._inplace(P.index_put, values, *grids, op=op, **attrs)
     return apply(P.index_put, input, values, *grids, **attrs)
+
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Each src element combined into input at its index along dim by sum, mean, amax or amin;
+    include_self=False leaves input's own value out where anything is scattered. sum and mean
+    are index_put accumulations (mean divides by the count: floor division for integers, as
+    PyTorch's), amax and amin the index_reduce primitive."""
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, mean, "
+                           f"amax or amin, got {reduce} (at {user_location()})")
+    if reduce == "prod":
+        raise NotImplementedError("scatter_reduce(reduce='prod') is not provided by stepjit (its "
+                                  "gradient at zeros needs the products of the others); use "
+                                  "sum, mean, amax or amin")
+    op = "scatter_reduce"
+    values, grids = _scatter_args(input, dim, index, src, op)
+    _check_bounds(input, _dim(dim, max(input.ndim, 1), op), index, op)
+    key = ("T",) * len(grids)
+    base = input
+    if not include_self:
+        base = apply(P.index_put, input, _identity(reduce, input.dtype), *grids, key=key,
+                     accumulate=False)
+    if reduce in ("amax", "amin"):
+        return apply(P.index_reduce, base, values, *grids, key=key, reduce=reduce)
+    total = apply(P.index_put, base, values, *grids, key=key, accumulate=True)
+    if reduce == "sum":
+        return total
+    start = full(tuple(input.shape), 1 if include_self else 0, dtype=int64, device=input.device)
+    count = apply(P.index_put, start, 1, *grids, key=key, accumulate=True)
+    count = where(count > 0, count, 1)      # (untouched, include_self=False: input itself)
+    if input.dtype.category == FLOAT:
+        return total / count.to(input.dtype)
+    return apply(P.floor_divide, total, count.to(input.dtype))
+
+
+def _identity(reduce, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if dtype.category == FLOAT:
+        return -math.inf if reduce == "amax" else math.inf
+    info = np.iinfo(dtype.np) if dtype.name != "bool" else None
+    if info is None:
+        return reduce == "amin"
+    return info.min if reduce == "amax" else info.max
+
+
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    self._check_inplace("scatter_reduce_")
+    src_self = self._snapshot() if self.requires_grad else self
+    return self._assign(scatter_reduce(src_self, dim, index, src, reduce,
+                                       include_self=include_self), "scatter_reduce_")
 
 
 def _index_args(input, dim, index, op):

@@ -79,14 +79,19 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """Sorted unique values (PyTorch sorts on CPU whatever `sorted` says)."""
-    if dim is not None:
-        raise NotImplementedError("unique(dim=...) is not supported; flatten first")
+    """Sorted unique values (PyTorch sorts on CPU whatever `sorted` says); with dim, the
+    unique slices along dim in lexicographic order, inverse indexing those slices."""
     a = np.asarray(concrete(input, "value"))
-    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
+    if dim is not None:
+        d = _dim(dim, max(a.ndim, 1), "unique")
+        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
+        inverse = inverse.reshape(-1)
+    else:
+        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(a.shape)
     out = [tensor(values, dtype=input.dtype, device=input.device)]
     if return_inverse:
-        out.append(tensor(inverse.reshape(a.shape).astype(np.int64), device=input.device))
+        out.append(tensor(inverse.astype(np.int64), device=input.device))
     if return_counts:
         out.append(tensor(counts.astype(np.int64), device=input.device))
     return out[0] if len(out) == 1 else tuple(out)

@@ -132,18 +132,20 @@ def rebound_names(fn, escapes, state):
         return escapes
     cells = {id(cell): name for name, cell in zip(code.co_freevars, fn.__closure__ or ())}
     glob = getattr(fn, "__globals__", {})
-    ours = {id(e) for e in escapes} | {id(escapes)}
     named = _named_ids(glob, fn.__closure__ or ())
+    # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
+    # holds can be rebound, so the others are not looked for, and those are looked for in one
+    # scan, not one each)
+    wanted = [t for t, _ in escapes if id(t) not in state and id(t) in named]
+    places = _places_of(wanted, glob, cells, {id(e) for e in escapes} | {id(escapes)}) \
+        if wanted else {}
     out = []
     for t, v in escapes:
-        # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
-        # holds can be rebound, so the others are never scanned for)
-        places = None if id(t) in state or id(t) not in named else \
-            _places_of(t, glob, cells, ours)
-        if places is None:
+        found = places.get(id(t))
+        if found is None:
             out.append((t, v))
         else:
-            out.extend((p, v) for p in places)
+            out.extend((p, v) for p in found)
     return out
 
 
@@ -158,23 +160,29 @@ def _named_ids(glob, closure) -> set:
     return ids
 
 
-def _places_of(t, glob, cells, ours):
-    """The names holding t, when nothing but those names (and the trace's own lists, ours)
-    refers to it; else None."""
-    # (No comprehension here mentions t: it would hold t in a cell, a referrer of its own.)
-    places = []
-    for ref in gc.get_referrers(t):
-        if id(ref) in ours or isinstance(ref, types.FrameType):
+def _places_of(tensors, glob, cells, ours) -> dict:
+    """id(t) -> the names holding t, for each t of tensors that nothing but those names (and
+    the trace's own lists, ours) refers to."""
+    wanted = {id(t) for t in tensors}
+    places = {i: [] for i in wanted}
+    args = tuple(tensors)   # (the call's own argument tuple, a referrer of each: skipped)
+    for ref in gc.get_referrers(*args):
+        if id(ref) in ours or isinstance(ref, types.FrameType) or ref is tensors or ref is args:
             continue
         if ref is glob:
             for k, v in list(glob.items()):
-                if v is t:
-                    places.append(NamePlace(glob, k, f"global {k}"))
-        elif type(ref) is types.CellType and id(ref) in cells:   # (fn's cells stay alive)
-            places.append(NamePlace(ref, None, f"closure variable {cells[id(ref)]}"))
+                if id(v) in places and places[id(v)] is not None:
+                    places[id(v)].append(NamePlace(glob, k, f"global {k}"))
+            continue
+        held = [id(x) for x in gc.get_referents(ref) if id(x) in wanted]
+        if type(ref) is types.CellType and id(ref) in cells:   # (fn's cells stay alive)
+            for i in held:
+                if places[i] is not None:
+                    places[i].append(NamePlace(ref, None, f"closure variable {cells[id(ref)]}"))
         else:
-            return None
-    return places or None
+            for i in held:
+                places[i] = None    # also held elsewhere: state, not a name's value
+    return {i: p for i, p in places.items() if p}
 
 
 class with_traced_names:

@@ -141,6 +141,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     # generations once, at the end.
     collecting = gc.isenabled()
     gc.disable()
+    tracer.promotions = _promotions()
     try:
         if once:
             result = _Result(fn(*args, **kwargs))
@@ -323,6 +324,13 @@ def _alive(ref):
     return t is not None and isinstance(t._data, Value)
 
 
+def _promotions():
+    """Collections so far that moved young objects to the old generation (those of
+    generations 1 and 2: ours in _escapes is one)."""
+    stats = gc.get_stats()
+    return stats[1]["collections"] + stats[2]["collections"]
+
+
 def _escapes(tracer, trace, fn):
     """Trace-time tensors still referenced after the step returned (optimizer state made on a
     first step, a buffer stored on a module): they get concrete values after the call, and
@@ -332,11 +340,15 @@ def _escapes(tracer, trace, fn):
     for rec in tracer.records:
         rec.restore()
     # Trace-time tensors are young: collecting the young generations frees the cycles among
-    # them at a fraction of a full collection's cost (tens of ms in a big process, paid on
-    # every trace and re-verification). Only when something still looks alive is the full
-    # collection run, so a survivor promoted to the old generation is not taken for state.
+    # them at a fraction of a full collection's cost (50-250 ms in a process that has loaded
+    # Numba, paid on every trace and re-verification). Automatic collection is off while a
+    # trace runs, so its objects stay young unless something collected during it (user code
+    # calling gc.collect(), a compiled function traced inside the step): only then can a
+    # cycle of trace-time garbage sit in the old generation, and only then, if something still
+    # looks alive, is the full collection run, so such garbage is not taken for state.
     gc.collect(1)
-    if not tracer.once and any(_alive(ref) for ref in tracer.created):
+    if (not tracer.once and _promotions() != tracer.promotions + 1
+            and any(_alive(ref) for ref in tracer.created)):
         # (Not for a trace of one call: a dead tensor taken for state costs that call an extra
         # output, while the full collection of a process that keeps state (a rebound running
         # mean, `lossi.append(loss.item())`) costs ~0.1 s a call, 25x makemore's eager step.)

@@ -69,6 +69,7 @@ class Tracer:
     def __init__(self, name: str, names=None, once=False):
         self.graph = Graph(name=name)
         self.once = once            # the trace serves this call only (per-call retracing)
+        self.promotions = 0         # gc collections of generations 1-2 before it (trace._escapes)
         self.names = names          # id(tensor) -> readable name, for lifted inputs
         self.touched = {}           # id(real tensor) -> Touched
         self.records = []           # Touched, in order of first touch

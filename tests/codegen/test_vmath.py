@@ -4,6 +4,8 @@ results for inf, nan, -0.0, denormals and the overflow edges, are what CPU loops
 float results, and vectorize (no libm call per lane left in the loop)."""
 import itertools
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -191,6 +193,28 @@ def test_erf_float32_within_bound_over_every_binade_and_edges():
     d = _ulps(out, _erf_reference(x))
     bad = np.nonzero(d > BOUND_ULPS["erf"][0])[0]
     assert bad.size == 0, [(x[i], out[i]) for i in bad[:5]]
+
+
+def test_eager_float32_erf_is_the_same_algorithm_within_bound():
+    """The eager impl evaluates verf's polynomials with NumPy: within the bound of math.erf and
+    within an ulp of the compiled loop's value (their float64 exp may differ in the last bit)."""
+    from stepjit.ir.primitives.erf_float32 import erf_float32
+    x = np.concatenate([np.linspace(-5, 5, 20001, dtype=np.float32), _edges(np.float32)])
+    eager = erf_float32(x)
+    assert eager.dtype == np.float32
+    assert _ulps(eager, _erf_reference(x)).max() <= BOUND_ULPS["erf"][0]
+    compiled = np.empty_like(x)
+    _erf_loop(x, compiled)
+    assert _ulps(eager, compiled).max() <= 1
+
+
+def test_eager_float32_erf_does_not_import_numba():
+    """GELU's eager erf (a compiled step's first, interpreted call) runs without Numba, whose
+    import was most of a warm process's first call."""
+    code = ("import sys, numpy as np, stepjit as t\n"
+            "t.nn.functional.gelu(t.tensor(np.float32([0.5, -1.0])))\n"
+            "assert 'numba' not in sys.modules, 'numba imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
 
 
 def test_erf_special_values_exactly():

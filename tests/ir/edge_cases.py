@@ -85,6 +85,9 @@ OTHER = {   # movement, indexing, linalg, creation: special values carried throu
     "index_put": lambda T, x: _set_mask(T, x),
     "full": lambda T, x: T.full((2,), float("-inf"), dtype=x.dtype) * x[0, :2],
     "arange": lambda T, x: T.arange(3, dtype=x.dtype) * x[0],
+    "index_reduce": lambda T, x: (
+        x.scatter_reduce(1, T.tensor([[0, 0, 1, 3]] * 3), x.flip(1), "amax"),
+        x.scatter_reduce(0, T.tensor([[2, 0, 0, 1]] * 2), x[:2], "amin", include_self=False)),
     # binary_cross_entropy's input check: raises for the specials outside [0, 1] and NaN
     "check_range": lambda T, x: T.nn.functional.binary_cross_entropy(x, x * 0 + 0.5),
 }
@@ -132,6 +135,11 @@ KNOWN = {
                     "special-cases zeros; stepjit's is out / x",
     "prod/float64": "as prod/float32", "cumprod/float32": "as prod/float32",
     "cumprod/float64": "as prod/float32",
+    "index_reduce/float32": "scatter_reduce(include_self=False) where input's own element "
+                            "equals the result: PyTorch counts that excluded element as a tie "
+                            "(the scattered value gets half the gradient, the element none); "
+                            "stepjit leaves it out (the true derivative: the value gets all)",
+    "index_reduce/float64": "as index_reduce/float32",
     "pow/int64": "int64 ** negative int64: NumPy raises, PyTorch computes (1 / x rounded)",
     "digamma/float32": "its gradient (trigamma) at -3.4e38: stepjit computes float32 inputs in "
                        "float64, where pi x is finite (a meaningless finite value); PyTorch's "

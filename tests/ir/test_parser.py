@@ -72,6 +72,7 @@ SAMPLES = {
     "gt": [([T(F, 3), 0.5], {})],
     "ge": [([T(bool_, 3), False], {})],
     "logical_not": [([T(bool_, 3)], {})],
+    "index_reduce": [([T(F, 4, 2), T(F, 3, 2), T(int64, 3)], {"key": ("T",), "reduce": "amax"})],
     "bitwise_and": [([T(int64, 3), 6], {})],
     "bitwise_or": [([T(int64, 2, 3), T(int64, 3)], {})],
     "bitwise_xor": [([T(bool_, 3), T(bool_, 3)], {})],

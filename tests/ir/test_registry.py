@@ -61,6 +61,19 @@ def _series_polygamma(x, n):
     return ((-1) ** (n + 1) * __import__("math").factorial(n) * total).reshape(np.shape(x))
 
 
+# index_reduce: rows of a base, several values into one row, one row untouched
+_IR_BASE = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5], [3.0, -2.0]])
+_IR_VALUES = np.array([[1.25, -0.5], [0.1, 0.9], [-3.0, 2.5]])
+_IR_INDEX = np.array([0, 2, 0])
+
+
+def _np_reduce_at(ufunc, base, values, index):
+    out = base.copy()
+    for v, i in zip(values, index):
+        out[i] = ufunc(out[i], v)
+    return out
+
+
 # bitwise operands: signs, a value past 2^40, shift amounts past the width and negative
 _BW_A = np.array([[1, -8, 5, 2 ** 62], [-(2 ** 40) - 3, 0, 7, -1]], np.int64)
 _BW_B = np.array([3, -2, 12, 2 ** 33 + 1], np.int64)
@@ -290,6 +303,13 @@ SAMPLES: dict[str, list[Sample]] = {
                       api=lambda T, x, y: T.logical_and(x, y))],
     "logical_or": [S(_bools(2, 3), _bools(3), ref=np.logical_or,
                      api=lambda T, x, y: T.logical_or(x, y))],
+    # -- index_reduce (fixed values, distinct: a tie has no derivative) -------------------------
+    "index_reduce": [
+        S(_IR_BASE, _IR_VALUES, _IR_INDEX, attrs=dict(key=("T",), reduce="amax"),
+          ref=lambda b, v, i, key, reduce: _np_reduce_at(np.maximum, b, v, i), grad=(0, 1)),
+        S(_IR_BASE, _IR_VALUES, _IR_INDEX, attrs=dict(key=("T",), reduce="amin"),
+          ref=lambda b, v, i, key, reduce: _np_reduce_at(np.minimum, b, v, i), grad=(0, 1),
+          note="amin")],
     # -- bitwise (fixed values: the shared RNG's stream stays as it was) -----------------------
     "bitwise_and": [S(_BW_A, _BW_B, ref=np.bitwise_and, api=lambda T, x, y: x & y),
                     S(_BW_U8, 12, ref=np.bitwise_and, dtype="uint8", note="uint8 & int")],

@@ -102,6 +102,21 @@ CASES = [
             reduction="none")(x, x.flip(0), x.roll(1, 1))), X, LABELS),
     Case("rrelu_eval", lambda T, x: (T.nn.functional.rrelu(x), T.nn.RReLU(0.1, 0.3).eval()(x),
                                      T.nn.functional.rrelu(x, 0.2, 0.4, training=False)), X),
+    Case("unique_dim", lambda T, m: (*T.unique(m, dim=0, return_inverse=True,
+                                               return_counts=True),
+                                     *m.unique(dim=1, return_inverse=True), T.unique(m, dim=-1)),
+         np.array([[1, 2, 1, 2], [0, 1, 0, 1], [1, 2, 1, 2], [0, 0, 3, 0]])),
+    Case("scatter_reduce", lambda T, x, s: tuple(
+        x.scatter_reduce(1, T.tensor([[0, 2, 0, 4], [1, 1, 1, 3], [4, 4, 0, 0]]), s, r,
+                         include_self=inc)
+        for r in ("sum", "mean", "amax", "amin") for inc in (True, False)), X, X[:, :4] * 3),
+    Case("scatter_reduce_ties_and_integers", lambda T, x, i: (
+        x.scatter_reduce(0, T.tensor([[0, 1], [0, 1], [1, 1]]), x.round().abs(), "amax"),
+        T.scatter_reduce(x * 0 + 1, 0, T.tensor([[1, 0], [1, 0], [1, 0]]), x * 0 + 1, "amin"),
+        i.scatter_reduce(0, T.tensor([0, 0, 2, 2, 2]), i[:5] * 3, "mean"),
+        i.clone().scatter_reduce_(0, T.tensor([1, 0, 1, 0, 3]), i[1:6], "amax",
+                                  include_self=False)),
+        np.array([[1.0, 2.0], [2.0, 2.0], [1.0, -2.0]]), np.array([7, -3, 5, 2, 9, 4])),
     Case("split_chunk", lambda T, x: (*x.split(2, dim=1), *x.split([1, 4], 1), *x.chunk(2, 1),
                                       *T.split(x, [2, 1], 0), *x.chunk(3, 0)), X),
 ]

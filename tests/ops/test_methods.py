@@ -56,9 +56,13 @@ def test_unfold_and_select_compile_with_their_gradients():
     assert compiled.stats()["fallbacks"] == 0
 
 
-def test_quantile_cov_and_fmax_compile_with_their_gradients():
+def test_quantile_cov_fmax_and_scatter_reduce_compile_with_their_gradients():
+    index = stepjit.tensor([[0, 2, 0, 4, 1], [1, 1, 1, 3, 0], [4, 4, 0, 0, 2]])
+
     def step(x):
         y = x.quantile(0.3, dim=1).sum() + x.cov().sum() + stepjit.fmax(x, x.flip(0)).sum()
+        y = y + (x.scatter_reduce(1, index, x * 2, "amax") * x).sum()
+        y = y + x.scatter_reduce(1, index, x, "mean", include_self=False).sum()
         y.backward()
         return y.detach()
 
@@ -89,6 +93,8 @@ ERRORS = [
      lambda T: T.nn.MultiheadAttention(4, 2)(T.ones(2, 3, 4), T.ones(2, 3, 4), T.ones(2, 3, 4),
                                              attn_mask=T.ones(4, 3, 3, dtype=T.bool)),
      RuntimeError, "attn_mask"),
+    ("scatter_reduce_kind", lambda T: T.ones(3).scatter_reduce(0, T.tensor([0]), T.ones(1),
+                                                               "foo"), RuntimeError, "reduce"),
     ("quantile_q_range", lambda T: T.quantile(T.ones(3), 1.5), RuntimeError, "quantile"),
     ("quantile_integer", lambda T: T.quantile(T.arange(3), 0.5), RuntimeError, "quantile"),
     ("quantile_interpolation", lambda T: T.quantile(T.ones(3), 0.5, interpolation="cubic"),

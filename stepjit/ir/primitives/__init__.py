@@ -14,7 +14,8 @@ from .elementwise import (  # noqa: F401
     ne, neg, pow, relu, right_shift, sinh,
     round, sigmoid, sign, sin, sqrt, sub, tanh, where)
 from .indexing import (  # noqa: F401
-    arange, dynamic_slice, dynamic_update_slice, full, gather, index_put, slice, slice_scatter)
+    arange, dynamic_slice, dynamic_update_slice, full, gather, index_put, index_reduce, slice,
+    slice_scatter)
 from .linalg import det, inv, matmul  # noqa: F401
 from .decompositions import (  # noqa: F401
     cholesky, eigh_values, eigh_vectors, qr_q, qr_r, svd_s, svd_u, svd_vh)

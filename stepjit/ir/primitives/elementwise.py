@@ -13,6 +13,7 @@ import numpy as np
 from ..registry import Primitive, bind, register
 from ..types import BOOL, FLOAT, bool_ as BOOL_DTYPE
 from . import gamma_fns, shapes as S
+from .erf_float32 import erf_float32
 
 
 def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, exact=False,
@@ -140,8 +141,11 @@ _ERF = []
 
 
 def _erf_impl(x):
-    """math.erf over an array: NumPy has no erf, so a Numba ufunc made on first use
-    (the same libm erf the generated kernels call)."""
+    """NumPy has no erf. float32: erf_float32.py's polynomials in NumPy (the algorithm compiled
+    loops use; no Numba import, a fifth of a fresh process's first GELU step); float64:
+    math.erf through a Numba ufunc made on first use."""
+    if getattr(x, "dtype", None) == np.float32:
+        return erf_float32(x)
     if not _ERF:
         import numba
         _ERF.append(numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(

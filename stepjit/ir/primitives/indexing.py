@@ -268,6 +268,50 @@ index_put = register(Primitive(
     native=_native_put))
 
 
+# -- index_reduce: scatter_reduce's amax / amin ------------------------------------------------
+# out = base, then each value combined into the position its index names by maximum (or
+# minimum), repeated positions combining all of theirs (np.maximum.at). The gradient is
+# PyTorch's for scatter_reduce: to every operand equal to the result, shared evenly among the
+# ties (the base's element counting as one of them).
+_REDUCE_UFUNCS = {"amax": np.maximum, "amin": np.minimum}
+
+
+def _reduce_rule(base, values, *idx, key, reduce):
+    if reduce not in _REDUCE_UFUNCS:
+        raise ShapeError(f"reduce must be one of {sorted(_REDUCE_UFUNCS)}, got {reduce!r}")
+    return _put_rule(base, values, *idx, key=key, accumulate=False)
+
+
+def _reduce_impl(base, values, *idx, key, reduce):
+    out = base.copy(order="K")
+    k = np_key(key, idx, masks_as_indices=True)
+    try:
+        _REDUCE_UFUNCS[reduce].at(out, k, values)
+    except ValueError as e:
+        raise ShapeError(f"cannot combine values of shape {S.fmt(np.shape(values))}: {e}") from None
+    return out
+
+
+def _reduce_grad(g, index, xs, out, key, reduce):
+    base, values, idx = xs[0], xs[1], xs[2:]
+    picked = bind(gather, out, *idx, key=key)
+    base_hit = (base == out).to(g.dtype)
+    values_hit = (values == picked).to(g.dtype)
+    ties = bind(index_put, base_hit, values_hit, *idx, key=key, accumulate=True)
+    share = g / ties        # (a NaN result equals no operand: 0 ties, a NaN gradient, PyTorch's)
+    if index == 0:
+        return share * base_hit
+    if index == 1:
+        return bind(gather, share, *idx, key=key) * values_hit
+    return None
+
+
+index_reduce = register(Primitive(
+    "index_reduce", "indexing", _reduce_impl, _reduce_rule, inputs=("xs",),
+    attrs=("key", "reduce"), vjp=_reduce_grad, grad_name="ScatterReduceBackward0",
+    variadic=True, casts=(1,)))
+
+
 # -- creation ------------------------------------------------------------------
 def _full_rule(shape, value, dtype):
     if any(d < 0 for d in shape):
