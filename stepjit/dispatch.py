@@ -280,11 +280,8 @@ def _device_eager(prim, args, attrs, arrays, sig):
 
 def trace_device(t):
     """The device a trace-time tensor stands for: CUDA when the trace read CUDA tensors."""
-    from .cuda import is_device_array
     from .tensor import CPU, CUDA0
-    tracer = MODE.tracer
-    env = getattr(tracer, "env", None) or {}
-    return CUDA0 if any(is_device_array(a) for a in env.values()) else CPU
+    return CUDA0 if getattr(MODE.tracer, "reads_device", False) else CPU
 
 
 def _shares(result, a):

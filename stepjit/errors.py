@@ -24,6 +24,12 @@ class DTypeError(StepjitError):
     pass
 
 
+class UnsupportedDTypeError(DTypeError, NotImplementedError):
+    """An op given a dtype it has no kernel for (`&` of floats). PyTorch raises
+    NotImplementedError ('"bitwise_and_cpu" not implemented for 'Float''), so this error is
+    both a NotImplementedError and one of ours."""
+
+
 class IndexingError(ShapeError, IndexError):
     """An index that does not fit the tensor (out of bounds, index tensors that do not
     broadcast, too many indices, a float index). PyTorch raises IndexError for these, and

@@ -23,7 +23,7 @@ from .ir import primitives as P
 from .ir.primitives.shapes import fmt
 from .ir.types import FLOAT, int32, int64
 from .ops import reduce as R
-from .ops.creation import zeros
+from .ops.creation import eye, zeros
 from .ops.elementwise import abs, where
 from .ops.products import cross as _cross
 from .ops.series import matrix_power  # noqa: F401
@@ -189,6 +189,33 @@ def _lstsq_check(A, B, driver):
     if A.dtype is not B.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
                            f"dtype, but got {A.dtype.name} and {B.dtype.name}")
+
+
+_TAYLOR_TERMS = 18
+
+
+def matrix_exp(A):
+    """exp(A) by scaling and squaring: A / 2^s has 1-norm at most 1/2, where the Taylor series
+    to 18 terms (Horner's form) is exact to rounding (the first term left out is below
+    0.5^19 / 19! ~ 1e-23), then squared s times. A composite of matmuls, so its gradient is
+    the chain rule through them. The number of squarings reads the matrix's norm: a compiled
+    step holds it as a data-dependent decision."""
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, got "
+                           f"shape {fmt(A.shape)} (at {user_location()})")
+    if A.dtype.category != FLOAT:
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point tensor, got "
+                           f"{A.dtype.name} (at {user_location()})")
+    norm = float(R.amax(R.sum(abs(A), -2))) if A.numel() else 0.0
+    squarings = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0.5 else 0
+    X = A * (0.5 ** squarings)
+    identity = eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(*A.shape)
+    E = identity
+    for k in range(_TAYLOR_TERMS, 0, -1):
+        E = identity + matmul(X, E) * (1.0 / k)
+    for _ in range(squarings):
+        E = matmul(E, E)
+    return E
 
 
 # -- decompositions (registry primitives, one per result: ir/primitives/decompositions.py) --

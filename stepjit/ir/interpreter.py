@@ -16,9 +16,9 @@ def _arg(env, v):
     return env[v] if isinstance(v, Value) else v
 
 
-def evaluate(graph: Graph, env: dict, stop: int | None = None) -> dict:
-    """Run graph.nodes[:stop] whose outputs are not yet in env; env maps Value -> array."""
-    nodes = graph.nodes if stop is None else graph.nodes[:stop]
+def evaluate(graph: Graph, env: dict, stop: int | None = None, start: int = 0) -> dict:
+    """Run graph.nodes[start:stop] whose outputs are not yet in env; env maps Value -> array."""
+    nodes = graph.nodes[start:stop] if start or stop is not None else graph.nodes
     for node in nodes:
         if node.out in env:
             continue

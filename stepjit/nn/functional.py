@@ -224,9 +224,11 @@ def _check_classes(input, target, ignore_index):
     n = input.shape[1]
     bad = (t != ignore_index) & ((t < 0) | (t >= n))
     if bad.any():
-        raise IndexingError(f"nll_loss: Target {t[bad].flat[0]} is out of bounds (input of "
-                            f"shape {list(input.shape)}: classes 0 to {n - 1}; target of shape "
-                            f"{list(target.shape)}) (at {user_location(3)})")
+        v = t[bad].flat[0]
+        raise IndexingError(f"nll_loss: Target {v} is out of bounds: class index {v} is out of "
+                            f"bounds for input of shape {list(input.shape)} (classes 0 to "
+                            f"{n - 1}; target of shape {list(target.shape)}) (at "
+                            f"{user_location(3)})")
 
 
 def _class_weights(target, weight, ignore_index, dtype):

@@ -7,7 +7,9 @@ from __future__ import annotations
 from .. import cuda as _cuda, dispatch
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
-from ..ir.types import as_dtype, bool_, float32, float64, int8, int16, int32, int64, uint8
+from ..errors import user_location
+from ..ir.types import (
+    FLOAT, as_dtype, bool_, float32, float64, int8, int16, int32, int64, uint8)
 from ..tensor import Tensor
 from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
 from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
@@ -180,7 +182,16 @@ _BITWISE = {"and": B.bitwise_and, "or": B.bitwise_or, "xor": B.bitwise_xor,
             "lshift": B.bitwise_left_shift, "rshift": B.bitwise_right_shift}
 _BITWISE_NAMES = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
                   "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift"}
-BITWISE_METHODS = {"__invert__": B.bitwise_not, "bitwise_not": B.bitwise_not,
+def _invert(self):
+    """`~x`: PyTorch's operator refuses floats with a TypeError (bitwise_not, a
+    NotImplementedError)."""
+    if self.dtype.category == FLOAT:
+        raise TypeError(f"~ (operator.invert) is only implemented on integer and Boolean-type "
+                        f"tensors, got {self.dtype.name} (at {user_location()})")
+    return B.bitwise_not(self)
+
+
+BITWISE_METHODS = {"__invert__": _invert, "bitwise_not": B.bitwise_not,
                    "bitwise_not_": lambda self: self._assign(B.bitwise_not(self), "bitwise_not_"),
                    "logical_not_": lambda self: self._assign(B.logical_not(self), "logical_not_")}
 for _k, _fn in _BITWISE.items():

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import dispatch
 from ..autograd.engine import RUNNING
+from ..cuda import is_device_array
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd import view_writes
 from ..autograd.node import PrimBackward
@@ -78,6 +79,8 @@ class Tracer:
         self.groups = AliasGroups()
         self.created = []           # weakrefs to trace-time tensors made here
         self.env = {}               # Value -> concrete array, for data-dependent reads
+        self.reads_device = False   # whether a CUDA array entered env (dispatch.trace_device)
+        self._evaluated, self._last_evaluated = 0, None   # graph.nodes evaluated into env
         self.decisions = []         # Decision, in the order Python took them
         self.constants = []         # (Value, array)
         self.constant_segment = {}  # Value -> number of decisions taken before it was made
@@ -140,7 +143,29 @@ class Tracer:
     def _bind(self, rec, v):
         rec.value = v
         self.env[v] = rec.obj._data
+        self._note_device(rec.obj._data)
         rec.obj._data = v
+
+    def evaluate(self):
+        """Give env the values of every node traced so far. Nodes are appended as the step
+        runs, so only those after the last evaluated one are visited: a full pass per
+        concrete read (each `.item()` of LBFGS's line search over an unrolled LSTM) made the
+        trace quadratic. When the node list changed before that point, every node is visited
+        (those already in env are skipped)."""
+        nodes, k = self.graph.nodes, self._evaluated
+        if k and (k > len(nodes) or nodes[k - 1] is not self._last_evaluated):
+            k = 0
+        evaluate(self.graph, self.env, start=k)
+        self._evaluated = len(nodes)
+        self._last_evaluated = nodes[-1] if nodes else None
+
+    def _note_device(self, array):
+        """env's arrays come from the tensors bound here and the constants made here (the
+        interpreter's results are on their inputs' device): noting those answers "is any of
+        env on the device" without a scan of env, which grows with the trace (each
+        trace-time `.device` read scanned it: quadratic in a long unrolled trace)."""
+        if not self.reads_device and type(array) is not np.ndarray:
+            self.reads_device = is_device_array(array)
 
     def touch(self, t, slot=None, label=None):
         rec = self.touched.get(id(t))
@@ -264,7 +289,7 @@ class Tracer:
         if not any(prim.may_copy for prim, _ in steps):
             return
         v = self.value_of(root)
-        evaluate(self.graph, self.env)
+        self.evaluate()
         a = self.env[v]
         for prim, attrs in steps:
             b = prim.impl(a, **attrs)
@@ -294,6 +319,7 @@ class Tracer:
         self.constants.append((v, array))
         self.constant_segment[v] = len(self.decisions)
         self.env[v] = array
+        self._note_device(array)
         if random:
             self.not_reusable("random numbers drawn inside the step are fixed when it is traced; "
                               "the step is traced again on every call")
@@ -301,7 +327,7 @@ class Tracer:
 
     def concrete(self, t, purpose="value"):
         v = self.value_of(t)
-        evaluate(self.graph, self.env)
+        self.evaluate()
         if purpose in ("numpy", "list"):
             return self._handed_out(v, purpose)
         return ConcreteRead(self, v, np.array(self.env[v]))
@@ -311,8 +337,12 @@ class Tracer:
         watch (NumPy, a list kept or printed), so a replay could not redo what it does with
         them: the step's Python must run on every call. This call goes on with the values eager
         would have (read-only: PyTorch's array would share the tensor's memory, which a trace
-        cannot), and the runtime traces the step on every call, warning once (per_call)."""
-        if self.per_call is None and not self.once:
+        cannot), and the runtime traces the step on every call, warning once (per_call).
+        Not for a constant the step made from Python values (`batch_sizes = tensor(sizes)` in
+        pack_padded_sequence, read back by the LSTM): a replay holds the same values, so the
+        Python reading them does the same; the Python values it came from are guarded where
+        they were read (a random constant makes the trace one-shot anyway)."""
+        if self.per_call is None and not self.once and v not in self.constant_segment:
             path, line, text = user_source_line(4)
             call = ".numpy()" if purpose == "numpy" else ".tolist()"
             self.per_call = (f"the step hands a tensor's values to Python ({call} at "

@@ -61,3 +61,33 @@ def test_packed_lstm_step_compiled_equals_eager():
             return loss
         return [step(x).item() for _ in range(3)]
     assert run(lambda f: stepjit.compile(f, backend="interpret")) == run(lambda f: f)
+
+
+def test_packed_step_is_replayed_and_follows_new_lengths():
+    """The batch sizes pack_padded_sequence makes from the Python lengths are read back by the
+    LSTM (`.tolist()`): a constant of the trace, so the step replays instead of tracing every
+    call (as a captioning decoder trained on packed captions does); lengths that change
+    between calls (a global list) are followed, and every call equals eager."""
+    def run(compiled):
+        stepjit.manual_seed(1)
+        lstm = stepjit.nn.LSTM(3, 4, batch_first=True)
+        opt = stepjit.optim.SGD(lstm.parameters(), lr=0.1)
+        x = stepjit.randn(3, 5, 3)
+        lengths = [5, 4, 2]
+
+        def step(x):
+            out, _ = lstm(R.pack_padded_sequence(x, lengths, batch_first=True))
+            loss = out.data.pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        f = stepjit.compile(step, backend="interpret") if compiled else step
+        losses = [f(x).item() for _ in range(5)]
+        lengths[1:] = [3, 3]
+        losses += [f(x).item() for _ in range(2)]
+        return losses, (f.stats() if compiled else None)
+    (got, stats), (want, _) = run(True), run(False)
+    assert got == want
+    assert stats["mode"] != "per-call retracing" and stats["eager_calls"] == 0
+    assert stats["traces"] <= 4 and stats["calls"] == 7

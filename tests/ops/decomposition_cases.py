@@ -86,4 +86,9 @@ CASES = [
         a[:, :1] * T.ones(1, 3, dtype=a.dtype), b, driver="gelsd")), r(4, 3), r(4, 2), grad=()),
     Case("lstsq_singular_values", lambda T, a, b: tuple(T.linalg.lstsq(a, b, driver="gelss")),
          r(2, 4), r(2, 3), grad=()),
+    # (appended: the RNG stream of the cases above is unchanged)
+    Case("matrix_exp", lambda T, x: (T.linalg.matrix_exp(x * 0.1), T.matrix_exp(x * 2)),
+         r(3, 3), tol=1e-9),
+    Case("matrix_exp_batched_large", lambda T, x: T.linalg.matrix_exp(x * 3), r(2, 4, 4),
+         tol=1e-9),
 ]

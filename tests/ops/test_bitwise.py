@@ -93,7 +93,8 @@ REFUSED = [
 
 @pytest.mark.parametrize("make,op", [(m, o) for _, m, o in REFUSED], ids=[n for n, _, _ in REFUSED])
 def test_refused_with_the_op_dtype_and_line(make, op):
-    with pytest.raises(RuntimeError) as e:
+    """NotImplementedError, as PyTorch's (and a RuntimeError, as every error of ours)."""
+    with pytest.raises(NotImplementedError) as e:
         make(stepjit)
     msg = str(e.value)
     assert op in msg and "test_bitwise.py" in msg, msg
@@ -102,7 +103,7 @@ def test_refused_with_the_op_dtype_and_line(make, op):
 @pytest.mark.parametrize("make", [m for _, m, _ in REFUSED], ids=[n for n, _, _ in REFUSED])
 def test_pytorch_refuses_the_same(make):
     torch = pytest.importorskip("torch")
-    with pytest.raises((RuntimeError, TypeError)):
+    with pytest.raises(NotImplementedError):
         make(torch)
 
 
@@ -111,6 +112,14 @@ def test_inplace_result_that_cannot_be_cast_back_is_refused_unchanged():
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type bool"):
         m &= stepjit.tensor([1, 1])
     assert m.tolist() == [True, False]
+
+
+def test_invert_of_a_float_is_a_type_error_as_pytorchs_operator():
+    with pytest.raises(TypeError, match="operator.invert.*float32.*test_bitwise.py"):
+        ~stepjit.ones(2)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        ~torch.ones(2)
 
 
 def test_other_operands_get_pythons_type_error():

@@ -81,6 +81,8 @@ BAD_OPTIMIZERS = [   # (class name, keywords, PyTorch 2.13's ValueError text)
     ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
     ("RAdam", dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
     ("LBFGS", dict(lr=-1), "Invalid learning rate: -1"),
+    ("Rprop", dict(lr=-1), "Invalid learning rate: -1"),
+    ("Rprop", dict(etas=(1.2, 0.5)), "Invalid eta values: 1.2, 0.5"),
 ]
 
 

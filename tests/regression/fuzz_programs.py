@@ -8,7 +8,8 @@ step; `describe(spec)` renders it as the Python it runs, for failure messages.
 Every value's shape is one of B x D, 1 x D, B x 1, D, 1 x 1 and scalar, a set closed under
 broadcasting, so any two values can meet in a binary op. The pool starts with the input
 `x` (B x D, no grad), the parameters `W` (D x D), `b` (D) and `g` (B x 1), and `h = x @ W + b`.
-Ops cover elementwise math with broadcasting (erf, expm1, log2 among them), cumsum,
+Ops cover elementwise math with broadcasting (erf, expm1, log2 among them, a multiplier from
+bitwise ops on the values' integer parts), cumsum,
 reductions (sum, mean, amax, softmax, log_softmax), matmuls, index tensors and slices, and
 in-place updates of clones (masked fill, slice write, `mul_`/`add_`); domains are kept safe (log of |v| + 1, division by
 |v| + 1) so values stay finite.
@@ -23,7 +24,7 @@ import stepjit as torch
 
 UNARY = ("tanh", "sigmoid", "relu", "neg", "abs", "sin", "square", "exp_tanh", "log_abs1",
          "sqrt_sq1", "scale", "erf", "expm1_tanh", "log2_abs1", "cumsum")
-BINARY = ("add", "sub", "mul", "div_abs1", "maximum", "minimum", "where_gt")
+BINARY = ("add", "sub", "mul", "div_abs1", "maximum", "minimum", "where_gt", "bit_mask")
 OPTIMIZERS = ("sgd", "momentum", "adam", "manual")
 
 
@@ -147,7 +148,15 @@ def _binary(name, a, b):
         "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
         "div_abs1": lambda: a / (b.abs() + 1), "maximum": lambda: torch.maximum(a, b),
         "minimum": lambda: torch.minimum(a, b), "where_gt": lambda: torch.where(a > b, a, b * 0.5),
+        "bit_mask": lambda: a * _bits(a, b),
     }[name]()
+
+
+def _bits(a, b):
+    """A {0, 1, 2, 3} multiplier from the integer bits of both operands (the bitwise
+    primitives: &, ^, >>, ~ on int64), constant for the gradient."""
+    ia, ib = (a * 4).floor().long(), (b * 4).floor().long()
+    return ((ia & 3) ^ ((ib >> 1) & ~ia & 1)).to(a.dtype)
 
 
 def _reduce(name, v, dim, keep):

@@ -5,7 +5,7 @@ dispatcher adds the op name and the user's source line.
 """
 from __future__ import annotations
 
-from ...errors import DTypeError, IndexingError, ShapeError
+from ...errors import DTypeError, IndexingError, ShapeError, UnsupportedDTypeError
 from ..types import BOOL, FLOAT, INT, AVal, bool_, default_float, int64, result_type
 
 
@@ -85,14 +85,14 @@ def _logical(avals):
 def _integral(avals):
     d = result_type(*avals)
     if d.category == FLOAT:
-        raise DTypeError(f"expects integer or bool tensors, got {d.name}")
+        raise UnsupportedDTypeError(f"expects integer or bool tensors, got {d.name}")
     return d
 
 
 def _shifted(avals):
     d = _integral(avals)
     if d.category == BOOL:
-        raise DTypeError("expects integer tensors, got bool")
+        raise UnsupportedDTypeError("expects integer tensors, got bool")
     return d
 
 
