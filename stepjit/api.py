@@ -197,3 +197,7 @@ _dispatch.DEVICE = _CudaOnFirstOp()
 if config.report_dir():   # an HTML report of the whole run, at exit
     from .cli.report import write_at_exit
     write_at_exit(config.report_dir())
+from . import functional  # noqa: E402,F401  (torch.functional; after every name it re-exports)
+
+from .ops.methods import INPLACE_FUNCTIONS as _INPLACE, inplace_function as _inplace_fn  # noqa: E402
+globals().update({_name: _inplace_fn(_name) for _name in _INPLACE})

@@ -6,7 +6,7 @@ generated loop with codegen/vmath.py's function in it, the result tensor); `step
 kernel` calls the same generated loop kernel directly into a preallocated output, the
 time per element of the loop alone; `math.* loop` is the loop as generated before
 codegen/vmath.py (`math.tanh` per element, one libm call per lane). Target: the compiled
-loop within 1.5x of the ufunc.
+loop within 1.5x of the ufunc. erf has no NumPy ufunc: its case's baseline is the libm loop.
 """
 from __future__ import annotations
 
@@ -99,4 +99,16 @@ def _case(name):
         rtol=1e-5, reps=300, inner=10)
 
 
-CASES = [_case(name) for name in ("tanh", "exp", "log")]
+def _erf_case():
+    """NumPy has no erf: the baseline is the libm loop (`math.erf` per element), which the
+    generated loop was before verf."""
+    return TargetCase(
+        name="erf_1e5", description="y = erf(x), x: 100,000 float32 values (GELU's erf)",
+        baseline="math.* loop",
+        variants=[Variant("math.* loop", _scalar_loop("erf")),
+                  Variant("stepjit compile", _compiled("erf")),
+                  Variant("stepjit kernel", _kernel("erf"))],
+        rtol=1e-5, reps=300, inner=10)
+
+
+CASES = [_case(name) for name in ("tanh", "exp", "log")] + [_erf_case()]

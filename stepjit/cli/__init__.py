@@ -30,8 +30,7 @@ def demo(args) -> int:
 
     The program is stepjit/cli/tutorial.py.
     """
-    import stepjit as torch
-    from .tutorial import step
+    from .tutorial import step, torch
 
     N, D_in, H, D_out = 64, 1000, 100, 10
     print(f"stepjit {torch.__version__}: two-layer network N={N} D_in={D_in} H={H} "

@@ -17,6 +17,7 @@ from ..ir.primitives.random import multinomial_count
 from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float, result_type
 from ..tensor import CPU, Tensor
 from .convert import move, resolve_device
+from .spacing import linspace_values
 from ..autograd.grad_mode import no_grad
 
 
@@ -192,7 +193,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     _check_device(device)
-    arr = np.linspace(start, end, steps).astype(as_dtype(dtype or default_float()).np)
+    arr = linspace_values(start, end, steps, np.dtype(as_dtype(dtype or default_float()).np))
     return _finish(dispatch.constant(arr), requires_grad, device)
 
 

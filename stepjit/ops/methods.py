@@ -37,6 +37,13 @@ def _r_prim(prim):
     return lambda self, other: dispatch.apply(prim, other, self)
 
 
+def _r_commutative(prim):
+    """`2 * x` of a commutative primitive is x * 2, as PyTorch computes it: the tensor stays
+    the first operand, so the graph a user walks (`(2 * x).grad_fn.next_functions[0][0]` is
+    x's node, the introyt autograd tutorial's walk) has PyTorch's shape. Same values."""
+    return lambda self, other: dispatch.apply(prim, self, other)
+
+
 def _inplace(prim, name):
     def method(self, other, *rest, alpha=1):
         if rest:
@@ -265,8 +272,8 @@ METHODS = {
     "pin_memory": _pin_memory, "is_pinned": lambda self, device=None: False,
     "new_empty": _new_empty, "data_ptr": _data_ptr,
     # arithmetic and comparison operators
-    "__add__": E.add, "__radd__": _r_prim(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
-    "__mul__": E.mul, "__rmul__": _r_prim(P.mul), "__truediv__": E.div,
+    "__add__": E.add, "__radd__": _r_commutative(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
+    "__mul__": E.mul, "__rmul__": _r_commutative(P.mul), "__truediv__": E.div,
     "__rtruediv__": _r_prim(P.div),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
     "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
@@ -419,6 +426,39 @@ METHODS.update({
     "lerp_": _inplace_of(E.lerp, "lerp_"), "atan2_": _inplace_of(MF.atan2, "atan2_"),
     "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
 })
+
+
+
+def _inplace_method_of(name):
+    """x.name_() from the out-of-place method x.name(): for the unary math PyTorch also
+    offers in place (x.asin_(), x.nan_to_num_(), ...)."""
+    return _inplace_of(lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs), name + "_")
+
+
+METHODS.update({name + "_": _inplace_method_of(name) for name in (
+    "asin", "acos", "atan", "arcsin", "arccos", "arctan", "tan", "sinh", "cosh", "asinh",
+    "acosh", "atanh", "exp2", "erfc", "nan_to_num", "negative", "deg2rad", "rad2deg",
+    "xlogy", "fix")})
+
+# PyTorch's function forms of in-place methods (torch.sin_(x) is x.sin_(); the introyt tensors
+# tutorial calls torch.sin_): api.py exports one per name.
+INPLACE_FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "arccos_", "arcsin_", "arctan_", "asin_", "asinh_", "atan_",
+    "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+    "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
+    "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_",
+    "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_", "round_",
+    "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
+    "xlogy_", "zero_")
+
+
+def inplace_function(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"stepjit.{name}(input, ...) is input.{name}(...), as in PyTorch."
+    return fn
+
 
 # Sparse COO conversions (stepjit/ops/sparse.py); a dense tensor's to_dense() is itself
 from . import sparse as _sparse  # noqa: E402

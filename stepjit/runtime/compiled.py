@@ -29,6 +29,7 @@ without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "Ne
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 import warnings
 import weakref
@@ -52,7 +53,8 @@ from ..progress import compiling
 from .log import log_event
 from .guards import shapes_only
 from .tree import Stale, _resolve, clear_programs, graft
-from ..tracer.symbolic import ConditionGuard, Place
+from ..tracer.symbolic import ArgInt, ConditionGuard, Place
+from ..ir.graph import Loc
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -124,6 +126,8 @@ class CompiledFunction:
         self._per_call = None           # why the step's Python runs every call (_go_per_call)
         self._per_call_seen = set()     # structural keys of per-call traces (_recurs)
         self._per_call_eager = False    # a per-call step cheaper run eagerly (per_call.py)
+        self._int_args = set()          # positions of int arguments read per call
+        self._arg_ints = {}             # position -> this call's int there (_read_int_args)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -167,6 +171,8 @@ class CompiledFunction:
 
     def _tree_call(self, args, kwargs):
         st = self._stats
+        if self._int_args:
+            args = self._read_int_args(args)
         flat, treedef = flat_args(args, kwargs)
         key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
         objs, env, level = [], {}, self.roots
@@ -218,6 +224,8 @@ class CompiledFunction:
                     return self._off_tree_call(args, kwargs)
             self._changed[values.where(guard)] = calls
         self._symbolic_since_last_trace()
+        if self._int_args_changed(args, kwargs):
+            args = self._read_int_args(args)
         if self._new_shape(args, kwargs):
             self._stats["shape_traces"] += 1
             return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
@@ -267,7 +275,7 @@ class CompiledFunction:
         """A per-call step cheaper run eagerly (per_call.py): the function itself, its results
         detached as a compiled call's are (a tensor it returns unchanged stays itself)."""
         self._stats["eager_calls"] += 1
-        out = self.fn(*args, **kwargs)
+        out = self.fn(*_plain(args), **kwargs)
         leaves, treedef = flatten(out, lambda x: isinstance(x, Tensor))
         if not any(t._grad_fn is not None for t in leaves):
             return out
@@ -275,7 +283,7 @@ class CompiledFunction:
 
     def _eager(self, args, kwargs):
         self._stats["fallbacks"] += 1
-        return self.fn(*args, **kwargs)
+        return self.fn(*_plain(args), **kwargs)
 
     @property
     def limit(self):
@@ -582,6 +590,38 @@ class CompiledFunction:
         self.why_mode = f"{guard.label} changes between calls (read by the step at {guard.loc})"
         log_event(self, "per-call", reason=self.why_mode)
 
+    def _read_int_args(self, args):
+        """args with each int at a position read per call (_int_args_changed) put in
+        self._arg_ints, where this call's guards and inputs read it, and an ArgInt in its place
+        (equal to any other: the argument structure no longer holds the value)."""
+        args = list(args)
+        for k in self._int_args:
+            if k < len(args) and type(args[k]) is int:
+                self._arg_ints[k] = args[k]
+                args[k] = ArgInt(self._arg_ints, k)
+        return tuple(args)
+
+    def _int_args_changed(self, args, kwargs) -> bool:
+        """Whether the call missed on positional int arguments the last trace saw with other
+        values (`step(x, i)` in a loop): from now on they are read per call, as SymbolicInts
+        (TorchDynamo makes an int argument dynamic at its first recompile)."""
+        if not self.traces or self.mode is not TREE:
+            return False
+        old = self.traces[-1].arg_treedef[1][0][1]     # ("tuple", [args, kwargs]) -> args
+        new = flat_args(args, kwargs)[1][1][0][1]
+        if len(old) != len(new):
+            return False
+        changed = [k for k, (a, b) in enumerate(zip(old, new)) if a[0] == b[0] == "leaf"
+                   and type(a[1]) is int and type(b[1]) is int and a[1] != b[1]]
+        names = _parameter_names(self.fn)
+        for k in changed:
+            self._int_args.add(k)
+            label = f"argument {names[k] if k < len(names) else k}"
+            self._symbolic[(id(self._arg_ints), k)] = (self._arg_ints, k, label,
+                                                       _def_loc(self.fn), int)
+            log_event(self, "symbolic", reason=f"{label} changes between calls")
+        return bool(changed)
+
     def _symbolic_since_last_trace(self):
         """Ints and floats the last trace read that this call finds changed, whatever made it
         miss first (a `.grad` now present, on a training step's second call): symbolic from
@@ -666,6 +706,25 @@ def _reported(guard, reason) -> bool:
     last may belong to a root tried before the one whose failure is reported."""
     return reason.startswith(guard.label) or (
         type(guard) is ConditionGuard and reason.startswith(guard.describe()))
+
+
+def _plain(args):
+    """args with each ArgInt back to its int (a call run eagerly)."""
+    return tuple(a.value() if type(a) is ArgInt else a for a in args)
+
+
+def _parameter_names(fn):
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+def _def_loc(fn):
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        return Loc("<step>", 0, "")
+    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
 
 
 def _liftable_float(guard) -> bool:

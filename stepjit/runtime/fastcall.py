@@ -36,6 +36,7 @@ from ..ir.graph import Value
 from ..tensor import Tensor
 from ..ir.impl import raise_check
 from .aot import attach
+from ..tracer.symbolic import ArgInt
 from .guardcode import GuardWriter
 from .writeback import _host
 
@@ -278,6 +279,10 @@ class _Writer(GuardWriter):
             self.emit(f"{x} = {expr}")
         if value is None:
             self.fail(f"{x} is not None", "UNSURE")
+            return
+        if type(value) is ArgInt:   # an int argument read per call: the guards read it there
+            self.fail(f"type({x}) is not int", "UNSURE")
+            self.emit(f"{self.const(value.container, 'int_arguments')}[{value.key!r}] = {x}")
             return
         c = self.const(value, "traced")
         if type(value) not in _PLAIN:

@@ -116,8 +116,8 @@ def exact_numbers(x):
     """x with every SymbolicInt in it (in nested tuples: an indexing key) made exact (guarded)."""
     if type(x) is SymbolicInt:
         return x.exact()
-    if type(x) is tuple:
-        return tuple(exact_numbers(v) for v in x)
+    if type(x) is tuple or type(x) is list:
+        return type(x)(exact_numbers(v) for v in x)
     return x
 
 
@@ -255,6 +255,14 @@ class SymbolicInt(_Symbolic):
     __slots__ = ()
     stands_for = int     # the type of number it is (dispatch.aval_of)
 
+    @property
+    def __class__(self):
+        # as SymbolicFloat's: `isinstance(dim, int)` in Python code (the user's, or a front-end
+        # function taking an int or a tuple of ints) takes the path it takes for the value;
+        # what it then does with it asks for the value (__index__, a comparison), or reaches
+        # an op's attributes, which the tracer makes exact.
+        return int
+
     def _arith(self, op, other, reverse=False):
         if isinstance(other, _Symbolic):
             other = other.exact()
@@ -351,6 +359,29 @@ for _op in _OPS:
     _f, _r = _arith_methods(_op)
     setattr(SymbolicFloat, f"__{_op}__", _f)
     setattr(SymbolicFloat, f"__r{_op}__", _r)
+
+
+class ArgInt:
+    """An int argument the runtime reads per call (`step(i)` with i a loop variable), in the
+    arguments the tree walk flattens: equal to every other ArgInt, so the argument structure
+    no longer holds the value, which lives in container[key] for the call's guards and inputs
+    (a Place, as a global's); the trace sees container[key] (a SymbolicInt while traced)."""
+    __slots__ = ("container", "key")
+
+    def __init__(self, container, key):
+        self.container, self.key = container, key
+
+    def __eq__(self, other):
+        return type(other) is ArgInt
+
+    def __hash__(self):
+        return 0
+
+    def __repr__(self):
+        return "<int read per call>"
+
+    def value(self):
+        return self.container[self.key]
 
 
 class Place:

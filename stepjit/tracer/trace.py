@@ -27,6 +27,7 @@ from .pytree import flatten
 from .rebinding import write_back_rebinds
 from .sources import NamePlace, read_by_name, rebound_names
 from .structures import item_at, read_containers
+from .symbolic import ArgInt
 from .tracer import TraceError, Tracer
 from .values import Watch, side_effects, snapshot, value_guards
 
@@ -132,6 +133,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     before = None if once else snapshot(fn, (*args, *kwargs.values()))
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
+    args = tuple(a.value() if type(a) is ArgInt else a for a in args)   # (a SymbolicInt now)
     tracer.floats = any(p.kind is float for p in places)
     tracer.ints = any(p.kind is int for p in places)
     # A trace allocates thousands of small cyclic objects (tensors and their tape nodes):

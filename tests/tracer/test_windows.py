@@ -213,3 +213,60 @@ def test_window_start_clamps_as_xla_and_reads_python_starts():
         [0, 4, 7, 7, 7, 7, 6, 0]
     assert window_start(3, 10, 0, 1) == 3 and window_start(-1, 10, 2, 3) == 6
     assert_same(np.zeros(1), np.zeros(1))
+
+
+def _argument_program():
+    data = torch.arange(60.0, dtype=torch.float64).reshape(20, 3)
+    w = torch.ones(3, dtype=torch.float64, requires_grad=True)
+
+    def step(source, i, bs):
+        loss = ((source[i * bs:(i + 1) * bs] @ w) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.001 * w.grad)
+            w.grad = None
+        return loss
+    return step, data, [w]
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_an_int_argument_is_read_per_call(backend):
+    """`step(data, i, bs)` in a loop: the int argument becomes a SymbolicInt at its first
+    change (torch.compile's automatic dynamic for an int input), so 7 batches of 3 rows of a
+    20-row tensor make 3 traces (i = 0, the symbolic one, the last batch of 2 rows), and a
+    second epoch none; `bs`, which does not change, stays baked in."""
+    tree.clear_programs()
+    step, data, (w,) = _argument_program()
+    compiled = torch.compile(step, backend=backend)
+    got = [compiled(data, i % 7, 3).item() for i in range(14)]
+    w_got = w.detach().numpy().copy()
+    with torch.no_grad():
+        w.fill_(1.0)
+    want = [step(data, i % 7, 3).item() for i in range(14)]
+    if backend == "interpret":
+        assert got == want
+        np.testing.assert_array_equal(w_got, w.detach().numpy())
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        np.testing.assert_allclose(w_got, w.detach().numpy(), rtol=1e-12)
+    st = compiled.stats()
+    assert (st["traces"], st["fallbacks"], st["mode"]) == (3, 0, "tree"), st
+    assert "argument i: read every call" in describe_guards(compiled.traces[1])
+
+
+def _dims_program():
+    x = torch.arange(24.0, dtype=torch.float64).reshape(6, 4)
+
+    def step():
+        d = I % 2
+        parts = x.split(I + 1)                       # an int where a tuple of ints may go
+        y = x.roll(I, 0).sum(d) * (2.0 if isinstance(I, int) else 3.0)
+        return y.sum() + parts[0].sum() + x.unsqueeze(d).max(dim=d + 1)[0].sum()
+    return step, (), []
+
+
+def test_a_symbolic_int_used_as_a_dim_or_tested_with_isinstance_acts_as_its_value():
+    """Front-end functions that take an int or a tuple of ints test isinstance(dim, int), and
+    so may user code: a SymbolicInt says int (its value is then guarded where it is used)."""
+    c = run_side_by_side(_dims_program, 6, _set_i)
+    assert c.stats()["fallbacks"] == 0

@@ -1,7 +1,8 @@
 """affine_grid and grid_sample (the spatial transformer's pair), as composites.
 
-affine_grid is the base grid of normalized pixel centres (x, y, 1) times theta^T: one
-batched matmul, so theta gets its gradient from the registry's matmul rule. grid_sample
+affine_grid is the base grid of normalized pixel centres (x, y, 1) times theta^T, written as
+the three products summed in PyTorch's order (elementwise, so theta's gradient comes from the
+elementwise rules). grid_sample
 turns the grid into pixel coordinates, reads the four neighbours (bilinear) or the nearest
 pixel with one `gather` each on the channels-last input, and weights them by the distances;
 out-of-range neighbours read a clamped index times a zero mask ('zeros') or the clamped
@@ -17,7 +18,7 @@ from ...errors import ShapeError, op_error
 from ...ir import primitives as P
 from ...ir.primitives.shapes import fmt
 from ...ir.types import int64
-from ...ops.creation import arange, ones
+from ...ops.creation import arange, linspace
 from ...ops.shape import stack
 
 
@@ -31,13 +32,14 @@ def _align(align_corners, op):
 
 
 def _base(n, align_corners, dtype):
-    """Normalized coordinates of n pixel centres (or edges with align_corners)."""
+    """Normalized coordinates of n pixel centres (or edges with align_corners), computed as
+    PyTorch does, linspace(-1, 1, n) * (n - 1) / n, to the last bit: an identity theta (the
+    spatial transformer's start) then samples exactly at pixel centres, where grid_sample's
+    gradient depends on which side floor() falls."""
     if n == 1:
         return arange(1, dtype=dtype) * 0.0
-    steps = arange(n, dtype=dtype)
-    if align_corners:
-        return steps * (2.0 / (n - 1)) - 1.0
-    return (steps * 2.0 + 1.0) / n - 1.0
+    steps = linspace(-1.0, 1.0, n, dtype=dtype)
+    return steps if align_corners else steps * (n - 1) / n
 
 
 def affine_grid(theta, size, align_corners=None):
@@ -49,13 +51,18 @@ def affine_grid(theta, size, align_corners=None):
                                   f"(N, C, H, W) with the same N, got theta {fmt(theta.shape)} "
                                   f"and size {list(size)}"), "affine_grid")
     n, _, h, w = size
-    xs = _base(w, align, theta.dtype).reshape(1, w).expand(h, w)
-    ys = _base(h, align, theta.dtype).reshape(h, 1).expand(h, w)
-    base = stack([xs, ys, ones(h, w, dtype=theta.dtype)], -1).reshape(1, h * w, 3)
-    return (base @ theta.transpose(1, 2)).reshape(n, h, w, 2)
+    xs = _base(w, align, theta.dtype).reshape(1, 1, w)
+    ys = _base(h, align, theta.dtype).reshape(1, h, 1)
+    # x * t0 + y * t1 + t2 in that order, as PyTorch's batched matmul of the (x, y, 1) grid
+    # sums it: the same bits, so the same pixels where a coordinate lands on a whole number.
+    coords = [xs * theta[:, k, 0].reshape(n, 1, 1) + ys * theta[:, k, 1].reshape(n, 1, 1)
+              + theta[:, k, 2].reshape(n, 1, 1) for k in (0, 1)]
+    return stack(coords, -1)
 
 
 def _pixel(coord, size, align):
+    """Pixel coordinate of a normalized one, PyTorch's formula in its order (the last bit
+    decides floor() at pixel centres)."""
     if align:
         return (coord + 1.0) * ((size - 1) / 2.0)
     return ((coord + 1.0) * size - 1.0) / 2.0
