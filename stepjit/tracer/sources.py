@@ -34,6 +34,7 @@ from __future__ import annotations
 import gc
 import types
 
+from ..ir.graph import Loc
 from ..tensor import Tensor
 
 _UNBOUND = object()
@@ -108,12 +109,14 @@ def read_by_name(fn, slots, snap, guards, rebound=()):
     linked = {}
     for g in guards:
         linked.setdefault(id(g.value), []).append(g)
+    roots = _rebound_roots(rebound, snap)
+    in_items = {id(t) for _, old in roots for t in _leaves(old)}
     named = {}
     for spec in slots:
         kind, t = spec.slot
         places = by_tensor.get(id(t)) if kind == "obj" else None
-        if not places or len(places) != 1:
-            continue
+        if not places or len(places) != 1 or id(t) in in_items:
+            continue    # (also an item of a rebound tuple: _read_items' to judge)
         place = places[0]
         if any(NamePlace(g.container, g.key, "") != place for g in linked.get(id(t), ())):
             continue     # also reached through an attribute or a container: identity
@@ -121,8 +124,9 @@ def read_by_name(fn, slots, snap, guards, rebound=()):
         named[id(t)] = (place, t)
     guards = [g for g in guards if id(g.value) not in named]
     firsts = list(named.values())
-    for root, old in _rebound_roots(rebound, snap):
-        guards = _read_items(root, old, slots, guards, firsts)
+    for root, old in roots:
+        kept = _read_items(root, old, slots, guards, firsts, by_tensor)
+        guards = kept if kept is not None else guards + _held_guard(fn, root, old, slots)
     return guards, firsts
 
 
@@ -139,22 +143,29 @@ def _rebound_roots(rebound, snap):
             if (id(r.container), r.key) in held]
 
 
-def _read_items(root, old, slots, guards, firsts):
+def _leaves(old):
+    from .structures import flatten
+    flat = flatten(old)
+    return [] if flat is None else [t for _, t in flat[1]]
+
+
+def _read_items(root, old, slots, guards, firsts, direct):
     """Turn the ("obj", t) slots of the tensors of the tuple or list `old` that root held
     before the trace into ("name", ItemPlace) slots, when nothing but root reaches them (no
-    other path's binding guard); drop root's guards. Returns the guards kept."""
+    other name, direct: id -> places, nor another path's binding guard); drop root's guards.
+    Returns the guards kept."""
     from .structures import ItemPlace, flatten
     flat = flatten(old)
     if flat is None or flat[0] is None:
-        return guards
+        return None
     inside = {id(c) for c in flat[2]}
     ids = {id(t) for _, t in flat[1]} | inside
-    if len(ids) != len(flat[1]) + len(flat[2]):
-        return guards
+    if len(ids) != len(flat[1]) + len(flat[2]) or any(i in direct for i in ids):
+        return None
     own = {id(g) for g in guards if id(g.container) in inside or (
         g.container is root.container and g.key == root.key)}
     if any(id(g.value) in ids for g in guards if id(g) not in own):
-        return guards   # also reached through another path: lifted by identity
+        return None     # also reached through another path: lifted by identity
     by_id = {id(t): path for path, t in flat[1]}
     for spec in slots:
         kind, t = spec.slot
@@ -162,6 +173,22 @@ def _read_items(root, old, slots, guards, firsts):
             spec.slot = ("name", ItemPlace(root, by_id[id(t)]))
     firsts.append((root, old))
     return [g for g in guards if id(g) not in own]
+
+
+def _held_guard(fn, root, old, slots):
+    """Items of `old` lifted by identity while the step rebinds root (the binding search,
+    after the trace, no longer finds them through it): a guard that root still holds old,
+    so that the next call, reading the fresh container, traces again."""
+    from .bindings import BindingGuard
+    from .structures import flatten
+    flat = flatten(old) if type(old) in (tuple, list) else None
+    items = {id(t) for _, t in flat[1]} if flat is not None else set()
+    segments = [s.segment for s in slots if s.slot[0] == "obj" and id(s.slot[1]) in items]
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if not segments or code is None:
+        return []
+    loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
+    return [BindingGuard(root.container, root.key, old, root.label, min(segments), loc)]
 
 
 def rebound_names(fn, escapes, state, existing=frozenset()):
