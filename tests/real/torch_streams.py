@@ -25,7 +25,7 @@ import stepjit
 FUNCTIONS = ("rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
              "normal", "bernoulli", "multinomial")
 METHODS = ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "multinomial")
-IGNORED = ("device", "layout", "pin_memory", "memory_format", "out")
+IGNORED = ("device", "layout", "pin_memory", "memory_format")
 
 
 class Generator:
@@ -79,11 +79,18 @@ def _function(name, torch):
 
     def drawn_by_stepjit(*args, **kwargs):
         requires_grad = kwargs.pop("requires_grad", False)
+        target = kwargs.pop("out", None)
         for key in IGNORED:
             kwargs.pop(key, None)
         if name == "randint" and not args and "low" not in kwargs:
             kwargs["low"] = 0         # randint(high=n, size=...), as RandomSampler calls it
+        if target is not None and kwargs.get("dtype") is None:
+            kwargs["dtype"] = target.dtype      # PyTorch draws in out's dtype
         out = to_torch(sj_fn(*to_stepjit(args, torch), **to_stepjit(kwargs, torch)), torch)
+        if target is not None:
+            with torch.no_grad():
+                target.resize_(out.shape).copy_(out)
+            return target
         return out.requires_grad_() if requires_grad else out
 
     return drawn_by_stepjit
