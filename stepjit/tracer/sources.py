@@ -139,6 +139,8 @@ def _rebound_roots(rebound, snap):
         if root is not None:
             roots.setdefault(root, None)
     held = {(id(c), k): obj for c, k, obj, _ in snap.roots}
+    for d, before, _ in snap.attrs.values():
+        held.update(((id(d), k), v) for k, v in before.items() if type(v) in (tuple, list))
     return [(r, held[(id(r.container), r.key)]) for r in roots
             if (id(r.container), r.key) in held]
 
@@ -191,12 +193,12 @@ def _held_guard(fn, root, old, slots):
     return [BindingGuard(root.container, root.key, old, root.label, min(segments), loc)]
 
 
-def rebound_names(fn, escapes, state, existing=frozenset()):
+def rebound_names(fn, escapes, state, snap=None):
     """Split the trace's escapes (tensor, Value) into those only fn's names hold, returned
     as (NamePlace, Value) rebinds, or (LeafPlace, Value) for a tuple or list of them a name
     holds (structures.py), and the others, returned as they are. state: the ids of escaping
-    leaves that require grad (never rebound); existing: the ids of the lists that existed
-    before the trace (values.snapshot's)."""
+    leaves that require grad (never rebound); snap: values.snapshot's, taken before the trace
+    (the lists that existed then, the attributes of the objects the step reaches)."""
     from .structures import candidates, leaf_places
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
@@ -206,17 +208,20 @@ def rebound_names(fn, escapes, state, existing=frozenset()):
     glob = getattr(fn, "__globals__", {})
     named = _named_ids(glob, fn.__closure__ or ())
     made = {id(t) for t, _ in escapes if id(t) not in state}
-    structs = candidates(_names(glob, code, fn.__closure__ or ()), made, existing)
+    existing = set(snap.sizes) if snap is not None else set()
+    attrs = _rebound_attrs(snap)
+    structs = candidates(_names(glob, code, fn.__closure__ or ()) + attrs, made, existing)
     inner = {id(c) for _, flat in structs for c in flat[2]}
     # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
     # holds can be rebound, so the others are not looked for, and those are looked for in one
     # scan, not one each)
     wanted = [t for t, _ in escapes if id(t) in made and id(t) in named]
     wanted += [x for _, flat in structs for x in [t for _, t in flat[1]] + flat[2]]
-    ours = {id(e) for e in escapes} | {id(escapes)}
+    ours = {id(e) for e in escapes} | {id(escapes), id(attrs)} | {id(a) for a in attrs}
     for _, (_, leaves, containers) in structs:    # (the search's own lists refer to them)
         ours |= {id(leaves), id(containers)} | {id(x) for x in leaves}
-    places = _places_of(wanted, glob, cells, ours, inner) if wanted else {}
+    roots = {(id(c), k): NamePlace(c, k, label) for c, k, label, _ in attrs}
+    places = _places_of(wanted, glob, cells, ours, inner, roots) if wanted else {}
     for root, flat in structs:
         tensors = [t for _, t in flat[1]]
         if places.get(id(flat[2][0])) != [root] or any(
@@ -233,6 +238,17 @@ def rebound_names(fn, escapes, state, existing=frozenset()):
             out.append((t, v))
         else:
             out.extend((p, v) for p in found)
+    return out
+
+
+def _rebound_attrs(snap):
+    """(attribute dict, key, label, object) for each attribute of an object the step reaches
+    that it bound to another tuple or list (`self.hidden = (h, c)`)."""
+    out = []
+    for d, before, label in (snap.attrs.values() if snap is not None else ()):
+        for k, v in list(d.items()):
+            if type(v) in (tuple, list) and before.get(k) is not v and type(k) is str:
+                out.append((d, k, f"{label}.{k}", v))
     return out
 
 
@@ -258,10 +274,11 @@ def _named_ids(glob, closure) -> set:
     return ids
 
 
-def _places_of(objs, glob, cells, ours, inner=frozenset()) -> dict:
+def _places_of(objs, glob, cells, ours, inner=frozenset(), attrs=None) -> dict:
     """id(x) -> the names holding x, for each x of objs (tensors, and the containers of
     rebound structures) that nothing but those names, the trace's own lists (ours) and the
-    structures' own containers (inner: ids) refers to; [] for one held only by those."""
+    structures' own containers (inner: ids) refers to; [] for one held only by those.
+    attrs: (id(__dict__), key) -> NamePlace, the attributes rebound to a container."""
     wanted = {id(t) for t in objs}
     places = {i: [] for i in wanted}
     args = tuple(objs)   # (the call's own argument tuple, a referrer of each: skipped)
@@ -275,6 +292,8 @@ def _places_of(objs, glob, cells, ours, inner=frozenset()) -> dict:
             continue
         if id(ref) in inner:
             continue        # a rebound structure's container holding its items
+        if attrs and type(ref) is dict and _attr_places(ref, attrs, places):
+            continue
         held = [id(x) for x in gc.get_referents(ref) if id(x) in wanted]
         if type(ref) is types.CellType and id(ref) in cells:   # (fn's cells stay alive)
             for i in held:
@@ -284,6 +303,21 @@ def _places_of(objs, glob, cells, ours, inner=frozenset()) -> dict:
             for i in held:
                 places[i] = None    # also held elsewhere: state, not a name's value
     return places
+
+
+def _attr_places(d, attrs, places) -> bool:
+    """d is an object's attributes: its rebound containers get their places, anything else
+    of interest it holds is held elsewhere. False when d is not one of those objects'."""
+    found = False
+    for k, v in list(d.items()):
+        place = attrs.get((id(d), k)) if type(k) is str else None
+        if place is not None:
+            found = True
+            if places.get(id(v)) is not None:
+                places[id(v)].append(place)
+        elif id(v) in places:
+            places[id(v)] = None
+    return found
 
 
 class with_traced_names:

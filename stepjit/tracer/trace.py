@@ -157,7 +157,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
         write_back_rebinds(tracer, before, fn)
-        out = _finish(tracer, result, signature, treedef, fn, set(before.sizes))
+        out = _finish(tracer, result, signature, treedef, fn, before)
         out.arg_aliases = aliases_of(flat)
         guards, out.named_first = read_by_name(fn, out.slots, before,
                                                binding_guards(fn, out.slots, before.helper_roots),
@@ -200,7 +200,8 @@ def _replayed_side_effects(out, before, fn, printed):
     and made by the write-back of this call and of every replay; a change no write-back can
     make (an object appended, an entry removed) makes the step's Python run on every call, as
     a kept `.item()` does."""
-    appends, other = side_effects(before)
+    appends, other = side_effects(before, {(id(t.root.container), t.root.key)
+                                           for t, _ in out.escapes if hasattr(t, "root")})
     if other is not None and out.per_call is None and out.nondeterministic is None:
         why = (f"the step changes {other.what} in a way a replayed trace would not (at "
                f"{other.loc}: `{other.loc.text}`): Python that does so must run on every call")
@@ -255,7 +256,7 @@ def _outputs(tracer, holder):
     return out_treedef, out_specs, spec
 
 
-def _finish(tracer, holder, signature, treedef, fn=None, existing=frozenset()):
+def _finish(tracer, holder, signature, treedef, fn=None, snap=None):
     g = tracer.graph
     out_treedef, out_specs, aot_spec = _outputs(tracer, holder)
     _touch_assigned_grads(tracer)
@@ -270,7 +271,7 @@ def _finish(tracer, holder, signature, treedef, fn=None, existing=frozenset()):
                   aot=aot_spec)
     for p in trace.py_inputs:
         p.tensor = None   # a trace-time tensor: the trace must not keep it alive
-    trace.escapes = _escapes(tracer, trace, fn, existing)
+    trace.escapes = _escapes(tracer, trace, fn, snap)
     return trace
 
 
@@ -334,7 +335,7 @@ def _promotions():
     return stats[1]["collections"] + stats[2]["collections"]
 
 
-def _escapes(tracer, trace, fn, existing=frozenset()):
+def _escapes(tracer, trace, fn, snap=None):
     """Trace-time tensors still referenced after the step returned (optimizer state made on a
     first step, a buffer stored on a module): they get concrete values after the call, and
     the trace describes this call only. Those only names of fn hold (a global `loss`) are
@@ -380,7 +381,7 @@ def _escapes(tracer, trace, fn, existing=frozenset()):
             outputs.add(id(t._data))
     t = None
     if fn is not None and escapes:
-        escapes = rebound_names(fn, escapes, state, existing)
+        escapes = rebound_names(fn, escapes, state, snap)
     if any(not isinstance(t, NamePlace) for t, _ in escapes):
         trace.reusable = False
         trace.why_not_reusable = trace.why_not_reusable or (

@@ -358,7 +358,7 @@ def _typed(items):
 _APPENDED: dict = {}
 
 
-def side_effects(snap):
+def side_effects(snap, rebound=frozenset()):
     """(PyAppends, None) for the entries the step added to the lists, dicts and sets it
     reaches while traced, each added only at the end, of scalars, the old entries left as
     they were, and for the scalar attributes it added to objects; or (_, ChangedValue) for the
@@ -377,8 +377,10 @@ def side_effects(snap):
         added = []
         for k, v in list(d.items()):
             old = before.get(k, _MISSING)
-            if old is v or isinstance(v, Tensor) or isinstance(old, Tensor):
-                continue     # (tensors: state the step made or rebinds, trace.py's escapes)
+            if old is v or isinstance(v, Tensor) or isinstance(old, Tensor) \
+                    or (id(d), k) in rebound:
+                continue     # (tensors, tuples of them: state the step made or rebinds,
+                             # trace.py's escapes, sources.py)
             if old is _MISSING and isinstance(v, _SCALARS) and type(k) is str:
                 added.append((k, v))
             elif old is _MISSING or not (isinstance(v, _SCALARS) and isinstance(old, _SCALARS)):

@@ -243,3 +243,38 @@ def test_a_tuple_whose_first_tensors_are_also_globals_reads_the_tuple():
         "    global states\n"
         "    out, states = lstm(x, detach(states))\n"
         "    return out.pow(2).mean() + h0.sum() + c0.sum()\n")
+
+
+class _Stateful(nn.Module):
+    """The state kept on the module: `self.hidden = ...` in forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 4, 1, batch_first=True)
+        self.hidden = (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4))
+
+    def forward(self, x):
+        out, self.hidden = self.lstm(x, tuple(t.detach() for t in self.hidden))
+        return out.pow(2).mean()
+
+
+def test_an_attribute_rebound_to_a_tuple_compiles_once():
+    runs = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        m = _Stateful()
+        opt = torch.optim.SGD(m.parameters(), lr=0.1)
+        x = torch.randn(2, 5, 3)
+
+        def step(x):
+            loss = m(x)
+            opt.zero_grad(); loss.backward(); opt.step()
+            return loss
+
+        fn = torch.compile(step, backend="interpret") if compiled else step
+        runs.append(([fn(x).item() for _ in range(CALLS)], _numpy(m.hidden), fn))
+    (e_losses, e_hidden, _), (c_losses, c_hidden, step) = runs
+    assert c_losses == e_losses
+    _assert_tree_equal(c_hidden, e_hidden)
+    st = step.stats()
+    assert st["traces"] <= 2 and st["fallbacks"] == 0 and st["eager_calls"] == 0, st
