@@ -8,9 +8,10 @@ A language model's training step carries its hidden state across calls in a name
 Each call leaves a new tuple of new tensors in the name, tensors that outlive the call, so
 the trace would describe one call only and every call would trace again. sources.py handles
 a name bound directly to such a tensor; here the same is done one level further in: when a
-global or closure variable of the step holds, after the trace, a (possibly nested) tuple or
-list whose every leaf is a tensor the step made, and nothing else refers to those containers
-or tensors, each leaf becomes a LeafPlace escape. The write-back of every call binds the
+global or closure variable of the step, or an attribute of an object it reaches (`self.hidden
+= (h, c)`), holds after the trace a (possibly nested) tuple or list whose every leaf is a
+tensor the step made, and nothing else refers to those containers or tensors, each leaf
+becomes a LeafPlace escape. The write-back of every call binds the
 name to a fresh container of the traced type and structure holding fresh tensors (as eager
 binds a new tuple), and the next call reads each leaf through the name (an ItemPlace slot),
 checked like an argument, instead of lifting the old tensors by identity. A name holding
