@@ -34,6 +34,7 @@ from __future__ import annotations
 import gc
 import types
 
+from ..ir.graph import Loc
 from ..tensor import Tensor
 
 _UNBOUND = object()
@@ -93,7 +94,7 @@ def is_direct_name(container, key, fn) -> bool:
     return container is getattr(fn, "__globals__", None) and type(key) is str
 
 
-def read_by_name(fn, slots, snap, guards):
+def read_by_name(fn, slots, snap, guards, rebound=()):
     """Turn the ("obj", t) slots of tensors bound directly to a name of fn before the trace,
     and reached through no other path, into ("name", NamePlace) slots; drop the binding guards
     of those names. slots: the trace's SlotSpecs; snap: values.snapshot taken before it;
@@ -108,24 +109,95 @@ def read_by_name(fn, slots, snap, guards):
     linked = {}
     for g in guards:
         linked.setdefault(id(g.value), []).append(g)
+    roots = _rebound_roots(rebound, snap)
+    in_items = {id(t) for _, old in roots for t in _leaves(old)}
     named = {}
     for spec in slots:
         kind, t = spec.slot
         places = by_tensor.get(id(t)) if kind == "obj" else None
-        if not places or len(places) != 1:
-            continue
+        if not places or len(places) != 1 or id(t) in in_items:
+            continue    # (also an item of a rebound tuple: _read_items' to judge)
         place = places[0]
         if any(NamePlace(g.container, g.key, "") != place for g in linked.get(id(t), ())):
             continue     # also reached through an attribute or a container: identity
         spec.slot = ("name", place)
         named[id(t)] = (place, t)
-    return [g for g in guards if id(g.value) not in named], list(named.values())
+    guards = [g for g in guards if id(g.value) not in named]
+    firsts = list(named.values())
+    for root, old in roots:
+        kept = _read_items(root, old, slots, guards, firsts, by_tensor)
+        guards = kept if kept is not None else guards + _held_guard(fn, root, old, slots)
+    return guards, firsts
 
 
-def rebound_names(fn, escapes, state):
+def _rebound_roots(rebound, snap):
+    """(root NamePlace, what it held before the trace) for each name the trace rebinds to a
+    tuple or list (rebound: the trace's escapes)."""
+    roots = {}
+    for place, _ in rebound:
+        root = getattr(place, "root", None)
+        if root is not None:
+            roots.setdefault(root, None)
+    held = {(id(c), k): obj for c, k, obj, _ in snap.roots}
+    return [(r, held[(id(r.container), r.key)]) for r in roots
+            if (id(r.container), r.key) in held]
+
+
+def _leaves(old):
+    from .structures import flatten
+    flat = flatten(old)
+    return [] if flat is None else [t for _, t in flat[1]]
+
+
+def _read_items(root, old, slots, guards, firsts, direct):
+    """Turn the ("obj", t) slots of the tensors of the tuple or list `old` that root held
+    before the trace into ("name", ItemPlace) slots, when nothing but root reaches them (no
+    other name, direct: id -> places, nor another path's binding guard); drop root's guards.
+    Returns the guards kept."""
+    from .structures import ItemPlace, flatten
+    flat = flatten(old)
+    if flat is None or flat[0] is None:
+        return None
+    inside = {id(c) for c in flat[2]}
+    ids = {id(t) for _, t in flat[1]} | inside
+    if len(ids) != len(flat[1]) + len(flat[2]) or any(i in direct for i in ids):
+        return None
+    own = {id(g) for g in guards if id(g.container) in inside or (
+        g.container is root.container and g.key == root.key)}
+    if any(id(g.value) in ids for g in guards if id(g) not in own):
+        return None     # also reached through another path: lifted by identity
+    by_id = {id(t): path for path, t in flat[1]}
+    for spec in slots:
+        kind, t = spec.slot
+        if kind == "obj" and id(t) in by_id:
+            spec.slot = ("name", ItemPlace(root, by_id[id(t)]))
+    firsts.append((root, old))
+    return [g for g in guards if id(g) not in own]
+
+
+def _held_guard(fn, root, old, slots):
+    """Items of `old` lifted by identity while the step rebinds root (the binding search,
+    after the trace, no longer finds them through it): a guard that root still holds old,
+    so that the next call, reading the fresh container, traces again."""
+    from .bindings import BindingGuard
+    from .structures import flatten
+    flat = flatten(old) if type(old) in (tuple, list) else None
+    items = {id(t) for _, t in flat[1]} if flat is not None else set()
+    segments = [s.segment for s in slots if s.slot[0] == "obj" and id(s.slot[1]) in items]
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if not segments or code is None:
+        return []
+    loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
+    return [BindingGuard(root.container, root.key, old, root.label, min(segments), loc)]
+
+
+def rebound_names(fn, escapes, state, existing=frozenset()):
     """Split the trace's escapes (tensor, Value) into those only fn's names hold, returned
-    as (NamePlace, Value) rebinds, and the others, returned as they are. state: the ids of
-    escaping leaves that require grad (never rebound)."""
+    as (NamePlace, Value) rebinds, or (LeafPlace, Value) for a tuple or list of them a name
+    holds (structures.py), and the others, returned as they are. state: the ids of escaping
+    leaves that require grad (never rebound); existing: the ids of the lists that existed
+    before the trace (values.snapshot's)."""
+    from .structures import candidates, leaf_places
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None:
@@ -133,19 +205,45 @@ def rebound_names(fn, escapes, state):
     cells = {id(cell): name for name, cell in zip(code.co_freevars, fn.__closure__ or ())}
     glob = getattr(fn, "__globals__", {})
     named = _named_ids(glob, fn.__closure__ or ())
+    made = {id(t) for t, _ in escapes if id(t) not in state}
+    structs = candidates(_names(glob, code, fn.__closure__ or ()), made, existing)
+    inner = {id(c) for _, flat in structs for c in flat[2]}
     # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
     # holds can be rebound, so the others are not looked for, and those are looked for in one
     # scan, not one each)
-    wanted = [t for t, _ in escapes if id(t) not in state and id(t) in named]
-    places = _places_of(wanted, glob, cells, {id(e) for e in escapes} | {id(escapes)}) \
-        if wanted else {}
+    wanted = [t for t, _ in escapes if id(t) in made and id(t) in named]
+    wanted += [x for _, flat in structs for x in [t for _, t in flat[1]] + flat[2]]
+    ours = {id(e) for e in escapes} | {id(escapes)}
+    for _, (_, leaves, containers) in structs:    # (the search's own lists refer to them)
+        ours |= {id(leaves), id(containers)} | {id(x) for x in leaves}
+    places = _places_of(wanted, glob, cells, ours, inner) if wanted else {}
+    for root, flat in structs:
+        tensors = [t for _, t in flat[1]]
+        if places.get(id(flat[2][0])) != [root] or any(
+                places.get(id(x)) != [] for x in tensors + flat[2][1:]):
+            for t in tensors:   # held elsewhere too, or by another name: state
+                places[id(t)] = None
+            continue
+        for t, leaf in leaf_places(root, flat):
+            places[id(t)] = [leaf]
     out = []
     for t, v in escapes:
         found = places.get(id(t))
-        if found is None:
+        if not found:
             out.append((t, v))
         else:
             out.extend((p, v) for p in found)
+    return out
+
+
+def _names(glob, code, closure):
+    """(container, key, label, object) for fn's globals its code names and its cells."""
+    out = [(glob, k, f"global {k}", glob[k]) for k in code.co_names if k in glob]
+    for name, cell in zip(code.co_freevars, closure):
+        try:
+            out.append((cell, None, f"closure variable {name}", cell.cell_contents))
+        except ValueError:
+            pass
     return out
 
 
@@ -160,20 +258,23 @@ def _named_ids(glob, closure) -> set:
     return ids
 
 
-def _places_of(tensors, glob, cells, ours) -> dict:
-    """id(t) -> the names holding t, for each t of tensors that nothing but those names (and
-    the trace's own lists, ours) refers to."""
-    wanted = {id(t) for t in tensors}
+def _places_of(objs, glob, cells, ours, inner=frozenset()) -> dict:
+    """id(x) -> the names holding x, for each x of objs (tensors, and the containers of
+    rebound structures) that nothing but those names, the trace's own lists (ours) and the
+    structures' own containers (inner: ids) refers to; [] for one held only by those."""
+    wanted = {id(t) for t in objs}
     places = {i: [] for i in wanted}
-    args = tuple(tensors)   # (the call's own argument tuple, a referrer of each: skipped)
+    args = tuple(objs)   # (the call's own argument tuple, a referrer of each: skipped)
     for ref in gc.get_referrers(*args):
-        if id(ref) in ours or isinstance(ref, types.FrameType) or ref is tensors or ref is args:
+        if id(ref) in ours or isinstance(ref, types.FrameType) or ref is objs or ref is args:
             continue
         if ref is glob:
             for k, v in list(glob.items()):
                 if id(v) in places and places[id(v)] is not None:
                     places[id(v)].append(NamePlace(glob, k, f"global {k}"))
             continue
+        if id(ref) in inner:
+            continue        # a rebound structure's container holding its items
         held = [id(x) for x in gc.get_referents(ref) if id(x) in wanted]
         if type(ref) is types.CellType and id(ref) in cells:   # (fn's cells stay alive)
             for i in held:
@@ -182,7 +283,7 @@ def _places_of(tensors, glob, cells, ours) -> dict:
         else:
             for i in held:
                 places[i] = None    # also held elsewhere: state, not a name's value
-    return {i: p for i, p in places.items() if p}
+    return places
 
 
 class with_traced_names:
@@ -192,7 +293,8 @@ class with_traced_names:
 
     def __init__(self, trace):
         self.first = list(trace.named_first)
-        self.rebound = {t for t, _ in trace.escapes if isinstance(t, NamePlace)}
+        self.rebound = {getattr(t, "root", t) for t, _ in trace.escapes
+                        if isinstance(t, NamePlace)}
         trace.named_first.clear()   # the traced tensors are not kept past this run (nor by the
                                     # tree's copy of the trace, which shares the list)
 

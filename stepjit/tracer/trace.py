@@ -26,6 +26,7 @@ from .decisions import TracedScalar
 from .pytree import flatten
 from .rebinding import write_back_rebinds
 from .sources import NamePlace, read_by_name, rebound_names
+from .structures import item_at, read_containers
 from .symbolic import ArgInt
 from .tracer import TraceError, Tracer
 from .values import Watch, side_effects, snapshot, value_guards
@@ -156,12 +157,14 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
         write_back_rebinds(tracer, before, fn)
-        out = _finish(tracer, result, signature, treedef, fn)
+        out = _finish(tracer, result, signature, treedef, fn, set(before.sizes))
         out.arg_aliases = aliases_of(flat)
         guards, out.named_first = read_by_name(fn, out.slots, before,
-                                               binding_guards(fn, out.slots, before.helper_roots))
+                                               binding_guards(fn, out.slots, before.helper_roots),
+                                               out.escapes)
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
+        skip |= {(i, None) for i in read_containers(out.named_first)}   # (their items: by name)
         last = len(out.decisions)
         out.py_guards.extend(g for g in value_guards(fn, before, last)
                              if (id(g.container), g.key) not in skip)
@@ -252,7 +255,7 @@ def _outputs(tracer, holder):
     return out_treedef, out_specs, spec
 
 
-def _finish(tracer, holder, signature, treedef, fn=None):
+def _finish(tracer, holder, signature, treedef, fn=None, existing=frozenset()):
     g = tracer.graph
     out_treedef, out_specs, aot_spec = _outputs(tracer, holder)
     _touch_assigned_grads(tracer)
@@ -267,7 +270,7 @@ def _finish(tracer, holder, signature, treedef, fn=None):
                   aot=aot_spec)
     for p in trace.py_inputs:
         p.tensor = None   # a trace-time tensor: the trace must not keep it alive
-    trace.escapes = _escapes(tracer, trace, fn)
+    trace.escapes = _escapes(tracer, trace, fn, existing)
     return trace
 
 
@@ -331,7 +334,7 @@ def _promotions():
     return stats[1]["collections"] + stats[2]["collections"]
 
 
-def _escapes(tracer, trace, fn):
+def _escapes(tracer, trace, fn, existing=frozenset()):
     """Trace-time tensors still referenced after the step returned (optimizer state made on a
     first step, a buffer stored on a module): they get concrete values after the call, and
     the trace describes this call only. Those only names of fn hold (a global `loss`) are
@@ -377,7 +380,7 @@ def _escapes(tracer, trace, fn):
             outputs.add(id(t._data))
     t = None
     if fn is not None and escapes:
-        escapes = rebound_names(fn, escapes, state)
+        escapes = rebound_names(fn, escapes, state, existing)
     if any(not isinstance(t, NamePlace) for t, _ in escapes):
         trace.reusable = False
         trace.why_not_reusable = trace.why_not_reusable or (
@@ -421,13 +424,20 @@ def _make_escapes_concrete(tr, args, kwargs):
     for spec in tr.slots:
         kind, where = spec.slot
         objs.append(flat[where] if kind == "arg" else where if kind == "obj"
-                    else first[id(where)] if kind == "name" else objs[where]._grad)
+                    else _first_held(first, where) if kind == "name" else objs[where]._grad)
     env = evaluate(tr.graph, gather_env(tr, objs))
     for t, v in tr.escapes:
         if isinstance(t, NamePlace):
             t.bind(Tensor._make(np.array(env[v])))
         else:
             t._data = np.array(env[v])
+
+
+def _first_held(first, where):
+    """What a "name" slot read when the trace began: the name's tensor, or the item of the
+    tuple or list it held (structures.py)."""
+    root = getattr(where, "root", None)
+    return first[id(where)] if root is None else item_at(first[id(root)], where.path)
 
 
 def _check_aliasing(slots, records):

@@ -190,6 +190,7 @@ class Snapshot:
         self.functions = []   # functions the search met (a list of hooks, `self.log_fn`)
         self.helpers = []     # the functions the step may call (helpers.py), itself first
         self.helper_roots = []  # (container, key, object, label): their names, not the step's
+        self.roots = []       # (container, key, object, label): the step's names (roots)
 
 
 def roots(fn):
@@ -217,7 +218,8 @@ def roots(fn):
 def snapshot(fn, args=()) -> Snapshot:
     snap = Snapshot()
     rooted = set()
-    for container, key, obj, label in roots(fn):
+    snap.roots = roots(fn)
+    for container, key, obj, label in snap.roots:
         rooted.add((id(container), key))
         _search(snap, container, key, obj, label)
     step = getattr(fn, "__func__", fn)
