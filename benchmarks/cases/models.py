@@ -24,6 +24,7 @@ import numpy as np
 from ..harness import Variant
 from ._examples import torch_missing
 from ._targets import TargetCase, jax_missing, numba_threads
+from .workloads import _Loss, _xent_grad
 
 
 @dataclass(frozen=True)
@@ -150,27 +151,6 @@ def _first_max(a, pooled):
     first = np.zeros_like(flat, dtype=np.float32)
     np.put_along_axis(first, flat.argmax(-1)[..., None], 1.0, -1)
     return first.reshape(n, h, w, c, 2, 2).transpose(0, 1, 4, 2, 5, 3)
-
-
-class _Loss:
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def item(self):
-        return float(self.value)
-
-
-def _xent_grad(logits, y):
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
-    n = len(y)
-    loss = np.mean(np.log(s[:, 0]) - z[np.arange(n), y])
-    g = e / s
-    g[np.arange(n), y] -= 1
-    return loss, g / np.float32(n)
 
 
 # -- W8: character transformer ----------------------------------------------------------------

@@ -186,7 +186,7 @@ class Snapshot:
         self.writes = []      # PyWrite: bools the step set, replayed after every call
         self.sizes = {}       # id(container) -> (container, copy, label, name): the lists,
                               # dicts, sets and deques met, to tell the step's appends
-        self.attrs = {}       # id(__dict__) -> (__dict__, copy, label): objects' attributes
+        self.attrs = {}       # id(__dict__) -> (__dict__, copy, label, stepjit's object?)
         self.functions = []   # functions the search met (a list of hooks, `self.log_fn`)
         self.helpers = []     # the functions the step may call (helpers.py), itself first
         self.helper_roots = []  # (container, key, object, label): their names, not the step's
@@ -298,7 +298,10 @@ def _children(snap, obj, text, name):
     if getattr(type(obj), "_trace_search", None) is None:
         snap.classes.add(type(obj))     # (not a compiled function's: its words are not the step's)
         if id(d) not in snap.attrs:
-            snap.attrs[id(d)] = (d, dict(d), text)
+            # (a stepjit object's private attributes are its own bookkeeping, kept right in
+            # compiled steps by stepjit: DDP's `_ready` set of the gradients its hooks saw)
+            own = type(obj).__module__.startswith("stepjit.")
+            snap.attrs[id(d)] = (d, dict(d), text, own)
     out = []
     for reg in _REGISTRIES:                 # nn.Module: parameters, buffers, submodules
         r = d.get(reg)
@@ -373,9 +376,11 @@ def side_effects(snap, rebound=frozenset()):
         if added is None:
             return out, _changed(snap, label, name, container=True)
         _appended(out, c, added, label)
-    for d, before, label in snap.attrs.values():
+    for d, before, label, own in snap.attrs.values():
         added = []
         for k, v in list(d.items()):
+            if own and k.startswith("_"):
+                continue
             old = before.get(k, _MISSING)
             if old is v or isinstance(v, Tensor) or isinstance(old, Tensor) \
                     or (id(d), k) in rebound:
@@ -385,7 +390,7 @@ def side_effects(snap, rebound=frozenset()):
                 added.append((k, v))
             elif old is _MISSING or not (isinstance(v, _SCALARS) and isinstance(old, _SCALARS)):
                 return out, _changed(snap, f"{label}.{k}", k)
-        gone = next((k for k in before if k not in d), None)
+        gone = next((k for k in before if k not in d and not (own and k.startswith("_"))), None)
         if gone is not None:
             return out, _changed(snap, f"{label}.{gone}", gone)
         if added:       # (a scalar replaced by another is value_guards': guarded or replayed)
