@@ -139,7 +139,7 @@ def _rebound_roots(rebound, snap):
         if root is not None:
             roots.setdefault(root, None)
     held = {(id(c), k): obj for c, k, obj, _ in snap.roots}
-    for d, before, _ in snap.attrs.values():
+    for d, before, _, _ in snap.attrs.values():
         held.update(((id(d), k), v) for k, v in before.items() if type(v) in (tuple, list))
     return [(r, held[(id(r.container), r.key)]) for r in roots
             if (id(r.container), r.key) in held]
@@ -245,7 +245,7 @@ def _rebound_attrs(snap):
     """(attribute dict, key, label, object) for each attribute of an object the step reaches
     that it bound to another tuple or list (`self.hidden = (h, c)`)."""
     out = []
-    for d, before, label in (snap.attrs.values() if snap is not None else ()):
+    for d, before, label, _ in (snap.attrs.values() if snap is not None else ()):
         for k, v in list(d.items()):
             if type(v) in (tuple, list) and before.get(k) is not v and type(k) is str:
                 out.append((d, k, f"{label}.{k}", v))
