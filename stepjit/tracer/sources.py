@@ -127,6 +127,11 @@ def read_by_name(fn, slots, snap, guards, rebound=()):
     for root, old in roots:
         kept = _read_items(root, old, slots, guards, firsts, by_tensor)
         guards = kept if kept is not None else guards + _held_guard(fn, root, old, slots)
+    held = {(id(c), k): obj for c, k, obj, _ in snap.roots}
+    for place in {p for p, _ in rebound if type(p) is NamePlace}:
+        old = held.get((id(place.container), place.key))
+        if isinstance(old, Tensor):     # (`h = f(h)` where h0 is h too: read as h0)
+            guards += _held_guard(fn, place, old, slots)
     return guards, firsts
 
 
@@ -178,12 +183,13 @@ def _read_items(root, old, slots, guards, firsts, direct):
 
 
 def _held_guard(fn, root, old, slots):
-    """Items of `old` lifted by identity while the step rebinds root (the binding search,
-    after the trace, no longer finds them through it): a guard that root still holds old,
-    so that the next call, reading the fresh container, traces again."""
+    """The tensor `old`, or items of the container `old`, lifted by identity while the step
+    rebinds root (the binding search, after the trace, no longer finds them through it): a
+    guard that root still holds old, so that the next call, reading the fresh value, traces
+    again."""
     from .bindings import BindingGuard
     from .structures import flatten
-    flat = flatten(old) if type(old) in (tuple, list) else None
+    flat = flatten(old)
     items = {id(t) for _, t in flat[1]} if flat is not None else set()
     segments = [s.segment for s in slots if s.slot[0] == "obj" and id(s.slot[1]) in items]
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)

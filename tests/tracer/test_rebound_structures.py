@@ -276,3 +276,23 @@ def test_an_attribute_rebound_to_a_tuple_compiles_once():
     _assert_tree_equal(c_hidden, e_hidden)
     st = step.stats()
     assert st["traces"] <= 2 and st["fallbacks"] == 0 and st["eager_calls"] == 0, st
+
+
+def test_a_rebound_tensor_that_another_global_also_holds():
+    """h = h0 before the first call; the step rebinds h and reads h0: a replay must read the
+    fresh h, never h0 (both were the same tensor when traced)."""
+    def run(compiled):
+        space = {"torch": torch}
+        exec(compile(
+            "w = torch.ones(3)\n"
+            "h0 = torch.zeros(3)\n"
+            "h = h0\n"
+            "def step(x):\n"
+            "    global h\n"
+            "    h = torch.tanh(h + x * w)\n"
+            "    return h.sum() + h0.sum()\n", "<rnn>", "exec"), space)
+        step = torch.compile(space["step"], backend="interpret") if compiled else space["step"]
+        return [step(torch.ones(3)).item() for _ in range(CALLS)], step
+    (eager, _), (compiled, step) = run(False), run(True)
+    assert compiled == eager
+    assert step.stats()["traces"] <= 2 and step.stats()["eager_calls"] == 0
