@@ -131,9 +131,9 @@ def flatten(obj, depth=0):
 
 
 def candidates(named, made, existing):
-    """(root NamePlace-to-be (container, key, label), flattened) for each name whose value is
-    a container the step made holding only tensors it made (ids in `made`). named: (container,
-    key, label, object) of fn's globals and cells; existing: ids of the containers that
+    """(root NamePlace, flatten's result) for each name whose value is a container the step
+    made holding only tensors it made (ids in `made`). named: (container, key, label, object)
+    of fn's globals and cells and the attributes it rebound; existing: ids of the lists that
     existed before the trace."""
     out = []
     for container, key, label, obj in named:
