@@ -128,6 +128,7 @@ class CompiledFunction:
         self._per_call_eager = False    # a per-call step cheaper run eagerly (per_call.py)
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
+        self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -340,6 +341,10 @@ class CompiledFunction:
         except EagerFirst as e:    # (a lazy layer's first input): this call only, eagerly
             log_event(self, "fallback", reason=str(e))
             return self._eager(args, kwargs)
+        except TypeError as e:
+            if not self._symbolic:
+                raise
+            return self._specialize(e, args, kwargs)
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds
         if tr.aot is not None:
@@ -572,11 +577,24 @@ class CompiledFunction:
         warnings.warn(f"stepjit: {self.name} runs eagerly: {e.why}", UserWarning, stacklevel=6)
         return self._eager(args, kwargs)
 
+    def _specialize(self, error, args, kwargs):
+        """A value traced symbolically reached code that needs the number itself, which a
+        stand-in cannot give (NumPy's C API: `np.random.default_rng(seed)` with a SymbolicInt
+        seed raises TypeError): from now on this function traces such values as guarded
+        constants, and this call runs eagerly."""
+        self._symbolic.clear()
+        self._int_args.clear()
+        self._no_symbolic = True
+        log_event(self, "fallback", reason=f"a value read per call reached code that needs a "
+                                           f"plain number ({error}): traced as a constant now")
+        return self._eager(args, kwargs)
+
     def _went_volatile(self, guard):
         if values.where(guard) in self._symbolic and self._one_shot is not None:
             return   # (read symbolically already; its trace was for one call only: it printed)
         kind = type(guard.value)
-        if (kind is int and (type(guard.container) is dict or guard.key is None)
+        if not self._no_symbolic and (kind is int and (type(guard.container) is dict
+                                                       or guard.key is None)
                 or _liftable_float(guard)) and values.where(guard) not in self._symbolic:
             # an int (a loop counter) or a float (a learning rate): traced symbolically from
             # now on (tracer/symbolic.py); a float becomes a per-call graph input
@@ -605,7 +623,7 @@ class CompiledFunction:
         """Whether the call missed on positional int arguments the last trace saw with other
         values (`step(x, i)` in a loop): from now on they are read per call, as SymbolicInts
         (TorchDynamo makes an int argument dynamic at its first recompile)."""
-        if not self.traces or self.mode is not TREE:
+        if not self.traces or self.mode is not TREE or self._no_symbolic:
             return False
         old = self.traces[-1].arg_treedef[1][0][1]     # ("tuple", [args, kwargs]) -> args
         new = flat_args(args, kwargs)[1][1][0][1]
