@@ -30,6 +30,7 @@ import sysconfig
 import types
 
 from ..errors import _PKG_DIR
+from ..ir.graph import Loc
 
 _MAX_HELPERS = 256      # functions entered per trace (a bound, not a budget usually met)
 
@@ -206,7 +207,6 @@ def line_of_change(name, functions, container=False):
     and calls a mutating method (`LOG.append(...)`) or stores an item; None if none."""
     import dis
     import linecache
-    from ..ir.graph import Loc
     for f in functions:
         for code in _codes(f.__code__):
             lines, line = {}, code.co_firstlineno

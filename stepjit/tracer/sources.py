@@ -36,6 +36,7 @@ import types
 
 from ..ir.graph import Loc
 from ..tensor import Tensor
+from .bindings import BindingGuard
 
 _UNBOUND = object()
 
@@ -151,8 +152,7 @@ def _rebound_roots(rebound, snap):
 
 
 def _leaves(old):
-    from .structures import flatten
-    flat = flatten(old)
+    flat = structures.flatten(old)
     return [] if flat is None else [t for _, t in flat[1]]
 
 
@@ -161,8 +161,7 @@ def _read_items(root, old, slots, guards, firsts, direct):
     before the trace into ("name", ItemPlace) slots, when nothing but root reaches them (no
     other name, direct: id -> places, nor another path's binding guard); drop root's guards.
     Returns the guards kept."""
-    from .structures import ItemPlace, flatten
-    flat = flatten(old)
+    flat = structures.flatten(old)
     if flat is None or flat[0] is None:
         return None
     inside = {id(c) for c in flat[2]}
@@ -177,7 +176,7 @@ def _read_items(root, old, slots, guards, firsts, direct):
     for spec in slots:
         kind, t = spec.slot
         if kind == "obj" and id(t) in by_id:
-            spec.slot = ("name", ItemPlace(root, by_id[id(t)]))
+            spec.slot = ("name", structures.ItemPlace(root, by_id[id(t)]))
     firsts.append((root, old))
     return [g for g in guards if id(g) not in own]
 
@@ -187,9 +186,7 @@ def _held_guard(fn, root, old, slots):
     rebinds root (the binding search, after the trace, no longer finds them through it): a
     guard that root still holds old, so that the next call, reading the fresh value, traces
     again."""
-    from .bindings import BindingGuard
-    from .structures import flatten
-    flat = flatten(old)
+    flat = structures.flatten(old)
     items = {id(t) for _, t in flat[1]} if flat is not None else set()
     segments = [s.segment for s in slots if s.slot[0] == "obj" and id(s.slot[1]) in items]
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
@@ -205,7 +202,6 @@ def rebound_names(fn, escapes, state, snap=None):
     holds (structures.py), and the others, returned as they are. state: the ids of escaping
     leaves that require grad (never rebound); snap: values.snapshot's, taken before the trace
     (the lists that existed then, the attributes of the objects the step reaches)."""
-    from .structures import candidates, leaf_places
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None:
@@ -216,7 +212,7 @@ def rebound_names(fn, escapes, state, snap=None):
     made = {id(t) for t, _ in escapes if id(t) not in state}
     existing = set(snap.sizes) if snap is not None else set()
     attrs = _rebound_attrs(snap)
-    structs = candidates(_names(glob, code, fn.__closure__ or ()) + attrs, made, existing)
+    structs = structures.candidates(_names(glob, code, fn.__closure__ or ()) + attrs, made, existing)
     inner = {id(c) for _, flat in structs for c in flat[2]}
     # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
     # holds can be rebound, so the others are not looked for, and those are looked for in one
@@ -235,7 +231,7 @@ def rebound_names(fn, escapes, state, snap=None):
             for t in tensors:   # held elsewhere too, or by another name: state
                 places[id(t)] = None
             continue
-        for t, leaf in leaf_places(root, flat):
+        for t, leaf in structures.leaf_places(root, flat):
             places[id(t)] = [leaf]
     out = []
     for t, v in escapes:
@@ -347,3 +343,7 @@ class with_traced_names:
         for place, obj in self.left:
             if place not in self.rebound:
                 place.bind(obj)
+
+
+# (structures.py builds on this module's NamePlace: imported once both exist)
+from . import structures  # noqa: E402
