@@ -322,17 +322,19 @@ def tensor_arg(x, op, name, position):
     return x
 
 
-def _sparse_operand(*xs):
-    """The sparse COO operand of a product, if any (stepjit/ops/sparse.py computes it)."""
-    return next((x for x in xs if getattr(x, "is_sparse", False) is True), None)
+def _sparse_operand(a, b):
+    """The sparse COO operand of a product, if any (stepjit/ops/sparse.py computes it); None
+    at once when both are dense tensors, the common case."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return None
+    return next((x for x in (a, b) if getattr(x, "is_sparse", False) is True), None)
 
 
 def matmul(input, other):
-    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
-        sparse = _sparse_operand(input, other)
-        if sparse is not None:
-            return sparse.sparse_mm(input, other)
     """torch.matmul: 1-D operands gain and then lose a unit dimension around the 2-D primitive."""
+    sparse = _sparse_operand(input, other)
+    if sparse is not None:
+        return sparse.sparse_mm(input, other)
     a, b = tensor_arg(input, "matmul", "input", 1), tensor_arg(other, "matmul", "other", 2)
     an, bn = len(a._data.shape), len(b._data.shape)   # _data: an array, or an IR Value
     if an == 2 and bn == 2:
@@ -354,10 +356,9 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
-    if not (isinstance(input, Tensor) and isinstance(mat2, Tensor)):
-        sparse = _sparse_operand(input, mat2)
-        if sparse is not None:
-            return sparse.sparse_mm(input, mat2)
+    sparse = _sparse_operand(input, mat2)
+    if sparse is not None:
+        return sparse.sparse_mm(input, mat2)
     tensor_arg(input, "mm", "input", 1)
     tensor_arg(mat2, "mm", "mat2", 2)
     if len(input._data.shape) != 2 or len(mat2._data.shape) != 2:
