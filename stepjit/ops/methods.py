@@ -379,6 +379,7 @@ METHODS = {
 # Math, statistics, products and linear algebra beyond the core (stepjit/ops/mathfns.py, ...)
 from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
 from . import sample_stats as SS, series as SR  # noqa: E402
+from .. import linalg as LA  # noqa: E402  (torch.inverse, torch.cholesky, ... as methods)
 METHODS.update({
     "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
     "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
@@ -396,10 +397,7 @@ METHODS.update({
     "kron": PR.kron, "cross": PR.cross, "tensor_split": ST.tensor_split, "rot90": ST.rot90,
     "fliplr": ST.fliplr, "flipud": ST.flipud, "isin": SE.isin, "take": SE.take,
     "argwhere": SE.argwhere,
-    "inverse": lambda self: E.apply(P.inv, self), "det": lambda self: E.apply(P.det, self),
-    "logdet": lambda self: E.apply(P.det, self).log(),
-    "cholesky": lambda self, upper=False: (lambda L: L.mT if upper else L)(
-        E.apply(P.cholesky, self)),
+    "inverse": LA.inv, "det": LA.det, "logdet": LA.logdet, "cholesky": LA.cholesky_legacy,
     "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
                                         for p in (P.qr_q, P.qr_r)),
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
