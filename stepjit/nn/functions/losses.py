@@ -135,22 +135,24 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
-    d_ap = pairwise_distance(anchor, positive, p, eps)
-    d_an = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
-    loss = (d_ap - d_an + margin).clamp(min=0.0)
-    return _reduce(loss, _resolve(size_average, reduce, reduction))
+    return _triplet(anchor, positive, negative, lambda a, b: pairwise_distance(a, b, p, eps),
+                    margin, swap, _resolve(size_average, reduce, reduction))
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
                                       margin=1.0, swap=False, reduction="mean"):
     """triplet_margin_loss with any distance (default: pairwise_distance)."""
     dist = distance_function if distance_function is not None else pairwise_distance
+    return _triplet(anchor, positive, negative, dist, margin, swap,
+                    _resolve(None, None, reduction))
+
+
+def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
+    """max(0, d(a, p) - d(a, n) + margin), with swap taking d(p, n) when it is the smaller."""
     d_ap, d_an = dist(anchor, positive), dist(anchor, negative)
     if swap:
         d_an = d_an.minimum(dist(positive, negative))
-    return _reduce((d_ap - d_an + margin).clamp(min=0.0), _resolve(None, None, reduction))
+    return _reduce((d_ap - d_an + margin).clamp(min=0.0), reduction)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
