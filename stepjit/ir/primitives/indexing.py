@@ -361,7 +361,7 @@ def window_start(start, n, size, step):
     return min(max(start, 0), n - span)   # (Numba compiles this too: codegen/indexing.py)
 
 
-def _window(ndim, axis, start, size, step):
+def _window(axis, start, size, step):
     stop = start + (size - 1) * step + 1 if size else start
     return (builtins.slice(None),) * axis + (builtins.slice(start, stop, step),)
 
@@ -382,7 +382,7 @@ def _dynamic_slice_rule(x, start, axis, size, step):
 
 def _dynamic_slice_impl(x, start, axis, size, step):
     s = window_start(int(start), x.shape[axis], size, step)
-    return x[_window(x.ndim, axis, s, size, step)].copy()   # a copy: the IR has no dynamic views
+    return x[_window(axis, s, size, step)].copy()   # a copy: the IR has no dynamic views
 
 
 def _dynamic_slice_grad(g, start, in_shapes, axis, step):
@@ -405,7 +405,7 @@ def _dynamic_update_impl(base, update, start, axis, step):
     out = base.copy(order="K")
     size = update.shape[axis]
     s = window_start(int(start), base.shape[axis], size, step)
-    out[_window(base.ndim, axis, s, size, step)] = update
+    out[_window(axis, s, size, step)] = update
     return out
 
 
