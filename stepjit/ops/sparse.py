@@ -29,13 +29,14 @@ from ..layouts import sparse_coo
 from ..tensor import Size, Tensor
 
 from . import creation, elementwise, reduce, shape, sorting, typing_rules
+from .search import unravel_index
 
 
 class _Ops:
     """The dense ops this module composes, under their torch names."""
     Tensor, Size, float32, float64, int64 = Tensor, Size, float32, float64, int64
     zeros, as_tensor = staticmethod(creation.zeros), staticmethod(creation.as_tensor)
-    add, div = staticmethod(elementwise.add), staticmethod(elementwise.div)
+    add = staticmethod(elementwise.add)
     mm, cat, stack = staticmethod(shape.mm), staticmethod(shape.cat), staticmethod(shape.stack)
     sum, unique = staticmethod(reduce.sum), staticmethod(sorting.unique)
     promote_types = staticmethod(typing_rules.promote_types)
@@ -226,12 +227,9 @@ class SparseTensor:
 
 
 def _unravel(linear, shape):
+    """indices [ndim, nnz] of row-major offsets (torch.unravel_index's coordinates, stacked)."""
     t = _ops()
-    rows, rest = [], linear
-    for size in reversed(tuple(shape)):
-        rows.append(rest % size)
-        rest = t.div(rest, size, rounding_mode="floor")
-    return t.stack(rows[::-1]) if rows else t.zeros(0, 1, dtype=int64)
+    return t.stack(unravel_index(linear, shape)) if len(shape) else t.zeros(0, 1, dtype=int64)
 
 
 def is_sparse(x) -> bool:
