@@ -433,21 +433,21 @@ def _inplace_method_of(name):
     return _inplace_of(lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs), name + "_")
 
 
-METHODS.update({name + "_": _inplace_method_of(name) for name in (
+# The unary math PyTorch offers in place both as x.name_() and as torch.name_(x).
+_MATH_INPLACE = (
     "asin", "acos", "atan", "arcsin", "arccos", "arctan", "tan", "sinh", "cosh", "asinh",
     "acosh", "atanh", "exp2", "erfc", "nan_to_num", "negative", "deg2rad", "rad2deg",
-    "xlogy", "fix")})
+    "xlogy", "fix")
+METHODS.update({name + "_": _inplace_method_of(name) for name in _MATH_INPLACE})
 
 # PyTorch's function forms of in-place methods (torch.sin_(x) is x.sin_(); the introyt tensors
-# tutorial calls torch.sin_): api.py exports one per name.
-INPLACE_FUNCTIONS = (
-    "abs_", "acos_", "acosh_", "arccos_", "arcsin_", "arctan_", "asin_", "asinh_", "atan_",
-    "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
-    "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_",
-    "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_",
-    "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_", "round_",
-    "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_",
-    "xlogy_", "zero_")
+# tutorial calls torch.sin_): api.py exports one per name. Not every x.name_() has one in
+# PyTorch (torch.add_ does not exist), so the rest are named here.
+INPLACE_FUNCTIONS = tuple(name + "_" for name in _MATH_INPLACE) + (
+    "abs_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "detach_", "erf_",
+    "exp_", "expm1_", "fill_", "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_",
+    "log_", "logit_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_",
+    "sqrt_", "square_", "tanh_", "trunc_", "zero_")
 
 
 def inplace_function(name):
