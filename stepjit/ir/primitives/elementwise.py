@@ -137,7 +137,17 @@ log10 = _ew("log10", np.log10, S.float_rule, (lambda g, x: g / (x * math.log(10.
             "math.log10({0})", 1)
 expm1 = _ew("expm1", np.expm1, S.float_rule, (lambda g, out: g * (out + 1),),
             "math.expm1({0})", 1, simd_expr="vexpm1({0})")
-_ERF = []
+_UFUNCS = {}
+
+
+def _numba_ufunc(name, fn, nargs):
+    """A Numba ufunc of the scalar function fn, made on first use (for what NumPy lacks)."""
+    if name not in _UFUNCS:
+        import numba
+        sigs = (["float32(float32)", "float64(float64)"] if nargs == 1 else
+                ["float32(float32, int64)", "float64(float64, int64)"])
+        _UFUNCS[name] = numba.vectorize(sigs, cache=True)(fn)
+    return _UFUNCS[name]
 
 
 def _erf_impl(x):
@@ -146,11 +156,7 @@ def _erf_impl(x):
     math.erf through a Numba ufunc made on first use."""
     if getattr(x, "dtype", None) == np.float32:
         return erf_float32(x)
-    if not _ERF:
-        import numba
-        _ERF.append(numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(
-            lambda v: math.erf(v)))
-    return _ERF[0](x)
+    return _numba_ufunc("erf", lambda v: math.erf(v), 1)(x)
 
 
 erf = _ew("erf", _erf_impl, S.float_rule,
@@ -158,28 +164,16 @@ erf = _ew("erf", _erf_impl, S.float_rule,
           simd_expr="verf({0})")
 # -- the gamma family: NumPy has none of them, so (as erf) a Numba ufunc made on first use,
 # over the same scalar functions the generated kernels call (gamma_fns.py)
-_GAMMA_UFUNCS = {}
-
-
-def _gamma_ufunc(name, fn, nargs):
-    if name not in _GAMMA_UFUNCS:
-        import numba
-        sigs = (["float32(float32)", "float64(float64)"] if nargs == 1 else
-                ["float32(float32, int64)", "float64(float64, int64)"])
-        _GAMMA_UFUNCS[name] = numba.vectorize(sigs, cache=True)(fn)
-    return _GAMMA_UFUNCS[name]
-
-
 def _lgamma_impl(x):
-    return _gamma_ufunc("lgamma", lambda v: math.lgamma(v), 1)(x)
+    return _numba_ufunc("lgamma", lambda v: math.lgamma(v), 1)(x)
 
 
 def _digamma_impl(x):
-    return _gamma_ufunc("digamma", gamma_fns.digamma, 1)(x)
+    return _numba_ufunc("digamma", gamma_fns.digamma, 1)(x)
 
 
 def _polygamma_impl(x, n):
-    return _gamma_ufunc("polygamma", gamma_fns.polygamma, 2)(x, n)
+    return _numba_ufunc("polygamma", gamma_fns.polygamma, 2)(x, n)
 
 
 def _polygamma_rule(x, n):
