@@ -52,7 +52,7 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from .guards import shapes_only
-from .tree import Stale, _resolve, clear_programs, graft
+from .tree import Stale, clear_programs, graft
 from ..tracer.symbolic import ArgInt, ConditionGuard, Place
 from ..ir.graph import Loc
 
@@ -458,7 +458,7 @@ class CompiledFunction:
             return writeback.results(leaf, objs, env)
         objs = []
         for spec in tr.slots:
-            objs.append(_resolve(spec.slot, flat, objs))
+            objs.append(guardcode.resolve(spec.slot, flat, objs))
         env = writeback.interpret(tr, objs)
         guardcode.write_back(tr, objs, env)
         return writeback.results(tr, objs, env)
