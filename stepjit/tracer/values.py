@@ -77,7 +77,7 @@ from collections import deque
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
-from .helpers import Helpers, line_of_change, roots_of
+from .helpers import Helpers, code_names, line_of_change, roots_of
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -201,7 +201,7 @@ def roots(fn):
     if code is None:
         return []
     out = []
-    names = _code_names(code)
+    names = code_names(code)
     g = getattr(fn, "__globals__", {})
     for name in sorted(names & g.keys()):
         out.append((g, name, g[name], f"global {name}"))
@@ -625,14 +625,6 @@ def _user_loc(frame):
 
 
 # -- step 3: the guards -------------------------------------------------------------------------
-def _code_names(code) -> set:
-    out = set(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            out |= _code_names(c)
-    return out
-
-
 def _code_words(code, out):
     """The attribute and global names code (and the functions nested in it) uses, and its
     short string constants (dict keys)."""
