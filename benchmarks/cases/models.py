@@ -24,7 +24,7 @@ import numpy as np
 from ..harness import Variant
 from ._examples import torch_missing
 from ._targets import TargetCase, jax_missing, numba_threads
-from .workloads import _Loss, _xent_grad
+from .workloads import _Loss, _fw, _torch_compile_missing, _xent_grad
 
 
 @dataclass(frozen=True)
@@ -233,15 +233,6 @@ def make_gpt(torch, cfg=GPT()):
 # -- variants ---------------------------------------------------------------------------------
 
 
-def _fw(name):
-    if name == "torch":
-        import torch
-        torch.set_num_threads(1)
-        return torch
-    import stepjit
-    return stepjit
-
-
 def setup(make, fw_name, mode, cfg):
     """A variant's setup: mode "eager" or "compile" (stepjit.compile or torch.compile)."""
     def build():
@@ -253,17 +244,6 @@ def setup(make, fw_name, mode, cfg):
             step = fw.compile(step)
         return lambda: step(*args)
     return build
-
-
-def _torch_compile_missing():
-    import os
-    why = torch_missing()
-    if why:
-        return why
-    if not os.environ.get("STEPJIT_BENCH_TORCH_COMPILE"):
-        return ("set STEPJIT_BENCH_TORCH_COMPILE=1 to include it (its first calls take 10-20 s "
-                "each on a 2-core machine)")
-    return None
 
 
 def _jax_cnn(cfg=CNN()):

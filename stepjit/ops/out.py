@@ -9,8 +9,9 @@ writes an out= argument:
 - a result needing autograd, or an `out` that requires grad, is refused while grad mode is
   on, with PyTorch's message, before anything is written;
 - the result is cast to out's dtype by the in-place rule (float into an integer out is
-  refused); a function that creates values (`rand`, `arange`, `zeros`, ...) and was given
-  no dtype creates them in out's dtype, as PyTorch's do;
+  refused); a function taking `dtype=` (`rand`, `arange`, `zeros`, and reductions such as
+  `sum`, `cumsum`) that was given none computes in out's dtype, as PyTorch's do (its
+  `sum(x_float, 0, out=x_long)` sums the values cast to int64);
 - an `out` of another shape is resized, with PyTorch's warning when it held elements.
   Resizing replaces out's storage, so it is refused for a view and in a compiled step.
 
@@ -40,13 +41,13 @@ def accepting_out(fn):
     params = inspect.signature(fn).parameters
     if "out" in params:
         return fn
-    creates = "dtype" in params
+    takes_dtype = "dtype" in params
 
     @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        if creates and kwargs.get("dtype") is None and isinstance(out, Tensor):
+        if takes_dtype and kwargs.get("dtype") is None and isinstance(out, Tensor):
             kwargs["dtype"] = out.dtype
         return write(fn.__name__, fn(*args, **kwargs), out)
     return call

@@ -42,6 +42,7 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..tensor import Tensor
 from ..tracer import values
 from ..tracer.pytree import flatten, unflatten
+from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
@@ -52,9 +53,8 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from .guards import shapes_only
-from .tree import Stale, _resolve, clear_programs, graft
+from .tree import Stale, clear_programs, graft
 from ..tracer.symbolic import ArgInt, ConditionGuard, Place
-from ..ir.graph import Loc
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -458,7 +458,7 @@ class CompiledFunction:
             return writeback.results(leaf, objs, env)
         objs = []
         for spec in tr.slots:
-            objs.append(_resolve(spec.slot, flat, objs))
+            objs.append(guardcode.resolve(spec.slot, flat, objs))
         env = writeback.interpret(tr, objs)
         guardcode.write_back(tr, objs, env)
         return writeback.results(tr, objs, env)
@@ -636,7 +636,7 @@ class CompiledFunction:
             self._int_args.add(k)
             label = f"argument {names[k] if k < len(names) else k}"
             self._symbolic[(id(self._arg_ints), k)] = (self._arg_ints, k, label,
-                                                       _def_loc(self.fn), int)
+                                                       def_loc(self.fn), int)
             log_event(self, "symbolic", reason=f"{label} changes between calls")
         return bool(changed)
 
@@ -736,13 +736,6 @@ def _parameter_names(fn):
         return list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
         return []
-
-
-def _def_loc(fn):
-    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
-    if code is None:
-        return Loc("<step>", 0, "")
-    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
 
 
 def _liftable_float(guard) -> bool:

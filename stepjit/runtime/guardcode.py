@@ -376,14 +376,24 @@ def write_back_function(leaf):
     return made
 
 
+def resolve(slot, flat, objs):
+    """The tensor a slot names for this call (the generated guards read the same, inline)."""
+    kind, where = slot
+    if kind == "arg":
+        return flat[where]
+    if kind == "obj":
+        return where
+    if kind == "name":      # a global or closure variable, read on every call (sources.py)
+        return where.read()
+    return objs[where]._grad
+
+
 def bind(seg, flat, objs, env):
     """A trace just made, run along its path: its tensors and inputs for the call that made it,
     whose guards hold by construction (no check compiled for a segment that may never be
     reused)."""
     for _, spec in seg.slots:
-        kind, where = spec.slot
-        obj = flat[where] if kind == "arg" else where if kind == "obj" else \
-            where.read() if kind == "name" else objs[where]._grad
+        obj = resolve(spec.slot, flat, objs)
         objs.append(obj)
         if spec.value is not None:
             env[spec.value] = obj._data
@@ -400,9 +410,7 @@ def failure(seg, guard, flat, objs) -> str:
     objs = list(objs)
     for _, spec in seg.slots:
         kind, where = spec.slot
-        obj = flat[where] if kind == "arg" else where if kind == "obj" else \
-            where.read() if kind == "name" else (
-                None if objs[where] is None else objs[where]._grad)
+        obj = None if kind == "grad" and objs[where] is None else resolve(spec.slot, flat, objs)
         if spec is guard:
             return slot_failure(spec, obj) or f"{spec.label} changed"
         objs.append(obj)

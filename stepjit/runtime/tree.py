@@ -254,17 +254,6 @@ class Segment:
             self.graph = self.program = None   # rebuilt with the extra outputs
 
 
-def _resolve(slot, flat, objs):
-    kind, where = slot
-    if kind == "arg":
-        return flat[where]
-    if kind == "obj":
-        return where
-    if kind == "name":      # a global or closure variable, read on every call (sources.py)
-        return where.read()
-    return objs[where]._grad
-
-
 def _renamed_slot(spec, rename):
     gw = spec.grad_write
     if gw is not None and gw[0] == "new":

@@ -26,6 +26,7 @@ from collections import deque
 from itertools import islice
 
 from ..ir.graph import Loc
+from .helpers import code_names
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -76,7 +77,7 @@ def binding_guards(fn, slots, helper_roots=()) -> list:
         return []
     loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
     links = {}    # (id(container), key) -> [container, key, value, label, segment]
-    names = _global_names(code)
+    names = code_names(code)
     for name, obj in list(getattr(fn, "__globals__", {}).items()):
         if name in names or id(obj) in lifted:
             _search(fn.__globals__, name, obj, f"global {name}", lifted, links)
@@ -97,15 +98,6 @@ def binding_guards(fn, slots, helper_roots=()) -> list:
 _MAX_DEPTH = 6        # links from a name to a tensor: model._modules['0']._parameters['weight']
 _MAX_OBJECTS = 4000   # objects one name's search may enter
 _MAX_ITEMS = 1000     # items of one container it looks at (not a whole dataset held in a list)
-
-
-def _global_names(code) -> set:
-    """The global (and attribute) names code and the functions nested in it refer to."""
-    out = set(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            out |= _global_names(c)
-    return out
 
 
 def _search(container, key, root, label, lifted, links):

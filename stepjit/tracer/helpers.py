@@ -54,6 +54,14 @@ def is_user_file(path) -> bool:
 _NAMES: dict = {}
 
 
+def def_loc(fn):
+    """The line defining fn (a bound method: its function), for messages about the step."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        return Loc("<step>", 0, "")
+    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
+
+
 def code_names(code) -> frozenset:
     """The global and attribute names code and the functions nested in it use (cached: code
     objects are immutable)."""

@@ -16,13 +16,14 @@ import numpy as np
 
 from .. import dispatch
 from ..autograd.grad_mode import STATE as GRAD
-from ..ir.graph import Loc, Value
+from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from . import aot
 from .bindings import binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
+from .helpers import def_loc
 from .pytree import flatten
 from .rebinding import write_back_rebinds
 from .sources import NamePlace, read_by_name, rebound_names
@@ -150,7 +151,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.arg_aliases = aliases_of(flat)
             out.values = tracer.env
             return out
-        with Watch(_step_loc(fn)) as watch:
+        with Watch(def_loc(fn)) as watch:
             result = _Result(fn(*args, **kwargs))
         if watch.printed is not None:
             _printed(tracer, watch.printed)
@@ -217,13 +218,6 @@ def _replayed_side_effects(out, before, fn, printed):
     for a in appends:
         a.undo()
     return appends
-
-
-def _step_loc(fn):
-    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
-    if code is None:
-        return Loc("<step>", 0, "")
-    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
 
 
 class _Result:

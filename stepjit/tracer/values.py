@@ -77,7 +77,7 @@ from collections import deque
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
-from .helpers import Helpers, line_of_change, roots_of
+from .helpers import Helpers, code_names, def_loc, line_of_change, roots_of
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -201,7 +201,7 @@ def roots(fn):
     if code is None:
         return []
     out = []
-    names = _code_names(code)
+    names = code_names(code)
     g = getattr(fn, "__globals__", {})
     for name in sorted(names & g.keys()):
         out.append((g, name, g[name], f"global {name}"))
@@ -413,14 +413,7 @@ def _changed(snap, label, name, container=False):
     loc = None
     if type(name) is str:
         loc = line_of_change(name, snap.helpers, container)
-    return ChangedValue(label, loc or _def_loc(snap.helpers[0] if snap.helpers else None))
-
-
-def _def_loc(fn):
-    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
-    if code is None:
-        return Loc("<step>", 0, "")
-    return Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
+    return ChangedValue(label, loc or def_loc(snap.helpers[0] if snap.helpers else None))
 
 
 def _added_key(c, k) -> bool:
@@ -625,14 +618,6 @@ def _user_loc(frame):
 
 
 # -- step 3: the guards -------------------------------------------------------------------------
-def _code_names(code) -> set:
-    out = set(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            out |= _code_names(c)
-    return out
-
-
 def _code_words(code, out):
     """The attribute and global names code (and the functions nested in it) uses, and its
     short string constants (dict keys)."""

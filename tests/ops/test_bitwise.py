@@ -7,19 +7,14 @@ import numpy as np
 import pytest
 
 import stepjit
-from tests.fixtures import oracle
+from tests.fixtures import checks, oracle
 from tests.ops.bitwise_cases import CASES
 
 TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "bitwise" / "torch_bitwise.npz")
 IDS = [c.name for c in CASES]
 
 
-def same(got, want, what):
-    assert set(got) == set(want), f"{what}: keys {sorted(got)} vs {sorted(want)}"
-    for k in sorted(want):
-        g, w = np.asarray(got[k]), np.asarray(want[k])
-        assert g.dtype == w.dtype, f"{what} {k}: dtype {g.dtype}, PyTorch's {w.dtype}"
-        np.testing.assert_array_equal(g, w, err_msg=f"{what} {k}")
+same = checks.same_dtypes_and_values      # (exact, floats too)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -30,12 +25,7 @@ def test_matches_recorded_pytorch(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_matches_live_pytorch(case):
     torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
-    try:
-        want = oracle.run(torch, case)
-    finally:
-        torch.set_default_dtype(torch.float32)
-    same(oracle.run(stepjit, case), want, case.name)
+    same(oracle.run(stepjit, case), checks.run_torch(case, torch), case.name)
 
 
 def test_every_recorded_case_is_in_the_table():
@@ -45,26 +35,10 @@ def test_every_recorded_case_is_in_the_table():
 COMPILED = [c for c in CASES if c.compiled]
 
 
-@pytest.fixture(scope="module")
-def compiled_steps():
-    """One compiled function per case and backend, shared by the tests below."""
-    return {}
-
-
 @pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 def test_compiled_matches_eager(case, backend):
-    def step(*ts):
-        return tuple(o.detach() for o in oracle.outputs(case.fn(stepjit, *ts)))
-
-    compiled = stepjit.compile(step, backend=backend)
-    want = step(*oracle.tensors(stepjit, case))
-    for _ in range(2):       # the first call traces, the second runs the cached program
-        got = compiled(*oracle.tensors(stepjit, case))
-        for i, (g, w) in enumerate(zip(got, want)):
-            assert g.dtype is w.dtype, f"{case.name} out{i}: {g.dtype} vs eager {w.dtype}"
-            np.testing.assert_array_equal(g.numpy(), w.numpy(), err_msg=f"{case.name} out{i}")
-    assert compiled.stats()["fallbacks"] == 0
+    checks.compiled_outputs_equal_eager(case, backend)
 
 
 def test_a_hot_step_runs_shifts_natively_with_the_same_bits():

@@ -8,7 +8,7 @@ import pytest
 
 import stepjit
 from stepjit.ir.types import result_type, AVal
-from tests.fixtures import oracle
+from tests.fixtures import checks, oracle
 from tests.ops.int_dtype_cases import CASES, U8
 
 TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "int_dtypes" / "torch_int_dtypes.npz")
@@ -25,14 +25,8 @@ def float64_default():
 
 
 def same(got, want, what):
-    assert set(got) == set(want), f"{what}: keys {sorted(got)} vs {sorted(want)}"
-    for k in sorted(want):
-        g, w = np.asarray(got[k]), np.asarray(want[k])
-        assert g.dtype == w.dtype, f"{what} {k}: dtype {g.dtype}, PyTorch's {w.dtype}"
-        if w.dtype.kind == "f":   # (gradients: sums that may round in another order)
-            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=f"{what} {k}")
-        else:
-            np.testing.assert_array_equal(g, w, err_msg=f"{what} {k}")
+    # (float gradients: sums that may round in another order)
+    checks.same_dtypes_and_values(got, want, what, float_tol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -43,12 +37,7 @@ def test_matches_recorded_pytorch(case, float64_default):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_matches_live_pytorch(case, float64_default):
     torch = pytest.importorskip("torch")
-    torch.set_default_dtype(torch.float64)
-    try:
-        want = oracle.run(torch, case)
-    finally:
-        torch.set_default_dtype(torch.float32)
-    same(oracle.run(stepjit, case), want, case.name)
+    same(oracle.run(stepjit, case), checks.run_torch(case, torch), case.name)
 
 
 COMPILED = [c for c in CASES if c.compiled]
@@ -57,17 +46,7 @@ COMPILED = [c for c in CASES if c.compiled]
 @pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 def test_compiled_matches_eager(case, backend):
-    def step(*ts):
-        return tuple(o.detach() for o in oracle.outputs(case.fn(stepjit, *ts)))
-
-    compiled = stepjit.compile(step, backend=backend)
-    want = step(*oracle.tensors(stepjit, case))
-    for _ in range(2):       # the first call traces, the second runs the cached program
-        got = compiled(*oracle.tensors(stepjit, case))
-        for i, (g, w) in enumerate(zip(got, want)):
-            assert g.dtype is w.dtype, f"{case.name} out{i}: {g.dtype} vs eager {w.dtype}"
-            np.testing.assert_array_equal(g.numpy(), w.numpy(), err_msg=f"{case.name} out{i}")
-    assert compiled.stats()["fallbacks"] == 0
+    checks.compiled_outputs_equal_eager(case, backend)
 
 
 def test_every_recorded_case_is_in_the_table():

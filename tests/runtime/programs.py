@@ -8,20 +8,7 @@ give identical, independent copies.
 """
 import stepjit as torch
 import stepjit.nn as nn
-
-
-class MyReLU(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, input):
-        ctx.save_for_backward(input)
-        return input.clamp(min=0)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        input, = ctx.saved_tensors
-        grad_input = grad_output.clone()
-        grad_input[input < 0] = 0
-        return grad_input
+from stepjit.cli.tutorial import MyReLU   # the tutorial's custom ReLU, as `stepjit demo` runs it
 
 
 def two_layer_custom_relu():
