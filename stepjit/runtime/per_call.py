@@ -19,6 +19,8 @@ their compute, not the tracer, is the cost, and their programs are reused by str
 """
 from __future__ import annotations
 
+import math
+
 from .. import config
 
 
@@ -39,13 +41,6 @@ def runs_eagerly(graph) -> bool:
     for node in graph.nodes:
         if node.prim.lowering == "loop":
             ops += 1
-            elements += _numel(node.inputs[0].shape if node.prim.reduce is not None
-                               and hasattr(node.inputs[0], "shape") else node.out.shape)
+            elements += math.prod(node.inputs[0].shape if node.prim.reduce is not None
+                                  and hasattr(node.inputs[0], "shape") else node.out.shape)
     return elements < below * max(ops, 1)
-
-
-def _numel(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
