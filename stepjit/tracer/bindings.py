@@ -25,8 +25,7 @@ import types
 from collections import deque
 from itertools import islice
 
-from ..ir.graph import Loc
-from .helpers import code_names
+from .helpers import code_names, def_loc
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -75,7 +74,7 @@ def binding_guards(fn, slots, helper_roots=()) -> list:
     lifted = {id(s.slot[1]): s for s in slots if s.slot[0] == "obj"}
     if not lifted:
         return []
-    loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
+    loc = def_loc(fn)
     links = {}    # (id(container), key) -> [container, key, value, label, segment]
     names = code_names(code)
     for name, obj in list(getattr(fn, "__globals__", {}).items()):

@@ -34,9 +34,9 @@ from __future__ import annotations
 import gc
 import types
 
-from ..ir.graph import Loc
 from ..tensor import Tensor
 from .bindings import BindingGuard
+from .helpers import def_loc
 
 _UNBOUND = object()
 
@@ -192,8 +192,7 @@ def _held_guard(fn, root, old, slots):
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     if not segments or code is None:
         return []
-    loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}")
-    return [BindingGuard(root.container, root.key, old, root.label, min(segments), loc)]
+    return [BindingGuard(root.container, root.key, old, root.label, min(segments), def_loc(fn))]
 
 
 def rebound_names(fn, escapes, state, snap=None):
