@@ -74,6 +74,8 @@ def fresh_tensor_fields():
     a fast call builds its results with these stores inline (a call to _make costs ~40 ns of
     a 2 us step)."""
     made = Tensor._make(None)
+    if vars(made):      # a field outside the slots
+        return None
     fields = []
     for name in Tensor.__slots__:
         if name in ("__weakref__", "__dict__"):
