@@ -99,6 +99,7 @@ from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
+from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing: tensors shared)
 from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
     sparse_coo, strided)
