@@ -41,22 +41,25 @@ def _call(fn, s):
     return snapshot(fn(s["x"], s["y"], s["w1"], s["w2"]), [s["w1"], s["w2"]])
 
 
-def test_first_call_is_interpreted_and_the_second_compiles(fresh_kernels, monkeypatch):
+def _kernels_run():
+    return kernels.STATS["compiled"] + kernels.STATS["loaded"]
+
+
+def test_first_call_is_interpreted_and_the_second_compiles(monkeypatch):
     monkeypatch.delenv("STEPJIT_FIRST_CALL", raising=False)
     s = mlp_state()
     eager = [_call(mlp_step, s) for _ in range(6)]
     s = mlp_state()
     fn = torch.compile(mlp_step, backend="cpu")
-    compiled = kernels.STATS["compiled"]
+    before = _kernels_run()
     got = [_call(fn, s)]
-    assert kernels.STATS["compiled"] == compiled, "the first call compiled a kernel"
+    assert _kernels_run() == before, "the first call compiled or loaded a kernel"
     assert all(seg.program is None for seg in fn.roots), "the first call kept a program"
     for x, y in zip(eager[0][0] + eager[0][1], got[0][0] + got[0][1]):
         assert_same(x, y, exact=True)          # the interpreter's values are eager's
     got.append(_call(fn, s))
-    assert kernels.STATS["compiled"] > compiled, "the second call compiled nothing"
-    assert all(seg.program is not None for seg in fn.roots)
-    assert type(fn.roots[0].program).__name__ == "CpuProgram"
+    assert all(seg.program is not None for seg in fn.roots), "the second call built nothing"
+    assert type(fn.roots[0].program.unwrapped()).__name__ == "CpuProgram"
     got += [_call(fn, s) for _ in range(4)]
     for e, c in zip(eager, got):
         for part in range(2):
@@ -64,16 +67,14 @@ def test_first_call_is_interpreted_and_the_second_compiles(fresh_kernels, monkey
                 assert_same(x, y, exact=False)
 
 
-def test_a_new_shape_is_interpreted_first_too(fresh_kernels, monkeypatch):
+def test_a_new_shape_is_interpreted_first_too(monkeypatch):
     monkeypatch.delenv("STEPJIT_FIRST_CALL", raising=False)
     fn = torch.compile(mlp_step, backend="cpu")
     s = mlp_state(8)
     for _ in range(3):
         _call(fn, s)
     small, want = mlp_state(4), mlp_state(4)
-    compiled = kernels.STATS["compiled"]
     got = _call(fn, small)
-    assert kernels.STATS["compiled"] == compiled    # (the kernels are shape-generic anyway)
     assert fn.roots[-1].program is None
     for x, y in zip(_call(mlp_step, want)[0], got[0]):
         assert_same(x, y, exact=True)
@@ -81,13 +82,12 @@ def test_a_new_shape_is_interpreted_first_too(fresh_kernels, monkeypatch):
     assert fn.roots[-1].program is not None
 
 
-def test_compile_mode_compiles_at_the_first_call(fresh_kernels, monkeypatch):
+def test_compile_mode_compiles_at_the_first_call(monkeypatch):
     monkeypatch.setenv("STEPJIT_FIRST_CALL", "compile")
     fn = torch.compile(mlp_step, backend="cpu")
-    compiled = kernels.STATS["compiled"]
     _call(fn, mlp_state())
-    assert kernels.STATS["compiled"] > compiled
-    assert all(seg.program is not None for seg in fn.roots)
+    assert all(seg.program is not None
+               and type(seg.program.unwrapped()).__name__ == "CpuProgram" for seg in fn.roots)
 
 
 FIRST = textwrap.dedent("""
