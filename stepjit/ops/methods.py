@@ -4,7 +4,9 @@ Kept as one table so that what a Tensor can do is readable in one place.
 """
 from __future__ import annotations
 
-from .. import cuda as _cuda, dispatch
+import numpy as np
+
+from .. import cuda as _cuda, dispatch, shared_memory
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..errors import user_location
@@ -462,6 +464,24 @@ def inplace_function(name):
 from . import sparse as _sparse  # noqa: E402
 METHODS.update({"to_sparse": _sparse.to_sparse, "to_sparse_coo": _sparse.to_sparse,
                 "to_dense": lambda self, dtype=None: self if dtype is None else self.to(dtype)})
+
+def _share_memory_(self):
+    """Move the data to memory shared between processes (stepjit/shared_memory.py); a no-op
+    when it is there already, and for CUDA tensors (as PyTorch's)."""
+    if self.is_shared() or _cuda.is_device_array(self._data):
+        return self
+    if self._base is not None:
+        raise RuntimeError("share_memory_: this tensor is a view of another; share the tensor it "
+                           "views instead")
+    self._data = shared_memory.share_array(self._data)
+    return self
+
+
+def _is_shared(self):
+    return isinstance(self._data, np.ndarray) and shared_memory.segment_of(self._data) is not None
+
+
+METHODS.update({"share_memory_": _share_memory_, "is_shared": _is_shared})
 
 PROPERTIES = {"T": S.T, "mT": S.mT}
 
