@@ -4,6 +4,7 @@ module on the package's first attribute read and copies its names onto the packa
 It re-exports, and wires the layers: the hooks through which the front end reaches what
 sits above it are set at the end.
 """
+import math as _math
 import sys as _sys
 
 from . import config
@@ -62,6 +63,13 @@ long = int64
 int = int32
 short = int16
 half = float16
+
+# torch's constants: `masked_fill(mask, -torch.inf)`, `torch.pi * t`, `x[:, torch.newaxis]`
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+e = _math.e
+newaxis = None
 
 from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
 
