@@ -148,6 +148,7 @@ from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
+from .nn.functions.norm import norm_except_dim, weight_norm as _weight_norm  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, matrix_exp, slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
