@@ -64,11 +64,8 @@ int = int32
 short = int16
 half = float16
 
-# torch's constants: `masked_fill(mask, -torch.inf)`, `torch.pi * t`, `x[:, torch.newaxis]`
-inf = _math.inf
-nan = _math.nan
-pi = _math.pi
-e = _math.e
+# PyTorch's module constants (`-torch.inf` in attention masks, `2 * torch.pi`)
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
 newaxis = None
 
 from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
@@ -132,7 +129,7 @@ from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
 from .ops.products import cross, kron, tensordot  # noqa: E402,F401
-from .ops.sampling import poisson  # noqa: E402,F401
+from .ops.sampling import binomial, poisson  # noqa: E402,F401
 from .ops.series import (  # noqa: E402,F401
     block_diag, cartesian_prod, chain_matmul, combinations, cumulative_trapezoid, diff, inner,
     matrix_power, nanmean, nansum, pdist, trapezoid, trapz, vander)
