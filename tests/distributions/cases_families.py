@@ -239,6 +239,20 @@ CASES += [
         D(T).Normal(0.0, 1.0), [D(T).AffineTransform(loc, s)]).log_prob(x), r(3), pos(3), r(2, 3)),
 ]
 
+# -- MixtureSameFamily ------------------------------------------------------------------------
+CASES += [
+    Case("gaussian_mixture", lambda T, w, loc, s, x: (lambda d: (
+        d.log_prob(x), d.cdf(x), d.mean, d.variance))(D(T).MixtureSameFamily(
+            D(T).Categorical(logits=w), D(T).Normal(loc, s))), r(4), r(4), pos(4), r(3)),
+    Case("mixture_density_network_loss", lambda T, w, loc, s, y: -D(T).MixtureSameFamily(
+        D(T).Categorical(logits=w), D(T).Independent(D(T).Normal(loc, s), 1)).log_prob(y).mean(),
+         r(6, 3), r(6, 3, 2), pos(6, 3, 2), r(6, 2), compiled=True),
+    Case("mixture_broadcast_weights", lambda T, w, loc, s, x: (lambda d: (
+        d.log_prob(x), d.mean, d.variance))(D(T).MixtureSameFamily(
+            D(T).Categorical(probs=w), D(T).Independent(D(T).Normal(loc, s), 1))),
+         simplex(3), r(2, 3, 2), pos(2, 3, 2), r(4, 2, 2)),
+]
+
 
 # Outputs that are infinite or NaN where supports differ or moments do not exist: a central
 # difference is NaN there, so these gradients are checked against PyTorch's recorded ones only.
