@@ -197,4 +197,14 @@ CASES = [
         (x * 1).trunc_(), (x * 1).frac_(), (x.abs() + 0.5).log_(), (x * 1).square_(),
         (x * 1).sin_(), (x * 1).floor_(), (x.abs() + 1).rsqrt_(), (x * 1).atan2_(x * 0 + 2)),
          NONINT, compiled=True),
+    # -- integer divisors, product scatters ---------------------------------------------------
+    Case("gcd_lcm", lambda T, a, b: (T.gcd(a, b), a.lcm(b), (a * 1).gcd_(b), T.lcm(b, a[:1])),
+         np.array([0, 0, -12, 7, 6, 2 ** 40, -9, 15]),
+         np.array([0, -4, 18, 0, -4, 3 * 2 ** 20, -6, 25]), compiled=True),
+    Case("scatter_reduce_prod", lambda T, x, src, i: (
+        x.scatter_reduce(0, i, src, "prod"), x.scatter_reduce(1, i, src, "prod", include_self=False),
+        T.scatter_reduce(x, 0, i, src, reduce="prod", include_self=False)),
+         np.array([[1.0, 2, 0, 4], [5, 0, 7, 8], [2, 3, 4, 5]]),
+         np.array([[0.5, 0.0, 3.0], [2.0, 4.0, -1.0]]), np.array([[0, 2, 0], [2, 2, 1]]),
+         compiled=True),
 ]
