@@ -28,6 +28,9 @@ def sign(*shape):
 IMG = r(2, 3, 6, 6)
 SEQ = r(2, 5, 3)          # (N, L, C) or (L, N, H)
 X = r(4, 5)
+_CTC_RNG = np.random.default_rng(77)
+CTC_X = _CTC_RNG.standard_normal((7, 3, 5))                 # (T, N, C) logits
+CTC_Y = np.array([[1, 2, 2], [3, 1, 0], [4, 4, 4]])        # padded targets
 PROBS = RNG.dirichlet(np.ones(5), 4)
 KINK = np.array([[-2.0, -0.5, 0.3, 1.7, 4.0], [0.7, -1.2, 2.2, -3.1, 0.05]])
 
@@ -258,6 +261,17 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
         3, 4, num_layers=2, proj_size=2, batch_first=True), x), r(2, 5, 3)),
     Case("lstm_proj_bidirectional_initial_state", lambda T, x, h, c: layer(T, T.nn.LSTM(
         3, 4, proj_size=3, bidirectional=True), x, (h, c)), r(4, 2, 3), r(2, 2, 3), r(2, 2, 4)),
+    # -- CTC (inputs from their own generator: the table's stream above stays as it was) -------
+    Case("ctc_loss_mean", lambda T, x, y: T.nn.functional.ctc_loss(
+        x.log_softmax(2), y, [7, 5, 6], [3, 2, 3]), CTC_X, CTC_Y, compiled=True),
+    Case("ctc_loss_flat_targets_sum", lambda T, x, y: T.nn.functional.ctc_loss(
+        x.log_softmax(2), y, T.tensor([7, 7, 4]), T.tensor([3, 2, 1]), reduction="sum"),
+         CTC_X, np.array([1, 2, 2, 3, 1, 4])),
+    Case("ctc_loss_impossible_zero_infinity", lambda T, x, y: T.nn.functional.ctc_loss(
+        x.log_softmax(2), y, [7, 5, 4], [3, 2, 3], reduction="none", zero_infinity=True),
+         CTC_X, CTC_Y, compiled=True),
+    Case("ctc_loss_unbatched_blank", lambda T, x, y: T.nn.CTCLoss(blank=4)(
+        x.log_softmax(1), y, (6,), (3,)), CTC_X[:, 0], np.array([0, 0, 2])),
 ]
 
 
