@@ -384,6 +384,7 @@ from .functions.losses import (  # noqa: E402,F401
     huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
     multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, smooth_l1_loss,
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
+from .functions.bags import embedding_bag  # noqa: E402,F401
 from .functions.ctc import ctc_loss  # noqa: E402,F401
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)

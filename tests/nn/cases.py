@@ -31,6 +31,10 @@ X = r(4, 5)
 _CTC_RNG = np.random.default_rng(77)
 CTC_X = _CTC_RNG.standard_normal((7, 3, 5))                 # (T, N, C) logits
 CTC_Y = np.array([[1, 2, 2], [3, 1, 0], [4, 4, 4]])        # padded targets
+EB_W = _CTC_RNG.standard_normal((10, 4))                    # embedding_bag's table
+EB_I = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0, 0, 7])
+EB_O = np.array([0, 4, 4, 8])                               # (an empty bag at 2)
+EB_P = _CTC_RNG.uniform(0.5, 2.0, (2, 5))
 PROBS = RNG.dirichlet(np.ones(5), 4)
 KINK = np.array([[-2.0, -0.5, 0.3, 1.7, 4.0], [0.7, -1.2, 2.2, -3.1, 0.05]])
 
@@ -272,6 +276,17 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
          CTC_X, CTC_Y, compiled=True),
     Case("ctc_loss_unbatched_blank", lambda T, x, y: T.nn.CTCLoss(blank=4)(
         x.log_softmax(1), y, (6,), (3,)), CTC_X[:, 0], np.array([0, 0, 2])),
+    Case("embedding_bag_modes", lambda T, w, i, o: tuple(
+        T.nn.functional.embedding_bag(i, w, o, mode=m, padding_idx=p)
+        for m in ("sum", "mean", "max") for p in (None, 4)), EB_W, EB_I, EB_O, compiled=True),
+    Case("embedding_bag_2d_weighted", lambda T, w, i, p: (
+        T.nn.functional.embedding_bag(i.reshape(2, 5), w, mode="sum", per_sample_weights=p),
+        T.nn.functional.embedding_bag(i.reshape(2, 5), w, mode="mean", padding_idx=2)),
+         EB_W, EB_I[:10], EB_P),
+    Case("embedding_bag_module_last_offset", lambda T, i: layer(T, T.nn.EmbeddingBag(
+        10, 4, include_last_offset=True, mode="max"), i, T.tensor([0, 3, 3, 7])), EB_I),
+    Case("embedding_bag_from_pretrained", lambda T, w, i: T.nn.EmbeddingBag.from_pretrained(
+        w, padding_idx=3)(i, T.tensor([0, 3, 3, 7])), EB_W, EB_I, grad=()),
 ]
 
 
