@@ -376,6 +376,18 @@ from .functions.activations import (  # noqa: E402,F401
     gumbel_softmax, mish, prelu, relu6, rrelu, selu, silu, softmin, softplus, softshrink, softsign,
     tanhshrink, threshold)
 from .functions.attention import scaled_dot_product_attention  # noqa: E402,F401
+
+
+def _inplace_form(fn):
+    """F.relu_(x, ...) is F.relu(x, ..., inplace=True), as PyTorch's in-place spellings."""
+    def inplace(input, *args, **kwargs):
+        return fn(input, *args, inplace=True, **kwargs)
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    return inplace
+
+
+relu_, elu_, leaky_relu_, hardtanh_, celu_, selu_, rrelu_, threshold_ = (
+    _inplace_form(f) for f in (relu, elu, leaky_relu, hardtanh, celu, selu, rrelu, threshold))
 from .functions.conv import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     conv1d, conv2d, conv_transpose2d, interpolate, max_pool1d, max_pool2d, pad, unfold)

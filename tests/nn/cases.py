@@ -285,9 +285,39 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
          EB_W, EB_I[:10], EB_P),
     Case("embedding_bag_module_last_offset", lambda T, i: layer(T, T.nn.EmbeddingBag(
         10, 4, include_last_offset=True, mode="max"), i, T.tensor([0, 3, 3, 7])), EB_I),
+    Case("bilinear_layer", lambda T, a, b: layer(T, T.nn.Bilinear(3, 4, 2), a, b),
+         EB_W[:5, :3], EB_W[:5], compiled=True),
+    Case("softmax2d_and_inplace_activations", lambda T, x: (
+        T.nn.Softmax2d()(x), T.nn.functional.relu_(x * 1), T.nn.functional.elu_(x * 1, 0.5),
+        T.nn.functional.leaky_relu_(x * 1, 0.2), T.nn.functional.hardtanh_(x * 1, -0.5, 0.5),
+        T.nn.functional.celu_(x * 1), T.nn.functional.selu_(x * 1),
+        T.nn.functional.threshold_(x * 1, 0.1, -2.0)), CTC_X[:4].reshape(1, 4, 3, 5)),
+    Case("pads_1d_3d_circular", lambda T, v, s: (
+        T.nn.ZeroPad1d((1, 2))(s), T.nn.CircularPad1d(2)(s), T.nn.CircularPad2d((1, 0, 2, 1))(v[0]),
+        T.nn.ConstantPad3d(1, 2.5)(v), T.nn.ZeroPad3d((0, 1, 1, 0, 0, 1))(v),
+        T.nn.ReflectionPad3d(1)(v), T.nn.ReplicationPad3d((1, 0, 0, 1, 2, 0))(v)),
+         CTC_X[:4].reshape(1, 2, 2, 3, 5)[..., :4], EB_W[:6].reshape(2, 3, 4)),
+    Case("fuse_conv_and_linear_bn_eval", lambda T, x, y: _fused(T, x, y), IMG[:, :, :4, :4],
+         EB_W[:3].T.copy()),
     Case("embedding_bag_from_pretrained", lambda T, w, i: T.nn.EmbeddingBag.from_pretrained(
         w, padding_idx=3)(i, T.tensor([0, 3, 3, 7])), EB_W, EB_I, grad=()),
 ]
+
+
+def _fused(T, x, y):
+    """conv -> BatchNorm and linear -> BatchNorm1d folded by nn.utils.fuse_*_bn_eval."""
+    rng = np.random.default_rng(3)
+    conv, bn = T.nn.Conv2d(3, 4, 3).double().eval(), T.nn.BatchNorm2d(4).double().eval()
+    lin, bn1 = T.nn.Linear(3, 4, bias=False).double().eval(), T.nn.BatchNorm1d(4).double().eval()
+    with T.no_grad():
+        for t in (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, lin.weight,
+                  bn1.weight, bn1.bias, bn1.running_mean):
+            t.copy_(T.tensor(rng.standard_normal(tuple(t.shape))))
+        bn.running_var.copy_(T.tensor(rng.uniform(0.5, 2.0, 4)))
+        bn1.running_var.copy_(T.tensor(rng.uniform(0.5, 2.0, 4)))
+    fused = T.nn.utils.fuse_conv_bn_eval(conv, bn)
+    fused_lin = T.nn.utils.fuse_linear_bn_eval(lin, bn1)
+    return fused(x), bn(conv(x)), fused_lin(y), fused.weight * 1, fused_lin.weight * 1
 
 
 def r_mask(T):
