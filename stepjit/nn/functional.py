@@ -398,6 +398,9 @@ from .functions.losses import (  # noqa: E402,F401
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .functions.bags import embedding_bag  # noqa: E402,F401
 from .functions.ctc import ctc_loss  # noqa: E402,F401
+from .functions.fold import (  # noqa: E402,F401
+    adaptive_max_pool1d, fold, max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d,
+    max_unpool2d)
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
 from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401

@@ -35,6 +35,9 @@ EB_W = _CTC_RNG.standard_normal((10, 4))                    # embedding_bag's ta
 EB_I = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0, 0, 7])
 EB_O = np.array([0, 4, 4, 8])                               # (an empty bag at 2)
 EB_P = _CTC_RNG.uniform(0.5, 2.0, (2, 5))
+FOLD_A = _CTC_RNG.standard_normal((2, 12, 9))                # F.fold's blocks
+FOLD_B = _CTC_RNG.standard_normal((1, 8, 15))
+FOLD_C = _CTC_RNG.standard_normal((8, 16))
 PROBS = RNG.dirichlet(np.ones(5), 4)
 KINK = np.array([[-2.0, -0.5, 0.3, 1.7, 4.0], [0.7, -1.2, 2.2, -3.1, 0.05]])
 
@@ -299,6 +302,19 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
          CTC_X[:4].reshape(1, 2, 2, 3, 5)[..., :4], EB_W[:6].reshape(2, 3, 4)),
     Case("fuse_conv_and_linear_bn_eval", lambda T, x, y: _fused(T, x, y), IMG[:, :, :4, :4],
          EB_W[:3].T.copy()),
+    Case("fold_unfold", lambda T, x, a, b, c: (
+        T.nn.Fold((4, 5), (2, 3))(a), T.nn.functional.fold(b, (5, 4), 2, dilation=(2, 1),
+                                                          padding=1, stride=(1, 2)),
+        T.nn.Fold((3, 3), 2, padding=1)(c), T.nn.Unfold(2, padding=1)(x)),
+         IMG[:, :2, :3, :3], FOLD_A, FOLD_B, FOLD_C),
+    Case("max_unpool", lambda T, x, s: tuple(
+        [T.nn.MaxUnpool2d(2)(*T.nn.functional.max_pool2d(x, 2, return_indices=True)),
+         T.nn.MaxUnpool2d(2, 2, 1)(*T.nn.MaxPool2d(2, 2, 1, return_indices=True)(x),
+                                   output_size=(6, 6)),
+         T.nn.MaxUnpool1d(2)(*T.nn.functional.max_pool1d_with_indices(s, 2)),
+         T.nn.AdaptiveMaxPool1d(3)(s),
+         T.nn.functional.max_pool2d_with_indices(x, 2)[1]]),
+         IMG[:, :2], EB_W[:6].reshape(2, 3, 4)),
     Case("embedding_bag_from_pretrained", lambda T, w, i: T.nn.EmbeddingBag.from_pretrained(
         w, padding_idx=3)(i, T.tensor([0, 3, 3, 7])), EB_W, EB_I, grad=()),
 ]

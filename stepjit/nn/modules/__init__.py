@@ -9,6 +9,7 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d  # no
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
+from .fold import AdaptiveMaxPool1d, Fold, MaxUnpool1d, MaxUnpool2d, Unfold  # noqa: F401
 from .lazy import (  # noqa: F401
     LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear)
 from .linear import Bilinear, Identity, Linear  # noqa: F401
