@@ -112,6 +112,12 @@ from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
     copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
     gcd, lcm, logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+from .ops.aliases import (  # noqa: E402,F401
+    absolute, arccosh, arcsinh, arctanh, asarray, bartlett_window, blackman_window, diagflat,
+    dsplit, greater, greater_equal, hamming_window, hann_window, hsplit, is_complex,
+    is_same_size, is_signed, isreal, less, less_equal, multiply, not_equal, positive, rsub,
+    scalar_tensor, subtract, swapdims, vdot, vsplit)
+from .ops.aliases import range_ as range  # noqa: E402,F401  (deprecated: end included)
 from .ops.elementwise import exp2  # noqa: E402,F401
 from .ops.reduce import aminmax  # noqa: E402,F401
 from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401

@@ -460,12 +460,39 @@ def inplace_function(name):
     return fn
 
 
+# PyTorch's other names (stepjit/ops/aliases.py) and their in-place forms
+from . import aliases as AL  # noqa: E402
+METHODS.update(AL.ALIASES)
+METHODS.update({name + "_": _inplace_of(fn, name + "_") for name, fn in AL.ALIASES.items()
+                if name != "swapdims"})
+METHODS.update({
+    "swapdims_": METHODS["transpose_"], "swapaxes_": METHODS["transpose_"],
+    "positive": AL.positive, "vdot": AL.vdot, "diagflat": AL.diagflat, "hsplit": AL.hsplit,
+    "vsplit": AL.vsplit, "dsplit": AL.dsplit, "is_complex": AL.is_complex,
+    "is_same_size": AL.is_same_size, "is_signed": AL.is_signed,
+    "fill_diagonal_": AL.fill_diagonal_, "sum_to_size": AL.sum_to_size,
+    "get_device": lambda self: self.device.index if self.device.type == "cuda" else -1,
+    "share_memory_": lambda self: self, "is_shared": lambda self: False,
+    "record_stream": lambda self, stream: None,
+})
+METHODS.update({name + "_": _inplace_of(getattr(E, name), name + "_")
+                for name in ("eq", "ne", "lt", "le", "gt", "ge", "fmod", "remainder",
+                             "floor_divide", "logical_and", "logical_or", "logical_xor")})
+METHODS.update({name + "_": _inplace_of(fn, name + "_") for name, fn in (
+    ("divide", E.div), ("true_divide", E.div), ("copysign", MF.copysign),
+    ("float_power", MF.float_power), ("heaviside", MF.heaviside), ("sgn", MF.sgn),
+    ("cumsum", SO.cumsum), ("cumprod", SO.cumprod), ("addmm", C.addmm), ("addmv", C.addmv),
+    ("addr", C.addr), ("baddbmm", C.baddbmm), ("addbmm", C.addbmm))})
+
+
 # Sparse COO conversions (stepjit/ops/sparse.py); a dense tensor's to_dense() is itself
 from . import sparse as _sparse  # noqa: E402
 METHODS.update({"to_sparse": _sparse.to_sparse, "to_sparse_coo": _sparse.to_sparse,
                 "to_dense": lambda self, dtype=None: self if dtype is None else self.to(dtype)})
 
-PROPERTIES = {"T": S.T, "mT": S.mT}
+PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT,   # (real: H is T)
+              "nbytes": lambda self: self.numel() * self.element_size(),
+              "itemsize": lambda self: self.element_size()}
 
 
 def bind():
