@@ -4,12 +4,15 @@ Kept as one table so that what a Tensor can do is readable in one place.
 """
 from __future__ import annotations
 
-from .. import cuda as _cuda, dispatch
+import numpy as np
+
+from .. import cuda as _cuda, dispatch, shared_memory
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..errors import user_location
 from ..ir.types import (
-    FLOAT, as_dtype, bool_, float32, float64, int8, int16, int32, int64, uint8)
+    FLOAT, as_dtype, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
+    uint8)
 from ..tensor import Tensor
 from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
 from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
@@ -429,6 +432,35 @@ METHODS.update({
 
 
 
+from . import spellings as SP  # noqa: E402
+METHODS.update({
+    "absolute": E.abs, "arccosh": MF.acosh, "arcsinh": MF.asinh, "arctanh": MF.atanh,
+    "greater": E.gt, "greater_equal": E.ge, "less": E.lt, "less_equal": E.le,
+    "not_equal": E.ne, "swapdims": S.transpose, "positive": SP.positive,
+    "is_complex": SP.is_complex, "is_conj": SP.is_conj, "is_neg": SP.is_neg,
+    "is_inference": SP.is_inference, "conj": SP.conj, "resolve_conj": SP.conj,
+    "resolve_neg": SP.conj, "is_signed": SP.is_signed, "is_same_size": SP.is_same_size,
+    "is_nonzero": SP.is_nonzero, "get_device": SP.get_device, "vdot": SP.vdot,
+    "diagflat": SP.diagflat, "hsplit": SP.hsplit, "vsplit": SP.vsplit, "dsplit": SP.dsplit,
+    "split_with_sizes": SP.split_with_sizes, "sum_to_size": SP.sum_to_size,
+    "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet,
+    "pinverse": LA.pinverse,
+    "half": lambda self, memory_format=None: self.to(float16),
+    "bfloat16": lambda self, memory_format=None: self.to(bfloat16),
+})
+# In-place forms PyTorch has of ops above: computed out of place, stored in self's dtype
+# (`x.gt_(y)` leaves 1.0 and 0.0 in a float x).
+METHODS.update({name + "_": _inplace_of(METHODS[name], name + "_") for name in (
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+    "not_equal", "absolute", "multiply", "subtract", "divide", "true_divide", "fmod",
+    "remainder", "floor_divide", "copysign", "logical_and", "logical_or", "logical_xor",
+    "sgn", "heaviside", "addmm", "addbmm", "baddbmm", "addmv", "addr", "arccosh",
+    "arcsinh", "arctanh")})
+METHODS.update({"cumsum_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumsum(x, dim), "cumsum_"),
+                "cumprod_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumprod(x, dim),
+                                        "cumprod_")})
+
+
 def _inplace_method_of(name):
     """x.name_() from the out-of-place method x.name(): for the unary math PyTorch also
     offers in place (x.asin_(), x.nan_to_num_(), ...)."""
@@ -460,39 +492,30 @@ def inplace_function(name):
     return fn
 
 
-# PyTorch's other names (stepjit/ops/aliases.py) and their in-place forms
-from . import aliases as AL  # noqa: E402
-METHODS.update(AL.ALIASES)
-METHODS.update({name + "_": _inplace_of(fn, name + "_") for name, fn in AL.ALIASES.items()
-                if name != "swapdims"})
-METHODS.update({
-    "swapdims_": METHODS["transpose_"], "swapaxes_": METHODS["transpose_"],
-    "positive": AL.positive, "vdot": AL.vdot, "diagflat": AL.diagflat, "hsplit": AL.hsplit,
-    "vsplit": AL.vsplit, "dsplit": AL.dsplit, "is_complex": AL.is_complex,
-    "is_same_size": AL.is_same_size, "is_signed": AL.is_signed,
-    "fill_diagonal_": AL.fill_diagonal_, "sum_to_size": AL.sum_to_size,
-    "get_device": lambda self: self.device.index if self.device.type == "cuda" else -1,
-    "share_memory_": lambda self: self, "is_shared": lambda self: False,
-    "record_stream": lambda self, stream: None,
-})
-METHODS.update({name + "_": _inplace_of(getattr(E, name), name + "_")
-                for name in ("eq", "ne", "lt", "le", "gt", "ge", "fmod", "remainder",
-                             "floor_divide", "logical_and", "logical_or", "logical_xor")})
-METHODS.update({name + "_": _inplace_of(fn, name + "_") for name, fn in (
-    ("divide", E.div), ("true_divide", E.div), ("copysign", MF.copysign),
-    ("float_power", MF.float_power), ("heaviside", MF.heaviside), ("sgn", MF.sgn),
-    ("cumsum", SO.cumsum), ("cumprod", SO.cumprod), ("addmm", C.addmm), ("addmv", C.addmv),
-    ("addr", C.addr), ("baddbmm", C.baddbmm), ("addbmm", C.addbmm))})
-
-
 # Sparse COO conversions (stepjit/ops/sparse.py); a dense tensor's to_dense() is itself
 from . import sparse as _sparse  # noqa: E402
 METHODS.update({"to_sparse": _sparse.to_sparse, "to_sparse_coo": _sparse.to_sparse,
                 "to_dense": lambda self, dtype=None: self if dtype is None else self.to(dtype)})
 
-PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT,   # (real: H is T)
-              "nbytes": lambda self: self.numel() * self.element_size(),
-              "itemsize": lambda self: self.element_size()}
+def _share_memory_(self):
+    """Move the data to memory shared between processes (stepjit/shared_memory.py); a no-op
+    when it is there already, and for CUDA tensors (as PyTorch's)."""
+    if self.is_shared() or _cuda.is_device_array(self._data):
+        return self
+    if self._base is not None:
+        raise RuntimeError("share_memory_: this tensor is a view of another; share the tensor it "
+                           "views instead")
+    self._data = shared_memory.share_array(self._data)
+    return self
+
+
+def _is_shared(self):
+    return isinstance(self._data, np.ndarray) and shared_memory.segment_of(self._data) is not None
+
+
+METHODS.update({"share_memory_": _share_memory_, "is_shared": _is_shared})
+
+PROPERTIES = {"T": S.T, "mT": S.mT, "H": S.T, "mH": S.mT}   # (real tensors: H is T)
 
 
 def bind():

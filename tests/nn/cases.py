@@ -287,7 +287,7 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
         T.nn.functional.embedding_bag(i.reshape(2, 5), w, mode="mean", padding_idx=2)),
          EB_W, EB_I[:10], EB_P),
     Case("embedding_bag_module_last_offset", lambda T, i: layer(T, T.nn.EmbeddingBag(
-        10, 4, include_last_offset=True, mode="max"), i, T.tensor([0, 3, 3, 7])), EB_I),
+        10, 4, include_last_offset=True, mode="max"), i, T.tensor([0, 3, 3, 7, 11])), EB_I),
     Case("bilinear_layer", lambda T, a, b: layer(T, T.nn.Bilinear(3, 4, 2), a, b),
          EB_W[:5, :3], EB_W[:5], compiled=True),
     Case("softmax2d_and_inplace_activations", lambda T, x: (

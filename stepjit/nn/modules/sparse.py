@@ -1,4 +1,5 @@
-"""Embedding: a lookup table of rows; its gradient is a scatter-add into the rows looked up."""
+"""Embedding: a lookup table of rows; its gradient is a scatter-add into the rows looked up.
+EmbeddingBag: reductions over bags of rows (F.embedding_bag)."""
 from __future__ import annotations
 
 from ...autograd.grad_mode import no_grad
@@ -61,7 +62,7 @@ class Embedding(Module):
 
 
 class EmbeddingBag(Module):
-    """Sums, means or maxima of embedding rows over bags (F.embedding_bag)."""
+    """Sums, means or maxima of bags of embeddings (F.embedding_bag), PyTorch's arguments."""
 
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
@@ -104,8 +105,9 @@ class EmbeddingBag(Module):
         if embeddings.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
-        bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
-                  include_last_offset, padding_idx)
+        bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                  _weight=embeddings, include_last_offset=include_last_offset,
+                  padding_idx=padding_idx)
         bag.weight.requires_grad = not freeze
         return bag
 
@@ -115,7 +117,7 @@ class EmbeddingBag(Module):
             s += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
+        if self.scale_grad_by_freq:
             s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         s += f", mode={self.mode!r}"
         if self.padding_idx is not None:
