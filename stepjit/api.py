@@ -4,6 +4,7 @@ module on the package's first attribute read and copies its names onto the packa
 It re-exports, and wires the layers: the hooks through which the front end reaches what
 sits above it are set at the end.
 """
+import math as _math
 import sys as _sys
 
 from . import config
@@ -63,6 +64,10 @@ int = int32
 short = int16
 half = float16
 
+# PyTorch's module constants (`-torch.inf` in attention masks, `2 * torch.pi`)
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
+newaxis = None
+
 from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
 
 
@@ -87,6 +92,8 @@ def detach(input):
 
 
 from .runtime import compile  # noqa: E402,F401
+from .nn.modules import module as _module  # noqa: E402
+_module.COMPILE = compile
 from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
@@ -94,6 +101,7 @@ from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
+from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing: tensors shared)
 from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
     sparse_coo, strided)
@@ -124,7 +132,7 @@ from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
 from .ops.products import cross, kron, tensordot  # noqa: E402,F401
-from .ops.sampling import poisson  # noqa: E402,F401
+from .ops.sampling import binomial, poisson  # noqa: E402,F401
 from .ops.series import (  # noqa: E402,F401
     block_diag, cartesian_prod, chain_matmul, combinations, cumulative_trapezoid, diff, inner,
     matrix_power, nanmean, nansum, pdist, trapezoid, trapz, vander)
@@ -140,6 +148,7 @@ from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
+from .nn.functions.norm import norm_except_dim, weight_norm as _weight_norm  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, matrix_exp, slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
@@ -153,6 +162,19 @@ def typename(obj):
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
+
+from .ops import spellings as _spellings  # noqa: E402
+from .ops.spellings import (  # noqa: E402,F401
+    absolute, arccosh, arcsinh, arctanh, bartlett_window, blackman_window, conj, diagflat,
+    dsplit, greater, greater_equal, hamming_window, hann_window, hsplit, is_complex, is_conj,
+    is_inference, is_neg, is_nonzero, is_same_size, is_signed, kaiser_window, less, less_equal,
+    not_equal, positive, resolve_conj, resolve_neg, scalar_tensor, split_with_sizes, swapdims,
+    vdot, vsplit)
+from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
+from .linalg import pinverse  # noqa: E402,F401
+from .nn.torch_forms import FORMS as _FORMS  # noqa: E402
+
+globals().update(_FORMS)
 
 from .ops import out as _out  # noqa: E402
 
