@@ -163,16 +163,17 @@ def typename(obj):
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
 
-from .ops import spellings as _spellings  # noqa: E402
 from .ops.spellings import (  # noqa: E402,F401
     absolute, arccosh, arcsinh, arctanh, bartlett_window, blackman_window, conj, diagflat,
     dsplit, greater, greater_equal, hamming_window, hann_window, hsplit, is_complex, is_conj,
-    is_inference, is_neg, is_nonzero, is_same_size, is_signed, kaiser_window, less, less_equal,
+    is_inference, is_neg, is_same_size, is_signed, kaiser_window, less, less_equal,
     not_equal, positive, resolve_conj, resolve_neg, scalar_tensor, split_with_sizes, swapdims,
     vdot, vsplit)
+from .ops.spellings import (  # noqa: E402,F401
+    adjoint, asarray, diagonal_scatter, empty_strided, ldexp, masked_scatter, narrow_copy,
+    put, range_ as range, renorm, rsub, select_scatter, set_default_tensor_type, slice_scatter)
+from .ops.shape import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402,F401
 from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
-from .ops.spellings import asarray, rsub  # noqa: E402,F401
-from .ops.spellings import range_ as range  # noqa: E402,F401  (deprecated: end included)
 from .linalg import pinverse  # noqa: E402,F401
 from .nn.torch_forms import FORMS as _FORMS  # noqa: E402
 

@@ -410,6 +410,28 @@ from .functions.volumetric import conv3d, conv_transpose1d  # noqa: E402,F401
 from .functions.sampling_grid import affine_grid, grid_sample  # noqa: E402,F401
 from ..ops.contract import einsum  # noqa: E402  (bilinear)
 
+
+def _deprecated_resize(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=3)
+
+
+# PyTorch's deprecated names for interpolate, still in tutorials (`F.upsample(x, scale_factor=2)`)
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    _deprecated_resize("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    _deprecated_resize("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    _deprecated_resize("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -429,4 +451,5 @@ __all__ = [
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
     "conv_transpose1d", "affine_grid", "grid_sample", "gumbel_softmax", "rrelu",
     "multilabel_margin_loss", "triplet_margin_with_distance_loss",
+    "upsample", "upsample_nearest", "upsample_bilinear",
 ]
