@@ -43,8 +43,9 @@ VARIABLES = {v.name: v for v in (
              "64th reuse; `1` as soon as it is built; `0` never"),
     Variable("STEPJIT_FIRST_CALL", "",
              "a CPU trace's first call: unset, run by the IR interpreter (eager's values, no "
-             "kernel compiled), its programs built and compiled at its second call; `compile`: "
-             "built, compiled and run at the first call"),
+             "kernel compiled), its programs built at its second call (one bound to go native "
+             "runs interpreted until it does); `compile`: built, compiled and run at the first "
+             "call"),
     Variable("STEPJIT_LOGS", "",
              "comma-separated topics printed to stderr as they happen: `recompiles` (traces, "
              "retraces, fallbacks), `guards`, `ir`, `cache` (why a kernel has no machine-code "

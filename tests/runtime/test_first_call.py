@@ -115,3 +115,56 @@ def test_a_cold_first_call_imports_no_numba(tmp_path):
     assert not got["numba"] and got["compiled"] == 0 and got["loaded"] == 0
     s = mlp_state()
     assert got["loss"] == mlp_step(s["x"], s["y"], s["w1"], s["w2"]).item()
+
+
+def _logistic_run(calls, check=None):
+    """Eager and compiled snapshots of B2's step (test_fastcall.logistic_step)."""
+    from .test_fastcall import logistic_state, logistic_step, positional
+    s = logistic_state()
+    eager = [snapshot(positional(logistic_step, s), [s["w"], s["b"]]) for _ in range(calls)]
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    got = []
+    for k in range(calls):
+        got.append(snapshot(positional(fn, s), [s["w"], s["b"]]))
+        if check is not None:
+            check(k, fn)
+    for e, c in zip(eager, got):
+        for part in range(3):
+            for x, y in zip(e[part], c[part]):
+                assert_same(x, y, exact=False)
+    return fn
+
+
+def test_a_program_bound_for_native_is_interpreted_until_hot(monkeypatch):
+    """Its loop kernels would be thrown away at promotion (the native program compiles its
+    loops in its own module): none is compiled or loaded before it goes native."""
+    from stepjit.runtime.compiled import HOT_REUSE
+    from stepjit.runtime.tree import clear_programs
+    monkeypatch.delenv("STEPJIT_FIRST_CALL", raising=False)
+    monkeypatch.delenv("STEPJIT_NATIVE", raising=False)
+    clear_programs()
+    before = _kernels_run()
+
+    def check(k, fn):
+        if k == HOT_REUSE - 5:
+            program = fn.roots[-1].program.unwrapped()
+            assert program.native is None and program.interpreted_runs > 0
+            assert program.straight is None, "its loop kernels ran"
+            assert _kernels_run() == before
+
+    fn = _logistic_run(HOT_REUSE + 10, check)
+    assert fn.roots[-1].program.unwrapped().native is not None
+
+
+def test_a_program_never_promoted_compiles_its_loops_after_its_interpreted_runs(monkeypatch):
+    from stepjit.programs import cpu
+    from stepjit.runtime.tree import clear_programs
+    monkeypatch.delenv("STEPJIT_FIRST_CALL", raising=False)
+    monkeypatch.delenv("STEPJIT_NATIVE", raising=False)
+    monkeypatch.setattr(cpu, "INTERPRETED_RUNS", 3)
+    clear_programs()
+    fn = _logistic_run(10)
+    program = fn.roots[-1].program.unwrapped()
+    assert program.native is None and program.interpreted_runs == 0
+    assert program.straight is not None       # its loop kernels' straight-line function ran
