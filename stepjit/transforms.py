@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from .autograd.functional import grad as _autograd_grad
+from .autograd.gradients import grad as _autograd_grad
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor
 

@@ -72,8 +72,10 @@ class FunctionBackward(Node):
             from ..ops.creation import zeros
             grads = [zeros(shape, dtype=dt) if g is None else g
                      for g, (shape, dt) in zip(grads, self.out_meta)]
-        enabled = GRAD.enabled   # the engine runs nodes with grad mode off; a hook may have
-        GRAD.enabled = False     # turned it on (no_grad, without a context object per node)
+        # The engine runs nodes with grad mode off (a hook may have turned it on); under
+        # create_graph with it on, so the user's backward is taped, as PyTorch runs it.
+        enabled = GRAD.enabled
+        GRAD.enabled = GRAD.create_graph
         try:
             result = self.fn_cls.backward(ctx, *grads)
         finally:
