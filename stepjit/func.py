@@ -23,7 +23,7 @@ from .autograd.gradients import grad as _autograd_grad
 from .autograd.grad_mode import STATE as _GRAD, enable_grad
 from .autograd.node import AccumulateGrad
 from .nn.utils.stateless import functional_call  # noqa: F401
-from .ops.creation import zeros_like
+from .ops.creation import zeros, zeros_like
 from .ops.shape import stack
 from .tensor import Tensor
 from .tracer.pytree import flatten, unflatten
@@ -277,7 +277,6 @@ def _jacobian_of(o, inp):
 def _stack_rows(rows, o, x):
     shape = tuple(o.shape) + tuple(x.shape)
     if not rows:
-        from .ops.creation import zeros
         return zeros(shape, dtype=x.dtype)
     return stack(rows).reshape(shape)
 

@@ -15,15 +15,18 @@ zeros.
 """
 from __future__ import annotations
 
-from .gradients import grad
+from .gradients import _creation, grad
 from .grad_mode import enable_grad
+from .node import _tensor_class
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 
 
-def _tensor_class():
-    from ..tensor import Tensor
-    return Tensor
+def _stack(tensors):
+    """stepjit.ops.shape.stack, imported on first use (the ops import the tensor module, which
+    imports this package)."""
+    from ..ops.shape import stack
+    return stack(tensors)
 
 
 def _as_tuple(x, what, fn_name):
@@ -65,12 +68,11 @@ def _call(func, xs, fn_name):
 
 def _check_v(v, outs, fn_name, what="func's output"):
     """v as a tuple matching outs; None allowed only for single-element outputs."""
-    from ..ops.creation import ones_like
     if v is None:
         if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError(f"The vector v can only be None if the input to the user-provided "
                                f"function is a single Tensor with a single element ({fn_name}).")
-        return (ones_like(outs[0]),)
+        return (_ones(outs[0]),)
     vs, _ = _as_tuple(v, "v", fn_name)
     if len(vs) != len(outs):
         raise RuntimeError(f"{fn_name}: v has {len(vs)} elements but {what} has {len(outs)}")
@@ -83,7 +85,7 @@ def _check_v(v, outs, fn_name, what="func's output"):
 
 def _grads(outs, xs, vs, create_graph, strict, fn_name, what="input"):
     """grad(outs, xs, vs) with zeros for the inputs no output depends on (an error if strict)."""
-    from ..ops.creation import zeros_like
+    zeros_like = _creation().zeros_like
     pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
     if pairs:
         gs = grad([o for o, _ in pairs], xs, [v for _, v in pairs], retain_graph=True,
@@ -113,7 +115,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(*inputs), J v) by the double-vjp trick (module docstring)."""
-    from ..ops.creation import zeros_like
+    zeros_like = _creation().zeros_like
     xs, in_tuple = _as_tuple(inputs, "inputs", "jvp")
     xs = _prepare(xs, create_graph)
     vs = _check_v(v, xs, "jvp", what="inputs")
@@ -143,8 +145,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 def _jacobian_rows(o, xs, create_graph, strict):
     """(d o / d x for x in xs): each a stack of one gradient per element of o."""
-    from ..ops.creation import zeros, zeros_like
-    from ..ops.shape import stack
+    zeros, zeros_like = _creation().zeros, _creation().zeros_like
     flat = o.reshape(-1)
     n = flat.shape[0]
     per_input = [[] for _ in xs]
@@ -164,7 +165,7 @@ def _jacobian_rows(o, xs, create_graph, strict):
     out = []
     for gs, x in zip(per_input, xs):
         shape = tuple(o.shape) + tuple(x.shape)
-        J = stack(gs).reshape(shape) if gs else zeros(shape, dtype=x.dtype)
+        J = _stack(gs).reshape(shape) if gs else zeros(shape, dtype=x.dtype)
         out.append(J if create_graph else J.detach())
     return tuple(out)
 
@@ -199,8 +200,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
 
 def _ones(t):
-    from ..ops.creation import ones_like
-    return ones_like(t)
+    return _creation().ones_like(t)
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
@@ -218,7 +218,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(*inputs), H v) for a scalar func, by PyTorch's route: the double-vjp trick on the
     gradient (equal to vhp's result, H being symmetric, up to rounding)."""
-    from ..ops.creation import zeros_like
+    zeros_like = _creation().zeros_like
     scalar = _scalar_output(func, "hvp")
     xs, in_tuple = _as_tuple(inputs, "inputs", "hvp")
     xs = _prepare(xs, create_graph)

@@ -39,8 +39,7 @@ def _roots_and_grads(tensors, grad_tensors, create_graph=False):
                 g = _creation().ones_like(t)
         else:
             if not isinstance(g, Tensor):
-                from ..ops.creation import tensor
-                g = tensor(g, dtype=t.dtype)
+                g = _creation().tensor(g, dtype=t.dtype)
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{g.shape} and output[{i}] has a shape of {t.shape}.")
@@ -115,7 +114,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """torch.autograd.grad: the gradients of outputs with respect to inputs, none accumulated
     into .grad; with create_graph, gradients with a history of their own (docs/autograd.md)."""
-    from ..tensor import Tensor
+    Tensor = _node._TENSOR or _tensor_class()
     if is_grads_batched:
         raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by "
                                   "stepjit; loop over the batch of grad_outputs instead")
@@ -143,7 +142,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Compare autograd's gradients with central finite differences (use float64 inputs)."""
-    from ..tensor import Tensor
+    Tensor = _node._TENSOR or _tensor_class()
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     out = func(*inputs)
@@ -155,8 +154,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         for k in range(flat_out):
             seed = np.zeros(flat_out, dtype=o.dtype.np)
             seed[k] = 1
-            from ..ops.creation import tensor
-            seed_t = tensor(seed.reshape(tuple(o.shape)), dtype=o.dtype)
+            seed_t = _creation().tensor(seed.reshape(tuple(o.shape)), dtype=o.dtype)
             analytic = grad([o], [inputs[i] for i in diff], [seed_t], retain_graph=True,
                             allow_unused=True)
             for j, i in enumerate(diff):
@@ -193,7 +191,7 @@ def _numeric_column(func, inputs, i, oi, k, eps, no_grad):
 
 
 def _pick(out, oi):
-    from ..tensor import Tensor
+    Tensor = _node._TENSOR or _tensor_class()
     return out if isinstance(out, Tensor) else out[oi]
 
 
@@ -202,8 +200,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     """gradcheck of the gradients themselves: the vector-Jacobian product of func (taken with
     create_graph) checked against finite differences, with respect to the inputs and the
     vectors (random normal ones, fixed seed, when grad_outputs is None)."""
-    from ..tensor import Tensor
-    from ..ops.creation import tensor
+    Tensor = _node._TENSOR or _tensor_class()
+    tensor = _creation().tensor
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     out = func(*inputs)
     outs = [o for o in ((out,) if isinstance(out, Tensor) else tuple(out)) if o.requires_grad]

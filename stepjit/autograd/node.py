@@ -47,7 +47,8 @@ class SavedTensor:
         t = self.unpack(node._name)
         if self.tensor is not None:   # a custom Function's saved object: itself
             return t
-        if is_output:
+        t._version = self.version   # one storage: a later in-place write is seen by the
+        if is_output:               # nodes the taped rules save, as by this one
             return _with_history(t, node, 0)
         source = self.source
         if source is None:
@@ -81,9 +82,9 @@ def save_tensor(t, keep_object=False):
     if t._requires_grad:   # where its gradient goes, for a backward with create_graph
         gf = t._grad_fn
         s.source = t if gf is None else gf
-        s.output_nr = t._output_nr
     else:
         s.source = None
+    s.output_nr = t._output_nr
     return s
 
 
