@@ -143,3 +143,14 @@ def test_grad_materialize_grads_and_allow_unused():
     np.testing.assert_array_equal(gy.numpy(), [0.0])
     with pytest.raises(RuntimeError, match="appears to not have been used"):
         stepjit.autograd.grad((x * 2).sum(), (x, y))
+
+
+def test_saved_tensor_detached_in_place_is_refused_under_create_graph():
+    x = stepjit.tensor([0.3, 0.4], dtype=stepjit.float64, requires_grad=True)
+    y = x * 2
+    z = y.sin().sum()
+    y.detach_()
+    with pytest.raises(RuntimeError, match="SinBackward0: a tensor saved for backward"):
+        stepjit.autograd.grad(z, x, create_graph=True)
+    (g,) = stepjit.autograd.grad(z, x)   # first order does not need its history
+    np.testing.assert_allclose(g.numpy(), 2 * np.cos([0.6, 0.8]))
