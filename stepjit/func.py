@@ -26,7 +26,7 @@ from .nn.utils.stateless import functional_call  # noqa: F401
 from .ops.creation import zeros, zeros_like
 from .ops.shape import stack
 from .tensor import Tensor
-from .tracer.pytree import flatten, unflatten
+from .tracer.pytree import flatten, leaf_constants, unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "functional_call", "stack_module_state"]
@@ -365,10 +365,9 @@ def _stack_results(results, out_dims):
     flats, tree = [], None
     for r in results:
         leaves, tree = flatten(r, _is_tensor)
-        for x in leaves:
-            if not _is_tensor(x):
-                raise ValueError(f"vmap: the function must return tensors (or tuples, lists "
-                                 f"and dicts of them), got {type(x).__name__}")
+        for x in leaf_constants(tree):
+            raise ValueError(f"vmap: the function must return tensors (or tuples, lists "
+                             f"and dicts of them), got {type(x).__name__}")
         flats.append(leaves)
     n = len(flats[0])
     if isinstance(out_dims, int) or out_dims is None:

@@ -32,12 +32,11 @@ def _stack(tensors):
 def _as_tuple(x, what, fn_name):
     """(x as a tuple of tensors, whether the caller passed a tuple)."""
     Tensor = _tensor_class()
-    is_tuple = isinstance(x, (tuple, list))
-    xs = tuple(x) if is_tuple else (x,)
+    is_tuple = isinstance(x, tuple)   # (a list is one value, as in PyTorch: refused below)
+    xs = x if is_tuple else (x,)
     for i, t in enumerate(xs):
         if not isinstance(t, Tensor):
-            where = f"{what} at index {i}" if is_tuple else what
-            raise TypeError(f"The {where} given to {fn_name} must be either a Tensor or a tuple "
+            raise TypeError(f"The {what} given to {fn_name} must be either a Tensor or a tuple "
                             f"of Tensors but the value at index {i} has type {type(t).__name__}.")
     return xs, is_tuple
 

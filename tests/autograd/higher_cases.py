@@ -148,6 +148,9 @@ CASES = [
     # -- matmul, linear, broadcasting --------------------------------------------------------
     Case("matmul_tanh", lambda T, x, w: first(T, lambda x, w: T.tanh(x @ w).pow(2).sum(), x, w),
          r(3, 4), r(4, 2), compiled=True),
+    Case("matmul_tanh_float32", lambda T, x, w: first(
+        T, lambda x, w: T.tanh(x @ w).pow(2).sum(), x, w),
+         r(3, 4).astype(np.float32), r(4, 2).astype(np.float32), tol=2e-5),
     Case("linear_bias", lambda T, x, w, b: first(
         T, lambda x, w, b: T.sigmoid(T.nn.functional.linear(x, w, b)).sum(), x, w, b),
          r(4, 3), r(2, 3), r(2)),
@@ -221,7 +224,8 @@ CASES = [
                                     create_graph=True)), r(4), r(4)),
     # -- torch.func --------------------------------------------------------------------------
     Case("func_grad_grad", lambda T, x: T.func.grad(
-        lambda x: T.func.grad(lambda y: (y.sin() * y ** 2).sum())(x).sum())(x), r(4)),
+        lambda x: T.func.grad(lambda y: (y.sin() * y ** 2).sum())(x).sum())(x), r(4),
+         compiled=True),
     Case("func_grad_argnums_aux", lambda T, x, w: T.func.grad(
         lambda x, w: ((x @ w).tanh().sum(), x.sum()), argnums=(0, 1), has_aux=True)(x, w),
          r(2, 3), r(3, 2)),

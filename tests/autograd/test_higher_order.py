@@ -16,6 +16,11 @@ class TestAgainstPyTorch(checks.CaseTable):
     cases = CASES
     recording = Path(__file__).parents[1] / "fixtures" / "higher" / "torch_higher.npz"
 
+    def by_differences(self, case):
+        # central differences of float32 first derivatives resolve nothing at second order:
+        # the float32 case is checked against PyTorch's float32 recording only
+        return bool(case.grad) and case.inputs[0].dtype == np.float64
+
     # The shared checks read outputs and .grad with .numpy(); here they keep their history
     # (create_graph), so these two read them detached.
     def test_gradients_match_finite_differences(self, fd_case):
