@@ -6,6 +6,8 @@ gradient (or None) per forward argument.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..ir.types import FLOAT
@@ -240,3 +242,47 @@ def _meta(t, like=None):
 
 _NDARRAY = np.ndarray
 _DTYPES = {}   # NumPy dtype -> DType of host arrays
+
+
+# -- once_differentiable --------------------------------------------------------------------
+def once_differentiable(backward):
+    """Decorate a custom Function's backward that cannot itself be differentiated (NumPy
+    inside, say): it runs with grad mode off, and under create_graph its gradients carry a
+    node that raises if a later backward reaches it, instead of a silent zero."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        enabled = GRAD.enabled
+        GRAD.enabled = False
+        try:
+            result = backward(ctx, *grads)
+        finally:
+            GRAD.enabled = enabled
+        if not GRAD.create_graph:
+            return result
+        # The raising node hangs from the saved tensors that require grad too, so a gradient
+        # asked of them reaches it (and raises) rather than finding the path missing.
+        anchors = [t for t in ctx.saved_tensors
+                   if isinstance(t, _node._TENSOR or _tensor_class()) and t.requires_grad]
+        if not isinstance(result, tuple):
+            return _refuse_second(result, anchors)
+        return tuple(_refuse_second(g, anchors) for g in result)
+    return wrapper
+
+
+def _refuse_second(g, anchors):
+    Tensor = _node._TENSOR or _tensor_class()
+    if not isinstance(g, Tensor) or g.dtype.category != FLOAT:
+        return g
+    g = g.detach().requires_grad_(True)   # a leaf the raising node hangs from
+    return _DelayedError.apply(g, *anchors)
+
+
+class _DelayedError(Function):
+    @staticmethod
+    def forward(ctx, g, *anchors):
+        return g.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")

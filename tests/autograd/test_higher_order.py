@@ -159,3 +159,27 @@ def test_saved_tensor_detached_in_place_is_refused_under_create_graph():
         stepjit.autograd.grad(z, x, create_graph=True)
     (g,) = stepjit.autograd.grad(z, x)   # first order does not need its history
     np.testing.assert_allclose(g.numpy(), 2 * np.cos([0.6, 0.8]))
+
+
+def test_once_differentiable_backward_raises_when_differentiated_again():
+    from stepjit.autograd.function import once_differentiable
+
+    class NumpyExp(stepjit.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return stepjit.from_numpy(np.exp(x.detach().numpy()))
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return stepjit.from_numpy(g.numpy() * np.exp(x.detach().numpy()))
+
+    x = stepjit.tensor([0.5, 1.0], dtype=stepjit.float64, requires_grad=True)
+    (g,) = stepjit.autograd.grad(NumpyExp.apply(x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), np.exp([0.5, 1.0]))
+    (g,) = stepjit.autograd.grad(NumpyExp.apply(x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), np.exp([0.5, 1.0]))
+    with pytest.raises(RuntimeError, match="marked with @once_differentiable"):
+        stepjit.autograd.grad(g.sum(), x)
