@@ -131,7 +131,7 @@ from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
 from .ops.products import cross, kron, tensordot  # noqa: E402,F401
-from .ops.sampling import poisson  # noqa: E402,F401
+from .ops.sampling import binomial, poisson  # noqa: E402,F401
 from .ops.series import (  # noqa: E402,F401
     block_diag, cartesian_prod, chain_matmul, combinations, cumulative_trapezoid, diff, inner,
     matrix_power, nanmean, nansum, pdist, trapezoid, trapz, vander)
