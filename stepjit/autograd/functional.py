@@ -15,18 +15,11 @@ zeros.
 """
 from __future__ import annotations
 
-from .gradients import _creation, grad
+from .gradients import _creation, _stack, grad
 from .grad_mode import enable_grad
 from .node import _tensor_class
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
-
-
-def _stack(tensors):
-    """stepjit.ops.shape.stack, imported on first use (the ops import the tensor module, which
-    imports this package)."""
-    from ..ops.shape import stack
-    return stack(tensors)
 
 
 def _as_tuple(x, what, fn_name):

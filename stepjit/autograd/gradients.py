@@ -116,8 +116,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     into .grad; with create_graph, gradients with a history of their own (docs/autograd.md)."""
     Tensor = _node._TENSOR or _tensor_class()
     if is_grads_batched:
-        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by "
-                                  "stepjit; loop over the batch of grad_outputs instead")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if allow_unused is None:
         allow_unused = materialize_grads
     single = isinstance(inputs, Tensor)
@@ -138,6 +138,36 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if materialize_grads:
         result = [_creation().zeros_like(x) if r is None else r for r, x in zip(result, inputs)]
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """grad(is_grads_batched=True): each grad_output's first dimension is a batch of vectors;
+    one backward per vector (PyTorch vmaps it), the gradients stacked along a new first
+    dimension."""
+    Tensor = _node._TENSOR or _tensor_class()
+    vs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
+    if not vs or any(v is None for v in vs):
+        raise RuntimeError("autograd.grad(is_grads_batched=True) needs a batch of grad_outputs")
+    n = vs[0].shape[0]
+    per_input = None
+    for b in range(n):
+        last = b == n - 1
+        gs = grad(outputs, inputs, [v[b] for v in vs],
+                  retain_graph=retain_graph if last else True, create_graph=create_graph,
+                  allow_unused=allow_unused, materialize_grads=materialize_grads)
+        per_input = [[] for _ in gs] if per_input is None else per_input
+        for column, g in zip(per_input, gs):
+            column.append(g)
+    return tuple(None if any(g is None for g in column) else _stack(column)
+                 for column in per_input)
+
+
+def _stack(tensors):
+    """stepjit.ops.shape.stack, imported on first use (the ops import the tensor module, which
+    imports this package)."""
+    from ..ops.shape import stack
+    return stack(tensors)
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):

@@ -183,3 +183,13 @@ def test_once_differentiable_backward_raises_when_differentiated_again():
     np.testing.assert_allclose(g.detach().numpy(), np.exp([0.5, 1.0]))
     with pytest.raises(RuntimeError, match="marked with @once_differentiable"):
         stepjit.autograd.grad(g.sum(), x)
+
+
+def test_grads_batched_gives_one_vector_jacobian_product_per_row():
+    x = stepjit.tensor([0.2, -0.4, 0.9], dtype=stepjit.float64, requires_grad=True)
+    y = x.sin() * x.sum()
+    eye = stepjit.eye(3, dtype=stepjit.float64)
+    (J,) = stepjit.autograd.grad(y, x, eye, is_grads_batched=True)
+    xs = x.detach().numpy()
+    want = np.diag(np.cos(xs) * xs.sum()) + np.outer(np.sin(xs), np.ones(3))
+    np.testing.assert_allclose(J.numpy(), want, rtol=1e-14)

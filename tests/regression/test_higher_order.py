@@ -25,7 +25,11 @@ def test_eager_matches_pytorch(name):
 @pytest.mark.parametrize("name", ["wgan_gp", "maml", "pinn"])
 def test_compiled_step_matches_eager(name):
     eager = programs.PROGRAMS[name](stepjit)
+    programs.COMPILED.clear()
     compiled = programs.PROGRAMS[name](stepjit, compile=True)
     for k in sorted(eager):
         np.testing.assert_allclose(compiled[k], eager[k], rtol=1e-12, atol=1e-12,
                                    err_msg=f"{name} {k}")
+    (step,) = programs.COMPILED
+    stats = step.stats()
+    assert stats["fallbacks"] == 0 and stats["eager_calls"] == 0, stats
