@@ -1,12 +1,13 @@
 """torch.func (functorch): grad, vjp, jvp, jacrev, jacfwd, hessian, vmap, functional_call.
 
 Built on the tape, not on functorch's levels of wrapped tensors:
-  - every derivative is autograd.grad with create_graph=True, on the differentiated
-    arguments entered as fresh leaves (or, when they require grad already, as views that
-    keep their history). So transforms nest (grad(grad(f)), jacrev(jacrev(f)), vmap(grad(f)))
-    and compose with ordinary autograd: a result stays differentiable exactly when its
-    history reaches a tensor from outside the transform (a closure parameter, an argument
-    that requires grad), as functorch's results do; otherwise it is detached.
+  - every derivative is autograd.grad on the differentiated arguments entered as fresh
+    leaves (or, when they require grad already, as views that keep their history), taken
+    with create_graph when the function's result depends on a tensor from outside the
+    transform that requires grad (autograd/nesting.py). So transforms nest (grad(grad(f)),
+    jacrev(jacrev(f)), vmap(grad(f))) and compose with ordinary autograd: a result stays
+    differentiable exactly when its history reaches such a tensor (a closure parameter, an
+    argument that requires grad), as functorch's results do; otherwise it is detached.
   - jvp and jacfwd are computed in reverse mode (jvp by the double-vjp trick, jacfwd as
     jacrev): the same values, different cost.
   - vmap runs the function once per batch element (a loop over the mapped dimension) and
@@ -21,7 +22,7 @@ import functools
 
 from .autograd.gradients import grad as _autograd_grad
 from .autograd.grad_mode import STATE as _GRAD, enable_grad
-from .autograd.node import AccumulateGrad
+from .autograd import nesting
 from .nn.utils.stateless import functional_call  # noqa: F401
 from .ops.creation import zeros, zeros_like
 from .ops.shape import stack
@@ -48,31 +49,42 @@ def _argnums(argnums, nargs, name):
 
 
 class _Inputs:
-    """The differentiated arguments, flattened and entered as tensors that track gradients."""
+    """The differentiated arguments, flattened and entered as tensors that track gradients
+    (autograd/nesting.py)."""
 
     def __init__(self, args, nums, name, single=False):
         self.args = list(args)
         self.nums = nums
         self.single = single   # argnums was an int: results are not wrapped in a tuple
+        self.grad_enabled = _GRAD.enabled   # (read before the transform turns grad mode on)
         self.trees = []
         self.leaves = []    # what the function sees (fresh leaves or views)
         self.fresh = set()  # ids of the fresh leaves made here
         for n in nums:
             leaves, tree = flatten(self.args[n], _is_tensor)
-            entered = []
             for x in leaves:
                 if not x.is_floating_point():
                     raise RuntimeError(f"{name}: only floating-point tensors can be "
                                        f"differentiated, got one of dtype {x.dtype}")
-                if x.requires_grad and _GRAD.enabled:
-                    e = x.view_as(x)
-                else:
-                    e = x.detach().requires_grad_(True)
-                    self.fresh.add(id(e))
-                entered.append(e)
+            entered = [nesting.enter(x, self.fresh, self.grad_enabled) for x in leaves]
             self.trees.append(tree)
             self.leaves.extend(entered)
             self.args[n] = unflatten(tree, entered)
+
+    def needs_graph(self, tensors):
+        """Whether derivatives of tensors need create_graph (autograd/nesting.py)."""
+        return nesting.needs_graph(tensors, self.fresh, self.grad_enabled)
+
+    def release(self, values):
+        """values detached unless their history reaches outside the transform; the transform
+        is over once its results are released (nesting.finish)."""
+        nesting.finish(self.leaves, self.fresh)
+        flat, tree = flatten(values, _is_tensor)
+        if self.grad_enabled:
+            flat = [t if nesting.reaches_outside([t], self.fresh) else t.detach() for t in flat]
+        else:
+            flat = [t.detach() for t in flat]
+        return unflatten(tree, flat)
 
     def regroup(self, flat):
         """A flat list, one entry per leaf, in the arguments' structure (one per argnum)."""
@@ -95,38 +107,9 @@ def _count(tree):
     return sum(_count(c) for c in children)
 
 
-def _outside(tensors, fresh):
-    """Whether the history of any of tensors reaches a tensor that requires grad other than
-    the fresh leaves a transform made (a closure parameter, an argument with history)."""
-    seen, stack_ = set(), [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
-    for t in tensors:
-        if t is not None and t.grad_fn is None and t.requires_grad and id(t) not in fresh:
-            return True
-    while stack_:
-        node = stack_.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if type(node) is AccumulateGrad:
-            if id(node.variable) not in fresh:
-                return True
-            continue
-        for child, _ in node.next_functions:
-            if child is not None and child not in seen:
-                stack_.append(child)
-    return False
-
-
-def _release(values, fresh):
-    """values detached unless their history reaches outside the transform (module docstring)."""
-    flat, tree = flatten(values, _is_tensor)
-    if _GRAD.enabled and _outside(flat, fresh):
-        return values
-    return unflatten(tree, [t.detach() for t in flat])
-
-
-def _gradients(out, leaves):
-    gs = _autograd_grad(out, leaves, create_graph=True, allow_unused=True)
+def _gradients(out, leaves, create_graph):
+    gs = _autograd_grad(out, leaves, retain_graph=True, create_graph=create_graph,
+                        allow_unused=True)   # (retained: a Jacobian runs one per row)
     return [zeros_like(x) if g is None else g for g, x in zip(gs, leaves)]
 
 
@@ -145,8 +128,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args), "grad_and_value")
+        inp = _Inputs(args, nums, "grad", isinstance(argnums, int))
         with enable_grad():
-            inp = _Inputs(args, nums, "grad", isinstance(argnums, int))
             out, aux = _split_aux(func(*inp.args, **kwargs), has_aux, "grad_and_value")
             if not isinstance(out, Tensor) or out.numel() != 1:
                 what = type(out).__name__ if not isinstance(out, Tensor) else \
@@ -155,14 +138,14 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                    f"scalar Tensor, got {what}. Maybe you wanted to use the "
                                    "vjp or jacrev APIs instead?")
             if out.requires_grad:
-                flat = _gradients(out, inp.leaves)
+                flat = _gradients(out, inp.leaves, inp.needs_graph([out]))
             else:
                 flat = [zeros_like(x) for x in inp.leaves]
         grads = inp.regroup(flat)
         grads = grads[0] if inp.single else tuple(grads)
-        grads, out = _release((grads, out), inp.fresh)
+        grads, out = inp.release((grads, out))
         if has_aux:
-            return grads, (out, _release(aux, inp.fresh))
+            return grads, (out, inp.release(aux))
         return grads, out
     return wrapper
 
@@ -182,8 +165,8 @@ def grad(func, argnums=0, has_aux=False):
 
 def vjp(func, *primals, has_aux=False):
     """(func(*primals), vjp_fn[, aux]): vjp_fn(cotangents) gives one gradient per primal."""
+    inp = _Inputs(primals, tuple(range(len(primals))), "vjp")
     with enable_grad():
-        inp = _Inputs(primals, tuple(range(len(primals))), "vjp")
         out, aux = _split_aux(func(*inp.args), has_aux, "vjp")
     outs, out_tree = flatten(out, _is_tensor)
 
@@ -201,15 +184,16 @@ def vjp(func, *primals, has_aux=False):
         with enable_grad():
             pairs = [(o, c) for o, c in zip(outs, cots) if o.requires_grad]
             if pairs:
+                create = inp.needs_graph([o for o, _ in pairs] + cots)
                 gs = _autograd_grad([o for o, _ in pairs], inp.leaves, [c for _, c in pairs],
-                                    retain_graph=True, create_graph=True, allow_unused=True)
+                                    retain_graph=True, create_graph=create, allow_unused=True)
             else:
                 gs = [None] * len(inp.leaves)
             flat = [zeros_like(x) if g is None else g for g, x in zip(gs, inp.leaves)]
-        return _release(tuple(inp.regroup(flat)), inp.fresh)
+        return inp.release(tuple(inp.regroup(flat)))
 
-    result = (_release(out, inp.fresh), vjp_fn)
-    return result + (_release(aux, inp.fresh),) if has_aux else result
+    result = (inp.release(out), vjp_fn)
+    return result + (inp.release(aux),) if has_aux else result
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -224,8 +208,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to "
                                f"have the same shape, got {tuple(p.shape)} and {tuple(t.shape)}")
+    inp = _Inputs(primals, tuple(range(len(primals))), "jvp")
     with enable_grad():
-        inp = _Inputs(primals, tuple(range(len(primals))), "jvp")
         out, aux = _split_aux(func(*inp.args), has_aux, "jvp")
         outs, out_tree = flatten(out, _is_tensor)
         dummies = [zeros_like(o).requires_grad_(True) for o in outs]
@@ -234,11 +218,12 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         back = _autograd_grad([o for o, _ in pairs], inp.leaves, [d for _, d in pairs],
                               create_graph=True, allow_unused=True) if pairs else []
         live = [(b, t) for b, t in zip(back, t_flat) if b is not None and b.requires_grad]
+        create = inp.needs_graph(outs + t_flat)
         jv = _autograd_grad([b for b, _ in live], dummies, [t for _, t in live],
-                            create_graph=True, allow_unused=True) if live else [None] * len(outs)
+                            create_graph=create, allow_unused=True) if live else [None] * len(outs)
         jv = [zeros_like(o) if g is None else g for g, o in zip(jv, outs)]
-    result = _release((out, unflatten(out_tree, jv)), inp.fresh)
-    return result + (_release(aux, inp.fresh),) if has_aux else result
+    result = inp.release((out, unflatten(out_tree, jv)))
+    return result + (inp.release(aux),) if has_aux else result
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
@@ -248,14 +233,13 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args), "jacrev")
+        inp = _Inputs(args, nums, "jacrev", isinstance(argnums, int))
         with enable_grad():
-            inp = _Inputs(args, nums, "jacrev", isinstance(argnums, int))
             out, aux = _split_aux(func(*inp.args, **kwargs), has_aux, "jacrev")
             outs, out_tree = flatten(out, _is_tensor)
             per_out = [_jacobian_of(o, inp) for o in outs]
-        result = unflatten(out_tree, per_out)
-        result = _release(result, inp.fresh)
-        return (result, _release(aux, inp.fresh)) if has_aux else result
+        result = inp.release(unflatten(out_tree, per_out))
+        return (result, inp.release(aux)) if has_aux else result
     return wrapper
 
 
@@ -264,8 +248,9 @@ def _jacobian_of(o, inp):
     itself for an int argnums)."""
     rows = [[] for _ in inp.leaves]
     flat = o.reshape(-1)
+    create = inp.needs_graph([o])
     for k in range(flat.shape[0]):
-        gs = _gradients(flat[k], inp.leaves) if o.requires_grad else \
+        gs = _gradients(flat[k], inp.leaves, create) if o.requires_grad else \
             [zeros_like(x) for x in inp.leaves]
         for j, g in enumerate(gs):
             rows[j].append(g)

@@ -140,3 +140,14 @@ def test_model_ensemble_by_stack_module_state_and_vmap():
     np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-13)
     out.sum().backward()   # gradients reach the stacked leaves
     np.testing.assert_allclose(params["bias"].grad.numpy(), np.full((4, 2), 5.0))
+
+
+def test_an_inner_transform_over_a_closure_of_the_outer_one():
+    # the inner grad's leaves hang in its result's history; the outer grad must neither keep
+    # the result's history nor lose the closure's derivative (d/dw sum(2 x w^2) = 4 x w)
+    x = t(X)
+    g = func.grad(lambda w: func.grad(lambda u: (u * w).pow(2).sum())(x).sum())(x)
+    np.testing.assert_allclose(g.numpy(), 4 * X * X, rtol=1e-13)
+    assert not g.requires_grad
+    J = func.jacrev(lambda w: func.vjp(lambda u: u * w.sin(), x)[1](x)[0])(x)
+    np.testing.assert_allclose(J.numpy(), np.diag(X * np.cos(X)), rtol=1e-13)
