@@ -5,10 +5,11 @@ its inputs, in input order; a leaf that requires grad is reached through its
 AccumulateGrad node, an input without gradient through (None, 0).
 Saved values carry the version they were saved at: an in-place change to a
 saved tensor makes backward raise, as in PyTorch. A saved tensor that requires
-grad also keeps the tensor object (`source`), so that a backward with
-`create_graph=True` (docs/autograd.md) can hand the VJP rules the saved value
-*with its history*: the rules' ops are then taped like any forward op, and the
-gradient they compute can be differentiated again.
+grad also records where its gradient goes (its grad_fn and output number, or the
+leaf itself: `source`), so that a backward with `create_graph=True`
+(docs/autograd.md) can hand the VJP rules the saved value *with its history*:
+the rules' ops are then taped like any forward op, and the gradient they compute
+can be differentiated again.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
 
 
 class SavedTensor:
-    __slots__ = ("data", "version", "saved_version", "tensor", "source")
+    __slots__ = ("data", "version", "saved_version", "tensor", "source", "output_nr")
 
     def __new__(cls, t, keep_object=False):
         return save_tensor(t, keep_object)   # (one place sets the fields: save_tensor)
@@ -47,20 +48,27 @@ class SavedTensor:
         t = self.unpack(node._name)
         if self.tensor is not None:   # a custom Function's saved object: itself
             return t
-        if is_output:
-            t._version = self.version   # one storage: later in-place writes are seen by the
-            t._grad_fn = node           # nodes the taped rules save, as by this one
-            t._requires_grad = True
-            return t
+        t._version = self.version   # one storage: later in-place writes are seen by the
+        if is_output:               # nodes the taped rules save, as by this one
+            return _with_history(t, node, 0)
         source = self.source
         if source is None:
             return t
+        if isinstance(source, Node):
+            return _with_history(t, source, self.output_nr)
         if source._data is not self.data or not source._requires_grad:
             raise RuntimeError(
-                f"{node._name}: a tensor saved for backward had its .data replaced or was "
+                f"{node._name}: a leaf tensor saved for backward had its .data replaced or was "
                 "detached in place (detach_) before a backward with create_graph=True; the "
                 "gradient of its gradient cannot be recorded")
-        return source   # the tensor itself (unchanged: unpack checked its version)
+        return source   # a leaf: the tensor itself, so its gradient reaches its .grad
+
+
+def _with_history(t, grad_fn, output_nr):
+    t._grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._requires_grad = True
+    return t
 
 
 def save_tensor(t, keep_object=False):
@@ -73,9 +81,15 @@ def save_tensor(t, keep_object=False):
     s.saved_version = v.value
     # Custom Functions hand back the very tensors they saved, as PyTorch does.
     s.tensor = t if keep_object else None
-    # The tensor, when its gradient goes somewhere: a backward with create_graph gives the
-    # rules the tensor itself, so their ops are recorded on its history.
-    s.source = t if t._requires_grad else None
+    # Where its gradient goes (its grad_fn, or the leaf itself), read now as PyTorch's saved
+    # variables do: a backward with create_graph gives the rules the value with that history.
+    # (Not the tensor object itself: a trace-time tensor must not outlive its trace.)
+    if t._requires_grad:
+        gf = t._grad_fn
+        s.source = t if gf is None else gf
+    else:
+        s.source = None
+    s.output_nr = t._output_nr
     return s
 
 

@@ -150,15 +150,20 @@ def test_grad_materialize_grads_and_allow_unused():
         stepjit.autograd.grad((x * 2).sum(), (x, y))
 
 
-def test_saved_tensor_detached_in_place_is_refused_under_create_graph():
+def test_saved_history_is_read_when_saved_and_a_replaced_leaf_is_refused():
+    # as PyTorch's saved variables: detach_ after the forward does not cut the recorded path
     x = stepjit.tensor([0.3, 0.4], dtype=stepjit.float64, requires_grad=True)
     y = x * 2
     z = y.sin().sum()
     y.detach_()
-    with pytest.raises(RuntimeError, match="SinBackward0: a tensor saved for backward"):
-        stepjit.autograd.grad(z, x, create_graph=True)
-    (g,) = stepjit.autograd.grad(z, x)   # first order does not need its history
-    np.testing.assert_allclose(g.numpy(), 2 * np.cos([0.6, 0.8]))
+    (g,) = stepjit.autograd.grad(z, x, create_graph=True)
+    (h,) = stepjit.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), -4 * np.sin([0.6, 0.8]), rtol=1e-14)
+    w = stepjit.tensor([0.3, 0.4], dtype=stepjit.float64, requires_grad=True)
+    z = w.sin().sum()
+    w.data = stepjit.tensor([1.0, 2.0], dtype=stepjit.float64)
+    with pytest.raises(RuntimeError, match="SinBackward0: a leaf tensor saved for backward"):
+        stepjit.autograd.grad(z, w, create_graph=True)
 
 
 def test_once_differentiable_backward_raises_when_differentiated_again():
