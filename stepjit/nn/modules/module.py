@@ -268,6 +268,11 @@ class Module(HookMethods):
                     self._buffers[name] = fn(b)
         return self
 
+    def share_memory(self):
+        """Parameters, their gradients and buffers moved to memory shared between processes
+        (Tensor.share_memory_), keeping every tensor object: Hogwild training."""
+        return self._apply(lambda t: t.share_memory_())
+
     def to(self, *args, **kwargs):
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
