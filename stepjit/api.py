@@ -92,6 +92,8 @@ def detach(input):
 
 
 from .runtime import compile  # noqa: E402,F401
+from .nn.modules import module as _module  # noqa: E402
+_module.COMPILE = compile
 from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
@@ -163,13 +165,16 @@ def typename(obj):
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
 
-from .ops import spellings as _spellings  # noqa: E402
 from .ops.spellings import (  # noqa: E402,F401
     absolute, arccosh, arcsinh, arctanh, bartlett_window, blackman_window, conj, diagflat,
     dsplit, greater, greater_equal, hamming_window, hann_window, hsplit, is_complex, is_conj,
-    is_inference, is_neg, is_nonzero, is_same_size, is_signed, kaiser_window, less, less_equal,
+    is_inference, is_neg, is_same_size, is_signed, kaiser_window, less, less_equal,
     not_equal, positive, resolve_conj, resolve_neg, scalar_tensor, split_with_sizes, swapdims,
     vdot, vsplit)
+from .ops.spellings import (  # noqa: E402,F401
+    adjoint, asarray, diagonal_scatter, empty_strided, ldexp, masked_scatter, narrow_copy,
+    put, range_ as range, renorm, rsub, select_scatter, set_default_tensor_type, slice_scatter)
+from .ops.shape import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402,F401
 from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
 from .linalg import pinverse  # noqa: E402,F401
 from .nn.torch_forms import FORMS as _FORMS  # noqa: E402

@@ -41,7 +41,8 @@ from stepjit.codegen.vmath import verf, vexp, vexpm1, vlog, vlog1p, vpow, vsigmo
 _LOCK = threading.Lock()
 _KERNELS = {}                     # source hash -> compiled dispatcher
 STATS = {"compiled": 0, "loaded": 0, "compile_seconds": 0.0,
-         "entries_built": 0, "entries_loaded": 0}   # machine-code entries (machine_cache.py)
+         "entries_built": 0, "entries_loaded": 0,
+         "entries_refused": 0}   # machine-code entries (machine_cache.py)
 
 
 def cache_dir() -> str:
@@ -232,17 +233,19 @@ class Kernel:
         from . import c_entry
         path = machine_cache.entry_path(self.path, sig, self.function)
         symbol = machine_cache.entry_symbol(self.path, sig, self.function)
+        ident = self._identity(sig)
+        why = machine_cache.refused(path, ident)
+        if why is not None:      # an earlier process found it cannot have one
+            _log(f"no machine-code entry for {self.name}: {why}")
+            return None
         try:
             obj = c_entry.build(self.checked.fn, args, sig, symbol)
         except Exception as e:  # noqa: BLE001 - Numba internals differ across versions
-            _log(f"no machine-code entry for {self.name}: {type(e).__name__}: {e}")
-            return None
+            return self._refuse(path, ident, f"{type(e).__name__}: {e}")
         bad = [name for name in machine_cache.undefined_symbols(obj)
                if not machine_cache.linkable(name)]
         if bad:
-            _log(f"no machine-code entry for {self.name}: it needs {', '.join(bad)}")
-            return None
-        ident = self._identity(sig)
+            return self._refuse(path, ident, f"it needs {', '.join(bad)}")
         try:
             path = machine_cache.store(path, sig, ident, obj)
         except OSError as e:
@@ -250,6 +253,13 @@ class Kernel:
             return None
         STATS["entries_built"] += 1
         return machine_cache.load(path, sig, self._numba, ident)
+
+    def _refuse(self, path, ident, why):
+        """No entry for this signature, in this process and (noted in the cache) the next."""
+        _log(f"no machine-code entry for {self.name}: {why}")
+        STATS["entries_refused"] += 1
+        machine_cache.store_refusal(path, ident, why)
+        return None
 
     def _identity(self, sig):
         """What an entry file must say it is before it runs: its symbol (which names the kernel,

@@ -430,7 +430,7 @@ METHODS.update({
 
 
 
-from . import spellings as SP  # noqa: E402
+from . import spellings as SP, typing_rules as TR  # noqa: E402
 METHODS.update({
     "absolute": E.abs, "arccosh": MF.acosh, "arcsinh": MF.asinh, "arctanh": MF.atanh,
     "greater": E.gt, "greater_equal": E.ge, "less": E.lt, "less_equal": E.le,
@@ -438,11 +438,15 @@ METHODS.update({
     "is_complex": SP.is_complex, "is_conj": SP.is_conj, "is_neg": SP.is_neg,
     "is_inference": SP.is_inference, "conj": SP.conj, "resolve_conj": SP.conj,
     "resolve_neg": SP.conj, "is_signed": SP.is_signed, "is_same_size": SP.is_same_size,
-    "is_nonzero": SP.is_nonzero, "get_device": SP.get_device, "vdot": SP.vdot,
+    "is_nonzero": TR.is_nonzero, "get_device": SP.get_device, "vdot": SP.vdot,
     "diagflat": SP.diagflat, "hsplit": SP.hsplit, "vsplit": SP.vsplit, "dsplit": SP.dsplit,
     "split_with_sizes": SP.split_with_sizes, "sum_to_size": SP.sum_to_size,
     "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet,
     "pinverse": LA.pinverse,
+    "masked_scatter": SP.masked_scatter, "select_scatter": SP.select_scatter,
+    "slice_scatter": SP.slice_scatter, "diagonal_scatter": SP.diagonal_scatter,
+    "ldexp": SP.ldexp, "renorm": SP.renorm, "narrow_copy": SP.narrow_copy, "put": SP.put,
+    "new": SP.new, "adjoint": SP.adjoint, "unsafe_chunk": S.chunk, "unsafe_split": S.split,
     "half": lambda self, memory_format=None: self.to(float16),
     "bfloat16": lambda self, memory_format=None: self.to(bfloat16),
 })
@@ -453,7 +457,7 @@ METHODS.update({name + "_": _inplace_of(METHODS[name], name + "_") for name in (
     "not_equal", "absolute", "multiply", "subtract", "divide", "true_divide", "fmod",
     "remainder", "floor_divide", "copysign", "logical_and", "logical_or", "logical_xor",
     "sgn", "heaviside", "addmm", "addbmm", "baddbmm", "addmv", "addr", "arccosh",
-    "arcsinh", "arctanh")})
+    "arcsinh", "arctanh", "masked_scatter", "put", "ldexp", "renorm")})
 METHODS.update({"cumsum_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumsum(x, dim), "cumsum_"),
                 "cumprod_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumprod(x, dim),
                                         "cumprod_")})
@@ -513,7 +517,7 @@ def _is_shared(self):
 
 METHODS.update({"share_memory_": _share_memory_, "is_shared": _is_shared})
 
-PROPERTIES = {"T": S.T, "mT": S.mT}
+PROPERTIES = {"T": S.T, "mT": S.mT, "mH": S.mT, "H": SP.H}
 
 
 def bind():
