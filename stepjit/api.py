@@ -121,7 +121,7 @@ _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
     copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
-    logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+    gcd, lcm, logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
 from .ops.elementwise import exp2  # noqa: E402,F401
 from .ops.reduce import aminmax  # noqa: E402,F401
 from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401
