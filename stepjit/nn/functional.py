@@ -376,6 +376,18 @@ from .functions.activations import (  # noqa: E402,F401
     gumbel_softmax, mish, prelu, relu6, rrelu, selu, silu, softmin, softplus, softshrink, softsign,
     tanhshrink, threshold)
 from .functions.attention import scaled_dot_product_attention  # noqa: E402,F401
+
+
+def _inplace_form(fn):
+    """F.relu_(x, ...) is F.relu(x, ..., inplace=True), as PyTorch's in-place spellings."""
+    def inplace(input, *args, **kwargs):
+        return fn(input, *args, inplace=True, **kwargs)
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    return inplace
+
+
+relu_, elu_, leaky_relu_, hardtanh_, celu_, selu_, rrelu_, threshold_ = (
+    _inplace_form(f) for f in (relu, elu, leaky_relu, hardtanh, celu, selu, rrelu, threshold))
 from .functions.conv import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     conv1d, conv2d, conv_transpose2d, interpolate, max_pool1d, max_pool2d, pad, unfold)
@@ -384,6 +396,10 @@ from .functions.losses import (  # noqa: E402,F401
     huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
     multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, smooth_l1_loss,
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
+from .functions.ctc import ctc_loss  # noqa: E402,F401
+from .functions.fold import (  # noqa: E402,F401
+    adaptive_max_pool1d, fold, max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d,
+    max_unpool2d)
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
 from .functions.embedding_bag import embedding_bag  # noqa: E402,F401
