@@ -99,6 +99,8 @@ from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
+from . import func  # noqa: E402,F401  (torch.func: grad, vmap, jacrev, functional_call)
+from .func import vmap  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing: tensors shared)
@@ -119,7 +121,7 @@ _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
     copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
-    logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+    gcd, lcm, logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
 from .ops.elementwise import exp2  # noqa: E402,F401
 from .ops.reduce import aminmax  # noqa: E402,F401
 from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401

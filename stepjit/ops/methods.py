@@ -360,6 +360,7 @@ METHODS = {
     "transpose_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
     "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
+    "resize_": S.resize_, "resize_as_": S.resize_as_,
     # indexing
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
     "take_along_dim": I.take_along_dim, "index_put_": I.index_put_, "index_put": I.index_put,
@@ -404,7 +405,7 @@ METHODS.update({
     "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
                                         for p in (P.qr_q, P.qr_r)),
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
-    "matrix_power": SR.matrix_power, "ger": S.outer,
+    "matrix_power": SR.matrix_power, "ger": S.outer, "gcd": MF.gcd, "lcm": MF.lcm,
 })
 
 
@@ -426,6 +427,7 @@ METHODS.update({
     "rsqrt_": _inplace_of(E.rsqrt, "rsqrt_"), "square_": _inplace_of(E.square, "square_"),
     "lerp_": _inplace_of(E.lerp, "lerp_"), "atan2_": _inplace_of(MF.atan2, "atan2_"),
     "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
+    "gcd_": _inplace_of(MF.gcd, "gcd_"), "lcm_": _inplace_of(MF.lcm, "lcm_"),
 })
 
 
@@ -480,7 +482,7 @@ METHODS.update({name + "_": _inplace_method_of(name) for name in _MATH_INPLACE})
 # tutorial calls torch.sin_): api.py exports one per name. Not every x.name_() has one in
 # PyTorch (torch.add_ does not exist), so the rest are named here.
 INPLACE_FUNCTIONS = tuple(name + "_" for name in _MATH_INPLACE) + (
-    "abs_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "detach_", "erf_",
+    "abs_", "ceil_", "clamp_", "gcd_", "lcm_", "clamp_max_", "clamp_min_", "clip_", "cos_", "detach_", "erf_",
     "exp_", "expm1_", "fill_", "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_",
     "log_", "logit_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_",
     "sqrt_", "square_", "tanh_", "trunc_", "zero_")
