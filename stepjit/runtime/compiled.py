@@ -741,17 +741,16 @@ def _parameter_names(fn):
 def _liftable_float(guard) -> bool:
     """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
     cell)."""
-    return (type(guard) is values.ValueGuard and type(guard.value) is float
-            and (type(guard.container) in (dict, list) or guard.key is None))
+    return type(guard.value) is float and _liftable(guard)
 
 
 def _liftable(guard) -> bool:
-    """A value guard made symbolic at its first change: a float (a learning rate), or an int
-    in a dict or a cell (a loop variable: what a slice of the batch starts at, windows.py;
-    torch.compile makes such an int dynamic at its first recompile)."""
-    return _liftable_float(guard) or (
-        type(guard) is values.ValueGuard and type(guard.value) is int
-        and (type(guard.container) is dict or guard.key is None))
+    """A value guard made symbolic at its first change: a float (a learning rate, an
+    accumulator), or an int in a dict or a cell (a loop variable: what a slice of the batch
+    starts at, windows.py; a counter; torch.compile makes such an int dynamic at its first
+    recompile). values.liftable holds the rule."""
+    return type(guard) is values.ValueGuard and values.liftable(guard.container, guard.key,
+                                                                 guard.value)
 
 
 def _subtree(root):

@@ -15,7 +15,8 @@ the trace recorded:
     tuple comparison before it (Segment.enter).
   - `write_back(objs, env)`: the leaf's writes: new data copied in (or already computed in
     the tensor's own buffer) with its version bumped, new storage (`.data =`), `.grad` set,
-    replaced or cleared, state the step made (escapes), bools the step set (values.PyWrite).
+    replaced or cleared, state the step made (escapes), bools the step set (values.PyWrite),
+    numbers the graph computes put where the step left them (tracer/results.py).
 
 The tree walk calls both. The fast call (fastcall.py) is a GuardWriter too: for a root that
 is a leaf it writes the same lines inline, on its own locals, a failed guard leaving its
@@ -217,6 +218,10 @@ class GuardWriter(CodeWriter):
                 self.emit(f"{self.ref(refs[a], a, 'name')}.bind(MAKE_TENSOR("
                           f"{self.owned(self.val_of_ref(refs[b], b))}))" +
                           self.comment(f"{refs[a].label} <- %{refs[b].name}"))
+            elif op == "py_result":
+                arrays = "".join(f"{self.val_of_ref(refs[i], i)}, " for i in range(a + 1, a + 1 + b))
+                self.emit(f"{self.ref(refs[a], a, 'py_result')}.put(({arrays}))" + self.comment(
+                    f"{refs[a].label} <- " + ", ".join(f"%{v.name}" for v in refs[a].values)))
             else:
                 self.emit(f"{self.ref(refs[a], a, 'py_write')}.apply()")
 
@@ -334,8 +339,13 @@ def write_plan(leaf):
         ops.append(("escape" if isinstance(t, Tensor) else "rebind", len(refs), len(refs) + 1))
         refs += [t, v]
     for w in leaf.py_writes:
-        ops.append(("py_write", len(refs), None))
-        refs.append(w)
+        values = getattr(w, "values", ())
+        if values:     # numbers the graph computes (tracer/results.py)
+            ops.append(("py_result", len(refs), len(values)))
+            refs += [w, *values]
+        else:
+            ops.append(("py_write", len(refs), None))
+            refs.append(w)
     return tuple(ops), refs
 
 

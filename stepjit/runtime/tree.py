@@ -471,7 +471,7 @@ def _leaf_difference(leaf, trace, rename):
             for (e, v), (f, w) in zip(leaf.escapes, trace.escapes)):
         return "the step now keeps other tensors after it returns"
     if len(leaf.py_writes) != len(trace.py_writes) or not all(
-            a.same_as(b) for a, b in zip(leaf.py_writes, trace.py_writes)):
+            a.same_as(b, rename) for a, b in zip(leaf.py_writes, trace.py_writes)):
         return "the step now sets other Python values"
     for a, b in zip(leaf.slots, trace.slots):
         if (a.data_write is None) != (b.data_write is None) or a.replaced != b.replaced:

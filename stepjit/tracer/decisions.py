@@ -196,7 +196,7 @@ class TracedScalar:
         return np.asarray(self.value(), dtype=dtype)
 
     def __neg__(self):
-        return -self.value()
+        return self * -1    # exactly -x, for a float (in IEEE arithmetic) and an int alike
 
     def __pos__(self):
         return +self.value()
@@ -205,15 +205,27 @@ class TracedScalar:
         return abs(self.value())
 
 
+_TRACED = ("add", "sub", "mul", "truediv")   # what the graph computes as Python does
+
+
 def _binary(name):
     op = getattr(operator, name)
+    traced = name in _TRACED
 
     def forward(self, other):
+        if traced and self._tracer.active:
+            out = self._tracer.scalar_arith(name, self, other)
+            if out is not None:
+                return out
         if isinstance(other, TracedScalar):
             other = other.value()
         return op(self.value(), other)
 
     def reverse(self, other):
+        if traced and self._tracer.active:
+            out = self._tracer.scalar_arith(name, other, self)
+            if out is not None:
+                return out
         return op(other, self.value())
     return forward, reverse
 

@@ -45,8 +45,9 @@ import numpy as np
 
 from ..ir import primitives as P
 from ..tensor import Tensor
+from .decisions import TracedScalar
 from .hyperparams import _MISSING, PyGuard
-from .values import LAST_FAILED, _current
+from .values import LAST_FAILED, _current, liftable
 
 _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
           "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow}
@@ -264,6 +265,8 @@ class SymbolicInt(_Symbolic):
         return int
 
     def _arith(self, op, other, reverse=False):
+        if isinstance(other, TracedScalar):
+            return NotImplemented   # a number from .item(): it computes with this one (decisions.py)
         if isinstance(other, _Symbolic):
             other = other.exact()
         if type(other) is not int:
@@ -324,8 +327,8 @@ class SymbolicFloat(_Symbolic):
 
     def _arith(self, op, other, reverse=False):
         if type(other) not in (int, float) or op not in _FLOAT_ARITH:
-            if isinstance(other, Tensor):
-                return NotImplemented   # a tensor: its reflected operator records the op
+            if isinstance(other, (Tensor, TracedScalar)):
+                return NotImplemented   # its reflected operator records the op
             x = self.exact()
             other = other.exact() if isinstance(other, _Symbolic) else other
             return _OPS[op](other, x) if reverse else _OPS[op](x, other)
@@ -407,7 +410,10 @@ class Place:
     def install(self) -> bool:
         x = self._get()
         if type(x) is not self.kind:
-            return False
+            # an int that became a float (`total = 0` before `total += loss.item()`), or back
+            if type(x) not in (int, float) or not liftable(self.container, self.key, x):
+                return False
+            self.kind = type(x)
         self.guards = []
         self.original = x
         self.proxy = (SymbolicInt if self.kind is int else SymbolicFloat)(self, x)
