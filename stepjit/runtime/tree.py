@@ -273,6 +273,7 @@ def renamed_trace(trace, rename):
     return dataclasses.replace(
         trace, graph=graph, slots=[_renamed_slot(s, rename) for s in trace.slots],
         out_specs=out_specs, escapes=[(t, rename(v)) for t, v in trace.escapes],
+        py_writes=[w.renamed(rename) if getattr(w, "values", ()) else w for w in trace.py_writes],
         aot=None if trace.aot is None else trace.aot.renamed(rename))
 
 

@@ -59,6 +59,9 @@ class PyResult:
                 and other.key == self.key
                 and (rename(other.value) if rename else other.value) is self.value)
 
+    def renamed(self, rename):
+        return PyResult(self.container, self.key, rename(self.value), self.label)
+
     def describe(self) -> str:
         return f"after each call: {self.label} = %{self.value.name}  (computed by the step)"
 

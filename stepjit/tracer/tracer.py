@@ -424,6 +424,8 @@ class Tracer:
         return got
 
     def decide_exact(self, value, py):
+        if value not in self.env:
+            self.evaluate()     # a number computed from .item() values (scalar_arith)
         arr = np.asarray(self.env[value])
         self._decide("exact", value, exact_key(arr), shown=arr.tolist() if arr.size < 8 else py)
 

@@ -387,6 +387,10 @@ class PyAppend:
             return False
         return _typed(_untraced(other)) == _typed(_untraced(self))
 
+    def renamed(self, rename):
+        return PyAppend(self.container, self.items, self.label,
+                        {k: rename(v) for k, v in self.traced.items()})
+
     def describe(self) -> str:
         items = [f"%{self.traced[k].name}" if k in self.traced else repr(x)
                  for k, x in enumerate(self.items)]
