@@ -94,9 +94,11 @@ class ConditionGuard(PyGuard):
     def failed(self):
         if self._now() == self.value:
             return None
-        if self.kind is float and self.op is None:
-            # an exact use of a float that changes: the runtime traces such a step every call
-            # rather than grow a leaf per value (values.LAST_FAILED)
+        if self.op is None:
+            # an exact use of a number that changes: if it changes on two calls in a row (a
+            # counter the step increments and multiplies a tensor by), the runtime traces such
+            # a step every call rather than grow a leaf per value (values.LAST_FAILED); an int
+            # taking a few values in turn (`xs[i % 2]`) gets a leaf each
             LAST_FAILED[0] = self
         return f"{self.describe()} no longer holds"
 
