@@ -410,6 +410,11 @@ class Tracer:
         self.scalars.append(weakref.ref(s))
         return s
 
+    def number_operand(self, x):
+        """(graph Value, Python number) of a SymbolicFloat or SymbolicInt (a decision's other
+        operand)."""
+        return _scalar_operand(self, x)
+
     def _scalar_as(self, v, dtype):
         """A one-element Value as a 0-dim `dtype` Value (once per value and dtype)."""
         cache = self._scalar_values

@@ -39,11 +39,14 @@ A container some trace added to is not guarded on its length or items, on any pa
 writes it rather than reads it. A bool the step set while traced (`model.train()` inside a
 step that runs after an eval step, a flag) is guarded on the value it read and the value it
 left is replayed after every call (a PyWrite, applied with the tensor write-backs): the
-same Python, given the same guarded values, sets the same bool. Any other scalar the step
-changed while traced (`step += 1` on a global counter, `self.calls += 1`) is a write that
-depends on what it read, so the trace describes that call only (`changed_values`): the
-runtime traces the step on every call, as for a nondeterministic call below, and says which
-value made it.
+same Python, given the same guarded values, sets the same bool. So is a number set where
+a number is read per call once it changes (`liftable`: `step += 1` on a global counter,
+`self.calls += 1`; symbolic.py), its old value given back to the place for the call's
+program; the next trace after a change reads the place per call, and the graph computes
+what the step leaves there (results.py, as for `running_loss += loss.item()`). Any other
+scalar the step changed while traced (a str, an int in a list) is a write that depends on
+what it read, so the trace describes that call only (`changed_values`): the runtime traces
+the step on every call, as for a nondeterministic call below, and says which value made it.
 
 A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
 by item. The functions the step may call (helpers.py) are roots too: their globals and

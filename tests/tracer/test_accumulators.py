@@ -302,3 +302,39 @@ def test_a_value_used_otherwise_keeps_its_guards():
     assert got == (expected_total, expected_big) and expected_big > 0
     st = fn.stats()     # (the comparison's two outcomes: a branch each)
     assert st["fallbacks"] == 0 and st["mode"] == "tree" and st["traces"] <= 4, st
+
+
+def _closure():
+    """Totals in the enclosing function's variables (`nonlocal`), a dict of metrics and an int
+    turned float, as a loop written inside a `train()` function keeps them."""
+    w, b = _weights()
+    total, n, metrics, lossi_ = 0, 0, {"loss": 0.0, "best": 1e9}, []
+
+    def step(x, y, i):
+        nonlocal total, n
+        loss = F.cross_entropy(x @ w + b, y)
+        loss.backward()
+        _sgd((w, b))
+        total += loss.item()                 # 0 (an int) + a float: a float from now on
+        n += 1
+        metrics["loss"] = total / n          # a divisor read per call: guarded non-zero
+        metrics["best"] = min(metrics["best"], loss.item())   # a comparison: a decision
+        lossi_.append(-loss.item())
+    return step, lambda: (total, n, dict(metrics), list(lossi_)), (w, b)
+
+
+def test_closure_variables_and_dict_entries():
+    st = _same(_closure)
+    # (min() takes one of two branches per call: the loss improved or not)
+    assert st["traces"] <= 6, st
+
+
+def test_explain_lists_the_written_back_numbers():
+    from stepjit.runtime.guards import describe_guards
+    step, _, _ = _evaluate()
+    fn = torch.compile(step, backend="interpret")
+    for i, (x, y) in enumerate(_data(3)):
+        fn(x, y, i)
+    text = describe_guards(fn.traces[-1])
+    assert "after each call: global correct = %" in text, text
+    assert "after each call: global total = %" in text, text
