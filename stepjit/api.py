@@ -4,6 +4,7 @@ module on the package's first attribute read and copies its names onto the packa
 It re-exports, and wires the layers: the hooks through which the front end reaches what
 sits above it are set at the end.
 """
+import math as _math
 import sys as _sys
 
 from . import config
@@ -62,6 +63,10 @@ long = int64
 int = int32
 short = int16
 half = float16
+
+# PyTorch's module constants (`-torch.inf` in attention masks, `2 * torch.pi`)
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
+newaxis = None
 
 from .version import __version__  # noqa: E402,F401  (one place: stepjit/version.py)
 
@@ -124,7 +129,7 @@ from .ops.stacking import (  # noqa: E402,F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, fliplr, flipud, hstack, rot90,
     row_stack, tensor_split, vstack)
 from .ops.products import cross, kron, tensordot  # noqa: E402,F401
-from .ops.sampling import poisson  # noqa: E402,F401
+from .ops.sampling import binomial, poisson  # noqa: E402,F401
 from .ops.series import (  # noqa: E402,F401
     block_diag, cartesian_prod, chain_matmul, combinations, cumulative_trapezoid, diff, inner,
     matrix_power, nanmean, nansum, pdist, trapezoid, trapz, vander)
@@ -140,6 +145,7 @@ from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
+from .nn.functions.norm import norm_except_dim, weight_norm as _weight_norm  # noqa: E402,F401
 from .linalg import det, inv as inverse, logdet, matrix_exp, slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)

@@ -243,6 +243,23 @@ def qr(A, mode="reduced"):
     return qr_result(apply(P.qr_q, A, mode=mode), apply(P.qr_r, A, mode=mode))
 
 
+def householder_product(A, tau):
+    """Q = H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, v_i = (0.., 1, A[i+1:, i]) (LAPACK's
+    orgqr): a product of rank-one updates, so its gradient is the primitives' VJPs."""
+    m, n, k = A.shape[-2], A.shape[-1], tau.shape[-1]
+    if not m >= n >= k:
+        raise op_error(ShapeError(f"householder_product: expects input.shape[-2] >= "
+                                  f"input.shape[-1] >= tau.shape[-1], got input {fmt(A.shape)}, "
+                                  f"tau {fmt(tau.shape)}"), "householder_product")
+    q = eye(m, n, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, n)
+    below = A.tril(-1) + eye(m, n, dtype=A.dtype, device=A.device)
+    for i in reversed(range(k)):
+        v = below[..., :, i:i + 1]                      # (..., m, 1): unit at i, zeros above
+        t = tau[..., i:i + 1].unsqueeze(-1)
+        q = q - (t * v) @ (v.mT @ q)
+    return q
+
+
 def svd(A, full_matrices=True, *, driver=None):
     return svd_result(apply(P.svd_u, A, full_matrices=bool(full_matrices)),
                       apply(P.svd_s, A, full_matrices=False),

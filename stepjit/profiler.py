@@ -27,11 +27,14 @@ children's. The Chrome trace is the Trace Event Format's JSON object form: compl
 """
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import socket
 import sys
 import threading
 import time
+import warnings
 from collections import defaultdict
 
 _NOW = time.perf_counter_ns
@@ -66,10 +69,75 @@ class Event:
         return self.start + self.dur
 
 
+class ProfilerAction:
+    """What a schedule asks of the profiler at a step (torch.profiler.ProfilerAction)."""
+    NONE = "NONE"
+    WARMUP = "WARMUP"
+    RECORD = "RECORD"
+    RECORD_AND_SAVE = "RECORD_AND_SAVE"
+
+
+def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0):
+    """PyTorch's cycle of steps: after `skip_first` steps, repeat `wait` idle steps, `warmup`
+    steps run but not kept, and `active` recorded steps, the last of which hands the cycle's
+    events to `on_trace_ready`; `repeat` cycles (0: until the profile ends).
+    `skip_first_wait` drops the first cycle's wait."""
+    if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
+        raise AssertionError(
+            f"Invalid profiler schedule arguments. Got wait={wait} (need >= 0), warmup={warmup} "
+            f"(need >= 0), active={active} (need > 0), repeat={repeat} (need >= 0), "
+            f"skip_first={skip_first} (need >= 0).")
+    if warmup == 0:
+        warnings.warn("Profiler won't be using warmup, this can skew profiler results",
+                      stacklevel=2)
+    cycle = wait + warmup + active
+
+    def action(step):
+        if step < 0:
+            raise AssertionError(f"Step must be non-negative. Got {step}.")
+        if step < skip_first:
+            return ProfilerAction.NONE
+        step = step - skip_first + (wait if skip_first_wait else 0)
+        if repeat > 0 and step / cycle >= repeat:
+            return ProfilerAction.NONE
+        at = step % cycle
+        if at < wait:
+            return ProfilerAction.NONE
+        if at < wait + warmup:
+            return ProfilerAction.WARMUP
+        return ProfilerAction.RECORD if at < cycle - 1 else ProfilerAction.RECORD_AND_SAVE
+    return action
+
+
+def _always_record(step):
+    return ProfilerAction.RECORD
+
+
+_KEEPS = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+
+
+def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
+    """An `on_trace_ready` that writes each finished cycle as a Chrome trace into dir_name,
+    named as PyTorch names them (`{worker}.{time_ns}.pt.trace.json`, `.gz` when asked)."""
+    def handler(prof):
+        os.makedirs(dir_name, exist_ok=True)
+        worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
+        path = os.path.join(dir_name, f"{worker}.{time.time_ns()}.pt.trace.json")
+        prof.export_chrome_trace(path)
+        if use_gzip:
+            with open(path, "rb") as f, gzip.open(path + ".gz", "wb") as g:
+                g.write(f.read())
+            os.remove(path)
+    return handler
+
+
 class profile:
     """A profiling session (context manager). As in PyTorch, eager ops record their input
     shapes and dtypes with record_shapes=True and the user's line with with_stack=True (both
-    cost time per op); the other arguments PyTorch takes are accepted."""
+    cost time per op); the other arguments PyTorch takes are accepted. With a `schedule`,
+    `prof.step()` moves through its cycle: events are kept only in recorded steps, and the
+    last of each cycle hands them to `on_trace_ready` (the next cycle starts empty); without
+    one, every step records and `on_trace_ready` runs when the profile stops."""
 
     def __init__(self, activities=None, schedule=None, on_trace_ready=None,
                  record_shapes=False, profile_memory=False, with_stack=False, with_flops=False,
@@ -78,6 +146,9 @@ class profile:
         self.record_shapes = record_shapes
         self.with_stack = with_stack
         self.on_trace_ready = on_trace_ready
+        self.schedule = schedule or _always_record
+        self.step_num = 0
+        self._action = ProfilerAction.NONE
         self._t0 = None
         self._previous = None
 
@@ -91,25 +162,48 @@ class profile:
     def start(self):
         self._previous = STATE.active
         self._t0 = _NOW()
-        STATE.active = self
-        for hook in _ON_START:
-            hook(True)
+        self._enter(self.schedule(self.step_num))
         return self
 
     def stop(self):
-        STATE.active = self._previous
-        if STATE.active is None:
-            for hook in _ON_START:
-                hook(False)
+        finished = self._action in _KEEPS
+        self._enter(ProfilerAction.NONE)
         _self_times(self.events)
-        if self.on_trace_ready is not None:
+        if finished and self.on_trace_ready is not None:
             self.on_trace_ready(self)
 
     def step(self):
-        """PyTorch's schedule step: recorded as an instant boundary (no schedule here)."""
+        """The end of a training step: the schedule's next action (a cycle's last recorded
+        step hands its events to on_trace_ready)."""
         self.add("ProfilerStep", "user", _NOW(), 0)
+        saving = self._action == ProfilerAction.RECORD_AND_SAVE
+        self.step_num += 1
+        if saving:
+            self._enter(ProfilerAction.NONE)
+            _self_times(self.events)
+            if self.on_trace_ready is not None:
+                self.on_trace_ready(self)
+        self._enter(self.schedule(self.step_num))
+
+    def _enter(self, action):
+        """Record (this profile active) in RECORD and RECORD_AND_SAVE steps only; a cycle
+        starting from idle starts with no events."""
+        was, self._action = self._action, action
+        if (was in _KEEPS) == (action in _KEEPS):
+            return
+        if action in _KEEPS:
+            self.events = []
+            STATE.active = self
+        else:
+            STATE.active = self._previous
+        if STATE.active is not None and action not in _KEEPS:
+            return      # (an enclosing profile still records)
+        for hook in _ON_START:
+            hook(action in _KEEPS)
 
     def add(self, name, cat, start, dur, **args):
+        if self._action not in _KEEPS:
+            return
         self.events.append(Event(name, cat, start, dur, threading.get_ident(), args))
 
     # -- reading it ---------------------------------------------------------------------------

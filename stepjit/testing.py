@@ -1,8 +1,11 @@
 """`torch.testing.assert_close`: PyTorch's comparison, with its default tolerances by dtype."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from .ops.creation import tensor
 from .tensor import Tensor
 
 # PyTorch's defaults (rtol, atol) by dtype; integers and bools compare exactly.
@@ -53,3 +56,23 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
         raise AssertionError(msg or f"Tensor-likes are not close!\n\nMismatched elements: {bad} / "
                                     f"{close.size}\nGreatest absolute difference: "
                                     f"{worst} (up to {atol} allowed)")
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """PyTorch's deprecated comparison: assert_close with its older default tolerances
+    (float32 1e-4/1e-5, float64 1e-5/1e-8), NaNs equal, dtypes not compared; `expected` made
+    a tensor of actual's dtype when it is not one."""
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be "
+                  "removed in a future release. Please use `torch.testing.assert_close()` "
+                  "instead.", FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        rtol, atol = _OLD_TOLERANCES.get(actual.dtype.name, (0.0, 0.0))
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan,
+                 check_dtype=False, msg=msg or None)
+
+
+_OLD_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}

@@ -8,14 +8,31 @@ in the same calls PyTorch makes (`multinomial(probs_2d, n, True).T` for Categori
 Argument checks on values (a simplex, a positive scale, a value in the support) run on
 eager tensors; in a compiled step they are skipped rather than turned into a guard per call
 (docs/distributions.md).
+
+The submodules carry PyTorch's names (`torch.distributions.multinomial.Multinomial`,
+`.studentT.StudentT`, `.one_hot_categorical.OneHotCategorical`, ...), so imports written
+against PyTorch's paths resolve.
 """
 from .bernoulli import Bernoulli  # noqa: F401
+from .binomial import Binomial  # noqa: F401
 from .categorical import Categorical, OneHotCategorical  # noqa: F401
+from .cauchy import Cauchy  # noqa: F401
+from .chi2 import Chi2  # noqa: F401
 from .distribution import Distribution  # noqa: F401
+from .exponential import Exponential  # noqa: F401
 from .gamma import Beta, Dirichlet, Gamma  # noqa: F401
-from .multivariate_normal import MultivariateNormal  # noqa: F401
+from .geometric import Geometric  # noqa: F401
+from .gumbel import Gumbel  # noqa: F401
+from .half_normal import HalfNormal  # noqa: F401
 from .independent import Independent  # noqa: F401
-from .kl import kl_divergence, register_kl  # noqa: F401
+from .laplace import Laplace  # noqa: F401
+from .multinomial import Multinomial  # noqa: F401
+from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .normal import LogNormal, Normal  # noqa: F401
+from .poisson import Poisson  # noqa: F401
+from .studentT import StudentT  # noqa: F401
 from .uniform import Uniform  # noqa: F401
+from .kl import kl_divergence, register_kl  # noqa: F401
+from . import kl_cross  # noqa: F401  (registers the pairs across families)
 from . import constraints  # noqa: F401
+from . import beta, dirichlet, log_normal, one_hot_categorical  # noqa: F401

@@ -52,3 +52,15 @@ def half_open_interval(low, high):
 
 one_hot = Constraint("OneHot()", lambda x: ((x == 0) | (x == 1)).all(-1) & (x.sum(-1) == 1),
                      is_discrete=True, event_dim=1)
+
+
+nonnegative_integer = Constraint("IntegerGreaterThan(lower_bound=0)",
+                                 lambda x: (x % 1 == 0) & (x >= 0), is_discrete=True)
+positive_integer = Constraint("IntegerGreaterThan(lower_bound=1)",
+                              lambda x: (x % 1 == 0) & (x >= 1), is_discrete=True)
+
+
+def multinomial(upper_bound):
+    return Constraint("Multinomial()",
+                      lambda x: (x >= 0).all(-1) & (x.sum(-1) <= upper_bound),
+                      is_discrete=True, event_dim=1)

@@ -1,13 +1,22 @@
-"""kl_divergence(p, q) for the pairs people use (Normal/Normal, Categorical/Categorical,
-Bernoulli/Bernoulli, Gamma/Gamma, Beta/Beta, Dirichlet/Dirichlet, MultivariateNormal/
-MultivariateNormal), PyTorch's formulas; register_kl adds more."""
+"""kl_divergence(p, q) for the pairs PyTorch registers between stepjit's distributions,
+PyTorch's formulas (same-family pairs here; pairs across families in kl_cross.py);
+register_kl adds more."""
 from __future__ import annotations
 
 from .bernoulli import Bernoulli
+from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .exponential import Exponential
 from .gamma import Beta, Dirichlet, Gamma
+from .geometric import Geometric
+from .gumbel import EULER, Gumbel
+from .half_normal import HalfNormal
+from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, kl_mvn_mvn
 from .normal import Normal
+from .poisson import Poisson
+from .uniform import Uniform
 from ..nn.functional import softplus
 from ..ops.elementwise import digamma, lgamma
 
@@ -21,12 +30,20 @@ def register_kl(type_p, type_q):
     return decorator
 
 
+def _distance(cls, base):
+    return cls.__mro__.index(base)
+
+
 def kl_divergence(p, q):
-    for (tp, tq), fn in _KL.items():
-        if isinstance(p, tp) and isinstance(q, tq):
-            return fn(p, q)
-    raise NotImplementedError(f"No KL(p || q) is implemented for p={type(p).__name__}, "
-                              f"q={type(q).__name__}")
+    """The registered pair nearest to (type(p), type(q)) in their class hierarchies, as
+    PyTorch dispatches (Chi2 takes Gamma's pairs unless a Chi2 pair is registered)."""
+    matches = [(tp, tq) for tp, tq in _KL if isinstance(p, tp) and isinstance(q, tq)]
+    if not matches:
+        raise NotImplementedError(f"No KL(p || q) is implemented for p={type(p).__name__}, "
+                                  f"q={type(q).__name__}")
+    best = min(matches, key=lambda m: (_distance(type(p), m[0]) + _distance(type(q), m[1]),
+                                       _distance(type(p), m[0])))
+    return _KL[best](p, q)
 
 
 @register_kl(Normal, Normal)
@@ -86,3 +103,68 @@ def _kl_beta_beta(p, q):
     t4 = (p.concentration0 - q.concentration0) * digamma(p.concentration0)
     t5 = (sum_q - sum_p) * digamma(sum_p)
     return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p, q):
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return result.masked_fill((q.low > p.low) | (q.high < p.high), float("inf"))
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p()
+                          - (-q.probs).log1p())
+    return kl.masked_fill(p.total_count > q.total_count, float("inf"))
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    rate_ratio = q.rate / p.rate
+    return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ct1 = p.scale / q.scale
+    ct2 = q.loc / q.scale
+    ct3 = p.loc / q.scale
+    t1 = -ct1.log() - ct2 + ct3
+    t2 = ct1 * EULER
+    t3 = (ct2 + lgamma(1 + ct1) - ct3).exp()
+    return t1 + t2 + t3 - (1 + EULER)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    t1 = -scale_ratio.log()
+    t2 = loc_abs_diff / q.scale
+    t3 = scale_ratio * (-loc_abs_diff / p.scale).exp()
+    return t1 + t2 + t3 - 1
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    t2 = (4 * p.scale * q.scale).log()
+    return t1 - t2

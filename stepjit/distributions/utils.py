@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..dtype_info import finfo
 from ..ir.types import default_float
 from ..ops.creation import tensor
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 
 
 def broadcast_all(*values):
@@ -15,6 +15,18 @@ def broadcast_all(*values):
     import numpy as np
     shape = tuple(np.broadcast_shapes(*(tuple(t.shape) for t in ts)))
     return tuple(t if tuple(t.shape) == shape else t.expand(*shape) for t in ts)
+
+
+def batch_shape_of(given, param):
+    """PyTorch's rule: parameters all given as numbers make a scalar distribution."""
+    if all(not isinstance(g, Tensor) for g in given):
+        return Size()
+    return Size(param.shape)
+
+
+def clamp_by_zero(x):
+    """max(x, 0) whose gradient at 0 is 1/2 (PyTorch's binomial normalizer)."""
+    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
 def clamp_probs(probs):

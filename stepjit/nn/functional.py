@@ -386,6 +386,7 @@ from .functions.losses import (  # noqa: E402,F401
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
+from .functions.embedding_bag import embedding_bag  # noqa: E402,F401
 from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
 from .functions.vision import (  # noqa: E402,F401
     channel_shuffle, instance_norm, local_response_norm, pixel_shuffle, pixel_unshuffle)
@@ -407,6 +408,7 @@ __all__ = [
     "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss", "kl_div", "margin_ranking_loss",
     "multi_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance", "poisson_nll_loss",
     "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss", "batch_norm", "embedding",
+    "embedding_bag",
     "group_norm", "layer_norm", "normalize", "rms_norm",
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
     "conv_transpose1d", "affine_grid", "grid_sample", "gumbel_softmax", "rrelu",

@@ -25,7 +25,7 @@ import types
 from collections import deque
 from itertools import islice
 
-from .helpers import code_names, def_loc
+from .helpers import def_loc, global_names
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -76,7 +76,7 @@ def binding_guards(fn, slots, helper_roots=()) -> list:
         return []
     loc = def_loc(fn)
     links = {}    # (id(container), key) -> [container, key, value, label, segment]
-    names = code_names(code)
+    names = global_names(code)
     for name, obj in list(getattr(fn, "__globals__", {}).items()):
         if name in names or id(obj) in lifted:
             _search(fn.__globals__, name, obj, f"global {name}", lifted, links)

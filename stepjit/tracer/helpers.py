@@ -24,6 +24,7 @@ calls).
 """
 from __future__ import annotations
 
+import dis
 import functools
 import os
 import sysconfig
@@ -77,6 +78,27 @@ def code_names(code) -> frozenset:
     return out
 
 
+_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME",
+                         "STORE_NAME", "DELETE_NAME"})
+_GLOBALS: dict = {}
+
+
+def global_names(code) -> frozenset:
+    """The global names code and the functions nested in it read or bind: the subset of
+    code_names the bytecode uses as globals. `opt.step()` puts "step" in co_names as an
+    attribute; a global named `step` is not the step's to guard (cached, as code_names)."""
+    out = _GLOBALS.get(code)
+    if out is None:
+        names = {i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS}
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                names |= global_names(c)
+        out = _GLOBALS[code] = frozenset(names)
+        if len(_GLOBALS) > 20000:
+            _GLOBALS.clear()
+    return out
+
+
 def as_function(obj):
     """The Python function obj calls, if it is one written by the user; else None."""
     for _ in range(3):
@@ -124,7 +146,7 @@ def named_by(fn) -> list:
     names = code_names(code)
     g = fn.__globals__
     out = []
-    for name in names:
+    for name in global_names(code):
         if name in g:
             out.append(g[name])
     i = 0
@@ -185,7 +207,7 @@ def roots_of(fn, step_globals):
     g = fn.__globals__
     where = "" if g is step_globals else f" of {g.get('__name__', '?')}"
     out = []
-    for name in sorted(names & g.keys()):
+    for name in sorted(global_names(code) & g.keys()):
         obj = g[name]
         out.append((g, name, obj, f"global {name}{where}"))
         if isinstance(obj, types.ModuleType) and _is_user_module(obj):

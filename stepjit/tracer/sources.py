@@ -36,7 +36,7 @@ import types
 
 from ..tensor import Tensor
 from .bindings import BindingGuard
-from .helpers import def_loc
+from .helpers import def_loc, global_names
 
 _UNBOUND = object()
 
@@ -255,7 +255,7 @@ def _rebound_attrs(snap):
 
 def _names(glob, code, closure):
     """(container, key, label, object) for fn's globals its code names and its cells."""
-    out = [(glob, k, f"global {k}", glob[k]) for k in code.co_names if k in glob]
+    out = [(glob, k, f"global {k}", glob[k]) for k in sorted(global_names(code)) if k in glob]
     for name, cell in zip(code.co_freevars, closure):
         try:
             out.append((cell, None, f"closure variable {name}", cell.cell_contents))

@@ -14,7 +14,6 @@ summed in the same order as eagerly.
 """
 from __future__ import annotations
 
-import gc
 import operator
 import weakref
 
@@ -36,7 +35,6 @@ from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
 from .symbolic import SymbolicFloat, SymbolicInt, exact_numbers
 from .windows import take_windows
-from ..ir import primitives as P
 
 
 class TraceError(StepjitError):

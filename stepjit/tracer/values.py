@@ -80,7 +80,7 @@ from collections import deque
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
-from .helpers import Helpers, code_names, def_loc, line_of_change, roots_of
+from .helpers import Helpers, def_loc, global_names, line_of_change, roots_of
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -228,9 +228,8 @@ def roots(fn):
     if code is None:
         return []
     out = []
-    names = code_names(code)
     g = getattr(fn, "__globals__", {})
-    for name in sorted(names & g.keys()):
+    for name in sorted(global_names(code) & g.keys()):
         out.append((g, name, g[name], f"global {name}"))
     for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:

@@ -61,3 +61,41 @@ def test_bad_rates_are_refused(rates, words):
         stepjit.poisson(rates)
     for w in words:
         assert w in str(info.value)
+
+
+def test_binomial_counts_have_the_mean_and_variance():
+    counts = stepjit.tensor([0.0, 1.0, 10.0, 300.0, 20.0]).repeat(6000, 1)
+    probs = stepjit.tensor([0.5, 0.3, 0.5, 0.02, 0.9]).repeat(6000, 1)
+    stepjit.manual_seed(2)
+    x = stepjit.binomial(counts, probs).numpy()
+    n, p = counts.numpy()[0], probs.numpy()[0]
+    assert x.dtype == np.float32 and np.all(x == np.round(x)) and np.all(x[:, 0] == 0)
+    assert np.all(x <= n)
+    np.testing.assert_allclose(x.mean(0)[1:], (n * p)[1:], rtol=0.04)
+    np.testing.assert_allclose(x.var(0)[1:], (n * p * (1 - p))[1:], rtol=0.1)
+
+
+def test_compiled_draws_the_eager_binomial_counts():
+    def step(n, p):
+        return stepjit.binomial(n, p * 0.5)
+
+    n, p = stepjit.tensor([[3.0, 8.0], [1.0, 0.0]]), stepjit.tensor([[0.5, 1.0], [2.0, 1.0]])
+    compiled = stepjit.compile(step)
+    stepjit.manual_seed(6)
+    eager = [step(n, p).numpy() for _ in range(2)]
+    stepjit.manual_seed(6)
+    for e in eager:
+        np.testing.assert_array_equal(compiled(n, p).numpy(), e)
+
+
+@pytest.mark.parametrize("count,prob,words", [
+    (stepjit.tensor([1.0, -1.0]), stepjit.tensor([0.5, 0.5]), ["binomial", "non-negative"]),
+    (stepjit.tensor([1.0, 2.0]), stepjit.tensor([0.5, 1.5]), ["binomial", "probs in [0, 1]"]),
+    (stepjit.tensor([2, 3]), stepjit.tensor([0.5, 0.5]), ["binomial", "int64"]),
+    (stepjit.tensor([2.0, 3.0]), stepjit.tensor([0.5]), ["binomial", "[2]", "[1]"]),
+])
+def test_bad_binomial_arguments_are_refused(count, prob, words):
+    with pytest.raises(StepjitError) as info:
+        stepjit.binomial(count, prob)
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))

@@ -62,6 +62,10 @@ OPTIMIZERS = [
     ("radam", "RAdam", dict(lr=0.05), False),
     ("radam_decoupled", "RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True),
      False),
+    ("asgd", "ASGD", dict(lr=0.05), False),
+    ("asgd_t0_lambd_wd_maximize", "ASGD", dict(lr=0.05, lambd=0.05, alpha=0.6, t0=2,
+                                               weight_decay=0.1, maximize=True), False),
+    ("asgd_groups", "ASGD", dict(lr=0.1, t0=3), True),
     ("lbfgs", "LBFGS", dict(lr=1, max_iter=4, history_size=3), False),
     ("lbfgs_strong_wolfe", "LBFGS", dict(lr=1, max_iter=5, line_search_fn="strong_wolfe"), False),
 ]

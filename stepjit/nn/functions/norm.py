@@ -116,6 +116,21 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / norm.clamp(min=eps).expand_as(input)
 
 
+def norm_except_dim(v, pow=2, dim=0):
+    """The p-norm of v over every dimension but `dim`, kept as size-1 dimensions (dim=-1:
+    over all of v, a 0-dim result: PyTorch's special case, not the last dimension)."""
+    if dim == -1:
+        return v.norm(pow)
+    d = dim % v.ndim
+    axes = tuple(i for i in range(v.ndim) if i != d)
+    return v.norm(pow, axes, keepdim=True) if axes else v.abs()
+
+
+def weight_norm(v, g, dim=0):
+    """torch._weight_norm: v scaled to the norm g along dim (weight normalization's weight)."""
+    return v * (g / norm_except_dim(v, 2, dim))
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """weight[input]: its gradient is the gather's scatter-add into weight's rows. Positions

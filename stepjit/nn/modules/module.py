@@ -16,7 +16,7 @@ from ...ir.types import FLOAT, as_dtype, float32, float64
 from ...ops.convert import resolve_device
 from ...tensor import Tensor, device as _device
 from ..parameter import Parameter
-from .hooks import HookMethods, call_with_hooks
+from .hooks import HookMethods, RemovableHandle, call_with_hooks
 
 
 
@@ -337,6 +337,8 @@ class Module(HookMethods):
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
+        state_dict = OrderedDict(state_dict)   # (a load pre-hook may rename its entries)
+        self._run_load_pre_hooks(state_dict, "", strict, missing, unexpected, errors)
         self._load_tree(state_dict, "", assign, missing, unexpected, errors)
         if strict:
             if unexpected:
@@ -349,6 +351,24 @@ class Module(HookMethods):
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
                                + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """PyTorch's private hook, called as hook(state_dict, prefix, local_metadata, strict,
+        missing_keys, unexpected_keys, error_msgs) before this module's entries are read
+        (weight_norm's renaming of legacy keys uses it)."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (lambda *a: hook(self, *a)) if with_module else hook
+        return handle
+
+    def _run_load_pre_hooks(self, state_dict, prefix, strict, missing, unexpected, errors):
+        """Every module's load pre-hooks, parents first, before any entry is read."""
+        for hook in self.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+            hook(state_dict, prefix, {}, strict, missing, unexpected, errors)
+        for name, child in self._modules.items():
+            if child is not None:
+                child._run_load_pre_hooks(state_dict, prefix + name + ".", strict, missing,
+                                          unexpected, errors)
 
     def _load_tree(self, state_dict, prefix, assign, missing, unexpected, errors):
         local = self._local_state()

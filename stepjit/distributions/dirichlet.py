@@ -1,0 +1,2 @@
+"""PyTorch's module path torch.distributions.dirichlet."""
+from .gamma import Dirichlet  # noqa: F401

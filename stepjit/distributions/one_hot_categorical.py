@@ -1,0 +1,2 @@
+"""PyTorch's module path torch.distributions.one_hot_categorical."""
+from .categorical import OneHotCategorical  # noqa: F401
