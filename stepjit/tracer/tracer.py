@@ -26,6 +26,7 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..autograd import view_writes
 from ..autograd.node import PrimBackward
 from ..errors import StepjitError, op_error, user_source_line
+from ..ir import primitives as P
 from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import FLOAT, AVal, float64, int64
