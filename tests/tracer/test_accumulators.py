@@ -338,3 +338,31 @@ def test_explain_lists_the_written_back_numbers():
     text = describe_guards(fn.traces[-1])
     assert "after each call: global correct = %" in text, text
     assert "after each call: global total = %" in text, text
+
+
+def _cifar_module():
+    """The tutorial's own objects: an nn.Module, nn.CrossEntropyLoss, SGD with momentum (its
+    buffers made on the first step: a trace of that call only)."""
+    global running_loss
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(D, 16), torch.nn.ReLU(), torch.nn.Linear(16, K))
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    running_loss = 0.0
+
+    def train_step(inputs, labels, i):
+        global running_loss
+        optimizer.zero_grad()
+        loss = criterion(net(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+        if i % 2000 == 1999:
+            print(f"[{i + 1:5d}] loss: {running_loss / 2000:.3f}")
+            running_loss = 0.0
+    return train_step, lambda: running_loss, list(net.parameters())
+
+
+def test_cifar_tutorial_step_with_module_loss_and_momentum():
+    st = _same(_cifar_module)
+    assert st["traces"] <= 3, st
