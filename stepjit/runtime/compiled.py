@@ -53,7 +53,7 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from .guards import shapes_only
-from .tree import Stale, clear_programs, graft
+from .tree import NewSizes, Stale, clear_programs, graft
 from ..tracer.symbolic import ArgInt, ConditionGuard, Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
@@ -227,7 +227,7 @@ class CompiledFunction:
         self._symbolic_since_last_trace()
         if self._int_args_changed(args, kwargs):
             args = self._read_int_args(args)
-        if self._new_shape(args, kwargs):
+        if self._new_shape(args, kwargs) or type(reason) is NewSizes:
             self._stats["shape_traces"] += 1
             return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
         if self._over_limit(reason):

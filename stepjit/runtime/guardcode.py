@@ -417,11 +417,20 @@ def failure(seg, guard, flat, objs) -> str:
     """The sentence for a guard seg's check returned (cold: the call is leaving the tree)."""
     if not hasattr(guard, "slot"):    # a PyGuard or a PyInput
         return guard.failed() or f"{guard.label} changed"
-    objs = list(objs)
-    for _, spec in seg.slots:
-        kind, where = spec.slot
-        obj = None if kind == "grad" and objs[where] is None else resolve(spec.slot, flat, objs)
-        if spec is guard:
-            return slot_failure(spec, obj) or f"{spec.label} changed"
-        objs.append(obj)
+    found, obj = failing_tensor(seg, guard, flat, objs)
+    if found:
+        return slot_failure(guard, obj) or f"{guard.label} changed"
     return f"{guard.label} changed"
+
+
+def failing_tensor(seg, spec, flat, objs):
+    """(True, the tensor) that the slot spec of seg names for this call; (False, None) when
+    seg has no such slot."""
+    objs = list(objs)
+    for _, s in seg.slots:
+        kind, where = s.slot
+        obj = None if kind == "grad" and objs[where] is None else resolve(s.slot, flat, objs)
+        if s is spec:
+            return True, obj
+        objs.append(obj)
+    return False, None
