@@ -92,6 +92,8 @@ def detach(input):
 
 
 from .runtime import compile  # noqa: E402,F401
+from .nn.modules import module as _module  # noqa: E402
+_module.COMPILE = compile
 from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
@@ -99,6 +101,7 @@ from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
+from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing: tensors shared)
 from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
     sparse_coo, strided)
@@ -159,6 +162,19 @@ def typename(obj):
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
+
+from .ops import spellings as _spellings  # noqa: E402
+from .ops.spellings import (  # noqa: E402,F401
+    absolute, arccosh, arcsinh, arctanh, bartlett_window, blackman_window, conj, diagflat,
+    dsplit, greater, greater_equal, hamming_window, hann_window, hsplit, is_complex, is_conj,
+    is_inference, is_neg, is_nonzero, is_same_size, is_signed, kaiser_window, less, less_equal,
+    not_equal, positive, resolve_conj, resolve_neg, scalar_tensor, split_with_sizes, swapdims,
+    vdot, vsplit)
+from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
+from .linalg import pinverse  # noqa: E402,F401
+from .nn.torch_forms import FORMS as _FORMS  # noqa: E402
+
+globals().update(_FORMS)
 
 from .ops import out as _out  # noqa: E402
 

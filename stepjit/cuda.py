@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -198,10 +199,136 @@ def empty_cache() -> None:
         _numba_cuda().current_context().deallocations.clear()
 
 
-def memory_allocated(device=None) -> int:
-    """Device memory in use, from the driver (total minus free)."""
-    require()
+# -- memory and timing queries -------------------------------------------------------------
+# Without a CUDA device these answer as CPU-only PyTorch does: the memory counters are 0 and
+# memory_stats is empty, while queries about a device (capability, properties, free memory,
+# events, peak resets) raise. On a device, stepjit has no caching allocator of its own: numba
+# frees an array when it dies, so "allocated" and "reserved" are both the driver's memory in
+# use, and peaks are not tracked (asking for one raises instead of guessing).
+
+
+def _memory_info():
+    """(free, total) from the driver; (0, 0) under the simulator, which keeps no account."""
     free, total = _numba_cuda().current_context().get_memory_info()
-    return int(total - free)
+    if not all(map(np.isfinite, (free, total))):
+        return 0, 0
+    return int(free), int(total)
 
 
+def memory_allocated(device=None) -> int:
+    """Device memory in use, from the driver (total minus free); 0 without a device."""
+    if not is_available():
+        return 0
+    free, total = _memory_info()
+    return total - free
+
+
+memory_reserved = memory_allocated
+
+
+def memory_cached(device=None) -> int:
+    return memory_reserved(device)
+
+
+def _no_peaks(name):
+    raise NotImplementedError(f"stepjit.cuda.{name}: stepjit does not track peak device memory; "
+                              "memory_allocated() gives the driver's memory in use now")
+
+
+def max_memory_allocated(device=None) -> int:
+    if not is_available():
+        return 0
+    _no_peaks("max_memory_allocated")
+
+
+def max_memory_reserved(device=None) -> int:
+    if not is_available():
+        return 0
+    _no_peaks("max_memory_reserved")
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    require()
+    _no_peaks("reset_peak_memory_stats")
+
+
+reset_max_memory_allocated = reset_max_memory_cached = reset_peak_memory_stats
+
+
+def memory_stats(device=None) -> dict:
+    if not is_available():
+        return {}
+    used = memory_allocated(device)
+    return {"allocated_bytes.all.current": used, "reserved_bytes.all.current": used}
+
+
+def memory_summary(device=None, abbreviated=False) -> str:
+    require()
+    return f"stepjit CUDA memory in use (driver): {memory_allocated(device)} bytes"
+
+
+def mem_get_info(device=None) -> tuple:
+    """(free, total) device memory in bytes."""
+    require()
+    return _memory_info()
+
+
+def get_device_capability(device=None) -> tuple:
+    require()
+    return tuple(_numba_cuda().current_context().device.compute_capability)
+
+
+class _DeviceProperties:
+    def __init__(self, dev, total_memory):
+        self.name = get_device_name()
+        self.major, self.minor = tuple(dev.compute_capability)
+        self.total_memory = total_memory
+        self.multi_processor_count = getattr(dev, "MULTIPROCESSOR_COUNT", 0)
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, "
+                f"minor={self.minor}, total_memory={self.total_memory // 2 ** 20}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device=None):
+    require()
+    return _DeviceProperties(_numba_cuda().current_context().device, mem_get_info(device)[1])
+
+
+def ipc_collect() -> None:
+    require()
+
+
+class Event:
+    """A CUDA event (numba's): record() marks the stream, elapsed_time(end) gives milliseconds
+    between two recorded events. Under the simulator, whose kernels run synchronously, the
+    host clock stands in. Without a device, constructing one raises as PyTorch's does."""
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False):
+        if not is_available():
+            raise RuntimeError("Tried to instantiate dummy base class Event")
+        self._event = None if is_simulator() else _numba_cuda().event(timing=enable_timing)
+        self._host_time = None
+
+    def record(self, stream=None):
+        if self._event is None:
+            self._host_time = time.perf_counter()
+        else:
+            self._event.record()
+
+    def wait(self, stream=None):
+        if self._event is not None:
+            self._event.wait()
+
+    def query(self) -> bool:
+        return True if self._event is None else bool(self._event.query())
+
+    def synchronize(self):
+        if self._event is not None:
+            self._event.synchronize()
+
+    def elapsed_time(self, end_event) -> float:
+        if self._event is None:
+            return (end_event._host_time - self._host_time) * 1e3
+        return float(_numba_cuda().event_elapsed_time(self._event, end_event._event))

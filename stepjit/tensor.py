@@ -215,6 +215,14 @@ class Tensor:
         return self.dtype.itemsize
 
     @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel() * self.dtype.itemsize
+
+    @property
     def device(self):
         d = self._data
         if type(d) is np.ndarray:

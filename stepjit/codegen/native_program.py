@@ -25,6 +25,7 @@ threads must not run the same program at once.
 """
 from __future__ import annotations
 
+import math
 import re
 
 from ..ir.graph import Value
@@ -38,6 +39,11 @@ BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x fas
 # Rows shorter than this gain nothing from vectorizing, so a loop that reduces along them is
 # not split in two (codegen/loops.py): one pass computes each element once, not twice.
 SPLIT_MIN_ROW = 16
+# A loop kernel the program calls once, over at most this many elements, is inlined into
+# `program` (Numba's inline="always"): a call passes each array as a struct of 5 + 2*ndim
+# words and increfs it, ~20-30 ns, as much as such a loop's work (W4's four loops: ~90 ns of
+# a ~400 ns program). Shared kernels (an unrolled RNN's steps) and large loops stay calls.
+INLINE_MAX_ELEMENTS = 1 << 10
 _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR values it computes
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
@@ -89,6 +95,7 @@ class ProgramSource:
         self.kernels = []
         self._text = None
         self.kernel_names = {}          # a loop kernel's code (no comments) -> its function
+        self.kernel_calls = {}          # its function -> (how many groups call it, largest size)
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
         # 0-dim values (a loss): the program stores each into a buffer the runtime passes
@@ -184,6 +191,7 @@ class ProgramSource:
             body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
         body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
                  if v not in self.computed_held]
+        self.kernels = [self._decorated(k) for k in self.kernels]
         outs = "".join(self._name(v) + ", " for v in self.returned)
         params = "".join(p + ", " for p in self._params())
         head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
@@ -220,7 +228,7 @@ class ProgramSource:
         loop = LoopSource(g, self.fused.constants, False, inplace, split)
         for v in loop.inplace:
             self.names[v] = self._name(self.inplace[v])
-        fname = self._kernel(loop.source("loop"))
+        fname = self._kernel(loop.source("loop"), math.prod(g.shape))
         where = {v: self._alloc(v) for v in loop.outputs}
         lines = [f"{self._name(v)} = {where[v]}" for v in loop.outputs]
         args = [self._name(v) for v in loop.arrays] + [self._name(v) for v in loop.outputs]
@@ -234,16 +242,25 @@ class ProgramSource:
                 lines.append(f"    {self._early_return()}")
         return lines
 
-    def _kernel(self, src):
+    def _kernel(self, src, size):
         """The name of the loop kernel with this code (`def loop(...)`): structurally equal
-        groups (the 16 steps of an unrolled RNN) share one function, so Numba compiles it once."""
+        groups (the 16 steps of an unrolled RNN) share one function, so Numba compiles it once.
+        size: the calling group's element count."""
         code = _COMMENT.sub("", src)
         fname = self.kernel_names.get(code)
         if fname is None:
             fname = self.kernel_names[code] = f"loop{len(self.kernels)}"
-            self.kernels.append('@njit(cache=True, error_model="numpy")\n'
-                                + src.replace("def loop(", f"def {fname}(", 1))
+            self.kernels.append(src.replace("def loop(", f"def {fname}(", 1))
+        calls, largest = self.kernel_calls.get(fname, (0, 0))
+        self.kernel_calls[fname] = (calls + 1, max(largest, size))
         return fname
+
+    def _decorated(self, src):
+        """A kernel's text with its decorator: inlined where one small group calls it."""
+        fname = src.split("def ", 1)[1].split("(", 1)[0]
+        calls, largest = self.kernel_calls[fname]
+        inline = ', inline="always"' if calls == 1 and largest <= INLINE_MAX_ELEMENTS else ""
+        return f'@njit(cache=True, error_model="numpy"{inline})\n' + src
 
     def _op(self, node):
         """An op group's lines: a matmul or a fill here, anything else from the registry

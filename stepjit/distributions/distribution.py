@@ -99,6 +99,9 @@ class Distribution:
     def cdf(self, value):
         raise NotImplementedError
 
+    def icdf(self, value):
+        raise NotImplementedError(f"{type(self).__name__} has no icdf")
+
     def perplexity(self):
         return self.entropy().exp()
 

@@ -33,11 +33,11 @@ import numpy as np
 
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
-from ..tensor import Tensor
+from ..tensor import Tensor, Version
 from ..ir.impl import raise_check
 from .aot import attach
 from ..tracer.symbolic import ArgInt
-from .guardcode import GuardWriter
+from .guardcode import _MISSING, GuardWriter
 from .writeback import _host
 
 
@@ -60,6 +60,36 @@ def leaf_mismatch(x, traced):
     """x is a Python argument that is not `traced` by identity or same-type equality: the general
     path compares ("leaf", x) == ("leaf", traced), which also equates 1, 1.0 and True."""
     return MISS if type(x) is type(traced) else UNSURE
+
+
+def args_of(more, *given):
+    """The positional arguments of a call to a compiled function's entry, which takes them as
+    parameters (absent ones are _MISSING): only on the way to the rest of the call path."""
+    return tuple(a for a in given if a is not _MISSING) + more
+
+
+def fresh_tensor_fields():
+    """(field, expression) for each field of a new tensor, read off Tensor._make (the one list
+    of them and their start values), or None if one holds a value these lines cannot write:
+    a fast call builds its results with these stores inline (a call to _make costs ~40 ns of
+    a 2 us step)."""
+    made = Tensor._make(None)
+    if vars(made):      # a field outside the slots
+        return None
+    fields = []
+    for name in Tensor.__slots__:
+        if name in ("__weakref__", "__dict__"):
+            continue
+        value = getattr(made, name)
+        if name == "_data":
+            continue
+        if type(value) is Version and value.value == 0 and not vars(value):
+            fields.append((name, "VERSION()"))
+        elif value is None or type(value) in (bool, int):
+            fields.append((name, repr(value)))
+        else:
+            return None
+    return fields
 
 
 def pack_addresses(arrays, written=()):
@@ -116,8 +146,7 @@ def build(segs, name, backend, stats):
         w.block(seg)
     w.give("MISS")
     fn, src = w.function(f"def {name}(args, kwargs):", "", "fast call")
-    entry, _ = w.function(f"def {name}_call(self, *args, **kwargs):", "", "fast call",
-                          w.entry_lines())
+    entry, _ = w.function(w.entry_header(f"{name}_call"), "", "fast call", w.entry_lines())
     return fn, entry, src
 
 
@@ -153,26 +182,46 @@ class _Writer(GuardWriter):
         super().__init__({"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor,
                           "leaf_mismatch": leaf_mismatch, "_host": _host, "ONCE": (None,),
                           "GENERATION": [object()], "packed_call": packed_call,
-                          "attach": attach},
-                         reserved=("self", "args", "kwargs", "env", "results"))
+                          "attach": attach, "ARGS_OF": args_of, "NEW": object.__new__,
+                          "VERSION": Version},
+                         reserved=("self", "args", "kwargs", "more", "env", "results"))
         self.arg_guard, self.backend, self.stats = arg_guard, backend, stats
         self.on_miss = "return"   # in a root's block: "break" (try the next root)
         self.flat = []           # flat argument index -> local name
         self.labels = {}         # flat argument index -> the label the trace gave it
         self.signals = []        # indices of the lines `return <signal>` (entry_lines)
+        self.positional = None   # (locals of the positional arguments, their unpacking's lines)
 
     def give(self, signal):
         """`return <signal>`: the call is not this function's to finish."""
         self.signals.append(len(self.lines))
         self.emit(f"return {signal}")
 
+    def entry_header(self, name):
+        """`def <name>(self, X=_MISSING, y=_MISSING, /, *more, **kwargs):`: the compiled
+        function's __call__ takes the positional arguments the trace saw as positional-only
+        parameters (a keyword of the same name goes to kwargs), so a call builds no tuple and
+        unpacks nothing."""
+        params = "".join(f"{p}=_MISSING, " for p in self.positional[0])
+        return f"def {name}(self, {params}/, *more, **kwargs):"
+
     def entry_lines(self):
-        """The lines as the compiled function's __call__ runs them: a signal goes to the rest of
-        the call path (CompiledFunction._after_first), as CompiledFunction.__call__ sends it."""
-        lines = list(self.lines)
-        for i in self.signals:
-            indent, signal = lines[i].split("return ", 1)
-            lines[i] = f"{indent}return self._after_first({signal}, args, kwargs)"
+        """The lines as the compiled function's __call__ (entry_header) runs them: the count of
+        positional arguments checked on its parameters instead of unpacked, and a signal sent
+        to the rest of the call path (CompiledFunction._after_first) with the arguments as
+        CompiledFunction.__call__ sends them."""
+        parts, unpacking = self.positional
+        args = f"ARGS_OF(more{''.join(', ' + p for p in parts)})"
+        short = f"more or {parts[-1]} is _MISSING" if parts else "more"
+        lines = [f"if {short}:", f"    return self._after_first(MISS, {args}, kwargs)"]
+        signals = set(self.signals)
+        for i, line in enumerate(self.lines):
+            if i in unpacking:
+                continue
+            if i in signals:
+                indent, signal = line.split("return ", 1)
+                line = f"{indent}return self._after_first({signal}, {args}, kwargs)"
+            lines.append(line)
         return lines
 
     def fail(self, cond, signal="MISS", why=None, guard=None):
@@ -227,11 +276,13 @@ class _Writer(GuardWriter):
         seg = self.seg
         self.segment_guards(seg, self.arg_guard[2])
         s = self.const(seg, "seg")
-        self.emit(f"if {s}.uses + 1 == {s}.verify_at:  # due for re-verification: the tree walk's job")
+        uses = self.local("uses")
+        self.emit(f"{uses} = {s}.uses + 1")
+        self.emit(f"if {uses} == {s}.verify_at:  # due for re-verification: the tree walk's job")
         self.indent += "    "
         self.give("UNSURE")
         self.indent = self.indent[:-4]
-        self.emit(f"{s}.uses += 1")
+        self.emit(f"{s}.uses = {uses}")
 
     def structure(self, expr, d, known_type=False, bound=False):
         """Check that expr has the shape of treedef d; bind the tensors it holds, in flat order.
@@ -248,6 +299,7 @@ class _Writer(GuardWriter):
         elif kind in ("tuple", "list"):
             if not known_type:
                 self.fail(f"type({expr}) is not {kind}", "UNSURE")
+            start = len(self.lines)
             self.fail(f"len({expr}) != {len(d[1])}")
             parts, k = [], len(self.flat)
             for c in d[1]:     # names for one unpacking, not a subscript per element
@@ -256,6 +308,8 @@ class _Writer(GuardWriter):
                 k += _tensors_in(c)
             if parts:
                 self.emit(f"{''.join(p + ', ' for p in parts)}= {expr}")
+            if expr == "args":
+                self.positional = (parts, range(start, len(self.lines)))
             for p, c in zip(parts, d[1]):
                 self.structure(p, c, bound=True)
         elif kind == "dict":
@@ -388,7 +442,7 @@ class _Writer(GuardWriter):
             elif kind == "item":
                 leaves.append(f"_host({self.vals[what]}).item()")
             elif isinstance(what, Value):
-                leaves.append(f"MAKE_TENSOR({self.owned(self.vals[what])})")
+                leaves.append(self.new_tensor(self.owned(self.vals[what])))
             else:
                 leaves.append(f"MAKE_TENSOR({self.const(what, 'result')})")
         spec = self.leaf.aot
@@ -400,6 +454,19 @@ class _Writer(GuardWriter):
             leaves = [f"results[{i}]" for i in range(len(leaves))]
         it = iter(leaves)
         self.emit(f"return {self.build(self.leaf.out_treedef, it)}")
+
+    def new_tensor(self, data):
+        """A local bound to a new tensor holding data: Tensor._make's stores, inline
+        (fresh_tensor_fields), or a call to it."""
+        fields = fresh_tensor_fields()
+        if fields is None:
+            return f"MAKE_TENSOR({data})"
+        t = self.local("result")
+        self.emit(f"{t} = NEW(Tensor)")
+        self.emit(f"{t}._data = {data}")
+        for name, expr in fields:
+            self.emit(f"{t}.{name} = {expr}")
+        return t
 
     def build(self, d, it):
         kind = d[0]

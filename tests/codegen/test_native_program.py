@@ -1,8 +1,20 @@
 """STEPJIT_NATIVE=1: a tiny step runs as one Numba function and still matches eager."""
+import re
+
 import numpy as np
 
 import stepjit as torch
+from stepjit.codegen.native_program import INLINE_MAX_ELEMENTS
 from stepjit.programs.cpu import CpuProgram
+
+
+def kernel_calls(text):
+    """{loop kernel name: (calls from program(...), inlined)} of a native program's module."""
+    body = text.split("\ndef program(", 1)[1].split("\ndef program_packed(", 1)[0]
+    out = {}
+    for decorator, name in re.findall(r"(@njit\([^)]*\))\ndef (loop\d+)\(", text):
+        out[name] = (len(re.findall(rf"\b{name}\(", body)), 'inline="always"' in decorator)
+    return out
 
 
 def test_native_program_matches_eager(monkeypatch):
@@ -23,6 +35,8 @@ def test_native_program_matches_eager(monkeypatch):
     graph = torch.make_ir(step)(x, y)
     program = CpuProgram(graph, keep=())
     assert program.native is not None and "def program(" in program.native_text
+    calls = kernel_calls(program.native_text)
+    assert calls and all(inlined for _, inlined in calls.values())   # tiny loops, called once
     env = {graph.inputs[0]: x.numpy(), graph.inputs[1]: y.numpy()}
     w_before = w.detach().numpy().copy()
     for v, label in graph.lifted:
@@ -61,3 +75,40 @@ def test_structurally_equal_loops_share_one_kernel_function(monkeypatch):
         loops = sum(g.kind == "loop" for g in program.fused.groups)
         assert program.is_native and loops >= 10
         assert program.native_text.count("\ndef loop") <= loops // 2
+        calls = kernel_calls(program.native_text)
+        assert any(n > 1 for n, _ in calls.values())
+        for n, inlined in calls.values():       # a shared kernel stays one function
+            assert inlined == (n == 1)
+
+
+def test_large_loops_stay_calls_small_ones_are_inlined(monkeypatch):
+    """A loop over more than INLINE_MAX_ELEMENTS elements is called, not inlined (a call costs
+    nothing next to its work); the small ones of the same program are inlined; both match eager."""
+    monkeypatch.setenv("STEPJIT_NATIVE", "1")
+    r = np.random.default_rng(1)
+    side = 40
+    assert side * side > INLINE_MAX_ELEMENTS
+    w0 = r.standard_normal((side, side)).astype(np.float32)
+    x = torch.tensor(r.standard_normal((side, side)).astype(np.float32))
+
+    def step(x, w):
+        loss = (torch.tanh(x * w) * 0.5).sum() / 3.0
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+            w.grad = None
+        return loss
+
+    w = torch.tensor(w0.copy(), requires_grad=True)
+    fn = torch.compile(step, backend="cpu")
+    got = [fn(x, w).item() for _ in range(3)]
+    w_eager = torch.tensor(w0.copy(), requires_grad=True)
+    want = [step(x, w_eager).item() for _ in range(3)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    np.testing.assert_allclose(w.detach().numpy(), w_eager.detach().numpy(), rtol=1e-5)
+    texts = [p.native_text for _, p in fn.programs.values() if p.is_native]
+    assert texts
+    for text in texts:
+        calls = kernel_calls(text)
+        inlined = {name for name, (_, i) in calls.items() if i}
+        assert inlined and inlined != set(calls)

@@ -409,3 +409,95 @@ def test_written_tensors_passed_apart_must_stay_apart():
     def alias(s):
         s["b"] = s["a"]
     check(state, step, alias, call=lambda fn, s: fn(s["a"], s["b"]))
+
+
+def _hot(s, e):
+    """A compiled logistic step whose fast call is in use, and the eager step run as often."""
+    fn = torch.compile(logistic_step, backend="cpu")
+    for _ in range(CHANGE_AT):
+        positional(fn, s)
+        positional(logistic_step, e)
+    return fn
+
+
+def test_fast_call_results_are_new_tensors_like_any_other():
+    """The fast call builds its result with Tensor._make's stores written inline: each result is
+    a plain detached tensor of its own (no grad_fn, its own version and array), as _make's."""
+    from stepjit.tensor import Tensor
+    s, e = logistic_state(), logistic_state()
+    fn = _hot(s, e)
+    assert "NEW(Tensor)" in fn.fast_sources()[0]
+    got = [positional(fn, s) for _ in range(3)]
+    want = [positional(logistic_step, e) for _ in range(3)]
+    made = Tensor._make(np.zeros((), np.float32))
+    for r, w in zip(got, want):
+        assert type(r) is Tensor
+        for name in Tensor.__slots__:
+            if name not in ("_data", "_version", "__weakref__", "__dict__"):
+                assert getattr(r, name) == getattr(made, name), name
+        assert vars(r) == {}
+        assert r.grad_fn is None and not r.requires_grad and r.is_leaf and r.grad is None
+        assert r.dtype == torch.float32 and r.device == torch.device("cpu") and r.shape == ()
+        assert r._version is not made._version and r._version.value == 0
+        np.testing.assert_allclose(r.item(), w.item(), rtol=1e-5)
+    first, second = got[0], got[1]
+    assert first._version is not second._version
+    assert not np.shares_memory(first.numpy(), second.numpy())
+    before = second.item()
+    first.add_(1.0)                         # a result is the caller's: writes stay in it
+    assert first._version.value == 1 and second._version.value == 0 and second.item() == before
+    third = positional(fn, s)               # nor does a later call write into earlier results
+    assert second.item() == before and not np.shares_memory(third.numpy(), first.numpy())
+    third.requires_grad_()
+    (third * 2.0).backward()
+    assert third.grad.item() == 2.0
+
+
+def test_a_field_the_inline_result_cannot_write_falls_back_to_make(monkeypatch):
+    """fresh_tensor_fields is read off Tensor._make: every slot, and None (the fast call calls
+    _make) when a new tensor starts with something its inline stores could not write."""
+    from stepjit.runtime import fastcall
+    from stepjit.tensor import Tensor
+    names = {n for n, _ in fastcall.fresh_tensor_fields()}
+    assert names == set(Tensor.__slots__) - {"_data", "__weakref__", "__dict__"}
+    make = Tensor._make.__func__
+
+    def tagged(cls, data):
+        t = make(cls, data)
+        t.__dict__["tag"] = "made"
+        return t
+    monkeypatch.setattr(Tensor, "_make", classmethod(tagged))
+    assert fastcall.fresh_tensor_fields() is None
+    s, e = logistic_state(), logistic_state()
+    fn = _hot(s, e)
+    assert "NEW(Tensor)" not in fn.fast_sources()[0]
+    r = positional(fn, s)
+    assert r.tag == "made"
+    np.testing.assert_allclose(r.item(), positional(logistic_step, e).item(), rtol=1e-5)
+
+
+def test_the_entry_binds_no_keyword_to_its_positional_parameters():
+    """The compiled function's __call__ takes the traced positional arguments as positional-only
+    parameters named after the step's: a keyword of such a name, or fewer or more arguments,
+    go on to the tree walk, which does what the step does eagerly."""
+    import inspect
+    s, e = logistic_state(), logistic_state()
+    fn = _hot(s, e)
+    params = list(inspect.signature(type(fn).__call__).parameters.values())[1:]
+    assert [p.kind for p in params[:5]] == [inspect.Parameter.POSITIONAL_ONLY] * 5
+    assert "X" in [p.name for p in params]
+    X, y, w, b = s["X"], s["y"], s["w"], s["b"]
+    for args, kwargs in [((X, y, w, b), {"X": X}), ((X, y, w, b), {}),
+                         ((X, y, w, b, 0.1, 0.1), {}), ((X, y, w, b, 0.1), {"py": 0.1}),
+                         ((X, y, w, b, 0.1), {"more": 1})]:
+        with pytest.raises(TypeError) as eager:
+            logistic_step(*args, **kwargs)
+        with pytest.raises(TypeError) as compiled:
+            fn(*args, **kwargs)
+        assert str(compiled.value) == str(eager.value)
+    got = [fn(X, y, w, b, lr=0.1), positional(fn, s)]
+    want = [logistic_step(e["X"], e["y"], e["w"], e["b"], lr=0.1), positional(logistic_step, e)]
+    for a, c in zip(got, want):
+        np.testing.assert_allclose(a.item(), c.item(), rtol=1e-5)
+    for k in ("w", "b"):
+        assert_same(s[k].detach().numpy(), e[k].detach().numpy(), exact=False)
