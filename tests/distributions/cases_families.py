@@ -216,6 +216,29 @@ CASES += [
          r(3), pos(3), r(3), pos(3)),
 ]
 
+# -- expand ----------------------------------------------------------------------------------
+CASES += [
+    Case("expand_leaf_families", lambda T, loc, s, p, x: (
+        D(T).Normal(loc, s).expand((2, 3)).log_prob(x),
+        D(T).Laplace(loc, s).expand((2, 3)).entropy(),
+        D(T).Categorical(probs=p).expand((2, 3)).log_prob(T.tensor([[0, 1, 2], [2, 1, 0]])),
+        D(T).Poisson(s).expand((4, 3)).mean, D(T).Binomial(4, p[..., 0]).expand((2, 3)).variance),
+         r(3), pos(3), simplex(3, 3), r(2, 3), grad=(0, 1, 2)),
+    Case("expand_composites", lambda T, a, b, df, x: (
+        D(T).Beta(a, b).expand((2, 3)).log_prob(x.sigmoid()),
+        D(T).StudentT(df).expand((2, 3)).log_prob(x),
+        D(T).Independent(D(T).Normal(a, b), 1).expand((2,)).log_prob(x),
+        D(T).HalfNormal(b).expand((2, 3)).log_prob(x.abs()),
+        D(T).Multinomial(3, probs=T.stack([a, b], -1)).expand((4, 3)).log_prob(
+            T.tensor([[1.0, 2.0], [3.0, 0.0], [0.0, 3.0]], dtype=a.dtype).expand(4, 3, 2))),
+         pos(3), pos(3), pos(3) * 3, r(2, 3), grad=(0, 1, 2)),
+    Case("expand_mvn", lambda T, loc, m, x: D(T).MultivariateNormal(
+        loc, covariance_matrix=m @ m.mT + 3 * T.eye(3, dtype=m.dtype)).expand((4,)).log_prob(x),
+         r(3), r(3, 3), r(4, 3)),
+    Case("transformed_broadcasting_affine", lambda T, loc, s, x: D(T).TransformedDistribution(
+        D(T).Normal(0.0, 1.0), [D(T).AffineTransform(loc, s)]).log_prob(x), r(3), pos(3), r(2, 3)),
+]
+
 
 # Outputs that are infinite or NaN where supports differ or moments do not exist: a central
 # difference is NaN there, so these gradients are checked against PyTorch's recorded ones only.
