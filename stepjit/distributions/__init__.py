@@ -26,6 +26,7 @@ from .gumbel import Gumbel  # noqa: F401
 from .half_normal import HalfNormal  # noqa: F401
 from .independent import Independent  # noqa: F401
 from .laplace import Laplace  # noqa: F401
+from .mixture_same_family import MixtureSameFamily  # noqa: F401
 from .multinomial import Multinomial  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .normal import LogNormal, Normal  # noqa: F401

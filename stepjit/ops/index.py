@@ -86,6 +86,7 @@ def getitem(input, key):
 def setitem(input, key, value):
     if isinstance(key, Tensor) and setitem_fast(input, key, value):
         return   # x[mask] = number, nothing to record
+    value = _leading_ones_dropped(value)
     try:
         pkey, tensors = normalize_key(input.ndim, key)
     except ShapeError as e:
@@ -94,6 +95,18 @@ def setitem(input, key, value):
         input._inplace(P.index_put, value, *tensors, op="setitem", key=pkey, accumulate=False)
     else:
         input._inplace(P.slice_scatter, value, op="setitem", key=pkey)
+
+
+def _leading_ones_dropped(value):
+    """PyTorch drops a value's leading size-1 dims before broadcasting it into x[key], so a
+    value with more dims than the place it fills fits: `preds[i] = model(window)` with the
+    model's (1, 1) output, `x[2:4] = row` with a (1, 1, 2) row."""
+    if not isinstance(value, Tensor) or not value.ndim or value.shape[0] != 1:
+        return value
+    shape = list(value.shape)
+    while shape and shape[0] == 1:
+        shape.pop(0)
+    return value.reshape(shape)
 
 
 def take_along_dim(input, indices, dim=None):

@@ -183,6 +183,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
+        _array_arguments(out, fn, args, kwargs)
     finally:
         if collecting:
             gc.enable()
@@ -193,6 +194,22 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         for rec in tracer.records:
             rec.restore()
     return out
+
+
+def _array_arguments(out, fn, args, kwargs):
+    """A NumPy array passed to the step (`step(x_np, y_np)`, the step calling
+    torch.from_numpy(x_np)) is not an input the trace can bind: what the step made of it
+    is a constant of the trace, which a replay would repeat whatever array the next call
+    passes. Such a step runs its Python on every call, and the warning says how to make the
+    array an input (a tensor argument)."""
+    arrays, _ = flatten((args, kwargs), lambda x: isinstance(x, np.ndarray))
+    if not arrays or out.per_call is not None:
+        return
+    loc = def_loc(fn)
+    out.per_call = (f"the step takes a NumPy array argument (at {loc}: `{loc.text}`), whose "
+                    "values a replayed trace would repeat; pass a tensor (torch.from_numpy(a)) "
+                    "to make it an input")
+    out.per_call_warns = True
 
 
 def _printed(tracer, loc):

@@ -315,6 +315,18 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
          T.nn.AdaptiveMaxPool1d(3)(s),
          T.nn.functional.max_pool2d_with_indices(x, 2)[1]]),
          IMG[:, :2], EB_W[:6].reshape(2, 3, 4)),
+    Case("lp_pool_and_upsampling", lambda T, x, s: (
+        T.nn.LPPool2d(2, 2)(x), T.nn.LPPool2d(3, (2, 3), stride=(1, 2))(x.abs() + 0.1),
+        T.nn.LPPool1d(1.5, 2, stride=1)(s.abs() + 0.1), T.nn.functional.lp_pool1d(s, 2, 3),
+        T.nn.UpsamplingNearest2d(scale_factor=2)(x), T.nn.UpsamplingBilinear2d(size=(5, 7))(x)),
+         IMG[:, :2, :4, :5], EB_W[:6].reshape(2, 3, 4)),
+    Case("interpolate_linear_modes", lambda T, x, s, v: (
+        T.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"),
+        T.nn.functional.interpolate(x, size=(7, 3), mode="bilinear", align_corners=True),
+        T.nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear"),
+        T.nn.Upsample(scale_factor=1.5, mode="linear")(s),
+        T.nn.functional.interpolate(v, scale_factor=(2, 1.5, 0.5), mode="trilinear")),
+         IMG[:, :2, :4, :5], EB_W[:6].reshape(2, 3, 4), FOLD_B.reshape(1, 2, 3, 4, 5)),
     Case("embedding_bag_from_pretrained", lambda T, w, i: T.nn.EmbeddingBag.from_pretrained(
         w, padding_idx=3)(i, T.tensor([0, 3, 3, 7])), EB_W, EB_I, grad=()),
 ]
