@@ -253,6 +253,20 @@ CASES += [
          simplex(3), r(2, 3, 2), pos(2, 3, 2), r(4, 2, 2)),
 ]
 
+# -- Pareto, Weibull, NegativeBinomial -----------------------------------------------------
+CASES += [
+    Case("pareto", lambda T, s, a, x: (lambda d: (d.log_prob(x), d.mode) + moments(d))(
+        D(T).Pareto(s, a)), pos(3), pos(3) + 2.5, pos(2, 3) + 2.0),
+    Case("weibull", lambda T, s, k, x: (lambda d: (d.log_prob(x), d.mode, d.cdf(x))
+                                        + moments(d))(D(T).Weibull(s, k)),
+         pos(3), pos(3) + 0.6, pos(2, 3)),
+    Case("negative_binomial_probs", lambda T, n, p, v: (lambda d: (
+        d.log_prob(v), d.mean, d.variance, d.mode))(D(T).NegativeBinomial(n, probs=p)),
+         pos(3) * 3, unit(3), counts(8, 2, 3), grad=(0, 1)),
+    Case("negative_binomial_logits", lambda T, n, x, v: D(T).NegativeBinomial(
+        n, logits=x).log_prob(v), pos(3) * 2, r(3), counts(5, 3), grad=(0, 1)),
+]
+
 
 # Outputs that are infinite or NaN where supports differ or moments do not exist: a central
 # difference is NaN there, so these gradients are checked against PyTorch's recorded ones only.
