@@ -398,6 +398,8 @@ from .functions.losses import (  # noqa: E402,F401
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .functions.ctc import ctc_loss  # noqa: E402,F401
 from .functions.lp_pool import lp_pool1d, lp_pool2d  # noqa: E402,F401
+from .functions.pool3d import (  # noqa: E402,F401
+    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
 from .functions.fold import (  # noqa: E402,F401
     adaptive_max_pool1d, fold, max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d,
     max_unpool2d)

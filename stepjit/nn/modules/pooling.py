@@ -31,6 +31,12 @@ class MaxPool2d(_MaxPool):
                             self.ceil_mode, self.return_indices)
 
 
+class MaxPool3d(_MaxPool):
+    def forward(self, input):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
 class _AvgPool(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -56,6 +62,12 @@ class AvgPool2d(_AvgPool):
                             self.count_include_pad, self.divisor_override)
 
 
+class AvgPool3d(_AvgPool):
+    def forward(self, input):
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
 class _Adaptive(Module):
     def __init__(self, output_size):
         super().__init__()
@@ -78,6 +90,20 @@ class AdaptiveAvgPool2d(_Adaptive):
 class AdaptiveMaxPool2d(_Adaptive):
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size)
+
+
+class AdaptiveAvgPool3d(_Adaptive):
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(_Adaptive):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class Upsample(Module):
