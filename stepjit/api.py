@@ -92,6 +92,8 @@ def detach(input):
 
 
 from .runtime import compile  # noqa: E402,F401
+from .nn.modules import module as _module  # noqa: E402
+_module.COMPILE = compile
 from . import compiler, _dynamo  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
@@ -99,6 +101,7 @@ from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
+from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing: tensors shared)
 from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
     sparse_coo, strided)
@@ -116,7 +119,7 @@ _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
     copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
-    logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+    gcd, lcm, logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
 from .ops.elementwise import exp2  # noqa: E402,F401
 from .ops.reduce import aminmax  # noqa: E402,F401
 from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401
@@ -159,6 +162,22 @@ def typename(obj):
     module = cls.__module__
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
+
+from .ops.spellings import (  # noqa: E402,F401
+    absolute, arccosh, arcsinh, arctanh, bartlett_window, blackman_window, conj, diagflat,
+    dsplit, greater, greater_equal, hamming_window, hann_window, hsplit, is_complex, is_conj,
+    is_inference, is_neg, is_same_size, is_signed, kaiser_window, less, less_equal,
+    not_equal, positive, resolve_conj, resolve_neg, scalar_tensor, split_with_sizes, swapdims,
+    vdot, vsplit)
+from .ops.spellings import (  # noqa: E402,F401
+    adjoint, asarray, diagonal_scatter, empty_strided, ldexp, masked_scatter, narrow_copy,
+    put, range_ as range, renorm, rsub, select_scatter, set_default_tensor_type, slice_scatter)
+from .ops.shape import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402,F401
+from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
+from .linalg import pinverse  # noqa: E402,F401
+from .nn.torch_forms import FORMS as _FORMS  # noqa: E402
+
+globals().update(_FORMS)
 
 from .ops import out as _out  # noqa: E402
 

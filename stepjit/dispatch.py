@@ -453,10 +453,11 @@ def concrete(t, purpose="value"):
 
 
 def windows(t, key):
-    """`t[key]` where key's slice bounds are ints read per call while tracing
-    (tracer/windows.py): (t with those windows taken, the rest of key). Otherwise (t, key)."""
+    """`t[key]` where key's slice bounds are ints read per call, or traced tensors, while
+    tracing (tracer/windows.py): (t with those windows taken, the rest of key). Otherwise
+    (t, key)."""
     tracer = MODE.tracer
-    if tracer is None or not tracer.ints:
+    if tracer is None:
         return t, key
     return tracer.windows(t, key)
 

@@ -325,3 +325,8 @@ def svd_legacy(input, some=True, compute_uv=True):
     """torch.svd: V rather than Vh, and the reduced factors unless some=False."""
     U, S, Vh = svd(input, full_matrices=not some)
     return svd_legacy_result(U, S, Vh.mT)
+
+
+def pinverse(input, rcond=1e-15):
+    """torch.pinverse: singular values at most rcond times the largest count as zero."""
+    return pinv(input, rtol=rcond)

@@ -28,7 +28,7 @@ LAYERS = [
                    "stepjit.accelerator", "stepjit.backends", "stepjit.distributed",
                    "stepjit.utils", "stepjit.distributions", "stepjit.linalg",
                    "stepjit.dtype_info", "stepjit.threads", "stepjit.jit",
-                   "stepjit.layouts"]),
+                   "stepjit.layouts", "stepjit.shared_memory", "stepjit.multiprocessing"]),
     ("tracer", ["stepjit.tracer"]),
     ("passes", ["stepjit.passes"]),
     ("codegen", ["stepjit.codegen"]),

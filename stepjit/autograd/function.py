@@ -6,10 +6,13 @@ gradient (or None) per forward argument.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..ir.types import FLOAT
 from .grad_mode import STATE as GRAD
+from .grad_mode import no_grad
 from . import node as _node
 from .node import Node, SavedTensor, _FREED_MSG, _tensor_class, fit_grad, node_class
 from ..ir.primitives.shapes import broadcast_shapes
@@ -18,6 +21,20 @@ from ..ir.primitives.shapes import broadcast_shapes
 # Set while a check-mode trace runs (stepjit/programs/check.py function_checks): called as
 # CHECK_HOOK(cls, args, kwargs) after forward when a gradient will be needed.
 CHECK_HOOK = None
+
+
+def once_differentiable(backward):
+    """PyTorch's decorator for a backward that is not itself differentiable: it runs with
+    grad mode off, so the gradients it returns carry no history. (The engine runs every
+    Function's backward so today; the mark, `once_differentiable = True` on the wrapper,
+    tells a double-backward engine that differentiating through it is an error, as in
+    PyTorch.)"""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+    wrapper.once_differentiable = True
+    return wrapper
 
 
 class FunctionCtx:

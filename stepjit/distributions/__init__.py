@@ -30,6 +30,10 @@ from .multinomial import Multinomial  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .normal import LogNormal, Normal  # noqa: F401
 from .poisson import Poisson  # noqa: F401
+from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli  # noqa: F401
+from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical  # noqa: F401
+from .transformed_distribution import TransformedDistribution  # noqa: F401
+from .transforms import *  # noqa: F401,F403  (as torch.distributions exports them)
 from .studentT import StudentT  # noqa: F401
 from .uniform import Uniform  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401

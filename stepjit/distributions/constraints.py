@@ -64,3 +64,16 @@ def multinomial(upper_bound):
     return Constraint("Multinomial()",
                       lambda x: (x >= 0).all(-1) & (x.sum(-1) <= upper_bound),
                       is_discrete=True, event_dim=1)
+
+
+def independent(base, reinterpreted_batch_ndims):
+    """`base` checked over `reinterpreted_batch_ndims` more rightmost dims (all must hold)."""
+    n = reinterpreted_batch_ndims
+
+    def check(x):
+        ok = base.check(x)
+        for _ in range(n):
+            ok = ok.all(-1)
+        return ok
+    return Constraint(f"IndependentConstraint({base!r}, {n})", check, base.is_discrete,
+                      base.event_dim + n)

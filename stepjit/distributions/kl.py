@@ -16,6 +16,7 @@ from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, kl_mvn_mvn
 from .normal import Normal
 from .poisson import Poisson
+from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 from ..nn.functional import softplus
 from ..ops.elementwise import digamma, lgamma
@@ -168,3 +169,11 @@ def _kl_cauchy_cauchy(p, q):
     t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
     t2 = (4 * p.scale * q.scale).log()
     return t1 - t2
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError("KL between TransformedDistributions needs equal transforms "
+                                  "and event shapes")
+    return kl_divergence(p.base_dist, q.base_dist)

@@ -53,5 +53,8 @@ class Uniform(Distribution):
         result = (value - self.low) / (self.high - self.low)
         return result.clamp(min=0, max=1)
 
+    def icdf(self, value):
+        return value * (self.high - self.low) + self.low
+
     def entropy(self):
         return (self.high - self.low).log()

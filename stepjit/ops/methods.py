@@ -4,12 +4,15 @@ Kept as one table so that what a Tensor can do is readable in one place.
 """
 from __future__ import annotations
 
-from .. import cuda as _cuda, dispatch
+import numpy as np
+
+from .. import cuda as _cuda, dispatch, shared_memory
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
 from ..errors import user_location
 from ..ir.types import (
-    FLOAT, as_dtype, bool_, float32, float64, int8, int16, int32, int64, uint8)
+    FLOAT, as_dtype, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
+    uint8)
 from ..tensor import Tensor
 from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
 from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
@@ -357,6 +360,7 @@ METHODS = {
     "transpose_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
     "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
+    "resize_": S.resize_, "resize_as_": S.resize_as_,
     # indexing
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
     "take_along_dim": I.take_along_dim, "index_put_": I.index_put_, "index_put": I.index_put,
@@ -401,7 +405,7 @@ METHODS.update({
     "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
                                         for p in (P.qr_q, P.qr_r)),
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
-    "matrix_power": SR.matrix_power, "ger": S.outer,
+    "matrix_power": SR.matrix_power, "ger": S.outer, "gcd": MF.gcd, "lcm": MF.lcm,
 })
 
 
@@ -423,8 +427,42 @@ METHODS.update({
     "rsqrt_": _inplace_of(E.rsqrt, "rsqrt_"), "square_": _inplace_of(E.square, "square_"),
     "lerp_": _inplace_of(E.lerp, "lerp_"), "atan2_": _inplace_of(MF.atan2, "atan2_"),
     "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
+    "gcd_": _inplace_of(MF.gcd, "gcd_"), "lcm_": _inplace_of(MF.lcm, "lcm_"),
 })
 
+
+
+from . import spellings as SP, typing_rules as TR  # noqa: E402
+METHODS.update({
+    "absolute": E.abs, "arccosh": MF.acosh, "arcsinh": MF.asinh, "arctanh": MF.atanh,
+    "greater": E.gt, "greater_equal": E.ge, "less": E.lt, "less_equal": E.le,
+    "not_equal": E.ne, "swapdims": S.transpose, "positive": SP.positive,
+    "is_complex": SP.is_complex, "is_conj": SP.is_conj, "is_neg": SP.is_neg,
+    "is_inference": SP.is_inference, "conj": SP.conj, "resolve_conj": SP.conj,
+    "resolve_neg": SP.conj, "is_signed": SP.is_signed, "is_same_size": SP.is_same_size,
+    "is_nonzero": TR.is_nonzero, "get_device": SP.get_device, "vdot": SP.vdot,
+    "diagflat": SP.diagflat, "hsplit": SP.hsplit, "vsplit": SP.vsplit, "dsplit": SP.dsplit,
+    "split_with_sizes": SP.split_with_sizes, "sum_to_size": SP.sum_to_size,
+    "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet,
+    "pinverse": LA.pinverse,
+    "masked_scatter": SP.masked_scatter, "select_scatter": SP.select_scatter,
+    "slice_scatter": SP.slice_scatter, "diagonal_scatter": SP.diagonal_scatter,
+    "ldexp": SP.ldexp, "renorm": SP.renorm, "narrow_copy": SP.narrow_copy, "put": SP.put,
+    "new": SP.new, "adjoint": SP.adjoint, "unsafe_chunk": S.chunk, "unsafe_split": S.split,
+    "half": lambda self, memory_format=None: self.to(float16),
+    "bfloat16": lambda self, memory_format=None: self.to(bfloat16),
+})
+# In-place forms PyTorch has of ops above: computed out of place, stored in self's dtype
+# (`x.gt_(y)` leaves 1.0 and 0.0 in a float x).
+METHODS.update({name + "_": _inplace_of(METHODS[name], name + "_") for name in (
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+    "not_equal", "absolute", "multiply", "subtract", "divide", "true_divide", "fmod",
+    "remainder", "floor_divide", "copysign", "logical_and", "logical_or", "logical_xor",
+    "sgn", "heaviside", "addmm", "addbmm", "baddbmm", "addmv", "addr", "arccosh",
+    "arcsinh", "arctanh", "masked_scatter", "put", "ldexp", "renorm")})
+METHODS.update({"cumsum_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumsum(x, dim), "cumsum_"),
+                "cumprod_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumprod(x, dim),
+                                        "cumprod_")})
 
 
 def _inplace_method_of(name):
@@ -444,7 +482,7 @@ METHODS.update({name + "_": _inplace_method_of(name) for name in _MATH_INPLACE})
 # tutorial calls torch.sin_): api.py exports one per name. Not every x.name_() has one in
 # PyTorch (torch.add_ does not exist), so the rest are named here.
 INPLACE_FUNCTIONS = tuple(name + "_" for name in _MATH_INPLACE) + (
-    "abs_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "detach_", "erf_",
+    "abs_", "ceil_", "clamp_", "gcd_", "lcm_", "clamp_max_", "clamp_min_", "clip_", "cos_", "detach_", "erf_",
     "exp_", "expm1_", "fill_", "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_",
     "log_", "logit_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_",
     "sqrt_", "square_", "tanh_", "trunc_", "zero_")
@@ -463,7 +501,25 @@ from . import sparse as _sparse  # noqa: E402
 METHODS.update({"to_sparse": _sparse.to_sparse, "to_sparse_coo": _sparse.to_sparse,
                 "to_dense": lambda self, dtype=None: self if dtype is None else self.to(dtype)})
 
-PROPERTIES = {"T": S.T, "mT": S.mT}
+def _share_memory_(self):
+    """Move the data to memory shared between processes (stepjit/shared_memory.py); a no-op
+    when it is there already, and for CUDA tensors (as PyTorch's)."""
+    if self.is_shared() or _cuda.is_device_array(self._data):
+        return self
+    if self._base is not None:
+        raise RuntimeError("share_memory_: this tensor is a view of another; share the tensor it "
+                           "views instead")
+    self._data = shared_memory.share_array(self._data)
+    return self
+
+
+def _is_shared(self):
+    return isinstance(self._data, np.ndarray) and shared_memory.segment_of(self._data) is not None
+
+
+METHODS.update({"share_memory_": _share_memory_, "is_shared": _is_shared})
+
+PROPERTIES = {"T": S.T, "mT": S.mT, "mH": S.mT, "H": SP.H}
 
 
 def bind():

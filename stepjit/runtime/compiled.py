@@ -398,6 +398,11 @@ class CompiledFunction:
         backend = "interpret" if outcome == "one-shot" else self.program_backend
         if outcome == "per-call" and not self._recurs(tr):
             backend = "interpret"
+        if outcome == "new" and backend == "cpu" and not config.first_call_compiles():
+            # A new trace's first call is interpreted (eager's values) and its programs are
+            # built at its second call (its first reuse): a first call compiles nothing, so
+            # it costs what an eager step costs, and a trace used once never compiles.
+            backend = "interpret"
         result = self._run_fresh(path, tr, flat, arg_key, backend,
                                  known=tr.values if outcome == "per-call" else None)
         tr.values = None
@@ -449,7 +454,9 @@ class CompiledFunction:
             guardcode.bind(seg, flat, objs, env)
             if known is not None:
                 _take_known(seg, known, env)
-            env = seg.run(env, backend, st)
+            # (a segment keeps only a program of the function's own backend: an interpreted
+            # first call leaves its tree segments without one, built on their next run)
+            env = seg.run(env, backend, st, keep=backend == self.program_backend)
             if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
                 break   # the backend's rounding took the decision the other way
         else:

@@ -205,13 +205,17 @@ class Segment:
             return None
         return guardcode.failure(self, failed, flat, objs)
 
-    def run(self, env, backend, stats):
+    def run(self, env, backend, stats, keep=True):
+        """Run this segment's program (built for `backend` when it has none; kept unless
+        `keep` is false)."""
         if not self.nodes:
             return env
         program = self.program
         if program is None:
             with span("build program", "compile"):
-                program = self.program = get_program(self.build_graph(), backend, stats)
+                program = get_program(self.build_graph(), backend, stats)
+            if keep:
+                self.program = program
         if PROFILE.active is None:
             return program.run(env)
         return timed(f"run {type(program).__name__} {self.build_graph().name}", "compiled",

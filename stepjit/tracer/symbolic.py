@@ -113,9 +113,13 @@ class ConditionGuard(PyGuard):
 
 
 def exact_numbers(x):
-    """x with every SymbolicInt in it (in nested tuples: an indexing key) made exact (guarded)."""
+    """x with every SymbolicInt in it (in nested tuples: an indexing key) made exact (guarded),
+    and every 0-dim integer tensor (a window's traced bound, windows.py) made its int (a
+    data-dependent decision)."""
     if type(x) is SymbolicInt:
         return x.exact()
+    if isinstance(x, Tensor):
+        return operator.index(x)
     if type(x) is tuple or type(x) is list:
         return type(x)(exact_numbers(v) for v in x)
     return x

@@ -90,6 +90,7 @@ class Tracer:
         self.per_call_warns = False
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
         self.ints = False           # a SymbolicInt stands in a place
+        self.tensor_windows = False  # a window's bounds are traced tensors (windows.py)
         self.active = True          # False once the trace is finished: late uses record nothing
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
@@ -208,7 +209,7 @@ class Tracer:
         vals = [self.value_of(a) if isinstance(a, Tensor) else self._operand(a) for a in args]
         if self.floats and attrs:
             attrs = {k: v.exact() if type(v) is SymbolicFloat else v for k, v in attrs.items()}
-        if self.ints and attrs:
+        if (self.ints or self.tensor_windows) and attrs:
             attrs = {k: exact_numbers(v) for k, v in attrs.items()}   # a key a view replays
         avals = [AVal(v.shape, v.dtype) if isinstance(v, Value) else dispatch.aval_of(v) for v in vals]
         try:

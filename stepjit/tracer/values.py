@@ -77,7 +77,8 @@ from collections import deque
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
-from .helpers import Helpers, def_loc, global_names, line_of_change, roots_of
+from .helpers import (Helpers, def_loc, global_names, is_user_file, line_of_change,
+                      roots_of, running_callers)
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
@@ -178,7 +179,8 @@ class Snapshot:
 
     def __init__(self):
         self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
-        self.lengths = {}     # id(container) -> (container, length, label)
+        self.lengths = {}     # id(container) -> (container, length, label, name the code
+                              # must use to reach it: None for an item or a registry)
         self.classes = set()  # classes of the objects entered (their methods' names are read)
         self.tensors = {}     # (id(container), key) -> (container, key, tensor, label): where
                               # tensors were bound (rebinding.py: state the step rebinds)
@@ -226,13 +228,13 @@ def snapshot(fn, args=()) -> Snapshot:
         return snap
     # The functions the step may call have namespaces of their own (helpers.py): their
     # globals and cells are roots too, and what those hold may name more functions.
-    found = Helpers(step)
+    found = Helpers(step, running_callers(step))
     for a in args:       # (a function handed to the step: `step(x, log_fn)`)
         found.add(a)
     done = 0
     while True:
         for klass in snap.classes:
-            found.add(klass)
+            found.add(klass, constructed=False)
         for f in snap.functions:
             found.add(f)
         snap.functions.clear()
@@ -289,7 +291,7 @@ def _children(snap, obj, text, name):
         if len(obj) > _MAX_SEQUENCE:
             return []       # data, not configuration: a dataset held in a list
         if type(obj) is list:
-            snap.lengths.setdefault(id(obj), (obj, len(obj), text))
+            snap.lengths.setdefault(id(obj), (obj, len(obj), text, name))
         return [(obj, i, v, f"[{i}]", None) for i, v in enumerate(obj)]
     d = searched_dict(obj)
     if d is None:
@@ -305,7 +307,7 @@ def _children(snap, obj, text, name):
     for reg in _REGISTRIES:                 # nn.Module: parameters, buffers, submodules
         r = d.get(reg)
         if isinstance(r, dict):
-            snap.lengths.setdefault(id(r), (r, len(r), f"{text}.{reg}"))
+            snap.lengths.setdefault(id(r), (r, len(r), f"{text}.{reg}", None))
             out += [(r, k, v, f".{k}", None) for k, v in list(r.items())[:_MAX_ITEMS]]
     out += [(d, k, v, f".{k}", k) for k, v in list(d.items())[:_MAX_ITEMS]
             if k not in _REGISTRIES and not k.startswith("__")]
@@ -633,7 +635,9 @@ _CLASS_WORDS: dict = {}
 
 
 def _class_words(klass):
-    """The words of every function defined in klass and its bases (not object's)."""
+    """The words of every function stepjit or a library defines in klass and its bases (not
+    object's): the user's methods count through the helpers found (helpers.py), which leave
+    out the step's callers and the constructors of objects that exist already."""
     words = _CLASS_WORDS.get(klass)
     if words is None:
         words = set()
@@ -643,7 +647,7 @@ def _class_words(klass):
                 if isinstance(v, property):
                     v = v.fget
                 code = getattr(v, "__code__", None)
-                if isinstance(code, types.CodeType):
+                if isinstance(code, types.CodeType) and not is_user_file(code.co_filename):
                     _code_words(code, words)
         words = _CLASS_WORDS[klass] = frozenset(words)
     return words
@@ -651,9 +655,10 @@ def _class_words(klass):
 
 def _used_names(fn, snap) -> set:
     """The names the step may read values through, found without running it: the words of its
-    own code, of the functions its globals name, and of the methods of every class whose
-    objects the search met (a Module's forward reads self.training, an optimizer's step
-    group['momentum'])."""
+    own code, of the functions its globals name, of the helpers found (helpers.py: the user's
+    methods of every class whose objects the search met, less constructors and the step's
+    callers), and of stepjit's methods of those classes (a Module's forward reads
+    self.training, an optimizer's step group['momentum'])."""
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     names = set()
@@ -683,7 +688,7 @@ def value_guards(fn, snap, segment) -> list:
     code = getattr(fn_, "__code__", None)
     loc = Loc(code.co_filename, code.co_firstlineno, f"def {code.co_name}") if code else None
     guards = []
-    grown = {id(c) for c, n, _ in snap.lengths.values() if len(c) != n}   # the step appended
+    grown = {id(c) for c, n, _, _ in snap.lengths.values() if len(c) != n}  # the step appended
     # (a list appended to on another path: its items are a log, not config; of a dict, only
     # the entries some trace added: the others may be config)
     grown.update(k for k, (c, _) in _APPENDED.items() if type(c) is list)
@@ -702,7 +707,7 @@ def value_guards(fn, snap, segment) -> list:
             elif now is not _MISSING:
                 at = line_of_change(name, snap.helpers) if type(name) is str else None
                 snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r})", at or loc))
-    for c, n, label in snap.lengths.values():
-        if id(c) not in grown:
+    for c, n, label, name in snap.lengths.values():
+        if id(c) not in grown and (name is None or name in names):
             guards.append(LengthGuard(c, None, n, label, segment, loc))
     return guards

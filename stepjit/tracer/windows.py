@@ -33,6 +33,9 @@ import builtins
 
 from .. import dispatch
 from ..ir import primitives as P
+from ..ir.graph import Value
+from ..ir.types import INT
+from ..tensor import Tensor
 from .symbolic import SymbolicInt, WindowGuard, _text
 
 _PLAIN = (int, builtins.slice, type(None), type(Ellipsis))
@@ -42,7 +45,7 @@ def take_windows(tracer, x, key):
     """(x with each per-call window of key taken, the rest of key) for `x[key]`; (x, key)
     unchanged when key has no symbolic bound or a form this does not handle."""
     items = key if type(key) is tuple else (key,)
-    if not any(_symbolic(k) for k in items):
+    if not any(_symbolic(k) or _traced_bounds(k) for k in items):
         return x, key
     if not all(type(k) in _PLAIN or type(k) is SymbolicInt for k in items):
         return x, key
@@ -60,6 +63,8 @@ def take_windows(tracer, x, key):
             continue
         if type(k) is SymbolicInt:
             x, k = _index(tracer, x, k, dim)
+        elif type(k) is builtins.slice and _traced_bounds(k):
+            x, k = _tensor_slice(tracer, x, k, dim)
         elif type(k) is builtins.slice and _symbolic(k):
             x, k = _slice(tracer, x, k, dim)
         out.append(k)
@@ -102,8 +107,73 @@ def _slice(tracer, x, sl, dim):
         builtins.slice(None)
 
 
+def _traced_bounds(k):
+    return type(k) is builtins.slice and (isinstance(k.start, Tensor) or isinstance(k.stop, Tensor))
+
+
+def _tensor_slice(tracer, x, sl, dim):
+    """x[..., i:i + w, ...] with i a traced 0-dim integer tensor (`for i in ix`, ix drawn by
+    randint in the step): a window of w elements at i, when w is the same for every value of
+    i (the stop is the start plus a constant) and i lies where Python's slice has all w: that
+    is a truth decision, the same on every call that draws in-range starts. Otherwise the
+    ordinary path, which takes the bounds' exact values."""
+    step = 1 if sl.step is None else sl.step
+    n = x.shape[dim]
+    width = _fixed_width(tracer, sl.start, sl.stop)
+    if width is None or type(step) is not int or step < 1 or not 0 < width <= n:
+        return x, sl
+    start = sl.start
+    if not bool((start >= 0) & (start <= n - width)):
+        return x, sl
+    tracer.tensor_windows = True     # the view record's key holds the tensors (exact_numbers)
+    size = len(range(0, width, step))
+    return _take(tracer, x, start, dim, size, step, (start, sl.stop, sl.step)), \
+        builtins.slice(None)
+
+
+def _fixed_width(tracer, start, stop):
+    """stop - start when both are traced 0-dim integer tensors that differ by a constant
+    (`i` and `i + block_size`, `i + 1` and `i + block_size + 1`); else None."""
+    if not (_int_scalar(start) and _int_scalar(stop)):
+        return None
+    base_a, a = _offset(tracer, tracer.value_of(start))
+    base_b, b = _offset(tracer, tracer.value_of(stop))
+    return b - a if base_a is base_b else None
+
+
+def _int_scalar(t):
+    return isinstance(t, Tensor) and t.ndim == 0 and t.dtype.category == INT
+
+
+def _offset(tracer, v):
+    """(base, c) with v = base + c, following add/sub nodes with an int constant operand."""
+    c = 0
+    while True:
+        node = _producer(tracer.graph, v)
+        if node is None or node.prim not in (P.add, P.sub):
+            return v, c
+        a, b = node.inputs
+        if isinstance(a, Value) and type(b) is int:
+            v, c = a, c + (b if node.prim is P.add else -b)
+        elif node.prim is P.add and isinstance(b, Value) and type(a) is int:
+            v, c = b, c + a
+        else:
+            return v, c
+
+
+def _producer(graph, v, within=64):
+    """The node computing v, looked for among the last `within` nodes (an offset is made just
+    before the slice that uses it)."""
+    for node in reversed(graph.nodes[-within:]):
+        if node.out is v:
+            return node
+    return None
+
+
 def _take(tracer, x, start, dim, size, step, bounds):
-    out = dispatch.apply(P.dynamic_slice, x, start.traced(tracer), axis=dim, size=size, step=step)
+    if type(start) is SymbolicInt:
+        start = start.traced(tracer)
+    out = dispatch.apply(P.dynamic_slice, x, start, axis=dim, size=size, step=step)
     # for the step's Python a view of x, as eagerly (the module docstring)
     key = ((None, None, None),) * dim + (bounds,)
     dispatch.view_of(out, x, P.slice, {"key": key})

@@ -454,6 +454,37 @@ def test_gradcheck():
         autograd.gradcheck(Wrong.apply, (x,))
 
 
+def test_gradcheck_calls_func_twice_per_input_element_whatever_the_output_size():
+    # the fused conv-batch-norm tutorial checks a convolution of 1605 inputs and 1250 outputs:
+    # one pair of calls per (output, input) element pair took millions of convolutions
+    calls = []
+    w = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+
+    def f(a, b):
+        calls.append(1)
+        return (a @ b).tanh(), a.sum(0)
+    assert autograd.gradcheck(f, (x, w), fast_mode=False)
+    assert len(calls) == 1 + 2 * (x.numel() + w.numel())
+
+    def wrong_second_output(a, b):
+        return a @ b, Wrong.apply(a).sum(0)
+    with pytest.raises(RuntimeError, match="Jacobian mismatch for output 1"):
+        autograd.gradcheck(wrong_second_output, (x, w), fast_mode=True)
+
+
+class Wrong(autograd.Function):
+    """Its backward is 3/2 of the true gradient."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3
+
+
 def test_create_graph_not_supported_clearly():
     a = leaf([1.0])
     with pytest.raises(NotImplementedError, match="create_graph"):

@@ -169,6 +169,76 @@ CASES = [
          r(3), pos(3), pos(3), grad=()),
 ]
 
+# -- relaxed distributions and transforms ------------------------------------------------------
+CASES += [
+    Case("relaxed_bernoulli", lambda T, temp, x, v: (lambda d: (d.log_prob(v), d.probs))(
+        D(T).RelaxedBernoulli(temp, logits=x)), np.array(0.7), r(3), unit(2, 3)),
+    Case("logit_relaxed_bernoulli", lambda T, temp, p, v: D(T).relaxed_bernoulli
+         .LogitRelaxedBernoulli(temp, probs=p).log_prob(v), np.array(1.3), unit(3), r(3)),
+    Case("relaxed_one_hot_categorical", lambda T, temp, x, v: D(T).RelaxedOneHotCategorical(
+        temp, logits=x).log_prob(v), np.array(0.6), r(2, 4), simplex(2, 4), grad=(0, 1)),
+    Case("exp_relaxed_categorical", lambda T, temp, p, v: D(T).relaxed_categorical
+         .ExpRelaxedCategorical(temp, probs=p).log_prob(v), np.array(1.5), simplex(3),
+         np.log(simplex(2, 3))),
+    Case("transformed_exp_is_lognormal", lambda T, loc, s, x: (lambda d: (
+        d.log_prob(x), d.cdf(x)))(D(T).TransformedDistribution(
+            D(T).Normal(loc, s), [D(T).ExpTransform()])), r(3), pos(3), pos(2, 3)),
+    Case("transformed_uniform_icdf", lambda T, lo, w, u: (lambda d: (
+        d.icdf(u), d.cdf(d.icdf(u)), d.log_prob(d.icdf(u))))(D(T).TransformedDistribution(
+            D(T).Uniform(lo, lo + w), [D(T).ExpTransform(), D(T).AffineTransform(1.0, -3.0)])),
+         r(3), pos(3), unit(2, 3)),
+    Case("transformed_affine_sigmoid", lambda T, a, b, loc, x: (lambda d: (
+        d.log_prob(x), d.cdf(x)))(D(T).TransformedDistribution(
+            D(T).Normal(loc, 1.0), [D(T).AffineTransform(a, b), D(T).SigmoidTransform()])),
+         r(3), pos(3), r(3), unit(2, 3)),
+    Case("transformed_tanh_negative_scale", lambda T, loc, s, x: (lambda d: (
+        d.log_prob(x), d.cdf(x)))(D(T).TransformedDistribution(
+            D(T).Normal(loc, s), [D(T).AffineTransform(0.5, -2.0),
+                                  D(T).TanhTransform(cache_size=1)])),
+         r(3), pos(3), RNG.uniform(-0.9, 0.9, (2, 3))),
+    Case("transformed_power_inverse_compose", lambda T, c, x: D(T).TransformedDistribution(
+        D(T).Gamma(c, 1.0), [D(T).ComposeTransform([D(T).PowerTransform(2.0),
+                                                    D(T).ExpTransform().inv])]).log_prob(x),
+         pos(3), r(2, 3)),
+    Case("transformed_affine_event_dim", lambda T, loc, s, x: (lambda d: d.log_prob(x))(
+        D(T).TransformedDistribution(D(T).Independent(D(T).Normal(loc, 1.0), 1),
+                                     D(T).AffineTransform(0.0, s, event_dim=1))),
+         r(2, 3), pos(3), r(4, 2, 3)),
+    Case("transforms_direct", lambda T, x: (
+        D(T).SigmoidTransform().log_abs_det_jacobian(x, T.sigmoid(x)),
+        D(T).TanhTransform().log_abs_det_jacobian(x, T.tanh(x)),
+        D(T).TanhTransform().inv(T.tanh(x) * 0.9), D(T).SoftmaxTransform()(x),
+        D(T).AbsTransform()(x), D(T).ExpTransform().inv.log_abs_det_jacobian(T.exp(x), x)),
+         r(2, 3)),
+    Case("kl_transformed", lambda T, a, b, c, e: kl(
+        T, D(T).TransformedDistribution(D(T).Normal(a, b), [D(T).ExpTransform()]),
+        D(T).TransformedDistribution(D(T).Normal(c, e), [D(T).ExpTransform()])),
+         r(3), pos(3), r(3), pos(3)),
+]
+
+# -- expand ----------------------------------------------------------------------------------
+CASES += [
+    Case("expand_leaf_families", lambda T, loc, s, p, x: (
+        D(T).Normal(loc, s).expand((2, 3)).log_prob(x),
+        D(T).Laplace(loc, s).expand((2, 3)).entropy(),
+        D(T).Categorical(probs=p).expand((2, 3)).log_prob(T.tensor([[0, 1, 2], [2, 1, 0]])),
+        D(T).Poisson(s).expand((4, 3)).mean, D(T).Binomial(4, p[..., 0]).expand((2, 3)).variance),
+         r(3), pos(3), simplex(3, 3), r(2, 3), grad=(0, 1, 2)),
+    Case("expand_composites", lambda T, a, b, df, x: (
+        D(T).Beta(a, b).expand((2, 3)).log_prob(x.sigmoid()),
+        D(T).StudentT(df).expand((2, 3)).log_prob(x),
+        D(T).Independent(D(T).Normal(a, b), 1).expand((2,)).log_prob(x),
+        D(T).HalfNormal(b).expand((2, 3)).log_prob(x.abs()),
+        D(T).Multinomial(3, probs=T.stack([a, b], -1)).expand((4, 3)).log_prob(
+            T.tensor([[1.0, 2.0], [3.0, 0.0], [0.0, 3.0]], dtype=a.dtype).expand(4, 3, 2))),
+         pos(3), pos(3), pos(3) * 3, r(2, 3), grad=(0, 1, 2)),
+    Case("expand_mvn", lambda T, loc, m, x: D(T).MultivariateNormal(
+        loc, covariance_matrix=m @ m.mT + 3 * T.eye(3, dtype=m.dtype)).expand((4,)).log_prob(x),
+         r(3), r(3, 3), r(4, 3)),
+    Case("transformed_broadcasting_affine", lambda T, loc, s, x: D(T).TransformedDistribution(
+        D(T).Normal(0.0, 1.0), [D(T).AffineTransform(loc, s)]).log_prob(x), r(3), pos(3), r(2, 3)),
+]
+
 
 # Outputs that are infinite or NaN where supports differ or moments do not exist: a central
 # difference is NaN there, so these gradients are checked against PyTorch's recorded ones only.

@@ -30,7 +30,8 @@ def test_pytorch_module_paths_resolve():
     assert Multinomial is D.Multinomial and StudentT is D.StudentT
     assert OneHotCategorical is D.OneHotCategorical and LogNormal is D.LogNormal
     for name in ("binomial", "poisson", "exponential", "laplace", "geometric", "cauchy",
-                 "gumbel", "half_normal", "chi2", "beta", "dirichlet"):
+                 "gumbel", "half_normal", "chi2", "beta", "dirichlet", "transforms",
+                 "transformed_distribution", "relaxed_bernoulli", "relaxed_categorical"):
         assert hasattr(getattr(D, name), "__file__"), name
 
 
@@ -41,6 +42,18 @@ def test_shapes_follow_pytorch():
     assert tuple(D.StudentT(stepjit.ones(3)).rsample((2,)).shape) == (2, 3)
     assert D.Poisson(stepjit.tensor([2.0])).sample().dtype is stepjit.float32
     assert tuple(D.Multinomial(4, probs=stepjit.ones(3)).event_shape) == (3,)
+    t = D.TransformedDistribution(D.Independent(D.Normal(stepjit.zeros(2, 3), 1.0), 1),
+                                  D.AffineTransform(0.0, stepjit.ones(3), event_dim=1))
+    assert (tuple(t.batch_shape), tuple(t.event_shape)) == ((2,), (3,))
+    r = D.RelaxedOneHotCategorical(stepjit.tensor(0.5), logits=stepjit.zeros(2, 4))
+    assert (tuple(r.batch_shape), tuple(r.event_shape)) == ((2,), (4,))
+    assert tuple(r.rsample((5,)).shape) == (5, 2, 4)
+    assert tuple(D.RelaxedBernoulli(stepjit.tensor(0.5), probs=0.3).rsample((3,)).shape) == (3,)
+    e = D.Multinomial(5, stepjit.ones(3)).expand((4, 2))
+    assert (tuple(e.batch_shape), tuple(e.event_shape)) == ((4, 2), (3,))
+    assert tuple(e.sample((6,)).shape) == (6, 4, 2, 3) and (e.sample().sum(-1) == 5).all()
+    b = D.TransformedDistribution(D.Normal(0.0, 1.0), D.AffineTransform(stepjit.zeros(3), 2.0))
+    assert tuple(b.batch_shape) == (3,) and tuple(b.base_dist.batch_shape) == (3,)
 
 
 BAD = [
@@ -74,6 +87,17 @@ BAD = [
     ("kl binomial q count larger", lambda: D.kl_divergence(
         D.Binomial(2, stepjit.tensor([0.5])), D.Binomial(3, stepjit.tensor([0.5]))),
      NotImplementedError, ["q.total_count > p.total_count"]),
+    ("transforms not a list", lambda: D.TransformedDistribution(D.Normal(0.0, 1.0), "exp"),
+     ValueError, ["transforms must be a Transform or list"]),
+    ("expand to an incompatible shape", lambda: D.Normal(stepjit.zeros(3), 1.0).expand((2, 4)),
+     Exception, ["3"]),
+    ("icdf of a base without one", lambda: D.TransformedDistribution(
+        D.Normal(0.0, 1.0), D.ExpTransform()).icdf(stepjit.tensor(0.5)),
+     NotImplementedError, ["Normal has no icdf"]),
+    ("kl transformed with different transforms", lambda: D.kl_divergence(
+        D.TransformedDistribution(D.Normal(0.0, 1.0), D.ExpTransform()),
+        D.TransformedDistribution(D.Normal(0.0, 1.0), D.SigmoidTransform())),
+     NotImplementedError, ["equal transforms"]),
     ("kl unregistered", lambda: D.kl_divergence(D.Cauchy(0.0, 1.0), D.Normal(0.0, 1.0)),
      NotImplementedError, ["Cauchy", "Normal"]),
 ]

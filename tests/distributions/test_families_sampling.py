@@ -134,3 +134,63 @@ def test_compiled_steps_draw_the_eager_numbers():
             else:         # the same draws through fused float kernels: within an ulp or two
                 np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-14)
     assert compiled.stats()["fallbacks"] == 0
+
+
+def test_relaxed_samples_approach_the_discrete_law_at_low_temperature():
+    stepjit.manual_seed(12)
+    p = np.array([0.2, 0.7])
+    x = D.RelaxedBernoulli(t(0.05), probs=t(p)).sample((N // 4,)).numpy()
+    assert ((x > 0) & (x < 1)).all()
+    np.testing.assert_allclose(x.mean(0), p, atol=0.02)
+    probs = np.array([0.1, 0.3, 0.6])
+    y = D.RelaxedOneHotCategorical(t(0.05), probs=t(probs)).sample((N // 4,)).numpy()
+    np.testing.assert_allclose(y.sum(-1), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(y.mean(0), probs, atol=0.02)
+
+
+def test_transformed_samples_follow_the_pushed_forward_law():
+    stepjit.manual_seed(13)
+    d = D.TransformedDistribution(D.Normal(t([0.3]), t([0.5])), [D.ExpTransform()])
+    x = d.sample((N,)).numpy()[:, 0]
+    np.testing.assert_allclose(np.log(x).mean(), 0.3, atol=5 * 0.5 / math.sqrt(N))
+    np.testing.assert_allclose(np.log(x).std(), 0.5, rtol=0.03)
+    squashed = D.TransformedDistribution(D.Normal(t([0.0]), t([2.0])), D.TanhTransform())
+    assert (np.abs(squashed.sample((500,)).numpy()) < 1).all()
+
+
+def test_relaxed_and_transformed_rsample_gradients():
+    """The Gumbel-softmax trick: gradients reach the logits through the relaxed sample, and a
+    squashed Gaussian policy's rsample and log_prob (SAC's) reach loc and scale."""
+    logits = t([0.5, -0.3, 1.2]).requires_grad_()
+    stepjit.manual_seed(3)
+    y = D.RelaxedOneHotCategorical(t(0.5), logits=logits).rsample()
+    (y * t([1.0, 2.0, 3.0])).sum().backward()
+    g = logits.grad.numpy()
+    # d/dlogits of sum(w * softmax((logits + gumbel)/T)) = softmax jacobian / T
+    s = y.detach().numpy()
+    w = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(g, s * (w - (s * w).sum()) / 0.5, rtol=1e-9)
+    loc, scale = t([0.2]).requires_grad_(), t([0.7]).requires_grad_()
+    policy = D.TransformedDistribution(D.Normal(loc, scale), [D.TanhTransform(cache_size=1)])
+    a = policy.rsample((4,))
+    (policy.log_prob(a).sum() + a.sum()).backward()
+    assert np.isfinite(loc.grad.numpy()).all() and np.isfinite(scale.grad.numpy()).all()
+
+
+def test_compiled_relaxed_and_transformed_draws_match_eager():
+    def step(logits, loc):
+        return (D.RelaxedBernoulli(t(0.3), logits=logits).rsample((2,)),
+                D.RelaxedOneHotCategorical(t(0.3), logits=logits).rsample(),
+                D.TransformedDistribution(D.Normal(loc, 1.0),
+                                          [D.AffineTransform(1.0, 2.0), D.SigmoidTransform()]
+                                          ).rsample())
+
+    args = (t([0.1, -0.4, 0.9]), t([0.0, 0.5, -0.5]))
+    compiled = stepjit.compile(step)
+    for seed in (1, 2):
+        stepjit.manual_seed(seed)
+        want = step(*args)
+        stepjit.manual_seed(seed)
+        for g, w in zip(compiled(*args), want):
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-14)
+    assert compiled.stats()["fallbacks"] == 0

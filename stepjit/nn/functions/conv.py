@@ -26,7 +26,7 @@ from ...ops.elementwise import isnan, where
 from ...ops.mathfns import signbit
 from ...ir.types import int64
 from ...ops.reduce import _rename
-from ...ops.shape import stack
+from ...ops.shape import stack, tensor_arg
 
 ALL = (None, None, None)
 
@@ -129,6 +129,7 @@ def _windows(xp, kernel, stride, dilation, out):
 
 
 def _as_batched(input, ndim, op):
+    tensor_arg(input, op, "input", 1)      # (an array would pass the shape checks below)
     if input.ndim == ndim + 1:
         return input, False
     if input.ndim == ndim:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from ...autograd.grad_mode import no_grad
-from ...ir.types import FLOAT, as_dtype, float32, float64
+from ...ir.types import FLOAT, as_dtype, bfloat16, float16, float32, float64
 from ...ops.convert import resolve_device
 from ...tensor import Tensor, device as _device
 from ..parameter import Parameter
 from .hooks import HookMethods, RemovableHandle, call_with_hooks
+
+COMPILE = None   # stepjit.compile, set by the public API (api.py): nn sits below the runtime
 
 
 
@@ -224,6 +226,44 @@ class Module(HookMethods):
             module = module._modules[item]
         return module
 
+    def _owner_of(self, target, what):
+        """(module, attribute name) for a dotted target `block.0.weight`."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        return module, name
+
+    def get_parameter(self, target):
+        module, name = self._owner_of(target, "parameter")
+        if name not in module._parameters:
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        module, name = self._owner_of(target, "buffer")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
+    def set_submodule(self, target, module, strict=False):
+        """Put `module` at the dotted path `target` (its parent must exist; with strict=True
+        the name must already hold a submodule)."""
+        if not target:
+            raise ValueError("Cannot set the submodule without a target name!")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        if strict and name not in parent._modules:
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        setattr(parent, name, module)
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's forward in place (torch's Module.compile): calls keep running
+        its hooks, and state_dict keys stay the module's own."""
+        self.forward = COMPILE(type(self).forward.__get__(self), *args, **kwargs)
+
     def apply(self, fn):
         for module in self.children():
             module.apply(fn)
@@ -268,6 +308,11 @@ class Module(HookMethods):
                     self._buffers[name] = fn(b)
         return self
 
+    def share_memory(self):
+        """Parameters, their gradients and buffers moved to memory shared between processes
+        (Tensor.share_memory_), keeping every tensor object: Hogwild training."""
+        return self._apply(lambda t: t.share_memory_())
+
     def to(self, *args, **kwargs):
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
@@ -294,6 +339,17 @@ class Module(HookMethods):
 
     def double(self):
         return self.to(float64)
+
+    def half(self):
+        return self.to(float16)      # (refused as Tensor.to refuses it: float32/float64 only)
+
+    def bfloat16(self):
+        return self.to(bfloat16)
+
+    def to_empty(self, *, device=None, recurse=True):
+        """Parameters and buffers replaced by uninitialized ones on `device` (here: zeros)."""
+        dev = resolve_device(device if device is not None else "cpu")
+        return self._apply(lambda t: t.new_zeros(tuple(t.shape)).to(dev))
 
     def cpu(self):
         return self.to("cpu")

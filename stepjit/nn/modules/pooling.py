@@ -124,6 +124,44 @@ class ConstantPad2d(_Pad):
     pass
 
 
+class ZeroPad1d(_Pad):
+    _n = 1
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad3d(_Pad):
+    _n = 3
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ConstantPad3d(_Pad):
+    _n = 3
+
+
+class ReflectionPad3d(_Pad):
+    mode, _n = "reflect", 3
+
+
+class ReplicationPad3d(_Pad):
+    mode, _n = "replicate", 3
+
+
+class CircularPad1d(_Pad):
+    mode, _n = "circular", 1
+
+
+class CircularPad2d(_Pad):
+    mode = "circular"
+
+
+class CircularPad3d(_Pad):
+    mode, _n = "circular", 3
+
+
 class ReflectionPad1d(_Pad):
     mode, _n = "reflect", 1
 
