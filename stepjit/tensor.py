@@ -17,7 +17,7 @@ import numpy as np
 from . import cuda as _cuda
 from . import layouts as _layouts
 from . import dispatch
-from .autograd.functional import backward as _backward
+from .autograd.gradients import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
 from .autograd.node import AccumulateGrad

@@ -18,7 +18,7 @@ import numpy as np
 from ..defaults import get_default_dtype, set_default_device, set_default_dtype
 from ..errors import ShapeError, op_error
 from ..ir.types import FLOAT, as_dtype, bool_, uint8
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from . import creation, elementwise as E, index as I, mathfns as MF, reduce as R
 from . import sorting as SO, stacking as ST
 from . import shape as S
@@ -340,6 +340,8 @@ def new(self, *args, **kwargs):
         return creation.zeros(0, dtype=self.dtype, device=self.device)
     if all(isinstance(a, int) for a in args):
         return creation.zeros(*args, dtype=self.dtype, device=self.device)
+    if len(args) == 1 and isinstance(args[0], Size):      # (a Size is a shape, a tuple data)
+        return creation.zeros(*args[0], dtype=self.dtype, device=self.device)
     if len(args) == 1 and isinstance(args[0], Tensor):
         return args[0]
     return creation.tensor(args[0], dtype=self.dtype, device=self.device)
