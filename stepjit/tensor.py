@@ -392,11 +392,20 @@ class Tensor:
                                       f"desired output type {self.dtype.name}"), op)
         if self._view is not None and view_writes.differentiable(self, result):
             return view_writes.write(self, result, op)
+        cut = None
+        if GRAD.enabled and result._grad_fn is None and self._grad_fn is not None:
+            # A value without history overwrites one with it (`h.copy_(c)`, `h.zero_()`,
+            # `h.eq_(y)`): the old history gets no gradient from here on, as PyTorch's
+            # CopyBackwards gives it zeros. Its node: the old value times 0 (only its gradient,
+            # g * 0, is used).
+            cut = self._snapshot() * 0
         dispatch.store(self, result)
         if result._grad_fn is not None and GRAD.enabled:
             self._grad_fn = result._grad_fn
             self._output_nr = result._output_nr
             self._requires_grad = True
+        elif cut is not None:
+            self._grad_fn, self._output_nr = cut._grad_fn, cut._output_nr
         return self
 
     def _snapshot(self):
