@@ -4,8 +4,9 @@ Runs each workload's case (every variant interleaved in one run, one thread each
 one table: time per training step relative to PyTorch eager (to the case's own baseline when
 PyTorch is absent), and which system is fastest. `--latency` also measures stepjit's first
 compiled call in fresh processes: cold (an empty kernel cache) and warm (the cache the cold
-process left), and the time until 100 more steps are done (past native promotion), against
-the targets (2 s, 4 s, 0.3 s); `--latency-only` measures only those.
+process left), and the time until 100 more steps are done (past native promotion), in wall
+and CPU seconds (the machine may be shared; the case's setup is not timed), against the
+targets (2 s, 4 s, 0.3 s); `--latency-only` measures only those.
 
     W1  two_layer_compiled   tutorial two-layer net 64x1000x100x10, SGD
     W2  w2_makemore_mlp      makemore MLP, embedding, tanh 200, cross_entropy, SGD, batch 32
@@ -39,24 +40,35 @@ SIZES = {"two_layer_compiled": (60, 5), "w2_makemore_mlp": (60, 10), "w3_mnist_m
          "w7_cnn": (40, 3), "w8_char_transformer": (40, 3)}
 
 _FIRST_CALL = r"""
-import sys, time, json
+import os, resource, sys, time, json
 from benchmarks.cases import CASES
 case = next(c for c in CASES if c.name == sys.argv[1])
 variant = next(v for v in case.variants if v.name == "stepjit compile")
-start = time.perf_counter()
-step = variant.setup()
+step = variant.setup()          # (the case's data and parameters: not the call's time)
+
+
+def cpu():
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
+start, cpu0 = time.perf_counter(), cpu()
 step().item()
-first = time.perf_counter() - start
+first, first_cpu = time.perf_counter() - start, cpu() - cpu0
 for _ in range(int(sys.argv[2])):
     step()
-steady = time.perf_counter() - start
-print(json.dumps({"first": first, "steady": steady}))
+steady, steady_cpu = time.perf_counter() - start, cpu() - cpu0
+print(json.dumps({"first": first, "first_cpu": first_cpu, "steady": steady,
+                  "steady_cpu": steady_cpu, "load": os.getloadavg()[0]}))
 """
 
 
 def first_calls(case_name, calls=100):
-    """(cold, warm) seconds to stepjit's first compiled result in fresh processes, and the
-    cold process's time until `calls` more steps (past any native promotion) are done."""
+    """Seconds to stepjit's first compiled result in fresh processes, cold (an empty kernel
+    cache) and warm (the cache the cold process left), and the cold process's time until
+    `calls` more steps (past any native promotion) are done; each as (wall, CPU) seconds of
+    that process and its children, timed from the first call (the case's setup excluded).
+    Also the 1-minute load average at the end of the warm run."""
     out = []
     _compile_bytecode()
     with tempfile.TemporaryDirectory() as cache:
@@ -66,7 +78,9 @@ def first_calls(case_name, calls=100):
             r = subprocess.run([sys.executable, "-c", _FIRST_CALL, case_name, str(calls)],
                                env=env, capture_output=True, text=True, check=True)
             out.append(json.loads(r.stdout.strip().splitlines()[-1]))
-    return out[0]["first"], out[0]["steady"], out[1]["first"]
+    cold, warm = out
+    return ((cold["first"], cold["first_cpu"]), (cold["steady"], cold["steady_cpu"]),
+            (warm["first"], warm["first_cpu"]), warm["load"])
 
 
 def _compile_bytecode():
@@ -101,13 +115,17 @@ LATENCY_TARGETS = (2.0, 4.0, 0.3)
 
 
 def latency_table(latency):
+    """latency: (label, (cold, steady, warm, load)), each of the three (wall, CPU) seconds."""
     head = ("\n| workload | first compiled call, empty cache | steady state reached (first call "
-            "+ 100 steps, past native promotion) | first call, warm cache |\n|---|---|---|---|")
+            "+ 100 steps, past native promotion) | first call, warm cache | load |\n"
+            "|---|---|---|---|---|")
     rows = [head]
-    for label, times in latency:
-        cells = [f"{t:.2f} s" + ("" if t < limit else f" (over {limit:g} s)")
-                 for t, limit in zip(times, LATENCY_TARGETS)]
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    for label, (*times, load) in latency:
+        cells = [f"{t:.2f} s ({c:.2f} s CPU)" + ("" if t < limit else f" over {limit:g} s")
+                 for (t, c), limit in zip(times, LATENCY_TARGETS)]
+        rows.append(f"| {label} | " + " | ".join(cells) + f" | {load:.1f} |")
+    rows.append("\nwall seconds, with the process's CPU seconds (its children's included); "
+                "load: the 1-minute load average after the warm run")
     return "\n".join(rows)
 
 
@@ -127,7 +145,7 @@ def main(argv=None) -> int:
             continue
         if args.latency_only:
             latency.append((label, first_calls(name)))
-            print(latency_table(latency[-1:]).splitlines()[-1], flush=True)
+            print(latency_table(latency[-1:]).splitlines()[-3], flush=True)
             continue
         reps, inner = SIZES[name]
         case = cases[name]

@@ -101,6 +101,8 @@ from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
 from .transforms import grad, value_and_grad  # noqa: E402,F401
+from . import func  # noqa: E402,F401  (torch.func: grad, vmap, jacrev, functional_call)
+from .func import vmap  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import amp, distributions, onnx, testing, version  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing: tensors shared)
@@ -121,7 +123,7 @@ _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp
 from .ops.mathfns import (  # noqa: E402,F401
     acos, acosh, arccos, arcsin, arctan, arctan2, asin, asinh, atan, atan2, atanh, cosh,
     copysign, deg2rad, fix, float_power, fmax, fmin, frac, heaviside, hypot, logaddexp, logaddexp2,
-    logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
+    gcd, lcm, logit, rad2deg, sgn, signbit, sinh, tan, trunc, xlogy)
 from .ops.elementwise import exp2  # noqa: E402,F401
 from .ops.reduce import aminmax  # noqa: E402,F401
 from .ops.sample_stats import corrcoef, cov, nanquantile, quantile  # noqa: E402,F401
@@ -165,13 +167,16 @@ def typename(obj):
     return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
 
 
-from .ops import spellings as _spellings  # noqa: E402
 from .ops.spellings import (  # noqa: E402,F401
     absolute, arccosh, arcsinh, arctanh, bartlett_window, blackman_window, conj, diagflat,
     dsplit, greater, greater_equal, hamming_window, hann_window, hsplit, is_complex, is_conj,
-    is_inference, is_neg, is_nonzero, is_same_size, is_signed, kaiser_window, less, less_equal,
+    is_inference, is_neg, is_same_size, is_signed, kaiser_window, less, less_equal,
     not_equal, positive, resolve_conj, resolve_neg, scalar_tensor, split_with_sizes, swapdims,
     vdot, vsplit)
+from .ops.spellings import (  # noqa: E402,F401
+    adjoint, asarray, diagonal_scatter, empty_strided, ldexp, masked_scatter, narrow_copy,
+    put, range_ as range, renorm, rsub, select_scatter, set_default_tensor_type, slice_scatter)
+from .ops.shape import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402,F401
 from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
 from .linalg import pinverse  # noqa: E402,F401
 from .nn.torch_forms import FORMS as _FORMS  # noqa: E402

@@ -41,6 +41,11 @@ VARIABLES = {v.name: v for v in (
     Variable("STEPJIT_NATIVE", "",
              "when a small CPU program becomes one native function: unset, at its trace's "
              "64th reuse; `1` as soon as it is built; `0` never"),
+    Variable("STEPJIT_FIRST_CALL", "",
+             "a CPU trace's first call: unset, run by the IR interpreter (eager's values, no "
+             "kernel compiled), its programs built at its second call (one bound to go native "
+             "runs interpreted until it does); `compile`: built, compiled and run at the first "
+             "call"),
     Variable("STEPJIT_LOGS", "",
              "comma-separated topics printed to stderr as they happen: `recompiles` (traces, "
              "retraces, fallbacks), `guards`, `ir`, `cache` (why a kernel has no machine-code "
@@ -125,6 +130,12 @@ def verify() -> bool:
 def native_mode() -> str:
     """"hot" (default), "always" (STEPJIT_NATIVE=1) or "never" (STEPJIT_NATIVE=0)."""
     return {"0": "never", "1": "always"}.get(raw("STEPJIT_NATIVE"), "hot")
+
+
+def first_call_compiles() -> bool:
+    """Whether a CPU trace's first call runs compiled (STEPJIT_FIRST_CALL=compile) rather than
+    interpreted (default)."""
+    return raw("STEPJIT_FIRST_CALL") == "compile"
 
 
 def logs(topic: str) -> bool:

@@ -17,7 +17,7 @@ import numpy as np
 from . import cuda as _cuda
 from . import layouts as _layouts
 from . import dispatch
-from .autograd.functional import backward as _backward
+from .autograd.gradients import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
 from .autograd.node import AccumulateGrad
@@ -445,6 +445,17 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
+
+    # As PyTorch's tensors: NumPy defers to the tensor's operators (`np.float64(2.0) * t` is
+    # t.__rmul__, a tensor of t's dtype, not a float64 array), and a NumPy function applied to
+    # a tensor (`np.clip(t, 0., 1.)`, `np.sin(t)`) gives a tensor back, bool results as uint8.
+    __array_priority__ = 1000
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        from .ops.creation import from_numpy
+        if array.dtype == bool:
+            array = array.astype(np.uint8)
+        return from_numpy(np.asarray(array))
 
     def __bool__(self):
         if self.numel() != 1:

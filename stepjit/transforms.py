@@ -3,14 +3,19 @@
 They differentiate with the tape engine (the registry's VJP rules), so they work
 eagerly and, unchanged, inside `stepjit.compile`, where the gradient becomes IR.
 The differentiated arguments are fresh leaves: the caller's tensors are never
-marked as requiring grad and their `.grad` is never touched.
+marked as requiring grad and their `.grad` is never touched. They nest as
+torch.func's transforms do (autograd/nesting.py): an argument that already requires
+grad (an enclosing grad) enters as a view of itself, and a gradient that depends on
+such a tensor, or on a closure's tensor that requires grad, is taken with
+create_graph, so `grad(grad(f))` is the second derivative.
 """
 from __future__ import annotations
 
 import functools
 
-from .autograd.functional import grad as _autograd_grad
-from .autograd.grad_mode import enable_grad
+from .autograd.gradients import grad as _autograd_grad
+from .autograd import nesting
+from .autograd.grad_mode import STATE as GRAD, enable_grad
 from .tensor import Tensor
 
 
@@ -28,13 +33,13 @@ def value_and_grad(fn, argnums=0, has_aux=False):
     def wrapped(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         args = list(args)
-        leaves = []
+        leaves, fresh, enabled = [], set(), GRAD.enabled
         for n in nums:
             a = args[n]
             if not isinstance(a, Tensor) or not a.is_floating_point():
                 raise TypeError(f"grad: argument {n} must be a floating-point tensor, "
                                 f"got {type(a).__name__}")
-            leaf = a.detach().requires_grad_(True)
+            leaf = nesting.enter(a, fresh, enabled)
             args[n] = leaf
             leaves.append(leaf)
         with enable_grad():
@@ -46,9 +51,11 @@ def value_and_grad(fn, argnums=0, has_aux=False):
             if not value.requires_grad:
                 grads = tuple(leaf.detach() * 0 for leaf in leaves)
             else:
-                grads = _autograd_grad([value], leaves, allow_unused=True)
+                create = nesting.needs_graph([value], fresh, enabled)
+                grads = _autograd_grad([value], leaves, create_graph=create, allow_unused=True)
                 grads = tuple(g if g is not None else leaf.detach() * 0
                               for g, leaf in zip(grads, leaves))
+        nesting.finish(leaves, fresh)
         g = grads[0] if isinstance(argnums, int) else grads
         value = value.detach()
         return ((value, aux), g) if has_aux else (value, g)

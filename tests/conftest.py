@@ -1,7 +1,16 @@
-"""Shared test setup: every test starts with grad mode on and a fixed seed."""
+"""Shared test setup: every test starts with grad mode on and a fixed seed.
+
+The suite tests the compiler, so a trace's first call runs compiled here
+(STEPJIT_FIRST_CALL=compile, inherited by the processes tests start): by default it is
+interpreted, and a test that calls a compiled step once would compare the interpreter with
+eager. tests/runtime/test_first_call.py tests the default."""
+import os
+
 import pytest
 
-import stepjit
+os.environ.setdefault("STEPJIT_FIRST_CALL", "compile")
+
+import stepjit  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

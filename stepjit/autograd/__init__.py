@@ -1,8 +1,8 @@
 """Tape autograd: grad mode, backward nodes, the engine, custom Functions, grad and gradcheck."""
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
-from .functional import backward, grad, gradcheck  # noqa: F401
-from . import functional  # noqa: F401  (torch.autograd.functional.jacobian / vjp)
+from .gradients import backward, grad, gradcheck, gradgradcheck  # noqa: F401
+from . import functional  # noqa: F401  (torch.autograd.functional: jacobian, hessian, jvp, ...)
 from . import profiler  # noqa: F401  (torch.autograd.profiler.profile, the legacy entry)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 

@@ -62,8 +62,13 @@ def _graph(roots, targets):
     return deps, useful
 
 
-def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumulate=True):
-    """Propagate root_grads back from roots (tensors). Returns the gradients reaching `inputs`."""
+def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumulate=True,
+                 create_graph=False):
+    """Propagate root_grads back from roots (tensors). Returns the gradients reaching `inputs`.
+
+    create_graph: the walk runs with grad mode on, and each node computes its gradients with
+    taped ops on saved values that keep their history (node.py), so the gradients returned
+    or accumulated have a grad_fn of their own and can be differentiated again."""
     if len(roots) == 1:   # (loss.backward(): no comprehension frames for one root)
         edges = (roots[0]._grad_edge(),)
         root_nodes = (edges[0][0],)
@@ -89,8 +94,8 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
         ready = list(dict.fromkeys(n for n in root_nodes if deps.get(n, 0) == 0))
     owned = set()
     prof = PROFILE.active
-    enabled = GRAD.enabled
-    GRAD.enabled = False   # no_grad, without a context object per backward
+    enabled, higher = GRAD.enabled, GRAD.create_graph
+    GRAD.enabled = GRAD.create_graph = create_graph   # (no context object per backward)
     try:
         while ready:
             node = ready.pop()
@@ -103,7 +108,9 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
                     _capture(node, grads, target_edges, captured)
             if type(node) is AccumulateGrad:
                 if accumulate and grads is not None and grads[0] is not None:
-                    if prof is None:
+                    if create_graph:
+                        _accumulate_with_history(node.variable, grads[0])
+                    elif prof is None:
                         _accumulate(node.variable, grads[0], owned)
                     else:
                         timed("AccumulateGrad", "autograd", _accumulate, node.variable,
@@ -138,7 +145,7 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
             if not retain_graph:
                 node.release()
     finally:
-        GRAD.enabled = enabled
+        GRAD.enabled, GRAD.create_graph = enabled, higher
         RUNNING.node = None
     if inputs is None:
         return None
@@ -207,6 +214,17 @@ def _pre_hooks(node, grads):
                 else:
                     t._grad = t._grad + grads[nr]
     return grads
+
+
+def _accumulate_with_history(var, g):
+    """PyTorch's AccumulateGrad under create_graph: .grad keeps the gradient's history (a
+    clone the first time, then `grad + g` out of place), so it can be differentiated."""
+    if g._data.shape != var._data.shape:
+        g = g.expand(var.shape) if g.ndim <= var.ndim else g
+    if g.dtype is not var.dtype:
+        g = g.to(var.dtype)
+    current = dispatch.read_grad(var)
+    dispatch.write_grad(var, g.clone() if current is None else current + g)
 
 
 def _accumulate(var, g, owned):

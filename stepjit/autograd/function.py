@@ -12,7 +12,6 @@ import numpy as np
 
 from ..ir.types import FLOAT
 from .grad_mode import STATE as GRAD
-from .grad_mode import no_grad
 from . import node as _node
 from .node import Node, SavedTensor, _FREED_MSG, _tensor_class, fit_grad, node_class
 from ..ir.primitives.shapes import broadcast_shapes
@@ -21,20 +20,6 @@ from ..ir.primitives.shapes import broadcast_shapes
 # Set while a check-mode trace runs (stepjit/programs/check.py function_checks): called as
 # CHECK_HOOK(cls, args, kwargs) after forward when a gradient will be needed.
 CHECK_HOOK = None
-
-
-def once_differentiable(backward):
-    """PyTorch's decorator for a backward that is not itself differentiable: it runs with
-    grad mode off, so the gradients it returns carry no history. (The engine runs every
-    Function's backward so today; the mark, `once_differentiable = True` on the wrapper,
-    tells a double-backward engine that differentiating through it is an error, as in
-    PyTorch.)"""
-    @functools.wraps(backward)
-    def wrapper(ctx, *grads):
-        with no_grad():
-            return backward(ctx, *grads)
-    wrapper.once_differentiable = True
-    return wrapper
 
 
 class FunctionCtx:
@@ -89,8 +74,10 @@ class FunctionBackward(Node):
             from ..ops.creation import zeros
             grads = [zeros(shape, dtype=dt) if g is None else g
                      for g, (shape, dt) in zip(grads, self.out_meta)]
-        enabled = GRAD.enabled   # the engine runs nodes with grad mode off; a hook may have
-        GRAD.enabled = False     # turned it on (no_grad, without a context object per node)
+        # The engine runs nodes with grad mode off (a hook may have turned it on); under
+        # create_graph with it on, so the user's backward is taped, as PyTorch runs it.
+        enabled = GRAD.enabled
+        GRAD.enabled = GRAD.create_graph
         try:
             result = self.fn_cls.backward(ctx, *grads)
         finally:
@@ -255,3 +242,48 @@ def _meta(t, like=None):
 
 _NDARRAY = np.ndarray
 _DTYPES = {}   # NumPy dtype -> DType of host arrays
+
+
+# -- once_differentiable --------------------------------------------------------------------
+def once_differentiable(backward):
+    """Decorate a custom Function's backward that cannot itself be differentiated (NumPy
+    inside, say): it runs with grad mode off, and under create_graph its gradients carry a
+    node that raises if a later backward reaches it, instead of a silent zero."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        enabled = GRAD.enabled
+        GRAD.enabled = False
+        try:
+            result = backward(ctx, *grads)
+        finally:
+            GRAD.enabled = enabled
+        if not GRAD.create_graph:
+            return result
+        # The raising node hangs from the saved tensors that require grad too, so a gradient
+        # asked of them reaches it (and raises) rather than finding the path missing.
+        anchors = [t for t in ctx.saved_tensors
+                   if isinstance(t, _node._TENSOR or _tensor_class()) and t.requires_grad]
+        if not isinstance(result, tuple):
+            return _refuse_second(result, anchors)
+        return tuple(_refuse_second(g, anchors) for g in result)
+    wrapper.once_differentiable = True
+    return wrapper
+
+
+def _refuse_second(g, anchors):
+    Tensor = _node._TENSOR or _tensor_class()
+    if not isinstance(g, Tensor) or g.dtype.category != FLOAT:
+        return g
+    g = g.detach().requires_grad_(True)   # a leaf the raising node hangs from
+    return _DelayedError.apply(g, *anchors)
+
+
+class _DelayedError(Function):
+    @staticmethod
+    def forward(ctx, g, *anchors):
+        return g.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")

@@ -1,271 +1,228 @@
-"""backward(), autograd.grad() and gradcheck()."""
+"""torch.autograd.functional: Jacobians, Hessians and their products, over autograd.grad.
+
+Every function here is reverse mode on the tape: a Jacobian is one backward per output
+element, a Hessian the Jacobian of a gradient taken with create_graph, and the forward-mode
+products (jvp, hvp) are PyTorch's double-vjp trick: the vjp `u -> J^T u` is linear in u, so
+differentiating it with respect to a dummy u (zeros that require grad) in the direction v
+gives `J v`. `vectorize=True` is accepted and runs the same loop (it changes speed in
+PyTorch, not values); `strategy="forward-mode"` likewise computes the same Jacobian.
+
+Inputs are prepared as PyTorch's are: with create_graph, an input that requires grad enters
+as a view of itself (its history kept, so results can be differentiated with respect to the
+caller's tensors); otherwise as a fresh detached leaf. Results are detached unless
+create_graph. With strict=True, an output independent of an input raises instead of giving
+zeros.
+"""
 from __future__ import annotations
 
-import numpy as np
-
-from .. import dispatch
-from ..profiler import STATE as PROFILE
-from .engine import run_backward
-from . import node as _node
+from .gradients import _creation, _stack, grad
+from .grad_mode import enable_grad
 from .node import _tensor_class
-from .grad_mode import enable_grad, no_grad
+
+__all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 
 
-def _roots_and_grads(tensors, grad_tensors):
-    Tensor = _node._TENSOR or _tensor_class()
-    if grad_tensors is None and type(tensors) is list and len(tensors) == 1:
-        t = tensors[0]   # loss.backward(): one 0-d root that requires grad, seeded with ones
-        if isinstance(t, Tensor) and t._requires_grad and not t._data.shape:
-            g = dispatch.ones_fast(t)
-            if g is not None:
-                return tensors, [g]
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors]
-    grads = []
-    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
-        if not t.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        if g is None:
-            if t._data.shape and t.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = dispatch.ones_fast(t)
-            if g is None:
-                g = _creation().ones_like(t)
+def _as_tuple(x, what, fn_name):
+    """(x as a tuple of tensors, whether the caller passed a tuple)."""
+    Tensor = _tensor_class()
+    is_tuple = isinstance(x, tuple)   # (a list is one value, as in PyTorch: refused below)
+    xs = x if is_tuple else (x,)
+    for i, t in enumerate(xs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"The {what} given to {fn_name} must be either a Tensor or a tuple "
+                            f"of Tensors but the value at index {i} has type {type(t).__name__}.")
+    return xs, is_tuple
+
+
+def _prepare(xs, create_graph):
+    """Inputs as the function sees them: views that keep the caller's history under
+    create_graph, fresh leaves otherwise."""
+    out = []
+    for x in xs:
+        if create_graph and x.requires_grad:
+            out.append(x.view_as(x))
         else:
-            if not isinstance(g, Tensor):
-                from ..ops.creation import tensor
-                g = tensor(g, dtype=t.dtype)
-            if tuple(g.shape) != tuple(t.shape):
-                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                                   f"{g.shape} and output[{i}] has a shape of {t.shape}.")
-            g = g.detach()
-        grads.append(g)
-    return tensors, grads
+            out.append(x.detach().requires_grad_(True))
+    return tuple(out)
 
 
-def _creation():
-    """stepjit.ops.creation, imported on first use (it imports the tensor module, which imports
-    this one)."""
-    global _CREATION
-    if _CREATION is None:
-        from ..ops import creation
-        _CREATION = creation
-    return _CREATION
+def _finish(xs, create_graph, is_tuple):
+    xs = tuple(x if create_graph or x is None else x.detach() for x in xs)
+    return xs if is_tuple else xs[0]
 
 
-_CREATION = None
+def _call(func, xs, fn_name):
+    with enable_grad():
+        out = func(*xs)
+    outs, is_tuple = _as_tuple(out, "outputs of the user-provided function", fn_name)
+    return outs, is_tuple
 
 
-def _tape():
-    """stepjit.autograd.tape, imported on first use (it imports the tracer, which imports the
-    tensor module, which imports this one)."""
-    global _TAPE
-    if _TAPE is None:
-        from . import tape
-        _TAPE = tape
-    return _TAPE
+def _check_v(v, outs, fn_name, what="func's output"):
+    """v as a tuple matching outs; None allowed only for single-element outputs."""
+    if v is None:
+        if len(outs) != 1 or outs[0].numel() != 1:
+            raise RuntimeError(f"The vector v can only be None if the input to the user-provided "
+                               f"function is a single Tensor with a single element ({fn_name}).")
+        return (_ones(outs[0]),)
+    vs, _ = _as_tuple(v, "v", fn_name)
+    if len(vs) != len(outs):
+        raise RuntimeError(f"{fn_name}: v has {len(vs)} elements but {what} has {len(outs)}")
+    for i, (a, b) in enumerate(zip(vs, outs)):
+        if tuple(a.shape) != tuple(b.shape):
+            raise RuntimeError(f"Mismatch in shape: v[{i}] has a shape of {tuple(a.shape)} and "
+                               f"{what}[{i}] has a shape of {tuple(b.shape)} ({fn_name})")
+    return vs
 
 
-_TAPE = None
-
-
-def _no_create_graph(create_graph):
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (higher-order gradients) is not supported by stepjit yet")
-
-
-_CALLBACKS = []
-
-
-def queue_callback(fn) -> None:
-    """Run fn() once the running backward pass has finished, when every leaf's .grad holds its
-    sum (PyTorch's Variable._execution_engine.queue_callback; DistributedDataParallel reduces
-    gradients from one)."""
-    _CALLBACKS.append(fn)
-
-
-def _run_callbacks() -> None:
-    while _CALLBACKS:
-        _CALLBACKS.pop(0)()
-
-
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    if create_graph:
-        _no_create_graph(create_graph)
-    roots, grads = _roots_and_grads(tensors, grad_tensors)
-    if inputs is not None:
-        raise NotImplementedError("backward(inputs=...) is not supported by stepjit yet; "
-                                  "use stepjit.autograd.grad")
-    try:
-        if PROFILE.active is not None:   # node by node: each node is an event of its own
-            run_backward(roots, grads, retain_graph=bool(retain_graph))
-        elif not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
-            run_backward(roots, grads, retain_graph=bool(retain_graph))
-    except BaseException:
-        _CALLBACKS.clear()
-        raise
-    if _CALLBACKS:
-        _run_callbacks()
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
-    from ..tensor import Tensor
-    _no_create_graph(create_graph)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
-    for i, t in enumerate(inputs):
-        if not t.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not require grad")
-    roots, grads = _roots_and_grads(outputs, grad_outputs)
-    result = run_backward(roots, grads, retain_graph=bool(retain_graph), inputs=inputs,
-                          accumulate=False)
-    for i, r in enumerate(result):
-        if r is None and not allow_unused:
-            raise RuntimeError(f"One of the differentiated Tensors (index {i}) appears to not have "
-                               "been used in the graph. Set allow_unused=True if this is the desired "
-                               "behavior.")
+def _grads(outs, xs, vs, create_graph, strict, fn_name, what="input"):
+    """grad(outs, xs, vs) with zeros for the inputs no output depends on (an error if strict)."""
+    zeros_like = _creation().zeros_like
+    pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
+    if pairs:
+        gs = grad([o for o, _ in pairs], xs, [v for _, v in pairs], retain_graph=True,
+                  create_graph=create_graph, allow_unused=True)
+    else:
+        gs = (None,) * len(xs)
+    result = []
+    for i, (g, x) in enumerate(zip(gs, xs)):
+        if g is None:
+            if strict:
+                raise RuntimeError(f"The output of the user-provided function is independent of "
+                                   f"{what} {i}. This is not allowed in strict mode ({fn_name}).")
+            g = zeros_like(x)
+        result.append(g)
     return tuple(result)
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              fast_mode=False):
-    """Compare autograd's gradients with central finite differences (use float64 inputs).
-
-    The numerical Jacobian takes two calls of func per input element, each giving a whole
-    column for every output; the analytical one takes a backward pass per output element.
-    fast_mode (PyTorch's check of a random projection of the same Jacobians) is accepted and
-    the full Jacobians are compared, which is the stricter check."""
-    from ..tensor import Tensor
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    out = func(*inputs)
-    outs = (out,) if isinstance(out, Tensor) else tuple(out)
-    checked = [oi for oi, o in enumerate(outs) if o.requires_grad]
-    sizes = {oi: outs[oi].numel() for oi in checked}
-    numeric = {i: _numeric_jacobian(func, inputs, i, sizes, eps) for i in diff}
-    for oi in checked:
-        o = outs[oi]
-        for k in range(o.numel()):
-            seed = np.zeros(o.numel(), dtype=o.dtype.np)
-            seed[k] = 1
-            from ..ops.creation import tensor
-            seed_t = tensor(seed.reshape(tuple(o.shape)), dtype=o.dtype)
-            analytic = grad([o], [inputs[i] for i in diff], [seed_t], retain_graph=True,
-                            allow_unused=True)
-            for j, i in enumerate(diff):
-                x = inputs[i]
-                a = np.zeros(x.numel()) if analytic[j] is None else analytic[j].numpy().reshape(-1)
-                if not np.allclose(a, numeric[i][oi][k], atol=atol, rtol=rtol):
-                    if raise_exception:
-                        raise GradcheckError(
-                            f"Jacobian mismatch for output {oi} (element {k}) with respect to "
-                            f"input {i}:\nnumerical:{numeric[i][oi][k]}\nanalytical:{a}")
-                    return False
-    return True
-
-
-class GradcheckError(RuntimeError):
-    pass
-
-
-def _numeric_jacobian(func, inputs, i, sizes, eps):
-    """{output index: (output elements, elements of input i) central differences} for the
-    outputs whose sizes are given."""
-    flat = inputs[i]._data.reshape(-1)
-    jac = {oi: np.zeros((n, flat.size)) for oi, n in sizes.items()}
-    with no_grad():
-        for m in range(flat.size):
-            orig = flat[m]
-            flat[m] = orig + eps
-            plus = func(*inputs)
-            flat[m] = orig - eps
-            minus = func(*inputs)
-            flat[m] = orig
-            for oi, col in jac.items():
-                p = _pick(plus, oi).numpy(force=True).reshape(-1)
-                q = _pick(minus, oi).numpy(force=True).reshape(-1)
-                col[:, m] = (p - q) / (2 * eps)
-    return jac
-
-
-def _pick(out, oi):
-    from ..tensor import Tensor
-    return out if isinstance(out, Tensor) else out[oi]
-
-
-# -- torch.autograd.functional: whole Jacobians and vector-Jacobian products -------------
-def _as_inputs(inputs):
-    from ..tensor import Tensor
-    single = isinstance(inputs, Tensor)
-    ts = (inputs,) if single else tuple(inputs)
-    return single, tuple(t.detach().requires_grad_(True) for t in ts)
-
-
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(*inputs), v^T J) with reverse mode, as torch.autograd.functional.vjp."""
-    from ..tensor import Tensor
-    _no_create_graph(create_graph)
-    single, xs = _as_inputs(inputs)
-    with enable_grad():
-        out = func(*xs)
-    outs = (out,) if isinstance(out, Tensor) else tuple(out)
-    if v is None:
-        if any(o.numel() != 1 for o in outs):
-            raise RuntimeError("vjp: v can only be None if the output of func has a single "
-                               "element")
-        from ..ops.creation import ones_like
-        v = tuple(ones_like(o) for o in outs)
-    vs = (v,) if isinstance(v, Tensor) else tuple(v)
-    grads = grad(outs, xs, vs, allow_unused=True)
-    grads = tuple(_zeros_if_none(g, x, strict) for g, x in zip(grads, xs))
-    detached = out.detach() if isinstance(out, Tensor) else tuple(o.detach() for o in out)
-    return detached, grads[0] if single else grads
+    """(func(*inputs), v^T J): one backward."""
+    xs, in_tuple = _as_tuple(inputs, "inputs", "vjp")
+    xs = _prepare(xs, create_graph)
+    outs, out_tuple = _call(func, xs, "vjp")
+    vs = _check_v(v, outs, "vjp")
+    gs = _grads(outs, xs, vs, create_graph, strict, "vjp")
+    return _finish(outs, create_graph, out_tuple), _finish(gs, create_graph, in_tuple)
 
 
-def _zeros_if_none(g, x, strict):
-    if g is not None:
-        return g
-    if strict:
-        raise RuntimeError("The output of the user-provided function is independent of an "
-                           "input; not allowed in strict mode")
-    from ..ops.creation import zeros_like
-    return zeros_like(x)
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(*inputs), J v) by the double-vjp trick (module docstring)."""
+    zeros_like = _creation().zeros_like
+    xs, in_tuple = _as_tuple(inputs, "inputs", "jvp")
+    xs = _prepare(xs, create_graph)
+    vs = _check_v(v, xs, "jvp", what="inputs")
+    outs, out_tuple = _call(func, xs, "jvp")
+    dummies = tuple(zeros_like(o).requires_grad_(True) for o in outs)
+    gs = _grads(outs, xs, dummies, True, strict, "jvp")
+    jv = _grads(gs, dummies, vs, create_graph, strict, "jvp", what="output")
+    return _finish(outs, create_graph, out_tuple), _finish(jv, create_graph, out_tuple)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
-    """d func(*inputs) / d inputs by reverse mode, one backward per output element:
-    J[i][j] has shape outputs[i].shape + inputs[j].shape (a Tensor for one input and one
-    output, as PyTorch nests it)."""
-    from ..ops.creation import zeros
-    from ..ops.shape import stack
-    from ..tensor import Tensor
-    _no_create_graph(create_graph)
-    if strategy != "reverse-mode":
-        raise NotImplementedError("jacobian: only strategy='reverse-mode' is supported")
-    single_in, xs = _as_inputs(inputs)
-    with enable_grad():
-        out = func(*xs)
-    single_out = isinstance(out, Tensor)
-    outs = (out,) if single_out else tuple(out)
-    rows = []
-    for o in outs:
-        flat = o.reshape(-1)
-        per_input = [[] for _ in xs]
-        for k in range(flat.shape[0]):
-            gs = grad(flat[k], xs, retain_graph=True, allow_unused=True) if o.requires_grad \
-                else (None,) * len(xs)
-            for j, (g, x) in enumerate(zip(gs, xs)):
-                per_input[j].append(_zeros_if_none(g, x, strict))
-        rows.append(tuple(
-            (stack(gs).reshape(tuple(o.shape) + tuple(x.shape)) if gs
-             else zeros(tuple(o.shape) + tuple(x.shape), dtype=x.dtype))
-            for gs, x in zip(per_input, xs)))
-    if single_in:
+    """d func(*inputs) / d inputs, one backward per output element: J[i][j] has shape
+    outputs[i].shape + inputs[j].shape, nested as PyTorch nests it (a Tensor for one input
+    and one output)."""
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". '
+                         f'Got {strategy!r}.')
+    xs, in_tuple = _as_tuple(inputs, "inputs", "jacobian")
+    xs = _prepare(xs, create_graph)
+    outs, out_tuple = _call(func, xs, "jacobian")
+    rows = [_jacobian_rows(o, xs, create_graph, strict) for o in outs]
+    if not in_tuple:
         rows = [r[0] for r in rows]
-    return rows[0] if single_out else tuple(rows)
+    return tuple(rows) if out_tuple else rows[0]
+
+
+def _jacobian_rows(o, xs, create_graph, strict):
+    """(d o / d x for x in xs): each a stack of one gradient per element of o."""
+    zeros, zeros_like = _creation().zeros, _creation().zeros_like
+    flat = o.reshape(-1)
+    n = flat.shape[0]
+    per_input = [[] for _ in xs]
+    for k in range(n):
+        if o.requires_grad:
+            gs = grad(flat[k], xs, retain_graph=True, create_graph=create_graph,
+                      allow_unused=True)
+        else:
+            gs = (None,) * len(xs)
+        for j, (g, x) in enumerate(zip(gs, xs)):
+            if g is None:
+                if strict:
+                    raise RuntimeError("The output of the user-provided function is independent "
+                                       f"of input {j}. This is not allowed in strict mode.")
+                g = zeros_like(x)
+            per_input[j].append(g)
+    out = []
+    for gs, x in zip(per_input, xs):
+        shape = tuple(o.shape) + tuple(x.shape)
+        J = _stack(gs).reshape(shape) if gs else zeros(shape, dtype=x.dtype)
+        out.append(J if create_graph else J.detach())
+    return tuple(out)
+
+
+def _scalar_output(func, fn_name):
+    """func wrapped to check it returns one single-element tensor (the Hessian family)."""
+    def scalar(*xs):
+        out = func(*xs)
+        outs, _ = _as_tuple(out, "outputs of the user-provided function", fn_name)
+        if len(outs) != 1 or outs[0].numel() != 1:
+            raise RuntimeError(f"The function given to {fn_name} should return a single Tensor "
+                               f"with a single element (got {len(outs)} outputs, the first of "
+                               f"shape {tuple(outs[0].shape)}).")
+        return outs[0]
+    return scalar
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """The Hessian of a scalar func: the Jacobian of its gradient (taken with create_graph).
+    H[i][j] has shape inputs[i].shape + inputs[j].shape (a Tensor for one input)."""
+    scalar = _scalar_output(func, "hessian")
+    xs, in_tuple = _as_tuple(inputs, "inputs", "hessian")
+
+    def gradient(*ys):
+        out = scalar(*ys)
+        return _grads((out,), ys, (_ones(out),), True, strict, "hessian")
+
+    H = jacobian(gradient, xs, create_graph=create_graph, strict=strict,
+                 strategy=outer_jacobian_strategy)
+    return H if in_tuple else H[0][0]
+
+
+def _ones(t):
+    return _creation().ones_like(t)
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(*inputs), v^T H) for a scalar func: the gradient, then its vjp with v."""
+    scalar = _scalar_output(func, "vhp")
+    xs, in_tuple = _as_tuple(inputs, "inputs", "vhp")
+    xs = _prepare(xs, create_graph)
+    vs = _check_v(v, xs, "vhp", what="inputs")
+    out = _call_scalar(scalar, xs)
+    g = _grads((out,), xs, (_ones(out),), True, strict, "vhp")
+    result = _grads(g, xs, vs, create_graph, strict, "vhp")
+    return _finish((out,), create_graph, False), _finish(result, create_graph, in_tuple)
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(*inputs), H v) for a scalar func, by PyTorch's route: the double-vjp trick on the
+    gradient (equal to vhp's result, H being symmetric, up to rounding)."""
+    zeros_like = _creation().zeros_like
+    scalar = _scalar_output(func, "hvp")
+    xs, in_tuple = _as_tuple(inputs, "inputs", "hvp")
+    xs = _prepare(xs, create_graph)
+    vs = _check_v(v, xs, "hvp", what="inputs")
+    out = _call_scalar(scalar, xs)
+    g = _grads((out,), xs, (_ones(out),), True, strict, "hvp")
+    dummies = tuple(zeros_like(x).requires_grad_(True) for x in xs)
+    back = _grads(g, xs, dummies, True, strict, "hvp")
+    result = _grads(back, dummies, vs, create_graph, strict, "hvp")
+    return _finish((out,), create_graph, False), _finish(result, create_graph, in_tuple)
+
+
+def _call_scalar(scalar, xs):
+    with enable_grad():
+        return scalar(*xs)

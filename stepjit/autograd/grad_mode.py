@@ -5,10 +5,13 @@ import functools
 
 
 class _State:
-    __slots__ = ("enabled",)
+    __slots__ = ("enabled", "create_graph")
 
     def __init__(self):
         self.enabled = True
+        # True while a backward with create_graph=True runs: each node computes its input
+        # gradients with taped ops on saved values that keep their history (autograd/node.py)
+        self.create_graph = False
 
 
 STATE = _State()

@@ -4,11 +4,18 @@ A node's `next_functions` are (node, output_nr) edges to the nodes that produced
 its inputs, in input order; a leaf that requires grad is reached through its
 AccumulateGrad node, an input without gradient through (None, 0).
 Saved values carry the version they were saved at: an in-place change to a
-saved tensor makes backward raise, as in PyTorch.
+saved tensor makes backward raise, as in PyTorch. A saved tensor that requires
+grad also records where its gradient goes (its grad_fn and output number, or the
+leaf itself: `source`), so that a backward with `create_graph=True`
+(docs/autograd.md) can hand the VJP rules the saved value *with its history*:
+the rules' ops are then taped like any forward op, and the gradient they compute
+can be differentiated again.
 """
 from __future__ import annotations
 
 import weakref
+
+from .grad_mode import STATE as GRAD
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
               "tensors after they have already been freed). Saved intermediate values of the graph "
@@ -18,7 +25,7 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
 
 
 class SavedTensor:
-    __slots__ = ("data", "version", "saved_version", "tensor")
+    __slots__ = ("data", "version", "saved_version", "tensor", "source", "output_nr")
 
     def __new__(cls, t, keep_object=False):
         return save_tensor(t, keep_object)   # (one place sets the fields: save_tensor)
@@ -34,6 +41,35 @@ class SavedTensor:
             return self.tensor
         return (_TENSOR or _tensor_class())._make(self.data)
 
+    def unpack_with_history(self, node, is_output):
+        """The saved value as a tensor whose gradient flows where the saved tensor's did: for a
+        backward that builds a graph (create_graph). `is_output`: the value is the node's own
+        result (saved before the node was attached to it, so its history is the node)."""
+        t = self.unpack(node._name)
+        if self.tensor is not None:   # a custom Function's saved object: itself
+            return t
+        t._version = self.version   # one storage: later in-place writes are seen by the
+        if is_output:               # nodes the taped rules save, as by this one
+            return _with_history(t, node, 0)
+        source = self.source
+        if source is None:
+            return t
+        if isinstance(source, Node):
+            return _with_history(t, source, self.output_nr)
+        if source._data is not self.data or not source._requires_grad:
+            raise RuntimeError(
+                f"{node._name}: a leaf tensor saved for backward had its .data replaced or was "
+                "detached in place (detach_) before a backward with create_graph=True; the "
+                "gradient of its gradient cannot be recorded")
+        return source   # a leaf: the tensor itself, so its gradient reaches its .grad
+
+
+def _with_history(t, grad_fn, output_nr):
+    t._grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._requires_grad = True
+    return t
+
 
 def save_tensor(t, keep_object=False):
     """A SavedTensor of t: its array, its version counter and the version now. A plain function
@@ -45,6 +81,15 @@ def save_tensor(t, keep_object=False):
     s.saved_version = v.value
     # Custom Functions hand back the very tensors they saved, as PyTorch does.
     s.tensor = t if keep_object else None
+    # Where its gradient goes (its grad_fn, or the leaf itself), read now as PyTorch's saved
+    # variables do: a backward with create_graph gives the rules the value with that history.
+    # (Not the tensor object itself: a trace-time tensor must not outlive its trace.)
+    if t._requires_grad:
+        gf = t._grad_fn
+        s.source = t if gf is None else gf
+    else:
+        s.source = None
+    s.output_nr = t._output_nr
     return s
 
 
@@ -179,6 +224,9 @@ class PrimBackward(Node):
         saved = self.saved
         if saved is None:  # released by a backward without retain_graph
             raise RuntimeError(_FREED_MSG)
+        if GRAD.create_graph:   # the rules' ops taped, on the saved values with their history
+            return run_rules(self.plan, grads[0], self.attrs,
+                             lambda n: _unpack_with_history(saved[n], self, n))
         out = (_ARRAY_VJP or _array_vjp()).run(self, grads[0], saved)
         if out is None:
             name = self._name
@@ -228,6 +276,14 @@ def _unpack(v, node_name):
         return v.unpack(node_name)
     if type(v) is list:   # "xs"
         return [x.unpack(node_name) if type(x) is SavedTensor else x for x in v]
+    return v
+
+
+def _unpack_with_history(v, node, name):
+    if type(v) is SavedTensor:
+        return v.unpack_with_history(node, name == "out")
+    if type(v) is list:   # "xs"
+        return [x.unpack_with_history(node, False) if type(x) is SavedTensor else x for x in v]
     return v
 
 

@@ -60,7 +60,19 @@ def build(dispatcher, args, sig, symbol) -> bytes:
         if not g.is_declaration and g.name != symbol:
             g.linkage = "internal"
     _drop_dead(module, lib._codegen._tm)
+    _refuse_unlinkable(module)
     return lib._codegen._tm.emit_object(module)
+
+
+def _refuse_unlinkable(module):
+    """Refuse, before emitting any machine code, an entry whose module still declares a
+    function it may not link (an NRT allocator: the program allocates): emitting the object
+    code of a long native program costs seconds (16 s for an unrolled RNN's), only for
+    machine_cache to refuse the object's undefined symbol afterwards."""
+    bad = sorted(f.name for f in module.functions if f.is_declaration
+                 and not f.name.startswith("llvm.") and not machine_cache.linkable(f.name))
+    if bad:
+        raise LookupError(f"it needs {', '.join(bad)}")
 
 
 def _check_types(argtypes, sig):

@@ -62,6 +62,7 @@ digamma = cuda.jit(device=True)(_scalar.digamma.py_func)
 polygamma = cuda.jit(device=True)(_scalar.polygamma.py_func)
 left_shift = cuda.jit(device=True)(_scalar.left_shift.py_func)
 right_shift = cuda.jit(device=True)(_scalar.right_shift.py_func)
+gcd = cuda.jit(device=True)(_scalar.gcd.py_func)
 
 '''
 

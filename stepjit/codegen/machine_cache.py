@@ -178,6 +178,40 @@ def store(path, sig, ident, obj: bytes) -> str:
     return write_atomic(path, MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + obj)
 
 
+def refusal_path(path) -> str:
+    """Beside an entry's path: the note that no entry can be built for that function and
+    signature (it returns arrays, allocates, ...)."""
+    return path[:-len(".entry")] + ".none" if path.endswith(".entry") else path + ".none"
+
+
+def store_refusal(path, ident, why: str) -> None:
+    """Note that the entry at `path` cannot be built, so that a later process does not try
+    again: the attempt parses, links and optimizes the whole compiled module before it is
+    refused (over a second for a long native program). Best effort: a note that cannot be
+    written only costs the next process that attempt."""
+    note = {"env": environment(), **ident, "why": why}
+    try:
+        write_atomic(refusal_path(path), json.dumps(note, sort_keys=True).encode())
+    except OSError:
+        pass
+
+
+def refused(path, ident):
+    """Why the entry at `path` was refused by an earlier process, for this kernel's code and
+    this environment (the path names the signature); None when no such note is there. A note
+    is a hint, never a risk: trusting it only leaves the function on Numba."""
+    try:
+        with open(refusal_path(path), "rb") as f:
+            note = json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(note, dict) or note.get("env") != environment() or any(
+            note.get(k) != v for k, v in ident.items()):
+        return None
+    why = note.get("why")
+    return why if isinstance(why, str) else None
+
+
 def read(path, sig, ident):
     """(symbol, object code) from a cached entry that is whole and is this kernel's, for this
     signature and environment; None when there is none. A file that fails the check (truncated,

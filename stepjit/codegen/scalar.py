@@ -114,3 +114,16 @@ def right_shift(x, y):
 
 
 __all__ += ["left_shift", "right_shift"]
+
+
+# np.gcd's (and PyTorch's) greatest common divisor: Euclid's algorithm on the magnitudes, so
+# the result is never negative and gcd(0, 0) is 0.
+@njit(error_model="numpy", cache=True)
+def gcd(x, y):
+    a, b = abs(x), abs(y)
+    while b != 0:
+        a, b = b, a % b
+    return a
+
+
+__all__ += ["gcd"]

@@ -77,7 +77,10 @@ def _agree(name, arg, env, actual):
     for given, where in ((arg, "argument"), (env, "environment variable")):
         if given is not None and int(given) != -1 and int(given) != actual:
             raise ValueError(f"init_process_group: {name}={given} (from the {where}) but MPI "
-                             f"says {actual}; stepjit takes ranks from the MPI launcher")
+                             f"says {actual}; stepjit takes ranks from the MPI launcher: start "
+                             "the processes with `stepjit run -n N script.py` or mpiexec "
+                             "(processes started by torch.multiprocessing.spawn are not one "
+                             "MPI job)")
 
 
 def destroy_process_group(group=None) -> None:

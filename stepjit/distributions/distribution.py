@@ -79,6 +79,24 @@ class Distribution:
     def _extended_shape(self, sample_shape=Size()):
         return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
+    def expand(self, batch_shape, _instance=None):
+        """The distribution with its batch dims broadcast to `batch_shape` (no data copied).
+        Every tensor whose leading dims are the batch dims is expanded, keeping its trailing
+        (event) dims, and a distribution it is built on gets the same batch dims before its
+        own trailing ones, which is what each of PyTorch's expand methods does."""
+        batch_shape = Size(batch_shape)
+        old = tuple(self._batch_shape)
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        for name, value in self.__dict__.items():
+            if isinstance(value, Tensor) and tuple(value.shape[:len(old)]) == old:
+                new.__dict__[name] = value.expand(*batch_shape, *value.shape[len(old):])
+            elif isinstance(value, Distribution):
+                tail = tuple(value.batch_shape)[len(old):]
+                new.__dict__[name] = value.expand(batch_shape + Size(tail))
+        new._batch_shape = batch_shape
+        return new
+
     def sample(self, sample_shape=Size()):
         with no_grad():
             return self.rsample(sample_shape)

@@ -58,6 +58,19 @@ class MultivariateNormal(Distribution):
         else:
             self._unbroadcasted_scale_tril = cholesky(precision_matrix.inverse())
 
+    def expand(self, batch_shape, _instance=None):
+        """loc and the given matrix broadcast; the Cholesky factor stays unbroadcast."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        shape = tuple(batch_shape)
+        k = self._event_shape[0]
+        new.loc = self.loc.expand(*shape, k)
+        for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+            if name in self.__dict__:
+                new.__dict__[name] = self.__dict__[name].expand(*shape, k, k)
+        new._batch_shape = Size(shape)
+        return new
+
     @property
     def scale_tril(self):
         if "scale_tril" in self.__dict__:

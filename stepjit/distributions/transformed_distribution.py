@@ -1,4 +1,5 @@
-"""TransformedDistribution: a base distribution pushed through transforms, PyTorch's rules:
+"""TransformedDistribution: a base distribution pushed through transforms, PyTorch's rules
+(a transform whose parameters broadcast the base's shape expands the base):
 samples are the transforms applied to base samples (rsample keeps the gradient), log_prob(y)
 inverts the transforms one by one, subtracting each log|det J| summed over the event dims, and
 adds the base's log_prob; cdf and icdf go through monotone transforms."""
@@ -31,11 +32,10 @@ class TransformedDistribution(Distribution):
             raise ValueError(f"base_distribution needs to have shape with size at least "
                              f"{transform.domain.event_dim}, but got {Size(base_shape)}.")
         forward_shape = tuple(transform.forward_shape(base_shape))
-        if tuple(transform.inverse_shape(forward_shape)) != base_shape:
-            raise NotImplementedError(
-                f"TransformedDistribution: the transforms broadcast the base distribution's "
-                f"shape {base_shape} to {forward_shape}; give the base distribution that batch "
-                "shape (stepjit's distributions have no expand)")
+        expanded = tuple(transform.inverse_shape(forward_shape))
+        if expanded != base_shape:      # (a transform's parameters broadcast the base)
+            base_distribution = base_distribution.expand(
+                Size(expanded[:len(expanded) - base_event_dim]))
         reinterpreted = transform.domain.event_dim - base_event_dim
         if reinterpreted > 0:
             base_distribution = Independent(base_distribution, reinterpreted)

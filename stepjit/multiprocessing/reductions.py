@@ -7,20 +7,16 @@ from multiprocessing.reduction import ForkingPickler
 
 from .. import cuda as _cuda
 from .. import shared_memory
+from ..nn.parameter import Parameter
 from ..tensor import Tensor
 
 
 def rebuild_shared(cls, descriptor, requires_grad):
     t = Tensor._make(shared_memory.attach(*descriptor))
-    if cls is not Tensor:
-        t = cls(t, requires_grad) if _takes_data(cls) else t
+    if issubclass(cls, Parameter):
+        t = cls(t, requires_grad)
     t._requires_grad = requires_grad
     return t
-
-
-def _takes_data(cls):
-    from ..nn.parameter import Parameter
-    return issubclass(cls, Parameter)
 
 
 def reduce_tensor(t):
@@ -42,6 +38,5 @@ def _subclasses(cls):
 
 
 def init_reductions():
-    from ..nn.parameter import Parameter  # noqa: F401  (registered with the other subclasses)
     for cls in _subclasses(Tensor):
         ForkingPickler.register(cls, reduce_tensor)

@@ -376,6 +376,18 @@ from .functions.activations import (  # noqa: E402,F401
     gumbel_softmax, mish, prelu, relu6, rrelu, selu, silu, softmin, softplus, softshrink, softsign,
     tanhshrink, threshold)
 from .functions.attention import scaled_dot_product_attention  # noqa: E402,F401
+
+
+def _inplace_form(fn):
+    """F.relu_(x, ...) is F.relu(x, ..., inplace=True), as PyTorch's in-place spellings."""
+    def inplace(input, *args, **kwargs):
+        return fn(input, *args, inplace=True, **kwargs)
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    return inplace
+
+
+relu_, elu_, leaky_relu_, hardtanh_, celu_, selu_, rrelu_, threshold_ = (
+    _inplace_form(f) for f in (relu, elu, leaky_relu, hardtanh, celu, selu, rrelu, threshold))
 from .functions.conv import (  # noqa: E402,F401
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
     conv1d, conv2d, conv_transpose2d, interpolate, max_pool1d, max_pool2d, pad, unfold)
@@ -384,6 +396,13 @@ from .functions.losses import (  # noqa: E402,F401
     huber_loss, kl_div, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
     multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, smooth_l1_loss,
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
+from .functions.ctc import ctc_loss  # noqa: E402,F401
+from .functions.lp_pool import lp_pool1d, lp_pool2d  # noqa: E402,F401
+from .functions.pool3d import (  # noqa: E402,F401
+    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
+from .functions.fold import (  # noqa: E402,F401
+    adaptive_max_pool1d, fold, max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d,
+    max_unpool2d)
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
 from .functions.embedding_bag import embedding_bag  # noqa: E402,F401
@@ -393,6 +412,28 @@ from .functions.vision import (  # noqa: E402,F401
 from .functions.volumetric import conv3d, conv_transpose1d  # noqa: E402,F401
 from .functions.sampling_grid import affine_grid, grid_sample  # noqa: E402,F401
 from ..ops.contract import einsum  # noqa: E402  (bilinear)
+
+
+def _deprecated_resize(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=3)
+
+
+# PyTorch's deprecated names for interpolate, still in tutorials (`F.upsample(x, scale_factor=2)`)
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    _deprecated_resize("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    _deprecated_resize("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    _deprecated_resize("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
@@ -413,4 +454,5 @@ __all__ = [
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
     "conv_transpose1d", "affine_grid", "grid_sample", "gumbel_softmax", "rrelu",
     "multilabel_margin_loss", "triplet_margin_with_distance_loss",
+    "upsample", "upsample_nearest", "upsample_bilinear",
 ]

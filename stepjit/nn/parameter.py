@@ -1,4 +1,5 @@
-"""`nn.Parameter`: a Tensor subclass that a Module registers as a learnable weight.
+"""`nn.Parameter`: a Tensor subclass that a Module registers as a learnable weight; `nn.Buffer`,
+the mark that makes an assigned tensor a buffer.
 
 A Parameter is an ordinary leaf Tensor (every op, the dispatcher and autograd
 treat it as one) whose type marks it for `Module.__setattr__`. Like PyTorch,
@@ -36,3 +37,27 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
+
+
+class _BufferMeta(type):
+    """isinstance(t, Buffer) holds for the tensor Buffer(...) returned (a plain Tensor marked
+    as a buffer), as PyTorch's metaclass makes it hold."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Buffer and isinstance(instance, Tensor) and \
+                getattr(instance, "_is_buffer", False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """`self.name = nn.Buffer(t, persistent=...)` registers t as a buffer, as
+    register_buffer does. Buffer(t) is t detached (same storage), marked for Module."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = empty(0)
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t

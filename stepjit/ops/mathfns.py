@@ -166,3 +166,18 @@ def float_power(input, exponent):
 
 arctan, arcsin, arccos = atan, asin, acos
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+# -- integer divisors ---------------------------------------------------------------------
+def gcd(input, other):
+    """The greatest common divisor of integer tensors, never negative; gcd(0, 0) = 0."""
+    return apply(P.gcd, input, other)
+
+
+def lcm(input, other):
+    """|input / gcd * other| (0 where either is 0), PyTorch's formula: the division by the
+    gcd first, so the product overflows only where the lcm itself does."""
+    g = gcd(input, other)
+    zero = apply(P.eq, g, 0)
+    quotient = apply(P.floor_divide, input, where(zero, 1, g))
+    return where(zero, 0, abs(apply(P.mul, quotient, other)))

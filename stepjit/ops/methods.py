@@ -360,6 +360,7 @@ METHODS = {
     "transpose_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
     "view_as": lambda self, other: S.reshape(self, tuple(other.shape)),
     "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)),
+    "resize_": S.resize_, "resize_as_": S.resize_as_,
     # indexing
     "gather": I.gather, "index_select": I.index_select, "nonzero": I.nonzero,
     "take_along_dim": I.take_along_dim, "index_put_": I.index_put_, "index_put": I.index_put,
@@ -404,7 +405,7 @@ METHODS.update({
     "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
                                         for p in (P.qr_q, P.qr_r)),
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
-    "matrix_power": SR.matrix_power, "ger": S.outer,
+    "matrix_power": SR.matrix_power, "ger": S.outer, "gcd": MF.gcd, "lcm": MF.lcm,
 })
 
 
@@ -426,11 +427,12 @@ METHODS.update({
     "rsqrt_": _inplace_of(E.rsqrt, "rsqrt_"), "square_": _inplace_of(E.square, "square_"),
     "lerp_": _inplace_of(E.lerp, "lerp_"), "atan2_": _inplace_of(MF.atan2, "atan2_"),
     "hypot_": _inplace_of(MF.hypot, "hypot_"), "logit_": _inplace_of(MF.logit, "logit_"),
+    "gcd_": _inplace_of(MF.gcd, "gcd_"), "lcm_": _inplace_of(MF.lcm, "lcm_"),
 })
 
 
 
-from . import spellings as SP  # noqa: E402
+from . import spellings as SP, typing_rules as TR  # noqa: E402
 METHODS.update({
     "absolute": E.abs, "arccosh": MF.acosh, "arcsinh": MF.asinh, "arctanh": MF.atanh,
     "greater": E.gt, "greater_equal": E.ge, "less": E.lt, "less_equal": E.le,
@@ -438,11 +440,15 @@ METHODS.update({
     "is_complex": SP.is_complex, "is_conj": SP.is_conj, "is_neg": SP.is_neg,
     "is_inference": SP.is_inference, "conj": SP.conj, "resolve_conj": SP.conj,
     "resolve_neg": SP.conj, "is_signed": SP.is_signed, "is_same_size": SP.is_same_size,
-    "is_nonzero": SP.is_nonzero, "get_device": SP.get_device, "vdot": SP.vdot,
+    "is_nonzero": TR.is_nonzero, "get_device": SP.get_device, "vdot": SP.vdot,
     "diagflat": SP.diagflat, "hsplit": SP.hsplit, "vsplit": SP.vsplit, "dsplit": SP.dsplit,
     "split_with_sizes": SP.split_with_sizes, "sum_to_size": SP.sum_to_size,
     "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet,
     "pinverse": LA.pinverse,
+    "masked_scatter": SP.masked_scatter, "select_scatter": SP.select_scatter,
+    "slice_scatter": SP.slice_scatter, "diagonal_scatter": SP.diagonal_scatter,
+    "ldexp": SP.ldexp, "renorm": SP.renorm, "narrow_copy": SP.narrow_copy, "put": SP.put,
+    "new": SP.new, "adjoint": SP.adjoint, "unsafe_chunk": S.chunk, "unsafe_split": S.split,
     "half": lambda self, memory_format=None: self.to(float16),
     "bfloat16": lambda self, memory_format=None: self.to(bfloat16),
 })
@@ -453,7 +459,7 @@ METHODS.update({name + "_": _inplace_of(METHODS[name], name + "_") for name in (
     "not_equal", "absolute", "multiply", "subtract", "divide", "true_divide", "fmod",
     "remainder", "floor_divide", "copysign", "logical_and", "logical_or", "logical_xor",
     "sgn", "heaviside", "addmm", "addbmm", "baddbmm", "addmv", "addr", "arccosh",
-    "arcsinh", "arctanh")})
+    "arcsinh", "arctanh", "masked_scatter", "put", "ldexp", "renorm")})
 METHODS.update({"cumsum_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumsum(x, dim), "cumsum_"),
                 "cumprod_": _inplace_of(lambda x, dim, *, dtype=None: SO.cumprod(x, dim),
                                         "cumprod_")})
@@ -476,7 +482,7 @@ METHODS.update({name + "_": _inplace_method_of(name) for name in _MATH_INPLACE})
 # tutorial calls torch.sin_): api.py exports one per name. Not every x.name_() has one in
 # PyTorch (torch.add_ does not exist), so the rest are named here.
 INPLACE_FUNCTIONS = tuple(name + "_" for name in _MATH_INPLACE) + (
-    "abs_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "detach_", "erf_",
+    "abs_", "ceil_", "clamp_", "gcd_", "lcm_", "clamp_max_", "clamp_min_", "clip_", "cos_", "detach_", "erf_",
     "exp_", "expm1_", "fill_", "floor_", "frac_", "index_put_", "log10_", "log1p_", "log2_",
     "log_", "logit_", "neg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_",
     "sqrt_", "square_", "tanh_", "trunc_", "zero_")
@@ -513,7 +519,7 @@ def _is_shared(self):
 
 METHODS.update({"share_memory_": _share_memory_, "is_shared": _is_shared})
 
-PROPERTIES = {"T": S.T, "mT": S.mT}
+PROPERTIES = {"T": S.T, "mT": S.mT, "mH": S.mT, "H": SP.H}
 
 
 def bind():

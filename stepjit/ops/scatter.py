@@ -20,7 +20,7 @@ from ..ir.types import FLOAT, int64
 from ..tensor import Tensor
 from .creation import arange, full
 from .elementwise import where
-from .shape import _dim
+from .shape import _dim, cat
 
 ALL = (None, None, None)
 
@@ -95,20 +95,20 @@ _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    """Each src element combined into input at its index along dim by sum, mean, amax or amin;
-    include_self=False leaves input's own value out where anything is scattered. sum and mean
-    are index_put accumulations (mean divides by the count: floor division for integers, as
-    PyTorch's), amax and amin the index_reduce primitive."""
+    """Each src element combined into input at its index along dim by sum, prod, mean, amax or
+    amin; include_self=False leaves input's own value out where anything is scattered. sum
+    and mean are index_put accumulations (mean divides by the count: floor division for
+    integers, as PyTorch's), amax and amin the index_reduce primitive, prod a `prod`
+    reduction (_scatter_prod)."""
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, mean, "
                            f"amax or amin, got {reduce} (at {user_location()})")
-    if reduce == "prod":
-        raise NotImplementedError("scatter_reduce(reduce='prod') is not provided by stepjit (its "
-                                  "gradient at zeros needs the products of the others); use "
-                                  "sum, mean, amax or amin")
     op = "scatter_reduce"
+    d = _dim(dim, max(input.ndim, 1), op)
     values, grids = _scatter_args(input, dim, index, src, op)
-    _check_bounds(input, _dim(dim, max(input.ndim, 1), op), index, op)
+    _check_bounds(input, d, index, op)
+    if reduce == "prod":
+        return _scatter_prod(input, d, grids[d], values, include_self)
     key = ("T",) * len(grids)
     base = input
     if not include_self:
@@ -125,6 +125,35 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if input.dtype.category == FLOAT:
         return total / count.to(input.dtype)
     return apply(P.floor_divide, total, count.to(input.dtype))
+
+
+def _scatter_prod(input, d, index, values, include_self):
+    """The products of the values scattered to each position, as one `prod` reduction over a
+    one-hot expansion (a factor of 1 where an element goes elsewhere): prod's VJP (products of
+    the others, by cumprods) then gives exact gradients where values or input are 0, with no
+    division. Memory: index.numel() times input.shape[d]."""
+    n = input.shape[d]
+    index = where(index < 0, index + n, index)
+    grid = [1] * (index.ndim + 1)
+    grid[d + 1] = n
+    hit = index.unsqueeze(d + 1) == arange(n, device=input.device).reshape(tuple(grid))
+    values = values.to(input.dtype) if isinstance(values, Tensor) else values
+    factor = where(hit, values.unsqueeze(d + 1) if isinstance(values, Tensor) else values, 1)
+    product = _pad_to(factor.prod(dim=d).to(input.dtype), input.shape, 1)
+    if include_self:
+        return input * product
+    count = _pad_to(hit.sum(dim=d), input.shape, 0)
+    return where(count > 0, product, input)
+
+
+def _pad_to(t, shape, value):
+    """t (no larger than shape in any dimension) filled out to shape with value."""
+    for k, (have, want) in enumerate(zip(t.shape, shape)):
+        if have < want:
+            pad = list(t.shape)
+            pad[k] = want - have
+            t = cat([t, full(tuple(pad), value, dtype=t.dtype, device=t.device)], dim=k)
+    return t
 
 
 def _identity(reduce, dtype):

@@ -1,6 +1,8 @@
 """Shape and movement functions: reshape, transpose, squeeze, expand, cat, stack, matmul."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..dispatch import apply
@@ -8,7 +10,7 @@ from ..errors import IndexingError, ShapeError, StepjitError, op_error, user_loc
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from ..tensor import Size
-from .creation import tensor
+from .creation import tensor, zeros
 from .reduce import _rename
 from ..ir.types import AVal, as_dtype, result_type
 from ..tensor import Tensor
@@ -47,6 +49,32 @@ def reshape(input, *shape):
     if shape == tuple(input.shape):
         return _alias(input)
     return apply(P.reshape, input, shape=shape)
+
+
+def resize_(self, *sizes, memory_format=None):
+    """PyTorch's resize_: self takes the new shape, keeping its first elements in row-major
+    order; elements beyond the old ones are zeros here (PyTorch leaves them uninitialized).
+    Untracked by autograd, like `.data =` (and refused for a tensor that requires grad)."""
+    shape = _sizes(sizes)
+    if any(d < 0 for d in shape):
+        raise op_error(ShapeError(f"Trying to create tensor with negative dimension "
+                                  f"{min(shape)}: {list(shape)}"), "resize_")
+    if self.requires_grad:
+        raise RuntimeError(f"cannot resize variables that require grad (at {user_location()})")
+    if shape == tuple(self.shape):
+        return self
+    n = math.prod(shape)
+    flat = self.detach().reshape(-1)
+    if n <= flat.shape[0]:
+        flat = flat[:n]
+    else:
+        flat = cat([flat, zeros(n - flat.shape[0], dtype=self.dtype, device=self.device)])
+    self.data = flat.reshape(shape)
+    return self
+
+
+def resize_as_(self, the_template, memory_format=None):
+    return resize_(self, tuple(the_template.shape))
 
 
 def _alias(input):

@@ -11,15 +11,18 @@ running statistics and a trailing `cudnn_enabled`.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from ..defaults import get_default_dtype
+from ..defaults import get_default_dtype, set_default_device, set_default_dtype
 from ..errors import ShapeError, op_error
 from ..ir.types import FLOAT, as_dtype, bool_, uint8
-from ..tensor import Tensor
-from . import creation, elementwise as E, mathfns as MF, stacking as ST
+from ..tensor import Size, Tensor
+from . import creation, elementwise as E, index as I, mathfns as MF, reduce as R
+from . import sorting as SO, stacking as ST
 from . import shape as S
+from .legacy import BY_NAME
 from .tiling import diag
 
 
@@ -67,14 +70,6 @@ def is_signed(input):
 
 def is_same_size(input, other):
     return tuple(input.shape) == tuple(other.shape)
-
-
-def is_nonzero(input):
-    n = input.numel()
-    if n != 1:
-        what = "no values" if n == 0 else "more than one value"
-        raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
-    return bool(input.detach().reshape(()).item() != 0)
 
 
 def get_device(input):
@@ -208,3 +203,157 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
 
 WINDOWS = ("hann_window", "hamming_window", "blackman_window", "bartlett_window",
            "kaiser_window")
+
+
+# -- creation under PyTorch's other names -------------------------------------------------------
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """A tensor from obj, sharing its memory where it can: a tensor is returned as it is (or
+    converted), a NumPy array is shared as from_numpy shares it (its dtype kept), anything
+    else is read as `torch.tensor` reads it."""
+    if isinstance(obj, Tensor):
+        out = obj if dtype is None and device is None else obj.to(dtype=dtype, device=device)
+        out = out.clone() if copy and out is obj else out
+    elif isinstance(obj, np.ndarray) and not copy and (
+            dtype is None or as_dtype(dtype).np == obj.dtype):
+        out = creation.from_numpy(obj)
+        out = out if device is None else out.to(device)
+    else:
+        out = creation.tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """The deprecated torch.range: `end` included, the default float dtype."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    if n < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    values = start + step * np.arange(n, dtype=np.float64)
+    return creation.tensor(values, dtype=dtype or get_default_dtype(), device=device,
+                           requires_grad=requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, **kw):
+    """Uninitialized in PyTorch, zeros here; the layout is stepjit's own (strides are not a
+    promise a program can observe through values)."""
+    return creation.empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def set_default_tensor_type(t):
+    """The deprecated default: `torch.FloatTensor`/`torch.DoubleTensor` (or their names, with
+    `torch.cuda.` for the device) set the default dtype, and the device for CUDA names."""
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+                  UserWarning, stacklevel=2)
+    name = t if isinstance(t, str) else getattr(t, "__name__", "")
+    short = name.rsplit(".", 1)[-1]
+    if short not in BY_NAME:
+        raise TypeError(f"invalid type: '{name}'")
+    set_default_dtype(BY_NAME[short].dtype)
+    if ".cuda." in f".{name}":
+        set_default_device("cuda")
+
+
+# -- in-place writes into copies (the *_scatter ops) and other composites ------------------------
+def rsub(input, other, alpha=1):
+    return E.sub(other, input, alpha=alpha)
+
+
+def masked_scatter(input, mask, source):
+    """source's first elements, in order, where mask holds; input elsewhere."""
+    if mask.dtype is not bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {mask.dtype.name}")
+    shape = tuple(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape)))
+    mask = S.expand(mask, shape)
+    n = source.numel()
+    picks = SO.cumsum(S.reshape(mask, (-1,)).long(), 0) - 1
+    taken = I.index_select(S.reshape(source, (-1,)), 0, picks.clamp(0, max(n - 1, 0)))
+    return E.where(mask, S.reshape(taken, shape), input)
+
+
+def _scatter_into(input, src, view, op):
+    """A copy of input with the elements `view` picks replaced by src, differentiable in both:
+    the positions are found by applying the view to an array of flat positions (NumPy's
+    select, slice and diagonal pick what PyTorch's do, in the same order)."""
+    at = view(np.arange(input.numel()).reshape(tuple(input.shape)))
+    if tuple(at.shape) != tuple(src.shape):
+        raise op_error(ShapeError(f"expected src to have a size equal to the slice of self. "
+                                  f"src size = {list(src.shape)}, slice size = "
+                                  f"{list(at.shape)}"), op)
+    positions = Tensor._make(np.ascontiguousarray(at).reshape(-1))
+    flat = I.index_put(S.reshape(input, (-1,)), (positions,),
+                       S.reshape(src.to(input.dtype), (-1,)))
+    return S.reshape(flat, tuple(input.shape))
+
+
+def select_scatter(input, src, dim, index):
+    return _scatter_into(input, src, lambda a: np.take(a, index, axis=dim), "select_scatter")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    def view(a):
+        key = [slice(None)] * a.ndim
+        key[dim] = slice(start, end, step)
+        return a[tuple(key)]
+    return _scatter_into(input, src, view, "slice_scatter")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    return _scatter_into(input, src, lambda a: np.diagonal(a, offset, dim1, dim2),
+                         "diagonal_scatter")
+
+
+def ldexp(input, other):
+    return E.mul(input, E.pow(2.0, other))
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice along dim whose p-norm exceeds maxnorm scaled down to it (PyTorch's 1e-7)."""
+    d = dim % input.ndim
+    others = tuple(i for i in range(input.ndim) if i != d)
+    norm = R.norm(input, p, others, keepdim=True)
+    scale = E.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return input * scale
+
+
+def narrow_copy(input, dim, start, length):
+    return S.narrow(input, dim, start, length).clone()
+
+
+def put(input, index, source, accumulate=False):
+    flat = S.reshape(input, (-1,))
+    return S.reshape(I.index_put(flat, (S.reshape(index, (-1,)),), S.reshape(source, (-1,)),
+                                 accumulate), tuple(input.shape))
+
+
+def new(self, *args, **kwargs):
+    """The legacy x.new(...): x's legacy constructor (sizes, data or a tensor) in x's dtype."""
+    if not args:
+        return creation.zeros(0, dtype=self.dtype, device=self.device)
+    if all(isinstance(a, int) for a in args):
+        return creation.zeros(*args, dtype=self.dtype, device=self.device)
+    if len(args) == 1 and isinstance(args[0], Size):      # (a Size is a shape, a tuple data)
+        return creation.zeros(*args[0], dtype=self.dtype, device=self.device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0]
+    return creation.tensor(args[0], dtype=self.dtype, device=self.device)
+
+
+def adjoint(input):
+    return S.transpose(input, -2, -1)
+
+
+def H(input):
+    """The conjugate transpose: a real matrix's transpose (0-D and 2-D only, as PyTorch)."""
+    if input.ndim not in (0, 2):
+        raise op_error(ShapeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                                  f"{input.ndim}-D tensor."), "H")
+    return input if input.ndim == 0 else S.transpose(input, 0, 1)

@@ -1,4 +1,5 @@
 """stepjit.optim: optimizers whose updates are stepjit in-place tensor ops (see optimizer.py)."""
+from .adafactor import Adafactor  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401
 from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: F401

@@ -14,7 +14,7 @@ node whose inputs do not depend on `wrt` records no backward.
 from __future__ import annotations
 
 from .. import dispatch
-from ..autograd.functional import grad as autograd_grad
+from ..autograd.gradients import grad as autograd_grad
 from ..autograd.grad_mode import enable_grad
 from ..ir.graph import Graph, Value
 from ..ir.interpreter import evaluate  # noqa: F401  (re-exported for callers checking results)

@@ -37,6 +37,13 @@ NATIVE_MAX_KERNELS = 24
 # which for an unrolled 16-step RNN cost as much as the program itself, to save ~70 ns per
 # argument of a call that computes for hundreds of us.
 PACKED_MAX_GROUPS = 64
+# A program that will go native when hot (runtime/compiled.py: at its trace's 64th reuse) runs
+# interpreted until then, by default (STEPJIT_FIRST_CALL unset): the native program compiles
+# its loops again inside its own module, so loop kernels compiled for its first runs would be
+# thrown away, after costing 0.3-1 s each, while the interpreter runs a small program's 64
+# calls in milliseconds each. Past this many runs (a program the runtime never promotes: a
+# step traced on every call) it compiles its loop kernels after all.
+INTERPRETED_RUNS = 128
 
 
 def native_mode() -> str:
@@ -243,6 +250,8 @@ class CpuProgram(Program):
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
         self.steps = [] if self.native else self._steps()
+        self.interpreted_runs = INTERPRETED_RUNS if (
+            self.native_ok and native_mode() == "hot" and not config.first_call_compiles()) else 0
 
     def _adopt(self, record):
         """Run what the pipeline's record says (stepjit/pipeline.py): its optimized graph,
@@ -272,6 +281,9 @@ class CpuProgram(Program):
                                            and st.node.out not in read)]
 
     def run(self, env):
+        if self.interpreted_runs and self.native is None:
+            self.interpreted_runs -= 1
+            return evaluate(self.source_graph, env)
         env = _Env(env)
         env.program = self
         if self.native is not None:

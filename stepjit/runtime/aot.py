@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from ..autograd.grad_mode import STATE as GRAD
 from ..autograd.node import _FREED_MSG, Node, SavedTensor, save_tensor
 from ..tensor import Tensor
 from . import writeback   # (a module reference: writeback imports this module)
@@ -47,6 +48,12 @@ class CompiledFunctionBackward(Node):
         saved = self.saved
         if saved is None:   # released by a backward without retain_graph
             raise RuntimeError(_FREED_MSG)
+        if GRAD.create_graph:
+            raise NotImplementedError(
+                "backward with create_graph=True reached a CompiledFunctionBackward: the "
+                "backward of a stepjit.compile'd forward is a compiled program, not taped ops, "
+                "so its gradient cannot be differentiated again; compile the whole step "
+                "(create_graph inside it) or run this part eagerly")
         spec = self.spec
         if spec.error is not None:
             raise spec.error[0](spec.error[1])

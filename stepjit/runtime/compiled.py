@@ -54,7 +54,7 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from .guards import shapes_only
-from .tree import Stale, clear_programs, graft
+from .tree import NewSizes, Stale, clear_programs, graft
 from ..tracer.symbolic import ArgInt, ConditionGuard, Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
@@ -232,7 +232,7 @@ class CompiledFunction:
         self._symbolic_since_last_trace()
         if self._int_args_changed(args, kwargs):
             args = self._read_int_args(args)
-        if self._new_shape(args, kwargs):
+        if self._new_shape(args, kwargs) or type(reason) is NewSizes:
             self._stats["shape_traces"] += 1
             return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
         if self._over_limit(reason):
@@ -403,6 +403,11 @@ class CompiledFunction:
         backend = "interpret" if outcome == "one-shot" else self.program_backend
         if outcome == "per-call" and not self._recurs(tr):
             backend = "interpret"
+        if outcome == "new" and backend == "cpu" and not config.first_call_compiles():
+            # A new trace's first call is interpreted (eager's values) and its programs are
+            # built at its second call (its first reuse): a first call compiles nothing, so
+            # it costs what an eager step costs, and a trace used once never compiles.
+            backend = "interpret"
         result = self._run_fresh(path, tr, flat, arg_key, backend,
                                  known=tr.values if outcome == "per-call" else None)
         tr.values = None
@@ -454,7 +459,9 @@ class CompiledFunction:
             guardcode.bind(seg, flat, objs, env)
             if known is not None:
                 _take_known(seg, known, env)
-            env = seg.run(env, backend, st)
+            # (a segment keeps only a program of the function's own backend: an interpreted
+            # first call leaves its tree segments without one, built on their next run)
+            env = seg.run(env, backend, st, keep=backend == self.program_backend)
             if seg.decision is not None and seg.decision.key(env) != tr.decisions[i].seen:
                 break   # the backend's rounding took the decision the other way
         else:
@@ -746,17 +753,16 @@ def _parameter_names(fn):
 def _liftable_float(guard) -> bool:
     """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
     cell)."""
-    return (type(guard) is values.ValueGuard and type(guard.value) is float
-            and (type(guard.container) in (dict, list) or guard.key is None))
+    return type(guard.value) is float and _liftable(guard)
 
 
 def _liftable(guard) -> bool:
-    """A value guard made symbolic at its first change: a float (a learning rate), or an int
-    in a dict or a cell (a loop variable: what a slice of the batch starts at, windows.py;
-    torch.compile makes such an int dynamic at its first recompile)."""
-    return _liftable_float(guard) or (
-        type(guard) is values.ValueGuard and type(guard.value) is int
-        and (type(guard.container) is dict or guard.key is None))
+    """A value guard made symbolic at its first change: a float (a learning rate, an
+    accumulator), or an int in a dict or a cell (a loop variable: what a slice of the batch
+    starts at, windows.py; a counter; torch.compile makes such an int dynamic at its first
+    recompile). values.liftable holds the rule."""
+    return type(guard) is values.ValueGuard and values.liftable(guard.container, guard.key,
+                                                                 guard.value)
 
 
 def _subtree(root):

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import dispatch
-from ..autograd.functional import grad as autograd_grad
+from ..autograd.gradients import grad as autograd_grad
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd.grad_mode import no_grad
 from ..ir import primitives as P

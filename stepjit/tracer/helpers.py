@@ -15,6 +15,16 @@ The helpers are found from the words of code (co_names), as the guards' names ar
   - the methods of every user class whose objects the snapshot's search met (a Module's
     forward, a logger's `log`) or that a found function names (`Logger()` made in the step);
   - functions the search met in containers and attributes (a list of hooks, `self.log_fn`).
+Two kinds of function are left out, because the step does not call them:
+  - the user functions running when the step is called (its callers, up the stack: the `fit`
+    method or `train()` function whose loop calls the step), unless the step's own code names
+    them; a caller's words are the loop's (`self.history.append(loss.item())` after the
+    call), and guarding what they name would retrace a step on every call for a log it never
+    reads;
+  - the constructors (`__init__`, `__new__`, `__post_init__`) of a class the search met only
+    as the class of an object that already exists; they run when a found function names the
+    class (`Logger()` made in the step). A constructor's words name every attribute the
+    object has.
 Only user code is entered (not stepjit, the standard library or installed packages: their
 module state is theirs, not the step's). A superset of what runs: a helper that never runs
 adds guards on values it would have read, so a change to those retraces needlessly, never
@@ -27,6 +37,7 @@ from __future__ import annotations
 import dis
 import functools
 import os
+import sys
 import sysconfig
 import types
 
@@ -169,26 +180,49 @@ def _is_user_module(m) -> bool:
     return bool(f) and is_user_file(f)
 
 
+_CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
+
+
+def running_callers(step) -> frozenset:
+    """The code of the user functions on the stack now (the step's callers, when called as the
+    step is about to be traced), less those the step's own code names (a recursive helper)."""
+    code = getattr(step, "__code__", None)
+    named = code_names(code) if code is not None else frozenset()
+    out = set()
+    frame = sys._getframe(1)
+    while frame is not None:
+        c = frame.f_code
+        if c is not code and c.co_name not in named and is_user_file(c.co_filename):
+            out.add(c)
+        frame = frame.f_back
+    return frozenset(out)
+
+
 class Helpers:
     """The helpers found so far for one trace: functions[0] is the step, then the functions
-    found, in order."""
+    found, in order. `callers`: code of functions never added (running_callers)."""
 
-    def __init__(self, step):
+    def __init__(self, step, callers=frozenset()):
         self.functions = [step]
         self._seen = {id(step)}
-        self._classes = set()
+        self._classes = {}      # class -> whether its constructors were added
+        self._callers = callers
         self._named = 0         # functions[:_named] have had what they name added
 
-    def add(self, obj) -> None:
+    def add(self, obj, constructed=True) -> None:
+        """Add obj if it is a user function; if a class, its methods (its constructors only
+        when `constructed`: the code names the class, rather than an object of it was met)."""
         f = as_function(obj)
         if f is not None:
-            if id(f) not in self._seen and len(self.functions) < _MAX_HELPERS:
+            if (id(f) not in self._seen and f.__code__ not in self._callers
+                    and len(self.functions) < _MAX_HELPERS):
                 self._seen.add(id(f))
                 self.functions.append(f)
-        elif isinstance(obj, type) and obj not in self._classes:
-            self._classes.add(obj)
+        elif isinstance(obj, type) and self._classes.get(obj, -1) < constructed:
+            self._classes[obj] = constructed
             for f in class_functions(obj):
-                self.add(f)
+                if constructed or f.__name__ not in _CONSTRUCTORS:
+                    self.add(f)
 
     def expand(self) -> None:
         """Add what the functions not yet looked at name, and what those name, in turn."""

@@ -31,7 +31,8 @@ def test_pytorch_module_paths_resolve():
     assert OneHotCategorical is D.OneHotCategorical and LogNormal is D.LogNormal
     for name in ("binomial", "poisson", "exponential", "laplace", "geometric", "cauchy",
                  "gumbel", "half_normal", "chi2", "beta", "dirichlet", "transforms",
-                 "transformed_distribution", "relaxed_bernoulli", "relaxed_categorical"):
+                 "transformed_distribution", "relaxed_bernoulli", "relaxed_categorical",
+                 "mixture_same_family", "pareto", "weibull", "negative_binomial"):
         assert hasattr(getattr(D, name), "__file__"), name
 
 
@@ -49,6 +50,11 @@ def test_shapes_follow_pytorch():
     assert (tuple(r.batch_shape), tuple(r.event_shape)) == ((2,), (4,))
     assert tuple(r.rsample((5,)).shape) == (5, 2, 4)
     assert tuple(D.RelaxedBernoulli(stepjit.tensor(0.5), probs=0.3).rsample((3,)).shape) == (3,)
+    e = D.Multinomial(5, stepjit.ones(3)).expand((4, 2))
+    assert (tuple(e.batch_shape), tuple(e.event_shape)) == ((4, 2), (3,))
+    assert tuple(e.sample((6,)).shape) == (6, 4, 2, 3) and (e.sample().sum(-1) == 5).all()
+    b = D.TransformedDistribution(D.Normal(0.0, 1.0), D.AffineTransform(stepjit.zeros(3), 2.0))
+    assert tuple(b.batch_shape) == (3,) and tuple(b.base_dist.batch_shape) == (3,)
 
 
 BAD = [
@@ -84,9 +90,8 @@ BAD = [
      NotImplementedError, ["q.total_count > p.total_count"]),
     ("transforms not a list", lambda: D.TransformedDistribution(D.Normal(0.0, 1.0), "exp"),
      ValueError, ["transforms must be a Transform or list"]),
-    ("transform that broadcasts the base", lambda: D.TransformedDistribution(
-        D.Normal(0.0, 1.0), D.AffineTransform(stepjit.zeros(3), 1.0)),
-     NotImplementedError, ["broadcast", "(3,)"]),
+    ("expand to an incompatible shape", lambda: D.Normal(stepjit.zeros(3), 1.0).expand((2, 4)),
+     Exception, ["3"]),
     ("icdf of a base without one", lambda: D.TransformedDistribution(
         D.Normal(0.0, 1.0), D.ExpTransform()).icdf(stepjit.tensor(0.5)),
      NotImplementedError, ["Normal has no icdf"]),

@@ -35,6 +35,11 @@ LAWS = [   # distribution, mean, variance (of the law)
      1.5 ** 2 * (1 - 2 / math.pi)),
     ("chi2", lambda: D.Chi2(t([3.0])), 3.0, 6.0),
     ("student_t", lambda: D.StudentT(t([6.0]), t([1.0]), t([2.0])), 1.0, 4.0 * 6 / 4),
+    ("pareto", lambda: D.Pareto(t([2.0]), t([6.0])), 6 * 2 / 5, 4 * 6 / (25 * 4)),
+    ("weibull", lambda: D.Weibull(t([2.0]), t([1.5])), 2 * math.gamma(1 + 1 / 1.5),
+     4 * (math.gamma(1 + 2 / 1.5) - math.gamma(1 + 1 / 1.5) ** 2)),
+    ("negative_binomial", lambda: D.NegativeBinomial(t([4.0]), probs=t([0.4])), 4 * 0.4 / 0.6,
+     4 * 0.4 / 0.36),
 ]
 
 
@@ -194,3 +199,40 @@ def test_compiled_relaxed_and_transformed_draws_match_eager():
         for g, w in zip(compiled(*args), want):
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-14)
     assert compiled.stats()["fallbacks"] == 0
+
+
+def test_mixture_samples_have_the_mixture_moments():
+    w = np.array([0.2, 0.5, 0.3])
+    loc, scale = np.array([-2.0, 0.0, 3.0]), np.array([0.5, 1.0, 0.7])
+    gmm = D.MixtureSameFamily(D.Categorical(probs=t(w)), D.Normal(t(loc), t(scale)))
+    stepjit.manual_seed(21)
+    x = gmm.sample((N,)).numpy()
+    mean = (w * loc).sum()
+    var = (w * (scale ** 2 + loc ** 2)).sum() - mean ** 2
+    assert abs(x.mean() - mean) < 5 * math.sqrt(var / N)
+    np.testing.assert_allclose(x.var(), var, rtol=0.05)
+    np.testing.assert_allclose([gmm.mean.item(), gmm.variance.item()], [mean, var], rtol=1e-12)
+    # the mixture's cdf, from the components' normal cdfs
+    below = sum(wk * 0.5 * (1 + math.erf((-1 - mk) / (sk * math.sqrt(2))))
+                for wk, mk, sk in zip(w, loc, scale))
+    np.testing.assert_allclose((x < -1).mean(), below, atol=0.015)
+    np.testing.assert_allclose(gmm.cdf(t(-1.0)).item(), below, rtol=1e-12)
+    vec = D.MixtureSameFamily(D.Categorical(logits=stepjit.zeros(4, 3)),
+                              D.Independent(D.Normal(stepjit.zeros(4, 3, 2), 1.0), 1))
+    assert tuple(vec.sample((5,)).shape) == (5, 4, 2)
+
+
+@pytest.mark.parametrize("make,words", [
+    (lambda: D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(stepjit.zeros(3), 1.0)),
+     "needs to be an  instance of torch.distributions.Categorical"),
+    (lambda: D.MixtureSameFamily(D.Categorical(logits=stepjit.zeros(2)),
+                                 D.Normal(stepjit.zeros(3), 1.0)),
+     "does not equal `component_distribution.batch_shape[-1]` (3)"),
+    (lambda: D.MixtureSameFamily(D.Categorical(logits=stepjit.zeros(2, 3)),
+                                 D.Normal(stepjit.zeros(4, 3), 1.0)),
+     "is not compatible with"),
+], ids=["not categorical", "component count", "batch shapes"])
+def test_mixture_arguments_are_checked_as_pytorch_does(make, words):
+    with pytest.raises(ValueError) as info:
+        make()
+    assert words in str(info.value)

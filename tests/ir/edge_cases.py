@@ -116,6 +116,8 @@ EXEMPT = {
              "against PyTorch in tests/ops/test_bitwise.py"
        for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "left_shift",
                     "right_shift")},
+    "gcd": "integer-only (floats are refused, as PyTorch refuses them): zeros, signs and "
+           "int64 magnitudes are checked against PyTorch in tests/ops/math_cases.py (gcd_lcm)",
     "all_reduce": "a collective across processes (stepjit.distributed); one process has no "
                   "PyTorch value to compare",
 }

@@ -79,6 +79,7 @@ SAMPLES = {
     "bitwise_not": [([T(int64, 3)], {})],
     "left_shift": [([T(int64, 3), T(int64, 3)], {})],
     "right_shift": [([T(int64, 3), 2], {})],
+    "gcd": [([T(int64, 3), T(int64, 3)], {})],
     "logical_and": [([T(bool_, 3), True], {})],
     "logical_or": [([T(bool_, 2, 3), T(bool_, 3)], {})],
     "where": [([T(bool_, 2, 3), T(F, 2, 3), 0.0], {}), ([T(bool_, 3), -INF, T(float64, 3)], {})],

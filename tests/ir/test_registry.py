@@ -326,6 +326,10 @@ SAMPLES: dict[str, list[Sample]] = {
     "right_shift": [S(_BW_A, _BW_SHIFT, ref=np.right_shift, api=lambda T, x, y: x >> y,
                       note="out of range amounts"),
                     S(_BW_U8, 9, ref=np.right_shift, dtype="uint8", note="uint8")],
+    "gcd": [S(_BW_A, _BW_B, ref=np.gcd, api=lambda T, x, y: T.gcd(x, y)),
+            S(np.array([0, 0, -12, 7], np.int64), np.array([0, -4, 18, 0], np.int64),
+              ref=np.gcd, api=lambda T, x, y: T.gcd(x, y), note="zeros and signs"),
+            S(_BW_I32, _BW_B, ref=np.gcd, dtype="int64", note="int32 with int64")],
     # -- selection and conversion --------------------------------------------------
     "where": [
         S(_bools(2, 3), r(2, 3), r(2, 3), ref=np.where, api=lambda T, c, x, y: T.where(c, x, y)),
@@ -600,7 +604,7 @@ SAMPLES: dict[str, list[Sample]] = {
 # cannot skip the gradient check by forgetting its VJP.
 NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
                       "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-                      "left_shift", "right_shift", "argmax", "argmin", "full", "arange", "argsort", "numel",
+                      "left_shift", "right_shift", "gcd", "argmax", "argmin", "full", "arange", "argsort", "numel",
                       "check_range"}
 
 

@@ -136,3 +136,17 @@ def test_non_leaf_tensors_that_require_grad_are_refused():
     p = stepjit.nn.Parameter(stepjit.ones(2))
     back = ForkingPickler.loads(ForkingPickler.dumps(p))
     assert type(back) is stepjit.nn.Parameter and back.requires_grad and back.is_shared()
+
+
+def test_ddp_under_spawn_says_how_to_launch(monkeypatch):
+    """rasbt's DDP script: mp.spawn(main, nprocs=world_size), each rank calling
+    init_process_group(rank=rank, world_size=world_size). stepjit's process groups come from
+    MPI, so a rank that MPI does not know is refused with the way to launch instead."""
+    dist = stepjit.distributed
+    if not dist.is_available():
+        pytest.skip("mpi4py is not installed")
+    from stepjit.ir.primitives import collective
+    monkeypatch.setattr(collective.World, "group", None)   # (as in a fresh process)
+    with pytest.raises(ValueError, match=r"stepjit run -n N.*multiprocessing.spawn"):
+        dist.init_process_group("gloo", rank=1, world_size=2)
+    assert not dist.is_initialized()

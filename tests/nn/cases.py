@@ -28,6 +28,17 @@ def sign(*shape):
 IMG = r(2, 3, 6, 6)
 SEQ = r(2, 5, 3)          # (N, L, C) or (L, N, H)
 X = r(4, 5)
+_CTC_RNG = np.random.default_rng(77)
+CTC_X = _CTC_RNG.standard_normal((7, 3, 5))                 # (T, N, C) logits
+CTC_Y = np.array([[1, 2, 2], [3, 1, 0], [4, 4, 4]])        # padded targets
+EB_W = _CTC_RNG.standard_normal((10, 4))                    # embedding_bag's table
+EB_I = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0, 0, 7])
+EB_O = np.array([0, 4, 4, 8])                               # (an empty bag at 2)
+EB_P = _CTC_RNG.uniform(0.5, 2.0, (2, 5))
+FOLD_A = _CTC_RNG.standard_normal((2, 12, 9))                # F.fold's blocks
+FOLD_B = _CTC_RNG.standard_normal((1, 8, 15))
+FOLD_C = _CTC_RNG.standard_normal((8, 16))
+POOL3D = _CTC_RNG.standard_normal((1, 2, 4, 5, 6))
 PROBS = RNG.dirichlet(np.ones(5), 4)
 KINK = np.array([[-2.0, -0.5, 0.3, 1.7, 4.0], [0.7, -1.2, 2.2, -3.1, 0.05]])
 
@@ -258,7 +269,92 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
         3, 4, num_layers=2, proj_size=2, batch_first=True), x), r(2, 5, 3)),
     Case("lstm_proj_bidirectional_initial_state", lambda T, x, h, c: layer(T, T.nn.LSTM(
         3, 4, proj_size=3, bidirectional=True), x, (h, c)), r(4, 2, 3), r(2, 2, 3), r(2, 2, 4)),
+    # -- CTC (inputs from their own generator: the table's stream above stays as it was) -------
+    Case("ctc_loss_mean", lambda T, x, y: T.nn.functional.ctc_loss(
+        x.log_softmax(2), y, [7, 5, 6], [3, 2, 3]), CTC_X, CTC_Y, compiled=True),
+    Case("ctc_loss_flat_targets_sum", lambda T, x, y: T.nn.functional.ctc_loss(
+        x.log_softmax(2), y, T.tensor([7, 7, 4]), T.tensor([3, 2, 1]), reduction="sum"),
+         CTC_X, np.array([1, 2, 2, 3, 1, 4])),
+    Case("ctc_loss_impossible_zero_infinity", lambda T, x, y: T.nn.functional.ctc_loss(
+        x.log_softmax(2), y, [7, 5, 4], [3, 2, 3], reduction="none", zero_infinity=True),
+         CTC_X, CTC_Y, compiled=True),
+    Case("ctc_loss_unbatched_blank", lambda T, x, y: T.nn.CTCLoss(blank=4)(
+        x.log_softmax(1), y, (6,), (3,)), CTC_X[:, 0], np.array([0, 0, 2])),
+    Case("embedding_bag_modes", lambda T, w, i, o: tuple(
+        T.nn.functional.embedding_bag(i, w, o, mode=m, padding_idx=p)
+        for m in ("sum", "mean", "max") for p in (None, 4)), EB_W, EB_I, EB_O, compiled=True),
+    Case("embedding_bag_2d_weighted", lambda T, w, i, p: (
+        T.nn.functional.embedding_bag(i.reshape(2, 5), w, mode="sum", per_sample_weights=p),
+        T.nn.functional.embedding_bag(i.reshape(2, 5), w, mode="mean", padding_idx=2)),
+         EB_W, EB_I[:10], EB_P),
+    Case("embedding_bag_module_last_offset", lambda T, i: layer(T, T.nn.EmbeddingBag(
+        10, 4, include_last_offset=True, mode="max"), i, T.tensor([0, 3, 3, 7, 11])), EB_I),
+    Case("bilinear_layer", lambda T, a, b: layer(T, T.nn.Bilinear(3, 4, 2), a, b),
+         EB_W[:5, :3], EB_W[:5], compiled=True),
+    Case("softmax2d_and_inplace_activations", lambda T, x: (
+        T.nn.Softmax2d()(x), T.nn.functional.relu_(x * 1), T.nn.functional.elu_(x * 1, 0.5),
+        T.nn.functional.leaky_relu_(x * 1, 0.2), T.nn.functional.hardtanh_(x * 1, -0.5, 0.5),
+        T.nn.functional.celu_(x * 1), T.nn.functional.selu_(x * 1),
+        T.nn.functional.threshold_(x * 1, 0.1, -2.0)), CTC_X[:4].reshape(1, 4, 3, 5)),
+    Case("pads_1d_3d_circular", lambda T, v, s: (
+        T.nn.ZeroPad1d((1, 2))(s), T.nn.CircularPad1d(2)(s), T.nn.CircularPad2d((1, 0, 2, 1))(v[0]),
+        T.nn.ConstantPad3d(1, 2.5)(v), T.nn.ZeroPad3d((0, 1, 1, 0, 0, 1))(v),
+        T.nn.ReflectionPad3d(1)(v), T.nn.ReplicationPad3d((1, 0, 0, 1, 2, 0))(v)),
+         CTC_X[:4].reshape(1, 2, 2, 3, 5)[..., :4], EB_W[:6].reshape(2, 3, 4)),
+    Case("fuse_conv_and_linear_bn_eval", lambda T, x, y: _fused(T, x, y), IMG[:, :, :4, :4],
+         EB_W[:3].T.copy()),
+    Case("fold_unfold", lambda T, x, a, b, c: (
+        T.nn.Fold((4, 5), (2, 3))(a), T.nn.functional.fold(b, (5, 4), 2, dilation=(2, 1),
+                                                          padding=1, stride=(1, 2)),
+        T.nn.Fold((3, 3), 2, padding=1)(c), T.nn.Unfold(2, padding=1)(x)),
+         IMG[:, :2, :3, :3], FOLD_A, FOLD_B, FOLD_C),
+    Case("max_unpool", lambda T, x, s: tuple(
+        [T.nn.MaxUnpool2d(2)(*T.nn.functional.max_pool2d(x, 2, return_indices=True)),
+         T.nn.MaxUnpool2d(2, 2, 1)(*T.nn.MaxPool2d(2, 2, 1, return_indices=True)(x),
+                                   output_size=(6, 6)),
+         T.nn.MaxUnpool1d(2)(*T.nn.functional.max_pool1d_with_indices(s, 2)),
+         T.nn.AdaptiveMaxPool1d(3)(s),
+         T.nn.functional.max_pool2d_with_indices(x, 2)[1]]),
+         IMG[:, :2], EB_W[:6].reshape(2, 3, 4)),
+    Case("lp_pool_and_upsampling", lambda T, x, s: (
+        T.nn.LPPool2d(2, 2)(x), T.nn.LPPool2d(3, (2, 3), stride=(1, 2))(x.abs() + 0.1),
+        T.nn.LPPool1d(1.5, 2, stride=1)(s.abs() + 0.1), T.nn.functional.lp_pool1d(s, 2, 3),
+        T.nn.UpsamplingNearest2d(scale_factor=2)(x), T.nn.UpsamplingBilinear2d(size=(5, 7))(x)),
+         IMG[:, :2, :4, :5], EB_W[:6].reshape(2, 3, 4)),
+    Case("interpolate_linear_modes", lambda T, x, s, v: (
+        T.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"),
+        T.nn.functional.interpolate(x, size=(7, 3), mode="bilinear", align_corners=True),
+        T.nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear"),
+        T.nn.Upsample(scale_factor=1.5, mode="linear")(s),
+        T.nn.functional.interpolate(v, scale_factor=(2, 1.5, 0.5), mode="trilinear")),
+         IMG[:, :2, :4, :5], EB_W[:6].reshape(2, 3, 4), FOLD_B.reshape(1, 2, 3, 4, 5)),
+    Case("pool3d", lambda T, v: (
+        T.nn.MaxPool3d(2)(v), T.nn.functional.max_pool3d(v, (3, 2, 3), (2, 1, 2), (1, 0, 1),
+                                                       (1, 2, 1), ceil_mode=True),
+        T.nn.AvgPool3d(2)(v), T.nn.functional.avg_pool3d(v, 3, 2, 1, ceil_mode=True,
+                                                         count_include_pad=False),
+        T.nn.AvgPool3d((2, 3, 2), padding=1, divisor_override=5)(v),
+        T.nn.AdaptiveAvgPool3d((3, 4, 2))(v), T.nn.AdaptiveMaxPool3d((2, 3, None))(v)),
+         POOL3D, compiled=True),
+    Case("embedding_bag_from_pretrained", lambda T, w, i: T.nn.EmbeddingBag.from_pretrained(
+        w, padding_idx=3)(i, T.tensor([0, 3, 3, 7])), EB_W, EB_I, grad=()),
 ]
+
+
+def _fused(T, x, y):
+    """conv -> BatchNorm and linear -> BatchNorm1d folded by nn.utils.fuse_*_bn_eval."""
+    rng = np.random.default_rng(3)
+    conv, bn = T.nn.Conv2d(3, 4, 3).double().eval(), T.nn.BatchNorm2d(4).double().eval()
+    lin, bn1 = T.nn.Linear(3, 4, bias=False).double().eval(), T.nn.BatchNorm1d(4).double().eval()
+    with T.no_grad():
+        for t in (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, lin.weight,
+                  bn1.weight, bn1.bias, bn1.running_mean):
+            t.copy_(T.tensor(rng.standard_normal(tuple(t.shape))))
+        bn.running_var.copy_(T.tensor(rng.uniform(0.5, 2.0, 4)))
+        bn1.running_var.copy_(T.tensor(rng.uniform(0.5, 2.0, 4)))
+    fused = T.nn.utils.fuse_conv_bn_eval(conv, bn)
+    fused_lin = T.nn.utils.fuse_linear_bn_eval(lin, bn1)
+    return fused(x), bn(conv(x)), fused_lin(y), fused.weight * 1, fused_lin.weight * 1
 
 
 def r_mask(T):

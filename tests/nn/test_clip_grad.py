@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 
 import stepjit
 import stepjit.nn as nn
@@ -39,3 +40,33 @@ def test_clip_grad_value():
     ps = _params_with_grads([-2.0, 0.5, 3.0])
     nn.utils.clip_grad_value_(ps, 1.0)
     np.testing.assert_allclose(ps[0].grad.numpy(), [-1.0, 0.5, 1.0])
+
+
+def test_get_total_norm_then_clip_grads_with_norm_is_clip_grad_norm_():
+    """PyTorch's two-part form: the norm of the gradients' norms, then the scaling."""
+    import warnings
+
+    import stepjit
+    from stepjit.nn.utils import clip_grad_norm, clip_grads_with_norm_, get_total_norm
+    g1, g2 = np.array([3.0, -4.0]), np.array([[12.0]])
+    ps = [stepjit.zeros(2, requires_grad=True), stepjit.zeros(1, 1, requires_grad=True)]
+    for p, g in zip(ps, (g1, g2)):
+        p.grad = stepjit.tensor(g, dtype=stepjit.float32)
+    total = get_total_norm([p.grad for p in ps])
+    np.testing.assert_allclose(total.item(), 13.0, rtol=1e-6)
+    np.testing.assert_allclose(get_total_norm([p.grad for p in ps], norm_type=1).item(), 19.0)
+    clip_grads_with_norm_(ps, 6.5, total)
+    np.testing.assert_allclose(ps[0].grad.numpy(), g1 * 6.5 / (13 + 1e-6), rtol=1e-6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clip_grad_norm(ps, 100.0)
+    assert any(issubclass(w.category, FutureWarning) for w in caught)
+    assert get_total_norm([]).item() == 0.0
+
+
+def test_skip_init_builds_the_module():
+    import stepjit
+    m = stepjit.nn.utils.skip_init(stepjit.nn.Linear, 3, 2, bias=False)
+    assert tuple(m.weight.shape) == (2, 3) and m.bias is None
+    with pytest.raises(RuntimeError, match="must support a 'device' arg"):
+        stepjit.nn.utils.skip_init(stepjit.nn.ReLU)

@@ -53,7 +53,9 @@ def test_wraps_and_calls_the_module_like_pytorch_without_cuda():
 
 def test_compiled_training_step_matches_eager():
     def make():
-        dp = nn.DataParallel(net(), device_ids=None)
+        stepjit.manual_seed(0)
+        dp = nn.DataParallel(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)),
+                             device_ids=None)
         return dp, stepjit.optim.SGD(dp.parameters(), lr=0.1)
 
     def step(dp, opt, x, y):

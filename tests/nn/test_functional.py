@@ -43,3 +43,16 @@ def test_functional_dropout_inplace_writes_input():
     x = stepjit.ones(50)
     y = F.dropout(x, 0.5, training=True, inplace=True)
     assert y is x and set(np.unique(x.numpy())) <= {0.0, 2.0}
+
+
+# -- deprecated names of interpolate -----------------------------------------------------
+@pytest.mark.parametrize("call", [lambda F, x: F.upsample(x, scale_factor=2, mode="nearest"),
+                                  lambda F, x: F.upsample(x, size=(6, 8)),
+                                  lambda F, x: F.upsample_nearest(x, scale_factor=2)],
+                         ids=["upsample", "upsample_size", "upsample_nearest"])
+def test_upsample_is_interpolate_with_a_deprecation_warning(call):
+    x = stepjit.arange(12.0).reshape(1, 1, 3, 4)
+    with pytest.warns(UserWarning, match="is deprecated. Use `nn.functional.interpolate`"):
+        out = call(F, x)
+    want = np.repeat(np.repeat(x.numpy(), 2, axis=2), 2, axis=3)
+    np.testing.assert_array_equal(out.numpy(), want)

@@ -250,3 +250,31 @@ def test_load_state_dict_casts_on_copy_and_keeps_dtype_on_assign():
     with pytest.raises(RuntimeError, match='expected stepjit.Tensor or Tensor-like object from '
                        "checkpoint but received <class 'float'>"):
         m.load_state_dict(dict(sd, **{"a.weight": 3.0}))
+
+
+def test_assigning_an_nn_buffer_registers_it():
+    """`self.x = nn.Buffer(t, persistent=...)` as PyTorch (the rotary caches of nanoGPT
+    variants): a buffer, left out of state_dict when not persistent; the values are PyTorch's
+    (checked against it live once: same keys, names and errors)."""
+    import stepjit
+    nn = stepjit.nn
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.cos = nn.Buffer(stepjit.arange(3.0), persistent=False)
+            self.scale = nn.Buffer(stepjit.ones(2))
+
+    m = M()
+    assert list(m.state_dict()) == ["scale", "lin.weight", "lin.bias"]
+    assert [n for n, _ in m.named_buffers()] == ["cos", "scale"]
+    assert isinstance(m.cos, nn.Buffer) and not isinstance(stepjit.ones(1), nn.Buffer)
+    m.scale = stepjit.zeros(2)                       # a plain tensor into a buffer's name
+    assert m.scale.tolist() == [0.0, 0.0] and "scale" in m._buffers
+    m.cos = nn.Buffer(stepjit.ones(1), persistent=True)
+    assert list(m.state_dict()) == ["cos", "scale", "lin.weight", "lin.bias"]
+    assert m.double().cos.dtype is stepjit.float64
+    m.x = 3
+    with pytest.raises(KeyError, match="attribute 'x' already exists"):
+        m.x = nn.Buffer(stepjit.ones(1))

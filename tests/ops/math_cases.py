@@ -197,4 +197,39 @@ CASES = [
         (x * 1).trunc_(), (x * 1).frac_(), (x.abs() + 0.5).log_(), (x * 1).square_(),
         (x * 1).sin_(), (x * 1).floor_(), (x.abs() + 1).rsqrt_(), (x * 1).atan2_(x * 0 + 2)),
          NONINT, compiled=True),
+    # -- integer divisors, product scatters ---------------------------------------------------
+    Case("gcd_lcm", lambda T, a, b: (T.gcd(a, b), a.lcm(b), (a * 1).gcd_(b), T.lcm(b, a[:1])),
+         np.array([0, 0, -12, 7, 6, 2 ** 40, -9, 15]),
+         np.array([0, -4, 18, 0, -4, 3 * 2 ** 20, -6, 25]), compiled=True),
+    Case("scatter_reduce_prod", lambda T, x, src, i: (
+        x.scatter_reduce(0, i, src, "prod"), x.scatter_reduce(1, i, src, "prod", include_self=False),
+        T.scatter_reduce(x, 0, i, src, reduce="prod", include_self=False)),
+         np.array([[1.0, 2, 0, 4], [5, 0, 7, 8], [2, 3, 4, 5]]),
+         np.array([[0.5, 0.0, 3.0], [2.0, 4.0, -1.0]]), np.array([[0, 2, 0], [2, 2, 1]]),
+         compiled=True),
+    # -- other names and small conveniences (stepjit/ops/aliases.py) ------------------------
+    Case("aliases", lambda T, x, y: (
+        T.absolute(x), T.arcsinh(x), T.arccosh(x.abs() + 1), T.arctanh(x / 5), T.greater(x, y),
+        T.less_equal(x, 0.5), T.not_equal(x, y), T.multiply(x, y), T.subtract(x, y, alpha=2),
+        T.rsub(x, 3.0, alpha=2), T.swapdims(x, 0, 1), x.swapdims(1, 0),
+        T.positive(x), T.vdot(x[0], y[0]), T.diagflat(x[:2, :2], 1)),
+         np.array([[1.5, -0.5, 2.0, -3.0], [0.25, 4.0, -1.0, 0.75], [2.5, -2.5, 1.0, 3.5]]),
+         np.array([[1.0, 0.5, -2.0, -3.0], [0.5, 4.0, 1.0, 2.0], [2.5, 2.0, -1.0, 0.5]]),
+         compiled=True),
+    Case("aliases_inplace_and_splits", lambda T, x: (
+        (x * 1).multiply_(2), (x * 1).subtract_(1), (x * 1).absolute_(),
+        (x * 1).fmod_(2), (x * 1).cumsum_(1), *T.hsplit(x, 2), *T.vsplit(x, [1]),
+        *T.dsplit(x.reshape(3, 2, 2), [1]), x.sum_to_size(1, 4), x.mH, x.H,
+        T.zeros(3, 4).fill_diagonal_(2.5) + x),
+         np.array([[1.5, -0.5, 2.2, -3.3], [0.25, 3.6, -1.1, 0.3], [2.5, -2.5, 1.2, 3.5]])),
+    Case("aliases_inplace_comparisons", lambda T, x: (
+        (x * 1).eq_(x.abs()), (x * 1).greater_(0.5), (x * 1).less_equal_(1.0),
+        T.zeros(5, 2).fill_diagonal_(1, wrap=True), T.zeros(2, 2, 2).fill_diagonal_(3)),
+         np.array([[1.5, -0.5, 2.0, -3.0], [0.25, 4.0, -1.0, 0.0]]), grad=()),
+    Case("windows_and_range", lambda T, x: (
+        T.hann_window(8, dtype=T.float64), T.hann_window(7, periodic=False, dtype=T.float64),
+        T.hamming_window(6, dtype=T.float64), T.blackman_window(9, dtype=T.float64),
+        T.bartlett_window(6, False, dtype=T.float64), T.hann_window(1, dtype=T.float64),
+        x * T.hann_window(4, dtype=T.float64), T.range(1, 4, dtype=T.float64),
+        T.range(0, 1, 0.25, dtype=T.float64)), np.array([1.0, 2.0, 3.0, 4.0]), grad=()),
 ]

@@ -105,4 +105,27 @@ CASES = [
     # (a cutoff that drops a singular value: values only; docs/edge_cases.md says why)
     Case("pinverse_cutoff", lambda T, x: (T.pinverse(x, 0.5), x.pinverse(0.2)), X, grad=()),
     Case("torch_forms", _torch_forms, IMG, K, KB, X4),
+    Case("scatters_into_copies", lambda T, x, x4, v, sq: (
+        T.masked_scatter(x, x > 0.2, v.repeat(2)),
+        x.masked_scatter(T.tensor([True, False, True, False]), v),
+        x.clone().masked_scatter_(x < 0, v.repeat(2)),
+        T.select_scatter(x, v[:4], 0, 1), T.select_scatter(x4, x4[:, 0] * 3, 1, -1),
+        x4.select_scatter(x4[1] * 2, 0, 0),
+        T.slice_scatter(x4, x4[:, :, 1:3] * 2, 2, 1, 3), T.slice_scatter(x, x[::2] * 5, step=2),
+        T.diagonal_scatter(sq, v[:4]), T.diagonal_scatter(x, v[:3], 1),
+        T.diagonal_scatter(x4, x4.diagonal(0, 1, 3) * -1, 0, 1, 3)), X, X4, V, SQ),
+    Case("renorm_ldexp_put", lambda T, x, x4, y: (
+        x.renorm(2, 0, 1.5), T.renorm(x4, 1, 1, 4.0), x4.renorm(3, -1, 2.0),
+        T.ldexp(x, T.tensor([1.0, -2.0, 3.0, 0.0], dtype=x.dtype)),
+        T.ldexp(x, T.tensor([1, 2, 3, 0])), x.detach().ldexp(T.tensor([1, -2, 3, 0])), x.put(T.tensor([0, 11, 5]), y[0, :3]),
+        x.put(T.tensor([1, 1, 4]), y[1, :3], accumulate=True),
+        x.clone().put_(T.tensor([[2, 3]]), y[2, :2]), T.narrow_copy(x, 1, 1, 2),
+        T.rsub(x, y, alpha=2), T.rsub(x, 3.0)), X, X4, Y),
+    Case("creation_spellings", lambda T: (
+        T.range(1, 4, dtype=T.float64), T.range(0, 1, 0.25, dtype=T.float64),
+        T.range(5, 1, -1.5, dtype=T.float64), T.asarray([[1, 2], [3, 4]]),
+        T.asarray([1.5, 2.5], dtype=T.float64), T.asarray(np.arange(3.0)))),
+    Case("conjugate_views", lambda T, x, x3: (x.H, x.mH, x.adjoint(), x3.mH, x3.adjoint(),
+                                              x.new([1, 2]), x.new(2, 3).shape[1] * x[0, 0]),
+         X, X4[0]),
 ]

@@ -96,3 +96,28 @@ def test_torch_forms_compile_like_eager():
         np.testing.assert_allclose(compiled(img).numpy(), want.numpy(), rtol=1e-12)
         np.testing.assert_allclose(img.grad.numpy(), want_grad.numpy(), rtol=1e-12)
     assert compiled.stats()["fallbacks"] == 0
+
+
+def test_second_wave_errors_and_defaults():
+    x = stepjit.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="only supports boolean masks"):
+        x.masked_scatter(stepjit.ones(2, 3), stepjit.ones(6))
+    with pytest.raises(RuntimeError, match="tensor.H is only supported on matrices"):
+        stepjit.zeros(3).H
+    with pytest.raises(RuntimeError, match="src to have a size equal to the slice"):
+        stepjit.select_scatter(x, stepjit.ones(2), 0, 0)
+    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+        assert stepjit.range(0, 2).tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(TypeError, match="invalid type"):
+        stepjit.set_default_tensor_type("torch.NotATensor")
+    try:
+        with pytest.warns(UserWarning, match="set_default_tensor_type"):
+            stepjit.set_default_tensor_type(stepjit.DoubleTensor)
+        assert stepjit.ones(1).dtype is stepjit.float64
+    finally:
+        stepjit.set_default_dtype(stepjit.float32)
+    a = np.arange(3.0)
+    t = stepjit.asarray(a)
+    a[0] = 7.0
+    assert t[0].item() == 7.0 and t.dtype is stepjit.float64   # shares the array's memory
+    assert x.sum() == 0

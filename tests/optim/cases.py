@@ -66,6 +66,10 @@ OPTIMIZERS = [
     ("asgd_t0_lambd_wd_maximize", "ASGD", dict(lr=0.05, lambd=0.05, alpha=0.6, t0=2,
                                                weight_decay=0.1, maximize=True), False),
     ("asgd_groups", "ASGD", dict(lr=0.1, t0=3), True),
+    ("adafactor", "Adafactor", dict(lr=0.05), False),
+    ("adafactor_decay_eps_d_wd_maximize", "Adafactor", dict(
+        lr=0.05, beta2_decay=-0.5, eps=(1e-8, 1e-2), d=1.5, weight_decay=0.1, maximize=True),
+     False),
     ("lbfgs", "LBFGS", dict(lr=1, max_iter=4, history_size=3), False),
     ("lbfgs_strong_wolfe", "LBFGS", dict(lr=1, max_iter=5, line_search_fn="strong_wolfe"), False),
 ]

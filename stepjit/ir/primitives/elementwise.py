@@ -283,6 +283,10 @@ left_shift = _ew("left_shift", np.left_shift, S.shift_rule, None, "left_shift({0
 right_shift = _ew("right_shift", np.right_shift, S.shift_rule, None, "right_shift({0}, {1})", 2,
                   exact=True)
 
+# Greatest common divisor, never negative (gcd(0, 0) = 0), as NumPy's and PyTorch's; kernels
+# call codegen/scalar.py's Euclid loop (Numba's CUDA target has no math.gcd).
+gcd = _ew("gcd", np.gcd, S.shift_rule, None, "gcd({0}, {1})", 2, exact=True)
+
 # -- selection and conversion ----------------------------------------------------
 where = register(Primitive(
     "where", "elementwise", np.where, S.where_rule, inputs=("cond", "x", "y"),

@@ -75,13 +75,21 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     return one_hot - soft.detach() + soft
 
 
+def _source(input, inplace):
+    """What an in-place activation computes from: a copy of input's value and history where
+    its backward reads input (a clamp) and the store would change it under that backward."""
+    return input._snapshot() if inplace and input.requires_grad else input
+
+
 def elu(input, alpha=1.0, inplace=False):
-    out = where(input > 0, input, apply(P.expm1, input.clamp(max=0.0)) * alpha)
+    x = _source(input, inplace)
+    out = where(x > 0, x, apply(P.expm1, x.clamp(max=0.0)) * alpha)
     return input.copy_(out) if inplace else _rename(out, "EluBackward0")
 
 
 def celu(input, alpha=1.0, inplace=False):
-    out = where(input > 0, input, apply(P.expm1, (input / alpha).clamp(max=0.0)) * alpha)
+    x = _source(input, inplace)
+    out = where(x > 0, x, apply(P.expm1, (x / alpha).clamp(max=0.0)) * alpha)
     return input.copy_(out) if inplace else out
 
 
@@ -90,7 +98,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input, inplace=False):
-    out = elu(input, _SELU_ALPHA) * _SELU_SCALE
+    out = elu(_source(input, inplace), _SELU_ALPHA) * _SELU_SCALE
     return input.copy_(out) if inplace else out
 
 

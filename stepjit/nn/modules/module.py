@@ -15,7 +15,7 @@ from ...autograd.grad_mode import no_grad
 from ...ir.types import FLOAT, as_dtype, bfloat16, float16, float32, float64
 from ...ops.convert import resolve_device
 from ...tensor import Tensor, device as _device
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 from .hooks import HookMethods, RemovableHandle, call_with_hooks
 
 COMPILE = None   # stepjit.compile, set by the public API (api.py): nn sits below the runtime
@@ -136,6 +136,10 @@ class Module(HookMethods):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
                                 "(stepjit.nn.Module or None expected)")
             self._modules[name] = None
+        elif isinstance(value, Buffer):
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, value.persistent)
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "

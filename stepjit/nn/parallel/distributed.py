@@ -5,7 +5,7 @@ As PyTorch's reducer does, in small:
 - parameters are put in buckets (reverse registration order, one dtype per bucket, about
   `bucket_cap_mb` each, the first 1 MB) once;
 - a hook on every parameter notes that its gradient arrived and queues one end-of-backward
-  callback (autograd.functional.queue_callback); the callback packs each bucket's gradients
+  callback (autograd.gradients.queue_callback); the callback packs each bucket's gradients
   into one flat tensor, all-reduces it (op AVG: one MPI Allreduce per bucket) and writes the
   averages back into the `.grad`s;
 - `no_sync()` skips that, so gradients accumulate locally until the next synced backward,
@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 
 from ... import dispatch, distributed as dist
-from ...autograd.functional import queue_callback
+from ...autograd.gradients import queue_callback
 from ...autograd.grad_mode import no_grad
 from ...ir.primitives import collective as C
 from ..modules.module import Module
