@@ -25,9 +25,10 @@ def build_parser():
     p.add_argument("--inner", type=int, default=5, help="calls per timed repetition (default 5)")
     p.add_argument("--warmup", type=int, default=20, help="untimed calls per variant (default 20)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                   help="time by the wall clock (default) or by this thread's CPU time, which a "
-                        "machine busy with other work disturbs less")
+    p.add_argument("--clock", choices=("wall", "cpu", "process"), default="wall",
+                   help="time by the wall clock (default), by this thread's CPU time, which a "
+                        "machine busy with other work disturbs less, or by the CPU time of all "
+                        "the process's threads (steps that run on other threads too)")
     p.add_argument("--list", action="store_true", help="list the cases and variants, then exit")
     return p
 

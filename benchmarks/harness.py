@@ -85,7 +85,11 @@ CLOCKS = {"wall": time.perf_counter,
           # CPU time of the timing thread: on a machine shared with other work, wall time also
           # counts the time the scheduler gave to others. Valid where a step runs on this thread
           # alone (BLAS pinned to one thread, no parallel loops at these sizes).
-          "cpu": time.thread_time}
+          "cpu": time.thread_time,
+          # CPU time of every thread of the process: what a step costs where it runs on other
+          # threads too (jax.jit's XLA, parallel loops, BLAS threads); with wall time, the
+          # parallel speedup and what it costs in cores
+          "process": time.process_time}
 
 
 def run_case(case, *, reps=200, inner=5, warmup=20, only=None, log=print, clock="wall"):

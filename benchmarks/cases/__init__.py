@@ -16,3 +16,5 @@ from . import cuda  # noqa: E402 - issue 7: GPU cases, skipped (saying why) with
 CASES += cuda.CASES
 from . import sliced_batches  # noqa: E402 - batches sliced by the loop variable (windows.py)
 CASES += [sliced_batches.CASE]
+from . import accumulators  # noqa: E402 - Python accumulators updated from .item() (results.py)
+CASES += [accumulators.CASE]

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import dispatch
 from ..profiler import STATE as PROFILE
-from .engine import run_backward
+from .engine import _accumulate, _accumulate_with_history, run_backward
 from . import node as _node
 from .node import _tensor_class
 from .grad_mode import enable_grad, no_grad
@@ -92,13 +92,12 @@ def _run_callbacks() -> None:
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     roots, grads = _roots_and_grads(tensors, grad_tensors, create_graph)
-    if inputs is not None:
-        raise NotImplementedError("backward(inputs=...) is not supported by stepjit yet; "
-                                  "use stepjit.autograd.grad")
     if retain_graph is None:   # PyTorch's default: a graph built to be differentiated is kept
         retain_graph = create_graph
     try:
-        if create_graph or PROFILE.active is not None:   # node by node (each node an event)
+        if inputs is not None:
+            _backward_into(roots, grads, inputs, bool(retain_graph), bool(create_graph))
+        elif create_graph or PROFILE.active is not None:   # node by node (each an event)
             run_backward(roots, grads, retain_graph=bool(retain_graph),
                          create_graph=bool(create_graph))
         elif not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
@@ -108,6 +107,28 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise
     if _CALLBACKS:
         _run_callbacks()
+
+
+def _backward_into(roots, grads, inputs, retain_graph, create_graph):
+    """backward(inputs=...): only these tensors' .grad (leaves or not) receive gradients, as
+    in PyTorch; the walk is autograd.grad's, then each gradient is accumulated."""
+    Tensor = _node._TENSOR or _tensor_class()
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not inputs:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not "
+                               "require grad")
+    result = run_backward(roots, grads, retain_graph=retain_graph, inputs=inputs,
+                          accumulate=False, create_graph=create_graph)
+    owned = set()
+    for t, g in zip(inputs, result):
+        if g is not None:
+            if create_graph:
+                _accumulate_with_history(t, g)
+            else:
+                _accumulate(t, g, owned)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

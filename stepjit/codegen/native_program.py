@@ -44,6 +44,8 @@ SPLIT_MIN_ROW = 16
 # words and increfs it, ~20-30 ns, as much as such a loop's work (W4's four loops: ~90 ns of
 # a ~400 ns program). Shared kernels (an unrolled RNN's steps) and large loops stay calls.
 INLINE_MAX_ELEMENTS = 1 << 10
+# CPython compiles a call of more arguments than this as f(*args), which Numba cannot inline.
+INLINE_MAX_ARGS = 30
 _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR values it computes
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
@@ -95,7 +97,7 @@ class ProgramSource:
         self.kernels = []
         self._text = None
         self.kernel_names = {}          # a loop kernel's code (no comments) -> its function
-        self.kernel_calls = {}          # its function -> (how many groups call it, largest size)
+        self.kernel_calls = {}          # its function -> [groups calling it, largest size, most args]
         # Values computed into an input's buffer are not returned: boxing an array costs
         # more than the rest of a tiny step; the runtime already holds that buffer. Nor are
         # 0-dim values (a loss): the program stores each into a buffer the runtime passes
@@ -228,13 +230,15 @@ class ProgramSource:
         loop = LoopSource(g, self.fused.constants, False, inplace, split)
         for v in loop.inplace:
             self.names[v] = self._name(self.inplace[v])
-        fname = self._kernel(loop.source("loop"), math.prod(g.shape))
+        fname = self._kernel(loop.source("loop"))
         where = {v: self._alloc(v) for v in loop.outputs}
         lines = [f"{self._name(v)} = {where[v]}" for v in loop.outputs]
         args = [self._name(v) for v in loop.arrays] + [self._name(v) for v in loop.outputs]
         args += [self._dim(d) for d in g.shape]
         args += [self._work(shape, dtype) for shape, dtype in loop.given]
         lines.append(f"{fname}({', '.join(args)})")
+        calls = self.kernel_calls.setdefault(fname, [0, 0, 0])
+        calls[:] = calls[0] + 1, max(calls[1], math.prod(g.shape)), max(calls[2], len(args))
         for n in g.nodes:
             if n.prim.check:   # stop before any later group writes; the caller raises
                 self.checks.append((n, where[n.out]))
@@ -242,24 +246,22 @@ class ProgramSource:
                 lines.append(f"    {self._early_return()}")
         return lines
 
-    def _kernel(self, src, size):
+    def _kernel(self, src):
         """The name of the loop kernel with this code (`def loop(...)`): structurally equal
-        groups (the 16 steps of an unrolled RNN) share one function, so Numba compiles it once.
-        size: the calling group's element count."""
+        groups (the 16 steps of an unrolled RNN) share one function, so Numba compiles it once."""
         code = _COMMENT.sub("", src)
         fname = self.kernel_names.get(code)
         if fname is None:
             fname = self.kernel_names[code] = f"loop{len(self.kernels)}"
             self.kernels.append(src.replace("def loop(", f"def {fname}(", 1))
-        calls, largest = self.kernel_calls.get(fname, (0, 0))
-        self.kernel_calls[fname] = (calls + 1, max(largest, size))
         return fname
 
     def _decorated(self, src):
         """A kernel's text with its decorator: inlined where one small group calls it."""
         fname = src.split("def ", 1)[1].split("(", 1)[0]
-        calls, largest = self.kernel_calls[fname]
-        inline = ', inline="always"' if calls == 1 and largest <= INLINE_MAX_ELEMENTS else ""
+        calls, largest, args = self.kernel_calls[fname]
+        inline = ', inline="always"' if calls == 1 and largest <= INLINE_MAX_ELEMENTS \
+            and args <= INLINE_MAX_ARGS else ""
         return f'@njit(cache=True, error_model="numpy"{inline})\n' + src
 
     def _op(self, node):

@@ -28,6 +28,9 @@ from .independent import Independent  # noqa: F401
 from .laplace import Laplace  # noqa: F401
 from .mixture_same_family import MixtureSameFamily  # noqa: F401
 from .multinomial import Multinomial  # noqa: F401
+from .negative_binomial import NegativeBinomial  # noqa: F401
+from .pareto import Pareto  # noqa: F401
+from .weibull import Weibull  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .normal import LogNormal, Normal  # noqa: F401
 from .poisson import Poisson  # noqa: F401

@@ -13,11 +13,10 @@ from ..ops.sampling import binomial
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import (broadcast_all, clamp_by_zero, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import BinaryProbs, broadcast_all, clamp_by_zero
 
 
-class Binomial(Distribution):
+class Binomial(BinaryProbs, Distribution):
     arg_constraints = {"total_count": constraints.nonnegative_integer,
                        "probs": constraints.unit_interval, "logits": constraints.real}
     has_enumerate_support = True
@@ -50,14 +49,6 @@ class Binomial(Distribution):
     @property
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

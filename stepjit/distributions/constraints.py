@@ -77,3 +77,7 @@ def independent(base, reinterpreted_batch_ndims):
         return ok
     return Constraint(f"IndependentConstraint({base!r}, {n})", check, base.is_discrete,
                       base.event_dim + n)
+
+
+def greater_than_eq(lower_bound):
+    return Constraint(f"GreaterThanEq(lower_bound={lower_bound})", lambda x: x >= lower_bound)

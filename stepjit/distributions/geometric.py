@@ -9,11 +9,10 @@ from ..ops.creation import rand, zeros_like
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution, _is_concrete
-from .utils import (batch_shape_of, broadcast_all, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import BinaryProbs, batch_shape_of, broadcast_all
 
 
-class Geometric(Distribution):
+class Geometric(BinaryProbs, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
@@ -34,14 +33,6 @@ class Geometric(Distribution):
                     f"Expected parameter probs (Tensor of shape {tuple(param.shape)}) of "
                     f"distribution {self!r} to be positive but found invalid values:\n"
                     f"{param.detach()[~valid]}")
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):

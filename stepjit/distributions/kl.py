@@ -12,11 +12,14 @@ from .gamma import Beta, Dirichlet, Gamma
 from .geometric import Geometric
 from .gumbel import EULER, Gumbel
 from .half_normal import HalfNormal
+from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, kl_mvn_mvn
 from .normal import Normal
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
+from .transforms import sum_rightmost
 from .uniform import Uniform
 from ..nn.functional import softplus
 from ..ops.elementwise import digamma, lgamma
@@ -177,3 +180,19 @@ def _kl_transformed_transformed(p, q):
         raise NotImplementedError("KL between TransformedDistributions needs equal transforms "
                                   "and event shapes")
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError("KL between Independents needs equal "
+                                  "reinterpreted_batch_ndims")
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
+    return result.masked_fill(p.scale < q.scale, float("inf"))

@@ -15,6 +15,7 @@ from .gumbel import EULER, Gumbel
 from .kl import register_kl
 from .laplace import Laplace
 from .normal import Normal
+from .pareto import Pareto
 from .poisson import Poisson
 from .uniform import Uniform
 
@@ -40,6 +41,13 @@ _register_infinite(Gumbel, (Beta, Exponential, Gamma, Uniform), "loc")
 _register_infinite(Laplace, (Beta, Exponential, Gamma, Uniform), "loc")
 _register_infinite(Normal, (Beta, Exponential, Gamma, Uniform), "loc")
 _register_infinite(Poisson, (Bernoulli, Binomial), "rate")
+_register_infinite(Beta, (Pareto,), "concentration1")
+_register_infinite(Exponential, (Pareto,), "rate")
+_register_infinite(Gamma, (Pareto,), "concentration")
+_register_infinite(Gumbel, (Pareto,), "loc")
+_register_infinite(Laplace, (Pareto,), "loc")
+_register_infinite(Normal, (Pareto,), "loc")
+_register_infinite(Pareto, (Beta, Uniform), "scale")
 
 
 @register_kl(Bernoulli, Poisson)
@@ -211,3 +219,41 @@ def _kl_uniform_normal(p, q):
     t1 = (math.sqrt(math.pi * 2) * q.scale / width).log()
     t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
     return t1 + 0.5 * (width.pow(2) / 12 + t3) / q.scale.pow(2)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    scale_rate_prod = p.scale * q.rate
+    t1 = (p.alpha / scale_rate_prod).log()
+    t3 = p.alpha * scale_rate_prod / (p.alpha - 1)
+    result = t1 - p.alpha.reciprocal() + t3 - 1
+    return result.masked_fill(p.alpha <= 1, INF)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    common_term = p.scale.log() + p.alpha.reciprocal()
+    t1 = p.alpha.log() - common_term
+    t2 = lgamma(q.concentration) - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * common_term
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    return (t1 + t2 + t3 + t4 - 1).masked_fill(p.alpha <= 1, INF)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    var_normal = 2 * q.scale.pow(2)
+    common_term = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t3 = p.alpha * common_term.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common_term - q.loc).pow(2)
+    result = t1 - p.alpha.reciprocal() + (t3 + t4) / var_normal - 1
+    return result.masked_fill(p.alpha <= 2, INF)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    return (t2 * (q.alpha + 1) - t1).masked_fill(p.low < q.scale, INF)

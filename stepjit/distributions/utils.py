@@ -60,3 +60,18 @@ class lazy_property:
         value = self.fn(obj)
         obj.__dict__[self.fn.__name__] = value
         return value
+
+
+class BinaryProbs:
+    """`probs` and `logits` of a two-outcome parameter (Bernoulli, Binomial, Geometric,
+    NegativeBinomial, LogitRelaxedBernoulli): __init__ sets the one given, and the other is
+    computed from it on first read."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+

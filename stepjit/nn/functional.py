@@ -397,6 +397,9 @@ from .functions.losses import (  # noqa: E402,F401
     multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, smooth_l1_loss,
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .functions.ctc import ctc_loss  # noqa: E402,F401
+from .functions.lp_pool import lp_pool1d, lp_pool2d  # noqa: E402,F401
+from .functions.pool3d import (  # noqa: E402,F401
+    adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
 from .functions.fold import (  # noqa: E402,F401
     adaptive_max_pool1d, fold, max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d,
     max_unpool2d)

@@ -117,17 +117,19 @@ def take_along_dim(input, indices, dim=None):
     return _take_along(input, indices, _dim(dim, input.ndim, "take_along_dim"))
 
 
-def _take_along(input, indices, dim):
-    """out[..., i, ...] = input[..., indices[..., i, ...], ...] along `dim` (shapes broadcast)."""
+def _take_along(input, indices, dim, sizes=None):
+    """out[..., i, ...] = input[..., indices[..., i, ...], ...] along `dim` (shapes broadcast);
+    `sizes`: how far along each other dimension to read (gather: the index's sizes)."""
     nd = input.ndim
+    sizes = tuple(input.shape) if sizes is None else sizes
     grids = []
     for d in range(nd):
         if d == dim:
             grids.append(indices)
         else:
             shape = [1] * nd
-            shape[d] = input.shape[d]
-            grids.append(arange(input.shape[d]).reshape(shape))
+            shape[d] = sizes[d]
+            grids.append(arange(sizes[d]).reshape(shape))
     # "G": indices[...] read as torch.gather reads them (a negative one is out of bounds);
     # the arange grids are never negative.
     return apply(P.gather, input, *grids, key=("G",) * nd)
@@ -136,7 +138,17 @@ def _take_along(input, indices, dim):
 def gather(input, dim, index, *, sparse_grad=False):
     """(sparse_grad: PyTorch's sparse gradient layout; stepjit's gradient is dense, the same
     values.)"""
-    return _take_along(input, index, _dim(dim, input.ndim, "gather"))
+    d = _dim(dim, input.ndim, "gather")
+    if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
+        raise op_error(ShapeError("Index tensor must have the same number of dimensions as "
+                                  "input tensor"), "gather")
+    sizes = tuple(index.shape) if index.ndim == input.ndim else tuple(input.shape)
+    bad = [i for i, (n, m) in enumerate(zip(sizes, input.shape)) if i != d and n > m]
+    if bad:
+        raise op_error(ShapeError(f"Size does not match at dimension {bad[0]} expected index "
+                                  f"{list(index.shape)} to be no larger than self "
+                                  f"{list(input.shape)} apart from dimension {d}"), "gather")
+    return _take_along(input, index, d, sizes)
 
 
 def index_put(input, indices, values, accumulate=False):

@@ -53,7 +53,7 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from .guards import shapes_only
-from .tree import Stale, clear_programs, graft
+from .tree import NewSizes, Stale, clear_programs, graft
 from ..tracer.symbolic import ArgInt, ConditionGuard, Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
@@ -227,7 +227,7 @@ class CompiledFunction:
         self._symbolic_since_last_trace()
         if self._int_args_changed(args, kwargs):
             args = self._read_int_args(args)
-        if self._new_shape(args, kwargs):
+        if self._new_shape(args, kwargs) or type(reason) is NewSizes:
             self._stats["shape_traces"] += 1
             return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
         if self._over_limit(reason):
@@ -748,17 +748,16 @@ def _parameter_names(fn):
 def _liftable_float(guard) -> bool:
     """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
     cell)."""
-    return (type(guard) is values.ValueGuard and type(guard.value) is float
-            and (type(guard.container) in (dict, list) or guard.key is None))
+    return type(guard.value) is float and _liftable(guard)
 
 
 def _liftable(guard) -> bool:
-    """A value guard made symbolic at its first change: a float (a learning rate), or an int
-    in a dict or a cell (a loop variable: what a slice of the batch starts at, windows.py;
-    torch.compile makes such an int dynamic at its first recompile)."""
-    return _liftable_float(guard) or (
-        type(guard) is values.ValueGuard and type(guard.value) is int
-        and (type(guard.container) is dict or guard.key is None))
+    """A value guard made symbolic at its first change: a float (a learning rate, an
+    accumulator), or an int in a dict or a cell (a loop variable: what a slice of the batch
+    starts at, windows.py; a counter; torch.compile makes such an int dynamic at its first
+    recompile). values.liftable holds the rule."""
+    return type(guard) is values.ValueGuard and values.liftable(guard.container, guard.key,
+                                                                 guard.value)
 
 
 def _subtree(root):

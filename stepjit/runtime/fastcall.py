@@ -352,6 +352,7 @@ class _Writer(GuardWriter):
         out += [s.grad_write[1] for s in leaf.slots if s.grad_write and s.grad_write[0] == "new"]
         out += [w for k, w in leaf.out_specs if k in ("value", "item") and isinstance(w, Value)]
         out += [v for _, v in leaf.escapes]
+        out += [v for w in leaf.py_writes for v in getattr(w, "values", ())]
         if leaf.aot is not None:   # the residuals the backward node keeps (runtime/aot.py)
             out += leaf.aot.kept
         return list(dict.fromkeys(out))

@@ -15,7 +15,8 @@ the trace recorded:
     tuple comparison before it (Segment.enter).
   - `write_back(objs, env)`: the leaf's writes: new data copied in (or already computed in
     the tensor's own buffer) with its version bumped, new storage (`.data =`), `.grad` set,
-    replaced or cleared, state the step made (escapes), bools the step set (values.PyWrite).
+    replaced or cleared, state the step made (escapes), bools the step set (values.PyWrite),
+    numbers the graph computes put where the step left them (tracer/results.py).
 
 The tree walk calls both. The fast call (fastcall.py) is a GuardWriter too: for a root that
 is a leaf it writes the same lines inline, on its own locals, a failed guard leaving its
@@ -217,6 +218,10 @@ class GuardWriter(CodeWriter):
                 self.emit(f"{self.ref(refs[a], a, 'name')}.bind(MAKE_TENSOR("
                           f"{self.owned(self.val_of_ref(refs[b], b))}))" +
                           self.comment(f"{refs[a].label} <- %{refs[b].name}"))
+            elif op == "py_result":
+                arrays = "".join(f"{self.val_of_ref(refs[i], i)}, " for i in range(a + 1, a + 1 + b))
+                self.emit(f"{self.ref(refs[a], a, 'py_result')}.put(({arrays}))" + self.comment(
+                    f"{refs[a].label} <- " + ", ".join(f"%{v.name}" for v in refs[a].values)))
             else:
                 self.emit(f"{self.ref(refs[a], a, 'py_write')}.apply()")
 
@@ -334,8 +339,13 @@ def write_plan(leaf):
         ops.append(("escape" if isinstance(t, Tensor) else "rebind", len(refs), len(refs) + 1))
         refs += [t, v]
     for w in leaf.py_writes:
-        ops.append(("py_write", len(refs), None))
-        refs.append(w)
+        values = getattr(w, "values", ())
+        if values:     # numbers the graph computes (tracer/results.py)
+            ops.append(("py_result", len(refs), len(values)))
+            refs += [w, *values]
+        else:
+            ops.append(("py_write", len(refs), None))
+            refs.append(w)
     return tuple(ops), refs
 
 
@@ -407,11 +417,20 @@ def failure(seg, guard, flat, objs) -> str:
     """The sentence for a guard seg's check returned (cold: the call is leaving the tree)."""
     if not hasattr(guard, "slot"):    # a PyGuard or a PyInput
         return guard.failed() or f"{guard.label} changed"
-    objs = list(objs)
-    for _, spec in seg.slots:
-        kind, where = spec.slot
-        obj = None if kind == "grad" and objs[where] is None else resolve(spec.slot, flat, objs)
-        if spec is guard:
-            return slot_failure(spec, obj) or f"{spec.label} changed"
-        objs.append(obj)
+    found, obj = failing_tensor(seg, guard, flat, objs)
+    if found:
+        return slot_failure(guard, obj) or f"{guard.label} changed"
     return f"{guard.label} changed"
+
+
+def failing_tensor(seg, spec, flat, objs):
+    """(True, the tensor) that the slot spec of seg names for this call; (False, None) when
+    seg has no such slot."""
+    objs = list(objs)
+    for _, s in seg.slots:
+        kind, where = s.slot
+        obj = None if kind == "grad" and objs[where] is None else resolve(s.slot, flat, objs)
+        if s is spec:
+            return True, obj
+        objs.append(obj)
+    return False, None

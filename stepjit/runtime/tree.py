@@ -165,6 +165,24 @@ def split(trace) -> list:
     return pieces
 
 
+class NewSizes(str):
+    """Why a segment does not apply, when the only difference is a tensor the step reads by
+    name (a global the loop rebinds: `line_tensor`, `x` of `for x, y in loader`) now having other
+    sizes, as a new argument shape (runtime/compiled.py: traced without counting against the
+    recompile limit, config.dynamo.automatic_dynamic_shapes)."""
+
+
+def _sizes_only(spec, flat, objs, seg) -> bool:
+    if not hasattr(spec, "slot") or spec.slot[0] != "name":
+        return False
+    found, obj = guardcode.failing_tensor(seg, spec, flat, objs)
+    if not found or obj is None:
+        return False
+    d = obj._data
+    return (d.dtype == spec.dtype.np and d.ndim == len(spec.shape) and d.shape != spec.shape
+            and obj._requires_grad == spec.requires_grad)
+
+
 class Segment:
     """A node of the trace tree (see the module docstring)."""
 
@@ -203,7 +221,8 @@ class Segment:
         failed = check(flat, objs, env)
         if failed is None:
             return None
-        return guardcode.failure(self, failed, flat, objs)
+        why = guardcode.failure(self, failed, flat, objs)
+        return NewSizes(why) if _sizes_only(failed, flat, objs, self) else why
 
     def run(self, env, backend, stats, keep=True):
         """Run this segment's program (built for `backend` when it has none; kept unless
@@ -277,6 +296,7 @@ def renamed_trace(trace, rename):
     return dataclasses.replace(
         trace, graph=graph, slots=[_renamed_slot(s, rename) for s in trace.slots],
         out_specs=out_specs, escapes=[(t, rename(v)) for t, v in trace.escapes],
+        py_writes=[w.renamed(rename) if getattr(w, "values", ()) else w for w in trace.py_writes],
         aot=None if trace.aot is None else trace.aot.renamed(rename))
 
 
@@ -475,7 +495,7 @@ def _leaf_difference(leaf, trace, rename):
             for (e, v), (f, w) in zip(leaf.escapes, trace.escapes)):
         return "the step now keeps other tensors after it returns"
     if len(leaf.py_writes) != len(trace.py_writes) or not all(
-            a.same_as(b) for a, b in zip(leaf.py_writes, trace.py_writes)):
+            a.same_as(b, rename) for a, b in zip(leaf.py_writes, trace.py_writes)):
         return "the step now sets other Python values"
     for a, b in zip(leaf.slots, trace.slots):
         if (a.data_write is None) != (b.data_write is None) or a.replaced != b.replaced:

@@ -9,14 +9,18 @@ key, or traces again to grow a new one.
 Three kinds, from cheapest to most specific:
   truth    `if s:` on a traced scalar           key: bool(value)
   compare  `s > 0.5`, `s == t` on traced scalars  key: the comparison's outcome
-  exact    `bool(t)`, `t.tolist()`, `float(t)`, arithmetic on a traced scalar,
-           formatting it...                      key: the value's bytes
+  exact    `bool(t)`, `t.tolist()`, `float(t)`, formatting a traced scalar,
+           `math.log` of it...                   key: the value's bytes
 
 `t.item()` returns a TracedScalar rather than a float: returning it from the step
 costs no guard at all (the runtime returns the fresh value each call), and
 comparing it guards only the comparison's outcome, so `if loss.item() > limit`
-gives two traces however the loss moves. Any other use leaves the tracer's sight
-(the float goes into arbitrary Python) and records the exact value.
+gives two traces however the loss moves. Adding, subtracting, multiplying or dividing
+it by Python numbers (or other traced numbers) gives another TracedScalar the graph
+computes as Python does (Tracer.scalar_arith): `running_loss += loss.item()` costs no
+decision, and results.py writes such a value back where the step leaves it. Any other
+use leaves the tracer's sight (the float goes into arbitrary Python) and records the
+exact value.
 """
 from __future__ import annotations
 
@@ -129,6 +133,10 @@ class TracedScalar:
     def _compare(self, op, other):
         if isinstance(other, TracedScalar):
             other_v, other_py = other._value, other._py
+        elif getattr(type(other), "stands_for", None) is not None and self._tracer.active:
+            # a number read per call (symbolic.py: `best = min(best, loss.item())`): compared
+            # as the graph value it stands for, so the decision holds whatever it is then
+            other_v, other_py = self._tracer.number_operand(other)
         elif isinstance(other, (bool, int, float)):
             other_v, other_py = other, other
         else:
@@ -196,7 +204,7 @@ class TracedScalar:
         return np.asarray(self.value(), dtype=dtype)
 
     def __neg__(self):
-        return -self.value()
+        return self * -1    # exactly -x, for a float (in IEEE arithmetic) and an int alike
 
     def __pos__(self):
         return +self.value()
@@ -205,15 +213,27 @@ class TracedScalar:
         return abs(self.value())
 
 
+_TRACED = ("add", "sub", "mul", "truediv")   # what the graph computes as Python does
+
+
 def _binary(name):
     op = getattr(operator, name)
+    traced = name in _TRACED
 
     def forward(self, other):
+        if traced and self._tracer.active:
+            out = self._tracer.scalar_arith(name, self, other)
+            if out is not None:
+                return out
         if isinstance(other, TracedScalar):
             other = other.value()
         return op(self.value(), other)
 
     def reverse(self, other):
+        if traced and self._tracer.active:
+            out = self._tracer.scalar_arith(name, other, self)
+            if out is not None:
+                return out
         return op(other, self.value())
     return forward, reverse
 

@@ -45,8 +45,9 @@ import numpy as np
 
 from ..ir import primitives as P
 from ..tensor import Tensor
+from .decisions import TracedScalar
 from .hyperparams import _MISSING, PyGuard
-from .values import LAST_FAILED, _current
+from .values import LAST_FAILED, _current, liftable
 
 _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
           "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow}
@@ -93,9 +94,11 @@ class ConditionGuard(PyGuard):
     def failed(self):
         if self._now() == self.value:
             return None
-        if self.kind is float and self.op is None:
-            # an exact use of a float that changes: the runtime traces such a step every call
-            # rather than grow a leaf per value (values.LAST_FAILED)
+        if self.op is None:
+            # an exact use of a number that changes: if it changes on two calls in a row (a
+            # counter the step increments and multiplies a tensor by), the runtime traces such
+            # a step every call rather than grow a leaf per value (values.LAST_FAILED); an int
+            # taking a few values in turn (`xs[i % 2]`) gets a leaf each
             LAST_FAILED[0] = self
         return f"{self.describe()} no longer holds"
 
@@ -268,6 +271,8 @@ class SymbolicInt(_Symbolic):
         return int
 
     def _arith(self, op, other, reverse=False):
+        if isinstance(other, TracedScalar):
+            return NotImplemented   # a number from .item(): it computes with this one (decisions.py)
         if isinstance(other, _Symbolic):
             other = other.exact()
         if type(other) is not int:
@@ -328,8 +333,8 @@ class SymbolicFloat(_Symbolic):
 
     def _arith(self, op, other, reverse=False):
         if type(other) not in (int, float) or op not in _FLOAT_ARITH:
-            if isinstance(other, Tensor):
-                return NotImplemented   # a tensor: its reflected operator records the op
+            if isinstance(other, (Tensor, TracedScalar)):
+                return NotImplemented   # its reflected operator records the op
             x = self.exact()
             other = other.exact() if isinstance(other, _Symbolic) else other
             return _OPS[op](other, x) if reverse else _OPS[op](x, other)
@@ -411,7 +416,10 @@ class Place:
     def install(self) -> bool:
         x = self._get()
         if type(x) is not self.kind:
-            return False
+            # an int that became a float (`total = 0` before `total += loss.item()`), or back
+            if type(x) not in (int, float) or not liftable(self.container, self.key, x):
+                return False
+            self.kind = type(x)
         self.guards = []
         self.original = x
         self.proxy = (SymbolicInt if self.kind is int else SymbolicFloat)(self, x)

@@ -26,6 +26,7 @@ from .decisions import TracedScalar
 from .helpers import def_loc
 from .pytree import flatten
 from .rebinding import write_back_rebinds
+from .results import take_results
 from .sources import NamePlace, read_by_name, rebound_names
 from .structures import item_at, read_containers
 from .symbolic import ArgInt
@@ -157,6 +158,11 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             _printed(tracer, watch.printed)
         for p in places:
             p.restore()      # before the searches below look at the values (no exact use)
+        results, appended = take_results(tracer, before, places)
+        for w in results:
+            tracer.graph.outputs.append(w.value)
+        for per_list in appended.values():
+            tracer.graph.outputs.extend(per_list.values())
         write_back_rebinds(tracer, before, fn)
         out = _finish(tracer, result, signature, treedef, fn, before)
         out.arg_aliases = aliases_of(flat)
@@ -167,14 +173,16 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         skip |= {(i, None) for i in read_containers(out.named_first)}   # (their items: by name)
         last = len(out.decisions)
-        out.py_guards.extend(g for g in value_guards(fn, before, last)
+        written = {(id(w.container), w.key) for w in results}
+        out.py_guards.extend(g for g in value_guards(fn, before, last, written)
                              if (id(g.container), g.key) not in skip)
         for p in places:
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
-        out.py_writes = before.writes + _replayed_side_effects(out, before, fn, watch.printed)
+        out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
+                                                                          watch.printed, appended)
         _array_arguments(out, fn, args, kwargs)
     finally:
         if collecting:
@@ -213,13 +221,14 @@ def _printed(tracer, loc):
         tracer.why_not_reusable = f"the step prints (at {loc}: `{loc.text}`), which a replay would not"
 
 
-def _replayed_side_effects(out, before, fn, printed):
+def _replayed_side_effects(out, before, fn, printed, appended=None):
     """The entries the step added to containers it reaches (values.side_effects), taken back
     and made by the write-back of this call and of every replay; a change no write-back can
     make (an object appended, an entry removed) makes the step's Python run on every call, as
     a kept `.item()` does."""
     appends, other = side_effects(before, {(id(t.root.container), t.root.key)
-                                           for t, _ in out.escapes if hasattr(t, "root")})
+                                           for t, _ in out.escapes if hasattr(t, "root")},
+                                 appended)
     if other is not None and out.per_call is None and out.nondeterministic is None:
         why = (f"the step changes {other.what} in a way a replayed trace would not (at "
                f"{other.loc}: `{other.loc.text}`): Python that does so must run on every call")

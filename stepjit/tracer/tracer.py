@@ -14,6 +14,7 @@ summed in the same order as eagerly.
 """
 from __future__ import annotations
 
+import operator
 import weakref
 
 import numpy as np
@@ -28,7 +29,7 @@ from ..errors import StepjitError, op_error, user_source_line
 from ..ir import primitives as P
 from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
-from ..ir.types import FLOAT, AVal
+from ..ir.types import FLOAT, AVal, float64, int64
 from ..tensor import Tensor
 from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
@@ -64,6 +65,22 @@ def _literal(a):
     raise TraceError(f"expected a tensor or a Python number, got {type(a).__name__}")
 
 
+_SCALAR_PRIMS = {"add": P.add, "sub": P.sub, "mul": P.mul, "truediv": P.div}
+
+
+def _scalar_operand(tracer, x):
+    """(graph Value or Python number, Python number) for an operand of scalar_arith; None when
+    it is not one it computes (another object, a number of another trace)."""
+    if isinstance(x, TracedScalar):
+        return (x._value, x._py) if x._tracer is tracer else None
+    if type(x) in (SymbolicFloat, SymbolicInt):
+        t = x.traced(tracer)
+        return (t if isinstance(t, Value) else tracer.value_of(t)), x._value
+    if type(x) in (bool, int, float):
+        return x, x
+    return None
+
+
 class Tracer:
     def __init__(self, name: str, names=None, once=False):
         self.graph = Graph(name=name)
@@ -86,6 +103,7 @@ class Tracer:
         self.py_guards = []         # PyGuard: Python values the trace assumed
         self.weak = set()           # Values that stand for Python numbers (_as_numbers)
         self.scalars = []           # weakrefs to the TracedScalars .item() returned
+        self._scalar_values = {}    # (Value, dtype) -> its 0-dim Value in dtype (_scalar_as)
         self.per_call = None        # why the step's Python must run every call (_handed_out)
         self.per_call_warns = False
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
@@ -368,7 +386,51 @@ class Tracer:
         self.scalars.append(weakref.ref(s))
         return s
 
+    def scalar_arith(self, op, a, b):
+        """`a op b` (add, sub, mul, truediv) of Python numbers, one at least a TracedScalar: a
+        TracedScalar the graph computes as Python does (a 0-dim float64 node, which rounds as
+        a Python float does; int64 for ints: `correct += (pred == y).sum().item()`), so an
+        accumulator `running_loss += loss.item()` costs no decision (tracer/results.py writes
+        it back). None for an operand of another kind (the caller then reads the value)."""
+        ops = [_scalar_operand(self, x) for x in (a, b)]
+        if None in ops:
+            return None
+        (va, pa), (vb, pb) = ops
+        if op == "truediv" and isinstance(vb, Value) and not pb == 0:
+            b != 0     # noqa: B015 - a divisor read per call: eager raises where it is 0
+        py = getattr(operator, op)(pa, pb)   # (raises as eager does: a division by zero)
+        if type(py) not in (int, float):
+            return None
+        dtype = float64 if type(py) is float else int64
+        vals = [self._scalar_as(v, dtype) if isinstance(v, Value) else dtype.np.type(v).item()
+                for v in (va, vb)]
+        prim = _SCALAR_PRIMS[op]
+        out = self.emit(prim, vals, {}, AVal((), dtype))._data
+        s = TracedScalar(self, out, py, a._loc if isinstance(a, TracedScalar) else b._loc)
+        self.scalars.append(weakref.ref(s))
+        return s
+
+    def number_operand(self, x):
+        """(graph Value, Python number) of a SymbolicFloat or SymbolicInt (a decision's other
+        operand)."""
+        return _scalar_operand(self, x)
+
+    def _scalar_as(self, v, dtype):
+        """A one-element Value as a 0-dim `dtype` Value (once per value and dtype)."""
+        cache = self._scalar_values
+        got = cache.get((v, dtype))
+        if got is None:
+            got = v
+            if v.shape != ():
+                got = self.emit(P.reshape, [got], {"shape": ()}, AVal((), v.dtype))._data
+            if got.dtype is not dtype:
+                got = self.emit(P.cast, [got], {"dtype": dtype}, AVal((), dtype))._data
+            cache[(v, dtype)] = got
+        return got
+
     def decide_exact(self, value, py):
+        if value not in self.env:
+            self.evaluate()     # a number computed from .item() values (scalar_arith)
         arr = np.asarray(self.env[value])
         self._decide("exact", value, exact_key(arr), shown=arr.tolist() if arr.size < 8 else py)
 

@@ -39,11 +39,14 @@ A container some trace added to is not guarded on its length or items, on any pa
 writes it rather than reads it. A bool the step set while traced (`model.train()` inside a
 step that runs after an eval step, a flag) is guarded on the value it read and the value it
 left is replayed after every call (a PyWrite, applied with the tensor write-backs): the
-same Python, given the same guarded values, sets the same bool. Any other scalar the step
-changed while traced (`step += 1` on a global counter, `self.calls += 1`) is a write that
-depends on what it read, so the trace describes that call only (`changed_values`): the
-runtime traces the step on every call, as for a nondeterministic call below, and says which
-value made it.
+same Python, given the same guarded values, sets the same bool. So is a number set where
+a number is read per call once it changes (`liftable`: `step += 1` on a global counter,
+`self.calls += 1`; symbolic.py), its old value given back to the place for the call's
+program; the next trace after a change reads the place per call, and the graph computes
+what the step leaves there (results.py, as for `running_loss += loss.item()`). Any other
+scalar the step changed while traced (a str, an int in a list) is a write that depends on
+what it read, so the trace describes that call only (`changed_values`): the runtime traces
+the step on every call, as for a nondeterministic call below, and says which value made it.
 
 A value that is not a scalar but holds scalars (a tuple of sizes) is reached item
 by item. The functions the step may call (helpers.py) are roots too: their globals and
@@ -155,9 +158,33 @@ class PyWrite:
         else:
             self.container[self.key] = self.value
 
-    def same_as(self, other) -> bool:
-        return (other.container is self.container and other.key == self.key
-                and other.value is self.value)
+    def same_as(self, other, rename=None) -> bool:
+        return (type(other) is PyWrite and other.container is self.container
+                and other.key == self.key and same_number(other.value, self.value))
+
+
+def same_number(a, b) -> bool:
+    """The same Python value to write back: same type, same value (a float's bits: -0.0 is
+    not 0.0, a NaN is itself)."""
+    if type(a) is not type(b):
+        return False
+    return a.hex() == b.hex() if type(a) is float else a == b
+
+
+def liftable(container, key, value) -> bool:
+    """Whether a number at container[key] is read per call once it changes (symbolic.py): a
+    float in a dict, a list or a closure cell; an int in a dict or a cell (a loop variable, an
+    accumulator; runtime/compiled.py)."""
+    if type(value) is float:
+        return type(container) in (dict, list) or key is None
+    return type(value) is int and (type(container) is dict or key is None)
+
+
+def _put_back(container, key, value):
+    if key is None:
+        container.cell_contents = value
+    else:
+        container[key] = value
 
 
 def _current(container, key):
@@ -317,11 +344,18 @@ def _children(snap, obj, text, name):
 class PyAppend:
     """Entries a step added to a list, dict or set it reaches (`log.append("step")`,
     `seen.add(k)`), added again after every call (a PyWrite of the entries): the same Python,
-    given the same guarded values, adds the same scalars."""
-    __slots__ = ("container", "items", "label")
+    given the same guarded values, adds the same scalars. A list's items may be numbers the
+    graph computes (`losses.append(loss.item())`, results.py): `traced` maps their offsets
+    among the items to Values, whose numbers are put there on each call (`put`)."""
+    __slots__ = ("container", "items", "label", "traced")
 
-    def __init__(self, container, items, label):
+    def __init__(self, container, items, label, traced=None):
         self.container, self.items, self.label = container, items, label
+        self.traced = traced or {}
+
+    @property
+    def values(self):
+        return tuple(self.traced.values())
 
     def apply(self):
         c = self.container
@@ -329,6 +363,13 @@ class PyAppend:
             c.extend(self.items)
         else:
             c.update(self.items)
+
+    def put(self, arrays):
+        """The items, those the graph computes taken from arrays (in `values`' order)."""
+        items = list(self.items)
+        for k, a in zip(self.traced, arrays):
+            items[k] = (a if not hasattr(a, "copy_to_host") else a.copy_to_host()).item()
+        self.container.extend(items)
 
     def undo(self):
         """The trace's own additions taken back: the write-back makes them on this call too."""
@@ -341,12 +382,28 @@ class PyAppend:
             for k, _ in self.items:
                 del c[k]
 
-    def same_as(self, other) -> bool:
-        return (type(other) is PyAppend and other.container is self.container
-                and _typed(other.items) == _typed(self.items))
+    def same_as(self, other, rename=None) -> bool:
+        if type(other) is not PyAppend or other.container is not self.container:
+            return False
+        if list(other.traced) != list(self.traced) or not all(
+                (rename(w) if rename else w) is v
+                for v, w in zip(self.traced.values(), other.traced.values())):
+            return False
+        return _typed(_untraced(other)) == _typed(_untraced(self))
+
+    def renamed(self, rename):
+        return PyAppend(self.container, self.items, self.label,
+                        {k: rename(v) for k, v in self.traced.items()})
 
     def describe(self) -> str:
-        return f"after each call: {self.label} gains {list(self.items)!r}  (the step adds them)"
+        items = [f"%{self.traced[k].name}" if k in self.traced else repr(x)
+                 for k, x in enumerate(self.items)]
+        return f"after each call: {self.label} gains [{', '.join(items)}]  (the step adds them)"
+
+
+def _untraced(append):
+    """An append's items, those the graph computes left out (their numbers differ per call)."""
+    return [x for k, x in enumerate(append.items) if k not in append.traced]
 
 
 def _typed(items):
@@ -362,21 +419,23 @@ def _typed(items):
 _APPENDED: dict = {}
 
 
-def side_effects(snap, rebound=frozenset()):
+def side_effects(snap, rebound=frozenset(), traced=None):
     """(PyAppends, None) for the entries the step added to the lists, dicts and sets it
     reaches while traced, each added only at the end, of scalars, the old entries left as
     they were, and for the scalar attributes it added to objects; or (_, ChangedValue) for the
     first container or object changed otherwise (a deque, an object appended, an entry
     removed, an attribute bound to another object), whose change only running the step's
-    Python can make."""
+    Python can make. traced: id(list) -> {offset among its new items: Value}, the numbers the
+    graph computes (results.take_results)."""
     out = []
+    traced = traced or {}
     for c, before, label, name in snap.sizes.values():
         if len(c) == len(before) and (type(c) is not set or c == before):
             continue
         added = _added(c, before)
         if added is None:
             return out, _changed(snap, label, name, container=True)
-        _appended(out, c, added, label)
+        _appended(out, c, added, label, traced.get(id(c)))
     for d, before, label, own in snap.attrs.values():
         added = []
         for k, v in list(d.items()):
@@ -399,8 +458,8 @@ def side_effects(snap, rebound=frozenset()):
     return out, None
 
 
-def _appended(out, c, added, label):
-    out.append(PyAppend(c, added, label))
+def _appended(out, c, added, label, traced=None):
+    out.append(PyAppend(c, added, label, traced))
     if len(_APPENDED) > 4096:
         _APPENDED.clear()
     keys = _APPENDED.setdefault(id(c), (c, set()))[1]
@@ -676,7 +735,7 @@ def _used_names(fn, snap) -> set:
     return names
 
 
-def value_guards(fn, snap, segment) -> list:
+def value_guards(fn, snap, segment, written=frozenset()) -> list:
     """ValueGuards and LengthGuards for what the trace may have read (module docstring), all
     checked in `segment`, the trace's last: which values are guarded depends on the path the
     step took (a list appended to on one branch only), so they belong to the path's end, where
@@ -704,6 +763,15 @@ def value_guards(fn, snap, segment) -> list:
             elif type(v) is bool and type(now) is bool:   # model.train() after eval()
                 guards.append(g)
                 snap.writes.append(PyWrite(c, k, now, label))
+            elif (id(c), _hashable(k)) in written:   # a number the graph computes (results.py)
+                guards.append(g)
+            elif liftable(c, k, v) and liftable(c, k, now):
+                # a number set from the values guarded (`n += 1` with n guarded, `total = 0.0`):
+                # replayed, as a bool; once it has changed between calls the next trace reads it
+                # per call (symbolic.py) and the graph computes what the step sets
+                guards.append(g)
+                snap.writes.append(PyWrite(c, k, now, label))
+                _put_back(c, k, v)   # (the call's program may read it: its write-back sets it)
             elif now is not _MISSING:
                 at = line_of_change(name, snap.helpers) if type(name) is str else None
                 snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r})", at or loc))

@@ -198,3 +198,23 @@ def test_grads_batched_gives_one_vector_jacobian_product_per_row():
     xs = x.detach().numpy()
     want = np.diag(np.cos(xs) * xs.sum()) + np.outer(np.sin(xs), np.ones(3))
     np.testing.assert_allclose(J.numpy(), want, rtol=1e-14)
+
+
+def test_backward_with_inputs_fills_only_their_grad():
+    x = stepjit.tensor([1.0, 2.0], dtype=stepjit.float64, requires_grad=True)
+    y = stepjit.tensor([3.0, 4.0], dtype=stepjit.float64, requires_grad=True)
+    h = x * y
+    loss = (h * h).sum()
+    loss.backward(inputs=[x], retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 64.0])   # 2 x y^2
+    assert y.grad is None
+    loss.backward(inputs=[x, h])    # accumulates into x, and into the non-leaf h
+    np.testing.assert_allclose(x.grad.numpy(), [36.0, 128.0])
+    np.testing.assert_allclose(h.grad.numpy(), [6.0, 16.0])
+    assert y.grad is None
+    z = stepjit.tensor([0.5], dtype=stepjit.float64, requires_grad=True)
+    (z ** 3).sum().backward(inputs=[z], create_graph=True)
+    (h2,) = stepjit.autograd.grad(z.grad.sum(), z)
+    np.testing.assert_allclose(h2.numpy(), [3.0])   # d/dz 3z^2 = 6z
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (x * 2).sum().backward(inputs=[])

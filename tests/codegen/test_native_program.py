@@ -112,3 +112,27 @@ def test_large_loops_stay_calls_small_ones_are_inlined(monkeypatch):
         calls = kernel_calls(text)
         inlined = {name for name, (_, i) in calls.items() if i}
         assert inlined and inlined != set(calls)
+
+
+def test_a_loop_called_with_many_arguments_stays_a_call(monkeypatch):
+    """CPython passes more than 30 arguments as f(*args), which Numba cannot inline: such a
+    loop stays a call (inlining it fails to compile), and the program matches eager."""
+    from stepjit.codegen import native_program
+    monkeypatch.setenv("STEPJIT_NATIVE", "1")
+    r = np.random.default_rng(2)
+    xs = [torch.tensor(r.standard_normal(4).astype(np.float32)) for _ in range(34)]
+
+    def step(*xs):
+        total = xs[0]
+        for x in xs[1:]:
+            total = total * 0.5 + x
+        return total.tanh()
+
+    fn = torch.compile(step, backend="cpu")
+    np.testing.assert_allclose(fn(*xs).numpy(), step(*xs).numpy(), rtol=1e-6)
+    (_, program), = fn.programs.values()
+    calls = kernel_calls(program.native_text)
+    args = max(len(line.split(",")) for line in program.native_text.splitlines()
+               if line.strip().startswith("loop") and "(" in line)
+    assert args > native_program.INLINE_MAX_ARGS
+    assert program.is_native and not any(inlined for _, inlined in calls.values())

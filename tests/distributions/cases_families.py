@@ -253,6 +253,41 @@ CASES += [
          simplex(3), r(2, 3, 2), pos(2, 3, 2), r(4, 2, 2)),
 ]
 
+# -- Pareto, Weibull, NegativeBinomial -----------------------------------------------------
+CASES += [
+    Case("pareto", lambda T, s, a, x: (lambda d: (d.log_prob(x), d.mode) + moments(d))(
+        D(T).Pareto(s, a)), pos(3), pos(3) + 2.5, pos(2, 3) + 2.0),
+    Case("weibull", lambda T, s, k, x: (lambda d: (d.log_prob(x), d.mode, d.cdf(x))
+                                        + moments(d))(D(T).Weibull(s, k)),
+         pos(3), pos(3) + 0.6, pos(2, 3)),
+    Case("negative_binomial_probs", lambda T, n, p, v: (lambda d: (
+        d.log_prob(v), d.mean, d.variance, d.mode))(D(T).NegativeBinomial(n, probs=p)),
+         pos(3) * 3, unit(3), counts(8, 2, 3), grad=(0, 1)),
+    Case("negative_binomial_logits", lambda T, n, x, v: D(T).NegativeBinomial(
+        n, logits=x).log_prob(v), pos(3) * 2, r(3), counts(5, 3), grad=(0, 1)),
+]
+
+CASES += [
+    Case("kl_independent_normal", lambda T, a, b, c, e: kl(
+        T, D(T).Independent(D(T).Normal(a, b), 1), D(T).Independent(D(T).Normal(c, e), 1)),
+         r(2, 3), pos(2, 3), r(2, 3), pos(2, 3)),
+    Case("kl_pareto_pareto", lambda T, s, a, t, b: kl(T, D(T).Pareto(s, a), D(T).Pareto(t, b)),
+         pos(3) + 1.0, pos(3), pos(3) * 0.5, pos(3)),
+    Case("kl_pareto_to_others", lambda T, s, a, rate, c, loc: (
+        kl(T, D(T).Pareto(s, a), D(T).Exponential(rate)),
+        kl(T, D(T).Pareto(s, a), D(T).Gamma(c, rate)),
+        kl(T, D(T).Pareto(s, a), D(T).Normal(loc, rate))),
+         pos(3), pos(3) + 2.5, pos(3), pos(3), r(3)),
+    Case("kl_uniform_pareto", lambda T, lo, w, s, a: kl(
+        T, D(T).Uniform(lo, lo + w), D(T).Pareto(s, a)), pos(3) + 2.0, pos(3), pos(3), pos(3)),
+    Case("kl_pareto_infinite_pairs", lambda T, s, a: (
+        kl(T, D(T).Pareto(s, a), D(T).Uniform(0.0, 5.0)),
+        kl(T, D(T).Exponential(a), D(T).Pareto(s, a)),
+        kl(T, D(T).Normal(s, a), D(T).Pareto(s, a)),
+        kl(T, D(T).Pareto(s, T.tensor([0.5, 1.5, 3.0], dtype=s.dtype)), D(T).Exponential(a))),
+         pos(3), pos(3), grad=()),
+]
+
 
 # Outputs that are infinite or NaN where supports differ or moments do not exist: a central
 # difference is NaN there, so these gradients are checked against PyTorch's recorded ones only.

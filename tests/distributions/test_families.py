@@ -31,7 +31,8 @@ def test_pytorch_module_paths_resolve():
     assert OneHotCategorical is D.OneHotCategorical and LogNormal is D.LogNormal
     for name in ("binomial", "poisson", "exponential", "laplace", "geometric", "cauchy",
                  "gumbel", "half_normal", "chi2", "beta", "dirichlet", "transforms",
-                 "transformed_distribution", "relaxed_bernoulli", "relaxed_categorical"):
+                 "transformed_distribution", "relaxed_bernoulli", "relaxed_categorical",
+                 "mixture_same_family", "pareto", "weibull", "negative_binomial"):
         assert hasattr(getattr(D, name), "__file__"), name
 
 

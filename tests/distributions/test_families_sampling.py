@@ -35,6 +35,11 @@ LAWS = [   # distribution, mean, variance (of the law)
      1.5 ** 2 * (1 - 2 / math.pi)),
     ("chi2", lambda: D.Chi2(t([3.0])), 3.0, 6.0),
     ("student_t", lambda: D.StudentT(t([6.0]), t([1.0]), t([2.0])), 1.0, 4.0 * 6 / 4),
+    ("pareto", lambda: D.Pareto(t([2.0]), t([6.0])), 6 * 2 / 5, 4 * 6 / (25 * 4)),
+    ("weibull", lambda: D.Weibull(t([2.0]), t([1.5])), 2 * math.gamma(1 + 1 / 1.5),
+     4 * (math.gamma(1 + 2 / 1.5) - math.gamma(1 + 1 / 1.5) ** 2)),
+    ("negative_binomial", lambda: D.NegativeBinomial(t([4.0]), probs=t([0.4])), 4 * 0.4 / 0.6,
+     4 * 0.4 / 0.36),
 ]
 
 

@@ -38,6 +38,7 @@ EB_P = _CTC_RNG.uniform(0.5, 2.0, (2, 5))
 FOLD_A = _CTC_RNG.standard_normal((2, 12, 9))                # F.fold's blocks
 FOLD_B = _CTC_RNG.standard_normal((1, 8, 15))
 FOLD_C = _CTC_RNG.standard_normal((8, 16))
+POOL3D = _CTC_RNG.standard_normal((1, 2, 4, 5, 6))
 PROBS = RNG.dirichlet(np.ones(5), 4)
 KINK = np.array([[-2.0, -0.5, 0.3, 1.7, 4.0], [0.7, -1.2, 2.2, -3.1, 0.05]])
 
@@ -315,6 +316,26 @@ CASES = [Case(name, fn, KINK, tol=1e-7 if name in FLOAT32_CONSTANTS else 1e-10)
          T.nn.AdaptiveMaxPool1d(3)(s),
          T.nn.functional.max_pool2d_with_indices(x, 2)[1]]),
          IMG[:, :2], EB_W[:6].reshape(2, 3, 4)),
+    Case("lp_pool_and_upsampling", lambda T, x, s: (
+        T.nn.LPPool2d(2, 2)(x), T.nn.LPPool2d(3, (2, 3), stride=(1, 2))(x.abs() + 0.1),
+        T.nn.LPPool1d(1.5, 2, stride=1)(s.abs() + 0.1), T.nn.functional.lp_pool1d(s, 2, 3),
+        T.nn.UpsamplingNearest2d(scale_factor=2)(x), T.nn.UpsamplingBilinear2d(size=(5, 7))(x)),
+         IMG[:, :2, :4, :5], EB_W[:6].reshape(2, 3, 4)),
+    Case("interpolate_linear_modes", lambda T, x, s, v: (
+        T.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"),
+        T.nn.functional.interpolate(x, size=(7, 3), mode="bilinear", align_corners=True),
+        T.nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear"),
+        T.nn.Upsample(scale_factor=1.5, mode="linear")(s),
+        T.nn.functional.interpolate(v, scale_factor=(2, 1.5, 0.5), mode="trilinear")),
+         IMG[:, :2, :4, :5], EB_W[:6].reshape(2, 3, 4), FOLD_B.reshape(1, 2, 3, 4, 5)),
+    Case("pool3d", lambda T, v: (
+        T.nn.MaxPool3d(2)(v), T.nn.functional.max_pool3d(v, (3, 2, 3), (2, 1, 2), (1, 0, 1),
+                                                       (1, 2, 1), ceil_mode=True),
+        T.nn.AvgPool3d(2)(v), T.nn.functional.avg_pool3d(v, 3, 2, 1, ceil_mode=True,
+                                                         count_include_pad=False),
+        T.nn.AvgPool3d((2, 3, 2), padding=1, divisor_override=5)(v),
+        T.nn.AdaptiveAvgPool3d((3, 4, 2))(v), T.nn.AdaptiveMaxPool3d((2, 3, None))(v)),
+         POOL3D, compiled=True),
     Case("embedding_bag_from_pretrained", lambda T, w, i: T.nn.EmbeddingBag.from_pretrained(
         w, padding_idx=3)(i, T.tensor([0, 3, 3, 7])), EB_W, EB_I, grad=()),
 ]

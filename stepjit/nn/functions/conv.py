@@ -449,11 +449,21 @@ def _stack(ts, dim):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Nearest-neighbour resizing of (N, C, L), (N, C, H, W) or (N, C, D, H, W): a gather per
-    spatial dim with PyTorch's source index floor(dst * in / out)."""
-    if mode != "nearest":
-        raise NotImplementedError(f"interpolate(mode={mode!r}): only 'nearest' is supported")
+    """Resizing of (N, C, L), (N, C, H, W) or (N, C, D, H, W), one spatial dim at a time:
+    nearest is a gather with PyTorch's source index floor(dst * in / out); linear, bilinear and
+    trilinear mix the two neighbouring gathers by PyTorch's source coordinate
+    (align_corners: dst * (in - 1) / (out - 1); else (dst + 0.5) * scale - 0.5, at least 0)."""
     spatial = input.ndim - 2
+    if mode in _LINEAR_MODES:
+        if spatial != _LINEAR_MODES[mode]:
+            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                      f"{_LINEAR_MODES[mode] + 2}D input")
+    elif mode != "nearest":
+        raise NotImplementedError(f"interpolate(mode={mode!r}): 'nearest', 'linear', 'bilinear' "
+                                  "and 'trilinear' are supported")
+    elif align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
     if spatial < 1:
         raise op_error(ShapeError(f"interpolate expects a batched input with spatial dims, got "
                                   f"{fmt(input.shape)}"), "interpolate")
@@ -470,7 +480,30 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("either size or scale_factor should be defined")
     out = input
     for k, (n, o, sc) in enumerate(zip(insz, outsz, scales)):
+        key = (ALL,) * (2 + k) + ("T",)
+        if mode != "nearest":
+            out = _linear_resize(out, k, n, o, sc, bool(align_corners), key)
+            continue
         src = np.arange(o, dtype=np.float32) * np.float32(sc)   # PyTorch computes in float
         src = np.minimum(np.floor(src).astype(np.int64), n - 1)
-        out = apply(P.gather, out, tensor(src), key=(ALL,) * (2 + k) + ("T",))
+        out = apply(P.gather, out, tensor(src), key=key)
     return out
+
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _linear_resize(x, k, n, o, scale, align_corners, key):
+    """x resized from n to o along spatial dim k: the two nearest source positions' gathers,
+    weighted by the distance to PyTorch's source coordinate."""
+    if align_corners:
+        src = np.arange(o, dtype=np.float64) * ((n - 1) / (o - 1) if o > 1 else 0.0)
+    else:
+        src = np.maximum((np.arange(o, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
+    lo = np.minimum(src.astype(np.int64), n - 1)
+    hi = np.minimum(lo + 1, n - 1)
+    shape = (o,) + (1,) * (x.ndim - 3 - k)
+    w1 = tensor((src - lo).reshape(shape), dtype=x.dtype, device=x.device)
+    near = apply(P.gather, x, tensor(lo, device=x.device), key=key)
+    far = apply(P.gather, x, tensor(hi, device=x.device), key=key)
+    return near * (1 - w1) + far * w1

@@ -1,0 +1,47 @@
+"""gather's index shapes as PyTorch allows them (tests/ops/gather_cases.py, recorded), its
+shape errors, and the same gathers compiled against eager."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import stepjit
+from tests.fixtures import oracle
+from tests.ops.gather_cases import CASES, X
+from tests.ops.test_methods import same
+
+TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "gather" / "torch_gather.npz")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_matches_recorded_pytorch(case):
+    same(oracle.run(stepjit, case), TABLE[case.name], case.name)
+
+
+def test_errors_as_pytorch():
+    x = stepjit.tensor(X)
+    with pytest.raises(RuntimeError, match="Size does not match at dimension 0 expected index "
+                                           r"\[4, 1\] to be no larger than self \[3, 4\] apart "
+                                           "from dimension 1"):
+        stepjit.gather(x, 1, stepjit.tensor([[0], [1], [1], [0]]))
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        stepjit.gather(x, 1, stepjit.tensor([0, 1]))
+
+
+def test_compiled_matches_eager():
+    x = stepjit.tensor(X, requires_grad=True)
+    idx = stepjit.tensor([[0, 3], [2, 2]])
+
+    def step(x):
+        loss = (x.gather(1, idx) ** 2).sum()
+        loss.backward()
+        return loss.detach()
+
+    want = step(x)
+    want_grad = x.grad.clone()
+    compiled = stepjit.compile(step)
+    for _ in range(2):
+        x.grad = None
+        np.testing.assert_allclose(compiled(x).numpy(), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), want_grad.numpy(), rtol=1e-12)
+    assert compiled.stats()["fallbacks"] == 0
