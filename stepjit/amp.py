@@ -23,8 +23,12 @@ import warnings
 
 from . import cuda as _cuda
 from .autograd.grad_mode import no_grad
+from .ir.types import bfloat16, float16
 
-_STATE = {"enabled": False, "warned": False}
+_STATE = {"warned": False}
+# per device type, as PyTorch keeps them: whether an autocast region is open, and its dtype
+_ENABLED = {"cpu": False, "cuda": False}
+_DTYPE = {"cpu": bfloat16, "cuda": float16}   # PyTorch's defaults
 
 
 def _device_type(device):
@@ -55,12 +59,15 @@ class autocast:
                 warnings.warn(f"autocast to {name}: stepjit has no {name} kernels, so this "
                               "region computes in its tensors' own dtypes (float32 results, "
                               "more precise than PyTorch's)", stacklevel=2)
-        self._saved = _STATE["enabled"]
-        _STATE["enabled"] = self._enabled
+        dev = self.device_type
+        self._saved = (_ENABLED[dev], _DTYPE[dev])
+        _ENABLED[dev] = self._enabled
+        if self.fast_dtype is not None:
+            _DTYPE[dev] = self.fast_dtype
         return self
 
     def __exit__(self, *exc):
-        _STATE["enabled"] = self._saved
+        _ENABLED[self.device_type], _DTYPE[self.device_type] = self._saved
         return False
 
     def __call__(self, fn):
@@ -72,7 +79,15 @@ class autocast:
 
 
 def is_autocast_enabled(device_type=None) -> bool:
-    return _STATE["enabled"]
+    """Whether an autocast region for device_type is open (no argument: 'cuda', PyTorch's
+    older meaning)."""
+    return _ENABLED[_device_type(device_type or "cuda")]
+
+
+def get_autocast_dtype(device_type):
+    """The dtype autocast regions for device_type ask for (stepjit computes in the tensors'
+    own dtypes whatever it is; see above)."""
+    return _DTYPE[_device_type(device_type)]
 
 
 def is_autocast_available(device_type) -> bool:

@@ -12,6 +12,8 @@ from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from . import autograd  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.grad_mode import inference_mode, is_inference_mode_enabled  # noqa: F401
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: F401
+from .amp import get_autocast_dtype, is_autocast_available, is_autocast_enabled  # noqa: F401
 from .defaults import (  # noqa: F401
     are_deterministic_algorithms_enabled, get_default_device, get_default_dtype,
     get_float32_matmul_precision, set_default_device, set_default_dtype,

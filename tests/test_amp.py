@@ -90,11 +90,14 @@ def test_autocast_runs_in_full_precision_and_nests():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with stepjit.autocast(device_type="cpu", dtype=stepjit.bfloat16):
-            assert stepjit.amp.is_autocast_enabled()
+            # per device type, as PyTorch: no argument asks about 'cuda'
+            assert stepjit.is_autocast_enabled("cpu") and not stepjit.is_autocast_enabled()
+            assert stepjit.get_autocast_dtype("cpu") is stepjit.bfloat16
             with stepjit.amp.autocast("cpu", enabled=False):
-                assert not stepjit.amp.is_autocast_enabled()
+                assert not stepjit.amp.is_autocast_enabled("cpu")
             out = model(x)
-    assert not stepjit.amp.is_autocast_enabled()
+    assert not stepjit.amp.is_autocast_enabled("cpu")
+    assert stepjit.get_autocast_dtype("cuda") is stepjit.float16
     assert out.dtype is stepjit.float32
     np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
 

@@ -43,3 +43,24 @@ def test_scripted_model_compiles_in_a_step():
 def test_save_and_load_explain_there_is_no_torchscript():
     with pytest.raises(NotImplementedError, match="state_dict"):
         stepjit.jit.save(stepjit.nn.Linear(1, 1), "m.pt")
+
+
+def test_compiler_disable_marks_a_function_a_compiled_step_still_traces():
+    import stepjit as sj
+    w = sj.tensor([1.0, 2.0], requires_grad=True)
+
+    @sj.compiler.disable
+    def penalty(x):
+        return (x * x).sum()
+
+    @sj.compiler.disable(recursive=False)
+    def scale(x):
+        return x * 3.0
+
+    step = sj.compile(lambda: scale(penalty(w)), backend="interpret")
+    for _ in range(3):
+        out = step()
+        assert out.item() == 15.0
+    out.backward()
+    assert w.grad.tolist() == [6.0, 12.0]
+    assert step.stats()["fallbacks"] == 0

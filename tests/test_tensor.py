@@ -236,3 +236,12 @@ def test_legacy_constructor_against_pytorch():
         a, b = torch.Tensor(*args), pt.Tensor(*args)
         assert tuple(a.shape) == tuple(b.shape) and str(a.dtype)[-7:] == str(b.dtype)[-7:]
     assert tuple(torch.Tensor(torch.Size([2, 3])).shape) == tuple(pt.Tensor(pt.Size([2, 3])).shape)
+
+
+def test_to_accepts_a_memory_format_and_keeps_the_values():
+    import stepjit as sj
+    x = sj.arange(24.0).reshape(1, 2, 3, 4)
+    y = x.to(memory_format=sj.channels_last)
+    assert y.is_contiguous(memory_format=sj.channels_last)
+    assert y.tolist() == x.tolist() and y.dtype is sj.float32
+    assert x.to(sj.float64, memory_format=sj.contiguous_format).dtype is sj.float64

@@ -1,4 +1,5 @@
 """Tape autograd: grad mode, backward nodes, the engine, custom Functions, grad and gradcheck."""
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
 from .gradients import backward, grad, gradcheck, gradgradcheck  # noqa: F401
 from . import functional  # noqa: F401  (torch.autograd.functional: jacobian, hessian, jvp, ...)

@@ -15,6 +15,7 @@ import itertools
 from .. import dispatch
 from ..profiler import STATE as PROFILE, timed
 from ..ir.primitives import add as _ADD
+from .anomaly_mode import STATE as ANOMALY, check_outputs
 from .grad_mode import STATE as GRAD
 from .node import AccumulateGrad
 
@@ -124,6 +125,9 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
                 out = node.apply(grads) if prof is None else \
                     timed(type(node).__name__, "autograd", node.apply, grads)
                 RUNNING.node = None
+                if ANOMALY.enabled and ANOMALY.check_nan:
+                    out = list(out)
+                    check_outputs(node, out)
             # Hand the output gradients to the children (inline: this runs once per node); a
             # child whose last input arrived is ready.
             for (child, nr), g in zip(node.next_functions, out):

@@ -37,7 +37,9 @@ def _is_device(x):
     return isinstance(x, str) and not isinstance(x, Tensor) and x.split(":")[0] in ("cpu", "cuda")
 
 
-def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
+def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+    """(memory_format: stepjit keeps every tensor in C order, layouts.py; the values are the
+    same in any format.)"""
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype

@@ -39,6 +39,7 @@ import numpy as np
 from .. import config
 from ..errors import EagerFirst
 from ..autograd.grad_mode import STATE as GRAD
+from ..dispatch import MODE
 from ..tensor import Tensor
 from ..tracer import values
 from ..tracer.pytree import flatten, unflatten
@@ -156,6 +157,10 @@ class CompiledFunction:
         return out
 
     def _after_first(self, out, args, kwargs):
+        if MODE.tracer is not None:
+            # called while another compiled step is traced (a compiled model inside a compiled
+            # training step): inlined into that trace, as torch.compile inlines a nested one
+            return self.fn(*_plain(args), **kwargs)
         if self.mode is not TREE:
             self._stats["calls"] += 1
             return self._off_tree_call(args, kwargs)

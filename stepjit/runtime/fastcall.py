@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import STATE as GRAD
+from ..dispatch import MODE
 from ..ir.graph import Value
 from ..tensor import Tensor, Version
 from ..ir.impl import raise_check
@@ -179,7 +180,7 @@ class _Writer(GuardWriter):
 
     def __init__(self, arg_guard, backend, stats):
         # MAKE_TENSOR: Tensor._make bound once (looking it up binds a classmethod every call)
-        super().__init__({"GRAD": GRAD, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor,
+        super().__init__({"GRAD": GRAD, "TRACING": MODE, "MISS": MISS, "UNSURE": UNSURE, "Tensor": Tensor,
                           "leaf_mismatch": leaf_mismatch, "_host": _host, "ONCE": (None,),
                           "GENERATION": [object()], "packed_call": packed_call,
                           "attach": attach, "ARGS_OF": args_of, "NEW": object.__new__,
@@ -238,6 +239,7 @@ class _Writer(GuardWriter):
         """Grad mode, the argument structure, which arguments are the same tensor and each
         tensor argument's signature. `written`: flat positions of arguments a step writes."""
         grad, treedef, signature, aliases = self.arg_guard
+        self.fail("TRACING.tracer is not None", why="called while another compiled step is traced")
         self.fail(f"GRAD.enabled is not {grad}", why=f"traced with grad {'on' if grad else 'off'}")
         (_, [args_def, kwargs_def]) = treedef
         self.structure("args", args_def, known_type=True)

@@ -1,2 +1,2 @@
-"""`stepjit.utils`: PyTorch's `torch.utils` namespace (data loading)."""
-from . import data  # noqa: F401
+"""`stepjit.utils`: PyTorch's `torch.utils` namespace (data loading, checkpointing, timing)."""
+from . import benchmark, checkpoint, data  # noqa: F401
