@@ -20,6 +20,7 @@ from . import dispatch
 from .autograd.gradients import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
+from .autograd.engine import POST_ACCUMULATE
 from .autograd.node import AccumulateGrad
 from .errors import DTypeError, ShapeError, op_error, user_location
 from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
@@ -346,6 +347,19 @@ class Tensor:
             return _RemovableHandle(self._hooks, hook)
         self._grad_fn.add_pre_hook(self._output_nr, hook)
         return _RemovableHandle(self._grad_fn.pre_hooks[self._output_nr], hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) after each backward has accumulated this leaf's .grad (an optimizer
+        step inside backward, as PyTorch's tutorial on fusing it does)."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", [])
+        hooks.append(hook)
+        POST_ACCUMULATE[id(self)] = self
+        return _RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         _backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,

@@ -11,6 +11,7 @@ arrival order.
 from __future__ import annotations
 
 import itertools
+import weakref
 
 from .. import dispatch
 from ..profiler import STATE as PROFILE, timed
@@ -216,6 +217,16 @@ def _pre_hooks(node, grads):
     return grads
 
 
+# Leaves with hooks that run after their .grad is accumulated (the tensor's own __dict__ holds
+# them: Tensor.register_post_accumulate_grad_hook), by id; empty, it costs _accumulate one test.
+POST_ACCUMULATE = weakref.WeakValueDictionary()
+
+
+def _post_accumulate(var):
+    for hook in list(var.__dict__.get("_post_accumulate_grad_hooks", ())):
+        hook(var)
+
+
 def _accumulate_with_history(var, g):
     """PyTorch's AccumulateGrad under create_graph: .grad keeps the gradient's history (a
     clone the first time, then `grad + g` out of place), so it can be differentiated."""
@@ -225,6 +236,8 @@ def _accumulate_with_history(var, g):
         g = g.to(var.dtype)
     current = dispatch.read_grad(var)
     dispatch.write_grad(var, g.clone() if current is None else current + g)
+    if POST_ACCUMULATE and id(var) in POST_ACCUMULATE:
+        _post_accumulate(var)
 
 
 def _accumulate(var, g, owned):
@@ -241,3 +254,5 @@ def _accumulate(var, g, owned):
         dispatch.write_grad(var, g.detach())
     elif GRAD.enabled or not dispatch.inplace_fast(_ADD, current, (g,), {}):
         current.add_(g)   # (with grad mode off, add_ is inplace_fast when that can do it)
+    if POST_ACCUMULATE and id(var) in POST_ACCUMULATE:
+        _post_accumulate(var)
