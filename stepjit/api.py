@@ -33,8 +33,8 @@ from .ops.elementwise import (  # noqa: F401
     minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square,
     sub, tanh, true_divide, where)
 from .ops.elementwise import (  # noqa: F401
-    allclose, clamp_max, clamp_min, equal, erf, erfc, expm1, isclose, isfinite, isinf, isnan,
-    isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
+    allclose, clamp_max, clamp_min, equal, erf, erfc, erfinv, expm1, isclose, isfinite, isinf,
+    isnan, isneginf, isposinf, log2, log10, logical_xor, nan_to_num, fmod, remainder)
 from .ops.bitwise import (  # noqa: F401
     bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor)
 from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .ops.elementwise import erf, erfc, exp, expm1, log1p, sigmoid, where  # noqa: F401
+from .ops.elementwise import erf, erfc, erfinv, exp, expm1, log1p, sigmoid, where  # noqa: F401
 from .ops.elementwise import exp2  # noqa: F401
 from .ops.elementwise import digamma, mvlgamma as multigammaln, polygamma  # noqa: F401
 from .ops.elementwise import lgamma as gammaln  # noqa: F401

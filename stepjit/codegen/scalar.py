@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..ir.primitives import gamma_fns
+from ..ir.primitives import erfinv_fn, gamma_fns
 from .diskcache import numba_locator
 
 numba_locator(__file__)   # before the first cache=True function (read-only install, no HOME)
@@ -93,6 +93,8 @@ __all__.append("clamp")
 digamma = njit(error_model="numpy", cache=True)(gamma_fns.digamma)
 polygamma = njit(error_model="numpy", cache=True)(gamma_fns.polygamma)
 __all__ += ["digamma", "polygamma"]
+erfinv = njit(error_model="numpy", cache=True)(erfinv_fn.erfinv)
+__all__.append("erfinv")
 
 
 # Shifts as NumPy's (npy_lshift, npy_rshift) and PyTorch's: an amount outside [0, 64) shifts

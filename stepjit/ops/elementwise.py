@@ -104,6 +104,7 @@ neg, exp, log, log1p, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, floor, cei
                         P.relu, P.abs, P.sign, P.floor, P.ceil, P.round))
 negative = neg
 log2, log10, expm1, erf = (_unary(p) for p in (P.log2, P.log10, P.expm1, P.erf))
+erfinv = _unary(P.erfinv)
 
 
 def erfc(input):

@@ -286,6 +286,10 @@ CASES += [
         kl(T, D(T).Normal(s, a), D(T).Pareto(s, a)),
         kl(T, D(T).Pareto(s, T.tensor([0.5, 1.5, 3.0], dtype=s.dtype)), D(T).Exponential(a))),
          pos(3), pos(3), grad=()),
+    Case("normal_icdf", lambda T, loc, s, x: (
+        D(T).Normal(loc, s).icdf(T.sigmoid(x)),
+        D(T).TransformedDistribution(D(T).Normal(loc, s), D(T).ExpTransform()).icdf(
+            T.sigmoid(x))), r(3), pos(3), r(2, 3)),
 ]
 
 

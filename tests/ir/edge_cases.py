@@ -41,6 +41,7 @@ UNARY = {
     "round": lambda T, x: T.round(x), "copy": lambda T, x: x.clone(),
     "expm1": lambda T, x: T.expm1(x), "log2": lambda T, x: T.log2(x),
     "log10": lambda T, x: T.log10(x), "erf": lambda T, x: T.erf(x),
+    "erfinv": lambda T, x: T.erfinv(x),
     "lgamma": lambda T, x: T.lgamma(x), "digamma": lambda T, x: T.digamma(x),
     "polygamma": lambda T, x: T.polygamma(1, x),
     "clamp": lambda T, x: T.clamp(x, -1.0, 1.0),

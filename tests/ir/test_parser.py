@@ -47,6 +47,7 @@ SAMPLES = {
     "erf": [([T(F, 2, 3)], {})],
     "lgamma": [([T(F, 2, 3)], {})],
     "digamma": [([T(float64, 4)], {})],
+    "erfinv": [([T(F, 2, 3)], {})],
     "polygamma": [([T(F, 2, 3)], {"n": 2})],
     "sqrt": [([T(int64, 3)], {})],
     "sin": [([T(F, 3)], {})],

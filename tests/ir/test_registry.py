@@ -42,6 +42,27 @@ def ints(*shape, lo=-5, hi=5):
     return RNG.integers(lo, hi, shape).astype(np.int64)
 
 
+RNG_ERFINV = np.random.default_rng(4242)   # (its own: the shared RNG's later draws unchanged)
+
+
+def _unit(*shape):
+    """Float64 values inside (-1, 1), erfinv's domain."""
+    return RNG_ERFINV.uniform(-0.99, 0.99, shape)
+
+
+def _erfinv_by_bisection(y):
+    """The x with math.erf(x) == y, by 200 bisections of [-6, 6] (independent of
+    erfinv_fn.py's polynomial and Newton steps)."""
+    lo, hi = -6.0, 6.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if __import__("math").erf(mid) < y:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def _series_digamma(x):
     """digamma from its series, independent of gamma_fns.py: -gamma + sum 1/(k+1) - 1/(k+x),
     summed to 10^6 terms plus the tail's integral (error < 1e-12 for these x)."""
@@ -258,6 +279,10 @@ SAMPLES: dict[str, list[Sample]] = {
     "log10": _ew1("log10", np.log10, pos, api=lambda T, x: T.log10(x)),
     "expm1": _ew1("expm1", np.expm1, api=lambda T, x: T.expm1(x)),
     "erf": _ew1("erf", np.vectorize(__import__("math").erf), api=lambda T, x: T.erf(x)),
+    # erfinv: checked by erf(erfinv(y)) == y (the reference inverts math.erf by bisection)
+    "erfinv": _ew1("erfinv", np.vectorize(_erfinv_by_bisection),
+                   domain=_unit,
+                   api=lambda T, x: T.erfinv(x)),
     # the gamma family: references from Python's math and the series they satisfy
     "lgamma": _ew1("lgamma", np.vectorize(__import__("math").lgamma), domain=pos,
                    api=lambda T, x: T.lgamma(x)),

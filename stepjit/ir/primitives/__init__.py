@@ -7,7 +7,7 @@ from ..registry import PRIMITIVES, Primitive  # noqa: F401
 from .collective import all_reduce  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs, add, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clamp, copy,
-    cos, digamma, div, eq, erf, exp, expm1, floor,
+    cos, digamma, div, eq, erf, erfinv, exp, expm1, floor,
     floor_divide, gcd, ge, gt, lgamma, polygamma,
     le, left_shift, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum,
     minimum, mul,

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..registry import Primitive, bind, register
 from ..types import BOOL, FLOAT, bool_ as BOOL_DTYPE
-from . import gamma_fns, shapes as S
+from . import erfinv_fn, gamma_fns, shapes as S
 from .erf_float32 import erf_float32
 
 
@@ -162,6 +162,14 @@ def _erf_impl(x):
 erf = _ew("erf", _erf_impl, S.float_rule,
           (lambda g, x: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),), "math.erf({0})", 1,
           simd_expr="verf({0})")
+def _erfinv_impl(x):
+    """NumPy has no erfinv: erfinv_fn.py's scalar function through a Numba ufunc made on first
+    use (the function compiled kernels call)."""
+    return _numba_ufunc("erfinv", erfinv_fn.erfinv, 1)(x)
+
+
+erfinv = _ew("erfinv", _erfinv_impl, S.float_rule,
+             (lambda g, out: g * (out * out).exp() * (math.sqrt(math.pi) / 2),), "erfinv({0})", 1)
 # -- the gamma family: NumPy has none of them, so (as erf) a Numba ufunc made on first use,
 # over the same scalar functions the generated kernels call (gamma_fns.py)
 def _lgamma_impl(x):
