@@ -203,8 +203,11 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
+class _Unstructured(BasePruningMethod):
+    """Prune the `amount` entries topk picks from a score of each entry (a subclass's
+    `_score` and `_largest`), whatever their place in the tensor."""
     PRUNING_TYPE = "unstructured"
+    _largest = True
 
     def __init__(self, amount):
         _validate_amount_init(amount)
@@ -215,7 +218,8 @@ class RandomUnstructured(BasePruningMethod):
         _validate_amount(k, t.numel())
         mask = default_mask.clone()
         if k != 0:
-            mask = _zero_at(mask, topk(rand_like(t).reshape(-1), k=k).indices)
+            scores = self._score(t).reshape(-1)
+            mask = _zero_at(mask, topk(scores, k=k, largest=self._largest).indices)
         return mask
 
     @classmethod
@@ -223,24 +227,23 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
-    PRUNING_TYPE = "unstructured"
+class RandomUnstructured(_Unstructured):
+    @staticmethod
+    def _score(t):
+        return rand_like(t)
 
-    def __init__(self, amount):
-        _validate_amount_init(amount)
-        self.amount = amount
 
-    def compute_mask(self, t, default_mask):
-        k = _count_to_prune(self.amount, t.numel())
-        _validate_amount(k, t.numel())
-        mask = default_mask.clone()
-        if k != 0:
-            mask = _zero_at(mask, topk(t.abs().reshape(-1), k=k, largest=False).indices)
-        return mask
+class L1Unstructured(_Unstructured):
+    _largest = False
+
+    @staticmethod
+    def _score(t):
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
-        return super().apply(module, name, amount=amount, importance_scores=importance_scores)
+        return super(_Unstructured, cls).apply(module, name, amount=amount,
+                                               importance_scores=importance_scores)
 
 
 def _channel_mask(t, dim, keep):
