@@ -20,7 +20,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from . import aot
-from .bindings import binding_guards
+from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .helpers import def_loc
@@ -31,7 +31,7 @@ from .sources import NamePlace, read_by_name, rebound_names
 from .structures import item_at, read_containers
 from .symbolic import ArgInt
 from .tracer import TraceError, Tracer
-from .values import Watch, side_effects, snapshot, value_guards
+from .values import LengthGuard, ValueGuard, Watch, path_guards, side_effects, snapshot, value_guards
 
 
 @dataclass
@@ -183,6 +183,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
+        out.py_guards.extend(_container_guards(out, before, places, fn))
         _array_arguments(out, fn, args, kwargs)
     finally:
         if collecting:
@@ -194,6 +195,22 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         for rec in tracer.records:
             rec.restore()
     return out
+
+
+def _container_guards(out, before, places, fn):
+    """Identity guards on the paths to the containers whose entries the trace reads or writes
+    by reference (values.path_guards)."""
+    containers = {}
+    for g in out.py_guards:
+        if type(g) in (ValueGuard, LengthGuard):
+            containers[id(g.container)] = g.container
+    for x in [*out.py_writes, *out.py_inputs, *places]:
+        c = getattr(x, "container", None)
+        if c is not None:
+            containers[id(c)] = c
+    have = {(id(g.container), g.key if type(g.key) in (str, int) or g.key is None else id(g.key))
+            for g in out.py_guards if type(g) is BindingGuard}
+    return path_guards(before, containers.values(), def_loc(fn), have)
 
 
 def _array_arguments(out, fn, args, kwargs):
@@ -235,7 +252,7 @@ def _replayed_side_effects(out, before, fn, printed, appended=None):
         if out.reusable:
             out.per_call, out.per_call_warns = why, True
         else:   # (state made on a first step, or kept on every call: the runtime tells them)
-            out.per_call_if_again = why
+            out.per_call_if_again = out.per_call_if_again or why   # (.numpy() first: the cause)
     if printed is not None and out.per_call_if_again is None:
         loc = printed
         out.per_call_if_again = (f"the step prints on every call (at {loc}: `{loc.text}`), which a "
@@ -378,9 +395,10 @@ def _escapes(tracer, trace, fn, snap=None):
         # mean, `lossi.append(loss.item())`) costs ~0.1 s a call, 25x makemore's eager step.)
         gc.collect()
     kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
-    if tracer.per_call is not None:
-        trace.per_call, trace.per_call_warns = tracer.per_call, tracer.per_call_warns
-    elif kept:
+    if tracer.handed_out is not None:
+        trace.per_call_if_again = (f"{tracer.handed_out} on every call, which a replayed trace "
+                                   "could not redo: it is traced on every call")
+    if kept:
         trace.per_call = (f"a number read from a tensor (.item() at {kept[0]}  {kept[0].text}) "
                           "is kept after the step returns (in a list, a global...): Python that "
                           "does so must run on every call")
