@@ -41,7 +41,7 @@ from ..errors import EagerFirst
 from ..autograd.grad_mode import STATE as GRAD
 from ..dispatch import MODE
 from ..tensor import Tensor
-from ..tracer import values
+from ..tracer import bindings, values
 from ..tracer.pytree import flatten, unflatten
 from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
@@ -130,6 +130,7 @@ class CompiledFunction:
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
+        self._renewals = 0              # retraces for a new object at a guarded link (_renewed)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -218,6 +219,9 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
+        rebound, bindings.LAST_REBOUND[0] = bindings.LAST_REBOUND[0], None
+        if rebound is not None and _reported(rebound[0], reason):
+            self._renewed(*rebound)
         if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
             # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
@@ -238,6 +242,26 @@ class CompiledFunction:
         if self._over_limit(reason):
             return self._eager(args, kwargs)
         return self._retrace(args, kwargs, flat, reason)
+
+    def _renewed(self, guard, now):
+        """A link the trace reached a container through holds another object: a loop that
+        makes a new meter, log or stats dict per epoch (`meter = AverageMeter()`, d2l's
+        `metric = Accumulator(3)`). The retrace is not counted by the recompile limit (as a new
+        shape is not), unless the link changes on two calls in a row (a new object every call);
+        and the numbers read per call in the old object (symbolic.py) are read per call in the
+        new one from its first trace, so an epoch costs one trace, not two."""
+        calls = self._stats["calls"]
+        where = ("rebound", id(guard.container), guard.key)
+        if self._changed.get(where) != calls - 1:
+            self._renewals += 1
+        self._changed[where] = calls
+        if type(now) is not type(guard.value) or self._no_symbolic:
+            return
+        for where, (c, key, label, loc, kind) in list(self._symbolic.items()):
+            new = _counterpart(guard.value, now, c)
+            if new is not None:     # (the old object's place is no longer read)
+                del self._symbolic[where]
+                self._symbolic[values.where_of(new, key)] = (new, key, label, loc, kind)
 
     def _new_shape(self, args, kwargs) -> bool:
         """Whether this call missed only because its tensor arguments have new sizes: a root
@@ -300,7 +324,8 @@ class CompiledFunction:
         # A step traced on every call because a value it reads changes on every call (a loop
         # counter) is limited by the traces that built programs: the others reused them.
         st = self._stats
-        n = st["compiles"] if self._volatile or self._per_call else st["traces"] - st["shape_traces"]
+        n = (st["compiles"] if self._volatile or self._per_call
+             else st["traces"] - st["shape_traces"] - self._renewals)
         if n < self.limit or self._nondeterministic:
             # A step that draws Python random numbers or reads a clock must run its Python on
             # every call; its traces reuse programs, so no limit guards against recompiling.
@@ -754,6 +779,34 @@ def _liftable_float(guard) -> bool:
     """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
     cell)."""
     return type(guard.value) is float and _liftable(guard)
+
+
+def _counterpart(old, new, target, depth=3):
+    """The container in `new` at the place `target` has in `old` (old itself, its attribute
+    dict, or an entry reached by the same keys, a few links deep), or None."""
+    if target is old:
+        return new
+    d_old, d_new = getattr(old, "__dict__", None), getattr(new, "__dict__", None)
+    if type(d_old) is dict and type(d_new) is dict:
+        if target is d_old:
+            return d_new
+        old, new = d_old, d_new
+    if depth == 0:
+        return None
+    if type(old) is dict and type(new) is dict:
+        pairs = [(v, new[k]) for k, v in old.items() if k in new]
+    elif type(old) is list and type(new) is list and len(old) == len(new):
+        pairs = list(zip(old, new))
+    else:
+        return None
+    for a, b in pairs:
+        if type(a) is not type(b) or callable(a):
+            continue
+        if isinstance(a, (dict, list)) or type(getattr(a, "__dict__", None)) is dict:
+            found = _counterpart(a, b, target, depth - 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _liftable(guard) -> bool:

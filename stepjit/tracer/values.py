@@ -102,6 +102,10 @@ def where(guard):
     """What identifies the place a ValueGuard reads, across traces."""
     return (id(guard.container), guard.key)
 
+
+def where_of(container, key):
+    return (id(container), key)
+
 class ValueGuard(PyGuard):
     """container[key] (a dict: globals, an object's __dict__, a dict entry; a list; or a
     closure cell, key None) still holds a value of the traced one's type, equal to it."""
