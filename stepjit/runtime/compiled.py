@@ -24,7 +24,10 @@ Recompile limit. A function traced `recompile_limit` times (default
 `config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
 warns once, naming itself and the last reason, and runs eagerly whenever its
 cached traces do not apply. A miss only on tensor sizes (a new sequence length) is traced
-without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes").
+without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes"); so
+is the first call on a new object at a link a trace guards (a meter made per epoch, _renewed)
+and a trace of one call that printed or handed values to Python now and then (interpreted,
+it compiles nothing).
 """
 from __future__ import annotations
 
@@ -64,6 +67,7 @@ VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ..
 # a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
 HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+ONE_SHOT_GAP = 64   # one-call traces closer than this (twice) make a small step per-call
 DYNAMIC = "not counted against the recompile limit: config.dynamo.automatic_dynamic_shapes"
 
 
@@ -120,6 +124,7 @@ class CompiledFunction:
         self.why_mode = None
         self._one_shot = None
         self._one_shot_call = -1        # the call whose trace was per_call_if_again, one-shot
+        self._last_gap = ONE_SHOT_GAP   # calls between the two last such traces
         self._limit_warned = False
         self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
@@ -130,7 +135,9 @@ class CompiledFunction:
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
-        self._renewals = 0              # retraces for a new object at a guarded link (_renewed)
+        self._uncounted = 0             # traces the recompile limit does not count: a new
+                                        # object at a guarded link (_renewed), a call that
+                                        # printed or handed values out (one-shot)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -253,7 +260,7 @@ class CompiledFunction:
         calls = self._stats["calls"]
         where = ("rebound", id(guard.container), guard.key)
         if self._changed.get(where) != calls - 1:
-            self._renewals += 1
+            self._uncounted += 1
         self._changed[where] = calls
         if type(now) is not type(guard.value) or self._no_symbolic:
             return
@@ -325,7 +332,7 @@ class CompiledFunction:
         # counter) is limited by the traces that built programs: the others reused them.
         st = self._stats
         n = (st["compiles"] if self._volatile or self._per_call
-             else st["traces"] - st["shape_traces"] - self._renewals)
+             else st["traces"] - st["shape_traces"] - self._uncounted)
         if n < self.limit or self._nondeterministic:
             # A step that draws Python random numbers or reads a clock must run its Python on
             # every call; its traces reuse programs, so no limit guards against recompiling.
@@ -385,8 +392,9 @@ class CompiledFunction:
         if verifying:
             st["verifications"] += 1
         calls = self.stats()["calls"]
-        if tr.per_call is None and tr.per_call_if_again and self._one_shot_call == calls - 1:
-            # (the previous call made the same kind of one-call trace: every call does)
+        if tr.per_call is None and tr.per_call_if_again and self._one_shot_too_often(tr, calls):
+            # (the previous call made the same kind of one-call trace: every call does; or a
+            # small step does so every few calls, where running it eagerly costs less)
             tr.per_call, tr.per_call_warns = tr.per_call_if_again, tr.per_call_if_again_warns
         if tr.nondeterministic is not None and self.mode is TREE:
             self._went_nondeterministic(tr.nondeterministic)
@@ -423,6 +431,9 @@ class CompiledFunction:
                           if outcome == "one-shot" else None)
         if outcome == "one-shot" and tr.per_call_if_again:
             self._one_shot_call = calls
+            # (a call that printed or plotted, now and then: interpreted, it compiles nothing,
+            # and the recompile limit would otherwise end retraces a loop still needs)
+            self._uncounted += 1
         # A trace that describes one call only (state created on a first step) never runs
         # again: interpret it rather than compile kernels nothing will reuse.
         backend = "interpret" if outcome == "one-shot" else self.program_backend
@@ -443,6 +454,23 @@ class CompiledFunction:
                   programs_built=n_built, compile_seconds=st["compile_seconds"] - compile_seconds,
                   stale=str(status) if isinstance(status, Stale) else None)
         return result
+
+    def _one_shot_too_often(self, tr, calls) -> bool:
+        """Whether a step whose trace describes this call only (it printed, handed values to
+        Python) should run its Python on every call instead: when the previous call's trace
+        did so too, or when a small step (one that would run eagerly per call, per_call.py) did
+        so twice with fewer than ONE_SHOT_GAP calls between. A full trace costs 10-100 ms in a
+        process that has loaded Numba (the searches of the step's names, the heap scan for
+        tensors it keeps, the fast call rebuilt), where a small step's eager call costs well
+        under a millisecond more than its replay: plotting every 5 steps, eager is cheaper;
+        printing every 100 or 2000, replaying the calls in between is."""
+        gap = calls - self._one_shot_call
+        if gap == 1:
+            return True
+        short = gap < ONE_SHOT_GAP and self._last_gap < ONE_SHOT_GAP
+        self._last_gap = gap
+        return short and per_call.may_run_eagerly(tr, self.backend, self.fullgraph) \
+            and per_call.runs_eagerly(tr.graph)
 
     def _choose_per_call(self, tr):
         """The first per-call trace decides how the step's Python runs from the next call on:

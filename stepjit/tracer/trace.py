@@ -180,7 +180,14 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
-        out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
+        out.nondeterministic = watch.nondeterministic
+        changed = next(iter(before.changed), None)
+        if changed is not None and out.nondeterministic is None:
+            if out.reusable:
+                out.nondeterministic = changed
+            else:   # (a trace of this call only already: it printed, handed values out)
+                out.per_call_if_again = (f"{changed.reason()}, which a replayed trace would "
+                                         "not do again: its Python runs on every call")
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
         out.py_guards.extend(_container_guards(out, before, places, fn))
@@ -210,7 +217,7 @@ def _container_guards(out, before, places, fn):
             containers[id(c)] = c
     have = {(id(g.container), g.key if type(g.key) in (str, int) or g.key is None else id(g.key))
             for g in out.py_guards if type(g) is BindingGuard}
-    return path_guards(before, containers.values(), def_loc(fn), have)
+    return path_guards(before, containers.values(), len(out.decisions), def_loc(fn), have)
 
 
 def _array_arguments(out, fn, args, kwargs):
@@ -396,8 +403,8 @@ def _escapes(tracer, trace, fn, snap=None):
         gc.collect()
     kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
     if tracer.handed_out is not None:
-        trace.per_call_if_again = (f"{tracer.handed_out} on every call, which a replayed trace "
-                                   "could not redo: it is traced on every call")
+        trace.per_call_if_again = (f"{tracer.handed_out} call after call, which a replayed "
+                                   "trace could not redo: it is traced on every call")
     if kept:
         trace.per_call = (f"a number read from a tensor (.item() at {kept[0]}  {kept[0].text}) "
                           "is kept after the step returns (in a list, a global...): Python that "

@@ -747,8 +747,8 @@ def _used_names(fn, snap) -> set:
     return names
 
 
-def path_guards(snap, containers, loc, have=()) -> list:
-    """BindingGuards (identity, segment 0) on every link from a root to each of `containers`
+def path_guards(snap, containers, segment, loc, have=()) -> list:
+    """BindingGuards (identity, in `segment`: the trace's last, as value_guards') on every link from a root to each of `containers`
     (the dicts, lists and attribute dicts whose entries the trace guards, reads per call or
     writes after every call): a loop that makes a new meter or log per epoch (`meter =
     AverageMeter()`, `metric = Accumulator(3)`, `losses = []` in the caller's closure) must
@@ -764,7 +764,7 @@ def path_guards(snap, containers, loc, have=()) -> list:
             if where in done:
                 continue
             done.add(where)
-            out.append(BindingGuard(lc, lk, obj, label, 0, loc))
+            out.append(BindingGuard(lc, lk, obj, label, segment, loc))
     return out
 
 

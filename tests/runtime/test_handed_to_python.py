@@ -90,16 +90,16 @@ def _plotting_now_and_then(every):
             w.grad.zero_()
         if t % every == 0:      # MorvanZhou's tutorials plot every few steps
             a = pred.detach().numpy()
-            print(t, np.round(a, 3).tolist(), loss.detach().numpy().tolist())
+            print(t, np.round(a, 3).tolist(), np.round(loss.detach().numpy(), 4).tolist())
         return loss
     return step, w
 
 
-def _calls(f, w, exact):
+def _calls(f, w, calls):
     out = io.StringIO()
     losses, weights = [], []
     global t
-    for t in range(23):
+    for t in range(calls):
         with contextlib.redirect_stdout(out):
             losses.append(f().item())
         weights.append(w.detach().numpy().copy())
@@ -107,14 +107,22 @@ def _calls(f, w, exact):
     return losses, weights
 
 
+@pytest.mark.parametrize("every,large", [(5, True), (5, False), (70, False)],
+                         ids=["every-5-large", "every-5-small", "every-70-small"])
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
-def test_values_handed_out_now_and_then_replay_in_between(backend):
-    eager, we = _plotting_now_and_then(5)
-    step, wc = _plotting_now_and_then(5)
+def test_values_handed_out_now_and_then(backend, every, large, monkeypatch):
+    """Replayed in between, except for a small step that does so every few calls (fewer than
+    ONE_SHOT_GAP between), which runs eagerly per call: a full trace costs more than the eager
+    calls it would spare. `large`: the step treated as large (per_call_eager_below = 0)."""
+    if large:
+        monkeypatch.setattr(stepjit.config.dynamo, "per_call_eager_below", 0)
+    calls = 4 * every + 3
+    eager, we = _plotting_now_and_then(every)
+    step, wc = _plotting_now_and_then(every)
     fn = stepjit.compile(step, backend=backend)
     exact = backend == "interpret"
-    want, want_w = _calls(eager, we, exact)
-    got, got_w = _calls(fn, wc, exact)
+    want, want_w = _calls(eager, we, calls)
+    got, got_w = _calls(fn, wc, calls)
     for a, b in zip(got, want):
         if isinstance(a, str) or exact:
             assert a == b
@@ -123,7 +131,10 @@ def test_values_handed_out_now_and_then_replay_in_between(backend):
     for a, b in zip(got_w, want_w):
         np.testing.assert_allclose(a, b, rtol=0 if exact else 1e-5)
     st = fn.stats()
-    assert st["mode"] == "tree" and st["fallbacks"] == 0 and st["eager_calls"] == 0, st
-    # traced: the 5 printing calls (one call each), the first other call and the one that
-    # makes t symbolic; the other 16 calls replay a compiled trace
-    assert st["traces"] <= 7, st
+    assert st["fallbacks"] == 0, st
+    if every == 5 and not large:
+        assert st["mode"] == "per-call retracing" and st["eager_calls"] >= calls - 12, st
+    else:
+        # traced: the 5 printing calls (one call each), the first other call and the one that
+        # makes t symbolic; the other calls replay a compiled trace
+        assert st["mode"] == "tree" and st["eager_calls"] == 0 and st["traces"] <= 7, st
