@@ -262,13 +262,26 @@ class CompiledFunction:
         if self._changed.get(where) != calls - 1:
             self._uncounted += 1
         self._changed[where] = calls
-        if type(now) is not type(guard.value) or self._no_symbolic:
+        if self._no_symbolic:
             return
+        # (every link of the last traces that holds a new object now: a loop makes its meters
+        # together, `losses, top1 = AverageMeter(), AverageMeter()`, and one is reported)
+        moved = {(id(guard.value), id(now)): (guard.value, now)} \
+            if type(now) is type(guard.value) else {}
+        for tr in self.traces[-4:]:
+            for g in tr.py_guards:
+                if type(g) is bindings.BindingGuard and not hasattr(g.value, "_data"):
+                    cur = g.current()
+                    if cur is not g.value and type(cur) is type(g.value):
+                        moved[(id(g.value), id(cur))] = (g.value, cur)
+        bindings.LAST_REBOUND[0] = None
         for where, (c, key, label, loc, kind) in list(self._symbolic.items()):
-            new = _counterpart(guard.value, now, c)
-            if new is not None:     # (the old object's place is no longer read)
-                del self._symbolic[where]
-                self._symbolic[values.where_of(new, key)] = (new, key, label, loc, kind)
+            for old, new_obj in moved.values():
+                new = _counterpart(old, new_obj, c)
+                if new is not None:     # (the old object's place is no longer read)
+                    del self._symbolic[where]
+                    self._symbolic[values.where_of(new, key)] = (new, key, label, loc, kind)
+                    break
 
     def _new_shape(self, args, kwargs) -> bool:
         """Whether this call missed only because its tensor arguments have new sizes: a root

@@ -446,6 +446,10 @@ def side_effects(snap, rebound=frozenset(), traced=None):
             continue
         added = _added(c, before)
         if added is None:
+            if _grew_at_end(c, before):
+                # (a log of objects, `self.plots.append(pred.numpy())` on a plotting call: a
+                # container the step writes, not one it reads, as for appended scalars)
+                _appended([], c, (), label)
             return out, _changed(snap, label, name, container=True)
         _appended(out, c, added, label, traced.get(id(c)))
     for d, before, label, own in snap.attrs.values():
@@ -491,6 +495,11 @@ def _changed(snap, label, name, container=False):
 def _added_key(c, k) -> bool:
     entry = _APPENDED.get(id(c))
     return entry is not None and k in entry[1]
+
+
+def _grew_at_end(c, before) -> bool:
+    return (type(c) is list and len(c) > len(before)
+            and all(a is b for a, b in zip(c, before)))
 
 
 def _added(c, before):
