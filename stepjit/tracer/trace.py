@@ -165,6 +165,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             tracer.graph.outputs.extend(per_list.values())
         write_back_rebinds(tracer, before, fn)
         out = _finish(tracer, result, signature, treedef, fn, before)
+        _inputs_back(places, out)
         out.arg_aliases = aliases_of(flat)
         guards, out.named_first = read_by_name(fn, out.slots, before,
                                                binding_guards(fn, out.slots, before.helper_roots),
@@ -202,6 +203,24 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         for rec in tracer.records:
             rec.restore()
     return out
+
+
+def _inputs_back(places, out):
+    """A number read per call that the step rebound to a tensor it made (build-nanogpt's
+    `loss_accum = 0.0` before the micro-steps, `loss_accum += loss.detach()` in each): the
+    name is rebound after every call to a fresh tensor (sources.py, found in _finish), and the
+    call's program reads the number the place held when the call began, which is put back."""
+    rebound = {(id(p.container), p.key) for p, _ in out.escapes if isinstance(p, NamePlace)}
+    for p in places:
+        if p.where() in rebound and type(p.original) in (int, float):
+            _put_place(p, p.original)
+
+
+def _put_place(p, x):
+    if p.key is None:
+        p.container.cell_contents = x
+    else:
+        p.container[p.key] = x
 
 
 def _container_guards(out, before, places, fn):
