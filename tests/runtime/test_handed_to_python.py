@@ -112,10 +112,11 @@ def _calls(f, w, calls):
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 def test_values_handed_out_now_and_then(backend, every, large, monkeypatch):
     """Replayed in between, except for a small step that does so every few calls (fewer than
-    ONE_SHOT_GAP between), which runs eagerly per call: a full trace costs more than the eager
+    config.dynamo.one_shot_gap between), which runs eagerly per call: a full trace costs more than the eager
     calls it would spare. `large`: the step treated as large (per_call_eager_below = 0)."""
     if large:
         monkeypatch.setattr(stepjit.config.dynamo, "per_call_eager_below", 0)
+    monkeypatch.setattr(stepjit.config.dynamo, "one_shot_gap", 64)   # (short runs)
     calls = 4 * every + 3
     eager, we = _plotting_now_and_then(every)
     step, wc = _plotting_now_and_then(every)

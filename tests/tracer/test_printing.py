@@ -2,7 +2,7 @@
 print, even the same text (tracer/values.py's Watch notes the print; its trace describes that
 call only). A step that prints on every call then runs its Python on every call, with no
 warning; one that prints now and then replays the calls in between (a small step printing
-every few calls runs eagerly instead, runtime/compiled.py ONE_SHOT_GAP)."""
+every few calls runs eagerly instead, config.dynamo.one_shot_gap)."""
 import contextlib
 import io
 import warnings
