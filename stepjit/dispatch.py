@@ -17,6 +17,7 @@ import numpy as np
 
 from . import config
 from .autograd.grad_mode import STATE as GRAD
+from .autograd import forward_ad as _forward_ad
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
 from .autograd.view_writes import view_of as _record_view
 from .errors import StepjitError, op_error, user_location
@@ -75,6 +76,8 @@ def apply(prim, *args, **attrs):
     dict lookup gives the signature, the impl runs, the result is wrapped and, when an input
     requires grad, recorded. One or two inputs (nearly every call) build the key as one tuple;
     more, or FAST off, by _generic_key's loop, which builds the same key."""
+    if FORWARD.token is not None:   # a dual level is open: tangents too (autograd/forward_ad.py)
+        return _forward_ad.apply_dual(apply, prim, args, attrs)
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.apply(prim, args, attrs)
@@ -133,6 +136,7 @@ def apply(prim, *args, **attrs):
 
 
 DISPATCH["apply"] = apply   # what the registry's VJP rules call (registry.bind)
+FORWARD = _forward_ad.STATE
 
 # False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
 # one-operand in-place write, the backward seed copied from a template); every call takes the
@@ -431,6 +435,8 @@ def read_group(optimizer, index, group):
 
 def store(dst, result):
     """Make `dst` hold `result` (the functional result of an in-place op)."""
+    if FORWARD.token is not None:   # dst takes the result's tangent (none: it has none now)
+        _forward_ad.set_tangent(dst, _forward_ad.tangent_of(result))
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.store(dst, result)
@@ -481,7 +487,7 @@ def replace_data(t, value):
 def fill_fast(dst, value) -> bool:
     """Eager `fill_` / `zero_` with no autograd to record: write the value into the buffer."""
     if MODE.tracer is not None or not isinstance(value, (int, float, bool)) \
-            or type(dst._data) is not _NDARRAY:
+            or type(dst._data) is not _NDARRAY or FORWARD.token is not None:
         return False
     dst._data.fill(value)
     dst._version.value += 1
@@ -494,7 +500,8 @@ def setitem_fast(dst, mask, value) -> bool:
     with the number cast to x's dtype, as the general path (setitem -> Tensor._inplace ->
     inplace_fast -> _into) runs it, less the key normalization and signature lookup. False
     where the general path must run (it then also raises what it raises)."""
-    if MODE.tracer is not None or not FAST or (type(value) is not float and type(value) is not int):
+    if MODE.tracer is not None or not FAST or (type(value) is not float and type(value) is not int) \
+            or FORWARD.token is not None:
         return False
     d = dst._data
     m = mask._data
@@ -516,7 +523,7 @@ def inplace_fast(prim, dst, others, attrs) -> bool:
     """Eager in-place op with no autograd to record: write straight into dst's buffer, through
     a ufunc's `out=` or the primitive's `into` form. False if it can't (the caller then
     computes the functional result and stores it)."""
-    if MODE.tracer is not None or type(dst._data) is not _NDARRAY:
+    if MODE.tracer is not None or type(dst._data) is not _NDARRAY or FORWARD.token is not None:
         return False
     if prim.ufunc and not attrs:
         done = _ufunc_into(prim, dst, others)

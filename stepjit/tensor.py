@@ -122,6 +122,7 @@ def _is_size(x):
 class Tensor:
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
+    _fw = None   # (dual level, tangent) while forward-mode AD gives it one (autograd/forward_ad.py)
 
     def __init__(self, *args, dtype=None, requires_grad=False, device=None):
         """PyTorch's legacy constructor: `Tensor(2, 3)` or `Tensor(Size)` is a size (zeros
