@@ -26,6 +26,7 @@ from .ir.impl import _convert, _impl_error, number_array
 from .ir.registry import DISPATCH
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 from .profiler import STATE as PROFILE, user_line
+from . import meta as _meta
 
 
 class _Mode:
@@ -263,6 +264,7 @@ _view_of = view_of
 
 # -- CUDA tensors (stepjit/programs/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
+_META = _meta.MetaArray
 # The device's eager ops, `run_eager_op(prim, args, arrays, attrs, aval)` and
 # `store_device(dst, result)`: the CUDA backend (programs/cuda.py), which the public API
 # (stepjit/api.py) puts here, loaded on the first op on a CUDA tensor so that CPU-only programs
@@ -273,9 +275,13 @@ DEVICE = None
 def _device_eager(prim, args, attrs, arrays, sig):
     """An eager op with an input on the CUDA device: checked for mixed devices, run as a cached
     single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""
-    result = DEVICE.run_eager_op(prim, args, arrays, attrs, sig.aval)
+    if any(type(a) is _META for a in arrays):   # the meta device: the shape rule only
+        result = _meta.result(prim, args, arrays, sig.aval)
+    else:
+        result = DEVICE.run_eager_op(prim, args, arrays, attrs, sig.aval)
     out = make_tensor(result)
-    if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
+    if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result \
+            and type(result) is not _META:
         _view_of(out, args[0], prim, attrs)
     if sig.records and GRAD.enabled:
         _record_eager(sig, prim, args, attrs, out)
@@ -440,7 +446,11 @@ def store(dst, result):
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.store(dst, result)
-    if type(dst._data) is not _NDARRAY:
+    if type(dst._data) is _META:   # a meta tensor has nothing to write
+        pass
+    elif type(result._data) is _META:
+        raise NotImplementedError(_meta.NO_DATA)
+    elif type(dst._data) is not _NDARRAY:
         DEVICE.store_device(dst, result)
     else:
         np.copyto(dst._data, result._data, casting="unsafe")
@@ -455,6 +465,8 @@ def concrete(t, purpose="value"):
     if tracer is not None:
         return tracer.concrete(t, purpose)
     d = t._data
+    if type(d) is _META and purpose == "value":
+        raise RuntimeError("Tensor.item() cannot be called on meta tensors")
     return d if type(d) is _NDARRAY else d.copy_to_host()   # a CUDA tensor's value: a host copy
 
 

@@ -22,6 +22,7 @@ from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
 from .autograd.engine import POST_ACCUMULATE
 from .autograd.node import AccumulateGrad
+from .meta import MetaArray
 from .errors import DTypeError, ShapeError, op_error, user_location
 from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
 
@@ -57,10 +58,23 @@ class device:
         if ":" in type:
             type, idx = type.split(":")
             index = int(idx)
-        if type not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if type not in ("cpu", "cuda", "meta"):
+            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device "
+                               f"string: {type}")
         self.type = type
         self.index = index
+
+    def __enter__(self):
+        """`with torch.device('meta'):` factories (and layers' parameters) default to it."""
+        from .defaults import get_default_device, set_default_device
+        _DEVICE_STACK.append(get_default_device())
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        from .defaults import set_default_device
+        set_default_device(_DEVICE_STACK.pop())
+        return False
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -79,6 +93,8 @@ class device:
 
 
 CPU = device("cpu")
+META = device("meta")
+_DEVICE_STACK = []   # the default devices `with device(...)` blocks replaced
 
 
 def _dtype_of(d):
@@ -229,7 +245,13 @@ class Tensor:
         d = self._data
         if type(d) is np.ndarray:
             return CPU
+        if type(d) is MetaArray:
+            return META
         return CUDA0 if _cuda.is_device_array(d) else dispatch.trace_device(self)
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self._data) is MetaArray
 
     @property
     def is_cuda(self) -> bool:
@@ -241,7 +263,7 @@ class Tensor:
 
     # Devices and layouts stepjit has none of, asked by device-dispatching programs
     # (`if input.is_cuda or input.is_xpu:`).
-    is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = False
+    is_xpu = is_mps = is_sparse = is_quantized = is_mkldnn = is_nested = False
     layout = _layouts.strided     # (sparse COO tensors: stepjit/ops/sparse.py)
 
     def is_floating_point(self) -> bool:
