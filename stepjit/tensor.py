@@ -66,14 +66,12 @@ class device:
 
     def __enter__(self):
         """`with torch.device('meta'):` factories (and layers' parameters) default to it."""
-        from .defaults import get_default_device, set_default_device
-        _DEVICE_STACK.append(get_default_device())
-        set_default_device(self)
+        _DEVICE_STACK.append(DEFAULT_DEVICE.device)
+        DEFAULT_DEVICE.device = self
         return self
 
     def __exit__(self, *exc):
-        from .defaults import set_default_device
-        set_default_device(_DEVICE_STACK.pop())
+        DEFAULT_DEVICE.device = _DEVICE_STACK.pop()
         return False
 
     def __eq__(self, other):
@@ -94,6 +92,18 @@ class device:
 
 CPU = device("cpu")
 META = device("meta")
+
+
+class _DefaultDevice:
+    """Where factories put tensors given no device= (None: the CPU); set by
+    defaults.set_default_device and by `with device(...)` blocks."""
+    __slots__ = ("device",)
+
+    def __init__(self):
+        self.device = None
+
+
+DEFAULT_DEVICE = _DefaultDevice()
 _DEVICE_STACK = []   # the default devices `with device(...)` blocks replaced
 
 
