@@ -509,9 +509,11 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec):
-        if self.ndim == 0 and spec:
+        # PyTorch formats a plain 0-d tensor as its number (f"{loss}" prints 0.6931, not
+        # tensor(0.6931)); subclasses such as Parameter and every other shape print their repr.
+        if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return self.__repr__()
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (np.array(_cuda.to_host(self._data)), self._requires_grad))
