@@ -427,6 +427,12 @@ class Tensor:
         if self._view is not None:
             view_writes.fresh(self)
         d = self._data
+        tracer = dispatch.MODE.tracer
+        if tracer is not None:
+            # Lift self first: a copy of its concrete value taken here would become a tensor of
+            # this trace alone, lifted by identity and never updated, so every replay would
+            # read the value self had when traced (`acc += loss` into a global accumulator).
+            d = tracer.value_of(self)
         t = Tensor._make(d.copy() if isinstance(d, np.ndarray) else
                          _cuda.clone_array(d) if _cuda.is_device_array(d) else d)
         t._grad_fn = self._grad_fn
