@@ -11,7 +11,7 @@ import pytest
 
 import stepjit as torch
 
-BATCHES, EPOCHS, N, D = 4, 3, 6, 3
+BATCHES, EPOCHS, N, D = 3, 2, 6, 3
 
 
 def _batches():
