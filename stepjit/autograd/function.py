@@ -46,7 +46,8 @@ class FunctionCtx:
             raise RuntimeError(_FREED_MSG)
         if len(saved) == 1:   # (no generator frame for the common single tensor)
             s = saved[0]
-            if type(s) is SavedTensor and s.version.value == s.saved_version:
+            if type(s) is SavedTensor and s.version.value == s.saved_version \
+                    and s.hooked is None:
                 return (s.tensor,)   # unpack's answer: save_for_backward kept the object
             return (s.unpack(self._node_name) if isinstance(s, SavedTensor) else s,)
         node_name = self._node_name
