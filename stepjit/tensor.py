@@ -460,6 +460,12 @@ class Tensor:
         if self._view is not None:
             view_writes.fresh(self)
         d = self._data
+        tracer = dispatch.MODE.tracer
+        if tracer is not None:
+            # Lift self first: a copy of its concrete value taken here would become a tensor of
+            # this trace alone, lifted by identity and never updated, so every replay would
+            # read the value self had when traced (`acc += loss` into a global accumulator).
+            d = tracer.value_of(self)
         t = Tensor._make(d.copy() if isinstance(d, np.ndarray) else
                          _cuda.clone_array(d) if _cuda.is_device_array(d) else d)
         t._grad_fn = self._grad_fn
@@ -542,9 +548,11 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec):
-        if self.ndim == 0 and spec:
+        # PyTorch formats a plain 0-d tensor as its number (f"{loss}" prints 0.6931, not
+        # tensor(0.6931)); subclasses such as Parameter and every other shape print their repr.
+        if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return self.__repr__()
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (np.array(_cuda.to_host(self._data)), self._requires_grad))

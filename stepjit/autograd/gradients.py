@@ -4,6 +4,8 @@ With create_graph=True the engine tapes the backward itself (node.py), so a grad
 it returns can be differentiated again (docs/autograd.md)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import dispatch
@@ -134,10 +136,16 @@ def _backward_into(roots, grads, inputs, retain_graph, create_graph):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """torch.autograd.grad: the gradients of outputs with respect to inputs, none accumulated
-    into .grad; with create_graph, gradients with a history of their own (docs/autograd.md)."""
+    into .grad; with create_graph, gradients with a history of their own (docs/autograd.md).
+    only_inputs is PyTorch's deprecated flag, accepted and ignored as PyTorch does (warning
+    when it is False)."""
     Tensor = _node._TENSOR or _tensor_class()
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now "
+                      "(defaults to True). To accumulate gradient for other parts of the graph, "
+                      "please use torch.autograd.backward.", FutureWarning, stacklevel=2)
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)
