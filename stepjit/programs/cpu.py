@@ -269,17 +269,28 @@ def build(graph, keep=None):
     return CpuProgram(graph, keep)
 
 
+def build_once(graph, keep=None):
+    """A program for a graph that runs once (a trace that describes one call, with a large
+    interpretation: runtime/compiled.py): compiled at once, its loops serial, never native.
+    Serial loops compile faster than parallel ones, and get machine-code entries, so a warm
+    process runs it from the disk cache without importing Numba."""
+    if cuda._STATE.get("used"):
+        return build(graph, keep)
+    return CpuProgram(graph, keep, serial=True)
+
+
 class CpuProgram(Program):
     backend = "cpu"
     native_ok = False      # may become one native function (set per program; never on CUDA)
     shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
 
-    def __init__(self, graph, keep=None, materialize_all=False):
+    def __init__(self, graph, keep=None, materialize_all=False, serial=False):
         # materialize_all (check mode): every value the program computes is left in env, no
         # value is computed into an input's buffer, and no native whole-program function.
-        self._adopt(compile_graph(graph, "cpu", keep, materialize_all))
+        # serial (build_once): no loop on threads, no native function, nothing interpreted.
+        self._adopt(compile_graph(graph, "cpu", keep, materialize_all, serial=serial))
         self.materialize_all = materialize_all
-        self.native_ok = not materialize_all and self._native_ok()
+        self.native_ok = not (materialize_all or serial) and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
         self.steps = [] if self.native else self._steps()
