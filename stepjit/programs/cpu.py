@@ -32,10 +32,8 @@ from .program import Program, raise_failed_checks
 # 64th call of a cold cache, for a gain of a few us per kernel call.
 NATIVE_SMALL_ELEMENTS = 1 << 14
 NATIVE_MAX_KERNELS = 24
-# Past this many groups a native program has no packed entry: compiling `program_packed`
-# re-optimizes the whole linked program (LLVM runs over every function Numba links into it),
-# which for an unrolled 16-step RNN cost as much as the program itself, to save ~70 ns per
-# argument of a call that computes for hundreds of us.
+# Past this many groups a native program is called unpacked (`program`): packing saves ~70 ns
+# per argument of a call that computes for hundreds of us.
 PACKED_MAX_GROUPS = 64
 # A program that will go native when hot (runtime/compiled.py: at its trace's 64th reuse) runs
 # interpreted until then, by default (STEPJIT_FIRST_CALL unset): the native program compiles
