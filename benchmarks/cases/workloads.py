@@ -168,24 +168,38 @@ def _setup(workload, fw_name, mode):
 def _kernels_only(step, args):
     """The compiled step kept as kernels called from generated Python, never one native
     program: the same compiler before a program holding these ops could go native, measured in
-    the same run. Its first call builds programs of its own (not shared with the other
-    compiled variant, which goes native) and marks them so."""
+    the same run. Until its trace's programs exist (they are built at its second call), each
+    call runs with STEPJIT_NATIVE=0 and a program cache of its own: sharing the other compiled
+    variant's programs by structural hash would run the very native program it is compared
+    with."""
+    import os
+
     from stepjit.runtime import tree
-    first = [True]
+    own = {}
+    building = [True]
 
     def call():
-        if not first[0]:
+        if not building[0]:
             return step(*args)
-        first[0] = False
         shared = dict(tree._PROGRAMS)
+        saved = os.environ.get("STEPJIT_NATIVE")
         tree._PROGRAMS.clear()
+        tree._PROGRAMS.update(own)
+        os.environ["STEPJIT_NATIVE"] = "0"
         try:
             out = step(*args)
-            for _, program in step.programs.values():
-                program.native_ok = False
+            programs = [p for _, p in step.programs.values()]
+            building[0] = not programs
+            if any(getattr(p, "native", None) is not None for p in programs):
+                raise AssertionError("the kernels variant got a native program")
         finally:
+            own.update(tree._PROGRAMS)
             tree._PROGRAMS.clear()
             tree._PROGRAMS.update(shared)
+            if saved is None:
+                os.environ.pop("STEPJIT_NATIVE")
+            else:
+                os.environ["STEPJIT_NATIVE"] = saved
         return out
     return call
 

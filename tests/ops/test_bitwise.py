@@ -7,38 +7,25 @@ import numpy as np
 import pytest
 
 import stepjit
-from tests.fixtures import checks, oracle
+from tests.fixtures import checks
 from tests.ops.bitwise_cases import CASES
 
-TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "bitwise" / "torch_bitwise.npz")
-IDS = [c.name for c in CASES]
 
 
-same = checks.same_dtypes_and_values      # (exact, floats too)
+class TestAgainstPyTorch(checks.CaseTable):
+    """Values and dtypes exact; compiled on the interpreter and the CPU backend."""
+    cases = CASES
+    recording = Path(__file__).parents[1] / "fixtures" / "bitwise" / "torch_bitwise.npz"
 
+    def by_differences(self, case):
+        return False           # integer and boolean functions: nothing to differentiate
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_recorded_pytorch(case):
-    same(oracle.run(stepjit, case), TABLE[case.name], case.name)
+    def check(self, got, want, case):
+        checks.same_dtypes_and_values(got, want, case.name)
 
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_live_pytorch(case):
-    torch = pytest.importorskip("torch")
-    same(oracle.run(stepjit, case), checks.run_torch(case, torch), case.name)
-
-
-def test_every_recorded_case_is_in_the_table():
-    assert set(TABLE) == {c.name for c in CASES}
-
-
-COMPILED = [c for c in CASES if c.compiled]
-
-
-@pytest.mark.parametrize("case", COMPILED, ids=[c.name for c in COMPILED])
-@pytest.mark.parametrize("backend", ["interpret", "cpu"])
-def test_compiled_matches_eager(case, backend):
-    checks.compiled_outputs_equal_eager(case, backend)
+    @pytest.mark.parametrize("backend", ["interpret", "cpu"])
+    def test_compiled_matches_eager(self, compiled_case, backend):
+        checks.compiled_outputs_equal_eager(compiled_case, backend)
 
 
 def test_a_hot_step_runs_shifts_natively_with_the_same_bits():

@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 
 import stepjit
-from tests.fixtures import oracle
+from tests.ops import test_methods
 from tests.ops.gather_cases import CASES, X
-from tests.ops.test_methods import same
-
-TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "gather" / "torch_gather.npz")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_matches_recorded_pytorch(case):
-    same(oracle.run(stepjit, case), TABLE[case.name], case.name)
+
+class TestAgainstPyTorch(test_methods.TestAgainstPyTorch):
+    cases = CASES
+    recording = Path(__file__).parents[1] / "fixtures" / "gather" / "torch_gather.npz"
 
 
 def test_errors_as_pytorch():

@@ -6,27 +6,13 @@ import numpy as np
 import pytest
 
 import stepjit
-from tests.fixtures import oracle
+from tests.ops import test_methods
 from tests.ops.spelling_cases import CASES
-from tests.ops.test_methods import same
-
-TABLE = oracle.load(Path(__file__).parents[1] / "fixtures" / "spellings" / "torch_spellings.npz")
-IDS = [c.name for c in CASES]
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_recorded_pytorch(case):
-    same(oracle.run(stepjit, case), TABLE[case.name], case.name)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_live_pytorch(case):
-    torch = pytest.importorskip("torch")
-    same(oracle.run(stepjit, case), oracle.run(torch, case), case.name)
-
-
-def test_every_recorded_case_is_in_the_table():
-    assert set(TABLE) == {c.name for c in CASES}
+class TestAgainstPyTorch(test_methods.TestAgainstPyTorch):
+    cases = CASES
+    recording = Path(__file__).parents[1] / "fixtures" / "spellings" / "torch_spellings.npz"
 
 
 def test_predicates_of_a_real_tensor():

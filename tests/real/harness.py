@@ -354,9 +354,12 @@ def _rewrite_loop(loop, scope, probe):
         f"if {RESULT}[0] == 'break':\n    break\n"
         + (f"if {RESULT}[0] == 'return':\n    return {RESULT}[2]\n" if not module else "")
     ).body
-    _insert_before(scope, loop, [fn, wrap])
+    # A name the function only reads after the loop (`plot(prediction)`) is bound by the
+    # body alone; a dead store gives `nonlocal` its binding without changing what runs.
+    binders = [ast.parse(f"if False:\n    {n} = None").body[0] for n in as_nonlocal]
+    _insert_before(scope, loop, [*binders, fn, wrap])
     loop.body = calls
-    for node in [fn, wrap, *calls]:
+    for node in [*binders, fn, wrap, *calls]:
         ast.copy_location(node, loop)
 
 

@@ -27,6 +27,12 @@ class L:
 """
 
 
+def _rewritten(src, probe=None):
+    tree = ast.parse(src)
+    harness.rewrite(tree, probe)
+    return tree
+
+
 def run_both(body, probe="loss", lines=None):
     src = PRELUDE + textwrap.dedent(body)
     plain = {}
@@ -186,3 +192,37 @@ def test_conditionally_bound_name_inside_a_function_is_the_steps_local():
         result = train(4)
     """)
     assert plain["result"] == [0, 20] and rec == [0, 1, 2, 3]
+
+
+def test_name_only_read_after_the_loop_inside_a_function():
+    """`out` is bound only in the loop body and read after the loop: the step must write it
+    back (nonlocal) though the function has no other binding of it."""
+    plain, rec = run_both("""
+        def train(steps):
+            for i in range(steps):
+                out = L(i)
+                out.backward()
+                if i == steps - 1:
+                    out = float(out) * 2
+            return out
+        result = train(3)
+    """, probe=None)
+    assert plain["result"] == 4.0
+
+
+def test_name_only_read_after_a_loop_that_never_ran_is_unbound():
+    """The dead store binds nothing at run time: with no step run, reading the name still
+    raises as the original program does."""
+    src = PRELUDE + textwrap.dedent("""
+        def train(steps):
+            for i in range(steps):
+                out = L(i)
+                out.backward()
+            return out
+    """)
+    for tree in (ast.parse(src), _rewritten(src)):
+        scope = {"__real_wrap__": lambda fn, line: fn, "__real_after__": lambda line, r: r}
+        exec(compile(tree, "<t>", "exec"), scope)
+        assert scope["train"](2) == scope["L"](1)
+        with pytest.raises(UnboundLocalError):
+            scope["train"](0)
