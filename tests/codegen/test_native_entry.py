@@ -86,6 +86,38 @@ def test_a_native_program_compiles_one_function_and_program_only_for_unpackable_
     np.testing.assert_allclose(s["b"].detach().numpy(), want_b, rtol=1e-5, atol=1e-7)
 
 
+def _sgd_run(compiled, calls):
+    """The logistic step with torch.optim.SGD, whose lr the fast call reads on every call (a
+    hyperparameter is a per-call input of the program, not baked in)."""
+    s = logistic_state()
+    opt = torch.optim.SGD([s["w"], s["b"]], lr=0.1)
+
+    def step(X, y):
+        p = torch.sigmoid(X @ s["w"] + s["b"])
+        loss = torch.nn.functional.binary_cross_entropy(p, y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    fn = torch.compile(step, backend="cpu") if compiled else step
+    losses = [fn(s["X"], s["y"]).item() for _ in range(calls)]
+    return fn, losses, s["w"].detach().numpy().copy()
+
+
+def test_a_hyperparameter_read_per_call_keeps_the_native_program_packed(fresh):
+    """The fast call passes a per-call hyperparameter (the optimizer's lr) in a buffer of its
+    own, so the packed form, which the tree walk compiled, serves the fast call too: `program`
+    is not compiled a second time for a new 0-dim array each call."""
+    _, want, want_w = _sgd_run(False, 10)
+    fn, losses, w = _sgd_run(True, 10)
+    native = _native(fn)
+    assert native is not None and native.packed.fastest() is not native.packed
+    assert native.fn.fastest() is native.fn, "the fast call ran (and compiled) `program` too"
+    np.testing.assert_allclose(losses, want, rtol=1e-5)
+    np.testing.assert_allclose(w, want_w, rtol=1e-5, atol=1e-7)
+
+
 def test_entry_paths_and_symbols_name_the_function():
     sig = (("int64", 1, "C", True), ("int64", 1, "C", True))
     paths = {machine_cache.entry_path("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
