@@ -97,11 +97,15 @@ def _copy_(self, src, non_blocking=False):
 
 
 def _uniform_(self, a=0.0, b=1.0, generator=None):
+    if self.is_meta:   # nothing to write, and nothing drawn (PyTorch's meta tensors)
+        return self
     r = creation.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
     return self._assign(r * (b - a) + a, "uniform_")
 
 
 def _normal_(self, mean=0.0, std=1.0, generator=None):
+    if self.is_meta:
+        return self
     r = creation.randn(tuple(self.shape), dtype=self.dtype, generator=generator)
     return self._assign(r * std + mean, "normal_")
 
