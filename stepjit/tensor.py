@@ -119,6 +119,18 @@ def _is_size(x):
     return isinstance(x, Size)
 
 
+def _unwritable(data: np.ndarray) -> str:
+    """Why an in-place op can't write into `data`: NumPy marks an expand()ed view (elements
+    sharing memory, which PyTorch refuses to write) and a non-writeable array handed to
+    from_numpy read-only."""
+    if any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+        return ("unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.")
+    return ("the tensor's memory is read-only (a NumPy array that is not writeable, given to "
+            "from_numpy or as_tensor). Please clone() the tensor before performing the operation.")
+
+
 class Tensor:
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
@@ -401,6 +413,8 @@ class Tensor:
         if result._data.shape != self._data.shape:  # _data: an array, or an IR Value while tracing
             raise op_error(ShapeError(f"output with shape {list(self.shape)} doesn't match the "
                                       f"broadcast shape {list(result.shape)}"), op)
+        if type(self._data) is np.ndarray and not self._data.flags.writeable:
+            raise op_error(RuntimeError(_unwritable(self._data)), op)
         if result.dtype.category > self.dtype.category:
             raise op_error(DTypeError(f"result type {result.dtype.name} can't be cast to the "
                                       f"desired output type {self.dtype.name}"), op)
