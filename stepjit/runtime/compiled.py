@@ -37,7 +37,7 @@ import weakref
 import numpy as np
 
 from .. import config
-from ..errors import EagerFirst
+from ..errors import EagerFirst, EagerOnly
 from ..autograd.grad_mode import STATE as GRAD
 from ..dispatch import MODE
 from ..tensor import Tensor
@@ -47,7 +47,6 @@ from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
-from ..tracer.tracer import Untraceable
 from . import aot, fastcall, guardcode, per_call, writeback
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
@@ -341,7 +340,7 @@ class CompiledFunction:
                 with span(f"trace {self.name}", "compile", reason=reason):
                     tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
                                   symbolic=self._places(), once=self.mode is not TREE)
-        except Untraceable as e:
+        except EagerOnly as e:   # tracer.Untraceable, or the front end's own
             return self._untraceable(e, args, kwargs)
         except EagerFirst as e:    # (a lazy layer's first input): this call only, eagerly
             log_event(self, "fallback", reason=str(e))

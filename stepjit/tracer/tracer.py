@@ -25,7 +25,7 @@ from ..cuda import is_device_array
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd import view_writes
 from ..autograd.node import PrimBackward
-from ..errors import StepjitError, op_error, user_source_line
+from ..errors import EagerOnly, StepjitError, op_error, user_source_line
 from ..ir import primitives as P
 from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
@@ -42,13 +42,9 @@ class TraceError(StepjitError):
     pass
 
 
-class Untraceable(TraceError):
+class Untraceable(TraceError, EagerOnly):
     """The step does something a trace cannot follow but eager runs correctly: the compiled
     function runs the call (and later ones) eagerly, warning once with `why` (the user's line)."""
-
-    def __init__(self, why):
-        super().__init__(why)
-        self.why = why
 
 
 def _literal(a):
