@@ -13,6 +13,7 @@ from ..profiler import STATE as PROFILE
 from .engine import _accumulate, _accumulate_with_history, run_backward
 from . import node as _node
 from .node import _tensor_class
+from .forward_ad import STATE as FORWARD
 from .grad_mode import enable_grad, no_grad
 
 
@@ -99,7 +100,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     try:
         if inputs is not None:
             _backward_into(roots, grads, inputs, bool(retain_graph), bool(create_graph))
-        elif create_graph or PROFILE.active is not None:   # node by node (each an event)
+        elif create_graph or PROFILE.active is not None or FORWARD.token is not None:
+            # node by node (each an event; or each rule's ops carrying tangents)
             run_backward(roots, grads, retain_graph=bool(retain_graph),
                          create_graph=bool(create_graph))
         elif not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):

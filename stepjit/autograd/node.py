@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import weakref
 
+from .forward_ad import STATE as _FORWARD
 from .grad_mode import STATE as GRAD
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
@@ -31,7 +32,8 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
 
 
 class SavedTensor:
-    __slots__ = ("data", "version", "saved_version", "tensor", "source", "output_nr", "hooked")
+    __slots__ = ("data", "version", "saved_version", "tensor", "source", "output_nr", "hooked",
+                 "fw")
 
     def __new__(cls, t, keep_object=False):
         return save_tensor(t, keep_object)   # (one place sets the fields: save_tensor)
@@ -118,6 +120,7 @@ def save_tensor(t, keep_object=False):
     else:
         s.source = None
     s.output_nr = t._output_nr
+    s.fw = t._fw   # its forward-mode tangent, for a backward run inside a dual level
     if SAVED_HOOKS:
         SAVED_HOOKS[-1](s, t)   # graph.py: packs t, drops s.data
     return s
@@ -260,6 +263,9 @@ class PrimBackward(Node):
         if GRAD.create_graph:   # the rules' ops taped, on the saved values with their history
             return run_rules(self.plan, grads[0], self.attrs,
                              lambda n: _unpack_with_history(saved[n], self, n))
+        if _FORWARD.token is not None:   # the rules' ops carry tangents: on the saved tangents
+            name = self._name
+            return run_rules(self.plan, grads[0], self.attrs, lambda n: _unpack_dual(saved[n], name))
         out = (_ARRAY_VJP or _array_vjp()).run(self, grads[0], saved)
         if out is None:
             name = self._name
@@ -347,12 +353,33 @@ def _unpack(v, node_name):
     return v
 
 
+def _unpack_dual(v, node_name):
+    """A saved value with the tangent it had when saved (forward over reverse)."""
+    if type(v) is list:   # "xs"
+        return [_unpack_dual(x, node_name) for x in v]
+    if type(v) is not SavedTensor:
+        return v
+    t = v.unpack(node_name)
+    if v.fw is not None and v.tensor is None:
+        t._fw = v.fw
+    return t
+
+
 def _unpack_with_history(v, node, name):
     if type(v) is SavedTensor:
-        return v.unpack_with_history(node, name == "out")
+        return _tangent_back(v, v.unpack_with_history(node, name == "out"))
     if type(v) is list:   # "xs"
-        return [x.unpack_with_history(node, False) if type(x) is SavedTensor else x for x in v]
+        return [_tangent_back(x, x.unpack_with_history(node, False)) if type(x) is SavedTensor
+                else x for x in v]
     return v
+
+
+def _tangent_back(v, t):
+    """t, the value v saved, with the forward-mode tangent it had when saved (a new tensor
+    made for the rules; the user's own tensor keeps its own)."""
+    if v.fw is not None and _FORWARD.token is not None and t._fw is None:
+        t._fw = v.fw
+    return t
 
 
 class AccumulateGrad(Node):
