@@ -99,6 +99,9 @@ case("attention", lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v, 
      r(1, 3, 4), r(1, 3, 4), r(1, 3, 4), reverse=False)
 case("embedding_dropout_free", lambda T, w: F(T).embedding(T.tensor([[1, 0], [2, 2]]), w) * 2,
      r(3, 4))
+case("cholesky_mvn_log_prob", lambda T, a, x: T.distributions.MultivariateNormal(
+    x * 0, a @ a.mT + T.eye(3)).log_prob(x) + T.linalg.cholesky(a @ a.mT + T.eye(3)).sum(),
+    r(3, 3), r(2, 3))
 case("inv_det", lambda T, a: T.linalg.inv(a) * T.linalg.det(a),
      np.eye(3) * 2 + r(3, 3, lo=-0.3, hi=0.3), reverse=False)
 
