@@ -160,7 +160,8 @@ from .ops import return_types  # noqa: E402,F401  (torch.return_types: max, sort
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from .nn.functions.norm import norm_except_dim, weight_norm as _weight_norm  # noqa: E402,F401
-from .linalg import det, inv as inverse, logdet, matrix_exp, slogdet  # noqa: E402,F401
+from .linalg import det, inv as inverse, logdet, matrix_exp  # noqa: E402,F401
+from .linalg import slogdet_legacy as slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
 

@@ -503,7 +503,8 @@ def replace_data(t, value):
 def fill_fast(dst, value) -> bool:
     """Eager `fill_` / `zero_` with no autograd to record: write the value into the buffer."""
     if MODE.tracer is not None or not isinstance(value, (int, float, bool)) \
-            or type(dst._data) is not _NDARRAY or FORWARD.token is not None:
+            or type(dst._data) is not _NDARRAY or FORWARD.token is not None \
+            or not dst._data.flags.writeable:
         return False
     dst._data.fill(value)
     dst._version.value += 1
@@ -522,7 +523,7 @@ def setitem_fast(dst, mask, value) -> bool:
     d = dst._data
     m = mask._data
     if (type(d) is not _NDARRAY or type(m) is not _NDARRAY or m.dtype is not _BOOL
-            or m.shape != d.shape or not d.shape or d.dtype.kind != "f"):
+            or m.shape != d.shape or not d.shape or d.dtype.kind != "f" or not d.flags.writeable):
         return False
     if GRAD.enabled and (dst._requires_grad or dst._base is not None):
         return False   # may record, or raise (_check_inplace): the general path decides
@@ -539,8 +540,9 @@ def inplace_fast(prim, dst, others, attrs) -> bool:
     """Eager in-place op with no autograd to record: write straight into dst's buffer, through
     a ufunc's `out=` or the primitive's `into` form. False if it can't (the caller then
     computes the functional result and stores it)."""
-    if MODE.tracer is not None or type(dst._data) is not _NDARRAY or FORWARD.token is not None:
-        return False
+    if MODE.tracer is not None or type(dst._data) is not _NDARRAY or FORWARD.token is not None \
+            or not dst._data.flags.writeable:
+        return False   # (a read-only buffer: _assign raises PyTorch's error)
     if prim.ufunc and not attrs:
         done = _ufunc_into(prim, dst, others)
     elif prim.into is not None:

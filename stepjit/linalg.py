@@ -307,6 +307,11 @@ def cholesky_legacy(input, upper=False):
     return cholesky(input, upper=upper)
 
 
+def slogdet_legacy(input):
+    """torch.slogdet: linalg.slogdet's pair, under its older type name."""
+    return return_types.slogdet(*slogdet(input))
+
+
 def qr_legacy(input, some=True):
     return return_types.qr(*qr(input, mode="reduced" if some else "complete"))
 

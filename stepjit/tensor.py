@@ -146,6 +146,22 @@ def _is_size(x):
     return isinstance(x, Size)
 
 
+def _unwritable(t) -> str:
+    """Why an in-place op can't write into `t`'s array: NumPy marks an expand()ed view
+    (elements sharing memory, which PyTorch refuses to write) and a non-writeable array handed
+    to from_numpy read-only."""
+    data = t._data
+    if any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+        made = [prim.name for prim, _ in (t._view[1] if t._view is not None else ())
+                if prim.unview is None]
+        return ("unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location" + (f" (it is the result of {made[-1]})" if made
+                                                 else "") +
+                ". Please clone() the tensor before performing the operation.")
+    return ("the tensor's memory is read-only (a NumPy array that is not writeable, given to "
+            "from_numpy or as_tensor). Please clone() the tensor before performing the operation.")
+
+
 class Tensor:
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
@@ -444,6 +460,8 @@ class Tensor:
             if _FORWARD.token is not None:   # the view's own tangent (its base's: by the write)
                 _forward_ad.set_tangent(self, _forward_ad.tangent_of(result))
             return view_writes.write(self, result, op)
+        if type(self._data) is np.ndarray and not self._data.flags.writeable:
+            raise op_error(RuntimeError(_unwritable(self)), op)
         cut = None
         if GRAD.enabled and result._grad_fn is None and self._grad_fn is not None:
             # A value without history overwrites one with it (`h.copy_(c)`, `h.zero_()`,

@@ -24,7 +24,10 @@ Recompile limit. A function traced `recompile_limit` times (default
 `config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
 warns once, naming itself and the last reason, and runs eagerly whenever its
 cached traces do not apply. A miss only on tensor sizes (a new sequence length) is traced
-without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes").
+without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes"); so
+is the first call on a new object at a link a trace guards (a meter made per epoch, _renewed)
+and a trace of one call that printed or handed values to Python now and then (interpreted,
+it compiles nothing).
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ from ..errors import EagerFirst, EagerOnly
 from ..autograd.grad_mode import STATE as GRAD
 from ..dispatch import MODE
 from ..tensor import Tensor
-from ..tracer import values
+from ..tracer import bindings, values
 from ..tracer.pytree import flatten, unflatten
 from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
@@ -52,6 +55,7 @@ from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
+from ..programs import ONCE
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
 from ..tracer.symbolic import ArgInt, ConditionGuard, Place
@@ -63,7 +67,21 @@ VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ..
 # a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
 HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+# A one-shot trace computing at least this many elements in all (~0.25 s of NumPy) is compiled
+# rather than interpreted (programs/cpu.py: build_once).
+ONCE_MIN_ELEMENTS = 1 << 26
 DYNAMIC = "not counted against the recompile limit: config.dynamo.automatic_dynamic_shapes"
+
+
+def _heavy(tr) -> bool:
+    """Does interpreting this trace cost more than compiling it (ONCE_MIN_ELEMENTS)?"""
+    total = 0
+    for n in tr.graph.nodes:
+        size = 1
+        for d in n.out.shape:
+            size *= d
+        total += size
+    return total >= ONCE_MIN_ELEMENTS
 
 
 def _no_fast_call(args, kwargs):
@@ -119,6 +137,7 @@ class CompiledFunction:
         self.why_mode = None
         self._one_shot = None
         self._one_shot_call = -1        # the call whose trace was per_call_if_again, one-shot
+        self._last_gap = 1 << 62        # calls between the two last such traces
         self._limit_warned = False
         self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
@@ -129,6 +148,9 @@ class CompiledFunction:
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
+        self._uncounted = 0             # traces the recompile limit does not count: a new
+                                        # object at a guarded link (_renewed), a call that
+                                        # printed or handed values out (one-shot)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -217,6 +239,9 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
+        rebound, bindings.LAST_REBOUND[0] = bindings.LAST_REBOUND[0], None
+        if rebound is not None and _reported(rebound[0], reason):
+            self._renewed(*rebound)
         if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
             # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
@@ -237,6 +262,39 @@ class CompiledFunction:
         if self._over_limit(reason):
             return self._eager(args, kwargs)
         return self._retrace(args, kwargs, flat, reason)
+
+    def _renewed(self, guard, now):
+        """A link the trace reached a container through holds another object: a loop that
+        makes a new meter, log or stats dict per epoch (`meter = AverageMeter()`, d2l's
+        `metric = Accumulator(3)`). The retrace is not counted by the recompile limit (as a new
+        shape is not), unless the link changes on two calls in a row (a new object every call);
+        and the numbers read per call in the old object (symbolic.py) are read per call in the
+        new one from its first trace, so an epoch costs one trace, not two."""
+        calls = self._stats["calls"]
+        where = ("rebound", id(guard.container), guard.key)
+        if self._changed.get(where) != calls - 1:
+            self._uncounted += 1
+        self._changed[where] = calls
+        if self._no_symbolic:
+            return
+        # (every link of the last traces that holds a new object now: a loop makes its meters
+        # together, `losses, top1 = AverageMeter(), AverageMeter()`, and one is reported)
+        moved = {(id(guard.value), id(now)): (guard.value, now)} \
+            if type(now) is type(guard.value) else {}
+        for tr in self.traces[-4:]:
+            for g in tr.py_guards:
+                if type(g) is bindings.BindingGuard and not hasattr(g.value, "_data"):
+                    cur = g.current()
+                    if cur is not g.value and type(cur) is type(g.value):
+                        moved[(id(g.value), id(cur))] = (g.value, cur)
+        bindings.LAST_REBOUND[0] = None
+        for where, (c, key, label, loc, kind) in list(self._symbolic.items()):
+            for old, new_obj in moved.values():
+                new = _counterpart(old, new_obj, c)
+                if new is not None:     # (the old object's place is no longer read)
+                    del self._symbolic[where]
+                    self._symbolic[values.where_of(new, key)] = (new, key, label, loc, kind)
+                    break
 
     def _new_shape(self, args, kwargs) -> bool:
         """Whether this call missed only because its tensor arguments have new sizes: a root
@@ -299,7 +357,8 @@ class CompiledFunction:
         # A step traced on every call because a value it reads changes on every call (a loop
         # counter) is limited by the traces that built programs: the others reused them.
         st = self._stats
-        n = st["compiles"] if self._volatile or self._per_call else st["traces"] - st["shape_traces"]
+        n = (st["compiles"] if self._volatile or self._per_call
+             else st["traces"] - st["shape_traces"] - self._uncounted)
         if n < self.limit or self._nondeterministic:
             # A step that draws Python random numbers or reads a clock must run its Python on
             # every call; its traces reuse programs, so no limit guards against recompiling.
@@ -359,8 +418,9 @@ class CompiledFunction:
         if verifying:
             st["verifications"] += 1
         calls = self.stats()["calls"]
-        if tr.per_call is None and tr.per_call_if_again and self._one_shot_call == calls - 1:
-            # (the previous call made the same kind of one-call trace: every call does)
+        if tr.per_call is None and tr.per_call_if_again and self._one_shot_too_often(tr, calls):
+            # (the previous call made the same kind of one-call trace: every call does; or a
+            # small step does so every few calls, where running it eagerly costs less)
             tr.per_call, tr.per_call_warns = tr.per_call_if_again, tr.per_call_if_again_warns
         if tr.nondeterministic is not None and self.mode is TREE:
             self._went_nondeterministic(tr.nondeterministic)
@@ -397,15 +457,25 @@ class CompiledFunction:
                           if outcome == "one-shot" else None)
         if outcome == "one-shot" and tr.per_call_if_again:
             self._one_shot_call = calls
+            # (a call that printed or plotted, now and then: interpreted, it compiles nothing,
+            # and the recompile limit would otherwise end retraces a loop still needs)
+            self._uncounted += 1
         # A trace that describes one call only (state created on a first step) never runs
         # again: interpret it rather than compile kernels nothing will reuse.
         backend = "interpret" if outcome == "one-shot" else self.program_backend
+        if outcome == "one-shot" and self.program_backend == "cpu" and _heavy(tr):
+            # Unless interpreting it costs more than compiling it (NumPy temporaries over
+            # millions of elements: an Adam first step over 10M parameters, state created):
+            # then serial kernels, which a warm process loads from the disk cache.
+            backend = ONCE
         if outcome == "per-call" and not self._recurs(tr):
             backend = "interpret"
-        if outcome == "new" and backend == "cpu" and not config.first_call_compiles():
+        if outcome == "new" and backend == "cpu" and not config.first_call_compiles() \
+                and not _heavy(tr):
             # A new trace's first call is interpreted (eager's values) and its programs are
             # built at its second call (its first reuse): a first call compiles nothing, so
-            # it costs what an eager step costs, and a trace used once never compiles.
+            # it costs what an eager step costs, and a trace used once never compiles. (Not
+            # where interpreting costs more than compiling: the programs are built now.)
             backend = "interpret"
         result = self._run_fresh(path, tr, flat, arg_key, backend,
                                  known=tr.values if outcome == "per-call" else None)
@@ -417,6 +487,25 @@ class CompiledFunction:
                   programs_built=n_built, compile_seconds=st["compile_seconds"] - compile_seconds,
                   stale=str(status) if isinstance(status, Stale) else None)
         return result
+
+    def _one_shot_too_often(self, tr, calls) -> bool:
+        """Whether a step whose trace describes this call only (it printed, handed values to
+        Python) should run its Python on every call instead: when the previous call's trace
+        did so too, or when a small step (one that would run eagerly per call, per_call.py) did
+        so twice with fewer than config.dynamo.one_shot_gap calls between. A full trace costs
+        20-70 ms in a process that has loaded Numba (the searches of the step's names, the heap
+        scan for tensors it keeps, the fast call rebuilt), where a small step's replay saves
+        about 0.4 ms over its eager call (benchmarks' epoch_loop: 476-588 us eager, 122 us
+        replayed): plotting every 5 or 100 steps, eager is cheaper; printing every 2000,
+        replaying the calls in between is."""
+        gap = calls - self._one_shot_call
+        if gap == 1:
+            return True
+        limit = config.dynamo.one_shot_gap
+        short = gap < limit and self._last_gap < limit
+        self._last_gap = gap
+        return short and per_call.may_run_eagerly(tr, self.backend, self.fullgraph) \
+            and per_call.runs_eagerly(tr.graph)
 
     def _choose_per_call(self, tr):
         """The first per-call trace decides how the step's Python runs from the next call on:
@@ -753,6 +842,34 @@ def _liftable_float(guard) -> bool:
     """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
     cell)."""
     return type(guard.value) is float and _liftable(guard)
+
+
+def _counterpart(old, new, target, depth=3):
+    """The container in `new` at the place `target` has in `old` (old itself, its attribute
+    dict, or an entry reached by the same keys, a few links deep), or None."""
+    if target is old:
+        return new
+    d_old, d_new = getattr(old, "__dict__", None), getattr(new, "__dict__", None)
+    if type(d_old) is dict and type(d_new) is dict:
+        if target is d_old:
+            return d_new
+        old, new = d_old, d_new
+    if depth == 0:
+        return None
+    if type(old) is dict and type(new) is dict:
+        pairs = [(v, new[k]) for k, v in old.items() if k in new]
+    elif type(old) is list and type(new) is list and len(old) == len(new):
+        pairs = list(zip(old, new))
+    else:
+        return None
+    for a, b in pairs:
+        if type(a) is not type(b) or callable(a):
+            continue
+        if isinstance(a, (dict, list)) or type(getattr(a, "__dict__", None)) is dict:
+            found = _counterpart(a, b, target, depth - 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _liftable(guard) -> bool:

@@ -29,6 +29,8 @@ CASES = [
     (lambda T, x: T.linalg.qr(x), "linalg_qr", ("Q", "R")),
     (lambda T, x: T.linalg.eigh(x + x.T), "linalg_eigh", ("eigenvalues", "eigenvectors")),
     (lambda T, x: T.linalg.slogdet(x), "linalg_slogdet", ("sign", "logabsdet")),
+    (lambda T, x: T.slogdet(x), "slogdet", ("sign", "logabsdet")),
+    (lambda T, x: x.slogdet(), "slogdet", ("sign", "logabsdet")),
 ]
 IDS = [c[1] for c in CASES]
 
