@@ -14,14 +14,15 @@ loop) measures itself (ThreadChoice):
 
 - it starts on one thread, the count that is never slower by more than the work it could
   share;
-- every `interval` calls it tries the process's count (`wide`) for up to PROBE_CALLS calls,
-  and moves to `wide` only if each of them beat the one-thread median by MARGIN: the first
-  call that does not ends the try, so a losing try costs one call;
+- every `interval` calls it tries the process's count (`wide`) for PROBE_CALLS calls, and
+  moves to `wide` if their median beats the one-thread median by MARGIN; a call that takes
+  over twice the one-thread median ends the try at once (a busy machine: one slow call);
 - each lost try doubles the interval (up to MAX_INTERVAL): on a busy machine the tries cost a
   fraction of a percent (one slow call in 4096);
 - on `wide`, it tries one thread every WIDE_INTERVAL calls (a cheap try: at most the work one
-  core does alone) and goes back when one thread wins a try, so a machine that becomes busy
-  is followed within a few dozen calls.
+  core does alone, and the first call that does not beat `wide` by MARGIN ends it) and goes
+  back when each of PROBE_CALLS calls does, so a machine that becomes busy is followed within
+  a few dozen calls.
 
 The count is set around the program's call and the pools' settings are put back after it, so
 eager NumPy in the same process keeps the user's settings. `stepjit.set_num_threads(n)` fixes
@@ -78,8 +79,18 @@ class ThreadChoice:
         self.trial.append(seconds)
         base = statistics.median(self.recent[self.current]) if self.recent[self.current] \
             else float("inf")
-        won = seconds < MARGIN * base       # every call of a try must win, the first loss ends it
-        if won and len(self.trial) < PROBE_CALLS:
+        if self.current == 1:
+            # more threads: a call over twice the one-thread median ends the try (lost, one
+            # call); otherwise the try's median decides
+            won = seconds <= 2 * base and (len(self.trial) < PROBE_CALLS
+                                           or statistics.median(self.trial) < MARGIN * base)
+            done = not won or len(self.trial) == PROBE_CALLS
+        else:
+            # one thread, tried often while more threads win: its first call that does not
+            # beat their median ends the try
+            won = seconds < MARGIN * base
+            done = not won or len(self.trial) == PROBE_CALLS
+        if not done:
             return
         self.trial = None
         if won:

@@ -50,6 +50,13 @@ def test_a_faster_wide_count_is_taken_and_left_when_it_turns_slow():
     assert choice.current == 1 and counts[-1] == 1
 
 
+def test_one_noisy_call_does_not_lose_a_try_that_wins_on_its_median():
+    choice = ThreadChoice(2)
+    wide = iter([0.5, 1.5, 0.5] + [0.5] * 100)
+    drive(choice, lambda n: 1.0 if n == 1 else next(wide), FIRST_INTERVAL + PROBE_CALLS)
+    assert choice.current == 2
+
+
 def test_a_margin_too_small_keeps_one_thread():
     choice = ThreadChoice(2)
     drive(choice, lambda n: 1.0 if n == 1 else 0.95, 500)
