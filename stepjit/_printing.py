@@ -149,6 +149,15 @@ def format_array(a: np.ndarray, indent: int = 7) -> str:
 def tensor_repr(t) -> str:
     data = t._data
     suffixes = []
+    if t.is_meta:   # no values: PyTorch's placeholder
+        suffixes = [f"device='meta'", f"size={tuple(data.shape)}"]
+        if t.dtype is not default_float():
+            suffixes.append(f"dtype=stepjit.{t.dtype.name}")
+        if t.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        elif t.requires_grad:
+            suffixes.append("requires_grad=True")
+        return "tensor(..., " + ", ".join(suffixes) + ")"
     if not isinstance(data, np.ndarray) and hasattr(data, "copy_to_host"):  # on the CUDA device
         data = data.copy_to_host()
         suffixes.append(f"device='{t.device}'")

@@ -50,3 +50,19 @@ set_device_idx = set_device_index
 def synchronize(device=None) -> None:
     _require()
     _cuda.synchronize()
+
+
+class device_index:
+    """`with torch.accelerator.device_index(i):` runs the block with accelerator i current
+    (None: the block runs unchanged); stepjit's CUDA has one current device at a time."""
+
+    def __init__(self, device_index):
+        self.idx = device_index
+
+    def __enter__(self):
+        if self.idx is not None:
+            set_device_index(self.idx)
+        return self
+
+    def __exit__(self, *exc):
+        return False

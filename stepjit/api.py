@@ -38,6 +38,7 @@ from .ops.elementwise import (  # noqa: F401
 from .ops.bitwise import (  # noqa: F401
     bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor)
 from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401
+from .ops import legacy as _legacy
 from .ops.legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
@@ -117,6 +118,11 @@ from . import cpu  # noqa: E402,F401
 
 # `torch.cuda.amp` and `torch.cpu.amp`: attributes and importable names, as in PyTorch.
 cuda.amp, cpu.amp = amp.cuda_amp, amp.cpu_amp
+# `torch.cuda.FloatTensor` and kin (legacy typed tensors on the device), and PyTorch's
+# deprecated `torch.has_mps`: stepjit has no Metal backend.
+for _name, _cls in _legacy.CUDA_BY_NAME.items():
+    setattr(cuda, _name, _cls)
+has_mps = False
 _sys.modules["stepjit.cuda.amp"], _sys.modules["stepjit.cpu.amp"] = amp.cuda_amp, amp.cpu_amp
 
 # Math, statistics, linear algebra and utilities beyond the core (docs/math.md).
@@ -150,10 +156,12 @@ from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
+from .ops import return_types  # noqa: E402,F401  (torch.return_types: max, sort, svd, ...)
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 from .nn.functions.norm import norm_except_dim, weight_norm as _weight_norm  # noqa: E402,F401
-from .linalg import det, inv as inverse, logdet, matrix_exp, slogdet  # noqa: E402,F401
+from .linalg import det, inv as inverse, logdet, matrix_exp  # noqa: E402,F401
+from .linalg import slogdet_legacy as slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
 

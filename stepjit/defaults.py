@@ -9,9 +9,9 @@ compiled step bakes both in where it traced: set them before the first call.
 from __future__ import annotations
 
 from .ir.types import DEFAULTS, FLOAT, as_dtype
-from .tensor import CPU, device
+from .tensor import CPU, DEFAULT_DEVICE, device
 
-_STATE = {"device": None, "deterministic": False, "matmul_precision": "highest"}
+_STATE = {"deterministic": False, "matmul_precision": "highest"}
 
 
 def set_default_dtype(d):
@@ -27,16 +27,16 @@ def get_default_dtype():
 
 def set_default_device(d):
     """Factories without `device=` make tensors on `d` (None: back to the CPU)."""
-    _STATE["device"] = None if d is None else (d if isinstance(d, device) else device(d))
+    DEFAULT_DEVICE.device = None if d is None else (d if isinstance(d, device) else device(d))
 
 
 def get_default_device():
-    return _STATE["device"] or CPU
+    return DEFAULT_DEVICE.device or CPU
 
 
 def default_device():
     """The device factories use when given none: None for the CPU (the common, free case)."""
-    dev = _STATE["device"]
+    dev = DEFAULT_DEVICE.device
     return None if dev is None or dev.type == "cpu" else dev
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import config
 from .autograd.grad_mode import STATE as GRAD
+from .autograd import forward_ad as _forward_ad
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
 from .autograd.view_writes import view_of as _record_view
 from .errors import StepjitError, op_error, user_location
@@ -25,6 +26,7 @@ from .ir.impl import _convert, _impl_error, number_array
 from .ir.registry import DISPATCH
 from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
 from .profiler import STATE as PROFILE, user_line
+from . import meta as _meta
 
 
 class _Mode:
@@ -75,6 +77,8 @@ def apply(prim, *args, **attrs):
     dict lookup gives the signature, the impl runs, the result is wrapped and, when an input
     requires grad, recorded. One or two inputs (nearly every call) build the key as one tuple;
     more, or FAST off, by _generic_key's loop, which builds the same key."""
+    if FORWARD.token is not None:   # a dual level is open: tangents too (autograd/forward_ad.py)
+        return _forward_ad.apply_dual(apply, prim, args, attrs)
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.apply(prim, args, attrs)
@@ -133,6 +137,7 @@ def apply(prim, *args, **attrs):
 
 
 DISPATCH["apply"] = apply   # what the registry's VJP rules call (registry.bind)
+FORWARD = _forward_ad.STATE
 
 # False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
 # one-operand in-place write, the backward seed copied from a template); every call takes the
@@ -259,6 +264,7 @@ _view_of = view_of
 
 # -- CUDA tensors (stepjit/programs/cuda.py runs their ops; see docs/cuda.md) ------------------
 _NDARRAY = np.ndarray
+_META = _meta.MetaArray
 # The device's eager ops, `run_eager_op(prim, args, arrays, attrs, aval)` and
 # `store_device(dst, result)`: the CUDA backend (programs/cuda.py), which the public API
 # (stepjit/api.py) puts here, loaded on the first op on a CUDA tensor so that CPU-only programs
@@ -269,9 +275,13 @@ DEVICE = None
 def _device_eager(prim, args, attrs, arrays, sig):
     """An eager op with an input on the CUDA device: checked for mixed devices, run as a cached
     single-op CUDA program built by the same codegen as compiled steps, recorded like any op."""
-    result = DEVICE.run_eager_op(prim, args, arrays, attrs, sig.aval)
+    if any(type(a) is _META for a in arrays):   # the meta device: the shape rule only
+        result = _meta.result(prim, args, arrays, sig.aval)
+    else:
+        result = DEVICE.run_eager_op(prim, args, arrays, attrs, sig.aval)
     out = make_tensor(result)
-    if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result:
+    if prim.view and args and isinstance(args[0], Tensor) and arrays[0] is not result \
+            and type(result) is not _META:
         _view_of(out, args[0], prim, attrs)
     if sig.records and GRAD.enabled:
         _record_eager(sig, prim, args, attrs, out)
@@ -431,10 +441,16 @@ def read_group(optimizer, index, group):
 
 def store(dst, result):
     """Make `dst` hold `result` (the functional result of an in-place op)."""
+    if FORWARD.token is not None:   # dst takes the result's tangent (none: it has none now)
+        _forward_ad.set_tangent(dst, _forward_ad.tangent_of(result))
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.store(dst, result)
-    if type(dst._data) is not _NDARRAY:
+    if type(dst._data) is _META:   # a meta tensor has nothing to write
+        pass
+    elif type(result._data) is _META:
+        raise NotImplementedError(_meta.NO_DATA)
+    elif type(dst._data) is not _NDARRAY:
         DEVICE.store_device(dst, result)
     else:
         np.copyto(dst._data, result._data, casting="unsafe")
@@ -449,6 +465,8 @@ def concrete(t, purpose="value"):
     if tracer is not None:
         return tracer.concrete(t, purpose)
     d = t._data
+    if type(d) is _META and purpose == "value":
+        raise RuntimeError("Tensor.item() cannot be called on meta tensors")
     return d if type(d) is _NDARRAY else d.copy_to_host()   # a CUDA tensor's value: a host copy
 
 
@@ -481,7 +499,8 @@ def replace_data(t, value):
 def fill_fast(dst, value) -> bool:
     """Eager `fill_` / `zero_` with no autograd to record: write the value into the buffer."""
     if MODE.tracer is not None or not isinstance(value, (int, float, bool)) \
-            or type(dst._data) is not _NDARRAY:
+            or type(dst._data) is not _NDARRAY or FORWARD.token is not None \
+            or not dst._data.flags.writeable:
         return False
     dst._data.fill(value)
     dst._version.value += 1
@@ -494,12 +513,13 @@ def setitem_fast(dst, mask, value) -> bool:
     with the number cast to x's dtype, as the general path (setitem -> Tensor._inplace ->
     inplace_fast -> _into) runs it, less the key normalization and signature lookup. False
     where the general path must run (it then also raises what it raises)."""
-    if MODE.tracer is not None or not FAST or (type(value) is not float and type(value) is not int):
+    if MODE.tracer is not None or not FAST or (type(value) is not float and type(value) is not int) \
+            or FORWARD.token is not None:
         return False
     d = dst._data
     m = mask._data
     if (type(d) is not _NDARRAY or type(m) is not _NDARRAY or m.dtype is not _BOOL
-            or m.shape != d.shape or not d.shape or d.dtype.kind != "f"):
+            or m.shape != d.shape or not d.shape or d.dtype.kind != "f" or not d.flags.writeable):
         return False
     if GRAD.enabled and (dst._requires_grad or dst._base is not None):
         return False   # may record, or raise (_check_inplace): the general path decides
@@ -516,8 +536,9 @@ def inplace_fast(prim, dst, others, attrs) -> bool:
     """Eager in-place op with no autograd to record: write straight into dst's buffer, through
     a ufunc's `out=` or the primitive's `into` form. False if it can't (the caller then
     computes the functional result and stores it)."""
-    if MODE.tracer is not None or type(dst._data) is not _NDARRAY:
-        return False
+    if MODE.tracer is not None or type(dst._data) is not _NDARRAY or FORWARD.token is not None \
+            or not dst._data.flags.writeable:
+        return False   # (a read-only buffer: _assign raises PyTorch's error)
     if prim.ufunc and not attrs:
         done = _ufunc_into(prim, dst, others)
     elif prim.into is not None:

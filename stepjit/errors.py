@@ -42,6 +42,17 @@ def numpy_index_message(e: IndexError) -> str:
     return re.sub(r"\barray", "tensor", re.sub(r"\baxis\b", "dimension", str(e)))
 
 
+class EagerOnly(StepjitError):
+    """Raised while a step is traced by something a trace cannot follow but eager runs
+    correctly (the tracer's Untraceable is one; the front end raises it directly, e.g. for
+    saved-tensor hooks): the compiled function runs this call and later ones eagerly, warning
+    once with `why`, which names the user's line."""
+
+    def __init__(self, why):
+        super().__init__(why)
+        self.why = why
+
+
 class EagerFirst(StepjitError):
     """Raised while a step is traced when this call must run eagerly before any trace can
     describe the step: a lazy layer's first input, which creates its weights (TorchDynamo

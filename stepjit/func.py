@@ -8,8 +8,10 @@ Built on the tape, not on functorch's levels of wrapped tensors:
     jacrev(jacrev(f)), vmap(grad(f))) and compose with ordinary autograd: a result stays
     differentiable exactly when its history reaches such a tensor (a closure parameter, an
     argument that requires grad), as functorch's results do; otherwise it is detached.
-  - jvp and jacfwd are computed in reverse mode (jvp by the double-vjp trick, jacfwd as
-    jacrev): the same values, different cost.
+  - jvp and jacfwd run in forward mode (autograd/forward_ad.py: dual tensors, the
+    registry's JVP rules), one jvp per input element for jacfwd. Forward mode has one level,
+    so a jvp or jacfwd inside another runs in reverse mode (the double-vjp trick, jacrev):
+    the same values, another cost. jacfwd(jacrev(f)) is forward over reverse.
   - vmap runs the function once per batch element (a loop over the mapped dimension) and
     stacks the results along out_dims. Values are those of a vectorized map; random ops
     draw independently per element (randomness="different"), and a function that reads or
@@ -22,7 +24,7 @@ import functools
 
 from .autograd.gradients import grad as _autograd_grad
 from .autograd.grad_mode import STATE as _GRAD, enable_grad
-from .autograd import nesting
+from .autograd import forward_ad as _forward_ad, nesting
 from .nn.utils.stateless import functional_call  # noqa: F401
 from .ops.creation import zeros, zeros_like
 from .ops.shape import stack
@@ -81,9 +83,10 @@ class _Inputs:
         nesting.finish(self.leaves, self.fresh)
         flat, tree = flatten(values, _is_tensor)
         if self.grad_enabled:
-            flat = [t if nesting.reaches_outside([t], self.fresh) else t.detach() for t in flat]
+            flat = [t if nesting.reaches_outside([t], self.fresh) else nesting.detach(t)
+                    for t in flat]
         else:
-            flat = [t.detach() for t in flat]
+            flat = [nesting.detach(t) for t in flat]
         return unflatten(tree, flat)
 
     def regroup(self, flat):
@@ -197,8 +200,33 @@ def vjp(func, *primals, has_aux=False):
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
-    """(func(*primals), J tangents) by the double-vjp trick (autograd/functional.py)."""
+    """(func(*primals), J tangents) in forward mode (dual tensors); inside an open dual level
+    (jvp of jvp), by the double-vjp trick, forward mode taking one level at a time."""
     primals, tangents = tuple(primals), tuple(tangents)
+    _check_jvp_args(primals, tangents)
+    if _forward_ad.STATE.token is not None:
+        return _jvp_reverse(func, primals, tangents, has_aux)
+    p_flat, p_tree = flatten(primals, _is_tensor)
+    t_flat, _ = flatten(tangents, _is_tensor)
+    with _forward_ad.dual_level():
+        duals = [_forward_ad.make_dual(p, t) for p, t in zip(p_flat, t_flat)]
+        out, aux = _split_aux(func(*unflatten(p_tree, duals)), has_aux, "jvp")
+        outs, out_tree = flatten(out, _is_tensor)
+        pairs = [_forward_ad.unpack_dual(o) for o in outs]
+        primal_out = [p for p, _ in pairs]
+        tangent_out = [zeros_like(p) if t is None else t for p, t in pairs]
+        aux = _strip_tangents(aux)
+    result = (unflatten(out_tree, primal_out), unflatten(out_tree, tangent_out))
+    return result + (aux,) if has_aux else result
+
+
+def _strip_tangents(values):
+    """values without their tangents (plain views), before the dual level closes."""
+    flat, tree = flatten(values, _is_tensor)
+    return unflatten(tree, [_forward_ad.unpack_dual(t).primal for t in flat])
+
+
+def _check_jvp_args(primals, tangents):
     p_flat, p_tree = flatten(primals, _is_tensor)
     t_flat, t_tree = flatten(tangents, _is_tensor)
     if len(p_flat) != len(t_flat):
@@ -208,6 +236,12 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to "
                                f"have the same shape, got {tuple(p.shape)} and {tuple(t.shape)}")
+
+
+def _jvp_reverse(func, primals, tangents, has_aux):
+    """jvp by the double-vjp trick (autograd/functional.py)."""
+    p_flat, p_tree = flatten(primals, _is_tensor)
+    t_flat, t_tree = flatten(tangents, _is_tensor)
     inp = _Inputs(primals, tuple(range(len(primals))), "jvp")
     with enable_grad():
         out, aux = _split_aux(func(*inp.args), has_aux, "jvp")
@@ -267,8 +301,82 @@ def _stack_rows(rows, o, x):
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """jacrev's Jacobian (computed in reverse mode: the same values)."""
-    return jacrev(func, argnums, has_aux=has_aux)
+    """The Jacobian of func with respect to args[argnums] in forward mode: one jvp per input
+    element (a basis tangent), the columns stacked to output.shape + input.shape. Inside an
+    open dual level (jacfwd of jacfwd) it is jacrev's, forward mode taking one level."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if _forward_ad.STATE.token is not None:
+            return jacrev(func, argnums, has_aux=has_aux)(*args, **kwargs)
+        nums = _argnums(argnums, len(args), "jacfwd")
+        leaves, trees = [], []
+        for n in nums:
+            flat, tree = flatten(args[n], _is_tensor)
+            for x in flat:
+                if not x.is_floating_point():
+                    raise RuntimeError(f"jacfwd: only floating-point tensors can be "
+                                       f"differentiated, got one of dtype {x.dtype}")
+            leaves.extend(flat)
+            trees.append(tree)
+        columns, out, aux = [], None, None   # columns[j][k]: d outs / d leaves[j][k]
+        for j, x in enumerate(leaves):
+            cols = []
+            for k in range(x.numel()):
+                basis = zeros((x.numel(),), dtype=x.dtype)
+                basis[k] = 1.0
+                out, tangents, aux = _jvp_at(func, args, nums, trees, leaves, j,
+                                             basis.reshape(tuple(x.shape)), has_aux, kwargs)
+                cols.append(tangents)
+            columns.append(cols)
+        if out is None:   # no input element at all: one plain call for the outputs' shapes
+            out, aux = _split_aux(func(*args, **kwargs), has_aux, "jacfwd")
+        outs, out_tree = flatten(out, _is_tensor)
+        per_out = []
+        for i, o in enumerate(outs):
+            jac = [_stack_columns([c[i] for c in columns[j]], o, x)
+                   for j, x in enumerate(leaves)]
+            grouped = _regroup(jac, trees)
+            per_out.append(grouped[0] if isinstance(argnums, int) else tuple(grouped))
+        result = unflatten(out_tree, per_out)
+        return (result, aux) if has_aux else result
+    return wrapper
+
+
+def _jvp_at(func, args, nums, trees, leaves, j, tangent, has_aux, kwargs):
+    """(outputs, their tangents flat, aux) of func with leaf j given `tangent`."""
+    with _forward_ad.dual_level():
+        duals = [_forward_ad.make_dual(x, tangent) if i == j else x
+                 for i, x in enumerate(leaves)]
+        call = list(args)
+        k = 0
+        for n, tree in zip(nums, trees):
+            m = _count(tree)
+            call[n] = unflatten(tree, duals[k:k + m])
+            k += m
+        out, aux = _split_aux(func(*call, **kwargs), has_aux, "jacfwd")
+        outs, out_tree = flatten(out, _is_tensor)
+        pairs = [_forward_ad.unpack_dual(o) for o in outs]
+        tangents = [zeros_like(p) if t is None else t for p, t in pairs]
+        out = unflatten(out_tree, [p for p, _ in pairs])
+        aux = _strip_tangents(aux)
+    return out, tangents, aux
+
+
+def _stack_columns(cols, o, x):
+    """Columns d o / d x_k (each o's shape) as one tensor of shape o.shape + x.shape."""
+    shape = tuple(o.shape) + tuple(x.shape)
+    if not cols:
+        return zeros(shape, dtype=o.dtype)
+    return stack([c.reshape(-1) for c in cols], 1).reshape(shape)
+
+
+def _regroup(flat, trees):
+    out, k = [], 0
+    for tree in trees:
+        n = _count(tree)
+        out.append(unflatten(tree, flat[k:k + n]))
+        k += n
+    return out
 
 
 def hessian(func, argnums=0):

@@ -13,8 +13,6 @@ does not have: they say so and point to eigh.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
-
 import numpy as np
 
 from .dispatch import apply
@@ -28,9 +26,9 @@ from .ops.elementwise import abs, where
 from .ops.products import cross as _cross
 from .ops.series import matrix_power  # noqa: F401
 from .ops.shape import matmul  # noqa: F401  (torch.linalg.matmul)
+from .ops import return_types
 from .tensor import Tensor
 
-slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
 
 
 def inv(A):
@@ -43,7 +41,7 @@ def det(A):
 
 def slogdet(A):
     d = det(A)
-    return slogdet_result(apply(P.sign, d), R.sum(abs(d).log().unsqueeze(-1), -1))
+    return return_types.linalg_slogdet(apply(P.sign, d), R.sum(abs(d).log().unsqueeze(-1), -1))
 
 
 def logdet(A):
@@ -144,7 +142,6 @@ def _complex_result(name):
 
 
 eig, eigvals = _complex_result("eig"), _complex_result("eigvals")
-lstsq_result = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
 _DRIVERS = (None, "gels", "gelsy", "gelsd", "gelss")
 
 
@@ -172,7 +169,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         residuals = R.sum((matmul(A, X) - b) ** 2, -2)   # (a vector B's keeps its k = 1)
     # (PyTorch's singular values of lstsq carry no gradient)
     values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
-    return lstsq_result(X.squeeze(-1) if vector else X, residuals, rank, values)
+    return return_types.linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, values)
 
 
 def _lstsq_check(A, B, driver):
@@ -219,10 +216,6 @@ def matrix_exp(A):
 
 
 # -- decompositions (registry primitives, one per result: ir/primitives/decompositions.py) --
-qr_result = namedtuple("qr", ["Q", "R"])
-svd_result = namedtuple("svd", ["U", "S", "Vh"])
-eigh_result = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
-cholesky_ex_result = namedtuple("cholesky_ex", ["L", "info"])
 
 
 def cholesky(A, *, upper=False):
@@ -232,15 +225,15 @@ def cholesky(A, *, upper=False):
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
-    return cholesky_ex_result(cholesky(A, upper=upper),
+    return return_types.linalg_cholesky_ex(cholesky(A, upper=upper),
                               apply(P.full, shape=tuple(A.shape[:-2]), value=0, dtype=int32))
 
 
 def qr(A, mode="reduced"):
     if mode == "r":
         empty = apply(P.full, shape=(0,), value=0.0, dtype=A.dtype)
-        return qr_result(empty, apply(P.qr_r, A, mode="reduced"))
-    return qr_result(apply(P.qr_q, A, mode=mode), apply(P.qr_r, A, mode=mode))
+        return return_types.linalg_qr(empty, apply(P.qr_r, A, mode="reduced"))
+    return return_types.linalg_qr(apply(P.qr_q, A, mode=mode), apply(P.qr_r, A, mode=mode))
 
 
 def householder_product(A, tau):
@@ -261,7 +254,7 @@ def householder_product(A, tau):
 
 
 def svd(A, full_matrices=True, *, driver=None):
-    return svd_result(apply(P.svd_u, A, full_matrices=bool(full_matrices)),
+    return return_types.linalg_svd(apply(P.svd_u, A, full_matrices=bool(full_matrices)),
                       apply(P.svd_s, A, full_matrices=False),
                       apply(P.svd_vh, A, full_matrices=bool(full_matrices)))
 
@@ -273,7 +266,7 @@ def svdvals(A, *, driver=None):
 def eigh(A, UPLO="L"):
     """Eigenvalues (ascending) and eigenvectors of a symmetric A (read as its symmetric part)."""
     _uplo(UPLO, "eigh")
-    return eigh_result(apply(P.eigh_values, A), apply(P.eigh_vectors, A))
+    return return_types.linalg_eigh(apply(P.eigh_values, A), apply(P.eigh_vectors, A))
 
 
 def eigvalsh(A, UPLO="L"):
@@ -314,17 +307,21 @@ def cholesky_legacy(input, upper=False):
     return cholesky(input, upper=upper)
 
 
+def slogdet_legacy(input):
+    """torch.slogdet: linalg.slogdet's pair, under its older type name."""
+    return return_types.slogdet(*slogdet(input))
+
+
 def qr_legacy(input, some=True):
-    return qr(input, mode="reduced" if some else "complete")
+    return return_types.qr(*qr(input, mode="reduced" if some else "complete"))
 
 
-svd_legacy_result = namedtuple("svd", ["U", "S", "V"])
 
 
 def svd_legacy(input, some=True, compute_uv=True):
     """torch.svd: V rather than Vh, and the reduced factors unless some=False."""
     U, S, Vh = svd(input, full_matrices=not some)
-    return svd_legacy_result(U, S, Vh.mT)
+    return return_types.svd(U, S, Vh.mT)
 
 
 def pinverse(input, rcond=1e-15):

@@ -22,6 +22,7 @@ from .autograd.grad_mode import STATE as GRAD
 from .autograd import view_writes
 from .autograd.engine import POST_ACCUMULATE
 from .autograd.node import AccumulateGrad
+from .meta import MetaArray
 from .errors import DTypeError, ShapeError, op_error, user_location
 from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
 
@@ -57,10 +58,21 @@ class device:
         if ":" in type:
             type, idx = type.split(":")
             index = int(idx)
-        if type not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if type not in ("cpu", "cuda", "meta"):
+            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device "
+                               f"string: {type}")
         self.type = type
         self.index = index
+
+    def __enter__(self):
+        """`with torch.device('meta'):` factories (and layers' parameters) default to it."""
+        _DEVICE_STACK.append(DEFAULT_DEVICE.device)
+        DEFAULT_DEVICE.device = self
+        return self
+
+    def __exit__(self, *exc):
+        DEFAULT_DEVICE.device = _DEVICE_STACK.pop()
+        return False
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -79,6 +91,20 @@ class device:
 
 
 CPU = device("cpu")
+META = device("meta")
+
+
+class _DefaultDevice:
+    """Where factories put tensors given no device= (None: the CPU); set by
+    defaults.set_default_device and by `with device(...)` blocks."""
+    __slots__ = ("device",)
+
+    def __init__(self):
+        self.device = None
+
+
+DEFAULT_DEVICE = _DefaultDevice()
+_DEVICE_STACK = []   # the default devices `with device(...)` blocks replaced
 
 
 def _dtype_of(d):
@@ -119,9 +145,26 @@ def _is_size(x):
     return isinstance(x, Size)
 
 
+def _unwritable(t) -> str:
+    """Why an in-place op can't write into `t`'s array: NumPy marks an expand()ed view
+    (elements sharing memory, which PyTorch refuses to write) and a non-writeable array handed
+    to from_numpy read-only."""
+    data = t._data
+    if any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+        made = [prim.name for prim, _ in (t._view[1] if t._view is not None else ())
+                if prim.unview is None]
+        return ("unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location" + (f" (it is the result of {made[-1]})" if made
+                                                 else "") +
+                ". Please clone() the tensor before performing the operation.")
+    return ("the tensor's memory is read-only (a NumPy array that is not writeable, given to "
+            "from_numpy or as_tensor). Please clone() the tensor before performing the operation.")
+
+
 class Tensor:
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
+    _fw = None   # (dual level, tangent) while forward-mode AD gives it one (autograd/forward_ad.py)
 
     def __init__(self, *args, dtype=None, requires_grad=False, device=None):
         """PyTorch's legacy constructor: `Tensor(2, 3)` or `Tensor(Size)` is a size (zeros
@@ -228,7 +271,13 @@ class Tensor:
         d = self._data
         if type(d) is np.ndarray:
             return CPU
+        if type(d) is MetaArray:
+            return META
         return CUDA0 if _cuda.is_device_array(d) else dispatch.trace_device(self)
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self._data) is MetaArray
 
     @property
     def is_cuda(self) -> bool:
@@ -240,7 +289,7 @@ class Tensor:
 
     # Devices and layouts stepjit has none of, asked by device-dispatching programs
     # (`if input.is_cuda or input.is_xpu:`).
-    is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_mkldnn = is_nested = False
+    is_xpu = is_mps = is_sparse = is_quantized = is_mkldnn = is_nested = False
     layout = _layouts.strided     # (sparse COO tensors: stepjit/ops/sparse.py)
 
     def is_floating_point(self) -> bool:
@@ -406,6 +455,8 @@ class Tensor:
                                       f"desired output type {self.dtype.name}"), op)
         if self._view is not None and view_writes.differentiable(self, result):
             return view_writes.write(self, result, op)
+        if type(self._data) is np.ndarray and not self._data.flags.writeable:
+            raise op_error(RuntimeError(_unwritable(self)), op)
         cut = None
         if GRAD.enabled and result._grad_fn is None and self._grad_fn is not None:
             # A value without history overwrites one with it (`h.copy_(c)`, `h.zero_()`,
@@ -427,6 +478,12 @@ class Tensor:
         if self._view is not None:
             view_writes.fresh(self)
         d = self._data
+        tracer = dispatch.MODE.tracer
+        if tracer is not None:
+            # Lift self first: a copy of its concrete value taken here would become a tensor of
+            # this trace alone, lifted by identity and never updated, so every replay would
+            # read the value self had when traced (`acc += loss` into a global accumulator).
+            d = tracer.value_of(self)
         t = Tensor._make(d.copy() if isinstance(d, np.ndarray) else
                          _cuda.clone_array(d) if _cuda.is_device_array(d) else d)
         t._grad_fn = self._grad_fn
@@ -509,9 +566,11 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec):
-        if self.ndim == 0 and spec:
+        # PyTorch formats a plain 0-d tensor as its number (f"{loss}" prints 0.6931, not
+        # tensor(0.6931)); subclasses such as Parameter and every other shape print their repr.
+        if self.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return self.__repr__()
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (np.array(_cuda.to_host(self._data)), self._requires_grad))

@@ -18,3 +18,5 @@ from . import sliced_batches  # noqa: E402 - batches sliced by the loop variable
 CASES += [sliced_batches.CASE]
 from . import accumulators  # noqa: E402 - Python accumulators updated from .item() (results.py)
 CASES += [accumulators.CASE]
+from . import epoch_loop  # noqa: E402 - per-epoch meters, an attribute loss, a plot every 5th call
+CASES += [epoch_loop.CASE]

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..ir.types import FLOAT
 from .grad_mode import STATE as GRAD
-from . import node as _node
+from . import forward_ad, node as _node
+from .forward_ad import STATE as _FORWARD
 from .node import Node, SavedTensor, _FREED_MSG, _tensor_class, fit_grad, node_class
 from ..ir.primitives.shapes import broadcast_shapes
 
@@ -46,7 +47,8 @@ class FunctionCtx:
             raise RuntimeError(_FREED_MSG)
         if len(saved) == 1:   # (no generator frame for the common single tensor)
             s = saved[0]
-            if type(s) is SavedTensor and s.version.value == s.saved_version:
+            if type(s) is SavedTensor and s.version.value == s.saved_version \
+                    and s.hooked is None:
                 return (s.tensor,)   # unpack's answer: save_for_backward kept the object
             return (s.unpack(self._node_name) if isinstance(s, SavedTensor) else s,)
         node_name = self._node_name
@@ -141,31 +143,65 @@ class Function(metaclass=_FunctionMeta):
     def backward(ctx, *grads):
         raise NotImplementedError("a custom Function must implement backward")
 
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
-        Tensor = _node._TENSOR or _tensor_class()
-        ctx = FunctionCtx()
-        if len(args) == 1:   # (no comprehension frame for the common single input)
-            a = args[0]
-            needs = (isinstance(a, Tensor) and a._requires_grad,)
-        else:
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-        ctx.needs_input_grad = needs
-        enabled = GRAD.enabled
-        GRAD.enabled = False   # forward runs under no_grad
-        try:
-            outputs = cls.forward(ctx, *args, **kwargs)
-        finally:
-            GRAD.enabled = enabled
-        if not enabled or True not in needs:
-            return outputs
-        if CHECK_HOOK is not None:   # check mode: backward against finite differences
-            CHECK_HOOK(cls, args, kwargs)
-        if not isinstance(outputs, tuple):
-            node = _new_node(cls, ctx, args, needs, (outputs,), Tensor)
-            return _attach_output(node, 0, outputs, args, ctx, Tensor)
-        node = _new_node(cls, ctx, args, needs, outputs, Tensor)
-        return tuple([_attach_output(node, i, o, args, ctx, Tensor) for i, o in enumerate(outputs)])
+        if _FORWARD.token is not None:
+            return _apply_dual(cls, args, kwargs)
+        return _apply(cls, FunctionCtx(), args, kwargs)
+
+
+def _apply(cls, ctx, args, kwargs):
+    """Function.apply with the ctx forward and backward (and jvp) share."""
+    Tensor = _node._TENSOR or _tensor_class()
+    if len(args) == 1:   # (no comprehension frame for the common single input)
+        a = args[0]
+        needs = (isinstance(a, Tensor) and a._requires_grad,)
+    else:
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+    ctx.needs_input_grad = needs
+    enabled = GRAD.enabled
+    GRAD.enabled = False   # forward runs under no_grad
+    try:
+        outputs = cls.forward(ctx, *args, **kwargs)
+    finally:
+        GRAD.enabled = enabled
+    if not enabled or True not in needs:
+        return outputs
+    if CHECK_HOOK is not None:   # check mode: backward against finite differences
+        CHECK_HOOK(cls, args, kwargs)
+    if not isinstance(outputs, tuple):
+        node = _new_node(cls, ctx, args, needs, (outputs,), Tensor)
+        return _attach_output(node, 0, outputs, args, ctx, Tensor)
+    node = _new_node(cls, ctx, args, needs, outputs, Tensor)
+    return tuple([_attach_output(node, i, o, args, ctx, Tensor) for i, o in enumerate(outputs)])
+
+
+def _apply_dual(cls, args, kwargs):
+    """apply inside a dual level: forward with forward AD off, then the output tangents from
+    the Function's own `jvp(ctx, *input tangents)` (zeros for a float tensor input without a
+    tangent, None for other inputs), as PyTorch runs a custom Function in forward mode."""
+    tangents = [forward_ad.tangent_of(a) if hasattr(a, "_data") else None for a in args]
+    ctx = FunctionCtx()
+    outputs = forward_ad._suspended(_apply, cls, ctx, args, kwargs)
+    if all(t is None for t in tangents):
+        return outputs
+    seeds = [t if t is not None else (a * 0 if hasattr(a, "_data") and a.is_floating_point()
+                                      else None) for a, t in zip(args, tangents)]
+    out_t = forward_ad._suspended(lambda: cls.jvp(ctx, *seeds))
+    outs = outputs if isinstance(outputs, tuple) else (outputs,)
+    out_t = out_t if isinstance(out_t, tuple) else (out_t,)
+    if len(out_t) != len(outs):
+        raise RuntimeError(f"{cls.__name__}.jvp returned {len(out_t)} tangents for "
+                           f"{len(outs)} outputs of forward")
+    for o, t in zip(outs, out_t):
+        if t is not None and hasattr(o, "_data"):
+            forward_ad.set_tangent(o, t)
+    return outputs
 
 
 def _new_node(cls, ctx, args, needs, outs, Tensor):

@@ -4,6 +4,8 @@ With create_graph=True the engine tapes the backward itself (node.py), so a grad
 it returns can be differentiated again (docs/autograd.md)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import dispatch
@@ -11,6 +13,7 @@ from ..profiler import STATE as PROFILE
 from .engine import _accumulate, _accumulate_with_history, run_backward
 from . import node as _node
 from .node import _tensor_class
+from .forward_ad import STATE as FORWARD
 from .grad_mode import enable_grad, no_grad
 
 
@@ -97,7 +100,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     try:
         if inputs is not None:
             _backward_into(roots, grads, inputs, bool(retain_graph), bool(create_graph))
-        elif create_graph or PROFILE.active is not None:   # node by node (each an event)
+        elif create_graph or PROFILE.active is not None or FORWARD.token is not None:
+            # node by node (each an event; or each rule's ops carrying tangents)
             run_backward(roots, grads, retain_graph=bool(retain_graph),
                          create_graph=bool(create_graph))
         elif not (_TAPE or _tape()).run(roots, grads, bool(retain_graph)):
@@ -132,10 +136,16 @@ def _backward_into(roots, grads, inputs, retain_graph, create_graph):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """torch.autograd.grad: the gradients of outputs with respect to inputs, none accumulated
-    into .grad; with create_graph, gradients with a history of their own (docs/autograd.md)."""
+    into .grad; with create_graph, gradients with a history of their own (docs/autograd.md).
+    only_inputs is PyTorch's deprecated flag, accepted and ignored as PyTorch does (warning
+    when it is False)."""
     Tensor = _node._TENSOR or _tensor_class()
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now "
+                      "(defaults to True). To accumulate gradient for other parts of the graph, "
+                      "please use torch.autograd.backward.", FutureWarning, stacklevel=2)
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)

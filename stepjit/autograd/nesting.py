@@ -32,8 +32,17 @@ def enter(x, fresh, grad_enabled):
     if x.requires_grad and grad_enabled:
         return x.view_as(x)
     leaf = x.detach().requires_grad_(True)
+    leaf._fw = x._fw   # forward over reverse (jacfwd(jacrev(f))): the tangent stays
     fresh.add(id(leaf))
     return leaf
+
+
+def detach(t):
+    """t detached from the transform's history, keeping a forward-mode tangent (which
+    belongs to an enclosing jvp/jacfwd)."""
+    d = t.detach()
+    d._fw = t._fw
+    return d
 
 
 def reaches_outside(tensors, fresh):

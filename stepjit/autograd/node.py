@@ -10,11 +10,18 @@ leaf itself: `source`), so that a backward with `create_graph=True`
 (docs/autograd.md) can hand the VJP rules the saved value *with its history*:
 the rules' ops are then taped like any forward op, and the gradient they compute
 can be differentiated again.
+
+Saved-tensor hooks (`autograd.graph.saved_tensors_hooks`, graph.py) replace what a
+SavedTensor holds: while a pair is active, every tensor an op saves is handed to its
+pack hook and only the packed object is kept (`data` is None, so the array fast paths
+of array_vjp.py step aside); reading the value back (backward, `ctx.saved_tensors`,
+`grad_fn._saved_self`) calls the unpack hook each time, as PyTorch does.
 """
 from __future__ import annotations
 
 import weakref
 
+from .forward_ad import STATE as _FORWARD
 from .grad_mode import STATE as GRAD
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
@@ -25,29 +32,49 @@ _FREED_MSG = ("Trying to backward through the graph a second time (or directly a
 
 
 class SavedTensor:
-    __slots__ = ("data", "version", "saved_version", "tensor", "source", "output_nr")
+    __slots__ = ("data", "version", "saved_version", "tensor", "source", "output_nr", "hooked",
+                 "fw")
 
     def __new__(cls, t, keep_object=False):
         return save_tensor(t, keep_object)   # (one place sets the fields: save_tensor)
 
     def unpack(self, node_name: str):
         if self.version.value != self.saved_version:
-            shape = "[" + ", ".join(str(d) for d in self.data.shape) + "]"
+            shape, dtype = (self.data.shape, self.data.dtype) if self.hooked is None \
+                else self.hooked[2]
+            shape = "[" + ", ".join(str(d) for d in shape) + "]"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{self.data.dtype} {shape}], which is used by {node_name}, "
+                f"inplace operation: [{dtype} {shape}], which is used by {node_name}, "
                 f"is at version {self.version.value}; expected version {self.saved_version} instead.")
+        if self.hooked is not None:
+            return self._unpack_hooked(node_name)
         if self.tensor is not None:
             return self.tensor
         return (_TENSOR or _tensor_class())._make(self.data)
+
+    def _unpack_hooked(self, node_name):
+        """The unpack hook's tensor: itself for a custom Function (its ctx.saved_tensors), else
+        a fresh tensor on its array, so that the history a backward gives the value never
+        lands on an object the hook hands out (a tensor it kept, or the original)."""
+        packed, unpack_hook, (shape, _), function_saved = self.hooked
+        t = unpack_hook(packed)
+        Tensor = _TENSOR or _tensor_class()
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{node_name}: output of saved tensor unpack_hook expected to be a "
+                            f"Tensor but got result of type {type(t).__name__}")
+        if tuple(t.shape) != tuple(shape):
+            raise RuntimeError(f"{node_name}: saved tensor unpack_hook returned a tensor of shape "
+                               f"{list(t.shape)}; the tensor it packed had shape {list(shape)}")
+        return t if function_saved else Tensor._make(t._data)
 
     def unpack_with_history(self, node, is_output):
         """The saved value as a tensor whose gradient flows where the saved tensor's did: for a
         backward that builds a graph (create_graph). `is_output`: the value is the node's own
         result (saved before the node was attached to it, so its history is the node)."""
         t = self.unpack(node._name)
-        if self.tensor is not None:   # a custom Function's saved object: itself
-            return t
+        if self.tensor is not None or (self.hooked is not None and self.hooked[3]):
+            return t   # a custom Function's saved object (or its hook's tensor): itself
         t._version = self.version   # one storage: later in-place writes are seen by the
         if is_output:               # nodes the taped rules save, as by this one
             return _with_history(t, node, 0)
@@ -56,6 +83,8 @@ class SavedTensor:
             return t
         if isinstance(source, Node):
             return _with_history(t, source, self.output_nr)
+        if self.hooked is not None and source._requires_grad:
+            return source   # a leaf saved through hooks: itself, so its gradient reaches .grad
         if source._data is not self.data or not source._requires_grad:
             raise RuntimeError(
                 f"{node._name}: a leaf tensor saved for backward had its .data replaced or was "
@@ -76,6 +105,7 @@ def save_tensor(t, keep_object=False):
     (SavedTensor(...) calls it too): the eager recorder makes one on every op, and a class call
     running Python code costs more."""
     s = _new(SavedTensor)
+    s.hooked = None
     s.data = t._data
     s.version = v = t._version
     s.saved_version = v.value
@@ -90,10 +120,16 @@ def save_tensor(t, keep_object=False):
     else:
         s.source = None
     s.output_nr = t._output_nr
+    s.fw = t._fw   # its forward-mode tangent, for a backward run inside a dual level
+    if SAVED_HOOKS:
+        SAVED_HOOKS[-1](s, t)   # graph.py: packs t, drops s.data
     return s
 
 
 _new = object.__new__
+# The active saved-tensor hook pairs, innermost last (graph.py pushes and pops them): each is
+# a function(saved, tensor) that packs the tensor into the SavedTensor.
+SAVED_HOOKS: list = []
 
 
 def _tensor_class():
@@ -227,6 +263,9 @@ class PrimBackward(Node):
         if GRAD.create_graph:   # the rules' ops taped, on the saved values with their history
             return run_rules(self.plan, grads[0], self.attrs,
                              lambda n: _unpack_with_history(saved[n], self, n))
+        if _FORWARD.token is not None:   # the rules' ops carry tangents: on the saved tangents
+            name = self._name
+            return run_rules(self.plan, grads[0], self.attrs, lambda n: _unpack_dual(saved[n], name))
         out = (_ARRAY_VJP or _array_vjp()).run(self, grads[0], saved)
         if out is None:
             name = self._name
@@ -238,6 +277,41 @@ class PrimBackward(Node):
         self._freed = True
         if self.saved:
             self.saved = None
+
+    def __getattr__(self, attr):
+        """PyTorch's `grad_fn._saved_<name>`: a value the node saved, read back as backward
+        reads it (through the unpack hook, if one packed it; with the history it had).
+        PyTorch's argument names (self, other, result, exponent...) name the primitive's
+        inputs by position, and the registry's own input names work too."""
+        if not attr.startswith("_saved_"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+        want = attr[len("_saved_"):]
+        for name, where in self.plan.save:
+            if want == name or want in _TORCH_SAVED_NAMES.get(where, ()):
+                if self.saved is None:
+                    raise RuntimeError(_FREED_MSG)
+                v = self.saved[name]
+                if type(v) is SavedTensor:
+                    return _saved_as_attribute(v, self, where == "out")
+                if type(v) is list:
+                    return [_saved_as_attribute(x, self, False) if type(x) is SavedTensor else x
+                            for x in v]
+                return v
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
+
+# PyTorch's names (derivatives.yaml) for what a node saved, by where stepjit's plan took it.
+_TORCH_SAVED_NAMES = {"out": ("result",), 0: ("self", "input"),
+                      1: ("other", "exponent", "mat2", "weight"), "xs": ("tensors",)}
+
+
+def _saved_as_attribute(v, node, is_output):
+    try:
+        return v.unpack_with_history(node, is_output)
+    except RuntimeError as e:
+        if "modified by an inplace operation" in str(e):
+            raise
+        return v.unpack(node._name)   # a leaf whose .data was replaced: its saved value
 
 
 def run_rules(plan, g, attrs, read):
@@ -279,12 +353,33 @@ def _unpack(v, node_name):
     return v
 
 
+def _unpack_dual(v, node_name):
+    """A saved value with the tangent it had when saved (forward over reverse)."""
+    if type(v) is list:   # "xs"
+        return [_unpack_dual(x, node_name) for x in v]
+    if type(v) is not SavedTensor:
+        return v
+    t = v.unpack(node_name)
+    if v.fw is not None and v.tensor is None:
+        t._fw = v.fw
+    return t
+
+
 def _unpack_with_history(v, node, name):
     if type(v) is SavedTensor:
-        return v.unpack_with_history(node, name == "out")
+        return _tangent_back(v, v.unpack_with_history(node, name == "out"))
     if type(v) is list:   # "xs"
-        return [x.unpack_with_history(node, False) if type(x) is SavedTensor else x for x in v]
+        return [_tangent_back(x, x.unpack_with_history(node, False)) if type(x) is SavedTensor
+                else x for x in v]
     return v
+
+
+def _tangent_back(v, t):
+    """t, the value v saved, with the forward-mode tangent it had when saved (a new tensor
+    made for the rules; the user's own tensor keeps its own)."""
+    if v.fw is not None and _FORWARD.token is not None and t._fw is None:
+        t._fw = v.fw
+    return t
 
 
 class AccumulateGrad(Node):

@@ -32,6 +32,8 @@ from .negative_binomial import NegativeBinomial  # noqa: F401
 from .pareto import Pareto  # noqa: F401
 from .weibull import Weibull  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
+from .lowrank_multivariate_normal import LowRankMultivariateNormal  # noqa: F401
+from .von_mises import VonMises  # noqa: F401
 from .normal import LogNormal, Normal  # noqa: F401
 from .poisson import Poisson  # noqa: F401
 from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli  # noqa: F401

@@ -15,6 +15,16 @@ A Primitive holds
   simd_expr   optional: the expression CPU loops emit instead, for a float result: a
               function of codegen/vmath.py, arithmetic the loop vectorizer turns into
               SIMD, within the error bound documented there (CUDA keeps expr)
+  jvp         the forward-mode rule (autograd/forward_ad.py), derived for the common
+              families unless given: "diagonal" (default for elementwise ops: the Jacobian
+              is diagonal, so input i's tangent contribution is its VJP rule applied to the
+              tangent), "weighted" (default for reductions: the VJP spreads the output
+              gradient back times a weight per element, so the tangent is the sum of
+              tangent times that weight), "linear" (the op is linear in its float inputs:
+              the tangent is the op applied to the tangents, zeros for inputs without one,
+              index inputs as they are), or one function per input, fn(t, <names>) -> that
+              input's contribution, names as a vjp's; None: no forward mode (an error
+              naming the primitive)
   grad_name   PyTorch's name for the backward node (string or fn(attrs) -> str)
   into        optional: into(*arrays, **attrs) writes impl's result into arrays[0]'s
               buffer (the eager in-place form, run when no autograd records);
@@ -81,6 +91,7 @@ KINDS = ("elementwise", "reduction", "scan", "matmul", "movement", "indexing", "
 LOWERINGS = ("loop", "view", "matmul", "fill", "size", "impl")
 REDUCES = ("add", "max", "min")
 _SPECIAL = ("out", "in_shapes", "index")
+JVP_FORMS = ("diagonal", "weighted", "linear")
 
 
 class VJPRule:
@@ -102,14 +113,14 @@ class Primitive:
                  "inputs", "attrs", "variadic", "ufunc", "view", "unview", "casts", "into",
                  "reduce", "exact", "keeps_uniform", "pure", "accumulates", "lowering",
                  "native", "native_when", "simd_expr", "check", "identity",
-                 "may_copy")
+                 "may_copy", "jvp")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
                  expr=None, grad_name=None, variadic=False, view=False, unview=None, casts=(),
                  into=None,
                  reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
                  lowering=None, native=None, native_when=None, simd_expr=None, check=False,
-                 identity=(), may_copy=False):
+                 identity=(), may_copy=False, jvp=None):
         assert kind in KINDS, kind
         assert reduce in REDUCES + (None,), reduce
         self.name = name
@@ -147,6 +158,16 @@ class Primitive:
         else:
             assert len(vjp) == len(self.inputs), f"{name}: one vjp entry per input"
             self.vjp = tuple(None if f is None else VJPRule(f, self) for f in vjp)
+        self.jvp = self._jvp_rule(jvp)
+
+    def _jvp_rule(self, jvp):
+        if jvp is None and self.vjp is not None:
+            return {"elementwise": "diagonal", "reduction": "weighted"}.get(self.kind)
+        if jvp is None or isinstance(jvp, str):
+            assert jvp in (None,) + JVP_FORMS, jvp
+            return jvp
+        assert len(jvp) == len(self.inputs), f"{self.name}: one jvp entry per input"
+        return tuple(None if f is None else VJPRule(f, self) for f in jvp)
 
     def _default_lowering(self):
         if (self.kind == "elementwise" and self.expr is not None) or self.reduce is not None:

@@ -9,3 +9,9 @@ from .modules import *  # noqa: F401,F403  (every layer; the list is modules/__i
 from .modules import Module  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
 from .parallel import DataParallel  # noqa: F401
+
+import sys as _sys
+# The star import above binds `attention` to modules/attention.py (MultiheadAttention's file);
+# nn.attention is PyTorch's namespace of sdpa_kernel and SDPBackend (nn/attention.py).
+attention = _sys.modules[__name__ + ".attention"]
+del _sys

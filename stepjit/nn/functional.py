@@ -409,7 +409,7 @@ from .functions.embedding_bag import embedding_bag  # noqa: E402,F401
 from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
 from .functions.vision import (  # noqa: E402,F401
     channel_shuffle, instance_norm, local_response_norm, pixel_shuffle, pixel_unshuffle)
-from .functions.volumetric import conv3d, conv_transpose1d  # noqa: E402,F401
+from .functions.volumetric import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402,F401
 from .functions.sampling_grid import affine_grid, grid_sample  # noqa: E402,F401
 from ..ops.contract import einsum  # noqa: E402  (bilinear)
 
@@ -452,7 +452,7 @@ __all__ = [
     "embedding_bag",
     "group_norm", "layer_norm", "normalize", "rms_norm",
     "channel_shuffle", "instance_norm", "local_response_norm", "pixel_unshuffle", "conv3d",
-    "conv_transpose1d", "affine_grid", "grid_sample", "gumbel_softmax", "rrelu",
+    "conv_transpose1d", "conv_transpose3d", "affine_grid", "grid_sample", "gumbel_softmax", "rrelu",
     "multilabel_margin_loss", "triplet_margin_with_distance_loss",
     "upsample", "upsample_nearest", "upsample_bilinear",
 ]

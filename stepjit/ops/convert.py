@@ -12,6 +12,7 @@ from .. import cuda as _cuda
 from ..dispatch import MODE, apply
 from ..ir import primitives as P
 from ..ir.types import DType, as_dtype
+from ..meta import NO_DATA, MetaArray
 from ..tensor import Tensor, device
 
 
@@ -24,6 +25,8 @@ def resolve_device(d):
     if isinstance(d, int) and not isinstance(d, bool):
         d = device("cuda", d)
     dev = device(d) if not isinstance(d, device) else d
+    if dev.type == "meta":
+        return dev
     if dev.type == "cuda":
         _cuda.require()
         if (dev.index or 0) >= max(_cuda.device_count(), 1):
@@ -34,7 +37,8 @@ def resolve_device(d):
 def _is_device(x):
     if isinstance(x, device):
         return True
-    return isinstance(x, str) and not isinstance(x, Tensor) and x.split(":")[0] in ("cpu", "cuda")
+    return isinstance(x, str) and not isinstance(x, Tensor) and \
+        x.split(":")[0] in ("cpu", "cuda", "meta")
 
 
 def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
@@ -60,6 +64,10 @@ def move(t, dev):
     """t on device dev: t itself when it is there already (or while tracing), else a copy."""
     if MODE.tracer is not None or t.device.type == dev.type:
         return t
+    if dev.type == "meta":
+        return Tensor._make(MetaArray(t.shape, t._data.dtype))
+    if t.is_meta:
+        raise NotImplementedError(NO_DATA)
     data = _cuda.to_device(t._data) if dev.type == "cuda" else _cuda.to_host(t._data)
     return Tensor._make(data)
 

@@ -15,6 +15,7 @@ from ..errors import DTypeError, StepjitError
 from ..ir import primitives as P
 from ..ir.primitives.random import multinomial_count
 from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float, result_type
+from ..meta import MetaArray
 from ..tensor import CPU, Tensor
 from .convert import move, resolve_device
 from .spacing import linspace_values
@@ -212,7 +213,12 @@ def _generator(generator):
 
 def _random_tensor(prim, numel, requires_grad, generator, device=None, **attrs):
     """Draw `numel` values with `prim` from the generator (advancing it by numel); on CUDA the
-    same values as on the CPU, drawn on the host and copied."""
+    same values as on the CPU, drawn on the host and copied; on the meta device, nothing
+    drawn."""
+    dev = device if device is not None else default_device()
+    if dev is not None and resolve_device(dev).type == "meta" and "shape" in attrs:
+        out = Tensor._make(MetaArray(attrs["shape"], attrs["dtype"].np))
+        return _finish(out, requires_grad, dev)
     out = _generator(generator).draw(prim, numel, **attrs)
     return _finish(out, requires_grad, device)
 

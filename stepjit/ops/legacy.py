@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numbers
 
-from ..ir.types import bool_, float32, float64, int8, int16, int32, int64, uint8
+from .. import cuda as _cuda
+from ..ir.types import bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from ..tensor import Tensor
 from . import creation
 
@@ -46,3 +47,31 @@ CharTensor = _legacy("CharTensor", int8)
 ShortTensor = _legacy("ShortTensor", int16)
 BY_NAME = {c.__name__: c for c in (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor,
                                    ByteTensor, CharTensor, ShortTensor)}
+
+
+class _CudaLegacyType(_LegacyType):
+    """`torch.cuda.FloatTensor` and kin: a tensor of that dtype on the CUDA device. Making one
+    needs CUDA (PyTorch's error where there is none); isinstance asks dtype and device."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cuda"
+
+    def __call__(cls, *args, device=None):
+        if not _cuda.is_available():
+            raise TypeError(f"type torch.cuda.{cls.__name__} not available. Torch not compiled "
+                            "with CUDA enabled.")
+        return super().__call__(*args, device="cuda" if device is None else device)
+
+    def __repr__(cls):
+        return f"<class 'stepjit.cuda.{cls.__name__}'>"
+
+
+def _cuda_legacy(name, dtype):
+    return _CudaLegacyType(name, (), {"dtype": dtype, "__module__": "stepjit.cuda",
+                                      "is_cuda": True})
+
+
+CUDA_BY_NAME = {name: _cuda_legacy(name, dtype) for name, dtype in (
+    ("FloatTensor", float32), ("DoubleTensor", float64), ("LongTensor", int64),
+    ("IntTensor", int32), ("BoolTensor", bool_), ("ByteTensor", uint8), ("CharTensor", int8),
+    ("ShortTensor", int16), ("HalfTensor", float16), ("BFloat16Tensor", bfloat16))}

@@ -97,11 +97,15 @@ def _copy_(self, src, non_blocking=False):
 
 
 def _uniform_(self, a=0.0, b=1.0, generator=None):
+    if self.is_meta:   # nothing to write, and nothing drawn (PyTorch's meta tensors)
+        return self
     r = creation.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
     return self._assign(r * (b - a) + a, "uniform_")
 
 
 def _normal_(self, mean=0.0, std=1.0, generator=None):
+    if self.is_meta:
+        return self
     r = creation.randn(tuple(self.shape), dtype=self.dtype, generator=generator)
     return self._assign(r * std + mean, "normal_")
 
@@ -445,7 +449,7 @@ METHODS.update({
     "is_nonzero": TR.is_nonzero, "get_device": SP.get_device, "vdot": SP.vdot,
     "diagflat": SP.diagflat, "hsplit": SP.hsplit, "vsplit": SP.vsplit, "dsplit": SP.dsplit,
     "split_with_sizes": SP.split_with_sizes, "sum_to_size": SP.sum_to_size,
-    "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet,
+    "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet_legacy,
     "pinverse": LA.pinverse,
     "masked_scatter": SP.masked_scatter, "select_scatter": SP.select_scatter,
     "slice_scatter": SP.slice_scatter, "diagonal_scatter": SP.diagonal_scatter,

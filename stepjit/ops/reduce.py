@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import builtins
 
-from collections import namedtuple
-
 from ..dispatch import apply
 from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
@@ -12,8 +10,8 @@ from ..ir.primitives.shapes import norm_axis
 from ..ir.types import FLOAT, as_dtype, int64 as INT64
 from ..autograd.node import node_class
 from ..tensor import Tensor
+from . import return_types
 
-values_indices = namedtuple("return_types", ["values", "indices"])
 
 
 def _axis(input, dim, op):
@@ -104,11 +102,8 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
                  keepdims=bool(keepdim))
 
 
-aminmax_result = namedtuple("aminmax", ["min", "max"])
-
-
 def aminmax(input, *, dim=None, keepdim=False):
-    return aminmax_result(amin(input, () if dim is None else dim, keepdim),
+    return return_types.aminmax(amin(input, () if dim is None else dim, keepdim),
                           amax(input, () if dim is None else dim, keepdim))
 
 
@@ -141,7 +136,7 @@ def _extremum(input, dim, keepdim, other, arg_prim, red_prim, name):
     if not keepdim:
         values = values.squeeze(axis[0])
         idx = idx.squeeze(axis[0])
-    return values_indices(_rename(values, name + "Backward0"), idx)
+    return getattr(return_types, name.lower())(_rename(values, name + "Backward0"), idx)
 
 
 def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):

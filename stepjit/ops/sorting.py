@@ -7,8 +7,6 @@ input's values (a guarded decision while tracing, as `nonzero` does).
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..dispatch import apply, concrete
@@ -19,9 +17,8 @@ from .index import take_along_dim
 from .reduce import _rename
 from .shape import _dim
 from .creation import tensor, zeros
+from . import return_types
 
-sort_result = namedtuple("sort", ["values", "indices"])
-topk_result = namedtuple("topk", ["values", "indices"])
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -32,10 +29,10 @@ def argsort(input, dim=-1, descending=False, stable=False):
 def sort(input, dim=-1, descending=False, stable=False):
     """Stable in every case (PyTorch's unstable sort may order ties either way)."""
     if input.ndim == 0:
-        return sort_result(input * 1, input.new_zeros((), dtype=as_dtype("int64")))
+        return return_types.sort(input * 1, input.new_zeros((), dtype=as_dtype("int64")))
     idx = argsort(input, dim, descending)
     d = _dim(dim, input.ndim, "sort")
-    return sort_result(_rename(take_along_dim(input, idx, d), "SortBackward0"), idx)
+    return return_types.sort(_rename(take_along_dim(input, idx, d), "SortBackward0"), idx)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -46,10 +43,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise op_error(ShapeError(f"selected index k ({k}) out of range for dimension {d} of "
                                   f"shape {list(input.shape)}"), "topk")
     if input.ndim == 0:
-        return topk_result(input * 1, input.new_zeros((), dtype=as_dtype("int64")))
+        return return_types.topk(input * 1, input.new_zeros((), dtype=as_dtype("int64")))
     idx = apply(P.argsort, input, axis=d, descending=bool(largest), stable=True)
     idx = idx.narrow(d, 0, k)
-    return topk_result(_rename(take_along_dim(input, idx, d), "TopkBackward0"), idx)
+    return return_types.topk(_rename(take_along_dim(input, idx, d), "TopkBackward0"), idx)
 
 
 def msort(input):
@@ -60,7 +57,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     d = _dim(dim, max(input.ndim, 1), "kthvalue")
     values, idx = sort(input, d)
     v, i = values.narrow(d, k - 1, 1), idx.narrow(d, k - 1, 1)
-    return sort_result(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
+    return return_types.kthvalue(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
 
 
 def _scan(prim, input, dim, dtype, op):

@@ -11,8 +11,6 @@ scripts (a few hundred steps of returns, a sequence) keep it small.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..dispatch import apply
@@ -25,11 +23,8 @@ from .elementwise import abs, where
 from .index import take_along_dim
 from .reduce import _rename, amax, logsumexp, mean, norm, std, sum, var
 from .shape import _dim
+from . import return_types
 
-median_result = namedtuple("median", ["values", "indices"])
-mode_result = namedtuple("mode", ["values", "indices"])
-cummax_result = namedtuple("cummax", ["values", "indices"])
-cummin_result = namedtuple("cummin", ["values", "indices"])
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -60,10 +55,10 @@ def median(input, dim=None, keepdim=False):
         values, _ = _select(flat, 0, (flat.shape[0] - 1) // 2, False)
         return _rename(values, "MedianBackward0")
     if input.ndim == 0:
-        return median_result(input * 1, full((), 0, dtype=int64))
+        return return_types.median(input * 1, full((), 0, dtype=int64))
     d = _dim(dim, input.ndim, "median")
     values, idx = _select(input, d, (input.shape[d] - 1) // 2, keepdim)
-    return median_result(_rename(values, "MedianBackward1"), idx)
+    return return_types.median(_rename(values, "MedianBackward1"), idx)
 
 
 def nanmedian(input, dim=None, keepdim=False):
@@ -77,7 +72,7 @@ def mode(input, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest of equally frequent ones) and the last
     index holding it, as PyTorch returns them."""
     if input.ndim == 0:
-        return mode_result(input * 1, full((), 0, dtype=int64))
+        return return_types.mode(input * 1, full((), 0, dtype=int64))
     d = _dim(dim, input.ndim, "mode")
     x = input.detach().movedim(d, -1)
     n = x.shape[-1]
@@ -92,7 +87,7 @@ def mode(input, dim=-1, keepdim=False):
     values = take_along_dim(input, idx, d)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return mode_result(_rename(values, "ModeBackward0"), idx)
+    return return_types.mode(_rename(values, "ModeBackward0"), idx)
 
 
 def _earlier(n):
@@ -118,12 +113,12 @@ def _running(input, dim, op, sign):
 
 def cummax(input, dim):
     values, idx = _running(input, dim, "cummax", 1)
-    return cummax_result(_rename(values, "CummaxBackward0"), idx)
+    return return_types.cummax(_rename(values, "CummaxBackward0"), idx)
 
 
 def cummin(input, dim):
     values, idx = _running(input, dim, "cummin", -1)
-    return cummin_result(_rename(values, "CumminBackward0"), idx)
+    return return_types.cummin(_rename(values, "CumminBackward0"), idx)
 
 
 def logcumsumexp(input, dim):
@@ -159,7 +154,6 @@ def histc(input, bins=100, min=0, max=0):
     return apply(P.cast, sum(onehot, 0), dtype=input.dtype)
 
 
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
@@ -186,7 +180,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     hist = sum(member, 0)
     if density:
         hist = apply(P.div, hist, apply(P.mul, sum(hist), apply(P.sub, hi, lo)))
-    return histogram_result(hist, edges)
+    return return_types.histogram(hist, edges)
 
 
 def _edges(x, bins, range, dtype):

@@ -1,7 +1,7 @@
 """Repeating, rolling and triangular/diagonal selections, as composites of primitives.
 
 repeat/tile/repeat_interleave are reshape + expand + reshape (their gradient is
-expand's sum); roll is two slices and a concat; tril/triu are a `where` against
+expand's sum), then copied: their results have memory of their own, as PyTorch's; roll is two slices and a concat; tril/triu are a `where` against
 a constant mask; diagonal is a gather with two index ranges (gradient: the
 scatter-add), and diag of a vector is an index_put into zeros.
 """
@@ -32,7 +32,15 @@ def repeat(input, *sizes):
     paired = tuple(d for s in shape for d in (1, s))
     wide = tuple(d for r, s in zip(sizes, shape) for d in (r, s))
     out = reshape(input, paired).expand(wide)
-    return _rename(reshape(out, tuple(r * s for r, s in zip(sizes, shape))), "RepeatBackward0")
+    return _rename(_fresh(reshape(out, tuple(r * s for r, s in zip(sizes, shape)))),
+                   "RepeatBackward0")
+
+
+def _fresh(t):
+    """`t` in memory of its own, as PyTorch's repeat and repeat_interleave always give
+    (callers write into them: `x.repeat(b, 1, 1, 1).div_(255)`). Without the copy the result
+    can be the expand's shared, read-only memory, or, for sizes of 1, a view of the input."""
+    return apply(P.copy, t)
 
 
 def tile(input, dims):
@@ -56,7 +64,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         shape = tuple(input.shape)
         wide = shape[:d + 1] + (repeats,) + shape[d + 1:]
         out = input.unsqueeze(d + 1).expand(wide)
-        return reshape(out, shape[:d] + (n * repeats,) + shape[d + 1:])
+        return _fresh(reshape(out, shape[:d] + (n * repeats,) + shape[d + 1:]))
     counts = np.asarray(concrete(repeats, "value")).astype(np.int64)
     if counts.shape != (n,):
         raise op_error(ShapeError(f"repeats must have the same size as input along dim {d}: "

@@ -24,7 +24,10 @@ Recompile limit. A function traced `recompile_limit` times (default
 `config.dynamo.recompile_limit`, 8; re-verifications do not count) stops tracing: it
 warns once, naming itself and the last reason, and runs eagerly whenever its
 cached traces do not apply. A miss only on tensor sizes (a new sequence length) is traced
-without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes").
+without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes"); so
+is the first call on a new object at a link a trace guards (a meter made per epoch, _renewed)
+and a trace of one call that printed or handed values to Python now and then (interpreted,
+it compiles nothing).
 """
 from __future__ import annotations
 
@@ -37,17 +40,16 @@ import weakref
 import numpy as np
 
 from .. import config
-from ..errors import EagerFirst
+from ..errors import EagerFirst, EagerOnly
 from ..autograd.grad_mode import STATE as GRAD
 from ..dispatch import MODE
 from ..tensor import Tensor
-from ..tracer import values
+from ..tracer import bindings, values
 from ..tracer.pytree import flatten, unflatten
 from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
-from ..tracer.tracer import Untraceable
 from . import aot, fastcall, guardcode, per_call, writeback
 from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
@@ -120,6 +122,7 @@ class CompiledFunction:
         self.why_mode = None
         self._one_shot = None
         self._one_shot_call = -1        # the call whose trace was per_call_if_again, one-shot
+        self._last_gap = 1 << 62        # calls between the two last such traces
         self._limit_warned = False
         self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
@@ -130,6 +133,9 @@ class CompiledFunction:
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
+        self._uncounted = 0             # traces the recompile limit does not count: a new
+                                        # object at a guarded link (_renewed), a call that
+                                        # printed or handed values out (one-shot)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -218,6 +224,9 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
+        rebound, bindings.LAST_REBOUND[0] = bindings.LAST_REBOUND[0], None
+        if rebound is not None and _reported(rebound[0], reason):
+            self._renewed(*rebound)
         if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
             # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
@@ -238,6 +247,39 @@ class CompiledFunction:
         if self._over_limit(reason):
             return self._eager(args, kwargs)
         return self._retrace(args, kwargs, flat, reason)
+
+    def _renewed(self, guard, now):
+        """A link the trace reached a container through holds another object: a loop that
+        makes a new meter, log or stats dict per epoch (`meter = AverageMeter()`, d2l's
+        `metric = Accumulator(3)`). The retrace is not counted by the recompile limit (as a new
+        shape is not), unless the link changes on two calls in a row (a new object every call);
+        and the numbers read per call in the old object (symbolic.py) are read per call in the
+        new one from its first trace, so an epoch costs one trace, not two."""
+        calls = self._stats["calls"]
+        where = ("rebound", id(guard.container), guard.key)
+        if self._changed.get(where) != calls - 1:
+            self._uncounted += 1
+        self._changed[where] = calls
+        if self._no_symbolic:
+            return
+        # (every link of the last traces that holds a new object now: a loop makes its meters
+        # together, `losses, top1 = AverageMeter(), AverageMeter()`, and one is reported)
+        moved = {(id(guard.value), id(now)): (guard.value, now)} \
+            if type(now) is type(guard.value) else {}
+        for tr in self.traces[-4:]:
+            for g in tr.py_guards:
+                if type(g) is bindings.BindingGuard and not hasattr(g.value, "_data"):
+                    cur = g.current()
+                    if cur is not g.value and type(cur) is type(g.value):
+                        moved[(id(g.value), id(cur))] = (g.value, cur)
+        bindings.LAST_REBOUND[0] = None
+        for where, (c, key, label, loc, kind) in list(self._symbolic.items()):
+            for old, new_obj in moved.values():
+                new = _counterpart(old, new_obj, c)
+                if new is not None:     # (the old object's place is no longer read)
+                    del self._symbolic[where]
+                    self._symbolic[values.where_of(new, key)] = (new, key, label, loc, kind)
+                    break
 
     def _new_shape(self, args, kwargs) -> bool:
         """Whether this call missed only because its tensor arguments have new sizes: a root
@@ -300,7 +342,8 @@ class CompiledFunction:
         # A step traced on every call because a value it reads changes on every call (a loop
         # counter) is limited by the traces that built programs: the others reused them.
         st = self._stats
-        n = st["compiles"] if self._volatile or self._per_call else st["traces"] - st["shape_traces"]
+        n = (st["compiles"] if self._volatile or self._per_call
+             else st["traces"] - st["shape_traces"] - self._uncounted)
         if n < self.limit or self._nondeterministic:
             # A step that draws Python random numbers or reads a clock must run its Python on
             # every call; its traces reuse programs, so no limit guards against recompiling.
@@ -341,7 +384,7 @@ class CompiledFunction:
                 with span(f"trace {self.name}", "compile", reason=reason):
                     tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
                                   symbolic=self._places(), once=self.mode is not TREE)
-        except Untraceable as e:
+        except EagerOnly as e:   # tracer.Untraceable, or the front end's own
             return self._untraceable(e, args, kwargs)
         except EagerFirst as e:    # (a lazy layer's first input): this call only, eagerly
             log_event(self, "fallback", reason=str(e))
@@ -360,8 +403,9 @@ class CompiledFunction:
         if verifying:
             st["verifications"] += 1
         calls = self.stats()["calls"]
-        if tr.per_call is None and tr.per_call_if_again and self._one_shot_call == calls - 1:
-            # (the previous call made the same kind of one-call trace: every call does)
+        if tr.per_call is None and tr.per_call_if_again and self._one_shot_too_often(tr, calls):
+            # (the previous call made the same kind of one-call trace: every call does; or a
+            # small step does so every few calls, where running it eagerly costs less)
             tr.per_call, tr.per_call_warns = tr.per_call_if_again, tr.per_call_if_again_warns
         if tr.nondeterministic is not None and self.mode is TREE:
             self._went_nondeterministic(tr.nondeterministic)
@@ -398,6 +442,9 @@ class CompiledFunction:
                           if outcome == "one-shot" else None)
         if outcome == "one-shot" and tr.per_call_if_again:
             self._one_shot_call = calls
+            # (a call that printed or plotted, now and then: interpreted, it compiles nothing,
+            # and the recompile limit would otherwise end retraces a loop still needs)
+            self._uncounted += 1
         # A trace that describes one call only (state created on a first step) never runs
         # again: interpret it rather than compile kernels nothing will reuse.
         backend = "interpret" if outcome == "one-shot" else self.program_backend
@@ -418,6 +465,25 @@ class CompiledFunction:
                   programs_built=n_built, compile_seconds=st["compile_seconds"] - compile_seconds,
                   stale=str(status) if isinstance(status, Stale) else None)
         return result
+
+    def _one_shot_too_often(self, tr, calls) -> bool:
+        """Whether a step whose trace describes this call only (it printed, handed values to
+        Python) should run its Python on every call instead: when the previous call's trace
+        did so too, or when a small step (one that would run eagerly per call, per_call.py) did
+        so twice with fewer than config.dynamo.one_shot_gap calls between. A full trace costs
+        20-70 ms in a process that has loaded Numba (the searches of the step's names, the heap
+        scan for tensors it keeps, the fast call rebuilt), where a small step's replay saves
+        about 0.4 ms over its eager call (benchmarks' epoch_loop: 476-588 us eager, 122 us
+        replayed): plotting every 5 or 100 steps, eager is cheaper; printing every 2000,
+        replaying the calls in between is."""
+        gap = calls - self._one_shot_call
+        if gap == 1:
+            return True
+        limit = config.dynamo.one_shot_gap
+        short = gap < limit and self._last_gap < limit
+        self._last_gap = gap
+        return short and per_call.may_run_eagerly(tr, self.backend, self.fullgraph) \
+            and per_call.runs_eagerly(tr.graph)
 
     def _choose_per_call(self, tr):
         """The first per-call trace decides how the step's Python runs from the next call on:
@@ -754,6 +820,34 @@ def _liftable_float(guard) -> bool:
     """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
     cell)."""
     return type(guard.value) is float and _liftable(guard)
+
+
+def _counterpart(old, new, target, depth=3):
+    """The container in `new` at the place `target` has in `old` (old itself, its attribute
+    dict, or an entry reached by the same keys, a few links deep), or None."""
+    if target is old:
+        return new
+    d_old, d_new = getattr(old, "__dict__", None), getattr(new, "__dict__", None)
+    if type(d_old) is dict and type(d_new) is dict:
+        if target is d_old:
+            return d_new
+        old, new = d_old, d_new
+    if depth == 0:
+        return None
+    if type(old) is dict and type(new) is dict:
+        pairs = [(v, new[k]) for k, v in old.items() if k in new]
+    elif type(old) is list and type(new) is list and len(old) == len(new):
+        pairs = list(zip(old, new))
+    else:
+        return None
+    for a, b in pairs:
+        if type(a) is not type(b) or callable(a):
+            continue
+        if isinstance(a, (dict, list)) or type(getattr(a, "__dict__", None)) is dict:
+            found = _counterpart(a, b, target, depth - 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _liftable(guard) -> bool:

@@ -30,6 +30,11 @@ from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
 
+# The BindingGuard that failed last and what its place holds now (the runtime reads it when a
+# call leaves the tree: a loop's new meter or log per epoch, runtime/compiled.py _renewed).
+LAST_REBOUND = [None]
+
+
 class BindingGuard(PyGuard):
     """container[key] (a dict: a module's globals, an object's __dict__, a module's
     _parameters; or a list) or a closure cell (key None) still holds `value` itself:
@@ -47,8 +52,10 @@ class BindingGuard(PyGuard):
         return self.container.get(self.key, _MISSING)
 
     def failed(self):
-        if self.current() is self.value:
+        now = self.current()
+        if now is self.value:
             return None
+        LAST_REBOUND[0] = (self, now)
         return f"{self.label} was rebound to another object (the trace read the old one)"
 
     def same_as(self, other) -> bool:

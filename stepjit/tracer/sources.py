@@ -211,6 +211,7 @@ def rebound_names(fn, escapes, state, snap=None):
     made = {id(t) for t, _ in escapes if id(t) not in state}
     existing = set(snap.sizes) if snap is not None else set()
     attrs = _rebound_attrs(snap)
+    tensor_attrs = _rebound_attrs(snap, made)
     structs = structures.candidates(_names(glob, code, fn.__closure__ or ()) + attrs, made, existing)
     inner = {id(c) for _, flat in structs for c in flat[2]}
     # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
@@ -218,10 +219,12 @@ def rebound_names(fn, escapes, state, snap=None):
     # scan, not one each)
     wanted = [t for t, _ in escapes if id(t) in made and id(t) in named]
     wanted += [x for _, flat in structs for x in [t for _, t in flat[1]] + flat[2]]
+    wanted += [t for _, _, _, t in tensor_attrs if id(t) not in named]
     ours = {id(e) for e in escapes} | {id(escapes), id(attrs)} | {id(a) for a in attrs}
+    ours |= {id(tensor_attrs)} | {id(a) for a in tensor_attrs}
     for _, (_, leaves, containers) in structs:    # (the search's own lists refer to them)
         ours |= {id(leaves), id(containers)} | {id(x) for x in leaves}
-    roots = {(id(c), k): NamePlace(c, k, label) for c, k, label, _ in attrs}
+    roots = {(id(c), k): NamePlace(c, k, label) for c, k, label, _ in attrs + tensor_attrs}
     places = _places_of(wanted, glob, cells, ours, inner, roots) if wanted else {}
     for root, flat in structs:
         tensors = [t for _, t in flat[1]]
@@ -242,13 +245,17 @@ def rebound_names(fn, escapes, state, snap=None):
     return out
 
 
-def _rebound_attrs(snap):
+def _rebound_attrs(snap, made=None):
     """(attribute dict, key, label, object) for each attribute of an object the step reaches
-    that it bound to another tuple or list (`self.hidden = (h, c)`)."""
+    that it bound to another tuple or list (`self.hidden = (h, c)`); with made (ids), to a
+    tensor the step made instead (minGPT's trainer: `logits, self.loss = model(x, y)`), which
+    is rebound after every call as a global is (module docstring)."""
     out = []
     for d, before, label, _ in (snap.attrs.values() if snap is not None else ()):
         for k, v in list(d.items()):
-            if type(v) in (tuple, list) and before.get(k) is not v and type(k) is str:
+            if type(k) is not str or before.get(k) is v:
+                continue
+            if (type(v) in (tuple, list) if made is None else id(v) in made):
                 out.append((d, k, f"{label}.{k}", v))
     return out
 

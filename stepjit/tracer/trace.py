@@ -20,7 +20,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from . import aot
-from .bindings import binding_guards
+from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .helpers import def_loc
@@ -31,7 +31,7 @@ from .sources import NamePlace, read_by_name, rebound_names
 from .structures import item_at, read_containers
 from .symbolic import ArgInt
 from .tracer import TraceError, Tracer
-from .values import Watch, side_effects, snapshot, value_guards
+from .values import LengthGuard, ValueGuard, Watch, path_guards, side_effects, snapshot, value_guards
 
 
 @dataclass
@@ -165,6 +165,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             tracer.graph.outputs.extend(per_list.values())
         write_back_rebinds(tracer, before, fn)
         out = _finish(tracer, result, signature, treedef, fn, before)
+        _inputs_back(places, out)
         out.arg_aliases = aliases_of(flat)
         guards, out.named_first = read_by_name(fn, out.slots, before,
                                                binding_guards(fn, out.slots, before.helper_roots),
@@ -180,9 +181,17 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             for g in p.guards:
                 g.segment = last
                 out.py_guards.append(g)
-        out.nondeterministic = watch.nondeterministic or next(iter(before.changed), None)
+        out.nondeterministic = watch.nondeterministic
+        changed = next(iter(before.changed), None)
+        if changed is not None and out.nondeterministic is None:
+            if out.reusable:
+                out.nondeterministic = changed
+            else:   # (a trace of this call only already: it printed, handed values out)
+                out.per_call_if_again = (f"{changed.reason()}, which a replayed trace would "
+                                         "not do again: its Python runs on every call")
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
+        out.py_guards.extend(_container_guards(out, before, places, fn))
         _array_arguments(out, fn, args, kwargs)
     finally:
         if collecting:
@@ -194,6 +203,40 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         for rec in tracer.records:
             rec.restore()
     return out
+
+
+def _inputs_back(places, out):
+    """A number read per call that the step rebound to a tensor it made (build-nanogpt's
+    `loss_accum = 0.0` before the micro-steps, `loss_accum += loss.detach()` in each): the
+    name is rebound after every call to a fresh tensor (sources.py, found in _finish), and the
+    call's program reads the number the place held when the call began, which is put back."""
+    rebound = {(id(p.container), p.key) for p, _ in out.escapes if isinstance(p, NamePlace)}
+    for p in places:
+        if p.where() in rebound and type(p.original) in (int, float):
+            _put_place(p, p.original)
+
+
+def _put_place(p, x):
+    if p.key is None:
+        p.container.cell_contents = x
+    else:
+        p.container[p.key] = x
+
+
+def _container_guards(out, before, places, fn):
+    """Identity guards on the paths to the containers whose entries the trace reads or writes
+    by reference (values.path_guards)."""
+    containers = {}
+    for g in out.py_guards:
+        if type(g) in (ValueGuard, LengthGuard):
+            containers[id(g.container)] = g.container
+    for x in [*out.py_writes, *out.py_inputs, *places]:
+        c = getattr(x, "container", None)
+        if c is not None:
+            containers[id(c)] = c
+    have = {(id(g.container), g.key if type(g.key) in (str, int) or g.key is None else id(g.key))
+            for g in out.py_guards if type(g) is BindingGuard}
+    return path_guards(before, containers.values(), len(out.decisions), def_loc(fn), have)
 
 
 def _array_arguments(out, fn, args, kwargs):
@@ -235,7 +278,7 @@ def _replayed_side_effects(out, before, fn, printed, appended=None):
         if out.reusable:
             out.per_call, out.per_call_warns = why, True
         else:   # (state made on a first step, or kept on every call: the runtime tells them)
-            out.per_call_if_again = why
+            out.per_call_if_again = out.per_call_if_again or why   # (.numpy() first: the cause)
     if printed is not None and out.per_call_if_again is None:
         loc = printed
         out.per_call_if_again = (f"the step prints on every call (at {loc}: `{loc.text}`), which a "
@@ -378,9 +421,10 @@ def _escapes(tracer, trace, fn, snap=None):
         # mean, `lossi.append(loss.item())`) costs ~0.1 s a call, 25x makemore's eager step.)
         gc.collect()
     kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
-    if tracer.per_call is not None:
-        trace.per_call, trace.per_call_warns = tracer.per_call, tracer.per_call_warns
-    elif kept:
+    if tracer.handed_out is not None:
+        trace.per_call_if_again = (f"{tracer.handed_out} call after call, which a replayed "
+                                   "trace could not redo: it is traced on every call")
+    if kept:
         trace.per_call = (f"a number read from a tensor (.item() at {kept[0]}  {kept[0].text}) "
                           "is kept after the step returns (in a list, a global...): Python that "
                           "does so must run on every call")

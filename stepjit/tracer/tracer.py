@@ -25,7 +25,7 @@ from ..cuda import is_device_array
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd import view_writes
 from ..autograd.node import PrimBackward
-from ..errors import StepjitError, op_error, user_source_line
+from ..errors import EagerOnly, StepjitError, op_error, user_source_line
 from ..ir import primitives as P
 from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
@@ -42,13 +42,9 @@ class TraceError(StepjitError):
     pass
 
 
-class Untraceable(TraceError):
+class Untraceable(TraceError, EagerOnly):
     """The step does something a trace cannot follow but eager runs correctly: the compiled
     function runs the call (and later ones) eagerly, warning once with `why` (the user's line)."""
-
-    def __init__(self, why):
-        super().__init__(why)
-        self.why = why
 
 
 def _literal(a):
@@ -104,8 +100,7 @@ class Tracer:
         self.weak = set()           # Values that stand for Python numbers (_as_numbers)
         self.scalars = []           # weakrefs to the TracedScalars .item() returned
         self._scalar_values = {}    # (Value, dtype) -> its 0-dim Value in dtype (_scalar_as)
-        self.per_call = None        # why the step's Python must run every call (_handed_out)
-        self.per_call_warns = False
+        self.handed_out = None      # where .numpy()/.tolist() handed values to Python
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
         self.ints = False           # a SymbolicInt stands in a place
         self.tensor_windows = False  # a window's bounds are traced tensors (windows.py)
@@ -351,21 +346,23 @@ class Tracer:
 
     def _handed_out(self, v, purpose):
         """`t.numpy()` / `t.tolist()`: the values leave for Python code the tracer cannot
-        watch (NumPy, a list kept or printed), so a replay could not redo what it does with
-        them: the step's Python must run on every call. This call goes on with the values eager
-        would have (read-only: PyTorch's array would share the tensor's memory, which a trace
-        cannot), and the runtime traces the step on every call, warning once (per_call).
+        watch (NumPy, a plot, a list kept or printed), so a replay could not redo what it does
+        with them: the trace describes this call only, as one that printed does. A step that
+        hands values out now and then (`if t % 5 == 0: plt.plot(pred.numpy())`, the branch a
+        guarded outcome of a symbolic int) replays the calls in between; one that does so on
+        every call runs its Python on every call, warned once (per_call_if_again, set by
+        _escapes). This call goes on with the values eager would have (read-only: PyTorch's
+        array would share the tensor's memory, which a trace cannot).
         Not for a constant the step made from Python values (`batch_sizes = tensor(sizes)` in
         pack_padded_sequence, read back by the LSTM): a replay holds the same values, so the
         Python reading them does the same; the Python values it came from are guarded where
         they were read (a random constant makes the trace one-shot anyway)."""
-        if self.per_call is None and not self.once and v not in self.constant_segment:
+        if self.handed_out is None and not self.once and v not in self.constant_segment:
             path, line, text = user_source_line(4)
             call = ".numpy()" if purpose == "numpy" else ".tolist()"
-            self.per_call = (f"the step hands a tensor's values to Python ({call} at "
-                             f"{path.rsplit('/', 1)[-1]}:{line}: `{text}`), which a replayed "
-                             "trace could not redo: it is traced on every call")
-            self.per_call_warns = True
+            self.handed_out = (f"the step hands a tensor's values to Python ({call} at "
+                               f"{path.rsplit('/', 1)[-1]}:{line}: `{text}`)")
+            self.not_reusable(f"{self.handed_out}, which a replay would not redo")
         a = np.array(self.env[v])
         a.flags.writeable = False
         return a

@@ -79,7 +79,8 @@ from collections import deque
 
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
-from .bindings import _MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES, searched_dict
+from .bindings import (_MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES,
+                       BindingGuard, searched_dict)
 from .helpers import (Helpers, def_loc, global_names, is_user_file, line_of_change,
                       roots_of, running_callers)
 from .hyperparams import _MISSING, PyGuard
@@ -100,6 +101,10 @@ LAST_FAILED = [None]
 def where(guard):
     """What identifies the place a ValueGuard reads, across traces."""
     return (id(guard.container), guard.key)
+
+
+def where_of(container, key):
+    return (id(container), key)
 
 class ValueGuard(PyGuard):
     """container[key] (a dict: globals, an object's __dict__, a dict entry; a list; or a
@@ -220,6 +225,8 @@ class Snapshot:
         self.helpers = []     # the functions the step may call (helpers.py), itself first
         self.helper_roots = []  # (container, key, object, label): their names, not the step's
         self.roots = []       # (container, key, object, label): the step's names (roots)
+        self.paths = {}       # id(object or its __dict__) -> the links (container, key, object,
+                              # label) from a root to that object, the first the search found
 
 
 def roots(fn):
@@ -281,10 +288,10 @@ def snapshot(fn, args=()) -> Snapshot:
 
 
 def _search(snap, container, key, root, label):
-    queue = deque([(container, key, root, label, key, 0)])
+    queue = deque([(container, key, root, label, key, 0, ())])
     seen = set()
     while queue and len(seen) < _MAX_OBJECTS:
-        c, k, obj, text, name, depth = queue.popleft()
+        c, k, obj, text, name, depth, path = queue.popleft()
         if isinstance(obj, _SCALARS):
             if c is not None and not isinstance(c, tuple):   # (namedtuples too)
                 snap.scalars.setdefault((id(c), _hashable(k)), (c, k, obj, text, name))
@@ -299,8 +306,13 @@ def _search(snap, container, key, root, label):
         if id(obj) in seen or depth >= _MAX_DEPTH:
             continue
         seen.add(id(obj))
+        path += ((c, k, obj, text),)
+        snap.paths.setdefault(id(obj), path)
+        d = searched_dict(obj) if not isinstance(obj, (dict, list, tuple)) else None
+        if d is not None:
+            snap.paths.setdefault(id(d), path)   # (an attribute's container is the __dict__)
         for child_c, child_k, child, link, child_name in _children(snap, obj, text, name):
-            queue.append((child_c, child_k, child, text + link, child_name, depth + 1))
+            queue.append((child_c, child_k, child, text + link, child_name, depth + 1, path))
 
 
 def _children(snap, obj, text, name):
@@ -434,6 +446,10 @@ def side_effects(snap, rebound=frozenset(), traced=None):
             continue
         added = _added(c, before)
         if added is None:
+            if _grew_at_end(c, before):
+                # (a log of objects, `self.plots.append(pred.numpy())` on a plotting call: a
+                # container the step writes, not one it reads, as for appended scalars)
+                _appended([], c, (), label)
             return out, _changed(snap, label, name, container=True)
         _appended(out, c, added, label, traced.get(id(c)))
     for d, before, label, own in snap.attrs.values():
@@ -479,6 +495,11 @@ def _changed(snap, label, name, container=False):
 def _added_key(c, k) -> bool:
     entry = _APPENDED.get(id(c))
     return entry is not None and k in entry[1]
+
+
+def _grew_at_end(c, before) -> bool:
+    return (type(c) is list and len(c) > len(before)
+            and all(a is b for a, b in zip(c, before)))
 
 
 def _added(c, before):
@@ -733,6 +754,27 @@ def _used_names(fn, snap) -> set:
     for helper in snap.helpers[1:]:
         _code_words(helper.__code__, names)
     return names
+
+
+def path_guards(snap, containers, segment, loc, have=()) -> list:
+    """BindingGuards (identity, in `segment`: the trace's last, as value_guards') on every link from a root to each of `containers`
+    (the dicts, lists and attribute dicts whose entries the trace guards, reads per call or
+    writes after every call): a loop that makes a new meter or log per epoch (`meter =
+    AverageMeter()`, `metric = Accumulator(3)`, `losses = []` in the caller's closure) must
+    retrace, or a replay would read and write the old object's entries. have: (id(container),
+    key) of binding guards the trace has already."""
+    done = set(have)
+    out = []
+    for c in containers:
+        for lc, lk, obj, label in snap.paths.get(id(c), ()):
+            if lc is None or isinstance(lc, tuple):   # (`self` of a compiled method; immutable)
+                continue
+            where = (id(lc), lk if type(lk) in (str, int) or lk is None else id(lk))
+            if where in done:
+                continue
+            done.add(where)
+            out.append(BindingGuard(lc, lk, obj, label, segment, loc))
+    return out
 
 
 def value_guards(fn, snap, segment, written=frozenset()) -> list:

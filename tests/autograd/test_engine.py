@@ -104,3 +104,22 @@ def test_one_root_shortcut_matches_the_generic_roots():
     leaf = torch.tensor(2.0, requires_grad=True)
     leaf.backward()
     assert leaf.grad.item() == 1.0
+
+
+def test_grad_accepts_the_deprecated_only_inputs_flag():
+    # Gradient-penalty code passes only_inputs=True; PyTorch ignores it (warning only when
+    # False), so both spellings give the same gradient of a gradient norm.
+    import warnings
+    x = torch.tensor([[0.3, -0.7], [1.1, 0.2]], requires_grad=True)
+    w = torch.tensor([[0.5], [-2.0]], requires_grad=True)
+    out = (x @ w).tanh()
+    (g,) = torch.autograd.grad(out, x, grad_outputs=torch.ones_like(out),
+                                 create_graph=True, retain_graph=True, only_inputs=True)
+    penalty = ((g.norm(2, dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    assert w.grad is not None and x.grad is not None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (g2,) = torch.autograd.grad((x * x).sum(), x, only_inputs=False)
+    assert g2.tolist() == (2 * x.detach()).tolist()
+    assert any("only_inputs argument is deprecated" in str(c.message) for c in caught)

@@ -97,3 +97,16 @@ def test_without_mpi4py_import_works_and_says_what_to_install(monkeypatch):
     assert not backend.available()
     with pytest.raises(ImportError, match=r"pip install 'stepjit\[mpi\]'"):
         backend.MPIGroup()
+
+
+def test_zero_redundancy_optimizer_equals_one_optimizer_over_every_parameter():
+    proc, _ = run_workers("zero.py")
+    assert_ok(proc, "zero step", "zero state_dict", "zero load_state_dict")
+
+
+def test_zero_redundancy_optimizer_needs_a_process_group():
+    import stepjit as torch
+    from stepjit.distributed.optim import ZeroRedundancyOptimizer
+    w = torch.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        ZeroRedundancyOptimizer([w], optimizer_class=torch.optim.SGD, lr=0.1)

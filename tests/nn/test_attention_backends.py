@@ -27,3 +27,13 @@ def test_sdpa_kernel_and_sdp_kernel_blocks_compute_the_same_attention():
         assert not cuda.flash_sdp_enabled() and cuda.math_sdp_enabled()
         _attention()
     assert cuda.flash_sdp_enabled() and cuda.mem_efficient_sdp_enabled()
+
+
+def test_nn_attention_attribute_is_the_sdpa_namespace():
+    # Reached as an attribute (torch.nn.attention.sdpa_kernel, `import ... as`), not only by
+    # `from ... import`: the layers' own attention module must not shadow it.
+    import stepjit.nn.attention as namespace
+    assert torch.nn.attention is namespace
+    assert torch.nn.attention.sdpa_kernel is sdpa_kernel
+    assert torch.nn.attention.SDPBackend.MATH is SDPBackend.MATH
+    assert torch.nn.MultiheadAttention.__module__ == "stepjit.nn.modules.attention"

@@ -29,4 +29,4 @@ def test_hot_small_program_goes_native(monkeypatch):
                 assert_same(x, y, exact=False)
     assert fn.roots[-1].program.native is not None
     assert fn.roots[0].program.native is None                # the first call's: used once
-    assert "packed_call(PACK, GENERATION, NATIVE," in fn.fast_sources()[0]   # the native entry
+    assert "GENERATION, NATIVE," in fn.fast_sources()[0]   # the native entry, packed

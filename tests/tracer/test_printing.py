@@ -1,7 +1,8 @@
 """A compiled step that prints prints on every call, as eagerly: a replayed trace would not
 print, even the same text (tracer/values.py's Watch notes the print; its trace describes that
 call only). A step that prints on every call then runs its Python on every call, with no
-warning; one that prints now and then replays the calls in between."""
+warning; one that prints now and then replays the calls in between (a small step printing
+every few calls runs eagerly instead, config.dynamo.one_shot_gap)."""
 import contextlib
 import io
 import warnings
@@ -55,7 +56,10 @@ def test_printing_every_call_prints_every_call():
         assert st["fallbacks"] == 0 and not warned, (st, warned)
 
 
-def test_printing_now_and_then_replays_in_between():
+def test_printing_now_and_then_replays_in_between(monkeypatch):
+    # (a large step, as far as the runtime is concerned: a small one printing every 4 calls
+    # runs eagerly, a full trace costing more than the eager calls it would spare)
+    monkeypatch.setattr(torch.config.dynamo, "per_call_eager_below", 0)
     text, w, _, _ = _run(False, 0.0, 4)
     got, wc, f, _ = _run(True, 0.0, 4)
     assert got == text and got.count("\n") == CALLS // 4

@@ -344,12 +344,14 @@ def _counter_program():  # noqa: D103
     return step, (), [w]
 
 
-def test_a_loop_counter_is_traced_symbolically(capsys):
+def test_a_loop_counter_is_traced_symbolically(capsys, monkeypatch):
     """An int global that changes on every call (the loop variable of a script whose body is
     the step) is followed on every call: from its first change it is traced as a SymbolicInt
     (tracer/symbolic.py), so `T % 4 == 3` is guarded rather than T itself, and
-    each printing call gets a trace of its own."""
+    each printing call gets a trace of its own. (As a large step: a small one printing every
+    4 calls runs eagerly, config.dynamo.one_shot_gap.)"""
     global T
+    monkeypatch.setattr(torch.config.dynamo, "per_call_eager_below", 0)
 
     def change(i, _):
         global T

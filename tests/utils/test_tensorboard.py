@@ -102,6 +102,6 @@ def test_default_log_dir_and_refusals(tmp_path, monkeypatch):
     assert w.get_logdir().startswith("runs" + os.sep) and w.get_logdir().endswith("_lr0.1")
     with pytest.raises(ValueError, match="one element"):
         w.add_scalar("x", stepjit.ones(2))
-    with pytest.raises(NotImplementedError, match="add_histogram"):
-        w.add_histogram("w", stepjit.ones(3), 0)
+    with pytest.raises(NotImplementedError, match="add_graph"):
+        w.add_graph(stepjit.nn.Linear(2, 2), stepjit.ones(1, 2))
     w.close()

@@ -125,12 +125,13 @@ def _slice_impl(x, key):
 slice = register(Primitive(
     "slice", "indexing", _slice_impl, _slice_rule, inputs=("x",),
     attrs=("key",), vjp=(_slice_grad,), grad_name=lambda a: _slice_name(a["key"]), view=True,
+    jvp="linear",
     unview=lambda x, v, key: bind(slice_scatter, x, v, key=key),
     native="{0}{key}", native_when=lambda attrs: not any(k == "T" for k in attrs["key"])))
 
 slice_scatter = register(Primitive(
     "slice_scatter", "indexing", _slice_scatter_impl, _scatter_rule, inputs=("base", "src"),
-    attrs=("key",), casts=(1,),
+    attrs=("key",), casts=(1,), jvp="linear",
     vjp=(lambda g, key: bind(slice_scatter, g, 0.0, key=key),
          lambda g, key: g[_py_key(key)]),
     grad_name="SliceScatterBackward0"))
@@ -260,11 +261,13 @@ def _native_put(node):
 gather = register(Primitive(
     "gather", "indexing", _gather_impl, _gather_rule,
     inputs=("xs",), attrs=("key",), vjp=_gather_grad, grad_name="IndexBackward0", variadic=True,
+    jvp="linear",
     native=_native_take))
 
 index_put = register(Primitive(
     "index_put", "indexing", _put_impl, _put_rule, inputs=("xs",), attrs=("key", "accumulate"),
     vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,), into=_put_into,
+    jvp="linear",
     native=_native_put))
 
 
@@ -428,11 +431,11 @@ def _native_update(node):
 dynamic_slice = register(Primitive(
     "dynamic_slice", "indexing", _dynamic_slice_impl, _dynamic_slice_rule,
     inputs=("x", "start"), attrs=("axis", "size", "step"),
-    vjp=(_dynamic_slice_grad, None), grad_name="SliceBackward0",
+    vjp=(_dynamic_slice_grad, None), grad_name="SliceBackward0", jvp="linear",
     native="take_window({out}, {0}, {1}, {axis}, {step})"))
 
 dynamic_update_slice = register(Primitive(
     "dynamic_update_slice", "indexing", _dynamic_update_impl, _dynamic_update_rule,
     inputs=("base", "update", "start"), attrs=("axis", "step"), casts=(1,),
-    vjp=(_dynamic_update_base_grad, _dynamic_update_grad, None),
+    vjp=(_dynamic_update_base_grad, _dynamic_update_grad, None), jvp="linear",
     grad_name="SliceScatterBackward0", native=_native_update))

@@ -29,6 +29,7 @@ def _matmul_impl(x, y):
 matmul = register(Primitive(
     "matmul", "matmul", _matmul_impl, S.matmul_rule, inputs=("x", "y"),
     vjp=(lambda g, y: g @ y.mT, lambda g, x: x.mT @ g), grad_name="MmBackward0",
+    jvp=(lambda t, y: t @ y, lambda t, x: x @ t),
     lowering="matmul", accumulates=True))
 
 
@@ -62,10 +63,12 @@ def _det_impl(x):
 inv = register(Primitive(
     "inv", "matmul", _inv_impl, _square_rule("inv"), inputs=("x",),
     vjp=(lambda g, out: -(out.mT @ g @ out.mT),), grad_name="LinalgInvExBackward0",
+    jvp=(lambda t, out: -(out @ t @ out),),
     lowering="impl", accumulates=True))
 
 # d det(A) = det(A) tr(inv(A) dA), so the gradient is g det(A) inv(A)^T (invertible A).
 det = register(Primitive(
     "det", "matmul", _det_impl, _square_rule("det"), inputs=("x",),
     vjp=(lambda g, x, out: (g * out).unsqueeze(-1).unsqueeze(-1) * x.inverse().mT,),
+    jvp=(lambda t, x, out: out * (x.inverse().mT * t).sum((-2, -1)),),
     grad_name="LinalgDetBackward0", lowering="impl", accumulates=True))

@@ -80,12 +80,14 @@ def _reverses(perm):
 reshape = register(Primitive(
     "reshape", "movement", lambda x, shape: x.reshape(shape), _reshape_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g, in_shapes: g.reshape(in_shapes[0]),),
+    jvp="linear",
     grad_name="ViewBackward0", view=True, may_copy=True, keeps_uniform=True,
     unview=lambda x, v, shape: v.reshape(x.shape), native="reshaped({0}, {shape})"))
 
 transpose = register(Primitive(
     "transpose", "movement", lambda x, perm: x.transpose(perm), _transpose_rule,
     inputs=("x",), attrs=("perm",), vjp=(lambda g, perm: g.permute(_inverse(perm)),),
+    jvp="linear",
     grad_name="PermuteBackward0", view=True, keeps_uniform=True,
     unview=lambda x, v, perm: v.permute(_inverse(perm)), native="{0}.T",
     native_when=lambda attrs: _reverses(attrs["perm"])))
@@ -111,9 +113,11 @@ def _expand_impl(x, shape):
 expand = register(Primitive(
     "expand", "movement", _expand_impl, _expand_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g: g,), grad_name="ExpandBackward0", view=True,
+    jvp="linear",
     keeps_uniform=True, native="np.broadcast_to({0}, {shape})"))
 
 concat = register(Primitive(
     "concat", "movement", lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_rule,
     inputs=("xs",), attrs=("axis",), vjp=_concat_grad, grad_name="CatBackward0", variadic=True,
+    jvp="linear",
     native="np.concatenate(({xs},), {axis})"))

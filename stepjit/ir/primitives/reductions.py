@@ -71,7 +71,7 @@ def _reduction(name, impl, rule, vjp, grad_name=None, **facts):
 
 
 sum = _reduction("sum", _sum_impl, S.sum_rule, (_sum_grad,), _sum_name, reduce="add",
-                 accumulates=True)
+                 accumulates=True, jvp="linear")
 amax = _reduction("amax", _amax_impl, S.reduce_rule, (_extremum_grad,), "AmaxBackward0",
                   reduce="max", keeps_uniform=True)
 amin = _reduction("amin", _amin_impl, S.reduce_rule, (_extremum_grad,), "AminBackward0",

@@ -91,7 +91,7 @@ def _argsort_impl(x, axis, descending, stable):
 
 cumsum = register(Primitive(
     "cumsum", "scan", _cumsum_impl, _scan_rule, inputs=("x",), attrs=("axis",),
-    vjp=(_cumsum_grad,), grad_name="CumsumBackward0", accumulates=True))
+    vjp=(_cumsum_grad,), grad_name="CumsumBackward0", accumulates=True, jvp="linear"))
 
 cumprod = register(Primitive(
     "cumprod", "scan", _cumprod_impl, _scan_rule, inputs=("x",), attrs=("axis",),

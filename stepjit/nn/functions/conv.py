@@ -452,15 +452,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resizing of (N, C, L), (N, C, H, W) or (N, C, D, H, W), one spatial dim at a time:
     nearest is a gather with PyTorch's source index floor(dst * in / out); linear, bilinear and
     trilinear mix the two neighbouring gathers by PyTorch's source coordinate
-    (align_corners: dst * (in - 1) / (out - 1); else (dst + 0.5) * scale - 0.5, at least 0)."""
+    (align_corners: dst * (in - 1) / (out - 1); else (dst + 0.5) * scale - 0.5, at least 0);
+    bicubic mixes four gathers per dim by Keys' cubic convolution (_cubic_resize)."""
     spatial = input.ndim - 2
-    if mode in _LINEAR_MODES:
+    if mode == "bicubic" and spatial != 2:
+        raise NotImplementedError(f"Got {input.ndim}D input, but bicubic mode needs 4D input")
+    if mode == "bicubic" and antialias:
+        raise NotImplementedError("interpolate(mode='bicubic', antialias=True) is not supported")
+    if mode == "bicubic":
+        pass
+    elif mode in _LINEAR_MODES:
         if spatial != _LINEAR_MODES[mode]:
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                       f"{_LINEAR_MODES[mode] + 2}D input")
     elif mode != "nearest":
-        raise NotImplementedError(f"interpolate(mode={mode!r}): 'nearest', 'linear', 'bilinear' "
-                                  "and 'trilinear' are supported")
+        raise NotImplementedError(f"interpolate(mode={mode!r}): 'nearest', 'linear', 'bilinear', "
+                                  "'bicubic' and 'trilinear' are supported")
     elif align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -479,6 +486,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         raise ValueError("either size or scale_factor should be defined")
     out = input
+    if mode == "bicubic":   # the last dim first, as PyTorch's kernel (the same rounding)
+        for k in reversed(range(spatial)):
+            out = _cubic_resize(out, k, insz[k], outsz[k], scales[k], bool(align_corners),
+                                (ALL,) * (2 + k) + ("T",))
+        return out
     for k, (n, o, sc) in enumerate(zip(insz, outsz, scales)):
         key = (ALL,) * (2 + k) + ("T",)
         if mode != "nearest":
@@ -491,6 +503,42 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_CUBIC_A = -0.75   # PyTorch's (and OpenCV's) choice of Keys' parameter
+
+
+def _cubic_resize(x, k, n, o, scale, align_corners, key):
+    """x resized from n to o along spatial dim k by cubic convolution: the gathers at the four
+    source positions around PyTorch's source coordinate (clamped to the edge; unclamped
+    coordinate, unlike the linear modes), weighted by Keys' kernel, in x's float precision."""
+    dt = np.float32 if x.dtype.itemsize == 4 else np.float64
+    dst = np.arange(o, dtype=dt)
+    if align_corners:
+        src = dst * dt((n - 1) / (o - 1) if o > 1 else 0.0)
+    else:
+        src = (dst + dt(0.5)) * dt(scale) - dt(0.5)
+    i0 = np.floor(src).astype(np.int64)
+    t = src - i0.astype(dt)
+    a = dt(_CUBIC_A)
+    weights = (_cubic_far(t + 1, a), _cubic_near(t, a), _cubic_near(1 - t, a),
+               _cubic_far(2 - t, a))
+    shape = (o,) + (1,) * (x.ndim - 3 - k)
+    out = None
+    for j, w in enumerate(weights):
+        idx = np.clip(i0 - 1 + j, 0, n - 1)
+        term = apply(P.gather, x, tensor(idx, device=x.device), key=key) \
+            * tensor(w.reshape(shape), dtype=x.dtype, device=x.device)
+        out = term if out is None else out + term
+    return out
+
+
+def _cubic_near(t, a):
+    """Keys' kernel for |t| <= 1."""
+    return ((a + 2) * t - (a + 3)) * t * t + 1
+
+
+def _cubic_far(t, a):
+    """Keys' kernel for 1 < |t| < 2."""
+    return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
 
 
 def _linear_resize(x, k, n, o, scale, align_corners, key):

@@ -124,6 +124,23 @@ class Conv3d(_ConvNd):
                         self.dilation, self.groups)
 
 
+class ConvTranspose3d(_ConvNd):
+    _n = 3
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, output_padding)
+
+    def forward(self, input, output_size=None):
+        if output_size is not None:
+            raise NotImplementedError("ConvTranspose3d(output_size=...) is not supported")
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+
 class ConvTranspose1d(_ConvNd):
     _n = 1
     transposed = True

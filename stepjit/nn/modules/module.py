@@ -9,11 +9,13 @@ parameter sees every later change to it, and a tracer lifts it by identity.
 """
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 
 from ...autograd.grad_mode import no_grad
 from ...ir.types import FLOAT, as_dtype, bfloat16, float16, float32, float64
 from ...ops.convert import resolve_device
+from ...ops.creation import zeros
 from ...tensor import Tensor, device as _device
 from ..parameter import Buffer, Parameter
 from .hooks import HookMethods, RemovableHandle, call_with_hooks
@@ -329,6 +331,11 @@ class Module(HookMethods):
                 dtype = a
         if device is not None:
             dev = resolve_device(device)  # raises for CUDA where no device is available
+            if dev.type != "meta" and any(t.is_meta for t in self._tensors()):
+                raise NotImplementedError(
+                    "Cannot copy out of meta tensor; no data! Please use "
+                    "torch.nn.Module.to_empty() instead of torch.nn.Module.to() when moving "
+                    "module from meta to a different device.")
             self._apply(lambda t: t.to(dev))
         if dtype is None:
             return self
@@ -351,9 +358,16 @@ class Module(HookMethods):
         return self.to(bfloat16)
 
     def to_empty(self, *, device=None, recurse=True):
-        """Parameters and buffers replaced by uninitialized ones on `device` (here: zeros)."""
+        """Parameters and buffers replaced by uninitialized ones on `device` (here: zeros),
+        the step after building on the meta device."""
         dev = resolve_device(device if device is not None else "cpu")
-        return self._apply(lambda t: t.new_zeros(tuple(t.shape)).to(dev))
+        return self._apply(lambda t: zeros(tuple(t.shape), dtype=t.dtype, device=dev))
+
+    def _tensors(self):
+        """Every parameter and buffer of the tree."""
+        for m in self.modules():
+            yield from (p for p in m._parameters.values() if p is not None)
+            yield from (b for b in m._buffers.values() if b is not None)
 
     def cpu(self):
         return self.to("cpu")
@@ -479,6 +493,12 @@ def _load_one(module, name, target, value, key, assign, errors):
     if tuple(value.shape) != tuple(target.shape):
         errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
                       f"checkpoint, the shape in current model is {target.shape}.")
+        return
+    if not assign and target.is_meta and not value.is_meta:
+        warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta "
+                      "parameter in the current model, which is a no-op. (Did you mean to pass "
+                      "`assign=True` to assign items in the state dictionary to their "
+                      "corresponding key in the module instead of copying them in place?)")
         return
     with no_grad():
         if not assign:

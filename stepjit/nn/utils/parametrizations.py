@@ -16,7 +16,7 @@ from ...ops.creation import eye, randn, zeros_like
 from ...ops.elementwise import allclose
 from ...ops.shape import cat
 from ...tensor import Tensor
-from ..modules.conv import ConvTranspose1d, ConvTranspose2d
+from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..functions.norm import norm_except_dim, normalize, weight_norm as _weight_norm
 from ..modules.module import Module
 from . import parametrize
@@ -111,7 +111,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     parametrize.register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
     return module

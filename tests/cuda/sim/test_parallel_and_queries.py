@@ -50,3 +50,11 @@ def test_memory_and_timing_queries_answer():
     end.record()
     end.synchronize()
     assert start.elapsed_time(end) >= 0.0
+
+
+def test_cuda_legacy_types_make_device_tensors():
+    t = torch.cuda.FloatTensor(2, 3).fill_(1.0)
+    assert t.device.type == "cuda" and t.dtype is torch.float32
+    assert isinstance(t, torch.cuda.FloatTensor) and not isinstance(t, torch.cuda.LongTensor)
+    assert isinstance(torch.cuda.LongTensor([1, 2]), torch.cuda.LongTensor)
+    assert float(t.sum()) == 6.0

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import enum
 
+from . import bias  # noqa: F401  (causal_upper_left / causal_lower_right masks)
+
 
 class SDPBackend(enum.IntEnum):
     ERROR = -1

@@ -1,0 +1,2 @@
+"""`torch.autograd.variable.Variable`: the module path old scripts import Variable from."""
+from . import Variable  # noqa: F401
