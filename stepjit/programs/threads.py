@@ -32,6 +32,7 @@ STEPJIT_THREADS=n does the same for a process. A program whose pools have one th
 """
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 
@@ -179,18 +180,25 @@ class Chooser:
 
 
 class Threaded:
-    """A program's callable run through its Chooser. Its `fastest()` is itself: a caller
-    holding on to it (runtime/fastcall.py) keeps the choice."""
-    __slots__ = ("fn", "chooser")
+    """A program's kernel (codegen/kernels.Kernel) run through its Chooser, with the kernel's
+    `fastest()` contract: itself until the kernel has run, then what a caller holding on to it
+    (runtime/fastcall.py) should call: the chooser on what runs the kernel."""
+    __slots__ = ("fn", "chooser", "entry")
 
     def __init__(self, fn, chooser):
         self.fn, self.chooser = fn, chooser
+        self.entry = None
 
     def __call__(self, *args):
         return self.chooser.run(self.fn, *args)
 
     def fastest(self):
-        return self
+        if self.entry is None:
+            runs = self.fn.fastest()
+            if runs is self.fn:         # not run yet: its first call picks what runs it
+                return self
+            self.entry = functools.partial(self.chooser.run, runs)
+        return self.entry
 
 
 def chooser(blas, loops):

@@ -163,6 +163,7 @@ def test_native_step_with_a_split_matmul_matches_eager_on_any_thread_count(nativ
     assert program.native is not None
     entry = program.native.packed
     assert isinstance(entry, threads.Threaded), "the program's thread count is chosen per call"
+    assert entry.fastest().func == entry.chooser.run    # also what the fast call holds once run
     assert get() == before, "the pool's setting is put back after each call"
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
