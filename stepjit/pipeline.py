@@ -160,12 +160,13 @@ class Record:
 
 
 def compile_graph(graph: Graph, target: str = "cpu", keep=None, materialize_all: bool = False,
-                  *, verify: bool = False) -> Record:
+                  *, verify: bool = False, serial: bool = False) -> Record:
     """Run every stage on `graph` for `target` ("cpu" or "cuda"). `keep`: values the caller
     reads after the run besides outputs and writes (None: unknown, so nothing is computed
     into an input's buffer). `materialize_all` (check mode): every value the program computes
     is an output of its kernel, nothing is computed into an input's buffer, no buffer is
-    shared."""
+    shared. `serial`: no cpu loop runs on threads, however large (a program run once: its
+    kernels compile faster and get machine-code entries, docs/cache.md)."""
     if target not in TARGETS:
         raise ValueError(f"stepjit: no pipeline for target {target!r}; choose from {TARGETS}")
     rec = Record(target, graph)
@@ -187,7 +188,7 @@ def compile_graph(graph: Graph, target: str = "cpu", keep=None, materialize_all:
         rec.shared = share_buffers(rec.fused.groups, owned, rec.leaving)
     rec.stages.append(("buffers", rec.shared))
     with span("codegen", "compile", target=target):
-        rec.kernels = (_cpu_kernels if target == "cpu" else _cuda_kernels)(rec)
+        rec.kernels = _cpu_kernels(rec, serial) if target == "cpu" else _cuda_kernels(rec)
     rec.stages.append(("kernels", rec.kernels))
     return rec
 
@@ -244,7 +245,7 @@ def numel(shape):
     return n
 
 
-def _cpu_kernels(rec):
+def _cpu_kernels(rec, serial=False):
     """One LoopKernel per loop group (None for an op group), named by the hash of its code."""
     from .codegen.kernels import kernel_hash, module_text
     from .codegen.loops import PARALLEL_MIN, loop_source
@@ -253,7 +254,7 @@ def _cpu_kernels(rec):
         if g.kind != "loop":
             out.append(None)
             continue
-        parallel = numel(g.shape) >= PARALLEL_MIN
+        parallel = not serial and numel(g.shape) >= PARALLEL_MIN
         # Outputs computed into an input's own buffer are stored by the kernel through that
         # input (codegen/loops.py says why), so they are not kernel arguments.
         inplace = {v: rec.inplace[v] for v in g.outputs if rec.inplace.get(v) in g.inputs}

@@ -79,7 +79,8 @@ def kernel_hash(source: str, parallel: bool) -> str:
 
 
 def module_text(fname: str, source: str, parallel: bool) -> str:
-    deco = f'@njit(cache=True, error_model="numpy"{", parallel=True" if parallel else ""})\n'
+    deco = (f'@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True'
+            f'{", parallel=True" if parallel else ""})\n')
     return _HEADER + deco + source
 
 

@@ -47,6 +47,13 @@ INLINE_MAX_ELEMENTS = 1 << 10
 # CPython compiles a call of more arguments than this as f(*args), which Numba cannot inline.
 INLINE_MAX_ARGS = 30
 _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR values it computes
+# Numba makes a C-ABI wrapper of every function it compiles (a cfunc's), and a CPython wrapper
+# (unboxing each argument) of every function unless told not to: the program is called from
+# Python (or through its machine-code entry, which never uses either wrapper), its loop
+# kernels only from the program. Each wrapper is lowered and optimized by LLVM like the rest.
+_JIT_PROGRAM = '@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)'
+_JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
+               'no_cpython_wrapper=True)')
 _IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
@@ -196,7 +203,7 @@ class ProgramSource:
         self.kernels = [self._decorated(k) for k in self.kernels]
         outs = "".join(self._name(v) + ", " for v in self.returned)
         params = "".join(p + ", " for p in self._params())
-        head = f"@njit(cache=True, error_model=\"numpy\")\ndef program({params}dims):"
+        head = f"{_JIT_PROGRAM}\ndef program({params}dims):"
         head += "".join(f"\n    # dims[{k}]: the address of BLAS's cblas_{d} (codegen/blas.py)"
                         for k, d in enumerate(self.dims) if isinstance(d, str))
         matmul = [_MATMUL_IMPORT]
@@ -204,22 +211,26 @@ class ProgramSource:
             matmul.append(_GEMM_IMPORT)
         if self.writers:
             matmul.append(_INDEX_IMPORT)
-        return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + ["    " + b for b in body]
-                         + [f"    return ({outs})", self._packed()]) + "\n"
+        body = ["    " + b for b in body] + [f"    return ({outs})"]
+        return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + body
+                          + self._packed(body)) + "\n"
 
     def _params(self):
         return ([f"i{k}" for k in range(len(self.ins))] + [f"h{k}" for k in range(len(self.held))]
                 + [f"w{k}" for k in range(len(self.workspace))])
 
-    def _packed(self):
+    def _packed(self, body):
         """`program_packed(p, dims)`: the program on inputs, held and workspace buffers given by
-        their addresses p[k] (codegen/pointers.py says why)."""
-        lines = ["", '@njit(cache=True, error_model="numpy")', "def program_packed(p, dims):"]
+        their addresses p[k] (codegen/pointers.py says why). It holds the program's body rather
+        than calling `program`: Numba would compile `program` too, then link it in and have LLVM
+        optimize the whole again (half as long as compiling the program), and the runtime calls
+        `program` only for arrays the packed form cannot describe (programs/cpu.py,
+        NativeCall), so one compile serves a program's calls."""
+        lines = ["", _JIT_PROGRAM, "def program_packed(p, dims):"]
         arrays = [(v.shape, v.dtype.np.name) for v in self.ins + self.held] + self.workspace
         for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays)):
             lines.append(f"    {name} = carray(voidptr_at(p[{k}]), {self._shape(shape)}, np.{dtype})")
-        args = "".join(p + ", " for p in self._params())
-        return "\n".join(lines + [f"    return program({args}dims)"])
+        return lines + body
 
     def _loop(self, g):
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
@@ -262,7 +273,7 @@ class ProgramSource:
         calls, largest, args = self.kernel_calls[fname]
         inline = ', inline="always"' if calls == 1 and largest <= INLINE_MAX_ELEMENTS \
             and args <= INLINE_MAX_ARGS else ""
-        return f'@njit(cache=True, error_model="numpy"{inline})\n' + src
+        return f'{_JIT_KERNEL[:-1]}{inline})\n' + src
 
     def _op(self, node):
         """An op group's lines: a matmul or a fill here, anything else from the registry

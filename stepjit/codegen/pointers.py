@@ -4,7 +4,7 @@ Numba's dispatcher spends ~70 ns per array argument (type fingerprint, unboxing,
 MemInfo); a tiny step's native program takes half a dozen. Its `program_packed` entry
 (codegen/native_program.py) takes instead one int64 array of the inputs' data addresses and
 rebuilds each input with `numba.carray(voidptr_at(address), shape, dtype)`. The runtime
-(runtime/fastcall.py: pack_addresses) packs the addresses once, and again only when an
+(runtime/fastcall.py, with programs/cpu.py: pack_addresses) packs the addresses once, and again only when an
 input's array changes, and only for arrays carray describes exactly. Only generated
 modules import this one: a process that runs cached machine code never imports Numba.
 

@@ -6,6 +6,7 @@
                  and BLAS, stepjit/programs/cpu.py), "cuda" (numba.cuda kernels, cuda.py)
     "check:NAME" that backend's program with every value materialized, each checked
                  against the interpreter (check.py)
+    "cpu-once"   a cpu program for a graph run once: serial loops, never native
 
 A backend's module is imported when its first program is built, never before: cpu
 imports Numba, cuda numba.cuda. In a process that has used CUDA, "cpu" follows the
@@ -19,6 +20,7 @@ from .program import Program  # noqa: F401 - the interface, for readers and impl
 
 BACKENDS = {"interpret": "interpret", "cpu": "cpu", "cuda": "cuda"}
 CHECK = "check:"
+ONCE = "cpu-once"    # a cpu program for a graph run once: serial loops (cpu.build_once)
 
 
 def build(graph, backend, keep=None):
@@ -26,6 +28,9 @@ def build(graph, backend, keep=None):
     if backend.startswith(CHECK):
         from .check import CheckedProgram
         return CheckedProgram(graph, backend[len(CHECK):], keep)
+    if backend == ONCE:
+        from .cpu import build_once
+        return build_once(graph, keep)
     module = BACKENDS.get(backend)
     if module is None:
         raise NotImplementedError(f"backend {backend!r} is not available; choose from "

@@ -32,10 +32,8 @@ from .program import Program, raise_failed_checks
 # 64th call of a cold cache, for a gain of a few us per kernel call.
 NATIVE_SMALL_ELEMENTS = 1 << 14
 NATIVE_MAX_KERNELS = 24
-# Past this many groups a native program has no packed entry: compiling `program_packed`
-# re-optimizes the whole linked program (LLVM runs over every function Numba links into it),
-# which for an unrolled 16-step RNN cost as much as the program itself, to save ~70 ns per
-# argument of a call that computes for hundreds of us.
+# Past this many groups a native program is called unpacked (`program`): packing saves ~70 ns
+# per argument of a call that computes for hundreds of us.
 PACKED_MAX_GROUPS = 64
 # A program that will go native when hot (runtime/compiled.py: at its trace's 64th reuse) runs
 # interpreted until then, by default (STEPJIT_FIRST_CALL unset): the native program compiles
@@ -97,16 +95,24 @@ class NativeCall:
     run, each is a machine-code entry where the program allocates nothing (docs/cache.md).
     A program that returns nothing may return None or () (an entry returns None)."""
     __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed",
-                 "checks")
+                 "checks", "written", "last")
 
     def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed, checks=()):
         self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
         self.workspace, self.inplace, self.fresh, self.packed = workspace, inplace, fresh, packed
         self.checks = checks    # (check node, its flag's buffer), tested after each run
+        # positions (inputs, then held and workspace buffers) the program stores into
+        targets = set(inplace.values())
+        self.written = tuple(k for k, v in enumerate(ins) if v in targets)
+        self.written += tuple(range(len(ins), len(ins) + len(held) + len(workspace)))
+        self.last = ((), None)  # (the arrays last packed, their addresses)
 
     def run(self, env):
-        buffers = [b for _, b in self.held] + self.workspace
-        got = self.fn(*[env[v] for v in self.ins], *buffers, self.dims)
+        """One run on env's arrays: through the packed form where it can describe them, as the
+        fast call runs it, so that a program compiles one function, not two."""
+        arrays = [env[v] for v in self.ins] + [b for _, b in self.held] + self.workspace
+        p = self._addresses(arrays)
+        got = self.fn(*arrays, self.dims) if p is None else self.packed(p, self.dims)
         if self.checks:
             raise_failed_checks(self.checks)
         for v, a in zip(self.outs, got or ()):
@@ -115,6 +121,31 @@ class NativeCall:
             env[v] = b.copy()
         for v, target in self.inplace.items():
             env[v] = env[target]
+
+    def _addresses(self, arrays):
+        """The packed form's argument for these arrays (packed again only when one changed), or
+        None: no packed form, arrays it cannot describe, or `program` has already run (it
+        stays the one function this program compiled)."""
+        if self.packed is None or self.fn.fastest() is not self.fn:
+            return None
+        last, p = self.last
+        if len(last) != len(arrays) or any(a is not b for a, b in zip(arrays, last)):
+            p = pack_addresses(arrays, self.written)
+            self.last = (tuple(arrays), p)
+        return p
+
+
+def pack_addresses(arrays, written=()):
+    """The data addresses of `arrays` as an int64 array, or None when one of them is not an
+    array carray can stand for: another layout, misaligned, not a NumPy array, or read-only
+    while its position is in `written` (the program stores into it)."""
+    for k, a in enumerate(arrays):
+        if type(a) is not np.ndarray:
+            return None
+        f = a.flags
+        if not (f.c_contiguous and f.aligned) or (k in written and not f.writeable):
+            return None
+    return np.array([a.ctypes.data for a in arrays], dtype=np.int64)
 
 
 def _same(v):
@@ -236,17 +267,28 @@ def build(graph, keep=None):
     return CpuProgram(graph, keep)
 
 
+def build_once(graph, keep=None):
+    """A program for a graph that runs once (a trace that describes one call, with a large
+    interpretation: runtime/compiled.py): compiled at once, its loops serial, never native.
+    Serial loops compile faster than parallel ones, and get machine-code entries, so a warm
+    process runs it from the disk cache without importing Numba."""
+    if cuda._STATE.get("used"):
+        return build(graph, keep)
+    return CpuProgram(graph, keep, serial=True)
+
+
 class CpuProgram(Program):
     backend = "cpu"
     native_ok = False      # may become one native function (set per program; never on CUDA)
     shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
 
-    def __init__(self, graph, keep=None, materialize_all=False):
+    def __init__(self, graph, keep=None, materialize_all=False, serial=False):
         # materialize_all (check mode): every value the program computes is left in env, no
         # value is computed into an input's buffer, and no native whole-program function.
-        self._adopt(compile_graph(graph, "cpu", keep, materialize_all))
+        # serial (build_once): no loop on threads, no native function, nothing interpreted.
+        self._adopt(compile_graph(graph, "cpu", keep, materialize_all, serial=serial))
         self.materialize_all = materialize_all
-        self.native_ok = not materialize_all and self._native_ok()
+        self.native_ok = not (materialize_all or serial) and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
         self.steps = [] if self.native else self._steps()

@@ -55,6 +55,7 @@ from .fastcall import MISS, UNSURE, Signal
 from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
+from ..programs import ONCE
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
 from ..tracer.symbolic import ArgInt, ConditionGuard, Place
@@ -66,7 +67,21 @@ VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ..
 # a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
 HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+# A one-shot trace computing at least this many elements in all (~0.25 s of NumPy) is compiled
+# rather than interpreted (programs/cpu.py: build_once).
+ONCE_MIN_ELEMENTS = 1 << 26
 DYNAMIC = "not counted against the recompile limit: config.dynamo.automatic_dynamic_shapes"
+
+
+def _heavy(tr) -> bool:
+    """Does interpreting this trace cost more than compiling it (ONCE_MIN_ELEMENTS)?"""
+    total = 0
+    for n in tr.graph.nodes:
+        size = 1
+        for d in n.out.shape:
+            size *= d
+        total += size
+    return total >= ONCE_MIN_ELEMENTS
 
 
 def _no_fast_call(args, kwargs):
@@ -448,12 +463,19 @@ class CompiledFunction:
         # A trace that describes one call only (state created on a first step) never runs
         # again: interpret it rather than compile kernels nothing will reuse.
         backend = "interpret" if outcome == "one-shot" else self.program_backend
+        if outcome == "one-shot" and self.program_backend == "cpu" and _heavy(tr):
+            # Unless interpreting it costs more than compiling it (NumPy temporaries over
+            # millions of elements: an Adam first step over 10M parameters, state created):
+            # then serial kernels, which a warm process loads from the disk cache.
+            backend = ONCE
         if outcome == "per-call" and not self._recurs(tr):
             backend = "interpret"
-        if outcome == "new" and backend == "cpu" and not config.first_call_compiles():
+        if outcome == "new" and backend == "cpu" and not config.first_call_compiles() \
+                and not _heavy(tr):
             # A new trace's first call is interpreted (eager's values) and its programs are
             # built at its second call (its first reuse): a first call compiles nothing, so
-            # it costs what an eager step costs, and a trace used once never compiles.
+            # it costs what an eager step costs, and a trace used once never compiles. (Not
+            # where interpreting costs more than compiling: the programs are built now.)
             backend = "interpret"
         result = self._run_fresh(path, tr, flat, arg_key, backend,
                                  known=tr.values if outcome == "per-call" else None)

@@ -39,6 +39,7 @@ from ..ir.graph import Value
 from ..tensor import Tensor, Version
 from ..ir.impl import raise_check
 from .aot import attach
+from ..programs.cpu import pack_addresses
 from ..tracer.symbolic import ArgInt
 from .guardcode import _MISSING, GuardWriter
 from .writeback import _host
@@ -93,19 +94,6 @@ def fresh_tensor_fields():
         else:
             return None
     return fields
-
-
-def pack_addresses(arrays, written=()):
-    """The data addresses of `arrays` as an int64 array, or None when one of them is not an
-    array carray can stand for: another layout, misaligned, not a NumPy array, or read-only
-    while its position is in `written` (the program stores into it)."""
-    for k, a in enumerate(arrays):
-        if type(a) is not np.ndarray:
-            return None
-        f = a.flags
-        if not (f.c_contiguous and f.aligned) or (k in written and not f.writeable):
-            return None
-    return np.array([a.ctypes.data for a in arrays], dtype=np.int64)
 
 
 def packed_call(pk, generation, call, arrays, written):

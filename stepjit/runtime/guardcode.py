@@ -99,6 +99,15 @@ class GuardWriter(CodeWriter):
                 self.emit(f"{x} = {self.const(p.container, 'group')}.get("
                           f"{self.const(p.key, 'key')}, _MISSING)")
             self.fail(f"type({x}) is not {self.const(p.type, 'type')}", why=p.label, guard=p)
+            if self.packing:
+                # The fast call stores it into one 0-dim buffer of its own, so a native program
+                # is called packed, as the tree walk calls it (programs/cpu.py, NativeCall): a
+                # new array each call would send it to `program`, a second compile. (Nothing
+                # keeps the buffer: results and write-backs copy what this call did not make.)
+                self.vals[v] = self.const(np.empty((), v.dtype.np), f"{x}_buffer")
+                self.emit(f"{self.vals[v]}[()] = {x}")
+                self.tracked.add(self.vals[v])
+                continue
             self.vals[v] = self.local(f"{x}_array")
             self.emit(f"{self.vals[v]} = np.array({x}, dtype={self.const(v.dtype.np, 'dtype')})")
         for v, a in seg.constants:

@@ -65,6 +65,62 @@ def test_native_program_gets_an_entry_and_matches_eager(fresh):
     assert any(".program_packed." in n and n.endswith(".entry") for n in names), names
 
 
+def test_a_native_program_compiles_one_function_and_program_only_for_unpackable_arrays(fresh):
+    """The runtime runs the packed form wherever it can describe the arrays (the fast call and
+    the tree walk alike), and `program_packed` holds the program's body instead of calling
+    `program`: a native program compiles one function, not `program` and then `program_packed`
+    linked to it and optimized again. `program` runs only for arrays packing cannot describe
+    (a Fortran-ordered input), with the same results."""
+    want_losses, want_w, want_b = _eager(12)
+    s = logistic_state()
+    fn = torch.compile(logistic_step, backend="cpu")
+    losses = [positional(fn, s).item() for _ in range(8)]
+    native = _native(fn)
+    packed_text = fn.roots[-1].program.native_text.split("\ndef program_packed(", 1)[1]
+    assert "program(" not in packed_text, "program_packed calls program"
+    assert native.packed.fastest() is not native.packed, "the packed form never ran"
+    assert native.fn.fastest() is native.fn, "`program` ran (and was compiled) too"
+    s["X"] = torch.from_numpy(np.asfortranarray(s["X"].numpy()))    # the same values
+    assert not s["X"].numpy().flags.c_contiguous
+    losses += [positional(fn, s).item() for _ in range(4)]
+    assert native.fn.fastest() is not native.fn, "`program` did not run the unpackable call"
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    np.testing.assert_allclose(s["w"].detach().numpy(), want_w, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(s["b"].detach().numpy(), want_b, rtol=1e-5, atol=1e-7)
+
+
+def _sgd_run(compiled, calls):
+    """The logistic step with torch.optim.SGD, whose lr the fast call reads on every call (a
+    hyperparameter is a per-call input of the program, not baked in)."""
+    s = logistic_state()
+    opt = torch.optim.SGD([s["w"], s["b"]], lr=0.1)
+
+    def step(X, y):
+        p = torch.sigmoid(X @ s["w"] + s["b"])
+        loss = torch.nn.functional.binary_cross_entropy(p, y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    fn = torch.compile(step, backend="cpu") if compiled else step
+    losses = [fn(s["X"], s["y"]).item() for _ in range(calls)]
+    return fn, losses, s["w"].detach().numpy().copy()
+
+
+def test_a_hyperparameter_read_per_call_keeps_the_native_program_packed(fresh):
+    """The fast call passes a per-call hyperparameter (the optimizer's lr) in a buffer of its
+    own, so the packed form, which the tree walk compiled, serves the fast call too: `program`
+    is not compiled a second time for a new 0-dim array each call."""
+    _, want, want_w = _sgd_run(False, 10)
+    fn, losses, w = _sgd_run(True, 10)
+    native = _native(fn)
+    assert native is not None and native.packed.fastest() is not native.packed
+    assert native.fn.fastest() is native.fn, "the fast call ran (and compiled) `program` too"
+    np.testing.assert_allclose(losses, want, rtol=1e-5)
+    np.testing.assert_allclose(w, want_w, rtol=1e-5, atol=1e-7)
+
+
 def test_entry_paths_and_symbols_name_the_function():
     sig = (("int64", 1, "C", True), ("int64", 1, "C", True))
     paths = {machine_cache.entry_path("/c/p_1.py", sig, f) for f in ("program", "program_packed")}
@@ -112,7 +168,9 @@ def test_program_source_keeps_returned_values_and_their_views_per_call(fresh):
     src = ProgramSource(program.fused, program.native.ins, outs, program.inplace)
     text = src.source()
     assert src.returned and src.workspace
-    assert text.count("np.empty(") == 1      # the sigmoid, which the returned reshape views
+    # (program_packed holds the same body: count in `program`)
+    program_text = text.split("\ndef program_packed(", 1)[0]
+    assert program_text.count("np.empty(") == 1      # the sigmoid, which the returned reshape views
 
 
 WARM = textwrap.dedent("""

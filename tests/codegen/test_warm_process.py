@@ -88,3 +88,67 @@ def test_warm_process_compiles_nothing_and_retries_no_refused_entry(tmp_path):
         np.testing.assert_allclose(r["losses"], want, rtol=1e-5)
         np.testing.assert_allclose(r["w1"], s["w1"].detach().numpy(), rtol=1e-5, atol=1e-7)
     assert warm["losses"] == cold["losses"] and warm["w1"] == cold["w1"]
+
+
+ONCE = textwrap.dedent("""
+    import json, sys
+    from stepjit.runtime import compiled
+    compiled.ONCE_MIN_ELEMENTS = 1      # this small step counts as one too large to interpret
+    from stepjit.codegen import kernels
+    from tests.codegen.test_warm_process import adam_run
+    print(json.dumps(adam_run(compiled=True)))
+""")
+
+
+def adam_run(compiled, calls=4):
+    """Adam's first step creates its state, so the first call's trace describes that call only
+    (runtime/compiled.py: one-shot); losses and w after `calls` steps, and after the first
+    call: the kernel counters and whether Numba was imported."""
+    import stepjit as torch
+    from stepjit.codegen import kernels
+    rng = np.random.default_rng(5)
+    w = torch.tensor(rng.standard_normal(256).astype(np.float32), requires_grad=True)
+    g = torch.tensor(rng.standard_normal(256).astype(np.float32))
+    opt = torch.optim.Adam([w], lr=1e-2)
+
+    def step(w, g):
+        loss = (w * g * w).sum()
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    fn = torch.compile(step, backend="cpu") if compiled else step
+    losses = [fn(w, g).item()]
+    first = {"numba": "numba" in sys.modules, **kernels.STATS}
+    losses += [fn(w, g).item() for _ in range(calls - 1)]
+    return {"losses": losses, "w": w.detach().numpy().tolist(), "first": first}
+
+
+def _run_once(cache):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, STEPJIT_CACHE_DIR=str(cache), STEPJIT_MACHINE_CACHE="1",
+               PYTHONPATH=root)
+    env.pop("STEPJIT_FIRST_CALL", None)      # the defaults: a new trace's first call is
+    env.pop("STEPJIT_NATIVE", None)          # interpreted, unless it is large
+    out = subprocess.run([sys.executable, "-c", ONCE], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_large_first_call_is_compiled_and_a_warm_process_loads_it_at_call_one(tmp_path):
+    """A one-shot trace too large to interpret cheaply (programs/cpu.py: build_once) runs as
+    serial kernels at its first call, so a warm process runs that first call from the disk
+    cache (machine-code entries, no Numba, nothing compiled) instead of interpreting it."""
+    want = adam_run(compiled=False)
+    cold = _run_once(tmp_path)
+    assert cold["first"]["compiled"] > 0, "the first call was interpreted, not compiled"
+    warm = _run_once(tmp_path)
+    first = warm["first"]
+    assert first["compiled"] == 0 and first["entries_loaded"] > 0, first
+    assert not first["numba"], "the warm first call imported Numba"
+    for r in (cold, warm):
+        np.testing.assert_allclose(r["losses"], want["losses"], rtol=1e-5)
+        np.testing.assert_allclose(r["w"], want["w"], rtol=1e-5, atol=1e-7)
+    assert warm["losses"] == cold["losses"] and warm["w"] == cold["w"]

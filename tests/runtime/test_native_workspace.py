@@ -96,9 +96,9 @@ def test_arguments_the_entries_were_not_built_for(native, order):
 
 
 def test_plain_program_entry_falls_back_for_other_layouts(native):
-    """The plain program called directly (CpuProgram.run, as the tree walk calls it): its entry
-    is built for the first call's C arrays; a strided argument is handed to Numba, with the
-    same results."""
+    """The program run as the tree walk runs it (CpuProgram.run): C arrays through the packed
+    form (its entry); a strided argument, which packing cannot describe, through `program`,
+    with the same results."""
     s = logistic_state()
     x = _inputs(s["X"].numpy().copy())
     fn = torch.compile(logistic_step, backend="cpu")
@@ -118,8 +118,10 @@ def test_plain_program_entry_falls_back_for_other_layouts(native):
         out = program.run(env)
         outs.append([np.array(out[v]) for v in program.source_graph.outputs])
         if len(outs) == 1:
-            assert type(call.fn.fastest()).__name__ == BUILTIN   # built for the C arrays
-    assert type(call.fn.fastest()).__name__ != BUILTIN      # Numba keeps it after the strided X
+            assert type(call.packed.fastest()).__name__ == BUILTIN   # the packed entry
+            assert call.fn.fastest() is call.fn                      # `program` never ran
+        elif len(outs) == 2:
+            assert call.fn.fastest() is not call.fn     # the strided X went to `program`
     for a, b in zip(outs[0], outs[1]):
         assert_same(a, b)
     for a, b in zip(outs[0], outs[2]):
