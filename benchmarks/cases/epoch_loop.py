@@ -56,6 +56,10 @@ def _setup(name, compiled=False):
                 self.loss, self.iter_num, self.plotted = None, 0, None
 
         trainer = Trainer()
+        rng = np.random.default_rng(2)     # (the same weights for every framework)
+        with fw.no_grad():
+            for p in trainer.model.parameters():
+                p.copy_(fw.from_numpy((0.1 * rng.standard_normal(tuple(p.shape))).astype(np.float32)))
         losses = AverageMeter()
         it = 0
 

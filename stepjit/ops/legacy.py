@@ -22,6 +22,8 @@ class _LegacyType(type):
     def __call__(cls, *args, device=None):
         if len(args) == 1 and isinstance(args[0], Tensor):
             return args[0].to(cls.dtype)
+        if not args:     # torch.FloatTensor(): an empty 1-D tensor, as Tensor() is
+            return creation.zeros(0, dtype=cls.dtype, device=device)
         if all(isinstance(a, numbers.Integral) for a in args):
             return creation.zeros(*args, dtype=cls.dtype, device=device)
         if len(args) == 1:
