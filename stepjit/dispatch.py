@@ -19,7 +19,7 @@ from . import config
 from .autograd.grad_mode import STATE as GRAD
 from .autograd import forward_ad as _forward_ad
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
-from .autograd.view_writes import view_of as _record_view
+from .autograd.view_writes import fresh as _fresh_view, view_of as _record_view
 from .errors import StepjitError, op_error, user_location
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.impl import _convert, _impl_error, number_array
@@ -78,6 +78,9 @@ def apply(prim, *args, **attrs):
     requires grad, recorded. One or two inputs (nearly every call) build the key as one tuple;
     more, or FAST off, by _generic_key's loop, which builds the same key."""
     if FORWARD.token is not None:   # a dual level is open: tangents too (autograd/forward_ad.py)
+        for a in args:   # a view whose root was written since: its tangent re-derived too
+            if isinstance(a, Tensor) and a._view is not None:
+                _fresh_view(a)
         return _forward_ad.apply_dual(apply, prim, args, attrs)
     tracer = MODE.tracer
     if tracer is not None:
@@ -138,6 +141,7 @@ def apply(prim, *args, **attrs):
 
 DISPATCH["apply"] = apply   # what the registry's VJP rules call (registry.bind)
 FORWARD = _forward_ad.STATE
+_forward_ad.HOOKS["fresh_view"] = _fresh_view
 
 # False: the eager fast paths are off (one- and two-input signature keys, setitem_fast, the
 # one-operand in-place write, the backward seed copied from a template); every call takes the

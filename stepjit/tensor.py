@@ -19,7 +19,8 @@ from . import layouts as _layouts
 from . import dispatch
 from .autograd.gradients import backward as _backward
 from .autograd.grad_mode import STATE as GRAD
-from .autograd import view_writes
+from .autograd import forward_ad as _forward_ad, view_writes
+from .autograd.forward_ad import STATE as _FORWARD
 from .autograd.engine import POST_ACCUMULATE
 from .autograd.node import AccumulateGrad
 from .meta import MetaArray
@@ -453,7 +454,11 @@ class Tensor:
         if result.dtype.category > self.dtype.category:
             raise op_error(DTypeError(f"result type {result.dtype.name} can't be cast to the "
                                       f"desired output type {self.dtype.name}"), op)
-        if self._view is not None and view_writes.differentiable(self, result):
+        if self._view is not None and (view_writes.differentiable(self, result)
+                                       or _FORWARD.token is not None):
+            # (in a dual level the root's tangent must follow the write: the rebase computes it)
+            if _FORWARD.token is not None:   # the view's own tangent (its base's: by the write)
+                _forward_ad.set_tangent(self, _forward_ad.tangent_of(result))
             return view_writes.write(self, result, op)
         if type(self._data) is np.ndarray and not self._data.flags.writeable:
             raise op_error(RuntimeError(_unwritable(self)), op)
@@ -490,6 +495,7 @@ class Tensor:
         t._output_nr = self._output_nr
         t._requires_grad = self._requires_grad
         t._accumulator = self._accumulator
+        t._fw = self._fw   # (and its forward-mode tangent, if it has one)
         return t
 
     def _inplace(self, prim, *others, op, **attrs):

@@ -42,3 +42,18 @@ def test_defaults_are_pytorchs():
         assert getattr(config, name) == getattr(torch_config, name), name
     for name in TRITON:
         assert getattr(config.triton, name) == getattr(torch_config.triton, name), name
+
+
+def test_reachable_as_an_attribute_without_importing_it():
+    # `torch._inductor.config.x = ...` right after `import torch`, as PyTorch allows
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import stepjit as torch\n"
+            "torch._inductor.config.coordinate_descent_tuning = True\n"
+            "print(torch._inductor.config.max_autotune)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=root), timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"

@@ -13,8 +13,11 @@ reads None) without visiting the tensors. Like PyTorch, one level at a time: ent
 second raises. `torch.func.jvp`/`jacfwd` use this level, and fall back to reverse mode when
 a level is already open (jacfwd of jacfwd).
 
-Not carried: a tangent through a write into a view reaches the view, not its base;
-`detach()`, `.data` and custom Functions without a `jvp` drop or refuse it, as in PyTorch.
+In-place ops keep tangents: the functional result's tangent is stored with the value
+(dispatch.store), the snapshot an in-place op computes from keeps the tangent it had, and a
+write through a view gives the view the result's tangent and its base the tangent of the
+rebased value (the view's unview rule, dispatched like any op). `detach()`, `.data` and
+custom Functions without a `jvp` drop or refuse a tangent, as in PyTorch.
 """
 from __future__ import annotations
 
@@ -33,6 +36,9 @@ class _State:
 
 
 STATE = _State()
+# view_writes.fresh, put here by stepjit.dispatch (view_writes imports dispatch, which imports
+# this module): re-derives a view whose root was written since, its tangent with it.
+HOOKS = {"fresh_view": None}
 
 
 class _Level:
@@ -96,6 +102,9 @@ def make_dual(tensor, tangent, *, level=None):
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}.")
     dual = _suspended(lambda: tensor.view(tuple(tensor.shape)))
+    # A root of its own for views' replays (view_writes.fresh re-derives a view's tangent from
+    # its root's): the primal has no tangent. It still shares the primal's storage.
+    dual._view = None
     if tangent.dtype is not tensor.dtype or not _same_layout(tangent, tensor):
         tangent = _suspended(_like, tangent, tensor)
     dual._fw = (STATE.token, tangent)
@@ -116,9 +125,11 @@ def _like(tangent, primal):
 def unpack_dual(tensor, *, level=None):
     """(primal, tangent): the primal as a view without the tangent, and the tangent (None
     outside a dual level, or when the tensor has none)."""
-    tangent = tangent_of(tensor)
     if STATE.token is None:
         return UnpackedDualTensor(tensor, None)
+    if tensor._view is not None:   # a view whose root was written since: re-derived first
+        HOOKS["fresh_view"](tensor)
+    tangent = tangent_of(tensor)
     primal = _suspended(lambda: tensor.view(tuple(tensor.shape)))
     return UnpackedDualTensor(primal, tangent)
 

@@ -55,6 +55,8 @@ def fresh(view):
         return
     new = replay(root, steps)
     view._data = new._data
+    if new._fw is not None or view._fw is not None:   # (inside a forward-mode dual level)
+        view._fw = new._fw
     if recording:
         view._grad_fn = new._grad_fn
         view._output_nr = new._output_nr

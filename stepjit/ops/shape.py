@@ -241,7 +241,26 @@ def cat(tensors, dim=0):
     if len(dtypes) > 1:     # PyTorch's cat promotes (uint8 with int8 is int16)
         common = result_type(*(AVal(tuple(t.shape), t.dtype) for t in tensors))
         tensors = [t if t.dtype is common else t.to(common) for t in tensors]
-    return apply(P.concat, *tensors, axis=_dim(dim, tensors[0].ndim, "cat"))
+    ref = next((t for t in tensors if not _legacy_empty(t)), tensors[0])
+    axis = _dim(dim, ref.ndim, "cat")
+    if ref.ndim != 1:
+        tensors = [_as_empty_part(t, ref, axis) for t in tensors]
+    return apply(P.concat, *tensors, axis=axis)
+
+
+def _legacy_empty(t):
+    return t.ndim == 1 and t.shape[0] == 0
+
+
+def _as_empty_part(t, ref, axis):
+    """PyTorch's cat skips 1-D empty tensors (the legacy `torch.FloatTensor()` a loop starts
+    from): such a tensor joins as ref's shape with 0 along the cat axis, a reshape, so it
+    still gets its (empty) gradient."""
+    if not _legacy_empty(t):
+        return t
+    shape = list(ref.shape)
+    shape[axis] = 0
+    return t.reshape(shape)
 
 
 concat = concatenate = cat

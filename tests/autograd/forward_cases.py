@@ -43,8 +43,7 @@ CASES = []
 def case(name, f, *primals, compiled=False, reverse=True):
     """`reverse`: also record gradients through the tangents (PyTorch 2.13's logsumexp,
     softmax, log_softmax and attention cannot: their forward-mode formulas write in place into a value
-    their backward saved). setitem_and_scatter_add: stepjit's gradient through a tangent
-    that an in-place write through a view made is wrong (docs/autograd.md). layer_batch_norm,
+    their backward saved). layer_batch_norm,
     inv_det: PyTorch's gradients through these tangents differ from those of the same
     tangent written out as an expression (det(x) * (inv(x).mT * v).sum(), where PyTorch's
     own reverse mode agrees with stepjit's)."""
@@ -86,7 +85,9 @@ case("gather_index_select",
      + x.index_select(1, T.tensor([3, 1]))[:, :1], r(3, 4))
 case("setitem_and_scatter_add",
      lambda T, x, y: _setitem(T, x, y) + (x * 0).scatter_add(0, T.tensor([[0, 1, 2, 0]]), y[:1]),
-     r(3, 4), r(3, 4), reverse=False)
+     r(3, 4), r(3, 4))
+case("inplace_through_views", lambda T, x, y: _through_views(x, y), r(3, 4), r(4),
+     reverse=False)
 # -- layers -----------------------------------------------------------------------------------
 case("linear_mse", lambda T, x, w, b: F(T).mse_loss(F(T).linear(x, w, b), x[:, :2]),
      r(4, 3), r(2, 3), r(2), compiled=True)
@@ -99,8 +100,29 @@ case("attention", lambda T, q, k, v: F(T).scaled_dot_product_attention(q, k, v, 
      r(1, 3, 4), r(1, 3, 4), r(1, 3, 4), reverse=False)
 case("embedding_dropout_free", lambda T, w: F(T).embedding(T.tensor([[1, 0], [2, 2]]), w) * 2,
      r(3, 4))
+case("cholesky_mvn_log_prob", lambda T, a, x: T.distributions.MultivariateNormal(
+    x * 0, a @ a.mT + T.eye(3)).log_prob(x) + T.linalg.cholesky(a @ a.mT + T.eye(3)).sum(),
+    r(3, 3), r(2, 3))
 case("inv_det", lambda T, a: T.linalg.inv(a) * T.linalg.det(a),
      np.eye(3) * 2 + r(3, 3, lo=-0.3, hi=0.3), reverse=False)
+
+
+def _linearized(T, x, w, v):
+    out, jvp_fn = T.func.linearize(lambda x: (x @ w).tanh(), x)
+    return out, jvp_fn(v), jvp_fn(v * 2)
+
+
+CASES.append(Case("func_linearize", _linearized, r(2, 3), r(3, 2), r(2, 3), grad=()))
+
+
+def _through_views(x, y):
+    z = x * 1
+    v = z[:, 1]
+    v.mul_(y[:3])
+    v.add_(y[1:])
+    z[1] += v.sin()[0]
+    z.mul_(y)
+    return z
 
 
 def _setitem(T, x, y):

@@ -98,6 +98,7 @@ def _all_reduce_grad(g, op):
 all_reduce = register(Primitive(
     "all_reduce", "collective", _all_reduce_impl, _all_reduce_rule,
     inputs=("x",), attrs=("op",), vjp=(_all_reduce_grad,), grad_name="AllReduceBackward0",
+    jvp=(_all_reduce_grad,),   # (sum and average are linear and their own adjoints)
     # Not pure: it talks to the other ranks, so it must run exactly where and as often as
     # the program says (never folded, merged or dropped by one rank alone); run by its impl.
     pure=False, lowering="impl"))

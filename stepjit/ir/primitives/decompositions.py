@@ -92,9 +92,17 @@ def _cholesky_vjp(g, out):
     return _symmetric(l_inv.mT @ _phi(out.mT @ g.tril()) @ l_inv)
 
 
+def _cholesky_jvp(t, out):
+    """dL = L phi(L^-1 sym(dA) L^-T) (the input is symmetrized before factoring)."""
+    linv = out.inverse()
+    x = linv @ ((t + t.mT) * 0.5) @ linv.mT
+    return out @ (x.tril() - 0.5 * x.diagonal(0, -2, -1).diag_embed())
+
+
 cholesky = register(Primitive(
     "cholesky", "matmul", _cholesky_impl, _cholesky_rule, inputs=("x",),
-    vjp=(_cholesky_vjp,), grad_name="LinalgCholeskyExBackward0", lowering="impl",
+    vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,), grad_name="LinalgCholeskyExBackward0",
+    lowering="impl",
     accumulates=True))
 
 

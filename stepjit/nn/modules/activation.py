@@ -57,9 +57,13 @@ class LogSoftmax(Softmax):
         return F.log_softmax(input, self.dim)
 
 
-def _simple(name, fn_name, doc, **defaults):
-    """An activation module whose options are keyword arguments passed to F.<fn_name>."""
+def _simple(name, fn_name, doc, shown=None, **defaults):
+    """An activation module whose options are keyword arguments passed to F.<fn_name>.
+    Its repr is PyTorch's: the options in `shown` (default: all but inplace) as key=value
+    with strings quoted, then ", inplace=True" only when set; shown="bare" prints the one
+    option's value alone (Softshrink(0.5)), shown=() nothing (Hardswish())."""
     keys = tuple(defaults)
+    listed = tuple(k for k in keys if k != "inplace") if shown is None else shown
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
@@ -73,7 +77,13 @@ def _simple(name, fn_name, doc, **defaults):
         return getattr(F, fn_name)(input, **{k: getattr(self, k) for k in keys})
 
     def extra_repr(self):
-        return ", ".join(f"{k}={getattr(self, k)}" for k in keys)
+        if listed == "bare":
+            return str(getattr(self, keys[0]))
+        parts = [f"{k}={getattr(self, k)!r}" if isinstance(getattr(self, k), str)
+                 else f"{k}={getattr(self, k)}" for k in listed]
+        if "inplace" in keys and getattr(self, "inplace") and shown != ():
+            parts.append("inplace=True")
+        return ", ".join(parts)
 
     return type(name, (Module,), {"__init__": __init__, "forward": forward,
                                    "extra_repr": extra_repr, "__doc__": doc})
@@ -92,12 +102,12 @@ Softplus = _simple("Softplus", "softplus", "log(1 + exp(beta x)) / beta.", beta=
 Hardtanh = _simple("Hardtanh", "hardtanh", "clamp(x, min_val, max_val).", min_val=-1.0,
                    max_val=1.0, inplace=False)
 ReLU6 = _simple("ReLU6", "relu6", "clamp(x, 0, 6).", inplace=False)
-Hardsigmoid = _simple("Hardsigmoid", "hardsigmoid", "relu6(x + 3) / 6.", inplace=False)
-Hardswish = _simple("Hardswish", "hardswish", "x * relu6(x + 3) / 6.", inplace=False)
+Hardsigmoid = _simple("Hardsigmoid", "hardsigmoid", "relu6(x + 3) / 6.", shown=(), inplace=False)
+Hardswish = _simple("Hardswish", "hardswish", "x * relu6(x + 3) / 6.", shown=(), inplace=False)
 Softsign = _simple("Softsign", "softsign", "x / (1 + |x|).")
 Tanhshrink = _simple("Tanhshrink", "tanhshrink", "x - tanh(x).")
-Softshrink = _simple("Softshrink", "softshrink", "Soft thresholding.", lambd=0.5)
-Hardshrink = _simple("Hardshrink", "hardshrink", "Hard thresholding.", lambd=0.5)
+Softshrink = _simple("Softshrink", "softshrink", "Soft thresholding.", shown="bare", lambd=0.5)
+Hardshrink = _simple("Hardshrink", "hardshrink", "Hard thresholding.", shown="bare", lambd=0.5)
 LogSigmoid = _simple("LogSigmoid", "logsigmoid", "log(sigmoid(x)), computed stably.")
 GLU = _simple("GLU", "glu", "a * sigmoid(b) for the two halves of dim.", dim=-1)
 Softmin = _simple("Softmin", "softmin", "softmax(-x).", dim=None)
@@ -114,7 +124,7 @@ class RReLU(Module):
         return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"lower={self.lower}, upper={self.upper}"
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
 
 
 class Threshold(Module):
@@ -126,7 +136,8 @@ class Threshold(Module):
         return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
-        return f"threshold={self.threshold}, value={self.value}"
+        return f"threshold={self.threshold}, value={self.value}" + (
+            ", inplace=True" if self.inplace else "")
 
 
 class PReLU(Module):
