@@ -113,8 +113,8 @@ class dynamo:
     # its elementwise ops average fewer elements than this: tracing costs more than fusion
     # saves (runtime/per_call.py). 0: always trace.
     per_call_eager_below = 1 << 15
-    # A small step (one per_call_eager_below runs eagerly) whose traces of one call (it printed
-    # or handed values to Python) come twice with fewer calls than this between runs eagerly on
+    # A small step (one per_call_eager_below runs eagerly) whose traces of one call (it printed)
+    # come twice with fewer calls than this between runs eagerly on
     # every call: such a trace costs 20-70 ms, a replay saves ~0.4 ms over an eager call, so
     # they break even at 50-150 calls (runtime/compiled.py _one_shot_too_often). 0: never.
     one_shot_gap = 100

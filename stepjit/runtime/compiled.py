@@ -26,8 +26,7 @@ warns once, naming itself and the last reason, and runs eagerly whenever its
 cached traces do not apply. A miss only on tensor sizes (a new sequence length) is traced
 without counting (`config.dynamo.automatic_dynamic_shapes`; docs/compiler.md "New shapes"); so
 is the first call on a new object at a link a trace guards (a meter made per epoch, _renewed)
-and a trace of one call that printed or handed values to Python now and then (interpreted,
-it compiles nothing).
+and a trace of one call that printed now and then (interpreted, it compiles nothing).
 """
 from __future__ import annotations
 
@@ -150,7 +149,7 @@ class CompiledFunction:
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
         self._uncounted = 0             # traces the recompile limit does not count: a new
                                         # object at a guarded link (_renewed), a call that
-                                        # printed or handed values out (one-shot)
+                                        # printed now and then (one-shot)
         self._symbolic = {}             # where -> (container, key, label, loc): ints traced
                                         # as SymbolicInts (tracer/symbolic.py)
         self._fast = ()           # fastcall.py: generated calls for the leading leaf roots
@@ -457,7 +456,7 @@ class CompiledFunction:
                           if outcome == "one-shot" else None)
         if outcome == "one-shot" and tr.per_call_if_again:
             self._one_shot_call = calls
-            # (a call that printed or plotted, now and then: interpreted, it compiles nothing,
+            # (a call that printed, now and then: interpreted, it compiles nothing,
             # and the recompile limit would otherwise end retraces a loop still needs)
             self._uncounted += 1
         # A trace that describes one call only (state created on a first step) never runs
@@ -489,8 +488,8 @@ class CompiledFunction:
         return result
 
     def _one_shot_too_often(self, tr, calls) -> bool:
-        """Whether a step whose trace describes this call only (it printed, handed values to
-        Python) should run its Python on every call instead: when the previous call's trace
+        """Whether a step whose trace describes this call only (it printed, or changed a value
+        on such a call) should run its Python on every call instead: when the previous call's trace
         did so too, or when a small step (one that would run eagerly per call, per_call.py) did
         so twice with fewer than config.dynamo.one_shot_gap calls between. A full trace costs
         20-70 ms in a process that has loaded Numba (the searches of the step's names, the heap

@@ -422,9 +422,10 @@ def _escapes(tracer, trace, fn, snap=None):
         gc.collect()
     kept = [s._loc for s in map(_deref, tracer.scalars) if s is not None]
     if tracer.handed_out is not None:
-        trace.per_call_if_again = (f"{tracer.handed_out} call after call, which a replayed "
-                                   "trace could not redo: it is traced on every call")
-    if kept:
+        trace.per_call = (f"{tracer.handed_out}, which a replayed trace could not redo: it is "
+                          "traced on every call")
+        trace.per_call_warns = True
+    elif kept:
         trace.per_call = (f"a number read from a tensor (.item() at {kept[0]}  {kept[0].text}) "
                           "is kept after the step returns (in a list, a global...): Python that "
                           "does so must run on every call")

@@ -346,13 +346,14 @@ class Tracer:
 
     def _handed_out(self, v, purpose):
         """`t.numpy()` / `t.tolist()`: the values leave for Python code the tracer cannot
-        watch (NumPy, a plot, a list kept or printed), so a replay could not redo what it does
-        with them: the trace describes this call only, as one that printed does. A step that
-        hands values out now and then (`if t % 5 == 0: plt.plot(pred.numpy())`, the branch a
-        guarded outcome of a symbolic int) replays the calls in between; one that does so on
-        every call runs its Python on every call, warned once (per_call_if_again, set by
-        _escapes). This call goes on with the values eager would have (read-only: PyTorch's
-        array would share the tensor's memory, which a trace cannot).
+        watch (NumPy, a list kept or printed), so a replay could not redo what it does with
+        them: the step's Python must run on every call. This call goes on with the values eager
+        would have (read-only: PyTorch's array would share the tensor's memory, which a trace
+        cannot), and the runtime traces the step on every call, warning once (trace._escapes).
+        Not a trace for this call only, as a print's is: what runs the step's Python between
+        such calls may also move Python state no snapshot sees (a DataLoader's sampler draws
+        `randint(...).tolist()` once per 32 batches and advances its generator on the others:
+        replaying those calls would repeat a batch).
         Not for a constant the step made from Python values (`batch_sizes = tensor(sizes)` in
         pack_padded_sequence, read back by the LSTM): a replay holds the same values, so the
         Python reading them does the same; the Python values it came from are guarded where
@@ -362,7 +363,6 @@ class Tracer:
             call = ".numpy()" if purpose == "numpy" else ".tolist()"
             self.handed_out = (f"the step hands a tensor's values to Python ({call} at "
                                f"{path.rsplit('/', 1)[-1]}:{line}: `{text}`)")
-            self.not_reusable(f"{self.handed_out}, which a replay would not redo")
         a = np.array(self.env[v])
         a.flags.writeable = False
         return a
