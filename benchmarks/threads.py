@@ -3,8 +3,9 @@
 The other benchmarks pin every variant to one thread (STEPJIT_BENCH_THREADS, default 1).
 This one asks what more cores buy: it runs in a process whose pools have N threads (Numba's
 for stepjit's parallel loops, OpenBLAS's for matmuls; N = --threads, default the core
-count), and times each case's variants twice, one copy limited to 1 thread before each of
-its calls and one given N, interleaved (rotated every repetition) in one run.
+count), and times each case's variants limited to 1 thread before each of their calls, given
+N, and (stepjit's) left to the default, where each program picks 1 or N threads from its own
+calls' times (stepjit/programs/threads.py), interleaved (rotated every repetition) in one run.
 
 Each repetition is timed by the wall clock (the speedup) and by the CPU time of all the
 process's threads (what the speedup costs in cores: a parallel loop whose workers spin or
@@ -31,35 +32,34 @@ SIZES = {"w3_mnist_mlp_adam": (40, 3), "adam_10m": (10, 1)}
 
 
 def set_threads(n):
-    """Limit Numba's parallel loops and OpenBLAS to n threads (at most their pools' sizes)."""
+    """Limit Numba's parallel loops and OpenBLAS to n threads (at most their pools' sizes), for
+    code that is not a stepjit program (a hand-written baseline); stepjit's programs set
+    their own around each call (stepjit/programs/threads.py), from stepjit.set_num_threads."""
     import numba
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    _blas_threads(n)
-
-
-def _blas_threads(n, _found=[]):
-    if not _found:
-        from stepjit.codegen import blas
-        fn = None
-        gemm = blas.gemm()
-        if gemm is not None:
-            lib = ctypes.CDLL(gemm.library)
-            for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                         "openblas_set_num_threads"):
-                if hasattr(lib, name):
-                    fn = getattr(lib, name)
-                    break
-        _found.append(fn)
-    if _found[0] is not None:
-        _found[0](ctypes.c_int(n))
+    from stepjit.codegen import blas
+    functions = blas.thread_functions()
+    if functions is not None:
+        functions[1](n)
 
 
 def pinned(step, n):
-    """step, run with n threads."""
+    """step, run with n threads; n None: stepjit's default (the program picks 1 or the pools'
+    size from its own calls' times; the pools as the process started)."""
+    import stepjit
+    import stepjit.threads
+
     def call():
-        set_threads(n)
+        set_threads(n or POOL[0])
+        if n is None:
+            stepjit.threads._REQUESTED = None     # (no public call undoes set_num_threads)
+        else:
+            stepjit.set_num_threads(n)
         return step()
     return call
+
+
+POOL = [1]      # the pools' size in this process (--threads)
 
 
 def measure(steps, reps, inner, warmup):
@@ -88,8 +88,10 @@ def run(case_name, threads, reps, inner, variants):
     for v in case.variants:
         if v.name not in variants or v.unavailable():
             continue
-        for n in (1, threads):
-            steps[f"{v.name}, {n} thread{'s' if n > 1 else ''}"] = pinned(v.setup(), n)
+        counts = (1, threads, None) if v.name.startswith("stepjit") else (1, threads)
+        for n in counts:
+            label = "default" if n is None else f"{n} thread{'s' if n > 1 else ''}"
+            steps[f"{v.name}, {label}"] = pinned(v.setup(), n)
     first = {name: float(step().item()) for name, step in steps.items()}
     want = next(iter(first.values()))
     for name, got in first.items():    # the same step, whatever the thread count
@@ -100,7 +102,7 @@ def run(case_name, threads, reps, inner, variants):
 
 def report(case_name, figures, threads):
     print(f"{CASES.get(case_name, '')} {case_name}: medians per call; speedup = 1 thread's / "
-          f"{threads} threads' wall time, cores = CPU time / wall time")
+          f"this row's wall time, cores = CPU time / wall time")
     print(f"  {'variant':<34} {'wall':>10} {'CPU':>10} {'cores':>6} {'speedup':>8}")
     base = {}
     for name, (wall, cpu) in figures.items():
@@ -129,6 +131,7 @@ def main(argv=None):
             env.pop(var, None)
         argv = sys.argv[1:] if argv is None else argv
         return subprocess.call([sys.executable, "-m", "benchmarks.threads", *argv], env=env)
+    POOL[0] = args.threads
     print(f"threads {args.threads}, cpus {os.cpu_count()}, load average before "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for case_name in args.case or list(CASES):

@@ -134,6 +134,9 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", action="append", help="W1..W8 (repeatable; default: all)")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the repetitions")
+    p.add_argument("--clock", choices=("wall", "cpu", "process"), default="wall",
+                   help="wall clock (default), this thread's CPU time, or the CPU time of all "
+                        "the process's threads (jax.jit spreads a step over several)")
     p.add_argument("--latency", action="store_true", help="also time first calls, cold and warm")
     p.add_argument("--latency-only", action="store_true",
                    help="only the first calls, cold and warm (no interleaved timing)")
@@ -150,7 +153,7 @@ def main(argv=None) -> int:
         reps, inner = SIZES[name]
         case = cases[name]
         result = run_case(case, reps=max(3, int(reps * args.scale)), inner=inner,
-                          warmup=getattr(case, "warmup", 20))
+                          warmup=getattr(case, "warmup", 20), clock=args.clock)
         print(format_result(result), flush=True)
         results.append((label, result))
         if args.latency:

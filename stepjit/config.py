@@ -67,6 +67,11 @@ VARIABLES = {v.name: v for v in (
     Variable("STEPJIT_BLAS", "1",
              "`0`: native programs do not call NumPy's BLAS; they keep generated matmul loops "
              "and refuse large matmuls"),
+    Variable("STEPJIT_THREADS", "",
+             "threads of a compiled program's large matmuls and loops: unset, one or the "
+             "pools' size (OpenBLAS's, Numba's), whichever the program's own recent calls ran "
+             "faster; `n`: n threads (at most each pool's size), as `set_num_threads(n)` "
+             "(docs/compiler.md, \"Threads\")"),
     Variable("STEPJIT_FP_WARNINGS", "",
              "`1`: keep NumPy's floating-point RuntimeWarnings (`divide by zero encountered in "
              "log`); unset, importing stepjit sets NumPy's error state (`np.seterr`, the "
@@ -110,9 +115,9 @@ class dynamo:
     per_call_eager_below = 1 << 15
     # A small step (one per_call_eager_below runs eagerly) whose traces of one call (it printed
     # or handed values to Python) come twice with fewer calls than this between runs eagerly on
-    # every call: such a trace costs 20-70 ms, a replay saves ~0.4 ms over an eager call
-    # (runtime/compiled.py _one_shot_too_often). 0: never.
-    one_shot_gap = 256
+    # every call: such a trace costs 20-70 ms, a replay saves ~0.4 ms over an eager call, so
+    # they break even at 50-150 calls (runtime/compiled.py _one_shot_too_often). 0: never.
+    one_shot_gap = 100
 
 
 def raw(name: str) -> str:
@@ -192,6 +197,17 @@ def launcher_rank():
 
 def cuda_simulator() -> bool:
     return raw("NUMBA_ENABLE_CUDASIM") == "1"
+
+
+def threads() -> int | None:
+    """The thread count STEPJIT_THREADS fixes for compiled programs, or None (chosen per
+    program: stepjit/programs/threads.py)."""
+    text = raw("STEPJIT_THREADS").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"STEPJIT_THREADS must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def numba_threads() -> int:

@@ -31,7 +31,8 @@ from .ops.shape import stack
 from .tensor import Tensor
 from .tracer.pytree import flatten, leaf_constants, unflatten
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
+           "vmap",
            "functional_call", "stack_module_state"]
 
 
@@ -218,6 +219,17 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         aux = _strip_tangents(aux)
     result = (unflatten(out_tree, primal_out), unflatten(out_tree, tangent_out))
     return result + (aux,) if has_aux else result
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn) with jvp_fn(*tangents) = J(primals) tangents, in forward mode.
+    PyTorch traces func once and replays the linear part; here each call runs func again in a
+    dual level: the same values, a forward pass per call."""
+    out = func(*primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+    return out, jvp_fn
 
 
 def _strip_tangents(values):

@@ -4,8 +4,11 @@ Compiled CPU kernels run their large loops on Numba's thread pool, whose size is
 the process starts (NUMBA_NUM_THREADS, the core count by default). A request above that size
 is remembered and reported back, as PyTorch reports what was set, and the pool uses all it
 has; a smaller one limits it. Numba is imported only by set_num_threads (a process whose
-kernels all come from the on-disk cache never imports it otherwise). NumPy's BLAS keeps its
-own pool: set OMP_NUM_THREADS before starting Python to limit that one.
+kernels all come from the on-disk cache never imports it otherwise). A count set here also
+fixes the threads of compiled programs' matmuls (OpenBLAS's pool, set around each program's
+call: stepjit/programs/threads.py), which otherwise choose between one thread and the pool's
+size from their own call times; eager NumPy keeps its BLAS pool as the process started it
+(OMP_NUM_THREADS / OPENBLAS_NUM_THREADS before starting Python limit that one).
 """
 from __future__ import annotations
 

@@ -42,6 +42,13 @@ _NAMES = ((64, "scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_"),
           (32, "scipy_cblas_sgemm", "scipy_cblas_dgemm"),
           (32, "cblas_sgemm", "cblas_dgemm"))
 _FOUND = []         # [Gemm or None] once looked up
+# OpenBLAS's (get, set) of its thread count, in the same library: NumPy's renamed ILP64 build,
+# then OpenBLAS's own names
+_THREAD_NAMES = (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                 ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+                 ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+                 ("openblas_get_num_threads", "openblas_set_num_threads"))
+_THREADS = []       # [(get, set) or None] once looked up
 
 
 def enabled() -> bool:
@@ -55,6 +62,24 @@ def gemm() -> Gemm | None:
     if not _FOUND:
         _FOUND.append(_find())
     return _FOUND[0]
+
+
+def thread_functions():
+    """(get, set) of the thread count of the BLAS gemm() found, as ctypes functions
+    (`get()` -> int, `set(n)`), or None: no BLAS found, or it is not OpenBLAS. A compiled
+    program sets it around its call (stepjit/programs/threads.py)."""
+    if not _THREADS:
+        found = gemm()
+        lib = None if found is None else ctypes.CDLL(found.library)
+        _THREADS.append(None)
+        for get, put in _THREAD_NAMES if lib is not None else ():
+            if hasattr(lib, get) and hasattr(lib, put):
+                getter, setter = getattr(lib, get), getattr(lib, put)
+                getter.restype, getter.argtypes = ctypes.c_int, []
+                setter.restype, setter.argtypes = None, [ctypes.c_int]
+                _THREADS[0] = (getter, setter)
+                break
+    return _THREADS[0]
 
 
 def _find():

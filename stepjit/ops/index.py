@@ -39,6 +39,8 @@ def normalize_key(ndim, key):
             consumed += max(1, np.asarray(k).ndim)
         else:
             consumed += 1
+    if consumed > ndim == 0 and len(key) == 1:
+        _refuse_on_scalar(key[0])
     if consumed > ndim:
         raise IndexingError(f"too many indices for tensor of dimension {ndim}")
     out, tensors = [], []
@@ -62,6 +64,16 @@ def normalize_key(ndim, key):
             out.append("T")
             tensors.append(_as_index_tensor(k))
     return tuple(out), tensors
+
+
+def _refuse_on_scalar(k):
+    """PyTorch's words for one int or one slice on a 0-d tensor (`loss.data[0]`, the
+    pre-0.4 spelling of loss.item(), is the usual cause)."""
+    if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+        raise IndexingError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                            "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    if isinstance(k, slice):
+        raise IndexingError("slice() cannot be applied to a 0-dim tensor.")
 
 
 def _int_or_none(v):

@@ -11,7 +11,7 @@ import numbers
 
 from .. import cuda as _cuda
 from ..ir.types import bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64, uint8
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from . import creation
 
 
@@ -22,6 +22,8 @@ class _LegacyType(type):
     def __call__(cls, *args, device=None):
         if len(args) == 1 and isinstance(args[0], Tensor):
             return args[0].to(cls.dtype)
+        if len(args) == 1 and isinstance(args[0], Size):   # FloatTensor(x.size()): a size
+            return creation.zeros(*args[0], dtype=cls.dtype, device=device)
         if not args:     # torch.FloatTensor(): an empty 1-D tensor, as Tensor() is
             return creation.zeros(0, dtype=cls.dtype, device=device)
         if all(isinstance(a, numbers.Integral) for a in args):

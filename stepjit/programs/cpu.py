@@ -23,6 +23,7 @@ from ..ir.primitives.reductions import count
 from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
+from . import threads
 from .program import Program, raise_failed_checks
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
@@ -248,6 +249,12 @@ OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "size": OpStep._s
                "view": OpStep._view, "impl": OpStep._impl, "loop": OpStep._impl}
 
 
+def _macs(node):
+    """A matmul's multiply-adds (its batch dimensions included)."""
+    a, b = node.inputs
+    return _numel(node.out.shape) * a.shape[-1]
+
+
 def _count_attrs(node):
     return {k: node.attrs[k] for k in ("shape", "axis", "correction")}
 
@@ -339,6 +346,7 @@ class CpuProgram(Program):
             first, _ = StraightWriter(self).build(self.steps)
             env = first(env)
             self.straight, self.straight_text = StraightWriter(self).build(self.steps)
+            self.straight = threads.wrap(self.straight, self._threads())
         for a, b in self.aliases:
             env[a] = env[b]
         return env
@@ -380,6 +388,8 @@ class CpuProgram(Program):
         packed = None
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
             packed, _ = get_module_function(body, "program_packed")
+        chooser = self._threads()      # (its loops are serial: only BLAS may use threads)
+        fn, packed = threads.wrap(fn, chooser), threads.wrap(packed, chooser)
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}
         fresh = {v for v in outs if v not in ins and v not in views}   # computed, not passed
         held = [(v, np.empty((), v.dtype.np)) for v in src.held]
@@ -392,6 +402,15 @@ class CpuProgram(Program):
         checks = [(node, memoryview(buffer[name].reshape(-1))) for node, name in src.checks]
         return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed,
                           checks)
+
+    def _threads(self):
+        """The threads.Chooser of this program's thread count, or None when no matmul is large
+        enough for BLAS to split and no loop runs in parallel."""
+        blas = any(n.prim.lowering == "matmul" and n.out.dtype.np.kind == "f"
+                   and _macs(n) >= threads.BLAS_THREADS_MIN_MACS for n in self.graph.nodes)
+        loops = self.native is None and any(k.parallel for k in self.record.kernels
+                                            if k is not None)
+        return threads.chooser(blas, loops)
 
     def direct_plan(self):
         """(NativeCall, rename) for a runtime that calls the native function itself (fastcall.py);

@@ -107,6 +107,14 @@ case("inv_det", lambda T, a: T.linalg.inv(a) * T.linalg.det(a),
      np.eye(3) * 2 + r(3, 3, lo=-0.3, hi=0.3), reverse=False)
 
 
+def _linearized(T, x, w, v):
+    out, jvp_fn = T.func.linearize(lambda x: (x @ w).tanh(), x)
+    return out, jvp_fn(v), jvp_fn(v * 2)
+
+
+CASES.append(Case("func_linearize", _linearized, r(2, 3), r(3, 2), r(2, 3), grad=()))
+
+
 def _through_views(x, y):
     z = x * 1
     v = z[:, 1]

@@ -10,22 +10,17 @@ import pytest
 from benchmarks import harness, threads
 
 
-def _blas_get():
+def _blas_functions():
     from stepjit.codegen import blas
-    gemm = blas.gemm()
-    if gemm is None:
-        pytest.skip("no BLAS found in NumPy's process")
-    lib = ctypes.CDLL(gemm.library)
-    for name in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-                 "openblas_get_num_threads"):
-        if hasattr(lib, name):
-            return getattr(lib, name)
-    pytest.skip("NumPy's BLAS is not OpenBLAS")
+    functions = blas.thread_functions()
+    if functions is None:
+        pytest.skip("no OpenBLAS found in NumPy's process")
+    return functions
 
 
 def test_set_threads_limits_numba_and_openblas():
     import numba
-    get_blas = _blas_get()
+    get_blas, set_blas = _blas_functions()
     before = numba.get_num_threads(), get_blas()
     try:
         threads.set_threads(1)
@@ -34,15 +29,30 @@ def test_set_threads_limits_numba_and_openblas():
         assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
     finally:
         numba.set_num_threads(before[0])
-        threads._blas_threads(before[1])
+        set_blas(before[1])
 
 
-def test_pinned_sets_the_threads_before_each_call(monkeypatch):
+@pytest.fixture
+def requested():
+    """stepjit.set_num_threads's setting (and Numba's pool, which it limits), put back after."""
+    import numba
+
+    from stepjit import threads as user_threads
+    before = user_threads._REQUESTED, numba.get_num_threads()
+    yield user_threads
+    user_threads._REQUESTED = before[0]
+    numba.set_num_threads(before[1])
+
+
+def test_pinned_sets_the_threads_before_each_call(monkeypatch, requested):
     seen = []
     monkeypatch.setattr(threads, "set_threads", seen.append)
     step = threads.pinned(lambda: "loss", 2)
     assert step() == "loss" and step() == "loss"
-    assert seen == [2, 2]
+    assert seen == [2, 2] and requested._REQUESTED == 2   # stepjit's programs get 2 as well
+    monkeypatch.setattr(threads, "POOL", [3])
+    default = threads.pinned(lambda: requested._REQUESTED, None)
+    assert default() is None and seen[-1] == 3       # stepjit's default, the pools' full size
 
 
 def test_measure_interleaves_and_reads_wall_and_cpu_time():
