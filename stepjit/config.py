@@ -115,9 +115,9 @@ class dynamo:
     per_call_eager_below = 1 << 15
     # A small step (one per_call_eager_below runs eagerly) whose traces of one call (it printed
     # or handed values to Python) come twice with fewer calls than this between runs eagerly on
-    # every call: such a trace costs 20-70 ms, a replay saves ~0.4 ms over an eager call
-    # (runtime/compiled.py _one_shot_too_often). 0: never.
-    one_shot_gap = 256
+    # every call: such a trace costs 20-70 ms, a replay saves ~0.4 ms over an eager call, so
+    # they break even at 50-150 calls (runtime/compiled.py _one_shot_too_often). 0: never.
+    one_shot_gap = 100
 
 
 def raw(name: str) -> str:

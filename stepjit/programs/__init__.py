@@ -28,9 +28,8 @@ def build(graph, backend, keep=None):
     if backend.startswith(CHECK):
         from .check import CheckedProgram
         return CheckedProgram(graph, backend[len(CHECK):], keep)
-    if backend == ONCE:
-        from .cpu import build_once
-        return build_once(graph, keep)
+    if backend == ONCE:     # (imported on first use, as every backend's module)
+        return importlib.import_module(f"{__name__}.cpu").build_once(graph, keep)
     module = BACKENDS.get(backend)
     if module is None:
         raise NotImplementedError(f"backend {backend!r} is not available; choose from "
