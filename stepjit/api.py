@@ -195,6 +195,10 @@ from .ops import out as _out  # noqa: E402
 
 _out.wrap_namespace(globals())   # every tensor function takes PyTorch's out= (ops/out.py)
 
+from .ops import axis_alias as _axis_alias  # noqa: E402
+
+_axis_alias.wrap_namespace(globals())   # ... and axis= for dim= (ops/axis_alias.py)
+
 # The front end reaches what sits above it only through hooks set here, never by importing it
 # (docs/architecture.md, Layers): eager backward's code generators, and the CUDA backend's
 # eager ops. Each loads its module on first use, so `import stepjit` loads no codegen.

@@ -529,7 +529,8 @@ PROPERTIES = {"T": S.T, "mT": S.mT, "mH": S.mT, "H": SP.H}
 
 
 def bind():
+    from .axis_alias import accepting_axis
     for name, fn in METHODS.items():
-        setattr(Tensor, name, fn)
+        setattr(Tensor, name, accepting_axis(fn))
     for name, fn in PROPERTIES.items():
         setattr(Tensor, name, property(fn))

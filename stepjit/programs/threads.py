@@ -38,6 +38,7 @@ import time
 
 from .. import config
 from .. import threads as user_threads
+from ..codegen import blas
 
 # OpenBLAS runs a gemm of fewer multiply-adds than this on one thread whatever its setting
 # (interface/gemm.c: SMP_THRESHOLD_MIN 65536 x GEMM_MULTITHREAD_THRESHOLD 4).
@@ -148,7 +149,6 @@ class Pools:
 def blas_threads():
     """(get, set) of the thread count of the BLAS NumPy loaded (codegen/blas.py), or None when
     it has no such functions (not OpenBLAS) or no BLAS was found."""
-    from ..codegen import blas
     return blas.thread_functions()
 
 
