@@ -606,6 +606,9 @@ class Watch:
         if not getattr(builtins.print, "_stepjit_watch", False):
             self._saved.append((builtins, "print", builtins.print))
             builtins.print = self._wrap_print(builtins.print)
+        if not getattr(builtins.next, "_stepjit_watch", False):
+            self._saved.append((builtins, "next", builtins.next))
+            builtins.next = self._wrap_next(builtins.next)
         return self
 
     def __exit__(self, *exc):
@@ -646,6 +649,21 @@ class Watch:
         watched.__wrapped__ = fn
         return watched
 
+    def _wrap_next(self, fn):
+        """`next(it)` on an iterator something else holds (`next(self.data_iter)`, a closure's
+        `it`, a generator bound before the loop) moves state no snapshot sees: a replay would
+        hand the step the batch it drew once. One made for this call and dropped at once
+        (`next(iter(loader))`, `next(model.parameters())`) is the step's own business."""
+        watch = self
+
+        def watched(iterator, *default):
+            if watch.nondeterministic is None and sys.getrefcount(iterator) > _TEMPORARY_REFS:
+                watch._found("next() on an iterator kept between calls", sys._getframe(1))
+            return fn(iterator, *default)
+        watched._stepjit_watch = True
+        watched.__wrapped__ = fn
+        return watched
+
     def _found(self, what, frame):
         """A call made by the user's code (not by stepjit, or by the standard library for its
         own purposes: linecache opening a source file, random's methods calling each other)."""
@@ -655,6 +673,17 @@ class Watch:
         path, line = frame.f_code.co_filename, frame.f_lineno
         self.nondeterministic = Nondeterministic(
             what, Loc(path, line, linecache.getline(path, line).strip()))
+
+
+def _refs_of_a_temporary():
+    """What sys.getrefcount reports inside a wrapper called as `next(iter(...))` (the caller's
+    stack, the wrapper's argument, getrefcount's own): more means someone else holds it."""
+    def probe(iterator, *default):
+        return sys.getrefcount(iterator)
+    return probe(iter(()))
+
+
+_TEMPORARY_REFS = _refs_of_a_temporary()
 
 
 def _describe(module, name):

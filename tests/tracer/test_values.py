@@ -325,6 +325,76 @@ def test_numpy_random_and_clocks_are_nondeterministic(source):
         run_side_by_side(make, 4)
 
 
+def _kept_iterator_program(kind):
+    def make():
+        w = torch.randn(3, requires_grad=True)
+        xs = iter([torch.randn(3) for _ in range(8)])
+        scales = (0.25 * k for k in range(1, 9))
+        rows = iter([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]] * 4)
+
+        class Loader:
+            def __init__(self):
+                self.it = iter(range(8))
+
+            def next(self):
+                return next(self.it)
+
+        loader = Loader()
+
+        def step():
+            if kind == "tensors":
+                x = next(xs)                      # a batch drawn from a closure's iterator
+            elif kind == "generator":
+                x = torch.ones(3) * next(scales)  # a number from a generator bound before
+            elif kind == "python lists":
+                x = torch.tensor(next(rows))      # a tensor made from the rows it yields
+            else:
+                x = torch.ones(3) * loader.next()  # `self.it` advanced in a method
+            loss = ((w * x).sum()) ** 2
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(0.01 * w.grad)
+                w.grad = None
+            return loss
+        return step, (), [w]
+    return make
+
+
+@pytest.mark.parametrize("kind", ["tensors", "generator", "python lists", "attribute"])
+def test_next_on_an_iterator_kept_between_calls_is_never_replayed_stale(kind):
+    """The iterator's position is state no snapshot sees: every call must draw its own item,
+    as eager does, and the warning names next() and the line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c = run_side_by_side(_kept_iterator_program(kind), 8)
+    mine = [str(w.message) for w in caught if "an iterator kept between calls" in str(w.message)]
+    assert len(mine) == 1 and "test_values.py" in mine[0], [str(w.message) for w in caught]
+    assert c.stats()["mode"] == "per-call retracing"
+
+
+def test_next_on_an_iterator_made_for_the_call_keeps_the_trace():
+    """`next(model.parameters())`, `next(iter(batches))`: made and dropped within the call, so
+    a replay draws the same; the step stays one replayed trace."""
+    def make():
+        model = nn.Linear(3, 1)
+        batches = [torch.randn(2, 3)]
+
+        def step():
+            x = next(iter(batches)).to(next(model.parameters()).dtype)
+            loss = model(x).pow(2).sum()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.sub_(0.1 * p.grad)
+                    p.grad = None
+            return loss
+        return step, (), list(model.parameters())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = run_side_by_side(make, 6)
+    assert c.stats()["traces"] == 1 and c.stats()["mode"] == "tree", c.stats()
+
+
 T = 0
 
 
