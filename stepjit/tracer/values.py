@@ -59,7 +59,8 @@ added is replayed, one bound to another object makes the step run every call.
 Nondeterministic Python. While the step is traced, the functions of Python's
 `random` and `time`, NumPy's global random functions, `open` and `os.urandom`
 are wrapped (module attributes, restored after): the first one the user's code
-calls is named with its line. Draws that go around the wrappers (`from random
+calls is named with its line. So is `next()` on an iterator something else holds (its position
+is state the snapshot cannot see). Draws that go around the wrappers (`from random
 import randint` bound earlier) show as a move of Python's or NumPy's global
 random state, named with the step's `def` line. A trace that met one describes
 that call only; the runtime then retraces the step on every call (compiled.py),
