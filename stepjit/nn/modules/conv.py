@@ -1,4 +1,4 @@
-"""Conv1d/2d/3d and ConvTranspose1d/2d with PyTorch's parameters and initialization."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d with PyTorch's parameters and initialization."""
 from __future__ import annotations
 
 import math
@@ -97,22 +97,6 @@ class Conv2d(_ConvNd):
                         self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    transposed = True
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device, dtype, output_padding)
-
-    def forward(self, input, output_size=None):
-        if output_size is not None:
-            raise NotImplementedError("ConvTranspose2d(output_size=...) is not supported")
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
-
-
 class Conv3d(_ConvNd):
     _n = 3
 
@@ -124,8 +108,8 @@ class Conv3d(_ConvNd):
                         self.dilation, self.groups)
 
 
-class ConvTranspose3d(_ConvNd):
-    _n = 3
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d/2d/3d: one class per rank, as PyTorch's, each naming its functional."""
     transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
@@ -136,23 +120,20 @@ class ConvTranspose3d(_ConvNd):
 
     def forward(self, input, output_size=None):
         if output_size is not None:
-            raise NotImplementedError("ConvTranspose3d(output_size=...) is not supported")
-        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+            raise NotImplementedError(f"{type(self).__name__}(output_size=...) is not supported")
+        return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding,
+                                self.output_padding, self.groups, self.dilation)
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTransposeNd):
     _n = 1
-    transposed = True
+    _conv = staticmethod(F.conv_transpose1d)
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device, dtype, output_padding)
 
-    def forward(self, input, output_size=None):
-        if output_size is not None:
-            raise NotImplementedError("ConvTranspose1d(output_size=...) is not supported")
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+class ConvTranspose2d(_ConvTransposeNd):
+    _conv = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    _n = 3
+    _conv = staticmethod(F.conv_transpose3d)
