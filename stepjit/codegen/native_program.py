@@ -54,12 +54,13 @@ _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR val
 _JIT_PROGRAM = '@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)'
 _JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                'no_cpython_wrapper=True)')
-_IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
+_IMPORTS = ("from numba import carray\n"
+            "from stepjit.codegen.pointers import broadcast_view, reshaped, voidptr_at\n")
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 # (named, not imported here: a warm process runs cached machine code without importing Numba)
-_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, put1, put2, put3, put_window, "
-                 "take1, take2, take3, take_window\n")
+_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, concat_part, put1, put2, put3, "
+                 "put_window, take1, take2, take3, take_window\n")
 
 
 def supports(fused, gemm=None) -> bool:
