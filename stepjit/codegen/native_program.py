@@ -19,7 +19,10 @@ held buffer `h<k>`. Only values returned to the caller, and the arrays they are 
 of, are allocated per call (a caller keeps them). Allocating nothing is what lets
 `program_packed` run as a machine-code entry with no Numba runtime in the process
 (codegen/kernels.py, machine_cache.py); a program that still allocates (returns arrays,
-concatenates, copies a non-contiguous view to reshape it) keeps Numba's dispatcher.
+copies a non-contiguous view to reshape it) keeps Numba's dispatcher. A concatenation copies
+its parts into its buffer and an expand is a view (codegen/indexing.py, pointers.py): Numba's
+np.concatenate and np.broadcast_to would allocate, and compile generic functions of their own
+in every process (W6's three 16-part concatenations: 4.5 s).
 Like CpuProgram's own workspace, this makes one program object non-reentrant: two
 threads must not run the same program at once.
 """
