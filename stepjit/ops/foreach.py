@@ -13,7 +13,9 @@ in-place forms return the sequence they were given and the others a tuple, as in
 """
 from __future__ import annotations
 
+from ..linalg import vector_norm
 from ..tensor import Tensor
+from .elementwise import pow as _pow_of
 
 UNARY = ("abs", "acos", "asin", "atan", "ceil", "cos", "cosh", "erf", "erfc", "exp", "expm1",
          "floor", "frac", "lgamma", "log", "log10", "log1p", "log2", "neg", "reciprocal", "round",
@@ -70,8 +72,7 @@ def _binary(name):
 def _pow(self, exponent):
     """pow's base may be a number with a list of exponents (`_foreach_pow(2.0, ts)`)."""
     if not isinstance(self, (list, tuple)):
-        from .elementwise import pow as pow_
-        return tuple(pow_(self, e) for e in exponent)
+        return tuple(_pow_of(self, e) for e in exponent)
     return _binary("pow")["_foreach_pow"](self, exponent)
 
 
@@ -115,7 +116,6 @@ def _zero_(self):
 
 
 def _norm(self, ord=2, dtype=None):
-    from ..linalg import vector_norm
     return tuple(vector_norm(t, ord, dtype=dtype) for t in self)
 
 
