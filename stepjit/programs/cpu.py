@@ -175,10 +175,10 @@ def predicted_calls(program, env):
                     calls.append((st.kernel, sig))
                 for v, old in st.inplace:
                     arrays[v] = array(old)
-            elif st.node.prim.lowering == "view":
+            elif st.lowering == "view":
                 node = st.node
                 arrays[node.out] = node.prim.impl(*[array(v) for v in node.inputs], **node.attrs)
-            elif st.node.prim.lowering in ("matmul", "fill", "size"):
+            elif st.lowering in ("matmul", "fill", "size", "native"):
                 made(st.node.out)            # into its buffer, as OpStep runs it
             else:
                 arrays[st.node.out] = np.empty(st.node.out.shape, st.node.out.dtype.np)
