@@ -151,6 +151,8 @@ from .ops.typing_rules import can_cast, is_nonzero, promote_types, result_type  
 from .ops.search import (  # noqa: E402,F401
     argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
 from .ops.shape import concatenate  # noqa: E402,F401
+from .ops.foreach import FOREACH as _FOREACH  # noqa: E402  (torch._foreach_add_, ...)
+globals().update(_FOREACH)
 from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
