@@ -20,14 +20,15 @@ import numpy as np
 from .dispatch import apply
 from .errors import ShapeError, op_error, user_location
 from .ir import primitives as P
+from .ir.primitives.decompositions import lu_permutation
 from .ir.primitives.shapes import fmt
 from .ir.types import FLOAT, int32, int64
 from .ops import reduce as R
-from .ops.creation import arange, eye, zeros
+from .ops.creation import eye, zeros
 from .ops.elementwise import abs, where
 from .ops.products import cross as _cross
 from .ops.series import matrix_power  # noqa: F401
-from .ops.shape import cat, matmul  # noqa: F401  (torch.linalg.matmul)
+from .ops.shape import matmul  # noqa: F401  (torch.linalg.matmul)
 from .ops import return_types
 from .tensor import Tensor
 
@@ -364,7 +365,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     if unpack_data:
         L = LU_data[..., :, :k].tril(-1) + eye(m, k, dtype=LU_data.dtype)
         U = LU_data[..., :k, :].triu()
-    perm = _lu_permutation(LU_pivots, m, LU_data.dtype) if unpack_pivots else empty
+    perm = lu_permutation(LU_pivots, m, LU_data.dtype) if unpack_pivots else empty
     return return_types.lu_unpack(perm, L, U)
 
 
@@ -393,16 +394,3 @@ def lu_solve_legacy(b, LU_data, LU_pivots):
 def _lu_pivoting(op, pivot):
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
-
-
-def _lu_permutation(pivots, m, dtype):
-    """P with A = P L U from getrf's 1-based row swaps: applying the swaps in order to
-    0..m-1 gives perm, row i of L U is row perm[i] of A, so P[perm[i], i] = 1."""
-    perm = arange(m).expand(*pivots.shape[:-1], m)
-    swaps = pivots.long() - 1
-    for i in range(pivots.shape[-1]):
-        j = swaps[..., i:i + 1]
-        there = perm.gather(-1, j)
-        perm = perm.scatter(-1, j, perm[..., i:i + 1])
-        perm = cat([perm[..., :i], there, perm[..., i + 1:]], -1)
-    return (arange(m).unsqueeze(-1) == perm.unsqueeze(-2)).to(dtype)

@@ -30,9 +30,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import Primitive, bind, register
-from ..types import int32
+from ..types import int32, int64
 from . import shapes as S
-from .indexing import full
+from .indexing import arange, full
 
 
 def _matrices(op, x, square=False):
@@ -308,13 +308,25 @@ def _lu_grad(g, x, lu):
     if m != n:
         raise NotImplementedError(
             f"linalg.lu_factor: the gradient is implemented for square matrices; got {m} by {n}")
-    from ...linalg import _lu_permutation
     eye = bind(full, shape=(n,), value=1.0, dtype=x.dtype).diag_embed()
     low = lu.tril(-1) + eye
     up = lu.triu()
     inner = (low.mT @ g.tril(-1)).tril(-1) + (g.triu() @ up.mT).triu()
-    perm = _lu_permutation(bind(lu_pivots, x, check_errors=False), n, x.dtype)
+    perm = lu_permutation(bind(lu_pivots, x, check_errors=False), n, x.dtype)
     return perm @ low.inverse().mT @ inner @ up.inverse().mT
+
+
+def lu_permutation(pivots, m, dtype):
+    """P with A = P L U from getrf's 1-based row swaps: applying the swaps in order to
+    0..m-1 gives perm, row i of L U is row perm[i] of A, so P[perm[i], i] = 1."""
+    rows = bind(arange, start=0, stop=m, step=1, dtype=int64)
+    perm = rows.expand(*pivots.shape[:-1], m)
+    swaps = pivots.long() - 1
+    for i in range(pivots.shape[-1]):
+        j = swaps[..., i:i + 1]
+        there = perm.gather(-1, j)
+        perm = perm.scatter(-1, j, perm[..., i:i + 1]).scatter(-1, j * 0 + i, there)
+    return (rows.unsqueeze(-1) == perm.unsqueeze(-2)).to(dtype)
 
 
 lu_factor = register(Primitive(
