@@ -2,7 +2,9 @@
 
 batch_norm updates the running statistics in place under no_grad (momentum, unbiased
 variance, as PyTorch does); in a compiled step those writes are functionalized and
-written back like any buffer update.
+written back like any buffer update. The three norms' results carry PyTorch's backward node
+names (NativeLayerNormBackward0, ...) with or without their affine weight and bias, as a
+printed tensor shows them.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return _rename(out, "NativeLayerNormBackward0") if bias is None and weight is None else out
+    return _rename(out, "NativeLayerNormBackward0")
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -65,7 +67,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         out = out * _channel(weight, input.ndim)
     if bias is not None:
         out = out + _channel(bias, input.ndim)
-    return out
+    return _rename(out, "NativeGroupNormBackward0")
 
 
 def _bessel(input, dims, dtype):
@@ -107,7 +109,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = out * _channel(weight, input.ndim)
     if bias is not None:
         out = out + _channel(bias, input.ndim)
-    return out
+    return _rename(out, "NativeBatchNormBackward0")
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
