@@ -167,12 +167,16 @@ from .linalg import (  # noqa: E402,F401
 
 
 def typename(obj):
-    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else the object's qualified type."""
+    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else PyTorch's rule: the object's
+    own module and qualified name (a class, a function, a module), else its class's name."""
     if isinstance(obj, Tensor):
         return obj.type()
-    cls = obj if isinstance(obj, type) else type(obj)
-    module = cls.__module__
-    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
+    module = getattr(obj, "__module__", None)
+    prefix = "" if module in (None, "builtins", "__builtin__") else module + "."
+    for attr in ("__qualname__", "__name__"):
+        if hasattr(obj, attr):
+            return prefix + getattr(obj, attr)
+    return prefix + type(obj).__name__
 
 
 from .ops.spellings import (  # noqa: E402,F401

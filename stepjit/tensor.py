@@ -36,6 +36,7 @@ class Version:
 
 
 class Size(tuple):
+    __module__ = "stepjit"   # type(x.shape) prints as PyTorch's torch.Size does
     def __repr__(self) -> str:
         return f"stepjit.Size([{', '.join(str(d) for d in self)}])"
 
@@ -47,6 +48,7 @@ class Size(tuple):
 
 
 class device:
+    __module__ = "stepjit"
     __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):
@@ -163,6 +165,7 @@ def _unwritable(t) -> str:
 
 
 class Tensor:
+    __module__ = "stepjit"   # type(t) prints <class 'stepjit.Tensor'>, as PyTorch's torch.Tensor
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
     _fw = None   # (dual level, tangent) while forward-mode AD gives it one (autograd/forward_ad.py)

@@ -190,7 +190,8 @@ def node_class(base: type, name: str) -> type:
     key = (base, name)
     cls = _CLASSES.get(key)
     if cls is None:
-        cls = type(name, (base,), {"__slots__": (), "_name": name})
+        # (no module, as PyTorch's C++ node classes: type(grad_fn) prints <class 'AddBackward0'>)
+        cls = type(name, (base,), {"__slots__": (), "_name": name, "__module__": "builtins"})
         _CLASSES[key] = cls
     return cls
 

@@ -14,6 +14,7 @@ BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
 
 class DType:
+    __module__ = "stepjit"
     __slots__ = ("name", "short", "np", "category", "itemsize")
 
     def __init__(self, name: str, short: str, np_dtype, category: int):
@@ -36,6 +37,9 @@ class DType:
 
     def __reduce__(self):
         return (dtype_from_name, (self.name,))
+
+
+DType.__name__ = DType.__qualname__ = "dtype"   # type(x.dtype) prints as PyTorch's torch.dtype
 
 
 float32 = DType("float32", "f32", np.float32, FLOAT)

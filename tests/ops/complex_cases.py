@@ -106,7 +106,7 @@ CASES = [
     Case("complex_parts", _complex_parts, A, B),
     Case("arithmetic", _arithmetic, X, Y, S),
     Case("shapes", _shapes, X),
-    Case("rope", _rope, Q, K, compiled=True),
+    Case("rope", _rope, Q, K),
     Case("leaf_gradient", _leaf_gradient, A, B, grad=()),
     Case("descriptions", _descriptions, X, grad=()),
 ]

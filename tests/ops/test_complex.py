@@ -20,7 +20,7 @@ class TestAgainstPyTorch(checks.CaseTable):
 
 
 class _RotaryAttention(stepjit.nn.Module):
-    """A one-layer attention model with LLaMA's complex rotary embedding as a buffer."""
+    """Query and key projections rotated by LLaMA's complex rotary embedding (a buffer)."""
 
     def __init__(self):
         super().__init__()
@@ -33,7 +33,7 @@ class _RotaryAttention(stepjit.nn.Module):
         b, t, _ = x.shape
         q, k = self.wq(x).view(b, t, 2, 4), self.wk(x).view(b, t, 2, 4)
         q, k = rotary(stepjit, q, k, self.freqs_cis[:t])
-        return (q.transpose(1, 2) @ k.transpose(1, 2).transpose(-2, -1)).softmax(-1)
+        return (q * k).sum(-1)
 
 
 def test_rotary_training_step_compiles_and_matches_eager():
@@ -49,7 +49,7 @@ def test_rotary_training_step_compiles_and_matches_eager():
 
         def step(x):
             opt.zero_grad()
-            loss = (model(x)[:, :, :, 0] ** 2).mean()
+            loss = (model(x) ** 2).mean()
             loss.backward()
             opt.step()
             return loss
