@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from .ir.types import DEFAULT_INT, bool_, default_float
+from .ir.bfloat16 import from_bfloat16
+from .ir.types import DEFAULT_INT, bfloat16, bool_, default_float
 
 PRECISION = 4
 THRESHOLD = 1000
@@ -180,6 +181,8 @@ def tensor_repr(t) -> str:
     prefix = "tensor("
     indent = len(prefix)
     dt = t.dtype
+    if dt is bfloat16:
+        data = from_bfloat16(data)   # (its float values, printed as PyTorch prints them)
     if data.size == 0:
         if data.ndim != 1:
             suffixes.append(f"size={tuple(data.shape)}")

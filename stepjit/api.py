@@ -40,7 +40,8 @@ from .ops.bitwise import (  # noqa: F401
 from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401
 from .ops import legacy as _legacy
 from .ops.legacy import (  # noqa: F401
-    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
+    BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor,
+    LongTensor, ShortTensor)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
 from .ops.scatter import (  # noqa: F401
     index_add, index_copy, index_fill, scatter, scatter_add, scatter_reduce)

@@ -25,7 +25,8 @@ from .autograd.engine import POST_ACCUMULATE
 from .autograd.node import AccumulateGrad
 from .meta import MetaArray
 from .errors import DTypeError, ShapeError, op_error, user_location
-from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
+from .ir.bfloat16 import from_bfloat16
+from .ir.types import FLOAT, AVal, DType, as_dtype, bfloat16, default_float
 
 
 class Version:
@@ -138,6 +139,11 @@ class _RemovableHandle:
 
 _STATE = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_version",
           "_retains_grad", "_hooks", "_accumulator", "_base", "_view")
+
+
+def _readable(a):
+    """a's values as Python reads them: bfloat16 bits as their float values."""
+    return from_bfloat16(a) if a.dtype == bfloat16.np else a
 
 
 def _is_int(x):
@@ -515,15 +521,17 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return dispatch.concrete(self).item()
+        return _readable(dispatch.concrete(self)).item()
 
     def tolist(self):
-        return dispatch.concrete(self, "list").tolist()
+        return _readable(dispatch.concrete(self, "list")).tolist()
 
     def numpy(self, force=False):
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if self.dtype is bfloat16:   # (NumPy has no bfloat16: PyTorch's refusal)
+            raise TypeError("Got unsupported ScalarType BFloat16")
         if _cuda.is_device_array(self._data):
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")

@@ -65,6 +65,7 @@ REDUCED_FLOATS = (float16, bfloat16)
 complex64 = DType("complex64", "c64", np.complex64, COMPLEX)
 complex128 = DType("complex128", "c128", np.complex128, COMPLEX)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_NP[bfloat16.np] = bfloat16   # an array of bfloat16 bits (ir/bfloat16.py)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({d.short: d for d in ALL_DTYPES})
 _BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32,
@@ -94,6 +95,14 @@ def dtype_from_name(name: str) -> DType:
     return _BY_NAME[name]
 
 
+def storage_dtype(d) -> DType:
+    """as_dtype, admitting bfloat16: a dtype a tensor may be converted to and stored in
+    (ir/bfloat16.py) though no op computes in it."""
+    if d is bfloat16 or (isinstance(d, str) and _BY_NAME.get(d) is bfloat16):
+        return bfloat16
+    return as_dtype(d)
+
+
 def as_dtype(d) -> DType:
     """Accept a DType, a NumPy dtype, a Python type or a name; reject the rest clearly."""
     if isinstance(d, DType) or (isinstance(d, str) and d in _BY_NAME):
@@ -101,7 +110,8 @@ def as_dtype(d) -> DType:
         if d in REDUCED_FLOATS:
             raise TypeError(f"stepjit does not compute in {d.name}: its kernels are float32 and "
                             "float64 (autocast regions run in the tensors' own dtypes); use "
-                            "float32")
+                            "float32" + (" (bfloat16 tensors are storage only: t.to(bfloat16), "
+                                         "t.view(int16), t.float())" if d is bfloat16 else ""))
         if d.category == COMPLEX:
             raise TypeError(f"stepjit makes {d.name} tensors only with polar, complex and "
                             "view_as_complex (complex numbers as rotary embeddings use them), "
