@@ -300,7 +300,7 @@ def stack(tensors, dim=0):
         raise op_error(ShapeError("stack expects each tensor to be equal size, but got "
                                   + ", ".join(fmt(t.shape) for t in tensors)), "stack")
     d = _dim(dim, tensors[0].ndim + 1, "stack")
-    return _rename(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
+    return _rename(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0", *tensors)
 
 
 def split(input, split_size_or_sections, dim=0):
