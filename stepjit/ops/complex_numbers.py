@@ -80,7 +80,20 @@ class ComplexTensor(Tensor):
     _grad_fn = _pair_field("_grad_fn")
     _output_nr = _pair_field("_output_nr")
     _version = _pair_field("_version")
+    _grad = _pair_field("_grad")
+    _base = _pair_field("_base")
+    _view = _pair_field("_view")
+    _hooks = _pair_field("_hooks")
+    _retains_grad = _pair_field("_retains_grad")
+    _accumulator = _pair_field("_accumulator")
     _fw = None
+
+    # (a hook would see the pair's real gradient, not PyTorch's complex one: refused)
+    def register_hook(self, hook):
+        _refuse(self)
+
+    def retain_grad(self):
+        _refuse(self)
 
     def __init__(self, *args, **kwargs):
         raise TypeError("complex tensors are made by polar, complex or view_as_complex")
@@ -292,7 +305,8 @@ class ComplexTensor(Tensor):
 
     # -- arithmetic -----------------------------------------------------------------------
     def conj(self):
-        return ComplexTensor.of(_rename(stack([self.real, -self.imag], -1), "ConjBackward0"))
+        return ComplexTensor.of(_rename(stack([self.real, -self.imag], -1), "ConjBackward0",
+                                    self._pair))
 
     def resolve_conj(self):
         return self   # (conj computes its values: nothing is left to resolve)
@@ -320,7 +334,7 @@ class ComplexTensor(Tensor):
             out = stack([a * c - b * d, a * d + b * c], -1)
         else:   # a real tensor or number scales both parts
             out = self._pair * (other.unsqueeze(-1) if isinstance(other, Tensor) else other)
-        return ComplexTensor.of(_rename(out, "MulBackward0"))
+        return ComplexTensor.of(_rename(out, "MulBackward0", self._pair, _real_of(other)))
 
     __rmul__ = mul = __mul__
 
@@ -329,7 +343,8 @@ class ComplexTensor(Tensor):
             return ComplexTensor.of(self._pair / (other.unsqueeze(-1) if isinstance(other, Tensor)
                                                   else other))
         c, d = _parts(other)
-        return (self * _conj(other)) / (c * c + d * d)
+        out = (self * _conj(other)) / (c * c + d * d)
+        return ComplexTensor.of(_rename(out._pair, "DivBackward0", self._pair, _real_of(other)))
 
     div = __truediv__
 
@@ -339,6 +354,14 @@ class ComplexTensor(Tensor):
 
 def _sizes(shape):
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def _real_of(x):
+    """What a composite's node shows as the edge to operand x (autograd/node.py show_edges):
+    a complex tensor's pair, a real tensor, or None for a number."""
+    if isinstance(x, ComplexTensor):
+        return x._pair
+    return x if isinstance(x, Tensor) else None
 
 
 def _parts(x):
@@ -369,7 +392,8 @@ def _sum_of(z, other, sign):
         re = combine(z.real, other)
         im = z.imag.expand(*re.shape)
     return ComplexTensor.of(_rename(stack([re, im], -1),
-                                    "AddBackward0" if sign > 0 else "SubBackward0"))
+                                    "AddBackward0" if sign > 0 else "SubBackward0",
+                                    z._pair, _real_of(other)))
 
 
 # -- the functions ----------------------------------------------------------------------------
@@ -392,14 +416,14 @@ def polar(abs, angle):
     """abs * (cos(angle) + i sin(angle)), broadcast."""
     _check_pair_inputs("polar", abs, angle)
     return ComplexTensor.of(_rename(stack([abs * angle.cos(), abs * angle.sin()], -1),
-                                    "PolarBackward0"))
+                                    "PolarBackward0", abs, angle))
 
 
 def complex_(real, imag):
     """real + i imag, broadcast (torch.complex)."""
     _check_pair_inputs("complex", real, imag)
     re, im = broadcast_tensors(real, imag)
-    return ComplexTensor.of(_rename(stack([re, im], -1), "ComplexBackward0"))
+    return ComplexTensor.of(_rename(stack([re, im], -1), "ComplexBackward0", real, imag))
 
 
 def view_as_complex(input):

@@ -95,3 +95,15 @@ def test_complex_arguments_to_a_compiled_step_are_refused_clearly():
     step = stepjit.compile(lambda z: stepjit.view_as_real(z * z).sum())
     with pytest.raises(RuntimeError, match="not supported for complex tensors"):
         step(z)
+
+
+def test_graph_walk_and_hooks():
+    x = stepjit.randn(2, 4, 2, requires_grad=True)
+    z, w = stepjit.view_as_complex(x), stepjit.polar(stepjit.ones(2, 4), stepjit.ones(2, 4))
+    node = (z * w).grad_fn   # PyTorch's: MulBackward0 -> ViewAsComplexBackward0 -> the leaf
+    assert type(node).__name__ == "MulBackward0" and node.next_functions[1] == (None, 0)
+    inner = node.next_functions[0][0]
+    assert type(inner).__name__ == "ViewAsComplexBackward0"
+    assert inner.next_functions[0][0].variable is x
+    with pytest.raises(RuntimeError, match="register_hook: not supported for complex tensors"):
+        z.register_hook(lambda g: g)
