@@ -55,3 +55,9 @@ def test_a_compiled_step_meeting_bfloat16_runs_eagerly_with_a_warning():
         got = compiled(x)
     assert any("makes a bfloat16 tensor" in str(w.message) for w in caught)
     np.testing.assert_array_equal(got.numpy(), step(x).numpy())
+    bits = stepjit.compile(lambda x: x.view(stepjit.int32) + 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = bits(x)
+    assert any("reinterpreting bytes is eager only" in str(w.message) for w in caught)
+    np.testing.assert_array_equal(got.numpy(), X.view(np.int32) + 1)
