@@ -24,6 +24,7 @@ on the pair as if it were real.
 """
 from __future__ import annotations
 
+import copy
 import operator
 import sys
 import warnings
@@ -183,6 +184,13 @@ class ComplexTensor(Tensor):
     def __repr__(self):
         from .._printing import complex_repr
         return complex_repr(self)
+
+    # copies and pickles (copy.deepcopy(model) with a complex buffer): of the pair
+    def __deepcopy__(self, memo):
+        return ComplexTensor.of(copy.deepcopy(self._pair, memo))
+
+    def __reduce_ex__(self, protocol):
+        return (ComplexTensor.of, (self._pair,))
 
     # -- values out ---------------------------------------------------------------------
     def numpy(self, force=False):

@@ -107,3 +107,14 @@ def test_graph_walk_and_hooks():
     assert inner.next_functions[0][0].variable is x
     with pytest.raises(RuntimeError, match="register_hook: not supported for complex tensors"):
         z.register_hook(lambda g: g)
+
+
+def test_copies_and_pickles_of_a_model_with_a_complex_buffer():
+    import copy
+    import pickle
+    model = stepjit.nn.Module()
+    model.register_buffer("freqs_cis", freqs_cis(stepjit, 4, 3), persistent=False)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone.freqs_cis.dtype is stepjit.complex128
+        assert clone.freqs_cis._pair is not model.freqs_cis._pair
+        np.testing.assert_array_equal(clone.freqs_cis.numpy(), model.freqs_cis.numpy())
