@@ -141,11 +141,6 @@ _STATE = ("_data", "_requires_grad", "_grad", "_grad_fn", "_output_nr", "_versio
           "_retains_grad", "_hooks", "_accumulator", "_base", "_view")
 
 
-def _readable(a):
-    """a's values as Python reads them: bfloat16 bits as their float values."""
-    return from_bfloat16(a) if a.dtype == bfloat16.np else a
-
-
 def _is_int(x):
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
@@ -521,10 +516,14 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return _readable(dispatch.concrete(self)).item()
+        if self.dtype is bfloat16:   # (eager only: a trace refuses bfloat16)
+            return from_bfloat16(dispatch.concrete(self)).item()
+        return dispatch.concrete(self).item()
 
     def tolist(self):
-        return _readable(dispatch.concrete(self, "list")).tolist()
+        if self.dtype is bfloat16:
+            return from_bfloat16(dispatch.concrete(self, "list")).tolist()
+        return dispatch.concrete(self, "list").tolist()
 
     def numpy(self, force=False):
         if self._requires_grad and not force:
