@@ -197,7 +197,7 @@ _SHOWN = weakref.WeakKeyDictionary()
 def show_edges(node, inputs):
     """Make node's next_functions the edges into `inputs` (tensors, or None for an argument
     with no gradient), as PyTorch's node for the composite op lists them."""
-    _SHOWN[node] = tuple((None, 0) if x is None or not x._requires_grad else x._grad_edge()
+    _SHOWN[node] = tuple(x._grad_edge() if getattr(x, "_requires_grad", False) else (None, 0)
                          for x in inputs)
 
 
