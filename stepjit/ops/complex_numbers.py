@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 
+from .._printing import complex_repr
 from ..errors import user_location
 from ..ir.types import DType, as_dtype, complex64, complex128, float32, float64
 from ..tensor import Size, Tensor
@@ -182,7 +183,6 @@ class ComplexTensor(Tensor):
         return (self[i] for i in range(len(self)))
 
     def __repr__(self):
-        from .._printing import complex_repr
         return complex_repr(self)
 
     # copies and pickles (copy.deepcopy(model) with a complex buffer): of the pair
