@@ -314,6 +314,7 @@ class CpuProgram(Program):
     backend = "cpu"
     native_ok = False      # may become one native function (set per program; never on CUDA)
     shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
+    exported = None        # the values run() leaves in env (None: every value)
 
     def __init__(self, graph, keep=None, materialize_all=False, serial=False):
         # materialize_all (check mode): every value the program computes is left in env, no
@@ -321,6 +322,10 @@ class CpuProgram(Program):
         # serial (build_once): no loop on threads, no native function, nothing interpreted.
         self._adopt(compile_graph(graph, "cpu", keep, materialize_all, serial=serial))
         self.materialize_all = materialize_all
+        # What run() leaves in env (programs/program.py): the values a caller reads, or every
+        # value when the caller's reads are unknown (keep None) or all checked
+        self.exported = None if materialize_all or keep is None else (
+            set(self.leaving) | {b for _, b in self.aliases})
         self.native_ok = not (materialize_all or serial) and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()
