@@ -268,10 +268,13 @@ OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "size": OpStep._s
 
 
 def _native_scatter_add(node):
-    """Whether node is a scatter-add (index_put with accumulate) with a native form: its impl's
-    np.add.at costs ~0.4 us per index (an embedding's gradient over a 16x16 batch: ~100 us),
-    the native loop (codegen/indexing.py) adds the same rows in the same order in ~1 us."""
+    """Whether node is a scatter-add of rows (index_put with accumulate, its index tensors
+    naming rows of base, not elements) with a native form: its impl's np.add.at adds a row per
+    index in ~0.4 us (an embedding's gradient over a 16x16 batch: ~100 us), the native loop
+    (codegen/indexing.py) adds the same rows in the same order in ~1 us. Elements (cross_entropy's
+    pick) take np.add.at's fast path: there it would only cost the function's compile."""
     return (node.prim is P.index_put and node.attrs["accumulate"]
+            and len(node.attrs["key"]) < node.inputs[0].ndim
             and node.prim.native_for(node) is not None)
 
 
