@@ -268,6 +268,10 @@ def _cpu_kernels(rec, serial=False):
         # input (codegen/loops.py says why), so they are not kernel arguments.
         inplace = {v: rec.inplace[v] for v in g.outputs if rec.inplace.get(v) in g.inputs}
         probe, ins, outs, given = loop_source(g, rec.fused.constants, "kernel", parallel, inplace)
+        # A loop nest with no prange (a reduction over the leading dim) is serial: compiled
+        # with parallel=True, Numba would print a NumbaPerformanceWarning to the user's console
+        # and the kernel could not have a machine-code entry.
+        parallel = parallel and "prange(" in probe
         fname = f"k_{kernel_hash(probe, parallel)}"
         # (the name appears in the def line only: renamed, not generated again)
         src = probe.replace("def kernel(", f"def {fname}(", 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import config, cuda
+from ..codegen import compile_helper
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
 from ..codegen.straight_line import StraightWriter
@@ -134,6 +135,56 @@ class NativeCall:
             p = pack_addresses(arrays, self.written)
             self.last = (tuple(arrays), p)
         return p
+
+
+def predicted_calls(program, env):
+    """[(kernel, signature)] of the program's loop kernels, in the order its first run calls
+    them, with the argument signature (machine_cache.signature) each call will have, for the
+    helper process that compiles some of them meanwhile (codegen/compile_helper.py). Found by
+    running the steps on stand-ins: the inputs' own arrays, the buffers the program gives its
+    values (allocation: C-contiguous arrays), a view op's impl on those (a transpose's layout),
+    a new C-ordered array for what a NumPy op makes. Stops at anything it cannot follow: a
+    wrong or missing signature only costs the helper's time."""
+    from ..codegen import machine_cache
+    if not compile_helper.enabled():
+        return []
+    arrays, calls = {}, []
+
+    def array(v):
+        if not isinstance(v, Value):
+            return v
+        a = arrays.get(v)
+        if a is None:
+            a = arrays[v] = env[v]
+        return a
+
+    def made(v):
+        kind, what = program.allocation(v)
+        a = array(what) if kind == "input" else what if kind == "buffer" else \
+            np.empty(v.shape, v.dtype.np)
+        arrays[v] = a
+        return a
+
+    try:
+        for st in program.steps:
+            if isinstance(st, LoopStep):
+                args = [array(v) for v in st.ins] + [made(v) for v in st.outs]
+                args += list(st.sizes) + list(st.scratch)
+                sig = machine_cache.signature(args)
+                if sig is not None and not st.kernel.parallel:
+                    calls.append((st.kernel, sig))
+                for v, old in st.inplace:
+                    arrays[v] = array(old)
+            elif st.lowering == "view":
+                node = st.node
+                arrays[node.out] = node.prim.impl(*[array(v) for v in node.inputs], **node.attrs)
+            elif st.lowering in ("matmul", "fill", "size", "native"):
+                made(st.node.out)            # into its buffer, as OpStep runs it
+            else:
+                arrays[st.node.out] = np.empty(st.node.out.shape, st.node.out.dtype.np)
+    except Exception:  # noqa: BLE001 - a stand-in an impl refuses: the rest is not predicted
+        pass
+    return calls
 
 
 def pack_addresses(arrays, written=()):
@@ -378,7 +429,11 @@ class CpuProgram(Program):
             # kernel through its first-call wrapper, which loads or compiles it; then the
             # function is written again over what runs each kernel (kernels.Kernel.fastest).
             first, _ = StraightWriter(self).build(self.steps)
-            env = first(env)
+            compile_helper.start(predicted_calls(self, env))
+            try:
+                env = first(env)
+            finally:
+                compile_helper.finish()
             self.straight, self.straight_text = StraightWriter(self).build(self.steps)
             self.straight = threads.wrap(self.straight, self._threads())
         for a, b in self.aliases:
