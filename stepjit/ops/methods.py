@@ -255,6 +255,8 @@ def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
 @S.sizes_by_keyword("dims")
 def _flip(self, *dims):
     """Tensor.flip(0, 1), Tensor.flip((0, 1)) and Tensor.flip(dims=(0, 1)) alike."""
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     return S.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
 

@@ -27,6 +27,14 @@ def test_sizes_by_keyword(fn, want):
     np.testing.assert_array_equal(fn(stepjit, stepjit.tensor(A)).numpy(), want)
 
 
+def test_flip_without_dims_is_refused_as_pytorch_refuses():
+    """It returned the tensor unflipped; an empty tuple is PyTorch's no-op flip."""
+    x = stepjit.tensor(A)
+    with pytest.raises(TypeError, match='missing 1 required positional arguments: "dims"'):
+        x.flip()
+    np.testing.assert_array_equal(x.flip(()).numpy(), A)
+
+
 def test_sizes_given_twice_are_refused_as_python_refuses():
     with pytest.raises(TypeError, match="multiple values for argument 'shape'"):
         stepjit.tensor(A).reshape(6, shape=(6,))
