@@ -166,6 +166,7 @@ from .linalg import det, inv as inverse, logdet, matrix_exp  # noqa: E402,F401
 from .linalg import slogdet_legacy as slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
+from .linalg import lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack  # noqa: E402,F401
 
 
 def typename(obj):

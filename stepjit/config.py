@@ -66,7 +66,8 @@ VARIABLES = {v.name: v for v in (
              "to run them (docs/cache.md)"),
     Variable("STEPJIT_COMPILE_HELPER", "1",
              "`0`: a program's loop kernels are all compiled in its own process, none by a "
-             "helper process on a second core (codegen/compile_helper.py)"),
+             "helper process on a second core; `always`: a helper starts whatever the load "
+             "average (by default only where a core looks idle; codegen/compile_helper.py)"),
     Variable("STEPJIT_BLAS", "1",
              "`0`: native programs do not call NumPy's BLAS; they keep generated matmul loops "
              "and refuse large matmuls"),
@@ -181,8 +182,10 @@ def machine_cache() -> bool:
     return raw("STEPJIT_MACHINE_CACHE") != "0"
 
 
-def compile_helper() -> bool:
-    return raw("STEPJIT_COMPILE_HELPER") != "0"
+def compile_helper() -> str:
+    """"0" (never), "always", or "1" (where a core looks idle): codegen/compile_helper.py."""
+    mode = raw("STEPJIT_COMPILE_HELPER").strip()
+    return mode if mode in ("0", "always") else "1"
 
 
 def blas() -> bool:

@@ -252,8 +252,11 @@ def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
 
 
+@S.sizes_by_keyword("dims")
 def _flip(self, *dims):
-    """Tensor.flip(0, 1) and Tensor.flip((0, 1)) alike."""
+    """Tensor.flip(0, 1), Tensor.flip((0, 1)) and Tensor.flip(dims=(0, 1)) alike."""
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     return S.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
 
@@ -427,6 +430,7 @@ METHODS.update({
     "inverse": LA.inv, "det": LA.det, "logdet": LA.logdet, "cholesky": LA.cholesky_legacy,
     "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
                                         for p in (P.qr_q, P.qr_r)),
+    "lu": LA.lu_legacy, "lu_solve": LA.lu_solve_legacy,
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
     "matrix_power": SR.matrix_power, "ger": S.outer, "gcd": MF.gcd, "lcm": MF.lcm,
 })

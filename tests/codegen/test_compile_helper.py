@@ -81,3 +81,20 @@ def test_stand_ins_have_the_signature_they_stand_for():
              ("bool", 3, "A", True), ("float32", 0, "C", False), "i"]
     for spec in specs:
         assert machine_cache.signature([compile_helper.stand_in(spec)]) == (spec,)
+
+
+def test_helper_starts_only_where_a_core_looks_idle(monkeypatch):
+    monkeypatch.setattr(compile_helper.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(compile_helper, "_load", lambda: 1.0)
+    monkeypatch.delenv("STEPJIT_COMPILE_HELPER", raising=False)
+    assert compile_helper.enabled()
+    monkeypatch.setattr(compile_helper, "_load", lambda: 3.0)      # both cores busy
+    assert not compile_helper.enabled()
+    monkeypatch.setenv("STEPJIT_COMPILE_HELPER", "always")
+    assert compile_helper.enabled()
+    monkeypatch.setenv("STEPJIT_COMPILE_HELPER", "0")
+    monkeypatch.setattr(compile_helper, "_load", lambda: 0.0)
+    assert not compile_helper.enabled()
+    monkeypatch.delenv("STEPJIT_COMPILE_HELPER")
+    monkeypatch.setattr(compile_helper.os, "cpu_count", lambda: 1)
+    assert not compile_helper.enabled()
