@@ -12,6 +12,8 @@
                 NumPy's batched loop and a reduction
     transposed-matmuls  transpose(a @ b) -> b.T @ a.T (passes/kernel_forms.py; cpu only): a
                 Linear weight's gradient comes out C-ordered, so the optimizer loop runs flat
+    broadcast-reads  an expand read only by elementwise ops -> their broadcasting read of its
+                input (passes/kernel_forms.py; cpu only): no view op between two loops
     dce         drop what outputs and writes do not need (less for the others to look at)
     cse         one node per distinct computation
     fold        uniform constants (the root gradient and its broadcasts) become `full`
@@ -47,9 +49,9 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
 from .passes.fusion import fuse
-from .passes.kernel_forms import (lower, lower_add_chains, lower_flat_matmuls,
-                                  lower_scatter_sums, lower_squeezed_reductions,
-                                  lower_transposed_matmuls)
+from .passes.kernel_forms import (lower, lower_add_chains, lower_broadcast_reads,
+                                  lower_flat_matmuls, lower_scatter_sums,
+                                  lower_squeezed_reductions, lower_transposed_matmuls)
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
 from .profiler import span
@@ -64,7 +66,8 @@ OPTIMIZE = [
 ]
 LOWER = [("lower", lower), ("scatter-sums", lower_scatter_sums), ("add-chains", lower_add_chains),
          ("squeezed-reductions", lower_squeezed_reductions)]
-CPU_LOWER = [("flat-matmuls", lower_flat_matmuls), ("transposed-matmuls", lower_transposed_matmuls)]
+CPU_LOWER = [("flat-matmuls", lower_flat_matmuls), ("transposed-matmuls", lower_transposed_matmuls),
+             ("broadcast-reads", lower_broadcast_reads)]
 TARGETS = ("cpu", "cuda")
 
 

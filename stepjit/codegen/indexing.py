@@ -207,14 +207,20 @@ def concat_part(out, x, at, axis):
     into its buffer); the position after it. NumPy's np.concatenate in Numba compiles a
     function per number of parts (4.5 s for the 16 parts of an unrolled RNN's stacked
     gradients) and allocates its result; this one compiles once per pair of array types."""
-    n = x.shape[axis]
+    n, total = x.shape[axis], out.shape[axis]
     outer, inner = _around(x.shape, axis)
     xv = reshaped(x, (outer, n, inner))
-    ov = reshaped(out, (outer, out.shape[axis], inner))
-    for a in range(outer):
-        for j in range(n):
-            for k in range(inner):
-                ov[a, at + j, k] = xv[a, j, k]
+    if out.flags.c_contiguous:
+        ov = reshaped(out, (outer, total, inner))
+        for a in range(outer):
+            for j in range(n):
+                for k in range(inner):
+                    ov[a, at + j, k] = xv[a, j, k]
+    else:   # (a strided buffer: `reshaped` would write into a copy) element by element
+        for a in range(outer):
+            for j in range(n):
+                for k in range(inner):
+                    out.flat[(a * total + at + j) * inner + k] = xv[a, j, k]
     return at + n
 
 

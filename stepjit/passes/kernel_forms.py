@@ -10,7 +10,8 @@ elementwise one computing exactly the same values.
   (lower_squeezed_reductions): a bias's gradient comes out as the reduction's own array.
 
 The cpu pipeline alone also runs rewrites that are exact in real arithmetic but may round
-differently (lower_add_chains, lower_flat_matmuls, lower_transposed_matmuls).
+differently (lower_add_chains, lower_flat_matmuls, lower_transposed_matmuls), and drops an
+expand that only elementwise readers read (lower_broadcast_reads): they broadcast anyway.
 """
 from __future__ import annotations
 
@@ -397,3 +398,52 @@ def _summed_product(s, x, g):
             Node(P.transpose, [x2], {"perm": (1, 0)}, xt, s.loc),
             Node(P.reshape, [g], {"shape": g2.shape}, g2, s.loc),
             Node(P.matmul, [xt, g2], {}, s.out, s.loc)]
+
+
+def lower_broadcast_reads(graph: Graph) -> Graph:
+    """An `expand` read only by elementwise ops, each of which gives the same result shape from
+    the unexpanded value (another operand, or the op's own shape, has the expanded size), is
+    dropped: they read its input with broadcasting, the same values.
+
+    Autograd writes a broadcast gradient out as an expand (LayerNorm's and softmax's backward:
+    a row sum of shape (..., 1), expanded, then multiplied): its reader is a loop that reads
+    broadcast inputs anyway, and the expand, a view between two loops, was an op of its own
+    (np.broadcast_to, ~4 us a call in a straight-line program).
+    """
+    readers = {}
+    for n in graph.nodes:
+        for v in n.inputs:
+            if isinstance(v, Value):
+                readers.setdefault(v, []).append(n)
+    leaving = {v for v in graph.outputs if isinstance(v, Value)} | {v for _, v in graph.writes}
+    dropped = {}
+    for n in graph.nodes:
+        if n.prim is not P.expand or not isinstance(n.inputs[0], Value) or n.out in leaving:
+            continue
+        # checked with the expands dropped so far: two operands that both broadcast may not
+        # make the reader's shape once neither is expanded
+        trial = dict(dropped)
+        trial[n.out] = n.inputs[0]
+        if all(_reads_broadcast(r, trial) for r in readers.get(n.out, ())):
+            dropped = trial
+    if not dropped:
+        return graph
+    nodes = []
+    for n in graph.nodes:
+        if n.out in dropped:
+            continue
+        if any(isinstance(v, Value) and v in dropped for v in n.inputs):
+            n = Node(n.prim, [dropped.get(v, v) if isinstance(v, Value) else v for v in n.inputs],
+                     dict(n.attrs), n.out, n.loc)
+        nodes.append(n)
+    return Graph(graph.name, list(graph.inputs), list(graph.lifted), nodes, list(graph.outputs),
+                 list(graph.writes), stage="lowered")
+
+
+def _reads_broadcast(reader, dropped):
+    """Whether elementwise `reader` gives its own result reading the inputs of the expands in
+    `dropped` (expanded value -> its input) in their place."""
+    if reader.prim.kind != "elementwise" or reader.prim.expr is None:
+        return False
+    inputs = [dropped.get(v, v) if isinstance(v, Value) else v for v in reader.inputs]
+    return same_type(reader.prim, inputs, reader.attrs, reader.out)

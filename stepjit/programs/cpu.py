@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import config, cuda
-from ..codegen import compile_helper
+from ..codegen import compile_helper, machine_cache
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
 from ..codegen.straight_line import StraightWriter
@@ -145,7 +145,6 @@ def predicted_calls(program, env):
     values (allocation: C-contiguous arrays), a view op's impl on those (a transpose's layout),
     a new C-ordered array for what a NumPy op makes. Stops at anything it cannot follow: a
     wrong or missing signature only costs the helper's time."""
-    from ..codegen import machine_cache
     if not compile_helper.enabled():
         return []
     arrays, calls = {}, []
@@ -319,10 +318,13 @@ OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "size": OpStep._s
 
 
 def _native_scatter_add(node):
-    """Whether node is a scatter-add (index_put with accumulate) with a native form: its impl's
-    np.add.at costs ~0.4 us per index (an embedding's gradient over a 16x16 batch: ~100 us),
-    the native loop (codegen/indexing.py) adds the same rows in the same order in ~1 us."""
+    """Whether node is a scatter-add of rows (index_put with accumulate, its index tensors
+    naming rows of base, not elements) with a native form: its impl's np.add.at adds a row per
+    index in ~0.4 us (an embedding's gradient over a 16x16 batch: ~100 us), the native loop
+    (codegen/indexing.py) adds the same rows in the same order in ~1 us. Elements (cross_entropy's
+    pick) take np.add.at's fast path: there it would only cost the function's compile."""
     return (node.prim is P.index_put and node.attrs["accumulate"]
+            and len(node.attrs["key"]) < node.inputs[0].ndim
             and node.prim.native_for(node) is not None)
 
 
@@ -365,6 +367,7 @@ class CpuProgram(Program):
     backend = "cpu"
     native_ok = False      # may become one native function (set per program; never on CUDA)
     shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
+    exported = None        # the values run() leaves in env (None: every value)
 
     def __init__(self, graph, keep=None, materialize_all=False, serial=False):
         # materialize_all (check mode): every value the program computes is left in env, no
@@ -372,6 +375,10 @@ class CpuProgram(Program):
         # serial (build_once): no loop on threads, no native function, nothing interpreted.
         self._adopt(compile_graph(graph, "cpu", keep, materialize_all, serial=serial))
         self.materialize_all = materialize_all
+        # What run() leaves in env (programs/program.py): the values a caller reads, or every
+        # value when the caller's reads are unknown (keep None) or all checked
+        self.exported = None if materialize_all or keep is None else (
+            set(self.leaving) | {b for _, b in self.aliases})
         self.native_ok = not (materialize_all or serial) and self._native_ok()
         if self.native_ok and native_mode() == "always":
             self.native = self._native()

@@ -64,3 +64,18 @@ def test_concat_of_unrolled_steps_matches_numpy(monkeypatch):
     np.testing.assert_allclose(got, want, rtol=3e-6, atol=1e-6)
     for text in _native_texts(fn):
         assert "concat_part(" in text and "np.concatenate" not in text
+
+
+def test_concat_part_writes_a_strided_buffer_in_place():
+    """A concatenation computed into a buffer that is not C-contiguous (a transposed input's)
+    writes that buffer, not a copy of it."""
+    from stepjit.codegen.indexing import concat_part
+    r = np.random.default_rng(5)
+    parts = [r.standard_normal((2, k, 3)).astype(np.float32) for k in (1, 3)]
+    base = np.zeros((3, 4, 2), np.float32)
+    out = base.transpose(2, 1, 0)                     # (2, 4, 3), strided
+    at = 0
+    for p in parts:
+        at = concat_part(out, p, at, 1)
+    assert at == 4
+    np.testing.assert_array_equal(out, np.concatenate(parts, 1))

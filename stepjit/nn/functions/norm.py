@@ -37,7 +37,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return _rename(out, "NativeLayerNormBackward0")
+    return _rename(out, "NativeLayerNormBackward0", input, weight, bias)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -67,7 +67,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         out = out * _channel(weight, input.ndim)
     if bias is not None:
         out = out + _channel(bias, input.ndim)
-    return _rename(out, "NativeGroupNormBackward0")
+    return _rename(out, "NativeGroupNormBackward0", input, weight, bias)
 
 
 def _bessel(input, dims, dtype):
@@ -109,7 +109,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = out * _channel(weight, input.ndim)
     if bias is not None:
         out = out + _channel(bias, input.ndim)
-    return _rename(out, "NativeBatchNormBackward0")
+    return _rename(out, "NativeBatchNormBackward0", input, weight, bias)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -152,7 +152,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     out = weight[input]
     if padding_idx is not None:
         out = where((input == padding_idx).unsqueeze(-1), out.detach(), out)
-    return _rename(out, "EmbeddingBackward0")
+    return _rename(out, "EmbeddingBackward0", weight)
 
 
 def _renorm_rows(weight, input, max_norm, norm_type):

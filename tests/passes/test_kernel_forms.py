@@ -1,18 +1,21 @@
-"""passes/kernel_forms.py's matmul and split rewrites, on hand-built graphs, against the
-interpreter running the graph as traced (float64: the rewrites may round differently, so
+"""passes/kernel_forms.py's matmul, split and broadcast rewrites, on hand-built graphs, against
+the interpreter running the graph as traced (float64: the rewrites may round differently, so
 values are compared within 1e-12, not bit for bit).
 
 - lower_flat_matmuls: (..., m, k) @ (k, n) is one 2-D product over reshapes; a batched
   `x.T @ g` summed over its batch (a Linear weight's gradient) is one 2-D product too.
 - lower_scatter_sums: adds of slice_scatters into zeros at disjoint slices (split's
   backward) are one concat, a zero piece filling each gap.
+- lower_broadcast_reads: an expand read only by elementwise ops that broadcast its input to
+  the same result is dropped.
 """
 import numpy as np
 
 from stepjit.ir.interpreter import interpret
 from stepjit.ir.types import float64
 from stepjit.ir.verifier import verify
-from stepjit.passes.kernel_forms import lower_flat_matmuls, lower_scatter_sums
+from stepjit.passes.kernel_forms import (lower_broadcast_reads, lower_flat_matmuls,
+                                         lower_scatter_sums)
 
 from .helpers import Builder, prims, snapshot
 
@@ -108,3 +111,24 @@ def test_overlapping_slices_still_add():
     total = _split_backward(b, [("ga", (0, 3)), ("gb", (2, 4))], 4)
     out = _same_values(lower_scatter_sums, b.done(total))
     assert "concat" not in prims(out) and "add" in prims(out)
+
+
+def test_an_expand_read_by_elementwise_ops_is_dropped():
+    b = Builder()
+    rows = b("sum", b.input("x", (4, 5), float64), axis=(1,), keepdims=True)     # (4, 1)
+    y = b.input("y", (4, 5), float64)
+    wide = b("expand", rows, shape=(4, 5))
+    out = _same_values(lower_broadcast_reads, b.done(b("mul", wide, y), b("sub", y, wide)))
+    assert "expand" not in prims(out)
+
+
+def test_expands_that_make_the_shape_together_or_leave_stay():
+    b = Builder()
+    a = b("expand", b.input("a", (4, 1), float64), shape=(4, 5))
+    c = b("expand", b.input("c", (4, 1), float64), shape=(4, 5))
+    total = b("add", a, c)                          # without both expands: (4, 1)
+    kept = b("expand", b.input("k", (5, 1), float64), shape=(5, 4))
+    product = b("matmul", total, kept)             # not elementwise
+    left = b("expand", b.input("l", (1, 3), float64), shape=(2, 3))
+    out = _same_values(lower_broadcast_reads, b.done(product, b("neg", left), left))
+    assert prims(out).count("expand") == 3          # one of a, c; kept; left leaves the graph
