@@ -97,7 +97,7 @@ def detach(input):
 from .runtime import compile  # noqa: E402,F401
 from .nn.modules import module as _module  # noqa: E402
 _module.COMPILE = compile
-from . import compiler, _dynamo, _inductor  # noqa: E402,F401
+from . import compiler, _dynamo, _functorch, _inductor  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
@@ -151,6 +151,8 @@ from .ops.typing_rules import can_cast, is_nonzero, promote_types, result_type  
 from .ops.search import (  # noqa: E402,F401
     argwhere, bucketize, isin, logspace, searchsorted, take, tril_indices, triu_indices)
 from .ops.shape import concatenate  # noqa: E402,F401
+from .ops.foreach import FOREACH as _FOREACH  # noqa: E402  (torch._foreach_add_, ...)
+globals().update(_FOREACH)
 from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
@@ -164,6 +166,7 @@ from .linalg import det, inv as inverse, logdet, matrix_exp  # noqa: E402,F401
 from .linalg import slogdet_legacy as slogdet  # noqa: E402,F401
 from .linalg import (  # noqa: E402,F401
     cholesky_legacy as cholesky, qr_legacy as qr, svd_legacy as svd)
+from .linalg import lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack  # noqa: E402,F401
 
 
 def typename(obj):

@@ -64,6 +64,10 @@ VARIABLES = {v.name: v for v in (
     Variable("STEPJIT_MACHINE_CACHE", "1",
              "`0`: kernels are not given machine-code entries, so every process imports Numba "
              "to run them (docs/cache.md)"),
+    Variable("STEPJIT_COMPILE_HELPER", "1",
+             "`0`: a program's loop kernels are all compiled in its own process, none by a "
+             "helper process on a second core; `always`: a helper starts whatever the load "
+             "average (by default only where a core looks idle; codegen/compile_helper.py)"),
     Variable("STEPJIT_BLAS", "1",
              "`0`: native programs do not call NumPy's BLAS; they keep generated matmul loops "
              "and refuse large matmuls"),
@@ -176,6 +180,12 @@ def cache_root() -> str:
 
 def machine_cache() -> bool:
     return raw("STEPJIT_MACHINE_CACHE") != "0"
+
+
+def compile_helper() -> str:
+    """"0" (never), "always", or "1" (where a core looks idle): codegen/compile_helper.py."""
+    mode = raw("STEPJIT_COMPILE_HELPER").strip()
+    return mode if mode in ("0", "always") else "1"
 
 
 def blas() -> bool:

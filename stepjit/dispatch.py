@@ -463,8 +463,8 @@ def store(dst, result):
 
 def concrete(t, purpose="value"):
     """The NumPy value of `t`. While tracing this is a data-dependent decision the tracer guards;
-    `purpose` "numpy" or "list" (the values handed to NumPy or a Python list, beyond the
-    tracer's sight) makes a traced step run its Python on every call."""
+    `purpose` "numpy", "list" or "nonzero" (the values handed to NumPy or a Python list, beyond
+    the tracer's sight) makes a traced step run its Python on every call."""
     tracer = MODE.tracer
     if tracer is not None:
         return tracer.concrete(t, purpose)

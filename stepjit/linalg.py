@@ -13,11 +13,14 @@ does not have: they say so and point to eigh.
 from __future__ import annotations
 
 import math
+import warnings
+
 import numpy as np
 
 from .dispatch import apply
 from .errors import ShapeError, op_error, user_location
 from .ir import primitives as P
+from .ir.primitives.decompositions import lu_permutation
 from .ir.primitives.shapes import fmt
 from .ir.types import FLOAT, int32, int64
 from .ops import reduce as R
@@ -327,3 +330,67 @@ def svd_legacy(input, some=True, compute_uv=True):
 def pinverse(input, rcond=1e-15):
     """torch.pinverse: singular values at most rcond times the largest count as zero."""
     return pinv(input, rtol=rcond)
+
+
+# -- LU: P A = L U by partial pivoting (LAPACK's getrf; primitives lu_factor and lu_pivots) ---
+def lu_factor(A, *, pivot=True):
+    _lu_pivoting("linalg.lu_factor", pivot)
+    return return_types.linalg_lu_factor(apply(P.lu_factor, A, check_errors=True),
+                                         apply(P.lu_pivots, A, check_errors=True))
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """LU, pivots and info: 0, or i where U[i-1, i-1] is the first zero pivot (getrf's info)."""
+    _lu_pivoting("linalg.lu_factor_ex", pivot)
+    LU = apply(P.lu_factor, A, check_errors=bool(check_errors))
+    pivots = apply(P.lu_pivots, A, check_errors=bool(check_errors))
+    zero = LU.diagonal(0, -2, -1)[..., :pivots.shape[-1]] == 0
+    info = where(zero.any(-1), zero.int().argmax(-1) + 1, 0).to(int32)
+    return return_types.linalg_lu_factor_ex(LU, pivots, info)
+
+
+def lu(A, *, pivot=True):
+    _lu_pivoting("linalg.lu", pivot)
+    return return_types.linalg_lu(*lu_unpack(apply(P.lu_factor, A, check_errors=False),
+                                             apply(P.lu_pivots, A, check_errors=False)))
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """P (m x m), L (m x k, unit lower) and U (k x n) of a packed LU; what is not unpacked is
+    an empty tensor, as PyTorch returns."""
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    empty = zeros(0, dtype=LU_data.dtype)
+    L = U = empty
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + eye(m, k, dtype=LU_data.dtype)
+        U = LU_data[..., :k, :].triu()
+    perm = lu_permutation(LU_pivots, m, LU_data.dtype) if unpack_pivots else empty
+    return return_types.lu_unpack(perm, L, U)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B (X A = B when not left; A^T for adjoint) for A = P L U."""
+    perm, L, U = lu_unpack(LU, pivots)
+    A = perm @ L @ U
+    A = A.mT if adjoint else A
+    return solve(A, B, left=left)
+
+
+def lu_legacy(A, pivot=True, get_infos=False):
+    """torch.lu / Tensor.lu: linalg.lu_factor_ex's results, info only with get_infos."""
+    warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / "
+                  "torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.",
+                  UserWarning, stacklevel=2)
+    LU, pivots, info = lu_factor_ex(A, pivot=pivot)
+    return (LU, pivots, info) if get_infos else (LU, pivots)
+
+
+def lu_solve_legacy(b, LU_data, LU_pivots):
+    """torch.lu_solve(b, LU_data, LU_pivots): linalg.lu_solve with B first."""
+    return lu_solve(LU_data, LU_pivots, b)
+
+
+def _lu_pivoting(op, pivot):
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")

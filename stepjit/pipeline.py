@@ -1,12 +1,19 @@
 """The pipeline: every stage a traced graph goes through before it runs, in order.
 
     lower       rewrites into fusible forms (passes/kernel_forms.py: a full-mask scalar put -> where)
+    scatter-sums  adds of slice_scatters into zeros at disjoint slices -> one concat
+                (passes/kernel_forms.py; cpu and cuda only): split's backward
     add-chains  a long chain of float adds -> one stack and sum (passes/kernel_forms.py; cpu and cuda
                 only: the interpreter, the oracle, keeps the adds)
     squeezed-reductions  reshape(sum(x, keepdims=True)) dropping the kept axes -> sum(x)
                 (passes/kernel_forms.py): a bias gradient is the reduction's own fresh array
+    flat-matmuls  (..., m, k) @ (k, n) and a batched x.T @ g summed over its batch -> one 2-D
+                matmul over reshapes (passes/kernel_forms.py; cpu only): one BLAS call, not
+                NumPy's batched loop and a reduction
     transposed-matmuls  transpose(a @ b) -> b.T @ a.T (passes/kernel_forms.py; cpu only): a
                 Linear weight's gradient comes out C-ordered, so the optimizer loop runs flat
+    broadcast-reads  an expand read only by elementwise ops -> their broadcasting read of its
+                input (passes/kernel_forms.py; cpu only): no view op between two loops
     dce         drop what outputs and writes do not need (less for the others to look at)
     cse         one node per distinct computation
     fold        uniform constants (the root gradient and its broadcasts) become `full`
@@ -42,8 +49,9 @@ from .passes.cse import cse
 from .passes.dce import dce
 from .passes.fold import fold
 from .passes.fusion import fuse
-from .passes.kernel_forms import (lower, lower_add_chains, lower_squeezed_reductions,
-                                  lower_transposed_matmuls)
+from .passes.kernel_forms import (lower, lower_add_chains, lower_broadcast_reads,
+                                  lower_flat_matmuls, lower_scatter_sums,
+                                  lower_squeezed_reductions, lower_transposed_matmuls)
 from .passes.memory import computed_into_buffers, share_buffers
 from .passes.simplify import simplify
 from .profiler import span
@@ -56,9 +64,10 @@ OPTIMIZE = [
     ("cse", cse),
     ("dce", dce),
 ]
-LOWER = [("lower", lower), ("add-chains", lower_add_chains),
+LOWER = [("lower", lower), ("scatter-sums", lower_scatter_sums), ("add-chains", lower_add_chains),
          ("squeezed-reductions", lower_squeezed_reductions)]
-CPU_LOWER = [("transposed-matmuls", lower_transposed_matmuls)]
+CPU_LOWER = [("flat-matmuls", lower_flat_matmuls), ("transposed-matmuls", lower_transposed_matmuls),
+             ("broadcast-reads", lower_broadcast_reads)]
 TARGETS = ("cpu", "cuda")
 
 
@@ -259,6 +268,10 @@ def _cpu_kernels(rec, serial=False):
         # input (codegen/loops.py says why), so they are not kernel arguments.
         inplace = {v: rec.inplace[v] for v in g.outputs if rec.inplace.get(v) in g.inputs}
         probe, ins, outs, given = loop_source(g, rec.fused.constants, "kernel", parallel, inplace)
+        # A loop nest with no prange (a reduction over the leading dim) is serial: compiled
+        # with parallel=True, Numba would print a NumbaPerformanceWarning to the user's console
+        # and the kernel could not have a machine-code entry.
+        parallel = parallel and "prange(" in probe
         fname = f"k_{kernel_hash(probe, parallel)}"
         # (the name appears in the def line only: renamed, not generated again)
         src = probe.replace("def kernel(", f"def {fname}(", 1)

@@ -306,7 +306,8 @@ class Tensor:
         if self.is_contiguous():
             return self
         out = self.clone()
-        out._data = np.ascontiguousarray(out._data)   # (clone keeps the layout, as PyTorch's)
+        if type(out._data) is np.ndarray:   # a lifted view's clone while tracing is a traced value
+            out._data = np.ascontiguousarray(out._data)   # (clone keeps the layout, as PyTorch's)
         return out
 
     def __len__(self):

@@ -22,7 +22,7 @@ import threading
 import time
 
 from .. import config
-from . import diskcache, machine_cache
+from . import compile_helper, diskcache, machine_cache
 from ..profiler import span
 from ..progress import kernel_started
 
@@ -54,7 +54,7 @@ def cache_dir() -> str:
 _COMMENT = re.compile(r"\s+#.*$", re.M)
 # Modules whose Numba functions generated code calls: their code is compiled into each cached
 # kernel, and Numba's cache checks only the kernel's own file, so they are part of its key.
-_HELPERS = ("scalar.py", "pointers.py", "gemm.py", "vmath.py",
+_HELPERS = ("scalar.py", "pointers.py", "gemm.py", "vmath.py", "indexing.py",
             os.path.join("..", "ir", "primitives", "erf_float32.py"))   # verf's coefficients
 _DIGEST = []
 
@@ -199,19 +199,29 @@ class Kernel:
     def _first(self, *args):
         sig = None if self.parallel or not machine_cache.available() \
             else machine_cache.signature(args)
-        entry = None if sig is None else \
-            machine_cache.load(machine_cache.entry_path(self.path, sig, self.function), sig,
-                               self._numba, self._identity(sig))
+        path = None if sig is None else machine_cache.entry_path(self.path, sig, self.function)
+        entry = None if sig is None else self._stored_entry(path, sig)
+        if entry is None and path is not None and compile_helper.running():
+            compile_helper.wait(path)    # the helper process may be building it right now
+            entry = self._stored_entry(path, sig)
         if entry is not None:
             STATS["loaded"] += 1
             STATS["entries_loaded"] += 1
             self.call = entry            # before the call: a fallback inside it replaces it
             return entry(*args)
-        out = self._numba(*args)
-        entry = self._build_entry(args, sig)
+        claimed = path is not None and compile_helper.running() and compile_helper.claim(path)
+        try:
+            out = self._numba(*args)
+            entry = self._build_entry(args, sig)
+        finally:
+            if claimed:
+                compile_helper.unclaim(path)
         if entry is not None:
             self.call = entry
         return out
+
+    def _stored_entry(self, path, sig):
+        return machine_cache.load(path, sig, self._numba, self._identity(sig))
 
     def _numba(self, *args):
         """The kernel run by Numba: the first call's way when no entry is cached, and an

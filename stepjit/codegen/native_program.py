@@ -19,7 +19,10 @@ held buffer `h<k>`. Only values returned to the caller, and the arrays they are 
 of, are allocated per call (a caller keeps them). Allocating nothing is what lets
 `program_packed` run as a machine-code entry with no Numba runtime in the process
 (codegen/kernels.py, machine_cache.py); a program that still allocates (returns arrays,
-concatenates, copies a non-contiguous view to reshape it) keeps Numba's dispatcher.
+copies a non-contiguous view to reshape it) keeps Numba's dispatcher. A concatenation copies
+its parts into its buffer and an expand is a view (codegen/indexing.py, pointers.py): Numba's
+np.concatenate and np.broadcast_to would allocate, and compile generic functions of their own
+in every process (W6's three 16-part concatenations: 4.5 s).
 Like CpuProgram's own workspace, this makes one program object non-reentrant: two
 threads must not run the same program at once.
 """
@@ -54,12 +57,13 @@ _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR val
 _JIT_PROGRAM = '@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)'
 _JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                'no_cpython_wrapper=True)')
-_IMPORTS = "from numba import carray\nfrom stepjit.codegen.pointers import reshaped, voidptr_at\n"
+_IMPORTS = ("from numba import carray\n"
+            "from stepjit.codegen.pointers import broadcast_view, reshaped, voidptr_at\n")
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 # (named, not imported here: a warm process runs cached machine code without importing Numba)
-_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, put1, put2, put3, put_window, "
-                 "take1, take2, take3, take_window\n")
+_INDEX_IMPORT = ("from stepjit.codegen.indexing import arange_into, concat_part, put1, put2, put3, "
+                 "put_window, take1, take2, take3, take_window\n")
 
 
 def supports(fused, gemm=None) -> bool:

@@ -8,6 +8,11 @@ rebuilds each input with `numba.carray(voidptr_at(address), shape, dtype)`. The 
 input's array changes, and only for arrays carray describes exactly. Only generated
 modules import this one: a process that runs cached machine code never imports Numba.
 
+`broadcast_view(a, shape)` is the program's `expand` (np.broadcast_to's view, stride 0 on the
+broadcast dimensions), made here as c_view is: Numba's np.broadcast_to compiles two generic
+functions of its own (a shape check and the view) in every process, ~0.5 s of each native
+program's compile, for what the trace's shapes already guarantee.
+
 `reshaped(a, shape)` is the program's reshape: Numba's `a.reshape` calls a helper of
 Numba's (numba_attempt_nocopy_reshape) even for a C-contiguous array, which a process
 without Numba cannot link (codegen/machine_cache.py), so a C-contiguous array is reshaped here
@@ -82,6 +87,35 @@ def c_view(typingctx, a, shape):
     return out(a, shape), codegen
 
 
+@intrinsic
+def broadcast_view(typingctx, a, shape):
+    """`a` broadcast to `shape` (the trace checked that it broadcasts): a read-only view of
+    a's data with stride 0 on the leading new dimensions and where a has size 1, typed as
+    Numba's np.broadcast_to types it (layout "A", read-only)."""
+    if not (isinstance(a, types.Array) and isinstance(shape, types.BaseTuple)
+            and all(isinstance(d, types.Integer) for d in shape) and len(shape) >= a.ndim):
+        return None
+    out = a.copy(ndim=len(shape), layout="A", readonly=True)
+
+    def codegen(context, builder, signature, args):
+        ary = make_array(signature.args[0])(context, builder, args[0])
+        intp = context.get_value_type(types.intp)
+        dims = [builder.sext(d, intp) if d.type.width < intp.width else d
+                for d in cgutils.unpack_tuple(builder, args[1])]
+        have = cgutils.unpack_tuple(builder, ary.shape)
+        steps = cgutils.unpack_tuple(builder, ary.strides)
+        zero, one = intp(0), intp(1)
+        lead = len(dims) - len(have)
+        strides = [zero] * lead + [builder.select(builder.icmp_signed("==", n, one), zero, st)
+                                   for n, st in zip(have, steps)]
+        view = make_array(signature.return_type)(context, builder)
+        # (no parent: as Numba's np.broadcast_to, so a boxed view is a new, read-only array)
+        populate_array(view, data=ary.data, shape=dims, strides=strides, itemsize=ary.itemsize,
+                       meminfo=ary.meminfo, parent=None)
+        return impl_ret_borrowed(context, builder, signature.return_type, view._getvalue())
+    return out(a, shape), codegen
+
+
 def _view_of_first_argument(lhs, args, alias_map, arg_aliases):
     """Numba's alias analysis hook: `lhs = f(a, ...)` is a view of `a` (as its own `_add_alias`
     records `B = A.reshape(...)`)."""
@@ -93,5 +127,5 @@ def _view_of_first_argument(lhs, args, alias_map, arg_aliases):
     alias_map.setdefault(lhs, set()).add(base)
 
 
-for _fn in ("c_view", "reshaped"):
+for _fn in ("c_view", "reshaped", "broadcast_view"):
     ir_utils.alias_func_extensions[(_fn, __name__)] = _view_of_first_argument

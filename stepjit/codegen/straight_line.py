@@ -5,7 +5,8 @@ each step cost a method call, list comprehensions over its allocators and inputs
 and writes and a `*args` call: about 2 us a step, 20 us of the two-layer step's ~400 (B1).
 The generated function does the same work with the values in locals: each kernel, matmul
 and NumPy op called with its arguments spelled out, the buffers named (a workspace buffer is
-a global of the function), every value stored into env once for the caller. Each step writes
+a global of the function), every value the caller reads (CpuProgram.exported) stored into
+env once. Each step writes
 its own lines (`emit`): the one description of what it runs. The first run's function calls
 each kernel through its first-call wrapper (which loads or compiles it); it is then written
 again over what runs the kernel. `CpuProgram.straight_text` is the text.
@@ -36,16 +37,22 @@ class StraightWriter(CodeWriter):
         return name
 
     def produce(self, v, expr):
-        """Bind v to expr's result and leave it in env, as the step-by-step run does."""
+        """Bind v to expr's result, left in env if the program's caller reads it."""
         name = self.names[v] = self.local(f"v{v.name}")
         self.emit(f"{name} = {expr}")
-        self.emit(f"env[{self.const(v, 'V_' + v.name)}] = {name}")
+        self._export(v, name)
         return name
 
     def alias(self, v, same):
         """v is the array of value `same` (computed into its buffer)."""
         self.names[v] = self.value(same)
-        self.emit(f"env[{self.const(v, 'V_' + v.name)}] = {self.names[v]}")
+        self._export(v, self.names[v])
+
+    def _export(self, v, name):
+        # (W8's step stored ~480 values in env, ~20 it reads: ~25 us a call)
+        exported = self.program.exported
+        if exported is None or v in exported:
+            self.emit(f"env[{self.const(v, 'V_' + v.name)}] = {name}")
 
     def buffer(self, v):
         """An expression for the buffer the program gives v (CpuProgram.allocation)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dispatch import apply, setitem_fast, windows
+from ..dispatch import MODE, apply, concrete, setitem_fast, windows
 from ..errors import IndexingError, ShapeError, op_error
 from ..ir import primitives as P
 from ..ir.types import bool_
@@ -84,6 +84,7 @@ def _int_or_none(v):
 
 def getitem(input, key):
     input, key = windows(input, key)   # slice bounds read per call, while tracing
+    key = _masks_read(key)
     try:
         pkey, tensors = normalize_key(input.ndim, key)
     except ShapeError as e:
@@ -99,6 +100,8 @@ def setitem(input, key, value):
     if isinstance(key, Tensor) and setitem_fast(input, key, value):
         return   # x[mask] = number, nothing to record
     value = _leading_ones_dropped(value)
+    if isinstance(value, Tensor) and value.ndim:
+        key = _masks_read(key)      # the value's rows must match the mask's count
     try:
         pkey, tensors = normalize_key(input.ndim, key)
     except ShapeError as e:
@@ -107,6 +110,24 @@ def setitem(input, key, value):
         input._inplace(P.index_put, value, *tensors, op="setitem", key=pkey, accumulate=False)
     else:
         input._inplace(P.slice_scatter, value, op="setitem", key=pkey)
+
+
+def _masks_read(key):
+    """While tracing, each bool mask of `key` becomes the index tensors of its True places,
+    read as nonzero(mask, as_tuple=True) reads them: x[mask] then has a known shape, and, as
+    for nonzero(), the values go to Python, so the step runs its Python on every call
+    (programs reused by shape). Eagerly, and for keys without masks, the key as it is."""
+    if MODE.tracer is None:
+        return key
+    if _is_mask(key):
+        return nonzero(key, as_tuple=True)
+    if isinstance(key, tuple) and any(_is_mask(k) for k in key):
+        return tuple(i for k in key for i in (nonzero(k, as_tuple=True) if _is_mask(k) else (k,)))
+    return key
+
+
+def _is_mask(k):
+    return isinstance(k, Tensor) and k.dtype is bool_ and k.ndim > 0
 
 
 def _leading_ones_dropped(value):
@@ -189,7 +210,7 @@ def index_select(input, dim, index):
 
 
 def nonzero(input, *, as_tuple=False):
-    idx = np.nonzero(input.numpy(force=True))
+    idx = np.nonzero(concrete(input, "nonzero"))
     if as_tuple:
         return tuple(tensor(i) for i in idx)
     return tensor(np.stack(idx, axis=1) if idx else np.zeros((0, 0), np.int64))

@@ -34,6 +34,22 @@ def _tensor_operator(fn, reflected=False):
     return op
 
 
+def _comparison(fn):
+    """`==`, `!=`, `<`, ... with an operand that is neither a tensor nor a number (`None`, a
+    string, a list) give NotImplemented, as PyTorch's do: Python then answers `t == None` with
+    False and `t != None` with True (a sampling loop's `if idx_next == eos_id: break` with no
+    end token), and raises its own TypeError for an ordering. t.eq(None) still raises."""
+    def op(self, other):
+        if not isinstance(other, _COMPARABLE) and getattr(type(other), "stands_for", None) is None \
+                and getattr(other, "is_sparse", False) is not True:
+            return NotImplemented
+        return fn(self, other)
+    return op
+
+
+_COMPARABLE = (Tensor, bool, int, float, complex, np.generic, np.ndarray)
+
+
 def _r_prim(prim):
     """Reflected operator that is one primitive: `2 * x` is apply(mul, 2, x), the call the
     forward function (E.mul, E.add with alpha=1, ...) would make, one frame less."""
@@ -236,8 +252,11 @@ def _new_empty(self, *size, dtype=None, device=None, requires_grad=False):
     return _new_full(self, creation._shape(size), 0, dtype=dtype, requires_grad=requires_grad)
 
 
+@S.sizes_by_keyword("dims")
 def _flip(self, *dims):
-    """Tensor.flip(0, 1) and Tensor.flip((0, 1)) alike."""
+    """Tensor.flip(0, 1), Tensor.flip((0, 1)) and Tensor.flip(dims=(0, 1)) alike."""
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     return S.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
 
@@ -288,7 +307,8 @@ METHODS = {
     "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": _tensor_operator(S.matmul),
     "__rmatmul__": _tensor_operator(S.matmul, reflected=True),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
-    "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
+    "__eq__": _comparison(E.eq), "__ne__": _comparison(E.ne), "__lt__": _comparison(E.lt),
+    "__le__": _comparison(E.le), "__gt__": _comparison(E.gt), "__ge__": _comparison(E.ge),
     **BITWISE_METHODS,
     "__getitem__": I.getitem, "__setitem__": I.setitem,
     "__iadd__": _inplace(P.add, "add_"), "__isub__": _inplace(P.sub, "sub_"),
@@ -410,6 +430,7 @@ METHODS.update({
     "inverse": LA.inv, "det": LA.det, "logdet": LA.logdet, "cholesky": LA.cholesky_legacy,
     "qr": lambda self, some=True: tuple(E.apply(p, self, mode="reduced" if some else "complete")
                                         for p in (P.qr_q, P.qr_r)),
+    "lu": LA.lu_legacy, "lu_solve": LA.lu_solve_legacy,
     "nansum": SR.nansum, "nanmean": SR.nanmean, "diff": SR.diff, "inner": SR.inner,
     "matrix_power": SR.matrix_power, "ger": S.outer, "gcd": MF.gcd, "lcm": MF.lcm,
 })

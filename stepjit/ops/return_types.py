@@ -30,6 +30,10 @@ _TYPES = {
     "linalg_cholesky_ex": ("L", "info"),
     "linalg_inv_ex": ("inverse", "info"),
     "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
+    "linalg_lu_factor": ("LU", "pivots"),
+    "linalg_lu_factor_ex": ("LU", "pivots", "info"),
+    "linalg_lu": ("P", "L", "U"),
+    "lu_unpack": ("P", "L", "U"),
     "frexp": ("mantissa", "exponent"),
 }
 _TYPES.update({name: ("values", "indices") for name in _VALUES_INDICES})

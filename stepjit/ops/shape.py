@@ -1,6 +1,7 @@
 """Shape and movement functions: reshape, transpose, squeeze, expand, cat, stack, matmul."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -14,6 +15,21 @@ from .creation import tensor, zeros
 from .reduce import _rename
 from ..ir.types import AVal, as_dtype, result_type
 from ..tensor import Tensor
+
+
+def sizes_by_keyword(name):
+    """`x.reshape(shape=(2, 3))`, `x.permute(dims=(1, 0))`: PyTorch's keyword for the sizes
+    (or dims) a function otherwise takes as `*sizes`."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def by_keyword(input, *sizes, **kwargs):
+            if name in kwargs:
+                if sizes:
+                    raise TypeError(f"{fn.__name__}() got multiple values for argument '{name}'")
+                sizes = (kwargs.pop(name),)
+            return fn(input, *sizes, **kwargs)
+        return by_keyword
+    return wrap
 
 
 def _sizes(shape):
@@ -44,6 +60,7 @@ def _infer(shape, numel, op, have):
     return shape
 
 
+@sizes_by_keyword("shape")
 def reshape(input, *shape):
     shape = _infer(_sizes(shape), input.numel(), "reshape", input.shape)
     if shape == tuple(input.shape):
@@ -82,6 +99,7 @@ def _alias(input):
     return apply(P.reshape, input, shape=tuple(input.shape))
 
 
+@sizes_by_keyword("size")
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         if as_dtype(shape[0]) is input.dtype:
@@ -132,6 +150,7 @@ def unflatten(input, dim, sizes):
     return reshape(input, shape[:d] + sizes + shape[d + 1:])
 
 
+@sizes_by_keyword("dims")
 def permute(input, *dims):
     dims = _sizes(dims)
     perm = tuple(_dim(d, input.ndim, "permute") for d in dims)
@@ -193,6 +212,7 @@ def squeeze(input, dim=None):
     return _rename(reshape(input, new), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
 
+@sizes_by_keyword("size")
 def expand(input, *sizes):
     sizes = _sizes(sizes)
     have = input._data.shape   # an array's shape, or an IR Value's while tracing

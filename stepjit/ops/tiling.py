@@ -16,11 +16,12 @@ from ..ir.primitives.shapes import fmt
 from ..tensor import Tensor
 from .creation import arange, tensor, zeros
 from .reduce import _rename
-from .shape import _dim, _sizes, cat, movedim, narrow, reshape
+from .shape import _dim, _sizes, cat, movedim, narrow, reshape, sizes_by_keyword
 
 ALL = (None, None, None)
 
 
+@sizes_by_keyword("repeats")
 def repeat(input, *sizes):
     sizes = _sizes(sizes)
     shape = tuple(input.shape)

@@ -175,7 +175,10 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         skip |= {(i, None) for i in read_containers(out.named_first)}   # (their items: by name)
         last = len(out.decisions)
         written = {(id(w.container), w.key) for w in results}
-        out.py_guards.extend(g for g in value_guards(fn, before, last, written)
+        # what each number read per call held when the step's update read it
+        read_as = {(id(p.container), p.key): tracer.env[p.value].item() for p in out.py_inputs
+                   if isinstance(p.key, str) and p.value in tracer.env}
+        out.py_guards.extend(g for g in value_guards(fn, before, last, written, read_as)
                              if (id(g.container), g.key) not in skip)
         for p in places:
             for g in p.guards:

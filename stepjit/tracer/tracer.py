@@ -42,6 +42,11 @@ class TraceError(StepjitError):
     pass
 
 
+# concrete()'s purposes that hand a tensor's values to Python, and how the warning names them
+HANDED_OUT = {"numpy": ".numpy()", "list": ".tolist()",
+              "nonzero": "nonzero(), or indexing with a boolean mask"}
+
+
 class Untraceable(TraceError, EagerOnly):
     """The step does something a trace cannot follow but eager runs correctly: the compiled
     function runs the call (and later ones) eagerly, warning once with `why` (the user's line)."""
@@ -340,7 +345,7 @@ class Tracer:
     def concrete(self, t, purpose="value"):
         v = self.value_of(t)
         self.evaluate()
-        if purpose in ("numpy", "list"):
+        if purpose in HANDED_OUT:
             return self._handed_out(v, purpose)
         return ConcreteRead(self, v, np.array(self.env[v]))
 
@@ -360,7 +365,7 @@ class Tracer:
         they were read (a random constant makes the trace one-shot anyway)."""
         if self.handed_out is None and not self.once and v not in self.constant_segment:
             path, line, text = user_source_line(4)
-            call = ".numpy()" if purpose == "numpy" else ".tolist()"
+            call = HANDED_OUT[purpose]
             self.handed_out = (f"the step hands a tensor's values to Python ({call} at "
                                f"{path.rsplit('/', 1)[-1]}:{line}: `{text}`)")
         a = np.array(self.env[v])

@@ -807,11 +807,21 @@ def path_guards(snap, containers, segment, loc, have=()) -> list:
     return out
 
 
-def value_guards(fn, snap, segment, written=frozenset()) -> list:
+def _set_then_read(read_as, c, k, before, now) -> bool:
+    """The step changed container[k] and then read the new number as a per-call input."""
+    seen = read_as.get((id(c), k), _MISSING) if isinstance(k, str) else _MISSING
+    return seen is not _MISSING and type(now) in (int, float) and not same_number(before, now) \
+        and float(seen) == float(now)
+
+
+def value_guards(fn, snap, segment, written=frozenset(), read_as=None) -> list:
     """ValueGuards and LengthGuards for what the trace may have read (module docstring), all
     checked in `segment`, the trace's last: which values are guarded depends on the path the
     step took (a list appended to on one branch only), so they belong to the path's end, where
-    traces that share a prefix keep them apart; nothing is written back before it passes."""
+    traces that share a prefix keep them apart; nothing is written back before it passes.
+    read_as: (id(container), key) -> the number a per-call input (hyperparams.PyInput) held when
+    the trace read it."""
+    read_as = read_as or {}
     if not snap.scalars and not snap.lengths:
         return []
     names = _used_names(fn, snap)
@@ -837,6 +847,12 @@ def value_guards(fn, snap, segment, written=frozenset()) -> list:
                 snap.writes.append(PyWrite(c, k, now, label))
             elif (id(c), _hashable(k)) in written:   # a number the graph computes (results.py)
                 guards.append(g)
+            elif _set_then_read(read_as, c, k, v, now):
+                # `group['lr'] = lr` before `opt.step()`: the program reads the number per call
+                # when the call begins, so a replay (or this call, once it is put back) would
+                # update with the lr the previous call set. Only the step's Python sets it.
+                snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r}), set by the step "
+                                                 "before its update read it", loc))
             elif liftable(c, k, v) and liftable(c, k, now):
                 # a number set from the values guarded (`n += 1` with n guarded, `total = 0.0`):
                 # replayed, as a bool; once it has changed between calls the next trace reads it

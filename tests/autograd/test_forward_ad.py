@@ -182,8 +182,8 @@ def test_registry_jvp_forms():
     documented without (docs/autograd.md)."""
     from stepjit.ir.primitives import PRIMITIVES
     without = sorted(n for n, p in PRIMITIVES.items() if p.vjp is not None and p.jvp is None)
-    assert without == ["cumprod", "eigh_values", "eigh_vectors", "index_reduce", "qr_q",
-                       "qr_r", "svd_s", "svd_u", "svd_vh"], without
+    assert without == ["cumprod", "eigh_values", "eigh_vectors", "index_reduce", "lu_factor",
+                       "qr_q", "qr_r", "svd_s", "svd_u", "svd_vh"], without
 
 
 def test_compiled_step_with_forward_mode_matches_eager():

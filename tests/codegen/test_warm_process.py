@@ -1,6 +1,6 @@
 """What a process with a warm kernel cache still does: it compiles no kernel, and it does not
 try again to build a machine-code entry that an earlier process found impossible (a native
-program that concatenates allocates through Numba's runtime, so it keeps Numba's dispatcher;
+program that returns an array allocates it through Numba's runtime, so it keeps Numba's dispatcher;
 trying costs a parse, link and optimization of the whole compiled module each time). Each run
 is a fresh process; results are compared with eager runs."""
 import json
@@ -31,7 +31,7 @@ RUN = textwrap.dedent("""
     import stepjit as torch
     s = concat_state()
     fn = torch.compile(concat_step, backend="cpu")
-    losses = [fn(s["x"], s["w1"], s["w2"]).item() for _ in range(int(sys.argv[1]))]
+    losses = [fn(s["x"], s["w1"], s["w2"])[0].item() for _ in range(int(sys.argv[1]))]
     print(json.dumps({"losses": losses, "w1": s["w1"].detach().numpy().tolist(),
                       "native": fn.roots[-1].program.native is not None,
                       "emitted": len(emitted), **kernels.STATS}))
@@ -47,7 +47,8 @@ def concat_state():
 
 
 def concat_step(x, w1, w2):
-    """A tiny step whose native program concatenates (np.concatenate allocates)."""
+    """A tiny step whose native program concatenates and returns an array (which it
+    allocates)."""
     import stepjit as torch
     h = torch.cat([x @ w1, x @ w2], dim=1).tanh()
     loss = (h * h).mean()
@@ -56,7 +57,7 @@ def concat_step(x, w1, w2):
         for w in (w1, w2):
             w -= 0.1 * w.grad
             w.grad = None
-    return loss
+    return loss, h.detach()
 
 
 def _run(cache, calls):
@@ -72,7 +73,7 @@ def _run(cache, calls):
 def test_warm_process_compiles_nothing_and_retries_no_refused_entry(tmp_path):
     calls = 5
     s = concat_state()
-    want = [concat_step(s["x"], s["w1"], s["w2"]).item() for _ in range(calls)]
+    want = [concat_step(s["x"], s["w1"], s["w2"])[0].item() for _ in range(calls)]
     cold = _run(tmp_path, calls)
     assert cold["native"] and cold["compiled"] > 0
     # The program's entry is refused before any machine code is emitted for it: every

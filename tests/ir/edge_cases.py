@@ -107,7 +107,8 @@ EXEMPT = {
     "det": "as inv",
     **{name: "as inv (a decomposition); tests/ops/test_decompositions.py checks finite inputs "
              "against PyTorch" for name in ("cholesky", "eigh_values", "eigh_vectors", "qr_q",
-                                             "qr_r", "svd_u", "svd_s", "svd_vh")},
+                                             "qr_r", "svd_u", "svd_s", "svd_vh", "lu_factor",
+                                             "lu_pivots")},
     **{name: "reached only inside a trace, by a slice whose bounds are read per call "
              "(tracer/windows.py); its values are the slice's (slice, slice_scatter above), "
              "tests/tracer/test_windows.py checks them against PyTorch's slicing"

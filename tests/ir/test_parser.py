@@ -120,6 +120,8 @@ SAMPLES = {
     "eigh_vectors": [([T(float64, 3, 3)], {})],
     "qr_q": [([T(float64, 4, 3)], {"mode": "reduced"})],
     "qr_r": [([T(F, 3, 5)], {"mode": "complete"})],
+    "lu_factor": [([T(float64, 3, 3)], {"check_errors": True})],
+    "lu_pivots": [([T(F, 2, 4, 3)], {"check_errors": False})],
     "svd_u": [([T(float64, 4, 3)], {"full_matrices": False})],
     "svd_s": [([T(F, 2, 3, 4)], {"full_matrices": False})],
     "svd_vh": [([T(float64, 4, 3)], {"full_matrices": True})],

@@ -107,6 +107,23 @@ SPD3 = _M3 @ _M3.T
 SPD3 = SPD3 + SPD3.T + 3 * np.eye(3)
 
 
+def _lu_ref(a):
+    """Doolittle's elimination with row pivoting, one matrix, element by element: (L - I + U
+    packed, LAPACK's 1-based pivots as int32)."""
+    a = a.copy()
+    m, n = a.shape
+    pivots = []
+    for j in range(min(m, n)):
+        p = max(range(j, m), key=lambda i: abs(a[i, j]))
+        pivots.append(p + 1)
+        a[[j, p]] = a[[p, j]]
+        for i in range(j + 1, m):
+            a[i, j] /= a[j, j]
+            for c in range(j + 1, n):
+                a[i, c] -= a[i, j] * a[j, c]
+    return a, np.array(pivots, dtype=np.int32)
+
+
 class Sample:
     """One call of a primitive: `apply(prim, *args, **attrs)`.
 
@@ -499,6 +516,18 @@ SAMPLES: dict[str, list[Sample]] = {
         S(r(4, 3), attrs=dict(mode="reduced"), ref=lambda x, mode: np.linalg.qr(x, mode)[1],
           api=lambda T, x: T.linalg.qr(x).R),
     ],
+    "lu_factor": [
+        S(r(3, 3), attrs=dict(check_errors=False), ref=lambda x, check_errors: _lu_ref(x)[0],
+          api=lambda T, x: T.linalg.lu_factor(x).LU),
+        S(r(2, 4, 3), attrs=dict(check_errors=True), grad=(), note="batched, tall",
+          ref=lambda x, check_errors: np.stack([_lu_ref(m)[0] for m in x]),
+          api=lambda T, x: T.linalg.lu_factor(x).LU),
+    ],
+    "lu_pivots": [
+        S(r(2, 3, 4), attrs=dict(check_errors=False), note="batched, wide",
+          ref=lambda x, check_errors: np.stack([_lu_ref(m)[1] for m in x]),
+          api=lambda T, x: T.linalg.lu_factor(x).pivots),
+    ],
     "svd_u": [
         S(r(4, 3), attrs=dict(full_matrices=False), api=lambda T, x: T.linalg.svd(x, False).U.abs(),
           ref=lambda x, full_matrices: np.linalg.svd(x, full_matrices)[0]),
@@ -630,7 +659,7 @@ SAMPLES: dict[str, list[Sample]] = {
 NON_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
                       "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
                       "left_shift", "right_shift", "gcd", "argmax", "argmin", "full", "arange", "argsort", "numel",
-                      "check_range"}
+                      "check_range", "lu_pivots"}
 
 
 # -- random: references from the per-element scalar definitions (codegen's contract) ------------

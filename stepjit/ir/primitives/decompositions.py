@@ -1,13 +1,13 @@
-"""Matrix decompositions: Cholesky, QR, the symmetric eigendecomposition and the SVD.
+"""Matrix decompositions: Cholesky, QR, LU, the symmetric eigendecomposition and the SVD.
 
 Each is NumPy's LAPACK call (lowering "impl": compiled programs run the same call, on CUDA a
-host round trip). A decomposition has several results, and a primitive has one, so each
-result is its own primitive over the same input (`qr_q`, `qr_r`): the front end applies the
-ones it returns, and the IR's CSE does not merge them (they differ in name). Their gradient
-formulas are linear in the cotangents, so the gradient of a function of several results is
-the sum of each result's rule taken with the others' cotangents zero; a rule that needs the
-other results recomputes them from the input (`bind(qr_r, x)`), since the rule of one
-result cannot read another's value.
+host round trip); LU, which NumPy lacks, is getrf's elimination written in NumPy below. A
+decomposition has several results, and a primitive has one, so each result is its own primitive
+over the same input (`qr_q`, `qr_r`): the front end applies the ones it returns, and the IR's
+CSE does not merge them (they differ in name). Their gradient formulas are linear in the
+cotangents, so the gradient of a function of several results is the sum of each result's rule
+taken with the others' cotangents zero; a rule that needs the other results recomputes them
+from the input (`bind(qr_r, x)`), since the rule of one result cannot read another's value.
 
 Symmetric inputs (cholesky, eigh) are symmetrized, (A + A^T) / 2, before the factorization:
 exact for a symmetric A, and it makes the function's gradient the symmetric one PyTorch
@@ -30,8 +30,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import Primitive, bind, register
+from ..types import int32, int64
 from . import shapes as S
-from .indexing import full
+from .indexing import arange, full
 
 
 def _matrices(op, x, square=False):
@@ -246,3 +247,93 @@ svd_vh = register(Primitive(
     attrs=("full_matrices",),
     vjp=(lambda g, x, full_matrices: _svd_grad(x, full_matrices, gvh=g),),
     grad_name="LinalgSvdBackward0", lowering="impl", accumulates=True))
+
+
+# -- LU with partial pivoting (LAPACK's getrf) -------------------------------------------------
+# NumPy has no LU, so the impl is getrf's right-looking elimination written out on the batch:
+# at column j the row with the largest |entry| (the first, on ties, as LAPACK's i?amax) is
+# swapped up, the multipliers below the pivot are stored where they eliminate, and the trailing
+# block is updated. An exact zero pivot leaves its column unscaled, as getrf does (info > 0).
+# Pivots are LAPACK's: 1-based, row j swapped with row pivots[j] - 1, in order.
+def _lu(x, check_errors=False):
+    a = np.array(x, dtype=x.dtype, copy=True)
+    batch, (m, n) = a.shape[:-2], a.shape[-2:]
+    k = min(m, n)
+    a = a.reshape((-1, m, n))
+    rows = np.arange(a.shape[0])
+    pivots = np.zeros((a.shape[0], k), dtype=np.int32)
+    for j in range(k):
+        p = j + np.argmax(np.abs(a[:, j:, j]), axis=-1)
+        pivots[:, j] = p + 1
+        top = a[rows, j].copy()
+        a[rows, j] = a[rows, p]
+        a[rows, p] = top
+        pivot = a[:, j, j]
+        nonzero = pivot != 0
+        a[:, j + 1:, j] = np.where(nonzero[:, None],
+                                   a[:, j + 1:, j] / np.where(nonzero, pivot, 1)[:, None],
+                                   a[:, j + 1:, j])
+        a[:, j + 1:, j + 1:] -= a[:, j + 1:, j:j + 1] * a[:, j:j + 1, j + 1:]
+    if check_errors:
+        _check_pivots(a, k, batch)
+    return a.reshape(batch + (m, n)), pivots.reshape(batch + (k,))
+
+
+def _check_pivots(a, k, batch):
+    """linalg.lu_factor's refusal of a singular U (lu_factor_ex reports it as info instead)."""
+    zero = np.diagonal(a[:, :k, :k], axis1=-2, axis2=-1) == 0
+    if zero.any():
+        b = int(np.argmax(zero.any(-1)))
+        i = int(np.argmax(zero[b])) + 1
+        where = f" (Batch element {b})" if batch else ""
+        raise RuntimeError(
+            f"torch.linalg.lu_factor{where}: U[{i},{i}] is zero and using it on lu_solve would "
+            "result in a division by zero. If you still want to perform the factorization, "
+            "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+
+
+def _lu_rule(part):
+    def rule(x, check_errors=False):
+        _matrices("lu_factor", x)
+        if part == "lu":
+            return S.AVal(x.shape, x.dtype)
+        return S.AVal(x.shape[:-2] + (min(x.shape[-2:]),), int32)
+    return rule
+
+
+def _lu_grad(g, x, lu):
+    """A = P L U, LU = L - I + U:  gA = P L^-T ((L^T gL).tril(-1) + (gU U^T).triu()) U^-T with
+    gL = g.tril(-1), gU = g.triu() (square A; PyTorch's linalg_lu_backward)."""
+    m, n = x.shape[-2:]
+    if m != n:
+        raise NotImplementedError(
+            f"linalg.lu_factor: the gradient is implemented for square matrices; got {m} by {n}")
+    eye = bind(full, shape=(n,), value=1.0, dtype=x.dtype).diag_embed()
+    low = lu.tril(-1) + eye
+    up = lu.triu()
+    inner = (low.mT @ g.tril(-1)).tril(-1) + (g.triu() @ up.mT).triu()
+    perm = lu_permutation(bind(lu_pivots, x, check_errors=False), n, x.dtype)
+    return perm @ low.inverse().mT @ inner @ up.inverse().mT
+
+
+def lu_permutation(pivots, m, dtype):
+    """P with A = P L U from getrf's 1-based row swaps: applying the swaps in order to
+    0..m-1 gives perm, row i of L U is row perm[i] of A, so P[perm[i], i] = 1."""
+    rows = bind(arange, start=0, stop=m, step=1, dtype=int64)
+    perm = rows.expand(*pivots.shape[:-1], m)
+    swaps = pivots.long() - 1
+    for i in range(pivots.shape[-1]):
+        j = swaps[..., i:i + 1]
+        there = perm.gather(-1, j)
+        perm = perm.scatter(-1, j, perm[..., i:i + 1]).scatter(-1, j * 0 + i, there)
+    return (rows.unsqueeze(-1) == perm.unsqueeze(-2)).to(dtype)
+
+
+lu_factor = register(Primitive(
+    "lu_factor", "matmul", lambda x, check_errors: _lu(x, check_errors)[0], _lu_rule("lu"),
+    inputs=("x",), attrs=("check_errors",), vjp=(lambda g, x, out: _lu_grad(g, x, out),),
+    grad_name="LinalgLuFactorExBackward0", lowering="impl", accumulates=True))
+
+lu_pivots = register(Primitive(
+    "lu_pivots", "matmul", lambda x, check_errors: _lu(x, check_errors)[1], _lu_rule("pivots"),
+    inputs=("x",), attrs=("check_errors",), lowering="impl"))

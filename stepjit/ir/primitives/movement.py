@@ -114,10 +114,18 @@ expand = register(Primitive(
     "expand", "movement", _expand_impl, _expand_rule,
     inputs=("x",), attrs=("shape",), vjp=(lambda g: g,), grad_name="ExpandBackward0", view=True,
     jvp="linear",
-    keeps_uniform=True, native="np.broadcast_to({0}, {shape})"))
+    keeps_uniform=True, native="broadcast_view({0}, {shape})"))
+
+def _concat_native(node):
+    """The parts copied one after another into the output's buffer (codegen/indexing.py)."""
+    axis = node.attrs["axis"] % node.out.ndim
+    parts = [f"_c = concat_part({{out}}, {{{k}}}, {'_c' if k else 0}, {axis})"
+             for k in range(len(node.inputs))]
+    return "; ".join(parts)
+
 
 concat = register(Primitive(
     "concat", "movement", lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_rule,
     inputs=("xs",), attrs=("axis",), vjp=_concat_grad, grad_name="CatBackward0", variadic=True,
     jvp="linear",
-    native="np.concatenate(({xs},), {axis})"))
+    native=_concat_native))

@@ -55,6 +55,29 @@ class _IndexedModules(Module):
             self.append(m)
         return self
 
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def __iadd__(self, modules):
+        """`layers += [block]` (normalizing-flow and U-Net builders extend their lists so)."""
+        return self.extend(self._operand(modules, "add"))
+
+    def __add__(self, other):
+        combined = type(self)()
+        return combined.extend(list(self) + list(self._operand(other, "add")))
+
+    def _operand(self, other, op):
+        return other
+
 
 class Sequential(_IndexedModules):
     """Calls its modules in order; built from modules or from one OrderedDict of named modules."""
@@ -70,6 +93,12 @@ class Sequential(_IndexedModules):
 
     def _slice(self, idx):
         return type(self)(OrderedDict(list(self._modules.items())[idx]))  # keeps the names
+
+    def _operand(self, other, op):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"{op} operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return other
 
     def forward(self, input):
         for module in self:

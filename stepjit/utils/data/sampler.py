@@ -1,8 +1,9 @@
 """Samplers: the order in which a DataLoader visits a map-style dataset's indices.
 
-As in PyTorch, a random sampler without its own `generator` seeds a fresh one
-from the default generator at each pass, so `manual_seed` fixes every epoch's
-order and each epoch differs. The draws come from stepjit's counter-based
+As in PyTorch, a RandomSampler without its own `generator` seeds a fresh one
+from the default generator at each pass (a SubsetRandomSampler draws its
+permutation from the default generator directly), so `manual_seed` fixes every
+epoch's order and each epoch differs. The draws come from stepjit's counter-based
 generator (docs/random.md): reproducible, but not PyTorch's sequence.
 """
 from __future__ import annotations
@@ -91,8 +92,9 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        g = self.generator if self.generator is not None else _fresh_generator()
-        for i in randperm(len(self.indices), generator=g).tolist():
+        # PyTorch's SubsetRandomSampler, unlike RandomSampler, draws its permutation from the
+        # default generator itself when it has none of its own
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):

@@ -1,0 +1,232 @@
+"""Compiling a program's loop kernels on a second core, in a helper process.
+
+A CPU program that is not one native function (programs/cpu.py) compiles its loop kernels at
+its first compiled run, one after another as the run reaches them: 0.1-1 s each, 20-40 of
+them in a CNN or a transformer step. Numba compiles under one lock per process, so threads
+would not overlap them; a second process does. Before that run, the program finds the
+argument signature each kernel's first call will have (`predict` in programs/cpu.py) and,
+when enough kernels have no machine-code entry yet (MIN_KERNELS), starts this module as a
+helper process with the list. The helper takes the kernels from the end of the run, the
+program from the start; each compiles a kernel and builds its machine-code entry
+(codegen/machine_cache.py), the same file a warm process loads. So the disk cache is the
+only channel: the program's first call of a kernel whose entry the helper stored loads it,
+as a warm process would, and a kernel the helper is building right now is waited for rather
+than compiled twice.
+
+Who builds a kernel is settled by a claim file beside its entry (`<entry>.claim`, made with
+O_EXCL, holding the claimant's pid, removed when done): the helper skips a kernel someone
+else claimed while that process lives; the program waits only on its own helper's claims.
+A signature predicted wrongly costs the helper's time, never a wrong call: the program's
+own call looks for the entry of the signature it has, and compiles where there is none. The
+helper stops when the program's process is gone, and the program ends it after its run.
+`STEPJIT_COMPILE_HELPER=0` turns it off, `always` starts it whatever the load average; by
+default it starts only where the load average leaves a core idle, and never on one core.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from .. import config
+
+MIN_KERNELS = 6      # fewer kernels than this compile faster than a process starts (~0.8 s)
+_POLL = 0.005        # seconds between looks for an entry the helper is building
+_HELPER = []         # the running helper (a Popen), at most one per process
+
+
+def enabled() -> bool:
+    """Start helpers? Not on one core, and, unless STEPJIT_COMPILE_HELPER=always, not while
+    the load average leaves no core idle: there the helper's own start (Python, Numba's
+    first compile, ~1 s of CPU) and the kernels it builds take a core from the program
+    rather than adding one (W7 at load 12: 8.6 s of CPU with it, 7.3 s without, and no
+    sooner)."""
+    mode = config.compile_helper()
+    cores = os.cpu_count() or 1
+    if mode == "0" or cores < 2:
+        return False
+    return mode == "always" or _load() < cores - 0.5
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
+def start(jobs) -> None:
+    """Start a helper on `jobs`, [(kernels.Kernel, signature)] in the order the program calls
+    them, where enough of them have no entry on disk; else nothing."""
+    from . import machine_cache
+    finish()
+    if not (enabled() and machine_cache.available()):
+        return
+    todo = pending(jobs)
+    if len(todo) < MIN_KERNELS:
+        return
+    try:
+        proc = subprocess.Popen(command(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=environment())
+        proc.stdin.write(json.dumps(todo[::-1]).encode())
+        proc.stdin.close()
+    except OSError:
+        return
+    _HELPER.append(proc)
+
+
+def pending(jobs):
+    """The helper's jobs (JSON-ready) for the (kernel, signature) pairs whose kernel has not
+    run in this process and whose entry is not on disk, each once, in the given order."""
+    from . import machine_cache
+    todo, seen = [], set()
+    for kernel, sig in jobs:
+        path = machine_cache.entry_path(kernel.path, sig, kernel.function)
+        if path in seen or kernel.call != kernel._first or os.path.exists(path):
+            continue
+        seen.add(path)
+        todo.append({"fname": kernel.fname, "function": kernel.function, "text": kernel.text,
+                     "sig": sig, "entry": path})
+    return todo
+
+
+def command():
+    """The helper's command line (its jobs come on stdin, as JSON)."""
+    return [sys.executable, "-m", "stepjit.codegen.compile_helper", str(os.getpid())]
+
+
+def environment():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return config.child_environment(root)
+
+
+def running() -> bool:
+    return bool(_HELPER)
+
+
+def finish() -> None:
+    """End the helper (the program's run is over: what it has not built, nobody waits for)."""
+    while _HELPER:
+        proc = _HELPER.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def wait(entry_path) -> None:
+    """Return once the entry at entry_path is on disk, or nobody is building it: where this
+    process's helper has claimed it, wait for it rather than compile the kernel again."""
+    if not _HELPER:
+        return
+    proc = _HELPER[-1]
+    while proc.poll() is None and not os.path.exists(entry_path) \
+            and _claimant(entry_path) == proc.pid:
+        time.sleep(_POLL)
+
+
+def _claimant(entry_path):
+    try:
+        with open(entry_path + ".claim") as f:
+            return int(f.read() or 0)
+    except (OSError, ValueError):
+        return None
+
+
+def claim(entry_path) -> bool:
+    """Claim the kernel for this process; False where a live process holds it."""
+    path = entry_path + ".claim"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    except OSError:
+        return False
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            holder = _claimant(entry_path)
+            if holder and _alive(holder):
+                return False
+            try:                         # left by a process that ended mid-compile
+                os.remove(path)
+            except OSError:
+                return False
+            continue
+        except OSError:
+            return False
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return True
+    return False
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def unclaim(entry_path):
+    try:
+        os.remove(entry_path + ".claim")
+    except OSError:
+        pass
+
+
+def stand_in(spec):
+    """An argument of this signature entry (machine_cache.signature): 0 for an int, else an
+    array of that dtype, rank, layout and writability (its values unused)."""
+    import numpy as np
+    if spec == "i":
+        return 0
+    dtype, ndim, layout, writeable = spec
+    if layout == "C":
+        a = np.empty((1,) * ndim, dtype)
+    elif layout == "F":
+        a = np.empty((2,) * ndim, dtype, order="F")
+    else:
+        a = np.empty((2,) * (ndim - 1) + (4,), dtype)[..., ::2]
+    if not writeable:
+        a.setflags(write=False)
+    return a
+
+
+def _build(job):
+    """Compile one kernel for its signature and store its machine-code entry."""
+    from . import kernels
+    sig = tuple(s if s == "i" else tuple(s) for s in job["sig"])
+    kernel = kernels.Kernel(job["fname"], job["text"], False, job["function"])
+    with kernels._LOCK:
+        kernel.checked = kernels._load(kernel.fname, kernel.text, kernel.function)
+    args = [stand_in(s) for s in sig]
+    dispatcher = kernel.checked.fn
+    dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
+    kernel._build_entry(args, sig)
+
+
+def main(argv) -> int:
+    parent = int(argv[0])
+    jobs = json.load(sys.stdin)
+    for job in jobs:
+        if os.getppid() != parent:      # the program's process is gone
+            break
+        if os.path.exists(job["entry"]) or not claim(job["entry"]):
+            continue
+        try:
+            _build(job)
+        except Exception as e:  # noqa: BLE001 - the program compiles it itself, and reports
+            if config.logs("cache"):
+                print(f"[stepjit] the compile helper could not build {job['fname']}: "
+                      f"{type(e).__name__}: {e}", file=sys.stderr)
+        finally:
+            unclaim(job["entry"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
