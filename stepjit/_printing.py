@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from .ir.types import DEFAULT_INT, bool_, default_float
+from .ir.bfloat16 import from_bfloat16
+from .ir.types import DEFAULT_INT, bfloat16, bool_, default_float
 
 PRECISION = 4
 THRESHOLD = 1000
@@ -87,6 +88,19 @@ class _Formatter:
         return " " * (self.max_width - len(s)) + s
 
 
+class _ComplexFormatter:
+    """PyTorch's pair of formatters for a complex tensor: one for the real parts, one for the
+    imaginary parts, joined as `1.0000+0.5000j`."""
+
+    def __init__(self, a: np.ndarray):
+        self.real, self.imag = _Formatter(a.real), _Formatter(a.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value) -> str:
+        im = (self.imag.format(value.imag) + "j").lstrip()
+        return self.real.format(value.real) + (im if im[0] in "+-" else "+" + im)
+
+
 def _summarized(a: np.ndarray) -> np.ndarray:
     """The edge items of every dimension: what a summarized print shows."""
     if a.ndim == 0:
@@ -142,7 +156,8 @@ def format_array(a: np.ndarray, indent: int = 7) -> str:
     if a.size == 0:
         return "[]"
     summarize = a.size > THRESHOLD
-    fmt = _Formatter(_summarized(a) if summarize else a)
+    fmt = (_ComplexFormatter if a.dtype.kind == "c" else _Formatter)(
+        _summarized(a) if summarize else a)
     return _tensor_str(a, indent, summarize, fmt)
 
 
@@ -166,6 +181,8 @@ def tensor_repr(t) -> str:
     prefix = "tensor("
     indent = len(prefix)
     dt = t.dtype
+    if dt is bfloat16:
+        data = from_bfloat16(data)   # (its float values, printed as PyTorch prints them)
     if data.size == 0:
         if data.ndim != 1:
             suffixes.append(f"size={tuple(data.shape)}")
@@ -179,3 +196,22 @@ def tensor_repr(t) -> str:
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def complex_repr(t) -> str:
+    """A complex tensor (ops/complex_numbers.py) printed from its pair of real parts."""
+    pair = t._pair._data
+    suffixes = []
+    if not isinstance(pair, np.ndarray) and hasattr(pair, "copy_to_host"):
+        pair = pair.copy_to_host()
+        suffixes.append(f"device='{t.device}'")
+    if not isinstance(pair, np.ndarray):
+        return f"<trace-time complex tensor {pair}>"
+    data = np.ascontiguousarray(pair).view(t.dtype.np)[..., 0]
+    if t.dtype.itemsize != 2 * default_float().itemsize:   # complex64 is the default
+        suffixes.append(f"dtype=stepjit.{t.dtype.name}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return _add_suffixes("tensor(" + format_array(data, 7), suffixes, 7)

@@ -40,7 +40,8 @@ from .ops.bitwise import (  # noqa: F401
 from .ops.elementwise import digamma, lgamma, mvlgamma, polygamma  # noqa: F401
 from .ops import legacy as _legacy
 from .ops.legacy import (  # noqa: F401
-    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
+    BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor,
+    LongTensor, ShortTensor)
 from .ops.contract import addbmm, addmm, addmv, addr, baddbmm, einsum  # noqa: F401
 from .ops.scatter import (  # noqa: F401
     index_add, index_copy, index_fill, scatter, scatter_add, scatter_reduce)
@@ -170,12 +171,16 @@ from .linalg import lu_legacy as lu, lu_solve_legacy as lu_solve, lu_unpack  # n
 
 
 def typename(obj):
-    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else the object's qualified type."""
+    """'stepjit.FloatTensor' for a tensor (Tensor.type()), else PyTorch's rule: the object's
+    own module and qualified name (a class, a function, a module), else its class's name."""
     if isinstance(obj, Tensor):
         return obj.type()
-    cls = obj if isinstance(obj, type) else type(obj)
-    module = cls.__module__
-    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
+    module = getattr(obj, "__module__", None)
+    prefix = "" if module in (None, "builtins", "__builtin__") else module + "."
+    for attr in ("__qualname__", "__name__"):
+        if hasattr(obj, attr):
+            return prefix + getattr(obj, attr)
+    return prefix + type(obj).__name__
 
 
 from .ops.spellings import (  # noqa: E402,F401
@@ -188,6 +193,10 @@ from .ops.spellings import (  # noqa: E402,F401
     adjoint, asarray, diagonal_scatter, empty_strided, ldexp, masked_scatter, narrow_copy,
     put, range_ as range, renorm, rsub, select_scatter, set_default_tensor_type, slice_scatter)
 from .ops.shape import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402,F401
+from .ops.complex_numbers import (  # noqa: E402,F401
+    complex_ as complex, imag, polar, real, view_as_complex, view_as_real)
+from .ir.types import complex64, complex128  # noqa: E402,F401
+cfloat, cdouble = complex64, complex128
 from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
 from .linalg import pinverse  # noqa: E402,F401
 from .nn.torch_forms import FORMS as _FORMS  # noqa: E402

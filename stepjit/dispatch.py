@@ -20,11 +20,11 @@ from .autograd.grad_mode import STATE as GRAD
 from .autograd import forward_ad as _forward_ad
 from .autograd.node import BackwardPlan, Node, PrimBackward, node_class, save_tensor
 from .autograd.view_writes import fresh as _fresh_view, view_of as _record_view
-from .errors import StepjitError, op_error, user_location
+from .errors import StepjitError, UnsupportedDTypeError, op_error, user_location
 from .ir.primitives import full as _FULL, index_put as _INDEX_PUT
 from .ir.impl import _convert, _impl_error, number_array
 from .ir.registry import DISPATCH
-from .ir.types import BOOL, FLOAT, AVal, as_dtype, scalar_dtype
+from .ir.types import BOOL, FLOAT, AVal, as_dtype, bfloat16, scalar_dtype
 from .profiler import STATE as PROFILE, user_line
 from . import meta as _meta
 
@@ -191,17 +191,33 @@ def _signature(prim, args, attrs, key):
     except TypeError:  # an unhashable attribute: no memo
         key = None
     try:
-        aval = prim.shape_rule(*[aval_of(a) for a in args], **attrs)
+        avals = [aval_of(a) for a in args]
+        aval = prim.shape_rule(*avals, **attrs)
     except StepjitError as e:
         raise op_error(e, prim.name) from None
     except TypeError as e:   # an argument that is neither a tensor nor a number
         raise TypeError(f"{prim.name}: {e} (at {user_location()})") from None
+    if not moves_values(prim) and any(a.dtype is bfloat16 for a in avals):
+        raise UnsupportedDTypeError(
+            f"{prim.name}: stepjit stores bfloat16 tensors but computes only in float32 and "
+            f"float64; convert with .float() first (got {_described(avals)}, at "
+            f"{user_location()})")
     sig = _Signature(prim, args, aval)
     if key is not None:
         if len(_SIGNATURES) > 8192:
             _SIGNATURES.clear()
         _SIGNATURES[key] = sig
     return sig
+
+
+def moves_values(prim) -> bool:
+    """prim only moves or converts values (a view, a copy, a concatenation, a cast): all a
+    bfloat16 tensor takes part in (ir/bfloat16.py)."""
+    return prim.kind == "movement" or prim.view or prim.expr == "{0}"
+
+
+def _described(avals) -> str:
+    return ", ".join(f"{a.dtype.name} {list(a.shape)}" for a in avals if not a.weak)
 
 
 def _profiled(prim, args, attrs):

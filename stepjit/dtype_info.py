@@ -15,6 +15,7 @@ _BFLOAT16 = dict(bits=16, eps=2.0 ** -7, max=3.3895313892515355e38, min=-3.38953
 
 
 class finfo:
+    __module__ = "stepjit"
     """Limits of a floating dtype: bits, eps, max, min, tiny (= smallest_normal), resolution."""
 
     def __init__(self, type=None):
@@ -42,6 +43,7 @@ class finfo:
 
 
 class iinfo:
+    __module__ = "stepjit"
     """Limits of an integer dtype: bits, max, min."""
 
     def __init__(self, type):

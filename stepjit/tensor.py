@@ -25,7 +25,8 @@ from .autograd.engine import POST_ACCUMULATE
 from .autograd.node import AccumulateGrad
 from .meta import MetaArray
 from .errors import DTypeError, ShapeError, op_error, user_location
-from .ir.types import FLOAT, AVal, DType, as_dtype, default_float
+from .ir.bfloat16 import from_bfloat16
+from .ir.types import FLOAT, AVal, DType, as_dtype, bfloat16, default_float
 
 
 class Version:
@@ -36,6 +37,7 @@ class Version:
 
 
 class Size(tuple):
+    __module__ = "stepjit"   # type(x.shape) prints as PyTorch's torch.Size does
     def __repr__(self) -> str:
         return f"stepjit.Size([{', '.join(str(d) for d in self)}])"
 
@@ -47,6 +49,7 @@ class Size(tuple):
 
 
 class device:
+    __module__ = "stepjit"
     __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):
@@ -163,6 +166,7 @@ def _unwritable(t) -> str:
 
 
 class Tensor:
+    __module__ = "stepjit"   # type(t) prints <class 'stepjit.Tensor'>, as PyTorch's torch.Tensor
     __slots__ = _STATE + ("__weakref__", "__dict__")
     __hash__ = object.__hash__
     _fw = None   # (dual level, tangent) while forward-mode AD gives it one (autograd/forward_ad.py)
@@ -513,15 +517,21 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        if self.dtype is bfloat16:   # (eager only: a trace refuses bfloat16)
+            return from_bfloat16(dispatch.concrete(self)).item()
         return dispatch.concrete(self).item()
 
     def tolist(self):
+        if self.dtype is bfloat16:
+            return from_bfloat16(dispatch.concrete(self, "list")).tolist()
         return dispatch.concrete(self, "list").tolist()
 
     def numpy(self, force=False):
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
+        if self.dtype is bfloat16:   # (NumPy has no bfloat16: PyTorch's refusal)
+            raise TypeError("Got unsupported ScalarType BFloat16")
         if _cuda.is_device_array(self._data):
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")

@@ -64,3 +64,16 @@ def test_compiler_disable_marks_a_function_a_compiled_step_still_traces():
     out.backward()
     assert w.grad.tolist() == [6.0, 12.0]
     assert step.stats()["fallbacks"] == 0
+
+
+def test_what_a_script_module_has_and_a_module_lacks_is_refused_clearly():
+    model = stepjit.nn.Linear(2, 1)
+    scripted = stepjit.jit.script(model)
+    with pytest.raises(NotImplementedError, match="cannot write or show TorchScript; save its "
+                                                  "state_dict with stepjit.save"):
+        scripted.save("model.pt")
+    with pytest.raises(NotImplementedError, match="has no 'code'"):
+        stepjit.jit.trace(model, stepjit.ones(1, 2)).code
+    assert not hasattr(scripted, "graph")
+    with pytest.raises(AttributeError, match="'Linear' object has no attribute 'save'"):
+        stepjit.nn.Linear(2, 1).save("model.pt")   # not scripted: Python's own error

@@ -49,7 +49,7 @@ def _graph(roots, targets):
             continue
         seen.add(node)
         stack.append((node, True))
-        for child, _ in node.next_functions:
+        for child, _ in node.edges:
             if child is not None:
                 deps[child] = deps.get(child, 0) + 1
                 if child not in seen:
@@ -58,7 +58,7 @@ def _graph(roots, targets):
     if targets is not None:
         useful = set()
         for node in order:  # children come before parents in this post-order
-            if node in targets or any(c in useful for c, _ in node.next_functions if c is not None):
+            if node in targets or any(c in useful for c, _ in node.edges if c is not None):
                 useful.add(node)
     return deps, useful
 
@@ -131,7 +131,7 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
                     check_outputs(node, out)
             # Hand the output gradients to the children (inline: this runs once per node); a
             # child whose last input arrived is ready.
-            for (child, nr), g in zip(node.next_functions, out):
+            for (child, nr), g in zip(node.edges, out):
                 if child is None:
                     continue
                 if g is not None and (useful is None or child in useful):
@@ -161,7 +161,7 @@ def _dependencies(roots):
     deps = dict.fromkeys([n for n in roots if n is not None], 0)
     stack = list(deps)
     while stack:
-        for child, _ in stack.pop().next_functions:
+        for child, _ in stack.pop().edges:
             if child is not None:
                 if child in deps:
                     deps[child] += 1

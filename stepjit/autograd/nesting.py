@@ -67,7 +67,7 @@ def reaches_outside(tensors, fresh):
             if not _inside(node.variable, fresh):
                 return True
             continue
-        for child, _ in node.next_functions:
+        for child, _ in node.edges:
             if child is not None and child not in seen:
                 stack.append(child)
     return False

@@ -145,14 +145,16 @@ _TENSOR = None
 
 
 class Node:
-    """Base of every grad_fn. Subclasses implement `apply(grads) -> tuple per edge`."""
-    __slots__ = ("next_functions", "pre_hooks", "retained", "_freed", "loc", "__weakref__")
+    """Base of every grad_fn. Subclasses implement `apply(grads) -> tuple per edge`.
+    `edges` are what the engine follows; `next_functions` what a user walks (the same, but
+    for a composite op's last node: see show_edges)."""
+    __slots__ = ("edges", "pre_hooks", "retained", "_freed", "loc", "__weakref__")
     _name = "Node"
     has_saved = False
     n_outputs = 1  # a class default; FunctionBackward has a slot for its own count
 
-    def __init__(self, next_functions):
-        self.next_functions = next_functions
+    def __init__(self, edges):
+        self.edges = edges
         self.pre_hooks = None   # {output_nr: [hook, ...]} from register_hook on outputs
         self.retained = None    # {output_nr: weakref to tensor} from retain_grad
         self._freed = False
@@ -160,6 +162,10 @@ class Node:
 
     def name(self) -> str:
         return self._name
+
+    @property
+    def next_functions(self):
+        return _SHOWN.get(self, self.edges)
 
     def __repr__(self) -> str:
         return f"<{self._name} object at {hex(id(self))}>"
@@ -182,6 +188,19 @@ class Node:
         self._freed = True
 
 
+# A composite op's last node -> the edges PyTorch's node for the op has: to the op's own inputs,
+# past the primitives' nodes inside it (mean is sum then div; PyTorch shows MeanBackward0 ->
+# the input's node). Only what a user walks reads it; the engine follows `edges`.
+_SHOWN = weakref.WeakKeyDictionary()
+
+
+def show_edges(node, inputs):
+    """Make node's next_functions the edges into `inputs` (tensors, or None for an argument
+    with no gradient), as PyTorch's node for the composite op lists them."""
+    _SHOWN[node] = tuple(x._grad_edge() if getattr(x, "_requires_grad", False) else (None, 0)
+                         for x in inputs)
+
+
 _CLASSES: dict[str, type] = {}
 
 
@@ -190,7 +209,8 @@ def node_class(base: type, name: str) -> type:
     key = (base, name)
     cls = _CLASSES.get(key)
     if cls is None:
-        cls = type(name, (base,), {"__slots__": (), "_name": name})
+        # (no module, as PyTorch's C++ node classes: type(grad_fn) prints <class 'AddBackward0'>)
+        cls = type(name, (base,), {"__slots__": (), "_name": name, "__module__": "builtins"})
         _CLASSES[key] = cls
     return cls
 

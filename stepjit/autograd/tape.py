@@ -136,7 +136,7 @@ def _walk(root, nr):
         else:
             key.append(cls)
             key.append(n.n_outputs)
-        for child, child_nr in n.next_functions:
+        for child, child_nr in n.edges:
             if child is None:
                 key.append(-1)
             else:

@@ -31,6 +31,7 @@ import sys
 import time
 
 from .. import config
+from . import machine_cache
 
 MIN_KERNELS = 6      # fewer kernels than this compile faster than a process starts (~0.8 s)
 _POLL = 0.005        # seconds between looks for an entry the helper is building
@@ -60,7 +61,6 @@ def _load() -> float:
 def start(jobs) -> None:
     """Start a helper on `jobs`, [(kernels.Kernel, signature)] in the order the program calls
     them, where enough of them have no entry on disk; else nothing."""
-    from . import machine_cache
     finish()
     if not (enabled() and machine_cache.available()):
         return
@@ -80,7 +80,6 @@ def start(jobs) -> None:
 def pending(jobs):
     """The helper's jobs (JSON-ready) for the (kernel, signature) pairs whose kernel has not
     run in this process and whose entry is not on disk, each once, in the given order."""
-    from . import machine_cache
     todo, seen = [], set()
     for kernel, sig in jobs:
         path = machine_cache.entry_path(kernel.path, sig, kernel.function)

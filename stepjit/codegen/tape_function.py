@@ -47,14 +47,14 @@ def _schedule(nodes):
     index = {n: j for j, n in enumerate(nodes)}
     deps = [0] * len(nodes)
     for n in nodes:
-        for child, _ in n.next_functions:
+        for child, _ in n.edges:
             if child is not None:
                 deps[index[child]] += 1
     ready, order = [0], []
     while ready:
         j = ready.pop()
         order.append(j)
-        for child, _ in nodes[j].next_functions:
+        for child, _ in nodes[j].edges:
             if child is not None:
                 k = index[child]
                 deps[k] -= 1
@@ -82,7 +82,7 @@ def write(nodes, root_nr, seed):
     arrays = set()   # slots that may hold a bare array: a fresh gradient not yet in a tensor
     assigned = {(0, root_nr)}
     w.emit(f"{slots[(0, root_nr)]} = seed")
-    reached = {(index.get(c), k) for n in nodes for c, k in n.next_functions}
+    reached = {(index.get(c), k) for n in nodes for c, k in n.edges}
     for slot in slots:   # outputs no edge leads to (a Function's other outputs)
         if slot not in assigned and slot not in reached:
             w.emit(f"{slots[slot]} = None")
@@ -96,7 +96,7 @@ def write(nodes, root_nr, seed):
                 w.emit(f"if type({g}) is ndarray: {g} = make({g})")
             bare = []
         _write_step(w, node, names[j], grads, fasts.get(j), bool(bare), j in arrays_out)
-        for e, (child, child_nr) in enumerate(node.next_functions):
+        for e, (child, child_nr) in enumerate(node.edges):
             if child is not None:
                 at = (index[child], child_nr)
                 if j in arrays_out or (bare and _passes_g(w, fasts[j], e)):
@@ -143,13 +143,13 @@ def _arrays_out(nodes, index, fast):
     whose every gradient goes to a straight-line node that takes one, and to no sum."""
     arrivals = {}
     for n in nodes:
-        for child, child_nr in n.next_functions:
+        for child, child_nr in n.edges:
             if child is not None:
                 at = (index[child], child_nr)
                 arrivals[at] = arrivals.get(at, 0) + 1
     return {j for j in fast
             if all(child is None or (index[child] in fast and arrivals[(index[child], 0)] == 1)
-                   for child, _ in nodes[j].next_functions)}
+                   for child, _ in nodes[j].edges)}
 
 
 def _write_match(w, nodes, names, index, root_nr):
@@ -166,7 +166,7 @@ def _write_match(w, nodes, names, index, root_nr):
         checks += _node_checks(w, n, name)
         w.emit(f"    if {' or '.join(checks)}: return False")
         checks, targets = [], []
-        for e, (child, child_nr) in enumerate(n.next_functions):
+        for e, (child, child_nr) in enumerate(n.edges):
             k = index.get(child)
             if child is None:
                 targets.append(f"(c{e}, _)")
@@ -180,9 +180,9 @@ def _write_match(w, nodes, names, index, root_nr):
                 bound.add(k)
             checks.append(f"k{e} != {child_nr}")
         if targets:
-            w.emit(f"    {', '.join(targets)}{',' if len(targets) == 1 else ''} = {name}.next_functions")
+            w.emit(f"    {', '.join(targets)}{',' if len(targets) == 1 else ''} = {name}.edges")
         else:
-            checks.append(f"{name}.next_functions")
+            checks.append(f"{name}.edges")
     groups = {}
     for j, n in enumerate(nodes):
         groups.setdefault((type(n), getattr(n, "plan", None)), []).append(names[j])
@@ -217,7 +217,7 @@ def _grad_metas(nodes, index, root_nr, seed):
         if type(n) is AccumulateGrad:
             continue
         per_input = _input_metas(n)
-        for e, (child, child_nr) in enumerate(n.next_functions):
+        for e, (child, child_nr) in enumerate(n.edges):
             if child is not None and child_nr == 0 and e in per_input:
                 metas.setdefault(index[child], per_input[e])
     return metas
@@ -236,7 +236,7 @@ def _write_step(w, node, name, grads, fast, bare, arrays_out):
     """The engine's step for one node; `r` ends holding its output gradients per edge. `fast`:
     node's straight-line call (_fast_call); `bare`: its gradient may come as a bare array;
     `arrays_out`: it hands on bare arrays."""
-    n_edges = len(node.next_functions)
+    n_edges = len(node.edges)
     if type(node) is AccumulateGrad:
         # (its release only marks it: an AccumulateGrad holds nothing to free)
         g = grads[0]
@@ -268,7 +268,7 @@ def _write_step(w, node, name, grads, fast, bare, arrays_out):
 def _write_straight(w, node, name, g, fast, bare, arrays_out, none):
     """A primitive node's step by its straight-line function, where the checks array_vjp.run
     makes hold (else `_slow`); then PrimBackward.release's effect."""
-    n_edges = len(node.next_functions)
+    n_edges = len(node.edges)
     fn, shape, dtype, tensors = fast
     if arrays_out:
         fn = w.const(arrays_variant(w.glob[fn]), fn + "_arrays")

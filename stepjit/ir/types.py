@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-BOOL, INT, FLOAT = 0, 1, 2
+BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
 
 class DType:
+    __module__ = "stepjit"
     __slots__ = ("name", "short", "np", "category", "itemsize")
 
     def __init__(self, name: str, short: str, np_dtype, category: int):
@@ -27,11 +28,18 @@ class DType:
     def is_floating_point(self) -> bool:
         return self.category == FLOAT
 
+    @property
+    def is_complex(self) -> bool:
+        return self.category == COMPLEX
+
     def __repr__(self) -> str:
         return f"stepjit.{self.name}"
 
     def __reduce__(self):
         return (dtype_from_name, (self.name,))
+
+
+DType.__name__ = DType.__qualname__ = "dtype"   # type(x.dtype) prints as PyTorch's torch.dtype
 
 
 float32 = DType("float32", "f32", np.float32, FLOAT)
@@ -52,12 +60,19 @@ ALL_DTYPES = (float32, float64, int32, int64, bool_, uint8, int8, int16)
 float16 = DType("float16", "f16", np.float16, FLOAT)
 bfloat16 = DType("bfloat16", "bf16", np.dtype("V2"), FLOAT)
 REDUCED_FLOATS = (float16, bfloat16)
+# Complex tensors are pairs of real ones (ops/complex_numbers.py): made by polar, complex and
+# view_as_complex, never by a factory, so `as_dtype` refuses these too.
+complex64 = DType("complex64", "c64", np.complex64, COMPLEX)
+complex128 = DType("complex128", "c128", np.complex128, COMPLEX)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_NP[bfloat16.np] = bfloat16   # an array of bfloat16 bits (ir/bfloat16.py)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({d.short: d for d in ALL_DTYPES})
 _BY_NAME.update({"float": float32, "double": float64, "long": int64, "int": int32,
                  "short": int16, "char": int8, "byte": uint8})
 _BY_NAME.update({"float16": float16, "half": float16, "bfloat16": bfloat16})
+_BY_NAME.update({"complex64": complex64, "cfloat": complex64, "complex128": complex128,
+                 "cdouble": complex128})
 
 DEFAULT_FLOAT = float32   # the default floating dtype at start; default_float() is the current one
 DEFAULT_INT = int64
@@ -80,6 +95,14 @@ def dtype_from_name(name: str) -> DType:
     return _BY_NAME[name]
 
 
+def storage_dtype(d) -> DType:
+    """as_dtype, admitting bfloat16: a dtype a tensor may be converted to and stored in
+    (ir/bfloat16.py) though no op computes in it."""
+    if d is bfloat16 or (isinstance(d, str) and _BY_NAME.get(d) is bfloat16):
+        return bfloat16
+    return as_dtype(d)
+
+
 def as_dtype(d) -> DType:
     """Accept a DType, a NumPy dtype, a Python type or a name; reject the rest clearly."""
     if isinstance(d, DType) or (isinstance(d, str) and d in _BY_NAME):
@@ -87,7 +110,12 @@ def as_dtype(d) -> DType:
         if d in REDUCED_FLOATS:
             raise TypeError(f"stepjit does not compute in {d.name}: its kernels are float32 and "
                             "float64 (autocast regions run in the tensors' own dtypes); use "
-                            "float32")
+                            "float32" + (" (bfloat16 tensors are storage only: t.to(bfloat16), "
+                                         "t.view(int16), t.float())" if d is bfloat16 else ""))
+        if d.category == COMPLEX:
+            raise TypeError(f"stepjit makes {d.name} tensors only with polar, complex and "
+                            "view_as_complex (complex numbers as rotary embeddings use them), "
+                            "not with factories or casts")
         return d
     if d is float:
         return default_float()

@@ -62,11 +62,12 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def linear(input, weight, bias=None):
     tensor_arg(input, "linear", "input", 1)
     tensor_arg(weight, "linear", "weight", 2)
-    out = input.matmul(weight.t())
+    wt = weight.t()
+    out = input.matmul(wt)
     if bias is None:
         return out
     out = out + bias
-    return _rename(out, "AddmmBackward0") if input.ndim == 2 else out
+    return _rename(out, "AddmmBackward0", bias, input, wt) if input.ndim == 2 else out
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -103,7 +104,9 @@ def _legacy_reduction(size_average, reduce):
     return "sum" if reduce else "none"
 
 
-def _reduce(loss, reduction, name):
+def _reduce(loss, reduction, name, *inputs):
+    """loss reduced; its last node named `name` (None: the reduction's own), with edges to
+    `inputs` (see _rename)."""
     if reduction == "mean":
         out = loss.mean()
     elif reduction == "sum":
@@ -112,7 +115,7 @@ def _reduce(loss, reduction, name):
         out = loss
     else:
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    return _rename(out, name)
+    return out if name is None else _rename(out, name, *inputs)
 
 
 def _resolve(size_average, reduce, reduction):
@@ -135,7 +138,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     loss = diff * diff
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, _resolve(size_average, reduce, reduction), "MseLossBackward0")
+    return _reduce(loss, _resolve(size_average, reduce, reduction), "MseLossBackward0", input,
+                   target)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -143,7 +147,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     loss = abs(input - target)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, _resolve(size_average, reduce, reduction), "L1LossBackward0")
+    # (PyTorch's l1_loss is itself mean(abs(input - target)): its graph shows those nodes)
+    return _reduce(loss, _resolve(size_average, reduce, reduction), None)
 
 
 def _clamped_log(x):
@@ -177,7 +182,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         loss = loss + (input - x) * slope
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, _resolve(size_average, reduce, reduction), "BinaryCrossEntropyBackward0")
+    return _reduce(loss, _resolve(size_average, reduce, reduction), "BinaryCrossEntropyBackward0",
+                   input, target, *([weight] if weight is not None else []))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -200,7 +206,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, _resolve(size_average, reduce, reduction),
-                   "BinaryCrossEntropyWithLogitsBackward0")
+                   "BinaryCrossEntropyWithLogitsBackward0", input, target,
+                   *[w for w in (weight, pos_weight) if w is not None])
 
 
 def _check_batch(input, target):
@@ -255,8 +262,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     picked = take_along_dim(input, safe.unsqueeze(1), 1).squeeze(1)
     loss = -picked * w
     if reduction == "mean":
-        return _rename(loss.sum() / w.sum(), "NllLossBackward0")
-    return _reduce(loss, reduction, "NllLossBackward0")
+        return _rename(loss.sum() / w.sum(), "NllLossBackward0", input)
+    return _reduce(loss, reduction, "NllLossBackward0", input)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import cuda as _cuda
 from ..dispatch import MODE, apply
 from ..ir import primitives as P
-from ..ir.types import DType, as_dtype
+from ..ir.types import DType, as_dtype, storage_dtype
 from ..meta import NO_DATA, MetaArray
 from ..tensor import Tensor, device
 
@@ -55,9 +55,9 @@ def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, me
     out = input
     if device is not None:
         out = move(input, resolve_device(device))
-    if dtype is None or as_dtype(dtype) is out.dtype:
+    if dtype is None or storage_dtype(dtype) is out.dtype:
         return out.clone() if copy and out is input else out
-    return cast(out, as_dtype(dtype))
+    return cast(out, storage_dtype(dtype))
 
 
 def move(t, dev):

@@ -49,8 +49,9 @@ BoolTensor = _legacy("BoolTensor", bool_)
 ByteTensor = _legacy("ByteTensor", uint8)
 CharTensor = _legacy("CharTensor", int8)
 ShortTensor = _legacy("ShortTensor", int16)
+BFloat16Tensor = _legacy("BFloat16Tensor", bfloat16)   # (made by .to / .type: storage only)
 BY_NAME = {c.__name__: c for c in (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor,
-                                   ByteTensor, CharTensor, ShortTensor)}
+                                   ByteTensor, CharTensor, ShortTensor, BFloat16Tensor)}
 
 
 class _CudaLegacyType(_LegacyType):

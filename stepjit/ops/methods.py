@@ -12,7 +12,7 @@ from ..ir import primitives as P
 from ..errors import user_location
 from ..ir.types import (
     FLOAT, as_dtype, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
-    uint8)
+    storage_dtype, uint8)
 from ..tensor import Tensor
 from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
 from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
@@ -184,11 +184,11 @@ def _type(self, dtype=None):
     if dtype is None:
         names = {float32: "FloatTensor", float64: "DoubleTensor", int64: "LongTensor",
                  int32: "IntTensor", bool_: "BoolTensor", uint8: "ByteTensor",
-                 int8: "CharTensor", int16: "ShortTensor"}
+                 int8: "CharTensor", int16: "ShortTensor", bfloat16: "BFloat16Tensor"}
         return "stepjit." + names[self.dtype]
     if isinstance(dtype, str) and dtype.rpartition(".")[2] in legacy.BY_NAME:
         dtype = legacy.BY_NAME[dtype.rpartition(".")[2]]      # "torch.LongTensor"
-    return self.to(getattr(dtype, "dtype", None) or as_dtype(dtype))
+    return self.to(getattr(dtype, "dtype", None) or storage_dtype(dtype))
 
 
 def _bitwise_operator(fn, reflected=False):

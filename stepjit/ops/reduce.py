@@ -8,7 +8,7 @@ from ..errors import ShapeError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import norm_axis
 from ..ir.types import FLOAT, as_dtype, int64 as INT64
-from ..autograd.node import node_class
+from ..autograd.node import node_class, show_edges
 from ..tensor import Tensor
 from . import return_types
 
@@ -24,11 +24,15 @@ def _axis(input, dim, op):
     return None if input.ndim == 0 else axis
 
 
-def _rename(t, name):
-    """Give a composite's last node PyTorch's name for the composite (MeanBackward0)."""
+def _rename(t, name, *inputs):
+    """Give a composite's last node PyTorch's name for the composite (MeanBackward0) and, given
+    the composite's inputs as PyTorch's node lists them (None: no gradient), its edges to them
+    as the next_functions a user walks."""
     node = t._grad_fn
     if node is not None:
         node.__class__ = node_class(node.__class__.__mro__[1], name)
+        if inputs:
+            show_edges(node, inputs)
     return t
 
 
@@ -66,7 +70,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
                            f"floating point or complex dtype. Got: {input.dtype.name} (at {user_location()})")
     axis = _axis(input, None if dim == () else dim, "mean")
     out = apply(P.div, apply(P.sum, input, axis=axis, keepdims=bool(keepdim)), count(input, axis))
-    return _rename(out, "MeanBackward0" if axis is None else "MeanBackward1")
+    return _rename(out, "MeanBackward0" if axis is None else "MeanBackward1", input)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
@@ -78,14 +82,15 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     axis = _axis(input, dim, "var")
     centered = apply(P.sub, input, mean(input, axis, keepdim=True))
     ss = apply(P.sum, apply(P.mul, centered, centered), axis=axis, keepdims=bool(keepdim))
-    return apply(P.div, ss, count(input, axis, correction))
+    return _rename(apply(P.div, ss, count(input, axis, correction)), "VarBackward0", input)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
-    return apply(P.sqrt, var(input, dim, unbiased, keepdim, correction=correction))
+    return _rename(apply(P.sqrt, var(input, dim, unbiased, keepdim, correction=correction)),
+                   "StdBackward0", input)
 
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
@@ -165,7 +170,7 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     m = apply(P.where, apply(P.eq, apply(P.abs, m), float("inf")), 0.0, m)
     s = apply(P.sum, apply(P.exp, apply(P.sub, input, m)), axis=axis, keepdims=True)
     out = apply(P.add, apply(P.log, s), m)
-    return out if keepdim else out.squeeze(axis)
+    return _rename(out if keepdim else out.squeeze(axis), "LogsumexpBackward0", input)
 
 
 def softmax(input, dim=None, dtype=None):
@@ -173,7 +178,8 @@ def softmax(input, dim=None, dtype=None):
         input = input.to(as_dtype(dtype))
     axis = _axis(input, -1 if dim is None else dim, "softmax")
     e = apply(P.exp, apply(P.sub, input, apply(P.amax, input, axis=axis, keepdims=True).detach()))
-    return _rename(apply(P.div, e, apply(P.sum, e, axis=axis, keepdims=True)), "SoftmaxBackward0")
+    return _rename(apply(P.div, e, apply(P.sum, e, axis=axis, keepdims=True)), "SoftmaxBackward0",
+                   input)
 
 
 def log_softmax(input, dim=None, dtype=None):
@@ -182,7 +188,7 @@ def log_softmax(input, dim=None, dtype=None):
     axis = _axis(input, -1 if dim is None else dim, "log_softmax")
     shifted = apply(P.sub, input, apply(P.amax, input, axis=axis, keepdims=True).detach())
     lse = apply(P.log, apply(P.sum, apply(P.exp, shifted), axis=axis, keepdims=True))
-    return _rename(apply(P.sub, shifted, lse), "LogSoftmaxBackward0")
+    return _rename(apply(P.sub, shifted, lse), "LogSoftmaxBackward0", input)
 
 
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -201,6 +207,10 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 def norm(input, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if axis is not None or keepdims is not None:
         dim, keepdim = _aliases(dim, keepdim, axis, keepdims)
+    return _rename(_norm(input, p, dim, keepdim), "LinalgVectorNormBackward0", input)
+
+
+def _norm(input, p, dim, keepdim):
     from .elementwise import abs
     if p == 2 or p == "fro":
         # At a zero vector PyTorch's gradient is 0, where sqrt's would be inf * 0: the sqrt

@@ -6,14 +6,14 @@ import math
 
 import numpy as np
 
-from ..dispatch import apply
-from ..errors import IndexingError, ShapeError, StepjitError, op_error, user_location
+from ..dispatch import MODE, apply
+from ..errors import EagerOnly, IndexingError, ShapeError, StepjitError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.primitives.shapes import fmt, norm_axis
 from ..tensor import Size
 from .creation import tensor, zeros
 from .reduce import _rename
-from ..ir.types import AVal, as_dtype, result_type
+from ..ir.types import AVal, as_dtype, result_type, storage_dtype
 from ..tensor import Tensor
 
 
@@ -94,6 +94,32 @@ def resize_as_(self, the_template, memory_format=None):
     return resize_(self, tuple(the_template.shape))
 
 
+def view_bits(input, dtype):
+    """`view(dtype)`: the same bytes read as another dtype, sharing the storage (PyTorch's
+    rules: another element size scales the last dimension, which must have stride 1). Eager
+    only, as PyTorch's has no gradient: what exporters do (bfloat16 bits as int16)."""
+    what = f"view {input.dtype.name} as {dtype.name}"
+    if MODE.tracer is not None:
+        raise EagerOnly(f"view(dtype) ({what}) at {user_location()}: reinterpreting bytes is "
+                        "eager only")
+    data = input._data
+    if type(data) is not np.ndarray:
+        raise RuntimeError(f"view(dtype): {what} needs a CPU tensor (at {user_location()})")
+    old, new = input.dtype.itemsize, dtype.itemsize
+    if old != new:
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to {what} (different element sizes)")
+        if data.strides[-1] != old and data.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 to {what} (different element sizes), "
+                               f"but got {data.strides[-1] // old}")
+        if (data.shape[-1] * old) % new:
+            raise RuntimeError(f"self.size(-1) must be divisible by {new // old} to {what} "
+                               f"(different element sizes), but got {data.shape[-1]}")
+    out = Tensor._make(data.view(dtype.np))
+    out._version = input._version   # one storage: writes through either are seen by both
+    return out
+
+
 def _alias(input):
     """A view with the same shape (PyTorch returns a new tensor object here too)."""
     return apply(P.reshape, input, shape=tuple(input.shape))
@@ -102,9 +128,8 @@ def _alias(input):
 @sizes_by_keyword("size")
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        if as_dtype(shape[0]) is input.dtype:
-            return _alias(input)
-        raise RuntimeError("view(dtype) reinterpreting bytes is not supported; use .to(dtype)")
+        dtype = storage_dtype(shape[0])
+        return _alias(input) if dtype is input.dtype else view_bits(input, dtype)
     shape = _infer(_sizes(shape), input.numel(), "view", input.shape)
     _check_viewable(input, shape)
     return reshape(input, shape)
@@ -295,7 +320,7 @@ def stack(tensors, dim=0):
         raise op_error(ShapeError("stack expects each tensor to be equal size, but got "
                                   + ", ".join(fmt(t.shape) for t in tensors)), "stack")
     d = _dim(dim, tensors[0].ndim + 1, "stack")
-    return _rename(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
+    return _rename(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0", *tensors)
 
 
 def split(input, split_size_or_sections, dim=0):

@@ -41,7 +41,7 @@ def positive(input):
 
 # -- predicates a real-valued tensor answers ----------------------------------------------------
 def is_complex(input):
-    return False
+    return input.dtype.is_complex   # (complex tensors: ops/complex_numbers.py)
 
 
 def is_conj(input):
@@ -57,8 +57,9 @@ def is_inference(input):
 
 
 def conj(input):
-    """The conjugate of a real tensor is itself (PyTorch returns the same tensor)."""
-    return input
+    """The conjugate of a real tensor is itself (PyTorch returns the same tensor); a complex
+    tensor's is its own method's (ops/complex_numbers.py)."""
+    return input.conj() if input.dtype.is_complex else input
 
 
 resolve_conj = resolve_neg = conj

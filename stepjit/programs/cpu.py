@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import config, cuda
-from ..codegen import compile_helper
+from ..codegen import compile_helper, machine_cache
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
 from ..codegen.straight_line import StraightWriter
@@ -145,7 +145,6 @@ def predicted_calls(program, env):
     values (allocation: C-contiguous arrays), a view op's impl on those (a transpose's layout),
     a new C-ordered array for what a NumPy op makes. Stops at anything it cannot follow: a
     wrong or missing signature only costs the helper's time."""
-    from ..codegen import machine_cache
     if not compile_helper.enabled():
         return []
     arrays, calls = {}, []

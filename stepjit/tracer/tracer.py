@@ -25,17 +25,20 @@ from ..cuda import is_device_array
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd import view_writes
 from ..autograd.node import PrimBackward
-from ..errors import EagerOnly, StepjitError, op_error, user_source_line
+from ..errors import EagerOnly, StepjitError, op_error, user_location, user_source_line
 from ..ir import primitives as P
 from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
-from ..ir.types import FLOAT, AVal, float64, int64
+from ..ir.types import FLOAT, AVal, bfloat16, float64, int64
 from ..tensor import Tensor
 from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
 from .symbolic import SymbolicFloat, SymbolicInt, exact_numbers
 from .windows import take_windows
+
+
+_BF16 = "bfloat16 tensors are storage only, converted and moved eagerly, never compiled"
 
 
 class TraceError(StepjitError):
@@ -158,6 +161,8 @@ class Tracer:
         return t._data
 
     def _bind(self, rec, v):
+        if v.dtype is bfloat16:
+            raise Untraceable(f"a bfloat16 tensor ({rec.label}) reaches the step: {_BF16}")
         rec.value = v
         self.env[v] = rec.obj._data
         self._note_device(rec.obj._data)
@@ -237,6 +242,8 @@ class Tracer:
         weak = self.weak and [isinstance(v, Value) and v in self.weak for v in vals]
         if weak and True in weak:
             vals, out_aval = self._as_numbers(prim, vals, avals, weak, attrs, out_aval)
+        if out_aval.dtype is bfloat16:
+            raise Untraceable(f"{prim.name} at {user_location()} makes a bfloat16 tensor: {_BF16}")
         if out_aval.shape is None:
             raise op_error(TraceError(
                 "the result's shape depends on the tensor's values (boolean-mask indexing); inside "

@@ -62,3 +62,26 @@ def test_graph_walk_matches_pytorch():
     td = 2 * torch.sin(ta) + 1
     *_, d = _chain()
     assert shape(d.grad_fn) == shape(td.grad_fn)
+
+
+def test_composite_ops_show_pytorchs_graph():
+    """mean is sum then div, cross_entropy log_softmax then a gather...: the node a user walks
+    to lists the op's own inputs, as PyTorch's does (tests/autograd/graph_walk_cases.py)."""
+    import json
+    from pathlib import Path
+    from tests.autograd.graph_walk_cases import shapes
+    recorded = Path(__file__).parents[1] / "fixtures" / "graph_walk" / "torch_graphs.json"
+    want = json.loads(recorded.read_text())
+    got = shapes(stepjit)
+    assert set(got) == set(want)
+    for name in want:
+        assert got[name] == want[name], name
+
+
+def test_composite_edges_reach_the_leaves_and_backward_follows_the_real_graph():
+    x = stepjit.randn(3, 4, requires_grad=True)
+    y = stepjit.nn.functional.softmax(x, -1).mean()
+    soft = y.grad_fn.next_functions[0][0]
+    assert type(soft).__name__ == "SoftmaxBackward0" and soft.next_functions[0][0].variable is x
+    y.backward()
+    assert x.grad is not None and abs(x.grad.sum().item()) < 1e-6   # softmax rows sum to 1

@@ -72,11 +72,11 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def run(cache, env=None, check=True):
+def run(cache, env=None, check=True, cwd=None):
     full = dict(os.environ, STEPJIT_CACHE_DIR=str(cache), **(env or {}))
     full.pop("NUMBA_CACHE_DIR", None)
     out = subprocess.run([sys.executable, "-c", WORKER], env=full, capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, cwd=cwd)
     if check:
         assert out.returncode == 0, out.stderr[-3000:]
     return out
@@ -171,7 +171,8 @@ def test_read_only_cache_with_read_only_home(populated, tmp_path):
         f.write("# stale\n")
     package = os.path.dirname(stepjit.__file__)
     env = {"HOME": str(home), "XDG_CACHE_HOME": "", "RO_DIRS": f"{cache}:{home}:{package}"}
-    out = run(cache, env)
+    # with XDG_CACHE_HOME empty, Numba's user-wide cache is ./numba: keep it out of the checkout
+    out = run(cache, env, cwd=tmp_path)
     assert result(out) == populated[1]
     assert out.stderr.count("cannot be written") == 1, out.stderr
     assert "no locator" not in out.stderr

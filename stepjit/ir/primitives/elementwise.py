@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..registry import Primitive, bind, register
+from ..bfloat16 import cast as bf16_cast
 from ..types import BOOL, FLOAT, bool_ as BOOL_DTYPE
 from . import erfinv_fn, gamma_fns, shapes as S
 from .erf_float32 import erf_float32
@@ -309,7 +310,7 @@ def _cast_exact(node):
 
 
 cast = register(Primitive(
-    "cast", "elementwise", lambda x, dtype: x.astype(dtype.np), S.cast_rule, inputs=("x",),
+    "cast", "elementwise", lambda x, dtype: bf16_cast(x, dtype.np), S.cast_rule, inputs=("x",),
     attrs=("dtype",), vjp=(lambda g: g,), expr="{0}", grad_name="ToCopyBackward0",
     exact=_cast_exact))
 

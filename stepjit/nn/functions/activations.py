@@ -17,15 +17,16 @@ from ..functional import softmax
 def gelu(input, approximate="none"):
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
-        return _rename(input * 0.5 * (inner.tanh() + 1.0), "GeluBackward0")
+        return _rename(input * 0.5 * (inner.tanh() + 1.0), "GeluBackward0", input)
     if approximate != "none":
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return _rename(input * 0.5 * ((input * (1.0 / math.sqrt(2.0))).erf() + 1.0), "GeluBackward0")
+    return _rename(input * 0.5 * ((input * (1.0 / math.sqrt(2.0))).erf() + 1.0), "GeluBackward0",
+                   input)
 
 
 def silu(input, inplace=False):
     out = input * input.sigmoid()
-    return input.copy_(out) if inplace else _rename(out, "SiluBackward0")
+    return input.copy_(out) if inplace else _rename(out, "SiluBackward0", input)
 
 
 def mish(input, inplace=False):
@@ -38,7 +39,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     the threshold, so the branch not taken has a finite gradient (0 * inf would be NaN)."""
     scaled = input * beta
     soft = apply(P.log1p, apply(P.exp, scaled.clamp(max=threshold))) / beta
-    return _rename(where(scaled > threshold, input, soft), "SoftplusBackward0")
+    return _rename(where(scaled > threshold, input, soft), "SoftplusBackward0", input)
 
 
 def logsigmoid(input):
@@ -48,7 +49,7 @@ def logsigmoid(input):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     out = where(input > 0, input, input * negative_slope)
-    return input.copy_(out) if inplace else _rename(out, "LeakyReluBackward0")
+    return input.copy_(out) if inplace else _rename(out, "LeakyReluBackward0", input)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

@@ -35,7 +35,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return _rename(out, "NativeLayerNormBackward0") if bias is None and weight is None else out
+    return _rename(out, "NativeLayerNormBackward0", input, weight, bias)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -150,7 +150,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     out = weight[input]
     if padding_idx is not None:
         out = where((input == padding_idx).unsqueeze(-1), out.detach(), out)
-    return _rename(out, "EmbeddingBackward0")
+    return _rename(out, "EmbeddingBackward0", weight)
 
 
 def _renorm_rows(weight, input, max_norm, norm_type):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict, namedtuple
 
+from ... import jit as _jit
 from ...autograd.grad_mode import no_grad
 from ...ir.types import FLOAT, as_dtype, bfloat16, float16, float32, float64
 from ...ops.convert import resolve_device
@@ -156,6 +157,9 @@ class Module(HookMethods):
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
                 return d[registry][name]
+        scripted = _jit.script_only(self, name)   # (`jit.script(model).save(path)`)
+        if scripted is not None:
+            raise scripted
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
