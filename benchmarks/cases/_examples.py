@@ -1,4 +1,6 @@
-"""Load a program from examples/ for stepjit or, with `import torch` put back, for PyTorch."""
+"""Load a program from examples/ for stepjit or, with `import torch` put back, for PyTorch;
+and what the tutorial-loop cases share: the framework a variant imports, and their three
+variants (stepjit eager, the baseline; stepjit compiled; PyTorch eager where installed)."""
 import types
 from pathlib import Path
 
@@ -25,3 +27,20 @@ def torch_missing():
     from .. import THREADS
     torch.set_num_threads(THREADS)
     return None
+
+
+def framework(name):
+    """The module a variant's step is written against: torch for "torch", else stepjit."""
+    if name == "torch":
+        import torch
+        return torch
+    import stepjit
+    return stepjit
+
+
+def eager_compiled_torch(setup):
+    """A tutorial loop's variants from `setup(framework_name, compiled=False)`."""
+    from ..harness import Variant
+    return [Variant("stepjit eager", setup("stepjit")),
+            Variant("stepjit compile", setup("stepjit", compiled=True)),
+            Variant("torch eager", setup("torch"), unavailable=torch_missing)]

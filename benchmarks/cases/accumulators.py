@@ -12,8 +12,8 @@ in stepjit eager.
 """
 import numpy as np
 
-from ..harness import Case, Variant
-from ._examples import torch_missing
+from ..harness import Case
+from ._examples import eager_compiled_torch, framework
 
 BATCH, FEATURES, HIDDEN, CLASSES, N_BATCHES = 32, 64, 128, 10, 16
 
@@ -29,10 +29,7 @@ def _data():
 
 def _setup(name, compiled=False):
     def setup():
-        if name == "torch":
-            import torch as fw
-        else:
-            import stepjit as fw
+        fw = framework(name)
         F = fw.nn.functional
         x, y, *params = (fw.from_numpy(a.copy()) for a in _data())
         for p in params:
@@ -78,9 +75,5 @@ CASE = Case(
                 f"{BATCH}, cross_entropy + SGD, with running_loss/correct/seen/iters "
                 "accumulators and lossi.append(loss.log10().item()); baseline: stepjit eager",
     baseline="stepjit eager",
-    variants=[
-        Variant("stepjit eager", _setup("stepjit")),
-        Variant("stepjit compile", _setup("stepjit", compiled=True)),
-        Variant("torch eager", _setup("torch"), unavailable=torch_missing),
-    ],
+    variants=eager_compiled_torch(_setup),
 )

@@ -12,8 +12,8 @@ eagerly. Baseline: the same step in stepjit eager.
 """
 import numpy as np
 
-from ..harness import Case, Variant
-from ._examples import torch_missing
+from ..harness import Case
+from ._examples import eager_compiled_torch, framework
 
 BATCH, FEATURES, HIDDEN, CLASSES, N_BATCHES = 32, 64, 128, 10, 128
 EPOCH, LOG_EVERY = 1000, 2000     # calls
@@ -40,10 +40,7 @@ def _data():
 
 def _setup(name, compiled=False):
     def setup():
-        if name == "torch":
-            import torch as fw
-        else:
-            import stepjit as fw
+        fw = framework(name)
         fw.manual_seed(0)
         x, y = (fw.from_numpy(a.copy()) for a in _data())
 
@@ -92,9 +89,5 @@ CASE = Case(
                 f"momentum, AverageMeter per epoch of {EPOCH} calls, self.loss attribute, "
                 f"self.iter_num, a value kept every {LOG_EVERY} calls; baseline: stepjit eager",
     baseline="stepjit eager",
-    variants=[
-        Variant("stepjit eager", _setup("stepjit")),
-        Variant("stepjit compile", _setup("stepjit", compiled=True)),
-        Variant("torch eager", _setup("torch"), unavailable=torch_missing),
-    ],
+    variants=eager_compiled_torch(_setup),
 )

@@ -8,8 +8,8 @@ step ran eagerly after the eighth. Baseline: the same step in stepjit eager.
 """
 import numpy as np
 
-from ..harness import Case, Variant
-from ._examples import torch_missing
+from ..harness import Case
+from ._examples import eager_compiled_torch, framework
 
 ROWS, FEATURES, CLASSES, BS = 2048, 128, 10, 64
 N_BATCHES = ROWS // BS
@@ -25,10 +25,7 @@ def _data():
 
 def _setup(name, compiled=False):
     def setup():
-        if name == "torch":
-            import torch as fw
-        else:
-            import stepjit as fw
+        fw = framework(name)
         F = fw.nn.functional
         x_train, y_train, w, b = (fw.from_numpy(a.copy()) for a in _data())
         w.requires_grad_()
@@ -62,9 +59,5 @@ CASE = Case(
                 f"{FEATURES}, cycled), linear + cross_entropy + SGD, float32; baseline: "
                 "stepjit eager",
     baseline="stepjit eager",
-    variants=[
-        Variant("stepjit eager", _setup("stepjit")),
-        Variant("stepjit compile", _setup("stepjit", compiled=True)),
-        Variant("torch eager", _setup("torch"), unavailable=torch_missing),
-    ],
+    variants=eager_compiled_torch(_setup),
 )

@@ -2,13 +2,12 @@
 shape errors, and the same gathers compiled against eager."""
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import stepjit
 from tests.ops import test_methods
 from tests.ops.gather_cases import CASES, X
-
+from tests.ops.step_checks import compiled_matches_eager
 
 
 class TestAgainstPyTorch(test_methods.TestAgainstPyTorch):
@@ -35,11 +34,4 @@ def test_compiled_matches_eager():
         loss.backward()
         return loss.detach()
 
-    want = step(x)
-    want_grad = x.grad.clone()
-    compiled = stepjit.compile(step)
-    for _ in range(2):
-        x.grad = None
-        np.testing.assert_allclose(compiled(x).numpy(), want.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(x.grad.numpy(), want_grad.numpy(), rtol=1e-12)
-    assert compiled.stats()["fallbacks"] == 0
+    compiled_matches_eager(step, x)

@@ -9,6 +9,7 @@ import pytest
 import stepjit
 from tests.fixtures import checks
 from tests.ops.method_cases import CASES, X
+from tests.ops.step_checks import compiled_matches_eager
 
 
 class TestAgainstPyTorch(checks.CaseTable):
@@ -32,16 +33,7 @@ def test_unfold_and_select_compile_with_their_gradients():
         loss.backward()
         return loss.detach()
 
-    x = stepjit.tensor(X, requires_grad=True)
-    want = step(x)
-    want_grad = x.grad.clone()
-    compiled = stepjit.compile(step)
-    for _ in range(2):
-        x.grad = None
-        got = compiled(x)
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(x.grad.numpy(), want_grad.numpy(), rtol=1e-12)
-    assert compiled.stats()["fallbacks"] == 0
+    compiled_matches_eager(step, stepjit.tensor(X, requires_grad=True))
 
 
 def test_quantile_cov_fmax_and_scatter_reduce_compile_with_their_gradients():
@@ -54,16 +46,8 @@ def test_quantile_cov_fmax_and_scatter_reduce_compile_with_their_gradients():
         y.backward()
         return y.detach()
 
-    x = stepjit.tensor(X, requires_grad=True)
-    want = step(x)
-    want_grad = x.grad.clone()
-    compiled = stepjit.compile(step)
-    for _ in range(2):
-        x.grad = None
-        np.testing.assert_allclose(compiled(x).numpy(), want.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(x.grad.numpy(), want_grad.numpy(), rtol=1e-12)
     # (quantile's NaN constant is the same constant on every call: no stale trace)
-    assert compiled.stats()["fallbacks"] == 0 and compiled.stats()["stale"] == 0
+    compiled_matches_eager(step, stepjit.tensor(X, requires_grad=True), stale=True)
 
 
 ERRORS = [

@@ -8,6 +8,7 @@ import pytest
 import stepjit
 from tests.ops import test_methods
 from tests.ops.spelling_cases import CASES
+from tests.ops.step_checks import compiled_matches_eager
 
 
 class TestAgainstPyTorch(test_methods.TestAgainstPyTorch):
@@ -74,14 +75,7 @@ def test_torch_forms_compile_like_eager():
         loss.backward()
         return loss.detach()
 
-    want = step(img)
-    want_grad = img.grad.clone()
-    compiled = stepjit.compile(step)
-    for _ in range(2):
-        img.grad = None
-        np.testing.assert_allclose(compiled(img).numpy(), want.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(img.grad.numpy(), want_grad.numpy(), rtol=1e-12)
-    assert compiled.stats()["fallbacks"] == 0
+    compiled_matches_eager(step, img)
 
 
 def test_second_wave_errors_and_defaults():
