@@ -135,6 +135,12 @@ def lower_scatter_sums(graph: Graph) -> Graph:
         if pieces is not None:
             replaced[id(n)] = _concat_pieces(n, *pieces)
             dropped |= inner
+    return _rebuilt(graph, replaced, dropped)
+
+
+def _rebuilt(graph, replaced, dropped):
+    """graph with each node whose id is in `replaced` put back as its list of nodes, and
+    the nodes whose ids are in `dropped` left out; graph itself when nothing changed."""
     if not replaced:
         return graph
     nodes = []
@@ -338,14 +344,7 @@ def lower_flat_matmuls(graph: Graph) -> Graph:
             if x is not None:
                 replaced[id(n)] = _summed_product(n, x, m.inputs[1])
                 dropped.add(id(m))
-    if not replaced:
-        return graph
-    nodes = []
-    for n in graph.nodes:
-        if id(n) not in dropped:
-            nodes.extend(replaced.get(id(n), [n]))
-    return Graph(graph.name, list(graph.inputs), list(graph.lifted), nodes, list(graph.outputs),
-                 list(graph.writes), stage="lowered")
+    return _rebuilt(graph, replaced, dropped)
 
 
 def _leading_by_matrix(n):
