@@ -54,7 +54,7 @@ def cache_dir() -> str:
 _COMMENT = re.compile(r"\s+#.*$", re.M)
 # Modules whose Numba functions generated code calls: their code is compiled into each cached
 # kernel, and Numba's cache checks only the kernel's own file, so they are part of its key.
-_HELPERS = ("scalar.py", "pointers.py", "gemm.py", "vmath.py", "indexing.py",
+_HELPERS = ("scalar.py", "pointers.py", "gemm.py", "vmath.py", "indexing.py", "program_library.py",
             os.path.join("..", "ir", "primitives", "erf_float32.py"))   # verf's coefficients
 _DIGEST = []
 
