@@ -353,4 +353,6 @@ def _clear_numba_cache(path) -> bool:
 def _recompile(dispatcher, cache=True):
     from numba import njit
     opts = {k: v for k, v in dispatcher.targetoptions.items() if k not in ("cache", "nopython")}
-    return njit(cache=cache, **opts)(dispatcher.py_func)
+    # (a native program's pipeline, codegen/program_library.py, is not a target option)
+    return njit(cache=cache, pipeline_class=dispatcher._compiler.pipeline_class,
+                **opts)(dispatcher.py_func)
