@@ -229,6 +229,8 @@ class Kernel:
         if self.checked is None:
             with _LOCK:
                 self.checked = _load(self.fname, self.text, self.function)
+            # a native program whose loop kernels a helper process is compiling
+            compile_helper.before_program(self, self.checked.fn.py_func.__globals__)
         out = self.checked(*args)
         self.call = self.checked.fastest()
         return out
