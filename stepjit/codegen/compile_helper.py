@@ -246,6 +246,19 @@ def _signature(args, arrays):
     return tuple(sig)
 
 
+def _numba_cached(kernel):
+    """The functions of kernel's module that Numba's cache beside it holds (an index file
+    `<module>.<function>-<line>.*.nbi`): a process that compiled the program without a helper
+    leaves no marks, and a warm process must not start one to load them."""
+    try:
+        names = os.listdir(os.path.join(os.path.dirname(kernel.path), "__pycache__"))
+    except OSError:
+        return set()
+    prefix = kernel.fname + "."
+    return {n[len(prefix):].split("-", 1)[0] for n in names
+            if n.startswith(prefix) and n.endswith(".nbi")}
+
+
 def _mark_path(module_path, sig, function):
     """Where the mark of a kernel compiled into Numba's cache for sig goes (beside its entry's
     path, which it must not take: a kernel of a program has no entry)."""
@@ -267,7 +280,8 @@ def start_program(kernel) -> None:
     if not enabled() or kernel.path in _PROGRAMS:
         return
     jobs = program_jobs(kernel)
-    todo = [j for j in jobs if not os.path.exists(j["entry"])]
+    cached = _numba_cached(kernel)
+    todo = [j for j in jobs if not (os.path.exists(j["entry"]) or j["function"] in cached)]
     if len(todo) < MIN_KERNELS:
         return
     finish()
