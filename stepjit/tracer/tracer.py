@@ -478,6 +478,11 @@ class Tracer:
         self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))
         return t
 
+    def number_tensor(self, x):
+        """A SymbolicFloat or SymbolicInt as a 0-dim tensor of the trace (float64, int64)."""
+        v = x.traced(self)
+        return self._new_tensor(v) if isinstance(v, Value) else v
+
     def guard_value(self, container, key, value, label):
         """The trace assumed container[key] == value (a Python value it baked in)."""
         for g in self.py_guards:
