@@ -28,7 +28,12 @@ stands in its place, and
     truediv with Python numbers) recorded as float64 nodes, which round as Python's doubles
     do; so a new value needs no retrace;
   - a comparison or truth test records a ConditionGuard, as for ints;
-  - any other use (`float(lr)`, `math.exp(lr)`, printing, an op attribute such as
+  - float arithmetic on a SymbolicInt (`lr * (it + 1)`, `it / n`: the int converted exactly,
+    "float" in the expression) gives a SymbolicFloat of the int's place, and so do `math.cos`,
+    `sin`, `exp`, `log`, `sqrt`, `tanh` of either while a trace runs (MathFunctions): a
+    cosine schedule of a loop counter is computed by the graph, not guarded per value. Two
+    expressions of one place combine (an operand `_Of` another expression of it);
+  - any other use (`float(lr)`, `math.floor(lr)`, printing, an op attribute such as
     `clamp(min=lr)`) hands out the exact value and guards it. Not a float subclass on
     purpose: C code reads a float subclass's value without asking it, which would bake the
     value in unguarded; this class makes every such read go through `__float__`. Its
