@@ -329,12 +329,10 @@ class ComplexTensor(Tensor):
     def __add__(self, other):
         return _sum_of(self, other, 1)
 
-    __radd__ = add = __add__
+    __radd__ = __add__
 
     def __sub__(self, other):
         return _sum_of(self, other, -1)
-
-    sub = __sub__
 
     def __rsub__(self, other):
         return _sum_of(-self, other, 1)

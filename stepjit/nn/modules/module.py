@@ -14,7 +14,7 @@ from collections import OrderedDict, namedtuple
 
 from ... import jit as _jit
 from ...autograd.grad_mode import no_grad
-from ...ir.types import FLOAT, as_dtype, bfloat16, float16, float32, float64, storage_dtype
+from ...ir.types import FLOAT, bfloat16, float16, float32, float64, storage_dtype
 from ...ops.convert import resolve_device, to_args
 from ...ops.creation import zeros
 from ...tensor import Tensor
