@@ -14,8 +14,9 @@ thousands of elements, a gemm or an index copy: nothing beside their work). Smal
 that call them are optimized with them inlined.
 
 The libraries linked late are recognized by the symbol of the function they define: a loop
-kernel of a generated module (`stepjit_kernels.*.loop<k>`), codegen/gemm.py's `gemm` and the
-functions of codegen/indexing.py. The program's cached machine code is unchanged in kind: one
+kernel of a generated module (`stepjit_kernels.*.loop<k>`) or a repeated run of its groups
+(`repeat<k>`, codegen/repeats.py), codegen/gemm.py's `gemm` and the functions of
+codegen/indexing.py. The program's cached machine code is unchanged in kind: one
 module holding the program and all it calls. This module is part of every generated module's
 cache key (codegen/kernels.py: `_HELPERS`), since it decides the code they are compiled to.
 """
@@ -28,7 +29,8 @@ from numba.core.compiler import Compiler
 
 # Numba's mangled names (Itanium: length-prefixed parts of the qualified name)
 _OPTIMIZED_WHOLE = re.compile(
-    r"_ZN15stepjit_kernels\d+p_[0-9a-f]+\d+loop\d+B"     # a program's loop kernel
+    r"_ZN15stepjit_kernels\d+p_[0-9a-f]+\d+(?:loop|repeat)\d+B"   # a program's loop kernel,
+    # or a repeated run of its groups (codegen/repeats.py)
     r"|_ZN7stepjit7codegen4gemm4gemmB"                    # BLAS's gemm and its loops
     r"|_ZN7stepjit7codegen8indexing")                     # gathers, scatters, concat parts
 
