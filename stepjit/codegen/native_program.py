@@ -54,16 +54,6 @@ SPLIT_MIN_ROW = 16
 INLINE_MAX_ELEMENTS = 1 << 10
 # CPython compiles a call of more arguments than this as f(*args), which Numba cannot inline.
 INLINE_MAX_ARGS = 30
-# Past this many groups a native program is called unpacked (`program`, programs/cpu.py):
-# packing saves ~70 ns per argument of a call that computes for hundreds of us.
-PACKED_MAX_GROUPS = 64
-# A packed program with more distinct loop kernels than this inlines none of them: each is a
-# function of its own, which a helper process compiles on a second core while the program
-# runs interpreted (codegen/compile_helper.py), and the program's own compile, which types and
-# lowers every inlined loop again, shrinks (MNIST's MLP with Adam: ~2.3 s of CPU instead of
-# ~3.0). A call costs ~25 ns, nothing beside such a program's tens of us; a tiny step (W4) has
-# a few loops and keeps them inlined.
-INLINE_MAX_KERNELS = 8
 _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR values it computes
 # Numba makes a C-ABI wrapper of every function it compiles (a cfunc's), and a CPython wrapper
 # (unboxing each argument) of every function unless told not to: the program is called from
@@ -293,14 +283,11 @@ class ProgramSource:
         return fname
 
     def _decorated(self, src):
-        """A kernel's text with its decorator: inlined where one small group calls it, in a
-        program of few kernels (INLINE_MAX_KERNELS)."""
+        """A kernel's text with its decorator: inlined where one small group calls it."""
         fname = src.split("def ", 1)[1].split("(", 1)[0]
         calls, largest, args = self.kernel_calls[fname]
-        many = (len(self.kernels) > INLINE_MAX_KERNELS
-                and len(self.fused.groups) <= PACKED_MAX_GROUPS)
         inline = ', inline="always"' if calls == 1 and largest <= INLINE_MAX_ELEMENTS \
-            and args <= INLINE_MAX_ARGS and not many else ""
+            and args <= INLINE_MAX_ARGS else ""
         return f'{_JIT_KERNEL[:-1]}{inline})\n' + src
 
     def _op(self, node):

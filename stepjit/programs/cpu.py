@@ -16,7 +16,6 @@ from .. import config, cuda
 from ..codegen import compile_helper, machine_cache
 from ..codegen.kernels import get_module_function, load_kernel
 from ..codegen.loops import PARALLEL_MIN
-from ..codegen.native_program import PACKED_MAX_GROUPS
 from ..codegen.straight_line import StraightWriter
 from ..ir.impl import raise_check, run_impl
 from ..ir.graph import Value
@@ -35,6 +34,9 @@ from .program import Program, raise_failed_checks
 # 64th call of a cold cache, for a gain of a few us per kernel call.
 NATIVE_SMALL_ELEMENTS = 1 << 14
 NATIVE_MAX_KERNELS = 24
+# Past this many groups a native program is called unpacked (`program`): packing saves ~70 ns
+# per argument of a call that computes for hundreds of us.
+PACKED_MAX_GROUPS = 64
 # A program that will go native when hot (runtime/compiled.py: at its trace's 64th reuse) runs
 # interpreted until then, by default (STEPJIT_FIRST_CALL unset): the native program compiles
 # its loops again inside its own module, so loop kernels compiled for its first runs would be

@@ -5,7 +5,6 @@ compiled per program), and the loop kernels a helper process compiled into Numba
 the program's text (codegen/compile_helper.py: program_jobs) are loaded, not compiled; the
 program still matches eager."""
 import json
-import re
 import subprocess
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 import stepjit as torch
 from stepjit.codegen import compile_helper, kernels
-from stepjit.codegen.native_program import INLINE_MAX_ELEMENTS, INLINE_MAX_KERNELS
+from stepjit.codegen.native_program import INLINE_MAX_ELEMENTS
 from stepjit.codegen.program_library import ProgramLibrary
 from stepjit.programs.cpu import CpuProgram
 
@@ -118,26 +117,3 @@ def test_kernel_arguments_not_settled_by_the_text_are_left_out():
     assert [(j["function"], j["sig"]) for j in jobs] == [
         ("loop0", (("float32", 1, "C", True), ("float64", 1, "C", True), "i"))]
 
-
-def test_a_program_of_many_kernels_inlines_none(monkeypatch):
-    """Past INLINE_MAX_KERNELS distinct loop kernels, a packed program calls even its small loops
-    (a helper may compile them; the program's own compile shrinks). Its text only: no compile."""
-    monkeypatch.setenv("STEPJIT_NATIVE", "1")
-    r = np.random.default_rng(4)
-    w = torch.tensor(r.standard_normal((4, 4)).astype(np.float32), requires_grad=True)
-    x = torch.tensor(r.standard_normal((3, 4)).astype(np.float32))
-    ops = [torch.tanh, torch.sigmoid, torch.exp, torch.relu, torch.neg, torch.sin, torch.cos,
-           torch.abs, torch.square, torch.sqrt]
-
-    def step(x):
-        h = x
-        for op in ops:
-            h = op(h @ w)
-        return h.sum()
-
-    text = CpuProgram(torch.make_ir(step)(x), keep=()).native_text
-    decorators = re.findall(r"(@njit\([^)]*\))\ndef loop\d+\(", text)
-    assert len(decorators) > INLINE_MAX_KERNELS
-    assert not any("inline=" in d for d in decorators)
-    jobs = compile_helper.program_jobs(kernels.Kernel("p_0", text, False, "program_packed"))
-    assert len(jobs) == len(decorators)       # every one typed from the text, for a helper
