@@ -78,7 +78,9 @@ def _rnn_step(torch, params, steps):
 
 def test_unrolled_rnn_compiles_one_repeated_function_and_matches_eager(monkeypatch):
     """Float64, so compiled and eager agree to rounding: the steps' matmuls run through BLAS in
-    both, the loops in the same order."""
+    both, the loops in the same order. The weight gradients are sums over the steps, lowered
+    to a stack of per-step parts and a reduction: each part is computed in its slice of the
+    stack (native_program._stacked)."""
     monkeypatch.setenv("STEPJIT_NATIVE", "1")
     r = np.random.default_rng(3)
     steps, batch, n_in, hidden = 4, 4, 8, 16   # matmuls of 512 MACs and more: BLAS
@@ -106,3 +108,5 @@ def test_unrolled_rnn_compiles_one_repeated_function_and_matches_eager(monkeypat
         calls = sorted(len(re.findall(rf"\b{name}\(", body)) for name in repeated)
         assert len(repeated) >= 2 and calls[-1] == steps and calls[-2] >= steps - 1
         assert body.count("gemm(") < steps
+        # the weight gradients' per-step parts are computed into their stack, not copied there
+        assert "concat_part(" not in text and re.search(r"= w\d+\[at0\]\n", text)
