@@ -33,14 +33,26 @@ def test_repeated_steps_are_one_function_called_per_step():
     assert "v1 = i0[at0]" in fn and fn.count("gemm(") == 2 and fn.count("loop0(") == 1
     calls = [line for line in lines if line.startswith("repeat0(")]
     assert calls[0] == "repeat0(i0, w1, i1, w2, v0, i2, w3, np.int64(0), dims)"
-    assert calls[1] == "repeat0(i0, w2, i1, w1, v4, i2, w4, np.int64(1), dims)"
+    # a step's state, read by the next step (and the last by the line after the run), is
+    # the buffer the step bound it to; nothing else the steps bind is read later
+    assert calls[1] == "repeat0(i0, w2, i1, w1, w3, i2, w4, np.int64(1), dims)"
     assert len(calls) == 6
     assert not any("gemm(" in line or "loop0(" in line for line in lines)
-    # each step's state is named again after its call, for the next step (and the last for
-    # the line after the run); nothing else the steps bind is read later
     assert [line for line in lines if not line.startswith("repeat0(")] == \
-        ["v0 = w0", "v0[...] = np.float32(0.0)"] + [f"v{4 * t + 4} = w{3 + t}" for t in range(6)] \
-        + ["loop1(v24, h0, dims[1])"]
+        ["v0 = w0", "v0[...] = np.float32(0.0)", "loop1(w8, h0, dims[1])"]
+
+
+def test_a_view_a_step_binds_is_bound_again_for_later_lines():
+    units = [[f"v{2 * t} = i0[{t}]", f"v{2 * t + 1} = w{t}", f"loop0(v{2 * t}, v{2 * t + 1})"]
+             for t in range(3)]
+    units.append(["loop1(v0, v2, v4, v5)"])
+    lines, functions = outline(units)
+    assert functions == ["def repeat0(i0, w0, at0):\n"
+                         "    # one of 3 repetitions of these 1 groups (the first's names)\n"
+                         "    v0 = i0[at0]\n    v1 = w0\n    loop0(v0, v1)\n"]
+    assert lines == ["repeat0(i0, w0, np.int64(0))", "v0 = i0[0]",
+                     "repeat0(i0, w1, np.int64(1))", "v2 = i0[1]",
+                     "repeat0(i0, w2, np.int64(2))", "v4 = i0[2]", "loop1(v0, v2, v4, w2)"]
 
 
 def test_a_binding_that_copies_is_not_repeated():
