@@ -25,6 +25,10 @@ np.concatenate and np.broadcast_to would allocate, and compile generic functions
 in every process (W6's three 16-part concatenations: 4.5 s).
 Like CpuProgram's own workspace, this makes one program object non-reentrant: two
 threads must not run the same program at once.
+
+A run of groups that repeats (an unrolled RNN's steps) is emitted once, as a function the
+program calls per repetition with its buffers (codegen/repeats.py): Numba's and LLVM's time
+grows with the length of the function they compile.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from ..ir.primitives.indexing import format_key
 from ..ir.primitives.reductions import count
 from ..passes.memory import computed_into_buffers, share_buffers
 from .loops import LoopSource, literal
+from .repeats import outline
 
 MAX_MATMUL_MACS = 1 << 16     # above this, a generated loop is too slow: BLAS, or no program
 BLAS_MIN_MACS = 1 << 9        # from this size a float matmul calls BLAS (2x faster at 512)
@@ -199,9 +204,12 @@ class ProgramSource:
         return self._text
 
     def _generate(self):
-        body = self._placeholders()
-        for g in self.fused.groups:
-            body += self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
+        units = [self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
+                 for g in self.fused.groups]
+        # repeated runs of groups (an unrolled RNN's steps) become one function called per run
+        lines, repeated = outline(units)
+        self.repeated = [f"{_JIT_KERNEL}\n{text}" for text in repeated]
+        body = self._placeholders() + lines
         body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
                  if v not in self.computed_held]
         self.kernels = [self._decorated(k) for k in self.kernels]
@@ -216,7 +224,7 @@ class ProgramSource:
         if self.writers:
             matmul.append(_INDEX_IMPORT)
         body = ["    " + b for b in body] + [f"    return ({outs})"]
-        return "\n".join([_IMPORTS] + self.kernels + matmul + [head] + body
+        return "\n".join([_IMPORTS] + self.kernels + matmul + self.repeated + [head] + body
                           + self._packed(body)) + "\n"
 
     def _params(self):

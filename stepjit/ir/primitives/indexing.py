@@ -264,11 +264,19 @@ gather = register(Primitive(
     jvp="linear",
     native=_native_take))
 
+def _adds_rows(node):
+    """A scatter-add of rows (accumulate, its index tensors naming rows of base, not elements):
+    an embedding's gradient, which np.add.at adds at ~0.4 us a row (~100 us for a 16x16 batch)
+    and the native loop in ~1 us. Elements (cross_entropy's pick) take np.add.at's fast path,
+    where the native form would only cost its compile."""
+    return node.attrs["accumulate"] and len(node.attrs["key"]) < node.inputs[0].ndim
+
+
 index_put = register(Primitive(
     "index_put", "indexing", _put_impl, _put_rule, inputs=("xs",), attrs=("key", "accumulate"),
     vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,), into=_put_into,
     jvp="linear",
-    native=_native_put))
+    native=_native_put, native_first=_adds_rows))
 
 
 # -- index_reduce: scatter_reduce's amax / amin ------------------------------------------------
