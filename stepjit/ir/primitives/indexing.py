@@ -18,6 +18,7 @@ import numpy as np
 from ...errors import IndexingError, ShapeError, numpy_index_message
 from ..registry import Primitive, bind, register
 from ..types import AVal, BOOL, INT
+from . import even_index
 from . import shapes as S
 
 
@@ -179,7 +180,8 @@ def _put_into(out, values, *idx, key, accumulate):
         return
     try:
         if accumulate:
-            np.add.at(out, k, values)
+            if not even_index.add_at(out, key, idx, values):
+                np.add.at(out, k, values)
         else:
             out[k] = values
     except ValueError as e:
@@ -202,6 +204,9 @@ def _put_grad(g, index, xs, key, accumulate):
 def _gather_impl(x, *idx, key):
     if "G" in key:
         _check_nonnegative(x.shape, key, idx)
+    windows = even_index.view(x, key, idx)   # a convolution's or pooling's windows
+    if windows is not None:
+        return windows.copy()
     out = x[np_key(key, idx)]
     # Always a new array; row-major, as PyTorch's index result (NumPy's `x[:, idx]` is
     # column-major), so that `view` accepts what PyTorch's would.
