@@ -410,7 +410,9 @@ METHODS = {
 from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
 from . import sample_stats as SS, series as SR  # noqa: E402
 from .. import linalg as LA  # noqa: E402  (torch.inverse, torch.cholesky, ... as methods)
+from .complex_numbers import angle as _angle  # noqa: E402  (a real tensor's: complex has its own)
 METHODS.update({
+    "angle": _angle,
     "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
     "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
     "cosh": MF.cosh, "asinh": MF.asinh, "acosh": MF.acosh, "atanh": MF.atanh,

@@ -14,7 +14,7 @@ from collections import OrderedDict, namedtuple
 
 from ... import jit as _jit
 from ...autograd.grad_mode import no_grad
-from ...ir.types import FLOAT, as_dtype, bfloat16, float16, float32, float64
+from ...ir.types import FLOAT, bfloat16, float16, float32, float64, storage_dtype
 from ...ops.convert import resolve_device, to_args
 from ...ops.creation import zeros
 from ...tensor import Tensor
@@ -335,7 +335,7 @@ class Module(HookMethods):
             self._apply(lambda t: t.to(dev))
         if dtype is None:
             return self
-        dtype = as_dtype(dtype)
+        dtype = storage_dtype(dtype)   # (bfloat16: parameters stored so, ir/bfloat16.py)
         if dtype.category != FLOAT:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
                             f"dtype={dtype.name}")
