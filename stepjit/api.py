@@ -112,6 +112,8 @@ from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
     sparse_coo, strided)
 from . import sparse  # noqa: E402,F401  (torch.sparse: mm, sum)
+from . import storage  # noqa: E402,F401  (torch.storage: Tensor.storage()'s type)
+from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
 from .ops.sparse import sparse_coo_tensor  # noqa: E402,F401
 from .ops.shape import mm as spmm  # noqa: E402,F401  (PyTorch's name for mm with a sparse mat1)
 from .amp import autocast  # noqa: E402,F401
@@ -194,7 +196,7 @@ from .ops.spellings import (  # noqa: E402,F401
     put, range_ as range, renorm, rsub, select_scatter, set_default_tensor_type, slice_scatter)
 from .ops.shape import chunk as unsafe_chunk, split as unsafe_split  # noqa: E402,F401
 from .ops.complex_numbers import (  # noqa: E402,F401
-    complex_ as complex, imag, polar, real, view_as_complex, view_as_real)
+    angle, complex_ as complex, imag, polar, real, view_as_complex, view_as_real)
 from .ir.types import complex64, complex128  # noqa: E402,F401
 cfloat, cdouble = complex64, complex128
 from .ops.elementwise import mul as multiply, neg as negative, sub as subtract  # noqa: E402,F401
@@ -202,6 +204,10 @@ from .linalg import pinverse  # noqa: E402,F401
 from .nn.torch_forms import FORMS as _FORMS  # noqa: E402
 
 globals().update(_FORMS)
+
+from .ops import complex_numbers as _complex_numbers  # noqa: E402
+
+_complex_numbers.wrap_namespace(globals())   # torch.abs(z), torch.mul(z, w), ... on complex
 
 from .ops import out as _out  # noqa: E402
 

@@ -4,7 +4,10 @@ of the float32 with the same sign and exponent, rounded to nearest even.
 
 stepjit stores bfloat16 tensors but computes only in float32 and float64: converting to and
 from bfloat16 (the `cast` primitive) and moving values (views, copies, concatenation) are all
-an array of bfloat16 takes part in (dispatch refuses the rest, naming the op).
+an array of bfloat16 takes part in (dispatch refuses the rest, naming the op). Factories given
+dtype=bfloat16 (`zeros`, `ones`, `empty`, `full`, `tensor`, `*_like`) fill in float32 and round,
+as PyTorch's conversion does, and `Module.to(bfloat16)` / `.bfloat16()` store the floating
+parameters and buffers so (`ir/types.py` storage_dtype admits bfloat16 where a tensor is stored).
 """
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ on the pair as if it were real.
 from __future__ import annotations
 
 import copy
+import math
 import operator
 import sys
 import warnings
@@ -33,17 +34,20 @@ import numpy as np
 
 from .._printing import complex_repr
 from ..errors import user_location
-from ..ir.types import DType, as_dtype, complex64, complex128, float32, float64
+from ..ir.types import DType, as_dtype, bool_, complex64, complex128, float32, float64
 from ..tensor import Size, Tensor
 from .reduce import _rename
 from .creation import tensor, zeros_like
+from .elementwise import where
+from .mathfns import atan2
 from .shape import broadcast_tensors, stack
 
 _REAL_OF = {complex64: float32, complex128: float64}
 _COMPLEX_OF = {float32: complex64, float64: complex128}
-_COVERED = ("stepjit's complex tensors cover rotary embeddings: polar, complex, view_as_complex, "
-            "view_as_real, .real, .imag, conj, + - * /, view/reshape/flatten/indexing/"
-            "unsqueeze/transpose, to, clone, detach")
+_COVERED = ("stepjit's complex tensors cover rotary embeddings and a few functions: polar, "
+            "complex, view_as_complex, view_as_real, .real, .imag, conj, + - * /, abs, angle, "
+            "exp, sum, mean, view/reshape/flatten/indexing/unsqueeze/transpose, to, clone, "
+            "detach")
 
 
 def _op_name() -> str:
@@ -325,12 +329,10 @@ class ComplexTensor(Tensor):
     def __add__(self, other):
         return _sum_of(self, other, 1)
 
-    __radd__ = add = __add__
+    __radd__ = __add__
 
     def __sub__(self, other):
         return _sum_of(self, other, -1)
-
-    sub = __sub__
 
     def __rsub__(self, other):
         return _sum_of(-self, other, 1)
@@ -358,6 +360,53 @@ class ComplexTensor(Tensor):
 
     def __rtruediv__(self, other):
         return _as_complex(other) / self
+
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else other * alpha)
+
+    # -- functions of a complex number ---------------------------------------------------
+    def abs(self):
+        """|z| = sqrt(a^2 + b^2) (real), 0 at 0 with gradient 0 there (PyTorch's sgn(0) = 0:
+        sqrt's own gradient would be 0/0)."""
+        a, b = self.real, self.imag
+        square = a * a + b * b
+        nonzero = square > 0
+        r = where(nonzero, where(nonzero, square, 1.0).sqrt(), 0.0)
+        return _rename(r, "AbsBackward0", self._pair)
+
+    __abs__ = absolute = abs
+
+    def angle(self):
+        """atan2(b, a) (real): its gradient (-b, a) / |z|^2, 0 at 0, as PyTorch's."""
+        return _rename(atan2(self.imag, self.real), "AngleBackward0", self._pair)
+
+    def exp(self):
+        """e^a (cos b + i sin b)."""
+        e, b = self.real.exp(), self.imag
+        return ComplexTensor.of(_rename(stack([e * b.cos(), e * b.sin()], -1), "ExpBackward0",
+                                        self._pair))
+
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return self._reduce("sum", dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return self._reduce("mean", dim, keepdim, dtype)
+
+    def _reduce(self, how, dim, keepdim, dtype):
+        """Both parts reduced over the complex dimensions (the pair's last kept)."""
+        z = self if dtype is None else self.to(dtype)
+        if dim is None:
+            dims = tuple(range(z.ndim))
+        else:
+            dims = tuple(z._dim(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        if not dims:
+            return ComplexTensor.of(z._pair * 1)   # (a 0-d tensor: its value, a new tensor)
+        out = getattr(z._pair, how)(dim=dims, keepdim=keepdim)
+        name = f"{how.capitalize()}Backward{0 if dim is None else 1}"
+        return ComplexTensor.of(_rename(out, name, z._pair))
 
 
 def _sizes(shape):
@@ -465,3 +514,59 @@ def imag(input):
 
 def is_complex(input) -> bool:
     return isinstance(input, ComplexTensor)
+
+
+# -- torch.<fn>(z, ...): a complex operand takes its own method ------------------------------
+def _angle_of_real(input):
+    """angle of a real tensor: pi below 0, else 0, NaN kept; its gradient 0 (PyTorch's)."""
+    x = input.detach()
+    value = where(x != x, x, (x < 0).to(x.dtype) * math.pi)
+    return where(zeros_like(x, dtype=bool_), input, value) if input.requires_grad else value
+
+
+def angle(input):
+    return input.angle() if isinstance(input, ComplexTensor) else _angle_of_real(input)
+
+
+def _takes_complex(name, real_fn, method=None):
+    """torch.<name> that hands a complex operand to ComplexTensor's method (the real function
+    would read the pair as if it were real, and refuses); real operands pay one type test."""
+    method = method or name
+
+    def call(input, *args, **kwargs):
+        if type(input) is ComplexTensor:
+            return getattr(input, method)(*args, **kwargs)
+        if args and type(args[0]) is ComplexTensor and method in _REFLECTED:
+            return getattr(args[0], _REFLECTED[method])(input, *args[1:], **kwargs)
+        return real_fn(input, *args, **kwargs)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = real_fn.__doc__
+    call.__wrapped__ = real_fn
+    return call
+
+
+# a real first operand, a complex second: (the reflected method; alpha scales the second)
+_REFLECTED = {"mul": "__rmul__", "add": "_radd", "sub": "_rsub", "div": "__rtruediv__"}
+
+
+def _radd(self, other, *, alpha=1):
+    return (self if alpha == 1 else self * alpha) + other
+
+
+def _rsub(self, other, *, alpha=1):
+    return other - (self if alpha == 1 else self * alpha)
+
+
+ComplexTensor._radd = _radd
+ComplexTensor._rsub = _rsub
+
+FUNCTIONS = ("abs", "absolute", "exp", "sum", "mean", "mul", "multiply", "add", "sub",
+             "subtract", "div", "divide", "true_divide")
+_METHOD = {"multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div"}
+
+
+def wrap_namespace(ns):
+    """The public namespace's FUNCTIONS made to take complex tensors (api.py)."""
+    for name in FUNCTIONS:
+        if name in ns:
+            ns[name] = _takes_complex(name, ns[name], _METHOD.get(name, name))

@@ -35,15 +35,17 @@ def resolve_device(d):
 
 
 def _is_device(x):
-    if isinstance(x, device):
+    """A device, a device string, or (as PyTorch reads `x.to(1)`, `x.cuda(1)`) a CUDA ordinal."""
+    if isinstance(x, (device, int)) and not isinstance(x, bool):
         return True
     return isinstance(x, str) and not isinstance(x, Tensor) and \
         x.split(":")[0] in ("cpu", "cuda", "meta")
 
 
-def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
-    """(memory_format: stepjit keeps every tensor in C order, layouts.py; the values are the
-    same in any format.)"""
+def to_args(args, dtype=None, device=None):
+    """(dtype, device) named by `.to`'s positional arguments, for Tensor.to and Module.to: a
+    tensor gives its dtype and device, a device-like value the device, anything else the
+    dtype."""
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
@@ -52,6 +54,13 @@ def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, me
             device = a
         else:
             dtype = a
+    return dtype, device
+
+
+def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+    """(memory_format: stepjit keeps every tensor in C order, layouts.py; the values are the
+    same in any format.)"""
+    dtype, device = to_args(args, dtype, device)
     out = input
     if device is not None:
         out = move(input, resolve_device(device))

@@ -14,7 +14,9 @@ from ..dispatch import apply
 from ..errors import DTypeError, StepjitError
 from ..ir import primitives as P
 from ..ir.primitives.random import multinomial_count
-from ..ir.types import DEFAULT_INT, FLOAT, as_dtype, bool_, default_float, result_type
+from ..ir.bfloat16 import to_bfloat16
+from ..ir.types import (DEFAULT_INT, FLOAT, as_dtype, bfloat16, bool_, default_float, float32,
+                        result_type, storage_dtype)
 from ..meta import MetaArray
 from ..tensor import CPU, Tensor
 from .convert import move, resolve_device
@@ -50,6 +52,8 @@ def _array_from(data, dtype):
         arr = np.array(_to_py(data))
     else:
         arr = np.array(data)
+    if dtype is not None and storage_dtype(dtype) is bfloat16:   # (stored, never computed in)
+        return to_bfloat16(_array_from(data, float32))
     if dtype is not None:
         target = as_dtype(dtype).np
         if not isinstance(data, (np.ndarray, Tensor)):
@@ -125,6 +129,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else (
             DEFAULT_INT if isinstance(fill_value, int) else default_float())
+    if storage_dtype(dtype) is bfloat16:
+        # bfloat16 is storage (ir/bfloat16.py): the float32 fill, rounded, as PyTorch's
+        out = apply(P.full, shape=tuple(size), value=fill_value, dtype=float32).to(bfloat16)
+        return _finish(out, requires_grad, device)
     return _finish(apply(P.full, shape=tuple(size), value=fill_value, dtype=as_dtype(dtype)),
                    requires_grad, device)
 

@@ -410,7 +410,9 @@ METHODS = {
 from . import mathfns as MF, products as PR, search as SE, stacking as ST, stats as STA  # noqa: E402
 from . import sample_stats as SS, series as SR  # noqa: E402
 from .. import linalg as LA  # noqa: E402  (torch.inverse, torch.cholesky, ... as methods)
+from .complex_numbers import angle as _angle  # noqa: E402  (a real tensor's: complex has its own)
 METHODS.update({
+    "angle": _angle,
     "atan2": MF.atan2, "arctan2": MF.atan2, "atan": MF.atan, "arctan": MF.atan, "asin": MF.asin,
     "arcsin": MF.asin, "acos": MF.acos, "arccos": MF.acos, "tan": MF.tan, "sinh": MF.sinh,
     "cosh": MF.cosh, "asinh": MF.asinh, "acosh": MF.acosh, "atanh": MF.atanh,
@@ -545,6 +547,11 @@ def _is_shared(self):
 
 
 METHODS.update({"share_memory_": _share_memory_, "is_shared": _is_shared})
+
+# The memory behind a tensor, as PyTorch shows it (stepjit/storage.py)
+from .. import storage as _storage  # noqa: E402
+METHODS.update({"storage": _storage.storage, "untyped_storage": _storage.untyped_storage,
+                "storage_offset": _storage.storage_offset})
 
 PROPERTIES = {"T": S.T, "mT": S.mT, "mH": S.mT, "H": SP.H}
 

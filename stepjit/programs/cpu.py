@@ -235,8 +235,9 @@ class LoopStep:
 
 class OpStep:
     """One node run with NumPy: matmul through BLAS (into its buffer), a `full` that
-    overwrites a tensor (`w.grad.zero_()`) as a fill of that buffer, views for free, a
-    scatter-add by its native form, the rest by its impl."""
+    overwrites a tensor (`w.grad.zero_()`) as a fill of that buffer, views for free, a node
+    whose registry entry says its native form beats its impl (`native_first`: a scatter-add of
+    rows) by that form, the rest by its impl."""
     __slots__ = ("node", "aval", "args", "transposed", "lowering")
     checks = ()     # (a check run by its impl raises itself)
 
@@ -245,7 +246,7 @@ class OpStep:
         self.aval = AVal(node.out.shape, node.out.dtype)
         self.args = node.inputs
         self.transposed = None
-        self.lowering = "native" if _native_scatter_add(node) else node.prim.lowering
+        self.lowering = "native" if node.prim.runs_native(node) else node.prim.lowering
         if node.prim.lowering == "matmul":     # (source, is it read transposed) per operand
             self.transposed = [_transpose_source(program.producers, v) for v in node.inputs]
 
@@ -315,17 +316,6 @@ class OpStep:
 OP_LOWERING = {"matmul": OpStep._matmul, "fill": OpStep._fill, "size": OpStep._size,
                "view": OpStep._view, "impl": OpStep._impl, "loop": OpStep._impl,
                "native": OpStep._native}
-
-
-def _native_scatter_add(node):
-    """Whether node is a scatter-add of rows (index_put with accumulate, its index tensors
-    naming rows of base, not elements) with a native form: its impl's np.add.at adds a row per
-    index in ~0.4 us (an embedding's gradient over a 16x16 batch: ~100 us), the native loop
-    (codegen/indexing.py) adds the same rows in the same order in ~1 us. Elements (cross_entropy's
-    pick) take np.add.at's fast path: there it would only cost the function's compile."""
-    return (node.prim is P.index_put and node.attrs["accumulate"]
-            and len(node.attrs["key"]) < node.inputs[0].ndim
-            and node.prim.native_for(node) is not None)
 
 
 def _macs(node):

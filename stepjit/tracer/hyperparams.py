@@ -12,6 +12,11 @@ parameter group (while tracing it asks `Tracer.read_group`, which makes a GroupV
     Python double it stands for; a 0-dim tensor does not promote the parameters.)
   - every other key the update reads is baked into the trace and guarded
     (PyGuard): changing `weight_decay` or `momentum` retraces, naming the key.
+  - a value the step itself stored in the group before `step()` (a schedule in the loop
+    body: `for g in opt.param_groups: g['lr'] = lr_at(it)`) is what the update reads. When
+    it is a symbolic number (symbolic.py: computed from a counter read per call) the graph
+    computes it on every call; when it is a plain number, the trace holds for calls that
+    begin with the group holding it (values.value_guards), as a constant set each call does.
 
 Eagerly `read_group` returns the group itself, so eager `step()` costs nothing.
 """
@@ -93,6 +98,12 @@ class GroupView(dict):
         label = f"{self._label}['{key}']"
         if key in self._lifted and type(x) in (float, int):
             return self._tracer.read_input(self._group, key, label)
+        kind = getattr(type(x), "stands_for", None)
+        if kind is not None:
+            # the step set it from a number read per call (`g['lr'] = lr_at(it)`, symbolic.py):
+            # the graph computes it from that number on every call
+            return self._tracer.number_tensor(x) if key in self._lifted and kind is float \
+                else x.exact()
         self._tracer.guard_value(self._group, key, x, label)
         return x
 

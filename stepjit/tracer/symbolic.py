@@ -28,7 +28,12 @@ stands in its place, and
     truediv with Python numbers) recorded as float64 nodes, which round as Python's doubles
     do; so a new value needs no retrace;
   - a comparison or truth test records a ConditionGuard, as for ints;
-  - any other use (`float(lr)`, `math.exp(lr)`, printing, an op attribute such as
+  - float arithmetic on a SymbolicInt (`lr * (it + 1)`, `it / n`: the int converted exactly,
+    "float" in the expression) gives a SymbolicFloat of the int's place, and so do `math.cos`,
+    `sin`, `exp`, `log`, `sqrt`, `tanh` of either while a trace runs (MathFunctions): a
+    cosine schedule of a loop counter is computed by the graph, not guarded per value. Two
+    expressions of one place combine (an operand `_Of` another expression of it);
+  - any other use (`float(lr)`, `math.floor(lr)`, printing, an op attribute such as
     `clamp(min=lr)`) hands out the exact value and guards it. Not a float subclass on
     purpose: C code reads a float subclass's value without asking it, which would bake the
     value in unguarded; this class makes every such read go through `__float__`. Its
@@ -39,11 +44,13 @@ Bools keep their value guards (they take two values).
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 
 import numpy as np
 
 from ..ir import primitives as P
+from ..ir.types import float64
 from ..tensor import Tensor
 from .decisions import TracedScalar
 from .hyperparams import _MISSING, PyGuard
@@ -54,21 +61,43 @@ _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
 _COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
             "gt": operator.gt, "ge": operator.ge}
 _OPS = dict(_ARITH, truediv=operator.truediv)
-_FLOAT_ARITH = ("add", "sub", "mul", "truediv")   # a float's ops the graph computes as Python does
+_FLOAT_ARITH = ("add", "sub", "mul", "truediv", "pow")   # a float's ops the graph computes as Python does
+# Functions of one number the graph computes (float64 nodes) when handed a symbolic number
+# while a trace runs (`math.cos(math.pi * it / n)` in a cosine schedule): "float" is the int to
+# float conversion where an int's arithmetic meets a float. Each is correctly rounded or within
+# an ulp of the C library's, which is what Python's math calls.
+_UNARY = {"float": float, "cos": math.cos, "sin": math.sin, "exp": math.exp, "log": math.log,
+          "sqrt": math.sqrt, "tanh": math.tanh}
 _SHOW = {"truediv": "/", "add": "+", "sub": "-", "mul": "*", "floordiv": "//", "mod": "%", "pow": "**",
          "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
+class _Of(tuple):
+    """An operand that is another expression of the same place's value (`f(it) + g(it)`,
+    `min(a(it), b(it))`): its ((op, other, reverse), ...) applied to the place's value."""
+    __slots__ = ()
+
+
 def _apply(expr, x):
+    x0 = x
     for op, other, reverse in expr:
-        x = _OPS[op](other, x) if reverse else _OPS[op](x, other)
+        if type(other) is _Of:
+            other = _apply(other, x0)
+        if op in _UNARY:
+            x = _UNARY[op](x)
+        else:
+            x = _OPS[op](other, x) if reverse else _OPS[op](x, other)
     return x
 
 
 def _text(label, expr):
     out = label
     for op, other, reverse in expr:
-        out = f"({other!r} {_SHOW[op]} {out})" if reverse else f"({out} {_SHOW[op]} {other!r})"
+        o = _text(label, other) if type(other) is _Of else repr(other)
+        if op in _UNARY:
+            out = f"{op}({out})"
+        else:
+            out = f"({o} {_SHOW[op]} {out})" if reverse else f"({out} {_SHOW[op]} {o})"
     return out
 
 
@@ -87,7 +116,8 @@ class ConditionGuard(PyGuard):
             if type(x) is not self.kind:
                 return _MISSING
             y = _apply(self.expr, x)
-            return y if self.op is None else bool(_COMPARE[self.op](y, self.other))
+            other = _apply(self.other, x) if type(self.other) is _Of else self.other
+            return y if self.op is None else bool(_COMPARE[self.op](y, other))
         except Exception:  # noqa: BLE001 - what the expression raises now: the guard fails
             return _MISSING
 
@@ -106,7 +136,8 @@ class ConditionGuard(PyGuard):
         what = _text(self.label, self.expr)
         if self.op is None:
             return f"{what} == {self.value!r}"
-        return f"({what} {_SHOW[self.op]} {self.other!r}) is {self.value}"
+        other = _text(self.label, self.other) if type(self.other) is _Of else repr(self.other)
+        return f"({what} {_SHOW[self.op]} {other}) is {self.value}"
 
     def same_as(self, other) -> bool:
         return (type(other) is ConditionGuard and other.container is self.container
@@ -195,7 +226,19 @@ class _Symbolic:
         self._guard(None, None, self._value)
         return self._value
 
+    def _same_place(self, other):
+        """other's expression as an operand of this one's (_Of), when both stand for
+        expressions of one place's value; else None."""
+        if isinstance(other, _Symbolic) and other._place is self._place:
+            return _Of(other._expr)
+        return None
+
     def _compare(self, op, other):
+        of = self._same_place(other)
+        if of is not None:
+            outcome = bool(_COMPARE[op](self._value, other._value))
+            self._guard(op, of, outcome)
+            return outcome
         if isinstance(other, _Symbolic):
             other = other.exact()
         if type(other) not in (int, float):
@@ -273,8 +316,18 @@ class SymbolicInt(_Symbolic):
     def _arith(self, op, other, reverse=False):
         if isinstance(other, TracedScalar):
             return NotImplemented   # a number from .item(): it computes with this one (decisions.py)
+        if type(other) is SymbolicFloat and other._place is self._place:
+            return self.as_float()._arith(op, other, reverse)
+        if type(other) is SymbolicInt and other._place is self._place:
+            value = _ARITH[op](other._value, self._value) if reverse \
+                else _ARITH[op](self._value, other._value)
+            if type(value) is not int:
+                return self.as_float()._arith(op, other.as_float(), reverse)
+            return SymbolicInt(self._place, value, self._expr + ((op, _Of(other._expr), reverse),))
         if isinstance(other, _Symbolic):
             other = other.exact()
+        if type(other) is float:   # `lr * (it + 1)`: the int becomes a float, exactly
+            return self.as_float()._arith(op, other, reverse)
         if type(other) is not int:
             x = self.exact()
             return _ARITH[op](other, x) if reverse else _ARITH[op](x, other)
@@ -290,6 +343,18 @@ class SymbolicInt(_Symbolic):
     def __neg__(self):
         return -self.exact()
 
+    def as_float(self):
+        """float(self) as a SymbolicFloat (exact while |value| < 2**53, as Python's)."""
+        return SymbolicFloat(self._place, float(self._value), self._expr + (("float", None, False),))
+
+    def _truediv(self, other, reverse=False):
+        # int / int is the correctly rounded quotient, which float64 division of the two
+        # (exactly converted) ints gives
+        if type(other) in (int, float) or self._same_place(other) is not None:
+            return self.as_float()._arith("truediv", other, reverse)
+        other = other.exact() if isinstance(other, _Symbolic) else other
+        return other / self.exact() if reverse else self.exact() / other
+
     def traced(self, tracer):
         """This value as a 0-dim int64 tensor of the trace: the place read on every call, then
         the arithmetic that made this value from it (int64 nodes: + - * // % ** as Python
@@ -297,6 +362,8 @@ class SymbolicInt(_Symbolic):
         p = self._place
         t = tracer.read_input(p.container, p.key, p.label, p.original, np.int64)
         for op, other, reverse in self._expr:
+            if type(other) is _Of:
+                other = SymbolicInt(p, None, other).traced(tracer)
             t = _ARITH[op](other, t) if reverse else _ARITH[op](t, other)
         return t
 
@@ -314,9 +381,8 @@ for _op in _ARITH:
     _f, _r = _arith_methods(_op)
     setattr(SymbolicInt, f"__{_op}__", _f)
     setattr(SymbolicInt, f"__r{_op}__", _r)
-SymbolicInt.__truediv__ = lambda self, o: self.exact() / (o.exact() if isinstance(o, _Symbolic)
-                                                          else o)
-SymbolicInt.__rtruediv__ = lambda self, o: o / self.exact()
+SymbolicInt.__truediv__ = lambda self, o: self._truediv(o)
+SymbolicInt.__rtruediv__ = lambda self, o: self._truediv(o, reverse=True)
 
 
 class SymbolicFloat(_Symbolic):
@@ -332,6 +398,12 @@ class SymbolicFloat(_Symbolic):
         return float
 
     def _arith(self, op, other, reverse=False):
+        if self._same_place(other) is not None and op in _FLOAT_ARITH:
+            of = other.as_float() if type(other) is SymbolicInt else other
+            value = _OPS[op](of._value, self._value) if reverse else _OPS[op](self._value, of._value)
+            if type(value) is float:
+                return SymbolicFloat(self._place, value,
+                                     self._expr + ((op, _Of(of._expr), reverse),))
         if type(other) not in (int, float) or op not in _FLOAT_ARITH:
             if isinstance(other, (Tensor, TracedScalar)):
                 return NotImplemented   # its reflected operator records the op
@@ -339,7 +411,15 @@ class SymbolicFloat(_Symbolic):
             other = other.exact() if isinstance(other, _Symbolic) else other
             return _OPS[op](other, x) if reverse else _OPS[op](x, other)
         value = _OPS[op](other, self._value) if reverse else _OPS[op](self._value, other)
-        return SymbolicFloat(self._place, float(value), self._expr + ((op, other, reverse),))
+        if type(value) is not float:   # (a negative number to a fractional power: complex)
+            self._guard(None, None, self._value)
+            return value
+        return SymbolicFloat(self._place, value, self._expr + ((op, other, reverse),))
+
+    def unary(self, name):
+        """math.<name>(self) (math_functions): its float64 node, when the trace reads it."""
+        value = _UNARY[name](self._value)   # (raises as eager does: math.log(0.0))
+        return SymbolicFloat(self._place, value, self._expr + ((name, None, False),))
 
     def __neg__(self):
         return self._arith("mul", -1.0)   # exactly -x in IEEE arithmetic
@@ -354,13 +434,27 @@ class SymbolicFloat(_Symbolic):
         return int(self.exact())
 
     def traced(self, tracer):
-        """This value as a graph value: the place read on every call (a 0-dim float64 input),
-        then the arithmetic that made this value from it, as float64 nodes."""
-        prims = {"add": P.add, "sub": P.sub, "mul": P.mul, "truediv": P.div}
+        """This value as a graph value: the place read on every call (a 0-dim float64 input;
+        int64 for an int's place, whose int arithmetic comes first), then the arithmetic and
+        functions that made this value from it, as float64 nodes."""
+        prims = {"add": P.add, "sub": P.sub, "mul": P.mul, "truediv": P.div, "pow": P.pow,
+                 "cos": P.cos, "sin": P.sin, "exp": P.exp, "log": P.log, "sqrt": P.sqrt,
+                 "tanh": P.tanh}
         p = self._place
-        t = tracer.read_input(p.container, p.key, p.label, p.original)
+        t = tracer.read_input(p.container, p.key, p.label, p.original,
+                              np.int64 if p.kind is int else np.float64)
         for op, other, reverse in self._expr:
-            t = tracer.apply(prims[op], (other, t) if reverse else (t, other), {})
+            if type(other) is _Of:   # (an int's expression, or a float's, of the same place)
+                other = (SymbolicInt(p, None, other).traced(tracer) if t.dtype is not float64
+                         else tracer._new_tensor(SymbolicFloat(p, None, other).traced(tracer)))
+            if op == "float":
+                t = tracer.apply(P.cast, (t,), {"dtype": float64})
+            elif op in _UNARY:
+                t = tracer.apply(prims[op], (t,), {})
+            elif t.dtype is not float64:    # an int's arithmetic, before it met a float
+                t = _ARITH[op](other, t) if reverse else _ARITH[op](t, other)
+            else:
+                t = tracer.apply(prims[op], (other, t) if reverse else (t, other), {})
         return tracer.value_of(t)
 
 
@@ -433,3 +527,32 @@ class Place:
 
     def where(self):
         return (id(self.container), self.key)
+
+
+def _math_function(name, fn):
+    def call(x, *rest):
+        if rest or type(x) not in (SymbolicInt, SymbolicFloat):
+            return fn(x, *rest)
+        return (x.as_float() if type(x) is SymbolicInt else x).unary(name)
+    call.__name__ = call.__qualname__ = name
+    call.__wrapped__ = fn
+    return call
+
+
+class MathFunctions:
+    """While a trace with symbolic places runs, `math.cos`, `sin`, `exp`, `log`, `sqrt` and
+    `tanh` (module attributes, restored after) compute a symbolic number as a SymbolicFloat,
+    so a schedule such as `lr = min_lr + 0.5 * (max_lr - min_lr) * (1 + math.cos(math.pi *
+    it / n))` from a loop counter is computed by the graph on every call, not guarded per value.
+    C's math reads its argument with __float__, which would guard the exact value. A function
+    bound before the trace (`from math import cos`) still does that: one trace per value."""
+
+    def __enter__(self):
+        self.saved = {name: getattr(math, name) for name in _UNARY if name != "float"}
+        for name, fn in self.saved.items():
+            setattr(math, name, _math_function(name, fn))
+        return self
+
+    def __exit__(self, *exc):
+        for name, fn in self.saved.items():
+            setattr(math, name, fn)

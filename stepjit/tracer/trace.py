@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +30,7 @@ from .rebinding import write_back_rebinds
 from .results import take_results
 from .sources import NamePlace, read_by_name, rebound_names
 from .structures import item_at, read_containers
-from .symbolic import ArgInt
+from .symbolic import ArgInt, MathFunctions
 from .tracer import TraceError, Tracer
 from .values import LengthGuard, ValueGuard, Watch, path_guards, side_effects, snapshot, value_guards
 
@@ -136,7 +137,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
     args = tuple(a.value() if type(a) is ArgInt else a for a in args)   # (a SymbolicInt now)
-    tracer.floats = any(p.kind is float for p in places)
+    tracer.floats = bool(places)   # (an int's place may give floats: `lr * it / n`)
     tracer.ints = any(p.kind is int for p in places)
     # A trace allocates thousands of small cyclic objects (tensors and their tape nodes):
     # automatic collections during it would scan the whole heap (Numba's is large) several
@@ -152,7 +153,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.arg_aliases = aliases_of(flat)
             out.values = tracer.env
             return out
-        with Watch(def_loc(fn)) as watch:
+        with Watch(def_loc(fn)) as watch, (MathFunctions() if places else nullcontext()):
             result = _Result(fn(*args, **kwargs))
         if watch.printed is not None:
             _printed(tracer, watch.printed)
@@ -178,8 +179,9 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         # what each number read per call held when the step's update read it
         read_as = {(id(p.container), p.key): tracer.env[p.value].item() for p in out.py_inputs
                    if isinstance(p.key, str) and p.value in tracer.env}
-        out.py_guards.extend(g for g in value_guards(fn, before, last, written, read_as)
-                             if (id(g.container), g.key) not in skip)
+        guards = value_guards(fn, before, last, written, read_as)
+        skip -= before.set_first    # (the number the call must begin with: value_guards)
+        out.py_guards.extend(g for g in guards if (id(g.container), g.key) not in skip)
         for p in places:
             for g in p.guards:
                 g.segment = last

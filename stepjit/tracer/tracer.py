@@ -15,6 +15,7 @@ summed in the same order as eagerly.
 from __future__ import annotations
 
 import operator
+import os
 import weakref
 
 import numpy as np
@@ -115,6 +116,7 @@ class Tracer:
         self.active = True          # False once the trace is finished: late uses record nothing
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
+        self.accumulating_backwards = 0   # of them, those that accumulate into leaves
         self.why_not_reusable = None
         self._n = 0
         self._used_names = set()
@@ -478,6 +480,11 @@ class Tracer:
         self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))
         return t
 
+    def number_tensor(self, x):
+        """A SymbolicFloat or SymbolicInt as a 0-dim tensor of the trace (float64, int64)."""
+        v = x.traced(self)
+        return self._new_tensor(v) if isinstance(v, Value) else v
+
     def guard_value(self, container, key, value, label):
         """The trace assumed container[key] == value (a Python value it baked in)."""
         for g in self.py_guards:
@@ -497,18 +504,33 @@ class Tracer:
         if not write and g is not None and id(g) not in self.touched:
             self.grad_owner[id(g)] = (g, rec)
 
+    def backward_started(self, accumulate):
+        """The step runs a backward of its own (backward(), or autograd.grad: accumulate
+        False). One that accumulates would hand gradients on into the history of tensors made
+        outside the step: refused now, before the Python after it runs (check_history)."""
+        self.backward_runs += 1
+        if accumulate:
+            self.accumulating_backwards += 1
+            self.check_history()
+
     def check_history(self):
-        """A step that runs backward itself would accumulate into the tensors with outside
-        history as if they were leaves; eagerly the gradient flows on into their history."""
-        if not self.backward_runs:
+        """A step whose backward() accumulates would, eagerly, send the gradients of tensors
+        with history from outside the step (`x = torch.tensor(X, requires_grad=True).float()`
+        made before the loop, a PINN's inputs) on into that history, which a compiled program
+        cannot do: the step runs eagerly (Untraceable), warning with the tensor and the line.
+        (autograd.grad returns gradients and stops at its inputs: it reaches no history.)"""
+        if not self.accumulating_backwards:
             return
         for rec in self.records:
             if rec.history:
                 t = rec.obj
-                raise TraceError(
-                    "a compiled step that calls backward() uses a tensor with autograd history "
-                    f"from outside the step ({rec.label}: shape {list(t.shape)}, grad_fn="
-                    f"{rec.orig_grad_fn.name()}); compute it inside the step or pass it in detached")
+                path, line, text = user_source_line(2)
+                raise Untraceable(
+                    f"its backward() at {os.path.basename(path)}:{line} (`{text}`) reaches "
+                    f"{rec.label} (shape {list(t.shape)}, grad_fn={rec.orig_grad_fn.name()}), "
+                    "a tensor with autograd history from outside the step, which eager "
+                    "backward carries on into that history and a compiled program cannot; "
+                    "pass it in as a leaf (`x.detach().requires_grad_()`) to compile the step")
 
     def not_reusable(self, why):
         self.reusable = False

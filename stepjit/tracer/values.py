@@ -219,6 +219,7 @@ class Snapshot:
                               # tensors were bound (rebinding.py: state the step rebinds)
         self.changed = []     # ChangedValue: scalars the step changed (value_guards finds them)
         self.writes = []      # PyWrite: bools the step set, replayed after every call
+        self.set_first = set()  # (id(container), key): numbers the step set, then read per call
         self.sizes = {}       # id(container) -> (container, copy, label, name): the lists,
                               # dicts, sets and deques met, to tell the step's appends
         self.attrs = {}       # id(__dict__) -> (__dict__, copy, label, stepjit's object?)
@@ -849,10 +850,14 @@ def value_guards(fn, snap, segment, written=frozenset(), read_as=None) -> list:
                 guards.append(g)
             elif _set_then_read(read_as, c, k, v, now):
                 # `group['lr'] = lr` before `opt.step()`: the program reads the number per call
-                # when the call begins, so a replay (or this call, once it is put back) would
-                # update with the lr the previous call set. Only the step's Python sets it.
-                snap.changed.append(ChangedValue(f"{label} ({v!r} -> {now!r}), set by the step "
-                                                 "before its update read it", loc))
+                # when the call begins, so it must begin with the number the step sets. It is
+                # left there for this call (not put back) and written back after each one;
+                # the trace holds for calls that begin with it (a constant set each call
+                # replays; a schedule from a counter is computed by the graph, symbolic.py)
+                guards.append(ValueGuard(c, k, now, f"{label} (set by the step before its "
+                                         "update read it)", segment, loc))
+                snap.set_first.add((id(c), k))
+                snap.writes.append(PyWrite(c, k, now, label))
             elif liftable(c, k, v) and liftable(c, k, now):
                 # a number set from the values guarded (`n += 1` with n guarded, `total = 0.0`):
                 # replayed, as a bool; once it has changed between calls the next trace reads it

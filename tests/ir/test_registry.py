@@ -814,6 +814,9 @@ def test_every_primitive_declares_what_the_passes_and_backends_read():
             problems.append(f"{where}: reduce={prim.reduce!r} is for reductions, one of {REDUCES}")
         if prim.exact and prim.kind != "elementwise":
             problems.append(f"{where}: exact= is for elementwise primitives")
+        if prim.native_first is not None and prim.native is None:
+            problems.append(f"{where}: native_first= says when to run its native form: "
+                            "declare native= too")
         if prim.native is not None and prim.lowering in ("matmul", "fill", "loop"):
             problems.append(f"{where}: native= is for op groups; lowering {prim.lowering!r} "
                             "has its own native code")

@@ -42,6 +42,40 @@ def _described(T, x):
             T.tensor([True, False]).to(T.bfloat16).float())
 
 
+def _factories(T, x):
+    """Factories with dtype=bfloat16 (the float32 fill rounded; `empty`'s values unspecified)."""
+    bf = T.bfloat16
+    outs = (T.zeros(2, 3, dtype=bf), T.ones(4, dtype=bf), T.full((2, 2), 1 / 3, dtype=bf),
+            T.full((3,), -70000.5, dtype=bf), T.zeros(size=(2,), dtype=bf),
+            T.tensor([0.1, 1 / 3, 1e38, -2.5e-3, 3.4e38, 7.0e-39], dtype=bf),
+            T.tensor([[1, 2], [300, -7]], dtype=bf), T.zeros_like(x, dtype=bf),
+            T.ones_like(x, dtype=bf), T.full_like(x, 2.7, dtype=bf))
+    empty = T.empty(2, 5, dtype=bf)
+    grows = T.ones(3, dtype=bf, requires_grad=True)
+    return tuple(o.view(T.int16) for o in outs) + tuple(o.dtype == bf for o in outs) + (
+        tuple(empty.shape), empty.dtype == bf, grows.requires_grad, grows.is_leaf)
+
+
+def _module_storage(T, x):
+    """Module.to(bfloat16) and .bfloat16() store floating parameters (same Parameter
+    objects) in bfloat16 and leave an integer buffer; .float() brings them back."""
+    lin = T.nn.Linear(4, 3)
+    with T.no_grad():
+        lin.weight.copy_(x[:3])
+        lin.bias.copy_(x[1, :3])
+    lin.register_buffer("steps", T.tensor([5]))
+    w = lin.weight
+    lin.to(T.bfloat16)
+    first = (lin.weight.view(T.int16), lin.bias.float(), lin.weight.dtype == T.bfloat16,
+             lin.weight is w, lin.steps.dtype == T.int64, lin.weight.requires_grad,
+             isinstance(lin.weight, T.nn.Parameter))
+    lin.float()
+    second = (lin.weight.dtype == T.float32, lin.weight.detach().clone(), lin.steps.clone())
+    lin.bfloat16()
+    return first + second + (lin.bias.view(T.int16), lin.to(dtype=T.float64).weight.dtype ==
+                             T.float64)
+
+
 CASES = [
     Case("special_values", _bits, SPECIAL, grad=()),
     Case("random_values", _bits, X, grad=()),
@@ -49,4 +83,6 @@ CASES = [
     Case("export", _export, X, grad=()),
     Case("moves", _moves, X, grad=()),
     Case("described", _described, X, grad=()),
+    Case("factories", _factories, X, grad=()),
+    Case("module_storage", _module_storage, X, grad=()),
 ]

@@ -66,6 +66,38 @@ def _rope(T, xq, xk):
     return rotary(T, xq, xk, freqs_cis(T, 8, 16)[:5])
 
 
+def _functions(T, x, y):
+    """abs, angle, exp (methods, torch functions, Python's abs); with X0, at z = 0, where
+    PyTorch's abs and angle gradients are 0."""
+    z, w = T.view_as_complex(x), T.view_as_complex(y)
+    return (z.abs(), T.abs(w), abs(z), z.absolute(), z.angle(), T.angle(w),
+            T.view_as_real(z.exp()), T.view_as_real(T.exp(w * 0.5)), (z * w).abs().sum())
+
+
+def _reductions(T, x, y):
+    z, w = T.view_as_complex(x), T.view_as_complex(y)
+    outs = (z.sum(), z.sum(1), z.sum(dim=(0, 1)), T.sum(w, 0, keepdim=True), z.sum(-1),
+            z.mean(), T.mean(w, dim=-1), z.mean(0, keepdim=True), T.mean(z * w, (0, 1)))
+    return tuple(T.view_as_real(o) for o in outs)
+
+
+def _functional_arithmetic(T, x, y, s):
+    z, w = T.view_as_complex(x), T.view_as_complex(y)
+    outs = (T.mul(z, w), T.mul(z, 2.5), T.mul(s, z), T.multiply(z, s), T.add(z, w),
+            T.add(z, w, alpha=2.0), T.add(z, 1.5), T.add(s, z, alpha=0.5), T.sub(z, w, alpha=0.5),
+            T.sub(s, z), T.div(z, w), T.div(s, z), z.add(w, alpha=-1.0), z.sub(w, alpha=3.0))
+    return tuple(T.view_as_real(o) for o in outs)
+
+
+def _real_angle(T, a):
+    return T.angle(a), a.angle() * 2.0
+
+
+X0 = X.copy()
+X0[1, 2] = 0.0          # z = 0 there
+A_EDGE = np.array([-2.0, -0.0, 0.0, 3.0, np.inf, -np.inf, np.nan])
+
+
 def _leaf_gradient(T, a, b):
     """A complex leaf's .grad, PyTorch's convention (conjugate Wirtinger: dL/dx + i dL/dy)."""
     z = T.complex(a, a.flip(0)).detach().requires_grad_()
@@ -108,5 +140,14 @@ CASES = [
     Case("shapes", _shapes, X),
     Case("rope", _rope, Q, K),
     Case("leaf_gradient", _leaf_gradient, A, B, grad=()),
+    Case("functions", _functions, X, Y),
+    Case("functions_at_zero", _functions, X0, Y),
+    Case("reductions", _reductions, X, Y),
+    Case("functional_arithmetic", _functional_arithmetic, X, Y, S),
+    Case("real_angle", _real_angle, A_EDGE),
     Case("descriptions", _descriptions, X, grad=()),
 ]
+
+# Cases at points where the function is not differentiable (|z| and angle at 0; angle of a
+# real at +-inf, NaN): gradients against PyTorch's recorded ones, not finite differences.
+NOT_BY_DIFFERENCES = {"functions_at_zero", "real_angle"}

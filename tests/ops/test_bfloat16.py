@@ -30,8 +30,8 @@ def test_compute_on_bfloat16_is_refused_naming_the_op():
             fn()
     with pytest.raises(TypeError, match="Got unsupported ScalarType BFloat16"):
         b.numpy()
-    with pytest.raises(TypeError, match="bfloat16 tensors are storage only"):
-        stepjit.zeros(2, dtype=stepjit.bfloat16)
+    with pytest.raises(TypeError, match="stepjit does not compute in float16"):
+        stepjit.zeros(2, dtype=stepjit.float16)
     with pytest.raises(RuntimeError, match="stride\\(-1\\) must be 1 to view float32 as int16"):
         stepjit.zeros(2, 3).t().view(stepjit.int16)
     assert stepjit.equal(b.view(stepjit.int16), bits)   # the failed calls left b unchanged
@@ -61,3 +61,18 @@ def test_a_compiled_step_meeting_bfloat16_runs_eagerly_with_a_warning():
         got = bits(x)
     assert any("reinterpreting bytes is eager only" in str(w.message) for w in caught)
     np.testing.assert_array_equal(got.numpy(), X.view(np.int32) + 1)
+
+
+def test_a_bfloat16_module_refuses_its_forward_naming_the_op_shapes_and_line():
+    """Module.to(bfloat16) stores the parameters; running the layer is arithmetic, refused with
+    the op, both shapes and the caller's line, and the parameters stay as they were."""
+    lin = stepjit.nn.Linear(4, 3).to(stepjit.bfloat16)
+    bits = lin.weight.view(stepjit.int16).clone()
+    x = stepjit.ones(2, 4, dtype=stepjit.bfloat16)
+    with pytest.raises(NotImplementedError, match=r"matmul: stepjit stores bfloat16 tensors but "
+                       r"computes only in float32 and float64; convert with \.float\(\) first "
+                       r"\(got bfloat16 \[2, 4\], bfloat16 \[4, 3\], at test_bfloat16.py:\d+"):
+        lin(x)
+    assert stepjit.equal(lin.weight.view(stepjit.int16), bits)
+    out = lin.float()(x.float())                                # converted back: computes
+    assert out.dtype is stepjit.float32 and out.shape == (2, 3)

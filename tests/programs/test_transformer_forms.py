@@ -95,3 +95,20 @@ def test_a_bad_index_raises_eagers_error(straight_step):
         step(vals, bad)
     assert str(want.value).splitlines()[0] in str(got.value)
     assert f"test_transformer_forms.py:{_scatter.__code__.co_firstlineno + 1}" in str(got.value)
+
+
+def test_which_scatters_run_native_is_the_registry_entrys(straight_step, monkeypatch):
+    """programs/cpu.py asks the entry (`native_first`): with index_put's predicate saying no,
+    the same scatter-add of rows runs by its impl, with the same values."""
+    from stepjit.ir import primitives as P
+    vals = torch.tensor(R.standard_normal((4, 3)))
+    idx = torch.tensor(np.array([0, 4, 0, -5], np.int64))
+    node_seen = []
+    monkeypatch.setattr(P.index_put, "native_first", lambda node: node_seen.append(node) or False)
+    tree.clear_programs()
+    step = torch.compile(_scatter)
+    for _ in range(2):
+        np.testing.assert_array_equal(step(vals, idx).numpy(), _scatter(vals, idx).numpy())
+    (prog,) = [p for _, p in step.programs.values()]
+    assert node_seen and "PUT1(" not in prog.straight_text
+    assert all(P.index_put.native_for(n) is not None for n in node_seen)

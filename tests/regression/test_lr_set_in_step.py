@@ -1,11 +1,13 @@
 """A compiled step that sets the learning rate itself before updating (`for g in
 opt.param_groups: g["lr"] = lr` ahead of `opt.step()`: warmup and cosine schedules written
-into the training loop, as in the LLM book's appendix D) must update with the lr it just set.
+into the training loop, as in the LLM book's appendix D and nanoGPT's `get_lr`) must update
+with the lr it just set, on every call, and replay rather than run its Python per call.
 
-The lr is read as a per-call input when a call begins; a number the step changed while traced
-was put back for the call's program, so every call updated with the lr of the call before
-(the first with the constructor's), silently. Each case compares the compiled step with the
-same step run eagerly and with the closed-form SGD result."""
+The lr is read as a per-call input when a call begins, so the call must begin with the number
+the step sets (a constant set each call: guarded, one trace), or the graph must compute it
+(a schedule of a loop counter: the counter is read per call and `math.cos` of it is a graph
+node). Each case compares the compiled step with the same step run eagerly after every call,
+weights and the lr left in the group."""
 import math
 
 import numpy as np
@@ -13,70 +15,84 @@ import pytest
 
 import stepjit as torch
 
-LRS = [0.1, 0.2, 0.3, 0.4]
+N = 10
+LRS = [0.01 * (k % 4 + 1) for k in range(N)]
+WARMUP, DECAY, MAX_LR, MIN_LR = 3, 9, 0.05, 0.005
 
 
-def _run(compiled, lr_from):
-    w = torch.nn.Parameter(torch.ones(3))
-    opt = torch.optim.SGD([w], lr=1.0)
+def cosine_lr(it):
+    """nanoGPT's shape: linear warmup, cosine decay to MIN_LR, then MIN_LR."""
+    if it < WARMUP:
+        return MAX_LR * (it + 1) / WARMUP
+    if it > DECAY:
+        return MIN_LR
+    ratio = (it - WARMUP) / (DECAY - WARMUP)
+    assert 0 <= ratio <= 1
+    return MIN_LR + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (MAX_LR - MIN_LR)
+
+
+def _lr(kind, k, arg):
+    if kind == "argument":
+        return arg
+    if kind == "constant":
+        return 0.003
+    if kind == "list":
+        return LRS[k]
+    return cosine_lr(k)
+
+
+def _run(compiled, kind, opt_name="SGD", backend="interpret"):
+    """Per call: (weights, the group's lr); and the compiled function (or None)."""
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 2)
+    opt = getattr(torch.optim, opt_name)(net.parameters(), lr=1.0)
     state = {"k": 0}
+    xs = [torch.tensor(np.random.default_rng(k).standard_normal((4, 3)), dtype=torch.float32)
+          for k in range(N)]
 
     def step(x, lr_arg):
-        lr = lr_arg if lr_from == "argument" else LRS[state["k"]]
+        lr = _lr(kind, state["k"], lr_arg)
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad()
-        loss = (w * x).sum()
+        loss = (net(x) ** 2).mean()
         loss.backward()
         opt.step()
+        state["k"] += 1
         return loss
 
-    fn = torch.compile(step, backend="interpret") if compiled else step
+    fn = torch.compile(step, backend=backend) if compiled else step
     seen = []
-    for k, lr in enumerate(LRS):
-        state["k"] = k
-        fn(torch.ones(3), lr)
-        seen.append(w.detach().numpy().copy())
-    return seen
+    for k, x in enumerate(xs):
+        fn(x, LRS[k] if kind == "argument" else 0.0)
+        seen.append((net.weight.detach().numpy().copy(), opt.param_groups[0]["lr"]))
+    return seen, fn if compiled else None
 
 
-@pytest.mark.parametrize("lr_from", ["argument", "schedule"])
-def test_update_uses_the_lr_the_step_just_set(lr_from):
-    want = np.ones(3, np.float32) - np.cumsum(LRS)[:, None].astype(np.float32)
-    eager = _run(False, lr_from)
-    np.testing.assert_allclose(eager, want, rtol=1e-6, atol=1e-6)
-    with pytest.warns(UserWarning, match="set by the step before its update read it"):
-        compiled = _run(True, lr_from)
-    np.testing.assert_allclose(compiled, eager, rtol=1e-6, atol=1e-6)
+def _compare(kind, opt_name, backend="interpret"):
+    eager, _ = _run(False, kind, opt_name)
+    compiled, fn = _run(True, kind, opt_name, backend)
+    for k, ((we, lre), (wc, lrc)) in enumerate(zip(eager, compiled)):
+        assert lrc == pytest.approx(lre, rel=1e-15), f"call {k}: lr {lrc} != eager's {lre}"
+        np.testing.assert_allclose(wc, we, rtol=1e-6, atol=1e-7, err_msg=f"call {k}")
+    return fn.stats()
 
 
-def test_warmup_then_cosine_schedule_in_the_loop_body():
-    """Linear warmup from a global step counter, then cosine decay, with AdamW."""
-    def run(compiled):
-        torch.manual_seed(0)
-        net = torch.nn.Linear(3, 1)
-        opt = torch.optim.AdamW(net.parameters(), weight_decay=0.1)
-        g = np.random.default_rng(1)
-        xs = [torch.tensor(g.standard_normal((4, 3)), dtype=torch.float32) for _ in range(6)]
-        state = {"step": -1}
+@pytest.mark.parametrize("opt_name", ["SGD", "AdamW"])
+def test_warmup_then_cosine_replays_with_each_calls_lr(opt_name):
+    stats = _compare("cosine", opt_name)
+    # first call, the counter read per call, warmup branch, decay branch: no per-call Python
+    assert stats["mode"] == "tree" and stats["traces"] <= 4 and stats["eager_calls"] == 0, stats
 
-        def step(x):
-            state["step"] += 1
-            s = state["step"]
-            lr = 1e-3 + s * 0.01 if s < 3 else 1e-3 + 0.015 * (1 + math.cos(math.pi * (s - 3) / 3))
-            for group in opt.param_groups:
-                group["lr"] = lr
-            opt.zero_grad()
-            loss = (net(x) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss
 
-        fn = torch.compile(step, backend="interpret") if compiled else step
-        return [float(fn(x)) for x in xs], net.weight.detach().numpy().copy()
+def test_a_constant_set_each_call_replays():
+    stats = _compare("constant", "SGD")
+    assert stats["mode"] == "tree" and stats["traces"] <= 2, stats
 
-    want_losses, want_w = run(False)
-    with pytest.warns(UserWarning):
-        got_losses, got_w = run(True)
-    np.testing.assert_allclose(got_losses, want_losses, rtol=1e-6)
-    np.testing.assert_allclose(got_w, want_w, rtol=1e-6, atol=1e-7)
+
+@pytest.mark.parametrize("kind", ["list", "argument"])
+def test_an_lr_known_only_to_the_python_is_right_at_every_call(kind):
+    """A list indexed by the counter (list indexing asks for the exact int) and a float
+    argument are per-value: one trace per lr, each call's own."""
+    _compare(kind, "SGD")
+

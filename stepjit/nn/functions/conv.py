@@ -163,6 +163,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         padding = (0, _pair(padding, 1)[0])
     out = _conv(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, _pair(stride, 1)[0]), padding,
                 (1, _pair(dilation, 1)[0]), groups, "conv1d").squeeze(2)
+    out = _rename(out, "ConvolutionBackward0")     # (PyTorch's node for the 2-D detour too)
     return out.squeeze(0) if unbatched else out
 
 
@@ -224,6 +225,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                    (p[1], full_w - p[1], None)))
     if bias is not None:
         out = out + bias.reshape(1, o, 1, 1)
+    out = _rename(out, "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 

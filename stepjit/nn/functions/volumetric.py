@@ -71,7 +71,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias,
                            (1, _pair(stride, 1)[0]), (0, _pair(padding, 1)[0]),
                            (0, _pair(output_padding, 1)[0]), groups, (1, _pair(dilation, 1)[0]))
-    out = out.squeeze(2)
+    out = _rename(out.squeeze(2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 

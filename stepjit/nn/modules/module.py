@@ -14,10 +14,10 @@ from collections import OrderedDict, namedtuple
 
 from ... import jit as _jit
 from ...autograd.grad_mode import no_grad
-from ...ir.types import FLOAT, as_dtype, bfloat16, float16, float32, float64
-from ...ops.convert import resolve_device
+from ...ir.types import FLOAT, bfloat16, float16, float32, float64, storage_dtype
+from ...ops.convert import resolve_device, to_args
 from ...ops.creation import zeros
-from ...tensor import Tensor, device as _device
+from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 from .hooks import HookMethods, RemovableHandle, call_with_hooks
 
@@ -324,15 +324,7 @@ class Module(HookMethods):
         return self._apply(lambda t: t.share_memory_())
 
     def to(self, *args, **kwargs):
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, _device)):
-                device = a
-            else:
-                dtype = a
+        dtype, device = to_args(args, kwargs.pop("dtype", None), kwargs.pop("device", None))
         if device is not None:
             dev = resolve_device(device)  # raises for CUDA where no device is available
             if dev.type != "meta" and any(t.is_meta for t in self._tensors()):
@@ -343,7 +335,7 @@ class Module(HookMethods):
             self._apply(lambda t: t.to(dev))
         if dtype is None:
             return self
-        dtype = as_dtype(dtype)
+        dtype = storage_dtype(dtype)   # (bfloat16: parameters stored so, ir/bfloat16.py)
         if dtype.category != FLOAT:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
                             f"dtype={dtype.name}")

@@ -33,6 +33,17 @@ def test_factories_moves_and_printing():
         assert t.shape == () and t.cpu().numpy().shape == ()
 
 
+def test_int_ordinals_name_cuda_devices():
+    x = torch.ones(2)
+    assert x.cuda(0).device == "cuda:0" and x.to(0).device == "cuda:0"
+    assert x.to(0, torch.float64).dtype is torch.float64
+    m = nn.Linear(2, 2).cuda(0)
+    assert m.weight.device == "cuda:0"
+    if torch.cuda.device_count() == 1:
+        with pytest.raises(RuntimeError, match="invalid device ordinal 1"):
+            x.cuda(1)
+
+
 def test_numpy_and_mixed_devices_raise():
     x = torch.ones(2, 2, device="cuda")
     with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
