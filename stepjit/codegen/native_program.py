@@ -357,9 +357,10 @@ def _stacked(fused, owned, outs):
     """({value: (stack, k)}, {part view}) for the values computed only to be stacked: the k-th
     part of a concatenation along axis 0 of reshapes that put a dimension of 1 in front
     (torch.stack; an unrolled RNN's per-step weight gradients, stacked to be summed), each
-    reshape read by the concatenation alone. Such a value is computed straight into the
-    stack's buffer at [k], so the concatenation copies nothing (W6: three 16-part stacks,
-    48 copies and reshapes, and a workspace buffer per part, fewer)."""
+    reshape read by the concatenation alone, and not 0-dim (`w[k]` of a vector is a number, not
+    a buffer). Such a value is computed straight into the stack's buffer at [k], so the
+    concatenation copies nothing (W6: three 16-part stacks, 48 copies and reshapes, and a
+    workspace buffer per part, fewer)."""
     uses = {}
     for g in fused.groups:
         for n in g.nodes:
@@ -378,9 +379,9 @@ def _stacked(fused, owned, outs):
         for k, p in enumerate(node.inputs):
             view = views.get(p)
             src = view.inputs[0] if view is not None and view.prim.name == "reshape" else None
-            if src is None or p in outs or uses.get(p) != [node] or src not in owned \
-                    or src in outs or src in parts or src in stacked or src.dtype != p.dtype \
-                    or tuple(p.shape) != (1,) + tuple(src.shape):
+            if src is None or src.ndim == 0 or p in outs or uses.get(p) != [node] \
+                    or src not in owned or src in outs or src in parts or src in stacked \
+                    or src.dtype != p.dtype or tuple(p.shape) != (1,) + tuple(src.shape):
                 break
             parts[src] = (node.out, k)
         else:

@@ -58,17 +58,19 @@ def test_concat_of_unrolled_steps_matches_numpy(monkeypatch):
 
     def step(*xs):
         ys = [x.tanh() for x in xs]
-        return torch.stack(ys, 0) * 3.0, torch.cat(ys, 1)
+        sums = torch.stack([y.sum() for y in ys]) * 2.0      # 0-dim parts: copied
+        return torch.stack(ys, 0) * 3.0, torch.cat(ys, 1), sums
 
     fn = torch.compile(step, backend="cpu")
     for _ in range(2):
-        stacked, cat = (t.numpy() for t in fn(*ts))
+        stacked, cat, sums = (t.numpy() for t in fn(*ts))
     want = np.stack([np.tanh(p) for p in parts], 0) * np.float32(3.0)
     np.testing.assert_allclose(stacked, want, rtol=3e-6, atol=1e-6)
     np.testing.assert_allclose(cat, np.concatenate([np.tanh(p) for p in parts], 1), rtol=3e-6)
+    np.testing.assert_allclose(sums, [np.tanh(p).sum() * 2 for p in parts], rtol=3e-6)
     for text in _native_texts(fn):
         program = text.split("\ndef program(", 1)[1].split("\ndef program_packed(", 1)[0]
-        assert program.count("concat_part(") == 6 and "np.concatenate" not in text
+        assert program.count("concat_part(") == 12 and "np.concatenate" not in text
 
 
 def test_concat_part_writes_a_strided_buffer_in_place():
