@@ -68,10 +68,11 @@ def test_program_matches_eager(run):
 
 
 def test_kernels_are_linked_after_the_module_pipeline(run):
-    """program_packed links its kernel, gemm and index helpers late, and compiles neither
-    numba.carray's overload nor a reshape overload for it."""
+    """program_packed links its kernel, gemm and index helpers late, and compiles none of
+    numba.carray's, np.empty's or a reshape's overloads for it."""
     packed = run[2]
     assert "carray(" not in packed.text and "array_at(p[0]" in packed.text
+    assert "np.empty(" not in packed.text
     libraries = [cres.library for cres in packed.checked.fn.overloads.values()]
     assert len(libraries) == 1
     library = libraries[0]
@@ -81,7 +82,7 @@ def test_kernels_are_linked_after_the_module_pipeline(run):
     assert "gemm" in late and any(n.startswith(("take", "put")) for n in late)
     early = {lib.name for lib in library._linking_libraries}
     assert not early & late
-    assert not any("carray" in n or "reshaped" in n for n in early)
+    assert not any(w in n for n in early for w in ("carray", "reshaped", "np_empty"))
     defined = {f.name for f in library._final_module.functions if not f.is_declaration}
     for lib in library._late:      # their code is in the program's module all the same
         assert defined & {f.name for f in lib._get_module_for_linking().functions
