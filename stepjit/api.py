@@ -112,6 +112,8 @@ from .layouts import (  # noqa: E402,F401
     channels_last, channels_last_3d, contiguous_format, layout, memory_format, preserve_format,
     sparse_coo, strided)
 from . import sparse  # noqa: E402,F401  (torch.sparse: mm, sum)
+from . import storage  # noqa: E402,F401  (torch.storage: Tensor.storage()'s type)
+from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
 from .ops.sparse import sparse_coo_tensor  # noqa: E402,F401
 from .ops.shape import mm as spmm  # noqa: E402,F401  (PyTorch's name for mm with a sparse mat1)
 from .amp import autocast  # noqa: E402,F401

@@ -17,6 +17,7 @@ runtime finds lifted tensors by identity. See docs/random.md.
 """
 from __future__ import annotations
 
+import contextlib
 import operator
 
 import numpy as np
@@ -126,3 +127,19 @@ def get_rng_state():
 
 def set_rng_state(new_state):
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
+             device_type="cuda"):
+    """torch.random.fork_rng: random draws inside the block leave the generator's state as it
+    was before it. Every device draws from the one default generator here, so `devices` and
+    `device_type` change nothing."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)

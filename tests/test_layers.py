@@ -29,7 +29,7 @@ LAYERS = [
                    "stepjit.utils", "stepjit.distributions", "stepjit.linalg",
                    "stepjit.dtype_info", "stepjit.threads", "stepjit.jit",
                    "stepjit.layouts", "stepjit.shared_memory", "stepjit.multiprocessing",
-                   "stepjit.meta"]),
+                   "stepjit.meta", "stepjit.storage"]),
     ("tracer", ["stepjit.tracer"]),
     ("passes", ["stepjit.passes"]),
     ("codegen", ["stepjit.codegen"]),

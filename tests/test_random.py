@@ -199,3 +199,24 @@ def test_bad_draw_errors_match_torch(i):
     with pytest.raises(RuntimeError) as info:
         call(real)
     assert text in str(info.value)
+
+
+def test_fork_rng_restores_the_stream_after_its_block():
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    with torch.random.fork_rng(devices=[]):
+        inside = torch.randn(10)
+    assert torch.equal(torch.rand(4), expected)
+    torch.manual_seed(3)
+    with torch.random.fork_rng(enabled=False):
+        torch.randn(10)
+    assert not torch.equal(torch.rand(4), expected)
+    torch.manual_seed(3)
+    try:
+        with torch.random.fork_rng():
+            torch.rand(2)
+            raise KeyError("leaves the block")
+    except KeyError:
+        pass
+    assert torch.equal(torch.rand(4), expected) and inside.shape == (10,)

@@ -176,3 +176,24 @@ def test_sparse_against_pytorch():
     np.testing.assert_array_equal(e_sj.numpy(), e_pt.numpy())
     np.testing.assert_array_equal(torch.from_numpy(DENSE).to_sparse().indices().numpy(),
                                   pt.from_numpy(DENSE).to_sparse().indices().numpy())
+
+
+def test_legacy_typed_sparse_constructors():
+    # pygcn builds its adjacency as torch.sparse.FloatTensor(indices, values, shape) from a
+    # float64 scipy matrix, then multiplies with torch.spmm
+    rows, cols = np.array([0, 1, 2, 2]), np.array([1, 0, 0, 2])
+    vals = np.array([0.5, 2.0, -1.0, 3.0])
+    idx = torch.from_numpy(np.vstack((rows, cols)).astype(np.int64))
+    adj = torch.sparse.FloatTensor(idx, torch.from_numpy(vals), torch.Size([3, 3]))
+    assert adj.dtype is torch.float32 and adj.is_sparse and tuple(adj.shape) == (3, 3)
+    assert isinstance(adj, torch.sparse.FloatTensor) and not isinstance(adj, torch.sparse.DoubleTensor)
+    assert not isinstance(torch.ones(3), torch.sparse.FloatTensor)
+    dense = np.zeros((3, 3))
+    dense[rows, cols] = vals
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(torch.spmm(adj, torch.tensor(x, dtype=torch.float32)).numpy(), dense @ x)
+    assert tuple(torch.sparse.DoubleTensor(idx, torch.from_numpy(vals)).shape) == (3, 3)
+    empty = torch.sparse.FloatTensor(2, 5)
+    assert tuple(empty.shape) == (2, 5) and not empty.to_dense().numpy().any()
+    with pytest.raises(TypeError, match="sparse.FloatTensor"):
+        torch.sparse.FloatTensor("adjacency")

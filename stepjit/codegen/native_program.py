@@ -59,11 +59,14 @@ _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR val
 # (unboxing each argument) of every function unless told not to: the program is called from
 # Python (or through its machine-code entry, which never uses either wrapper), its loop
 # kernels only from the program. Each wrapper is lowered and optimized by LLVM like the rest.
-_JIT_PROGRAM = '@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)'
+# The program's library links its loop kernels (and gemm, the index helpers) after LLVM has
+# optimized the rest, not before: their code is optimized already (codegen/program_library.py).
+_JIT_PROGRAM = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
+                'pipeline_class=ProgramCompiler)')
 _JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                'no_cpython_wrapper=True)')
-_IMPORTS = ("from numba import carray\n"
-            "from stepjit.codegen.pointers import broadcast_view, reshaped, voidptr_at\n")
+_IMPORTS = ("from stepjit.codegen.pointers import array_at, broadcast_view, reshaped\n"
+            "from stepjit.codegen.program_library import ProgramCompiler\n")
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 # (named, not imported here: a warm process runs cached machine code without importing Numba)
@@ -132,6 +135,11 @@ class ProgramSource:
         self.writers = _writers(fused)
         into = computed_into_buffers(fused.groups) | {n.out for n in self.writers}
         owned = into - set(inplace) - self.per_call - set(self.held) - checks
+        # values computed straight into their slice of a stack's buffer: {value: (stack, k)}
+        # and the reshapes that made them the stack's parts (not emitted: nothing reads them)
+        self.stacked, self.part_views = _stacked(fused, owned, self.outs)
+        self.stacks = {whole for whole, _ in self.stacked.values()}
+        owned -= set(self.stacked) | self.stacks     # a stack's buffer is its own from its first part
         self.shared = share_buffers(fused.groups, owned, self.outs)
         self.buffers = {}               # owner value (shared's values) -> its workspace name
         self.computed_held = set()      # held values computed straight into their buffer
@@ -168,6 +176,9 @@ class ProgramSource:
         if v in self.held:
             self.computed_held.add(v)
             return f"h{self.held.index(v)}"
+        if v in self.stacked:
+            whole, k = self.stacked[v]
+            return f"{self._alloc(whole)}[{k}]"
         owner = self.shared.get(v, v)
         if owner not in self.buffers:
             self.buffers[owner] = self._work(v.shape, v.dtype.np.name)
@@ -205,7 +216,7 @@ class ProgramSource:
 
     def _generate(self):
         units = [self._loop(g) if g.kind == "loop" else self._op(g.nodes[0])
-                 for g in self.fused.groups]
+                 for g in self.fused.groups if g.nodes[0].out not in self.part_views]
         # repeated runs of groups (an unrolled RNN's steps) become one function called per run
         lines, repeated = outline(units)
         self.repeated = [f"{_JIT_KERNEL}\n{text}" for text in repeated]
@@ -241,7 +252,7 @@ class ProgramSource:
         lines = ["", _JIT_PROGRAM, "def program_packed(p, dims):"]
         arrays = [(v.shape, v.dtype.np.name) for v in self.ins + self.held] + self.workspace
         for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays)):
-            lines.append(f"    {name} = carray(voidptr_at(p[{k}]), {self._shape(shape)}, np.{dtype})")
+            lines.append(f"    {name} = array_at(p[{k}], {self._shape(shape)}, np.{dtype})")
         return lines + body
 
     def _loop(self, g):
@@ -308,6 +319,8 @@ class ProgramSource:
             ctor = f"np.{node.out.dtype.np.name}"
             text = self._dim(n) if n == int(n) else repr(n)   # (a fractional correction)
             return [f"{out} = {self._alloc(node.out)}", f"{out}[()] = {ctor}({text})"]
+        if node.out in self.stacks:        # its parts were computed in place
+            return [f"{out} = {self._alloc(node.out)}"]
         attrs = {k: self._attr_text(k, v) for k, v in node.attrs.items()}
         template = node.prim.native_for(node)
         if node not in self.writers:
@@ -341,6 +354,43 @@ def _writers(fused):
         if template is not None and "{out}" in template:
             out[node] = template
     return out
+
+
+def _stacked(fused, owned, outs):
+    """({value: (stack, k)}, {part view}) for the values computed only to be stacked: the k-th
+    part of a concatenation along axis 0 of reshapes that put a dimension of 1 in front
+    (torch.stack; an unrolled RNN's per-step weight gradients, stacked to be summed), each
+    reshape read by the concatenation alone, and not 0-dim (`w[k]` of a vector is a number, not
+    a buffer). Such a value is computed straight into the stack's buffer at [k], so the
+    concatenation copies nothing (W6: three 16-part stacks, 48 copies and reshapes, and a
+    workspace buffer per part, fewer)."""
+    uses = {}
+    for g in fused.groups:
+        for n in g.nodes:
+            for x in n.inputs:
+                if isinstance(x, Value):
+                    uses.setdefault(x, []).append(n)
+    views = {g.nodes[0].out: g.nodes[0] for g in fused.groups if g.kind == "op"}
+    outs = set(outs)
+    stacked, part_views = {}, set()
+    for g in fused.groups:
+        node = g.nodes[0]
+        if g.kind != "op" or node.prim.name != "concat" or node.out not in owned \
+                or node.attrs["axis"] % node.out.ndim != 0:
+            continue
+        parts = {}
+        for k, p in enumerate(node.inputs):
+            view = views.get(p)
+            src = view.inputs[0] if view is not None and view.prim.name == "reshape" else None
+            if src is None or src.ndim == 0 or p in outs or uses.get(p) != [node] \
+                    or src not in owned or src in outs or src in parts or src in stacked \
+                    or src.dtype != p.dtype or tuple(p.shape) != (1,) + tuple(src.shape):
+                break
+            parts[src] = (node.out, k)
+        else:
+            stacked.update(parts)
+            part_views.update(node.inputs)
+    return stacked, part_views
 
 
 def _viewed(fused, values):

@@ -20,8 +20,10 @@ once per index). The body's names are views and aliases of the program's buffers
 function writes its results into buffers it is given, through loop kernels, BLAS and the
 index helpers), so a name a repetition binds and a later line reads (the hidden state the next
 step reads, the activations the backward pass reads) is bound again in the program after that
-repetition's call, by its own line, which only names a buffer or views one. A run whose
-needed line does anything else (allocates, copies) is not outlined. Lines that branch or
+repetition's call, by its own line, which only names a buffer or views one; where it names a
+buffer, later lines read the buffer instead (`w3` for the step's `v4 = w3`: a line less for
+Numba, per step). A run whose needed line does anything else (allocates, copies) is not
+outlined. Lines that branch or
 return (index checks) and per-call allocations (values returned to the caller) are never
 part of a run.
 
@@ -41,6 +43,7 @@ _BINDS = re.compile(r"(?:^|; )([vwhi]\d+|_c) = ")
 _VIEW_LINE = re.compile(r"^[vwhi]\d+ = (?:[vwhi]\d+(?:\.T|\[[^\]\[]*\])?|broadcast_view\(.*\))$")
 # ... or a reshape, which copies a value that is not contiguous (so is not bound again)
 _NAMING_LINE = re.compile(r"^[vwhi]\d+ = reshaped\(.*\)$")
+_ALIAS = re.compile(r"^(v\d+) = ([vwhi]\d+)$")      # a value that is a buffer (or another value)
 
 
 def outline(units, function_name="repeat"):
@@ -51,20 +54,30 @@ def outline(units, function_name="repeat"):
     runs = _choose(units, shapes)
     last_use = _last_uses(units)
     lines, functions = [], []
+    same = {}       # a name a repetition bound to a buffer -> that buffer, read in its place
+
+    def emit(new, rebound=False):
+        for line in new:
+            alias = _ALIAS.match(line) if rebound else None
+            if alias is None:
+                lines.append(_TOKEN.sub(lambda m: same.get(m.group(1), m.group(1))
+                                        + m.group(0)[len(m.group(1)):], line))
+            else:
+                same[alias.group(1)] = same.get(alias.group(2), alias.group(2))
     i = 0
     for start, period, reps in runs:
         for u in units[i:start]:
-            lines += u
+            emit(u)
         made = _outlined(units, start, period, reps, last_use, f"{function_name}{len(functions)}")
         if made is None:
             for u in units[start:start + period * reps]:
-                lines += u
+                emit(u)
         else:
             functions.append(made[0])
-            lines += made[1]
+            emit(made[1], rebound=True)
         i = start + period * reps
     for u in units[i:]:
-        lines += u
+        emit(u)
     return lines, functions
 
 

@@ -18,6 +18,7 @@ from ..autograd.grad_mode import no_grad
 from ..ir.primitives import collective as C
 from .backend import INSTALL_HINT, MPIGroup, available, install_abort_hook
 from .sampler import DistributedSampler  # noqa: F401
+from . import rpc  # noqa: F401
 from ..tensor import Tensor
 from ..ops.creation import from_numpy
 

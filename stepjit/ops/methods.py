@@ -548,6 +548,11 @@ def _is_shared(self):
 
 METHODS.update({"share_memory_": _share_memory_, "is_shared": _is_shared})
 
+# The memory behind a tensor, as PyTorch shows it (stepjit/storage.py)
+from .. import storage as _storage  # noqa: E402
+METHODS.update({"storage": _storage.storage, "untyped_storage": _storage.untyped_storage,
+                "storage_offset": _storage.storage_offset})
+
 PROPERTIES = {"T": S.T, "mT": S.mT, "mH": S.mT, "H": SP.H}
 
 

@@ -48,22 +48,29 @@ def test_concat_along_each_axis_and_expand_match_eager(monkeypatch):
 
 def test_concat_of_unrolled_steps_matches_numpy(monkeypatch):
     """An unrolled loop's per-step values stacked (the add-chain pass sums them as one concat):
-    many parts of rank 3 into one buffer, checked against NumPy."""
+    many parts of rank 3 into one buffer, checked against NumPy. A stack's parts are computed
+    in their slice of its buffer (nothing copied); the same parts concatenated along dim 1 are
+    copied into the concatenation's buffer."""
     monkeypatch.setenv("STEPJIT_NATIVE", "1")
     r = np.random.default_rng(4)
     parts = [r.standard_normal((2, 3)).astype(np.float32) for _ in range(6)]
     ts = [torch.tensor(p) for p in parts]
 
     def step(*xs):
-        return torch.stack([x.tanh() for x in xs], 0) * 3.0
+        ys = [x.tanh() for x in xs]
+        sums = torch.stack([y.sum() for y in ys]) * 2.0      # 0-dim parts: copied
+        return torch.stack(ys, 0) * 3.0, torch.cat(ys, 1), sums
 
     fn = torch.compile(step, backend="cpu")
     for _ in range(2):
-        got = fn(*ts).numpy()
+        stacked, cat, sums = (t.numpy() for t in fn(*ts))
     want = np.stack([np.tanh(p) for p in parts], 0) * np.float32(3.0)
-    np.testing.assert_allclose(got, want, rtol=3e-6, atol=1e-6)
+    np.testing.assert_allclose(stacked, want, rtol=3e-6, atol=1e-6)
+    np.testing.assert_allclose(cat, np.concatenate([np.tanh(p) for p in parts], 1), rtol=3e-6)
+    np.testing.assert_allclose(sums, [np.tanh(p).sum() * 2 for p in parts], rtol=3e-6)
     for text in _native_texts(fn):
-        assert "concat_part(" in text and "np.concatenate" not in text
+        program = text.split("\ndef program(", 1)[1].split("\ndef program_packed(", 1)[0]
+        assert program.count("concat_part(") == 12 and "np.concatenate" not in text
 
 
 def test_concat_part_writes_a_strided_buffer_in_place():

@@ -33,14 +33,26 @@ def test_repeated_steps_are_one_function_called_per_step():
     assert "v1 = i0[at0]" in fn and fn.count("gemm(") == 2 and fn.count("loop0(") == 1
     calls = [line for line in lines if line.startswith("repeat0(")]
     assert calls[0] == "repeat0(i0, w1, i1, w2, v0, i2, w3, np.int64(0), dims)"
-    assert calls[1] == "repeat0(i0, w2, i1, w1, v4, i2, w4, np.int64(1), dims)"
+    # a step's state, read by the next step (and the last by the line after the run), is
+    # the buffer the step bound it to; nothing else the steps bind is read later
+    assert calls[1] == "repeat0(i0, w2, i1, w1, w3, i2, w4, np.int64(1), dims)"
     assert len(calls) == 6
     assert not any("gemm(" in line or "loop0(" in line for line in lines)
-    # each step's state is named again after its call, for the next step (and the last for
-    # the line after the run); nothing else the steps bind is read later
     assert [line for line in lines if not line.startswith("repeat0(")] == \
-        ["v0 = w0", "v0[...] = np.float32(0.0)"] + [f"v{4 * t + 4} = w{3 + t}" for t in range(6)] \
-        + ["loop1(v24, h0, dims[1])"]
+        ["v0 = w0", "v0[...] = np.float32(0.0)", "loop1(w8, h0, dims[1])"]
+
+
+def test_a_view_a_step_binds_is_bound_again_for_later_lines():
+    units = [[f"v{2 * t} = i0[{t}]", f"v{2 * t + 1} = w{t}", f"loop0(v{2 * t}, v{2 * t + 1})"]
+             for t in range(3)]
+    units.append(["loop1(v0, v2, v4, v5)"])
+    lines, functions = outline(units)
+    assert functions == ["def repeat0(i0, w0, at0):\n"
+                         "    # one of 3 repetitions of these 1 groups (the first's names)\n"
+                         "    v0 = i0[at0]\n    v1 = w0\n    loop0(v0, v1)\n"]
+    assert lines == ["repeat0(i0, w0, np.int64(0))", "v0 = i0[0]",
+                     "repeat0(i0, w1, np.int64(1))", "v2 = i0[1]",
+                     "repeat0(i0, w2, np.int64(2))", "v4 = i0[2]", "loop1(v0, v2, v4, w2)"]
 
 
 def test_a_binding_that_copies_is_not_repeated():
@@ -78,7 +90,9 @@ def _rnn_step(torch, params, steps):
 
 def test_unrolled_rnn_compiles_one_repeated_function_and_matches_eager(monkeypatch):
     """Float64, so compiled and eager agree to rounding: the steps' matmuls run through BLAS in
-    both, the loops in the same order."""
+    both, the loops in the same order. The weight gradients are sums over the steps, lowered
+    to a stack of per-step parts and a reduction: each part is computed in its slice of the
+    stack (native_program._stacked)."""
     monkeypatch.setenv("STEPJIT_NATIVE", "1")
     r = np.random.default_rng(3)
     steps, batch, n_in, hidden = 4, 4, 8, 16   # matmuls of 512 MACs and more: BLAS
@@ -106,3 +120,5 @@ def test_unrolled_rnn_compiles_one_repeated_function_and_matches_eager(monkeypat
         calls = sorted(len(re.findall(rf"\b{name}\(", body)) for name in repeated)
         assert len(repeated) >= 2 and calls[-1] == steps and calls[-2] >= steps - 1
         assert body.count("gemm(") < steps
+        # the weight gradients' per-step parts are computed into their stack, not copied there
+        assert "concat_part(" not in text and re.search(r"= w\d+\[at0\]\n", text)

@@ -52,6 +52,9 @@ def test_lstm_and_batchnorm_raise_pytorchs_errors():
         nn.GRU(3, 4)(torch.ones(2, 1, 3), torch.ones(1, 2, 4))
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         nn.BatchNorm1d(3)(torch.ones(1, 3))
+    # PyTorch's text names the Size (d2l's fcn chapter prints it): torch.Size([1, 512, 1, 1])
+    with pytest.raises(ValueError, match=r"got input size stepjit\.Size\(\[1, 2, 1, 1\]\)$"):
+        nn.BatchNorm2d(2)(torch.ones(1, 2, 1, 1))
     with pytest.raises(ValueError, match="expected 4D input"):
         nn.BatchNorm2d(3)(torch.ones(2, 3))
 

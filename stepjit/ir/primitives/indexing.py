@@ -18,6 +18,7 @@ import numpy as np
 from ...errors import IndexingError, ShapeError, numpy_index_message
 from ..registry import Primitive, bind, register
 from ..types import AVal, BOOL, INT
+from . import even_index
 from . import shapes as S
 
 
@@ -179,7 +180,8 @@ def _put_into(out, values, *idx, key, accumulate):
         return
     try:
         if accumulate:
-            np.add.at(out, k, values)
+            if not even_index.add_at(out, key, idx, values):
+                np.add.at(out, k, values)
         else:
             out[k] = values
     except ValueError as e:
@@ -202,6 +204,9 @@ def _put_grad(g, index, xs, key, accumulate):
 def _gather_impl(x, *idx, key):
     if "G" in key:
         _check_nonnegative(x.shape, key, idx)
+    windows = even_index.view(x, key, idx)   # a convolution's or pooling's windows
+    if windows is not None:
+        return windows.copy()
     out = x[np_key(key, idx)]
     # Always a new array; row-major, as PyTorch's index result (NumPy's `x[:, idx]` is
     # column-major), so that `view` accepts what PyTorch's would.
@@ -350,8 +355,18 @@ def _native_arange(node):
     return f"arange_into({{out}}, {a['start']}, {a['step']})"
 
 
+def _arange(start, stop, step, dtype):
+    """out[i] = start + i * step, as PyTorch defines it: a float arange is computed in float64
+    and rounded once. (NumPy's float32 arange adds a float32 step difference, so its error
+    grows with i: arange(-3, 3.1, 0.1)[30] was -2.9e-06, and [31] 0.099997.)"""
+    if dtype.category == INT:
+        return np.arange(start, stop, step, dtype.np)
+    n = _arange_rule(start, stop, step, dtype).shape[0]
+    return (start + step * np.arange(n, dtype=np.float64)).astype(dtype.np)
+
+
 arange = register(Primitive(
-    "arange", "creation", lambda start, stop, step, dtype: np.arange(start, stop, step, dtype.np),
+    "arange", "creation", _arange,
     _arange_rule, inputs=(), attrs=("start", "stop", "step", "dtype"), native=_native_arange))
 
 

@@ -93,7 +93,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         per_channel = input.numel() // c
         if per_channel <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
-                             f"size {list(input.shape)}")
+                             f"size {input.shape}")
         centered, var = _moments(input, dims)
         if running_mean is not None:
             with no_grad():

@@ -1,0 +1,45 @@
+"""A float arange is start + i * step rounded once, as PyTorch defines it (its CPU kernel
+computes in float64). NumPy's float32 arange steps by a float32 difference, so its error
+grows with i: arange(-3, 3.1, 0.1) had -2.9e-06 where 0 belongs and 0.099997 for 0.1 (the
+activation-function plots of Deep Learning with PyTorch ch. 6 printed those)."""
+import numpy as np
+import pytest
+
+import stepjit
+
+CASES = [(-3, 3.1, 0.1), (0, 1, 0.01), (1.5, -2.25, -0.3), (-10, 10, 0.05), (0.0, 7.0)]
+
+
+def _exact(start, stop, step=1.0):
+    n = int(np.ceil((stop - start) / step))
+    return start + step * np.arange(n, dtype=np.float64)
+
+
+@pytest.mark.parametrize("args", CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_each_element_is_rounded_once(args, dtype):
+    got = stepjit.arange(*args, dtype=getattr(stepjit, dtype)).numpy()
+    want = _exact(*args).astype(dtype)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_the_chapter_values():
+    x = stepjit.arange(-3, 3.1, 0.1)
+    assert x.dtype is stepjit.float32 and tuple(x.shape) == (61,)
+    assert abs(x[30].item()) < 1e-15 and x[31].item() == np.float32(0.1)
+
+
+def test_in_a_compiled_step_as_eagerly():
+    step = stepjit.compile(lambda w: w * stepjit.arange(-3, 3.1, 0.1))
+    w = stepjit.ones(61)
+    for _ in range(2):
+        np.testing.assert_array_equal(step(w).numpy(), _exact(-3, 3.1, 0.1).astype(np.float32))
+
+
+def test_against_live_pytorch():
+    torch = pytest.importorskip("torch")
+    for args in CASES:
+        want = torch.arange(*args).numpy()
+        got = stepjit.arange(*args).numpy()
+        # PyTorch's vector lanes add i * step to a rounded block start: an ulp, never more
+        np.testing.assert_allclose(got, want, rtol=0, atol=4 * np.spacing(np.float32(np.abs(want).max())))
