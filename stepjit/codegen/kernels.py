@@ -54,7 +54,7 @@ def cache_dir() -> str:
 _COMMENT = re.compile(r"\s+#.*$", re.M)
 # Modules whose Numba functions generated code calls: their code is compiled into each cached
 # kernel, and Numba's cache checks only the kernel's own file, so they are part of its key.
-_HELPERS = ("scalar.py", "pointers.py", "gemm.py", "vmath.py", "indexing.py",
+_HELPERS = ("scalar.py", "pointers.py", "gemm.py", "vmath.py", "indexing.py", "program_library.py",
             os.path.join("..", "ir", "primitives", "erf_float32.py"))   # verf's coefficients
 _DIGEST = []
 
@@ -229,6 +229,8 @@ class Kernel:
         if self.checked is None:
             with _LOCK:
                 self.checked = _load(self.fname, self.text, self.function)
+            # a native program whose loop kernels a helper process is compiling
+            compile_helper.before_program(self, self.checked.fn.py_func.__globals__)
         out = self.checked(*args)
         self.call = self.checked.fastest()
         return out
@@ -353,4 +355,6 @@ def _clear_numba_cache(path) -> bool:
 def _recompile(dispatcher, cache=True):
     from numba import njit
     opts = {k: v for k, v in dispatcher.targetoptions.items() if k not in ("cache", "nopython")}
-    return njit(cache=cache, **opts)(dispatcher.py_func)
+    # (a native program's pipeline, codegen/program_library.py, is not a target option)
+    return njit(cache=cache, pipeline_class=dispatcher._compiler.pipeline_class,
+                **opts)(dispatcher.py_func)

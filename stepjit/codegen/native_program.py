@@ -59,11 +59,14 @@ _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR val
 # (unboxing each argument) of every function unless told not to: the program is called from
 # Python (or through its machine-code entry, which never uses either wrapper), its loop
 # kernels only from the program. Each wrapper is lowered and optimized by LLVM like the rest.
-_JIT_PROGRAM = '@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)'
+# The program's library links its loop kernels (and gemm, the index helpers) after LLVM has
+# optimized the rest, not before: their code is optimized already (codegen/program_library.py).
+_JIT_PROGRAM = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
+                'pipeline_class=ProgramCompiler)')
 _JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                'no_cpython_wrapper=True)')
-_IMPORTS = ("from numba import carray\n"
-            "from stepjit.codegen.pointers import broadcast_view, reshaped, voidptr_at\n")
+_IMPORTS = ("from stepjit.codegen.pointers import array_at, broadcast_view, reshaped\n"
+            "from stepjit.codegen.program_library import ProgramCompiler\n")
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 # (named, not imported here: a warm process runs cached machine code without importing Numba)
@@ -249,7 +252,7 @@ class ProgramSource:
         lines = ["", _JIT_PROGRAM, "def program_packed(p, dims):"]
         arrays = [(v.shape, v.dtype.np.name) for v in self.ins + self.held] + self.workspace
         for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays)):
-            lines.append(f"    {name} = carray(voidptr_at(p[{k}]), {self._shape(shape)}, np.{dtype})")
+            lines.append(f"    {name} = array_at(p[{k}], {self._shape(shape)}, np.{dtype})")
         return lines + body
 
     def _loop(self, g):

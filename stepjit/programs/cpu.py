@@ -405,6 +405,8 @@ class CpuProgram(Program):
 
     def run(self, env):
         if self.interpreted_runs and self.native is None:
+            if self.interpreted_runs == INTERPRETED_RUNS:
+                self._prepare_native()
             self.interpreted_runs -= 1
             return evaluate(self.source_graph, env)
         env = _Env(env)
@@ -436,6 +438,13 @@ class CpuProgram(Program):
             return False
         self.native = self._native()
         return True
+
+    def _prepare_native(self):
+        """While the program runs interpreted until it is hot, a helper process may compile the
+        native program's loop kernels (codegen/compile_helper.py: start_program)."""
+        if len(self.fused.groups) <= PACKED_MAX_GROUPS:
+            packed, _ = get_module_function(self.native_source()[0].source(), "program_packed")
+            compile_helper.start_program(packed)
 
     def _native_ok(self):
         """Every op can run in nopython mode (matmuls of any size where BLAS was found,
