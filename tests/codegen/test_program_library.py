@@ -118,3 +118,11 @@ def test_kernel_arguments_not_settled_by_the_text_are_left_out():
     assert [(j["function"], j["sig"]) for j in jobs] == [
         ("loop0", (("float32", 1, "C", True), ("float64", 1, "C", True), "i"))]
 
+
+
+def test_a_per_call_allocation_is_never_outlined():
+    """A returned value's array is made per call by `empty_array` (a caller keeps it): a
+    repeated run holding one is not made a function (codegen/repeats.py)."""
+    from stepjit.codegen.repeats import _eligible
+    assert _eligible(["v1 = w0", "loop0(v1, i0, dims[0])"])
+    assert not _eligible(["v1 = empty_array((dims[0], ), np.float32)", "loop0(v1, i0, dims[0])"])
