@@ -46,7 +46,7 @@ import sys
 import time
 
 from .. import config
-from . import machine_cache
+from . import diskcache, machine_cache
 
 MIN_KERNELS = 6      # fewer kernels than this compile faster than a process starts (~0.8 s)
 _POLL = 0.005        # seconds between looks for an entry the helper is building
@@ -266,7 +266,6 @@ def _mark_path(module_path, sig, function):
 
 
 def _mark(path):
-    from . import diskcache
     try:
         diskcache.write_atomic(path, "")
     except OSError:
@@ -292,7 +291,6 @@ def start_program(kernel) -> None:
 
 
 def _write_module(kernel):
-    from . import diskcache
     try:
         with open(kernel.path, encoding="utf-8") as f:
             if f.read() == kernel.text:
