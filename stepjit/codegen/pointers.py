@@ -3,10 +3,17 @@
 Numba's dispatcher spends ~70 ns per array argument (type fingerprint, unboxing, a
 MemInfo); a tiny step's native program takes half a dozen. Its `program_packed` entry
 (codegen/native_program.py) takes instead one int64 array of the inputs' data addresses and
-rebuilds each input with `numba.carray(voidptr_at(address), shape, dtype)`. The runtime
+rebuilds each input with `array_at(address, shape, dtype)`, what
+`numba.carray(voidptr_at(address), shape, dtype)` makes. The runtime
 (runtime/fastcall.py, with programs/cpu.py: pack_addresses) packs the addresses once, and again only when an
 input's array changes, and only for arrays carray describes exactly. Only generated
 modules import this one: a process that runs cached machine code never imports Numba.
+
+`array_at`, `reshaped` and `empty_array` (a returned value's per-call array) are intrinsics,
+not calls of Numba's carray, a reshape overload or np.empty: Numba compiles an overload's
+implementation as a function of its own per argument type in every process (~0.5 s of CPU in
+each of the makemore and MNIST programs), where an intrinsic emits its few instructions into
+the program.
 
 `broadcast_view(a, shape)` is the program's `expand` (np.broadcast_to's view, stride 0 on the
 broadcast dimensions), made here as c_view is: Numba's np.broadcast_to compiles two generic
