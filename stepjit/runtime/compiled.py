@@ -66,6 +66,9 @@ VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ..
 # a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
 HOT_REUSE = VERIFY_FACTOR ** 2
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
+# A step sent to per-call mode by printing on consecutive calls tries its trace tree again
+# after this many calls, then after twice as many each time it goes back (_back_to_tree).
+PROBE_FIRST = 8
 # A one-shot trace computing at least this many elements in all (~0.25 s of NumPy) is compiled
 # rather than interpreted (programs/cpu.py: build_once).
 ONCE_MIN_ELEMENTS = 1 << 26
@@ -144,6 +147,9 @@ class CompiledFunction:
         self._per_call = None           # why the step's Python runs every call (_go_per_call)
         self._per_call_seen = set()     # structural keys of per-call traces (_recurs)
         self._per_call_eager = False    # a per-call step cheaper run eagerly (per_call.py)
+        self._probe = None              # [why_mode, calls left] before a print-driven
+                                        # per-call mode tries the tree again
+        self._probe_gap = PROBE_FIRST   # calls in that mode before it tries the tree again
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
@@ -311,14 +317,18 @@ class CompiledFunction:
         than a branch per value up to the recompile limit and then eager, the step is traced
         on every call from now on, its programs reused by structural hash. True when it
         switched."""
-        calls = self._stats["calls"]
-        if self._changed.get(where) != calls - 1:
+        calls = self._calls()    # (fast calls served in between count: a print every 100 calls
+        if self._changed.get(where) != calls - 1:      # is not two calls in a row)
             self._changed[where] = calls
             return False
-        self._go_per_call(why)
+        self._go_per_call(why, probe=True)
         return True
 
-    def _go_per_call(self, why):
+    def _go_per_call(self, why, probe=False):
+        """Run the step's Python on every call from now on; where what caused it may stop
+        (printing, or reading a changing float, on the first epochs only), try the trace tree
+        again after a while (_back_to_tree)."""
+        self._probe = [why, self._probe_gap] if probe else None
         self._per_call = why
         self.mode = PER_CALL
         self._drop_fast()
@@ -326,12 +336,30 @@ class CompiledFunction:
         log_event(self, "per-call", reason=why)
 
     def _off_tree_call(self, args, kwargs):
+        if self._probe is not None and self.mode is PER_CALL and self.why_mode == self._probe[0]:
+            self._probe[1] -= 1
+            if self._probe[1] <= 0:
+                self._back_to_tree()
+                return self._tree_call(args, kwargs)
         if self._per_call_eager and self.mode is PER_CALL:
             return self._run_eagerly(args, kwargs)
         if self.mode is EAGER or self._over_limit(self.why_mode):
             return self._eager(args, kwargs)
         flat, _ = flat_args(args, kwargs)
         return self._retrace(args, kwargs, flat, f"{PER_CALL}: {self.why_mode}")
+
+    def _back_to_tree(self):
+        """Leave a per-call mode that printing (or a changing float read into Python) caused,
+        to see whether the step still does so on every call (`if epoch <= 3 or epoch % 500 ==
+        0: print(...)` printed on three calls in a row, then rarely): its next call is traced
+        again. A step that prints again at once returns to per-call mode, and its next probe
+        waits twice as many calls, so probing costs one trace after 8, 16, 32, ... calls."""
+        log_event(self, "tree", reason=f"probing after {self._probe_gap} calls: {self.why_mode}")
+        self.mode, self.why_mode, self._per_call, self._probe = TREE, None, None, None
+        self._per_call_eager = False
+        self._one_shot, self._one_shot_call, self._last_gap = None, -1, 1 << 62
+        self._changed = {}
+        self._probe_gap *= 2
 
     def _run_eagerly(self, args, kwargs):
         """A per-call step cheaper run eagerly (per_call.py): the function itself, its results
@@ -417,14 +445,15 @@ class CompiledFunction:
         if verifying:
             st["verifications"] += 1
         calls = self.stats()["calls"]
-        if tr.per_call is None and tr.per_call_if_again and self._one_shot_too_often(tr, calls):
+        may_stop = tr.per_call is None and tr.per_call_if_again is not None
+        if may_stop and self._one_shot_too_often(tr, calls):
             # (the previous call made the same kind of one-call trace: every call does; or a
             # small step does so every few calls, where running it eagerly costs less)
             tr.per_call, tr.per_call_warns = tr.per_call_if_again, tr.per_call_if_again_warns
         if tr.nondeterministic is not None and self.mode is TREE:
             self._went_nondeterministic(tr.nondeterministic)
         elif tr.per_call is not None and self.mode is TREE:
-            self._go_per_call(tr.per_call)
+            self._go_per_call(tr.per_call, probe=may_stop)
             if tr.per_call_warns:
                 warnings.warn(f"stepjit: {self.name}: {tr.per_call} (its compiled programs are "
                               "reused by structural hash)", UserWarning, stacklevel=7)
@@ -784,9 +813,12 @@ class CompiledFunction:
         per_call.py), decision_misses, cached_traces, segments, mode, and seconds spent tracing
         and compiling."""
         segments, leaves = _count(self.roots)
-        fast = sum(seg.uses - seg.tree_uses for seg in self._fast_segs)
-        return dict(self._stats, calls=self._stats["calls"] + fast, cached_traces=leaves,
+        return dict(self._stats, calls=self._calls(), cached_traces=leaves,
                     segments=segments, mode=self.mode)
+
+    def _calls(self):
+        """Calls so far, the fast calls' included (each counts on its segment)."""
+        return self._stats["calls"] + sum(seg.uses - seg.tree_uses for seg in self._fast_segs)
 
     def __get__(self, obj, objtype=None):
         """Decorating a method compiles it per instance."""

@@ -253,7 +253,7 @@ def roots_of(fn, step_globals):
                         f"closure variable {name} of {fn.__qualname__}"))
         except ValueError:
             continue
-    return out
+    return out + default_roots(fn)
 
 
 # -- the line that changed it -------------------------------------------------------------
@@ -308,3 +308,17 @@ def _codes(code):
 
 def _loc(code, line, Loc, linecache):
     return Loc(code.co_filename, line, linecache.getline(code.co_filename, line).strip())
+
+
+def default_roots(fn):
+    """(container, key, object, label) for fn's default argument values: a mutable default
+    (`def step(x, seen={})`) is state the step keeps between calls, as a closure cell is."""
+    code = fn.__code__
+    defaults = getattr(fn, "__defaults__", None) or ()
+    names = code.co_varnames[code.co_argcount - len(defaults):code.co_argcount]
+    out = [(defaults, k, obj, f"default argument {name} of {fn.__qualname__}")
+           for k, (name, obj) in enumerate(zip(names, defaults))]
+    kw = getattr(fn, "__kwdefaults__", None) or {}
+    out += [(kw, name, kw[name], f"default argument {name} of {fn.__qualname__}")
+            for name in sorted(kw)]
+    return out

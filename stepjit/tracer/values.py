@@ -82,7 +82,7 @@ from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import (_MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES,
                        BindingGuard, searched_dict)
-from .helpers import (Helpers, def_loc, global_names, is_user_file, line_of_change,
+from .helpers import (Helpers, def_loc, default_roots, global_names, is_user_file, line_of_change,
                       roots_of, running_callers)
 from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
@@ -247,9 +247,11 @@ def roots(fn):
             out.append((cell, None, cell.cell_contents, f"closure variable {name}"))
         except ValueError:
             continue
+    out += default_roots(fn)
     if owner is not None:
         out.append((None, None, owner, "self"))
     return out
+
 
 
 def snapshot(fn, args=()) -> Snapshot:
