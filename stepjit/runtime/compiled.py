@@ -147,8 +147,8 @@ class CompiledFunction:
         self._per_call = None           # why the step's Python runs every call (_go_per_call)
         self._per_call_seen = set()     # structural keys of per-call traces (_recurs)
         self._per_call_eager = False    # a per-call step cheaper run eagerly (per_call.py)
-        self._probe = None              # [why_mode, calls left] before a print-driven
-                                        # per-call mode tries the tree again
+        self._probe = None              # [why_mode, calls left, traces then] before a
+                                        # print-driven per-call mode tries the tree again
         self._probe_gap = PROBE_FIRST   # calls in that mode before it tries the tree again
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
@@ -328,7 +328,7 @@ class CompiledFunction:
         """Run the step's Python on every call from now on; where what caused it may stop
         (printing, or reading a changing float, on the first epochs only), try the trace tree
         again after a while (_back_to_tree)."""
-        self._probe = [why, self._probe_gap] if probe else None
+        self._probe = [why, self._probe_gap, self._stats["traces"]] if probe else None
         self._per_call = why
         self.mode = PER_CALL
         self._drop_fast()
@@ -355,6 +355,8 @@ class CompiledFunction:
         again. A step that prints again at once returns to per-call mode, and its next probe
         waits twice as many calls, so probing costs one trace after 8, 16, 32, ... calls."""
         log_event(self, "tree", reason=f"probing after {self._probe_gap} calls: {self.why_mode}")
+        # (the recompile limit counts the tree's traces, not those of the calls run per call)
+        self._uncounted += self._stats["traces"] - self._probe[2]
         self.mode, self.why_mode, self._per_call, self._probe = TREE, None, None, None
         self._per_call_eager = False
         self._one_shot, self._one_shot_call, self._last_gap = None, -1, 1 << 62
