@@ -150,6 +150,7 @@ class CompiledFunction:
         self._probe = None              # [why_mode, calls left, traces then] before a
                                         # print-driven per-call mode tries the tree again
         self._probe_gap = PROBE_FIRST   # calls in that mode before it tries the tree again
+        self._warned = set()            # per-call reasons warned about
         self._int_args = set()          # positions of int arguments read per call
         self._arg_ints = {}             # position -> this call's int there (_read_int_args)
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
@@ -456,7 +457,8 @@ class CompiledFunction:
             self._went_nondeterministic(tr.nondeterministic)
         elif tr.per_call is not None and self.mode is TREE:
             self._go_per_call(tr.per_call, probe=may_stop)
-            if tr.per_call_warns:
+            if tr.per_call_warns and tr.per_call not in self._warned:   # (once: after a probe
+                self._warned.add(tr.per_call)                           # it may come again)
                 warnings.warn(f"stepjit: {self.name}: {tr.per_call} (its compiled programs are "
                               "reused by structural hash)", UserWarning, stacklevel=7)
         if self.mode is not TREE:
