@@ -66,8 +66,10 @@ CORPUS += [
     Entry("two_layer_net_autograd", TUTORIALS, traces=2),   # t = 0, then t symbolic
     # print(t, loss.item()) every step, which no replay would do: the first call's trace is for
     # that call only, the second call prints again and the step runs its Python on every call
-    # from then on, its small ops eagerly (stepjit/runtime/per_call.py)
-    Entry("two_layer_net_custom_function", TUTORIALS, traces=2),
+    # from then on, its small ops eagerly (stepjit/runtime/per_call.py); after 8 and 16 such
+    # calls it tries its trace tree again (the probe's trace prints, the next call's too): 2 more
+    # traces each time in its 50 steps
+    Entry("two_layer_net_custom_function", TUTORIALS, traces=6),
     Entry("two_layer_net_nn", TUTORIALS, traces=2),
     Entry("two_layer_net_module", TUTORIALS, traces=2),
 ]
