@@ -209,6 +209,10 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         zf.writestr(_HEADER, json.dumps(header, allow_nan=False))
     data = buf.getvalue()
     if isinstance(f, (str, os.PathLike)):
+        parent = os.path.dirname(os.fspath(f))
+        if parent and not os.path.isdir(parent):
+            # PyTorch's error (a RuntimeError, which programs catch), not open()'s OSError
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
         with open(f, "wb") as out:
             out.write(data)
     else:

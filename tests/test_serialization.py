@@ -85,6 +85,19 @@ def test_paths_and_file_objects(tmp_path):
         stepjit.load(tmp_path / "missing.pt")
 
 
+def test_saving_into_a_missing_directory_raises_pytorchs_runtime_error(tmp_path):
+    # (a book's checkpoint cell saves under ../data-unversioned/...; its except clause and
+    # PyTorch's message expect a RuntimeError, not open()'s FileNotFoundError)
+    target = tmp_path / "missing" / "model.pt"
+    with pytest.raises(RuntimeError, match=r"^Parent directory .*missing does not exist\.$"):
+        stepjit.save({"w": stepjit.ones(2)}, target)
+    with pytest.raises(RuntimeError, match="does not exist"):
+        stepjit.save(stepjit.ones(2), str(target))
+    assert not target.parent.exists()
+    stepjit.save(stepjit.ones(2), tmp_path / "here.pt")        # an existing directory
+    assert stepjit.load(tmp_path / "here.pt").tolist() == [1.0, 1.0]
+
+
 def test_the_file_is_a_zip_of_a_json_header_and_raw_bytes(tmp_path):
     stepjit.save({"w": stepjit.tensor([1.0, 2.0])}, tmp_path / "ck.pt")
     with zipfile.ZipFile(tmp_path / "ck.pt") as zf:

@@ -23,7 +23,7 @@ A native program (codegen/native_program.py) is one Numba function, compiled at 
 runtime promotes its hot trace; the loop kernels it calls rather than inlines are functions of
 its module that Numba compiles first, one after another (MNIST's MLP with Adam: 9 of them, 1.3 s
 of CPU, beside 2.8 s for the program). Their argument types are in the program's text (every
-array a C-contiguous one it made: `array_at`, `np.empty`, a workspace buffer, a reshape of one;
+array a C-contiguous one it made: `array_at`, `empty_array`, a workspace buffer, a reshape of one;
 every size `dims[k]`), so at the program's first interpreted run (programs/cpu.py: it runs
 interpreted until it is hot) `start_program` reads them (`program_jobs`) and starts a helper on
 them, last first, which compiles each into Numba's own cache beside the module and leaves a mark
@@ -46,7 +46,7 @@ import sys
 import time
 
 from .. import config
-from . import machine_cache
+from . import diskcache, machine_cache
 
 MIN_KERNELS = 6      # fewer kernels than this compile faster than a process starts (~0.8 s)
 _POLL = 0.005        # seconds between looks for an entry the helper is building
@@ -200,7 +200,8 @@ def unclaim(entry_path):
 # -- a native program's loop kernels -----------------------------------------------------------
 _PROGRAMS = {}     # a program_packed kernel's module path -> the jobs of its loop kernels
 _DECORATED = re.compile(r"^@njit\((.*)\)\ndef (loop\d+)\(", re.M)
-_MADE = re.compile(r"^    (\w+) = (?:array_at\(p\[\d+\], |np\.empty\()\((.*)\), np\.(\w+)\)$")
+_MADE = re.compile(
+    r"^    (\w+) = (?:array_at\(p\[\d+\], |np\.empty\(|empty_array\()\((.*)\), np\.(\w+)\)$")
 _RESHAPED = re.compile(r"^    (\w+) = reshaped\((\w+), \((.*)\)\)$")
 _SAME = re.compile(r"^    (\w+) = (\w+)$")
 _CALL = re.compile(r"^    (loop\d+)\((.*)\)$")
@@ -210,7 +211,7 @@ def program_jobs(kernel):
     """The helper's jobs for the loop kernels that `kernel` (a native program's
     `program_packed`, codegen/kernels.Kernel) calls rather than inlines, in the program's
     order, each with the signature its text settles: every array argument one the program
-    made C-contiguous (array_at, np.empty, a name for one, a reshape of one), every other a
+    made C-contiguous (array_at, empty_array, a name for one, a reshape of one), every other a
     size `dims[k]` (int64). A kernel called with anything else is left out."""
     calls = {name for opts, name in _DECORATED.findall(kernel.text) if "inline=" not in opts}
     body = kernel.text.split("\ndef program_packed(", 1)[-1]
@@ -266,7 +267,6 @@ def _mark_path(module_path, sig, function):
 
 
 def _mark(path):
-    from . import diskcache
     try:
         diskcache.write_atomic(path, "")
     except OSError:
@@ -292,7 +292,6 @@ def start_program(kernel) -> None:
 
 
 def _write_module(kernel):
-    from . import diskcache
     try:
         with open(kernel.path, encoding="utf-8") as f:
             if f.read() == kernel.text:

@@ -65,7 +65,7 @@ _JIT_PROGRAM = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                 'pipeline_class=ProgramCompiler)')
 _JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                'no_cpython_wrapper=True)')
-_IMPORTS = ("from stepjit.codegen.pointers import array_at, broadcast_view, reshaped\n"
+_IMPORTS = ("from stepjit.codegen.pointers import array_at, broadcast_view, empty_array, reshaped\n"
             "from stepjit.codegen.program_library import ProgramCompiler\n")
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
@@ -172,7 +172,7 @@ class ProgramSource:
         if v in self.inplace:
             return self._name(self.inplace[v])
         if v in self.per_call:
-            return f"np.empty({self._shape(v.shape)}, np.{v.dtype.np.name})"
+            return f"empty_array({self._shape(v.shape)}, np.{v.dtype.np.name})"
         if v in self.held:
             self.computed_held.add(v)
             return f"h{self.held.index(v)}"
@@ -199,7 +199,7 @@ class ProgramSource:
         computed (Numba types the variable as both; the caller raises instead of reading it)."""
         if not (self.stops_early and self.returned):
             return []
-        return [f"{self._name(v)} = np.empty({(0,) * v.ndim}, np.{v.dtype.np.name})"
+        return [f"{self._name(v)} = empty_array({(0,) * v.ndim}, np.{v.dtype.np.name})"
                 for v in self.returned if v not in self.ins]
 
     def kernel_functions(self):

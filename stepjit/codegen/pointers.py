@@ -3,10 +3,17 @@
 Numba's dispatcher spends ~70 ns per array argument (type fingerprint, unboxing, a
 MemInfo); a tiny step's native program takes half a dozen. Its `program_packed` entry
 (codegen/native_program.py) takes instead one int64 array of the inputs' data addresses and
-rebuilds each input with `numba.carray(voidptr_at(address), shape, dtype)`. The runtime
+rebuilds each input with `array_at(address, shape, dtype)`, what
+`numba.carray(voidptr_at(address), shape, dtype)` makes. The runtime
 (runtime/fastcall.py, with programs/cpu.py: pack_addresses) packs the addresses once, and again only when an
 input's array changes, and only for arrays carray describes exactly. Only generated
 modules import this one: a process that runs cached machine code never imports Numba.
+
+`array_at`, `reshaped` and `empty_array` (a returned value's per-call array) are intrinsics,
+not calls of Numba's carray, a reshape overload or np.empty: Numba compiles an overload's
+implementation as a function of its own per argument type in every process (~0.5 s of CPU in
+each of the makemore and MNIST programs), where an intrinsic emits its few instructions into
+the program.
 
 `broadcast_view(a, shape)` is the program's `expand` (np.broadcast_to's view, stride 0 on the
 broadcast dimensions), made here as c_view is: Numba's np.broadcast_to compiles two generic
@@ -34,7 +41,8 @@ from numba import types
 from numba.core import cgutils, ir_utils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
-from numba.np.arrayobj import make_array, np_cfarray, populate_array
+from numba.np.arrayobj import (_empty_nd_impl, _parse_empty_args, make_array, np_cfarray,
+                                populate_array)
 from numba.core.typing.npydecl import parse_shape as ty_parse_shape
 
 
@@ -64,6 +72,23 @@ def array_at(typingctx, addr, shape, dtype):
         return np_cfarray(context, builder, out(types.voidptr, signature.args[1]),
                           [ptr, args[1]])
     return out(addr, shape, dtype), codegen
+
+
+@intrinsic
+def empty_array(typingctx, shape, dtype):
+    """`np.empty(shape, dtype)` (C-contiguous, allocated through Numba's runtime), made in place:
+    np.empty is an overload Numba compiles as a function of its own for each rank and dtype in
+    every process (two in each of the makemore and MNIST programs, ~0.1-0.2 s of CPU)."""
+    ndim = ty_parse_shape(shape)
+    if not (isinstance(shape, types.BaseTuple) and isinstance(dtype, types.DTypeSpec)
+            and ndim is not None):
+        return None
+    out = types.Array(dtype.dtype, ndim, "C")
+
+    def codegen(context, builder, signature, args):
+        arrtype, shapes = _parse_empty_args(context, builder, out(signature.args[0]), args[:1])
+        return _empty_nd_impl(context, builder, arrtype, shapes)._getvalue()
+    return out(shape, dtype), codegen
 
 
 @intrinsic

@@ -61,7 +61,8 @@ _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
 _COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
             "gt": operator.gt, "ge": operator.ge}
 _OPS = dict(_ARITH, truediv=operator.truediv)
-_FLOAT_ARITH = ("add", "sub", "mul", "truediv", "pow")   # a float's ops the graph computes as Python does
+# a float's ops the graph computes as Python does
+_FLOAT_ARITH = ("add", "sub", "mul", "truediv", "pow")
 # Functions of one number the graph computes (float64 nodes) when handed a symbolic number
 # while a trace runs (`math.cos(math.pi * it / n)` in a cosine schedule): "float" is the int to
 # float conversion where an int's arithmetic meets a float. Each is correctly rounded or within
@@ -345,7 +346,8 @@ class SymbolicInt(_Symbolic):
 
     def as_float(self):
         """float(self) as a SymbolicFloat (exact while |value| < 2**53, as Python's)."""
-        return SymbolicFloat(self._place, float(self._value), self._expr + (("float", None, False),))
+        return SymbolicFloat(self._place, float(self._value),
+                             self._expr + (("float", None, False),))
 
     def _truediv(self, other, reverse=False):
         # int / int is the correctly rounded quotient, which float64 division of the two
@@ -400,7 +402,8 @@ class SymbolicFloat(_Symbolic):
     def _arith(self, op, other, reverse=False):
         if self._same_place(other) is not None and op in _FLOAT_ARITH:
             of = other.as_float() if type(other) is SymbolicInt else other
-            value = _OPS[op](of._value, self._value) if reverse else _OPS[op](self._value, of._value)
+            a, b = (of._value, self._value) if reverse else (self._value, of._value)
+            value = _OPS[op](a, b)
             if type(value) is float:
                 return SymbolicFloat(self._place, value,
                                      self._expr + ((op, _Of(of._expr), reverse),))

@@ -69,7 +69,7 @@ def test_large_matmul_step_runs_native_through_blas_and_matches_eager(native_now
     assert program.native is not None, "the step with a large matmul is one native program"
     text = program.native_text
     body = text.split("\ndef program_packed(", 1)[0]     # (program_packed holds the same body)
-    assert body.count("gemm(as_any(") == 5 and "np.empty" not in text
+    assert body.count("gemm(as_any(") == 5 and "empty_array(" not in text
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * 1e-2)
     # It allocates nothing, so the packed program runs as a machine-code entry.

@@ -51,7 +51,7 @@ def test_native_program_gets_an_entry_and_matches_eager(fresh):
     np.testing.assert_allclose(s["b"].detach().numpy(), want_b, rtol=1e-5, atol=1e-7)
     native = _native(fn)
     assert native is not None and native.workspace, "the program's intermediates are workspace"
-    assert "np.empty" not in fn.roots[-1].program.native_text
+    assert "empty_array(" not in fn.roots[-1].program.native_text
     # The packed program runs as its entry, a builtin, not Numba's dispatcher, and the fast
     # call calls that builtin itself (PACK[2]).
     assert type(native.packed.fastest()).__name__ == "builtin_function_or_method"
@@ -151,7 +151,7 @@ def test_a_function_that_returns_arrays_gets_no_entry(fresh):
 
 
 def test_program_source_keeps_returned_values_and_their_views_per_call(fresh):
-    """Workspace for what stays inside; np.empty for what is returned and what it views."""
+    """Workspace for what stays inside; a new array (empty_array) for what is returned and what it views."""
     w = torch.tensor(np.arange(6, dtype=np.float32).reshape(3, 2) / 7, requires_grad=True)
 
     def step(x):
@@ -170,7 +170,7 @@ def test_program_source_keeps_returned_values_and_their_views_per_call(fresh):
     assert src.returned and src.workspace
     # (program_packed holds the same body: count in `program`)
     program_text = text.split("\ndef program_packed(", 1)[0]
-    assert program_text.count("np.empty(") == 1      # the sigmoid, which the returned reshape views
+    assert program_text.count("empty_array(") == 1      # the sigmoid, which the returned reshape views
 
 
 WARM = textwrap.dedent("""

@@ -68,10 +68,11 @@ def test_program_matches_eager(run):
 
 
 def test_kernels_are_linked_after_the_module_pipeline(run):
-    """program_packed links its kernel, gemm and index helpers late, and compiles neither
-    numba.carray's overload nor a reshape overload for it."""
+    """program_packed links its kernel, gemm and index helpers late, and compiles none of
+    numba.carray's, np.empty's or a reshape's overloads for it."""
     packed = run[2]
     assert "carray(" not in packed.text and "array_at(p[0]" in packed.text
+    assert "np.empty(" not in packed.text
     libraries = [cres.library for cres in packed.checked.fn.overloads.values()]
     assert len(libraries) == 1
     library = libraries[0]
@@ -81,7 +82,7 @@ def test_kernels_are_linked_after_the_module_pipeline(run):
     assert "gemm" in late and any(n.startswith(("take", "put")) for n in late)
     early = {lib.name for lib in library._linking_libraries}
     assert not early & late
-    assert not any("carray" in n or "reshaped" in n for n in early)
+    assert not any(w in n for n in early for w in ("carray", "reshaped", "np_empty"))
     defined = {f.name for f in library._final_module.functions if not f.is_declaration}
     for lib in library._late:      # their code is in the program's module all the same
         assert defined & {f.name for f in lib._get_module_for_linking().functions
@@ -117,3 +118,11 @@ def test_kernel_arguments_not_settled_by_the_text_are_left_out():
     assert [(j["function"], j["sig"]) for j in jobs] == [
         ("loop0", (("float32", 1, "C", True), ("float64", 1, "C", True), "i"))]
 
+
+
+def test_a_per_call_allocation_is_never_outlined():
+    """A returned value's array is made per call by `empty_array` (a caller keeps it): a
+    repeated run holding one is not made a function (codegen/repeats.py)."""
+    from stepjit.codegen.repeats import _eligible
+    assert _eligible(["v1 = w0", "loop0(v1, i0, dims[0])"])
+    assert not _eligible(["v1 = empty_array((dims[0], ), np.float32)", "loop0(v1, i0, dims[0])"])

@@ -76,7 +76,7 @@ def test_half_refused_and_to_empty():
     with pytest.raises(TypeError, match="does not compute in float16"):
         m.half()
     w = m[0].weight
-    assert m.bfloat16() is m and w.dtype is stepjit.bfloat16   # (storage: tests/ops/test_bfloat16.py)
+    assert m.bfloat16() is m and w.dtype is stepjit.bfloat16   # (storage: tests/ops/test_bfloat16)
     m.float()
     m.to_empty(device="cpu")
     assert m[0].weight is w and tuple(w.shape) == (4, 3) and m[2].scale.shape == (2,)

@@ -43,3 +43,29 @@ def test_against_live_pytorch():
         got = stepjit.arange(*args).numpy()
         # PyTorch's vector lanes add i * step to a rounded block start: an ulp, never more
         np.testing.assert_allclose(got, want, rtol=0, atol=4 * np.spacing(np.float32(np.abs(want).max())))
+
+
+# PyTorch 2.13's integer aranges with float bounds or step: int64 truncates start, end and
+# step before counting; the other integer types count in float64 and truncate start and step
+INTEGER_RECORDED = [
+    ((0, 5, 2.5), "int64", [0, 2, 4]), ((0, 5, 2.5), "int32", [0, 2]),
+    ((-1.5, 4, 1.5), "int64", [-1, 0, 1, 2, 3]), ((-1.5, 4, 1.5), "int32", [-1, 0, 1, 2]),
+    ((0, 5.5, 1), "int64", [0, 1, 2, 3, 4]), ((0, 5.5, 1), "int16", [0, 1, 2, 3, 4, 5]),
+    ((1.9, 7.2, 2.2), "int64", [1, 3, 5]), ((1.9, 7.2, 2.2), "int32", [1, 3, 5]),
+    ((5, 0, -1.5), "int64", [5, 4, 3, 2, 1]), ((5, 0, -1.5), "uint8", [5, 4, 3, 2]),
+    ((-1.5, 4, 1.5), "uint8", [255, 0, 1, 2]), ((0, 10, 3), "int64", [0, 3, 6, 9]),
+]
+
+
+@pytest.mark.parametrize("args,dtype,want", INTEGER_RECORDED)
+def test_integer_arange_with_float_arguments(args, dtype, want):
+    got = stepjit.arange(*args, dtype=getattr(stepjit, dtype))
+    assert got.tolist() == want and got.dtype is getattr(stepjit, dtype)
+
+
+def test_integer_arange_against_live_pytorch():
+    torch = pytest.importorskip("torch")
+    for dtype in ("int64", "int32", "int16", "uint8"):
+        for args in [(0.5, 5.5, 1), (2, 9, 2), (0.3, 9.9, 3.7), (7.5, -2, -2.5), (0, 100, 7)]:
+            want = torch.arange(*args, dtype=getattr(torch, dtype)).tolist()
+            assert stepjit.arange(*args, dtype=getattr(stepjit, dtype)).tolist() == want, (dtype, args)

@@ -338,8 +338,23 @@ def _full_rule(shape, value, dtype):
 def _arange_rule(start, stop, step, dtype):
     if step == 0:
         raise ShapeError("arange step must be nonzero")
-    n = max(0, int(np.ceil((stop - start) / step)))
-    return AVal((n,), dtype)
+    return AVal((_arange_count(start, stop, step, dtype),), dtype)
+
+
+def _arange_count(start, stop, step, dtype) -> int:
+    """PyTorch's length: ceil((stop - start) / step) in float64, except for int64, whose
+    bounds and step are truncated to integers first (arange(0, 5, 2.5, dtype=int64) has
+    3 elements, [0, 2, 4]; with int32 it has 2)."""
+    if dtype.np == np.int64 and not _all_ints(start, stop, step):
+        s, e, st = int(start), int(stop), int(step)
+        if st == 0:
+            raise ShapeError("arange step must be nonzero")
+        return max(0, (e - s + st - (1 if st > 0 else -1)) // st)
+    return max(0, int(np.ceil((stop - start) / step)))
+
+
+def _all_ints(*values) -> bool:
+    return all(isinstance(v, (int, np.integer)) for v in values)
 
 
 full = register(Primitive(
@@ -358,10 +373,14 @@ def _native_arange(node):
 def _arange(start, stop, step, dtype):
     """out[i] = start + i * step, as PyTorch defines it: a float arange is computed in float64
     and rounded once. (NumPy's float32 arange adds a float32 step difference, so its error
-    grows with i: arange(-3, 3.1, 0.1)[30] was -2.9e-06, and [31] 0.099997.)"""
+    grows with i: arange(-3, 3.1, 0.1)[30] was -2.9e-06, and [31] 0.099997.) An integer
+    arange with float bounds or step follows PyTorch's integer kernel (_arange_count)."""
+    n = _arange_count(start, stop, step, dtype)
     if dtype.category == INT:
-        return np.arange(start, stop, step, dtype.np)
-    n = _arange_rule(start, stop, step, dtype).shape[0]
+        if _all_ints(start, stop, step):
+            return np.arange(start, stop, step, dtype.np)
+        # (PyTorch's integer kernel: start and step truncated to integers, then stepped)
+        return (int(start) + int(step) * np.arange(n, dtype=np.int64)).astype(dtype.np)
     return (start + step * np.arange(n, dtype=np.float64)).astype(dtype.np)
 
 
