@@ -78,7 +78,7 @@ def run_backward(roots, root_grads, *, retain_graph=False, inputs=None, accumula
         root_nodes = [n for n, _ in edges]
     tracer = dispatch.MODE.tracer
     if tracer is not None:   # the tracer learns that the step runs a backward of its own
-        tracer.backward_started(accumulate)
+        tracer.backward_started(accumulate, root_nodes)
     captured = {}
     target_edges = None
     if inputs is None:

@@ -25,7 +25,7 @@ from ..autograd.engine import RUNNING
 from ..cuda import is_device_array
 from ..autograd.grad_mode import STATE as GRAD
 from ..autograd import view_writes
-from ..autograd.node import PrimBackward
+from ..autograd.node import AccumulateGrad, PrimBackward
 from ..errors import EagerOnly, StepjitError, op_error, user_location, user_source_line
 from ..ir import primitives as P
 from ..ir.graph import Graph, Loc, Node, Value
@@ -117,6 +117,7 @@ class Tracer:
         self.reusable = True        # False: the trace describes this call only
         self.backward_runs = 0      # backward()/autograd.grad() calls the step made
         self.accumulating_backwards = 0   # of them, those that accumulate into leaves
+        self.history_reached = set()      # ids of outside-history tensors they reached
         self.why_not_reusable = None
         self._n = 0
         self._used_names = set()
@@ -504,25 +505,31 @@ class Tracer:
         if not write and g is not None and id(g) not in self.touched:
             self.grad_owner[id(g)] = (g, rec)
 
-    def backward_started(self, accumulate):
+    def backward_started(self, accumulate, roots=()):
         """The step runs a backward of its own (backward(), or autograd.grad: accumulate
-        False). One that accumulates would hand gradients on into the history of tensors made
-        outside the step: refused now, before the Python after it runs (check_history)."""
+        False) from the tape nodes `roots`. One that accumulates would hand gradients on into
+        the history of tensors made outside the step that it reaches: refused now, before the
+        Python after it runs (check_history)."""
         self.backward_runs += 1
         if accumulate:
             self.accumulating_backwards += 1
-            self.check_history()
+            self.check_history(roots)
 
-    def check_history(self):
+    def check_history(self, roots=None):
         """A step whose backward() accumulates would, eagerly, send the gradients of tensors
         with history from outside the step (`x = torch.tensor(X, requires_grad=True).float()`
         made before the loop, a PINN's inputs) on into that history, which a compiled program
         cannot do: the step runs eagerly (Untraceable), warning with the tensor and the line.
+        Only tensors the backward reaches count: a target made outside with history and
+        detached in the step (`(y_hat - y.detach())`, d2l's style transfer) is a plain input.
         (autograd.grad returns gradients and stops at its inputs: it reaches no history.)"""
         if not self.accumulating_backwards:
             return
+        if roots is not None:   # (at the trace's end: what the backwards reached, even if the
+            history = {id(rec.obj) for rec in self.records if rec.history}   # step caught it)
+            self.history_reached |= _leaves_reached(roots, history) if history else set()
         for rec in self.records:
-            if rec.history:
+            if rec.history and id(rec.obj) in self.history_reached:
                 t = rec.obj
                 path, line, text = user_source_line(2)
                 raise Untraceable(
@@ -535,3 +542,17 @@ class Tracer:
     def not_reusable(self, why):
         self.reusable = False
         self.why_not_reusable = self.why_not_reusable or why
+
+
+def _leaves_reached(roots, wanted):
+    """The ids in `wanted` of the leaf tensors a backward from tape nodes `roots` reaches."""
+    found, seen, stack = set(), set(), [n for n in roots if n is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is AccumulateGrad and id(node.variable) in wanted:
+            found.add(id(node.variable))
+        stack.extend(child for child, _ in node.edges if child is not None)
+    return found
