@@ -69,3 +69,11 @@ def test_integer_arange_against_live_pytorch():
         for args in [(0.5, 5.5, 1), (2, 9, 2), (0.3, 9.9, 3.7), (7.5, -2, -2.5), (0, 100, 7)]:
             want = torch.arange(*args, dtype=getattr(torch, dtype)).tolist()
             assert stepjit.arange(*args, dtype=getattr(stepjit, dtype)).tolist() == want, (dtype, args)
+
+
+@pytest.mark.parametrize("args", [(5, 0, 1), (0, 5, -1), (0.0, -1.5, 0.5), (3, 1)])
+def test_bounds_against_the_step_sign_raise_as_pytorch_does(args):
+    # PyTorch 2.13: RuntimeError "upper bound and lower bound inconsistent with step sign"
+    with pytest.raises(RuntimeError, match="inconsistent with step sign"):
+        stepjit.arange(*args)
+    assert stepjit.arange(2, 2, -1).shape == (0,) and stepjit.arange(0, 0).shape == (0,)

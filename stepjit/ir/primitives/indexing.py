@@ -338,6 +338,8 @@ def _full_rule(shape, value, dtype):
 def _arange_rule(start, stop, step, dtype):
     if step == 0:
         raise ShapeError("arange step must be nonzero")
+    if (step > 0 and stop < start) or (step < 0 and stop > start):   # PyTorch raises, not []
+        raise ShapeError("upper bound and lower bound inconsistent with step sign")
     return AVal((_arange_count(start, stop, step, dtype),), dtype)
 
 
