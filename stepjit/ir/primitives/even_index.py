@@ -82,9 +82,11 @@ def _apart(axes):
 def _plan(x, key, idx):
     """(shape, strides, starts, first, n) of the view equal to x[key]: its shape and strides,
     the first index of each indexed dimension, the position of the first index tensor and the
-    number of broadcast index axes; or None. The index tensors must be adjacent integer arrays that broadcast (a plain `x[t]`
-    gains nothing here), with only full slices around them."""
-    if not idx or any(getattr(t, "dtype", None) is None or t.dtype.kind not in "iu" for t in idx):
+    number of broadcast index axes; or None. The index tensors must be adjacent integer arrays
+    that broadcast (a plain `x[t]` gains nothing here), with only full slices around them."""
+    # (one index tensor cannot broadcast: an embedding's x[t] leaves at once, every call)
+    if len(idx) < 2 or any(getattr(t, "dtype", None) is None or t.dtype.kind not in "iu"
+                           for t in idx):
         return None
     first = next(p for p, k in enumerate(key) if k in ("T", "G"))
     n = len(idx)
