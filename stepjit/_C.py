@@ -9,7 +9,10 @@ import sys as _sys
 # the objects torch._C shares with torch (`torch._C.device is torch.device` in PyTorch)
 _SHARED = frozenset({
     "device", "dtype", "Size", "Generator", "layout", "memory_format", "finfo", "iinfo",
-    "default_generator", "is_grad_enabled", "is_inference_mode_enabled",
+    "default_generator", "is_grad_enabled", "is_inference_mode_enabled", "get_default_dtype",
+    "get_num_threads", "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
+    "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "is_autocast_enabled",
+    "get_autocast_dtype", "set_flush_denormal",
 })
 # torch._C's base class of torch.Tensor: isinstance(t, TensorBase) holds for every tensor
 _ALIASES = {"TensorBase": "Tensor", "_TensorBase": "Tensor"}

@@ -25,7 +25,7 @@ def test_from_import_in_a_fresh_interpreter_gives_the_api_classes():
 
 @pytest.mark.parametrize("name", ["device", "dtype", "Size", "Generator", "layout",
                                   "memory_format", "finfo", "iinfo", "is_grad_enabled",
-                                  "default_generator"])
+                                  "default_generator", "get_default_dtype", "set_num_threads"])
 def test_shared_names_are_the_api_objects(name):
     assert getattr(torch._C, name) is getattr(torch, name)
 
@@ -45,3 +45,14 @@ def test_internals_raise_naming_the_missing_name():
         torch._C._nn
     with pytest.raises(ImportError, match="_VariableFunctions"):
         exec("from stepjit._C import _VariableFunctions", {})
+
+
+def test_set_flush_denormal_reports_unsupported_and_keeps_subnormals():
+    # what PyTorch returns on a CPU without FTZ/DAZ: False, and nothing flushed
+    from stepjit._C import set_flush_denormal
+    assert set_flush_denormal is torch.set_flush_denormal
+    assert torch.set_flush_denormal(True) is False and torch.set_flush_denormal(False) is False
+    tiny = torch.tensor([1e-40], dtype=torch.float32)
+    assert (tiny * 1.0).item() != 0.0
+    with pytest.raises(RuntimeError, match="flush_denormal expects a bool, but got int"):
+        torch.set_flush_denormal(1)
