@@ -159,7 +159,6 @@ globals().update(_FOREACH)
 from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
-from .denormals import set_flush_denormal  # noqa: E402,F401
 from ._printing import set_printoptions  # noqa: E402,F401
 from . import distributions, jit, linalg, special  # noqa: E402,F401
 from .ops import return_types  # noqa: E402,F401  (torch.return_types: max, sort, svd, ...)
