@@ -145,6 +145,15 @@ def wait(entry_path) -> None:
         time.sleep(_POLL)
 
 
+def busy(entry_path) -> bool:
+    """Is a live process (this process's helper, another process) building the kernel whose
+    entry goes at entry_path? A program warming up (programs/warmup.py) leaves it to them."""
+    if not entry_path:
+        return False
+    holder = _claimant(entry_path)
+    return bool(holder) and holder != os.getpid() and _alive(holder)
+
+
 def _claimant(entry_path):
     try:
         with open(entry_path + ".claim") as f:
