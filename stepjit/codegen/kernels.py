@@ -220,6 +220,20 @@ class Kernel:
             self.call = entry
         return out
 
+    def compile_for(self, sig) -> float:
+        """Compile the kernel (or load it from Numba's cache) for the argument signature `sig`
+        (machine_cache.signature) without running it, so that its first call finds it
+        compiled; the seconds it took. For a program whose groups run interpreted until their
+        kernels are ready (programs/warmup.py): it compiles a kernel between runs, not inside
+        one, on stand-in arguments, as the helper process does."""
+        start = time.perf_counter()
+        with _LOCK:
+            fn = _load(self.fname, self.text, self.function).fn
+        fn.compile(tuple(fn.typeof_pyval(compile_helper.stand_in(s)) for s in sig))
+        seconds = time.perf_counter() - start
+        STATS["compile_seconds"] += seconds
+        return seconds
+
     def _stored_entry(self, path, sig):
         return machine_cache.load(path, sig, self._numba, self._identity(sig))
 
