@@ -302,16 +302,18 @@ def program_job(kernel):
 
 def start_program(kernel) -> bool:
     """When a native program is built, before its interpreted runs: a helper builds its loop
-    kernels, last first, then the program, into Numba's cache, where enough of its kernels
-    (MIN_KERNELS) are not marked compiled, the program is not, and there are two cores.
-    True when it started one."""
+    kernels not marked compiled, last first, then the program, into Numba's cache, where it
+    calls enough kernels (MIN_KERNELS) to be worth it, the program is not compiled yet, and
+    there are two cores. True when it started one."""
     if not enabled(program=True) or kernel.path in _PROGRAMS:
         return False
     jobs = program_jobs(kernel)
     cached = _numba_cached(kernel)
     todo = [j for j in jobs if not (os.path.exists(j["entry"]) or j["function"] in cached)]
     whole = program_job(kernel)
-    if len(todo) < MIN_KERNELS or os.path.exists(whole["entry"]) or kernel.function in cached:
+    # (counting the kernels done: a process that ended before its helper built the program
+    # leaves the kernels it had built, and the next one builds the rest and the program)
+    if len(jobs) < MIN_KERNELS or os.path.exists(whole["entry"]) or kernel.function in cached:
         return False
     finish()
     _write_module(kernel)   # before the helper imports it: Numba's cache is keyed by its mtime
