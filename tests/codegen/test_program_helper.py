@@ -42,6 +42,8 @@ def helped(tmp_path_factory):
     step, x, y, w = _make()
     eager = [(step(x, y).item(), w.detach().numpy().copy()) for _ in range(calls + 2)]
     out = {}
+    saved = dict(kernels._KERNELS)     # kernels of this test's own, as fresh_kernels gives
+    kernels._KERNELS.clear()
     with pytest.MonkeyPatch.context() as mp:
         for name in ("STEPJIT_FIRST_CALL", "STEPJIT_NATIVE"):   # the default: native when hot
             mp.delenv(name, raising=False)
@@ -66,6 +68,8 @@ def helped(tmp_path_factory):
         mark = compile_helper.program_job(program.helped)["entry"]
         out["marked"] = os.path.exists(mark)
     clear_programs()
+    kernels._KERNELS.clear()
+    kernels._KERNELS.update(saved)
     return out, got, eager
 
 
