@@ -210,15 +210,48 @@ class Kernel:
             self.call = entry            # before the call: a fallback inside it replaces it
             return entry(*args)
         claimed = path is not None and compile_helper.running() and compile_helper.claim(path)
+        ran = False      # did Numba's dispatcher run this call?
         try:
-            out = self._numba(*args)
-            entry = self._build_entry(args, sig)
+            entry = self.compile_entry(args, sig)
+            if entry is None:
+                out, ran = self._numba(*args), True
+                entry = self._build_entry(args, sig)
         finally:
             if claimed:
                 compile_helper.unclaim(path)
         if entry is not None:
             self.call = entry
-        return out
+        return out if ran else entry(*args)
+
+    def compile_entry(self, args, sig):
+        """A loop kernel's machine-code entry for `sig`, compiled for it alone with no Numba
+        dispatcher call (codegen/entry_compile.py), stored and loaded; None where the kernel
+        cannot have one that way (no signature, not a loop kernel, refused before or now, or
+        a compile error, which the dispatcher's compile then reports)."""
+        if sig is None or self.function != self.fname or not self.fname.startswith("k_"):
+            return None
+        path = machine_cache.entry_path(self.path, sig, self.function)
+        if machine_cache.refused(path, self._identity(sig)) is not None:
+            return None
+        with _LOCK:
+            if self.checked is None:
+                self.checked = _load(self.fname, self.text, self.function)
+        from . import entry_compile
+        dispatcher = self.checked.fn
+        start = time.perf_counter()
+        kernel_started()
+        try:
+            with span(f"kernel compiled for its entry {self.path}", "compile"):
+                argtypes = tuple(dispatcher.typeof_pyval(a) for a in args)
+                cres = entry_compile.compile_result(dispatcher, argtypes)
+        except Exception as e:  # noqa: BLE001 - the dispatcher compiles it and reports
+            _log(f"{self.name} not compiled for its entry: {type(e).__name__}: {e}")
+            return None
+        entry = self._build_entry(args, sig, (cres, argtypes))
+        if entry is not None:
+            STATS["compiled"] += 1
+            STATS["compile_seconds"] += time.perf_counter() - start
+        return entry
 
     def _stored_entry(self, path, sig):
         return machine_cache.load(path, sig, self._numba, self._identity(sig))
@@ -235,9 +268,10 @@ class Kernel:
         self.call = self.checked.fastest()
         return out
 
-    def _build_entry(self, args, sig):
-        """Build, cache and load the machine-code entry for sig (after a Numba call compiled
-        or loaded the kernel); None when the kernel cannot have one."""
+    def _build_entry(self, args, sig, compiled=None):
+        """Build, cache and load the machine-code entry for sig, from the overload a Numba call
+        compiled or loaded, or from `compiled` (a compile result and its Numba argument types,
+        entry_compile.py); None when the kernel cannot have one."""
         if sig is None:
             why = "parallel" if self.parallel else "argument types" if machine_cache.available() \
                 else "entries unavailable here"
@@ -252,7 +286,8 @@ class Kernel:
             _log(f"no machine-code entry for {self.name}: {why}")
             return None
         try:
-            obj = c_entry.build(self.checked.fn, args, sig, symbol)
+            obj = c_entry.build(self.checked.fn, args, sig, symbol) if compiled is None \
+                else c_entry.build_result(*compiled, sig, symbol)
         except Exception as e:  # noqa: BLE001 - Numba internals differ across versions
             return self._refuse(path, ident, f"{type(e).__name__}: {e}")
         bad = [name for name in machine_cache.undefined_symbols(obj)
