@@ -22,6 +22,8 @@ optimized, as the dispatcher's compile links them.
 """
 from __future__ import annotations
 
+import re
+
 from numba.core import compiler
 from numba.core.codegen import JITCodeLibrary
 from numba.core.compiler_lock import global_compiler_lock
@@ -37,10 +39,12 @@ class ModuleLibrary(JITCodeLibrary):
         self._finalized = True
 
 
-def compile_result(dispatcher, argtypes):
-    """Numba's compile result for `dispatcher`'s function (a loop kernel) and these Numba
-    argument types, with the dispatcher's options, whose library holds the optimized module
-    and no machine code. The dispatcher itself is left as it was (no overload added)."""
+def compile_result(dispatcher, argtypes, func=None):
+    """Numba's compile result for `func` (default: `dispatcher`'s function, a loop kernel) and
+    these Numba argument types, with the dispatcher's options, whose library holds the
+    optimized module and no machine code. The dispatcher itself is left as it was (no overload
+    added)."""
+    func = func or dispatcher.py_func
     target = dispatcher.targetdescr
     flags = compiler.Flags()
     target.options.parse_as_flags(flags, dispatcher.targetoptions)
@@ -50,10 +54,36 @@ def compile_result(dispatcher, argtypes):
     with global_compiler_lock:
         target.typing_context.refresh()
         target.target_context.refresh()
-        library = ModuleLibrary(target.target_context.codegen(), dispatcher.py_func.__qualname__)
+        library = ModuleLibrary(target.target_context.codegen(), func.__qualname__)
         cres = compiler.compile_extra(target.typing_context, target.target_context,
-                                      dispatcher.py_func, args=argtypes, return_type=None,
+                                      func, args=argtypes, return_type=None,
                                       flags=flags, locals=dict(dispatcher.locals),
                                       library=library)
         library.finalize()
     return cres
+
+
+# codegen/loops.py's flat loop: taken when every array it names is C-contiguous, else the
+# loop nest after it runs
+_C = r"[ao]\d+\.flags\.c_contiguous"
+_FLAT_TEST = re.compile(rf"^    if ({_C}(?: and {_C})*):$", re.M)
+
+
+def specialized(func, text, sig):
+    """`func` (a loop kernel's Python function, from the module `text`) as compiled for an
+    entry of signature `sig`: where its flat loop's test names only arrays the entry takes
+    C-contiguous (it checks them on every call), the test is `True`, so CPython drops the loop
+    nest after the flat loop's return and Numba types, lowers and optimizes half the code
+    (W8's Adam updates). Otherwise `func` itself."""
+    m = _FLAT_TEST.search(text)
+    head = re.search(rf"^def {func.__name__}\((.*)\):$", text, re.M)
+    if m is None or head is None:
+        return func
+    params = head[1].split(", ")
+    tested = re.findall(r"([ao]\d+)\.flags", m[1])
+    if not all(sig[params.index(n)] != "i" and sig[params.index(n)][2] == "C" for n in tested):
+        return func
+    source = text[head.start():m.start()] + "    if True:" + text[m.end():]
+    namespace = dict(func.__globals__)
+    exec(compile(source, func.__code__.co_filename, "exec"), namespace)   # noqa: S102 - our text
+    return namespace[func.__name__]

@@ -243,7 +243,8 @@ class Kernel:
         try:
             with span(f"kernel compiled for its entry {self.path}", "compile"):
                 argtypes = tuple(dispatcher.typeof_pyval(a) for a in args)
-                cres = entry_compile.compile_result(dispatcher, argtypes)
+                func = entry_compile.specialized(dispatcher.py_func, self.text, sig)
+                cres = entry_compile.compile_result(dispatcher, argtypes, func)
         except Exception as e:  # noqa: BLE001 - the dispatcher compiles it and reports
             _log(f"{self.name} not compiled for its entry: {type(e).__name__}: {e}")
             return None

@@ -117,3 +117,43 @@ def test_compiled_step_runs_its_kernels_through_entries(fresh_kernels):
                     if isinstance(k, kernels.Kernel) and k.fname.startswith("k_")]
     assert loop_kernels and all(len(k.checked.fn.overloads) == 0 for k in loop_kernels
                                 if k.checked is not None)
+
+
+FLAT = """def {name}(a0, a1, o0, n0, n1):
+    if a0.flags.c_contiguous and a1.flags.c_contiguous and o0.flags.c_contiguous:
+        n = n0 * n1
+        a0f = c_view(a0, (n,))
+        a1f = c_view(a1, (n,))
+        o0f = c_view(o0, (n,))
+        for i in range(n):
+            o0f[i] = np.float32(a0f[i] - a1f[i])
+        return
+    for i0 in range(n0):
+        for i1 in range(n1):
+            o0[i0, i1] = np.float32(a0[i0, i1] - a1[i0, i1])
+"""
+
+
+def test_an_entry_of_c_contiguous_arrays_compiles_the_flat_loop_only(fresh_kernels):
+    """The flat loop's test is True for an entry that takes every array it tests C-contiguous:
+    the loop nest after it is not compiled; strided arrays still run the nest (on Numba)."""
+    from stepjit.codegen import entry_compile
+    kernel, _ = kernels.get_kernel(lambda name: FLAT.format(name=name), parallel=False)
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    b = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    out = np.empty((3, 4), np.float32)
+    kernel(a, b, out, 3, 4)
+    np.testing.assert_array_equal(out, a - b)
+    py_func = kernel.checked.fn.py_func
+    contiguous = machine_cache.signature((a, b, out, 3, 4))
+    flat = entry_compile.specialized(py_func, kernel.text, contiguous)
+    assert flat is not py_func
+    loops = [i for i in __import__("dis").get_instructions(flat) if i.opname == "FOR_ITER"]
+    assert len(loops) == 1, "the loop nest was kept"
+    strided = machine_cache.signature((a.T, b, out, 3, 4))
+    assert entry_compile.specialized(py_func, kernel.text, strided) is py_func
+    # the entry runs C-contiguous arrays; transposed ones take the full kernel on Numba
+    out2 = np.empty((4, 3), np.float32).T
+    kernel(a.T.copy().T, b, out2, 3, 4)
+    np.testing.assert_array_equal(out2, a - b)
+    assert len(kernel.checked.fn.overloads) == 1
