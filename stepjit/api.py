@@ -98,7 +98,7 @@ def detach(input):
 from .runtime import compile  # noqa: E402,F401
 from .nn.modules import module as _module  # noqa: E402
 _module.COMPILE = compile
-from . import compiler, _dynamo, _functorch, _inductor  # noqa: E402,F401
+from . import compiler, _dynamo, _functorch, _inductor, _C  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401

@@ -112,16 +112,18 @@ def load_kernel(fname: str, text: str, parallel: bool):
         return hit
 
 
-def get_module_function(body: str, function: str):
+def get_module_function(body: str, function: str, entry_first=False):
     """(kernel, text) for one function of a generated module body (with its own decorators),
     cached like loop kernels and run like them (Kernel): its module is imported, and Numba
-    with it, only when no machine-code entry serves the call."""
+    with it, only when no machine-code entry serves the call. `entry_first`: a function that
+    returns nothing, compiled straight into its entry where it can have one (ProgramKernel)."""
     text = _HEADER + body
     key = hashlib.sha256(f"{helpers_digest()}\n{text}".encode()).hexdigest()[:20]
     with _LOCK:
         hit = _KERNELS.get((key, function))     # a module may have several functions
         if hit is None:
-            hit = _KERNELS[key, function] = (Kernel(f"p_{key}", text, False, function), text)
+            kind = ProgramKernel if entry_first else Kernel
+            hit = _KERNELS[key, function] = (kind(f"p_{key}", text, False, function), text)
         return hit
 
 
@@ -210,18 +212,14 @@ class Kernel:
             self.call = entry            # before the call: a fallback inside it replaces it
             return entry(*args)
         claimed = path is not None and compile_helper.running() and compile_helper.claim(path)
-        ran = False      # did Numba's dispatcher run this call?
         try:
-            entry = self.compile_entry(args, sig)
-            if entry is None:
-                out, ran = self._numba(*args), True
-                entry = self._build_entry(args, sig)
+            out, entry = self._compile_first(args, sig)
         finally:
             if claimed:
                 compile_helper.unclaim(path)
         if entry is not None:
             self.call = entry
-        return out if ran else entry(*args)
+        return out
 
     def compile_entry(self, args, sig):
         """A loop kernel's machine-code entry for `sig`, compiled for it alone with no Numba
@@ -253,6 +251,18 @@ class Kernel:
             STATS["compiled"] += 1
             STATS["compile_seconds"] += time.perf_counter() - start
         return entry
+
+    def _compile_first(self, args, sig):
+        """(result, entry or None): a loop kernel compiled straight into its entry where it can
+        have one (compile_entry), which runs the call; else the first call run by Numba
+        (compiled or loaded), then the entry built for sig (ProgramKernel builds its entry
+        first its own way)."""
+        entry = self.compile_entry(args, sig)
+        if entry is not None:
+            self.call = entry            # before the call: a fallback inside it replaces it
+            return entry(*args), entry
+        out = self._numba(*args)
+        return out, self._build_entry(args, sig)
 
     def _stored_entry(self, path, sig):
         return machine_cache.load(path, sig, self._numba, self._identity(sig))
@@ -316,6 +326,49 @@ class Kernel:
         comments, which name the IR values of whichever graph asked first, as kernel_hash)."""
         return {"symbol": machine_cache.entry_symbol(self.path, sig, self.function),
                 "source": hashlib.sha256(_COMMENT.sub("", self.text).encode()).hexdigest()}
+
+
+class ProgramKernel(Kernel):
+    """A native program that returns nothing: where no entry is cached, compiled once with
+    neither of Numba's wrappers and with its machine-code entry inside (codegen/program_entry.py),
+    never called through Numba's dispatcher. Where that fails for a signature, or cannot be
+    tried (no entries here), it is compiled as any kernel is: with the CPython wrapper, run by
+    Numba, then its entry built. The entry's fallback (arguments it was not built for) is that
+    ordinary compile too."""
+    __slots__ = ()
+
+    def _compile_first(self, args, sig):
+        entry = None if sig is None else self._compile_entry(args, sig)
+        if entry is None:
+            return super()._compile_first(args, sig)
+        self.call = entry
+        return entry(*args), entry
+
+    def _compile_entry(self, args, sig):
+        from . import program_entry
+        path = machine_cache.entry_path(self.path, sig, self.function)
+        ident = self._identity(sig)
+        if machine_cache.refused(path, ident) is not None:
+            return None
+        with _LOCK:
+            checked = self.checked = self.checked or _load(self.fname, self.text, self.function)
+        compile_helper.before_program(self, checked.fn.py_func.__globals__)
+        start = time.perf_counter()
+        try:
+            kernel_started()
+            with span(f"program compiled into its entry {self.path}", "compile"):
+                obj = program_entry.compile_entry(checked.fn, args, sig, ident["symbol"])
+            bad = [n for n in machine_cache.undefined_symbols(obj) if not machine_cache.linkable(n)]
+            if bad:
+                raise LookupError(f"it needs {', '.join(bad)}")
+            path = machine_cache.store(path, sig, ident, obj)
+        except Exception as e:  # noqa: BLE001 - Numba internals differ across versions
+            _log(f"{self.name} compiled with Numba's wrapper: {type(e).__name__}: {e}")
+            return None
+        STATS["compiled"] += 1
+        STATS["compile_seconds"] += time.perf_counter() - start
+        STATS["entries_built"] += 1
+        return machine_cache.load(path, sig, self._numba, ident)
 
 
 def _log(msg):

@@ -149,6 +149,8 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
 def set_flush_denormal(mode):
     """PyTorch's answer on a CPU that cannot flush denormals: False, nothing changed.
     stepjit's NumPy and Numba code keeps IEEE subnormals, so its results do not depend on it."""
+    if not isinstance(mode, bool):
+        raise RuntimeError(f"flush_denormal expects a bool, but got {type(mode).__name__}")
     return False
 
 

@@ -67,7 +67,7 @@ def _inplace(prim, name):
     def method(self, other, *rest, alpha=1):
         if rest:
             other, alpha = E._scaled(name, other, rest, alpha)
-        if alpha != 1:
+        if not E.unit(alpha):
             other = E.mul(other, alpha)
         return self._inplace(prim, other, op=name)
     method.__name__ = name

@@ -471,7 +471,8 @@ class CpuProgram(Program):
     def _native(self):
         src, ins, outs = self.native_source()
         body = src.source()
-        fn, self.native_text = get_module_function(body, "program")
+        # (a program returning arrays cannot have a machine-code entry: kernels.ProgramKernel)
+        fn, self.native_text = get_module_function(body, "program", entry_first=not src.returned)
         packed = None
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
             packed, _ = get_module_function(body, "program_packed")
