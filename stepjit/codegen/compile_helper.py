@@ -409,6 +409,8 @@ def _build(job):
     with kernels._LOCK:
         kernel.checked = kernels._load(kernel.fname, kernel.text, kernel.function)
     args = [stand_in(s) for s in sig]
+    if not job.get("numba_only") and kernel.compile_entry(args, sig) is not None:
+        return          # a loop kernel compiled for its entry alone (codegen/entry_compile.py)
     dispatcher = kernel.checked.fn
     dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
     if not job.get("numba_only"):    # (a program's loop kernel: Numba's cache is the product)
