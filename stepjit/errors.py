@@ -16,6 +16,11 @@ class StepjitError(RuntimeError):
     """Base class; `op` and `where` are filled in by the dispatcher."""
 
 
+class LinAlgError(StepjitError):
+    """A linear-algebra routine met a singular or not positive-definite matrix (PyTorch's
+    torch.linalg.LinAlgError, a RuntimeError)."""
+
+
 class ShapeError(StepjitError):
     pass
 

@@ -25,7 +25,7 @@ from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
 from . import threads, warmup
-from .program import Program, raise_failed_checks
+from .program import NATIVE_READY, Program, raise_failed_checks
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
 # whatever its length. A larger one goes native only if it has few distinct loop kernels:
@@ -381,6 +381,10 @@ class CpuProgram(Program):
         self.steps = [] if self.native else self._steps()
         self.interpreted_runs = INTERPRETED_RUNS if (
             self.native_ok and native_mode() == "hot" and not config.first_call_compiles()) else 0
+        self.building = None    # the NativeCall of a promotion waiting for a helper's build
+        self.helped = None      # the native program's kernel a helper was started on
+        if self.interpreted_runs:
+            self._prepare_native()
 
     def _adopt(self, record):
         """Run what the pipeline's record says (stepjit/pipeline.py): its optimized graph,
@@ -410,11 +414,12 @@ class CpuProgram(Program):
                                            and st.node.out not in read)]
 
     def run(self, env):
-        if self.interpreted_runs and self.native is None:
-            if self.interpreted_runs == INTERPRETED_RUNS:
-                self._prepare_native()
-            self.interpreted_runs -= 1
-            return evaluate(self.source_graph, env)
+        if self.native is None:
+            if self.interpreted_runs and not (self.building and self._built()):
+                self.interpreted_runs -= 1
+                return evaluate(self.source_graph, env)
+            if self.building is not None:   # built, or no interpreted runs left: wait for it
+                self._go_native()
         env = _Env(env)
         env.program = self
         if self.native is not None:
@@ -481,17 +486,35 @@ class CpuProgram(Program):
     def promote(self) -> bool:
         """The runtime found this program hot: run it as one native function from now on, if it
         is small enough (STEPJIT_NATIVE). True when it changed."""
-        if self.native is not None or not self.native_ok or native_mode() != "hot":
+        if self.native is not None or not self.native_ok or native_mode() != "hot" \
+                or self.building is not None:
             return False
-        self.native = self._native()
+        call = self._native()
+        if self.helped is not None and compile_helper.building(self.helped):
+            self.building = call     # a helper is building it: run on interpreted meanwhile
+            return False
+        self.native = call
         return True
 
+    def _built(self) -> bool:
+        """Has the helper building the promoted native program finished (or gone)?"""
+        return not compile_helper.building(self.helped)
+
+    def _go_native(self):
+        """Run the promoted program natively from now on (what the helper stored is loaded, or,
+        with interpreted runs spent, waited for), and tell the runtime, whose fast calls ran
+        this program as a whole (program.NATIVE_READY)."""
+        self.native, self.building = self.building, None
+        for callback in list(NATIVE_READY):
+            callback()
+
     def _prepare_native(self):
-        """While the program runs interpreted until it is hot, a helper process may compile the
-        native program's loop kernels (codegen/compile_helper.py: start_program)."""
+        """When a program that goes native when hot is built: a helper process may build the
+        native program while it runs interpreted (codegen/compile_helper.py: start_program)."""
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
             packed, _ = get_module_function(self.native_source()[0].source(), "program_packed")
-            compile_helper.start_program(packed)
+            if compile_helper.start_program(packed):
+                self.helped = packed
 
     def _native_ok(self):
         """Every op can run in nopython mode (matmuls of any size where BLAS was found,

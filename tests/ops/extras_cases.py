@@ -1,9 +1,10 @@
 """Less common PyTorch names (stepjit/ops/extras.py, nn/torch_forms.py's losses, adaptive max
-pooling with indices, F.multi_head_attention_forward, F.pdist) against PyTorch: values,
-dtypes and gradients, one table recorded by tests/fixtures/record_extras.py."""
+pooling with indices, F.multi_head_attention_forward, F.pdist, SyncBatchNorm on one process,
+NLLLoss2d) against PyTorch: values, dtypes and gradients (parameters' and buffers' too), one
+table recorded by tests/fixtures/record_extras.py."""
 import numpy as np
 
-from tests.fixtures.oracle import Case
+from tests.fixtures.oracle import Case, layer
 
 RNG = np.random.default_rng(1013)
 X = RNG.standard_normal((3, 4))
@@ -93,6 +94,22 @@ def _pdist(T, v):
     return F.pdist(v), F.pdist(v, 1.0), F.pdist(v, 3.0)
 
 
+def _sync_bn(T, seq):
+    return layer(T, T.nn.SyncBatchNorm(3, momentum=None), seq)
+
+
+def _converted(T, img):
+    net = T.nn.Sequential(T.nn.Conv2d(3, 4, 2), T.nn.BatchNorm2d(4), T.nn.ReLU(),
+                          T.nn.Sequential(T.nn.BatchNorm2d(4, affine=False)))
+    net = T.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    return layer(T, net, img)
+
+
+def _nll2d(T, img):
+    target = T.tensor(np.arange(70).reshape(2, 7, 5) % 3)
+    return T.nn.NLLLoss2d()(img.log_softmax(1), target)
+
+
 CASES = [
     Case("real_tensors", _real_tensors, X),
     Case("values", _values, X, Y, grad=(0, 1)),
@@ -100,4 +117,7 @@ CASES = [
     Case("adaptive_max_with_indices", _pools, IMG, SEQ, VOL),
     Case("multi_head_attention_forward", _mha, Q, KV, W_IN, B_IN, W_OUT, B_OUT, W_K, KV4),
     Case("pdist", _pdist, V),
+    Case("sync_batch_norm_one_process", _sync_bn, SEQ),
+    Case("convert_sync_batchnorm", _converted, IMG),
+    Case("nll_loss_2d", _nll2d, IMG),
 ]
