@@ -539,3 +539,28 @@ def tensorsolve(A, B, dims=None):
             f"prod(self.shape[:other.ndim]), but got {math.prod(shape)} != {B.numel()} "
             f"(A {fmt(A.shape)}, B {fmt(B.shape)})"), "linalg.tensorsolve")
     return solve(A.reshape(B.numel(), B.numel()), B.reshape(-1)).reshape(shape)
+
+
+# -- torch-level Cholesky and triangular solves (torch.cholesky_solve, ...) -------------------
+def _from_factor(L, upper):
+    return L.mT @ L if upper else L @ L.mT
+
+
+def cholesky_inverse(L, upper=False):
+    """inv(A) for A = L L^T (U^T U with upper): the inverse of the matrix the factor makes."""
+    return inv(_from_factor(L, upper))
+
+
+def cholesky_solve(B, L, upper=False):
+    """X with A X = B for A = L L^T (U^T U with upper)."""
+    return solve(_from_factor(L, upper), B)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """torch.triangular_solve (deprecated in PyTorch): (solution of op(A) X = b, A's copy)."""
+    warnings.warn("torch.triangular_solve is deprecated in favor of "
+                  "torch.linalg.solve_triangular and will be removed in a future PyTorch "
+                  "release.", UserWarning, stacklevel=2)
+    T = A.mT if transpose else A
+    x = solve_triangular(T, b, upper=upper != transpose, unitriangular=unitriangular)
+    return return_types.triangular_solve(x, A.clone())
