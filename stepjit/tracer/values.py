@@ -328,8 +328,14 @@ def _children(snap, obj, text, name):
             snap.sizes[id(obj)] = (obj, _copy(obj), text, name)
     if isinstance(obj, dict):
         items = list(obj.items())[:_MAX_ITEMS]
+        # A dict keyed by tensors is a hand-written optimizer's per-parameter state
+        # (`self.state[p] = {"step": 0, ...}`): its containers are entered, so the counters in
+        # them are guarded and, once they change, read per call like any other. A scalar or
+        # tensor keyed by a tensor directly is not (guards compare str and int keys by value).
         return [(obj, k, v, f"[{k!r}]", k if type(k) is str else None)
-                for k, v in items if type(k) in (str, int)]
+                for k, v in items if type(k) in (str, int)] + \
+            [(obj, k, v, f"[<{type(k).__name__} {tuple(k.shape)}>]", None) for k, v in items
+             if isinstance(k, Tensor) and isinstance(v, _COLLECTIONS)]
     if isinstance(obj, (list, tuple)):
         if len(obj) > _MAX_SEQUENCE:
             return []       # data, not configuration: a dataset held in a list
