@@ -144,6 +144,7 @@ class CompiledFunction:
         self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
         self._volatile = None           # the ValueGuard that failed twice: traced every call
+        self._missed_floats = {}        # where -> misses of a decision on a float read exactly
         self._per_call = None           # why the step's Python runs every call (_go_per_call)
         self._per_call_seen = set()     # structural keys of per-call traces (_recurs)
         self._per_call_eager = False    # a per-call step cheaper run eagerly (per_call.py)
@@ -238,9 +239,12 @@ class CompiledFunction:
             if not level:
                 st["decision_misses"] += 1
                 why = f"the decision at {d.where()} went another way: {d.describe(k)}"
-                if d.floats_read_exactly() and self._changes_every_call(("decision", str(d.loc)),
-                                                                         why):
-                    return self._off_tree_call(args, kwargs)
+                if d.floats_read_exactly():
+                    where = ("decision", str(d.loc))
+                    if self._changes_every_call(where, why):
+                        return self._off_tree_call(args, kwargs)
+                    if self._changes_when_reached(where, why):
+                        return self._run_eagerly(args, kwargs)
                 return self._miss(args, kwargs, flat, why)
 
     def _miss(self, args, kwargs, flat, reason):
@@ -324,6 +328,18 @@ class CompiledFunction:
             return False
         self._go_per_call(why, probe=True)
         return True
+
+    def _changes_when_reached(self, where, why) -> bool:
+        """A float read exactly that missed before, not on the previous call: Python reads it
+        on some calls only (`if i % 10 == 0: log.append(f"{loss.item():.3f}")`). Such a call
+        runs eagerly, the tree serving the others, rather than a branch per value up to the
+        recompile limit or the whole step traced per call, back and forth at every probe."""
+        seen = self._missed_floats.get(where, 0)
+        self._missed_floats[where] = seen + 1
+        if seen == 1:
+            log_event(self, "per-call", reason=f"{why}: a float Python reads on some calls only;"
+                      " the calls that read it run eagerly from now on")
+        return seen > 0
 
     def _go_per_call(self, why, probe=False):
         """Run the step's Python on every call from now on; where what caused it may stop

@@ -211,10 +211,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         guards = value_guards(fn, before, last, written, read_as)
         skip -= before.set_first    # (the number the call must begin with: value_guards)
         out.py_guards.extend(g for g in guards if (id(g.container), g.key) not in skip)
-        for p in places:
-            for g in p.guards:
-                g.segment = last
-                out.py_guards.append(g)
+        for p in places:     # (each guard in the segment where Python asked: segment_now)
+            out.py_guards.extend(p.guards)
         out.nondeterministic = watch.nondeterministic
         changed = next(iter(before.changed), None)
         if changed is not None and out.nondeterministic is None:
