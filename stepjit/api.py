@@ -53,6 +53,7 @@ from .ops.index import gather, index_select, masked_select, nonzero, take_along_
 from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
     norm, prod, softmax, std, sum, var)
+from .ops.strided import as_strided  # noqa: F401
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, mv, narrow, outer, permute,
     moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)

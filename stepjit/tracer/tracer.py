@@ -150,6 +150,16 @@ class Tracer:
             return d
         return self.lift(t)
 
+    def concrete_input(self, t):
+        """The array a tensor the trace reads from outside holds (an argument, a lifted
+        tensor, one not touched yet), or None for a value the graph computes."""
+        d = t._data
+        if not isinstance(d, Value):
+            return d if isinstance(d, np.ndarray) else None
+        if d in self.graph.inputs or any(v is d for v, _ in self.graph.lifted):
+            return self.env.get(d)
+        return None
+
     def bind_argument(self, t, position, name):
         rec = self.touch(t, slot=("arg", position), label=name)
         v = Value(self._name(name), t._data.shape, dispatch.dtype_of_array(t._data))

@@ -203,6 +203,14 @@ def _np_index_put(base, values, *idx, key, accumulate):
     return out
 
 
+def _np_as_strided(x, size, stride, offset):
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(size, x.dtype)
+    for i in np.ndindex(*size):
+        out[i] = flat[offset + sum(a * b for a, b in zip(i, stride))]
+    return out
+
+
 def _np_slice_scatter(base, src, key):
     out = base.copy()
     out[tuple(slice(*k) if isinstance(k, tuple) else k for k in key)] = src
@@ -572,6 +580,14 @@ SAMPLES: dict[str, list[Sample]] = {
           ref=lambda *xs, axis: np.concatenate(xs, axis)),
         S(r(2, 3), r(2, 1), r(2, 2), attrs=dict(axis=1), api=lambda T, *xs: T.cat(xs, 1),
           ref=lambda *xs, axis: np.concatenate(xs, axis)),
+    ],
+    "as_strided": [
+        S(r(4, 5), attrs=dict(size=(3, 4), stride=(5, 1), offset=2), ref=_np_as_strided,
+          api=lambda T, x: x.as_strided((3, 4), (5, 1), 2)),
+        S(r(12), attrs=dict(size=(4, 3), stride=(2, 1), offset=0), ref=_np_as_strided,
+          api=lambda T, x: x.as_strided((4, 3), (2, 1)), note="overlapping windows"),
+        S(r(3, 2), attrs=dict(size=(2, 0), stride=(1, 1), offset=6), ref=_np_as_strided,
+          note="empty"),
     ],
     # -- indexing ---------------------------------------------------------------
     "slice": [
