@@ -244,7 +244,8 @@ class CompiledFunction:
                     if self._changes_every_call(where, why):
                         return self._off_tree_call(args, kwargs)
                     if self._changes_when_reached(where, why):
-                        return self._run_eagerly(args, kwargs)
+                        # (results that carry a compiled backward keep eager's history)
+                        return self._run_eagerly(args, kwargs, detach=seg.trace.aot is None)
                 return self._miss(args, kwargs, flat, why)
 
     def _miss(self, args, kwargs, flat, reason):
@@ -380,11 +381,13 @@ class CompiledFunction:
         self._changed = {}
         self._probe_gap *= 2
 
-    def _run_eagerly(self, args, kwargs):
+    def _run_eagerly(self, args, kwargs, detach=True):
         """A per-call step cheaper run eagerly (per_call.py): the function itself, its results
         detached as a compiled call's are (a tensor it returns unchanged stays itself)."""
         self._stats["eager_calls"] += 1
         out = self.fn(*_plain(args), **kwargs)
+        if not detach:
+            return out
         leaves, treedef = flatten(out, lambda x: isinstance(x, Tensor))
         if not any(t._grad_fn is not None for t in leaves):
             return out

@@ -102,6 +102,7 @@ class Tracer:
         self.reads_device = False   # whether a CUDA array entered env (dispatch.trace_device)
         self._evaluated, self._last_evaluated = 0, None   # graph.nodes evaluated into env
         self.decisions = []         # Decision, in the order Python took them
+        self.exact_values = set()   # Values an exact decision has read (decide_exact)
         self.constants = []         # (Value, array)
         self.constant_segment = {}  # Value -> number of decisions taken before it was made
         self.py_inputs = []         # PyInput: Python numbers read each call (hyperparameters)
@@ -452,6 +453,11 @@ class Tracer:
         return got
 
     def decide_exact(self, value, py):
+        if value in self.exact_values:
+            # read exactly before: the decision taken then guards this value already (the
+            # backward of `loss * x.item()` reads the number its forward baked in)
+            return
+        self.exact_values.add(value)
         if value not in self.env:
             self.evaluate()     # a number computed from .item() values (scalar_arith)
         arr = np.asarray(self.env[value])
