@@ -79,6 +79,7 @@ OTHER = {   # movement, indexing, linalg, creation: special values carried throu
     "matmul": lambda T, x: x @ x.t(),
     "reshape": lambda T, x: x.reshape(-1), "transpose": lambda T, x: x.t(),
     "expand": lambda T, x: x[:1].expand(3, -1),
+    "as_strided": lambda T, x: x.as_strided((2, 3), (3, 2), 1),
     "concat": lambda T, x: T.cat([x, x * 2], 0),
     "slice": lambda T, x: x[1:, ::2],
     "slice_scatter": lambda T, x: _set_slice(T, x),
