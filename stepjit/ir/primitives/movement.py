@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ShapeError
-from ..registry import Primitive, register
+from ..registry import Primitive, bind, register
 from ..types import AVal, int64
 from . import shapes as S
+from .indexing import arange, full
 
 
 def _reshape_rule(x, shape):
@@ -175,22 +176,27 @@ def _as_strided_impl(x, size, stride, offset):
                                            tuple(size), tuple(s * item for s in stride))
 
 
-def _positions(size, stride, offset, like):
-    """as_strided_positions as a tensor beside `like` (a graph constant while tracing)."""
-    return like.new_tensor(as_strided_positions(size, stride, offset).reshape(-1), dtype=int64)
+def _positions(size, stride, offset):
+    """as_strided_positions as a flat int64 tensor, made of aranges (graph nodes, not
+    constants: the rules stay straight-line code, autograd/array_vjp.py)."""
+    pos = bind(full, shape=tuple(size), value=offset, dtype=int64)
+    for k, (d, s) in enumerate(zip(size, stride)):
+        step = bind(arange, start=0, stop=d, step=1, dtype=int64)
+        pos = pos + step.reshape((d,) + (1,) * (len(size) - k - 1)) * s
+    return pos.reshape(-1)
 
 
 def _as_strided_grad(g, in_shapes, size, stride, offset):
     n = 1
     for d in in_shapes[0]:
         n *= d
-    flat = g.new_zeros(n).index_add(0, _positions(size, stride, offset, g), g.reshape(-1))
+    flat = g.new_zeros(n).index_add(0, _positions(size, stride, offset), g.reshape(-1))
     return flat.reshape(in_shapes[0])
 
 
 def _as_strided_unview(x, v, size, stride, offset):
     """x with the view's new values written where the view reads."""
-    flat = x.reshape(-1).index_put((_positions(size, stride, offset, x),), v.reshape(-1))
+    flat = x.reshape(-1).index_put((_positions(size, stride, offset),), v.reshape(-1))
     return flat.reshape(x.shape)
 
 
