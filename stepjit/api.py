@@ -161,7 +161,7 @@ from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
-from . import distributions, jit, linalg, special  # noqa: E402,F401
+from . import distributions, fft, jit, linalg, special  # noqa: E402,F401
 from .ops import return_types  # noqa: E402,F401  (torch.return_types: max, sort, svd, ...)
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401

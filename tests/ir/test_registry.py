@@ -203,6 +203,18 @@ def _np_index_put(base, values, *idx, key, accumulate):
     return out
 
 
+def _np_fft(x, axes, inverse, scale):
+    """The DFT written out: out[k] = scale * sum_j x[j] exp(-+2 pi i j k / n), axis by axis."""
+    z = x[..., 0].astype(np.complex128) + 1j * x[..., 1]
+    for a in axes:
+        n = z.shape[a]
+        j = np.arange(n)
+        w = np.exp((2j if inverse else -2j) * np.pi * np.outer(j, j) / n)
+        z = np.moveaxis(np.tensordot(np.moveaxis(z, a, -1), w, axes=([-1], [0])), -1, a)
+    z = z * scale
+    return np.stack([z.real, z.imag], -1).astype(x.dtype)
+
+
 def _np_as_strided(x, size, stride, offset):
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty(size, x.dtype)
@@ -588,6 +600,13 @@ SAMPLES: dict[str, list[Sample]] = {
           api=lambda T, x: x.as_strided((4, 3), (2, 1)), note="overlapping windows"),
         S(r(3, 2), attrs=dict(size=(2, 0), stride=(1, 1), offset=6), ref=_np_as_strided,
           note="empty"),
+    ],
+    "fft": [
+        S(r(3, 4, 2), attrs=dict(axes=(1,), inverse=False, scale=1.0), ref=_np_fft),
+        S(r(2, 3, 2), attrs=dict(axes=(0, 1), inverse=True, scale=1 / 6), ref=_np_fft,
+          note="inverse over two axes"),
+        S(r(5, 2).astype(np.float32), attrs=dict(axes=(0,), inverse=False, scale=5 ** -0.5),
+          ref=_np_fft, dtype="float32", note="float32"),
     ],
     # -- indexing ---------------------------------------------------------------
     "slice": [
