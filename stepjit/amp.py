@@ -24,6 +24,7 @@ import warnings
 from . import cuda as _cuda
 from .autograd.grad_mode import no_grad
 from .ir.types import bfloat16, float16
+from .ops.extras import is_warn_always_enabled
 
 _STATE = {"warned": False}
 # per device type, as PyTorch keeps them: whether an autocast region is open, and its dtype
@@ -52,7 +53,8 @@ class autocast:
         self._saved = None
 
     def __enter__(self):
-        if self._enabled and self.fast_dtype is not None and not _STATE["warned"]:
+        if self._enabled and self.fast_dtype is not None and (
+                not _STATE["warned"] or is_warn_always_enabled()):
             name = getattr(self.fast_dtype, "name", self.fast_dtype)
             if name in ("float16", "bfloat16"):
                 _STATE["warned"] = True
@@ -92,6 +94,68 @@ def get_autocast_dtype(device_type):
 
 def is_autocast_available(device_type) -> bool:
     return _device_type(device_type) in ("cpu", "cuda")
+
+
+# PyTorch's function forms of what an autocast region sets, for code that opens regions by
+# hand (set_autocast_enabled ... set_autocast_enabled(prev)). The per-device forms are
+# deprecated in PyTorch, which warns as here.
+def _deprecated(old, new):
+    warnings.warn(f"torch.{old}() is deprecated. Please use torch.{new} instead.",
+                  DeprecationWarning, stacklevel=3)
+
+
+def set_autocast_enabled(*args):
+    """set_autocast_enabled(device_type, enabled), or PyTorch's older (enabled) for 'cuda'."""
+    device_type, enabled = args if len(args) == 2 else ("cuda",) + tuple(args)
+    _ENABLED[_device_type(device_type)] = bool(enabled)
+
+
+def set_autocast_dtype(device_type, dtype):
+    _DTYPE[_device_type(device_type)] = dtype
+
+
+def get_autocast_cpu_dtype():
+    _deprecated("get_autocast_cpu_dtype", "get_autocast_dtype('cpu')")
+    return _DTYPE["cpu"]
+
+
+def get_autocast_gpu_dtype():
+    _deprecated("get_autocast_gpu_dtype", "get_autocast_dtype('cuda')")
+    return _DTYPE["cuda"]
+
+
+def set_autocast_cpu_dtype(dtype):
+    _deprecated("set_autocast_cpu_dtype", "set_autocast_dtype('cpu', dtype)")
+    _DTYPE["cpu"] = dtype
+
+
+def set_autocast_gpu_dtype(dtype):
+    _deprecated("set_autocast_gpu_dtype", "set_autocast_dtype('cuda', dtype)")
+    _DTYPE["cuda"] = dtype
+
+
+def is_autocast_cpu_enabled():
+    _deprecated("is_autocast_cpu_enabled", "is_autocast_enabled('cpu')")
+    return _ENABLED["cpu"]
+
+
+def set_autocast_cpu_enabled(enabled):
+    _deprecated("set_autocast_cpu_enabled", "set_autocast_enabled('cpu', enabled)")
+    _ENABLED["cpu"] = bool(enabled)
+
+
+def is_autocast_cache_enabled():
+    """Whether autocast keeps its casts of weights within a region; stepjit makes no casts,
+    so the switch is kept and read back only."""
+    return _STATE.get("cache", True)
+
+
+def set_autocast_cache_enabled(enabled):
+    _STATE["cache"] = bool(enabled)
+
+
+def clear_autocast_cache():
+    """Nothing to clear: stepjit's autocast regions cast nothing (see above)."""
 
 
 class GradScaler:

@@ -261,3 +261,21 @@ from . import functional  # noqa: E402,F401  (torch.functional; after every name
 
 from .ops.methods import INPLACE_FUNCTIONS as _INPLACE, inplace_function as _inplace_fn  # noqa: E402
 globals().update({_name: _inplace_fn(_name) for _name in _INPLACE})
+
+# Less common names (stepjit/ops/extras.py, nn/torch_forms.py, amp.py, unprovided.py)
+from .ops.extras import (  # noqa: E402,F401
+    fill, frombuffer, is_warn_always_enabled, isreal, set_flush_denormal, set_warn_always)
+from .ops.index import index_put  # noqa: E402,F401
+from .ops.shape import unflatten  # noqa: E402,F401
+from .ops.spellings import get_device  # noqa: E402,F401
+from .autograd.anomaly_mode import set_anomaly_enabled  # noqa: E402,F401
+from .amp import (  # noqa: E402,F401
+    clear_autocast_cache, get_autocast_cpu_dtype, get_autocast_gpu_dtype,
+    is_autocast_cache_enabled, is_autocast_cpu_enabled, set_autocast_cache_enabled,
+    set_autocast_cpu_dtype, set_autocast_cpu_enabled, set_autocast_dtype, set_autocast_enabled,
+    set_autocast_gpu_dtype)
+from .nn.torch_forms import TENSOR_METHODS as _TENSOR_METHODS  # noqa: E402
+for _name, _fn in _TENSOR_METHODS.items():
+    setattr(Tensor, _name, _fn)
+sinc_ = _ops.methods.METHODS["sinc_"]
+from .unprovided import ao, export, fx, hub, quantization  # noqa: E402,F401

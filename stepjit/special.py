@@ -8,6 +8,7 @@ import math
 
 from .ops.elementwise import erf, erfc, erfinv, exp, expm1, log1p, sigmoid, where  # noqa: F401
 from .ops.elementwise import exp2  # noqa: F401
+from .ops.extras import sinc  # noqa: F401
 from .ops.elementwise import digamma, mvlgamma as multigammaln, polygamma  # noqa: F401
 from .ops.elementwise import lgamma as gammaln  # noqa: F401
 from .ops.mathfns import logit, xlogy  # noqa: F401
@@ -34,13 +35,6 @@ def log_ndtr(input):
 def entr(input):
     """-x log x for x > 0, 0 at 0, -inf below."""
     return where(input > 0, -xlogy(input, input), where(input == 0, 0.0, -math.inf))
-
-
-def sinc(input):
-    """sin(pi x) / (pi x), 1 at 0."""
-    px = input * math.pi
-    safe = where(input == 0, 1.0, px)
-    return where(input == 0, 1.0, safe.sin() / safe)
 
 
 def round(input, decimals=0):

@@ -32,6 +32,11 @@ def is_anomaly_check_nan_enabled() -> bool:
     return STATE.check_nan
 
 
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """torch.set_anomaly_enabled: what set_detect_anomaly sets, as a plain function."""
+    STATE.enabled, STATE.check_nan = bool(enabled), bool(check_nan)
+
+
 class set_detect_anomaly:
     """Sets anomaly detection on or off now; as a context manager, restores it on exit."""
 

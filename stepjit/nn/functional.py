@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from ..dispatch import apply, trace_device
-from ..errors import IndexingError, user_location
+from ..errors import IndexingError, op_error, user_location
 from ..ir import primitives as P
 from ..ir.types import FLOAT, int64
 from ..ops.creation import arange, rand
@@ -367,10 +367,27 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    return _alpha_dropout(input, p, inplace, tuple(input.shape))
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout over whole channels: one draw per (sample, channel), as Dropout2d's."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if input.ndim < 2:
+        raise op_error(RuntimeError(f"Feature dropout requires at least 2 dimensions in the "
+                                    f"input (got shape {list(input.shape)})"),
+                       "feature_alpha_dropout")
+    return _alpha_dropout(input, p, inplace, tuple(input.shape[:2]) + (1,) * (input.ndim - 2))
+
+
+def _alpha_dropout(input, p, inplace, noise_shape):
     if p == 1.0:
         return input * 0.0
     alpha = 1.7580993408473766
-    keep = (rand(tuple(input.shape), dtype=input.dtype, device=input.device) < (1.0 - p)).to(
+    keep = (rand(noise_shape, dtype=input.dtype, device=input.device) < (1.0 - p)).to(
         input.dtype)
     a = 1.0 / ((alpha * alpha * p + 1) * (1 - p)) ** 0.5
     b = (1 - keep) * (-alpha * a)
@@ -413,6 +430,11 @@ from .functions.fold import (  # noqa: E402,F401
 from .functions.norm import (  # noqa: E402,F401
     batch_norm, embedding, group_norm, layer_norm, normalize, rms_norm)
 from .functions.embedding_bag import embedding_bag  # noqa: E402,F401
+from .functions.mha import multi_head_attention_forward  # noqa: E402,F401
+from .functions.fold import (  # noqa: E402,F401
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices)
+from .functions.pool3d import adaptive_max_pool3d_with_indices  # noqa: E402,F401
+from ..ops.series import pdist  # noqa: E402,F401
 from .functions.rnn import gru_cell, lstm_cell, rnn_cell  # noqa: E402,F401
 from .functions.vision import (  # noqa: E402,F401
     channel_shuffle, instance_norm, local_response_norm, pixel_shuffle, pixel_unshuffle)
@@ -446,7 +468,9 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "bilinear", "dropout1d", "dropout2d", "dropout3d",
-    "alpha_dropout",
+    "alpha_dropout", "feature_alpha_dropout", "pdist", "multi_head_attention_forward",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
     "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
     "leaky_relu", "logsigmoid", "mish", "prelu", "relu6", "selu", "silu", "softmin", "softplus",
     "softshrink", "softsign", "tanhshrink", "threshold", "scaled_dot_product_attention",

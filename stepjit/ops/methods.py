@@ -442,8 +442,11 @@ def _inplace_of(fn, name):
     """x.op_() for a composite op: computed out of place, then stored (autograd sees copy_)."""
     def method(self, *args, **kwargs):
         self._check_inplace(name)
-        return self._assign(fn(self._snapshot() if self.requires_grad else self, *args, **kwargs),
-                            name)
+        # the op may save self for its gradient (atan2_(y) with y requiring grad): it gets a
+        # copy whenever a gradient can flow, so the store below does not change what it saved
+        tracked = self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad
+                                            for a in args)
+        return self._assign(fn(self._snapshot() if tracked else self, *args, **kwargs), name)
     method.__name__ = name
     return method
 
@@ -554,6 +557,16 @@ METHODS.update({"storage": _storage.storage, "untyped_storage": _storage.untyped
                 "storage_offset": _storage.storage_offset})
 
 PROPERTIES = {"T": S.T, "mT": S.mT, "mH": S.mT, "H": SP.H}
+
+# Less common methods (stepjit/ops/extras.py) and in-place spellings of methods above
+from . import extras as X  # noqa: E402
+METHODS.update(X.METHODS)
+METHODS.update({
+    "sinc_": _inplace_of(X.sinc, "sinc_"), "arctan2_": _inplace_of(MF.atan2, "arctan2_"),
+    "swapaxes_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
+    "swapdims_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
+})
+PROPERTIES.update(X.PROPERTIES)
 
 
 def bind():

@@ -57,7 +57,7 @@ from .log import log_event
 from ..programs import ONCE
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
-from ..tracer.symbolic import ArgInt, ConditionGuard, Place
+from ..tracer.symbolic import ArgNumber, ConditionGuard, Place
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -760,20 +760,22 @@ class CompiledFunction:
         log_event(self, "per-call", reason=self.why_mode)
 
     def _read_int_args(self, args):
-        """args with each int at a position read per call (_int_args_changed) put in
-        self._arg_ints, where this call's guards and inputs read it, and an ArgInt in its place
-        (equal to any other: the argument structure no longer holds the value)."""
+        """args with each int or float at a position read per call (_int_args_changed) put in
+        self._arg_ints, where this call's guards and inputs read it, and an ArgNumber in its
+        place (equal to any other of its kind: the argument structure no longer holds the
+        value)."""
         args = list(args)
         for k in self._int_args:
-            if k < len(args) and type(args[k]) is int:
+            if k < len(args) and type(args[k]) in (int, float):
                 self._arg_ints[k] = args[k]
-                args[k] = ArgInt(self._arg_ints, k)
+                args[k] = ArgNumber(self._arg_ints, k, type(args[k]))
         return tuple(args)
 
     def _int_args_changed(self, args, kwargs) -> bool:
-        """Whether the call missed on positional int arguments the last trace saw with other
-        values (`step(x, i)` in a loop): from now on they are read per call, as SymbolicInts
-        (TorchDynamo makes an int argument dynamic at its first recompile)."""
+        """Whether the call missed on positional int or float arguments the last trace saw with
+        other values (`step(x, i)` in a loop, `step(x, lr)` with a decaying lr): from now on
+        they are read per call, as SymbolicInts or SymbolicFloats (TorchDynamo makes an int
+        or float argument dynamic at its first recompile)."""
         if not self.traces or self.mode is not TREE or self._no_symbolic:
             return False
         old = self.traces[-1].arg_treedef[1][0][1]     # ("tuple", [args, kwargs]) -> args
@@ -781,13 +783,13 @@ class CompiledFunction:
         if len(old) != len(new):
             return False
         changed = [k for k, (a, b) in enumerate(zip(old, new)) if a[0] == b[0] == "leaf"
-                   and type(a[1]) is int and type(b[1]) is int and a[1] != b[1]]
+                   and type(a[1]) is type(b[1]) in (int, float) and a[1] != b[1]]
         names = _parameter_names(self.fn)
         for k in changed:
             self._int_args.add(k)
             label = f"argument {names[k] if k < len(names) else k}"
             self._symbolic[(id(self._arg_ints), k)] = (self._arg_ints, k, label,
-                                                       def_loc(self.fn), int)
+                                                       def_loc(self.fn), type(new[k][1]))
             log_event(self, "symbolic", reason=f"{label} changes between calls")
         return bool(changed)
 
@@ -881,8 +883,8 @@ def _reported(guard, reason) -> bool:
 
 
 def _plain(args):
-    """args with each ArgInt back to its int (a call run eagerly)."""
-    return tuple(a.value() if type(a) is ArgInt else a for a in args)
+    """args with each ArgNumber back to its int (a call run eagerly)."""
+    return tuple(a.value() if type(a) is ArgNumber else a for a in args)
 
 
 def _parameter_names(fn):

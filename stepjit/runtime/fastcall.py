@@ -41,7 +41,7 @@ from ..ir.impl import raise_check
 from .aot import attach
 from ..programs.cpu import pack_addresses
 from ..tracer.arrays import input_tensor
-from ..tracer.symbolic import ArgInt
+from ..tracer.symbolic import ArgNumber
 from .guardcode import _MISSING, GuardWriter
 from .writeback import _host
 
@@ -349,8 +349,8 @@ class _Writer(GuardWriter):
         if value is None:
             self.fail(f"{x} is not None", "UNSURE")
             return
-        if type(value) is ArgInt:   # an int argument read per call: the guards read it there
-            self.fail(f"type({x}) is not int", "UNSURE")
+        if type(value) is ArgNumber:   # a number argument read per call: the guards read it there
+            self.fail(f"type({x}) is not {value.kind.__name__}", "UNSURE")
             self.emit(f"{self.const(value.container, 'int_arguments')}[{value.key!r}] = {x}")
             return
         c = self.const(value, "traced")

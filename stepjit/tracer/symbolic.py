@@ -478,24 +478,25 @@ for _op in _OPS:
     setattr(SymbolicFloat, f"__r{_op}__", _r)
 
 
-class ArgInt:
-    """An int argument the runtime reads per call (`step(i)` with i a loop variable), in the
-    arguments the tree walk flattens: equal to every other ArgInt, so the argument structure
-    no longer holds the value, which lives in container[key] for the call's guards and inputs
-    (a Place, as a global's); the trace sees container[key] (a SymbolicInt while traced)."""
-    __slots__ = ("container", "key")
+class ArgNumber:
+    """An int or float argument the runtime reads per call (`step(i)` with i a loop variable,
+    `step(lr)` with a learning rate computed outside), in the arguments the tree walk flattens:
+    equal to every other ArgNumber of its kind, so the argument structure no longer holds the
+    value, which lives in container[key] for the call's guards and inputs (a Place, as a
+    global's); the trace sees container[key] (a SymbolicInt or SymbolicFloat while traced)."""
+    __slots__ = ("container", "key", "kind")
 
-    def __init__(self, container, key):
-        self.container, self.key = container, key
+    def __init__(self, container, key, kind=int):
+        self.container, self.key, self.kind = container, key, kind
 
     def __eq__(self, other):
-        return type(other) is ArgInt
+        return type(other) is ArgNumber and other.kind is self.kind
 
     def __hash__(self):
-        return 0
+        return hash(self.kind)
 
     def __repr__(self):
-        return "<int read per call>"
+        return f"<{self.kind.__name__} read per call>"
 
     def value(self):
         return self.container[self.key]

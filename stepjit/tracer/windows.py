@@ -2,7 +2,7 @@
 
 `xb = x_train[i * bs:i * bs + bs]` (the official nn_tutorial), `source[i:i + seq_len]`
 (word_language_model's get_batch), `X[i:i + batch_size]` (d2l): the loop variable `i` is read
-by the step from a global or a closure cell (or passed as an int argument, symbolic.ArgInt)
+by the step from a global or a closure cell (or passed as an int argument, symbolic.ArgNumber)
 and changes on every call. Once it has changed,
 traces see a SymbolicInt in its place (symbolic.py); an exact use would make a trace per
 value. A slice bound is not an exact use: what the trace needs of it is

@@ -201,13 +201,15 @@ def twenty_scalars():
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x, y = torch.randn(6, 3), torch.randn(6, 1)
 
-    def step(x, y, scale):
+    def step(x, y, scales):
         opt.zero_grad()
-        loss = ((model(x) - y) ** 2).mean() * scale
+        loss = ((model(x) - y) ** 2).mean() * scales[0]
         loss.backward()
         opt.step()
         return loss
-    return dict(step=step, args=[(x, y, SCALARS[i % 20]) for i in range(STEPS)],
+    # (a float inside a tuple is a constant of the argument structure: a top-level float
+    # argument would be read per call from its first change)
+    return dict(step=step, args=[(x, y, (SCALARS[i % 20],)) for i in range(STEPS)],
                 state=list(model.parameters()))
 
 

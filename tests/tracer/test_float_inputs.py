@@ -163,3 +163,35 @@ def test_python_that_tests_for_a_float_sees_one():
     finally:
         P = 0.5
     assert c.stats()["traces"] == 2 and c.stats()["mode"] == "tree"
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_float_argument_is_read_per_call(backend):
+    """`step(x, lr)` with a new lr each call (a schedule computed by the caller): the float
+    argument becomes a per-call input at its first change (torch.compile makes a float input
+    dynamic at its first recompile), so 12 values make 2 traces, not 8 and then eager; a
+    comparison on it guards its outcome, and an int at that position retraces."""
+    w0 = np.linspace(-1.0, 1.0, 6).reshape(3, 2)
+    runs = []
+    for compiled in (False, True):
+        w = torch.tensor(w0, requires_grad=True)
+        x = torch.arange(12.0, dtype=torch.float64).reshape(4, 3) / 10
+
+        def step(x, lr):
+            loss = ((x @ w) * (1 + lr)).pow(2).mean()
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(lr * w.grad if lr < 0.05 else lr / 2 * w.grad)
+                w.grad = None
+            return loss
+
+        fn = torch.compile(step, backend=backend) if compiled else step
+        lrs = [0.1 * 0.8 ** i for i in range(12)] + [1]
+        runs.append(([fn(x, lr).item() for lr in lrs], w.detach().numpy().copy(), fn))
+    (want, w_want, _), (got, w_got, c) = runs
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    np.testing.assert_allclose(w_got, w_want, rtol=1e-13)
+    st = c.stats()
+    # first value; the float read per call; its `lr < 0.05` outcome flips; the int 1 at the end
+    assert st["traces"] <= 4 and st["fallbacks"] == 0 and st["mode"] == "tree", st
+    assert "argument lr: read every call" in describe_guards(c.traces[1])

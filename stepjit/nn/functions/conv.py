@@ -27,6 +27,7 @@ from ...ops.mathfns import signbit
 from ...ir.types import int64
 from ...ops.reduce import _rename
 from ...ops.shape import stack, tensor_arg
+from .adaptive_max import adaptive_max_with_indices
 
 ALL = (None, None, None)
 
@@ -424,9 +425,9 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported")
     x, unbatched = _as_batched(input, 3, "adaptive_max_pool2d")
+    if return_indices:
+        return adaptive_max_with_indices(x, output_size, unbatched)
     h, w = x.shape[2], x.shape[3]
     oh, ow = _pair(output_size)
     oh, ow = (h if oh is None else oh), (w if ow is None else ow)

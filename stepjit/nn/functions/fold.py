@@ -13,6 +13,7 @@ import numpy as np
 from ...errors import ShapeError, op_error
 from ...ir.primitives.shapes import fmt
 from ...ops.creation import tensor, zeros
+from .adaptive_max import adaptive_max_with_indices
 from .conv import _as_batched, _pair, adaptive_max_pool2d, max_pool1d, max_pool2d
 
 
@@ -85,9 +86,9 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool1d(return_indices=True) is not supported")
     x, unbatched = _as_batched(input, 2, "adaptive_max_pool1d")
+    if return_indices:
+        return adaptive_max_with_indices(x, output_size, unbatched)
     out = adaptive_max_pool2d(x.unsqueeze(2), (1, _pair(output_size, 1)[0])).squeeze(2)
     return out.squeeze(0) if unbatched else out
 
@@ -100,3 +101,12 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, True)
+

@@ -5,6 +5,7 @@ average divisor is a product of per-dimension counts, so the composition is exac
 gradient is the 2-D poolings'."""
 from __future__ import annotations
 
+from .adaptive_max import adaptive_max_with_indices
 from .conv import (_as_batched, _pool_args, adaptive_avg_pool2d, adaptive_max_pool2d,
                    avg_pool2d, max_pool2d)
 
@@ -57,10 +58,14 @@ def adaptive_avg_pool3d(input, output_size):
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool3d(return_indices=True) is not supported")
     x, unbatched = _as_batched(input, 4, "adaptive_max_pool3d")
+    if return_indices:
+        return adaptive_max_with_indices(x, output_size, unbatched)
     od, oh, ow = _sizes3(x, output_size)
     out = _split(x, lambda t: adaptive_max_pool2d(t, (oh, ow)),
                  lambda t: adaptive_max_pool2d(t, (od, t.shape[-1])))
     return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool3d(input, output_size, True)

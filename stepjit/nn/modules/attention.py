@@ -1,19 +1,12 @@
 """MultiheadAttention with PyTorch's parameters (in_proj_weight/bias, out_proj, or separate
-q/k/v projections when kdim/vdim differ), masks and averaged attention weights.
-
-add_bias_kv appends a learned key and value (bias_k, bias_v) to every sequence's keys and
-values after their projection; add_zero_attn then appends a zero key and value per head. Both
-lengthen the key axis by one, so the masks gain a column that masks nothing (PyTorch's order).
+q/k/v projections when kdim/vdim differ), masks and averaged attention weights. Its forward is
+F.multi_head_attention_forward (nn/functions/mha.py), as in PyTorch.
 """
 from __future__ import annotations
 
-import math
-
-from ...ops.creation import empty, zeros
-from ...ops.shape import cat
+from ...ops.creation import empty
 from .. import functional as F
 from .. import init
-from ..functions.attention import merge_masks
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -69,66 +62,19 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _projections(self):
-        e = self.embed_dim
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            return (w[:e], bq), (w[e:2 * e], bk), (w[2 * e:], bv)
-        return (self.q_proj_weight, bq), (self.k_proj_weight, bk), (self.v_proj_weight, bv)
-
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
-        unbatched = query.ndim == 2
-        if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
+        if self.batch_first and query.ndim == 3:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        l, n, e = query.shape
-        s = key.shape[0]
-        h, d = self.num_heads, self.head_dim
-        (wq, bq), (wk, bk), (wv, bv) = self._projections()
-        q = F.linear(query, wq, bq).reshape(l, n * h, d).transpose(0, 1)   # (N*h, L, d)
-        k, v = F.linear(key, wk, bk), F.linear(value, wv, bv)              # (S, N, E)
-        if self.bias_k is not None:
-            k = cat([k, self.bias_k.expand(1, n, e)])
-            v = cat([v, self.bias_v.expand(1, n, e)])
-            s, attn_mask, key_padding_mask = s + 1, _extend(attn_mask), _extend(key_padding_mask)
-        k = k.reshape(s, n * h, d).transpose(0, 1)
-        v = v.reshape(s, n * h, d).transpose(0, 1)
-        if self.add_zero_attn:
-            k = cat([k, zeros((n * h, 1, d), dtype=k.dtype, device=k.device)], 1)
-            v = cat([v, zeros((n * h, 1, d), dtype=v.dtype, device=v.device)], 1)
-            s, attn_mask, key_padding_mask = s + 1, _extend(attn_mask), _extend(key_padding_mask)
-        if is_causal and attn_mask is None:
-            raise RuntimeError("Need attn_mask if specifying the is_causal hint")
-        mask = merge_masks(attn_mask, key_padding_mask, n, h, l, s, q.dtype)
-        scores = q.matmul(k.transpose(1, 2)) * (1.0 / math.sqrt(d))
-        if mask is not None:
-            scores = scores + mask
-        attn = scores.softmax(-1)
-        if self.dropout > 0.0 and self.training:
-            attn = F.dropout(attn, self.dropout, True)
-        out = attn.matmul(v).transpose(0, 1).reshape(l * n, e)
-        out = F.linear(out, self.out_proj.weight, self.out_proj.bias).reshape(l, n, e)
-        if unbatched:
-            out = out.squeeze(1)
-        elif self.batch_first:
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
+            is_causal=is_causal)
+        if self.batch_first and query.ndim == 3:
             out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
-        weights = attn.reshape(n, h, l, s)
-        if average_attn_weights:
-            weights = weights.mean(1)
-        return out, (weights.squeeze(0) if unbatched else weights)
-
-
-def _extend(mask):
-    """mask with one more key column that masks nothing (False, or 0.0 for a float mask)."""
-    if mask is None:
-        return None
-    pad = zeros(tuple(mask.shape[:-1]) + (1,), dtype=mask.dtype, device=mask.device)
-    return cat([mask, pad], -1)
+        return out, weights

@@ -44,3 +44,10 @@ class AlphaDropout(Dropout):
 
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """AlphaDropout over whole channels of (N, C, ...) inputs."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -1,0 +1,169 @@
+"""PyTorch functions and Tensor methods real programs reach for less often than the core:
+`.real` / `.imag` / `cfloat()` / `isreal` on real tensors, `frombuffer` (MNIST readers parse
+IDX files with it), `fill`, `resize` / `resize_as` (autograd's shape-preserving resize),
+`float_power_`, `swapaxes_`, and the global switches (`set_flush_denormal`,
+`set_warn_always`).
+
+Each is a composite of ops stepjit already has, so its gradient is theirs:
+  fill(x, v)        v broadcast to x's shape in x's dtype (no gradient to x, v's sums up)
+  resize(x, *s)     reshape, refused unless the element count is kept (PyTorch's Resize)
+  isreal(x)         ones for a real x; imag == 0 for a complex one
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ..errors import ShapeError, op_error
+from ..ir.types import as_dtype, bool_, complex64, complex128, float32, float64
+from ..tensor import Tensor
+from . import creation, elementwise as E, mathfns as MF
+from . import shape as S
+from .complex_numbers import complex_
+
+_SETTINGS = {"warn_always": False}
+_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}   # PyTorch's names in its messages
+
+
+# -- complex views of real tensors -----------------------------------------------------------
+def real(self):
+    """A real tensor's real part is the tensor itself (PyTorch returns self)."""
+    return self
+
+
+def imag(self):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def _to_complex(self, dtype):
+    if self.dtype.is_complex:
+        return self.to(dtype)
+    part = float32 if dtype is complex64 else float64
+    re = self.to(part)
+    return complex_(re, creation.zeros_like(re))
+
+
+def cfloat(self, memory_format=None):
+    return _to_complex(self, complex64)
+
+
+def cdouble(self, memory_format=None):
+    return _to_complex(self, complex128)
+
+
+def isreal(input):
+    """True where the element has no imaginary part: everywhere for a real tensor."""
+    if input.dtype.is_complex:
+        return input.imag == 0
+    return creation.ones(tuple(input.shape), dtype=bool_, device=input.device)
+
+
+def sinc(input):
+    """sin(pi x) / (pi x), 1 at 0."""
+    px = input * math.pi
+    safe = E.where(input == 0, 1.0, px)
+    return E.where(input == 0, 1.0, safe.sin() / safe)
+
+
+# -- values and shapes -----------------------------------------------------------------------
+def fill(input, value):
+    """A new tensor of input's shape and dtype holding value (a number or a 0-dim tensor)."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise op_error(RuntimeError(f"fill only supports 0-dimension value tensor but got "
+                                        f"tensor with {value.ndim} dimensions."), "fill")
+        return value.to(input.dtype).expand(tuple(input.shape)).clone()
+    return creation.full_like(input, value)
+
+
+def _resized(self, shape, op):
+    shape = tuple(int(d) for d in shape)
+    n = math.prod(shape)
+    if n != self.numel():
+        have = "x".join(str(d) for d in self.shape) or "[]"
+        want = "x".join(str(d) for d in shape) or "[]"
+        raise op_error(ShapeError(
+            f"requested resize to {want} ({n} elements in total), but the given tensor has a "
+            f"size of {have} ({self.numel()} elements). autograd's resize can only change the "
+            "shape of a given tensor, while preserving the number of elements."), op)
+    warnings.warn(f"non-inplace {op} is deprecated", stacklevel=3)
+    return S.reshape(self, shape)
+
+
+def resize(self, *sizes):
+    """Deprecated out-of-place resize: a reshape that keeps the number of elements."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    return _resized(self, sizes, "resize")
+
+
+def resize_as(self, tensor, memory_format=None):
+    return _resized(self, tuple(tensor.shape), "resize_as")
+
+
+def float_power_(self, exponent):
+    """In place, so self must already be float64: the dtype float_power computes in."""
+    if self.dtype is not float64:
+        kind = _SCALAR_TYPE.get(self.dtype.name, self.dtype.name.capitalize())
+        raise RuntimeError(f"the base given to float_power_ has dtype {kind} but the "
+                           "operation's result requires dtype Double")
+    return self.copy_(MF.float_power(self, exponent))
+
+
+# -- bytes -----------------------------------------------------------------------------------
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor over a Python buffer's bytes (bytes, bytearray, memoryview, array).
+
+    A writable buffer is shared, as in PyTorch: writes to either are seen by the other. A
+    read-only one (bytes) is copied, where PyTorch shares it and warns that writing to it is
+    undefined; the values are the same."""
+    dtype = as_dtype(dtype)
+    view = memoryview(buffer).cast("B")
+    size, itemsize = view.nbytes, dtype.np.itemsize
+    if size == 0 or count == 0:
+        raise ValueError(f"both buffer length ({size}) and count ({count}) must not be 0")
+    if offset < 0 or offset >= size:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({size} bytes) minus 1")
+    if count < 0:
+        if (size - offset) % itemsize:
+            raise ValueError(f"buffer length ({size - offset} bytes) after offset ({offset} "
+                             f"bytes) must be a multiple of element size ({itemsize})")
+        count = (size - offset) // itemsize
+    elif count * itemsize > size - offset:
+        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({size} bytes)")
+    array = np.frombuffer(view, dtype=dtype.np, count=count, offset=offset)
+    if not array.flags.writeable:
+        array = array.copy()
+    out = creation.from_numpy(array)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+# -- process-wide switches -------------------------------------------------------------------
+def set_flush_denormal(mode):
+    """PyTorch's answer on a CPU that cannot flush denormals: False, nothing changed.
+    stepjit's NumPy and Numba code keeps IEEE subnormals, so its results do not depend on it."""
+    return False
+
+
+def set_warn_always(b):
+    """Warnings stepjit gives once per process (autocast's reduced precision) are given every
+    time while this is on, as PyTorch's TORCH_WARN_ONCE."""
+    _SETTINGS["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled():
+    return _SETTINGS["warn_always"]
+
+
+METHODS = {
+    "cfloat": cfloat, "cdouble": cdouble, "isreal": isreal, "resize": resize,
+    "resize_as": resize_as, "float_power_": float_power_, "sinc": sinc,
+}
+PROPERTIES = {"real": real, "imag": imag}
