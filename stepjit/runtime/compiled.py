@@ -243,7 +243,7 @@ class CompiledFunction:
                     where = ("decision", str(d.loc))
                     if self._changes_every_call(where, why):
                         return self._off_tree_call(args, kwargs)
-                    if self._changes_when_reached(where, why):
+                    if self._changes_when_reached(where, why, seg):
                         # (results that carry a compiled backward keep eager's history)
                         return self._run_eagerly(args, kwargs, detach=seg.trace.aot is None)
                 return self._miss(args, kwargs, flat, why)
@@ -330,11 +330,15 @@ class CompiledFunction:
         self._go_per_call(why, probe=True)
         return True
 
-    def _changes_when_reached(self, where, why) -> bool:
-        """A float read exactly that missed before, not on the previous call: Python reads it
-        on some calls only (`if i % 10 == 0: log.append(f"{loss.item():.3f}")`). Such a call
-        runs eagerly, the tree serving the others, rather than a branch per value up to the
-        recompile limit or the whole step traced per call, back and forth at every probe."""
+    def _changes_when_reached(self, where, why, seg) -> bool:
+        """A float read exactly that missed before, not on the previous call, and whose
+        branches were never reused: Python reads a new value on some calls only (`if i % 10
+        == 0: log.append(f"{loss.item():.3f}")`). Such a call runs eagerly, the tree serving
+        the others, rather than a branch per value up to the recompile limit or the whole
+        step traced per call, back and forth at every probe. (A value that came back, one of
+        a few a float takes in turn, keeps growing the tree: a branch each.)"""
+        if any(_uses(c) for level in seg.children.values() for c in level):
+            return False
         seen = self._missed_floats.get(where, 0)
         self._missed_floats[where] = seen + 1
         if seen == 1:
