@@ -49,7 +49,7 @@ def helped(tmp_path_factory):
             mp.delenv(name, raising=False)
         mp.setenv("STEPJIT_COMPILE_HELPER", "always")
         mp.setenv("STEPJIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        mp.setattr(compile_helper, "MIN_KERNELS", 0)     # a small program: its kernels inline
+        mp.setattr(compile_helper, "PROGRAM_MIN_KERNELS", 0)     # a small program: its kernels inline
         clear_programs()
         step, x, y, w = _make()
         fn = torch.compile(step, backend="cpu")
