@@ -163,6 +163,15 @@ def wait(entry_path) -> None:
         time.sleep(_POLL)
 
 
+def busy(entry_path) -> bool:
+    """Is a live process (this process's helper, another process) building the kernel whose
+    entry goes at entry_path? A program warming up (programs/warmup.py) leaves it to them."""
+    if not entry_path:
+        return False
+    holder = _claimant(entry_path)
+    return bool(holder) and holder != os.getpid() and _alive(holder)
+
+
 def _claimant(entry_path):
     try:
         with open(entry_path + ".claim") as f:
@@ -413,6 +422,8 @@ def _build(job):
     with kernels._LOCK:
         kernel.checked = kernels._load(kernel.fname, kernel.text, kernel.function)
     args = [stand_in(s) for s in sig]
+    if not job.get("numba_only") and kernel.compile_entry(args, sig) is not None:
+        return          # a loop kernel compiled for its entry alone (codegen/entry_compile.py)
     dispatcher = kernel.checked.fn
     dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
     if not job.get("numba_only"):    # (a program's loop kernel: Numba's cache is the product)
