@@ -98,7 +98,7 @@ def detach(input):
 from .runtime import compile  # noqa: E402,F401
 from .nn.modules import module as _module  # noqa: E402
 _module.COMPILE = compile
-from . import compiler, _dynamo, _functorch, _inductor  # noqa: E402,F401
+from . import compiler, _dynamo, _functorch, _inductor, _C  # noqa: E402,F401
 from .tracer import make_ir  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import accelerator, backends, cuda  # noqa: E402,F401
@@ -278,3 +278,23 @@ for _name, _fn in _TENSOR_METHODS.items():
     setattr(Tensor, _name, _fn)
 sinc_ = _ops.methods.METHODS["sinc_"]
 from .unprovided import ao, export, fx, hub, quantization  # noqa: E402,F401
+from .unprovided import mtia, xpu  # noqa: E402,F401
+from .ops.extras import from_dlpack, index_reduce, nonzero_static  # noqa: E402,F401
+from .ops.removed import FUNCTIONS as _REMOVED  # noqa: E402
+globals().update(_REMOVED)   # torch.solve, lstsq, eig, symeig, matrix_rank: PyTorch's errors
+from .linalg import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402,F401
+from .defaults import (  # noqa: E402,F401
+    get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode)
+from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
+from .amp import GradScaler  # noqa: E402,F401
+from .control_flow import cond, while_loop  # noqa: E402,F401
+resize_as_ = _ops.methods.METHODS["resize_as_"]
+arccosh_, arcsinh_, arctanh_ = (_ops.methods.inplace_function(n)
+                                for n in ("arccosh_", "arcsinh_", "arctanh_"))
+has_lapack = True      # NumPy's LAPACK serves linalg
+cuda.OutOfMemoryError = OutOfMemoryError
+
+
+def is_vulkan_available():
+    return False

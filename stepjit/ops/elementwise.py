@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dispatch import apply, aval_of
 from ..ir import primitives as P
+from ..errors import DTypeError, user_location
 from ..ir.types import FLOAT
 from ..tensor import Tensor
 from ..ir.primitives.shapes import arith_rule
@@ -39,13 +40,27 @@ def deprecated_scale(name, scale, operands):
     """PyTorch still takes the scale first, as older programs and optimizers pass it
     (`add(x, 2, y)`, `p.data.add_(-lr, grad)`, `addcdiv_(-step, m, d)`), with a warning:
     (scale, *tensors) when the first is a number and tensors follow it, else None."""
-    if not operands or not isinstance(scale, numbers.Number) or isinstance(scale, bool) \
-            or not all(isinstance(t, Tensor) for t in operands):
+    if not operands or not _scale_like(scale) or not all(isinstance(t, Tensor) for t in operands):
         return None
     warnings.warn(f"This overload of {name} is deprecated: {name}(Number, Tensor...) puts the "
                   f"scale first; pass it as a keyword ({name}(..., alpha= or value=))",
                   UserWarning, stacklevel=_user_level())
     return scale, operands
+
+
+def _scale_like(scale) -> bool:
+    """What PyTorch's parser takes as the Number of these overloads: a number (not a bool) or a
+    0-dim tensor that does not require grad (LAMB's `p.data.add_(-lr * min(r1 / r2, 10), step)`
+    computes its scale as a tensor). The tensor stays a tensor: a compiled step multiplies by
+    it rather than reading it back to Python."""
+    if isinstance(scale, Tensor):
+        return scale.dim() == 0 and not scale.requires_grad
+    return isinstance(scale, numbers.Number) and not isinstance(scale, bool)
+
+
+def unit(alpha) -> bool:
+    """alpha is the number 1 (a scale given as a tensor is always applied)."""
+    return not isinstance(alpha, Tensor) and alpha == 1
 
 
 def _user_level() -> int:
@@ -60,7 +75,7 @@ def _scaled(name, other, rest, alpha):
     """(other, alpha) of add/sub, from either signature."""
     if not rest:
         return other, alpha
-    old = deprecated_scale(name, other, rest) if len(rest) == 1 and alpha == 1 else None
+    old = deprecated_scale(name, other, rest) if len(rest) == 1 and unit(alpha) else None
     if old is None:
         raise TypeError(f"{name}() expects (other, *, alpha=1) or the deprecated (Number alpha, "
                         f"Tensor other), got {1 + len(rest)} positional arguments: "
@@ -71,7 +86,7 @@ def _scaled(name, other, rest, alpha):
 def add(input, other, *rest, alpha=1):
     other, alpha = _scaled("add", other, rest, alpha)
     try:
-        return apply(P.add, input, other if alpha == 1 else apply(P.mul, other, alpha))
+        return apply(P.add, input, other if unit(alpha) else apply(P.mul, other, alpha))
     except TypeError:
         return _sparse_add(input, other, alpha)     # (a try costs dense calls nothing)
 
@@ -88,7 +103,7 @@ def _sparse_add(input, other, alpha):
 def sub(input, other, *rest, alpha=1):
     other, alpha = _scaled("sub", other, rest, alpha)
     try:
-        return apply(P.sub, input, other if alpha == 1 else apply(P.mul, other, alpha))
+        return apply(P.sub, input, other if unit(alpha) else apply(P.mul, other, alpha))
     except TypeError:
         return _sparse_add(input, other, -alpha)
 
@@ -210,6 +225,12 @@ def where(condition, input=None, other=None):
 
 
 def masked_fill(input, mask, value):
+    # checked here, not left to where's rule, so the message names the op the user called
+    # (PyTorch 0.4-era code passes `mask.byte()`, which PyTorch 2 refuses too)
+    if isinstance(mask, Tensor) and mask.dtype.name != "bool":
+        raise DTypeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                         f"{mask.dtype.name} (input {input.dtype.name} {list(input.shape)}, "
+                         f"mask {list(mask.shape)}, at {user_location()})")
     return apply(P.where, mask, value, input)
 
 

@@ -67,7 +67,7 @@ def _inplace(prim, name):
     def method(self, other, *rest, alpha=1):
         if rest:
             other, alpha = E._scaled(name, other, rest, alpha)
-        if alpha != 1:
+        if not E.unit(alpha):
             other = E.mul(other, alpha)
         return self._inplace(prim, other, op=name)
     method.__name__ = name
@@ -476,7 +476,9 @@ METHODS.update({
     "diagflat": SP.diagflat, "hsplit": SP.hsplit, "vsplit": SP.vsplit, "dsplit": SP.dsplit,
     "split_with_sizes": SP.split_with_sizes, "sum_to_size": SP.sum_to_size,
     "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet_legacy,
-    "pinverse": LA.pinverse,
+    "pinverse": LA.pinverse, "matrix_exp": LA.matrix_exp,
+    "cholesky_inverse": LA.cholesky_inverse, "cholesky_solve": LA.cholesky_solve,
+    "triangular_solve": LA.triangular_solve,
     "masked_scatter": SP.masked_scatter, "select_scatter": SP.select_scatter,
     "slice_scatter": SP.slice_scatter, "diagonal_scatter": SP.diagonal_scatter,
     "ldexp": SP.ldexp, "renorm": SP.renorm, "narrow_copy": SP.narrow_copy, "put": SP.put,
@@ -567,6 +569,9 @@ METHODS.update({
     "swapdims_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
 })
 PROPERTIES.update(X.PROPERTIES)
+from . import removed as _removed  # noqa: E402
+METHODS.update(_removed.METHODS)
+METHODS.update({name + "_": _inplace_method_of(name) for name in ("polygamma", "mvlgamma")})
 
 
 def bind():

@@ -55,6 +55,7 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from ..programs import ONCE
+from ..programs.program import NATIVE_READY
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
 from ..tracer.symbolic import ArgNumber, ConditionGuard, Place
@@ -100,6 +101,18 @@ def _own_class(cls):
         return cls
     return type(cls.__name__, (cls,), {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
                                        "__doc__": cls.__doc__, "_own_class": True})
+
+
+def _native_ready() -> None:
+    """A promoted program went native at a later run of its own (programs/program.py:
+    NATIVE_READY): fast calls that ran it as a whole are rebuilt, at the next tree walk, to
+    call its native function."""
+    for fn in list(_LIVE):
+        if fn._fast:
+            fn._drop_fast()
+
+
+NATIVE_READY.append(_native_ready)
 
 
 @on_start

@@ -125,3 +125,64 @@ def test_sgd_written_scale_first_compiles_like_eager():
     (le, we), (lc, wc) = run(False), run(True)
     assert le == lc and le[0] > le[-1]
     np.testing.assert_array_equal(we, wc)
+
+
+def test_scale_first_forms_take_a_zero_dim_tensor_scale():
+    """PyTorch's parser takes a 0-dim tensor that does not require grad as the leading Number
+    (LAMB written as `p.data.add_(-lr * min(r1 / r2, 10), step)`); other tensors are refused."""
+    a, b = stepjit.ones(2), stepjit.full((2,), 3.)
+    c = a.clone()
+    _deprecated(lambda: c.add_(stepjit.tensor(-0.5), b))
+    np.testing.assert_array_equal(c.numpy(), [-0.5, -0.5])
+    _deprecated(lambda: c.sub_(stepjit.tensor(2., dtype=stepjit.float64), b))
+    np.testing.assert_array_equal(c.numpy(), [-6.5, -6.5])
+    assert c.dtype == stepjit.float32
+    np.testing.assert_array_equal(_deprecated(lambda: a.add(stepjit.tensor(2), b)).numpy(),
+                                  [7., 7.])
+    np.testing.assert_array_equal(
+        _deprecated(lambda: a.clone().addcdiv_(stepjit.tensor(2.), b, b)).numpy(), [3., 3.])
+    for bad in (stepjit.tensor([2.]), stepjit.tensor(2., requires_grad=True)):
+        with pytest.raises(TypeError):
+            a.clone().add_(bad, b)
+    np.testing.assert_array_equal(a.numpy(), [1., 1.])
+
+
+def test_tensor_scale_first_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    w, g = np.linspace(-1, 1, 6).astype(np.float32), np.linspace(2, 3, 6).astype(np.float32)
+    got, want = stepjit.tensor(w), torch.tensor(w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got.add_(stepjit.tensor(-0.25) * stepjit.tensor(g).norm(), stepjit.tensor(g))
+        want.add_(torch.tensor(-0.25) * torch.tensor(g).norm(), torch.tensor(g))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_lamb_update_with_a_tensor_trust_ratio_compiles_like_eager():
+    """fastai's LAMB stepper: the trust ratio is a tensor the step computes, passed as the
+    scale-first Number; the compiled step multiplies by it, as eagerly."""
+    def run(compiled):
+        stepjit.manual_seed(0)
+        lin = stepjit.nn.Linear(4, 3)
+        x, y = stepjit.randn(5, 4), stepjit.randn(5, 3)
+
+        def step():
+            lin.zero_grad()
+            loss = ((lin(x) - y) ** 2).mean()
+            loss.backward()
+            for p in lin.parameters():
+                r1 = p.data.pow(2).mean().sqrt()
+                r2 = p.grad.data.pow(2).mean().sqrt()
+                p.data.add_(-0.1 * (r1 / r2).clamp(max=10), p.grad.data)
+            return loss
+
+        fn = stepjit.compile(step, backend="interpret") if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            losses = [float(fn()) for _ in range(3)]
+        return losses, lin.weight.detach().numpy().copy()
+
+    (le, we), (lc, wc) = run(False), run(True)
+    assert le[0] > le[-1]
+    np.testing.assert_allclose(lc, le, rtol=1e-6)
+    np.testing.assert_allclose(wc, we, rtol=1e-6)
