@@ -65,9 +65,10 @@ VARIABLES = {v.name: v for v in (
              "`0`: kernels are not given machine-code entries, so every process imports Numba "
              "to run them (docs/cache.md)"),
     Variable("STEPJIT_COMPILE_HELPER", "1",
-             "`0`: a program's loop kernels are all compiled in its own process, none by a "
-             "helper process on a second core; `always`: a helper starts whatever the load "
-             "average (by default only where a core looks idle; codegen/compile_helper.py)"),
+             "`0`: a program's loop kernels and native program are all compiled in its own "
+             "process, none by a helper process on a second core; `always`: a helper starts "
+             "whatever the load average (by default a native program's helper does, a run's "
+             "loop kernels' only where a core looks idle; codegen/compile_helper.py)"),
     Variable("STEPJIT_BLAS", "1",
              "`0`: native programs do not call NumPy's BLAS; they keep generated matmul loops "
              "and refuse large matmuls"),

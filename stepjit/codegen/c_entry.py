@@ -41,11 +41,18 @@ _NOTHING = ("none", "Tuple()")   # the Numba return types an entry stands for (i
 def build(dispatcher, args, sig, symbol) -> bytes:
     """The object code of the entry `symbol` for the overload of `dispatcher` (a kernel's
     Numba dispatcher) that these args, of signature `sig`, ran."""
-    import llvmlite.binding as ll
     argtypes = tuple(dispatcher.typeof_pyval(a) for a in args)
     cres = dispatcher.overloads.get(argtypes)
     if cres is None:
         raise LookupError(f"no compiled overload for {argtypes}")
+    return build_result(cres, argtypes, sig, symbol)
+
+
+def build_result(cres, argtypes, sig, symbol) -> bytes:
+    """The object code of the entry `symbol` for the Numba compile result `cres` of a kernel
+    for these Numba argument types (of signature `sig`): a dispatcher's overload, or a result
+    compiled for the entry alone (codegen/entry_compile.py)."""
+    import llvmlite.binding as ll
     _check_types(argtypes, sig)
     if str(cres.signature.return_type) not in _NOTHING:
         raise TypeError(f"it returns {cres.signature.return_type} (an entry returns None)")

@@ -19,25 +19,36 @@ else claimed while that process lives; the program waits only on its own helper'
 A signature predicted wrongly costs the helper's time, never a wrong call: the program's
 own call looks for the entry of the signature it has, and compiles where there is none. The
 helper stops when the program's process is gone, and the program ends it after its run.
-A native program (codegen/native_program.py) is one Numba function, compiled at once when the
-runtime promotes its hot trace; the loop kernels it calls rather than inlines are functions of
-its module that Numba compiles first, one after another (MNIST's MLP with Adam: 9 of them, 1.3 s
-of CPU, beside 2.8 s for the program). Their argument types are in the program's text (every
-array a C-contiguous one it made: `array_at`, `empty_array`, a workspace buffer, a reshape of one;
-every size `dims[k]`), so at the program's first interpreted run (programs/cpu.py: it runs
-interpreted until it is hot) `start_program` reads them (`program_jobs`) and starts a helper on
-them, last first, which compiles each into Numba's own cache beside the module and leaves a mark
-(`<module>.<function>.<digest>.numba`). When the program compiles, `before_program` compiles in
-the program's order those nobody has marked or claimed, waits for the ones the helper holds, and
-ends the helper; the program's compile then finds every kernel compiled, or in Numba's cache. A
-kernel whose arguments the text does not settle (a transposed or sliced view) is left to the
-program's compile, as are all of them without a helper.
+A native program (codegen/native_program.py) is one Numba function whose loop kernels (those
+it calls rather than inlines) are functions of its module that Numba compiles first (MNIST's MLP
+with Adam: 9 of them, 1.3 s of CPU, beside 2.8 s for the program). The runtime promotes a
+program's hot trace at its 64th reuse, and it runs interpreted until then (programs/cpu.py), so
+when the program is built (at trace time) `start_program` starts a helper that builds the whole
+program: its loop kernels (their argument types are in the program's text, `program_jobs`:
+every array one it made C-contiguous, `array_at`, `empty_array`, a workspace buffer, a reshape
+of one; every size `dims[k]`), last first, then `program_packed` itself, into Numba's cache
+beside the module, with its machine-code entry where it can have one. Each leaves a mark
+(`<module>.<function>.<digest>.numba`) when done. The program keeps running interpreted while
+the helper works, past its promotion (`building`), and goes native at its first run after the
+program's mark appears, loading what the helper stored: the main process compiles nothing of it.
+Only where it runs out of interpreted runs first does it stop to wait (`before_program`): it
+compiles, in the program's order, the kernels nobody has marked or claimed, waits for those the
+helper holds and for the program, then ends the helper; the program's compile then finds all
+of it in Numba's cache. The program is never compiled in two processes at once: the main
+process compiles it only where no helper is alive to do it. A kernel whose arguments the text
+does not settle (a transposed or sliced view) is left to the program's compile, as is all of
+it without a helper.
 
 `STEPJIT_COMPILE_HELPER=0` turns it off, `always` starts it whatever the load average; by
-default it starts only where the load average leaves a core idle, and never on one core.
+default a helper for a run's loop kernels starts only where the load average leaves a core
+idle, and never on one core. A helper for a native program starts whatever the load: the
+program does not wait for it while it has interpreted runs left, so on a busy machine it
+costs the helper's start (~0.8 s of CPU), where the main process would otherwise stop for
+the whole compile.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -49,21 +60,26 @@ from .. import config
 from . import diskcache, machine_cache
 
 MIN_KERNELS = 6      # fewer kernels than this compile faster than a process starts (~0.8 s)
+# A native program calling fewer loop kernels than this compiles in about a helper's start (W1's,
+# 3 kernels: ~1 s); from this many its compile is seconds (W2's, 4 kernels: ~3.7 s of CPU).
+PROGRAM_MIN_KERNELS = 4
 _POLL = 0.005        # seconds between looks for an entry the helper is building
 _HELPER = []         # the running helper (a Popen), at most one per process
+_EXIT_HOOK = []
 
 
-def enabled() -> bool:
-    """Start helpers? Not on one core, and, unless STEPJIT_COMPILE_HELPER=always, not while
-    the load average leaves no core idle: there the helper's own start (Python, Numba's
-    first compile, ~1 s of CPU) and the kernels it builds take a core from the program
-    rather than adding one (W7 at load 12: 8.6 s of CPU with it, 7.3 s without, and no
-    sooner)."""
+def enabled(program=False) -> bool:
+    """Start helpers? Not on one core, and, for a run's loop kernels, unless
+    STEPJIT_COMPILE_HELPER=always, not while the load average leaves no core idle: there the
+    helper's own start (Python, Numba's first compile, ~1 s of CPU) and the kernels it builds
+    take a core from the program, which waits for them, rather than adding one (W7 at load
+    12: 8.6 s of CPU with it, 7.3 s without, and no sooner). A native program's helper
+    (`program`) is not held back by the load: the program runs on, interpreted, meanwhile."""
     mode = config.compile_helper()
     cores = os.cpu_count() or 1
     if mode == "0" or cores < 2:
         return False
-    return mode == "always" or _load() < cores - 0.5
+    return mode == "always" or program or _load() < cores - 0.5
 
 
 def _load() -> float:
@@ -95,6 +111,8 @@ def _spawn(todo):
     except OSError:
         return
     _HELPER.append(proc)
+    if not _EXIT_HOOK:      # no helper outlives the program's process (nor runs uncounted)
+        _EXIT_HOOK.append(atexit.register(finish))
 
 
 def pending(jobs):
@@ -143,6 +161,15 @@ def wait(entry_path) -> None:
     while proc.poll() is None and not os.path.exists(entry_path) \
             and _claimant(entry_path) == proc.pid:
         time.sleep(_POLL)
+
+
+def busy(entry_path) -> bool:
+    """Is a live process (this process's helper, another process) building the kernel whose
+    entry goes at entry_path? A program warming up (programs/warmup.py) leaves it to them."""
+    if not entry_path:
+        return False
+    holder = _claimant(entry_path)
+    return bool(holder) and holder != os.getpid() and _alive(holder)
 
 
 def _claimant(entry_path):
@@ -273,22 +300,50 @@ def _mark(path):
         pass
 
 
-def start_program(kernel) -> None:
-    """At a native program's first interpreted run: a helper compiles its loop kernels into
-    Numba's cache, last first, where enough of them are not marked compiled (MIN_KERNELS) and
-    a core is idle; `before_program` then takes the rest."""
-    if not enabled() or kernel.path in _PROGRAMS:
-        return
+# program_packed(p, dims): the addresses of its arrays and its sizes, both int64 vectors
+PACKED_SIGNATURE = (("int64", 1, "C", True), ("int64", 1, "C", True))
+
+
+def program_job(kernel):
+    """The helper's job for `kernel`'s program itself (a native program's `program_packed`):
+    compiled into Numba's cache, with its machine-code entry where it can have one, and marked."""
+    return {"fname": kernel.fname, "function": kernel.function, "text": kernel.text,
+            "sig": PACKED_SIGNATURE, "program": True,
+            "entry": _mark_path(kernel.path, PACKED_SIGNATURE, kernel.function)}
+
+
+def start_program(kernel) -> bool:
+    """When a native program is built, before its interpreted runs: a helper builds its loop
+    kernels not marked compiled, last first, then the program, into Numba's cache, where it
+    calls enough kernels (PROGRAM_MIN_KERNELS) to be worth it, the program is not compiled yet, and
+    there are two cores. True when it started one."""
+    if not enabled(program=True) or kernel.path in _PROGRAMS:
+        return False
     jobs = program_jobs(kernel)
     cached = _numba_cached(kernel)
     todo = [j for j in jobs if not (os.path.exists(j["entry"]) or j["function"] in cached)]
-    if len(todo) < MIN_KERNELS:
-        return
+    whole = program_job(kernel)
+    # (counting the kernels done: a process that ended before its helper built the program
+    # leaves the kernels it had built, and the next one builds the rest and the program)
+    if len(jobs) < PROGRAM_MIN_KERNELS or os.path.exists(whole["entry"]) \
+            or kernel.function in cached:
+        return False
     finish()
     _write_module(kernel)   # before the helper imports it: Numba's cache is keyed by its mtime
-    _spawn(todo[::-1])
+    _spawn(todo[::-1] + [whole])
     if _HELPER:
-        _PROGRAMS[kernel.path] = todo
+        _PROGRAMS[kernel.path] = todo + [whole]
+    return bool(_HELPER)
+
+
+def building(kernel) -> bool:
+    """Is a helper of this process building `kernel`'s program right now (alive, and the
+    program not marked built)? While it is, the program runs interpreted rather than compile
+    what the helper is compiling."""
+    jobs = _PROGRAMS.get(kernel.path)
+    if not jobs or not _HELPER or os.path.exists(jobs[-1]["entry"]):
+        return False
+    return _HELPER[-1].poll() is None
 
 
 def _write_module(kernel):
@@ -305,14 +360,17 @@ def _write_module(kernel):
 
 
 def before_program(kernel, dispatchers) -> None:
-    """Before `kernel`'s program compiles: where a helper was started on its loop kernels, compile
-    in the program's order each one nobody has marked or claimed, wait for the ones the helper
-    holds, and end it. `dispatchers`: the module's globals (its kernels' Numba dispatchers)."""
+    """Before `kernel`'s program compiles here: where a helper was started on it, compile in
+    the program's order each loop kernel nobody has marked or claimed, wait for those the
+    helper holds and for the program itself while the helper lives, and end it: the program
+    is then in Numba's cache, or the helper is gone and it compiles here. `dispatchers`: the
+    module's globals (its kernels' Numba dispatchers)."""
     jobs = _PROGRAMS.pop(kernel.path, None)
     if not jobs:
         return
+    loops, whole = [j for j in jobs if not j.get("program")], jobs[-1]
     try:
-        for job in jobs:
+        for job in loops:
             if os.path.exists(job["entry"]) or not claim(job["entry"]):
                 continue
             try:
@@ -323,10 +381,19 @@ def before_program(kernel, dispatchers) -> None:
                 pass
             finally:
                 unclaim(job["entry"])
-        for job in jobs:
+        for job in loops:
             wait(job["entry"])
+        if whole.get("program"):
+            _wait_built(whole["entry"])
     finally:
         finish()
+
+
+def _wait_built(mark):
+    """Return once the mark is on disk or this process's helper has ended (it takes its jobs in
+    order: a program it has not reached yet, it will)."""
+    while _HELPER and _HELPER[-1].poll() is None and not os.path.exists(mark):
+        time.sleep(_POLL)
 
 
 def stand_in(spec):
@@ -355,12 +422,14 @@ def _build(job):
     with kernels._LOCK:
         kernel.checked = kernels._load(kernel.fname, kernel.text, kernel.function)
     args = [stand_in(s) for s in sig]
+    if not job.get("numba_only") and kernel.compile_entry(args, sig) is not None:
+        return          # a loop kernel compiled for its entry alone (codegen/entry_compile.py)
     dispatcher = kernel.checked.fn
     dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
-    if job.get("numba_only"):      # a native program's kernel: Numba's cache is the product
-        _mark(job["entry"])
-    else:
+    if not job.get("numba_only"):    # (a program's loop kernel: Numba's cache is the product)
         kernel._build_entry(args, sig)
+    if job.get("numba_only") or job.get("program"):
+        _mark(job["entry"])
 
 
 def main(argv) -> int:

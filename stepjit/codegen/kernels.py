@@ -221,9 +221,73 @@ class Kernel:
             self.call = entry
         return out
 
+    def compile_for(self, sig) -> float:
+        """Compile the kernel for the argument signature `sig` (machine_cache.signature) without
+        running it, on stand-in arguments, as the helper process does: straight into its
+        machine-code entry where it can have one (compile_entry), else by Numba's dispatcher
+        (or its cache), then the entry built where the kernel can have one. Its first call then
+        loads the entry, or finds the dispatcher compiled (a parallel kernel). The seconds it
+        took. For a program whose groups run interpreted until their kernels are ready
+        (programs/warmup.py): it compiles a kernel between runs, not inside one."""
+        start = time.perf_counter()
+        args = [compile_helper.stand_in(s) for s in sig]
+        entries = not self.parallel and machine_cache.available()
+        if entries and self.compile_entry(args, sig) is not None:
+            return time.perf_counter() - start
+        with _LOCK:
+            if self.checked is None:
+                self.checked = _load(self.fname, self.text, self.function)
+        fn = self.checked.fn
+        hits = len(fn.stats.cache_hits)
+        fn.compile(tuple(fn.typeof_pyval(a) for a in args))
+        entry = self._build_entry(args, sig) if entries else None
+        seconds = time.perf_counter() - start
+        if len(fn.stats.cache_hits) == hits:
+            STATS["compile_seconds"] += seconds
+            # (without an entry, the CheckedKernel counts it at its first call)
+            STATS["compiled"] += entry is not None
+        return seconds
+
+    def compile_entry(self, args, sig):
+        """A loop kernel's machine-code entry for `sig`, compiled for it alone with no Numba
+        dispatcher call (codegen/entry_compile.py), stored and loaded; None where the kernel
+        cannot have one that way (no signature, not a loop kernel, refused before or now, or
+        a compile error, which the dispatcher's compile then reports)."""
+        if sig is None or self.function != self.fname or not self.fname.startswith("k_"):
+            return None
+        path = machine_cache.entry_path(self.path, sig, self.function)
+        if machine_cache.refused(path, self._identity(sig)) is not None:
+            return None
+        with _LOCK:
+            if self.checked is None:
+                self.checked = _load(self.fname, self.text, self.function)
+        from . import entry_compile
+        dispatcher = self.checked.fn
+        start = time.perf_counter()
+        kernel_started()
+        try:
+            with span(f"kernel compiled for its entry {self.path}", "compile"):
+                argtypes = tuple(dispatcher.typeof_pyval(a) for a in args)
+                func = entry_compile.specialized(dispatcher.py_func, self.text, sig)
+                cres = entry_compile.compile_result(dispatcher, argtypes, func)
+        except Exception as e:  # noqa: BLE001 - the dispatcher compiles it and reports
+            _log(f"{self.name} not compiled for its entry: {type(e).__name__}: {e}")
+            return None
+        entry = self._build_entry(args, sig, (cres, argtypes))
+        if entry is not None:
+            STATS["compiled"] += 1
+            STATS["compile_seconds"] += time.perf_counter() - start
+        return entry
+
     def _compile_first(self, args, sig):
-        """(result, entry or None): the first call run by Numba (compiled or loaded), then
-        the entry built for sig (ProgramKernel builds the entry first)."""
+        """(result, entry or None): a loop kernel compiled straight into its entry where it can
+        have one (compile_entry), which runs the call; else the first call run by Numba
+        (compiled or loaded), then the entry built for sig (ProgramKernel builds its entry
+        first its own way)."""
+        entry = self.compile_entry(args, sig)
+        if entry is not None:
+            self.call = entry            # before the call: a fallback inside it replaces it
+            return entry(*args), entry
         out = self._numba(*args)
         return out, self._build_entry(args, sig)
 
@@ -242,9 +306,10 @@ class Kernel:
         self.call = self.checked.fastest()
         return out
 
-    def _build_entry(self, args, sig):
-        """Build, cache and load the machine-code entry for sig (after a Numba call compiled
-        or loaded the kernel); None when the kernel cannot have one."""
+    def _build_entry(self, args, sig, compiled=None):
+        """Build, cache and load the machine-code entry for sig, from the overload a Numba call
+        compiled or loaded, or from `compiled` (a compile result and its Numba argument types,
+        entry_compile.py); None when the kernel cannot have one."""
         if sig is None:
             why = "parallel" if self.parallel else "argument types" if machine_cache.available() \
                 else "entries unavailable here"
@@ -259,7 +324,8 @@ class Kernel:
             _log(f"no machine-code entry for {self.name}: {why}")
             return None
         try:
-            obj = c_entry.build(self.checked.fn, args, sig, symbol)
+            obj = c_entry.build(self.checked.fn, args, sig, symbol) if compiled is None \
+                else c_entry.build_result(*compiled, sig, symbol)
         except Exception as e:  # noqa: BLE001 - Numba internals differ across versions
             return self._refuse(path, ident, f"{type(e).__name__}: {e}")
         bad = [name for name in machine_cache.undefined_symbols(obj)
@@ -295,8 +361,13 @@ class ProgramKernel(Kernel):
     never called through Numba's dispatcher. Where that fails for a signature, or cannot be
     tried (no entries here), it is compiled as any kernel is: with the CPython wrapper, run by
     Numba, then its entry built. The entry's fallback (arguments it was not built for) is that
-    ordinary compile too."""
-    __slots__ = ()
+    ordinary compile too. `compiled`: the private dispatcher that compiled the entry, if one
+    did (its overload's library holds the program's code, for inspection)."""
+    __slots__ = ("compiled",)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.compiled = None
 
     def _compile_first(self, args, sig):
         entry = None if sig is None else self._compile_entry(args, sig)
@@ -318,7 +389,8 @@ class ProgramKernel(Kernel):
         try:
             kernel_started()
             with span(f"program compiled into its entry {self.path}", "compile"):
-                obj = program_entry.compile_entry(checked.fn, args, sig, ident["symbol"])
+                obj, self.compiled = program_entry.compile_entry(checked.fn, args, sig,
+                                                                 ident["symbol"])
             bad = [n for n in machine_cache.undefined_symbols(obj) if not machine_cache.linkable(n)]
             if bad:
                 raise LookupError(f"it needs {', '.join(bad)}")

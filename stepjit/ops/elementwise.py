@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dispatch import apply, aval_of
 from ..ir import primitives as P
+from ..errors import DTypeError, user_location
 from ..ir.types import FLOAT
 from ..tensor import Tensor
 from ..ir.primitives.shapes import arith_rule
@@ -224,6 +225,12 @@ def where(condition, input=None, other=None):
 
 
 def masked_fill(input, mask, value):
+    # checked here, not left to where's rule, so the message names the op the user called
+    # (PyTorch 0.4-era code passes `mask.byte()`, which PyTorch 2 refuses too)
+    if isinstance(mask, Tensor) and mask.dtype.name != "bool":
+        raise DTypeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                         f"{mask.dtype.name} (input {input.dtype.name} {list(input.shape)}, "
+                         f"mask {list(mask.shape)}, at {user_location()})")
     return apply(P.where, mask, value, input)
 
 

@@ -20,6 +20,11 @@ from __future__ import annotations
 
 from ..ir.impl import raise_check
 
+# Called (no arguments) when a program the runtime promoted goes native later, at a run of its
+# own (programs/cpu.py: a helper process was building it): the runtime's fast calls, which ran
+# it as a whole program, are rebuilt to call its native function (runtime/compiled.py).
+NATIVE_READY = []
+
 
 class Program:
     """Defaults for what a backend's program does not do (no native form, no kernels)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 
 from .module import Module
@@ -14,6 +15,17 @@ def _index(length, idx):
     if not -length <= idx < length:
         raise IndexError(f"index {idx} is out of range")
     return idx % length
+
+
+class Container(Module):
+    """PyTorch's deprecated container: its keyword arguments become submodules."""
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        warnings.warn("nn.Container is deprecated. All of it's functionality is now implemented "
+                      "in nn.Module. Subclass that instead.", stacklevel=2)
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class _IndexedModules(Module):

@@ -1,0 +1,159 @@
+"""A native program built by the helper process (codegen/compile_helper.py: start_program): the
+helper starts when the program is built, the promoted program runs on interpreted while the
+helper works, then runs natively on what the helper stored, compiling nothing of it in this
+process; its results match eager at every step; with its interpreted runs spent, the program
+waits for the helper's build rather than compile it at the same time."""
+import os
+import subprocess
+import threading
+
+import numpy as np
+import pytest
+
+import stepjit as torch
+from stepjit.codegen import compile_helper, kernels
+from stepjit.runtime.compiled import HOT_REUSE
+from stepjit.runtime.tree import clear_programs
+
+N, D = 40, 40
+
+
+def _make():
+    r = np.random.default_rng(11)
+    x = torch.tensor(r.standard_normal((N, D)).astype(np.float32))
+    y = torch.tensor(r.integers(0, D, N))
+    w = torch.tensor((r.standard_normal((D, D)) * 0.3).astype(np.float32), requires_grad=True)
+
+    def step(x, y):
+        loss = torch.nn.functional.cross_entropy(torch.tanh(x @ w) * 2.0, y)
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+            w.grad.zero_()
+        return loss
+    return step, x, y, w
+
+
+@pytest.fixture(scope="module")
+def helped(tmp_path_factory):
+    """A compiled step run past its promotion while the helper builds its native program, then
+    once the helper is done; with eager's losses and weights over the same steps."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("no helper on one core")
+    calls = HOT_REUSE + 8
+    step, x, y, w = _make()
+    eager = [(step(x, y).item(), w.detach().numpy().copy()) for _ in range(calls + 2)]
+    out = {}
+    saved = dict(kernels._KERNELS)     # kernels of this test's own, as fresh_kernels gives
+    kernels._KERNELS.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("STEPJIT_FIRST_CALL", "STEPJIT_NATIVE"):   # the default: native when hot
+            mp.delenv(name, raising=False)
+        mp.setenv("STEPJIT_COMPILE_HELPER", "always")
+        mp.setenv("STEPJIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        mp.setattr(compile_helper, "PROGRAM_MIN_KERNELS", 0)     # a small program: its kernels inline
+        clear_programs()
+        step, x, y, w = _make()
+        fn = torch.compile(step, backend="cpu")
+        got = [(fn(x, y).item(), w.detach().numpy().copy()) for _ in range(calls)]
+        program = fn.roots[-1].program.unwrapped()
+        out["helper"] = compile_helper._HELPER[-1] if compile_helper._HELPER else None
+        out["promoted, building"] = (program.native, program.building)
+        ready = []
+        mp.setattr(program, "_go_native", lambda: (ready.append(1), type(program)._go_native(program)))
+        out["helper"].wait(timeout=600)
+        before = dict(kernels.STATS)
+        got.append((fn(x, y).item(), w.detach().numpy().copy()))
+        out["stats"] = {k: kernels.STATS[k] - before[k] for k in ("compiled", "loaded")}
+        got.append((fn(x, y).item(), w.detach().numpy().copy()))
+        out["program"], out["ready"], out["fast"] = program, ready, fn.fast_sources()
+        mark = compile_helper.program_job(program.helped)["entry"]
+        out["marked"] = os.path.exists(mark)
+    clear_programs()
+    kernels._KERNELS.clear()
+    kernels._KERNELS.update(saved)
+    return out, got, eager
+
+
+def test_promoted_program_runs_interpreted_while_the_helper_builds(helped):
+    out, _, _ = helped
+    assert out["helper"] is not None, "no helper was started when the program was built"
+    native, building = out["promoted, building"]
+    assert native is None and building is not None
+
+
+def test_program_goes_native_on_what_the_helper_stored(helped):
+    out, _, _ = helped
+    assert out["marked"] and out["ready"] == [1]
+    assert out["program"].native is not None and out["program"].building is None
+    assert out["stats"]["compiled"] == 0 and out["stats"]["loaded"] >= 1   # loaded, not compiled
+    assert "NATIVE" in out["fast"][0]           # the fast call was rebuilt to call it directly
+
+
+def test_results_match_eager_at_every_step(helped):
+    _, got, eager = helped
+    for (loss, w), (loss_eager, w_eager) in zip(got, eager, strict=True):
+        np.testing.assert_allclose(loss, loss_eager, rtol=1e-5)
+        np.testing.assert_allclose(w, w_eager, rtol=1e-5, atol=1e-6)
+
+
+def test_before_program_waits_for_the_helpers_build(tmp_path):
+    """With its interpreted runs spent, the program's compile waits for the build its helper
+    holds (the mark appears), then ends the helper: it never compiles the program alongside."""
+    kernel = kernels.Kernel("p_test", "", False, "program_packed")
+    kernel.path = str(tmp_path / "p_test.py")
+    whole = compile_helper.program_job(kernel)
+    fake = subprocess.Popen(["sleep", "60"])      # stands for a helper still compiling
+    compile_helper._HELPER.append(fake)
+    compile_helper._PROGRAMS[kernel.path] = [whole]
+    assert compile_helper.building(kernel)
+    timer = threading.Timer(0.3, compile_helper._mark, [whole["entry"]])
+    timer.start()
+    try:
+        compile_helper.before_program(kernel, {})
+    finally:
+        timer.cancel()
+        compile_helper.finish()
+    assert os.path.exists(whole["entry"]) and fake.poll() is not None
+    assert not compile_helper.building(kernel) and kernel.path not in compile_helper._PROGRAMS
+
+
+def _program_text(loops):
+    """A native program module's text calling `loops` distinct loop kernels."""
+    defs = "".join(f"@njit(cache=True, no_cpython_wrapper=True)\ndef loop{k}(a0, o0, n0):\n"
+                   "    pass\n" for k in range(loops))
+    calls = "".join(f"    loop{k}(i0, w0, dims[0])\n" for k in range(loops))
+    return (defs + "@njit(cache=True)\ndef program_packed(p, dims):\n"
+            "    i0 = array_at(p[0], (dims[0], ), np.float32)\n"
+            "    w0 = array_at(p[1], (dims[0], ), np.float32)\n" + calls)
+
+
+@pytest.mark.parametrize("loops", [compile_helper.PROGRAM_MIN_KERNELS - 1,
+                                   compile_helper.PROGRAM_MIN_KERNELS])
+def test_helper_gets_the_kernels_last_first_then_the_program(loops, tmp_path, monkeypatch):
+    """From PROGRAM_MIN_KERNELS kernels a helper starts (whatever the load), on the kernels not
+    marked, last first, and the program last; a program marked built starts none."""
+    monkeypatch.setattr(compile_helper, "_load", lambda: 50.0)       # a busy machine
+    monkeypatch.setattr(compile_helper.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("STEPJIT_COMPILE_HELPER", raising=False)
+    spawned = []
+    monkeypatch.setattr(compile_helper, "_spawn", spawned.append)
+    kernel = kernels.Kernel("p_0", _program_text(loops), False, "program_packed")
+    kernel.path = str(tmp_path / "p_0.py")
+    jobs = compile_helper.program_jobs(kernel)
+    compile_helper._mark(jobs[0]["entry"])         # loop0 built by an earlier process
+    try:
+        compile_helper.start_program(kernel)
+    finally:
+        compile_helper._PROGRAMS.pop(kernel.path, None)
+    if loops < compile_helper.PROGRAM_MIN_KERNELS:
+        assert spawned == []
+        return
+    [todo] = spawned
+    assert [j["function"] for j in todo] == [f"loop{k}" for k in range(loops - 1, 0, -1)] + [
+        "program_packed"]
+    assert todo[-1]["program"] and todo[-1]["sig"] == compile_helper.PACKED_SIGNATURE
+    compile_helper._mark(todo[-1]["entry"])        # the program built: no helper again
+    spawned.clear()
+    compile_helper.start_program(kernel)
+    assert spawned == []
