@@ -512,7 +512,9 @@ class CpuProgram(Program):
         """When a program that goes native when hot is built: a helper process may build the
         native program while it runs interpreted (codegen/compile_helper.py: start_program)."""
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
-            packed, _ = get_module_function(self.native_source()[0].source(), "program_packed")
+            src = self.native_source()[0]
+            packed, _ = get_module_function(src.source(), "program_packed",
+                                            entry_first=not src.returned)
             if compile_helper.start_program(packed):
                 self.helped = packed
 
@@ -545,7 +547,7 @@ class CpuProgram(Program):
         fn, self.native_text = get_module_function(body, "program", entry_first=not src.returned)
         packed = None
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
-            packed, _ = get_module_function(body, "program_packed")
+            packed, _ = get_module_function(body, "program_packed", entry_first=not src.returned)
         chooser = self._threads()      # (its loops are serial: only BLAS may use threads)
         fn, packed = threads.wrap(fn, chooser), threads.wrap(packed, chooser)
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}
