@@ -13,7 +13,8 @@ module):
 
   1. before the trace, `snapshot` records every Python scalar (bool, int, float,
      str, None) reachable from those roots through attributes, Module registries,
-     dict entries and list/tuple items, bounded like bindings.py (depth, objects,
+     dict entries (and the containers a dict holds under tensor keys: an optimizer's
+     per-parameter state) and list/tuple items, bounded like bindings.py (depth, objects,
      items), with the value it holds *then* (a step that changes such a value while
      traced, `self.calls += 1`, must be guarded on the value it read, not the one it
      left);
