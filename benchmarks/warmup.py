@@ -174,7 +174,11 @@ def run_child(case, warm, steps, helper):
             env["STEPJIT_COMPILE_HELPER"] = helper
         out = subprocess.run([sys.executable, "-m", "benchmarks.warmup", "--child", case,
                               str(int(warm)), str(steps)], env=env, cwd=ROOT,
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True)
+    if out.returncode:
+        mode = "warm-up" if warm else "at once"
+        raise RuntimeError(f"{case} ({mode}) failed (exit status {out.returncode}):\n"
+                           f"{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

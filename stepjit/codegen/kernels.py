@@ -361,8 +361,13 @@ class ProgramKernel(Kernel):
     never called through Numba's dispatcher. Where that fails for a signature, or cannot be
     tried (no entries here), it is compiled as any kernel is: with the CPython wrapper, run by
     Numba, then its entry built. The entry's fallback (arguments it was not built for) is that
-    ordinary compile too."""
-    __slots__ = ()
+    ordinary compile too. `compiled`: the private dispatcher that compiled the entry, if one
+    did (its overload's library holds the program's code, for inspection)."""
+    __slots__ = ("compiled",)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.compiled = None
 
     def _compile_first(self, args, sig):
         entry = None if sig is None else self._compile_entry(args, sig)
@@ -384,7 +389,8 @@ class ProgramKernel(Kernel):
         try:
             kernel_started()
             with span(f"program compiled into its entry {self.path}", "compile"):
-                obj = program_entry.compile_entry(checked.fn, args, sig, ident["symbol"])
+                obj, self.compiled = program_entry.compile_entry(checked.fn, args, sig,
+                                                                 ident["symbol"])
             bad = [n for n in machine_cache.undefined_symbols(obj) if not machine_cache.linkable(n)]
             if bad:
                 raise LookupError(f"it needs {', '.join(bad)}")

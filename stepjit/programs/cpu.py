@@ -225,7 +225,6 @@ class LoopStep:
         self.kernel_nodes = loop.group.nodes
         self.pending = None      # its warmup.PendingKernel while the kernel is not loaded
 
-
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight_line.py)."""
         args = [w.value(v) for v in self.ins]
@@ -483,6 +482,10 @@ class CpuProgram(Program):
             self.straight = threads.wrap(self.straight, self._threads())
         return env
 
+    @property
+    def settling(self) -> bool:
+        return self.warming is not None or self.building is not None
+
     def promote(self) -> bool:
         """The runtime found this program hot: run it as one native function from now on, if it
         is small enough (STEPJIT_NATIVE). True when it changed."""
@@ -512,7 +515,9 @@ class CpuProgram(Program):
         """When a program that goes native when hot is built: a helper process may build the
         native program while it runs interpreted (codegen/compile_helper.py: start_program)."""
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
-            packed, _ = get_module_function(self.native_source()[0].source(), "program_packed")
+            src = self.native_source()[0]
+            packed, _ = get_module_function(src.source(), "program_packed",
+                                            entry_first=not src.returned)
             if compile_helper.start_program(packed):
                 self.helped = packed
 
@@ -545,7 +550,7 @@ class CpuProgram(Program):
         fn, self.native_text = get_module_function(body, "program", entry_first=not src.returned)
         packed = None
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
-            packed, _ = get_module_function(body, "program_packed")
+            packed, _ = get_module_function(body, "program_packed", entry_first=not src.returned)
         chooser = self._threads()      # (its loops are serial: only BLAS may use threads)
         fn, packed = threads.wrap(fn, chooser), threads.wrap(packed, chooser)
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}
