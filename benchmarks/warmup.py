@@ -174,7 +174,9 @@ def run_child(case, warm, steps, helper):
             env["STEPJIT_COMPILE_HELPER"] = helper
         out = subprocess.run([sys.executable, "-m", "benchmarks.warmup", "--child", case,
                               str(int(warm)), str(steps)], env=env, cwd=ROOT,
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{case} ({'warm-up' if warm else 'at once'}) failed (exit status {out.returncode}):\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

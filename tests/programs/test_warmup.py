@@ -151,3 +151,31 @@ def test_first_call_compile_compiles_every_kernel_at_once(cold, monkeypatch):
     _assert_close(cold["eager"], got)
     assert all(p[4][1] == 0 for p in got), [p[4] for p in got]
     assert not made, "a program waited for kernels with STEPJIT_FIRST_CALL=compile"
+
+
+def test_a_check_in_an_interpreted_group_raises_eagers_error(fresh_kernels, monkeypatch):
+    """binary_cross_entropy's range check inside a group still interpreted (no kernel compiles
+    here): eager's error, naming the user's line, and the step's tensors left as they were."""
+    from .test_checks import X, Y, _logistic
+    monkeypatch.delenv("STEPJIT_FIRST_CALL", raising=False)
+    monkeypatch.setenv("STEPJIT_NATIVE", "0")
+    monkeypatch.setattr(warmup.Warmup, "may_compile", lambda self: False)
+    w, b, _, step = _logistic("cpu")
+    _, _, _, eager = _logistic(None)
+    x, y = torch.tensor(X), torch.tensor(Y)
+    one, bad = torch.tensor(1.0), torch.tensor(3.0)
+    for _ in range(4):
+        np.testing.assert_allclose(step(x, y, one).item(), eager(x, y, one).item(), rtol=1e-6)
+    prog = step.roots[-1].program.unwrapped()
+    assert prog.warming is not None and prog.warming.pending, "no group ran interpreted"
+    before = [t.detach().numpy().copy() for t in (w, b, w.grad, b.grad)]
+    with pytest.raises(RuntimeError) as got:
+        step(x, y, bad)
+    with pytest.raises(RuntimeError) as want:
+        eager(x, y, bad)
+    assert str(got.value).split(" (at ")[0] == str(want.value).split(" (at ")[0]
+    assert "test_checks.py:23" in str(got.value), str(got.value)
+    for old, t in zip(before, (w, b, w.grad, b.grad)):
+        np.testing.assert_array_equal(t.detach().numpy(), old)
+    np.testing.assert_allclose(step(x, y, one).item(), eager(x, y, one).item(), rtol=1e-6)
+    assert prog.warming is not None, "a kernel compiled: the check ran in it, not interpreted"
