@@ -225,7 +225,6 @@ class LoopStep:
         self.kernel_nodes = loop.group.nodes
         self.pending = None      # its warmup.PendingKernel while the kernel is not loaded
 
-
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight_line.py)."""
         args = [w.value(v) for v in self.ins]
