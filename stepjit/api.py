@@ -53,6 +53,7 @@ from .ops.index import gather, index_select, masked_select, nonzero, take_along_
 from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
     norm, prod, softmax, std, sum, var)
+from .ops.strided import as_strided  # noqa: F401
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, mv, narrow, outer, permute,
     moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
@@ -160,7 +161,7 @@ from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
-from . import distributions, jit, linalg, special  # noqa: E402,F401
+from . import distributions, fft, jit, linalg, special  # noqa: E402,F401
 from .ops import return_types  # noqa: E402,F401  (torch.return_types: max, sort, svd, ...)
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401

@@ -15,7 +15,7 @@ from ..ir.types import (
     storage_dtype, uint8)
 from ..tensor import Tensor
 from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
-from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
+from . import legacy, scatter as SC, shape as S, sorting as SO, strided as ST_, tiling as TI
 
 
 def _r(fn):
@@ -379,7 +379,7 @@ METHODS = {
     "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
     "diag_embed": TI.diag_embed, "trace": TI.trace,
     "addmm": C.addmm, "baddbmm": C.baddbmm, "addbmm": C.addbmm, "addmv": C.addmv, "addr": C.addr,
-    "unfold": S.unfold, "select": S.select,
+    "as_strided": ST_.as_strided, "unfold": S.unfold, "select": S.select,
     "t_": lambda self: _reshape_(self, S.t(self)),
     "unsqueeze_": lambda self, dim: _reshape_(self, S.unsqueeze(self, dim)),
     "squeeze_": lambda self, *dim: _reshape_(self, S.squeeze(self, *dim)),
