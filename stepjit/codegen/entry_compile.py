@@ -10,8 +10,8 @@ the CPU of a kernel's first call (W8's 40 kernels: 13.2 -> 9.3 s).
 
 So where a kernel's first call can have an entry (codegen/kernels.py: `Kernel._first`),
 `compile_result` asks Numba's compiler for the typed, lowered and optimized LLVM module alone
-(`no_compile`, no CPython or C wrapper) in a `ModuleLibrary`, a code library whose
-finalization stops before the JIT engine, and c_entry.py makes the entry's object code from
+(`no_compile`, no CPython or C wrapper, no IR rewrites) in a `ModuleLibrary`, a code library
+whose finalization stops before the JIT engine, and c_entry.py makes the entry's object code from
 that module: one machine-code emission per kernel. The dispatcher stays the fallback: a call
 with arguments the entry was not built for, or a kernel that cannot have an entry, is
 compiled by it as before (and saved to Numba's cache then).
@@ -51,6 +51,10 @@ def compile_result(dispatcher, argtypes, func=None):
     flags.no_compile = True          # stop after lowering: no machine code here
     flags.no_cpython_wrapper = True  # called through its entry only
     flags.no_cfunc_wrapper = True
+    # Numba's IR rewrites (constant folding of semantic constants, static getitems, array
+    # expressions, dead-branch pruning) find nothing in generated loops that LLVM does not
+    # fold anyway: without them W8's 40 kernels compile in ~6% less CPU (9.03 -> 8.49 s)
+    flags.no_rewrites = True
     with global_compiler_lock:
         target.typing_context.refresh()
         target.target_context.refresh()
