@@ -53,6 +53,7 @@ from .ops.index import gather, index_select, masked_select, nonzero, take_along_
 from .ops.reduce import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, count_nonzero, log_softmax, logsumexp, max, mean, min,
     norm, prod, softmax, std, sum, var)
+from .ops.strided import as_strided  # noqa: F401
 from .ops.shape import (  # noqa: F401
     bmm, broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, dot, flatten, flip, matmul, mm, mv, narrow, outer, permute,
     moveaxis, movedim, reshape, select, split, squeeze, stack, swapaxes, t, transpose, unbind, unsqueeze)
@@ -160,7 +161,7 @@ from .dtype_info import finfo, iinfo  # noqa: E402,F401
 from .threads import (  # noqa: E402,F401
     get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads)
 from ._printing import set_printoptions  # noqa: E402,F401
-from . import distributions, jit, linalg, special  # noqa: E402,F401
+from . import distributions, fft, jit, linalg, special  # noqa: E402,F401
 from .ops import return_types  # noqa: E402,F401  (torch.return_types: max, sort, svd, ...)
 from .special import sinc  # noqa: E402,F401
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
@@ -278,3 +279,23 @@ for _name, _fn in _TENSOR_METHODS.items():
     setattr(Tensor, _name, _fn)
 sinc_ = _ops.methods.METHODS["sinc_"]
 from .unprovided import ao, export, fx, hub, quantization  # noqa: E402,F401
+from .unprovided import mtia, xpu  # noqa: E402,F401
+from .ops.extras import from_dlpack, index_reduce, nonzero_static  # noqa: E402,F401
+from .ops.removed import FUNCTIONS as _REMOVED  # noqa: E402
+globals().update(_REMOVED)   # torch.solve, lstsq, eig, symeig, matrix_rank: PyTorch's errors
+from .linalg import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402,F401
+from .defaults import (  # noqa: E402,F401
+    get_deterministic_debug_mode, is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode)
+from .errors import AcceleratorError, OutOfMemoryError  # noqa: E402,F401
+from .amp import GradScaler  # noqa: E402,F401
+from .control_flow import cond, while_loop  # noqa: E402,F401
+resize_as_ = _ops.methods.METHODS["resize_as_"]
+arccosh_, arcsinh_, arctanh_ = (_ops.methods.inplace_function(n)
+                                for n in ("arccosh_", "arcsinh_", "arctanh_"))
+has_lapack = True      # NumPy's LAPACK serves linalg
+cuda.OutOfMemoryError = OutOfMemoryError
+
+
+def is_vulkan_available():
+    return False

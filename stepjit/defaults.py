@@ -43,10 +43,38 @@ def default_device():
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """Accepted: every stepjit kernel is deterministic (no atomics, fixed reduction order)."""
     _STATE["deterministic"] = bool(mode)
+    _STATE["warn_only"] = bool(mode) and bool(warn_only)
 
 
 def are_deterministic_algorithms_enabled():
     return _STATE["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    return _STATE.get("warn_only", False)
+
+
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode):
+    """PyTorch's spelling of use_deterministic_algorithms: 0/'default' off, 1/'warn' on with
+    warnings only, 2/'error' on."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, "
+                               f"`error`, but got {debug_mode}")
+        debug_mode = _DEBUG_MODES[debug_mode]
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got "
+                           f"{debug_mode}")
+    use_deterministic_algorithms(debug_mode != 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode():
+    if not are_deterministic_algorithms_enabled():
+        return 0
+    return 1 if is_deterministic_algorithms_warn_only_enabled() else 2
 
 
 def set_float32_matmul_precision(precision):

@@ -16,6 +16,19 @@ class StepjitError(RuntimeError):
     """Base class; `op` and `where` are filled in by the dispatcher."""
 
 
+class OutOfMemoryError(RuntimeError):
+    """A device ran out of memory (PyTorch's torch.OutOfMemoryError, torch.cuda's too)."""
+
+
+class AcceleratorError(RuntimeError):
+    """An accelerator reported an error (PyTorch's torch.AcceleratorError)."""
+
+
+class LinAlgError(StepjitError):
+    """A linear-algebra routine met a singular or not positive-definite matrix (PyTorch's
+    torch.linalg.LinAlgError, a RuntimeError)."""
+
+
 class ShapeError(StepjitError):
     pass
 

@@ -18,17 +18,19 @@ import warnings
 import numpy as np
 
 from .dispatch import apply
-from .errors import ShapeError, op_error, user_location
+from .errors import LinAlgError, ShapeError, op_error, user_location  # noqa: F401
 from .ir import primitives as P
 from .ir.primitives.decompositions import lu_permutation
 from .ir.primitives.shapes import fmt
 from .ir.types import FLOAT, int32, int64
 from .ops import reduce as R
-from .ops.creation import eye, zeros
+from .ops.creation import eye, ones, zeros
 from .ops.elementwise import abs, where
 from .ops.products import cross as _cross
 from .ops.series import matrix_power  # noqa: F401
-from .ops.shape import matmul  # noqa: F401  (torch.linalg.matmul)
+from .ops.shape import cat, matmul, movedim  # noqa: F401  (torch.linalg.matmul)
+from .ops.sorting import cumprod
+from .ops.tiling import diagonal as _diagonal
 from .ops import return_types
 from .tensor import Tensor
 
@@ -394,3 +396,171 @@ def lu_solve_legacy(b, LU_data, LU_pivots):
 def _lu_pivoting(op, pivot):
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+
+
+# -- products, triangular and checked solves, tensor inverses --------------------------------
+def multi_dot(tensors):
+    """A chain of matrix products; a 1-D first (last) operand is a row (column) vector and its
+    dimension is dropped from the result, as PyTorch's."""
+    n = len(tensors)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    for i, t in enumerate(tensors):
+        allowed = (1, 2) if i in (0, n - 1) else (2,)
+        if t.ndim not in allowed:
+            where = "first" if i == 0 else ("last" if i == n - 1 else f"{i}th")
+            raise op_error(ShapeError(f"multi_dot(): the {where} tensor must be "
+                                      f"{' or '.join(f'{d}D' for d in allowed)} but got "
+                                      f"{t.ndim}D"), "linalg.multi_dot")
+    mats = list(tensors)
+    row, col = mats[0].ndim == 1, mats[-1].ndim == 1
+    mats[0] = mats[0].unsqueeze(0) if row else mats[0]
+    mats[-1] = mats[-1].unsqueeze(-1) if col else mats[-1]
+    out = mats[0]
+    for i, m in enumerate(mats[1:], 1):
+        if out.shape[-1] != m.shape[0]:
+            raise op_error(ShapeError(
+                f"multi_dot(): tensors {i - 1} and {i} with shapes "
+                f"{list(tensors[i - 1].shape)} and {list(tensors[i].shape)} cannot be "
+                "multiplied"), "linalg.multi_dot")
+        out = matmul(out, m)
+    out = out.squeeze(0) if row else out
+    return out.squeeze(-1) if col else out
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (X A = B when not left), reading only A's upper (or lower) triangle and,
+    with unitriangular, taking its diagonal as ones: solve() of that triangular matrix, so the
+    gradient reaches only the triangle read, as PyTorch's."""
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise op_error(ShapeError(f"linalg.solve_triangular: A must be batches of square "
+                                  f"matrices, got {fmt(A.shape)}"), "linalg.solve_triangular")
+    if B.ndim < 2:
+        raise op_error(ShapeError(f"linalg.solve_triangular: The input tensor B must have at "
+                                  f"least 2 dimensions, got {fmt(B.shape)}"),
+                       "linalg.solve_triangular")
+    k = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != k:
+        raise op_error(ShapeError(f"linalg.solve_triangular: Incompatible shapes of A and B "
+                                  f"for the equation {'AX = B' if left else 'XA = B'} "
+                                  f"({fmt(A.shape)} and {fmt(B.shape)})"),
+                       "linalg.solve_triangular")
+    T = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
+    if unitriangular:
+        T = T + eye(k, dtype=A.dtype, device=A.device)
+    return solve(T, B, left=left)
+
+
+def vander(x, *, N=None):
+    """x's powers 0 .. N-1 along a new last dimension (N: x's last size), as running products,
+    so the gradient at x = 0 is exact."""
+    if x.ndim < 1:
+        raise op_error(ShapeError("linalg.vander: x must have at least one dimension"),
+                       "linalg.vander")
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    x = x.unsqueeze(-1)
+    first = ones(tuple(x.shape), dtype=x.dtype, device=x.device)
+    return cumprod(cat([first, x.expand(*x.shape[:-1], n - 1)], -1), -1)
+
+
+def cond(A, p=None):
+    """The condition number: largest over smallest singular value (p None or 2; -2 the
+    inverse), else matrix_norm(A, p) * matrix_norm(inv(A), p)."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = R.amax(s, -1), R.amin(s, -1)
+        return big / small if p != -2 else small / big
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise op_error(ShapeError(f"linalg.cond(ord={p}): A must be batches of square "
+                                  f"matrices, got {fmt(A.shape)}"), "linalg.cond")
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def _info(A):
+    """LAPACK getrf's info per matrix: 0, or i where U[i-1, i-1] is the first zero pivot."""
+    return lu_factor_ex(A).info
+
+
+def _invertible(A, info):
+    """A with every singular matrix (info > 0) replaced by the identity: its results are
+    unspecified in PyTorch (here the identity's), and the others' are unchanged."""
+    bad = (info != 0).unsqueeze(-1).unsqueeze(-1)
+    return where(bad, eye(A.shape[-1], dtype=A.dtype, device=A.device), A)
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info) without raising for a singular matrix unless check_errors."""
+    if check_errors:
+        out = inv(A)
+        return return_types.linalg_inv_ex(out, zeros(tuple(A.shape[:-2]), dtype=int32))
+    info = _info(A)
+    return return_types.linalg_inv_ex(inv(_invertible(A, info)), info)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(solution, info) without raising for a singular A unless check_errors."""
+    if check_errors:
+        out = solve(A, B, left=left)
+        return return_types.linalg_solve_ex(out, zeros(tuple(A.shape[:-2]), dtype=int32))
+    info = _info(A)
+    return return_types.linalg_solve_ex(solve(_invertible(A, info), B, left=left), info)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """torch.diagonal with the last two dimensions as the default."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def tensorinv(A, ind=2):
+    """The inverse of A read as a matrix whose rows are A's first ind dimensions: shape
+    A.shape[ind:] + A.shape[:ind]."""
+    if ind <= 0:
+        raise ValueError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if math.prod(rows) != math.prod(cols):
+        raise op_error(ShapeError(
+            f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {math.prod(cols)} != {math.prod(rows)}"),
+            "linalg.tensorinv")
+    return inv(A.reshape(math.prod(rows), math.prod(cols))).reshape(cols + rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B: A's trailing dimensions are X's shape."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))
+    shape = tuple(A.shape[B.ndim:])
+    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or math.prod(shape) != B.numel():
+        raise op_error(ShapeError(
+            f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {math.prod(shape)} != {B.numel()} "
+            f"(A {fmt(A.shape)}, B {fmt(B.shape)})"), "linalg.tensorsolve")
+    return solve(A.reshape(B.numel(), B.numel()), B.reshape(-1)).reshape(shape)
+
+
+# -- torch-level Cholesky and triangular solves (torch.cholesky_solve, ...) -------------------
+def _from_factor(L, upper):
+    return L.mT @ L if upper else L @ L.mT
+
+
+def cholesky_inverse(L, upper=False):
+    """inv(A) for A = L L^T (U^T U with upper): the inverse of the matrix the factor makes."""
+    return inv(_from_factor(L, upper))
+
+
+def cholesky_solve(B, L, upper=False):
+    """X with A X = B for A = L L^T (U^T U with upper)."""
+    return solve(_from_factor(L, upper), B)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """torch.triangular_solve (deprecated in PyTorch): (solution of op(A) X = b, A's copy)."""
+    warnings.warn("torch.triangular_solve is deprecated in favor of "
+                  "torch.linalg.solve_triangular and will be removed in a future PyTorch "
+                  "release.", UserWarning, stacklevel=2)
+    T = A.mT if transpose else A
+    x = solve_triangular(T, b, upper=upper != transpose, unitriangular=unitriangular)
+    return return_types.triangular_solve(x, A.clone())

@@ -1,4 +1,5 @@
-"""PyTorch modules stepjit does not provide, as modules that say so when used.
+"""PyTorch modules stepjit does not provide, as modules that say so when used, and the
+accelerators it never has (torch.xpu, torch.mtia), which say they are not available.
 
 `torch.hub` (downloading pretrained models), `torch.quantization` / `torch.ao` (int8
 models), `torch.export` and `torch.fx` (graph capture for other compilers: stepjit has its own,
@@ -69,3 +70,37 @@ def module(name):
 
 
 hub, quantization, ao, export, fx = (module(n) for n in _WHY)
+
+
+# -- accelerators this machine never has ------------------------------------------------------
+class _AbsentDevice(types.ModuleType):
+    """torch.xpu / torch.mtia: stepjit runs on the CPU and CUDA only, so these answer the
+    availability questions device-selection code asks (`torch.xpu.is_available()`), and
+    anything else raises, as PyTorch's does on a machine without the device."""
+
+    def is_available(self):
+        return False
+
+    def device_count(self):
+        return 0
+
+    def is_initialized(self):
+        return False
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        kind = self.__name__.rsplit(".", 1)[1]
+        raise RuntimeError(f"torch.{kind}.{name}: stepjit has no {kind.upper()} backend "
+                           f"(torch.{kind}.is_available() is False); use the CPU or CUDA")
+
+
+def absent_device(name):
+    m = _AbsentDevice(f"stepjit.{name}", f"torch.{name}: no such device in stepjit.")
+    for attr in ("is_available", "device_count", "is_initialized"):
+        setattr(m, attr, getattr(m, attr))
+    sys.modules[m.__name__] = m
+    return m
+
+
+xpu, mtia = absent_device("xpu"), absent_device("mtia")

@@ -60,6 +60,9 @@ from .. import config
 from . import diskcache, machine_cache
 
 MIN_KERNELS = 6      # fewer kernels than this compile faster than a process starts (~0.8 s)
+# A native program calling fewer loop kernels than this compiles in about a helper's start (W1's,
+# 3 kernels: ~1 s); from this many its compile is seconds (W2's, 4 kernels: ~3.7 s of CPU).
+PROGRAM_MIN_KERNELS = 4
 _POLL = 0.005        # seconds between looks for an entry the helper is building
 _HELPER = []         # the running helper (a Popen), at most one per process
 _EXIT_HOOK = []
@@ -158,6 +161,15 @@ def wait(entry_path) -> None:
     while proc.poll() is None and not os.path.exists(entry_path) \
             and _claimant(entry_path) == proc.pid:
         time.sleep(_POLL)
+
+
+def busy(entry_path) -> bool:
+    """Is a live process (this process's helper, another process) building the kernel whose
+    entry goes at entry_path? A program warming up (programs/warmup.py) leaves it to them."""
+    if not entry_path:
+        return False
+    holder = _claimant(entry_path)
+    return bool(holder) and holder != os.getpid() and _alive(holder)
 
 
 def _claimant(entry_path):
@@ -303,7 +315,7 @@ def program_job(kernel):
 def start_program(kernel) -> bool:
     """When a native program is built, before its interpreted runs: a helper builds its loop
     kernels not marked compiled, last first, then the program, into Numba's cache, where it
-    calls enough kernels (MIN_KERNELS) to be worth it, the program is not compiled yet, and
+    calls enough kernels (PROGRAM_MIN_KERNELS) to be worth it, the program is not compiled yet, and
     there are two cores. True when it started one."""
     if not enabled(program=True) or kernel.path in _PROGRAMS:
         return False
@@ -313,7 +325,8 @@ def start_program(kernel) -> bool:
     whole = program_job(kernel)
     # (counting the kernels done: a process that ended before its helper built the program
     # leaves the kernels it had built, and the next one builds the rest and the program)
-    if len(jobs) < MIN_KERNELS or os.path.exists(whole["entry"]) or kernel.function in cached:
+    if len(jobs) < PROGRAM_MIN_KERNELS or os.path.exists(whole["entry"]) \
+            or kernel.function in cached:
         return False
     finish()
     _write_module(kernel)   # before the helper imports it: Numba's cache is keyed by its mtime

@@ -221,6 +221,33 @@ class Kernel:
             self.call = entry
         return out
 
+    def compile_for(self, sig) -> float:
+        """Compile the kernel for the argument signature `sig` (machine_cache.signature) without
+        running it, on stand-in arguments, as the helper process does: straight into its
+        machine-code entry where it can have one (compile_entry), else by Numba's dispatcher
+        (or its cache), then the entry built where the kernel can have one. Its first call then
+        loads the entry, or finds the dispatcher compiled (a parallel kernel). The seconds it
+        took. For a program whose groups run interpreted until their kernels are ready
+        (programs/warmup.py): it compiles a kernel between runs, not inside one."""
+        start = time.perf_counter()
+        args = [compile_helper.stand_in(s) for s in sig]
+        entries = not self.parallel and machine_cache.available()
+        if entries and self.compile_entry(args, sig) is not None:
+            return time.perf_counter() - start
+        with _LOCK:
+            if self.checked is None:
+                self.checked = _load(self.fname, self.text, self.function)
+        fn = self.checked.fn
+        hits = len(fn.stats.cache_hits)
+        fn.compile(tuple(fn.typeof_pyval(a) for a in args))
+        entry = self._build_entry(args, sig) if entries else None
+        seconds = time.perf_counter() - start
+        if len(fn.stats.cache_hits) == hits:
+            STATS["compile_seconds"] += seconds
+            # (without an entry, the CheckedKernel counts it at its first call)
+            STATS["compiled"] += entry is not None
+        return seconds
+
     def compile_entry(self, args, sig):
         """A loop kernel's machine-code entry for `sig`, compiled for it alone with no Numba
         dispatcher call (codegen/entry_compile.py), stored and loaded; None where the kernel
@@ -334,8 +361,13 @@ class ProgramKernel(Kernel):
     never called through Numba's dispatcher. Where that fails for a signature, or cannot be
     tried (no entries here), it is compiled as any kernel is: with the CPython wrapper, run by
     Numba, then its entry built. The entry's fallback (arguments it was not built for) is that
-    ordinary compile too."""
-    __slots__ = ()
+    ordinary compile too. `compiled`: the private dispatcher that compiled the entry, if one
+    did (its overload's library holds the program's code, for inspection)."""
+    __slots__ = ("compiled",)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.compiled = None
 
     def _compile_first(self, args, sig):
         entry = None if sig is None else self._compile_entry(args, sig)
@@ -357,7 +389,8 @@ class ProgramKernel(Kernel):
         try:
             kernel_started()
             with span(f"program compiled into its entry {self.path}", "compile"):
-                obj = program_entry.compile_entry(checked.fn, args, sig, ident["symbol"])
+                obj, self.compiled = program_entry.compile_entry(checked.fn, args, sig,
+                                                                 ident["symbol"])
             bad = [n for n in machine_cache.undefined_symbols(obj) if not machine_cache.linkable(n)]
             if bad:
                 raise LookupError(f"it needs {', '.join(bad)}")

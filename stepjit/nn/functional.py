@@ -383,6 +383,23 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     return _alpha_dropout(input, p, inplace, tuple(input.shape[:2]) + (1,) * (input.ndim - 2))
 
 
+def native_channel_shuffle(input, groups):
+    return channel_shuffle(input, groups)
+
+
+def has_torch_function(relevant_args):
+    """Whether any argument overrides __torch_function__: stepjit's tensors never do."""
+    return any(hasattr(type(a), "__torch_function__") for a in relevant_args)
+
+
+def has_torch_function_unary(input):
+    return has_torch_function((input,))
+
+
+def has_torch_function_variadic(*args):
+    return has_torch_function(args)
+
+
 def _alpha_dropout(input, p, inplace, noise_shape):
     if p == 1.0:
         return input * 0.0
@@ -468,7 +485,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "bilinear", "dropout1d", "dropout2d", "dropout3d",
-    "alpha_dropout", "feature_alpha_dropout", "pdist", "multi_head_attention_forward",
+    "alpha_dropout", "feature_alpha_dropout", "pdist", "native_channel_shuffle", "multi_head_attention_forward",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d_with_indices",
     "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",

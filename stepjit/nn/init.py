@@ -203,3 +203,19 @@ xavier_normal = xavier_normal_
 kaiming_uniform = kaiming_uniform_
 kaiming_normal = kaiming_normal_
 orthogonal = orthogonal_
+
+
+def _deprecated_form(fn):
+    """PyTorch's older name of an initializer, warning as PyTorch's does."""
+    old = fn.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{fn.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return fn(*args, **kwargs)
+    deprecated.__name__ = deprecated.__qualname__ = old
+    return deprecated
+
+
+dirac = _deprecated_form(dirac_)
+sparse = _deprecated_form(sparse_)

@@ -9,6 +9,11 @@ the dispatcher builds results with `Tensor._make`.
 """
 from __future__ import annotations
 
+import numpy as np
+
+from .. import dispatch
+from ..errors import EagerFirst
+from ..ir.types import as_dtype, default_float
 from ..ops.creation import empty
 from ..tensor import Tensor
 
@@ -61,3 +66,54 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         t.persistent = persistent
         t._is_buffer = True
         return t
+
+
+# Lazy layers' weights before their first input (nn/modules/lazy.py has the design)
+class UninitializedTensorMixin:
+    """A tensor with no data yet; `materialize(shape)` gives it storage in place."""
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        if dispatch.MODE.tracer is not None:
+            # the compiled function runs this call eagerly (the weights are made then) and
+            # traces the next one
+            raise EagerFirst(
+                "a lazy layer (LazyLinear, LazyConv2d, ...) got its first input inside a "
+                "compiled step: its weights are made on this call, which runs eagerly")
+        # The dtype it holds now: module.double() before the first call converts it.
+        dtype = as_dtype(dtype) if dtype is not None else self.dtype
+        self._data = np.empty(tuple(shape), dtype=dtype.np)
+        self._version.value += 1
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        return Parameter.__new__(cls, empty(0, dtype=dtype or default_float()), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        b = uninitialized_buffer(dtype or default_float())
+        b.requires_grad = requires_grad
+        b.persistent = persistent
+        return b
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+
+def uninitialized_buffer(dtype):
+    b = empty(0, dtype=dtype)
+    b.__class__ = UninitializedBuffer
+    return b

@@ -116,6 +116,45 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
                                  reduction=_reduction(reduction, "triplet_margin_loss"))
 
 
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0,
+             zero_infinity=False):
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                      _reduction(reduction, "ctc_loss"), zero_infinity)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return F.gru_cell(input, hx, w_ih, w_hh, b_ih, b_hh)
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """(h, c) from hx = (h, c), as PyTorch's."""
+    return F.lstm_cell(input, tuple(hx), w_ih, w_hh, b_ih, b_hh)
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return F.rnn_cell(input, hx, w_ih, w_hh, b_ih, b_hh, "tanh")
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return F.rnn_cell(input, hx, w_ih, w_hh, b_ih, b_hh, "relu")
+
+
+def feature_dropout(input, p, train):
+    """Dropout of whole (sample, channel) slices: dropout2d's mask for any rank >= 2."""
+    return F._feature_dropout(input, p, train, False, input.ndim, "feature_dropout")
+
+
+def _dropout_inplace(fn):
+    def inplace(input, p, train):
+        return fn(input, p, train, True)
+    inplace.__name__ = inplace.__qualname__ = fn.__name__ + "_"
+    return inplace
+
+
+def feature_dropout_(input, p, train):
+    return F._feature_dropout(input, p, train, True, input.ndim, "feature_dropout_")
+
+
 FORMS = {name: getattr(F, name) for name in SAME}
 FORMS.update(dropout=dropout, alpha_dropout=alpha_dropout, layer_norm=layer_norm,
              group_norm=group_norm, batch_norm=batch_norm, instance_norm=instance_norm,
@@ -125,7 +164,14 @@ FORMS.update(dropout=dropout, alpha_dropout=alpha_dropout, layer_norm=layer_norm
              binary_cross_entropy_with_logits=binary_cross_entropy_with_logits,
              margin_ranking_loss=margin_ranking_loss, cosine_embedding_loss=cosine_embedding_loss,
              hinge_embedding_loss=hinge_embedding_loss, poisson_nll_loss=poisson_nll_loss,
-             triplet_margin_loss=triplet_margin_loss)
+             triplet_margin_loss=triplet_margin_loss, ctc_loss=ctc_loss, gru_cell=gru_cell,
+             lstm_cell=lstm_cell, rnn_tanh_cell=rnn_tanh_cell, rnn_relu_cell=rnn_relu_cell,
+             feature_dropout=feature_dropout, feature_dropout_=feature_dropout_,
+             dropout_=_dropout_inplace(F.dropout),
+             alpha_dropout_=_dropout_inplace(F.alpha_dropout),
+             feature_alpha_dropout_=_dropout_inplace(F.feature_alpha_dropout),
+             native_channel_shuffle=F.native_channel_shuffle, celu_=F.celu_, selu_=F.selu_,
+             rrelu_=F.rrelu_, threshold_=F.threshold_)
 
 # Tensor methods PyTorch has for these (x.prelu(w), x.hardshrink(l)); api.py binds them.
 TENSOR_METHODS = {"prelu": F.prelu, "hardshrink": F.hardshrink}

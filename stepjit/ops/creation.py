@@ -96,10 +96,16 @@ def _to_py(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     _check_device(device)
+    if _array_argument(data):
+        t = data.as_tensor(None if dtype is None else as_dtype(dtype), copy=True)
+        return _finish(t, requires_grad, device)
     return _finish(dispatch.constant(_array_from(data, dtype)), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None):
+    if _array_argument(data):
+        t = data.as_tensor(None if dtype is None else as_dtype(dtype))
+        return t if device is None else t.to(device)
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype):
         return data if device is None else data.to(device)
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).np == data.dtype):
@@ -108,6 +114,8 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(ndarray):
+    if _array_argument(ndarray):
+        return ndarray.as_tensor()
     as_dtype(ndarray.dtype)
     # Same memory, its own array object: the caller reshaping theirs in place (a.shape = ...)
     # must not reshape the tensor, as in PyTorch; compiled calls rely on that (fastcall.py).
@@ -116,6 +124,12 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
     return dispatch.constant(ndarray.view(np.ndarray))
+
+
+def _array_argument(data) -> bool:
+    """Whether data is a NumPy array argument of a step being traced (tracer/arrays.py): the
+    factories make it the trace's input, not a constant."""
+    return getattr(type(data), "is_array_argument", False)
 
 
 def _shape(size):

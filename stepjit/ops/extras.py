@@ -169,3 +169,100 @@ METHODS = {
     "resize_as": resize_as, "float_power_": float_power_, "sinc": sinc,
 }
 PROPERTIES = {"real": real, "imag": imag}
+
+
+# -- random fills PyTorch has beside uniform_/normal_/exponential_ (inverse CDFs of uniforms) --
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    self._check_inplace("log_normal_")
+    r = creation.randn(tuple(self.shape), dtype=self.dtype, generator=generator)
+    return self._assign((r * std + mean).exp(), "log_normal_")
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    self._check_inplace("cauchy_")
+    u = creation.rand(tuple(self.shape), dtype=self.dtype, generator=generator)
+    return self._assign(((u - 0.5) * math.pi).tan() * sigma + median, "cauchy_")
+
+
+def geometric_(self, p, *, generator=None):
+    """Trials up to the first success (1, 2, ...), in self's dtype."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    self._check_inplace("geometric_")
+    u = creation.rand(tuple(self.shape), dtype=float64, generator=generator)
+    draws = ((-u).log1p() / math.log1p(-p)).ceil().clamp(min=1.0)
+    return self._assign(draws.to(self.dtype), "geometric_")
+
+
+# -- index_reduce: scatter_reduce with one index per slice along dim -------------------------
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """input with source's slices combined into the slices index names (prod, mean, amax,
+    amin), as scatter_reduce of the index broadcast over the other dimensions."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    if index.ndim > 1:
+        raise op_error(ShapeError(f"index_reduce(): Index is supposed to be a vector, got "
+                                  f"shape {list(index.shape)}"), "index_reduce")
+    d = dim % max(input.ndim, 1)
+    if source.ndim and source.shape[d] != index.shape[0]:
+        raise op_error(ShapeError(
+            f"index_reduce(): Expected source.size({dim}) == index.numel() but got "
+            f"{source.shape[d]} vs {index.shape[0]} (source {list(source.shape)})"),
+            "index_reduce")
+    if source.ndim != input.ndim or any(a != b for i, (a, b) in enumerate(
+            zip(source.shape, input.shape)) if i != d):
+        raise op_error(ShapeError(
+            f"index_reduce(): Source tensor shape must match self tensor shape, excluding the "
+            f"specified dimension. Got self.shape = {list(input.shape)} source.shape = "
+            f"{list(source.shape)}"), "index_reduce")
+    shape = [1] * source.ndim
+    if source.ndim:
+        shape[d] = -1
+    grid = index.reshape(shape).expand(*source.shape) if source.ndim else index
+    return input.scatter_reduce(d, grid, source, reduce, include_self=include_self)
+
+
+def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    self._check_inplace("index_reduce_")
+    base = self._snapshot() if self.requires_grad or source.requires_grad else self
+    return self._assign(index_reduce(base, dim, index, source, reduce,
+                                     include_self=include_self), "index_reduce_")
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """nonzero's indices, cut or padded with fill_value to exactly `size` rows."""
+    found = input.nonzero()
+    if found.shape[0] >= size:
+        return found[:size]
+    pad = creation.full((size - found.shape[0], input.ndim), fill_value, dtype=found.dtype)
+    return S.cat([found, pad])
+
+
+# -- DLPack: the exchange format NumPy speaks, so CPU tensors cross without a copy -----------
+def from_dlpack(ext_tensor):
+    """A tensor sharing the memory of any object with __dlpack__ (NumPy, JAX, CuPy on CPU)."""
+    return creation.from_numpy(np.from_dlpack(ext_tensor))
+
+
+def _dlpack(self, *args, **kwargs):
+    return self.numpy().__dlpack__(*args, **kwargs)
+
+
+def _dlpack_device(self):
+    return self.numpy().__dlpack_device__()
+
+
+METHODS.update({
+    "log_normal_": log_normal_, "cauchy_": cauchy_, "geometric_": geometric_,
+    "index_reduce": index_reduce, "index_reduce_": index_reduce_,
+    "nonzero_static": nonzero_static, "__dlpack__": _dlpack,
+    "__dlpack_device__": _dlpack_device,
+})
+PROPERTIES.update({name: (lambda self: False) for name in (
+    "is_xla", "is_ipu", "is_mtia", "is_maia", "is_vulkan", "is_sparse_csr")})
+PROPERTIES["output_nr"] = lambda self: self._output_nr or 0

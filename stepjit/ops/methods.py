@@ -15,7 +15,7 @@ from ..ir.types import (
     storage_dtype, uint8)
 from ..tensor import Tensor
 from . import bitwise as B, contract as C, convert, creation, elementwise as E, index as I, reduce as R
-from . import legacy, scatter as SC, shape as S, sorting as SO, tiling as TI
+from . import legacy, scatter as SC, shape as S, sorting as SO, strided as ST_, tiling as TI
 
 
 def _r(fn):
@@ -379,7 +379,7 @@ METHODS = {
     "roll": TI.roll, "tril": TI.tril, "triu": TI.triu, "diagonal": TI.diagonal, "diag": TI.diag,
     "diag_embed": TI.diag_embed, "trace": TI.trace,
     "addmm": C.addmm, "baddbmm": C.baddbmm, "addbmm": C.addbmm, "addmv": C.addmv, "addr": C.addr,
-    "unfold": S.unfold, "select": S.select,
+    "as_strided": ST_.as_strided, "unfold": S.unfold, "select": S.select,
     "t_": lambda self: _reshape_(self, S.t(self)),
     "unsqueeze_": lambda self, dim: _reshape_(self, S.unsqueeze(self, dim)),
     "squeeze_": lambda self, *dim: _reshape_(self, S.squeeze(self, *dim)),
@@ -476,7 +476,9 @@ METHODS.update({
     "diagflat": SP.diagflat, "hsplit": SP.hsplit, "vsplit": SP.vsplit, "dsplit": SP.dsplit,
     "split_with_sizes": SP.split_with_sizes, "sum_to_size": SP.sum_to_size,
     "fill_diagonal_": SP.fill_diagonal_, "svd": LA.svd_legacy, "slogdet": LA.slogdet_legacy,
-    "pinverse": LA.pinverse,
+    "pinverse": LA.pinverse, "matrix_exp": LA.matrix_exp,
+    "cholesky_inverse": LA.cholesky_inverse, "cholesky_solve": LA.cholesky_solve,
+    "triangular_solve": LA.triangular_solve,
     "masked_scatter": SP.masked_scatter, "select_scatter": SP.select_scatter,
     "slice_scatter": SP.slice_scatter, "diagonal_scatter": SP.diagonal_scatter,
     "ldexp": SP.ldexp, "renorm": SP.renorm, "narrow_copy": SP.narrow_copy, "put": SP.put,
@@ -567,6 +569,9 @@ METHODS.update({
     "swapdims_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
 })
 PROPERTIES.update(X.PROPERTIES)
+from . import removed as _removed  # noqa: E402
+METHODS.update(_removed.METHODS)
+METHODS.update({name + "_": _inplace_method_of(name) for name in ("polygamma", "mvlgamma")})
 
 
 def bind():

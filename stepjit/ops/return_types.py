@@ -29,6 +29,8 @@ _TYPES = {
     "linalg_eig": ("eigenvalues", "eigenvectors"),
     "linalg_cholesky_ex": ("L", "info"),
     "linalg_inv_ex": ("inverse", "info"),
+    "linalg_solve_ex": ("result", "info"),
+    "triangular_solve": ("solution", "cloned_coefficient"),
     "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
     "linalg_lu_factor": ("LU", "pivots"),
     "linalg_lu_factor_ex": ("LU", "pivots", "info"),

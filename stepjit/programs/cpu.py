@@ -24,7 +24,7 @@ from ..ir.primitives.reductions import count
 from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
-from . import threads
+from . import threads, warmup
 from .program import NATIVE_READY, Program, raise_failed_checks
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
@@ -208,7 +208,8 @@ class LoopStep:
     are buffers of this step, kept between calls like the program's workspace
     (codegen/loops.py, _reduction_prologue: a kernel that allocates nothing can run as a
     machine-code entry, without Numba)."""
-    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace", "checks")
+    __slots__ = ("kernel", "ins", "outs", "sizes", "scratch", "source", "inplace", "checks",
+                 "kernel_nodes", "pending")
 
     def __init__(self, loop, program):
         # source: this graph's kernel text. The kernel that runs is shared by every graph whose
@@ -221,12 +222,15 @@ class LoopStep:
         self.scratch = [program.empty(shape, dtype) for shape, dtype in loop.given]
         # the checks whose flags it computes (registry `check`): tested right after it
         self.checks = [n for n in loop.group.nodes if n.prim.check]
+        self.kernel_nodes = loop.group.nodes
+        self.pending = None      # its warmup.PendingKernel while the kernel is not loaded
+
 
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight_line.py)."""
         args = [w.value(v) for v in self.ins]
         args += [w.produce(v, w.buffer(v)) for v in self.outs]
-        fn = self.kernel.fastest()
+        fn = self.kernel.fastest() if self.pending is None else self.pending
         args += [str(n) for n in self.sizes] + [w.const(b, "scratch") for b in self.scratch]
         w.emit(f"{w.const(fn, 'kernel')}({', '.join(args)})")
         for v, old in self.inplace:
@@ -358,6 +362,7 @@ class CpuProgram(Program):
     native_ok = False      # may become one native function (set per program; never on CUDA)
     shared = {}            # value -> the value whose workspace buffer it uses (not on CUDA)
     exported = None        # the values run() leaves in env (None: every value)
+    warming = None         # warmup.Warmup while some loop kernels are not loaded yet
 
     def __init__(self, graph, keep=None, materialize_all=False, serial=False):
         # materialize_all (check mode): every value the program computes is left in env, no
@@ -365,6 +370,7 @@ class CpuProgram(Program):
         # serial (build_once): no loop on threads, no native function, nothing interpreted.
         self._adopt(compile_graph(graph, "cpu", keep, materialize_all, serial=serial))
         self.materialize_all = materialize_all
+        self.serial = serial
         # What run() leaves in env (programs/program.py): the values a caller reads, or every
         # value when the caller's reads are unknown (keep None) or all checked
         self.exported = None if materialize_all or keep is None else (
@@ -418,6 +424,8 @@ class CpuProgram(Program):
         env.program = self
         if self.native is not None:
             self.native.run(env)
+        elif self.warming is not None or self.straight is None and self._warm_up(env):
+            env = self._warming_run(env)
         elif self.straight is not None:
             env = self.straight(env)
         else:
@@ -434,6 +442,45 @@ class CpuProgram(Program):
             self.straight = threads.wrap(self.straight, self._threads())
         for a, b in self.aliases:
             env[a] = env[b]
+        return env
+
+    def _warm_up(self, env) -> bool:
+        """Before the first run: give each loop step whose kernel is not loaded a stand-in that
+        runs its group interpreted until the kernel is loaded or compiled (warmup.py), and
+        start the compile helper on them. False where every kernel compiles now: check mode,
+        a one-shot program, STEPJIT_FIRST_CALL=compile, or no kernel left to load."""
+        if self.materialize_all or self.serial or config.first_call_compiles() \
+                or not warmup.ENABLED:
+            return False
+        state = warmup.Warmup([])
+        for st in self.steps:
+            if not isinstance(st, LoopStep) or st.kernel.fastest() is not st.kernel:
+                continue
+            nodes = warmup.group_nodes(st, self.producers)
+            if nodes is not None:
+                st.pending = warmup.PendingKernel(st, nodes, state)
+                state.pending.append(st.pending)
+        if not state.pending:
+            return False
+        compile_helper.start(predicted_calls(self, env))
+        self.warming = state
+        self.straight, self.straight_text = StraightWriter(self).build(self.steps)
+        return True
+
+    def _warming_run(self, env):
+        """A run while kernels are pending; after the run that loaded the last, the function
+        is written again without stand-ins (and on its thread chooser), as a first run leaves
+        it."""
+        state = self.warming
+        state.begin()
+        env = self.straight(env)
+        if state.done():
+            for st in self.steps:
+                if isinstance(st, LoopStep):
+                    st.pending = None
+            self.warming = None
+            self.straight, self.straight_text = StraightWriter(self).build(self.steps)
+            self.straight = threads.wrap(self.straight, self._threads())
         return env
 
     def promote(self) -> bool:
@@ -465,7 +512,9 @@ class CpuProgram(Program):
         """When a program that goes native when hot is built: a helper process may build the
         native program while it runs interpreted (codegen/compile_helper.py: start_program)."""
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
-            packed, _ = get_module_function(self.native_source()[0].source(), "program_packed")
+            src = self.native_source()[0]
+            packed, _ = get_module_function(src.source(), "program_packed",
+                                            entry_first=not src.returned)
             if compile_helper.start_program(packed):
                 self.helped = packed
 
@@ -498,7 +547,7 @@ class CpuProgram(Program):
         fn, self.native_text = get_module_function(body, "program", entry_first=not src.returned)
         packed = None
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
-            packed, _ = get_module_function(body, "program_packed")
+            packed, _ = get_module_function(body, "program_packed", entry_first=not src.returned)
         chooser = self._threads()      # (its loops are serial: only BLAS may use threads)
         fn, packed = threads.wrap(fn, chooser), threads.wrap(packed, chooser)
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}

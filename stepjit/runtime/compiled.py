@@ -157,6 +157,7 @@ class CompiledFunction:
         self._nondeterministic = None   # values.Nondeterministic met while tracing
         self._changed = {}              # values.where(guard) -> the call its ValueGuard failed
         self._volatile = None           # the ValueGuard that failed twice: traced every call
+        self._missed_floats = {}        # where -> misses of a decision on a float read exactly
         self._per_call = None           # why the step's Python runs every call (_go_per_call)
         self._per_call_seen = set()     # structural keys of per-call traces (_recurs)
         self._per_call_eager = False    # a per-call step cheaper run eagerly (per_call.py)
@@ -251,9 +252,13 @@ class CompiledFunction:
             if not level:
                 st["decision_misses"] += 1
                 why = f"the decision at {d.where()} went another way: {d.describe(k)}"
-                if d.floats_read_exactly() and self._changes_every_call(("decision", str(d.loc)),
-                                                                         why):
-                    return self._off_tree_call(args, kwargs)
+                if d.floats_read_exactly():
+                    where = ("decision", str(d.loc))
+                    if self._changes_every_call(where, why):
+                        return self._off_tree_call(args, kwargs)
+                    if self._changes_when_reached(where, why, seg):
+                        # (results that carry a compiled backward keep eager's history)
+                        return self._run_eagerly(args, kwargs, detach=seg.trace.aot is None)
                 return self._miss(args, kwargs, flat, why)
 
     def _miss(self, args, kwargs, flat, reason):
@@ -338,6 +343,22 @@ class CompiledFunction:
         self._go_per_call(why, probe=True)
         return True
 
+    def _changes_when_reached(self, where, why, seg) -> bool:
+        """A float read exactly that missed before, not on the previous call, and whose
+        branches were never reused: Python reads a new value on some calls only (`if i % 10
+        == 0: log.append(f"{loss.item():.3f}")`). Such a call runs eagerly, the tree serving
+        the others, rather than a branch per value up to the recompile limit or the whole
+        step traced per call, back and forth at every probe. (A value that came back, one of
+        a few a float takes in turn, keeps growing the tree: a branch each.)"""
+        if any(_uses(c) for level in seg.children.values() for c in level):
+            return False
+        seen = self._missed_floats.get(where, 0)
+        self._missed_floats[where] = seen + 1
+        if seen == 1:
+            log_event(self, "per-call", reason=f"{why}: a float Python reads on some calls only;"
+                      " the calls that read it run eagerly from now on")
+        return seen > 0
+
     def _go_per_call(self, why, probe=False):
         """Run the step's Python on every call from now on; where what caused it may stop
         (printing, or reading a changing float, on the first epochs only), try the trace tree
@@ -377,11 +398,13 @@ class CompiledFunction:
         self._changed = {}
         self._probe_gap *= 2
 
-    def _run_eagerly(self, args, kwargs):
+    def _run_eagerly(self, args, kwargs, detach=True):
         """A per-call step cheaper run eagerly (per_call.py): the function itself, its results
         detached as a compiled call's are (a tensor it returns unchanged stays itself)."""
         self._stats["eager_calls"] += 1
         out = self.fn(*_plain(args), **kwargs)
+        if not detach:
+            return out
         leaves, treedef = flatten(out, lambda x: isinstance(x, Tensor))
         if not any(t._grad_fn is not None for t in leaves):
             return out

@@ -40,6 +40,7 @@ from ..tensor import Tensor, Version
 from ..ir.impl import raise_check
 from .aot import attach
 from ..programs.cpu import pack_addresses
+from ..tracer.arrays import input_tensor
 from ..tracer.symbolic import ArgNumber
 from .guardcode import _MISSING, GuardWriter
 from .writeback import _host
@@ -165,7 +166,7 @@ def _written_arguments(slots):
 def _tensors_in(d) -> int:
     """How many tensors treedef d holds (its share of the flat arguments)."""
     kind = d[0]
-    if kind == "tensor":
+    if kind == "tensor" or kind == "array":
         return 1
     if kind == "leaf":
         return 0
@@ -183,11 +184,12 @@ class _Writer(GuardWriter):
                           "leaf_mismatch": leaf_mismatch, "_host": _host, "ONCE": (None,),
                           "GENERATION": [object()], "packed_call": packed_call,
                           "attach": attach, "ARGS_OF": args_of, "NEW": object.__new__,
-                          "VERSION": Version},
+                          "VERSION": Version, "ARRAY_INPUT": input_tensor},
                          reserved=("self", "args", "kwargs", "more", "env", "results"))
         self.arg_guard, self.backend, self.stats = arg_guard, backend, stats
         self.on_miss = "return"   # in a root's block: "break" (try the next root)
         self.flat = []           # flat argument index -> local name
+        self.arrays = []         # the locals holding ndarray arguments
         self.labels = {}         # flat argument index -> the label the trace gave it
         self.signals = []        # indices of the lines `return <signal>` (entry_lines)
         self.positional = None   # (locals of the positional arguments, their unpacking's lines)
@@ -295,6 +297,17 @@ class _Writer(GuardWriter):
                 self.emit(f"{var} = {expr}")
             # (type() first: an exact Tensor passes in ~15 ns, where isinstance costs ~35)
             self.fail(f"type({var}) is not Tensor and not isinstance({var}, Tensor)")
+            self.flat.append(var)
+        elif kind == "array":   # an ndarray taken as an input: a tensor over its memory
+            raw = expr if bound else self.local("array")
+            if not bound:
+                self.emit(f"{raw} = {expr}")
+            for other in self.arrays:    # (one array passed twice: flat_args' one tensor)
+                self.fail(f"{raw} is {other}", "UNSURE", why="an array passed twice")
+            self.arrays.append(raw)
+            var = self.local(self.labels.get(len(self.flat), f"arg{len(self.flat)}"))
+            self.emit(f"{var} = ARRAY_INPUT({raw})")
+            self.fail(f"{var} is None", "UNSURE", why="not an array of a dtype taken as input")
             self.flat.append(var)
         elif kind == "leaf":
             self.leaf_value(expr, d[1], bound)

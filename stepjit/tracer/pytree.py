@@ -1,18 +1,29 @@
 """Flattening of arguments and results: tuples, lists and dicts of tensors, and leaves.
 
-A treedef is plain data: ("tensor",), ("leaf", value), ("tuple"|"list", [children]),
-("dict", [keys], [children]), ("namedtuple", cls, [children]).
+A treedef is plain data: ("tensor",), ("array",), ("leaf", value), ("tuple"|"list",
+[children]), ("dict", [keys], [children]), ("namedtuple", cls, [children]). ("array",) is a
+NumPy array argument that a compiled step takes as a tensor input (tracer/arrays.py): its leaf
+is the tensor standing for it.
 """
 from __future__ import annotations
 
+ARRAY = ("array",)
 
-def flatten(obj, is_leaf):
+
+def flatten(obj, is_leaf, as_input=None):
+    """as_input: for an object that is not a leaf, the tensor it is taken as (an ndarray
+    argument), or None."""
     leaves = []
 
     def walk(x):
         if is_leaf(x):
             leaves.append(x)
             return ("tensor",)
+        if as_input is not None:
+            t = as_input(x)
+            if t is not None:
+                leaves.append(t)
+                return ARRAY
         if isinstance(x, tuple) and hasattr(x, "_fields"):
             return ("namedtuple", type(x), [walk(c) for c in x])
         if isinstance(x, (tuple, list)):
@@ -29,7 +40,7 @@ def unflatten(treedef, leaves):
 
     def build(d):
         kind = d[0]
-        if kind == "tensor":
+        if kind == "tensor" or kind == "array":
             return next(it)
         if kind == "leaf":
             return d[1]
@@ -59,3 +70,15 @@ def leaf_constants(treedef):
 
     walk(treedef)
     return out
+
+
+def has_arrays(treedef) -> bool:
+    """Whether the treedef holds an ("array",) leaf."""
+    kind = treedef[0]
+    if kind == "array":
+        return True
+    if kind in ("tuple", "list"):
+        return any(has_arrays(c) for c in treedef[1])
+    if kind in ("dict", "namedtuple"):
+        return any(has_arrays(c) for c in treedef[2])
+    return False

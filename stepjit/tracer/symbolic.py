@@ -49,6 +49,7 @@ import operator
 
 import numpy as np
 
+from ..dispatch import MODE
 from ..ir import primitives as P
 from ..ir.types import float64
 from ..tensor import Tensor
@@ -100,6 +101,15 @@ def _text(label, expr):
         else:
             out = f"({o} {_SHOW[op]} {out})" if reverse else f"({out} {_SHOW[op]} {o})"
     return out
+
+
+def segment_now() -> int:
+    """The segment of the trace being recorded (the decisions taken so far), where a guard made
+    now belongs. A condition on an int read per call is checked there, before the decisions
+    Python took after it: `if i % 10 == 0: log.append(f"{loss.item():.3f}")` must not run the
+    float's decision on the calls whose condition says Python never read it."""
+    tracer = MODE.tracer
+    return 0 if tracer is None else len(tracer.decisions)
 
 
 class ConditionGuard(PyGuard):
@@ -179,7 +189,8 @@ class WindowGuard(PyGuard):
     INDEX = "index"
 
     def __init__(self, place, start, stop, step, n, value, text):
-        super().__init__(place.container, place.key, value, place.label, 0, place.loc)
+        super().__init__(place.container, place.key, value, place.label, segment_now(),
+                         place.loc)
         self.start, self.stop, self.step, self.n, self.text = start, stop, step, n, text
 
     def _now(self):
@@ -220,7 +231,7 @@ class _Symbolic:
     def _guard(self, op, other, outcome):
         p = self._place
         p.guards.append(ConditionGuard(p.container, p.key, p.label, self._expr, op, other,
-                                       outcome, 0, p.loc, p.kind))
+                                       outcome, segment_now(), p.loc, p.kind))
 
     def exact(self):
         """The concrete number; the trace now holds for this value only."""

@@ -25,7 +25,8 @@ from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .helpers import def_loc
-from .pytree import flatten
+from .arrays import ArrayArgument, input_tensor
+from .pytree import flatten, has_arrays, unflatten
 from .rebinding import write_back_rebinds
 from .results import take_results
 from .sources import NamePlace, read_by_name, rebound_names
@@ -88,7 +89,34 @@ class Trace:
 
 
 def flat_args(args, kwargs):
-    return flatten((args, kwargs), lambda x: isinstance(x, Tensor))
+    """(tensors, treedef) of a call's arguments: its tensors, and a tensor over the same memory
+    for each NumPy array it passes (arrays.py), one per array object."""
+    made = {}
+
+    def array_input(x):
+        if type(x) is not np.ndarray and not isinstance(x, np.ndarray):
+            return None
+        t = made.get(id(x))
+        if t is None:
+            t = made[id(x)] = input_tensor(x)
+        return t
+
+    return flatten((args, kwargs), _is_tensor, array_input)
+
+
+def _is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def _with_array_arguments(tracer, args, kwargs, flat, treedef):
+    """args and kwargs with an ArrayArgument for each array flat_args took as an input."""
+    if not has_arrays(treedef):
+        return args, kwargs
+    leaves, _ = flatten((args, kwargs), lambda x: isinstance(x, Tensor) or (
+        isinstance(x, np.ndarray) and input_tensor(x) is not None))
+    given = [a if isinstance(a, Tensor) else ArrayArgument(a, t, tracer)
+             for a, t in zip(leaves, flat)]
+    return unflatten(treedef, given)
 
 
 def signature_of(flat):
@@ -137,6 +165,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
     args = tuple(a.value() if type(a) is ArgNumber else a for a in args)   # (a SymbolicInt now)
+    args, kwargs = _with_array_arguments(tracer, args, kwargs, flat, treedef)
     tracer.floats = bool(places)   # (an int's place may give floats: `lr * it / n`)
     tracer.ints = any(p.kind is int for p in places)
     # A trace allocates thousands of small cyclic objects (tensors and their tape nodes):
@@ -182,10 +211,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         guards = value_guards(fn, before, last, written, read_as)
         skip -= before.set_first    # (the number the call must begin with: value_guards)
         out.py_guards.extend(g for g in guards if (id(g.container), g.key) not in skip)
-        for p in places:
-            for g in p.guards:
-                g.segment = last
-                out.py_guards.append(g)
+        for p in places:     # (each guard in the segment where Python asked: segment_now)
+            out.py_guards.extend(p.guards)
         out.nondeterministic = watch.nondeterministic
         changed = next(iter(before.changed), None)
         if changed is not None and out.nondeterministic is None:
@@ -197,7 +224,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
         out.py_guards.extend(_container_guards(out, before, places, fn))
-        _array_arguments(out, fn, args, kwargs)
+        _array_arguments(out, tracer, fn, args, kwargs)
     finally:
         if collecting:
             gc.enable()
@@ -244,19 +271,28 @@ def _container_guards(out, before, places, fn):
     return path_guards(before, containers.values(), len(out.decisions), def_loc(fn), have)
 
 
-def _array_arguments(out, fn, args, kwargs):
-    """A NumPy array passed to the step (`step(x_np, y_np)`, the step calling
-    torch.from_numpy(x_np)) is not an input the trace can bind: what the step made of it
-    is a constant of the trace, which a replay would repeat whatever array the next call
-    passes. Such a step runs its Python on every call, and the warning says how to make the
-    array an input (a tensor argument)."""
-    arrays, _ = flatten((args, kwargs), lambda x: isinstance(x, np.ndarray))
-    if not arrays or out.per_call is not None:
+def _array_arguments(out, tracer, fn, args, kwargs):
+    """A NumPy array passed to the step is an input of the trace (arrays.py) while the step
+    only makes tensors of it. One it also computes with as NumPy (`x / 255`, `np.mean(x)`), or
+    one of a dtype stepjit does not compute in, gives constants of this call's values, which a
+    replay would repeat whatever array the next call passes: such a step runs its Python on
+    every call, and the warning says where and how to make the array an input."""
+    if out.per_call is not None:
         return
     loc = def_loc(fn)
-    out.per_call = (f"the step takes a NumPy array argument (at {loc}: `{loc.text}`), whose "
-                    "values a replayed trace would repeat; pass a tensor (torch.from_numpy(a)) "
-                    "to make it an input")
+    if tracer.numpy_use is not None:
+        out.per_call = (f"the step computes with a NumPy array argument as NumPy (at "
+                        f"{tracer.numpy_use}), whose results a replayed trace would repeat; "
+                        "make it a tensor first (torch.from_numpy(a)) to make it an input")
+        out.per_call_warns = True
+        return
+    arrays, _ = flatten((args, kwargs), lambda x: isinstance(x, np.ndarray))
+    if not arrays:
+        return
+    out.per_call = (f"the step takes a NumPy array argument (at {loc}: `{loc.text}`) of a "
+                    f"dtype stepjit does not compute in ({arrays[0].dtype}), whose values a "
+                    "replayed trace would repeat; pass a tensor of a supported dtype to make it "
+                    "an input")
     out.per_call_warns = True
 
 

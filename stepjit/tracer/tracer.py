@@ -102,6 +102,7 @@ class Tracer:
         self.reads_device = False   # whether a CUDA array entered env (dispatch.trace_device)
         self._evaluated, self._last_evaluated = 0, None   # graph.nodes evaluated into env
         self.decisions = []         # Decision, in the order Python took them
+        self.exact_values = set()   # Values an exact decision has read (decide_exact)
         self.constants = []         # (Value, array)
         self.constant_segment = {}  # Value -> number of decisions taken before it was made
         self.py_inputs = []         # PyInput: Python numbers read each call (hyperparameters)
@@ -110,6 +111,7 @@ class Tracer:
         self.scalars = []           # weakrefs to the TracedScalars .item() returned
         self._scalar_values = {}    # (Value, dtype) -> its 0-dim Value in dtype (_scalar_as)
         self.handed_out = None      # where .numpy()/.tolist() handed values to Python
+        self.numpy_use = None       # where the step used an ndarray argument as NumPy (arrays.py)
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
         self.ints = False           # a SymbolicInt stands in a place
         self.tensor_windows = False  # a window's bounds are traced tensors (windows.py)
@@ -148,6 +150,16 @@ class Tracer:
         if isinstance(d, Value):
             return d
         return self.lift(t)
+
+    def concrete_input(self, t):
+        """The array a tensor the trace reads from outside holds (an argument, a lifted
+        tensor, one not touched yet), or None for a value the graph computes."""
+        d = t._data
+        if not isinstance(d, Value):
+            return d if isinstance(d, np.ndarray) else None
+        if d in self.graph.inputs or any(v is d for v, _ in self.graph.lifted):
+            return self.env.get(d)
+        return None
 
     def bind_argument(self, t, position, name):
         rec = self.touch(t, slot=("arg", position), label=name)
@@ -441,6 +453,11 @@ class Tracer:
         return got
 
     def decide_exact(self, value, py):
+        if value in self.exact_values:
+            # read exactly before: the decision taken then guards this value already (the
+            # backward of `loss * x.item()` reads the number its forward baked in)
+            return
+        self.exact_values.add(value)
         if value not in self.env:
             self.evaluate()     # a number computed from .item() values (scalar_arith)
         arr = np.asarray(self.env[value])

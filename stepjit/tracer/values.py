@@ -13,7 +13,8 @@ module):
 
   1. before the trace, `snapshot` records every Python scalar (bool, int, float,
      str, None) reachable from those roots through attributes, Module registries,
-     dict entries and list/tuple items, bounded like bindings.py (depth, objects,
+     dict entries (and the containers a dict holds under tensor keys: an optimizer's
+     per-parameter state) and list/tuple items, bounded like bindings.py (depth, objects,
      items), with the value it holds *then* (a step that changes such a value while
      traced, `self.calls += 1`, must be guarded on the value it read, not the one it
      left);
@@ -328,8 +329,14 @@ def _children(snap, obj, text, name):
             snap.sizes[id(obj)] = (obj, _copy(obj), text, name)
     if isinstance(obj, dict):
         items = list(obj.items())[:_MAX_ITEMS]
+        # A dict keyed by tensors is a hand-written optimizer's per-parameter state
+        # (`self.state[p] = {"step": 0, ...}`): its containers are entered, so the counters in
+        # them are guarded and, once they change, read per call like any other. A scalar or
+        # tensor keyed by a tensor directly is not (guards compare str and int keys by value).
         return [(obj, k, v, f"[{k!r}]", k if type(k) is str else None)
-                for k, v in items if type(k) in (str, int)]
+                for k, v in items if type(k) in (str, int)] + \
+            [(obj, k, v, f"[<{type(k).__name__} {tuple(k.shape)}>]", None) for k, v in items
+             if isinstance(k, Tensor) and isinstance(v, _COLLECTIONS)]
     if isinstance(obj, (list, tuple)):
         if len(obj) > _MAX_SEQUENCE:
             return []       # data, not configuration: a dataset held in a list

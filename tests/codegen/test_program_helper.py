@@ -38,6 +38,8 @@ def _make():
 def helped(tmp_path_factory):
     """A compiled step run past its promotion while the helper builds its native program, then
     once the helper is done; with eager's losses and weights over the same steps."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("no helper on one core")
     calls = HOT_REUSE + 8
     step, x, y, w = _make()
     eager = [(step(x, y).item(), w.detach().numpy().copy()) for _ in range(calls + 2)]
@@ -49,7 +51,7 @@ def helped(tmp_path_factory):
             mp.delenv(name, raising=False)
         mp.setenv("STEPJIT_COMPILE_HELPER", "always")
         mp.setenv("STEPJIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        mp.setattr(compile_helper, "MIN_KERNELS", 0)     # a small program: its kernels inline
+        mp.setattr(compile_helper, "PROGRAM_MIN_KERNELS", 0)     # a small program: its kernels inline
         clear_programs()
         step, x, y, w = _make()
         fn = torch.compile(step, backend="cpu")
@@ -114,3 +116,44 @@ def test_before_program_waits_for_the_helpers_build(tmp_path):
         compile_helper.finish()
     assert os.path.exists(whole["entry"]) and fake.poll() is not None
     assert not compile_helper.building(kernel) and kernel.path not in compile_helper._PROGRAMS
+
+
+def _program_text(loops):
+    """A native program module's text calling `loops` distinct loop kernels."""
+    defs = "".join(f"@njit(cache=True, no_cpython_wrapper=True)\ndef loop{k}(a0, o0, n0):\n"
+                   "    pass\n" for k in range(loops))
+    calls = "".join(f"    loop{k}(i0, w0, dims[0])\n" for k in range(loops))
+    return (defs + "@njit(cache=True)\ndef program_packed(p, dims):\n"
+            "    i0 = array_at(p[0], (dims[0], ), np.float32)\n"
+            "    w0 = array_at(p[1], (dims[0], ), np.float32)\n" + calls)
+
+
+@pytest.mark.parametrize("loops", [compile_helper.PROGRAM_MIN_KERNELS - 1,
+                                   compile_helper.PROGRAM_MIN_KERNELS])
+def test_helper_gets_the_kernels_last_first_then_the_program(loops, tmp_path, monkeypatch):
+    """From PROGRAM_MIN_KERNELS kernels a helper starts (whatever the load), on the kernels not
+    marked, last first, and the program last; a program marked built starts none."""
+    monkeypatch.setattr(compile_helper, "_load", lambda: 50.0)       # a busy machine
+    monkeypatch.setattr(compile_helper.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("STEPJIT_COMPILE_HELPER", raising=False)
+    spawned = []
+    monkeypatch.setattr(compile_helper, "_spawn", spawned.append)
+    kernel = kernels.Kernel("p_0", _program_text(loops), False, "program_packed")
+    kernel.path = str(tmp_path / "p_0.py")
+    jobs = compile_helper.program_jobs(kernel)
+    compile_helper._mark(jobs[0]["entry"])         # loop0 built by an earlier process
+    try:
+        compile_helper.start_program(kernel)
+    finally:
+        compile_helper._PROGRAMS.pop(kernel.path, None)
+    if loops < compile_helper.PROGRAM_MIN_KERNELS:
+        assert spawned == []
+        return
+    [todo] = spawned
+    assert [j["function"] for j in todo] == [f"loop{k}" for k in range(loops - 1, 0, -1)] + [
+        "program_packed"]
+    assert todo[-1]["program"] and todo[-1]["sig"] == compile_helper.PACKED_SIGNATURE
+    compile_helper._mark(todo[-1]["entry"])        # the program built: no helper again
+    spawned.clear()
+    compile_helper.start_program(kernel)
+    assert spawned == []

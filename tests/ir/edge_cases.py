@@ -79,6 +79,7 @@ OTHER = {   # movement, indexing, linalg, creation: special values carried throu
     "matmul": lambda T, x: x @ x.t(),
     "reshape": lambda T, x: x.reshape(-1), "transpose": lambda T, x: x.t(),
     "expand": lambda T, x: x[:1].expand(3, -1),
+    "as_strided": lambda T, x: x.as_strided((2, 3), (3, 2), 1),
     "concat": lambda T, x: T.cat([x, x * 2], 0),
     "slice": lambda T, x: x[1:, ::2],
     "slice_scatter": lambda T, x: _set_slice(T, x),
@@ -105,6 +106,10 @@ EXEMPT = {
     "inv": "LAPACK on non-finite or singular matrices: what comes out depends on the LAPACK "
            "build (OpenBLAS here, MKL in PyTorch); tests/test_linalg.py checks finite inputs",
     "det": "as inv",
+    "fft": "a NaN or inf spreads through a transform's sums, and PyTorch's real-input path "
+           "keeps imaginary parts that are structurally zero (bins 0 and n/2) where the "
+           "transform of (x, 0) fills them with NaN (docs/edge_cases.md); finite values and "
+           "gradients are checked against PyTorch in tests/ops/test_fft.py",
     **{name: "as inv (a decomposition); tests/ops/test_decompositions.py checks finite inputs "
              "against PyTorch" for name in ("cholesky", "eigh_values", "eigh_vectors", "qr_q",
                                              "qr_r", "svd_u", "svd_s", "svd_vh", "lu_factor",

@@ -130,6 +130,8 @@ SAMPLES = {
                 ([T(F, 1)], {"shape": ()})],
     "transpose": [([T(F, 2, 3)], {"perm": (1, 0)}), ([T(F, 2, 3, 4)], {"perm": (2, 0, 1)})],
     "expand": [([T(F, 1, 3)], {"shape": (4, 3)}), ([T(F, 3)], {"shape": (2, 5, 3)})],
+    "as_strided": [([T(F, 4, 4)], {"size": (3, 3), "stride": (4, 1), "offset": 1})],
+    "fft": [([T(F, 3, 4, 2)], {"axes": (0, 1), "inverse": True, "scale": 0.25})],
     "concat": [([T(F, 2, 3), T(F, 4, 3), T(F, 1, 3)], {"axis": 0}),
                ([T(F, 2, 3)], {"axis": 1})],
     "sum": [([T(F, 2, 3)], {"axis": None, "keepdims": False}),

@@ -203,6 +203,26 @@ def _np_index_put(base, values, *idx, key, accumulate):
     return out
 
 
+def _np_fft(x, axes, inverse, scale):
+    """The DFT written out: out[k] = scale * sum_j x[j] exp(-+2 pi i j k / n), axis by axis."""
+    z = x[..., 0].astype(np.complex128) + 1j * x[..., 1]
+    for a in axes:
+        n = z.shape[a]
+        j = np.arange(n)
+        w = np.exp((2j if inverse else -2j) * np.pi * np.outer(j, j) / n)
+        z = np.moveaxis(np.tensordot(np.moveaxis(z, a, -1), w, axes=([-1], [0])), -1, a)
+    z = z * scale
+    return np.stack([z.real, z.imag], -1).astype(x.dtype)
+
+
+def _np_as_strided(x, size, stride, offset):
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(size, x.dtype)
+    for i in np.ndindex(*size):
+        out[i] = flat[offset + sum(a * b for a, b in zip(i, stride))]
+    return out
+
+
 def _np_slice_scatter(base, src, key):
     out = base.copy()
     out[tuple(slice(*k) if isinstance(k, tuple) else k for k in key)] = src
@@ -572,6 +592,21 @@ SAMPLES: dict[str, list[Sample]] = {
           ref=lambda *xs, axis: np.concatenate(xs, axis)),
         S(r(2, 3), r(2, 1), r(2, 2), attrs=dict(axis=1), api=lambda T, *xs: T.cat(xs, 1),
           ref=lambda *xs, axis: np.concatenate(xs, axis)),
+    ],
+    "as_strided": [
+        S(r(4, 5), attrs=dict(size=(3, 4), stride=(5, 1), offset=2), ref=_np_as_strided,
+          api=lambda T, x: x.as_strided((3, 4), (5, 1), 2)),
+        S(r(12), attrs=dict(size=(4, 3), stride=(2, 1), offset=0), ref=_np_as_strided,
+          api=lambda T, x: x.as_strided((4, 3), (2, 1)), note="overlapping windows"),
+        S(r(3, 2), attrs=dict(size=(2, 0), stride=(1, 1), offset=6), ref=_np_as_strided,
+          note="empty"),
+    ],
+    "fft": [
+        S(r(3, 4, 2), attrs=dict(axes=(1,), inverse=False, scale=1.0), ref=_np_fft),
+        S(r(2, 3, 2), attrs=dict(axes=(0, 1), inverse=True, scale=1 / 6), ref=_np_fft,
+          note="inverse over two axes"),
+        S(r(5, 2).astype(np.float32), attrs=dict(axes=(0,), inverse=False, scale=5 ** -0.5),
+          ref=_np_fft, dtype="float32", note="float32"),
     ],
     # -- indexing ---------------------------------------------------------------
     "slice": [

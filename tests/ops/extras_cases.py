@@ -1,9 +1,10 @@
 """Less common PyTorch names (stepjit/ops/extras.py, nn/torch_forms.py's losses, adaptive max
-pooling with indices, F.multi_head_attention_forward, F.pdist) against PyTorch: values,
-dtypes and gradients, one table recorded by tests/fixtures/record_extras.py."""
+pooling with indices, F.multi_head_attention_forward, F.pdist, SyncBatchNorm on one process,
+NLLLoss2d) against PyTorch: values, dtypes and gradients (parameters' and buffers' too), one
+table recorded by tests/fixtures/record_extras.py."""
 import numpy as np
 
-from tests.fixtures.oracle import Case
+from tests.fixtures.oracle import Case, layer
 
 RNG = np.random.default_rng(1013)
 X = RNG.standard_normal((3, 4))
@@ -93,6 +94,83 @@ def _pdist(T, v):
     return F.pdist(v), F.pdist(v, 1.0), F.pdist(v, 3.0)
 
 
+def _sync_bn(T, seq):
+    return layer(T, T.nn.SyncBatchNorm(3, momentum=None), seq)
+
+
+def _converted(T, img):
+    net = T.nn.Sequential(T.nn.Conv2d(3, 4, 2), T.nn.BatchNorm2d(4), T.nn.ReLU(),
+                          T.nn.Sequential(T.nn.BatchNorm2d(4, affine=False)))
+    net = T.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    return layer(T, net, img)
+
+
+def _nll2d(T, img):
+    target = T.tensor(np.arange(70).reshape(2, 7, 5) % 3)
+    return T.nn.NLLLoss2d()(img.log_softmax(1), target)
+
+
+SPD = RNG.standard_normal((3, 3))
+SPD = SPD @ SPD.T + 3 * np.eye(3)
+RHS = RNG.standard_normal((3, 2))
+SRC = RNG.standard_normal((4, 4))
+H = RNG.standard_normal((2, 4))
+WIH = RNG.standard_normal((12, 3)) * 0.5
+WHH = RNG.standard_normal((12, 4)) * 0.5
+XIN = RNG.standard_normal((2, 3))
+IMG1 = RNG.standard_normal((1, 2, 5, 5))
+K1 = RNG.standard_normal((3, 2, 3, 3))
+GOUT = RNG.standard_normal((1, 3, 3, 3))
+
+
+def _cholesky_forms(T, spd, rhs):
+    L = T.linalg.cholesky(spd)
+    U = L.mT
+    tri = T.triangular_solve(rhs, L, upper=False)
+    return (T.cholesky_inverse(L), L.cholesky_inverse(), T.cholesky_inverse(U, upper=True),
+            T.cholesky_solve(rhs, L), rhs.cholesky_solve(U, upper=True), tri.solution,
+            tri.cloned_coefficient, T.triangular_solve(rhs, U, transpose=True,
+                                                       unitriangular=True)[0])
+
+
+def _index_reduce(T, x, src):
+    index = T.tensor([0, 2, 0, 1])
+    out = [T.index_reduce(x, 0, index, src, r) for r in ("prod", "mean", "amax", "amin")]
+    out += [x.index_reduce(0, index, src, r, include_self=False)
+            for r in ("prod", "mean", "amax", "amin")]
+    out.append(x.detach().clone().index_reduce_(1, T.tensor([1, 1]), src[:3, :2] * 2, "mean"))
+    return tuple(out)
+
+
+def _cells(T, x, h, wih, whh):
+    b = wih[:, 0] * 0.1
+    lstm = T.lstm_cell(x, (h, h * 0.5), T.cat([wih, wih[:4]]),
+                       T.cat([whh, whh[:4]]), None, None)
+    return (T.gru_cell(x, h, wih, whh, b, b * 2), lstm,
+            T.rnn_tanh_cell(x, h, wih[:4], whh[:4], b[:4]),
+            T.rnn_relu_cell(x, h, wih[:4], whh[:4], None, b[:4]))
+
+
+def _ctc(T, seq):
+    lp = seq.permute(2, 0, 1).log_softmax(2)            # (T=7, N=2, C=3)
+    targets, lens = T.tensor([[1, 2], [2, 2]]), T.tensor([2, 1])
+    steps = T.tensor([7, 6])
+    return (T.ctc_loss(lp, targets, steps, lens), T.ctc_loss(lp, targets, steps, lens, 0, 1),
+            T.ctc_loss(lp, targets, steps, lens, 0, 2))
+
+
+def _conv_grads(T, img, k, gout):
+    G = T.nn.grad
+    return (G.conv2d_input((1, 2, 5, 5), k, gout), G.conv2d_weight(img, (3, 2, 3, 3), gout),
+            G.conv2d_input((1, 2, 6, 6), k, gout, stride=2, padding=1),
+            G.conv1d_weight(img[:, :, 0], (3, 2, 3), gout[:, :, 0]))
+
+
+def _nonzero_static(T, x):
+    return (T.nonzero_static(x > 0, size=3), T.nonzero_static(x > 0, size=12, fill_value=-7),
+            (x > 0).nonzero_static(size=1))
+
+
 CASES = [
     Case("real_tensors", _real_tensors, X),
     Case("values", _values, X, Y, grad=(0, 1)),
@@ -100,4 +178,13 @@ CASES = [
     Case("adaptive_max_with_indices", _pools, IMG, SEQ, VOL),
     Case("multi_head_attention_forward", _mha, Q, KV, W_IN, B_IN, W_OUT, B_OUT, W_K, KV4),
     Case("pdist", _pdist, V),
+    Case("sync_batch_norm_one_process", _sync_bn, SEQ),
+    Case("convert_sync_batchnorm", _converted, IMG),
+    Case("nll_loss_2d", _nll2d, IMG),
+    Case("cholesky_and_triangular_forms", _cholesky_forms, SPD, RHS),
+    Case("index_reduce", _index_reduce, X, SRC),
+    Case("rnn_cell_forms", _cells, XIN, H, WIH, WHH),
+    Case("ctc_loss_form", _ctc, SEQ),
+    Case("nn_grad_convolutions", _conv_grads, IMG1, K1, GOUT),
+    Case("nonzero_static", _nonzero_static, X),
 ]

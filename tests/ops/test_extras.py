@@ -116,3 +116,94 @@ def test_unprovided_modules_say_so_when_used():
     for name in ("quantization", "ao", "export"):
         with pytest.raises(NotImplementedError, match=f"stepjit does not provide torch.{name}"):
             getattr(getattr(stepjit, name), "anything")
+
+
+def test_removed_functions_raise_pytorchs_advice():
+    x = stepjit.eye(3)
+    for call, replacement in [(lambda: stepjit.solve(x, x), "torch.linalg.solve(A, B)"),
+                              (lambda: x.lstsq(x), "torch.linalg.lstsq(A, B)"),
+                              (lambda: stepjit.eig(x), "torch.linalg.eigvals(A)"),
+                              (lambda: x.symeig(), "torch.linalg.eigvalsh"),
+                              (lambda: stepjit.matrix_rank(x), "torch.linalg.matrix_rank")]:
+        with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed"
+                           ) as info:
+            call()
+        assert replacement in str(info.value)
+
+
+def test_absent_accelerators_and_global_answers():
+    assert not stepjit.xpu.is_available() and stepjit.xpu.device_count() == 0
+    assert not stepjit.mtia.is_available() and not stepjit.is_vulkan_available()
+    with pytest.raises(RuntimeError, match="stepjit has no XPU backend"):
+        stepjit.xpu.current_device()
+    assert stepjit.GradScaler is stepjit.amp.GradScaler
+    assert issubclass(stepjit.OutOfMemoryError, RuntimeError)
+    assert stepjit.cuda.OutOfMemoryError is stepjit.OutOfMemoryError
+    x = stepjit.zeros(2)
+    assert not (x.is_xla or x.is_ipu or x.is_mtia or x.is_sparse_csr) and x.output_nr == 0
+    F = stepjit.nn.functional
+    assert not F.has_torch_function((x,)) and not F.has_torch_function_unary(x)
+    for mode, enabled, warn_only in [("warn", True, True), (2, True, False), ("default", False,
+                                                                             False)]:
+        stepjit.set_deterministic_debug_mode(mode)
+        assert stepjit.are_deterministic_algorithms_enabled() is enabled
+        assert stepjit.is_deterministic_algorithms_warn_only_enabled() is warn_only
+    assert stepjit.get_deterministic_debug_mode() == 0
+    with pytest.raises(RuntimeError, match="invalid value of debug_mode"):
+        stepjit.set_deterministic_debug_mode("loud")
+
+
+def test_cond_and_while_loop_eager_and_compiled():
+    def step(x):
+        y = stepjit.cond(x.sum() > 0, lambda t: t * 2, lambda t: t - 1, (x,))
+        i, acc = stepjit.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a + y),
+                                    (0, stepjit.zeros_like(x)))
+        return acc
+
+    compiled = stepjit.compile(step)
+    for values in ([1.0, 2.0], [-3.0, 1.0], [2.0, 2.0]):
+        x = stepjit.tensor(values)
+        want = step(x)
+        np.testing.assert_array_equal(compiled(x).numpy(), want.numpy())
+    assert step(stepjit.tensor([1.0, 2.0])).tolist() == [6.0, 12.0]
+    assert step(stepjit.tensor([-3.0, 1.0])).tolist() == [-12.0, 0.0]
+    assert compiled.stats()["fallbacks"] == 0
+    with pytest.raises(RuntimeError, match="one element"):
+        stepjit.cond(stepjit.ones(2), lambda: 1, lambda: 0)
+
+
+def test_dlpack_shares_memory_both_ways():
+    a = np.arange(4.0)
+    t = stepjit.from_dlpack(a)
+    t[0] = 7.0
+    assert a[0] == 7.0
+    back = np.from_dlpack(t)
+    back[1] = -1.0
+    assert t.tolist() == [7.0, -1.0, 2.0, 3.0]
+
+
+def test_random_fills_follow_their_distributions():
+    stepjit.manual_seed(0)
+    n = 20000
+    lognormal = stepjit.empty(n, dtype=stepjit.float64).log_normal_(0.5, 0.25).log()
+    assert abs(float(lognormal.mean()) - 0.5) < 0.01 and abs(float(lognormal.std()) - 0.25) < 0.01
+    cauchy = stepjit.empty(n, dtype=stepjit.float64).cauchy_(1.0, 2.0)
+    assert abs(float(cauchy.median()) - 1.0) < 0.1
+    assert abs(float(((cauchy - 1.0).abs() < 2.0).double().mean()) - 0.5) < 0.02  # quartiles
+    geo = stepjit.empty(n).geometric_(0.25)
+    assert float(geo.min()) == 1.0 and abs(float(geo.mean()) - 4.0) < 0.1
+    assert abs(float((geo == 1).float().mean()) - 0.25) < 0.015
+    with pytest.raises(RuntimeError, match="geometric_ expects p to be in"):
+        stepjit.empty(2).geometric_(1.5)
+    leaf = stepjit.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaf.cauchy_()
+
+
+def test_index_reduce_checks_shapes_and_kind():
+    x = stepjit.zeros(3, 4)
+    with pytest.raises(RuntimeError, match="Source tensor shape must match self tensor shape"):
+        x.index_reduce(0, stepjit.tensor([0, 1]), stepjit.ones(2, 3), "prod")
+    with pytest.raises(RuntimeError, match="Expected reduce to be one of prod, mean, amax"):
+        x.index_reduce(0, stepjit.tensor([0]), stepjit.ones(1, 4), "sum")
+    assert x.sum() == 0

@@ -19,7 +19,8 @@ from .indexing import (  # noqa: F401
 from .linalg import det, inv, matmul  # noqa: F401
 from .decompositions import (  # noqa: F401
     cholesky, eigh_values, eigh_vectors, lu_factor, lu_pivots, qr_q, qr_r, svd_s, svd_u, svd_vh)
-from .movement import concat, expand, reshape, transpose  # noqa: F401
+from .movement import as_strided, concat, expand, reshape, transpose  # noqa: F401
 from .scans import argsort, cumprod, cumsum  # noqa: F401
+from .spectral import fft  # noqa: F401
 from .random import multinomial, normal, randint, randperm, rng_advance, uniform  # noqa: F401
 from .reductions import amax, amin, argmax, argmin, check_range, numel, prod, sum  # noqa: F401

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import LinAlgError
 from ..registry import Primitive, bind, register
 from ..types import int32, int64
 from . import shapes as S
@@ -66,7 +67,7 @@ def _cholesky_impl(x):
     try:
         return np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError(f"linalg.cholesky: The factorization could not be completed because "
+        raise LinAlgError(f"linalg.cholesky: The factorization could not be completed because "
                            f"the input is not positive-definite (the leading minor of order "
                            f"{_failing_minor(a)} is not positive-definite).") from None
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import LinAlgError
 from ..registry import Primitive, register
 from . import shapes as S
 
@@ -51,7 +52,7 @@ def _inv_impl(x):
     try:
         return np.linalg.inv(x)
     except np.linalg.LinAlgError:
-        raise RuntimeError(f"linalg.inv: the input matrix of shape {list(x.shape)} is singular, "
+        raise LinAlgError(f"linalg.inv: the input matrix of shape {list(x.shape)} is singular, "
                            f"the inversion could not be completed") from None
 
 

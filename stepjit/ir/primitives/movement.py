@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ShapeError
-from ..registry import Primitive, register
-from ..types import AVal
+from ..registry import Primitive, bind, register
+from ..types import AVal, int64
 from . import shapes as S
+from .indexing import arange, full
 
 
 def _reshape_rule(x, shape):
@@ -129,3 +130,78 @@ concat = register(Primitive(
     inputs=("xs",), attrs=("axis",), vjp=_concat_grad, grad_name="CatBackward0", variadic=True,
     jvp="linear",
     native=_concat_native))
+
+
+# -- as_strided: a strided window onto a tensor's memory ---------------------------------------
+# The input is the storage: its elements in row-major order (the front end, ops/strided.py,
+# passes the tensor whose memory that is). out[i0, i1, ...] = flat[offset + sum(ik * stride[k])].
+# Eagerly a NumPy view over the input's memory (overlapping windows share elements, as in
+# PyTorch); its gradient adds each output element back where it was read, so a position read
+# by several windows gets the sum, as PyTorch's AsStridedBackward0.
+def _as_strided_rule(x, size, stride, offset):
+    if len(size) != len(stride):
+        raise ShapeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise ShapeError(f"Negative strides are not supported at the moment, got strides: "
+                         f"{list(stride)}")
+    if any(d < 0 for d in size):
+        raise ShapeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                         f"strides={list(stride)}")
+    if offset < 0:
+        raise ShapeError(f"Tensor: invalid storage offset {offset}")
+    n = 1
+    for d in x.shape:
+        n *= d
+    need = 0 if 0 in size else offset + 1 + sum((d - 1) * s for d, s in zip(size, stride))
+    if need > n:
+        item = x.dtype.np.itemsize
+        raise ShapeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                         f"{offset}, and itemsize {item} requiring a storage size of "
+                         f"{need * item} are out of bounds for storage of size {n * item}")
+    return AVal(tuple(size), x.dtype)
+
+
+def as_strided_positions(size, stride, offset) -> np.ndarray:
+    """The flat position each output element reads, an int64 array of shape `size`."""
+    pos = np.full(tuple(size), offset, dtype=np.int64)
+    for k, (d, s) in enumerate(zip(size, stride)):
+        pos += (np.arange(d, dtype=np.int64) * s).reshape((d,) + (1,) * (len(size) - k - 1))
+    return pos
+
+
+def _as_strided_impl(x, size, stride, offset):
+    flat = x.reshape(-1)          # x's own memory when row-major (a copy only otherwise)
+    item = flat.itemsize
+    return np.lib.stride_tricks.as_strided(flat[offset:] if offset < flat.size else flat[:0],
+                                           tuple(size), tuple(s * item for s in stride))
+
+
+def _positions(size, stride, offset):
+    """as_strided_positions as a flat int64 tensor, made of aranges (graph nodes, not
+    constants: the rules stay straight-line code, autograd/array_vjp.py)."""
+    pos = bind(full, shape=tuple(size), value=offset, dtype=int64)
+    for k, (d, s) in enumerate(zip(size, stride)):
+        step = bind(arange, start=0, stop=d, step=1, dtype=int64)
+        pos = pos + step.reshape((d,) + (1,) * (len(size) - k - 1)) * s
+    return pos.reshape(-1)
+
+
+def _as_strided_grad(g, in_shapes, size, stride, offset):
+    n = 1
+    for d in in_shapes[0]:
+        n *= d
+    flat = g.new_zeros(n).index_add(0, _positions(size, stride, offset), g.reshape(-1))
+    return flat.reshape(in_shapes[0])
+
+
+def _as_strided_unview(x, v, size, stride, offset):
+    """x with the view's new values written where the view reads."""
+    flat = x.reshape(-1).index_put((_positions(size, stride, offset),), v.reshape(-1))
+    return flat.reshape(x.shape)
+
+
+as_strided = register(Primitive(
+    "as_strided", "movement", _as_strided_impl, _as_strided_rule,
+    inputs=("x",), attrs=("size", "stride", "offset"), vjp=(_as_strided_grad,),
+    jvp="linear", grad_name="AsStridedBackward0", view=True, may_copy=True,
+    unview=_as_strided_unview))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 
 from .module import Module
@@ -14,6 +15,17 @@ def _index(length, idx):
     if not -length <= idx < length:
         raise IndexError(f"index {idx} is out of range")
     return idx % length
+
+
+class Container(Module):
+    """PyTorch's deprecated container: its keyword arguments become submodules."""
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        warnings.warn("nn.Container is deprecated. All of it's functionality is now implemented "
+                      "in nn.Module. Subclass that instead.", stacklevel=2)
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class _IndexedModules(Module):
@@ -204,8 +216,22 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for i, p in enumerate(self))
+        return _entry_lines(enumerate(self), lambda p: p.dtype)
+
+
+def _entry_lines(items, kind):
+    """PyTorch's lines for a ParameterList/ParameterDict: `  (key): Parameter containing:
+    [<kind> of size 4x4]`, kind the dtype (a list) or the tensor type name (a dict)."""
+    lines = []
+    for k, p in items:
+        if isinstance(p, Tensor):
+            what = "Parameter" if isinstance(p, Parameter) else "Tensor"
+            size = "x".join(str(n) for n in p.shape)
+            device = f" ({p.device})" if p.device.type == "cuda" else ""
+            lines.append(f"  ({k}): {what} containing: [{kind(p)} of size {size}{device}]")
+        else:
+            lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+    return "\n".join(lines)
 
 
 class ParameterDict(Module):
@@ -255,3 +281,6 @@ class ParameterDict(Module):
         items = parameters.items() if hasattr(parameters, "items") else parameters
         for k, v in items:
             self[k] = v
+
+    def extra_repr(self):
+        return _entry_lines(self.items(), lambda p: p.type())

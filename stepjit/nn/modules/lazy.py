@@ -1,5 +1,6 @@
-"""Lazy layers (LazyLinear, LazyConv1d/2d, LazyBatchNorm1d/2d): the input size comes from the
-first input, as d2l's models are written (`nn.LazyLinear(10)`).
+"""Lazy layers (LazyLinear, LazyConv1d/2d/3d, LazyConvTranspose1d/2d/3d, LazyBatchNorm1d/2d/3d,
+LazyInstanceNorm1d/2d/3d): the input size comes from the first input, as d2l's models are
+written (`nn.LazyLinear(10)`).
 
 PyTorch's design, kept: the weights start as `UninitializedParameter`s (no data: shape (0,)),
 so an optimizer can be built over `model.parameters()` before the first forward. The first
@@ -17,58 +18,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import dispatch
-from ...errors import EagerFirst
 from ...autograd.grad_mode import no_grad
 from ...ir.types import as_dtype, default_float, int64
 from ...ops.creation import empty, tensor
 from ...tensor import Tensor
-from ..parameter import Parameter
-from .conv import Conv1d, Conv2d
+from ..parameter import (  # noqa: F401  (PyTorch's nn.modules.lazy names them too)
+    UninitializedBuffer, UninitializedParameter, UninitializedTensorMixin,
+    uninitialized_buffer as _uninitialized_buffer)
+from .conv import (
+    Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d
-
-
-class UninitializedTensorMixin:
-    """A tensor with no data yet; `materialize(shape)` gives it storage in place."""
-    cls_to_become = None
-
-    def materialize(self, shape, device=None, dtype=None):
-        if dispatch.MODE.tracer is not None:
-            # the compiled function runs this call eagerly (the weights are made then) and
-            # traces the next one
-            raise EagerFirst(
-                "a lazy layer (LazyLinear, LazyConv2d, ...) got its first input inside a "
-                "compiled step: its weights are made on this call, which runs eagerly")
-        # The dtype it holds now: module.double() before the first call converts it.
-        dtype = as_dtype(dtype) if dtype is not None else self.dtype
-        self._data = np.empty(tuple(shape), dtype=dtype.np)
-        self._version.value += 1
-        self.__class__ = self.cls_to_become
-
-    def __repr__(self):
-        return f"<{type(self).__name__}>"
-
-
-class UninitializedParameter(UninitializedTensorMixin, Parameter):
-    cls_to_become = Parameter
-
-    def __new__(cls, requires_grad=True, device=None, dtype=None):
-        return Parameter.__new__(cls, empty(0, dtype=dtype or default_float()), requires_grad)
-
-    def __init__(self, requires_grad=True, device=None, dtype=None):
-        pass
-
-
-class UninitializedBuffer(UninitializedTensorMixin, Tensor):
-    cls_to_become = Tensor
-
-
-def _uninitialized_buffer(dtype):
-    b = empty(0, dtype=dtype)
-    b.__class__ = UninitializedBuffer
-    return b
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 
 
 def is_lazy(t) -> bool:
@@ -165,6 +127,51 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
     cls_to_become = Conv2d
 
 
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    cls_to_become = Conv3d
+
+
+class _LazyConvTransposeMixin(_LazyConvMixin):
+    """A transposed convolution's weight is (in_channels, out_channels / groups, *kernel)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):
+        # (past _LazyConvMixin's __init__, to the transposed convolution's own)
+        super(_LazyConvMixin, self).__init__(0, 0, kernel_size, stride, padding, output_padding,
+                                             groups, False, dilation, padding_mode,
+                                             device=device, dtype=dtype)
+        self.weight = UninitializedParameter(dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        unbatched = input.dim() == self._n + 1
+        self.in_channels = input.shape[0 if unbatched else 1]
+        if self.in_channels % self.groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if not self.has_uninitialized_params():
+            return
+        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        self.weight.materialize(shape)
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,))
+        self.reset_parameters()
+
+
+class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTransposeMixin, ConvTranspose2d):
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTransposeMixin, ConvTranspose3d):
+    cls_to_become = ConvTranspose3d
+
+
 class _LazyNormMixin(LazyModuleMixin):
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None):
@@ -202,3 +209,21 @@ class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
 
 class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
     cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
+    cls_to_become = BatchNorm3d
+
+
+# (PyTorch's lazy instance norms default to affine=True, track_running_stats=True, unlike
+# InstanceNorm*d: the shared lazy-norm defaults, as here)
+class LazyInstanceNorm1d(_LazyNormMixin, InstanceNorm1d):
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormMixin, InstanceNorm2d):
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormMixin, InstanceNorm3d):
+    cls_to_become = InstanceNorm3d

@@ -106,14 +106,6 @@ class _NormBase(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-
-class _BatchNorm(_NormBase):
-    _dims = (2, 3)
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
-
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean.zero_()
@@ -125,6 +117,14 @@ class _BatchNorm(_NormBase):
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    _dims = (2, 3)
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         if input.ndim not in self._dims:

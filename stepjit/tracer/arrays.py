@@ -1,0 +1,134 @@
+"""NumPy arrays passed to a compiled step: tensor inputs of its trace, as torch.compile makes them.
+
+TorchDynamo treats an ndarray argument as a tensor input: guarded on its shape and dtype, its
+values read on every call, never baked into the graph. stepjit does the same for an array of a
+dtype it computes in: the call wraps it in a tensor over the same memory (input_tensor, from
+trace.flat_args), which the guards check (shape, dtype) and the trace binds as an argument. The
+step's Python receives an ArrayArgument in the array's place, and the factories make it the
+traced input, as they would make the array a tensor eagerly: `from_numpy(x)` and `as_tensor(x)`
+share it (a write through the tensor reaches the caller's array after the call, as eagerly),
+`tensor(x)` copies it. So a step that turns its arrays into tensors is traced once for all their
+contents.
+
+Any other use of the array (NumPy arithmetic, `np.mean(x)`, `x[i]`, `x.astype(...)`, printing)
+computes with the concrete array, as the step's Python did before, and makes the trace describe
+this call only: the step's Python runs on every call from then on, and a warning names the line.
+(Dynamo traces such NumPy code through torch._numpy; stepjit does not trace NumPy, so its
+results stay what eager gives: NumPy arrays computed from this call's values.) Shape and dtype
+queries are free: the guards cover them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import user_location
+from ..ir.types import COMPLEX, REDUCED_FLOATS, _BY_NP
+from ..tensor import Tensor
+
+# the attributes the guards cover (shape and dtype are checked on every call)
+_GUARDED = frozenset({"shape", "dtype", "ndim", "size", "itemsize", "nbytes"})
+
+
+def input_tensor(x):
+    """The tensor a compiled call takes the NumPy array x as (same memory), or None when x is
+    not an array stepjit computes on (another object, an object or complex array, a byte order
+    not the machine's): such an argument stays a Python value of the trace."""
+    if not isinstance(x, np.ndarray):
+        return None
+    dt = _BY_NP.get(x.dtype)
+    if dt is None or dt in REDUCED_FLOATS or dt.category == COMPLEX:
+        return None
+    return Tensor._make(x.view(np.ndarray))
+
+
+class ArrayArgument:
+    """What a traced step receives for an ndarray argument: `tensor` is the traced input,
+    `array` the caller's array. Only the factories (from_numpy, as_tensor, tensor) and the
+    guarded queries use it as an input; anything else reads the array and makes the trace
+    describe this call only (module docstring)."""
+    __slots__ = ("array", "tensor", "tracer")
+    __array_priority__ = 1000   # `a + x`, a an ndarray: NumPy defers to the methods below
+    is_array_argument = True    # what the factories test (the front end does not import tracer)
+
+    def __init__(self, array, tensor, tracer):
+        object.__setattr__(self, "array", array)
+        object.__setattr__(self, "tensor", tensor)
+        object.__setattr__(self, "tracer", tracer)
+
+    def as_tensor(self, dtype=None, copy=False):
+        """What a factory makes of the array: the traced input itself (from_numpy, as_tensor
+        share the caller's memory), or a copy (tensor()), in dtype when given."""
+        t = self.tensor
+        if copy:
+            t = t.detach().clone()
+        return t if dtype is None else t.to(dtype)
+
+    def used(self):
+        """The concrete array, for a use the trace cannot bind (noted once, with its line)."""
+        if self.tracer.numpy_use is None:
+            self.tracer.numpy_use = user_location(2)
+        return self.array
+
+    def __getattr__(self, name):
+        if name in _GUARDED:
+            return getattr(self.array, name)
+        return getattr(self.used(), name)
+
+    def __setattr__(self, name, value):
+        setattr(self.used(), name, value)
+
+    def __len__(self):
+        return len(self.array)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.used()
+        return a if dtype is None else a.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(_concrete(x) for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(_concrete(x) for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return func(*_unwrap(args), **_unwrap(kwargs))
+
+    def __repr__(self):
+        return repr(self.used())
+
+    __str__ = __repr__
+
+
+def _concrete(x):
+    return x.used() if type(x) is ArrayArgument else x
+
+
+def _unwrap(x):
+    if type(x) is ArrayArgument:
+        return x.used()
+    if type(x) in (list, tuple):
+        return type(x)(_unwrap(v) for v in x)
+    if type(x) is dict:
+        return {k: _unwrap(v) for k, v in x.items()}
+    return x
+
+
+def _forward(name):
+    """A dunder that Python looks up on the type (arithmetic, indexing, iteration, numbers):
+    the array's own, on the concrete array. A stepjit tensor operand is left to the tensor's
+    reflected method, which reports the ndarray as eager does."""
+    def method(self, *args):
+        if any(isinstance(a, Tensor) for a in args):
+            return NotImplemented
+        return getattr(self.used(), name)(*(_concrete(a) for a in args))
+    method.__name__ = name
+    return method
+
+
+for _name in ("add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod pow "
+              "rpow matmul rmatmul and rand or ror xor rxor lshift rlshift rshift rrshift "
+              "neg pos abs invert lt le gt ge eq ne getitem setitem delitem iter contains "
+              "float int index bool complex iadd isub imul itruediv ifloordiv imod ipow "
+              "iand ior ixor reversed round").split():
+    setattr(ArrayArgument, f"__{_name}__", _forward(f"__{_name}__"))
+ArrayArgument.__hash__ = None

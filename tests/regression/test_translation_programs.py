@@ -1,0 +1,41 @@
+"""The translation step of translation_programs.py: eager against PyTorch's recorded
+per-step losses (float64, to 1e-9), compiled against eager, bitwise, traced once after the
+call that creates Adam's state, with no eager fallback. Only the interpret backend: the
+step's native program takes minutes to build on a cold cache, and what this guards is the
+trace (packing, in-place masking through .data, the decoder loop), which both backends
+share. Recorded by `python -m tests.fixtures translation`."""
+import json
+from pathlib import Path
+
+import pytest
+
+import stepjit
+
+from .translation_programs import PROGRAMS
+
+RECORDED = json.loads((Path(__file__).parents[1] / "fixtures" / "translation" /
+                       "torch_losses.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def eager():
+    return {name: program(stepjit) for name, program in PROGRAMS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_eager_matches_pytorch(name, eager):
+    assert eager[name] == pytest.approx(RECORDED[name], rel=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_compiled_matches_eager_with_one_trace(name, eager):
+    made = []
+
+    def wrap(fn):
+        made.append(stepjit.compile(fn, backend="interpret"))
+        return made[-1]
+    losses = PROGRAMS[name](stepjit, wrap)
+    assert losses == eager[name]
+    st = made[0].stats()
+    assert (st["calls"], st["traces"], st["fallbacks"], st["eager_calls"]) == \
+        (len(losses), 2, 0, 0), st
