@@ -41,7 +41,6 @@ import threading
 import numpy as np
 
 from .. import config
-from ..version import __version__ as stepjit_version   # (not the package's: that loads the API)
 from .diskcache import write_atomic
 
 ENTRY_ABI = 2      # bump when c_entry.py or the layout below changes what an entry expects
@@ -104,7 +103,7 @@ def environment() -> dict:
         import llvmlite
         import llvmlite.binding as ll
         env = _STATE["env"] = {
-            "abi": ENTRY_ABI, "stepjit": stepjit_version,
+            "abi": ENTRY_ABI, "stepjit": sys.modules["stepjit"].__version__,
             "numba": _numba_version(), "llvmlite": llvmlite.__version__,
             "numpy": np.__version__, "python": sys.implementation.cache_tag + sys.abiflags,
             "machine": os.uname().machine, "byteorder": sys.byteorder,
