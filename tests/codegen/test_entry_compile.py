@@ -170,7 +170,7 @@ def test_compile_result_is_an_optimized_module_and_no_machine_code(fresh_kernels
     a = np.zeros(4, np.float32)
     argtypes = tuple(dispatcher.typeof_pyval(x) for x in (a, a, a, 4))
     cres = entry_compile.compile_result(dispatcher, argtypes)
-    assert isinstance(cres.library, entry_compile.ModuleLibrary) and cres.entry_point is None
+    assert isinstance(cres.library, entry_compile.module_library()) and cres.entry_point is None
     assert len(dispatcher.overloads) == 0
     defined = [f.name for f in cres.library.get_defined_functions()]
     assert cres.fndesc.mangled_name in defined
