@@ -4,7 +4,8 @@ from scratch do), with a step counter that its bias corrections raise numbers to
 enters containers under tensor keys, so the counter is guarded and then read per call: the
 compiled step stays in tree mode. Before, the counter was baked into the trace as a constant,
 found only when a re-verification saw the bias correction change (a stale trace), and the step
-was then traced on every call and run eagerly."""
+was then traced on every call and run eagerly; a counter nothing computed from was replayed
+without its increment, silently (two calls counted out of six)."""
 import warnings
 
 import numpy as np
@@ -88,3 +89,33 @@ def test_keyed_optimizer_state_stays_compiled_and_matches_eager_and_numpy():
     assert stats["mode"] == "tree", stats
     assert stats["stale"] == 0 and stats["eager_calls"] == 0 and stats["fallbacks"] == 0, stats
     assert stats["traces"] <= 4, stats
+
+
+def test_a_counter_under_a_tensor_key_counts_every_compiled_call():
+    """`seen[p]["n"] += 1` per parameter, read by nothing the step computes: a replayed call
+    must increment it as the eager call does."""
+    def run(compiled):
+        torch.manual_seed(0)
+        lin = torch.nn.Linear(3, 2)
+        x = torch.randn(4, 3)
+        seen = {p: {"n": 0} for p in lin.parameters()}
+
+        def step():
+            loss = lin(x).pow(2).mean()
+            loss.backward()
+            for p in lin.parameters():
+                seen[p]["n"] += 1
+                p.data.add_(p.grad, alpha=-0.1)
+                p.grad = None
+            return loss
+
+        f = torch.compile(step, backend="interpret") if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            losses = [float(f()) for _ in range(6)]
+        return losses, [v["n"] for v in seen.values()]
+
+    (le, ne), (lc, nc) = run(False), run(True)
+    assert ne == [6, 6]
+    assert nc == ne
+    np.testing.assert_allclose(lc, le, rtol=1e-6)
