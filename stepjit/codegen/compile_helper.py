@@ -306,9 +306,12 @@ PACKED_SIGNATURE = (("int64", 1, "C", True), ("int64", 1, "C", True))
 
 def program_job(kernel):
     """The helper's job for `kernel`'s program itself (a native program's `program_packed`):
-    compiled into Numba's cache, with its machine-code entry where it can have one, and marked."""
+    compiled into Numba's cache, with its machine-code entry where it can have one, and marked.
+    A program that returns nothing (`entry_first`, kernels.ProgramKernel) is compiled straight
+    into its entry as the main process would (codegen/program_entry.py): no CPython wrapper, no
+    second emission for the entry."""
     return {"fname": kernel.fname, "function": kernel.function, "text": kernel.text,
-            "sig": PACKED_SIGNATURE, "program": True,
+            "sig": PACKED_SIGNATURE, "program": True, "entry_first": kernel.ENTRY_FIRST,
             "entry": _mark_path(kernel.path, PACKED_SIGNATURE, kernel.function)}
 
 
@@ -418,10 +421,14 @@ def _build(job):
     """Compile one kernel for its signature and store its machine-code entry."""
     from . import kernels
     sig = tuple(s if s == "i" else tuple(s) for s in job["sig"])
-    kernel = kernels.Kernel(job["fname"], job["text"], False, job["function"])
+    kind = kernels.ProgramKernel if job.get("entry_first") else kernels.Kernel
+    kernel = kind(job["fname"], job["text"], False, job["function"])
     with kernels._LOCK:
         kernel.checked = kernels._load(kernel.fname, kernel.text, kernel.function)
     args = [stand_in(s) for s in sig]
+    if job.get("entry_first") and kernel.compile_program_entry(args, sig) is not None:
+        _mark(job["entry"])     # (the entry is the product: nothing of it in Numba's cache)
+        return
     if not job.get("numba_only") and kernel.compile_entry(args, sig) is not None:
         return          # a loop kernel compiled for its entry alone (codegen/entry_compile.py)
     dispatcher = kernel.checked.fn

@@ -178,6 +178,7 @@ class Kernel:
     and cached for the next process and used from then on. An entry that meets arguments it
     was not built for hands the call to Numba, which then keeps the kernel."""
     __slots__ = ("fname", "function", "text", "parallel", "path", "checked", "call", "__weakref__")
+    ENTRY_FIRST = False     # compiled straight into its machine-code entry (ProgramKernel)
 
     def __init__(self, fname, text, parallel, function=None):
         self.fname, self.text, self.parallel = fname, text, parallel
@@ -362,10 +363,17 @@ class ProgramKernel(Kernel):
     ordinary compile too. `compiled`: the private dispatcher that compiled the entry, if one
     did (its overload's library holds the program's code, for inspection)."""
     __slots__ = ("compiled",)
+    ENTRY_FIRST = True
 
     def __init__(self, *args):
         super().__init__(*args)
         self.compiled = None
+
+    def compile_program_entry(self, args, sig):
+        """Compile the program into its machine-code entry for sig and store it, without
+        running it (the compile helper's way, codegen/compile_helper.py); the loaded entry, or
+        None where it cannot have one that way."""
+        return None if sig is None else self._compile_entry(args, sig)
 
     def _compile_first(self, args, sig):
         entry = None if sig is None else self._compile_entry(args, sig)

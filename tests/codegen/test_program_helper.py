@@ -161,3 +161,39 @@ def test_helper_gets_the_kernels_last_first_then_the_program(loops, tmp_path, mo
     spawned.clear()
     compile_helper.start_program(kernel)
     assert spawned == []
+
+
+_ADDING = ("@njit(cache=True, no_cpython_wrapper=True)\ndef loop{k}(a0, o0, n0):\n"
+           "    for i in range(n0):\n        o0[i] += a0[i] * {w}\n")
+
+
+def test_helper_compiles_a_program_that_returns_nothing_into_its_entry(tmp_path, monkeypatch):
+    """The helper's build of a program that returns nothing takes the entry-first path
+    (kernels.ProgramKernel): its entry is stored, nothing of program_packed in Numba's cache
+    (the CPython-wrapped compile would put it there), and this process's first call loads
+    that entry and computes what NumPy does."""
+    from stepjit.codegen import machine_cache
+    if not machine_cache.available():
+        pytest.skip("no machine-code entries here")
+    monkeypatch.setenv("STEPJIT_CACHE_DIR", str(tmp_path))
+    loops = 4
+    text = "from stepjit.codegen.pointers import array_at\n" + "".join(_ADDING.format(k=k, w=k + 1) for k in range(loops)) + (
+        "@njit(cache=True)\ndef program_packed(p, dims):\n"
+        "    i0 = array_at(p[0], (dims[0], ), np.float64)\n"
+        "    w0 = array_at(p[1], (dims[0], ), np.float64)\n"
+        + "".join(f"    loop{k}(i0, w0, dims[0])\n" for k in range(loops)))
+    kernel, _ = kernels.get_module_function(text, "program_packed", entry_first=True)
+    compile_helper._write_module(kernel)
+    job = compile_helper.program_job(kernel)
+    assert job["entry_first"]
+    compile_helper._build(job)
+    entry = machine_cache.entry_path(kernel.path, compile_helper.PACKED_SIGNATURE,
+                                     "program_packed")
+    assert os.path.exists(job["entry"]) and os.path.exists(entry)
+    assert "program_packed" not in compile_helper._numba_cached(kernel)
+    x, w = np.arange(5.0), np.ones(5)
+    expected = w + x * sum(range(1, loops + 1))
+    before = kernels.STATS["loaded"]
+    kernel(np.array([x.ctypes.data, w.ctypes.data], np.int64), np.array([5], np.int64))
+    assert kernels.STATS["loaded"] == before + 1
+    np.testing.assert_array_equal(w, expected)
