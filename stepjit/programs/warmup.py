@@ -3,7 +3,7 @@
 A program that does not become one native function runs its steps as one generated Python
 function (codegen/straight_line.py) calling a Numba loop kernel per fused group. Compiled all
 at its first run, a large step's kernels stall that call: a 2-layer LSTM language model over
-35 time steps has 37 of them, 40 s of Numba at load 15, a small CIFAR ResNet 41. So
+35 time steps has 37 of them, 25 s of Numba at load 4-8, a small CIFAR ResNet 41. So
 by default (STEPJIT_FIRST_CALL unset) a group whose kernel has not run yet runs through a stand-in,
 `PendingKernel`, which on each call either
 
