@@ -22,7 +22,7 @@ import threading
 import time
 
 from .. import config
-from . import compile_helper, diskcache, machine_cache
+from . import c_entry, compile_helper, diskcache, entry_compile, machine_cache
 from ..profiler import span
 from ..progress import kernel_started
 
@@ -261,7 +261,6 @@ class Kernel:
         with _LOCK:
             if self.checked is None:
                 self.checked = _load(self.fname, self.text, self.function)
-        from . import entry_compile
         dispatcher = self.checked.fn
         start = time.perf_counter()
         kernel_started()
@@ -315,7 +314,6 @@ class Kernel:
                 else "entries unavailable here"
             _log(f"no machine-code entry for {self.name}: {why}")
             return None
-        from . import c_entry
         path = machine_cache.entry_path(self.path, sig, self.function)
         symbol = machine_cache.entry_symbol(self.path, sig, self.function)
         ident = self._identity(sig)

@@ -56,6 +56,13 @@ class ArrayArgument:
         object.__setattr__(self, "tensor", tensor)
         object.__setattr__(self, "tracer", tracer)
 
+    @property
+    def __class__(self):
+        # `isinstance(x, np.ndarray)` holds, as it does for what Dynamo hands a step in the
+        # array's place: a step's `if isinstance(x, np.ndarray): x = torch.from_numpy(x)`
+        # takes the input. (type(x) stays ArrayArgument, which the factories test.)
+        return np.ndarray
+
     def as_tensor(self, dtype=None, copy=False):
         """What a factory makes of the array: the traced input itself (from_numpy, as_tensor
         share the caller's memory), or a copy (tensor()), in dtype when given."""

@@ -287,7 +287,8 @@ def _array_arguments(out, tracer, fn, args, kwargs):
                         "(torch.from_numpy(a)) to make it an input")
         out.per_call_warns = True
         return
-    arrays, _ = flatten((args, kwargs), lambda x: isinstance(x, np.ndarray))
+    arrays, _ = flatten((args, kwargs), lambda x: type(x) is not ArrayArgument and
+                        isinstance(x, np.ndarray))
     if not arrays:
         return
     out.per_call = (f"the step takes a NumPy array argument (at {loc}: `{loc.text}`) of a "

@@ -136,3 +136,15 @@ def test_a_returned_array_is_the_callers_own():
             a = np.full(2, float(k))
             doubled, (same,) = f(a)
             assert same is a and doubled.tolist() == [2.0 * k] * 2
+
+
+def test_isinstance_ndarray_holds_inside_the_step():
+    def step(x):
+        if isinstance(x, np.ndarray):        # a helper's conversion, as real programs write it
+            x = torch.from_numpy(x)
+        return x.sum()
+
+    f = torch.compile(step, backend="interpret")
+    for k in range(4):
+        assert f(np.full(3, float(k))).item() == 3.0 * k
+    assert f.stats()["traces"] == 1 and f.stats()["mode"] == "tree"
