@@ -73,3 +73,13 @@ def test_same_as_pytorch():
     np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(RuntimeError, match="masked_select: expected BoolTensor for mask"):
         t.masked_select(m)
+
+
+def test_where_takes_a_byte_condition_with_pytorchs_warning():
+    for call in (lambda c: torch.where(c, x(), 0.0), lambda c: x().where(c, 0.0)):
+        with pytest.warns(UserWarning, match="where received a uint8 condition tensor"):
+            got = call(byte_mask())
+        np.testing.assert_array_equal(got.numpy(), np.where(MASK, X, 0.0))
+    # other integer conditions stay refused, as PyTorch refuses them
+    with pytest.raises(RuntimeError, match="condition must be a bool tensor, got int64"):
+        torch.where(torch.tensor(MASK.astype(np.int64)), x(), 0.0)
