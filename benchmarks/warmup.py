@@ -176,7 +176,9 @@ def run_child(case, warm, steps, helper):
                               str(int(warm)), str(steps)], env=env, cwd=ROOT,
                              capture_output=True, text=True)
     if out.returncode:
-        raise RuntimeError(f"{case} ({'warm-up' if warm else 'at once'}) failed (exit status {out.returncode}):\n{out.stderr}")
+        mode = "warm-up" if warm else "at once"
+        raise RuntimeError(f"{case} ({mode}) failed (exit status {out.returncode}):\n"
+                           f"{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -214,9 +214,12 @@ def _check_batch(input, target):
     where = f" (at {user_location(3)})"
     if target.dtype is not int64:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}{where}")
-    if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
+    # a 0-d target against a batch (PyTorch 0.3 code's `criterion(out, target[t])`) counts as
+    # a batch of 0, as PyTorch reports it: ValueError, not the dimension RuntimeError below
+    batch = target.shape[0] if target.ndim else 0
+    if input.ndim >= 2 and input.shape[0] != batch:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).{where}")
+                         f"batch_size ({batch}).{where}")
     if input.ndim != target.ndim + 1:
         raise RuntimeError(f"expected target of {input.ndim - 1} dimensions for input of shape "
                            f"{list(input.shape)}, got target of shape {list(target.shape)}{where}")

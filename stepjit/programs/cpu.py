@@ -225,7 +225,6 @@ class LoopStep:
         self.kernel_nodes = loop.group.nodes
         self.pending = None      # its warmup.PendingKernel while the kernel is not loaded
 
-
     def emit(self, w):
         """This step's lines in a program's straight-line function (straight_line.py)."""
         args = [w.value(v) for v in self.ins]
@@ -482,6 +481,10 @@ class CpuProgram(Program):
             self.straight, self.straight_text = StraightWriter(self).build(self.steps)
             self.straight = threads.wrap(self.straight, self._threads())
         return env
+
+    @property
+    def settling(self) -> bool:
+        return self.warming is not None or self.building is not None
 
     def promote(self) -> bool:
         """The runtime found this program hot: run it as one native function from now on, if it

@@ -87,7 +87,7 @@ class Warmup:
         self.compiling = 0.0
         cost = {}
         for p in self.pending:
-            if p.sig is not None and p.kernel not in self.ahead:
+            if p.sig and p.kernel not in self.ahead:     # (not before its first run)
                 cost[p.kernel] = cost.get(p.kernel, 0.0) + p.cost
             p.cost = 0.0
         for kernel in sorted(cost, key=cost.get, reverse=True):
