@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..ir.primitives import erfinv_fn, gamma_fns
+from ..ir.primitives import erfinv_fn, gamma_fns, special_fns
 from .diskcache import numba_locator
 
 numba_locator(__file__)   # before the first cache=True function (read-only install, no HOME)
@@ -95,6 +95,10 @@ polygamma = njit(error_model="numpy", cache=True)(gamma_fns.polygamma)
 __all__ += ["digamma", "polygamma"]
 erfinv = njit(error_model="numpy", cache=True)(erfinv_fn.erfinv)
 __all__.append("erfinv")
+# modified Bessel I0/I1 (and scaled), ndtri, erfcx: the functions the eager ufuncs vectorize
+bessel_i, ndtri, erfcx = (njit(error_model="numpy", cache=True)(getattr(special_fns, n))
+                          for n in ("bessel_i", "ndtri", "erfcx"))
+__all__ += ["bessel_i", "ndtri", "erfcx"]
 
 
 # Shifts as NumPy's (npy_lshift, npy_rshift) and PyTorch's: an amount outside [0, 64) shifts

@@ -15,15 +15,20 @@ against PyTorch's paths resolve.
 """
 from .bernoulli import Bernoulli  # noqa: F401
 from .binomial import Binomial  # noqa: F401
-from .categorical import Categorical, OneHotCategorical  # noqa: F401
+from .categorical import (  # noqa: F401
+    Categorical, OneHotCategorical, OneHotCategoricalStraightThrough)
 from .cauchy import Cauchy  # noqa: F401
 from .chi2 import Chi2  # noqa: F401
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .distribution import Distribution  # noqa: F401
 from .exponential import Exponential  # noqa: F401
 from .gamma import Beta, Dirichlet, Gamma  # noqa: F401
 from .geometric import Geometric  # noqa: F401
 from .gumbel import Gumbel  # noqa: F401
+from .half_cauchy import HalfCauchy  # noqa: F401
 from .half_normal import HalfNormal  # noqa: F401
+from .inverse_gamma import InverseGamma  # noqa: F401
+from .kumaraswamy import Kumaraswamy  # noqa: F401
 from .independent import Independent  # noqa: F401
 from .laplace import Laplace  # noqa: F401
 from .mixture_same_family import MixtureSameFamily  # noqa: F401
@@ -46,3 +51,4 @@ from .kl import kl_divergence, register_kl  # noqa: F401
 from . import kl_cross  # noqa: F401  (registers the pairs across families)
 from . import constraints  # noqa: F401
 from . import beta, dirichlet, log_normal, one_hot_categorical  # noqa: F401
+from . import continuous_bernoulli, half_cauchy, inverse_gamma, kumaraswamy  # noqa: F401

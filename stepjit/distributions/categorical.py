@@ -140,3 +140,14 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand(n, *self.batch_shape, n)
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose rsample is the straight-through estimator: the one-hot sample
+    forward, the probabilities' gradient backward (sample + probs - probs.detach())."""
+    has_rsample = True
+
+    def rsample(self, sample_shape=Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

@@ -1,2 +1,2 @@
 """PyTorch's module path torch.distributions.one_hot_categorical."""
-from .categorical import OneHotCategorical  # noqa: F401
+from .categorical import OneHotCategorical, OneHotCategoricalStraightThrough  # noqa: F401

@@ -12,7 +12,7 @@ import numpy as np
 from ..dispatch import apply, aval_of
 from ..ir import primitives as P
 from ..errors import DTypeError, user_location
-from ..ir.types import FLOAT
+from ..ir.types import FLOAT, uint8
 from ..tensor import Tensor
 from ..ir.primitives.shapes import arith_rule
 from .bitwise import logical_and, logical_not, logical_or, logical_xor  # noqa: F401
@@ -221,6 +221,12 @@ clip = clamp
 def where(condition, input=None, other=None):
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if isinstance(condition, Tensor) and condition.dtype is uint8:
+        # PyTorch still takes a uint8 condition (PyTorch 0.4-era `mask.byte()`), warning
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and "
+                      "will be removed in a future version of PyTorch. Use a boolean condition "
+                      "instead.", UserWarning, stacklevel=3)
+        condition = condition.bool()
     return apply(P.where, condition, input, other)
 
 

@@ -16,7 +16,9 @@ import warnings
 
 import numpy as np
 
+from ..dispatch import apply
 from ..errors import ShapeError, op_error
+from ..ir import primitives as P
 from ..ir.types import as_dtype, bool_, complex64, complex128, float32, float64
 from ..tensor import Tensor
 from . import creation, elementwise as E, mathfns as MF
@@ -66,6 +68,37 @@ def sinc(input):
     """sin(pi x) / (pi x), 1 at 0."""
     px = input * math.pi
     safe = E.where(input == 0, 1.0, px)
+    return E.where(input == 0, 1.0, safe.sin() / safe)
+
+
+# -- special functions: registry primitives (ir/primitives/special_fns.py has the algorithms)
+def i0(input):
+    return apply(P.i0, input)
+
+
+def i0e(input):
+    return apply(P.i0e, input)
+
+
+def i1(input):
+    return apply(P.i1, input)
+
+
+def i1e(input):
+    return apply(P.i1e, input)
+
+
+def ndtri(input):
+    return apply(P.ndtri, input)
+
+
+def erfcx(input):
+    return apply(P.erfcx, input)
+
+
+def spherical_bessel_j0(input):
+    """sin(x) / x, 1 at 0."""
+    safe = E.where(input == 0, 1.0, input)
     return E.where(input == 0, 1.0, safe.sin() / safe)
 
 
@@ -166,7 +199,7 @@ def is_warn_always_enabled():
 
 METHODS = {
     "cfloat": cfloat, "cdouble": cdouble, "isreal": isreal, "resize": resize,
-    "resize_as": resize_as, "float_power_": float_power_, "sinc": sinc,
+    "resize_as": resize_as, "float_power_": float_power_, "sinc": sinc, "i0": i0,
 }
 PROPERTIES = {"real": real, "imag": imag}
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..dispatch import MODE, apply, concrete, setitem_fast, windows
-from ..errors import IndexingError, ShapeError, op_error
+from ..errors import DTypeError, IndexingError, ShapeError, op_error, user_location
 from ..ir import primitives as P
-from ..ir.types import bool_
+import warnings
+
+from ..ir.types import bool_, uint8
 from ..tensor import Tensor
 from .creation import arange, tensor
 from .shape import _alias, _dim
@@ -82,7 +84,21 @@ def _int_or_none(v):
     return int(v)
 
 
+def _byte_masks(key):
+    """uint8 index tensors are masks, as PyTorch still reads them (with its deprecation
+    warning): `x[m.byte()]` selects where m holds. Read as integer positions they would
+    silently gather rows 0 and 1 instead."""
+    keys = (key,) if isinstance(key, Tensor) else key if isinstance(key, tuple) else ()
+    if not any(isinstance(k, Tensor) and k.dtype is uint8 for k in keys):
+        return key
+    warnings.warn("indexing with dtype stepjit.uint8 is now deprecated, please use a dtype "
+                  "stepjit.bool instead.", UserWarning, stacklevel=4)
+    keys = tuple(k.bool() if isinstance(k, Tensor) and k.dtype is uint8 else k for k in keys)
+    return keys[0] if isinstance(key, Tensor) else keys
+
+
 def getitem(input, key):
+    key = _byte_masks(key)
     input, key = windows(input, key)   # slice bounds read per call, while tracing
     key = _masks_read(key)
     try:
@@ -97,6 +113,7 @@ def getitem(input, key):
 
 
 def setitem(input, key, value):
+    key = _byte_masks(key)
     if isinstance(key, Tensor) and setitem_fast(input, key, value):
         return   # x[mask] = number, nothing to record
     value = _leading_ones_dropped(value)
@@ -217,4 +234,8 @@ def nonzero(input, *, as_tuple=False):
 
 
 def masked_select(input, mask):
+    if isinstance(mask, Tensor) and mask.dtype is not bool_:
+        # PyTorch's words; read as positions, a uint8 mask would gather whole rows silently
+        raise DTypeError(f"masked_select: expected BoolTensor for mask (got {mask.dtype.name} "
+                         f"{list(mask.shape)}, at {user_location()})")
     return getitem(input.expand_as(mask) if mask.ndim > input.ndim else input, mask)

@@ -565,6 +565,7 @@ from . import extras as X  # noqa: E402
 METHODS.update(X.METHODS)
 METHODS.update({
     "sinc_": _inplace_of(X.sinc, "sinc_"), "arctan2_": _inplace_of(MF.atan2, "arctan2_"),
+    "i0_": _inplace_of(X.i0, "i0_"),
     "swapaxes_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
     "swapdims_": lambda self, d0, d1: _reshape_(self, S.transpose(self, d0, d1)),
 })

@@ -482,6 +482,10 @@ class CpuProgram(Program):
             self.straight = threads.wrap(self.straight, self._threads())
         return env
 
+    @property
+    def settling(self) -> bool:
+        return self.warming is not None or self.building is not None
+
     def promote(self) -> bool:
         """The runtime found this program hot: run it as one native function from now on, if it
         is small enough (STEPJIT_NATIVE). True when it changed."""

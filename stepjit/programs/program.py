@@ -49,6 +49,12 @@ class Program:
     def is_native(self) -> bool:
         return False
 
+    @property
+    def settling(self) -> bool:
+        """Still changing how it runs: kernels compiling while groups run interpreted, or a
+        native program being built (time to steady state ends when none is)."""
+        return False
+
     def unwrapped(self):
         return self
 

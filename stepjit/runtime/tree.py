@@ -55,6 +55,12 @@ _CACHE_LIMIT = 64
 PROGRAM_STATS = {"evicted": 0}
 
 
+def settling() -> bool:
+    """Whether a cached program still changes how it runs (Program.settling): benchmarks time
+    steady state until none does."""
+    return any(p.unwrapped().settling for _, p in _PROGRAMS.values())
+
+
 class _Adapted(Program):
     """A program built for another, structurally equal graph, run on this graph's values."""
     __slots__ = ("program", "ins", "outs")

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import user_location
 from ..ir.types import COMPLEX, REDUCED_FLOATS, _BY_NP
 from ..tensor import Tensor
+from .pytree import flatten, unflatten
 
 # the attributes the guards cover (shape and dtype are checked on every call)
 _GUARDED = frozenset({"shape", "dtype", "ndim", "size", "itemsize", "nbytes"})
@@ -54,6 +55,13 @@ class ArrayArgument:
         object.__setattr__(self, "array", array)
         object.__setattr__(self, "tensor", tensor)
         object.__setattr__(self, "tracer", tracer)
+
+    @property
+    def __class__(self):
+        # `isinstance(x, np.ndarray)` holds, as it does for what Dynamo hands a step in the
+        # array's place: a step's `if isinstance(x, np.ndarray): x = torch.from_numpy(x)`
+        # takes the input. (type(x) stays ArrayArgument, which the factories test.)
+        return np.ndarray
 
     def as_tensor(self, dtype=None, copy=False):
         """What a factory makes of the array: the traced input itself (from_numpy, as_tensor
@@ -132,3 +140,12 @@ for _name in ("add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mo
               "iand ior ixor reversed round").split():
     setattr(ArrayArgument, f"__{_name}__", _forward(f"__{_name}__"))
 ArrayArgument.__hash__ = None
+
+
+def returned_arrays(tracer, value):
+    """The step's result with each ArrayArgument in it the caller's array, as eagerly. Such a
+    result holds this call's array: the trace describes this call only (a use, noted)."""
+    leaves, treedef = flatten(value, lambda x: type(x) is ArrayArgument)
+    if not leaves:
+        return value
+    return unflatten(treedef, [x.used() for x in leaves])

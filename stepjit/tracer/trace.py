@@ -25,7 +25,7 @@ from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .helpers import def_loc
-from .arrays import ArrayArgument, input_tensor
+from .arrays import ArrayArgument, input_tensor, returned_arrays
 from .pytree import flatten, has_arrays, unflatten
 from .rebinding import write_back_rebinds
 from .results import take_results
@@ -177,13 +177,13 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     tracer.promotions = _promotions()
     try:
         if once:
-            result = _Result(fn(*args, **kwargs))
+            result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
             out = _finish(tracer, result, signature, treedef)
             out.arg_aliases = aliases_of(flat)
             out.values = tracer.env
             return out
         with Watch(def_loc(fn)) as watch, (MathFunctions() if places else nullcontext()):
-            result = _Result(fn(*args, **kwargs))
+            result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
         if watch.printed is not None:
             _printed(tracer, watch.printed)
         for p in places:
@@ -281,12 +281,14 @@ def _array_arguments(out, tracer, fn, args, kwargs):
         return
     loc = def_loc(fn)
     if tracer.numpy_use is not None:
-        out.per_call = (f"the step computes with a NumPy array argument as NumPy (at "
-                        f"{tracer.numpy_use}), whose results a replayed trace would repeat; "
-                        "make it a tensor first (torch.from_numpy(a)) to make it an input")
+        out.per_call = (f"the step uses a NumPy array argument as NumPy (computes with it, "
+                        f"returns it; at {tracer.numpy_use}), which a replayed trace would "
+                        "repeat with this call's array; make it a tensor first "
+                        "(torch.from_numpy(a)) to make it an input")
         out.per_call_warns = True
         return
-    arrays, _ = flatten((args, kwargs), lambda x: isinstance(x, np.ndarray))
+    arrays, _ = flatten((args, kwargs), lambda x: type(x) is not ArrayArgument and
+                        isinstance(x, np.ndarray))
     if not arrays:
         return
     out.per_call = (f"the step takes a NumPy array argument (at {loc}: `{loc.text}`) of a "

@@ -157,3 +157,22 @@ def test_an_entry_of_c_contiguous_arrays_compiles_the_flat_loop_only(fresh_kerne
     kernel(a.T.copy().T, b, out2, 3, 4)
     np.testing.assert_array_equal(out2, a - b)
     assert len(kernel.checked.fn.overloads) == 1
+
+
+def test_compile_result_is_an_optimized_module_and_no_machine_code(fresh_kernels):
+    """entry_compile.compile_result: no overload on the dispatcher, no JIT'd code, no CPython
+    wrapper in the module, and Numba's IR rewrites skipped."""
+    from stepjit.codegen import entry_compile
+    kernel, _ = kernels.get_kernel(lambda name: AXPY.format(name=name), parallel=False)
+    with kernels._LOCK:
+        kernel.checked = kernels._load(kernel.fname, kernel.text)
+    dispatcher = kernel.checked.fn
+    a = np.zeros(4, np.float32)
+    argtypes = tuple(dispatcher.typeof_pyval(x) for x in (a, a, a, 4))
+    cres = entry_compile.compile_result(dispatcher, argtypes)
+    assert isinstance(cres.library, entry_compile.module_library()) and cres.entry_point is None
+    assert len(dispatcher.overloads) == 0
+    defined = [f.name for f in cres.library.get_defined_functions()]
+    assert cres.fndesc.mangled_name in defined
+    assert not any(name.startswith("cpython.") for name in defined)
+    assert not any("rewrites" in name for name in cres.metadata["pipeline_times"]["nopython"])

@@ -13,7 +13,7 @@ import pytest
 import stepjit as torch
 from stepjit.codegen import compile_helper, kernels
 from stepjit.runtime.compiled import HOT_REUSE
-from stepjit.runtime.tree import clear_programs
+from stepjit.runtime.tree import clear_programs, settling as tree_settling
 
 N, D = 40, 40
 
@@ -59,6 +59,7 @@ def helped(tmp_path_factory):
         program = fn.roots[-1].program.unwrapped()
         out["helper"] = compile_helper._HELPER[-1] if compile_helper._HELPER else None
         out["promoted, building"] = (program.native, program.building)
+        out["settling"] = [tree_settling()]
         ready = []
         mp.setattr(program, "_go_native", lambda: (ready.append(1), type(program)._go_native(program)))
         out["helper"].wait(timeout=600)
@@ -67,6 +68,7 @@ def helped(tmp_path_factory):
         out["stats"] = {k: kernels.STATS[k] - before[k] for k in ("compiled", "loaded")}
         got.append((fn(x, y).item(), w.detach().numpy().copy()))
         out["program"], out["ready"], out["fast"] = program, ready, fn.fast_sources()
+        out["settling"].append(tree_settling())
         mark = compile_helper.program_job(program.helped)["entry"]
         out["marked"] = os.path.exists(mark)
     clear_programs()
@@ -80,6 +82,8 @@ def test_promoted_program_runs_interpreted_while_the_helper_builds(helped):
     assert out["helper"] is not None, "no helper was started when the program was built"
     native, building = out["promoted, building"]
     assert native is None and building is not None
+    # (what benchmarks/workloads.py's time to steady state waits for: on, then off)
+    assert out["settling"] == [True, False]
 
 
 def test_program_goes_native_on_what_the_helper_stored(helped):

@@ -44,6 +44,9 @@ UNARY = {
     "erfinv": lambda T, x: T.erfinv(x),
     "lgamma": lambda T, x: T.lgamma(x), "digamma": lambda T, x: T.digamma(x),
     "polygamma": lambda T, x: T.polygamma(1, x),
+    "i0": lambda T, x: T.special.i0(x), "i0e": lambda T, x: T.special.i0e(x),
+    "i1": lambda T, x: T.special.i1(x), "i1e": lambda T, x: T.special.i1e(x),
+    "ndtri": lambda T, x: T.special.ndtri(x), "erfcx": lambda T, x: T.special.erfcx(x),
     "clamp": lambda T, x: T.clamp(x, -1.0, 1.0),
     "cast": lambda T, x: x.to(T.float64) if x.dtype == T.float32 else x.to(T.float32),
 }

@@ -63,6 +63,12 @@ def _erfinv_by_bisection(y):
     return 0.5 * (lo + hi)
 
 
+def _bessel_i1_by_integral(x):
+    t = np.linspace(0.0, np.pi, 4001)
+    vals = np.exp(np.multiply.outer(np.asarray(x, np.float64), np.cos(t))) * np.cos(t)
+    return np.trapezoid(vals, t, axis=-1) / np.pi
+
+
 def _series_digamma(x):
     """digamma from its series, independent of gamma_fns.py: -gamma + sum 1/(k+1) - 1/(k+x),
     summed to 10^6 terms plus the tail's integral (error < 1e-12 for these x)."""
@@ -320,6 +326,21 @@ SAMPLES: dict[str, list[Sample]] = {
     "erfinv": _ew1("erfinv", np.vectorize(_erfinv_by_bisection),
                    domain=_unit,
                    api=lambda T, x: T.erfinv(x)),
+    # Bessel I0/I1 (and scaled): NumPy's i0, and I1 from its integral
+    # (1/pi) int_0^pi e^{x cos t} cos t dt by the trapezoid rule (periodic: exact to rounding)
+    "i0": _ew1("i0", np.i0, api=lambda T, x: T.special.i0(x)),
+    "i0e": _ew1("i0e", lambda x: np.i0(x) * np.exp(-np.abs(x)),
+                api=lambda T, x: T.special.i0e(x)),
+    "i1": _ew1("i1", lambda x: _bessel_i1_by_integral(x), api=lambda T, x: T.special.i1(x)),
+    "i1e": _ew1("i1e", lambda x: _bessel_i1_by_integral(x) * np.exp(-np.abs(x)),
+                api=lambda T, x: T.special.i1e(x)),
+    # ndtri inverts the normal CDF: sqrt(2) erfinv(2p - 1), erfinv by bisection of math.erf
+    "ndtri": _ew1("ndtri", lambda p: np.sqrt(2.0) * np.vectorize(_erfinv_by_bisection)(2 * p - 1),
+                  domain=lambda *shape: (_unit(*shape) + 1) / 2,
+                  api=lambda T, x: T.special.ndtri(x)),
+    "erfcx": _ew1("erfcx", np.vectorize(lambda v: __import__("math").exp(v * v)
+                                        * __import__("math").erfc(v)),
+                  api=lambda T, x: T.special.erfcx(x)),
     # the gamma family: references from Python's math and the series they satisfy
     "lgamma": _ew1("lgamma", np.vectorize(__import__("math").lgamma), domain=pos,
                    api=lambda T, x: T.lgamma(x)),

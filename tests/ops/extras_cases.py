@@ -171,6 +171,29 @@ def _nonzero_static(T, x):
             (x > 0).nonzero_static(size=1))
 
 
+WIDE = np.concatenate([RNG.uniform(-40.0, 40.0, 10), [0.0, 1e-20, -2.5, 31.0]])
+PROB = np.array([1e-300, 1e-20, 0.01, 0.3, 0.5, 0.77, 0.999, 1 - 1e-12])
+
+
+def _special(T, x, p):
+    S = T.special
+    return (S.i0(x), S.i0e(x), S.i1(x), S.i1e(x), S.erfcx(x / 4), S.ndtri(p), T.i0(x / 8),
+            (x / 8).i0())
+
+
+def _special_values(T, x):
+    """(PyTorch has no gradient for these: values only.)"""
+    S = T.special
+    return (S.spherical_bessel_j0(x), x.detach().clone().i0_(), T.i0_(x.detach().clone()),
+            S.modified_bessel_i0(x), S.modified_bessel_i1(x))
+
+
+def _lp_pool3d(T, vol):
+    return (T.nn.functional.lp_pool3d(vol.abs() + 0.1, 2, 2),
+            T.nn.functional.lp_pool3d(vol.abs() + 0.1, 3.0, (2, 2, 1), stride=1),
+            T.nn.LPPool3d(1.5, 2, ceil_mode=True)(vol.abs() + 0.1))
+
+
 CASES = [
     Case("real_tensors", _real_tensors, X),
     Case("values", _values, X, Y, grad=(0, 1)),
@@ -187,4 +210,7 @@ CASES = [
     Case("ctc_loss_form", _ctc, SEQ),
     Case("nn_grad_convolutions", _conv_grads, IMG1, K1, GOUT),
     Case("nonzero_static", _nonzero_static, X),
+    Case("special_functions", _special, WIDE, PROB, compiled=True),
+    Case("special_values", _special_values, WIDE, grad=()),
+    Case("lp_pool3d", _lp_pool3d, VOL),
 ]

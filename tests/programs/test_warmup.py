@@ -45,7 +45,7 @@ def _run(step, x, params, calls, compiled=None):
     for _ in range(calls):
         got.append(snapshot(fn(x), params))
         if compiled is not None:
-            got[-1] = got[-1] + (_progress(fn),)
+            got[-1] = got[-1] + (_progress(fn), tree.settling())
     return got
 
 
@@ -110,6 +110,15 @@ def test_kernels_arrive_one_a_call_and_every_call_matches_eager(cold):
     assert pending[0] == loops - 1, f"the first run compiled {loops - pending[0]} kernels"
     assert all(a - b == 1 for a, b in zip(pending[:loops - 1], pending[1:loops])), progress
     assert pending[loops - 1:] == [0] * (len(pending) - loops + 1), progress
+
+
+def test_the_program_settles_when_its_last_kernel_arrives(cold):
+    """runtime.tree.settling(), which benchmarks/workloads.py's time to steady state waits
+    for, holds exactly while some loop kernel has not run yet."""
+    for k, call in enumerate(cold["compiled"]):
+        progress, settling = call[4], call[5]
+        assert settling == (progress is not None and progress[1] > 0), (k, progress, settling)
+    assert any(call[5] for call in cold["compiled"])
 
 
 def test_after_the_switch_the_program_runs_its_kernels_alone(cold):

@@ -90,8 +90,8 @@ def test_numpy_computation_on_an_array_runs_every_call_with_a_warning():
         return torch.from_numpy(scaled).sum(), scaled.max()
 
     f = torch.compile(step, backend="interpret")
-    with pytest.warns(UserWarning, match=r"computes with a NumPy array argument as NumPy \(at "
-                                         r"test_array_arguments.py:\d+\)"):
+    with pytest.warns(UserWarning, match=r"uses a NumPy array argument as NumPy \(computes "
+                                         r"with it, returns it; at test_array_arguments.py:\d+\)"):
         for k in range(4):
             a = np.arange(3.0) + k
             total, top = f(a)
@@ -123,3 +123,28 @@ def test_shape_queries_do_not_leave_the_trace_tree():
         a = np.full((2, 3), float(k))
         assert f(a).item() == step(a).item()
     assert f.stats()["mode"] == "tree" and f.stats()["traces"] == 1
+
+
+def test_a_returned_array_is_the_callers_own():
+    def step(x):
+        return torch.from_numpy(x) * 2, [x]
+
+    f = torch.compile(step, backend="interpret")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k in range(3):
+            a = np.full(2, float(k))
+            doubled, (same,) = f(a)
+            assert same is a and doubled.tolist() == [2.0 * k] * 2
+
+
+def test_isinstance_ndarray_holds_inside_the_step():
+    def step(x):
+        if isinstance(x, np.ndarray):        # a helper's conversion, as real programs write it
+            x = torch.from_numpy(x)
+        return x.sum()
+
+    f = torch.compile(step, backend="interpret")
+    for k in range(4):
+        assert f(np.full(3, float(k))).item() == 3.0 * k
+    assert f.stats()["traces"] == 1 and f.stats()["mode"] == "tree"

@@ -7,8 +7,8 @@ from ..registry import PRIMITIVES, Primitive  # noqa: F401
 from .collective import all_reduce  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs, add, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clamp, copy,
-    cos, digamma, div, eq, erf, erfinv, exp, expm1, floor,
-    floor_divide, gcd, ge, gt, lgamma, polygamma,
+    cos, digamma, div, eq, erf, erfcx, erfinv, exp, expm1, floor,
+    floor_divide, gcd, ge, gt, i0, i0e, i1, i1e, lgamma, ndtri, polygamma,
     le, left_shift, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt, maximum,
     minimum, mul,
     ne, neg, pow, relu, right_shift, sinh,

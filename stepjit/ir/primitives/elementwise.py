@@ -13,7 +13,7 @@ import numpy as np
 from ..registry import Primitive, bind, register
 from ..bfloat16 import cast as bf16_cast
 from ..types import BOOL, FLOAT, bool_ as BOOL_DTYPE
-from . import erfinv_fn, gamma_fns, shapes as S
+from . import erfinv_fn, gamma_fns, shapes as S, special_fns
 from .erf_float32 import erf_float32
 
 
@@ -317,3 +317,63 @@ cast = register(Primitive(
 copy = register(Primitive(
     "copy", "elementwise", lambda x: x.copy(order="K"), S.same_rule, inputs=("x",), vjp=(lambda g: g,),
     expr="{0}", grad_name="CloneBackward0", exact=True))
+
+
+# -- modified Bessel I0/I1 and their scaled forms, ndtri, erfcx: special_fns.py's scalar
+# functions (NumPy has only i0, SciPy is no dependency), as the gamma family above
+_BESSEL_I = None   # special_fns.bessel_i, njit-ed on first use (the scalars below call it)
+
+
+def _i0_scalar(v):
+    return _BESSEL_I(v, 0.0, False)
+
+
+def _i0e_scalar(v):
+    return _BESSEL_I(v, 0.0, True)
+
+
+def _i1_scalar(v):
+    return _BESSEL_I(v, 1.0, False)
+
+
+def _i1e_scalar(v):
+    return _BESSEL_I(v, 1.0, True)
+
+
+def _special_impl(name, scalar):
+    """The eager impl: a Numba ufunc of `scalar` made on first use (module-level functions, so
+    Numba caches them on disk)."""
+    def impl(x):
+        global _BESSEL_I
+        if _BESSEL_I is None:
+            import numba
+            _BESSEL_I = numba.njit(cache=True)(special_fns.bessel_i)
+        return _numba_ufunc(name, scalar, 1)(x)
+    return impl
+
+
+def _over_x_near_zero_half(g, x, head, out, tail=0.0):
+    """g * (head - out * (tail + 1 / x)), the derivative of I1 (tail 0) or I1e (tail sign x),
+    taking its limit 1/2 where |x| < 1e-15 (there out / x is 1/2 to rounding, and 1 / x
+    overflows or out underflows)."""
+    far = x.abs() > 1e-15
+    ratio = out / x.where(far, 1.0)
+    return g * (head - out * tail - ratio).where(far, 0.5)
+
+
+i0 = _ew("i0", _special_impl("i0", _i0_scalar), S.float_rule,
+         (lambda g, x: g * bind(i1, x),), "bessel_i({0}, 0.0, False)", 1)
+i1 = _ew("i1", _special_impl("i1", _i1_scalar), S.float_rule,
+         (lambda g, x, out: _over_x_near_zero_half(g, x, bind(i0, x), out),),
+         "bessel_i({0}, 1.0, False)", 1)
+i0e = _ew("i0e", _special_impl("i0e", _i0e_scalar), S.float_rule,
+          (lambda g, x, out: g * (bind(i1e, x) - x.sign() * out),),
+          "bessel_i({0}, 0.0, True)", 1)
+i1e = _ew("i1e", _special_impl("i1e", _i1e_scalar), S.float_rule,
+          (lambda g, x, out: _over_x_near_zero_half(g, x, bind(i0e, x), out, x.sign()),),
+          "bessel_i({0}, 1.0, True)", 1)
+ndtri = _ew("ndtri", _special_impl("ndtri", special_fns.ndtri), S.float_rule,
+            (lambda g, out: g * (out * out * 0.5).exp() * math.sqrt(2 * math.pi),),
+            "ndtri({0})", 1)
+erfcx = _ew("erfcx", _special_impl("erfcx", special_fns.erfcx), S.float_rule,
+            (lambda g, x, out: g * ((x * 2) * out - 2 / math.sqrt(math.pi)),), "erfcx({0})", 1)
