@@ -21,7 +21,7 @@ PACKAGE = ROOT / "stepjit"
 # layer, so it may import anything and nothing below may import it.
 LAYERS = [
     ("ir", ["stepjit.ir", "stepjit.config", "stepjit.errors", "stepjit.profiler",
-            "stepjit.progress"]),
+            "stepjit.progress", "stepjit.version"]),
     ("front end", ["stepjit.tensor", "stepjit.dispatch", "stepjit.ops", "stepjit.autograd",
                    "stepjit.nn", "stepjit.optim", "stepjit.random", "stepjit.defaults",
                    "stepjit._printing", "stepjit.serialization", "stepjit.cuda",

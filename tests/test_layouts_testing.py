@@ -24,6 +24,25 @@ def test_version():
     assert stepjit.version.cuda is None
 
 
+def test_version_is_pytorchs_that_stepjit_follows():
+    """Programs branch on torch.__version__ (`>= "1.10"`, `>= (2, 0)`, split on dots): it is
+    the PyTorch release whose API stepjit follows, stepjit's own version as the local label,
+    and compares as PyTorch's TorchVersion does; pyproject.toml states stepjit's version."""
+    import pathlib
+    import re
+    v = stepjit.__version__
+    assert v.startswith(stepjit.version.PYTORCH_API + "+stepjit" + stepjit.version.stepjit)
+    assert v >= "1.10" and v > "2.0" and v >= (2, 0) and v < (3,) and v < "2.13.1"
+    assert v == "2.13" and v == "2.13.0" and v == (2, 13, 0) and v != "2.12" and v != "2.13.0+cpu"
+    assert not v < "2.13.0" and v <= "2.13.0" and "1.9.0a0" < v
+    assert int(v.split(".")[0]) >= 2 and v.split("+")[0] == "2.13.0"
+    assert isinstance(v, str) and hash(v) == hash(str(v)) and f"{v}" == str(v)
+    toml = (pathlib.Path(stepjit.__file__).parent.parent / "pyproject.toml")
+    if toml.exists():
+        assert re.search(r'^version = "(.*)"', toml.read_text(), re.M).group(1) == \
+            stepjit.version.stepjit
+
+
 def test_assert_close_uses_pytorchs_tolerances():
     x = stepjit.tensor([1.0, 2.0])
     stepjit.testing.assert_close(x, x + 1e-6)              # float32: rtol 1.3e-6, atol 1e-5

@@ -33,7 +33,7 @@ def demo(args) -> int:
     from .tutorial import step, torch
 
     N, D_in, H, D_out = 64, 1000, 100, 10
-    print(f"stepjit {torch.__version__}: two-layer network N={N} D_in={D_in} H={H} "
+    print(f"stepjit {torch.version.stepjit}: two-layer network N={N} D_in={D_in} H={H} "
           f"D_out={D_out}, custom ReLU, SGD lr=1e-6, {args.steps} steps")
     compiled = torch.compile(step, backend=args.backend)
     runs = {}
@@ -202,8 +202,8 @@ def build_parser():
 
 
 def _version():
-    from stepjit import __version__
-    return __version__
+    from stepjit import version
+    return f"{version.stepjit} (PyTorch API {version.PYTORCH_API})"
 
 
 def main(argv=None) -> int:

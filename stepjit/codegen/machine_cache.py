@@ -40,7 +40,7 @@ import threading
 
 import numpy as np
 
-from .. import config
+from .. import config, version
 from .diskcache import write_atomic
 
 ENTRY_ABI = 2      # bump when c_entry.py or the layout below changes what an entry expects
@@ -103,7 +103,7 @@ def environment() -> dict:
         import llvmlite
         import llvmlite.binding as ll
         env = _STATE["env"] = {
-            "abi": ENTRY_ABI, "stepjit": sys.modules["stepjit"].__version__,
+            "abi": ENTRY_ABI, "stepjit": version.stepjit,
             "numba": _numba_version(), "llvmlite": llvmlite.__version__,
             "numpy": np.__version__, "python": sys.implementation.cache_tag + sys.abiflags,
             "machine": os.uname().machine, "byteorder": sys.byteorder,

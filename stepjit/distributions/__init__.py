@@ -19,6 +19,7 @@ from .categorical import (  # noqa: F401
     Categorical, OneHotCategorical, OneHotCategoricalStraightThrough)
 from .cauchy import Cauchy  # noqa: F401
 from .chi2 import Chi2  # noqa: F401
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .distribution import Distribution  # noqa: F401
 from .exponential import Exponential  # noqa: F401
 from .gamma import Beta, Dirichlet, Gamma  # noqa: F401
@@ -50,4 +51,4 @@ from .kl import kl_divergence, register_kl  # noqa: F401
 from . import kl_cross  # noqa: F401  (registers the pairs across families)
 from . import constraints  # noqa: F401
 from . import beta, dirichlet, log_normal, one_hot_categorical  # noqa: F401
-from . import half_cauchy, inverse_gamma, kumaraswamy  # noqa: F401
+from . import continuous_bernoulli, half_cauchy, inverse_gamma, kumaraswamy  # noqa: F401

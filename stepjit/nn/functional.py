@@ -441,7 +441,7 @@ from .functions.losses import (  # noqa: E402,F401
     multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, smooth_l1_loss,
     soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .functions.ctc import ctc_loss  # noqa: E402,F401
-from .functions.lp_pool import lp_pool1d, lp_pool2d  # noqa: E402,F401
+from .functions.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: E402,F401
 from .functions.pool3d import (  # noqa: E402,F401
     adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d)
 from .functions.fold import (  # noqa: E402,F401
@@ -488,7 +488,7 @@ __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "bilinear", "dropout1d", "dropout2d", "dropout3d",
-    "alpha_dropout", "feature_alpha_dropout", "pdist", "native_channel_shuffle", "multi_head_attention_forward",
+    "alpha_dropout", "feature_alpha_dropout", "pdist", "lp_pool3d", "native_channel_shuffle", "multi_head_attention_forward",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d_with_indices",
     "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",

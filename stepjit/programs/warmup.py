@@ -3,7 +3,7 @@
 A program that does not become one native function runs its steps as one generated Python
 function (codegen/straight_line.py) calling a Numba loop kernel per fused group. Compiled all
 at its first run, a large step's kernels stall that call: a 2-layer LSTM language model over
-35 time steps has 37 of them, 40 s of Numba at load 15, a small CIFAR ResNet 41. So
+35 time steps has 37 of them, 25 s of Numba at load 4-8, a small CIFAR ResNet 41. So
 by default (STEPJIT_FIRST_CALL unset) a group whose kernel has not run yet runs through a stand-in,
 `PendingKernel`, which on each call either
 
@@ -18,7 +18,8 @@ by default (STEPJIT_FIRST_CALL unset) a group whose kernel has not run yet runs 
 Before each run, `Warmup.begin` compiles the kernels whose groups cost the most to interpret
 in the previous run, within the call's budget (CALL_BUDGET, or BUDGET_RATIO times the rest of
 the previous call) and at least one, so every call makes progress; a kernel the helper
-process is building is left to it. A kernel whose arguments have no signature (a layout
+process is building is left to it. The first run, which knows no costs, compiles kernels at
+their place in the run within its budget, as compiling all at once would until it is spent. A kernel whose arguments have no signature (a layout
 entries do not describe) compiles at its place in the run instead, in the same budget.
 
 So calls 1..N return in about an interpreted step's time plus the budget, the program
@@ -69,7 +70,8 @@ class Warmup:
     kernel, run at every time step, before a kernel run once. The run then calls each kernel
     compiled (its first call builds its machine-code entry, milliseconds), and the stand-in
     is done."""
-    __slots__ = ("pending", "ahead", "start", "deadline", "compiled", "compiling", "budget")
+    __slots__ = ("pending", "ahead", "start", "deadline", "compiled", "compiling", "budget",
+                 "first")
 
     def __init__(self, pending):
         self.pending = pending
@@ -78,6 +80,10 @@ class Warmup:
         self.start = self.deadline = 0.0
         self.compiled = False       # this call compiled a kernel already
         self.compiling = 0.0        # seconds this call spent compiling
+        # The first run knows no costs yet: it compiles kernels at their place, in the run's
+        # order, within its budget, as a program compiling all at once would (a small step's
+        # all of them: it never interprets a group).
+        self.first = True
 
     def begin(self):
         """A call starts: compile the costliest pending kernels within its budget."""
@@ -132,6 +138,7 @@ class Warmup:
         rest = _clock() - self.start - self.compiling
         self.budget = max(CALL_BUDGET, BUDGET_RATIO * rest)
         self.pending = [p for p in self.pending if not p.ready]
+        self.first = False
         return not self.pending
 
 
@@ -165,7 +172,8 @@ class PendingKernel:
             self._describe(args)
         if self.ready or kernel in warmup.ahead or self._on_disk():
             return kernel(*args)
-        if not self.sig and warmup.may_compile() and not compile_helper.busy(self.entry):
+        if (warmup.first or not self.sig) and warmup.may_compile() \
+                and not compile_helper.busy(self.entry):
             return warmup.compile(kernel, args)
         start = time.perf_counter()
         self._interpret(args)

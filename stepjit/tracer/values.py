@@ -454,6 +454,8 @@ def side_effects(snap, rebound=frozenset(), traced=None):
     traced = traced or {}
     for c, before, label, name in snap.sizes.values():
         if len(c) == len(before) and (type(c) is not set or c == before):
+            if isinstance(c, dict) and _replaced_under_object_key(c, before):
+                return out, _changed(snap, label, name, container=True)
             continue
         added = _added(c, before)
         if added is None:
@@ -483,6 +485,19 @@ def side_effects(snap, rebound=frozenset(), traced=None):
         if added:       # (a scalar replaced by another is value_guards': guarded or replayed)
             _appended(out, d, tuple(added), label)
     return out, None
+
+
+def _replaced_under_object_key(c, before) -> bool:
+    """An entry under a key that is not a str or int (`seen[p] += 1`, p a parameter) holds
+    another value: no guard reads such an entry (guards compare keys by value), so only the
+    step's Python can make the change again. Tensors there are the escapes' and rebinding's."""
+    for k, v in c.items():
+        if type(k) in (str, int):
+            continue
+        old = before.get(k, _MISSING)
+        if old is not v and not isinstance(v, Tensor) and not isinstance(old, Tensor):
+            return True
+    return False
 
 
 def _appended(out, c, added, label, traced=None):

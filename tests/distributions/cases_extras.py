@@ -1,4 +1,5 @@
-"""HalfCauchy, InverseGamma, Kumaraswamy and OneHotCategoricalStraightThrough against
+"""HalfCauchy, InverseGamma, Kumaraswamy, ContinuousBernoulli (both sides of its Taylor
+region) and OneHotCategoricalStraightThrough against
 PyTorch: densities, entropies, moments, cdfs and the straight-through gradient, one table
 recorded by tests/fixtures/record_distribution_extras.py."""
 import numpy as np
@@ -42,10 +43,24 @@ def _straight_through(T, logits):
     return (s - s.detach()) * 5 + d.probs.detach(), d.log_prob(T.eye(4)[[0, 2]]), d.entropy()
 
 
+CB_PROBS = np.array([0.02, 0.3, 0.4995, 0.5, 0.5008, 0.9])
+CB_VALUE = RNG.uniform(0.05, 0.95, 6)
+
+
+def _continuous_bernoulli(T, probs, value, u):
+    d = T.distributions.ContinuousBernoulli(probs)
+    g = T.distributions.ContinuousBernoulli(logits=(probs / (1 - probs)).log() * 0.5)
+    unchecked = T.distributions.ContinuousBernoulli(probs, validate_args=False)
+    return (d.log_prob(value), d.entropy(), d.mean, d.variance, d.cdf(value), d.icdf(u),
+            g.log_prob(value), g.mean, unchecked.cdf(value * 0 - 1),
+            unchecked.cdf(value * 0 + 2))
+
+
 CASES = [
     Case("half_cauchy", _half_cauchy, SCALE, VALUE, PROB, grad=(0, 1)),
     Case("inverse_gamma", _inverse_gamma, CONC_IG, RATE, VALUE),
     Case("inverse_gamma_heavy_tails", _inverse_gamma, CONC, RATE, VALUE, grad=()),
     Case("kumaraswamy", _kumaraswamy, CONC, RATE, UNIT),
     Case("one_hot_categorical_straight_through", _straight_through, LOGITS),
+    Case("continuous_bernoulli", _continuous_bernoulli, CB_PROBS, CB_VALUE, CB_VALUE[::-1].copy()),
 ]

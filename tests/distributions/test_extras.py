@@ -1,4 +1,5 @@
-"""HalfCauchy, InverseGamma, Kumaraswamy and OneHotCategoricalStraightThrough
+"""HalfCauchy, InverseGamma, Kumaraswamy, ContinuousBernoulli and
+OneHotCategoricalStraightThrough
 (tests/distributions/cases_extras.py) against PyTorch's recorded values and gradients, finite
 differences and a live PyTorch where installed; samples from their distributions."""
 from pathlib import Path
@@ -33,6 +34,10 @@ def test_samples_follow_their_distributions():
     draws = k.rsample(n)
     assert 0 < float(draws.min()) and float(draws.max()) < 1
     assert abs(float(draws.mean()) - float(k.mean)) < 0.01
+    cb = D.ContinuousBernoulli(stepjit.tensor([0.2, 0.5, 0.8], dtype=stepjit.float64))
+    draws = cb.rsample(n)
+    assert 0 <= float(draws.min()) and float(draws.max()) <= 1
+    np.testing.assert_allclose(draws.mean(0).numpy(), cb.mean.numpy(), atol=0.01)
     st = D.OneHotCategoricalStraightThrough(probs=stepjit.tensor([0.2, 0.8]))
     one_hot = st.rsample((1000,))
     assert set(one_hot.sum(-1).tolist()) == {1.0}

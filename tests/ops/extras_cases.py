@@ -188,6 +188,12 @@ def _special_values(T, x):
             S.modified_bessel_i0(x), S.modified_bessel_i1(x))
 
 
+def _lp_pool3d(T, vol):
+    return (T.nn.functional.lp_pool3d(vol.abs() + 0.1, 2, 2),
+            T.nn.functional.lp_pool3d(vol.abs() + 0.1, 3.0, (2, 2, 1), stride=1),
+            T.nn.LPPool3d(1.5, 2, ceil_mode=True)(vol.abs() + 0.1))
+
+
 CASES = [
     Case("real_tensors", _real_tensors, X),
     Case("values", _values, X, Y, grad=(0, 1)),
@@ -206,4 +212,5 @@ CASES = [
     Case("nonzero_static", _nonzero_static, X),
     Case("special_functions", _special, WIDE, PROB, compiled=True),
     Case("special_values", _special_values, WIDE, grad=()),
+    Case("lp_pool3d", _lp_pool3d, VOL),
 ]

@@ -9,6 +9,7 @@ without its increment, silently (two calls counted out of six)."""
 import warnings
 
 import numpy as np
+import pytest
 
 import stepjit as torch
 
@@ -91,20 +92,26 @@ def test_keyed_optimizer_state_stays_compiled_and_matches_eager_and_numpy():
     assert stats["traces"] <= 4, stats
 
 
-def test_a_counter_under_a_tensor_key_counts_every_compiled_call():
-    """`seen[p]["n"] += 1` per parameter, read by nothing the step computes: a replayed call
-    must increment it as the eager call does."""
+@pytest.mark.parametrize("nested", [True, False])
+def test_a_counter_under_a_tensor_key_counts_every_compiled_call(nested):
+    """`seen[p]["n"] += 1` or `seen[p] += 1` per parameter, read by nothing the step computes:
+    a replayed call must increment it as the eager call does (the nested counter is guarded
+    and replayed; the one directly under the tensor key makes the step run its Python on
+    every call, since guards compare keys by value)."""
     def run(compiled):
         torch.manual_seed(0)
         lin = torch.nn.Linear(3, 2)
         x = torch.randn(4, 3)
-        seen = {p: {"n": 0} for p in lin.parameters()}
+        seen = {p: {"n": 0} if nested else 0 for p in lin.parameters()}
 
         def step():
             loss = lin(x).pow(2).mean()
             loss.backward()
             for p in lin.parameters():
-                seen[p]["n"] += 1
+                if nested:
+                    seen[p]["n"] += 1
+                else:
+                    seen[p] += 1
                 p.data.add_(p.grad, alpha=-0.1)
                 p.grad = None
             return loss
@@ -113,7 +120,7 @@ def test_a_counter_under_a_tensor_key_counts_every_compiled_call():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             losses = [float(f()) for _ in range(6)]
-        return losses, [v["n"] for v in seen.values()]
+        return losses, [v["n"] if nested else v for v in seen.values()]
 
     (le, ne), (lc, nc) = run(False), run(True)
     assert ne == [6, 6]

@@ -34,7 +34,8 @@ from .pooling import (  # noqa: F401
     CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
     MaxPool1d, MaxPool2d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
     ReplicationPad2d, ReplicationPad3d, Upsample, ZeroPad1d, ZeroPad2d, ZeroPad3d, LPPool1d,
-    LPPool2d, UpsamplingBilinear2d, UpsamplingNearest2d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d,
+    LPPool2d, LPPool3d, UpsamplingBilinear2d, UpsamplingNearest2d, MaxPool3d, AvgPool3d,
+    AdaptiveAvgPool3d,
     AdaptiveMaxPool3d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .syncbatchnorm import SyncBatchNorm  # noqa: F401
