@@ -51,7 +51,6 @@ _DTYPES = ("float32", "float64", "int64", "int32", "bool", "uint8", "int8", "int
 _LOCK = threading.RLock()   # the engine: MCJIT is not thread-safe
 _STATE = {}   # "engine": the MCJIT engine, "env": environment(), "ok": available(),
               # "linked": entry symbol -> its address in the engine
-_DEFS = []         # PyMethodDefs of the builtins made: CPython keeps pointers to them
 
 
 def enabled() -> bool:
@@ -362,7 +361,7 @@ def undefined_symbols(obj: bytes):
 
 
 class _MethodDef(ctypes.Structure):
-    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p),
+    _fields_ = [("ml_name", ctypes.c_void_p), ("ml_meth", ctypes.c_void_p),
                 ("ml_flags", ctypes.c_int), ("ml_doc", ctypes.c_char_p)]
 
 
@@ -374,7 +373,24 @@ def _builtin(addr, symbol, fallback):
     int): what c_entry.py's code compares against and returns."""
     new = ctypes.pythonapi.PyCFunction_NewEx
     new.restype = ctypes.py_object
-    new.argtypes = [ctypes.POINTER(_MethodDef), ctypes.py_object, ctypes.py_object]
-    d = _MethodDef(symbol.encode(), addr, _METH_VARARGS, None)
-    _DEFS.append(d)
-    return new(ctypes.byref(d), (fallback, np.ndarray, None, int), None)
+    new.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
+    return new(_permanent_def(addr, symbol), (fallback, np.ndarray, None, int), None)
+
+
+def _permanent_def(addr, symbol) -> int:
+    """The address of a PyMethodDef (and its name) in memory that is never freed. The
+    builtin reads it until its own deallocation, which at interpreter exit may come after
+    this module's globals are cleared: a def owned by a Python object (a ctypes structure
+    kept in a list) was freed first there, and the builtin's dealloc then read freed memory
+    (a segfault in meth_dealloc at exit). A few dozen bytes per entry, once per process."""
+    name = symbol.encode() + b"\0"
+    size = ctypes.sizeof(_MethodDef)
+    malloc = ctypes.pythonapi.PyMem_RawMalloc
+    malloc.restype, malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    base = malloc(size + len(name))
+    if not base:
+        raise MemoryError("no memory for a machine-code entry's method definition")
+    ctypes.memmove(base + size, name, len(name))
+    d = _MethodDef.from_address(base)
+    d.ml_name, d.ml_meth, d.ml_flags, d.ml_doc = base + size, addr, _METH_VARARGS, None
+    return base

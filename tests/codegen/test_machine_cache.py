@@ -167,3 +167,28 @@ def test_compiled_step_uses_entries(cache):
     assert kernels.STATS["entries_built"] > before
     want = float(((x.numpy() @ w.detach().numpy()).clip(0) * np.float32(7.25)).sum())
     np.testing.assert_allclose(got, [want, want], rtol=1e-6)
+
+
+_OUTLIVE = """
+import ctypes, gc
+from stepjit.codegen import machine_cache
+target = ctypes.cast(ctypes.CDLL(None).labs, ctypes.c_void_p).value    # never called
+made = [machine_cache._builtin(target, f"stepjit_entry_{k}", None) for k in range(100)]
+for name in list(vars(machine_cache)):          # interpreter exit clears module globals
+    if not name.startswith("__") and name != "_builtin":
+        delattr(machine_cache, name)
+gc.collect()
+reuse = [bytearray(b"\\xff" * 24) for _ in range(20000)]   # takes freed small blocks
+print(sum(f.__name__ != f"stepjit_entry_{k}" for k, f in enumerate(made)))
+del made
+"""
+
+
+def test_an_entrys_builtin_outlives_the_module_that_made_it():
+    """At interpreter exit a module's globals go before objects other modules hold: an entry
+    builtin must not read a method definition its module owned (that segfaulted at exit)."""
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", _OUTLIVE], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
+    assert out.stdout.split() == ["0"], out.stdout
