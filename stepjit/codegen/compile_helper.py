@@ -328,8 +328,10 @@ def start_program(kernel) -> bool:
     whole = program_job(kernel)
     # (counting the kernels done: a process that ended before its helper built the program
     # leaves the kernels it had built, and the next one builds the rest and the program)
+    # (an entry-first program compiled in a process without a helper leaves only its entry)
     if len(jobs) < PROGRAM_MIN_KERNELS or os.path.exists(whole["entry"]) \
-            or kernel.function in cached:
+            or kernel.function in cached or os.path.exists(
+                machine_cache.entry_path(kernel.path, PACKED_SIGNATURE, kernel.function)):
         return False
     finish()
     _write_module(kernel)   # before the helper imports it: Numba's cache is keyed by its mtime

@@ -204,3 +204,21 @@ def test_helper_compiles_a_program_that_returns_nothing_into_its_entry(tmp_path,
         assert kernels.STATS["loaded"] == before["loaded"] + 1
         assert kernels.STATS["compiled"] == before["compiled"]
         np.testing.assert_array_equal(w, expected)
+
+
+def test_no_helper_for_a_program_whose_entry_is_stored(tmp_path, monkeypatch):
+    """A program compiled entry-first where no helper ran leaves its entry and no mark: a later
+    process loads that entry, and starts no helper to build the program again."""
+    from stepjit.codegen import machine_cache
+    monkeypatch.setattr(compile_helper.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("STEPJIT_COMPILE_HELPER", raising=False)
+    spawned = []
+    monkeypatch.setattr(compile_helper, "_spawn", spawned.append)
+    kernel = kernels.Kernel("p_1", _program_text(compile_helper.PROGRAM_MIN_KERNELS), False,
+                            "program_packed")
+    kernel.path = str(tmp_path / "p_1.py")
+    entry = machine_cache.entry_path(kernel.path, compile_helper.PACKED_SIGNATURE,
+                                     "program_packed")
+    compile_helper._mark(entry)         # (its contents are not read here)
+    compile_helper.start_program(kernel)
+    assert spawned == [] and kernel.path not in compile_helper._PROGRAMS
