@@ -112,11 +112,13 @@ class _LazyConvMixin(LazyModuleMixin):
             raise ValueError("in_channels must be divisible by groups")
         if not self.has_uninitialized_params():
             return
-        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight.materialize(shape)
+        self.weight.materialize(self._weight_shape())
         if self.bias is not None:
             self.bias.materialize((self.out_channels,))
         self.reset_parameters()
+
+    def _weight_shape(self):
+        return (self.out_channels, self.in_channels // self.groups) + self.kernel_size
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
@@ -146,18 +148,8 @@ class _LazyConvTransposeMixin(_LazyConvMixin):
         if bias:
             self.bias = UninitializedParameter(dtype=dtype)
 
-    def initialize_parameters(self, input, *args, **kwargs):
-        unbatched = input.dim() == self._n + 1
-        self.in_channels = input.shape[0 if unbatched else 1]
-        if self.in_channels % self.groups:
-            raise ValueError("in_channels must be divisible by groups")
-        if not self.has_uninitialized_params():
-            return
-        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
-        self.weight.materialize(shape)
-        if self.bias is not None:
-            self.bias.materialize((self.out_channels,))
-        self.reset_parameters()
+    def _weight_shape(self):
+        return (self.in_channels, self.out_channels // self.groups) + self.kernel_size
 
 
 class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
