@@ -9,7 +9,7 @@ import numpy as np
 from .. import cuda as _cuda, dispatch, shared_memory
 from ..autograd.grad_mode import STATE as GRAD
 from ..ir import primitives as P
-from ..errors import user_location
+from ..errors import StepjitError, user_location
 from ..ir.types import (
     FLOAT, as_dtype, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64,
     storage_dtype, uint8)
@@ -31,6 +31,29 @@ def _tensor_operator(fn, reflected=False):
         if not isinstance(other, Tensor):
             return NotImplemented
         return fn(other, self) if reflected else fn(self, other)
+    return op
+
+
+def _numpy_operand(fn):
+    """`t * a`, `t + a`, ... with `a` a NumPy array. PyTorch's operators decline the array and
+    NumPy computes the result from the tensor's values, which the tensor's `__array_wrap__`
+    makes a tensor again; so here, in the ops a trace records: NumPy's result type (float32
+    with an int64 or a 0-d float64 array gives float64), both operands cast to it, and a tensor
+    that requires grad refused as NumPy's `__array__` refuses it. Only the failure path reads
+    the array: every other call is fn's own."""
+    def op(self, other):
+        try:
+            return fn(self, other)
+        except (TypeError, StepjitError):     # (a trace's TraceError is a StepjitError)
+            if type(other) is not np.ndarray:
+                raise
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        kind = np.result_type(self.dtype.np, other)
+        out = fn(self.to(as_dtype(kind)), creation.as_tensor(other.astype(kind, copy=False)))
+        return out.to(uint8) if kind == np.bool_ else out
+    op.__name__ = fn.__name__
     return op
 
 
@@ -298,13 +321,14 @@ METHODS = {
     "pin_memory": _pin_memory, "is_pinned": lambda self, device=None: False,
     "new_empty": _new_empty, "data_ptr": _data_ptr,
     # arithmetic and comparison operators
-    "__add__": E.add, "__radd__": _r_commutative(P.add), "__sub__": E.sub, "__rsub__": _r_prim(P.sub),
-    "__mul__": E.mul, "__rmul__": _r_commutative(P.mul), "__truediv__": E.div,
-    "__rtruediv__": _r_prim(P.div),
-    "__floordiv__": E.floor_divide, "__rfloordiv__": _r(E.floor_divide),
-    "__mod__": E.remainder, "__rmod__": _r(E.remainder), "remainder": E.remainder,
-    "fmod": E.fmod,
-    "__pow__": E.pow, "__rpow__": _r_prim(P.pow), "__matmul__": _tensor_operator(S.matmul),
+    "__add__": _numpy_operand(E.add), "__radd__": _r_commutative(P.add),
+    "__sub__": _numpy_operand(E.sub), "__rsub__": _r_prim(P.sub),
+    "__mul__": _numpy_operand(E.mul), "__rmul__": _r_commutative(P.mul),
+    "__truediv__": _numpy_operand(E.div), "__rtruediv__": _r_prim(P.div),
+    "__floordiv__": _numpy_operand(E.floor_divide), "__rfloordiv__": _r(E.floor_divide),
+    "__mod__": _numpy_operand(E.remainder), "__rmod__": _r(E.remainder),
+    "remainder": E.remainder, "fmod": E.fmod,
+    "__pow__": _numpy_operand(E.pow), "__rpow__": _r_prim(P.pow), "__matmul__": _tensor_operator(S.matmul),
     "__rmatmul__": _tensor_operator(S.matmul, reflected=True),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": _comparison(E.eq), "__ne__": _comparison(E.ne), "__lt__": _comparison(E.lt),
