@@ -117,3 +117,14 @@ def test_kl_takes_the_nearest_registered_pair():
     p, q = D.Chi2(stepjit.tensor([3.0])), D.Exponential(stepjit.tensor([0.5]))
     want = D.kl_divergence(D.Gamma(stepjit.tensor([1.5]), 0.5), q)
     assert D.kl_divergence(p, q).item() == pytest.approx(want.item())
+
+
+def test_half_normal_quantiles():
+    """HalfNormal.icdf (PyTorch's: the Normal's at (p + 1) / 2): the median of |N(0, s)| is
+    s * Phi^-1(0.75), and cdf(icdf(p)) gives p back."""
+    d = D.HalfNormal(stepjit.tensor([1.0, 2.5], dtype=stepjit.float64))
+    median = d.icdf(stepjit.tensor(0.5, dtype=stepjit.float64))
+    assert median.tolist() == pytest.approx([0.6744897501960817, 2.5 * 0.6744897501960817],
+                                            rel=1e-14)
+    p = stepjit.tensor([[0.05], [0.5], [0.99]], dtype=stepjit.float64)
+    assert d.cdf(d.icdf(p)).numpy() == pytest.approx(p.expand(3, 2).numpy(), rel=1e-13)
