@@ -2,18 +2,16 @@
 PyTorch's recorded per-step losses (float64, to 1e-9), compiled against eager (bitwise on the
 interpret backend, to 1e-9 on cpu), each compiled step traced once with no eager fallback.
 Recorded by `python -m tests.fixtures heldout`."""
-import json
 import math
-from pathlib import Path
 
 import pytest
 
 import stepjit
+from tests.fixtures import program_losses
 
 from .heldout_programs import PROGRAMS
 
-RECORDED = json.loads((Path(__file__).parents[1] / "fixtures" / "heldout" /
-                       "torch_losses.json").read_text())
+RECORDED = program_losses.recorded("heldout")
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,15 @@
 recorded per-step losses (float64, to 1e-9), and compiled against eager: bitwise on the
 interpret backend, to 1e-9 on cpu (the d2l ones: the GPT costs ~55 s of cold Numba
 compiles on cpu, and tests/runtime/test_compiled_forward.py compiles one already). Recorded by `python -m tests.fixtures surface`."""
-import json
-from pathlib import Path
 
 import pytest
 
 import stepjit
+from tests.fixtures import program_losses
 
 from .surface_programs import PROGRAMS
 
-RECORDED = json.loads((Path(__file__).parents[1] / "fixtures" / "surface" /
-                       "torch_losses.json").read_text())
+RECORDED = program_losses.recorded("surface")
 CPU = ["d2l_softmax_scratch", "d2l_softmax_concise", "d2l_rnn_scratch"]
 
 

@@ -4,17 +4,15 @@ call that creates Adam's state, with no eager fallback. Only the interpret backe
 step's native program takes minutes to build on a cold cache, and what this guards is the
 trace (packing, in-place masking through .data, the decoder loop), which both backends
 share. Recorded by `python -m tests.fixtures translation`."""
-import json
-from pathlib import Path
 
 import pytest
 
 import stepjit
+from tests.fixtures import program_losses
 
 from .translation_programs import PROGRAMS
 
-RECORDED = json.loads((Path(__file__).parents[1] / "fixtures" / "translation" /
-                       "torch_losses.json").read_text())
+RECORDED = program_losses.recorded("translation")
 
 
 @pytest.fixture(scope="module")
