@@ -40,8 +40,12 @@ class ItemPlace(NamePlace):
         self.root = root
         self.path = path
 
+    def at(self, obj):
+        """The item at this place's path inside obj (what the root holds, or held)."""
+        return item_at(obj, self.path)
+
     def raw(self):
-        return item_at(self.root.raw(), self.path)
+        return self.at(self.root.raw())
 
     def bind(self, obj):
         raise TypeError(f"{self.label}: an item is read through its name, not bound")

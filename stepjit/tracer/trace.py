@@ -30,7 +30,8 @@ from .pytree import flatten, has_arrays, unflatten
 from .rebinding import write_back_rebinds
 from .results import take_results
 from .sources import NamePlace, read_by_name, rebound_names
-from .structures import item_at, read_containers
+from .records import read_records
+from .structures import read_containers
 from .symbolic import ArgNumber, MathFunctions
 from .tracer import TraceError, Tracer
 from .values import LengthGuard, ValueGuard, Watch, path_guards, side_effects, snapshot, value_guards
@@ -200,6 +201,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         guards, out.named_first = read_by_name(fn, out.slots, before,
                                                binding_guards(fn, out.slots, before.helper_roots),
                                                out.escapes)
+        guards, firsts, records = read_records(fn, out.slots, before, guards, out.py_inputs)
+        out.named_first += firsts
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         skip |= {(i, None) for i in read_containers(out.named_first)}   # (their items: by name)
@@ -224,6 +227,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
         out.py_guards.extend(_container_guards(out, before, places, fn))
+        if records:     # (what a record guard checks: records.py)
+            out.py_guards = [g for g in out.py_guards if not records.replaced(g)]
         _array_arguments(out, tracer, fn, args, kwargs)
     finally:
         if collecting:
@@ -546,7 +551,7 @@ def _first_held(first, where):
     """What a "name" slot read when the trace began: the name's tensor, or the item of the
     tuple or list it held (structures.py)."""
     root = getattr(where, "root", None)
-    return first[id(where)] if root is None else item_at(first[id(root)], where.path)
+    return first[id(where)] if root is None else where.at(first[id(root)])
 
 
 def _check_aliasing(slots, records):
