@@ -72,6 +72,12 @@ class FieldPlace(ItemPlace):
     def raw(self):
         return self.at(self.root.raw())
 
+    def __eq__(self, other):
+        return super().__eq__(other) and other.types == self.types
+
+    def __hash__(self):
+        return super().__hash__()
+
 
 def _child(obj, kind, key):
     if kind == "item":
@@ -100,6 +106,10 @@ class RecordGuard(PyGuard):
             return None
         return (f"{self.label} holds a record of another structure than the traced one "
                 f"(now {type(obj).__name__}; read at {self.loc}  {self.loc.text})")
+
+    def same_as(self, other) -> bool:
+        return (type(other) is RecordGuard and other.container == self.container
+                and other.value == self.value)
 
 
 def _is_record(obj) -> bool:

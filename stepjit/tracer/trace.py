@@ -481,13 +481,18 @@ def _escapes(tracer, trace, fn, snap=None):
     returned = {id(w) for k, w in trace.out_specs if k == "value"}   # (_outputs cut their history)
     escapes, state = [], set()
     for ref in tracer.created:
-        t = ref()
-        if t is None or not isinstance(t._data, Value):
+        if _alive(ref):
+            t = ref()
+            if t._requires_grad and t._grad_fn is None and id(t._data) not in returned:
+                state.add(id(t))    # a leaf the step made that requires grad: never rebound
+            t._grad_fn = None
+            t._view = None   # its own storage from now on, not a view of a trace-time root
+    # Then what is still alive: a tensor that only a view's link to its base or a tape node
+    # kept alive (`vec = zeros(n); ...; return vec.view(1, -1)` bound to a global) is gone now
+    for ref in tracer.created:
+        if not _alive(ref):
             continue
-        if t._requires_grad and t._grad_fn is None and id(t._data) not in returned:
-            state.add(id(t))    # a leaf the step made that requires grad: never rebound
-        t._grad_fn = None
-        t._view = None   # its own storage from now on, not a view of a trace-time root
+        t = ref()
         escapes.append((t, t._data))
         if id(t._data) not in outputs:
             trace.graph.outputs.append(t._data)
