@@ -672,6 +672,14 @@ def constant(array, random=False):
     return make_tensor(array)
 
 
+def adopt(t):
+    """A tensor made outside make_tensor (the legacy Tensor(...) constructor) while a step is
+    traced: the tracer follows it as one it made (whether it outlives the step)."""
+    tracer = MODE.tracer
+    if tracer is not None:
+        tracer.adopt(t)
+
+
 def read_grad(t):
     tracer = MODE.tracer
     if tracer is not None:

@@ -179,17 +179,19 @@ class Tensor:
         if len(args) == 1 and isinstance(args[0], Tensor):
             Tensor._init(self, args[0]._data)
             self._version = args[0]._version     # one storage: in-place writes seen by both
+            dispatch.adopt(self)
         elif args and (all(_is_int(a) for a in args) or (len(args) == 1 and _is_size(args[0]))):
             sizes = tuple(args[0]) if _is_size(args[0]) else args
             if any(int(n) < 0 for n in sizes):
                 raise RuntimeError(f"Trying to create tensor with negative dimension "
                                    f"{min(sizes)}: {list(sizes)}")
-            Tensor._init(self, np.zeros(tuple(int(n) for n in sizes),
-                                        (as_dtype(dtype) if dtype else default_float()).np))
+            Tensor._init_constant(self, np.zeros(tuple(int(n) for n in sizes),
+                                                 (as_dtype(dtype) if dtype else default_float()).np))
         elif len(args) == 1 and isinstance(args[0], (numbers.Number, np.generic)):
             raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
         elif len(args) <= 1:
-            Tensor._init(self, _array_from(args[0] if args else [], dtype or default_float()))
+            Tensor._init_constant(self, _array_from(args[0] if args else [],
+                                                    dtype or default_float()))
         else:
             raise TypeError(f"Tensor(): expected a size (ints), a Size, a sequence or a tensor, "
                             f"got ({', '.join(type(a).__name__ for a in args)})")
@@ -203,6 +205,16 @@ class Tensor:
         fresh = Tensor._make(data)
         for name in _STATE:
             setattr(t, name, getattr(fresh, name))
+
+    @staticmethod
+    def _init_constant(t, array):
+        """_init with new data: while a step is traced, a constant of the trace (as tensor(...)
+        makes) that the tracer knows t holds, not a concrete tensor it would take for outside
+        state and replay with what the last call left in it (`loss = Tensor([0]); loss += l`)."""
+        fresh = dispatch.constant(array)
+        for name in _STATE:
+            setattr(t, name, getattr(fresh, name))
+        dispatch.adopt(t)
 
     @classmethod
     def _make(cls, data):

@@ -139,7 +139,9 @@ class Tracer:
         return name
 
     def _new_tensor(self, value):
-        t = Tensor._make(value)
+        return self.adopt(Tensor._make(value))
+
+    def adopt(self, t):
         self.created.append(weakref.ref(t))
         return t
 
