@@ -22,11 +22,12 @@ every container walked, each scalar's value, the identity of any other object, a
 each tensor) is the one traced. So a new batch of the same structure replays the trace, and
 one of another structure, or holding another label count or another dataset, traces again.
 
-Not turned (the old guards stay, which trace again for a new record): a record holding a
-tensor that requires grad (weights and their holders are state, not data), one whose
-containers the step changed, whose tensors the step made, or whose numbers the trace reads
-per call (symbolic.py) or other names reach; records deeper than _MAX_DEPTH or with more than
-_MAX_LEAVES entries.
+Not turned (the old guards stay, which trace again for a new record), because it is state
+rather than a batch: a record holding a tensor that requires grad (weights), a Module, an
+Optimizer, a function or a float (a hyperparameter, read per call once it changes:
+symbolic.py); one whose tensors the step writes or rebinds, whose containers the step changed,
+whose tensors the step made, or whose numbers the trace reads per call or other names reach;
+records deeper than _MAX_DEPTH or with more than _MAX_LEAVES entries.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from .structures import ItemPlace
 
 _MAX_DEPTH = 3
 _MAX_LEAVES = 64
-_SCALARS = (int, float, bool, str, bytes, complex, type(None))
+_SCALARS = (int, bool, str, bytes, type(None))
 _TENSOR = ("tensor",)
 
 
@@ -144,8 +145,12 @@ def walk(obj, visit, path=(), types_=(), depth=0, count=None):
             raise NotRecord     # a weight: state, lifted by identity
         visit(path, types_, obj)
         return _TENSOR
+    if type(obj) in (float, complex):
+        raise NotRecord     # a hyperparameter: state, read per call once it changes (symbolic.py)
     if type(obj) in _SCALARS:
         return (type(obj), obj)
+    if isinstance(obj, (Module, Optimizer)) or callable(obj):
+        raise NotRecord     # a holder of the model or the optimizer: state, not a batch
     if depth > _MAX_DEPTH or not _is_record(obj):
         return ("object", id(obj))     # another object: the same one, by identity
     visit(None, None, obj)
@@ -235,8 +240,8 @@ def _record(obj, link, lifted, snap, guards, py_inputs):
         shape = walk(obj, visit)
     except NotRecord:
         return None
-    if not tensors:
-        return None
+    if not tensors or any(_written(lifted[id(t)]) for _, _, t in tensors):
+        return None     # (a tensor the step writes or rebinds in the record: state)
     ids = {id(c) for c in containers}
     if any(id(c) not in snap.paths for c in containers):
         return None     # a container the step made
@@ -250,6 +255,10 @@ def _record(obj, link, lifted, snap, guards, py_inputs):
         if id(g.value) in mine and id(g.container) not in ids and not _is_link(g, *link):
             return None     # reached through another name too: lifted by identity
     return shape, tensors, containers
+
+
+def _written(spec) -> bool:
+    return spec.data_write is not None or spec.replaced or spec.grad_write is not None
 
 
 def _current(c, k):
