@@ -79,6 +79,8 @@ import time as _time
 import types
 from collections import deque
 
+import numpy as np
+
 from ..errors import _PKG_DIR
 from ..ir.graph import Loc
 from .bindings import (_MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES,
@@ -89,6 +91,9 @@ from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
 _SCALARS = (bool, int, float, str, type(None))
+# NumPy arrays the step may read, guarded by value up to this many elements (an index batch, a
+# mask); a larger one is data, read by identity only, as before
+_MAX_ARRAY = 1 << 12
 _CALLABLES = (types.FunctionType, types.MethodType, functools.partial)
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
 _COLLECTIONS = (list, dict, set, deque)
@@ -128,6 +133,32 @@ class ValueGuard(PyGuard):
         return (type(other) is ValueGuard and other.container is self.container
                 and other.key == self.key and type(other.value) is type(self.value)
                 and other.value == self.value)
+
+    def describe(self) -> str:
+        return f"{self.label} == {self.value!r}"
+
+
+class ArrayGuard(PyGuard):
+    """container[key] still holds a NumPy array equal to the one the step could read (a copy
+    taken before the trace): the step's Python may have read its values (`for i in batch:`
+    over an index array the loop rebinds, `x[i]`), which the trace baked in."""
+    __slots__ = ()
+
+    def failed(self):
+        x = _current(self.container, self.key) if type(self.container) is not tuple \
+            else self.container[self.key]
+        v = self.value
+        if (type(x) is np.ndarray and x.shape == v.shape and x.dtype == v.dtype
+                and np.array_equal(x, v, equal_nan=v.dtype.kind in "fc")):
+            return None
+        LAST_FAILED[0] = self
+        return f"{self.label} holds other values than the NumPy array the trace read"
+
+    def same_as(self, other) -> bool:
+        return (type(other) is ArrayGuard and other.container is self.container
+                and other.key == self.key and other.value.shape == self.value.shape
+                and other.value.dtype == self.value.dtype
+                and np.array_equal(other.value, self.value))
 
     def describe(self) -> str:
         return f"{self.label} == {self.value!r}"
@@ -213,6 +244,7 @@ class Snapshot:
 
     def __init__(self):
         self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
+        self.arrays = {}      # the same for small NumPy arrays, value a copy (ArrayGuard)
         self.lengths = {}     # id(container) -> (container, length, label, name the code
                               # must use to reach it: None for an item or a registry)
         self.classes = set()  # classes of the objects entered (their methods' names are read)
@@ -304,6 +336,10 @@ def _search(snap, container, key, root, label):
         if isinstance(obj, Tensor):
             if c is not None and not isinstance(c, tuple):   # (namedtuples too)
                 snap.tensors.setdefault((id(c), _hashable(k)), (c, k, obj, text))
+            continue
+        if type(obj) is np.ndarray:
+            if c is not None and obj.size <= _MAX_ARRAY:
+                snap.arrays.setdefault((id(c), _hashable(k)), (c, k, obj.copy(), text, name))
             continue
         if type(obj) in _CALLABLES:
             snap.functions.append(obj)
@@ -847,7 +883,7 @@ def value_guards(fn, snap, segment, written=frozenset(), read_as=None) -> list:
     read_as: (id(container), key) -> the number a per-call input (hyperparams.PyInput) held when
     the trace read it."""
     read_as = read_as or {}
-    if not snap.scalars and not snap.lengths:
+    if not snap.scalars and not snap.lengths and not snap.arrays:
         return []
     names = _used_names(fn, snap)
     fn_ = getattr(fn, "__func__", fn)
@@ -895,4 +931,9 @@ def value_guards(fn, snap, segment, written=frozenset(), read_as=None) -> list:
     for c, n, label, name in snap.lengths.values():
         if id(c) not in grown and (name is None or name in names):
             guards.append(LengthGuard(c, None, n, label, segment, loc))
+    for c, k, v, label, name in snap.arrays.values():
+        g = ArrayGuard(c, k, v, label, segment, loc)
+        if (name is None or name in names) and g.failed() is None:
+            guards.append(g)    # (an array the step wrote is its output: not guarded)
+    LAST_FAILED[0] = None
     return guards
