@@ -76,7 +76,7 @@ class NamePlace:
             self.container[self.key] = obj
 
     def __eq__(self, other):
-        return type(other) is NamePlace and other.container is self.container \
+        return type(other) is type(self) and other.container is self.container \
             and other.key == self.key
 
     def __hash__(self):
