@@ -26,6 +26,7 @@ from .names import name_hints
 from .decisions import TracedScalar
 from .helpers import def_loc
 from .arrays import ArrayArgument, NamedArrays, input_tensor, returned_arrays
+from .attr_lists import ListVia, through_attribute
 from .pytree import flatten, has_arrays, unflatten
 from .rebinding import write_back_rebinds
 from .results import take_results
@@ -214,7 +215,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                    if isinstance(p.key, str) and p.value in tracer.env}
         guards = value_guards(fn, before, last, written, read_as)
         skip -= before.set_first    # (the number the call must begin with: value_guards)
-        out.py_guards.extend(g for g in guards if (id(g.container), g.key) not in skip)
+        out.py_guards.extend(through_attribute(g, before) for g in guards
+                             if (id(g.container), g.key) not in skip)
         for p in places:     # (each guard in the segment where Python asked: segment_now)
             out.py_guards.extend(p.guards)
         out.nondeterministic = watch.nondeterministic
@@ -266,8 +268,9 @@ def _container_guards(out, before, places, fn):
     by reference (values.path_guards)."""
     containers = {}
     for g in out.py_guards:
-        if type(g) in (ValueGuard, LengthGuard):
-            containers[id(g.container)] = g.container
+        if type(g) in (ValueGuard, LengthGuard):   # (a ListVia: the path to its object's dict)
+            c = g.container.d if type(g.container) is ListVia else g.container
+            containers[id(c)] = c
     for x in [*out.py_writes, *out.py_inputs, *places]:
         c = getattr(x, "container", None)
         if c is not None:
