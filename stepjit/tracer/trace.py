@@ -215,7 +215,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                    if isinstance(p.key, str) and p.value in tracer.env}
         guards = value_guards(fn, before, last, written, read_as)
         skip -= before.set_first    # (the number the call must begin with: value_guards)
-        out.py_guards.extend(through_attribute(g, before) for g in guards
+        guards = [g for g in guards if (id(g.container), g.key) not in skip]
+        out.py_guards.extend(g for g in (through_attribute(g, before) for g in guards)
                              if (id(g.container), g.key) not in skip)
         for p in places:     # (each guard in the segment where Python asked: segment_now)
             out.py_guards.extend(p.guards)
