@@ -243,8 +243,8 @@ def _record(obj, link, lifted, snap, guards, py_inputs):
     if not tensors or any(_written(lifted[id(t)]) for _, _, t in tensors):
         return None     # (a tensor the step writes or rebinds in the record: state)
     ids = {id(c) for c in containers}
-    if any(id(c) not in snap.paths for c in containers):
-        return None     # a container the step made
+    if any(id(c) not in snap.paths for c in containers) or _grown(containers, snap):
+        return None     # a container the step made, or one it added to or rebound in
     for c, k, v, _, _ in snap.scalars.values():
         if id(c) in ids and _current(c, k) != v:
             return None     # a number the step changed: the value guards' business
@@ -255,6 +255,23 @@ def _record(obj, link, lifted, snap, guards, py_inputs):
         if id(g.value) in mine and id(g.container) not in ids and not _is_link(g, *link):
             return None     # reached through another name too: lifted by identity
     return shape, tensors, containers
+
+
+def _grown(containers, snap) -> bool:
+    """Did the step add, remove or rebind an entry of one of the record's lists, dicts or
+    attribute dicts (a log it appends to, a stats object it updates: state)?"""
+    for c in containers:
+        seen = snap.sizes.get(id(c)) or snap.attrs.get(id(c))
+        if seen is None or seen[0] is not c:
+            continue
+        before = seen[1]
+        if len(before) != len(c):
+            return True
+        pairs = zip(before, c) if type(c) is list else ((before[k], c.get(k, None))
+                                                        for k in before)
+        if any(a is not b and not (type(a) in _SCALARS and a == b) for a, b in pairs):
+            return True
+    return False
 
 
 def _written(spec) -> bool:

@@ -17,7 +17,8 @@ for stepjit's. `wrap` is applied to the training step: `stepjit.compile` for a c
 - `legacy_tensor_tagger`: a per-word linear tagger over a bag-of-words vector built inside the
   step (`vec = T.zeros(n); vec[i] += 1; return vec.view(1, -1)`, kept in a global), the
   sentence's loss summed into `T.Tensor([0])` in place, parameters updated by hand with
-  `p.data.add_(p.grad.data, alpha=-lr)`; the step returns `loss.item() / n`.
+  `p.data.add_(p.grad.data, alpha=-lr)`; the step returns `loss.item() / n`; the loop rebinds
+  the sentence (a list of ints) and its tags the step reads.
 """
 from __future__ import annotations
 
@@ -198,8 +199,10 @@ def legacy_tensor_tagger(T, wrap=_identity, steps=STEPS):
             vec[w] += 1
         return vec.view(1, -1)
 
+    words = targets = None
+
     @wrap
-    def step(words, targets):
+    def step():
         global bow
         bow = bag_of_words(words)
         model.zero_grad()
@@ -213,7 +216,11 @@ def legacy_tensor_tagger(T, wrap=_identity, steps=STEPS):
             p.data.add_(p.grad.data, alpha=-0.1)
         return loss.item() / len(words)
 
-    return [step(sentences[k % 3], T.tensor(tags[k % 3])) for k in range(2 * steps)]
+    losses = []
+    for k in range(2 * steps):      # (rebinds the step's closure variables)
+        words, targets = sentences[k % 3], T.tensor(tags[k % 3])
+        losses.append(step())
+    return losses
 
 
 PROGRAMS = {"batch_object_seq2seq": batch_object_seq2seq,
