@@ -1,11 +1,18 @@
-"""A NumPy array the step reads through a name (the character-level classification tutorial's
-`for i in batch:` over `np.array_split` index batches the loop rebinds, picking which examples
-the step trains on): its values drive the step's Python, so the trace guards them (a copy,
-compared on every call; tracer/values.py ArrayGuard). Before, nothing guarded them: a later
-batch of the same length replayed the examples of the batch traced, silently."""
+"""A NumPy array the step reaches through an attribute or a container (the character-level
+classification tutorial's `for i in batch:` over `np.array_split` index batches, kept here on
+an object the loop updates, picking which examples the step trains on): its values drive the
+step's Python, so the trace guards them (a copy, compared on every call; tracer/values.py
+ArrayGuard). Before, nothing guarded them: a later batch of the same length replayed the
+examples of the batch traced, silently. (An array bound to the step's own name is an input of
+the trace instead: arrays.py.)"""
 import numpy as np
 
 import stepjit as torch
+
+
+class Loop:
+    """What a training loop keeps between calls."""
+    batch = None
 
 
 def _run(compiled, change_in_place=False):
@@ -13,11 +20,11 @@ def _run(compiled, change_in_place=False):
     examples = [torch.randn(1, 3, dtype=torch.float64) for _ in range(8)]
     w = torch.ones(3, 1, dtype=torch.float64, requires_grad=True)
     batches = [np.array([0, 1]), np.array([2, 3]), np.array([4, 5]), np.array([6, 7])] * 2
-    batch = None
+    state = Loop()
 
     def step():
         total = 0
-        for i in batch:
+        for i in state.batch:
             total = total + (examples[i] @ w).pow(2).sum()
         total.backward()
         with torch.no_grad():
@@ -28,17 +35,17 @@ def _run(compiled, change_in_place=False):
     fn = torch.compile(step, backend="interpret") if compiled else step
     out = []
     if change_in_place:                       # one array, its values changed between calls
-        batch = np.array([0, 1])
+        state.batch = np.array([0, 1])
         for b in batches:
-            batch[:] = b
+            state.batch[:] = b
             out.append(fn().item())
     else:
-        for batch in batches:                 # rebinds the step's closure variable
+        for state.batch in batches:           # rebinds the attribute the step reads
             out.append(fn().item())
     return out, w.detach().numpy()
 
 
-def test_an_index_array_the_loop_rebinds_is_not_replayed():
+def test_an_index_array_the_loop_rebinds_on_an_object_is_not_replayed():
     eager, w_eager = _run(False)
     compiled, w_comp = _run(True)
     assert compiled == eager
