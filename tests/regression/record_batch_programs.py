@@ -24,19 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .heldout_programs import _set_weights
+
 STEPS = 6
 PAD = 0
 
 
 def _identity(fn):
     return fn
-
-
-def _set_weights(T, model, seed, scale=0.3):
-    rng = np.random.RandomState(seed)
-    with T.no_grad():
-        for _, p in model.named_parameters():
-            p.copy_(T.from_numpy(rng.standard_normal(tuple(p.shape)) * scale))
 
 
 class Batch:
@@ -111,7 +106,7 @@ def _seq2seq_classes(T):
 def batch_object_seq2seq(T, wrap=_identity, steps=STEPS):
     rng = np.random.RandomState(11)
     model = _seq2seq_classes(T)(9, 8, 6).double()
-    _set_weights(T, model, seed=12)
+    _set_weights(T, model, seed=12, scale=0.3)
     opt = T.optim.Adam(model.parameters(), lr=1e-2)
     criterion = T.nn.CrossEntropyLoss(ignore_index=PAD)
     iterator = []
@@ -162,7 +157,7 @@ def dict_batch_classifier(T, wrap=_identity, steps=STEPS):
             return self.fc(self.embedding(ids).mean(dim=1))
 
     model = BagOfEmbeddings().double()
-    _set_weights(T, model, seed=22)
+    _set_weights(T, model, seed=22, scale=0.3)
     opt = T.optim.Adam(model.parameters(), lr=1e-2)
     criterion = nn.CrossEntropyLoss()
     batch = None
@@ -190,7 +185,7 @@ def legacy_tensor_tagger(T, wrap=_identity, steps=STEPS):
     sentences = [[int(w) for w in rng.randint(0, 10, rng.randint(2, 5))] for _ in range(3)]
     tags = [[int(w) % 3 for w in s] for s in sentences]
     model = nn.Linear(20, 3).double()
-    _set_weights(T, model, seed=32)
+    _set_weights(T, model, seed=32, scale=0.3)
     criterion = nn.CrossEntropyLoss()
 
     def bag_of_words(words):

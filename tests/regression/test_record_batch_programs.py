@@ -31,16 +31,8 @@ def test_eager_matches_pytorch(name, eager):
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_compiled_matches_eager(name, backend, eager):
-    made = []
-
-    def wrap(fn):
-        made.append(stepjit.compile(fn, backend=backend))
-        return made[-1]
-    losses = PROGRAMS[name](stepjit, wrap)
-    if backend == "interpret":
-        assert losses == eager[name]
-    else:
-        assert losses == pytest.approx(eager[name], rel=1e-9)
+    losses, made = program_losses.run_compiled(PROGRAMS[name], backend)
+    program_losses.assert_same_as_eager(losses, eager[name], backend)
     st = made[0].stats()
     assert st["fallbacks"] == 0 and st["eager_calls"] == 0, st
     assert st["traces"] <= MAX_TRACES[name], st
