@@ -39,6 +39,7 @@ from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..ir.primitives.reductions import count
 from ..passes.memory import computed_into_buffers, share_buffers
+from .inlined import inline_kernels
 from .loops import LoopSource, literal
 from .repeats import outline
 
@@ -203,9 +204,10 @@ class ProgramSource:
                 for v in self.returned if v not in self.ins]
 
     def kernel_functions(self):
-        """The distinct loop kernel functions of the program's module (generates its source)."""
+        """The distinct loop kernel functions of the program (generates its source), those
+        written into the program's own lines included (Numba compiles their code all the same)."""
         self.source()
-        return list(self.kernels)
+        return list(self.distinct)
 
     def source(self):
         """The program's module text, generated on first use (generating it fills the
@@ -220,6 +222,7 @@ class ProgramSource:
         # repeated runs of groups (an unrolled RNN's steps) become one function called per run
         lines, repeated = outline(units)
         self.repeated = [f"{_JIT_KERNEL}\n{text}" for text in repeated]
+        lines = self._inline(lines)
         body = self._placeholders() + lines
         body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
                  if v not in self.computed_held]
@@ -290,12 +293,27 @@ class ProgramSource:
             self.kernels.append(src.replace("def loop(", f"def {fname}(", 1))
         return fname
 
+    def _inline(self, lines):
+        """lines with the calls of the kernels that one small group calls replaced by the
+        kernels' own lines (codegen/inlined.py), those kernels dropped from the module."""
+        self.distinct = list(self.kernels)
+        small = {self._fname(src): src for src in self.kernels if self._inlined(self._fname(src))}
+        lines, done = inline_kernels(lines, small)
+        self.kernels = [src for src in self.kernels if self._fname(src) not in done]
+        return lines
+
+    @staticmethod
+    def _fname(src):
+        return src.split("def ", 1)[1].split("(", 1)[0]
+
+    def _inlined(self, fname):
+        """Is the kernel `fname` called by one group, over few elements and arguments?"""
+        calls, largest, args = self.kernel_calls[fname]
+        return calls == 1 and largest <= INLINE_MAX_ELEMENTS and args <= INLINE_MAX_ARGS
+
     def _decorated(self, src):
         """A kernel's text with its decorator: inlined where one small group calls it."""
-        fname = src.split("def ", 1)[1].split("(", 1)[0]
-        calls, largest, args = self.kernel_calls[fname]
-        inline = ', inline="always"' if calls == 1 and largest <= INLINE_MAX_ELEMENTS \
-            and args <= INLINE_MAX_ARGS else ""
+        inline = ', inline="always"' if self._inlined(self._fname(src)) else ""
         return f'{_JIT_KERNEL[:-1]}{inline})\n' + src
 
     def _op(self, node):

@@ -1,0 +1,106 @@
+"""The small loop kernels a native program calls once are written into the program's own lines
+(codegen/inlined.py), not inlined by Numba; a long program's entry is made machine code by
+LLVM's fast code generator (codegen/program_entry.py). Both are checked against eager runs."""
+import re
+
+import numpy as np
+import pytest
+
+import stepjit as torch
+from stepjit.codegen import machine_cache, program_entry
+from stepjit.codegen.inlined import inline_kernels
+
+from .test_repeats import _rnn_step
+
+KERNEL = ('def loop3(a0, o0, n0, s0):\n'
+          '    acc0 = s0\n'
+          '    acc0[:] = 0.0\n'
+          '    for i0 in range(n0):\n'
+          '        t0 = a0[i0]  # %4 = neg %i0\n'
+          '        acc0[0] += t0\n'
+          '    o0[()] = np.float32(acc0[0]) if a0.flags.c_contiguous else o0[()]\n')
+
+
+def test_a_kernel_call_becomes_its_lines_with_its_names_prefixed():
+    lines, done = inline_kernels(["v1 = w0", "loop3(i0, v1, dims[2], w7)", "loop9(v1)"],
+                                 {"loop3": KERNEL})
+    assert done == {"loop3"}
+    assert lines == ["v1 = w0",
+                     "_3_acc0 = w7",
+                     "_3_acc0[:] = 0.0",
+                     "for _3_i0 in range(dims[2]):",
+                     "    _3_t0 = i0[_3_i0]  # %4 = neg %i0",      # (comments kept as they are)
+                     "    _3_acc0[0] += _3_t0",
+                     "v1[()] = np.float32(_3_acc0[0]) if i0.flags.c_contiguous else v1[()]",
+                     "loop9(v1)"]
+
+
+def test_a_call_inside_a_block_keeps_its_indent():
+    lines, _ = inline_kernels(["if x:", "    loop3(i0, v1, dims[2], w7)"], {"loop3": KERNEL})
+    assert lines[1:3] == ["    _3_acc0 = w7", "    _3_acc0[:] = 0.0"]
+
+
+def test_kernels_that_cannot_stand_in_for_their_call_stay_calls():
+    returns = KERNEL + "    return\n"
+    rebinds = KERNEL.replace("acc0 = s0", "s0 = a0")
+    for text in (returns, rebinds):
+        lines, done = inline_kernels(["loop3(i0, v1, dims[2], w7)"], {"loop3": text})
+        assert done == set() and lines == ["loop3(i0, v1, dims[2], w7)"]
+    # an argument that is an expression: left to Numba's inlining
+    lines, done = inline_kernels(["loop3(i0[1], v1, dims[2], w7)"], {"loop3": KERNEL})
+    assert done == set() and lines == ["loop3(i0[1], v1, dims[2], w7)"]
+
+
+def _rnn_runs(monkeypatch, steps=3):
+    monkeypatch.setenv("STEPJIT_NATIVE", "1")
+    r = np.random.default_rng(5)
+    batch, n_in, hidden = 4, 8, 16
+    values = [r.standard_normal(s) * 0.5 for s in ((n_in, hidden), (hidden, hidden), (hidden,),
+                                                   (hidden, 5))]
+    xs = torch.tensor(r.standard_normal((steps, batch, n_in)))
+    y = torch.tensor(r.integers(0, 5, batch))
+    runs = {}
+    for compiled in (False, True):
+        params = [torch.tensor(v.copy(), requires_grad=True) for v in values]
+        step = _rnn_step(torch, params, steps)
+        fn = torch.compile(step) if compiled else step
+        losses = [fn(xs, y).item() for _ in range(3)]
+        runs[compiled] = losses, [p.detach().numpy().copy() for p in params], fn
+    (want, want_params, _), (got, got_params, fn) = runs[False], runs[True]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    for g, w in zip(got_params, want_params):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    return [program for _, program in fn.programs.values() if program.is_native]
+
+
+def test_small_loops_are_lines_of_the_program_and_it_matches_eager(fresh_kernels, monkeypatch):
+    programs = _rnn_runs(monkeypatch)
+    assert programs
+    for program in programs:
+        text = program.native_text
+        assert 'inline="always"' not in text            # no kernel left to Numba's inlining
+        body = text.split("\ndef program(", 1)[1].split("\ndef program_packed(", 1)[0]
+        assert re.search(r"^    for _\d+_i0 in range\(", body, re.M)   # a loop written in it
+        called = set(re.findall(r"\b(loop\d+)\(", body))
+        defined = set(re.findall(r"\ndef (loop\d+)\(", text))
+        assert called <= defined         # every kernel still called is defined, and only those
+        assert not defined - called - set(re.findall(r"\b(loop\d+)\(", text.split("\ndef program(")[0]))
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_long_entry_is_made_machine_code_fast(fresh_kernels, monkeypatch, fast):
+    """Above FAST_CODEGEN_MIN_INSTRUCTIONS (set low here, so that a short program is "long")
+    the entry is marked for LLVM's fast code generator; either way it matches eager."""
+    if fast:
+        monkeypatch.setattr(program_entry, "FAST_CODEGEN_MIN_INSTRUCTIONS", 10)
+    programs = _rnn_runs(monkeypatch, steps=2)
+    marked = []
+    compiled = [k.compiled for p in programs for k in (p.native.fn, p.native.packed)
+                if getattr(k, "compiled", None) is not None]
+    assert compiled or not machine_cache.available()
+    for compiled in compiled:     # (the private dispatcher that compiled the entry)
+        library = next(iter(compiled.overloads.values())).library
+        entry = [f for f in library._final_module.functions if f.name.startswith("stepjit_")]
+        assert len(entry) == 1
+        marked.append(any("optnone" in str(a) for a in entry[0].attributes))
+    assert marked == [fast] * len(marked)
