@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
@@ -221,8 +222,8 @@ class ProgramSource:
                  for g in self.fused.groups if g.nodes[0].out not in self.part_views]
         # repeated runs of groups (an unrolled RNN's steps) become one function called per run
         lines, repeated = outline(units)
+        lines, repeated = self._inline(lines, repeated)
         self.repeated = [f"{_JIT_KERNEL}\n{text}" for text in repeated]
-        lines = self._inline(lines)
         body = self._placeholders() + lines
         body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
                  if v not in self.computed_held]
@@ -293,14 +294,27 @@ class ProgramSource:
             self.kernels.append(src.replace("def loop(", f"def {fname}(", 1))
         return fname
 
-    def _inline(self, lines):
-        """lines with the calls of the kernels that one small group calls replaced by the
-        kernels' own lines (codegen/inlined.py), those kernels dropped from the module."""
+    def _inline(self, lines, repeated):
+        """(lines, repeated functions' texts) with calls replaced by the called kernel's own lines
+        (codegen/inlined.py), those kernels dropped from the module: in the program's lines,
+        the kernels one small group calls; in a repeated run's function, the kernels called
+        there and nowhere else (an unrolled RNN's cell: one function to compile, not two;
+        the run's function is compiled and optimized as a kernel is)."""
         self.distinct = list(self.kernels)
-        small = {self._fname(src): src for src in self.kernels if self._inlined(self._fname(src))}
+        kernels = {self._fname(src): src for src in self.kernels}
+        sites = Counter(m[1] for text in [lines] + repeated
+                        for m in re.finditer(r"\b(loop\d+)\(", "\n".join(text) if text is lines
+                                             else text))
+        small = {k: src for k, src in kernels.items() if self._inlined(k)}
         lines, done = inline_kernels(lines, small)
+        runs = []
+        for text in repeated:
+            alone = {k: src for k, src in kernels.items() if sites[k] == 1 and f"{k}(" in text}
+            text_lines, written = inline_kernels(text.split("\n"), alone)
+            runs.append("\n".join(text_lines))
+            done |= written
         self.kernels = [src for src in self.kernels if self._fname(src) not in done]
-        return lines
+        return lines, runs
 
     @staticmethod
     def _fname(src):
