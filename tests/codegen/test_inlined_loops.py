@@ -3,14 +3,12 @@
 LLVM's fast code generator (codegen/program_entry.py). Both are checked against eager runs."""
 import re
 
-import numpy as np
 import pytest
 
-import stepjit as torch
 from stepjit.codegen import machine_cache, program_entry
 from stepjit.codegen.inlined import inline_kernels
 
-from .test_repeats import _rnn_step
+from .test_repeats import compiled_rnn
 
 KERNEL = ('def loop3(a0, o0, n0, s0):\n'
           '    acc0 = s0\n'
@@ -51,25 +49,9 @@ def test_kernels_that_cannot_stand_in_for_their_call_stay_calls():
     assert done == set() and lines == ["loop3(i0[1], v1, dims[2], w7)"]
 
 
-def _rnn_runs(monkeypatch, steps=3):
-    monkeypatch.setenv("STEPJIT_NATIVE", "1")
-    r = np.random.default_rng(5)
-    batch, n_in, hidden = 4, 8, 16
-    values = [r.standard_normal(s) * 0.5 for s in ((n_in, hidden), (hidden, hidden), (hidden,),
-                                                   (hidden, 5))]
-    xs = torch.tensor(r.standard_normal((steps, batch, n_in)))
-    y = torch.tensor(r.integers(0, 5, batch))
-    runs = {}
-    for compiled in (False, True):
-        params = [torch.tensor(v.copy(), requires_grad=True) for v in values]
-        step = _rnn_step(torch, params, steps)
-        fn = torch.compile(step) if compiled else step
-        losses = [fn(xs, y).item() for _ in range(3)]
-        runs[compiled] = losses, [p.detach().numpy().copy() for p in params], fn
-    (want, want_params, _), (got, got_params, fn) = runs[False], runs[True]
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    for g, w in zip(got_params, want_params):
-        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+def _rnn_runs(monkeypatch, steps):
+    """The unrolled RNN's native programs, its results checked against eager's."""
+    fn = compiled_rnn(monkeypatch, steps, seed=5)
     return [program for _, program in fn.programs.values() if program.is_native]
 
 
