@@ -23,10 +23,11 @@ A native program (codegen/native_program.py) is one Numba function whose loop ke
 it calls rather than inlines) are functions of its module that Numba compiles first (MNIST's MLP
 with Adam: 9 of them, 1.3 s of CPU, beside 2.8 s for the program). The runtime promotes a
 program's hot trace at its 64th reuse, and it runs interpreted until then (programs/cpu.py), so
-when the program is built (at trace time) `start_program` starts a helper that builds the whole
-program: its loop kernels (their argument types are in the program's text, `program_jobs`:
-every array one it made C-contiguous, `array_at`, `empty_array`, a workspace buffer, a reshape
-of one; every size `dims[k]`), last first, then `program_packed` itself, into Numba's cache
+after its first interpreted runs, where those until its promotion would hide the helper's start
+(`helps_program`), `start_program` starts a helper that builds the whole program: its loop
+kernels (their argument types are in the program's text, `program_jobs`: every array one it
+made C-contiguous, `array_at`, `empty_array`, a workspace buffer, a reshape of one; every
+size `dims[k]`), last first, then `program_packed` itself, into Numba's cache
 beside the module, with its machine-code entry where it can have one. Each leaves a mark
 (`<module>.<function>.<digest>.numba`) when done. The program keeps running interpreted while
 the helper works, past its promotion (`building`), and goes native at its first run after the
