@@ -58,7 +58,7 @@ from ..programs import ONCE
 from ..programs.program import NATIVE_READY
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
-from ..tracer.symbolic import ArgNumber, ConditionGuard, Place
+from ..tracer.symbolic import ArgNumber, ConditionGuard, Place, with_numbers
 
 BACKENDS = ("interpret", "cpu", "cuda")
 VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
@@ -165,8 +165,8 @@ class CompiledFunction:
                                         # print-driven per-call mode tries the tree again
         self._probe_gap = PROBE_FIRST   # calls in that mode before it tries the tree again
         self._warned = set()            # per-call reasons warned about
-        self._int_args = set()          # positions of int arguments read per call
-        self._arg_ints = {}             # position -> this call's int there (_read_int_args)
+        self._int_args = set()          # paths of number arguments read per call
+        self._arg_ints = {}             # path -> this call's number there (_read_int_args)
         self._no_symbolic = False       # a symbolic value met code needing a number (_specialize)
         self._uncounted = 0             # traces the recompile limit does not count: a new
                                         # object at a guarded link (_renewed), a call that
@@ -201,7 +201,7 @@ class CompiledFunction:
         if MODE.tracer is not None:
             # called while another compiled step is traced (a compiled model inside a compiled
             # training step): inlined into that trace, as torch.compile inlines a nested one
-            return self.fn(*_plain(args), **kwargs)
+            return self.fn(*with_numbers(args), **with_numbers(kwargs))
         if self.mode is not TREE:
             self._stats["calls"] += 1
             return self._off_tree_call(args, kwargs)
@@ -219,7 +219,7 @@ class CompiledFunction:
     def _tree_call(self, args, kwargs):
         st = self._stats
         if self._int_args:
-            args = self._read_int_args(args)
+            args, kwargs = self._read_int_args(args, kwargs)
         flat, treedef = flat_args(args, kwargs)
         key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
         objs, env, level = [], {}, self.roots
@@ -279,7 +279,7 @@ class CompiledFunction:
             self._changed[values.where(guard)] = calls
         self._symbolic_since_last_trace()
         if self._int_args_changed(args, kwargs):
-            args = self._read_int_args(args)
+            args, kwargs = self._read_int_args(args, kwargs)
         if self._new_shape(args, kwargs) or type(reason) is NewSizes:
             self._stats["shape_traces"] += 1
             return self._retrace(args, kwargs, flat, f"{reason} (a new shape: {DYNAMIC})")
@@ -402,7 +402,7 @@ class CompiledFunction:
         """A per-call step cheaper run eagerly (per_call.py): the function itself, its results
         detached as a compiled call's are (a tensor it returns unchanged stays itself)."""
         self._stats["eager_calls"] += 1
-        out = self.fn(*_plain(args), **kwargs)
+        out = self.fn(*with_numbers(args), **with_numbers(kwargs))
         if not detach:
             return out
         leaves, treedef = flatten(out, lambda x: isinstance(x, Tensor))
@@ -412,7 +412,7 @@ class CompiledFunction:
 
     def _eager(self, args, kwargs):
         self._stats["fallbacks"] += 1
-        return self.fn(*_plain(args), **kwargs)
+        return self.fn(*with_numbers(args), **with_numbers(kwargs))
 
     @property
     def limit(self):
@@ -776,37 +776,33 @@ class CompiledFunction:
         self.why_mode = f"{guard.label} changes between calls (read by the step at {guard.loc})"
         log_event(self, "per-call", reason=self.why_mode)
 
-    def _read_int_args(self, args):
-        """args with each int or float at a position read per call (_int_args_changed) put in
-        self._arg_ints, where this call's guards and inputs read it, and an ArgNumber in its
-        place (equal to any other of its kind: the argument structure no longer holds the
-        value)."""
-        args = list(args)
-        for k in self._int_args:
-            if k < len(args) and type(args[k]) in (int, float):
-                self._arg_ints[k] = args[k]
-                args[k] = ArgNumber(self._arg_ints, k, type(args[k]))
-        return tuple(args)
+    def _read_int_args(self, args, kwargs):
+        """(args, kwargs) with each int or float at a path read per call (_int_args_changed)
+        put in self._arg_ints, where this call's guards and inputs read it, and an ArgNumber in
+        its place (equal to any other of its kind: the argument structure no longer holds the
+        value). A path: 0 and a position, or 1 and a keyword, then the indices and keys of the
+        tuples, lists and dicts it is an item of."""
+        call = [args, kwargs]
+        for path in self._int_args:
+            _put_number(call, path, path, self._arg_ints)
+        return call[0], call[1]
 
     def _int_args_changed(self, args, kwargs) -> bool:
-        """Whether the call missed on positional int or float arguments the last trace saw with
-        other values (`step(x, i)` in a loop, `step(x, lr)` with a decaying lr): from now on
-        they are read per call, as SymbolicInts or SymbolicFloats (TorchDynamo makes an int
-        or float argument dynamic at its first recompile)."""
+        """Whether the call missed on int or float arguments the last trace saw with other
+        values (`step(x, i)` in a loop, `step(x, lr)` with a decaying lr, `step(x, lr=lr)`, a
+        float in a tuple argument): from now on they are read per call, as SymbolicInts or
+        SymbolicFloats (TorchDynamo makes an int or float input dynamic at its first
+        recompile, wherever the argument structure holds it)."""
         if not self.traces or self.mode is not TREE or self._no_symbolic:
             return False
-        old = self.traces[-1].arg_treedef[1][0][1]     # ("tuple", [args, kwargs]) -> args
-        new = flat_args(args, kwargs)[1][1][0][1]
-        if len(old) != len(new):
-            return False
-        changed = [k for k, (a, b) in enumerate(zip(old, new)) if a[0] == b[0] == "leaf"
-                   and type(a[1]) is type(b[1]) in (int, float) and a[1] != b[1]]
+        old = self.traces[-1].arg_treedef
+        changed = _changed_numbers(old, flat_args(args, kwargs)[1], ())
         names = _parameter_names(self.fn)
-        for k in changed:
-            self._int_args.add(k)
-            label = f"argument {names[k] if k < len(names) else k}"
-            self._symbolic[(id(self._arg_ints), k)] = (self._arg_ints, k, label,
-                                                       def_loc(self.fn), type(new[k][1]))
+        for path, kind in changed:
+            self._int_args.add(path)
+            label = _argument_label(path, names)
+            self._symbolic[(id(self._arg_ints), path)] = (self._arg_ints, path, label,
+                                                          def_loc(self.fn), kind)
             log_event(self, "symbolic", reason=f"{label} changes between calls")
         return bool(changed)
 
@@ -899,9 +895,61 @@ def _reported(guard, reason) -> bool:
         type(guard) is ConditionGuard and reason.startswith(guard.describe()))
 
 
-def _plain(args):
-    """args with each ArgNumber back to its int (a call run eagerly)."""
-    return tuple(a.value() if type(a) is ArgNumber else a for a in args)
+def _changed_numbers(old, new, path):
+    """(path, type) of the int and float leaves of two treedefs of one structure whose values
+    differ (a bool is not a number here: it takes two values, a trace each). The outermost
+    tuple is the call's (args, kwargs): a path starts with 0 and a position or 1 and a name."""
+    if old[0] != new[0]:
+        return []
+    kind = old[0]
+    if kind == "leaf":
+        a, b = old[1], new[1]
+        number = type(a) is type(b) and type(a) in (int, float)
+        return [(path, type(b))] if number and a != b else []
+    if kind in ("tuple", "list") and len(old[1]) == len(new[1]):
+        pairs = enumerate(zip(old[1], new[1]))
+    elif kind == "dict" and old[1] == new[1]:
+        pairs = zip(old[1], zip(old[2], new[2]))
+    elif kind == "namedtuple" and old[1] is new[1]:
+        pairs = enumerate(zip(old[2], new[2]))
+    else:
+        return []
+    return [c for k, (a, b) in pairs for c in _changed_numbers(a, b, path + (k,))]
+
+
+def _put_number(parent, rest, path, store):
+    """parent[rest[0]]...[rest[-1]], when it is an int or float, stored in store[path] and
+    replaced by an ArgNumber reading it there. The tuples, lists and dicts around it are
+    copied, never changed: they are the caller's. parent: a list or a dict (a copy)."""
+    k = rest[0]
+    try:
+        x = parent[k]
+    except (IndexError, KeyError, TypeError):
+        return
+    if len(rest) == 1:
+        if type(x) in (int, float):
+            store[path] = x
+            parent[k] = ArgNumber(store, path, type(x))
+        return
+    if type(x) is dict:
+        inner = dict(x)
+    elif type(x) in (tuple, list) or isinstance(x, tuple) and hasattr(x, "_fields"):
+        inner = list(x)
+    else:
+        return
+    _put_number(inner, rest[1:], path, store)
+    if type(x) is tuple:
+        inner = tuple(inner)
+    elif hasattr(x, "_fields"):
+        inner = type(x)(*inner)
+    parent[k] = inner
+
+
+def _argument_label(path, names):
+    """`argument lr`, `argument betas[0]`: where a number read per call lives in the call."""
+    k = path[1]
+    name = (names[k] if k < len(names) else str(k)) if path[0] == 0 else k
+    return f"argument {name}" + "".join(f"[{i!r}]" for i in path[2:])
 
 
 def _parameter_names(fn):

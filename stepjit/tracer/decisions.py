@@ -30,6 +30,7 @@ import numpy as np
 
 from ..ir.graph import Value
 from ..ir.types import FLOAT
+from ..tensor import Tensor
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
         "==": operator.eq, "!=": operator.ne}
@@ -122,6 +123,7 @@ class TracedScalar:
     It is deliberately not a float subclass: C code (math.*, float.__add__) would read a
     float subclass's value without asking, and the trace would silently bake it in."""
     __slots__ = ("_tracer", "_value", "_py", "_loc", "__weakref__")
+    stands_for = None     # (PerCallNumber: a Python number, as a tensor op's operand)
 
     def __init__(self, tracer, value, py, loc=None):
         self._tracer = tracer
@@ -225,6 +227,8 @@ def _binary(name):
             out = self._tracer.scalar_arith(name, self, other)
             if out is not None:
                 return out
+        if type(self).stands_for is not None and isinstance(other, Tensor):
+            return NotImplemented   # a number read per call: the tensor's operator reads it
         if isinstance(other, TracedScalar):
             other = other.value()
         return op(self.value(), other)
@@ -234,6 +238,8 @@ def _binary(name):
             out = self._tracer.scalar_arith(name, other, self)
             if out is not None:
                 return out
+        if type(self).stands_for is not None and isinstance(other, Tensor):
+            return NotImplemented
         return op(other, self.value())
     return forward, reverse
 
@@ -242,6 +248,30 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
     _f, _r = _binary(_name)
     setattr(TracedScalar, f"__{_name}__", _f)
     setattr(TracedScalar, f"__r{_name}__", _r)
+
+
+class PerCallNumber(TracedScalar):
+    """A number the graph computes from numbers read per call alone (symbolic.py: two of
+    them combined, `self.n_epochs += 1. / self.iters`, `lr * betas[0]`; no `.item()` in it):
+    a TracedScalar, and, as a tensor op's operand, the graph value itself (a 0-dim float64 or
+    int64 that promotes as a Python number does), as a SymbolicFloat is, not its exact value."""
+    __slots__ = ()
+
+    def traced(self, tracer):
+        return self._value
+
+    def exact(self):
+        return self.value()
+
+
+class PerCallFloat(PerCallNumber):
+    __slots__ = ()
+    stands_for = float
+
+
+class PerCallInt(PerCallNumber):
+    __slots__ = ()
+    stands_for = int
 
 
 class ConcreteRead:

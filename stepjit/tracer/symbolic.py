@@ -13,9 +13,11 @@ restored after it), as TorchDynamo makes an int dynamic after it changed:
     a `ConditionGuard`: the same expression, computed from the value a later call
     finds there, must give the same outcome. `if t % 100 == 99:` costs one guard
     that holds on 99 calls in 100;
-  - any other use (printing it, `int(t)`, indexing, a tensor op's operand) hands
-    out the exact int and records that the trace holds for that value only (an
-    exact ConditionGuard), so printing on step 99 makes a trace for step 99.
+  - its use as a tensor op's operand (`loss * scale`) reads the place as a 0-dim int64
+    graph input on every call, as a SymbolicFloat's does (below);
+  - any other use (printing it, `int(t)`, indexing) hands out the exact int and records
+    that the trace holds for that value only (an exact ConditionGuard), so printing on step
+    99 makes a trace for step 99.
 
 A float that changes between calls (a global `lr` decayed by the script, `cfg.scale`,
 `group['lr']` in a hand-written optimizer) is made symbolic at its first change, when it
@@ -38,6 +40,12 @@ stands in its place, and
     purpose: C code reads a float subclass's value without asking it, which would bake the
     value in unguarded; this class makes every such read go through `__float__`. Its
     `__class__` is float, so `isinstance(lr, float)` in Python code holds, as eagerly.
+
+Two numbers read per call from different places combined by + - * / into a float (`lr *
+betas[0]`, `self.n_epochs += 1. / self.iters`) are one graph value (`_joint`: the tracer's
+scalar_arith makes a PerCallNumber, decisions.py): a tensor op reads it as it reads a
+SymbolicFloat, and a comparison of it is a decision on its value, as for a number from
+`.item()`; a place the step leaves it in is written back after every call (results.py).
 
 Bools keep their value guards (they take two values).
 """
@@ -337,6 +345,9 @@ class SymbolicInt(_Symbolic):
                 return self.as_float()._arith(op, other.as_float(), reverse)
             return SymbolicInt(self._place, value, self._expr + ((op, _Of(other._expr), reverse),))
         if isinstance(other, _Symbolic):
+            joint = _joint(op, self, other, reverse)
+            if joint is not None:
+                return joint
             other = other.exact()
         if type(other) is float:   # `lr * (it + 1)`: the int becomes a float, exactly
             return self.as_float()._arith(op, other, reverse)
@@ -365,7 +376,11 @@ class SymbolicInt(_Symbolic):
         # (exactly converted) ints gives
         if type(other) in (int, float) or self._same_place(other) is not None:
             return self.as_float()._arith("truediv", other, reverse)
-        other = other.exact() if isinstance(other, _Symbolic) else other
+        if isinstance(other, _Symbolic):
+            joint = _joint("truediv", self, other, reverse)
+            if joint is not None:
+                return joint
+            other = other.exact()
         return other / self.exact() if reverse else self.exact() / other
 
     def traced(self, tracer):
@@ -379,6 +394,21 @@ class SymbolicInt(_Symbolic):
                 other = SymbolicInt(p, None, other).traced(tracer)
             t = _ARITH[op](other, t) if reverse else _ARITH[op](t, other)
         return t
+
+
+def _joint(op, a, b, reverse):
+    """a op b (b op a when reverse) of numbers read per call from two places (`self.n_epochs +
+    1. / self.iters`, `lr * betas[0]`): computed by the graph (tracer.scalar_arith), a
+    PerCallNumber whose comparisons are decisions on its value, rather than both guarded to
+    their values. None for an op the graph does not compute as Python (//, %, **), and for
+    two ints whose result is an int: front-end code takes ints (shapes, sizes) where a
+    PerCallNumber, not an int to isinstance, would not do; such an int stays exact."""
+    tracer = MODE.tracer
+    if tracer is None or not tracer.active or op not in ("add", "sub", "mul", "truediv"):
+        return None
+    if op != "truediv" and type(a) is SymbolicInt and type(b) is SymbolicInt:
+        return None
+    return tracer.scalar_arith(op, b, a) if reverse else tracer.scalar_arith(op, a, b)
 
 
 def _arith_methods(op):
@@ -421,6 +451,9 @@ class SymbolicFloat(_Symbolic):
         if type(other) not in (int, float) or op not in _FLOAT_ARITH:
             if isinstance(other, (Tensor, TracedScalar)):
                 return NotImplemented   # its reflected operator records the op
+            joint = _joint(op, self, other, reverse) if isinstance(other, _Symbolic) else None
+            if joint is not None:
+                return joint
             x = self.exact()
             other = other.exact() if isinstance(other, _Symbolic) else other
             return _OPS[op](other, x) if reverse else _OPS[op](x, other)
@@ -480,7 +513,9 @@ for _op in _OPS:
 
 class ArgNumber:
     """An int or float argument the runtime reads per call (`step(i)` with i a loop variable,
-    `step(lr)` with a learning rate computed outside), in the arguments the tree walk flattens:
+    `step(lr)` with a learning rate computed outside, `step(x, lr=lr)`, `step(x, (lr, mom))`:
+    positional, keyword, or an item of a tuple, list or dict argument), in the arguments the
+    tree walk flattens:
     equal to every other ArgNumber of its kind, so the argument structure no longer holds the
     value, which lives in container[key] for the call's guards and inputs (a Place, as a
     global's); the trace sees container[key] (a SymbolicInt or SymbolicFloat while traced)."""
@@ -500,6 +535,25 @@ class ArgNumber:
 
     def value(self):
         return self.container[self.key]
+
+
+def with_numbers(x):
+    """x (a call's args tuple, its kwargs dict, or an item of them) with every ArgNumber in it
+    replaced by the number it reads (a SymbolicInt or SymbolicFloat while traced); the
+    containers around one are rebuilt, the others returned as they are."""
+    if type(x) is ArgNumber:
+        return x.value()
+    if isinstance(x, (tuple, list)):
+        items = [with_numbers(v) for v in x]
+        if all(a is b for a, b in zip(items, x)):
+            return x
+        if hasattr(x, "_fields"):
+            return type(x)(*items)
+        return type(x)(items)
+    if type(x) is dict:
+        items = {k: with_numbers(v) for k, v in x.items()}
+        return x if all(items[k] is v for k, v in x.items()) else items
+    return x
 
 
 class Place:

@@ -31,7 +31,7 @@ from .rebinding import write_back_rebinds
 from .results import take_results
 from .sources import NamePlace, read_by_name, rebound_names
 from .structures import item_at, read_containers
-from .symbolic import ArgNumber, MathFunctions
+from .symbolic import MathFunctions, with_numbers
 from .tracer import TraceError, Tracer
 from .values import LengthGuard, ValueGuard, Watch, path_guards, side_effects, snapshot, value_guards
 
@@ -164,7 +164,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     before = None if once else snapshot(fn, (*args, *kwargs.values()))
     prev, dispatch.MODE.tracer = dispatch.MODE.tracer, tracer
     places = [] if once else [p for p in symbolic if p.install()]
-    args = tuple(a.value() if type(a) is ArgNumber else a for a in args)   # (a SymbolicInt now)
+    args, kwargs = with_numbers(args), with_numbers(kwargs)   # (SymbolicInts now)
     args, kwargs = _with_array_arguments(tracer, args, kwargs, flat, treedef)
     tracer.floats = bool(places)   # (an int's place may give floats: `lr * it / n`)
     tracer.ints = any(p.kind is int for p in places)

@@ -32,7 +32,7 @@ from ..ir.graph import Graph, Loc, Node, Value
 from ..ir.interpreter import evaluate
 from ..ir.types import FLOAT, AVal, bfloat16, float64, int64
 from ..tensor import Tensor
-from .decisions import ConcreteRead, Decision, TracedScalar, exact_key
+from .decisions import ConcreteRead, Decision, PerCallFloat, PerCallInt, PerCallNumber, TracedScalar, exact_key
 from .hyperparams import GroupView, PyGuard, PyInput
 from .state import AliasGroups, Touched
 from .symbolic import SymbolicFloat, SymbolicInt, exact_numbers
@@ -277,6 +277,10 @@ class Tracer:
     def _operand(self, a):
         if type(a) is SymbolicFloat:
             return a.traced(self)   # a float read on every call (symbolic.py)
+        if type(a) is SymbolicInt:
+            return self.value_of(a.traced(self))   # so is an int (`loss * scale`)
+        if isinstance(a, PerCallNumber) and a._tracer is self:
+            return a._value         # computed from such numbers alone
         return _literal(a)
 
     def _as_numbers(self, prim, vals, avals, weak, attrs, out_aval):
@@ -426,11 +430,20 @@ class Tracer:
         if type(py) not in (int, float):
             return None
         dtype = float64 if type(py) is float else int64
+        # numbers read per call alone (no .item()): a PerCallNumber, which a tensor op reads
+        # as a Python number (weak), as it reads a SymbolicFloat
+        per_call = all(v in self.weak for v in (va, vb) if isinstance(v, Value))
         vals = [self._scalar_as(v, dtype) if isinstance(v, Value) else dtype.np.type(v).item()
                 for v in (va, vb)]
         prim = _SCALAR_PRIMS[op]
         out = self.emit(prim, vals, {}, AVal((), dtype))._data
-        s = TracedScalar(self, out, py, a._loc if isinstance(a, TracedScalar) else b._loc)
+        loc = a._loc if isinstance(a, TracedScalar) else getattr(b, "_loc", None)
+        loc = loc or Loc(*user_source_line())
+        if per_call:
+            self.weak.add(out)
+            s = (PerCallFloat if dtype is float64 else PerCallInt)(self, out, py, loc)
+        else:
+            s = TracedScalar(self, out, py, loc)
         self.scalars.append(weakref.ref(s))
         return s
 
