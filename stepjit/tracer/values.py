@@ -38,14 +38,16 @@ object appended, an entry removed or replaced, a deque) only the step's Python c
 trace describes that call only and the step runs its Python on every call (trace.per_call).
 A container some trace added to is not guarded on its length or items, on any path: the step
 writes it rather than reads it. A bool the step set while traced (`model.train()` inside a
-step that runs after an eval step, a flag) is guarded on the value it read and the value it
-left is replayed after every call (a PyWrite, applied with the tensor write-backs): the
-same Python, given the same guarded values, sets the same bool. So is a number set where
+step that runs after an eval step, a flag), a str or None (`board.xlabel = 'epoch'`, None
+until the first call) is guarded on the value it read and the value it left is replayed after
+every call (a PyWrite, applied with the tensor write-backs): the same Python, given the same
+guarded values, sets the same value; one that changes on two calls in a row makes the runtime
+trace the step per call (runtime/compiled.py, _went_volatile). So is a number set where
 a number is read per call once it changes (`liftable`: `step += 1` on a global counter,
 `self.calls += 1`; symbolic.py), its old value given back to the place for the call's
 program; the next trace after a change reads the place per call, and the graph computes
 what the step leaves there (results.py, as for `running_loss += loss.item()`). Any other
-scalar the step changed while traced (a str, an int in a list) is a write that depends on
+scalar the step changed while traced (an int in a list) is a write that depends on
 what it read, so the trace describes that call only (`changed_values`): the runtime traces
 the step on every call, as for a nondeterministic call below, and says which value made it.
 
@@ -80,6 +82,7 @@ import types
 from collections import deque
 
 from ..errors import _PKG_DIR
+from .attr_lists import ListVia
 from ..ir.graph import Loc
 from .bindings import (_MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES,
                        BindingGuard, searched_dict)
@@ -89,6 +92,7 @@ from .hyperparams import _MISSING, PyGuard
 from ..tensor import Tensor
 
 _SCALARS = (bool, int, float, str, type(None))
+_CONSTANTS = (bool, str, type(None))   # set by the step: guarded, then replayed (value_guards)
 _CALLABLES = (types.FunctionType, types.MethodType, functools.partial)
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
 _COLLECTIONS = (list, dict, set, deque)
@@ -153,7 +157,7 @@ class LengthGuard(PyGuard):
 
 
 class PyWrite:
-    """container[key] = value after every call: a bool the step set (values.value_guards)."""
+    """container[key] = value after every call: a bool, str or None the step set (value_guards)."""
     __slots__ = ("container", "key", "value", "label")
 
     def __init__(self, container, key, value, label):
@@ -183,7 +187,7 @@ def liftable(container, key, value) -> bool:
     float in a dict, a list or a closure cell; an int in a dict or a cell (a loop variable, an
     accumulator; runtime/compiled.py)."""
     if type(value) is float:
-        return type(container) in (dict, list) or key is None
+        return type(container) in (dict, list, ListVia) or key is None
     return type(value) is int and (type(container) is dict or key is None)
 
 
@@ -438,7 +442,8 @@ def _typed(items):
 # keys added to a dict)): the
 # step writes a list's length and items rather than reads them, so no trace guards them (a list
 # appended to on one branch only would fail the other branch's guard after every call that
-# took the first).
+# took the first). A later trace that sets such a dict entry or attribute to another bool, str
+# or None (`board.ylabel = 'even' if i % 2 == 0 else None`) replays that write (value_guards).
 _APPENDED: dict = {}
 
 
@@ -521,6 +526,15 @@ def _changed(snap, label, name, container=False):
 def _added_key(c, k) -> bool:
     entry = _APPENDED.get(id(c))
     return entry is not None and k in entry[1]
+
+
+def _set_added_key(snap, c, k, v, label):
+    """An entry some trace added, which the step writes rather than reads (not guarded), set
+    to another bool, str or None by this trace: its replays set it too, or a call on this path
+    would keep the value another path left."""
+    now = _current(c, k)
+    if type(v) in _CONSTANTS and type(now) in _CONSTANTS and not same_number(v, now):
+        snap.writes.append(PyWrite(c, k, now, label))
 
 
 def _grew_at_end(c, before) -> bool:
@@ -859,7 +873,9 @@ def value_guards(fn, snap, segment, written=frozenset(), read_as=None) -> list:
     # the entries some trace added: the others may be config)
     grown.update(k for k, (c, _) in _APPENDED.items() if type(c) is list)
     for c, k, v, label, name in snap.scalars.values():
-        if (name is None or name in names) and id(c) not in grown and not _added_key(c, k):
+        if (name is None or name in names) and id(c) not in grown and _added_key(c, k):
+            _set_added_key(snap, c, k, v, label)
+        elif (name is None or name in names) and id(c) not in grown:
             g = ValueGuard(c, k, v, label, segment, loc)
             now = _current(c, k)
             if g.failed() is None or isinstance(now, Tensor):
@@ -867,7 +883,9 @@ def value_guards(fn, snap, segment, written=frozenset(), read_as=None) -> list:
                 # None` before the loop: the guard fails once, and the next trace reads the
                 # tensor through the name (sources.py), rather than every call tracing)
                 guards.append(g)
-            elif type(v) is bool and type(now) is bool:   # model.train() after eval()
+            elif type(v) in _CONSTANTS and type(now) in _CONSTANTS:
+                # (model.train() after eval(); d2l's `self.board.xlabel = 'epoch'`, None the
+                # first time: a constant the same guarded Python sets again)
                 guards.append(g)
                 snap.writes.append(PyWrite(c, k, now, label))
             elif (id(c), _hashable(k)) in written:   # a number the graph computes (results.py)

@@ -504,3 +504,41 @@ def test_a_namedtuple_of_numbers_the_step_can_reach_is_entered_as_a_tuple():
     assert [tuple(p) for p in board.points] == [(0.0, 1.0)] + [(k, 3.0) for k in (1, 2, 3, 4)]
     assert f.stats()["fallbacks"] == 0
     np.testing.assert_array_equal(w.grad.numpy(), [4.0, 4.0, 4.0])
+
+
+class _Board:
+    xlabel = None
+
+
+def test_a_constant_str_the_step_sets_is_replayed_not_traced_every_call():
+    """d2l's Module.plot runs `self.board.xlabel = 'epoch'` in every training step: None before
+    the first call, the same str after. The trace guards the str it read and replays the one
+    it left, so the step stays compiled (was: every call after the first ran eagerly, the step
+    traced per call because it 'changed' the label). An attribute one trace added and another
+    path sets to another value (`ylabel`) is set by that path's replays too (was: left as the
+    other path set it, a stale value from the sixth call on)."""
+    w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    board = _Board()
+
+    def step(x, i):
+        board.xlabel = "epoch"
+        board.ylabel = "even" if i % 2 == 0 else None
+        loss = (w * x).sum() ** 2
+        loss.backward()
+        with torch.no_grad():
+            w.sub_(0.1 * w.grad)
+            w.grad = None
+        return loss
+
+    def run(f):
+        board.__dict__.clear()
+        board.xlabel = None     # (as ProgressBoard's __init__ sets it; ylabel is added)
+        with torch.no_grad():
+            w.copy_(torch.tensor([0.5, -1.0, 2.0]))
+        return [(float(f(torch.ones(3) * i, i)), board.xlabel, board.ylabel) for i in range(10)]
+
+    eager = run(step)
+    f = torch.compile(step, backend="interpret")
+    assert run(f) == eager
+    st = f.stats()
+    assert st["eager_calls"] == 0 and st["fallbacks"] == 0 and st["traces"] <= 4, st
