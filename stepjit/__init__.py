@@ -40,8 +40,12 @@ def _imported_from_inside():
     hasattr on the package before it imports the submodule): a user's `from stepjit import nn`
     loads the API, as reading `stepjit.nn` does; stepjit's own modules never need it."""
     frame = _sys._getframe(2)
-    return (frame.f_code.co_name == "_handle_fromlist"
-            and frame.f_back.f_globals.get("__name__", "").startswith(__name__ + "."))
+    if frame.f_code.co_name != "_handle_fromlist":
+        return False
+    # the importing module's package, not its name: a module run as `python -m stepjit.x.y`
+    # (the compile helper) is named __main__, and would load the API for nothing (~0.2 s)
+    package = frame.f_back.f_globals.get("__package__") or ""
+    return package == __name__ or package.startswith(__name__ + ".")
 
 
 class _Package(_types.ModuleType):

@@ -42,6 +42,21 @@ assert generators.write_tape.__module__ == 'stepjit.codegen.tape_function'
 """)
 
 
+def test_a_submodule_run_as_main_loads_no_api():
+    # the compile helper runs as `python -m stepjit.codegen.compile_helper`: its relative
+    # imports must not load the public API it never uses
+    run("""
+import io, runpy, sys
+sys.argv, sys.stdin = ["compile_helper", "1"], io.StringIO("[]")
+try:
+    runpy.run_module("stepjit.codegen.compile_helper", run_name="__main__")
+except SystemExit:
+    pass
+assert 'stepjit.codegen.machine_cache' in sys.modules
+assert 'stepjit.api' not in sys.modules and 'stepjit.ops' not in sys.modules
+""")
+
+
 def test_torch_tensor_is_the_function_after_importing_submodules_first():
     # `tensor` is also the name of a submodule (stepjit/tensor.py), which `import stepjit.nn`
     # loads before the API

@@ -91,9 +91,11 @@ def as_any(typingctx, a):
     return a.copy(layout="A")(a), codegen
 
 
-@register_jitable
+@njit(cache=True)
 def matmul_loops(a, b, out):
-    """out = a @ b by loops: a native program's tiny matmuls, and gemm's fallback."""
+    """out = a @ b by loops: a native program's tiny matmuls, and gemm's fallback. Cached,
+    not register_jitable: a jitable is compiled again in every process for every layout it
+    is called with (~0.12-0.17 s of CPU each: W4's two matmuls spent 0.29 s on it)."""
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             acc = 0.0

@@ -22,7 +22,7 @@ import threading
 import time
 
 from .. import config
-from . import c_entry, compile_helper, diskcache, entry_compile, machine_cache
+from . import c_entry, compile_helper, diskcache, entry_compile, machine_cache, numba_init
 from ..profiler import span
 from ..progress import kernel_started
 
@@ -161,6 +161,7 @@ def _import(fname, text, path, rewrite):
         fresh = False
     if not fresh:
         path = diskcache.write_atomic(path, text)
+    numba_init.prepare()        # (before the module's functions can compile: no SciPy)
     diskcache.numba_locator(path)
     spec = importlib.util.spec_from_file_location(f"stepjit_kernels.{fname}", path)
     module = importlib.util.module_from_spec(spec)

@@ -266,7 +266,8 @@ class CompiledFunction:
         rebound, bindings.LAST_REBOUND[0] = bindings.LAST_REBOUND[0], None
         if rebound is not None and _reported(rebound[0], reason):
             self._renewed(*rebound)
-        if guard is not None and type(guard.value) is not bool and _reported(guard, reason):
+        if guard is not None and type(guard.value) is not bool and _reported(guard, reason) \
+                and not _now_an_object(guard):
             # (a bool takes two values: a leaf each, as train() and eval() make)
             # changed on two calls in a row (a loop counter): trace every call from now on,
             # rather than grow the tree by a leaf per value. A float in a dict, a list or a
@@ -991,6 +992,13 @@ def _counterpart(old, new, target, depth=3):
             if found is not None:
                 return found
     return None
+
+
+def _now_an_object(guard) -> bool:
+    """The number a value guard read is now a tensor or another object, not a number that
+    changed: an accumulator reset to `0.` and then made a tensor by the step (fastai's
+    `self.tot_mets = [0.] * n` each epoch): a trace for each, not a number read per call."""
+    return type(guard) is values.ValueGuard and not isinstance(guard.current(), values._SCALARS)
 
 
 def _liftable(guard) -> bool:

@@ -10,6 +10,13 @@ share it (a write through the tensor reaches the caller's array after the call, 
 `tensor(x)` copies it. So a step that turns its arrays into tensors is traced once for all their
 contents.
 
+An array bound directly to a global the step's code names or to a cell of its closure (a
+loader's current batch kept in an enclosing variable, a parser's minibatch arrays) is an input
+the same way (NamedArrays): while the step is traced the name holds an ArrayArgument, and the
+trace reads the name on every call (an ArrayPlace slot, as sources.py reads a global tensor),
+wrapping whatever array it then holds, guarded on shape and dtype. A new array per batch, or the
+same array's contents changed in place, is read by the next call: neither is baked in.
+
 Any other use of the array (NumPy arithmetic, `np.mean(x)`, `x[i]`, `x.astype(...)`, printing)
 computes with the concrete array, as the step's Python did before, and makes the trace describe
 this call only: the step's Python runs on every call from then on, and a warning names the line.
@@ -24,7 +31,9 @@ import numpy as np
 from ..errors import user_location
 from ..ir.types import COMPLEX, REDUCED_FLOATS, _BY_NP
 from ..tensor import Tensor
+from .helpers import global_names
 from .pytree import flatten, unflatten
+from .sources import NamePlace
 
 # the attributes the guards cover (shape and dtype are checked on every call)
 _GUARDED = frozenset({"shape", "dtype", "ndim", "size", "itemsize", "nbytes"})
@@ -47,14 +56,15 @@ class ArrayArgument:
     `array` the caller's array. Only the factories (from_numpy, as_tensor, tensor) and the
     guarded queries use it as an input; anything else reads the array and makes the trace
     describe this call only (module docstring)."""
-    __slots__ = ("array", "tensor", "tracer")
+    __slots__ = ("array", "tensor", "tracer", "label")
     __array_priority__ = 1000   # `a + x`, a an ndarray: NumPy defers to the methods below
     is_array_argument = True    # what the factories test (the front end does not import tracer)
 
-    def __init__(self, array, tensor, tracer):
+    def __init__(self, array, tensor, tracer, label=None):
         object.__setattr__(self, "array", array)
         object.__setattr__(self, "tensor", tensor)
         object.__setattr__(self, "tracer", tracer)
+        object.__setattr__(self, "label", label)   # the name holding it (NamedArrays), if any
 
     @property
     def __class__(self):
@@ -75,6 +85,8 @@ class ArrayArgument:
         """The concrete array, for a use the trace cannot bind (noted once, with its line)."""
         if self.tracer.numpy_use is None:
             self.tracer.numpy_use = user_location(2)
+            self.tracer.numpy_array = "a NumPy array argument" if self.label is None \
+                else f"the NumPy array of {self.label}"
         return self.array
 
     def __getattr__(self, name):
@@ -149,3 +161,70 @@ def returned_arrays(tracer, value):
     if not leaves:
         return value
     return unflatten(treedef, [x.used() for x in leaves])
+
+
+class ArrayPlace(NamePlace):
+    """A global or closure cell holding a NumPy array the step takes as an input: read() wraps
+    what it holds on each call (same memory; None when it holds no array stepjit computes on,
+    which fails the slot's check and retraces)."""
+    __slots__ = ()
+
+    def read(self):
+        x = self.raw()
+        return input_tensor(x) if type(x) is np.ndarray else None
+
+    def bind(self, obj):
+        raise TypeError(f"{self.label}: an array is read through its name, not bound")
+
+
+class NamedArrays:
+    """The arrays of the step's own names, an ArrayArgument in each name while it is traced
+    (module docstring). A name holding the same array as another is left alone: one tensor
+    read through two names that may part later."""
+
+    def __init__(self, fn, tracer):
+        self.held = []   # (ArrayPlace, array, tensor)
+        fn = getattr(fn, "__func__", fn)
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return
+        glob = getattr(fn, "__globals__", {})
+        found = [(glob, k, f"global {k}", glob[k]) for k in sorted(global_names(code))
+                 if type(glob.get(k)) is np.ndarray]
+        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+            x = cell.cell_contents if _filled(cell) else None
+            if type(x) is np.ndarray:
+                found.append((cell, None, f"closure variable {name}", x))
+        ids = [id(x) for *_, x in found]
+        for container, key, label, x in found:
+            t = input_tensor(x)
+            if t is None or ids.count(id(x)) > 1:
+                continue
+            place = ArrayPlace(container, key, label)
+            self.held.append((place, x, t))
+            NamePlace.bind(place, ArrayArgument(x, t, tracer, label))
+            if tracer.names is not None:
+                tracer.names[id(t)] = label.split()[-1]
+
+    def restore(self):
+        """The names hold their arrays again (unless the step rebound them)."""
+        for place, x, _ in self.held:
+            if type(place.raw()) is ArrayArgument:
+                NamePlace.bind(place, x)
+
+    def read_by_name(self, slots):
+        """The ("obj", tensor) slots of the arrays' tensors become ("name", ArrayPlace)."""
+        places = {id(t): place for place, _, t in self.held}
+        for spec in slots:
+            kind, t = spec.slot
+            if kind == "obj" and id(t) in places:
+                spec.slot = ("name", places[id(t)])
+        return set(places)
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True

@@ -36,6 +36,7 @@ import types
 
 from ..tensor import Tensor
 from .bindings import BindingGuard
+from .attr_lists import ListVia, attribute_of, real
 from .helpers import def_loc, global_names
 
 _UNBOUND = object()
@@ -62,6 +63,8 @@ class NamePlace:
                 return self.container.cell_contents
             except ValueError:
                 return _UNBOUND
+        if type(self.container) is list:     # an item the step rebound (_rebound_items)
+            return self.container[self.key] if self.key < len(self.container) else _UNBOUND
         return self.container.get(self.key, _UNBOUND)
 
     def bind(self, obj):
@@ -71,12 +74,13 @@ class NamePlace:
             else:
                 self.container.cell_contents = obj
         elif obj is _UNBOUND:
-            self.container.pop(self.key, None)
+            if type(self.container) is dict:
+                self.container.pop(self.key, None)
         else:
             self.container[self.key] = obj
 
     def __eq__(self, other):
-        return type(other) is NamePlace and other.container is self.container \
+        return type(other) is type(self) and other.container is self.container \
             and other.key == self.key
 
     def __hash__(self):
@@ -103,15 +107,19 @@ def read_by_name(fn, slots, snap, guards, rebound=()):
     for each name turned: what it held when the trace began (the traced call's own run reads
     that, not what the step left there: `with_traced_names`)."""
     fn = getattr(fn, "__func__", fn)
+    roots = _rebound_roots(rebound, snap)
+    in_items = {id(t) for _, old in roots for t in _leaves(old)}
     by_tensor = {}
     for container, key, obj, label in snap.tensors.values():
         if is_direct_name(container, key, fn):
             by_tensor.setdefault(id(obj), []).append(NamePlace(container, key, label))
+        elif id(obj) not in in_items and not obj._requires_grad:
+            place = _kept_place(container, key, label, snap)
+            if place is not None:
+                by_tensor.setdefault(id(obj), []).append(place)
     linked = {}
     for g in guards:
         linked.setdefault(id(g.value), []).append(g)
-    roots = _rebound_roots(rebound, snap)
-    in_items = {id(t) for _, old in roots for t in _leaves(old)}
     named = {}
     for spec in slots:
         kind, t = spec.slot
@@ -119,11 +127,12 @@ def read_by_name(fn, slots, snap, guards, rebound=()):
         if not places or len(places) != 1 or id(t) in in_items:
             continue    # (also an item of a rebound tuple: _read_items' to judge)
         place = places[0]
-        if any(NamePlace(g.container, g.key, "") != place for g in linked.get(id(t), ())):
+        if any(g.key != place.key or g.container is not real(place.container)
+               for g in linked.get(id(t), ())):
             continue     # also reached through an attribute or a container: identity
         spec.slot = ("name", place)
         named[id(t)] = (place, t)
-    guards = [g for g in guards if id(g.value) not in named]
+    guards = _unlinked_lists([g for g in guards if id(g.value) not in named], named)
     firsts = list(named.values())
     for root, old in roots:
         kept = _read_items(root, old, slots, guards, firsts, by_tensor)
@@ -134,6 +143,34 @@ def read_by_name(fn, slots, snap, guards, rebound=()):
         if isinstance(old, Tensor):     # (`h = f(h)` where h0 is h too: read as h0)
             guards += _held_guard(fn, place, old, slots)
     return guards, firsts
+
+
+def _unlinked_lists(guards, named):
+    """guards less the identity guard on the attribute holding a list whose tensor items are
+    all read through it now (a ListVia): a new list there is read, not retraced for."""
+    lists = {id(real(p.container)): p.container for p, _ in named.values()
+             if type(p.container) is ListVia}
+    held = {id(g.container) for g in guards}    # (items still lifted by identity)
+    return [g for g in guards if not (id(g.value) in lists and id(g.value) not in held
+                                      and g.container is lists[id(g.value)].d)]
+
+
+def _kept_place(container, key, label, snap):
+    """Where a tensor that does not require grad is read on every call when container[key] is
+    an attribute of one of the user's objects the step reaches (not a Module's registry, not
+    stepjit's own objects: an optimizer's state stays lifted by identity), or an item of a list
+    such an attribute holds (through the attribute, attr_lists.py): what a trainer keeps between
+    calls, `self.tot_loss` and `self.tot_mets[i]` a callback accumulates into, `self.loss` the
+    runner rebinds each call. TorchDynamo reads such a tensor through its source and guards its
+    shape and dtype; a new object there (a new epoch's total) is read, not retraced for. None
+    elsewhere."""
+    if type(container) is list:
+        lv = attribute_of(container, snap)
+        return None if lv is None else NamePlace(lv, key, label)
+    entry = snap.attrs.get(id(container))
+    if entry is None or entry[3] or type(key) is not str or key.startswith("_"):
+        return None
+    return NamePlace(container, key, label)
 
 
 def _rebound_roots(rebound, snap):
@@ -212,7 +249,7 @@ def rebound_names(fn, escapes, state, snap=None, read=()):
     made = {id(t) for t, _ in escapes if id(t) not in state}
     existing = set(snap.sizes) if snap is not None else set()
     attrs = _rebound_attrs(snap)
-    tensor_attrs = _rebound_attrs(snap, made, read)
+    tensor_attrs = _rebound_attrs(snap, made, read) + _rebound_items(snap, made)
     structs = structures.candidates(_names(glob, code, fn.__closure__ or ()) + attrs, made, existing)
     inner = {id(c) for _, flat in structs for c in flat[2]}
     # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
@@ -225,7 +262,8 @@ def rebound_names(fn, escapes, state, snap=None, read=()):
     ours |= {id(tensor_attrs)} | {id(a) for a in tensor_attrs}
     for _, (_, leaves, containers) in structs:    # (the search's own lists refer to them)
         ours |= {id(leaves), id(containers)} | {id(x) for x in leaves}
-    roots = {(id(c), k): NamePlace(c, k, label) for c, k, label, _ in attrs + tensor_attrs}
+    roots = {(id(c), k): NamePlace(attribute_of(c, snap) or c if type(c) is list else c, k, label)
+             for c, k, label, _ in attrs + tensor_attrs}
     places = _places_of(wanted, glob, cells, ours, inner, roots) if wanted else {}
     for root, flat in structs:
         tensors = [t for _, t in flat[1]]
@@ -264,6 +302,21 @@ def _rebound_attrs(snap, made=None, read=()):
                 continue
             if (type(v) in (tuple, list) if made is None else id(v) in made):
                 out.append((d, k, f"{label}.{k}", v))
+    return out
+
+
+def _rebound_items(snap, made):
+    """(list, index, label, tensor) for each item of a list the step reaches that held a
+    number before the trace and now holds a tensor the step made (fastai's `self.tot_mets =
+    [0.] * n` reset per epoch, then `self.tot_mets[i] += metric * bn`): rebound after every
+    call, as an attribute is (module docstring)."""
+    out = []
+    for c, before, label, _ in (snap.sizes.values() if snap is not None else ()):
+        if type(c) is not list or len(c) != len(before):
+            continue
+        for i, (v, old) in enumerate(zip(c, before)):
+            if id(v) in made and type(old) in (int, float):
+                out.append((c, i, f"{label}[{i}]", v))
     return out
 
 
@@ -307,7 +360,7 @@ def _places_of(objs, glob, cells, ours, inner=frozenset(), attrs=None) -> dict:
             continue
         if id(ref) in inner:
             continue        # a rebound structure's container holding its items
-        if attrs and type(ref) is dict and _attr_places(ref, attrs, places):
+        if attrs and type(ref) in (dict, list) and _attr_places(ref, attrs, places):
             continue
         held = [id(x) for x in gc.get_referents(ref) if id(x) in wanted]
         if type(ref) is types.CellType and id(ref) in cells:   # (fn's cells stay alive)
@@ -321,11 +374,12 @@ def _places_of(objs, glob, cells, ours, inner=frozenset(), attrs=None) -> dict:
 
 
 def _attr_places(d, attrs, places) -> bool:
-    """d is an object's attributes: its rebound containers get their places, anything else
-    of interest it holds is held elsewhere. False when d is not one of those objects'."""
+    """d is an object's attributes (or a list whose items the step rebound): its rebound
+    containers get their places, anything else of interest it holds is held elsewhere. False
+    when d is not one of those objects'."""
     found = False
-    for k, v in list(d.items()):
-        place = attrs.get((id(d), k)) if type(k) is str else None
+    for k, v in list(d.items() if type(d) is dict else enumerate(d)):
+        place = attrs.get((id(d), k)) if type(k) in (str, int) else None
         if place is not None:
             found = True
             if places.get(id(v)) is not None:

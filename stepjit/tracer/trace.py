@@ -25,7 +25,8 @@ from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
 from .helpers import def_loc
-from .arrays import ArrayArgument, input_tensor, returned_arrays
+from .arrays import ArrayArgument, NamedArrays, input_tensor, returned_arrays
+from .attr_lists import ListVia, through_attribute
 from .pytree import flatten, has_arrays, unflatten
 from .rebinding import write_back_rebinds
 from .results import take_results
@@ -173,6 +174,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
     # times per trace, the biggest cost of a per-call retrace. _escapes collects the young
     # generations once, at the end.
     collecting = gc.isenabled()
+    named = None
     gc.disable()
     tracer.promotions = _promotions()
     try:
@@ -182,8 +184,10 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.arg_aliases = aliases_of(flat)
             out.values = tracer.env
             return out
+        named = NamedArrays(fn, tracer)     # (arrays of its names: inputs, arrays.py)
         with Watch(def_loc(fn)) as watch, (MathFunctions() if places else nullcontext()):
             result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
+        named.restore()
         if watch.printed is not None:
             _printed(tracer, watch.printed)
         for p in places:
@@ -197,6 +201,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out = _finish(tracer, result, signature, treedef, fn, before)
         _inputs_back(places, out)
         out.arg_aliases = aliases_of(flat)
+        named.read_by_name(out.slots)
         guards, out.named_first = read_by_name(fn, out.slots, before,
                                                binding_guards(fn, out.slots, before.helper_roots),
                                                out.escapes)
@@ -210,7 +215,9 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                    if isinstance(p.key, str) and p.value in tracer.env}
         guards = value_guards(fn, before, last, written, read_as)
         skip -= before.set_first    # (the number the call must begin with: value_guards)
-        out.py_guards.extend(g for g in guards if (id(g.container), g.key) not in skip)
+        guards = [g for g in guards if (id(g.container), g.key) not in skip]
+        out.py_guards.extend(g for g in (through_attribute(g, before) for g in guards)
+                             if (id(g.container), g.key) not in skip)
         for p in places:     # (each guard in the segment where Python asked: segment_now)
             out.py_guards.extend(p.guards)
         out.nondeterministic = watch.nondeterministic
@@ -230,6 +237,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             gc.enable()
         for p in places:
             p.restore()
+        if named is not None:
+            named.restore()
         dispatch.MODE.tracer = prev
         tracer.active = False
         for rec in tracer.records:
@@ -260,8 +269,9 @@ def _container_guards(out, before, places, fn):
     by reference (values.path_guards)."""
     containers = {}
     for g in out.py_guards:
-        if type(g) in (ValueGuard, LengthGuard):
-            containers[id(g.container)] = g.container
+        if type(g) in (ValueGuard, LengthGuard):   # (a ListVia: the path to its object's dict)
+            c = g.container.d if type(g.container) is ListVia else g.container
+            containers[id(c)] = c
     for x in [*out.py_writes, *out.py_inputs, *places]:
         c = getattr(x, "container", None)
         if c is not None:
@@ -281,7 +291,7 @@ def _array_arguments(out, tracer, fn, args, kwargs):
         return
     loc = def_loc(fn)
     if tracer.numpy_use is not None:
-        out.per_call = (f"the step uses a NumPy array argument as NumPy (computes with it, "
+        out.per_call = (f"the step uses {tracer.numpy_array} as NumPy (computes with it, "
                         f"returns it; at {tracer.numpy_use}), which a replayed trace would "
                         "repeat with this call's array; make it a tensor first "
                         "(torch.from_numpy(a)) to make it an input")
@@ -546,6 +556,8 @@ def _first_held(first, where):
     """What a "name" slot read when the trace began: the name's tensor, or the item of the
     tuple or list it held (structures.py)."""
     root = getattr(where, "root", None)
+    if root is None and id(where) not in first:
+        return where.read()     # (an array read through its name: arrays.ArrayPlace)
     return first[id(where)] if root is None else item_at(first[id(root)], where.path)
 
 

@@ -112,6 +112,7 @@ class Tracer:
         self._scalar_values = {}    # (Value, dtype) -> its 0-dim Value in dtype (_scalar_as)
         self.handed_out = None      # where .numpy()/.tolist() handed values to Python
         self.numpy_use = None       # where the step used an ndarray argument as NumPy (arrays.py)
+        self.numpy_array = None     # which array (an argument, or a name's: arrays.py)
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
         self.ints = False           # a SymbolicInt stands in a place
         self.tensor_windows = False  # a window's bounds are traced tensors (windows.py)

@@ -82,6 +82,7 @@ import types
 from collections import deque
 
 from ..errors import _PKG_DIR
+from .attr_lists import ListVia
 from ..ir.graph import Loc
 from .bindings import (_MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES,
                        BindingGuard, searched_dict)
@@ -186,7 +187,7 @@ def liftable(container, key, value) -> bool:
     float in a dict, a list or a closure cell; an int in a dict or a cell (a loop variable, an
     accumulator; runtime/compiled.py)."""
     if type(value) is float:
-        return type(container) in (dict, list) or key is None
+        return type(container) in (dict, list, ListVia) or key is None
     return type(value) is int and (type(container) is dict or key is None)
 
 

@@ -4,6 +4,7 @@ results for inf, nan, -0.0, denormals and the overflow edges, are what CPU loops
 float results, and vectorize (no libm call per lane left in the loop)."""
 import itertools
 import math
+import os
 import subprocess
 import sys
 
@@ -256,3 +257,31 @@ def test_float64_pow_and_integer_results_keep_the_exact_expression():
     r, m = fn(x, n)
     np.testing.assert_array_equal(r.numpy(), np.array([0.5, 2.0, 9.0]) ** 2.5)
     np.testing.assert_array_equal(m.numpy(), [3, 6, 9])
+
+
+_CACHED_CALLS = """
+import math
+import numpy as np
+from numba import njit
+from stepjit.codegen.vmath import vexp, vlog, vsigmoid, vtanh
+
+@njit(cache=False)
+def f(x, y):
+    return vexp(x) + vsigmoid(x) + vlog(y) + vtanh(y)
+
+want = math.exp(0.5) + 1 / (1 + math.exp(-0.5)) + math.log(2.0) + math.tanh(2.0)
+assert abs(f(np.float32(0.5), np.float64(2.0)) - want) < 1e-6
+"""
+
+
+def test_a_second_process_loads_every_vmath_function_from_numba_cache(tmp_path):
+    """What generated code calls (vexp, ...) compiles once per dtype into Numba's cache and a
+    later process loads it: no process adds entries to the cache after the first one (each
+    process used to compile a closure around the typed function again and add its entry)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+
+    def run():
+        subprocess.run([sys.executable, "-c", _CACHED_CALLS], check=True, env=env, timeout=300)
+        return sorted(p.name for p in tmp_path.rglob("*.nbc"))
+    first = run()
+    assert first and run() == first
