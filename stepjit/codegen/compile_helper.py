@@ -93,7 +93,8 @@ def helps_program(interpreted_seconds) -> bool:
     `interpreted_seconds` of CPU? Where they take less than the helper's start, the program
     compiles at its promotion in this process, sooner and with less CPU: W2 (the makemore MLP,
     interpreted runs of ~0.3 ms) and W3 (an MNIST MLP, ~8 ms) reached their steady state in
-    4.75 s and 6.66 s of CPU that way, against 8.65 s and 6.76 s with a helper (load 14-16).
+    4.1-4.2 s and 5.1-5.6 s of CPU that way, against 4.8-8.8 s and 6.8-6.9 s with a helper
+    (load 12-13, docs/benchmarks.md).
     `STEPJIT_COMPILE_HELPER=always` starts one anyway."""
     if config.compile_helper() == "always":
         return enabled(program=True)
