@@ -342,7 +342,8 @@ class LoopSource:
         b = self._BLOCK
         body.append(f"    for b0 in {rng}((n0 + {b - 1}) // {b}):")
         body.append(f"        lo = b0 * {b}")
-        body.append(f"        hi = min(n0, lo + {b})")
+        # (not min(): Numba compiles its overload as a function of its own, ~0.1 s a process)
+        body.append(f"        hi = lo + {b} if lo + {b} < n0 else n0")
         sliced = [f"a{i}" for i, v in enumerate(self.arrays) if not self._invariant(v)]
         sliced += [f"o{i}" for i, v in enumerate(self.outputs) if v.shape == tuple(self.group.shape)]
         body += [f"        {n}b = {n}[lo:hi]" for n in sliced]
