@@ -23,10 +23,11 @@ A native program (codegen/native_program.py) is one Numba function whose loop ke
 it calls rather than inlines) are functions of its module that Numba compiles first (MNIST's MLP
 with Adam: 9 of them, 1.3 s of CPU, beside 2.8 s for the program). The runtime promotes a
 program's hot trace at its 64th reuse, and it runs interpreted until then (programs/cpu.py), so
-when the program is built (at trace time) `start_program` starts a helper that builds the whole
-program: its loop kernels (their argument types are in the program's text, `program_jobs`:
-every array one it made C-contiguous, `array_at`, `empty_array`, a workspace buffer, a reshape
-of one; every size `dims[k]`), last first, then `program_packed` itself, into Numba's cache
+after its first interpreted runs, where those until its promotion would hide the helper's start
+(`helps_program`), `start_program` starts a helper that builds the whole program: its loop
+kernels (their argument types are in the program's text, `program_jobs`: every array one it
+made C-contiguous, `array_at`, `empty_array`, a workspace buffer, a reshape of one; every
+size `dims[k]`), last first, then `program_packed` itself, into Numba's cache
 beside the module, with its machine-code entry where it can have one. Each leaves a mark
 (`<module>.<function>.<digest>.numba`) when done. The program keeps running interpreted while
 the helper works, past its promotion (`building`), and goes native at its first run after the
@@ -40,11 +41,12 @@ does not settle (a transposed or sliced view) is left to the program's compile, 
 it without a helper.
 
 `STEPJIT_COMPILE_HELPER=0` turns it off, `always` starts it whatever the load average; by
-default a helper for a run's loop kernels starts only where the load average leaves a core
-idle, and never on one core. A helper for a native program starts whatever the load: the
-program does not wait for it while it has interpreted runs left, so on a busy machine it
-costs the helper's start (~0.8 s of CPU), where the main process would otherwise stop for
-the whole compile.
+default a helper starts only where the load average leaves a core idle, and never on one
+core. A helper for a native program starts, by default, only where the program's interpreted
+runs until its promotion take longer than the helper's start (`helps_program`): its compile
+is then hidden behind them. Otherwise it saves no time (the main process compiles the program
+at its promotion, sooner than a helper that must start first would have it ready) and costs
+CPU: the helper's start, and the main process's import of Numba and load of what it stored.
 """
 from __future__ import annotations
 
@@ -63,6 +65,10 @@ MIN_KERNELS = 6      # fewer kernels than this compile faster than a process sta
 # A native program calling fewer loop kernels than this compiles in about a helper's start (W1's,
 # 3 kernels: ~1 s); from this many its compile is seconds (W2's, 4 kernels: ~3.7 s of CPU).
 PROGRAM_MIN_KERNELS = 4
+# CPU seconds a helper costs before it compiles anything: the process, stepjit and Numba
+# imported, Numba's first compile (its registries); and the main process's load of what it
+# stored (Numba imported there too, unless the program has a machine-code entry).
+HELPER_START_SECONDS = 1.0
 _POLL = 0.005        # seconds between looks for an entry the helper is building
 _HELPER = []         # the running helper (a Popen), at most one per process
 _EXIT_HOOK = []
@@ -80,6 +86,19 @@ def enabled(program=False) -> bool:
     if mode == "0" or cores < 2:
         return False
     return mode == "always" or program or _load() < cores - 0.5
+
+
+def helps_program(interpreted_seconds) -> bool:
+    """Start a helper on a native program whose interpreted runs until its promotion take
+    `interpreted_seconds` of CPU? Where they take less than the helper's start, the program
+    compiles at its promotion in this process, sooner and with less CPU: W2 (the makemore MLP,
+    interpreted runs of ~0.3 ms) and W3 (an MNIST MLP, ~8 ms) reached their steady state in
+    4.1-4.2 s and 5.1-5.6 s of CPU that way, against 4.8-8.8 s and 6.8-6.9 s with a helper
+    (load 12-13, docs/benchmarks.md).
+    `STEPJIT_COMPILE_HELPER=always` starts one anyway."""
+    if config.compile_helper() == "always":
+        return enabled(program=True)
+    return enabled() and interpreted_seconds >= HELPER_START_SECONDS
 
 
 def _load() -> float:

@@ -141,6 +141,7 @@ class CudaLoopSource(LoopSource):
     """LoopSource with a CUDA skeleton around the shared element body."""
 
     simd_math = False   # the device's own transcendentals are fast
+    hoist_constants = False   # (its skeleton names no constants before the element body)
 
     def __init__(self, group, constants, block):
         super().__init__(group, constants, parallel=False)

@@ -54,6 +54,7 @@ class LoopSource:
     """Generates the kernel source of a loop group and records its argument order."""
 
     simd_math = True    # transcendentals through codegen/vmath.py; CUDA keeps math.*
+    hoist_constants = True   # typed constants named before the loops (_literal); not on CUDA
 
     def __init__(self, group, constants, parallel, inplace=None, split=True):
         self.group = group
@@ -74,6 +75,7 @@ class LoopSource:
         self._sliced = set()     # arrays read through a block's slice (`a0b`), in a split loop
         self._flat = set()       # arrays read through a flat view (`a0f`), in a flat loop
         self.given = []          # (shape, dtype) of each accumulator buffer (`s0, ...`) it takes
+        self.hoisted = {}        # typed constant's text -> its name (`c0, ...`)
 
     def _var(self, v):
         name = self.names.get(v)
@@ -101,32 +103,58 @@ class LoopSource:
         return "i" not in self._nest_index(v.shape)
 
     def _operand(self, x, want=None):
+        return self._typed_operand(x, want)[0]
+
+    def _typed_operand(self, x, want=None):
+        """(text, dtype): an operand's source and the dtype its value has in the kernel, or
+        None where that is Numba's choice (an untyped literal). Every variable holds its IR
+        dtype (_expr converts what is not computed in it)."""
         if isinstance(x, Value):
             if x in self.constants:
                 c = self.constants[x]
                 if isinstance(c, Node):      # computed from sizes (passes/fusion.py): inline
-                    return self._expr(c)
-                return self._var(c) if isinstance(c, Value) else literal(c, x.dtype)
-            return self._var(x)
-        return literal(x, want)
+                    return self._expr(c), c.out.dtype
+                if isinstance(c, Value):
+                    return self._var(c), c.dtype
+                return self._literal(c, x.dtype)
+            return self._var(x), x.dtype
+        return self._literal(x, want)
+
+    def _literal(self, x, dtype):
+        """(text, dtype) of a constant: typed by its dtype's constructor where it has one
+        (literal), and then, where the kernel hoists constants, named once before the loops
+        (`c0 = np.float32(0.5)`): Numba types and lowers each `np.float32(...)` as a function
+        call (~2.5 ms of compile each), once per use in the loops otherwise."""
+        text = literal(x, dtype)
+        if dtype is None or not text.startswith(_CTOR[dtype.name] + "("):
+            return text, None       # (a bool, None, or an untyped number)
+        if not self.hoist_constants:
+            return text, dtype
+        name = self.hoisted.get(text)
+        if name is None:
+            name = self.hoisted[text] = f"c{len(self.hoisted)}"
+        return name, dtype
 
     def _expr(self, node):
         prim = node.prim
         out_dtype = node.out.dtype
         if prim.lowering == "fill":
-            return literal(node.attrs["value"], out_dtype)
-        ops = []
+            return self._literal(node.attrs["value"], out_dtype)[0]
+        ops, exact = [], True
         for i, x in enumerate(node.inputs):
             want = out_dtype if (i in prim.casts and out_dtype.category != BOOL) else None
-            text = self._operand(x, want)
+            text, dtype = self._typed_operand(x, want)
             if want is not None and isinstance(x, Value) and x.dtype is not out_dtype:
-                text = f"{_CTOR[out_dtype.name]}({text})"
+                text, dtype = f"{_CTOR[out_dtype.name]}({text})", out_dtype
             ops.append(text)
+            exact = exact and dtype is out_dtype
         attrs = {k: literal(v) if not hasattr(v, "short") else v for k, v in node.attrs.items()}
         template = prim.expr_for(node)
         if self.simd_math and out_dtype.category == FLOAT:
             template = prim.simd_expr_for(node) or template   # vectorizable (codegen/vmath.py)
         expr = template.format(*ops, **attrs)
+        if prim.float_closed and exact and out_dtype.category == FLOAT:
+            return expr      # already of out_dtype: a conversion would be one more call to type
         return f"{_CTOR[out_dtype.name]}({expr})"
 
     # -- reductions -------------------------------------------------------------------
@@ -165,6 +193,7 @@ class LoopSource:
             self._split_loops(body, reds, out_pos, *split)
         for r in reds:
             body += self._reduction_epilogue(r, out_pos[r.out])
+        body[1:1] = [f"    {name} = {text}" for text, name in self.hoisted.items()]
         return "\n".join(body) + "\n"
 
     def element_body(self, ind, reds, out_pos, nodes=None, stores=True):
@@ -313,7 +342,8 @@ class LoopSource:
         b = self._BLOCK
         body.append(f"    for b0 in {rng}((n0 + {b - 1}) // {b}):")
         body.append(f"        lo = b0 * {b}")
-        body.append(f"        hi = min(n0, lo + {b})")
+        # (not min(): Numba compiles its overload as a function of its own, ~0.1 s a process)
+        body.append(f"        hi = lo + {b} if lo + {b} < n0 else n0")
         sliced = [f"a{i}" for i, v in enumerate(self.arrays) if not self._invariant(v)]
         sliced += [f"o{i}" for i, v in enumerate(self.outputs) if v.shape == tuple(self.group.shape)]
         body += [f"        {n}b = {n}[lo:hi]" for n in sliced]

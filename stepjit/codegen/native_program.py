@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 
 from ..ir.graph import Value
 from ..ir.primitives.indexing import format_key
 from ..ir.primitives.reductions import count
 from ..passes.memory import computed_into_buffers, share_buffers
+from .inlined import inline_kernels
 from .loops import LoopSource, literal
 from .repeats import outline
 
@@ -203,9 +205,10 @@ class ProgramSource:
                 for v in self.returned if v not in self.ins]
 
     def kernel_functions(self):
-        """The distinct loop kernel functions of the program's module (generates its source)."""
+        """The distinct loop kernel functions of the program (generates its source), those
+        written into the program's own lines included (Numba compiles their code all the same)."""
         self.source()
-        return list(self.kernels)
+        return list(self.distinct)
 
     def source(self):
         """The program's module text, generated on first use (generating it fills the
@@ -219,6 +222,7 @@ class ProgramSource:
                  for g in self.fused.groups if g.nodes[0].out not in self.part_views]
         # repeated runs of groups (an unrolled RNN's steps) become one function called per run
         lines, repeated = outline(units)
+        lines, repeated = self._inline(lines, repeated)
         self.repeated = [f"{_JIT_KERNEL}\n{text}" for text in repeated]
         body = self._placeholders() + lines
         body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
@@ -290,12 +294,40 @@ class ProgramSource:
             self.kernels.append(src.replace("def loop(", f"def {fname}(", 1))
         return fname
 
+    def _inline(self, lines, repeated):
+        """(lines, repeated functions' texts) with calls replaced by the called kernel's own lines
+        (codegen/inlined.py), those kernels dropped from the module: in the program's lines,
+        the kernels one small group calls; in a repeated run's function, the kernels called
+        there and nowhere else (an unrolled RNN's cell: one function to compile, not two;
+        the run's function is compiled and optimized as a kernel is)."""
+        self.distinct = list(self.kernels)
+        kernels = {self._fname(src): src for src in self.kernels}
+        sites = Counter(m[1] for text in [lines] + repeated
+                        for m in re.finditer(r"\b(loop\d+)\(", "\n".join(text) if text is lines
+                                             else text))
+        small = {k: src for k, src in kernels.items() if self._inlined(k)}
+        lines, done = inline_kernels(lines, small)
+        runs = []
+        for text in repeated:
+            alone = {k: src for k, src in kernels.items() if sites[k] == 1 and f"{k}(" in text}
+            text_lines, written = inline_kernels(text.split("\n"), alone)
+            runs.append("\n".join(text_lines))
+            done |= written
+        self.kernels = [src for src in self.kernels if self._fname(src) not in done]
+        return lines, runs
+
+    @staticmethod
+    def _fname(src):
+        return src.split("def ", 1)[1].split("(", 1)[0]
+
+    def _inlined(self, fname):
+        """Is the kernel `fname` called by one group, over few elements and arguments?"""
+        calls, largest, args = self.kernel_calls[fname]
+        return calls == 1 and largest <= INLINE_MAX_ELEMENTS and args <= INLINE_MAX_ARGS
+
     def _decorated(self, src):
         """A kernel's text with its decorator: inlined where one small group calls it."""
-        fname = src.split("def ", 1)[1].split("(", 1)[0]
-        calls, largest, args = self.kernel_calls[fname]
-        inline = ', inline="always"' if calls == 1 and largest <= INLINE_MAX_ELEMENTS \
-            and args <= INLINE_MAX_ARGS else ""
+        inline = ', inline="always"' if self._inlined(self._fname(src)) else ""
         return f'{_JIT_KERNEL[:-1]}{inline})\n' + src
 
     def _op(self, node):

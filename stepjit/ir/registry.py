@@ -52,6 +52,9 @@ Facts the passes and backends read (docs/architecture.md, "Adding a primitive"):
               other effect (default: every kind but "random")
   accumulates its result is a sum of many products (sum, matmul): check mode scales its
               tolerance by the same op over absolute values
+  float_closed  for an elementwise op: its `expr`, on float operands all of the result's dtype,
+              computes in that dtype (Python's + - * / and unary -, as Numba types them on
+              float32 or float64 scalars), so generated loops need not convert its result
   identity    ((operand index, value), ...): with that operand a literal equal to value (a
               zero of that sign, in a float result), the result is the other operand of a
               two-operand op, bit for bit (x * 1, x + -0.0, x - 0.0): simplification drops it
@@ -117,14 +120,15 @@ class Primitive:
                  "inputs", "attrs", "variadic", "ufunc", "view", "unview", "casts", "into",
                  "reduce", "exact", "keeps_uniform", "pure", "accumulates", "lowering",
                  "native", "native_when", "native_first", "simd_expr", "check", "identity",
-                 "may_copy", "jvp")
+                 "may_copy", "jvp", "float_closed")
 
     def __init__(self, name, kind, impl, shape_rule, *, inputs, attrs=(), vjp=None,
                  expr=None, grad_name=None, variadic=False, view=False, unview=None, casts=(),
                  into=None,
                  reduce=None, exact=False, keeps_uniform=False, pure=None, accumulates=False,
                  lowering=None, native=None, native_when=None, native_first=None,
-                 simd_expr=None, check=False, identity=(), may_copy=False, jvp=None):
+                 simd_expr=None, check=False, identity=(), may_copy=False, jvp=None,
+                 float_closed=False):
         assert kind in KINDS, kind
         assert reduce in REDUCES + (None,), reduce
         self.name = name
@@ -156,6 +160,7 @@ class Primitive:
         self.check = check
         self.identity = tuple(identity)
         self.may_copy = may_copy
+        self.float_closed = float_closed
         if vjp is None:
             self.vjp = None
         elif variadic:

@@ -9,6 +9,7 @@ the parameter, not a temporary).
 """
 from __future__ import annotations
 
+import time
 
 import numpy as np
 
@@ -44,6 +45,9 @@ PACKED_MAX_GROUPS = 64
 # calls in milliseconds each. Past this many runs (a program the runtime never promotes: a
 # step traced on every call) it compiles its loop kernels after all.
 INTERPRETED_RUNS = 128
+# Interpreted runs timed before a helper process is decided on for the native program
+# (codegen/compile_helper.py: helps_program).
+TIMED_RUNS = 2
 
 
 def native_mode() -> str:
@@ -382,8 +386,8 @@ class CpuProgram(Program):
             self.native_ok and native_mode() == "hot" and not config.first_call_compiles()) else 0
         self.building = None    # the NativeCall of a promotion waiting for a helper's build
         self.helped = None      # the native program's kernel a helper was started on
-        if self.interpreted_runs:
-            self._prepare_native()
+        # CPU seconds of the interpreted runs timed so far, until the helper is decided on
+        self.timed_runs = [] if self.interpreted_runs else None
 
     def _adopt(self, record):
         """Run what the pipeline's record says (stepjit/pipeline.py): its optimized graph,
@@ -416,6 +420,8 @@ class CpuProgram(Program):
         if self.native is None:
             if self.interpreted_runs and not (self.building and self._built()):
                 self.interpreted_runs -= 1
+                if self.timed_runs is not None:
+                    return self._timed_run(env)
                 return evaluate(self.source_graph, env)
             if self.building is not None:   # built, or no interpreted runs left: wait for it
                 self._go_native()
@@ -511,10 +517,26 @@ class CpuProgram(Program):
         for callback in list(NATIVE_READY):
             callback()
 
-    def _prepare_native(self):
-        """When a program that goes native when hot is built: a helper process may build the
-        native program while it runs interpreted (codegen/compile_helper.py: start_program)."""
-        if len(self.fused.groups) <= PACKED_MAX_GROUPS:
+    def _timed_run(self, env):
+        """An interpreted run of a program bound to go native when hot, timed (CPU seconds) until
+        TIMED_RUNS are: the helper is decided on by what they cost (_prepare_native)."""
+        start = time.process_time()
+        env = evaluate(self.source_graph, env)
+        self.timed_runs.append(time.process_time() - start)
+        if len(self.timed_runs) >= TIMED_RUNS:
+            # (the fastest: the first run also pays for what NumPy sets up once)
+            seconds, self.timed_runs = min(self.timed_runs), None
+            self._prepare_native(seconds)
+        return env
+
+    def _prepare_native(self, seconds):
+        """A program that goes native when hot, after its first interpreted runs (`seconds` of
+        CPU each): a helper process may build the native program while it runs interpreted
+        (codegen/compile_helper.py: start_program), where those runs until its promotion
+        take long enough to hide the helper's start (helps_program)."""
+        from ..runtime.compiled import HOT_REUSE
+        if len(self.fused.groups) <= PACKED_MAX_GROUPS \
+                and compile_helper.helps_program(seconds * HOT_REUSE):
             src = self.native_source()[0]
             packed, _ = get_module_function(src.source(), "program_packed",
                                             entry_first=not src.returned)

@@ -232,12 +232,13 @@ def _held_guard(fn, root, old, slots):
     return [BindingGuard(root.container, root.key, old, root.label, min(segments), def_loc(fn))]
 
 
-def rebound_names(fn, escapes, state, snap=None):
+def rebound_names(fn, escapes, state, snap=None, read=()):
     """Split the trace's escapes (tensor, Value) into those only fn's names hold, returned
     as (NamePlace, Value) rebinds, or (LeafPlace, Value) for a tuple or list of them a name
     holds (structures.py), and the others, returned as they are. state: the ids of escaping
     leaves that require grad (never rebound); snap: values.snapshot's, taken before the trace
-    (the lists that existed then, the attributes of the objects the step reaches)."""
+    (the lists that existed then, the attributes of the objects the step reaches); read: the
+    ids of the tensors the trace read (tracer.touched)."""
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None:
@@ -248,7 +249,7 @@ def rebound_names(fn, escapes, state, snap=None):
     made = {id(t) for t, _ in escapes if id(t) not in state}
     existing = set(snap.sizes) if snap is not None else set()
     attrs = _rebound_attrs(snap)
-    tensor_attrs = _rebound_attrs(snap, made) + _rebound_items(snap, made)
+    tensor_attrs = _rebound_attrs(snap, made, read) + _rebound_items(snap, made)
     structs = structures.candidates(_names(glob, code, fn.__closure__ or ()) + attrs, made, existing)
     inner = {id(c) for _, flat in structs for c in flat[2]}
     # (gc.get_referrers scans every object of the process: only a tensor one of fn's names
@@ -283,15 +284,21 @@ def rebound_names(fn, escapes, state, snap=None):
     return out
 
 
-def _rebound_attrs(snap, made=None):
+def _rebound_attrs(snap, made=None, read=()):
     """(attribute dict, key, label, object) for each attribute of an object the step reaches
     that it bound to another tuple or list (`self.hidden = (h, c)`); with made (ids), to a
     tensor the step made instead (minGPT's trainer: `logits, self.loss = model(x, y)`), which
-    is rebound after every call as a global is (module docstring)."""
+    is rebound after every call as a global is (module docstring). Not one whose old tensor
+    the trace read (ids in read): rebinding.py made the new value that tensor's storage where
+    it could; where it could not (d2l's batch norm: `self.moving_mean = ...` turns a float32
+    running mean float64) the trace lifted the old object, which no name holds any more to be
+    guarded, and a replay would read it again: the trace describes that call only."""
     out = []
     for d, before, label, _ in (snap.attrs.values() if snap is not None else ()):
         for k, v in list(d.items()):
             if type(k) is not str or before.get(k) is v:
+                continue
+            if made is not None and id(before.get(k)) in read:
                 continue
             if (type(v) in (tuple, list) if made is None else id(v) in made):
                 out.append((d, k, f"{label}.{k}", v))

@@ -512,7 +512,7 @@ def _escapes(tracer, trace, fn, snap=None):
             outputs.add(id(t._data))
     t = None
     if fn is not None and escapes:
-        escapes = rebound_names(fn, escapes, state, snap)
+        escapes = rebound_names(fn, escapes, state, snap, tracer.touched)
     if any(not isinstance(t, NamePlace) for t, _ in escapes):
         trace.reusable = False
         trace.why_not_reusable = trace.why_not_reusable or (

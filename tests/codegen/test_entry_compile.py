@@ -176,3 +176,33 @@ def test_compile_result_is_an_optimized_module_and_no_machine_code(fresh_kernels
     assert cres.fndesc.mangled_name in defined
     assert not any(name.startswith("cpython.") for name in defined)
     assert not any("rewrites" in name for name in cres.metadata["pipeline_times"]["nopython"])
+
+
+ALLOCATES = """def {name}(a0, o0, n0):
+    t = np.empty(n0, np.float32)
+    for i0 in range(n0):
+        t[i0] = a0[i0] * np.float32(2.0)
+    for i0 in range(n0):
+        o0[i0] = t[i0]
+"""
+
+
+def test_compile_result_lowers_no_reference_counting(fresh_kernels):
+    """A kernel compiled for its entry is compiled without Numba's runtime (its arrays are
+    borrowed: no incref/decref lowered); one that allocates cannot be, and runs on Numba's
+    dispatcher with the same values."""
+    from stepjit.codegen import entry_compile
+    kernel, _ = kernels.get_kernel(lambda name: AXPY.format(name=name), parallel=False)
+    with kernels._LOCK:
+        kernel.checked = kernels._load(kernel.fname, kernel.text)
+    dispatcher = kernel.checked.fn
+    a = np.zeros(4, np.float32)
+    cres = entry_compile.compile_result(dispatcher, tuple(dispatcher.typeof_pyval(x)
+                                                          for x in (a, a, a, 4)))
+    assert not cres.target_context.enable_nrt
+    kernel, _ = kernels.get_kernel(lambda name: ALLOCATES.format(name=name), parallel=False)
+    a = np.linspace(-1, 1, 9, dtype=np.float32)
+    out = np.empty(9, np.float32)
+    kernel(a, out, 9)
+    np.testing.assert_array_equal(out, a * np.float32(2.0))
+    assert len(kernel.checked.fn.overloads) == 1      # the dispatcher compiled it

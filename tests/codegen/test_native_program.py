@@ -9,9 +9,11 @@ from stepjit.programs.cpu import CpuProgram
 
 
 def kernel_calls(text):
-    """{loop kernel name: (calls from program(...), inlined)} of a native program's module."""
+    """{loop kernel name: (calls from program(...), inlined)} of a native program's module: the
+    kernels it defines, with those whose lines program(...) holds instead of a call (their
+    locals prefixed `_<k>_`, codegen/inlined.py) as called once and inlined."""
     body = text.split("\ndef program(", 1)[1].split("\ndef program_packed(", 1)[0]
-    out = {}
+    out = {f"loop{k}": (1, True) for k in set(re.findall(r"\b_(\d+)_\w+ = ", body))}
     for decorator, name in re.findall(r"(@njit\([^)]*\))\ndef (loop\d+)\(", text):
         out[name] = (len(re.findall(rf"\b{name}\(", body)), 'inline="always"' in decorator)
     return out

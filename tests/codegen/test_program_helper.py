@@ -222,3 +222,35 @@ def test_no_helper_for_a_program_whose_entry_is_stored(tmp_path, monkeypatch):
     compile_helper._mark(entry)         # (its contents are not read here)
     compile_helper.start_program(kernel)
     assert spawned == [] and kernel.path not in compile_helper._PROGRAMS
+
+
+@pytest.mark.parametrize("start_seconds, helped", [(1e9, False), (0.0, True)])
+def test_helper_only_where_interpreted_runs_hide_its_start(start_seconds, helped, monkeypatch):
+    """By default a native program's helper is decided on after its first interpreted runs
+    (cpu.TIMED_RUNS): it starts where those runs until the promotion take at least the
+    helper's start (HELPER_START_SECONDS), and not where the main process would have the
+    program compiled sooner (a cheap step: it then compiles at its promotion)."""
+    from stepjit.programs import cpu
+    for name in ("STEPJIT_FIRST_CALL", "STEPJIT_NATIVE", "STEPJIT_COMPILE_HELPER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(compile_helper.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(compile_helper, "_load", lambda: 0.0)      # a core idle
+    monkeypatch.setattr(compile_helper, "HELPER_START_SECONDS", start_seconds)
+    started = []
+    monkeypatch.setattr(compile_helper, "start_program", lambda k: started.append(k) or False)
+    step, x, y, w = _make()
+    eager = [step(x, y).item() for _ in range(8)]
+    clear_programs()
+    step, x, y, w = _make()
+    fn = torch.compile(step, backend="cpu")
+    got = []
+    while not (fn.roots and fn.roots[-1].program):   # (a trace's first call is interpreted; its
+        got.append(fn(x, y).item())                   # second builds the program, run once)
+    program = fn.roots[-1].program.unwrapped()
+    for _ in range(cpu.TIMED_RUNS - 1):
+        assert started == [] and program.timed_runs is not None     # not decided yet
+        got.append(fn(x, y).item())
+    clear_programs()
+    assert program.timed_runs is None and program.native is None
+    assert [k.function for k in started] == (["program_packed"] if helped else [])
+    np.testing.assert_allclose(got, eager[:len(got)], rtol=1e-5)

@@ -88,14 +88,14 @@ def _rnn_step(torch, params, steps):
     return step
 
 
-def test_unrolled_rnn_compiles_one_repeated_function_and_matches_eager(monkeypatch):
-    """Float64, so compiled and eager agree to rounding: the steps' matmuls run through BLAS in
-    both, the loops in the same order. The weight gradients are sums over the steps, lowered
-    to a stack of per-step parts and a reduction: each part is computed in its slice of the
-    stack (native_program._stacked)."""
+def compiled_rnn(monkeypatch, steps, seed=3):
+    """The unrolled RNN step (float64) compiled as one native program: its compiled function,
+    after checking three calls' losses and the parameters they leave against eager's. Float64,
+    so compiled and eager agree to rounding: the steps' matmuls run through BLAS in both, the
+    loops in the same order."""
     monkeypatch.setenv("STEPJIT_NATIVE", "1")
-    r = np.random.default_rng(3)
-    steps, batch, n_in, hidden = 4, 4, 8, 16   # matmuls of 512 MACs and more: BLAS
+    r = np.random.default_rng(seed)
+    batch, n_in, hidden = 4, 8, 16   # matmuls of 512 MACs and more: BLAS
     values = [r.standard_normal(s) * 0.5 for s in ((n_in, hidden), (hidden, hidden), (hidden,),
                                                    (hidden, 5))]
     xs = torch.tensor(r.standard_normal((steps, batch, n_in)))
@@ -111,6 +111,14 @@ def test_unrolled_rnn_compiles_one_repeated_function_and_matches_eager(monkeypat
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     for g, w in zip(got_params, want_params):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    return fn
+
+
+def test_unrolled_rnn_compiles_one_repeated_function_and_matches_eager(monkeypatch):
+    """The weight gradients are sums over the steps, lowered to a stack of per-step parts and
+    a reduction: each part is computed in its slice of the stack (native_program._stacked)."""
+    steps = 4
+    fn = compiled_rnn(monkeypatch, steps)
     texts = [program.native_text for _, program in fn.programs.values() if program.is_native]
     assert texts
     for text in texts:

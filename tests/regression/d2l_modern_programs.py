@@ -25,7 +25,8 @@ What each reaches for, as the chapters do:
   attribute, AddNorm (LayerNorm), position-wise FFN, an encoder of two blocks over
   `embedding * sqrt(d)`, Adam.
 - `modern_cnns`: batch norm written out (`is_grad_enabled()` choosing training statistics,
-  the moving averages rebound as module attributes), NiN blocks of 1x1 convolutions, an
+  the moving averages rebound as module attributes, float32 tensors that the first step
+  rebinds to float64 ones), NiN blocks of 1x1 convolutions, an
   Inception block concatenating four branches, residual blocks with nn.BatchNorm2d and a 1x1
   shortcut, a dense block and transition (cat, AvgPool2d), AdaptiveAvgPool2d, Flatten, SGD
   with momentum and weight decay.
@@ -512,10 +513,7 @@ def modern_cnns(T, wrap=_identity, steps=STEPS):
     model.eval()     # (the running statistics stay as made)
     with T.no_grad():
         model(T.tensor(xs[0], dtype=T.float32))    # materializes the lazy layers
-    model.to(T.float64)
-    for m in model.modules():
-        if hasattr(m, "moving_mean"):
-            m.moving_mean, m.moving_var = m.moving_mean.double(), m.moving_var.double()
+    model.to(T.float64)   # (the batch norm's moving statistics stay float32 until its first step)
     _set_weights(T, model, seed=11)
     opt = T.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
 

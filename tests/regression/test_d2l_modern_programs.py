@@ -30,12 +30,7 @@ CASES = [(name, "interpret") for name in sorted(PROGRAMS)] + [
 
 @pytest.mark.parametrize("name,backend", CASES)
 def test_compiled_matches_eager_and_stays_compiled(name, backend, eager):
-    made = []
-
-    def wrap(fn):
-        made.append(stepjit.compile(fn, backend=backend))
-        return made[-1]
-    losses = PROGRAMS[name](stepjit, wrap)
+    losses, made = program_losses.compiled(PROGRAMS[name], backend)
     if backend == "interpret":
         assert losses == eager[name]
     else:

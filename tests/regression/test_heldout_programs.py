@@ -25,12 +25,8 @@ def test_eager_matches_pytorch(name, eager):
 
 
 def _compiled(name, backend):
-    made = []
-
-    def wrap(fn):
-        made.append(stepjit.compile(fn, backend=backend))
-        return made[-1]
-    return PROGRAMS[name](stepjit, wrap), made[0]
+    losses, made = program_losses.compiled(PROGRAMS[name], backend)
+    return losses, made[0]
 
 
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])

@@ -31,7 +31,7 @@ def test_eager_matches_pytorch(name, eager):
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_compiled_matches_eager(name, backend, eager):
-    losses, made = program_losses.run_compiled(PROGRAMS[name], backend)
+    losses, made = program_losses.compiled(PROGRAMS[name], backend)
     program_losses.assert_same_as_eager(losses, eager[name], backend)
     st = made[0].stats()
     assert st["fallbacks"] == 0 and st["eager_calls"] == 0, st

@@ -27,12 +27,7 @@ def test_eager_matches_pytorch(name, eager):
 
 
 def _compiled(name, backend):
-    made = []
-
-    def wrap(fn):
-        made.append(stepjit.compile(fn, backend=backend))
-        return made[-1]
-    losses = PROGRAMS[name](stepjit, wrap)
+    losses, made = program_losses.compiled(PROGRAMS[name], backend)
     return losses, made[0]
 
 

@@ -27,12 +27,7 @@ def test_eager_matches_pytorch(name, eager):
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_compiled_matches_eager_with_one_trace(name, eager):
-    made = []
-
-    def wrap(fn):
-        made.append(stepjit.compile(fn, backend="interpret"))
-        return made[-1]
-    losses = PROGRAMS[name](stepjit, wrap)
+    losses, made = program_losses.compiled(PROGRAMS[name], "interpret")
     assert losses == eager[name]
     st = made[0].stats()
     assert (st["calls"], st["traces"], st["fallbacks"], st["eager_calls"]) == \

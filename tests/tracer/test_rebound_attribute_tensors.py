@@ -51,3 +51,39 @@ def test_an_attribute_bound_to_the_loss_stays_compiled(backend):
         np.testing.assert_allclose(got_kept, want_kept, rtol=1e-5)
     st = f.stats()
     assert st["fallbacks"] == 0 and st["mode"] == "tree" and st["traces"] <= 3, st
+
+
+class _RunningMean:
+    def __init__(self):
+        self.moving_mean = torch.zeros(3)     # float32, as d2l's BatchNorm makes it
+
+
+def test_an_attribute_rebound_to_another_dtype_is_never_replayed_stale():
+    """d2l's hand-written batch norm under a float64 model: `Y, self.moving_mean, ... =
+    batch_norm(...)` rebinds a float32 running mean to a float64 tensor. The trace lifted the
+    float32 object, which the attribute no longer holds after the call, so no guard can tell
+    that it moved: that trace describes its call only, and the next (float64 to float64) is
+    written back as a rebinding is. Was: the third call replayed the first trace, reading the
+    first call's zeros (the running mean stuck at its first value)."""
+    w = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    state = _RunningMean()
+
+    def step(x):
+        y = x * w
+        state.moving_mean = (0.9 * state.moving_mean + 0.1 * y.detach()).data
+        loss = y.sum()
+        loss.backward()
+        return loss
+
+    def run(f):
+        state.moving_mean = torch.zeros(3)
+        out = []
+        for i in range(6):
+            f(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64) * (i + 1))
+            out.append((state.moving_mean.dtype, state.moving_mean.tolist()))
+        return out
+
+    eager = run(step)
+    f = torch.compile(step, backend="interpret")
+    assert run(f) == eager
+    assert f.stats()["traces"] <= 3 and f.stats()["fallbacks"] == 0, f.stats()

@@ -18,13 +18,14 @@ from .erf_float32 import erf_float32
 
 
 def _ew(name, impl, rule, vjp, expr, nin, grad_name=None, attrs=(), casts=None, exact=False,
-        simd_expr=None, identity=()):
+        simd_expr=None, identity=(), float_closed=False):
     inputs = ("x",) if nin == 1 else ("x", "y")
     if casts is None:
         casts = tuple(range(nin))
     return register(Primitive(name, "elementwise", impl, rule, inputs=inputs, attrs=attrs,
                               vjp=vjp, expr=expr, grad_name=grad_name, casts=casts, exact=exact,
-                              simd_expr=simd_expr, identity=identity))
+                              simd_expr=simd_expr, identity=identity,
+                              float_closed=float_closed))
 
 
 def _zero_grad(g):
@@ -34,15 +35,15 @@ def _zero_grad(g):
 # -- arithmetic --------------------------------------------------------------
 # (x + -0.0 is x for every x, -0.0 included; x + 0.0 is not: -0.0 + 0.0 == 0.0)
 add = _ew("add", np.add, S.same_rule, (lambda g: g, lambda g: g), "({0} + {1})", 2, exact=True,
-          identity=((1, -0.0), (0, -0.0)))
+          identity=((1, -0.0), (0, -0.0)), float_closed=True)
 sub = _ew("sub", np.subtract, S.arith_rule, (lambda g: g, lambda g: -g), "({0} - {1})", 2, exact=True,
-          identity=((1, 0.0),))
+          identity=((1, 0.0),), float_closed=True)
 mul = _ew("mul", np.multiply, S.same_rule,
           (lambda g, y: g * y, lambda g, x: g * x), "({0} * {1})", 2, exact=True,
-          identity=((1, 1), (0, 1)))
+          identity=((1, 1), (0, 1)), float_closed=True)
 div = _ew("div", np.true_divide, S.float_rule,
           (lambda g, y: g / y, lambda g, y, out: -g * out / y), "({0} / {1})", 2, exact=True,
-          identity=((1, 1),))
+          identity=((1, 1),), float_closed=True)
 # Python's (and PyTorch's) floor division, in the operands' own dtype: integers never round
 # trip through a float (int64 // 1 of 2**24 + 1 stays exact), floats take NumPy's divmod, which
 # is the algorithm PyTorch's div_floor_floating runs (1.0 // 0.1 == 9.0, not floor(1 / 0.1)).
@@ -122,7 +123,8 @@ atan2 = _ew("atan2", np.arctan2, S.float_rule, (_atan2_grad, _atan2_other_grad),
             "math.atan2({0}, {1})", 2)
 
 # -- unary math --------------------------------------------------------------
-neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1, exact=True)
+neg = _ew("neg", np.negative, S.arith_rule, (lambda g: -g,), "(-{0})", 1, exact=True,
+          float_closed=True)
 exp = _ew("exp", np.exp, S.float_rule, (lambda g, out: g * out,), "math.exp({0})", 1,
           simd_expr="vexp({0})")
 log = _ew("log", np.log, S.float_rule, (lambda g, x: g / x,), "math.log({0})", 1,
