@@ -45,13 +45,16 @@ def _numpy_operand(fn):
         try:
             return fn(self, other)
         except (TypeError, StepjitError):     # (a trace's TraceError is a StepjitError)
-            if type(other) is not np.ndarray:
+            traced = creation._array_argument(other)   # an array input of a step being traced
+            if type(other) is not np.ndarray and not traced:
                 raise
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        kind = np.result_type(self.dtype.np, other)
-        out = fn(self.to(as_dtype(kind)), creation.as_tensor(other.astype(kind, copy=False)))
+        kind = np.result_type(self.dtype.np, other.dtype)
+        operand = other.as_tensor(as_dtype(kind)) if traced else \
+            creation.as_tensor(other.astype(kind, copy=False))
+        out = fn(self.to(as_dtype(kind)), operand)
         return out.to(uint8) if kind == np.bool_ else out
     op.__name__ = fn.__name__
     return op

@@ -66,3 +66,19 @@ def test_a_compiled_step_computes_what_eager_does():
         results.append(([r.item() for r in runs], [r.dtype for r in runs], w.grad.numpy().copy()))
     assert results[0][0] == results[1][0] and results[0][1] == results[1][1] == [torch.float64] * 4
     np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
+def test_a_closure_array_operand_is_read_on_every_call():
+    """`x * mask` with `mask` a closure's array is an input of the trace (runtime/
+    test_named_arrays.py): refilled in place between calls, each call computes with what it
+    holds now, in NumPy's result type, as eagerly."""
+    mask = np.zeros(3, np.float32)
+
+    def step(x):
+        return (x * mask).sum()
+    fn = torch.compile(step)
+    for i in range(4):
+        mask[:] = [i, 0.5, -2 * i]
+        x = torch.tensor([1.0, 2.0, 3.0])
+        assert fn(x).item() == step(x).item() == np.float32(1 * i + 2 * 0.5 - 3 * 2 * i)
+    assert fn._stats["eager_calls"] == 0 and fn._stats["traces"] <= 2
