@@ -206,3 +206,19 @@ def test_compile_result_lowers_no_reference_counting(fresh_kernels):
     kernel(a, out, 9)
     np.testing.assert_array_equal(out, a * np.float32(2.0))
     assert len(kernel.checked.fn.overloads) == 1      # the dispatcher compiled it
+
+
+def test_a_strided_first_call_compiles_its_entry_with_the_contiguity_test(fresh_kernels):
+    """A first call with a strided array keeps the flat loop's `.flags` test, which Numba lowers
+    only with its runtime: the entry is compiled with it, not left to the dispatcher's compile
+    (three machine-code emissions; W7's pooling kernels), with NumPy's values."""
+    kernel, _ = kernels.get_kernel(lambda name: FLAT.format(name=name), parallel=False)
+    a = np.arange(12, dtype=np.float32).reshape(4, 3).T
+    b = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    out = np.empty((3, 4), np.float32)
+    kernel(a, b, out, 3, 4)
+    np.testing.assert_array_equal(out, a - b)
+    assert len(kernel.checked.fn.overloads) == 0, "the dispatcher compiled the kernel"
+    c = np.ones((3, 4), np.float32)       # C-contiguous now: the same entry's flat loop
+    kernel(c, b, out, 3, 4)
+    np.testing.assert_array_equal(out, c - b)
