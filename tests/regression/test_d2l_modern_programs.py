@@ -5,22 +5,11 @@ momentum's state is made on the first call) with no eager fallback and no call r
 Recorded by `python -m tests.fixtures d2l_modern`."""
 import pytest
 
-import stepjit
 from tests.fixtures import program_losses
 
 from .d2l_modern_programs import PROGRAMS
 
-RECORDED = program_losses.recorded("d2l_modern")
-
-
-@pytest.fixture(scope="module")
-def eager():
-    return {name: program(stepjit) for name, program in PROGRAMS.items()}
-
-
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_eager_matches_pytorch(name, eager):
-    assert eager[name] == pytest.approx(RECORDED[name], rel=1e-9)
+eager, test_eager_matches_pytorch = program_losses.eager_checks("d2l_modern", PROGRAMS)
 
 
 # (the CNN and the transformer on cpu: about a minute of Numba compiling on a 2-core machine)

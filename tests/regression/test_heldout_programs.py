@@ -11,17 +11,7 @@ from tests.fixtures import program_losses
 
 from .heldout_programs import PROGRAMS
 
-RECORDED = program_losses.recorded("heldout")
-
-
-@pytest.fixture(scope="module")
-def eager():
-    return {name: program(stepjit) for name, program in PROGRAMS.items()}
-
-
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_eager_matches_pytorch(name, eager):
-    assert eager[name] == pytest.approx(RECORDED[name], rel=1e-9)
+eager, test_eager_matches_pytorch = program_losses.eager_checks("heldout", PROGRAMS)
 
 
 def _compiled(name, backend):

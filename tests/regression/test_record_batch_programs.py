@@ -7,25 +7,15 @@ run eagerly past the recompile limit), and the accumulator replayed the last cal
 Recorded by `python -m tests.fixtures record_batches`."""
 import pytest
 
-import stepjit
 from tests.fixtures import program_losses
 
 from .record_batch_programs import PROGRAMS
 
-RECORDED = program_losses.recorded("record_batches")
 # traces: Adam's state and the first .grad; then one per new padded length (dict batches)
 # or per sentence (the tagger's word lists are Python values)
 MAX_TRACES = {"batch_object_seq2seq": 3, "dict_batch_classifier": 4, "legacy_tensor_tagger": 4}
 
-
-@pytest.fixture(scope="module")
-def eager():
-    return {name: program(stepjit) for name, program in PROGRAMS.items()}
-
-
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_eager_matches_pytorch(name, eager):
-    assert eager[name] == pytest.approx(RECORDED[name], rel=1e-9)
+eager, test_eager_matches_pytorch = program_losses.eager_checks("record_batches", PROGRAMS)
 
 
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])

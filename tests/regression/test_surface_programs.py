@@ -5,25 +5,13 @@ compiles on cpu, and tests/runtime/test_compiled_forward.py compiles one already
 
 import pytest
 
-import stepjit
 from tests.fixtures import program_losses
 
 from .surface_programs import PROGRAMS
 
-RECORDED = program_losses.recorded("surface")
 CPU = ["d2l_softmax_scratch", "d2l_softmax_concise", "d2l_rnn_scratch"]
 
-
-@pytest.fixture(scope="module")
-def eager():
-    stepjit.manual_seed(0)
-    return {name: program(stepjit) for name, program in PROGRAMS.items()}
-
-
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_eager_matches_pytorch(name, eager):
-    assert len(eager[name]) == len(RECORDED[name])
-    assert eager[name] == pytest.approx(RECORDED[name], rel=1e-9)
+eager, test_eager_matches_pytorch = program_losses.eager_checks("surface", PROGRAMS, seed=0)
 
 
 def _compiled(name, backend):

@@ -7,22 +7,11 @@ share. Recorded by `python -m tests.fixtures translation`."""
 
 import pytest
 
-import stepjit
 from tests.fixtures import program_losses
 
 from .translation_programs import PROGRAMS
 
-RECORDED = program_losses.recorded("translation")
-
-
-@pytest.fixture(scope="module")
-def eager():
-    return {name: program(stepjit) for name, program in PROGRAMS.items()}
-
-
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_eager_matches_pytorch(name, eager):
-    assert eager[name] == pytest.approx(RECORDED[name], rel=1e-9)
+eager, test_eager_matches_pytorch = program_losses.eager_checks("translation", PROGRAMS)
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
