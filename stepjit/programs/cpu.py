@@ -26,7 +26,7 @@ from ..ir.types import AVal
 from ..ir import primitives as P
 from ..pipeline import compile_graph, numel as _numel
 from . import threads, warmup
-from .program import NATIVE_READY, Program, raise_failed_checks
+from .program import HOT_REUSE, NATIVE_READY, Program, raise_failed_checks
 
 # A program whose every value is this small is a tiny step, all overhead: it goes native
 # whatever its length. A larger one goes native only if it has few distinct loop kernels:
@@ -534,7 +534,6 @@ class CpuProgram(Program):
         CPU each): a helper process may build the native program while it runs interpreted
         (codegen/compile_helper.py: start_program), where those runs until its promotion
         take long enough to hide the helper's start (helps_program)."""
-        from ..runtime.compiled import HOT_REUSE
         if len(self.fused.groups) <= PACKED_MAX_GROUPS \
                 and compile_helper.helps_program(seconds * HOT_REUSE):
             src = self.native_source()[0]

@@ -24,6 +24,12 @@ from ..ir.impl import raise_check
 # own (programs/cpu.py: a helper process was building it): the runtime's fast calls, which ran
 # it as a whole program, are rebuilt to call its native function (runtime/compiled.py).
 NATIVE_READY = []
+# A trace re-verified at this reuse or later is hot: the runtime promotes its small programs to
+# native (runtime/compiled.py, which re-verifies at uses 1, 8, 64, ...). Not sooner: a native
+# compile costs a second or more, which a short run (a test, a script of a few dozen steps)
+# should not pay; a training loop reaches it within its first hundred calls. Here, below the
+# runtime, because a program also plans by it (cpu.py: whether a helper process pays).
+HOT_REUSE = 64
 
 
 class Program:

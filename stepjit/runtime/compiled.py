@@ -55,17 +55,15 @@ from ..profiler import STATE as PROFILE, on_start, span, timed, user_line
 from ..progress import compiling
 from .log import log_event
 from ..programs import ONCE
-from ..programs.program import NATIVE_READY
+from ..programs.program import HOT_REUSE, NATIVE_READY
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
 from ..tracer.symbolic import ArgNumber, ConditionGuard, Place, with_numbers
 
 BACKENDS = ("interpret", "cpu", "cuda")
-VERIFY_FACTOR = 8          # a leaf is re-verified at its uses 1, 8, 64, 512, ...
-# A trace re-verified at this reuse or later is hot: its small programs go native (cpu.py).
-# Not sooner: a native compile costs a second or more, which a short run (a test, a script of
-# a few dozen steps) should not pay; a training loop reaches it within its first hundred calls.
-HOT_REUSE = VERIFY_FACTOR ** 2
+# A leaf is re-verified at its uses 1, 8, 64, 512, ...: its programs are promoted at the
+# re-verification of its HOT_REUSE-th use (programs/program.py), a power of this factor.
+VERIFY_FACTOR = 8
 TREE, PER_CALL, EAGER = "tree", "per-call retracing", "eager"
 # A step sent to per-call mode by printing on consecutive calls tries its trace tree again
 # after this many calls, then after twice as many each time it goes back (_back_to_tree).
