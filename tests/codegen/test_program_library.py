@@ -39,6 +39,8 @@ def run(tmp_path_factory):
         return loss
 
     step(x, y)                                   # create .grad eagerly: the steady-state trace
+    saved = dict(kernels._KERNELS)   # (as conftest's fresh_kernels: no kernel another test of
+    kernels._KERNELS.clear()         # this process built, or loaded from a warm cache, reused)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STEPJIT_NATIVE", "1")
         mp.setenv("STEPJIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
@@ -55,6 +57,8 @@ def run(tmp_path_factory):
         for v, label in graph.lifted:
             env[v] = {"@w": w.detach().numpy().copy(), "@w.grad": np.zeros((D, D), np.float32)}[label]
         out = program.run(env)
+    kernels._KERNELS.clear()
+    kernels._KERNELS.update(saved)
     written = dict((label, out[v]) for label, v in graph.writes)
     expected = step(x, y)                        # eager, from the same weights
     return ((out[graph.outputs[0]], written["@w"]), (expected.item(), w.detach().numpy()),
