@@ -59,7 +59,7 @@ import sys
 import time
 
 from .. import config
-from . import diskcache, machine_cache
+from . import collector, diskcache, machine_cache
 
 MIN_KERNELS = 6      # fewer kernels than this compile faster than a process starts (~0.8 s)
 # A native program calling fewer loop kernels than this compiles in about a helper's start (W1's,
@@ -469,7 +469,8 @@ def main(argv) -> int:
         if os.path.exists(job["entry"]) or not claim(job["entry"]):
             continue
         try:
-            _build(job)
+            with collector.paused():
+                _build(job)
         except Exception as e:  # noqa: BLE001 - the program compiles it itself, and reports
             if config.logs("cache"):
                 print(f"[stepjit] the compile helper could not build {job['fname']}: "

@@ -22,7 +22,8 @@ import threading
 import time
 
 from .. import config
-from . import c_entry, compile_helper, diskcache, entry_compile, machine_cache, numba_init
+from . import (c_entry, collector, compile_helper, diskcache, entry_compile, machine_cache,
+               numba_init)
 from ..profiler import span
 from ..progress import kernel_started
 
@@ -241,7 +242,8 @@ class Kernel:
                 self.checked = _load(self.fname, self.text, self.function)
         fn = self.checked.fn
         hits = len(fn.stats.cache_hits)
-        fn.compile(tuple(fn.typeof_pyval(a) for a in args))
+        with collector.paused():
+            fn.compile(tuple(fn.typeof_pyval(a) for a in args))
         entry = self._build_entry(args, sig) if entries else None
         seconds = time.perf_counter() - start
         if len(fn.stats.cache_hits) == hits:
@@ -267,7 +269,7 @@ class Kernel:
         start = time.perf_counter()
         kernel_started()
         try:
-            with span(f"kernel compiled for its entry {self.path}", "compile"):
+            with span(f"kernel compiled for its entry {self.path}", "compile"), collector.paused():
                 argtypes = tuple(dispatcher.typeof_pyval(a) for a in args)
                 func = entry_compile.specialized(dispatcher.py_func, self.text, sig)
                 cres = entry_compile.compile_result(dispatcher, argtypes, func)
@@ -391,7 +393,8 @@ class ProgramKernel(Kernel):
             return None
         with _LOCK:
             checked = self.checked = self.checked or _load(self.fname, self.text, self.function)
-        compile_helper.before_program(self, checked.fn.py_func.__globals__)
+        with collector.paused():    # (it compiles the kernels a helper left to this process)
+            compile_helper.before_program(self, checked.fn.py_func.__globals__)
         stored = self._stored_entry(path, sig)      # what the helper built, waited for
         if stored is not None:
             STATS["loaded"] += 1
@@ -400,7 +403,8 @@ class ProgramKernel(Kernel):
         start = time.perf_counter()
         try:
             kernel_started()
-            with span(f"program compiled into its entry {self.path}", "compile"):
+            with span(f"program compiled into its entry {self.path}", "compile"), \
+                    collector.paused():
                 obj, self.compiled = program_entry.compile_entry(checked.fn, args, sig,
                                                                  ident["symbol"])
             bad = [n for n in machine_cache.undefined_symbols(obj) if not machine_cache.linkable(n)]
@@ -444,7 +448,8 @@ class CheckedKernel:
         before = len(self.fn.stats.cache_hits) if hasattr(self.fn, "stats") else 0
         try:
             kernel_started()
-            with span(f"kernel first call (Numba compile or cache load) {self.path}", "compile"):
+            with span(f"kernel first call (Numba compile or cache load) {self.path}", "compile"), \
+                    collector.paused():
                 out = self.fn(*args)
         except OSError:   # its cache files went away while Numba read them: no disk cache
             self.fn = _recompile(self.fn, cache=False)
