@@ -67,9 +67,9 @@ _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR val
 _JIT_PROGRAM = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                 'pipeline_class=ProgramCompiler)')
 _JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
-               'no_cpython_wrapper=True)')
+               'no_cpython_wrapper=True, pipeline_class=KernelCompiler)')
 _IMPORTS = ("from stepjit.codegen.pointers import array_at, broadcast_view, empty_array, reshaped\n"
-            "from stepjit.codegen.program_library import ProgramCompiler\n")
+            "from stepjit.codegen.program_library import KernelCompiler, ProgramCompiler\n")
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 # (named, not imported here: a warm process runs cached machine code without importing Numba)
