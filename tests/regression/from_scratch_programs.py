@@ -1,0 +1,261 @@
+"""Whole programs written for stepjit's tests in the style of teaching code that builds models
+from scratch (book chapters that pretrain and finetune a small GPT, lecture GPTs, collections
+of architectures written out by hand), run on a torch-shaped module `T` (stepjit, or PyTorch by
+tests/fixtures/record_from_scratch.py).
+
+Each `program(T, wrap=identity)` returns its loss at every step as floats. Weights and data
+come from NumPy (seeded); where a program draws random numbers itself (dropout, stochastic
+depth), the recorder makes PyTorch draw them from stepjit's generator
+(tests/real/torch_streams.py), so PyTorch's recorded losses are a reference for stepjit's.
+`wrap` is applied to the training step: `stepjit.compile` for a compiled run.
+
+What each reaches for, as the programs it imitates do:
+- `eval_counter_gpt`: a lecture GPT's loop, whose step reads the loop counter to evaluate now
+  and then (`if it % eval_interval == 0 or it == max_iters - 1:` an `@no_grad()` estimate
+  over fixed batches with eval()/train(), printed), cuts its batch at tensor positions
+  (`stack([data[i:i + block] for i in ix])`: data-dependent decisions), and steps AdamW after
+  `zero_grad(set_to_none=True)`.
+- `frozen_head_classifier`, `lora_classifier`: a book's classification finetuning: pretrained
+  weights put in with `nn.Parameter(T.tensor(array))` assignments (qkv biases split from one
+  array), every parameter frozen, a new two-class `out_head`, the last block and final norm
+  unfrozen, the loss on the last token's logits (`model(x)[:, -1, :]`), AdamW over all
+  parameters (frozen ones never get a grad). The LoRA variant freezes everything and swaps
+  each Linear for `linear(x) + (alpha / rank) * (x @ A @ B)` by recursing over
+  `named_children()` with `setattr`.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+STEPS = 6
+
+
+def _identity(fn):
+    return fn
+
+
+def _set_weights(T, model, seed, scale=0.2):
+    """Every parameter (named_parameters order) from one NumPy stream."""
+    rng = np.random.RandomState(seed)
+    with T.no_grad():
+        for _, p in model.named_parameters():
+            p.copy_(T.from_numpy(rng.standard_normal(tuple(p.shape)) * scale))
+
+
+# -- a small GPT, written out as the book's chapters do ------------------------------------
+def _gpt_classes(T):
+    nn = T.nn
+
+    class MultiHeadAttention(nn.Module):
+        def __init__(self, d, context, heads, qkv_bias):
+            super().__init__()
+            self.heads, self.head_dim, self.d = heads, d // heads, d
+            self.W_query = nn.Linear(d, d, bias=qkv_bias)
+            self.W_key = nn.Linear(d, d, bias=qkv_bias)
+            self.W_value = nn.Linear(d, d, bias=qkv_bias)
+            self.out_proj = nn.Linear(d, d)
+            self.register_buffer("mask", T.triu(T.ones(context, context), diagonal=1))
+
+        def forward(self, x):
+            b, n, _ = x.shape
+            q, k, v = (f(x).view(b, n, self.heads, self.head_dim).transpose(1, 2)
+                       for f in (self.W_query, self.W_key, self.W_value))
+            scores = q @ k.transpose(2, 3)
+            scores.masked_fill_(self.mask.bool()[:n, :n], -T.inf)
+            weights = T.softmax(scores / k.shape[-1] ** 0.5, dim=-1)
+            return self.out_proj((weights @ v).transpose(1, 2).reshape(b, n, self.d))
+
+    class LayerNorm(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.scale = nn.Parameter(T.ones(d))
+            self.shift = nn.Parameter(T.zeros(d))
+
+        def forward(self, x):
+            mean = x.mean(dim=-1, keepdim=True)
+            var = x.var(dim=-1, keepdim=True, unbiased=False)
+            return self.scale * (x - mean) / T.sqrt(var + 1e-5) + self.shift
+
+    class Block(nn.Module):
+        def __init__(self, d, context, heads, qkv_bias):
+            super().__init__()
+            self.att = MultiHeadAttention(d, context, heads, qkv_bias)
+            self.ff = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"),
+                                    nn.Linear(4 * d, d))
+            self.norm1, self.norm2 = LayerNorm(d), LayerNorm(d)
+
+        def forward(self, x):
+            x = x + self.att(self.norm1(x))
+            return x + self.ff(self.norm2(x))
+
+    class GPTModel(nn.Module):
+        def __init__(self, vocab, context, d=16, heads=2, layers=1, qkv_bias=False):
+            super().__init__()
+            self.tok_emb = nn.Embedding(vocab, d)
+            self.pos_emb = nn.Embedding(context, d)
+            self.trf_blocks = nn.Sequential(*[Block(d, context, heads, qkv_bias)
+                                              for _ in range(layers)])
+            self.final_norm = LayerNorm(d)
+            self.out_head = nn.Linear(d, vocab, bias=False)
+
+        def forward(self, idx):
+            n = idx.shape[1]
+            x = self.tok_emb(idx) + self.pos_emb(T.arange(n, device=idx.device))
+            return self.out_head(self.final_norm(self.trf_blocks(x)))
+    return GPTModel
+
+
+def eval_counter_gpt(T, wrap=_identity, steps=STEPS):
+    vocab, block, batch, eval_interval = 11, 6, 3, 100
+    model = _gpt_classes(T)(vocab, block)
+    model.to(T.float64)
+    _set_weights(T, model, seed=21)
+    opt = T.optim.AdamW(model.parameters(), lr=1e-2)
+    data = T.tensor(np.random.RandomState(22).randint(0, vocab, 90))
+    starts = np.random.RandomState(23).randint(0, len(data) - block, size=(steps, batch))
+    held_out = T.tensor(np.random.RandomState(24).randint(0, vocab, (2, block + 1)))
+    log = io.StringIO()
+
+    @T.no_grad()
+    def estimate_loss():
+        model.eval()
+        logits = model(held_out[:, :-1])
+        loss = T.nn.functional.cross_entropy(logits.flatten(0, 1), held_out[:, 1:].flatten())
+        model.train()
+        return loss.item()
+
+    @wrap
+    def step(ix):
+        if it % eval_interval == 0 or it == steps - 1:
+            print(f"step {it}: held-out loss {estimate_loss():.4f}", file=log)
+        x = T.stack([data[i:i + block] for i in ix])
+        y = T.stack([data[i + 1:i + block + 1] for i in ix])
+        logits = model(x)
+        loss = T.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+
+    losses = []
+    for it in range(steps):
+        losses.append(step(T.tensor(starts[it])).item())
+    return losses
+
+
+def _pretrained(T, model, seed):
+    """The book's load_weights_into_gpt, over a NumPy dict shaped like GPT-2's checkpoint:
+    each parameter replaced by `nn.Parameter(T.tensor(array))`."""
+    rng = np.random.RandomState(seed)
+    d = model.tok_emb.weight.shape[1]
+
+    def r(*shape):
+        return rng.standard_normal(shape) * 0.2
+
+    def assign(left, right):
+        assert tuple(left.shape) == right.shape
+        return T.nn.Parameter(T.tensor(right))
+    model.tok_emb.weight = assign(model.tok_emb.weight, r(*model.tok_emb.weight.shape))
+    model.pos_emb.weight = assign(model.pos_emb.weight, r(*model.pos_emb.weight.shape))
+    for blk in model.trf_blocks:
+        qkv_w, qkv_b = r(d, 3 * d), r(3 * d)
+        for lin, w, b in zip((blk.att.W_query, blk.att.W_key, blk.att.W_value),
+                             np.split(qkv_w, 3, axis=-1), np.split(qkv_b, 3, axis=-1)):
+            lin.weight, lin.bias = assign(lin.weight, w.T), assign(lin.bias, b)
+        for lin in (blk.att.out_proj, blk.ff[0], blk.ff[2]):
+            lin.weight = assign(lin.weight, r(*lin.weight.shape))
+            lin.bias = assign(lin.bias, r(*lin.bias.shape))
+        for norm in (blk.norm1, blk.norm2):
+            norm.scale, norm.shift = assign(norm.scale, 1 + r(d)), assign(norm.shift, r(d))
+    model.final_norm.scale = assign(model.final_norm.scale, 1 + r(d))
+    model.final_norm.shift = assign(model.final_norm.shift, r(d))
+
+
+def _lora_classes(T):
+    nn = T.nn
+
+    class LoRALayer(nn.Module):
+        def __init__(self, in_dim, out_dim, rank, alpha):
+            super().__init__()
+            self.A = nn.Parameter(T.zeros(in_dim, rank, dtype=T.float64))
+            self.B = nn.Parameter(T.zeros(rank, out_dim, dtype=T.float64))
+            self.alpha, self.rank = alpha, rank
+
+        def forward(self, x):
+            return (self.alpha / self.rank) * (x @ self.A @ self.B)
+
+    class LinearWithLoRA(nn.Module):
+        def __init__(self, linear, rank, alpha):
+            super().__init__()
+            self.linear = linear
+            self.lora = LoRALayer(linear.in_features, linear.out_features, rank, alpha)
+
+        def forward(self, x):
+            return self.linear(x) + self.lora(x)
+
+    def replace_linear_with_lora(model, rank, alpha):
+        for name, module in model.named_children():
+            if isinstance(module, nn.Linear):
+                setattr(model, name, LinearWithLoRA(module, rank, alpha))
+            else:
+                replace_linear_with_lora(module, rank, alpha)
+    return replace_linear_with_lora
+
+
+def _classifier(T, wrap, steps, lora):
+    vocab, context, batch, length = 13, 8, 4, 6
+    model = _gpt_classes(T)(vocab, context, qkv_bias=True)
+    _pretrained(T, model, seed=31)
+    model.eval()
+    for param in model.parameters():
+        param.requires_grad = False
+    model.out_head = T.nn.Linear(16, 2)
+    model.to(T.float64)
+    if lora:
+        _lora_classes(T)(model, rank=2, alpha=4)
+        rng = np.random.RandomState(32)
+        with T.no_grad():
+            for name, p in model.named_parameters():
+                if name.endswith(".A"):
+                    p.copy_(T.from_numpy(rng.uniform(-0.3, 0.3, tuple(p.shape))))
+    else:
+        for param in model.trf_blocks[-1].parameters():
+            param.requires_grad = True
+        for param in model.final_norm.parameters():
+            param.requires_grad = True
+    with T.no_grad():
+        rng = np.random.RandomState(33)
+        head = model.out_head.linear if lora else model.out_head
+        head.weight.copy_(T.from_numpy(rng.standard_normal((2, 16)) * 0.2))
+        head.bias.zero_()
+    opt = T.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.1)
+    rng = np.random.RandomState(34)
+    texts = rng.randint(0, vocab, (steps, batch, length))
+    labels = rng.randint(0, 2, (steps, batch))
+
+    @wrap
+    def step(input_batch, target_batch):
+        opt.zero_grad()
+        logits = model(input_batch)[:, -1, :]
+        loss = T.nn.functional.cross_entropy(logits, target_batch)
+        loss.backward()
+        opt.step()
+        return loss
+
+    model.train()
+    return [step(T.tensor(x), T.tensor(y)).item() for x, y in zip(texts, labels)]
+
+
+def frozen_head_classifier(T, wrap=_identity, steps=STEPS):
+    return _classifier(T, wrap, steps, lora=False)
+
+
+def lora_classifier(T, wrap=_identity, steps=STEPS):
+    return _classifier(T, wrap, steps, lora=True)
+
+
+PROGRAMS = {"eval_counter_gpt": eval_counter_gpt,
+            "frozen_head_classifier": frozen_head_classifier,
+            "lora_classifier": lora_classifier}
