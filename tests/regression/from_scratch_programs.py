@@ -22,6 +22,23 @@ What each reaches for, as the programs it imitates do:
   parameters (frozen ones never get a grad). The LoRA variant freezes everything and swaps
   each Linear for `linear(x) + (alpha / rank) * (x @ A @ B)` by recursing over
   `named_children()` with `setattr`.
+- `instruction_collate`: a book's instruction finetuning: a collate function pads each batch
+  to its longest item, cuts inputs and targets from it and replaces all but the first padding
+  target by -100 (`targets[torch.nonzero(mask).squeeze()[1:]] = ignore_index`), so
+  cross_entropy's default ignore_index drops them; batches of three lengths.
+- `rnn_family`: a tutorial collection's RNN, GRU, LSTM and bidirectional LSTM classifiers of
+  image rows: `h0 = zeros(num_layers, x.size(0), hidden).to(device)`, every step's output
+  flattened (`out.reshape(out.shape[0], -1)`) or the last one taken (`out[:, -1, :]`), Adam.
+- `einsum_transformer`: a transformer written from scratch: heads split by reshape, the
+  per-head Linear applied to (N, len, heads, head_dim), scores by
+  `einsum("nqhd,nkhd->nhqk", [q, k])`, `masked_fill(mask == 0, float("-1e20"))` with a padding
+  mask `(src != pad).unsqueeze(1).unsqueeze(2)` and `tril(ones).expand(N, 1, T, T)`,
+  ModuleList layers, CrossEntropyLoss(ignore_index=0), clip_grad_norm_.
+- `attention_seq2seq`: an LSTM encoder-decoder with additive attention: a bidirectional
+  encoder whose final states are joined by `cat((h[0:1], h[1:2]), dim=2)` and a Linear,
+  `hidden.repeat(seq_len, 1, 1)`, energies through nn.Softmax(dim=0),
+  `einsum("snk,snl->knl", attention, states)`, outputs written into a zeros tensor
+  (`outputs[t] = output`), the next input alternating between the target and the argmax.
 """
 from __future__ import annotations
 
@@ -256,6 +273,97 @@ def lora_classifier(T, wrap=_identity, steps=STEPS):
     return _classifier(T, wrap, steps, lora=True)
 
 
+def instruction_collate(T, wrap=_identity, steps=STEPS):
+    vocab, pad, ignore_index = 12, 11, -100
+    model = _gpt_classes(T)(vocab, 16)
+    model.to(T.float64)
+    _set_weights(T, model, seed=41)
+    opt = T.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.1)
+    rng = np.random.RandomState(42)
+    items = [list(rng.randint(0, pad, rng.randint(3, 7))) for _ in range(steps * 2)]
+
+    def collate(batch):
+        longest = max(len(item) + 1 for item in batch)
+        inputs_lst, targets_lst = [], []
+        for item in batch:
+            new_item = item.copy() + [pad]
+            padded = new_item + [pad] * (longest - len(new_item))
+            inputs, targets = T.tensor(padded[:-1]), T.tensor(padded[1:])
+            mask = targets == pad
+            indices = T.nonzero(mask).squeeze()
+            if indices.numel() > 1:
+                targets[indices[1:]] = ignore_index
+            inputs_lst.append(inputs)
+            targets_lst.append(targets)
+        return T.stack(inputs_lst), T.stack(targets_lst)
+
+    @wrap
+    def step(input_batch, target_batch):
+        logits = model(input_batch)
+        loss = T.nn.functional.cross_entropy(logits.flatten(0, 1), target_batch.flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return [step(*collate(items[2 * i:2 * i + 2])).item() for i in range(steps)]
+
+
+def _rnn_classes(T):
+    nn = T.nn
+
+    class RowClassifier(nn.Module):
+        def __init__(self, cell, rows, width, hidden, layers, classes, bidirectional=False):
+            super().__init__()
+            self.hidden, self.layers = hidden, layers
+            self.dirs = 2 if bidirectional else 1
+            self.cell = cell
+            self.rnn = getattr(nn, cell)(width, hidden, layers, batch_first=True,
+                                         bidirectional=bidirectional)
+            # unidirectional: every row's output; bidirectional: the last row's
+            self.fc = nn.Linear(hidden * rows if not bidirectional else hidden * 2, classes)
+
+        def forward(self, x):
+            h0 = T.zeros(self.layers * self.dirs, x.size(0), self.hidden, dtype=x.dtype).to(x.device)
+            if self.cell == "LSTM":
+                c0 = T.zeros(self.layers * self.dirs, x.size(0), self.hidden, dtype=x.dtype).to(x.device)
+                out, _ = self.rnn(x, (h0, c0))
+            else:
+                out, _ = self.rnn(x, h0)
+            if self.dirs == 2:
+                return self.fc(out[:, -1, :])
+            return self.fc(out.reshape(out.shape[0], -1))
+    return RowClassifier
+
+
+def rnn_family(T, wrap=_identity, steps=STEPS):
+    RowClassifier = _rnn_classes(T)
+    rng = np.random.RandomState(51)
+    images = rng.uniform(0, 1, (steps, 4, 1, 5, 5))
+    labels = rng.randint(0, 3, (steps, 4))
+    losses = []
+    for k, (cell, bidirectional) in enumerate((("RNN", False), ("GRU", False), ("LSTM", False),
+                                              ("LSTM", True))):
+        model = RowClassifier(cell, 5, 5, 6, 2, 3, bidirectional)
+        model.to(T.float64)
+        _set_weights(T, model, seed=52 + k, scale=0.3)
+        criterion = T.nn.CrossEntropyLoss()
+        optimizer = T.optim.Adam(model.parameters(), lr=5e-3)
+
+        @wrap
+        def step(data, targets):
+            scores = model(data.squeeze(1))
+            loss = criterion(scores, targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+        losses += [step(T.tensor(x), T.tensor(y)).item() for x, y in zip(images, labels)]
+    return losses
+
+
 PROGRAMS = {"eval_counter_gpt": eval_counter_gpt,
             "frozen_head_classifier": frozen_head_classifier,
-            "lora_classifier": lora_classifier}
+            "lora_classifier": lora_classifier,
+            "instruction_collate": instruction_collate,
+            "rnn_family": rnn_family}
