@@ -96,7 +96,8 @@ from ..tensor import Tensor
 _SCALARS = (bool, int, float, str, type(None))
 _CONSTANTS = (bool, str, type(None))   # set by the step: guarded, then replayed (value_guards)
 # NumPy arrays the step may read, guarded by value up to this many elements (an index batch, a
-# mask); a larger one is data, read by identity only, as before
+# mask); a larger one on an attribute, a list or a dict is data: an input of the trace read
+# through its place on every call (arrays.NamedArrays), never guarded by a copy
 _MAX_ARRAY = 1 << 12
 _CALLABLES = (types.FunctionType, types.MethodType, functools.partial)
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
@@ -249,6 +250,8 @@ class Snapshot:
     def __init__(self):
         self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
         self.arrays = {}      # the same for small NumPy arrays, value a copy (ArrayGuard)
+        self.large_arrays = {}  # the same for larger ones, value the array itself: inputs of
+                                # the trace read through their place (arrays.NamedArrays)
         self.lengths = {}     # id(container) -> (container, length, label, name the code
                               # must use to reach it: None for an item or a registry)
         self.classes = set()  # classes of the objects entered (their methods' names are read)
@@ -344,6 +347,8 @@ def _search(snap, container, key, root, label):
         if type(obj) is np.ndarray:
             if c is not None and obj.size <= _MAX_ARRAY:
                 snap.arrays.setdefault((id(c), _hashable(k)), (c, k, obj.copy(), text, name))
+            elif c is not None and not isinstance(c, tuple):
+                snap.large_arrays.setdefault((id(c), _hashable(k)), (c, k, obj, text, name))
             continue
         if type(obj) in _CALLABLES:
             snap.functions.append(obj)
