@@ -261,6 +261,14 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
+        if guard is not None and type(guard) is values.ValueGuard \
+                and values.where(guard) in self._symbolic:
+            # a root traced before this number was read per call (symbolic.py) holds its old
+            # value: each such root is traced once more, reading it per call, as for a new
+            # shape; not counted by the recompile limit (fastai's `self.epoch`, which the
+            # batch step's callbacks may read: the first epoch's train, last-batch and
+            # validation roots, retraced in the second epoch, made it run eagerly)
+            self._uncounted += 1
         rebound, bindings.LAST_REBOUND[0] = bindings.LAST_REBOUND[0], None
         if rebound is not None and _reported(rebound[0], reason):
             self._renewed(*rebound)
