@@ -47,7 +47,7 @@ a number is read per call once it changes (`liftable`: `step += 1` on a global c
 `self.calls += 1`; symbolic.py), its old value given back to the place for the call's
 program; the next trace after a change reads the place per call, and the graph computes
 what the step leaves there (results.py, as for `running_loss += loss.item()`). Any other
-scalar the step changed while traced (an int in a list) is a write that depends on
+scalar the step changed while traced (a number it made another kind of value) is a write that depends on
 what it read, so the trace describes that call only (`changed_values`): the runtime traces
 the step on every call, as for a nondeterministic call below, and says which value made it.
 
@@ -216,11 +216,10 @@ def same_number(a, b) -> bool:
 
 def liftable(container, key, value) -> bool:
     """Whether a number at container[key] is read per call once it changes (symbolic.py): a
-    float in a dict, a list or a closure cell; an int in a dict or a cell (a loop variable, an
-    accumulator; runtime/compiled.py)."""
-    if type(value) is float:
-        return type(container) in (dict, list, ListVia) or key is None
-    return type(value) is int and (type(container) is dict or key is None)
+    float or an int in a dict, a list or a closure cell (a learning rate, a loop variable, an
+    accumulator, `seen[0] += n`; runtime/compiled.py)."""
+    return type(value) in (float, int) and (type(container) in (dict, list, ListVia)
+                                            or key is None)
 
 
 def _put_back(container, key, value):
