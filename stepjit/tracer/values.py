@@ -408,12 +408,26 @@ def _children(snap, obj, text, name):
     return out
 
 
+class _AppendedTensor:
+    """Stands, among a PyAppend's items, for a tensor the step appended (`self.losses.append(
+    loss)`, results.take_results): each call appends a fresh tensor holding its value."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<tensor>"
+
+
+APPENDED_TENSOR = _AppendedTensor()
+
+
 class PyAppend:
     """Entries a step added to a list, dict or set it reaches (`log.append("step")`,
     `seen.add(k)`), added again after every call (a PyWrite of the entries): the same Python,
     given the same guarded values, adds the same scalars. A list's items may be numbers the
-    graph computes (`losses.append(loss.item())`, results.py): `traced` maps their offsets
-    among the items to Values, whose numbers are put there on each call (`put`)."""
+    graph computes (`losses.append(loss.item())`, results.py) or tensors it made
+    (`self.losses.append(loss)`, APPENDED_TENSOR among the items): `traced` maps their offsets
+    among the items to Values, whose numbers, or fresh tensors holding them without autograd
+    history (as a compiled step's results), are put there on each call (`put`)."""
     __slots__ = ("container", "items", "label", "traced")
 
     def __init__(self, container, items, label, traced=None):
@@ -435,7 +449,8 @@ class PyAppend:
         """The items, those the graph computes taken from arrays (in `values`' order)."""
         items = list(self.items)
         for k, a in zip(self.traced, arrays):
-            items[k] = (a if not hasattr(a, "copy_to_host") else a.copy_to_host()).item()
+            a = a if not hasattr(a, "copy_to_host") else a.copy_to_host()
+            items[k] = Tensor._make(np.array(a)) if items[k] is APPENDED_TENSOR else a.item()
         self.container.extend(items)
 
     def undo(self):
@@ -588,6 +603,8 @@ def _added(c, before):
         if len(c) < n or any(a is not b for a, b in zip(c, before)):
             return None
         items = tuple(c[n:])
+        return items if all(isinstance(x, _SCALARS) or x is APPENDED_TENSOR
+                            for x in items) else None
     elif type(c) is set:
         if not before <= c:
             return None
