@@ -39,7 +39,11 @@ from ..tensor import Tensor
 from .helpers import global_names
 from .pytree import flatten, unflatten
 from .sources import NamePlace, is_direct_name
-from .values import _MAX_ARRAY
+from .values import _MAX_ARRAY, ArrayGuard
+
+# a larger array of the user's objects used as NumPy makes its trace describe its call only:
+# comparing it on every call would cost more than the step
+_MAX_VALUED = 1 << 20
 
 # the attributes the guards cover (shape and dtype are checked on every call)
 _GUARDED = frozenset({"shape", "dtype", "ndim", "size", "itemsize", "nbytes"})
@@ -62,15 +66,18 @@ class ArrayArgument:
     `array` the caller's array. Only the factories (from_numpy, as_tensor, tensor) and the
     guarded queries use it as an input; anything else reads the array and makes the trace
     describe this call only (module docstring)."""
-    __slots__ = ("array", "tensor", "tracer", "label")
+    __slots__ = ("array", "tensor", "tracer", "label", "places")
     __array_priority__ = 1000   # `a + x`, a an ndarray: NumPy defers to the methods below
     is_array_argument = True    # what the factories test (the front end does not import tracer)
 
-    def __init__(self, array, tensor, tracer, label=None):
+    def __init__(self, array, tensor, tracer, label=None, places=None):
         object.__setattr__(self, "array", array)
         object.__setattr__(self, "tensor", tensor)
         object.__setattr__(self, "tracer", tracer)
         object.__setattr__(self, "label", label)   # the name holding it (NamedArrays), if any
+        # the attributes or items holding it, when a use as NumPy is guarded by value
+        # (NamedArrays: an array of the user's objects, up to _MAX_VALUED elements)
+        object.__setattr__(self, "places", places)
 
     @property
     def __class__(self):
@@ -90,7 +97,13 @@ class ArrayArgument:
         return t if dtype is None else t.to(dtype)
 
     def used(self):
-        """The concrete array, for a use the trace cannot bind (noted once, with its line)."""
+        """The concrete array, for a use the trace cannot bind: guarded by value where it lives
+        (`places`: a table a model keeps, `torch.from_numpy(self.table[:n])`), or else noted
+        once, with its line (the trace describes this call only)."""
+        if self.places is not None:
+            if id(self.array) not in self.tracer.valued_arrays:
+                self.tracer.valued_arrays[id(self.array)] = (self.array.copy(), self.places)
+            return self.array
         if self.tracer.numpy_use is None:
             self.tracer.numpy_use = user_location(2)
             self.tracer.numpy_array = "a NumPy array argument" if self.label is None \
@@ -199,21 +212,28 @@ class NamedArrays:
         self.held = []   # (ArrayPlace, array, tensor)
         self.shared = []   # (ArrayPlace, array): a large array held at two places
         self.taken = []    # the ArrayPlaces whose tensor the trace reads (read_by_name)
-        found = _own_names(fn) + ([] if snap is None else _kept_arrays(fn, snap))
+        own = _own_names(fn)
+        found = own + ([] if snap is None else _kept_arrays(fn, snap))
         count = {}
         for *_, x in found:
             count[id(x)] = count.get(id(x), 0) + 1
-        for container, key, label, x in found:
+        places = {}     # id(array) -> the attributes and items holding it, for ArrayGuards
+        for container, key, label, x in found[len(own):]:
+            if x.size <= _MAX_VALUED:
+                places.setdefault(id(x), []).append((container, key, label))
+        for i, (container, key, label, x) in enumerate(found):
             t = input_tensor(x)
             if t is None or count[id(x)] > 1 and x.size <= _MAX_ARRAY:
                 continue
             place = ArrayPlace(container, key, label)
+            at = places.get(id(x)) if i >= len(own) and count[id(x)] == len(places.get(
+                id(x), ())) else None   # (not also a name of the step's: read as before)
             if count[id(x)] > 1:
                 self.shared.append((place, x))
-                NamePlace.bind(place, ArrayArgument(x, None, tracer, label))
+                NamePlace.bind(place, ArrayArgument(x, None, tracer, label, at))
                 continue
             self.held.append((place, x, t))
-            NamePlace.bind(place, ArrayArgument(x, t, tracer, label))
+            NamePlace.bind(place, ArrayArgument(x, t, tracer, label, at))
             if tracer.names is not None:
                 tracer.names[id(t)] = label.split()[-1]
 
@@ -229,6 +249,21 @@ class NamedArrays:
         for arg in args:
             if sys.getrefcount(arg) > 3:    # (args, the loop's name and the call's argument)
                 _put_back_array(arg)
+
+    def value_guards(self, tracer, segment, loc):
+        """ArrayGuards on the places of the arrays the step used as NumPy (ArrayArgument.used).
+        One the step changed (wrote into, or rebound) is noted as a use of this call's array
+        instead: only its Python makes the change again."""
+        guards = []
+        for copy, places in tracer.valued_arrays.values():
+            for container, key, label in places:
+                g = ArrayGuard(container, key, copy, label, segment, loc)
+                if g.failed() is not None:
+                    tracer.numpy_use = tracer.numpy_use or str(loc)
+                    tracer.numpy_array = tracer.numpy_array or f"the NumPy array of {label}"
+                    return []
+                guards.append(g)
+        return guards
 
     def read_by_name(self, slots):
         """The ("obj", tensor) slots of the arrays' tensors become ("name", ArrayPlace)."""

@@ -239,6 +239,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out.py_guards.extend(_container_guards(out, before, [*places, *named.taken], fn))
         if records:     # (what a record guard checks: records.py)
             out.py_guards = [g for g in out.py_guards if not records.replaced(g)]
+        out.py_guards.extend(named.value_guards(tracer, len(out.decisions), def_loc(fn)))
         _array_arguments(out, tracer, fn, args, kwargs)
     finally:
         if collecting:
