@@ -2,6 +2,7 @@
 reachable through the step's names): tests/tracer/test_helper_side_effects.py."""
 LOG = []
 HISTORY = []
+KEPT = []
 COUNTS = {}
 CALLS = 0
 
@@ -31,7 +32,7 @@ def keep(x):
 
 
 def keep_outside(w):
-    HISTORY.append(w)
+    KEPT.append(w)
 
 
 def count():
@@ -59,6 +60,7 @@ def reset():
     global CALLS
     LOG.clear()
     HISTORY.clear()
+    KEPT.clear()
     COUNTS.clear()
     CALLS = 0
     METER.count = 0
@@ -67,7 +69,7 @@ def reset():
 
 
 def state():
-    return (list(LOG), [x.detach().numpy().tolist() for x in HISTORY], dict(COUNTS), CALLS,
+    return (list(LOG), [x.detach().numpy().tolist() for x in HISTORY + KEPT], dict(COUNTS), CALLS,
             METER.count, list(METER.seen), getattr(METER, "last", None))
 
 

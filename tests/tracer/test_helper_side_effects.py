@@ -118,7 +118,7 @@ def test_helper_appends_are_replayed_every_call(case):
 
 
 @pytest.mark.parametrize("case, line", [
-    ("outside tensor kept", "HISTORY.append(w)"),
+    ("outside tensor kept", "KEPT.append(w)"),
 ])
 def test_helper_changes_no_replay_makes_run_every_call(case, line):
     compiled, warned = _eager_and_compiled(case)
