@@ -15,28 +15,14 @@ import pytest
 import stepjit as torch
 from stepjit.codegen.program_library import LinkOnlyLibrary
 
-N, D = 40, 40     # a tanh loop over N*D elements: a kernel the program calls, not inlines
-
 STEP = textwrap.dedent("""
     import json, os, sys
     import numpy as np
     import stepjit as torch
     from stepjit.codegen import kernels
+    from tests.codegen.test_program_helper import _make
 
-    N, D = 40, 40
-    r = np.random.default_rng(3)
-    x = torch.tensor(r.standard_normal((N, D)).astype(np.float32))
-    y = torch.tensor(r.integers(0, D, N))
-    w = torch.tensor((r.standard_normal((D, D)) * 0.3).astype(np.float32), requires_grad=True)
-
-    def step(x, y):
-        loss = torch.nn.functional.cross_entropy(torch.tanh(x @ w) * 2.0, y)
-        loss.backward()
-        with torch.no_grad():
-            w.sub_(0.1 * w.grad)
-        w.grad = None
-        return loss
-
+    step, x, y, w = _make()     # a tanh loop over 40x40 elements: a kernel the program calls
     fn = torch.compile(step, backend="cpu") if sys.argv[1] == "compiled" else step
     losses = [fn(x, y).item() for _ in range(4)]
     out = {"losses": losses, "w": w.detach().numpy().tolist()}
@@ -55,8 +41,9 @@ STEP = textwrap.dedent("""
 
 
 def _run(mode, cache):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, STEPJIT_CACHE_DIR=str(cache), STEPJIT_NATIVE="1",
-               STEPJIT_COMPILE_HELPER="0")
+               STEPJIT_COMPILE_HELPER="0", PYTHONPATH=root)
     done = subprocess.run([sys.executable, "-c", STEP, mode], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
