@@ -14,6 +14,14 @@ median to the case's baseline variant.
 Before timing, each variant's first step is checked against the baseline's
 first step (all variants start from the same values), so a fast variant that
 computes something else is caught.
+
+Times are steady-state times: each variant runs `warmup` untimed calls first, and a variant
+that compiles as it runs (`settles`: stepjit compiled) runs on until it has reached what the
+latency table calls its steady state, at least STEADY_CALLS calls and on while stepjit's
+runtime still changes how a program runs (runtime.tree.settling: kernels compiling, a
+native program being built). A trace goes native at its 64th reuse; with 20 warmup calls
+the first repetitions timed the interpreted program (W1: the first ~9 of 30 at eager's
+speed), which moved the median by the time the cache took to be warm.
 """
 from __future__ import annotations
 
@@ -30,6 +38,13 @@ class Variant:
     setup: Callable[[], Callable[[], object]]
     # None when the variant can run here, else why it cannot (e.g. torch not installed).
     unavailable: Callable[[], Optional[str]] = lambda: None
+    # Does it compile as it runs, so that its first calls are not its steady state? By
+    # default: the variants named "stepjit compile..." (stepjit.compile's steps).
+    settles: Optional[bool] = None
+
+    def __post_init__(self):
+        if self.settles is None:
+            self.settles = self.name.startswith("stepjit compile")
 
 
 @dataclass
@@ -92,6 +107,29 @@ CLOCKS = {"wall": time.perf_counter,
           "process": time.process_time}
 
 
+# Calls of a compiling variant before it is timed: the latency table's steady state
+# (benchmarks/workloads.py: the first call and 100 more), past a trace's promotion to one
+# native program at its 64th reuse (stepjit/programs/program.py HOT_REUSE).
+STEADY_CALLS = 100
+SETTLE_SECONDS = 300
+
+
+def settle(steps, done=0):
+    """Run each of `steps` (compiling variants, `done` calls made already) until it is at its
+    steady state: STEADY_CALLS calls in all, and on while stepjit's runtime reports a program
+    still settling (bounded by SETTLE_SECONDS)."""
+    if not steps:
+        return
+    for step in steps:
+        for _ in range(max(0, STEADY_CALLS - done)):
+            step()
+    from stepjit.runtime import tree
+    start = time.perf_counter()
+    while tree.settling() and time.perf_counter() - start < SETTLE_SECONDS:
+        for step in steps:
+            step()
+
+
 def run_case(case, *, reps=200, inner=5, warmup=20, only=None, log=print, clock="wall"):
     skipped = {}
     steps = {}
@@ -107,9 +145,11 @@ def run_case(case, *, reps=200, inner=5, warmup=20, only=None, log=print, clock=
         return Result(case, [], skipped, reps, inner)
     check_agreement(case, steps)
     names = list(steps)
+    settling = {v.name for v in case.variants if v.settles and v.name in steps}
     for name in names:
         for _ in range(warmup):
             steps[name]()
+    settle([steps[name] for name in names if name in settling], warmup)
     seconds = {name: [] for name in names}
     clock = CLOCKS[clock]
     for rep in range(reps):
