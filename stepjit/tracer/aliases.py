@@ -17,9 +17,11 @@ binding guard and every call traced again, until the recompile limit made the st
 eagerly. But `labels` is not a way the step reached the tensor: the step put it there. So
 such a name's binding guard is set aside while records.py and sources.py decide how the
 tensor is read; when it is then read through its path on every call (a "name" slot), the
-name's guard is dropped and an AliasWrite binds the name, after every call, to the tensor that
-path holds then: the very object, as eagerly (`labels is data[1]`). A tensor that stays
-lifted by identity (a parameter the step also binds to a name) keeps the guard.
+name's guard is dropped and an AliasWrite binds the name, after every call, to the tensor the
+call read there: the very object, as eagerly (`labels is data[1]`). So is a name the step
+binds to one of its tensor arguments (`global last_x; last_x = x`), which no replay rebound
+before: it kept the traced call's tensor. A tensor that stays lifted by identity (a parameter
+the step also binds to a name) keeps the guard.
 
 Only a name whose value before the trace the step did not read as a tensor (its old tensor is
 no input of the trace) is such a name: `h = f(h)` reads its old value.
@@ -36,33 +38,32 @@ _UNBOUND = object()
 
 
 class AliasWrite:
-    """After every call: place (a name of the step) = what source (the place the trace reads
-    the tensor through) holds."""
-    __slots__ = ("place", "source", "label")
+    """After every call: place (a name of the step) = the tensor of the trace's slot `slot` for
+    that call (an argument, or a tensor read through a path): the write-back binds it
+    (runtime/guardcode.py, the "alias" op)."""
+    __slots__ = ("place", "slot", "source", "label")
 
-    def __init__(self, place, source):
-        self.place, self.source = place, source
+    def __init__(self, place, slot, source):
+        self.place, self.slot, self.source = place, slot, source
         self.label = place.label
-
-    def apply(self):
-        self.place.bind(self.source.raw())
 
     def same_as(self, other, rename=None) -> bool:
         return type(other) is AliasWrite and other.place == self.place \
-            and other.source == self.source
+            and other.slot == self.slot
 
     def describe(self) -> str:
-        return f"after each call: {self.place.label} = {self.source.label}  (the step binds it)"
+        return f"after each call: {self.place.label} = {self.source}  (the step binds it)"
 
 
-def set_aside(fn, slots, snap, guards):
+def set_aside(fn, slots, snap, guards, flat):
     """Split guards into those kept and the binding guards of the step's names that it bound
-    to a tensor it read through something else: {id(tensor): (NamePlace, guard)}."""
+    to a tensor it read (an argument, or a tensor lifted from outside), and find those names:
+    {id(tensor): (NamePlace, its binding guard or None)}. flat: the call's flat arguments."""
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None:
         return guards, {}
-    read = {id(s.slot[1]) for s in slots if s.slot[0] == "obj"}
+    read = {id(_tensor(s.slot, flat)) for s in slots if s.slot[0] in ("obj", "arg")}
     before = {(id(c), k): obj for c, k, obj, _ in snap.roots}
     names = {}
     for place in _names(fn, code):
@@ -71,7 +72,8 @@ def set_aside(fn, slots, snap, guards):
         if isinstance(now, Tensor) and id(now) in read and now is not old \
                 and not (isinstance(old, Tensor) and id(old) in read):
             names[(id(place.container), place.key)] = (place, now)
-    kept, aside = [], {}
+    aside = {id(t): (place, None) for place, t in names.values()}
+    kept = []
     for g in guards:
         hit = names.get((id(g.container), g.key))
         if hit is not None and g.value is hit[1]:
@@ -79,6 +81,17 @@ def set_aside(fn, slots, snap, guards):
         else:
             kept.append(g)
     return kept, aside
+
+
+def _tensor(slot, flat):
+    kind, where = slot
+    if kind == "arg":
+        return flat[where]
+    if kind == "obj":
+        return where
+    if kind == "name":
+        return where.raw()
+    return None
 
 
 def _names(fn, code):
@@ -90,22 +103,22 @@ def _names(fn, code):
             yield NamePlace(cell, None, f"closure variable {name}")
 
 
-def writes(slots, aside):
+def writes(slots, aside, flat):
     """(AliasWrites, the guards set aside to keep) once the slots' reads are decided: a name
-    whose tensor is now read through a path is written after every call; one whose tensor
-    stays lifted by identity keeps its guard."""
+    bound to an argument, or to a tensor now read through a path, is bound after every call to
+    the slot's tensor; one whose tensor stays lifted by identity keeps its guard."""
     out, keep = [], []
-    for spec in slots:
-        hit = aside.pop(id(spec.slot[1]), None) if spec.slot[0] == "obj" else None
-        if hit is not None:
-            keep.append(hit[1])
-    for spec in slots:
+    for pos, spec in enumerate(slots):
         kind, where = spec.slot
-        if kind != "name":
+        hit = aside.pop(id(_tensor(spec.slot, flat)), None) if kind != "grad" else None
+        if hit is None:
             continue
-        for key, (place, g) in list(aside.items()):
-            if where.raw() is g.value and where != place:
-                out.append(AliasWrite(place, where))
-                del aside[key]
-    keep += [g for _, g in aside.values()]
+        place, guard = hit
+        if kind == "obj" or (kind == "name" and where == place):
+            if guard is not None:
+                keep.append(guard)
+            continue
+        source = f"argument {where}" if kind == "arg" else where.label
+        out.append(AliasWrite(place, pos, source))
+    keep += [g for _, g in aside.values() if g is not None]
     return out, keep

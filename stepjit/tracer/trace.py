@@ -207,10 +207,10 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         # (a batch record the loop rebinds first: read_by_name would read its attributes
         # through this call's object, records.py)
         guards, aside = aliases.set_aside(fn, out.slots, before,
-                                          binding_guards(fn, out.slots, before.helper_roots))
+                                          binding_guards(fn, out.slots, before.helper_roots), flat)
         guards, firsts, records = read_records(fn, out.slots, before, guards, out.py_inputs)
         guards, out.named_first = read_by_name(fn, out.slots, before, guards, out.escapes)
-        alias_writes, kept = aliases.writes(out.slots, aside)
+        alias_writes, kept = aliases.writes(out.slots, aside, flat)
         guards += kept
         out.named_first += firsts
         out.py_guards.extend(guards)

@@ -114,3 +114,28 @@ def test_a_name_bound_to_a_weight_keeps_its_identity_guard():
     out = fn()
     assert namespace["last"] is namespace["model"].weight
     assert out.item() == pytest.approx(2 * namespace["model"].bias.item() ** 2)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "cpu"])
+def test_a_global_bound_to_an_argument_follows_every_call(backend):
+    """`global last_x; last_x = x`: a replayed call binds the name to that call's argument
+    (before, it kept the tensor of the call that was traced: a stale value)."""
+    namespace = {"torch": torch}
+    exec(compile(
+        "w = torch.ones(3, dtype=torch.float64, requires_grad=True)\n"
+        "def step(x, y):\n"
+        "    global last_x, last_y\n"
+        "    last_x, last_y = x, y\n"
+        "    loss = ((w * x).sum() - y.sum()) ** 2\n"
+        "    loss.backward()\n"
+        "    with torch.no_grad():\n"
+        "        w.sub_(0.01 * w.grad)\n"
+        "        w.grad.zero_()\n"
+        "    return loss\n", "<arguments>", "exec"), namespace)
+    fn = torch.compile(namespace["step"], backend=backend)
+    for i in range(CALLS):
+        x = torch.full((3,), float(i), dtype=torch.float64)
+        y = torch.full((2,), 0.5 * i, dtype=torch.float64)
+        fn(x, y)
+        assert namespace["last_x"] is x and namespace["last_y"] is y
+    assert fn.stats()["traces"] <= 3 and fn.stats()["fallbacks"] == 0
