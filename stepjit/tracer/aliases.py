@@ -58,7 +58,7 @@ class AliasWrite:
 def set_aside(fn, slots, snap, guards, flat):
     """Split guards into those kept and the binding guards of the step's names that it bound
     to a tensor it read (an argument, or a tensor lifted from outside), and find those names:
-    {id(tensor): (NamePlace, its binding guard or None)}. flat: the call's flat arguments."""
+    {id(tensor): [(NamePlace, its binding guard or None)]}. flat: the call's flat arguments."""
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
     if code is None:
@@ -72,14 +72,16 @@ def set_aside(fn, slots, snap, guards, flat):
         if isinstance(now, Tensor) and id(now) in read and now is not old \
                 and not (isinstance(old, Tensor) and id(old) in read):
             names[(id(place.container), place.key)] = (place, now)
-    aside = {id(t): (place, None) for place, t in names.values()}
-    kept = []
+    guard_of, kept = {}, []
     for g in guards:
         hit = names.get((id(g.container), g.key))
         if hit is not None and g.value is hit[1]:
-            aside[id(hit[1])] = (hit[0], g)
+            guard_of[id(hit[0])] = g
         else:
             kept.append(g)
+    aside = {}
+    for place, t in names.values():     # (`a = b = data[0]`: two names, one tensor)
+        aside.setdefault(id(t), []).append((place, guard_of.get(id(place))))
     return kept, aside
 
 
@@ -110,15 +112,12 @@ def writes(slots, aside, flat):
     out, keep = [], []
     for pos, spec in enumerate(slots):
         kind, where = spec.slot
-        hit = aside.pop(id(_tensor(spec.slot, flat)), None) if kind != "grad" else None
-        if hit is None:
-            continue
-        place, guard = hit
-        if kind == "obj" or (kind == "name" and where == place):
-            if guard is not None:
-                keep.append(guard)
-            continue
-        source = f"argument {where}" if kind == "arg" else where.label
-        out.append(AliasWrite(place, pos, source))
-    keep += [g for _, g in aside.values() if g is not None]
+        for place, guard in aside.pop(id(_tensor(spec.slot, flat)), ()) if kind != "grad" else ():
+            if kind == "obj" or (kind == "name" and where == place):
+                if guard is not None:
+                    keep.append(guard)
+                continue
+            source = f"argument {where}" if kind == "arg" else where.label
+            out.append(AliasWrite(place, pos, source))
+    keep += [g for hits in aside.values() for _, g in hits if g is not None]
     return out, keep

@@ -139,3 +139,25 @@ def test_a_global_bound_to_an_argument_follows_every_call(backend):
         fn(x, y)
         assert namespace["last_x"] is x and namespace["last_y"] is y
     assert fn.stats()["traces"] <= 3 and fn.stats()["fallbacks"] == 0
+
+
+def test_two_names_bound_to_one_batch_tensor_both_follow():
+    namespace = {"torch": torch}
+    exec(compile(
+        "w = torch.ones(5, 2, dtype=torch.float64, requires_grad=True)\n"
+        "def step():\n"
+        "    global first, also\n"
+        "    first = also = data[0]\n"
+        "    loss = (first @ w).pow(2).mean()\n"
+        "    loss.backward()\n"
+        "    with torch.no_grad():\n"
+        "        w.sub_(0.1 * w.grad)\n"
+        "        w.grad.zero_()\n"
+        "    return loss\n", "<two names>", "exec"), namespace)
+    fn = torch.compile(namespace["step"])
+    for data in _loader("tuple"):
+        namespace["data"] = data
+        fn()
+        assert namespace["first"] is data[0] and namespace["also"] is data[0]
+    st = fn.stats()
+    assert st["traces"] <= 3 and st["fallbacks"] == 0, st
