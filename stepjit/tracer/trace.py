@@ -21,6 +21,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from . import aot
+from . import aliases
 from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
@@ -185,7 +186,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.arg_aliases = aliases_of(flat)
             out.values = tracer.env
             return out
-        named = NamedArrays(fn, tracer)     # (arrays of its names: inputs, arrays.py)
+        named = NamedArrays(fn, tracer, before)     # (arrays it reaches: inputs, arrays.py)
         with Watch(def_loc(fn)) as watch, (MathFunctions() if places else nullcontext()):
             result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
         named.restore()
@@ -205,10 +206,12 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         named.read_by_name(out.slots)
         # (a batch record the loop rebinds first: read_by_name would read its attributes
         # through this call's object, records.py)
-        guards, firsts, records = read_records(fn, out.slots, before,
-                                               binding_guards(fn, out.slots, before.helper_roots),
-                                               out.py_inputs)
+        guards, aside = aliases.set_aside(fn, out.slots, before,
+                                          binding_guards(fn, out.slots, before.helper_roots), flat)
+        guards, firsts, records = read_records(fn, out.slots, before, guards, out.py_inputs)
         guards, out.named_first = read_by_name(fn, out.slots, before, guards, out.escapes)
+        alias_writes, kept = aliases.writes(out.slots, aside, flat)
+        guards += kept
         out.named_first += firsts
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
@@ -236,9 +239,11 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                                          "not do again: its Python runs on every call")
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
-        out.py_guards.extend(_container_guards(out, before, places, fn))
+        out.py_writes += alias_writes
+        out.py_guards.extend(_container_guards(out, before, [*places, *named.taken], fn))
         if records:     # (what a record guard checks: records.py)
             out.py_guards = [g for g in out.py_guards if not records.replaced(g)]
+        out.py_guards.extend(named.value_guards(tracer, len(out.decisions), def_loc(fn)))
         _array_arguments(out, tracer, fn, args, kwargs)
     finally:
         if collecting:
@@ -274,7 +279,8 @@ def _put_place(p, x):
 
 def _container_guards(out, before, places, fn):
     """Identity guards on the paths to the containers whose entries the trace reads or writes
-    by reference (values.path_guards)."""
+    by reference (values.path_guards); places: the numbers and arrays read per call through
+    their place (symbolic.Place, arrays.ArrayPlace)."""
     containers = {}
     for g in out.py_guards:
         if type(g) in (ValueGuard, LengthGuard):   # (a ListVia: the path to its object's dict)

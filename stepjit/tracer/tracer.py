@@ -113,6 +113,8 @@ class Tracer:
         self.handed_out = None      # where .numpy()/.tolist() handed values to Python
         self.numpy_use = None       # where the step used an ndarray argument as NumPy (arrays.py)
         self.numpy_array = None     # which array (an argument, or a name's: arrays.py)
+        self.valued_arrays = {}     # id(array) -> (copy, places): arrays of the user's objects
+                                    # the step used as NumPy, guarded by value (arrays.py)
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
         self.ints = False           # a SymbolicInt stands in a place
         self.tensor_windows = False  # a window's bounds are traced tensors (windows.py)
@@ -513,6 +515,14 @@ class Tracer:
         self.weak.add(v)
         self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))
         return t
+
+    def input_value(self, container, key):
+        """The number container[key] held when the trace made it a per-call input, or None
+        when it is not one."""
+        for p in self.py_inputs:
+            if p.container is container and p.key == key:
+                return p.type(self.env[p.value])
+        return None
 
     def number_tensor(self, x):
         """A SymbolicFloat or SymbolicInt as a 0-dim tensor of the trace (float64, int64)."""

@@ -146,26 +146,3 @@ def test_a_per_call_allocation_is_never_outlined():
     assert _eligible(["v1 = w0", "loop0(v1, i0, dims[0])"])
     assert not _eligible(["v1 = empty_array((dims[0], ), np.float32)", "loop0(v1, i0, dims[0])"])
 
-
-
-def test_called_functions_are_never_machine_code_of_their_own(fresh_kernels, monkeypatch):
-    """The functions a native program calls from its own module (its repeated runs, its loop
-    kernels) are compiled to the optimized LLVM the program links in, and no further: Numba
-    makes no machine code of their own, which nothing would run (program_library.LinkedLibrary).
-    The program still matches eager (compiled_rnn checks three calls)."""
-    from numba.core.registry import CPUDispatcher
-    from stepjit.codegen.program_library import LinkedLibrary
-    from tests.codegen.test_repeats import compiled_rnn
-    monkeypatch.setenv("STEPJIT_COMPILE_HELPER", "0")
-    fn = compiled_rnn(monkeypatch, 4)
-    compiled = [k.checked for _, p in fn.programs.values() if p.is_native
-                for k in (p.native.packed, p.native.fn) if getattr(k, "checked", None)]
-    assert compiled         # (the programs that ran natively, compiled in this process)
-    for checked in compiled:
-        module = checked.fn.py_func.__globals__
-        called = {name: f for name, f in module.items()
-                  if re.fullmatch(r"(?:loop|repeat)\d+", name) and isinstance(f, CPUDispatcher)}
-        assert any(name.startswith("repeat") for name in called)
-        libraries = [cres.library for f in called.values() for cres in f.overloads.values()]
-        assert libraries and all(isinstance(lib, LinkedLibrary) for lib in libraries)
-        assert all(lib._compiled_object is None for lib in libraries)   # never emitted
