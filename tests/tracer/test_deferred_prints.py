@@ -4,7 +4,9 @@ write-back (tracer/printing.py), so the step replays, printing what eager prints
 and in order with what the loop prints between calls. It was traced on every call (4 traces,
 then 16 of 20 calls eager) or, printing every 5th call, made a trace per print (5 traces, 7
 calls eager). A print the write-back cannot make (a tensor, a float read exactly) still prints
-at once, after the waiting ones. float64, interpret backend: the text is eager's, bit for bit."""
+at once, after the waiting ones; a printed or formatted tensor shows its values (it showed
+`<trace-time tensor %6: f64[]>` on traced calls). float64, interpret backend: the text is
+eager's, bit for bit."""
 import contextlib
 import io
 
@@ -19,7 +21,7 @@ def _loop(compiled, how):
     torch.manual_seed(0)
     w = torch.randn(4, dtype=torch.float64, requires_grad=True)
     xs = torch.randn(CALLS, 6, 4, dtype=torch.float64)
-    t = [0]
+    t, log = [0], []
 
     def step(x):
         loss = (x @ w).pow(2).mean()
@@ -28,6 +30,9 @@ def _loop(compiled, how):
         elif how == "every 5th":
             if t[0] % 5 == 4:
                 print("step", t[0], "loss", loss.item(), sep=" | ")
+        elif how == "tensor":    # its values, handed to Python: its Python runs every call
+            print(loss)
+            log.append(f"{(x @ w)[:2]!r}")
         else:     # then one it cannot wait for: the order stays eager's
             print(t[0], loss.item(), end="; ")
             print(float(loss))
@@ -43,7 +48,7 @@ def _loop(compiled, how):
         for i in range(CALLS):
             f(xs[i])
             print("after", i)
-    return out.getvalue(), w.detach().numpy().tolist(), f
+    return out.getvalue() + "".join(log), w.detach().numpy().tolist(), f
 
 
 @pytest.mark.parametrize("how, traces", [("every call", 2), ("every 5th", 3)])
@@ -60,3 +65,11 @@ def test_a_print_that_cannot_wait_keeps_the_order():
     want = _loop(False, "mixed")
     got = _loop(True, "mixed")
     assert got[:2] == want[:2]
+
+
+def test_a_printed_tensor_shows_its_values():
+    want = _loop(False, "tensor")
+    got = _loop(True, "tensor")
+    assert "trace-time" not in got[0] and "grad_fn=<MeanBackward0>" in got[0]
+    assert got[:2] == want[:2]
+    assert got[2].stats()["fallbacks"] == 0
