@@ -714,6 +714,10 @@ class Watch:
         for module, name, fn in reversed(self._saved):
             setattr(module, name, fn)
         self._saved = []
+        if exc[0] is not None:      # (the step raised: no write-back will print them)
+            for p in self.deferred:
+                p.apply()
+            self.deferred.clear()
         if self.nondeterministic is None:
             py, np_ = self._states
             if _random.getstate() != py:

@@ -73,3 +73,18 @@ def test_a_printed_tensor_shows_its_values():
     assert "trace-time" not in got[0] and "grad_fn=<MeanBackward0>" in got[0]
     assert got[:2] == want[:2]
     assert got[2].stats()["fallbacks"] == 0
+
+
+def test_a_step_that_raises_after_printing_printed():
+    w = torch.ones(3, requires_grad=True)
+
+    def step(x):
+        print("loss", (w * x).sum().item())
+        raise ValueError("stop")
+    out = []
+    for f in (step, torch.compile(step, backend="interpret")):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf), pytest.raises(ValueError, match="stop"):
+            f(torch.ones(3))
+        out.append(buf.getvalue())
+    assert out[1] == out[0] == "loss 3.0\n"
