@@ -589,6 +589,14 @@ class Tensor:
 
     def __repr__(self):
         from ._printing import tensor_repr
+        if dispatch.MODE.tracer is not None and dispatch.MODE.tracer.active \
+                and type(self._data) is not np.ndarray and not _cuda.is_device_array(self._data):
+            # printed or formatted while a step is traced: its values, as eagerly, handed to
+            # Python (the trace then describes this call only: a replay would not redo it)
+            try:
+                return tensor_repr(self, dispatch.concrete(self, "repr"))
+            except KeyError:    # (a value of another trace, finished: its placeholder)
+                pass
         return tensor_repr(self)
 
     def __str__(self):

@@ -20,7 +20,7 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
-from . import aot
+from . import aot, printing
 from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
@@ -186,7 +186,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.values = tracer.env
             return out
         named = NamedArrays(fn, tracer, before)     # (arrays it reaches: inputs, arrays.py)
-        with Watch(def_loc(fn)) as watch, (MathFunctions() if places else nullcontext()):
+        defer = functools.partial(printing.deferred, tracer)
+        with Watch(def_loc(fn), defer) as watch, (MathFunctions() if places else nullcontext()):
             result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
         named.restore()
         if watch.printed is not None:
@@ -198,6 +199,8 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             tracer.graph.outputs.append(w.value)
         for per_list in appended.values():
             tracer.graph.outputs.extend(per_list.values())
+        for p in watch.deferred:
+            tracer.graph.outputs.extend(p.values)
         write_back_rebinds(tracer, before, fn)
         out = _finish(tracer, result, signature, treedef, fn, before)
         _inputs_back(places, out)
@@ -236,6 +239,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                                          "not do again: its Python runs on every call")
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
+        out.py_writes += watch.deferred     # (prints of the graph's numbers: printing.py)
         out.py_guards.extend(_container_guards(out, before, [*places, *named.taken], fn))
         if records:     # (what a record guard checks: records.py)
             out.py_guards = [g for g in out.py_guards if not records.replaced(g)]

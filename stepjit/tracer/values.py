@@ -687,10 +687,12 @@ class Watch:
     draws that went around the wrappers (`from random import randint` bound before, NumPy's
     functions). A profile hook would see every call, but costs about as much as the trace."""
 
-    def __init__(self, step_loc=None):
+    def __init__(self, step_loc=None, defer=None):
         self.step_loc = step_loc
         self.nondeterministic = None
         self.printed = None         # Loc of the first print() the user's code made
+        self.defer = defer          # (args, kwargs, loc) -> a PyPrint, or None (printing.py)
+        self.deferred = []          # the prints left to every call's write-back
         self._saved = []
 
     def __enter__(self):
@@ -712,6 +714,10 @@ class Watch:
         for module, name, fn in reversed(self._saved):
             setattr(module, name, fn)
         self._saved = []
+        if exc[0] is not None:      # (the step raised: no write-back will print them)
+            for p in self.deferred:
+                p.apply()
+            self.deferred.clear()
         if self.nondeterministic is None:
             py, np_ = self._states
             if _random.getstate() != py:
@@ -740,7 +746,14 @@ class Watch:
         def watched(*args, **kwargs):
             if watch.printed is None:
                 loc = _user_loc(sys._getframe(1))
+                later = watch.defer(args, kwargs, loc) if watch.defer is not None else None
+                if later is not None:
+                    watch.deferred.append(later)
+                    return None
                 watch.printed = loc
+                for p in watch.deferred:    # (in the step's order: this call is its own now)
+                    p.apply()
+                watch.deferred.clear()
             return fn(*args, **kwargs)
         watched._stepjit_watch = True
         watched.__wrapped__ = fn
