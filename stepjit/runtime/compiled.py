@@ -39,7 +39,7 @@ import weakref
 import numpy as np
 
 from .. import config
-from ..errors import EagerFirst, EagerOnly
+from ..errors import EagerFirst, EagerOnly, user_stacklevel
 from ..autograd.grad_mode import STATE as GRAD
 from ..dispatch import MODE
 from ..tensor import Tensor
@@ -58,6 +58,7 @@ from ..programs import ONCE
 from ..programs.program import HOT_REUSE, NATIVE_READY
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
+from .walk import DeadEnd, walk
 from ..tracer.symbolic import ArgNumber, ConditionGuard, Place, with_numbers
 
 BACKENDS = ("interpret", "cpu", "cuda")
@@ -220,44 +221,34 @@ class CompiledFunction:
             args, kwargs = self._read_int_args(args, kwargs)
         flat, treedef = flat_args(args, kwargs)
         key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
-        objs, env, level = [], {}, self.roots
-        why = self._one_shot or "first call"
-        while True:
-            for seg in level:
-                failure = seg.enter(key, flat, objs, env)
-                if failure is None:
-                    break
-                why = failure
-            else:
-                return self._miss(args, kwargs, flat, why)
-            if seg.leaf is not None:
-                seg.uses += 1
-                seg.tree_uses += 1
-                if seg.uses == seg.verify_at:
-                    seg.verify_at *= VERIFY_FACTOR
-                    return self._retrace(args, kwargs, flat,
-                                         f"re-verifying a cached trace at its reuse #{seg.uses}",
-                                         verifying=True)
-                env = seg.run(env, self.program_backend, st)
-                guardcode.write_back(seg.leaf, objs, env)
-                if self._fast_stale and self.mode is TREE:
-                    self._build_fast()
-                return writeback.results(seg.leaf, objs, env)
-            env = seg.run(env, self.program_backend, st)
-            d = seg.decision
-            k = d.key(env)
-            level = seg.children.get(k)
-            if not level:
+        found = walk(self.roots, key, flat, self.program_backend, st,
+                     self._one_shot or "first call")
+        if isinstance(found, DeadEnd):    # (no helper: warnings count the frames to the user's)
+            if found.seg is not None:     # a decision went a way no trace took
                 st["decision_misses"] += 1
-                why = f"the decision at {d.where()} went another way: {d.describe(k)}"
+                d = found.seg.decision
                 if d.floats_read_exactly():
                     where = ("decision", str(d.loc))
-                    if self._changes_every_call(where, why):
+                    if self._changes_every_call(where, found.why):
                         return self._off_tree_call(args, kwargs)
-                    if self._changes_when_reached(where, why, seg):
+                    if self._changes_when_reached(where, found.why, found.seg):
                         # (results that carry a compiled backward keep eager's history)
-                        return self._run_eagerly(args, kwargs, detach=seg.trace.aot is None)
-                return self._miss(args, kwargs, flat, why)
+                        return self._run_eagerly(args, kwargs,
+                                                 detach=found.seg.trace.aot is None)
+            return self._miss(args, kwargs, flat, found.why)
+        seg, objs, env = found
+        seg.uses += 1
+        seg.tree_uses += 1
+        if seg.uses == seg.verify_at:
+            seg.verify_at *= VERIFY_FACTOR
+            return self._retrace(args, kwargs, flat,
+                                 f"re-verifying a cached trace at its reuse #{seg.uses}",
+                                 verifying=True)
+        env = seg.run(env, self.program_backend, st)
+        guardcode.write_back(seg.leaf, objs, env)
+        if self._fast_stale and self.mode is TREE:
+            self._build_fast()
+        return writeback.results(seg.leaf, objs, env)
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
@@ -449,7 +440,7 @@ class CompiledFunction:
                 f"stepjit: {self.name} reached its recompile limit ({self.limit}); last reason: "
                 f"{reason}. It now runs eagerly whenever its cached traces do not apply "
                 "(stepjit.compile(..., recompile_limit=N) raises the limit)", UserWarning,
-                stacklevel=4)
+                stacklevel=user_stacklevel())
         if self.mode is PER_CALL:
             self.mode = EAGER
         return True
@@ -503,7 +494,8 @@ class CompiledFunction:
             if tr.per_call_warns and tr.per_call not in self._warned:   # (once: after a probe
                 self._warned.add(tr.per_call)                           # it may come again)
                 warnings.warn(f"stepjit: {self.name}: {tr.per_call} (its compiled programs are "
-                              "reused by structural hash)", UserWarning, stacklevel=7)
+                              "reused by structural hash)", UserWarning,
+                              stacklevel=user_stacklevel())
         if self.mode is not TREE:
             outcome, roots = "per-call", []
             self._choose_per_call(tr)
@@ -737,7 +729,8 @@ class CompiledFunction:
                 f"stepjit: {self.name}: a cached trace went stale: {stale.cause}. The step reads "
                 "Python state that changes between calls (a counter, a value kept in a Python "
                 "variable), which a trace would replay; it is traced again on every call from now "
-                "on (programs are still shared by structural hash)", UserWarning, stacklevel=5)
+                "on (programs are still shared by structural hash)", UserWarning,
+                stacklevel=user_stacklevel())
 
     def _untraceable(self, e, args, kwargs):
         """The trace met something only eager can run (tracer.Untraceable): this call and every
@@ -749,7 +742,8 @@ class CompiledFunction:
         self._drop_fast()
         self.why_mode = e.why
         log_event(self, "fallback", reason=e.why)
-        warnings.warn(f"stepjit: {self.name} runs eagerly: {e.why}", UserWarning, stacklevel=6)
+        warnings.warn(f"stepjit: {self.name} runs eagerly: {e.why}", UserWarning,
+                      stacklevel=user_stacklevel())
         return self._eager(args, kwargs)
 
     def _specialize(self, error, args, kwargs):
@@ -765,8 +759,11 @@ class CompiledFunction:
         return self._eager(args, kwargs)
 
     def _went_volatile(self, guard):
-        if values.where(guard) in self._symbolic and self._one_shot is not None:
-            return   # (read symbolically already; its trace was for one call only: it printed)
+        if values.where(guard) in self._symbolic and (self._one_shot is not None
+                                                      or self._stale_value_guard(guard)):
+            # (read symbolically already: the guard is a trace's made before that, or the
+            # trace was for one call only: it printed)
+            return
         kind = type(guard.value)
         if not self._no_symbolic and _liftable(guard) and values.where(guard) not in self._symbolic:
             # an int (a loop counter) or a float (a learning rate): traced symbolically from
@@ -780,6 +777,18 @@ class CompiledFunction:
         self._drop_fast()
         self.why_mode = f"{guard.label} changes between calls (read by the step at {guard.loc})"
         log_event(self, "per-call", reason=self.why_mode)
+
+    def _stale_value_guard(self, guard) -> bool:
+        """Whether guard, on a place read symbolically, is the value guard of a trace made
+        before it was, which the walk tried first (walk.py): the latest trace serves the new
+        value. (A symbolic number's exact reads are ConditionGuards; a value guard in the
+        latest trace means the stand-in did not reach the place there: a changing value then
+        needs a trace per call.)"""
+        if type(guard) is not values.ValueGuard or not self.traces:
+            return False
+        where = values.where(guard)
+        return not any(type(g) is values.ValueGuard and values.where(g) == where
+                       for g in self.traces[-1].py_guards)
 
     def _read_int_args(self, args, kwargs):
         """(args, kwargs) with each int or float at a path read per call (_int_args_changed)
@@ -830,7 +839,7 @@ class CompiledFunction:
         self.mode = PER_CALL
         self._drop_fast()
         self.why_mode = what.reason()
-        warnings.warn(what.sentence(self.name), UserWarning, stacklevel=5)
+        warnings.warn(what.sentence(self.name), UserWarning, stacklevel=user_stacklevel())
 
     # -- reporting ----------------------------------------------------------------------------
     @property
