@@ -47,6 +47,7 @@ from ..tracer import bindings, values
 from ..tracer.pytree import flatten, unflatten
 from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
+from ..tracer.draws import rng_state, set_rng_state
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from . import aot, fastcall, guardcode, per_call, writeback
@@ -83,6 +84,13 @@ def _heavy(tr) -> bool:
             size *= d
         total += size
     return total >= ONCE_MIN_ELEMENTS
+
+
+def _undraw(state):
+    """A call leaving the trace tree after a segment drew from NumPy's global stream: the
+    stream as the call found it, so that the step's Python, run now, draws those numbers."""
+    if state is not None:
+        set_rng_state(state)
 
 
 def _no_fast_call(args, kwargs):
@@ -222,19 +230,24 @@ class CompiledFunction:
         key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
         objs, env, level = [], {}, self.roots
         why = self._one_shot or "first call"
-        while True:
+        drawn = None    # NumPy's state before the call's first draw, put back if it leaves
+        while True:     # the tree (tracer/draws.py)
             for seg in level:
+                if seg.draws and drawn is None:
+                    drawn = rng_state()
                 failure = seg.enter(key, flat, objs, env)
                 if failure is None:
                     break
                 why = failure
             else:
+                _undraw(drawn)
                 return self._miss(args, kwargs, flat, why)
             if seg.leaf is not None:
                 seg.uses += 1
                 seg.tree_uses += 1
                 if seg.uses == seg.verify_at:
                     seg.verify_at *= VERIFY_FACTOR
+                    _undraw(drawn)
                     return self._retrace(args, kwargs, flat,
                                          f"re-verifying a cached trace at its reuse #{seg.uses}",
                                          verifying=True)
@@ -248,6 +261,7 @@ class CompiledFunction:
             k = d.key(env)
             level = seg.children.get(k)
             if not level:
+                _undraw(drawn)
                 st["decision_misses"] += 1
                 why = f"the decision at {d.where()} went another way: {d.describe(k)}"
                 if d.floats_read_exactly():
