@@ -59,7 +59,7 @@ class _NotConstant(Exception):
 
 
 def _frozen(x):
-    if type(x) in (tuple, list):
+    if type(x) is list or isinstance(x, tuple):    # (a tensor's Size: a tuple of its ints)
         return tuple(_frozen(v) for v in x)
     if type(x) in _CONSTANT_TYPES or isinstance(x, (np.generic, np.dtype)) or \
             (isinstance(x, type) and issubclass(x, np.generic)):

@@ -248,3 +248,39 @@ def test_a_drawn_array_the_step_keeps_is_this_calls_array_after_every_call():
     for a, b in zip(eager, compiled):
         assert type(b) is np.ndarray
         np.testing.assert_array_equal(a, b)
+
+
+class _NoisyLayer(nn.Module):
+    """Noise injection sized by the input: `x.shape`, a Size, is a constant of the trace."""
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(LATENT, OUT)
+
+    def forward(self, x):
+        return self.lin(x + torch.from_numpy(np.random.normal(0, 0.1, x.shape)).float())
+
+
+def _train_model(compiled, calls=8):
+    torch.manual_seed(0)
+    model = _NoisyLayer()
+    forward = torch.compile(model, backend="interpret") if compiled else model
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(N, LATENT)
+    np.random.seed(3)
+    losses = []
+    for _ in range(calls):
+        loss = forward(x).pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, _stream(), forward
+
+
+def test_a_compiled_models_forward_draws_noise_shaped_like_its_input():
+    losses, stream, _ = _train_model(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got, got_stream, forward = _train_model(True)
+    assert got == losses and got_stream == stream
+    assert forward.stats()["traces"] == 1
