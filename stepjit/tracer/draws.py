@@ -106,17 +106,19 @@ class Draws:
     `from numpy.random import normal` bound before, moves it further: then the trace
     describes that call only, as before)."""
 
-    def __init__(self, tracer, state):
+    def __init__(self, tracer, state, start):
         self.tracer = tracer
         self.state = state
         self.taken = []       # (DrawPlace, tensor)
         self.arrays = []      # (ArrayArgument, where it was drawn): what the step received
-        self.broken = False   # the state moved between two draws taken
-        self.last = None      # the state after the last draw taken
+        self.broken = False   # the state moved other than by a draw taken
+        self.last = start     # the state when the step began, then after each draw taken
 
     def before(self):
-        """A draw with constant arguments is about to be made."""
-        if self.taken and self.state() != self.last:
+        """A draw with constant arguments is about to be made: the state must be the one
+        the last draw left (the step's first draw: the one it began with). A draw around the
+        wrappers or `np.random.seed(k)` in the step moved it: no replay would."""
+        if self.state() != self.last:
             self.broken = True
 
     def take(self, fn, what, frozen, out, loc):

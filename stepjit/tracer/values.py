@@ -672,11 +672,13 @@ class Watch:
         self.nondeterministic = None
         self.printed = None         # Loc of the first print() the user's code made
         self._saved = []
-        # NumPy's global draws with constant arguments: inputs of the trace (draws.py)
-        self.draws = None if tracer is None else Draws(tracer, _numpy_state)
+        self.draws = None
+        self._tracer = tracer
 
     def __enter__(self):
         self._states = (_random.getstate(), _numpy_state())
+        if self._tracer is not None:   # NumPy's global draws: inputs of the trace (draws.py)
+            self.draws = Draws(self._tracer, _numpy_state, self._states[1])
         for module, name in _WATCHED:
             fn = getattr(module, name, None)
             if fn is not None and not getattr(fn, "_stepjit_watch", False):
@@ -699,8 +701,7 @@ class Watch:
             py, np_ = self._states
             if _random.getstate() != py:
                 self._note("Python's random (its global state moved while the step ran)")
-            elif self.draws.moved_around() if self.draws and self.draws.taken \
-                    else _numpy_state() != np_:
+            elif self.draws.moved_around() if self.draws else _numpy_state() != np_:
                 self._note("numpy.random (its global state moved while the step ran)")
         return False
 

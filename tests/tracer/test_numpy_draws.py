@@ -284,3 +284,26 @@ def test_a_compiled_models_forward_draws_noise_shaped_like_its_input():
         got, got_stream, forward = _train_model(True)
     assert got == losses and got_stream == stream
     assert forward.stats()["traces"] == 1
+
+
+def _seeded_in_the_step():
+    def make():
+        w = torch.randn(LATENT, requires_grad=True)
+
+        def step():
+            np.random.seed(11)       # the step's own seed: the same noise on every call
+            z = torch.tensor(np.random.normal(size=(N, LATENT)))
+            loss = (z.float() @ w).pow(2).mean()
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(0.01 * w.grad)
+                w.grad = None
+            return loss
+        return step, [w]
+    return make
+
+
+def test_a_step_that_seeds_numpy_before_drawing_is_not_replayed_unseeded():
+    with pytest.warns(UserWarning, match="numpy.random"):
+        c = side_by_side(_seeded_in_the_step(), 5)
+    assert c.stats()["mode"] == "per-call retracing"
