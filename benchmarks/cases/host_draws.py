@@ -8,6 +8,8 @@ traced once and replayed; before, the draw made it retrace on every call. Each c
 NumPy first (in every variant alike), so the variants draw the same numbers. Baseline: the same
 step in stepjit eager.
 """
+import itertools
+
 import numpy as np
 
 from ..harness import Case
@@ -56,12 +58,11 @@ def _setup(name, compiled=False):
             opt_d.step()
             return d_loss
         run = fw.compile(train_step, backend="cpu") if compiled else train_step
-        k = 0
+        calls = itertools.count()
 
         def call():
-            nonlocal k
-            k = (k + 1) % N_BATCHES
-            np.random.seed(k)
+            k = next(calls) % N_BATCHES
+            np.random.seed(k)     # (every variant draws the same noise for batch k)
             return run(batches[k])
         return call
     return setup
