@@ -47,7 +47,7 @@ from ..tracer import bindings, values
 from ..tracer.pytree import flatten, unflatten
 from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
-from ..tracer.draws import rng_state, set_rng_state
+from ..tracer.draws import host_states, rng_state, set_host_states, set_rng_state
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from . import aot, fastcall, guardcode, per_call, writeback
@@ -468,6 +468,7 @@ class CompiledFunction:
     def _trace_and_run(self, args, kwargs, flat, reason, verifying):
         st = self._stats
         start = time.perf_counter()
+        drawn = host_states()   # (a trace that stops part way may have drawn: put back)
         try:
             if self.check:   # check mode: custom Functions' backward against finite differences
                 from ..programs.check import function_checks
@@ -479,13 +480,16 @@ class CompiledFunction:
                     tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
                                   symbolic=self._places(), once=self.mode is not TREE)
         except EagerOnly as e:   # tracer.Untraceable, or the front end's own
+            set_host_states(drawn)
             return self._untraceable(e, args, kwargs)
         except EagerFirst as e:    # (a lazy layer's first input): this call only, eagerly
+            set_host_states(drawn)
             log_event(self, "fallback", reason=str(e))
             return self._eager(args, kwargs)
         except TypeError as e:
             if not self._symbolic:
                 raise
+            set_host_states(drawn)
             return self._specialize(e, args, kwargs)
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds

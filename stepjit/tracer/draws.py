@@ -32,6 +32,7 @@ epsilon-greedy test), or one of a dtype stepjit does not compute in: values.Watc
 from __future__ import annotations
 
 import gc
+import random
 import sys
 import types
 import weakref
@@ -198,6 +199,17 @@ def place(fn, frozen, rank, what):
     if found is None:
         found = _PLACES[key] = DrawPlace(fn, frozen, what)
     return found
+
+
+def host_states():
+    """Python's and NumPy's global random states: put back where a trace stopped part way
+    (the call then runs eagerly, and its Python draws those numbers again)."""
+    return random.getstate(), np.random.get_state(legacy=False)
+
+
+def set_host_states(states):
+    random.setstate(states[0])
+    np.random.set_state(states[1])
 
 
 def rng_state():

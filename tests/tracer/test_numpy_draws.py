@@ -32,12 +32,14 @@ def side_by_side(make, calls, backend="interpret", before=None, exact=True):
     step, c_state = make()
     compiled = torch.compile(step, backend=backend)
     np.random.seed(1)
+    torch.manual_seed(2)    # (what a lazy layer draws its first weights from)
     want = []
     for i in range(calls):
         if before is not None:
             before(i)
         want.append((snapshot(eager(), e_state), _stream()))
     np.random.seed(1)
+    torch.manual_seed(2)
     for i in range(calls):
         if before is not None:
             before(i)
@@ -307,3 +309,27 @@ def test_a_step_that_seeds_numpy_before_drawing_is_not_replayed_unseeded():
     with pytest.warns(UserWarning, match="numpy.random"):
         c = side_by_side(_seeded_in_the_step(), 5)
     assert c.stats()["mode"] == "per-call retracing"
+
+
+def _lazy_after_a_draw():
+    def make():
+        layer = nn.LazyLinear(1)
+
+        def step():
+            z = torch.tensor(np.random.normal(size=(N, LATENT))).float()
+            loss = layer(z).pow(2).mean()    # the first call makes the weights: run eagerly
+            loss.backward()
+            with torch.no_grad():
+                for p in layer.parameters():
+                    p.sub_(0.01 * p.grad)
+                    p.grad = None
+            return loss
+        return step, []
+    return make
+
+
+def test_a_trace_stopped_after_a_draw_leaves_the_stream_as_eager():
+    """The first call's trace draws, then meets the lazy layer and stops; the call runs
+    eagerly and draws again, from the state the trace found."""
+    c = side_by_side(_lazy_after_a_draw(), 4)
+    assert c.stats()["fallbacks"] == 1 and c.stats()["mode"] == "tree"
