@@ -247,7 +247,7 @@ def unclaim(entry_path):
 _PROGRAMS = {}     # a program_packed kernel's module path -> the jobs of its loop kernels
 _DECORATED = re.compile(r"^@njit\((.*)\)\ndef (loop\d+)\(", re.M)
 _MADE = re.compile(
-    r"^    (\w+) = (?:array_at\(p\[\d+\], |np\.empty\(|empty_array\()\((.*)\), np\.(\w+)\)$")
+    r"^    (\w+) = (?:array_at\(p, \d+, |np\.empty\(|empty_array\()\((.*)\), np\.(\w+)\)$")
 _RESHAPED = re.compile(r"^    (\w+) = reshaped\((\w+), \((.*)\)\)$")
 _SAME = re.compile(r"^    (\w+) = (\w+)$")
 _CALL = re.compile(r"^    (loop\d+)\((.*)\)$")
@@ -283,7 +283,7 @@ def program_jobs(kernel):
 def _signature(args, arrays):
     sig = []
     for a in args:
-        if re.fullmatch(r"dims\[\d+\]", a):
+        if re.fullmatch(r"dims\[\d+\]|dim\d+", a):
             sig.append("i")
         elif arrays.get(a):
             dtype, ndim = arrays[a]

@@ -238,8 +238,9 @@ class ProgramSource:
             matmul.append(_GEMM_IMPORT)
         if self.writers:
             matmul.append(_INDEX_IMPORT)
-        body = ["    " + b for b in body] + [f"    return ({outs})"]
-        return "\n".join([_IMPORTS] + self.kernels + matmul + self.repeated + [head] + body
+        body.append(f"return ({outs})")
+        lines = ["    " + b for b in _sizes_named(body)]
+        return "\n".join([_IMPORTS] + self.kernels + matmul + self.repeated + [head] + lines
                           + self._packed(body)) + "\n"
 
     def _params(self):
@@ -247,17 +248,17 @@ class ProgramSource:
                 + [f"w{k}" for k in range(len(self.workspace))])
 
     def _packed(self, body):
-        """`program_packed(p, dims)`: the program on inputs, held and workspace buffers given by
-        their addresses p[k] (codegen/pointers.py says why). It holds the program's body rather
-        than calling `program`: Numba would compile `program` too, then link it in and have LLVM
-        optimize the whole again (half as long as compiling the program), and the runtime calls
-        `program` only for arrays the packed form cannot describe (programs/cpu.py,
-        NativeCall), so one compile serves a program's calls."""
-        lines = ["", _JIT_PROGRAM, "def program_packed(p, dims):"]
+        """`program_packed(p, dims)`: the program (its lines: `body`) on inputs, held and
+        workspace buffers given by their addresses p[k] (codegen/pointers.py says why). It holds
+        the program's body rather than calling `program`: Numba would compile `program` too,
+        then link it in and have LLVM optimize the whole again (half as long as compiling the
+        program), and the runtime calls `program` only for arrays the packed form cannot
+        describe (programs/cpu.py, NativeCall), so one compile serves a program's calls."""
         arrays = [(v.shape, v.dtype.np.name) for v in self.ins + self.held] + self.workspace
-        for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays)):
-            lines.append(f"    {name} = array_at(p[{k}], {self._shape(shape)}, np.{dtype})")
-        return lines + body
+        made = [f"{name} = array_at(p, {k}, {self._shape(shape)}, np.{dtype})"
+                for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays))]
+        return ["", _JIT_PROGRAM, "def program_packed(p, dims):"] + [
+            "    " + line for line in _sizes_named(made + body)]
 
     def _loop(self, g):
         split = bool(g.shape) and g.shape[-1] >= SPLIT_MIN_ROW
@@ -373,6 +374,20 @@ class ProgramSource:
         if name == "key":
             return format_key(value) if value else "[...]"
         return repr(value)
+
+
+_SIZE = re.compile(r"\bdims\[(\d+)\]")
+
+
+def _sizes_named(lines):
+    """A function body's `lines` with each size `dims[k]` read once, into `dim<k>`, at its top:
+    Numba lowers every `dims[k]` as an array read of its own (a static getitem that it first
+    tries to resolve at compile time, then the array's struct loaded and indexed), ~1 ms of
+    typing and lowering each and as much IR for LLVM to clean up; W6's program read them ~250
+    times (its 89 buffers' shapes, every loop's bounds). `dims` itself is still passed to the
+    functions the program calls."""
+    used = sorted({int(k) for line in lines for k in _SIZE.findall(line)})
+    return [f"dim{k} = dims[{k}]" for k in used] + [_SIZE.sub(r"dim\1", line) for line in lines]
 
 
 def _writers(fused):

@@ -3,8 +3,8 @@
 Numba's dispatcher spends ~70 ns per array argument (type fingerprint, unboxing, a
 MemInfo); a tiny step's native program takes half a dozen. Its `program_packed` entry
 (codegen/native_program.py) takes instead one int64 array of the inputs' data addresses and
-rebuilds each input with `array_at(address, shape, dtype)`, what
-`numba.carray(voidptr_at(address), shape, dtype)` makes. The runtime
+rebuilds each input with `array_at(p, k, shape, dtype)`, what
+`numba.carray(voidptr_at(p[k]), shape, dtype)` makes. The runtime
 (runtime/fastcall.py, with programs/cpu.py: pack_addresses) packs the addresses once, and again only when an
 input's array changes, and only for arrays carray describes exactly. Only generated
 modules import this one: a process that runs cached machine code never imports Numba.
@@ -55,23 +55,29 @@ def voidptr_at(typingctx, addr):
 
 
 @intrinsic
-def array_at(typingctx, addr, shape, dtype):
-    """The C-contiguous array of `shape` and `dtype` at the int64 address `addr`: what
-    `numba.carray(voidptr_at(addr), shape, dtype)` makes (no meminfo, no parent), made in
-    place. numba.carray is an overload, which Numba compiles as a function of its own for each
-    rank and dtype in every process (7 in each of the makemore and MNIST programs, ~0.2 s of
-    CPU); this emits the same few instructions into the program."""
+def array_at(typingctx, addrs, k, shape, dtype):
+    """The C-contiguous array of `shape` and `dtype` at the address `addrs[k]` (an int64
+    vector, `k` an int): what `numba.carray(voidptr_at(addrs[k]), shape, dtype)` makes (no
+    meminfo, no parent), made in place. numba.carray is an overload, which Numba compiles as a
+    function of its own for each rank and dtype in every process (7 in each of the makemore and
+    MNIST programs, ~0.2 s of CPU); this emits the same few instructions into the program. The
+    address is read here, not by the program's `addrs[k]`: Numba lowers each such constant
+    index as a static getitem it first tries to resolve at compile time (W6's program reads
+    89 addresses: ~0.1 s of lowering, and its IR for LLVM to clean up)."""
     ndim = ty_parse_shape(shape)
-    if not (isinstance(addr, types.Integer) and isinstance(dtype, types.DTypeSpec)
-            and ndim is not None):
+    if not (isinstance(addrs, types.Array) and addrs.ndim == 1
+            and isinstance(addrs.dtype, types.Integer) and isinstance(k, types.Integer)
+            and isinstance(dtype, types.DTypeSpec) and ndim is not None):
         return None
     out = types.Array(dtype.dtype, ndim, "C")
 
     def codegen(context, builder, signature, args):
-        ptr = builder.inttoptr(args[0], context.get_value_type(types.voidptr))
-        return np_cfarray(context, builder, out(types.voidptr, signature.args[1]),
-                          [ptr, args[1]])
-    return out(addr, shape, dtype), codegen
+        at = make_array(signature.args[0])(context, builder, args[0])
+        addr = builder.load(builder.gep(at.data, [args[1]]))
+        ptr = builder.inttoptr(addr, context.get_value_type(types.voidptr))
+        return np_cfarray(context, builder, out(types.voidptr, signature.args[2]),
+                          [ptr, args[2]])
+    return out(addrs, k, shape, dtype), codegen
 
 
 @intrinsic

@@ -275,6 +275,14 @@ class CompiledFunction:
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
+        if guard is not None and type(guard) is values.ValueGuard \
+                and values.where(guard) in self._symbolic:
+            # a root traced before this number was read per call (symbolic.py) holds its old
+            # value: each such root is traced once more, reading it per call, as for a new
+            # shape; not counted by the recompile limit (fastai's `self.epoch`, which the
+            # batch step's callbacks may read: the first epoch's train, last-batch and
+            # validation roots, retraced in the second epoch, made it run eagerly)
+            self._uncounted += 1
         rebound, bindings.LAST_REBOUND[0] = bindings.LAST_REBOUND[0], None
         if rebound is not None and _reported(rebound[0], reason):
             self._renewed(*rebound)
@@ -778,9 +786,7 @@ class CompiledFunction:
         if values.where(guard) in self._symbolic and self._one_shot is not None:
             return   # (read symbolically already; its trace was for one call only: it printed)
         kind = type(guard.value)
-        if not self._no_symbolic and (kind is int and (type(guard.container) is dict
-                                                       or guard.key is None)
-                or _liftable_float(guard)) and values.where(guard) not in self._symbolic:
+        if not self._no_symbolic and _liftable(guard) and values.where(guard) not in self._symbolic:
             # an int (a loop counter) or a float (a learning rate): traced symbolically from
             # now on (tracer/symbolic.py); a float becomes a per-call graph input
             self._symbolic[values.where(guard)] = (guard.container, guard.key, guard.label,
@@ -976,12 +982,6 @@ def _parameter_names(fn):
         return []
 
 
-def _liftable_float(guard) -> bool:
-    """A float value guard whose place a SymbolicFloat can stand in (a dict, a list or a
-    cell)."""
-    return type(guard.value) is float and _liftable(guard)
-
-
 def _counterpart(old, new, target, depth=3):
     """The container in `new` at the place `target` has in `old` (old itself, its attribute
     dict, or an entry reached by the same keys, a few links deep), or None."""
@@ -1019,7 +1019,7 @@ def _now_an_object(guard) -> bool:
 
 def _liftable(guard) -> bool:
     """A value guard made symbolic at its first change: a float (a learning rate, an
-    accumulator), or an int in a dict or a cell (a loop variable: what a slice of the batch
+    accumulator), or an int in a dict, a list or a cell (a loop variable: what a slice of the batch
     starts at, windows.py; a counter; torch.compile makes such an int dynamic at its first
     recompile). values.liftable holds the rule."""
     return type(guard) is values.ValueGuard and values.liftable(guard.container, guard.key,

@@ -26,14 +26,24 @@ queries are free: the guards cover them.
 """
 from __future__ import annotations
 
+import gc
+import sys
+import types
+
 import numpy as np
 
+from .. import dispatch
 from ..errors import user_location
 from ..ir.types import COMPLEX, REDUCED_FLOATS, _BY_NP
 from ..tensor import Tensor
 from .helpers import global_names
 from .pytree import flatten, unflatten
-from .sources import NamePlace
+from .sources import NamePlace, is_direct_name
+from .values import _MAX_ARRAY, ArrayGuard
+
+# a larger array of the user's objects used as NumPy makes its trace describe its call only:
+# comparing it on every call would cost more than the step
+_MAX_VALUED = 1 << 20
 
 # the attributes the guards cover (shape and dtype are checked on every call)
 _GUARDED = frozenset({"shape", "dtype", "ndim", "size", "itemsize", "nbytes"})
@@ -56,15 +66,18 @@ class ArrayArgument:
     `array` the caller's array. Only the factories (from_numpy, as_tensor, tensor) and the
     guarded queries use it as an input; anything else reads the array and makes the trace
     describe this call only (module docstring)."""
-    __slots__ = ("array", "tensor", "tracer", "label")
+    __slots__ = ("array", "tensor", "tracer", "label", "places")
     __array_priority__ = 1000   # `a + x`, a an ndarray: NumPy defers to the methods below
     is_array_argument = True    # what the factories test (the front end does not import tracer)
 
-    def __init__(self, array, tensor, tracer, label=None):
+    def __init__(self, array, tensor, tracer, label=None, places=None):
         object.__setattr__(self, "array", array)
         object.__setattr__(self, "tensor", tensor)
         object.__setattr__(self, "tracer", tracer)
         object.__setattr__(self, "label", label)   # the name holding it (NamedArrays), if any
+        # the attributes or items holding it, when a use as NumPy is guarded by value
+        # (NamedArrays: an array of the user's objects, up to _MAX_VALUED elements)
+        object.__setattr__(self, "places", places)
 
     @property
     def __class__(self):
@@ -77,12 +90,20 @@ class ArrayArgument:
         """What a factory makes of the array: the traced input itself (from_numpy, as_tensor
         share the caller's memory), or a copy (tensor()), in dtype when given."""
         t = self.tensor
+        if t is None:   # (an array held at two places: this call's values, NamedArrays)
+            t = dispatch.constant(self.used().view(np.ndarray))
         if copy:
             t = t.detach().clone()
         return t if dtype is None else t.to(dtype)
 
     def used(self):
-        """The concrete array, for a use the trace cannot bind (noted once, with its line)."""
+        """The concrete array, for a use the trace cannot bind: guarded by value where it lives
+        (`places`: a table a model keeps, `torch.from_numpy(self.table[:n])`), or else noted
+        once, with its line (the trace describes this call only)."""
+        if self.places is not None:
+            if id(self.array) not in self.tracer.valued_arrays:
+                self.tracer.valued_arrays[id(self.array)] = (self.array.copy(), self.places)
+            return self.array
         if self.tracer.numpy_use is None:
             self.tracer.numpy_use = user_location(2)
             self.tracer.numpy_array = "a NumPy array argument" if self.label is None \
@@ -178,39 +199,71 @@ class ArrayPlace(NamePlace):
 
 
 class NamedArrays:
-    """The arrays of the step's own names, an ArrayArgument in each name while it is traced
-    (module docstring). A name holding the same array as another is left alone: one tensor
-    read through two names that may part later."""
+    """The arrays of the step's own names, and the larger ones (values._MAX_ARRAY) held by an
+    attribute of one of the user's objects, a list or a dict the step reaches (values.Snapshot:
+    a trainer's `self.x_np` refilled in place or rebound each batch), an ArrayArgument in each
+    place while the step is traced (module docstring). A smaller array away from the step's
+    names is guarded by value instead (values.ArrayGuard: its Python may read the values). A
+    name holding the same small array as another is left alone (guarded by value, as above);
+    a larger array held at two places, which may part later, is read at neither: any use of
+    it makes the trace describe this call only."""
 
-    def __init__(self, fn, tracer):
+    def __init__(self, fn, tracer, snap=None):
         self.held = []   # (ArrayPlace, array, tensor)
-        fn = getattr(fn, "__func__", fn)
-        code = getattr(fn, "__code__", None)
-        if code is None:
-            return
-        glob = getattr(fn, "__globals__", {})
-        found = [(glob, k, f"global {k}", glob[k]) for k in sorted(global_names(code))
-                 if type(glob.get(k)) is np.ndarray]
-        for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
-            x = cell.cell_contents if _filled(cell) else None
-            if type(x) is np.ndarray:
-                found.append((cell, None, f"closure variable {name}", x))
-        ids = [id(x) for *_, x in found]
-        for container, key, label, x in found:
+        self.shared = []   # (ArrayPlace, array): a large array held at two places
+        self.taken = []    # the ArrayPlaces whose tensor the trace reads (read_by_name)
+        own = _own_names(fn)
+        found = own + ([] if snap is None else _kept_arrays(fn, snap))
+        count = {}
+        for *_, x in found:
+            count[id(x)] = count.get(id(x), 0) + 1
+        places = {}     # id(array) -> the attributes and items holding it, for ArrayGuards
+        for container, key, label, x in found[len(own):]:
+            if x.size <= _MAX_VALUED:
+                places.setdefault(id(x), []).append((container, key, label))
+        for i, (container, key, label, x) in enumerate(found):
             t = input_tensor(x)
-            if t is None or ids.count(id(x)) > 1:
+            if t is None or count[id(x)] > 1 and x.size <= _MAX_ARRAY:
                 continue
             place = ArrayPlace(container, key, label)
+            at = places.get(id(x)) if i >= len(own) and count[id(x)] == len(places.get(
+                id(x), ())) else None   # (not also a name of the step's: read as before)
+            if count[id(x)] > 1:
+                self.shared.append((place, x))
+                NamePlace.bind(place, ArrayArgument(x, None, tracer, label, at))
+                continue
             self.held.append((place, x, t))
-            NamePlace.bind(place, ArrayArgument(x, t, tracer, label))
+            NamePlace.bind(place, ArrayArgument(x, t, tracer, label, at))
             if tracer.names is not None:
                 tracer.names[id(t)] = label.split()[-1]
 
     def restore(self):
-        """The names hold their arrays again (unless the step rebound them)."""
-        for place, x, _ in self.held:
-            if type(place.raw()) is ArrayArgument:
+        """The places hold their arrays again (unless the step rebound them), and so does any
+        other dict, list or cell the step put one of them in (`self.last = self.x_np`)."""
+        args = []
+        for place, x, *_ in self.held + self.shared:
+            arg = place.raw()
+            if type(arg) is ArrayArgument:
                 NamePlace.bind(place, x)
+                args.append(arg)
+        for arg in args:
+            if sys.getrefcount(arg) > 3:    # (args, the loop's name and the call's argument)
+                put_back_array(arg)
+
+    def value_guards(self, tracer, segment, loc):
+        """ArrayGuards on the places of the arrays the step used as NumPy (ArrayArgument.used).
+        One the step changed (wrote into, or rebound) is noted as a use of this call's array
+        instead: only its Python makes the change again."""
+        guards = []
+        for copy, places in tracer.valued_arrays.values():
+            for container, key, label in places:
+                g = ArrayGuard(container, key, copy, label, segment, loc)
+                if g.failed() is not None:
+                    tracer.numpy_use = tracer.numpy_use or str(loc)
+                    tracer.numpy_array = tracer.numpy_array or f"the NumPy array of {label}"
+                    return []
+                guards.append(g)
+        return guards
 
     def read_by_name(self, slots):
         """The ("obj", tensor) slots of the arrays' tensors become ("name", ArrayPlace)."""
@@ -219,7 +272,53 @@ class NamedArrays:
             kind, t = spec.slot
             if kind == "obj" and id(t) in places:
                 spec.slot = ("name", places[id(t)])
+                self.taken.append(places[id(t)])
         return set(places)
+
+
+def put_back_array(arg):
+    """The array itself wherever the step kept its ArrayArgument (one heap scan, only when
+    something kept it). Loops, not comprehensions: a comprehension naming arg would hold it in a
+    cell of this function, which the scan finds and rebinds to the array."""
+    array = arg.array
+    for ref in gc.get_referrers(arg):
+        if type(ref) in (dict, list):
+            for k, v in list(ref.items() if type(ref) is dict else enumerate(ref)):
+                if v is arg:
+                    ref[k] = array
+        elif type(ref) is types.CellType:
+            ref.cell_contents = array
+
+
+def _own_names(fn):
+    """(container, key, label, array) for the arrays bound to fn's globals and closure cells."""
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return []
+    glob = getattr(fn, "__globals__", {})
+    found = [(glob, k, f"global {k}", glob[k]) for k in sorted(global_names(code))
+             if type(glob.get(k)) is np.ndarray]
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        x = cell.cell_contents if _filled(cell) else None
+        if type(x) is np.ndarray:
+            found.append((cell, None, f"closure variable {name}", x))
+    return found
+
+
+def _kept_arrays(fn, snap):
+    """(container, key, label, array) for the large arrays the snapshot met on an attribute of
+    one of the user's objects (not stepjit's: its own bookkeeping), in a list or in a dict;
+    not the step's own names (_own_names), nor a tuple's items (which cannot be swapped)."""
+    out = []
+    for c, k, x, label, _ in snap.large_arrays.values():
+        if is_direct_name(c, k, fn) or type(c) not in (dict, list):
+            continue
+        owner = snap.attrs.get(id(c))
+        if owner is not None and owner[3]:
+            continue
+        out.append((c, k, label, x))
+    return out
 
 
 def _filled(cell) -> bool:

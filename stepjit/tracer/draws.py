@@ -31,16 +31,14 @@ epsilon-greedy test), or one of a dtype stepjit does not compute in: values.Watc
 """
 from __future__ import annotations
 
-import gc
 import random
 import sys
-import types
 import weakref
 
 import numpy as np
 
 from ..tensor import Tensor
-from .arrays import ArrayArgument, input_tensor
+from .arrays import ArrayArgument, input_tensor, put_back_array
 from .sources import NamePlace
 
 _CONSTANT_TYPES = (bool, int, float, str, type(None), np.integer, np.floating, np.bool_, np.dtype)
@@ -144,8 +142,8 @@ class Draws:
         is the array again there, and the trace describes that call only: a replay would
         leave the traced call's array. Called once the step returned (its frames are gone)."""
         for arg, loc in self.arrays:
-            if sys.getrefcount(arg) > _REFS_HERE:
-                _replace(arg, arg.array)
+            if sys.getrefcount(arg) > 3:    # (self.arrays, the loop's name, the argument)
+                put_back_array(arg)
                 if self.tracer.numpy_use is None:
                     self.tracer.numpy_use = loc
                     self.tracer.numpy_array = f"the NumPy array of {arg.label}"
@@ -164,29 +162,6 @@ class Draws:
             if kind == "obj" and id(t) in places:
                 spec.slot = ("name", places[id(t)])
         return list(self.taken)
-
-
-def _refs_here():
-    """sys.getrefcount of an object put_back's loop holds once: the list, the loop variable and
-    getrefcount's argument."""
-    held = [(object(), "")]
-    for x, _ in held:
-        return sys.getrefcount(x)
-
-
-_REFS_HERE = _refs_here()
-
-
-def _replace(old, new):
-    """new wherever a list, a dict (a namespace, an object's attributes) or a cell holds old."""
-    for holder in gc.get_referrers(old):
-        if type(holder) in (list, dict):
-            # (loops, not a comprehension: one would hold old in a cell of its own)
-            for k, v in list(enumerate(holder) if type(holder) is list else holder.items()):
-                if v is old:
-                    holder[k] = new
-        elif type(holder) is types.CellType:
-            holder.cell_contents = new
 
 
 _PLACES = weakref.WeakValueDictionary()   # (fn, frozen arguments, rank) -> DrawPlace

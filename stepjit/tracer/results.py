@@ -24,9 +24,11 @@ computed in float64, exact while both are below 2**53.
 """
 from __future__ import annotations
 
+from ..ir.graph import Value
+from ..tensor import Tensor
 from .decisions import TracedScalar
 from .symbolic import SymbolicFloat, SymbolicInt
-from .values import _current
+from .values import APPENDED_TENSOR, _current
 
 _TRACED = (SymbolicFloat, SymbolicInt)
 
@@ -109,11 +111,26 @@ def take_results(tracer, snap, places):
             continue
         n = len(before)
         for i in range(n, len(c)):
-            v = graph_value(tracer, c[i])
+            v = graph_value(tracer, c[i]) if not isinstance(c[i], Tensor) \
+                else _made_tensor(tracer, c[i])
             if v is not None:
                 appended.setdefault(id(c), {})[i - n] = v
-                c[i] = python_value(c[i])
+                c[i] = APPENDED_TENSOR if isinstance(c[i], Tensor) else python_value(c[i])
     return results, appended
+
+
+def _made_tensor(tracer, t):
+    """The Value of a tensor the step made, appended to a list it reaches (`self.losses.append(
+    loss)`): each call appends a fresh tensor holding it, so the trace-time tensor does not
+    outlive the trace as state. Not one the step made that requires grad with no backward of
+    its own run (its history is what a later backward would need), nor a leaf that requires
+    grad (a parameter made on a first call), nor one it read (an outside tensor)."""
+    v = t._data
+    if not isinstance(v, Value) or id(t) in tracer.touched:
+        return None
+    if t._requires_grad and (t._grad_fn is None or not tracer.backward_runs):
+        return None
+    return v
 
 
 def _put(c, k, x):

@@ -268,13 +268,16 @@ def rebound_names(fn, escapes, state, snap=None, read=()):
     places = _places_of(wanted, glob, cells, ours, inner, roots) if wanted else {}
     for root, flat in structs:
         tensors = [t for _, t in flat[1]]
+        # (an item may also be a name's or an attribute's, rebound with it: d2l's decoder keeps
+        # each block's `attention.attention_weights` in `self._attention_weights[0][i]` too)
         if places.get(id(flat[2][0])) != [root] or any(
-                places.get(id(x)) != [] for x in tensors + flat[2][1:]):
+                places.get(id(x)) != [] for x in flat[2][1:]) or any(
+                places.get(id(t)) is None for t in tensors):
             for t in tensors:   # held elsewhere too, or by another name: state
                 places[id(t)] = None
             continue
         for t, leaf in structures.leaf_places(root, flat):
-            places[id(t)] = [leaf]
+            places[id(t)] = [leaf] + places[id(t)]
     out = []
     for t, v in escapes:
         found = places.get(id(t))

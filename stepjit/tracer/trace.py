@@ -185,7 +185,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.arg_aliases = aliases_of(flat)
             out.values = tracer.env
             return out
-        named = NamedArrays(fn, tracer)     # (arrays of its names: inputs, arrays.py)
+        named = NamedArrays(fn, tracer, before)     # (arrays it reaches: inputs, arrays.py)
         with Watch(def_loc(fn), tracer) as watch, (MathFunctions() if places else nullcontext()):
             result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
         named.restore()
@@ -238,9 +238,10 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                                          "not do again: its Python runs on every call")
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
-        out.py_guards.extend(_container_guards(out, before, places, fn))
+        out.py_guards.extend(_container_guards(out, before, [*places, *named.taken], fn))
         if records:     # (what a record guard checks: records.py)
             out.py_guards = [g for g in out.py_guards if not records.replaced(g)]
+        out.py_guards.extend(named.value_guards(tracer, len(out.decisions), def_loc(fn)))
         _array_arguments(out, tracer, fn, args, kwargs)
     finally:
         if collecting:
@@ -276,7 +277,8 @@ def _put_place(p, x):
 
 def _container_guards(out, before, places, fn):
     """Identity guards on the paths to the containers whose entries the trace reads or writes
-    by reference (values.path_guards)."""
+    by reference (values.path_guards); places: the numbers and arrays read per call through
+    their place (symbolic.Place, arrays.ArrayPlace)."""
     containers = {}
     for g in out.py_guards:
         if type(g) in (ValueGuard, LengthGuard):   # (a ListVia: the path to its object's dict)

@@ -113,6 +113,8 @@ class Tracer:
         self.handed_out = None      # where .numpy()/.tolist() handed values to Python
         self.numpy_use = None       # where the step used an ndarray argument as NumPy (arrays.py)
         self.numpy_array = None     # which array (an argument, or a name's: arrays.py)
+        self.valued_arrays = {}     # id(array) -> (copy, places): arrays of the user's objects
+                                    # the step used as NumPy, guarded by value (arrays.py)
         self.floats = False         # a SymbolicFloat stands in a place (symbolic.py)
         self.ints = False           # a SymbolicInt stands in a place
         self.tensor_windows = False  # a window's bounds are traced tensors (windows.py)

@@ -47,7 +47,7 @@ a number is read per call once it changes (`liftable`: `step += 1` on a global c
 `self.calls += 1`; symbolic.py), its old value given back to the place for the call's
 program; the next trace after a change reads the place per call, and the graph computes
 what the step leaves there (results.py, as for `running_loss += loss.item()`). Any other
-scalar the step changed while traced (an int in a list) is a write that depends on
+scalar the step changed while traced (a number it made another kind of value) is a write that depends on
 what it read, so the trace describes that call only (`changed_values`): the runtime traces
 the step on every call, as for a nondeterministic call below, and says which value made it.
 
@@ -97,7 +97,8 @@ from ..tensor import Tensor
 _SCALARS = (bool, int, float, str, type(None))
 _CONSTANTS = (bool, str, type(None))   # set by the step: guarded, then replayed (value_guards)
 # NumPy arrays the step may read, guarded by value up to this many elements (an index batch, a
-# mask); a larger one is data, read by identity only, as before
+# mask); a larger one on an attribute, a list or a dict is data: an input of the trace read
+# through its place on every call (arrays.NamedArrays), never guarded by a copy
 _MAX_ARRAY = 1 << 12
 _CALLABLES = (types.FunctionType, types.MethodType, functools.partial)
 _MAX_SEQUENCE = 64      # a longer list or tuple is data (a dataset), not entered
@@ -216,11 +217,10 @@ def same_number(a, b) -> bool:
 
 def liftable(container, key, value) -> bool:
     """Whether a number at container[key] is read per call once it changes (symbolic.py): a
-    float in a dict, a list or a closure cell; an int in a dict or a cell (a loop variable, an
-    accumulator; runtime/compiled.py)."""
-    if type(value) is float:
-        return type(container) in (dict, list, ListVia) or key is None
-    return type(value) is int and (type(container) is dict or key is None)
+    float or an int in a dict, a list or a closure cell (a learning rate, a loop variable, an
+    accumulator, `seen[0] += n`; runtime/compiled.py)."""
+    return type(value) in (float, int) and (type(container) in (dict, list, ListVia)
+                                            or key is None)
 
 
 def _put_back(container, key, value):
@@ -250,6 +250,8 @@ class Snapshot:
     def __init__(self):
         self.scalars = {}     # (id(container), key) -> (container, key, value, label, name)
         self.arrays = {}      # the same for small NumPy arrays, value a copy (ArrayGuard)
+        self.large_arrays = {}  # the same for larger ones, value the array itself: inputs of
+                                # the trace read through their place (arrays.NamedArrays)
         self.lengths = {}     # id(container) -> (container, length, label, name the code
                               # must use to reach it: None for an item or a registry)
         self.classes = set()  # classes of the objects entered (their methods' names are read)
@@ -345,6 +347,8 @@ def _search(snap, container, key, root, label):
         if type(obj) is np.ndarray:
             if c is not None and obj.size <= _MAX_ARRAY:
                 snap.arrays.setdefault((id(c), _hashable(k)), (c, k, obj.copy(), text, name))
+            elif c is not None and not isinstance(c, tuple):
+                snap.large_arrays.setdefault((id(c), _hashable(k)), (c, k, obj, text, name))
             continue
         if type(obj) in _CALLABLES:
             snap.functions.append(obj)
@@ -405,12 +409,26 @@ def _children(snap, obj, text, name):
     return out
 
 
+class _AppendedTensor:
+    """Stands, among a PyAppend's items, for a tensor the step appended (`self.losses.append(
+    loss)`, results.take_results): each call appends a fresh tensor holding its value."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<tensor>"
+
+
+APPENDED_TENSOR = _AppendedTensor()
+
+
 class PyAppend:
     """Entries a step added to a list, dict or set it reaches (`log.append("step")`,
     `seen.add(k)`), added again after every call (a PyWrite of the entries): the same Python,
     given the same guarded values, adds the same scalars. A list's items may be numbers the
-    graph computes (`losses.append(loss.item())`, results.py): `traced` maps their offsets
-    among the items to Values, whose numbers are put there on each call (`put`)."""
+    graph computes (`losses.append(loss.item())`, results.py) or tensors it made
+    (`self.losses.append(loss)`, APPENDED_TENSOR among the items): `traced` maps their offsets
+    among the items to Values, whose numbers, or fresh tensors holding them without autograd
+    history (as a compiled step's results), are put there on each call (`put`)."""
     __slots__ = ("container", "items", "label", "traced")
 
     def __init__(self, container, items, label, traced=None):
@@ -432,7 +450,8 @@ class PyAppend:
         """The items, those the graph computes taken from arrays (in `values`' order)."""
         items = list(self.items)
         for k, a in zip(self.traced, arrays):
-            items[k] = (a if not hasattr(a, "copy_to_host") else a.copy_to_host()).item()
+            a = a if not hasattr(a, "copy_to_host") else a.copy_to_host()
+            items[k] = Tensor._make(np.array(a)) if items[k] is APPENDED_TENSOR else a.item()
         self.container.extend(items)
 
     def undo(self):
@@ -585,6 +604,8 @@ def _added(c, before):
         if len(c) < n or any(a is not b for a, b in zip(c, before)):
             return None
         items = tuple(c[n:])
+        return items if all(isinstance(x, _SCALARS) or x is APPENDED_TENSOR
+                            for x in items) else None
     elif type(c) is set:
         if not before <= c:
             return None

@@ -128,8 +128,8 @@ def _program_text(loops):
                    "    pass\n" for k in range(loops))
     calls = "".join(f"    loop{k}(i0, w0, dims[0])\n" for k in range(loops))
     return (defs + "@njit(cache=True)\ndef program_packed(p, dims):\n"
-            "    i0 = array_at(p[0], (dims[0], ), np.float32)\n"
-            "    w0 = array_at(p[1], (dims[0], ), np.float32)\n" + calls)
+            "    i0 = array_at(p, 0, (dims[0], ), np.float32)\n"
+            "    w0 = array_at(p, 1, (dims[0], ), np.float32)\n" + calls)
 
 
 @pytest.mark.parametrize("loops", [compile_helper.PROGRAM_MIN_KERNELS - 1,
@@ -181,8 +181,8 @@ def test_helper_compiles_a_program_that_returns_nothing_into_its_entry(tmp_path,
     loop_defs = "".join(_ADDING.format(k=k, w=k + 1) for k in range(loops))
     text = "from stepjit.codegen.pointers import array_at\n" + loop_defs + (
         "@njit(cache=True)\ndef program_packed(p, dims):\n"
-        "    i0 = array_at(p[0], (dims[0], ), np.float64)\n"
-        "    w0 = array_at(p[1], (dims[0], ), np.float64)\n"
+        "    i0 = array_at(p, 0, (dims[0], ), np.float64)\n"
+        "    w0 = array_at(p, 1, (dims[0], ), np.float64)\n"
         + "".join(f"    loop{k}(i0, w0, dims[0])\n" for k in range(loops)))
     kernel, _ = kernels.get_module_function(text, "program_packed", entry_first=True)
     compile_helper._write_module(kernel)

@@ -5,6 +5,7 @@ compiled per program), and the loop kernels a helper process compiled into Numba
 the program's text (codegen/compile_helper.py: program_jobs) are loaded, not compiled; the
 program still matches eager."""
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -75,7 +76,7 @@ def test_kernels_are_linked_after_the_module_pipeline(run):
     """program_packed links its kernel, gemm and index helpers late, and compiles none of
     numba.carray's, np.empty's or a reshape's overloads for it."""
     packed = run[2]
-    assert "carray(" not in packed.text and "array_at(p[0]" in packed.text
+    assert "carray(" not in packed.text and "array_at(p, 0," in packed.text
     assert "np.empty(" not in packed.text
     # (compiled straight into its entry by a private dispatcher: kernels.ProgramKernel)
     compiled = getattr(packed, "compiled", None) or packed.checked.fn
@@ -108,12 +109,24 @@ def test_kernels_the_helper_compiled_are_loaded(run):
         assert len(module[name].overloads) == 1      # the signature read is the one called
 
 
+def test_sizes_and_addresses_are_read_once(run):
+    """The program reads each size of `dims` once, into `dim<k>`, and each array's address
+    inside array_at: no `dims[k]` or `p[k]` among its lines (a static getitem each, which
+    Numba types and lowers at ~1 ms apiece, native_program._sizes_named)."""
+    packed = run[2]
+    body = packed.text.split("\ndef program_packed(p, dims):\n", 1)[1].splitlines()
+    reads = [line for line in body if "dims[" in line]
+    assert reads and all(re.fullmatch(r"    dim(\d+) = dims\[\1\]", line) for line in reads)
+    assert len(set(reads)) == len(reads) and not any("p[" in line for line in body)
+    assert any("dim" in line and "array_at(p, " in line for line in body)
+
+
 def test_kernel_arguments_not_settled_by_the_text_are_left_out():
     text = ('@njit(cache=True, no_cpython_wrapper=True)\ndef loop0(a0, o0, n0):\n    pass\n'
             '@njit(cache=True, inline="always")\ndef loop1(a0, n0):\n    pass\n'
             '@njit(cache=True)\ndef program_packed(p, dims):\n'
-            '    i0 = array_at(p[0], (dims[0], dims[1], ), np.float32)\n'
-            '    w0 = array_at(p[1], (dims[1], dims[0], ), np.float32)\n'
+            '    i0 = array_at(p, 0, (dims[0], dims[1], ), np.float32)\n'
+            '    w0 = array_at(p, 1, (dims[1], dims[0], ), np.float32)\n'
             '    v1 = i0.T\n'
             '    loop0(v1, w0, dims[0])\n'                     # a transpose: layout not C
             '    v2 = reshaped(w0, (dims[2], ))\n'
@@ -132,3 +145,4 @@ def test_a_per_call_allocation_is_never_outlined():
     from stepjit.codegen.repeats import _eligible
     assert _eligible(["v1 = w0", "loop0(v1, i0, dims[0])"])
     assert not _eligible(["v1 = empty_array((dims[0], ), np.float32)", "loop0(v1, i0, dims[0])"])
+

@@ -2,6 +2,7 @@
 reachable through the step's names): tests/tracer/test_helper_side_effects.py."""
 LOG = []
 HISTORY = []
+KEPT = []
 COUNTS = {}
 CALLS = 0
 
@@ -30,6 +31,10 @@ def keep(x):
     HISTORY.append(x.detach())
 
 
+def keep_outside(w):
+    KEPT.append(w)
+
+
 def count():
     global CALLS
     CALLS += 1
@@ -55,6 +60,7 @@ def reset():
     global CALLS
     LOG.clear()
     HISTORY.clear()
+    KEPT.clear()
     COUNTS.clear()
     CALLS = 0
     METER.count = 0
@@ -63,7 +69,7 @@ def reset():
 
 
 def state():
-    return (list(LOG), [x.detach().numpy().tolist() for x in HISTORY], dict(COUNTS), CALLS,
+    return (list(LOG), [x.detach().numpy().tolist() for x in HISTORY + KEPT], dict(COUNTS), CALLS,
             METER.count, list(METER.seen), getattr(METER, "last", None))
 
 

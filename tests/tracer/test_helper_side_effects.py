@@ -55,6 +55,8 @@ def _make(case):
             H.tick()
         elif case == "tensor kept":
             H.keep(loss)
+        elif case == "outside tensor kept":
+            H.keep_outside(w)
         with torch.no_grad():
             w.sub_(0.1 * w.grad)
             w.grad.zero_()
@@ -100,7 +102,9 @@ REPLAYED = ["other module", "nested helper", "same module", "imported name", "me
             "hook list", "argument", "new attribute", "dict entry",
             # a number set from guarded values (a counter: `CALLS += 1`): replayed, then read per
             # call once it changes between calls (tracer/results.py, symbolic.py)
-            "global counter", "attribute counter"]
+            "global counter", "attribute counter",
+            # a tensor the step made, appended: a fresh one holding its value after every call
+            "tensor kept"]
 
 
 @pytest.mark.parametrize("case", REPLAYED)
@@ -114,7 +118,7 @@ def test_helper_appends_are_replayed_every_call(case):
 
 
 @pytest.mark.parametrize("case, line", [
-    ("tensor kept", "HISTORY.append(x.detach())"),
+    ("outside tensor kept", "KEPT.append(w)"),
 ])
 def test_helper_changes_no_replay_makes_run_every_call(case, line):
     compiled, warned = _eager_and_compiled(case)
