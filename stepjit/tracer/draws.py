@@ -105,13 +105,21 @@ class Draws:
     `from numpy.random import normal` bound before, moves it further: then the trace
     describes that call only, as before)."""
 
-    def __init__(self, tracer, state, start):
+    def __init__(self, tracer):
         self.tracer = tracer
-        self.state = state
+        self.state = None     # a function giving NumPy's global state (begin)
         self.taken = []       # (DrawPlace, tensor)
         self.arrays = []      # (ArrayArgument, where it was drawn): what the step received
         self.broken = False   # the state moved other than by a draw taken
-        self.last = start     # the state when the step began, then after each draw taken
+        self.last = None      # the state when the step began, then after each draw taken
+
+    def begin(self, state, start):
+        """The step is about to run (Watch's entry): NumPy's state is `start`, `state()` now."""
+        self.state, self.last = state, start
+
+    @staticmethod
+    def frozen(args, kwargs):
+        return constant_arguments(args, kwargs)
 
     def before(self):
         """A draw with constant arguments is about to be made: the state must be the one

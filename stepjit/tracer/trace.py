@@ -24,6 +24,7 @@ from . import aot
 from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
+from .draws import Draws
 from .helpers import def_loc
 from .arrays import ArrayArgument, NamedArrays, input_tensor, returned_arrays
 from .attr_lists import ListVia, through_attribute
@@ -186,7 +187,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.values = tracer.env
             return out
         named = NamedArrays(fn, tracer, before)     # (arrays it reaches: inputs, arrays.py)
-        with Watch(def_loc(fn), tracer) as watch, (MathFunctions() if places else nullcontext()):
+        with Watch(def_loc(fn), Draws(tracer)) as watch, (MathFunctions() if places else nullcontext()):
             result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
         named.restore()
         watch.draws.put_back()     # (a drawn array the step keeps: this call only, draws.py)

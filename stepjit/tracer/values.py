@@ -86,7 +86,6 @@ import numpy as np
 from ..errors import _PKG_DIR
 from .attr_lists import ListVia
 from ..ir.graph import Loc
-from .draws import Draws, constant_arguments
 from .bindings import (_MAX_DEPTH, _MAX_ITEMS, _MAX_OBJECTS, _OPAQUE, _REGISTRIES,
                        BindingGuard, searched_dict)
 from .helpers import (Helpers, def_loc, default_roots, global_names, is_user_file, line_of_change,
@@ -688,18 +687,17 @@ class Watch:
     draws that went around the wrappers (`from random import randint` bound before, NumPy's
     functions). A profile hook would see every call, but costs about as much as the trace."""
 
-    def __init__(self, step_loc=None, tracer=None):
+    def __init__(self, step_loc=None, draws=None):
         self.step_loc = step_loc
         self.nondeterministic = None
         self.printed = None         # Loc of the first print() the user's code made
         self._saved = []
-        self.draws = None
-        self._tracer = tracer
+        self.draws = draws          # draws.Draws: NumPy's global draws, inputs of the trace
 
     def __enter__(self):
         self._states = (_random.getstate(), _numpy_state())
-        if self._tracer is not None:   # NumPy's global draws: inputs of the trace (draws.py)
-            self.draws = Draws(self._tracer, _numpy_state, self._states[1])
+        if self.draws is not None:
+            self.draws.begin(_numpy_state, self._states[1])
         for module, name in _WATCHED:
             fn = getattr(module, name, None)
             if fn is not None and not getattr(fn, "_stepjit_watch", False):
@@ -747,7 +745,7 @@ class Watch:
 
         def watched(*args, **kwargs):
             frame = sys._getframe(1)
-            frozen = constant_arguments(args, kwargs) if _is_user_frame(frame) else None
+            frozen = watch.draws.frozen(args, kwargs) if _is_user_frame(frame) else None
             if frozen is not None:
                 watch.draws.before()
             out = fn(*args, **kwargs)
