@@ -25,6 +25,9 @@ class StraightWriter(CodeWriter):
         super().__init__({"np": np}, reserved=("env",))
         self.program = program
         self.names = {}        # Value -> local name holding its array
+        # Value -> its array where that is the same object on every run: a workspace buffer
+        # (CpuProgram.allocation), a view of one (OpStep._view binds it as a constant)
+        self.fixed = {}
 
     def value(self, v):
         """The local holding v's array; a program input is read from env at its first use."""
@@ -46,7 +49,14 @@ class StraightWriter(CodeWriter):
     def alias(self, v, same):
         """v is the array of value `same` (computed into its buffer)."""
         self.names[v] = self.value(same)
+        if same in self.fixed:
+            self.fixed[v] = self.fixed[same]
         self._export(v, self.names[v])
+
+    def exported(self, v) -> bool:
+        """Does the program's caller read v from env?"""
+        exported = self.program.exported
+        return exported is None or v in exported
 
     def _export(self, v, name):
         # (W8's step stored ~480 values in env, ~20 it reads: ~25 us a call)
@@ -60,6 +70,7 @@ class StraightWriter(CodeWriter):
         if kind == "input":
             return self.value(what)
         if kind == "buffer":
+            self.fixed[v] = what
             return self.const(what, f"workspace_{v.name}")
         return f"np.empty({tuple(v.shape)!r}, {self.const(v.dtype.np, v.dtype.np.name)})"
 

@@ -376,7 +376,8 @@ def _batched_transposed_product(s, m, producer, uses):
     if not (isinstance(a, Value) and isinstance(g, Value)) or a.ndim < 3 or g.ndim != a.ndim:
         return None
     batch = a.ndim - 2
-    if tuple(s.attrs["axis"]) != tuple(range(batch)) or a.shape[:batch] != g.shape[:batch]:
+    axis = s.attrs["axis"]      # (None: a sum of every element, `(a @ g).sum()`)
+    if axis is None or tuple(axis) != tuple(range(batch)) or a.shape[:batch] != g.shape[:batch]:
         return None
     t = producer.get(a)
     swap = tuple(range(batch)) + (batch + 1, batch)

@@ -47,7 +47,7 @@ from ..tracer import bindings, values
 from ..tracer.pytree import flatten, unflatten
 from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
-from ..tracer.draws import host_states, rng_state, set_host_states, set_rng_state
+from ..tracer.draws import host_states, set_host_states, set_rng_state
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from . import aot, fastcall, guardcode, per_call, writeback
@@ -59,6 +59,7 @@ from ..programs import ONCE
 from ..programs.program import HOT_REUSE, NATIVE_READY
 from .guards import shapes_only
 from .tree import NewSizes, Stale, clear_programs, graft
+from .walk import DeadEnd, walk
 from ..tracer.symbolic import ArgNumber, ConditionGuard, Place, with_numbers
 
 BACKENDS = ("interpret", "cpu", "cuda")
@@ -84,13 +85,6 @@ def _heavy(tr) -> bool:
             size *= d
         total += size
     return total >= ONCE_MIN_ELEMENTS
-
-
-def _undraw(state):
-    """A call leaving the trace tree after a segment drew from NumPy's global stream: the
-    stream as the call found it, so that the step's Python, run now, draws those numbers."""
-    if state is not None:
-        set_rng_state(state)
 
 
 def _no_fast_call(args, kwargs):
@@ -228,50 +222,37 @@ class CompiledFunction:
             args, kwargs = self._read_int_args(args, kwargs)
         flat, treedef = flat_args(args, kwargs)
         key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
-        objs, env, level = [], {}, self.roots
-        why = self._one_shot or "first call"
-        drawn = None    # NumPy's state before the call's first draw, put back if it leaves
-        while True:     # the tree (tracer/draws.py)
-            for seg in level:
-                if seg.draws and drawn is None:
-                    drawn = rng_state()
-                failure = seg.enter(key, flat, objs, env)
-                if failure is None:
-                    break
-                why = failure
-            else:
-                _undraw(drawn)
-                return self._miss(args, kwargs, flat, why)
-            if seg.leaf is not None:
-                seg.uses += 1
-                seg.tree_uses += 1
-                if seg.uses == seg.verify_at:
-                    seg.verify_at *= VERIFY_FACTOR
-                    _undraw(drawn)
-                    return self._retrace(args, kwargs, flat,
-                                         f"re-verifying a cached trace at its reuse #{seg.uses}",
-                                         verifying=True)
-                env = seg.run(env, self.program_backend, st)
-                guardcode.write_back(seg.leaf, objs, env)
-                if self._fast_stale and self.mode is TREE:
-                    self._build_fast()
-                return writeback.results(seg.leaf, objs, env)
-            env = seg.run(env, self.program_backend, st)
-            d = seg.decision
-            k = d.key(env)
-            level = seg.children.get(k)
-            if not level:
-                _undraw(drawn)
+        found = walk(self.roots, key, flat, self.program_backend, st,
+                     self._one_shot or "first call")
+        if isinstance(found, DeadEnd):    # (no helper: warnings count the frames to the user's;
+                                          # the walk put back what it drew)
+            if found.seg is not None:     # a decision went a way no trace took
                 st["decision_misses"] += 1
-                why = f"the decision at {d.where()} went another way: {d.describe(k)}"
+                d = found.seg.decision
                 if d.floats_read_exactly():
                     where = ("decision", str(d.loc))
-                    if self._changes_every_call(where, why):
+                    if self._changes_every_call(where, found.why):
                         return self._off_tree_call(args, kwargs)
-                    if self._changes_when_reached(where, why, seg):
+                    if self._changes_when_reached(where, found.why, found.seg):
                         # (results that carry a compiled backward keep eager's history)
-                        return self._run_eagerly(args, kwargs, detach=seg.trace.aot is None)
-                return self._miss(args, kwargs, flat, why)
+                        return self._run_eagerly(args, kwargs,
+                                                 detach=found.seg.trace.aot is None)
+            return self._miss(args, kwargs, flat, found.why)
+        seg, objs, env, drawn = found
+        seg.uses += 1
+        seg.tree_uses += 1
+        if seg.uses == seg.verify_at:
+            seg.verify_at *= VERIFY_FACTOR
+            if drawn is not None:   # the retrace's Python draws what the walk drew
+                set_rng_state(drawn)
+            return self._retrace(args, kwargs, flat,
+                                 f"re-verifying a cached trace at its reuse #{seg.uses}",
+                                 verifying=True)
+        env = seg.run(env, self.program_backend, st)
+        guardcode.write_back(seg.leaf, objs, env)
+        if self._fast_stale and self.mode is TREE:
+            self._build_fast()
+        return writeback.results(seg.leaf, objs, env)
 
     def _miss(self, args, kwargs, flat, reason):
         guard, values.LAST_FAILED[0] = values.LAST_FAILED[0], None
@@ -783,8 +764,11 @@ class CompiledFunction:
         return self._eager(args, kwargs)
 
     def _went_volatile(self, guard):
-        if values.where(guard) in self._symbolic and self._one_shot is not None:
-            return   # (read symbolically already; its trace was for one call only: it printed)
+        if values.where(guard) in self._symbolic and (self._one_shot is not None
+                                                      or self._stale_value_guard(guard)):
+            # (read symbolically already: the guard is a trace's made before that, or the
+            # trace was for one call only: it printed)
+            return
         kind = type(guard.value)
         if not self._no_symbolic and _liftable(guard) and values.where(guard) not in self._symbolic:
             # an int (a loop counter) or a float (a learning rate): traced symbolically from
@@ -798,6 +782,18 @@ class CompiledFunction:
         self._drop_fast()
         self.why_mode = f"{guard.label} changes between calls (read by the step at {guard.loc})"
         log_event(self, "per-call", reason=self.why_mode)
+
+    def _stale_value_guard(self, guard) -> bool:
+        """Whether guard, on a place read symbolically, is the value guard of a trace made
+        before it was, which the walk tried first (walk.py): the latest trace serves the new
+        value. (A symbolic number's exact reads are ConditionGuards; a value guard in the
+        latest trace means the stand-in did not reach the place there: a changing value then
+        needs a trace per call.)"""
+        if type(guard) is not values.ValueGuard or not self.traces:
+            return False
+        where = values.where(guard)
+        return not any(type(g) is values.ValueGuard and values.where(g) == where
+                       for g in self.traces[-1].py_guards)
 
     def _read_int_args(self, args, kwargs):
         """(args, kwargs) with each int or float at a path read per call (_int_args_changed)

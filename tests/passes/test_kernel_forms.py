@@ -77,6 +77,19 @@ def test_batched_products_that_are_not_one_matrix_product_stay():
     assert _matmul_shapes(out) == _matmul_shapes(graph)
 
 
+def test_a_batched_product_summed_to_a_number_stays():
+    """`(q @ k).sum()` (axis None) is not a weight gradient's sum over the batch: the pass left
+    it, where it raised TypeError iterating the sum's axis."""
+    b = Builder()
+    x = b.input("x", (2, 4, 5), float64)
+    g = b.input("g", (2, 4, 6), float64)
+    total = b("sum", b("matmul", b("transpose", x, perm=(0, 2, 1)), g), axis=None,
+              keepdims=False)
+    graph = b.done(total)
+    out = _same_values(lower_flat_matmuls, graph)
+    assert _matmul_shapes(out) == _matmul_shapes(graph)
+
+
 def _split_backward(b, pieces, width):
     """The gradient autograd builds for pieces of a split along axis 1: each piece's gradient
     scattered into zeros, the scatters added."""

@@ -78,3 +78,36 @@ def test_compiled_with_straight_functions_matches_eager():
         np.testing.assert_allclose(lc.item(), le.item(), rtol=1e-6, err_msg=f"call {k}")
         np.testing.assert_allclose(hc.numpy(), he.detach().numpy(), rtol=1e-6)
         np.testing.assert_allclose(wc.detach().numpy(), we.detach().numpy(), rtol=1e-6)
+
+
+def _viewing_step(x, w):
+    h = (x @ w).clamp(min=0)               # a loop's output, in a workspace buffer
+    q = h.reshape(2, 4, 4)[:, 1:3]         # views of that buffer: the same arrays every run
+    r = h.t().reshape(-1)                  # a reshape of a transpose: a copy, new every run
+    loss = (q @ q.transpose(1, 2)).sum() + (r[:7] * 2.0).sum()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.01 * w.grad
+        w.grad.zero_()
+    return loss
+
+
+def test_views_of_workspace_buffers_are_made_once_and_follow_the_buffer(monkeypatch):
+    """A view of a workspace buffer is bound as a constant of the straight function (OpStep.
+    _fixed_view) instead of made on each run; a reshape that copies is still made each run.
+    h changes every call (w is updated), so a view or copy made once and not followed would
+    give a stale loss."""
+    monkeypatch.setenv("STEPJIT_NATIVE", "0")
+    fn = torch.compile(_viewing_step, backend="cpu")
+    xc, _, wc = _state()
+    xe, _, we = _state()
+    for k in range(5):
+        lc = fn(xc, wc)
+        le = _viewing_step(xe, we)
+        np.testing.assert_allclose(lc.item(), le.item(), rtol=1e-5, err_msg=f"call {k}")
+        np.testing.assert_allclose(wc.detach().numpy(), we.detach().numpy(), rtol=1e-5)
+        xc.mul_(0.9)
+        xe.mul_(0.9)
+    text = fn.roots[-1].program.straight_text
+    assert "VIEW_" in text, text
+    assert "RESHAPE(" in text, text        # the copying reshape still runs each call

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import stepjit as torch
+from stepjit.errors import IndexingError
 from stepjit.runtime import tree
 
 V, E, H, B, T = 7, 6, 4, 2, 3
@@ -112,3 +113,39 @@ def test_which_scatters_run_native_is_the_registry_entrys(straight_step, monkeyp
     (prog,) = [p for _, p in step.programs.values()]
     assert node_seen and "PUT1(" not in prog.straight_text
     assert all(P.index_put.native_for(n) is not None for n in node_seen)
+
+
+def _pick(logits, target):
+    loss = torch.nn.functional.cross_entropy(logits, target)   # gathers (row, class) elements
+    loss.backward()                                            # their scatter-add
+    with torch.no_grad():
+        logits -= 0.5 * logits.grad
+        logits.grad = None
+    return loss
+
+
+def test_cross_entropys_pick_and_its_scatter_add_run_native(straight_step):
+    """An element gather and an element scatter-add run through their native forms (the
+    registry's native_first: ~1-4 us against the impl's ~14-17 us), with eager's values and,
+    for a bad class index, eager's error with the user's line and the tensors unchanged."""
+    step = torch.compile(_pick)
+    start = R.standard_normal((6, 5))
+    lc, le = torch.tensor(start.copy(), requires_grad=True), torch.tensor(start.copy(),
+                                                                          requires_grad=True)
+    target = torch.tensor(np.array([0, 4, 4, 1, 2, 0], np.int64))
+    for k in range(3):
+        np.testing.assert_allclose(step(lc, target).item(), _pick(le, target).item(),
+                                   rtol=1e-12, err_msg=f"call {k}")
+        np.testing.assert_allclose(lc.detach().numpy(), le.detach().numpy(), rtol=1e-12)
+    (prog,) = [p for _, p in step.programs.values()]
+    assert "TAKE2(" in prog.straight_text and "PUT2(" in prog.straight_text
+    assert "RUN_IMPL(" not in prog.straight_text and not prog.is_native
+    bad = torch.tensor(np.array([0, 4, 5, 1, 2, 0], np.int64))
+    before = lc.detach().numpy().copy()
+    with pytest.raises(IndexingError) as got:
+        step(lc, bad)
+    # the gather impl's own words (what the step raised before it ran natively)
+    assert str(got.value).startswith("gather: index 5 is out of bounds for dimension 1 with "
+                                     "size 5 (input shapes [6, 5], [6, 1], [6, 1])")
+    assert f"test_transformer_forms.py:{_pick.__code__.co_firstlineno + 1}" in str(got.value)
+    np.testing.assert_array_equal(lc.detach().numpy(), before)

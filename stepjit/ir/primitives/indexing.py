@@ -263,25 +263,33 @@ def _native_put(node):
     return f"put{len(key)}({{out}}, {{0}}, {{1}}, {args}{{status}}, {node.attrs['accumulate']})"
 
 
+def _always(node):
+    """native_first where the native form beats the impl at every size: a gather (the impl's
+    index checks and forms, `G`'s sign test and even_index's windows, cost ~4-13 us a call:
+    cross_entropy's pick of 256 elements 1.1 us native against 14.4 by the impl, an
+    embedding's 16x16 rows 1.4 against 5.0), an integer arange (~0.5 us against ~3)."""
+    return True
+
+
 gather = register(Primitive(
     "gather", "indexing", _gather_impl, _gather_rule,
     inputs=("xs",), attrs=("key",), vjp=_gather_grad, grad_name="IndexBackward0", variadic=True,
     jvp="linear",
-    native=_native_take))
+    native=_native_take, native_first=_always))
 
-def _adds_rows(node):
-    """A scatter-add of rows (accumulate, its index tensors naming rows of base, not elements):
-    an embedding's gradient, which np.add.at adds at ~0.4 us a row (~100 us for a 16x16 batch)
-    and the native loop in ~1 us. Elements (cross_entropy's pick) take np.add.at's fast path,
-    where the native form would only cost its compile."""
-    return node.attrs["accumulate"] and len(node.attrs["key"]) < node.inputs[0].ndim
+def _adds(node):
+    """A scatter-add (accumulate): of rows, an embedding's gradient, which np.add.at adds at
+    ~0.4 us a row (~100 us for a 16x16 batch) and the native loop in ~1 us; of elements
+    (cross_entropy's pick, backward), 3.7 us native against 17.3 by the impl for 256 into
+    256x65 (np.add.at's fast path, behind the impl's checks)."""
+    return node.attrs["accumulate"]
 
 
 index_put = register(Primitive(
     "index_put", "indexing", _put_impl, _put_rule, inputs=("xs",), attrs=("key", "accumulate"),
     vjp=_put_grad, grad_name="IndexPutBackward0", variadic=True, casts=(1,), into=_put_into,
     jvp="linear",
-    native=_native_put, native_first=_adds_rows))
+    native=_native_put, native_first=_adds))
 
 
 # -- index_reduce: scatter_reduce's amax / amin ------------------------------------------------
@@ -388,7 +396,8 @@ def _arange(start, stop, step, dtype):
 
 arange = register(Primitive(
     "arange", "creation", _arange,
-    _arange_rule, inputs=(), attrs=("start", "stop", "step", "dtype"), native=_native_arange))
+    _arange_rule, inputs=(), attrs=("start", "stop", "step", "dtype"), native=_native_arange,
+    native_first=_always))
 
 
 # -- windows whose start is a runtime value -------------------------------------------------
