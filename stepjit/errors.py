@@ -94,17 +94,28 @@ class CheckError(StepjitError):
 def user_frame(depth: int = 1):
     """The innermost frame whose code lives outside the stepjit package."""
     f = sys._getframe(depth)
-    while f is not None:
-        path = f.f_code.co_filename
-        ours = _OURS.get(path)
-        if ours is None:
-            # (generated code, "<stepjit cpu program ...>", is stepjit's too)
-            ours = _OURS[path] = (path.startswith("<stepjit")
-                                  or os.path.abspath(path).startswith(_PKG_DIR))
-        if not ours:
-            return f
+    while f is not None and _ours(f.f_code.co_filename):
         f = f.f_back
     return f
+
+
+def user_stacklevel() -> int:
+    """The stacklevel for warnings.warn, evaluated in the call that warns, naming the user's
+    line (the innermost frame outside the package): a fixed count named a runtime line where
+    the call reached the warning through another path (a miss, a first call, a probe)."""
+    f, level = sys._getframe(1), 1
+    while f is not None and _ours(f.f_code.co_filename):
+        f, level = f.f_back, level + 1
+    return level
+
+
+def _ours(path) -> bool:
+    ours = _OURS.get(path)
+    if ours is None:
+        # (generated code, "<stepjit cpu program ...>", is stepjit's too)
+        ours = _OURS[path] = (path.startswith("<stepjit")
+                              or os.path.abspath(path).startswith(_PKG_DIR))
+    return ours
 
 
 _OURS: dict = {}   # code file name -> whether it is stepjit's (asked on every traced op)

@@ -39,7 +39,7 @@ import weakref
 import numpy as np
 
 from .. import config
-from ..errors import EagerFirst, EagerOnly
+from ..errors import EagerFirst, EagerOnly, user_stacklevel
 from ..autograd.grad_mode import STATE as GRAD
 from ..dispatch import MODE
 from ..tensor import Tensor
@@ -444,7 +444,7 @@ class CompiledFunction:
                 f"stepjit: {self.name} reached its recompile limit ({self.limit}); last reason: "
                 f"{reason}. It now runs eagerly whenever its cached traces do not apply "
                 "(stepjit.compile(..., recompile_limit=N) raises the limit)", UserWarning,
-                stacklevel=4)
+                stacklevel=user_stacklevel())
         if self.mode is PER_CALL:
             self.mode = EAGER
         return True
@@ -502,7 +502,8 @@ class CompiledFunction:
             if tr.per_call_warns and tr.per_call not in self._warned:   # (once: after a probe
                 self._warned.add(tr.per_call)                           # it may come again)
                 warnings.warn(f"stepjit: {self.name}: {tr.per_call} (its compiled programs are "
-                              "reused by structural hash)", UserWarning, stacklevel=7)
+                              "reused by structural hash)", UserWarning,
+                              stacklevel=user_stacklevel())
         if self.mode is not TREE:
             outcome, roots = "per-call", []
             self._choose_per_call(tr)
@@ -736,7 +737,8 @@ class CompiledFunction:
                 f"stepjit: {self.name}: a cached trace went stale: {stale.cause}. The step reads "
                 "Python state that changes between calls (a counter, a value kept in a Python "
                 "variable), which a trace would replay; it is traced again on every call from now "
-                "on (programs are still shared by structural hash)", UserWarning, stacklevel=5)
+                "on (programs are still shared by structural hash)", UserWarning,
+                stacklevel=user_stacklevel())
 
     def _untraceable(self, e, args, kwargs):
         """The trace met something only eager can run (tracer.Untraceable): this call and every
@@ -748,7 +750,8 @@ class CompiledFunction:
         self._drop_fast()
         self.why_mode = e.why
         log_event(self, "fallback", reason=e.why)
-        warnings.warn(f"stepjit: {self.name} runs eagerly: {e.why}", UserWarning, stacklevel=6)
+        warnings.warn(f"stepjit: {self.name} runs eagerly: {e.why}", UserWarning,
+                      stacklevel=user_stacklevel())
         return self._eager(args, kwargs)
 
     def _specialize(self, error, args, kwargs):
@@ -844,7 +847,7 @@ class CompiledFunction:
         self.mode = PER_CALL
         self._drop_fast()
         self.why_mode = what.reason()
-        warnings.warn(what.sentence(self.name), UserWarning, stacklevel=5)
+        warnings.warn(what.sentence(self.name), UserWarning, stacklevel=user_stacklevel())
 
     # -- reporting ----------------------------------------------------------------------------
     @property
