@@ -86,6 +86,11 @@ class UninitializedTensorMixin:
         self._version.value += 1
         self.__class__ = self.cls_to_become
 
+    def detach(self):
+        """Still uninitialized, as PyTorch's is: what `state_dict()` holds for a lazy layer
+        that has not run, so loading it into another lazy layer leaves that one lazy too."""
+        return uninitialized_buffer(self.dtype, type(self))
+
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
@@ -113,7 +118,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
         pass
 
 
-def uninitialized_buffer(dtype):
+def uninitialized_buffer(dtype, cls=None):
     b = empty(0, dtype=dtype)
-    b.__class__ = UninitializedBuffer
+    b.__class__ = cls or UninitializedBuffer
     return b

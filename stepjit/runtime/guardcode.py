@@ -37,6 +37,7 @@ import numpy as np
 
 from ..codegen.codewriter import CodeWriter
 from ..tensor import Tensor
+from ..tracer.aliases import AliasWrite
 from ..tracer.bindings import BindingGuard
 from ..tracer.values import LengthGuard, ValueGuard
 from ..profiler import STATE as PROFILE, timed
@@ -246,6 +247,9 @@ class GuardWriter(CodeWriter):
                 arrays = "".join(f"{self.val_of_ref(refs[i], i)}, " for i in range(a + 1, a + 1 + b))
                 self.emit(f"{self.ref(refs[a], a, 'py_result')}.put(({arrays}))" + self.comment(
                     f"{refs[a].label} <- " + ", ".join(f"%{v.name}" for v in refs[a].values)))
+            elif op == "alias":
+                self.emit(f"{self.ref(refs[a], a, 'alias')}.place.bind({self.obj_of(b)})" +
+                          self.comment(f"{refs[a].label} <- @{leaf.slots[b].label}"))
             else:
                 self.emit(f"{self.ref(refs[a], a, 'py_write')}.apply()")
 
@@ -368,6 +372,9 @@ def write_plan(leaf):
         if values:     # numbers the graph computes (tracer/results.py)
             ops.append(("py_result", len(refs), len(values)))
             refs += [w, *values]
+        elif type(w) is AliasWrite:     # a name bound to the tensor of a slot (tracer/aliases.py)
+            ops.append(("alias", len(refs), w.slot))
+            refs.append(w)
         else:
             ops.append(("py_write", len(refs), None))
             refs.append(w)

@@ -12,6 +12,9 @@ parameter group (while tracing it asks `Tracer.read_group`, which makes a GroupV
     Python double it stands for; a 0-dim tensor does not promote the parameters.)
   - every other key the update reads is baked into the trace and guarded
     (PyGuard): changing `weight_decay` or `momentum` retraces, naming the key.
+  - a value the step changed after an update read it (two updates in one call with a
+    scheduler step between: `opt.step(); sched.step(); opt.step()`, a compiled epoch) is baked
+    in where it is read, and the number the call began with is guarded instead of read per call.
   - a value the step itself stored in the group before `step()` (a schedule in the loop
     body: `for g in opt.param_groups: g['lr'] = lr_at(it)`) is what the update reads. When
     it is a symbolic number (symbolic.py: computed from a counter read per call) the graph
@@ -97,7 +100,15 @@ class GroupView(dict):
             return x
         label = f"{self._label}['{key}']"
         if key in self._lifted and type(x) in (float, int):
-            return self._tracer.read_input(self._group, key, label)
+            first = self._tracer.input_value(self._group, key)
+            if first is None or first == x:
+                return self._tracer.read_input(self._group, key, label)
+            # The step changed it after an update had read it as the call's input (a
+            # scheduler stepped between two optimizer steps of one call): the update reads
+            # what the group holds now, which the step's Python made from the number the call
+            # began with, so that number is guarded instead of read per call.
+            self._tracer.guard_value(self._group, key, first, label)
+            return x
         kind = getattr(type(x), "stands_for", None)
         if kind is not None:
             # the step set it from a number read per call (`g['lr'] = lr_at(it)`, symbolic.py):

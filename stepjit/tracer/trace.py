@@ -21,6 +21,7 @@ from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
 from . import aot
+from . import aliases
 from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
@@ -208,10 +209,12 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         drawn = watch.draws.read_by_place(out.slots)    # (NumPy draws: inputs, draws.py)
         # (a batch record the loop rebinds first: read_by_name would read its attributes
         # through this call's object, records.py)
-        guards, firsts, records = read_records(fn, out.slots, before,
-                                               binding_guards(fn, out.slots, before.helper_roots),
-                                               out.py_inputs)
+        guards, aside = aliases.set_aside(fn, out.slots, before,
+                                          binding_guards(fn, out.slots, before.helper_roots), flat)
+        guards, firsts, records = read_records(fn, out.slots, before, guards, out.py_inputs)
         guards, out.named_first = read_by_name(fn, out.slots, before, guards, out.escapes)
+        alias_writes, kept = aliases.writes(out.slots, aside, flat)
+        guards += kept
         out.named_first += firsts + drawn
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
@@ -239,6 +242,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
                                          "not do again: its Python runs on every call")
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
+        out.py_writes += alias_writes
         out.py_guards.extend(_container_guards(out, before, [*places, *named.taken], fn))
         if records:     # (what a record guard checks: records.py)
             out.py_guards = [g for g in out.py_guards if not records.replaced(g)]

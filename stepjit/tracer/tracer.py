@@ -516,6 +516,14 @@ class Tracer:
         self.py_inputs.append(PyInput(v, container, key, label, type(x), len(self.decisions), t))
         return t
 
+    def input_value(self, container, key):
+        """The number container[key] held when the trace made it a per-call input, or None
+        when it is not one."""
+        for p in self.py_inputs:
+            if p.container is container and p.key == key:
+                return p.type(self.env[p.value])
+        return None
+
     def number_tensor(self, x):
         """A SymbolicFloat or SymbolicInt as a 0-dim tensor of the trace (float64, int64)."""
         v = x.traced(self)

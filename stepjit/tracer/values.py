@@ -293,10 +293,34 @@ def roots(fn):
 
 
 
+def argument_roots(args):
+    """(None, None, object, label) for each object the call's arguments pass as a leaf (a
+    model, an optimizer: `train_batch(net, X, y, loss, trainer)`), as `self` of a compiled
+    method is a root: the call guards such an argument's identity (fastcall's leaf_value), so
+    its attributes are guarded and written back like a global model's (`net.eval()` between
+    calls, `self.attention_weights = ...` in its forward). Lists, tuples and dicts are walked,
+    not rooted: the next call may pass another container of the same structure."""
+    out = []
+
+    def walk(x, label):
+        if isinstance(x, (tuple, list)):
+            for i, c in enumerate(x):
+                walk(c, f"{label}[{i}]")
+        elif isinstance(x, dict):
+            for k, c in x.items():
+                walk(c, f"{label}[{k!r}]")
+        elif not isinstance(x, _SCALARS + (Tensor, np.ndarray) + _CALLABLES) \
+                and searched_dict(x) is not None:
+            out.append((None, None, x, label))
+    for i, a in enumerate(args):
+        walk(a, f"argument {i}")
+    return out
+
+
 def snapshot(fn, args=()) -> Snapshot:
     snap = Snapshot()
     rooted = set()
-    snap.roots = roots(fn)
+    snap.roots = roots(fn) + argument_roots(args)
     for container, key, obj, label in snap.roots:
         rooted.add((id(container), key))
         _search(snap, container, key, obj, label)

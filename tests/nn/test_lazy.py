@@ -133,3 +133,25 @@ def test_partial_checkpoint_leaves_the_rest_lazy_and_reports_it():
         lazy.load_state_dict({"0.weight": stepjit.ones(4, 3)})
     assert tuple(lazy[0].weight.shape) == (4, 3)
     assert type(lazy[0].bias).__name__ == "UninitializedParameter"
+
+
+def test_state_dict_of_a_lazy_model_that_never_ran_loads_into_another_and_both_stay_lazy():
+    """A model with a lazy head that has not run yet (d2l's BERT classifier: `nn.LazyLinear(3)`
+    next to pretrained blocks) copied by `clone.load_state_dict(net.state_dict())`: the
+    unrun entries are UninitializedParameters, as PyTorch's state_dict holds them, and the
+    clone's lazy layers stay lazy, taking their input size from their first call (before, the
+    clone's weight became a (0,)-shaped tensor and its first call raised a matmul ShapeError)."""
+    stepjit.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 4), nn.LazyLinear(3))
+    state = net.state_dict()
+    assert [type(v).__name__ for v in state.values()] == \
+        ["Tensor", "Tensor", "UninitializedParameter", "UninitializedParameter"]
+    assert type(net[1].weight).__name__ == "UninitializedParameter"     # the net's own stay put
+    clone = nn.Sequential(nn.Linear(5, 4), nn.LazyLinear(3))
+    assert str(clone.load_state_dict(state)) == "<All keys matched successfully>"
+    assert type(clone[1].weight).__name__ == "UninitializedParameter"
+    out = clone(stepjit.ones(2, 5))
+    assert tuple(out.shape) == (2, 3) and tuple(clone[1].weight.shape) == (3, 4)
+    np.testing.assert_array_equal(clone[0].weight.detach().numpy(), net[0].weight.detach().numpy())
+    with pytest.raises(RuntimeError, match="size mismatch for 1.weight"):
+        nn.Sequential(nn.Linear(5, 4), nn.Linear(4, 3)).load_state_dict(state)

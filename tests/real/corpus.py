@@ -81,6 +81,10 @@ WRITTEN = "written (style of {})"
 
 CORPUS += [
     Entry("cnn_classifier", WRITTEN.format("MNIST CNN tutorials"), folder="written", traces=4),
+    # `inputs, labels = data` binds the script's global `labels` to the batch's tensor: the
+    # name is bound again after every call (stepjit/tracer/aliases.py), one trace after the first
+    Entry("cifar_tutorial", WRITTEN.format("the CIFAR-10 classifier tutorial"), folder="written",
+          traces=2),
     Entry("lstm_classifier", WRITTEN.format("row-by-row RNN tutorials"), folder="written",
           traces=1),
     Entry("bilstm_classifier", WRITTEN.format("row-by-row RNN tutorials"), folder="written",

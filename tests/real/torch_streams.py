@@ -6,7 +6,7 @@ shuffles and dropout masks would differ and no loss could be compared. While rec
 random draw PyTorch makes on the program's behalf (torch.rand/randn/randint/randperm/normal/
 bernoulli/multinomial and their *_like forms, Tensor.uniform_/normal_/random_/bernoulli_/
 exponential_ (and so nn.init and every layer's reset_parameters), F.dropout and its 1d/2d/3d
-forms, torch.Generator)
+forms, the attention dropout of F.scaled_dot_product_attention, torch.Generator)
 is made by the stepjit function of the same name on a stepjit tensor of the same shape and
 dtype, and the values are copied into PyTorch's tensor. The arithmetic of the program is
 PyTorch's own; only where its random numbers come from changes. What stepjit lacks is left as
@@ -122,6 +122,31 @@ def _dropout(torch, name):
     return dropout
 
 
+def _attention(torch, original):
+    """F.scaled_dot_product_attention with dropout (MultiheadAttention's and the Transformer
+    layers' attention, which PyTorch drops out inside its C++ kernel): the same formula in
+    PyTorch's ops, the weights dropped out by the patched F.dropout (stepjit's mask). Without
+    dropout, PyTorch's own."""
+    def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                     is_causal=False, scale=None, **kwargs):
+        if dropout_p == 0.0 or kwargs:
+            return original(query, key, value, attn_mask, dropout_p, is_causal, scale=scale,
+                            **kwargs)
+        scale = 1.0 / query.shape[-1] ** 0.5 if scale is None else scale
+        scores = query @ key.transpose(-2, -1) * scale
+        l, s = query.shape[-2], key.shape[-2]
+        if is_causal:
+            attn_mask = torch.ones(l, s, dtype=torch.bool, device=query.device).tril()
+        if attn_mask is not None and attn_mask.dtype == torch.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        elif attn_mask is not None:
+            scores = scores + attn_mask
+        weights = torch.nn.functional.dropout(scores.softmax(-1), dropout_p, True)
+        return weights @ value
+
+    return scaled_dot_product_attention
+
+
 def _manual_seed(original):
     def manual_seed(seed):
         stepjit.manual_seed(seed)
@@ -150,6 +175,8 @@ def stepjit_streams(torch):
     for name in ("dropout", "dropout1d", "dropout2d", "dropout3d"):
         if hasattr(stepjit.nn.functional, name):
             patch(torch.nn.functional, name, _dropout(torch, name))
+    patch(torch.nn.functional, "scaled_dot_product_attention",
+          _attention(torch, torch.nn.functional.scaled_dot_product_attention))
     try:
         yield
     finally:

@@ -60,7 +60,7 @@ class LazyModuleMixin:
         hook): `clone = MLP(); clone.load_state_dict(torch.load(f))` before any forward."""
         for name, t in list(self._parameters.items()) + list(self._buffers.items()):
             value = state_dict.get(prefix + name) if is_lazy(t) else None
-            if isinstance(value, Tensor):
+            if isinstance(value, Tensor) and not is_lazy(value):
                 t.materialize(tuple(value.shape))
         Module._load_tree(self, state_dict, prefix, assign, missing, unexpected, errors)
 

@@ -18,7 +18,7 @@ from ...ir.types import FLOAT, bfloat16, float16, float32, float64, storage_dtyp
 from ...ops.convert import resolve_device, to_args
 from ...ops.creation import zeros
 from ...tensor import Tensor
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, UninitializedTensorMixin
 from .hooks import HookMethods, RemovableHandle, call_with_hooks
 
 COMPILE = None   # stepjit.compile, set by the public API (api.py): nn sits below the runtime
@@ -486,6 +486,8 @@ def _load_one(module, name, target, value, key, assign, errors):
         errors.append(f'While copying the parameter named "{key}", expected stepjit.Tensor or '
                       f"Tensor-like object from checkpoint but received {type(value)}")
         return
+    if _uninitialized(value) and _uninitialized(target):
+        return          # a lazy layer's entry that never ran, into a lazy layer: it stays lazy
     if tuple(value.shape) != tuple(target.shape):
         errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
                       f"checkpoint, the shape in current model is {target.shape}.")
@@ -503,6 +505,10 @@ def _load_one(module, name, target, value, key, assign, errors):
             setattr(module, name, Parameter(value, target.requires_grad))
         else:
             setattr(module, name, value)
+
+
+def _uninitialized(t) -> bool:
+    return isinstance(t, UninitializedTensorMixin)
 
 
 def zero_grad_of(p, set_to_none):
