@@ -333,3 +333,40 @@ def test_a_trace_stopped_after_a_draw_leaves_the_stream_as_eager():
     eagerly and draws again, from the state the trace found."""
     c = side_by_side(_lazy_after_a_draw(), 4)
     assert c.stats()["fallbacks"] == 1 and c.stats()["mode"] == "tree"
+
+
+IT = [0]
+
+
+def _counter_after_a_draw():
+    """runtime/walk.py's case with a draw in the first segment: a loop counter guarded by value
+    in the leaf of the trace made before it changed, read symbolically after; the walk enters
+    the older trace's root (and draws), misses at its leaf and backtracks to the newer one."""
+    def make():
+        w = torch.randn(LATENT, 2, requires_grad=True)
+        x = torch.randn(N, LATENT)
+
+        def step():
+            z = torch.tensor(np.random.normal(0, 1, (N, LATENT))).float()
+            noisy = x + 0.1 * z
+            rows = noisy[1:5] if x.sum() > -1e9 else noisy[:4]   # a decision: segments
+            scale = 2.0 if IT[0] % 5 == 0 else 1.0
+            loss = ((rows @ w) * scale).pow(2).mean()
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(0.1 * w.grad)
+                w.grad = None
+            return loss
+        return step, [w]
+    return make
+
+
+def test_a_walk_that_backtracks_past_a_draw_draws_once():
+    def before(i):
+        IT[0] = i
+    try:
+        c = side_by_side(_counter_after_a_draw(), 12, before=before)
+    finally:
+        IT[0] = 0
+    st = c.stats()
+    assert (st["eager_calls"], st["fallbacks"], st["mode"]) == (0, 0, "tree"), st
