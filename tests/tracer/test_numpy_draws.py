@@ -53,6 +53,16 @@ def side_by_side(make, calls, backend="interpret", before=None, exact=True):
     return compiled
 
 
+def _descend(loss, params, lr):
+    """The steps below end alike: backward, then plain SGD under no_grad."""
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p.sub_(lr * p.grad)
+            p.grad = None
+    return loss
+
+
 def _gan(labels_as="LongTensor"):
     """A GAN's step as PyTorch-GAN writes it: the generator's noise, class labels and the
     gradient penalty's mixing weights drawn with NumPy on every step."""
@@ -118,11 +128,7 @@ def _flagged():
             z = torch.tensor(np.random.normal(size=(N, LATENT)))
             scale = 2.0 if FLAG[0] else -1.0
             loss = (z.float() @ w * scale).pow(2).mean()
-            loss.backward()
-            with torch.no_grad():
-                w.sub_(0.01 * w.grad)
-                w.grad = None
-            return loss
+            return _descend(loss, [w], 0.01)
         return step, [w]
     return make
 
@@ -150,11 +156,7 @@ def _deciding():
                 loss = -s
             eps = torch.from_numpy(np.random.standard_normal(LATENT)).float()
             loss = loss + (w * eps).sum()
-            loss.backward()
-            with torch.no_grad():
-                w.sub_(0.01 * w.grad)
-                w.grad = None
-            return loss
+            return _descend(loss, [w], 0.01)
         return step, [w]
     return make
 
@@ -176,11 +178,7 @@ def _sized_by_a_changing_int():
         def step():
             z = torch.tensor(np.random.normal(0, 1, (ROWS[0], LATENT)))
             loss = (z.float() @ w).pow(2).mean()
-            loss.backward()
-            with torch.no_grad():
-                w.sub_(0.01 * w.grad)
-                w.grad = None
-            return loss
+            return _descend(loss, [w], 0.01)
         return step, [w]
     return make
 
@@ -202,11 +200,7 @@ def _one_hot_labels():
             onehot = np.zeros((N, 3))
             onehot[range(N), labels] = 1.0
             loss = (torch.tensor(onehot).float() @ w).pow(2).mean()
-            loss.backward()
-            with torch.no_grad():
-                w.sub_(0.1 * w.grad)
-                w.grad = None
-            return loss
+            return _descend(loss, [w], 0.1)
         return step, [w]
     return make
 
@@ -228,11 +222,7 @@ def _kept_draw():
             noise = np.random.normal(0, 1, LATENT)
             KEPT[:] = [noise]          # the step keeps this call's array
             loss = (torch.from_numpy(noise).float() * w).sum()
-            loss.backward()
-            with torch.no_grad():
-                w.sub_(0.1 * w.grad)
-                w.grad = None
-            return loss
+            return _descend(loss, [w], 0.1)
         return step, [w]
     return make
 
@@ -296,11 +286,7 @@ def _seeded_in_the_step():
             np.random.seed(11)       # the step's own seed: the same noise on every call
             z = torch.tensor(np.random.normal(size=(N, LATENT)))
             loss = (z.float() @ w).pow(2).mean()
-            loss.backward()
-            with torch.no_grad():
-                w.sub_(0.01 * w.grad)
-                w.grad = None
-            return loss
+            return _descend(loss, [w], 0.01)
         return step, [w]
     return make
 
@@ -318,12 +304,7 @@ def _lazy_after_a_draw():
         def step():
             z = torch.tensor(np.random.normal(size=(N, LATENT))).float()
             loss = layer(z).pow(2).mean()    # the first call makes the weights: run eagerly
-            loss.backward()
-            with torch.no_grad():
-                for p in layer.parameters():
-                    p.sub_(0.01 * p.grad)
-                    p.grad = None
-            return loss
+            return _descend(loss, list(layer.parameters()), 0.01)
         return step, []
     return make
 
@@ -352,11 +333,7 @@ def _counter_after_a_draw():
             rows = noisy[1:5] if x.sum() > -1e9 else noisy[:4]   # a decision: segments
             scale = 2.0 if IT[0] % 5 == 0 else 1.0
             loss = ((rows @ w) * scale).pow(2).mean()
-            loss.backward()
-            with torch.no_grad():
-                w.sub_(0.1 * w.grad)
-                w.grad = None
-            return loss
+            return _descend(loss, [w], 0.1)
         return step, [w]
     return make
 
