@@ -253,15 +253,16 @@ _SAME = re.compile(r"^    (\w+) = (\w+)$")
 _CALL = re.compile(r"^    (loop\d+)\((.*)\)$")
 
 
-def program_jobs(kernel):
+def program_jobs(kernel, given=()):
     """The helper's jobs for the loop kernels that `kernel` (a native program's
     `program_packed`, codegen/kernels.Kernel) calls rather than inlines, in the program's
     order, each with the signature its text settles: every array argument one the program
-    made C-contiguous (array_at, empty_array, a name for one, a reshape of one), every other a
-    size `dims[k]` (int64). A kernel called with anything else is left out."""
+    made C-contiguous (array_at, empty_array, a name for one, a reshape of one, an array given
+    for a result: `given`, [(dtype, ndim)] of r0, r1, ...), every other a size `dims[k]` (int64).
+    A kernel called with anything else is left out."""
     calls = {name for opts, name in _DECORATED.findall(kernel.text) if "inline=" not in opts}
     body = kernel.text.split("\ndef program_packed(", 1)[-1]
-    arrays, jobs, seen = {}, [], set()
+    arrays, jobs, seen = {f"r{k}": spec for k, spec in enumerate(given)}, [], set()
     for line in body.splitlines():
         if m := _MADE.match(line):
             arrays[m[1]] = (m[3], len([d for d in m[2].split(",") if d.strip()]))
@@ -323,34 +324,42 @@ def _mark(path):
 PACKED_SIGNATURE = (("int64", 1, "C", True), ("int64", 1, "C", True))
 
 
-def program_job(kernel):
+def packed_signature(given=()):
+    """program_packed's signature (machine_cache.signature): p, the arrays given for its
+    results (`given`: [(dtype, ndim)], each a new C-contiguous array), dims."""
+    return PACKED_SIGNATURE[:1] + tuple((d, n, "C", True) for d, n in given) + PACKED_SIGNATURE[1:]
+
+
+def program_job(kernel, given=()):
     """The helper's job for `kernel`'s program itself (a native program's `program_packed`):
     compiled into Numba's cache, with its machine-code entry where it can have one, and marked.
     A program that returns nothing (`entry_first`, kernels.ProgramKernel) is compiled straight
     into its entry as the main process would (codegen/program_entry.py): no CPython wrapper, no
     second emission for the entry."""
+    sig = packed_signature(given)
     return {"fname": kernel.fname, "function": kernel.function, "text": kernel.text,
-            "sig": PACKED_SIGNATURE, "program": True, "entry_first": kernel.ENTRY_FIRST,
-            "entry": _mark_path(kernel.path, PACKED_SIGNATURE, kernel.function)}
+            "sig": sig, "program": True, "entry_first": kernel.ENTRY_FIRST,
+            "entry": _mark_path(kernel.path, sig, kernel.function)}
 
 
-def start_program(kernel) -> bool:
+def start_program(kernel, given=()) -> bool:
     """When a native program is built, before its interpreted runs: a helper builds its loop
     kernels not marked compiled, last first, then the program, into Numba's cache, where it
     calls enough kernels (PROGRAM_MIN_KERNELS) to be worth it, the program is not compiled yet, and
-    there are two cores. True when it started one."""
+    there are two cores. `given`: [(dtype, ndim)] of the arrays it is given for its results
+    (codegen/native_program.py). True when it started one."""
     if not enabled(program=True) or kernel.path in _PROGRAMS:
         return False
-    jobs = program_jobs(kernel)
+    jobs = program_jobs(kernel, given)
     cached = _numba_cached(kernel)
     todo = [j for j in jobs if not (os.path.exists(j["entry"]) or j["function"] in cached)]
-    whole = program_job(kernel)
+    whole = program_job(kernel, given)
     # (counting the kernels done: a process that ended before its helper built the program
     # leaves the kernels it had built, and the next one builds the rest and the program)
     # (an entry-first program compiled in a process without a helper leaves only its entry)
     if len(jobs) < PROGRAM_MIN_KERNELS or os.path.exists(whole["entry"]) \
             or kernel.function in cached or os.path.exists(
-                machine_cache.entry_path(kernel.path, PACKED_SIGNATURE, kernel.function)):
+                machine_cache.entry_path(kernel.path, whole["sig"], kernel.function)):
         return False
     finish()
     _write_module(kernel)   # before the helper imports it: Numba's cache is keyed by its mtime

@@ -16,10 +16,11 @@ a matmul's output, a filled constant, a loop's partial-reduction accumulator) is
 *workspace* buffer `w0, w1, ...` the runtime allocates once and passes after the held
 0-dim buffers, and a 0-dim value the runtime copies out is computed straight into its
 held buffer `h<k>`. Only values returned to the caller, and the arrays they are views
-of, are allocated per call (a caller keeps them). Allocating nothing is what lets
-`program_packed` run as a machine-code entry with no Numba runtime in the process
-(codegen/kernels.py, machine_cache.py); a program that still allocates (returns arrays,
-copies a non-contiguous view to reshape it) keeps Numba's dispatcher. A concatenation copies
+of, are made per call (a caller keeps them): by the caller, who passes them (`r0, ...`) where
+the program computes every one into a buffer, else by the program. Allocating nothing is what
+lets `program_packed` run as a machine-code entry with no Numba runtime in the process
+(codegen/kernels.py, machine_cache.py); a program that still allocates (returns a view of
+what it computes, copies a non-contiguous view to reshape it) keeps Numba's dispatcher. A concatenation copies
 its parts into its buffer and an expand is a view (codegen/indexing.py, pointers.py): Numba's
 np.concatenate and np.broadcast_to would allocate, and compile generic functions of their own
 in every process (W6's three 16-part concatenations: 4.5 s).
@@ -66,9 +67,9 @@ _COMMENT = re.compile(r"\s+#.*$", re.M)    # a kernel's comments name the IR val
 _JIT_PROGRAM = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
                 'pipeline_class=ProgramCompiler)')
 _JIT_KERNEL = ('@njit(cache=True, error_model="numpy", no_cfunc_wrapper=True, '
-               'no_cpython_wrapper=True)')
+               'no_cpython_wrapper=True, pipeline_class=KernelCompiler)')
 _IMPORTS = ("from stepjit.codegen.pointers import array_at, broadcast_view, empty_array, reshaped\n"
-            "from stepjit.codegen.program_library import ProgramCompiler\n")
+            "from stepjit.codegen.program_library import KernelCompiler, ProgramCompiler\n")
 _MATMUL_IMPORT = "from stepjit.codegen.gemm import matmul_loops\n"
 _GEMM_IMPORT = "from stepjit.codegen.gemm import as_any, gemm\n"
 # (named, not imported here: a warm process runs cached machine code without importing Numba)
@@ -136,6 +137,13 @@ class ProgramSource:
         # ops whose native form writes {out}: computed into a buffer, like a loop's results
         self.writers = _writers(fused)
         into = computed_into_buffers(fused.groups) | {n.out for n in self.writers}
+        # Returned values the program computes into arrays its caller gives it (`r0, ...`
+        # after the workspace), a new one each call: then it returns nothing and so runs as
+        # its machine-code entry (codegen/kernels.py: ProgramKernel), compiled with neither
+        # of Numba's wrappers, and no array is boxed on its way out. Where one is a view or
+        # not computed into a buffer (another op's own array), all are returned as before.
+        self.given = list(self.returned) if self.per_call == set(self.returned) \
+            and self.per_call <= into else []
         owned = into - set(inplace) - self.per_call - set(self.held) - checks
         # values computed straight into their slice of a stack's buffer: {value: (stack, k)}
         # and the reshapes that made them the stack's parts (not emitted: nothing reads them)
@@ -173,6 +181,8 @@ class ProgramSource:
         buffer or a workspace buffer."""
         if v in self.inplace:
             return self._name(self.inplace[v])
+        if v in self.given:
+            return f"r{self.given.index(v)}"
         if v in self.per_call:
             return f"empty_array({self._shape(v.shape)}, np.{v.dtype.np.name})"
         if v in self.held:
@@ -194,15 +204,24 @@ class ProgramSource:
     def _early_return(self):
         """What the program returns when a check stops it: its results as they stand (the
         caller raises before reading them)."""
-        return "return (" + "".join(self._name(v) + ", " for v in self.returned) + ")"
+        return "return (" + "".join(self._name(v) + ", " for v in self.boxed) + ")"
+
+    @property
+    def boxed(self):
+        """The values the program returns (those it is not given arrays for)."""
+        return [] if self.given else self.returned
+
+    def given_specs(self):
+        """[(dtype name, ndim)] of the arrays the caller gives the program for its results."""
+        return [(v.dtype.np.name, v.ndim) for v in self.given]
 
     def _placeholders(self):
         """Empty arrays standing for the results an early return returns before they are
         computed (Numba types the variable as both; the caller raises instead of reading it)."""
-        if not (self.stops_early and self.returned):
+        if not (self.stops_early and self.boxed):
             return []
         return [f"{self._name(v)} = empty_array({(0,) * v.ndim}, np.{v.dtype.np.name})"
-                for v in self.returned if v not in self.ins]
+                for v in self.boxed if v not in self.ins]
 
     def kernel_functions(self):
         """The distinct loop kernel functions of the program (generates its source), those
@@ -228,7 +247,7 @@ class ProgramSource:
         body += [f"h{k}[()] = {self._name(v)}[()]" for k, v in enumerate(self.held)
                  if v not in self.computed_held]
         self.kernels = [self._decorated(k) for k in self.kernels]
-        outs = "".join(self._name(v) + ", " for v in self.returned)
+        outs = "".join(self._name(v) + ", " for v in self.boxed)
         params = "".join(p + ", " for p in self._params())
         head = f"{_JIT_PROGRAM}\ndef program({params}dims):"
         head += "".join(f"\n    # dims[{k}]: the address of BLAS's cblas_{d} (codegen/blas.py)"
@@ -245,19 +264,25 @@ class ProgramSource:
 
     def _params(self):
         return ([f"i{k}" for k in range(len(self.ins))] + [f"h{k}" for k in range(len(self.held))]
-                + [f"w{k}" for k in range(len(self.workspace))])
+                + [f"w{k}" for k in range(len(self.workspace))] + self._given_params())
+
+    def _given_params(self):
+        return [f"r{k}" for k in range(len(self.given))]
 
     def _packed(self, body):
-        """`program_packed(p, dims)`: the program (its lines: `body`) on inputs, held and
-        workspace buffers given by their addresses p[k] (codegen/pointers.py says why). It holds
-        the program's body rather than calling `program`: Numba would compile `program` too,
-        then link it in and have LLVM optimize the whole again (half as long as compiling the
-        program), and the runtime calls `program` only for arrays the packed form cannot
-        describe (programs/cpu.py, NativeCall), so one compile serves a program's calls."""
+        """`program_packed(p, r0, ..., dims)`: the program (its lines: `body`) on inputs, held
+        and workspace buffers given by their addresses p[k] (codegen/pointers.py says why), and
+        on the arrays given for its results, passed as they are (new each call: packing them
+        would cost more). It holds the program's body rather than calling `program`: Numba
+        would compile `program` too, then link it in and have LLVM optimize the whole again
+        (half as long as compiling the program), and the runtime calls `program` only for
+        arrays the packed form cannot describe (programs/cpu.py, NativeCall), so one compile
+        serves a program's calls."""
         arrays = [(v.shape, v.dtype.np.name) for v in self.ins + self.held] + self.workspace
         made = [f"{name} = array_at(p, {k}, {self._shape(shape)}, np.{dtype})"
                 for k, (name, (shape, dtype)) in enumerate(zip(self._params(), arrays))]
-        return ["", _JIT_PROGRAM, "def program_packed(p, dims):"] + [
+        given = "".join(r + ", " for r in self._given_params())
+        return ["", _JIT_PROGRAM, f"def program_packed(p, {given}dims):"] + [
             "    " + line for line in _sizes_named(made + body)]
 
     def _loop(self, g):

@@ -13,6 +13,14 @@ thousands of elements, a gemm or an index copy: nothing beside their work). Smal
 (vmath, scalar, pointers, matmul_loops, Numba's own) are linked before as ever, so the loops
 that call them are optimized with them inlined.
 
+A loop kernel (or a repeated run's function) first compiled while its program compiles, as
+Numba types the program's call of it, is only ever run inside that program: Numba would still
+make machine code of it on its own (~15-35 ms a kernel, W3's nine: ~0.2 s of CPU) and store
+that object code in its cache. Its library (`LinkOnlyLibrary`, `KernelCompiler`'s while a
+program compiles) stops at its optimized module, which the program links; Numba's cache keeps
+that module's bitcode, which a later process compiling the program links as well (a process
+that runs the kernel itself, which none does, would have it made machine code then).
+
 The libraries linked late are recognized by the symbol of the function they define: a loop
 kernel of a generated module (`stepjit_kernels.*.loop<k>`) or a repeated run of its groups
 (`repeat<k>`, codegen/repeats.py), codegen/gemm.py's `gemm` and the functions of
@@ -23,6 +31,7 @@ cache key (codegen/kernels.py: `_HELPERS`), since it decides the code they are c
 from __future__ import annotations
 
 import re
+import threading
 
 from numba.core.codegen import JITCodeLibrary
 from numba.core.compiler import Compiler
@@ -59,6 +68,9 @@ class ProgramLibrary(JITCodeLibrary):
             self._final_module.link_in(library._get_module_for_linking(), preserve=True)
 
 
+_COMPILING = threading.local()     # .programs: how many programs this thread is compiling
+
+
 class ProgramCompiler(Compiler):
     """Numba's default pipeline, with the program's code in a ProgramLibrary
     (`@njit(pipeline_class=ProgramCompiler)`)."""
@@ -68,4 +80,58 @@ class ProgramCompiler(Compiler):
             library = ProgramLibrary(self.state.targetctx.codegen(), func.__qualname__)
             library.enable_object_caching()     # as Numba's lowering does: the disk cache
             self.state.library = library
+        depth = getattr(_COMPILING, "programs", 0)
+        _COMPILING.programs = depth + 1     # (the kernels it calls compile inside: KernelCompiler)
+        try:
+            return super().compile_extra(func)
+        finally:
+            _COMPILING.programs = depth
+
+
+class KernelCompiler(Compiler):
+    """Numba's default pipeline for a program's loop kernel (`@njit(pipeline_class=...)`): its
+    code in a LinkOnlyLibrary where it compiles inside its program's compile, as usual where it
+    compiles alone (the compile helper's jobs, codegen/compile_helper.py: Numba's cache is what
+    the program's process loads)."""
+
+    def compile_extra(self, func):
+        if self.state.library is None and getattr(_COMPILING, "programs", 0):
+            self.state.library = LinkOnlyLibrary(self.state.targetctx.codegen(),
+                                                 func.__qualname__)
         return super().compile_extra(func)
+
+
+class LinkOnlyLibrary(JITCodeLibrary):
+    """A code library finalized up to its optimized LLVM module (helpers linked, module passes
+    run) and never made machine code in this process: what a program links, or an entry is
+    built from (codegen/entry_compile.py). Numba's cache stores its module as bitcode."""
+
+    def _finalize_final_module(self):
+        self._finalize_dynamic_globals()
+        self._verify_declare_only_symbols()
+        self._finalized = True
+
+    def get_pointer_to_function(self, name):
+        return 0        # nothing of it runs on its own: no CPython wrapper, no machine code
+
+    @property
+    def codegen(self):
+        return _NoEnvironment(self._codegen)
+
+    def serialize_using_object_code(self):
+        return self.serialize_using_bitcode()
+
+
+class _NoEnvironment:
+    """The library's codegen, less `set_env`, which Numba calls to store a compiled function's
+    environment at its global's address in the JIT engine: this library's module is not
+    there (the program's linked copy, or its entry, carries that global)."""
+
+    def __init__(self, codegen):
+        self._codegen = codegen
+
+    def set_env(self, env_name, env):
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self._codegen, name)

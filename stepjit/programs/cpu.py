@@ -88,7 +88,10 @@ def output_aliases(source, optimized):
 
 
 class NativeCall:
-    """The program as one Numba function: `outs = fn(*ins, *held buffers, *workspace, dims)`. A
+    """The program as one Numba function: `outs = fn(*ins, *held buffers, *workspace, dims)`, or
+    `fn(*ins, *held buffers, *workspace, *given, dims)` where it is given its results' arrays
+    (`given`: their (shape, dtype), allocated here each call, since a caller keeps them:
+    codegen/native_program.py) and returns nothing. A
     0-dim output is stored into its held buffer (v, buffer), which the caller copies (boxing
     an array, or a float, costs more than the rest of a tiny step); a value computed into an
     input's buffer (inplace: value -> that input) is not returned at all. `workspace`: the
@@ -101,12 +104,14 @@ class NativeCall:
     run, each is a machine-code entry where the program allocates nothing (docs/cache.md).
     A program that returns nothing may return None or () (an entry returns None)."""
     __slots__ = ("fn", "ins", "outs", "held", "workspace", "dims", "inplace", "fresh", "packed",
-                 "checks", "written", "last")
+                 "checks", "given", "written", "last")
 
-    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed, checks=()):
+    def __init__(self, fn, ins, outs, held, workspace, dims, inplace, fresh, packed, checks=(),
+                 given=()):
         self.fn, self.ins, self.outs, self.held, self.dims = fn, ins, outs, held, dims
         self.workspace, self.inplace, self.fresh, self.packed = workspace, inplace, fresh, packed
         self.checks = checks    # (check node, its flag's buffer), tested after each run
+        self.given = given      # (shape, dtype) of each output's array, made per call
         # positions (inputs, then held and workspace buffers) the program stores into
         targets = set(inplace.values())
         self.written = tuple(k for k, v in enumerate(ins) if v in targets)
@@ -118,10 +123,12 @@ class NativeCall:
         fast call runs it, so that a program compiles one function, not two."""
         arrays = [env[v] for v in self.ins] + [b for _, b in self.held] + self.workspace
         p = self._addresses(arrays)
-        got = self.fn(*arrays, self.dims) if p is None else self.packed(p, self.dims)
+        given = [np.empty(shape, dtype) for shape, dtype in self.given]
+        got = self.fn(*arrays, *given, self.dims) if p is None \
+            else self.packed(p, *given, self.dims)
         if self.checks:
             raise_failed_checks(self.checks)
-        for v, a in zip(self.outs, got or ()):
+        for v, a in zip(self.outs, given or got or ()):
             env[v] = a
         for v, b in self.held:
             env[v] = b.copy()
@@ -562,8 +569,8 @@ class CpuProgram(Program):
                 and compile_helper.helps_program(seconds * HOT_REUSE):
             src = self.native_source()[0]
             packed, _ = get_module_function(src.source(), "program_packed",
-                                            entry_first=not src.returned)
-            if compile_helper.start_program(packed):
+                                            entry_first=not src.boxed)
+            if compile_helper.start_program(packed, src.given_specs()):
                 self.helped = packed
 
     def _native_ok(self):
@@ -592,10 +599,10 @@ class CpuProgram(Program):
         src, ins, outs = self.native_source()
         body = src.source()
         # (a program returning arrays cannot have a machine-code entry: kernels.ProgramKernel)
-        fn, self.native_text = get_module_function(body, "program", entry_first=not src.returned)
+        fn, self.native_text = get_module_function(body, "program", entry_first=not src.boxed)
         packed = None
         if len(self.fused.groups) <= PACKED_MAX_GROUPS:
-            packed, _ = get_module_function(body, "program_packed", entry_first=not src.returned)
+            packed, _ = get_module_function(body, "program_packed", entry_first=not src.boxed)
         chooser = self._threads()      # (its loops are serial: only BLAS may use threads)
         fn, packed = threads.wrap(fn, chooser), threads.wrap(packed, chooser)
         views = {n.out for g in self.fused.groups if g.kind == "op" for n in g.nodes if n.prim.view}
@@ -608,8 +615,9 @@ class CpuProgram(Program):
         # each flag read as memoryview[0]: a third of the time of a 0-d array's [()] (~0.35 us);
         # an index check's status (flag, input, value) is three int64s
         checks = [(node, memoryview(buffer[name].reshape(-1))) for node, name in src.checks]
+        given = tuple((tuple(v.shape), v.dtype.np) for v in src.given)
         return NativeCall(fn, ins, src.returned, held, workspace, dims, self.inplace, fresh, packed,
-                          checks)
+                          checks, given)
 
     def _threads(self):
         """The threads.Chooser of this program's thread count, or None when no matmul is large

@@ -97,16 +97,17 @@ def fresh_tensor_fields():
     return fields
 
 
-def packed_call(pk, generation, call, arrays, written):
+def packed_call(pk, generation, call, arrays, written, given=()):
     """A native call whose packed addresses are stale: pack them again and call the packed
-    entry, or call the program on the arrays when they cannot be packed."""
+    entry, or call the program on the arrays when they cannot be packed. `given`: the arrays
+    this call gives the program for its results (NativeCall.given), passed as they are."""
     addresses = pack_addresses(arrays, written)
     if addresses is None:   # until the arrays change, call the program on these ones
         fn = call.fn
-        pk[1], pk[2] = None, lambda _, dims: fn(*arrays, dims)
+        pk[1], pk[2] = None, lambda _, *given_dims: fn(*arrays, *given_dims)
     else:
         pk[1], pk[2] = addresses, call.packed
-    out = pk[2](pk[1], call.dims)
+    out = pk[2](pk[1], *given, call.dims)
     if pk[2] is call.packed:
         pk[2] = call.packed.fastest()   # what runs the kernel once it has run
     pk[0] = generation[0]
@@ -286,6 +287,7 @@ class _Writer(GuardWriter):
         self.give("UNSURE")
         self.indent = self.indent[:-4]
         self.emit(f"{s}.uses = {uses}")
+        self.draws(seg)
 
     def structure(self, expr, d, known_type=False, bound=False):
         """Check that expr has the shape of treedef d; bind the tensors it holds, in flat order.
@@ -424,7 +426,14 @@ class _Writer(GuardWriter):
             f"{pool}[1]" if v is pooled else b for v, b in held] + work
         dims = self.const(call.dims, "dims")
         results = "".join(o + ", " for o in outs.values()) + "= " if outs else ""
-        self._emit_native_call(call, arrays, results, dims, pool)
+        given = ()
+        if call.given:      # the results' arrays, new each call: the program returns nothing
+            given = tuple(outs.values())
+            for o, (shape, dtype) in zip(given, call.given):
+                self.emit(f"{o} = {self.const(np.empty, 'empty')}({shape!r}, "
+                          f"{self.const(dtype, 'dtype')})")
+            results = ""
+        self._emit_native_call(call, arrays, results, dims, pool, given)
         for node, flag in call.checks:   # the program stopped early: raise the check's error
             self.const(flag, "flag")
             self.emit(f"if {self.const(_as_bits(flag), 'flag_bits')}[0] > 0:")
@@ -513,7 +522,7 @@ class _Writer(GuardWriter):
                 self.emit(f"    {t}.{name} = {expr}")
         return t
 
-    def _emit_native_call(self, call, arrays, results, dims, pool=None):
+    def _emit_native_call(self, call, arrays, results, dims, pool=None, given=()):
         if call.packed is not None and all(a in self.tracked or a == f"{pool}[1]" for a in arrays):
             # The inputs' addresses, packed while their arrays stay the ones the guards last
             # saw (codegen/pointers.py): one argument for Numba to unbox, not one per array.
@@ -525,14 +534,15 @@ class _Writer(GuardWriter):
                 self.emit(f"{pk} = {pool}[3]")
             written = tuple(i for i, v in enumerate(call.ins) if v in call.inplace.values())
             written += tuple(range(len(call.ins), len(arrays)))     # held, workspace
+            passed = "".join(o + ", " for o in given)
             self.emit(f"if {pk}[0] is GENERATION[0]:")
-            self.emit(f"    {results}{pk}[2]({pk}[1], {dims})")
+            self.emit(f"    {results}{pk}[2]({pk}[1], {passed}{dims})")
             self.emit("else:")
             self.emit(f"    {results}packed_call({pk}, GENERATION, {self.const(call, 'native')}, "
-                      f"({''.join(a + ', ' for a in arrays)}), {written!r})")
+                      f"({''.join(a + ', ' for a in arrays)}), {written!r}, ({passed}))")
         else:
             fn = self.const(call.fn.fastest(), "native_program")
-            self.emit(f"{results}{fn}({', '.join(arrays + [dims])})")
+            self.emit(f"{results}{fn}({', '.join(arrays + list(given) + [dims])})")
 
     # -- write-back and result (writeback.write_back and writeback.results, unrolled) -------------
     def result(self):

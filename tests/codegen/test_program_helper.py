@@ -206,6 +206,41 @@ def test_helper_compiles_a_program_that_returns_nothing_into_its_entry(tmp_path,
         np.testing.assert_array_equal(w, expected)
 
 
+def test_helper_compiles_a_program_given_its_results_arrays_into_its_entry(tmp_path, monkeypatch):
+    """A program given arrays for its results (r0, ...: native_program.ProgramSource.given)
+    returns nothing: the helper reads the loop kernel writing into r0 with r0's signature, and
+    builds the program into its entry for the signature of its calls (p, r0, dims), which this
+    process's first call, given a new array, loads and runs as NumPy computes."""
+    from stepjit.codegen import machine_cache
+    if not machine_cache.available():
+        pytest.skip("no machine-code entries here")
+    monkeypatch.setenv("STEPJIT_CACHE_DIR", str(tmp_path))
+    text = "from stepjit.codegen.pointers import array_at\n" + _ADDING.format(k=0, w=2) + (
+        "@njit(cache=True)\ndef program_packed(p, r0, dims):\n"
+        "    i0 = array_at(p, 0, (dims[0], ), np.float64)\n"
+        "    v0 = r0\n"
+        "    v0[...] = 1.0\n"
+        "    loop0(i0, v0, dims[0])\n"
+        "    return ()\n")
+    kernel, _ = kernels.get_module_function(text, "program_packed", entry_first=True)
+    given = [("float64", 1)]
+    jobs = compile_helper.program_jobs(kernel, given)
+    assert [(j["function"], j["sig"]) for j in jobs] == [
+        ("loop0", (("float64", 1, "C", True), ("float64", 1, "C", True), "i"))]
+    compile_helper._write_module(kernel)
+    job = compile_helper.program_job(kernel, given)
+    compile_helper._build(job)
+    x, out, dims = np.arange(5.0), np.empty(5), np.array([5], np.int64)
+    p = np.array([x.ctypes.data], np.int64)
+    assert job["sig"] == machine_cache.signature([p, out, dims])
+    assert os.path.exists(machine_cache.entry_path(kernel.path, job["sig"], "program_packed"))
+    before = dict(kernels.STATS)
+    kernel(p, out, dims)
+    assert kernels.STATS["loaded"] == before["loaded"] + 1
+    assert kernels.STATS["compiled"] == before["compiled"]
+    np.testing.assert_array_equal(out, 1.0 + 2 * x)
+
+
 def test_no_helper_for_a_program_whose_entry_is_stored(tmp_path, monkeypatch):
     """A program compiled entry-first where no helper ran leaves its entry and no mark: a later
     process loads that entry, and starts no helper to build the program again."""
@@ -237,7 +272,8 @@ def test_helper_only_where_interpreted_runs_hide_its_start(start_seconds, helped
     monkeypatch.setattr(compile_helper, "_load", lambda: 0.0)      # a core idle
     monkeypatch.setattr(compile_helper, "HELPER_START_SECONDS", start_seconds)
     started = []
-    monkeypatch.setattr(compile_helper, "start_program", lambda k: started.append(k) or False)
+    monkeypatch.setattr(compile_helper, "start_program",
+                        lambda k, given=(): started.append(k) or False)
     step, x, y, w = _make()
     eager = [step(x, y).item() for _ in range(8)]
     clear_programs()

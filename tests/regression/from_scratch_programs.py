@@ -60,19 +60,9 @@ import io
 
 import numpy as np
 
+from .heldout_programs import _identity, _set_weights
+
 STEPS = 6
-
-
-def _identity(fn):
-    return fn
-
-
-def _set_weights(T, model, seed, scale=0.2):
-    """Every parameter (named_parameters order) from one NumPy stream."""
-    rng = np.random.RandomState(seed)
-    with T.no_grad():
-        for _, p in model.named_parameters():
-            p.copy_(T.from_numpy(rng.standard_normal(tuple(p.shape)) * scale))
 
 
 # -- a small GPT, written out as the book's chapters do ------------------------------------
@@ -98,24 +88,13 @@ def _gpt_classes(T):
             weights = T.softmax(scores / k.shape[-1] ** 0.5, dim=-1)
             return self.out_proj((weights @ v).transpose(1, 2).reshape(b, n, self.d))
 
-    class LayerNorm(nn.Module):
-        def __init__(self, d):
-            super().__init__()
-            self.scale = nn.Parameter(T.ones(d))
-            self.shift = nn.Parameter(T.zeros(d))
-
-        def forward(self, x):
-            mean = x.mean(dim=-1, keepdim=True)
-            var = x.var(dim=-1, keepdim=True, unbiased=False)
-            return self.scale * (x - mean) / T.sqrt(var + 1e-5) + self.shift
-
     class Block(nn.Module):
         def __init__(self, d, context, heads, qkv_bias):
             super().__init__()
             self.att = MultiHeadAttention(d, context, heads, qkv_bias)
             self.ff = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"),
                                     nn.Linear(4 * d, d))
-            self.norm1, self.norm2 = LayerNorm(d), LayerNorm(d)
+            self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
 
         def forward(self, x):
             x = x + self.att(self.norm1(x))
@@ -128,7 +107,7 @@ def _gpt_classes(T):
             self.pos_emb = nn.Embedding(context, d)
             self.trf_blocks = nn.Sequential(*[Block(d, context, heads, qkv_bias)
                                               for _ in range(layers)])
-            self.final_norm = LayerNorm(d)
+            self.final_norm = nn.LayerNorm(d)
             self.out_head = nn.Linear(d, vocab, bias=False)
 
         def forward(self, idx):
@@ -199,9 +178,9 @@ def _pretrained(T, model, seed):
             lin.weight = assign(lin.weight, r(*lin.weight.shape))
             lin.bias = assign(lin.bias, r(*lin.bias.shape))
         for norm in (blk.norm1, blk.norm2):
-            norm.scale, norm.shift = assign(norm.scale, 1 + r(d)), assign(norm.shift, r(d))
-    model.final_norm.scale = assign(model.final_norm.scale, 1 + r(d))
-    model.final_norm.shift = assign(model.final_norm.shift, r(d))
+            norm.weight, norm.bias = assign(norm.weight, 1 + r(d)), assign(norm.bias, r(d))
+    model.final_norm.weight = assign(model.final_norm.weight, 1 + r(d))
+    model.final_norm.bias = assign(model.final_norm.bias, r(d))
 
 
 def _lora_classes(T):
