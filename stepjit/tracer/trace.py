@@ -25,6 +25,7 @@ from . import aliases
 from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
+from .draws import Draws
 from .helpers import def_loc
 from .arrays import ArrayArgument, NamedArrays, input_tensor, returned_arrays
 from .attr_lists import ListVia, through_attribute
@@ -188,9 +189,11 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             return out
         named = NamedArrays(fn, tracer, before)     # (arrays it reaches: inputs, arrays.py)
         defer = functools.partial(printing.deferred, tracer)
-        with Watch(def_loc(fn), defer) as watch, (MathFunctions() if places else nullcontext()):
+        with Watch(def_loc(fn), Draws(tracer), defer) as watch, \
+                (MathFunctions() if places else nullcontext()):
             result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
         named.restore()
+        watch.draws.put_back()     # (a drawn array the step keeps: this call only, draws.py)
         if watch.printed is not None:
             _printed(tracer, watch.printed)
         for p in places:
@@ -207,6 +210,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         _inputs_back(places, out)
         out.arg_aliases = aliases_of(flat)
         named.read_by_name(out.slots)
+        drawn = watch.draws.read_by_place(out.slots)    # (NumPy draws: inputs, draws.py)
         # (a batch record the loop rebinds first: read_by_name would read its attributes
         # through this call's object, records.py)
         guards, aside = aliases.set_aside(fn, out.slots, before,
@@ -215,7 +219,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         guards, out.named_first = read_by_name(fn, out.slots, before, guards, out.escapes)
         alias_writes, kept = aliases.writes(out.slots, aside, flat)
         guards += kept
-        out.named_first += firsts
+        out.named_first += firsts + drawn
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         skip |= {(id(p.container), p.key) for p, _, _ in named.held}   # (inputs: arrays.py)
@@ -310,7 +314,7 @@ def _array_arguments(out, tracer, fn, args, kwargs):
     loc = def_loc(fn)
     if tracer.numpy_use is not None:
         out.per_call = (f"the step uses {tracer.numpy_array} as NumPy (computes with it, "
-                        f"returns it; at {tracer.numpy_use}), which a replayed trace would "
+                        f"returns or keeps it; at {tracer.numpy_use}), which a replayed trace would "
                         "repeat with this call's array; make it a tensor first "
                         "(torch.from_numpy(a)) to make it an input")
         out.per_call_warns = True
