@@ -347,3 +347,26 @@ def test_a_walk_that_backtracks_past_a_draw_draws_once():
         IT[0] = 0
     st = c.stats()
     assert (st["eager_calls"], st["fallbacks"], st["mode"]) == (0, 0, "tree"), st
+
+
+def _replay_buffer():
+    """A DQN-style step sampling its batch from a tensor buffer with NumPy's indices."""
+    def make():
+        w = torch.randn(LATENT, requires_grad=True)
+        states = torch.randn(16, LATENT)
+        rewards = torch.randn(16)
+
+        def step():
+            idx = np.random.randint(0, len(states), N)
+            batch, target = states[idx], rewards[torch.from_numpy(idx)]
+            loss = (batch @ w - target).pow(2).mean()
+            return _descend(loss, [w], 0.05)
+        return step, [w]
+    return make
+
+
+def test_a_tensor_indexed_by_drawn_indices_is_replayed():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = side_by_side(_replay_buffer(), 8)
+    assert (c.stats()["mode"], c.stats()["traces"]) == ("tree", 1), c.stats()
