@@ -161,8 +161,9 @@ def format_array(a: np.ndarray, indent: int = 7) -> str:
     return _tensor_str(a, indent, summarize, fmt)
 
 
-def tensor_repr(t) -> str:
-    data = t._data
+def tensor_repr(t, data=None) -> str:
+    """PyTorch's text for t; data: its values, when t is a trace-time tensor (Tensor.__repr__)."""
+    data = t._data if data is None else data
     suffixes = []
     if t.is_meta:   # no values: PyTorch's placeholder
         suffixes = [f"device='meta'", f"size={tuple(data.shape)}"]

@@ -175,7 +175,10 @@ class Tensor:
         """PyTorch's legacy constructor: `Tensor(2, 3)` or `Tensor(Size)` is a size (zeros
         here, where PyTorch leaves memory uninitialized), `Tensor(other)` shares other's
         storage, anything else is data, of the default float dtype unless dtype= says."""
-        from .ops.creation import _array_from
+        from .ops.creation import _array_argument, _array_from, tensor
+        if len(args) == 1 and _array_argument(args[0]):
+            # a compiled step's NumPy input (tracer/arrays.py): its copy, as data is copied
+            args = (tensor(args[0], dtype=dtype or default_float()),)
         if len(args) == 1 and isinstance(args[0], Tensor):
             Tensor._init(self, args[0]._data)
             self._version = args[0]._version     # one storage: in-place writes seen by both
@@ -339,6 +342,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, flag):
         if self._grad_fn is not None:
+            if flag:    # a computed tensor requires grad already (PyTorch's no-op)
+                return
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
@@ -589,6 +594,14 @@ class Tensor:
 
     def __repr__(self):
         from ._printing import tensor_repr
+        if dispatch.MODE.tracer is not None and dispatch.MODE.tracer.active \
+                and type(self._data) is not np.ndarray and not _cuda.is_device_array(self._data):
+            # printed or formatted while a step is traced: its values, as eagerly, handed to
+            # Python (the trace then describes this call only: a replay would not redo it)
+            try:
+                return tensor_repr(self, dispatch.concrete(self, "repr"))
+            except KeyError:    # (a value of another trace, finished: its placeholder)
+                pass
         return tensor_repr(self)
 
     def __str__(self):

@@ -20,3 +20,5 @@ from . import accumulators  # noqa: E402 - Python accumulators updated from .ite
 CASES += [accumulators.CASE]
 from . import epoch_loop  # noqa: E402 - per-epoch meters, an attribute loss, a plot every 5th call
 CASES += [epoch_loop.CASE]
+from . import host_draws  # noqa: E402 - a GAN step drawing its noise with np.random (draws.py)
+CASES += [host_draws.CASE]

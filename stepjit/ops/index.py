@@ -15,7 +15,7 @@ import warnings
 
 from ..ir.types import bool_, uint8
 from ..tensor import Tensor
-from .creation import arange, tensor
+from .creation import _array_argument, arange, tensor
 from .shape import _alias, _dim
 
 
@@ -25,8 +25,20 @@ def _as_index_tensor(k):
     return tensor(np.asarray(k))
 
 
+def _inputs_of(key):
+    """The key with each NumPy array a compiled step takes as an input (tracer/arrays.py: an
+    argument, a draw, `buffer[np.random.randint(0, n, b)]`) as that input tensor, which the
+    trace reads on every call, where NumPy's reading of it would be this call's constant."""
+    if _array_argument(key):
+        return key.as_tensor()
+    if type(key) is tuple and any(_array_argument(k) for k in key):
+        return tuple(k.as_tensor() if _array_argument(k) else k for k in key)
+    return key
+
+
 def normalize_key(ndim, key):
     """(prim key, index tensors) for a Python index expression on a tensor of `ndim` dims."""
+    key = _inputs_of(key)
     if isinstance(key, Tensor) and (max(1, key.ndim) if key.dtype is bool_ else 1) <= ndim:
         return ("T",), [key]   # one index tensor or mask (`x[x < 0]`): what the loop makes of it
     if not isinstance(key, tuple):

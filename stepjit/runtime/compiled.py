@@ -47,6 +47,7 @@ from ..tracer import bindings, values
 from ..tracer.pytree import flatten, unflatten
 from ..tracer.helpers import def_loc
 from ..tracer.sources import with_traced_names
+from ..tracer.draws import host_states, set_host_states, set_rng_state
 from ..tracer.trace import aliases_of, flat_args, signature_of, trace as trace_fn
 from ..ir.hashing import structural_key
 from . import aot, fastcall, guardcode, per_call, writeback
@@ -223,7 +224,8 @@ class CompiledFunction:
         key = (GRAD.enabled, treedef, signature_of(flat), aliases_of(flat))
         found = walk(self.roots, key, flat, self.program_backend, st,
                      self._one_shot or "first call")
-        if isinstance(found, DeadEnd):    # (no helper: warnings count the frames to the user's)
+        if isinstance(found, DeadEnd):    # (no helper: warnings count the frames to the user's;
+                                          # the walk put back what it drew)
             if found.seg is not None:     # a decision went a way no trace took
                 st["decision_misses"] += 1
                 d = found.seg.decision
@@ -236,11 +238,13 @@ class CompiledFunction:
                         return self._run_eagerly(args, kwargs,
                                                  detach=found.seg.trace.aot is None)
             return self._miss(args, kwargs, flat, found.why)
-        seg, objs, env = found
+        seg, objs, env, drawn = found
         seg.uses += 1
         seg.tree_uses += 1
         if seg.uses == seg.verify_at:
             seg.verify_at *= VERIFY_FACTOR
+            if drawn is not None:   # the retrace's Python draws what the walk drew
+                set_rng_state(drawn)
             return self._retrace(args, kwargs, flat,
                                  f"re-verifying a cached trace at its reuse #{seg.uses}",
                                  verifying=True)
@@ -453,6 +457,7 @@ class CompiledFunction:
     def _trace_and_run(self, args, kwargs, flat, reason, verifying):
         st = self._stats
         start = time.perf_counter()
+        drawn = host_states()   # (a trace that stops part way may have drawn: put back)
         try:
             if self.check:   # check mode: custom Functions' backward against finite differences
                 from ..programs.check import function_checks
@@ -464,13 +469,16 @@ class CompiledFunction:
                     tr = trace_fn(self.fn, args, kwargs, name=_short(self.name),
                                   symbolic=self._places(), once=self.mode is not TREE)
         except EagerOnly as e:   # tracer.Untraceable, or the front end's own
+            set_host_states(drawn)
             return self._untraceable(e, args, kwargs)
         except EagerFirst as e:    # (a lazy layer's first input): this call only, eagerly
+            set_host_states(drawn)
             log_event(self, "fallback", reason=str(e))
             return self._eager(args, kwargs)
         except TypeError as e:
             if not self._symbolic:
                 raise
+            set_host_states(drawn)
             return self._specialize(e, args, kwargs)
         seconds = time.perf_counter() - start
         st["trace_seconds"] += seconds

@@ -287,6 +287,7 @@ class _Writer(GuardWriter):
         self.give("UNSURE")
         self.indent = self.indent[:-4]
         self.emit(f"{s}.uses = {uses}")
+        self.draws(seg)
 
     def structure(self, expr, d, known_type=False, bound=False):
         """Check that expr has the shape of treedef d; bind the tensors it holds, in flat order.

@@ -89,7 +89,8 @@ class GuardWriter(CodeWriter):
             if spec.slot[0] == "arg" and not (spec.grad_is_none is False and pos in read):
                 self.grad_presence(self.flat[spec.slot[1]], spec)
         for pos, spec in seg.slots:
-            self.slot(pos, spec, signature)
+            if not _draws(spec):
+                self.slot(pos, spec, signature)
         for g in seg.py_guards:
             self.fail(self.guard_fails(g), why=g.label, guard=g)
         for v, p in seg.py_inputs:
@@ -114,6 +115,20 @@ class GuardWriter(CodeWriter):
         for v, a in seg.constants:
             self.vals[v] = self.const(a, f"constant_{v.name}")
             self.tracked.add(self.vals[v])
+
+    def draws(self, seg):
+        """seg's NumPy draws (tracer/draws.py), in the order the step made them. Emitted after
+        every guard (and a fast call's re-verification test): a call that leaves before has
+        drawn nothing. A draw's shape and dtype are its arguments', which the trace fixed."""
+        for pos, spec in seg.slots:
+            if _draws(spec):
+                place = spec.slot[1]
+                var = self.objs[pos] = self.local(spec.label)
+                self.emit(f"{var} = {self.const(place, 'draw')}.read()" +
+                          self.comment(place.describe()))
+                if spec.value is not None:
+                    self.vals[spec.value] = self.local(f"{var}_data")
+                    self.emit(f"{self.vals[spec.value]} = {var}._data")
 
     def guard_fails(self, g):
         """A condition true when the PyGuard g fails. A binding in a dict is tested inline: a
@@ -289,6 +304,7 @@ class _CheckWriter(GuardWriter):
     def write(self, seg):
         self.glob["Tensor"] = Tensor
         self.segment_guards(seg, self.signature)
+        self.draws(seg)
         mine = [self.objs[pos] for pos, _ in seg.slots]
         if mine:
             self.emit(f"objs.extend(({''.join(o + ', ' for o in mine)}))")
@@ -368,6 +384,15 @@ def write_plan(leaf):
 _WRITE_BACKS: dict = {}    # write plan ops -> generated function (few: one per step shape)
 
 
+def _draws(spec) -> bool:
+    """Whether the slot is a NumPy draw's (tracer/draws.py): read after the guards."""
+    return spec.slot[0] == "name" and spec.slot[1].draws
+
+
+def has_draws(seg) -> bool:
+    return any(_draws(spec) for _, spec in seg.slots)
+
+
 def _name(thing):
     graph = getattr(thing, "graph", None) or thing.trace.graph
     return "".join(c if c.isalnum() else "_" for c in graph.name.split(".")[0]) or "step"
@@ -445,7 +470,8 @@ def failing_tensor(seg, spec, flat, objs):
     objs = list(objs)
     for _, s in seg.slots:
         kind, where = s.slot
-        obj = None if kind == "grad" and objs[where] is None else resolve(s.slot, flat, objs)
+        obj = None if (kind == "grad" and objs[where] is None) or _draws(s) \
+            else resolve(s.slot, flat, objs)     # (a draw is made after the guards, if at all)
         if s is spec:
             return True, obj
         objs.append(obj)

@@ -196,6 +196,7 @@ class Segment:
         self.index = piece.index
         self.arg_guard = arg_guard          # (grad mode, treedef, signature, aliases) for a root
         self.slots = [(i, _renamed_slot(s, rename)) for i, s in piece.slots]
+        self.draws = guardcode.has_draws(self)     # (NumPy draws: tracer/draws.py)
         self.py_inputs = [(rename(p.value), p) for p in piece.py_inputs]
         self.py_guards = piece.py_guards
         self.constants = [(rename(v), a) for v, a in piece.constants]

@@ -42,8 +42,9 @@ from .sources import NamePlace, is_direct_name
 from .values import _MAX_ARRAY, ArrayGuard
 
 # a larger array of the user's objects used as NumPy makes its trace describe its call only:
-# comparing it on every call would cost more than the step
-_MAX_VALUED = 1 << 20
+# comparing it on every call (~0.1 ms at this size) and keeping a copy per trace would cost
+# more than the step
+_MAX_VALUED = 1 << 18
 
 # the attributes the guards cover (shape and dtype are checked on every call)
 _GUARDED = frozenset({"shape", "dtype", "ndim", "size", "itemsize", "nbytes"})
@@ -248,7 +249,7 @@ class NamedArrays:
                 args.append(arg)
         for arg in args:
             if sys.getrefcount(arg) > 3:    # (args, the loop's name and the call's argument)
-                _put_back_array(arg)
+                put_back_array(arg)
 
     def value_guards(self, tracer, segment, loc):
         """ArrayGuards on the places of the arrays the step used as NumPy (ArrayArgument.used).
@@ -276,18 +277,18 @@ class NamedArrays:
         return set(places)
 
 
-def _put_back_array(arg):
+def put_back_array(arg):
     """The array itself wherever the step kept its ArrayArgument (one heap scan, only when
-    something kept it)."""
+    something kept it). Loops, not comprehensions: a comprehension naming arg would hold it in a
+    cell of this function, which the scan finds and rebinds to the array."""
+    array = arg.array
     for ref in gc.get_referrers(arg):
-        if type(ref) is dict:
-            for k in [k for k, v in ref.items() if v is arg]:
-                ref[k] = arg.array
-        elif type(ref) is list:
-            for i in [i for i, v in enumerate(ref) if v is arg]:
-                ref[i] = arg.array
+        if type(ref) in (dict, list):
+            for k, v in list(ref.items() if type(ref) is dict else enumerate(ref)):
+                if v is arg:
+                    ref[k] = array
         elif type(ref) is types.CellType:
-            ref.cell_contents = arg.array
+            ref.cell_contents = array
 
 
 def _own_names(fn):

@@ -46,6 +46,7 @@ class NamePlace:
     """A global of the step's module (container: its globals dict, key: the name) or a cell
     of its closure (container: the cell, key None)."""
     __slots__ = ("container", "key", "label")
+    draws = False   # a DrawPlace (draws.py): reading it draws random numbers
 
     def __init__(self, container, key, label):
         self.container = container

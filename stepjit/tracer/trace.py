@@ -20,11 +20,12 @@ from ..autograd.grad_mode import STATE as GRAD
 from ..ir.graph import Value
 from ..ir.interpreter import evaluate
 from ..tensor import Tensor
-from . import aot
+from . import aot, printing
 from . import aliases
 from .bindings import BindingGuard, binding_guards
 from .names import name_hints
 from .decisions import TracedScalar
+from .draws import Draws
 from .helpers import def_loc
 from .arrays import ArrayArgument, NamedArrays, input_tensor, returned_arrays
 from .attr_lists import ListVia, through_attribute
@@ -187,9 +188,12 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             out.values = tracer.env
             return out
         named = NamedArrays(fn, tracer, before)     # (arrays it reaches: inputs, arrays.py)
-        with Watch(def_loc(fn)) as watch, (MathFunctions() if places else nullcontext()):
+        defer = functools.partial(printing.deferred, tracer)
+        with Watch(def_loc(fn), Draws(tracer), defer) as watch, \
+                (MathFunctions() if places else nullcontext()):
             result = _Result(returned_arrays(tracer, fn(*args, **kwargs)))
         named.restore()
+        watch.draws.put_back()     # (a drawn array the step keeps: this call only, draws.py)
         if watch.printed is not None:
             _printed(tracer, watch.printed)
         for p in places:
@@ -199,11 +203,14 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
             tracer.graph.outputs.append(w.value)
         for per_list in appended.values():
             tracer.graph.outputs.extend(per_list.values())
+        for p in watch.deferred:
+            tracer.graph.outputs.extend(p.values)
         write_back_rebinds(tracer, before, fn)
         out = _finish(tracer, result, signature, treedef, fn, before)
         _inputs_back(places, out)
         out.arg_aliases = aliases_of(flat)
         named.read_by_name(out.slots)
+        drawn = watch.draws.read_by_place(out.slots)    # (NumPy draws: inputs, draws.py)
         # (a batch record the loop rebinds first: read_by_name would read its attributes
         # through this call's object, records.py)
         guards, aside = aliases.set_aside(fn, out.slots, before,
@@ -212,7 +219,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         guards, out.named_first = read_by_name(fn, out.slots, before, guards, out.escapes)
         alias_writes, kept = aliases.writes(out.slots, aside, flat)
         guards += kept
-        out.named_first += firsts
+        out.named_first += firsts + drawn
         out.py_guards.extend(guards)
         skip = {(id(p.container), p.key) for p in out.py_inputs} | {p.where() for p in places}
         skip |= {(id(p.container), p.key) for p, _, _ in named.held}   # (inputs: arrays.py)
@@ -240,6 +247,7 @@ def trace(fn, args, kwargs, name=None, symbolic=(), once=False):
         out.py_writes = before.writes + results + _replayed_side_effects(out, before, fn,
                                                                           watch.printed, appended)
         out.py_writes += alias_writes
+        out.py_writes += watch.deferred     # (prints of the graph's numbers: printing.py)
         out.py_guards.extend(_container_guards(out, before, [*places, *named.taken], fn))
         if records:     # (what a record guard checks: records.py)
             out.py_guards = [g for g in out.py_guards if not records.replaced(g)]
@@ -306,7 +314,7 @@ def _array_arguments(out, tracer, fn, args, kwargs):
     loc = def_loc(fn)
     if tracer.numpy_use is not None:
         out.per_call = (f"the step uses {tracer.numpy_array} as NumPy (computes with it, "
-                        f"returns it; at {tracer.numpy_use}), which a replayed trace would "
+                        f"returns or keeps it; at {tracer.numpy_use}), which a replayed trace would "
                         "repeat with this call's array; make it a tensor first "
                         "(torch.from_numpy(a)) to make it an input")
         out.per_call_warns = True

@@ -47,7 +47,7 @@ class TraceError(StepjitError):
 
 
 # concrete()'s purposes that hand a tensor's values to Python, and how the warning names them
-HANDED_OUT = {"numpy": ".numpy()", "list": ".tolist()",
+HANDED_OUT = {"numpy": ".numpy()", "list": ".tolist()", "repr": "printing or formatting a tensor",
               "nonzero": "nonzero(), or indexing with a boolean mask"}
 
 

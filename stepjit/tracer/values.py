@@ -711,19 +711,25 @@ class Watch:
     draws that went around the wrappers (`from random import randint` bound before, NumPy's
     functions). A profile hook would see every call, but costs about as much as the trace."""
 
-    def __init__(self, step_loc=None):
+    def __init__(self, step_loc=None, draws=None, defer=None):
         self.step_loc = step_loc
         self.nondeterministic = None
         self.printed = None         # Loc of the first print() the user's code made
+        self.defer = defer          # (args, kwargs, loc) -> a PyPrint, or None (printing.py)
+        self.deferred = []          # the prints left to every call's write-back
         self._saved = []
+        self.draws = draws          # draws.Draws: NumPy's global draws, inputs of the trace
 
     def __enter__(self):
         self._states = (_random.getstate(), _numpy_state())
+        if self.draws is not None:
+            self.draws.begin(_numpy_state, self._states[1])
         for module, name in _WATCHED:
             fn = getattr(module, name, None)
             if fn is not None and not getattr(fn, "_stepjit_watch", False):
                 self._saved.append((module, name, fn))
-                setattr(module, name, self._wrap(fn, _describe(module, name)))
+                wrap = self._wrap_draw if module is np.random and self.draws else self._wrap
+                setattr(module, name, wrap(fn, _describe(module, name)))
         if not getattr(builtins.print, "_stepjit_watch", False):
             self._saved.append((builtins, "print", builtins.print))
             builtins.print = self._wrap_print(builtins.print)
@@ -736,11 +742,15 @@ class Watch:
         for module, name, fn in reversed(self._saved):
             setattr(module, name, fn)
         self._saved = []
+        if exc[0] is not None:      # (the step raised: no write-back will print them)
+            for p in self.deferred:
+                p.apply()
+            self.deferred.clear()
         if self.nondeterministic is None:
             py, np_ = self._states
             if _random.getstate() != py:
                 self._note("Python's random (its global state moved while the step ran)")
-            elif _numpy_state() != np_:
+            elif self.draws.moved_around() if self.draws else _numpy_state() != np_:
                 self._note("numpy.random (its global state moved while the step ran)")
         return False
 
@@ -758,13 +768,42 @@ class Watch:
         watched.__wrapped__ = fn
         return watched
 
+    def _wrap_draw(self, fn, what):
+        """A NumPy global draw: with constant arguments, made once here and taken as an input
+        of the trace, which each call draws again (draws.py); otherwise noted as _wrap does."""
+        watch = self
+
+        def watched(*args, **kwargs):
+            frame = sys._getframe(1)
+            frozen = watch.draws.frozen(args, kwargs) if _is_user_frame(frame) else None
+            if frozen is not None:
+                watch.draws.before()
+            out = fn(*args, **kwargs)
+            if frozen is not None:
+                taken = watch.draws.take(fn, what, frozen, out, _loc(frame))
+                if taken is not None:
+                    return taken
+            if watch.nondeterministic is None:
+                watch._found(what, frame)
+            return out
+        watched._stepjit_watch = True
+        watched.__wrapped__ = fn
+        return watched
+
     def _wrap_print(self, fn):
         watch = self
 
         def watched(*args, **kwargs):
             if watch.printed is None:
                 loc = _user_loc(sys._getframe(1))
+                later = watch.defer(args, kwargs, loc) if watch.defer is not None else None
+                if later is not None:
+                    watch.deferred.append(later)
+                    return None
                 watch.printed = loc
+                for p in watch.deferred:    # (in the step's order: this call is its own now)
+                    p.apply()
+                watch.deferred.clear()
             return fn(*args, **kwargs)
         watched._stepjit_watch = True
         watched.__wrapped__ = fn
@@ -788,12 +827,18 @@ class Watch:
     def _found(self, what, frame):
         """A call made by the user's code (not by stepjit, or by the standard library for its
         own purposes: linecache opening a source file, random's methods calling each other)."""
-        if frame is None or not _is_user_code(frame.f_code.co_filename):
-            return
-        import linecache
-        path, line = frame.f_code.co_filename, frame.f_lineno
-        self.nondeterministic = Nondeterministic(
-            what, Loc(path, line, linecache.getline(path, line).strip()))
+        if _is_user_frame(frame):
+            self.nondeterministic = Nondeterministic(what, _loc(frame))
+
+
+def _is_user_frame(frame):
+    return frame is not None and _is_user_code(frame.f_code.co_filename)
+
+
+def _loc(frame):
+    import linecache
+    path, line = frame.f_code.co_filename, frame.f_lineno
+    return Loc(path, line, linecache.getline(path, line).strip())
 
 
 def _refs_of_a_temporary():
@@ -823,7 +868,10 @@ def _watched():
     out += [(_time, n) for n in ("time", "time_ns", "perf_counter", "perf_counter_ns",
                                  "monotonic", "monotonic_ns", "process_time", "process_time_ns")]
     out += [(np.random, n) for n in ("rand", "randn", "randint", "random", "random_sample",
-                                     "choice", "shuffle", "permutation", "normal", "uniform")]
+                                     "choice", "shuffle", "permutation", "normal", "uniform",
+                                     "standard_normal", "ranf", "sample", "binomial", "poisson",
+                                     "exponential", "beta", "gamma", "laplace", "lognormal",
+                                     "geometric", "multinomial", "dirichlet", "bytes")]
     out += [(builtins, "open"), (os, "urandom")]
     return out
 

@@ -22,6 +22,11 @@ def test_requires_grad_only_on_leaves():
     assert a.is_leaf and not b.is_leaf
     with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
         b.requires_grad = False
+    # True on a computed tensor is PyTorch's no-op (a WGAN-GP's penalty marks the points it
+    # mixes from a generator's output, `mixed.requires_grad_(True)`): history kept
+    assert b.requires_grad_(True) is b and b.grad_fn is not None and b.requires_grad
+    b.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0]
     c = torch.tensor([1.0])
     assert c.is_leaf and not c.requires_grad
     c.requires_grad_()

@@ -144,7 +144,8 @@ def _batches(x, y):
     return [(x[i:i + BS], y[i:i + BS]) for i in range(0, len(x), BS)]
 
 
-def _fit(compiled, backend):
+def _fit(compiled, backend, extra=list):
+    """extra() -> more callbacks for the runner (test_param_scheduler_runner's scheduler)."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     data = []
@@ -154,7 +155,7 @@ def _fit(compiled, backend):
     model = nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 3)).double()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     stats = StatsCallback([accuracy])
-    run = Runner([stats])
+    run = Runner([stats, *extra()])
     step = torch.compile(run.one_batch, backend=backend) if compiled else run.one_batch
     seen = []
 

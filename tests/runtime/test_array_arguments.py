@@ -91,7 +91,7 @@ def test_numpy_computation_on_an_array_runs_every_call_with_a_warning():
 
     f = torch.compile(step, backend="interpret")
     with pytest.warns(UserWarning, match=r"uses a NumPy array argument as NumPy \(computes "
-                                         r"with it, returns it; at test_array_arguments.py:\d+\)"):
+                                         r"with it, returns or keeps it; at test_array_arguments.py:\d+\)"):
         for k in range(4):
             a = np.arange(3.0) + k
             total, top = f(a)
@@ -148,3 +148,20 @@ def test_isinstance_ndarray_holds_inside_the_step():
     for k in range(4):
         assert f(np.full(3, float(k))).item() == 3.0 * k
     assert f.stats()["traces"] == 1 and f.stats()["mode"] == "tree"
+
+
+@pytest.mark.parametrize("factory", ["Tensor", "FloatTensor"])
+def test_the_legacy_constructors_take_an_array_as_the_input(factory):
+    """`torch.Tensor(x)`, `torch.FloatTensor(x)` (older scripts' `Variable(Tensor(x))`): a float
+    copy of the array's values on every call, as eagerly, from one trace."""
+    make = getattr(torch, factory)
+
+    def step(x):
+        return (make(x) * 2).sum()
+    compiled = torch.compile(step, backend="interpret")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x, _ in _batches(4):
+            got = compiled(x)
+            assert got.dtype == torch.float32 and got.item() == step(x).item()
+    assert compiled.stats()["traces"] == 1

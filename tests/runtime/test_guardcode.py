@@ -109,13 +109,13 @@ def test_the_fast_call_and_the_check_agree():
 
 
 def test_a_trace_made_for_one_call_reuses_the_compiled_write_back(capsys):
-    """Per-call retracing (a loss printed every call) writes back with code compiled once per
+    """Per-call retracing (a loss read exactly and printed every call) writes back with code compiled once per
     write plan, not once per trace."""
     w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
 
     def step(x):
         loss = (w * x).sum() ** 2
-        print(loss.item())
+        print(float(loss))
         loss.backward()
         with torch.no_grad():
             w.sub_(0.01 * w.grad)

@@ -1,8 +1,9 @@
-"""A step that reads its loss into Python every call (`print(t, loss.item())`): its Python must
-run on every call. Compiled, it is traced on every call (programs reused by structural hash),
-never replayed without its print, never stopped by the recompile limit and run eagerly. One that
-keeps it (`losses.append(loss.item())`) and counts its calls in a list item replays, the loss
-appended and the counter written back by every call."""
+"""A step that reads its loss into Python every call as an exact number (`print(t,
+float(loss))`): its Python must run on every call. Compiled, it is traced on every call
+(programs reused by structural hash), never replayed without its print, never stopped by the
+recompile limit and run eagerly. One that prints or keeps `loss.item()` (`print(t,
+loss.item())`, `losses.append(loss.item())`) and counts its calls in a list item replays, the
+loss printed or appended and the counter written back by every call."""
 import contextlib
 import io
 
@@ -21,10 +22,12 @@ def _make(keep):
 
     def step():
         loss = ((x.mm(w1).clamp(min=0).mm(w2) - y) ** 2).sum()
-        if keep:
+        if keep == "append":
             losses.append(loss.item())
+        elif keep == "print":
+            print(t[0], loss.item())    # (printed by each call's write-back: printing.py)
         else:
-            print(t[0], loss.item())
+            print(t[0], float(loss))    # (a float read exactly, then printed at once)
         t[0] += 1
         loss.backward()
         with stepjit.no_grad():
@@ -36,8 +39,8 @@ def _make(keep):
 
 
 @pytest.mark.parametrize("backend", ["interpret", "cpu"])
-@pytest.mark.parametrize("keep", [False, True], ids=["print", "append"])
-def test_reading_the_loss_every_call_runs_the_python_every_call(keep, backend):
+@pytest.mark.parametrize("keep", ["float", "print", "append"])
+def test_reading_the_loss_every_call_matches_eager(keep, backend):
     calls = 12   # past the recompile limit (8)
     eager, eager_losses, eager_w = _make(keep)
     step, losses, ws = _make(keep)
@@ -50,11 +53,13 @@ def test_reading_the_loss_every_call_runs_the_python_every_call(keep, backend):
                 run()
         outs.append(buf.getvalue())
     st = fn.stats()
-    # (a kept loss is a write of the trace, and the int counter `t[0] += 1` is read per call
-    # (values.liftable): that step replays; a printing one runs its Python every call)
-    assert st["fallbacks"] == 0 and st["mode"] == ("tree" if keep else "per-call retracing"), st
+    # (a kept or printed `.item()` is a write of the trace, and the int counter `t[0] += 1` is
+    # read per call (values.liftable): that step replays; one printing float(loss), a number
+    # read exactly, runs its Python every call)
+    assert st["fallbacks"] == 0, st
+    assert st["mode"] == ("per-call retracing" if keep == "float" else "tree"), st
     assert st["programs_built"] <= 4, st   # the first traces cut at the decision; then one, reused
-    if keep:   # (the first call's is the traced number, which works as a float)
+    if keep == "append":   # (the first call's is the traced number, which works as a float)
         assert len(losses) == calls and all(type(v) is float for v in losses[1:])
         losses = [float(v) for v in losses]
     if backend == "interpret":
@@ -63,7 +68,7 @@ def test_reading_the_loss_every_call_runs_the_python_every_call(keep, backend):
         for a, b in zip(ws, eager_w):
             np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     else:
-        assert len(outs[1].splitlines()) == (0 if keep else calls)
+        assert len(outs[1].splitlines()) == (0 if keep == "append" else calls)
         np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
         for a, b in zip(ws, eager_w):
             np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5,
@@ -76,7 +81,7 @@ def test_a_per_call_trace_runs_no_full_garbage_collection(monkeypatch):
     process holding a dataset, 25x the eager step of karpathy's batch-norm MLP. One call's
     trace only needs the young generations collected."""
     import gc
-    step, _, _ = _make(keep=False)     # (printing: traced every call)
+    step, _, _ = _make(keep="float")     # (printing float(loss): traced every call)
     running = [stepjit.zeros(2)]
 
     def with_state():
@@ -97,7 +102,7 @@ def test_a_per_call_trace_runs_no_full_garbage_collection(monkeypatch):
         for _ in range(4):
             c()
     assert c.mode != "tree" and not full
-    eager_step, _, _ = _make(keep=False)
+    eager_step, _, _ = _make(keep="float")
     with contextlib.redirect_stdout(printed[1]):
         for _ in range(7):
             eager_step()

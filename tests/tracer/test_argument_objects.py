@@ -84,3 +84,33 @@ def test_a_tensor_the_forward_stores_on_a_model_argument_is_written_back(backend
     st = compiled.stats()
     assert st["traces"] <= 2 and st["mode"] == "tree", st
     assert st["fallbacks"] == 0 and st["eager_calls"] == 0, st
+
+
+class Meter:
+    def __init__(self):
+        self.count = 0
+        self.total = 0.0
+        self.log = []
+
+
+def test_a_meter_argument_the_step_updates_is_written_back_from_its_tree():
+    """`step(meter, w, x)` counting calls and summing `loss.item()` into the meter it is handed:
+    the counter and the sum are read per call and written back after each, as a global
+    meter's are, so the step stays in its trace tree (before: traced on every call)."""
+    def step(meter, w, x):
+        loss = (w * x).sum()
+        meter.count += 1
+        meter.total += loss.item()
+        meter.log.append(meter.count)
+        return loss
+
+    compiled = torch.compile(step)
+    results = []
+    for f in (step, compiled):
+        meter, w = Meter(), torch.ones(3)
+        for i in range(6):
+            f(meter, w, torch.ones(3) * i)
+        results.append((meter.count, meter.total, meter.log))
+    assert results[1] == results[0] == (6, 45.0, [1, 2, 3, 4, 5, 6])
+    st = compiled.stats()
+    assert st["mode"] == "tree" and st["traces"] <= 3 and st["eager_calls"] == 0, st
