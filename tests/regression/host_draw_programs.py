@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .heldout_programs import _identity, _set_weights
+
 STEPS = 6
 LATENT, CLASSES, PIXELS, HIDDEN, BATCH = 5, 3, 8, 12, 4
 
 
-def _identity(fn):
-    return fn
-
-
-def _set_weights(T, model, seed, scale=0.3):
-    rng = np.random.RandomState(seed)
-    with T.no_grad():
-        for _, p in model.named_parameters():
-            p.copy_(T.from_numpy(rng.standard_normal(tuple(p.shape)) * scale))
 
 
 def _real_batches(seed):
@@ -64,8 +57,8 @@ def conditional_gan(T, wrap=_identity, steps=STEPS):
             return self.body(T.cat((img.view(img.size(0), -1), self.label_emb(labels)), -1))
 
     G, D = Generator().double(), Discriminator().double()
-    _set_weights(T, G, 1)
-    _set_weights(T, D, 2)
+    _set_weights(T, G, 1, scale=0.3)
+    _set_weights(T, D, 2, scale=0.3)
     adversarial = nn.MSELoss()
     opt_g = T.optim.Adam(G.parameters(), lr=0.01, betas=(0.5, 0.999))
     opt_d = T.optim.Adam(D.parameters(), lr=0.01, betas=(0.5, 0.999))
@@ -107,8 +100,8 @@ def wgan_gp(T, wrap=_identity, steps=STEPS, n_critic=2):
     nn = T.nn
     G = _mlp(T, LATENT, PIXELS, nn.Tanh()).double()
     D = _mlp(T, PIXELS, 1, nn.Identity()).double()
-    _set_weights(T, G, 3)
-    _set_weights(T, D, 4)
+    _set_weights(T, G, 3, scale=0.3)
+    _set_weights(T, D, 4, scale=0.3)
     opt_g = T.optim.Adam(G.parameters(), lr=0.005, betas=(0.5, 0.999))
     opt_d = T.optim.Adam(D.parameters(), lr=0.005, betas=(0.5, 0.999))
     Tensor = T.DoubleTensor
