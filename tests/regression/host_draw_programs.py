@@ -19,8 +19,6 @@ STEPS = 6
 LATENT, CLASSES, PIXELS, HIDDEN, BATCH = 5, 3, 8, 12, 4
 
 
-
-
 def _real_batches(seed):
     rng = np.random.RandomState(seed)
     return [(np.tanh(rng.standard_normal((BATCH, PIXELS))), rng.randint(0, CLASSES, BATCH))
